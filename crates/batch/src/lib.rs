@@ -1,0 +1,1 @@
+//! Streaming batch jobs over JSON Lines files: assess (shell)

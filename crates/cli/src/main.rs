@@ -1,0 +1,3 @@
+//! `safetynet`: the one binary (CLI verbs and the web server).
+
+fn main() {}

@@ -1,0 +1,390 @@
+//! The household interchange format, version 1 (`spec/HOUSEHOLD.md`): serde records and their
+//! conversion to and from `Household`. Unknown fields are refused and named; missing optional
+//! fields take the spec's defaults; every other fault names the field it concerns.
+
+use crate::household::{
+    CareNeed, Disability, DisabilityKind, Guarantees, Hukou, Household, Income, LabourCapacity,
+    Person, Property, Relation, RigidExpenditure, Risk, Schooling, Supporter, Vehicle, VehicleKind,
+};
+use crate::{NationalId, PlaceCode, Yuan};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdRecord {
+    pub id: String,
+    pub area_code: String,
+    #[serde(default = "rural")]
+    pub hukou: String,
+    #[serde(default)]
+    pub lifted_from_poverty: bool,
+    pub members: Vec<PersonRecord>,
+    #[serde(default)]
+    pub income_12m: IncomeRecord,
+    #[serde(default)]
+    pub property: PropertyRecord,
+    #[serde(default)]
+    pub rigid_expenditure_12m: RigidRecord,
+    #[serde(default)]
+    pub guarantees: GuaranteesRecord,
+    #[serde(default)]
+    pub risks: Vec<String>,
+    #[serde(default)]
+    pub months_above_monitoring_line: u32,
+}
+
+fn rural() -> String {
+    "rural".to_owned()
+}
+fn full() -> String {
+    "full".to_owned()
+}
+fn none() -> String {
+    "none".to_owned()
+}
+fn self_care() -> String {
+    "self".to_owned()
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRecord {
+    pub id_number: String,
+    #[serde(default)]
+    pub name: String,
+    pub relation: String,
+    #[serde(default = "full")]
+    pub labour_capacity: String,
+    #[serde(default)]
+    pub disability: Option<DisabilityRecord>,
+    #[serde(default)]
+    pub serious_illness: bool,
+    #[serde(default = "none")]
+    pub schooling: String,
+    #[serde(default = "self_care")]
+    pub care_need: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub income_12m: Option<f64>,
+    #[serde(default)]
+    pub supporters: Vec<SupporterRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisabilityRecord {
+    pub kind: String,
+    pub grade: u8,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupporterRecord {
+    pub relation: String,
+    #[serde(default)]
+    pub able: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncomeRecord {
+    #[serde(default)]
+    pub wages: f64,
+    #[serde(default)]
+    pub business: f64,
+    #[serde(default)]
+    pub property: f64,
+    #[serde(default)]
+    pub transfer: f64,
+    #[serde(default)]
+    pub other: f64,
+    #[serde(default)]
+    pub excluded: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PropertyRecord {
+    #[serde(default)]
+    pub financial_assets: f64,
+    #[serde(default)]
+    pub vehicles: Vec<VehicleRecord>,
+    #[serde(default)]
+    pub extra_houses: u32,
+    #[serde(default)]
+    pub business_registered: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VehicleRecord {
+    pub kind: String,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RigidRecord {
+    #[serde(default)]
+    pub medical: f64,
+    #[serde(default)]
+    pub education: f64,
+    #[serde(default)]
+    pub rehabilitation: f64,
+    #[serde(default)]
+    pub other: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuaranteesRecord {
+    #[serde(default = "yes")]
+    pub education: bool,
+    #[serde(default = "yes")]
+    pub medical: bool,
+    #[serde(default = "yes")]
+    pub housing: bool,
+    #[serde(default = "yes")]
+    pub drinking_water: bool,
+}
+
+impl Default for GuaranteesRecord {
+    fn default() -> Self {
+        Self { education: true, medical: true, housing: true, drinking_water: true }
+    }
+}
+
+/// A fault in one field of a household record; `field` is a path such as `members[1].id_number`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct InvalidHousehold {
+    pub field: String,
+    pub reason: String,
+}
+
+fn fault(field: impl Into<String>, reason: impl Into<String>) -> InvalidHousehold {
+    InvalidHousehold { field: field.into(), reason: reason.into() }
+}
+
+fn money(field: &str, value: f64) -> Result<Yuan, InvalidHousehold> {
+    let yuan = Yuan::from_f64(value).map_err(|error| fault(field, error.to_string()))?;
+    if yuan < Yuan::ZERO {
+        return Err(fault(field, "金额不能为负数"));
+    }
+    Ok(yuan)
+}
+
+fn word<T>(field: &str, code: &str, from_code: fn(&str) -> Option<T>) -> Result<T, InvalidHousehold> {
+    from_code(code).ok_or_else(|| fault(field, format!("无效取值“{code}”")))
+}
+
+impl TryFrom<&HouseholdRecord> for Household {
+    type Error = InvalidHousehold;
+
+    fn try_from(record: &HouseholdRecord) -> Result<Self, Self::Error> {
+        if record.id.trim().is_empty() {
+            return Err(fault("id", "户编号不能为空"));
+        }
+        let area = PlaceCode::parse(&record.area_code).map_err(|error| fault("area_code", error.to_string()))?;
+        if area.level() < crate::PlaceLevel::Village {
+            return Err(fault("area_code", "应为村（社区）级区划代码"));
+        }
+        if record.members.is_empty() {
+            return Err(fault("members", "至少需要一名家庭成员"));
+        }
+        let mut seen = HashSet::with_capacity(record.members.len());
+        let mut members = Vec::with_capacity(record.members.len());
+        for (idx, member) in record.members.iter().enumerate() {
+            let person = person_from(idx, member)?;
+            if !seen.insert(person.id_number.clone()) {
+                return Err(fault(format!("members[{idx}].id_number"), "同一户内身份证号重复"));
+            }
+            members.push(person);
+        }
+        let heads = members.iter().filter(|person| person.relation == Relation::Head).count();
+        if heads != 1 {
+            return Err(fault("members", format!("应有且仅有一名户主，实际{heads}名")));
+        }
+        let income = &record.income_12m;
+        let property = &record.property;
+        let rigid = &record.rigid_expenditure_12m;
+        let mut vehicles = Vec::with_capacity(property.vehicles.len());
+        for (idx, vehicle) in property.vehicles.iter().enumerate() {
+            vehicles.push(Vehicle {
+                kind: word(&format!("property.vehicles[{idx}].kind"), &vehicle.kind, VehicleKind::from_code)?,
+                value: money(&format!("property.vehicles[{idx}].value"), vehicle.value)?,
+            });
+        }
+        let mut risks = Vec::with_capacity(record.risks.len());
+        for (idx, risk) in record.risks.iter().enumerate() {
+            risks.push(word(&format!("risks[{idx}]"), risk, Risk::from_code)?);
+        }
+        Ok(Household {
+            id: record.id.trim().to_owned(),
+            area,
+            hukou: word("hukou", &record.hukou, Hukou::from_code)?,
+            lifted_from_poverty: record.lifted_from_poverty,
+            members,
+            income_12m: Income {
+                wages: money("income_12m.wages", income.wages)?,
+                business: money("income_12m.business", income.business)?,
+                property: money("income_12m.property", income.property)?,
+                transfer: money("income_12m.transfer", income.transfer)?,
+                other: money("income_12m.other", income.other)?,
+                excluded: money("income_12m.excluded", income.excluded)?,
+            },
+            property: Property {
+                financial_assets: money("property.financial_assets", property.financial_assets)?,
+                vehicles,
+                extra_houses: property.extra_houses,
+                business_registered: property.business_registered,
+            },
+            rigid_expenditure_12m: RigidExpenditure {
+                medical: money("rigid_expenditure_12m.medical", rigid.medical)?,
+                education: money("rigid_expenditure_12m.education", rigid.education)?,
+                rehabilitation: money("rigid_expenditure_12m.rehabilitation", rigid.rehabilitation)?,
+                other: money("rigid_expenditure_12m.other", rigid.other)?,
+            },
+            guarantees: Guarantees {
+                education: record.guarantees.education,
+                medical: record.guarantees.medical,
+                housing: record.guarantees.housing,
+                drinking_water: record.guarantees.drinking_water,
+            },
+            risks,
+            months_above_monitoring_line: record.months_above_monitoring_line,
+        })
+    }
+}
+
+fn person_from(idx: usize, member: &PersonRecord) -> Result<Person, InvalidHousehold> {
+    let path = |field: &str| format!("members[{idx}].{field}");
+    let id_number =
+        NationalId::parse(&member.id_number).map_err(|error| fault(path("id_number"), error.to_string()))?;
+    let disability = match &member.disability {
+        None => None,
+        Some(record) => {
+            if !(1..=4).contains(&record.grade) {
+                return Err(fault(path("disability.grade"), "残疾等级应为1至4级"));
+            }
+            Some(Disability {
+                kind: word(&path("disability.kind"), &record.kind, DisabilityKind::from_code)?,
+                grade: record.grade,
+            })
+        }
+    };
+    let mut supporters = Vec::with_capacity(member.supporters.len());
+    for (sidx, supporter) in member.supporters.iter().enumerate() {
+        supporters.push(Supporter {
+            relation: word(&path(&format!("supporters[{sidx}].relation")), &supporter.relation, Relation::from_code)?,
+            able: supporter.able,
+        });
+    }
+    let name = member.name.trim();
+    if name.chars().count() > 50 {
+        return Err(fault(path("name"), "姓名过长"));
+    }
+    Ok(Person {
+        id_number,
+        name: name.to_owned(),
+        relation: word(&path("relation"), &member.relation, Relation::from_code)?,
+        labour_capacity: word(&path("labour_capacity"), &member.labour_capacity, LabourCapacity::from_code)?,
+        disability,
+        serious_illness: member.serious_illness,
+        schooling: word(&path("schooling"), &member.schooling, Schooling::from_code)?,
+        care_need: word(&path("care_need"), &member.care_need, CareNeed::from_code)?,
+        income_12m: member.income_12m.map(|value| money(&path("income_12m"), value)).transpose()?,
+        supporters,
+    })
+}
+
+impl From<&Household> for HouseholdRecord {
+    fn from(household: &Household) -> Self {
+        let income = &household.income_12m;
+        let rigid = &household.rigid_expenditure_12m;
+        HouseholdRecord {
+            id: household.id.clone(),
+            area_code: household.area.as_str().to_owned(),
+            hukou: household.hukou.code().to_owned(),
+            lifted_from_poverty: household.lifted_from_poverty,
+            members: household
+                .members
+                .iter()
+                .map(|person| PersonRecord {
+                    id_number: person.id_number.as_str().to_owned(),
+                    name: person.name.clone(),
+                    relation: person.relation.code().to_owned(),
+                    labour_capacity: person.labour_capacity.code().to_owned(),
+                    disability: person
+                        .disability
+                        .map(|d| DisabilityRecord { kind: d.kind.code().to_owned(), grade: d.grade }),
+                    serious_illness: person.serious_illness,
+                    schooling: person.schooling.code().to_owned(),
+                    care_need: person.care_need.code().to_owned(),
+                    income_12m: person.income_12m.map(Yuan::to_f64),
+                    supporters: person
+                        .supporters
+                        .iter()
+                        .map(|s| SupporterRecord { relation: s.relation.code().to_owned(), able: s.able })
+                        .collect(),
+                })
+                .collect(),
+            income_12m: IncomeRecord {
+                wages: income.wages.to_f64(),
+                business: income.business.to_f64(),
+                property: income.property.to_f64(),
+                transfer: income.transfer.to_f64(),
+                other: income.other.to_f64(),
+                excluded: income.excluded.to_f64(),
+            },
+            property: PropertyRecord {
+                financial_assets: household.property.financial_assets.to_f64(),
+                vehicles: household
+                    .property
+                    .vehicles
+                    .iter()
+                    .map(|v| VehicleRecord { kind: v.kind.code().to_owned(), value: v.value.to_f64() })
+                    .collect(),
+                extra_houses: household.property.extra_houses,
+                business_registered: household.property.business_registered,
+            },
+            rigid_expenditure_12m: RigidRecord {
+                medical: rigid.medical.to_f64(),
+                education: rigid.education.to_f64(),
+                rehabilitation: rigid.rehabilitation.to_f64(),
+                other: rigid.other.to_f64(),
+            },
+            guarantees: GuaranteesRecord {
+                education: household.guarantees.education,
+                medical: household.guarantees.medical,
+                housing: household.guarantees.housing,
+                drinking_water: household.guarantees.drinking_water,
+            },
+            risks: household.risks.iter().map(|r| r.code().to_owned()).collect(),
+            months_above_monitoring_line: household.months_above_monitoring_line,
+        }
+    }
+}
+
+/// Parses one JSON line into a household; the error is a Chinese sentence naming the field.
+pub fn parse_household_line(line: &str) -> Result<Household, String> {
+    let record: HouseholdRecord = serde_json::from_str(line).map_err(|error| describe_json_error(&error))?;
+    Household::try_from(&record).map_err(|error| error.to_string())
+}
+
+/// Renders a serde_json error in Chinese, keeping the field name serde reports.
+pub fn describe_json_error(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        return format!("未知字段“{field}”");
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        return format!("缺少必填字段“{field}”");
+    }
+    format!("JSON格式错误（第{}列）：{message}", error.column())
+}

@@ -1,0 +1,30 @@
+//! Vocabulary of safetynet (低收入人口救助帮扶平台): the values every other crate speaks in.
+//!
+//! Invariant: a value of any type here is valid once it exists. `NationalId` has passed the
+//! GB 11643 checksum, `PlaceCode` is a well-formed Tongliang statistical code, `Yuan` is an
+//! exact number of fen (分). No IO, no clock, no randomness.
+//!
+//! `interchange` holds the serde form of `spec/HOUSEHOLD.md` (the JSON households) and its
+//! conversion to and from `Household`; the domain types themselves derive no serde.
+
+pub mod category;
+pub mod household;
+pub mod interchange;
+pub mod money;
+pub mod national_id;
+pub mod place;
+pub mod role;
+mod vocabulary;
+
+pub use category::{Category, MonitoringKind, Period};
+pub use household::{
+    CareNeed, Disability, DisabilityKind, Guarantees, Hukou, Household, Income, LabourCapacity,
+    Person, Property, Relation, RigidExpenditure, Risk, Schooling, Supporter, Vehicle, VehicleKind,
+};
+pub use money::Yuan;
+pub use national_id::{InvalidNationalId, NationalId, Sex};
+pub use place::{InvalidPlaceCode, PlaceCode, PlaceLevel};
+pub use role::Role;
+
+#[cfg(test)]
+mod tests;

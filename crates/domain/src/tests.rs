@@ -1,0 +1,134 @@
+use super::*;
+use chrono::NaiveDate;
+use proptest::prelude::*;
+
+fn make_id(first17: &str) -> String {
+    let mut id = first17.to_owned();
+    id.push(national_id::check_char(first17.as_bytes()));
+    id
+}
+
+#[test]
+fn d1_national_id_accepts_valid_and_reads_birth_and_sex() {
+    let id = NationalId::parse("500224194503120011").unwrap();
+    assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1945, 3, 12).unwrap());
+    assert_eq!(id.sex(), Sex::Male);
+    assert_eq!(id.masked(), "500224********0011");
+    assert_eq!(id.age_on(NaiveDate::from_ymd_opt(2025, 3, 11).unwrap()), 79);
+    assert_eq!(id.age_on(NaiveDate::from_ymd_opt(2025, 3, 12).unwrap()), 80);
+}
+
+#[test]
+fn d1_national_id_refuses_bad_checksum_length_and_date() {
+    assert!(matches!(NationalId::parse("500224194503120012"), Err(InvalidNationalId::Checksum { expected: '1' })));
+    assert!(matches!(NationalId::parse("5002241945"), Err(InvalidNationalId::Length(10))));
+    assert!(matches!(NationalId::parse(&make_id("50022419450230001")), Err(InvalidNationalId::BirthDate)));
+    assert!(matches!(NationalId::parse("50022419450312001A"), Err(InvalidNationalId::Characters)));
+}
+
+#[test]
+fn d1_legacy_fifteen_digit_number_is_converted() {
+    let id = NationalId::parse("500224450312001").unwrap();
+    assert_eq!(id.as_str(), "500224194503120011");
+}
+
+#[test]
+fn lowercase_x_is_normalised() {
+    let id = make_id("11010519491231002");
+    assert!(id.ends_with('X'));
+    assert_eq!(NationalId::parse(&id.to_lowercase()).unwrap().as_str(), id);
+}
+
+#[test]
+fn u1_place_codes_nest() {
+    let district = PlaceCode::parse("500151000000").unwrap();
+    let town = PlaceCode::parse("500151102").unwrap();
+    let village = PlaceCode::parse("500151102201").unwrap();
+    let other_town = PlaceCode::parse("500151100000").unwrap();
+    assert_eq!(district.as_str(), "500151");
+    assert_eq!(town.level(), PlaceLevel::Town);
+    assert!(district.contains(&village) && town.contains(&village) && village.contains(&village));
+    assert!(!other_town.contains(&village));
+    assert_eq!(village.parent(), Some(town.clone()));
+    assert_eq!(village.statistical(), "500151102201");
+    assert_eq!(town.statistical(), "500151102000");
+    assert!(PlaceCode::parse("50015").is_err());
+    assert!(PlaceCode::parse("500151000201").is_err());
+}
+
+#[test]
+fn yuan_parses_formats_and_rounds_half_up() {
+    assert_eq!(Yuan::parse("412.5").unwrap().to_string(), "412.50");
+    assert_eq!(Yuan::parse("-3").unwrap().to_string(), "-3.00");
+    assert!(Yuan::parse("1.234").is_err());
+    assert!(Yuan::parse("abc").is_err());
+    assert_eq!(Yuan::from_f64(14400.57).unwrap().fen(), 1_440_057);
+    assert!(Yuan::from_f64(0.001).is_err());
+    assert_eq!(Yuan::from_fen(1000).div_round(3).fen(), 333);
+    assert_eq!(Yuan::from_fen(1001).div_round(2).fen(), 501);
+    assert_eq!(Yuan::from_fen(-1001).div_round(2).fen(), -501);
+}
+
+#[test]
+fn names_are_masked() {
+    assert_eq!(national_id::mask_name("张三"), "张*");
+    assert_eq!(national_id::mask_name("欧阳娜娜"), "欧***");
+    assert_eq!(national_id::mask_name("李"), "李*");
+}
+
+#[test]
+fn d3_interchange_example_round_trips_with_defaults() {
+    let line = r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","name":"张三","relation":"head"}],"income_12m":{"wages":1200.5}}"#;
+    let household = interchange::parse_household_line(line).unwrap();
+    assert_eq!(household.hukou, Hukou::Rural);
+    assert_eq!(household.members[0].labour_capacity, LabourCapacity::Full);
+    assert_eq!(household.income_12m.countable().to_string(), "1200.50");
+    assert!(household.guarantees.all_secured());
+    let record = interchange::HouseholdRecord::from(&household);
+    let again = Household::try_from(&record).unwrap();
+    assert_eq!(again, household);
+}
+
+#[test]
+fn d3_interchange_errors_name_the_field() {
+    let unknown = r#"{"id":"H-1","area_code":"500151102201","members":[],"colour":1}"#;
+    assert_eq!(interchange::parse_household_line(unknown).unwrap_err(), "未知字段“colour”");
+    let bad_id = r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120012","relation":"head"}]}"#;
+    assert!(interchange::parse_household_line(bad_id).unwrap_err().starts_with("members[0].id_number: "));
+    let two_heads = r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head"},{"id_number":"500224195003150315","relation":"head"}]}"#;
+    assert!(interchange::parse_household_line(two_heads).unwrap_err().contains("户主"));
+}
+
+#[test]
+fn period_contains_is_half_open() {
+    let d = |day| NaiveDate::from_ymd_opt(2025, 7, day).unwrap();
+    let period = Period { start: d(1), end: Some(d(10)) };
+    assert!(period.contains(d(1)) && period.contains(d(9)) && !period.contains(d(10)));
+}
+
+proptest! {
+    #[test]
+    fn prop_generated_ids_parse_back(region in 110000u32..660000, days in 0i64..40000, seq in 0u32..1000) {
+        let birth = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Duration::days(days);
+        let first17 = format!("{region:06}{}{seq:03}", birth.format("%Y%m%d"));
+        let id = NationalId::parse(&make_id(&first17)).unwrap();
+        prop_assert_eq!(id.birth_date(), birth);
+        prop_assert_eq!(id.sex() == Sex::Male, seq % 2 == 1);
+    }
+
+    #[test]
+    fn prop_any_single_digit_change_breaks_the_checksum(pos in 0usize..17, delta in 1u8..10) {
+        let id = make_id("50022419450312001");
+        let mut bytes = id.clone().into_bytes();
+        bytes[pos] = b'0' + (bytes[pos] - b'0' + delta) % 10;
+        let changed = String::from_utf8(bytes).unwrap();
+        prop_assert!(NationalId::parse(&changed).is_err());
+    }
+
+    #[test]
+    fn prop_yuan_display_parses_back(fen in -1_000_000_000i64..1_000_000_000) {
+        let yuan = Yuan::from_fen(fen);
+        prop_assert_eq!(Yuan::parse(&yuan.to_string()).unwrap(), yuan);
+        prop_assert_eq!(Yuan::from_f64(yuan.to_f64()).unwrap(), yuan);
+    }
+}

@@ -1,0 +1,1 @@
+//! Eligibility rules of RULES.md over dated parameters, with explanations (core)

@@ -1,0 +1,1 @@
+//! The only crate with SQL: SQLite and PostgreSQL (shell)

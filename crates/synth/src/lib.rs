@@ -1,0 +1,1 @@
+//! Deterministic synthetic Tongliang households and places for demos and benchmarks

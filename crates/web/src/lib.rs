@@ -1,0 +1,1 @@
+//! axum pages in Simplified Chinese and the JSON API (shell)
