@@ -23,7 +23,7 @@ pub use household::{
 };
 pub use money::Yuan;
 pub use national_id::{InvalidNationalId, NationalId, Sex};
-pub use place::{InvalidPlaceCode, PlaceCode, PlaceLevel};
+pub use place::{InvalidPlaceCode, InvalidPlaceList, Place, PlaceCode, PlaceLevel, parse_place_list};
 pub use role::Role;
 
 #[cfg(test)]

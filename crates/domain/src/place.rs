@@ -114,3 +114,54 @@ impl fmt::Debug for PlaceCode {
         write!(f, "PlaceCode({})", self.0)
     }
 }
+
+/// 区划: a named place of the jurisdiction tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    pub code: PlaceCode,
+    pub name: String,
+}
+
+/// A fault in a place list, with its 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("第{line}行：{reason}")]
+pub struct InvalidPlaceList {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Parses a place list: UTF-8 lines `code,name`, a header line `code,name` allowed, `#` comments.
+/// Every place's parent must come before it (so the tree is whole), codes are unique.
+pub fn parse_place_list(text: &str) -> Result<Vec<Place>, InvalidPlaceList> {
+    let mut places: Vec<Place> = Vec::new();
+    let mut known = std::collections::HashSet::new();
+    for (idx, raw) in text.lines().enumerate() {
+        let line = idx + 1;
+        let raw = raw.trim().trim_start_matches('\u{feff}');
+        if raw.is_empty() || raw.starts_with('#') || (idx == 0 && raw.starts_with("code,")) {
+            continue;
+        }
+        let fail = |reason: String| InvalidPlaceList { line, reason };
+        let (code, name) = raw.split_once(',').ok_or_else(|| fail("应为“代码,名称”两列".to_owned()))?;
+        let code = PlaceCode::parse(code).map_err(|error| fail(error.to_string()))?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(fail("名称不能为空".to_owned()));
+        }
+        if let Some(parent) = code.parent() {
+            if !known.contains(&parent) {
+                return Err(fail(format!("上级区划{parent}未在此前列出")));
+            }
+        } else if !places.is_empty() {
+            return Err(fail("只能有一个区县级区划，且须列在首行".to_owned()));
+        }
+        if !known.insert(code.clone()) {
+            return Err(fail(format!("区划代码{code}重复")));
+        }
+        places.push(Place { code, name: name.to_owned() });
+    }
+    if places.is_empty() {
+        return Err(InvalidPlaceList { line: 0, reason: "区划清单为空".to_owned() });
+    }
+    Ok(places)
+}

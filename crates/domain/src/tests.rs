@@ -132,3 +132,12 @@ proptest! {
         prop_assert_eq!(Yuan::from_f64(yuan.to_f64()).unwrap(), yuan);
     }
 }
+
+#[test]
+fn u1_place_list_requires_parents_first() {
+    let places = parse_place_list("code,name\n500151,铜梁区\n500151001,巴川街道\n500151001001,第一社区\n").unwrap();
+    assert_eq!(places.len(), 3);
+    let orphan = parse_place_list("500151,铜梁区\n500151001001,第一社区\n").unwrap_err();
+    assert_eq!(orphan.line, 2);
+    assert!(parse_place_list("500151,铜梁区\n500151001\n").unwrap_err().to_string().starts_with("第2行"));
+}
