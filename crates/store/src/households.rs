@@ -1,0 +1,372 @@
+//! 家庭档案: households, persons, dated composition (memberships) and dated category periods (D1, D2).
+//!
+//! Invariant: a person has at most one open membership (不重不漏): `open_membership` reports
+//! where before a caller adds a person to a household. Composition changes close a membership
+//! with an end date and open a new one; rows are never deleted.
+
+use crate::{Conn, Result, StoreError, area_range};
+use domain::{Household, Sex};
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct HouseholdRow {
+    pub id: i64,
+    pub external_id: String,
+    pub area_code: String,
+    pub hukou: String,
+    pub head_name: String,
+    pub head_id_number: String,
+    pub n_members: i64,
+    /// The household in the interchange format (JSON), every survey indicator included.
+    pub record: String,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str =
+    "id, external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at";
+
+fn head_of(household: &Household) -> (String, String) {
+    household
+        .head()
+        .map(|head| (head.name.clone(), head.id_number.as_str().to_owned()))
+        .unwrap_or_default()
+}
+
+async fn upsert_persons(conn: &mut Conn, household: &Household) -> Result<()> {
+    for person in &household.members {
+        let sex = match person.id_number.sex() {
+            Sex::Male => "male",
+            Sex::Female => "female",
+        };
+        sqlx::query(
+            "INSERT INTO persons (id_number, name, birth_date, sex) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id_number) DO UPDATE SET name = excluded.name",
+        )
+        .bind(person.id_number.as_str())
+        .bind(&person.name)
+        .bind(person.id_number.birth_date().to_string())
+        .bind(sex)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts a new household with its members' memberships starting `today`.
+pub async fn insert(conn: &mut Conn, household: &Household, record_json: &str, today: &str, now: &str) -> Result<i64> {
+    upsert_persons(conn, household).await?;
+    let (head_name, head_id_number) = head_of(household);
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO households (external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id",
+    )
+    .bind(&household.id)
+    .bind(household.area.as_str())
+    .bind(household.hukou.code())
+    .bind(head_name)
+    .bind(head_id_number)
+    .bind(household.members.len() as i64)
+    .bind(record_json)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    for person in &household.members {
+        open_membership_row(conn, id, person.id_number.as_str(), person.relation.code(), today).await?;
+    }
+    Ok(id)
+}
+
+async fn open_membership_row(conn: &mut Conn, household_id: i64, id_number: &str, relation: &str, today: &str) -> Result<()> {
+    sqlx::query("INSERT INTO memberships (household_id, id_number, relation, start_date) VALUES ($1, $2, $3, $4)")
+        .bind(household_id)
+        .bind(id_number)
+        .bind(relation)
+        .bind(today)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces a household's record (optimistic: `expected_version` must match) and brings its
+/// composition up to date: leavers' memberships end `today`, newcomers' start `today`, a
+/// changed relation ends the old membership and starts a new one.
+pub async fn update(
+    conn: &mut Conn,
+    id: i64,
+    expected_version: i64,
+    household: &Household,
+    record_json: &str,
+    today: &str,
+    now: &str,
+) -> Result<()> {
+    upsert_persons(conn, household).await?;
+    let (head_name, head_id_number) = head_of(household);
+    let updated = sqlx::query(
+        "UPDATE households SET area_code = $1, hukou = $2, head_name = $3, head_id_number = $4, n_members = $5, \
+         record = $6, version = version + 1, updated_at = $7 WHERE id = $8 AND version = $9",
+    )
+    .bind(household.area.as_str())
+    .bind(household.hukou.code())
+    .bind(head_name)
+    .bind(head_id_number)
+    .bind(household.members.len() as i64)
+    .bind(record_json)
+    .bind(now)
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!("household {id} was changed by someone else")));
+    }
+    let current = open_memberships(conn, id).await?;
+    for (id_number, relation) in &current {
+        let still = household
+            .members
+            .iter()
+            .any(|person| person.id_number.as_str() == id_number && person.relation.code() == relation);
+        if !still {
+            sqlx::query(
+                "UPDATE memberships SET end_date = $1 WHERE household_id = $2 AND id_number = $3 AND end_date IS NULL",
+            )
+            .bind(today)
+            .bind(id)
+            .bind(id_number)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    for person in &household.members {
+        let unchanged = current
+            .iter()
+            .any(|(id_number, relation)| id_number == person.id_number.as_str() && relation == person.relation.code());
+        if !unchanged {
+            open_membership_row(conn, id, person.id_number.as_str(), person.relation.code(), today).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn open_memberships(conn: &mut Conn, household_id: i64) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as("SELECT id_number, relation FROM memberships WHERE household_id = $1 AND end_date IS NULL")
+        .bind(household_id)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// The household (by external id) in which `id_number` is a member now, other than `except`.
+pub async fn open_membership(conn: &mut Conn, id_number: &str, except_household: Option<i64>) -> Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT h.external_id FROM memberships m JOIN households h ON h.id = m.household_id \
+         WHERE m.id_number = $1 AND m.end_date IS NULL AND m.household_id <> $2 LIMIT 1",
+    )
+    .bind(id_number)
+    .bind(except_household.unwrap_or(-1))
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(external_id,)| external_id))
+}
+
+pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<HouseholdRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM households WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+pub async fn by_external_id(conn: &mut Conn, external_id: &str) -> Result<Option<HouseholdRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM households WHERE external_id = $1")))
+        .bind(external_id)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+pub async fn count(conn: &mut Conn) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM households").fetch_one(&mut *conn).await?;
+    Ok(n)
+}
+
+/// One line of the registry list.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct HouseholdSummary {
+    pub id: i64,
+    pub external_id: String,
+    pub area_code: String,
+    pub place_name: String,
+    pub head_name: String,
+    pub head_id_number: String,
+    pub n_members: i64,
+}
+
+/// Search inside `area_prefix`: `query` matches a member's name (part), an ID number (prefix),
+/// the household id, or a place (code prefix or name part). Empty query lists the area.
+pub async fn search(
+    conn: &mut Conn,
+    area_prefix: &str,
+    query: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<HouseholdSummary>, i64)> {
+    let (low, high) = area_range(area_prefix);
+    let query = query.trim();
+    let like = format!("%{}%", query.replace(['%', '_'], ""));
+    let upper = query.to_uppercase();
+    let (id_low, id_high) = area_range(&upper);
+    let filter = if query.is_empty() {
+        String::new()
+    } else {
+        "AND (h.external_id = $3 OR (h.area_code >= $4 AND h.area_code < $5) OR p.name LIKE $6 \
+           OR h.id IN (SELECT m.household_id FROM memberships m JOIN persons pp ON pp.id_number = m.id_number \
+                       WHERE m.end_date IS NULL AND (pp.name LIKE $6 OR (pp.id_number >= $7 AND pp.id_number < $8))))"
+            .to_owned()
+    };
+    let from = format!(
+        "FROM households h JOIN places p ON p.code = h.area_code WHERE h.area_code >= $1 AND h.area_code < $2 {filter}"
+    );
+    let list_sql = format!(
+        "SELECT h.id, h.external_id, h.area_code, p.name AS place_name, h.head_name, h.head_id_number, h.n_members \
+         {from} ORDER BY h.area_code, h.external_id LIMIT {limit} OFFSET {offset}"
+    );
+    let count_sql = format!("SELECT COUNT(*) {from}");
+    let mut list = sqlx::query_as::<_, HouseholdSummary>(sqlx::AssertSqlSafe(list_sql)).bind(&low).bind(&high);
+    let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count_sql)).bind(&low).bind(&high);
+    if !query.is_empty() {
+        list = list.bind(query).bind(query).bind(format!("{query}:")).bind(&like).bind(&id_low).bind(&id_high);
+        count = count.bind(query).bind(query).bind(format!("{query}:")).bind(&like).bind(&id_low).bind(&id_high);
+    }
+    let rows = list.fetch_all(&mut *conn).await?;
+    let (total,) = count.fetch_one(&mut *conn).await?;
+    Ok((rows, total))
+}
+
+/// One membership of the composition history.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct MembershipRow {
+    pub id_number: String,
+    pub name: String,
+    pub relation: String,
+    pub start_date: String,
+    pub end_date: Option<String>,
+}
+
+/// The whole composition history of a household, oldest first.
+pub async fn membership_history(conn: &mut Conn, household_id: i64) -> Result<Vec<MembershipRow>> {
+    Ok(sqlx::query_as(
+        "SELECT m.id_number, p.name, m.relation, m.start_date, m.end_date FROM memberships m \
+         JOIN persons p ON p.id_number = m.id_number WHERE m.household_id = $1 ORDER BY m.start_date, m.id",
+    )
+    .bind(household_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Who was in household `household_id` on `date` (`YYYY-MM-DD`).
+pub async fn members_on(conn: &mut Conn, household_id: i64, date: &str) -> Result<Vec<MembershipRow>> {
+    Ok(sqlx::query_as(
+        "SELECT m.id_number, p.name, m.relation, m.start_date, m.end_date FROM memberships m \
+         JOIN persons p ON p.id_number = m.id_number \
+         WHERE m.household_id = $1 AND m.start_date <= $2 AND (m.end_date IS NULL OR m.end_date > $2) ORDER BY m.id",
+    )
+    .bind(household_id)
+    .bind(date)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// A dated category period (D2).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct CategoryPeriodRow {
+    pub id: i64,
+    pub household_id: i64,
+    pub id_number: Option<String>,
+    pub category: String,
+    pub monitoring_kind: Option<String>,
+    pub start_date: String,
+    pub end_date: Option<String>,
+    pub monthly_fen: Option<i64>,
+    pub reason: String,
+}
+
+pub struct NewCategoryPeriod<'a> {
+    pub household_id: i64,
+    pub id_number: Option<&'a str>,
+    pub category: &'a str,
+    pub monitoring_kind: Option<&'a str>,
+    pub start_date: &'a str,
+    pub monthly_fen: Option<i64>,
+    pub reason: &'a str,
+}
+
+pub async fn open_category(conn: &mut Conn, period: &NewCategoryPeriod<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO category_periods (household_id, id_number, category, monitoring_kind, start_date, monthly_fen, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(period.household_id)
+    .bind(period.id_number)
+    .bind(period.category)
+    .bind(period.monitoring_kind)
+    .bind(period.start_date)
+    .bind(period.monthly_fen)
+    .bind(period.reason)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Ends an open category period on `end_date` (exclusive).
+pub async fn close_category(conn: &mut Conn, period_id: i64, end_date: &str) -> Result<()> {
+    let closed = sqlx::query("UPDATE category_periods SET end_date = $1 WHERE id = $2 AND end_date IS NULL")
+        .bind(end_date)
+        .bind(period_id)
+        .execute(&mut *conn)
+        .await?;
+    if closed.rows_affected() != 1 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+const PERIOD_COLUMNS: &str =
+    "id, household_id, id_number, category, monitoring_kind, start_date, end_date, monthly_fen, reason";
+
+pub async fn category_history(conn: &mut Conn, household_id: i64) -> Result<Vec<CategoryPeriodRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PERIOD_COLUMNS} FROM category_periods WHERE household_id = $1 ORDER BY start_date, id"
+    )))
+    .bind(household_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Which households of `area_prefix` held `category` on `date`, by household id.
+pub async fn in_category_on(conn: &mut Conn, category: &str, date: &str, area_prefix: &str) -> Result<Vec<i64>> {
+    let (low, high) = area_range(area_prefix);
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT DISTINCT c.household_id FROM category_periods c JOIN households h ON h.id = c.household_id \
+         WHERE c.category = $1 AND c.start_date <= $2 AND (c.end_date IS NULL OR c.end_date > $2) \
+         AND h.area_code >= $3 AND h.area_code < $4 ORDER BY c.household_id",
+    )
+    .bind(category)
+    .bind(date)
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Every household's record under `area_prefix`, in id order, one page at a time.
+pub async fn records_page(conn: &mut Conn, area_prefix: &str, after_id: i64, limit: i64) -> Result<Vec<(i64, String)>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(
+        "SELECT id, record FROM households WHERE area_code >= $1 AND area_code < $2 AND id > $3 ORDER BY id LIMIT $4",
+    )
+    .bind(low)
+    .bind(high)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}

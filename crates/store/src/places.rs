@@ -1,0 +1,84 @@
+//! 区划: the jurisdiction tree.
+
+use crate::{Conn, Result};
+use domain::{Place, PlaceCode, PlaceLevel};
+
+fn level_code(level: PlaceLevel) -> &'static str {
+    match level {
+        PlaceLevel::District => "district",
+        PlaceLevel::Town => "town",
+        PlaceLevel::Village => "village",
+        PlaceLevel::Grid => "grid",
+    }
+}
+
+/// Loads a place list, adding new places and renaming existing ones (codes never change meaning).
+pub async fn upsert_all(conn: &mut Conn, places: &[Place]) -> Result<usize> {
+    for place in places {
+        sqlx::query(
+            "INSERT INTO places (code, name, level, parent) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+        )
+        .bind(place.code.as_str())
+        .bind(&place.name)
+        .bind(level_code(place.code.level()))
+        .bind(place.code.parent().map(|parent| parent.as_str().to_owned()))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(places.len())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PlaceRow {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+}
+
+pub async fn get(conn: &mut Conn, code: &PlaceCode) -> Result<Option<PlaceRow>> {
+    Ok(sqlx::query_as("SELECT code, name, level FROM places WHERE code = $1")
+        .bind(code.as_str())
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+/// The direct children of a place, ordered by code.
+pub async fn children(conn: &mut Conn, code: &PlaceCode) -> Result<Vec<PlaceRow>> {
+    Ok(sqlx::query_as("SELECT code, name, level FROM places WHERE parent = $1 ORDER BY code")
+        .bind(code.as_str())
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// Every place of one level under `within`, ordered by code.
+pub async fn under(conn: &mut Conn, within: &PlaceCode, level: PlaceLevel) -> Result<Vec<PlaceRow>> {
+    let (low, high) = crate::area_range(within.as_str());
+    Ok(sqlx::query_as(
+        "SELECT code, name, level FROM places WHERE code >= $1 AND code < $2 AND level = $3 ORDER BY code",
+    )
+    .bind(low)
+    .bind(high)
+    .bind(level_code(level))
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+pub async fn count(conn: &mut Conn) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM places").fetch_one(&mut *conn).await?;
+    Ok(n)
+}
+
+/// The full name of a place from the district down: `铜梁区 水口镇 金龙村`.
+pub async fn full_name(conn: &mut Conn, code: &PlaceCode) -> Result<String> {
+    let mut names = Vec::new();
+    let mut current = Some(code.clone());
+    while let Some(place) = current {
+        if let Some(row) = get(conn, &place).await? {
+            names.push(row.name);
+        }
+        current = place.parent();
+    }
+    names.reverse();
+    Ok(names.join(" "))
+}
