@@ -162,3 +162,13 @@ pub async fn meta_set(conn: &mut Conn, key: &str, value: &str) -> Result<()> {
 pub fn area_range(prefix: &str) -> (String, String) {
     (prefix.to_owned(), format!("{prefix}:"))
 }
+
+/// Commits a write transaction.
+pub async fn commit(tx: Tx) -> Result<()> {
+    Ok(tx.commit().await?)
+}
+
+/// Abandons a write transaction: nothing it wrote remains.
+pub async fn rollback(tx: Tx) -> Result<()> {
+    Ok(tx.rollback().await?)
+}

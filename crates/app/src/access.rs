@@ -1,0 +1,38 @@
+//! 权限: who may do what where (U2). Deny by default.
+
+use domain::{PlaceCode, Role};
+
+/// The signed-in user on whose behalf a use case runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub area: PlaceCode,
+}
+
+impl Actor {
+    /// The actor name written into audit events.
+    pub fn audit_name(&self) -> String {
+        format!("{}#{}", self.username, self.user_id)
+    }
+
+    /// True when `place` lies inside the actor's area.
+    pub fn covers(&self, place: &PlaceCode) -> bool {
+        self.area.contains(place)
+    }
+
+    pub fn may_read_household(&self, place: &PlaceCode) -> bool {
+        self.role.reads_households() && self.covers(place)
+    }
+
+    pub fn may_edit_household(&self, place: &PlaceCode) -> bool {
+        self.role.edits_households() && self.covers(place)
+    }
+
+    /// Whether lists show full names and ID numbers to this actor.
+    pub fn sees_unmasked(&self) -> bool {
+        self.role.sees_unmasked_lists()
+    }
+}

@@ -1,0 +1,80 @@
+//! Which error type goes where:
+//! - `domain` parse errors (`InvalidNationalId`, `InvalidHousehold`) become `AppError::Invalid`
+//!   with the field they concern;
+//! - `store::StoreError::NotFound` becomes `AppError::NotFound`, `Conflict` becomes `Conflict`,
+//!   anything else `Internal` (logged once by `web`, shown as a generic message);
+//! - a refused permission is `NotFound` when the record lies outside the actor's area (nothing
+//!   leaked) and `Forbidden` when the role may not do the action at all.
+//! Messages for users are Chinese; the `code()` is the stable English key for the API.
+
+use store::StoreError;
+
+/// A fault in one input field, in Chinese.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("too many failed logins")]
+    Throttled,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
+    }
+
+    /// The stable snake_case code of the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Throttled => "login_throttled",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::Invalid(_) => "invalid_input",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The Chinese message shown to users.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Unauthenticated => "请先登录".to_owned(),
+            AppError::Throttled => "登录失败次数过多，请15分钟后再试".to_owned(),
+            AppError::Forbidden => "您的角色无权进行此操作".to_owned(),
+            AppError::NotFound => "未找到该记录，或不在您的管辖范围内".to_owned(),
+            AppError::Conflict(message) => format!("操作冲突：{message}"),
+            AppError::Invalid(errors) => {
+                let parts: Vec<String> = errors.iter().map(|e| format!("{}：{}", e.field, e.message)).collect();
+                format!("输入有误：{}", parts.join("；"))
+            }
+            AppError::Internal(_) => "系统内部错误，请稍后再试".to_owned(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(message) => AppError::Conflict(message),
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}

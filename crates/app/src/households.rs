@@ -1,0 +1,249 @@
+//! 家庭档案 use cases: search, view (masked or full, the full view logged), create, edit (D1, U2).
+
+use crate::{Actor, App, AppError};
+use domain::interchange::HouseholdRecord;
+use domain::national_id::mask_name;
+use domain::{Household, NationalId, PlaceCode};
+use store::audit::AuditEvent;
+use store::households::{CategoryPeriodRow, HouseholdRow, MembershipRow};
+
+/// One line of the registry list, masked for roles that need not see names and ID numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HouseholdListItem {
+    pub id: i64,
+    pub external_id: String,
+    pub area_code: String,
+    pub place_name: String,
+    pub head_name: String,
+    pub head_id_number: String,
+    pub n_members: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct HouseholdPage {
+    pub items: Vec<HouseholdListItem>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub masked: bool,
+}
+
+/// Everything the household page shows.
+#[derive(Clone, Debug)]
+pub struct HouseholdDetail {
+    pub id: i64,
+    pub version: i64,
+    pub household: Household,
+    pub place_name: String,
+    pub memberships: Vec<MembershipRow>,
+    pub categories: Vec<CategoryPeriodRow>,
+    pub updated_at: String,
+    /// True when names and ID numbers in this value are masked.
+    pub masked: bool,
+}
+
+fn mask_id(text: &str) -> String {
+    NationalId::parse(text).map(|id| id.masked()).unwrap_or_else(|_| "******".to_owned())
+}
+
+fn household_of(row: &HouseholdRow) -> Result<Household, AppError> {
+    let record: HouseholdRecord =
+        serde_json::from_str(&row.record).map_err(|error| anyhow::anyhow!("household {} record: {error}", row.id))?;
+    Household::try_from(&record).map_err(|error| AppError::Internal(anyhow::anyhow!("household {} record: {error}", row.id)))
+}
+
+fn record_json(household: &Household) -> Result<String, AppError> {
+    serde_json::to_string(&HouseholdRecord::from(household)).map_err(|error| AppError::Internal(error.into()))
+}
+
+pub const PER_PAGE: i64 = 50;
+
+impl App {
+    /// 检索: name, ID number, household id or place, only inside the actor's area.
+    pub async fn search_households(&self, actor: &Actor, query: &str, page: i64) -> Result<HouseholdPage, AppError> {
+        if !actor.role.reads_households() {
+            return Err(AppError::Forbidden);
+        }
+        let page = page.max(1);
+        let mut conn = self.store.read().await?;
+        let (rows, total) =
+            store::households::search(&mut conn, actor.area.as_str(), query, PER_PAGE, (page - 1) * PER_PAGE).await?;
+        let masked = !actor.sees_unmasked();
+        let items = rows
+            .into_iter()
+            .map(|row| HouseholdListItem {
+                id: row.id,
+                external_id: row.external_id,
+                area_code: row.area_code,
+                place_name: row.place_name,
+                head_name: if masked { mask_name(&row.head_name) } else { row.head_name },
+                head_id_number: if masked { mask_id(&row.head_id_number) } else { row.head_id_number },
+                n_members: row.n_members,
+            })
+            .collect();
+        Ok(HouseholdPage { items, total, page, per_page: PER_PAGE, masked })
+    }
+
+    async fn load_in_area(&self, conn: &mut store::Conn, actor: &Actor, id: i64) -> Result<HouseholdRow, AppError> {
+        let row = store::households::get(conn, id).await?.ok_or(AppError::NotFound)?;
+        let place = PlaceCode::parse(&row.area_code).map_err(|error| anyhow::anyhow!("household {id} area: {error}"))?;
+        if !actor.may_read_household(&place) {
+            return Err(AppError::NotFound);
+        }
+        Ok(row)
+    }
+
+    /// 户详情. Roles that see masked lists get a masked record unless they ask for the full
+    /// record (`full`); any unmasked view is written to the audit log.
+    pub async fn household_detail(&self, actor: &Actor, id: i64, full: bool) -> Result<HouseholdDetail, AppError> {
+        if !actor.role.reads_households() {
+            return Err(AppError::Forbidden);
+        }
+        let mut tx = self.store.begin().await?;
+        let row = self.load_in_area(&mut tx, actor, id).await?;
+        let mut household = household_of(&row)?;
+        let place_name = store::places::full_name(&mut tx, &household.area).await?;
+        let mut memberships = store::households::membership_history(&mut tx, id).await?;
+        let mut categories = store::households::category_history(&mut tx, id).await?;
+        let masked = !(full || actor.sees_unmasked());
+        if masked {
+            for person in &mut household.members {
+                person.name = mask_name(&person.name);
+            }
+            for membership in &mut memberships {
+                membership.name = mask_name(&membership.name);
+                membership.id_number = mask_id(&membership.id_number);
+            }
+            for period in &mut categories {
+                period.id_number = period.id_number.as_deref().map(mask_id);
+            }
+        } else {
+            store::audit::append_one(
+                &mut tx,
+                &AuditEvent {
+                    at: self.now_text(),
+                    actor: actor.audit_name(),
+                    action: "household.view_full".into(),
+                    entity: "household".into(),
+                    entity_id: row.external_id.clone(),
+                    area_code: Some(row.area_code.clone()),
+                    before: None,
+                    after: None,
+                },
+            )
+            .await?;
+        }
+        store::commit(tx).await?;
+        Ok(HouseholdDetail {
+            id,
+            version: row.version,
+            household,
+            place_name,
+            memberships,
+            categories,
+            updated_at: row.updated_at,
+            masked,
+        })
+    }
+
+    /// 新建家庭档案 inside the actor's area; its members may not be members elsewhere (不重不漏).
+    pub async fn create_household(&self, actor: &Actor, household: &Household) -> Result<i64, AppError> {
+        if !actor.role.edits_households() {
+            return Err(AppError::Forbidden);
+        }
+        if !actor.covers(&household.area) {
+            return Err(AppError::invalid("area_code", "所选村（社区）不在您的管辖范围内"));
+        }
+        let json = record_json(household)?;
+        let now = self.now_text();
+        let today = self.today().to_string();
+        let mut tx = self.store.begin().await?;
+        check_place(&mut tx, &household.area).await?;
+        if store::households::by_external_id(&mut tx, &household.id).await?.is_some() {
+            return Err(AppError::invalid("id", "户编号已存在"));
+        }
+        check_members_free(&mut tx, household, None).await?;
+        let id = store::households::insert(&mut tx, household, &json, &today, &now).await?;
+        store::audit::append_one(&mut tx, &household_event(actor.audit_name(), &now, "household.create", household, None, Some(json))).await?;
+        store::commit(tx).await?;
+        Ok(id)
+    }
+
+    /// 修改家庭档案: optimistic on `version`; composition changes are dated today.
+    pub async fn update_household(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        household: &Household,
+    ) -> Result<(), AppError> {
+        if !actor.role.edits_households() {
+            return Err(AppError::Forbidden);
+        }
+        let json = record_json(household)?;
+        let now = self.now_text();
+        let today = self.today().to_string();
+        let mut tx = self.store.begin().await?;
+        let row = self.load_in_area(&mut tx, actor, id).await?;
+        if !actor.covers(&household.area) {
+            return Err(AppError::invalid("area_code", "所选村（社区）不在您的管辖范围内"));
+        }
+        if household.id != row.external_id {
+            return Err(AppError::invalid("id", "户编号不能修改"));
+        }
+        check_place(&mut tx, &household.area).await?;
+        check_members_free(&mut tx, household, Some(id)).await?;
+        store::households::update(&mut tx, id, version, household, &json, &today, &now).await?;
+        store::audit::append_one(
+            &mut tx,
+            &household_event(actor.audit_name(), &now, "household.update", household, Some(row.record), Some(json)),
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(())
+    }
+}
+
+pub(crate) async fn check_place(conn: &mut store::Conn, area: &PlaceCode) -> Result<(), AppError> {
+    if store::places::get(conn, area).await?.is_none() {
+        return Err(AppError::invalid("area_code", format!("区划代码{area}不存在")));
+    }
+    Ok(())
+}
+
+/// 不重不漏: a person belongs to one household at a time.
+pub(crate) async fn check_members_free(
+    conn: &mut store::Conn,
+    household: &Household,
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    for (idx, person) in household.members.iter().enumerate() {
+        if let Some(other) = store::households::open_membership(conn, person.id_number.as_str(), except).await? {
+            return Err(AppError::invalid(
+                format!("members[{idx}].id_number"),
+                format!("该成员已是户{other}的成员，同一人不能同时在两户"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn household_event(
+    actor: String,
+    at: &str,
+    action: &str,
+    household: &Household,
+    before: Option<String>,
+    after: Option<String>,
+) -> AuditEvent {
+    AuditEvent {
+        at: at.to_owned(),
+        actor,
+        action: action.to_owned(),
+        entity: "household".to_owned(),
+        entity_id: household.id.clone(),
+        area_code: Some(household.area.as_str().to_owned()),
+        before,
+        after,
+    }
+}

@@ -1,0 +1,202 @@
+//! 导入: household files (JSON Lines, `spec/HOUSEHOLD.md`) and the place list.
+//!
+//! Invariant: an import is one transaction. A file with any bad line imports nothing and reports
+//! every bad line with its number; a file already imported (same content hash) changes nothing;
+//! a household already stored with the same record is left as it is.
+
+use crate::households::{check_members_free, household_event};
+use crate::{App, AppError};
+use domain::interchange::{HouseholdRecord, parse_household_line};
+use domain::{Household, Place};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use store::audit::{AuditEvent, Chain};
+
+/// A bad line of an import file: its 1-based number and the reason, in Chinese.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineError {
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// True when this very file was imported before: nothing was read into the store.
+    pub already_imported: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{} bad lines", .0.len())]
+    BadLines(Vec<LineError>),
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<store::StoreError> for ImportError {
+    fn from(error: store::StoreError) -> Self {
+        ImportError::App(error.into())
+    }
+}
+
+/// Parses every line first; returns the households or every bad line (at most `max_errors`).
+pub fn parse_household_file(content: &str, max_errors: usize) -> Result<Vec<(usize, Household)>, Vec<LineError>> {
+    let mut households = Vec::new();
+    let mut errors = Vec::new();
+    let mut first_line_of: HashMap<String, usize> = HashMap::new();
+    let mut person_line: HashMap<String, usize> = HashMap::new();
+    for (idx, line) in content.lines().enumerate() {
+        let number = idx + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_household_line(line) {
+            Ok(household) => {
+                if let Some(first) = first_line_of.insert(household.id.clone(), number) {
+                    errors.push(LineError { line: number, message: format!("户编号{}与第{first}行重复", household.id) });
+                }
+                for person in &household.members {
+                    if let Some(first) = person_line.insert(person.id_number.as_str().to_owned(), number) {
+                        if first != number {
+                            errors.push(LineError {
+                                line: number,
+                                message: format!("身份证号{}已出现在第{first}行的家庭中", person.id_number.masked()),
+                            });
+                        }
+                    }
+                }
+                households.push((number, household));
+            }
+            Err(message) => errors.push(LineError { line: number, message }),
+        }
+        if errors.len() >= max_errors {
+            break;
+        }
+    }
+    if errors.is_empty() { Ok(households) } else { Err(errors) }
+}
+
+impl App {
+    /// `safetynet import households FILE`: all or nothing, idempotent, audited per household.
+    /// `progress` is called with the number of households written so far.
+    pub async fn import_households(
+        &self,
+        operator: &str,
+        file_name: &str,
+        content: &str,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ImportReport, ImportError> {
+        let content_hash = hex::encode(Sha256::digest(content.as_bytes()));
+        let households = parse_household_file(content, 100).map_err(ImportError::BadLines)?;
+        let actor = format!("console:{operator}");
+        let now = self.now_text();
+        let today = self.today().to_string();
+        let mut report = ImportReport::default();
+        let mut tx = self.store.begin().await?;
+        if store::imports::seen(&mut tx, &content_hash).await? {
+            store::commit(tx).await?;
+            return Ok(ImportReport { already_imported: true, ..ImportReport::default() });
+        }
+        let mut chain = Chain::lock(&mut tx).await?;
+        let mut known_places = std::collections::HashSet::new();
+        let mut errors = Vec::new();
+        for (done, (line, household)) in households.iter().enumerate() {
+            if !known_places.contains(&household.area) {
+                if store::places::get(&mut tx, &household.area).await?.is_none() {
+                    errors.push(LineError { line: *line, message: format!("area_code: 区划代码{}不存在", household.area) });
+                    continue;
+                }
+                known_places.insert(household.area.clone());
+            }
+            let json = serde_json::to_string(&HouseholdRecord::from(household))
+                .map_err(|error| AppError::Internal(error.into()))?;
+            let existing = store::households::by_external_id(&mut tx, &household.id).await?;
+            let except = existing.as_ref().map(|row| row.id);
+            if let Err(AppError::Invalid(faults)) = check_members_free(&mut tx, household, except).await {
+                errors.extend(faults.into_iter().map(|fault| LineError { line: *line, message: format!("{}: {}", fault.field, fault.message) }));
+                continue;
+            }
+            match existing {
+                None => {
+                    store::households::insert(&mut tx, household, &json, &today, &now).await?;
+                    chain.append(&mut tx, &household_event(actor.clone(), &now, "household.import", household, None, Some(json))).await?;
+                    report.created += 1;
+                }
+                Some(row) if row.record == json => report.unchanged += 1,
+                Some(row) => {
+                    store::households::update(&mut tx, row.id, row.version, household, &json, &today, &now).await?;
+                    chain
+                        .append(&mut tx, &household_event(actor.clone(), &now, "household.import", household, Some(row.record), Some(json)))
+                        .await?;
+                    report.updated += 1;
+                }
+            }
+            if done % 1000 == 999 {
+                progress(done as u64 + 1);
+            }
+        }
+        if !errors.is_empty() {
+            store::rollback(tx).await?;
+            return Err(ImportError::BadLines(errors));
+        }
+        store::imports::record(&mut tx, &content_hash, file_name, households.len() as i64, &now, &actor).await?;
+        chain.finish(&mut tx).await?;
+        store::commit(tx).await?;
+        progress(households.len() as u64);
+        Ok(report)
+    }
+
+    /// Loads (or refreshes) the jurisdiction tree from a parsed place list.
+    pub async fn load_places(&self, operator: &str, places: &[Place]) -> Result<usize, AppError> {
+        let now = self.now_text();
+        let mut tx = self.store.begin().await?;
+        let before = store::places::count(&mut tx).await?;
+        let n = store::places::upsert_all(&mut tx, places).await?;
+        let after = store::places::count(&mut tx).await?;
+        store::audit::append_one(
+            &mut tx,
+            &AuditEvent {
+                at: now,
+                actor: format!("console:{operator}"),
+                action: "places.load".into(),
+                entity: "places".into(),
+                entity_id: places.first().map(|p| p.code.as_str().to_owned()).unwrap_or_default(),
+                area_code: None,
+                before: Some(format!("{{\"count\":{before}}}")),
+                after: Some(format!("{{\"count\":{after}}}")),
+            },
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(n)
+    }
+
+    /// Whether the store holds only demo data (or nothing yet): `serve --demo` refuses otherwise.
+    pub async fn demo_state(&self) -> Result<DemoState, AppError> {
+        let mut conn = self.store.read().await?;
+        if store::meta_get(&mut conn, "demo").await?.as_deref() == Some("true") {
+            return Ok(DemoState::Demo);
+        }
+        let n_households = store::households::count(&mut conn).await?;
+        let n_users = store::users::count(&mut conn).await?;
+        Ok(if n_households == 0 && n_users == 0 { DemoState::Empty } else { DemoState::RealData })
+    }
+
+    /// Marks the store as a demo store (done once, when the demo data are created).
+    pub async fn mark_demo(&self) -> Result<(), AppError> {
+        let mut tx = self.store.begin().await?;
+        store::meta_set(&mut tx, "demo", "true").await?;
+        store::commit(tx).await?;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoState {
+    Empty,
+    Demo,
+    RealData,
+}
