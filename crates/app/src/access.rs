@@ -1,6 +1,6 @@
 //! 权限: who may do what where (U2). Deny by default.
 
-use domain::{PlaceCode, Role};
+use domain::{PlaceCode, PlaceLevel, Role};
 
 /// The signed-in user on whose behalf a use case runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,9 +18,15 @@ impl Actor {
         format!("{}#{}", self.username, self.user_id)
     }
 
-    /// True when `place` lies inside the actor's area.
+    /// The part of the tree the actor works in. Households are recorded at village level, so
+    /// a grid worker's scope is the grid's village.
+    pub fn scope(&self) -> PlaceCode {
+        self.area.at_level(PlaceLevel::Village).filter(|_| self.area.level() == PlaceLevel::Grid).unwrap_or_else(|| self.area.clone())
+    }
+
+    /// True when `place` lies inside the actor's scope.
     pub fn covers(&self, place: &PlaceCode) -> bool {
-        self.area.contains(place)
+        self.scope().contains(place)
     }
 
     pub fn may_read_household(&self, place: &PlaceCode) -> bool {

@@ -40,6 +40,8 @@ pub struct HouseholdDetail {
     pub updated_at: String,
     /// True when names and ID numbers in this value are masked.
     pub masked: bool,
+    /// The date ages are shown on.
+    pub today: chrono::NaiveDate,
 }
 
 fn mask_id(text: &str) -> String {
@@ -67,7 +69,7 @@ impl App {
         let page = page.max(1);
         let mut conn = self.store.read().await?;
         let (rows, total) =
-            store::households::search(&mut conn, actor.area.as_str(), query, PER_PAGE, (page - 1) * PER_PAGE).await?;
+            store::households::search(&mut conn, actor.scope().as_str(), query, PER_PAGE, (page - 1) * PER_PAGE).await?;
         let masked = !actor.sees_unmasked();
         let items = rows
             .into_iter()
@@ -143,6 +145,7 @@ impl App {
             categories,
             updated_at: row.updated_at,
             masked,
+            today: self.today(),
         })
     }
 
@@ -201,6 +204,24 @@ impl App {
         .await?;
         store::commit(tx).await?;
         Ok(())
+    }
+}
+
+impl App {
+    /// The villages and communities an actor may file households under, as (code, full name).
+    pub async fn villages_for(&self, actor: &Actor) -> Result<Vec<(String, String)>, AppError> {
+        let mut conn = self.store.read().await?;
+        let scope = actor.scope();
+        let towns = store::places::under(&mut conn, &scope.at_level(domain::PlaceLevel::District).unwrap_or(scope.clone()), domain::PlaceLevel::Town).await?;
+        let villages = store::places::under(&mut conn, &scope, domain::PlaceLevel::Village).await?;
+        Ok(villages
+            .into_iter()
+            .map(|village| {
+                let town = towns.iter().find(|town| village.code.starts_with(&town.code)).map_or("", |town| town.name.as_str());
+                let label = format!("{town} {}", village.name);
+                (village.code, label)
+            })
+            .collect())
     }
 }
 

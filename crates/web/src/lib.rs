@@ -1,1 +1,64 @@
-//! axum pages in Simplified Chinese and the JSON API (shell)
+//! The web shell: Simplified-Chinese HTML pages and the JSON API under `/api/v1/`.
+//!
+//! Boundary: handlers translate HTTP to use cases of `app` and back; no SQL, no rules here
+//! (this crate does not depend on `store`). Every page and API route but `/login`, `/healthz`,
+//! `/static/*` and `POST /api/v1/session` requires a live session; every state-changing request
+//! carries the session's CSRF token (a form field for pages, the `X-CSRF-Token` header for the API).
+
+mod api;
+mod cookies;
+mod error;
+mod forms;
+mod pages;
+mod session;
+
+use app::App;
+use axum::Router;
+use axum::routing::{get, post};
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// Settings of the web shell.
+#[derive(Clone, Debug, Default)]
+pub struct WebConfig {
+    /// Adds `Secure` to cookies (set it behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct WebState {
+    pub app: App,
+    pub config: WebConfig,
+}
+
+/// The whole router: pages, API, health.
+pub fn router(app: App, config: WebConfig) -> Router {
+    let state = WebState { app, config };
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/households", get(pages::household_list).post(pages::household_create))
+        .route("/households/new", get(pages::household_new))
+        .route("/households/{id}", get(pages::household_show).post(pages::household_update))
+        .route("/households/{id}/edit", get(pages::household_edit))
+        .route("/static/app.css", get(pages::stylesheet))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/v1/session", post(api::session_create).delete(api::session_delete))
+        .route("/api/v1/households", get(api::household_list).post(api::household_create))
+        .route("/api/v1/households/{id}", get(api::household_get).put(api::household_update))
+        .fallback(pages::not_found)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves on an already bound listener until `shutdown` completes (tests pass port 0).
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    config: WebConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app, config)).with_graceful_shutdown(shutdown).await
+}

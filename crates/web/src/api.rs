@@ -1,0 +1,152 @@
+//! The JSON API under `/api/v1/` (described by `/api/openapi.json`).
+
+use crate::error::ApiError;
+use crate::session::ApiUser;
+use crate::{WebState, cookies};
+use app::AppError;
+use app::households::HouseholdDetail;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::Household;
+use domain::interchange::HouseholdRecord;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], include_str!("openapi.json"))
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    username: String,
+    password: String,
+}
+
+/// `POST /api/v1/session`: signs in; the cookie carries the session, the body the CSRF token.
+pub async fn session_create(State(state): State<WebState>, Json(credentials): Json<Credentials>) -> Result<Response, ApiError> {
+    let session = state.app.login(credentials.username.trim(), &credentials.password).await?;
+    let cookie = cookies::set(cookies::SESSION, &session.token, 8 * 3600, state.config.secure_cookies);
+    let body = json!({
+        "username": session.actor.username,
+        "role": session.actor.role.code(),
+        "area": session.actor.area.as_str(),
+        "csrf_token": session.csrf_token,
+    });
+    Ok((StatusCode::CREATED, [(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+pub async fn session_delete(State(state): State<WebState>, ApiUser(signed): ApiUser) -> Result<Response, ApiError> {
+    state.app.logout(&signed.token, &signed.actor).await?;
+    let cookie = cookies::set(cookies::SESSION, "", 0, state.config.secure_cookies);
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+pub async fn household_list(
+    State(state): State<WebState>,
+    ApiUser(signed): ApiUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = state.app.search_households(&signed.actor, &query.q, query.page.unwrap_or(1)).await?;
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(|item| {
+            json!({
+                "id": item.id,
+                "household_id": item.external_id,
+                "area_code": item.area_code,
+                "place_name": item.place_name,
+                "head_name": item.head_name,
+                "head_id_number": item.head_id_number,
+                "n_members": item.n_members,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items, "total": page.total, "page": page.page, "per_page": page.per_page, "masked": page.masked })))
+}
+
+fn detail_json(detail: &HouseholdDetail) -> Value {
+    let mut record = HouseholdRecord::from(&detail.household);
+    if detail.masked {
+        for (member, person) in record.members.iter_mut().zip(&detail.household.members) {
+            member.id_number = person.id_number.masked();
+        }
+    }
+    json!({
+        "id": detail.id,
+        "version": detail.version,
+        "place_name": detail.place_name,
+        "masked": detail.masked,
+        "updated_at": detail.updated_at,
+        "household": record,
+        "memberships": detail.memberships.iter().map(|m| json!({
+            "id_number": m.id_number, "name": m.name, "relation": m.relation,
+            "start_date": m.start_date, "end_date": m.end_date,
+        })).collect::<Vec<_>>(),
+        "categories": detail.categories.iter().map(|c| json!({
+            "category": c.category, "monitoring_kind": c.monitoring_kind, "id_number": c.id_number,
+            "start_date": c.start_date, "end_date": c.end_date,
+            "monthly_yuan": c.monthly_fen.map(|fen| domain::Yuan::from_fen(fen).to_f64()), "reason": c.reason,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct DetailQuery {
+    #[serde(default)]
+    full: Option<bool>,
+}
+
+pub async fn household_get(
+    State(state): State<WebState>,
+    ApiUser(signed): ApiUser,
+    Path(id): Path<i64>,
+    Query(query): Query<DetailQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let detail = state.app.household_detail(&signed.actor, id, query.full.unwrap_or(false)).await?;
+    Ok(Json(detail_json(&detail)))
+}
+
+fn household_from(body: &Value) -> Result<Household, AppError> {
+    let record: HouseholdRecord = serde_json::from_value(body.clone())
+        .map_err(|error| AppError::invalid("body", domain::interchange::describe_json_error(&error)))?;
+    Household::try_from(&record).map_err(|error| AppError::invalid(error.field, error.reason))
+}
+
+pub async fn household_create(
+    State(state): State<WebState>,
+    ApiUser(signed): ApiUser,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let household = household_from(&body)?;
+    let id = state.app.create_household(&signed.actor, &household).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct UpdateQuery {
+    version: i64,
+}
+
+/// `PUT /api/v1/households/{id}?version=N`: replaces the record if it is still at version N.
+pub async fn household_update(
+    State(state): State<WebState>,
+    ApiUser(signed): ApiUser,
+    Path(id): Path<i64>,
+    Query(query): Query<UpdateQuery>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let household = household_from(&body)?;
+    state.app.update_household(&signed.actor, id, query.version, &household).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,78 @@
+//! One mapping from `AppError` to HTTP: a status, a stable snake_case code and a Chinese
+//! message, never internals. Internal causes are logged here, once.
+
+use app::AppError;
+use askama::Template;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+fn status_of(error: &AppError) -> StatusCode {
+    match error {
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn log(error: &AppError) {
+    if let AppError::Internal(cause) = error {
+        tracing::error!(error = format!("{cause:#}"), "internal error");
+    }
+}
+
+/// An error answered as JSON: `{"code": "...", "message": "...", "fields": [...]}`.
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        ApiError(error)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        log(&self.0);
+        let fields: Vec<serde_json::Value> = match &self.0 {
+            AppError::Invalid(errors) => {
+                errors.iter().map(|e| serde_json::json!({ "field": e.field, "message": e.message })).collect()
+            }
+            _ => Vec::new(),
+        };
+        let body = serde_json::json!({ "code": self.0.code(), "message": self.0.message(), "fields": fields });
+        (status_of(&self.0), Json(body)).into_response()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    title: String,
+    message: String,
+}
+
+/// An error answered as a page; an expired session goes back to the login page.
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        PageError(error)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        log(&self.0);
+        if matches!(self.0, AppError::Unauthenticated) {
+            return Redirect::to("/login").into_response();
+        }
+        let status = status_of(&self.0);
+        let page = ErrorPage { title: status.canonical_reason().unwrap_or("错误").to_owned(), message: self.0.message() };
+        let body = page.render().unwrap_or_else(|_| self.0.message());
+        (status, Html(body)).into_response()
+    }
+}

@@ -1,0 +1,456 @@
+//! The household form: form fields ↔ the interchange record, and field errors ↔ form fields.
+
+use domain::interchange::{
+    DisabilityRecord, GuaranteesRecord, HouseholdRecord, IncomeRecord, PersonRecord, PropertyRecord, RigidRecord,
+    SupporterRecord, VehicleRecord,
+};
+use domain::{
+    CareNeed, DisabilityKind, Household, Hukou, LabourCapacity, Relation, Risk, Schooling, VehicleKind,
+};
+use std::collections::BTreeMap;
+
+/// Member rows shown on the form (blank rows are ignored on submit).
+pub const MEMBER_ROWS_MIN: usize = 4;
+pub const VEHICLE_ROWS: usize = 2;
+
+/// A code and its Chinese label, for a `<select>`.
+pub struct Choice {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+fn choices<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<Choice> {
+    all.iter().map(|&item| Choice { code: code(item), label: label(item) }).collect()
+}
+
+pub struct Vocabulary {
+    pub hukou: Vec<Choice>,
+    pub relation: Vec<Choice>,
+    pub labour: Vec<Choice>,
+    pub disability: Vec<Choice>,
+    pub schooling: Vec<Choice>,
+    pub care: Vec<Choice>,
+    pub vehicle: Vec<Choice>,
+    pub risks: Vec<Choice>,
+}
+
+impl Vocabulary {
+    pub fn new() -> Self {
+        Vocabulary {
+            hukou: choices(Hukou::ALL, Hukou::code, Hukou::label),
+            relation: choices(Relation::ALL, Relation::code, Relation::label),
+            labour: choices(LabourCapacity::ALL, LabourCapacity::code, LabourCapacity::label),
+            disability: choices(DisabilityKind::ALL, DisabilityKind::code, DisabilityKind::label),
+            schooling: choices(Schooling::ALL, Schooling::code, Schooling::label),
+            care: choices(CareNeed::ALL, CareNeed::code, CareNeed::label),
+            vehicle: choices(VehicleKind::ALL, VehicleKind::code, VehicleKind::label),
+            risks: choices(Risk::ALL, Risk::code, Risk::label),
+        }
+    }
+}
+
+/// One member row of the form, values as typed and errors per field.
+#[derive(Default)]
+pub struct MemberRow {
+    pub i: usize,
+    pub id_number: String,
+    pub name: String,
+    pub relation: String,
+    pub labour_capacity: String,
+    pub disability_kind: String,
+    pub disability_grade: String,
+    pub serious_illness: bool,
+    pub schooling: String,
+    pub care_need: String,
+    pub income_12m: String,
+    pub supporter: String,
+    pub errors: Vec<String>,
+}
+
+/// The form's values (by field name) and errors (by field name).
+#[derive(Default)]
+pub struct HouseholdForm {
+    values: BTreeMap<String, String>,
+    flags: std::collections::BTreeSet<String>,
+    errors: BTreeMap<String, String>,
+}
+
+const MONEY_FIELDS: [(&str, &str); 11] = [
+    ("inc_wages", "工资性收入"),
+    ("inc_business", "经营净收入"),
+    ("inc_property", "财产净收入"),
+    ("inc_transfer", "转移净收入"),
+    ("inc_other", "其他收入"),
+    ("inc_excluded", "不计入收入"),
+    ("prop_financial_assets", "金融资产"),
+    ("rig_medical", "自付医疗费用"),
+    ("rig_education", "教育支出"),
+    ("rig_rehabilitation", "康复支出"),
+    ("rig_other", "其他刚性支出"),
+];
+
+impl HouseholdForm {
+    pub fn v(&self, key: &str) -> &str {
+        self.values.get(key).map_or("", String::as_str)
+    }
+
+    pub fn on(&self, key: &str) -> bool {
+        self.flags.contains(key)
+    }
+
+    pub fn err(&self, key: &str) -> &str {
+        self.errors.get(key).map_or("", String::as_str)
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    pub fn error_list(&self) -> Vec<String> {
+        self.errors.values().cloned().collect()
+    }
+
+    pub fn add_error(&mut self, key: &str, message: &str) {
+        self.errors.entry(key.to_owned()).or_insert_with(|| message.to_owned());
+    }
+
+    /// Number of member rows submitted or stored, with blank rows to add members.
+    fn member_count(&self) -> usize {
+        (0..64).take_while(|i| self.values.contains_key(&format!("m{i}_relation"))).count()
+    }
+
+    pub fn members(&self) -> Vec<MemberRow> {
+        let n_rows = (self.member_count() + 2).max(MEMBER_ROWS_MIN);
+        (0..n_rows)
+            .map(|i| {
+                let get = |field: &str| self.v(&format!("m{i}_{field}")).to_owned();
+                let errors = self
+                    .errors
+                    .iter()
+                    .filter(|(key, _)| key.starts_with(&format!("m{i}_")))
+                    .map(|(_, message)| message.clone())
+                    .collect();
+                MemberRow {
+                    i,
+                    id_number: get("id_number"),
+                    name: get("name"),
+                    relation: get("relation"),
+                    labour_capacity: get("labour_capacity"),
+                    disability_kind: get("disability_kind"),
+                    disability_grade: get("disability_grade"),
+                    serious_illness: self.on(&format!("m{i}_serious_illness")),
+                    schooling: get("schooling"),
+                    care_need: get("care_need"),
+                    income_12m: get("income_12m"),
+                    supporter: get("supporter"),
+                    errors,
+                }
+            })
+            .collect()
+    }
+
+    pub fn vehicle_rows(&self) -> Vec<(usize, String, String)> {
+        (0..VEHICLE_ROWS)
+            .map(|k| (k, self.v(&format!("veh{k}_kind")).to_owned(), self.v(&format!("veh{k}_value")).to_owned()))
+            .collect()
+    }
+
+    /// The form as submitted (checkboxes are present only when ticked).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut form = HouseholdForm::default();
+        for (key, value) in pairs {
+            if value == "on" {
+                form.flags.insert(key.clone());
+            }
+            form.values.insert(key, value);
+        }
+        form
+    }
+
+    /// An empty form with the spec's defaults.
+    pub fn blank(area_code: &str) -> Self {
+        let mut form = HouseholdForm::default();
+        form.values.insert("hukou".into(), "rural".into());
+        form.values.insert("area_code".into(), area_code.to_owned());
+        for key in ["g_education", "g_medical", "g_housing", "g_drinking_water"] {
+            form.flags.insert(key.into());
+        }
+        form
+    }
+
+    /// The form filled from a stored household.
+    pub fn from_household(household: &Household) -> Self {
+        let record = HouseholdRecord::from(household);
+        let mut form = HouseholdForm::default();
+        let mut set = |key: String, value: String| {
+            form.values.insert(key, value);
+        };
+        set("id".into(), record.id.clone());
+        set("area_code".into(), record.area_code.clone());
+        set("hukou".into(), record.hukou.clone());
+        set("months_above_monitoring_line".into(), record.months_above_monitoring_line.to_string());
+        let money = |value: f64| if value == 0.0 { String::new() } else { format!("{value:.2}") };
+        let income = &record.income_12m;
+        for (key, value) in [
+            ("inc_wages", income.wages),
+            ("inc_business", income.business),
+            ("inc_property", income.property),
+            ("inc_transfer", income.transfer),
+            ("inc_other", income.other),
+            ("inc_excluded", income.excluded),
+            ("prop_financial_assets", record.property.financial_assets),
+            ("rig_medical", record.rigid_expenditure_12m.medical),
+            ("rig_education", record.rigid_expenditure_12m.education),
+            ("rig_rehabilitation", record.rigid_expenditure_12m.rehabilitation),
+            ("rig_other", record.rigid_expenditure_12m.other),
+        ] {
+            set(key.into(), money(value));
+        }
+        set("prop_extra_houses".into(), record.property.extra_houses.to_string());
+        for (k, vehicle) in record.property.vehicles.iter().enumerate().take(VEHICLE_ROWS) {
+            set(format!("veh{k}_kind"), vehicle.kind.clone());
+            set(format!("veh{k}_value"), money(vehicle.value));
+        }
+        for (i, member) in record.members.iter().enumerate() {
+            set(format!("m{i}_id_number"), member.id_number.clone());
+            set(format!("m{i}_name"), member.name.clone());
+            set(format!("m{i}_relation"), member.relation.clone());
+            set(format!("m{i}_labour_capacity"), member.labour_capacity.clone());
+            set(format!("m{i}_schooling"), member.schooling.clone());
+            set(format!("m{i}_care_need"), member.care_need.clone());
+            if let Some(disability) = &member.disability {
+                set(format!("m{i}_disability_kind"), disability.kind.clone());
+                set(format!("m{i}_disability_grade"), disability.grade.to_string());
+            }
+            if let Some(income) = member.income_12m {
+                set(format!("m{i}_income_12m"), format!("{income:.2}"));
+            }
+            let supporter = if member.supporters.is_empty() {
+                ""
+            } else if member.supporters.iter().any(|s| s.able) {
+                "able"
+            } else {
+                "unable"
+            };
+            set(format!("m{i}_supporter"), supporter.to_owned());
+        }
+        let mut flags = Vec::new();
+        if record.lifted_from_poverty {
+            flags.push("lifted_from_poverty".to_owned());
+        }
+        if record.property.business_registered {
+            flags.push("prop_business_registered".to_owned());
+        }
+        let guarantees = &record.guarantees;
+        for (key, on) in [
+            ("g_education", guarantees.education),
+            ("g_medical", guarantees.medical),
+            ("g_housing", guarantees.housing),
+            ("g_drinking_water", guarantees.drinking_water),
+        ] {
+            if on {
+                flags.push(key.to_owned());
+            }
+        }
+        for risk in &record.risks {
+            flags.push(format!("risk_{risk}"));
+        }
+        for (i, member) in record.members.iter().enumerate() {
+            if member.serious_illness {
+                flags.push(format!("m{i}_serious_illness"));
+            }
+        }
+        for flag in flags {
+            form.values.insert(flag.clone(), "on".into());
+            form.flags.insert(flag);
+        }
+        form
+    }
+
+    /// Builds the household the form describes, or records the errors per field.
+    /// `previous` keeps detail the form does not show (each member's list of supporters).
+    pub fn to_household(&mut self, previous: Option<&Household>) -> Option<Household> {
+        let number = |form: &mut HouseholdForm, key: &str, label: &str| -> f64 {
+            let text = form.v(key).trim().to_owned();
+            if text.is_empty() {
+                return 0.0;
+            }
+            match domain::Yuan::parse(&text) {
+                Ok(yuan) if yuan >= domain::Yuan::ZERO => yuan.to_f64(),
+                _ => {
+                    form.add_error(key, &format!("{label}应为不小于0、最多两位小数的金额"));
+                    0.0
+                }
+            }
+        };
+        let mut money = BTreeMap::new();
+        for (key, label) in MONEY_FIELDS {
+            money.insert(key, number(self, key, label));
+        }
+        let count = |form: &mut HouseholdForm, key: &str, label: &str| -> u32 {
+            let text = form.v(key).trim().to_owned();
+            if text.is_empty() {
+                return 0;
+            }
+            text.parse().unwrap_or_else(|_| {
+                form.add_error(key, &format!("{label}应为非负整数"));
+                0
+            })
+        };
+        let extra_houses = count(self, "prop_extra_houses", "其他住房套数");
+        let months = count(self, "months_above_monitoring_line", "连续高于监测线月数");
+        let mut vehicles = Vec::new();
+        for k in 0..VEHICLE_ROWS {
+            let kind = self.v(&format!("veh{k}_kind")).to_owned();
+            if kind.is_empty() {
+                continue;
+            }
+            let value = number(self, &format!("veh{k}_value"), "车辆价值");
+            vehicles.push(VehicleRecord { kind, value });
+        }
+        let mut members = Vec::new();
+        let mut member_rows = Vec::new();
+        for row in self.members() {
+            if row.id_number.trim().is_empty() && row.name.trim().is_empty() {
+                continue;
+            }
+            let income = if row.income_12m.trim().is_empty() {
+                None
+            } else {
+                Some(number(self, &format!("m{}_income_12m", row.i), "本人收入"))
+            };
+            let disability = if row.disability_kind.is_empty() {
+                None
+            } else {
+                match row.disability_grade.parse::<u8>() {
+                    Ok(grade) => Some(DisabilityRecord { kind: row.disability_kind.clone(), grade }),
+                    Err(_) => {
+                        self.add_error(&format!("m{}_disability_grade", row.i), "请选择残疾等级（1至4级）");
+                        None
+                    }
+                }
+            };
+            let kept = previous.and_then(|household| {
+                household.members.iter().find(|p| p.id_number.as_str() == row.id_number.trim()).map(|p| {
+                    p.supporters.iter().map(|s| SupporterRecord { relation: s.relation.code().to_owned(), able: s.able }).collect::<Vec<_>>()
+                })
+            });
+            let supporters = match (row.supporter.as_str(), kept) {
+                ("", _) => Vec::new(),
+                (choice, Some(kept)) if !kept.is_empty() && kept.iter().any(|s| s.able) == (choice == "able") => kept,
+                (choice, _) => vec![SupporterRecord { relation: "child".into(), able: choice == "able" }],
+            };
+            members.push(PersonRecord {
+                id_number: row.id_number.trim().to_owned(),
+                name: row.name.trim().to_owned(),
+                relation: row.relation.clone(),
+                labour_capacity: if row.labour_capacity.is_empty() { "full".into() } else { row.labour_capacity.clone() },
+                disability,
+                serious_illness: row.serious_illness,
+                schooling: if row.schooling.is_empty() { "none".into() } else { row.schooling.clone() },
+                care_need: if row.care_need.is_empty() { "self".into() } else { row.care_need.clone() },
+                income_12m: income,
+                supporters,
+            });
+            member_rows.push(row.i);
+        }
+        let risks = Risk::ALL.iter().filter(|risk| self.on(&format!("risk_{}", risk.code()))).map(|r| r.code().to_owned()).collect();
+        let record = HouseholdRecord {
+            id: self.v("id").trim().to_owned(),
+            area_code: self.v("area_code").to_owned(),
+            hukou: self.v("hukou").to_owned(),
+            lifted_from_poverty: self.on("lifted_from_poverty"),
+            members,
+            income_12m: IncomeRecord {
+                wages: money["inc_wages"],
+                business: money["inc_business"],
+                property: money["inc_property"],
+                transfer: money["inc_transfer"],
+                other: money["inc_other"],
+                excluded: money["inc_excluded"],
+            },
+            property: PropertyRecord {
+                financial_assets: money["prop_financial_assets"],
+                vehicles,
+                extra_houses,
+                business_registered: self.on("prop_business_registered"),
+            },
+            rigid_expenditure_12m: RigidRecord {
+                medical: money["rig_medical"],
+                education: money["rig_education"],
+                rehabilitation: money["rig_rehabilitation"],
+                other: money["rig_other"],
+            },
+            guarantees: GuaranteesRecord {
+                education: self.on("g_education"),
+                medical: self.on("g_medical"),
+                housing: self.on("g_housing"),
+                drinking_water: self.on("g_drinking_water"),
+            },
+            risks,
+            months_above_monitoring_line: months,
+        };
+        if self.has_errors() {
+            return None;
+        }
+        match Household::try_from(&record) {
+            Ok(household) => Some(household),
+            Err(error) => {
+                let key = form_key(&error.field, &member_rows);
+                self.add_error(&key, &format!("{}：{}", field_label(&error.field), error.reason));
+                None
+            }
+        }
+    }
+}
+
+/// `members[1].id_number` → `m{row}_id_number`; `income_12m.wages` → `inc_wages`; …
+pub fn form_key(field: &str, member_rows: &[usize]) -> String {
+    if let Some(rest) = field.strip_prefix("members[") {
+        if let Some((idx, sub)) = rest.split_once("].") {
+            let row = idx.parse::<usize>().ok().and_then(|idx| member_rows.get(idx).copied()).unwrap_or(0);
+            let sub = sub.replace('.', "_");
+            return format!("m{row}_{}", sub.split('[').next().unwrap_or(&sub));
+        }
+        return "members".to_owned();
+    }
+    if let Some(rest) = field.strip_prefix("property.vehicles[") {
+        let (idx, sub) = rest.split_once("].").unwrap_or(("0", "value"));
+        return format!("veh{idx}_{sub}");
+    }
+    field
+        .replace("income_12m.", "inc_")
+        .replace("property.", "prop_")
+        .replace("rigid_expenditure_12m.", "rig_")
+        .replace('.', "_")
+}
+
+/// The Chinese name of a record field, for error messages.
+pub fn field_label(field: &str) -> String {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    let person = field
+        .strip_prefix("members[")
+        .and_then(|rest| rest.split(']').next())
+        .and_then(|idx| idx.parse::<usize>().ok())
+        .map(|idx| format!("第{}名成员", idx + 1));
+    let name = match last {
+        "id" => "户编号",
+        "area_code" => "所在村（社区）",
+        "hukou" => "户籍性质",
+        "members" => "家庭成员",
+        "id_number" => "身份证号",
+        "name" => "姓名",
+        "relation" => "与户主关系",
+        "labour_capacity" => "劳动能力",
+        "grade" => "残疾等级",
+        "kind" => "类别",
+        "schooling" => "在学阶段",
+        "care_need" => "护理需求",
+        "income_12m" => "本人收入",
+        _ => "字段",
+    };
+    match person {
+        Some(person) => format!("{person}{name}"),
+        None => name.to_owned(),
+    }
+}

@@ -1,0 +1,299 @@
+//! HTML pages (Simplified Chinese).
+
+use crate::error::PageError;
+use crate::forms::{HouseholdForm, Vocabulary};
+use crate::session::{PageUser, Signed, constant_time_eq, random_token};
+use crate::{WebState, cookies};
+use app::households::{HouseholdDetail, HouseholdPage};
+use app::{AppError, FieldError};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+/// What every signed-in page shows in its header.
+pub struct Chrome {
+    pub display_name: String,
+    pub role_label: &'static str,
+    pub area: String,
+    pub csrf: String,
+    pub can_edit: bool,
+}
+
+impl Chrome {
+    fn of(signed: &Signed) -> Self {
+        Chrome {
+            display_name: signed.actor.display_name.clone(),
+            role_label: signed.actor.role.label(),
+            area: signed.actor.area.to_string(),
+            csrf: signed.csrf_token.clone(),
+            can_edit: signed.actor.role.edits_households(),
+        }
+    }
+}
+
+pub async fn home() -> Redirect {
+    Redirect::to("/households")
+}
+
+pub async fn not_found() -> PageError {
+    PageError(AppError::NotFound)
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/app.css"))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    csrf: String,
+    error: String,
+    username: String,
+}
+
+fn login_page(error: &str, username: &str, status: StatusCode) -> Response {
+    let csrf = random_token();
+    let cookie = cookies::set(cookies::LOGIN_CSRF, &csrf, 3600, false);
+    let page = LoginPage { csrf, error: error.to_owned(), username: username.to_owned() };
+    (status, [(header::SET_COOKIE, cookie)], page).into_response()
+}
+
+pub async fn login_form() -> Response {
+    login_page("", "", StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+}
+
+pub async fn login_submit(State(state): State<WebState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+    // Double-submit check: the form's token must equal the cookie set with the form.
+    let cookie = cookies::read(&headers, cookies::LOGIN_CSRF).unwrap_or_default();
+    if cookie.is_empty() || !constant_time_eq(cookie.as_bytes(), form.csrf.as_bytes()) {
+        return login_page("登录页面已过期，请重新输入", &form.username, StatusCode::FORBIDDEN);
+    }
+    match state.app.login(form.username.trim(), &form.password).await {
+        Ok(session) => {
+            let cookie = cookies::set(cookies::SESSION, &session.token, 8 * 3600, state.config.secure_cookies);
+            ([(header::SET_COOKIE, cookie)], Redirect::to("/households")).into_response()
+        }
+        Err(AppError::Unauthenticated) => login_page("用户名或密码错误", &form.username, StatusCode::UNAUTHORIZED),
+        Err(AppError::Throttled) => login_page(&AppError::Throttled.message(), &form.username, StatusCode::TOO_MANY_REQUESTS),
+        Err(other) => PageError(other).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(State(state): State<WebState>, PageUser(signed): PageUser, Form(form): Form<CsrfForm>) -> Result<Response, PageError> {
+    signed.check_csrf(Some(&form.csrf))?;
+    state.app.logout(&signed.token, &signed.actor).await?;
+    let cookie = cookies::set(cookies::SESSION, "", 0, state.config.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "households.html")]
+pub struct ListPage {
+    chrome: Chrome,
+    q: String,
+    list: HouseholdPage,
+    n_pages: i64,
+}
+
+pub async fn household_list(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Query(query): Query<ListQuery>,
+) -> Result<ListPage, PageError> {
+    let list = state.app.search_households(&signed.actor, &query.q, query.page.unwrap_or(1)).await?;
+    let n_pages = ((list.total + list.per_page - 1) / list.per_page).max(1);
+    Ok(ListPage { chrome: Chrome::of(&signed), q: query.q, list, n_pages })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "household.html")]
+pub struct DetailPage {
+    chrome: Chrome,
+    d: HouseholdDetail,
+}
+
+impl DetailPage {
+    fn yuan(&self, value: impl std::fmt::Display) -> String {
+        value.to_string()
+    }
+
+    fn relation_label(&self, code: &str) -> &'static str {
+        domain::Relation::from_code(code).map_or("", domain::Relation::label)
+    }
+
+    fn category_label(&self, code: &str) -> &'static str {
+        domain::Category::from_code(code).map_or("", domain::Category::label)
+    }
+
+    fn monitoring_label(&self, code: &Option<String>) -> &'static str {
+        code.as_deref().and_then(domain::MonitoringKind::from_code).map_or("", domain::MonitoringKind::label)
+    }
+
+    fn money_fen(&self, fen: &Option<i64>) -> String {
+        fen.map(|fen| domain::Yuan::from_fen(fen).to_string()).unwrap_or_default()
+    }
+
+    fn id_shown(&self, id: &domain::NationalId) -> String {
+        if self.d.masked { id.masked() } else { id.to_string() }
+    }
+
+    fn age(&self, id: &domain::NationalId) -> u32 {
+        id.age_on(self.d.today)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DetailQuery {
+    #[serde(default)]
+    full: Option<String>,
+}
+
+pub async fn household_show(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Path(id): Path<i64>,
+    Query(query): Query<DetailQuery>,
+) -> Result<DetailPage, PageError> {
+    let detail = state.app.household_detail(&signed.actor, id, query.full.is_some()).await?;
+    Ok(DetailPage { chrome: Chrome::of(&signed), d: detail })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "household_form.html")]
+pub struct FormPage {
+    chrome: Chrome,
+    title: String,
+    action: String,
+    editing: bool,
+    version: i64,
+    form: HouseholdForm,
+    villages: Vec<(String, String)>,
+    vocab: Vocabulary,
+}
+
+async fn form_page(
+    state: &WebState,
+    signed: &Signed,
+    form: HouseholdForm,
+    edit: Option<(i64, i64)>,
+) -> Result<FormPage, PageError> {
+    let villages = state.app.villages_for(&signed.actor).await?;
+    let (title, action, editing, version) = match edit {
+        Some((id, version)) => ("修改家庭档案".to_owned(), format!("/households/{id}"), true, version),
+        None => ("新建家庭档案".to_owned(), "/households".to_owned(), false, 0),
+    };
+    Ok(FormPage { chrome: Chrome::of(signed), title, action, editing, version, form, villages, vocab: Vocabulary::new() })
+}
+
+pub async fn household_new(State(state): State<WebState>, PageUser(signed): PageUser) -> Result<FormPage, PageError> {
+    if !signed.actor.role.edits_households() {
+        return Err(PageError(AppError::Forbidden));
+    }
+    let form = HouseholdForm::blank("");
+    form_page(&state, &signed, form, None).await
+}
+
+pub async fn household_edit(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Path(id): Path<i64>,
+) -> Result<FormPage, PageError> {
+    if !signed.actor.role.edits_households() {
+        return Err(PageError(AppError::Forbidden));
+    }
+    let detail = state.app.household_detail(&signed.actor, id, true).await?;
+    form_page(&state, &signed, HouseholdForm::from_household(&detail.household), Some((id, detail.version))).await
+}
+
+fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+fn apply_field_errors(form: &mut HouseholdForm, errors: &[FieldError]) {
+    for error in errors {
+        let key = crate::forms::form_key(&error.field, &(0..64).collect::<Vec<_>>());
+        form.add_error(&key, &error.message);
+    }
+}
+
+async fn rerender(state: &WebState, signed: &Signed, form: HouseholdForm, edit: Option<(i64, i64)>) -> Result<Response, PageError> {
+    let page = form_page(state, signed, form, edit).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+pub async fn household_create(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    signed.check_csrf(pair(&pairs, "csrf"))?;
+    if !signed.actor.role.edits_households() {
+        return Err(PageError(AppError::Forbidden));
+    }
+    let mut form = HouseholdForm::from_pairs(pairs);
+    let Some(household) = form.to_household(None) else {
+        return rerender(&state, &signed, form, None).await;
+    };
+    match state.app.create_household(&signed.actor, &household).await {
+        Ok(id) => Ok(Redirect::to(&format!("/households/{id}")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            apply_field_errors(&mut form, &errors);
+            rerender(&state, &signed, form, None).await
+        }
+        Err(other) => Err(PageError(other)),
+    }
+}
+
+pub async fn household_update(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    signed.check_csrf(pair(&pairs, "csrf"))?;
+    if !signed.actor.role.edits_households() {
+        return Err(PageError(AppError::Forbidden));
+    }
+    let version: i64 = pair(&pairs, "version").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let previous = state.app.household_detail(&signed.actor, id, true).await?;
+    let mut form = HouseholdForm::from_pairs(pairs);
+    let Some(household) = form.to_household(Some(&previous.household)) else {
+        return rerender(&state, &signed, form, Some((id, version))).await;
+    };
+    match state.app.update_household(&signed.actor, id, version, &household).await {
+        Ok(()) => Ok(Redirect::to(&format!("/households/{id}")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            apply_field_errors(&mut form, &errors);
+            rerender(&state, &signed, form, Some((id, version))).await
+        }
+        Err(AppError::Conflict(_)) => {
+            form.add_error("version", "该档案已被他人修改，请重新打开后再修改");
+            rerender(&state, &signed, form, Some((id, version))).await
+        }
+        Err(other) => Err(PageError(other)),
+    }
+}
