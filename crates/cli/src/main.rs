@@ -1,3 +1,296 @@
-//! `safetynet`: the one binary (CLI verbs and the web server).
+//! `safetynet`: the one binary. CLI verbs and the web server share one configuration: the
+//! database URL (`--db` or `DATABASE_URL`, default the embedded SQLite file `safetynet.db`).
 
-fn main() {}
+mod demo;
+
+use anyhow::{Context, bail};
+use app::{App, AppSettings, SystemClock};
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "safetynet", version, about = "低收入人口救助帮扶平台 (Tongliang low-income population assistance platform)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the web server (pages and API).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Database URL; with --demo the default is the demo file `safetynet-demo.db`.
+        #[arg(long, env = "DATABASE_URL")]
+        db: Option<String>,
+        /// Creates (if absent) a demo data set: places, generated households, one user per role.
+        #[arg(long)]
+        demo: bool,
+        /// Marks cookies Secure (behind HTTPS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Assesses households (JSON Lines) and writes one determination per line.
+    Assess(batch::AssessArgs),
+    /// Imports data into the store.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Generates synthetic data (deterministic for a seed).
+    Gen {
+        #[command(subcommand)]
+        what: GenWhat,
+    },
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        what: AdminWhat,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Households in the interchange format (JSON Lines): all or nothing, idempotent.
+    Households {
+        file: std::path::PathBuf,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
+    },
+    /// The jurisdiction tree (`code,name` lines), replacing names of known codes.
+    Places {
+        file: std::path::PathBuf,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenWhat {
+    /// Synthetic rural Tongliang households in the interchange format, to stdout.
+    Households {
+        #[arg(long)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminWhat {
+    /// Creates a user; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        area: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditWhat {
+    /// Checks the hash chain and reports the first broken link.
+    Verify {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
+    },
+}
+
+const DEFAULT_DB: &str = "sqlite://safetynet.db";
+const DEMO_DB: &str = "sqlite://safetynet-demo.db";
+/// The jurisdiction tree shipped with the product (an administrator may load the official list).
+pub const PLACES: &str = include_str!("../../../data/places/tongliang.csv");
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("错误 error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Assess(args) => Ok(if batch::run_assess(&args)? { ExitCode::SUCCESS } else { ExitCode::FAILURE }),
+        Command::Gen { what: GenWhat::Households { count, seed } } => {
+            let places = domain::parse_place_list(PLACES).context("shipped place list")?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            synth::write_households_jsonl(&places, count, seed, &mut out)?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        other => runtime()?.block_on(run_async(other)),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+async fn open(db: &str) -> anyhow::Result<App> {
+    let store = store::Store::connect(db).await.with_context(|| format!("open database {}", redact(db)))?;
+    Ok(App::new(store, Arc::new(SystemClock), AppSettings::default()))
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+fn operator() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "operator".to_owned())
+}
+
+async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { addr, db, demo, secure_cookies } => {
+            let db = db.unwrap_or_else(|| if demo { DEMO_DB } else { DEFAULT_DB }.to_owned());
+            let app = open(&db).await?;
+            if demo {
+                demo::ensure(&app).await?;
+            } else if app.demo_state().await? == app::imports::DemoState::Empty {
+                let places = domain::parse_place_list(PLACES)?;
+                app.load_places(&operator(), &places).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("bind {addr}"))?;
+            eprintln!("safetynet 已启动: http://{} （数据库 {}）", listener.local_addr()?, redact(&db));
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            web::serve(listener, app, web::WebConfig { secure_cookies }, shutdown).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { what: ImportWhat::Households { file, db } } => import_households(&file, &db).await,
+        Command::Import { what: ImportWhat::Places { file, db } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
+            let places = domain::parse_place_list(&text).map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+            let n = open(&db).await?.load_places(&operator(), &places).await?;
+            eprintln!("已载入区划 {n} 个");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin { what: AdminWhat::CreateUser { username, role, area, name, db } } => {
+            let role = domain::Role::from_code(&role).with_context(|| {
+                let roles: Vec<&str> = domain::Role::ALL.iter().map(|r| r.code()).collect();
+                format!("unknown role {role}; one of {}", roles.join(", "))
+            })?;
+            let area = domain::PlaceCode::parse(&area).map_err(|error| anyhow::anyhow!("--area: {error}"))?;
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let app = open(&db).await?;
+            ensure_places(&app).await?;
+            let user = app::users::NewUser { username: &username, display_name: &name, role, area: &area, password };
+            match app.create_user(app::users::Creator::Console(&operator()), user).await {
+                Ok(id) => {
+                    eprintln!("已创建用户 {username}（id {id}）");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => bail!("{}", error.message()),
+            }
+        }
+        Command::Audit { what: AuditWhat::Verify { db } } => {
+            match open(&db).await?.verify_audit().await? {
+                store::audit::Verification::Intact { rows } => {
+                    println!("审计链完整 audit chain intact: {rows} rows");
+                    Ok(ExitCode::SUCCESS)
+                }
+                store::audit::Verification::Broken { seq, reason } => {
+                    println!("审计链断裂 audit chain broken at row {seq}: {reason}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Assess(_) | Command::Gen { .. } => unreachable_sync(),
+    }
+}
+
+fn unreachable_sync() -> anyhow::Result<ExitCode> {
+    bail!("this command runs without the async runtime")
+}
+
+/// A fresh database gets the shipped place list before anything refers to a place.
+async fn ensure_places(app: &App) -> anyhow::Result<()> {
+    let mut conn = app.store().read().await?;
+    if store::places::count(&mut conn).await? == 0 {
+        drop(conn);
+        app.load_places(&operator(), &domain::parse_place_list(PLACES)?).await?;
+    }
+    Ok(())
+}
+
+async fn import_households(file: &std::path::Path, db: &str) -> anyhow::Result<ExitCode> {
+    let content = std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
+    let app = open(db).await?;
+    ensure_places(&app).await?;
+    let n_lines = content.lines().filter(|line| !line.trim().is_empty()).count() as u64;
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(n_lines);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 户 {elapsed_precise} 剩余 {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let progress = |done: u64| {
+        if let Some(bar) = &bar {
+            bar.set_position(done);
+        }
+    };
+    let started = std::time::Instant::now();
+    let file_name = file.display().to_string();
+    let result = app.import_households(&operator(), &file_name, &content, &progress).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(report) if report.already_imported => {
+            eprintln!("该文件此前已导入，未作任何更改 (already imported: nothing changed)");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(report) => {
+            eprintln!(
+                "导入完成：新增 {} 户，更新 {} 户，未变 {} 户，用时 {:.1} 秒",
+                report.created,
+                report.updated,
+                report.unchanged,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(app::imports::ImportError::BadLines(errors)) => {
+            for error in &errors {
+                eprintln!("{}:{}: {}", file.display(), error.line, error.message);
+            }
+            eprintln!("导入失败：{} 行有误，未导入任何数据 (nothing imported)", errors.len());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(app::imports::ImportError::App(error)) => Err(anyhow::anyhow!("{}: {error:#}", error.message())),
+    }
+}
