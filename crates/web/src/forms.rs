@@ -114,9 +114,10 @@ impl HouseholdForm {
         self.errors.entry(key.to_owned()).or_insert_with(|| message.to_owned());
     }
 
-    /// Number of member rows submitted or stored, with blank rows to add members.
+    /// Rows up to the last member row that holds an ID number or a name.
     fn member_count(&self) -> usize {
-        (0..64).take_while(|i| self.values.contains_key(&format!("m{i}_relation"))).count()
+        let filled = |i: usize| !self.v(&format!("m{i}_id_number")).trim().is_empty() || !self.v(&format!("m{i}_name")).trim().is_empty();
+        (0..64).rev().find(|&i| filled(i)).map_or(0, |i| i + 1)
     }
 
     pub fn members(&self) -> Vec<MemberRow> {
