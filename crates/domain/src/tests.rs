@@ -141,3 +141,33 @@ fn u1_place_list_requires_parents_first() {
     assert_eq!(orphan.line, 2);
     assert!(parse_place_list("500151,铜梁区\n500151001\n").unwrap_err().to_string().starts_with("第2行"));
 }
+
+#[test]
+fn d3_borrowed_parse_path_agrees_with_the_owned_one() {
+    let lines = [
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","name":"张三","relation":"head"}],"income_12m":{"wages":1200.5}}"#,
+        r#"{"id":" H-2 ","area_code":"500151102201","hukou":"urban","lifted_from_poverty":true,"members":[{"id_number":"500224194503120011","name":"张\"三","relation":"head","labour_capacity":"none","disability":{"kind":"visual","grade":1},"serious_illness":true,"schooling":"college","care_need":"full","income_12m":100,"supporters":[{"relation":"child","able":true}]}],"income_12m":{"wages":1,"business":2,"property":3,"transfer":4,"other":5,"excluded":6},"property":{"financial_assets":7,"vehicles":[{"kind":"car","value":8}],"extra_houses":1,"business_registered":true},"rigid_expenditure_12m":{"medical":9,"education":10,"rehabilitation":11,"other":12},"guarantees":{"education":false,"drinking_water":false},"risks":["illness","disaster"],"months_above_monitoring_line":3}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[],"colour":1}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[]}"#,
+        r#"{"id":"","area_code":"500151102201","members":[]}"#,
+        r#"{"id":"H-1","area_code":"500151102","members":[]}"#,
+        r#"{"id":"H-1","members":[]}"#,
+        r#"{"id":"H-1","area_code":"500151102201","hukou":"town","members":[{"id_number":"500224194503120011","relation":"head"}]}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120012","relation":"head"}]}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head"},{"id_number":"500224194503120011","relation":"child"}]}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"child"}]}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head","disability":{"kind":"physical","grade":5}}]}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head","schooling":"phd"}]}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head"}],"income_12m":{"wages":-1}}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head"}],"income_12m":{"wages":1.234}}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head"}],"property":{"vehicles":[{"kind":"boat","value":1}]}}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head"}],"risks":["boredom"]}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head","supporters":[{"relation":"cousin"}]}]}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head"}]"#,
+        r#"not json"#,
+    ];
+    for line in lines {
+        assert_eq!(interchange::parse_household_bytes(line.as_bytes()), interchange::parse_household_line(line), "{line}");
+    }
+    assert!(interchange::parse_household_bytes(b"{\"id\":\"\xff\"}").unwrap_err().contains("UTF-8"));
+}

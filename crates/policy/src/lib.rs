@@ -1,1 +1,33 @@
-//! Eligibility rules of RULES.md over dated parameters, with explanations (core)
+//! 认定规则 (core): the eligibility rules of `shared/policy/RULES.md` over dated parameters,
+//! with explanations (D2, P6, X2, W1).
+//!
+//! - `catalogue`: the parameter catalogue as data (`policy/catalogue.toml`), validated on load,
+//!   resolved once per run into a `Snapshot`; `--set` overrides.
+//! - `rules`: rules 1–10 as pure functions; `determine` explains every rule it evaluates,
+//!   `determine_quiet` yields the same determination without building text.
+//! - `record`: the determination in the output format of `spec/HOUSEHOLD.md`.
+//! - `whatif`: the same households under two snapshots, compared by town.
+//!
+//! Invariants: no IO, no clock, no randomness; no policy number is written in the code — every
+//! age, amount, multiplier, share and month count comes from the catalogue; money is exact fen,
+//! rounded half-up to 0.01 where a derived amount is formed.
+
+pub mod catalogue;
+pub mod explain;
+pub mod record;
+pub mod rules;
+pub mod whatif;
+
+pub use catalogue::{
+    Catalogue, CatalogueError, DatedValue, Override, Param, Parameter, Snapshot, Status, Unit,
+    Value,
+};
+pub use explain::{ParamUse, Reason};
+pub use record::{DeterminationRecord, LineError};
+pub use rules::{
+    Determination, Grant, Scope, determine, determine_quiet, recheck_months, risk_eliminated,
+};
+pub use whatif::{Comparison, Flow, TownComparison, simulate};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1239 @@
+//! Rules 1–10 of RULES.md as pure functions over a household, a parameter snapshot and a date.
+//!
+//! Money is exact (fen) and every derived amount is rounded half-up to 0.01 once, where it is
+//! first shown: the per-capita income is rounded, and the tests and amounts then use the rounded
+//! figure, so that the explanation's arithmetic is the arithmetic performed.
+
+use crate::catalogue::{Param, Snapshot};
+use crate::explain::{Reason, Reasons, ShortYuan};
+use chrono::NaiveDate;
+use domain::{
+    CareNeed, Category, DisabilityKind, Household, Hukou, LabourCapacity, MonitoringKind,
+    NationalId, Person, Risk, Schooling, VehicleKind, Yuan,
+};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// The interchange format records income and expenditure over 12 months (HOUSEHOLD.md);
+/// this is the length of that window, not a policy parameter.
+const MONTHS_IN_RECORD: i64 = 12;
+
+/// Who a category is granted to (D2: a household, or where the rules say so a single person).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Household,
+    Person,
+}
+
+impl Scope {
+    pub fn code(self) -> &'static str {
+        match self {
+            Scope::Household => "household",
+            Scope::Person => "person",
+        }
+    }
+}
+
+/// A category that holds, for the household or one member, with its monthly amount where the
+/// category pays one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub category: Category,
+    pub scope: Scope,
+    /// The member's ID number when `scope` is `Person`.
+    pub id_number: Option<NationalId>,
+    pub monthly: Option<Yuan>,
+}
+
+/// 认定结果 (P6): what the rules propose for one household on one date, with the reasons.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Determination<'s> {
+    /// The highest category held (rule 8, 就高不就低); monitoring is never primary.
+    pub primary: Option<Category>,
+    /// Every category that holds (the monitoring tag is in `monitoring`, not here).
+    pub categories: Vec<Grant>,
+    /// 防止返贫监测对象 type (rule 6), beside the primary category.
+    pub monitoring: Option<MonitoringKind>,
+    /// 风险消除 (rule 9): the household may leave monitoring.
+    pub risk_eliminated: bool,
+    /// Paid per month: every 特困 member, plus 低保 (or the 单人保 members).
+    pub monthly_benefit: Yuan,
+    /// 家庭人均月收入, rounded half-up to 0.01.
+    pub income_per_capita_month: Yuan,
+    /// Months to the next re-check (rule 10); 0 means at once.
+    pub recheck_months: u32,
+    /// Empty when determined without explanation.
+    pub explanation: Vec<Reason<'s>>,
+}
+
+/// Decides the categories of `household` on `as_of` with the parameters of `snapshot`, and
+/// explains every rule evaluated (P6, D2, X2, W1).
+pub fn determine<'s>(
+    household: &Household,
+    snapshot: &'s Snapshot,
+    as_of: NaiveDate,
+) -> Determination<'s> {
+    Assessment::new(household, snapshot, as_of, true).run()
+}
+
+/// The same determination as `determine`, without building the explanation (for batch figures).
+pub fn determine_quiet<'s>(
+    household: &Household,
+    snapshot: &'s Snapshot,
+    as_of: NaiveDate,
+) -> Determination<'s> {
+    Assessment::new(household, snapshot, as_of, false).run()
+}
+
+/// Rule 9 alone: may the household leave monitoring (风险消除, X2)?
+pub fn risk_eliminated(household: &Household, snapshot: &Snapshot, as_of: NaiveDate) -> bool {
+    let mut assessment = Assessment::new(household, snapshot, as_of, false);
+    assessment.risk_eliminated()
+}
+
+/// Rule 10 alone: months to the next re-check (W1); 0 means at once.
+pub fn recheck_months(household: &Household, snapshot: &Snapshot, as_of: NaiveDate) -> u32 {
+    let mut assessment = Assessment::new(household, snapshot, as_of, false);
+    assessment.recheck_months()
+}
+
+/// What the rules need to know about a member, worked out once.
+struct Member<'h> {
+    person: &'h Person,
+    age: i64,
+    /// Own income per month (definition: recorded, else an equal share of the unrecorded rest).
+    own_income_month: Yuan,
+    /// No labour capacity (definition for 特困).
+    lacking_capacity: bool,
+    /// 特困 amount when rule 1 holds for the member.
+    tekun: Option<Yuan>,
+}
+
+struct Assessment<'h, 's> {
+    household: &'h Household,
+    snapshot: &'s Snapshot,
+    members: Vec<Member<'h>>,
+    n_members: i64,
+    countable_income: Yuan,
+    income_per_capita_month: Yuan,
+    income_per_capita_year: Yuan,
+    standard: Option<Yuan>,
+    standard_param: Param,
+    reasons: Reasons<'s>,
+}
+
+fn round_decimal_fen(value: Decimal) -> Yuan {
+    let rounded = value.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+    Yuan::from_fen(i64::try_from(rounded).unwrap_or(i64::MAX))
+}
+
+/// `amount × factor`, half-up to the fen.
+fn scale(amount: Yuan, factor: Decimal) -> Yuan {
+    round_decimal_fen(Decimal::from(amount.fen()) * factor)
+}
+
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl<'h, 's> Assessment<'h, 's> {
+    fn new(
+        household: &'h Household,
+        snapshot: &'s Snapshot,
+        as_of: NaiveDate,
+        explain: bool,
+    ) -> Self {
+        let n_members = count(household.members.len()).max(1);
+        let countable_income = household.income_12m.countable();
+        let recorded: Yuan = household
+            .members
+            .iter()
+            .filter_map(|person| person.income_12m)
+            .sum();
+        let n_unrecorded = count(
+            household
+                .members
+                .iter()
+                .filter(|person| person.income_12m.is_none())
+                .count(),
+        );
+        let unrecorded_rest = (countable_income - recorded).max(Yuan::ZERO);
+        let members = household
+            .members
+            .iter()
+            .map(|person| {
+                let own_income_month = match person.income_12m {
+                    Some(income) => income.div_round(MONTHS_IN_RECORD),
+                    None => unrecorded_rest.div_round(MONTHS_IN_RECORD * n_unrecorded.max(1)),
+                };
+                Member {
+                    person,
+                    age: i64::from(person.id_number.age_on(as_of)),
+                    own_income_month,
+                    lacking_capacity: false,
+                    tekun: None,
+                }
+            })
+            .collect();
+        let standard_param = match household.hukou {
+            Hukou::Rural => Param::DibaoStandardRural,
+            Hukou::Urban => Param::DibaoStandardUrban,
+        };
+        Assessment {
+            household,
+            snapshot,
+            members,
+            n_members,
+            countable_income,
+            income_per_capita_month: countable_income.div_round(MONTHS_IN_RECORD * n_members),
+            income_per_capita_year: countable_income.div_round(n_members),
+            standard: snapshot.money(standard_param),
+            standard_param,
+            reasons: Reasons::new(snapshot, explain),
+        }
+    }
+
+    fn cite(&self, param: Param) -> &'s str {
+        self.snapshot.cite(param)
+    }
+
+    fn standard_label(&self) -> &'static str {
+        match self.household.hukou {
+            Hukou::Rural => "农村低保标准",
+            Hukou::Urban => "城市低保标准",
+        }
+    }
+
+    fn int(&self, param: Param) -> Option<i64> {
+        self.snapshot.integer(param)
+    }
+
+    fn run(mut self) -> Determination<'s> {
+        self.explain_income();
+        let property_ok = self.property_within_limits();
+
+        // Rule 1, per person.
+        for idx in 0..self.members.len() {
+            self.members[idx].lacking_capacity = self.no_labour_capacity(idx);
+        }
+        self.explain_no_labour_capacity();
+        for idx in 0..self.members.len() {
+            if self.members[idx].lacking_capacity {
+                self.members[idx].tekun = self.tekun(idx, property_ok);
+            }
+        }
+        let any_tekun = self.members.iter().any(|member| member.tekun.is_some());
+
+        // Rule 2.
+        let dibao = self.dibao(property_ok);
+        // Rule 3.
+        let singles: Vec<(usize, Yuan)> = if dibao.is_none() {
+            self.dibao_single(property_ok)
+        } else {
+            Vec::new()
+        };
+        // Rule 4.
+        let edge = self.dibao_edge(dibao.is_some(), property_ok);
+        // Rule 5.
+        let rigid = self.rigid_expenditure(dibao.is_some() || any_tekun || edge, property_ok);
+        // Rule 6.
+        let monitoring = self.monitoring();
+        // Rule 7.
+        let paying_or_named = any_tekun || dibao.is_some() || !singles.is_empty() || edge || rigid;
+        let other_needy = self.other_needy(paying_or_named || monitoring.is_some());
+
+        let mut categories = Vec::new();
+        let mut monthly_benefit = Yuan::ZERO;
+        for member in &self.members {
+            if let Some(amount) = member.tekun {
+                monthly_benefit += amount;
+                categories.push(Grant {
+                    category: Category::Tekun,
+                    scope: Scope::Person,
+                    id_number: Some(member.person.id_number.clone()),
+                    monthly: Some(amount),
+                });
+            }
+        }
+        if let Some(amount) = dibao {
+            monthly_benefit += amount;
+            categories.push(Grant {
+                category: Category::Dibao,
+                scope: Scope::Household,
+                id_number: None,
+                monthly: Some(amount),
+            });
+        }
+        for &(idx, amount) in &singles {
+            monthly_benefit += amount;
+            categories.push(Grant {
+                category: Category::DibaoSingle,
+                scope: Scope::Person,
+                id_number: Some(self.members[idx].person.id_number.clone()),
+                monthly: Some(amount),
+            });
+        }
+        for (holds, category) in [
+            (edge, Category::DibaoEdge),
+            (rigid, Category::RigidExpenditure),
+            (other_needy, Category::OtherNeedy),
+        ] {
+            if holds {
+                categories.push(Grant {
+                    category,
+                    scope: Scope::Household,
+                    id_number: None,
+                    monthly: None,
+                });
+            }
+        }
+
+        // Rule 8: categories were pushed highest first.
+        let primary = categories.first().map(|grant| grant.category);
+        self.reasons.add(
+            "priority.primary",
+            primary.is_some(),
+            &[],
+            || match primary {
+                Some(category) => format!(
+                    "就高不就低：主类别为{}；本户每月救助金额合计 {} 元",
+                    category.label(),
+                    monthly_benefit
+                ),
+                None => "本户不符合任何救助类别".to_owned(),
+            },
+        );
+
+        // Rule 9 is a question about a household under monitoring: one tagged now, or one that
+        // records months above the line (it was monitored before). Others are not evaluated.
+        let risk_eliminated = (monitoring.is_some()
+            || self.household.months_above_monitoring_line > 0)
+            && self.risk_eliminated();
+        let recheck_months = self.recheck_months();
+        Determination {
+            primary,
+            categories,
+            monitoring,
+            risk_eliminated,
+            monthly_benefit,
+            income_per_capita_month: self.income_per_capita_month,
+            recheck_months,
+            explanation: self.reasons.list,
+        }
+    }
+
+    fn explain_income(&mut self) {
+        if !self.reasons.on() {
+            return;
+        }
+        let income = self.household.income_12m;
+        let kinds: Vec<String> = [
+            ("工资性收入", income.wages),
+            ("经营净收入", income.business),
+            ("财产净收入", income.property),
+            ("转移净收入", income.transfer),
+            ("其他收入", income.other),
+        ]
+        .iter()
+        .filter(|(_, amount)| *amount != Yuan::ZERO)
+        .map(|(label, amount)| format!("{label} {amount}"))
+        .collect();
+        let mut text = format!("近12个月家庭可计算收入 {} 元", self.countable_income);
+        if !kinds.is_empty() {
+            text.push_str(&format!("（{}）", kinds.join("，")));
+        }
+        if income.excluded != Yuan::ZERO {
+            text.push_str(&format!("，另有不计入收入 {} 元", income.excluded));
+        }
+        text.push_str(&format!(
+            "；共同生活 {} 人，人均月收入 {} 元，人均年收入 {} 元",
+            self.n_members, self.income_per_capita_month, self.income_per_capita_year
+        ));
+        self.reasons.add("income.per_capita", true, &[], || text);
+    }
+
+    /// Definition "property within limits": a limit without a value passes and says so.
+    fn property_within_limits(&mut self) -> bool {
+        let property = &self.household.property;
+        let mut notes: Vec<String> = Vec::new();
+        let mut unset: Vec<&'static str> = Vec::new();
+        let explain = self.reasons.on();
+        let mut ok = true;
+
+        let months = self.int(Param::PropertyFinancialAssetsMonths);
+        match (months, self.standard) {
+            (Some(months), Some(standard)) => {
+                let limit = standard * months * self.n_members;
+                let within = property.financial_assets <= limit;
+                ok &= within;
+                if explain {
+                    notes.push(format!(
+                        "金融资产 {} 元{}上限 {} 元（{}个月×{} {} 元×{}人）",
+                        property.financial_assets,
+                        if within { "未超过" } else { "超过" },
+                        limit,
+                        months,
+                        self.standard_label(),
+                        ShortYuan(standard),
+                        self.n_members
+                    ));
+                }
+            }
+            _ if explain => unset.push("金融资产"),
+            _ => {}
+        }
+
+        match self.snapshot.money(Param::PropertyVehicleValueLimit) {
+            Some(limit) => {
+                // RULES.md: a motorcycle or a farm machine never fails the test.
+                let over = property
+                    .vehicles
+                    .iter()
+                    .filter(|vehicle| matches!(vehicle.kind, VehicleKind::Car | VehicleKind::Truck))
+                    .map(|vehicle| vehicle.value)
+                    .max()
+                    .filter(|value| *value > limit);
+                ok &= over.is_none();
+                if explain {
+                    notes.push(match over {
+                        Some(value) => {
+                            format!("机动车价值 {value} 元，超过上限 {} 元", ShortYuan(limit))
+                        }
+                        None => format!("机动车未超过价值上限 {} 元", ShortYuan(limit)),
+                    });
+                }
+            }
+            None if explain => unset.push("机动车价值"),
+            None => {}
+        }
+
+        match self.int(Param::PropertyExtraHousesLimit) {
+            Some(limit) => {
+                let within = i64::from(property.extra_houses) <= limit;
+                ok &= within;
+                if explain {
+                    notes.push(format!(
+                        "自住以外房屋 {} 套{}上限 {} 套",
+                        property.extra_houses,
+                        if within { "未超过" } else { "超过" },
+                        limit
+                    ));
+                }
+            }
+            None if explain => unset.push("自住以外房屋"),
+            None => {}
+        }
+
+        match self.snapshot.flag(Param::PropertyBusinessAllowed) {
+            Some(allowed) => {
+                let within = allowed || !property.business_registered;
+                ok &= within;
+                if explain {
+                    notes.push(match (property.business_registered, within) {
+                        (false, _) => "无登记经营主体".to_owned(),
+                        (true, true) => "有登记经营主体，按规定允许".to_owned(),
+                        (true, false) => "有登记经营主体，不符合财产条件".to_owned(),
+                    });
+                }
+            }
+            None if explain => unset.push("登记经营主体"),
+            None => {}
+        }
+
+        // The standard is read only when the financial-assets limit is configured.
+        let property_params = [
+            Param::PropertyFinancialAssetsMonths,
+            Param::PropertyVehicleValueLimit,
+            Param::PropertyExtraHousesLimit,
+            Param::PropertyBusinessAllowed,
+            self.standard_param,
+        ];
+        self.reasons.add(
+            "property.within_limits",
+            ok,
+            &property_params[..property_params.len() - usize::from(months.is_none())],
+            || {
+                if !unset.is_empty() {
+                    notes.push(format!("{}限额未配置，视为符合", unset.join("、")));
+                }
+                format!(
+                    "财产状况{}：{}",
+                    if ok {
+                        "符合规定"
+                    } else {
+                        "不符合规定"
+                    },
+                    notes.join("；")
+                )
+            },
+        );
+        ok
+    }
+
+    fn person_label(&self, idx: usize) -> String {
+        let person = self.members[idx].person;
+        if person.name.is_empty() {
+            format!("成员{}（{}）", idx + 1, person.relation.label())
+        } else {
+            format!("{}（{}）", person.name, person.relation.label())
+        }
+    }
+
+    /// Definition "no labour capacity (特困)": age ≥ elderly or < minor, or a listed disability.
+    fn no_labour_capacity(&self, idx: usize) -> bool {
+        let member = &self.members[idx];
+        let old = self
+            .int(Param::TekunAgeElderly)
+            .is_some_and(|age| member.age >= age);
+        let young = self
+            .int(Param::TekunAgeMinor)
+            .is_some_and(|age| member.age < age);
+        let disabled = member.person.disability.is_some_and(|disability| {
+            let limit = match disability.kind {
+                DisabilityKind::Intellectual | DisabilityKind::Mental => {
+                    self.int(Param::TekunDisabilityGradeIntellectualMental)
+                }
+                DisabilityKind::Physical => self.int(Param::TekunDisabilityGradePhysical),
+                DisabilityKind::Visual => self.int(Param::TekunDisabilityGradeVisual),
+                // 民发〔2021〕43号 lists only these kinds; hearing, speech and multiple
+                // disabilities do not by themselves mean no labour capacity.
+                DisabilityKind::Hearing | DisabilityKind::Speech | DisabilityKind::Multiple => None,
+            };
+            limit.is_some_and(|limit| i64::from(disability.grade) <= limit)
+        });
+        old || young || disabled
+    }
+
+    /// Rule 1: "a person under support_until counts as a minor, and so does an older one still
+    /// in compulsory, senior-high or vocational school". Our reading: such a person is never an
+    /// able supporter; being a minor in this sense does not by itself make a person 特困 (only
+    /// `tekun.age.minor` does), because continuing 特困 past 16 depends on an earlier 特困
+    /// determination the household record does not carry.
+    fn counts_as_minor(&self, idx: usize) -> bool {
+        let member = &self.members[idx];
+        let under = self
+            .int(Param::TekunAgeSupportUntil)
+            .is_some_and(|age| member.age < age);
+        let in_school = matches!(
+            member.person.schooling,
+            Schooling::Compulsory | Schooling::SeniorHigh | Schooling::Vocational
+        );
+        under || in_school
+    }
+
+    /// `18周岁以上、未满60周岁`, from the parameters.
+    fn working_age_text(&self) -> String {
+        format!(
+            "{}周岁以上、未满{}周岁",
+            self.int(Param::TekunAgeSupportUntil).unwrap_or_default(),
+            self.int(Param::TekunAgeElderly).unwrap_or_default()
+        )
+    }
+
+    /// A member aged `support_until`..`elderly` (18–59) with full or partial labour capacity.
+    fn working_age_with_capacity(&self, idx: usize) -> bool {
+        let member = &self.members[idx];
+        let (Some(from), Some(until)) = (
+            self.int(Param::TekunAgeSupportUntil),
+            self.int(Param::TekunAgeElderly),
+        ) else {
+            return false;
+        };
+        (from..until).contains(&member.age)
+            && matches!(
+                member.person.labour_capacity,
+                LabourCapacity::Full | LabourCapacity::Partial
+            )
+    }
+
+    /// Rule 1, first test, for the whole household: which members have no labour capacity.
+    fn explain_no_labour_capacity(&mut self) {
+        if !self.reasons.on() {
+            return;
+        }
+        let elderly = self.int(Param::TekunAgeElderly).unwrap_or_default();
+        let minor = self.int(Param::TekunAgeMinor).unwrap_or_default();
+        let mut found = Vec::new();
+        for (idx, member) in self.members.iter().enumerate() {
+            if !member.lacking_capacity {
+                continue;
+            }
+            let why = if member.age >= elderly && self.int(Param::TekunAgeElderly).is_some() {
+                format!("{} 周岁，已满 {elderly} 周岁", member.age)
+            } else if member.age < minor {
+                format!("{} 周岁，未满 {minor} 周岁", member.age)
+            } else {
+                member
+                    .person
+                    .disability
+                    .map(|d| format!("{}残疾 {} 级", d.kind.label(), d.grade))
+                    .unwrap_or_default()
+            };
+            found.push(format!("{}（{why}）", self.person_label(idx)));
+        }
+        let any = !found.is_empty();
+        let text = if any {
+            format!("无劳动能力成员：{}", found.join("、"))
+        } else {
+            format!(
+                "成员均不属于无劳动能力（已满 {elderly} 周岁、未满 {minor} 周岁，或一至{}级智力精神、一至{}级肢体、一至{}级视力残疾）",
+                self.int(Param::TekunDisabilityGradeIntellectualMental)
+                    .unwrap_or_default(),
+                self.int(Param::TekunDisabilityGradePhysical)
+                    .unwrap_or_default(),
+                self.int(Param::TekunDisabilityGradeVisual)
+                    .unwrap_or_default(),
+            )
+        };
+        // The disability grades are read only for the kinds of disability the members have.
+        let mut params = vec![Param::TekunAgeElderly, Param::TekunAgeMinor];
+        for member in &self.members {
+            let grade_param = match member.person.disability.map(|disability| disability.kind) {
+                Some(DisabilityKind::Intellectual | DisabilityKind::Mental) => {
+                    Some(Param::TekunDisabilityGradeIntellectualMental)
+                }
+                Some(DisabilityKind::Physical) => Some(Param::TekunDisabilityGradePhysical),
+                Some(DisabilityKind::Visual) => Some(Param::TekunDisabilityGradeVisual),
+                _ => None,
+            };
+            if let Some(grade_param) = grade_param.filter(|param| !params.contains(param)) {
+                params.push(grade_param);
+            }
+        }
+        self.reasons
+            .add("tekun.no_labour_capacity", any, &params, || text);
+    }
+
+    /// Rule 1 (特困), for member `idx` without labour capacity: the monthly amount when it holds.
+    /// Tests stop at the first that fails; each writes its reason.
+    fn tekun(&mut self, idx: usize, property_ok: bool) -> Option<Yuan> {
+        let own = self.members[idx].own_income_month;
+        let income_ok = self.standard.is_some_and(|standard| own < standard);
+        if self.reasons.on() {
+            let who = self.person_label(idx);
+            let recorded = self.members[idx].person.income_12m.is_some();
+            let text = format!(
+                "{who}本人月收入 {own} 元（{}），{}{}",
+                if recorded {
+                    "调查记录"
+                } else {
+                    "未单独记录，按家庭收入均分"
+                },
+                if income_ok { "低于" } else { "不低于" },
+                self.cite(self.standard_param),
+            );
+            self.reasons.add(
+                "tekun.own_income_below_standard",
+                income_ok,
+                &[self.standard_param],
+                || text,
+            );
+        }
+        if !income_ok {
+            return None;
+        }
+
+        let outside: Vec<&'static str> = self.members[idx]
+            .person
+            .supporters
+            .iter()
+            .filter(|supporter| supporter.able)
+            .map(|supporter| supporter.relation.label())
+            .collect();
+        let inside: Vec<usize> = (0..self.members.len())
+            .filter(|&other| {
+                other != idx
+                    && self.working_age_with_capacity(other)
+                    && !self.counts_as_minor(other)
+            })
+            .collect();
+        let no_supporter = outside.is_empty() && inside.is_empty();
+        if self.reasons.on() {
+            let who = self.person_label(idx);
+            let text = if no_supporter {
+                format!(
+                    "{who}无有赡养、抚养、扶养能力的义务人（户外义务人均无能力，户内无{}有劳动能力且不在学的成员）",
+                    self.working_age_text()
+                )
+            } else {
+                let mut parts = Vec::new();
+                if !outside.is_empty() {
+                    parts.push(format!("户外有能力的义务人：{}", outside.join("、")));
+                }
+                if !inside.is_empty() {
+                    let names: Vec<String> = inside
+                        .iter()
+                        .map(|&other| self.person_label(other))
+                        .collect();
+                    parts.push(format!("户内有劳动能力的成年成员：{}", names.join("、")));
+                }
+                format!(
+                    "{who}有法定赡养、抚养、扶养能力的义务人（{}）",
+                    parts.join("；")
+                )
+            };
+            self.reasons.add(
+                "tekun.no_able_supporter",
+                no_supporter,
+                &[Param::TekunAgeSupportUntil, Param::TekunAgeElderly],
+                || text,
+            );
+        }
+        if !no_supporter {
+            return None;
+        }
+
+        let care_param = match self.members[idx].person.care_need {
+            CareNeed::Full => Param::TekunCareFull,
+            CareNeed::Partial => Param::TekunCarePartial,
+            CareNeed::SelfCare => Param::TekunCareSelf,
+        };
+        let amount = match (
+            self.snapshot.money(Param::TekunBasicLiving),
+            self.snapshot.money(care_param),
+        ) {
+            (Some(basic), Some(care)) if property_ok => Some(basic + care),
+            _ => None,
+        };
+        if self.reasons.on() {
+            let who = self.person_label(idx);
+            let text = match amount {
+                Some(amount) => format!(
+                    "{who}认定为特困人员：每月 {amount} 元 = {} + {}",
+                    self.cite(Param::TekunBasicLiving),
+                    self.cite(care_param),
+                ),
+                None if !property_ok => format!("{who}财产状况不符合规定，不予认定特困人员"),
+                None => format!("{who}符合特困人员条件，但特困供养标准未配置，无法认定"),
+            };
+            self.reasons.add(
+                "tekun.benefit",
+                amount.is_some(),
+                &[Param::TekunBasicLiving, care_param],
+                || text,
+            );
+        }
+        amount
+    }
+
+    /// Top-up of a dibao member (rule 2): the highest of student / severe, plus disabled.
+    fn topup(&self, idx: usize) -> (Yuan, Option<String>) {
+        let member = &self.members[idx];
+        let person = member.person;
+        let student = person.schooling != Schooling::None;
+        let severe_grade = self.int(Param::DibaoTopupSevereDisabilityGrade);
+        let severe = person.disability.is_some_and(|disability| {
+            severe_grade.is_some_and(|grade| i64::from(disability.grade) <= grade)
+        }) || person.serious_illness
+            || self
+                .int(Param::DibaoTopupSevereAge)
+                .is_some_and(|age| member.age >= age);
+        let student_amount = student
+            .then(|| self.snapshot.money(Param::DibaoTopupStudent))
+            .flatten();
+        let severe_amount = severe
+            .then(|| self.snapshot.money(Param::DibaoTopupSevere))
+            .flatten();
+        let best = match (student_amount, severe_amount) {
+            (Some(s), Some(v)) if v > s => Some(("重度残疾、重病或高龄", v)),
+            (Some(s), _) => Some(("学生", s)),
+            (None, Some(v)) => Some(("重度残疾、重病或高龄", v)),
+            (None, None) => None,
+        };
+        let disabled = person
+            .disability
+            .is_some()
+            .then(|| self.snapshot.money(Param::DibaoTopupDisabled))
+            .flatten();
+        let total = best.map_or(Yuan::ZERO, |(_, amount)| amount) + disabled.unwrap_or(Yuan::ZERO);
+        let note = self.reasons.on().then(|| {
+            let mut parts = Vec::new();
+            if let Some((label, amount)) = best {
+                parts.push(format!("{label} {}", ShortYuan(amount)));
+            }
+            if let Some(amount) = disabled {
+                parts.push(format!("持证残疾 {}", ShortYuan(amount)));
+            }
+            parts.join(" + ")
+        });
+        (total, note.filter(|text| !text.is_empty()))
+    }
+
+    /// Rule 2 (低保), whole household: the monthly amount when it holds.
+    /// "A member who is 特困 is not counted again": our reading keeps the per-capita income of
+    /// the whole household (the definition of pci_month) for the test, and counts only the
+    /// members who are not 特困 in the amount and the top-ups.
+    fn dibao(&mut self, property_ok: bool) -> Option<Yuan> {
+        let pci = self.income_per_capita_month;
+        let below = self.standard.is_some_and(|standard| pci < standard);
+        let standard_param = self.standard_param;
+        let cited = self.reasons.on().then(|| self.cite(standard_param));
+        self.reasons.add(
+            "dibao.income_below_standard",
+            below,
+            &[standard_param],
+            || {
+                format!(
+                    "人均月收入 {pci} 元，{}{}",
+                    if below { "低于" } else { "不低于" },
+                    cited.unwrap_or_default()
+                )
+            },
+        );
+        let standard = self.standard?;
+        if !below {
+            return None;
+        }
+        let n_counted = count(
+            self.members
+                .iter()
+                .filter(|member| member.tekun.is_none())
+                .count(),
+        );
+        if !property_ok || n_counted == 0 {
+            let all_tekun = n_counted == 0;
+            self.reasons.add("dibao.benefit", false, &[], || {
+                if all_tekun {
+                    "全部成员均已认定为特困人员，不再重复计入低保".to_owned()
+                } else {
+                    "财产状况不符合规定，不予认定低保".to_owned()
+                }
+            });
+            return None;
+        }
+        let mut topups = Yuan::ZERO;
+        let mut topup_notes = Vec::new();
+        for idx in (0..self.members.len()).filter(|&idx| self.members[idx].tekun.is_none()) {
+            let (amount, note) = self.topup(idx);
+            topups += amount;
+            if let Some(note) = note {
+                topup_notes.push(format!("{} {}", self.person_label(idx), note));
+            }
+        }
+        let amount = (standard - pci) * n_counted + topups;
+        let n_tekun = count(self.members.len()) - n_counted;
+        self.reasons.add(
+            "dibao.benefit",
+            true,
+            &[
+                standard_param,
+                Param::DibaoTopupStudent,
+                Param::DibaoTopupSevere,
+                Param::DibaoTopupDisabled,
+                Param::DibaoTopupSevereAge,
+                Param::DibaoTopupSevereDisabilityGrade,
+            ],
+            || {
+                let mut text = format!(
+                    "认定为低保家庭：每月 {amount} 元 = ({} − {pci}) × {n_counted}人",
+                    ShortYuan(standard)
+                );
+                if !topup_notes.is_empty() {
+                    text.push_str(&format!(
+                        " + 分类施保 {}（{}）",
+                        topups,
+                        topup_notes.join("；")
+                    ));
+                }
+                if n_tekun > 0 {
+                    text.push_str(&format!("；{n_tekun}名特困人员不重复计入"));
+                }
+                text
+            },
+        );
+        Some(amount)
+    }
+
+    /// The edge line: `dibao_edge.income_multiplier × standard`, half-up to the fen.
+    fn edge_line(&self) -> Option<Yuan> {
+        Some(scale(
+            self.standard?,
+            self.snapshot.decimal(Param::DibaoEdgeIncomeMultiplier)?,
+        ))
+    }
+
+    /// Rule 3 (低保单人保): members assessed alone, with their monthly amounts.
+    /// Our reading: "assessed as a one-person household" means the member's own income per month
+    /// is below the standard; the amount is (standard − own income) plus the member's top-ups;
+    /// the household's property test applies; 特困 members are not candidates.
+    fn dibao_single(&mut self, property_ok: bool) -> Vec<(usize, Yuan)> {
+        let (Some(standard), Some(edge_line)) = (self.standard, self.edge_line()) else {
+            self.reasons.add(
+                "dibao_single.household_below_edge_line",
+                false,
+                &[Param::DibaoEdgeIncomeMultiplier],
+                || "低保标准或低保边缘倍数未配置，无法认定单人保".to_owned(),
+            );
+            return Vec::new();
+        };
+        let grade_any = self.int(Param::DibaoSingleDisabilityGrade);
+        let grade_im = self.int(Param::DibaoSingleDisabilityGradeIntellectualMental);
+        let candidates: Vec<usize> = (0..self.members.len())
+            .filter(|&idx| self.members[idx].tekun.is_none())
+            .filter(|&idx| {
+                let person = self.members[idx].person;
+                person.serious_illness
+                    || person.disability.is_some_and(|disability| {
+                        let grade = i64::from(disability.grade);
+                        grade_any.is_some_and(|limit| grade <= limit)
+                            || (matches!(
+                                disability.kind,
+                                DisabilityKind::Intellectual | DisabilityKind::Mental
+                            ) && grade_im.is_some_and(|limit| grade <= limit))
+                    })
+            })
+            .collect();
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let pci = self.income_per_capita_month;
+        let below_edge = pci < edge_line && property_ok;
+        self.reasons.add(
+            "dibao_single.household_below_edge_line",
+            below_edge,
+            &[Param::DibaoEdgeIncomeMultiplier, self.standard_param],
+            || {
+                format!(
+                    "家庭未认定低保，有重度残疾或重病成员；人均月收入 {pci} 元，{}低保边缘线 {edge_line} 元{}",
+                    if pci < edge_line { "低于" } else { "不低于" },
+                    if property_ok { "" } else { "，但财产状况不符合规定" }
+                )
+            },
+        );
+        if !below_edge {
+            return Vec::new();
+        }
+        let mut singles = Vec::new();
+        for idx in candidates {
+            let own = self.members[idx].own_income_month;
+            let holds = own < standard;
+            let (topup, note) = if holds {
+                self.topup(idx)
+            } else {
+                (Yuan::ZERO, None)
+            };
+            let amount = standard - own + topup;
+            let who = self.person_label(idx);
+            self.reasons.add(
+                "dibao_single.benefit",
+                holds,
+                &[
+                    self.standard_param,
+                    Param::DibaoSingleDisabilityGrade,
+                    Param::DibaoSingleDisabilityGradeIntellectualMental,
+                    Param::DibaoTopupStudent,
+                    Param::DibaoTopupSevere,
+                    Param::DibaoTopupDisabled,
+                ],
+                || {
+                    if holds {
+                        let mut text = format!(
+                            "{who}单独认定为低保（单人保）：每月 {amount} 元 = {} − 本人月收入 {own}",
+                            ShortYuan(standard)
+                        );
+                        if let Some(note) = note {
+                            text.push_str(&format!(" + 分类施保 {note}"));
+                        }
+                        text
+                    } else {
+                        format!("{who}本人月收入 {own} 元，不低于低保标准 {} 元，不予单人保", ShortYuan(standard))
+                    }
+                },
+            );
+            if holds {
+                singles.push((idx, amount));
+            }
+        }
+        singles
+    }
+
+    /// Rule 4 (低保边缘): standard ≤ pci_month < multiplier × standard, property within limits.
+    fn dibao_edge(&mut self, dibao: bool, property_ok: bool) -> bool {
+        let pci = self.income_per_capita_month;
+        let params = [Param::DibaoEdgeIncomeMultiplier, self.standard_param];
+        if dibao {
+            self.reasons
+                .add("dibao_edge.income_in_band", false, &[], || {
+                    "已认定低保，不再认定低保边缘".to_owned()
+                });
+            return false;
+        }
+        let (Some(standard), Some(edge_line)) = (self.standard, self.edge_line()) else {
+            self.reasons
+                .add("dibao_edge.income_in_band", false, &params, || {
+                    "低保标准或低保边缘倍数未配置，无法认定低保边缘".to_owned()
+                });
+            return false;
+        };
+        let in_band = standard <= pci && pci < edge_line;
+        let holds = in_band && property_ok;
+        let cited = self
+            .reasons
+            .on()
+            .then(|| self.cite(Param::DibaoEdgeIncomeMultiplier));
+        self.reasons
+            .add("dibao_edge.income_in_band", holds, &params, || {
+                format!(
+                    "人均月收入 {pci} 元，{}低保标准 {} 元至低保边缘线 {edge_line} 元（{}）之间{}",
+                    if in_band { "在" } else { "不在" },
+                    ShortYuan(standard),
+                    cited.unwrap_or_default(),
+                    if in_band && !property_ok {
+                        "，但财产状况不符合规定"
+                    } else {
+                        ""
+                    }
+                )
+            });
+        holds
+    }
+
+    /// Rule 5 (刚性支出困难). Our reading: a household with no rigid expenditure at all is not
+    /// in rigid-expenditure hardship, even when its income is zero.
+    fn rigid_expenditure(&mut self, higher: bool, property_ok: bool) -> bool {
+        if higher {
+            self.reasons
+                .add("rigid_expenditure.share_of_income", false, &[], || {
+                    "已认定特困、低保或低保边缘，不再认定刚性支出困难".to_owned()
+                });
+            return false;
+        }
+        let disposable_param = match self.household.hukou {
+            Hukou::Rural => Param::RigidDisposableIncomeRural,
+            Hukou::Urban => Param::RigidDisposableIncomeUrban,
+        };
+        let params = [
+            disposable_param,
+            Param::RigidExpenditureShare,
+            Param::RigidValidityMonths,
+        ];
+        let (Some(disposable), Some(share)) = (
+            self.snapshot.money(disposable_param),
+            self.snapshot.decimal(Param::RigidExpenditureShare),
+        ) else {
+            let cited = self.reasons.on().then(|| {
+                format!(
+                    "{}；{}",
+                    self.cite(disposable_param),
+                    self.cite(Param::RigidExpenditureShare)
+                )
+            });
+            self.reasons
+                .add("rigid_expenditure.share_of_income", false, &params, || {
+                    format!(
+                        "刚性支出困难所需参数未配置，无法认定（{}）",
+                        cited.unwrap_or_default()
+                    )
+                });
+            return false;
+        };
+        let income_year = self.income_per_capita_month * MONTHS_IN_RECORD;
+        let income_ok = income_year < disposable;
+        let rigid = self.household.rigid_expenditure_12m.total();
+        let threshold = scale(self.countable_income, share);
+        let share_ok = rigid > Yuan::ZERO && rigid >= threshold;
+        let holds = income_ok && share_ok && property_ok;
+        let cited = self.reasons.on().then(|| {
+            (
+                self.cite(disposable_param),
+                self.cite(Param::RigidExpenditureShare),
+                self.cite(Param::RigidValidityMonths),
+            )
+        });
+        self.reasons.add("rigid_expenditure.share_of_income", holds, &params, || {
+            let (disposable_cite, share_cite, validity_cite) = cited.unwrap_or_default();
+            format!(
+                "人均年收入 {income_year} 元，{}{}；近12个月刚性支出 {rigid} 元，{}家庭收入的 {} 即 {threshold} 元（{}）{}；{}",
+                if income_ok { "低于" } else { "不低于" },
+                disposable_cite,
+                if share_ok { "不低于" } else { "低于" },
+                share.normalize(),
+                share_cite,
+                if property_ok { "" } else { "；财产状况不符合规定" },
+                if holds { format!("认定为刚性支出困难家庭，{validity_cite}") } else { "不认定刚性支出困难".to_owned() }
+            )
+        });
+        holds
+    }
+
+    fn has_risk(&self) -> bool {
+        !self.household.risks.is_empty() || !self.household.guarantees.all_secured()
+    }
+
+    fn risk_text(&self) -> String {
+        let mut parts: Vec<&str> = self
+            .household
+            .risks
+            .iter()
+            .map(|risk| risk.label())
+            .collect();
+        let guarantees = self.household.guarantees;
+        for (secured, label) in [
+            (guarantees.education, "义务教育保障缺失"),
+            (guarantees.medical, "基本医疗保障缺失"),
+            (guarantees.housing, "住房安全保障缺失"),
+            (guarantees.drinking_water, "饮水安全缺失"),
+        ] {
+            if !secured {
+                parts.push(label);
+            }
+        }
+        if parts.is_empty() {
+            "无风险点".to_owned()
+        } else {
+            parts.join("、")
+        }
+    }
+
+    /// Rule 6 (防止返贫监测对象), a tag beside rules 1–5.
+    fn monitoring(&mut self) -> Option<MonitoringKind> {
+        let risk = self.has_risk();
+        let params: &[Param] = if risk {
+            &[Param::MonitoringIncomeLine]
+        } else {
+            &[]
+        };
+        let line = self.snapshot.money(Param::MonitoringIncomeLine);
+        let pci_year = self.income_per_capita_year;
+        let rigid = self.household.rigid_expenditure_12m.total();
+        let net_per_capita = (self.countable_income - rigid).div_round(self.n_members);
+        let kind = match line {
+            _ if !risk => None,
+            None => None,
+            Some(line) if pci_year < line => Some(if self.household.lifted_from_poverty {
+                MonitoringKind::UnstableLifted
+            } else {
+                MonitoringKind::EdgeProne
+            }),
+            Some(line) if net_per_capita < line => Some(MonitoringKind::SuddenHardship),
+            Some(_) => None,
+        };
+        if self.reasons.on() {
+            let risks = self.risk_text();
+            let cited = self.cite(Param::MonitoringIncomeLine);
+            let lifted = if self.household.lifted_from_poverty {
+                "脱贫户"
+            } else {
+                "非脱贫户"
+            };
+            self.reasons.add("monitoring.tag", kind.is_some(), params, || match (risk, line, kind) {
+                (false, _, _) => "未记录返贫致贫风险或三保障、饮水安全缺失，不纳入监测".to_owned(),
+                (true, None, _) => format!("有风险（{risks}），但{cited}，无法认定监测对象"),
+                (true, Some(_), Some(kind)) => format!(
+                    "有风险（{risks}），{lifted}；人均年收入 {pci_year} 元，扣除刚性支出后人均 {net_per_capita} 元，对照{cited}：纳入监测，类型为{}",
+                    kind.label()
+                ),
+                (true, Some(_), None) => format!(
+                    "有风险（{risks}）；人均年收入 {pci_year} 元，扣除刚性支出后人均 {net_per_capita} 元，均不低于{cited}，不纳入监测"
+                ),
+            });
+        }
+        kind
+    }
+
+    /// Rule 7 (其他困难人员): none of rules 1–6, but a risk or a gap is recorded.
+    fn other_needy(&mut self, held: bool) -> bool {
+        let risk = self.has_risk();
+        let holds = !held && risk;
+        if self.reasons.on() {
+            let risks = self.risk_text();
+            self.reasons
+                .add("other_needy.risk_without_category", holds, &[], || {
+                    match (held, risk) {
+                        (true, _) => "已认定其他类别或监测对象，不再认定其他困难人员".to_owned(),
+                        (false, true) => {
+                            format!("未认定其他类别，但记录有困难（{risks}）：认定为其他困难人员")
+                        }
+                        (false, false) => "未认定其他类别，也无风险记录".to_owned(),
+                    }
+                });
+        }
+        holds
+    }
+
+    /// Rule 9 (风险消除, X2): income above the line for `monitoring.stable_months`, no open
+    /// gap, no open risk; a household without labour capacity (no member aged 18–59 with full
+    /// or partial labour capacity) keeps monitoring. Where the line is configured, this year's
+    /// per-capita income must also be at or above it.
+    fn risk_eliminated(&mut self) -> bool {
+        let months = self.household.months_above_monitoring_line;
+        let stable = self.int(Param::MonitoringStableMonths);
+        let long_enough = stable.is_some_and(|stable| i64::from(months) >= stable);
+        let line = self.snapshot.money(Param::MonitoringIncomeLine);
+        let above_now = line.is_none_or(|line| self.income_per_capita_year >= line);
+        let no_risk = !self.has_risk();
+        let capacity = (0..self.members.len()).any(|idx| self.working_age_with_capacity(idx));
+        let holds = long_enough && above_now && no_risk && capacity;
+        if self.reasons.on() {
+            let cited = self.cite(Param::MonitoringStableMonths);
+            let risks = self.risk_text();
+            let line_text = match line {
+                Some(line) => format!(
+                    "当前人均年收入 {} 元{}监测收入线 {} 元",
+                    self.income_per_capita_year,
+                    if above_now { "不低于" } else { "低于" },
+                    ShortYuan(line)
+                ),
+                None => "监测收入线未配置".to_owned(),
+            };
+            self.reasons.add(
+                "monitoring.risk_eliminated",
+                holds,
+                &[Param::MonitoringStableMonths, Param::MonitoringIncomeLine, Param::TekunAgeSupportUntil, Param::TekunAgeElderly],
+                || {
+                    format!(
+                        "收入连续 {months} 个月高于监测线（{cited}）{}；{line_text}；风险情况：{risks}；{}；{}",
+                        if long_enough { "，已满" } else { "，未满" },
+                        if capacity { "有劳动能力成员" } else { "无劳动能力家庭，继续监测" },
+                        if holds { "可标注风险消除" } else { "不能标注风险消除" }
+                    )
+                },
+            );
+        }
+        holds
+    }
+
+    /// Rule 10 (定期核查, W1). Our reading of "a recorded emergency": an accident or a disaster
+    /// among the household's risks; the re-check is then due at once (0 months).
+    fn recheck_months(&mut self) -> u32 {
+        let emergency = self
+            .household
+            .risks
+            .iter()
+            .any(|risk| matches!(risk, Risk::Accident | Risk::Disaster));
+        let unstable = (0..self.members.len()).any(|idx| self.working_age_with_capacity(idx));
+        let param = if unstable {
+            Param::RecheckUnstableMonths
+        } else {
+            Param::RecheckStableMonths
+        };
+        let configured = self
+            .int(param)
+            .map(|months| u32::try_from(months).unwrap_or(0));
+        let months = if emergency {
+            0
+        } else {
+            configured.unwrap_or(0)
+        };
+        if self.reasons.on() {
+            let cited = self.cite(param);
+            let ages = self.working_age_text();
+            self.reasons.add(
+                "recheck.cycle",
+                true,
+                &[param, Param::TekunAgeSupportUntil, Param::TekunAgeElderly],
+                || {
+                    if emergency {
+                        "记录有突发意外或自然灾害：立即核查".to_owned()
+                    } else if configured.is_none() {
+                        format!("{cited}：立即核查")
+                    } else if unstable {
+                        format!("有{ages}有劳动能力的成员，收入可能变化：{cited}")
+                    } else {
+                        format!("成员均为重点保障人员或无劳动能力：{cited}")
+                    }
+                },
+            );
+        }
+        months
+    }
+}

@@ -1,0 +1,531 @@
+use super::*;
+use chrono::NaiveDate;
+use domain::{Category, Household, Yuan};
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+fn builtin() -> Catalogue {
+    Catalogue::builtin().unwrap()
+}
+
+fn household(json: &str) -> Household {
+    domain::interchange::parse_household_line(json).unwrap()
+}
+
+/// A household of `n` adults born 1985 (valid ID numbers) with `wages` a year in `area`.
+fn adults(id: &str, area: &str, n: usize, wages: &str) -> Household {
+    let ids = [
+        "50022419850101001X",
+        "500224198501010028",
+        "500224198501010036",
+        "500224198501010044",
+    ];
+    let members: Vec<String> = ids[..n]
+        .iter()
+        .enumerate()
+        .map(|(idx, id_number)| {
+            let relation = if idx == 0 { "head" } else { "sibling" };
+            format!(r#"{{"id_number":"{id_number}","relation":"{relation}"}}"#)
+        })
+        .collect();
+    household(&format!(
+        r#"{{"id":"{id}","area_code":"{area}","members":[{}],"income_12m":{{"wages":{wages}}}}}"#,
+        members.join(",")
+    ))
+}
+
+/// Replaces the catalogue's text of one parameter's table by `replacement`.
+fn edited(find: &str, replacement: &str) -> String {
+    let text = include_str!("../../../policy/catalogue.toml");
+    assert!(text.contains(find), "{find}");
+    text.replacen(find, replacement, 1)
+}
+
+fn load_error(text: &str) -> (usize, String) {
+    match Catalogue::from_toml(text, "test.toml") {
+        Err(CatalogueError::Invalid { file, line, reason }) => {
+            assert_eq!(file, "test.toml");
+            (line, reason)
+        }
+        other => panic!("expected a load error, got {other:?}"),
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text[..text.find(needle).unwrap()].matches('\n').count() + 1
+}
+
+#[test]
+fn builtin_catalogue_holds_every_parameter_of_rules_md() {
+    let catalogue = builtin();
+    assert_eq!(catalogue.parameters().len(), Param::ALL.len());
+    for parameter in catalogue.parameters() {
+        assert!(!parameter.source.is_empty(), "{}", parameter.param);
+        assert!(!parameter.label.is_empty(), "{}", parameter.param);
+        assert_eq!(parameter.unit, parameter.param.unit());
+    }
+    // Names exactly as in RULES.md.
+    let rules_md = include_str!("../../../../shared/policy/RULES.md");
+    for name in [
+        "dibao.standard.urban",
+        "dibao.standard.rural",
+        "tekun.basic_living",
+        "tekun.care.full",
+        "dibao.topup.student",
+        "dibao_edge.income_multiplier",
+        "rigid.expenditure_share",
+        "rigid.validity_months",
+        "monitoring.income_line",
+        "monitoring.stable_months",
+        "property.financial_assets_months",
+        "property.vehicle_value_limit",
+        "property.extra_houses_limit",
+        "property.business_allowed",
+        "comparison.medical_large_yuan",
+        "comparison.income_tolerance",
+    ] {
+        assert!(rules_md.contains(name), "{name} is not in RULES.md");
+        assert!(catalogue.by_name(name).is_ok(), "{name}");
+    }
+    for name in [
+        "tekun.care.partial",
+        "tekun.care.self",
+        "rigid.disposable_income.rural",
+        "recheck.stable_months",
+    ] {
+        assert!(catalogue.by_name(name).is_ok(), "{name}");
+    }
+    let provisional_without_value = [
+        "monitoring.income_line",
+        "property.vehicle_value_limit",
+        "rigid.disposable_income.urban",
+    ];
+    for name in provisional_without_value {
+        let parameter = catalogue.by_name(name).unwrap();
+        assert_eq!(parameter.status, Status::Provisional);
+        assert!(parameter.values.is_empty());
+    }
+}
+
+#[test]
+fn p6_values_are_looked_up_by_date() {
+    let catalogue = builtin();
+    let rural = |day: &str| {
+        catalogue
+            .value_at("dibao.standard.rural", date(day))
+            .unwrap()
+            .map(|dated| dated.value)
+    };
+    assert_eq!(
+        rural("2025-06-30"),
+        Some(Value::Money(Yuan::from_yuan(610)))
+    );
+    assert_eq!(
+        rural("2025-07-01"),
+        Some(Value::Money(Yuan::from_yuan(630)))
+    );
+    assert_eq!(
+        rural("2023-09-01"),
+        Some(Value::Money(Yuan::from_yuan(600)))
+    );
+    assert_eq!(rural("2021-08-31"), None);
+    let dated = catalogue
+        .value_at("dibao.standard.rural", date("2025-08-01"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(dated.source, "渝民规〔2025〕6号");
+    assert_eq!(dated.since, date("2025-07-01"));
+    assert!(matches!(
+        catalogue.value_at("dibao.standard.village", date("2025-08-01")),
+        Err(CatalogueError::UnknownParameter(_))
+    ));
+    let snapshot = catalogue.snapshot(date("2025-08-01"));
+    assert_eq!(
+        snapshot.money(Param::DibaoStandardUrban),
+        Some(Yuan::from_yuan(770))
+    );
+    assert_eq!(
+        snapshot.decimal(Param::DibaoEdgeIncomeMultiplier),
+        Some("1.5".parse().unwrap())
+    );
+    assert_eq!(snapshot.integer(Param::TekunAgeElderly), Some(60));
+    assert_eq!(snapshot.money(Param::MonitoringIncomeLine), None);
+    assert_eq!(
+        snapshot.cite(Param::DibaoStandardRural),
+        "农村低保标准 630 元（渝民规〔2025〕6号，2025-07-01 起）"
+    );
+    assert_eq!(
+        snapshot.cite(Param::MonitoringIncomeLine),
+        "防止返贫监测收入线（未配置）"
+    );
+}
+
+#[test]
+fn malformed_toml_is_refused_with_file_line_and_reason() {
+    let text = "[[parameter]]\nname = \"dibao.standard.rural\"\nunit = \n";
+    let (line, reason) = load_error(text);
+    assert_eq!(line, 3);
+    assert!(!reason.is_empty());
+}
+
+#[test]
+fn unknown_parameter_is_refused_at_its_line() {
+    let text = edited("name = \"tekun.care.self\"", "name = \"tekun.care.selff\"");
+    let (line, reason) = load_error(&text);
+    assert_eq!(line, line_of(&text, "tekun.care.selff"));
+    assert!(reason.contains("未知参数"), "{reason}");
+}
+
+#[test]
+fn duplicate_and_unordered_dates_are_refused() {
+    let duplicate = edited(
+        "{ since = 2023-09-01, value = 600",
+        "{ since = 2021-09-01, value = 600",
+    );
+    let (line, reason) = load_error(&duplicate);
+    assert!(reason.contains("两个取值"), "{reason}");
+    assert_eq!(
+        line,
+        line_of(&duplicate, "{ since = 2021-09-01, value = 600")
+    );
+    let unordered = edited(
+        "{ since = 2023-09-01, value = 600",
+        "{ since = 2020-09-01, value = 600",
+    );
+    let (_, reason) = load_error(&unordered);
+    assert!(reason.contains("递增"), "{reason}");
+}
+
+#[test]
+fn units_must_be_present_and_right() {
+    let wrong = edited("unit = \"multiplier\"", "unit = \"yuan\"");
+    let (line, reason) = load_error(&wrong);
+    assert!(reason.contains("单位应为“multiplier”"), "{reason}");
+    assert!(line > 1);
+    let unknown = edited("unit = \"multiplier\"", "unit = \"furlongs\"");
+    assert!(load_error(&unknown).1.contains("未知单位"));
+    let missing = edited("unit = \"multiplier\"\n", "");
+    assert!(load_error(&missing).1.contains("unit"));
+}
+
+#[test]
+fn every_parameter_a_rule_reads_must_exist() {
+    let text = edited("name = \"tekun.care.self\"", "name = \"tekun.care.full\"");
+    let (_, reason) = load_error(&text);
+    assert!(reason.contains("重复定义"), "{reason}");
+    let start = include_str!("../../../policy/catalogue.toml")
+        .find("[[parameter]]\nname = \"deadline.refusal_notice_working_days\"")
+        .unwrap();
+    let truncated = &include_str!("../../../policy/catalogue.toml")[..start];
+    let (_, reason) = load_error(truncated);
+    assert!(
+        reason.contains("deadline.refusal_notice_working_days"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn bad_status_and_value_are_refused() {
+    let status = edited("status = \"secondary\"", "status = \"rumour\"");
+    assert!(load_error(&status).1.contains("未知状态"));
+    let value = edited("value = 1.5", "value = \"一点五\"");
+    assert!(load_error(&value).1.contains("小数"));
+    let money = edited("value = 1001,", "value = 1001.001,");
+    assert!(!load_error(&money).1.is_empty());
+}
+
+#[test]
+fn overrides_parse_against_the_unit() {
+    let line = Override::parse("monitoring.income_line=9000").unwrap();
+    assert_eq!(line.param, Param::MonitoringIncomeLine);
+    assert_eq!(line.value, Value::Money(Yuan::from_yuan(9000)));
+    assert_eq!(
+        Override::parse("dibao_edge.income_multiplier=1.6")
+            .unwrap()
+            .value,
+        Value::Decimal("1.6".parse().unwrap())
+    );
+    assert_eq!(
+        Override::parse("property.business_allowed=false")
+            .unwrap()
+            .value,
+        Value::Flag(false)
+    );
+    assert_eq!(
+        Override::parse(" tekun.age.elderly = 65 ").unwrap().value,
+        Value::Integer(65)
+    );
+    assert!(
+        matches!(Override::parse("no.such=1"), Err(CatalogueError::UnknownParameter(name)) if name == "no.such")
+    );
+    assert!(matches!(
+        Override::parse("tekun.age.elderly=sixty"),
+        Err(CatalogueError::InvalidValue { .. })
+    ));
+    assert!(matches!(
+        Override::parse("tekun.age.elderly"),
+        Err(CatalogueError::OverrideSyntax(_))
+    ));
+    assert!(Override::parse("property.business_allowed=maybe").is_err());
+}
+
+#[test]
+fn overrides_apply_to_snapshot_and_catalogue() {
+    let mut catalogue = builtin();
+    let change = Override::parse("dibao.standard.rural=700").unwrap();
+    let snapshot = catalogue
+        .snapshot(date("2025-08-01"))
+        .with_overrides(std::slice::from_ref(&change));
+    let dated = snapshot.get(Param::DibaoStandardRural).unwrap();
+    assert_eq!(dated.value, Value::Money(Yuan::from_yuan(700)));
+    assert_eq!(dated.source, catalogue::OVERRIDE_SOURCE);
+    assert!(snapshot.cite(Param::DibaoStandardRural).contains("700"));
+    catalogue.apply_override(&change);
+    assert_eq!(
+        catalogue
+            .snapshot(date("2019-01-01"))
+            .money(Param::DibaoStandardRural),
+        Some(Yuan::from_yuan(700))
+    );
+}
+
+#[test]
+fn p6_explanation_names_numbers_and_sources() {
+    let snapshot = builtin().snapshot(date("2025-08-01"));
+    let family = adults("H-1", "500151102201", 2, "9900");
+    let determination = determine(&family, &snapshot, date("2025-08-01"));
+    assert_eq!(determination.income_per_capita_month.to_string(), "412.50");
+    let reason = determination
+        .explanation
+        .iter()
+        .find(|reason| reason.rule == "dibao.income_below_standard")
+        .unwrap();
+    assert!(reason.holds);
+    assert_eq!(
+        reason.text,
+        "人均月收入 412.50 元，低于农村低保标准 630 元（渝民规〔2025〕6号，2025-07-01 起）"
+    );
+    assert_eq!(reason.params.len(), 1);
+    assert_eq!(reason.params[0].param, Param::DibaoStandardRural);
+    assert_eq!(reason.params[0].value.unwrap().since, date("2025-07-01"));
+    // (630 − 412.50) × 2
+    assert_eq!(determination.monthly_benefit, Yuan::from_yuan(435));
+    assert_eq!(determination.primary, Some(Category::Dibao));
+}
+
+#[test]
+fn p6_quiet_path_gives_the_same_determination_without_text() {
+    let snapshot = builtin().snapshot(date("2025-08-01"));
+    for wages in [
+        "0", "7559.88", "7560", "11339.88", "11340", "24000", "99999.99",
+    ] {
+        for n in 1..=4 {
+            let family = adults("H-2", "500151102201", n, wages);
+            let explained = determine(&family, &snapshot, date("2025-08-01"));
+            let quiet = determine_quiet(&family, &snapshot, date("2025-08-01"));
+            assert!(quiet.explanation.is_empty());
+            assert!(!explained.explanation.is_empty());
+            assert_eq!(
+                Determination {
+                    explanation: Vec::new(),
+                    ..explained
+                },
+                quiet
+            );
+        }
+    }
+}
+
+#[test]
+fn rules_without_parameters_on_an_early_date_say_so_and_hold_nothing() {
+    // Before 2020 no standard is configured: nothing can be decided, and nothing panics.
+    let snapshot = builtin().snapshot(date("2015-01-01"));
+    let elderly = household(
+        r#"{"id":"H-3","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head"}]}"#,
+    );
+    let determination = determine(&elderly, &snapshot, date("2015-01-01"));
+    assert_eq!(determination.primary, None);
+    assert_eq!(determination.recheck_months, 0);
+    assert!(
+        determination
+            .explanation
+            .iter()
+            .any(|reason| reason.text.contains("未配置"))
+    );
+}
+
+#[test]
+fn record_writer_matches_serde() {
+    let snapshot = builtin()
+        .snapshot(date("2025-08-01"))
+        .with_overrides(&[Override::parse("monitoring.income_line=9000").unwrap()]);
+    let lines = [
+        r#"{"id":"q\"uote","area_code":"500151102201","members":[{"id_number":"500224194503120011","name":"张\n三","relation":"head","care_need":"full"}]}"#,
+        r#"{"id":"E4","area_code":"500151102201","lifted_from_poverty":true,"risks":["illness"],"members":[{"id_number":"500224198201011010","relation":"head"},{"id_number":"500224201201011218","relation":"child","schooling":"compulsory"}],"income_12m":{"wages":6600}}"#,
+    ];
+    for line in lines {
+        let family = household(line);
+        let determination = determine(&family, &snapshot, date("2025-08-01"));
+        for explain in [true, false] {
+            let record = DeterminationRecord {
+                household_id: &family.id,
+                as_of: date("2025-08-01"),
+                determination: &determination,
+                explain,
+            };
+            let mut fast = Vec::new();
+            record.write_json(&mut fast);
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                serde_json::to_string(&record).unwrap()
+            );
+        }
+    }
+}
+
+#[test]
+fn record_has_the_fields_of_household_md() {
+    let snapshot = builtin().snapshot(date("2025-08-01"));
+    let elderly = household(
+        r#"{"id":"H-0001","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head","care_need":"partial","disability":{"kind":"physical","grade":2}}],"income_12m":{"transfer":1200}}"#,
+    );
+    let determination = determine(&elderly, &snapshot, date("2025-08-01"));
+    let record = DeterminationRecord {
+        household_id: &elderly.id,
+        as_of: date("2025-08-01"),
+        determination: &determination,
+        explain: true,
+    };
+    let json: serde_json::Value = serde_json::to_value(record).unwrap();
+    assert_eq!(json["household_id"], "H-0001");
+    assert_eq!(json["as_of"], "2025-08-01");
+    assert_eq!(json["primary"], "tekun");
+    assert_eq!(json["categories"][0]["scope"], "person");
+    assert_eq!(json["categories"][0]["id_number"], "500224194503120011");
+    assert_eq!(json["categories"][0]["monthly_yuan"], 1201.0);
+    assert_eq!(json["monitoring"], serde_json::Value::Null);
+    assert_eq!(json["monthly_benefit_yuan"], 1201.0);
+    assert_eq!(json["income_per_capita_month_yuan"], 100.0);
+    assert_eq!(json["recheck_months"], 12);
+    let param = &json["explanation"][1]["params"][0];
+    assert!(param["name"].is_string());
+    let quiet = DeterminationRecord {
+        explain: false,
+        ..record
+    };
+    assert!(
+        serde_json::to_value(quiet)
+            .unwrap()
+            .get("explanation")
+            .is_none()
+    );
+}
+
+#[test]
+fn what_if_counts_entries_exits_and_cost_by_town() {
+    let base = builtin().snapshot(date("2025-08-01"));
+    let changed = base.with_overrides(&[Override::parse("dibao.standard.rural=700").unwrap()]);
+    let households = [
+        // pci 650: edge under 630, dibao under 700: enters dibao, leaves edge; (700-650) × 2.
+        adults("A", "500151102201", 2, "15600"),
+        // pci 400: dibao under both; 230 × 2 → 300 × 2.
+        adults("B", "500151102202", 2, "9600"),
+        // Another town, pci 2000: nothing either way.
+        adults("C", "500151104201", 1, "24000"),
+    ];
+    let comparison = simulate(households.iter(), &base, &changed, date("2025-08-01"));
+    assert_eq!(comparison.by_town.len(), 2);
+    let town = &comparison.by_town[&domain::PlaceCode::parse("500151102").unwrap()];
+    assert_eq!(town.households, 2);
+    assert_eq!(
+        town.flows[&Category::Dibao],
+        Flow {
+            households_entering: 1,
+            households_leaving: 0,
+            persons_entering: 2,
+            persons_leaving: 0
+        }
+    );
+    assert_eq!(
+        town.flows[&Category::DibaoEdge],
+        Flow {
+            households_entering: 0,
+            households_leaving: 1,
+            persons_entering: 0,
+            persons_leaving: 2
+        }
+    );
+    assert_eq!(town.monthly_cost_base, Yuan::from_yuan(460));
+    assert_eq!(town.monthly_cost_changed, Yuan::from_yuan(700));
+    assert_eq!(town.monthly_cost_difference(), Yuan::from_yuan(240));
+    let quiet_town = &comparison.by_town[&domain::PlaceCode::parse("500151104").unwrap()];
+    assert!(quiet_town.flows.is_empty());
+    // Accumulating in two halves and merging gives the same answer.
+    let mut left = simulate(households[..1].iter(), &base, &changed, date("2025-08-01"));
+    left.merge(&simulate(
+        households[1..].iter(),
+        &base,
+        &changed,
+        date("2025-08-01"),
+    ));
+    assert_eq!(left, comparison);
+    assert_eq!(
+        comparison.total().monthly_cost_difference(),
+        Yuan::from_yuan(240)
+    );
+}
+
+#[test]
+fn rule_functions_agree_with_the_determination() {
+    let snapshot = builtin().snapshot(date("2025-08-01"));
+    let family = adults("R", "500151102201", 2, "24000");
+    let determination = determine(&family, &snapshot, date("2025-08-01"));
+    assert_eq!(
+        recheck_months(&family, &snapshot, date("2025-08-01")),
+        determination.recheck_months
+    );
+    assert!(!risk_eliminated(&family, &snapshot, date("2025-08-01")));
+}
+
+/// "No policy number as a literal in Rust code": the rules carry no number but 0 and 1
+/// (and the 12-month window of the record format, declared once as a named constant).
+#[test]
+fn rules_code_holds_no_policy_number() {
+    let source = include_str!("rules.rs");
+    for (idx, line) in source.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or_default();
+        if code.contains("const MONTHS_IN_RECORD") {
+            continue;
+        }
+        // Drop string literals (sentences may name units) before looking for numbers.
+        let mut outside = String::new();
+        let mut in_string = false;
+        for ch in code.chars() {
+            if ch == '"' {
+                in_string = !in_string;
+            } else if !in_string {
+                outside.push(ch);
+            }
+        }
+        let mut number = String::new();
+        let mut previous = ' ';
+        for ch in outside.chars().chain(std::iter::once(' ')) {
+            if ch.is_ascii_digit()
+                && (number.is_empty() && !(previous.is_alphanumeric() || previous == '_')
+                    || !number.is_empty())
+            {
+                number.push(ch);
+            } else {
+                assert!(
+                    number.is_empty() || number == "0" || number == "1",
+                    "rules.rs:{}: literal {number}",
+                    idx + 1
+                );
+                number.clear();
+            }
+            previous = ch;
+        }
+    }
+}

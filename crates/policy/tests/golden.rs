@@ -1,0 +1,296 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+//! Golden cases: `tests/cases/*.toml` (household + as_of + overrides → expected determination
+//! and the rules that held) and the worked examples of `shared/spec/examples/*.json`.
+//!
+//! A case file:
+//! ```toml
+//! as_of = "2025-08-01"
+//! set = ["monitoring.income_line=9000"]      # optional
+//! household = '''{ … HOUSEHOLD.md JSON … }'''
+//! [expect]
+//! primary = "dibao"                           # "none" for no category
+//! monitoring = "none"                         # optional, default "none"
+//! monthly_benefit_yuan = 790.0                # optional
+//! income_per_capita_month_yuan = 400.0        # optional
+//! recheck_months = 6                          # optional
+//! risk_eliminated = false                     # optional
+//! categories = [{ category = "dibao", scope = "household", monthly_yuan = 790.0 }]  # optional, exact
+//! holds = ["dibao.income_below_standard"]     # some reason with this rule id held
+//! fails = ["dibao_edge.income_in_band"]       # some reason with this rule id did not hold
+//! ```
+
+use chrono::NaiveDate;
+use domain::Yuan;
+use policy::{Catalogue, Determination, DeterminationRecord, Override, determine, determine_quiet};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    as_of: String,
+    #[serde(default)]
+    set: Vec<String>,
+    household: String,
+    expect: Expect,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    primary: Option<String>,
+    monitoring: Option<String>,
+    monthly_benefit_yuan: Option<f64>,
+    income_per_capita_month_yuan: Option<f64>,
+    recheck_months: Option<u32>,
+    risk_eliminated: Option<bool>,
+    categories: Option<Vec<ExpectGrant>>,
+    #[serde(default)]
+    holds: Vec<String>,
+    #[serde(default)]
+    fails: Vec<String>,
+    /// Free text in the shared examples.
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct ExpectGrant {
+    category: String,
+    scope: String,
+    id_number: Option<String>,
+    monthly_yuan: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Example {
+    as_of: String,
+    set: Vec<String>,
+    household: serde_json::Value,
+    expect: Expect,
+}
+
+fn money(value: f64) -> Yuan {
+    Yuan::from_f64(value).unwrap()
+}
+
+fn code(value: Option<&'static str>) -> String {
+    value.unwrap_or("none").to_owned()
+}
+
+/// Runs one case; returns the list of mismatches.
+fn check(
+    name: &str,
+    as_of: &str,
+    set: &[String],
+    household_json: &str,
+    expect: &Expect,
+) -> Vec<String> {
+    let catalogue = Catalogue::builtin().unwrap();
+    let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
+    let overrides: Vec<Override> = set
+        .iter()
+        .map(|text| Override::parse(text).unwrap())
+        .collect();
+    let snapshot = catalogue.snapshot(as_of).with_overrides(&overrides);
+    let household = domain::interchange::parse_household_line(household_json)
+        .unwrap_or_else(|error| panic!("{name}: household does not parse: {error}"));
+    let explained = determine(&household, &snapshot, as_of);
+    let quiet = determine_quiet(&household, &snapshot, as_of);
+    let mut faults = Vec::new();
+    let mut fault = |text: String| faults.push(format!("{name}: {text}"));
+
+    let without_text = Determination {
+        explanation: Vec::new(),
+        ..explained.clone()
+    };
+    if without_text != quiet {
+        fault(format!(
+            "quiet path differs:\n{quiet:#?}\nvs\n{without_text:#?}"
+        ));
+    }
+    let primary = code(explained.primary.map(|category| category.code()));
+    if let Some(expected) = &expect.primary
+        && *expected != primary
+    {
+        fault(format!("primary {primary}, expected {expected}"));
+    }
+    let monitoring = code(explained.monitoring.map(|kind| kind.code()));
+    let expected_monitoring = expect
+        .monitoring
+        .clone()
+        .unwrap_or_else(|| "none".to_owned());
+    if monitoring != expected_monitoring {
+        fault(format!(
+            "monitoring {monitoring}, expected {expected_monitoring}"
+        ));
+    }
+    if let Some(expected) = expect.monthly_benefit_yuan
+        && explained.monthly_benefit != money(expected)
+    {
+        fault(format!(
+            "monthly benefit {}, expected {expected}",
+            explained.monthly_benefit
+        ));
+    }
+    if let Some(expected) = expect.income_per_capita_month_yuan
+        && explained.income_per_capita_month != money(expected)
+    {
+        fault(format!(
+            "pci {}, expected {expected}",
+            explained.income_per_capita_month
+        ));
+    }
+    if let Some(expected) = expect.recheck_months
+        && explained.recheck_months != expected
+    {
+        fault(format!(
+            "recheck {}, expected {expected}",
+            explained.recheck_months
+        ));
+    }
+    if let Some(expected) = expect.risk_eliminated
+        && explained.risk_eliminated != expected
+    {
+        fault(format!(
+            "risk eliminated {}, expected {expected}",
+            explained.risk_eliminated
+        ));
+    }
+    if let Some(expected) = &expect.categories {
+        let actual: Vec<ExpectGrant> = explained
+            .categories
+            .iter()
+            .map(|grant| ExpectGrant {
+                category: grant.category.code().to_owned(),
+                scope: grant.scope.code().to_owned(),
+                id_number: grant.id_number.as_ref().map(|id| id.as_str().to_owned()),
+                monthly_yuan: grant.monthly.map(Yuan::to_f64),
+            })
+            .collect();
+        if actual != *expected {
+            fault(format!("categories {actual:?}, expected {expected:?}"));
+        }
+    }
+    for rule in &expect.holds {
+        if !explained
+            .explanation
+            .iter()
+            .any(|reason| reason.rule == rule && reason.holds)
+        {
+            fault(format!("rule {rule} did not hold"));
+        }
+    }
+    for rule in &expect.fails {
+        if !explained
+            .explanation
+            .iter()
+            .any(|reason| reason.rule == rule && !reason.holds)
+        {
+            fault(format!("rule {rule} did not fail"));
+        }
+    }
+    // The output record carries the same figures.
+    let record = DeterminationRecord {
+        household_id: &household.id,
+        as_of,
+        determination: &explained,
+        explain: true,
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string(&record).unwrap()).unwrap();
+    if json["primary"].as_str().unwrap_or("none") != primary {
+        fault("record primary differs".to_owned());
+    }
+    if json["monthly_benefit_yuan"].as_f64() != Some(explained.monthly_benefit.to_f64()) {
+        fault("record benefit differs".to_owned());
+    }
+    if faults.is_empty() {
+        return faults;
+    }
+    for reason in &explained.explanation {
+        faults.push(format!(
+            "    [{}] {} {}",
+            if reason.holds { "x" } else { " " },
+            reason.rule,
+            reason.text
+        ));
+    }
+    faults
+}
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == extension))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn golden_cases() {
+    let cases = files(&manifest().join("tests/cases"), "toml");
+    assert!(
+        cases.len() >= 30,
+        "expected the golden cases, found {}",
+        cases.len()
+    );
+    let mut faults = Vec::new();
+    for path in &cases {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).unwrap();
+        let case: Case = toml::from_str(&text).unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert!(
+            case.expect.primary.is_some(),
+            "{name}: expect.primary is required"
+        );
+        faults.extend(check(
+            &name,
+            &case.as_of,
+            &case.set,
+            &case.household,
+            &case.expect,
+        ));
+    }
+    assert!(
+        faults.is_empty(),
+        "{} golden case faults:\n{}",
+        faults.len(),
+        faults.join("\n")
+    );
+}
+
+#[test]
+fn e_shared_examples_give_the_expected_results() {
+    let dir = manifest().join("../../../shared/spec/examples");
+    let examples = files(&dir, "json");
+    assert_eq!(
+        examples.len(),
+        4,
+        "the four worked examples of shared/spec/examples"
+    );
+    let mut faults = Vec::new();
+    for path in &examples {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let example: Example =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert!(!example.expect.note.is_empty());
+        let household = serde_json::to_string(&example.household).unwrap();
+        faults.extend(check(
+            &name,
+            &example.as_of,
+            &example.set,
+            &household,
+            &example.expect,
+        ));
+    }
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
+}
