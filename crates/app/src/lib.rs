@@ -8,6 +8,7 @@
 //! Boundary: no HTTP here (`web` maps `AppError` to responses); time comes from the injected `Clock`.
 
 pub mod access;
+pub mod assessment;
 pub mod auth;
 pub mod error;
 pub mod households;
@@ -54,11 +55,13 @@ pub struct App {
     store: Store,
     clock: Arc<dyn Clock>,
     settings: AppSettings,
+    /// The policy catalogue; the built-in one when none was given.
+    catalogue: Option<Arc<policy::Catalogue>>,
 }
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>, settings: AppSettings) -> Self {
-        Self { store, clock, settings }
+        Self { store, clock, settings, catalogue: None }
     }
 
     pub fn store(&self) -> &Store {

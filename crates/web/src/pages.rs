@@ -4,6 +4,7 @@ use crate::error::PageError;
 use crate::forms::{HouseholdForm, Vocabulary};
 use crate::session::{PageUser, Signed, constant_time_eq, random_token};
 use crate::{WebState, cookies};
+use app::assessment::AssessmentView;
 use app::households::{HouseholdDetail, HouseholdPage};
 use app::{AppError, FieldError};
 use askama::Template;
@@ -134,6 +135,8 @@ pub async fn household_list(
 pub struct DetailPage {
     chrome: Chrome,
     d: HouseholdDetail,
+    a: AssessmentView,
+    as_of_error: String,
 }
 
 impl DetailPage {
@@ -143,6 +146,10 @@ impl DetailPage {
 
     fn relation_label(&self, code: &str) -> &'static str {
         domain::Relation::from_code(code).map_or("", domain::Relation::label)
+    }
+
+    fn primary_label(&self) -> &'static str {
+        self.a.primary.map_or("不符合救助类别", domain::Category::label)
     }
 
     fn category_label(&self, code: &str) -> &'static str {
@@ -170,6 +177,8 @@ impl DetailPage {
 pub struct DetailQuery {
     #[serde(default)]
     full: Option<String>,
+    #[serde(default)]
+    as_of: Option<String>,
 }
 
 pub async fn household_show(
@@ -179,7 +188,22 @@ pub async fn household_show(
     Query(query): Query<DetailQuery>,
 ) -> Result<DetailPage, PageError> {
     let detail = state.app.household_detail(&signed.actor, id, query.full.is_some()).await?;
-    Ok(DetailPage { chrome: Chrome::of(&signed), d: detail })
+    let (as_of, as_of_error) = match query.as_of.as_deref().filter(|text| !text.is_empty()) {
+        None => (detail.today, String::new()),
+        Some(text) => match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(date) => (date, String::new()),
+            Err(_) => (detail.today, format!("认定日期“{text}”无效，应为YYYY-MM-DD，已按今天认定")),
+        },
+    };
+    let masked = detail.masked;
+    let members = &detail.household.members;
+    let name_of = |id: &domain::NationalId| {
+        let name = members.iter().find(|p| &p.id_number == id).map_or("", |p| p.name.as_str());
+        let shown = if masked { id.masked() } else { id.to_string() };
+        format!("{name}（{shown}）")
+    };
+    let assessment = state.app.assess_household(&detail.household, as_of, name_of)?;
+    Ok(DetailPage { chrome: Chrome::of(&signed), d: detail, a: assessment, as_of_error })
 }
 
 #[derive(Template, WebTemplate)]
