@@ -49,9 +49,14 @@ fn mask_id(text: &str) -> String {
 }
 
 fn household_of(row: &HouseholdRow) -> Result<Household, AppError> {
+    household_from_record(row.id, &row.record)
+}
+
+/// A stored record back to the domain household (stored records were valid when written).
+pub(crate) fn household_from_record(id: i64, record: &str) -> Result<Household, AppError> {
     let record: HouseholdRecord =
-        serde_json::from_str(&row.record).map_err(|error| anyhow::anyhow!("household {} record: {error}", row.id))?;
-    Household::try_from(&record).map_err(|error| AppError::Internal(anyhow::anyhow!("household {} record: {error}", row.id)))
+        serde_json::from_str(record).map_err(|error| anyhow::anyhow!("household {id} record: {error}"))?;
+    Household::try_from(&record).map_err(|error| AppError::Internal(anyhow::anyhow!("household {id} record: {error}")))
 }
 
 fn record_json(household: &Household) -> Result<String, AppError> {

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod error;
 pub mod households;
 pub mod imports;
+pub mod registry;
 pub mod users;
 
 pub use access::Actor;

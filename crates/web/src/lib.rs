@@ -10,6 +10,7 @@ mod cookies;
 mod error;
 mod forms;
 mod pages;
+mod registry_pages;
 mod session;
 
 use app::App;
@@ -42,6 +43,8 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/households/new", get(pages::household_new))
         .route("/households/{id}", get(pages::household_show).post(pages::household_update))
         .route("/households/{id}/edit", get(pages::household_edit))
+        .route("/assessment", get(registry_pages::assessment))
+        .route("/simulation", get(registry_pages::simulation))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/openapi.json", get(api::openapi))

@@ -22,16 +22,21 @@ pub struct Chrome {
     pub area: String,
     pub csrf: String,
     pub can_edit: bool,
+    pub can_simulate: bool,
 }
 
 impl Chrome {
-    fn of(signed: &Signed) -> Self {
+    pub(crate) fn of(signed: &Signed) -> Self {
         Chrome {
             display_name: signed.actor.display_name.clone(),
             role_label: signed.actor.role.label(),
             area: signed.actor.area.to_string(),
             csrf: signed.csrf_token.clone(),
             can_edit: signed.actor.role.edits_households(),
+            can_simulate: matches!(
+                signed.actor.role,
+                domain::Role::DistrictCivilAffairs | domain::Role::DistrictAgriculture | domain::Role::Auditor
+            ),
         }
     }
 }
