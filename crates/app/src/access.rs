@@ -13,6 +13,18 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The operator at the console (who holds the database credentials anyway), acting over
+    /// the whole district for read-only batch work such as `safetynet simulate`.
+    pub fn console(operator: &str, district: PlaceCode) -> Actor {
+        Actor {
+            user_id: 0,
+            username: format!("console:{operator}"),
+            display_name: operator.to_owned(),
+            role: Role::DistrictCivilAffairs,
+            area: district,
+        }
+    }
+
     /// The actor name written into audit events.
     pub fn audit_name(&self) -> String {
         format!("{}#{}", self.username, self.user_id)

@@ -35,6 +35,20 @@ enum Command {
     },
     /// Assesses households (JSON Lines) and writes one determination per line.
     Assess(batch::AssessArgs),
+    /// What-if over the registry: today's parameters against changed ones, by town.
+    Simulate {
+        /// A changed parameter, `NAME=VALUE` (repeatable), e.g. `dibao.standard.rural=700`.
+        #[arg(long = "set", required = true)]
+        set: Vec<String>,
+        /// The date of the parameters (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Writes the table to FILE.xlsx or FILE.csv instead of CSV on standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
+    },
     /// Imports data into the store.
     Import {
         #[command(subcommand)]
@@ -183,6 +197,33 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                 let _ = tokio::signal::ctrl_c().await;
             };
             web::serve(listener, app, web::WebConfig { secure_cookies }, shutdown).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate { set, as_of, out, db } => {
+            let app = open(&db).await?;
+            let as_of = match as_of {
+                Some(text) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").with_context(|| format!("--as-of {text}"))?,
+                None => app.today(),
+            };
+            let district = domain::parse_place_list(PLACES)?.first().map(|place| place.code.clone()).context("place list")?;
+            let simulation = app
+                .simulate_registry(&app::Actor::console(&operator(), district), &set, as_of)
+                .await
+                .map_err(|error| anyhow::anyhow!("{}", error.message()))?;
+            let table = simulation.table();
+            match out {
+                Some(path) if path.extension().is_some_and(|ext| ext == "xlsx") => std::fs::write(&path, table.to_xlsx()?)?,
+                Some(path) => std::fs::write(&path, table.to_csv())?,
+                None => std::io::stdout().write_all(&table.to_csv())?,
+            }
+            let total = &simulation.total;
+            eprintln!(
+                "{} 户；每月救助支出 {} → {} 元（变化 {} 元）",
+                total.households,
+                total.monthly_cost_base,
+                total.monthly_cost_changed,
+                total.monthly_cost_difference()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { what: ImportWhat::Households { file, db } } => import_households(&file, &db).await,
