@@ -200,3 +200,79 @@ pub enum DemoState {
     Demo,
     RealData,
 }
+
+impl App {
+    /// Demo only: gives each household the categories the rules determine on `as_of`, as
+    /// periods starting then — so the demo registry has category history to show. Refused on a
+    /// store that is not a demo store (real enrolment goes through the case workflow).
+    pub async fn seed_demo_categories(&self, as_of: chrono::NaiveDate) -> Result<u64, AppError> {
+        if self.demo_state().await? == DemoState::RealData {
+            return Err(AppError::Forbidden);
+        }
+        let catalogue = self.catalogue()?;
+        let snapshot = catalogue.snapshot(as_of);
+        let now = self.now_text();
+        let start = as_of.to_string();
+        let reason = format!("演示数据：按 {as_of} 规则引擎认定结果登记");
+        let mut tx = self.store.begin().await?;
+        let mut chain = Chain::lock(&mut tx).await?;
+        let mut after_id = 0;
+        let mut n_periods = 0;
+        loop {
+            let rows = store::households::records_page(&mut tx, "", after_id, 1000).await?;
+            let Some(last) = rows.last() else { break };
+            after_id = last.0;
+            for (id, record) in &rows {
+                let household = crate::households::household_from_record(*id, record)?;
+                let determination = policy::determine_quiet(&household, &snapshot, as_of);
+                let mut periods = Vec::new();
+                for grant in &determination.categories {
+                    periods.push((grant.category.code(), grant.id_number.as_ref().map(|id| id.as_str().to_owned()), None, grant.monthly));
+                }
+                if let Some(kind) = determination.monitoring {
+                    periods.push((domain::Category::Monitoring.code(), None, Some(kind.code()), None));
+                }
+                for (category, id_number, monitoring_kind, monthly) in &periods {
+                    store::households::open_category(
+                        &mut tx,
+                        &store::households::NewCategoryPeriod {
+                            household_id: *id,
+                            id_number: id_number.as_deref(),
+                            category,
+                            monitoring_kind: *monitoring_kind,
+                            start_date: &start,
+                            monthly_fen: monthly.map(|yuan| yuan.fen()),
+                            reason: &reason,
+                        },
+                    )
+                    .await?;
+                    n_periods += 1;
+                }
+                if !periods.is_empty() {
+                    let after = serde_json::json!(periods
+                        .iter()
+                        .map(|(category, id_number, kind, _)| serde_json::json!({"category": category, "id_number": id_number, "monitoring_kind": kind, "start_date": start}))
+                        .collect::<Vec<_>>());
+                    chain
+                        .append(
+                            &mut tx,
+                            &AuditEvent {
+                                at: now.clone(),
+                                actor: "console:demo".to_owned(),
+                                action: "category.open".to_owned(),
+                                entity: "household".to_owned(),
+                                entity_id: household.id.clone(),
+                                area_code: Some(household.area.as_str().to_owned()),
+                                before: None,
+                                after: Some(after.to_string()),
+                            },
+                        )
+                        .await?;
+                }
+            }
+        }
+        chain.finish(&mut tx).await?;
+        store::commit(tx).await?;
+        Ok(n_periods)
+    }
+}

@@ -8,6 +8,8 @@ use domain::{PlaceCode, Role};
 /// Households generated for the demo.
 const DEMO_HOUSEHOLDS: usize = 3000;
 const DEMO_SEED: u64 = 2025;
+/// The date the demo households' categories start (the 2025 standards' start).
+const DEMO_ENROLMENT: (i32, u32, u32) = (2025, 7, 1);
 /// The password of every demo user (listed in the README).
 pub const DEMO_PASSWORD: &str = "demo-2025";
 
@@ -48,5 +50,7 @@ pub async fn ensure(app: &App) -> anyhow::Result<()> {
         .await
         .map_err(|error| anyhow::anyhow!("demo households: {error}"))?;
     app.mark_demo().await?;
+    let enrolled_on = chrono::NaiveDate::from_ymd_opt(DEMO_ENROLMENT.0, DEMO_ENROLMENT.1, DEMO_ENROLMENT.2).context("demo date")?;
+    app.seed_demo_categories(enrolled_on).await.map_err(|error| anyhow::anyhow!("demo categories: {}", error.message()))?;
     Ok(())
 }
