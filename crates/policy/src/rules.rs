@@ -7,6 +7,7 @@
 use crate::catalogue::{Param, Snapshot};
 use crate::explain::{Reason, Reasons, ShortYuan};
 use chrono::NaiveDate;
+use domain::money::div_half_up;
 use domain::{
     CareNeed, Category, DisabilityKind, Household, Hukou, LabourCapacity, MonitoringKind,
     NationalId, Person, Risk, Schooling, VehicleKind, Yuan,
@@ -100,8 +101,12 @@ pub fn recheck_months(household: &Household, snapshot: &Snapshot, as_of: NaiveDa
 struct Member<'h> {
     person: &'h Person,
     age: i64,
-    /// Own income per month (definition: recorded, else an equal share of the unrecorded rest).
+    /// Own income per month, rounded for display (definition: recorded, else an equal share
+    /// of the household income not recorded against other members).
     own_income_month: Yuan,
+    /// Own income over 12 months, exactly: `fen / parts` (parts > 1 for an equal share).
+    own_income_fen: i64,
+    own_income_parts: i64,
     /// No labour capacity (definition for 特困).
     lacking_capacity: bool,
     /// 特困 amount when rule 1 holds for the member.
@@ -161,14 +166,19 @@ impl<'h, 's> Assessment<'h, 's> {
             .members
             .iter()
             .map(|person| {
-                let own_income_month = match person.income_12m {
-                    Some(income) => income.div_round(MONTHS_IN_RECORD),
-                    None => unrecorded_rest.div_round(MONTHS_IN_RECORD * n_unrecorded.max(1)),
+                let (own_income_fen, own_income_parts) = match person.income_12m {
+                    Some(income) => (income.fen(), 1),
+                    None => (unrecorded_rest.fen(), n_unrecorded.max(1)),
                 };
                 Member {
                     person,
                     age: i64::from(person.id_number.age_on(as_of)),
-                    own_income_month,
+                    own_income_month: Yuan::from_fen(div_half_up(
+                        own_income_fen,
+                        MONTHS_IN_RECORD * own_income_parts,
+                    )),
+                    own_income_fen,
+                    own_income_parts,
                     lacking_capacity: false,
                     tekun: None,
                 }
@@ -190,6 +200,32 @@ impl<'h, 's> Assessment<'h, 's> {
             standard_param,
             reasons: Reasons::new(snapshot, explain),
         }
+    }
+
+    /// Exactly: is the per-capita monthly income (household income / 12 / members) below
+    /// `monthly` (in fen, possibly fractional)? Money tests compare unrounded amounts; only what
+    /// is shown and paid is rounded.
+    fn pci_month_below(&self, monthly: Decimal) -> bool {
+        Decimal::from(self.countable_income.fen())
+            < monthly * Decimal::from(MONTHS_IN_RECORD * self.n_members)
+    }
+
+    /// `pci_month_below` for a whole amount of fen, in integers.
+    fn pci_month_below_yuan(&self, monthly: Yuan) -> bool {
+        i128::from(self.countable_income.fen())
+            < i128::from(monthly.fen()) * i128::from(MONTHS_IN_RECORD * self.n_members)
+    }
+
+    /// Exactly: is `income` (12 months) per member below `yearly` per person?
+    fn per_capita_year_below(&self, income: Yuan, yearly: Yuan) -> bool {
+        i128::from(income.fen()) < i128::from(yearly.fen()) * i128::from(self.n_members)
+    }
+
+    /// Exactly: is member `idx`'s own monthly income below `monthly`?
+    fn own_income_below(&self, idx: usize, monthly: Yuan) -> bool {
+        let member = &self.members[idx];
+        i128::from(member.own_income_fen)
+            < i128::from(monthly.fen()) * i128::from(MONTHS_IN_RECORD * member.own_income_parts)
     }
 
     fn cite(&self, param: Param) -> &'s str {
@@ -607,7 +643,9 @@ impl<'h, 's> Assessment<'h, 's> {
     /// Tests stop at the first that fails; each writes its reason.
     fn tekun(&mut self, idx: usize, property_ok: bool) -> Option<Yuan> {
         let own = self.members[idx].own_income_month;
-        let income_ok = self.standard.is_some_and(|standard| own < standard);
+        let income_ok = self
+            .standard
+            .is_some_and(|standard| self.own_income_below(idx, standard));
         if self.reasons.on() {
             let who = self.person_label(idx);
             let recorded = self.members[idx].person.income_12m.is_some();
@@ -764,7 +802,9 @@ impl<'h, 's> Assessment<'h, 's> {
     /// members who are not 特困 in the amount and the top-ups.
     fn dibao(&mut self, property_ok: bool) -> Option<Yuan> {
         let pci = self.income_per_capita_month;
-        let below = self.standard.is_some_and(|standard| pci < standard);
+        let below = self
+            .standard
+            .is_some_and(|standard| self.pci_month_below_yuan(standard));
         let standard_param = self.standard_param;
         let cited = self.reasons.on().then(|| self.cite(standard_param));
         self.reasons.add(
@@ -809,7 +849,12 @@ impl<'h, 's> Assessment<'h, 's> {
                 topup_notes.push(format!("{} {}", self.person_label(idx), note));
             }
         }
-        let amount = (standard - pci) * n_counted + topups;
+        // (standard − pci_month) × counted members, from the unrounded per-capita income and
+        // rounded once: the same figure whichever way the division falls.
+        let months_members = MONTHS_IN_RECORD * self.n_members;
+        let shortfall = (standard.fen() * months_members - self.countable_income.fen()) * n_counted;
+        let exact_pci = self.countable_income.fen() % months_members == 0;
+        let amount = Yuan::from_fen(div_half_up(shortfall, months_members)) + topups;
         let n_tekun = count(self.members.len()) - n_counted;
         self.reasons.add(
             "dibao.benefit",
@@ -827,6 +872,9 @@ impl<'h, 's> Assessment<'h, 's> {
                     "认定为低保家庭：每月 {amount} 元 = ({} − {pci}) × {n_counted}人",
                     ShortYuan(standard)
                 );
+                if !exact_pci {
+                    text.push_str("（人均收入按未取整数计算，结果四舍五入到分）");
+                }
                 if !topup_notes.is_empty() {
                     text.push_str(&format!(
                         " + 分类施保 {}（{}）",
@@ -843,11 +891,14 @@ impl<'h, 's> Assessment<'h, 's> {
         Some(amount)
     }
 
-    /// The edge line: `dibao_edge.income_multiplier × standard`, half-up to the fen.
-    fn edge_line(&self) -> Option<Yuan> {
-        Some(scale(
-            self.standard?,
-            self.snapshot.decimal(Param::DibaoEdgeIncomeMultiplier)?,
+    /// The edge line `dibao_edge.income_multiplier × standard`: exact (in fen) for the tests,
+    /// and half-up to the fen for display.
+    fn edge_line(&self) -> Option<(Decimal, Yuan)> {
+        let standard = self.standard?;
+        let multiplier = self.snapshot.decimal(Param::DibaoEdgeIncomeMultiplier)?;
+        Some((
+            Decimal::from(standard.fen()) * multiplier,
+            scale(standard, multiplier),
         ))
     }
 
@@ -856,7 +907,8 @@ impl<'h, 's> Assessment<'h, 's> {
     /// is below the standard; the amount is (standard − own income) plus the member's top-ups;
     /// the household's property test applies; 特困 members are not candidates.
     fn dibao_single(&mut self, property_ok: bool) -> Vec<(usize, Yuan)> {
-        let (Some(standard), Some(edge_line)) = (self.standard, self.edge_line()) else {
+        let (Some(standard), Some((edge_exact, edge_line))) = (self.standard, self.edge_line())
+        else {
             self.reasons.add(
                 "dibao_single.household_below_edge_line",
                 false,
@@ -886,7 +938,8 @@ impl<'h, 's> Assessment<'h, 's> {
             return Vec::new();
         }
         let pci = self.income_per_capita_month;
-        let below_edge = pci < edge_line && property_ok;
+        let pci_below_edge = self.pci_month_below(edge_exact);
+        let below_edge = pci_below_edge && property_ok;
         self.reasons.add(
             "dibao_single.household_below_edge_line",
             below_edge,
@@ -894,7 +947,7 @@ impl<'h, 's> Assessment<'h, 's> {
             || {
                 format!(
                     "家庭未认定低保，有重度残疾或重病成员；人均月收入 {pci} 元，{}低保边缘线 {edge_line} 元{}",
-                    if pci < edge_line { "低于" } else { "不低于" },
+                    if pci_below_edge { "低于" } else { "不低于" },
                     if property_ok { "" } else { "，但财产状况不符合规定" }
                 )
             },
@@ -905,13 +958,16 @@ impl<'h, 's> Assessment<'h, 's> {
         let mut singles = Vec::new();
         for idx in candidates {
             let own = self.members[idx].own_income_month;
-            let holds = own < standard;
+            let holds = self.own_income_below(idx, standard);
             let (topup, note) = if holds {
                 self.topup(idx)
             } else {
                 (Yuan::ZERO, None)
             };
-            let amount = standard - own + topup;
+            let member = &self.members[idx];
+            let months_parts = MONTHS_IN_RECORD * member.own_income_parts;
+            let shortfall = standard.fen() * months_parts - member.own_income_fen;
+            let amount = Yuan::from_fen(div_half_up(shortfall, months_parts)) + topup;
             let who = self.person_label(idx);
             self.reasons.add(
                 "dibao_single.benefit",
@@ -957,14 +1013,15 @@ impl<'h, 's> Assessment<'h, 's> {
                 });
             return false;
         }
-        let (Some(standard), Some(edge_line)) = (self.standard, self.edge_line()) else {
+        let (Some(standard), Some((edge_exact, edge_line))) = (self.standard, self.edge_line())
+        else {
             self.reasons
                 .add("dibao_edge.income_in_band", false, &params, || {
                     "低保标准或低保边缘倍数未配置，无法认定低保边缘".to_owned()
                 });
             return false;
         };
-        let in_band = standard <= pci && pci < edge_line;
+        let in_band = !self.pci_month_below_yuan(standard) && self.pci_month_below(edge_exact);
         let holds = in_band && property_ok;
         let cited = self
             .reasons
@@ -1026,11 +1083,12 @@ impl<'h, 's> Assessment<'h, 's> {
                 });
             return false;
         };
-        let income_year = self.income_per_capita_month * MONTHS_IN_RECORD;
-        let income_ok = income_year < disposable;
+        let income_year = self.income_per_capita_year;
+        let income_ok = self.per_capita_year_below(self.countable_income, disposable);
         let rigid = self.household.rigid_expenditure_12m.total();
         let threshold = scale(self.countable_income, share);
-        let share_ok = rigid > Yuan::ZERO && rigid >= threshold;
+        let share_ok = rigid > Yuan::ZERO
+            && Decimal::from(rigid.fen()) >= Decimal::from(self.countable_income.fen()) * share;
         let holds = income_ok && share_ok && property_ok;
         let cited = self.reasons.on().then(|| {
             (
@@ -1099,12 +1157,16 @@ impl<'h, 's> Assessment<'h, 's> {
         let kind = match line {
             _ if !risk => None,
             None => None,
-            Some(line) if pci_year < line => Some(if self.household.lifted_from_poverty {
-                MonitoringKind::UnstableLifted
-            } else {
-                MonitoringKind::EdgeProne
-            }),
-            Some(line) if net_per_capita < line => Some(MonitoringKind::SuddenHardship),
+            Some(line) if self.per_capita_year_below(self.countable_income, line) => {
+                Some(if self.household.lifted_from_poverty {
+                    MonitoringKind::UnstableLifted
+                } else {
+                    MonitoringKind::EdgeProne
+                })
+            }
+            Some(line) if self.per_capita_year_below(self.countable_income - rigid, line) => {
+                Some(MonitoringKind::SuddenHardship)
+            }
             Some(_) => None,
         };
         if self.reasons.on() {
@@ -1159,7 +1221,8 @@ impl<'h, 's> Assessment<'h, 's> {
         let stable = self.int(Param::MonitoringStableMonths);
         let long_enough = stable.is_some_and(|stable| i64::from(months) >= stable);
         let line = self.snapshot.money(Param::MonitoringIncomeLine);
-        let above_now = line.is_none_or(|line| self.income_per_capita_year >= line);
+        let above_now =
+            line.is_none_or(|line| !self.per_capita_year_below(self.countable_income, line));
         let no_risk = !self.has_risk();
         let capacity = (0..self.members.len()).any(|idx| self.working_age_with_capacity(idx));
         let holds = long_enough && above_now && no_risk && capacity;
