@@ -33,7 +33,10 @@ impl Actor {
     /// The part of the tree the actor works in. Households are recorded at village level, so
     /// a grid worker's scope is the grid's village.
     pub fn scope(&self) -> PlaceCode {
-        self.area.at_level(PlaceLevel::Village).filter(|_| self.area.level() == PlaceLevel::Grid).unwrap_or_else(|| self.area.clone())
+        self.area
+            .at_level(PlaceLevel::Village)
+            .filter(|_| self.area.level() == PlaceLevel::Grid)
+            .unwrap_or_else(|| self.area.clone())
     }
 
     /// True when `place` lies inside the actor's scope.

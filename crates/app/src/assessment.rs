@@ -56,9 +56,9 @@ impl App {
     pub(crate) fn catalogue(&self) -> Result<Arc<Catalogue>, AppError> {
         match &self.catalogue {
             Some(catalogue) => Ok(catalogue.clone()),
-            None => Catalogue::builtin()
-                .map(Arc::new)
-                .map_err(|error| AppError::Internal(anyhow::anyhow!("built-in policy catalogue: {error}"))),
+            None => Catalogue::builtin().map(Arc::new).map_err(|error| {
+                AppError::Internal(anyhow::anyhow!("built-in policy catalogue: {error}"))
+            }),
         }
     }
 
@@ -98,9 +98,17 @@ impl App {
                     .map(|used| ParamView {
                         name: used.param.name(),
                         label: snapshot.label(used.param).to_owned(),
-                        value: used.value.map_or_else(|| "未配置".to_owned(), |dated| dated.value.to_string()),
-                        since: used.value.map(|dated| dated.since.to_string()).unwrap_or_default(),
-                        source: used.value.map(|dated| dated.source.clone()).unwrap_or_default(),
+                        value: used
+                            .value
+                            .map_or_else(|| "未配置".to_owned(), |dated| dated.value.to_string()),
+                        since: used
+                            .value
+                            .map(|dated| dated.since.to_string())
+                            .unwrap_or_default(),
+                        source: used
+                            .value
+                            .map(|dated| dated.source.clone())
+                            .unwrap_or_default(),
                         status: used.value.map_or("待录入", |dated| dated.status.label()),
                     })
                     .collect(),

@@ -1,10 +1,10 @@
 //! 登录与会话: Argon2 password hashes, server-side sessions with expiry, CSRF tokens, throttling.
 
 use crate::{Actor, App, AppError};
-use rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use domain::{PlaceCode, Role};
+use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use store::audit::AuditEvent;
 
@@ -25,7 +25,11 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 }
 
 fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    PasswordHash::new(stored).is_ok_and(|hash| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
 }
 
 fn random_token() -> String {
@@ -39,9 +43,17 @@ fn token_hash(token: &str) -> String {
 }
 
 fn actor_from(row: &store::users::UserRow) -> Result<Actor, AppError> {
-    let role = Role::from_code(&row.role).ok_or_else(|| anyhow::anyhow!("user {} has unknown role {}", row.id, row.role))?;
-    let area = PlaceCode::parse(&row.area_code).map_err(|error| anyhow::anyhow!("user {} area: {error}", row.id))?;
-    Ok(Actor { user_id: row.id, username: row.username.clone(), display_name: row.display_name.clone(), role, area })
+    let role = Role::from_code(&row.role)
+        .ok_or_else(|| anyhow::anyhow!("user {} has unknown role {}", row.id, row.role))?;
+    let area = PlaceCode::parse(&row.area_code)
+        .map_err(|error| anyhow::anyhow!("user {} area: {error}", row.id))?;
+    Ok(Actor {
+        user_id: row.id,
+        username: row.username.clone(),
+        display_name: row.display_name.clone(),
+        role,
+        area,
+    })
 }
 
 /// A password the users must not pick: short ones are refused.
@@ -61,16 +73,24 @@ impl App {
             .to_string();
         let now_text = self.now_text();
         let mut tx = self.store.begin().await?;
-        if store::users::login_failures_since(&mut tx, username, &since).await? >= self.settings.login_max_failures {
+        if store::users::login_failures_since(&mut tx, username, &since).await?
+            >= self.settings.login_max_failures
+        {
             store::commit(tx).await?;
             return Err(AppError::Throttled);
         }
         let user = store::users::by_username(&mut tx, username).await?;
         let user = match user {
-            Some(user) if user.active == 1 && verify_password(password, &user.password_hash) => user,
+            Some(user) if user.active == 1 && verify_password(password, &user.password_hash) => {
+                user
+            }
             _ => {
                 store::users::record_login_failure(&mut tx, username, &now_text).await?;
-                store::audit::append_one(&mut tx, &login_event(&now_text, username, "session.login_failed")).await?;
+                store::audit::append_one(
+                    &mut tx,
+                    &login_event(&now_text, username, "session.login_failed"),
+                )
+                .await?;
                 store::commit(tx).await?;
                 return Err(AppError::Unauthenticated);
             }
@@ -78,13 +98,31 @@ impl App {
         let actor = actor_from(&user)?;
         let token = random_token();
         let csrf_token = random_token();
-        let expires = (now + chrono::Duration::hours(self.settings.session_hours)).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+        let expires = (now + chrono::Duration::hours(self.settings.session_hours))
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string();
         store::users::clear_login_failures(&mut tx, username).await?;
         store::sessions::delete_expired(&mut tx, &now_text).await?;
-        store::sessions::insert(&mut tx, &token_hash(&token), user.id, &csrf_token, &now_text, &expires).await?;
-        store::audit::append_one(&mut tx, &login_event(&now_text, &actor.audit_name(), "session.login")).await?;
+        store::sessions::insert(
+            &mut tx,
+            &token_hash(&token),
+            user.id,
+            &csrf_token,
+            &now_text,
+            &expires,
+        )
+        .await?;
+        store::audit::append_one(
+            &mut tx,
+            &login_event(&now_text, &actor.audit_name(), "session.login"),
+        )
+        .await?;
         store::commit(tx).await?;
-        Ok(NewSession { token, csrf_token, actor })
+        Ok(NewSession {
+            token,
+            csrf_token,
+            actor,
+        })
     }
 
     /// The actor and CSRF token of a live session.
@@ -93,7 +131,9 @@ impl App {
         let session = store::sessions::live(&mut conn, &token_hash(token), &self.now_text())
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let user = store::users::by_id(&mut conn, session.user_id).await?.ok_or(AppError::Unauthenticated)?;
+        let user = store::users::by_id(&mut conn, session.user_id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         if user.active != 1 {
             return Err(AppError::Unauthenticated);
         }
@@ -105,7 +145,11 @@ impl App {
         let now = self.now_text();
         let mut tx = self.store.begin().await?;
         store::sessions::delete(&mut tx, &token_hash(token)).await?;
-        store::audit::append_one(&mut tx, &login_event(&now, &actor.audit_name(), "session.logout")).await?;
+        store::audit::append_one(
+            &mut tx,
+            &login_event(&now, &actor.audit_name(), "session.logout"),
+        )
+        .await?;
         store::commit(tx).await?;
         Ok(())
     }

@@ -5,6 +5,7 @@
 //!   anything else `Internal` (logged once by `web`, shown as a generic message);
 //! - a refused permission is `NotFound` when the record lies outside the actor's area (nothing
 //!   leaked) and `Forbidden` when the role may not do the action at all.
+//!
 //! Messages for users are Chinese; the `code()` is the stable English key for the API.
 
 use store::StoreError;
@@ -36,7 +37,10 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
+        AppError::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
     }
 
     /// The stable snake_case code of the API.
@@ -61,7 +65,10 @@ impl AppError {
             AppError::NotFound => "未找到该记录，或不在您的管辖范围内".to_owned(),
             AppError::Conflict(message) => format!("操作冲突：{message}"),
             AppError::Invalid(errors) => {
-                let parts: Vec<String> = errors.iter().map(|e| format!("{}：{}", e.field, e.message)).collect();
+                let parts: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{}：{}", e.field, e.message))
+                    .collect();
                 format!("输入有误：{}", parts.join("；"))
             }
             AppError::Internal(_) => "系统内部错误，请稍后再试".to_owned(),

@@ -45,7 +45,9 @@ pub struct HouseholdDetail {
 }
 
 fn mask_id(text: &str) -> String {
-    NationalId::parse(text).map(|id| id.masked()).unwrap_or_else(|_| "******".to_owned())
+    NationalId::parse(text)
+        .map(|id| id.masked())
+        .unwrap_or_else(|_| "******".to_owned())
 }
 
 fn household_of(row: &HouseholdRow) -> Result<Household, AppError> {
@@ -54,27 +56,40 @@ fn household_of(row: &HouseholdRow) -> Result<Household, AppError> {
 
 /// A stored record back to the domain household (stored records were valid when written).
 pub(crate) fn household_from_record(id: i64, record: &str) -> Result<Household, AppError> {
-    let record: HouseholdRecord =
-        serde_json::from_str(record).map_err(|error| anyhow::anyhow!("household {id} record: {error}"))?;
-    Household::try_from(&record).map_err(|error| AppError::Internal(anyhow::anyhow!("household {id} record: {error}")))
+    let record: HouseholdRecord = serde_json::from_str(record)
+        .map_err(|error| anyhow::anyhow!("household {id} record: {error}"))?;
+    Household::try_from(&record)
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("household {id} record: {error}")))
 }
 
 fn record_json(household: &Household) -> Result<String, AppError> {
-    serde_json::to_string(&HouseholdRecord::from(household)).map_err(|error| AppError::Internal(error.into()))
+    serde_json::to_string(&HouseholdRecord::from(household))
+        .map_err(|error| AppError::Internal(error.into()))
 }
 
 pub const PER_PAGE: i64 = 50;
 
 impl App {
     /// 检索: name, ID number, household id or place, only inside the actor's area.
-    pub async fn search_households(&self, actor: &Actor, query: &str, page: i64) -> Result<HouseholdPage, AppError> {
+    pub async fn search_households(
+        &self,
+        actor: &Actor,
+        query: &str,
+        page: i64,
+    ) -> Result<HouseholdPage, AppError> {
         if !actor.role.reads_households() {
             return Err(AppError::Forbidden);
         }
         let page = page.max(1);
         let mut conn = self.store.read().await?;
-        let (rows, total) =
-            store::households::search(&mut conn, actor.scope().as_str(), query, PER_PAGE, (page - 1) * PER_PAGE).await?;
+        let (rows, total) = store::households::search(
+            &mut conn,
+            actor.scope().as_str(),
+            query,
+            PER_PAGE,
+            (page - 1) * PER_PAGE,
+        )
+        .await?;
         let masked = !actor.sees_unmasked();
         let items = rows
             .into_iter()
@@ -83,17 +98,39 @@ impl App {
                 external_id: row.external_id,
                 area_code: row.area_code,
                 place_name: row.place_name,
-                head_name: if masked { mask_name(&row.head_name) } else { row.head_name },
-                head_id_number: if masked { mask_id(&row.head_id_number) } else { row.head_id_number },
+                head_name: if masked {
+                    mask_name(&row.head_name)
+                } else {
+                    row.head_name
+                },
+                head_id_number: if masked {
+                    mask_id(&row.head_id_number)
+                } else {
+                    row.head_id_number
+                },
                 n_members: row.n_members,
             })
             .collect();
-        Ok(HouseholdPage { items, total, page, per_page: PER_PAGE, masked })
+        Ok(HouseholdPage {
+            items,
+            total,
+            page,
+            per_page: PER_PAGE,
+            masked,
+        })
     }
 
-    async fn load_in_area(&self, conn: &mut store::Conn, actor: &Actor, id: i64) -> Result<HouseholdRow, AppError> {
-        let row = store::households::get(conn, id).await?.ok_or(AppError::NotFound)?;
-        let place = PlaceCode::parse(&row.area_code).map_err(|error| anyhow::anyhow!("household {id} area: {error}"))?;
+    async fn load_in_area(
+        &self,
+        conn: &mut store::Conn,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<HouseholdRow, AppError> {
+        let row = store::households::get(conn, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let place = PlaceCode::parse(&row.area_code)
+            .map_err(|error| anyhow::anyhow!("household {id} area: {error}"))?;
         if !actor.may_read_household(&place) {
             return Err(AppError::NotFound);
         }
@@ -102,7 +139,12 @@ impl App {
 
     /// 户详情. Roles that see masked lists get a masked record unless they ask for the full
     /// record (`full`); any unmasked view is written to the audit log.
-    pub async fn household_detail(&self, actor: &Actor, id: i64, full: bool) -> Result<HouseholdDetail, AppError> {
+    pub async fn household_detail(
+        &self,
+        actor: &Actor,
+        id: i64,
+        full: bool,
+    ) -> Result<HouseholdDetail, AppError> {
         if !actor.role.reads_households() {
             return Err(AppError::Forbidden);
         }
@@ -155,24 +197,45 @@ impl App {
     }
 
     /// 新建家庭档案 inside the actor's area; its members may not be members elsewhere (不重不漏).
-    pub async fn create_household(&self, actor: &Actor, household: &Household) -> Result<i64, AppError> {
+    pub async fn create_household(
+        &self,
+        actor: &Actor,
+        household: &Household,
+    ) -> Result<i64, AppError> {
         if !actor.role.edits_households() {
             return Err(AppError::Forbidden);
         }
         if !actor.covers(&household.area) {
-            return Err(AppError::invalid("area_code", "所选村（社区）不在您的管辖范围内"));
+            return Err(AppError::invalid(
+                "area_code",
+                "所选村（社区）不在您的管辖范围内",
+            ));
         }
         let json = record_json(household)?;
         let now = self.now_text();
         let today = self.today().to_string();
         let mut tx = self.store.begin().await?;
         check_place(&mut tx, &household.area).await?;
-        if store::households::by_external_id(&mut tx, &household.id).await?.is_some() {
+        if store::households::by_external_id(&mut tx, &household.id)
+            .await?
+            .is_some()
+        {
             return Err(AppError::invalid("id", "户编号已存在"));
         }
         check_members_free(&mut tx, household, None).await?;
         let id = store::households::insert(&mut tx, household, &json, &today, &now).await?;
-        store::audit::append_one(&mut tx, &household_event(actor.audit_name(), &now, "household.create", household, None, Some(json))).await?;
+        store::audit::append_one(
+            &mut tx,
+            &household_event(
+                actor.audit_name(),
+                &now,
+                "household.create",
+                household,
+                None,
+                Some(json),
+            ),
+        )
+        .await?;
         store::commit(tx).await?;
         Ok(id)
     }
@@ -194,7 +257,10 @@ impl App {
         let mut tx = self.store.begin().await?;
         let row = self.load_in_area(&mut tx, actor, id).await?;
         if !actor.covers(&household.area) {
-            return Err(AppError::invalid("area_code", "所选村（社区）不在您的管辖范围内"));
+            return Err(AppError::invalid(
+                "area_code",
+                "所选村（社区）不在您的管辖范围内",
+            ));
         }
         if household.id != row.external_id {
             return Err(AppError::invalid("id", "户编号不能修改"));
@@ -204,7 +270,14 @@ impl App {
         store::households::update(&mut tx, id, version, household, &json, &today, &now).await?;
         store::audit::append_one(
             &mut tx,
-            &household_event(actor.audit_name(), &now, "household.update", household, Some(row.record), Some(json)),
+            &household_event(
+                actor.audit_name(),
+                &now,
+                "household.update",
+                household,
+                Some(row.record),
+                Some(json),
+            ),
         )
         .await?;
         store::commit(tx).await?;
@@ -217,12 +290,22 @@ impl App {
     pub async fn villages_for(&self, actor: &Actor) -> Result<Vec<(String, String)>, AppError> {
         let mut conn = self.store.read().await?;
         let scope = actor.scope();
-        let towns = store::places::under(&mut conn, &scope.at_level(domain::PlaceLevel::District).unwrap_or(scope.clone()), domain::PlaceLevel::Town).await?;
+        let towns = store::places::under(
+            &mut conn,
+            &scope
+                .at_level(domain::PlaceLevel::District)
+                .unwrap_or(scope.clone()),
+            domain::PlaceLevel::Town,
+        )
+        .await?;
         let villages = store::places::under(&mut conn, &scope, domain::PlaceLevel::Village).await?;
         Ok(villages
             .into_iter()
             .map(|village| {
-                let town = towns.iter().find(|town| village.code.starts_with(&town.code)).map_or("", |town| town.name.as_str());
+                let town = towns
+                    .iter()
+                    .find(|town| village.code.starts_with(&town.code))
+                    .map_or("", |town| town.name.as_str());
                 let label = format!("{town} {}", village.name);
                 (village.code, label)
             })
@@ -232,7 +315,10 @@ impl App {
 
 pub(crate) async fn check_place(conn: &mut store::Conn, area: &PlaceCode) -> Result<(), AppError> {
     if store::places::get(conn, area).await?.is_none() {
-        return Err(AppError::invalid("area_code", format!("区划代码{area}不存在")));
+        return Err(AppError::invalid(
+            "area_code",
+            format!("区划代码{area}不存在"),
+        ));
     }
     Ok(())
 }
@@ -244,7 +330,9 @@ pub(crate) async fn check_members_free(
     except: Option<i64>,
 ) -> Result<(), AppError> {
     for (idx, person) in household.members.iter().enumerate() {
-        if let Some(other) = store::households::open_membership(conn, person.id_number.as_str(), except).await? {
+        if let Some(other) =
+            store::households::open_membership(conn, person.id_number.as_str(), except).await?
+        {
             return Err(AppError::invalid(
                 format!("members[{idx}].id_number"),
                 format!("该成员已是户{other}的成员，同一人不能同时在两户"),

@@ -43,7 +43,10 @@ impl From<store::StoreError> for ImportError {
 }
 
 /// Parses every line first; returns the households or every bad line (at most `max_errors`).
-pub fn parse_household_file(content: &str, max_errors: usize) -> Result<Vec<(usize, Household)>, Vec<LineError>> {
+pub fn parse_household_file(
+    content: &str,
+    max_errors: usize,
+) -> Result<Vec<(usize, Household)>, Vec<LineError>> {
     let mut households = Vec::new();
     let mut errors = Vec::new();
     let mut first_line_of: HashMap<String, usize> = HashMap::new();
@@ -56,27 +59,41 @@ pub fn parse_household_file(content: &str, max_errors: usize) -> Result<Vec<(usi
         match parse_household_line(line) {
             Ok(household) => {
                 if let Some(first) = first_line_of.insert(household.id.clone(), number) {
-                    errors.push(LineError { line: number, message: format!("户编号{}与第{first}行重复", household.id) });
+                    errors.push(LineError {
+                        line: number,
+                        message: format!("户编号{}与第{first}行重复", household.id),
+                    });
                 }
                 for person in &household.members {
-                    if let Some(first) = person_line.insert(person.id_number.as_str().to_owned(), number) {
-                        if first != number {
-                            errors.push(LineError {
-                                line: number,
-                                message: format!("身份证号{}已出现在第{first}行的家庭中", person.id_number.masked()),
-                            });
-                        }
+                    if let Some(first) =
+                        person_line.insert(person.id_number.as_str().to_owned(), number)
+                        && first != number
+                    {
+                        errors.push(LineError {
+                            line: number,
+                            message: format!(
+                                "身份证号{}已出现在第{first}行的家庭中",
+                                person.id_number.masked()
+                            ),
+                        });
                     }
                 }
                 households.push((number, household));
             }
-            Err(message) => errors.push(LineError { line: number, message }),
+            Err(message) => errors.push(LineError {
+                line: number,
+                message,
+            }),
         }
         if errors.len() >= max_errors {
             break;
         }
     }
-    if errors.is_empty() { Ok(households) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(households)
+    } else {
+        Err(errors)
+    }
 }
 
 impl App {
@@ -98,15 +115,24 @@ impl App {
         let mut tx = self.store.begin().await?;
         if store::imports::seen(&mut tx, &content_hash).await? {
             store::commit(tx).await?;
-            return Ok(ImportReport { already_imported: true, ..ImportReport::default() });
+            return Ok(ImportReport {
+                already_imported: true,
+                ..ImportReport::default()
+            });
         }
         let mut chain = Chain::lock(&mut tx).await?;
         let mut known_places = std::collections::HashSet::new();
         let mut errors = Vec::new();
         for (done, (line, household)) in households.iter().enumerate() {
             if !known_places.contains(&household.area) {
-                if store::places::get(&mut tx, &household.area).await?.is_none() {
-                    errors.push(LineError { line: *line, message: format!("area_code: 区划代码{}不存在", household.area) });
+                if store::places::get(&mut tx, &household.area)
+                    .await?
+                    .is_none()
+                {
+                    errors.push(LineError {
+                        line: *line,
+                        message: format!("area_code: 区划代码{}不存在", household.area),
+                    });
                     continue;
                 }
                 known_places.insert(household.area.clone());
@@ -115,21 +141,57 @@ impl App {
                 .map_err(|error| AppError::Internal(error.into()))?;
             let existing = store::households::by_external_id(&mut tx, &household.id).await?;
             let except = existing.as_ref().map(|row| row.id);
-            if let Err(AppError::Invalid(faults)) = check_members_free(&mut tx, household, except).await {
-                errors.extend(faults.into_iter().map(|fault| LineError { line: *line, message: format!("{}: {}", fault.field, fault.message) }));
+            if let Err(AppError::Invalid(faults)) =
+                check_members_free(&mut tx, household, except).await
+            {
+                errors.extend(faults.into_iter().map(|fault| LineError {
+                    line: *line,
+                    message: format!("{}: {}", fault.field, fault.message),
+                }));
                 continue;
             }
             match existing {
                 None => {
                     store::households::insert(&mut tx, household, &json, &today, &now).await?;
-                    chain.append(&mut tx, &household_event(actor.clone(), &now, "household.import", household, None, Some(json))).await?;
+                    chain
+                        .append(
+                            &mut tx,
+                            &household_event(
+                                actor.clone(),
+                                &now,
+                                "household.import",
+                                household,
+                                None,
+                                Some(json),
+                            ),
+                        )
+                        .await?;
                     report.created += 1;
                 }
                 Some(row) if row.record == json => report.unchanged += 1,
                 Some(row) => {
-                    store::households::update(&mut tx, row.id, row.version, household, &json, &today, &now).await?;
+                    store::households::update(
+                        &mut tx,
+                        row.id,
+                        row.version,
+                        household,
+                        &json,
+                        &today,
+                        &now,
+                    )
+                    .await?;
                     chain
-                        .append(&mut tx, &household_event(actor.clone(), &now, "household.import", household, Some(row.record), Some(json)))
+                        .append(
+                            &mut tx,
+                            &household_event(
+                                actor.clone(),
+                                &now,
+                                "household.import",
+                                household,
+                                Some(row.record),
+                                Some(json),
+                            ),
+                        )
                         .await?;
                     report.updated += 1;
                 }
@@ -142,7 +204,15 @@ impl App {
             store::rollback(tx).await?;
             return Err(ImportError::BadLines(errors));
         }
-        store::imports::record(&mut tx, &content_hash, file_name, households.len() as i64, &now, &actor).await?;
+        store::imports::record(
+            &mut tx,
+            &content_hash,
+            file_name,
+            households.len() as i64,
+            &now,
+            &actor,
+        )
+        .await?;
         chain.finish(&mut tx).await?;
         store::commit(tx).await?;
         progress(households.len() as u64);
@@ -163,7 +233,10 @@ impl App {
                 actor: format!("console:{operator}"),
                 action: "places.load".into(),
                 entity: "places".into(),
-                entity_id: places.first().map(|p| p.code.as_str().to_owned()).unwrap_or_default(),
+                entity_id: places
+                    .first()
+                    .map(|p| p.code.as_str().to_owned())
+                    .unwrap_or_default(),
                 area_code: None,
                 before: Some(format!("{{\"count\":{before}}}")),
                 after: Some(format!("{{\"count\":{after}}}")),
@@ -182,7 +255,11 @@ impl App {
         }
         let n_households = store::households::count(&mut conn).await?;
         let n_users = store::users::count(&mut conn).await?;
-        Ok(if n_households == 0 && n_users == 0 { DemoState::Empty } else { DemoState::RealData })
+        Ok(if n_households == 0 && n_users == 0 {
+            DemoState::Empty
+        } else {
+            DemoState::RealData
+        })
     }
 
     /// Marks the store as a demo store (done once, when the demo data are created).
@@ -227,10 +304,20 @@ impl App {
                 let determination = policy::determine_quiet(&household, &snapshot, as_of);
                 let mut periods = Vec::new();
                 for grant in &determination.categories {
-                    periods.push((grant.category.code(), grant.id_number.as_ref().map(|id| id.as_str().to_owned()), None, grant.monthly));
+                    periods.push((
+                        grant.category.code(),
+                        grant.id_number.as_ref().map(|id| id.as_str().to_owned()),
+                        None,
+                        grant.monthly,
+                    ));
                 }
                 if let Some(kind) = determination.monitoring {
-                    periods.push((domain::Category::Monitoring.code(), None, Some(kind.code()), None));
+                    periods.push((
+                        domain::Category::Monitoring.code(),
+                        None,
+                        Some(kind.code()),
+                        None,
+                    ));
                 }
                 for (category, id_number, monitoring_kind, monthly) in &periods {
                     store::households::open_category(

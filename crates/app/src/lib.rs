@@ -47,7 +47,11 @@ pub struct AppSettings {
 
 impl Default for AppSettings {
     fn default() -> Self {
-        Self { session_hours: 8, login_max_failures: 5, login_window_minutes: 15 }
+        Self {
+            session_hours: 8,
+            login_max_failures: 5,
+            login_window_minutes: 15,
+        }
     }
 }
 
@@ -62,7 +66,12 @@ pub struct App {
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>, settings: AppSettings) -> Self {
-        Self { store, clock, settings, catalogue: None }
+        Self {
+            store,
+            clock,
+            settings,
+            catalogue: None,
+        }
     }
 
     pub fn store(&self) -> &Store {

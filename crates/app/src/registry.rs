@@ -63,7 +63,9 @@ const PAGE: i64 = 2000;
 impl App {
     async fn town_names(&self, scope: &PlaceCode) -> Result<BTreeMap<String, String>, AppError> {
         let mut conn = self.store.read().await?;
-        let district = scope.at_level(PlaceLevel::District).unwrap_or_else(|| scope.clone());
+        let district = scope
+            .at_level(PlaceLevel::District)
+            .unwrap_or_else(|| scope.clone());
         Ok(store::places::under(&mut conn, &district, PlaceLevel::Town)
             .await?
             .into_iter()
@@ -81,7 +83,8 @@ impl App {
         let mut after_id = 0;
         loop {
             let mut conn = self.store.read().await?;
-            let rows = store::households::records_page(&mut conn, scope.as_str(), after_id, PAGE).await?;
+            let rows =
+                store::households::records_page(&mut conn, scope.as_str(), after_id, PAGE).await?;
             drop(conn);
             let Some(last) = rows.last() else { break };
             after_id = last.0;
@@ -96,7 +99,11 @@ impl App {
     }
 
     /// 重新认定: every household of the actor's scope under the rules on `as_of`, by town.
-    pub async fn assess_registry(&self, actor: &Actor, as_of: NaiveDate) -> Result<RegistryAssessment, AppError> {
+    pub async fn assess_registry(
+        &self,
+        actor: &Actor,
+        as_of: NaiveDate,
+    ) -> Result<RegistryAssessment, AppError> {
         if !actor.role.reads_households() {
             return Err(AppError::Forbidden);
         }
@@ -105,7 +112,10 @@ impl App {
         let mut by_town: BTreeMap<String, TownAssessment> = BTreeMap::new();
         self.each_household(actor, |household| {
             let determination = policy::determine_quiet(household, &snapshot, as_of);
-            let town = household.area.at_level(PlaceLevel::Town).unwrap_or_else(|| household.area.clone());
+            let town = household
+                .area
+                .at_level(PlaceLevel::Town)
+                .unwrap_or_else(|| household.area.clone());
             let entry = by_town.entry(town.as_str().to_owned()).or_default();
             entry.households += 1;
             entry.monthly_benefit += determination.monthly_benefit;
@@ -114,7 +124,13 @@ impl App {
                     .categories
                     .iter()
                     .filter(|grant| grant.category == primary)
-                    .map(|grant| if grant.scope == Scope::Person { 1 } else { household.members.len() as u64 })
+                    .map(|grant| {
+                        if grant.scope == Scope::Person {
+                            1
+                        } else {
+                            household.members.len() as u64
+                        }
+                    })
                     .max()
                     .unwrap_or(0);
                 let count = entry.by_category.entry(primary).or_default();
@@ -129,7 +145,10 @@ impl App {
         })
         .await?;
         let names = self.town_names(&actor.scope()).await?;
-        let mut total = TownAssessment { name: "合计".to_owned(), ..TownAssessment::default() };
+        let mut total = TownAssessment {
+            name: "合计".to_owned(),
+            ..TownAssessment::default()
+        };
         let towns = by_town
             .into_iter()
             .map(|(code, mut town)| {
@@ -139,7 +158,11 @@ impl App {
                 town
             })
             .collect();
-        Ok(RegistryAssessment { as_of, towns, total })
+        Ok(RegistryAssessment {
+            as_of,
+            towns,
+            total,
+        })
     }
 
     /// 政策模拟 (what-if): today's parameters against the changed ones (`NAME=VALUE`) over the
@@ -151,21 +174,37 @@ impl App {
         overrides: &[String],
         as_of: NaiveDate,
     ) -> Result<Simulation, AppError> {
-        if !matches!(actor.role, Role::DistrictCivilAffairs | Role::DistrictAgriculture | Role::Auditor) {
+        if !matches!(
+            actor.role,
+            Role::DistrictCivilAffairs | Role::DistrictAgriculture | Role::Auditor
+        ) {
             return Err(AppError::Forbidden);
         }
         let mut parsed = Vec::with_capacity(overrides.len());
-        for text in overrides.iter().map(|text| text.trim()).filter(|text| !text.is_empty()) {
-            parsed.push(Override::parse(text).map_err(|error| AppError::invalid("set", format!("{text}：{error}")))?);
+        for text in overrides
+            .iter()
+            .map(|text| text.trim())
+            .filter(|text| !text.is_empty())
+        {
+            parsed.push(
+                Override::parse(text)
+                    .map_err(|error| AppError::invalid("set", format!("{text}：{error}")))?,
+            );
         }
         if parsed.is_empty() {
-            return Err(AppError::invalid("set", "请至少填写一项参数调整，格式为 参数名=取值"));
+            return Err(AppError::invalid(
+                "set",
+                "请至少填写一项参数调整，格式为 参数名=取值",
+            ));
         }
         let catalogue = self.catalogue()?;
         let base = catalogue.snapshot(as_of);
         let changed = base.with_overrides(&parsed);
         let mut comparison = policy::Comparison::new();
-        self.each_household(actor, |household| comparison.add(household, &base, &changed, as_of)).await?;
+        self.each_household(actor, |household| {
+            comparison.add(household, &base, &changed, as_of)
+        })
+        .await?;
         let names = self.town_names(&actor.scope()).await?;
         let total = comparison.total();
         let towns = comparison
@@ -178,7 +217,11 @@ impl App {
             .collect();
         Ok(Simulation {
             as_of,
-            overrides: overrides.iter().map(|text| text.trim().to_owned()).filter(|text| !text.is_empty()).collect(),
+            overrides: overrides
+                .iter()
+                .map(|text| text.trim().to_owned())
+                .filter(|text| !text.is_empty())
+                .collect(),
             towns,
             total,
         })
@@ -206,12 +249,25 @@ impl Simulation {
                 headers.push(format!("{}{what}", category.label()));
             }
         }
-        headers.extend(["现月支出（元）".to_owned(), "调整后月支出（元）".to_owned(), "月支出变化（元）".to_owned()]);
+        headers.extend([
+            "现月支出（元）".to_owned(),
+            "调整后月支出（元）".to_owned(),
+            "月支出变化（元）".to_owned(),
+        ]);
         let row = |name: &str, code: &str, town: &TownComparison| {
-            let mut cells = vec![Cell::Text(name.to_owned()), Cell::Text(code.to_owned()), Cell::Integer(town.households as i64)];
+            let mut cells = vec![
+                Cell::Text(name.to_owned()),
+                Cell::Text(code.to_owned()),
+                Cell::Integer(town.households as i64),
+            ];
             for category in SIMULATED {
                 let flow = town.flows.get(&category).copied().unwrap_or_default();
-                for value in [flow.households_entering, flow.households_leaving, flow.persons_entering, flow.persons_leaving] {
+                for value in [
+                    flow.households_entering,
+                    flow.households_leaving,
+                    flow.persons_entering,
+                    flow.persons_leaving,
+                ] {
                     cells.push(Cell::Integer(value as i64));
                 }
             }
@@ -220,11 +276,18 @@ impl Simulation {
             cells.push(Cell::Fen(town.monthly_cost_difference().fen()));
             cells
         };
-        let mut rows: Vec<Vec<Cell>> = self.towns.iter().map(|(code, name, town)| row(name, code, town)).collect();
+        let mut rows: Vec<Vec<Cell>> = self
+            .towns
+            .iter()
+            .map(|(code, name, town)| row(name, code, town))
+            .collect();
         rows.push(row("合计", "", &self.total));
         report::Table {
             title: "政策模拟：参数调整对各类对象和月支出的影响".to_owned(),
-            notes: vec![format!("认定日期：{}", self.as_of), format!("参数调整：{}", self.overrides.join("；"))],
+            notes: vec![
+                format!("认定日期：{}", self.as_of),
+                format!("参数调整：{}", self.overrides.join("；")),
+            ],
             headers,
             rows,
         }

@@ -21,7 +21,11 @@ pub struct NewUser<'a> {
 
 impl App {
     /// 创建用户: validates the name, role level and area, hashes the password, audits.
-    pub async fn create_user(&self, creator: Creator<'_>, user: NewUser<'_>) -> Result<i64, AppError> {
+    pub async fn create_user(
+        &self,
+        creator: Creator<'_>,
+        user: NewUser<'_>,
+    ) -> Result<i64, AppError> {
         let actor_name = match &creator {
             Creator::Admin(actor) => {
                 if actor.role != Role::Admin || !actor.covers(user.area) {
@@ -33,24 +37,42 @@ impl App {
         };
         let username = user.username.trim();
         let valid_name = (3..=32).contains(&username.len())
-            && username.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+            && username
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
         if !valid_name {
-            return Err(AppError::invalid("username", "用户名应为3至32位字母、数字、下划线、点或连字符"));
+            return Err(AppError::invalid(
+                "username",
+                "用户名应为3至32位字母、数字、下划线、点或连字符",
+            ));
         }
         check_password_strength(user.password)?;
         if !role_fits_level(user.role, user.area) {
-            return Err(AppError::invalid("area", "该角色的管辖区域层级不符（区级角色须为区，镇街审核须为镇街，村社协理须为村社，网格员须为村社或网格）"));
+            return Err(AppError::invalid(
+                "area",
+                "该角色的管辖区域层级不符（区级角色须为区，镇街审核须为镇街，村社协理须为村社，网格员须为村社或网格）",
+            ));
         }
         let hash = hash_password(user.password)?;
         let now = self.now_text();
         let mut tx = self.store.begin().await?;
         if store::places::get(&mut tx, user.area).await?.is_none() {
-            return Err(AppError::invalid("area", format!("区划{}不存在", user.area)));
+            return Err(AppError::invalid(
+                "area",
+                format!("区划{}不存在", user.area),
+            ));
         }
-        if store::users::by_username(&mut tx, username).await?.is_some() {
+        if store::users::by_username(&mut tx, username)
+            .await?
+            .is_some()
+        {
             return Err(AppError::invalid("username", "用户名已存在"));
         }
-        let display_name = if user.display_name.trim().is_empty() { username } else { user.display_name.trim() };
+        let display_name = if user.display_name.trim().is_empty() {
+            username
+        } else {
+            user.display_name.trim()
+        };
         let id = store::users::insert(
             &mut tx,
             &store::users::NewUser {

@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "safetynet", version, about = "低收入人口救助帮扶平台 (Tongliang low-income population assistance platform)")]
+#[command(
+    name = "safetynet",
+    version,
+    about = "低收入人口救助帮扶平台 (Tongliang low-income population assistance platform)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -132,7 +136,9 @@ pub const PLACES: &str = include_str!("../../../data/places/tongliang.csv");
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(cli) {
@@ -146,8 +152,14 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Assess(args) => Ok(if batch::run_assess(&args)? { ExitCode::SUCCESS } else { ExitCode::FAILURE }),
-        Command::Gen { what: GenWhat::Households { count, seed } } => {
+        Command::Assess(args) => Ok(if batch::run_assess(&args)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
+        Command::Gen {
+            what: GenWhat::Households { count, seed },
+        } => {
             let places = domain::parse_place_list(PLACES).context("shipped place list")?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
@@ -160,18 +172,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 async fn open(db: &str) -> anyhow::Result<App> {
-    let store = store::Store::connect(db).await.with_context(|| format!("open database {}", redact(db)))?;
-    Ok(App::new(store, Arc::new(SystemClock), AppSettings::default()))
+    let store = store::Store::connect(db)
+        .await
+        .with_context(|| format!("open database {}", redact(db)))?;
+    Ok(App::new(
+        store,
+        Arc::new(SystemClock),
+        AppSettings::default(),
+    ))
 }
 
 /// A database URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
         _ => url.to_owned(),
     }
 }
@@ -182,7 +204,12 @@ fn operator() -> String {
 
 async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { addr, db, demo, secure_cookies } => {
+        Command::Serve {
+            addr,
+            db,
+            demo,
+            secure_cookies,
+        } => {
             let db = db.unwrap_or_else(|| if demo { DEMO_DB } else { DEFAULT_DB }.to_owned());
             let app = open(&db).await?;
             if demo {
@@ -191,28 +218,45 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                 let places = domain::parse_place_list(PLACES)?;
                 app.load_places(&operator(), &places).await?;
             }
-            let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("bind {addr}"))?;
-            eprintln!("safetynet 已启动: http://{} （数据库 {}）", listener.local_addr()?, redact(&db));
+            let listener = tokio::net::TcpListener::bind(&addr)
+                .await
+                .with_context(|| format!("bind {addr}"))?;
+            eprintln!(
+                "safetynet 已启动: http://{} （数据库 {}）",
+                listener.local_addr()?,
+                redact(&db)
+            );
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
             web::serve(listener, app, web::WebConfig { secure_cookies }, shutdown).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Simulate { set, as_of, out, db } => {
+        Command::Simulate {
+            set,
+            as_of,
+            out,
+            db,
+        } => {
             let app = open(&db).await?;
             let as_of = match as_of {
-                Some(text) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").with_context(|| format!("--as-of {text}"))?,
+                Some(text) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .with_context(|| format!("--as-of {text}"))?,
                 None => app.today(),
             };
-            let district = domain::parse_place_list(PLACES)?.first().map(|place| place.code.clone()).context("place list")?;
+            let district = domain::parse_place_list(PLACES)?
+                .first()
+                .map(|place| place.code.clone())
+                .context("place list")?;
             let simulation = app
                 .simulate_registry(&app::Actor::console(&operator(), district), &set, as_of)
                 .await
                 .map_err(|error| anyhow::anyhow!("{}", error.message()))?;
             let table = simulation.table();
             match out {
-                Some(path) if path.extension().is_some_and(|ext| ext == "xlsx") => std::fs::write(&path, table.to_xlsx()?)?,
+                Some(path) if path.extension().is_some_and(|ext| ext == "xlsx") => {
+                    std::fs::write(&path, table.to_xlsx()?)?
+                }
                 Some(path) => std::fs::write(&path, table.to_csv())?,
                 None => std::io::stdout().write_all(&table.to_csv())?,
             }
@@ -226,27 +270,52 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { what: ImportWhat::Households { file, db } } => import_households(&file, &db).await,
-        Command::Import { what: ImportWhat::Places { file, db } } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
-            let places = domain::parse_place_list(&text).map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+        Command::Import {
+            what: ImportWhat::Households { file, db },
+        } => import_households(&file, &db).await,
+        Command::Import {
+            what: ImportWhat::Places { file, db },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("read {}", file.display()))?;
+            let places = domain::parse_place_list(&text)
+                .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
             let n = open(&db).await?.load_places(&operator(), &places).await?;
             eprintln!("已载入区划 {n} 个");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Admin { what: AdminWhat::CreateUser { username, role, area, name, db } } => {
+        Command::Admin {
+            what:
+                AdminWhat::CreateUser {
+                    username,
+                    role,
+                    area,
+                    name,
+                    db,
+                },
+        } => {
             let role = domain::Role::from_code(&role).with_context(|| {
                 let roles: Vec<&str> = domain::Role::ALL.iter().map(|r| r.code()).collect();
                 format!("unknown role {role}; one of {}", roles.join(", "))
             })?;
-            let area = domain::PlaceCode::parse(&area).map_err(|error| anyhow::anyhow!("--area: {error}"))?;
+            let area = domain::PlaceCode::parse(&area)
+                .map_err(|error| anyhow::anyhow!("--area: {error}"))?;
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
             let app = open(&db).await?;
             ensure_places(&app).await?;
-            let user = app::users::NewUser { username: &username, display_name: &name, role, area: &area, password };
-            match app.create_user(app::users::Creator::Console(&operator()), user).await {
+            let user = app::users::NewUser {
+                username: &username,
+                display_name: &name,
+                role,
+                area: &area,
+                password,
+            };
+            match app
+                .create_user(app::users::Creator::Console(&operator()), user)
+                .await
+            {
                 Ok(id) => {
                     eprintln!("已创建用户 {username}（id {id}）");
                     Ok(ExitCode::SUCCESS)
@@ -254,18 +323,18 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                 Err(error) => bail!("{}", error.message()),
             }
         }
-        Command::Audit { what: AuditWhat::Verify { db } } => {
-            match open(&db).await?.verify_audit().await? {
-                store::audit::Verification::Intact { rows } => {
-                    println!("审计链完整 audit chain intact: {rows} rows");
-                    Ok(ExitCode::SUCCESS)
-                }
-                store::audit::Verification::Broken { seq, reason } => {
-                    println!("审计链断裂 audit chain broken at row {seq}: {reason}");
-                    Ok(ExitCode::FAILURE)
-                }
+        Command::Audit {
+            what: AuditWhat::Verify { db },
+        } => match open(&db).await?.verify_audit().await? {
+            store::audit::Verification::Intact { rows } => {
+                println!("审计链完整 audit chain intact: {rows} rows");
+                Ok(ExitCode::SUCCESS)
             }
-        }
+            store::audit::Verification::Broken { seq, reason } => {
+                println!("审计链断裂 audit chain broken at row {seq}: {reason}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
         Command::Assess(_) | Command::Gen { .. } => unreachable_sync(),
     }
 }
@@ -279,21 +348,28 @@ async fn ensure_places(app: &App) -> anyhow::Result<()> {
     let mut conn = app.store().read().await?;
     if store::places::count(&mut conn).await? == 0 {
         drop(conn);
-        app.load_places(&operator(), &domain::parse_place_list(PLACES)?).await?;
+        app.load_places(&operator(), &domain::parse_place_list(PLACES)?)
+            .await?;
     }
     Ok(())
 }
 
 async fn import_households(file: &std::path::Path, db: &str) -> anyhow::Result<ExitCode> {
-    let content = std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
+    let content =
+        std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
     let app = open(db).await?;
     ensure_places(&app).await?;
-    let n_lines = content.lines().filter(|line| !line.trim().is_empty()).count() as u64;
+    let n_lines = content
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .count() as u64;
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(n_lines);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 户 {elapsed_precise} 剩余 {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} 户 {elapsed_precise} 剩余 {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         Some(bar)
     } else {
@@ -306,7 +382,9 @@ async fn import_households(file: &std::path::Path, db: &str) -> anyhow::Result<E
     };
     let started = std::time::Instant::now();
     let file_name = file.display().to_string();
-    let result = app.import_households(&operator(), &file_name, &content, &progress).await;
+    let result = app
+        .import_households(&operator(), &file_name, &content, &progress)
+        .await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -329,9 +407,14 @@ async fn import_households(file: &std::path::Path, db: &str) -> anyhow::Result<E
             for error in &errors {
                 eprintln!("{}:{}: {}", file.display(), error.line, error.message);
             }
-            eprintln!("导入失败：{} 行有误，未导入任何数据 (nothing imported)", errors.len());
+            eprintln!(
+                "导入失败：{} 行有误，未导入任何数据 (nothing imported)",
+                errors.len()
+            );
             Ok(ExitCode::FAILURE)
         }
-        Err(app::imports::ImportError::App(error)) => Err(anyhow::anyhow!("{}: {error:#}", error.message())),
+        Err(app::imports::ImportError::App(error)) => {
+            Err(anyhow::anyhow!("{}: {error:#}", error.message()))
+        }
     }
 }

@@ -165,7 +165,12 @@ pub struct Guarantees {
 
 impl Default for Guarantees {
     fn default() -> Self {
-        Self { education: true, medical: true, housing: true, drinking_water: true }
+        Self {
+            education: true,
+            medical: true,
+            housing: true,
+            drinking_water: true,
+        }
     }
 }
 
@@ -196,6 +201,8 @@ pub struct Household {
 
 impl Household {
     pub fn head(&self) -> Option<&Person> {
-        self.members.iter().find(|person| person.relation == Relation::Head)
+        self.members
+            .iter()
+            .find(|person| person.relation == Relation::Head)
     }
 }

@@ -3,7 +3,7 @@
 //! fields take the spec's defaults; every other fault names the field it concerns.
 
 use crate::household::{
-    CareNeed, Disability, DisabilityKind, Guarantees, Hukou, Household, Income, LabourCapacity,
+    CareNeed, Disability, DisabilityKind, Guarantees, Household, Hukou, Income, LabourCapacity,
     Person, Property, Relation, RigidExpenditure, Risk, Schooling, Supporter, Vehicle, VehicleKind,
 };
 use crate::{NationalId, PlaceCode, Yuan};
@@ -154,7 +154,12 @@ pub struct GuaranteesRecord {
 
 impl Default for GuaranteesRecord {
     fn default() -> Self {
-        Self { education: true, medical: true, housing: true, drinking_water: true }
+        Self {
+            education: true,
+            medical: true,
+            housing: true,
+            drinking_water: true,
+        }
     }
 }
 
@@ -167,7 +172,10 @@ pub struct InvalidHousehold {
 }
 
 fn fault(field: impl Into<String>, reason: impl Into<String>) -> InvalidHousehold {
-    InvalidHousehold { field: field.into(), reason: reason.into() }
+    InvalidHousehold {
+        field: field.into(),
+        reason: reason.into(),
+    }
 }
 
 fn money(field: &str, value: f64) -> Result<Yuan, InvalidHousehold> {
@@ -178,7 +186,11 @@ fn money(field: &str, value: f64) -> Result<Yuan, InvalidHousehold> {
     Ok(yuan)
 }
 
-fn word<T>(field: &str, code: &str, from_code: fn(&str) -> Option<T>) -> Result<T, InvalidHousehold> {
+fn word<T>(
+    field: &str,
+    code: &str,
+    from_code: fn(&str) -> Option<T>,
+) -> Result<T, InvalidHousehold> {
     from_code(code).ok_or_else(|| fault(field, format!("无效取值“{code}”")))
 }
 
@@ -189,7 +201,8 @@ impl TryFrom<&HouseholdRecord> for Household {
         if record.id.trim().is_empty() {
             return Err(fault("id", "户编号不能为空"));
         }
-        let area = PlaceCode::parse(&record.area_code).map_err(|error| fault("area_code", error.to_string()))?;
+        let area = PlaceCode::parse(&record.area_code)
+            .map_err(|error| fault("area_code", error.to_string()))?;
         if area.level() < crate::PlaceLevel::Village {
             return Err(fault("area_code", "应为村（社区）级区划代码"));
         }
@@ -201,13 +214,22 @@ impl TryFrom<&HouseholdRecord> for Household {
         for (idx, member) in record.members.iter().enumerate() {
             let person = person_from(idx, member)?;
             if !seen.insert(person.id_number.clone()) {
-                return Err(fault(format!("members[{idx}].id_number"), "同一户内身份证号重复"));
+                return Err(fault(
+                    format!("members[{idx}].id_number"),
+                    "同一户内身份证号重复",
+                ));
             }
             members.push(person);
         }
-        let heads = members.iter().filter(|person| person.relation == Relation::Head).count();
+        let heads = members
+            .iter()
+            .filter(|person| person.relation == Relation::Head)
+            .count();
         if heads != 1 {
-            return Err(fault("members", format!("应有且仅有一名户主，实际{heads}名")));
+            return Err(fault(
+                "members",
+                format!("应有且仅有一名户主，实际{heads}名"),
+            ));
         }
         let income = &record.income_12m;
         let property = &record.property;
@@ -215,7 +237,11 @@ impl TryFrom<&HouseholdRecord> for Household {
         let mut vehicles = Vec::with_capacity(property.vehicles.len());
         for (idx, vehicle) in property.vehicles.iter().enumerate() {
             vehicles.push(Vehicle {
-                kind: word(&format!("property.vehicles[{idx}].kind"), &vehicle.kind, VehicleKind::from_code)?,
+                kind: word(
+                    &format!("property.vehicles[{idx}].kind"),
+                    &vehicle.kind,
+                    VehicleKind::from_code,
+                )?,
                 value: money(&format!("property.vehicles[{idx}].value"), vehicle.value)?,
             });
         }
@@ -246,7 +272,10 @@ impl TryFrom<&HouseholdRecord> for Household {
             rigid_expenditure_12m: RigidExpenditure {
                 medical: money("rigid_expenditure_12m.medical", rigid.medical)?,
                 education: money("rigid_expenditure_12m.education", rigid.education)?,
-                rehabilitation: money("rigid_expenditure_12m.rehabilitation", rigid.rehabilitation)?,
+                rehabilitation: money(
+                    "rigid_expenditure_12m.rehabilitation",
+                    rigid.rehabilitation,
+                )?,
                 other: money("rigid_expenditure_12m.other", rigid.other)?,
             },
             guarantees: Guarantees {
@@ -263,8 +292,8 @@ impl TryFrom<&HouseholdRecord> for Household {
 
 fn person_from(idx: usize, member: &PersonRecord) -> Result<Person, InvalidHousehold> {
     let path = |field: &str| format!("members[{idx}].{field}");
-    let id_number =
-        NationalId::parse(&member.id_number).map_err(|error| fault(path("id_number"), error.to_string()))?;
+    let id_number = NationalId::parse(&member.id_number)
+        .map_err(|error| fault(path("id_number"), error.to_string()))?;
     let disability = match &member.disability {
         None => None,
         Some(record) => {
@@ -272,7 +301,11 @@ fn person_from(idx: usize, member: &PersonRecord) -> Result<Person, InvalidHouse
                 return Err(fault(path("disability.grade"), "残疾等级应为1至4级"));
             }
             Some(Disability {
-                kind: word(&path("disability.kind"), &record.kind, DisabilityKind::from_code)?,
+                kind: word(
+                    &path("disability.kind"),
+                    &record.kind,
+                    DisabilityKind::from_code,
+                )?,
                 grade: record.grade,
             })
         }
@@ -280,7 +313,11 @@ fn person_from(idx: usize, member: &PersonRecord) -> Result<Person, InvalidHouse
     let mut supporters = Vec::with_capacity(member.supporters.len());
     for (sidx, supporter) in member.supporters.iter().enumerate() {
         supporters.push(Supporter {
-            relation: word(&path(&format!("supporters[{sidx}].relation")), &supporter.relation, Relation::from_code)?,
+            relation: word(
+                &path(&format!("supporters[{sidx}].relation")),
+                &supporter.relation,
+                Relation::from_code,
+            )?,
             able: supporter.able,
         });
     }
@@ -292,12 +329,19 @@ fn person_from(idx: usize, member: &PersonRecord) -> Result<Person, InvalidHouse
         id_number,
         name: name.to_owned(),
         relation: word(&path("relation"), &member.relation, Relation::from_code)?,
-        labour_capacity: word(&path("labour_capacity"), &member.labour_capacity, LabourCapacity::from_code)?,
+        labour_capacity: word(
+            &path("labour_capacity"),
+            &member.labour_capacity,
+            LabourCapacity::from_code,
+        )?,
         disability,
         serious_illness: member.serious_illness,
         schooling: word(&path("schooling"), &member.schooling, Schooling::from_code)?,
         care_need: word(&path("care_need"), &member.care_need, CareNeed::from_code)?,
-        income_12m: member.income_12m.map(|value| money(&path("income_12m"), value)).transpose()?,
+        income_12m: member
+            .income_12m
+            .map(|value| money(&path("income_12m"), value))
+            .transpose()?,
         supporters,
     })
 }
@@ -319,9 +363,10 @@ impl From<&Household> for HouseholdRecord {
                     name: person.name.clone(),
                     relation: person.relation.code().to_owned(),
                     labour_capacity: person.labour_capacity.code().to_owned(),
-                    disability: person
-                        .disability
-                        .map(|d| DisabilityRecord { kind: d.kind.code().to_owned(), grade: d.grade }),
+                    disability: person.disability.map(|d| DisabilityRecord {
+                        kind: d.kind.code().to_owned(),
+                        grade: d.grade,
+                    }),
                     serious_illness: person.serious_illness,
                     schooling: person.schooling.code().to_owned(),
                     care_need: person.care_need.code().to_owned(),
@@ -329,7 +374,10 @@ impl From<&Household> for HouseholdRecord {
                     supporters: person
                         .supporters
                         .iter()
-                        .map(|s| SupporterRecord { relation: s.relation.code().to_owned(), able: s.able })
+                        .map(|s| SupporterRecord {
+                            relation: s.relation.code().to_owned(),
+                            able: s.able,
+                        })
                         .collect(),
                 })
                 .collect(),
@@ -347,7 +395,10 @@ impl From<&Household> for HouseholdRecord {
                     .property
                     .vehicles
                     .iter()
-                    .map(|v| VehicleRecord { kind: v.kind.code().to_owned(), value: v.value.to_f64() })
+                    .map(|v| VehicleRecord {
+                        kind: v.kind.code().to_owned(),
+                        value: v.value.to_f64(),
+                    })
                     .collect(),
                 extra_houses: household.property.extra_houses,
                 business_registered: household.property.business_registered,
@@ -364,7 +415,11 @@ impl From<&Household> for HouseholdRecord {
                 housing: household.guarantees.housing,
                 drinking_water: household.guarantees.drinking_water,
             },
-            risks: household.risks.iter().map(|r| r.code().to_owned()).collect(),
+            risks: household
+                .risks
+                .iter()
+                .map(|r| r.code().to_owned())
+                .collect(),
             months_above_monitoring_line: household.months_above_monitoring_line,
         }
     }
@@ -372,7 +427,8 @@ impl From<&Household> for HouseholdRecord {
 
 /// Parses one JSON line into a household; the error is a Chinese sentence naming the field.
 pub fn parse_household_line(line: &str) -> Result<Household, String> {
-    let record: HouseholdRecord = serde_json::from_str(line).map_err(|error| describe_json_error(&error))?;
+    let record: HouseholdRecord =
+        serde_json::from_str(line).map_err(|error| describe_json_error(&error))?;
     Household::try_from(&record).map_err(|error| error.to_string())
 }
 
@@ -489,7 +545,11 @@ struct VehicleRef<'a> {
 }
 
 /// `word` with the field path built only on failure.
-fn word_at<T>(code: &str, from_code: fn(&str) -> Option<T>, field: impl FnOnce() -> String) -> Result<T, InvalidHousehold> {
+fn word_at<T>(
+    code: &str,
+    from_code: fn(&str) -> Option<T>,
+    field: impl FnOnce() -> String,
+) -> Result<T, InvalidHousehold> {
     from_code(code).ok_or_else(|| fault(field(), format!("无效取值“{code}”")))
 }
 
@@ -503,8 +563,8 @@ fn money_at(value: f64, field: impl FnOnce() -> String) -> Result<Yuan, InvalidH
 
 fn person_from_ref(idx: usize, member: &PersonRef<'_>) -> Result<Person, InvalidHousehold> {
     let path = |field: &str| format!("members[{idx}].{field}");
-    let id_number =
-        NationalId::parse(&member.id_number).map_err(|error| fault(path("id_number"), error.to_string()))?;
+    let id_number = NationalId::parse(&member.id_number)
+        .map_err(|error| fault(path("id_number"), error.to_string()))?;
     let disability = match &member.disability {
         None => None,
         Some(record) => {
@@ -512,7 +572,9 @@ fn person_from_ref(idx: usize, member: &PersonRef<'_>) -> Result<Person, Invalid
                 return Err(fault(path("disability.grade"), "残疾等级应为1至4级"));
             }
             Some(Disability {
-                kind: word_at(&record.kind, DisabilityKind::from_code, || path("disability.kind"))?,
+                kind: word_at(&record.kind, DisabilityKind::from_code, || {
+                    path("disability.kind")
+                })?,
                 grade: record.grade,
             })
         }
@@ -520,7 +582,9 @@ fn person_from_ref(idx: usize, member: &PersonRef<'_>) -> Result<Person, Invalid
     let mut supporters = Vec::with_capacity(member.supporters.len());
     for (sidx, supporter) in member.supporters.iter().enumerate() {
         supporters.push(Supporter {
-            relation: word_at(&supporter.relation, Relation::from_code, || path(&format!("supporters[{sidx}].relation")))?,
+            relation: word_at(&supporter.relation, Relation::from_code, || {
+                path(&format!("supporters[{sidx}].relation"))
+            })?,
             able: supporter.able,
         });
     }
@@ -532,14 +596,27 @@ fn person_from_ref(idx: usize, member: &PersonRef<'_>) -> Result<Person, Invalid
         id_number,
         name: name.to_owned(),
         relation: word_at(&member.relation, Relation::from_code, || path("relation"))?,
-        labour_capacity: word_at(member.labour_capacity.as_deref().unwrap_or("full"), LabourCapacity::from_code, || {
-            path("labour_capacity")
-        })?,
+        labour_capacity: word_at(
+            member.labour_capacity.as_deref().unwrap_or("full"),
+            LabourCapacity::from_code,
+            || path("labour_capacity"),
+        )?,
         disability,
         serious_illness: member.serious_illness,
-        schooling: word_at(member.schooling.as_deref().unwrap_or("none"), Schooling::from_code, || path("schooling"))?,
-        care_need: word_at(member.care_need.as_deref().unwrap_or("self"), CareNeed::from_code, || path("care_need"))?,
-        income_12m: member.income_12m.map(|value| money_at(value, || path("income_12m"))).transpose()?,
+        schooling: word_at(
+            member.schooling.as_deref().unwrap_or("none"),
+            Schooling::from_code,
+            || path("schooling"),
+        )?,
+        care_need: word_at(
+            member.care_need.as_deref().unwrap_or("self"),
+            CareNeed::from_code,
+            || path("care_need"),
+        )?,
+        income_12m: member
+            .income_12m
+            .map(|value| money_at(value, || path("income_12m")))
+            .transpose()?,
         supporters,
     })
 }
@@ -548,7 +625,8 @@ fn household_from_ref(record: &HouseholdRef<'_>) -> Result<Household, InvalidHou
     if record.id.trim().is_empty() {
         return Err(fault("id", "户编号不能为空"));
     }
-    let area = PlaceCode::parse(&record.area_code).map_err(|error| fault("area_code", error.to_string()))?;
+    let area = PlaceCode::parse(&record.area_code)
+        .map_err(|error| fault("area_code", error.to_string()))?;
     if area.level() < crate::PlaceLevel::Village {
         return Err(fault("area_code", "应为村（社区）级区划代码"));
     }
@@ -559,14 +637,26 @@ fn household_from_ref(record: &HouseholdRef<'_>) -> Result<Household, InvalidHou
     for (idx, member) in record.members.iter().enumerate() {
         let person = person_from_ref(idx, member)?;
         // Households are small: a scan beats hashing every number.
-        if members.iter().any(|earlier| earlier.id_number == person.id_number) {
-            return Err(fault(format!("members[{idx}].id_number"), "同一户内身份证号重复"));
+        if members
+            .iter()
+            .any(|earlier| earlier.id_number == person.id_number)
+        {
+            return Err(fault(
+                format!("members[{idx}].id_number"),
+                "同一户内身份证号重复",
+            ));
         }
         members.push(person);
     }
-    let heads = members.iter().filter(|person| person.relation == Relation::Head).count();
+    let heads = members
+        .iter()
+        .filter(|person| person.relation == Relation::Head)
+        .count();
     if heads != 1 {
-        return Err(fault("members", format!("应有且仅有一名户主，实际{heads}名")));
+        return Err(fault(
+            "members",
+            format!("应有且仅有一名户主，实际{heads}名"),
+        ));
     }
     let income = &record.income_12m;
     let property = &record.property;
@@ -574,7 +664,9 @@ fn household_from_ref(record: &HouseholdRef<'_>) -> Result<Household, InvalidHou
     let mut vehicles = Vec::with_capacity(property.vehicles.len());
     for (idx, vehicle) in property.vehicles.iter().enumerate() {
         vehicles.push(Vehicle {
-            kind: word_at(&vehicle.kind, VehicleKind::from_code, || format!("property.vehicles[{idx}].kind"))?,
+            kind: word_at(&vehicle.kind, VehicleKind::from_code, || {
+                format!("property.vehicles[{idx}].kind")
+            })?,
             value: money_at(vehicle.value, || format!("property.vehicles[{idx}].value"))?,
         });
     }
@@ -598,7 +690,10 @@ fn household_from_ref(record: &HouseholdRef<'_>) -> Result<Household, InvalidHou
             excluded: money_at(income.excluded, named("income_12m.excluded"))?,
         },
         property: Property {
-            financial_assets: money_at(property.financial_assets, named("property.financial_assets"))?,
+            financial_assets: money_at(
+                property.financial_assets,
+                named("property.financial_assets"),
+            )?,
             vehicles,
             extra_houses: property.extra_houses,
             business_registered: property.business_registered,
@@ -606,7 +701,10 @@ fn household_from_ref(record: &HouseholdRef<'_>) -> Result<Household, InvalidHou
         rigid_expenditure_12m: RigidExpenditure {
             medical: money_at(rigid.medical, named("rigid_expenditure_12m.medical"))?,
             education: money_at(rigid.education, named("rigid_expenditure_12m.education"))?,
-            rehabilitation: money_at(rigid.rehabilitation, named("rigid_expenditure_12m.rehabilitation"))?,
+            rehabilitation: money_at(
+                rigid.rehabilitation,
+                named("rigid_expenditure_12m.rehabilitation"),
+            )?,
             other: money_at(rigid.other, named("rigid_expenditure_12m.other"))?,
         },
         guarantees: Guarantees {
@@ -626,6 +724,7 @@ pub fn parse_household_bytes(line: &[u8]) -> Result<Household, String> {
     // One UTF-8 check of the whole line is cheaper than serde_json's check of every string.
     let text = std::str::from_utf8(line)
         .map_err(|error| format!("不是有效的UTF-8文本（第{}字节）", error.valid_up_to() + 1))?;
-    let record: HouseholdRef<'_> = serde_json::from_str(text).map_err(|error| describe_json_error(&error))?;
+    let record: HouseholdRef<'_> =
+        serde_json::from_str(text).map_err(|error| describe_json_error(&error))?;
     household_from_ref(&record).map_err(|error| error.to_string())
 }

@@ -18,12 +18,14 @@ mod vocabulary;
 
 pub use category::{Category, MonitoringKind, Period};
 pub use household::{
-    CareNeed, Disability, DisabilityKind, Guarantees, Hukou, Household, Income, LabourCapacity,
+    CareNeed, Disability, DisabilityKind, Guarantees, Household, Hukou, Income, LabourCapacity,
     Person, Property, Relation, RigidExpenditure, Risk, Schooling, Supporter, Vehicle, VehicleKind,
 };
 pub use money::Yuan;
 pub use national_id::{InvalidNationalId, NationalId, Sex};
-pub use place::{InvalidPlaceCode, InvalidPlaceList, Place, PlaceCode, PlaceLevel, parse_place_list};
+pub use place::{
+    InvalidPlaceCode, InvalidPlaceList, Place, PlaceCode, PlaceLevel, parse_place_list,
+};
 pub use role::Role;
 
 #[cfg(test)]

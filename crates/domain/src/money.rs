@@ -51,11 +51,18 @@ impl Yuan {
             return Err(InvalidYuan::TooPrecise(input.to_owned()));
         }
         let whole: i64 = whole.parse().map_err(|_| InvalidYuan::Range)?;
-        let mut cents: i64 = if fraction.is_empty() { 0 } else { fraction.parse().map_err(|_| InvalidYuan::Range)? };
+        let mut cents: i64 = if fraction.is_empty() {
+            0
+        } else {
+            fraction.parse().map_err(|_| InvalidYuan::Range)?
+        };
         if fraction.len() == 1 {
             cents *= 10;
         }
-        let fen = whole.checked_mul(100).and_then(|f| f.checked_add(cents)).ok_or(InvalidYuan::Range)?;
+        let fen = whole
+            .checked_mul(100)
+            .and_then(|f| f.checked_add(cents))
+            .ok_or(InvalidYuan::Range)?;
         Ok(Self(if negative { -fen } else { fen }))
     }
 

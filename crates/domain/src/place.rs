@@ -142,7 +142,9 @@ pub fn parse_place_list(text: &str) -> Result<Vec<Place>, InvalidPlaceList> {
             continue;
         }
         let fail = |reason: String| InvalidPlaceList { line, reason };
-        let (code, name) = raw.split_once(',').ok_or_else(|| fail("应为“代码,名称”两列".to_owned()))?;
+        let (code, name) = raw
+            .split_once(',')
+            .ok_or_else(|| fail("应为“代码,名称”两列".to_owned()))?;
         let code = PlaceCode::parse(code).map_err(|error| fail(error.to_string()))?;
         let name = name.trim();
         if name.is_empty() {
@@ -158,10 +160,16 @@ pub fn parse_place_list(text: &str) -> Result<Vec<Place>, InvalidPlaceList> {
         if !known.insert(code.clone()) {
             return Err(fail(format!("区划代码{code}重复")));
         }
-        places.push(Place { code, name: name.to_owned() });
+        places.push(Place {
+            code,
+            name: name.to_owned(),
+        });
     }
     if places.is_empty() {
-        return Err(InvalidPlaceList { line: 0, reason: "区划清单为空".to_owned() });
+        return Err(InvalidPlaceList {
+            line: 0,
+            reason: "区划清单为空".to_owned(),
+        });
     }
     Ok(places)
 }

@@ -39,7 +39,10 @@ impl Role {
 
     /// Roles that see full names and ID numbers in lists; the others see them masked.
     pub fn sees_unmasked_lists(self) -> bool {
-        matches!(self, Role::DistrictCivilAffairs | Role::DistrictAgriculture | Role::TownReviewer)
+        matches!(
+            self,
+            Role::DistrictCivilAffairs | Role::DistrictAgriculture | Role::TownReviewer
+        )
     }
 
     /// Roles that may read household records at all (least privilege: the administrator

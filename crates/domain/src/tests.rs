@@ -11,7 +11,10 @@ fn make_id(first17: &str) -> String {
 #[test]
 fn d1_national_id_accepts_valid_and_reads_birth_and_sex() {
     let id = NationalId::parse("500224194503120011").unwrap();
-    assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1945, 3, 12).unwrap());
+    assert_eq!(
+        id.birth_date(),
+        NaiveDate::from_ymd_opt(1945, 3, 12).unwrap()
+    );
     assert_eq!(id.sex(), Sex::Male);
     assert_eq!(id.masked(), "500224********0011");
     assert_eq!(id.age_on(NaiveDate::from_ymd_opt(2025, 3, 11).unwrap()), 79);
@@ -20,10 +23,22 @@ fn d1_national_id_accepts_valid_and_reads_birth_and_sex() {
 
 #[test]
 fn d1_national_id_refuses_bad_checksum_length_and_date() {
-    assert!(matches!(NationalId::parse("500224194503120012"), Err(InvalidNationalId::Checksum { expected: '1' })));
-    assert!(matches!(NationalId::parse("5002241945"), Err(InvalidNationalId::Length(10))));
-    assert!(matches!(NationalId::parse(&make_id("50022419450230001")), Err(InvalidNationalId::BirthDate)));
-    assert!(matches!(NationalId::parse("50022419450312001A"), Err(InvalidNationalId::Characters)));
+    assert!(matches!(
+        NationalId::parse("500224194503120012"),
+        Err(InvalidNationalId::Checksum { expected: '1' })
+    ));
+    assert!(matches!(
+        NationalId::parse("5002241945"),
+        Err(InvalidNationalId::Length(10))
+    ));
+    assert!(matches!(
+        NationalId::parse(&make_id("50022419450230001")),
+        Err(InvalidNationalId::BirthDate)
+    ));
+    assert!(matches!(
+        NationalId::parse("50022419450312001A"),
+        Err(InvalidNationalId::Characters)
+    ));
 }
 
 #[test]
@@ -92,17 +107,31 @@ fn d3_interchange_example_round_trips_with_defaults() {
 #[test]
 fn d3_interchange_errors_name_the_field() {
     let unknown = r#"{"id":"H-1","area_code":"500151102201","members":[],"colour":1}"#;
-    assert_eq!(interchange::parse_household_line(unknown).unwrap_err(), "未知字段“colour”");
+    assert_eq!(
+        interchange::parse_household_line(unknown).unwrap_err(),
+        "未知字段“colour”"
+    );
     let bad_id = r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120012","relation":"head"}]}"#;
-    assert!(interchange::parse_household_line(bad_id).unwrap_err().starts_with("members[0].id_number: "));
+    assert!(
+        interchange::parse_household_line(bad_id)
+            .unwrap_err()
+            .starts_with("members[0].id_number: ")
+    );
     let two_heads = r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head"},{"id_number":"500224195003150315","relation":"head"}]}"#;
-    assert!(interchange::parse_household_line(two_heads).unwrap_err().contains("户主"));
+    assert!(
+        interchange::parse_household_line(two_heads)
+            .unwrap_err()
+            .contains("户主")
+    );
 }
 
 #[test]
 fn period_contains_is_half_open() {
     let d = |day| NaiveDate::from_ymd_opt(2025, 7, day).unwrap();
-    let period = Period { start: d(1), end: Some(d(10)) };
+    let period = Period {
+        start: d(1),
+        end: Some(d(10)),
+    };
     assert!(period.contains(d(1)) && period.contains(d(9)) && !period.contains(d(10)));
 }
 
@@ -135,11 +164,18 @@ proptest! {
 
 #[test]
 fn u1_place_list_requires_parents_first() {
-    let places = parse_place_list("code,name\n500151,铜梁区\n500151001,巴川街道\n500151001001,第一社区\n").unwrap();
+    let places =
+        parse_place_list("code,name\n500151,铜梁区\n500151001,巴川街道\n500151001001,第一社区\n")
+            .unwrap();
     assert_eq!(places.len(), 3);
     let orphan = parse_place_list("500151,铜梁区\n500151001001,第一社区\n").unwrap_err();
     assert_eq!(orphan.line, 2);
-    assert!(parse_place_list("500151,铜梁区\n500151001\n").unwrap_err().to_string().starts_with("第2行"));
+    assert!(
+        parse_place_list("500151,铜梁区\n500151001\n")
+            .unwrap_err()
+            .to_string()
+            .starts_with("第2行")
+    );
 }
 
 #[test]
@@ -167,7 +203,15 @@ fn d3_borrowed_parse_path_agrees_with_the_owned_one() {
         r#"not json"#,
     ];
     for line in lines {
-        assert_eq!(interchange::parse_household_bytes(line.as_bytes()), interchange::parse_household_line(line), "{line}");
+        assert_eq!(
+            interchange::parse_household_bytes(line.as_bytes()),
+            interchange::parse_household_line(line),
+            "{line}"
+        );
     }
-    assert!(interchange::parse_household_bytes(b"{\"id\":\"\xff\"}").unwrap_err().contains("UTF-8"));
+    assert!(
+        interchange::parse_household_bytes(b"{\"id\":\"\xff\"}")
+            .unwrap_err()
+            .contains("UTF-8")
+    );
 }

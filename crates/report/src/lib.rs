@@ -25,7 +25,11 @@ impl Cell {
             Cell::Integer(value) => value.to_string(),
             Cell::Fen(fen) => {
                 let sign = if *fen < 0 { "-" } else { "" };
-                format!("{sign}{}.{:02}", fen.unsigned_abs() / 100, fen.unsigned_abs() % 100)
+                format!(
+                    "{sign}{}.{:02}",
+                    fen.unsigned_abs() / 100,
+                    fen.unsigned_abs() % 100
+                )
             }
         }
     }
@@ -53,7 +57,11 @@ impl Table {
             out.push_str(&Cell::Text(note.clone()).csv());
             out.push_str("\r\n");
         }
-        let header: Vec<String> = self.headers.iter().map(|h| Cell::Text(h.clone()).csv()).collect();
+        let header: Vec<String> = self
+            .headers
+            .iter()
+            .map(|h| Cell::Text(h.clone()).csv())
+            .collect();
         out.push_str(&header.join(","));
         out.push_str("\r\n");
         for row in &self.rows {
@@ -71,11 +79,22 @@ impl Table {
         let mut workbook = Workbook::new();
         let sheet = workbook.add_worksheet();
         let title = Format::new().set_bold().set_font_size(14);
-        let header = Format::new().set_bold().set_background_color("#EEF2F7").set_border(FormatBorder::Thin).set_align(FormatAlign::Center).set_text_wrap();
+        let header = Format::new()
+            .set_bold()
+            .set_background_color("#EEF2F7")
+            .set_border(FormatBorder::Thin)
+            .set_align(FormatAlign::Center)
+            .set_text_wrap();
         let text = Format::new().set_border(FormatBorder::Thin);
-        let money = Format::new().set_border(FormatBorder::Thin).set_num_format("#,##0.00");
-        let integer = Format::new().set_border(FormatBorder::Thin).set_num_format("#,##0");
-        sheet.write_string_with_format(0, 0, &self.title, &title).map_err(fail)?;
+        let money = Format::new()
+            .set_border(FormatBorder::Thin)
+            .set_num_format("#,##0.00");
+        let integer = Format::new()
+            .set_border(FormatBorder::Thin)
+            .set_num_format("#,##0");
+        sheet
+            .write_string_with_format(0, 0, &self.title, &title)
+            .map_err(fail)?;
         let mut row_idx: u32 = 1;
         for note in &self.notes {
             sheet.write_string(row_idx, 0, note).map_err(fail)?;
@@ -83,18 +102,28 @@ impl Table {
         }
         let header_row = row_idx;
         for (col, name) in self.headers.iter().enumerate() {
-            let col = u16::try_from(col).map_err(|_| SpreadsheetError("too many columns".into()))?;
-            sheet.write_string_with_format(header_row, col, name, &header).map_err(fail)?;
-            sheet.set_column_width(col, if col == 0 { 16 } else { 12 }).map_err(fail)?;
+            let col =
+                u16::try_from(col).map_err(|_| SpreadsheetError("too many columns".into()))?;
+            sheet
+                .write_string_with_format(header_row, col, name, &header)
+                .map_err(fail)?;
+            sheet
+                .set_column_width(col, if col == 0 { 16 } else { 12 })
+                .map_err(fail)?;
         }
         for row in &self.rows {
             row_idx += 1;
             for (col, cell) in row.iter().enumerate() {
-                let col = u16::try_from(col).map_err(|_| SpreadsheetError("too many columns".into()))?;
+                let col =
+                    u16::try_from(col).map_err(|_| SpreadsheetError("too many columns".into()))?;
                 match cell {
                     Cell::Text(value) => sheet.write_string_with_format(row_idx, col, value, &text),
-                    Cell::Integer(value) => sheet.write_number_with_format(row_idx, col, *value as f64, &integer),
-                    Cell::Fen(fen) => sheet.write_number_with_format(row_idx, col, *fen as f64 / 100.0, &money),
+                    Cell::Integer(value) => {
+                        sheet.write_number_with_format(row_idx, col, *value as f64, &integer)
+                    }
+                    Cell::Fen(fen) => {
+                        sheet.write_number_with_format(row_idx, col, *fen as f64 / 100.0, &money)
+                    }
                 }
                 .map_err(fail)?;
             }

@@ -36,7 +36,11 @@ impl Chain {
             sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
                 .fetch_one(&mut *conn)
                 .await?;
-        Ok(Chain { seq, hash, start_seq: seq })
+        Ok(Chain {
+            seq,
+            hash,
+            start_seq: seq,
+        })
     }
 
     pub async fn append(&mut self, conn: &mut Conn, event: &AuditEvent) -> Result<i64> {
@@ -116,14 +120,28 @@ pub enum Verification {
     Broken { seq: i64, reason: String },
 }
 
-type AuditRow = (i64, String, String, String, String, String, Option<String>, Option<String>, Option<String>, String, String);
+type AuditRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
 
 /// Walks the whole chain in order and reports the first broken link: an edited row (its hash
 /// no longer matches), a deleted row (a gap in seq or a prev_hash that does not link), or a
 /// truncated tail (the head names a later row).
 pub async fn verify(conn: &mut Conn) -> Result<Verification> {
     let (head_seq, head_hash): (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await?;
     let mut expected_seq = 1;
     let mut prev_hash = String::new();
     let page = 5000;
@@ -137,17 +155,48 @@ pub async fn verify(conn: &mut Conn) -> Result<Verification> {
         .fetch_all(&mut *conn)
         .await?;
         let n_rows = rows.len();
-        for (seq, at, actor, action, entity, entity_id, area_code, before, after, stored_prev, stored_hash) in rows {
+        for (
+            seq,
+            at,
+            actor,
+            action,
+            entity,
+            entity_id,
+            area_code,
+            before,
+            after,
+            stored_prev,
+            stored_hash,
+        ) in rows
+        {
             if seq != expected_seq {
-                return Ok(Verification::Broken { seq: expected_seq, reason: format!("row {expected_seq} is missing") });
+                return Ok(Verification::Broken {
+                    seq: expected_seq,
+                    reason: format!("row {expected_seq} is missing"),
+                });
             }
             if stored_prev != prev_hash {
-                return Ok(Verification::Broken { seq, reason: "prev_hash does not link to the row before".into() });
+                return Ok(Verification::Broken {
+                    seq,
+                    reason: "prev_hash does not link to the row before".into(),
+                });
             }
-            let event = AuditEvent { at, actor, action, entity, entity_id, area_code, before, after };
+            let event = AuditEvent {
+                at,
+                actor,
+                action,
+                entity,
+                entity_id,
+                area_code,
+                before,
+                after,
+            };
             let hash = event_hash(&prev_hash, seq, &event);
             if hash != stored_hash {
-                return Ok(Verification::Broken { seq, reason: "content does not match its hash (edited)".into() });
+                return Ok(Verification::Broken {
+                    seq,
+                    reason: "content does not match its hash (edited)".into(),
+                });
             }
             prev_hash = hash;
             expected_seq += 1;
@@ -174,7 +223,12 @@ pub struct AuditEntry {
 }
 
 /// The latest events about one record, newest first.
-pub async fn for_entity(conn: &mut Conn, entity: &str, entity_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
+pub async fn for_entity(
+    conn: &mut Conn,
+    entity: &str,
+    entity_id: &str,
+    limit: i64,
+) -> Result<Vec<AuditEntry>> {
     let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash \
          FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY seq DESC LIMIT $3",
@@ -186,10 +240,22 @@ pub async fn for_entity(conn: &mut Conn, entity: &str, entity_id: &str, limit: i
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(seq, at, actor, action, entity, entity_id, area_code, before, after, _, _)| AuditEntry {
-            seq,
-            event: AuditEvent { at, actor, action, entity, entity_id, area_code, before, after },
-        })
+        .map(
+            |(seq, at, actor, action, entity, entity_id, area_code, before, after, _, _)| {
+                AuditEntry {
+                    seq,
+                    event: AuditEvent {
+                        at,
+                        actor,
+                        action,
+                        entity,
+                        entity_id,
+                        area_code,
+                        before,
+                        after,
+                    },
+                }
+            },
+        )
         .collect())
 }
-

@@ -23,8 +23,7 @@ pub struct HouseholdRow {
     pub updated_at: String,
 }
 
-const COLUMNS: &str =
-    "id, external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at";
+const COLUMNS: &str = "id, external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at";
 
 fn head_of(household: &Household) -> (String, String) {
     household
@@ -54,7 +53,13 @@ async fn upsert_persons(conn: &mut Conn, household: &Household) -> Result<()> {
 }
 
 /// Inserts a new household with its members' memberships starting `today`.
-pub async fn insert(conn: &mut Conn, household: &Household, record_json: &str, today: &str, now: &str) -> Result<i64> {
+pub async fn insert(
+    conn: &mut Conn,
+    household: &Household,
+    record_json: &str,
+    today: &str,
+    now: &str,
+) -> Result<i64> {
     upsert_persons(conn, household).await?;
     let (head_name, head_id_number) = head_of(household);
     let (id,): (i64,) = sqlx::query_as(
@@ -72,12 +77,25 @@ pub async fn insert(conn: &mut Conn, household: &Household, record_json: &str, t
     .fetch_one(&mut *conn)
     .await?;
     for person in &household.members {
-        open_membership_row(conn, id, person.id_number.as_str(), person.relation.code(), today).await?;
+        open_membership_row(
+            conn,
+            id,
+            person.id_number.as_str(),
+            person.relation.code(),
+            today,
+        )
+        .await?;
     }
     Ok(id)
 }
 
-async fn open_membership_row(conn: &mut Conn, household_id: i64, id_number: &str, relation: &str, today: &str) -> Result<()> {
+async fn open_membership_row(
+    conn: &mut Conn,
+    household_id: i64,
+    id_number: &str,
+    relation: &str,
+    today: &str,
+) -> Result<()> {
     sqlx::query("INSERT INTO memberships (household_id, id_number, relation, start_date) VALUES ($1, $2, $3, $4)")
         .bind(household_id)
         .bind(id_number)
@@ -118,14 +136,15 @@ pub async fn update(
     .execute(&mut *conn)
     .await?;
     if updated.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!("household {id} was changed by someone else")));
+        return Err(StoreError::Conflict(format!(
+            "household {id} was changed by someone else"
+        )));
     }
     let current = open_memberships(conn, id).await?;
     for (id_number, relation) in &current {
-        let still = household
-            .members
-            .iter()
-            .any(|person| person.id_number.as_str() == id_number && person.relation.code() == relation);
+        let still = household.members.iter().any(|person| {
+            person.id_number.as_str() == id_number && person.relation.code() == relation
+        });
         if !still {
             sqlx::query(
                 "UPDATE memberships SET end_date = $1 WHERE household_id = $2 AND id_number = $3 AND end_date IS NULL",
@@ -138,25 +157,38 @@ pub async fn update(
         }
     }
     for person in &household.members {
-        let unchanged = current
-            .iter()
-            .any(|(id_number, relation)| id_number == person.id_number.as_str() && relation == person.relation.code());
+        let unchanged = current.iter().any(|(id_number, relation)| {
+            id_number == person.id_number.as_str() && relation == person.relation.code()
+        });
         if !unchanged {
-            open_membership_row(conn, id, person.id_number.as_str(), person.relation.code(), today).await?;
+            open_membership_row(
+                conn,
+                id,
+                person.id_number.as_str(),
+                person.relation.code(),
+                today,
+            )
+            .await?;
         }
     }
     Ok(())
 }
 
 async fn open_memberships(conn: &mut Conn, household_id: i64) -> Result<Vec<(String, String)>> {
-    Ok(sqlx::query_as("SELECT id_number, relation FROM memberships WHERE household_id = $1 AND end_date IS NULL")
-        .bind(household_id)
-        .fetch_all(&mut *conn)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT id_number, relation FROM memberships WHERE household_id = $1 AND end_date IS NULL",
+    )
+    .bind(household_id)
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// The household (by external id) in which `id_number` is a member now, other than `except`.
-pub async fn open_membership(conn: &mut Conn, id_number: &str, except_household: Option<i64>) -> Result<Option<String>> {
+pub async fn open_membership(
+    conn: &mut Conn,
+    id_number: &str,
+    except_household: Option<i64>,
+) -> Result<Option<String>> {
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT h.external_id FROM memberships m JOIN households h ON h.id = m.household_id \
          WHERE m.id_number = $1 AND m.end_date IS NULL AND m.household_id <> $2 LIMIT 1",
@@ -169,21 +201,27 @@ pub async fn open_membership(conn: &mut Conn, id_number: &str, except_household:
 }
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<HouseholdRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM households WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM households WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
 }
 
 pub async fn by_external_id(conn: &mut Conn, external_id: &str) -> Result<Option<HouseholdRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM households WHERE external_id = $1")))
-        .bind(external_id)
-        .fetch_optional(&mut *conn)
-        .await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM households WHERE external_id = $1"
+    )))
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await?)
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM households").fetch_one(&mut *conn).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM households")
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(n)
 }
 
@@ -229,11 +267,27 @@ pub async fn search(
          {from} ORDER BY h.area_code, h.external_id LIMIT {limit} OFFSET {offset}"
     );
     let count_sql = format!("SELECT COUNT(*) {from}");
-    let mut list = sqlx::query_as::<_, HouseholdSummary>(sqlx::AssertSqlSafe(list_sql)).bind(&low).bind(&high);
-    let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count_sql)).bind(&low).bind(&high);
+    let mut list = sqlx::query_as::<_, HouseholdSummary>(sqlx::AssertSqlSafe(list_sql))
+        .bind(&low)
+        .bind(&high);
+    let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count_sql))
+        .bind(&low)
+        .bind(&high);
     if !query.is_empty() {
-        list = list.bind(query).bind(query).bind(format!("{query}:")).bind(&like).bind(&id_low).bind(&id_high);
-        count = count.bind(query).bind(query).bind(format!("{query}:")).bind(&like).bind(&id_low).bind(&id_high);
+        list = list
+            .bind(query)
+            .bind(query)
+            .bind(format!("{query}:"))
+            .bind(&like)
+            .bind(&id_low)
+            .bind(&id_high);
+        count = count
+            .bind(query)
+            .bind(query)
+            .bind(format!("{query}:"))
+            .bind(&like)
+            .bind(&id_low)
+            .bind(&id_high);
     }
     let rows = list.fetch_all(&mut *conn).await?;
     let (total,) = count.fetch_one(&mut *conn).await?;
@@ -262,7 +316,11 @@ pub async fn membership_history(conn: &mut Conn, household_id: i64) -> Result<Ve
 }
 
 /// Who was in household `household_id` on `date` (`YYYY-MM-DD`).
-pub async fn members_on(conn: &mut Conn, household_id: i64, date: &str) -> Result<Vec<MembershipRow>> {
+pub async fn members_on(
+    conn: &mut Conn,
+    household_id: i64,
+    date: &str,
+) -> Result<Vec<MembershipRow>> {
     Ok(sqlx::query_as(
         "SELECT m.id_number, p.name, m.relation, m.start_date, m.end_date FROM memberships m \
          JOIN persons p ON p.id_number = m.id_number \
@@ -317,21 +375,24 @@ pub async fn open_category(conn: &mut Conn, period: &NewCategoryPeriod<'_>) -> R
 
 /// Ends an open category period on `end_date` (exclusive).
 pub async fn close_category(conn: &mut Conn, period_id: i64, end_date: &str) -> Result<()> {
-    let closed = sqlx::query("UPDATE category_periods SET end_date = $1 WHERE id = $2 AND end_date IS NULL")
-        .bind(end_date)
-        .bind(period_id)
-        .execute(&mut *conn)
-        .await?;
+    let closed =
+        sqlx::query("UPDATE category_periods SET end_date = $1 WHERE id = $2 AND end_date IS NULL")
+            .bind(end_date)
+            .bind(period_id)
+            .execute(&mut *conn)
+            .await?;
     if closed.rows_affected() != 1 {
         return Err(StoreError::NotFound);
     }
     Ok(())
 }
 
-const PERIOD_COLUMNS: &str =
-    "id, household_id, id_number, category, monitoring_kind, start_date, end_date, monthly_fen, reason";
+const PERIOD_COLUMNS: &str = "id, household_id, id_number, category, monitoring_kind, start_date, end_date, monthly_fen, reason";
 
-pub async fn category_history(conn: &mut Conn, household_id: i64) -> Result<Vec<CategoryPeriodRow>> {
+pub async fn category_history(
+    conn: &mut Conn,
+    household_id: i64,
+) -> Result<Vec<CategoryPeriodRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {PERIOD_COLUMNS} FROM category_periods WHERE household_id = $1 ORDER BY start_date, id"
     )))
@@ -341,7 +402,12 @@ pub async fn category_history(conn: &mut Conn, household_id: i64) -> Result<Vec<
 }
 
 /// Which households of `area_prefix` held `category` on `date`, by household id.
-pub async fn in_category_on(conn: &mut Conn, category: &str, date: &str, area_prefix: &str) -> Result<Vec<i64>> {
+pub async fn in_category_on(
+    conn: &mut Conn,
+    category: &str,
+    date: &str,
+    area_prefix: &str,
+) -> Result<Vec<i64>> {
     let (low, high) = area_range(area_prefix);
     let rows: Vec<(i64,)> = sqlx::query_as(
         "SELECT DISTINCT c.household_id FROM category_periods c JOIN households h ON h.id = c.household_id \
@@ -358,7 +424,12 @@ pub async fn in_category_on(conn: &mut Conn, category: &str, date: &str, area_pr
 }
 
 /// Every household's record under `area_prefix`, in id order, one page at a time.
-pub async fn records_page(conn: &mut Conn, area_prefix: &str, after_id: i64, limit: i64) -> Result<Vec<(i64, String)>> {
+pub async fn records_page(
+    conn: &mut Conn,
+    area_prefix: &str,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>> {
     let (low, high) = area_range(area_prefix);
     Ok(sqlx::query_as(
         "SELECT id, record FROM households WHERE area_code >= $1 AND area_code < $2 AND id > $3 ORDER BY id LIMIT $4",

@@ -3,10 +3,11 @@
 use crate::{Conn, Result};
 
 pub async fn seen(conn: &mut Conn, content_hash: &str) -> Result<bool> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT content_hash FROM imports WHERE content_hash = $1")
-        .bind(content_hash)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT content_hash FROM imports WHERE content_hash = $1")
+            .bind(content_hash)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(row.is_some())
 }
 

@@ -41,7 +41,9 @@ impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
             sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
             _ => StoreError::Unavailable(error),
         }
     }
@@ -75,7 +77,9 @@ impl Store {
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            return Err(StoreError::Conflict(format!("unsupported database url scheme: {url}")));
+            return Err(StoreError::Conflict(format!(
+                "unsupported database url scheme: {url}"
+            )));
         };
         let url = match backend {
             Backend::Sqlite if !url.contains(":memory:") && !url.contains("mode=") => {
@@ -97,20 +101,33 @@ impl Store {
                 }),
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         };
-        let pool = pool_options.acquire_timeout(Duration::from_secs(30)).connect_with(options).await?;
+        let pool = pool_options
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&pool).await.map_err(|error| StoreError::Unavailable(error.into()))?;
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|error| StoreError::Unavailable(error.into()))?;
         Ok(Store { pool, backend })
     }
 
     /// Connects without applying migrations (to administer a server, e.g. create databases).
     pub async fn connect_unmigrated(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new().max_connections(2).connect(url).await?;
-        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let pool = AnyPoolOptions::new()
+            .max_connections(2)
+            .connect(url)
+            .await?;
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
         Ok(Store { pool, backend })
     }
 
@@ -143,8 +160,10 @@ impl Store {
 
 /// Reads a flag of the `meta` table.
 pub async fn meta_get(conn: &mut Conn, key: &str) -> Result<Option<String>> {
-    let value: Option<(String,)> =
-        sqlx::query_as("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&mut *conn).await?;
+    let value: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(value.map(|(value,)| value))
 }
 

@@ -37,22 +37,30 @@ pub struct PlaceRow {
 }
 
 pub async fn get(conn: &mut Conn, code: &PlaceCode) -> Result<Option<PlaceRow>> {
-    Ok(sqlx::query_as("SELECT code, name, level FROM places WHERE code = $1")
-        .bind(code.as_str())
-        .fetch_optional(&mut *conn)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT code, name, level FROM places WHERE code = $1")
+            .bind(code.as_str())
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
 }
 
 /// The direct children of a place, ordered by code.
 pub async fn children(conn: &mut Conn, code: &PlaceCode) -> Result<Vec<PlaceRow>> {
-    Ok(sqlx::query_as("SELECT code, name, level FROM places WHERE parent = $1 ORDER BY code")
-        .bind(code.as_str())
-        .fetch_all(&mut *conn)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT code, name, level FROM places WHERE parent = $1 ORDER BY code")
+            .bind(code.as_str())
+            .fetch_all(&mut *conn)
+            .await?,
+    )
 }
 
 /// Every place of one level under `within`, ordered by code.
-pub async fn under(conn: &mut Conn, within: &PlaceCode, level: PlaceLevel) -> Result<Vec<PlaceRow>> {
+pub async fn under(
+    conn: &mut Conn,
+    within: &PlaceCode,
+    level: PlaceLevel,
+) -> Result<Vec<PlaceRow>> {
     let (low, high) = crate::area_range(within.as_str());
     Ok(sqlx::query_as(
         "SELECT code, name, level FROM places WHERE code >= $1 AND code < $2 AND level = $3 ORDER BY code",
@@ -65,7 +73,9 @@ pub async fn under(conn: &mut Conn, within: &PlaceCode, level: PlaceLevel) -> Re
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM places").fetch_one(&mut *conn).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM places")
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(n)
 }
 

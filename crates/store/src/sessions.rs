@@ -42,10 +42,17 @@ pub async fn live(conn: &mut Conn, token_hash: &str, now: &str) -> Result<Option
 }
 
 pub async fn delete(conn: &mut Conn, token_hash: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
 pub async fn delete_expired(conn: &mut Conn, now: &str) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&mut *conn).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
 }

@@ -41,21 +41,27 @@ pub async fn insert(conn: &mut Conn, user: &NewUser<'_>) -> Result<i64> {
 const COLUMNS: &str = "id, username, display_name, role, area_code, password_hash, active";
 
 pub async fn by_username(conn: &mut Conn, username: &str) -> Result<Option<UserRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE username = $1")))
-        .bind(username)
-        .fetch_optional(&mut *conn)
-        .await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE username = $1"
+    )))
+    .bind(username)
+    .fetch_optional(&mut *conn)
+    .await?)
 }
 
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<UserRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&mut *conn).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(n)
 }
 
@@ -71,15 +77,19 @@ pub async fn record_login_failure(conn: &mut Conn, username: &str, at: &str) -> 
 
 /// Failed logins for `username` at or after `since`.
 pub async fn login_failures_since(conn: &mut Conn, username: &str, since: &str) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2")
-        .bind(username)
-        .bind(since)
-        .fetch_one(&mut *conn)
-        .await?;
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2")
+            .bind(username)
+            .bind(since)
+            .fetch_one(&mut *conn)
+            .await?;
     Ok(n)
 }
 
 pub async fn clear_login_failures(conn: &mut Conn, username: &str) -> Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        .bind(username)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

@@ -12,13 +12,25 @@ async fn stores() -> Vec<(String, Store, tempfile::TempDir)> {
     let mut stores = Vec::new();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    stores.push(("sqlite".to_owned(), Store::connect(&url).await.unwrap(), dir));
+    stores.push((
+        "sqlite".to_owned(),
+        Store::connect(&url).await.unwrap(),
+        dir,
+    ));
     if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") {
         let name = format!("safetynet_store_{}_{}", std::process::id(), rand_suffix());
         let admin = Store::connect_unmigrated(&admin_url).await.unwrap();
-        admin.pool().execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+        admin
+            .pool()
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .unwrap();
         let url = replace_database(&admin_url, &name);
-        stores.push(("postgres".to_owned(), Store::connect(&url).await.unwrap(), tempfile::tempdir().unwrap()));
+        stores.push((
+            "postgres".to_owned(),
+            Store::connect(&url).await.unwrap(),
+            tempfile::tempdir().unwrap(),
+        ));
     }
     stores
 }
@@ -26,12 +38,17 @@ async fn stores() -> Vec<(String, Store, tempfile::TempDir)> {
 fn rand_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     u64::from(nanos) * 100 + NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let base = base.rsplit_once('/').map_or(base, |(head, _)| head);
     match query {
         Some(query) => format!("{base}/{name}?{query}"),
@@ -48,8 +65,11 @@ fn household(id: &str, area: &str, members: &[(&str, &str, &str)]) -> Household 
             format!(r#"{{"id_number":"{id_number}","name":"{name}","relation":"{relation}"}}"#)
         })
         .collect();
-    parse_household_line(&format!(r#"{{"id":"{id}","area_code":"{area}","members":[{}]}}"#, members.join(",")))
-        .unwrap()
+    parse_household_line(&format!(
+        r#"{{"id":"{id}","area_code":"{area}","members":[{}]}}"#,
+        members.join(",")
+    ))
+    .unwrap()
 }
 
 fn json(household: &Household) -> String {
@@ -60,32 +80,119 @@ fn json(household: &Household) -> String {
 async fn d1_composition_history_answers_who_was_in_the_household_on_a_date() {
     for (backend, store, _dir) in stores().await {
         let mut tx = store.begin().await.unwrap();
-        store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap()).await.unwrap();
-        let first = household("H1", "500151001201", &[("500224194503120011", "张三", "head"), ("500224195003150315", "李秀英", "spouse")]);
-        let id = households::insert(&mut tx, &first, &json(&first), "2025-01-01", "2025-01-01T08:00:00Z").await.unwrap();
+        store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap())
+            .await
+            .unwrap();
+        let first = household(
+            "H1",
+            "500151001201",
+            &[
+                ("500224194503120011", "张三", "head"),
+                ("500224195003150315", "李秀英", "spouse"),
+            ],
+        );
+        let id = households::insert(
+            &mut tx,
+            &first,
+            &json(&first),
+            "2025-01-01",
+            "2025-01-01T08:00:00Z",
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
 
         let mut tx = store.begin().await.unwrap();
-        let second = household("H1", "500151001201", &[("500224194503120011", "张三", "head"), ("500224201609090714", "王小明", "grandchild")]);
-        households::update(&mut tx, id, 1, &second, &json(&second), "2025-07-01", "2025-07-01T08:00:00Z").await.unwrap();
+        let second = household(
+            "H1",
+            "500151001201",
+            &[
+                ("500224194503120011", "张三", "head"),
+                ("500224201609090714", "王小明", "grandchild"),
+            ],
+        );
+        households::update(
+            &mut tx,
+            id,
+            1,
+            &second,
+            &json(&second),
+            "2025-07-01",
+            "2025-07-01T08:00:00Z",
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
 
         let mut conn = store.read().await.unwrap();
-        let names = |rows: Vec<households::MembershipRow>| rows.into_iter().map(|row| row.name).collect::<Vec<_>>();
-        assert_eq!(names(households::members_on(&mut conn, id, "2025-06-30").await.unwrap()), ["张三", "李秀英"], "{backend}");
-        assert_eq!(names(households::members_on(&mut conn, id, "2025-07-01").await.unwrap()), ["张三", "王小明"], "{backend}");
-        assert_eq!(households::membership_history(&mut conn, id).await.unwrap().len(), 3, "{backend}");
+        let names = |rows: Vec<households::MembershipRow>| {
+            rows.into_iter().map(|row| row.name).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(
+                households::members_on(&mut conn, id, "2025-06-30")
+                    .await
+                    .unwrap()
+            ),
+            ["张三", "李秀英"],
+            "{backend}"
+        );
+        assert_eq!(
+            names(
+                households::members_on(&mut conn, id, "2025-07-01")
+                    .await
+                    .unwrap()
+            ),
+            ["张三", "王小明"],
+            "{backend}"
+        );
+        assert_eq!(
+            households::membership_history(&mut conn, id)
+                .await
+                .unwrap()
+                .len(),
+            3,
+            "{backend}"
+        );
         // A stale version is refused instead of overwriting someone else's change.
         drop(conn);
         let mut tx = store.begin().await.unwrap();
-        let stale = households::update(&mut tx, id, 1, &second, &json(&second), "2025-08-01", "2025-08-01T08:00:00Z").await;
-        assert!(matches!(stale, Err(store::StoreError::Conflict(_))), "{backend}");
+        let stale = households::update(
+            &mut tx,
+            id,
+            1,
+            &second,
+            &json(&second),
+            "2025-08-01",
+            "2025-08-01T08:00:00Z",
+        )
+        .await;
+        assert!(
+            matches!(stale, Err(store::StoreError::Conflict(_))),
+            "{backend}"
+        );
         tx.rollback().await.unwrap();
         // 不重不漏: the person is a member here, and nowhere else.
         let mut conn = store.read().await.unwrap();
-        assert_eq!(households::open_membership(&mut conn, "500224201609090714", None).await.unwrap().as_deref(), Some("H1"));
-        assert_eq!(households::open_membership(&mut conn, "500224201609090714", Some(id)).await.unwrap(), None);
-        assert_eq!(households::open_membership(&mut conn, "500224195003150315", None).await.unwrap(), None);
+        assert_eq!(
+            households::open_membership(&mut conn, "500224201609090714", None)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("H1")
+        );
+        assert_eq!(
+            households::open_membership(&mut conn, "500224201609090714", Some(id))
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            households::open_membership(&mut conn, "500224195003150315", None)
+                .await
+                .unwrap(),
+            None
+        );
     }
 }
 
@@ -93,11 +200,25 @@ async fn d1_composition_history_answers_who_was_in_the_household_on_a_date() {
 async fn d2_category_periods_answer_who_was_in_which_category_on_a_date() {
     for (backend, store, _dir) in stores().await {
         let mut tx = store.begin().await.unwrap();
-        store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap()).await.unwrap();
-        let a = household("HA", "500151001201", &[("500224194503120011", "张三", "head")]);
-        let b = household("HB", "500151100201", &[("500224195003150315", "李秀英", "head")]);
-        let a_id = households::insert(&mut tx, &a, &json(&a), "2025-01-01", "t").await.unwrap();
-        let b_id = households::insert(&mut tx, &b, &json(&b), "2025-01-01", "t").await.unwrap();
+        store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap())
+            .await
+            .unwrap();
+        let a = household(
+            "HA",
+            "500151001201",
+            &[("500224194503120011", "张三", "head")],
+        );
+        let b = household(
+            "HB",
+            "500151100201",
+            &[("500224195003150315", "李秀英", "head")],
+        );
+        let a_id = households::insert(&mut tx, &a, &json(&a), "2025-01-01", "t")
+            .await
+            .unwrap();
+        let b_id = households::insert(&mut tx, &b, &json(&b), "2025-01-01", "t")
+            .await
+            .unwrap();
         let period = |household_id, start| households::NewCategoryPeriod {
             household_id,
             id_number: None,
@@ -107,10 +228,19 @@ async fn d2_category_periods_answer_who_was_in_which_category_on_a_date() {
             monthly_fen: Some(79_000),
             reason: "case C-1",
         };
-        let a_period = households::open_category(&mut tx, &period(a_id, "2025-03-01")).await.unwrap();
-        households::open_category(&mut tx, &period(b_id, "2025-05-01")).await.unwrap();
-        households::close_category(&mut tx, a_period, "2025-09-01").await.unwrap();
-        assert!(matches!(households::close_category(&mut tx, a_period, "2025-10-01").await, Err(store::StoreError::NotFound)));
+        let a_period = households::open_category(&mut tx, &period(a_id, "2025-03-01"))
+            .await
+            .unwrap();
+        households::open_category(&mut tx, &period(b_id, "2025-05-01"))
+            .await
+            .unwrap();
+        households::close_category(&mut tx, a_period, "2025-09-01")
+            .await
+            .unwrap();
+        assert!(matches!(
+            households::close_category(&mut tx, a_period, "2025-10-01").await,
+            Err(store::StoreError::NotFound)
+        ));
         tx.commit().await.unwrap();
 
         let mut conn = store.read().await.unwrap();
@@ -118,15 +248,26 @@ async fn d2_category_periods_answer_who_was_in_which_category_on_a_date() {
             let store = store.clone();
             async move {
                 let mut conn = store.read().await.unwrap();
-                households::in_category_on(&mut conn, "dibao", date, area).await.unwrap()
+                households::in_category_on(&mut conn, "dibao", date, area)
+                    .await
+                    .unwrap()
             }
         };
-        assert_eq!(on("2025-02-28", "500151").await, Vec::<i64>::new(), "{backend}");
+        assert_eq!(
+            on("2025-02-28", "500151").await,
+            Vec::<i64>::new(),
+            "{backend}"
+        );
         assert_eq!(on("2025-04-01", "500151").await, [a_id]);
         assert_eq!(on("2025-06-01", "500151").await, [a_id, b_id]);
         assert_eq!(on("2025-06-01", "500151100").await, [b_id]);
         assert_eq!(on("2025-09-01", "500151").await, [b_id]);
-        assert_eq!(households::category_history(&mut conn, a_id).await.unwrap()[0].end_date.as_deref(), Some("2025-09-01"));
+        assert_eq!(
+            households::category_history(&mut conn, a_id).await.unwrap()[0]
+                .end_date
+                .as_deref(),
+            Some("2025-09-01")
+        );
     }
 }
 
@@ -134,22 +275,83 @@ async fn d2_category_periods_answer_who_was_in_which_category_on_a_date() {
 async fn u2_search_stays_inside_the_area() {
     for (backend, store, _dir) in stores().await {
         let mut tx = store.begin().await.unwrap();
-        store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap()).await.unwrap();
-        let a = household("HA", "500151001201", &[("500224194503120011", "张三", "head")]);
-        let b = household("HB", "500151100201", &[("500224195003150315", "张四", "head")]);
-        households::insert(&mut tx, &a, &json(&a), "2025-01-01", "t").await.unwrap();
-        households::insert(&mut tx, &b, &json(&b), "2025-01-01", "t").await.unwrap();
+        store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap())
+            .await
+            .unwrap();
+        let a = household(
+            "HA",
+            "500151001201",
+            &[("500224194503120011", "张三", "head")],
+        );
+        let b = household(
+            "HB",
+            "500151100201",
+            &[("500224195003150315", "张四", "head")],
+        );
+        households::insert(&mut tx, &a, &json(&a), "2025-01-01", "t")
+            .await
+            .unwrap();
+        households::insert(&mut tx, &b, &json(&b), "2025-01-01", "t")
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         let mut conn = store.read().await.unwrap();
-        let ids = |(rows, _): (Vec<households::HouseholdSummary>, i64)| rows.into_iter().map(|r| r.external_id).collect::<Vec<_>>();
-        assert_eq!(ids(households::search(&mut conn, "500151", "张", 50, 0).await.unwrap()), ["HA", "HB"], "{backend}");
-        assert_eq!(ids(households::search(&mut conn, "500151001", "张", 50, 0).await.unwrap()), ["HA"], "{backend}");
-        assert_eq!(ids(households::search(&mut conn, "500151001", "张四", 50, 0).await.unwrap()), Vec::<String>::new());
-        assert_eq!(ids(households::search(&mut conn, "500151", "500224195003", 50, 0).await.unwrap()), ["HB"]);
-        assert_eq!(ids(households::search(&mut conn, "500151", "土桥", 50, 0).await.unwrap()), Vec::<String>::new());
-        assert_eq!(ids(households::search(&mut conn, "500151", "500151100", 50, 0).await.unwrap()), ["HB"]);
-        assert_eq!(ids(households::search(&mut conn, "500151", "金龙", 50, 0).await.unwrap()), ["HA"]);
-        assert_eq!(households::search(&mut conn, "500151", "", 1, 0).await.unwrap().1, 2);
+        let ids = |(rows, _): (Vec<households::HouseholdSummary>, i64)| {
+            rows.into_iter().map(|r| r.external_id).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(households::search(&mut conn, "500151", "张", 50, 0)
+                .await
+                .unwrap()),
+            ["HA", "HB"],
+            "{backend}"
+        );
+        assert_eq!(
+            ids(households::search(&mut conn, "500151001", "张", 50, 0)
+                .await
+                .unwrap()),
+            ["HA"],
+            "{backend}"
+        );
+        assert_eq!(
+            ids(households::search(&mut conn, "500151001", "张四", 50, 0)
+                .await
+                .unwrap()),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            ids(
+                households::search(&mut conn, "500151", "500224195003", 50, 0)
+                    .await
+                    .unwrap()
+            ),
+            ["HB"]
+        );
+        assert_eq!(
+            ids(households::search(&mut conn, "500151", "土桥", 50, 0)
+                .await
+                .unwrap()),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            ids(households::search(&mut conn, "500151", "500151100", 50, 0)
+                .await
+                .unwrap()),
+            ["HB"]
+        );
+        assert_eq!(
+            ids(households::search(&mut conn, "500151", "金龙", 50, 0)
+                .await
+                .unwrap()),
+            ["HA"]
+        );
+        assert_eq!(
+            households::search(&mut conn, "500151", "", 1, 0)
+                .await
+                .unwrap()
+                .1,
+            2
+        );
         let _ = PlaceCode::parse("500151").unwrap();
     }
 }
@@ -182,13 +384,43 @@ async fn audit_verify_finds_an_edited_a_deleted_and_a_truncated_row() {
         tx.commit().await.unwrap();
 
         let mut conn = store.read().await.unwrap();
-        assert_eq!(store::audit::verify(&mut conn).await.unwrap(), Verification::Intact { rows: 6 }, "{backend}");
-        conn.execute("UPDATE audit_log SET after_json = '{\"a\":3}' WHERE seq = 3").await.unwrap();
-        assert!(matches!(store::audit::verify(&mut conn).await.unwrap(), Verification::Broken { seq: 3, .. }), "{backend}");
-        conn.execute("UPDATE audit_log SET after_json = '{\"a\":2}' WHERE seq = 3").await.unwrap();
-        conn.execute("DELETE FROM audit_log WHERE seq = 4").await.unwrap();
-        assert!(matches!(store::audit::verify(&mut conn).await.unwrap(), Verification::Broken { seq: 4, .. }), "{backend}");
-        conn.execute("DELETE FROM audit_log WHERE seq >= 4").await.unwrap();
-        assert!(matches!(store::audit::verify(&mut conn).await.unwrap(), Verification::Broken { seq: 4, .. }), "{backend}");
+        assert_eq!(
+            store::audit::verify(&mut conn).await.unwrap(),
+            Verification::Intact { rows: 6 },
+            "{backend}"
+        );
+        conn.execute("UPDATE audit_log SET after_json = '{\"a\":3}' WHERE seq = 3")
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                store::audit::verify(&mut conn).await.unwrap(),
+                Verification::Broken { seq: 3, .. }
+            ),
+            "{backend}"
+        );
+        conn.execute("UPDATE audit_log SET after_json = '{\"a\":2}' WHERE seq = 3")
+            .await
+            .unwrap();
+        conn.execute("DELETE FROM audit_log WHERE seq = 4")
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                store::audit::verify(&mut conn).await.unwrap(),
+                Verification::Broken { seq: 4, .. }
+            ),
+            "{backend}"
+        );
+        conn.execute("DELETE FROM audit_log WHERE seq >= 4")
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                store::audit::verify(&mut conn).await.unwrap(),
+                Verification::Broken { seq: 4, .. }
+            ),
+            "{backend}"
+        );
     }
 }

@@ -5,17 +5,20 @@ use crate::session::ApiUser;
 use crate::{WebState, cookies};
 use app::AppError;
 use app::households::HouseholdDetail;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use domain::Household;
 use domain::interchange::HouseholdRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], include_str!("openapi.json"))
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
 }
 
 #[derive(Deserialize)]
@@ -25,19 +28,38 @@ pub struct Credentials {
 }
 
 /// `POST /api/v1/session`: signs in; the cookie carries the session, the body the CSRF token.
-pub async fn session_create(State(state): State<WebState>, Json(credentials): Json<Credentials>) -> Result<Response, ApiError> {
-    let session = state.app.login(credentials.username.trim(), &credentials.password).await?;
-    let cookie = cookies::set(cookies::SESSION, &session.token, 8 * 3600, state.config.secure_cookies);
+pub async fn session_create(
+    State(state): State<WebState>,
+    Json(credentials): Json<Credentials>,
+) -> Result<Response, ApiError> {
+    let session = state
+        .app
+        .login(credentials.username.trim(), &credentials.password)
+        .await?;
+    let cookie = cookies::set(
+        cookies::SESSION,
+        &session.token,
+        8 * 3600,
+        state.config.secure_cookies,
+    );
     let body = json!({
         "username": session.actor.username,
         "role": session.actor.role.code(),
         "area": session.actor.area.as_str(),
         "csrf_token": session.csrf_token,
     });
-    Ok((StatusCode::CREATED, [(header::SET_COOKIE, cookie)], Json(body)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::SET_COOKIE, cookie)],
+        Json(body),
+    )
+        .into_response())
 }
 
-pub async fn session_delete(State(state): State<WebState>, ApiUser(signed): ApiUser) -> Result<Response, ApiError> {
+pub async fn session_delete(
+    State(state): State<WebState>,
+    ApiUser(signed): ApiUser,
+) -> Result<Response, ApiError> {
     state.app.logout(&signed.token, &signed.actor).await?;
     let cookie = cookies::set(cookies::SESSION, "", 0, state.config.secure_cookies);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
@@ -56,7 +78,10 @@ pub async fn household_list(
     ApiUser(signed): ApiUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = state.app.search_households(&signed.actor, &query.q, query.page.unwrap_or(1)).await?;
+    let page = state
+        .app
+        .search_households(&signed.actor, &query.q, query.page.unwrap_or(1))
+        .await?;
     let items: Vec<Value> = page
         .items
         .iter()
@@ -72,7 +97,9 @@ pub async fn household_list(
             })
         })
         .collect();
-    Ok(Json(json!({ "items": items, "total": page.total, "page": page.page, "per_page": page.per_page, "masked": page.masked })))
+    Ok(Json(
+        json!({ "items": items, "total": page.total, "page": page.page, "per_page": page.per_page, "masked": page.masked }),
+    ))
 }
 
 fn detail_json(detail: &HouseholdDetail) -> Value {
@@ -113,13 +140,17 @@ pub async fn household_get(
     Path(id): Path<i64>,
     Query(query): Query<DetailQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let detail = state.app.household_detail(&signed.actor, id, query.full.unwrap_or(false)).await?;
+    let detail = state
+        .app
+        .household_detail(&signed.actor, id, query.full.unwrap_or(false))
+        .await?;
     Ok(Json(detail_json(&detail)))
 }
 
 fn household_from(body: &Value) -> Result<Household, AppError> {
-    let record: HouseholdRecord = serde_json::from_value(body.clone())
-        .map_err(|error| AppError::invalid("body", domain::interchange::describe_json_error(&error)))?;
+    let record: HouseholdRecord = serde_json::from_value(body.clone()).map_err(|error| {
+        AppError::invalid("body", domain::interchange::describe_json_error(&error))
+    })?;
     Household::try_from(&record).map_err(|error| AppError::invalid(error.field, error.reason))
 }
 
@@ -129,7 +160,10 @@ pub async fn household_create(
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let household = household_from(&body)?;
-    let id = state.app.create_household(&signed.actor, &household).await?;
+    let id = state
+        .app
+        .create_household(&signed.actor, &household)
+        .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
@@ -147,6 +181,9 @@ pub async fn household_update(
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let household = household_from(&body)?;
-    state.app.update_household(&signed.actor, id, query.version, &household).await?;
+    state
+        .app
+        .update_household(&signed.actor, id, query.version, &household)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

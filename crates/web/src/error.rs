@@ -38,9 +38,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         log(&self.0);
         let fields: Vec<serde_json::Value> = match &self.0 {
-            AppError::Invalid(errors) => {
-                errors.iter().map(|e| serde_json::json!({ "field": e.field, "message": e.message })).collect()
-            }
+            AppError::Invalid(errors) => errors
+                .iter()
+                .map(|e| serde_json::json!({ "field": e.field, "message": e.message }))
+                .collect(),
             _ => Vec::new(),
         };
         let body = serde_json::json!({ "code": self.0.code(), "message": self.0.message(), "fields": fields });
@@ -71,7 +72,10 @@ impl IntoResponse for PageError {
             return Redirect::to("/login").into_response();
         }
         let status = status_of(&self.0);
-        let page = ErrorPage { title: status.canonical_reason().unwrap_or("错误").to_owned(), message: self.0.message() };
+        let page = ErrorPage {
+            title: status.canonical_reason().unwrap_or("错误").to_owned(),
+            message: self.0.message(),
+        };
         let body = page.render().unwrap_or_else(|_| self.0.message());
         (status, Html(body)).into_response()
     }

@@ -1,11 +1,12 @@
 //! The household form: form fields ↔ the interchange record, and field errors ↔ form fields.
 
 use domain::interchange::{
-    DisabilityRecord, GuaranteesRecord, HouseholdRecord, IncomeRecord, PersonRecord, PropertyRecord, RigidRecord,
-    SupporterRecord, VehicleRecord,
+    DisabilityRecord, GuaranteesRecord, HouseholdRecord, IncomeRecord, PersonRecord,
+    PropertyRecord, RigidRecord, SupporterRecord, VehicleRecord,
 };
 use domain::{
-    CareNeed, DisabilityKind, Household, Hukou, LabourCapacity, Relation, Risk, Schooling, VehicleKind,
+    CareNeed, DisabilityKind, Household, Hukou, LabourCapacity, Relation, Risk, Schooling,
+    VehicleKind,
 };
 use std::collections::BTreeMap;
 
@@ -19,8 +20,17 @@ pub struct Choice {
     pub label: &'static str,
 }
 
-fn choices<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<Choice> {
-    all.iter().map(|&item| Choice { code: code(item), label: label(item) }).collect()
+fn choices<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<Choice> {
+    all.iter()
+        .map(|&item| Choice {
+            code: code(item),
+            label: label(item),
+        })
+        .collect()
 }
 
 pub struct Vocabulary {
@@ -39,8 +49,16 @@ impl Vocabulary {
         Vocabulary {
             hukou: choices(Hukou::ALL, Hukou::code, Hukou::label),
             relation: choices(Relation::ALL, Relation::code, Relation::label),
-            labour: choices(LabourCapacity::ALL, LabourCapacity::code, LabourCapacity::label),
-            disability: choices(DisabilityKind::ALL, DisabilityKind::code, DisabilityKind::label),
+            labour: choices(
+                LabourCapacity::ALL,
+                LabourCapacity::code,
+                LabourCapacity::label,
+            ),
+            disability: choices(
+                DisabilityKind::ALL,
+                DisabilityKind::code,
+                DisabilityKind::label,
+            ),
             schooling: choices(Schooling::ALL, Schooling::code, Schooling::label),
             care: choices(CareNeed::ALL, CareNeed::code, CareNeed::label),
             vehicle: choices(VehicleKind::ALL, VehicleKind::code, VehicleKind::label),
@@ -111,12 +129,17 @@ impl HouseholdForm {
     }
 
     pub fn add_error(&mut self, key: &str, message: &str) {
-        self.errors.entry(key.to_owned()).or_insert_with(|| message.to_owned());
+        self.errors
+            .entry(key.to_owned())
+            .or_insert_with(|| message.to_owned());
     }
 
     /// Rows up to the last member row that holds an ID number or a name.
     fn member_count(&self) -> usize {
-        let filled = |i: usize| !self.v(&format!("m{i}_id_number")).trim().is_empty() || !self.v(&format!("m{i}_name")).trim().is_empty();
+        let filled = |i: usize| {
+            !self.v(&format!("m{i}_id_number")).trim().is_empty()
+                || !self.v(&format!("m{i}_name")).trim().is_empty()
+        };
         (0..64).rev().find(|&i| filled(i)).map_or(0, |i| i + 1)
     }
 
@@ -152,7 +175,13 @@ impl HouseholdForm {
 
     pub fn vehicle_rows(&self) -> Vec<(usize, String, String)> {
         (0..VEHICLE_ROWS)
-            .map(|k| (k, self.v(&format!("veh{k}_kind")).to_owned(), self.v(&format!("veh{k}_value")).to_owned()))
+            .map(|k| {
+                (
+                    k,
+                    self.v(&format!("veh{k}_kind")).to_owned(),
+                    self.v(&format!("veh{k}_value")).to_owned(),
+                )
+            })
             .collect()
     }
 
@@ -189,8 +218,17 @@ impl HouseholdForm {
         set("id".into(), record.id.clone());
         set("area_code".into(), record.area_code.clone());
         set("hukou".into(), record.hukou.clone());
-        set("months_above_monitoring_line".into(), record.months_above_monitoring_line.to_string());
-        let money = |value: f64| if value == 0.0 { String::new() } else { format!("{value:.2}") };
+        set(
+            "months_above_monitoring_line".into(),
+            record.months_above_monitoring_line.to_string(),
+        );
+        let money = |value: f64| {
+            if value == 0.0 {
+                String::new()
+            } else {
+                format!("{value:.2}")
+            }
+        };
         let income = &record.income_12m;
         for (key, value) in [
             ("inc_wages", income.wages),
@@ -202,13 +240,25 @@ impl HouseholdForm {
             ("prop_financial_assets", record.property.financial_assets),
             ("rig_medical", record.rigid_expenditure_12m.medical),
             ("rig_education", record.rigid_expenditure_12m.education),
-            ("rig_rehabilitation", record.rigid_expenditure_12m.rehabilitation),
+            (
+                "rig_rehabilitation",
+                record.rigid_expenditure_12m.rehabilitation,
+            ),
             ("rig_other", record.rigid_expenditure_12m.other),
         ] {
             set(key.into(), money(value));
         }
-        set("prop_extra_houses".into(), record.property.extra_houses.to_string());
-        for (k, vehicle) in record.property.vehicles.iter().enumerate().take(VEHICLE_ROWS) {
+        set(
+            "prop_extra_houses".into(),
+            record.property.extra_houses.to_string(),
+        );
+        for (k, vehicle) in record
+            .property
+            .vehicles
+            .iter()
+            .enumerate()
+            .take(VEHICLE_ROWS)
+        {
             set(format!("veh{k}_kind"), vehicle.kind.clone());
             set(format!("veh{k}_value"), money(vehicle.value));
         }
@@ -216,12 +266,18 @@ impl HouseholdForm {
             set(format!("m{i}_id_number"), member.id_number.clone());
             set(format!("m{i}_name"), member.name.clone());
             set(format!("m{i}_relation"), member.relation.clone());
-            set(format!("m{i}_labour_capacity"), member.labour_capacity.clone());
+            set(
+                format!("m{i}_labour_capacity"),
+                member.labour_capacity.clone(),
+            );
             set(format!("m{i}_schooling"), member.schooling.clone());
             set(format!("m{i}_care_need"), member.care_need.clone());
             if let Some(disability) = &member.disability {
                 set(format!("m{i}_disability_kind"), disability.kind.clone());
-                set(format!("m{i}_disability_grade"), disability.grade.to_string());
+                set(
+                    format!("m{i}_disability_grade"),
+                    disability.grade.to_string(),
+                );
             }
             if let Some(income) = member.income_12m {
                 set(format!("m{i}_income_12m"), format!("{income:.2}"));
@@ -270,7 +326,7 @@ impl HouseholdForm {
 
     /// Builds the household the form describes, or records the errors per field.
     /// `previous` keeps detail the form does not show (each member's list of supporters).
-    pub fn to_household(&mut self, previous: Option<&Household>) -> Option<Household> {
+    pub fn build_household(&mut self, previous: Option<&Household>) -> Option<Household> {
         let number = |form: &mut HouseholdForm, key: &str, label: &str| -> f64 {
             let text = form.v(key).trim().to_owned();
             if text.is_empty() {
@@ -324,38 +380,77 @@ impl HouseholdForm {
                 None
             } else {
                 match row.disability_grade.parse::<u8>() {
-                    Ok(grade) => Some(DisabilityRecord { kind: row.disability_kind.clone(), grade }),
+                    Ok(grade) => Some(DisabilityRecord {
+                        kind: row.disability_kind.clone(),
+                        grade,
+                    }),
                     Err(_) => {
-                        self.add_error(&format!("m{}_disability_grade", row.i), "请选择残疾等级（1至4级）");
+                        self.add_error(
+                            &format!("m{}_disability_grade", row.i),
+                            "请选择残疾等级（1至4级）",
+                        );
                         None
                     }
                 }
             };
             let kept = previous.and_then(|household| {
-                household.members.iter().find(|p| p.id_number.as_str() == row.id_number.trim()).map(|p| {
-                    p.supporters.iter().map(|s| SupporterRecord { relation: s.relation.code().to_owned(), able: s.able }).collect::<Vec<_>>()
-                })
+                household
+                    .members
+                    .iter()
+                    .find(|p| p.id_number.as_str() == row.id_number.trim())
+                    .map(|p| {
+                        p.supporters
+                            .iter()
+                            .map(|s| SupporterRecord {
+                                relation: s.relation.code().to_owned(),
+                                able: s.able,
+                            })
+                            .collect::<Vec<_>>()
+                    })
             });
             let supporters = match (row.supporter.as_str(), kept) {
                 ("", _) => Vec::new(),
-                (choice, Some(kept)) if !kept.is_empty() && kept.iter().any(|s| s.able) == (choice == "able") => kept,
-                (choice, _) => vec![SupporterRecord { relation: "child".into(), able: choice == "able" }],
+                (choice, Some(kept))
+                    if !kept.is_empty() && kept.iter().any(|s| s.able) == (choice == "able") =>
+                {
+                    kept
+                }
+                (choice, _) => vec![SupporterRecord {
+                    relation: "child".into(),
+                    able: choice == "able",
+                }],
             };
             members.push(PersonRecord {
                 id_number: row.id_number.trim().to_owned(),
                 name: row.name.trim().to_owned(),
                 relation: row.relation.clone(),
-                labour_capacity: if row.labour_capacity.is_empty() { "full".into() } else { row.labour_capacity.clone() },
+                labour_capacity: if row.labour_capacity.is_empty() {
+                    "full".into()
+                } else {
+                    row.labour_capacity.clone()
+                },
                 disability,
                 serious_illness: row.serious_illness,
-                schooling: if row.schooling.is_empty() { "none".into() } else { row.schooling.clone() },
-                care_need: if row.care_need.is_empty() { "self".into() } else { row.care_need.clone() },
+                schooling: if row.schooling.is_empty() {
+                    "none".into()
+                } else {
+                    row.schooling.clone()
+                },
+                care_need: if row.care_need.is_empty() {
+                    "self".into()
+                } else {
+                    row.care_need.clone()
+                },
                 income_12m: income,
                 supporters,
             });
             member_rows.push(row.i);
         }
-        let risks = Risk::ALL.iter().filter(|risk| self.on(&format!("risk_{}", risk.code()))).map(|r| r.code().to_owned()).collect();
+        let risks = Risk::ALL
+            .iter()
+            .filter(|risk| self.on(&format!("risk_{}", risk.code())))
+            .map(|r| r.code().to_owned())
+            .collect();
         let record = HouseholdRecord {
             id: self.v("id").trim().to_owned(),
             area_code: self.v("area_code").to_owned(),
@@ -398,7 +493,10 @@ impl HouseholdForm {
             Ok(household) => Some(household),
             Err(error) => {
                 let key = form_key(&error.field, &member_rows);
-                self.add_error(&key, &format!("{}：{}", field_label(&error.field), error.reason));
+                self.add_error(
+                    &key,
+                    &format!("{}：{}", field_label(&error.field), error.reason),
+                );
                 None
             }
         }
@@ -409,7 +507,11 @@ impl HouseholdForm {
 pub fn form_key(field: &str, member_rows: &[usize]) -> String {
     if let Some(rest) = field.strip_prefix("members[") {
         if let Some((idx, sub)) = rest.split_once("].") {
-            let row = idx.parse::<usize>().ok().and_then(|idx| member_rows.get(idx).copied()).unwrap_or(0);
+            let row = idx
+                .parse::<usize>()
+                .ok()
+                .and_then(|idx| member_rows.get(idx).copied())
+                .unwrap_or(0);
             let sub = sub.replace('.', "_");
             return format!("m{row}_{}", sub.split('[').next().unwrap_or(&sub));
         }

@@ -39,18 +39,33 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
-        .route("/households", get(pages::household_list).post(pages::household_create))
+        .route(
+            "/households",
+            get(pages::household_list).post(pages::household_create),
+        )
         .route("/households/new", get(pages::household_new))
-        .route("/households/{id}", get(pages::household_show).post(pages::household_update))
+        .route(
+            "/households/{id}",
+            get(pages::household_show).post(pages::household_update),
+        )
         .route("/households/{id}/edit", get(pages::household_edit))
         .route("/assessment", get(registry_pages::assessment))
         .route("/simulation", get(registry_pages::simulation))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/openapi.json", get(api::openapi))
-        .route("/api/v1/session", post(api::session_create).delete(api::session_delete))
-        .route("/api/v1/households", get(api::household_list).post(api::household_create))
-        .route("/api/v1/households/{id}", get(api::household_get).put(api::household_update))
+        .route(
+            "/api/v1/session",
+            post(api::session_create).delete(api::session_delete),
+        )
+        .route(
+            "/api/v1/households",
+            get(api::household_list).post(api::household_create),
+        )
+        .route(
+            "/api/v1/households/{id}",
+            get(api::household_get).put(api::household_update),
+        )
         .fallback(pages::not_found)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -63,5 +78,7 @@ pub async fn serve(
     config: WebConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app, config)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(app, config))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

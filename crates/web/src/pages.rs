@@ -9,10 +9,10 @@ use app::households::{HouseholdDetail, HouseholdPage};
 use app::{AppError, FieldError};
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 
 /// What every signed-in page shows in its header.
@@ -35,7 +35,9 @@ impl Chrome {
             can_edit: signed.actor.role.edits_households(),
             can_simulate: matches!(
                 signed.actor.role,
-                domain::Role::DistrictCivilAffairs | domain::Role::DistrictAgriculture | domain::Role::Auditor
+                domain::Role::DistrictCivilAffairs
+                    | domain::Role::DistrictAgriculture
+                    | domain::Role::Auditor
             ),
         }
     }
@@ -50,7 +52,10 @@ pub async fn not_found() -> PageError {
 }
 
 pub async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/app.css"))
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../static/app.css"),
+    )
 }
 
 #[derive(Template, WebTemplate)]
@@ -64,7 +69,11 @@ pub struct LoginPage {
 fn login_page(error: &str, username: &str, status: StatusCode) -> Response {
     let csrf = random_token();
     let cookie = cookies::set(cookies::LOGIN_CSRF, &csrf, 3600, false);
-    let page = LoginPage { csrf, error: error.to_owned(), username: username.to_owned() };
+    let page = LoginPage {
+        csrf,
+        error: error.to_owned(),
+        username: username.to_owned(),
+    };
     (status, [(header::SET_COOKIE, cookie)], page).into_response()
 }
 
@@ -79,19 +88,38 @@ pub struct LoginForm {
     csrf: String,
 }
 
-pub async fn login_submit(State(state): State<WebState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+pub async fn login_submit(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     // Double-submit check: the form's token must equal the cookie set with the form.
     let cookie = cookies::read(&headers, cookies::LOGIN_CSRF).unwrap_or_default();
     if cookie.is_empty() || !constant_time_eq(cookie.as_bytes(), form.csrf.as_bytes()) {
-        return login_page("登录页面已过期，请重新输入", &form.username, StatusCode::FORBIDDEN);
+        return login_page(
+            "登录页面已过期，请重新输入",
+            &form.username,
+            StatusCode::FORBIDDEN,
+        );
     }
     match state.app.login(form.username.trim(), &form.password).await {
         Ok(session) => {
-            let cookie = cookies::set(cookies::SESSION, &session.token, 8 * 3600, state.config.secure_cookies);
+            let cookie = cookies::set(
+                cookies::SESSION,
+                &session.token,
+                8 * 3600,
+                state.config.secure_cookies,
+            );
             ([(header::SET_COOKIE, cookie)], Redirect::to("/households")).into_response()
         }
-        Err(AppError::Unauthenticated) => login_page("用户名或密码错误", &form.username, StatusCode::UNAUTHORIZED),
-        Err(AppError::Throttled) => login_page(&AppError::Throttled.message(), &form.username, StatusCode::TOO_MANY_REQUESTS),
+        Err(AppError::Unauthenticated) => {
+            login_page("用户名或密码错误", &form.username, StatusCode::UNAUTHORIZED)
+        }
+        Err(AppError::Throttled) => login_page(
+            &AppError::Throttled.message(),
+            &form.username,
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
         Err(other) => PageError(other).into_response(),
     }
 }
@@ -101,7 +129,11 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-pub async fn logout(State(state): State<WebState>, PageUser(signed): PageUser, Form(form): Form<CsrfForm>) -> Result<Response, PageError> {
+pub async fn logout(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
     signed.check_csrf(Some(&form.csrf))?;
     state.app.logout(&signed.token, &signed.actor).await?;
     let cookie = cookies::set(cookies::SESSION, "", 0, state.config.secure_cookies);
@@ -130,9 +162,17 @@ pub async fn household_list(
     PageUser(signed): PageUser,
     Query(query): Query<ListQuery>,
 ) -> Result<ListPage, PageError> {
-    let list = state.app.search_households(&signed.actor, &query.q, query.page.unwrap_or(1)).await?;
+    let list = state
+        .app
+        .search_households(&signed.actor, &query.q, query.page.unwrap_or(1))
+        .await?;
     let n_pages = ((list.total + list.per_page - 1) / list.per_page).max(1);
-    Ok(ListPage { chrome: Chrome::of(&signed), q: query.q, list, n_pages })
+    Ok(ListPage {
+        chrome: Chrome::of(&signed),
+        q: query.q,
+        list,
+        n_pages,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -154,7 +194,9 @@ impl DetailPage {
     }
 
     fn primary_label(&self) -> &'static str {
-        self.a.primary.map_or("不符合救助类别", domain::Category::label)
+        self.a
+            .primary
+            .map_or("不符合救助类别", domain::Category::label)
     }
 
     fn category_label(&self, code: &str) -> &'static str {
@@ -162,15 +204,22 @@ impl DetailPage {
     }
 
     fn monitoring_label(&self, code: &Option<String>) -> &'static str {
-        code.as_deref().and_then(domain::MonitoringKind::from_code).map_or("", domain::MonitoringKind::label)
+        code.as_deref()
+            .and_then(domain::MonitoringKind::from_code)
+            .map_or("", domain::MonitoringKind::label)
     }
 
     fn money_fen(&self, fen: &Option<i64>) -> String {
-        fen.map(|fen| domain::Yuan::from_fen(fen).to_string()).unwrap_or_default()
+        fen.map(|fen| domain::Yuan::from_fen(fen).to_string())
+            .unwrap_or_default()
     }
 
     fn id_shown(&self, id: &domain::NationalId) -> String {
-        if self.d.masked { id.masked() } else { id.to_string() }
+        if self.d.masked {
+            id.masked()
+        } else {
+            id.to_string()
+        }
     }
 
     fn age(&self, id: &domain::NationalId) -> u32 {
@@ -192,23 +241,39 @@ pub async fn household_show(
     Path(id): Path<i64>,
     Query(query): Query<DetailQuery>,
 ) -> Result<DetailPage, PageError> {
-    let detail = state.app.household_detail(&signed.actor, id, query.full.is_some()).await?;
+    let detail = state
+        .app
+        .household_detail(&signed.actor, id, query.full.is_some())
+        .await?;
     let (as_of, as_of_error) = match query.as_of.as_deref().filter(|text| !text.is_empty()) {
         None => (detail.today, String::new()),
         Some(text) => match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             Ok(date) => (date, String::new()),
-            Err(_) => (detail.today, format!("认定日期“{text}”无效，应为YYYY-MM-DD，已按今天认定")),
+            Err(_) => (
+                detail.today,
+                format!("认定日期“{text}”无效，应为YYYY-MM-DD，已按今天认定"),
+            ),
         },
     };
     let masked = detail.masked;
     let members = &detail.household.members;
     let name_of = |id: &domain::NationalId| {
-        let name = members.iter().find(|p| &p.id_number == id).map_or("", |p| p.name.as_str());
+        let name = members
+            .iter()
+            .find(|p| &p.id_number == id)
+            .map_or("", |p| p.name.as_str());
         let shown = if masked { id.masked() } else { id.to_string() };
         format!("{name}（{shown}）")
     };
-    let assessment = state.app.assess_household(&detail.household, as_of, name_of)?;
-    Ok(DetailPage { chrome: Chrome::of(&signed), d: detail, a: assessment, as_of_error })
+    let assessment = state
+        .app
+        .assess_household(&detail.household, as_of, name_of)?;
+    Ok(DetailPage {
+        chrome: Chrome::of(&signed),
+        d: detail,
+        a: assessment,
+        as_of_error,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -232,13 +297,35 @@ async fn form_page(
 ) -> Result<FormPage, PageError> {
     let villages = state.app.villages_for(&signed.actor).await?;
     let (title, action, editing, version) = match edit {
-        Some((id, version)) => ("修改家庭档案".to_owned(), format!("/households/{id}"), true, version),
-        None => ("新建家庭档案".to_owned(), "/households".to_owned(), false, 0),
+        Some((id, version)) => (
+            "修改家庭档案".to_owned(),
+            format!("/households/{id}"),
+            true,
+            version,
+        ),
+        None => (
+            "新建家庭档案".to_owned(),
+            "/households".to_owned(),
+            false,
+            0,
+        ),
     };
-    Ok(FormPage { chrome: Chrome::of(signed), title, action, editing, version, form, villages, vocab: Vocabulary::new() })
+    Ok(FormPage {
+        chrome: Chrome::of(signed),
+        title,
+        action,
+        editing,
+        version,
+        form,
+        villages,
+        vocab: Vocabulary::new(),
+    })
 }
 
-pub async fn household_new(State(state): State<WebState>, PageUser(signed): PageUser) -> Result<FormPage, PageError> {
+pub async fn household_new(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+) -> Result<FormPage, PageError> {
     if !signed.actor.role.edits_households() {
         return Err(PageError(AppError::Forbidden));
     }
@@ -255,11 +342,20 @@ pub async fn household_edit(
         return Err(PageError(AppError::Forbidden));
     }
     let detail = state.app.household_detail(&signed.actor, id, true).await?;
-    form_page(&state, &signed, HouseholdForm::from_household(&detail.household), Some((id, detail.version))).await
+    form_page(
+        &state,
+        &signed,
+        HouseholdForm::from_household(&detail.household),
+        Some((id, detail.version)),
+    )
+    .await
 }
 
 fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 fn apply_field_errors(form: &mut HouseholdForm, errors: &[FieldError]) {
@@ -269,7 +365,12 @@ fn apply_field_errors(form: &mut HouseholdForm, errors: &[FieldError]) {
     }
 }
 
-async fn rerender(state: &WebState, signed: &Signed, form: HouseholdForm, edit: Option<(i64, i64)>) -> Result<Response, PageError> {
+async fn rerender(
+    state: &WebState,
+    signed: &Signed,
+    form: HouseholdForm,
+    edit: Option<(i64, i64)>,
+) -> Result<Response, PageError> {
     let page = form_page(state, signed, form, edit).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
@@ -284,7 +385,7 @@ pub async fn household_create(
         return Err(PageError(AppError::Forbidden));
     }
     let mut form = HouseholdForm::from_pairs(pairs);
-    let Some(household) = form.to_household(None) else {
+    let Some(household) = form.build_household(None) else {
         return rerender(&state, &signed, form, None).await;
     };
     match state.app.create_household(&signed.actor, &household).await {
@@ -307,13 +408,19 @@ pub async fn household_update(
     if !signed.actor.role.edits_households() {
         return Err(PageError(AppError::Forbidden));
     }
-    let version: i64 = pair(&pairs, "version").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let version: i64 = pair(&pairs, "version")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let previous = state.app.household_detail(&signed.actor, id, true).await?;
     let mut form = HouseholdForm::from_pairs(pairs);
-    let Some(household) = form.to_household(Some(&previous.household)) else {
+    let Some(household) = form.build_household(Some(&previous.household)) else {
         return rerender(&state, &signed, form, Some((id, version))).await;
     };
-    match state.app.update_household(&signed.actor, id, version, &household).await {
+    match state
+        .app
+        .update_household(&signed.actor, id, version, &household)
+        .await
+    {
         Ok(()) => Ok(Redirect::to(&format!("/households/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => {
             apply_field_errors(&mut form, &errors);

@@ -1,9 +1,9 @@
 //! Registry-wide pages: re-assessment on a date (重新认定) and the policy what-if (政策模拟).
 
+use crate::WebState;
 use crate::error::PageError;
 use crate::pages::Chrome;
 use crate::session::PageUser;
-use crate::WebState;
 use app::AppError;
 use app::registry::{RegistryAssessment, SIMULATED, Simulation};
 use askama::Template;
@@ -17,8 +17,9 @@ use serde::Deserialize;
 fn parse_date(text: Option<&str>, today: chrono::NaiveDate) -> Result<chrono::NaiveDate, AppError> {
     match text.map(str::trim).filter(|text| !text.is_empty()) {
         None => Ok(today),
-        Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map_err(|_| AppError::invalid("as_of", format!("认定日期“{text}”无效，应为YYYY-MM-DD"))),
+        Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+            AppError::invalid("as_of", format!("认定日期“{text}”无效，应为YYYY-MM-DD"))
+        }),
     }
 }
 
@@ -43,7 +44,11 @@ pub async fn assessment(
 ) -> Result<AssessmentPage, PageError> {
     let as_of = parse_date(query.as_of.as_deref(), state.app.today())?;
     let report = state.app.assess_registry(&signed.actor, as_of).await?;
-    Ok(AssessmentPage { chrome: Chrome::of(&signed), r: report, categories: SIMULATED.to_vec() })
+    Ok(AssessmentPage {
+        chrome: Chrome::of(&signed),
+        r: report,
+        categories: SIMULATED.to_vec(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -80,7 +85,12 @@ pub async fn simulation(
     PageUser(signed): PageUser,
     Query(query): Query<SimulateQuery>,
 ) -> Result<Response, PageError> {
-    if !matches!(signed.actor.role, domain::Role::DistrictCivilAffairs | domain::Role::DistrictAgriculture | domain::Role::Auditor) {
+    if !matches!(
+        signed.actor.role,
+        domain::Role::DistrictCivilAffairs
+            | domain::Role::DistrictAgriculture
+            | domain::Role::Auditor
+    ) {
         return Err(PageError(AppError::Forbidden));
     }
     let today = state.app.today();
@@ -99,13 +109,29 @@ pub async fn simulation(
     }
     let as_of = match parse_date(query.as_of.as_deref(), today) {
         Ok(date) => date,
-        Err(error) => return Ok(page(query.set, query.as_of.unwrap_or_default(), error.message(), None).into_response()),
+        Err(error) => {
+            return Ok(page(
+                query.set,
+                query.as_of.unwrap_or_default(),
+                error.message(),
+                None,
+            )
+            .into_response());
+        }
     };
     let lines: Vec<String> = query.set.lines().map(str::to_owned).collect();
-    let simulation = match state.app.simulate_registry(&signed.actor, &lines, as_of).await {
+    let simulation = match state
+        .app
+        .simulate_registry(&signed.actor, &lines, as_of)
+        .await
+    {
         Ok(simulation) => simulation,
         Err(AppError::Invalid(errors)) => {
-            let message = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；");
+            let message = errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("；");
             return Ok(page(query.set, as_of.to_string(), message, None).into_response());
         }
         Err(other) => return Err(PageError(other)),
@@ -114,30 +140,50 @@ pub async fn simulation(
         Some("csv") => Ok((
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"simulation.csv\""),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"simulation.csv\"",
+                ),
             ],
             simulation.table().to_csv(),
         )
             .into_response()),
         Some("xlsx") => {
-            let bytes = simulation.table().to_xlsx().map_err(|error| PageError(AppError::Internal(error.into())))?;
+            let bytes = simulation
+                .table()
+                .to_xlsx()
+                .map_err(|error| PageError(AppError::Internal(error.into())))?;
             Ok((
                 [
-                    (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                    (header::CONTENT_DISPOSITION, "attachment; filename=\"simulation.xlsx\""),
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"simulation.xlsx\"",
+                    ),
                 ],
                 bytes,
             )
                 .into_response())
         }
-        _ => Ok(page(query.set, as_of.to_string(), String::new(), Some(simulation)).into_response()),
+        _ => Ok(page(
+            query.set,
+            as_of.to_string(),
+            String::new(),
+            Some(simulation),
+        )
+        .into_response()),
     }
 }
 
 fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(byte).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(byte).to_string()
+            }
             _ => format!("%{byte:02X}"),
         })
         .collect()

@@ -19,7 +19,10 @@ impl Signed {
     pub fn check_csrf(&self, presented: Option<&str>) -> Result<(), AppError> {
         match presented {
             Some(token) if constant_time_eq(token.as_bytes(), self.csrf_token.as_bytes()) => Ok(()),
-            _ => Err(AppError::invalid("csrf", "表单已过期或来源不明，请刷新页面后重试")),
+            _ => Err(AppError::invalid(
+                "csrf",
+                "表单已过期或来源不明，请刷新页面后重试",
+            )),
         }
     }
 }
@@ -31,7 +34,11 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 async fn signed(parts: &Parts, state: &WebState) -> Result<Signed, AppError> {
     let token = cookies::read(&parts.headers, cookies::SESSION).ok_or(AppError::Unauthenticated)?;
     let (actor, csrf_token) = state.app.authenticate(&token).await?;
-    Ok(Signed { actor, csrf_token, token })
+    Ok(Signed {
+        actor,
+        csrf_token,
+        token,
+    })
 }
 
 /// The actor of a page request.
@@ -40,7 +47,10 @@ pub struct PageUser(pub Signed);
 impl FromRequestParts<WebState> for PageUser {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(PageUser(signed(parts, state).await?))
     }
 }
@@ -51,10 +61,16 @@ pub struct ApiUser(pub Signed);
 impl FromRequestParts<WebState> for ApiUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
         let signed = signed(parts, state).await?;
         if !parts.method.is_safe() {
-            let presented = parts.headers.get("x-csrf-token").and_then(|value| value.to_str().ok());
+            let presented = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|value| value.to_str().ok());
             signed.check_csrf(presented)?;
         }
         Ok(ApiUser(signed))
