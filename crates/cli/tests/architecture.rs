@@ -6,11 +6,16 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 const CORE: [&str; 6] = ["domain", "policy", "synth", "report", "workflow", "watch"];
-const SHELL_ONLY: [&str; 12] =
-    ["tokio", "sqlx", "axum", "reqwest", "tracing", "hyper", "store", "app", "web", "cli", "batch", "rand"];
+const SHELL_ONLY: [&str; 12] = [
+    "tokio", "sqlx", "axum", "reqwest", "tracing", "hyper", "store", "app", "web", "cli", "batch",
+    "rand",
+];
 
 fn dependencies(krate: &str) -> Option<BTreeSet<String>> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(krate).join("Cargo.toml");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(krate)
+        .join("Cargo.toml");
     let text = std::fs::read_to_string(manifest).ok()?;
     let value: toml::Value = toml::from_str(&text).unwrap();
     let names = value
@@ -24,9 +29,14 @@ fn dependencies(krate: &str) -> Option<BTreeSet<String>> {
 #[test]
 fn core_crates_depend_on_no_shell_crate_and_do_no_io() {
     for krate in CORE {
-        let Some(deps) = dependencies(krate) else { continue };
+        let Some(deps) = dependencies(krate) else {
+            continue;
+        };
         for banned in SHELL_ONLY {
-            assert!(!deps.contains(banned), "core crate {krate} depends on {banned}");
+            assert!(
+                !deps.contains(banned),
+                "core crate {krate} depends on {banned}"
+            );
         }
     }
 }
@@ -34,7 +44,10 @@ fn core_crates_depend_on_no_shell_crate_and_do_no_io() {
 #[test]
 fn web_never_depends_on_store_and_app_never_on_http() {
     let web = dependencies("web").unwrap();
-    assert!(!web.contains("store"), "web must reach the store only through app");
+    assert!(
+        !web.contains("store"),
+        "web must reach the store only through app"
+    );
     let app = dependencies("app").unwrap();
     for banned in ["axum", "web", "tower", "tower-http", "askama"] {
         assert!(!app.contains(banned), "app depends on {banned}");
