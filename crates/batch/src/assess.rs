@@ -128,10 +128,16 @@ struct Block {
 struct Rendered {
     seq: u64,
     bytes: Vec<u8>,
+    /// The block's input buffer, handed back to the reader once the output is written.
+    input: Vec<u8>,
     summary: Summary,
 }
 
 /// Assesses every line of `input` and writes one line per household to `output`, in order.
+///
+/// Memory: the reader takes an input buffer from a fixed pool before it reads a block, and a
+/// buffer returns to the pool only when its block's output has been written. So at most
+/// `pool` blocks are ever in flight, however slow one block is, and however large the file.
 pub fn assess_stream<R, W>(
     input: R,
     mut output: W,
@@ -143,13 +149,17 @@ where
     W: Write,
 {
     let workers = options.workers.max(1);
+    let pool = QUEUE_BLOCKS + 2 * workers;
     let (block_tx, block_rx) = sync_channel::<Block>(QUEUE_BLOCKS);
     let block_rx = Arc::new(Mutex::new(block_rx));
-    let (rendered_tx, rendered_rx) = sync_channel::<Rendered>(QUEUE_BLOCKS);
-    // Emptied buffers go back to the reader and to the workers instead of being freed.
-    let (spare_in_tx, spare_in_rx) = sync_channel::<Vec<u8>>(QUEUE_BLOCKS + workers + 2);
-    let (spare_out_tx, spare_out_rx) = sync_channel::<Vec<u8>>(QUEUE_BLOCKS + workers + 2);
+    let (rendered_tx, rendered_rx) = sync_channel::<Rendered>(pool);
+    let (spare_in_tx, spare_in_rx) = sync_channel::<Vec<u8>>(pool);
+    let (spare_out_tx, spare_out_rx) = sync_channel::<Vec<u8>>(pool);
     let spare_out_rx = Arc::new(Mutex::new(spare_out_rx));
+    for _ in 0..pool {
+        // Cannot fail: the channel holds exactly `pool` buffers and its receiver is alive.
+        let _ = spare_in_tx.try_send(Vec::new());
+    }
 
     std::thread::scope(|scope| {
         let block_bytes = options.block_bytes.max(1);
@@ -157,25 +167,17 @@ where
         for _ in 0..workers {
             let block_rx = Arc::clone(&block_rx);
             let rendered_tx = rendered_tx.clone();
-            let spare_in_tx = spare_in_tx.clone();
             let spare_out_rx = Arc::clone(&spare_out_rx);
             scope.spawn(move || {
-                render_blocks(
-                    &block_rx,
-                    &rendered_tx,
-                    &spare_in_tx,
-                    &spare_out_rx,
-                    snapshot,
-                    options,
-                )
+                render_blocks(&block_rx, &rendered_tx, &spare_out_rx, snapshot, options)
             });
         }
         drop(block_rx);
         drop(rendered_tx);
-        drop(spare_in_tx);
-        let written = write_in_order(&rendered_rx, &mut output, &spare_out_tx);
-        // On a write error the receivers drop here, which stops the workers and the reader.
+        let written = write_in_order(&rendered_rx, &mut output, &spare_in_tx, &spare_out_tx);
+        // On a write error the channels close here, which stops the workers and the reader.
         drop(rendered_rx);
+        drop(spare_in_tx);
         drop(spare_out_tx);
         let read = reader
             .join()
@@ -191,15 +193,16 @@ fn read_blocks<R: Read>(
     mut input: R,
     block_bytes: usize,
     blocks: &SyncSender<Block>,
-    spare: &Receiver<Vec<u8>>,
+    pool: &Receiver<Vec<u8>>,
 ) -> io::Result<()> {
     let mut carry: Vec<u8> = Vec::new();
     let mut seq = 0;
     let mut next_line = 1;
     loop {
-        let mut bytes = spare
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(block_bytes + block_bytes / 4));
+        // Waits for a block's output to be written when all buffers are in flight.
+        let Ok(mut bytes) = pool.recv() else {
+            return Ok(());
+        };
         bytes.clear();
         bytes.append(&mut carry);
         let mut at_end = false;
@@ -246,7 +249,6 @@ fn read_blocks<R: Read>(
 fn render_blocks(
     blocks: &Mutex<Receiver<Block>>,
     rendered: &SyncSender<Rendered>,
-    spare_in: &SyncSender<Vec<u8>>,
     spare_out: &Mutex<Receiver<Vec<u8>>>,
     snapshot: &Snapshot,
     options: &Options,
@@ -266,18 +268,15 @@ fn render_blocks(
             .unwrap_or_else(|| Vec::with_capacity(block.bytes.len() * 2));
         bytes.clear();
         let summary = render_block(&block, &mut bytes, snapshot, options);
-        if rendered
-            .send(Rendered {
-                seq: block.seq,
-                bytes,
-                summary,
-            })
-            .is_err()
-        {
+        let rendered_block = Rendered {
+            seq: block.seq,
+            bytes,
+            input: block.bytes,
+            summary,
+        };
+        if rendered.send(rendered_block).is_err() {
             return;
         }
-        // The reader may have finished; a lost spare buffer is only freed.
-        let _ = spare_in.try_send(block.bytes);
     }
 }
 
@@ -346,7 +345,8 @@ fn write_json<T: serde::Serialize>(out: &mut Vec<u8>, value: &T) {
 fn write_in_order<W: Write>(
     rendered: &Receiver<Rendered>,
     output: &mut W,
-    spare: &SyncSender<Vec<u8>>,
+    pool: &SyncSender<Vec<u8>>,
+    spare_out: &SyncSender<Vec<u8>>,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
     let mut waiting: BTreeMap<u64, Rendered> = BTreeMap::new();
@@ -358,7 +358,9 @@ fn write_in_order<W: Write>(
             summary.households += block.summary.households;
             summary.errors += block.summary.errors;
             next += 1;
-            let _ = spare.try_send(block.bytes);
+            // The reader may have finished (its end of the pool is gone): the buffer is freed.
+            let _ = pool.try_send(block.input);
+            let _ = spare_out.try_send(block.bytes);
         }
     }
     Ok(summary)

@@ -225,3 +225,21 @@ fn as_of_is_a_command_line_flag() {
     assert_eq!(defaults.assess.as_of, None);
     assert!(Cli::try_parse_from(["assess", "--as-of", "2025-13-01"]).is_err());
 }
+
+#[test]
+fn a_line_longer_than_a_block_is_read_whole() {
+    let long = household("LONG", 0).replacen('{', &format!("{{{}", " ".repeat(20_000)), 1);
+    let input: String = (0..40)
+        .map(|idx| if idx == 7 { long.clone() } else { household(&format!("H{idx}"), 0) } + "\n")
+        .collect();
+    let (lines, summary) = run(&input, false, 2, 256);
+    assert_eq!(
+        summary,
+        Summary {
+            households: 40,
+            errors: 0
+        }
+    );
+    assert_eq!(lines[7]["household_id"], "LONG");
+    assert_eq!(lines[39]["household_id"], "H39");
+}
