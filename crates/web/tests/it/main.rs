@@ -1,1 +1,11 @@
-//! placeholder
+//! App and web tests: one binary. Each test spawns a `TestApp` (fresh store, places, one user
+//! per role, households in two towns, the server on a port-0 listener) on SQLite, and again on
+//! a fresh PostgreSQL database when `TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+mod access;
+mod api;
+mod audit;
+mod helpers;
+mod pages;
+mod sessions;

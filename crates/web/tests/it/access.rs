@@ -1,0 +1,787 @@
+//! U2: roles by area. Out-of-area records answer 404 on every household route, pages and API;
+//! roles that may not read the registry get 403; masking for grid and village roles.
+
+use crate::helpers::{TestApp, backends, household_form, household_json};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Every household route of the router, as (method, path). `u2_route_table_covers_the_router`
+/// keeps it complete, so a new route cannot skip the isolation tests below.
+const HOUSEHOLD_ROUTES: [(&str, &str); 8] = [
+    ("GET", "/households"),
+    ("POST", "/households"),
+    ("GET", "/households/{id}"),
+    ("POST", "/households/{id}"),
+    ("GET", "/households/{id}/edit"),
+    ("GET", "/api/v1/households"),
+    ("POST", "/api/v1/households"),
+    ("GET", "/api/v1/households/{id}"),
+];
+const HOUSEHOLD_API_PUT: (&str, &str) = ("PUT", "/api/v1/households/{id}");
+
+/// The (path, methods) of every `.route(…)` in the router's source.
+pub fn router_routes() -> Vec<(String, Vec<String>)> {
+    let source = include_str!("../../src/lib.rs");
+    let mut routes = Vec::new();
+    for line in source.lines() {
+        let Some(rest) = line.trim().strip_prefix(".route(\"") else {
+            continue;
+        };
+        let Some((path, handlers)) = rest.split_once('"') else {
+            continue;
+        };
+        let methods = ["get", "post", "put", "delete", "patch"]
+            .into_iter()
+            .filter(|method| handlers.contains(&format!("{method}(")))
+            .map(str::to_owned)
+            .collect();
+        routes.push((path.to_owned(), methods));
+    }
+    routes
+}
+
+#[test]
+fn u2_route_table_covers_the_router() {
+    let routes = router_routes();
+    assert!(
+        !routes.is_empty(),
+        "the router's routes were found in src/lib.rs"
+    );
+    for (path, methods) in routes
+        .iter()
+        .filter(|(path, _)| path.contains("households"))
+    {
+        for method in methods {
+            let method = method.to_uppercase();
+            let known = HOUSEHOLD_ROUTES
+                .iter()
+                .chain([&HOUSEHOLD_API_PUT])
+                .any(|(m, p)| *m == method && p == path)
+                || path == "/households/new";
+            assert!(
+                known,
+                "{method} {path} is a household route without an isolation test"
+            );
+        }
+    }
+}
+
+/// The registry table of a list page.
+fn list_of(page: &str) -> &str {
+    let start = page.find("<table id=\"households\">").unwrap();
+    let end = start + page[start..].find("</table>").unwrap();
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn u2_town_reviewer_list_pages_omit_other_town() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let bachuan = app.page_user("bachuan").await;
+        let other = &app.tuqiao_village;
+        let queries = [
+            String::new(),
+            format!("?q={}", other.head_name),
+            format!("?q={}", other.external_id),
+            format!("?q={}", other.head_id),
+            format!("?q={}", &other.head_id[..10]),
+            format!("?q={}", other.area),
+            "?q=500151100".to_owned(),
+            "?q=万槽村".to_owned(),
+            "?q=赵".to_owned(),
+        ];
+        for query in &queries {
+            let (status, page) = bachuan.get(&format!("/households{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{backend} /households{query}");
+            // The search box echoes the query; the list below it must not show the household.
+            let body = list_of(&page);
+            for leak in [
+                other.external_id,
+                other.head_name,
+                other.head_id.as_str(),
+                "赵小花",
+            ] {
+                assert!(
+                    !body.contains(leak),
+                    "{backend}: /households{query} shows {leak}"
+                );
+            }
+        }
+        // The reviewer's own town is listed, so the page is not simply empty.
+        let (_, page) = bachuan.get("/households").await;
+        let body = list_of(&page);
+        assert!(
+            body.contains(app.bachuan_village.external_id)
+                && body.contains(app.bachuan_community.external_id),
+            "{backend}"
+        );
+        assert!(page.contains("共 2 户"), "{backend}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_town_reviewer_api_search_omits_other_town() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let bachuan = app.api_user("bachuan").await;
+        let other = &app.tuqiao_village;
+        for query in [
+            "",
+            other.head_name,
+            other.external_id,
+            other.head_id.as_str(),
+            other.area,
+            "500151100",
+            "万槽村",
+            "赵",
+        ] {
+            let (status, body) = bachuan.get(&format!("/api/v1/households?q={query}")).await;
+            assert_eq!(status, StatusCode::OK, "{backend} q={query}");
+            let text = body.to_string();
+            assert!(
+                !text.contains(other.external_id) && !text.contains(other.head_name),
+                "{backend} q={query}: {text}"
+            );
+            assert!(
+                body["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|item| item["area_code"].as_str().unwrap().starts_with("500151001"))
+            );
+        }
+        let (_, body) = bachuan.get("/api/v1/households").await;
+        assert_eq!(body["total"], 2, "{backend}");
+        // The other town's reviewer finds it by name.
+        let tuqiao = app.api_user("tuqiao").await;
+        let (_, body) = tuqiao
+            .get(&format!("/api/v1/households?q={}", other.head_name))
+            .await;
+        assert_eq!(
+            body["items"][0]["household_id"], other.external_id,
+            "{backend}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_town_reviewer_cannot_read_other_town_pages() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let bachuan = app.page_user("bachuan").await;
+        let other = app.tuqiao_village.id;
+        for path in [
+            format!("/households/{other}"),
+            format!("/households/{other}?full=1"),
+            format!("/households/{other}/edit"),
+        ] {
+            let (status, body) = bachuan.get(&path).await;
+            assert_eq!(
+                status,
+                StatusCode::NOT_FOUND,
+                "{backend} {path}: 404, not 403, so existence is not leaked"
+            );
+            assert!(
+                body.contains("未找到该记录，或不在您的管辖范围内"),
+                "{backend} {path}"
+            );
+            assert!(
+                !body.contains(app.tuqiao_village.head_name),
+                "{backend} {path}"
+            );
+        }
+        // An id that does not exist answers the same.
+        let (status, _) = bachuan.get("/households/999999").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
+        // The own town's household is readable, so the 404s above are about the area.
+        let own = app.bachuan_village.id;
+        for path in [
+            format!("/households/{own}"),
+            format!("/households/{own}?full=1"),
+            format!("/households/{own}/edit"),
+        ] {
+            assert_eq!(
+                bachuan.get(&path).await.0,
+                StatusCode::OK,
+                "{backend} {path}"
+            );
+        }
+        // An out-of-area full view leaves no audit row about the household.
+        let viewed = app
+            .audit_of("household", app.tuqiao_village.external_id)
+            .await;
+        assert!(
+            viewed
+                .iter()
+                .all(|entry| entry.event.action != "household.view_full"),
+            "{backend}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_town_reviewer_cannot_change_other_town_household_page() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let bachuan = app.page_user("bachuan").await;
+        let other = &app.tuqiao_village;
+        let before = app.stored(other.id).await;
+        for area in [other.area, app.bachuan_village.area] {
+            let form = household_form(
+                Some(&bachuan.csrf),
+                1,
+                other.external_id,
+                area,
+                &[(other.head_id.as_str(), "改过的名字", "head")],
+            );
+            let response = bachuan
+                .post_form(&format!("/households/{}", other.id), &form)
+                .await;
+            assert_eq!(
+                response.status(),
+                StatusCode::NOT_FOUND,
+                "{backend} area {area}"
+            );
+        }
+        assert_eq!(
+            app.stored(other.id).await,
+            before,
+            "{backend}: the record is unchanged"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_town_reviewer_cannot_read_other_town_api() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let bachuan = app.api_user("bachuan").await;
+        let other = app.tuqiao_village.id;
+        for path in [
+            format!("/api/v1/households/{other}"),
+            format!("/api/v1/households/{other}?full=true"),
+        ] {
+            let (status, body) = bachuan.get(&path).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{backend} {path}");
+            assert_eq!(body["code"], "not_found", "{backend} {path}");
+            assert_eq!(
+                body["message"], "未找到该记录，或不在您的管辖范围内",
+                "{backend} {path}"
+            );
+        }
+        let (status, _) = bachuan
+            .get(&format!("/api/v1/households/{}", app.bachuan_village.id))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_town_reviewer_cannot_change_other_town_household_api() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let bachuan = app.api_user("bachuan").await;
+        let other = &app.tuqiao_village;
+        let before = app.stored(other.id).await;
+        for area in [other.area, app.bachuan_village.area] {
+            let body = household_json(
+                other.external_id,
+                area,
+                &[(other.head_id.as_str(), "改过的名字", "head")],
+            );
+            let (status, answer) = bachuan
+                .put(&format!("/api/v1/households/{}?version=1", other.id), &body)
+                .await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{backend} area {area}");
+            assert_eq!(answer["code"], "not_found", "{backend}");
+        }
+        assert_eq!(
+            app.stored(other.id).await,
+            before,
+            "{backend}: the record is unchanged"
+        );
+        let audit = app.audit_of("household", other.external_id).await;
+        assert_eq!(audit.len(), 1, "{backend}: only the import is audited");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_town_reviewer_cannot_create_household_in_other_town() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let n_before = app.household_count().await;
+        let head = crate::helpers::id_number("50022419700101001");
+
+        let bachuan = app.page_user("bachuan").await;
+        let form = household_form(
+            Some(&bachuan.csrf),
+            0,
+            "BC-NEW-1",
+            "500151100201",
+            &[(head.as_str(), "孙新", "head")],
+        );
+        let response = bachuan.post_form("/households", &form).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}"
+        );
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("所选村（社区）不在您的管辖范围内"),
+            "{backend}: {page}"
+        );
+
+        let api = app.api_user("bachuan").await;
+        let (status, body) = api
+            .post(
+                "/api/v1/households",
+                &household_json(
+                    "BC-NEW-2",
+                    "500151100201",
+                    &[(head.as_str(), "孙新", "head")],
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(body["code"], "invalid_input", "{backend}");
+        assert_eq!(body["fields"][0]["field"], "area_code", "{backend}");
+        assert_eq!(
+            body["fields"][0]["message"], "所选村（社区）不在您的管辖范围内",
+            "{backend}"
+        );
+
+        assert_eq!(
+            app.household_count().await,
+            n_before,
+            "{backend}: nothing was created"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_village_roles_cannot_read_other_village_of_their_town() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let community = app.bachuan_community.id;
+        for username in ["cunshe", "wangge"] {
+            let api = app.api_user(username).await;
+            let (status, _) = api.get(&format!("/api/v1/households/{community}")).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{backend} {username}");
+            let (_, list) = api.get("/api/v1/households").await;
+            assert_eq!(
+                list["total"], 1,
+                "{backend} {username}: only their own village"
+            );
+            let page = app.page_user(username).await;
+            assert_eq!(
+                page.get(&format!("/households/{community}")).await.0,
+                StatusCode::NOT_FOUND,
+                "{backend} {username}"
+            );
+        }
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_department_and_admin_cannot_read_households() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let id = app.bachuan_village.id;
+        for username in ["bumen", "admin"] {
+            let api = app.api_user(username).await;
+            for path in [
+                "/api/v1/households".to_owned(),
+                format!("/api/v1/households/{id}"),
+                format!("/api/v1/households/{id}?full=true"),
+            ] {
+                let (status, body) = api.get(&path).await;
+                assert_eq!(status, StatusCode::FORBIDDEN, "{backend} {username} {path}");
+                assert_eq!(body["code"], "forbidden", "{backend} {username} {path}");
+            }
+            let page = app.page_user(username).await;
+            for path in [
+                "/households".to_owned(),
+                format!("/households/{id}"),
+                format!("/households/{id}/edit"),
+                "/households/new".to_owned(),
+            ] {
+                let (status, body) = page.get(&path).await;
+                assert_eq!(status, StatusCode::FORBIDDEN, "{backend} {username} {path}");
+                assert!(
+                    body.contains("您的角色无权进行此操作"),
+                    "{backend} {username} {path}"
+                );
+                assert!(
+                    !body.contains(app.bachuan_village.head_name),
+                    "{backend} {username} {path}"
+                );
+            }
+        }
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_auditor_reads_but_cannot_write() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let household = &app.bachuan_village;
+        let before = app.stored(household.id).await;
+        let n_before = app.household_count().await;
+
+        let api = app.api_user("shenji").await;
+        assert_eq!(
+            api.get("/api/v1/households").await.1["total"],
+            3,
+            "{backend}: the auditor reads the district"
+        );
+        assert_eq!(
+            api.get(&format!("/api/v1/households/{}", household.id))
+                .await
+                .0,
+            StatusCode::OK,
+            "{backend}"
+        );
+        let body = household_json(
+            household.external_id,
+            household.area,
+            &[(household.head_id.as_str(), "审计改名", "head")],
+        );
+        let (status, answer) = api
+            .put(
+                &format!("/api/v1/households/{}?version=1", household.id),
+                &body,
+            )
+            .await;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden")),
+            "{backend}"
+        );
+        let new_head = crate::helpers::id_number("50022419800101002");
+        let (status, _) = api
+            .post(
+                "/api/v1/households",
+                &household_json(
+                    "SJ-1",
+                    household.area,
+                    &[(new_head.as_str(), "审计新建", "head")],
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend}");
+
+        let page = app.page_user("shenji").await;
+        assert_eq!(
+            page.get(&format!("/households/{}", household.id)).await.0,
+            StatusCode::OK,
+            "{backend}"
+        );
+        assert_eq!(
+            page.get(&format!("/households/{}/edit", household.id))
+                .await
+                .0,
+            StatusCode::FORBIDDEN,
+            "{backend}"
+        );
+        assert_eq!(
+            page.get("/households/new").await.0,
+            StatusCode::FORBIDDEN,
+            "{backend}"
+        );
+        let form = household_form(
+            Some(&page.csrf),
+            1,
+            household.external_id,
+            household.area,
+            &[(household.head_id.as_str(), "审计改名", "head")],
+        );
+        assert_eq!(
+            page.post_form(&format!("/households/{}", household.id), &form)
+                .await
+                .status(),
+            StatusCode::FORBIDDEN,
+            "{backend}"
+        );
+        let form = household_form(
+            Some(&page.csrf),
+            0,
+            "SJ-2",
+            household.area,
+            &[(new_head.as_str(), "审计新建", "head")],
+        );
+        assert_eq!(
+            page.post_form("/households", &form).await.status(),
+            StatusCode::FORBIDDEN,
+            "{backend}"
+        );
+
+        assert_eq!(app.stored(household.id).await, before, "{backend}");
+        assert_eq!(app.household_count().await, n_before, "{backend}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_grid_worker_and_village_assistant_see_masked_lists() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let household = &app.bachuan_village;
+        for username in ["wangge", "cunshe"] {
+            let api = app.api_user(username).await;
+            let (status, list) = api.get("/api/v1/households").await;
+            assert_eq!(status, StatusCode::OK, "{backend} {username}");
+            assert_eq!(list["masked"], true, "{backend} {username}");
+            let item = &list["items"][0];
+            assert_eq!(
+                item["household_id"], household.external_id,
+                "{backend} {username}"
+            );
+            assert_eq!(item["head_name"], "张*", "{backend} {username}");
+            assert_eq!(
+                item["head_id_number"], "500224********0011",
+                "{backend} {username}"
+            );
+            // Searching by the full ID number still finds the household, masked.
+            let (_, found) = api
+                .get(&format!("/api/v1/households?q={}", household.head_id))
+                .await;
+            assert_eq!(
+                found["items"][0]["head_id_number"], "500224********0011",
+                "{backend} {username}"
+            );
+
+            let page = app.page_user(username).await;
+            let (_, html) = page.get("/households").await;
+            assert!(
+                html.contains("张*") && html.contains("500224********0011"),
+                "{backend} {username}"
+            );
+            assert!(
+                !html.contains("张三") && !html.contains(&household.head_id),
+                "{backend} {username}"
+            );
+            assert!(!html.contains("李秀英"), "{backend} {username}");
+        }
+        // The town reviewer sees the list unmasked.
+        let reviewer = app.api_user("bachuan").await;
+        let (_, list) = reviewer
+            .get(&format!("/api/v1/households?q={}", household.external_id))
+            .await;
+        assert_eq!(
+            (
+                list["masked"].clone(),
+                list["items"][0]["head_name"].clone()
+            ),
+            (json!(false), json!("张三")),
+            "{backend}"
+        );
+        app.stop().await;
+    }
+}
+
+fn view_full_rows(entries: &[store::audit::AuditEntry], actor_prefix: &str) -> usize {
+    entries
+        .iter()
+        .filter(|entry| {
+            entry.event.action == "household.view_full"
+                && entry.event.actor.starts_with(actor_prefix)
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn u2_masked_detail_unless_full_and_full_view_is_audited() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let household = &app.bachuan_village;
+        let api = app.api_user("wangge").await;
+        let path = format!("/api/v1/households/{}", household.id);
+
+        let (status, detail) = api.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert_eq!(detail["masked"], true, "{backend}");
+        assert_eq!(
+            detail["household"]["members"][0]["name"], "张*",
+            "{backend}"
+        );
+        assert_eq!(
+            detail["household"]["members"][0]["id_number"], "500224********0011",
+            "{backend}"
+        );
+        assert_eq!(detail["memberships"][1]["name"], "李**", "{backend}");
+        let text = detail.to_string();
+        assert!(
+            !text.contains(&household.head_id) && !text.contains("李秀英"),
+            "{backend}: {text}"
+        );
+        assert_eq!(
+            view_full_rows(
+                &app.audit_of("household", household.external_id).await,
+                "wangge#"
+            ),
+            0,
+            "{backend}"
+        );
+
+        let (status, full) = api.get(&format!("{path}?full=true")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert_eq!(full["masked"], false, "{backend}");
+        assert_eq!(full["household"]["members"][0]["name"], "张三", "{backend}");
+        assert_eq!(
+            full["household"]["members"][0]["id_number"], household.head_id,
+            "{backend}"
+        );
+        let audit = app.audit_of("household", household.external_id).await;
+        assert_eq!(
+            view_full_rows(&audit, "wangge#"),
+            1,
+            "{backend}: the full view is logged"
+        );
+        let row = audit.last().unwrap();
+        assert_eq!(
+            row.event.area_code.as_deref(),
+            Some(household.area),
+            "{backend}"
+        );
+        assert!(
+            row.event.at.starts_with(crate::helpers::TODAY),
+            "{backend}: {}",
+            row.event.at
+        );
+
+        // The page: masked by default, full with ?full=1 (and logged once more).
+        let page = app.page_user("wangge").await;
+        let (_, html) = page.get(&format!("/households/{}", household.id)).await;
+        assert!(
+            html.contains("500224********0011") && !html.contains(&household.head_id),
+            "{backend}"
+        );
+        assert!(html.contains("查看完整信息"), "{backend}");
+        let (status, html) = page
+            .get(&format!("/households/{}?full=1", household.id))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            html.contains(&household.head_id) && html.contains("李秀英"),
+            "{backend}"
+        );
+        assert_eq!(
+            view_full_rows(
+                &app.audit_of("household", household.external_id).await,
+                "wangge#"
+            ),
+            2,
+            "{backend}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_unauthenticated_pages_redirect_to_login() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let client = app.anonymous();
+        let id = app.bachuan_village.id;
+        let gets = [
+            "/".to_owned(),
+            "/households".to_owned(),
+            "/households/new".to_owned(),
+            format!("/households/{id}"),
+            format!("/households/{id}?full=1"),
+            format!("/households/{id}/edit"),
+        ];
+        for path in &gets {
+            let response = client.get(app.url(path)).send().await.unwrap();
+            assert!(
+                response.status().is_redirection(),
+                "{backend} GET {path}: {}",
+                response.status()
+            );
+            let location = response.headers()["location"].to_str().unwrap();
+            // `/` goes to the registry first, which sends the anonymous visitor on to /login.
+            assert!(
+                location == "/login" || (path == "/" && location == "/households"),
+                "{backend} GET {path} → {location}"
+            );
+        }
+        let before = app.stored(id).await;
+        let form = household_form(
+            Some("whatever"),
+            1,
+            app.bachuan_village.external_id,
+            app.bachuan_village.area,
+            &[("500224194503120011", "匿名改名", "head")],
+        );
+        for path in [
+            "/households".to_owned(),
+            format!("/households/{id}"),
+            "/logout".to_owned(),
+        ] {
+            let response = client
+                .post(app.url(&path))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::SEE_OTHER,
+                "{backend} POST {path}"
+            );
+            assert_eq!(
+                response.headers()["location"],
+                "/login",
+                "{backend} POST {path}"
+            );
+        }
+        assert_eq!(app.stored(id).await, before, "{backend}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_unauthenticated_api_answers_401() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let client = app.anonymous();
+        let id = app.bachuan_village.id;
+        let body = household_json(
+            "ANON-1",
+            app.bachuan_village.area,
+            &[("500224194503120011", "匿名", "head")],
+        );
+        let requests = [
+            client.get(app.url("/api/v1/households")),
+            client.get(app.url("/api/v1/households?q=张")),
+            client.get(app.url(&format!("/api/v1/households/{id}"))),
+            client.post(app.url("/api/v1/households")).json(&body),
+            client
+                .put(app.url(&format!("/api/v1/households/{id}?version=1")))
+                .json(&body),
+            client.delete(app.url("/api/v1/session")),
+            // A forged or stale session cookie is no better than none.
+            client
+                .get(app.url("/api/v1/households"))
+                .header("Cookie", "sn_session=0123456789abcdef"),
+        ];
+        for request in requests {
+            let (status, answer): (StatusCode, Value) =
+                crate::helpers::json_of(request.send().await.unwrap()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{backend}");
+            assert_eq!(answer["code"], "unauthenticated", "{backend}");
+            assert_eq!(answer["message"], "请先登录", "{backend}");
+        }
+        app.stop().await;
+    }
+}

@@ -1,0 +1,275 @@
+//! The JSON API: create and read in the interchange format, Chinese field errors, and an
+//! OpenAPI document that lists every API route of the router.
+
+use crate::access::router_routes;
+use crate::helpers::{TestApp, backends, id_number};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Every route under /api (and /healthz), with its methods: the document must describe them.
+/// The document itself (`GET /api/openapi.json`) is the one route it need not describe.
+const API_ROUTES: [(&str, &[&str]); 4] = [
+    ("/healthz", &["get"]),
+    ("/api/v1/session", &["post", "delete"]),
+    ("/api/v1/households", &["get", "post"]),
+    ("/api/v1/households/{id}", &["get", "put"]),
+];
+
+fn full_record(external_id: &str, head: &str, spouse: &str) -> Value {
+    json!({
+        "id": external_id,
+        "area_code": "500151001200",
+        "hukou": "rural",
+        "lifted_from_poverty": true,
+        "members": [
+            { "id_number": head, "name": "吴大河", "relation": "head", "labour_capacity": "partial",
+              "disability": { "kind": "physical", "grade": 2 }, "serious_illness": true, "care_need": "partial",
+              "supporters": [{ "relation": "child", "able": false }] },
+            { "id_number": spouse, "name": "郑小梅", "relation": "spouse", "income_12m": 3600.5 }
+        ],
+        "income_12m": { "wages": 12000, "transfer": 2400.75, "excluded": 500 },
+        "property": { "financial_assets": 8000, "vehicles": [{ "kind": "motorcycle", "value": 2000 }], "extra_houses": 0 },
+        "rigid_expenditure_12m": { "medical": 15000 },
+        "guarantees": { "housing": false },
+        "risks": ["illness", "disability"],
+        "months_above_monitoring_line": 0
+    })
+}
+
+#[tokio::test]
+async fn d1_api_creates_household_from_interchange_json() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let api = app.api_user("bachuan").await;
+        let head = id_number("50022419550505006");
+        let spouse = id_number("50022419570707008");
+        let record = full_record("API-0001", &head, &spouse);
+        let (status, created) = api.post("/api/v1/households", &record).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {created}");
+        let id = created["id"].as_i64().unwrap();
+
+        let (status, detail) = api.get(&format!("/api/v1/households/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert_eq!(detail["version"], 1, "{backend}");
+        assert_eq!(detail["place_name"], "铜梁区 巴川街道 永院村", "{backend}");
+        // What comes back is the record that went in (defaults filled in).
+        let stored = &detail["household"];
+        for key in [
+            "id",
+            "area_code",
+            "hukou",
+            "lifted_from_poverty",
+            "risks",
+            "months_above_monitoring_line",
+        ] {
+            assert_eq!(stored[key], record[key], "{backend} {key}");
+        }
+        assert_eq!(
+            stored["members"][0]["disability"],
+            json!({ "kind": "physical", "grade": 2 }),
+            "{backend}"
+        );
+        assert_eq!(stored["members"][1]["income_12m"], 3600.5, "{backend}");
+        assert_eq!(
+            stored["members"][1]["labour_capacity"], "full",
+            "{backend}: the spec's default"
+        );
+        assert_eq!(stored["income_12m"]["transfer"], 2400.75, "{backend}");
+        assert_eq!(
+            stored["guarantees"],
+            json!({ "education": true, "medical": true, "housing": false, "drinking_water": true }),
+            "{backend}"
+        );
+        assert_eq!(
+            detail["memberships"].as_array().unwrap().len(),
+            2,
+            "{backend}"
+        );
+
+        // The same id again is refused with a Chinese field error.
+        let (status, again) = api.post("/api/v1/households", &record).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(
+            again["fields"][0],
+            json!({ "field": "id", "message": "户编号已存在" }),
+            "{backend}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn d1_api_unknown_field_refused_with_chinese_message() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let api = app.api_user("bachuan").await;
+        let n_before = app.household_count().await;
+        let head = id_number("50022419550505006");
+        let spouse = id_number("50022419570707008");
+        let mut top = full_record("API-0002", &head, &spouse);
+        top["favourite_colour"] = json!("red");
+        let mut nested = full_record("API-0002", &head, &spouse);
+        nested["members"][1]["nickname"] = json!("小梅");
+        for (body, field) in [(top, "favourite_colour"), (nested, "nickname")] {
+            let (status, answer) = api.post("/api/v1/households", &body).await;
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{backend} {field}"
+            );
+            assert_eq!(answer["code"], "invalid_input", "{backend}");
+            let message = answer["message"].as_str().unwrap();
+            assert!(
+                message.contains(&format!("未知字段“{field}”")),
+                "{backend}: {message}"
+            );
+            // And on update.
+            let (status, answer) = api
+                .put(
+                    &format!("/api/v1/households/{}?version=1", app.bachuan_village.id),
+                    &body,
+                )
+                .await;
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{backend} {field}"
+            );
+            assert!(
+                answer["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("未知字段“{field}”")),
+                "{backend}"
+            );
+        }
+        // A bad ID number names the member.
+        let bad = full_record(
+            "API-0002",
+            &head,
+            &crate::helpers::with_wrong_check(&spouse),
+        );
+        let (status, answer) = api.post("/api/v1/households", &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(
+            answer["fields"][0]["field"], "members[1].id_number",
+            "{backend}"
+        );
+        assert!(
+            answer["fields"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("身份证号"),
+            "{backend}"
+        );
+        assert_eq!(app.household_count().await, n_before, "{backend}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn d1_api_update_replaces_record_and_bumps_version() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let household = &app.bachuan_village;
+        let api = app.api_user("bachuan").await;
+        let body = crate::helpers::household_json(
+            household.external_id,
+            household.area,
+            &[(household.head_id.as_str(), "张三", "head")],
+        );
+        let (status, _) = api
+            .put(
+                &format!("/api/v1/households/{}?version=1", household.id),
+                &body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{backend}");
+        let (_, detail) = api
+            .get(&format!("/api/v1/households/{}", household.id))
+            .await;
+        assert_eq!(detail["version"], 2, "{backend}");
+        assert_eq!(
+            detail["household"]["members"].as_array().unwrap().len(),
+            1,
+            "{backend}"
+        );
+        assert_eq!(app.stored(household.id).await.n_members, 1, "{backend}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u1_openapi_document_lists_every_api_route() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let response = app
+            .anonymous()
+            .get(app.url("/api/openapi.json"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{backend}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{backend}"
+        );
+        let document: Value =
+            serde_json::from_str(&response.text().await.unwrap()).expect("valid JSON");
+        assert!(
+            document["openapi"].as_str().unwrap().starts_with("3."),
+            "{backend}"
+        );
+        let paths = document["paths"].as_object().unwrap();
+        for (path, methods) in API_ROUTES {
+            for method in methods {
+                assert!(
+                    paths.get(path).and_then(|item| item.get(method)).is_some(),
+                    "{backend}: {method} {path} is not documented"
+                );
+            }
+        }
+        // The list above is the router's: a new API route fails here until it is documented.
+        for (path, methods) in router_routes()
+            .into_iter()
+            .filter(|(path, _)| path.starts_with("/api") || path == "/healthz")
+        {
+            if path == "/api/openapi.json" {
+                continue;
+            }
+            for method in &methods {
+                let listed = API_ROUTES
+                    .iter()
+                    .any(|(p, ms)| *p == path && ms.contains(&method.as_str()));
+                assert!(
+                    listed,
+                    "{method} {path} is in the router but not in API_ROUTES"
+                );
+            }
+        }
+        // Every documented path is one the router serves.
+        for path in paths.keys() {
+            assert!(
+                API_ROUTES.iter().any(|(p, _)| p == path),
+                "{path} is documented but not routed"
+            );
+        }
+        // Every $ref resolves.
+        let text = document.to_string();
+        for reference in text
+            .split("\"$ref\":\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+        {
+            let pointer = reference.strip_prefix('#').unwrap();
+            assert!(
+                document.pointer(pointer).is_some(),
+                "{backend}: dangling $ref {reference}"
+            );
+        }
+        app.stop().await;
+    }
+}
