@@ -453,6 +453,15 @@ pub fn describe_json_error(error: &serde_json::Error) -> String {
 fn rural_code<'a>() -> Cow<'a, str> {
     Cow::Borrowed("rural")
 }
+fn full_code<'a>() -> Cow<'a, str> {
+    Cow::Borrowed("full")
+}
+fn none_code<'a>() -> Cow<'a, str> {
+    Cow::Borrowed("none")
+}
+fn self_code<'a>() -> Cow<'a, str> {
+    Cow::Borrowed("self")
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -490,16 +499,16 @@ struct PersonRef<'a> {
     name: Cow<'a, str>,
     #[serde(borrow)]
     relation: Cow<'a, str>,
-    #[serde(borrow, default)]
-    labour_capacity: Option<Cow<'a, str>>,
+    #[serde(borrow, default = "full_code")]
+    labour_capacity: Cow<'a, str>,
     #[serde(borrow, default)]
     disability: Option<DisabilityRef<'a>>,
     #[serde(default)]
     serious_illness: bool,
-    #[serde(borrow, default)]
-    schooling: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    care_need: Option<Cow<'a, str>>,
+    #[serde(borrow, default = "none_code")]
+    schooling: Cow<'a, str>,
+    #[serde(borrow, default = "self_code")]
+    care_need: Cow<'a, str>,
     #[serde(default)]
     income_12m: Option<f64>,
     #[serde(borrow, default)]
@@ -596,23 +605,15 @@ fn person_from_ref(idx: usize, member: &PersonRef<'_>) -> Result<Person, Invalid
         id_number,
         name: name.to_owned(),
         relation: word_at(&member.relation, Relation::from_code, || path("relation"))?,
-        labour_capacity: word_at(
-            member.labour_capacity.as_deref().unwrap_or("full"),
-            LabourCapacity::from_code,
-            || path("labour_capacity"),
-        )?,
+        labour_capacity: word_at(&member.labour_capacity, LabourCapacity::from_code, || {
+            path("labour_capacity")
+        })?,
         disability,
         serious_illness: member.serious_illness,
-        schooling: word_at(
-            member.schooling.as_deref().unwrap_or("none"),
-            Schooling::from_code,
-            || path("schooling"),
-        )?,
-        care_need: word_at(
-            member.care_need.as_deref().unwrap_or("self"),
-            CareNeed::from_code,
-            || path("care_need"),
-        )?,
+        schooling: word_at(&member.schooling, Schooling::from_code, || {
+            path("schooling")
+        })?,
+        care_need: word_at(&member.care_need, CareNeed::from_code, || path("care_need"))?,
         income_12m: member
             .income_12m
             .map(|value| money_at(value, || path("income_12m")))

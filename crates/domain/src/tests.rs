@@ -201,6 +201,10 @@ fn d3_borrowed_parse_path_agrees_with_the_owned_one() {
         r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head","supporters":[{"relation":"cousin"}]}]}"#,
         r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head"}]"#,
         r#"not json"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head","labour_capacity":null}]}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head","schooling":null,"care_need":null}]}"#,
+        r#"{"id":"H-1","area_code":"500151102201","hukou":null,"members":[{"id_number":"500224194503120011","relation":"head","disability":null,"income_12m":null}]}"#,
+        r#"{"id":"H-1","area_code":"500151102201","members":[{"id_number":"500224194503120011","relation":"head","disability":null,"income_12m":null}],"risks":[],"guarantees":{}}"#,
     ];
     for line in lines {
         assert_eq!(
