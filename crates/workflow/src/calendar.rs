@@ -1,0 +1,273 @@
+//! 工作日历 (P9): Chinese statutory holidays and the weekend days worked in their place
+//! (调休上班), as data in `policy/calendar.toml`, so an administrator can correct a year
+//! without a release.
+//!
+//! Invariant: a loaded `Calendar` has holidays that do not overlap, each inside a year it
+//! covers, and adjusted working days that are Saturdays or Sundays outside every holiday.
+//! Outside the covered years every Monday to Friday counts as a working day.
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use policy::Status;
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use toml::Spanned;
+
+/// 法定节假日: one holiday of the State Council's yearly arrangement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holiday {
+    pub name: String,
+    /// First day off.
+    pub from: NaiveDate,
+    /// Last day off (inclusive).
+    pub to: NaiveDate,
+    /// 调休上班: weekend days worked in exchange.
+    pub adjusted_working_days: Vec<NaiveDate>,
+    pub source: String,
+    pub status: Status,
+    pub note: Option<String>,
+}
+
+/// A calendar file that cannot be loaded, with the file, the 1-based line and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {reason}")]
+pub struct CalendarError {
+    pub file: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+/// 工作日历 (P9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Calendar {
+    years: BTreeSet<i32>,
+    holidays: Vec<Holiday>,
+    days_off: BTreeSet<NaiveDate>,
+    working_weekend_days: BTreeSet<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarFile {
+    years: Spanned<Vec<i64>>,
+    #[serde(default)]
+    holiday: Vec<Spanned<HolidayEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HolidayEntry {
+    name: String,
+    from: Spanned<toml::value::Datetime>,
+    to: Spanned<toml::value::Datetime>,
+    #[serde(default)]
+    adjusted_working_days: Vec<Spanned<toml::value::Datetime>>,
+    source: String,
+    status: Spanned<String>,
+    note: Option<String>,
+}
+
+/// The calendar shipped with the binary (`policy/calendar.toml` at the repository root).
+const BUILTIN: &str = include_str!("../../../policy/calendar.toml");
+
+impl Calendar {
+    /// The calendar built into the binary. The tests load it, so it cannot fail in a release;
+    /// the `Result` stays for honesty.
+    pub fn builtin() -> Result<Calendar, CalendarError> {
+        Calendar::from_toml(BUILTIN, "policy/calendar.toml")
+    }
+
+    /// Loads and checks a calendar; errors name `file_name`, the line and the reason.
+    pub fn from_toml(text: &str, file_name: &str) -> Result<Calendar, CalendarError> {
+        let fail = |offset: usize, reason: String| CalendarError {
+            file: file_name.to_owned(),
+            line: text[..offset.min(text.len())]
+                .bytes()
+                .filter(|&byte| byte == b'\n')
+                .count()
+                + 1,
+            reason,
+        };
+        let file: CalendarFile = toml::from_str(text).map_err(|error| {
+            let offset = error.span().map_or(0, |span| span.start);
+            fail(offset, error.message().trim().to_owned())
+        })?;
+        let years_at = file.years.span().start;
+        let mut years = BTreeSet::new();
+        for year in file.years.into_inner() {
+            let year = i32::try_from(year)
+                .ok()
+                .filter(|year| (2000..=2100).contains(year))
+                .ok_or_else(|| fail(years_at, format!("年份{year}无效")))?;
+            if !years.insert(year) {
+                return Err(fail(years_at, format!("年份{year}重复")));
+            }
+        }
+        let mut calendar = Calendar {
+            years,
+            holidays: Vec::new(),
+            days_off: BTreeSet::new(),
+            working_weekend_days: BTreeSet::new(),
+        };
+        for entry in file.holiday {
+            let start = entry.span().start;
+            let entry = entry.into_inner();
+            let name = entry.name.trim().to_owned();
+            if name.is_empty() {
+                return Err(fail(start, "节假日名称不能为空".to_owned()));
+            }
+            if entry.source.trim().is_empty() {
+                return Err(fail(start, format!("“{name}”缺少来源（source）")));
+            }
+            let status = Status::from_code(entry.status.get_ref().trim()).ok_or_else(|| {
+                fail(
+                    entry.status.span().start,
+                    format!(
+                        "未知状态“{}”，应为 confirmed、secondary 或 provisional",
+                        entry.status.get_ref()
+                    ),
+                )
+            })?;
+            let date_at = |spanned: &Spanned<toml::value::Datetime>| {
+                toml_date(spanned.get_ref())
+                    .ok_or_else(|| fail(spanned.span().start, "应为日期，如 2025-10-01".to_owned()))
+            };
+            let from = date_at(&entry.from)?;
+            let to = date_at(&entry.to)?;
+            if to < from {
+                return Err(fail(
+                    entry.to.span().start,
+                    format!("“{name}”的结束日期{to}早于开始日期{from}"),
+                ));
+            }
+            if !calendar.years.contains(&from.year()) || !calendar.years.contains(&to.year()) {
+                return Err(fail(
+                    entry.from.span().start,
+                    format!("“{name}”不在 years 所列年份内"),
+                ));
+            }
+            for day in from.iter_days().take_while(|day| *day <= to) {
+                if !calendar.days_off.insert(day) {
+                    return Err(fail(
+                        entry.from.span().start,
+                        format!("“{name}”与其他节假日重叠（{day}）"),
+                    ));
+                }
+            }
+            let mut adjusted_working_days = Vec::with_capacity(entry.adjusted_working_days.len());
+            for spanned in &entry.adjusted_working_days {
+                let day = date_at(spanned)?;
+                if !is_weekend(day) {
+                    return Err(fail(
+                        spanned.span().start,
+                        format!("调休上班日{day}不是周六或周日"),
+                    ));
+                }
+                if !calendar.years.contains(&day.year()) {
+                    return Err(fail(
+                        spanned.span().start,
+                        format!("调休上班日{day}不在 years 所列年份内"),
+                    ));
+                }
+                if !calendar.working_weekend_days.insert(day) {
+                    return Err(fail(spanned.span().start, format!("调休上班日{day}重复")));
+                }
+                adjusted_working_days.push(day);
+            }
+            calendar.holidays.push(Holiday {
+                name,
+                from,
+                to,
+                adjusted_working_days,
+                source: entry.source.trim().to_owned(),
+                status,
+                note: entry.note,
+            });
+        }
+        // A worked weekend day inside a holiday would contradict it; it is checked once all
+        // holidays are known, since an adjustment may be listed under a neighbouring holiday.
+        if let Some(day) = calendar
+            .working_weekend_days
+            .intersection(&calendar.days_off)
+            .next()
+        {
+            return Err(fail(text.len(), format!("{day}既是节假日又是调休上班日")));
+        }
+        calendar.holidays.sort_by_key(|holiday| holiday.from);
+        Ok(calendar)
+    }
+
+    /// The years whose arrangements the calendar holds.
+    pub fn years(&self) -> &BTreeSet<i32> {
+        &self.years
+    }
+
+    /// True when the calendar holds the arrangement of `date`'s year.
+    pub fn covers(&self, date: NaiveDate) -> bool {
+        self.years.contains(&date.year())
+    }
+
+    pub fn holidays(&self) -> &[Holiday] {
+        &self.holidays
+    }
+
+    /// 工作日: Monday to Friday outside the holidays, and the adjusted working weekend days.
+    pub fn is_working_day(&self, date: NaiveDate) -> bool {
+        if self.days_off.contains(&date) {
+            return false;
+        }
+        self.working_weekend_days.contains(&date) || !is_weekend(date)
+    }
+
+    /// The `n`th working day after `date` (`date` itself is not counted; `n = 0` gives `date`).
+    pub fn add_working_days(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        let mut day = date;
+        let mut counted = 0;
+        while counted < n {
+            let Some(next) = day.succ_opt() else {
+                return NaiveDate::MAX;
+            };
+            day = next;
+            if self.is_working_day(day) {
+                counted += 1;
+            }
+        }
+        day
+    }
+
+    /// `date` if it is a working day, else the first working day after it.
+    pub fn working_day_on_or_after(&self, date: NaiveDate) -> NaiveDate {
+        let mut day = date;
+        while !self.is_working_day(day) {
+            let Some(next) = day.succ_opt() else {
+                return NaiveDate::MAX;
+            };
+            day = next;
+        }
+        day
+    }
+
+    /// Working days from `from` (not counted) through `to` (counted); 0 when `to <= from`.
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        from.iter_days()
+            .skip(1)
+            .take_while(|day| *day <= to)
+            .filter(|day| self.is_working_day(*day))
+            .fold(0u32, |count, _| count.saturating_add(1))
+    }
+}
+
+fn is_weekend(date: NaiveDate) -> bool {
+    matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+fn toml_date(datetime: &toml::value::Datetime) -> Option<NaiveDate> {
+    if datetime.time.is_some() || datetime.offset.is_some() {
+        return None;
+    }
+    let date = datetime.date?;
+    NaiveDate::from_ymd_opt(
+        i32::from(date.year),
+        u32::from(date.month),
+        u32::from(date.day),
+    )
+}

@@ -1,0 +1,43 @@
+//! 救助帮扶案件办理 (core): one case — an application, a re-check, an exit or a risk
+//! elimination — through 受理 → 信息比对 → 入户调查 → 村社评议 → 镇街联合研判 → 公示 → 审核确认,
+//! by the right role at the right level in the right area; the time limits of each step on a
+//! working-day calendar; the re-check cycle (P1–P9, X1, X2, W1, U2).
+//!
+//! - `case`: the case, its values (intake, 疑点, survey, reviews, notice, objections) and its
+//!   append-only history of `Event`s; `Case::replay` rebuilds a case from them.
+//! - `machine`: `open` and `apply`, the only ways a case is made or moved; a wrong move is a
+//!   `Refusal` with a stable code and a Chinese message.
+//! - `calendar`: statutory holidays and adjusted working days as data (`policy/calendar.toml`).
+//! - `deadline`: the `deadline.*` parameters, due dates, and what is due or late.
+//! - `recheck`: when each enrolled household is next checked (W1).
+//!
+//! Invariants: no IO, no clock, no randomness — `today`, tracking numbers and the rules
+//! engine's proposal come in as values. A case reaches a step only through the steps before
+//! it; the comparison step is never skipped; exits take the same path as entry (怎么进怎么出).
+//! The events `apply` returns, folded by `Case::replay`, give the case it returns.
+
+pub mod calendar;
+pub mod case;
+pub mod deadline;
+pub mod machine;
+pub mod recheck;
+pub mod refusal;
+
+pub use calendar::{Calendar, CalendarError, Holiday};
+pub use case::{
+    ActorRef, Case, CaseKind, CategoryVerdict, Change, Channel, Consent, DatedChange,
+    DecidedCategory, DepartmentDecision, Discrepancy, DiscrepancyRecord, Event, Explanation, Fact,
+    HistoryError, Intake, InvalidTrackingNumber, JointReview, Notice, Objection, ObjectionStatus,
+    Outcome, Proposal, ReviewOutcome, Step, Survey, TeamMember, TrackingNumber, Verdict,
+    VillageReview, department_of,
+};
+pub use deadline::{
+    Deadline, DeadlineParams, DeadlineParamsError, DueItem, DueList, Span, TimeLimit, deadlines,
+    due_list,
+};
+pub use machine::{Action, INTAKE_ROLES, Transition, apply, open};
+pub use recheck::{Enrolment, RecheckDue, next_recheck, recheck_due_list};
+pub use refusal::Refusal;
+
+#[cfg(test)]
+mod tests;

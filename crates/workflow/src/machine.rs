@@ -1,0 +1,655 @@
+//! 统一认定流程: `open` takes a case in, `apply` moves it — the only two ways a case changes.
+//!
+//! Each action is checked in this order: the role may take it (U2), the role sits at its
+//! level, the case lies inside the actor's area, the case is open, the case is at the step
+//! the action belongs to, then the action's own conditions. The first that fails is the
+//! `Refusal`; nothing is recorded then.
+
+use crate::case::{
+    ActorRef, Case, CaseKind, CategoryVerdict, Change, DatedChange, DecidedCategory,
+    DepartmentDecision, Discrepancy, Event, Explanation, Fact, Intake, JointReview, Notice,
+    ObjectionStatus, Step, Survey, Verdict, VillageReview, department_of,
+};
+use crate::deadline::DeadlineParams;
+use crate::refusal::Refusal;
+use chrono::{Days, NaiveDate};
+use domain::{Category, PlaceLevel, Role};
+use std::collections::BTreeSet;
+
+/// 办理事项: what an actor does to an open case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Town: 受理 → 信息比对 (P3).
+    BeginComparison,
+    /// Town: a 疑点 found by comparison or entered by hand (P3).
+    RecordDiscrepancy(Discrepancy),
+    /// Town: 疑点说明 (P3).
+    ExplainDiscrepancy {
+        number: u32,
+        explanation: Explanation,
+    },
+    /// Town: 信息比对 → 入户调查, once every 疑点 is explained (P3).
+    CompleteComparison,
+    /// Village, grid or town: 入户调查 → 村社评议 (P4); after an objection, → 镇街联合研判.
+    RecordSurvey(Survey),
+    /// Town: 村社评议 → 镇街联合研判 (P5).
+    RecordVillageReview(VillageReview),
+    /// Town: 镇街联合研判 → 公示 (P6).
+    RecordJointReview(JointReview),
+    /// Town: the notice starts today (P7).
+    PostNotice,
+    /// Town: 公示异议 (P7).
+    RecordObjection { summary: String },
+    /// Town: the open objections send the case back to 入户调查 (P7).
+    SendBackForVerification,
+    /// Town: the answer to an objection, after the new survey (P7).
+    AnswerObjection { number: u32, answer: String },
+    /// District department: confirms one of its own decided categories (P8).
+    Confirm { category: Category },
+    /// District department: declines one of its own decided categories, with the reason (P8).
+    Decline { category: Category, reason: String },
+    /// Town: 不予认定 with the reason the applicant is told (P8).
+    Refuse { reason: String },
+    /// Town: the written refusal notice reached the applicant (P8, P9).
+    DeliverRefusalNotice,
+    /// Village, grid or town: the applicant withdraws, or the case is dropped.
+    Withdraw { reason: String },
+}
+
+impl Action {
+    /// The roles that may take the action (U2: 区级分类审批、镇街综合审核、村社和网格协助).
+    pub fn roles(&self) -> &'static [Role] {
+        const TOWN: &[Role] = &[Role::TownReviewer];
+        const ASSIST: &[Role] = &[Role::VillageAssistant, Role::GridWorker, Role::TownReviewer];
+        const DISTRICT: &[Role] = &[Role::DistrictCivilAffairs, Role::DistrictAgriculture];
+        match self {
+            Action::RecordSurvey(_) | Action::Withdraw { .. } => ASSIST,
+            Action::Confirm { .. } | Action::Decline { .. } => DISTRICT,
+            Action::BeginComparison
+            | Action::RecordDiscrepancy(_)
+            | Action::ExplainDiscrepancy { .. }
+            | Action::CompleteComparison
+            | Action::RecordVillageReview(_)
+            | Action::RecordJointReview(_)
+            | Action::PostNotice
+            | Action::RecordObjection { .. }
+            | Action::SendBackForVerification
+            | Action::AnswerObjection { .. }
+            | Action::Refuse { .. }
+            | Action::DeliverRefusalNotice => TOWN,
+        }
+    }
+}
+
+/// The roles that may take a case in (P1): village and grid assist, the town's window.
+pub const INTAKE_ROLES: &[Role] = &[Role::VillageAssistant, Role::GridWorker, Role::TownReviewer];
+
+/// The outcome of a move: the case as it now stands and the events to append to its history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition {
+    case: Case,
+    events: Vec<Event>,
+}
+
+impl Transition {
+    pub fn case(&self) -> &Case {
+        &self.case
+    }
+
+    /// The new step.
+    pub fn step(&self) -> Step {
+        self.case.step()
+    }
+
+    /// The events to append, in order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    pub fn into_parts(self) -> (Case, Vec<Event>) {
+        (self.case, self.events)
+    }
+}
+
+/// Records facts and folds them into the case at once, so the returned case is its history.
+struct Draft<'a> {
+    case: Case,
+    events: Vec<Event>,
+    actor: &'a ActorRef,
+    today: NaiveDate,
+}
+
+impl Draft<'_> {
+    fn record(&mut self, fact: Fact) {
+        let event = Event {
+            on: self.today,
+            actor: self.actor.clone(),
+            fact,
+        };
+        self.case.evolve(&event);
+        self.events.push(event);
+    }
+
+    fn enter(&mut self, step: Step) {
+        self.record(Fact::StepEntered { step });
+    }
+
+    fn finish(self) -> Transition {
+        Transition {
+            case: self.case,
+            events: self.events,
+        }
+    }
+}
+
+/// The level of the tree a role is held at (U2).
+fn level_of(role: Role) -> Option<PlaceLevel> {
+    match role {
+        Role::DistrictCivilAffairs | Role::DistrictAgriculture => Some(PlaceLevel::District),
+        Role::TownReviewer => Some(PlaceLevel::Town),
+        Role::VillageAssistant => Some(PlaceLevel::Village),
+        Role::GridWorker => Some(PlaceLevel::Grid),
+        Role::Department | Role::Auditor | Role::Admin => None,
+    }
+}
+
+fn check_actor(actor: &ActorRef, roles: &[Role], area: &domain::PlaceCode) -> Result<(), Refusal> {
+    if !roles.contains(&actor.role) {
+        return Err(Refusal::WrongRole { role: actor.role });
+    }
+    if let Some(expected) = level_of(actor.role)
+        && actor.area.level() != expected
+    {
+        return Err(Refusal::WrongLevel {
+            role: actor.role,
+            expected,
+        });
+    }
+    if !actor.covers(area) {
+        return Err(Refusal::OutsideArea);
+    }
+    Ok(())
+}
+
+fn require_text(text: &str, refusal: Refusal) -> Result<(), Refusal> {
+    if text.trim().is_empty() {
+        Err(refusal)
+    } else {
+        Ok(())
+    }
+}
+
+fn not_after_today(date: NaiveDate, today: NaiveDate) -> Result<(), Refusal> {
+    if date > today {
+        Err(Refusal::DateInFuture { date })
+    } else {
+        Ok(())
+    }
+}
+
+/// 受理 (P1, P2): takes a case in. The tracking number comes with the intake; both deciding
+/// departments see the case at once.
+pub fn open(intake: Intake, actor: &ActorRef, today: NaiveDate) -> Result<Transition, Refusal> {
+    check_actor(actor, INTAKE_ROLES, &intake.area)?;
+    if !matches!(intake.area.level(), PlaceLevel::Village | PlaceLevel::Grid) {
+        return Err(Refusal::AreaNotVillage);
+    }
+    require_text(&intake.applicant, Refusal::ApplicantMissing)?;
+    match &intake.consent {
+        Some(consent) => {
+            require_text(&consent.signer, Refusal::ConsentMissing)?;
+            not_after_today(consent.signed_on, today)?;
+        }
+        // P1: the economic check of an application needs the applicant's consent; re-checks
+        // and exits rest on the consent given at entry.
+        None if intake.kind == CaseKind::Application => return Err(Refusal::ConsentMissing),
+        None => {}
+    }
+    match intake.kind {
+        CaseKind::RiskElimination if !intake.held.contains(&Category::Monitoring) => {
+            return Err(Refusal::NotMonitored);
+        }
+        CaseKind::Exit if intake.held.is_empty() => {
+            return Err(Refusal::NothingChanges {
+                kind: CaseKind::Exit,
+            });
+        }
+        _ => {}
+    }
+    let first = Event {
+        on: today,
+        actor: actor.clone(),
+        fact: Fact::Received(intake.clone()),
+    };
+    let mut draft = Draft {
+        case: Case::received(intake, today),
+        events: vec![first],
+        actor,
+        today,
+    };
+    draft.record(Fact::SharedWith {
+        department: Role::DistrictCivilAffairs,
+    });
+    draft.record(Fact::SharedWith {
+        department: Role::DistrictAgriculture,
+    });
+    Ok(draft.finish())
+}
+
+/// 办理: moves an open case by one action of one actor on `today`, or says why not.
+pub fn apply(
+    case: &Case,
+    action: Action,
+    actor: &ActorRef,
+    today: NaiveDate,
+    params: &DeadlineParams,
+) -> Result<Transition, Refusal> {
+    check_actor(actor, action.roles(), case.area())?;
+    let step = case.step();
+    let at = |expected: &[Step]| {
+        if expected.contains(&step) {
+            Ok(())
+        } else {
+            Err(Refusal::StepOutOfOrder { step })
+        }
+    };
+    if step.is_final() && !(step == Step::Refused && action == Action::DeliverRefusalNotice) {
+        return Err(Refusal::CaseClosed { step });
+    }
+    let mut draft = Draft {
+        case: case.clone(),
+        events: Vec::new(),
+        actor,
+        today,
+    };
+    match action {
+        Action::BeginComparison => {
+            at(&[Step::Received])?;
+            draft.enter(Step::Comparing);
+        }
+        Action::RecordDiscrepancy(discrepancy) => {
+            at(&[Step::Comparing])?;
+            require_text(&discrepancy.description, Refusal::NoteMissing)?;
+            require_text(&discrepancy.source, Refusal::NoteMissing)?;
+            let number = next_number(case.discrepancies().len());
+            draft.record(Fact::DiscrepancyRecorded {
+                number,
+                discrepancy,
+            });
+        }
+        Action::ExplainDiscrepancy {
+            number,
+            explanation,
+        } => {
+            at(&[Step::Comparing])?;
+            let record = case
+                .discrepancies()
+                .iter()
+                .find(|record| record.number == number)
+                .ok_or(Refusal::UnknownDiscrepancy { number })?;
+            if record.explanation.is_some() {
+                return Err(Refusal::DiscrepancyAlreadyExplained { number });
+            }
+            require_text(explanation.note(), Refusal::NoteMissing)?;
+            draft.record(Fact::DiscrepancyExplained {
+                number,
+                explanation,
+            });
+        }
+        Action::CompleteComparison => {
+            at(&[Step::Comparing])?;
+            if let Some(record) = case
+                .discrepancies()
+                .iter()
+                .find(|record| record.explanation.is_none())
+            {
+                return Err(Refusal::DiscrepancyUnexplained {
+                    number: record.number,
+                });
+            }
+            draft.enter(Step::Surveying);
+        }
+        Action::RecordSurvey(survey) => {
+            at(&[Step::Surveying])?;
+            check_survey(case, &survey, today)?;
+            let reverifying = case.awaiting_resurvey();
+            draft.record(Fact::SurveyRecorded(survey));
+            // 民发〔2021〕57号: after an objection the town re-investigates and gives its
+            // opinion again; the village review is not held a second time.
+            draft.enter(if reverifying {
+                Step::JointReview
+            } else {
+                Step::VillageReview
+            });
+        }
+        Action::RecordVillageReview(review) => {
+            at(&[Step::VillageReview])?;
+            not_after_today(review.held_on, today)?;
+            if review.attendance == 0 {
+                return Err(Refusal::AttendanceMissing);
+            }
+            draft.record(Fact::VillageReviewRecorded(review));
+            draft.enter(Step::JointReview);
+        }
+        Action::RecordJointReview(review) => {
+            at(&[Step::JointReview])?;
+            not_after_today(review.held_on, today)?;
+            let decided = decide_categories(case, &review)?;
+            draft.record(Fact::JointReviewRecorded { review, decided });
+            draft.enter(Step::Notice);
+        }
+        Action::PostNotice => {
+            at(&[Step::Notice])?;
+            if case.notice().is_some() {
+                return Err(Refusal::NoticeAlreadyPosted);
+            }
+            if case.has_open_objection() {
+                return Err(Refusal::ObjectionOpen);
+            }
+            let categories: Vec<Category> = case
+                .decided()
+                .iter()
+                .map(|decided| decided.category)
+                .collect();
+            let days = params.notice_days(&categories);
+            let ends_on = today
+                .checked_add_days(Days::new(u64::from(days)))
+                .unwrap_or(NaiveDate::MAX);
+            draft.record(Fact::NoticePosted(Notice {
+                posted_on: today,
+                ends_on,
+                days,
+            }));
+        }
+        Action::RecordObjection { summary } => {
+            at(&[Step::Notice, Step::Confirming])?;
+            if case.notice().is_none() {
+                return Err(Refusal::NoticeNotPosted);
+            }
+            require_text(&summary, Refusal::ReasonMissing)?;
+            let number = next_number(case.objections().len());
+            draft.record(Fact::ObjectionRecorded { number, summary });
+        }
+        Action::SendBackForVerification => {
+            at(&[Step::Notice, Step::Confirming])?;
+            if !case
+                .objections()
+                .iter()
+                .any(|objection| objection.status == ObjectionStatus::Open)
+            {
+                return Err(Refusal::NoOpenObjection);
+            }
+            draft.record(Fact::SentBackForVerification);
+            draft.enter(Step::Surveying);
+        }
+        Action::AnswerObjection { number, answer } => {
+            at(&[Step::JointReview, Step::Notice])?;
+            let objection = case
+                .objections()
+                .iter()
+                .find(|objection| objection.number == number)
+                .ok_or(Refusal::UnknownObjection { number })?;
+            match objection.status {
+                ObjectionStatus::Open => return Err(Refusal::ObjectionNotReverified { number }),
+                ObjectionStatus::Answered { .. } => {
+                    return Err(Refusal::ObjectionAlreadyAnswered { number });
+                }
+                ObjectionStatus::Reverifying => {}
+            }
+            require_text(&answer, Refusal::NoteMissing)?;
+            draft.record(Fact::ObjectionAnswered { number, answer });
+        }
+        Action::Confirm { category } => {
+            ready_to_confirm(case, category, actor, today)?;
+            if step == Step::Notice {
+                draft.enter(Step::Confirming);
+            }
+            draft.record(Fact::CategoryConfirmed { category });
+            conclude_when_complete(&mut draft);
+        }
+        Action::Decline { category, reason } => {
+            ready_to_confirm(case, category, actor, today)?;
+            require_text(&reason, Refusal::ReasonMissing)?;
+            if step == Step::Notice {
+                draft.enter(Step::Confirming);
+            }
+            draft.record(Fact::CategoryDeclined { category, reason });
+            conclude_when_complete(&mut draft);
+        }
+        Action::Refuse { reason } => {
+            at(&[
+                Step::Received,
+                Step::Comparing,
+                Step::Surveying,
+                Step::VillageReview,
+                Step::JointReview,
+                Step::Notice,
+            ])?;
+            require_text(&reason, Refusal::ReasonMissing)?;
+            draft.record(Fact::Refused { reason });
+            draft.enter(Step::Refused);
+        }
+        Action::DeliverRefusalNotice => {
+            at(&[Step::Refused])?;
+            if case.refusal_notice_delivered_on().is_some() {
+                return Err(Refusal::RefusalNoticeAlreadyDelivered);
+            }
+            draft.record(Fact::RefusalNoticeDelivered);
+        }
+        Action::Withdraw { reason } => {
+            require_text(&reason, Refusal::ReasonMissing)?;
+            draft.record(Fact::Withdrawn { reason });
+            draft.enter(Step::Withdrawn);
+        }
+    }
+    Ok(draft.finish())
+}
+
+fn next_number(count: usize) -> u32 {
+    u32::try_from(count).map_or(u32::MAX, |count| count.saturating_add(1))
+}
+
+/// P4: a joint team of at least two distinct named users, surveying this household.
+fn check_survey(case: &Case, survey: &Survey, today: NaiveDate) -> Result<(), Refusal> {
+    if survey.household.id != case.household_id() {
+        return Err(Refusal::SurveyOfAnotherHousehold);
+    }
+    not_after_today(survey.surveyed_on, today)?;
+    if survey
+        .team
+        .iter()
+        .any(|member| member.name.trim().is_empty())
+    {
+        return Err(Refusal::TeamMemberUnnamed);
+    }
+    let distinct: BTreeSet<i64> = survey.team.iter().map(|member| member.user_id).collect();
+    // 铜民发〔2025〕42号: 相关部门组成2人及以上联合核查小组开展入户调查.
+    if distinct.len() < 2 {
+        return Err(Refusal::TeamTooSmall {
+            distinct: distinct.len(),
+        });
+    }
+    Ok(())
+}
+
+/// P6: turns the meeting's verdicts on the proposal into the categories the household holds
+/// after the case, and those into the changes each department confirms.
+fn decide_categories(case: &Case, review: &JointReview) -> Result<Vec<DecidedCategory>, Refusal> {
+    let proposed: BTreeSet<Category> = review.proposal.categories.iter().copied().collect();
+    let mut verdicts: std::collections::BTreeMap<Category, &Verdict> =
+        std::collections::BTreeMap::new();
+    for CategoryVerdict { category, verdict } in &review.verdicts {
+        if verdicts.insert(*category, verdict).is_some() {
+            return Err(Refusal::DecidedTwice {
+                category: *category,
+            });
+        }
+        match verdict {
+            Verdict::Confirm if !proposed.contains(category) => {
+                return Err(Refusal::NotProposed {
+                    category: *category,
+                });
+            }
+            Verdict::Override { reason } => require_text(reason, Refusal::ReasonMissing)?,
+            Verdict::Confirm => {}
+        }
+    }
+    // 同步认定: the one meeting decides every proposed category, monitoring and assistance.
+    if let Some(category) = proposed
+        .iter()
+        .find(|category| !verdicts.contains_key(category))
+    {
+        return Err(Refusal::ProposalUndecided {
+            category: *category,
+        });
+    }
+    let holds: BTreeSet<Category> = Category::ALL
+        .iter()
+        .copied()
+        .filter(|category| match verdicts.get(category) {
+            Some(Verdict::Confirm) => true,
+            Some(Verdict::Override { .. }) => !proposed.contains(category),
+            None => false,
+        })
+        .collect();
+    let monitoring_kind = if holds.contains(&Category::Monitoring) {
+        let kind = review
+            .monitoring_kind
+            .ok_or(Refusal::MonitoringKindMissing)?;
+        if proposed.contains(&Category::Monitoring) && review.proposal.monitoring_kind != Some(kind)
+        {
+            require_text(&review.monitoring_kind_reason, Refusal::ReasonMissing)?;
+        }
+        Some(kind)
+    } else {
+        if review.monitoring_kind.is_some() {
+            return Err(Refusal::MonitoringKindUnexpected);
+        }
+        None
+    };
+    let held: BTreeSet<Category> = case.intake().held.iter().copied().collect();
+    let decided: Vec<DecidedCategory> = Category::ALL
+        .iter()
+        .copied()
+        .filter_map(|category| {
+            let change = match (held.contains(&category), holds.contains(&category)) {
+                (false, true) => Change::Start,
+                (true, false) => Change::End,
+                (true, true) => Change::Continue,
+                (false, false) => return None,
+            };
+            Some(DecidedCategory {
+                category,
+                monitoring_kind: (category == Category::Monitoring && change != Change::End)
+                    .then_some(monitoring_kind)
+                    .flatten(),
+                change,
+                decision: None,
+            })
+        })
+        .collect();
+    let changes = |wanted: Change| decided.iter().any(|decided| decided.change == wanted);
+    let fits_kind = match case.kind() {
+        CaseKind::Application => changes(Change::Start),
+        CaseKind::Exit => changes(Change::End),
+        CaseKind::RiskElimination => {
+            // X2: 风险消除 ends the monitoring tag and nothing else.
+            let only_monitoring_ends = decided.iter().all(|decided| {
+                (decided.category == Category::Monitoring) == (decided.change == Change::End)
+            });
+            if !only_monitoring_ends {
+                return Err(Refusal::RiskEliminationEndsOnlyMonitoring);
+            }
+            changes(Change::End)
+        }
+        CaseKind::Recheck => !decided.is_empty(),
+    };
+    if !fits_kind {
+        return Err(Refusal::NothingChanges { kind: case.kind() });
+    }
+    Ok(decided)
+}
+
+/// P7, P8: a district department may decide one of its own categories once the notice has
+/// run without an unanswered objection.
+fn ready_to_confirm(
+    case: &Case,
+    category: Category,
+    actor: &ActorRef,
+    today: NaiveDate,
+) -> Result<(), Refusal> {
+    if department_of(category) != actor.role {
+        return Err(Refusal::OtherDepartmentsCategory { category });
+    }
+    let step = case.step();
+    if !matches!(step, Step::Notice | Step::Confirming) {
+        return Err(Refusal::StepOutOfOrder { step });
+    }
+    let notice = case.notice().ok_or(Refusal::NoticeNotPosted)?;
+    if case.has_open_objection() {
+        return Err(Refusal::ObjectionOpen);
+    }
+    if notice.is_running(today) {
+        return Err(Refusal::NoticeRunning {
+            until: notice.ends_on,
+        });
+    }
+    let decided = case
+        .decided()
+        .iter()
+        .find(|decided| decided.category == category)
+        .ok_or(Refusal::CategoryNotDecided { category })?;
+    if decided.decision.is_some() {
+        return Err(Refusal::CategoryAlreadyDecided { category });
+    }
+    Ok(())
+}
+
+/// When every decided category has its department's decision, the case closes: confirmed
+/// with the dated changes of the confirmed ones, or refused when every one was declined.
+fn conclude_when_complete(draft: &mut Draft<'_>) {
+    let decided = draft.case.decided();
+    if decided.iter().any(|decided| decided.decision.is_none()) {
+        return;
+    }
+    let today = draft.today;
+    let changes: Vec<DatedChange> = decided
+        .iter()
+        .filter(|decided| matches!(decided.decision, Some(DepartmentDecision::Confirmed { .. })))
+        .map(|decided| DatedChange {
+            category: decided.category,
+            monitoring_kind: decided.monitoring_kind,
+            change: decided.change,
+            on: today,
+        })
+        .collect();
+    if changes.is_empty() {
+        let reasons: Vec<String> = decided
+            .iter()
+            .filter_map(|decided| match &decided.decision {
+                Some(DepartmentDecision::Declined { reason, .. }) => {
+                    Some(format!("{}：{reason}", decided.category.label()))
+                }
+                _ => None,
+            })
+            .collect();
+        draft.record(Fact::Refused {
+            reason: reasons.join("；"),
+        });
+        draft.enter(Step::Refused);
+        return;
+    }
+    let household_id = draft.case.household_id().to_owned();
+    let ends_something = changes.iter().any(|change| change.change == Change::End);
+    draft.record(Fact::Concluded { changes });
+    // 铜民发〔2025〕42号（四）: 按规退出并持续做好监测 — a household that leaves stays watched.
+    if ends_something
+        || matches!(
+            draft.case.kind(),
+            CaseKind::Exit | CaseKind::RiskElimination
+        )
+    {
+        draft.record(Fact::MonitoringContinues { household_id });
+    }
+    draft.enter(Step::Confirmed);
+}

@@ -1,0 +1,1528 @@
+use super::*;
+use chrono::NaiveDate;
+use domain::{Category, Household, MonitoringKind, PlaceCode, Role};
+use policy::Catalogue;
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+fn place(code: &str) -> PlaceCode {
+    PlaceCode::parse(code).unwrap()
+}
+
+const VILLAGE: &str = "500151102201";
+const TOWN: &str = "500151102";
+const DISTRICT: &str = "500151";
+
+fn actor(user_id: i64, role: Role, area: &str) -> ActorRef {
+    ActorRef {
+        user_id,
+        role,
+        area: place(area),
+    }
+}
+
+fn village_assistant() -> ActorRef {
+    actor(1, Role::VillageAssistant, VILLAGE)
+}
+fn grid_worker() -> ActorRef {
+    actor(2, Role::GridWorker, "500151102201001")
+}
+fn town() -> ActorRef {
+    actor(3, Role::TownReviewer, TOWN)
+}
+fn civil_affairs() -> ActorRef {
+    actor(4, Role::DistrictCivilAffairs, DISTRICT)
+}
+fn agriculture() -> ActorRef {
+    actor(5, Role::DistrictAgriculture, DISTRICT)
+}
+fn other_town() -> ActorRef {
+    actor(6, Role::TownReviewer, "500151103")
+}
+
+fn params() -> DeadlineParams {
+    let catalogue = Catalogue::builtin().unwrap();
+    DeadlineParams::from_snapshot(&catalogue.snapshot(date("2026-11-28"))).unwrap()
+}
+
+fn calendar() -> Calendar {
+    Calendar::builtin().unwrap()
+}
+
+fn household(id: &str) -> Household {
+    domain::interchange::parse_household_line(&format!(
+        r#"{{"id":"{id}","area_code":"{VILLAGE}","members":[{{"id_number":"50022419850101001X","relation":"head"}}],"income_12m":{{"wages":3000}}}}"#
+    ))
+    .unwrap()
+}
+
+fn intake(kind: CaseKind, held: &[Category]) -> Intake {
+    Intake {
+        kind,
+        channel: Channel::VillageWindow,
+        tracking_number: TrackingNumber::parse("TL-2026-000123").unwrap(),
+        household_id: "H1".to_owned(),
+        area: place(VILLAGE),
+        applicant: "张三".to_owned(),
+        consent: Some(Consent {
+            signed_on: date("2026-10-08"),
+            signer: "张三".to_owned(),
+        }),
+        held: held.to_vec(),
+        summary: "因病致贫申请救助".to_owned(),
+    }
+}
+
+fn survey(team: &[(i64, &str)]) -> Action {
+    Action::RecordSurvey(Survey {
+        household: household("H1"),
+        team: team
+            .iter()
+            .map(|(user_id, name)| TeamMember {
+                user_id: *user_id,
+                name: (*name).to_owned(),
+            })
+            .collect(),
+        surveyed_on: date("2026-10-12"),
+    })
+}
+
+fn team_survey() -> Action {
+    survey(&[(1, "李村干"), (3, "王镇干")])
+}
+
+fn confirm_all(categories: &[Category]) -> Vec<CategoryVerdict> {
+    categories
+        .iter()
+        .map(|category| CategoryVerdict {
+            category: *category,
+            verdict: Verdict::Confirm,
+        })
+        .collect()
+}
+
+fn joint_review(
+    proposed: &[Category],
+    kind: Option<MonitoringKind>,
+    verdicts: Vec<CategoryVerdict>,
+) -> Action {
+    Action::RecordJointReview(JointReview {
+        held_on: date("2026-10-16"),
+        proposal: Proposal {
+            categories: proposed.to_vec(),
+            monitoring_kind: kind,
+            explanation: "规则2：人均收入低于低保标准".to_owned(),
+        },
+        verdicts,
+        monitoring_kind: kind,
+        monitoring_kind_reason: String::new(),
+    })
+}
+
+fn village_review() -> Action {
+    Action::RecordVillageReview(VillageReview {
+        held_on: date("2026-10-14"),
+        attendance: 23,
+        outcome: ReviewOutcome::Agreed,
+        note: "无异议".to_owned(),
+    })
+}
+
+/// A case driven by actions, checking after every move that its history replays to it.
+struct Run {
+    case: Case,
+    history: Vec<Event>,
+}
+
+impl Run {
+    fn open(intake: Intake, by: &ActorRef, on: &str) -> Run {
+        let (case, history) = open(intake, by, date(on)).unwrap().into_parts();
+        Run { case, history }
+    }
+
+    fn try_do(&self, action: Action, by: &ActorRef, on: &str) -> Result<Transition, Refusal> {
+        apply(&self.case, action, by, date(on), &params())
+    }
+
+    fn go(&mut self, action: Action, by: &ActorRef, on: &str) -> &mut Run {
+        let transition = self
+            .try_do(action.clone(), by, on)
+            .unwrap_or_else(|refusal| panic!("{action:?} refused: {}", refusal.code()));
+        let (case, events) = transition.into_parts();
+        self.history.extend(events);
+        assert_eq!(
+            Case::replay(&self.history).unwrap(),
+            case,
+            "history replays to the case"
+        );
+        self.case = case;
+        self
+    }
+
+    fn refused(&self, action: Action, by: &ActorRef, on: &str) -> &'static str {
+        match self.try_do(action, by, on) {
+            Ok(transition) => panic!("not refused; moved to {}", transition.step()),
+            Err(refusal) => {
+                assert!(!refusal.message().is_empty());
+                refusal.code()
+            }
+        }
+    }
+
+    fn steps(&self) -> Vec<&'static str> {
+        self.history
+            .iter()
+            .filter_map(|event| match event.fact {
+                Fact::StepEntered { step } => Some(step.code()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+const DIBAO_AND_MONITORING: &[Category] = &[Category::Dibao, Category::Monitoring];
+
+/// Drives an application of household H1 (dibao and edge-prone monitoring proposed) up to
+/// `until`, by the right users on dates in October 2026.
+fn application_until(until: Step) -> Run {
+    let mut run = Run::open(
+        intake(CaseKind::Application, &[]),
+        &grid_worker(),
+        "2026-10-09",
+    );
+    let script: Vec<(Step, Action, ActorRef, &str)> = vec![
+        (
+            Step::Comparing,
+            Action::BeginComparison,
+            town(),
+            "2026-10-09",
+        ),
+        (
+            Step::Surveying,
+            Action::CompleteComparison,
+            town(),
+            "2026-10-10",
+        ),
+        (
+            Step::VillageReview,
+            team_survey(),
+            village_assistant(),
+            "2026-10-12",
+        ),
+        (Step::JointReview, village_review(), town(), "2026-10-14"),
+        (
+            Step::Notice,
+            joint_review(
+                DIBAO_AND_MONITORING,
+                Some(MonitoringKind::EdgeProne),
+                confirm_all(DIBAO_AND_MONITORING),
+            ),
+            town(),
+            "2026-10-16",
+        ),
+    ];
+    for (reached, action, by, on) in script {
+        if run.case.step() == until {
+            return run;
+        }
+        run.go(action, &by, on);
+        assert_eq!(run.case.step(), reached);
+    }
+    assert_eq!(run.case.step(), until, "the script stops at the notice");
+    run
+}
+
+/// An application whose notice was posted on 2026-10-19 (7 days: runs through 10-26).
+fn noticed_application() -> Run {
+    let mut run = application_until(Step::Notice);
+    run.go(Action::PostNotice, &town(), "2026-10-19");
+    run
+}
+
+#[test]
+fn p1_to_p8_application_runs_every_step_by_the_right_users_to_confirmed() {
+    let mut run = Run::open(
+        intake(CaseKind::Application, &[]),
+        &grid_worker(),
+        "2026-10-09",
+    );
+    // P2: both deciding departments see the case from intake.
+    let shared: Vec<Role> = run
+        .history
+        .iter()
+        .filter_map(|event| match event.fact {
+            Fact::SharedWith { department } => Some(department),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        shared,
+        [Role::DistrictCivilAffairs, Role::DistrictAgriculture]
+    );
+    assert_eq!(run.case.tracking_number().as_str(), "TL-2026-000123");
+
+    run.go(Action::BeginComparison, &town(), "2026-10-09")
+        .go(
+            Action::RecordDiscrepancy(Discrepancy {
+                source: "车辆登记".to_owned(),
+                description: "户主名下登记小汽车一辆".to_owned(),
+            }),
+            &town(),
+            "2026-10-09",
+        )
+        .go(
+            Action::ExplainDiscrepancy {
+                number: 1,
+                explanation: Explanation::Resolved {
+                    note: "车辆已于2024年报废，有注销证明".to_owned(),
+                },
+            },
+            &town(),
+            "2026-10-10",
+        )
+        .go(Action::CompleteComparison, &town(), "2026-10-10")
+        .go(team_survey(), &village_assistant(), "2026-10-12")
+        .go(village_review(), &town(), "2026-10-14")
+        .go(
+            joint_review(
+                DIBAO_AND_MONITORING,
+                Some(MonitoringKind::EdgeProne),
+                confirm_all(DIBAO_AND_MONITORING),
+            ),
+            &town(),
+            "2026-10-16",
+        )
+        .go(Action::PostNotice, &town(), "2026-10-19");
+    let notice = *run.case.notice().unwrap();
+    assert_eq!((notice.days, notice.ends_on), (7, date("2026-10-26")));
+
+    // P8: each department its own category, in any order.
+    run.go(
+        Action::Confirm {
+            category: Category::Monitoring,
+        },
+        &agriculture(),
+        "2026-10-27",
+    );
+    assert_eq!(run.case.step(), Step::Confirming);
+    run.go(
+        Action::Confirm {
+            category: Category::Dibao,
+        },
+        &civil_affairs(),
+        "2026-10-28",
+    );
+    assert_eq!(run.case.step(), Step::Confirmed);
+    assert_eq!(
+        run.steps(),
+        [
+            "comparing",
+            "surveying",
+            "village_review",
+            "joint_review",
+            "notice",
+            "confirming",
+            "confirmed"
+        ]
+    );
+    let Some(Outcome::Confirmed { changes }) = run.case.outcome() else {
+        panic!("not confirmed: {:?}", run.case.outcome());
+    };
+    assert_eq!(
+        changes,
+        &[
+            DatedChange {
+                category: Category::Dibao,
+                monitoring_kind: None,
+                change: Change::Start,
+                on: date("2026-10-28"),
+            },
+            DatedChange {
+                category: Category::Monitoring,
+                monitoring_kind: Some(MonitoringKind::EdgeProne),
+                change: Change::Start,
+                on: date("2026-10-28"),
+            },
+        ]
+    );
+    assert!(!run.case.monitoring_continues());
+    assert_eq!(run.case.closed_on(), Some(date("2026-10-28")));
+}
+
+#[test]
+fn p6_override_with_reason_adds_and_drops_categories() {
+    let mut run = application_until(Step::JointReview);
+    run.go(
+        joint_review(
+            &[Category::DibaoEdge],
+            None,
+            vec![
+                CategoryVerdict {
+                    category: Category::DibaoEdge,
+                    verdict: Verdict::Override {
+                        reason: "会议核实户主已无务工收入".to_owned(),
+                    },
+                },
+                CategoryVerdict {
+                    category: Category::Dibao,
+                    verdict: Verdict::Override {
+                        reason: "会议核实户主已无务工收入".to_owned(),
+                    },
+                },
+            ],
+        ),
+        &town(),
+        "2026-10-16",
+    );
+    let decided: Vec<(Category, Change)> = run
+        .case
+        .decided()
+        .iter()
+        .map(|decided| (decided.category, decided.change))
+        .collect();
+    assert_eq!(decided, [(Category::Dibao, Change::Start)]);
+}
+
+/// One wrong move: where the case stands, the move, who makes it, when, and the refusal.
+struct WrongMove {
+    name: &'static str,
+    case: fn() -> Run,
+    action: Action,
+    by: ActorRef,
+    on: &'static str,
+    code: &'static str,
+}
+
+#[test]
+fn u2_p1_to_p8_each_wrong_move_is_refused() {
+    let received = || application_until(Step::Received);
+    let comparing = || application_until(Step::Comparing);
+    let surveying = || application_until(Step::Surveying);
+    let joint = || application_until(Step::JointReview);
+    let noticed = noticed_application;
+    let with_discrepancy = || {
+        let mut run = application_until(Step::Comparing);
+        run.go(
+            Action::RecordDiscrepancy(Discrepancy {
+                source: "人工录入".to_owned(),
+                description: "邻居反映家中有经营性货车".to_owned(),
+            }),
+            &town(),
+            "2026-10-09",
+        );
+        run
+    };
+    let with_objection = || {
+        let mut run = noticed_application();
+        run.go(
+            Action::RecordObjection {
+                summary: "村民反映其子在外务工收入较高".to_owned(),
+            },
+            &town(),
+            "2026-10-20",
+        );
+        run
+    };
+    let confirmed = || {
+        let mut run = noticed_application();
+        run.go(
+            Action::Confirm {
+                category: Category::Dibao,
+            },
+            &civil_affairs(),
+            "2026-10-27",
+        )
+        .go(
+            Action::Confirm {
+                category: Category::Monitoring,
+            },
+            &agriculture(),
+            "2026-10-27",
+        );
+        run
+    };
+    let dibao_only = joint_review(&[Category::Dibao], None, confirm_all(&[Category::Dibao]));
+    let table = vec![
+        WrongMove {
+            name: "skipping the comparison to the survey",
+            case: received,
+            action: team_survey(),
+            by: village_assistant(),
+            on: "2026-10-09",
+            code: "step_out_of_order",
+        },
+        WrongMove {
+            name: "skipping to the joint review",
+            case: surveying,
+            action: dibao_only.clone(),
+            by: town(),
+            on: "2026-10-12",
+            code: "step_out_of_order",
+        },
+        WrongMove {
+            name: "confirming before the notice",
+            case: joint,
+            action: Action::Confirm {
+                category: Category::Dibao,
+            },
+            by: civil_affairs(),
+            on: "2026-10-16",
+            code: "step_out_of_order",
+        },
+        WrongMove {
+            name: "a village assistant runs the comparison",
+            case: received,
+            action: Action::BeginComparison,
+            by: village_assistant(),
+            on: "2026-10-09",
+            code: "wrong_role",
+        },
+        WrongMove {
+            name: "an auditor records a survey",
+            case: surveying,
+            action: team_survey(),
+            by: actor(9, Role::Auditor, DISTRICT),
+            on: "2026-10-12",
+            code: "wrong_role",
+        },
+        WrongMove {
+            name: "a district bureau runs the joint review",
+            case: joint,
+            action: dibao_only.clone(),
+            by: civil_affairs(),
+            on: "2026-10-16",
+            code: "wrong_role",
+        },
+        WrongMove {
+            name: "a town reviewer placed at a village",
+            case: received,
+            action: Action::BeginComparison,
+            by: actor(7, Role::TownReviewer, VILLAGE),
+            on: "2026-10-09",
+            code: "wrong_level",
+        },
+        WrongMove {
+            name: "another town's reviewer",
+            case: received,
+            action: Action::BeginComparison,
+            by: other_town(),
+            on: "2026-10-09",
+            code: "outside_area",
+        },
+        WrongMove {
+            name: "another village's assistant surveys",
+            case: surveying,
+            action: team_survey(),
+            by: actor(8, Role::VillageAssistant, "500151102202"),
+            on: "2026-10-12",
+            code: "outside_area",
+        },
+        WrongMove {
+            name: "P4 a one-person team",
+            case: surveying,
+            action: survey(&[(1, "李村干")]),
+            by: village_assistant(),
+            on: "2026-10-12",
+            code: "team_too_small",
+        },
+        WrongMove {
+            name: "P4 one person named twice",
+            case: surveying,
+            action: survey(&[(1, "李村干"), (1, "李村干")]),
+            by: village_assistant(),
+            on: "2026-10-12",
+            code: "team_too_small",
+        },
+        WrongMove {
+            name: "P4 a survey of another household",
+            case: surveying,
+            action: Action::RecordSurvey(Survey {
+                household: household("H2"),
+                team: vec![
+                    TeamMember {
+                        user_id: 1,
+                        name: "李村干".to_owned(),
+                    },
+                    TeamMember {
+                        user_id: 3,
+                        name: "王镇干".to_owned(),
+                    },
+                ],
+                surveyed_on: date("2026-10-12"),
+            }),
+            by: village_assistant(),
+            on: "2026-10-12",
+            code: "survey_of_another_household",
+        },
+        WrongMove {
+            name: "P3 an unexplained discrepancy",
+            case: with_discrepancy,
+            action: Action::CompleteComparison,
+            by: town(),
+            on: "2026-10-10",
+            code: "discrepancy_unexplained",
+        },
+        WrongMove {
+            name: "P3 a discrepancy explained without a note",
+            case: with_discrepancy,
+            action: Action::ExplainDiscrepancy {
+                number: 1,
+                explanation: Explanation::Confirmed {
+                    note: " ".to_owned(),
+                },
+            },
+            by: town(),
+            on: "2026-10-10",
+            code: "note_missing",
+        },
+        WrongMove {
+            name: "P5 a village review without attendance",
+            case: || application_until(Step::VillageReview),
+            action: Action::RecordVillageReview(VillageReview {
+                held_on: date("2026-10-14"),
+                attendance: 0,
+                outcome: ReviewOutcome::Agreed,
+                note: String::new(),
+            }),
+            by: town(),
+            on: "2026-10-14",
+            code: "attendance_missing",
+        },
+        WrongMove {
+            name: "P6 an override without a reason",
+            case: joint,
+            action: joint_review(
+                &[Category::Dibao],
+                None,
+                vec![CategoryVerdict {
+                    category: Category::Dibao,
+                    verdict: Verdict::Override {
+                        reason: "  ".to_owned(),
+                    },
+                }],
+            ),
+            by: town(),
+            on: "2026-10-16",
+            code: "reason_missing",
+        },
+        WrongMove {
+            name: "P6 a proposed category left undecided (同步认定)",
+            case: joint,
+            action: joint_review(
+                DIBAO_AND_MONITORING,
+                Some(MonitoringKind::EdgeProne),
+                confirm_all(&[Category::Dibao]),
+            ),
+            by: town(),
+            on: "2026-10-16",
+            code: "proposal_undecided",
+        },
+        WrongMove {
+            name: "P6 confirming a category nobody proposed",
+            case: joint,
+            action: joint_review(
+                &[Category::Dibao],
+                None,
+                confirm_all(&[Category::Dibao, Category::Tekun]),
+            ),
+            by: town(),
+            on: "2026-10-16",
+            code: "not_proposed",
+        },
+        WrongMove {
+            name: "P6 monitoring without its kind",
+            case: joint,
+            action: joint_review(
+                DIBAO_AND_MONITORING,
+                None,
+                confirm_all(DIBAO_AND_MONITORING),
+            ),
+            by: town(),
+            on: "2026-10-16",
+            code: "monitoring_kind_missing",
+        },
+        WrongMove {
+            name: "P6 an application that starts nothing",
+            case: joint,
+            action: joint_review(&[], None, Vec::new()),
+            by: town(),
+            on: "2026-10-16",
+            code: "nothing_changes",
+        },
+        WrongMove {
+            name: "P7 confirming while the notice runs",
+            case: noticed,
+            action: Action::Confirm {
+                category: Category::Dibao,
+            },
+            by: civil_affairs(),
+            on: "2026-10-26",
+            code: "notice_running",
+        },
+        WrongMove {
+            name: "P7 confirming with an open objection",
+            case: with_objection,
+            action: Action::Confirm {
+                category: Category::Dibao,
+            },
+            by: civil_affairs(),
+            on: "2026-10-27",
+            code: "objection_open",
+        },
+        WrongMove {
+            name: "P7 confirming before the notice is posted",
+            case: || application_until(Step::Notice),
+            action: Action::Confirm {
+                category: Category::Dibao,
+            },
+            by: civil_affairs(),
+            on: "2026-10-27",
+            code: "notice_not_posted",
+        },
+        WrongMove {
+            name: "P8 agriculture confirms dibao",
+            case: noticed,
+            action: Action::Confirm {
+                category: Category::Dibao,
+            },
+            by: agriculture(),
+            on: "2026-10-27",
+            code: "other_departments_category",
+        },
+        WrongMove {
+            name: "P8 civil affairs confirms the monitoring tag",
+            case: noticed,
+            action: Action::Confirm {
+                category: Category::Monitoring,
+            },
+            by: civil_affairs(),
+            on: "2026-10-27",
+            code: "other_departments_category",
+        },
+        WrongMove {
+            name: "P8 confirming a category the meeting did not decide",
+            case: noticed,
+            action: Action::Confirm {
+                category: Category::Tekun,
+            },
+            by: civil_affairs(),
+            on: "2026-10-27",
+            code: "category_not_decided",
+        },
+        WrongMove {
+            name: "P8 a decline without a reason",
+            case: noticed,
+            action: Action::Decline {
+                category: Category::Dibao,
+                reason: String::new(),
+            },
+            by: civil_affairs(),
+            on: "2026-10-27",
+            code: "reason_missing",
+        },
+        WrongMove {
+            name: "P8 a refusal without a reason",
+            case: comparing,
+            action: Action::Refuse {
+                reason: String::new(),
+            },
+            by: town(),
+            on: "2026-10-10",
+            code: "reason_missing",
+        },
+        WrongMove {
+            name: "moving a closed case",
+            case: confirmed,
+            action: Action::Withdraw {
+                reason: "申请人撤回".to_owned(),
+            },
+            by: town(),
+            on: "2026-10-28",
+            code: "case_closed",
+        },
+        WrongMove {
+            name: "a survey dated tomorrow",
+            case: surveying,
+            action: team_survey(),
+            by: village_assistant(),
+            on: "2026-10-11",
+            code: "date_in_future",
+        },
+    ];
+    let mut failures = Vec::new();
+    for wrong in table {
+        let run = (wrong.case)();
+        let before = run.case.clone();
+        let code = match run.try_do(wrong.action, &wrong.by, wrong.on) {
+            Ok(transition) => format!("moved to {}", transition.step()),
+            Err(refusal) => refusal.code().to_owned(),
+        };
+        assert_eq!(run.case, before);
+        if code != wrong.code {
+            failures.push(format!(
+                "{}: expected {}, got {code}",
+                wrong.name, wrong.code
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn p1_intake_needs_consent_an_applicant_and_a_village() {
+    let cases: Vec<(Intake, ActorRef, &str)> = vec![
+        (
+            Intake {
+                consent: None,
+                ..intake(CaseKind::Application, &[])
+            },
+            grid_worker(),
+            "consent_missing",
+        ),
+        (
+            Intake {
+                applicant: " ".to_owned(),
+                ..intake(CaseKind::Application, &[])
+            },
+            grid_worker(),
+            "applicant_missing",
+        ),
+        (
+            Intake {
+                area: place(TOWN),
+                ..intake(CaseKind::Application, &[])
+            },
+            town(),
+            "area_not_village",
+        ),
+        (
+            intake(CaseKind::Application, &[]),
+            other_town(),
+            "outside_area",
+        ),
+        (
+            intake(CaseKind::Application, &[]),
+            civil_affairs(),
+            "wrong_role",
+        ),
+        (
+            intake(CaseKind::RiskElimination, &[Category::Dibao]),
+            town(),
+            "not_monitored",
+        ),
+        (intake(CaseKind::Exit, &[]), town(), "nothing_changes"),
+    ];
+    for (intake, by, code) in cases {
+        let refusal = open(intake, &by, date("2026-10-09")).unwrap_err();
+        assert_eq!(refusal.code(), code);
+    }
+    // Re-checks and exits rest on the consent given at entry.
+    let recheck = Intake {
+        consent: None,
+        ..intake(CaseKind::Recheck, &[Category::Dibao])
+    };
+    assert!(open(recheck, &town(), date("2026-10-09")).is_ok());
+}
+
+#[test]
+fn p7_an_objection_sends_the_case_back_to_verification_and_a_new_notice() {
+    let mut run = noticed_application();
+    run.go(
+        Action::RecordObjection {
+            summary: "村民反映其子在外务工收入较高".to_owned(),
+        },
+        &town(),
+        "2026-10-20",
+    );
+    assert_eq!(
+        run.refused(
+            Action::AnswerObjection {
+                number: 1,
+                answer: "经核实".to_owned()
+            },
+            &town(),
+            "2026-10-21"
+        ),
+        "objection_not_reverified"
+    );
+    run.go(Action::SendBackForVerification, &town(), "2026-10-21");
+    assert_eq!(run.case.step(), Step::Surveying);
+    assert!(run.case.notice().is_none());
+    run.go(team_survey(), &grid_worker(), "2026-10-23");
+    // The village review is not held again: the town reviews the new survey.
+    assert_eq!(run.case.step(), Step::JointReview);
+    run.go(
+        joint_review(
+            DIBAO_AND_MONITORING,
+            Some(MonitoringKind::EdgeProne),
+            confirm_all(DIBAO_AND_MONITORING),
+        ),
+        &town(),
+        "2026-10-26",
+    );
+    assert_eq!(
+        run.refused(Action::PostNotice, &town(), "2026-10-26"),
+        "objection_open"
+    );
+    run.go(
+        Action::AnswerObjection {
+            number: 1,
+            answer: "其子已另立户且无赡养能力，异议不成立".to_owned(),
+        },
+        &town(),
+        "2026-10-26",
+    )
+    .go(Action::PostNotice, &town(), "2026-10-27");
+    assert_eq!(run.case.notices_posted(), 2);
+    assert_eq!(
+        run.refused(
+            Action::Confirm {
+                category: Category::Dibao
+            },
+            &civil_affairs(),
+            "2026-11-02"
+        ),
+        "notice_running"
+    );
+    run.go(
+        Action::Confirm {
+            category: Category::Dibao,
+        },
+        &civil_affairs(),
+        "2026-11-04",
+    )
+    .go(
+        Action::Confirm {
+            category: Category::Monitoring,
+        },
+        &agriculture(),
+        "2026-11-05",
+    );
+    assert_eq!(run.case.step(), Step::Confirmed);
+}
+
+#[test]
+fn x1_exit_goes_the_way_in_and_ends_the_periods_and_monitoring_continues() {
+    let mut run = Run::open(
+        Intake {
+            consent: None,
+            summary: "家庭成员务工收入稳定超过低保标准".to_owned(),
+            ..intake(CaseKind::Exit, &[Category::Dibao])
+        },
+        &town(),
+        "2026-10-09",
+    );
+    run.go(Action::BeginComparison, &town(), "2026-10-09");
+    assert_eq!(
+        run.refused(team_survey(), &village_assistant(), "2026-10-12"),
+        "step_out_of_order"
+    );
+    run.go(Action::CompleteComparison, &town(), "2026-10-10")
+        .go(team_survey(), &village_assistant(), "2026-10-12")
+        .go(village_review(), &town(), "2026-10-14")
+        // The rules engine now proposes nothing; the meeting agrees.
+        .go(joint_review(&[], None, Vec::new()), &town(), "2026-10-16")
+        .go(Action::PostNotice, &town(), "2026-10-19");
+    assert_eq!(
+        run.refused(
+            Action::Confirm {
+                category: Category::Dibao
+            },
+            &civil_affairs(),
+            "2026-10-20"
+        ),
+        "notice_running"
+    );
+    run.go(
+        Action::Confirm {
+            category: Category::Dibao,
+        },
+        &civil_affairs(),
+        "2026-10-27",
+    );
+    assert_eq!(run.case.step(), Step::Confirmed);
+    let Some(Outcome::Confirmed { changes }) = run.case.outcome() else {
+        panic!("not confirmed");
+    };
+    assert_eq!(
+        changes,
+        &[DatedChange {
+            category: Category::Dibao,
+            monitoring_kind: None,
+            change: Change::End,
+            on: date("2026-10-27"),
+        }]
+    );
+    assert!(run.case.monitoring_continues());
+    assert!(run.history.iter().any(|event| event.fact
+        == Fact::MonitoringContinues {
+            household_id: "H1".to_owned()
+        }));
+}
+
+#[test]
+fn x2_risk_elimination_ends_only_the_monitoring_tag() {
+    let open_case = || {
+        let mut run = Run::open(
+            Intake {
+                consent: None,
+                ..intake(
+                    CaseKind::RiskElimination,
+                    &[Category::Dibao, Category::Monitoring],
+                )
+            },
+            &town(),
+            "2026-10-09",
+        );
+        run.go(Action::BeginComparison, &town(), "2026-10-09")
+            .go(Action::CompleteComparison, &town(), "2026-10-10")
+            .go(team_survey(), &village_assistant(), "2026-10-12")
+            .go(village_review(), &town(), "2026-10-14");
+        run
+    };
+    let run = open_case();
+    assert_eq!(
+        run.refused(
+            joint_review(
+                &[Category::Dibao],
+                None,
+                vec![CategoryVerdict {
+                    category: Category::Dibao,
+                    verdict: Verdict::Override {
+                        reason: "一并退出低保".to_owned()
+                    }
+                }]
+            ),
+            &town(),
+            "2026-10-16"
+        ),
+        "risk_elimination_ends_only_monitoring"
+    );
+    let mut run = open_case();
+    run.go(
+        joint_review(&[Category::Dibao], None, confirm_all(&[Category::Dibao])),
+        &town(),
+        "2026-10-16",
+    )
+    .go(Action::PostNotice, &town(), "2026-10-19");
+    // Both categories are touched: civil affairs affirms dibao goes on (同步认定).
+    assert_eq!(run.case.notice().unwrap().days, 7);
+    run.go(
+        Action::Confirm {
+            category: Category::Monitoring,
+        },
+        &agriculture(),
+        "2026-10-27",
+    )
+    .go(
+        Action::Confirm {
+            category: Category::Dibao,
+        },
+        &civil_affairs(),
+        "2026-10-27",
+    );
+    let Some(Outcome::Confirmed { changes }) = run.case.outcome() else {
+        panic!("not confirmed");
+    };
+    let summary: Vec<(Category, Change)> = changes
+        .iter()
+        .map(|change| (change.category, change.change))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (Category::Dibao, Change::Continue),
+            (Category::Monitoring, Change::End)
+        ]
+    );
+    assert!(run.case.monitoring_continues());
+}
+
+#[test]
+fn w1_recheck_runs_end_to_end_and_moves_dibao_to_edge() {
+    let mut run = Run::open(
+        Intake {
+            consent: None,
+            channel: Channel::TownWindow,
+            summary: "定期核查（半年）".to_owned(),
+            ..intake(CaseKind::Recheck, &[Category::Dibao])
+        },
+        &town(),
+        "2026-10-09",
+    );
+    run.go(Action::BeginComparison, &town(), "2026-10-09")
+        .go(Action::CompleteComparison, &town(), "2026-10-10")
+        .go(team_survey(), &grid_worker(), "2026-10-12")
+        .go(village_review(), &town(), "2026-10-14")
+        .go(
+            joint_review(
+                &[Category::DibaoEdge],
+                None,
+                confirm_all(&[Category::DibaoEdge]),
+            ),
+            &town(),
+            "2026-10-16",
+        )
+        .go(Action::PostNotice, &town(), "2026-10-19")
+        .go(
+            Action::Confirm {
+                category: Category::DibaoEdge,
+            },
+            &civil_affairs(),
+            "2026-10-27",
+        )
+        .go(
+            Action::Confirm {
+                category: Category::Dibao,
+            },
+            &civil_affairs(),
+            "2026-10-27",
+        );
+    let Some(Outcome::Confirmed { changes }) = run.case.outcome() else {
+        panic!("not confirmed");
+    };
+    let summary: Vec<(Category, Change)> = changes
+        .iter()
+        .map(|change| (change.category, change.change))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (Category::Dibao, Change::End),
+            (Category::DibaoEdge, Change::Start)
+        ]
+    );
+}
+
+#[test]
+fn p8_every_category_declined_refuses_the_case_and_starts_the_refusal_notice_limit() {
+    let mut run = noticed_application();
+    run.go(
+        Action::Decline {
+            category: Category::Dibao,
+            reason: "家庭财产超过规定".to_owned(),
+        },
+        &civil_affairs(),
+        "2026-10-27",
+    );
+    assert_eq!(
+        run.refused(
+            Action::Decline {
+                category: Category::Dibao,
+                reason: "再次".to_owned()
+            },
+            &civil_affairs(),
+            "2026-10-27"
+        ),
+        "category_already_decided"
+    );
+    run.go(
+        Action::Decline {
+            category: Category::Monitoring,
+            reason: "无返贫致贫风险".to_owned(),
+        },
+        &agriculture(),
+        "2026-10-28",
+    );
+    assert_eq!(run.case.step(), Step::Refused);
+    let Some(Outcome::Refused { reason }) = run.case.outcome() else {
+        panic!("not refused");
+    };
+    assert_eq!(
+        reason,
+        "低保：家庭财产超过规定；防止返贫监测对象：无返贫致贫风险"
+    );
+    let limits = deadlines(&run.case, date("2026-10-28"), &calendar(), &params());
+    assert_eq!(
+        limits,
+        [Deadline {
+            limit: TimeLimit::RefusalNotice,
+            started_on: date("2026-10-28"),
+            due_on: date("2026-11-02"),
+        }]
+    );
+    run.go(Action::DeliverRefusalNotice, &town(), "2026-10-29");
+    assert!(deadlines(&run.case, date("2026-10-29"), &calendar(), &params()).is_empty());
+}
+
+#[test]
+fn withdrawal_closes_the_case() {
+    let mut run = application_until(Step::Surveying);
+    assert_eq!(
+        run.refused(
+            Action::Withdraw {
+                reason: String::new()
+            },
+            &grid_worker(),
+            "2026-10-11"
+        ),
+        "reason_missing"
+    );
+    run.go(
+        Action::Withdraw {
+            reason: "申请人主动撤回".to_owned(),
+        },
+        &grid_worker(),
+        "2026-10-11",
+    );
+    assert_eq!(run.case.step(), Step::Withdrawn);
+}
+
+#[test]
+fn p7_notice_days_follow_the_categories() {
+    let params = params();
+    assert_eq!(params.notice_days(&[Category::Dibao]), 7);
+    assert_eq!(params.notice_days(&[Category::Monitoring]), 5);
+    assert_eq!(params.notice_days(DIBAO_AND_MONITORING), 7);
+    assert_eq!(params.span(TimeLimit::TownReview), Span::WorkingDays(15));
+    assert_eq!(
+        params.span(TimeLimit::MonitoringIdentification),
+        Span::Days(15)
+    );
+}
+
+#[test]
+fn p9_calendar_counts_working_days_across_national_day_and_adjusted_saturdays() {
+    let calendar = calendar();
+    let checks = [
+        // 国庆节、中秋节 2025: 10/1–10/8 off, 9/28 (Sun) and 10/11 (Sat) worked.
+        ("2025-09-30", 1, "2025-10-09"),
+        ("2025-09-30", 2, "2025-10-10"),
+        ("2025-09-30", 3, "2025-10-11"),
+        ("2025-09-30", 4, "2025-10-13"),
+        ("2025-09-26", 1, "2025-09-28"),
+        ("2025-10-10", 1, "2025-10-11"),
+        // 春节 2025: 1/28–2/4 off, 1/26 (Sun) and 2/8 (Sat) worked.
+        ("2025-01-24", 1, "2025-01-26"),
+        ("2025-01-27", 1, "2025-02-05"),
+        // 春节 2026: 2/15–2/23 off, 2/14 and 2/28 (Sat) worked.
+        ("2026-02-13", 1, "2026-02-14"),
+        ("2026-02-14", 1, "2026-02-24"),
+        // 国庆节 2026: 10/1–10/7 off, 10/10 (Sat) worked.
+        ("2026-09-30", 1, "2026-10-08"),
+        ("2026-09-30", 3, "2026-10-10"),
+        // An ordinary week, and n = 0.
+        ("2026-11-27", 1, "2026-11-30"),
+        ("2026-11-28", 0, "2026-11-28"),
+    ];
+    for (from, n, expected) in checks {
+        assert_eq!(
+            calendar.add_working_days(date(from), n),
+            date(expected),
+            "{from} + {n}"
+        );
+    }
+    let working = [
+        ("2025-10-11", true),
+        ("2025-10-12", false),
+        ("2025-10-01", false),
+        ("2025-10-08", false),
+        ("2025-09-28", true),
+        ("2026-01-04", true),
+        ("2026-05-09", true),
+        ("2026-06-19", false),
+        ("2026-09-25", false),
+        ("2026-11-28", false),
+        ("2027-10-01", true),
+    ];
+    for (day, expected) in working {
+        assert_eq!(calendar.is_working_day(date(day)), expected, "{day}");
+    }
+    assert!(calendar.covers(date("2026-11-28")));
+    assert!(!calendar.covers(date("2027-01-01")));
+    assert_eq!(
+        calendar.working_days_between(date("2025-09-30"), date("2025-10-11")),
+        3
+    );
+}
+
+#[test]
+fn p9_due_dates_of_each_limit() {
+    let calendar = calendar();
+    let params = params();
+    let checks = [
+        // 15 working days from intake, across National Day 2025.
+        (TimeLimit::TownReview, "2025-09-26", "2025-10-23"),
+        (TimeLimit::DistrictConfirmation, "2025-09-30", "2025-10-21"),
+        (TimeLimit::RefusalNotice, "2025-09-30", "2025-10-11"),
+        // Calendar days; a due day off moves to the next working day (民法典第二百零三条) ...
+        (
+            TimeLimit::MonitoringIdentification,
+            "2025-09-17",
+            "2025-10-09",
+        ),
+        (
+            TimeLimit::MonitoringIdentification,
+            "2026-11-01",
+            "2026-11-16",
+        ),
+        // ... but a notice ends when it ends.
+        (TimeLimit::Notice, "2025-09-24", "2025-10-01"),
+    ];
+    for (limit, started, due) in checks {
+        assert_eq!(
+            calendar.due_date(limit, date(started), &params),
+            date(due),
+            "{limit} from {started}"
+        );
+    }
+}
+
+#[test]
+fn p9_due_list_shows_what_is_due_and_what_is_late_in_an_area() {
+    let calendar = calendar();
+    let params = params();
+    let waiting_town = application_until(Step::Comparing).case;
+    let noticed = noticed_application().case;
+    let closed = {
+        let mut run = noticed_application();
+        run.go(
+            Action::Confirm {
+                category: Category::Dibao,
+            },
+            &civil_affairs(),
+            "2026-10-27",
+        )
+        .go(
+            Action::Confirm {
+                category: Category::Monitoring,
+            },
+            &agriculture(),
+            "2026-10-27",
+        );
+        run.case
+    };
+    let cases = [waiting_town.clone(), noticed.clone(), closed];
+    // Received 2026-10-09 (Fri): 15 working days, Saturday 10-10 among them → 2026-10-29.
+    let limits = deadlines(&waiting_town, date("2026-11-28"), &calendar, &params);
+    assert_eq!(limits[0].limit, TimeLimit::TownReview);
+    assert_eq!(limits[0].due_on, date("2026-10-29"));
+
+    // On 10-20 the notice runs (ends 10-26); the town stage is due 10-29; dibao total (25
+    // working days from 10-09) 11-12; monitoring identification (15 days) 10-24 → Mon 10-26.
+    let list = due_list(&cases, &place(TOWN), date("2026-10-20"), &calendar, &params);
+    assert!(list.late.is_empty());
+    let due: Vec<(TimeLimit, NaiveDate)> = list
+        .due
+        .iter()
+        .map(|item| (item.deadline.limit, item.deadline.due_on))
+        .collect();
+    assert_eq!(
+        due,
+        [
+            (TimeLimit::Notice, date("2026-10-26")),
+            (TimeLimit::MonitoringIdentification, date("2026-10-26")),
+            (TimeLimit::TownReview, date("2026-10-29")),
+            (TimeLimit::DibaoTotal, date("2026-11-12")),
+        ]
+    );
+
+    // Today, 2026-11-28: everything open is late; the district's 10 working days after the
+    // notice ended on 10-26 ran out on 11-09.
+    let list = due_list(&cases, &place(TOWN), date("2026-11-28"), &calendar, &params);
+    let late: Vec<(TimeLimit, NaiveDate)> = list
+        .late
+        .iter()
+        .map(|item| (item.deadline.limit, item.deadline.due_on))
+        .collect();
+    assert_eq!(
+        late,
+        [
+            (TimeLimit::MonitoringIdentification, date("2026-10-26")),
+            (TimeLimit::TownReview, date("2026-10-29")),
+            (TimeLimit::DistrictConfirmation, date("2026-11-09")),
+            (TimeLimit::DibaoTotal, date("2026-11-12")),
+        ]
+    );
+    assert!(list.due.is_empty());
+    // Another town sees none of them.
+    let elsewhere = due_list(
+        &cases,
+        &place("500151103"),
+        date("2026-11-28"),
+        &calendar,
+        &params,
+    );
+    assert_eq!(elsewhere, DueList::default());
+}
+
+#[test]
+fn p9_after_an_objection_the_recheck_limit_runs() {
+    let mut run = noticed_application();
+    run.go(
+        Action::RecordObjection {
+            summary: "反映有隐瞒收入".to_owned(),
+        },
+        &town(),
+        "2026-10-20",
+    )
+    .go(Action::SendBackForVerification, &town(), "2026-10-21");
+    let limits = deadlines(&run.case, date("2026-10-21"), &calendar(), &params());
+    assert_eq!(limits[0].limit, TimeLimit::ObjectionRecheck);
+    assert_eq!(limits[0].due_on, date("2026-11-11"));
+}
+
+#[test]
+fn p9_calendar_file_errors_name_the_line() {
+    let builtin = include_str!("../../../policy/calendar.toml");
+    let checks = [
+        (
+            "adjusted_working_days = [2025-04-27]",
+            "adjusted_working_days = [2025-04-28]",
+            "不是周六或周日",
+        ),
+        ("to = 2025-06-02", "to = 2025-05-30", "早于开始日期"),
+        (
+            "from = 2025-10-01",
+            "from = 2025-09-27",
+            "既是节假日又是调休上班日",
+        ),
+        ("status = \"confirmed\"", "status = \"maybe\"", "未知状态"),
+        (
+            "from = 2025-01-01",
+            "from = 2024-12-31",
+            "不在 years 所列年份内",
+        ),
+        ("from = 2025-05-31", "from = 2025-05-05", "重叠"),
+    ];
+    for (find, replacement, reason) in checks {
+        assert!(builtin.contains(find), "{find}");
+        let text = builtin.replacen(find, replacement, 1);
+        let error = Calendar::from_toml(&text, "calendar.toml").unwrap_err();
+        assert_eq!(error.file, "calendar.toml");
+        assert!(error.reason.contains(reason), "{find}: {}", error.reason);
+        if reason != "既是节假日又是调休上班日" {
+            let line = builtin[..builtin.find(find).unwrap()].matches('\n').count() + 1;
+            assert_eq!(error.line, line, "{find}");
+        }
+    }
+    let error =
+        Calendar::from_toml("years = [2025]\n[[holiday]]\nname = 1\n", "x.toml").unwrap_err();
+    assert_eq!(error.line, 3);
+    let calendar = calendar();
+    assert_eq!(calendar.holidays().len(), 13);
+    assert!(
+        calendar
+            .holidays()
+            .iter()
+            .filter(|holiday| holiday.from.format("%Y").to_string() == "2026")
+            .all(|holiday| holiday.status == policy::Status::Secondary && holiday.note.is_some())
+    );
+}
+
+#[test]
+fn w1_next_recheck_follows_the_cycle() {
+    let checks = [
+        ("2026-05-31", 6, "2026-11-30"),
+        ("2026-08-31", 6, "2027-02-28"),
+        ("2025-11-28", 12, "2026-11-28"),
+        ("2026-11-20", 0, "2026-11-20"),
+    ];
+    for (last, months, expected) in checks {
+        assert_eq!(
+            next_recheck(date(last), months),
+            date(expected),
+            "{last} + {months}"
+        );
+    }
+}
+
+#[test]
+fn w1_recheck_due_list_of_a_town() {
+    let enrolment = |id: &str, area: &str, last: &str, months: u32| Enrolment {
+        household_id: id.to_owned(),
+        area: place(area),
+        last_check: date(last),
+        recheck_months: months,
+    };
+    let enrolments = [
+        enrolment("H1", VILLAGE, "2026-05-31", 6),
+        enrolment("H2", VILLAGE, "2025-11-01", 12),
+        enrolment("H3", "500151102202", "2026-11-20", 0),
+        enrolment("H4", VILLAGE, "2026-10-01", 12),
+        enrolment("H5", "500151103201", "2025-01-01", 12),
+    ];
+    let due = recheck_due_list(
+        &enrolments,
+        &place(TOWN),
+        date("2026-11-28"),
+        date("2026-12-31"),
+    );
+    let summary: Vec<(&str, NaiveDate, bool)> = due
+        .iter()
+        .map(|item| (item.household_id.as_str(), item.due_on, item.overdue))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("H2", date("2026-11-01"), true),
+            ("H3", date("2026-11-20"), true),
+            ("H1", date("2026-11-30"), false),
+        ]
+    );
+}
+
+#[test]
+fn refusal_codes_are_unique_snake_case() {
+    let samples = [
+        Refusal::ConsentMissing,
+        Refusal::WrongRole {
+            role: Role::Auditor,
+        },
+        Refusal::NoticeRunning {
+            until: date("2026-10-26"),
+        },
+        Refusal::OtherDepartmentsCategory {
+            category: Category::Dibao,
+        },
+        Refusal::TeamTooSmall { distinct: 1 },
+    ];
+    for refusal in samples {
+        assert!(
+            refusal
+                .code()
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte == b'_')
+        );
+    }
+    assert_eq!(
+        Refusal::NoticeRunning {
+            until: date("2026-10-26")
+        }
+        .message(),
+        "公示期至2026-10-26结束，公示期内不能审核确认"
+    );
+    assert_eq!(
+        Refusal::OtherDepartmentsCategory {
+            category: Category::Monitoring
+        }
+        .message(),
+        "“防止返贫监测对象”由其他部门审核确认"
+    );
+}
+
+#[test]
+fn replay_refuses_a_history_without_intake() {
+    assert_eq!(Case::replay(&[]), Err(HistoryError::Empty));
+    let run = application_until(Step::Comparing);
+    assert_eq!(
+        Case::replay(&run.history[1..]),
+        Err(HistoryError::FirstNotReceived)
+    );
+    let mut twice = run.history.clone();
+    twice.push(run.history[0].clone());
+    assert!(matches!(
+        Case::replay(&twice),
+        Err(HistoryError::ReceivedTwice { .. })
+    ));
+}
+
+#[test]
+fn p1_tracking_numbers_are_short_and_plain() {
+    assert!(TrackingNumber::parse("TL-2026-000123").is_ok());
+    for bad in ["", "有中文", "a b", &"x".repeat(33)] {
+        assert_eq!(TrackingNumber::parse(bad), Err(InvalidTrackingNumber));
+    }
+}
