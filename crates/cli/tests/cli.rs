@@ -1,0 +1,377 @@
+//! Smoke tests of the `safetynet` binary: gen, import (all or nothing, idempotent, a killed
+//! import leaves the database as it was), admin create-user, audit verify.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn safetynet() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_safetynet"));
+    // The tests name the database on the command line; a stray DATABASE_URL must not win.
+    command.env_remove("DATABASE_URL").env("USER", "cli-test");
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    safetynet().args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn generate(count: usize, seed: u64) -> Vec<u8> {
+    let output = run(&[
+        "gen",
+        "households",
+        "--count",
+        &count.to_string(),
+        "--seed",
+        &seed.to_string(),
+    ]);
+    assert!(output.status.success(), "gen: {}", text(&output.stderr));
+    output.stdout
+}
+
+fn write_file(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("safetynet.db").display())
+}
+
+/// What the database holds: households, persons, memberships, imports, audit rows.
+async fn contents(url: &str) -> [i64; 5] {
+    let store = store::Store::connect(url).await.unwrap();
+    let mut counts = [0; 5];
+    for (idx, table) in [
+        "households",
+        "persons",
+        "memberships",
+        "imports",
+        "audit_log",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (n,): (i64,) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        counts[idx] = n;
+    }
+    store.close().await;
+    counts
+}
+
+#[test]
+fn d1_gen_households_is_deterministic_for_a_seed() {
+    let first = generate(50, 3);
+    let second = generate(50, 3);
+    assert_eq!(first, second, "same seed, same file");
+    assert_ne!(first, generate(50, 4), "another seed, another file");
+    let lines: Vec<&str> = std::str::from_utf8(&first).unwrap().lines().collect();
+    assert_eq!(lines.len(), 50);
+    for (idx, line) in lines.iter().enumerate() {
+        let household = domain::interchange::parse_household_line(line)
+            .unwrap_or_else(|error| panic!("line {}: {error}", idx + 1));
+        assert!(
+            household.area.as_str().starts_with("500151"),
+            "line {}: a Tongliang place",
+            idx + 1
+        );
+    }
+}
+
+#[tokio::test]
+async fn d1_import_households_once_then_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let file = write_file(dir.path(), "households.jsonl", &generate(50, 3));
+    let file = file.to_str().unwrap();
+
+    let first = run(&["import", "households", file, "--db", &db]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stderr).contains("导入完成：新增 50 户"),
+        "{}",
+        text(&first.stderr)
+    );
+    let after_first = contents(&db).await;
+    assert_eq!(after_first[0], 50);
+
+    let second = run(&["import", "households", file, "--db", &db]);
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert!(
+        text(&second.stderr).contains("该文件此前已导入，未作任何更改"),
+        "{}",
+        text(&second.stderr)
+    );
+    assert_eq!(
+        contents(&db).await,
+        after_first,
+        "the second import changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn d1_import_with_one_bad_line_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let generated = text(&generate(5, 3));
+    let mut lines: Vec<String> = generated.lines().map(str::to_owned).collect();
+    // Line 3: the first member's ID number gets a wrong check character.
+    let marker = "\"id_number\":\"";
+    let start = lines[2].find(marker).unwrap() + marker.len();
+    let id_number = lines[2][start..start + 18].to_owned();
+    let wrong = format!(
+        "{}{}",
+        &id_number[..17],
+        if id_number.ends_with('1') { '2' } else { '1' }
+    );
+    lines[2] = lines[2].replacen(&id_number, &wrong, 1);
+    let file = write_file(dir.path(), "bad.jsonl", lines.join("\n").as_bytes());
+
+    let output = run(&["import", "households", file.to_str().unwrap(), "--db", &db]);
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:3: ", file.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("身份证号校验位错误"), "{stderr}");
+    assert!(stderr.contains("未导入任何数据"), "{stderr}");
+    assert!(
+        !stderr.contains(":1: ") && !stderr.contains(":2: "),
+        "only line 3 is reported: {stderr}"
+    );
+    let [households, persons, memberships, imports, _] = contents(&db).await;
+    assert_eq!([households, persons, memberships, imports], [0, 0, 0, 0]);
+}
+
+fn create_user(db: &str, username: &str, role: &str, area: &str, password: &str) -> Output {
+    let mut child = safetynet()
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            username,
+            "--role",
+            role,
+            "--area",
+            area,
+            "--db",
+            db,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn u2_admin_create_user_reads_password_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let output = create_user(&db, "zhang", "town_reviewer", "500151001", "long-enough-1");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("已创建用户 zhang"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // The new user signs in with the password given on stdin, with the role and area given.
+    let store = store::Store::connect(&db).await.unwrap();
+    let app = app::App::new(
+        store,
+        std::sync::Arc::new(app::SystemClock),
+        app::AppSettings::default(),
+    );
+    let session = app.login("zhang", "long-enough-1").await.unwrap();
+    assert_eq!(session.actor.role, domain::Role::TownReviewer);
+    assert_eq!(session.actor.area.as_str(), "500151001");
+    assert!(app.login("zhang", "wrong-password").await.is_err());
+    app.store().close().await;
+
+    let refusals = [
+        (
+            "lisi",
+            "mayor",
+            "500151001",
+            "long-enough-1",
+            "unknown role mayor",
+        ),
+        (
+            "lisi",
+            "village_assistant",
+            "500151001",
+            "long-enough-1",
+            "该角色的管辖区域层级不符",
+        ),
+        ("lisi", "town_reviewer", "500151001", "short", "密码至少8位"),
+        (
+            "zhang",
+            "town_reviewer",
+            "500151001",
+            "long-enough-1",
+            "用户名已存在",
+        ),
+    ];
+    for (username, role, area, password, reason) in refusals {
+        let output = create_user(&db, username, role, area, password);
+        assert!(!output.status.success(), "{username} {role}");
+        assert!(
+            text(&output.stderr).contains(reason),
+            "{role}: {}",
+            text(&output.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn always_audit_verify_reports_the_edited_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let file = write_file(dir.path(), "households.jsonl", &generate(10, 3));
+    assert!(
+        run(&["import", "households", file.to_str().unwrap(), "--db", &db])
+            .status
+            .success()
+    );
+    assert!(
+        create_user(&db, "zhang", "town_reviewer", "500151001", "long-enough-1")
+            .status
+            .success()
+    );
+
+    let intact = run(&["audit", "verify", "--db", &db]);
+    assert!(intact.status.success(), "{}", text(&intact.stdout));
+    let rows = contents(&db).await[4];
+    assert!(
+        text(&intact.stdout).contains(&format!("audit chain intact: {rows} rows")),
+        "{}",
+        text(&intact.stdout)
+    );
+
+    // Someone edits the fifth row (an imported household) behind the product's back.
+    let store = store::Store::connect(&db).await.unwrap();
+    let edited = sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 5")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(edited.rows_affected(), 1);
+    store.close().await;
+
+    let broken = run(&["audit", "verify", "--db", &db]);
+    assert!(!broken.status.success());
+    assert!(
+        text(&broken.stdout).contains("audit chain broken at row 5"),
+        "{}",
+        text(&broken.stdout)
+    );
+}
+
+/// Bytes in SQLite's write-ahead log: it grows while a transaction writes more than fits in the
+/// page cache, before anything is committed.
+fn wal_bytes(dir: &Path) -> u64 {
+    std::fs::metadata(dir.join("safetynet.db-wal")).map_or(0, |meta| meta.len())
+}
+
+#[tokio::test]
+async fn d1_killed_import_leaves_the_database_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    // Large enough that a debug build is still writing a second after it began.
+    let generated = generate(30_000, 11);
+    let first_20: usize = generated
+        .split_inclusive(|&byte| byte == b'\n')
+        .take(20)
+        .map(<[u8]>::len)
+        .sum();
+    let earlier = write_file(dir.path(), "earlier.jsonl", &generated[..first_20]);
+    let big = write_file(dir.path(), "big.jsonl", &generated);
+
+    assert!(
+        run(&[
+            "import",
+            "households",
+            earlier.to_str().unwrap(),
+            "--db",
+            &db
+        ])
+        .status
+        .success()
+    );
+    let before = contents(&db).await;
+    assert_eq!(before[0], 20);
+    let wal_before = wal_bytes(dir.path());
+
+    let mut child = safetynet()
+        .args(["import", "households", big.to_str().unwrap(), "--db", &db])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the import's transaction is writing (the log grows by a megabyte), then give
+    // it another second: the one wait of this suite.
+    let started = Instant::now();
+    while wal_bytes(dir.path()) < wal_before + (1 << 20) {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it was killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the import never started writing"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the import was still running when killed"
+    );
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    let stderr = text(
+        &child
+            .stderr
+            .take()
+            .map(|mut pipe| {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut pipe, &mut bytes).unwrap();
+                bytes
+            })
+            .unwrap_or_default(),
+    );
+    assert!(!stderr.contains("导入完成"), "{stderr}");
+
+    assert_eq!(
+        contents(&db).await,
+        before,
+        "households, persons, memberships, imports, audit rows"
+    );
+    let verify = run(&["audit", "verify", "--db", &db]);
+    assert!(verify.status.success(), "{}", text(&verify.stdout));
+    assert!(
+        text(&verify.stdout).contains(&format!("audit chain intact: {} rows", before[4])),
+        "{}",
+        text(&verify.stdout)
+    );
+}
