@@ -23,7 +23,7 @@ fn main() {
     for _round in 0..2 {
         for l in &lines {
             let t = Instant::now();
-            let h = domain::interchange::parse_household_bytes(l).unwrap();
+            let h = batch::read_household(l).unwrap();
             let t2 = Instant::now();
             let d = if explain {
                 policy::determine(&h, &snapshot, as_of)

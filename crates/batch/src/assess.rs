@@ -5,8 +5,10 @@
 //! writes the buffers in block order. Channels are bounded and buffers are recycled, so memory
 //! stays bounded whatever the size of the file.
 
+use crate::fastparse;
 use anyhow::Context;
 use chrono::NaiveDate;
+use domain::Household;
 use policy::{
     Catalogue, DeterminationRecord, LineError, Override, Snapshot, determine, determine_quiet,
 };
@@ -122,7 +124,9 @@ struct Block {
     seq: u64,
     /// 1-based number of the block's first line.
     first_line: u64,
+    /// The block is `bytes[..len]`; the rest of the buffer is left from earlier use.
     bytes: Vec<u8>,
+    len: usize,
 }
 
 struct Rendered {
@@ -203,20 +207,28 @@ fn read_blocks<R: Read>(
         let Ok(mut bytes) = pool.recv() else {
             return Ok(());
         };
-        bytes.clear();
-        bytes.append(&mut carry);
+        // A buffer keeps its length from one use to the next (memory already written, so it is
+        // not zeroed again); `filled` says how much of it this block uses.
+        let mut filled = carry.len();
+        if bytes.len() < filled + block_bytes {
+            bytes.resize(filled + block_bytes, 0);
+        }
+        bytes[..filled].copy_from_slice(&carry);
+        carry.clear();
         let mut at_end = false;
-        while bytes.len() < block_bytes || memchr::memchr(b'\n', &bytes).is_none() {
-            let start = bytes.len();
-            bytes.resize(start + block_bytes.max(bytes.len() / 2), 0);
+        while filled < block_bytes || memchr::memchr(b'\n', &bytes[..filled]).is_none() {
+            if filled == bytes.len() {
+                // A line longer than a block: grow the buffer.
+                bytes.resize(filled + block_bytes.max(filled / 2), 0);
+            }
             let read = loop {
-                match input.read(&mut bytes[start..]) {
+                match input.read(&mut bytes[filled..]) {
                     Ok(read) => break read,
                     Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                     Err(error) => return Err(error),
                 }
             };
-            bytes.truncate(start + read);
+            filled += read;
             if read == 0 {
                 at_end = true;
                 break;
@@ -224,19 +236,21 @@ fn read_blocks<R: Read>(
         }
         if !at_end {
             // Keep the unfinished last line for the next block.
-            if let Some(last_newline) = memchr::memrchr(b'\n', &bytes) {
-                carry.extend_from_slice(&bytes[last_newline + 1..]);
-                bytes.truncate(last_newline + 1);
+            if let Some(last_newline) = memchr::memrchr(b'\n', &bytes[..filled]) {
+                carry.extend_from_slice(&bytes[last_newline + 1..filled]);
+                filled = last_newline + 1;
             }
         }
-        if bytes.is_empty() {
+        if filled == 0 {
             return Ok(());
         }
-        let lines = u64::try_from(memchr::memchr_iter(b'\n', &bytes).count()).unwrap_or(u64::MAX);
+        let lines =
+            u64::try_from(memchr::memchr_iter(b'\n', &bytes[..filled]).count()).unwrap_or(u64::MAX);
         let block = Block {
             seq,
             first_line: next_line,
             bytes,
+            len: filled,
         };
         seq += 1;
         next_line += lines;
@@ -265,7 +279,7 @@ fn render_blocks(
             .lock()
             .ok()
             .and_then(|receiver| receiver.try_recv().ok())
-            .unwrap_or_else(|| Vec::with_capacity(block.bytes.len() * 2));
+            .unwrap_or_else(|| Vec::with_capacity(block.len * 2));
         bytes.clear();
         let summary = render_block(&block, &mut bytes, snapshot, options);
         let rendered_block = Rendered {
@@ -280,6 +294,15 @@ fn render_blocks(
     }
 }
 
+/// Reads one household line (`spec/HOUSEHOLD.md`): the quick reader for the usual line, else
+/// `domain::interchange`, which also names the field of a line that cannot be read.
+pub fn read_household(line: &[u8]) -> Result<Household, String> {
+    std::str::from_utf8(line)
+        .ok()
+        .and_then(fastparse::household)
+        .map_or_else(|| domain::interchange::parse_household_bytes(line), Ok)
+}
+
 /// Parses, determines and serialises every line of one block.
 fn render_block(
     block: &Block,
@@ -289,7 +312,7 @@ fn render_block(
 ) -> Summary {
     let mut summary = Summary::default();
     let mut start = 0;
-    let bytes = &block.bytes;
+    let bytes = &block.bytes[..block.len];
     let ends = memchr::memchr_iter(b'\n', bytes)
         .chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
     for (this_line, end) in (block.first_line..).zip(ends) {
@@ -300,7 +323,8 @@ fn render_block(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match domain::interchange::parse_household_bytes(line) {
+        let parsed = read_household(line);
+        match parsed {
             Ok(household) => {
                 let determination = if options.explain {
                     determine(&household, snapshot, options.as_of)

@@ -4,7 +4,12 @@
 //! default as-of date); every decision is `policy`'s.
 
 pub mod assess;
+mod fastparse;
 
 pub use assess::{
-    AssessArgs, Options, Summary, assess_stream, assess_to, load_snapshot, run_assess,
+    AssessArgs, Options, Summary, assess_stream, assess_to, load_snapshot, read_household,
+    run_assess,
 };
+
+#[cfg(test)]
+mod tests;

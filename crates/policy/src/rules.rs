@@ -896,10 +896,14 @@ impl<'h, 's> Assessment<'h, 's> {
     fn edge_line(&self) -> Option<(Decimal, Yuan)> {
         let standard = self.standard?;
         let multiplier = self.snapshot.decimal(Param::DibaoEdgeIncomeMultiplier)?;
-        Some((
-            Decimal::from(standard.fen()) * multiplier,
-            scale(standard, multiplier),
-        ))
+        let exact = Decimal::from(standard.fen()) * multiplier;
+        // Only the explanation shows the rounded line.
+        let shown = if self.reasons.on() {
+            scale(standard, multiplier)
+        } else {
+            Yuan::ZERO
+        };
+        Some((exact, shown))
     }
 
     /// Rule 3 (低保单人保): members assessed alone, with their monthly amounts.

@@ -294,3 +294,37 @@ fn e_shared_examples_give_the_expected_results() {
     }
     assert!(faults.is_empty(), "{}", faults.join("\n"));
 }
+
+/// Every parameter name in RULES.md's table is in the catalogue, spelled the same.
+#[test]
+fn catalogue_uses_the_parameter_names_of_rules_md() {
+    let rules_md =
+        std::fs::read_to_string(manifest().join("../../../shared/policy/RULES.md")).unwrap();
+    let catalogue = Catalogue::builtin().unwrap();
+    let mut named = 0;
+    for row in rules_md.lines().filter(|line| line.starts_with("| `")) {
+        let cell = row.split('|').nth(1).unwrap();
+        let names: Vec<&str> = cell.split('`').skip(1).step_by(2).collect();
+        // `a.b.c` / `.d` names a sibling by its last part; `deadline.*` is checked below.
+        let first = names[0];
+        for name in &names {
+            let full = match name.strip_prefix('.') {
+                Some(last) => format!("{}.{last}", first.rsplit_once('.').unwrap().0),
+                None if name.contains('*') => continue,
+                None => (*name).to_owned(),
+            };
+            assert!(
+                catalogue.by_name(&full).is_ok(),
+                "{full} (RULES.md) is not in the catalogue"
+            );
+            named += 1;
+        }
+    }
+    assert_eq!(named, 27, "names read from RULES.md");
+    let deadlines = catalogue
+        .parameters()
+        .iter()
+        .filter(|parameter| parameter.param.name().starts_with("deadline."))
+        .count();
+    assert_eq!(deadlines, 9);
+}
