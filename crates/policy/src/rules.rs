@@ -228,8 +228,26 @@ impl<'h, 's> Assessment<'h, 's> {
             < i128::from(monthly.fen()) * i128::from(MONTHS_IN_RECORD * member.own_income_parts)
     }
 
+    /// The full citation: label, value, unit, source and start date.
     fn cite(&self, param: Param) -> &'s str {
         self.snapshot.cite(param)
+    }
+
+    /// The short citation, label and value only, where the reason's `params` carry the source
+    /// (keeps a million explanations small): `低保边缘倍数 1.5 倍`, `…（未配置）`.
+    fn short(&self, param: Param) -> String {
+        let label = self.snapshot.label(param);
+        let unit = match param.unit() {
+            crate::catalogue::Unit::YuanPerPersonMonth
+            | crate::catalogue::Unit::YuanPerPersonYear
+            | crate::catalogue::Unit::Yuan => "元",
+            other => other.label(),
+        };
+        match self.snapshot.get(param) {
+            Some(dated) if unit.is_empty() => format!("{label} {}", dated.value),
+            Some(dated) => format!("{label} {} {unit}", dated.value),
+            None => format!("{label}（未配置）"),
+        }
     }
 
     fn standard_label(&self) -> &'static str {
@@ -657,7 +675,7 @@ impl<'h, 's> Assessment<'h, 's> {
                     "未单独记录，按家庭收入均分"
                 },
                 if income_ok { "低于" } else { "不低于" },
-                self.cite(self.standard_param),
+                self.short(self.standard_param),
             );
             self.reasons.add(
                 "tekun.own_income_below_standard",
@@ -1010,11 +1028,9 @@ impl<'h, 's> Assessment<'h, 's> {
     fn dibao_edge(&mut self, dibao: bool, property_ok: bool) -> bool {
         let pci = self.income_per_capita_month;
         let params = [Param::DibaoEdgeIncomeMultiplier, self.standard_param];
+        // A household that is 低保 is not assessed for the edge (rule 4: "not dibao"); the
+        // explanation leaves out rules that were not evaluated.
         if dibao {
-            self.reasons
-                .add("dibao_edge.income_in_band", false, &[], || {
-                    "已认定低保，不再认定低保边缘".to_owned()
-                });
             return false;
         }
         let (Some(standard), Some((edge_exact, edge_line))) = (self.standard, self.edge_line())
@@ -1030,7 +1046,7 @@ impl<'h, 's> Assessment<'h, 's> {
         let cited = self
             .reasons
             .on()
-            .then(|| self.cite(Param::DibaoEdgeIncomeMultiplier));
+            .then(|| self.short(Param::DibaoEdgeIncomeMultiplier));
         self.reasons
             .add("dibao_edge.income_in_band", holds, &params, || {
                 format!(
@@ -1051,11 +1067,8 @@ impl<'h, 's> Assessment<'h, 's> {
     /// Rule 5 (刚性支出困难). Our reading: a household with no rigid expenditure at all is not
     /// in rigid-expenditure hardship, even when its income is zero.
     fn rigid_expenditure(&mut self, higher: bool, property_ok: bool) -> bool {
+        // Rule 5 applies only when rules 1, 2 and 4 do not: not evaluated, not explained.
         if higher {
-            self.reasons
-                .add("rigid_expenditure.share_of_income", false, &[], || {
-                    "已认定特困、低保或低保边缘，不再认定刚性支出困难".to_owned()
-                });
             return false;
         }
         let disposable_param = match self.household.hukou {
@@ -1074,8 +1087,8 @@ impl<'h, 's> Assessment<'h, 's> {
             let cited = self.reasons.on().then(|| {
                 format!(
                     "{}；{}",
-                    self.cite(disposable_param),
-                    self.cite(Param::RigidExpenditureShare)
+                    self.short(disposable_param),
+                    self.short(Param::RigidExpenditureShare)
                 )
             });
             self.reasons
@@ -1096,9 +1109,9 @@ impl<'h, 's> Assessment<'h, 's> {
         let holds = income_ok && share_ok && property_ok;
         let cited = self.reasons.on().then(|| {
             (
-                self.cite(disposable_param),
-                self.cite(Param::RigidExpenditureShare),
-                self.cite(Param::RigidValidityMonths),
+                self.short(disposable_param),
+                self.short(Param::RigidExpenditureShare),
+                self.short(Param::RigidValidityMonths),
             )
         });
         self.reasons.add("rigid_expenditure.share_of_income", holds, &params, || {
@@ -1175,7 +1188,7 @@ impl<'h, 's> Assessment<'h, 's> {
         };
         if self.reasons.on() {
             let risks = self.risk_text();
-            let cited = self.cite(Param::MonitoringIncomeLine);
+            let cited = self.short(Param::MonitoringIncomeLine);
             let lifted = if self.household.lifted_from_poverty {
                 "脱贫户"
             } else {
@@ -1200,7 +1213,8 @@ impl<'h, 's> Assessment<'h, 's> {
     fn other_needy(&mut self, held: bool) -> bool {
         let risk = self.has_risk();
         let holds = !held && risk;
-        if self.reasons.on() {
+        // Explained where a risk is recorded, or where nothing else holds.
+        if self.reasons.on() && (risk || !held) {
             let risks = self.risk_text();
             self.reasons
                 .add("other_needy.risk_without_category", holds, &[], || {
@@ -1231,7 +1245,7 @@ impl<'h, 's> Assessment<'h, 's> {
         let capacity = (0..self.members.len()).any(|idx| self.working_age_with_capacity(idx));
         let holds = long_enough && above_now && no_risk && capacity;
         if self.reasons.on() {
-            let cited = self.cite(Param::MonitoringStableMonths);
+            let cited = self.short(Param::MonitoringStableMonths);
             let risks = self.risk_text();
             let line_text = match line {
                 Some(line) => format!(
@@ -1282,7 +1296,7 @@ impl<'h, 's> Assessment<'h, 's> {
             configured.unwrap_or(0)
         };
         if self.reasons.on() {
-            let cited = self.cite(param);
+            let cited = self.short(param);
             let ages = self.working_age_text();
             self.reasons.add(
                 "recheck.cycle",
