@@ -250,6 +250,16 @@ async fn u1_openapi_document_lists_every_api_route() {
                 );
             }
         }
+        // … and the router has every route of the list.
+        let routed = router_routes();
+        for (path, methods) in API_ROUTES {
+            for method in methods {
+                let found = routed
+                    .iter()
+                    .any(|(p, ms)| p == path && ms.iter().any(|m| m == method));
+                assert!(found, "{method} {path} was not found in the router");
+            }
+        }
         // Every documented path is one the router serves.
         for path in paths.keys() {
             assert!(
