@@ -4,13 +4,17 @@
 //! every bad line with its number; a file already imported (same content hash) changes nothing;
 //! a household already stored with the same record is left as it is.
 
-use crate::households::{check_members_free, household_event};
+use crate::households::household_event;
 use crate::{App, AppError};
 use domain::interchange::{HouseholdRecord, parse_household_line};
 use domain::{Household, Place};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use store::audit::{AuditEvent, Chain};
+
+/// Households written per step of an import (one transaction throughout; the step only
+/// paces the progress bar and bounds the statements' size).
+const IMPORT_CHUNK: usize = 2000;
 
 /// A bad line of an import file: its 1-based number and the reason, in Chinese.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,88 +125,106 @@ impl App {
             });
         }
         let mut chain = Chain::lock(&mut tx).await?;
-        let mut known_places = std::collections::HashSet::new();
         let mut errors = Vec::new();
-        for (done, (line, household)) in households.iter().enumerate() {
-            if !known_places.contains(&household.area) {
-                if store::places::get(&mut tx, &household.area)
-                    .await?
-                    .is_none()
+        let place_codes = store::places::all_codes(&mut tx).await?;
+        let external_ids: Vec<&str> = households
+            .iter()
+            .map(|(_, household)| household.id.as_str())
+            .collect();
+        let existing: HashMap<String, store::households::HouseholdRow> =
+            store::households::by_external_ids(&mut tx, &external_ids)
+                .await?
+                .into_iter()
+                .map(|row| (row.external_id.clone(), row))
+                .collect();
+        let id_numbers: Vec<&str> = households
+            .iter()
+            .flat_map(|(_, household)| {
+                household
+                    .members
+                    .iter()
+                    .map(|person| person.id_number.as_str())
+            })
+            .collect();
+        let member_of: HashMap<String, String> =
+            store::households::open_memberships_of(&mut tx, &id_numbers)
+                .await?
+                .into_iter()
+                .map(|(id_number, _, external_id)| (id_number, external_id))
+                .collect();
+        let mut new = Vec::new();
+        let mut changed = Vec::new();
+        for (line, household) in &households {
+            if !place_codes.contains(household.area.as_str()) {
+                errors.push(LineError {
+                    line: *line,
+                    message: format!("area_code: 区划代码{}不存在", household.area),
+                });
+                continue;
+            }
+            // 不重不漏: a person belongs to one household at a time.
+            for (idx, person) in household.members.iter().enumerate() {
+                if let Some(other) = member_of.get(person.id_number.as_str())
+                    && *other != household.id
                 {
                     errors.push(LineError {
                         line: *line,
-                        message: format!("area_code: 区划代码{}不存在", household.area),
+                        message: format!("members[{idx}].id_number: 该成员已是户{other}的成员，同一人不能同时在两户"),
                     });
-                    continue;
                 }
-                known_places.insert(household.area.clone());
             }
             let json = serde_json::to_string(&HouseholdRecord::from(household))
                 .map_err(|error| AppError::Internal(error.into()))?;
-            let existing = store::households::by_external_id(&mut tx, &household.id).await?;
-            let except = existing.as_ref().map(|row| row.id);
-            if let Err(AppError::Invalid(faults)) =
-                check_members_free(&mut tx, household, except).await
-            {
-                errors.extend(faults.into_iter().map(|fault| LineError {
-                    line: *line,
-                    message: format!("{}: {}", fault.field, fault.message),
-                }));
-                continue;
-            }
-            match existing {
-                None => {
-                    store::households::insert(&mut tx, household, &json, &today, &now).await?;
-                    chain
-                        .append(
-                            &mut tx,
-                            &household_event(
-                                actor.clone(),
-                                &now,
-                                "household.import",
-                                household,
-                                None,
-                                Some(json),
-                            ),
-                        )
-                        .await?;
-                    report.created += 1;
-                }
+            match existing.get(&household.id) {
+                None => new.push((household, json)),
                 Some(row) if row.record == json => report.unchanged += 1,
-                Some(row) => {
-                    store::households::update(
-                        &mut tx,
-                        row.id,
-                        row.version,
-                        household,
-                        &json,
-                        &today,
-                        &now,
-                    )
-                    .await?;
-                    chain
-                        .append(
-                            &mut tx,
-                            &household_event(
-                                actor.clone(),
-                                &now,
-                                "household.import",
-                                household,
-                                Some(row.record),
-                                Some(json),
-                            ),
-                        )
-                        .await?;
-                    report.updated += 1;
-                }
-            }
-            if done % 1000 == 999 {
-                progress(done as u64 + 1);
+                Some(row) => changed.push((household, row, json)),
             }
         }
         if !errors.is_empty() {
             store::rollback(tx).await?;
             return Err(ImportError::BadLines(errors));
+        }
+        let mut done = 0;
+        for chunk in new.chunks(IMPORT_CHUNK) {
+            let rows: Vec<(&Household, &str)> = chunk
+                .iter()
+                .map(|(household, json)| (*household, json.as_str()))
+                .collect();
+            store::households::insert_many(&mut tx, &rows, &today, &now).await?;
+            let events: Vec<AuditEvent> = chunk
+                .iter()
+                .map(|(household, json)| {
+                    household_event(
+                        actor.clone(),
+                        &now,
+                        "household.import",
+                        household,
+                        None,
+                        Some(json.clone()),
+                    )
+                })
+                .collect();
+            chain.append_many(&mut tx, &events).await?;
+            report.created += chunk.len() as u64;
+            done += chunk.len() as u64;
+            progress(done);
+        }
+        for (household, row, json) in changed {
+            store::households::update(&mut tx, row.id, row.version, household, &json, &today, &now)
+                .await?;
+            let event = household_event(
+                actor.clone(),
+                &now,
+                "household.import",
+                household,
+                Some(row.record.clone()),
+                Some(json),
+            );
+            chain.append(&mut tx, &event).await?;
+            report.updated += 1;
+            done += 1;
+            progress(done);
         }
         store::imports::record(
             &mut tx,

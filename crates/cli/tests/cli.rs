@@ -296,8 +296,8 @@ fn wal_bytes(dir: &Path) -> u64 {
 async fn d1_killed_import_leaves_the_database_as_before() {
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
-    // Large enough that a debug build is still writing a second after it began.
-    let generated = generate(30_000, 11);
+    // Large enough that a debug build is still writing well after it began.
+    let generated = generate(60_000, 11);
     let first_20: usize = generated
         .split_inclusive(|&byte| byte == b'\n')
         .take(20)
@@ -328,7 +328,7 @@ async fn d1_killed_import_leaves_the_database_as_before() {
         .spawn()
         .unwrap();
     // Wait until the import's transaction is writing (the log grows by a megabyte), then give
-    // it another second: the one wait of this suite.
+    // it a moment more: the one wait of this suite.
     let started = Instant::now();
     while wal_bytes(dir.path()) < wal_before + (1 << 20) {
         assert!(
@@ -341,7 +341,7 @@ async fn d1_killed_import_leaves_the_database_as_before() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_secs(1));
+    std::thread::sleep(Duration::from_millis(200));
     assert!(
         child.try_wait().unwrap().is_none(),
         "the import was still running when killed"

@@ -68,6 +68,44 @@ impl Chain {
         Ok(seq)
     }
 
+    /// Appends many events in order, in multi-row statements.
+    pub async fn append_many(&mut self, conn: &mut Conn, events: &[AuditEvent]) -> Result<()> {
+        for chunk in events.chunks(crate::households::BULK_ROWS) {
+            let sql = format!(
+                "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash) VALUES {}",
+                crate::households::values_list(
+                    chunk.len(),
+                    11,
+                    crate::households::positional(conn)
+                )
+            );
+            let mut links = Vec::with_capacity(chunk.len());
+            for event in chunk {
+                let seq = self.seq + 1;
+                let hash = event_hash(&self.hash, seq, event);
+                links.push((seq, std::mem::replace(&mut self.hash, hash.clone()), hash));
+                self.seq = seq;
+            }
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (event, (seq, prev_hash, hash)) in chunk.iter().zip(links) {
+                query = query
+                    .bind(seq)
+                    .bind(&event.at)
+                    .bind(&event.actor)
+                    .bind(&event.action)
+                    .bind(&event.entity)
+                    .bind(&event.entity_id)
+                    .bind(&event.area_code)
+                    .bind(&event.before)
+                    .bind(&event.after)
+                    .bind(prev_hash)
+                    .bind(hash);
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
     /// Writes the new head; call before committing the transaction.
     pub async fn finish(self, conn: &mut Conn) -> Result<()> {
         if self.seq != self.start_seq {

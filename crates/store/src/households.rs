@@ -441,3 +441,176 @@ pub async fn records_page(
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// Rows per multi-row statement in the bulk functions: well inside SQLite's and PostgreSQL's
+/// limits on bound parameters (32 766 and 65 535) for the widest row here.
+pub const BULK_ROWS: usize = 400;
+
+/// Whether a connection takes plain `?` placeholders. SQLite looks each `$N` up by name, a
+/// scan per parameter, which makes wide multi-row statements quadratic; `?` binds by position.
+pub(crate) fn positional(conn: &Conn) -> bool {
+    use sqlx::Connection;
+    conn.backend_name() == "SQLite"
+}
+
+/// `($1, $2, …), ($k, …)` (or `(?, ?, …)` where `positional`) for `n_rows` rows of `n_columns` parameters.
+pub(crate) fn values_list(n_rows: usize, n_columns: usize, positional: bool) -> String {
+    let mut sql = String::with_capacity(n_rows * n_columns * 5);
+    for row in 0..n_rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..n_columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            if positional {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&(row * n_columns + column + 1).to_string());
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+fn placeholders(n: usize, positional: bool) -> String {
+    (1..=n)
+        .map(|i| {
+            if positional {
+                "?".to_owned()
+            } else {
+                format!("${i}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The stored households among `external_ids`.
+pub async fn by_external_ids(conn: &mut Conn, external_ids: &[&str]) -> Result<Vec<HouseholdRow>> {
+    let mut rows = Vec::new();
+    for chunk in external_ids.chunks(BULK_ROWS) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM households WHERE external_id IN ({})",
+            placeholders(chunk.len(), positional(conn))
+        );
+        let mut query = sqlx::query_as::<_, HouseholdRow>(sqlx::AssertSqlSafe(sql));
+        for external_id in chunk {
+            query = query.bind(*external_id);
+        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
+/// For each of `id_numbers` that is a member of a household now: (id number, household id, household external id).
+pub async fn open_memberships_of(
+    conn: &mut Conn,
+    id_numbers: &[&str],
+) -> Result<Vec<(String, i64, String)>> {
+    let mut rows = Vec::new();
+    for chunk in id_numbers.chunks(BULK_ROWS) {
+        let sql = format!(
+            "SELECT m.id_number, m.household_id, h.external_id FROM memberships m JOIN households h ON h.id = m.household_id \
+             WHERE m.end_date IS NULL AND m.id_number IN ({})",
+            placeholders(chunk.len(), positional(conn))
+        );
+        let mut query = sqlx::query_as::<_, (String, i64, String)>(sqlx::AssertSqlSafe(sql));
+        for id_number in chunk {
+            query = query.bind(*id_number);
+        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
+/// Inserts many new households at once (persons, households, memberships from `today`), in
+/// multi-row statements; returns each household's new id by external id.
+pub async fn insert_many(
+    conn: &mut Conn,
+    households: &[(&Household, &str)],
+    today: &str,
+    now: &str,
+) -> Result<std::collections::HashMap<String, i64>> {
+    let persons: Vec<&domain::Person> = households
+        .iter()
+        .flat_map(|(household, _)| &household.members)
+        .collect();
+    for chunk in persons.chunks(BULK_ROWS) {
+        let sql = format!(
+            "INSERT INTO persons (id_number, name, birth_date, sex) VALUES {} \
+             ON CONFLICT (id_number) DO UPDATE SET name = excluded.name",
+            values_list(chunk.len(), 4, positional(conn))
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for person in chunk {
+            let sex = match person.id_number.sex() {
+                Sex::Male => "male",
+                Sex::Female => "female",
+            };
+            query = query
+                .bind(person.id_number.as_str())
+                .bind(person.name.as_str())
+                .bind(person.id_number.birth_date().to_string())
+                .bind(sex);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    let mut ids = std::collections::HashMap::with_capacity(households.len());
+    for chunk in households.chunks(BULK_ROWS) {
+        let sql = format!(
+            "INSERT INTO households (external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
+             VALUES {} RETURNING id, external_id",
+            values_list(chunk.len(), 10, positional(conn))
+        );
+        let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+        for (household, record_json) in chunk {
+            let (head_name, head_id_number) = head_of(household);
+            query = query
+                .bind(household.id.as_str())
+                .bind(household.area.as_str())
+                .bind(household.hukou.code())
+                .bind(head_name)
+                .bind(head_id_number)
+                .bind(household.members.len() as i64)
+                .bind(*record_json)
+                .bind(1_i64)
+                .bind(now)
+                .bind(now);
+        }
+        ids.extend(
+            query
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .map(|(id, external_id)| (external_id, id)),
+        );
+    }
+    let mut memberships = Vec::with_capacity(persons.len());
+    for (household, _) in households {
+        let id = *ids
+            .get(&household.id)
+            .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?;
+        memberships.extend(household.members.iter().map(|person| (id, person)));
+    }
+    for chunk in memberships.chunks(BULK_ROWS) {
+        let sql = format!(
+            "INSERT INTO memberships (household_id, id_number, relation, start_date) VALUES {}",
+            values_list(chunk.len(), 4, positional(conn))
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (household_id, person) in chunk {
+            query = query
+                .bind(*household_id)
+                .bind(person.id_number.as_str())
+                .bind(person.relation.code())
+                .bind(today);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(ids)
+}

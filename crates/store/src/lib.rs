@@ -95,7 +95,7 @@ impl Store {
                 .max_connections(if url.contains(":memory:") { 1 } else { 4 })
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;").await?;
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536;").await?;
                         Ok(())
                     })
                 }),

@@ -92,3 +92,11 @@ pub async fn full_name(conn: &mut Conn, code: &PlaceCode) -> Result<String> {
     names.reverse();
     Ok(names.join(" "))
 }
+
+/// Every place code, for checking many records at once.
+pub async fn all_codes(conn: &mut Conn) -> Result<std::collections::HashSet<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT code FROM places")
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().map(|(code,)| code).collect())
+}
