@@ -449,7 +449,6 @@ pub const BULK_ROWS: usize = 400;
 /// Whether a connection takes plain `?` placeholders. SQLite looks each `$N` up by name, a
 /// scan per parameter, which makes wide multi-row statements quadratic; `?` binds by position.
 pub(crate) fn positional(conn: &Conn) -> bool {
-    use sqlx::Connection;
     conn.backend_name() == "SQLite"
 }
 
