@@ -25,6 +25,9 @@ pub enum AppError {
     Throttled,
     #[error("forbidden")]
     Forbidden,
+    /// A state-changing request whose CSRF token is missing or not the session's.
+    #[error("csrf token rejected")]
+    CsrfRejected,
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
@@ -49,6 +52,7 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::Throttled => "login_throttled",
             AppError::Forbidden => "forbidden",
+            AppError::CsrfRejected => "csrf_rejected",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid_input",
@@ -62,6 +66,7 @@ impl AppError {
             AppError::Unauthenticated => "请先登录".to_owned(),
             AppError::Throttled => "登录失败次数过多，请15分钟后再试".to_owned(),
             AppError::Forbidden => "您的角色无权进行此操作".to_owned(),
+            AppError::CsrfRejected => "表单已过期或来源不明，请刷新页面后重试".to_owned(),
             AppError::NotFound => "未找到该记录，或不在您的管辖范围内".to_owned(),
             AppError::Conflict(message) => format!("操作冲突：{message}"),
             AppError::Invalid(errors) => {

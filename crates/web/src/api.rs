@@ -6,13 +6,28 @@ use crate::{WebState, cookies};
 use app::AppError;
 use app::households::HouseholdDetail;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, FromRequestParts, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Household;
 use domain::interchange::HouseholdRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
+
+/// `axum::Json` with rejections answered as `ApiError`.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(T);
+
+/// `axum::extract::Query` with rejections answered as `ApiError`.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(T);
+
+/// `axum::extract::Path` with rejections answered as `ApiError` (a malformed id is not found).
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(T);
 
 pub async fn openapi() -> impl IntoResponse {
     (
@@ -30,7 +45,7 @@ pub struct Credentials {
 /// `POST /api/v1/session`: signs in; the cookie carries the session, the body the CSRF token.
 pub async fn session_create(
     State(state): State<WebState>,
-    Json(credentials): Json<Credentials>,
+    ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
     let session = state
         .app
@@ -131,7 +146,7 @@ fn detail_json(detail: &HouseholdDetail) -> Value {
 #[derive(Deserialize)]
 pub struct DetailQuery {
     #[serde(default)]
-    full: Option<bool>,
+    full: Option<String>,
 }
 
 pub async fn household_get(
@@ -142,7 +157,11 @@ pub async fn household_get(
 ) -> Result<Json<Value>, ApiError> {
     let detail = state
         .app
-        .household_detail(&signed.actor, id, query.full.unwrap_or(false))
+        .household_detail(
+            &signed.actor,
+            id,
+            matches!(query.full.as_deref(), Some("1" | "true")),
+        )
         .await?;
     Ok(Json(detail_json(&detail)))
 }
@@ -157,7 +176,7 @@ fn household_from(body: &Value) -> Result<Household, AppError> {
 pub async fn household_create(
     State(state): State<WebState>,
     ApiUser(signed): ApiUser,
-    Json(body): Json<Value>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let household = household_from(&body)?;
     let id = state
@@ -178,7 +197,7 @@ pub async fn household_update(
     ApiUser(signed): ApiUser,
     Path(id): Path<i64>,
     Query(query): Query<UpdateQuery>,
-    Json(body): Json<Value>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let household = household_from(&body)?;
     state

@@ -11,7 +11,7 @@ fn status_of(error: &AppError) -> StatusCode {
     match error {
         AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
         AppError::Throttled => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -31,6 +31,35 @@ pub struct ApiError(pub AppError);
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
         ApiError(error)
+    }
+}
+
+// Requests the extractors cannot read get the same JSON error shape, in Chinese, not axum's
+// plain-text rejections.
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        ApiError(AppError::invalid(
+            "body",
+            format!(
+                "请求体应为JSON（Content-Type: application/json）：{}",
+                rejection.body_text()
+            ),
+        ))
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError(AppError::invalid(
+            "query",
+            format!("查询参数有误：{}", rejection.body_text()),
+        ))
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(_: axum::extract::rejection::PathRejection) -> Self {
+        ApiError(AppError::NotFound)
     }
 }
 

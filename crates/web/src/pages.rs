@@ -83,8 +83,11 @@ pub async fn login_form() -> Response {
 
 #[derive(Deserialize)]
 pub struct LoginForm {
+    #[serde(default)]
     username: String,
+    #[serde(default)]
     password: String,
+    #[serde(default)]
     csrf: String,
 }
 
@@ -126,6 +129,7 @@ pub async fn login_submit(
 
 #[derive(Deserialize)]
 pub struct CsrfForm {
+    #[serde(default)]
     csrf: String,
 }
 

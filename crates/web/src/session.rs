@@ -19,10 +19,7 @@ impl Signed {
     pub fn check_csrf(&self, presented: Option<&str>) -> Result<(), AppError> {
         match presented {
             Some(token) if constant_time_eq(token.as_bytes(), self.csrf_token.as_bytes()) => Ok(()),
-            _ => Err(AppError::invalid(
-                "csrf",
-                "表单已过期或来源不明，请刷新页面后重试",
-            )),
+            _ => Err(AppError::CsrfRejected),
         }
     }
 }

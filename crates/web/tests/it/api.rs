@@ -283,3 +283,54 @@ async fn u1_openapi_document_lists_every_api_route() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn d1_api_unreadable_requests_get_the_json_error_in_chinese() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let api = app.api_user("bachuan").await;
+        let id = app.bachuan_village.id;
+        let malformed = api
+            .client
+            .post(app.url("/api/v1/households"))
+            .header("X-CSRF-Token", &api.csrf)
+            .header("content-type", "application/json")
+            .body("{ not json")
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = crate::helpers::json_of(malformed).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}: {body}"
+        );
+        assert_eq!(body["code"], "invalid_input", "{backend}");
+        assert!(
+            body["message"].as_str().unwrap().contains("请求体应为JSON"),
+            "{backend}: {body}"
+        );
+
+        let (status, body) = api
+            .put(&format!("/api/v1/households/{id}"), &json!({}))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}: missing version"
+        );
+        assert!(
+            body["message"].as_str().unwrap().contains("查询参数有误"),
+            "{backend}: {body}"
+        );
+
+        let (status, body) = api.get("/api/v1/households/not-a-number").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
+        assert_eq!(body["code"], "not_found", "{backend}");
+
+        let (status, body) = api.get(&format!("/api/v1/households/{id}?full=1")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {body}");
+        assert_eq!(body["masked"], false, "{backend}");
+        app.stop().await;
+    }
+}
