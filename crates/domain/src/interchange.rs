@@ -9,7 +9,6 @@ use crate::household::{
 use crate::{NationalId, PlaceCode, Yuan};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -178,172 +177,70 @@ fn fault(field: impl Into<String>, reason: impl Into<String>) -> InvalidHousehol
     }
 }
 
-fn money(field: &str, value: f64) -> Result<Yuan, InvalidHousehold> {
-    let yuan = Yuan::from_f64(value).map_err(|error| fault(field, error.to_string()))?;
-    if yuan < Yuan::ZERO {
-        return Err(fault(field, "金额不能为负数"));
-    }
-    Ok(yuan)
-}
-
-fn word<T>(
-    field: &str,
-    code: &str,
-    from_code: fn(&str) -> Option<T>,
-) -> Result<T, InvalidHousehold> {
-    from_code(code).ok_or_else(|| fault(field, format!("无效取值“{code}”")))
-}
-
 impl TryFrom<&HouseholdRecord> for Household {
     type Error = InvalidHousehold;
 
+    /// The same checks as the parsers, on a borrowed view of the record.
     fn try_from(record: &HouseholdRecord) -> Result<Self, Self::Error> {
-        if record.id.trim().is_empty() {
-            return Err(fault("id", "户编号不能为空"));
-        }
-        let area = PlaceCode::parse(&record.area_code)
-            .map_err(|error| fault("area_code", error.to_string()))?;
-        if area.level() < crate::PlaceLevel::Village {
-            return Err(fault("area_code", "应为村（社区）级区划代码"));
-        }
-        if record.members.is_empty() {
-            return Err(fault("members", "至少需要一名家庭成员"));
-        }
-        let mut seen = HashSet::with_capacity(record.members.len());
-        let mut members = Vec::with_capacity(record.members.len());
-        for (idx, member) in record.members.iter().enumerate() {
-            let person = person_from(idx, member)?;
-            if !seen.insert(person.id_number.clone()) {
-                return Err(fault(
-                    format!("members[{idx}].id_number"),
-                    "同一户内身份证号重复",
-                ));
-            }
-            members.push(person);
-        }
-        let heads = members
-            .iter()
-            .filter(|person| person.relation == Relation::Head)
-            .count();
-        if heads != 1 {
-            return Err(fault(
-                "members",
-                format!("应有且仅有一名户主，实际{heads}名"),
-            ));
-        }
-        let income = &record.income_12m;
-        let property = &record.property;
-        let rigid = &record.rigid_expenditure_12m;
-        let mut vehicles = Vec::with_capacity(property.vehicles.len());
-        for (idx, vehicle) in property.vehicles.iter().enumerate() {
-            vehicles.push(Vehicle {
-                kind: word(
-                    &format!("property.vehicles[{idx}].kind"),
-                    &vehicle.kind,
-                    VehicleKind::from_code,
-                )?,
-                value: money(&format!("property.vehicles[{idx}].value"), vehicle.value)?,
-            });
-        }
-        let mut risks = Vec::with_capacity(record.risks.len());
-        for (idx, risk) in record.risks.iter().enumerate() {
-            risks.push(word(&format!("risks[{idx}]"), risk, Risk::from_code)?);
-        }
-        Ok(Household {
-            id: record.id.trim().to_owned(),
-            area,
-            hukou: word("hukou", &record.hukou, Hukou::from_code)?,
-            lifted_from_poverty: record.lifted_from_poverty,
-            members,
-            income_12m: Income {
-                wages: money("income_12m.wages", income.wages)?,
-                business: money("income_12m.business", income.business)?,
-                property: money("income_12m.property", income.property)?,
-                transfer: money("income_12m.transfer", income.transfer)?,
-                other: money("income_12m.other", income.other)?,
-                excluded: money("income_12m.excluded", income.excluded)?,
-            },
-            property: Property {
-                financial_assets: money("property.financial_assets", property.financial_assets)?,
-                vehicles,
-                extra_houses: property.extra_houses,
-                business_registered: property.business_registered,
-            },
-            rigid_expenditure_12m: RigidExpenditure {
-                medical: money("rigid_expenditure_12m.medical", rigid.medical)?,
-                education: money("rigid_expenditure_12m.education", rigid.education)?,
-                rehabilitation: money(
-                    "rigid_expenditure_12m.rehabilitation",
-                    rigid.rehabilitation,
-                )?,
-                other: money("rigid_expenditure_12m.other", rigid.other)?,
-            },
-            guarantees: Guarantees {
-                education: record.guarantees.education,
-                medical: record.guarantees.medical,
-                housing: record.guarantees.housing,
-                drinking_water: record.guarantees.drinking_water,
-            },
-            risks,
-            months_above_monitoring_line: record.months_above_monitoring_line,
-        })
+        household_from_ref(&HouseholdRef::from(record))
     }
 }
 
-fn person_from(idx: usize, member: &PersonRecord) -> Result<Person, InvalidHousehold> {
-    let path = |field: &str| format!("members[{idx}].{field}");
-    let id_number = NationalId::parse(&member.id_number)
-        .map_err(|error| fault(path("id_number"), error.to_string()))?;
-    let disability = match &member.disability {
-        None => None,
-        Some(record) => {
-            if !(1..=4).contains(&record.grade) {
-                return Err(fault(path("disability.grade"), "残疾等级应为1至4级"));
-            }
-            Some(Disability {
-                kind: word(
-                    &path("disability.kind"),
-                    &record.kind,
-                    DisabilityKind::from_code,
-                )?,
-                grade: record.grade,
-            })
+impl<'a> From<&'a HouseholdRecord> for HouseholdRef<'a> {
+    fn from(record: &'a HouseholdRecord) -> Self {
+        let text = |value: &'a String| Cow::Borrowed(value.as_str());
+        HouseholdRef {
+            id: text(&record.id),
+            area_code: text(&record.area_code),
+            hukou: text(&record.hukou),
+            lifted_from_poverty: record.lifted_from_poverty,
+            members: record
+                .members
+                .iter()
+                .map(|member| PersonRef {
+                    id_number: text(&member.id_number),
+                    name: text(&member.name),
+                    relation: text(&member.relation),
+                    labour_capacity: text(&member.labour_capacity),
+                    disability: member.disability.as_ref().map(|disability| DisabilityRef {
+                        kind: text(&disability.kind),
+                        grade: disability.grade,
+                    }),
+                    serious_illness: member.serious_illness,
+                    schooling: text(&member.schooling),
+                    care_need: text(&member.care_need),
+                    income_12m: member.income_12m,
+                    supporters: member
+                        .supporters
+                        .iter()
+                        .map(|supporter| SupporterRef {
+                            relation: text(&supporter.relation),
+                            able: supporter.able,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            income_12m: record.income_12m.clone(),
+            property: PropertyRef {
+                financial_assets: record.property.financial_assets,
+                vehicles: record
+                    .property
+                    .vehicles
+                    .iter()
+                    .map(|vehicle| VehicleRef {
+                        kind: text(&vehicle.kind),
+                        value: vehicle.value,
+                    })
+                    .collect(),
+                extra_houses: record.property.extra_houses,
+                business_registered: record.property.business_registered,
+            },
+            rigid_expenditure_12m: record.rigid_expenditure_12m.clone(),
+            guarantees: record.guarantees.clone(),
+            risks: record.risks.iter().map(text).collect(),
+            months_above_monitoring_line: record.months_above_monitoring_line,
         }
-    };
-    let mut supporters = Vec::with_capacity(member.supporters.len());
-    for (sidx, supporter) in member.supporters.iter().enumerate() {
-        supporters.push(Supporter {
-            relation: word(
-                &path(&format!("supporters[{sidx}].relation")),
-                &supporter.relation,
-                Relation::from_code,
-            )?,
-            able: supporter.able,
-        });
     }
-    let name = member.name.trim();
-    if name.chars().count() > 50 {
-        return Err(fault(path("name"), "姓名过长"));
-    }
-    Ok(Person {
-        id_number,
-        name: name.to_owned(),
-        relation: word(&path("relation"), &member.relation, Relation::from_code)?,
-        labour_capacity: word(
-            &path("labour_capacity"),
-            &member.labour_capacity,
-            LabourCapacity::from_code,
-        )?,
-        disability,
-        serious_illness: member.serious_illness,
-        schooling: word(&path("schooling"), &member.schooling, Schooling::from_code)?,
-        care_need: word(&path("care_need"), &member.care_need, CareNeed::from_code)?,
-        income_12m: member
-            .income_12m
-            .map(|value| money(&path("income_12m"), value))
-            .transpose()?,
-        supporters,
-    })
 }
 
 impl From<&Household> for HouseholdRecord {

@@ -44,28 +44,8 @@ impl Chain {
     }
 
     pub async fn append(&mut self, conn: &mut Conn, event: &AuditEvent) -> Result<i64> {
-        let seq = self.seq + 1;
-        let hash = event_hash(&self.hash, seq, event);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(seq)
-        .bind(&event.at)
-        .bind(&event.actor)
-        .bind(&event.action)
-        .bind(&event.entity)
-        .bind(&event.entity_id)
-        .bind(&event.area_code)
-        .bind(&event.before)
-        .bind(&event.after)
-        .bind(&self.hash)
-        .bind(&hash)
-        .execute(&mut *conn)
-        .await?;
-        self.seq = seq;
-        self.hash = hash;
-        Ok(seq)
+        self.append_many(conn, std::slice::from_ref(event)).await?;
+        Ok(self.seq)
     }
 
     /// Appends many events in order, in multi-row statements.
