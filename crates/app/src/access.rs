@@ -48,10 +48,6 @@ impl Actor {
         self.role.reads_households() && self.covers(place)
     }
 
-    pub fn may_edit_household(&self, place: &PlaceCode) -> bool {
-        self.role.edits_households() && self.covers(place)
-    }
-
     /// Whether lists show full names and ID numbers to this actor.
     pub fn sees_unmasked(&self) -> bool {
         self.role.sees_unmasked_lists()

@@ -181,11 +181,11 @@ async fn open(db: &str) -> anyhow::Result<App> {
     let store = store::Store::connect(db)
         .await
         .with_context(|| format!("open database {}", redact(db)))?;
-    Ok(App::new(
-        store,
-        Arc::new(SystemClock),
-        AppSettings::default(),
-    ))
+    let catalogue = policy::Catalogue::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
+    Ok(
+        App::new(store, Arc::new(SystemClock), AppSettings::default())
+            .with_catalogue(Arc::new(catalogue)),
+    )
 }
 
 /// A database URL without its password, for messages.
