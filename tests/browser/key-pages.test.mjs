@@ -83,3 +83,38 @@ test('u2_grid_worker_sees_masked_names_and_ids', async () => {
   await page.screenshot({ path: join(screenshots, 'masked-list.png'), fullPage: true });
   await page.close();
 });
+
+test('p6_household_page_explains_the_rules_and_replays_a_past_date', async () => {
+  const page = await browser.newPage();
+  await login(page, server.base, 'minzheng');
+  await page.goto(`${server.base}/households`);
+  await Promise.all([page.waitForLoadState('load'), page.locator('#households tbody tr td a').first().click()]);
+  assert.ok((await page.locator('#explanation tbody tr').count()) > 3, 'every rule evaluated is explained');
+  assert.match(await page.textContent('#explanation'), /dibao\.standard\.rural/);
+  await page.fill('#as_of', '2025-06-30');
+  await Promise.all([page.waitForLoadState('load'), page.click('#assessment button[type=submit]')]);
+  assert.match(page.url(), /as_of=2025-06-30/);
+  const text = await page.textContent('#explanation');
+  assert.ok(!text.includes('630 元（渝民规〔2025〕6号'), 'the 2025-07-01 standard is not applied on 2025-06-30');
+  await page.screenshot({ path: join(screenshots, 'assessment.png'), fullPage: true });
+  await page.close();
+});
+
+test('p6_district_user_simulates_a_higher_standard_and_exports_it', async () => {
+  const page = await browser.newPage();
+  await login(page, server.base, 'minzheng');
+  await page.goto(`${server.base}/simulation`);
+  await page.fill('#set', 'dibao.standard.rural=700');
+  await page.fill('#as_of', '2025-08-01');
+  await Promise.all([page.waitForLoadState('load'), page.click('#simulation-form button[type=submit]')]);
+  const difference = Number((await page.textContent('#cost-difference')).trim());
+  assert.ok(difference > 0, `a higher standard costs more each month: ${difference}`);
+  const rows = await page.locator('#simulation-table tbody tr').count();
+  assert.equal(rows, 29, '28 towns and streets and the total');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=导出 Excel')]);
+  assert.equal(download.suggestedFilename(), 'simulation.xlsx');
+  await page.fill('#set', 'no.such.parameter=1');
+  await Promise.all([page.waitForLoadState('load'), page.click('#simulation-form button[type=submit]')]);
+  assert.match(await page.textContent('#simulation-error'), /未知参数/);
+  await page.close();
+});
