@@ -4,7 +4,10 @@
 //! - `store::StoreError::NotFound` becomes `AppError::NotFound`, `Conflict` becomes `Conflict`,
 //!   anything else `Internal` (logged once by `web`, shown as a generic message);
 //! - a refused permission is `NotFound` when the record lies outside the actor's area (nothing
-//!   leaked) and `Forbidden` when the role may not do the action at all.
+//!   leaked) and `Forbidden` when the role may not do the action at all;
+//! - a case move the workflow does not allow (`workflow::Refusal`: wrong step, wrong role or
+//!   level, notice running, …) becomes `AppError::Refused`, whose code and Chinese message
+//!   are the refusal's own; a case outside the actor's area is still `NotFound`.
 //!
 //! Messages for users are Chinese; the `code()` is the stable English key for the API.
 
@@ -34,6 +37,9 @@ pub enum AppError {
     Conflict(String),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// The case workflow refused the move (issue 4).
+    #[error("refused: {}", .0.code())]
+    Refused(workflow::Refusal),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -56,6 +62,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid_input",
+            AppError::Refused(refusal) => refusal.code(),
             AppError::Internal(_) => "internal",
         }
     }
@@ -76,6 +83,7 @@ impl AppError {
                     .collect();
                 format!("输入有误：{}", parts.join("；"))
             }
+            AppError::Refused(refusal) => refusal.message(),
             AppError::Internal(_) => "系统内部错误，请稍后再试".to_owned(),
         }
     }
@@ -88,5 +96,11 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(message) => AppError::Conflict(message),
             other => AppError::Internal(anyhow::Error::new(other)),
         }
+    }
+}
+
+impl From<workflow::Refusal> for AppError {
+    fn from(refusal: workflow::Refusal) -> Self {
+        AppError::Refused(refusal)
     }
 }

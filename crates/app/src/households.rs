@@ -62,7 +62,7 @@ pub(crate) fn household_from_record(id: i64, record: &str) -> Result<Household, 
         .map_err(|error| AppError::Internal(anyhow::anyhow!("household {id} record: {error}")))
 }
 
-fn record_json(household: &Household) -> Result<String, AppError> {
+pub(crate) fn record_json(household: &Household) -> Result<String, AppError> {
     serde_json::to_string(&HouseholdRecord::from(household))
         .map_err(|error| AppError::Internal(error.into()))
 }

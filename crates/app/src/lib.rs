@@ -10,6 +10,7 @@
 pub mod access;
 pub mod assessment;
 pub mod auth;
+pub mod cases;
 pub mod error;
 pub mod households;
 pub mod imports;
@@ -62,6 +63,8 @@ pub struct App {
     settings: AppSettings,
     /// The policy catalogue; the built-in one when none was given.
     catalogue: Option<Arc<policy::Catalogue>>,
+    /// The working-day calendar of time limits; the built-in one when none was given.
+    calendar: Option<Arc<workflow::Calendar>>,
 }
 
 impl App {
@@ -71,6 +74,7 @@ impl App {
             clock,
             settings,
             catalogue: None,
+            calendar: None,
         }
     }
 

@@ -8,6 +8,7 @@
 //! Boundary: row structs live here; conversion to domain types happens at this edge.
 
 pub mod audit;
+pub mod cases;
 pub mod households;
 pub mod imports;
 pub mod places;

@@ -13,7 +13,7 @@ fn status_of(error: &AppError) -> StatusCode {
         AppError::Throttled => StatusCode::TOO_MANY_REQUESTS,
         AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
         AppError::NotFound => StatusCode::NOT_FOUND,
-        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Conflict(_) | AppError::Refused(_) => StatusCode::CONFLICT,
         AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -1,0 +1,779 @@
+//! 案件办理 use cases (issue 4: P1–P9, X1, X2, W1): take a case in, move it, read it, list
+//! what is due, follow it by its tracking number, and open re-checks.
+//!
+//! Each move loads the case's history, replays it (`workflow::Case::replay`), asks
+//! `workflow::apply`, and writes the new events, the summary, any registry change and the
+//! audit event in one transaction. A case outside the actor's area answers `NotFound`; a move
+//! the workflow does not allow is `AppError::Refused` with the workflow's reason.
+
+pub mod codec;
+#[cfg(test)]
+mod tests;
+
+use crate::{Actor, App, AppError};
+use chrono::NaiveDate;
+use domain::{Category, Household, PlaceCode, Role};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use store::audit::AuditEvent;
+use store::cases::{CaseEventRow, CaseRow, CaseSummary, NewCase};
+use workflow::{
+    Action, ActorRef, Calendar, Case, CaseKind, CategoryVerdict, Change, Channel, Consent,
+    DatedChange, Deadline, DeadlineParams, Event, Fact, Intake, JointReview, Proposal, RecheckDue,
+    Step, TimeLimit, TrackingNumber,
+};
+
+/// 受理登记 as the caller gives it; the registry supplies what the household holds, the
+/// shell the tracking number.
+#[derive(Clone, Debug)]
+pub struct NewIntake {
+    pub kind: CaseKind,
+    pub channel: Channel,
+    /// 户编号: of a registered household, or a new one for a first application.
+    pub household_id: String,
+    /// The household's village or grid (a registered household's own area wins).
+    pub area: PlaceCode,
+    pub applicant: String,
+    pub consent: Option<Consent>,
+    pub summary: String,
+}
+
+/// 镇街联合研判 as the meeting records it; the proposal comes from the rules engine (P6).
+#[derive(Clone, Debug)]
+pub struct JointReviewInput {
+    pub held_on: NaiveDate,
+    pub verdicts: Vec<CategoryVerdict>,
+    pub monitoring_kind: Option<domain::MonitoringKind>,
+    pub monitoring_kind_reason: String,
+}
+
+/// What an actor does to a case. Every workflow action but the joint review passes through;
+/// the joint review's proposal is built here from the surveyed household.
+// One value per request, moved once: boxing the survey would only burden callers.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum CaseAction {
+    Move(Action),
+    RecordJointReview(JointReviewInput),
+}
+
+/// One entry of a case's timeline: who did what when.
+#[derive(Clone, Debug)]
+pub struct TimelineEntry {
+    pub seq: i64,
+    pub on: NaiveDate,
+    pub actor_user_id: i64,
+    pub actor_name: String,
+    pub actor_role: Role,
+    pub fact: Fact,
+    pub recorded_at: String,
+}
+
+/// Everything the case page shows.
+#[derive(Clone, Debug)]
+pub struct CaseDetail {
+    pub id: i64,
+    pub version: i64,
+    pub case: Case,
+    pub timeline: Vec<TimelineEntry>,
+    /// The running time limits on the day.
+    pub deadlines: Vec<Deadline>,
+    pub today: NaiveDate,
+}
+
+/// One line of a work queue (P9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkItem {
+    pub case_id: i64,
+    pub tracking_number: TrackingNumber,
+    pub kind: CaseKind,
+    pub household_id: String,
+    pub area: PlaceCode,
+    pub step: Step,
+    pub limit: TimeLimit,
+    pub due_on: NaiveDate,
+    /// Past the due date.
+    pub late: bool,
+}
+
+impl App {
+    /// Uses `calendar` for every time limit (the built-in 2025–2026 calendar otherwise).
+    pub fn with_calendar(mut self, calendar: Arc<Calendar>) -> Self {
+        self.calendar = Some(calendar);
+        self
+    }
+
+    fn calendar(&self) -> Result<Arc<Calendar>, AppError> {
+        match &self.calendar {
+            Some(calendar) => Ok(calendar.clone()),
+            None => Calendar::builtin().map(Arc::new).map_err(|error| {
+                AppError::Internal(anyhow::anyhow!("built-in working-day calendar: {error}"))
+            }),
+        }
+    }
+
+    fn deadline_params(&self, today: NaiveDate) -> Result<DeadlineParams, AppError> {
+        let catalogue = self.catalogue()?;
+        DeadlineParams::from_snapshot(&catalogue.snapshot(today))
+            .map_err(|error| AppError::Internal(anyhow::anyhow!("deadline parameters: {error}")))
+    }
+
+    /// 受理 (P1, P2): takes a case in and issues its tracking number (`TL` + date + sequence).
+    pub async fn open_case(
+        &self,
+        actor: &Actor,
+        intake: NewIntake,
+    ) -> Result<(i64, TrackingNumber), AppError> {
+        let today = self.today();
+        let now = self.now_text();
+        let mut tx = self.store.begin().await?;
+        let registered = store::households::by_external_id(&mut tx, &intake.household_id).await?;
+        let (area, held, household_row_id) = match &registered {
+            Some(row) => {
+                let area = PlaceCode::parse(&row.area_code)
+                    .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.id))?;
+                if !actor.covers(&area) {
+                    return Err(AppError::NotFound);
+                }
+                (area, held_on(&mut tx, row.id, today).await?, Some(row.id))
+            }
+            None => {
+                if intake.kind != CaseKind::Application {
+                    return Err(AppError::NotFound);
+                }
+                crate::households::check_place(&mut tx, &intake.area).await?;
+                (intake.area.clone(), Vec::new(), None)
+            }
+        };
+        let prefix = format!("TL{}-", today.format("%Y%m%d"));
+        let sequence = store::cases::count_tracking_prefix(&mut tx, &prefix).await? + 1;
+        let tracking_number = TrackingNumber::parse(&format!("{prefix}{sequence:04}"))
+            .map_err(|error| anyhow::anyhow!("tracking number: {error}"))?;
+        let intake = Intake {
+            kind: intake.kind,
+            channel: intake.channel,
+            tracking_number: tracking_number.clone(),
+            household_id: intake.household_id,
+            area,
+            applicant: intake.applicant,
+            consent: intake.consent,
+            held,
+            summary: intake.summary,
+        };
+        let transition = workflow::open(intake, &actor_ref(actor), today)?;
+        let case = transition.case();
+        let case_id = store::cases::insert(
+            &mut tx,
+            &NewCase {
+                tracking_number: tracking_number.as_str(),
+                kind: case.kind().code(),
+                household_external_id: case.household_id(),
+                household_id: household_row_id,
+                area_code: case.area().as_str(),
+                step: case.step().code(),
+                received_on: &today.to_string(),
+                now: &now,
+            },
+        )
+        .await?;
+        let facts = append(&mut tx, case_id, 0, transition.events(), &now).await?;
+        store::audit::append_one(
+            &mut tx,
+            &case_event(actor, &now, "case.open", case, None, Some(facts)),
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok((case_id, tracking_number))
+    }
+
+    /// 办理: one move of one actor on a case, or the workflow's refusal. On confirmation the
+    /// category periods are written to the registry (dated, the tracking number as reason).
+    pub async fn act_on_case(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        action: CaseAction,
+    ) -> Result<Step, AppError> {
+        let today = self.today();
+        let now = self.now_text();
+        let params = self.deadline_params(today)?;
+        let mut tx = self.store.begin().await?;
+        let (row, events) = self.load_case(&mut tx, actor, case_id).await?;
+        let case = replay(case_id, &events)?;
+        let action = match action {
+            CaseAction::Move(Action::RecordJointReview(_)) => {
+                return Err(AppError::invalid(
+                    "action",
+                    "联合研判的认定建议由规则引擎生成，请填写会议意见",
+                ));
+            }
+            CaseAction::Move(action) => action,
+            CaseAction::RecordJointReview(input) => {
+                Action::RecordJointReview(self.joint_review(&case, input, today)?)
+            }
+        };
+        let transition = workflow::apply(&case, action, &actor_ref(actor), today, &params)?;
+        let moved = transition.case();
+        let facts = append(
+            &mut tx,
+            case_id,
+            events.len() as i64,
+            transition.events(),
+            &now,
+        )
+        .await?;
+        let mut household_row_id = row.household_id;
+        for event in transition.events() {
+            if let Fact::Concluded { changes } = &event.fact {
+                household_row_id = Some(
+                    self.write_registry(&mut tx, actor, moved, row.household_id, changes, &now)
+                        .await?,
+                );
+            }
+        }
+        let step_since = moved.step_since().to_string();
+        let closed_on = moved.closed_on().map(|date| date.to_string());
+        store::cases::update_summary(
+            &mut tx,
+            case_id,
+            row.version,
+            &CaseSummary {
+                household_id: household_row_id,
+                step: moved.step().code(),
+                step_since: &step_since,
+                closed_on: closed_on.as_deref(),
+                now: &now,
+            },
+        )
+        .await?;
+        store::audit::append_one(
+            &mut tx,
+            &case_event(
+                actor,
+                &now,
+                "case.act",
+                moved,
+                Some(case.step().code().to_owned()),
+                Some(facts),
+            ),
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(moved.step())
+    }
+
+    /// P6: the rules engine's proposal on the case's surveyed household, for the meeting to
+    /// decide on (the joint review records the same proposal).
+    pub async fn case_proposal(&self, actor: &Actor, case_id: i64) -> Result<Proposal, AppError> {
+        let today = self.today();
+        let mut conn = self.store.read().await?;
+        let (_, events) = self.load_case(&mut conn, actor, case_id).await?;
+        let case = replay(case_id, &events)?;
+        self.proposal(&case, today)
+    }
+
+    fn proposal(&self, case: &Case, today: NaiveDate) -> Result<Proposal, AppError> {
+        let survey = case
+            .survey()
+            .ok_or(AppError::Refused(workflow::Refusal::StepOutOfOrder {
+                step: case.step(),
+            }))?;
+        let catalogue = self.catalogue()?;
+        let snapshot = catalogue.snapshot(today);
+        let determination = policy::determine(&survey.household, &snapshot, today);
+        let mut categories: BTreeSet<Category> = determination
+            .categories
+            .iter()
+            .map(|grant| grant.category)
+            .collect();
+        if determination.monitoring.is_some() && !determination.risk_eliminated {
+            categories.insert(Category::Monitoring);
+        }
+        let explanation: Vec<String> = determination
+            .explanation
+            .iter()
+            .filter(|reason| reason.holds)
+            .map(|reason| format!("规则{}：{}", reason.rule, reason.text))
+            .collect();
+        Ok(Proposal {
+            categories: categories.into_iter().collect(),
+            monitoring_kind: determination.monitoring,
+            explanation: explanation.join("\n"),
+        })
+    }
+
+    /// P6: the meeting's verdicts on the rules engine's proposal.
+    fn joint_review(
+        &self,
+        case: &Case,
+        input: JointReviewInput,
+        today: NaiveDate,
+    ) -> Result<JointReview, AppError> {
+        Ok(JointReview {
+            held_on: input.held_on,
+            proposal: self.proposal(case, today)?,
+            verdicts: input.verdicts,
+            monitoring_kind: input.monitoring_kind,
+            monitoring_kind_reason: input.monitoring_kind_reason,
+        })
+    }
+
+    /// D2: the confirmed changes as dated category periods; a first application's household
+    /// enters the registry from its survey (the checks of `create_household`).
+    async fn write_registry(
+        &self,
+        conn: &mut store::Conn,
+        actor: &Actor,
+        case: &Case,
+        known_row_id: Option<i64>,
+        changes: &[DatedChange],
+        now: &str,
+    ) -> Result<i64, AppError> {
+        let reason = case.tracking_number().as_str();
+        let household_row_id = match known_row_id {
+            Some(id) => id,
+            None => match store::households::by_external_id(conn, case.household_id()).await? {
+                Some(row) => row.id,
+                None => {
+                    let survey = case.survey().ok_or_else(|| {
+                        anyhow::anyhow!("case {reason} confirmed without a survey")
+                    })?;
+                    self.register_household(conn, actor, &survey.household, now)
+                        .await?
+                }
+            },
+        };
+        let periods = store::households::category_history(conn, household_row_id).await?;
+        for change in changes {
+            let on = change.on.to_string();
+            match change.change {
+                Change::Start => {
+                    store::households::open_category(
+                        conn,
+                        &store::households::NewCategoryPeriod {
+                            household_id: household_row_id,
+                            id_number: None,
+                            category: change.category.code(),
+                            monitoring_kind: change.monitoring_kind.map(|kind| kind.code()),
+                            start_date: &on,
+                            monthly_fen: None,
+                            reason,
+                        },
+                    )
+                    .await?;
+                }
+                Change::End => {
+                    for period in periods.iter().filter(|period| {
+                        period.category == change.category.code() && period.end_date.is_none()
+                    }) {
+                        store::households::close_category(conn, period.id, &on).await?;
+                    }
+                }
+                Change::Continue => {}
+            }
+        }
+        store::audit::append_one(
+            conn,
+            &AuditEvent {
+                at: now.to_owned(),
+                actor: actor.audit_name(),
+                action: "household.categories".into(),
+                entity: "household".into(),
+                entity_id: case.household_id().to_owned(),
+                area_code: Some(case.area().as_str().to_owned()),
+                before: None,
+                after: Some(
+                    changes
+                        .iter()
+                        .map(|change| {
+                            format!(
+                                "{} {} {} ({reason})",
+                                change.change.code(),
+                                change.category.code(),
+                                change.on
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            },
+        )
+        .await?;
+        Ok(household_row_id)
+    }
+
+    async fn register_household(
+        &self,
+        conn: &mut store::Conn,
+        actor: &Actor,
+        household: &Household,
+        now: &str,
+    ) -> Result<i64, AppError> {
+        let json = crate::households::record_json(household)?;
+        crate::households::check_place(conn, &household.area).await?;
+        crate::households::check_members_free(conn, household, None).await?;
+        let id = store::households::insert(conn, household, &json, &self.today().to_string(), now)
+            .await?;
+        store::audit::append_one(
+            conn,
+            &crate::households::household_event(
+                actor.audit_name(),
+                now,
+                "household.create",
+                household,
+                None,
+                Some(json),
+            ),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    async fn load_case(
+        &self,
+        conn: &mut store::Conn,
+        actor: &Actor,
+        case_id: i64,
+    ) -> Result<(CaseRow, Vec<CaseEventRow>), AppError> {
+        let row = store::cases::get(conn, case_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let area = PlaceCode::parse(&row.area_code)
+            .map_err(|error| anyhow::anyhow!("case {case_id} area: {error}"))?;
+        if !actor.covers(&area) {
+            return Err(AppError::NotFound);
+        }
+        let events = store::cases::events(conn, case_id).await?;
+        Ok((row, events))
+    }
+
+    /// 案件详情: the case, its timeline with the actors' names, and its running time limits.
+    pub async fn case_detail(&self, actor: &Actor, case_id: i64) -> Result<CaseDetail, AppError> {
+        let today = self.today();
+        let mut conn = self.store.read().await?;
+        let (row, rows) = self.load_case(&mut conn, actor, case_id).await?;
+        let events = events_of(case_id, &rows)?;
+        let case = Case::replay(&events)
+            .map_err(|error| anyhow::anyhow!("case {case_id} history: {error}"))?;
+        let mut names: HashMap<i64, String> = HashMap::new();
+        let mut timeline = Vec::with_capacity(events.len());
+        for (row, event) in rows.iter().zip(events) {
+            let actor_name = match names.get(&row.actor_user_id) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = store::users::by_id(&mut conn, row.actor_user_id)
+                        .await?
+                        .map_or_else(
+                            || format!("用户{}", row.actor_user_id),
+                            |user| user.display_name,
+                        );
+                    names.insert(row.actor_user_id, name.clone());
+                    name
+                }
+            };
+            timeline.push(TimelineEntry {
+                seq: row.seq,
+                on: event.on,
+                actor_user_id: row.actor_user_id,
+                actor_name,
+                actor_role: event.actor.role,
+                fact: event.fact,
+                recorded_at: row.recorded_at.clone(),
+            });
+        }
+        let deadlines = workflow::deadlines(
+            &case,
+            today,
+            &*self.calendar()?,
+            &self.deadline_params(today)?,
+        );
+        Ok(CaseDetail {
+            id: case_id,
+            version: row.version,
+            case,
+            timeline,
+            deadlines,
+            today,
+        })
+    }
+
+    /// 待办 (P9): the open cases in the actor's area that the actor's role acts on next,
+    /// earliest due date first, late ones flagged.
+    pub async fn work_queue(
+        &self,
+        actor: &Actor,
+        today: NaiveDate,
+    ) -> Result<Vec<WorkItem>, AppError> {
+        let calendar = self.calendar()?;
+        let params = self.deadline_params(today)?;
+        let mut conn = self.store.read().await?;
+        let scope = actor.scope();
+        let rows = store::cases::open_in_area(&mut conn, scope.as_str()).await?;
+        let mut cases = Vec::new();
+        for row in rows {
+            let events = store::cases::events(&mut conn, row.id).await?;
+            let case = replay(row.id, &events)?;
+            if acts_next(&case, actor.role, today) {
+                cases.push((row.id, case));
+            }
+        }
+        let case_ids: HashMap<&str, (i64, CaseKind)> = cases
+            .iter()
+            .map(|(id, case)| (case.tracking_number().as_str(), (*id, case.kind())))
+            .collect();
+        let list = workflow::due_list(
+            cases.iter().map(|(_, case)| case),
+            &scope,
+            today,
+            &calendar,
+            &params,
+        );
+        let mut items: Vec<WorkItem> = list
+            .late
+            .into_iter()
+            .map(|item| (item, true))
+            .chain(list.due.into_iter().map(|item| (item, false)))
+            .filter_map(|(item, late)| {
+                let (case_id, kind) = *case_ids.get(item.tracking_number.as_str())?;
+                Some(WorkItem {
+                    case_id,
+                    tracking_number: item.tracking_number,
+                    kind,
+                    household_id: item.household_id,
+                    area: item.area,
+                    step: item.step,
+                    limit: item.deadline.limit,
+                    due_on: item.deadline.due_on,
+                    late,
+                })
+            })
+            .collect();
+        items.sort_by(|left, right| {
+            (left.due_on, &left.tracking_number).cmp(&(right.due_on, &right.tracking_number))
+        });
+        Ok(items)
+    }
+
+    /// 进度查询 (public): the current step of the case with this tracking number, nothing else.
+    pub async fn track(&self, tracking_number: &str) -> Result<Step, AppError> {
+        let tracking_number =
+            TrackingNumber::parse(tracking_number).map_err(|_| AppError::NotFound)?;
+        let mut conn = self.store.read().await?;
+        let row = store::cases::by_tracking_number(&mut conn, tracking_number.as_str())
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Step::from_code(&row.step)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} step {}", row.id, row.step)))
+    }
+
+    /// 定期核查 (W1): the enrolled households in the actor's area whose re-check falls due on
+    /// or before `until`, earliest first; the cycle is `policy::recheck_months` (rule 10).
+    pub async fn recheck_due(
+        &self,
+        actor: &Actor,
+        until: NaiveDate,
+    ) -> Result<Vec<RecheckDue>, AppError> {
+        if !actor.role.reads_households() {
+            return Err(AppError::Forbidden);
+        }
+        let today = self.today();
+        let catalogue = self.catalogue()?;
+        let snapshot = catalogue.snapshot(today);
+        let mut conn = self.store.read().await?;
+        let scope = actor.scope();
+        let rows =
+            store::cases::enrolled_in_area(&mut conn, scope.as_str(), &today.to_string()).await?;
+        let mut enrolments = Vec::with_capacity(rows.len());
+        for row in rows {
+            let household =
+                crate::households::household_from_record(row.household_id, &row.record)?;
+            let last_check = [Some(&row.last_start), row.last_case.as_ref()]
+                .into_iter()
+                .flatten()
+                .filter_map(|text| text.parse::<NaiveDate>().ok())
+                .max()
+                .unwrap_or(today);
+            enrolments.push(workflow::Enrolment {
+                household_id: row.external_id,
+                area: household.area.clone(),
+                last_check,
+                recheck_months: policy::recheck_months(&household, &snapshot, today),
+            });
+        }
+        Ok(workflow::recheck_due_list(
+            &enrolments,
+            &scope,
+            today,
+            until,
+        ))
+    }
+
+    /// Opens the re-check case of a registered household from the due list (W1); the
+    /// consent given at entry covers it.
+    pub async fn open_recheck(
+        &self,
+        actor: &Actor,
+        household_id: &str,
+        summary: &str,
+    ) -> Result<(i64, TrackingNumber), AppError> {
+        let row = {
+            let mut conn = self.store.read().await?;
+            store::households::by_external_id(&mut conn, household_id)
+                .await?
+                .ok_or(AppError::NotFound)?
+        };
+        let area = PlaceCode::parse(&row.area_code)
+            .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.id))?;
+        self.open_case(
+            actor,
+            NewIntake {
+                kind: CaseKind::Recheck,
+                channel: Channel::TownWindow,
+                household_id: household_id.to_owned(),
+                area,
+                applicant: row.head_name,
+                consent: None,
+                summary: summary.to_owned(),
+            },
+        )
+        .await
+    }
+}
+
+/// Whether `role` takes the next move of `case` on `today` (P9 work queues).
+fn acts_next(case: &Case, role: Role, today: NaiveDate) -> bool {
+    match case.step() {
+        Step::Surveying => matches!(
+            role,
+            Role::VillageAssistant | Role::GridWorker | Role::TownReviewer
+        ),
+        Step::Received | Step::Comparing | Step::VillageReview | Step::JointReview => {
+            role == Role::TownReviewer
+        }
+        Step::Notice => match case.notice() {
+            Some(notice) if !notice.is_running(today) && !case.has_open_objection() => {
+                awaits_department(case, role)
+            }
+            _ => role == Role::TownReviewer,
+        },
+        Step::Confirming => awaits_department(case, role),
+        Step::Refused => role == Role::TownReviewer && case.refusal_notice_delivered_on().is_none(),
+        Step::Confirmed | Step::Withdrawn => false,
+    }
+}
+
+fn awaits_department(case: &Case, role: Role) -> bool {
+    case.decided()
+        .iter()
+        .any(|decided| decided.decision.is_none() && decided.department() == role)
+}
+
+fn actor_ref(actor: &Actor) -> ActorRef {
+    ActorRef {
+        user_id: actor.user_id,
+        role: actor.role,
+        area: actor.area.clone(),
+    }
+}
+
+/// The categories the household holds on `today` (open periods).
+async fn held_on(
+    conn: &mut store::Conn,
+    household_row_id: i64,
+    today: NaiveDate,
+) -> Result<Vec<Category>, AppError> {
+    let today = today.to_string();
+    let held: BTreeSet<Category> = store::households::category_history(conn, household_row_id)
+        .await?
+        .iter()
+        .filter(|period| {
+            period.start_date <= today
+                && period
+                    .end_date
+                    .as_ref()
+                    .is_none_or(|end_date| *end_date > today)
+        })
+        .filter_map(|period| Category::from_code(&period.category))
+        .collect();
+    Ok(held.into_iter().collect())
+}
+
+fn events_of(case_id: i64, rows: &[CaseEventRow]) -> Result<Vec<Event>, AppError> {
+    rows.iter()
+        .map(|row| {
+            let corrupt =
+                |what: String| anyhow::anyhow!("case {case_id} event {}: {what}", row.seq);
+            Ok(Event {
+                on: row
+                    .on_date
+                    .parse()
+                    .map_err(|error| corrupt(format!("date {error}")))?,
+                actor: ActorRef {
+                    user_id: row.actor_user_id,
+                    role: Role::from_code(&row.actor_role)
+                        .ok_or_else(|| corrupt(format!("role {}", row.actor_role)))?,
+                    area: PlaceCode::parse(&row.actor_area)
+                        .map_err(|error| corrupt(format!("area {error}")))?,
+                },
+                fact: codec::fact_from_json(&row.fact)
+                    .map_err(|error| corrupt(error.to_string()))?,
+            })
+        })
+        .collect()
+}
+
+fn replay(case_id: i64, rows: &[CaseEventRow]) -> Result<Case, AppError> {
+    let events = events_of(case_id, rows)?;
+    Case::replay(&events)
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("case {case_id} history: {error}")))
+}
+
+/// Appends `events` after `already` stored ones; returns their facts as one JSON array (the
+/// audit event's `after`).
+async fn append(
+    conn: &mut store::Conn,
+    case_id: i64,
+    already: i64,
+    events: &[Event],
+    now: &str,
+) -> Result<String, AppError> {
+    let mut rows = Vec::with_capacity(events.len());
+    let mut facts = Vec::with_capacity(events.len());
+    for (offset, event) in events.iter().enumerate() {
+        let fact =
+            codec::fact_json(&event.fact).map_err(|error| AppError::Internal(error.into()))?;
+        rows.push(CaseEventRow {
+            case_id,
+            seq: already + offset as i64 + 1,
+            on_date: event.on.to_string(),
+            actor_user_id: event.actor.user_id,
+            actor_role: event.actor.role.code().to_owned(),
+            actor_area: event.actor.area.as_str().to_owned(),
+            fact: fact.clone(),
+            recorded_at: now.to_owned(),
+        });
+        facts.push(fact);
+    }
+    store::cases::append_events(conn, &rows).await?;
+    Ok(format!("[{}]", facts.join(",")))
+}
+
+fn case_event(
+    actor: &Actor,
+    now: &str,
+    action: &str,
+    case: &Case,
+    before: Option<String>,
+    after: Option<String>,
+) -> AuditEvent {
+    AuditEvent {
+        at: now.to_owned(),
+        actor: actor.audit_name(),
+        action: action.to_owned(),
+        entity: "case".to_owned(),
+        entity_id: case.tracking_number().as_str().to_owned(),
+        area_code: Some(case.area().as_str().to_owned()),
+        before,
+        after,
+    }
+}

@@ -1,0 +1,664 @@
+//! Case use cases (issue 4) end to end: on SQLite always, and on a fresh PostgreSQL database
+//! per test when `TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use app::cases::{CaseAction, JointReviewInput, NewIntake};
+use app::users::{Creator, NewUser};
+use app::{Actor, App, AppError, AppSettings, Clock};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use domain::interchange::parse_household_line;
+use domain::{Category, PlaceCode, Role};
+use sqlx::Executor;
+use std::sync::{Arc, Mutex};
+use store::Store;
+use store::audit::Verification;
+use workflow::{
+    Action, CaseKind, CategoryVerdict, Channel, Consent, Discrepancy, Explanation, ReviewOutcome,
+    Step, Survey, TeamMember, TimeLimit, Verdict, VillageReview,
+};
+
+#[derive(Debug)]
+struct FixedClock(Mutex<DateTime<Utc>>);
+
+impl FixedClock {
+    fn set(&self, date: NaiveDate) {
+        // 10:00 China Standard Time.
+        *self.0.lock().unwrap() = Utc.from_utc_datetime(&date.and_hms_opt(2, 0, 0).unwrap());
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    u64::from(nanos) * 100 + NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(head, _)| head);
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// SQLite in a tempdir, and a fresh PostgreSQL database when `TEST_DATABASE_URL` is set.
+async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cases.db").display());
+    let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
+    if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL")
+        && !admin_url.is_empty()
+    {
+        let name = format!("safetynet_cases_{}_{}", std::process::id(), rand_suffix());
+        let admin = Store::connect_unmigrated(&admin_url).await.unwrap();
+        admin
+            .pool()
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .unwrap();
+        let url = replace_database(&admin_url, &name);
+        stores.push((
+            "postgres",
+            Store::connect(&url).await.unwrap(),
+            tempfile::tempdir().unwrap(),
+        ));
+    }
+    stores
+}
+
+const BACHUAN: &str = "500151001";
+const YONGYUAN: &str = "500151001200";
+const TUQIAO: &str = "500151100";
+const GUANGQIAO: &str = "500151100201";
+
+struct World {
+    backend: &'static str,
+    app: App,
+    clock: Arc<FixedClock>,
+    town: Actor,
+    other_town: Actor,
+    village: Actor,
+    other_village: Actor,
+    civil: Actor,
+    agriculture: Actor,
+    _dir: tempfile::TempDir,
+}
+
+async fn make_actor(app: &App, username: &str, name: &str, role: Role, area: &str) -> Actor {
+    let area = PlaceCode::parse(area).unwrap();
+    let user_id = app
+        .create_user(
+            Creator::Console("test"),
+            NewUser {
+                username,
+                display_name: name,
+                role,
+                area: &area,
+                password: "correct-horse-1",
+            },
+        )
+        .await
+        .unwrap();
+    Actor {
+        user_id,
+        username: username.to_owned(),
+        display_name: name.to_owned(),
+        role,
+        area,
+    }
+}
+
+async fn worlds() -> Vec<World> {
+    let mut worlds = Vec::new();
+    for (backend, store, dir) in stores().await {
+        let clock = Arc::new(FixedClock(Mutex::new(Utc::now())));
+        clock.set(date("2026-11-02"));
+        let app = App::new(store, clock.clone(), AppSettings::default());
+        let places =
+            domain::parse_place_list(include_str!("../../../data/places/tongliang.csv")).unwrap();
+        app.load_places("test", &places).await.unwrap();
+        let town = make_actor(&app, "bachuan", "巴川审核员", Role::TownReviewer, BACHUAN).await;
+        let other_town = make_actor(&app, "tuqiao", "土桥审核员", Role::TownReviewer, TUQIAO).await;
+        let village = make_actor(
+            &app,
+            "yongyuan",
+            "永院协理员",
+            Role::VillageAssistant,
+            YONGYUAN,
+        )
+        .await;
+        let other_village = make_actor(
+            &app,
+            "guangqiao",
+            "广桥协理员",
+            Role::VillageAssistant,
+            GUANGQIAO,
+        )
+        .await;
+        let civil = make_actor(
+            &app,
+            "minzheng",
+            "区民政局",
+            Role::DistrictCivilAffairs,
+            "500151",
+        )
+        .await;
+        let agriculture = make_actor(
+            &app,
+            "nongye",
+            "区农业农村委",
+            Role::DistrictAgriculture,
+            "500151",
+        )
+        .await;
+        worlds.push(World {
+            backend,
+            app,
+            clock,
+            town,
+            other_town,
+            village,
+            other_village,
+            civil,
+            agriculture,
+            _dir: dir,
+        });
+    }
+    worlds
+}
+
+/// A poor household of three: 12 000 yuan of wages a year, 333 yuan per head and month.
+fn household_line(id: &str, area: &str, first_id: &str) -> String {
+    format!(
+        r#"{{"id": "{id}", "area_code": "{area}", "hukou": "rural", "members": [{{"id_number": "{first_id}", "name": "韩一", "relation": "head"}}, {{"id_number": "500224198601011407", "name": "杨二", "relation": "spouse"}}, {{"id_number": "500224199001011432", "name": "韩三", "relation": "sibling"}}], "income_12m": {{"wages": 12000}}}}"#
+    )
+}
+
+fn intake(kind: CaseKind, household_id: &str, area: &str, on: NaiveDate) -> NewIntake {
+    NewIntake {
+        kind,
+        channel: Channel::VillageWindow,
+        household_id: household_id.to_owned(),
+        area: PlaceCode::parse(area).unwrap(),
+        applicant: "韩一".to_owned(),
+        consent: Some(Consent {
+            signed_on: on,
+            signer: "韩一".to_owned(),
+        }),
+        summary: "因病致贫，申请救助".to_owned(),
+    }
+}
+
+fn refused(result: Result<Step, AppError>) -> &'static str {
+    match result {
+        Err(error) => error.code(),
+        Ok(step) => panic!("expected a refusal, the case moved to {step:?}"),
+    }
+}
+
+fn step(action: Action) -> CaseAction {
+    CaseAction::Move(action)
+}
+
+impl World {
+    fn today(&self) -> NaiveDate {
+        self.app.today()
+    }
+
+    fn survey(&self, household: &str, team: &[&Actor]) -> Survey {
+        Survey {
+            household: parse_household_line(household).unwrap(),
+            team: team
+                .iter()
+                .map(|actor| TeamMember {
+                    user_id: actor.user_id,
+                    name: actor.display_name.clone(),
+                })
+                .collect(),
+            surveyed_on: self.today(),
+        }
+    }
+
+    async fn act(&self, actor: &Actor, case_id: i64, action: CaseAction) -> Step {
+        self.app
+            .act_on_case(actor, case_id, action)
+            .await
+            .unwrap_or_else(|error| {
+                panic!("{}: {} {}", self.backend, error.code(), error.message())
+            })
+    }
+
+    /// The joint review agreeing with the proposal (`agree`), or overriding every proposed
+    /// category (an exit).
+    async fn joint_review(&self, case_id: i64, agree: bool) -> Step {
+        let proposal = self.app.case_proposal(&self.town, case_id).await.unwrap();
+        let verdicts = proposal
+            .categories
+            .iter()
+            .map(|category| CategoryVerdict {
+                category: *category,
+                verdict: if agree {
+                    Verdict::Confirm
+                } else {
+                    Verdict::Override {
+                        reason: "务工收入稳定，超过标准".to_owned(),
+                    }
+                },
+            })
+            .collect();
+        let monitoring_kind = if agree {
+            proposal.monitoring_kind
+        } else {
+            None
+        };
+        self.act(
+            &self.town,
+            case_id,
+            CaseAction::RecordJointReview(JointReviewInput {
+                held_on: self.today(),
+                verdicts,
+                monitoring_kind,
+                monitoring_kind_reason: String::new(),
+            }),
+        )
+        .await
+    }
+
+    /// Each department confirms its own decided categories.
+    async fn confirm_all(&self, case_id: i64) -> Step {
+        let detail = self.app.case_detail(&self.town, case_id).await.unwrap();
+        let mut last = detail.case.step();
+        for decided in detail.case.decided() {
+            let department = if decided.department() == Role::DistrictAgriculture {
+                &self.agriculture
+            } else {
+                &self.civil
+            };
+            let category = decided.category;
+            last = self
+                .act(department, case_id, step(Action::Confirm { category }))
+                .await;
+        }
+        last
+    }
+
+    /// Comparison, survey and village review of an opened case, up to the joint review.
+    async fn to_joint_review(&self, case_id: i64, household: &str) {
+        self.act(&self.town, case_id, step(Action::BeginComparison))
+            .await;
+        self.act(&self.town, case_id, step(Action::CompleteComparison))
+            .await;
+        let survey = self.survey(household, &[&self.village, &self.town]);
+        self.act(&self.village, case_id, step(Action::RecordSurvey(survey)))
+            .await;
+        let review = VillageReview {
+            held_on: self.today(),
+            attendance: 12,
+            outcome: ReviewOutcome::Agreed,
+            note: "一致同意".to_owned(),
+        };
+        self.act(
+            &self.town,
+            case_id,
+            step(Action::RecordVillageReview(review)),
+        )
+        .await;
+    }
+
+    /// The notice posted today, then the clock past its end.
+    async fn run_notice(&self, case_id: i64) {
+        self.act(&self.town, case_id, step(Action::PostNotice))
+            .await;
+        let detail = self.app.case_detail(&self.town, case_id).await.unwrap();
+        let ends_on = detail.case.notice().unwrap().ends_on;
+        self.clock.set(ends_on.succ_opt().unwrap());
+    }
+
+    async fn periods(&self, external_id: &str) -> Vec<store::households::CategoryPeriodRow> {
+        let mut conn = self.app.store().read().await.unwrap();
+        let row = store::households::by_external_id(&mut conn, external_id)
+            .await
+            .unwrap()
+            .expect("household in the registry");
+        store::households::category_history(&mut conn, row.id)
+            .await
+            .unwrap()
+    }
+
+    /// Drives a first application of `external_id` to enrolment; returns its case id.
+    async fn enrol(&self, external_id: &str, first_id: &str) -> i64 {
+        let household = household_line(external_id, YONGYUAN, first_id);
+        let new_case = intake(CaseKind::Application, external_id, YONGYUAN, self.today());
+        let (case_id, _) = self.app.open_case(&self.village, new_case).await.unwrap();
+        self.to_joint_review(case_id, &household).await;
+        assert_eq!(self.joint_review(case_id, true).await, Step::Notice);
+        self.run_notice(case_id).await;
+        assert_eq!(self.confirm_all(case_id).await, Step::Confirmed);
+        case_id
+    }
+
+    async fn audit_intact(&self) {
+        let verification = self.app.verify_audit().await.unwrap();
+        assert!(
+            matches!(verification, Verification::Intact { .. }),
+            "{}: {verification:?}",
+            self.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn p1_p8_an_application_goes_through_every_step_by_the_right_users_to_enrolment() {
+    for world in worlds().await {
+        let app = &world.app;
+        let backend = world.backend;
+        let household = household_line("YY-0001", YONGYUAN, "500224198501011397");
+        let today = world.today();
+
+        // P1: no consent, no intake.
+        let mut no_consent = intake(CaseKind::Application, "YY-0001", YONGYUAN, today);
+        no_consent.consent = None;
+        let error = app.open_case(&world.village, no_consent).await.unwrap_err();
+        assert_eq!(error.code(), "consent_missing", "{backend}");
+
+        let new_case = intake(CaseKind::Application, "YY-0001", YONGYUAN, today);
+        let (case_id, tracking_number) = app.open_case(&world.village, new_case).await.unwrap();
+        assert_eq!(tracking_number.as_str(), "TL20261102-0001", "{backend}");
+        assert_eq!(app.track("TL20261102-0001").await.unwrap(), Step::Received);
+
+        // U2: the wrong role, the wrong area, a skipped step.
+        let begin = || step(Action::BeginComparison);
+        let result = app.act_on_case(&world.village, case_id, begin()).await;
+        assert_eq!(refused(result), "wrong_role", "{backend}");
+        let result = app.act_on_case(&world.other_town, case_id, begin()).await;
+        assert_eq!(refused(result), "not_found", "{backend}");
+        let result = app
+            .act_on_case(&world.other_village, case_id, begin())
+            .await;
+        assert_eq!(refused(result), "not_found", "{backend}");
+        let result = app
+            .act_on_case(&world.town, case_id, step(Action::PostNotice))
+            .await;
+        assert_eq!(refused(result), "step_out_of_order", "{backend}");
+        assert!(matches!(
+            app.case_detail(&world.other_town, case_id).await,
+            Err(AppError::NotFound)
+        ));
+
+        // P3: a 疑点 is explained before the comparison ends.
+        world.act(&world.town, case_id, begin()).await;
+        let discrepancy = Discrepancy {
+            source: "车辆登记".to_owned(),
+            description: "登记有一辆货车".to_owned(),
+        };
+        world
+            .act(
+                &world.town,
+                case_id,
+                step(Action::RecordDiscrepancy(discrepancy)),
+            )
+            .await;
+        let result = app
+            .act_on_case(&world.town, case_id, step(Action::CompleteComparison))
+            .await;
+        assert_eq!(refused(result), "discrepancy_unexplained", "{backend}");
+        let explanation = Explanation::Resolved {
+            note: "货车已于2025年报废".to_owned(),
+        };
+        let explain = Action::ExplainDiscrepancy {
+            number: 1,
+            explanation,
+        };
+        world.act(&world.town, case_id, step(explain)).await;
+        let moved = world
+            .act(&world.town, case_id, step(Action::CompleteComparison))
+            .await;
+        assert_eq!(moved, Step::Surveying);
+
+        // P4: a one-person team is refused.
+        let alone = world.survey(&household, &[&world.village, &world.village]);
+        let result = app
+            .act_on_case(&world.village, case_id, step(Action::RecordSurvey(alone)))
+            .await;
+        assert_eq!(refused(result), "team_too_small", "{backend}");
+        let survey = world.survey(&household, &[&world.village, &world.town]);
+        let moved = world
+            .act(&world.village, case_id, step(Action::RecordSurvey(survey)))
+            .await;
+        assert_eq!(moved, Step::VillageReview);
+        let review = VillageReview {
+            held_on: world.today(),
+            attendance: 15,
+            outcome: ReviewOutcome::Agreed,
+            note: "同意".to_owned(),
+        };
+        world
+            .act(
+                &world.town,
+                case_id,
+                step(Action::RecordVillageReview(review)),
+            )
+            .await;
+
+        // P6: the proposal comes from the rules engine.
+        let proposal = app.case_proposal(&world.town, case_id).await.unwrap();
+        assert!(
+            proposal.categories.contains(&Category::Dibao),
+            "{proposal:?}"
+        );
+        assert_eq!(world.joint_review(case_id, true).await, Step::Notice);
+
+        // P7: no confirmation while the notice runs, nor with an open objection.
+        world
+            .act(&world.town, case_id, step(Action::PostNotice))
+            .await;
+        let confirm_dibao = || {
+            step(Action::Confirm {
+                category: Category::Dibao,
+            })
+        };
+        let result = app
+            .act_on_case(&world.civil, case_id, confirm_dibao())
+            .await;
+        assert_eq!(refused(result), "notice_running", "{backend}");
+        let objection = Action::RecordObjection {
+            summary: "群众反映家中有商铺出租".to_owned(),
+        };
+        world.act(&world.town, case_id, step(objection)).await;
+        let detail = app.case_detail(&world.town, case_id).await.unwrap();
+        let ends_on = detail.case.notice().unwrap().ends_on;
+        world.clock.set(ends_on.succ_opt().unwrap());
+        let result = app
+            .act_on_case(&world.civil, case_id, confirm_dibao())
+            .await;
+        assert_eq!(refused(result), "objection_open", "{backend}");
+        let moved = world
+            .act(&world.town, case_id, step(Action::SendBackForVerification))
+            .await;
+        assert_eq!(moved, Step::Surveying);
+        let survey = world.survey(&household, &[&world.village, &world.town]);
+        let moved = world
+            .act(&world.village, case_id, step(Action::RecordSurvey(survey)))
+            .await;
+        assert_eq!(moved, Step::JointReview);
+        let answer = Action::AnswerObjection {
+            number: 1,
+            answer: "经核实无商铺".to_owned(),
+        };
+        world.act(&world.town, case_id, step(answer)).await;
+        assert_eq!(world.joint_review(case_id, true).await, Step::Notice);
+        world.run_notice(case_id).await;
+
+        // P8, U2: each department confirms only its own.
+        let result = app
+            .act_on_case(&world.agriculture, case_id, confirm_dibao())
+            .await;
+        assert_eq!(refused(result), "other_departments_category", "{backend}");
+        assert_eq!(
+            world.confirm_all(case_id).await,
+            Step::Confirmed,
+            "{backend}"
+        );
+
+        // D2: the registry holds the household and its dated period, the case as reason.
+        let periods = world.periods("YY-0001").await;
+        let confirmed_on = world.today().to_string();
+        assert!(
+            periods.iter().any(|period| period.category == "dibao"
+                && period.start_date == confirmed_on
+                && period.end_date.is_none()
+                && period.reason == "TL20261102-0001"),
+            "{backend}: {periods:?}"
+        );
+        let result = app
+            .act_on_case(&world.town, case_id, step(Action::PostNotice))
+            .await;
+        assert_eq!(refused(result), "case_closed", "{backend}");
+
+        // The timeline names who did what.
+        let detail = app.case_detail(&world.town, case_id).await.unwrap();
+        assert_eq!(detail.timeline[0].actor_name, "永院协理员");
+        assert!(
+            detail
+                .timeline
+                .iter()
+                .any(|entry| entry.actor_name == "区民政局")
+        );
+        world.audit_intact().await;
+    }
+}
+
+#[tokio::test]
+async fn p1_track_shows_only_the_step_of_a_known_tracking_number() {
+    for world in worlds().await {
+        let new_case = intake(CaseKind::Application, "YY-0009", YONGYUAN, world.today());
+        let (_, tracking_number) = world.app.open_case(&world.village, new_case).await.unwrap();
+        let step = world.app.track(tracking_number.as_str()).await.unwrap();
+        assert_eq!(step, Step::Received, "{}", world.backend);
+        for unknown in ["TL20261102-0999", "", "不是编号"] {
+            let result = world.app.track(unknown).await;
+            assert!(matches!(result, Err(AppError::NotFound)), "{unknown:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn w1_x1_a_recheck_and_an_exit_run_end_to_end_through_the_same_steps() {
+    for world in worlds().await {
+        let app = &world.app;
+        let backend = world.backend;
+        world.enrol("YY-0002", "500224198501011397").await;
+        let household = household_line("YY-0002", YONGYUAN, "500224198501011397");
+
+        // W1: the household is due for its re-check within the cycle of rule 10.
+        let until = world.today() + chrono::Months::new(12);
+        let due = app.recheck_due(&world.town, until).await.unwrap();
+        assert_eq!(due.len(), 1, "{backend}: {due:?}");
+        assert_eq!(due[0].household_id, "YY-0002");
+        let elsewhere = app.recheck_due(&world.other_town, until).await.unwrap();
+        assert!(elsewhere.is_empty(), "{backend}");
+        world.clock.set(due[0].due_on);
+        let (recheck_id, _) = app
+            .open_recheck(&world.town, "YY-0002", "定期核查")
+            .await
+            .unwrap();
+        world.to_joint_review(recheck_id, &household).await;
+        assert_eq!(world.joint_review(recheck_id, true).await, Step::Notice);
+        world.run_notice(recheck_id).await;
+        assert_eq!(world.confirm_all(recheck_id).await, Step::Confirmed);
+        let periods = world.periods("YY-0002").await;
+        assert!(
+            periods.iter().all(|period| period.end_date.is_none()),
+            "{backend}: a re-check that confirms changes nothing: {periods:?}"
+        );
+
+        // X1: the exit ends the periods, dated, through the same steps.
+        let exit = intake(CaseKind::Exit, "YY-0002", YONGYUAN, world.today());
+        let (exit_id, exit_number) = app.open_case(&world.town, exit).await.unwrap();
+        world.to_joint_review(exit_id, &household).await;
+        assert_eq!(world.joint_review(exit_id, false).await, Step::Notice);
+        world.run_notice(exit_id).await;
+        assert_eq!(world.confirm_all(exit_id).await, Step::Confirmed);
+        let ended_on = world.today().to_string();
+        let periods = world.periods("YY-0002").await;
+        assert!(
+            periods
+                .iter()
+                .all(|period| period.end_date.as_deref() == Some(ended_on.as_str())),
+            "{backend}: {periods:?}"
+        );
+        let detail = app.case_detail(&world.town, exit_id).await.unwrap();
+        assert!(
+            detail.case.monitoring_continues(),
+            "X2: stays under monitoring"
+        );
+        assert_eq!(
+            app.track(exit_number.as_str()).await.unwrap(),
+            Step::Confirmed
+        );
+        world.audit_intact().await;
+    }
+}
+
+#[tokio::test]
+async fn p9_a_town_work_queue_holds_its_own_cases_by_due_date_late_across_national_day() {
+    for world in worlds().await {
+        let app = &world.app;
+        let backend = world.backend;
+        // Received Friday 25 September 2026: 15 working days skip 1–7 October and count the
+        // adjusted working Saturday 10 October, so the town review is due 22 October.
+        world.clock.set(date("2026-09-25"));
+        let first = intake(CaseKind::Application, "YY-0101", YONGYUAN, world.today());
+        let (early_id, _) = app.open_case(&world.village, first).await.unwrap();
+        let elsewhere = intake(CaseKind::Application, "GQ-0101", GUANGQIAO, world.today());
+        app.open_case(&world.other_village, elsewhere)
+            .await
+            .unwrap();
+        world.clock.set(date("2026-10-09"));
+        let second = intake(CaseKind::Application, "YY-0102", YONGYUAN, world.today());
+        let (later_id, _) = app.open_case(&world.village, second).await.unwrap();
+
+        let today = date("2026-10-23");
+        world.clock.set(today);
+        let queue = app.work_queue(&world.town, today).await.unwrap();
+        let seen: Vec<(i64, TimeLimit, NaiveDate, bool)> = queue
+            .iter()
+            .map(|item| (item.case_id, item.limit, item.due_on, item.late))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (early_id, TimeLimit::TownReview, date("2026-10-22"), true),
+                (later_id, TimeLimit::TownReview, date("2026-10-29"), false),
+            ],
+            "{backend}"
+        );
+        // The village assistant acts on neither case at intake; the other town sees only its own.
+        assert!(
+            app.work_queue(&world.village, today)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let other = app.work_queue(&world.other_town, today).await.unwrap();
+        assert_eq!(other.len(), 1, "{backend}");
+        assert_eq!(other[0].household_id, "GQ-0101");
+    }
+}

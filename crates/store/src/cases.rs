@@ -1,0 +1,216 @@
+//! 案件: the case summary that work lists read, and each case's append-only history (issue 4).
+//!
+//! Invariant: `case_events` rows are only inserted, numbered from 1 without gaps per case; the
+//! `cases` row is a summary of them, updated only with the version it was read at.
+
+use crate::{Conn, Result, StoreError, area_range};
+
+/// The summary of a case, as work lists read it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct CaseRow {
+    pub id: i64,
+    pub tracking_number: String,
+    pub kind: String,
+    pub household_external_id: String,
+    pub household_id: Option<i64>,
+    pub area_code: String,
+    pub step: String,
+    pub received_on: String,
+    pub step_since: String,
+    pub closed_on: Option<String>,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+const COLUMNS: &str = "id, tracking_number, kind, household_external_id, household_id, area_code, step, received_on, step_since, closed_on, updated_at, version";
+
+pub struct NewCase<'a> {
+    pub tracking_number: &'a str,
+    pub kind: &'a str,
+    pub household_external_id: &'a str,
+    pub household_id: Option<i64>,
+    pub area_code: &'a str,
+    pub step: &'a str,
+    pub received_on: &'a str,
+    pub now: &'a str,
+}
+
+/// One entry of a case's history; `fact` is the JSON the caller serialised.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct CaseEventRow {
+    pub case_id: i64,
+    pub seq: i64,
+    pub on_date: String,
+    pub actor_user_id: i64,
+    pub actor_role: String,
+    pub actor_area: String,
+    pub fact: String,
+    pub recorded_at: String,
+}
+
+/// Inserts a case summary at version 1; a tracking number already taken is a `Conflict`.
+pub async fn insert(conn: &mut Conn, case: &NewCase<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO cases (tracking_number, kind, household_external_id, household_id, area_code, step, received_on, step_since, closed_on, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, NULL, $8, 1) RETURNING id",
+    )
+    .bind(case.tracking_number)
+    .bind(case.kind)
+    .bind(case.household_external_id)
+    .bind(case.household_id)
+    .bind(case.area_code)
+    .bind(case.step)
+    .bind(case.received_on)
+    .bind(case.now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// How many tracking numbers start with `prefix` (the caller issues the next one).
+pub async fn count_tracking_prefix(conn: &mut Conn, prefix: &str) -> Result<i64> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM cases WHERE tracking_number >= $1 AND tracking_number < $2",
+    )
+    .bind(prefix)
+    .bind(format!("{prefix}~"))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(count)
+}
+
+/// Appends events after the last one; their `seq` must follow on (a concurrent append is a
+/// `Conflict` through the primary key).
+pub async fn append_events(conn: &mut Conn, events: &[CaseEventRow]) -> Result<()> {
+    for event in events {
+        sqlx::query(
+            "INSERT INTO case_events (case_id, seq, on_date, actor_user_id, actor_role, actor_area, fact, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(event.case_id)
+        .bind(event.seq)
+        .bind(&event.on_date)
+        .bind(event.actor_user_id)
+        .bind(&event.actor_role)
+        .bind(&event.actor_area)
+        .bind(&event.fact)
+        .bind(&event.recorded_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The history of a case, in order.
+pub async fn events(conn: &mut Conn, case_id: i64) -> Result<Vec<CaseEventRow>> {
+    Ok(sqlx::query_as(
+        "SELECT case_id, seq, on_date, actor_user_id, actor_role, actor_area, fact, recorded_at \
+         FROM case_events WHERE case_id = $1 ORDER BY seq",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<CaseRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM cases WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+pub async fn by_tracking_number(conn: &mut Conn, tracking_number: &str) -> Result<Option<CaseRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM cases WHERE tracking_number = $1"
+    )))
+    .bind(tracking_number)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The open cases (no `closed_on`) under `area_prefix`, by step then tracking number.
+pub async fn open_in_area(conn: &mut Conn, area_prefix: &str) -> Result<Vec<CaseRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM cases WHERE area_code >= $1 AND area_code < $2 AND closed_on IS NULL \
+         ORDER BY step, tracking_number"
+    )))
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The summary after a move.
+pub struct CaseSummary<'a> {
+    pub household_id: Option<i64>,
+    pub step: &'a str,
+    pub step_since: &'a str,
+    pub closed_on: Option<&'a str>,
+    pub now: &'a str,
+}
+
+/// Updates the summary if it still has `expected_version`; otherwise `Conflict`.
+pub async fn update_summary(
+    conn: &mut Conn,
+    id: i64,
+    expected_version: i64,
+    summary: &CaseSummary<'_>,
+) -> Result<()> {
+    let updated = sqlx::query(
+        "UPDATE cases SET household_id = $1, step = $2, step_since = $3, closed_on = $4, updated_at = $5, version = version + 1 \
+         WHERE id = $6 AND version = $7",
+    )
+    .bind(summary.household_id)
+    .bind(summary.step)
+    .bind(summary.step_since)
+    .bind(summary.closed_on)
+    .bind(summary.now)
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!(
+            "case {id} changed since version {expected_version}"
+        )));
+    }
+    Ok(())
+}
+
+/// An enrolled household as the re-check list needs it (W1).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct EnrolledRow {
+    pub household_id: i64,
+    pub external_id: String,
+    pub area_code: String,
+    pub record: String,
+    /// The latest start of a category period open on the day.
+    pub last_start: String,
+    /// The day the household's latest confirmed case closed (its last check), if any.
+    pub last_case: Option<String>,
+}
+
+/// The households under `area_prefix` holding a category period open on `date`.
+pub async fn enrolled_in_area(
+    conn: &mut Conn,
+    area_prefix: &str,
+    date: &str,
+) -> Result<Vec<EnrolledRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(
+        "SELECT h.id AS household_id, h.external_id, h.area_code, h.record, MAX(p.start_date) AS last_start, \
+         (SELECT MAX(k.closed_on) FROM cases k WHERE k.household_external_id = h.external_id AND k.step = 'confirmed') AS last_case \
+         FROM households h JOIN category_periods p ON p.household_id = h.id \
+         WHERE p.start_date <= $1 AND (p.end_date IS NULL OR p.end_date > $1) \
+         AND h.area_code >= $2 AND h.area_code < $3 \
+         GROUP BY h.id, h.external_id, h.area_code, h.record ORDER BY h.id",
+    )
+    .bind(date)
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
