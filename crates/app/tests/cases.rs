@@ -381,6 +381,10 @@ async fn p1_p8_an_application_goes_through_every_step_by_the_right_users_to_enro
         let new_case = intake(CaseKind::Application, "YY-0001", YONGYUAN, today);
         let (case_id, tracking_number) = app.open_case(&world.village, new_case).await.unwrap();
         assert_eq!(tracking_number.as_str(), "TL20261102-0001", "{backend}");
+        // P1: one case in progress per household.
+        let again = intake(CaseKind::Application, "YY-0001", YONGYUAN, today);
+        let error = app.open_case(&world.town, again).await.unwrap_err();
+        assert_eq!(error.code(), "conflict", "{backend}");
         assert_eq!(app.track("TL20261102-0001").await.unwrap(), Step::Received);
 
         // U2: the wrong role, the wrong area, a skipped step.
@@ -438,6 +442,16 @@ async fn p1_p8_an_application_goes_through_every_step_by_the_right_users_to_enro
             .act_on_case(&world.village, case_id, step(Action::RecordSurvey(alone)))
             .await;
         assert_eq!(refused(result), "team_too_small", "{backend}");
+        let mut stranger = world.survey(&household, &[&world.village, &world.town]);
+        stranger.team[1].user_id = 9999;
+        let result = app
+            .act_on_case(
+                &world.village,
+                case_id,
+                step(Action::RecordSurvey(stranger)),
+            )
+            .await;
+        assert_eq!(refused(result), "invalid_input", "{backend}");
         let survey = world.survey(&household, &[&world.village, &world.town]);
         let moved = world
             .act(&world.village, case_id, step(Action::RecordSurvey(survey)))

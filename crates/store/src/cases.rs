@@ -214,3 +214,13 @@ pub async fn enrolled_in_area(
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// The open case of a household, if any (a household has at most one case in progress).
+pub async fn open_for_household(conn: &mut Conn, external_id: &str) -> Result<Option<CaseRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM cases WHERE household_external_id = $1 AND closed_on IS NULL ORDER BY id LIMIT 1"
+    )))
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}

@@ -145,6 +145,13 @@ impl App {
                 (intake.area.clone(), Vec::new(), None)
             }
         };
+        // P1: 一次申请受理 — one case at a time per household.
+        if let Some(open) = store::cases::open_for_household(&mut tx, &intake.household_id).await? {
+            return Err(AppError::Conflict(format!(
+                "该户已有在办案件 {}",
+                open.tracking_number
+            )));
+        }
         let prefix = format!("TL{}-", today.format("%Y%m%d"));
         let sequence = store::cases::count_tracking_prefix(&mut tx, &prefix).await? + 1;
         let tracking_number = TrackingNumber::parse(&format!("{prefix}{sequence:04}"))
@@ -206,6 +213,16 @@ impl App {
                     "action",
                     "联合研判的认定建议由规则引擎生成，请填写会议意见",
                 ));
+            }
+            CaseAction::Move(Action::RecordSurvey(mut survey)) => {
+                // P4: the team are users of the system, named as they are registered.
+                for member in &mut survey.team {
+                    let user = store::users::by_id(&mut tx, member.user_id)
+                        .await?
+                        .ok_or_else(|| AppError::invalid("team", "调查组成员须为本系统的用户"))?;
+                    member.name = user.display_name;
+                }
+                Action::RecordSurvey(survey)
             }
             CaseAction::Move(action) => action,
             CaseAction::RecordJointReview(input) => {
