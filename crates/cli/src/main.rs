@@ -39,6 +39,8 @@ enum Command {
     },
     /// Assesses households (JSON Lines) and writes one determination per line.
     Assess(batch::AssessArgs),
+    /// Compares department feeds with the registry; one warning per line (JSON) on stdout.
+    Compare(batch::CompareArgs),
     /// What-if over the registry: today's parameters against changed ones, by town.
     Simulate {
         /// A changed parameter, `NAME=VALUE` (repeatable), e.g. `dibao.standard.rural=700`.
@@ -100,6 +102,15 @@ enum GenWhat {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// A synthetic department feed (CSV, `spec/FEEDS.md`) over a households file, to stdout.
+    Feed {
+        #[arg(long)]
+        households: std::path::PathBuf,
+        #[arg(long)]
+        rows: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -157,6 +168,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } else {
             ExitCode::FAILURE
         }),
+        Command::Compare(args) => Ok(if batch::run_compare(&args)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
+        Command::Gen {
+            what:
+                GenWhat::Feed {
+                    households,
+                    rows,
+                    seed,
+                },
+        } => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            let plan = batch::write_feed(&households, rows, seed, &mut out)?;
+            eprintln!("{plan:?}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Gen {
             what: GenWhat::Households { count, seed },
         } => {
@@ -335,7 +365,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
-        Command::Assess(_) | Command::Gen { .. } => unreachable_sync(),
+        Command::Assess(_) | Command::Compare(_) | Command::Gen { .. } => unreachable_sync(),
     }
 }
 

@@ -1,0 +1,229 @@
+//! The registry index: every registry person by ID number, holding only what the rules read.
+//!
+//! Invariant: a person is indexed once, under the first household that lists them; a later
+//! household listing the same ID number is kept in `duplicates` (不重不漏), not indexed again.
+
+use crate::feed::IdKey;
+use domain::{Category, Household, Hukou};
+use policy::{Param, Snapshot, determine_quiet};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// What the rules need of a household.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HouseholdEntry {
+    pub id: Box<str>,
+    /// The highest category the rules give on the run's date (`None`: outside the net).
+    pub primary: Option<Category>,
+    /// 防止返贫监测对象 on the run's date.
+    pub monitoring: bool,
+    pub members: u16,
+    /// Declared countable income per month, fen (12-month income ÷ 12).
+    pub income_month_fen: i64,
+    /// The per-person monthly line of the household's category, fen (`None`: no line configured).
+    pub line_month_fen: Option<i64>,
+    /// The parameter that line comes from.
+    pub line_param: Option<Param>,
+    /// The 低保标准 for the household's hukou, fen per person-month.
+    pub standard_month_fen: Option<i64>,
+}
+
+impl HouseholdEntry {
+    /// 在保: holds any category or is a monitoring object.
+    pub fn inside_net(&self) -> bool {
+        self.primary.is_some() || self.monitoring
+    }
+
+    /// In the net with 特困 or 低保 (either kind): active discovery does not apply.
+    pub fn high_category(&self) -> bool {
+        matches!(
+            self.primary,
+            Some(Category::Tekun | Category::Dibao | Category::DibaoSingle)
+        )
+    }
+}
+
+/// What the rules need of a person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PersonEntry {
+    pub household: u32,
+    name_at: u32,
+    name_len: u16,
+    /// Declared own income per month, fen.
+    pub declared_month_fen: i64,
+    /// Recorded disability grade (1–4), 0 for none.
+    pub disability_grade: u8,
+}
+
+/// One household ready to index: computed on any thread, indexed in order by `Registry::add`.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    entry: HouseholdEntry,
+    persons: Vec<(IdKey, String, i64, u8)>,
+}
+
+/// Determines the household's category on the snapshot's date and keeps what the rules read.
+pub fn summarise(household: &Household, snapshot: &Snapshot) -> Summary {
+    let determination = determine_quiet(household, snapshot, snapshot.date());
+    let members = u16::try_from(household.members.len()).unwrap_or(u16::MAX);
+    let standard_param = match household.hukou {
+        Hukou::Urban => Param::DibaoStandardUrban,
+        Hukou::Rural => Param::DibaoStandardRural,
+    };
+    let standard = snapshot.money(standard_param).map(|yuan| yuan.fen());
+    let (line_month_fen, line_param) = match determination.primary {
+        Some(Category::Tekun) => (
+            snapshot
+                .money(Param::TekunBasicLiving)
+                .map(|yuan| yuan.fen()),
+            Some(Param::TekunBasicLiving),
+        ),
+        Some(Category::Dibao | Category::DibaoSingle) => (standard, Some(standard_param)),
+        Some(Category::DibaoEdge) => {
+            let multiplier = snapshot
+                .decimal(Param::DibaoEdgeIncomeMultiplier)
+                .and_then(|multiplier| rust_decimal::prelude::ToPrimitive::to_f64(&multiplier));
+            (
+                standard
+                    .zip(multiplier)
+                    .map(|(fen, times)| (fen as f64 * times).round() as i64),
+                Some(Param::DibaoEdgeIncomeMultiplier),
+            )
+        }
+        _ if determination.monitoring.is_some() => (
+            snapshot
+                .money(Param::MonitoringIncomeLine)
+                .map(|yuan| yuan.fen() / 12),
+            Some(Param::MonitoringIncomeLine),
+        ),
+        _ => (None, None),
+    };
+    let entry = HouseholdEntry {
+        id: household.id.as_str().into(),
+        primary: determination.primary,
+        monitoring: determination.monitoring.is_some(),
+        members,
+        income_month_fen: household.income_12m.countable().fen() / 12,
+        line_month_fen,
+        line_param,
+        standard_month_fen: standard,
+    };
+    let persons = household
+        .members
+        .iter()
+        .filter_map(|person| {
+            let key: IdKey = person.id_number.as_str().as_bytes().try_into().ok()?;
+            Some((
+                key,
+                person.name.clone(),
+                person.income_12m.map_or(0, |yuan| yuan.fen() / 12),
+                person.disability.map_or(0, |disability| disability.grade),
+            ))
+        })
+        .collect();
+    Summary { entry, persons }
+}
+
+/// A fast, fixed hash for ID numbers (digits; not exposed to untrusted request rates).
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+}
+
+pub type IdMap<V> = HashMap<IdKey, V, BuildHasherDefault<IdHasher>>;
+
+/// 不重不漏: one ID number listed by two households.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Duplicate {
+    pub id_number: IdKey,
+    pub first: u32,
+    pub second: u32,
+}
+
+/// The registry index over all households of a run.
+#[derive(Default, Debug)]
+pub struct Registry {
+    households: Vec<HouseholdEntry>,
+    persons: IdMap<PersonEntry>,
+    names: String,
+    duplicates: Vec<Duplicate>,
+}
+
+impl Registry {
+    pub fn with_capacity(households: usize, persons: usize) -> Registry {
+        Registry {
+            households: Vec::with_capacity(households),
+            persons: IdMap::with_capacity_and_hasher(persons, BuildHasherDefault::default()),
+            names: String::with_capacity(persons * 9),
+            duplicates: Vec::new(),
+        }
+    }
+
+    /// Indexes a household (in file order, so the first listing of a person wins).
+    pub fn add(&mut self, summary: Summary) {
+        let household = u32::try_from(self.households.len()).unwrap_or(u32::MAX);
+        self.households.push(summary.entry);
+        for (key, name, declared_month_fen, disability_grade) in summary.persons {
+            if let Some(first) = self.persons.get(&key) {
+                self.duplicates.push(Duplicate {
+                    id_number: key,
+                    first: first.household,
+                    second: household,
+                });
+                continue;
+            }
+            let name_at = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+            let name_len = u16::try_from(name.len()).unwrap_or(0);
+            self.names.push_str(&name[..usize::from(name_len)]);
+            self.persons.insert(
+                key,
+                PersonEntry {
+                    household,
+                    name_at,
+                    name_len,
+                    declared_month_fen,
+                    disability_grade,
+                },
+            );
+        }
+    }
+
+    pub fn person(&self, id_number: &IdKey) -> Option<&PersonEntry> {
+        self.persons.get(id_number)
+    }
+
+    pub fn household(&self, index: u32) -> Option<&HouseholdEntry> {
+        self.households.get(index as usize)
+    }
+
+    pub fn name(&self, person: &PersonEntry) -> &str {
+        let start = person.name_at as usize;
+        self.names
+            .get(start..start + usize::from(person.name_len))
+            .unwrap_or("")
+    }
+
+    pub fn duplicates(&self) -> &[Duplicate] {
+        &self.duplicates
+    }
+
+    pub fn household_count(&self) -> usize {
+        self.households.len()
+    }
+
+    pub fn person_count(&self) -> usize {
+        self.persons.len()
+    }
+}
