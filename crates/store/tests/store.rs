@@ -424,3 +424,100 @@ async fn audit_verify_finds_an_edited_a_deleted_and_a_truncated_row() {
         );
     }
 }
+
+#[tokio::test]
+async fn p1_case_history_is_appended_in_order_and_the_summary_moves_only_at_its_version() {
+    use store::cases::{CaseEventRow, CaseSummary, NewCase};
+    for (backend, store, _dir) in stores().await {
+        let mut tx = store.begin().await.unwrap();
+        let new_case = |tracking_number| NewCase {
+            tracking_number,
+            kind: "application",
+            household_external_id: "H9",
+            household_id: None,
+            area_code: "500151001201",
+            step: "received",
+            received_on: "2026-11-02",
+            now: "2026-11-02T02:00:00Z",
+        };
+        let id = store::cases::insert(&mut tx, &new_case("TL20261102-0001"))
+            .await
+            .unwrap();
+        let event = |seq: i64, fact: &str| CaseEventRow {
+            case_id: id,
+            seq,
+            on_date: "2026-11-02".to_owned(),
+            actor_user_id: 1,
+            actor_role: "town_reviewer".to_owned(),
+            actor_area: "500151001".to_owned(),
+            fact: fact.to_owned(),
+            recorded_at: "2026-11-02T02:00:00Z".to_owned(),
+        };
+        store::cases::append_events(&mut tx, &[event(1, "{\"a\":1}"), event(2, "{\"b\":2}")])
+            .await
+            .unwrap();
+        let summary = CaseSummary {
+            household_id: None,
+            step: "comparing",
+            step_since: "2026-11-03",
+            closed_on: None,
+            now: "2026-11-03T02:00:00Z",
+        };
+        store::cases::update_summary(&mut tx, id, 1, &summary)
+            .await
+            .unwrap();
+        store::commit(tx).await.unwrap();
+
+        let mut conn = store.read().await.unwrap();
+        let facts: Vec<String> = store::cases::events(&mut conn, id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| row.fact)
+            .collect();
+        assert_eq!(facts, ["{\"a\":1}", "{\"b\":2}"], "{backend}");
+        let row = store::cases::by_tracking_number(&mut conn, "TL20261102-0001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (row.step.as_str(), row.version),
+            ("comparing", 2),
+            "{backend}"
+        );
+        let open = store::cases::open_in_area(&mut conn, "500151001")
+            .await
+            .unwrap();
+        assert_eq!(open.len(), 1, "{backend}");
+        assert_eq!(
+            store::cases::count_tracking_prefix(&mut conn, "TL20261102-")
+                .await
+                .unwrap(),
+            1
+        );
+        drop(conn);
+
+        // A stale version, a taken sequence number and a taken tracking number are conflicts.
+        let mut tx = store.begin().await.unwrap();
+        let stale = store::cases::update_summary(&mut tx, id, 1, &summary).await;
+        assert!(
+            matches!(stale, Err(store::StoreError::Conflict(_))),
+            "{backend}"
+        );
+        store::rollback(tx).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let taken = store::cases::append_events(&mut tx, &[event(2, "{}")]).await;
+        assert!(
+            matches!(taken, Err(store::StoreError::Conflict(_))),
+            "{backend}"
+        );
+        store::rollback(tx).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let twice = store::cases::insert(&mut tx, &new_case("TL20261102-0001")).await;
+        assert!(
+            matches!(twice, Err(store::StoreError::Conflict(_))),
+            "{backend}"
+        );
+        store::rollback(tx).await.unwrap();
+    }
+}
