@@ -11,9 +11,11 @@ use crate::assess::{AssessArgs, load_snapshot, read_household};
 use anyhow::Context;
 use chrono::NaiveDate;
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use watch::registry::IdHasher;
 use watch::{
     Columns, FeedRecord, Findings, Registry, Rejection, Thresholds, Warning, compare_record,
     duplicate_warnings, extra_houses,
@@ -54,7 +56,7 @@ pub struct CompareSummary {
     pub skipped: Vec<String>,
 }
 
-const BLOCK_BYTES: usize = 16 << 20;
+const BLOCK_BYTES: usize = 4 << 20;
 
 /// Runs `compare` as the command line asks. `Ok(false)` when a row was rejected.
 pub fn run_compare(args: &CompareArgs) -> anyhow::Result<bool> {
@@ -117,10 +119,13 @@ pub fn compare_to<W: Write, E: Write>(
         .iter()
         .map(|path| path.display().to_string())
         .collect();
-    let mut seen: HashSet<(watch::IdKey, watch::Rule, u64)> = HashSet::new();
+    let mut seen: HashSet<WarningKey, BuildHasherDefault<IdHasher>> = HashSet::default();
     let mut out = Vec::with_capacity(1 << 20);
     let mut houses = Vec::new();
-    let mut emit = |warnings: &[Warning], out: &mut Vec<u8>, summary: &mut CompareSummary| {
+    let emit = |warnings: &[Warning],
+                seen: &mut HashSet<WarningKey, BuildHasherDefault<IdHasher>>,
+                out: &mut Vec<u8>,
+                summary: &mut CompareSummary| {
         for warning in warnings {
             if seen.insert(warning.dedupe_key()) {
                 warning.write_json(&registry, &thresholds, &feed_names, out);
@@ -128,42 +133,58 @@ pub fn compare_to<W: Write, E: Write>(
             }
         }
     };
-    emit(&duplicate_warnings(&registry), &mut out, &mut summary);
+    emit(
+        &duplicate_warnings(&registry),
+        &mut seen,
+        &mut out,
+        &mut summary,
+    );
     for (feed_index, path) in args.feed.iter().enumerate() {
         let feed = u32::try_from(feed_index).unwrap_or(u32::MAX);
         let started = Instant::now();
-        let mut on_block = |findings: Findings, rejections: Vec<Rejection>, records: u64| {
-            summary.records += records;
+        let mut on_block = |rendered: Rendered| -> anyhow::Result<()> {
+            summary.records += rendered.records;
             let written = Instant::now();
-            emit(&findings.warnings, &mut out, &mut summary);
-            houses.extend(findings.houses);
-            for rejection in &rejections {
-                let _ = writeln!(
+            let mut from = 0;
+            for (key, end) in &rendered.warnings {
+                if seen.insert(*key) {
+                    out.extend_from_slice(&rendered.bytes[from..*end]);
+                    summary.warnings += 1;
+                }
+                from = *end;
+            }
+            houses.extend(rendered.houses);
+            for rejection in &rendered.rejections {
+                writeln!(
                     errors,
                     "{}:{}: {}",
                     path.display(),
                     rejection.line,
                     rejection.reason
-                );
+                )?;
             }
-            summary.rejected += rejections.len() as u64;
-            let result = if out.len() > (1 << 20) {
-                let result = output.write_all(&out);
+            summary.rejected += rendered.rejections.len() as u64;
+            if out.len() > (1 << 20) {
+                output.write_all(&out)?;
                 out.clear();
-                result
-            } else {
-                Ok(())
-            };
+            }
             clock.output += written.elapsed();
-            result
+            Ok(())
         };
-        read_feed(path, feed, &registry, &thresholds, &mut on_block)
-            .with_context(|| format!("read {}", path.display()))?;
+        read_feed(
+            path,
+            feed,
+            &registry,
+            &thresholds,
+            &feed_names,
+            &mut on_block,
+        )
+        .with_context(|| format!("read {}", path.display()))?;
         clock.feeds += started.elapsed();
     }
     let mut warnings = extra_houses(&mut houses, &registry, &thresholds);
     warnings.sort_by_key(|warning| (warning.feed, warning.line));
-    emit(&warnings, &mut out, &mut summary);
+    emit(&warnings, &mut seen, &mut out, &mut summary);
     output.write_all(&out)?;
     output.flush()?;
     if args.timings {
@@ -225,55 +246,83 @@ fn for_each_block<R: Read>(
     }
 }
 
-/// Splits a block into `parts` pieces of whole lines, with each piece's first line number.
-fn split_lines(block: &[u8], first_line: u64, parts: usize) -> Vec<(&[u8], u64)> {
-    let mut pieces = Vec::with_capacity(parts);
-    let mut start = 0;
-    let mut line = first_line;
-    for part in 1..=parts {
-        let target = block.len() * part / parts;
-        let end = if part == parts || target <= start {
-            if part == parts { block.len() } else { start }
-        } else {
-            memchr::memchr(b'\n', &block[target..]).map_or(block.len(), |at| target + at + 1)
-        };
-        let end = end.max(start);
-        pieces.push((&block[start..end], line));
-        line += memchr::memchr_iter(b'\n', &block[start..end]).count() as u64;
-        start = end;
-    }
-    pieces
+/// Reads `input` in blocks on a reader thread, runs `work` on each block on one worker thread
+/// per core, and hands the results to `sink` on the calling thread in block order. Channels are
+/// bounded, so at most a few blocks are in memory at once.
+fn pipeline<R, T>(
+    input: R,
+    work: impl Fn(&[u8], u64) -> T + Sync,
+    mut sink: impl FnMut(T) -> anyhow::Result<()>,
+) -> anyhow::Result<()>
+where
+    R: Read + Send,
+    T: Send,
+{
+    use std::collections::BTreeMap;
+    use std::sync::mpsc::sync_channel;
+    use std::sync::{Arc, Mutex};
+    let (block_tx, block_rx) = sync_channel::<(u64, Vec<u8>, u64)>(QUEUE_BLOCKS);
+    let block_rx = Arc::new(Mutex::new(block_rx));
+    let (done_tx, done_rx) = sync_channel::<(u64, T)>(QUEUE_BLOCKS);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut seq = 0;
+            for_each_block(input, |block, first_line| {
+                block_tx
+                    .send((seq, block.to_vec(), first_line))
+                    .map_err(|_| anyhow::anyhow!("workers stopped"))?;
+                seq += 1;
+                Ok(())
+            })
+        });
+        for _ in 0..workers() {
+            let block_rx = Arc::clone(&block_rx);
+            let done_tx = done_tx.clone();
+            let work = &work;
+            scope.spawn(move || {
+                loop {
+                    let next = match block_rx.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((seq, block, first_line)) = next else {
+                        return;
+                    };
+                    if done_tx.send((seq, work(&block, first_line))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut pending = BTreeMap::new();
+        let mut next = 0;
+        let mut result = Ok(());
+        for (seq, done) in done_rx.iter() {
+            pending.insert(seq, done);
+            while let Some(done) = pending.remove(&next) {
+                next += 1;
+                if result.is_ok() {
+                    result = sink(done);
+                }
+            }
+            if result.is_err() {
+                break;
+            }
+        }
+        drop(done_rx);
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("reader thread panicked")));
+        result?;
+        read
+    })
 }
+
+const QUEUE_BLOCKS: usize = 4;
 
 fn workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
-}
-
-/// Runs `work` over the pieces of a block on scoped threads, results in piece order.
-fn in_parallel<T: Send>(
-    block: &[u8],
-    first_line: u64,
-    work: impl Fn(&[u8], u64) -> T + Sync,
-) -> Vec<T> {
-    let pieces = split_lines(block, first_line, workers());
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = pieces
-            .iter()
-            .skip(1)
-            .map(|(piece, line)| scope.spawn(|| work(piece, *line)))
-            .collect();
-        let mut results = Vec::with_capacity(pieces.len());
-        if let Some((piece, line)) = pieces.first() {
-            results.push(work(piece, *line));
-        }
-        for handle in handles {
-            match handle.join() {
-                Ok(result) => results.push(result),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        results
-    })
 }
 
 fn lines(piece: &[u8], first_line: u64) -> impl Iterator<Item = (&[u8], u64)> {
@@ -292,39 +341,55 @@ fn load_registry<E: Write>(
     let estimate = file.metadata().map_or(0, |meta| meta.len() as usize / 600);
     let mut registry = Registry::with_capacity(estimate, estimate * 3);
     let mut bad = 0;
-    for_each_block(file, |block, first_line| {
-        let results = in_parallel(block, first_line, |piece, line| {
-            lines(piece, line)
+    pipeline(
+        file,
+        |block, first_line| {
+            lines(block, first_line)
                 .map(|(text, line_no)| {
                     read_household(text)
                         .map(|household| watch::summarise(&household, snapshot))
                         .map_err(|reason| (line_no, reason))
                 })
                 .collect::<Vec<_>>()
-        });
-        for result in results.into_iter().flatten() {
-            match result {
-                Ok(summary) => registry.add(summary),
-                Err((line_no, reason)) => {
-                    bad += 1;
-                    writeln!(errors, "{}:{line_no}: {reason}", path.display())?;
+        },
+        |results| {
+            for result in results {
+                match result {
+                    Ok(summary) => registry.add(summary),
+                    Err((line_no, reason)) => {
+                        bad += 1;
+                        writeln!(errors, "{}:{line_no}: {reason}", path.display())?;
+                    }
                 }
             }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     Ok((registry, bad))
 }
 
-fn compare_piece(
-    piece: &[u8],
-    first_line: u64,
-    format: Format,
-    columns: &Columns,
+/// What a worker made of one block of a feed: warnings rendered, with their dedupe keys.
+struct Rendered {
+    /// Each warning's dedupe key and the end of its JSON line in `bytes`.
+    warnings: Vec<(WarningKey, usize)>,
+    bytes: Vec<u8>,
+    houses: Vec<watch::HouseFact>,
+    rejections: Vec<Rejection>,
+    records: u64,
+}
+
+type WarningKey = (watch::IdKey, watch::Rule, u64);
+
+struct FeedContext<'a> {
     feed: u32,
-    registry: &Registry,
-    thresholds: &Thresholds,
-) -> (Findings, Vec<Rejection>, u64) {
+    format: Format,
+    columns: Columns,
+    registry: &'a Registry,
+    thresholds: &'a Thresholds,
+    feed_names: &'a [String],
+}
+
+fn compare_piece(piece: &[u8], first_line: u64, context: &FeedContext<'_>) -> Rendered {
     let mut findings = Findings::default();
     let mut rejections = Vec::new();
     let mut records = 0;
@@ -338,10 +403,17 @@ fn compare_piece(
             continue;
         };
         let mut visit = |record: &FeedRecord<'_>| {
-            compare_record(record, feed, registry, thresholds, &mut findings);
+            compare_record(
+                record,
+                context.feed,
+                context.registry,
+                context.thresholds,
+                &mut findings,
+            );
         };
-        let result = match format {
-            Format::Csv => columns
+        let result = match context.format {
+            Format::Csv => context
+                .columns
                 .parse_line(text, line_no)
                 .map(|record| visit(&record)),
             Format::JsonLines => watch::feed::parse_json_line(text, line_no, visit),
@@ -350,7 +422,25 @@ fn compare_piece(
             rejections.push(rejection);
         }
     }
-    (findings, rejections, records)
+    let mut rendered = Rendered {
+        warnings: Vec::with_capacity(findings.warnings.len()),
+        bytes: Vec::with_capacity(findings.warnings.len() * 240),
+        houses: findings.houses,
+        rejections,
+        records,
+    };
+    for warning in &findings.warnings {
+        warning.write_json(
+            context.registry,
+            context.thresholds,
+            context.feed_names,
+            &mut rendered.bytes,
+        );
+        rendered
+            .warnings
+            .push((warning.dedupe_key(), rendered.bytes.len()));
+    }
+    rendered
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -359,13 +449,14 @@ enum Format {
     JsonLines,
 }
 
-type OnBlock<'a> = dyn FnMut(Findings, Vec<Rejection>, u64) -> io::Result<()> + 'a;
+type OnBlock<'a> = dyn FnMut(Rendered) -> anyhow::Result<()> + 'a;
 
 fn read_feed(
     path: &Path,
     feed: u32,
     registry: &Registry,
     thresholds: &Thresholds,
+    feed_names: &[String],
     on_block: &mut OnBlock<'_>,
 ) -> anyhow::Result<()> {
     let extension = path
@@ -395,94 +486,41 @@ fn read_feed(
         Ok(_) => true,
         Err(error) => error.error_len().is_none() && filled == 64 << 10,
     };
-    if !valid_utf8 {
+    let decoded;
+    let (head, rest): (Vec<u8>, Option<std::fs::File>) = if valid_utf8 {
+        (head, Some(file))
+    } else {
         let mut bytes = head;
         file.read_to_end(&mut bytes)?;
-        let text = watch::decode(&bytes)?;
-        return compare_text(
-            text.as_bytes(),
-            format,
-            feed,
-            registry,
-            thresholds,
-            on_block,
-        );
-    }
-    let input = io::Cursor::new(head).chain(file);
-    match format {
+        decoded = watch::decode(&bytes)?.into_owned();
+        (decoded.into_bytes(), None)
+    };
+    let (columns, body_at, line_offset) = match format {
         Format::Csv => {
-            let mut columns = None;
-            for_each_block(input, |block, first_line| {
-                let (block, first_line) = match &columns {
-                    Some(_) => (block, first_line),
-                    None => {
-                        let end = memchr::memchr(b'\n', block).map_or(block.len(), |at| at + 1);
-                        let header = std::str::from_utf8(&block[..end])
-                            .map_err(|_| anyhow::anyhow!("表头不是有效的 UTF-8 文本"))?;
-                        columns = Some(Columns::from_header(header)?);
-                        (&block[end..], first_line + 1)
-                    }
-                };
-                let Some(columns) = &columns else {
-                    return Ok(());
-                };
-                compare_block(
-                    block, first_line, format, columns, feed, registry, thresholds, on_block,
-                )
-            })
-        }
-        Format::JsonLines => {
-            let columns = Columns::from_header("id_number,name,kind,value,date,detail")?;
-            for_each_block(input, |block, first_line| {
-                compare_block(
-                    block, first_line, format, &columns, feed, registry, thresholds, on_block,
-                )
-            })
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn compare_block(
-    block: &[u8],
-    first_line: u64,
-    format: Format,
-    columns: &Columns,
-    feed: u32,
-    registry: &Registry,
-    thresholds: &Thresholds,
-    on_block: &mut OnBlock<'_>,
-) -> anyhow::Result<()> {
-    let results = in_parallel(block, first_line, |piece, line| {
-        compare_piece(piece, line, format, columns, feed, registry, thresholds)
-    });
-    for (findings, rejections, records) in results {
-        on_block(findings, rejections, records)?;
-    }
-    Ok(())
-}
-
-fn compare_text(
-    text: &[u8],
-    format: Format,
-    feed: u32,
-    registry: &Registry,
-    thresholds: &Thresholds,
-    on_block: &mut OnBlock<'_>,
-) -> anyhow::Result<()> {
-    let (columns, body, first_line) = match format {
-        Format::Csv => {
-            let end = memchr::memchr(b'\n', text).map_or(text.len(), |at| at + 1);
-            let header = std::str::from_utf8(&text[..end])?;
-            (Columns::from_header(header)?, &text[end..], 2)
+            let end = memchr::memchr(b'\n', &head).map_or(head.len(), |at| at + 1);
+            let header = std::str::from_utf8(&head[..end])
+                .map_err(|_| anyhow::anyhow!("表头不是有效的 UTF-8 文本"))?;
+            (Columns::from_header(header)?, end, 1)
         }
         Format::JsonLines => (
             Columns::from_header("id_number,name,kind,value,date,detail")?,
-            text,
-            1,
+            0,
+            0,
         ),
     };
-    compare_block(
-        body, first_line, format, &columns, feed, registry, thresholds, on_block,
-    )
+    let context = FeedContext {
+        feed,
+        format,
+        columns,
+        registry,
+        thresholds,
+        feed_names,
+    };
+    let body = io::Cursor::new(&head[body_at..]);
+    let work =
+        |block: &[u8], first_line: u64| compare_piece(block, first_line + line_offset, &context);
+    match rest {
+        Some(file) => pipeline(body.chain(file), work, on_block),
+        None => pipeline(body, work, on_block),
+    }
 }
