@@ -60,7 +60,7 @@ rules! {
     FormalJobUndeclared = "formal_job_undeclared" / Contradiction / Medium,
     /// Inside the net: on the public payroll (财政供养).
     PublicPayroll = "public_payroll" / Contradiction / High,
-    /// Outside the net or below 低保: out-of-pocket medical cost above `comparison.medical_large_yuan`.
+    /// Outside the net or below 低保 (特困 and 低保 are "high"): out-of-pocket medical cost above `comparison.medical_large_yuan`.
     LargeMedicalCost = "large_medical_cost" / PossibleNeed / Medium,
     /// Outside the net or below 低保: a disability grade not recorded (none, or a lighter one).
     NewDisability = "new_disability" / PossibleNeed / Medium,
@@ -274,8 +274,7 @@ pub fn compare_record(
     findings: &mut Findings,
 ) {
     let person = registry.person(&record.id_number);
-    let household = person.and_then(|person| registry.household(person.household));
-    let inside_net = household.is_some_and(HouseholdEntry::inside_net);
+    let inside_net = person.is_some_and(|person| person.inside_net);
     let mut warn = |rule: Rule, param: Option<Param>, fact: u64| {
         findings.warnings.push(Warning {
             id_number: record.id_number,
@@ -292,13 +291,16 @@ pub fn compare_record(
     };
     if let Some(person) = person
         && !record.name.is_empty()
-        && record.name != registry.name(person)
+        && !person.same_name(record.name)
     {
         warn(Rule::NameMismatch, None, 0);
     }
     let value = record.value.unwrap_or(0);
-    match (household, person) {
-        (Some(household), Some(person)) if inside_net => {
+    if let Some(person) = person.filter(|_| inside_net) {
+        {
+            let Some(household) = registry.household(person.household) else {
+                return;
+            };
             let fed_month = match record.kind {
                 FeedKind::Wage | FeedKind::PublicPayroll => Some(value),
                 FeedKind::Tax => Some(value / 12),
@@ -377,11 +379,13 @@ pub fn compare_record(
                 }
             }
         }
-        _ => {
-            if household.is_some() && record.kind == FeedKind::Death {
+    }
+    {
+        {
+            if person.is_some() && !inside_net && record.kind == FeedKind::Death {
                 warn(Rule::Death, None, 0);
             }
-            if household.is_some_and(HouseholdEntry::high_category) {
+            if person.is_some_and(|person| person.high_category) {
                 return;
             }
             match record.kind {
