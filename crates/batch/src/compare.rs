@@ -154,14 +154,19 @@ pub fn compare_to<W: Write, E: Write>(
                 from = *end;
             }
             houses.extend(rendered.houses);
-            for rejection in &rendered.rejections {
-                writeln!(
-                    errors,
-                    "{}:{}: {}",
-                    path.display(),
-                    rejection.line,
-                    rejection.reason
-                )?;
+            if !rendered.rejections.is_empty() {
+                // Standard error is unbuffered: one write per block.
+                let mut lines = Vec::with_capacity(rendered.rejections.len() * 80);
+                for rejection in &rendered.rejections {
+                    writeln!(
+                        lines,
+                        "{}:{}: {}",
+                        path.display(),
+                        rejection.line,
+                        rejection.reason
+                    )?;
+                }
+                errors.write_all(&lines)?;
             }
             summary.rejected += rendered.rejections.len() as u64;
             if out.len() > (1 << 20) {
