@@ -15,8 +15,8 @@ pub mod rules;
 pub use feed::{Columns, FeedError, FeedIdentity, FeedKind, FeedRecord, IdKey, Rejection, decode};
 pub use registry::{Duplicate, HouseholdEntry, PersonEntry, Registry, Summary, summarise};
 pub use rules::{
-    Findings, HouseFact, Rule, Severity, Thresholds, Warning, WarningKind, compare_record,
-    duplicate_warnings, extra_houses,
+    Findings, HouseFact, Rule, Severity, Thresholds, Warning, WarningKind, compare_found,
+    compare_record, duplicate_warnings, extra_houses,
 };
 
 #[cfg(test)]

@@ -273,7 +273,28 @@ pub fn compare_record(
     thresholds: &Thresholds,
     findings: &mut Findings,
 ) {
-    let person = registry.person(&record.id_number);
+    let person = registry.person(&record.id_number).copied();
+    compare_found(
+        record,
+        person.as_ref(),
+        feed,
+        registry,
+        thresholds,
+        findings,
+    );
+}
+
+/// `compare_record` with the registry lookup already done (`person`: the record's person, if
+/// any). Callers look up a batch of records first, so that the lookups' memory accesses
+/// overlap, then apply the rules.
+pub fn compare_found(
+    record: &FeedRecord<'_>,
+    person: Option<&crate::registry::PersonEntry>,
+    feed: u32,
+    registry: &Registry,
+    thresholds: &Thresholds,
+    findings: &mut Findings,
+) {
     let inside_net = person.is_some_and(|person| person.inside_net);
     let mut warn = |rule: Rule, param: Option<Param>, fact: u64| {
         findings.warnings.push(Warning {
