@@ -119,7 +119,8 @@ pub fn compare_to<W: Write, E: Write>(
         .iter()
         .map(|path| path.display().to_string())
         .collect();
-    let mut seen: HashSet<WarningKey, BuildHasherDefault<IdHasher>> = HashSet::default();
+    let mut seen: HashSet<WarningKey, BuildHasherDefault<IdHasher>> =
+        HashSet::with_capacity_and_hasher(1 << 20, BuildHasherDefault::default());
     let mut out = Vec::with_capacity(1 << 20);
     let mut houses = Vec::new();
     let emit = |warnings: &[Warning],
@@ -384,7 +385,7 @@ struct Rendered {
     records: u64,
 }
 
-type WarningKey = (watch::IdKey, watch::Rule, u64);
+type WarningKey = (u64, u64, u8);
 
 struct FeedContext<'a> {
     feed: u32,

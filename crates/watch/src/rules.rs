@@ -136,8 +136,12 @@ pub struct Warning {
 
 impl Warning {
     /// Same person, same rule, same fact: one warning however many feeds or lines say it.
-    pub fn dedupe_key(&self) -> (IdKey, Rule, u64) {
-        (self.id_number, self.rule, self.fact)
+    pub fn dedupe_key(&self) -> (u64, u64, u8) {
+        (
+            crate::registry::pack(&self.id_number),
+            self.fact,
+            self.rule as u8,
+        )
     }
 }
 
