@@ -87,7 +87,8 @@ pub fn pack(id_number: &IdKey) -> u64 {
 #[derive(Clone, Debug)]
 pub struct Summary {
     entry: HouseholdEntry,
-    persons: Vec<(IdKey, String, i64, u8)>,
+    /// (ID number, name hash, declared monthly income in fen, disability grade).
+    persons: Vec<(IdKey, u32, i64, u8)>,
 }
 
 /// Determines the household's category on the snapshot's date and keeps what the rules read.
@@ -143,7 +144,7 @@ pub fn summarise(household: &Household, snapshot: &Snapshot) -> Summary {
             let key: IdKey = person.id_number.as_str().as_bytes().try_into().ok()?;
             Some((
                 key,
-                person.name.clone(),
+                name_hash(&person.name),
                 person.income_12m.map_or(0, |yuan| yuan.fen() / 12),
                 person.disability.map_or(0, |disability| disability.grade),
             ))
@@ -281,7 +282,7 @@ impl Registry {
         let inside_net = summary.entry.inside_net();
         let high_category = summary.entry.high_category();
         self.households.push(summary.entry);
-        for (key, name, declared_month_fen, disability_grade) in summary.persons {
+        for (key, name_hash, declared_month_fen, disability_grade) in summary.persons {
             let packed = pack(&key);
             if let Some(first) = self.persons.get(packed) {
                 self.duplicates.push(Duplicate {
@@ -295,7 +296,7 @@ impl Registry {
                 packed,
                 PersonEntry {
                     household,
-                    name_hash: name_hash(&name),
+                    name_hash,
                     declared_month_fen,
                     disability_grade,
                     inside_net,
