@@ -8,7 +8,6 @@ use app::{Actor, App, AppError, AppSettings, Clock};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use domain::interchange::parse_household_line;
 use domain::{Category, PlaceCode, Role};
-use sqlx::Executor;
 use std::sync::{Arc, Mutex};
 use store::Store;
 use store::audit::Verification;
@@ -37,43 +36,13 @@ fn date(text: &str) -> NaiveDate {
     text.parse().unwrap()
 }
 
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    u64::from(nanos) * 100 + NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let base = base.rsplit_once('/').map_or(base, |(head, _)| head);
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
 /// SQLite in a tempdir, and a fresh PostgreSQL database when `TEST_DATABASE_URL` is set.
 async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("cases.db").display());
     let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
-    if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL")
-        && !admin_url.is_empty()
-    {
-        let name = format!("safetynet_cases_{}_{}", std::process::id(), rand_suffix());
-        let admin = Store::connect_unmigrated(&admin_url).await.unwrap();
-        admin
-            .pool()
-            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .unwrap();
-        let url = replace_database(&admin_url, &name);
+    if testkit::postgres_url().is_some() {
+        let (url, _name) = testkit::fresh_postgres("safetynet_cases").await;
         stores.push((
             "postgres",
             Store::connect(&url).await.unwrap(),

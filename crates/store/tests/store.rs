@@ -17,15 +17,8 @@ async fn stores() -> Vec<(String, Store, tempfile::TempDir)> {
         Store::connect(&url).await.unwrap(),
         dir,
     ));
-    if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") {
-        let name = format!("safetynet_store_{}_{}", std::process::id(), rand_suffix());
-        let admin = Store::connect_unmigrated(&admin_url).await.unwrap();
-        admin
-            .pool()
-            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .unwrap();
-        let url = replace_database(&admin_url, &name);
+    if testkit::postgres_url().is_some() {
+        let (url, _name) = testkit::fresh_postgres("safetynet_store").await;
         stores.push((
             "postgres".to_owned(),
             Store::connect(&url).await.unwrap(),
@@ -33,27 +26,6 @@ async fn stores() -> Vec<(String, Store, tempfile::TempDir)> {
         ));
     }
     stores
-}
-
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    u64::from(nanos) * 100 + NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let base = base.rsplit_once('/').map_or(base, |(head, _)| head);
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
 }
 
 const PLACES: &str = "500151,铜梁区\n500151001,巴川街道\n500151001201,金龙村\n500151100,土桥镇\n500151100201,石河村\n";

@@ -67,7 +67,7 @@ impl std::fmt::Display for Backend {
 /// SQLite always; PostgreSQL as well when `TEST_DATABASE_URL` names a server.
 pub fn backends() -> Vec<Backend> {
     let mut backends = vec![Backend::Sqlite];
-    if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
+    if testkit::postgres_url().is_some() {
         backends.push(Backend::Postgres);
     }
     backends
@@ -145,51 +145,9 @@ async fn fresh_store(backend: Backend, dir: &tempfile::TempDir) -> (Store, Optio
             (Store::connect(&url).await.unwrap(), None)
         }
         Backend::Postgres => {
-            let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
-            let name = format!("safetynet_it_{}_{}", std::process::id(), unique_suffix());
-            on_server(&format!("CREATE DATABASE {name}")).await;
-            (
-                Store::connect(&replace_database(&admin_url, &name))
-                    .await
-                    .unwrap(),
-                Some(name),
-            )
+            let (url, name) = testkit::fresh_postgres("safetynet_it").await;
+            (Store::connect(&url).await.unwrap(), Some(name))
         }
-    }
-}
-
-/// Runs one statement on the PostgreSQL server of `TEST_DATABASE_URL`.
-async fn on_server(statement: &str) {
-    use sqlx::Executor;
-    let admin = Store::connect_unmigrated(&std::env::var("TEST_DATABASE_URL").unwrap())
-        .await
-        .unwrap();
-    admin
-        .pool()
-        .execute(sqlx::AssertSqlSafe(statement.to_owned()))
-        .await
-        .unwrap();
-    admin.close().await;
-}
-
-fn unique_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    u64::from(nanos) * 1000 + NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let base = base.rsplit_once('/').map_or(base, |(head, _)| head);
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
     }
 }
 
@@ -443,7 +401,7 @@ impl TestApp {
         }
         self.app.store().close().await;
         if let Some(database) = self.database.take() {
-            on_server(&format!("DROP DATABASE {database}")).await;
+            testkit::drop_postgres(&database).await;
         }
     }
 }
