@@ -32,26 +32,6 @@ fn head_of(household: &Household) -> (String, String) {
         .unwrap_or_default()
 }
 
-async fn upsert_persons(conn: &mut Conn, household: &Household) -> Result<()> {
-    for person in &household.members {
-        let sex = match person.id_number.sex() {
-            Sex::Male => "male",
-            Sex::Female => "female",
-        };
-        sqlx::query(
-            "INSERT INTO persons (id_number, name, birth_date, sex) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id_number) DO UPDATE SET name = excluded.name",
-        )
-        .bind(person.id_number.as_str())
-        .bind(&person.name)
-        .bind(person.id_number.birth_date().to_string())
-        .bind(sex)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
 /// Inserts a new household with its members' memberships starting `today`.
 pub async fn insert(
     conn: &mut Conn,
@@ -60,33 +40,10 @@ pub async fn insert(
     today: &str,
     now: &str,
 ) -> Result<i64> {
-    upsert_persons(conn, household).await?;
-    let (head_name, head_id_number) = head_of(household);
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO households (external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id",
-    )
-    .bind(&household.id)
-    .bind(household.area.as_str())
-    .bind(household.hukou.code())
-    .bind(head_name)
-    .bind(head_id_number)
-    .bind(household.members.len() as i64)
-    .bind(record_json)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    for person in &household.members {
-        open_membership_row(
-            conn,
-            id,
-            person.id_number.as_str(),
-            person.relation.code(),
-            today,
-        )
-        .await?;
-    }
-    Ok(id)
+    let ids = insert_many(conn, &[(household, record_json)], today, now).await?;
+    ids.get(&household.id)
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))
 }
 
 async fn open_membership_row(
@@ -118,7 +75,7 @@ pub async fn update(
     today: &str,
     now: &str,
 ) -> Result<()> {
-    upsert_persons(conn, household).await?;
+    upsert_persons(conn, &household.members.iter().collect::<Vec<_>>()).await?;
     let (head_name, head_id_number) = head_of(household);
     let updated = sqlx::query(
         "UPDATE households SET area_code = $1, hukou = $2, head_name = $3, head_id_number = $4, n_members = $5, \
@@ -527,18 +484,8 @@ pub async fn open_memberships_of(
     Ok(rows)
 }
 
-/// Inserts many new households at once (persons, households, memberships from `today`), in
-/// multi-row statements; returns each household's new id by external id.
-pub async fn insert_many(
-    conn: &mut Conn,
-    households: &[(&Household, &str)],
-    today: &str,
-    now: &str,
-) -> Result<std::collections::HashMap<String, i64>> {
-    let persons: Vec<&domain::Person> = households
-        .iter()
-        .flat_map(|(household, _)| &household.members)
-        .collect();
+/// Adds persons (or refreshes their names), in multi-row statements.
+async fn upsert_persons(conn: &mut Conn, persons: &[&domain::Person]) -> Result<()> {
     for chunk in persons.chunks(BULK_ROWS) {
         let sql = format!(
             "INSERT INTO persons (id_number, name, birth_date, sex) VALUES {} \
@@ -559,6 +506,22 @@ pub async fn insert_many(
         }
         query.execute(&mut *conn).await?;
     }
+    Ok(())
+}
+
+/// Inserts many new households at once (persons, households, memberships from `today`), in
+/// multi-row statements; returns each household's new id by external id.
+pub async fn insert_many(
+    conn: &mut Conn,
+    households: &[(&Household, &str)],
+    today: &str,
+    now: &str,
+) -> Result<std::collections::HashMap<String, i64>> {
+    let persons: Vec<&domain::Person> = households
+        .iter()
+        .flat_map(|(household, _)| &household.members)
+        .collect();
+    upsert_persons(conn, &persons).await?;
     let mut ids = std::collections::HashMap::with_capacity(households.len());
     for chunk in households.chunks(BULK_ROWS) {
         let sql = format!(
