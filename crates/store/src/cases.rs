@@ -20,9 +20,14 @@ pub struct CaseRow {
     pub closed_on: Option<String>,
     pub updated_at: String,
     pub version: i64,
+    /// The day the refusal notice reached the applicant (a refused case is worked on until then).
+    pub refusal_notice_on: Option<String>,
 }
 
-const COLUMNS: &str = "id, tracking_number, kind, household_external_id, household_id, area_code, step, received_on, step_since, closed_on, updated_at, version";
+const COLUMNS: &str = "id, tracking_number, kind, household_external_id, household_id, area_code, step, received_on, step_since, closed_on, updated_at, version, refusal_notice_on";
+
+/// The cases someone still works on: open ones, and refused ones whose notice is not delivered.
+const IN_WORK: &str = "(closed_on IS NULL OR (step = 'refused' AND refusal_notice_on IS NULL))";
 
 pub struct NewCase<'a> {
     pub tracking_number: &'a str,
@@ -130,12 +135,28 @@ pub async fn by_tracking_number(conn: &mut Conn, tracking_number: &str) -> Resul
     .await?)
 }
 
-/// The open cases (no `closed_on`) under `area_prefix`, by step then tracking number.
+/// The cases in work under `area_prefix` — open ones (no `closed_on`) and refused ones whose
+/// refusal notice is not yet delivered — by step then tracking number.
 pub async fn open_in_area(conn: &mut Conn, area_prefix: &str) -> Result<Vec<CaseRow>> {
     let (low, high) = area_range(area_prefix);
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM cases WHERE area_code >= $1 AND area_code < $2 AND closed_on IS NULL \
+        "SELECT {COLUMNS} FROM cases WHERE area_code >= $1 AND area_code < $2 AND {IN_WORK} \
          ORDER BY step, tracking_number"
+    )))
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The histories of every case `open_in_area` lists, in one query: ordered by case, then `seq`.
+pub async fn events_in_work(conn: &mut Conn, area_prefix: &str) -> Result<Vec<CaseEventRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT e.case_id, e.seq, e.on_date, e.actor_user_id, e.actor_role, e.actor_area, e.fact, e.recorded_at \
+         FROM case_events e WHERE e.case_id IN \
+         (SELECT id FROM cases WHERE area_code >= $1 AND area_code < $2 AND {IN_WORK}) \
+         ORDER BY e.case_id, e.seq"
     )))
     .bind(low)
     .bind(high)
@@ -149,6 +170,7 @@ pub struct CaseSummary<'a> {
     pub step: &'a str,
     pub step_since: &'a str,
     pub closed_on: Option<&'a str>,
+    pub refusal_notice_on: Option<&'a str>,
     pub now: &'a str,
 }
 
@@ -160,8 +182,8 @@ pub async fn update_summary(
     summary: &CaseSummary<'_>,
 ) -> Result<()> {
     let updated = sqlx::query(
-        "UPDATE cases SET household_id = $1, step = $2, step_since = $3, closed_on = $4, updated_at = $5, version = version + 1 \
-         WHERE id = $6 AND version = $7",
+        "UPDATE cases SET household_id = $1, step = $2, step_since = $3, closed_on = $4, updated_at = $5, version = version + 1, \
+         refusal_notice_on = $8 WHERE id = $6 AND version = $7",
     )
     .bind(summary.household_id)
     .bind(summary.step)
@@ -170,6 +192,7 @@ pub async fn update_summary(
     .bind(summary.now)
     .bind(id)
     .bind(expected_version)
+    .bind(summary.refusal_notice_on)
     .execute(&mut *conn)
     .await?;
     if updated.rows_affected() != 1 {

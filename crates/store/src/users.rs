@@ -93,3 +93,16 @@ pub async fn clear_login_failures(conn: &mut Conn, username: &str) -> Result<()>
         .await?;
     Ok(())
 }
+
+/// The active users whose area lies under `area_prefix`, by display name.
+pub async fn under(conn: &mut Conn, area_prefix: &str) -> Result<Vec<UserRow>> {
+    let (low, high) = crate::area_range(area_prefix);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE area_code >= $1 AND area_code < $2 AND active = 1 \
+         ORDER BY display_name, id"
+    )))
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}

@@ -433,6 +433,7 @@ async fn p1_case_history_is_appended_in_order_and_the_summary_moves_only_at_its_
             step: "comparing",
             step_since: "2026-11-03",
             closed_on: None,
+            refusal_notice_on: None,
             now: "2026-11-03T02:00:00Z",
         };
         store::cases::update_summary(&mut tx, id, 1, &summary)
@@ -461,6 +462,24 @@ async fn p1_case_history_is_appended_in_order_and_the_summary_moves_only_at_its_
             .await
             .unwrap();
         assert_eq!(open.len(), 1, "{backend}");
+        let in_work = store::cases::events_in_work(&mut conn, "500151001")
+            .await
+            .unwrap();
+        assert_eq!(
+            in_work
+                .iter()
+                .map(|e| (e.case_id, e.seq))
+                .collect::<Vec<_>>(),
+            [(id, 1), (id, 2)],
+            "{backend}: one query reads the histories of the cases in work"
+        );
+        assert!(
+            store::cases::events_in_work(&mut conn, "500151100")
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend}"
+        );
         assert_eq!(
             store::cases::count_tracking_prefix(&mut conn, "TL20261102-")
                 .await

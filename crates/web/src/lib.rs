@@ -2,10 +2,13 @@
 //!
 //! Boundary: handlers translate HTTP to use cases of `app` and back; no SQL, no rules here
 //! (this crate does not depend on `store`). Every page and API route but `/login`, `/healthz`,
-//! `/static/*` and `POST /api/v1/session` requires a live session; every state-changing request
+//! `/static/*`, `/track` and `POST /api/v1/session` requires a live session; every state-changing request
 //! carries the session's CSRF token (a form field for pages, the `X-CSRF-Token` header for the API).
 
 mod api;
+mod case_api;
+mod case_input;
+mod case_pages;
 mod cookies;
 mod error;
 mod forms;
@@ -16,7 +19,10 @@ mod session;
 use app::App;
 use axum::Router;
 use axum::routing::{get, post};
+use std::collections::VecDeque;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 /// Settings of the web shell.
@@ -30,11 +36,39 @@ pub struct WebConfig {
 pub struct WebState {
     pub app: App,
     pub config: WebConfig,
+    /// The public tracking page's lookups, counted over a sliding minute.
+    pub track_throttle: Arc<TrackThrottle>,
+}
+
+/// A sliding-window limit on the public tracking lookups (`/track`), so tracking numbers
+/// cannot be tried in bulk.
+#[derive(Debug)]
+pub struct TrackThrottle {
+    window: Mutex<VecDeque<Instant>>,
+    limit: usize,
+    period: Duration,
+}
+
+/// Public tracking lookups allowed per minute, over all visitors.
+const TRACK_LOOKUPS_PER_MINUTE: usize = 120;
+
+impl Default for TrackThrottle {
+    fn default() -> Self {
+        TrackThrottle {
+            window: Mutex::new(VecDeque::new()),
+            limit: TRACK_LOOKUPS_PER_MINUTE,
+            period: Duration::from_secs(60),
+        }
+    }
 }
 
 /// The whole router: pages, API, health.
 pub fn router(app: App, config: WebConfig) -> Router {
-    let state = WebState { app, config };
+    let state = WebState {
+        app,
+        config,
+        track_throttle: Arc::new(TrackThrottle::default()),
+    };
     Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login_submit))
@@ -51,7 +85,20 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/households/{id}/edit", get(pages::household_edit))
         .route("/assessment", get(registry_pages::assessment))
         .route("/simulation", get(registry_pages::simulation))
+        .route(
+            "/cases",
+            get(case_pages::queue).post(case_pages::intake_submit),
+        )
+        .route("/cases/new", get(case_pages::intake_form))
+        .route("/cases/recheck", post(case_pages::open_recheck))
+        .route("/cases/{id}", get(case_pages::case_show))
+        .route("/cases/{id}/actions", post(case_pages::case_act))
+        .route("/cases/{id}/print/survey", get(case_pages::print_survey))
+        .route("/cases/{id}/print/notice", get(case_pages::print_notice))
+        .route("/cases/{id}/print/refusal", get(case_pages::print_refusal))
+        .route("/track", get(case_pages::track))
         .route("/static/app.css", get(pages::stylesheet))
+        .route("/static/print.css", get(pages::print_stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/openapi.json", get(api::openapi))
         .route(
@@ -66,6 +113,12 @@ pub fn router(app: App, config: WebConfig) -> Router {
             "/api/v1/households/{id}",
             get(api::household_get).put(api::household_update),
         )
+        .route(
+            "/api/v1/cases",
+            get(case_api::case_list).post(case_api::case_create),
+        )
+        .route("/api/v1/cases/{id}", get(case_api::case_get))
+        .route("/api/v1/cases/{id}/actions", post(case_api::case_act))
         .fallback(pages::not_found)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

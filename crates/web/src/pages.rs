@@ -58,6 +58,14 @@ pub async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+/// The print layout's stylesheet (A4, `@media print`), shared by every printout.
+pub async fn print_stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../static/print.css"),
+    )
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
 pub struct LoginPage {
@@ -183,6 +191,7 @@ pub async fn household_list(
 #[template(path = "household.html")]
 pub struct DetailPage {
     chrome: Chrome,
+    takes_cases: bool,
     d: HouseholdDetail,
     a: AssessmentView,
     as_of_error: String,
@@ -229,6 +238,26 @@ impl DetailPage {
     fn age(&self, id: &domain::NationalId) -> u32 {
         id.age_on(self.d.today)
     }
+
+    /// Whether the user takes cases in (受理): village, grid and town workers.
+    fn takes_cases(&self) -> bool {
+        self.takes_cases
+    }
+
+    /// The intake form for this household (受理申请, 发起退出).
+    fn intake_link(&self, kind: &str) -> String {
+        let applicant = self
+            .d
+            .household
+            .head()
+            .map_or("", |head| head.name.as_str());
+        crate::case_pages::intake_link(
+            kind,
+            &self.d.household.id,
+            self.d.household.area.as_str(),
+            applicant,
+        )
+    }
 }
 
 #[derive(Deserialize)]
@@ -273,6 +302,7 @@ pub async fn household_show(
         .app
         .assess_household(&detail.household, as_of, name_of)?;
     Ok(DetailPage {
+        takes_cases: workflow::INTAKE_ROLES.contains(&signed.actor.role),
         chrome: Chrome::of(&signed),
         d: detail,
         a: assessment,

@@ -74,11 +74,26 @@ pub struct TimelineEntry {
 pub struct CaseDetail {
     pub id: i64,
     pub version: i64,
+    /// The registry row of the household, once it is in the registry.
+    pub household_row_id: Option<i64>,
+    /// The full name of the case's village (or grid).
+    pub place_name: String,
     pub case: Case,
     pub timeline: Vec<TimelineEntry>,
     /// The running time limits on the day.
     pub deadlines: Vec<Deadline>,
     pub today: NaiveDate,
+}
+
+/// What the public tracking page shows: the step and its dates, nothing personal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Progress {
+    pub tracking_number: TrackingNumber,
+    pub kind: CaseKind,
+    pub step: Step,
+    pub received_on: String,
+    pub step_since: String,
+    pub closed_on: Option<String>,
 }
 
 /// One line of a work queue (P9).
@@ -250,6 +265,9 @@ impl App {
         }
         let step_since = moved.step_since().to_string();
         let closed_on = moved.closed_on().map(|date| date.to_string());
+        let refusal_notice_on = moved
+            .refusal_notice_delivered_on()
+            .map(|date| date.to_string());
         store::cases::update_summary(
             &mut tx,
             case_id,
@@ -259,6 +277,7 @@ impl App {
                 step: moved.step().code(),
                 step_since: &step_since,
                 closed_on: closed_on.as_deref(),
+                refusal_notice_on: refusal_notice_on.as_deref(),
                 now: &now,
             },
         )
@@ -347,37 +366,83 @@ impl App {
         now: &str,
     ) -> Result<i64, AppError> {
         let reason = case.tracking_number().as_str();
+        let known_row_id = match known_row_id {
+            Some(id) => Some(id),
+            None => store::households::by_external_id(conn, case.household_id())
+                .await?
+                .map(|row| row.id),
+        };
         let household_row_id = match known_row_id {
-            Some(id) => id,
-            None => match store::households::by_external_id(conn, case.household_id()).await? {
-                Some(row) => row.id,
-                None => {
-                    let survey = case.survey().ok_or_else(|| {
-                        anyhow::anyhow!("case {reason} confirmed without a survey")
-                    })?;
-                    self.register_household(conn, actor, &survey.household, now)
-                        .await?
+            Some(id) => {
+                // The registry takes the case's survey: the household as last verified.
+                if let Some(survey) = case.survey() {
+                    self.refresh_household(conn, actor, id, &survey.household, now)
+                        .await?;
                 }
-            },
+                id
+            }
+            None => {
+                let survey = case
+                    .survey()
+                    .ok_or_else(|| anyhow::anyhow!("case {reason} confirmed without a survey"))?;
+                self.register_household(conn, actor, &survey.household, now)
+                    .await?
+            }
+        };
+        // Who holds each started category, and its monthly amount: the rules engine's grants
+        // on the surveyed household (特困 is held per person, 低保 by the household).
+        let grants = match case.survey() {
+            Some(survey) => {
+                let catalogue = self.catalogue()?;
+                let on = changes.first().map_or(self.today(), |change| change.on);
+                policy::determine(&survey.household, &catalogue.snapshot(on), on).categories
+            }
+            None => Vec::new(),
         };
         let periods = store::households::category_history(conn, household_row_id).await?;
         for change in changes {
             let on = change.on.to_string();
             match change.change {
                 Change::Start => {
-                    store::households::open_category(
-                        conn,
-                        &store::households::NewCategoryPeriod {
-                            household_id: household_row_id,
-                            id_number: None,
-                            category: change.category.code(),
-                            monitoring_kind: change.monitoring_kind.map(|kind| kind.code()),
-                            start_date: &on,
-                            monthly_fen: None,
-                            reason,
-                        },
-                    )
-                    .await?;
+                    let holders: Vec<(Option<String>, Option<i64>)> = {
+                        let granted: Vec<_> = grants
+                            .iter()
+                            .filter(|grant| grant.category == change.category)
+                            .map(|grant| {
+                                (
+                                    match grant.scope {
+                                        policy::Scope::Person => grant
+                                            .id_number
+                                            .as_ref()
+                                            .map(|id| id.as_str().to_owned()),
+                                        policy::Scope::Household => None,
+                                    },
+                                    grant.monthly.map(domain::Yuan::fen),
+                                )
+                            })
+                            .collect();
+                        if granted.is_empty() {
+                            // Held by the meeting's override, not by the rules: the household.
+                            vec![(None, None)]
+                        } else {
+                            granted
+                        }
+                    };
+                    for (id_number, monthly_fen) in holders {
+                        store::households::open_category(
+                            conn,
+                            &store::households::NewCategoryPeriod {
+                                household_id: household_row_id,
+                                id_number: id_number.as_deref(),
+                                category: change.category.code(),
+                                monitoring_kind: change.monitoring_kind.map(|kind| kind.code()),
+                                start_date: &on,
+                                monthly_fen,
+                                reason,
+                            },
+                        )
+                        .await?;
+                    }
                 }
                 Change::End => {
                     for period in periods.iter().filter(|period| {
@@ -417,6 +482,50 @@ impl App {
         )
         .await?;
         Ok(household_row_id)
+    }
+
+    /// Replaces the registry's record of a household with the surveyed one (composition
+    /// changes dated today), audited like an edit.
+    async fn refresh_household(
+        &self,
+        conn: &mut store::Conn,
+        actor: &Actor,
+        id: i64,
+        household: &Household,
+        now: &str,
+    ) -> Result<(), AppError> {
+        let row = store::households::get(conn, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let json = crate::households::record_json(household)?;
+        if json == row.record {
+            return Ok(());
+        }
+        crate::households::check_place(conn, &household.area).await?;
+        crate::households::check_members_free(conn, household, Some(id)).await?;
+        store::households::update(
+            conn,
+            id,
+            row.version,
+            household,
+            &json,
+            &self.today().to_string(),
+            now,
+        )
+        .await?;
+        store::audit::append_one(
+            conn,
+            &crate::households::household_event(
+                actor.audit_name(),
+                now,
+                "household.update",
+                household,
+                Some(row.record),
+                Some(json),
+            ),
+        )
+        .await?;
+        Ok(())
     }
 
     async fn register_household(
@@ -507,6 +616,8 @@ impl App {
         Ok(CaseDetail {
             id: case_id,
             version: row.version,
+            household_row_id: row.household_id,
+            place_name: store::places::full_name(&mut conn, case.area()).await?,
             case,
             timeline,
             deadlines,
@@ -525,11 +636,19 @@ impl App {
         let params = self.deadline_params(today)?;
         let mut conn = self.store.read().await?;
         let scope = actor.scope();
+        // Two queries whatever the number of cases: the summaries, then every history at once.
         let rows = store::cases::open_in_area(&mut conn, scope.as_str()).await?;
+        let events = store::cases::events_in_work(&mut conn, scope.as_str()).await?;
+        let mut histories: HashMap<i64, Vec<CaseEventRow>> = HashMap::new();
+        for event in events {
+            histories.entry(event.case_id).or_default().push(event);
+        }
         let mut cases = Vec::new();
         for row in rows {
-            let events = store::cases::events(&mut conn, row.id).await?;
-            let case = replay(row.id, &events)?;
+            let Some(events) = histories.get(&row.id) else {
+                continue;
+            };
+            let case = replay(row.id, events)?;
             if acts_next(&case, actor.role, today) {
                 cases.push((row.id, case));
             }
@@ -581,6 +700,31 @@ impl App {
             .ok_or(AppError::NotFound)?;
         Step::from_code(&row.step)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} step {}", row.id, row.step)))
+    }
+
+    /// 进度查询 (public): the current step and its dates — received, step since, closed —
+    /// and nothing about the household. An unknown or malformed number is `NotFound`.
+    pub async fn track_progress(&self, tracking_number: &str) -> Result<Progress, AppError> {
+        let tracking_number =
+            TrackingNumber::parse(tracking_number).map_err(|_| AppError::NotFound)?;
+        let mut conn = self.store.read().await?;
+        let row = store::cases::by_tracking_number(&mut conn, tracking_number.as_str())
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let step = Step::from_code(&row.step).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("case {} step {}", row.id, row.step))
+        })?;
+        let kind = CaseKind::from_code(&row.kind).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("case {} kind {}", row.id, row.kind))
+        })?;
+        Ok(Progress {
+            tracking_number,
+            kind,
+            step,
+            received_on: row.received_on,
+            step_since: row.step_since,
+            closed_on: row.closed_on,
+        })
     }
 
     /// 定期核查 (W1): the enrolled households in the actor's area whose re-check falls due on
@@ -654,6 +798,144 @@ impl App {
             },
         )
         .await
+    }
+}
+
+/// 可办事项: the actions a form is offered for, to `role` on `case` at its step on `today`.
+/// An offer is not a promise: the workflow still checks each move (and refuses with its
+/// reason); this only keeps the page from showing forms the role can never use here.
+pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<&'static str> {
+    let mut offered = Vec::new();
+    let step = case.step();
+    let town = role == Role::TownReviewer;
+    let assists = matches!(
+        role,
+        Role::VillageAssistant | Role::GridWorker | Role::TownReviewer
+    );
+    let reverifying = case
+        .objections()
+        .iter()
+        .any(|objection| objection.status == workflow::ObjectionStatus::Reverifying);
+    let open_objection = case
+        .objections()
+        .iter()
+        .any(|objection| objection.status == workflow::ObjectionStatus::Open);
+    match step {
+        Step::Received if town => offered.push("begin_comparison"),
+        Step::Comparing if town => {
+            offered.push("record_discrepancy");
+            if case
+                .discrepancies()
+                .iter()
+                .any(|record| record.explanation.is_none())
+            {
+                offered.push("explain_discrepancy");
+            }
+            offered.push("complete_comparison");
+        }
+        Step::Surveying if assists => offered.push("record_survey"),
+        Step::VillageReview if town => offered.push("record_village_review"),
+        Step::JointReview if town => {
+            if reverifying {
+                offered.push("answer_objection");
+            }
+            offered.push("record_joint_review");
+        }
+        Step::Notice | Step::Confirming if town => {
+            if step == Step::Notice && case.notice().is_none() {
+                if reverifying {
+                    offered.push("answer_objection");
+                }
+                offered.push("post_notice");
+            }
+            if case.notice().is_some() {
+                offered.push("record_objection");
+            }
+            if open_objection {
+                offered.push("send_back");
+            }
+        }
+        Step::Notice | Step::Confirming
+            if matches!(role, Role::DistrictCivilAffairs | Role::DistrictAgriculture)
+                && case
+                    .notice()
+                    .is_some_and(|notice| !notice.is_running(today))
+                && !case.has_open_objection()
+                && awaits_department(case, role) =>
+        {
+            offered.push("confirm");
+            offered.push("decline");
+        }
+        Step::Refused if town && case.refusal_notice_delivered_on().is_none() => {
+            offered.push("deliver_refusal_notice");
+        }
+        _ => {}
+    }
+    if town
+        && matches!(
+            step,
+            Step::Received
+                | Step::Comparing
+                | Step::Surveying
+                | Step::VillageReview
+                | Step::JointReview
+                | Step::Notice
+        )
+    {
+        offered.push("refuse");
+    }
+    if assists && !step.is_final() {
+        offered.push("withdraw");
+    }
+    offered
+}
+
+/// 调查组候选人: a user of the system who may sit on a survey team.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamCandidate {
+    pub user_id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+impl App {
+    /// P4: the users who may survey this case's household — the village, grid and town
+    /// workers of the case's town — by name.
+    pub async fn team_candidates(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+    ) -> Result<Vec<TeamCandidate>, AppError> {
+        let mut conn = self.store.read().await?;
+        let (row, _) = self.load_case(&mut conn, actor, case_id).await?;
+        let area = PlaceCode::parse(&row.area_code)
+            .map_err(|error| anyhow::anyhow!("case {case_id} area: {error}"))?;
+        let town = area
+            .at_level(domain::PlaceLevel::Town)
+            .unwrap_or_else(|| area.clone());
+        let users = store::users::under(&mut conn, town.as_str()).await?;
+        Ok(users
+            .into_iter()
+            .filter_map(|user| {
+                let role = Role::from_code(&user.role)?;
+                let user_area = PlaceCode::parse(&user.area_code).ok()?;
+                let fits = match role {
+                    Role::TownReviewer => true,
+                    Role::VillageAssistant | Role::GridWorker => {
+                        user_area.contains(&area)
+                            || area.contains(&user_area)
+                            || user_area.at_level(domain::PlaceLevel::Village)
+                                == area.at_level(domain::PlaceLevel::Village)
+                    }
+                    _ => false,
+                };
+                fits.then_some(TeamCandidate {
+                    user_id: user.id,
+                    name: user.display_name,
+                    role,
+                })
+            })
+            .collect())
     }
 }
 

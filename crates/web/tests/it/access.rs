@@ -32,6 +32,27 @@ const ROUTES_WITHOUT_RECORDS: [&str; 8] = [
     "/api/v1/session",
 ];
 
+/// Every case route (issue 4): scoped by the case's area, tested by
+/// `u2_town_reviewer_cannot_read_or_act_on_other_town_case`.
+const CASE_ROUTES: [(&str, &str); 13] = [
+    ("GET", "/cases"),
+    ("POST", "/cases"),
+    ("GET", "/cases/new"),
+    ("POST", "/cases/recheck"),
+    ("GET", "/cases/{id}"),
+    ("POST", "/cases/{id}/actions"),
+    ("GET", "/cases/{id}/print/survey"),
+    ("GET", "/cases/{id}/print/notice"),
+    ("GET", "/cases/{id}/print/refusal"),
+    ("GET", "/api/v1/cases"),
+    ("POST", "/api/v1/cases"),
+    ("GET", "/api/v1/cases/{id}"),
+    ("POST", "/api/v1/cases/{id}/actions"),
+];
+/// Public or record-free routes of issue 4: the tracking page shows a step and dates only
+/// (`cases::public_tracking_shows_the_step_and_nothing_personal`), the print stylesheet.
+const CASE_PUBLIC_ROUTES: [&str; 2] = ["/track", "/static/print.css"];
+
 /// The (path, methods) of every `.route(…)` in the router's source, however it is formatted.
 pub fn router_routes() -> Vec<(String, Vec<String>)> {
     let source = include_str!("../../src/lib.rs");
@@ -80,11 +101,19 @@ fn u2_route_table_covers_the_router() {
             "{method} {path} was not found in the router"
         );
     }
+    for (method, path) in CASE_ROUTES {
+        assert!(
+            has(method, path),
+            "{method} {path} was not found in the router"
+        );
+    }
     // … every route of the router is accounted for …
     for (path, _) in &routes {
         let accounted = HOUSEHOLD_ROUTES.iter().any(|(_, p)| p == path)
             || REGISTRY_ROUTES.contains(&path.as_str())
-            || ROUTES_WITHOUT_RECORDS.contains(&path.as_str());
+            || ROUTES_WITHOUT_RECORDS.contains(&path.as_str())
+            || CASE_ROUTES.iter().any(|(_, p)| p == path)
+            || CASE_PUBLIC_ROUTES.contains(&path.as_str());
         assert!(
             accounted,
             "{path} is new: add it to a table of access.rs and test who may see what there"
@@ -879,6 +908,97 @@ async fn u2_registry_pages_cover_only_the_actor_area() {
                 "{backend} {username}"
             );
         }
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_town_reviewer_cannot_read_or_act_on_other_town_case() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let tuqiao = app.api_user("tuqiao").await;
+        let other = &app.tuqiao_village;
+        let (status, body) = tuqiao
+            .post(
+                "/api/v1/cases",
+                &json!({
+                    "kind": "application", "channel": "town_window", "household_id": other.external_id,
+                    "area_code": other.area, "applicant": other.head_name,
+                    "consent": {"signer": other.head_name, "signed_on": "2026-11-28"},
+                    "summary": "因病致贫",
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let id = body["id"].as_i64().unwrap();
+        let tracking = body["tracking_number"].as_str().unwrap().to_owned();
+        // The owner sees it, so the 404s below are about the area, not a missing case.
+        let (status, _) = tuqiao.get(&format!("/api/v1/cases/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+
+        let bachuan = app.api_user("bachuan").await;
+        for path in [format!("/api/v1/cases/{id}")] {
+            let (status, body) = bachuan.get(&path).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{backend} GET {path}");
+            assert!(!body.to_string().contains(other.head_name), "{backend}");
+        }
+        let (status, _) = bachuan
+            .post(
+                &format!("/api/v1/cases/{id}/actions"),
+                &json!({"action": "begin_comparison"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
+        let (_, list) = bachuan.get("/api/v1/cases").await;
+        assert!(!list.to_string().contains(&tracking), "{backend}: {list}");
+        // Nor can a case be opened on the other town's household.
+        let (status, _) = bachuan
+            .post(
+                "/api/v1/cases",
+                &json!({
+                    "kind": "exit", "channel": "town_window", "household_id": other.external_id,
+                    "area_code": other.area, "applicant": other.head_name,
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
+
+        let pages = app.page_user("bachuan").await;
+        for suffix in ["", "/print/survey", "/print/notice", "/print/refusal"] {
+            let (status, page) = pages.get(&format!("/cases/{id}{suffix}")).await;
+            assert_eq!(
+                status,
+                StatusCode::NOT_FOUND,
+                "{backend} /cases/{id}{suffix}"
+            );
+            assert!(!page.contains(other.head_name), "{backend}");
+        }
+        let response = pages
+            .post_form(
+                &format!("/cases/{id}/actions"),
+                &[
+                    ("csrf".to_owned(), pages.csrf.clone()),
+                    ("action".to_owned(), "begin_comparison".to_owned()),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{backend}");
+        let response = pages
+            .post_form(
+                "/cases/recheck",
+                &[
+                    ("csrf".to_owned(), pages.csrf.clone()),
+                    ("household_id".to_owned(), other.external_id.to_owned()),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{backend}");
+        let (status, page) = pages.get("/cases").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(!page.contains(&tracking), "{backend}");
+        // The case did not move.
+        let (_, body) = tuqiao.get(&format!("/api/v1/cases/{id}")).await;
+        assert_eq!(body["step"], "received", "{backend}");
         app.stop().await;
     }
 }

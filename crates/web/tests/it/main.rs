@@ -6,6 +6,7 @@
 mod access;
 mod api;
 mod audit;
+mod cases;
 mod helpers;
 mod pages;
 mod sessions;

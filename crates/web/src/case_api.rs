@@ -1,0 +1,217 @@
+//! 办件 API under `/api/v1/cases` (issue 4): the work queue, intake, a case with its timeline,
+//! and one action at a time. A refused move answers 409 with the workflow's stable code and
+//! Chinese message; malformed input answers 422 naming the field.
+
+use crate::WebState;
+use crate::api::{ApiJson, Path};
+use crate::case_input::ActionFields;
+use crate::error::ApiError;
+use crate::session::ApiUser;
+use app::cases::{CaseDetail, offered_actions};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use workflow::{DepartmentDecision, ObjectionStatus, Outcome, Verdict};
+
+/// `GET /api/v1/cases`: the caller's work queue, earliest due first.
+pub async fn case_list(
+    State(state): State<WebState>,
+    ApiUser(signed): ApiUser,
+) -> Result<Json<Value>, ApiError> {
+    let today = state.app.today();
+    let items = state.app.work_queue(&signed.actor, today).await?;
+    let items: Vec<Value> = items
+        .iter()
+        .map(|item| {
+            json!({
+                "id": item.case_id,
+                "tracking_number": item.tracking_number.as_str(),
+                "kind": item.kind.code(),
+                "household_id": item.household_id,
+                "area_code": item.area.as_str(),
+                "step": item.step.code(),
+                "limit": item.limit.code(),
+                "due_on": item.due_on.to_string(),
+                "late": item.late,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "today": today.to_string(), "items": items })))
+}
+
+/// `POST /api/v1/cases`: 受理登记.
+pub async fn case_create(
+    State(state): State<WebState>,
+    ApiUser(signed): ApiUser,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    let mut fields = ActionFields::from_json(&body)?;
+    // The consent is an object in the API: {"signer": "...", "signed_on": "YYYY-MM-DD"}.
+    if let Some(consent) = body.get("consent").filter(|value| value.is_object()) {
+        fields = ActionFields::from_json(&json!({
+            "kind": body.get("kind"),
+            "channel": body.get("channel"),
+            "household_id": body.get("household_id"),
+            "area_code": body.get("area_code"),
+            "applicant": body.get("applicant"),
+            "summary": body.get("summary"),
+            "consent": "true",
+            "consent_signer": consent.get("signer"),
+            "consent_signed_on": consent.get("signed_on"),
+        }))?;
+    }
+    let intake = fields.to_intake(state.app.today())?;
+    let (id, tracking_number) = state.app.open_case(&signed.actor, intake).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "tracking_number": tracking_number.as_str() })),
+    )
+        .into_response())
+}
+
+fn detail_json(detail: &CaseDetail, offered: &[&str], masked: bool) -> Value {
+    let case = &detail.case;
+    let intake = case.intake();
+    let timeline: Vec<Value> = detail
+        .timeline
+        .iter()
+        .map(|entry| {
+            let fact = app::cases::codec::fact_json(&entry.fact)
+                .ok()
+                .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+                .unwrap_or(Value::Null);
+            json!({
+                "seq": entry.seq,
+                "on": entry.on.to_string(),
+                "actor_user_id": entry.actor_user_id,
+                "actor_name": entry.actor_name,
+                "actor_role": entry.actor_role.code(),
+                "text": crate::case_pages::describe(&entry.fact),
+                "fact": if masked { Value::Null } else { fact },
+                "recorded_at": entry.recorded_at,
+            })
+        })
+        .collect();
+    json!({
+        "id": detail.id,
+        "version": detail.version,
+        "tracking_number": case.tracking_number().as_str(),
+        "kind": case.kind().code(),
+        "channel": intake.channel.code(),
+        "household_id": case.household_id(),
+        "household_row_id": detail.household_row_id,
+        "area_code": case.area().as_str(),
+        "place_name": detail.place_name,
+        "applicant": intake.applicant,
+        "consent": intake.consent.as_ref().map(|c| json!({"signer": c.signer, "signed_on": c.signed_on.to_string()})),
+        "received_on": case.received_on().to_string(),
+        "step": case.step().code(),
+        "step_since": case.step_since().to_string(),
+        "closed_on": case.closed_on().map(|d| d.to_string()),
+        "offered_actions": offered,
+        "discrepancies": case.discrepancies().iter().map(|d| json!({
+            "number": d.number, "source": d.discrepancy.source, "description": d.discrepancy.description,
+            "explanation": d.explanation.as_ref().map(|e| match e {
+                workflow::Explanation::Resolved { note } => json!({"resolution": "resolved", "note": note}),
+                workflow::Explanation::Confirmed { note } => json!({"resolution": "confirmed", "note": note}),
+            }),
+        })).collect::<Vec<_>>(),
+        "survey": case.survey().map(|s| json!({
+            "surveyed_on": s.surveyed_on.to_string(),
+            "team": s.team.iter().map(|m| json!({"user_id": m.user_id, "name": m.name})).collect::<Vec<_>>(),
+            "n_members": s.household.members.len(),
+        })),
+        "village_review": case.village_review().map(|r| json!({
+            "held_on": r.held_on.to_string(), "attendance": r.attendance, "outcome": r.outcome.code(), "note": r.note,
+        })),
+        "joint_review": case.joint_review().map(|r| json!({
+            "held_on": r.held_on.to_string(),
+            "proposal": {
+                "categories": r.proposal.categories.iter().map(|c| c.code()).collect::<Vec<_>>(),
+                "monitoring_kind": r.proposal.monitoring_kind.map(|k| k.code()),
+                "explanation": r.proposal.explanation,
+            },
+            "verdicts": r.verdicts.iter().map(|v| match &v.verdict {
+                Verdict::Confirm => json!({"category": v.category.code(), "verdict": "confirm"}),
+                Verdict::Override { reason } => json!({"category": v.category.code(), "verdict": "override", "reason": reason}),
+            }).collect::<Vec<_>>(),
+            "monitoring_kind": r.monitoring_kind.map(|k| k.code()),
+        })),
+        "decided": case.decided().iter().map(|d| json!({
+            "category": d.category.code(),
+            "monitoring_kind": d.monitoring_kind.map(|k| k.code()),
+            "change": d.change.code(),
+            "department": d.department().code(),
+            "decision": match &d.decision {
+                None => Value::Null,
+                Some(DepartmentDecision::Confirmed { on, by }) => json!({"decision": "confirmed", "on": on.to_string(), "by": by}),
+                Some(DepartmentDecision::Declined { on, by, reason }) => json!({"decision": "declined", "on": on.to_string(), "by": by, "reason": reason}),
+            },
+        })).collect::<Vec<_>>(),
+        "notice": case.notice().map(|n| json!({
+            "posted_on": n.posted_on.to_string(), "ends_on": n.ends_on.to_string(), "days": n.days,
+        })),
+        "objections": case.objections().iter().map(|o| json!({
+            "number": o.number, "raised_on": o.raised_on.to_string(), "summary": o.summary,
+            "status": match &o.status {
+                ObjectionStatus::Open => json!({"status": "open"}),
+                ObjectionStatus::Reverifying => json!({"status": "reverifying"}),
+                ObjectionStatus::Answered { on, answer } => json!({"status": "answered", "on": on.to_string(), "answer": answer}),
+            },
+        })).collect::<Vec<_>>(),
+        "outcome": case.outcome().map(|o| match o {
+            Outcome::Confirmed { changes } => json!({"outcome": "confirmed", "changes": changes.iter().map(|c| json!({
+                "category": c.category.code(), "change": c.change.code(), "on": c.on.to_string(),
+                "monitoring_kind": c.monitoring_kind.map(|k| k.code()),
+            })).collect::<Vec<_>>()}),
+            Outcome::Refused { reason } => json!({"outcome": "refused", "reason": reason}),
+            Outcome::Withdrawn { reason } => json!({"outcome": "withdrawn", "reason": reason}),
+        }),
+        "refusal_notice_delivered_on": case.refusal_notice_delivered_on().map(|d| d.to_string()),
+        "deadlines": detail.deadlines.iter().map(|d| json!({
+            "limit": d.limit.code(), "label": d.limit.label(),
+            "started_on": d.started_on.to_string(), "due_on": d.due_on.to_string(),
+            "late": d.due_on < detail.today,
+        })).collect::<Vec<_>>(),
+        "timeline": timeline,
+    })
+}
+
+/// `GET /api/v1/cases/{id}`: the case with its timeline and running time limits; at the joint
+/// review the rules engine's proposal is included for the town.
+pub async fn case_get(
+    State(state): State<WebState>,
+    ApiUser(signed): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let detail = state.app.case_detail(&signed.actor, id).await?;
+    let offered = offered_actions(&detail.case, signed.actor.role, detail.today);
+    let mut body = detail_json(&detail, &offered, !signed.actor.sees_unmasked());
+    if offered.contains(&"record_joint_review")
+        && let Ok(proposal) = state.app.case_proposal(&signed.actor, id).await
+    {
+        body["proposal"] = json!({
+            "categories": proposal.categories.iter().map(|c| c.code()).collect::<Vec<_>>(),
+            "monitoring_kind": proposal.monitoring_kind.map(|k| k.code()),
+            "explanation": proposal.explanation,
+        });
+    }
+    Ok(Json(body))
+}
+
+/// `POST /api/v1/cases/{id}/actions`: one action (`{"action": "...", ...}`); answers the new step.
+pub async fn case_act(
+    State(state): State<WebState>,
+    ApiUser(signed): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let fields = ActionFields::from_json(&body)?;
+    let action = fields.to_action(state.app.today())?;
+    let step = state.app.act_on_case(&signed.actor, id, action).await?;
+    Ok(Json(
+        json!({ "id": id, "step": step.code(), "step_label": step.label() }),
+    ))
+}

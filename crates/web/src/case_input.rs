@@ -1,0 +1,388 @@
+//! 办理事项的输入: one action on a case, read from the API's JSON body or from a page form into
+//! the same fields, then turned into `app::cases::CaseAction`. Bad input is
+//! `AppError::Invalid` naming the field in Chinese; whether the move is allowed is the
+//! workflow's business (its refusal comes back from `app`).
+
+use app::AppError;
+use app::cases::{CaseAction, JointReviewInput, NewIntake};
+use chrono::NaiveDate;
+use domain::interchange::HouseholdRecord;
+use domain::{Category, Household, MonitoringKind, PlaceCode};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use workflow::{
+    Action, CaseKind, CategoryVerdict, Channel, Consent, Discrepancy, Explanation, ReviewOutcome,
+    Survey, TeamMember, Verdict, VillageReview,
+};
+
+/// Every action a case form or the API names, with its Chinese label.
+pub const ACTIONS: [(&str, &str); 16] = [
+    ("begin_comparison", "开始信息比对"),
+    ("record_discrepancy", "登记疑点"),
+    ("explain_discrepancy", "疑点说明"),
+    ("complete_comparison", "完成信息比对"),
+    ("record_survey", "录入入户调查"),
+    ("record_village_review", "录入村社评议"),
+    ("record_joint_review", "录入联合研判"),
+    ("post_notice", "张贴公示"),
+    ("record_objection", "登记公示异议"),
+    ("send_back", "退回重新调查核实"),
+    ("answer_objection", "答复异议"),
+    ("confirm", "审核确认"),
+    ("decline", "审核不同意"),
+    ("refuse", "不予认定"),
+    ("deliver_refusal_notice", "告知书已送达"),
+    ("withdraw", "撤回"),
+];
+
+pub fn action_label(code: &str) -> &'static str {
+    ACTIONS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("", |(_, label)| label)
+}
+
+/// One category's verdict as submitted: `confirm`, `override` or `none`, and the reason.
+#[derive(Clone, Debug, Default)]
+pub struct VerdictField {
+    pub category: String,
+    pub verdict: String,
+    pub reason: String,
+}
+
+/// The fields of one action, whatever the source.
+#[derive(Clone, Debug, Default)]
+pub struct ActionFields {
+    pub action: String,
+    scalars: BTreeMap<String, String>,
+    pub team: Vec<String>,
+    pub verdicts: Vec<VerdictField>,
+    pub household: Option<Household>,
+}
+
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
+/// The household of a survey in the interchange format, errors named `household.<field>`.
+pub fn household_from_json(value: &Value) -> Result<Household, AppError> {
+    let record: HouseholdRecord = serde_json::from_value(value.clone()).map_err(|error| {
+        AppError::invalid(
+            "household",
+            domain::interchange::describe_json_error(&error),
+        )
+    })?;
+    Household::try_from(&record)
+        .map_err(|error| AppError::invalid(format!("household.{}", error.field), error.reason))
+}
+
+impl ActionFields {
+    pub fn get(&self, key: &str) -> &str {
+        self.scalars.get(key).map_or("", |text| text.trim())
+    }
+
+    /// From the API's body: `{"action": "...", ...}`.
+    pub fn from_json(body: &Value) -> Result<ActionFields, AppError> {
+        let object = body
+            .as_object()
+            .ok_or_else(|| AppError::invalid("body", "请求体应为JSON对象"))?;
+        let mut fields = ActionFields::default();
+        for (key, value) in object {
+            match key.as_str() {
+                "team" => {
+                    fields.team = value
+                        .as_array()
+                        .ok_or_else(|| AppError::invalid("team", "调查组成员应为用户编号的数组"))?
+                        .iter()
+                        .filter_map(scalar)
+                        .collect();
+                }
+                "verdicts" => {
+                    let list = value
+                        .as_array()
+                        .ok_or_else(|| AppError::invalid("verdicts", "研判意见应为数组"))?;
+                    for item in list {
+                        let text = |key: &str| item.get(key).and_then(scalar).unwrap_or_default();
+                        fields.verdicts.push(VerdictField {
+                            category: text("category"),
+                            verdict: text("verdict"),
+                            reason: text("reason"),
+                        });
+                    }
+                }
+                "household" => fields.household = Some(household_from_json(value)?),
+                _ => {
+                    if let Some(text) = scalar(value) {
+                        fields.scalars.insert(key.clone(), text);
+                    }
+                }
+            }
+        }
+        fields.action = fields.get("action").to_owned();
+        Ok(fields)
+    }
+
+    /// From a page form: repeated `team` fields, `verdict_<category>` and `reason_<category>`.
+    pub fn from_form(pairs: &[(String, String)]) -> ActionFields {
+        let mut fields = ActionFields::default();
+        let mut verdicts: BTreeMap<String, VerdictField> = BTreeMap::new();
+        for (key, value) in pairs {
+            if key == "team" {
+                if !value.trim().is_empty() {
+                    fields.team.push(value.clone());
+                }
+            } else if let Some(code) = key.strip_prefix("verdict_") {
+                let entry = verdicts.entry(code.to_owned()).or_default();
+                entry.category = code.to_owned();
+                entry.verdict = value.clone();
+            } else if let Some(code) = key.strip_prefix("reason_") {
+                let entry = verdicts.entry(code.to_owned()).or_default();
+                entry.category = code.to_owned();
+                entry.reason = value.clone();
+            } else {
+                fields.scalars.insert(key.clone(), value.clone());
+            }
+        }
+        fields.verdicts = verdicts.into_values().collect();
+        fields.action = fields.get("action").to_owned();
+        fields
+    }
+
+    fn date(&self, key: &str, label: &str, today: NaiveDate) -> Result<NaiveDate, AppError> {
+        let text = self.get(key);
+        if text.is_empty() {
+            return Ok(today);
+        }
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| AppError::invalid(key, format!("{label}“{text}”无效，应为YYYY-MM-DD")))
+    }
+
+    fn number(&self, key: &str, label: &str) -> Result<u32, AppError> {
+        let text = self.get(key);
+        if text.is_empty() {
+            return Err(AppError::invalid(key, format!("请填写{label}")));
+        }
+        text.parse()
+            .map_err(|_| AppError::invalid(key, format!("{label}应为正整数")))
+    }
+
+    fn category(&self) -> Result<Category, AppError> {
+        Category::from_code(self.get("category"))
+            .ok_or_else(|| AppError::invalid("category", "请选择要审核的类别"))
+    }
+
+    fn text(&self, key: &str) -> String {
+        self.get(key).to_owned()
+    }
+
+    /// The action these fields describe.
+    pub fn to_action(&self, today: NaiveDate) -> Result<CaseAction, AppError> {
+        let step = |action: Action| Ok(CaseAction::Move(action));
+        match self.action.as_str() {
+            "begin_comparison" => step(Action::BeginComparison),
+            "record_discrepancy" => step(Action::RecordDiscrepancy(Discrepancy {
+                source: self.text("source"),
+                description: self.text("description"),
+            })),
+            "explain_discrepancy" => {
+                let number = self.number("number", "疑点编号")?;
+                let note = self.text("note");
+                let explanation = match self.get("resolution") {
+                    "resolved" => Explanation::Resolved { note },
+                    "confirmed" => Explanation::Confirmed { note },
+                    _ => {
+                        return Err(AppError::invalid(
+                            "resolution",
+                            "请选择疑点核实结果（已排除或已核实）",
+                        ));
+                    }
+                };
+                step(Action::ExplainDiscrepancy {
+                    number,
+                    explanation,
+                })
+            }
+            "complete_comparison" => step(Action::CompleteComparison),
+            "record_survey" => {
+                let household = self
+                    .household
+                    .clone()
+                    .ok_or_else(|| AppError::invalid("household", "请填写入户调查的家庭情况"))?;
+                let mut team = Vec::with_capacity(self.team.len());
+                for member in &self.team {
+                    let user_id = member.trim().parse::<i64>().map_err(|_| {
+                        AppError::invalid("team", format!("调查组成员“{member}”应为用户编号"))
+                    })?;
+                    team.push(TeamMember {
+                        user_id,
+                        name: String::new(),
+                    });
+                }
+                step(Action::RecordSurvey(Survey {
+                    household,
+                    team,
+                    surveyed_on: self.date("surveyed_on", "调查日期", today)?,
+                }))
+            }
+            "record_village_review" => {
+                let outcome = ReviewOutcome::from_code(self.get("outcome")).ok_or_else(|| {
+                    AppError::invalid("outcome", "请选择评议结果（同意或不同意）")
+                })?;
+                step(Action::RecordVillageReview(VillageReview {
+                    held_on: self.date("held_on", "评议日期", today)?,
+                    attendance: self.number("attendance", "参会人数")?,
+                    outcome,
+                    note: self.text("note"),
+                }))
+            }
+            "record_joint_review" => {
+                let mut verdicts = Vec::new();
+                for field in &self.verdicts {
+                    let category = Category::from_code(field.category.trim()).ok_or_else(|| {
+                        AppError::invalid(
+                            "verdicts",
+                            format!("类别“{}”无效", field.category.trim()),
+                        )
+                    })?;
+                    let verdict = match field.verdict.trim() {
+                        "confirm" => Verdict::Confirm,
+                        "override" => Verdict::Override {
+                            reason: field.reason.trim().to_owned(),
+                        },
+                        "" | "none" => continue,
+                        other => {
+                            return Err(AppError::invalid(
+                                format!("verdict_{}", category.code()),
+                                format!("“{}”的研判意见“{other}”无效", category.label()),
+                            ));
+                        }
+                    };
+                    verdicts.push(CategoryVerdict { category, verdict });
+                }
+                let monitoring_kind = match self.get("monitoring_kind") {
+                    "" => None,
+                    code => Some(MonitoringKind::from_code(code).ok_or_else(|| {
+                        AppError::invalid("monitoring_kind", format!("监测类型“{code}”无效"))
+                    })?),
+                };
+                Ok(CaseAction::RecordJointReview(JointReviewInput {
+                    held_on: self.date("held_on", "会议日期", today)?,
+                    verdicts,
+                    monitoring_kind,
+                    monitoring_kind_reason: self.text("monitoring_kind_reason"),
+                }))
+            }
+            "post_notice" => step(Action::PostNotice),
+            "record_objection" => step(Action::RecordObjection {
+                summary: self.text("summary"),
+            }),
+            "send_back" => step(Action::SendBackForVerification),
+            "answer_objection" => step(Action::AnswerObjection {
+                number: self.number("number", "异议编号")?,
+                answer: self.text("answer"),
+            }),
+            "confirm" => step(Action::Confirm {
+                category: self.category()?,
+            }),
+            "decline" => step(Action::Decline {
+                category: self.category()?,
+                reason: self.text("reason"),
+            }),
+            "refuse" => step(Action::Refuse {
+                reason: self.text("reason"),
+            }),
+            "deliver_refusal_notice" => step(Action::DeliverRefusalNotice),
+            "withdraw" => step(Action::Withdraw {
+                reason: self.text("reason"),
+            }),
+            "" => Err(AppError::invalid("action", "请指明办理事项（action）")),
+            other => Err(AppError::invalid(
+                "action",
+                format!("未知的办理事项“{other}”"),
+            )),
+        }
+    }
+
+    /// 受理登记 from these fields (`kind`, `channel`, `household_id`, `area_code`,
+    /// `applicant`, `consent` (on/true) with `consent_signer` and `consent_signed_on`, `summary`).
+    pub fn to_intake(&self, today: NaiveDate) -> Result<NewIntake, AppError> {
+        let mut errors = Vec::new();
+        let mut fail = |field: &str, message: String| {
+            errors.push(app::FieldError {
+                field: field.to_owned(),
+                message,
+            });
+        };
+        let kind = CaseKind::from_code(self.get("kind"));
+        if kind.is_none() {
+            fail("kind", "请选择案件类型".to_owned());
+        }
+        let channel = Channel::from_code(self.get("channel"));
+        if channel.is_none() {
+            fail("channel", "请选择受理渠道".to_owned());
+        }
+        let household_id = self.text("household_id");
+        if household_id.is_empty() {
+            fail("household_id", "请填写户编号".to_owned());
+        }
+        let area = PlaceCode::parse(self.get("area_code")).ok();
+        if area.is_none() {
+            fail("area_code", "请选择所在村（社区）".to_owned());
+        }
+        let applicant = self.text("applicant");
+        if applicant.is_empty() {
+            fail("applicant", "请填写申请人姓名".to_owned());
+        }
+        let consent = if matches!(self.get("consent"), "on" | "true" | "1") {
+            let signer = match self.get("consent_signer") {
+                "" => applicant.clone(),
+                signer => signer.to_owned(),
+            };
+            match self.date("consent_signed_on", "授权签署日期", today) {
+                Ok(signed_on) => Some(Consent { signed_on, signer }),
+                Err(AppError::Invalid(list)) => {
+                    for error in list {
+                        fail(&error.field, error.message);
+                    }
+                    None
+                }
+                Err(other) => return Err(other),
+            }
+        } else {
+            None
+        };
+        match (kind, channel, area) {
+            (Some(kind), Some(channel), Some(area)) if errors.is_empty() => Ok(NewIntake {
+                kind,
+                channel,
+                household_id,
+                area,
+                applicant,
+                consent,
+                summary: self.text("summary"),
+            }),
+            _ => Err(AppError::Invalid(errors)),
+        }
+    }
+}
+
+/// The form field a workflow refusal is about, so the page shows it next to that field.
+pub fn refusal_field(code: &str) -> &'static str {
+    match code {
+        "consent_missing" => "consent",
+        "applicant_missing" => "applicant",
+        "area_not_village" => "area_code",
+        "team_too_small" | "team_member_unnamed" => "team",
+        "date_in_future" => "date",
+        "attendance_missing" => "attendance",
+        "reason_missing" | "note_missing" => "reason",
+        "proposal_undecided" | "not_proposed" | "decided_twice" => "verdicts",
+        "monitoring_kind_missing" | "monitoring_kind_unexpected" => "monitoring_kind",
+        _ => "",
+    }
+}

@@ -1,0 +1,986 @@
+//! 办件 pages (issue 4): the work queue and re-check due list, intake (受理登记), the case page
+//! with a form per action the user may take, the printouts, and the public tracking page.
+//! Every page but `/track` needs a session; the use cases check role and area.
+
+use crate::case_input::{ActionFields, action_label, refusal_field};
+use crate::error::PageError;
+use crate::forms::{Choice, HouseholdForm, Vocabulary};
+use crate::pages::Chrome;
+use crate::session::{PageUser, Signed};
+use crate::{TrackThrottle, WebState};
+use app::cases::{CaseDetail, TeamCandidate, WorkItem, offered_actions};
+use app::{AppError, FieldError};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use domain::{Category, Household, MonitoringKind, NationalId, Role};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use workflow::{
+    CaseKind, Change, Channel, DepartmentDecision, Explanation, Fact, ObjectionStatus, Outcome,
+    Proposal, RecheckDue, Step, Verdict,
+};
+
+fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn change_label(change: Change) -> &'static str {
+    change.label()
+}
+
+/// One entry of the timeline as the page shows it.
+pub struct TimelineRow {
+    pub on: String,
+    pub who: String,
+    pub role: &'static str,
+    pub what: String,
+}
+
+/// The timeline's sentence for a fact.
+pub fn describe(fact: &Fact) -> String {
+    match fact {
+        Fact::Received(intake) => format!(
+            "受理：{}（{}），受理编号 {}，申请人 {}{}{}",
+            intake.kind.label(),
+            intake.channel.label(),
+            intake.tracking_number,
+            intake.applicant,
+            match &intake.consent {
+                Some(consent) =>
+                    format!("，{} 于 {} 签署核对授权", consent.signer, consent.signed_on),
+                None => String::new(),
+            },
+            if intake.summary.is_empty() {
+                String::new()
+            } else {
+                format!("；事由：{}", intake.summary)
+            }
+        ),
+        Fact::SharedWith { department } => format!("同步推送{}", department.label()),
+        Fact::StepEntered { step } => format!("进入“{}”环节", step.label()),
+        Fact::DiscrepancyRecorded {
+            number,
+            discrepancy,
+        } => format!(
+            "登记第{number}号疑点（{}）：{}",
+            discrepancy.source, discrepancy.description
+        ),
+        Fact::DiscrepancyExplained {
+            number,
+            explanation,
+        } => match explanation {
+            Explanation::Resolved { note } => format!("第{number}号疑点已排除：{note}"),
+            Explanation::Confirmed { note } => {
+                format!("第{number}号疑点已核实并在调查中反映：{note}")
+            }
+        },
+        Fact::SurveyRecorded(survey) => format!(
+            "入户调查（{}），调查组：{}；家庭人口 {} 人",
+            survey.surveyed_on,
+            survey
+                .team
+                .iter()
+                .map(|member| member.name.as_str())
+                .collect::<Vec<_>>()
+                .join("、"),
+            survey.household.members.len()
+        ),
+        Fact::VillageReviewRecorded(review) => format!(
+            "村社评议（{}，参会 {} 人）：{}{}",
+            review.held_on,
+            review.attendance,
+            review.outcome.label(),
+            if review.note.is_empty() {
+                String::new()
+            } else {
+                format!("。{}", review.note)
+            }
+        ),
+        Fact::JointReviewRecorded { review, decided } => {
+            let decided: Vec<String> = decided
+                .iter()
+                .map(|d| format!("{}{}", change_label(d.change), d.category.label()))
+                .collect();
+            let overrides: Vec<String> = review
+                .verdicts
+                .iter()
+                .filter_map(|v| match &v.verdict {
+                    Verdict::Override { reason } => {
+                        Some(format!("改判“{}”：{reason}", v.category.label()))
+                    }
+                    Verdict::Confirm => None,
+                })
+                .collect();
+            format!(
+                "镇街联合研判（{}）：{}{}",
+                review.held_on,
+                if decided.is_empty() {
+                    "无类别变动".to_owned()
+                } else {
+                    decided.join("、")
+                },
+                if overrides.is_empty() {
+                    String::new()
+                } else {
+                    format!("；{}", overrides.join("；"))
+                }
+            )
+        }
+        Fact::NoticePosted(notice) => format!(
+            "张贴公示：{} 至 {}（{} 天）",
+            notice.posted_on, notice.ends_on, notice.days
+        ),
+        Fact::ObjectionRecorded { number, summary } => {
+            format!("登记第{number}号公示异议：{summary}")
+        }
+        Fact::SentBackForVerification => "因公示异议退回重新调查核实".to_owned(),
+        Fact::ObjectionAnswered { number, answer } => format!("答复第{number}号异议：{answer}"),
+        Fact::CategoryConfirmed { category } => format!("审核确认“{}”", category.label()),
+        Fact::CategoryDeclined { category, reason } => {
+            format!("审核不同意“{}”：{reason}", category.label())
+        }
+        Fact::Concluded { changes } => format!(
+            "写入救助档案：{}",
+            changes
+                .iter()
+                .map(|c| format!(
+                    "{}{}（{}）",
+                    change_label(c.change),
+                    c.category.label(),
+                    c.on
+                ))
+                .collect::<Vec<_>>()
+                .join("、")
+        ),
+        Fact::MonitoringContinues { .. } => "退出后继续纳入动态监测".to_owned(),
+        Fact::Refused { reason } => format!("不予认定：{reason}"),
+        Fact::RefusalNoticeDelivered => "不予认定告知书已送达申请人".to_owned(),
+        Fact::Withdrawn { reason } => format!("撤回：{reason}"),
+    }
+}
+
+// ---------------------------------------------------------------- work queue
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    #[serde(default)]
+    overdue: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "cases.html")]
+pub struct QueuePage {
+    chrome: Chrome,
+    today: NaiveDate,
+    overdue_only: bool,
+    items: Vec<WorkItem>,
+    n_late: usize,
+    rechecks: Vec<RecheckDue>,
+    can_open: bool,
+}
+
+/// Days ahead the re-check due list looks (planning horizon of the list, not a policy number).
+const RECHECK_HORIZON_DAYS: u64 = 30;
+
+pub async fn queue(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Query(query): Query<QueueQuery>,
+) -> Result<QueuePage, PageError> {
+    let today = state.app.today();
+    let mut items = state.app.work_queue(&signed.actor, today).await?;
+    let n_late = items.iter().filter(|item| item.late).count();
+    let overdue_only = query.overdue.is_some_and(|v| !v.is_empty());
+    if overdue_only {
+        items.retain(|item| item.late);
+    }
+    let until = today
+        .checked_add_days(chrono::Days::new(RECHECK_HORIZON_DAYS))
+        .unwrap_or(today);
+    let rechecks = match state.app.recheck_due(&signed.actor, until).await {
+        Ok(list) => list,
+        Err(AppError::Forbidden) => Vec::new(),
+        Err(other) => return Err(PageError(other)),
+    };
+    Ok(QueuePage {
+        can_open: workflow::INTAKE_ROLES.contains(&signed.actor.role),
+        chrome: Chrome::of(&signed),
+        today,
+        overdue_only,
+        items,
+        n_late,
+        rechecks,
+    })
+}
+
+/// `POST /cases/recheck`: opens the re-check case of a household from the due list (W1).
+pub async fn open_recheck(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    signed.check_csrf(pair(&pairs, "csrf"))?;
+    let household_id = pair(&pairs, "household_id").unwrap_or_default().trim();
+    let (case_id, _) = state
+        .app
+        .open_recheck(&signed.actor, household_id, "定期核查到期")
+        .await?;
+    Ok(Redirect::to(&format!("/cases/{case_id}")).into_response())
+}
+
+// ---------------------------------------------------------------- intake
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case_new.html")]
+pub struct IntakePage {
+    chrome: Chrome,
+    values: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+    villages: Vec<(String, String)>,
+    kinds: Vec<Choice>,
+    channels: Vec<Choice>,
+}
+
+impl IntakePage {
+    fn v(&self, key: &str) -> &str {
+        self.values.get(key).map_or("", String::as_str)
+    }
+
+    fn err(&self, key: &str) -> &str {
+        self.errors.get(key).map_or("", String::as_str)
+    }
+}
+
+async fn intake_page(
+    state: &WebState,
+    signed: &Signed,
+    values: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+) -> Result<IntakePage, PageError> {
+    if !workflow::INTAKE_ROLES.contains(&signed.actor.role) {
+        return Err(PageError(AppError::Forbidden));
+    }
+    Ok(IntakePage {
+        chrome: Chrome::of(signed),
+        values,
+        errors,
+        villages: state.app.villages_for(&signed.actor).await?,
+        kinds: CaseKind::ALL
+            .iter()
+            .map(|k| Choice {
+                code: k.code(),
+                label: k.label(),
+            })
+            .collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| Choice {
+                code: c.code(),
+                label: c.label(),
+            })
+            .collect(),
+    })
+}
+
+/// The intake form's address with a household filled in.
+pub fn intake_link(kind: &str, household_id: &str, area_code: &str, applicant: &str) -> String {
+    let encode = |text: &str| -> String {
+        text.bytes()
+            .map(|byte| match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    char::from(byte).to_string()
+                }
+                _ => format!("%{byte:02X}"),
+            })
+            .collect()
+    };
+    format!(
+        "/cases/new?kind={}&household_id={}&area_code={}&applicant={}",
+        encode(kind),
+        encode(household_id),
+        encode(area_code),
+        encode(applicant)
+    )
+}
+
+/// `GET /cases/new[?kind=…&household_id=…&area_code=…&applicant=…]` (the household page links
+/// here with its household filled in).
+pub async fn intake_form(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Result<IntakePage, PageError> {
+    let mut values: BTreeMap<String, String> = query
+        .into_iter()
+        .filter(|(key, _)| {
+            ["kind", "household_id", "area_code", "applicant", "channel"].contains(&key.as_str())
+        })
+        .collect();
+    values.entry("kind".into()).or_insert("application".into());
+    values
+        .entry("channel".into())
+        .or_insert(match signed.actor.role {
+            Role::TownReviewer => "town_window".into(),
+            Role::GridWorker => "grid_worker".into(),
+            _ => "village_window".into(),
+        });
+    values
+        .entry("consent_signed_on".into())
+        .or_insert(state.app.today().to_string());
+    intake_page(&state, &signed, values, BTreeMap::new()).await
+}
+
+fn errors_of(error: &AppError) -> BTreeMap<String, String> {
+    match error {
+        AppError::Invalid(list) => list
+            .iter()
+            .map(|FieldError { field, message }| (field.clone(), message.clone()))
+            .collect(),
+        AppError::Refused(refusal) => {
+            let field = match refusal_field(refusal.code()) {
+                "" => "form",
+                field => field,
+            };
+            BTreeMap::from([(field.to_owned(), refusal.message())])
+        }
+        AppError::Conflict(_) => BTreeMap::from([("household_id".to_owned(), error.message())]),
+        other => BTreeMap::from([("form".to_owned(), other.message())]),
+    }
+}
+
+/// `POST /cases`: 受理登记.
+pub async fn intake_submit(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    signed.check_csrf(pair(&pairs, "csrf"))?;
+    let fields = ActionFields::from_form(&pairs);
+    let result = match fields.to_intake(state.app.today()) {
+        Ok(intake) => state.app.open_case(&signed.actor, intake).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok((case_id, _)) => Ok(Redirect::to(&format!("/cases/{case_id}")).into_response()),
+        Err(
+            error @ (AppError::Invalid(_)
+            | AppError::Refused(_)
+            | AppError::Conflict(_)
+            | AppError::NotFound),
+        ) => {
+            let status = match error {
+                AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::NotFound => StatusCode::NOT_FOUND,
+                _ => StatusCode::CONFLICT,
+            };
+            let errors = match error {
+                AppError::NotFound => BTreeMap::from([(
+                    "household_id".to_owned(),
+                    "未找到该户，或不在您的管辖范围内（新申请的户请选择所在村社）".to_owned(),
+                )]),
+                ref other => errors_of(other),
+            };
+            let values: BTreeMap<String, String> =
+                pairs.into_iter().filter(|(key, _)| key != "csrf").collect();
+            let page = intake_page(&state, &signed, values, errors).await?;
+            Ok((status, page).into_response())
+        }
+        Err(other) => Err(PageError(other)),
+    }
+}
+
+// ---------------------------------------------------------------- case page
+
+pub struct DeadlineRow {
+    pub label: &'static str,
+    pub started_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub late: bool,
+}
+
+/// A failed action, shown next to its form.
+#[derive(Default)]
+pub struct Failure {
+    action: String,
+    message: String,
+    fields: BTreeMap<String, String>,
+    values: BTreeMap<String, String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case.html")]
+pub struct CasePage {
+    chrome: Chrome,
+    d: CaseDetail,
+    timeline: Vec<TimelineRow>,
+    deadlines: Vec<DeadlineRow>,
+    offered: Vec<&'static str>,
+    household: Option<Household>,
+    household_source: String,
+    masked: bool,
+    proposal: Option<Proposal>,
+    monitoring_kinds: Vec<MonitoringKind>,
+    candidates: Vec<TeamCandidate>,
+    my_categories: Vec<Category>,
+    form: HouseholdForm,
+    vocab: Vocabulary,
+    villages: Vec<(String, String)>,
+    editing: bool,
+    failure: Failure,
+}
+
+impl CasePage {
+    fn label(&self, code: &str) -> &'static str {
+        action_label(code)
+    }
+
+    fn failed(&self, action: &str) -> bool {
+        self.failure.action == action
+    }
+
+    fn err(&self, field: &str) -> &str {
+        self.failure.fields.get(field).map_or("", String::as_str)
+    }
+
+    fn val(&self, field: &str) -> &str {
+        self.failure.values.get(field).map_or("", String::as_str)
+    }
+
+    fn id_shown(&self, id: &NationalId) -> String {
+        if self.masked {
+            id.masked()
+        } else {
+            id.to_string()
+        }
+    }
+
+    fn yuan(&self, value: impl std::fmt::Display) -> String {
+        value.to_string()
+    }
+
+    fn today(&self) -> String {
+        self.d.today.to_string()
+    }
+
+    fn step_label(&self) -> &'static str {
+        self.d.case.step().label()
+    }
+
+    fn is_proposed(&self, category: &Category) -> bool {
+        self.proposal
+            .as_ref()
+            .is_some_and(|p| p.categories.contains(category))
+    }
+
+    fn kind_proposed(&self, kind: &MonitoringKind) -> bool {
+        self.proposal
+            .as_ref()
+            .is_some_and(|p| p.monitoring_kind == Some(*kind))
+    }
+
+    fn explanation_lines(&self) -> Vec<String> {
+        self.proposal
+            .as_ref()
+            .map(|p| p.explanation.lines().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    fn decision_text(&self, decision: &Option<DepartmentDecision>) -> String {
+        match decision {
+            None => "待审核".to_owned(),
+            Some(DepartmentDecision::Confirmed { on, .. }) => format!("{on} 确认"),
+            Some(DepartmentDecision::Declined { on, reason, .. }) => {
+                format!("{on} 不同意：{reason}")
+            }
+        }
+    }
+
+    fn objection_status(&self, status: &ObjectionStatus) -> String {
+        match status {
+            ObjectionStatus::Open => "待核实".to_owned(),
+            ObjectionStatus::Reverifying => "重新调查核实中".to_owned(),
+            ObjectionStatus::Answered { on, answer } => format!("{on} 已答复：{answer}"),
+        }
+    }
+
+    fn outcome_text(&self) -> String {
+        match self.d.case.outcome() {
+            None => String::new(),
+            Some(Outcome::Confirmed { changes }) => changes
+                .iter()
+                .map(|c| format!("{}{}（{}）", c.change.label(), c.category.label(), c.on))
+                .collect::<Vec<_>>()
+                .join("、"),
+            Some(Outcome::Refused { reason }) => format!("不予认定：{reason}"),
+            Some(Outcome::Withdrawn { reason }) => format!("撤回：{reason}"),
+        }
+    }
+
+    fn unexplained(&self) -> Vec<u32> {
+        self.d
+            .case
+            .discrepancies()
+            .iter()
+            .filter(|d| d.explanation.is_none())
+            .map(|d| d.number)
+            .collect()
+    }
+
+    fn reverifying(&self) -> Vec<u32> {
+        self.d
+            .case
+            .objections()
+            .iter()
+            .filter(|o| o.status == ObjectionStatus::Reverifying)
+            .map(|o| o.number)
+            .collect()
+    }
+
+    fn has_notice_print(&self) -> bool {
+        !self.d.case.decided().is_empty()
+    }
+
+    fn has_refusal_print(&self) -> bool {
+        matches!(self.d.case.outcome(), Some(Outcome::Refused { .. }))
+    }
+
+    fn team_checked(&self, user_id: &i64) -> bool {
+        let id = user_id.to_string();
+        self.failure
+            .values
+            .get("team")
+            .is_some_and(|list| list.split(',').any(|v| v == id))
+    }
+}
+
+async fn case_page(
+    state: &WebState,
+    signed: &Signed,
+    case_id: i64,
+    failure: Failure,
+    survey_form: Option<HouseholdForm>,
+) -> Result<CasePage, PageError> {
+    let actor = &signed.actor;
+    let d = state.app.case_detail(actor, case_id).await?;
+    let offered = offered_actions(&d.case, actor.role, d.today);
+    let timeline = d
+        .timeline
+        .iter()
+        .filter(|entry| !matches!(entry.fact, Fact::SharedWith { .. }))
+        .map(|entry| TimelineRow {
+            on: entry.on.to_string(),
+            who: entry.actor_name.clone(),
+            role: entry.actor_role.label(),
+            what: describe(&entry.fact),
+        })
+        .collect();
+    let deadlines = d
+        .deadlines
+        .iter()
+        .map(|deadline| DeadlineRow {
+            label: deadline.limit.label(),
+            started_on: deadline.started_on,
+            due_on: deadline.due_on,
+            late: deadline.due_on < d.today,
+        })
+        .collect();
+    let masked = !actor.sees_unmasked();
+    let registry = match d.household_row_id {
+        Some(row_id) if actor.role.reads_households() => {
+            state.app.household_detail(actor, row_id, false).await.ok()
+        }
+        _ => None,
+    };
+    let (household, household_source) = match (d.case.survey(), &registry) {
+        (Some(survey), _) => (
+            Some(survey.household.clone()),
+            format!("入户调查（{}）", survey.surveyed_on),
+        ),
+        (None, Some(detail)) => (Some(detail.household.clone()), "家庭档案".to_owned()),
+        (None, None) => (None, String::new()),
+    };
+    let mut candidates = Vec::new();
+    let form = match survey_form {
+        Some(form) => form,
+        None if offered.contains(&"record_survey") => {
+            candidates = state.app.team_candidates(actor, case_id).await?;
+            match (d.case.survey(), d.household_row_id) {
+                (Some(survey), _) => HouseholdForm::from_household(&survey.household),
+                // Surveying a registered household starts from its record (a logged full view).
+                (None, Some(row_id)) => match state.app.household_detail(actor, row_id, true).await
+                {
+                    Ok(detail) => HouseholdForm::from_household(&detail.household),
+                    Err(_) => blank_survey(&d),
+                },
+                (None, None) => blank_survey(&d),
+            }
+        }
+        None => HouseholdForm::default(),
+    };
+    if candidates.is_empty() && offered.contains(&"record_survey") {
+        candidates = state.app.team_candidates(actor, case_id).await?;
+    }
+    let proposal = if offered.contains(&"record_joint_review") {
+        state.app.case_proposal(actor, case_id).await.ok()
+    } else {
+        d.case.joint_review().map(|review| review.proposal.clone())
+    };
+    let my_categories = d
+        .case
+        .decided()
+        .iter()
+        .filter(|decided| decided.decision.is_none() && decided.department() == actor.role)
+        .map(|decided| decided.category)
+        .collect();
+    let villages = if offered.contains(&"record_survey") {
+        state.app.villages_for(actor).await?
+    } else {
+        Vec::new()
+    };
+    Ok(CasePage {
+        chrome: Chrome::of(signed),
+        timeline,
+        deadlines,
+        offered,
+        household,
+        household_source,
+        masked,
+        proposal,
+        monitoring_kinds: MonitoringKind::ALL.to_vec(),
+        candidates,
+        my_categories,
+        form,
+        vocab: Vocabulary::new(),
+        villages,
+        editing: true,
+        failure,
+        d,
+    })
+}
+
+/// A first survey of a household not yet in the registry: its 户编号, village and applicant.
+fn blank_survey(d: &CaseDetail) -> HouseholdForm {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("id".into(), d.case.household_id().to_owned()),
+        ("area_code".into(), d.case.area().as_str().to_owned()),
+        ("hukou".into(), "rural".into()),
+        ("m0_name".into(), d.case.intake().applicant.clone()),
+        ("m0_relation".into(), "head".into()),
+    ];
+    for key in ["g_education", "g_medical", "g_housing", "g_drinking_water"] {
+        pairs.push((key.into(), "on".into()));
+    }
+    HouseholdForm::from_pairs(pairs)
+}
+
+pub async fn case_show(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Path(id): Path<i64>,
+) -> Result<CasePage, PageError> {
+    case_page(&state, &signed, id, Failure::default(), None).await
+}
+
+/// `POST /cases/{id}/actions`: one action from the case page's form.
+pub async fn case_act(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    signed.check_csrf(pair(&pairs, "csrf"))?;
+    let mut fields = ActionFields::from_form(&pairs);
+    let mut values: BTreeMap<String, String> = pairs
+        .iter()
+        .filter(|(key, _)| key != "csrf" && key != "team")
+        .cloned()
+        .collect();
+    values.insert("team".into(), fields.team.join(","));
+    let mut survey_form = None;
+    if fields.action == "record_survey" {
+        let mut form = HouseholdForm::from_pairs(pairs.clone());
+        match form.build_household(None) {
+            Some(household) => fields.household = Some(household),
+            None => {
+                let failure = Failure {
+                    action: fields.action.clone(),
+                    message: "入户调查的家庭情况有误，请修改标红的内容".to_owned(),
+                    fields: BTreeMap::new(),
+                    values,
+                };
+                let page = case_page(&state, &signed, id, failure, Some(form)).await?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            }
+        }
+        survey_form = Some(form);
+    }
+    let result = match fields.to_action(state.app.today()) {
+        Ok(action) => state.app.act_on_case(&signed.actor, id, action).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(error @ (AppError::Invalid(_) | AppError::Refused(_) | AppError::Conflict(_))) => {
+            let status = match error {
+                AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::CONFLICT,
+            };
+            let failure = Failure {
+                action: fields.action.clone(),
+                message: error.message(),
+                fields: errors_of(&error),
+                values,
+            };
+            let page = case_page(&state, &signed, id, failure, survey_form).await?;
+            Ok((status, page).into_response())
+        }
+        Err(other) => Err(PageError(other)),
+    }
+}
+
+// ---------------------------------------------------------------- printouts
+
+#[derive(Template, WebTemplate)]
+#[template(path = "print_survey.html")]
+pub struct SurveyPrint {
+    d: CaseDetail,
+    survey: workflow::Survey,
+    masked: bool,
+}
+
+impl SurveyPrint {
+    fn id_shown(&self, id: &NationalId) -> String {
+        if self.masked {
+            id.masked()
+        } else {
+            id.to_string()
+        }
+    }
+
+    fn yuan(&self, value: impl std::fmt::Display) -> String {
+        value.to_string()
+    }
+
+    fn age(&self, id: &NationalId) -> u32 {
+        id.age_on(self.survey.surveyed_on)
+    }
+}
+
+fn not_yet(what: &str) -> PageError {
+    PageError(AppError::invalid(
+        "case",
+        format!("该案件尚无{what}，暂不能打印"),
+    ))
+}
+
+/// `GET /cases/{id}/print/survey`: 入户调查报告 (通用表单).
+pub async fn print_survey(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Path(id): Path<i64>,
+) -> Result<SurveyPrint, PageError> {
+    let d = state.app.case_detail(&signed.actor, id).await?;
+    let survey = d
+        .case
+        .survey()
+        .cloned()
+        .ok_or_else(|| not_yet("入户调查"))?;
+    Ok(SurveyPrint {
+        d,
+        survey,
+        masked: !signed.actor.sees_unmasked(),
+    })
+}
+
+/// One member line of the public notice: name and masked ID number only.
+pub struct NoticeMember {
+    pub name: String,
+    pub relation: &'static str,
+    pub id_masked: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "print_notice.html")]
+pub struct NoticePrint {
+    d: CaseDetail,
+    head: String,
+    members: Vec<NoticeMember>,
+    decided: Vec<(String, &'static str)>,
+}
+
+/// `GET /cases/{id}/print/notice`: 公示 — ID numbers masked, no health or bank data.
+pub async fn print_notice(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Path(id): Path<i64>,
+) -> Result<NoticePrint, PageError> {
+    let d = state.app.case_detail(&signed.actor, id).await?;
+    if d.case.decided().is_empty() {
+        return Err(not_yet("联合研判结果"));
+    }
+    let survey = d.case.survey().ok_or_else(|| not_yet("入户调查"))?;
+    let members: Vec<NoticeMember> = survey
+        .household
+        .members
+        .iter()
+        .map(|person| NoticeMember {
+            name: person.name.clone(),
+            relation: person.relation.label(),
+            id_masked: person.id_number.masked(),
+        })
+        .collect();
+    let head = survey.household.head().map_or_else(
+        || d.case.intake().applicant.clone(),
+        |head| head.name.clone(),
+    );
+    let decided = d
+        .case
+        .decided()
+        .iter()
+        .map(|decided| {
+            (
+                match decided.monitoring_kind {
+                    Some(kind) => format!("{}（{}）", decided.category.label(), kind.label()),
+                    None => decided.category.label().to_owned(),
+                },
+                decided.change.label(),
+            )
+        })
+        .collect();
+    Ok(NoticePrint {
+        d,
+        head,
+        members,
+        decided,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "print_refusal.html")]
+pub struct RefusalPrint {
+    d: CaseDetail,
+    reason: String,
+}
+
+/// `GET /cases/{id}/print/refusal`: 不予认定告知书 with the written reason.
+pub async fn print_refusal(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Path(id): Path<i64>,
+) -> Result<RefusalPrint, PageError> {
+    let d = state.app.case_detail(&signed.actor, id).await?;
+    let reason = match d.case.outcome() {
+        Some(Outcome::Refused { reason }) => reason.clone(),
+        _ => return Err(not_yet("不予认定决定")),
+    };
+    Ok(RefusalPrint { d, reason })
+}
+
+// ---------------------------------------------------------------- public tracking
+
+#[derive(Deserialize)]
+pub struct TrackQuery {
+    #[serde(default)]
+    number: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "track.html")]
+pub struct TrackPage {
+    number: String,
+    message: String,
+    progress: Option<app::cases::Progress>,
+    steps: Vec<Step>,
+}
+
+impl TrackPage {
+    /// Whether the case has reached `step` (every step up to the current one, once open).
+    fn reached(&self, step: &Step) -> bool {
+        let Some(progress) = &self.progress else {
+            return false;
+        };
+        if progress.step == Step::Confirmed {
+            return true;
+        }
+        let position = |s: &Step| self.steps.iter().position(|x| x == s);
+        match (position(step), position(&progress.step)) {
+            (Some(at), Some(current)) => at <= current,
+            _ => false,
+        }
+    }
+}
+
+/// `GET /track?number=…` (no login): the step and its dates, nothing about the household.
+/// Unknown and malformed numbers get the same answer; lookups are throttled.
+pub async fn track(State(state): State<WebState>, Query(query): Query<TrackQuery>) -> Response {
+    let number = query.number.trim().to_owned();
+    let steps = vec![
+        Step::Received,
+        Step::Comparing,
+        Step::Surveying,
+        Step::VillageReview,
+        Step::JointReview,
+        Step::Notice,
+        Step::Confirming,
+    ];
+    let page = |message: String, progress, status| {
+        (
+            status,
+            TrackPage {
+                number: number.clone(),
+                message,
+                progress,
+                steps: steps.clone(),
+            },
+        )
+            .into_response()
+    };
+    if number.is_empty() {
+        return page(String::new(), None, StatusCode::OK);
+    }
+    if !state.track_throttle.allow() {
+        return page(
+            "查询过于频繁，请稍后再试".to_owned(),
+            None,
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    match state.app.track_progress(&number).await {
+        Ok(progress) => page(String::new(), Some(progress), StatusCode::OK),
+        Err(AppError::NotFound) => page(
+            "未查到该受理编号，请核对后重新输入".to_owned(),
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        Err(other) => PageError(other).into_response(),
+    }
+}
+
+impl TrackThrottle {
+    /// Whether one more lookup fits in the current window.
+    pub fn allow(&self) -> bool {
+        let now = std::time::Instant::now();
+        let Ok(mut window) = self.window.lock() else {
+            return false;
+        };
+        while window
+            .front()
+            .is_some_and(|at| now.duration_since(*at) > self.period)
+        {
+            window.pop_front();
+        }
+        if window.len() >= self.limit {
+            return false;
+        }
+        window.push_back(now);
+        true
+    }
+}

@@ -1,0 +1,727 @@
+//! Issue 4 over HTTP: an application driven through every step by the right users to
+//! enrolment, each wrong move refused with its stable code, an exit and a re-check end to end,
+//! the work queue, the printouts and the public tracking page.
+
+use crate::helpers::{ApiUser, PageUser, TestApp, backends, household_form, id_number};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const VILLAGE: &str = "500151001200";
+
+async fn user_id(app: &TestApp, username: &str) -> i64 {
+    let mut conn = app.app.store().read().await.unwrap();
+    store::users::by_username(&mut conn, username)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// A poor household of three in 永院村: 12 000 yuan of wages a year (or `wages`).
+fn household(external_id: &str, ids: &[String; 3], wages: f64) -> Value {
+    json!({
+        "id": external_id, "area_code": VILLAGE, "hukou": "rural",
+        "members": [
+            {"id_number": ids[0], "name": "韩一", "relation": "head"},
+            {"id_number": ids[1], "name": "杨二", "relation": "spouse"},
+            {"id_number": ids[2], "name": "韩三", "relation": "sibling"},
+        ],
+        "income_12m": {"wages": wages},
+    })
+}
+
+fn ids() -> [String; 3] {
+    [
+        id_number("50022419850101139"),
+        id_number("50022419860101140"),
+        id_number("50022419900101143"),
+    ]
+}
+
+async fn act(user: &ApiUser, id: i64, body: Value) -> (StatusCode, Value) {
+    user.post(&format!("/api/v1/cases/{id}/actions"), &body)
+        .await
+}
+
+/// Asserts the move goes through and returns the new step.
+async fn ok(user: &ApiUser, id: i64, body: Value) -> String {
+    let (status, answer) = act(user, id, body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body} → {answer}");
+    answer["step"].as_str().unwrap().to_owned()
+}
+
+/// Asserts the move is refused with `code` (409 for a workflow refusal) and a Chinese message.
+async fn refused(user: &ApiUser, id: i64, body: Value, code: &str) {
+    let (status, answer) = act(user, id, body.clone()).await;
+    assert_eq!(answer["code"], code, "{body} → {answer}");
+    assert!(
+        matches!(
+            status,
+            StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
+        ),
+        "{status}"
+    );
+    assert!(
+        answer["message"]
+            .as_str()
+            .is_some_and(|m| m.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+        "{answer}"
+    );
+}
+
+/// The joint review agreeing with the rules engine (`agree`) or overriding every proposed
+/// category with a written reason.
+async fn joint_review(town: &ApiUser, id: i64, agree: bool) -> String {
+    let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+    let proposal = &detail["proposal"];
+    assert!(
+        proposal["explanation"].as_str().is_some(),
+        "the proposal comes with its explanation: {detail}"
+    );
+    let verdicts: Vec<Value> = proposal["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|category| {
+            if agree {
+                json!({"category": category, "verdict": "confirm"})
+            } else {
+                json!({"category": category, "verdict": "override", "reason": "务工收入稳定，已超过标准"})
+            }
+        })
+        .collect();
+    let monitoring_kind = if agree {
+        proposal["monitoring_kind"].clone()
+    } else {
+        Value::Null
+    };
+    ok(
+        town,
+        id,
+        json!({"action": "record_joint_review", "verdicts": verdicts, "monitoring_kind": monitoring_kind}),
+    )
+    .await
+}
+
+/// Each district department confirms its own categories; returns the last step.
+async fn confirm_all(app: &TestApp, id: i64) -> String {
+    let civil = app.api_user("minzheng").await;
+    let agriculture = app.api_user("nongye").await;
+    let (_, detail) = civil.get(&format!("/api/v1/cases/{id}")).await;
+    let mut step = String::new();
+    for decided in detail["decided"].as_array().unwrap() {
+        let department = if decided["department"] == "district_agriculture" {
+            &agriculture
+        } else {
+            &civil
+        };
+        step = ok(
+            department,
+            id,
+            json!({"action": "confirm", "category": decided["category"]}),
+        )
+        .await;
+    }
+    step
+}
+
+/// Moves the clock to the day after the notice ends.
+async fn past_notice(app: &TestApp, town: &ApiUser, id: i64) {
+    let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+    let ends: chrono::NaiveDate = detail["notice"]["ends_on"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let next = ends.succ_opt().unwrap();
+    use chrono::Datelike;
+    app.clock.set(next.year(), next.month(), next.day());
+}
+
+/// The survey from the case page's form, by the village assistant with `team`.
+async fn survey_by_page(
+    page: &PageUser,
+    id: i64,
+    external_id: &str,
+    ids: &[String; 3],
+    wages: &str,
+    team: &[i64],
+) -> reqwest::Response {
+    let mut pairs = household_form(
+        Some(&page.csrf),
+        0,
+        external_id,
+        VILLAGE,
+        &[
+            (ids[0].as_str(), "韩一", "head"),
+            (ids[1].as_str(), "杨二", "spouse"),
+            (ids[2].as_str(), "韩三", "sibling"),
+        ],
+    );
+    pairs.push(("action".into(), "record_survey".into()));
+    pairs.push(("inc_wages".into(), wages.into()));
+    for member in team {
+        pairs.push(("team".into(), member.to_string()));
+    }
+    page.post_form(&format!("/cases/{id}/actions"), &pairs)
+        .await
+}
+
+#[tokio::test]
+async fn p1_p8_an_application_goes_through_every_step_over_http_to_enrolment() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let town = app.api_user("bachuan").await;
+        let other_town = app.api_user("tuqiao").await;
+        let ids = ids();
+        let cunshe = user_id(&app, "cunshe").await;
+        let bachuan = user_id(&app, "bachuan").await;
+        let wangge = user_id(&app, "wangge").await;
+
+        // P1: no consent, no intake — the workflow's code.
+        let intake = json!({
+            "kind": "application", "channel": "village_window", "household_id": "BC-0100",
+            "area_code": VILLAGE, "applicant": "韩一", "summary": "因病致贫，申请救助",
+        });
+        let (status, body) = village.post("/api/v1/cases", &intake).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("consent_missing")),
+            "{backend}: {body}"
+        );
+        let mut with_consent = intake.clone();
+        with_consent["consent"] = json!({"signer": "韩一", "signed_on": "2026-11-28"});
+        let (status, body) = village.post("/api/v1/cases", &with_consent).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let id = body["id"].as_i64().unwrap();
+        let tracking = body["tracking_number"].as_str().unwrap().to_owned();
+        assert_eq!(tracking, "TL20261128-0001", "{backend}");
+
+        // U2: the wrong role, a skipped step, the wrong area.
+        let begin = json!({"action": "begin_comparison"});
+        refused(&village, id, begin.clone(), "wrong_role").await;
+        refused(
+            &town,
+            id,
+            json!({"action": "post_notice"}),
+            "step_out_of_order",
+        )
+        .await;
+        let (status, _) = act(&other_town, id, begin.clone()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
+        // Unknown actions and bad fields are 422 naming the field.
+        let (status, body) = act(&town, id, json!({"action": "jump"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(body["fields"][0]["field"], "action", "{backend}");
+
+        // P3: comparison with a 疑点 that must be explained.
+        assert_eq!(ok(&town, id, begin).await, "comparing");
+        ok(
+            &town,
+            id,
+            json!({"action": "record_discrepancy", "source": "车辆登记", "description": "登记有一辆货车"}),
+        )
+        .await;
+        refused(
+            &town,
+            id,
+            json!({"action": "complete_comparison"}),
+            "discrepancy_unexplained",
+        )
+        .await;
+        ok(
+            &town,
+            id,
+            json!({"action": "explain_discrepancy", "number": 1, "resolution": "resolved", "note": "货车已于2025年报废"}),
+        )
+        .await;
+        assert_eq!(
+            ok(&town, id, json!({"action": "complete_comparison"})).await,
+            "surveying"
+        );
+
+        // P4: a one-person team is refused (and two entries of one user are one person).
+        let survey = |team: Vec<i64>| json!({"action": "record_survey", "team": team, "household": household("BC-0100", &ids, 12000.0)});
+        refused(&village, id, survey(vec![cunshe]), "team_too_small").await;
+        refused(&village, id, survey(vec![cunshe, cunshe]), "team_too_small").await;
+        // The page form: the same refusal shown in Chinese next to the team, nothing lost.
+        let page = app.page_user("cunshe").await;
+        let response = survey_by_page(&page, id, "BC-0100", &ids, "12000", &[cunshe]).await;
+        assert_eq!(response.status(), StatusCode::CONFLICT, "{backend}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("联合核查小组"), "{backend}");
+        assert!(
+            html.contains(&ids[1]),
+            "{backend}: the typed survey is kept"
+        );
+        // A bad amount is named next to its field.
+        let response = survey_by_page(&page, id, "BC-0100", &ids, "abc", &[cunshe, bachuan]).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}"
+        );
+        assert!(
+            response.text().await.unwrap().contains("工资性收入应为"),
+            "{backend}"
+        );
+        let response =
+            survey_by_page(&page, id, "BC-0100", &ids, "12000", &[cunshe, bachuan]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
+
+        // The survey report prints with the team's signature lines.
+        let (status, report) = page.get(&format!("/cases/{id}/print/survey")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            report.contains("入户调查报告") && report.contains("调查人：cunshe"),
+            "{backend}"
+        );
+        assert!(report.contains("/static/print.css"), "{backend}");
+
+        // P5: village review.
+        assert_eq!(
+            ok(
+                &town,
+                id,
+                json!({"action": "record_village_review", "attendance": 12, "outcome": "agreed", "note": "一致同意"}),
+            )
+            .await,
+            "joint_review"
+        );
+        // P6: an override without a reason is refused; agreeing with the proposal moves on.
+        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        let proposed = detail["proposal"]["categories"].as_array().unwrap().clone();
+        assert!(proposed.contains(&json!("dibao")), "{backend}: {detail}");
+        refused(
+            &town,
+            id,
+            json!({"action": "record_joint_review", "verdicts": [{"category": "dibao", "verdict": "override"}]}),
+            "reason_missing",
+        )
+        .await;
+        assert_eq!(joint_review(&town, id, true).await, "notice");
+
+        // P7: notice; no confirmation while it runs.
+        ok(&town, id, json!({"action": "post_notice"})).await;
+        let civil = app.api_user("minzheng").await;
+        refused(
+            &civil,
+            id,
+            json!({"action": "confirm", "category": "dibao"}),
+            "notice_running",
+        )
+        .await;
+        // The notice prints with masked ID numbers only.
+        let town_page = app.page_user("bachuan").await;
+        let (status, notice) = town_page.get(&format!("/cases/{id}/print/notice")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            notice.contains("公示") && notice.contains("韩一"),
+            "{backend}"
+        );
+        for full in &ids {
+            assert!(
+                !notice.contains(full.as_str()),
+                "{backend}: {full} unmasked"
+            );
+        }
+        assert!(notice.contains(&format!("{}********{}", &ids[0][..6], &ids[0][14..])));
+
+        // An objection: no confirmation with it open, even after the notice ends.
+        ok(
+            &town,
+            id,
+            json!({"action": "record_objection", "summary": "村民反映该户有务工收入未申报"}),
+        )
+        .await;
+        past_notice(&app, &town, id).await;
+        // Sessions end when the clock moves on: sign in again.
+        let (village, town, civil) = (
+            app.api_user("cunshe").await,
+            app.api_user("bachuan").await,
+            app.api_user("minzheng").await,
+        );
+        refused(
+            &civil,
+            id,
+            json!({"action": "confirm", "category": "dibao"}),
+            "objection_open",
+        )
+        .await;
+        // The objection sends the case back to a new survey, then the joint review, an
+        // answer, and a new notice.
+        assert_eq!(
+            ok(&town, id, json!({"action": "send_back"})).await,
+            "surveying"
+        );
+        assert_eq!(
+            ok(&village, id, survey(vec![cunshe, wangge])).await,
+            "joint_review"
+        );
+        ok(
+            &town,
+            id,
+            json!({"action": "answer_objection", "number": 1, "answer": "经核实务工收入已计入"}),
+        )
+        .await;
+        assert_eq!(joint_review(&town, id, true).await, "notice");
+        ok(&town, id, json!({"action": "post_notice"})).await;
+        past_notice(&app, &town, id).await;
+        let (town, agriculture) = (app.api_user("bachuan").await, app.api_user("nongye").await);
+        let town_page = app.page_user("bachuan").await;
+
+        // P8: each department only its own category.
+        refused(
+            &agriculture,
+            id,
+            json!({"action": "confirm", "category": "dibao"}),
+            "other_departments_category",
+        )
+        .await;
+        assert_eq!(confirm_all(&app, id).await, "confirmed", "{backend}");
+
+        // D2: the household is in the registry with its category period, dated, the case
+        // as reason.
+        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        let row = detail["household_row_id"].as_i64().unwrap();
+        let (status, household_page) = town_page.get(&format!("/households/{row}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        let categories = &household_page[household_page.find("id=\"categories\"").unwrap()..];
+        assert!(
+            categories.contains("低保")
+                && categories.contains(&tracking)
+                && categories.contains("至今"),
+            "{backend}: {categories}"
+        );
+        // The timeline says who did what when.
+        let (_, page_html) = town_page.get(&format!("/cases/{id}")).await;
+        let timeline = &page_html[page_html.find("id=\"timeline\"").unwrap()..];
+        for said in [
+            "受理",
+            "入户调查",
+            "村社评议",
+            "镇街联合研判",
+            "张贴公示",
+            "审核确认",
+            "cunshe",
+            "minzheng",
+        ] {
+            assert!(timeline.contains(said), "{backend}: timeline lacks {said}");
+        }
+
+        // The public tracking page: the step, nothing personal.
+        let anonymous = app.anonymous();
+        let tracked = anonymous
+            .get(app.url(&format!("/track?number={tracking}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(tracked.status(), StatusCode::OK, "{backend}");
+        let tracked = tracked.text().await.unwrap();
+        assert!(tracked.contains("已认定"), "{backend}");
+        for private in ["韩一", "BC-0100", ids[0].as_str(), "低保"] {
+            assert!(
+                !tracked.contains(private),
+                "{backend}: /track shows {private}"
+            );
+        }
+        app.stop().await;
+    }
+}
+
+/// Comparison, survey (by `team`) and village review, by freshly signed-in users.
+async fn through_review(app: &TestApp, id: i64, team: &[i64], household: Value) {
+    let village = app.api_user("cunshe").await;
+    let town = app.api_user("bachuan").await;
+    ok(&town, id, json!({"action": "begin_comparison"})).await;
+    ok(&town, id, json!({"action": "complete_comparison"})).await;
+    ok(
+        &village,
+        id,
+        json!({"action": "record_survey", "team": team, "household": household}),
+    )
+    .await;
+    ok(
+        &town,
+        id,
+        json!({"action": "record_village_review", "attendance": 9, "outcome": "agreed"}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn x1_w1_a_recheck_and_an_exit_run_end_to_end() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let ids = ids();
+        let cunshe = user_id(&app, "cunshe").await;
+        let bachuan = user_id(&app, "bachuan").await;
+        let team = [cunshe, bachuan];
+        // Enrolment.
+        let (status, body) = village
+            .post(
+                "/api/v1/cases",
+                &json!({
+                    "kind": "application", "channel": "grid_worker", "household_id": "BC-0100",
+                    "area_code": VILLAGE, "applicant": "韩一",
+                    "consent": {"signer": "韩一", "signed_on": "2026-11-28"},
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let id = body["id"].as_i64().unwrap();
+        through_review(&app, id, &team, household("BC-0100", &ids, 12000.0)).await;
+        let town = app.api_user("bachuan").await;
+        joint_review(&town, id, true).await;
+        ok(&town, id, json!({"action": "post_notice"})).await;
+        past_notice(&app, &town, id).await;
+        assert_eq!(confirm_all(&app, id).await, "confirmed", "{backend}");
+        let town = app.api_user("bachuan").await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        let row = detail["household_row_id"].as_i64().unwrap();
+
+        // W1: a year on, the household is on the re-check due list; the page's button opens
+        // the re-check case.
+        app.clock.set(2027, 12, 20);
+        let page = app.page_user("bachuan").await;
+        let (_, queue) = page.get("/cases").await;
+        let rechecks = &queue[queue.find("id=\"rechecks\"").unwrap()..];
+        assert!(rechecks.contains("BC-0100"), "{backend}: {rechecks}");
+        let response = page
+            .post_form(
+                "/cases/recheck",
+                &[
+                    ("csrf".to_owned(), page.csrf.clone()),
+                    ("household_id".to_owned(), "BC-0100".to_owned()),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let recheck: i64 = location.trim_start_matches("/cases/").parse().unwrap();
+        let town = app.api_user("bachuan").await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{recheck}")).await;
+        assert_eq!(detail["kind"], "recheck", "{backend}");
+        // The re-check survey finds a little more income; the categories continue.
+        through_review(&app, recheck, &team, household("BC-0100", &ids, 13000.0)).await;
+        joint_review(&town, recheck, true).await;
+        ok(&town, recheck, json!({"action": "post_notice"})).await;
+        past_notice(&app, &town, recheck).await;
+        assert_eq!(confirm_all(&app, recheck).await, "confirmed", "{backend}");
+        let town = app.api_user("bachuan").await;
+        // The registry holds the re-checked household.
+        let (_, record) = town.get(&format!("/api/v1/households/{row}")).await;
+        assert_eq!(
+            record["household"]["income_12m"]["wages"], 13000.0,
+            "{backend}"
+        );
+
+        // X1: the exit goes the same way; its survey finds steady wages; the period ends.
+        let (status, body) = town
+            .post(
+                "/api/v1/cases",
+                &json!({"kind": "exit", "channel": "town_window", "household_id": "BC-0100", "area_code": VILLAGE, "applicant": "韩一", "summary": "务工收入稳定"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let exit = body["id"].as_i64().unwrap();
+        // Skipping straight to the notice is refused.
+        refused(
+            &town,
+            exit,
+            json!({"action": "post_notice"}),
+            "step_out_of_order",
+        )
+        .await;
+        through_review(&app, exit, &team, household("BC-0100", &ids, 150000.0)).await;
+        joint_review(&town, exit, false).await;
+        ok(&town, exit, json!({"action": "post_notice"})).await;
+        past_notice(&app, &town, exit).await;
+        assert_eq!(confirm_all(&app, exit).await, "confirmed", "{backend}");
+        let town = app.api_user("bachuan").await;
+        let (_, record) = town.get(&format!("/api/v1/households/{row}")).await;
+        assert_eq!(
+            record["household"]["income_12m"]["wages"], 150000.0,
+            "{backend}"
+        );
+        let periods = record["categories"].as_array().unwrap();
+        assert!(!periods.is_empty(), "{backend}");
+        assert!(
+            periods.iter().all(|p| !p["end_date"].is_null()),
+            "{backend}: every period ended: {record}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn p9_the_queue_lists_what_the_role_does_next_and_a_refused_case_until_its_notice() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let town = app.api_user("bachuan").await;
+        let (status, body) = village
+            .post(
+                "/api/v1/cases",
+                &json!({
+                    "kind": "application", "channel": "village_window", "household_id": "BC-0200",
+                    "area_code": VILLAGE, "applicant": "周五",
+                    "consent": {"signer": "周五", "signed_on": "2026-11-28"},
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let id = body["id"].as_i64().unwrap();
+        let tracking = body["tracking_number"].as_str().unwrap().to_owned();
+        let (_, queue) = town.get("/api/v1/cases").await;
+        let item = &queue["items"][0];
+        assert_eq!(
+            item["tracking_number"],
+            tracking.as_str(),
+            "{backend}: {queue}"
+        );
+        assert_eq!(item["late"], false, "{backend}");
+        // The village assistant acts next only at the survey.
+        let (_, queue) = village.get("/api/v1/cases").await;
+        assert!(
+            queue["items"].as_array().unwrap().is_empty(),
+            "{backend}: {queue}"
+        );
+
+        // Weeks later the town's time limit has passed: late, on the overdue list.
+        app.clock.set(2027, 1, 20);
+        let town = app.api_user("bachuan").await;
+        let page = app.page_user("bachuan").await;
+        let (_, html) = page.get("/cases?overdue=1").await;
+        let table = &html[html.find("id=\"queue\"").unwrap()..];
+        assert!(
+            table.contains(&tracking) && table.contains("逾期"),
+            "{backend}"
+        );
+
+        // Refused: the refusal notice is still to deliver, so the case stays in the queue.
+        ok(
+            &town,
+            id,
+            json!({"action": "refuse", "reason": "申请人户籍不在本村"}),
+        )
+        .await;
+        let (_, queue) = town.get("/api/v1/cases").await;
+        assert!(
+            queue["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|item| item["tracking_number"] == tracking.as_str()
+                    && item["step"] == "refused"),
+            "{backend}: {queue}"
+        );
+        let (status, letter) = page.get(&format!("/cases/{id}/print/refusal")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            letter.contains("不予认定告知书") && letter.contains("申请人户籍不在本村"),
+            "{backend}"
+        );
+        ok(&town, id, json!({"action": "deliver_refusal_notice"})).await;
+        let (_, queue) = town.get("/api/v1/cases").await;
+        assert!(
+            !queue.to_string().contains(&tracking),
+            "{backend}: delivered, the case leaves the queue: {queue}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn p1_intake_form_needs_consent_and_public_tracking_shows_nothing_personal() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let page = app.page_user("cunshe").await;
+        // The household page offers intake with the household filled in.
+        let (_, household) = page
+            .get(&format!("/households/{}", app.bachuan_village.id))
+            .await;
+        assert!(household.contains("受理申请"), "{backend}");
+        let (status, form) = page
+            .get("/cases/new?kind=application&household_id=BC-0001")
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            form.contains("BC-0001") && form.contains("授权"),
+            "{backend}"
+        );
+
+        let fields = |consent: bool| {
+            let mut pairs = vec![
+                ("csrf".to_owned(), page.csrf.clone()),
+                ("kind".to_owned(), "application".to_owned()),
+                ("channel".to_owned(), "village_window".to_owned()),
+                ("household_id".to_owned(), "BC-0001".to_owned()),
+                ("area_code".to_owned(), "500151001200".to_owned()),
+                ("applicant".to_owned(), "张三".to_owned()),
+                ("summary".to_owned(), "老人无人照料".to_owned()),
+            ];
+            if consent {
+                pairs.push(("consent".to_owned(), "on".to_owned()));
+            }
+            pairs
+        };
+        let response = page.post_form("/cases", &fields(false)).await;
+        assert_eq!(response.status(), StatusCode::CONFLICT, "{backend}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("尚未签署家庭经济状况核对授权"), "{backend}");
+        assert!(
+            html.contains("老人无人照料"),
+            "{backend}: the form keeps what was typed"
+        );
+        // Without the CSRF token the form is refused.
+        let mut no_csrf = fields(true);
+        no_csrf.remove(0);
+        let response = page.post_form("/cases", &no_csrf).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{backend}");
+        let response = page.post_form("/cases", &fields(true)).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let (status, case_page) = page.get(&location).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        let tracking = "TL20261128-0001";
+        assert!(case_page.contains(tracking), "{backend}");
+
+        let anonymous = app.anonymous();
+        let get = |path: String| {
+            let anonymous = anonymous.clone();
+            let url = app.url(&path);
+            async move {
+                let response = anonymous.get(url).send().await.unwrap();
+                (response.status(), response.text().await.unwrap())
+            }
+        };
+        let (status, html) = get(format!("/track?number={tracking}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            html.contains("受理") && html.contains("2026-11-28"),
+            "{backend}"
+        );
+        for private in [
+            "张三",
+            "BC-0001",
+            app.bachuan_village.head_id.as_str(),
+            "老人无人照料",
+        ] {
+            assert!(!html.contains(private), "{backend}: /track shows {private}");
+        }
+        // Unknown and malformed numbers get the same plain answer.
+        let (unknown_status, unknown) = get("/track?number=TL20261128-9999".to_owned()).await;
+        let (bad_status, bad) = get("/track?number=%3Cscript%3E".to_owned()).await;
+        assert_eq!(unknown_status, StatusCode::NOT_FOUND, "{backend}");
+        assert_eq!(bad_status, StatusCode::NOT_FOUND, "{backend}");
+        assert!(unknown.contains("未查到该受理编号"), "{backend}");
+        assert!(
+            bad.contains("未查到该受理编号") && !bad.contains("<script>"),
+            "{backend}"
+        );
+        app.stop().await;
+    }
+}
