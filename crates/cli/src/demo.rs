@@ -1,9 +1,14 @@
 //! `serve --demo`: a demo data set on the embedded SQLite store, created once.
 
 use anyhow::{Context, bail};
-use app::App;
+use app::cases::{CaseAction, JointReviewInput, NewIntake};
 use app::imports::DemoState;
+use app::{Actor, App, AppError};
 use domain::{PlaceCode, Role};
+use workflow::{
+    Action, CaseKind, CategoryVerdict, Channel, Consent, Discrepancy, ReviewOutcome, Survey,
+    TeamMember, Verdict, VillageReview,
+};
 
 /// Households generated for the demo.
 const DEMO_HOUSEHOLDS: usize = 3000;
@@ -63,6 +68,7 @@ pub async fn ensure(app: &App) -> anyhow::Result<()> {
     eprintln!("正在创建演示数据 creating demo data…");
     let places = domain::parse_place_list(crate::PLACES)?;
     app.load_places("demo", &places).await?;
+    let mut actors = Vec::new();
     for (username, name, role, area) in DEMO_USERS {
         let area =
             PlaceCode::parse(area).map_err(|error| anyhow::anyhow!("demo area {area}: {error}"))?;
@@ -73,9 +79,17 @@ pub async fn ensure(app: &App) -> anyhow::Result<()> {
             area: &area,
             password: DEMO_PASSWORD,
         };
-        app.create_user(app::users::Creator::Console("demo"), user)
+        let user_id = app
+            .create_user(app::users::Creator::Console("demo"), user)
             .await
             .map_err(|error| anyhow::anyhow!("demo user {username}: {}", error.message()))?;
+        actors.push(Actor {
+            user_id,
+            username: username.to_owned(),
+            display_name: name.to_owned(),
+            role,
+            area: area.clone(),
+        });
     }
     let mut content = Vec::new();
     synth::write_households_jsonl(&places, DEMO_HOUSEHOLDS, DEMO_SEED, &mut content)?;
@@ -90,5 +104,161 @@ pub async fn ensure(app: &App) -> anyhow::Result<()> {
     app.seed_demo_categories(enrolled_on)
         .await
         .map_err(|error| anyhow::anyhow!("demo categories: {}", error.message()))?;
+    seed_cases(app, &actors)
+        .await
+        .map_err(|error| anyhow::anyhow!("demo cases: {}", error.message()))?;
+    Ok(())
+}
+
+/// The demo village of the village assistant and the grid worker (巴川街道).
+const DEMO_CASE_VILLAGE: &str = "500151001200";
+
+/// A valid ID number for the demo's applicants (born 1931–1939, so unlike the generated ones).
+fn demo_id(n: u32, sequence: u32) -> String {
+    let first17 = format!("50022419{:02}0101{:03}", 31 + n % 9, sequence % 1000);
+    format!(
+        "{first17}{}",
+        domain::national_id::check_char(first17.as_bytes())
+    )
+}
+
+/// A poor household of three for the demo's applications: 6 000 yuan of wages a year.
+fn demo_household(external_id: &str, n: u32) -> Result<domain::Household, AppError> {
+    let head = ["何一", "何二", "何三", "何四", "何五"][n as usize % 5];
+    let line = format!(
+        r#"{{"id": "{external_id}", "area_code": "{DEMO_CASE_VILLAGE}", "hukou": "rural", "members": [{{"id_number": "{}", "name": "{head}", "relation": "head", "labour_capacity": "partial"}}, {{"id_number": "{}", "name": "罗秀兰", "relation": "spouse"}}, {{"id_number": "{}", "name": "何小军", "relation": "child"}}], "income_12m": {{"wages": 6000}}}}"#,
+        demo_id(n, 101),
+        demo_id(n, 202),
+        demo_id(n, 303)
+    );
+    domain::interchange::parse_household_line(&line)
+        .map_err(|error| AppError::invalid("household", error))
+}
+
+/// A few cases at different steps, so the work queues are not empty: an application just
+/// taken in, one in comparison with a 疑点, one on public notice (with survey and reviews),
+/// one refused awaiting its notice, and a re-check of an enrolled household.
+async fn seed_cases(app: &App, actors: &[Actor]) -> Result<(), AppError> {
+    let by = |username: &str| {
+        actors
+            .iter()
+            .find(|actor| actor.username == username)
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("demo user {username}")))
+    };
+    let (town, village, grid) = (by("bachuan")?, by("cunshe")?, by("wangge")?);
+    let area = PlaceCode::parse(DEMO_CASE_VILLAGE)
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("demo village: {error}")))?;
+    let today = app.today();
+    let open = |external_id: &str, applicant: &str, summary: &str| NewIntake {
+        kind: CaseKind::Application,
+        channel: Channel::VillageWindow,
+        household_id: external_id.to_owned(),
+        area: area.clone(),
+        applicant: applicant.to_owned(),
+        consent: Some(Consent {
+            signed_on: today,
+            signer: applicant.to_owned(),
+        }),
+        summary: summary.to_owned(),
+    };
+    let step = |action: Action| CaseAction::Move(action);
+
+    app.open_case(&village, open("DEMO-A001", "何一", "因病致贫，申请救助"))
+        .await?;
+
+    let (comparing, _) = app
+        .open_case(&village, open("DEMO-A002", "何二", "家庭主要劳动力残疾"))
+        .await?;
+    app.act_on_case(&town, comparing, step(Action::BeginComparison))
+        .await?;
+    app.act_on_case(
+        &town,
+        comparing,
+        step(Action::RecordDiscrepancy(Discrepancy {
+            source: "车辆登记".to_owned(),
+            description: "户主名下登记有一辆小型货车".to_owned(),
+        })),
+    )
+    .await?;
+
+    let (noticed, _) = app
+        .open_case(&grid, open("DEMO-A003", "何三", "突发重病，医疗支出大"))
+        .await?;
+    app.act_on_case(&town, noticed, step(Action::BeginComparison))
+        .await?;
+    app.act_on_case(&town, noticed, step(Action::CompleteComparison))
+        .await?;
+    let survey = Survey {
+        household: demo_household("DEMO-A003", 3)?,
+        team: [&village, &grid]
+            .iter()
+            .map(|actor| TeamMember {
+                user_id: actor.user_id,
+                name: actor.display_name.clone(),
+            })
+            .collect(),
+        surveyed_on: today,
+    };
+    app.act_on_case(&village, noticed, step(Action::RecordSurvey(survey)))
+        .await?;
+    app.act_on_case(
+        &town,
+        noticed,
+        step(Action::RecordVillageReview(VillageReview {
+            held_on: today,
+            attendance: 11,
+            outcome: ReviewOutcome::Agreed,
+            note: "一致同意".to_owned(),
+        })),
+    )
+    .await?;
+    let proposal = app.case_proposal(&town, noticed).await?;
+    app.act_on_case(
+        &town,
+        noticed,
+        CaseAction::RecordJointReview(JointReviewInput {
+            held_on: today,
+            verdicts: proposal
+                .categories
+                .iter()
+                .map(|category| CategoryVerdict {
+                    category: *category,
+                    verdict: Verdict::Confirm,
+                })
+                .collect(),
+            monitoring_kind: proposal.monitoring_kind,
+            monitoring_kind_reason: String::new(),
+        }),
+    )
+    .await?;
+    app.act_on_case(&town, noticed, step(Action::PostNotice))
+        .await?;
+
+    let (refused, _) = app
+        .open_case(&village, open("DEMO-A005", "何五", "申请低保"))
+        .await?;
+    app.act_on_case(
+        &town,
+        refused,
+        step(Action::Refuse {
+            reason: "申请人户籍不在本村，且未在本村共同生活".to_owned(),
+        }),
+    )
+    .await?;
+
+    // A re-check of the first enrolled household of the village.
+    let far = today
+        .checked_add_months(chrono::Months::new(24))
+        .unwrap_or(today);
+    if let Some(due) = app
+        .recheck_due(&town, far)
+        .await?
+        .into_iter()
+        .find(|due| due.area.as_str().starts_with(DEMO_CASE_VILLAGE))
+    {
+        app.open_recheck(&town, &due.household_id, "定期核查")
+            .await?;
+    }
     Ok(())
 }

@@ -446,11 +446,19 @@ impl CasePage {
         self.failure.action == action
     }
 
-    fn err(&self, field: &str) -> &str {
+    /// The error of `field` in the form of `action`, when that form failed.
+    fn err_in(&self, action: &str, field: &str) -> &str {
+        if self.failure.action != action {
+            return "";
+        }
         self.failure.fields.get(field).map_or("", String::as_str)
     }
 
-    fn val(&self, field: &str) -> &str {
+    /// The value typed into `field` of the form of `action`, when that form failed.
+    fn val_in(&self, action: &str, field: &str) -> &str {
+        if self.failure.action != action {
+            return "";
+        }
         self.failure.values.get(field).map_or("", String::as_str)
     }
 
