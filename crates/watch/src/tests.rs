@@ -501,8 +501,9 @@ fn xlsx_feeds_are_read_like_csv_with_row_numbers() {
     for (column, title) in header.iter().enumerate() {
         sheet.write_string(1, column as u16, *title).unwrap();
     }
-    let rows: [(&str, &str, Option<&str>, Option<f64>, Option<f64>); 6] = [
-        // name, kind, id as text, id as number, value
+    // name, kind, id as text, id as number, value
+    type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<f64>, Option<f64>);
+    let rows: [Row<'_>; 6] = [
         ("张三", "vehicle", Some(&id(POOR)), None, Some(60000.5)),
         ("王五", "medical", Some(&id(RICH)), None, Some(30000.0)),
         ("张三", "death", None, Some(500224800101001.0), None), // 15-digit legacy as a number
@@ -538,7 +539,7 @@ fn xlsx_feeds_are_read_like_csv_with_row_numbers() {
     // A blank row in between is skipped; a text date is read as it is.
     sheet.write_string(9, 0, "王五").unwrap();
     sheet.write_string(9, 1, "unemployment").unwrap();
-    sheet.write_string(9, 2, &id(RICH)).unwrap();
+    sheet.write_string(9, 2, id(RICH)).unwrap();
     sheet.write_string(9, 4, "2025-07").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("feed.xlsx");
