@@ -9,4 +9,5 @@ mod audit;
 mod cases;
 mod helpers;
 mod pages;
+mod reports;
 mod sessions;
