@@ -181,7 +181,7 @@ pub async fn cases_in_period(
 ) -> Result<Vec<(crate::cases::CaseRow, Vec<crate::cases::CaseEventRow>)>> {
     let (low, high) = area_range(area_prefix);
     let rows: Vec<crate::cases::CaseRow> = sqlx::query_as(
-        "SELECT id, tracking_number, kind, household_external_id, household_id, area_code, step, received_on, step_since, closed_on, updated_at, version \
+        "SELECT id, tracking_number, kind, household_external_id, household_id, area_code, step, received_on, step_since, closed_on, updated_at, version, refusal_notice_on \
          FROM cases WHERE area_code >= $1 AND area_code < $2 AND received_on <= $3 AND (closed_on IS NULL OR closed_on >= $4) ORDER BY id",
     )
     .bind(&low)
