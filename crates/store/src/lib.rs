@@ -14,6 +14,7 @@ pub mod imports;
 pub mod places;
 pub mod sessions;
 pub mod users;
+pub mod watch;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
