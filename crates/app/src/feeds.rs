@@ -87,71 +87,44 @@ pub(crate) struct ParsedFeed {
     rejections: Vec<Rejection>,
 }
 
-/// Reads a feed file (FEEDS.md): CSV (UTF-8 or GB18030) or JSON Lines, told by the file name
-/// or, failing that, by the first character. A file that cannot be read at all is `Invalid`.
+/// Reads a feed file (FEEDS.md) through `watch::read_feed`: CSV (UTF-8 or GB18030), JSON
+/// Lines or XLSX, told by the file name's extension or, failing that, by the content (an XLSX
+/// file is a zip archive; JSON Lines start with `{`). A file that cannot be read at all is
+/// `Invalid`.
 pub(crate) fn read_feed(bytes: &[u8], file_name: &str) -> Result<ParsedFeed, AppError> {
-    let lower = file_name.to_ascii_lowercase();
-    if lower.ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04") {
-        return Err(AppError::invalid(
-            "file",
-            "XLSX 文件暂不能在此导入，请另存为 CSV（UTF-8 或 GB18030）或 JSON Lines",
-        ));
-    }
-    let text =
-        watch::decode(bytes).map_err(|error| AppError::invalid("file", error.to_string()))?;
-    let json_lines = if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
-        true
-    } else if lower.ends_with(".csv") {
-        false
-    } else {
-        text.trim_start().starts_with('{')
-    };
+    let by_name = std::path::Path::new(file_name)
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .and_then(watch::FeedFormat::from_extension);
+    let format = by_name.unwrap_or_else(|| {
+        if bytes.starts_with(b"PK\x03\x04") {
+            watch::FeedFormat::Xlsx
+        } else if bytes
+            .iter()
+            .find(|byte| !byte.is_ascii_whitespace() && **byte != 0xEF && **byte != 0xBB && **byte != 0xBF)
+            == Some(&b'{')
+        {
+            watch::FeedFormat::JsonLines
+        } else {
+            watch::FeedFormat::Csv
+        }
+    });
     let mut records = Vec::new();
     let mut rejections = Vec::new();
-    let mut lines = text
-        .split('\n')
-        .enumerate()
-        .map(|(at, line)| (at as u64 + 1, line.strip_suffix('\r').unwrap_or(line)));
-    if json_lines {
-        for (line_no, line) in lines {
-            if line.trim().is_empty() {
-                continue;
-            }
-            match watch::feed::parse_json_line(line, line_no, OwnedRecord::of) {
-                Ok(record) => records.push(record),
-                Err(rejection) => rejections.push(rejection),
-            }
-        }
-        if records.is_empty() && rejections.is_empty() {
-            return Err(AppError::invalid(
-                "file",
-                watch::FeedError::Empty.to_string(),
-            ));
-        }
-        return Ok(ParsedFeed {
-            format: "jsonl",
-            records,
-            rejections,
-        });
-    }
-    let header = lines
-        .by_ref()
-        .find(|(_, line)| !line.trim().is_empty())
-        .map(|(_, line)| line)
-        .ok_or_else(|| AppError::invalid("file", watch::FeedError::Empty.to_string()))?;
-    let columns = watch::Columns::from_header(header)
-        .map_err(|error| AppError::invalid("file", format!("第1行：{error}")))?;
-    for (line_no, line) in lines {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match columns.parse_line(line, line_no) {
-            Ok(record) => records.push(OwnedRecord::of(&record)),
-            Err(rejection) => rejections.push(rejection),
-        }
+    watch::read_feed(bytes, format, |row| match row {
+        Ok(record) => records.push(OwnedRecord::of(record)),
+        Err(rejection) => rejections.push(rejection),
+    })
+    .map_err(|error| AppError::invalid("file", error.to_string()))?;
+    if records.is_empty() && rejections.is_empty() {
+        return Err(AppError::invalid("file", watch::FeedError::Empty.to_string()));
     }
     Ok(ParsedFeed {
-        format: "csv",
+        format: match format {
+            watch::FeedFormat::Csv => "csv",
+            watch::FeedFormat::JsonLines => "jsonl",
+            watch::FeedFormat::Xlsx => "xlsx",
+        },
         records,
         rejections,
     })

@@ -216,7 +216,7 @@ async fn w2_a_repeated_feed_changes_nothing_and_one_fact_from_two_feeds_is_one_w
     for world in worlds().await {
         let backend = world.backend;
         let feed = format!(
-            "{HEADER}{a},韩一,death,,2026-10-03,\n{b},杨小二,unemployment,,2026-10,\n123456,坏行,death,,2026-10-01,\n{o},钱五,disaster,5000,2026-10-01,洪灾\n",
+            "{HEADER}{a},韩一,death,,2026-10-03,\n{b},杨小二,unemployment,,2026-10,\n123456,坏行,death,,2026-10-01,\n{o},钱五,disaster,8000,2026-10-01,洪灾\n",
             a = world.a,
             b = world.b,
             o = world.outsider
