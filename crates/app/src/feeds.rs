@@ -99,10 +99,9 @@ pub(crate) fn read_feed(bytes: &[u8], file_name: &str) -> Result<ParsedFeed, App
     let format = by_name.unwrap_or_else(|| {
         if bytes.starts_with(b"PK\x03\x04") {
             watch::FeedFormat::Xlsx
-        } else if bytes
-            .iter()
-            .find(|byte| !byte.is_ascii_whitespace() && **byte != 0xEF && **byte != 0xBB && **byte != 0xBF)
-            == Some(&b'{')
+        } else if bytes.iter().find(|byte| {
+            !byte.is_ascii_whitespace() && **byte != 0xEF && **byte != 0xBB && **byte != 0xBF
+        }) == Some(&b'{')
         {
             watch::FeedFormat::JsonLines
         } else {
@@ -117,7 +116,10 @@ pub(crate) fn read_feed(bytes: &[u8], file_name: &str) -> Result<ParsedFeed, App
     })
     .map_err(|error| AppError::invalid("file", error.to_string()))?;
     if records.is_empty() && rejections.is_empty() {
-        return Err(AppError::invalid("file", watch::FeedError::Empty.to_string()));
+        return Err(AppError::invalid(
+            "file",
+            watch::FeedError::Empty.to_string(),
+        ));
     }
     Ok(ParsedFeed {
         format: match format {
