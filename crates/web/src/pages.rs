@@ -186,6 +186,8 @@ pub struct DetailPage {
     d: HouseholdDetail,
     a: AssessmentView,
     as_of_error: String,
+    /// 救助帮扶: proposals and the assistance chain (issue 6).
+    assist: Option<app::assistance::HouseholdAssistance>,
 }
 
 impl DetailPage {
@@ -272,11 +274,13 @@ pub async fn household_show(
     let assessment = state
         .app
         .assess_household(&detail.household, as_of, name_of)?;
+    let assist = Some(state.app.household_assistance(&signed.actor, id).await?);
     Ok(DetailPage {
         chrome: Chrome::of(&signed),
         d: detail,
         a: assessment,
         as_of_error,
+        assist,
     })
 }
 

@@ -20,6 +20,19 @@ const HOUSEHOLD_ROUTES: [(&str, &str); 8] = [
 const HOUSEHOLD_API_PUT: (&str, &str) = ("PUT", "/api/v1/households/{id}");
 /// Registry-wide pages: aggregates over the actor's area (`u2_registry_pages_cover_only_the_actor_area`).
 const REGISTRY_ROUTES: [&str; 2] = ["/assessment", "/simulation"];
+/// 救助帮扶 routes: area, role and department isolation is tested in `assistance.rs`.
+const ASSISTANCE_ROUTES: [&str; 10] = [
+    "/assistance",
+    "/assistance/{code}",
+    "/referrals",
+    "/referrals/{id}",
+    "/referrals/{id}/slip",
+    "/api/v1/assistance/items",
+    "/api/v1/proposals/{household_id}",
+    "/api/v1/referrals",
+    "/api/v1/referrals/{id}",
+    "/api/v1/referrals/{id}/actions",
+];
 /// Routes that show no household: sign-in, the form skeleton, static files, the API document.
 const ROUTES_WITHOUT_RECORDS: [&str; 8] = [
     "/",
@@ -84,6 +97,7 @@ fn u2_route_table_covers_the_router() {
     for (path, _) in &routes {
         let accounted = HOUSEHOLD_ROUTES.iter().any(|(_, p)| p == path)
             || REGISTRY_ROUTES.contains(&path.as_str())
+            || ASSISTANCE_ROUTES.contains(&path.as_str())
             || ROUTES_WITHOUT_RECORDS.contains(&path.as_str());
         assert!(
             accounted,
