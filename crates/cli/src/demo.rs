@@ -100,6 +100,8 @@ pub async fn ensure(app: &App) -> anyhow::Result<()> {
 const DEMO_DEPARTMENT: (&str, &str) = ("bumen", "medical_security");
 /// The amount recorded for a demo delivery of an item without a fixed amount (demo figure, not policy).
 const DEMO_AMOUNT_YUAN: &str = "300";
+/// How many pages of the registry the demo looks through for proposals.
+const DEMO_PAGES_SCANNED: i64 = 20;
 /// How many demo referrals to send, cycling through 待受理, 已受理, 已落实 and 已退回.
 const DEMO_REFERRALS: usize = 12;
 
@@ -116,35 +118,40 @@ async fn demo_referrals(app: &App) -> Result<(), app::AppError> {
     let civil = app.login("minzheng", DEMO_PASSWORD).await?;
     let department = app.login(DEMO_DEPARTMENT.0, DEMO_PASSWORD).await?;
     let today = app.today().to_string();
-    let mut sent = 0;
+    // Per handling department, how many were sent: each gets every state in turn.
+    let mut counts = [0usize; 2];
     let mut page = 1;
-    while sent < DEMO_REFERRALS {
+    while counts.iter().sum::<usize>() < DEMO_REFERRALS && page <= DEMO_PAGES_SCANNED {
         let list = app.search_households(&civil.actor, "", page).await?;
         if list.items.is_empty() {
             break;
         }
         for household in &list.items {
             let assistance = app.household_assistance(&civil.actor, household.id).await?;
-            let Some(proposal) = assistance
-                .proposals
-                .proposed
+            let proposals = &assistance.proposals.proposed;
+            // The department's items first, so that its queue has something to show.
+            let Some(proposal) = proposals
                 .iter()
-                .find(|p| p.department == CIVIL_AFFAIRS || p.department == DEMO_DEPARTMENT.1)
+                .find(|p| p.department == DEMO_DEPARTMENT.1)
+                .or_else(|| proposals.iter().find(|p| p.department == CIVIL_AFFAIRS))
             else {
                 continue;
             };
+            let (handler, slot) = if proposal.department == CIVIL_AFFAIRS {
+                (&civil.actor, 0)
+            } else {
+                (&department.actor, 1)
+            };
+            if counts[slot] >= DEMO_REFERRALS / 2 {
+                continue;
+            }
             let id = app
                 .create_referral(&civil.actor, household.id, &proposal.item_code)
                 .await?;
-            let handler = if proposal.department == CIVIL_AFFAIRS {
-                &civil.actor
-            } else {
-                &department.actor
-            };
             let accept = ReferralAct::Accept {
                 note: String::new(),
             };
-            match sent % 4 {
+            match counts[slot] % 4 {
                 1 => {
                     app.act_on_referral(handler, id, &accept).await?;
                 }
@@ -168,8 +175,8 @@ async fn demo_referrals(app: &App) -> Result<(), app::AppError> {
                 }
                 _ => {}
             }
-            sent += 1;
-            if sent >= DEMO_REFERRALS {
+            counts[slot] += 1;
+            if counts.iter().sum::<usize>() >= DEMO_REFERRALS {
                 break;
             }
         }

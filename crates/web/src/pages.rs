@@ -113,7 +113,13 @@ pub async fn login_submit(
                 8 * 3600,
                 state.config.secure_cookies,
             );
-            ([(header::SET_COOKIE, cookie)], Redirect::to("/households")).into_response()
+            // Department users do not read the registry: their work is the referral queue.
+            let start = if session.actor.role == domain::Role::Department {
+                "/referrals"
+            } else {
+                "/households"
+            };
+            ([(header::SET_COOKIE, cookie)], Redirect::to(start)).into_response()
         }
         Err(AppError::Unauthenticated) => {
             login_page("用户名或密码错误", &form.username, StatusCode::UNAUTHORIZED)
