@@ -405,6 +405,9 @@ fn compare_piece(piece: &[u8], first_line: u64, context: &FeedContext<'_>) -> Re
     const BATCH: usize = 32;
     let mut batch: Vec<FeedRecord<'_>> = Vec::with_capacity(BATCH);
     let mut found: Vec<Option<watch::PersonEntry>> = Vec::with_capacity(BATCH);
+    // Cells with doubled quotes are unquoted into a buffer the record borrows; such rows are
+    // compared at once, before the buffer is used again.
+    let mut scratch = String::new();
     let mut flush = |batch: &mut Vec<FeedRecord<'_>>, findings: &mut Findings| {
         found.clear();
         found.extend(
@@ -434,12 +437,29 @@ fn compare_piece(piece: &[u8], first_line: u64, context: &FeedContext<'_>) -> Re
             continue;
         };
         let result = match context.format {
-            Format::Csv => context.columns.parse_line(text, line_no).map(|record| {
-                batch.push(record);
-                if batch.len() == BATCH {
-                    flush(&mut batch, &mut findings);
+            Format::Csv => match context.columns.parse_line(text, line_no) {
+                Ok(record) => {
+                    batch.push(record);
+                    if batch.len() == BATCH {
+                        flush(&mut batch, &mut findings);
+                    }
+                    Ok(())
                 }
-            }),
+                Err(_) => context
+                    .columns
+                    .parse_line_in(text, line_no, &mut scratch)
+                    .map(|record| {
+                        // In file order: the batch first.
+                        flush(&mut batch, &mut findings);
+                        compare_record(
+                            &record,
+                            context.feed,
+                            context.registry,
+                            context.thresholds,
+                            &mut findings,
+                        );
+                    }),
+            },
             Format::JsonLines => watch::feed::parse_json_line(text, line_no, |record| {
                 compare_record(
                     record,
@@ -455,6 +475,16 @@ fn compare_piece(piece: &[u8], first_line: u64, context: &FeedContext<'_>) -> Re
         }
     }
     flush(&mut batch, &mut findings);
+    render(findings, rejections, records, context)
+}
+
+/// Renders a block's warnings (JSON lines with their dedupe keys).
+fn render(
+    findings: Findings,
+    rejections: Vec<Rejection>,
+    records: u64,
+    context: &FeedContext<'_>,
+) -> Rendered {
     let mut rendered = Rendered {
         warnings: Vec::with_capacity(findings.warnings.len()),
         bytes: Vec::with_capacity(findings.warnings.len() * 240),
@@ -482,6 +512,28 @@ enum Format {
     JsonLines,
 }
 
+/// An XLSX feed (an office export, not the ten-million-row kind): read whole, on this thread.
+fn compare_xlsx(
+    path: &Path,
+    context: &FeedContext<'_>,
+    on_block: &mut OnBlock<'_>,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path)?;
+    let mut findings = Findings::default();
+    let mut rejections = Vec::new();
+    let records = watch::read_xlsx(&bytes, |row| match row {
+        Ok(record) => compare_record(
+            record,
+            context.feed,
+            context.registry,
+            context.thresholds,
+            &mut findings,
+        ),
+        Err(rejection) => rejections.push(rejection),
+    })?;
+    on_block(render(findings, rejections, records, context))
+}
+
 type OnBlock<'a> = dyn FnMut(Rendered) -> anyhow::Result<()> + 'a;
 
 fn read_feed(
@@ -497,11 +549,21 @@ fn read_feed(
         .and_then(|extension| extension.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let format = match extension.as_str() {
-        "csv" => Format::Csv,
-        "jsonl" | "ndjson" | "json" => Format::JsonLines,
-        "xlsx" => anyhow::bail!("XLSX 暂不支持：请另存为 CSV（UTF-8 或 GB18030）"),
-        other => anyhow::bail!("不认识的文件类型“.{other}”（应为 .csv、.jsonl 或 .xlsx）"),
+    let format = match watch::FeedFormat::from_extension(&extension) {
+        Some(watch::FeedFormat::Csv) => Format::Csv,
+        Some(watch::FeedFormat::JsonLines) => Format::JsonLines,
+        Some(watch::FeedFormat::Xlsx) => {
+            let context = FeedContext {
+                feed,
+                format: Format::Csv,
+                columns: Columns::from_header("id_number,name,kind,value,date,detail")?,
+                registry,
+                thresholds,
+                feed_names,
+            };
+            return compare_xlsx(path, &context, on_block);
+        }
+        None => anyhow::bail!("不认识的文件类型“.{extension}”（应为 .csv、.jsonl 或 .xlsx）"),
     };
     let mut file = std::fs::File::open(path)?;
     let mut head = vec![0u8; 64 << 10];

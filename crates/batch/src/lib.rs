@@ -18,3 +18,5 @@ pub use gen_feed::{FeedPlan, write_feed};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_compare;

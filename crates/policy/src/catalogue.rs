@@ -83,6 +83,8 @@ params! {
     PropertyExtraHousesLimit = "property.extra_houses_limit": Houses,
     PropertyBusinessAllowed = "property.business_allowed": Flag,
     ComparisonMedicalLargeYuan = "comparison.medical_large_yuan": Yuan,
+    /// A disaster loss above this is a possible need (active discovery).
+    ComparisonDisasterLargeYuan = "comparison.disaster_large_yuan": Yuan,
     ComparisonIncomeTolerance = "comparison.income_tolerance": Share,
     RecheckStableMonths = "recheck.stable_months": Months,
     RecheckUnstableMonths = "recheck.unstable_months": Months,

@@ -76,6 +76,10 @@ pub enum FeedError {
     Empty,
     #[error("文件编码无法识别（应为 UTF-8 或 GB18030）")]
     Encoding,
+    #[error("表头无法读取（引号未闭合）")]
+    BadHeader,
+    #[error("XLSX 文件无法读取：{0}")]
+    Xlsx(String),
 }
 
 /// 数据批次标识: a feed is the same feed when source, period and content hash agree, so a
@@ -138,11 +142,17 @@ impl Columns {
         if header.is_empty() {
             return Err(FeedError::Empty);
         }
+        let cells = split_csv(header).map_err(|_| FeedError::BadHeader)?;
+        Columns::from_cells(cells.iter().map(|cell| cell.as_ref()))
+    }
+
+    /// Reads a header row given as cells (XLSX); the same names as `from_header`.
+    pub fn from_cells<'c>(cells: impl IntoIterator<Item = &'c str>) -> Result<Columns, FeedError> {
         let mut at = [usize::MAX; 6];
         let mut count = 0;
-        for (position, cell) in split_csv(header).iter().enumerate() {
+        for (position, cell) in cells.into_iter().enumerate() {
             count += 1;
-            let cell = cell.trim();
+            let cell = cell.trim().trim_start_matches('\u{feff}');
             if let Some(slot) = COLUMNS
                 .iter()
                 .position(|(english, chinese)| cell == *english || cell == *chinese)
@@ -153,6 +163,9 @@ impl Columns {
                 at[slot] = position;
             }
         }
+        if count == 0 {
+            return Err(FeedError::Empty);
+        }
         for (slot, (english, _)) in COLUMNS.iter().enumerate() {
             if at[slot] == usize::MAX {
                 return Err(FeedError::MissingColumn(english));
@@ -162,106 +175,169 @@ impl Columns {
         Ok(Columns { at, count, plain })
     }
 
-    /// Reads one data line (without its line end).
+    /// Reads one data line (without its line end). A quoted cell holding a doubled quote
+    /// (`""`) cannot be borrowed from the line: such a row is rejected here and read by
+    /// `parse_line_in`, which unquotes into a caller's buffer.
     pub fn parse_line<'a>(&self, line: &'a str, line_no: u64) -> Result<FeedRecord<'a>, Rejection> {
         let line = line.strip_suffix('\r').unwrap_or(line);
-        let reject = |reason: String| Rejection {
+        if self.plain && memchr::memchr(b'"', line.as_bytes()).is_none() {
+            return plain_record(line, line_no);
+        }
+        let cells = split_csv(line).map_err(|reason| Rejection {
             line: line_no,
             reason,
-        };
-        if self.plain && !line.contains('"') {
-            let mut cells = [""; 6];
-            let mut parts = line.split(',');
-            for cell in &mut cells {
-                *cell = parts
-                    .next()
-                    .ok_or_else(|| reject(column_count(line.split(',').count(), 6)))?;
-            }
-            if parts.next().is_some() {
-                return Err(reject(column_count(line.split(',').count(), 6)));
-            }
-            return record(line_no, cells);
-        }
-        let cells = split_csv(line);
-        if cells.len() != self.count {
-            return Err(reject(column_count(cells.len(), self.count)));
-        }
+        })?;
+        let cells = self.pick(&cells, line_no)?;
         let mut picked: [&str; 6] = [""; 6];
-        // Quoted cells are borrowed only when unquoting left them unchanged; otherwise the
-        // row is read from an owned copy, which cannot outlive this call.
-        for (slot, position) in self.at.iter().enumerate() {
-            match &cells[*position] {
+        for (slot, cell) in cells.into_iter().enumerate() {
+            match cell {
                 Cow::Borrowed(text) => picked[slot] = text,
                 Cow::Owned(_) => {
-                    return Err(reject("带转义引号的单元格暂不支持".to_owned()));
+                    return Err(Rejection {
+                        line: line_no,
+                        reason: "带转义引号的单元格需用 parse_line_in 读取".to_owned(),
+                    });
                 }
             }
         }
         record(line_no, picked)
     }
+
+    /// Reads one data line (without its line end); cells with doubled quotes (`""`) are
+    /// unquoted into `scratch`, which the record then borrows.
+    pub fn parse_line_in<'a>(
+        &self,
+        line: &'a str,
+        line_no: u64,
+        scratch: &'a mut String,
+    ) -> Result<FeedRecord<'a>, Rejection> {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if self.plain && memchr::memchr(b'"', line.as_bytes()).is_none() {
+            return plain_record(line, line_no);
+        }
+        let cells = split_csv(line).map_err(|reason| Rejection {
+            line: line_no,
+            reason,
+        })?;
+        let cells = self.pick(&cells, line_no)?;
+        scratch.clear();
+        let mut spans: [Result<&'a str, (usize, usize)>; 6] = [Ok(""); 6];
+        for (slot, cell) in cells.into_iter().enumerate() {
+            spans[slot] = match cell {
+                Cow::Borrowed(text) => Ok(text),
+                Cow::Owned(text) => {
+                    let from = scratch.len();
+                    scratch.push_str(&text);
+                    Err((from, scratch.len()))
+                }
+            };
+        }
+        let held: &'a str = scratch.as_str();
+        let picked = spans.map(|span| match span {
+            Ok(text) => text,
+            Err((from, to)) => &held[from..to],
+        });
+        record(line_no, picked)
+    }
+
+    /// The six FEEDS.md cells of a split row, in column order.
+    fn pick<'a>(
+        &self,
+        cells: &[Cow<'a, str>],
+        line_no: u64,
+    ) -> Result<[Cow<'a, str>; 6], Rejection> {
+        if cells.len() != self.count {
+            return Err(Rejection {
+                line: line_no,
+                reason: column_count(cells.len(), self.count),
+            });
+        }
+        Ok(self.at.map(|position| cells[position].clone()))
+    }
+}
+
+/// A line of the plain layout without quotes: six cells split at the commas.
+#[inline]
+fn plain_record(line: &str, line_no: u64) -> Result<FeedRecord<'_>, Rejection> {
+    let bytes = line.as_bytes();
+    let mut cells = [""; 6];
+    let mut start = 0;
+    let mut found = 0;
+    for comma in memchr::memchr_iter(b',', bytes) {
+        if found == 5 {
+            found += 1;
+            break;
+        }
+        cells[found] = &line[start..comma];
+        start = comma + 1;
+        found += 1;
+    }
+    if found != 5 {
+        let count = memchr::memchr_iter(b',', bytes).count() + 1;
+        return Err(Rejection {
+            line: line_no,
+            reason: column_count(count, 6),
+        });
+    }
+    cells[5] = &line[start..];
+    record(line_no, cells)
 }
 
 fn column_count(found: usize, expected: usize) -> String {
     format!("列数为 {found}，应为 {expected}")
 }
 
-/// Splits a CSV line; `"…"` cells may hold commas, `""` is a quote.
-fn split_csv(line: &str) -> Vec<Cow<'_, str>> {
-    let mut cells = Vec::new();
+/// Splits a CSV line: a cell that starts with `"` runs to the closing quote and may hold
+/// commas, and `""` inside it is one quote; such a cell must end at the closing quote. A quote
+/// elsewhere is an ordinary character. A quote left open is an error.
+fn split_csv(line: &str) -> Result<Vec<Cow<'_, str>>, String> {
+    let mut cells = Vec::with_capacity(8);
     let bytes = line.as_bytes();
     let mut start = 0;
-    while start <= bytes.len() {
+    loop {
+        let column = cells.len() + 1;
         if bytes.get(start) == Some(&b'"') {
-            let mut text = String::new();
+            let mut unquoted: Option<String> = None;
             let mut at = start + 1;
-            let mut plain = true;
-            loop {
-                match memchr_quote(&bytes[at..]) {
-                    Some(offset) => {
-                        text.push_str(&line[at..at + offset]);
-                        at += offset + 1;
-                        if bytes.get(at) == Some(&b'"') {
-                            text.push('"');
-                            plain = false;
-                            at += 1;
-                        } else {
-                            break;
-                        }
+            let close = loop {
+                let Some(offset) = memchr::memchr(b'"', &bytes[at..]) else {
+                    return Err(format!("第 {column} 列的引号未闭合"));
+                };
+                let quote = at + offset;
+                if bytes.get(quote + 1) == Some(&b'"') {
+                    unquoted
+                        .get_or_insert_with(String::new)
+                        .push_str(&line[at..=quote]);
+                    at = quote + 2;
+                } else {
+                    if let Some(text) = &mut unquoted {
+                        text.push_str(&line[at..quote]);
                     }
-                    None => {
-                        text.push_str(&line[at..]);
-                        at = bytes.len();
-                        break;
-                    }
+                    break quote;
+                }
+            };
+            cells.push(match unquoted {
+                Some(text) => Cow::Owned(text),
+                None => Cow::Borrowed(&line[start + 1..close]),
+            });
+            match bytes.get(close + 1) {
+                None => return Ok(cells),
+                Some(b',') => start = close + 2,
+                Some(_) => return Err(format!("第 {column} 列的右引号后应为逗号")),
+            }
+        } else {
+            match memchr::memchr(b',', &bytes[start..]) {
+                Some(offset) => {
+                    cells.push(Cow::Borrowed(&line[start..start + offset]));
+                    start += offset + 1;
+                }
+                None => {
+                    cells.push(Cow::Borrowed(&line[start..]));
+                    return Ok(cells);
                 }
             }
-            let end = bytes[at..]
-                .iter()
-                .position(|&b| b == b',')
-                .map_or(bytes.len(), |offset| at + offset);
-            if plain && end == at {
-                cells.push(Cow::Borrowed(
-                    &line[start + 1..at.saturating_sub(1).max(start + 1)],
-                ));
-            } else {
-                text.push_str(&line[at..end]);
-                cells.push(Cow::Owned(text));
-            }
-            start = end + 1;
-        } else {
-            let end = bytes[start..]
-                .iter()
-                .position(|&b| b == b',')
-                .map_or(bytes.len(), |offset| start + offset);
-            cells.push(Cow::Borrowed(&line[start..end]));
-            start = end + 1;
         }
     }
-    cells
-}
-
-fn memchr_quote(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'"')
 }
 
 fn record<'a>(line: u64, cells: [&'a str; 6]) -> Result<FeedRecord<'a>, Rejection> {
@@ -497,4 +573,174 @@ pub fn parse_json_line<T>(
         ],
     )?;
     Ok(visit(&record))
+}
+
+/// The file formats of FEEDS.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedFormat {
+    /// CSV, UTF-8 or GB18030, with a header line.
+    Csv,
+    /// JSON Lines, one object a line, English or Chinese keys.
+    JsonLines,
+    /// XLSX: the first worksheet, header in its first non-empty row.
+    Xlsx,
+}
+
+impl FeedFormat {
+    /// The format a file name's extension says (case-insensitive): `csv`, `jsonl`/`ndjson`/`json`, `xlsx`.
+    pub fn from_extension(extension: &str) -> Option<FeedFormat> {
+        match extension.to_ascii_lowercase().as_str() {
+            "csv" => Some(FeedFormat::Csv),
+            "jsonl" | "ndjson" | "json" => Some(FeedFormat::JsonLines),
+            "xlsx" => Some(FeedFormat::Xlsx),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a whole feed file from its bytes: every readable row goes to `visit` as `Ok`, every
+/// bad row as `Err` with its line (CSV and JSON Lines: the file's line, the header being line 1
+/// of a CSV file; XLSX: the worksheet's row number). Returns the number of data rows.
+/// `Err` only when the file cannot be read at all (then nothing was visited).
+pub fn read_feed(
+    bytes: &[u8],
+    format: FeedFormat,
+    mut visit: impl FnMut(Result<&FeedRecord<'_>, Rejection>),
+) -> Result<u64, FeedError> {
+    match format {
+        FeedFormat::Xlsx => read_xlsx(bytes, visit),
+        FeedFormat::Csv => read_csv(&decode(bytes)?, visit),
+        FeedFormat::JsonLines => {
+            let text = decode(bytes)?;
+            let mut rows = 0;
+            for (line_no, line) in (1..).zip(text.split('\n')) {
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                if line.trim().is_empty() {
+                    continue;
+                }
+                rows += 1;
+                if let Err(rejection) = parse_json_line(line, line_no, |record| visit(Ok(record))) {
+                    visit(Err(rejection));
+                }
+            }
+            Ok(rows)
+        }
+    }
+}
+
+/// Reads CSV text (header line first); see `read_feed`.
+pub fn read_csv(
+    text: &str,
+    mut visit: impl FnMut(Result<&FeedRecord<'_>, Rejection>),
+) -> Result<u64, FeedError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (header, body) = text.split_once('\n').unwrap_or((text, ""));
+    let columns = Columns::from_header(header)?;
+    let mut scratch = String::new();
+    let mut rows = 0;
+    for (line_no, line) in (2..).zip(body.split('\n')) {
+        if line.is_empty() || line == "\r" {
+            continue;
+        }
+        rows += 1;
+        match columns.parse_line_in(line, line_no, &mut scratch) {
+            Ok(record) => visit(Ok(&record)),
+            Err(rejection) => visit(Err(rejection)),
+        }
+    }
+    Ok(rows)
+}
+
+/// Reads the first worksheet of an XLSX file; see `read_feed`. Cells may be text, numbers or
+/// dates: a whole number is read as its digits, a date cell as `YYYY-MM-DD`. An ID number
+/// stored as a number of 16 or more digits has lost its last digits in Excel and is rejected.
+pub fn read_xlsx(
+    bytes: &[u8],
+    mut visit: impl FnMut(Result<&FeedRecord<'_>, Rejection>),
+) -> Result<u64, FeedError> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes))
+        .map_err(|error| FeedError::Xlsx(error.to_string()))?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or(FeedError::Empty)?
+        .map_err(|error| FeedError::Xlsx(error.to_string()))?;
+    let first_row = u64::from(range.start().map_or(0, |(row, _)| row));
+    let blank = |row: &[Data]| {
+        row.iter()
+            .all(|cell| matches!(cell, Data::Empty) || cell_text(cell).trim().is_empty())
+    };
+    let mut rows = (first_row + 1..)
+        .zip(range.rows())
+        .skip_while(|(_, row)| blank(row));
+    let (_, header) = rows.next().ok_or(FeedError::Empty)?;
+    let header: Vec<String> = header.iter().map(cell_text).collect();
+    let columns = Columns::from_cells(header.iter().map(String::as_str))?;
+    let mut count = 0;
+    let mut texts: [String; 6] = Default::default();
+    for (line_no, row) in rows {
+        if blank(row) {
+            continue;
+        }
+        count += 1;
+        let mut fault = None;
+        for (slot, position) in columns.at.iter().enumerate() {
+            let cell = row.get(*position).unwrap_or(&Data::Empty);
+            texts[slot] = match (slot, cell) {
+                (0, Data::Float(number)) if number.abs() >= 1e15 => {
+                    fault = Some("身份证号被存为数字，末几位已丢失（请将该列设为文本）");
+                    String::new()
+                }
+                (4, Data::DateTime(date)) => {
+                    let (year, month, day, ..) = date.to_ymd_hms_milli();
+                    format!("{year:04}-{month:02}-{day:02}")
+                }
+                (4, Data::DateTimeIso(text)) => text.chars().take(10).collect(),
+                _ => cell_text(cell),
+            };
+        }
+        if let Some(reason) = fault {
+            visit(Err(Rejection {
+                line: line_no,
+                reason: reason.to_owned(),
+            }));
+            continue;
+        }
+        let cells = [0, 1, 2, 3, 4, 5].map(|slot| texts[slot].as_str());
+        match record(line_no, cells) {
+            Ok(record) => visit(Ok(&record)),
+            Err(rejection) => visit(Err(rejection)),
+        }
+    }
+    Ok(count)
+}
+
+/// A cell as text: whole numbers as digits, other numbers in their shortest form.
+fn cell_text(cell: &calamine::Data) -> String {
+    use calamine::Data;
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(text) | Data::DateTimeIso(text) | Data::DurationIso(text) => text.clone(),
+        Data::Int(number) => number.to_string(),
+        Data::Float(number) => format_number(*number),
+        Data::DateTime(date) => format_number(date.as_f64()),
+        Data::Bool(flag) => flag.to_string(),
+        Data::Error(error) => error.to_string(),
+    }
+}
+
+/// Whole numbers as digits; a number within rounding noise of whole hundredths (as a formula
+/// leaves it) with two decimals; anything else in its shortest form (then rejected as a value).
+fn format_number(number: f64) -> String {
+    if number.fract() == 0.0 && number.abs() < 1e15 {
+        return format!("{}", number as i64);
+    }
+    let cents = (number * 100.0).round();
+    if (cents - number * 100.0).abs() < 1e-6 && cents.abs() < 1e17 {
+        let cents = cents as i64;
+        let sign = if cents < 0 { "-" } else { "" };
+        let absolute = cents.unsigned_abs();
+        return format!("{sign}{}.{:02}", absolute / 100, absolute % 100);
+    }
+    format!("{number}")
 }

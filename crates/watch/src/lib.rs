@@ -12,7 +12,10 @@ pub mod feed;
 pub mod registry;
 pub mod rules;
 
-pub use feed::{Columns, FeedError, FeedIdentity, FeedKind, FeedRecord, IdKey, Rejection, decode};
+pub use feed::{
+    Columns, FeedError, FeedFormat, FeedIdentity, FeedKind, FeedRecord, IdKey, Rejection, decode,
+    read_csv, read_feed, read_xlsx,
+};
 pub use registry::{Duplicate, HouseholdEntry, PersonEntry, Registry, Summary, summarise};
 pub use rules::{
     Findings, HouseFact, Rule, Severity, Thresholds, Warning, WarningKind, compare_found,

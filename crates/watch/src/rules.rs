@@ -64,7 +64,7 @@ rules! {
     LargeMedicalCost = "large_medical_cost" / PossibleNeed / Medium,
     /// Outside the net or below 低保: a disability grade not recorded (none, or a lighter one).
     NewDisability = "new_disability" / PossibleNeed / Medium,
-    /// Outside the net or below 低保: a disaster loss (no threshold parameter exists yet: any loss).
+    /// Outside the net or below 低保: a disaster loss above `comparison.disaster_large_yuan`.
     DisasterLoss = "disaster_loss" / PossibleNeed / Medium,
     /// Outside the net or below 低保: unemployment registered.
     Unemployment = "unemployment" / PossibleNeed / Low,
@@ -171,6 +171,7 @@ pub struct Thresholds {
     business_allowed: Option<bool>,
     assets_months: Option<i64>,
     medical_fen: Option<i64>,
+    disaster_fen: Option<i64>,
     tolerance: Option<f64>,
     /// `{"name":…,"value":…,"since":…,"source":…}` per parameter, indexed like `Param::ALL`.
     param_json: Vec<String>,
@@ -205,6 +206,9 @@ impl Thresholds {
             assets_months: snapshot.integer(Param::PropertyFinancialAssetsMonths),
             medical_fen: snapshot
                 .money(Param::ComparisonMedicalLargeYuan)
+                .map(|yuan| yuan.fen()),
+            disaster_fen: snapshot
+                .money(Param::ComparisonDisasterLargeYuan)
                 .map(|yuan| yuan.fen()),
             tolerance: snapshot
                 .decimal(Param::ComparisonIncomeTolerance)
@@ -245,6 +249,11 @@ impl Thresholds {
             self.medical_fen.is_some(),
             Rule::LargeMedicalCost,
             Param::ComparisonMedicalLargeYuan,
+        );
+        check(
+            self.disaster_fen.is_some(),
+            Rule::DisasterLoss,
+            Param::ComparisonDisasterLargeYuan,
         );
         check(
             self.tolerance.is_some(),
@@ -432,7 +441,17 @@ pub fn compare_found(
                         warn(Rule::NewDisability, None, u64::from(fed));
                     }
                 }
-                FeedKind::Disaster => warn(Rule::DisasterLoss, None, 0),
+                FeedKind::Disaster => {
+                    if let Some(limit) = thresholds.disaster_fen
+                        && value > limit
+                    {
+                        warn(
+                            Rule::DisasterLoss,
+                            Some(Param::ComparisonDisasterLargeYuan),
+                            0,
+                        );
+                    }
+                }
                 FeedKind::Unemployment => warn(Rule::Unemployment, None, 0),
                 FeedKind::School if record.detail == "dropout" || record.detail == "辍学" => {
                     warn(Rule::SchoolDropout, None, 0);
