@@ -13,6 +13,7 @@ mod error;
 mod forms;
 mod pages;
 mod registry_pages;
+mod report_pages;
 mod session;
 
 use app::App;
@@ -64,7 +65,13 @@ pub fn router(app: App, config: WebConfig) -> Router {
         )
         .route("/referrals/{id}", post(assist_pages::act))
         .route("/referrals/{id}/slip", get(assist_pages::slip))
+        .route("/reports", get(report_pages::reports))
+        .route("/reports/xlsx", get(report_pages::report_xlsx))
+        .route("/reports/print", get(report_pages::report_print))
+        .route("/dashboard", get(report_pages::dashboard))
         .route("/static/app.css", get(pages::stylesheet))
+        .route("/static/dashboard.js", get(report_pages::dashboard_script))
+        .route("/static/vendor/echarts.min.js", get(report_pages::echarts))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/openapi.json", get(api::openapi))
         .route(
@@ -97,6 +104,8 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
+
+pub use report_pages::printable_report;
 
 /// Serves on an already bound listener until `shutdown` completes (tests pass port 0).
 pub async fn serve(

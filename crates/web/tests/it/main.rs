@@ -9,4 +9,5 @@ mod assistance;
 mod audit;
 mod helpers;
 mod pages;
+mod reports;
 mod sessions;
