@@ -15,6 +15,7 @@ pub mod error;
 pub mod households;
 pub mod imports;
 pub mod registry;
+pub mod report;
 pub mod users;
 
 pub use access::Actor;

@@ -55,6 +55,24 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
         db: String,
     },
+    /// 半年联合报告 (R1): a district's or town's figures for a half-year as an XLSX workbook
+    /// with charts, and optionally the print-ready HTML document.
+    Report {
+        /// The period, e.g. `2026H2` (H1: January–June, H2: July–December).
+        #[arg(long)]
+        period: String,
+        /// The district or town code (default: the district).
+        #[arg(long)]
+        area: Option<String>,
+        /// The workbook to write (FILE.xlsx).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Also writes the printable document (FILE.html, A4).
+        #[arg(long)]
+        html: Option<std::path::PathBuf>,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
+    },
     /// Imports data into the store.
     Import {
         #[command(subcommand)]
@@ -300,6 +318,13 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Report {
+            period,
+            area,
+            out,
+            html,
+            db,
+        } => report(&period, area.as_deref(), &out, html.as_deref(), &db).await,
         Command::Import {
             what: ImportWhat::Households { file, db },
         } => import_households(&file, &db).await,
@@ -371,6 +396,44 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
 
 fn unreachable_sync() -> anyhow::Result<ExitCode> {
     bail!("this command runs without the async runtime")
+}
+
+async fn report(
+    period: &str,
+    area: Option<&str>,
+    out: &std::path::Path,
+    html: Option<&std::path::Path>,
+    db: &str,
+) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let app = open(db).await?;
+    let district = domain::parse_place_list(PLACES)?
+        .first()
+        .map(|place| place.code.clone())
+        .context("place list")?;
+    let actor = app::Actor::console(&operator(), district);
+    let report = app
+        .joint_report(&actor, period, area)
+        .await
+        .map_err(|error| anyhow::anyhow!("{}", error.message()))?;
+    let figures = started.elapsed();
+    std::fs::write(out, report.to_xlsx()?).with_context(|| format!("write {}", out.display()))?;
+    if let Some(path) = html {
+        let page = web::printable_report(&report, "/reports")?;
+        std::fs::write(path, page).with_context(|| format!("write {}", path.display()))?;
+    }
+    eprintln!(
+        "{}：在册 {} 户 {} 人，期内纳入 {} 户、退出 {} 户，统计截至 {}；数据 {:.2} 秒，合计 {:.2} 秒",
+        report.title(),
+        report.total.registry.households,
+        report.total.registry.persons,
+        report.total.entries,
+        report.total.exits,
+        report.as_of,
+        figures.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A fresh database gets the shipped place list before anything refers to a place.

@@ -12,7 +12,43 @@ pub enum Cell {
     Fen(i64),
 }
 
+fn grouped(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 impl Cell {
+    /// The cell as a reader sees it: integers and yuan with thousands separators.
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Text(text) => text.clone(),
+            Cell::Integer(value) => {
+                let sign = if *value < 0 { "-" } else { "" };
+                format!("{sign}{}", grouped(value.unsigned_abs()))
+            }
+            Cell::Fen(fen) => {
+                let sign = if *fen < 0 { "-" } else { "" };
+                format!(
+                    "{sign}{}.{:02}",
+                    grouped(fen.unsigned_abs() / 100),
+                    fen.unsigned_abs() % 100
+                )
+            }
+        }
+    }
+
+    /// True for figures (right-aligned in print).
+    pub fn is_number(&self) -> bool {
+        !matches!(self, Cell::Text(_))
+    }
+
     fn csv(&self) -> String {
         match self {
             Cell::Text(text) => {
@@ -47,7 +83,7 @@ pub struct Table {
 
 #[derive(Debug, thiserror::Error)]
 #[error("spreadsheet: {0}")]
-pub struct SpreadsheetError(String);
+pub struct SpreadsheetError(pub String);
 
 impl Table {
     /// CSV with a UTF-8 byte-order mark; notes become leading comment-like rows.
@@ -74,16 +110,27 @@ impl Table {
 
     /// An XLSX workbook with one formatted sheet.
     pub fn to_xlsx(&self) -> Result<Vec<u8>, SpreadsheetError> {
-        use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
-        let fail = |error: rust_xlsxwriter::XlsxError| SpreadsheetError(error.to_string());
-        let mut workbook = Workbook::new();
+        let mut workbook = rust_xlsxwriter::Workbook::new();
         let sheet = workbook.add_worksheet();
+        self.write_to(sheet)?;
+        workbook.save_to_buffer().map_err(SpreadsheetError::of)
+    }
+
+    /// Writes the table on `sheet` (title, notes, a frozen header, Chinese widths, number
+    /// formats: thousands for integers, two decimals for yuan) and answers the header's row.
+    pub fn write_to(
+        &self,
+        sheet: &mut rust_xlsxwriter::Worksheet,
+    ) -> Result<u32, SpreadsheetError> {
+        use rust_xlsxwriter::{Format, FormatAlign, FormatBorder};
+        let fail = SpreadsheetError::of;
         let title = Format::new().set_bold().set_font_size(14);
         let header = Format::new()
             .set_bold()
             .set_background_color("#EEF2F7")
             .set_border(FormatBorder::Thin)
             .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter)
             .set_text_wrap();
         let text = Format::new().set_border(FormatBorder::Thin);
         let money = Format::new()
@@ -107,10 +154,19 @@ impl Table {
             sheet
                 .write_string_with_format(header_row, col, name, &header)
                 .map_err(fail)?;
-            sheet
-                .set_column_width(col, if col == 0 { 16 } else { 12 })
-                .map_err(fail)?;
+            // A CJK character is about two Latin widths; headers wrap past 14.
+            let width = name
+                .chars()
+                .map(|c| if c.is_ascii() { 1.1 } else { 2.1 })
+                .sum::<f64>();
+            let width = if col == 0 {
+                width.max(16.0)
+            } else {
+                width.clamp(10.0, 16.0)
+            };
+            sheet.set_column_width(col, width).map_err(fail)?;
         }
+        sheet.set_row_height(header_row, 32).map_err(fail)?;
         for row in &self.rows {
             row_idx += 1;
             for (col, cell) in row.iter().enumerate() {
@@ -129,9 +185,25 @@ impl Table {
             }
         }
         sheet.set_freeze_panes(header_row + 1, 1).map_err(fail)?;
-        workbook.save_to_buffer().map_err(fail)
+        Ok(header_row)
     }
 }
 
+impl SpreadsheetError {
+    fn of(error: rust_xlsxwriter::XlsxError) -> SpreadsheetError {
+        SpreadsheetError(error.to_string())
+    }
+}
+
+pub mod joint;
+pub mod print;
+pub mod schedule;
+mod workbook;
+
+pub use joint::{JointInput, JointReport, Source};
+pub use schedule::{InvalidPeriod, Month, ReportPeriod, Schedule, ScheduleError};
+
+#[cfg(test)]
+mod joint_tests;
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,7 @@ mod error;
 mod forms;
 mod pages;
 mod registry_pages;
+mod report_pages;
 mod session;
 
 use app::App;
@@ -51,7 +52,13 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/households/{id}/edit", get(pages::household_edit))
         .route("/assessment", get(registry_pages::assessment))
         .route("/simulation", get(registry_pages::simulation))
+        .route("/reports", get(report_pages::reports))
+        .route("/reports/xlsx", get(report_pages::report_xlsx))
+        .route("/reports/print", get(report_pages::report_print))
+        .route("/dashboard", get(report_pages::dashboard))
         .route("/static/app.css", get(pages::stylesheet))
+        .route("/static/dashboard.js", get(report_pages::dashboard_script))
+        .route("/static/vendor/echarts.min.js", get(report_pages::echarts))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/openapi.json", get(api::openapi))
         .route(
@@ -70,6 +77,8 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
+
+pub use report_pages::printable_report;
 
 /// Serves on an already bound listener until `shutdown` completes (tests pass port 0).
 pub async fn serve(

@@ -23,6 +23,8 @@ pub struct Chrome {
     pub csrf: String,
     pub can_edit: bool,
     pub can_simulate: bool,
+    /// 报表 and 驾驶舱: district and town users.
+    pub can_report: bool,
 }
 
 impl Chrome {
@@ -39,6 +41,7 @@ impl Chrome {
                     | domain::Role::DistrictAgriculture
                     | domain::Role::Auditor
             ),
+            can_report: app::report::may_report(signed.actor.role),
         }
     }
 }

@@ -103,7 +103,7 @@ impl App {
         self
     }
 
-    fn calendar(&self) -> Result<Arc<Calendar>, AppError> {
+    pub(crate) fn calendar(&self) -> Result<Arc<Calendar>, AppError> {
         match &self.calendar {
             Some(calendar) => Ok(calendar.clone()),
             None => Calendar::builtin().map(Arc::new).map_err(|error| {
@@ -112,7 +112,7 @@ impl App {
         }
     }
 
-    fn deadline_params(&self, today: NaiveDate) -> Result<DeadlineParams, AppError> {
+    pub(crate) fn deadline_params(&self, today: NaiveDate) -> Result<DeadlineParams, AppError> {
         let catalogue = self.catalogue()?;
         DeadlineParams::from_snapshot(&catalogue.snapshot(today))
             .map_err(|error| AppError::Internal(anyhow::anyhow!("deadline parameters: {error}")))
@@ -739,7 +739,7 @@ fn events_of(case_id: i64, rows: &[CaseEventRow]) -> Result<Vec<Event>, AppError
         .collect()
 }
 
-fn replay(case_id: i64, rows: &[CaseEventRow]) -> Result<Case, AppError> {
+pub(crate) fn replay(case_id: i64, rows: &[CaseEventRow]) -> Result<Case, AppError> {
     let events = events_of(case_id, rows)?;
     Case::replay(&events)
         .map_err(|error| AppError::Internal(anyhow::anyhow!("case {case_id} history: {error}")))

@@ -20,13 +20,18 @@ const HOUSEHOLD_ROUTES: [(&str, &str); 8] = [
 const HOUSEHOLD_API_PUT: (&str, &str) = ("PUT", "/api/v1/households/{id}");
 /// Registry-wide pages: aggregates over the actor's area (`u2_registry_pages_cover_only_the_actor_area`).
 const REGISTRY_ROUTES: [&str; 2] = ["/assessment", "/simulation"];
+/// 报表 and 驾驶舱: figures of the actor's area for district and town users
+/// (`u2_reports_and_dashboard_cover_only_the_actor_area`).
+const REPORT_ROUTES: [&str; 4] = ["/reports", "/reports/xlsx", "/reports/print", "/dashboard"];
 /// Routes that show no household: sign-in, the form skeleton, static files, the API document.
-const ROUTES_WITHOUT_RECORDS: [&str; 8] = [
+const ROUTES_WITHOUT_RECORDS: [&str; 10] = [
     "/",
     "/login",
     "/logout",
     "/households/new",
     "/static/app.css",
+    "/static/dashboard.js",
+    "/static/vendor/echarts.min.js",
     "/healthz",
     "/api/openapi.json",
     "/api/v1/session",
@@ -84,6 +89,7 @@ fn u2_route_table_covers_the_router() {
     for (path, _) in &routes {
         let accounted = HOUSEHOLD_ROUTES.iter().any(|(_, p)| p == path)
             || REGISTRY_ROUTES.contains(&path.as_str())
+            || REPORT_ROUTES.contains(&path.as_str())
             || ROUTES_WITHOUT_RECORDS.contains(&path.as_str());
         assert!(
             accounted,
@@ -879,6 +885,95 @@ async fn u2_registry_pages_cover_only_the_actor_area() {
                 "{backend} {username}"
             );
         }
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_reports_and_dashboard_cover_only_the_actor_area() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        // The town reviewer: their town by village, never the other town.
+        let bachuan = app.page_user("bachuan").await;
+        for path in REPORT_ROUTES {
+            let (status, body) = bachuan.get(path).await;
+            assert_eq!(status, StatusCode::OK, "{backend} {path}");
+            assert!(
+                !body.contains("土桥镇") && !body.contains("500151100"),
+                "{backend} {path}"
+            );
+            for query in [
+                "?area=500151100",
+                "?area=500151",
+                "?area=500151100200&period=2026H2",
+            ] {
+                let (status, _) = bachuan.get(&format!("{path}{query}")).await;
+                assert_eq!(status, StatusCode::NOT_FOUND, "{backend} {path}{query}");
+            }
+        }
+        let (_, page) = bachuan.get("/reports").await;
+        assert!(
+            page.contains("巴川街道 2026年下半年低收入人口救助帮扶工作情况"),
+            "{backend}"
+        );
+        assert!(
+            page.contains("永院村") && page.contains("东阳社区"),
+            "{backend}: by village"
+        );
+        let (_, page) = bachuan.get("/dashboard").await;
+        assert!(
+            page.contains(r#"<b id="kpi-households">2</b>"#),
+            "{backend}"
+        );
+        // A district user: every town; may pick one.
+        let minzheng = app.page_user("minzheng").await;
+        let (_, page) = minzheng.get("/reports?period=2026H2&area=500151").await;
+        assert!(
+            page.contains("巴川街道") && page.contains("土桥镇"),
+            "{backend}"
+        );
+        let (_, page) = minzheng.get("/dashboard").await;
+        assert!(
+            page.contains(r#"<b id="kpi-households">3</b>"#),
+            "{backend}"
+        );
+        assert!(
+            page.contains(r#"href="/dashboard?area=500151100""#),
+            "{backend}: drill-down"
+        );
+        let (status, _) = minzheng.get("/dashboard?area=500151100200").await;
+        assert_eq!(status, StatusCode::OK, "{backend}: down to a village");
+        // Village, grid, department and administrator users make no report.
+        for username in ["cunshe", "wangge", "bumen", "admin"] {
+            let user = app.page_user(username).await;
+            for path in REPORT_ROUTES {
+                assert_eq!(
+                    user.get(path).await.0,
+                    StatusCode::FORBIDDEN,
+                    "{backend} {username} {path}"
+                );
+            }
+        }
+        // Without a session: to the login page.
+        let client = app.anonymous();
+        for path in REPORT_ROUTES {
+            let response = client.get(app.url(path)).send().await.unwrap();
+            assert_eq!(response.headers()["location"], "/login", "{backend} {path}");
+        }
+        // The vendored chart library is served from the binary with a long cache.
+        let response = client
+            .get(app.url("/static/vendor/echarts.min.js"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("max-age=31536000")
+        );
+        assert!(response.bytes().await.unwrap().len() > 500_000);
         app.stop().await;
     }
 }

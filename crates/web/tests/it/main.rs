@@ -8,4 +8,5 @@ mod api;
 mod audit;
 mod helpers;
 mod pages;
+mod reports;
 mod sessions;

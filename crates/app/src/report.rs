@@ -1,0 +1,362 @@
+//! 半年联合报告与驾驶舱 (R1): reads the aggregates of one jurisdiction from the store (in SQL,
+//! by village), replays the period's cases on the report's day for their step and time limits,
+//! and hands plain rows to `report::JointReport::compute`.
+//!
+//! Access: district and town users (区民政局, 区农业农村委, 镇街审核人员, 审计) over their own
+//! area; another area answers `NotFound`, other roles `Forbidden`.
+
+use crate::{Actor, App, AppError};
+use chrono::NaiveDate;
+use domain::{Category, PlaceCode, PlaceLevel, Role};
+use report::joint::{
+    BenefitCount, CaseFact, CategoryCount, FlowCount, JointInput, PlaceCount, Source, Unit,
+};
+use report::{JointReport, ReportPeriod, Schedule};
+use std::collections::BTreeMap;
+use workflow::Step;
+
+/// The months the dashboard's trends cover.
+pub const DASHBOARD_MONTHS: u32 = 12;
+
+/// A place a user may pick for a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AreaChoice {
+    pub code: String,
+    pub name: String,
+}
+
+/// The dashboard of one place.
+#[derive(Clone, Debug)]
+pub struct Dashboard {
+    pub report: JointReport,
+    /// From the highest place the actor sees down to this one.
+    pub trail: Vec<AreaChoice>,
+    /// Whether the units are places one may open in turn (towns, villages).
+    pub drills_down: bool,
+}
+
+/// Whether the role makes reports and sees the dashboard (district and town users).
+pub fn may_report(role: Role) -> bool {
+    matches!(
+        role,
+        Role::DistrictCivilAffairs | Role::DistrictAgriculture | Role::TownReviewer | Role::Auditor
+    )
+}
+
+fn internal(what: impl std::fmt::Display) -> AppError {
+    AppError::Internal(anyhow::anyhow!("report: {what}"))
+}
+
+impl App {
+    /// The reporting periods (`policy/reports.toml`).
+    pub fn report_schedule(&self) -> Result<Schedule, AppError> {
+        Schedule::builtin().map_err(internal)
+    }
+
+    /// The jurisdiction a report of `actor` covers: `area` when given (inside the actor's
+    /// scope, else `NotFound`), the actor's own area otherwise.
+    fn report_area(
+        &self,
+        actor: &Actor,
+        area: Option<&str>,
+        lowest: PlaceLevel,
+    ) -> Result<PlaceCode, AppError> {
+        if !may_report(actor.role) {
+            return Err(AppError::Forbidden);
+        }
+        let area = match area.map(str::trim).filter(|text| !text.is_empty()) {
+            None => actor.scope(),
+            Some(text) => PlaceCode::parse(text).map_err(|error| {
+                AppError::invalid("area", format!("区划代码“{text}”无效：{error}"))
+            })?,
+        };
+        if !actor.covers(&area) {
+            return Err(AppError::NotFound);
+        }
+        if area.level() > lowest {
+            return Err(AppError::invalid(
+                "area",
+                if lowest == PlaceLevel::Town {
+                    "联合报告按区县或镇街生成，请选择区县或镇街"
+                } else {
+                    "驾驶舱按区县、镇街或村社查看"
+                },
+            ));
+        }
+        Ok(area)
+    }
+
+    /// The places a user may pick: their own area and, for a district user, its towns.
+    pub async fn report_areas(&self, actor: &Actor) -> Result<Vec<AreaChoice>, AppError> {
+        if !may_report(actor.role) {
+            return Err(AppError::Forbidden);
+        }
+        let scope = actor.scope();
+        let mut conn = self.store.read().await?;
+        let mut choices = vec![AreaChoice {
+            code: scope.as_str().to_owned(),
+            name: store::places::full_name(&mut conn, &scope).await?,
+        }];
+        if scope.level() == PlaceLevel::District {
+            for town in store::places::under(&mut conn, &scope, PlaceLevel::Town).await? {
+                choices.push(AreaChoice {
+                    code: town.code,
+                    name: town.name,
+                });
+            }
+        }
+        Ok(choices)
+    }
+
+    /// 半年联合报告: the figures of `area` (district or town; the actor's own by default) for
+    /// the period named like `2026H2`, counted up to the period's end or today while it runs.
+    pub async fn joint_report(
+        &self,
+        actor: &Actor,
+        period: &str,
+        area: Option<&str>,
+    ) -> Result<JointReport, AppError> {
+        let area = self.report_area(actor, area, PlaceLevel::Town)?;
+        let period = self
+            .report_schedule()?
+            .period(period)
+            .map_err(|error| AppError::invalid("period", error.to_string()))?;
+        self.figures(&area, period).await
+    }
+
+    /// 驾驶舱: the same figures over the last twelve months, for a district, town or village,
+    /// with the way back up (district → town → village, as far as the actor's area reaches).
+    pub async fn dashboard(
+        &self,
+        actor: &Actor,
+        area: Option<&str>,
+    ) -> Result<Dashboard, AppError> {
+        let area = self.report_area(actor, area, PlaceLevel::Village)?;
+        let period = ReportPeriod::months_to(self.today(), DASHBOARD_MONTHS);
+        let report = self.figures(&area, period).await?;
+        let mut trail = Vec::new();
+        let mut conn = self.store.read().await?;
+        let mut place = Some(area.clone());
+        while let Some(code) = place {
+            if !actor.covers(&code) {
+                break;
+            }
+            let name = store::places::get(&mut conn, &code)
+                .await?
+                .map_or_else(|| code.as_str().to_owned(), |row| row.name);
+            trail.push(AreaChoice {
+                code: code.as_str().to_owned(),
+                name,
+            });
+            place = code.parent();
+        }
+        trail.reverse();
+        Ok(Dashboard {
+            drills_down: area.level() < PlaceLevel::Village,
+            report,
+            trail,
+        })
+    }
+
+    async fn figures(
+        &self,
+        area: &PlaceCode,
+        period: ReportPeriod,
+    ) -> Result<JointReport, AppError> {
+        let today = self.today();
+        let as_of = period.as_of(today);
+        let months = period.months(as_of);
+        let (units, area_name, unit_label) = {
+            let mut conn = self.store.read().await?;
+            let area_name = store::places::full_name(&mut conn, area).await?;
+            let (level, label) = match area.level() {
+                PlaceLevel::District => (Some(PlaceLevel::Town), "镇街"),
+                PlaceLevel::Town => (Some(PlaceLevel::Village), "村社"),
+                _ => (None, "村社"),
+            };
+            let units: Vec<Unit> = match level {
+                Some(level) => store::places::under(&mut conn, area, level)
+                    .await?
+                    .into_iter()
+                    .map(|place| Unit {
+                        code: place.code,
+                        name: place.name,
+                    })
+                    .collect(),
+                None => vec![Unit {
+                    code: area.as_str().to_owned(),
+                    name: store::places::get(&mut conn, area)
+                        .await?
+                        .map_or_else(|| area.as_str().to_owned(), |place| place.name),
+                }],
+            };
+            (units, area_name, label.to_owned())
+        };
+        let prefix = area.as_str();
+        let day = as_of.to_string();
+        let from = period.start.to_string();
+        let month_texts: Vec<(String, String, String)> = months
+            .iter()
+            .map(|month| {
+                (
+                    month.key(),
+                    month.first_day().to_string(),
+                    month.last_day().min(as_of).to_string(),
+                )
+            })
+            .collect();
+        // Independent reads, each on its own pooled connection, run at the same time.
+        let store = &self.store;
+        let registry = async {
+            let mut conn = store.read().await?;
+            store::report::registry_by_village(&mut conn, prefix, &day).await
+        };
+        let categories = async {
+            let mut conn = store.read().await?;
+            store::report::categories_by_village(&mut conn, prefix, &day).await
+        };
+        let flows = async {
+            let mut conn = store.read().await?;
+            let entries = store::report::entries_by_month(&mut conn, prefix, &from, &day).await?;
+            let exits = store::report::exits_by_month(&mut conn, prefix, &from, &day).await?;
+            Ok::<_, store::StoreError>((entries, exits))
+        };
+        let benefits = async {
+            let mut conn = store.read().await?;
+            let spans: Vec<store::report::MonthSpan<'_>> = month_texts
+                .iter()
+                .map(|(key, first, last)| store::report::MonthSpan { key, first, last })
+                .collect();
+            store::report::benefits_by_month(&mut conn, prefix, &spans).await
+        };
+        let cases = async {
+            let mut conn = store.read().await?;
+            store::report::cases_in_period(&mut conn, prefix, &from, &day).await
+        };
+        let (registry, categories, (entries, exits), benefits, cases) =
+            tokio::try_join!(registry, categories, flows, benefits, cases)?;
+
+        let category = |code: &str| {
+            Category::from_code(code).ok_or_else(|| internal(format!("unknown category {code}")))
+        };
+        let registry = registry
+            .into_iter()
+            .map(|row| PlaceCount {
+                place: row.place,
+                households: row.households,
+                persons: row.persons,
+            })
+            .collect();
+        let categories = categories
+            .into_iter()
+            .map(|row| {
+                Ok(CategoryCount {
+                    category: category(&row.category)?,
+                    place: row.place,
+                    households: row.households,
+                    persons: row.persons,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let mut flows: BTreeMap<(String, String, String), FlowCount> = BTreeMap::new();
+        for (row, is_entry) in entries
+            .into_iter()
+            .map(|row| (row, true))
+            .chain(exits.into_iter().map(|row| (row, false)))
+        {
+            let flow = flows
+                .entry((row.month.clone(), row.place.clone(), row.category.clone()))
+                .or_insert(FlowCount {
+                    month: row.month,
+                    place: row.place,
+                    category: category(&row.category)?,
+                    entries: 0,
+                    exits: 0,
+                });
+            if is_entry {
+                flow.entries += row.households;
+            } else {
+                flow.exits += row.households;
+            }
+        }
+        let benefits = benefits
+            .into_iter()
+            .map(|row| {
+                Ok(BenefitCount {
+                    category: category(&row.category)?,
+                    month: row.month,
+                    place: row.place,
+                    fen: row.fen,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let cases = self.case_facts(&cases, &period, as_of)?;
+
+        let input = JointInput {
+            area_code: area.as_str().to_owned(),
+            area_name,
+            unit_label,
+            units,
+            period,
+            as_of,
+            generated_on: today,
+            registry,
+            categories,
+            flows: flows.into_values().collect(),
+            benefits,
+            cases,
+            warnings: Source::Missing,
+            referrals: Source::Missing,
+            payments: Source::Missing,
+        };
+        Ok(JointReport::compute(&input))
+    }
+
+    /// Each case as it stood on `as_of` (its history up to that day replayed), with its time
+    /// limits on the working-day calendar.
+    fn case_facts(
+        &self,
+        cases: &[(store::cases::CaseRow, Vec<store::cases::CaseEventRow>)],
+        period: &ReportPeriod,
+        as_of: NaiveDate,
+    ) -> Result<Vec<CaseFact>, AppError> {
+        if cases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let calendar = self.calendar()?;
+        let params = self.deadline_params(as_of)?;
+        let day = as_of.to_string();
+        let in_period = |date: NaiveDate| period.start <= date && date <= as_of;
+        let mut facts = Vec::with_capacity(cases.len());
+        for (row, events) in cases {
+            let upto: Vec<store::cases::CaseEventRow> = events
+                .iter()
+                .filter(|event| event.on_date <= day)
+                .cloned()
+                .collect();
+            if upto.is_empty() {
+                continue;
+            }
+            let case = crate::cases::replay(row.id, &upto)?;
+            let step = case.step();
+            let open = !step.is_final();
+            let overdue = open
+                && workflow::deadlines(&case, as_of, &calendar, &params)
+                    .iter()
+                    .any(|deadline| deadline.due_on < as_of);
+            facts.push(CaseFact {
+                place: row.area_code.clone(),
+                step: step.label().to_owned(),
+                step_order: Step::ALL
+                    .iter()
+                    .position(|s| *s == step)
+                    .unwrap_or_default(),
+                received: in_period(case.received_on()),
+                closed: !open && in_period(case.step_since()),
+                open,
+                overdue,
+            });
+        }
+        Ok(facts)
+    }
+}

@@ -1,0 +1,695 @@
+//! R1: the joint report's figures against an independent recount. The store is filled with
+//! generated households, dated memberships and category periods (some ending, some starting in
+//! the period, some person-wide) and cases; the recount reads the raw rows with plain SELECTs
+//! and tallies them household by household in Rust — a different path from the report's
+//! grouped SQL. On SQLite always, and on PostgreSQL when `TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use app::cases::NewIntake;
+use app::users::{Creator, NewUser};
+use app::{Actor, App, AppError, AppSettings, Clock};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use domain::{PlaceCode, Role};
+use report::JointReport;
+use report::joint::{CATEGORIES, Headcount};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use store::Store;
+use workflow::{CaseKind, Channel, Consent};
+
+#[derive(Debug)]
+struct FixedClock(Mutex<DateTime<Utc>>);
+
+impl FixedClock {
+    fn set(&self, date: NaiveDate) {
+        *self.0.lock().unwrap() = Utc.from_utc_datetime(&date.and_hms_opt(2, 0, 0).unwrap());
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("report.db").display());
+    let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
+    if testkit::postgres_url().is_some() {
+        let (url, _name) = testkit::fresh_postgres("safetynet_report").await;
+        stores.push((
+            "postgres",
+            Store::connect(&url).await.unwrap(),
+            tempfile::tempdir().unwrap(),
+        ));
+    }
+    stores
+}
+
+async fn actor(app: &App, username: &str, role: Role, area: &str) -> Actor {
+    let area = PlaceCode::parse(area).unwrap();
+    let user_id = app
+        .create_user(
+            Creator::Console("test"),
+            NewUser {
+                username,
+                display_name: username,
+                role,
+                area: &area,
+                password: "correct-horse-1",
+            },
+        )
+        .await
+        .unwrap();
+    Actor {
+        user_id,
+        username: username.to_owned(),
+        display_name: username.to_owned(),
+        role,
+        area,
+    }
+}
+
+/// A small deterministic generator (the fixture needs variety, not statistics).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+const DAYS: [&str; 10] = [
+    "2025-11-03",
+    "2026-01-20",
+    "2026-03-15",
+    "2026-06-30",
+    "2026-07-01",
+    "2026-08-31",
+    "2026-09-15",
+    "2026-11-28",
+    "2026-11-29",
+    "2026-12-20",
+];
+
+struct World {
+    backend: &'static str,
+    app: App,
+    store: Store,
+    clock: Arc<FixedClock>,
+    district: Actor,
+    town: Actor,
+    village: Actor,
+    _dir: tempfile::TempDir,
+}
+
+const BACHUAN: &str = "500151001";
+const YONGYUAN: &str = "500151001200";
+const TUQIAO_VILLAGE: &str = "500151100201";
+
+async fn worlds() -> Vec<World> {
+    let mut worlds = Vec::new();
+    for (backend, store, dir) in stores().await {
+        let clock = Arc::new(FixedClock(Mutex::new(Utc::now())));
+        clock.set(date("2025-10-01"));
+        let app = App::new(store.clone(), clock.clone(), AppSettings::default());
+        let places =
+            domain::parse_place_list(include_str!("../../../data/places/tongliang.csv")).unwrap();
+        app.load_places("test", &places).await.unwrap();
+        let mut lines = Vec::new();
+        synth::write_households_jsonl(&places, 400, 7, &mut lines).unwrap();
+        app.import_households(
+            "test",
+            "gen.jsonl",
+            &String::from_utf8(lines).unwrap(),
+            &|_| {},
+        )
+        .await
+        .unwrap();
+        let district = actor(&app, "minzheng", Role::DistrictCivilAffairs, "500151").await;
+        let town = actor(&app, "bachuan", Role::TownReviewer, BACHUAN).await;
+        let village = actor(&app, "yongyuan", Role::VillageAssistant, YONGYUAN).await;
+        vary(&store).await;
+        worlds.push(World {
+            backend,
+            app,
+            store,
+            clock,
+            district,
+            town,
+            village,
+            _dir: dir,
+        });
+    }
+    worlds
+}
+
+/// Dates the memberships differently and gives households category periods of every shape.
+async fn vary(store: &Store) {
+    let mut rng = Lcg(42);
+    let mut tx = store.begin().await.unwrap();
+    let memberships: Vec<(i64, i64, String)> =
+        sqlx::query_as("SELECT m.id, m.household_id, m.id_number FROM memberships m ORDER BY m.id")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+    for (id, _, _) in &memberships {
+        match rng.next(10) {
+            // Left during the second half-year, before it, or joined after the report's day.
+            0 => sqlx::query("UPDATE memberships SET end_date = $1 WHERE id = $2")
+                .bind(DAYS[5 + rng.next(3) as usize])
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .unwrap(),
+            1 => sqlx::query("UPDATE memberships SET start_date = $1 WHERE id = $2")
+                .bind(DAYS[rng.next(10) as usize])
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .unwrap(),
+            _ => continue,
+        };
+    }
+    let mut members: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for (_, household, id_number) in memberships {
+        members.entry(household).or_default().push(id_number);
+    }
+    for (household, ids) in &members {
+        let n_periods = rng.next(3);
+        for _ in 0..n_periods {
+            let category = CATEGORIES[rng.next(CATEGORIES.len() as u64) as usize];
+            let person =
+                (rng.next(3) == 0).then(|| ids[rng.next(ids.len() as u64) as usize].clone());
+            let start = DAYS[rng.next(9) as usize];
+            let monthly = (rng.next(4) != 0).then(|| 10_000 + 100 * rng.next(9000) as i64);
+            let period = store::households::open_category(
+                &mut tx,
+                &store::households::NewCategoryPeriod {
+                    household_id: *household,
+                    id_number: person.as_deref(),
+                    category: category.code(),
+                    monitoring_kind: None,
+                    start_date: start,
+                    monthly_fen: monthly,
+                    reason: "测试",
+                },
+            )
+            .await
+            .unwrap();
+            let ends: Vec<&str> = DAYS.iter().copied().filter(|day| *day > start).collect();
+            if !ends.is_empty() && rng.next(3) == 0 {
+                let end = ends[rng.next(ends.len() as u64) as usize];
+                store::households::close_category(&mut tx, period, end)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    store::commit(tx).await.unwrap();
+}
+
+/// The recount: raw rows, tallied in Rust by the definitions of the report.
+struct Recount {
+    /// unit code → (registry, per category, entries, exits, benefit fen)
+    units: BTreeMap<String, (Headcount, Vec<Headcount>, i64, i64, i64)>,
+    /// month key → (entries, exits, benefit fen)
+    months: BTreeMap<String, (i64, i64, i64)>,
+}
+
+async fn recount(store: &Store, area: &str, unit_len: usize, start: &str, as_of: &str) -> Recount {
+    let mut conn = store.read().await.unwrap();
+    let households: Vec<(i64, String)> = sqlx::query_as("SELECT id, area_code FROM households")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let memberships: Vec<(i64, String, Option<String>)> =
+        sqlx::query_as("SELECT household_id, start_date, end_date FROM memberships")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    type PeriodRow = (
+        i64,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+        Option<i64>,
+    );
+    let periods: Vec<PeriodRow> = sqlx::query_as(
+        "SELECT household_id, id_number, category, start_date, end_date, monthly_fen FROM category_periods",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    let open_on = |s: &str, e: &Option<String>, day: &str| {
+        s <= day && e.as_deref().is_none_or(|end| end > day)
+    };
+    let mut persons_on: HashMap<i64, i64> = HashMap::new();
+    for (household, s, e) in &memberships {
+        if open_on(s, e, as_of) {
+            *persons_on.entry(*household).or_default() += 1;
+        }
+    }
+    let place: HashMap<i64, &str> = households
+        .iter()
+        .filter(|(_, code)| code.starts_with(area))
+        .map(|(id, code)| (*id, code.as_str()))
+        .collect();
+    let unit_of = |id: i64| {
+        place
+            .get(&id)
+            .map(|code| code[..unit_len.min(code.len())].to_owned())
+    };
+    let mut units: BTreeMap<String, (Headcount, Vec<Headcount>, i64, i64, i64)> = BTreeMap::new();
+    let blank = || {
+        (
+            Headcount::default(),
+            vec![Headcount::default(); CATEGORIES.len()],
+            0,
+            0,
+            0,
+        )
+    };
+    for (id, _) in &households {
+        let (Some(unit), Some(n)) = (unit_of(*id), persons_on.get(id)) else {
+            continue;
+        };
+        let entry = units.entry(unit).or_insert_with(blank);
+        entry.0.households += 1;
+        entry.0.persons += n;
+    }
+    let mut holders: HashSet<(i64, usize)> = HashSet::new();
+    let mut entered: HashSet<(String, i64, usize)> = HashSet::new();
+    let mut exited: HashSet<(String, i64, usize)> = HashSet::new();
+    let mut months: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    let first = NaiveDate::parse_from_str(start, "%Y-%m-%d").unwrap();
+    let last = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
+    let mut month_spans = Vec::new();
+    let mut day = first;
+    while day <= last {
+        let next = if day.format("%m").to_string() == "12" {
+            NaiveDate::from_ymd_opt(
+                day.format("%Y").to_string().parse::<i32>().unwrap() + 1,
+                1,
+                1,
+            )
+            .unwrap()
+        } else {
+            day.checked_add_months(chrono::Months::new(1)).unwrap()
+        };
+        let month_last = next.pred_opt().unwrap().min(last);
+        month_spans.push((
+            day.format("%Y-%m").to_string(),
+            day.to_string(),
+            month_last.to_string(),
+        ));
+        months.insert(day.format("%Y-%m").to_string(), (0, 0, 0));
+        day = next;
+    }
+    for (household, person, category, s, e, monthly) in &periods {
+        let Some(unit) = unit_of(*household) else {
+            continue;
+        };
+        let c = CATEGORIES
+            .iter()
+            .position(|x| x.code() == category)
+            .unwrap();
+        let entry = units.entry(unit.clone()).or_insert_with(blank);
+        if open_on(s, e, as_of) {
+            if holders.insert((*household, c)) {
+                entry.1[c].households += 1;
+            }
+            entry.1[c].persons += match person {
+                None => persons_on.get(household).copied().unwrap_or(0),
+                Some(_) => 1,
+            };
+        }
+        if s.as_str() >= start
+            && s.as_str() <= as_of
+            && entered.insert((s[..7].to_owned(), *household, c))
+        {
+            entry.2 += 1;
+            months.get_mut(&s[..7]).unwrap().0 += 1;
+        }
+        if let Some(end) = e
+            && end.as_str() >= start
+            && end.as_str() <= as_of
+            && exited.insert((end[..7].to_owned(), *household, c))
+        {
+            entry.3 += 1;
+            months.get_mut(&end[..7]).unwrap().1 += 1;
+        }
+        if let Some(fen) = monthly {
+            for (key, m_first, m_last) in &month_spans {
+                if s.as_str() <= m_last.as_str()
+                    && e.as_deref().is_none_or(|end| end > m_first.as_str())
+                {
+                    entry.4 += fen;
+                    months.get_mut(key).unwrap().2 += fen;
+                }
+            }
+        }
+    }
+    Recount { units, months }
+}
+
+fn check(report: &JointReport, recount: &Recount, what: &str) {
+    let mut total = (
+        Headcount::default(),
+        vec![Headcount::default(); CATEGORIES.len()],
+        0,
+        0,
+        0,
+    );
+    for unit in &report.units {
+        let expected = recount.units.get(&unit.code).cloned().unwrap_or((
+            Headcount::default(),
+            vec![Headcount::default(); CATEGORIES.len()],
+            0,
+            0,
+            0,
+        ));
+        assert_eq!(unit.registry, expected.0, "{what} {} registry", unit.name);
+        for (c, category) in CATEGORIES.iter().enumerate() {
+            assert_eq!(
+                unit.by_category[c], expected.1[c],
+                "{what} {} {category:?}",
+                unit.name
+            );
+        }
+        assert_eq!(
+            (unit.entries, unit.exits),
+            (expected.2, expected.3),
+            "{what} {} flows",
+            unit.name
+        );
+        assert_eq!(
+            unit.benefit_fen, expected.4,
+            "{what} {} benefits",
+            unit.name
+        );
+    }
+    for expected in recount.units.values() {
+        total.0.households += expected.0.households;
+        total.0.persons += expected.0.persons;
+        for c in 0..CATEGORIES.len() {
+            total.1[c].households += expected.1[c].households;
+            total.1[c].persons += expected.1[c].persons;
+        }
+        total.2 += expected.2;
+        total.3 += expected.3;
+        total.4 += expected.4;
+    }
+    assert_eq!(report.total.registry, total.0, "{what} total");
+    assert_eq!(
+        report.total.by_category, total.1,
+        "{what} total by category"
+    );
+    assert_eq!(
+        (
+            report.total.entries,
+            report.total.exits,
+            report.total.benefit_fen
+        ),
+        (total.2, total.3, total.4),
+        "{what}"
+    );
+    let months: Vec<(String, (i64, i64, i64))> = report
+        .months
+        .iter()
+        .map(|m| {
+            (
+                m.key.clone(),
+                (m.entries_total, m.exits_total, m.benefit_total_fen),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, (i64, i64, i64))> = recount.months.clone().into_iter().collect();
+    assert_eq!(months, expected, "{what} months");
+    // The fixture exercises every part (a report of zeros would prove nothing).
+    assert!(
+        total.0.persons > 0 && total.2 > 0 && total.3 > 0 && total.4 > 0,
+        "{what}: {total:?}"
+    );
+    if report.unit_label == "镇街" {
+        assert!(
+            total.1.iter().all(|c| c.households > 0),
+            "{what}: {total:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn r1_report_figures_match_an_independent_recount() {
+    for world in worlds().await {
+        let backend = world.backend;
+        world.clock.set(date("2026-11-28"));
+        // The running half-year counts to today; the past one to its last day.
+        let h2 = world
+            .app
+            .joint_report(&world.district, "2026H2", None)
+            .await
+            .unwrap();
+        assert_eq!(h2.as_of, date("2026-11-28"));
+        assert_eq!(h2.due, Some(date("2026-11-30")));
+        assert_eq!(h2.units.len(), 28, "{backend}: the district's towns");
+        check(
+            &h2,
+            &recount(&world.store, "500151", 9, "2026-07-01", "2026-11-28").await,
+            &format!("{backend} district H2"),
+        );
+        let h1 = world
+            .app
+            .joint_report(&world.district, "2026H1", Some("500151"))
+            .await
+            .unwrap();
+        assert_eq!(h1.as_of, date("2026-06-30"));
+        check(
+            &h1,
+            &recount(&world.store, "500151", 9, "2026-01-01", "2026-06-30").await,
+            &format!("{backend} district H1"),
+        );
+        // A town's report is by village, and the town reviewer gets the same figures.
+        let town = world
+            .app
+            .joint_report(&world.town, "2026H2", None)
+            .await
+            .unwrap();
+        assert_eq!(town.unit_label, "村社");
+        assert!(
+            town.units
+                .iter()
+                .all(|u| u.code.starts_with(BACHUAN) && u.code.len() == 12)
+        );
+        check(
+            &town,
+            &recount(&world.store, BACHUAN, 12, "2026-07-01", "2026-11-28").await,
+            &format!("{backend} town H2"),
+        );
+        let same = world
+            .app
+            .joint_report(&world.district, "2026H2", Some(BACHUAN))
+            .await
+            .unwrap();
+        assert_eq!(same, town, "{backend}");
+        let bachuan = h2.units.iter().find(|u| u.code == BACHUAN).unwrap();
+        assert_eq!(bachuan.registry, town.total.registry, "{backend}");
+        assert_eq!(bachuan.by_category, town.total.by_category, "{backend}");
+        // Sections without their data source say so.
+        assert!(h2.warnings.is_none() && h2.referrals.is_none());
+    }
+}
+
+fn intake(household_id: &str, area: &str, on: NaiveDate) -> NewIntake {
+    NewIntake {
+        kind: CaseKind::Application,
+        channel: Channel::VillageWindow,
+        household_id: household_id.to_owned(),
+        area: PlaceCode::parse(area).unwrap(),
+        applicant: "韩一".to_owned(),
+        consent: Some(Consent {
+            signed_on: on,
+            signer: "韩一".to_owned(),
+        }),
+        summary: "因病致贫，申请救助".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn r1_cases_by_step_and_overdue_on_the_report_day() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let app = &world.app;
+        // Received 25 September: the town review (15 working days) is due 22 October.
+        world.clock.set(date("2026-09-25"));
+        app.open_case(
+            &world.village,
+            intake("YY-9001", YONGYUAN, date("2026-09-25")),
+        )
+        .await
+        .unwrap();
+        // Received 20 November: not yet due on the 28th.
+        world.clock.set(date("2026-11-20"));
+        app.open_case(
+            &world.village,
+            intake("YY-9002", YONGYUAN, date("2026-11-20")),
+        )
+        .await
+        .unwrap();
+        // Received in the first half-year, still open: counted as in progress, not as received.
+        world.clock.set(date("2026-06-01"));
+        let other = actor(app, "guangqiao", Role::VillageAssistant, TUQIAO_VILLAGE).await;
+        app.open_case(
+            &other,
+            intake("GQ-9003", TUQIAO_VILLAGE, date("2026-06-01")),
+        )
+        .await
+        .unwrap();
+        world.clock.set(date("2026-11-28"));
+        let report = app
+            .joint_report(&world.district, "2026H2", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                report.total.cases_received,
+                report.total.cases_open,
+                report.total.cases_overdue,
+                report.total.cases_closed
+            ),
+            (2, 3, 2, 0),
+            "{backend}"
+        );
+        let bachuan = report.units.iter().find(|u| u.code == BACHUAN).unwrap();
+        assert_eq!(
+            (
+                bachuan.cases_received,
+                bachuan.cases_open,
+                bachuan.cases_overdue
+            ),
+            (2, 2, 1),
+            "{backend}"
+        );
+        assert_eq!(report.steps.len(), 1);
+        assert_eq!(
+            (
+                report.steps[0].step.as_str(),
+                report.steps[0].cases,
+                report.steps[0].overdue
+            ),
+            ("受理", 3, 2)
+        );
+        // On 21 October (the first half of the window) nothing was late yet in 巴川; the H1
+        // report sees only the case received then, in progress and within its limit on 30 June?
+        let h1 = app
+            .joint_report(&world.district, "2026H1", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (h1.total.cases_received, h1.total.cases_open),
+            (1, 1),
+            "{backend}"
+        );
+        assert_eq!(
+            h1.total.cases_overdue, 1,
+            "{backend}: due 22 June, late on 30 June"
+        );
+        // The town reviewer's report holds its own cases only.
+        let town = app.joint_report(&world.town, "2026H2", None).await.unwrap();
+        assert_eq!(
+            (town.total.cases_open, town.total.cases_overdue),
+            (2, 1),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn r1_reports_are_for_district_and_town_users_over_their_own_area() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let app = &world.app;
+        world.clock.set(date("2026-11-28"));
+        // Another town: as if it did not exist.
+        assert!(
+            matches!(
+                app.joint_report(&world.town, "2026H2", Some("500151100"))
+                    .await,
+                Err(AppError::NotFound)
+            ),
+            "{backend}"
+        );
+        assert!(matches!(
+            app.dashboard(&world.town, Some("500151")).await,
+            Err(AppError::NotFound)
+        ));
+        // Village users and departments make no report.
+        for (name, role, area) in [
+            ("cunshe2", Role::VillageAssistant, YONGYUAN),
+            ("wangge2", Role::GridWorker, "500151001200001"),
+            ("bumen2", Role::Department, "500151"),
+            ("admin2", Role::Admin, "500151"),
+        ] {
+            let user = actor(app, name, role, area).await;
+            assert!(
+                matches!(
+                    app.joint_report(&user, "2026H2", None).await,
+                    Err(AppError::Forbidden)
+                ),
+                "{backend} {name}"
+            );
+            assert!(
+                matches!(app.dashboard(&user, None).await, Err(AppError::Forbidden)),
+                "{backend} {name}"
+            );
+        }
+        // A report is by district or town; the dashboard drills down to a village.
+        let error = app
+            .joint_report(&world.town, "2026H2", Some(YONGYUAN))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "invalid_input", "{backend}");
+        let error = app
+            .joint_report(&world.town, "2026Q3", None)
+            .await
+            .unwrap_err();
+        assert!(
+            error.message().contains("报告期“2026Q3”无效"),
+            "{}",
+            error.message()
+        );
+        let village = app.dashboard(&world.town, Some(YONGYUAN)).await.unwrap();
+        assert_eq!(village.report.units.len(), 1);
+        assert_eq!(village.report.months.len(), 12);
+        assert!(!village.drills_down);
+        let trail: Vec<&str> = village.trail.iter().map(|c| c.code.as_str()).collect();
+        assert_eq!(
+            trail,
+            [BACHUAN, YONGYUAN],
+            "{backend}: a town user's trail starts at the town"
+        );
+        let district = app
+            .dashboard(&world.district, Some(YONGYUAN))
+            .await
+            .unwrap();
+        assert_eq!(district.trail.len(), 3);
+        assert_eq!(district.trail[0].name, "铜梁区");
+        let top = app.dashboard(&world.district, None).await.unwrap();
+        assert!(top.drills_down && top.report.units.len() == 28);
+        let choices = app.report_areas(&world.district).await.unwrap();
+        assert_eq!(choices.len(), 29, "the district and its towns");
+        let choices = app.report_areas(&world.town).await.unwrap();
+        assert_eq!(choices.len(), 1);
+        assert_eq!(choices[0].code, BACHUAN);
+    }
+}

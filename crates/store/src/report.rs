@@ -1,0 +1,219 @@
+//! 报表 (R1): the joint report's figures, aggregated in SQL by village (the first 12 digits of a
+//! household's place) so that a million households come back as a few thousand rows.
+//!
+//! Dates are `YYYY-MM-DD` text, compared as text. A membership or category period is open on
+//! `day` when `start_date <= day` and it has no end or ends after `day` (periods are `[start, end)`).
+
+use crate::{Conn, Result, area_range};
+
+/// Households and persons with an open membership on the day, by village.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PlaceCountRow {
+    pub place: String,
+    pub households: i64,
+    pub persons: i64,
+}
+
+pub async fn registry_by_village(
+    conn: &mut Conn,
+    area_prefix: &str,
+    day: &str,
+) -> Result<Vec<PlaceCountRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(
+        "SELECT substr(h.area_code, 1, 12) AS place, COUNT(*) AS households, CAST(SUM(m.n) AS BIGINT) AS persons \
+         FROM households h JOIN ( \
+             SELECT household_id, COUNT(*) AS n FROM memberships \
+             WHERE start_date <= $1 AND (end_date IS NULL OR end_date > $1) GROUP BY household_id \
+         ) m ON m.household_id = h.id \
+         WHERE h.area_code >= $2 AND h.area_code < $3 \
+         GROUP BY substr(h.area_code, 1, 12) ORDER BY 1",
+    )
+    .bind(day)
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Households and persons of each category on the day, by village: a household-wide period
+/// counts the household's members on the day, a person's period that person.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct CategoryCountRow {
+    pub place: String,
+    pub category: String,
+    pub households: i64,
+    pub persons: i64,
+}
+
+pub async fn categories_by_village(
+    conn: &mut Conn,
+    area_prefix: &str,
+    day: &str,
+) -> Result<Vec<CategoryCountRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(
+        "SELECT substr(h.area_code, 1, 12) AS place, c.category, COUNT(DISTINCT c.household_id) AS households, \
+         CAST(SUM(CASE WHEN c.id_number IS NULL THEN ( \
+             SELECT COUNT(*) FROM memberships m WHERE m.household_id = c.household_id \
+             AND m.start_date <= $1 AND (m.end_date IS NULL OR m.end_date > $1)) ELSE 1 END) AS BIGINT) AS persons \
+         FROM category_periods c JOIN households h ON h.id = c.household_id \
+         WHERE c.start_date <= $1 AND (c.end_date IS NULL OR c.end_date > $1) \
+         AND h.area_code >= $2 AND h.area_code < $3 \
+         GROUP BY substr(h.area_code, 1, 12), c.category ORDER BY 1, 2",
+    )
+    .bind(day)
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Households whose period of a category started (entries) or ended (exits) in a month, by
+/// village, for days `from..=to`.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct FlowRow {
+    pub month: String,
+    pub place: String,
+    pub category: String,
+    pub households: i64,
+}
+
+async fn flows(
+    conn: &mut Conn,
+    column: &str,
+    area_prefix: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<FlowRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT substr(c.{column}, 1, 7) AS month, substr(h.area_code, 1, 12) AS place, c.category, \
+         COUNT(DISTINCT c.household_id) AS households \
+         FROM category_periods c JOIN households h ON h.id = c.household_id \
+         WHERE c.{column} >= $1 AND c.{column} <= $2 AND h.area_code >= $3 AND h.area_code < $4 \
+         GROUP BY substr(c.{column}, 1, 7), substr(h.area_code, 1, 12), c.category ORDER BY 1, 2, 3"
+    )))
+    .bind(from)
+    .bind(to)
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+pub async fn entries_by_month(
+    conn: &mut Conn,
+    area_prefix: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<FlowRow>> {
+    flows(conn, "start_date", area_prefix, from, to).await
+}
+
+pub async fn exits_by_month(
+    conn: &mut Conn,
+    area_prefix: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<FlowRow>> {
+    flows(conn, "end_date", area_prefix, from, to).await
+}
+
+/// A month the benefit query counts: its key (`2026-07`), first and last day.
+pub struct MonthSpan<'a> {
+    pub key: &'a str,
+    pub first: &'a str,
+    pub last: &'a str,
+}
+
+/// The monthly amounts of the category periods running in each month (any day of it), by
+/// village and category.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct BenefitRow {
+    pub month: String,
+    pub place: String,
+    pub category: String,
+    pub fen: i64,
+}
+
+pub async fn benefits_by_month(
+    conn: &mut Conn,
+    area_prefix: &str,
+    months: &[MonthSpan<'_>],
+) -> Result<Vec<BenefitRow>> {
+    let (Some(first), Some(last)) = (months.first(), months.last()) else {
+        return Ok(Vec::new());
+    };
+    let (low, high) = area_range(area_prefix);
+    // One scan of the periods that overlap the months; each is matched to its months.
+    let values: Vec<String> = (0..months.len())
+        .map(|i| format!("(${}, ${}, ${})", 5 + 3 * i, 6 + 3 * i, 7 + 3 * i))
+        .collect();
+    let sql = format!(
+        "WITH months (mkey, mfirst, mlast) AS (VALUES {}) \
+         SELECT months.mkey AS month, substr(h.area_code, 1, 12) AS place, c.category, CAST(SUM(c.monthly_fen) AS BIGINT) AS fen \
+         FROM category_periods c JOIN households h ON h.id = c.household_id \
+         JOIN months ON c.start_date <= months.mlast AND (c.end_date IS NULL OR c.end_date > months.mfirst) \
+         WHERE c.monthly_fen IS NOT NULL AND c.start_date <= $1 AND (c.end_date IS NULL OR c.end_date > $2) \
+         AND h.area_code >= $3 AND h.area_code < $4 \
+         GROUP BY months.mkey, substr(h.area_code, 1, 12), c.category ORDER BY 1, 2, 3",
+        values.join(", ")
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(last.last)
+        .bind(first.first)
+        .bind(low)
+        .bind(high);
+    for month in months {
+        query = query.bind(month.key).bind(month.first).bind(month.last);
+    }
+    Ok(query.fetch_all(&mut *conn).await?)
+}
+
+/// The cases under `area_prefix` that were in progress at some time in `from..=to`, with
+/// their histories (events in order), for replaying each on the report's day.
+pub async fn cases_in_period(
+    conn: &mut Conn,
+    area_prefix: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(crate::cases::CaseRow, Vec<crate::cases::CaseEventRow>)>> {
+    let (low, high) = area_range(area_prefix);
+    let rows: Vec<crate::cases::CaseRow> = sqlx::query_as(
+        "SELECT id, tracking_number, kind, household_external_id, household_id, area_code, step, received_on, step_since, closed_on, updated_at, version \
+         FROM cases WHERE area_code >= $1 AND area_code < $2 AND received_on <= $3 AND (closed_on IS NULL OR closed_on >= $4) ORDER BY id",
+    )
+    .bind(&low)
+    .bind(&high)
+    .bind(to)
+    .bind(from)
+    .fetch_all(&mut *conn)
+    .await?;
+    let events: Vec<crate::cases::CaseEventRow> = sqlx::query_as(
+        "SELECT e.case_id, e.seq, e.on_date, e.actor_user_id, e.actor_role, e.actor_area, e.fact, e.recorded_at \
+         FROM case_events e JOIN cases k ON k.id = e.case_id \
+         WHERE k.area_code >= $1 AND k.area_code < $2 AND k.received_on <= $3 AND (k.closed_on IS NULL OR k.closed_on >= $4) \
+         ORDER BY e.case_id, e.seq",
+    )
+    .bind(&low)
+    .bind(&high)
+    .bind(to)
+    .bind(from)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut grouped: Vec<(crate::cases::CaseRow, Vec<crate::cases::CaseEventRow>)> =
+        rows.into_iter().map(|row| (row, Vec::new())).collect();
+    let mut at = 0;
+    for event in events {
+        while at < grouped.len() && grouped[at].0.id < event.case_id {
+            at += 1;
+        }
+        if let Some((row, list)) = grouped.get_mut(at)
+            && row.id == event.case_id
+        {
+            list.push(event);
+        }
+    }
+    Ok(grouped)
+}
