@@ -363,13 +363,11 @@ fn record<'a>(line: u64, cells: [&'a str; 6]) -> Result<FeedRecord<'a>, Rejectio
     );
     let reject = |reason: String| Rejection { line, reason };
     let id_number = parse_id(id).map_err(reject)?;
-    let kind_text = kind;
-    let kind = FeedKind::from_code(kind_text).ok_or_else(|| Rejection {
+    let kind = FeedKind::from_code(kind).ok_or_else(|| Rejection {
         line,
-        reason: format!("未知类别“{kind_text}”"),
+        reason: format!("未知类别“{kind}”"),
     })?;
     let value = parse_value(value).map_err(|reason| Rejection { line, reason })?;
-    let date = date;
     check_date(date).map_err(|reason| Rejection { line, reason })?;
     let value = match (kind, value) {
         (FeedKind::Disability, Some(grade))
@@ -397,11 +395,11 @@ fn record<'a>(line: u64, cells: [&'a str; 6]) -> Result<FeedRecord<'a>, Rejectio
     Ok(FeedRecord {
         line,
         id_number,
-        name: name,
+        name,
         kind,
         value,
         date,
-        detail: detail,
+        detail,
     })
 }
 
