@@ -8,11 +8,13 @@ use serde_json::{Value, json};
 
 /// Every route under /api (and /healthz), with its methods: the document must describe them.
 /// The document itself (`GET /api/openapi.json`) is the one route it need not describe.
-const API_ROUTES: [(&str, &[&str]); 4] = [
+const API_ROUTES: [(&str, &[&str]); 6] = [
     ("/healthz", &["get"]),
     ("/api/v1/session", &["post", "delete"]),
     ("/api/v1/households", &["get", "post"]),
     ("/api/v1/households/{id}", &["get", "put"]),
+    ("/api/v1/feeds", &["post"]),
+    ("/api/v1/warnings", &["get"]),
 ];
 
 fn full_record(external_id: &str, head: &str, spouse: &str) -> Value {

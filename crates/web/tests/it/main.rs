@@ -10,3 +10,4 @@ mod helpers;
 mod pages;
 mod reports;
 mod sessions;
+mod warnings;
