@@ -196,20 +196,32 @@ async fn demo_warnings(app: &App, households: &str) -> anyhow::Result<()> {
             note: "已办结".to_owned(),
         },
     ];
-    // Warning i goes through the first i steps: one open, one assigned, … one closed.
+    // Warning i goes through the first i steps: one open, one assigned, … one closed. The
+    // village assistant verifies in her village, the town reviewer elsewhere.
     for (at, id) in ids.iter().enumerate().skip(1) {
+        let team = app.warning_detail(&town, *id).await.map_err(message)?.team;
+        let verifier = if team.iter().any(|choice| choice.user_id == village.user_id) {
+            &village
+        } else {
+            &town
+        };
         for action in steps.iter().take(at.min(steps.len())) {
-            let actor = if matches!(action, LoopAction::Verify { .. }) {
-                &village
-            } else {
-                &town
+            let (actor, action) = match action {
+                LoopAction::Assign { .. } => (
+                    &town,
+                    LoopAction::Assign {
+                        assignee_user_id: verifier.user_id,
+                    },
+                ),
+                LoopAction::Verify { .. } => (verifier, action.clone()),
+                _ => (&town, action.clone()),
             };
             let version = app
                 .warning_detail(actor, *id)
                 .await
                 .map_err(message)?
                 .version;
-            app.act_on_warning(actor, *id, version, action.clone())
+            app.act_on_warning(actor, *id, version, action)
                 .await
                 .map_err(message)?;
         }
