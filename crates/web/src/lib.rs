@@ -18,9 +18,11 @@ mod pages;
 mod registry_pages;
 mod report_pages;
 mod session;
+mod watch_pages;
 
 use app::App;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -103,6 +105,21 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/reports/xlsx", get(report_pages::report_xlsx))
         .route("/reports/print", get(report_pages::report_print))
         .route("/dashboard", get(report_pages::dashboard))
+        .route("/warnings", get(watch_pages::warning_list))
+        .route(
+            "/warnings/{id}",
+            get(watch_pages::warning_show).post(watch_pages::warning_act),
+        )
+        .route(
+            "/feeds",
+            get(watch_pages::feeds)
+                .post(watch_pages::feed_upload)
+                .layer(DefaultBodyLimit::max(watch_pages::FEED_BYTES)),
+        )
+        .route(
+            "/contacts",
+            get(watch_pages::contacts).post(watch_pages::contact_create),
+        )
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/dashboard.js", get(report_pages::dashboard_script))
         .route("/static/vendor/echarts.min.js", get(report_pages::echarts))
@@ -139,6 +156,11 @@ pub fn router(app: App, config: WebConfig) -> Router {
         )
         .route("/api/v1/cases/{id}", get(case_api::case_get))
         .route("/api/v1/cases/{id}/actions", post(case_api::case_act))
+        .route(
+            "/api/v1/feeds",
+            post(api::feed_create).layer(DefaultBodyLimit::max(watch_pages::FEED_BYTES)),
+        )
+        .route("/api/v1/warnings", get(api::warning_list))
         .route("/api/v1/assistance/items", get(assist_api::items))
         .route(
             "/api/v1/proposals/{household_id}",

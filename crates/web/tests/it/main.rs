@@ -12,3 +12,4 @@ mod helpers;
 mod pages;
 mod reports;
 mod sessions;
+mod warnings;
