@@ -11,12 +11,15 @@ pub mod access;
 pub mod assessment;
 pub mod auth;
 pub mod cases;
+pub mod contacts;
 pub mod error;
+pub mod feeds;
 pub mod households;
 pub mod imports;
 pub mod registry;
 pub mod report;
 pub mod users;
+pub mod warnings;
 
 pub use access::Actor;
 pub use error::{AppError, FieldError};

@@ -93,12 +93,36 @@ enum Command {
         #[command(subcommand)]
         what: AuditWhat,
     },
+    /// Runs queued comparison jobs (several workers can share the queue).
+    Worker {
+        /// Exits when no job is queued instead of waiting for the next one.
+        #[arg(long)]
+        once: bool,
+        /// Seconds between looks at an empty queue.
+        #[arg(long, default_value_t = 5)]
+        poll_seconds: u64,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
+    },
 }
 
 #[derive(Subcommand)]
 enum ImportWhat {
     /// Households in the interchange format (JSON Lines): all or nothing, idempotent.
     Households {
+        file: std::path::PathBuf,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
+    },
+    /// A department feed (`spec/FEEDS.md`: CSV or JSON Lines); queues its comparison run.
+    /// Re-importing the same file for the same source and period changes nothing.
+    Feed {
+        /// 数据来源, e.g. 公安交管, 医保.
+        #[arg(long)]
+        source: String,
+        /// 数据期间, e.g. 2026-10.
+        #[arg(long)]
+        period: String,
         file: std::path::PathBuf,
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
         db: String,
@@ -390,7 +414,106 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
+        Command::Import {
+            what:
+                ImportWhat::Feed {
+                    source,
+                    period,
+                    file,
+                    db,
+                },
+        } => import_feed(&source, &period, &file, &db).await,
+        Command::Worker {
+            once,
+            poll_seconds,
+            db,
+        } => worker(once, poll_seconds, &db).await,
         Command::Assess(_) | Command::Compare(_) | Command::Gen { .. } => unreachable_sync(),
+    }
+}
+
+/// The console operator over the district of the shipped place list.
+fn console_actor() -> anyhow::Result<app::Actor> {
+    let district = domain::parse_place_list(PLACES)?
+        .first()
+        .map(|place| place.code.clone())
+        .context("place list")?;
+    Ok(app::Actor::console(&operator(), district))
+}
+
+async fn import_feed(
+    source: &str,
+    period: &str,
+    file: &std::path::Path,
+    db: &str,
+) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
+    let app = open(db).await?;
+    ensure_places(&app).await?;
+    let file_name = file
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let upload = app::feeds::FeedUpload {
+        source,
+        period,
+        file_name: &file_name,
+        bytes: &bytes,
+    };
+    let receipt = match app.import_feed(&console_actor()?, upload).await {
+        Ok(receipt) => receipt,
+        Err(error) => bail!("{}: {}", file.display(), error.message()),
+    };
+    for (line, reason) in &receipt.rejections {
+        eprintln!("{}:{line}: {reason}", file.display());
+    }
+    if receipt.repeated {
+        eprintln!(
+            "该数据批次此前已导入（批次 {}），未作任何更改 (already imported: nothing changed)",
+            receipt.feed_id
+        );
+    } else {
+        eprintln!(
+            "已导入数据批次 {}：读入 {} 行，拒收 {} 行；比对任务 {} 已排队",
+            receipt.feed_id,
+            receipt.rows_read,
+            receipt.rows_rejected,
+            receipt.job_id.map_or_else(String::new, |id| id.to_string())
+        );
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "feed_id": receipt.feed_id, "source": receipt.identity.source,
+            "period": receipt.identity.period, "content_hash": receipt.identity.content_hash,
+            "repeated": receipt.repeated, "rows_read": receipt.rows_read,
+            "rows_rejected": receipt.rows_rejected, "job_id": receipt.job_id,
+        })
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn worker(once: bool, poll_seconds: u64, db: &str) -> anyhow::Result<ExitCode> {
+    let app = open(db).await?;
+    let actor = console_actor()?;
+    let name = format!("{}@{}", operator(), std::process::id());
+    loop {
+        match app.run_next_job(&actor, &name).await {
+            Ok(Some(app::feeds::JobOutcome::Done { job_id, counts })) => eprintln!(
+                "比对任务 {job_id} 完成：{} 户，{} 行，发现 {} 条，新预警 {} 条，并入在办案件疑点 {} 条",
+                counts.households,
+                counts.records,
+                counts.findings,
+                counts.new_warnings,
+                counts.discrepancies
+            ),
+            Ok(Some(app::feeds::JobOutcome::Failed { job_id, reason })) => {
+                eprintln!("比对任务 {job_id} 失败：{reason}")
+            }
+            Ok(None) if once => return Ok(ExitCode::SUCCESS),
+            Ok(None) => tokio::time::sleep(std::time::Duration::from_secs(poll_seconds)).await,
+            Err(error) => bail!("{}", error.message()),
+        }
     }
 }
 

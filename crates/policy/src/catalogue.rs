@@ -97,6 +97,16 @@ params! {
     DeadlineMonitoringIdentificationDays = "deadline.monitoring_identification_days": Days,
     DeadlineObjectionRecheckWorkingDays = "deadline.objection_recheck_working_days": WorkingDays,
     DeadlineRefusalNoticeWorkingDays = "deadline.refusal_notice_working_days": WorkingDays,
+    /// 预警闭环 (W3): working days to assign a new warning to a team member.
+    WarningAssignWorkingDays = "warning.assign_working_days": WorkingDays,
+    /// W3: working days for the on-the-spot check after assignment.
+    WarningVerifyWorkingDays = "warning.verify_working_days": WorkingDays,
+    /// W3: working days to judge (研判) after the check.
+    WarningJudgeWorkingDays = "warning.judge_working_days": WorkingDays,
+    /// W3: working days to dispose after the judgement.
+    WarningDisposeWorkingDays = "warning.dispose_working_days": WorkingDays,
+    /// W3: working days to close after the disposal.
+    WarningCloseWorkingDays = "warning.close_working_days": WorkingDays,
 }
 
 const PARAM_COUNT: usize = Param::ALL.len();

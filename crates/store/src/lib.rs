@@ -15,6 +15,7 @@ pub mod places;
 pub mod report;
 pub mod sessions;
 pub mod users;
+pub mod watch;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

@@ -124,10 +124,23 @@ impl App {
         actor: &Actor,
         intake: NewIntake,
     ) -> Result<(i64, TrackingNumber), AppError> {
+        let mut tx = self.store.begin().await?;
+        let opened = self.open_case_in(&mut tx, actor, intake).await?;
+        store::commit(tx).await?;
+        Ok(opened)
+    }
+
+    /// `open_case` inside the caller's transaction (a warning's disposal opens its case and
+    /// records the link in one transaction).
+    pub(crate) async fn open_case_in(
+        &self,
+        tx: &mut store::Conn,
+        actor: &Actor,
+        intake: NewIntake,
+    ) -> Result<(i64, TrackingNumber), AppError> {
         let today = self.today();
         let now = self.now_text();
-        let mut tx = self.store.begin().await?;
-        let registered = store::households::by_external_id(&mut tx, &intake.household_id).await?;
+        let registered = store::households::by_external_id(&mut *tx, &intake.household_id).await?;
         let (area, held, household_row_id) = match &registered {
             Some(row) => {
                 let area = PlaceCode::parse(&row.area_code)
@@ -135,25 +148,26 @@ impl App {
                 if !actor.covers(&area) {
                     return Err(AppError::NotFound);
                 }
-                (area, held_on(&mut tx, row.id, today).await?, Some(row.id))
+                (area, held_on(&mut *tx, row.id, today).await?, Some(row.id))
             }
             None => {
                 if intake.kind != CaseKind::Application {
                     return Err(AppError::NotFound);
                 }
-                crate::households::check_place(&mut tx, &intake.area).await?;
+                crate::households::check_place(&mut *tx, &intake.area).await?;
                 (intake.area.clone(), Vec::new(), None)
             }
         };
         // P1: 一次申请受理 — one case at a time per household.
-        if let Some(open) = store::cases::open_for_household(&mut tx, &intake.household_id).await? {
+        if let Some(open) = store::cases::open_for_household(&mut *tx, &intake.household_id).await?
+        {
             return Err(AppError::Conflict(format!(
                 "该户已有在办案件 {}",
                 open.tracking_number
             )));
         }
         let prefix = format!("TL{}-", today.format("%Y%m%d"));
-        let sequence = store::cases::count_tracking_prefix(&mut tx, &prefix).await? + 1;
+        let sequence = store::cases::count_tracking_prefix(&mut *tx, &prefix).await? + 1;
         let tracking_number = TrackingNumber::parse(&format!("{prefix}{sequence:04}"))
             .map_err(|error| anyhow::anyhow!("tracking number: {error}"))?;
         let intake = Intake {
@@ -170,7 +184,7 @@ impl App {
         let transition = workflow::open(intake, &actor_ref(actor), today)?;
         let case = transition.case();
         let case_id = store::cases::insert(
-            &mut tx,
+            &mut *tx,
             &NewCase {
                 tracking_number: tracking_number.as_str(),
                 kind: case.kind().code(),
@@ -183,13 +197,12 @@ impl App {
             },
         )
         .await?;
-        let facts = append(&mut tx, case_id, 0, transition.events(), &now).await?;
+        let facts = append(tx, case_id, 0, transition.events(), &now).await?;
         store::audit::append_one(
-            &mut tx,
+            tx,
             &case_event(actor, &now, "case.open", case, None, Some(facts)),
         )
         .await?;
-        store::commit(tx).await?;
         Ok((case_id, tracking_number))
     }
 
@@ -201,11 +214,25 @@ impl App {
         case_id: i64,
         action: CaseAction,
     ) -> Result<Step, AppError> {
+        let mut tx = self.store.begin().await?;
+        let step = self.act_on_case_in(&mut tx, actor, case_id, action).await?;
+        store::commit(tx).await?;
+        Ok(step)
+    }
+
+    /// `act_on_case` inside the caller's transaction (a comparison run records its 疑点 on
+    /// open cases in the run's transaction).
+    pub(crate) async fn act_on_case_in(
+        &self,
+        tx: &mut store::Conn,
+        actor: &Actor,
+        case_id: i64,
+        action: CaseAction,
+    ) -> Result<Step, AppError> {
         let today = self.today();
         let now = self.now_text();
         let params = self.deadline_params(today)?;
-        let mut tx = self.store.begin().await?;
-        let (row, events) = self.load_case(&mut tx, actor, case_id).await?;
+        let (row, events) = self.load_case(&mut *tx, actor, case_id).await?;
         let case = replay(case_id, &events)?;
         let action = match action {
             CaseAction::Move(Action::RecordJointReview(_)) => {
@@ -217,7 +244,7 @@ impl App {
             CaseAction::Move(Action::RecordSurvey(mut survey)) => {
                 // P4: the team are users of the system, named as they are registered.
                 for member in &mut survey.team {
-                    let user = store::users::by_id(&mut tx, member.user_id)
+                    let user = store::users::by_id(&mut *tx, member.user_id)
                         .await?
                         .ok_or_else(|| AppError::invalid("team", "调查组成员须为本系统的用户"))?;
                     member.name = user.display_name;
@@ -232,7 +259,7 @@ impl App {
         let transition = workflow::apply(&case, action, &actor_ref(actor), today, &params)?;
         let moved = transition.case();
         let facts = append(
-            &mut tx,
+            &mut *tx,
             case_id,
             events.len() as i64,
             transition.events(),
@@ -243,7 +270,7 @@ impl App {
         for event in transition.events() {
             if let Fact::Concluded { changes } = &event.fact {
                 household_row_id = Some(
-                    self.write_registry(&mut tx, actor, moved, row.household_id, changes, &now)
+                    self.write_registry(&mut *tx, actor, moved, row.household_id, changes, &now)
                         .await?,
                 );
             }
@@ -251,7 +278,7 @@ impl App {
         let step_since = moved.step_since().to_string();
         let closed_on = moved.closed_on().map(|date| date.to_string());
         store::cases::update_summary(
-            &mut tx,
+            &mut *tx,
             case_id,
             row.version,
             &CaseSummary {
@@ -264,7 +291,7 @@ impl App {
         )
         .await?;
         store::audit::append_one(
-            &mut tx,
+            &mut *tx,
             &case_event(
                 actor,
                 &now,
@@ -275,7 +302,6 @@ impl App {
             ),
         )
         .await?;
-        store::commit(tx).await?;
         Ok(moved.step())
     }
 

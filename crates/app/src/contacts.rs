@@ -1,0 +1,326 @@
+//! 主动发现 use cases (issue 5: W4, 救助通+铁脚板): grid workers' visit logs (走访) and hotline
+//! tickets (热线), recorded against a registered household or a new person. Either can raise a
+//! warning (which then goes through the loop of `warnings`) or open an application
+//! (`app::cases::open_case`, channel 网格员代办 or 服务热线), in the same transaction.
+
+use crate::warnings::WarningState;
+use crate::{Actor, App, AppError};
+use chrono::NaiveDate;
+use domain::{NationalId, PlaceCode, PlaceLevel, Role, vocabulary};
+use policy::Param;
+use store::audit::AuditEvent;
+use store::watch::{ContactRow, NewContact, NewWarning};
+use workflow::{CaseKind, Channel, Consent};
+
+vocabulary!(
+    /// 发现渠道.
+    ContactChannel {
+        /// 走访 by a grid worker, village assistant or town reviewer.
+        Visit = "visit" / "走访",
+        /// 热线 ticket.
+        Hotline = "hotline" / "热线",
+    }
+);
+
+vocabulary!(
+    /// What a visit or call led to.
+    ContactOutcome {
+        /// 仅记录
+        Recorded = "recorded" / "仅记录",
+        /// 生成预警
+        Warning = "warning" / "生成预警",
+        /// 受理申请
+        Application = "application" / "受理申请",
+    }
+);
+
+/// A visit or hotline ticket as recorded.
+#[derive(Clone, Debug)]
+pub struct NewContactInput {
+    pub channel: ContactChannel,
+    pub on_date: NaiveDate,
+    /// 户编号 of a registered household, or `None` for a new person.
+    pub household_id: Option<String>,
+    pub person_name: String,
+    pub id_number: Option<String>,
+    pub phone: String,
+    /// The village of a new person (a registered household's own area wins).
+    pub area: Option<PlaceCode>,
+    pub findings: String,
+    pub outcome: ContactOutcome,
+    /// For `Application`: the applicant's signed consent (P1).
+    pub consent: Option<Consent>,
+    /// For `Application` of a new person: the new household's 户编号.
+    pub new_household_id: Option<String>,
+}
+
+/// What recording a contact produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactReceipt {
+    pub contact_id: i64,
+    pub warning_id: Option<i64>,
+    pub case_id: Option<i64>,
+    pub tracking_number: Option<String>,
+}
+
+fn records(channel: ContactChannel, role: Role) -> bool {
+    match channel {
+        ContactChannel::Visit => matches!(
+            role,
+            Role::GridWorker | Role::VillageAssistant | Role::TownReviewer
+        ),
+        ContactChannel::Hotline => matches!(
+            role,
+            Role::TownReviewer | Role::DistrictCivilAffairs | Role::DistrictAgriculture
+        ),
+    }
+}
+
+impl App {
+    /// 走访 / 热线: records the contact and, as asked, raises a warning or opens an application.
+    pub async fn record_contact(
+        &self,
+        actor: &Actor,
+        input: NewContactInput,
+    ) -> Result<ContactReceipt, AppError> {
+        if !records(input.channel, actor.role) {
+            return Err(AppError::Forbidden);
+        }
+        let today = self.today();
+        if input.on_date > today {
+            return Err(AppError::invalid("on_date", "日期不能晚于今天"));
+        }
+        let findings = input.findings.trim();
+        if findings.is_empty() {
+            return Err(AppError::invalid("findings", "请填写走访或来电情况"));
+        }
+        let id_number = match input.id_number.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(
+                NationalId::parse(text)
+                    .map_err(|error| AppError::invalid("id_number", error.to_string()))?,
+            ),
+        };
+        let now = self.now_text();
+        let mut tx = self.store.begin().await?;
+        let household = match input.household_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(external_id) => Some(
+                store::households::by_external_id(&mut tx, external_id)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::invalid("household_id", format!("户编号“{external_id}”不存在"))
+                    })?,
+            ),
+        };
+        let area = match (&household, &input.area) {
+            (Some(row), _) => PlaceCode::parse(&row.area_code)
+                .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.id))?,
+            (None, Some(area)) => area.clone(),
+            (None, None) => {
+                return Err(AppError::invalid("area", "新发现人员请选择所在村（社区）"));
+            }
+        };
+        if household.is_some() && !actor.covers(&area) {
+            return Err(AppError::NotFound);
+        }
+        if household.is_none() {
+            if !matches!(area.level(), PlaceLevel::Village | PlaceLevel::Grid)
+                || !actor.covers(&area)
+            {
+                return Err(AppError::invalid(
+                    "area",
+                    "所在村（社区）须在您的管辖范围内",
+                ));
+            }
+            crate::households::check_place(&mut tx, &area).await?;
+        }
+        let person_name = match (&household, input.person_name.trim()) {
+            (Some(row), "") => row.head_name.clone(),
+            (_, "") => return Err(AppError::invalid("person_name", "请填写姓名")),
+            (_, name) => name.to_owned(),
+        };
+        let on_date = input.on_date.to_string();
+        let contact_id = store::watch::insert_contact(
+            &mut tx,
+            &NewContact {
+                channel: input.channel.code(),
+                on_date: &on_date,
+                household_external_id: household.as_ref().map(|row| row.external_id.as_str()),
+                household_id: household.as_ref().map(|row| row.id),
+                person_name: &person_name,
+                id_number: id_number.as_ref().map(NationalId::as_str),
+                phone: input.phone.trim(),
+                area_code: area.as_str(),
+                findings,
+                outcome: input.outcome.code(),
+                recorded_by_user_id: actor.user_id,
+                recorded_by: &actor.display_name,
+                recorded_at: &now,
+            },
+        )
+        .await?;
+        let mut receipt = ContactReceipt {
+            contact_id,
+            warning_id: None,
+            case_id: None,
+            tracking_number: None,
+        };
+        match input.outcome {
+            ContactOutcome::Recorded => {}
+            ContactOutcome::Warning => {
+                let catalogue = self.catalogue()?;
+                let days = crate::feeds::working_days(
+                    &catalogue.snapshot(today),
+                    Param::WarningAssignWorkingDays,
+                )?;
+                let due_on = self.calendar()?.add_working_days(today, days).to_string();
+                let rule = match input.channel {
+                    ContactChannel::Visit => "visit_report",
+                    ContactChannel::Hotline => "hotline_report",
+                };
+                let today_text = today.to_string();
+                let description = format!(
+                    "{}（{}，{}记录）：{findings}",
+                    crate::warnings::rule_label(rule),
+                    on_date,
+                    actor.display_name
+                );
+                let inside_net = match &household {
+                    Some(row) => store::households::category_history(&mut tx, row.id)
+                        .await?
+                        .iter()
+                        .any(|period| period.end_date.is_none()),
+                    None => false,
+                };
+                let warning_id = store::watch::insert_warning(
+                    &mut tx,
+                    &NewWarning {
+                        dedupe_key: &format!("contact:{contact_id}"),
+                        origin: input.channel.code(),
+                        rule,
+                        kind: "possible_need",
+                        severity: "medium",
+                        id_number: id_number.as_ref().map(NationalId::as_str),
+                        person_name: &person_name,
+                        household_external_id: household
+                            .as_ref()
+                            .map(|row| row.external_id.as_str()),
+                        household_id: household.as_ref().map(|row| row.id),
+                        inside_net,
+                        area_code: area.as_str(),
+                        feed_id: None,
+                        job_id: None,
+                        line: None,
+                        description: &description,
+                        param_json: None,
+                        state: WarningState::Open.code(),
+                        disposition: None,
+                        case_id: None,
+                        created_on: &today_text,
+                        due_on: &due_on,
+                        closed_on: None,
+                        now: &now,
+                    },
+                )
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("contact {contact_id} warning key taken"))?;
+                store::watch::append_warning_event(
+                    &mut tx,
+                    &store::watch::WarningEventRow {
+                        warning_id,
+                        seq: 0,
+                        on_date: today_text,
+                        actor_user_id: actor.user_id,
+                        actor_name: actor.display_name.clone(),
+                        action: "raise".into(),
+                        detail: serde_json::json!({ "origin": description }).to_string(),
+                        recorded_at: now.clone(),
+                    },
+                )
+                .await?;
+                receipt.warning_id = Some(warning_id);
+            }
+            ContactOutcome::Application => {
+                let household_id =
+                    match (&household, input.new_household_id.as_deref().map(str::trim)) {
+                        (Some(row), _) => row.external_id.clone(),
+                        (None, Some(new_id)) if !new_id.is_empty() => new_id.to_owned(),
+                        _ => {
+                            return Err(AppError::invalid(
+                                "new_household_id",
+                                "新发现人员受理申请须填写新户编号",
+                            ));
+                        }
+                    };
+                let (case_id, tracking_number) = self
+                    .open_case_in(
+                        &mut tx,
+                        actor,
+                        crate::cases::NewIntake {
+                            kind: CaseKind::Application,
+                            channel: match input.channel {
+                                ContactChannel::Visit => Channel::GridWorker,
+                                ContactChannel::Hotline => Channel::Hotline,
+                            },
+                            household_id,
+                            area: area.clone(),
+                            applicant: person_name.clone(),
+                            consent: input.consent.clone(),
+                            summary: format!("{}发现：{findings}", input.channel.label()),
+                        },
+                    )
+                    .await?;
+                receipt.case_id = Some(case_id);
+                receipt.tracking_number = Some(tracking_number.as_str().to_owned());
+            }
+        }
+        store::watch::link_contact(&mut tx, contact_id, receipt.warning_id, receipt.case_id)
+            .await?;
+        store::audit::append_one(
+            &mut tx,
+            &AuditEvent {
+                at: now,
+                actor: actor.audit_name(),
+                action: format!("contact.{}", input.channel.code()),
+                entity: "contact".into(),
+                entity_id: contact_id.to_string(),
+                area_code: Some(area.as_str().to_owned()),
+                before: None,
+                after: Some(
+                    serde_json::json!({
+                        "household_id": household.as_ref().map(|row| row.external_id.clone()),
+                        "person_name": person_name, "outcome": input.outcome.code(),
+                        "warning_id": receipt.warning_id, "case_id": receipt.case_id,
+                    })
+                    .to_string(),
+                ),
+            },
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(receipt)
+    }
+
+    /// The latest visits and hotline tickets in the actor's area.
+    pub async fn contacts(&self, actor: &Actor) -> Result<Vec<ContactRow>, AppError> {
+        if actor.role == Role::Admin {
+            return Err(AppError::Forbidden);
+        }
+        let mut conn = self.store.read().await?;
+        let mut rows =
+            store::watch::contacts_in_area(&mut conn, actor.scope().as_str(), 100).await?;
+        if !actor.sees_unmasked() {
+            for row in &mut rows {
+                row.person_name = domain::national_id::mask_name(&row.person_name);
+                row.id_number = row.id_number.as_deref().map(|text| {
+                    NationalId::parse(text)
+                        .map(|id| id.masked())
+                        .unwrap_or_else(|_| "******".to_owned())
+                });
+                row.phone = String::new();
+            }
+        }
+        Ok(rows)
+    }
+}

@@ -1,0 +1,704 @@
+//! 信息共享比对 use cases (issue 5: P3, W2): import a department feed, queue a comparison run
+//! for it, and run queued comparisons as jobs that several workers share.
+//!
+//! A run compares the feed with every household of the registry (`watch::summarise` on the
+//! run's date, the catalogue's thresholds as of that date). Each new fact becomes a 疑点 on the
+//! household's open case when that case is at 信息比对 (through `act_on_case`), otherwise a
+//! warning on the household, or on the person when they are outside the registry. Facts known
+//! before (same dedupe key) change nothing.
+
+use crate::warnings::{RULE_DISCREPANCY_STATE, WarningState, rule_label};
+use crate::{Actor, App, AppError};
+use chrono::NaiveDate;
+use domain::{PlaceCode, PlaceLevel, Role};
+use policy::Param;
+use std::collections::HashSet;
+use store::audit::AuditEvent;
+use store::watch::{FeedRow, JobCounts, JobRow, NewFeed, NewWarning};
+use watch::{FeedIdentity, FeedKind, FeedRecord, IdKey, Registry, Rejection, Thresholds};
+
+/// A feed as a department hands it in.
+#[derive(Clone, Debug)]
+pub struct FeedUpload<'a> {
+    /// 数据来源 (the department: 公安交管, 医保 …).
+    pub source: &'a str,
+    /// 数据期间 (`YYYY-MM`, `YYYY` …).
+    pub period: &'a str,
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// What an import answers: the feed's identity, its counts and rejected rows. A repeated feed
+/// answers `repeated` with what was stored the first time, and changes nothing.
+#[derive(Clone, Debug)]
+pub struct FeedReceipt {
+    pub feed_id: i64,
+    pub identity: FeedIdentity,
+    pub repeated: bool,
+    pub rows_read: i64,
+    pub rows_rejected: i64,
+    pub rejections: Vec<(i64, String)>,
+    /// The comparison run queued for a new feed.
+    pub job_id: Option<i64>,
+}
+
+/// One feed row, owned.
+#[derive(Clone, Debug)]
+pub(crate) struct OwnedRecord {
+    line: u64,
+    id_number: IdKey,
+    name: String,
+    kind: FeedKind,
+    value: Option<i64>,
+    date: String,
+    detail: String,
+}
+
+impl OwnedRecord {
+    fn of(record: &FeedRecord<'_>) -> OwnedRecord {
+        OwnedRecord {
+            line: record.line,
+            id_number: record.id_number,
+            name: record.name.to_owned(),
+            kind: record.kind,
+            value: record.value,
+            date: record.date.to_owned(),
+            detail: record.detail.to_owned(),
+        }
+    }
+
+    fn record(&self) -> FeedRecord<'_> {
+        FeedRecord {
+            line: self.line,
+            id_number: self.id_number,
+            name: &self.name,
+            kind: self.kind,
+            value: self.value,
+            date: &self.date,
+            detail: &self.detail,
+        }
+    }
+}
+
+/// A feed read: its format, the readable rows and the rejected ones.
+pub(crate) struct ParsedFeed {
+    format: &'static str,
+    records: Vec<OwnedRecord>,
+    rejections: Vec<Rejection>,
+}
+
+/// Reads a feed file (FEEDS.md) through `watch::read_feed`: CSV (UTF-8 or GB18030), JSON
+/// Lines or XLSX, told by the file name's extension or, failing that, by the content (an XLSX
+/// file is a zip archive; JSON Lines start with `{`). A file that cannot be read at all is
+/// `Invalid`.
+pub(crate) fn read_feed(bytes: &[u8], file_name: &str) -> Result<ParsedFeed, AppError> {
+    let by_name = std::path::Path::new(file_name)
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .and_then(watch::FeedFormat::from_extension);
+    let format = by_name.unwrap_or_else(|| {
+        if bytes.starts_with(b"PK\x03\x04") {
+            watch::FeedFormat::Xlsx
+        } else if bytes.iter().find(|byte| {
+            !byte.is_ascii_whitespace() && **byte != 0xEF && **byte != 0xBB && **byte != 0xBF
+        }) == Some(&b'{')
+        {
+            watch::FeedFormat::JsonLines
+        } else {
+            watch::FeedFormat::Csv
+        }
+    });
+    let mut records = Vec::new();
+    let mut rejections = Vec::new();
+    watch::read_feed(bytes, format, |row| match row {
+        Ok(record) => records.push(OwnedRecord::of(record)),
+        Err(rejection) => rejections.push(rejection),
+    })
+    .map_err(|error| AppError::invalid("file", error.to_string()))?;
+    if records.is_empty() && rejections.is_empty() {
+        return Err(AppError::invalid(
+            "file",
+            watch::FeedError::Empty.to_string(),
+        ));
+    }
+    Ok(ParsedFeed {
+        format: match format {
+            watch::FeedFormat::Csv => "csv",
+            watch::FeedFormat::JsonLines => "jsonl",
+            watch::FeedFormat::Xlsx => "xlsx",
+        },
+        records,
+        rejections,
+    })
+}
+
+fn check_label(field: &str, label: &str, text: &str) -> Result<String, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AppError::invalid(field, format!("请填写{label}")));
+    }
+    if text.chars().count() > 40 || text.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            field,
+            format!("{label}“{text}”过长或含有控制字符（至多40个字）"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// The outcome of one worker step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobOutcome {
+    Done { job_id: i64, counts: JobCounts },
+    Failed { job_id: i64, reason: String },
+}
+
+/// A feed with its runs, for the feeds page.
+#[derive(Clone, Debug)]
+pub struct FeedOverview {
+    pub feed: FeedRow,
+    pub jobs: Vec<JobRow>,
+    pub rejections: Vec<(i64, String)>,
+}
+
+/// Rejected rows shown per feed on the feeds page.
+const REJECTIONS_SHOWN: i64 = 200;
+const FEEDS_SHOWN: i64 = 50;
+const PAGE: i64 = 2000;
+
+/// Who may hand in a feed: department users and the district's departments (W2).
+fn imports_feeds(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Department | Role::DistrictCivilAffairs | Role::DistrictAgriculture
+    )
+}
+
+/// Who sees feeds and runs: the district level (departments, approvers, auditors).
+fn reads_feeds(actor: &Actor) -> bool {
+    matches!(
+        actor.role,
+        Role::Department | Role::DistrictCivilAffairs | Role::DistrictAgriculture | Role::Auditor
+    ) && actor.area.level() == PlaceLevel::District
+}
+
+impl App {
+    /// 导入比对数据 (W2): stores a feed once per identity with its counts and rejected rows
+    /// and queues a comparison run; a repeated feed answers what was stored and changes nothing.
+    pub async fn import_feed(
+        &self,
+        actor: &Actor,
+        upload: FeedUpload<'_>,
+    ) -> Result<FeedReceipt, AppError> {
+        if !imports_feeds(actor.role) || actor.area.level() != PlaceLevel::District {
+            return Err(AppError::Forbidden);
+        }
+        let source = check_label("source", "数据来源", upload.source)?;
+        let period = check_label("period", "数据期间", upload.period)?;
+        let identity = FeedIdentity::of(&source, &period, upload.bytes);
+        if let Some(receipt) = self.known_feed(&identity).await? {
+            return Ok(receipt);
+        }
+        let parsed = read_feed(upload.bytes, upload.file_name)?;
+        let rejections: Vec<(i64, String)> = parsed
+            .rejections
+            .iter()
+            .map(|rejection| (rejection.line as i64, rejection.reason.clone()))
+            .collect();
+        let now = self.now_text();
+        let today = self.today().to_string();
+        let mut tx = self.store.begin().await?;
+        let file_name = if upload.file_name.trim().is_empty() {
+            format!("{source}-{period}.{}", parsed.format)
+        } else {
+            upload.file_name.trim().to_owned()
+        };
+        let inserted = store::watch::insert_feed(
+            &mut tx,
+            &NewFeed {
+                source: &source,
+                period: &period,
+                content_hash: &identity.content_hash,
+                file_name: &file_name,
+                format: parsed.format,
+                content: upload.bytes,
+                rows_read: parsed.records.len() as i64,
+                rows_rejected: rejections.len() as i64,
+                imported_by: &actor.display_name,
+                imported_by_user_id: actor.user_id,
+                imported_at: &now,
+            },
+            &rejections,
+        )
+        .await;
+        let feed_id = match inserted {
+            Ok(id) => id,
+            Err(store::StoreError::Conflict(_)) => {
+                // The same feed was imported at the same moment by someone else.
+                store::rollback(tx).await?;
+                return self
+                    .known_feed(&identity)
+                    .await?
+                    .ok_or_else(|| AppError::Conflict("数据批次正在导入，请稍后再试".into()));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let job_id = store::watch::enqueue_job(&mut tx, feed_id, &today, &now).await?;
+        store::audit::append_one(
+            &mut tx,
+            &AuditEvent {
+                at: now.clone(),
+                actor: actor.audit_name(),
+                action: "feed.import".into(),
+                entity: "feed".into(),
+                entity_id: feed_id.to_string(),
+                area_code: Some(actor.area.as_str().to_owned()),
+                before: None,
+                after: Some(
+                    serde_json::json!({
+                        "source": source, "period": period, "content_hash": identity.content_hash,
+                        "file_name": file_name, "rows_read": parsed.records.len(),
+                        "rows_rejected": rejections.len(), "job_id": job_id,
+                    })
+                    .to_string(),
+                ),
+            },
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(FeedReceipt {
+            feed_id,
+            identity,
+            repeated: false,
+            rows_read: parsed.records.len() as i64,
+            rows_rejected: rejections.len() as i64,
+            rejections,
+            job_id: Some(job_id),
+        })
+    }
+
+    async fn known_feed(&self, identity: &FeedIdentity) -> Result<Option<FeedReceipt>, AppError> {
+        let mut conn = self.store.read().await?;
+        let Some(row) = store::watch::feed_by_identity(
+            &mut conn,
+            &identity.source,
+            &identity.period,
+            &identity.content_hash,
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let rejections = store::watch::feed_rejections(&mut conn, row.id, i64::MAX).await?;
+        Ok(Some(FeedReceipt {
+            feed_id: row.id,
+            identity: identity.clone(),
+            repeated: true,
+            rows_read: row.rows_read,
+            rows_rejected: row.rows_rejected,
+            rejections,
+            job_id: None,
+        }))
+    }
+
+    /// 数据比对 page: the latest feeds with their runs and rejected rows (district level).
+    pub async fn feed_overview(&self, actor: &Actor) -> Result<Vec<FeedOverview>, AppError> {
+        if !reads_feeds(actor) {
+            return Err(AppError::Forbidden);
+        }
+        let mut conn = self.store.read().await?;
+        let feeds = store::watch::recent_feeds(&mut conn, FEEDS_SHOWN).await?;
+        let jobs = store::watch::recent_jobs(&mut conn, FEEDS_SHOWN * 4).await?;
+        let mut overview = Vec::with_capacity(feeds.len());
+        for feed in feeds {
+            let rejections =
+                store::watch::feed_rejections(&mut conn, feed.id, REJECTIONS_SHOWN).await?;
+            overview.push(FeedOverview {
+                jobs: jobs
+                    .iter()
+                    .filter(|job| job.feed_id == feed.id)
+                    .cloned()
+                    .collect(),
+                feed,
+                rejections,
+            });
+        }
+        Ok(overview)
+    }
+
+    /// `safetynet worker`: claims the oldest queued comparison job and runs it; `None` when no
+    /// job is queued. A run that fails is marked `failed` with its reason and nothing it wrote
+    /// remains. The actor is the console operator over the district.
+    pub async fn run_next_job(
+        &self,
+        actor: &Actor,
+        worker: &str,
+    ) -> Result<Option<JobOutcome>, AppError> {
+        if actor.role != Role::DistrictCivilAffairs || actor.area.level() != PlaceLevel::District {
+            return Err(AppError::Forbidden);
+        }
+        let now = self.now_text();
+        let mut tx = self.store.begin().await?;
+        let claimed = store::watch::claim_job(&mut tx, worker, &now).await?;
+        store::commit(tx).await?;
+        let Some(job) = claimed else {
+            return Ok(None);
+        };
+        match self.run_job(actor, &job).await {
+            Ok(counts) => Ok(Some(JobOutcome::Done {
+                job_id: job.id,
+                counts,
+            })),
+            Err(error) => {
+                let reason = match &error {
+                    AppError::Internal(cause) => format!("{}（{cause:#}）", error.message()),
+                    other => other.message(),
+                };
+                let now = self.now_text();
+                let mut tx = self.store.begin().await?;
+                store::watch::fail_job(&mut tx, job.id, &reason, &now).await?;
+                store::audit::append_one(
+                    &mut tx,
+                    &job_event(actor, &now, "comparison.fail", &job, reason.clone()),
+                )
+                .await?;
+                store::commit(tx).await?;
+                Ok(Some(JobOutcome::Failed {
+                    job_id: job.id,
+                    reason,
+                }))
+            }
+        }
+    }
+
+    async fn run_job(&self, actor: &Actor, job: &JobRow) -> Result<JobCounts, AppError> {
+        let as_of: NaiveDate = job
+            .as_of
+            .parse()
+            .map_err(|error| anyhow::anyhow!("job {} date: {error}", job.id))?;
+        let (feed, content) = {
+            let mut conn = self.store.read().await?;
+            let feed = store::watch::feed(&mut conn, job.feed_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let content = store::watch::feed_content(&mut conn, job.feed_id).await?;
+            (feed, content)
+        };
+        let parsed = read_feed(&content, &feed.file_name)?;
+        let catalogue = self.catalogue()?;
+        let snapshot = catalogue.snapshot(as_of);
+        let thresholds = Thresholds::new(&snapshot);
+        // The registry index over every household, and where each one is.
+        let mut registry = Registry::default();
+        let mut places: Vec<(i64, String, String)> = Vec::new();
+        let mut after_id = 0;
+        loop {
+            let mut conn = self.store.read().await?;
+            let rows = store::households::records_page(&mut conn, "", after_id, PAGE).await?;
+            drop(conn);
+            let Some(last) = rows.last() else { break };
+            after_id = last.0;
+            for (id, record) in &rows {
+                let household = crate::households::household_from_record(*id, record)?;
+                places.push((
+                    *id,
+                    household.id.as_str().to_owned(),
+                    household.area.as_str().to_owned(),
+                ));
+                registry.add(watch::summarise(&household, &snapshot));
+            }
+            if (rows.len() as i64) < PAGE {
+                break;
+            }
+        }
+        let mut findings = watch::Findings::default();
+        for record in &parsed.records {
+            watch::compare_record(&record.record(), 0, &registry, &thresholds, &mut findings);
+        }
+        let mut found = std::mem::take(&mut findings.warnings);
+        found.extend(watch::extra_houses(
+            &mut findings.houses,
+            &registry,
+            &thresholds,
+        ));
+        found.extend(watch::duplicate_warnings(&registry));
+        let mut seen = HashSet::new();
+        found.retain(|warning| seen.insert(warning.dedupe_key()));
+
+        let today = self.today();
+        let now = self.now_text();
+        let calendar = self.calendar()?;
+        let assign_days = working_days(&snapshot, Param::WarningAssignWorkingDays)?;
+        let due_on = calendar.add_working_days(today, assign_days).to_string();
+        let mut counts = JobCounts {
+            households: registry.household_count() as i64,
+            records: parsed.records.len() as i64,
+            findings: found.len() as i64,
+            ..JobCounts::default()
+        };
+        let mut new_ids = Vec::new();
+        let mut tx = self.store.begin().await?;
+        for warning in &found {
+            let (_, fact, _) = warning.dedupe_key();
+            let id_number = String::from_utf8_lossy(&warning.id_number).into_owned();
+            let rule = warning.rule;
+            let key = format!("{}:{id_number}:{fact:016x}", rule.code());
+            let record = parsed.records.iter().find(|record| {
+                record.line == warning.line && record.id_number == warning.id_number
+            });
+            let household = warning
+                .household
+                .and_then(|index| places.get(index as usize));
+            let person_name = match household {
+                Some((row_id, _, _)) => registry_name(&mut tx, *row_id, &id_number).await?,
+                None => None,
+            }
+            .or_else(|| record.map(|record| record.name.clone()))
+            .unwrap_or_default();
+            let param_json = warning
+                .param
+                .map(|param| thresholds.param_json(param).to_owned());
+            let description = describe(warning, &feed, record, param_json.as_deref());
+            let open_case = match household {
+                Some((_, external_id, _)) => {
+                    store::cases::open_for_household(&mut tx, external_id).await?
+                }
+                None => None,
+            };
+            let at_comparison = open_case
+                .as_ref()
+                .filter(|case| case.step == workflow::Step::Comparing.code());
+            let area = household
+                .map(|(_, _, area)| area.clone())
+                .unwrap_or_else(|| actor.area.as_str().to_owned());
+            let today_text = today.to_string();
+            let (state, disposition, closed_on) = if at_comparison.is_some() {
+                (
+                    WarningState::Closed.code(),
+                    Some(RULE_DISCREPANCY_STATE),
+                    Some(today_text.as_str()),
+                )
+            } else {
+                (WarningState::Open.code(), None, None)
+            };
+            let inserted = store::watch::insert_warning(
+                &mut tx,
+                &NewWarning {
+                    dedupe_key: &key,
+                    origin: "comparison",
+                    rule: rule.code(),
+                    kind: rule.kind().code(),
+                    severity: rule.severity().code(),
+                    id_number: Some(&id_number),
+                    person_name: &person_name,
+                    household_external_id: household
+                        .map(|(_, external_id, _)| external_id.as_str()),
+                    household_id: household.map(|(row_id, _, _)| *row_id),
+                    inside_net: warning.inside_net,
+                    area_code: &area,
+                    feed_id: Some(feed.id),
+                    job_id: Some(job.id),
+                    line: (warning.line > 0).then_some(warning.line as i64),
+                    description: &description,
+                    param_json: param_json.as_deref(),
+                    state,
+                    disposition,
+                    case_id: open_case.as_ref().map(|case| case.id),
+                    created_on: &today_text,
+                    due_on: if closed_on.is_some() {
+                        &today_text
+                    } else {
+                        &due_on
+                    },
+                    closed_on,
+                    now: &now,
+                },
+            )
+            .await?;
+            let Some(warning_id) = inserted else {
+                continue;
+            };
+            new_ids.push(warning_id);
+            if let Some(case) = at_comparison {
+                // P3: the 疑点 goes on the case at 信息比对, by the same path as one entered by hand.
+                let area = PlaceCode::parse(&case.area_code)
+                    .map_err(|error| anyhow::anyhow!("case {} area: {error}", case.id))?;
+                let comparison = comparison_actor(&area);
+                self.act_on_case_in(
+                    &mut tx,
+                    &comparison,
+                    case.id,
+                    crate::cases::CaseAction::Move(workflow::Action::RecordDiscrepancy(
+                        workflow::Discrepancy {
+                            source: format!("{}（{}）", feed.source, feed.period),
+                            description: format!("{description}（预警{warning_id}）"),
+                        },
+                    )),
+                )
+                .await?;
+                counts.discrepancies += 1;
+            } else {
+                counts.new_warnings += 1;
+            }
+        }
+        store::watch::finish_job(&mut tx, job.id, &counts, &now).await?;
+        store::audit::append_one(
+            &mut tx,
+            &job_event(
+                actor,
+                &now,
+                "comparison.run",
+                job,
+                serde_json::json!({
+                    "feed_id": feed.id, "households": counts.households, "records": counts.records,
+                    "findings": counts.findings, "new_warnings": counts.new_warnings,
+                    "discrepancies": counts.discrepancies, "warning_ids": new_ids,
+                    "skipped_rules": thresholds.skipped().iter().map(|(rule, param)| format!("{}:{}", rule.code(), param.name())).collect::<Vec<_>>(),
+                })
+                .to_string(),
+            ),
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(counts)
+    }
+}
+
+/// The comparison run acting on a case at 信息比对: P3 is the town's step, so the run records
+/// its 疑点 as the town's comparison (user 0, named 信息比对 in the audit log).
+fn comparison_actor(case_area: &PlaceCode) -> Actor {
+    Actor {
+        user_id: 0,
+        username: "system:comparison".to_owned(),
+        display_name: "信息比对".to_owned(),
+        role: Role::TownReviewer,
+        area: case_area
+            .at_level(PlaceLevel::Town)
+            .unwrap_or_else(|| case_area.clone()),
+    }
+}
+
+fn job_event(actor: &Actor, now: &str, action: &str, job: &JobRow, after: String) -> AuditEvent {
+    AuditEvent {
+        at: now.to_owned(),
+        actor: actor.audit_name(),
+        action: action.to_owned(),
+        entity: "comparison_job".to_owned(),
+        entity_id: job.id.to_string(),
+        area_code: Some(actor.area.as_str().to_owned()),
+        before: None,
+        after: Some(after),
+    }
+}
+
+/// A day count of the catalogue on the snapshot's date.
+pub(crate) fn working_days(snapshot: &policy::Snapshot, param: Param) -> Result<u32, AppError> {
+    snapshot
+        .integer(param)
+        .and_then(|days| u32::try_from(days).ok())
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "parameter {} has no value on {}",
+                param.name(),
+                snapshot.date()
+            ))
+        })
+}
+
+/// The registry's name of a member.
+async fn registry_name(
+    conn: &mut store::Conn,
+    household_row_id: i64,
+    id_number: &str,
+) -> Result<Option<String>, AppError> {
+    let Some(row) = store::households::get(conn, household_row_id).await? else {
+        return Ok(None);
+    };
+    let household = crate::households::household_from_record(row.id, &row.record)?;
+    Ok(household
+        .members
+        .iter()
+        .find(|person| person.id_number.as_str() == id_number)
+        .map(|person| person.name.clone()))
+}
+
+/// 数据类别 in Chinese.
+pub fn feed_kind_label(kind: FeedKind) -> &'static str {
+    match kind {
+        FeedKind::Vehicle => "车辆",
+        FeedKind::RealEstate => "不动产",
+        FeedKind::Business => "市场主体",
+        FeedKind::Wage => "工资",
+        FeedKind::ProvidentFund => "公积金",
+        FeedKind::Tax => "纳税",
+        FeedKind::Deposit => "存款",
+        FeedKind::PublicPayroll => "财政供养",
+        FeedKind::Medical => "医疗自付",
+        FeedKind::Death => "死亡",
+        FeedKind::Disability => "残疾",
+        FeedKind::School => "就学",
+        FeedKind::Unemployment => "失业",
+        FeedKind::Disaster => "灾害",
+        FeedKind::Monitoring => "监测对象",
+    }
+}
+
+fn hundredths(value: i64) -> String {
+    let sign = if value < 0 { "-" } else { "" };
+    let absolute = value.unsigned_abs();
+    if absolute.is_multiple_of(100) {
+        format!("{sign}{}", absolute / 100)
+    } else {
+        format!("{sign}{}.{:02}", absolute / 100, absolute % 100)
+    }
+}
+
+/// The warning in Chinese: the rule, the feed and line, the record, the parameter it broke.
+fn describe(
+    warning: &watch::Warning,
+    feed: &FeedRow,
+    record: Option<&OwnedRecord>,
+    param_json: Option<&str>,
+) -> String {
+    let mut text = rule_label(warning.rule.code()).to_owned();
+    if warning.rule == watch::Rule::DuplicateEnrolment {
+        text.push_str("：同一身份证号登记在两户（不重不漏）");
+    } else {
+        text.push_str(&format!(
+            "：{}（{}）第{}行，{}",
+            feed.source,
+            feed.period,
+            warning.line,
+            feed_kind_label(warning.feed_kind)
+        ));
+        if let Some(value) = warning.value {
+            text.push_str(&format!(" 数值{}", hundredths(value)));
+        }
+        if let Some(record) = record {
+            if !record.date.is_empty() {
+                text.push_str(&format!("，日期{}", record.date));
+            }
+            if !record.detail.is_empty() {
+                text.push_str(&format!("，说明“{}”", record.detail));
+            }
+            if warning.rule == watch::Rule::NameMismatch {
+                text.push_str(&format!("，部门登记姓名“{}”", record.name));
+            }
+        }
+    }
+    if let Some(param) =
+        param_json.and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+    {
+        let name = param["name"].as_str().unwrap_or("");
+        let label = policy::Param::from_name(name)
+            .map(|param| param.name().to_owned())
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "；超过参数 {label} = {}（{}起，{}）",
+            param["value"],
+            param["since"].as_str().unwrap_or(""),
+            param["source"].as_str().unwrap_or("")
+        ));
+    }
+    text
+}

@@ -1,0 +1,770 @@
+//! 预警闭环 use cases (issue 5: W3): the warning list and page, and the loop — assign to a
+//! member of the town team, verify on the spot, judge (研判), dispose (open a case, adjust, or
+//! no action with a reason) and close. Each step has a deadline in working days (catalogue
+//! `warning.*`, working-day calendar); a warning past its due date shows up as late.
+//!
+//! Every step checks role and area, appends to the warning's history and the audit log, and
+//! updates the warning at the version it was read at, in one transaction. Every district
+//! department reads state and result (names and ID numbers masked where the role requires).
+
+use crate::feeds::working_days;
+use crate::{Actor, App, AppError};
+use chrono::NaiveDate;
+use domain::national_id::mask_name;
+use domain::{NationalId, PlaceCode, PlaceLevel, Role, vocabulary};
+use policy::Param;
+use store::audit::AuditEvent;
+use store::watch::{WarningEventRow, WarningFilter, WarningRow, WarningUpdate};
+use workflow::{CaseKind, Channel, Consent};
+
+vocabulary!(
+    /// 预警状态: where a warning stands in the loop.
+    WarningState {
+        /// 待分派
+        Open = "open" / "待分派",
+        /// 待核实: assigned to a team member.
+        Assigned = "assigned" / "待核实",
+        /// 待研判: verified on the spot.
+        Verified = "verified" / "待研判",
+        /// 待处置: judged.
+        Judged = "judged" / "待处置",
+        /// 待办结: disposed.
+        Disposed = "disposed" / "待办结",
+        /// 已办结
+        Closed = "closed" / "已办结",
+    }
+);
+
+vocabulary!(
+    /// 研判结论.
+    Judgement {
+        /// 情况属实
+        Confirmed = "confirmed" / "情况属实",
+        /// 部分属实
+        Partly = "partly" / "部分属实",
+        /// 情况不属实
+        NotConfirmed = "not_confirmed" / "情况不属实",
+    }
+);
+
+vocabulary!(
+    /// 处置方式.
+    Disposition {
+        /// 启动案件办理 (application, re-check or exit through the case workflow).
+        OpenCase = "open_case" / "启动案件办理",
+        /// 调整帮扶措施
+        Adjust = "adjust" / "调整",
+        /// 无需处置 (with a written reason)
+        NoAction = "no_action" / "无需处置",
+        /// 并入在办案件疑点 (the comparison put it on the open case at 信息比对).
+        Discrepancy = "discrepancy" / "并入在办案件疑点",
+    }
+);
+
+/// The disposition of a warning that became a 疑点 of the household's open case.
+pub const RULE_DISCREPANCY_STATE: &str = "discrepancy";
+
+/// 预警规则 in Chinese (comparison rules and the active-discovery origins).
+pub fn rule_label(code: &str) -> &'static str {
+    match code {
+        "death" => "死亡",
+        "name_mismatch" => "姓名不一致",
+        "duplicate_enrolment" => "重复纳入",
+        "vehicle_over_limit" => "车辆价值超限",
+        "extra_house" => "房产超限",
+        "business_owner" => "登记经营主体",
+        "deposit_over_limit" => "存款超限",
+        "income_over_declared" => "收入高于申报",
+        "income_over_line" => "收入超过类别标准",
+        "formal_job_undeclared" => "缴存公积金未申报收入",
+        "public_payroll" => "财政供养人员",
+        "large_medical_cost" => "大额医疗自付",
+        "new_disability" => "新增或加重残疾",
+        "disaster_loss" => "受灾损失",
+        "unemployment" => "失业登记",
+        "school_dropout" => "辍学",
+        "monitored_elsewhere" => "农业农村部门监测对象",
+        "visit_report" => "走访发现",
+        "hotline_report" => "热线反映",
+        _ => "其他",
+    }
+}
+
+/// The rule codes a list can filter by, with their labels.
+pub fn rule_choices() -> Vec<(&'static str, &'static str)> {
+    watch::Rule::ALL
+        .iter()
+        .map(|rule| rule.code())
+        .chain(["visit_report", "hotline_report"])
+        .map(|code| (code, rule_label(code)))
+        .collect()
+}
+
+/// Roles that read warnings: all but the administrator.
+fn reads_warnings(role: Role) -> bool {
+    role != Role::Admin
+}
+
+/// Roles that may be sent to verify (the town team).
+const TEAM_ROLES: [Role; 3] = [Role::TownReviewer, Role::VillageAssistant, Role::GridWorker];
+
+/// One line of the warning list.
+#[derive(Clone, Debug)]
+pub struct WarningItem {
+    pub id: i64,
+    pub rule: String,
+    pub rule_label: &'static str,
+    pub severity: String,
+    pub person_name: String,
+    pub id_number: String,
+    pub household_external_id: Option<String>,
+    pub household_id: Option<i64>,
+    pub inside_net: bool,
+    pub area_code: String,
+    pub state: WarningState,
+    pub disposition: Option<Disposition>,
+    pub created_on: String,
+    pub due_on: String,
+    pub closed_on: Option<String>,
+    pub late: bool,
+}
+
+/// A page of the warning list.
+#[derive(Clone, Debug)]
+pub struct WarningPage {
+    pub items: Vec<WarningItem>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub masked: bool,
+    pub today: NaiveDate,
+}
+
+/// What the list is filtered by.
+#[derive(Clone, Debug, Default)]
+pub struct WarningQuery {
+    pub state: Option<WarningState>,
+    pub rule: Option<String>,
+    pub late: bool,
+    pub page: i64,
+}
+
+/// One step of a warning's history.
+#[derive(Clone, Debug)]
+pub struct WarningStep {
+    pub seq: i64,
+    pub on: String,
+    pub actor_name: String,
+    pub action: String,
+    pub action_label: &'static str,
+    /// The step's record in Chinese (visit findings, judgement, disposal, reason …).
+    pub summary: String,
+    pub recorded_at: String,
+}
+
+/// A user the warning can be assigned to.
+#[derive(Clone, Debug)]
+pub struct TeamChoice {
+    pub user_id: i64,
+    pub label: String,
+}
+
+/// Everything the warning page shows.
+#[derive(Clone, Debug)]
+pub struct WarningDetail {
+    pub item: WarningItem,
+    pub version: i64,
+    pub kind: String,
+    pub origin: String,
+    pub description: String,
+    pub feed: Option<(String, String)>,
+    pub line: Option<i64>,
+    pub assignee: Option<String>,
+    pub assignee_user_id: Option<i64>,
+    pub judgement: Option<Judgement>,
+    pub case: Option<(i64, String)>,
+    pub history: Vec<WarningStep>,
+    /// The team the warning may be assigned to (empty when the actor cannot assign).
+    pub team: Vec<TeamChoice>,
+    /// The steps the actor may take now.
+    pub can_assign: bool,
+    pub can_verify: bool,
+    pub can_judge: bool,
+    pub can_dispose: bool,
+    pub can_close: bool,
+}
+
+/// 处置 as the town records it.
+#[derive(Clone, Debug)]
+pub enum Disposal {
+    /// Opens an application, re-check or exit case (`app::cases::open_case`, channel 监测预警).
+    OpenCase {
+        kind: CaseKind,
+        applicant: String,
+        consent: Option<Consent>,
+        /// 户编号 for a person outside the registry (a registered household's own otherwise).
+        household_id: Option<String>,
+        /// The village of a person outside the registry.
+        area: Option<PlaceCode>,
+        summary: String,
+    },
+    Adjust {
+        note: String,
+    },
+    NoAction {
+        reason: String,
+    },
+}
+
+/// One step of the loop.
+#[derive(Clone, Debug)]
+pub enum LoopAction {
+    Assign {
+        assignee_user_id: i64,
+    },
+    /// 实地核实: the visit record.
+    Verify {
+        visited_on: NaiveDate,
+        visitors: String,
+        findings: String,
+    },
+    Judge {
+        judgement: Judgement,
+        note: String,
+    },
+    Dispose(Disposal),
+    Close {
+        note: String,
+    },
+}
+
+impl LoopAction {
+    fn code(&self) -> &'static str {
+        match self {
+            LoopAction::Assign { .. } => "assign",
+            LoopAction::Verify { .. } => "verify",
+            LoopAction::Judge { .. } => "judge",
+            LoopAction::Dispose(_) => "dispose",
+            LoopAction::Close { .. } => "close",
+        }
+    }
+}
+
+fn action_label(code: &str) -> &'static str {
+    match code {
+        "raise" => "生成预警",
+        "assign" => "分派",
+        "verify" => "实地核实",
+        "judge" => "研判",
+        "dispose" => "处置",
+        "close" => "办结",
+        _ => "其他",
+    }
+}
+
+fn state_of(row: &WarningRow) -> Result<WarningState, AppError> {
+    WarningState::from_code(&row.state).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("warning {} state {}", row.id, row.state))
+    })
+}
+
+fn area_of(row: &WarningRow) -> Result<PlaceCode, AppError> {
+    PlaceCode::parse(&row.area_code)
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("warning {} area: {error}", row.id)))
+}
+
+fn item_of(row: &WarningRow, masked: bool, today: &str) -> Result<WarningItem, AppError> {
+    let id_number = row.id_number.clone().unwrap_or_default();
+    Ok(WarningItem {
+        id: row.id,
+        rule: row.rule.clone(),
+        rule_label: rule_label(&row.rule),
+        severity: row.severity.clone(),
+        person_name: if masked {
+            mask_name(&row.person_name)
+        } else {
+            row.person_name.clone()
+        },
+        id_number: if masked && !id_number.is_empty() {
+            NationalId::parse(&id_number)
+                .map(|id| id.masked())
+                .unwrap_or_else(|_| "******".to_owned())
+        } else {
+            id_number
+        },
+        household_external_id: row.household_external_id.clone(),
+        household_id: row.household_id,
+        inside_net: row.inside_net != 0,
+        area_code: row.area_code.clone(),
+        state: state_of(row)?,
+        disposition: row.disposition.as_deref().and_then(Disposition::from_code),
+        created_on: row.created_on.clone(),
+        due_on: row.due_on.clone(),
+        closed_on: row.closed_on.clone(),
+        late: row.closed_on.is_none() && row.due_on.as_str() < today,
+    })
+}
+
+fn require(field: &str, label: &str, text: &str) -> Result<String, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AppError::invalid(field, format!("请填写{label}")));
+    }
+    Ok(text.to_owned())
+}
+
+/// The step a state waits for, and the parameter giving its time limit.
+fn next_limit(state: WarningState) -> Option<Param> {
+    match state {
+        WarningState::Open => Some(Param::WarningAssignWorkingDays),
+        WarningState::Assigned => Some(Param::WarningVerifyWorkingDays),
+        WarningState::Verified => Some(Param::WarningJudgeWorkingDays),
+        WarningState::Judged => Some(Param::WarningDisposeWorkingDays),
+        WarningState::Disposed => Some(Param::WarningCloseWorkingDays),
+        WarningState::Closed => None,
+    }
+}
+
+/// Who may take a step (W3: 镇街 judges and disposes; the assigned member verifies).
+fn may(actor: &Actor, row: &WarningRow, action: &str) -> bool {
+    match action {
+        "assign" => matches!(
+            actor.role,
+            Role::TownReviewer | Role::DistrictCivilAffairs | Role::DistrictAgriculture
+        ),
+        "verify" => actor.role == Role::TownReviewer || row.assignee_user_id == Some(actor.user_id),
+        "judge" | "dispose" | "close" => actor.role == Role::TownReviewer,
+        _ => false,
+    }
+}
+
+impl App {
+    /// 预警列表 (W3): the warnings in the actor's area, open ones first by due date.
+    pub async fn warnings(
+        &self,
+        actor: &Actor,
+        query: &WarningQuery,
+    ) -> Result<WarningPage, AppError> {
+        if !reads_warnings(actor.role) {
+            return Err(AppError::Forbidden);
+        }
+        const PER_PAGE: i64 = 50;
+        let page = query.page.max(1);
+        let today = self.today();
+        let today_text = today.to_string();
+        let scope = actor.scope();
+        let mut conn = self.store.read().await?;
+        let (rows, total) = store::watch::list_warnings(
+            &mut conn,
+            &WarningFilter {
+                area_prefix: scope.as_str(),
+                state: query.state.map(WarningState::code),
+                rule: query.rule.as_deref().filter(|rule| !rule.is_empty()),
+                late_on: query.late.then_some(today_text.as_str()),
+                limit: PER_PAGE,
+                offset: (page - 1) * PER_PAGE,
+            },
+        )
+        .await?;
+        let masked = !actor.sees_unmasked();
+        let items = rows
+            .iter()
+            .map(|row| item_of(row, masked, &today_text))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WarningPage {
+            items,
+            total,
+            page,
+            per_page: PER_PAGE,
+            masked,
+            today,
+        })
+    }
+
+    async fn load_warning(
+        &self,
+        conn: &mut store::Conn,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<WarningRow, AppError> {
+        let row = store::watch::warning(conn, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !reads_warnings(actor.role) || !actor.covers(&area_of(&row)?) {
+            return Err(AppError::NotFound);
+        }
+        Ok(row)
+    }
+
+    /// 预警详情: the warning, its history and the steps the actor may take.
+    pub async fn warning_detail(&self, actor: &Actor, id: i64) -> Result<WarningDetail, AppError> {
+        let today = self.today().to_string();
+        let mut conn = self.store.read().await?;
+        let row = self.load_warning(&mut conn, actor, id).await?;
+        let masked = !actor.sees_unmasked();
+        let item = item_of(&row, masked, &today)?;
+        let feed = match row.feed_id {
+            Some(feed_id) => store::watch::feed(&mut conn, feed_id)
+                .await?
+                .map(|feed| (feed.source, feed.period)),
+            None => None,
+        };
+        let assignee = match row.assignee_user_id {
+            Some(user_id) => store::users::by_id(&mut conn, user_id)
+                .await?
+                .map(|user| user.display_name),
+            None => None,
+        };
+        let case = match row.case_id {
+            Some(case_id) => store::cases::get(&mut conn, case_id)
+                .await?
+                .map(|case| (case.id, case.tracking_number)),
+            None => None,
+        };
+        let history = store::watch::warning_events(&mut conn, id)
+            .await?
+            .into_iter()
+            .map(|event| WarningStep {
+                summary: summary_of(&event.detail),
+                action_label: action_label(&event.action),
+                seq: event.seq,
+                on: event.on_date,
+                actor_name: event.actor_name,
+                action: event.action,
+                recorded_at: event.recorded_at,
+            })
+            .collect();
+        let state = item.state;
+        let can = |action: &str, states: &[WarningState]| {
+            states.contains(&state) && may(actor, &row, action)
+        };
+        let can_assign = can("assign", &[WarningState::Open, WarningState::Assigned]);
+        let team = if can_assign {
+            let area = area_of(&row)?;
+            let town = area
+                .at_level(PlaceLevel::Town)
+                .unwrap_or_else(|| actor.scope());
+            let roles: Vec<&str> = TEAM_ROLES.iter().map(|role| role.code()).collect();
+            store::watch::team_users(&mut conn, town.as_str(), &roles)
+                .await?
+                .into_iter()
+                .map(|user| TeamChoice {
+                    user_id: user.id,
+                    label: format!(
+                        "{}（{}，{}）",
+                        user.display_name,
+                        Role::from_code(&user.role).map_or("", Role::label),
+                        user.area_code
+                    ),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(WarningDetail {
+            version: row.version,
+            kind: row.kind.clone(),
+            origin: row.origin.clone(),
+            description: row.description.clone(),
+            feed,
+            line: row.line,
+            assignee,
+            assignee_user_id: row.assignee_user_id,
+            judgement: row.judgement.as_deref().and_then(Judgement::from_code),
+            case,
+            history,
+            team,
+            can_assign,
+            can_verify: can("verify", &[WarningState::Assigned]),
+            can_judge: can("judge", &[WarningState::Verified]),
+            can_dispose: can("dispose", &[WarningState::Judged]),
+            can_close: can("close", &[WarningState::Disposed]),
+            item,
+        })
+    }
+
+    /// One step of the loop on a warning, at the version the actor saw. Answers the new state.
+    pub async fn act_on_warning(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        action: LoopAction,
+    ) -> Result<WarningState, AppError> {
+        let today = self.today();
+        let now = self.now_text();
+        let catalogue = self.catalogue()?;
+        let snapshot = catalogue.snapshot(today);
+        let calendar = self.calendar()?;
+        let mut tx = self.store.begin().await?;
+        let row = self.load_warning(&mut tx, actor, id).await?;
+        let state = state_of(&row)?;
+        let code = action.code();
+        if !may(actor, &row, code) {
+            return Err(AppError::Forbidden);
+        }
+        if row.version != version {
+            return Err(AppError::Conflict(
+                "该预警已被他人处理，请刷新页面后再操作".to_owned(),
+            ));
+        }
+        let expected: &[WarningState] = match &action {
+            LoopAction::Assign { .. } => &[WarningState::Open, WarningState::Assigned],
+            LoopAction::Verify { .. } => &[WarningState::Assigned],
+            LoopAction::Judge { .. } => &[WarningState::Verified],
+            LoopAction::Dispose(_) => &[WarningState::Judged],
+            LoopAction::Close { .. } => &[WarningState::Disposed],
+        };
+        if !expected.contains(&state) {
+            return Err(AppError::Conflict(format!(
+                "预警当前为“{}”，不能进行“{}”",
+                state.label(),
+                action_label(code)
+            )));
+        }
+        let mut area = area_of(&row)?;
+        let mut assignee = row.assignee_user_id;
+        let mut judgement = row.judgement.clone();
+        let mut disposition = row.disposition.clone();
+        let mut case_id = row.case_id;
+        let (next, detail) = match action {
+            LoopAction::Assign { assignee_user_id } => {
+                let user = store::users::by_id(&mut tx, assignee_user_id)
+                    .await?
+                    .filter(|user| user.active == 1)
+                    .ok_or_else(|| AppError::invalid("assignee", "请选择核实人员"))?;
+                let user_area = PlaceCode::parse(&user.area_code)
+                    .map_err(|error| anyhow::anyhow!("user {} area: {error}", user.id))?;
+                let in_team =
+                    Role::from_code(&user.role).is_some_and(|role| TEAM_ROLES.contains(&role));
+                // A warning placed at a village stays with that village's town team; one
+                // above town level (a person outside the registry) moves to the assignee's area.
+                let town = area.at_level(PlaceLevel::Town);
+                let fits = match &town {
+                    Some(town) => town.contains(&user_area),
+                    None => actor.covers(&user_area),
+                };
+                if !in_team || !fits {
+                    return Err(AppError::invalid(
+                        "assignee",
+                        "核实人员须为本镇街工作队伍（镇街审核人员、村社协理员或网格员）",
+                    ));
+                }
+                if town.is_none() {
+                    area = user_area
+                        .at_level(PlaceLevel::Village)
+                        .filter(|_| user_area.level() == PlaceLevel::Grid)
+                        .unwrap_or(user_area);
+                }
+                assignee = Some(user.id);
+                (
+                    WarningState::Assigned,
+                    serde_json::json!({ "assignee_user_id": user.id, "assignee": user.display_name }),
+                )
+            }
+            LoopAction::Verify {
+                visited_on,
+                visitors,
+                findings,
+            } => {
+                if visited_on > today {
+                    return Err(AppError::invalid("visited_on", "核实日期不能晚于今天"));
+                }
+                let visitors = require("visitors", "核实人员", &visitors)?;
+                let findings = require("findings", "核实情况", &findings)?;
+                (
+                    WarningState::Verified,
+                    serde_json::json!({ "visited_on": visited_on.to_string(), "visitors": visitors, "findings": findings }),
+                )
+            }
+            LoopAction::Judge {
+                judgement: verdict,
+                note,
+            } => {
+                let note = require("note", "研判意见", &note)?;
+                judgement = Some(verdict.code().to_owned());
+                (
+                    WarningState::Judged,
+                    serde_json::json!({ "judgement": verdict.code(), "note": note }),
+                )
+            }
+            LoopAction::Dispose(disposal) => match disposal {
+                Disposal::Adjust { note } => {
+                    let note = require("note", "调整内容", &note)?;
+                    disposition = Some(Disposition::Adjust.code().to_owned());
+                    (
+                        WarningState::Disposed,
+                        serde_json::json!({ "disposition": "adjust", "note": note }),
+                    )
+                }
+                Disposal::NoAction { reason } => {
+                    let reason = require("reason", "无需处置的理由", &reason)?;
+                    disposition = Some(Disposition::NoAction.code().to_owned());
+                    (
+                        WarningState::Disposed,
+                        serde_json::json!({ "disposition": "no_action", "reason": reason }),
+                    )
+                }
+                Disposal::OpenCase {
+                    kind,
+                    applicant,
+                    consent,
+                    household_id,
+                    area: case_area,
+                    summary,
+                } => {
+                    let summary = require("summary", "处置事由", &summary)?;
+                    let (household_id, case_area) =
+                        match (&row.household_external_id, household_id, case_area) {
+                            (Some(external_id), _, _) => (external_id.clone(), area.clone()),
+                            (None, Some(new_id), Some(village)) if !new_id.trim().is_empty() => {
+                                (new_id.trim().to_owned(), village)
+                            }
+                            _ => {
+                                return Err(AppError::invalid(
+                                    "household_id",
+                                    "该人员不在档案中：请填写新户编号和所在村（社区）",
+                                ));
+                            }
+                        };
+                    let (opened, tracking_number) = self
+                        .open_case_in(
+                            &mut tx,
+                            actor,
+                            crate::cases::NewIntake {
+                                kind,
+                                channel: Channel::Warning,
+                                household_id,
+                                area: case_area,
+                                applicant: applicant.trim().to_owned(),
+                                consent,
+                                summary: format!("{summary}（预警{id}）"),
+                            },
+                        )
+                        .await?;
+                    case_id = Some(opened);
+                    disposition = Some(Disposition::OpenCase.code().to_owned());
+                    (
+                        WarningState::Disposed,
+                        serde_json::json!({
+                            "disposition": "open_case", "case_kind": kind.code(),
+                            "case_id": opened, "tracking_number": tracking_number.as_str(),
+                            "summary": summary,
+                        }),
+                    )
+                }
+            },
+            LoopAction::Close { note } => (
+                WarningState::Closed,
+                serde_json::json!({ "note": note.trim() }),
+            ),
+        };
+        let due_on = match next_limit(next) {
+            Some(param) => calendar
+                .add_working_days(today, working_days(&snapshot, param)?)
+                .to_string(),
+            None => row.due_on.clone(),
+        };
+        let today_text = today.to_string();
+        let closed_on = (next == WarningState::Closed).then_some(today_text.as_str());
+        store::watch::update_warning(
+            &mut tx,
+            id,
+            row.version,
+            &WarningUpdate {
+                state: next.code(),
+                area_code: area.as_str(),
+                assignee_user_id: assignee,
+                judgement: judgement.as_deref(),
+                disposition: disposition.as_deref(),
+                case_id,
+                due_on: &due_on,
+                closed_on,
+                now: &now,
+            },
+        )
+        .await?;
+        let detail = detail.to_string();
+        store::watch::append_warning_event(
+            &mut tx,
+            &WarningEventRow {
+                warning_id: id,
+                seq: 0,
+                on_date: today_text.clone(),
+                actor_user_id: actor.user_id,
+                actor_name: actor.display_name.clone(),
+                action: code.to_owned(),
+                detail: detail.clone(),
+                recorded_at: now.clone(),
+            },
+        )
+        .await?;
+        store::audit::append_one(
+            &mut tx,
+            &AuditEvent {
+                at: now,
+                actor: actor.audit_name(),
+                action: format!("warning.{code}"),
+                entity: "warning".into(),
+                entity_id: id.to_string(),
+                area_code: Some(area.as_str().to_owned()),
+                before: Some(state.code().to_owned()),
+                after: Some(format!("{} {detail}", next.code())),
+            },
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(next)
+    }
+}
+
+/// A history entry's record in Chinese.
+fn summary_of(detail: &str) -> String {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(detail) else {
+        return detail.to_owned();
+    };
+    let text = |key: &str| value[key].as_str().unwrap_or("").to_owned();
+    let mut parts = Vec::new();
+    if let Some(name) = value["assignee"].as_str() {
+        parts.push(format!("分派给 {name}"));
+    }
+    if value["visited_on"].is_string() {
+        parts.push(format!(
+            "{} 由 {} 实地核实：{}",
+            text("visited_on"),
+            text("visitors"),
+            text("findings")
+        ));
+    }
+    if let Some(code) = value["judgement"].as_str() {
+        parts.push(format!(
+            "研判结论：{}",
+            Judgement::from_code(code).map_or_else(|| code.to_owned(), |j| j.label().to_owned())
+        ));
+    }
+    if let Some(code) = value["disposition"].as_str() {
+        parts.push(format!(
+            "处置：{}",
+            Disposition::from_code(code).map_or_else(|| code.to_owned(), |d| d.label().to_owned())
+        ));
+    }
+    if let Some(number) = value["tracking_number"].as_str() {
+        let kind = value["case_kind"]
+            .as_str()
+            .and_then(CaseKind::from_code)
+            .map_or("", CaseKind::label);
+        parts.push(format!("已启动{kind}案件 {number}"));
+    }
+    for (key, label) in [
+        ("note", "意见"),
+        ("reason", "理由"),
+        ("summary", "事由"),
+        ("origin", "来源"),
+    ] {
+        let value = text(key);
+        if !value.is_empty() {
+            parts.push(format!("{label}：{value}"));
+        }
+    }
+    parts.join("；")
+}

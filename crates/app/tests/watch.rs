@@ -1,0 +1,679 @@
+//! Warning use cases (issue 5) end to end: feeds, comparison jobs, the W3 loop and W4 visits
+//! and hotline tickets, on SQLite always and on PostgreSQL when `TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use app::cases::CaseAction;
+use app::contacts::{ContactChannel, ContactOutcome, NewContactInput};
+use app::feeds::{FeedUpload, JobOutcome};
+use app::users::{Creator, NewUser};
+use app::warnings::{Disposal, Disposition, Judgement, LoopAction, WarningQuery, WarningState};
+use app::{Actor, App, AppError, AppSettings, Clock};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use domain::{PlaceCode, Role};
+use std::sync::{Arc, Mutex};
+use store::Store;
+use store::audit::Verification;
+use workflow::{Action, CaseKind, Channel, Consent, Step};
+
+#[derive(Debug)]
+struct FixedClock(Mutex<DateTime<Utc>>);
+
+impl FixedClock {
+    fn set(&self, date: NaiveDate) {
+        *self.0.lock().unwrap() = Utc.from_utc_datetime(&date.and_hms_opt(2, 0, 0).unwrap());
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn id(first17: &str) -> String {
+    format!(
+        "{first17}{}",
+        domain::national_id::check_char(first17.as_bytes())
+    )
+}
+
+const YONGYUAN: &str = "500151001200";
+const GUANGQIAO: &str = "500151100201";
+
+struct World {
+    backend: &'static str,
+    app: App,
+    clock: Arc<FixedClock>,
+    console: Actor,
+    department: Actor,
+    town: Actor,
+    other_town: Actor,
+    village: Actor,
+    other_village: Actor,
+    grid: Actor,
+    /// Head of H1 (巴川 永院村).
+    a: String,
+    /// Second member of H1.
+    b: String,
+    /// Head of H2 (土桥 广桥村).
+    c: String,
+    /// Not in the registry.
+    outsider: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn make_actor(app: &App, username: &str, role: Role, area: &str) -> Actor {
+    let area = PlaceCode::parse(area).unwrap();
+    let user_id = app
+        .create_user(
+            Creator::Console("test"),
+            NewUser {
+                username,
+                display_name: username,
+                role,
+                area: &area,
+                password: "correct-horse-1",
+            },
+        )
+        .await
+        .unwrap();
+    Actor {
+        user_id,
+        username: username.to_owned(),
+        display_name: username.to_owned(),
+        role,
+        area,
+    }
+}
+
+/// A poor household (12 000 yuan of wages a year for two or three persons).
+fn household(external_id: &str, area: &str, members: &[(&str, &str, &str)]) -> String {
+    let members: Vec<String> = members
+        .iter()
+        .map(|(id_number, name, relation)| {
+            format!(r#"{{"id_number": "{id_number}", "name": "{name}", "relation": "{relation}"}}"#)
+        })
+        .collect();
+    format!(
+        r#"{{"id": "{external_id}", "area_code": "{area}", "hukou": "rural", "members": [{}], "income_12m": {{"wages": 12000}}}}"#,
+        members.join(", ")
+    )
+}
+
+async fn worlds() -> Vec<World> {
+    let mut stores = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("watch.db").display());
+    stores.push(("sqlite", Store::connect(&url).await.unwrap(), dir));
+    if testkit::postgres_url().is_some() {
+        let (url, _name) = testkit::fresh_postgres("safetynet_watch").await;
+        stores.push((
+            "postgres",
+            Store::connect(&url).await.unwrap(),
+            tempfile::tempdir().unwrap(),
+        ));
+    }
+    let mut worlds = Vec::new();
+    for (backend, store, dir) in stores {
+        let clock = Arc::new(FixedClock(Mutex::new(Utc::now())));
+        clock.set(date("2026-11-02"));
+        let app = App::new(store, clock.clone(), AppSettings::default());
+        let places =
+            domain::parse_place_list(include_str!("../../../data/places/tongliang.csv")).unwrap();
+        app.load_places("test", &places).await.unwrap();
+        let a = id("50022419700101001");
+        let b = id("50022419720101002");
+        let c = id("50022419600101003");
+        let outsider = id("50022419800101004");
+        let lines = [
+            household(
+                "H1",
+                YONGYUAN,
+                &[(&a, "韩一", "head"), (&b, "杨二", "spouse")],
+            ),
+            household("H2", GUANGQIAO, &[(&c, "赵三", "head")]),
+        ]
+        .join("\n");
+        app.import_households("test", "h.jsonl", &lines, &|_| {})
+            .await
+            .unwrap();
+        worlds.push(World {
+            backend,
+            console: Actor::console("test", PlaceCode::parse("500151").unwrap()),
+            department: make_actor(&app, "bumen", Role::Department, "500151").await,
+            town: make_actor(&app, "bachuan", Role::TownReviewer, "500151001").await,
+            other_town: make_actor(&app, "tuqiao", Role::TownReviewer, "500151100").await,
+            village: make_actor(&app, "yongyuan", Role::VillageAssistant, YONGYUAN).await,
+            other_village: make_actor(&app, "guangqiao", Role::VillageAssistant, GUANGQIAO).await,
+            grid: make_actor(&app, "wangge", Role::GridWorker, "500151001200001").await,
+            app,
+            clock,
+            a,
+            b,
+            c,
+            outsider,
+            _dir: dir,
+        });
+    }
+    worlds
+}
+
+impl World {
+    async fn import(&self, source: &str, csv: &str) -> app::feeds::FeedReceipt {
+        self.app
+            .import_feed(
+                &self.department,
+                FeedUpload {
+                    source,
+                    period: "2026-10",
+                    file_name: "feed.csv",
+                    bytes: csv.as_bytes(),
+                },
+            )
+            .await
+            .unwrap_or_else(|error| panic!("{}: {}", self.backend, error.message()))
+    }
+
+    async fn run(&self) -> store::watch::JobCounts {
+        match self.app.run_next_job(&self.console, "test").await.unwrap() {
+            Some(JobOutcome::Done { counts, .. }) => counts,
+            other => panic!("{}: {other:?}", self.backend),
+        }
+    }
+
+    async fn all(&self, actor: &Actor) -> Vec<app::warnings::WarningItem> {
+        self.app
+            .warnings(
+                actor,
+                &WarningQuery {
+                    page: 1,
+                    ..WarningQuery::default()
+                },
+            )
+            .await
+            .unwrap()
+            .items
+    }
+
+    async fn audit_intact(&self) {
+        let verification = self.app.verify_audit().await.unwrap();
+        assert!(
+            matches!(verification, Verification::Intact { .. }),
+            "{}: {verification:?}",
+            self.backend
+        );
+    }
+}
+
+const HEADER: &str = "id_number,name,kind,value,date,detail\n";
+
+#[tokio::test]
+async fn w2_a_repeated_feed_changes_nothing_and_one_fact_from_two_feeds_is_one_warning() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let feed = format!(
+            "{HEADER}{a},韩一,death,,2026-10-03,\n{b},杨小二,unemployment,,2026-10,\n123456,坏行,death,,2026-10-01,\n{o},钱五,disaster,8000,2026-10-01,洪灾\n",
+            a = world.a,
+            b = world.b,
+            o = world.outsider
+        );
+        let first = world.import("公安", &feed).await;
+        assert!(!first.repeated, "{backend}");
+        assert_eq!((first.rows_read, first.rows_rejected), (3, 1), "{backend}");
+        assert_eq!(first.rejections[0].0, 4, "{backend}: the bad row's line");
+        assert!(
+            first.rejections[0].1.contains("身份证"),
+            "{backend}: {:?}",
+            first.rejections
+        );
+        let again = world.import("公安", &feed).await;
+        assert!(again.repeated && again.job_id.is_none(), "{backend}");
+        assert_eq!(again.feed_id, first.feed_id, "{backend}");
+        assert_eq!(again.rejections, first.rejections, "{backend}");
+
+        let counts = world.run().await;
+        // Death of 韩一, name mismatch of 杨二 (unemployment in a 低保 household is no
+        // possible need), disaster of the outsider.
+        assert_eq!(counts.new_warnings, 3, "{backend}: {counts:?}");
+        assert!(
+            world
+                .app
+                .run_next_job(&world.console, "test")
+                .await
+                .unwrap()
+                .is_none(),
+            "{backend}: the repeated feed queued no second run"
+        );
+        let warnings = world.all(&world.console).await;
+        assert_eq!(warnings.len(), 3, "{backend}");
+        let outsider = warnings
+            .iter()
+            .find(|item| item.rule == "disaster_loss")
+            .unwrap();
+        assert_eq!(outsider.household_external_id, None, "{backend}");
+        assert_eq!(
+            outsider.area_code, "500151",
+            "{backend}: on the person, at district"
+        );
+        let death = warnings.iter().find(|item| item.rule == "death").unwrap();
+        assert_eq!(
+            death.household_external_id.as_deref(),
+            Some("H1"),
+            "{backend}"
+        );
+        assert_eq!(death.person_name, "韩一", "{backend}");
+        assert_eq!(death.state, WarningState::Open, "{backend}");
+
+        // The same death from another department: a new feed, a new run, no new warning.
+        let other = world
+            .import(
+                "殡葬",
+                &format!("{HEADER}{a},韩一,death,,2026-10-03,\n", a = world.a),
+            )
+            .await;
+        assert!(!other.repeated, "{backend}");
+        let counts = world.run().await;
+        assert_eq!((counts.findings, counts.new_warnings), (1, 0), "{backend}");
+        assert_eq!(world.all(&world.console).await.len(), 3, "{backend}");
+
+        // Scope: the other town sees none of 巴川's; the department reads them all, masked.
+        let tuqiao = world.all(&world.other_town).await;
+        assert!(tuqiao.is_empty(), "{backend}: {tuqiao:?}");
+        let department = world.all(&world.department).await;
+        assert_eq!(department.len(), 3, "{backend}");
+        assert!(
+            warnings.iter().any(|item| item.rule == "name_mismatch"),
+            "{backend}"
+        );
+        assert!(
+            department.iter().all(|item| item.person_name.contains('*')),
+            "{backend}"
+        );
+        // Only district users import feeds.
+        let refused = world
+            .app
+            .import_feed(
+                &world.town,
+                FeedUpload {
+                    source: "公安",
+                    period: "2026-11",
+                    file_name: "x.csv",
+                    bytes: feed.as_bytes(),
+                },
+            )
+            .await;
+        assert!(matches!(refused, Err(AppError::Forbidden)), "{backend}");
+        // A file that cannot be read changes nothing.
+        let unreadable = world
+            .app
+            .import_feed(
+                &world.department,
+                FeedUpload {
+                    source: "公安",
+                    period: "2026-12",
+                    file_name: "x.csv",
+                    bytes: b"id_number,name\n1,2\n",
+                },
+            )
+            .await;
+        assert!(matches!(unreadable, Err(AppError::Invalid(_))), "{backend}");
+        assert_eq!(
+            world.app.feed_overview(&world.console).await.unwrap().len(),
+            2,
+            "{backend}"
+        );
+        world.audit_intact().await;
+    }
+}
+
+#[tokio::test]
+async fn w3_a_warning_goes_through_the_whole_loop_to_an_opened_case() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let app = &world.app;
+        world
+            .import(
+                "公安",
+                &format!("{HEADER}{a},韩一,death,,2026-10-03,\n", a = world.a),
+            )
+            .await;
+        world.run().await;
+        let warning = world.all(&world.town).await.remove(0);
+        assert_eq!(
+            warning.due_on, "2026-11-04",
+            "{backend}: two working days to assign"
+        );
+        // Late once the assignment limit passed.
+        world.clock.set(date("2026-11-06"));
+        let late = app
+            .warnings(
+                &world.town,
+                &WarningQuery {
+                    late: true,
+                    page: 1,
+                    ..WarningQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(late.items.len(), 1, "{backend}");
+        assert!(late.items[0].late, "{backend}");
+        // Out of area: not found; a village assistant may not judge.
+        assert!(
+            matches!(
+                app.warning_detail(&world.other_town, warning.id).await,
+                Err(AppError::NotFound)
+            ),
+            "{backend}"
+        );
+        let detail = app.warning_detail(&world.town, warning.id).await.unwrap();
+        assert!(detail.can_assign && !detail.can_judge, "{backend}");
+        assert!(
+            detail
+                .team
+                .iter()
+                .any(|choice| choice.user_id == world.village.user_id)
+                && !detail
+                    .team
+                    .iter()
+                    .any(|choice| choice.user_id == world.other_village.user_id),
+            "{backend}: the team is the town's"
+        );
+        let step = |actor: &Actor, action: LoopAction| {
+            let actor = actor.clone();
+            async move {
+                let version = app.warning_detail(&actor, warning.id).await?.version;
+                app.act_on_warning(&actor, warning.id, version, action)
+                    .await
+            }
+        };
+        let outside_team = step(
+            &world.town,
+            LoopAction::Assign {
+                assignee_user_id: world.other_village.user_id,
+            },
+        )
+        .await;
+        assert!(
+            matches!(outside_team, Err(AppError::Invalid(_))),
+            "{backend}"
+        );
+        let assigned = step(
+            &world.town,
+            LoopAction::Assign {
+                assignee_user_id: world.village.user_id,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(assigned, WarningState::Assigned, "{backend}");
+        let judged_early = step(
+            &world.town,
+            LoopAction::Judge {
+                judgement: Judgement::Confirmed,
+                note: "属实".into(),
+            },
+        )
+        .await;
+        assert!(
+            matches!(judged_early, Err(AppError::Conflict(_))),
+            "{backend}"
+        );
+        let verified = step(
+            &world.village,
+            LoopAction::Verify {
+                visited_on: world.app.today(),
+                visitors: "yongyuan、wangge".into(),
+                findings: "户主韩一已于10月3日去世，家中仅余杨二一人".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(verified, WarningState::Verified, "{backend}");
+        let by_village = step(
+            &world.village,
+            LoopAction::Judge {
+                judgement: Judgement::Confirmed,
+                note: "属实".into(),
+            },
+        )
+        .await;
+        assert!(matches!(by_village, Err(AppError::Forbidden)), "{backend}");
+        step(
+            &world.town,
+            LoopAction::Judge {
+                judgement: Judgement::Confirmed,
+                note: "死亡信息属实，家庭人口变化，需重新核查".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let no_reason = step(
+            &world.town,
+            LoopAction::Dispose(Disposal::NoAction {
+                reason: "  ".into(),
+            }),
+        )
+        .await;
+        assert!(matches!(no_reason, Err(AppError::Invalid(_))), "{backend}");
+        let disposed = step(
+            &world.town,
+            LoopAction::Dispose(Disposal::OpenCase {
+                kind: CaseKind::Recheck,
+                applicant: "杨二".into(),
+                consent: None,
+                household_id: None,
+                area: None,
+                summary: "成员死亡，重新核查家庭经济状况".into(),
+            }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(disposed, WarningState::Disposed, "{backend}");
+        let detail = app.warning_detail(&world.town, warning.id).await.unwrap();
+        assert_eq!(
+            detail.item.disposition,
+            Some(Disposition::OpenCase),
+            "{backend}"
+        );
+        let (case_id, tracking_number) = detail.case.clone().unwrap();
+        let case = app.case_detail(&world.town, case_id).await.unwrap();
+        assert_eq!(case.case.intake().channel, Channel::Warning, "{backend}");
+        assert_eq!(case.case.kind(), CaseKind::Recheck, "{backend}");
+        assert_eq!(
+            case.case.tracking_number().as_str(),
+            tracking_number,
+            "{backend}"
+        );
+        let closed = step(
+            &world.town,
+            LoopAction::Close {
+                note: "已转入核查".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(closed, WarningState::Closed, "{backend}");
+        let detail = app
+            .warning_detail(&world.department, warning.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            detail.item.closed_on.as_deref(),
+            Some("2026-11-06"),
+            "{backend}"
+        );
+        assert_eq!(
+            detail
+                .history
+                .iter()
+                .map(|step| step.action.as_str())
+                .collect::<Vec<_>>(),
+            ["assign", "verify", "judge", "dispose", "close"],
+            "{backend}"
+        );
+        assert!(
+            detail.history[3].summary.contains(&tracking_number),
+            "{backend}: {:?}",
+            detail.history[3]
+        );
+        // A stale version is a conflict.
+        let stale = app
+            .act_on_warning(
+                &world.town,
+                warning.id,
+                1,
+                LoopAction::Close {
+                    note: String::new(),
+                },
+            )
+            .await;
+        assert!(matches!(stale, Err(AppError::Conflict(_))), "{backend}");
+        world.audit_intact().await;
+    }
+}
+
+#[tokio::test]
+async fn p3_a_fact_about_a_household_whose_case_is_at_comparison_becomes_a_discrepancy() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let app = &world.app;
+        let (case_id, _) = app
+            .open_case(
+                &world.other_town,
+                app::cases::NewIntake {
+                    kind: CaseKind::Application,
+                    channel: Channel::TownWindow,
+                    household_id: "H2".into(),
+                    area: PlaceCode::parse(GUANGQIAO).unwrap(),
+                    applicant: "赵三".into(),
+                    consent: Some(Consent {
+                        signed_on: app.today(),
+                        signer: "赵三".into(),
+                    }),
+                    summary: "申请救助".into(),
+                },
+            )
+            .await
+            .unwrap();
+        app.act_on_case(
+            &world.other_town,
+            case_id,
+            CaseAction::Move(Action::BeginComparison),
+        )
+        .await
+        .unwrap();
+        world
+            .import(
+                "民政殡葬",
+                &format!("{HEADER}{c},赵三,death,,2026-10-20,\n", c = world.c),
+            )
+            .await;
+        let counts = world.run().await;
+        assert_eq!(
+            (counts.discrepancies, counts.new_warnings),
+            (1, 0),
+            "{backend}"
+        );
+        let case = app.case_detail(&world.other_town, case_id).await.unwrap();
+        assert_eq!(case.case.step(), Step::Comparing, "{backend}");
+        let discrepancies = case.case.discrepancies();
+        assert_eq!(discrepancies.len(), 1, "{backend}");
+        assert!(
+            discrepancies[0].discrepancy.description.contains("死亡"),
+            "{backend}: {discrepancies:?}"
+        );
+        let warnings = world.all(&world.other_town).await;
+        assert_eq!(warnings.len(), 1, "{backend}");
+        assert_eq!(warnings[0].state, WarningState::Closed, "{backend}");
+        assert_eq!(
+            warnings[0].disposition,
+            Some(Disposition::Discrepancy),
+            "{backend}"
+        );
+        world.audit_intact().await;
+    }
+}
+
+#[tokio::test]
+async fn w4_a_visit_raises_a_warning_and_a_hotline_call_opens_an_application() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let app = &world.app;
+        let visit = |outcome| NewContactInput {
+            channel: ContactChannel::Visit,
+            on_date: date("2026-11-01"),
+            household_id: Some("H1".into()),
+            person_name: String::new(),
+            id_number: None,
+            phone: "13800000000".into(),
+            area: None,
+            findings: "户主突发重病住院，家中无劳动力".into(),
+            outcome,
+            consent: None,
+            new_household_id: None,
+        };
+        let receipt = app
+            .record_contact(&world.grid, visit(ContactOutcome::Warning))
+            .await
+            .unwrap();
+        let warning_id = receipt.warning_id.unwrap();
+        let detail = app.warning_detail(&world.town, warning_id).await.unwrap();
+        assert_eq!(detail.item.rule, "visit_report", "{backend}");
+        assert_eq!(
+            detail.item.household_external_id.as_deref(),
+            Some("H1"),
+            "{backend}"
+        );
+        assert_eq!(detail.history[0].action, "raise", "{backend}");
+        // Another village's household is not the grid worker's.
+        let mut elsewhere = visit(ContactOutcome::Recorded);
+        elsewhere.household_id = Some("H2".into());
+        assert!(
+            matches!(
+                app.record_contact(&world.grid, elsewhere).await,
+                Err(AppError::NotFound)
+            ),
+            "{backend}"
+        );
+        // A hotline call about a new person opens an application.
+        let call = NewContactInput {
+            channel: ContactChannel::Hotline,
+            on_date: date("2026-11-02"),
+            household_id: None,
+            person_name: "孙六".into(),
+            id_number: Some(id("50022419900101005")),
+            phone: "13900000000".into(),
+            area: Some(PlaceCode::parse(YONGYUAN).unwrap()),
+            findings: "来电反映：独居老人，无收入来源".into(),
+            outcome: ContactOutcome::Application,
+            consent: Some(Consent {
+                signed_on: date("2026-11-02"),
+                signer: "孙六".into(),
+            }),
+            new_household_id: Some("ZD-0001".into()),
+        };
+        let receipt = app.record_contact(&world.town, call.clone()).await.unwrap();
+        let case = app
+            .case_detail(&world.town, receipt.case_id.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(case.case.intake().channel, Channel::Hotline, "{backend}");
+        assert_eq!(case.case.household_id(), "ZD-0001", "{backend}");
+        // Grid workers do not take hotline tickets.
+        assert!(
+            matches!(
+                app.record_contact(&world.grid, call).await,
+                Err(AppError::Forbidden)
+            ),
+            "{backend}"
+        );
+        let contacts = app.contacts(&world.town).await.unwrap();
+        assert_eq!(contacts.len(), 2, "{backend}");
+        world.audit_intact().await;
+    }
+}

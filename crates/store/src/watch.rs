@@ -1,0 +1,649 @@
+//! 监测预警 (issue 5): department feeds, comparison jobs, warnings and their loop, visit logs
+//! and hotline tickets.
+//!
+//! Invariants: a feed is stored once per (source, period, content hash); a warning once per
+//! `dedupe_key` (`insert_warning` answers `None` for a fact already known); a job is claimed
+//! by one worker only (`claim_job`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, a guarded
+//! `UPDATE` inside SQLite's single-writer transaction); `warning_events` rows are only
+//! inserted, numbered from 1 per warning; the `warnings` row changes only at the version it
+//! was read at.
+
+use crate::{Conn, Result, StoreError, area_range};
+
+/// A stored feed without its bytes.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct FeedRow {
+    pub id: i64,
+    pub source: String,
+    pub period: String,
+    pub content_hash: String,
+    pub file_name: String,
+    pub format: String,
+    pub rows_read: i64,
+    pub rows_rejected: i64,
+    pub imported_by: String,
+    pub imported_by_user_id: i64,
+    pub imported_at: String,
+}
+
+const FEED_COLUMNS: &str = "id, source, period, content_hash, file_name, format, rows_read, rows_rejected, imported_by, imported_by_user_id, imported_at";
+
+pub struct NewFeed<'a> {
+    pub source: &'a str,
+    pub period: &'a str,
+    pub content_hash: &'a str,
+    pub file_name: &'a str,
+    pub format: &'a str,
+    pub content: &'a [u8],
+    pub rows_read: i64,
+    pub rows_rejected: i64,
+    pub imported_by: &'a str,
+    pub imported_by_user_id: i64,
+    pub imported_at: &'a str,
+}
+
+/// The feed with this identity, if it was imported before.
+pub async fn feed_by_identity(
+    conn: &mut Conn,
+    source: &str,
+    period: &str,
+    content_hash: &str,
+) -> Result<Option<FeedRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {FEED_COLUMNS} FROM feeds WHERE source = $1 AND period = $2 AND content_hash = $3"
+    )))
+    .bind(source)
+    .bind(period)
+    .bind(content_hash)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Stores a feed and its rejected rows; an identity already stored is a `Conflict`.
+pub async fn insert_feed(
+    conn: &mut Conn,
+    feed: &NewFeed<'_>,
+    rejections: &[(i64, String)],
+) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO feeds (source, period, content_hash, file_name, format, content, rows_read, rows_rejected, imported_by, imported_by_user_id, imported_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(feed.source)
+    .bind(feed.period)
+    .bind(feed.content_hash)
+    .bind(feed.file_name)
+    .bind(feed.format)
+    .bind(feed.content.to_vec())
+    .bind(feed.rows_read)
+    .bind(feed.rows_rejected)
+    .bind(feed.imported_by)
+    .bind(feed.imported_by_user_id)
+    .bind(feed.imported_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    let positional = crate::households::positional(conn);
+    for chunk in rejections.chunks(crate::households::BULK_ROWS) {
+        let sql = format!(
+            "INSERT INTO feed_rejections (feed_id, line, reason) VALUES {}",
+            crate::households::values_list(chunk.len(), 3, positional)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (line, reason) in chunk {
+            query = query.bind(id).bind(*line).bind(reason.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(id)
+}
+
+pub async fn feed(conn: &mut Conn, id: i64) -> Result<Option<FeedRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {FEED_COLUMNS} FROM feeds WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The bytes of a stored feed.
+pub async fn feed_content(conn: &mut Conn, id: i64) -> Result<Vec<u8>> {
+    let (content,): (Vec<u8>,) = sqlx::query_as("SELECT content FROM feeds WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(content)
+}
+
+/// The latest feeds, newest first.
+pub async fn recent_feeds(conn: &mut Conn, limit: i64) -> Result<Vec<FeedRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {FEED_COLUMNS} FROM feeds ORDER BY id DESC LIMIT $1"
+    )))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The rejected rows of a feed, by line (at most `limit`).
+pub async fn feed_rejections(
+    conn: &mut Conn,
+    feed_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT line, reason FROM feed_rejections WHERE feed_id = $1 ORDER BY line LIMIT $2",
+    )
+    .bind(feed_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// 比对任务.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: i64,
+    pub feed_id: i64,
+    pub state: String,
+    pub as_of: String,
+    pub enqueued_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub worker: Option<String>,
+    pub households: Option<i64>,
+    pub records: Option<i64>,
+    pub findings: Option<i64>,
+    pub new_warnings: Option<i64>,
+    pub discrepancies: Option<i64>,
+    pub error: Option<String>,
+}
+
+const JOB_COLUMNS: &str = "id, feed_id, state, as_of, enqueued_at, started_at, finished_at, worker, households, records, findings, new_warnings, discrepancies, error";
+
+pub const JOB_QUEUED: &str = "queued";
+pub const JOB_RUNNING: &str = "running";
+pub const JOB_DONE: &str = "done";
+pub const JOB_FAILED: &str = "failed";
+
+pub async fn enqueue_job(conn: &mut Conn, feed_id: i64, as_of: &str, now: &str) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO comparison_jobs (feed_id, state, as_of, enqueued_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(feed_id)
+    .bind(JOB_QUEUED)
+    .bind(as_of)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Claims the oldest queued job for `worker` (state `running`), or `None` when none is queued.
+/// Two workers never claim the same job: on PostgreSQL the candidate row is locked with
+/// `FOR UPDATE SKIP LOCKED` (a concurrent claimer takes the next one); on SQLite the caller's
+/// write transaction excludes other writers and the `state` guard re-checks the row.
+pub async fn claim_job(conn: &mut Conn, worker: &str, now: &str) -> Result<Option<JobRow>> {
+    let lock = if crate::households::positional(conn) {
+        ""
+    } else {
+        " FOR UPDATE SKIP LOCKED"
+    };
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE comparison_jobs SET state = $1, worker = $2, started_at = $3 \
+         WHERE id = (SELECT id FROM comparison_jobs WHERE state = $4 ORDER BY id LIMIT 1{lock}) AND state = $4 \
+         RETURNING {JOB_COLUMNS}"
+    )))
+    .bind(JOB_RUNNING)
+    .bind(worker)
+    .bind(now)
+    .bind(JOB_QUEUED)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// What a finished run counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JobCounts {
+    pub households: i64,
+    pub records: i64,
+    pub findings: i64,
+    pub new_warnings: i64,
+    pub discrepancies: i64,
+}
+
+/// Marks a running job done with its counts (only from `running`, else `Conflict`).
+pub async fn finish_job(conn: &mut Conn, id: i64, counts: &JobCounts, now: &str) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE comparison_jobs SET state = $1, finished_at = $2, households = $3, records = $4, findings = $5, new_warnings = $6, discrepancies = $7 \
+         WHERE id = $8 AND state = $9",
+    )
+    .bind(JOB_DONE)
+    .bind(now)
+    .bind(counts.households)
+    .bind(counts.records)
+    .bind(counts.findings)
+    .bind(counts.new_warnings)
+    .bind(counts.discrepancies)
+    .bind(id)
+    .bind(JOB_RUNNING)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!("job {id} is not running")));
+    }
+    Ok(())
+}
+
+/// Marks a running job failed with the reason.
+pub async fn fail_job(conn: &mut Conn, id: i64, error: &str, now: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE comparison_jobs SET state = $1, finished_at = $2, error = $3 WHERE id = $4 AND state = $5",
+    )
+    .bind(JOB_FAILED)
+    .bind(now)
+    .bind(error)
+    .bind(id)
+    .bind(JOB_RUNNING)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn job(conn: &mut Conn, id: i64) -> Result<Option<JobRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {JOB_COLUMNS} FROM comparison_jobs WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The latest jobs, newest first.
+pub async fn recent_jobs(conn: &mut Conn, limit: i64) -> Result<Vec<JobRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {JOB_COLUMNS} FROM comparison_jobs ORDER BY id DESC LIMIT $1"
+    )))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// 预警.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct WarningRow {
+    pub id: i64,
+    pub dedupe_key: String,
+    pub origin: String,
+    pub rule: String,
+    pub kind: String,
+    pub severity: String,
+    pub id_number: Option<String>,
+    pub person_name: String,
+    pub household_external_id: Option<String>,
+    pub household_id: Option<i64>,
+    pub inside_net: i64,
+    pub area_code: String,
+    pub feed_id: Option<i64>,
+    pub job_id: Option<i64>,
+    pub line: Option<i64>,
+    pub description: String,
+    pub param_json: Option<String>,
+    pub state: String,
+    pub assignee_user_id: Option<i64>,
+    pub judgement: Option<String>,
+    pub disposition: Option<String>,
+    pub case_id: Option<i64>,
+    pub created_on: String,
+    pub due_on: String,
+    pub closed_on: Option<String>,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+const WARNING_COLUMNS: &str = "id, dedupe_key, origin, rule, kind, severity, id_number, person_name, household_external_id, household_id, inside_net, area_code, feed_id, job_id, line, description, param_json, state, assignee_user_id, judgement, disposition, case_id, created_on, due_on, closed_on, updated_at, version";
+
+pub struct NewWarning<'a> {
+    pub dedupe_key: &'a str,
+    pub origin: &'a str,
+    pub rule: &'a str,
+    pub kind: &'a str,
+    pub severity: &'a str,
+    pub id_number: Option<&'a str>,
+    pub person_name: &'a str,
+    pub household_external_id: Option<&'a str>,
+    pub household_id: Option<i64>,
+    pub inside_net: bool,
+    pub area_code: &'a str,
+    pub feed_id: Option<i64>,
+    pub job_id: Option<i64>,
+    pub line: Option<i64>,
+    pub description: &'a str,
+    pub param_json: Option<&'a str>,
+    pub state: &'a str,
+    pub disposition: Option<&'a str>,
+    pub case_id: Option<i64>,
+    pub created_on: &'a str,
+    pub due_on: &'a str,
+    pub closed_on: Option<&'a str>,
+    pub now: &'a str,
+}
+
+/// Inserts a warning unless one with the same `dedupe_key` exists (then `None`: the same fact
+/// about the same person is one warning).
+pub async fn insert_warning(conn: &mut Conn, warning: &NewWarning<'_>) -> Result<Option<i64>> {
+    let id: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO warnings (dedupe_key, origin, rule, kind, severity, id_number, person_name, household_external_id, household_id, inside_net, area_code, feed_id, job_id, line, description, param_json, state, assignee_user_id, judgement, disposition, case_id, created_on, due_on, closed_on, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, NULL, NULL, $18, $19, $20, $21, $22, $23, 1) \
+         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+    )
+    .bind(warning.dedupe_key)
+    .bind(warning.origin)
+    .bind(warning.rule)
+    .bind(warning.kind)
+    .bind(warning.severity)
+    .bind(warning.id_number)
+    .bind(warning.person_name)
+    .bind(warning.household_external_id)
+    .bind(warning.household_id)
+    .bind(i64::from(warning.inside_net))
+    .bind(warning.area_code)
+    .bind(warning.feed_id)
+    .bind(warning.job_id)
+    .bind(warning.line)
+    .bind(warning.description)
+    .bind(warning.param_json)
+    .bind(warning.state)
+    .bind(warning.disposition)
+    .bind(warning.case_id)
+    .bind(warning.created_on)
+    .bind(warning.due_on)
+    .bind(warning.closed_on)
+    .bind(warning.now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(id.map(|(id,)| id))
+}
+
+pub async fn warning(conn: &mut Conn, id: i64) -> Result<Option<WarningRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {WARNING_COLUMNS} FROM warnings WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// A filter of the warning list; `late_on` keeps the open ones due before that day.
+#[derive(Clone, Debug, Default)]
+pub struct WarningFilter<'a> {
+    pub area_prefix: &'a str,
+    pub state: Option<&'a str>,
+    pub rule: Option<&'a str>,
+    pub late_on: Option<&'a str>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// The warnings matching `filter` (earliest due first) and how many match in all.
+pub async fn list_warnings(
+    conn: &mut Conn,
+    filter: &WarningFilter<'_>,
+) -> Result<(Vec<WarningRow>, i64)> {
+    let (low, high) = area_range(filter.area_prefix);
+    let mut clauses = vec!["area_code >= $1".to_owned(), "area_code < $2".to_owned()];
+    let mut binds: Vec<String> = vec![low, high];
+    if let Some(state) = filter.state {
+        binds.push(state.to_owned());
+        clauses.push(format!("state = ${}", binds.len()));
+    }
+    if let Some(rule) = filter.rule {
+        binds.push(rule.to_owned());
+        clauses.push(format!("rule = ${}", binds.len()));
+    }
+    if let Some(today) = filter.late_on {
+        binds.push(today.to_owned());
+        clauses.push(format!("closed_on IS NULL AND due_on < ${}", binds.len()));
+    }
+    let predicate = clauses.join(" AND ");
+    let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM warnings WHERE {predicate}"
+    )));
+    for bind in &binds {
+        count = count.bind(bind.as_str());
+    }
+    let (total,) = count.fetch_one(&mut *conn).await?;
+    let mut list = sqlx::query_as::<_, WarningRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {WARNING_COLUMNS} FROM warnings WHERE {predicate} \
+         ORDER BY CASE WHEN closed_on IS NULL THEN 0 ELSE 1 END, due_on, id LIMIT ${} OFFSET ${}",
+        binds.len() + 1,
+        binds.len() + 2
+    )));
+    for bind in &binds {
+        list = list.bind(bind.as_str());
+    }
+    let rows = list
+        .bind(filter.limit)
+        .bind(filter.offset)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok((rows, total))
+}
+
+/// A warning's loop fields after a step.
+pub struct WarningUpdate<'a> {
+    pub state: &'a str,
+    pub area_code: &'a str,
+    pub assignee_user_id: Option<i64>,
+    pub judgement: Option<&'a str>,
+    pub disposition: Option<&'a str>,
+    pub case_id: Option<i64>,
+    pub due_on: &'a str,
+    pub closed_on: Option<&'a str>,
+    pub now: &'a str,
+}
+
+/// Updates the warning if it still has `expected_version`; otherwise `Conflict`.
+pub async fn update_warning(
+    conn: &mut Conn,
+    id: i64,
+    expected_version: i64,
+    update: &WarningUpdate<'_>,
+) -> Result<()> {
+    let updated = sqlx::query(
+        "UPDATE warnings SET state = $1, area_code = $2, assignee_user_id = $3, judgement = $4, disposition = $5, case_id = $6, due_on = $7, closed_on = $8, updated_at = $9, version = version + 1 \
+         WHERE id = $10 AND version = $11",
+    )
+    .bind(update.state)
+    .bind(update.area_code)
+    .bind(update.assignee_user_id)
+    .bind(update.judgement)
+    .bind(update.disposition)
+    .bind(update.case_id)
+    .bind(update.due_on)
+    .bind(update.closed_on)
+    .bind(update.now)
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!(
+            "warning {id} changed since version {expected_version}"
+        )));
+    }
+    Ok(())
+}
+
+/// One step of a warning's loop; `detail` is the JSON the caller serialised.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct WarningEventRow {
+    pub warning_id: i64,
+    pub seq: i64,
+    pub on_date: String,
+    pub actor_user_id: i64,
+    pub actor_name: String,
+    pub action: String,
+    pub detail: String,
+    pub recorded_at: String,
+}
+
+/// Appends an event after the warning's last one (its `seq` is set here).
+pub async fn append_warning_event(conn: &mut Conn, event: &WarningEventRow) -> Result<i64> {
+    let (last,): (Option<i64>,) =
+        sqlx::query_as("SELECT MAX(seq) FROM warning_events WHERE warning_id = $1")
+            .bind(event.warning_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let seq = last.unwrap_or(0) + 1;
+    sqlx::query(
+        "INSERT INTO warning_events (warning_id, seq, on_date, actor_user_id, actor_name, action, detail, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(event.warning_id)
+    .bind(seq)
+    .bind(&event.on_date)
+    .bind(event.actor_user_id)
+    .bind(&event.actor_name)
+    .bind(&event.action)
+    .bind(&event.detail)
+    .bind(&event.recorded_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(seq)
+}
+
+pub async fn warning_events(conn: &mut Conn, warning_id: i64) -> Result<Vec<WarningEventRow>> {
+    Ok(sqlx::query_as(
+        "SELECT warning_id, seq, on_date, actor_user_id, actor_name, action, detail, recorded_at \
+         FROM warning_events WHERE warning_id = $1 ORDER BY seq",
+    )
+    .bind(warning_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// A user who can be sent to verify a warning (a member of a town team).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct TeamUser {
+    pub id: i64,
+    pub display_name: String,
+    pub role: String,
+    pub area_code: String,
+}
+
+/// The active users with one of `roles` whose area lies under `area_prefix`.
+pub async fn team_users(
+    conn: &mut Conn,
+    area_prefix: &str,
+    roles: &[&str],
+) -> Result<Vec<TeamUser>> {
+    let (low, high) = area_range(area_prefix);
+    let rows: Vec<TeamUser> = sqlx::query_as(
+        "SELECT id, display_name, role, area_code FROM users \
+         WHERE active = 1 AND area_code >= $1 AND area_code < $2 ORDER BY area_code, id",
+    )
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|user| roles.contains(&user.role.as_str()))
+        .collect())
+}
+
+/// 走访记录 / 热线工单.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ContactRow {
+    pub id: i64,
+    pub channel: String,
+    pub on_date: String,
+    pub household_external_id: Option<String>,
+    pub household_id: Option<i64>,
+    pub person_name: String,
+    pub id_number: Option<String>,
+    pub phone: String,
+    pub area_code: String,
+    pub findings: String,
+    pub outcome: String,
+    pub warning_id: Option<i64>,
+    pub case_id: Option<i64>,
+    pub recorded_by_user_id: i64,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+const CONTACT_COLUMNS: &str = "id, channel, on_date, household_external_id, household_id, person_name, id_number, phone, area_code, findings, outcome, warning_id, case_id, recorded_by_user_id, recorded_by, recorded_at";
+
+pub struct NewContact<'a> {
+    pub channel: &'a str,
+    pub on_date: &'a str,
+    pub household_external_id: Option<&'a str>,
+    pub household_id: Option<i64>,
+    pub person_name: &'a str,
+    pub id_number: Option<&'a str>,
+    pub phone: &'a str,
+    pub area_code: &'a str,
+    pub findings: &'a str,
+    pub outcome: &'a str,
+    pub recorded_by_user_id: i64,
+    pub recorded_by: &'a str,
+    pub recorded_at: &'a str,
+}
+
+pub async fn insert_contact(conn: &mut Conn, contact: &NewContact<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO contacts (channel, on_date, household_external_id, household_id, person_name, id_number, phone, area_code, findings, outcome, warning_id, case_id, recorded_by_user_id, recorded_by, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11, $12, $13) RETURNING id",
+    )
+    .bind(contact.channel)
+    .bind(contact.on_date)
+    .bind(contact.household_external_id)
+    .bind(contact.household_id)
+    .bind(contact.person_name)
+    .bind(contact.id_number)
+    .bind(contact.phone)
+    .bind(contact.area_code)
+    .bind(contact.findings)
+    .bind(contact.outcome)
+    .bind(contact.recorded_by_user_id)
+    .bind(contact.recorded_by)
+    .bind(contact.recorded_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Links a contact to the warning or case it raised.
+pub async fn link_contact(
+    conn: &mut Conn,
+    id: i64,
+    warning_id: Option<i64>,
+    case_id: Option<i64>,
+) -> Result<()> {
+    sqlx::query("UPDATE contacts SET warning_id = $1, case_id = $2 WHERE id = $3")
+        .bind(warning_id)
+        .bind(case_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The latest contacts under `area_prefix`, newest first.
+pub async fn contacts_in_area(
+    conn: &mut Conn,
+    area_prefix: &str,
+    limit: i64,
+) -> Result<Vec<ContactRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE area_code >= $1 AND area_code < $2 ORDER BY on_date DESC, id DESC LIMIT $3"
+    )))
+    .bind(low)
+    .bind(high)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
