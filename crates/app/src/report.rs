@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use domain::{Category, PlaceCode, PlaceLevel, Role};
 use report::joint::{
     BenefitCount, CaseFact, CategoryCount, FlowCount, JointInput, PlaceCount, Source, Unit,
+    WarningCount,
 };
 use report::{JointReport, ReportPeriod, Schedule};
 use std::collections::BTreeMap;
@@ -41,6 +42,17 @@ pub fn may_report(role: Role) -> bool {
         role,
         Role::DistrictCivilAffairs | Role::DistrictAgriculture | Role::TownReviewer | Role::Auditor
     )
+}
+
+/// 预警类型 as the report names it (the codes of `watch::WarningKind`).
+pub fn warning_kind_label(code: &str) -> String {
+    match code {
+        "contradiction" => "疑点（与类别不符）".to_owned(),
+        "name_mismatch" => "姓名不一致".to_owned(),
+        "duplicate" => "重复享受".to_owned(),
+        "possible_need" => "主动发现（可能困难）".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 fn internal(what: impl std::fmt::Display) -> AppError {
@@ -233,8 +245,12 @@ impl App {
             let mut conn = store.read().await?;
             store::report::cases_in_period(&mut conn, prefix, &from, &day).await
         };
-        let (registry, categories, (entries, exits), benefits, cases) =
-            tokio::try_join!(registry, categories, flows, benefits, cases)?;
+        let warnings = async {
+            let mut conn = store.read().await?;
+            store::report::warnings_by_village(&mut conn, prefix, &from, &day).await
+        };
+        let (registry, categories, (entries, exits), benefits, cases, warnings) =
+            tokio::try_join!(registry, categories, flows, benefits, cases, warnings)?;
 
         let category = |code: &str| {
             Category::from_code(code).ok_or_else(|| internal(format!("unknown category {code}")))
@@ -305,7 +321,18 @@ impl App {
             flows: flows.into_values().collect(),
             benefits,
             cases,
-            warnings: Source::Missing,
+            warnings: Source::Connected(
+                warnings
+                    .into_iter()
+                    .map(|row| WarningCount {
+                        kind: warning_kind_label(&row.kind),
+                        place: row.place,
+                        raised: row.raised,
+                        closed: row.closed,
+                        overdue: row.overdue,
+                    })
+                    .collect(),
+            ),
             referrals: Source::Missing,
             payments: Source::Missing,
         };

@@ -217,3 +217,38 @@ pub async fn cases_in_period(
     }
     Ok(grouped)
 }
+
+/// Warnings of one kind under one village: raised and closed in `from..=to`, and still open on
+/// `to` past their due date (the due date of the step they wait for).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct WarningCountRow {
+    pub place: String,
+    pub kind: String,
+    pub raised: i64,
+    pub closed: i64,
+    pub overdue: i64,
+}
+
+pub async fn warnings_by_village(
+    conn: &mut Conn,
+    area_prefix: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<WarningCountRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(
+        "SELECT substr(area_code, 1, 12) AS place, kind, \
+         CAST(SUM(CASE WHEN created_on >= $1 THEN 1 ELSE 0 END) AS BIGINT) AS raised, \
+         CAST(SUM(CASE WHEN closed_on >= $1 AND closed_on <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS closed, \
+         CAST(SUM(CASE WHEN (closed_on IS NULL OR closed_on > $2) AND due_on < $2 THEN 1 ELSE 0 END) AS BIGINT) AS overdue \
+         FROM warnings WHERE area_code >= $3 AND area_code < $4 \
+         AND created_on <= $2 AND (closed_on IS NULL OR closed_on >= $1) \
+         GROUP BY substr(area_code, 1, 12), kind ORDER BY 1, 2",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
