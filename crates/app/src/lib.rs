@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod assessment;
+pub mod assistance;
 pub mod auth;
 pub mod cases;
 pub mod contacts;

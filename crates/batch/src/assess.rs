@@ -297,7 +297,7 @@ fn render_blocks(
 /// Reads one household line (`spec/HOUSEHOLD.md`): the quick reader for the usual line, else
 /// `domain::interchange`, which also names the field of a line that cannot be read.
 pub fn read_household(line: &[u8]) -> Result<Household, String> {
-    std::str::from_utf8(line)
+    simdutf8::basic::from_utf8(line)
         .ok()
         .and_then(fastparse::household)
         .map_or_else(|| domain::interchange::parse_household_bytes(line), Ok)

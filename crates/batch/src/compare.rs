@@ -71,6 +71,7 @@ struct Clock {
     registry: Duration,
     feeds: Duration,
     output: Duration,
+    workers: Phases,
 }
 
 /// `run_compare` writing warnings to `output` and rejected rows to `errors`.
@@ -120,7 +121,7 @@ pub fn compare_to<W: Write, E: Write>(
         .map(|path| path.display().to_string())
         .collect();
     let mut seen: HashSet<WarningKey, BuildHasherDefault<IdHasher>> =
-        HashSet::with_capacity_and_hasher(1 << 20, BuildHasherDefault::default());
+        HashSet::with_capacity_and_hasher(1 << 21, BuildHasherDefault::default());
     let mut out = Vec::with_capacity(1 << 20);
     let mut houses = Vec::new();
     let emit = |warnings: &[Warning],
@@ -145,6 +146,10 @@ pub fn compare_to<W: Write, E: Write>(
         let started = Instant::now();
         let mut on_block = |rendered: Rendered| -> anyhow::Result<()> {
             summary.records += rendered.records;
+            clock.workers.parse += rendered.phases.parse;
+            clock.workers.matching += rendered.phases.matching;
+            clock.workers.rules += rendered.phases.rules;
+            clock.workers.render += rendered.phases.render;
             let written = Instant::now();
             let mut from = 0;
             for (key, end) in &rendered.warnings {
@@ -194,16 +199,25 @@ pub fn compare_to<W: Write, E: Write>(
     output.write_all(&out)?;
     output.flush()?;
     if args.timings {
+        let feeds = clock.feeds.as_secs_f64();
         writeln!(
             errors,
-            "compare: households={} persons={} records={} rejected={} warnings={} registry={:.2}s feeds={:.2}s (of which dedupe+write {:.2}s)",
+            "compare: households={} persons={} records={} rejected={} warnings={}\n\
+             compare: wall registry={:.2}s feeds={:.2}s ({:.0} records/s)\n\
+             compare: worker time over {} threads: parse={:.2}s match={:.2}s rules={:.2}s render={:.2}s; calling thread: dedupe+write={:.2}s",
             summary.households,
             summary.persons,
             summary.records,
             summary.rejected,
             summary.warnings,
             clock.registry.as_secs_f64(),
-            clock.feeds.as_secs_f64(),
+            feeds,
+            summary.records as f64 / feeds.max(1e-9),
+            workers(),
+            clock.workers.parse.as_secs_f64(),
+            clock.workers.matching.as_secs_f64(),
+            clock.workers.rules.as_secs_f64(),
+            clock.workers.render.as_secs_f64(),
             clock.output.as_secs_f64(),
         )?;
     }
@@ -331,11 +345,24 @@ fn workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-fn lines(piece: &[u8], first_line: u64) -> impl Iterator<Item = (&[u8], u64)> {
-    piece
-        .split(|&b| b == b'\n')
+/// Where the lines of a block are, with their numbers (blank lines skipped).
+fn line_spans(piece: &[u8], first_line: u64) -> impl Iterator<Item = (usize, usize, u64)> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', piece)
+        .chain((piece.last() != Some(&b'\n')).then_some(piece.len()))
+        .map(move |end| {
+            let span = (start, end);
+            start = end + 1;
+            span
+        })
         .zip(first_line..)
-        .filter(|(line, _)| !line.is_empty() && *line != b"\r")
+        .filter(|((start, end), _)| end > start && piece[*start..*end] != *b"\r")
+        .map(|((start, end), line_no)| (start, end, line_no))
+}
+
+/// The lines of a block with their numbers (blank lines skipped).
+fn lines(piece: &[u8], first_line: u64) -> impl Iterator<Item = (&[u8], u64)> {
+    line_spans(piece, first_line).map(|(start, end, line_no)| (&piece[start..end], line_no))
 }
 
 fn load_registry<E: Write>(
@@ -360,23 +387,35 @@ fn load_registry<E: Write>(
                 .collect::<Vec<_>>()
         },
         |results| {
+            let mut summaries = Vec::with_capacity(results.len());
             for result in results {
                 match result {
-                    Ok(summary) => registry.add(summary),
+                    Ok(summary) => summaries.push(summary),
                     Err((line_no, reason)) => {
                         bad += 1;
                         writeln!(errors, "{}:{line_no}: {reason}", path.display())?;
                     }
                 }
             }
+            registry.add_all(summaries);
             Ok(())
         },
     )?;
     Ok((registry, bad))
 }
 
+/// Worker time by phase, summed over blocks (`--timings`).
+#[derive(Clone, Copy, Debug, Default)]
+struct Phases {
+    parse: Duration,
+    matching: Duration,
+    rules: Duration,
+    render: Duration,
+}
+
 /// What a worker made of one block of a feed: warnings rendered, with their dedupe keys.
 struct Rendered {
+    phases: Phases,
     /// Each warning's dedupe key and the end of its JSON line in `bytes`.
     warnings: Vec<(WarningKey, usize)>,
     bytes: Vec<u8>,
@@ -402,19 +441,34 @@ fn compare_piece(piece: &[u8], first_line: u64, context: &FeedContext<'_>) -> Re
     let mut records = 0;
     // Records are read in batches; the batch's registry lookups run back to back, so that
     // their cache misses overlap, before the rules see any record.
-    const BATCH: usize = 32;
+    const BATCH: usize = watch::registry::BATCH;
     let mut batch: Vec<FeedRecord<'_>> = Vec::with_capacity(BATCH);
     let mut found: Vec<Option<watch::PersonEntry>> = Vec::with_capacity(BATCH);
     // Cells with doubled quotes are unquoted into a buffer the record borrows; such rows are
     // compared at once, before the buffer is used again.
     let mut scratch = String::new();
+    // Time is taken once a batch, not once a record: parsing until the batch is full, then
+    // matching (the lookups), then the rules.
+    let mut phases = Phases::default();
+    let mut mark = Instant::now();
     let mut flush = |batch: &mut Vec<FeedRecord<'_>>, findings: &mut Findings| {
-        found.clear();
-        found.extend(
-            batch
-                .iter()
-                .map(|record| context.registry.person(&record.id_number).copied()),
-        );
+        let parsed = Instant::now();
+        phases.parse += parsed - mark;
+        context
+            .registry
+            .persons(batch.iter().map(|record| &record.id_number), &mut found);
+        // The rules read the household of a person in the net: those reads overlap too.
+        let mut touched = 0u16;
+        for person in found.iter().flatten() {
+            if person.inside_net
+                && let Some(household) = context.registry.household(person.household)
+            {
+                touched ^= household.members;
+            }
+        }
+        std::hint::black_box(touched);
+        let matched = Instant::now();
+        phases.matching += matched - parsed;
         for (record, person) in batch.iter().zip(&found) {
             compare_found(
                 record,
@@ -426,10 +480,18 @@ fn compare_piece(piece: &[u8], first_line: u64, context: &FeedContext<'_>) -> Re
             );
         }
         batch.clear();
+        mark = Instant::now();
+        phases.rules += mark - matched;
     };
-    for (bytes, line_no) in lines(piece, first_line) {
+    // The block is checked as UTF-8 once; only if that fails is each line checked alone.
+    let whole = simdutf8::basic::from_utf8(piece).ok();
+    for (start, end, line_no) in line_spans(piece, first_line) {
         records += 1;
-        let Ok(text) = std::str::from_utf8(bytes) else {
+        let text = match whole {
+            Some(whole) => whole.get(start..end),
+            None => std::str::from_utf8(&piece[start..end]).ok(),
+        };
+        let Some(text) = text else {
             rejections.push(Rejection {
                 line: line_no,
                 reason: "该行不是有效的 UTF-8 文本".to_owned(),
@@ -475,7 +537,11 @@ fn compare_piece(piece: &[u8], first_line: u64, context: &FeedContext<'_>) -> Re
         }
     }
     flush(&mut batch, &mut findings);
-    render(findings, rejections, records, context)
+    let mut rendered = render(findings, rejections, records, context);
+    rendered.phases.parse += phases.parse;
+    rendered.phases.matching += phases.matching;
+    rendered.phases.rules += phases.rules;
+    rendered
 }
 
 /// Renders a block's warnings (JSON lines with their dedupe keys).
@@ -485,7 +551,21 @@ fn render(
     records: u64,
     context: &FeedContext<'_>,
 ) -> Rendered {
+    let started = Instant::now();
+    // Each warning names its household: read those IDs first, so that their cache misses
+    // overlap instead of stalling the writing one by one.
+    let mut touched = 0u8;
+    for warning in &findings.warnings {
+        if let Some(id) = warning
+            .household
+            .and_then(|index| context.registry.household_id(index))
+        {
+            touched ^= id.as_bytes().first().copied().unwrap_or(0);
+        }
+    }
+    std::hint::black_box(touched);
     let mut rendered = Rendered {
+        phases: Phases::default(),
         warnings: Vec::with_capacity(findings.warnings.len()),
         bytes: Vec::with_capacity(findings.warnings.len() * 240),
         houses: findings.houses,
@@ -503,6 +583,7 @@ fn render(
             .warnings
             .push((warning.dedupe_key(), rendered.bytes.len()));
     }
+    rendered.phases.render = started.elapsed();
     rendered
 }
 

@@ -90,5 +90,97 @@ pub async fn ensure(app: &App) -> anyhow::Result<()> {
     app.seed_demo_categories(enrolled_on)
         .await
         .map_err(|error| anyhow::anyhow!("demo categories: {}", error.message()))?;
+    demo_referrals(app)
+        .await
+        .map_err(|error| anyhow::anyhow!("demo referrals: {}", error.message()))?;
+    Ok(())
+}
+
+/// The department of the demo department user (区医保局).
+const DEMO_DEPARTMENT: (&str, &str) = ("bumen", "medical_security");
+/// The amount recorded for a demo delivery of an item without a fixed amount (demo figure, not policy).
+const DEMO_AMOUNT_YUAN: &str = "300";
+/// How many pages of the registry the demo looks through for proposals.
+const DEMO_PAGES_SCANNED: i64 = 20;
+/// How many demo referrals to send, cycling through 待受理, 已受理, 已落实 and 已退回.
+const DEMO_REFERRALS: usize = 12;
+
+/// 救助帮扶 demo: proposals of the first households sent as referrals, and handled by 区民政局
+/// (its own items) or 区医保局 (medical assistance) to different states.
+async fn demo_referrals(app: &App) -> Result<(), app::AppError> {
+    use app::assistance::{CIVIL_AFFAIRS, ReferralAct};
+    app.set_user_department(
+        app::users::Creator::Console("demo"),
+        DEMO_DEPARTMENT.0,
+        DEMO_DEPARTMENT.1,
+    )
+    .await?;
+    let civil = app.login("minzheng", DEMO_PASSWORD).await?;
+    let department = app.login(DEMO_DEPARTMENT.0, DEMO_PASSWORD).await?;
+    let today = app.today().to_string();
+    // Per handling department, how many were sent: each gets every state in turn.
+    let mut counts = [0usize; 2];
+    let mut page = 1;
+    while counts.iter().sum::<usize>() < DEMO_REFERRALS && page <= DEMO_PAGES_SCANNED {
+        let list = app.search_households(&civil.actor, "", page).await?;
+        if list.items.is_empty() {
+            break;
+        }
+        for household in &list.items {
+            let assistance = app.household_assistance(&civil.actor, household.id).await?;
+            let proposals = &assistance.proposals.proposed;
+            // The department's items first, so that its queue has something to show.
+            let Some(proposal) = proposals
+                .iter()
+                .find(|p| p.department == DEMO_DEPARTMENT.1)
+                .or_else(|| proposals.iter().find(|p| p.department == CIVIL_AFFAIRS))
+            else {
+                continue;
+            };
+            let (handler, slot) = if proposal.department == CIVIL_AFFAIRS {
+                (&civil.actor, 0)
+            } else {
+                (&department.actor, 1)
+            };
+            if counts[slot] >= DEMO_REFERRALS / 2 {
+                continue;
+            }
+            let id = app
+                .create_referral(&civil.actor, household.id, &proposal.item_code)
+                .await?;
+            let accept = ReferralAct::Accept {
+                note: String::new(),
+            };
+            match counts[slot] % 4 {
+                1 => {
+                    app.act_on_referral(handler, id, &accept).await?;
+                }
+                2 => {
+                    app.act_on_referral(handler, id, &accept).await?;
+                    let amount = proposal
+                        .amount
+                        .map_or_else(|| DEMO_AMOUNT_YUAN.to_owned(), |amount| amount.to_string());
+                    let deliver = ReferralAct::Deliver {
+                        amount,
+                        on: today.clone(),
+                        note: "演示数据".to_owned(),
+                    };
+                    app.act_on_referral(handler, id, &deliver).await?;
+                }
+                3 => {
+                    let decline = ReferralAct::Decline {
+                        reason: "演示数据：经核实已由其他渠道解决".to_owned(),
+                    };
+                    app.act_on_referral(handler, id, &decline).await?;
+                }
+                _ => {}
+            }
+            counts[slot] += 1;
+            if counts.iter().sum::<usize>() >= DEMO_REFERRALS {
+                break;
+            }
+        }
+        page += 1;
+    }
     Ok(())
 }

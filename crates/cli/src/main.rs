@@ -167,6 +167,10 @@ enum AdminWhat {
         area: String,
         #[arg(long, default_value = "")]
         name: String,
+        /// The department of a `department` user (救助帮扶: whose referrals they handle),
+        /// a code of policy/assistance.toml such as `medical_security`.
+        #[arg(long)]
+        department: Option<String>,
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
         db: String,
     },
@@ -370,6 +374,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                     role,
                     area,
                     name,
+                    department,
                     db,
                 },
         } => {
@@ -397,6 +402,16 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             {
                 Ok(id) => {
                     eprintln!("已创建用户 {username}（id {id}）");
+                    if let Some(department) = department {
+                        app.set_user_department(
+                            app::users::Creator::Console(&operator()),
+                            &username,
+                            &department,
+                        )
+                        .await
+                        .map_err(|error| anyhow::anyhow!("{}", error.message()))?;
+                        eprintln!("所属部门：{department}");
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(error) => bail!("{}", error.message()),

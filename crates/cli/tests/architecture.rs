@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-const CORE: [&str; 6] = ["domain", "policy", "synth", "report", "workflow", "watch"];
+const CORE: [&str; 7] = [
+    "domain", "policy", "synth", "report", "workflow", "watch", "assist",
+];
 const SHELL_ONLY: [&str; 12] = [
     "tokio", "sqlx", "axum", "reqwest", "tracing", "hyper", "store", "app", "web", "cli", "batch",
     "rand",

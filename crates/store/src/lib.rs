@@ -7,6 +7,7 @@
 //! transaction it commits, together with its audit events (see `audit`).
 //! Boundary: row structs live here; conversion to domain types happens at this edge.
 
+pub mod assistance;
 pub mod audit;
 pub mod cases;
 pub mod households;

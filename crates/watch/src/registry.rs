@@ -77,10 +77,41 @@ pub fn name_hash(name: &str) -> u32 {
 }
 
 /// The index key: the first 17 digits of an ID number as a number (the 18th is their check).
+/// Eight digits at a time (SWAR); a byte that is not a digit gives some other key, never a
+/// panic (an `IdKey` holds digits there).
+#[inline]
 pub fn pack(id_number: &IdKey) -> u64 {
-    id_number[..17].iter().fold(0, |total, digit| {
-        total * 10 + u64::from(digit.wrapping_sub(b'0') % 10)
-    })
+    let [
+        a0,
+        a1,
+        a2,
+        a3,
+        a4,
+        a5,
+        a6,
+        a7,
+        b0,
+        b1,
+        b2,
+        b3,
+        b4,
+        b5,
+        b6,
+        b7,
+        last,
+        ..,
+    ] = *id_number;
+    let high = eight_digits([a0, a1, a2, a3, a4, a5, a6, a7]);
+    let low = eight_digits([b0, b1, b2, b3, b4, b5, b6, b7]);
+    (high * 100_000_000 + low) * 10 + u64::from(last.wrapping_sub(b'0') % 10)
+}
+
+#[inline]
+fn eight_digits(bytes: [u8; 8]) -> u64 {
+    let mut value = u64::from_le_bytes(bytes).wrapping_sub(0x3030_3030_3030_3030);
+    value = value.wrapping_mul(10).wrapping_add(value >> 8) & 0x00ff_00ff_00ff_00ff;
+    value = value.wrapping_mul(100).wrapping_add(value >> 16) & 0x0000_ffff_0000_ffff;
+    value.wrapping_mul(10_000).wrapping_add(value >> 32) & 0xffff_ffff
 }
 
 /// One household ready to index: computed on any thread, indexed in order by `Registry::add`.
@@ -164,6 +195,9 @@ impl Hasher for IdHasher {
     fn write_u64(&mut self, word: u64) {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
+    fn write_u8(&mut self, byte: u8) {
+        self.write_u64(u64::from(byte));
+    }
     fn write(&mut self, bytes: &[u8]) {
         for chunk in bytes.chunks(8) {
             let mut word = [0u8; 8];
@@ -185,6 +219,9 @@ struct PersonIndex {
     slots: Vec<(u64, PersonEntry)>,
     len: usize,
 }
+
+/// The most keys `Registry::persons` looks up at once.
+pub const BATCH: usize = 32;
 
 const EMPTY: PersonEntry = PersonEntry {
     household: 0,
@@ -217,6 +254,48 @@ impl PersonIndex {
         let mut at = slot_of(key, mask);
         loop {
             let (slot_key, entry) = &self.slots[at];
+            if *slot_key == key {
+                return Some(entry);
+            }
+            if *slot_key == 0 {
+                return None;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Looks up `keys` (at most `BATCH`) into `found`. Every key's first slot is read before
+    /// any is probed: those reads do not depend on each other, so their cache misses overlap
+    /// (a probe loop's branches would otherwise let only a few be in flight at once).
+    fn get_batch(&self, keys: &[u64], found: &mut Vec<Option<PersonEntry>>) {
+        found.clear();
+        if self.slots.is_empty() {
+            found.extend(keys.iter().map(|_| None));
+            return;
+        }
+        let mask = self.slots.len() - 1;
+        let mut first = [0usize; BATCH];
+        for (at, key) in first.iter_mut().zip(keys) {
+            *at = slot_of(*key, mask);
+        }
+        let count = keys.len().min(BATCH);
+        let mut touched = 0u64;
+        for at in &first[..count] {
+            touched ^= self.slots[*at & mask].0;
+        }
+        std::hint::black_box(touched);
+        for (key, at) in keys.iter().zip(&first[..count]) {
+            found.push(self.probe(*key, *at, mask).copied());
+        }
+    }
+
+    #[inline]
+    fn probe(&self, key: u64, mut at: usize, mask: usize) -> Option<&PersonEntry> {
+        if key == 0 {
+            return None;
+        }
+        loop {
+            let (slot_key, entry) = &self.slots[at & mask];
             if *slot_key == key {
                 return Some(entry);
             }
@@ -263,6 +342,11 @@ pub struct Duplicate {
 #[derive(Default, Debug)]
 pub struct Registry {
     households: Vec<HouseholdEntry>,
+    /// Every household's ID, one after another (`household_id`): small enough to stay in the
+    /// cache while warnings are written, unlike the entries themselves.
+    household_ids: String,
+    /// Where each household's ID ends in `household_ids`.
+    household_id_ends: Vec<u32>,
     persons: PersonIndex,
     duplicates: Vec<Duplicate>,
 }
@@ -271,6 +355,8 @@ impl Registry {
     pub fn with_capacity(households: usize, persons: usize) -> Registry {
         Registry {
             households: Vec::with_capacity(households),
+            household_ids: String::with_capacity(households * 10),
+            household_id_ends: Vec::with_capacity(households),
             persons: PersonIndex::with_capacity(persons),
             duplicates: Vec::new(),
         }
@@ -281,6 +367,9 @@ impl Registry {
         let household = u32::try_from(self.households.len()).unwrap_or(u32::MAX);
         let inside_net = summary.entry.inside_net();
         let high_category = summary.entry.high_category();
+        self.household_ids.push_str(&summary.entry.id);
+        self.household_id_ends
+            .push(u32::try_from(self.household_ids.len()).unwrap_or(u32::MAX));
         self.households.push(summary.entry);
         for (key, name_hash, declared_month_fen, disability_grade) in summary.persons {
             let packed = pack(&key);
@@ -306,9 +395,65 @@ impl Registry {
         }
     }
 
+    /// Looks up a batch of ID numbers (at most `BATCH`; the rest are not looked up) into
+    /// `found`, one entry per ID number: faster than one `person` call each, as the memory
+    /// reads of the batch overlap.
+    pub fn persons<'k>(
+        &self,
+        id_numbers: impl IntoIterator<Item = &'k IdKey>,
+        found: &mut Vec<Option<PersonEntry>>,
+    ) {
+        let mut keys = [0u64; BATCH];
+        let mut count = 0;
+        for (key, id_number) in keys.iter_mut().zip(id_numbers) {
+            *key = pack(id_number);
+            count += 1;
+        }
+        self.persons.get_batch(&keys[..count], found);
+    }
+
+    /// Indexes households in order, as `add` does one by one; each batch of persons' slots is
+    /// read before any is written, so that their cache misses overlap.
+    pub fn add_all(&mut self, summaries: impl IntoIterator<Item = Summary>) {
+        let mut pending: Vec<Summary> = Vec::with_capacity(16);
+        let flush = |registry: &mut Registry, pending: &mut Vec<Summary>| {
+            if !registry.persons.slots.is_empty() {
+                let mask = registry.persons.slots.len() - 1;
+                let mut touched = 0u64;
+                for summary in pending.iter() {
+                    for (key, ..) in &summary.persons {
+                        touched ^= registry.persons.slots[slot_of(pack(key), mask)].0;
+                    }
+                }
+                std::hint::black_box(touched);
+            }
+            for summary in pending.drain(..) {
+                registry.add(summary);
+            }
+        };
+        for summary in summaries {
+            pending.push(summary);
+            if pending.len() == 16 {
+                flush(self, &mut pending);
+            }
+        }
+        flush(self, &mut pending);
+    }
+
     #[inline]
     pub fn person(&self, id_number: &IdKey) -> Option<&PersonEntry> {
         self.persons.get(pack(id_number))
+    }
+
+    /// The ID of household `index` (as `household(index)?.id`, from a compact copy).
+    pub fn household_id(&self, index: u32) -> Option<&str> {
+        let index = index as usize;
+        let end = *self.household_id_ends.get(index)? as usize;
+        let start = match index {
+            0 => 0,
+            _ => *self.household_id_ends.get(index - 1)? as usize,
+        };
+        self.household_ids.get(start..end)
     }
 
     pub fn household(&self, index: u32) -> Option<&HouseholdEntry> {

@@ -264,10 +264,10 @@ impl Thresholds {
     }
 
     pub fn param_json(&self, param: Param) -> &str {
-        Param::ALL
-            .iter()
-            .position(|candidate| *candidate == param)
-            .and_then(|at| self.param_json.get(at))
+        // `param_json` follows `Param::ALL`, which lists the variants in declaration order.
+        self.param_json
+            .get(param as usize)
+            .filter(|_| Param::ALL.get(param as usize) == Some(&param))
             .map_or("null", String::as_str)
     }
 }
@@ -530,15 +530,31 @@ pub fn duplicate_warnings(registry: &Registry) -> Vec<Warning> {
         .collect()
 }
 
+/// Decimal digits of `value`, without the formatting machinery (this runs once a warning).
+fn push_u64(out: &mut Vec<u8>, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 fn push_hundredths(out: &mut Vec<u8>, value: i64) {
-    use std::io::Write;
-    let sign = if value < 0 { "-" } else { "" };
+    if value < 0 {
+        out.push(b'-');
+    }
     let absolute = value.unsigned_abs();
-    let _ = if absolute.is_multiple_of(100) {
-        write!(out, "{sign}{}", absolute / 100)
-    } else {
-        write!(out, "{sign}{}.{:02}", absolute / 100, absolute % 100)
-    };
+    push_u64(out, absolute / 100);
+    let cents = absolute % 100;
+    if cents != 0 {
+        out.extend_from_slice(&[b'.', b'0' + (cents / 10) as u8, b'0' + (cents % 10) as u8]);
+    }
 }
 
 fn push_json_string(out: &mut Vec<u8>, text: &str) {
@@ -560,29 +576,37 @@ impl Warning {
         feeds: &[String],
         out: &mut Vec<u8>,
     ) {
-        use std::io::Write;
         out.extend_from_slice(b"{\"id_number\":\"");
         out.extend_from_slice(&self.id_number);
         out.extend_from_slice(b"\",\"household_id\":");
-        match self.household.and_then(|index| registry.household(index)) {
-            Some(household) => push_json_string(out, &household.id),
+        match self
+            .household
+            .and_then(|index| registry.household_id(index))
+        {
+            Some(id) => push_json_string(out, id),
             None => out.extend_from_slice(b"null"),
         }
-        let _ = write!(
-            out,
-            ",\"kind\":\"{}\",\"rule\":\"{}\",\"inside_net\":{},\"severity\":\"{}\",\"feed\":",
-            self.rule.kind().code(),
-            self.rule.code(),
-            self.inside_net,
-            self.rule.severity().code()
-        );
+        out.extend_from_slice(b",\"kind\":\"");
+        out.extend_from_slice(self.rule.kind().code().as_bytes());
+        out.extend_from_slice(b"\",\"rule\":\"");
+        out.extend_from_slice(self.rule.code().as_bytes());
+        out.extend_from_slice(if self.inside_net {
+            b"\",\"inside_net\":true,\"severity\":\""
+        } else {
+            b"\",\"inside_net\":false,\"severity\":\""
+        });
+        out.extend_from_slice(self.rule.severity().code().as_bytes());
+        out.extend_from_slice(b"\",\"feed\":");
         match feeds.get(self.feed as usize) {
             Some(feed) => push_json_string(out, feed),
             None => out.extend_from_slice(b"null"),
         }
-        let _ = write!(out, ",\"line\":{}", self.line);
+        out.extend_from_slice(b",\"line\":");
+        push_u64(out, self.line);
         if self.rule != Rule::DuplicateEnrolment {
-            let _ = write!(out, ",\"feed_kind\":\"{}\"", self.feed_kind.code());
+            out.extend_from_slice(b",\"feed_kind\":\"");
+            out.extend_from_slice(self.feed_kind.code().as_bytes());
+            out.push(b'"');
         }
         out.extend_from_slice(b",\"value\":");
         match self.value {

@@ -594,3 +594,60 @@ fn xlsx_feeds_are_read_like_csv_with_row_numbers() {
         Err(crate::FeedError::Xlsx(_))
     ));
 }
+
+#[test]
+fn batched_lookups_and_indexing_agree_with_one_at_a_time() {
+    // `pack` (eight digits at a time) is the 17 digits as a number.
+    for first17 in [POOR, POOR2, RICH, "11010519491231002", "99999999999999999"] {
+        let key: crate::IdKey = id(first17).as_bytes().try_into().unwrap();
+        assert_eq!(crate::registry::pack(&key), first17.parse::<u64>().unwrap());
+    }
+    let snapshot = snapshot(&[]);
+    let lines: Vec<String> = (0..200)
+        .map(|at| {
+            let first = format!("500224198{:05}{:03}", 10_101 + at % 28, at);
+            let second = format!("500224197{:05}{:03}", 10_101 + at % 5, at % 10);
+            household(&format!("H{at}"), &[(&first, "甲"), (&second, "乙")], 0)
+        })
+        .collect();
+    let mut one_by_one = Registry::default();
+    let mut all = Registry::with_capacity(4, 4); // grows while indexing
+    let mut summaries = Vec::new();
+    for line in &lines {
+        let household = domain::interchange::parse_household_line(line).unwrap();
+        one_by_one.add(summarise(&household, &snapshot));
+        summaries.push(summarise(&household, &snapshot));
+    }
+    all.add_all(summaries);
+    assert_eq!(all.duplicates(), one_by_one.duplicates());
+    assert!(!all.duplicates().is_empty(), "some second members repeat");
+    assert_eq!(all.person_count(), one_by_one.person_count());
+    let ids: Vec<crate::IdKey> = lines
+        .iter()
+        .flat_map(|line| {
+            let household = domain::interchange::parse_household_line(line).unwrap();
+            household
+                .members
+                .iter()
+                .map(|person| person.id_number.as_str().as_bytes().try_into().unwrap())
+                .collect::<Vec<crate::IdKey>>()
+        })
+        .chain([*id("50022419900101009").as_bytes().first_chunk().unwrap()])
+        .collect();
+    let mut found = Vec::new();
+    for chunk in ids.chunks(crate::registry::BATCH) {
+        all.persons(chunk, &mut found);
+        assert_eq!(found.len(), chunk.len());
+        for (key, entry) in chunk.iter().zip(&found) {
+            assert_eq!(entry.as_ref(), one_by_one.person(key));
+        }
+    }
+    assert_eq!(found.last().unwrap(), &None, "a stranger is not found");
+    for index in 0..200 {
+        assert_eq!(
+            all.household_id(index),
+            Some(all.household(index).unwrap().id.as_ref())
+        );
+    }
+    assert_eq!(all.household_id(200), None);
+}

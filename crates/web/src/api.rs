@@ -17,17 +17,17 @@ use serde_json::{Value, json};
 /// `axum::Json` with rejections answered as `ApiError`.
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
-pub struct ApiJson<T>(T);
+pub struct ApiJson<T>(pub(crate) T);
 
 /// `axum::extract::Query` with rejections answered as `ApiError`.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
-pub struct Query<T>(T);
+pub struct Query<T>(pub(crate) T);
 
 /// `axum::extract::Path` with rejections answered as `ApiError` (a malformed id is not found).
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
-pub struct Path<T>(T);
+pub struct Path<T>(pub(crate) T);
 
 pub async fn openapi() -> impl IntoResponse {
     (

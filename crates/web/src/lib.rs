@@ -6,6 +6,8 @@
 //! carries the session's CSRF token (a form field for pages, the `X-CSRF-Token` header for the API).
 
 mod api;
+mod assist_api;
+mod assist_pages;
 mod cookies;
 mod error;
 mod forms;
@@ -52,6 +54,17 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/households/{id}/edit", get(pages::household_edit))
         .route("/assessment", get(registry_pages::assessment))
         .route("/simulation", get(registry_pages::simulation))
+        .route(
+            "/assistance",
+            get(assist_pages::catalogue).post(assist_pages::item_save),
+        )
+        .route("/assistance/{code}", get(assist_pages::item))
+        .route(
+            "/referrals",
+            get(assist_pages::queue).post(assist_pages::create),
+        )
+        .route("/referrals/{id}", post(assist_pages::act))
+        .route("/referrals/{id}/slip", get(assist_pages::slip))
         .route("/reports", get(report_pages::reports))
         .route("/reports/xlsx", get(report_pages::report_xlsx))
         .route("/reports/print", get(report_pages::report_print))
@@ -72,6 +85,20 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route(
             "/api/v1/households/{id}",
             get(api::household_get).put(api::household_update),
+        )
+        .route("/api/v1/assistance/items", get(assist_api::items))
+        .route(
+            "/api/v1/proposals/{household_id}",
+            get(assist_api::proposals),
+        )
+        .route(
+            "/api/v1/referrals",
+            get(assist_api::referral_list).post(assist_api::referral_create),
+        )
+        .route("/api/v1/referrals/{id}", get(assist_api::referral_get))
+        .route(
+            "/api/v1/referrals/{id}/actions",
+            post(assist_api::referral_action),
         )
         .fallback(pages::not_found)
         .layer(tower_http::trace::TraceLayer::new_for_http())

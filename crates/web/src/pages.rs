@@ -116,7 +116,13 @@ pub async fn login_submit(
                 8 * 3600,
                 state.config.secure_cookies,
             );
-            ([(header::SET_COOKIE, cookie)], Redirect::to("/households")).into_response()
+            // Department users do not read the registry: their work is the referral queue.
+            let start = if session.actor.role == domain::Role::Department {
+                "/referrals"
+            } else {
+                "/households"
+            };
+            ([(header::SET_COOKIE, cookie)], Redirect::to(start)).into_response()
         }
         Err(AppError::Unauthenticated) => {
             login_page("用户名或密码错误", &form.username, StatusCode::UNAUTHORIZED)
@@ -189,6 +195,8 @@ pub struct DetailPage {
     d: HouseholdDetail,
     a: AssessmentView,
     as_of_error: String,
+    /// 救助帮扶: proposals and the assistance chain (issue 6).
+    assist: Option<app::assistance::HouseholdAssistance>,
 }
 
 impl DetailPage {
@@ -275,11 +283,13 @@ pub async fn household_show(
     let assessment = state
         .app
         .assess_household(&detail.household, as_of, name_of)?;
+    let assist = Some(state.app.household_assistance(&signed.actor, id).await?);
     Ok(DetailPage {
         chrome: Chrome::of(&signed),
         d: detail,
         a: assessment,
         as_of_error,
+        assist,
     })
 }
 

@@ -20,6 +20,19 @@ const HOUSEHOLD_ROUTES: [(&str, &str); 8] = [
 const HOUSEHOLD_API_PUT: (&str, &str) = ("PUT", "/api/v1/households/{id}");
 /// Registry-wide pages: aggregates over the actor's area (`u2_registry_pages_cover_only_the_actor_area`).
 const REGISTRY_ROUTES: [&str; 2] = ["/assessment", "/simulation"];
+/// 救助帮扶 routes: area, role and department isolation is tested in `assistance.rs`.
+const ASSISTANCE_ROUTES: [&str; 10] = [
+    "/assistance",
+    "/assistance/{code}",
+    "/referrals",
+    "/referrals/{id}",
+    "/referrals/{id}/slip",
+    "/api/v1/assistance/items",
+    "/api/v1/proposals/{household_id}",
+    "/api/v1/referrals",
+    "/api/v1/referrals/{id}",
+    "/api/v1/referrals/{id}/actions",
+];
 /// 报表 and 驾驶舱: figures of the actor's area for district and town users
 /// (`u2_reports_and_dashboard_cover_only_the_actor_area`).
 const REPORT_ROUTES: [&str; 4] = ["/reports", "/reports/xlsx", "/reports/print", "/dashboard"];
@@ -89,6 +102,7 @@ fn u2_route_table_covers_the_router() {
     for (path, _) in &routes {
         let accounted = HOUSEHOLD_ROUTES.iter().any(|(_, p)| p == path)
             || REGISTRY_ROUTES.contains(&path.as_str())
+            || ASSISTANCE_ROUTES.contains(&path.as_str())
             || REPORT_ROUTES.contains(&path.as_str())
             || ROUTES_WITHOUT_RECORDS.contains(&path.as_str());
         assert!(

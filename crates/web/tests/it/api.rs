@@ -8,8 +8,13 @@ use serde_json::{Value, json};
 
 /// Every route under /api (and /healthz), with its methods: the document must describe them.
 /// The document itself (`GET /api/openapi.json`) is the one route it need not describe.
-const API_ROUTES: [(&str, &[&str]); 4] = [
+const API_ROUTES: [(&str, &[&str]); 9] = [
     ("/healthz", &["get"]),
+    ("/api/v1/assistance/items", &["get"]),
+    ("/api/v1/proposals/{household_id}", &["get"]),
+    ("/api/v1/referrals", &["get", "post"]),
+    ("/api/v1/referrals/{id}", &["get"]),
+    ("/api/v1/referrals/{id}/actions", &["post"]),
     ("/api/v1/session", &["post", "delete"]),
     ("/api/v1/households", &["get", "post"]),
     ("/api/v1/households/{id}", &["get", "put"]),

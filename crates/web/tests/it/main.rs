@@ -5,6 +5,7 @@
 
 mod access;
 mod api;
+mod assistance;
 mod audit;
 mod helpers;
 mod pages;

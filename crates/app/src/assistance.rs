@@ -1,0 +1,921 @@
+//! 救助帮扶 use cases (A1–A3): the assistance catalogue (seeded from `policy/assistance.toml`,
+//! edited by district civil affairs, every version kept), a household's proposals (缺啥补啥),
+//! referrals (转介) to departments and their handling, and the household's assistance chain.
+//!
+//! Who may do what: readers of the registry see proposals, chains and referrals of their area;
+//! town reviewers and district approvers send referrals in their area; a department user
+//! (`Role::Department` with a department set) handles the referrals of their department in
+//! their area, and district civil affairs handles those of 区民政局; only district civil
+//! affairs edits the catalogue.
+
+use crate::households::household_from_record;
+use crate::users::Creator;
+use crate::{Actor, App, AppError};
+use assist::{
+    AssistCatalogue, Given, Item, ItemDef, Proposals, ReferralAction, ReferralState, Situation,
+};
+use chrono::NaiveDate;
+use domain::national_id::mask_name;
+use domain::{Category, MonitoringKind, PlaceCode, Role, Yuan};
+use store::assistance::{ItemVersionRow, ReferralEventRow, ReferralRow};
+use store::audit::AuditEvent;
+
+/// The department whose items district civil-affairs users handle themselves.
+pub const CIVIL_AFFAIRS: &str = "civil_affairs";
+const QUEUE_LIMIT: i64 = 500;
+
+/// The catalogue in force, with who changed each item last.
+#[derive(Clone, Debug)]
+pub struct CatalogueView {
+    pub catalogue: AssistCatalogue,
+    /// (code, changed_at, changed_by) of each item's newest version.
+    pub changes: Vec<(String, String, String)>,
+    pub can_edit: bool,
+}
+
+/// One version of an item, for its history.
+#[derive(Clone, Debug)]
+pub struct ItemVersion {
+    pub item: Item,
+    pub changed_at: String,
+    pub changed_by: String,
+}
+
+/// A referral as pages and the API show it.
+#[derive(Clone, Debug)]
+pub struct ReferralView {
+    pub row: ReferralRow,
+    pub item_name: String,
+    pub department_name: String,
+    pub state: ReferralState,
+    pub period_label: String,
+    pub events: Vec<ReferralEventRow>,
+    /// True when the head's name is masked in `row.head_name`.
+    pub masked: bool,
+    /// Whether the actor may accept / deliver / decline it now.
+    pub actions: Vec<ReferralAction>,
+}
+
+impl ReferralView {
+    pub fn amount(&self) -> Option<Yuan> {
+        self.row.amount_fen.map(Yuan::from_fen)
+    }
+}
+
+/// The 救助帮扶 section of a household.
+#[derive(Clone, Debug)]
+pub struct HouseholdAssistance {
+    pub as_of: NaiveDate,
+    pub categories: Vec<Category>,
+    pub proposals: Proposals,
+    pub chain: Vec<ReferralView>,
+    pub can_refer: bool,
+}
+
+/// What a department user does to a referral.
+#[derive(Clone, Debug)]
+pub enum ReferralAct {
+    Accept {
+        note: String,
+    },
+    Deliver {
+        amount: String,
+        on: String,
+        note: String,
+    },
+    Decline {
+        reason: String,
+    },
+}
+
+impl ReferralAct {
+    pub fn action(&self) -> ReferralAction {
+        match self {
+            ReferralAct::Accept { .. } => ReferralAction::Accept,
+            ReferralAct::Deliver { .. } => ReferralAction::Deliver,
+            ReferralAct::Decline { .. } => ReferralAction::Decline,
+        }
+    }
+}
+
+/// The referral queue of an actor.
+#[derive(Clone, Debug)]
+pub struct ReferralQueue {
+    pub items: Vec<ReferralView>,
+    /// The actor's department (department users), with its name.
+    pub department: Option<(String, String)>,
+    /// A department user without a department sees nothing; this says why.
+    pub notice: String,
+    pub state: Option<ReferralState>,
+}
+
+fn sends_referrals(role: Role) -> bool {
+    matches!(
+        role,
+        Role::TownReviewer | Role::DistrictCivilAffairs | Role::DistrictAgriculture
+    )
+}
+
+fn item_of(row: &ItemVersionRow, departments: &[assist::Department]) -> Result<Item, AppError> {
+    let def: ItemDef = serde_json::from_str(&row.definition).map_err(|error| {
+        anyhow::anyhow!("assistance item {} v{}: {error}", row.code, row.version)
+    })?;
+    Item::from_def(&def, departments, row.version).map_err(|error| {
+        AppError::Internal(anyhow::anyhow!(
+            "assistance item {} v{}: {error}",
+            row.code,
+            row.version
+        ))
+    })
+}
+
+fn departments() -> Result<Vec<assist::Department>, AppError> {
+    AssistCatalogue::builtin_departments()
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("policy/assistance.toml: {error}")))
+}
+
+fn duplicate_message(item: &str, period: &str, state: &str, id: i64) -> String {
+    format!("该户“{item}”{period}已{state}（转介单第{id}号），同一项目同一期间不得重复发放")
+}
+
+fn place(code: &str) -> Result<PlaceCode, AppError> {
+    PlaceCode::parse(code)
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("area {code}: {error}")))
+}
+
+impl App {
+    /// The catalogue in force, seeding the shipped one on first use (one audited transaction).
+    async fn assist_catalogue(&self) -> Result<(AssistCatalogue, Vec<ItemVersionRow>), AppError> {
+        let departments = departments()?;
+        let mut conn = self.store.read().await?;
+        let mut rows = store::assistance::current_items(&mut conn).await?;
+        drop(conn);
+        if rows.is_empty() {
+            self.seed_assistance_catalogue().await?;
+            let mut conn = self.store.read().await?;
+            rows = store::assistance::current_items(&mut conn).await?;
+        }
+        let items = rows
+            .iter()
+            .map(|row| item_of(row, &departments))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((AssistCatalogue { departments, items }, rows))
+    }
+
+    /// Stores the shipped catalogue as version 1 of each item, once.
+    pub async fn seed_assistance_catalogue(&self) -> Result<(), AppError> {
+        let builtin = AssistCatalogue::builtin()
+            .map_err(|error| AppError::Internal(anyhow::anyhow!("{error}")))?;
+        let now = self.now_text();
+        let mut tx = self.store.begin().await?;
+        if store::assistance::count_items(&mut tx).await? > 0 {
+            return Ok(());
+        }
+        let mut events = Vec::new();
+        for item in &builtin.items {
+            let definition = serde_json::to_string(&item.to_def())
+                .map_err(|error| AppError::Internal(error.into()))?;
+            store::assistance::insert_item_version(
+                &mut tx,
+                &ItemVersionRow {
+                    code: item.code.clone(),
+                    version: 1,
+                    definition: definition.clone(),
+                    changed_at: now.clone(),
+                    changed_by: "policy/assistance.toml".into(),
+                },
+            )
+            .await?;
+            events.push(AuditEvent {
+                at: now.clone(),
+                actor: "system".into(),
+                action: "assistance_item.seed".into(),
+                entity: "assistance_item".into(),
+                entity_id: item.code.clone(),
+                area_code: None,
+                before: None,
+                after: Some(definition),
+            });
+        }
+        let mut chain = store::audit::Chain::lock(&mut tx).await?;
+        chain.append_many(&mut tx, &events).await?;
+        chain.finish(&mut tx).await?;
+        store::commit(tx).await?;
+        Ok(())
+    }
+
+    /// 救助帮扶目录 as in force; every signed-in role but the administrator reads it.
+    pub async fn assistance_catalogue(&self, actor: &Actor) -> Result<CatalogueView, AppError> {
+        if actor.role == Role::Admin {
+            return Err(AppError::Forbidden);
+        }
+        let (catalogue, rows) = self.assist_catalogue().await?;
+        Ok(CatalogueView {
+            catalogue,
+            changes: rows
+                .into_iter()
+                .map(|row| (row.code, row.changed_at, row.changed_by))
+                .collect(),
+            can_edit: actor.role == Role::DistrictCivilAffairs,
+        })
+    }
+
+    /// Every version of one item, newest first.
+    pub async fn assistance_item_history(
+        &self,
+        actor: &Actor,
+        code: &str,
+    ) -> Result<Vec<ItemVersion>, AppError> {
+        if actor.role == Role::Admin {
+            return Err(AppError::Forbidden);
+        }
+        self.assist_catalogue().await?;
+        let departments = departments()?;
+        let mut conn = self.store.read().await?;
+        let rows = store::assistance::item_history(&mut conn, code).await?;
+        if rows.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        rows.iter()
+            .map(|row| {
+                Ok(ItemVersion {
+                    item: item_of(row, &departments)?,
+                    changed_at: row.changed_at.clone(),
+                    changed_by: row.changed_by.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// 编辑目录项目: a new version of an item (or a new item when `expected_version` is 0),
+    /// by district civil affairs only; an item changed meanwhile is a `Conflict`.
+    pub async fn save_assistance_item(
+        &self,
+        actor: &Actor,
+        def: &ItemDef,
+        expected_version: i64,
+    ) -> Result<i64, AppError> {
+        if actor.role != Role::DistrictCivilAffairs {
+            return Err(AppError::Forbidden);
+        }
+        self.assist_catalogue().await?;
+        let departments = departments()?;
+        let item = Item::from_def(def, &departments, expected_version + 1)
+            .map_err(|error| AppError::invalid(error.field.clone(), error.reason.clone()))?;
+        let definition = serde_json::to_string(&item.to_def())
+            .map_err(|error| AppError::Internal(error.into()))?;
+        let now = self.now_text();
+        let mut tx = self.store.begin().await?;
+        let history = store::assistance::item_history(&mut tx, &item.code).await?;
+        let current = history.first().map_or(0, |row| row.version);
+        if current != expected_version {
+            return Err(AppError::Conflict(if expected_version == 0 {
+                format!("代码“{}”已被使用", item.code)
+            } else {
+                "该项目已被他人修改，请重新打开后再修改".to_owned()
+            }));
+        }
+        let version = current + 1;
+        store::assistance::insert_item_version(
+            &mut tx,
+            &ItemVersionRow {
+                code: item.code.clone(),
+                version,
+                definition: definition.clone(),
+                changed_at: now.clone(),
+                changed_by: actor.audit_name(),
+            },
+        )
+        .await?;
+        store::audit::append_one(
+            &mut tx,
+            &AuditEvent {
+                at: now,
+                actor: actor.audit_name(),
+                action: "assistance_item.save".into(),
+                entity: "assistance_item".into(),
+                entity_id: item.code.clone(),
+                area_code: Some(actor.area.as_str().to_owned()),
+                before: history.first().map(|row| row.definition.clone()),
+                after: Some(definition),
+            },
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(version)
+    }
+
+    /// 设置所属部门 of a department user (by an administrator, or at the console).
+    pub async fn set_user_department(
+        &self,
+        creator: Creator<'_>,
+        username: &str,
+        department: &str,
+    ) -> Result<(), AppError> {
+        let actor_name = match &creator {
+            Creator::Admin(actor) if actor.role == Role::Admin => actor.audit_name(),
+            Creator::Admin(_) => return Err(AppError::Forbidden),
+            Creator::Console(operator) => format!("console:{operator}"),
+        };
+        if !departments()?.iter().any(|d| d.code == department) {
+            return Err(AppError::invalid(
+                "department",
+                format!("未知部门“{department}”"),
+            ));
+        }
+        let mut tx = self.store.begin().await?;
+        let user = store::users::by_username(&mut tx, username)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if user.role != Role::Department.code() {
+            return Err(AppError::invalid(
+                "department",
+                "只有专项部门用户可以设置所属部门",
+            ));
+        }
+        if let Creator::Admin(actor) = &creator
+            && !actor.covers(&place(&user.area_code)?)
+        {
+            return Err(AppError::NotFound);
+        }
+        let before = store::assistance::department_of(&mut tx, user.id).await?;
+        store::assistance::set_department(&mut tx, username, department).await?;
+        store::audit::append_one(
+            &mut tx,
+            &AuditEvent {
+                at: self.now_text(),
+                actor: actor_name,
+                action: "user.set_department".into(),
+                entity: "user".into(),
+                entity_id: username.to_owned(),
+                area_code: Some(user.area_code.clone()),
+                before,
+                after: Some(department.to_owned()),
+            },
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(())
+    }
+
+    /// The categories held on `date` (registry periods) and the monitoring type.
+    fn held_on(
+        periods: &[store::households::CategoryPeriodRow],
+        date: NaiveDate,
+    ) -> (Vec<Category>, Option<MonitoringKind>) {
+        let day = date.format("%Y-%m-%d").to_string();
+        let mut categories = Vec::new();
+        let mut monitoring = None;
+        for period in periods {
+            let open =
+                period.start_date <= day && period.end_date.as_ref().is_none_or(|end| *end > day);
+            if !open {
+                continue;
+            }
+            if let Some(category) = Category::from_code(&period.category) {
+                if !categories.contains(&category) {
+                    categories.push(category);
+                }
+                if category == Category::Monitoring {
+                    monitoring = period
+                        .monitoring_kind
+                        .as_deref()
+                        .and_then(MonitoringKind::from_code);
+                }
+            }
+        }
+        categories.sort();
+        (categories, monitoring)
+    }
+
+    /// The department of the actor (department users), read from the store.
+    async fn department_of(
+        &self,
+        conn: &mut store::Conn,
+        actor: &Actor,
+    ) -> Result<Option<String>, AppError> {
+        if actor.role != Role::Department {
+            return Ok(None);
+        }
+        Ok(store::assistance::department_of(conn, actor.user_id).await?)
+    }
+
+    /// Whether the actor handles referrals of `department` (not yet checking the area).
+    fn handles(actor: &Actor, actor_department: Option<&str>, department: &str) -> bool {
+        match actor.role {
+            Role::Department => actor_department == Some(department),
+            Role::DistrictCivilAffairs => department == CIVIL_AFFAIRS,
+            _ => false,
+        }
+    }
+
+    fn referral_view(
+        &self,
+        actor: &Actor,
+        actor_department: Option<&str>,
+        catalogue: &AssistCatalogue,
+        items: &[ItemVersionRow],
+        mut row: ReferralRow,
+        events: Vec<ReferralEventRow>,
+    ) -> Result<ReferralView, AppError> {
+        let state = ReferralState::from_code(&row.state)
+            .ok_or_else(|| anyhow::anyhow!("referral {} state {}", row.id, row.state))?;
+        // The name and period of the version the referral was sent for.
+        let sent_version = items
+            .iter()
+            .find(|v| v.code == row.item_code && v.version == row.item_version)
+            .map(|v| item_of(v, &catalogue.departments))
+            .transpose()?;
+        let item = sent_version
+            .as_ref()
+            .or_else(|| catalogue.item(&row.item_code));
+        let item_name = item.map_or_else(|| row.item_code.clone(), |item| item.name.clone());
+        let period_label = item.map_or_else(
+            || row.period.clone(),
+            |item| item.period.key_label(&row.period),
+        );
+        let masked = !actor.sees_unmasked();
+        if masked {
+            row.head_name = mask_name(&row.head_name);
+        }
+        let may_act = Self::handles(actor, actor_department, &row.department)
+            && actor.covers(&place(&row.area_code)?);
+        let actions = if may_act {
+            ReferralAction::ALL
+                .iter()
+                .copied()
+                .filter(|action| assist::next_state(state, *action).is_ok())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(ReferralView {
+            department_name: catalogue.department_name(&row.department).to_owned(),
+            item_name,
+            state,
+            period_label,
+            events,
+            masked,
+            actions,
+            row,
+        })
+    }
+
+    /// Item versions the referrals were sent for (to show each with its own meaning).
+    async fn sent_versions(
+        conn: &mut store::Conn,
+        rows: &[ReferralRow],
+    ) -> Result<Vec<ItemVersionRow>, AppError> {
+        let mut versions: Vec<ItemVersionRow> = Vec::new();
+        for row in rows {
+            if versions
+                .iter()
+                .any(|v| v.code == row.item_code && v.version == row.item_version)
+            {
+                continue;
+            }
+            if let Some(version) =
+                store::assistance::item_version(conn, &row.item_code, row.item_version).await?
+            {
+                versions.push(version);
+            }
+        }
+        Ok(versions)
+    }
+
+    /// 救助帮扶 of one household: its needs and proposals on today's date, and its chain.
+    pub async fn household_assistance(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+    ) -> Result<HouseholdAssistance, AppError> {
+        if !actor.role.reads_households() {
+            return Err(AppError::Forbidden);
+        }
+        let (catalogue, _) = self.assist_catalogue().await?;
+        let today = self.today();
+        let mut conn = self.store.read().await?;
+        let row = store::households::get(&mut conn, household_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !actor.may_read_household(&place(&row.area_code)?) {
+            return Err(AppError::NotFound);
+        }
+        let household = household_from_record(row.id, &row.record)?;
+        let periods = store::households::category_history(&mut conn, household_id).await?;
+        let referrals = store::assistance::for_household(&mut conn, household_id).await?;
+        let events = store::assistance::events_for_household(&mut conn, household_id).await?;
+        let versions = Self::sent_versions(&mut conn, &referrals).await?;
+        drop(conn);
+        let (categories, monitoring) = Self::held_on(&periods, today);
+        let given: Vec<Given> = referrals
+            .iter()
+            .filter_map(|r| {
+                let state = ReferralState::from_code(&r.state)?;
+                state.counts_as_given().then(|| Given {
+                    referral_id: r.id,
+                    item_code: r.item_code.clone(),
+                    period: r.period.clone(),
+                    delivered: state == ReferralState::Delivered,
+                })
+            })
+            .collect();
+        let policy = self.catalogue()?;
+        let snapshot = policy.snapshot(today);
+        let situation = Situation {
+            household: &household,
+            categories: categories.iter().copied().collect(),
+            monitoring,
+            as_of: today,
+        };
+        let proposals = assist::propose(&catalogue, &situation, &given, &snapshot);
+        let chain = referrals
+            .into_iter()
+            .map(|referral| {
+                let own: Vec<ReferralEventRow> = events
+                    .iter()
+                    .filter(|e| e.referral_id == referral.id)
+                    .cloned()
+                    .collect();
+                self.referral_view(actor, None, &catalogue, &versions, referral, own)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(HouseholdAssistance {
+            as_of: today,
+            categories,
+            proposals,
+            chain,
+            can_refer: sends_referrals(actor.role),
+        })
+    }
+
+    /// 转介: sends a proposal of the household to the item's department. The item must be
+    /// proposed today; the same item in the same period is never sent or paid twice.
+    pub async fn create_referral(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+        item_code: &str,
+    ) -> Result<i64, AppError> {
+        if !actor.role.reads_households() {
+            return Err(AppError::Forbidden);
+        }
+        // Reads the household in the actor's area first: out of area is NotFound for every role.
+        let assistance = self.household_assistance(actor, household_id).await?;
+        if !sends_referrals(actor.role) {
+            return Err(AppError::Forbidden);
+        }
+        let (catalogue, _) = self.assist_catalogue().await?;
+        let item = catalogue.item(item_code).ok_or_else(|| {
+            AppError::invalid("item_code", format!("目录中没有救助项目“{item_code}”"))
+        })?;
+        let today = self.today();
+        let period = item.period.key(today);
+        let now = self.now_text();
+        let mut tx = self.store.begin().await?;
+        let household = store::households::get(&mut tx, household_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        // 不重: checked again inside the write transaction.
+        for existing in store::assistance::for_household(&mut tx, household_id).await? {
+            let state = ReferralState::from_code(&existing.state);
+            if existing.item_code == item.code
+                && existing.period == period
+                && state.is_some_and(ReferralState::counts_as_given)
+            {
+                let state_label = if state == Some(ReferralState::Delivered) {
+                    "发放"
+                } else {
+                    "转介、正在办理"
+                };
+                return Err(AppError::Conflict(duplicate_message(
+                    &item.name,
+                    &item.period.key_label(&period),
+                    state_label,
+                    existing.id,
+                )));
+            }
+        }
+        let Some(proposal) = assistance.proposals.proposal(&item.code) else {
+            return Err(AppError::invalid(
+                "item_code",
+                format!(
+                    "“{}”不在本户当前的帮扶建议中（缺啥补啥、就高不就低），不能转介",
+                    item.name
+                ),
+            ));
+        };
+        let needs: Vec<&str> = proposal.needs.iter().map(|n| n.code()).collect();
+        let id = store::assistance::insert_referral(
+            &mut tx,
+            &store::assistance::NewReferral {
+                household_id,
+                area_code: &household.area_code,
+                item_code: &item.code,
+                item_version: item.version,
+                department: &item.department,
+                needs: &needs.join(","),
+                reason: &proposal.reason,
+                period: &period,
+                state: ReferralState::Sent.code(),
+                created_on: &today.to_string(),
+                created_by: &actor.audit_name(),
+                now: &now,
+            },
+        )
+        .await?;
+        store::assistance::append_event(
+            &mut tx,
+            &ReferralEventRow {
+                referral_id: id,
+                seq: 1,
+                on_date: today.to_string(),
+                state: ReferralState::Sent.code().into(),
+                actor: actor.audit_name(),
+                note: format!("转介至{}：{}", proposal.department_name, proposal.reason),
+                recorded_at: now.clone(),
+            },
+        )
+        .await?;
+        store::audit::append_one(
+            &mut tx,
+            &AuditEvent {
+                at: now,
+                actor: actor.audit_name(),
+                action: "referral.create".into(),
+                entity: "referral".into(),
+                entity_id: id.to_string(),
+                area_code: Some(household.area_code.clone()),
+                before: None,
+                after: Some(
+                    serde_json::json!({
+                        "household": household.external_id,
+                        "item_code": item.code,
+                        "item_version": item.version,
+                        "department": item.department,
+                        "period": period,
+                        "state": "sent",
+                    })
+                    .to_string(),
+                ),
+            },
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(id)
+    }
+
+    /// 转介队列: a department user's referrals (their department, their area); readers of the
+    /// registry see every referral of their area.
+    pub async fn referral_queue(
+        &self,
+        actor: &Actor,
+        state: Option<ReferralState>,
+    ) -> Result<ReferralQueue, AppError> {
+        if !(actor.role == Role::Department || actor.role.reads_households()) {
+            return Err(AppError::Forbidden);
+        }
+        let (catalogue, _) = self.assist_catalogue().await?;
+        let mut conn = self.store.read().await?;
+        let department = self.department_of(&mut conn, actor).await?;
+        if actor.role == Role::Department && department.is_none() {
+            return Ok(ReferralQueue {
+                items: Vec::new(),
+                department: None,
+                notice: "您的账户尚未设置所属部门，请联系系统管理员".to_owned(),
+                state,
+            });
+        }
+        let rows = store::assistance::in_area(
+            &mut conn,
+            actor.scope().as_str(),
+            department.as_deref(),
+            state.map(ReferralState::code),
+            QUEUE_LIMIT,
+        )
+        .await?;
+        let versions = Self::sent_versions(&mut conn, &rows).await?;
+        drop(conn);
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                self.referral_view(
+                    actor,
+                    department.as_deref(),
+                    &catalogue,
+                    &versions,
+                    row,
+                    Vec::new(),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ReferralQueue {
+            items,
+            department: department.map(|code| {
+                let name = catalogue.department_name(&code).to_owned();
+                (code, name)
+            }),
+            notice: String::new(),
+            state,
+        })
+    }
+
+    /// Loads a referral the actor may see: their area, and for department users their department.
+    async fn referral_in_scope(
+        &self,
+        conn: &mut store::Conn,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<(ReferralRow, Option<String>), AppError> {
+        if !(actor.role == Role::Department || actor.role.reads_households()) {
+            return Err(AppError::Forbidden);
+        }
+        let row = store::assistance::get_referral(conn, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let department = self.department_of(conn, actor).await?;
+        let visible = actor.covers(&place(&row.area_code)?)
+            && (actor.role != Role::Department || department.as_deref() == Some(&row.department));
+        if !visible {
+            return Err(AppError::NotFound);
+        }
+        Ok((row, department))
+    }
+
+    /// One referral with its history (the slip, the API).
+    pub async fn referral(&self, actor: &Actor, id: i64) -> Result<ReferralView, AppError> {
+        let (catalogue, _) = self.assist_catalogue().await?;
+        let mut conn = self.store.read().await?;
+        let (row, department) = self.referral_in_scope(&mut conn, actor, id).await?;
+        let events = store::assistance::events(&mut conn, id).await?;
+        let versions = Self::sent_versions(&mut conn, std::slice::from_ref(&row)).await?;
+        drop(conn);
+        self.referral_view(
+            actor,
+            department.as_deref(),
+            &catalogue,
+            &versions,
+            row,
+            events,
+        )
+    }
+
+    /// 受理 / 落实 / 退回 by the referral's department (U2: role, department and area checked).
+    pub async fn act_on_referral(
+        &self,
+        actor: &Actor,
+        id: i64,
+        act: &ReferralAct,
+    ) -> Result<ReferralState, AppError> {
+        let (catalogue, _) = self.assist_catalogue().await?;
+        let today = self.today();
+        let now = self.now_text();
+        let mut tx = self.store.begin().await?;
+        let (row, department) = self.referral_in_scope(&mut tx, actor, id).await?;
+        if !Self::handles(actor, department.as_deref(), &row.department) {
+            return Err(AppError::Forbidden);
+        }
+        let state = ReferralState::from_code(&row.state)
+            .ok_or_else(|| anyhow::anyhow!("referral {id} state {}", row.state))?;
+        let next = assist::next_state(state, act.action()).map_err(AppError::Conflict)?;
+        let item_name = catalogue
+            .item(&row.item_code)
+            .map_or_else(|| row.item_code.clone(), |item| item.name.clone());
+        let period_label = catalogue.item(&row.item_code).map_or_else(
+            || row.period.clone(),
+            |item| item.period.key_label(&row.period),
+        );
+        let mut update = store::assistance::ReferralUpdate {
+            state: next.code(),
+            accepted_on: row.accepted_on.as_deref(),
+            delivered_on: row.delivered_on.as_deref(),
+            amount_fen: row.amount_fen,
+            note: row.note.as_deref(),
+            declined_on: row.declined_on.as_deref(),
+            decline_reason: row.decline_reason.as_deref(),
+            now: &now,
+        };
+        let today_text = today.to_string();
+        let event_note;
+        let on_date;
+        let delivered_text;
+        match act {
+            ReferralAct::Accept { note } => {
+                update.accepted_on = Some(&today_text);
+                on_date = today_text.clone();
+                event_note = if note.trim().is_empty() {
+                    "已受理".to_owned()
+                } else {
+                    format!("已受理：{}", note.trim())
+                };
+            }
+            ReferralAct::Deliver { amount, on, note } => {
+                let amount = Yuan::parse(amount).map_err(|_| {
+                    AppError::invalid(
+                        "amount",
+                        format!("发放金额“{amount}”无效，应为元，最多两位小数"),
+                    )
+                })?;
+                if amount.fen() < 0 {
+                    return Err(AppError::invalid("amount", "发放金额不能为负数"));
+                }
+                let date = NaiveDate::parse_from_str(on.trim(), "%Y-%m-%d").map_err(|_| {
+                    AppError::invalid(
+                        "delivered_on",
+                        format!("落实日期“{on}”无效，应为YYYY-MM-DD"),
+                    )
+                })?;
+                if date > today {
+                    return Err(AppError::invalid("delivered_on", "落实日期不能晚于今天"));
+                }
+                if date.to_string() < row.created_on {
+                    return Err(AppError::invalid(
+                        "delivered_on",
+                        format!("落实日期不能早于转介日期{}", row.created_on),
+                    ));
+                }
+                // 不重: no second payment of the item to the household in the period.
+                for other in store::assistance::for_household(&mut tx, row.household_id).await? {
+                    if other.id != row.id
+                        && other.item_code == row.item_code
+                        && other.period == row.period
+                        && other.state == ReferralState::Delivered.code()
+                    {
+                        return Err(AppError::Conflict(duplicate_message(
+                            &item_name,
+                            &period_label,
+                            "发放",
+                            other.id,
+                        )));
+                    }
+                }
+                delivered_text = date.to_string();
+                update.delivered_on = Some(&delivered_text);
+                update.amount_fen = Some(amount.fen());
+                update.note = Some(note.trim()).filter(|n| !n.is_empty());
+                on_date = delivered_text.clone();
+                event_note = if note.trim().is_empty() {
+                    format!("已落实，金额{amount}元")
+                } else {
+                    format!("已落实，金额{amount}元：{}", note.trim())
+                };
+            }
+            ReferralAct::Decline { reason } => {
+                if reason.trim().is_empty() {
+                    return Err(AppError::invalid("reason", "退回须说明理由"));
+                }
+                update.declined_on = Some(&today_text);
+                update.decline_reason = Some(reason.trim());
+                on_date = today_text.clone();
+                event_note = format!("已退回：{}", reason.trim());
+            }
+        }
+        store::assistance::update_referral(&mut tx, id, row.version, &update)
+            .await
+            .map_err(|error| match error {
+                // The unique index caught a concurrent second delivery.
+                store::StoreError::Conflict(_) if next == ReferralState::Delivered => {
+                    AppError::Conflict(duplicate_message(&item_name, &period_label, "发放", id))
+                }
+                other => other.into(),
+            })?;
+        let seq = store::assistance::events(&mut tx, id).await?.len() as i64 + 1;
+        store::assistance::append_event(
+            &mut tx,
+            &ReferralEventRow {
+                referral_id: id,
+                seq,
+                on_date,
+                state: next.code().into(),
+                actor: actor.audit_name(),
+                note: event_note.clone(),
+                recorded_at: now.clone(),
+            },
+        )
+        .await?;
+        store::audit::append_one(
+            &mut tx,
+            &AuditEvent {
+                at: now.clone(),
+                actor: actor.audit_name(),
+                action: format!("referral.{}", act.action().code()),
+                entity: "referral".into(),
+                entity_id: id.to_string(),
+                area_code: Some(row.area_code.clone()),
+                before: Some(serde_json::json!({ "state": row.state }).to_string()),
+                after: Some(
+                    serde_json::json!({
+                        "state": next.code(),
+                        "amount_fen": update.amount_fen,
+                        "delivered_on": update.delivered_on,
+                        "note": event_note,
+                    })
+                    .to_string(),
+                ),
+            },
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(next)
+    }
+}

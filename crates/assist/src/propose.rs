@@ -1,0 +1,408 @@
+//! 帮扶建议 (A1, A2): from what a household lacks (缺啥) the fitting items (补啥), the better of
+//! overlapping items (就高不就低), nothing given twice and no need left without a word (不重不漏).
+
+use crate::catalogue::{AssistCatalogue, Item, Need, Signal};
+use chrono::NaiveDate;
+use domain::{CareNeed, Category, Household, MonitoringKind, Risk, Schooling};
+use policy::Snapshot;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the proposal looks at: the household's survey record, the categories it holds on the
+/// date (registry category periods, as confirmed), and its monitoring type.
+#[derive(Clone, Debug)]
+pub struct Situation<'a> {
+    pub household: &'a Household,
+    pub categories: BTreeSet<Category>,
+    pub monitoring: Option<MonitoringKind>,
+    pub as_of: NaiveDate,
+}
+
+/// An item already sent or given to the household (an open or delivered referral).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Given {
+    pub referral_id: i64,
+    pub item_code: String,
+    /// The period key of the referral (`ItemPeriod::key`).
+    pub period: String,
+    /// True once delivered; false while sent or accepted.
+    pub delivered: bool,
+}
+
+/// A need found, with the facts that show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NeedFound {
+    pub need: Need,
+    pub evidence: Vec<String>,
+}
+
+/// 建议: an item to send to its department, with the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proposal {
+    pub item_code: String,
+    pub item_name: String,
+    pub item_version: i64,
+    pub department: String,
+    pub department_name: String,
+    pub needs: Vec<Need>,
+    pub period: String,
+    pub amount: Option<domain::Yuan>,
+    pub reason: String,
+}
+
+/// A need already answered by an open or delivered referral of this period (不重).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Covered {
+    pub need: Need,
+    pub item_code: String,
+    pub referral_id: i64,
+    pub reason: String,
+}
+
+/// An eligible item not proposed because a better one answers the same need (就高不就低).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PassedOver {
+    pub need: Need,
+    pub item_code: String,
+    pub item_name: String,
+    pub reason: String,
+}
+
+/// A need no item of the catalogue answers for this household (不漏: flagged, not dropped).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unmet {
+    pub need: Need,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Proposals {
+    pub needs: Vec<NeedFound>,
+    pub proposed: Vec<Proposal>,
+    pub covered: Vec<Covered>,
+    pub passed_over: Vec<PassedOver>,
+    pub unmet: Vec<Unmet>,
+}
+
+impl Proposals {
+    pub fn proposal(&self, item_code: &str) -> Option<&Proposal> {
+        self.proposed.iter().find(|p| p.item_code == item_code)
+    }
+}
+
+/// The signals of a household with the fact behind each, in a stable order.
+pub fn signals(situation: &Situation<'_>) -> BTreeMap<Signal, String> {
+    let household = situation.household;
+    let mut found = BTreeMap::new();
+    let guarantees = &household.guarantees;
+    for (secured, signal) in [
+        (guarantees.education, Signal::GapEducation),
+        (guarantees.medical, Signal::GapMedical),
+        (guarantees.housing, Signal::GapHousing),
+        (guarantees.drinking_water, Signal::GapDrinkingWater),
+    ] {
+        if !secured {
+            found.insert(signal, signal.label().to_owned());
+        }
+    }
+    for risk in &household.risks {
+        let signal = match risk {
+            Risk::Illness => Signal::RiskIllness,
+            Risk::Disability => Signal::RiskDisability,
+            Risk::SchoolingCost => Signal::RiskSchoolingCost,
+            Risk::Accident => Signal::RiskAccident,
+            Risk::Disaster => Signal::RiskDisaster,
+            Risk::Unemployment => Signal::RiskUnemployment,
+            Risk::BusinessFailure => Signal::RiskBusinessFailure,
+            Risk::Other => Signal::RiskOther,
+        };
+        found.insert(signal, format!("风险点：{}", risk.label()));
+    }
+    let names = |pick: &dyn Fn(&domain::Person) -> bool| -> Vec<String> {
+        household
+            .members
+            .iter()
+            .filter(|p| pick(p))
+            .map(|p| p.relation.label().to_owned())
+            .collect()
+    };
+    let members = |signal: Signal, who: Vec<String>, found: &mut BTreeMap<Signal, String>| {
+        if !who.is_empty() {
+            found.insert(signal, format!("{}（{}）", signal.label(), who.join("、")));
+        }
+    };
+    members(
+        Signal::SeriousIllness,
+        names(&|p| p.serious_illness),
+        &mut found,
+    );
+    members(
+        Signal::Disability,
+        names(&|p| p.disability.is_some()),
+        &mut found,
+    );
+    members(
+        Signal::InSchool,
+        names(&|p| {
+            matches!(
+                p.schooling,
+                Schooling::Compulsory
+                    | Schooling::SeniorHigh
+                    | Schooling::Vocational
+                    | Schooling::College
+            )
+        }),
+        &mut found,
+    );
+    members(
+        Signal::CareNeeded,
+        names(&|p| matches!(p.care_need, CareNeed::Full | CareNeed::Partial)),
+        &mut found,
+    );
+    if situation.monitoring == Some(MonitoringKind::SuddenHardship) {
+        found.insert(
+            Signal::SuddenHardship,
+            "防止返贫监测：突发严重困难户".to_owned(),
+        );
+    }
+    found
+}
+
+/// The signals that show a need (the vocabulary's meaning, not a policy threshold).
+fn need_signals(need: Need) -> &'static [Signal] {
+    match need {
+        Need::BasicLiving => &[],
+        Need::Medical => &[
+            Signal::GapMedical,
+            Signal::SeriousIllness,
+            Signal::RiskIllness,
+        ],
+        Need::Schooling => &[Signal::GapEducation, Signal::RiskSchoolingCost],
+        Need::HousingSafety => &[Signal::GapHousing],
+        Need::DrinkingWater => &[Signal::GapDrinkingWater],
+        Need::Employment => &[Signal::RiskUnemployment, Signal::RiskBusinessFailure],
+        Need::Care => &[Signal::CareNeeded],
+        Need::Emergency => &[
+            Signal::RiskAccident,
+            Signal::RiskDisaster,
+            Signal::SuddenHardship,
+        ],
+    }
+}
+
+/// The categories whose holders need basic-living assistance.
+const BASIC_LIVING: [Category; 3] = [Category::Tekun, Category::Dibao, Category::DibaoSingle];
+
+/// 缺啥: the household's needs with their evidence, in the vocabulary's order.
+pub fn needs(situation: &Situation<'_>, signals: &BTreeMap<Signal, String>) -> Vec<NeedFound> {
+    let mut found = Vec::new();
+    let in_category = situation
+        .categories
+        .iter()
+        .any(|c| *c != Category::Monitoring)
+        || situation.monitoring.is_some();
+    for need in Need::ALL.iter().copied() {
+        let mut evidence: Vec<String> = need_signals(need)
+            .iter()
+            .filter_map(|signal| signals.get(signal).cloned())
+            .collect();
+        match need {
+            Need::BasicLiving => {
+                for category in BASIC_LIVING {
+                    if situation.categories.contains(&category) {
+                        evidence.push(format!("已认定为{}", category.label()));
+                    }
+                }
+            }
+            // A pupil in a low-income household needs schooling help even without a gap.
+            Need::Schooling if in_category => {
+                if let Some(text) = signals.get(&Signal::InSchool) {
+                    evidence.push(text.clone());
+                }
+            }
+            _ => {}
+        }
+        if !evidence.is_empty() {
+            found.push(NeedFound { need, evidence });
+        }
+    }
+    found
+}
+
+/// Why an item fits the household, or why not (`Err` with the unmet condition).
+fn fits(
+    item: &Item,
+    situation: &Situation<'_>,
+    signals: &BTreeMap<Signal, String>,
+) -> Result<String, String> {
+    if !item.active {
+        return Err(format!("“{}”已停用", item.name));
+    }
+    let mut why = Vec::new();
+    if !item.categories.is_empty() {
+        let held: Vec<&str> = item
+            .categories
+            .iter()
+            .filter(|c| situation.categories.contains(c))
+            .map(|c| c.label())
+            .collect();
+        if held.is_empty() {
+            let wanted: Vec<&str> = item.categories.iter().map(|c| c.label()).collect();
+            return Err(format!(
+                "“{}”须已认定为{}之一",
+                item.name,
+                wanted.join("、")
+            ));
+        }
+        why.push(format!("已认定为{}", held.join("、")));
+    }
+    if !item.signals.is_empty() {
+        let present: Vec<&str> = item
+            .signals
+            .iter()
+            .filter_map(|s| signals.get(s).map(String::as_str))
+            .collect();
+        if present.is_empty() {
+            let wanted: Vec<&str> = item.signals.iter().map(|s| s.label()).collect();
+            return Err(format!(
+                "“{}”须有以下情形之一：{}",
+                item.name,
+                wanted.join("、")
+            ));
+        }
+        why.push(present.join("、"));
+    }
+    Ok(why.join("；"))
+}
+
+/// 缺啥补啥、就高不就低、不重不漏: the proposals for one household on `situation.as_of`.
+///
+/// For each need: the items of the catalogue that answer it and fit the household, best rank
+/// first (then by code, so the answer is stable). If any of them was sent or given in its
+/// current period, the need is covered and nothing is proposed again; otherwise the best is
+/// proposed and the others are passed over with the reason. A need no item answers is unmet.
+/// An item answering several needs is proposed once.
+pub fn propose(
+    catalogue: &AssistCatalogue,
+    situation: &Situation<'_>,
+    given: &[Given],
+    snapshot: &Snapshot,
+) -> Proposals {
+    let signals = signals(situation);
+    let needs = needs(situation, &signals);
+    let mut out = Proposals::default();
+    for found in &needs {
+        let need = found.need;
+        let answering: Vec<&Item> = catalogue
+            .items
+            .iter()
+            .filter(|item| item.answers(need))
+            .collect();
+        let mut fitting: Vec<(&Item, String)> = Vec::new();
+        let mut refused = Vec::new();
+        for item in &answering {
+            match fits(item, situation, &signals) {
+                Ok(why) => fitting.push((item, why)),
+                Err(why) => refused.push(why),
+            }
+        }
+        fitting.sort_by(|(a, _), (b, _)| b.rank.cmp(&a.rank).then_with(|| a.code.cmp(&b.code)));
+        let Some((best, why)) = fitting.first() else {
+            let reason = if answering.is_empty() {
+                format!(
+                    "有{}需求（{}），目录中没有回应该需求的救助项目，请联系相关部门研究解决或补充目录",
+                    need.label(),
+                    found.evidence.join("、")
+                )
+            } else {
+                format!(
+                    "有{}需求（{}），但没有符合条件的项目：{}",
+                    need.label(),
+                    found.evidence.join("、"),
+                    refused.join("；")
+                )
+            };
+            out.unmet.push(Unmet { need, reason });
+            continue;
+        };
+        let already = fitting.iter().find_map(|(item, _)| {
+            let key = item.period.key(situation.as_of);
+            given
+                .iter()
+                .find(|g| g.item_code == item.code && g.period == key)
+                .map(|g| (item, g, key))
+        });
+        if let Some((item, g, key)) = already {
+            let state = if g.delivered {
+                "已落实"
+            } else {
+                "已转介、正在办理"
+            };
+            out.covered.push(Covered {
+                need,
+                item_code: item.code.clone(),
+                referral_id: g.referral_id,
+                reason: format!(
+                    "{}需求已由“{}”回应（{}{}，转介单第{}号），不再重复提出",
+                    need.label(),
+                    item.name,
+                    item.period.key_label(&key),
+                    state,
+                    g.referral_id
+                ),
+            });
+            continue;
+        }
+        for (other, _) in fitting.iter().skip(1) {
+            out.passed_over.push(PassedOver {
+                need,
+                item_code: other.code.clone(),
+                item_name: other.name.clone(),
+                reason: format!(
+                    "同属{}需求，“{}”（排序{}）优于“{}”（排序{}），就高不就低，不另行提出",
+                    need.label(),
+                    best.name,
+                    best.rank,
+                    other.name,
+                    other.rank
+                ),
+            });
+        }
+        if let Some(existing) = out.proposed.iter_mut().find(|p| p.item_code == best.code) {
+            existing.needs.push(need);
+            existing.reason.push_str(&format!(
+                "；同时回应{}需求（{}）",
+                need.label(),
+                found.evidence.join("、")
+            ));
+            continue;
+        }
+        let amount = best.amount_param.and_then(|param| snapshot.money(param));
+        let amount_text = match best.amount_param {
+            Some(param) => format!("；金额参照{}", snapshot.cite(param)),
+            None if !best.note.is_empty() => format!("；{}", best.note),
+            None => String::new(),
+        };
+        out.proposed.push(Proposal {
+            item_code: best.code.clone(),
+            item_name: best.name.clone(),
+            item_version: best.version,
+            department: best.department.clone(),
+            department_name: catalogue.department_name(&best.department).to_owned(),
+            needs: vec![need],
+            period: best.period.key(situation.as_of),
+            amount,
+            reason: format!(
+                "有{}需求（{}）；符合“{}”条件（{}）；由{}办理，{}{}",
+                need.label(),
+                found.evidence.join("、"),
+                best.name,
+                why,
+                catalogue.department_name(&best.department),
+                best.period.label(),
+                amount_text
+            ),
+        });
+    }
+    out.needs = needs;
+    out
+}

@@ -1,0 +1,273 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use crate::catalogue::{AssistCatalogue, ItemPeriod, Need, Signal};
+use crate::propose::{Given, Situation, propose};
+use crate::referral::{ReferralAction, ReferralState, next_state};
+use chrono::NaiveDate;
+use domain::interchange::HouseholdRecord;
+use domain::{Category, Household};
+use std::collections::BTreeSet;
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+fn id(first17: &str) -> String {
+    format!(
+        "{first17}{}",
+        domain::national_id::check_char(first17.as_bytes())
+    )
+}
+
+/// A rural household of two: the head (with `head` fields merged in) and a spouse.
+fn household(extra: serde_json::Value, head: serde_json::Value) -> Household {
+    let mut head_record = serde_json::json!({ "id_number": id("50022419650312001"), "name": "张三", "relation": "head" });
+    head_record
+        .as_object_mut()
+        .unwrap()
+        .extend(head.as_object().unwrap().clone());
+    let mut value = serde_json::json!({
+        "id": "T-1",
+        "area_code": "500151001200",
+        "members": [head_record, { "id_number": id("50022419680101002"), "name": "李四", "relation": "spouse" }],
+    });
+    value
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let record: HouseholdRecord = serde_json::from_value(value).unwrap();
+    Household::try_from(&record).unwrap()
+}
+
+fn situation<'a>(household: &'a Household, categories: &[Category]) -> Situation<'a> {
+    Situation {
+        household,
+        categories: categories.iter().copied().collect::<BTreeSet<_>>(),
+        monitoring: None,
+        as_of: date("2026-11-28"),
+    }
+}
+
+fn snapshot() -> policy::Snapshot {
+    policy::Catalogue::builtin()
+        .unwrap()
+        .snapshot(date("2026-11-28"))
+}
+
+#[test]
+fn the_shipped_catalogue_loads_and_covers_the_seed_plan_measures() {
+    let catalogue = AssistCatalogue::builtin().unwrap();
+    for code in [
+        "tekun_support",
+        "dibao_allowance",
+        "medical_assistance",
+        "education_assistance",
+        "housing_renovation",
+        "employment_assistance",
+        "temporary_assistance",
+        "charity_medical",
+        "social_care_service",
+    ] {
+        let item = catalogue.item(code).unwrap();
+        assert!(!item.source.is_empty(), "{code}");
+        assert_eq!(item.version, 1);
+    }
+    assert_eq!(catalogue.department_name("charity"), "区慈善救助服务联合体");
+    // Every need but drinking water has an item; water is left to the district on purpose.
+    for need in Need::ALL {
+        let answered = catalogue.items.iter().any(|item| item.answers(*need));
+        assert_eq!(answered, *need != Need::DrinkingWater, "{need}");
+    }
+}
+
+#[test]
+fn a_bad_item_is_refused_naming_the_field() {
+    let text =
+        include_str!("../../../policy/assistance.toml").replacen("rank = 90", "rank = -5", 1);
+    let error = AssistCatalogue::from_toml(&text, "a.toml").unwrap_err();
+    assert!(error.to_string().contains("字段rank"), "{error}");
+    let text = include_str!("../../../policy/assistance.toml").replacen(
+        "amount_param = \"tekun.basic_living\"",
+        "amount_param = \"tekun.age.elderly\"",
+        1,
+    );
+    let error = AssistCatalogue::from_toml(&text, "a.toml").unwrap_err();
+    assert!(error.to_string().contains("不是金额参数"), "{error}");
+    let text = include_str!("../../../policy/assistance.toml").replacen(
+        "department = \"education\"",
+        "department = \"nowhere\"",
+        1,
+    );
+    let error = AssistCatalogue::from_toml(&text, "a.toml").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("第4个项目（education_assistance）字段department"),
+        "{error}"
+    );
+}
+
+#[test]
+fn items_round_trip_through_their_definition() {
+    let catalogue = AssistCatalogue::builtin().unwrap();
+    for item in &catalogue.items {
+        let again = crate::Item::from_def(&item.to_def(), &catalogue.departments, 1).unwrap();
+        assert_eq!(&again, item);
+    }
+}
+
+#[test]
+fn period_keys() {
+    let day = date("2026-03-05");
+    assert_eq!(ItemPeriod::Month.key(day), "2026-03");
+    assert_eq!(ItemPeriod::Month.key_label("2026-03"), "2026年3月");
+    assert_eq!(ItemPeriod::Year.key(day), "2026");
+    assert_eq!(ItemPeriod::Once.key(day), "once");
+}
+
+#[test]
+fn tekun_wins_basic_living_over_dibao_and_says_why_with_the_amount_parameter() {
+    let catalogue = AssistCatalogue::builtin().unwrap();
+    let snapshot = snapshot();
+    let h = household(serde_json::json!({}), serde_json::json!({}));
+    let result = propose(
+        &catalogue,
+        &situation(&h, &[Category::Tekun, Category::Dibao]),
+        &[],
+        &snapshot,
+    );
+    let codes: Vec<&str> = result
+        .proposed
+        .iter()
+        .map(|p| p.item_code.as_str())
+        .collect();
+    assert_eq!(codes, ["tekun_support"]);
+    let proposal = &result.proposed[0];
+    assert!(
+        proposal.reason.contains("已认定为特困人员"),
+        "{}",
+        proposal.reason
+    );
+    assert!(
+        proposal.reason.contains("特困人员基本生活标准 1001 元"),
+        "{}",
+        proposal.reason
+    );
+    assert_eq!(proposal.amount, Some(domain::Yuan::from_fen(100_100)));
+    assert_eq!(proposal.period, "2026-11");
+    let passed: Vec<&str> = result
+        .passed_over
+        .iter()
+        .map(|p| p.item_code.as_str())
+        .collect();
+    assert_eq!(passed, ["dibao_allowance"]);
+    assert!(result.passed_over[0].reason.contains("就高不就低"));
+}
+
+#[test]
+fn a_given_item_is_not_proposed_again_in_its_period_but_is_in_the_next() {
+    let catalogue = AssistCatalogue::builtin().unwrap();
+    let snapshot = snapshot();
+    let h = household(
+        serde_json::json!({}),
+        serde_json::json!({ "serious_illness": true }),
+    );
+    let given = [Given {
+        referral_id: 7,
+        item_code: "medical_assistance".into(),
+        period: "2026".into(),
+        delivered: true,
+    }];
+    let now = propose(
+        &catalogue,
+        &situation(&h, &[Category::Dibao]),
+        &given,
+        &snapshot,
+    );
+    assert!(now.proposal("medical_assistance").is_none());
+    assert!(
+        now.proposal("charity_medical").is_none(),
+        "the need is covered"
+    );
+    assert_eq!(now.covered.len(), 1);
+    assert!(
+        now.covered[0].reason.contains("2026年度已落实"),
+        "{}",
+        now.covered[0].reason
+    );
+    let mut next_year = situation(&h, &[Category::Dibao]);
+    next_year.as_of = date("2027-01-04");
+    let later = propose(&catalogue, &next_year, &given, &snapshot);
+    assert!(later.proposal("medical_assistance").is_some());
+}
+
+#[test]
+fn a_household_without_category_gets_charity_and_an_unmet_need_is_flagged() {
+    let catalogue = AssistCatalogue::builtin().unwrap();
+    let snapshot = snapshot();
+    let h = household(
+        serde_json::json!({ "guarantees": { "drinking_water": false }, "risks": ["unemployment"] }),
+        serde_json::json!({ "serious_illness": true }),
+    );
+    let result = propose(&catalogue, &situation(&h, &[]), &[], &snapshot);
+    let codes: Vec<&str> = result
+        .proposed
+        .iter()
+        .map(|p| p.item_code.as_str())
+        .collect();
+    assert_eq!(codes, ["charity_medical"]);
+    let unmet: Vec<Need> = result.unmet.iter().map(|u| u.need).collect();
+    assert_eq!(unmet, [Need::DrinkingWater, Need::Employment]);
+    assert!(
+        result.unmet[0].reason.contains("目录中没有"),
+        "{}",
+        result.unmet[0].reason
+    );
+    assert!(
+        result.unmet[1].reason.contains("须已认定为"),
+        "{}",
+        result.unmet[1].reason
+    );
+}
+
+#[test]
+fn signals_name_the_members_and_the_schooling_need_waits_for_a_category() {
+    let h = household(
+        serde_json::json!({}),
+        serde_json::json!({ "schooling": "senior_high", "care_need": "full" }),
+    );
+    let s = situation(&h, &[]);
+    let signals = crate::propose::signals(&s);
+    assert_eq!(signals[&Signal::InSchool], "成员在学（户主）");
+    assert!(signals.contains_key(&Signal::CareNeeded));
+    let needs: Vec<Need> = crate::propose::needs(&s, &signals)
+        .iter()
+        .map(|n| n.need)
+        .collect();
+    assert_eq!(needs, [Need::Care]);
+    let s = situation(&h, &[Category::DibaoEdge]);
+    let needs: Vec<Need> = crate::propose::needs(&s, &signals)
+        .iter()
+        .map(|n| n.need)
+        .collect();
+    assert_eq!(needs, [Need::Schooling, Need::Care]);
+}
+
+#[test]
+fn referral_moves() {
+    use ReferralAction::*;
+    use ReferralState::*;
+    assert_eq!(next_state(Sent, Accept), Ok(Accepted));
+    assert_eq!(next_state(Accepted, Deliver), Ok(Delivered));
+    assert_eq!(next_state(Sent, Decline), Ok(Declined));
+    assert_eq!(next_state(Accepted, Decline), Ok(Declined));
+    assert!(next_state(Sent, Deliver).unwrap_err().contains("先受理"));
+    assert!(
+        next_state(Delivered, Decline)
+            .unwrap_err()
+            .contains("已落实")
+    );
+    assert!(next_state(Declined, Accept).is_err());
+    assert!(Sent.is_open() && Accepted.is_open() && !Delivered.is_open());
+    assert!(!Declined.counts_as_given());
+}

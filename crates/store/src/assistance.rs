@@ -1,0 +1,322 @@
+//! 救助帮扶 (issue 6): the versioned assistance catalogue, referrals (转介) and their history,
+//! and the department (提供部门) of department users.
+//!
+//! Invariant: `assistance_items` and `referral_events` rows are only inserted; a `referrals`
+//! row is a summary of its events, updated only with the version it was read at; at most one
+//! delivered referral per household, item and period (a unique index, `Conflict` otherwise).
+
+use crate::{Conn, Result, StoreError, area_range};
+
+/// One version of an item; `definition` is the item's JSON.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ItemVersionRow {
+    pub code: String,
+    pub version: i64,
+    pub definition: String,
+    pub changed_at: String,
+    pub changed_by: String,
+}
+
+/// The newest version of every item, by code.
+pub async fn current_items(conn: &mut Conn) -> Result<Vec<ItemVersionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT i.code, i.version, i.definition, i.changed_at, i.changed_by FROM assistance_items i \
+         WHERE i.version = (SELECT MAX(j.version) FROM assistance_items j WHERE j.code = i.code) \
+         ORDER BY i.code",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Every version of one item, newest first.
+pub async fn item_history(conn: &mut Conn, code: &str) -> Result<Vec<ItemVersionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT code, version, definition, changed_at, changed_by FROM assistance_items \
+         WHERE code = $1 ORDER BY version DESC",
+    )
+    .bind(code)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// One version of an item (what a referral was sent for).
+pub async fn item_version(
+    conn: &mut Conn,
+    code: &str,
+    version: i64,
+) -> Result<Option<ItemVersionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT code, version, definition, changed_at, changed_by FROM assistance_items \
+         WHERE code = $1 AND version = $2",
+    )
+    .bind(code)
+    .bind(version)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Inserts a version; a version already taken (a concurrent edit) is a `Conflict`.
+pub async fn insert_item_version(conn: &mut Conn, row: &ItemVersionRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO assistance_items (code, version, definition, changed_at, changed_by) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&row.code)
+    .bind(row.version)
+    .bind(&row.definition)
+    .bind(&row.changed_at)
+    .bind(&row.changed_by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn count_items(conn: &mut Conn) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM assistance_items")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n)
+}
+
+/// The department of a user (`None` for users who belong to none).
+pub async fn department_of(conn: &mut Conn, user_id: i64) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT department FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.and_then(|(department,)| department))
+}
+
+/// Sets the department of a user; an unknown user is `NotFound`.
+pub async fn set_department(conn: &mut Conn, username: &str, department: &str) -> Result<()> {
+    let updated = sqlx::query("UPDATE users SET department = $1 WHERE username = $2")
+        .bind(department)
+        .bind(username)
+        .execute(&mut *conn)
+        .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// A referral as lists read it, with the household's external id and head for display.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReferralRow {
+    pub id: i64,
+    pub household_id: i64,
+    pub household_external_id: String,
+    pub head_name: String,
+    pub area_code: String,
+    pub item_code: String,
+    pub item_version: i64,
+    pub department: String,
+    pub needs: String,
+    pub reason: String,
+    pub period: String,
+    pub state: String,
+    pub created_on: String,
+    pub created_by: String,
+    pub accepted_on: Option<String>,
+    pub delivered_on: Option<String>,
+    pub amount_fen: Option<i64>,
+    pub note: Option<String>,
+    pub declined_on: Option<String>,
+    pub decline_reason: Option<String>,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+const COLUMNS: &str = "r.id, r.household_id, h.external_id AS household_external_id, h.head_name, r.area_code, \
+     r.item_code, r.item_version, r.department, r.needs, r.reason, r.period, r.state, r.created_on, r.created_by, \
+     r.accepted_on, r.delivered_on, r.amount_fen, r.note, r.declined_on, r.decline_reason, r.updated_at, r.version";
+
+pub struct NewReferral<'a> {
+    pub household_id: i64,
+    pub area_code: &'a str,
+    pub item_code: &'a str,
+    pub item_version: i64,
+    pub department: &'a str,
+    pub needs: &'a str,
+    pub reason: &'a str,
+    pub period: &'a str,
+    pub state: &'a str,
+    pub created_on: &'a str,
+    pub created_by: &'a str,
+    pub now: &'a str,
+}
+
+pub async fn insert_referral(conn: &mut Conn, referral: &NewReferral<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO referrals (household_id, area_code, item_code, item_version, department, needs, reason, period, state, created_on, created_by, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1) RETURNING id",
+    )
+    .bind(referral.household_id)
+    .bind(referral.area_code)
+    .bind(referral.item_code)
+    .bind(referral.item_version)
+    .bind(referral.department)
+    .bind(referral.needs)
+    .bind(referral.reason)
+    .bind(referral.period)
+    .bind(referral.state)
+    .bind(referral.created_on)
+    .bind(referral.created_by)
+    .bind(referral.now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn get_referral(conn: &mut Conn, id: i64) -> Result<Option<ReferralRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM referrals r JOIN households h ON h.id = r.household_id WHERE r.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Every referral of a household, oldest first (一户一条救助链).
+pub async fn for_household(conn: &mut Conn, household_id: i64) -> Result<Vec<ReferralRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM referrals r JOIN households h ON h.id = r.household_id \
+         WHERE r.household_id = $1 ORDER BY r.id"
+    )))
+    .bind(household_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Referrals under `area_prefix`, optionally of one department and one state, newest first.
+pub async fn in_area(
+    conn: &mut Conn,
+    area_prefix: &str,
+    department: Option<&str>,
+    state: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ReferralRow>> {
+    let (low, high) = area_range(area_prefix);
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM referrals r JOIN households h ON h.id = r.household_id \
+         WHERE r.area_code >= $1 AND r.area_code < $2"
+    );
+    let mut next = 3;
+    if department.is_some() {
+        sql.push_str(&format!(" AND r.department = ${next}"));
+        next += 1;
+    }
+    if state.is_some() {
+        sql.push_str(&format!(" AND r.state = ${next}"));
+        next += 1;
+    }
+    sql.push_str(&format!(" ORDER BY r.id DESC LIMIT ${next}"));
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(low)
+        .bind(high);
+    if let Some(department) = department {
+        query = query.bind(department);
+    }
+    if let Some(state) = state {
+        query = query.bind(state);
+    }
+    Ok(query.bind(limit).fetch_all(&mut *conn).await?)
+}
+
+/// The summary after a move.
+pub struct ReferralUpdate<'a> {
+    pub state: &'a str,
+    pub accepted_on: Option<&'a str>,
+    pub delivered_on: Option<&'a str>,
+    pub amount_fen: Option<i64>,
+    pub note: Option<&'a str>,
+    pub declined_on: Option<&'a str>,
+    pub decline_reason: Option<&'a str>,
+    pub now: &'a str,
+}
+
+/// Updates the summary if it still has `expected_version`; otherwise `Conflict`.
+pub async fn update_referral(
+    conn: &mut Conn,
+    id: i64,
+    expected_version: i64,
+    update: &ReferralUpdate<'_>,
+) -> Result<()> {
+    let updated = sqlx::query(
+        "UPDATE referrals SET state = $1, accepted_on = $2, delivered_on = $3, amount_fen = $4, note = $5, \
+         declined_on = $6, decline_reason = $7, updated_at = $8, version = version + 1 \
+         WHERE id = $9 AND version = $10",
+    )
+    .bind(update.state)
+    .bind(update.accepted_on)
+    .bind(update.delivered_on)
+    .bind(update.amount_fen)
+    .bind(update.note)
+    .bind(update.declined_on)
+    .bind(update.decline_reason)
+    .bind(update.now)
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!(
+            "referral {id} changed since version {expected_version}"
+        )));
+    }
+    Ok(())
+}
+
+/// One step of a referral's history.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReferralEventRow {
+    pub referral_id: i64,
+    pub seq: i64,
+    pub on_date: String,
+    pub state: String,
+    pub actor: String,
+    pub note: String,
+    pub recorded_at: String,
+}
+
+pub async fn append_event(conn: &mut Conn, event: &ReferralEventRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO referral_events (referral_id, seq, on_date, state, actor, note, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(event.referral_id)
+    .bind(event.seq)
+    .bind(&event.on_date)
+    .bind(&event.state)
+    .bind(&event.actor)
+    .bind(&event.note)
+    .bind(&event.recorded_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The history of the household's referrals, by referral then step.
+pub async fn events_for_household(
+    conn: &mut Conn,
+    household_id: i64,
+) -> Result<Vec<ReferralEventRow>> {
+    Ok(sqlx::query_as(
+        "SELECT e.referral_id, e.seq, e.on_date, e.state, e.actor, e.note, e.recorded_at \
+         FROM referral_events e JOIN referrals r ON r.id = e.referral_id \
+         WHERE r.household_id = $1 ORDER BY e.referral_id, e.seq",
+    )
+    .bind(household_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+pub async fn events(conn: &mut Conn, referral_id: i64) -> Result<Vec<ReferralEventRow>> {
+    Ok(sqlx::query_as(
+        "SELECT referral_id, seq, on_date, state, actor, note, recorded_at \
+         FROM referral_events WHERE referral_id = $1 ORDER BY seq",
+    )
+    .bind(referral_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}

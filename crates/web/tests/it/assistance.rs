@@ -1,0 +1,551 @@
+//! A1–A3 end to end: a confirmed household gets proposals (缺啥补啥), one is sent to its
+//! department (转介), accepted and delivered; the same item in the same period is refused
+//! (不重), a need without an item is flagged (不漏), and out-of-area or other-department users
+//! see nothing.
+
+use crate::helpers::{TestApp, backends, hidden_field, household_json};
+use app::users::{Creator, NewUser};
+use domain::{PlaceCode, Role};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn codes(list: &Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[key].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Confirms 低保 for the household (the category period a district confirmation writes).
+async fn confirm_dibao(app: &TestApp, household_id: i64) {
+    let mut tx = app.app.store().begin().await.unwrap();
+    store::households::open_category(
+        &mut tx,
+        &store::households::NewCategoryPeriod {
+            household_id,
+            id_number: None,
+            category: "dibao",
+            monitoring_kind: None,
+            start_date: "2026-11-01",
+            monthly_fen: Some(63_000),
+            reason: "审核确认（测试）",
+        },
+    )
+    .await
+    .unwrap();
+    store::commit(tx).await.unwrap();
+}
+
+async fn department_user(app: &TestApp, username: &str, area: &str, department: &str) {
+    let area = PlaceCode::parse(area).unwrap();
+    app.app
+        .create_user(
+            Creator::Console("test"),
+            NewUser {
+                username,
+                display_name: username,
+                role: Role::Department,
+                area: &area,
+                password: crate::helpers::PASSWORD,
+            },
+        )
+        .await
+        .unwrap();
+    app.app
+        .set_user_department(Creator::Console("test"), username, department)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let household = &app.bachuan_village;
+        let id = household.id;
+        // The survey records a seriously ill head, an unsafe house and no safe drinking water.
+        let reviewer = app.api_user("bachuan").await;
+        let mut record = household_json(
+            household.external_id,
+            household.area,
+            &[
+                (household.head_id.as_str(), household.head_name, "head"),
+                ("500224195003150315", "李秀英", "spouse"),
+            ],
+        );
+        record["members"][0]["serious_illness"] = json!(true);
+        record["guarantees"] = json!({ "housing": false, "drinking_water": false });
+        let (status, _) = reviewer
+            .put(&format!("/api/v1/households/{id}?version=1"), &record)
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{backend}");
+
+        // Before confirmation: charity answers the illness; no basic-living need yet.
+        let (status, before) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {before}");
+        assert_eq!(
+            codes(&before["proposed"], "item_code"),
+            ["charity_medical"],
+            "{backend}"
+        );
+
+        confirm_dibao(&app, id).await;
+        let (_, proposals) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
+        assert_eq!(
+            codes(&proposals["proposed"], "item_code"),
+            [
+                "dibao_allowance",
+                "medical_assistance",
+                "housing_renovation"
+            ],
+            "{backend}: {proposals}"
+        );
+        // 就高不就低: medical assistance over the charity's, with the reason.
+        assert_eq!(
+            codes(&proposals["passed_over"], "item_code"),
+            ["charity_medical"],
+            "{backend}"
+        );
+        assert!(
+            proposals["passed_over"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("就高不就低"),
+            "{backend}"
+        );
+        // 不漏: the water gap has no item and is flagged.
+        assert_eq!(
+            codes(&proposals["unmet"], "need"),
+            ["drinking_water"],
+            "{backend}"
+        );
+        let medical = &proposals["proposed"][1];
+        assert!(
+            medical["reason"]
+                .as_str()
+                .unwrap()
+                .contains("成员患重特大疾病（户主）"),
+            "{backend}: {medical}"
+        );
+        assert_eq!(medical["department_name"], "区医保局", "{backend}");
+
+        // Out of area: the other town's reviewer cannot read or refer this household.
+        let other_town = app.api_user("tuqiao").await;
+        assert_eq!(
+            other_town.get(&format!("/api/v1/proposals/{id}")).await.0,
+            StatusCode::NOT_FOUND,
+            "{backend}"
+        );
+        let body = json!({ "household_id": id, "item_code": "medical_assistance" });
+        assert_eq!(
+            other_town.post("/api/v1/referrals", &body).await.0,
+            StatusCode::NOT_FOUND,
+            "{backend}"
+        );
+        // A grid worker reads the proposals but does not send referrals.
+        let grid = app.api_user("wangge").await;
+        assert_eq!(
+            grid.post("/api/v1/referrals", &body).await.0,
+            StatusCode::FORBIDDEN,
+            "{backend}"
+        );
+
+        // 转介 to 区医保局.
+        let (status, referral) = reviewer.post("/api/v1/referrals", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {referral}");
+        assert_eq!(referral["state"], "sent", "{backend}");
+        assert_eq!(referral["department"], "medical_security", "{backend}");
+        assert_eq!(referral["period"], "2026", "{backend}");
+        let rid = referral["id"].as_i64().unwrap();
+        // Sent, it is not proposed again.
+        let (_, proposals) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
+        assert!(
+            !codes(&proposals["proposed"], "item_code").contains(&"medical_assistance".to_owned()),
+            "{backend}"
+        );
+        assert_eq!(
+            codes(&proposals["covered"], "item_code"),
+            ["medical_assistance"],
+            "{backend}"
+        );
+
+        // The department user sees it in the queue; other departments and places do not.
+        app.app
+            .set_user_department(Creator::Console("test"), "bumen", "medical_security")
+            .await
+            .unwrap();
+        department_user(&app, "jiaowei", "500151", "education").await;
+        department_user(&app, "tq-yibao", "500151100", "medical_security").await;
+        let bumen = app.api_user("bumen").await;
+        let (status, queue) = bumen.get("/api/v1/referrals").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{backend}");
+        assert_eq!(queue["items"][0]["head_name"], "张*", "{backend}: masked");
+        assert_eq!(
+            queue["items"][0]["actions"],
+            json!(["accept", "decline"]),
+            "{backend}"
+        );
+        for (username, expected) in [("jiaowei", 0), ("tq-yibao", 0)] {
+            let user = app.api_user(username).await;
+            let (_, queue) = user.get("/api/v1/referrals").await;
+            assert_eq!(
+                queue["items"].as_array().unwrap().len(),
+                expected,
+                "{backend} {username}"
+            );
+            assert_eq!(
+                user.get(&format!("/api/v1/referrals/{rid}")).await.0,
+                StatusCode::NOT_FOUND,
+                "{backend} {username}"
+            );
+            let (status, _) = user
+                .post(
+                    &format!("/api/v1/referrals/{rid}/actions"),
+                    &json!({ "action": "accept" }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{backend} {username}");
+        }
+        // The town reviewer who sent it may not handle it.
+        let (status, _) = reviewer
+            .post(
+                &format!("/api/v1/referrals/{rid}/actions"),
+                &json!({ "action": "accept" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend}");
+
+        // Delivery before acceptance is refused; accept, then deliver.
+        let deliver = json!({ "action": "deliver", "amount": "1200.50", "delivered_on": "2026-11-28", "note": "住院救助" });
+        let (status, refused) = bumen
+            .post(&format!("/api/v1/referrals/{rid}/actions"), &deliver)
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{backend}");
+        assert!(
+            refused["message"].as_str().unwrap().contains("请先受理"),
+            "{backend}: {refused}"
+        );
+        let (status, accepted) = bumen
+            .post(
+                &format!("/api/v1/referrals/{rid}/actions"),
+                &json!({ "action": "accept" }),
+            )
+            .await;
+        assert_eq!(
+            (status, accepted["state"].as_str()),
+            (StatusCode::OK, Some("accepted")),
+            "{backend}"
+        );
+        let bad = json!({ "action": "deliver", "amount": "12.345", "delivered_on": "2026-11-28" });
+        let (status, fault) = bumen
+            .post(&format!("/api/v1/referrals/{rid}/actions"), &bad)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(fault["fields"][0]["field"], "amount", "{backend}");
+        let (status, delivered) = bumen
+            .post(&format!("/api/v1/referrals/{rid}/actions"), &deliver)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {delivered}");
+        assert_eq!(delivered["state"], "delivered", "{backend}");
+        assert_eq!(delivered["amount_fen"], 120_050, "{backend}");
+        assert_eq!(delivered["delivered_on"], "2026-11-28", "{backend}");
+        assert_eq!(
+            delivered["events"].as_array().unwrap().len(),
+            3,
+            "{backend}: sent, accepted, delivered"
+        );
+
+        // 不重: the same item in the same year is refused with a clear message.
+        let (status, duplicate) = reviewer.post("/api/v1/referrals", &body).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{backend}");
+        let message = duplicate["message"].as_str().unwrap();
+        assert!(
+            message.contains("2026年度已发放") && message.contains("不得重复发放"),
+            "{backend}: {message}"
+        );
+
+        // Every step is audited with the household's place.
+        let audit = app.audit_of("referral", &rid.to_string()).await;
+        let actions: Vec<&str> = audit.iter().map(|e| e.event.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["referral.create", "referral.accept", "referral.deliver"],
+            "{backend}"
+        );
+        assert!(
+            audit
+                .iter()
+                .all(|e| e.event.area_code.as_deref() == Some(household.area)),
+            "{backend}"
+        );
+
+        // Pages: the household's 救助帮扶 section and chain; a referral sent from the page,
+        // declined by district civil affairs (区民政局 handles its own items) with a reason.
+        let page = app.page_user("bachuan").await;
+        let (status, html) = page.get(&format!("/households/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            html.contains("救助帮扶") && html.contains("id=\"chain\""),
+            "{backend}"
+        );
+        assert!(
+            html.contains("已落实") && html.contains("住院救助"),
+            "{backend}"
+        );
+        assert!(
+            html.contains("饮水安全需求") && html.contains("目录中没有"),
+            "{backend}: unmet need shown"
+        );
+        let form = [
+            ("csrf".to_owned(), page.csrf.clone()),
+            ("household_id".to_owned(), id.to_string()),
+            ("item_code".to_owned(), "dibao_allowance".to_owned()),
+        ];
+        let response = page.post_form("/referrals", &form).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
+        let forged = [
+            ("csrf".to_owned(), "forged".to_owned()),
+            ("household_id".to_owned(), id.to_string()),
+            ("item_code".to_owned(), "housing_renovation".to_owned()),
+        ];
+        assert_eq!(
+            page.post_form("/referrals", &forged).await.status(),
+            StatusCode::FORBIDDEN,
+            "{backend}"
+        );
+        let civil = app.page_user("minzheng").await;
+        let (status, queue_html) = civil.get("/referrals?state=sent").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(queue_html.contains("最低生活保障金"), "{backend}");
+        let dibao_id = rid + 1;
+        let decline = |reason: &str| {
+            vec![
+                ("csrf".to_owned(), civil.csrf.clone()),
+                ("action".to_owned(), "decline".to_owned()),
+                ("reason".to_owned(), reason.to_owned()),
+            ]
+        };
+        let response = civil
+            .post_form(&format!("/referrals/{dibao_id}"), &decline(" "))
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}"
+        );
+        assert!(
+            response.text().await.unwrap().contains("退回须说明理由"),
+            "{backend}"
+        );
+        let response = civil
+            .post_form(
+                &format!("/referrals/{dibao_id}"),
+                &decline("本月已随批次发放"),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
+        // Declined, the item is proposed again.
+        let (_, proposals) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
+        assert!(
+            codes(&proposals["proposed"], "item_code").contains(&"dibao_allowance".to_owned()),
+            "{backend}"
+        );
+        let chain = &proposals["chain"];
+        assert_eq!(
+            codes(chain, "state"),
+            ["delivered", "declined"],
+            "{backend}: 一户一条救助链"
+        );
+
+        // The department's queue page and the printable slip, masked.
+        let bumen_page = app.page_user("bumen").await;
+        let (status, queue_html) = bumen_page.get("/referrals").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(hidden_field(&queue_html, "csrf").is_some(), "{backend}");
+        assert!(
+            queue_html.contains("区医保局") && !queue_html.contains("最低生活保障金"),
+            "{backend}"
+        );
+        let (status, slip) = bumen_page.get(&format!("/referrals/{rid}/slip")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            slip.contains("救助帮扶转介单") && slip.contains("张*"),
+            "{backend}"
+        );
+        assert!(
+            !slip.contains(household.head_name) && !slip.contains(&household.head_id),
+            "{backend}: the slip is masked"
+        );
+        assert!(slip.contains("@media print"), "{backend}");
+        assert_eq!(
+            bumen_page
+                .get(&format!("/referrals/{dibao_id}/slip"))
+                .await
+                .0,
+            StatusCode::NOT_FOUND,
+            "{backend}: another department's referral"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a1_catalogue_is_edited_by_district_civil_affairs_with_versions() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let civil = app.page_user("minzheng").await;
+        let (status, html) = civil.get("/assistance").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            html.contains("区慈善救助服务联合体") && html.contains("农村危房改造"),
+            "{backend}"
+        );
+        let (status, html) = civil.get("/assistance/charity_medical").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(html.contains("保存为新版本"), "{backend}");
+
+        let mut form = vec![
+            ("csrf".to_owned(), civil.csrf.clone()),
+            ("version".to_owned(), "1".to_owned()),
+            ("code".to_owned(), "charity_medical".to_owned()),
+            ("name".to_owned(), "慈善医疗帮扶（大病）".to_owned()),
+            ("needs".to_owned(), "medical".to_owned()),
+            ("department".to_owned(), "charity".to_owned()),
+            ("signals".to_owned(), "serious_illness".to_owned()),
+            ("rank".to_owned(), "abc".to_owned()),
+            ("period".to_owned(), "year".to_owned()),
+            ("source".to_owned(), "区慈善会2026年方案".to_owned()),
+            ("status".to_owned(), "provisional".to_owned()),
+            ("active".to_owned(), "1".to_owned()),
+        ];
+        let response = civil.post_form("/assistance", &form).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}"
+        );
+        let text = response.text().await.unwrap();
+        assert!(
+            text.contains("rank") && text.contains("应为整数"),
+            "{backend}"
+        );
+        assert!(
+            text.contains("慈善医疗帮扶（大病）"),
+            "{backend}: input kept"
+        );
+        form.retain(|(k, _)| k != "rank");
+        form.push(("rank".to_owned(), "60".to_owned()));
+        assert_eq!(
+            civil.post_form("/assistance", &form).await.status(),
+            StatusCode::SEE_OTHER,
+            "{backend}"
+        );
+        // A stale version is a conflict, not a silent overwrite.
+        let response = civil.post_form("/assistance", &form).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}"
+        );
+        assert!(
+            response.text().await.unwrap().contains("已被他人修改"),
+            "{backend}"
+        );
+        let api = app.api_user("minzheng").await;
+        let (_, items) = api.get("/api/v1/assistance/items").await;
+        let item = items["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == "charity_medical")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (
+                item["version"].clone(),
+                item["rank"].clone(),
+                item["name"].clone()
+            ),
+            (json!(2), json!(60), json!("慈善医疗帮扶（大病）")),
+            "{backend}"
+        );
+        let (_, html) = civil.get("/assistance/charity_medical").await;
+        assert!(
+            html.contains("版本历史") && html.contains("minzheng#"),
+            "{backend}"
+        );
+        let audit = app.audit_of("assistance_item", "charity_medical").await;
+        assert_eq!(
+            audit
+                .iter()
+                .map(|e| e.event.action.as_str())
+                .collect::<Vec<_>>(),
+            ["assistance_item.seed", "assistance_item.save"],
+            "{backend}"
+        );
+        // Other roles read the catalogue but may not edit it.
+        for username in ["bachuan", "bumen"] {
+            let page = app.page_user(username).await;
+            assert_eq!(
+                page.get("/assistance").await.0,
+                StatusCode::OK,
+                "{backend} {username}"
+            );
+            let (_, html) = page.get("/referrals").await;
+            let csrf = hidden_field(&html, "csrf").unwrap();
+            let mut form = form.clone();
+            form[0].1 = csrf;
+            form[1].1 = "2".to_owned();
+            assert_eq!(
+                page.post_form("/assistance", &form).await.status(),
+                StatusCode::FORBIDDEN,
+                "{backend} {username}"
+            );
+        }
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a3_assistance_routes_need_a_session() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let client = app.anonymous();
+    for path in [
+        "/api/v1/assistance/items",
+        "/api/v1/proposals/1",
+        "/api/v1/referrals",
+        "/api/v1/referrals/1",
+    ] {
+        let response = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    let response = client
+        .post(app.url("/api/v1/referrals/1/actions"))
+        .json(&json!({ "action": "accept" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    for path in [
+        "/assistance",
+        "/assistance/new",
+        "/referrals",
+        "/referrals/1/slip",
+    ] {
+        let response = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.headers()["location"], "/login", "{path}");
+    }
+    // The administrator manages users, not assistance.
+    let admin = app.api_user("admin").await;
+    assert_eq!(
+        admin.get("/api/v1/referrals").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        admin.get("/api/v1/assistance/items").await.0,
+        StatusCode::FORBIDDEN
+    );
+    app.stop().await;
+}

@@ -1,0 +1,70 @@
+// 救助帮扶 in a real browser: the household's 救助帮扶 section with a proposal sent as a
+// referral, the department's queue (accept, deliver), and the printable referral slip.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startServer, startBrowser, login, screenshots } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+test('a1_household_page_proposes_and_sends_a_referral', async () => {
+  const page = await browser.newPage();
+  await login(page, server.base, 'minzheng');
+  // The demo sent referrals from the first households; find one with a proposal left.
+  await page.goto(`${server.base}/households`);
+  const links = await page.locator('#households tbody tr td a').evaluateAll((as) => as.map((a) => a.href));
+  let sent = false;
+  for (const href of links) {
+    await page.goto(href);
+    assert.ok(await page.locator('#assist').count(), 'the household page has the 救助帮扶 section');
+    const buttons = page.locator('#proposals button');
+    if ((await buttons.count()) === 0) continue;
+    const before = await page.locator('#chain tbody tr').count();
+    await Promise.all([page.waitForLoadState('load'), buttons.first().click()]);
+    assert.match(await page.textContent('#chain'), /待受理/);
+    assert.ok((await page.locator('#chain tbody tr').count()) >= before);
+    await page.screenshot({ path: join(screenshots, 'assistance.png'), fullPage: true });
+    sent = true;
+    break;
+  }
+  assert.ok(sent, 'some household of the first page has a proposal to send');
+  await page.close();
+});
+
+test('a3_department_user_accepts_delivers_and_prints_the_slip', async () => {
+  const page = await browser.newPage();
+  await login(page, server.base, 'bumen');
+  assert.equal(new URL(page.url()).pathname, '/referrals', 'a department user starts at the queue');
+  assert.match(await page.textContent('h1'), /区医保局/);
+  const accept = page.locator('#referrals button', { hasText: '受理' });
+  if ((await accept.count()) > 0) {
+    await Promise.all([page.waitForLoadState('load'), accept.first().click()]);
+  }
+  const form = page.locator('#referrals form', { hasText: '登记落实' }).first();
+  await form.locator('input[name=amount]').fill('800');
+  await Promise.all([page.waitForLoadState('load'), form.locator('button').click()]);
+  assert.equal(new URL(page.url()).pathname, '/referrals');
+  assert.match(await page.textContent('#referrals'), /800\.00 元/);
+  await page.screenshot({ path: join(screenshots, 'referrals.png'), fullPage: true });
+  await page.locator('#referrals a', { hasText: '转介单' }).first().click();
+  await page.waitForLoadState('load');
+  assert.match(await page.textContent('h1'), /救助帮扶转介单/);
+  const head = (await page.textContent('#slip-head')).trim();
+  assert.match(head, /^.\*+$/, `the head's name is masked: ${head}`);
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.locator('.actions').isVisible(), false, 'links are not printed');
+  const pdf = await page.pdf({ format: 'A4' });
+  assert.ok(pdf.length > 1000, 'the slip prints');
+  await page.close();
+});
