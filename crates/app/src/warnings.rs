@@ -262,6 +262,13 @@ fn action_label(code: &str) -> &'static str {
     }
 }
 
+/// Where a user works: a grid worker's scope is the grid's village (as `Actor::scope`).
+fn scope_of(area: &PlaceCode) -> PlaceCode {
+    area.at_level(PlaceLevel::Village)
+        .filter(|_| area.level() == PlaceLevel::Grid)
+        .unwrap_or_else(|| area.clone())
+}
+
 fn state_of(row: &WarningRow) -> Result<WarningState, AppError> {
     WarningState::from_code(&row.state).ok_or_else(|| {
         AppError::Internal(anyhow::anyhow!("warning {} state {}", row.id, row.state))
@@ -445,9 +452,15 @@ impl App {
                 .at_level(PlaceLevel::Town)
                 .unwrap_or_else(|| actor.scope());
             let roles: Vec<&str> = TEAM_ROLES.iter().map(|role| role.code()).collect();
+            let placed = area.level() != PlaceLevel::District;
             store::watch::team_users(&mut conn, town.as_str(), &roles)
                 .await?
                 .into_iter()
+                .filter(|user| {
+                    !placed
+                        || PlaceCode::parse(&user.area_code)
+                            .is_ok_and(|user_area| scope_of(&user_area).contains(&area))
+                })
                 .map(|user| TeamChoice {
                     user_id: user.id,
                     label: format!(
@@ -541,13 +554,14 @@ impl App {
                 // above town level (a person outside the registry) moves to the assignee's area.
                 let town = area.at_level(PlaceLevel::Town);
                 let fits = match &town {
-                    Some(town) => town.contains(&user_area),
+                    // The member must work where the warning is (their village, or the town).
+                    Some(_) => scope_of(&user_area).contains(&area),
                     None => actor.covers(&user_area),
                 };
                 if !in_team || !fits {
                     return Err(AppError::invalid(
                         "assignee",
-                        "核实人员须为本镇街工作队伍（镇街审核人员、村社协理员或网格员）",
+                        "核实人员须为该预警所在地的工作队伍（本镇街审核人员，或本村社协理员、网格员）",
                     ));
                 }
                 if town.is_none() {

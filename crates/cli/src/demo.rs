@@ -90,9 +90,166 @@ pub async fn ensure(app: &App) -> anyhow::Result<()> {
     app.seed_demo_categories(enrolled_on)
         .await
         .map_err(|error| anyhow::anyhow!("demo categories: {}", error.message()))?;
+    demo_warnings(app, &content)
+        .await
+        .map_err(|error| anyhow::anyhow!("demo warnings: {error}"))?;
     demo_referrals(app)
         .await
         .map_err(|error| anyhow::anyhow!("demo referrals: {}", error.message()))?;
+    Ok(())
+}
+
+/// The demo user `username` as an actor.
+async fn demo_actor(app: &App, username: &str) -> anyhow::Result<app::Actor> {
+    let (_, name, role, area) = DEMO_USERS
+        .iter()
+        .find(|user| user.0 == username)
+        .context("demo user")?;
+    let mut conn = app.store().read().await?;
+    let user = store::users::by_username(&mut conn, username)
+        .await?
+        .context("demo user stored")?;
+    Ok(app::Actor {
+        user_id: user.id,
+        username: username.to_owned(),
+        display_name: (*name).to_owned(),
+        role: *role,
+        area: PlaceCode::parse(area).map_err(|error| anyhow::anyhow!("{error}"))?,
+    })
+}
+
+/// A department feed about people of 巴川街道 (deaths, names that differ from the registry's,
+/// a disaster of someone outside the registry), its comparison run, and the warnings it raised
+/// left at different steps of the loop, plus a grid worker's visit.
+async fn demo_warnings(app: &App, households: &str) -> anyhow::Result<()> {
+    use app::warnings::{Disposal, Judgement, LoopAction};
+    let mut persons: Vec<(String, String)> = Vec::new();
+    for line in households.lines() {
+        let record: serde_json::Value = serde_json::from_str(line)?;
+        if !record["area_code"]
+            .as_str()
+            .is_some_and(|area| area.starts_with("500151001"))
+        {
+            continue;
+        }
+        if let Some(member) = record["members"].get(0) {
+            persons.push((
+                member["id_number"].as_str().unwrap_or("").to_owned(),
+                member["name"].as_str().unwrap_or("").to_owned(),
+            ));
+        }
+        if persons.len() == 6 {
+            break;
+        }
+    }
+    let mut feed = String::from("身份证号,姓名,类别,数值,日期,说明\n");
+    for (at, (id_number, name)) in persons.iter().enumerate() {
+        if at < 3 {
+            feed.push_str(&format!("{id_number},{name},death,,2025-10-0{},\n", at + 1));
+        } else {
+            feed.push_str(&format!("{id_number},{name}某,wage,3200,2025-10,\n"));
+        }
+    }
+    feed.push_str("500224198805050000,坏行,death,,2025-10-01,\n");
+    feed.push_str("500224199001011432,钱某,disaster,8000,2025-10-12,房屋受损\n");
+    let department = demo_actor(app, "bumen").await?;
+    let message = |error: app::AppError| anyhow::anyhow!("{}", error.message());
+    app.import_feed(
+        &department,
+        app::feeds::FeedUpload {
+            source: "区公安分局",
+            period: "2025-10",
+            file_name: "demo-feed.csv",
+            bytes: feed.as_bytes(),
+        },
+    )
+    .await
+    .map_err(message)?;
+    let district = PlaceCode::parse("500151").map_err(|error| anyhow::anyhow!("{error}"))?;
+    app.run_next_job(&app::Actor::console("demo", district), "demo")
+        .await
+        .map_err(message)?;
+    let town = demo_actor(app, "bachuan").await?;
+    let village = demo_actor(app, "cunshe").await?;
+    let ids: Vec<i64> = app
+        .warnings(&town, &app::warnings::WarningQuery::default())
+        .await
+        .map_err(message)?
+        .items
+        .iter()
+        .map(|item| item.id)
+        .collect();
+    let steps = [
+        LoopAction::Assign {
+            assignee_user_id: village.user_id,
+        },
+        LoopAction::Verify {
+            visited_on: app.today(),
+            visitors: "巴川街道 张审核、村社协理员 陈协理".to_owned(),
+            findings: "入户核实：情况与部门数据一致".to_owned(),
+        },
+        LoopAction::Judge {
+            judgement: Judgement::NotConfirmed,
+            note: "部门登记姓名为曾用名，系同一人".to_owned(),
+        },
+        LoopAction::Dispose(Disposal::NoAction {
+            reason: "曾用名，家庭情况无变化".to_owned(),
+        }),
+        LoopAction::Close {
+            note: "已办结".to_owned(),
+        },
+    ];
+    // Warning i goes through the first i steps: one open, one assigned, … one closed. The
+    // village assistant verifies in her village, the town reviewer elsewhere.
+    for (at, id) in ids.iter().enumerate().skip(1) {
+        let team = app.warning_detail(&town, *id).await.map_err(message)?.team;
+        let verifier = if team.iter().any(|choice| choice.user_id == village.user_id) {
+            &village
+        } else {
+            &town
+        };
+        for action in steps.iter().take(at.min(steps.len())) {
+            let (actor, action) = match action {
+                LoopAction::Assign { .. } => (
+                    &town,
+                    LoopAction::Assign {
+                        assignee_user_id: verifier.user_id,
+                    },
+                ),
+                LoopAction::Verify { .. } => (verifier, action.clone()),
+                _ => (&town, action.clone()),
+            };
+            let version = app
+                .warning_detail(actor, *id)
+                .await
+                .map_err(message)?
+                .version;
+            app.act_on_warning(actor, *id, version, action)
+                .await
+                .map_err(message)?;
+        }
+    }
+    let grid = demo_actor(app, "wangge").await?;
+    app.record_contact(
+        &grid,
+        app::contacts::NewContactInput {
+            channel: app::contacts::ContactChannel::Visit,
+            on_date: app.today(),
+            household_id: None,
+            person_name: "孙大娘".to_owned(),
+            id_number: None,
+            phone: String::new(),
+            area: Some(
+                PlaceCode::parse("500151001200").map_err(|error| anyhow::anyhow!("{error}"))?,
+            ),
+            findings: "走访发现：独居老人，子女在外务工，近期摔伤行动不便".to_owned(),
+            outcome: app::contacts::ContactOutcome::Warning,
+            consent: None,
+            new_household_id: None,
+        },
+    )
+    .await
+    .map_err(message)?;
     Ok(())
 }
 

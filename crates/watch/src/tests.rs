@@ -651,3 +651,29 @@ fn batched_lookups_and_indexing_agree_with_one_at_a_time() {
     }
     assert_eq!(all.household_id(200), None);
 }
+
+#[test]
+fn plain_lines_split_eight_bytes_at_a_time_as_the_general_reader_does() {
+    let columns = Columns::from_header("id_number,name,kind,value,date,detail").unwrap();
+    let reordered = Columns::from_header("id_number,name,kind,value,date,detail,x").unwrap();
+    let base = format!("{},张三,vehicle,60000,2025-06-01,渝B1", id(POOR));
+    // Every length of detail, so that commas fall at every place in an eight-byte word, and
+    // lines with too few or too many cells.
+    for extra in 0..17 {
+        let line = format!("{base}{}", "x".repeat(extra));
+        let fast = columns.parse_line(&line, 2).unwrap();
+        let with_extra_column = format!("{line},");
+        let general = reordered.parse_line(&with_extra_column, 2).unwrap();
+        assert_eq!(fast, general);
+        assert_eq!(fast.detail.len(), "渝B1".len() + extra);
+        let short = line.replacen(',', ";", 1 + extra % 5);
+        let fault = columns.parse_line(&short, 3).unwrap_err();
+        assert_eq!(fault.reason, format!("列数为 {}，应为 6", 5 - extra % 5));
+        let long = format!("{line}{}", ",".repeat(1 + extra % 3));
+        let fault = columns.parse_line(&long, 4).unwrap_err();
+        assert_eq!(fault.reason, format!("列数为 {}，应为 6", 7 + extra % 3));
+    }
+    // A quote anywhere sends the line to the general reader.
+    let quoted = format!("{},张三,vehicle,60000,2025-06-01,\"渝B1,2\"", id(POOR));
+    assert_eq!(columns.parse_line(&quoted, 5).unwrap().detail, "渝B1,2");
+}

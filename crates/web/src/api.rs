@@ -206,3 +206,91 @@ pub async fn household_update(
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+#[derive(Deserialize)]
+pub struct FeedQuery {
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    file_name: String,
+}
+
+/// `POST /api/v1/feeds?source=S&period=P[&file_name=F]`: the body is the feed file (CSV or
+/// JSON Lines). A new feed answers 201 with its identity, counts, rejected rows and queued
+/// run; the same feed again answers 200 with `repeated: true` and changes nothing.
+pub async fn feed_create(
+    State(state): State<WebState>,
+    ApiUser(signed): ApiUser,
+    Query(query): Query<FeedQuery>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let receipt = state
+        .app
+        .import_feed(
+            &signed.actor,
+            app::feeds::FeedUpload {
+                source: &query.source,
+                period: &query.period,
+                file_name: &query.file_name,
+                bytes: &body,
+            },
+        )
+        .await?;
+    let status = if receipt.repeated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let body = json!({
+        "feed_id": receipt.feed_id,
+        "source": receipt.identity.source,
+        "period": receipt.identity.period,
+        "content_hash": receipt.identity.content_hash,
+        "repeated": receipt.repeated,
+        "rows_read": receipt.rows_read,
+        "rows_rejected": receipt.rows_rejected,
+        "rejections": receipt.rejections.iter().map(|(line, reason)| json!({ "line": line, "reason": reason })).collect::<Vec<_>>(),
+        "job_id": receipt.job_id,
+    });
+    Ok((status, Json(body)).into_response())
+}
+
+/// `GET /api/v1/warnings?state=&rule=&late=1&page=`: the warnings in the actor's area.
+pub async fn warning_list(
+    State(state): State<WebState>,
+    ApiUser(signed): ApiUser,
+    Query(query): Query<crate::watch_pages::WarningListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = state
+        .app
+        .warnings(&signed.actor, &query.to_query()?)
+        .await?;
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(|item| {
+            json!({
+                "id": item.id,
+                "rule": item.rule,
+                "rule_label": item.rule_label,
+                "severity": item.severity,
+                "person_name": item.person_name,
+                "id_number": item.id_number,
+                "household_id": item.household_external_id,
+                "inside_net": item.inside_net,
+                "area_code": item.area_code,
+                "state": item.state.code(),
+                "disposition": item.disposition.map(|disposition| disposition.code()),
+                "created_on": item.created_on,
+                "due_on": item.due_on,
+                "closed_on": item.closed_on,
+                "late": item.late,
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "items": items, "total": page.total, "page": page.page, "per_page": page.per_page, "masked": page.masked }),
+    ))
+}

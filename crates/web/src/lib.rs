@@ -15,9 +15,11 @@ mod pages;
 mod registry_pages;
 mod report_pages;
 mod session;
+mod watch_pages;
 
 use app::App;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use std::future::Future;
 use tokio::net::TcpListener;
@@ -69,6 +71,21 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/reports/xlsx", get(report_pages::report_xlsx))
         .route("/reports/print", get(report_pages::report_print))
         .route("/dashboard", get(report_pages::dashboard))
+        .route("/warnings", get(watch_pages::warning_list))
+        .route(
+            "/warnings/{id}",
+            get(watch_pages::warning_show).post(watch_pages::warning_act),
+        )
+        .route(
+            "/feeds",
+            get(watch_pages::feeds)
+                .post(watch_pages::feed_upload)
+                .layer(DefaultBodyLimit::max(watch_pages::FEED_BYTES)),
+        )
+        .route(
+            "/contacts",
+            get(watch_pages::contacts).post(watch_pages::contact_create),
+        )
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/dashboard.js", get(report_pages::dashboard_script))
         .route("/static/vendor/echarts.min.js", get(report_pages::echarts))
@@ -86,6 +103,11 @@ pub fn router(app: App, config: WebConfig) -> Router {
             "/api/v1/households/{id}",
             get(api::household_get).put(api::household_update),
         )
+        .route(
+            "/api/v1/feeds",
+            post(api::feed_create).layer(DefaultBodyLimit::max(watch_pages::FEED_BYTES)),
+        )
+        .route("/api/v1/warnings", get(api::warning_list))
         .route("/api/v1/assistance/items", get(assist_api::items))
         .route(
             "/api/v1/proposals/{household_id}",

@@ -25,6 +25,8 @@ pub struct Chrome {
     pub can_simulate: bool,
     /// 报表 and 驾驶舱: district and town users.
     pub can_report: bool,
+    /// 数据比对 (feeds and runs): the district level.
+    pub sees_feeds: bool,
 }
 
 impl Chrome {
@@ -42,6 +44,13 @@ impl Chrome {
                     | domain::Role::Auditor
             ),
             can_report: app::report::may_report(signed.actor.role),
+            sees_feeds: matches!(
+                signed.actor.role,
+                domain::Role::Department
+                    | domain::Role::DistrictCivilAffairs
+                    | domain::Role::DistrictAgriculture
+                    | domain::Role::Auditor
+            ) && signed.actor.area.level() == domain::PlaceLevel::District,
         }
     }
 }

@@ -36,6 +36,15 @@ const ASSISTANCE_ROUTES: [&str; 10] = [
 /// 报表 and 驾驶舱: figures of the actor's area for district and town users
 /// (`u2_reports_and_dashboard_cover_only_the_actor_area`).
 const REPORT_ROUTES: [&str; 4] = ["/reports", "/reports/xlsx", "/reports/print", "/dashboard"];
+/// Warning routes (issue 5): scoped by area (`crate::warnings::u2_warning_routes_stay_in_area`).
+const WATCH_ROUTES: [&str; 6] = [
+    "/warnings",
+    "/warnings/{id}",
+    "/feeds",
+    "/contacts",
+    "/api/v1/feeds",
+    "/api/v1/warnings",
+];
 /// Routes that show no household: sign-in, the form skeleton, static files, the API document.
 const ROUTES_WITHOUT_RECORDS: [&str; 10] = [
     "/",
@@ -104,6 +113,7 @@ fn u2_route_table_covers_the_router() {
             || REGISTRY_ROUTES.contains(&path.as_str())
             || ASSISTANCE_ROUTES.contains(&path.as_str())
             || REPORT_ROUTES.contains(&path.as_str())
+            || WATCH_ROUTES.contains(&path.as_str())
             || ROUTES_WITHOUT_RECORDS.contains(&path.as_str());
         assert!(
             accounted,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// Every route under /api (and /healthz), with its methods: the document must describe them.
 /// The document itself (`GET /api/openapi.json`) is the one route it need not describe.
-const API_ROUTES: [(&str, &[&str]); 9] = [
+const API_ROUTES: [(&str, &[&str]); 11] = [
     ("/healthz", &["get"]),
     ("/api/v1/assistance/items", &["get"]),
     ("/api/v1/proposals/{household_id}", &["get"]),
@@ -18,6 +18,8 @@ const API_ROUTES: [(&str, &[&str]); 9] = [
     ("/api/v1/session", &["post", "delete"]),
     ("/api/v1/households", &["get", "post"]),
     ("/api/v1/households/{id}", &["get", "put"]),
+    ("/api/v1/feeds", &["post"]),
+    ("/api/v1/warnings", &["get"]),
 ];
 
 fn full_record(external_id: &str, head: &str, spouse: &str) -> Value {

@@ -359,6 +359,40 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
             "{backend}: 一户一条救助链"
         );
 
+        // Editing the catalogue does not change what a past referral meant.
+        let edit: Vec<(String, String)> = [
+            ("csrf", civil.csrf.as_str()),
+            ("version", "1"),
+            ("code", "medical_assistance"),
+            ("name", "医疗救助（新版）"),
+            ("needs", "medical"),
+            ("department", "medical_security"),
+            ("categories", "dibao"),
+            ("signals", "serious_illness"),
+            ("rank", "90"),
+            ("period", "year"),
+            ("source", "测试"),
+            ("status", "secondary"),
+            ("active", "1"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        assert_eq!(
+            civil.post_form("/assistance", &edit).await.status(),
+            StatusCode::SEE_OTHER,
+            "{backend}"
+        );
+        let (_, proposals) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
+        assert_eq!(
+            (
+                proposals["chain"][0]["item_name"].clone(),
+                proposals["chain"][0]["item_version"].clone()
+            ),
+            (json!("医疗救助（资助参保、门诊和住院救助）"), json!(1)),
+            "{backend}: the referral keeps its item's version"
+        );
+
         // The department's queue page and the printable slip, masked.
         let bumen_page = app.page_user("bumen").await;
         let (status, queue_html) = bumen_page.get("/referrals").await;
@@ -379,6 +413,7 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
             "{backend}: the slip is masked"
         );
         assert!(slip.contains("@media print"), "{backend}");
+        assert!(slip.contains("目录第1版"), "{backend}");
         assert_eq!(
             bumen_page
                 .get(&format!("/referrals/{dibao_id}/slip"))

@@ -11,3 +11,4 @@ mod helpers;
 mod pages;
 mod reports;
 mod sessions;
+mod warnings;

@@ -1,0 +1,203 @@
+//! 救助帮扶 storage on SQLite and PostgreSQL: item versions are kept, referrals and their
+//! history round-trip, and the database itself refuses a second delivery of an item to a
+//! household in one period (the backstop behind `app`'s check, for concurrent deliveries).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use domain::interchange::parse_household_line;
+use domain::parse_place_list;
+use store::assistance::{self, ItemVersionRow, NewReferral, ReferralEventRow, ReferralUpdate};
+use store::{Store, StoreError};
+
+async fn stores() -> Vec<(String, Store, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let mut stores = vec![(
+        "sqlite".to_owned(),
+        Store::connect(&url).await.unwrap(),
+        dir,
+    )];
+    if testkit::postgres_url().is_some() {
+        let (url, _name) = testkit::fresh_postgres("safetynet_assist").await;
+        stores.push((
+            "postgres".to_owned(),
+            Store::connect(&url).await.unwrap(),
+            tempfile::tempdir().unwrap(),
+        ));
+    }
+    stores
+}
+
+fn referral<'a>(household_id: i64, period: &'a str) -> NewReferral<'a> {
+    NewReferral {
+        household_id,
+        area_code: "500151001201",
+        item_code: "medical_assistance",
+        item_version: 1,
+        department: "medical_security",
+        needs: "medical",
+        reason: "有医疗需求",
+        period,
+        state: "sent",
+        created_on: "2026-11-02",
+        created_by: "bachuan#1",
+        now: "2026-11-02T02:00:00Z",
+    }
+}
+
+fn delivered(on: &str) -> ReferralUpdate<'_> {
+    ReferralUpdate {
+        state: "delivered",
+        accepted_on: Some(on),
+        delivered_on: Some(on),
+        amount_fen: Some(120_050),
+        note: None,
+        declined_on: None,
+        decline_reason: None,
+        now: "2026-11-03T02:00:00Z",
+    }
+}
+
+#[tokio::test]
+async fn a2_one_delivery_per_household_item_and_period() {
+    for (backend, store, _dir) in stores().await {
+        let mut tx = store.begin().await.unwrap();
+        store::places::upsert_all(
+            &mut tx,
+            &parse_place_list("500151,铜梁区\n500151001,巴川街道\n500151001201,金龙村\n").unwrap(),
+        )
+        .await
+        .unwrap();
+        let household = parse_household_line(
+            r#"{"id":"H1","area_code":"500151001201","members":[{"id_number":"500224194503120011","name":"张三","relation":"head"}]}"#,
+        )
+        .unwrap();
+        let record =
+            serde_json::to_string(&domain::interchange::HouseholdRecord::from(&household)).unwrap();
+        let hid = store::households::insert(
+            &mut tx,
+            &household,
+            &record,
+            "2026-01-01",
+            "2026-01-01T00:00:00Z",
+        )
+        .await
+        .unwrap();
+        for version in [1, 2] {
+            assistance::insert_item_version(
+                &mut tx,
+                &ItemVersionRow {
+                    code: "medical_assistance".into(),
+                    version,
+                    definition: format!("{{\"v\":{version}}}"),
+                    changed_at: "2026-11-01T00:00:00Z".into(),
+                    changed_by: "test".into(),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let first = assistance::insert_referral(&mut tx, &referral(hid, "2026"))
+            .await
+            .unwrap();
+        let second = assistance::insert_referral(&mut tx, &referral(hid, "2026"))
+            .await
+            .unwrap();
+        let next_year = assistance::insert_referral(&mut tx, &referral(hid, "2027"))
+            .await
+            .unwrap();
+        assistance::append_event(
+            &mut tx,
+            &ReferralEventRow {
+                referral_id: first,
+                seq: 1,
+                on_date: "2026-11-02".into(),
+                state: "sent".into(),
+                actor: "bachuan#1".into(),
+                note: "转介".into(),
+                recorded_at: "2026-11-02T02:00:00Z".into(),
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin().await.unwrap();
+        assistance::update_referral(&mut tx, first, 1, &delivered("2026-11-03"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // A stale version is a conflict.
+        let mut tx = store.begin().await.unwrap();
+        let stale = assistance::update_referral(&mut tx, first, 1, &delivered("2026-11-03")).await;
+        assert!(
+            matches!(stale, Err(StoreError::Conflict(_))),
+            "{backend}: {stale:?}"
+        );
+        tx.rollback().await.unwrap();
+        // A second delivery in the same period is refused by the database, and nothing changes.
+        let mut tx = store.begin().await.unwrap();
+        let twice = assistance::update_referral(&mut tx, second, 1, &delivered("2026-11-04")).await;
+        assert!(
+            matches!(twice, Err(StoreError::Conflict(_))),
+            "{backend}: {twice:?}"
+        );
+        tx.rollback().await.unwrap();
+        // Another period is another payment.
+        let mut tx = store.begin().await.unwrap();
+        assistance::update_referral(&mut tx, next_year, 1, &delivered("2026-11-04"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let mut conn = store.read().await.unwrap();
+        let rows = assistance::for_household(&mut conn, hid).await.unwrap();
+        let states: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.state.as_str(), r.period.as_str()))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("delivered", "2026"),
+                ("sent", "2026"),
+                ("delivered", "2027")
+            ],
+            "{backend}"
+        );
+        assert_eq!(rows[0].amount_fen, Some(120_050), "{backend}");
+        assert_eq!(rows[0].household_external_id, "H1", "{backend}");
+        let events = assistance::events(&mut conn, first).await.unwrap();
+        assert_eq!(events.len(), 1, "{backend}");
+        // Both versions of the item remain; the newest is current.
+        let current = assistance::current_items(&mut conn).await.unwrap();
+        assert_eq!(current.len(), 1, "{backend}");
+        assert_eq!(current[0].version, 2, "{backend}");
+        assert_eq!(
+            assistance::item_version(&mut conn, "medical_assistance", 1)
+                .await
+                .unwrap()
+                .unwrap()
+                .definition,
+            "{\"v\":1}",
+            "{backend}"
+        );
+        let queue = assistance::in_area(
+            &mut conn,
+            "500151001",
+            Some("medical_security"),
+            Some("sent"),
+            10,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            queue.iter().map(|r| r.id).collect::<Vec<_>>(),
+            [second],
+            "{backend}"
+        );
+        let other = assistance::in_area(&mut conn, "500151100", None, None, 10)
+            .await
+            .unwrap();
+        assert!(other.is_empty(), "{backend}");
+    }
+}
