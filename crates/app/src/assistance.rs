@@ -145,7 +145,9 @@ fn place(code: &str) -> Result<PlaceCode, AppError> {
 
 impl App {
     /// The catalogue in force, seeding the shipped one on first use (one audited transaction).
-    async fn assist_catalogue(&self) -> Result<(AssistCatalogue, Vec<ItemVersionRow>), AppError> {
+    pub(crate) async fn assist_catalogue(
+        &self,
+    ) -> Result<(AssistCatalogue, Vec<ItemVersionRow>), AppError> {
         let departments = departments()?;
         let mut conn = self.store.read().await?;
         let mut rows = store::assistance::current_items(&mut conn).await?;

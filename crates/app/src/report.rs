@@ -9,7 +9,8 @@ use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::{Category, PlaceCode, PlaceLevel, Role};
 use report::joint::{
-    BenefitCount, CaseFact, CategoryCount, FlowCount, JointInput, PlaceCount, Source, Unit,
+    BenefitCount, CaseFact, CategoryCount, FlowCount, JointInput, PaymentCount, PlaceCount,
+    ReferralCount, Source, Unit, WarningCount,
 };
 use report::{JointReport, ReportPeriod, Schedule};
 use std::collections::BTreeMap;
@@ -41,6 +42,17 @@ pub fn may_report(role: Role) -> bool {
         role,
         Role::DistrictCivilAffairs | Role::DistrictAgriculture | Role::TownReviewer | Role::Auditor
     )
+}
+
+/// 预警类型 as the report names it (the codes of `watch::WarningKind`).
+pub fn warning_kind_label(code: &str) -> String {
+    match code {
+        "contradiction" => "疑点（与类别不符）".to_owned(),
+        "name_mismatch" => "姓名不一致".to_owned(),
+        "duplicate" => "重复享受".to_owned(),
+        "possible_need" => "主动发现（可能困难）".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 fn internal(what: impl std::fmt::Display) -> AppError {
@@ -233,8 +245,51 @@ impl App {
             let mut conn = store.read().await?;
             store::report::cases_in_period(&mut conn, prefix, &from, &day).await
         };
-        let (registry, categories, (entries, exits), benefits, cases) =
-            tokio::try_join!(registry, categories, flows, benefits, cases)?;
+        let warnings = async {
+            let mut conn = store.read().await?;
+            store::report::warnings_by_village(&mut conn, prefix, &from, &day).await
+        };
+        let referrals = async {
+            let mut conn = store.read().await?;
+            let referrals =
+                store::report::referrals_by_village(&mut conn, prefix, &from, &day).await?;
+            let payments = store::report::payments_by_month(&mut conn, prefix, &from, &day).await?;
+            Ok::<_, store::StoreError>((referrals, payments))
+        };
+        let (
+            registry,
+            categories,
+            (entries, exits),
+            benefits,
+            cases,
+            warnings,
+            (referrals, payments),
+        ) = tokio::try_join!(
+            registry, categories, flows, benefits, cases, warnings, referrals
+        )?;
+        // Items by their catalogue names (the code when an item has left the catalogue).
+        let item_names: BTreeMap<String, String> = if referrals.is_empty() && payments.is_empty() {
+            BTreeMap::new()
+        } else {
+            let (catalogue, _) = self.assist_catalogue().await?;
+            referrals
+                .iter()
+                .map(|row| row.item.clone())
+                .chain(payments.iter().map(|row| row.item.clone()))
+                .map(|code| {
+                    let name = catalogue
+                        .item(&code)
+                        .map_or_else(|| code.clone(), |item| item.name.clone());
+                    (code, name)
+                })
+                .collect()
+        };
+        let item_name = |code: &str| {
+            item_names
+                .get(code)
+                .cloned()
+                .unwrap_or_else(|| code.to_owned())
+        };
 
         let category = |code: &str| {
             Category::from_code(code).ok_or_else(|| internal(format!("unknown category {code}")))
@@ -305,9 +360,42 @@ impl App {
             flows: flows.into_values().collect(),
             benefits,
             cases,
-            warnings: Source::Missing,
-            referrals: Source::Missing,
-            payments: Source::Missing,
+            warnings: Source::Connected(
+                warnings
+                    .into_iter()
+                    .map(|row| WarningCount {
+                        kind: warning_kind_label(&row.kind),
+                        place: row.place,
+                        raised: row.raised,
+                        closed: row.closed,
+                        overdue: row.overdue,
+                    })
+                    .collect(),
+            ),
+            referrals: Source::Connected(
+                referrals
+                    .iter()
+                    .map(|row| ReferralCount {
+                        place: row.place.clone(),
+                        item: item_name(&row.item),
+                        referred: row.referred,
+                        delivered: row.delivered,
+                        declined: row.declined,
+                        pending: row.pending,
+                        fen: row.fen,
+                    })
+                    .collect(),
+            ),
+            payments: Source::Connected(
+                payments
+                    .iter()
+                    .map(|row| PaymentCount {
+                        month: row.month.clone(),
+                        item: item_name(&row.item),
+                        fen: row.fen,
+                    })
+                    .collect(),
+            ),
         };
         Ok(JointReport::compute(&input))
     }

@@ -215,6 +215,80 @@ async fn vary(store: &Store) {
             }
         }
     }
+    // Warnings at every stage: raised before or in the period, closed or not, due or late.
+    let places: Vec<(String,)> = sqlx::query_as("SELECT area_code FROM households ORDER BY id")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    let kinds = [
+        "contradiction",
+        "name_mismatch",
+        "duplicate",
+        "possible_need",
+    ];
+    for i in 0..120 {
+        let created = DAYS[rng.next(8) as usize];
+        let later: Vec<&str> = DAYS.iter().copied().filter(|day| *day >= created).collect();
+        let due = later[rng.next(later.len() as u64) as usize];
+        let closed = (rng.next(2) == 0).then(|| later[rng.next(later.len() as u64) as usize]);
+        sqlx::query(
+            "INSERT INTO warnings (dedupe_key, origin, rule, kind, severity, person_name, inside_net, area_code, description, state, created_on, due_on, closed_on, updated_at, version) \
+             VALUES ($1, 'feed', 'test', $2, 'high', '某人', 1, $3, '测试', $4, $5, $6, $7, '2026-01-01T00:00:00Z', 1)",
+        )
+        .bind(format!("w{i}"))
+        .bind(kinds[rng.next(4) as usize])
+        .bind(&places[rng.next(places.len() as u64) as usize].0)
+        .bind(if closed.is_some() { "closed" } else { "assigned" })
+        .bind(created)
+        .bind(due)
+        .bind(closed)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    // Referrals of catalogue items: sent, delivered with an amount, declined, on many days.
+    let households: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, area_code FROM households ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+    let items = [
+        "medical_assistance",
+        "education_assistance",
+        "housing_renovation",
+    ];
+    for i in 0..150 {
+        let (household, area) = &households[rng.next(households.len() as u64) as usize];
+        let created = DAYS[rng.next(8) as usize];
+        let later: Vec<&str> = DAYS.iter().copied().filter(|day| *day >= created).collect();
+        let ended = later[rng.next(later.len() as u64) as usize];
+        let (state, delivered, declined, fen) = match rng.next(3) {
+            0 => ("sent", None, None, None),
+            1 => (
+                "delivered",
+                Some(ended),
+                None,
+                Some(10_000 * (1 + rng.next(50) as i64)),
+            ),
+            _ => ("declined", None, Some(ended), None),
+        };
+        sqlx::query(
+            "INSERT INTO referrals (household_id, area_code, item_code, item_version, department, needs, reason, period, state, created_on, created_by, delivered_on, amount_fen, declined_on, updated_at, version) \
+             VALUES ($1, $2, $3, 1, 'medical_security', '[]', '测试', $4, $5, $6, 'test', $7, $8, $9, '2026-01-01T00:00:00Z', 1)",
+        )
+        .bind(household)
+        .bind(area)
+        .bind(items[rng.next(3) as usize])
+        .bind(format!("p{i}"))
+        .bind(state)
+        .bind(created)
+        .bind(delivered)
+        .bind(fen)
+        .bind(declined)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
     store::commit(tx).await.unwrap();
 }
 
@@ -224,6 +298,12 @@ struct Recount {
     units: BTreeMap<String, (Headcount, Vec<Headcount>, i64, i64, i64)>,
     /// month key → (entries, exits, benefit fen)
     months: BTreeMap<String, (i64, i64, i64)>,
+    /// unit code → (warnings raised, closed, overdue)
+    warnings: BTreeMap<String, (i64, i64, i64)>,
+    /// unit code → (referred, delivered, declined, pending, fen)
+    referrals: BTreeMap<String, (i64, i64, i64, i64, i64)>,
+    /// month key → fen delivered
+    payments: BTreeMap<String, i64>,
 }
 
 async fn recount(store: &Store, area: &str, unit_len: usize, start: &str, as_of: &str) -> Recount {
@@ -360,7 +440,69 @@ async fn recount(store: &Store, area: &str, unit_len: usize, start: &str, as_of:
             }
         }
     }
-    Recount { units, months }
+    let raw_warnings: Vec<(String, String, String, Option<String>)> =
+        sqlx::query_as("SELECT area_code, created_on, due_on, closed_on FROM warnings")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    let mut warnings: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    for (code, created, due, closed) in &raw_warnings {
+        if !code.starts_with(area) {
+            continue;
+        }
+        let entry = warnings.entry(code[..unit_len].to_owned()).or_default();
+        let (created, due, closed) = (created.as_str(), due.as_str(), closed.as_deref());
+        if start <= created && created <= as_of {
+            entry.0 += 1;
+        }
+        if closed.is_some_and(|day| start <= day && day <= as_of) {
+            entry.1 += 1;
+        }
+        if created <= as_of && closed.is_none_or(|day| day > as_of) && due < as_of {
+            entry.2 += 1;
+        }
+    }
+    type ReferralRaw = (String, String, Option<String>, Option<String>, Option<i64>);
+    let raw_referrals: Vec<ReferralRaw> = sqlx::query_as(
+        "SELECT area_code, created_on, delivered_on, declined_on, amount_fen FROM referrals",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    let mut referrals: BTreeMap<String, (i64, i64, i64, i64, i64)> = BTreeMap::new();
+    let mut payments: BTreeMap<String, i64> = BTreeMap::new();
+    let within = |day: Option<&str>| day.is_some_and(|day| start <= day && day <= as_of);
+    for (code, created, delivered, declined, fen) in &raw_referrals {
+        let (created, delivered, declined) =
+            (created.as_str(), delivered.as_deref(), declined.as_deref());
+        // Made after the day, or finished before the period: not in this report.
+        if !code.starts_with(area)
+            || created > as_of
+            || delivered.is_some_and(|d| d < start)
+            || declined.is_some_and(|d| d < start)
+        {
+            continue;
+        }
+        let entry = referrals.entry(code[..unit_len].to_owned()).or_default();
+        entry.0 += i64::from(start <= created);
+        if within(delivered) {
+            entry.1 += 1;
+            entry.4 += fen.unwrap_or(0);
+            *payments
+                .entry(delivered.unwrap_or_default()[..7].to_owned())
+                .or_default() += fen.unwrap_or(0);
+        }
+        entry.2 += i64::from(within(declined));
+        entry.3 +=
+            i64::from(delivered.is_none_or(|d| d > as_of) && declined.is_none_or(|d| d > as_of));
+    }
+    Recount {
+        units,
+        months,
+        warnings,
+        referrals,
+        payments,
+    }
 }
 
 fn check(report: &JointReport, recount: &Recount, what: &str) {
@@ -424,6 +566,69 @@ fn check(report: &JointReport, recount: &Recount, what: &str) {
         (total.2, total.3, total.4),
         "{what}"
     );
+    let mut warnings_total = (0, 0, 0);
+    for unit in &report.units {
+        let expected = recount
+            .warnings
+            .get(&unit.code)
+            .copied()
+            .unwrap_or_default();
+        assert_eq!(
+            (
+                unit.warnings_raised,
+                unit.warnings_closed,
+                unit.warnings_overdue
+            ),
+            expected,
+            "{what} {} warnings",
+            unit.name
+        );
+        warnings_total.0 += expected.0;
+        warnings_total.1 += expected.1;
+        warnings_total.2 += expected.2;
+    }
+    let mut referred_total = 0;
+    for unit in &report.units {
+        let expected = recount
+            .referrals
+            .get(&unit.code)
+            .copied()
+            .unwrap_or_default();
+        assert_eq!(
+            (unit.referrals, unit.referrals_delivered, unit.referral_fen),
+            (expected.0, expected.1, expected.4),
+            "{what} {} referrals",
+            unit.name
+        );
+        referred_total += expected.0;
+    }
+    let items = report.referrals.as_ref().unwrap();
+    let summed: (i64, i64, i64, i64, i64) = items.iter().fold((0, 0, 0, 0, 0), |t, i| {
+        (
+            t.0 + i.referred,
+            t.1 + i.delivered,
+            t.2 + i.declined,
+            t.3 + i.pending,
+            t.4 + i.fen,
+        )
+    });
+    let expected = recount.referrals.values().fold((0, 0, 0, 0, 0), |t, r| {
+        (t.0 + r.0, t.1 + r.1, t.2 + r.2, t.3 + r.3, t.4 + r.4)
+    });
+    assert_eq!(summed, expected, "{what} referrals by item");
+    assert_eq!(summed.0, referred_total);
+    let paid: BTreeMap<String, i64> = report
+        .months
+        .iter()
+        .filter(|m| m.payment_fen != 0)
+        .map(|m| (m.key.clone(), m.payment_fen))
+        .collect();
+    assert_eq!(paid, recount.payments, "{what} payments by month");
+    let by_kind = report.warnings.as_ref().unwrap();
+    let summed = by_kind.iter().fold((0, 0, 0), |t, k| {
+        (t.0 + k.raised, t.1 + k.closed, t.2 + k.overdue)
+    });
+    assert_eq!(summed, warnings_total, "{what} warnings by kind");
     let months: Vec<(String, (i64, i64, i64))> = report
         .months
         .iter()
@@ -505,8 +710,23 @@ async fn r1_report_figures_match_an_independent_recount() {
         let bachuan = h2.units.iter().find(|u| u.code == BACHUAN).unwrap();
         assert_eq!(bachuan.registry, town.total.registry, "{backend}");
         assert_eq!(bachuan.by_category, town.total.by_category, "{backend}");
-        // Sections without their data source say so.
-        assert!(h2.warnings.is_none() && h2.referrals.is_none());
+        // Warnings are counted by kind with Chinese names; unwired sources say so.
+        let kinds: Vec<&str> = h2
+            .warnings
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|k| k.kind.as_str())
+            .collect();
+        assert!(
+            kinds.contains(&"重复享受") && kinds.contains(&"主动发现（可能困难）"),
+            "{kinds:?}"
+        );
+        assert!(
+            h2.total.warnings_raised > 0
+                && h2.total.warnings_closed > 0
+                && h2.total.warnings_overdue > 0
+        );
     }
 }
 

@@ -602,9 +602,9 @@ impl JointReport {
         }
         headers.push("应发合计（元）".to_owned());
         headers.push(if self.payments_connected {
-            "转介实际发放（元）".to_owned()
+            "转介落实金额（元）".to_owned()
         } else {
-            format!("转介实际发放（{NOT_CONNECTED}）")
+            format!("转介落实金额（{NOT_CONNECTED}）")
         });
         let mut rows = Vec::new();
         let mut totals = vec![0i64; self.category_labels.len() + 2];
@@ -775,10 +775,10 @@ impl JointReport {
         let headers = vec![
             "救助项目".to_owned(),
             "期内转介".to_owned(),
-            "已发放".to_owned(),
-            "已拒绝".to_owned(),
+            "期内落实".to_owned(),
+            "期内退回".to_owned(),
             "办理中".to_owned(),
-            "发放金额（元）".to_owned(),
+            "落实金额（元）".to_owned(),
         ];
         let mut notes = self.notes();
         let (rows, data_rows, connected) = match &self.referrals {
@@ -825,7 +825,7 @@ impl JointReport {
             charts: if connected && data_rows > 0 {
                 vec![ChartSpec {
                     kind: ChartKind::Column,
-                    title: "各救助项目转介与发放".to_owned(),
+                    title: "各救助项目转介与落实".to_owned(),
                     categories_column: 0,
                     value_columns: vec![1, 2],
                     y_title: "件".to_owned(),

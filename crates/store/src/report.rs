@@ -217,3 +217,105 @@ pub async fn cases_in_period(
     }
     Ok(grouped)
 }
+
+/// Warnings of one kind under one village: raised and closed in `from..=to`, and still open on
+/// `to` past their due date (the due date of the step they wait for).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct WarningCountRow {
+    pub place: String,
+    pub kind: String,
+    pub raised: i64,
+    pub closed: i64,
+    pub overdue: i64,
+}
+
+pub async fn warnings_by_village(
+    conn: &mut Conn,
+    area_prefix: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<WarningCountRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(
+        "SELECT substr(area_code, 1, 12) AS place, kind, \
+         CAST(SUM(CASE WHEN created_on >= $1 THEN 1 ELSE 0 END) AS BIGINT) AS raised, \
+         CAST(SUM(CASE WHEN closed_on >= $1 AND closed_on <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS closed, \
+         CAST(SUM(CASE WHEN (closed_on IS NULL OR closed_on > $2) AND due_on < $2 THEN 1 ELSE 0 END) AS BIGINT) AS overdue \
+         FROM warnings WHERE area_code >= $3 AND area_code < $4 \
+         AND created_on <= $2 AND (closed_on IS NULL OR closed_on >= $1) \
+         GROUP BY substr(area_code, 1, 12), kind ORDER BY 1, 2",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Referrals of one item under one village: made in `from..=to`, delivered (已落实) and
+/// declined (已退回) in it with the amount delivered, and still in progress on `to`.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReferralCountRow {
+    pub place: String,
+    pub item: String,
+    pub referred: i64,
+    pub delivered: i64,
+    pub declined: i64,
+    pub pending: i64,
+    pub fen: i64,
+}
+
+pub async fn referrals_by_village(
+    conn: &mut Conn,
+    area_prefix: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<ReferralCountRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(
+        "SELECT substr(area_code, 1, 12) AS place, item_code AS item, \
+         CAST(SUM(CASE WHEN created_on >= $1 THEN 1 ELSE 0 END) AS BIGINT) AS referred, \
+         CAST(SUM(CASE WHEN delivered_on >= $1 AND delivered_on <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS delivered, \
+         CAST(SUM(CASE WHEN declined_on >= $1 AND declined_on <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS declined, \
+         CAST(SUM(CASE WHEN (delivered_on IS NULL OR delivered_on > $2) AND (declined_on IS NULL OR declined_on > $2) THEN 1 ELSE 0 END) AS BIGINT) AS pending, \
+         CAST(COALESCE(SUM(CASE WHEN delivered_on >= $1 AND delivered_on <= $2 THEN amount_fen ELSE 0 END), 0) AS BIGINT) AS fen \
+         FROM referrals WHERE area_code >= $3 AND area_code < $4 AND created_on <= $2 \
+         AND (delivered_on IS NULL OR delivered_on >= $1) AND (declined_on IS NULL OR declined_on >= $1) \
+         GROUP BY substr(area_code, 1, 12), item_code ORDER BY 1, 2",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Amounts delivered by referral in each month of `from..=to`, by item.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub month: String,
+    pub item: String,
+    pub fen: i64,
+}
+
+pub async fn payments_by_month(
+    conn: &mut Conn,
+    area_prefix: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<PaymentRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(
+        "SELECT substr(delivered_on, 1, 7) AS month, item_code AS item, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS fen \
+         FROM referrals WHERE delivered_on >= $1 AND delivered_on <= $2 AND area_code >= $3 AND area_code < $4 \
+         GROUP BY substr(delivered_on, 1, 7), item_code ORDER BY 1, 2",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}

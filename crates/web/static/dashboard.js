@@ -40,7 +40,7 @@
   });
   var amounts = [{ name: '应发救助金', type: 'bar', data: data.months.map(function (m) { return yuan(m.benefit_total_fen); }) }];
   if (data.payments_connected) {
-    amounts.push({ name: '转介实际发放', type: 'line', data: data.months.map(function (m) { return yuan(m.payment_fen); }) });
+    amounts.push({ name: '转介落实金额', type: 'line', data: data.months.map(function (m) { return yuan(m.payment_fen); }) });
   }
   draw('chart-amounts', { xAxis: { type: 'category', data: months }, yAxis: { type: 'value', name: '元' }, series: amounts });
   draw('chart-steps', {

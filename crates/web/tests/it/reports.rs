@@ -45,8 +45,12 @@ async fn r1_report_downloads_as_xlsx_with_charts_and_prints_on_a4() {
         assert!(html.contains("铜梁区 2026年上半年低收入人口救助帮扶工作情况"));
         assert!(html.contains("报送截止 2026-06-25 前"), "{backend}");
         assert!(
-            html.contains("<svg") && html.contains("数据源未接入"),
+            html.contains("<svg") && html.contains("五、预警") && html.contains("六、转介帮扶"),
             "{backend}"
+        );
+        assert!(
+            !html.contains("数据源未接入"),
+            "{backend}: every source is wired"
         );
         // The registry of the fixture: 3 households, 5 persons, in the total row.
         assert!(
