@@ -9,6 +9,7 @@ use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
 use crate::{TrackThrottle, WebState};
 use app::cases::{CaseDetail, TeamCandidate, WorkItem, offered_actions};
+use app::warnings::{WarningItem, WarningQuery};
 use app::{AppError, FieldError};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -184,6 +185,9 @@ pub struct QueuePage {
     items: Vec<WorkItem>,
     n_late: usize,
     rechecks: Vec<RecheckDue>,
+    /// Warnings of the area past their step's due date (W3), the first page of them.
+    late_warnings: Vec<WarningItem>,
+    n_late_warnings: i64,
     can_open: bool,
 }
 
@@ -210,6 +214,16 @@ pub async fn queue(
         Err(AppError::Forbidden) => Vec::new(),
         Err(other) => return Err(PageError(other)),
     };
+    let late = WarningQuery {
+        late: true,
+        page: 1,
+        ..WarningQuery::default()
+    };
+    let (late_warnings, n_late_warnings) = match state.app.warnings(&signed.actor, &late).await {
+        Ok(page) => (page.items, page.total),
+        Err(AppError::Forbidden) => (Vec::new(), 0),
+        Err(other) => return Err(PageError(other)),
+    };
     Ok(QueuePage {
         can_open: workflow::INTAKE_ROLES.contains(&signed.actor.role),
         chrome: Chrome::of(&signed),
@@ -218,6 +232,8 @@ pub async fn queue(
         items,
         n_late,
         rechecks,
+        late_warnings,
+        n_late_warnings,
     })
 }
 

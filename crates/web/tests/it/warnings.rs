@@ -338,3 +338,49 @@ async fn u2_warning_routes_stay_in_area() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn w3_a_late_warning_shows_in_the_towns_work_queue() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let wangge = app.page_user("wangge").await;
+        let response = wangge
+            .post_form(
+                "/contacts",
+                &form(&[
+                    ("csrf", &wangge.csrf),
+                    ("channel", "visit"),
+                    ("on_date", "2026-11-28"),
+                    ("household_id", app.bachuan_village.external_id),
+                    ("outcome", "warning"),
+                    ("findings", "户主卧床，无人照料"),
+                ]),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
+        let warning = response.headers()["location"].to_str().unwrap().to_owned();
+        let late_table = |page: &str| {
+            let start = page
+                .find("id=\"late-warnings\"")
+                .expect("late warnings table");
+            page[start..].to_owned()
+        };
+
+        // Fresh: in the queue's warning table only once it is late.
+        let (_, page) = app.page_user("bachuan").await.get("/cases").await;
+        assert!(!late_table(&page).contains(&warning), "{backend}");
+
+        // Weeks later nobody has assigned it: late, in the town's queue, not in the other town's.
+        app.clock.set(2027, 1, 20);
+        let (status, page) = app.page_user("bachuan").await.get("/cases").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        let table = late_table(&page);
+        assert!(
+            table.contains(&warning) && table.contains("逾期"),
+            "{backend}: {table}"
+        );
+        let (_, page) = app.page_user("tuqiao").await.get("/cases").await;
+        assert!(!late_table(&page).contains(&warning), "{backend}");
+        app.stop().await;
+    }
+}
