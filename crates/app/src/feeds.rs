@@ -165,6 +165,9 @@ pub struct FeedOverview {
 const REJECTIONS_SHOWN: i64 = 200;
 const FEEDS_SHOWN: i64 = 50;
 const PAGE: i64 = 2000;
+/// How long a claimed job may run before another worker takes it as abandoned (an operating
+/// setting, not policy: far longer than a run over the whole registry takes).
+const JOB_LEASE: chrono::Duration = chrono::Duration::hours(2);
 
 /// Who may hand in a feed: department users and the district's departments (W2).
 fn imports_feeds(role: Role) -> bool {
@@ -338,8 +341,9 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let now = self.now_text();
+        let stale_before = crate::timestamp(self.now() - JOB_LEASE);
         let mut tx = self.store.begin().await?;
-        let claimed = store::watch::claim_job(&mut tx, worker, &now).await?;
+        let claimed = store::watch::claim_job(&mut tx, worker, &now, &stale_before).await?;
         store::commit(tx).await?;
         let Some(job) = claimed else {
             return Ok(None);

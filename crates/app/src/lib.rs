@@ -34,6 +34,11 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> DateTime<Utc>;
 }
 
+/// The stored form of an instant (UTC, microseconds): text that sorts in time order.
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
 #[derive(Debug, Default)]
 pub struct SystemClock;
 
@@ -92,7 +97,7 @@ impl App {
     }
 
     fn now_text(&self) -> String {
-        self.now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+        timestamp(self.now())
     }
 
     /// Today in China Standard Time (UTC+8), the date every record and deadline uses.

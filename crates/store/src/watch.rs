@@ -183,7 +183,14 @@ pub async fn enqueue_job(conn: &mut Conn, feed_id: i64, as_of: &str, now: &str) 
 /// Two workers never claim the same job: on PostgreSQL the candidate row is locked with
 /// `FOR UPDATE SKIP LOCKED` (a concurrent claimer takes the next one); on SQLite the caller's
 /// write transaction excludes other writers and the `state` guard re-checks the row.
-pub async fn claim_job(conn: &mut Conn, worker: &str, now: &str) -> Result<Option<JobRow>> {
+/// A job still `running` that was started before `stale_before` belongs to a worker that died
+/// (its run writes everything in one transaction, so nothing of it remains) and is taken again.
+pub async fn claim_job(
+    conn: &mut Conn,
+    worker: &str,
+    now: &str,
+    stale_before: &str,
+) -> Result<Option<JobRow>> {
     let lock = if crate::households::positional(conn) {
         ""
     } else {
@@ -191,13 +198,16 @@ pub async fn claim_job(conn: &mut Conn, worker: &str, now: &str) -> Result<Optio
     };
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE comparison_jobs SET state = $1, worker = $2, started_at = $3 \
-         WHERE id = (SELECT id FROM comparison_jobs WHERE state = $4 ORDER BY id LIMIT 1{lock}) AND state = $4 \
+         WHERE id = (SELECT id FROM comparison_jobs \
+             WHERE state = $4 OR (state = $1 AND started_at < $5) ORDER BY id LIMIT 1{lock}) \
+         AND (state = $4 OR (state = $1 AND started_at < $5)) \
          RETURNING {JOB_COLUMNS}"
     )))
     .bind(JOB_RUNNING)
     .bind(worker)
     .bind(now)
     .bind(JOB_QUEUED)
+    .bind(stale_before)
     .fetch_optional(&mut *conn)
     .await?)
 }

@@ -48,9 +48,14 @@ async fn feed(store: &Store, period: &str) -> i64 {
 
 async fn claim(store: &Store, worker: &str) -> Option<i64> {
     let mut tx = store.begin().await.unwrap();
-    let job = watch::claim_job(&mut tx, worker, "2026-11-02T02:00:00Z")
-        .await
-        .unwrap();
+    let job = watch::claim_job(
+        &mut tx,
+        worker,
+        "2026-11-02T02:00:00Z",
+        "2026-11-02T00:00:00Z",
+    )
+    .await
+    .unwrap();
     store::commit(tx).await.unwrap();
     job.map(|job| job.id)
 }
@@ -109,6 +114,22 @@ async fn w2_a_job_is_claimed_once_and_two_workers_share_the_queue() {
             "{backend}"
         );
         drop(conn);
+        // Worker a died: once its lease has run out, another worker takes the job again.
+        let mut tx = store.begin().await.unwrap();
+        let again = watch::claim_job(&mut tx, "c", "2026-11-02T05:00:00Z", "2026-11-02T03:00:00Z")
+            .await
+            .unwrap();
+        store::commit(tx).await.unwrap();
+        assert_eq!(
+            again.map(|job| (job.id, job.worker)),
+            Some((first, Some("c".to_owned()))),
+            "{backend}: an abandoned job is taken again"
+        );
+        assert_eq!(
+            claim(&store, "b").await,
+            None,
+            "{backend}: the new lease holds"
+        );
 
         let mut tx = store.begin().await.unwrap();
         let mut queued = BTreeSet::new();
