@@ -22,6 +22,10 @@ pub struct Chrome {
     pub area: String,
     pub csrf: String,
     pub can_edit: bool,
+    /// 家庭档案, 重新认定: every role that reads the registry (not departments, not the admin).
+    pub reads_households: bool,
+    /// 办件, 救助帮扶, 预警, 走访热线: every role but the administrator.
+    pub works_cases: bool,
     pub can_simulate: bool,
     /// 报表 and 驾驶舱: district and town users.
     pub can_report: bool,
@@ -37,6 +41,8 @@ impl Chrome {
             area: signed.actor.area.to_string(),
             csrf: signed.csrf_token.clone(),
             can_edit: signed.actor.role.edits_households(),
+            reads_households: signed.actor.role.reads_households(),
+            works_cases: signed.actor.role != domain::Role::Admin,
             can_simulate: matches!(
                 signed.actor.role,
                 domain::Role::DistrictCivilAffairs

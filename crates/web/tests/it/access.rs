@@ -1,7 +1,7 @@
 //! U2: roles by area. Out-of-area records answer 404 on every household route, pages and API;
 //! roles that may not read the registry get 403; masking for grid and village roles.
 
-use crate::helpers::{TestApp, backends, household_form, household_json};
+use crate::helpers::{Backend, TestApp, backends, household_form, household_json};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -1120,4 +1120,29 @@ async fn u2_reports_and_dashboard_cover_only_the_actor_area() {
         assert!(response.bytes().await.unwrap().len() > 500_000);
         app.stop().await;
     }
+}
+
+/// The navigation offers only pages the role may open: every link a user sees answers 200.
+#[tokio::test]
+async fn u2_navigation_links_only_what_the_role_opens() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for (username, hidden) in [
+        ("bumen", &["/households\"", "/assessment\""][..]),
+        ("bachuan", &[][..]),
+        ("wangge", &["/simulation\"", "/feeds\""][..]),
+        ("shenji", &[][..]),
+    ] {
+        let user = app.page_user(username).await;
+        let (_, page) = user.get("/cases").await;
+        let nav = &page[page.find("<nav>").unwrap()..page.find("</nav>").unwrap()];
+        for link in hidden {
+            assert!(!nav.contains(link), "{username} sees {link}: {nav}");
+        }
+        for href in nav.split("href=\"").skip(1) {
+            let path = &href[..href.find('"').unwrap()];
+            let (status, _) = user.get(path).await;
+            assert_eq!(status, StatusCode::OK, "{username}: {path}");
+        }
+    }
+    app.stop().await;
 }
