@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, startBrowser, login, screenshots } from './harness.mjs';
+import { startServer, startBrowser, login, screenshots, clickAndLoad } from './harness.mjs';
 
 let server;
 let browser;
@@ -31,7 +31,7 @@ test('a1_household_page_proposes_and_sends_a_referral', async () => {
     const buttons = page.locator('#proposals button');
     if ((await buttons.count()) === 0) continue;
     const before = await page.locator('#chain tbody tr').count();
-    await Promise.all([page.waitForLoadState('load'), buttons.first().click()]);
+    await clickAndLoad(page, buttons.first());
     assert.match(await page.textContent('#chain'), /待受理/);
     assert.ok((await page.locator('#chain tbody tr').count()) >= before);
     await page.screenshot({ path: join(screenshots, 'assistance.png'), fullPage: true });
@@ -49,16 +49,15 @@ test('a3_department_user_accepts_delivers_and_prints_the_slip', async () => {
   assert.match(await page.textContent('h1'), /区医保局/);
   const accept = page.locator('#referrals button', { hasText: '受理' });
   if ((await accept.count()) > 0) {
-    await Promise.all([page.waitForLoadState('load'), accept.first().click()]);
+    await clickAndLoad(page, accept.first());
   }
   const form = page.locator('#referrals form', { hasText: '登记落实' }).first();
   await form.locator('input[name=amount]').fill('800');
-  await Promise.all([page.waitForLoadState('load'), form.locator('button').click()]);
+  await clickAndLoad(page, form.locator('button'));
   assert.equal(new URL(page.url()).pathname, '/referrals');
   assert.match(await page.textContent('#referrals'), /800\.00 元/);
   await page.screenshot({ path: join(screenshots, 'referrals.png'), fullPage: true });
-  await page.locator('#referrals a', { hasText: '转介单' }).first().click();
-  await page.waitForLoadState('load');
+  await clickAndLoad(page, page.locator('#referrals a', { hasText: '转介单' }).first());
   assert.match(await page.textContent('h1'), /救助帮扶转介单/);
   const head = (await page.textContent('#slip-head')).trim();
   assert.match(head, /^.\*+$/, `the head's name is masked: ${head}`);

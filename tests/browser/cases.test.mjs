@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, startBrowser, login, screenshots } from './harness.mjs';
+import { startServer, startBrowser, login, screenshots, clickAndLoad } from './harness.mjs';
 
 let server;
 let browser;
@@ -22,14 +22,14 @@ after(async () => {
 async function openFromQueue(page, householdId) {
   await page.goto(`${server.base}/cases`);
   const row = page.locator('#queue tbody tr', { hasText: householdId }).first();
-  await Promise.all([page.waitForLoadState('load'), row.locator('a').click()]);
+  await clickAndLoad(page, row.locator('a'));
   assert.match(new URL(page.url()).pathname, /^\/cases\/\d+$/);
 }
 
 test('p9_queue_then_case_page_then_one_action', async () => {
   const page = await browser.newPage();
   await login(page, server.base, 'bachuan');
-  await Promise.all([page.waitForLoadState('load'), page.click('nav >> text=办件')]);
+  await clickAndLoad(page, 'nav >> text=办件');
   const rows = await page.locator('#queue tbody tr').count();
   assert.ok(rows >= 4, `the demo seeds cases at several steps, got ${rows}`);
   const dues = await page.locator('#queue tbody tr td:nth-child(7)').allTextContents();
@@ -39,13 +39,13 @@ test('p9_queue_then_case_page_then_one_action', async () => {
   await openFromQueue(page, 'DEMO-A001');
   assert.equal((await page.textContent('#step')).trim(), '受理');
   assert.match(await page.textContent('#timeline'), /受理：救助帮扶申请/);
-  await Promise.all([page.waitForLoadState('load'), page.click('#action-begin_comparison button[type=submit]')]);
+  await clickAndLoad(page, '#action-begin_comparison button[type=submit]');
   assert.equal((await page.textContent('#step')).trim(), '信息比对');
   assert.match(await page.textContent('#timeline'), /进入“信息比对”环节/);
   assert.match(await page.textContent('#timeline'), /巴川街道 张审核/);
 
   // A wrong move is refused in Chinese next to its form, nothing recorded.
-  await Promise.all([page.waitForLoadState('load'), page.click('#action-refuse button[type=submit]')]);
+  await clickAndLoad(page, '#action-refuse button[type=submit]');
   assert.match(await page.textContent('#action-error'), /须写明理由/);
   assert.equal((await page.textContent('#step')).trim(), '信息比对');
   await page.screenshot({ path: join(screenshots, 'case-page.png'), fullPage: true });
@@ -90,7 +90,7 @@ test('p1_public_tracking_shows_the_step_only', async () => {
   const page = await browser.newPage();
   await page.goto(`${server.base}/track`);
   await page.fill('input[name=number]', 'TL19990101-0001');
-  await Promise.all([page.waitForLoadState('load'), page.click('form.search button')]);
+  await clickAndLoad(page, 'form.search button');
   assert.match(await page.textContent('#track-message'), /未查到该受理编号/);
   await page.close();
 });

@@ -48,5 +48,16 @@ export async function login(page, base, username, password = DEMO_PASSWORD) {
   await page.goto(`${base}/login`);
   await page.fill('#username', username);
   await page.fill('#password', password);
-  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  await clickAndLoad(page, 'button[type=submit]');
+}
+
+// Clicks what navigates (a selector or a locator: a link, a form's button) and waits for the new document — the one the
+// answer commits, after any redirect — to load; waiting on the current page's load state alone
+// would return at once, before the answer (and its cookies) arrived.
+export async function clickAndLoad(page, target) {
+  await Promise.all([
+    page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame()),
+    typeof target === 'string' ? page.click(target) : target.click(),
+  ]);
+  await page.waitForLoadState('load');
 }

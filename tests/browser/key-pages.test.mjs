@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, startBrowser, login, screenshots } from './harness.mjs';
+import { startServer, startBrowser, login, screenshots, clickAndLoad } from './harness.mjs';
 
 let server;
 let browser;
@@ -36,10 +36,10 @@ test('d1_town_reviewer_searches_the_registry_and_opens_a_household', async () =>
   assert.ok(codes.every((code) => code.startsWith('500151001')), `only 巴川街道 codes: ${codes}`);
   const headName = (await page.locator('#households tbody tr td:nth-child(2)').first().textContent()).trim();
   await page.fill('input[name=q]', headName);
-  await Promise.all([page.waitForLoadState('load'), page.click('form.search button')]);
+  await clickAndLoad(page, 'form.search button');
   const names = await page.locator('#households tbody tr td:nth-child(2)').allTextContents();
   assert.ok(names.includes(headName), `search for ${headName} finds it`);
-  await Promise.all([page.waitForLoadState('load'), page.locator('#households tbody tr td a').first().click()]);
+  await clickAndLoad(page, page.locator('#households tbody tr td a').first());
   assert.match(await page.textContent('h1'), /家庭档案 H\d{8}/);
   assert.ok((await page.locator('#members tbody tr').count()) >= 1);
   assert.ok((await page.locator('#composition tbody tr').count()) >= 1);
@@ -57,16 +57,16 @@ test('d1_household_form_names_the_bad_field_in_chinese_then_saves', async () => 
   await page.fill('input[name=m0_name]', '测试户主');
   await page.selectOption('select[name=m0_relation]', 'head');
   await page.fill('#inc_wages', '12.345');
-  await Promise.all([page.waitForLoadState('load'), page.click('#household-form button[type=submit]')]);
+  await clickAndLoad(page, '#household-form button[type=submit]');
   const errors = await page.textContent('#form-errors');
   assert.match(errors, /工资性收入应为不小于0、最多两位小数的金额/);
   await page.screenshot({ path: join(screenshots, 'form-errors.png'), fullPage: true });
   await page.fill('#inc_wages', '12.34');
-  await Promise.all([page.waitForLoadState('load'), page.click('#household-form button[type=submit]')]);
+  await clickAndLoad(page, '#household-form button[type=submit]');
   assert.match(await page.textContent('#form-errors'), /第1名成员身份证号：身份证号校验位错误，应为1/);
   assert.match(await page.textContent('.member-error'), /校验位错误/);
   await page.fill('input[name=m0_id_number]', '500224194503120011');
-  await Promise.all([page.waitForLoadState('load'), page.click('#household-form button[type=submit]')]);
+  await clickAndLoad(page, '#household-form button[type=submit]');
   assert.match(new URL(page.url()).pathname, /^\/households\/\d+$/);
   assert.match(await page.textContent('#members'), /测试户主/);
   await page.close();
@@ -88,11 +88,11 @@ test('p6_household_page_explains_the_rules_and_replays_a_past_date', async () =>
   const page = await browser.newPage();
   await login(page, server.base, 'minzheng');
   await page.goto(`${server.base}/households`);
-  await Promise.all([page.waitForLoadState('load'), page.locator('#households tbody tr td a').first().click()]);
+  await clickAndLoad(page, page.locator('#households tbody tr td a').first());
   assert.ok((await page.locator('#explanation tbody tr').count()) > 3, 'every rule evaluated is explained');
   assert.match(await page.textContent('#explanation'), /dibao\.standard\.rural/);
   await page.fill('#as_of', '2025-06-30');
-  await Promise.all([page.waitForLoadState('load'), page.click('#assessment button[type=submit]')]);
+  await clickAndLoad(page, '#assessment button[type=submit]');
   assert.match(page.url(), /as_of=2025-06-30/);
   const text = await page.textContent('#explanation');
   assert.ok(!text.includes('630 元（渝民规〔2025〕6号'), 'the 2025-07-01 standard is not applied on 2025-06-30');
@@ -106,7 +106,7 @@ test('p6_district_user_simulates_a_higher_standard_and_exports_it', async () => 
   await page.goto(`${server.base}/simulation`);
   await page.fill('#set', 'dibao.standard.rural=700');
   await page.fill('#as_of', '2025-08-01');
-  await Promise.all([page.waitForLoadState('load'), page.click('#simulation-form button[type=submit]')]);
+  await clickAndLoad(page, '#simulation-form button[type=submit]');
   const difference = Number((await page.textContent('#cost-difference')).trim());
   assert.ok(difference > 0, `a higher standard costs more each month: ${difference}`);
   const rows = await page.locator('#simulation-table tbody tr').count();
@@ -114,7 +114,7 @@ test('p6_district_user_simulates_a_higher_standard_and_exports_it', async () => 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=导出 Excel')]);
   assert.equal(download.suggestedFilename(), 'simulation.xlsx');
   await page.fill('#set', 'no.such.parameter=1');
-  await Promise.all([page.waitForLoadState('load'), page.click('#simulation-form button[type=submit]')]);
+  await clickAndLoad(page, '#simulation-form button[type=submit]');
   assert.match(await page.textContent('#simulation-error'), /未知参数/);
   await page.close();
 });

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { startServer, startBrowser, login, screenshots } from './harness.mjs';
+import { startServer, startBrowser, login, screenshots, clickAndLoad } from './harness.mjs';
 
 let server;
 let browser;
@@ -51,11 +51,11 @@ test('r1_dashboard_draws_charts_and_drills_down_district_town_village', async ()
   assert.deepEqual(failed, [], 'no failed request or script error (no CDN)');
   await page.screenshot({ path: join(screenshots, 'dashboard-district.png'), fullPage: true });
   // District → town → village.
-  await Promise.all([page.waitForLoadState('load'), page.click('#drill a:text("巴川街道")')]);
+  await clickAndLoad(page, '#drill a:text("巴川街道")');
   assert.match(await page.textContent('h1'), /巴川街道/);
   assert.match(await page.textContent('#crumbs'), /铜梁区.*巴川街道/);
   await inkOf(page, '#chart-units');
-  await Promise.all([page.waitForLoadState('load'), page.locator('#drill a').first().click()]);
+  await clickAndLoad(page, page.locator('#drill a').first());
   assert.match(await page.textContent('h1'), /巴川街道 \S+/);
   assert.equal(await page.locator('#drill a').count(), 0, 'a village is the bottom');
   await page.close();
@@ -83,7 +83,7 @@ test('r1_printable_report_renders_in_chinese_with_charts_and_prints_a4', async (
   await page.click('#download-xlsx');
   const file = await download;
   assert.match(file.suggestedFilename(), /^joint-report-500151-\d{4}H[12]\.xlsx$/);
-  await Promise.all([page.waitForLoadState('load'), page.click('#print-view')]);
+  await clickAndLoad(page, '#print-view');
   assert.match(await page.title(), /铜梁区 \d{4}年[上下]半年低收入人口救助帮扶工作情况/);
   const text = await page.textContent('body');
   for (const words of ['一、在册对象', '二、纳入与退出', '三、救助金额', '四、案件办理', '填报单位（盖章）']) {

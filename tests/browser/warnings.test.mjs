@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, startBrowser, login, screenshots } from './harness.mjs';
+import { startServer, startBrowser, login, screenshots, clickAndLoad } from './harness.mjs';
 
 let server;
 let browser;
@@ -21,21 +21,20 @@ after(async () => {
 test('w3_town_reviewer_sees_the_loop_and_judges_a_verified_warning', async () => {
   const page = await browser.newPage();
   await login(page, server.base, 'bachuan');
-  await page.click('header nav a:text("预警")');
-  await page.waitForLoadState('load');
+  await clickAndLoad(page, 'header nav a:text("预警")');
   const states = await page.locator('#warnings tbody tr td:nth-child(7)').allTextContents();
   for (const state of ['待分派', '待核实', '待研判', '待处置', '已办结']) {
     assert.ok(states.some((text) => text.includes(state)), `${state} in ${states}`);
   }
   await page.selectOption('select[name=state]', 'verified');
-  await Promise.all([page.waitForLoadState('load'), page.click('form.search button')]);
-  await Promise.all([page.waitForLoadState('load'), page.locator('#warnings tbody tr td a').first().click()]);
+  await clickAndLoad(page, 'form.search button');
+  await clickAndLoad(page, page.locator('#warnings tbody tr td a').first());
   assert.equal((await page.textContent('#state')).trim(), '待研判');
   await page.screenshot({ path: join(screenshots, 'warning.png'), fullPage: true });
-  await Promise.all([page.waitForLoadState('load'), page.click('#judge button[type=submit]')]);
+  await clickAndLoad(page, '#judge button[type=submit]');
   assert.match(await page.textContent('#error'), /研判意见/);
   await page.fill('#judge textarea[name=note]', '核实属实，需启动核查');
-  await Promise.all([page.waitForLoadState('load'), page.click('#judge button[type=submit]')]);
+  await clickAndLoad(page, '#judge button[type=submit]');
   assert.equal((await page.textContent('#state')).trim(), '待处置');
   assert.ok((await page.locator('#history tbody tr').count()) >= 3);
   await page.close();
