@@ -2,55 +2,22 @@
 //! per test when `TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+mod common;
+
+use common::{FixedClock, date, stores};
+
 use app::cases::{CaseAction, JointReviewInput, NewIntake};
 use app::users::{Creator, NewUser};
-use app::{Actor, App, AppError, AppSettings, Clock};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use app::{Actor, App, AppError, AppSettings};
+use chrono::{NaiveDate, Utc};
 use domain::interchange::parse_household_line;
 use domain::{Category, PlaceCode, Role};
 use std::sync::{Arc, Mutex};
-use store::Store;
 use store::audit::Verification;
 use workflow::{
     Action, CaseKind, CategoryVerdict, Channel, Consent, Discrepancy, Explanation, ReviewOutcome,
     Step, Survey, TeamMember, TimeLimit, Verdict, VillageReview,
 };
-
-#[derive(Debug)]
-struct FixedClock(Mutex<DateTime<Utc>>);
-
-impl FixedClock {
-    fn set(&self, date: NaiveDate) {
-        // 10:00 China Standard Time.
-        *self.0.lock().unwrap() = Utc.from_utc_datetime(&date.and_hms_opt(2, 0, 0).unwrap());
-    }
-}
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
-fn date(text: &str) -> NaiveDate {
-    text.parse().unwrap()
-}
-
-/// SQLite in a tempdir, and a fresh PostgreSQL database when `TEST_DATABASE_URL` is set.
-async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("cases.db").display());
-    let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
-    if testkit::postgres_url().is_some() {
-        let (url, _name) = testkit::fresh_postgres("safetynet_cases").await;
-        stores.push((
-            "postgres",
-            Store::connect(&url).await.unwrap(),
-            tempfile::tempdir().unwrap(),
-        ));
-    }
-    stores
-}
 
 const BACHUAN: &str = "500151001";
 const YONGYUAN: &str = "500151001200";
@@ -96,7 +63,7 @@ async fn make_actor(app: &App, username: &str, name: &str, role: Role, area: &st
 
 async fn worlds() -> Vec<World> {
     let mut worlds = Vec::new();
-    for (backend, store, dir) in stores().await {
+    for (backend, store, dir) in stores("cases").await {
         let clock = Arc::new(FixedClock(Mutex::new(Utc::now())));
         clock.set(date("2026-11-02"));
         let app = App::new(store, clock.clone(), AppSettings::default());

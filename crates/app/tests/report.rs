@@ -5,10 +5,14 @@
 //! grouped SQL. On SQLite always, and on PostgreSQL when `TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+mod common;
+
+use common::{FixedClock, date, stores};
+
 use app::cases::NewIntake;
 use app::users::{Creator, NewUser};
-use app::{Actor, App, AppError, AppSettings, Clock};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use app::{Actor, App, AppError, AppSettings};
+use chrono::{NaiveDate, Utc};
 use domain::{PlaceCode, Role};
 use report::JointReport;
 use report::joint::{CATEGORIES, Headcount};
@@ -16,40 +20,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use store::Store;
 use workflow::{CaseKind, Channel, Consent};
-
-#[derive(Debug)]
-struct FixedClock(Mutex<DateTime<Utc>>);
-
-impl FixedClock {
-    fn set(&self, date: NaiveDate) {
-        *self.0.lock().unwrap() = Utc.from_utc_datetime(&date.and_hms_opt(2, 0, 0).unwrap());
-    }
-}
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
-fn date(text: &str) -> NaiveDate {
-    text.parse().unwrap()
-}
-
-async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("report.db").display());
-    let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
-    if testkit::postgres_url().is_some() {
-        let (url, _name) = testkit::fresh_postgres("safetynet_report").await;
-        stores.push((
-            "postgres",
-            Store::connect(&url).await.unwrap(),
-            tempfile::tempdir().unwrap(),
-        ));
-    }
-    stores
-}
 
 async fn actor(app: &App, username: &str, role: Role, area: &str) -> Actor {
     let area = PlaceCode::parse(area).unwrap();
@@ -118,7 +88,7 @@ const TUQIAO_VILLAGE: &str = "500151100201";
 
 async fn worlds() -> Vec<World> {
     let mut worlds = Vec::new();
-    for (backend, store, dir) in stores().await {
+    for (backend, store, dir) in stores("report").await {
         let clock = Arc::new(FixedClock(Mutex::new(Utc::now())));
         clock.set(date("2025-10-01"));
         let app = App::new(store.clone(), clock.clone(), AppSettings::default());

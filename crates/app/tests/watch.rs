@@ -2,37 +2,21 @@
 //! and hotline tickets, on SQLite always and on PostgreSQL when `TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+mod common;
+
+use common::{FixedClock, date, stores};
+
 use app::cases::CaseAction;
 use app::contacts::{ContactChannel, ContactOutcome, NewContactInput};
 use app::feeds::{FeedUpload, JobOutcome};
 use app::users::{Creator, NewUser};
 use app::warnings::{Disposal, Disposition, Judgement, LoopAction, WarningQuery, WarningState};
-use app::{Actor, App, AppError, AppSettings, Clock};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use app::{Actor, App, AppError, AppSettings};
+use chrono::Utc;
 use domain::{PlaceCode, Role};
 use std::sync::{Arc, Mutex};
-use store::Store;
 use store::audit::Verification;
 use workflow::{Action, CaseKind, Channel, Consent, Step};
-
-#[derive(Debug)]
-struct FixedClock(Mutex<DateTime<Utc>>);
-
-impl FixedClock {
-    fn set(&self, date: NaiveDate) {
-        *self.0.lock().unwrap() = Utc.from_utc_datetime(&date.and_hms_opt(2, 0, 0).unwrap());
-    }
-}
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
-fn date(text: &str) -> NaiveDate {
-    text.parse().unwrap()
-}
 
 fn id(first17: &str) -> String {
     format!(
@@ -105,20 +89,8 @@ fn household(external_id: &str, area: &str, members: &[(&str, &str, &str)]) -> S
 }
 
 async fn worlds() -> Vec<World> {
-    let mut stores = Vec::new();
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("watch.db").display());
-    stores.push(("sqlite", Store::connect(&url).await.unwrap(), dir));
-    if testkit::postgres_url().is_some() {
-        let (url, _name) = testkit::fresh_postgres("safetynet_watch").await;
-        stores.push((
-            "postgres",
-            Store::connect(&url).await.unwrap(),
-            tempfile::tempdir().unwrap(),
-        ));
-    }
     let mut worlds = Vec::new();
-    for (backend, store, dir) in stores {
+    for (backend, store, dir) in stores("watch").await {
         let clock = Arc::new(FixedClock(Mutex::new(Utc::now())));
         clock.set(date("2026-11-02"));
         let app = App::new(store, clock.clone(), AppSettings::default());
