@@ -146,18 +146,21 @@ pub async fn benefits_by_month(
         return Ok(Vec::new());
     };
     let (low, high) = area_range(area_prefix);
-    // One scan of the periods that overlap the months; each is matched to its months.
+    // One scan of the periods that overlap the months, each placed once (materialised, so the
+    // household lookups are not repeated per month); then each is matched to its months.
     let values: Vec<String> = (0..months.len())
         .map(|i| format!("(${}, ${}, ${})", 5 + 3 * i, 6 + 3 * i, 7 + 3 * i))
         .collect();
     let sql = format!(
-        "WITH months (mkey, mfirst, mlast) AS (VALUES {}) \
-         SELECT months.mkey AS month, substr(h.area_code, 1, 12) AS place, c.category, CAST(SUM(c.monthly_fen) AS BIGINT) AS fen \
-         FROM category_periods c JOIN households h ON h.id = c.household_id \
-         JOIN months ON c.start_date <= months.mlast AND (c.end_date IS NULL OR c.end_date > months.mfirst) \
-         WHERE c.monthly_fen IS NOT NULL AND c.start_date <= $1 AND (c.end_date IS NULL OR c.end_date > $2) \
-         AND h.area_code >= $3 AND h.area_code < $4 \
-         GROUP BY months.mkey, substr(h.area_code, 1, 12), c.category ORDER BY 1, 2, 3",
+        "WITH months (mkey, mfirst, mlast) AS (VALUES {}), \
+         p AS MATERIALIZED ( \
+             SELECT substr(h.area_code, 1, 12) AS place, c.category, c.monthly_fen, c.start_date, c.end_date \
+             FROM category_periods c JOIN households h ON h.id = c.household_id \
+             WHERE c.monthly_fen IS NOT NULL AND c.start_date <= $1 AND (c.end_date IS NULL OR c.end_date > $2) \
+             AND h.area_code >= $3 AND h.area_code < $4) \
+         SELECT months.mkey AS month, p.place, p.category, CAST(SUM(p.monthly_fen) AS BIGINT) AS fen \
+         FROM p JOIN months ON p.start_date <= months.mlast AND (p.end_date IS NULL OR p.end_date > months.mfirst) \
+         GROUP BY months.mkey, p.place, p.category ORDER BY 1, 2, 3",
         values.join(", ")
     );
     let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
