@@ -259,12 +259,7 @@ pub async fn update_referral(
     .bind(expected_version)
     .execute(&mut *conn)
     .await?;
-    if updated.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!(
-            "referral {id} changed since version {expected_version}"
-        )));
-    }
-    Ok(())
+    crate::changed_at_version(updated, "referral", id, expected_version)
 }
 
 /// One step of a referral's history.

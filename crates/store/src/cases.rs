@@ -3,7 +3,7 @@
 //! Invariant: `case_events` rows are only inserted, numbered from 1 without gaps per case; the
 //! `cases` row is a summary of them, updated only with the version it was read at.
 
-use crate::{Conn, Result, StoreError, area_range};
+use crate::{Conn, Result, area_range};
 
 /// The summary of a case, as work lists read it.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -195,12 +195,7 @@ pub async fn update_summary(
     .bind(summary.refusal_notice_on)
     .execute(&mut *conn)
     .await?;
-    if updated.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!(
-            "case {id} changed since version {expected_version}"
-        )));
-    }
-    Ok(())
+    crate::changed_at_version(updated, "case", id, expected_version)
 }
 
 /// An enrolled household as the re-check list needs it (W1).

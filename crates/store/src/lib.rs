@@ -41,6 +41,23 @@ pub enum StoreError {
     Unavailable(#[source] sqlx::Error),
 }
 
+/// The outcome of an update guarded by `version = expected_version`: exactly one row changed,
+/// else someone changed `entity` `id` since it was read.
+pub(crate) fn changed_at_version(
+    updated: sqlx::any::AnyQueryResult,
+    entity: &str,
+    id: i64,
+    expected_version: i64,
+) -> Result<()> {
+    if updated.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "{entity} {id} changed since version {expected_version}"
+        )))
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match &error {

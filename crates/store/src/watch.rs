@@ -477,12 +477,7 @@ pub async fn update_warning(
     .bind(expected_version)
     .execute(&mut *conn)
     .await?;
-    if updated.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!(
-            "warning {id} changed since version {expected_version}"
-        )));
-    }
-    Ok(())
+    crate::changed_at_version(updated, "warning", id, expected_version)
 }
 
 /// One step of a warning's loop; `detail` is the JSON the caller serialised.
