@@ -26,6 +26,9 @@ pub struct Given {
     pub period: String,
     /// True once delivered; false while sent or accepted.
     pub delivered: bool,
+    /// 补充帮扶: sent on top of the item that answers the need; it does not answer the need
+    /// itself, so a declined main item is proposed again.
+    pub supplementary: bool,
 }
 
 /// A need found, with the facts that show it.
@@ -74,6 +77,16 @@ pub struct Unmet {
     pub reason: String,
 }
 
+/// 补充帮扶: a further fitting item for a need already answered in its period (e.g. the
+/// charity's after 医疗救助), sent only with a written reason (补充理由).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Supplement {
+    /// The item as it would be sent; `reason` says which item answers the need already.
+    pub proposal: Proposal,
+    /// The name of the item that answers the need.
+    pub covered_by: String,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Proposals {
     pub needs: Vec<NeedFound>,
@@ -81,11 +94,18 @@ pub struct Proposals {
     pub covered: Vec<Covered>,
     pub passed_over: Vec<PassedOver>,
     pub unmet: Vec<Unmet>,
+    pub supplements: Vec<Supplement>,
 }
 
 impl Proposals {
     pub fn proposal(&self, item_code: &str) -> Option<&Proposal> {
         self.proposed.iter().find(|p| p.item_code == item_code)
+    }
+
+    pub fn supplement(&self, item_code: &str) -> Option<&Supplement> {
+        self.supplements
+            .iter()
+            .find(|s| s.proposal.item_code == item_code)
     }
 }
 
@@ -229,7 +249,7 @@ pub fn needs(situation: &Situation<'_>, signals: &BTreeMap<Signal, String>) -> V
 }
 
 /// Why an item fits the household, or why not (`Err` with the unmet condition).
-fn fits(
+pub(crate) fn fits(
     item: &Item,
     situation: &Situation<'_>,
     signals: &BTreeMap<Signal, String>,
@@ -328,10 +348,44 @@ pub fn propose(
             let key = item.period.key(situation.as_of);
             given
                 .iter()
-                .find(|g| g.item_code == item.code && g.period == key)
+                .find(|g| !g.supplementary && g.item_code == item.code && g.period == key)
                 .map(|g| (item, g, key))
         });
         if let Some((item, g, key)) = already {
+            // 补充帮扶: the other fitting items not yet given in their period.
+            for (other, why) in &fitting {
+                let other_key = other.period.key(situation.as_of);
+                let other_given = given
+                    .iter()
+                    .any(|g| g.item_code == other.code && g.period == other_key);
+                if other.code == item.code || other_given {
+                    continue;
+                }
+                if let Some(existing) = out
+                    .supplements
+                    .iter_mut()
+                    .find(|s| s.proposal.item_code == other.code)
+                {
+                    existing.proposal.needs.push(need);
+                    continue;
+                }
+                let mut proposal = proposal_of(catalogue, snapshot, situation, other, need);
+                proposal.reason = format!(
+                    "补充帮扶：{}需求已由“{}”回应（转介单第{}号），仍有困难的可补充；符合“{}”条件（{}）；由{}办理，{}{}",
+                    need.label(),
+                    item.name,
+                    g.referral_id,
+                    other.name,
+                    why,
+                    proposal.department_name,
+                    other.period.label(),
+                    amount_text(other, snapshot)
+                );
+                out.supplements.push(Supplement {
+                    proposal,
+                    covered_by: item.name.clone(),
+                });
+            }
             let state = if g.delivered {
                 "已落实"
             } else {
@@ -358,12 +412,13 @@ pub fn propose(
                 item_code: other.code.clone(),
                 item_name: other.name.clone(),
                 reason: format!(
-                    "同属{}需求，“{}”（排序{}）优于“{}”（排序{}），就高不就低，不另行提出",
+                    "同属{}需求，“{}”（排序{}）优于“{}”（排序{}），就高不就低，不另行提出；转介“{}”后仍有困难的，可作为补充帮扶转介",
                     need.label(),
                     best.name,
                     best.rank,
                     other.name,
-                    other.rank
+                    other.rank,
+                    best.name
                 ),
             });
         }
@@ -376,33 +431,53 @@ pub fn propose(
             ));
             continue;
         }
-        let amount = best.amount_param.and_then(|param| snapshot.money(param));
-        let amount_text = match best.amount_param {
-            Some(param) => format!("；金额参照{}", snapshot.cite(param)),
-            None if !best.note.is_empty() => format!("；{}", best.note),
-            None => String::new(),
-        };
-        out.proposed.push(Proposal {
-            item_code: best.code.clone(),
-            item_name: best.name.clone(),
-            item_version: best.version,
-            department: best.department.clone(),
-            department_name: catalogue.department_name(&best.department).to_owned(),
-            needs: vec![need],
-            period: best.period.key(situation.as_of),
-            amount,
-            reason: format!(
-                "有{}需求（{}）；符合“{}”条件（{}）；由{}办理，{}{}",
-                need.label(),
-                found.evidence.join("、"),
-                best.name,
-                why,
-                catalogue.department_name(&best.department),
-                best.period.label(),
-                amount_text
-            ),
-        });
+        let mut proposal = proposal_of(catalogue, snapshot, situation, best, need);
+        proposal.reason = format!(
+            "有{}需求（{}）；符合“{}”条件（{}）；由{}办理，{}{}",
+            need.label(),
+            found.evidence.join("、"),
+            best.name,
+            why,
+            proposal.department_name,
+            best.period.label(),
+            amount_text(best, snapshot)
+        );
+        out.proposed.push(proposal);
     }
+    // An item proposed for one need is not also a supplement for another.
+    let proposed = out.proposed.clone();
+    out.supplements
+        .retain(|s| !proposed.iter().any(|p| p.item_code == s.proposal.item_code));
     out.needs = needs;
     out
+}
+
+/// The item as a proposal for `need` on the situation's date (the caller writes the reason).
+fn proposal_of(
+    catalogue: &AssistCatalogue,
+    snapshot: &Snapshot,
+    situation: &Situation<'_>,
+    item: &Item,
+    need: Need,
+) -> Proposal {
+    Proposal {
+        item_code: item.code.clone(),
+        item_name: item.name.clone(),
+        item_version: item.version,
+        department: item.department.clone(),
+        department_name: catalogue.department_name(&item.department).to_owned(),
+        needs: vec![need],
+        period: item.period.key(situation.as_of),
+        amount: item.amount_param.and_then(|param| snapshot.money(param)),
+        reason: String::new(),
+    }
+}
+
+/// Where the amount comes from: the parameter cited with its value, or the item's note.
+fn amount_text(item: &Item, snapshot: &Snapshot) -> String {
+    match item.amount_param {
+        Some(param) => format!("；金额参照{}", snapshot.cite(param)),
+        None if !item.note.is_empty() => format!("；{}", item.note),
+        None => String::new(),
+    }
 }

@@ -3,6 +3,7 @@
 use crate::catalogue::{AssistCatalogue, ItemPeriod, Need, Signal};
 use crate::propose::{Given, Situation, propose};
 use crate::referral::{ReferralAction, ReferralState, next_state};
+use crate::supplement::{SupplementRefusal, supplement};
 use chrono::NaiveDate;
 use domain::interchange::HouseholdRecord;
 use domain::{Category, Household};
@@ -177,6 +178,7 @@ fn a_given_item_is_not_proposed_again_in_its_period_but_is_in_the_next() {
         item_code: "medical_assistance".into(),
         period: "2026".into(),
         delivered: true,
+        supplementary: false,
     }];
     let now = propose(
         &catalogue,
@@ -270,4 +272,183 @@ fn referral_moves() {
     assert!(next_state(Declined, Accept).is_err());
     assert!(Sent.is_open() && Accepted.is_open() && !Delivered.is_open());
     assert!(!Declined.counts_as_given());
+}
+
+fn given(referral_id: i64, item_code: &str, delivered: bool, supplementary: bool) -> Given {
+    Given {
+        referral_id,
+        item_code: item_code.into(),
+        period: "2026".into(),
+        delivered,
+        supplementary,
+    }
+}
+
+#[test]
+fn a2_a_covered_need_offers_the_lower_items_as_supplements() {
+    let catalogue = AssistCatalogue::builtin().unwrap();
+    let snapshot = snapshot();
+    let h = household(
+        serde_json::json!({}),
+        serde_json::json!({ "serious_illness": true }),
+    );
+    let s = situation(&h, &[Category::Dibao]);
+    // Before 医疗救助 is sent, the charity's is only passed over, and says it may follow.
+    let before = propose(&catalogue, &s, &[], &snapshot);
+    assert!(before.supplements.is_empty());
+    assert!(
+        before.passed_over[0].reason.contains("可作为补充帮扶转介"),
+        "{}",
+        before.passed_over[0].reason
+    );
+    let after = propose(
+        &catalogue,
+        &s,
+        &[given(7, "medical_assistance", true, false)],
+        &snapshot,
+    );
+    let offered: Vec<&str> = after
+        .supplements
+        .iter()
+        .map(|x| x.proposal.item_code.as_str())
+        .collect();
+    assert_eq!(offered, ["charity_medical"]);
+    let reason = &after.supplements[0].proposal.reason;
+    assert!(
+        reason.contains("补充帮扶")
+            && reason.contains("已由“医疗救助（资助参保、门诊和住院救助）”回应")
+            && reason.contains("转介单第7号")
+            && reason.contains("区慈善救助服务联合体"),
+        "{reason}"
+    );
+    assert_eq!(after.supplements[0].proposal.period, "2026");
+    // Once the supplement is sent it is offered no more, and it does not answer the need: a
+    // declined 医疗救助 (no longer given) is proposed again.
+    let both = [
+        given(7, "medical_assistance", true, false),
+        given(8, "charity_medical", false, true),
+    ];
+    assert!(
+        propose(&catalogue, &s, &both, &snapshot)
+            .supplements
+            .is_empty()
+    );
+    let only_supplement = [given(8, "charity_medical", false, true)];
+    let again = propose(&catalogue, &s, &only_supplement, &snapshot);
+    assert!(again.proposal("medical_assistance").is_some());
+    assert!(again.covered.is_empty());
+}
+
+#[test]
+fn a2_a3_supplement_needs_a_reason_the_better_item_first_a_fitting_item_and_no_repeat() {
+    let catalogue = AssistCatalogue::builtin().unwrap();
+    let snapshot = snapshot();
+    let h = household(
+        serde_json::json!({}),
+        serde_json::json!({ "serious_illness": true }),
+    );
+    let s = situation(&h, &[Category::Dibao]);
+    let medical_given = [given(7, "medical_assistance", true, false)];
+    let both_given = [
+        given(7, "medical_assistance", true, false),
+        given(8, "charity_medical", false, true),
+    ];
+    let reason = "住院自付费用仍超过两万元";
+    // (given, item, reason, expected: Ok(item) or Err(field, words of the message))
+    type Expect = Result<&'static str, (&'static str, &'static str)>;
+    let checks: Vec<(&[Given], &str, &str, Expect)> = vec![
+        (
+            &medical_given,
+            "charity_medical",
+            reason,
+            Ok("charity_medical"),
+        ),
+        (
+            &medical_given,
+            "charity_medical",
+            "  ",
+            Err(("supplementary_reason", "须填写补充理由")),
+        ),
+        (
+            &[],
+            "charity_medical",
+            reason,
+            Err((
+                "item_code",
+                "请先转介“医疗救助（资助参保、门诊和住院救助）”（就高不就低）",
+            )),
+        ),
+        (
+            &[],
+            "medical_assistance",
+            reason,
+            Err(("item_code", "请直接转介")),
+        ),
+        (
+            &medical_given,
+            "medical_assistance",
+            reason,
+            Err(("item_code", "2026年度已发放（转介单第7号）")),
+        ),
+        (
+            &both_given,
+            "charity_medical",
+            reason,
+            Err(("item_code", "已转介、正在办理（转介单第8号）")),
+        ),
+        (
+            &medical_given,
+            "tekun_support",
+            reason,
+            Err(("item_code", "须已认定为特困人员")),
+        ),
+        (
+            &medical_given,
+            "housing_renovation",
+            reason,
+            Err(("item_code", "须有以下情形之一：住房安全未保障")),
+        ),
+        (
+            &medical_given,
+            "employment_assistance",
+            reason,
+            Err(("item_code", "须有以下情形之一")),
+        ),
+        (
+            &medical_given,
+            "no_such_item",
+            reason,
+            Err(("item_code", "目录中没有救助项目“no_such_item”")),
+        ),
+    ];
+    for (given, item, why, expected) in checks {
+        let result = supplement(&catalogue, &s, given, &snapshot, item, why);
+        match (result, expected) {
+            (Ok(proposal), Ok(code)) => {
+                assert_eq!(proposal.item_code, code);
+                assert_eq!(proposal.needs, [Need::Medical]);
+                assert!(proposal.reason.contains("补充帮扶"), "{}", proposal.reason);
+            }
+            (Err(refusal), Err((field, words))) => {
+                assert_eq!(refusal.field(), field, "{item}: {refusal}");
+                assert!(refusal.to_string().contains(words), "{item}: {refusal}");
+            }
+            (other, expected) => panic!("{item}: {other:?}, expected {expected:?}"),
+        }
+    }
+    // An item whose need the household does not have.
+    let h = household(serde_json::json!({}), serde_json::json!({}));
+    let refusal = supplement(
+        &catalogue,
+        &situation(&h, &[Category::Tekun]),
+        &[],
+        &snapshot,
+        "charity_medical",
+        reason,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(refusal, SupplementRefusal::NotFitting { .. }),
+        "{refusal}"
+    );
 }

@@ -33,6 +33,9 @@ struct Case {
     passed_over: Vec<String>,
     #[serde(default)]
     unmet: Vec<String>,
+    /// 补充帮扶 offered, by item.
+    #[serde(default)]
+    supplements: Vec<String>,
     /// Words each proposal's reason must contain, as `item: word`.
     #[serde(default)]
     reasons: Vec<String>,
@@ -44,6 +47,8 @@ struct GivenCase {
     item: String,
     period: String,
     delivered: bool,
+    #[serde(default)]
+    supplementary: bool,
 }
 
 fn household_of(json: &str) -> Household {
@@ -88,6 +93,7 @@ fn golden_proposals() {
                 item_code: g.item.clone(),
                 period: g.period.clone(),
                 delivered: g.delivered,
+                supplementary: g.supplementary,
             })
             .collect();
         let result = propose(&catalogue, &situation, &given, &policy.snapshot(as_of));
@@ -132,6 +138,18 @@ fn golden_proposals() {
             codes(result.unmet.iter().map(|u| u.need.code()).collect()),
             case.unmet,
             "{}: unmet",
+            case.name
+        );
+        assert_eq!(
+            codes(
+                result
+                    .supplements
+                    .iter()
+                    .map(|s| s.proposal.item_code.as_str())
+                    .collect()
+            ),
+            case.supplements,
+            "{}: supplements",
             case.name
         );
         for expectation in &case.reasons {

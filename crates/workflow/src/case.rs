@@ -740,6 +740,33 @@ impl Case {
         &self.decided
     }
 
+    /// What the household holds once the decided categories stand (救助帮扶 looks ahead with
+    /// it): a start is held and an end is not, unless its department declined it (a declined
+    /// start is not held, a declined end stays held); a decision still awaited counts as the
+    /// meeting decided. The monitoring kind is the decided one. `None` before the joint review.
+    pub fn holds_after_review(&self) -> Option<(Vec<Category>, Option<MonitoringKind>)> {
+        if self.joint_review.is_none() {
+            return None;
+        }
+        let mut categories = Vec::new();
+        let mut monitoring_kind = None;
+        for decided in &self.decided {
+            let declined = matches!(decided.decision, Some(DepartmentDecision::Declined { .. }));
+            let held = match decided.change {
+                Change::Start => !declined,
+                Change::Continue => true,
+                Change::End => declined,
+            };
+            if held {
+                categories.push(decided.category);
+                if decided.category == Category::Monitoring {
+                    monitoring_kind = decided.monitoring_kind;
+                }
+            }
+        }
+        Some((categories, monitoring_kind))
+    }
+
     /// The current notice (none before posting and after a send-back).
     pub fn notice(&self) -> Option<&Notice> {
         self.notice.as_ref()

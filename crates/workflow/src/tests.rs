@@ -1526,3 +1526,65 @@ fn p1_tracking_numbers_are_short_and_plain() {
         assert_eq!(TrackingNumber::parse(bad), Err(InvalidTrackingNumber));
     }
 }
+
+#[test]
+fn a2_what_the_household_holds_after_the_review_honours_declined_starts_and_ends() {
+    // Before the joint review nothing is decided yet.
+    let before = application_until(Step::JointReview);
+    assert_eq!(before.case.holds_after_review(), None);
+    let noticed = application_until(Step::Notice);
+    assert_eq!(
+        noticed.case.holds_after_review(),
+        Some((
+            vec![Category::Dibao, Category::Monitoring],
+            Some(MonitoringKind::EdgeProne)
+        ))
+    );
+    // A re-check ending 低保 and starting 低保边缘: the end declined, 低保 stays held.
+    let mut run = Run::open(
+        Intake {
+            consent: None,
+            ..intake(CaseKind::Recheck, &[Category::Dibao])
+        },
+        &town(),
+        "2026-10-09",
+    );
+    run.go(Action::BeginComparison, &town(), "2026-10-09")
+        .go(Action::CompleteComparison, &town(), "2026-10-10")
+        .go(team_survey(), &grid_worker(), "2026-10-12")
+        .go(village_review(), &town(), "2026-10-14")
+        .go(
+            joint_review(
+                &[Category::DibaoEdge],
+                None,
+                confirm_all(&[Category::DibaoEdge]),
+            ),
+            &town(),
+            "2026-10-16",
+        )
+        .go(Action::PostNotice, &town(), "2026-10-19");
+    assert_eq!(
+        run.case.holds_after_review(),
+        Some((vec![Category::DibaoEdge], None))
+    );
+    run.go(
+        Action::Decline {
+            category: Category::Dibao,
+            reason: "收入核算有误，继续保障".to_owned(),
+        },
+        &civil_affairs(),
+        "2026-10-27",
+    )
+    .go(
+        Action::Decline {
+            category: Category::DibaoEdge,
+            reason: "仍在低保标准以下".to_owned(),
+        },
+        &civil_affairs(),
+        "2026-10-27",
+    );
+    assert_eq!(
+        run.case.holds_after_review(),
+        Some((vec![Category::Dibao], None))
+    );
+}
