@@ -745,9 +745,7 @@ impl Case {
     /// start is not held, a declined end stays held); a decision still awaited counts as the
     /// meeting decided. The monitoring kind is the decided one. `None` before the joint review.
     pub fn holds_after_review(&self) -> Option<(Vec<Category>, Option<MonitoringKind>)> {
-        if self.joint_review.is_none() {
-            return None;
-        }
+        self.joint_review.as_ref()?;
         let mut categories = Vec::new();
         let mut monitoring_kind = None;
         for decided in &self.decided {
