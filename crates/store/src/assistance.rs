@@ -125,11 +125,14 @@ pub struct ReferralRow {
     pub decline_reason: Option<String>,
     pub updated_at: String,
     pub version: i64,
+    /// 补充理由 of a supplementary referral (补充帮扶); `None` for an ordinary one.
+    pub supplementary_reason: Option<String>,
 }
 
 const COLUMNS: &str = "r.id, r.household_id, h.external_id AS household_external_id, h.head_name, r.area_code, \
      r.item_code, r.item_version, r.department, r.needs, r.reason, r.period, r.state, r.created_on, r.created_by, \
-     r.accepted_on, r.delivered_on, r.amount_fen, r.note, r.declined_on, r.decline_reason, r.updated_at, r.version";
+     r.accepted_on, r.delivered_on, r.amount_fen, r.note, r.declined_on, r.decline_reason, r.updated_at, r.version, \
+     r.supplementary_reason";
 
 pub struct NewReferral<'a> {
     pub household_id: i64,
@@ -144,12 +147,13 @@ pub struct NewReferral<'a> {
     pub created_on: &'a str,
     pub created_by: &'a str,
     pub now: &'a str,
+    pub supplementary_reason: Option<&'a str>,
 }
 
 pub async fn insert_referral(conn: &mut Conn, referral: &NewReferral<'_>) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO referrals (household_id, area_code, item_code, item_version, department, needs, reason, period, state, created_on, created_by, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1) RETURNING id",
+        "INSERT INTO referrals (household_id, area_code, item_code, item_version, department, needs, reason, period, state, created_on, created_by, updated_at, version, supplementary_reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13) RETURNING id",
     )
     .bind(referral.household_id)
     .bind(referral.area_code)
@@ -163,6 +167,7 @@ pub async fn insert_referral(conn: &mut Conn, referral: &NewReferral<'_>) -> Res
     .bind(referral.created_on)
     .bind(referral.created_by)
     .bind(referral.now)
+    .bind(referral.supplementary_reason)
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)

@@ -41,6 +41,7 @@ fn referral<'a>(household_id: i64, period: &'a str) -> NewReferral<'a> {
         created_on: "2026-11-02",
         created_by: "bachuan#1",
         now: "2026-11-02T02:00:00Z",
+        supplementary_reason: None,
     }
 }
 
@@ -105,6 +106,18 @@ async fn a2_one_delivery_per_household_item_and_period() {
         let next_year = assistance::insert_referral(&mut tx, &referral(hid, "2027"))
             .await
             .unwrap();
+        // 补充帮扶: the charity's item on top, with its written reason.
+        let charity = assistance::insert_referral(
+            &mut tx,
+            &NewReferral {
+                item_code: "charity_medical",
+                department: "charity",
+                supplementary_reason: Some("住院自付仍超过两万元"),
+                ..referral(hid, "2026")
+            },
+        )
+        .await
+        .unwrap();
         assistance::append_event(
             &mut tx,
             &ReferralEventRow {
@@ -160,8 +173,28 @@ async fn a2_one_delivery_per_household_item_and_period() {
             [
                 ("delivered", "2026"),
                 ("sent", "2026"),
-                ("delivered", "2027")
+                ("delivered", "2027"),
+                ("sent", "2026")
             ],
+            "{backend}"
+        );
+        let reasons: Vec<Option<&str>> = rows
+            .iter()
+            .map(|r| r.supplementary_reason.as_deref())
+            .collect();
+        assert_eq!(
+            reasons,
+            [None, None, None, Some("住院自付仍超过两万元")],
+            "{backend}"
+        );
+        assert_eq!(
+            assistance::get_referral(&mut conn, charity)
+                .await
+                .unwrap()
+                .unwrap()
+                .supplementary_reason
+                .as_deref(),
+            Some("住院自付仍超过两万元"),
             "{backend}"
         );
         assert_eq!(rows[0].amount_fen, Some(120_050), "{backend}");
