@@ -62,14 +62,49 @@ impl ReferralView {
     }
 }
 
-/// The 救助帮扶 section of a household.
+/// The 救助帮扶 section of a household page or a case page.
 #[derive(Clone, Debug)]
 pub struct HouseholdAssistance {
     pub as_of: NaiveDate,
     pub categories: Vec<Category>,
     pub proposals: Proposals,
     pub chain: Vec<ReferralView>,
+    /// The actor may send referrals and supplements from this view now.
     pub can_refer: bool,
+    /// The registry row of the household (`None` for a first application not yet confirmed).
+    pub household_id: Option<i64>,
+    /// On a case page: the case, so that a referral sent from it returns there.
+    pub case_id: Option<i64>,
+    /// 预计帮扶: what the household would get once the case's categories stand; nothing can be
+    /// sent from it.
+    pub preview: bool,
+    /// What the proposals rest on, in Chinese (`在册类别`, `本案入户调查（…）和联合研判认定意见`).
+    pub basis: String,
+}
+
+/// What a household's proposals are computed from: its record and the categories it holds
+/// (or, on a case, will hold).
+struct Basis {
+    household: domain::Household,
+    categories: Vec<Category>,
+    monitoring: Option<MonitoringKind>,
+}
+
+/// The referrals that count as given (不重), for the core.
+fn given_of(referrals: &[ReferralRow]) -> Vec<Given> {
+    referrals
+        .iter()
+        .filter_map(|r| {
+            let state = ReferralState::from_code(&r.state)?;
+            state.counts_as_given().then(|| Given {
+                referral_id: r.id,
+                item_code: r.item_code.clone(),
+                period: r.period.clone(),
+                delivered: state == ReferralState::Delivered,
+                supplementary: r.supplementary_reason.is_some(),
+            })
+        })
+        .collect()
 }
 
 /// What a department user does to a referral.
@@ -485,17 +520,17 @@ impl App {
         Ok(versions)
     }
 
-    /// 救助帮扶 of one household: its needs and proposals on today's date, and its chain.
-    pub async fn household_assistance(
+    /// The registered household as the registry holds it on `today`: its record and the
+    /// categories of its open periods. Out of the actor's area is `NotFound`.
+    async fn registry_basis(
         &self,
         actor: &Actor,
         household_id: i64,
-    ) -> Result<HouseholdAssistance, AppError> {
+        today: NaiveDate,
+    ) -> Result<(Basis, store::households::HouseholdRow), AppError> {
         if !actor.role.reads_households() {
             return Err(AppError::Forbidden);
         }
-        let (catalogue, _) = self.assist_catalogue().await?;
-        let today = self.today();
         let mut conn = self.store.read().await?;
         let row = store::households::get(&mut conn, household_id)
             .await?
@@ -505,29 +540,45 @@ impl App {
         }
         let household = household_from_record(row.id, &row.record)?;
         let periods = store::households::category_history(&mut conn, household_id).await?;
-        let referrals = store::assistance::for_household(&mut conn, household_id).await?;
-        let events = store::assistance::events_for_household(&mut conn, household_id).await?;
-        let versions = Self::sent_versions(&mut conn, &referrals).await?;
         drop(conn);
         let (categories, monitoring) = Self::held_on(&periods, today);
-        let given: Vec<Given> = referrals
-            .iter()
-            .filter_map(|r| {
-                let state = ReferralState::from_code(&r.state)?;
-                state.counts_as_given().then(|| Given {
-                    referral_id: r.id,
-                    item_code: r.item_code.clone(),
-                    period: r.period.clone(),
-                    delivered: state == ReferralState::Delivered,
-                })
-            })
-            .collect();
+        Ok((
+            Basis {
+                household,
+                categories,
+                monitoring,
+            },
+            row,
+        ))
+    }
+
+    /// The proposals on `basis` against what the registered household (if any) was already
+    /// sent or given, with its chain. The one place both pages get their proposals from.
+    async fn assistance_of(
+        &self,
+        actor: &Actor,
+        basis: Basis,
+        household_id: Option<i64>,
+        today: NaiveDate,
+    ) -> Result<HouseholdAssistance, AppError> {
+        let (catalogue, _) = self.assist_catalogue().await?;
+        let (referrals, events, versions) = match household_id {
+            Some(id) => {
+                let mut conn = self.store.read().await?;
+                let referrals = store::assistance::for_household(&mut conn, id).await?;
+                let events = store::assistance::events_for_household(&mut conn, id).await?;
+                let versions = Self::sent_versions(&mut conn, &referrals).await?;
+                (referrals, events, versions)
+            }
+            None => (Vec::new(), Vec::new(), Vec::new()),
+        };
+        let given = given_of(&referrals);
         let policy = self.catalogue()?;
         let snapshot = policy.snapshot(today);
         let situation = Situation {
-            household: &household,
-            categories: categories.iter().copied().collect(),
-            monitoring,
+            household: &basis.household,
+            categories: basis.categories.iter().copied().collect(),
+            monitoring: basis.monitoring,
             as_of: today,
         };
         let proposals = assist::propose(&catalogue, &situation, &given, &snapshot);
@@ -544,11 +595,104 @@ impl App {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(HouseholdAssistance {
             as_of: today,
-            categories,
+            categories: basis.categories,
             proposals,
             chain,
-            can_refer: sends_referrals(actor.role),
+            can_refer: sends_referrals(actor.role) && household_id.is_some(),
+            household_id,
+            case_id: None,
+            preview: false,
+            basis: "在册类别".to_owned(),
         })
+    }
+
+    /// 救助帮扶 of one household: its needs and proposals on today's date, and its chain.
+    pub async fn household_assistance(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+    ) -> Result<HouseholdAssistance, AppError> {
+        let today = self.today();
+        let (basis, _) = self.registry_basis(actor, household_id, today).await?;
+        self.assistance_of(actor, basis, Some(household_id), today)
+            .await
+    }
+
+    /// 救助帮扶 on a case page (A2: shown on the household and case pages). While the case
+    /// runs, a preview (预计帮扶) on the case's survey — the newer truth — and the categories
+    /// the case is deciding: the joint review's (declined ones left out), or before it the
+    /// rules engine's proposal; nothing can be sent. Once the case is closed, the household's
+    /// own proposals as the registry holds them (confirmation wrote the survey and the
+    /// categories there), sendable as on the household page. `None` while there is nothing
+    /// to go on (no survey, and the household not in the registry).
+    pub async fn case_assistance(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+    ) -> Result<Option<HouseholdAssistance>, AppError> {
+        if !actor.role.reads_households() {
+            return Err(AppError::Forbidden);
+        }
+        let today = self.today();
+        let mut conn = self.store.read().await?;
+        let (row, events) = self.load_case(&mut conn, actor, case_id).await?;
+        drop(conn);
+        let case = crate::cases::replay(case_id, &events)?;
+        let step = case.step();
+        if step.is_final() {
+            let Some(household_id) = row.household_id else {
+                return Ok(None);
+            };
+            let mut assistance = self.household_assistance(actor, household_id).await?;
+            assistance.case_id = Some(case_id);
+            if step == workflow::Step::Confirmed {
+                assistance.basis = "在册类别（本案审核确认后）".to_owned();
+            }
+            return Ok(Some(assistance));
+        }
+        let (household, record) = match (case.survey(), row.household_id) {
+            (Some(survey), _) => (
+                survey.household.clone(),
+                format!("本案入户调查（{}）", survey.surveyed_on),
+            ),
+            (None, Some(household_id)) => {
+                // Before the survey the registry's record is all there is.
+                let (basis, _) = self.registry_basis(actor, household_id, today).await?;
+                let mut assistance = self
+                    .assistance_of(actor, basis, Some(household_id), today)
+                    .await?;
+                assistance.case_id = Some(case_id);
+                assistance.preview = true;
+                assistance.can_refer = false;
+                assistance.basis = "家庭档案和在册类别（本案尚未入户调查）".to_owned();
+                return Ok(Some(assistance));
+            }
+            (None, None) => return Ok(None),
+        };
+        let (categories, monitoring, decided_by) = match case.holds_after_review() {
+            Some((categories, monitoring)) => (categories, monitoring, "联合研判认定意见"),
+            None => {
+                let proposal = self.proposal(&case, today)?;
+                (
+                    proposal.categories,
+                    proposal.monitoring_kind,
+                    "规则引擎认定建议",
+                )
+            }
+        };
+        let basis = Basis {
+            household,
+            categories,
+            monitoring,
+        };
+        let mut assistance = self
+            .assistance_of(actor, basis, row.household_id, today)
+            .await?;
+        assistance.case_id = Some(case_id);
+        assistance.preview = true;
+        assistance.can_refer = false;
+        assistance.basis = format!("{record}和{decided_by}");
+        Ok(Some(assistance))
     }
 
     /// 转介: sends a proposal of the household to the item's department. The item must be
@@ -559,27 +703,60 @@ impl App {
         household_id: i64,
         item_code: &str,
     ) -> Result<i64, AppError> {
-        if !actor.role.reads_households() {
-            return Err(AppError::Forbidden);
-        }
+        self.send_referral(actor, household_id, item_code, None)
+            .await
+    }
+
+    /// 补充帮扶: sends a further fitting item of a need already answered in its period, with
+    /// the written reason (补充理由), kept on the referral. `assist::supplement` decides: no
+    /// reason, the better item not sent yet, an item that does not fit the household, or one
+    /// already sent or given in its period are refused.
+    pub async fn create_supplementary_referral(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+        item_code: &str,
+        reason: &str,
+    ) -> Result<i64, AppError> {
+        self.send_referral(actor, household_id, item_code, Some(reason))
+            .await
+    }
+
+    async fn send_referral(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+        item_code: &str,
+        supplementary_reason: Option<&str>,
+    ) -> Result<i64, AppError> {
+        let today = self.today();
         // Reads the household in the actor's area first: out of area is NotFound for every role.
-        let assistance = self.household_assistance(actor, household_id).await?;
+        let (basis, _) = self.registry_basis(actor, household_id, today).await?;
         if !sends_referrals(actor.role) {
             return Err(AppError::Forbidden);
+        }
+        let supplementary_reason = supplementary_reason.map(str::trim);
+        if supplementary_reason == Some("") {
+            return Err(AppError::invalid(
+                "supplementary_reason",
+                assist::SupplementRefusal::ReasonMissing.to_string(),
+            ));
         }
         let (catalogue, _) = self.assist_catalogue().await?;
         let item = catalogue.item(item_code).ok_or_else(|| {
             AppError::invalid("item_code", format!("目录中没有救助项目“{item_code}”"))
         })?;
-        let today = self.today();
         let period = item.period.key(today);
+        let policy = self.catalogue()?;
+        let snapshot = policy.snapshot(today);
         let now = self.now_text();
         let mut tx = self.store.begin().await?;
         let household = store::households::get(&mut tx, household_id)
             .await?
             .ok_or(AppError::NotFound)?;
         // 不重: checked again inside the write transaction.
-        for existing in store::assistance::for_household(&mut tx, household_id).await? {
+        let referrals = store::assistance::for_household(&mut tx, household_id).await?;
+        for existing in &referrals {
             let state = ReferralState::from_code(&existing.state);
             if existing.item_code == item.code
                 && existing.period == period
@@ -598,14 +775,35 @@ impl App {
                 )));
             }
         }
-        let Some(proposal) = assistance.proposals.proposal(&item.code) else {
-            return Err(AppError::invalid(
-                "item_code",
-                format!(
-                    "“{}”不在本户当前的帮扶建议中（缺啥补啥、就高不就低），不能转介",
-                    item.name
-                ),
-            ));
+        let given = given_of(&referrals);
+        let situation = Situation {
+            household: &basis.household,
+            categories: basis.categories.iter().copied().collect(),
+            monitoring: basis.monitoring,
+            as_of: today,
+        };
+        let proposal = match supplementary_reason {
+            None => assist::propose(&catalogue, &situation, &given, &snapshot)
+                .proposal(&item.code)
+                .cloned()
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "item_code",
+                        format!(
+                            "“{}”不在本户当前的帮扶建议中（缺啥补啥、就高不就低），不能转介；已转介项目之外仍有困难的，可作为补充帮扶转介",
+                            item.name
+                        ),
+                    )
+                })?,
+            Some(reason) => assist::supplement(
+                &catalogue, &situation, &given, &snapshot, &item.code, reason,
+            )
+            .map_err(|refusal| match refusal {
+                assist::SupplementRefusal::AlreadyGiven { .. } => {
+                    AppError::Conflict(refusal.to_string())
+                }
+                other => AppError::invalid(other.field(), other.to_string()),
+            })?,
         };
         let needs: Vec<&str> = proposal.needs.iter().map(|n| n.code()).collect();
         let id = store::assistance::insert_referral(
@@ -623,9 +821,17 @@ impl App {
                 created_on: &today.to_string(),
                 created_by: &actor.audit_name(),
                 now: &now,
+                supplementary_reason,
             },
         )
         .await?;
+        let note = match supplementary_reason {
+            None => format!("转介至{}：{}", proposal.department_name, proposal.reason),
+            Some(reason) => format!(
+                "补充转介至{}（补充理由：{reason}）：{}",
+                proposal.department_name, proposal.reason
+            ),
+        };
         store::assistance::append_event(
             &mut tx,
             &ReferralEventRow {
@@ -634,7 +840,7 @@ impl App {
                 on_date: today.to_string(),
                 state: ReferralState::Sent.code().into(),
                 actor: actor.audit_name(),
-                note: format!("转介至{}：{}", proposal.department_name, proposal.reason),
+                note,
                 recorded_at: now.clone(),
             },
         )
@@ -644,7 +850,11 @@ impl App {
             &AuditEvent {
                 at: now,
                 actor: actor.audit_name(),
-                action: "referral.create".into(),
+                action: if supplementary_reason.is_some() {
+                    "referral.create_supplementary".into()
+                } else {
+                    "referral.create".into()
+                },
                 entity: "referral".into(),
                 entity_id: id.to_string(),
                 area_code: Some(household.area_code.clone()),
@@ -657,6 +867,7 @@ impl App {
                         "department": item.department,
                         "period": period,
                         "state": "sent",
+                        "supplementary_reason": supplementary_reason,
                     })
                     .to_string(),
                 ),

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::session::ApiUser;
 use app::AppError;
 use app::assistance::{HouseholdAssistance, ReferralAct, ReferralView};
-use assist::{Item, ReferralState};
+use assist::{Item, Proposal, ReferralState};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -60,6 +60,7 @@ pub(crate) fn referral_json(view: &ReferralView) -> Value {
         "note": row.note,
         "declined_on": row.declined_on,
         "decline_reason": row.decline_reason,
+        "supplementary_reason": row.supplementary_reason,
         "version": row.version,
         "actions": view.actions.iter().map(|a| a.code()).collect::<Vec<_>>(),
         "events": view.events.iter().map(|e| json!({
@@ -68,18 +69,29 @@ pub(crate) fn referral_json(view: &ReferralView) -> Value {
     })
 }
 
+fn proposal_json(x: &Proposal) -> Value {
+    json!({
+        "item_code": x.item_code, "item_name": x.item_name, "item_version": x.item_version,
+        "department": x.department, "department_name": x.department_name,
+        "needs": x.needs.iter().map(|n| n.code()).collect::<Vec<_>>(),
+        "period": x.period, "amount_fen": x.amount.map(|y| y.fen()), "reason": x.reason,
+    })
+}
+
 fn assistance_json(a: &HouseholdAssistance) -> Value {
     let p = &a.proposals;
     json!({
         "as_of": a.as_of.to_string(),
+        "basis": a.basis,
+        "preview": a.preview,
         "categories": a.categories.iter().map(|c| c.code()).collect::<Vec<_>>(),
         "needs": p.needs.iter().map(|n| json!({ "need": n.need.code(), "evidence": n.evidence })).collect::<Vec<_>>(),
-        "proposed": p.proposed.iter().map(|x| json!({
-            "item_code": x.item_code, "item_name": x.item_name, "item_version": x.item_version,
-            "department": x.department, "department_name": x.department_name,
-            "needs": x.needs.iter().map(|n| n.code()).collect::<Vec<_>>(),
-            "period": x.period, "amount_fen": x.amount.map(|y| y.fen()), "reason": x.reason,
-        })).collect::<Vec<_>>(),
+        "proposed": p.proposed.iter().map(proposal_json).collect::<Vec<_>>(),
+        "supplements": p.supplements.iter().map(|s| {
+            let mut value = proposal_json(&s.proposal);
+            value["covered_by"] = json!(s.covered_by);
+            value
+        }).collect::<Vec<_>>(),
         "covered": p.covered.iter().map(|x| json!({
             "need": x.need.code(), "item_code": x.item_code, "referral_id": x.referral_id, "reason": x.reason,
         })).collect::<Vec<_>>(),
@@ -153,18 +165,32 @@ pub async fn referral_list(
 pub struct NewReferral {
     household_id: i64,
     item_code: String,
+    /// Present: a supplement (补充帮扶) with this reason, which must not be blank.
+    #[serde(default)]
+    supplementary_reason: Option<String>,
 }
 
-/// `POST /api/v1/referrals`: sends a proposal to its department.
+/// `POST /api/v1/referrals`: sends a proposal to its department, or a supplement.
 pub async fn referral_create(
     State(state): State<WebState>,
     ApiUser(signed): ApiUser,
     ApiJson(body): ApiJson<NewReferral>,
 ) -> Result<Response, ApiError> {
-    let id = state
-        .app
-        .create_referral(&signed.actor, body.household_id, body.item_code.trim())
-        .await?;
+    let item_code = body.item_code.trim();
+    let id = match &body.supplementary_reason {
+        None => {
+            state
+                .app
+                .create_referral(&signed.actor, body.household_id, item_code)
+                .await?
+        }
+        Some(reason) => {
+            state
+                .app
+                .create_supplementary_referral(&signed.actor, body.household_id, item_code, reason)
+                .await?
+        }
+    };
     let view = state.app.referral(&signed.actor, id).await?;
     Ok((StatusCode::CREATED, Json(referral_json(&view))).into_response())
 }

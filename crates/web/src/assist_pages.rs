@@ -318,7 +318,29 @@ pub async fn queue(
     })
 }
 
-/// `POST /referrals`: sends a proposal (household_id, item_code) to its department.
+/// A referral form of the 救助帮扶 section that failed: which item, why, and the 补充理由 as
+/// typed (kept, not lost).
+#[derive(Clone, Debug, Default)]
+pub struct AssistFailure {
+    pub item_code: String,
+    pub message: String,
+    pub reason: String,
+}
+
+impl AssistFailure {
+    /// The 补充理由 typed into the form of `item_code`, when that form failed.
+    pub fn reason_for(&self, item_code: &str) -> &str {
+        if self.item_code == item_code {
+            &self.reason
+        } else {
+            ""
+        }
+    }
+}
+
+/// `POST /referrals`: sends a proposal (household_id, item_code) to its department, or with
+/// `supplementary_reason` a supplement (补充帮扶). The form comes from the household page or,
+/// with `case_id`, from a case page; it returns there, with a refusal shown in the section.
 pub async fn create(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
@@ -328,15 +350,67 @@ pub async fn create(
     let household_id: i64 = pair(&pairs, "household_id")
         .parse()
         .map_err(|_| AppError::NotFound)?;
-    state
-        .app
-        .create_referral(
-            &signed.actor,
-            household_id,
-            pair(&pairs, "item_code").trim(),
-        )
-        .await?;
-    Ok(Redirect::to(&format!("/households/{household_id}#assistance")).into_response())
+    let case_id: Option<i64> = match pair(&pairs, "case_id").trim() {
+        "" => None,
+        text => Some(text.parse().map_err(|_| AppError::NotFound)?),
+    };
+    let item_code = pair(&pairs, "item_code").trim();
+    let supplementary = pairs.iter().any(|(k, _)| k == "supplementary_reason");
+    let reason = pair(&pairs, "supplementary_reason");
+    let sent = if supplementary {
+        state
+            .app
+            .create_supplementary_referral(&signed.actor, household_id, item_code, reason)
+            .await
+    } else {
+        state
+            .app
+            .create_referral(&signed.actor, household_id, item_code)
+            .await
+    };
+    match sent {
+        Ok(_) => Ok(Redirect::to(&match case_id {
+            Some(case_id) => format!("/cases/{case_id}#assistance"),
+            None => format!("/households/{household_id}#assistance"),
+        })
+        .into_response()),
+        Err(error @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let status = match error {
+                AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::CONFLICT,
+            };
+            let failure = AssistFailure {
+                item_code: item_code.to_owned(),
+                message: error.message(),
+                reason: reason.to_owned(),
+            };
+            match case_id {
+                Some(case_id) => {
+                    let mut page = crate::case_pages::case_page(
+                        &state,
+                        &signed,
+                        case_id,
+                        crate::case_pages::Failure::default(),
+                        None,
+                    )
+                    .await?;
+                    page.assist_failure = failure;
+                    Ok((status, page).into_response())
+                }
+                None => {
+                    let page = crate::pages::household_page_after_referral(
+                        &state,
+                        &signed,
+                        household_id,
+                        failure,
+                    )
+                    .await?;
+                    Ok((status, page).into_response())
+                }
+            }
+        }
+        Err(other) => Err(PageError(other)),
+    }
 }
 
 /// `POST /referrals/{id}`: accept, deliver or decline; a refused move comes back to the queue

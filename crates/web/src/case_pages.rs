@@ -451,6 +451,12 @@ pub struct CasePage {
     villages: Vec<(String, String)>,
     editing: bool,
     failure: Failure,
+    /// 救助帮扶 of the case's household: a preview while the case runs (issue 6, A2).
+    assist: Option<app::assistance::HouseholdAssistance>,
+    /// Whether the section is shown at all (roles that read households).
+    assist_shown: bool,
+    /// A referral form of the section that failed, with what was typed.
+    pub(crate) assist_failure: crate::assist_pages::AssistFailure,
 }
 
 impl CasePage {
@@ -585,7 +591,7 @@ impl CasePage {
     }
 }
 
-async fn case_page(
+pub(crate) async fn case_page(
     state: &WebState,
     signed: &Signed,
     case_id: i64,
@@ -669,7 +675,16 @@ async fn case_page(
     } else {
         Vec::new()
     };
+    let assist_shown = actor.role.reads_households();
+    let assist = if assist_shown {
+        state.app.case_assistance(actor, case_id).await?
+    } else {
+        None
+    };
     Ok(CasePage {
+        assist,
+        assist_shown,
+        assist_failure: crate::assist_pages::AssistFailure::default(),
         chrome: Chrome::of(signed),
         timeline,
         deadlines,

@@ -221,6 +221,8 @@ pub struct DetailPage {
     as_of_error: String,
     /// 救助帮扶: proposals and the assistance chain (issue 6).
     assist: Option<app::assistance::HouseholdAssistance>,
+    /// A referral form of the 救助帮扶 section that failed, with what was typed.
+    pub(crate) assist_failure: crate::assist_pages::AssistFailure,
 }
 
 impl DetailPage {
@@ -300,6 +302,31 @@ pub async fn household_show(
     Path(id): Path<i64>,
     Query(query): Query<DetailQuery>,
 ) -> Result<DetailPage, PageError> {
+    household_page(&state, &signed, id, query).await
+}
+
+/// The household page as a referral form sent from it comes back to, with its failure.
+pub(crate) async fn household_page_after_referral(
+    state: &WebState,
+    signed: &Signed,
+    id: i64,
+    assist_failure: crate::assist_pages::AssistFailure,
+) -> Result<DetailPage, PageError> {
+    let query = DetailQuery {
+        full: None,
+        as_of: None,
+    };
+    let mut page = household_page(state, signed, id, query).await?;
+    page.assist_failure = assist_failure;
+    Ok(page)
+}
+
+async fn household_page(
+    state: &WebState,
+    signed: &Signed,
+    id: i64,
+    query: DetailQuery,
+) -> Result<DetailPage, PageError> {
     let detail = state
         .app
         .household_detail(&signed.actor, id, query.full.is_some())
@@ -330,11 +357,12 @@ pub async fn household_show(
     let assist = Some(state.app.household_assistance(&signed.actor, id).await?);
     Ok(DetailPage {
         takes_cases: workflow::INTAKE_ROLES.contains(&signed.actor.role),
-        chrome: Chrome::of(&signed),
+        chrome: Chrome::of(signed),
         d: detail,
         a: assessment,
         as_of_error,
         assist,
+        assist_failure: crate::assist_pages::AssistFailure::default(),
     })
 }
 

@@ -334,7 +334,7 @@ impl App {
         self.proposal(&case, today)
     }
 
-    fn proposal(&self, case: &Case, today: NaiveDate) -> Result<Proposal, AppError> {
+    pub(crate) fn proposal(&self, case: &Case, today: NaiveDate) -> Result<Proposal, AppError> {
         let survey = case
             .survey()
             .ok_or(AppError::Refused(workflow::Refusal::StepOutOfOrder {
@@ -581,7 +581,7 @@ impl App {
         Ok(id)
     }
 
-    async fn load_case(
+    pub(crate) async fn load_case(
         &self,
         conn: &mut store::Conn,
         actor: &Actor,
