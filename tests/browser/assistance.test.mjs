@@ -1,5 +1,6 @@
 // 救助帮扶 in a real browser: the household's 救助帮扶 section with a proposal sent as a
-// referral, the department's queue (accept, deliver), and the printable referral slip.
+// referral, the same section previewed (预计帮扶) on a running case's page, the department's
+// queue (accept, deliver), and the printable referral slip.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -65,5 +66,23 @@ test('a3_department_user_accepts_delivers_and_prints_the_slip', async () => {
   assert.equal(await page.locator('.actions').isVisible(), false, 'links are not printed');
   const pdf = await page.pdf({ format: 'A4' });
   assert.ok(pdf.length > 1000, 'the slip prints');
+  await page.close();
+});
+
+test('a2_case_page_previews_the_proposals_in_chinese', async () => {
+  const page = await browser.newPage();
+  await login(page, server.base, 'bachuan');
+  // The demo case DEMO-A003 is surveyed and reviewed, its notice running: not yet confirmed.
+  await page.goto(`${server.base}/cases`);
+  const row = page.locator('#queue tbody tr', { hasText: 'DEMO-A003' }).first();
+  await clickAndLoad(page, row.locator('a'));
+  assert.match(new URL(page.url()).pathname, /^\/cases\/\d+$/);
+  assert.equal((await page.textContent('#assistance')).trim(), '救助帮扶（预计帮扶）');
+  assert.match(await page.textContent('#assist-preview'), /预计帮扶.*审核确认/);
+  assert.match(await page.textContent('#assist'), /联合研判认定意见/);
+  assert.match(await page.textContent('#needs'), /[\u4e00-\u9fff]/, 'the needs are written in Chinese');
+  assert.match(await page.textContent('#proposals thead'), /救助项目.*部门.*理由/);
+  assert.equal(await page.locator('#assist form').count(), 0, 'nothing can be sent before confirmation');
+  await page.locator('#assist').screenshot({ path: join(screenshots, 'case-assistance.png') });
   await page.close();
 });

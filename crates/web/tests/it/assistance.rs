@@ -1,9 +1,15 @@
-//! A1–A3 end to end: a confirmed household gets proposals (缺啥补啥), one is sent to its
-//! department (转介), accepted and delivered; the same item in the same period is refused
-//! (不重), a need without an item is flagged (不漏), and out-of-area or other-department users
-//! see nothing.
+//! A1–A3 end to end: a household reaches its category through a case driven by the workflow
+//! (受理 → 信息比对 → 入户调查 → 村社评议 → 联合研判 → 公示 → 审核确认); the case page previews its
+//! proposals (预计帮扶) while the case runs and offers them once confirmed, as the household page
+//! does (缺啥补啥); one is sent to its department (转介), accepted and delivered; a second
+//! delivery of the same item in the same period is refused (不重), a need without an item is
+//! flagged (不漏); a supplement (补充帮扶) needs its reason; out-of-area or other-department
+//! users see nothing.
 
-use crate::helpers::{TestApp, backends, hidden_field, household_json};
+use crate::cases::{
+    VILLAGE, confirm_all, ids, joint_review, ok, past_notice, through_review, user_id,
+};
+use crate::helpers::{TestApp, backends, hidden_field};
 use app::users::{Creator, NewUser};
 use domain::{PlaceCode, Role};
 use reqwest::StatusCode;
@@ -17,24 +23,14 @@ fn codes(list: &Value, key: &str) -> Vec<String> {
         .collect()
 }
 
-/// Confirms 低保 for the household (the category period a district confirmation writes).
-async fn confirm_dibao(app: &TestApp, household_id: i64) {
-    let mut tx = app.app.store().begin().await.unwrap();
-    store::households::open_category(
-        &mut tx,
-        &store::households::NewCategoryPeriod {
-            household_id,
-            id_number: None,
-            category: "dibao",
-            monitoring_kind: None,
-            start_date: "2026-11-01",
-            monthly_fen: Some(63_000),
-            reason: "审核确认（测试）",
-        },
-    )
-    .await
-    .unwrap();
-    store::commit(tx).await.unwrap();
+/// The 救助帮扶 section of a page (from its heading to the end of its card).
+fn assist_section(html: &str) -> &str {
+    let start = html
+        .find("id=\"assistance\"")
+        .expect("the 救助帮扶 section");
+    let rest = &html[start..];
+    let end = rest.find("</section>").map_or(rest.len(), |end| end);
+    &rest[..end]
 }
 
 async fn department_user(app: &TestApp, username: &str, area: &str, department: &str) {
@@ -58,40 +54,138 @@ async fn department_user(app: &TestApp, username: &str, area: &str, department: 
         .unwrap();
 }
 
+/// A form sending `item_code` of household `id` from a page (with `case_id`, a case page).
+fn referral_form(
+    csrf: &str,
+    id: i64,
+    case_id: Option<i64>,
+    item_code: &str,
+    supplementary_reason: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("csrf".to_owned(), csrf.to_owned()),
+        ("household_id".to_owned(), id.to_string()),
+        ("item_code".to_owned(), item_code.to_owned()),
+    ];
+    if let Some(case_id) = case_id {
+        form.push(("case_id".to_owned(), case_id.to_string()));
+    }
+    if let Some(reason) = supplementary_reason {
+        form.push(("supplementary_reason".to_owned(), reason.to_owned()));
+    }
+    form
+}
+
 #[tokio::test]
-async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
+async fn a1_a3_a_confirmed_case_leads_to_proposals_referral_delivery_duplicate_unmet_and_supplement()
+ {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let household = &app.bachuan_village;
-        let id = household.id;
-        // The survey records a seriously ill head, an unsafe house and no safe drinking water.
-        let reviewer = app.api_user("bachuan").await;
-        let mut record = household_json(
-            household.external_id,
-            household.area,
-            &[
-                (household.head_id.as_str(), household.head_name, "head"),
-                ("500224195003150315", "李秀英", "spouse"),
-            ],
-        );
-        record["members"][0]["serious_illness"] = json!(true);
-        record["guarantees"] = json!({ "housing": false, "drinking_water": false });
-        let (status, _) = reviewer
-            .put(&format!("/api/v1/households/{id}?version=1"), &record)
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "{backend}");
+        let ids = ids();
+        let team = [
+            user_id(&app, "cunshe").await,
+            user_id(&app, "bachuan").await,
+        ];
 
-        // Before confirmation: charity answers the illness; no basic-living need yet.
-        let (status, before) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
-        assert_eq!(status, StatusCode::OK, "{backend}: {before}");
-        assert_eq!(
-            codes(&before["proposed"], "item_code"),
-            ["charity_medical"],
+        // 受理: a first application of a household of three in 永院村.
+        let village = app.api_user("cunshe").await;
+        let (status, body) = village
+            .post(
+                "/api/v1/cases",
+                &json!({
+                    "kind": "application", "channel": "village_window", "household_id": "BC-0100",
+                    "area_code": VILLAGE, "applicant": "韩一", "summary": "因病致贫，申请救助",
+                    "consent": {"signer": "韩一", "signed_on": "2026-11-28"},
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let case_id = body["id"].as_i64().unwrap();
+
+        // Before the survey there is nothing to propose from.
+        let town_page = app.page_user("bachuan").await;
+        let (status, html) = town_page.get(&format!("/cases/{case_id}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            assist_section(&html).contains("入户调查后按调查情况显示预计帮扶"),
             "{backend}"
         );
 
-        confirm_dibao(&app, id).await;
-        let (_, proposals) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
+        // The survey records a seriously ill head, an unsafe house and no safe drinking water.
+        let mut survey = crate::cases::household("BC-0100", &ids, 12000.0);
+        survey["members"][0]["serious_illness"] = json!(true);
+        survey["guarantees"] = json!({ "housing": false, "drinking_water": false });
+        through_review(&app, case_id, &team, survey).await;
+
+        // At the joint review the case page previews the proposals (预计帮扶) from the survey
+        // and the rules engine's proposal; nothing can be sent yet.
+        let (_, html) = town_page.get(&format!("/cases/{case_id}")).await;
+        let section = assist_section(&html);
+        for said in [
+            "救助帮扶（预计帮扶）",
+            "本案入户调查",
+            "规则引擎认定建议",
+            "低保",
+            "最低生活保障金（低保金）",
+            "医疗救助（资助参保、门诊和住院救助）",
+            "农村危房改造",
+            "成员患重特大疾病（户主）",
+            "饮水安全需求",
+            "目录中没有",
+            "审核确认后转介",
+        ] {
+            assert!(section.contains(said), "{backend}: preview lacks {said}");
+        }
+        assert!(
+            !section.contains("action=\"/referrals\""),
+            "{backend}: no referral form before confirmation"
+        );
+        let town = app.api_user("bachuan").await;
+        assert_eq!(joint_review(&town, case_id, true).await, "notice");
+        // After the meeting the preview rests on its decisions.
+        let (_, html) = town_page.get(&format!("/cases/{case_id}")).await;
+        let section = assist_section(&html);
+        assert!(
+            section.contains("联合研判认定意见") && section.contains("预计帮扶"),
+            "{backend}"
+        );
+        assert!(!section.contains("action=\"/referrals\""), "{backend}");
+        ok(&town, case_id, json!({"action": "post_notice"})).await;
+        past_notice(&app, &town, case_id).await;
+        assert_eq!(confirm_all(&app, case_id).await, "confirmed", "{backend}");
+        let today = app.app.today().to_string();
+        let year = &today[..4];
+
+        // Confirmed: the household is in the registry with 低保, and the case page offers the
+        // proposals to the town reviewer, returning to the case.
+        let reviewer = app.api_user("bachuan").await;
+        let (_, detail) = reviewer.get(&format!("/api/v1/cases/{case_id}")).await;
+        let id = detail["household_row_id"].as_i64().unwrap();
+        let town_page = app.page_user("bachuan").await;
+        let (_, html) = town_page.get(&format!("/cases/{case_id}")).await;
+        let section = assist_section(&html);
+        assert!(
+            !section.contains("预计帮扶") && section.contains("在册类别（本案审核确认后）"),
+            "{backend}: {section}"
+        );
+        assert!(
+            section.contains("转介至区医保局")
+                && section.contains(&format!("name=\"case_id\" value=\"{case_id}\"")),
+            "{backend}"
+        );
+        // The village assistant sees them but does not send referrals.
+        let village_page = app.page_user("cunshe").await;
+        let (_, html) = village_page.get(&format!("/cases/{case_id}")).await;
+        let section = assist_section(&html);
+        assert!(
+            section.contains("医疗救助") && !section.contains("action=\"/referrals\""),
+            "{backend}"
+        );
+
+        // The household page and the API show the same proposals.
+        let (status, proposals) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {proposals}");
+        assert_eq!(proposals["categories"], json!(["dibao"]), "{backend}");
         assert_eq!(
             codes(&proposals["proposed"], "item_code"),
             [
@@ -100,6 +194,11 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
                 "housing_renovation"
             ],
             "{backend}: {proposals}"
+        );
+        let (_, household_html) = town_page.get(&format!("/households/{id}")).await;
+        assert!(
+            assist_section(&household_html).contains("转介至区医保局"),
+            "{backend}"
         );
         // 就高不就低: medical assistance over the charity's, with the reason.
         assert_eq!(
@@ -151,15 +250,33 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
             "{backend}"
         );
 
-        // 转介 to 区医保局.
-        let (status, referral) = reviewer.post("/api/v1/referrals", &body).await;
-        assert_eq!(status, StatusCode::CREATED, "{backend}: {referral}");
+        // 转介 to 区医保局, from the case page: back to the case.
+        let response = town_page
+            .post_form(
+                "/referrals",
+                &referral_form(
+                    &town_page.csrf,
+                    id,
+                    Some(case_id),
+                    "medical_assistance",
+                    None,
+                ),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
+        assert_eq!(
+            response.headers()["location"],
+            format!("/cases/{case_id}#assistance").as_str(),
+            "{backend}"
+        );
+        let (_, proposals) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
+        let referral = &proposals["chain"][0];
         assert_eq!(referral["state"], "sent", "{backend}");
         assert_eq!(referral["department"], "medical_security", "{backend}");
-        assert_eq!(referral["period"], "2026", "{backend}");
+        assert_eq!(referral["period"], year, "{backend}");
+        assert_eq!(referral["supplementary_reason"], Value::Null, "{backend}");
         let rid = referral["id"].as_i64().unwrap();
         // Sent, it is not proposed again.
-        let (_, proposals) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
         assert!(
             !codes(&proposals["proposed"], "item_code").contains(&"medical_assistance".to_owned()),
             "{backend}"
@@ -181,7 +298,7 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
         let (status, queue) = bumen.get("/api/v1/referrals").await;
         assert_eq!(status, StatusCode::OK, "{backend}");
         assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{backend}");
-        assert_eq!(queue["items"][0]["head_name"], "张*", "{backend}: masked");
+        assert_eq!(queue["items"][0]["head_name"], "韩*", "{backend}: masked");
         assert_eq!(
             queue["items"][0]["actions"],
             json!(["accept", "decline"]),
@@ -218,7 +335,7 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{backend}");
 
         // Delivery before acceptance is refused; accept, then deliver.
-        let deliver = json!({ "action": "deliver", "amount": "1200.50", "delivered_on": "2026-11-28", "note": "住院救助" });
+        let deliver = json!({ "action": "deliver", "amount": "1200.50", "delivered_on": today, "note": "住院救助" });
         let (status, refused) = bumen
             .post(&format!("/api/v1/referrals/{rid}/actions"), &deliver)
             .await;
@@ -238,7 +355,7 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
             (StatusCode::OK, Some("accepted")),
             "{backend}"
         );
-        let bad = json!({ "action": "deliver", "amount": "12.345", "delivered_on": "2026-11-28" });
+        let bad = json!({ "action": "deliver", "amount": "12.345", "delivered_on": today });
         let (status, fault) = bumen
             .post(&format!("/api/v1/referrals/{rid}/actions"), &bad)
             .await;
@@ -250,19 +367,24 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
         assert_eq!(status, StatusCode::OK, "{backend}: {delivered}");
         assert_eq!(delivered["state"], "delivered", "{backend}");
         assert_eq!(delivered["amount_fen"], 120_050, "{backend}");
-        assert_eq!(delivered["delivered_on"], "2026-11-28", "{backend}");
+        assert_eq!(delivered["delivered_on"], today.as_str(), "{backend}");
         assert_eq!(
             delivered["events"].as_array().unwrap().len(),
             3,
             "{backend}: sent, accepted, delivered"
         );
 
-        // 不重: the same item in the same year is refused with a clear message.
+        // 不重: a second delivery of the item in the period is refused, and so is sending it
+        // again, with a clear message.
+        let (status, twice) = bumen
+            .post(&format!("/api/v1/referrals/{rid}/actions"), &deliver)
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{backend}: {twice}");
         let (status, duplicate) = reviewer.post("/api/v1/referrals", &body).await;
         assert_eq!(status, StatusCode::CONFLICT, "{backend}");
         let message = duplicate["message"].as_str().unwrap();
         assert!(
-            message.contains("2026年度已发放") && message.contains("不得重复发放"),
+            message.contains(&format!("{year}年度已发放")) && message.contains("不得重复发放"),
             "{backend}: {message}"
         );
 
@@ -277,7 +399,131 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
         assert!(
             audit
                 .iter()
-                .all(|e| e.event.area_code.as_deref() == Some(household.area)),
+                .all(|e| e.event.area_code.as_deref() == Some(VILLAGE)),
+            "{backend}"
+        );
+
+        // 补充帮扶: the charity's help after 医疗救助 is offered as a supplement; it needs its
+        // reason; an item that does not fit, or one proposed, is not a supplement.
+        let (_, proposals) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
+        assert_eq!(
+            codes(&proposals["supplements"], "item_code"),
+            ["charity_medical"],
+            "{backend}: {proposals}"
+        );
+        assert_eq!(
+            proposals["supplements"][0]["covered_by"], "医疗救助（资助参保、门诊和住院救助）",
+            "{backend}"
+        );
+        let supplement = |item: &str, reason: &str| json!({ "household_id": id, "item_code": item, "supplementary_reason": reason });
+        let (status, fault) = reviewer
+            .post("/api/v1/referrals", &supplement("charity_medical", "  "))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(
+            fault["fields"][0]["field"], "supplementary_reason",
+            "{backend}"
+        );
+        assert!(
+            fault["message"].as_str().unwrap().contains("补充理由"),
+            "{backend}: {fault}"
+        );
+        for (item, words) in [
+            ("tekun_support", "须已认定为特困人员"),
+            ("housing_renovation", "请直接转介"),
+            ("charity_emergency", "须有以下情形之一"),
+        ] {
+            let (status, fault) = reviewer
+                .post("/api/v1/referrals", &supplement(item, "仍有困难"))
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend} {item}");
+            assert_eq!(fault["fields"][0]["field"], "item_code", "{backend} {item}");
+            assert!(
+                fault["message"].as_str().unwrap().contains(words),
+                "{backend} {item}: {fault}"
+            );
+        }
+        // From the case page, a blank reason comes back to the case in Chinese, nothing sent.
+        let response = town_page
+            .post_form(
+                "/referrals",
+                &referral_form(
+                    &town_page.csrf,
+                    id,
+                    Some(case_id),
+                    "charity_medical",
+                    Some(""),
+                ),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}"
+        );
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("id=\"assist-error\"") && html.contains("须填写补充理由"),
+            "{backend}"
+        );
+        assert!(html.contains("id=\"timeline\""), "{backend}: the case page");
+        let reason = "住院自付费用仍超过两万元，家庭仍有困难";
+        let response = town_page
+            .post_form(
+                "/referrals",
+                &referral_form(
+                    &town_page.csrf,
+                    id,
+                    Some(case_id),
+                    "charity_medical",
+                    Some(reason),
+                ),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
+        let (_, proposals) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
+        let chain = proposals["chain"].as_array().unwrap();
+        let charity = chain
+            .iter()
+            .find(|r| r["item_code"] == "charity_medical")
+            .unwrap();
+        assert_eq!(charity["supplementary_reason"], reason, "{backend}");
+        assert_eq!(charity["department"], "charity", "{backend}");
+        assert!(
+            charity["reason"].as_str().unwrap().contains("补充帮扶"),
+            "{backend}: {charity}"
+        );
+        let charity_id = charity["id"].as_i64().unwrap();
+        assert!(
+            proposals["supplements"].as_array().unwrap().is_empty(),
+            "{backend}: sent, it is offered no more"
+        );
+        // 不重 holds for supplements too.
+        let (status, _) = reviewer
+            .post("/api/v1/referrals", &supplement("charity_medical", reason))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{backend}");
+        let audit = app.audit_of("referral", &charity_id.to_string()).await;
+        assert_eq!(
+            audit[0].event.action, "referral.create_supplementary",
+            "{backend}"
+        );
+        assert!(
+            audit[0].event.after.as_deref().unwrap().contains(reason),
+            "{backend}"
+        );
+        // The chain on the case and household pages, and the slip, show the reason.
+        let (_, html) = town_page.get(&format!("/cases/{case_id}")).await;
+        let section = assist_section(&html);
+        assert!(
+            section.contains("补充帮扶") && section.contains(reason) && section.contains("已落实"),
+            "{backend}"
+        );
+        let (_, slip) = town_page
+            .get(&format!("/referrals/{charity_id}/slip"))
+            .await;
+        assert!(
+            slip.contains("补充理由") && slip.contains(reason),
             "{backend}"
         );
 
@@ -291,25 +537,26 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
             "{backend}"
         );
         assert!(
-            html.contains("已落实") && html.contains("住院救助"),
+            html.contains("已落实") && html.contains("住院救助") && html.contains(reason),
             "{backend}"
         );
         assert!(
             html.contains("饮水安全需求") && html.contains("目录中没有"),
             "{backend}: unmet need shown"
         );
-        let form = [
-            ("csrf".to_owned(), page.csrf.clone()),
-            ("household_id".to_owned(), id.to_string()),
-            ("item_code".to_owned(), "dibao_allowance".to_owned()),
-        ];
-        let response = page.post_form("/referrals", &form).await;
+        let response = page
+            .post_form(
+                "/referrals",
+                &referral_form(&page.csrf, id, None, "dibao_allowance", None),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
-        let forged = [
-            ("csrf".to_owned(), "forged".to_owned()),
-            ("household_id".to_owned(), id.to_string()),
-            ("item_code".to_owned(), "housing_renovation".to_owned()),
-        ];
+        assert_eq!(
+            response.headers()["location"],
+            format!("/households/{id}#assistance").as_str(),
+            "{backend}"
+        );
+        let forged = referral_form("forged", id, None, "housing_renovation", None);
         assert_eq!(
             page.post_form("/referrals", &forged).await.status(),
             StatusCode::FORBIDDEN,
@@ -319,7 +566,15 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
         let (status, queue_html) = civil.get("/referrals?state=sent").await;
         assert_eq!(status, StatusCode::OK, "{backend}");
         assert!(queue_html.contains("最低生活保障金"), "{backend}");
-        let dibao_id = rid + 1;
+        let (_, proposals) = reviewer.get(&format!("/api/v1/proposals/{id}")).await;
+        let dibao_id = proposals["chain"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["item_code"] == "dibao_allowance")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
         let decline = |reason: &str| {
             vec![
                 ("csrf".to_owned(), civil.csrf.clone()),
@@ -355,7 +610,7 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
         let chain = &proposals["chain"];
         assert_eq!(
             codes(chain, "state"),
-            ["delivered", "declined"],
+            ["delivered", "sent", "declined"],
             "{backend}: 一户一条救助链"
         );
 
@@ -405,13 +660,14 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
         let (status, slip) = bumen_page.get(&format!("/referrals/{rid}/slip")).await;
         assert_eq!(status, StatusCode::OK, "{backend}");
         assert!(
-            slip.contains("救助帮扶转介单") && slip.contains("张*"),
+            slip.contains("救助帮扶转介单") && slip.contains("韩*"),
             "{backend}"
         );
         assert!(
-            !slip.contains(household.head_name) && !slip.contains(&household.head_id),
+            !slip.contains("韩一") && !slip.contains(&ids[0]),
             "{backend}: the slip is masked"
         );
+        assert!(!slip.contains("补充理由"), "{backend}: not a supplement");
         assert!(slip.contains("@media print"), "{backend}");
         assert!(slip.contains("目录第1版"), "{backend}");
         assert_eq!(

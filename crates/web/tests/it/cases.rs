@@ -6,9 +6,9 @@ use crate::helpers::{ApiUser, PageUser, TestApp, backends, household_form, id_nu
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const VILLAGE: &str = "500151001200";
+pub(crate) const VILLAGE: &str = "500151001200";
 
-async fn user_id(app: &TestApp, username: &str) -> i64 {
+pub(crate) async fn user_id(app: &TestApp, username: &str) -> i64 {
     let mut conn = app.app.store().read().await.unwrap();
     store::users::by_username(&mut conn, username)
         .await
@@ -18,7 +18,7 @@ async fn user_id(app: &TestApp, username: &str) -> i64 {
 }
 
 /// A poor household of three in 永院村: 12 000 yuan of wages a year (or `wages`).
-fn household(external_id: &str, ids: &[String; 3], wages: f64) -> Value {
+pub(crate) fn household(external_id: &str, ids: &[String; 3], wages: f64) -> Value {
     json!({
         "id": external_id, "area_code": VILLAGE, "hukou": "rural",
         "members": [
@@ -30,7 +30,7 @@ fn household(external_id: &str, ids: &[String; 3], wages: f64) -> Value {
     })
 }
 
-fn ids() -> [String; 3] {
+pub(crate) fn ids() -> [String; 3] {
     [
         id_number("50022419850101139"),
         id_number("50022419860101140"),
@@ -38,13 +38,13 @@ fn ids() -> [String; 3] {
     ]
 }
 
-async fn act(user: &ApiUser, id: i64, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn act(user: &ApiUser, id: i64, body: Value) -> (StatusCode, Value) {
     user.post(&format!("/api/v1/cases/{id}/actions"), &body)
         .await
 }
 
 /// Asserts the move goes through and returns the new step.
-async fn ok(user: &ApiUser, id: i64, body: Value) -> String {
+pub(crate) async fn ok(user: &ApiUser, id: i64, body: Value) -> String {
     let (status, answer) = act(user, id, body.clone()).await;
     assert_eq!(status, StatusCode::OK, "{body} → {answer}");
     answer["step"].as_str().unwrap().to_owned()
@@ -71,7 +71,7 @@ async fn refused(user: &ApiUser, id: i64, body: Value, code: &str) {
 
 /// The joint review agreeing with the rules engine (`agree`) or overriding every proposed
 /// category with a written reason.
-async fn joint_review(town: &ApiUser, id: i64, agree: bool) -> String {
+pub(crate) async fn joint_review(town: &ApiUser, id: i64, agree: bool) -> String {
     let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
     let proposal = &detail["proposal"];
     assert!(
@@ -104,7 +104,7 @@ async fn joint_review(town: &ApiUser, id: i64, agree: bool) -> String {
 }
 
 /// Each district department confirms its own categories; returns the last step.
-async fn confirm_all(app: &TestApp, id: i64) -> String {
+pub(crate) async fn confirm_all(app: &TestApp, id: i64) -> String {
     let civil = app.api_user("minzheng").await;
     let agriculture = app.api_user("nongye").await;
     let (_, detail) = civil.get(&format!("/api/v1/cases/{id}")).await;
@@ -126,7 +126,7 @@ async fn confirm_all(app: &TestApp, id: i64) -> String {
 }
 
 /// Moves the clock to the day after the notice ends.
-async fn past_notice(app: &TestApp, town: &ApiUser, id: i64) {
+pub(crate) async fn past_notice(app: &TestApp, town: &ApiUser, id: i64) {
     let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
     let ends: chrono::NaiveDate = detail["notice"]["ends_on"]
         .as_str()
@@ -431,7 +431,7 @@ async fn p1_p8_an_application_goes_through_every_step_over_http_to_enrolment() {
 }
 
 /// Comparison, survey (by `team`) and village review, by freshly signed-in users.
-async fn through_review(app: &TestApp, id: i64, team: &[i64], household: Value) {
+pub(crate) async fn through_review(app: &TestApp, id: i64, team: &[i64], household: Value) {
     let village = app.api_user("cunshe").await;
     let town = app.api_user("bachuan").await;
     ok(&town, id, json!({"action": "begin_comparison"})).await;
