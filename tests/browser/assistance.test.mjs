@@ -81,6 +81,9 @@ test('a2_case_page_previews_the_proposals_in_chinese', async () => {
   assert.match(await page.textContent('#assist-preview'), /预计帮扶.*审核确认/);
   assert.match(await page.textContent('#assist'), /联合研判认定意见/);
   assert.match(await page.textContent('#needs'), /[\u4e00-\u9fff]/, 'the needs are written in Chinese');
+  for (const part of ['#needs', '#proposals tbody']) {
+    assert.doesNotMatch(await page.textContent(part), /已认定为/, 'the categories are not held yet: 拟认定');
+  }
   assert.match(await page.textContent('#proposals thead'), /救助项目.*部门.*理由/);
   assert.equal(await page.locator('#assist form').count(), 0, 'nothing can be sent before confirmation');
   await page.locator('#assist').screenshot({ path: join(screenshots, 'case-assistance.png') });

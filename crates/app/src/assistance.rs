@@ -88,6 +88,8 @@ struct Basis {
     household: domain::Household,
     categories: Vec<Category>,
     monitoring: Option<MonitoringKind>,
+    /// The categories are a running case's, not yet held.
+    pending: bool,
 }
 
 /// The referrals that count as given (不重), for the core.
@@ -547,6 +549,7 @@ impl App {
                 household,
                 categories,
                 monitoring,
+                pending: false,
             },
             row,
         ))
@@ -580,6 +583,7 @@ impl App {
             categories: basis.categories.iter().copied().collect(),
             monitoring: basis.monitoring,
             as_of: today,
+            pending: basis.pending,
         };
         let proposals = assist::propose(&catalogue, &situation, &given, &snapshot);
         let chain = referrals
@@ -684,6 +688,7 @@ impl App {
             household,
             categories,
             monitoring,
+            pending: true,
         };
         let mut assistance = self
             .assistance_of(actor, basis, row.household_id, today)
@@ -781,6 +786,7 @@ impl App {
             categories: basis.categories.iter().copied().collect(),
             monitoring: basis.monitoring,
             as_of: today,
+            pending: basis.pending,
         };
         let proposal = match supplementary_reason {
             None => assist::propose(&catalogue, &situation, &given, &snapshot)

@@ -15,6 +15,20 @@ pub struct Situation<'a> {
     pub categories: BTreeSet<Category>,
     pub monitoring: Option<MonitoringKind>,
     pub as_of: NaiveDate,
+    /// The categories are being decided by a running case, not yet held (预计帮扶): the
+    /// reasons say 拟认定 instead of 已认定.
+    pub pending: bool,
+}
+
+impl Situation<'_> {
+    /// `已认定为` for held categories, `拟认定为` for categories a case is deciding.
+    fn held_word(&self) -> &'static str {
+        if self.pending {
+            "拟认定为"
+        } else {
+            "已认定为"
+        }
+    }
 }
 
 /// An item already sent or given to the household (an open or delivered referral).
@@ -229,7 +243,7 @@ pub fn needs(situation: &Situation<'_>, signals: &BTreeMap<Signal, String>) -> V
             Need::BasicLiving => {
                 for category in BASIC_LIVING {
                     if situation.categories.contains(&category) {
-                        evidence.push(format!("已认定为{}", category.label()));
+                        evidence.push(format!("{}{}", situation.held_word(), category.label()));
                     }
                 }
             }
@@ -273,7 +287,7 @@ pub(crate) fn fits(
                 wanted.join("、")
             ));
         }
-        why.push(format!("已认定为{}", held.join("、")));
+        why.push(format!("{}{}", situation.held_word(), held.join("、")));
     }
     if !item.signals.is_empty() {
         let present: Vec<&str> = item

@@ -46,6 +46,7 @@ fn situation<'a>(household: &'a Household, categories: &[Category]) -> Situation
         categories: categories.iter().copied().collect::<BTreeSet<_>>(),
         monitoring: None,
         as_of: date("2026-11-28"),
+        pending: false,
     }
 }
 
@@ -451,4 +452,20 @@ fn a2_a3_supplement_needs_a_reason_the_better_item_first_a_fitting_item_and_no_r
         matches!(refusal, SupplementRefusal::NotFitting { .. }),
         "{refusal}"
     );
+}
+
+#[test]
+fn a2_a_preview_says_the_categories_are_being_decided() {
+    let catalogue = AssistCatalogue::builtin().unwrap();
+    let h = household(serde_json::json!({}), serde_json::json!({}));
+    let mut s = situation(&h, &[Category::Dibao]);
+    s.pending = true;
+    let result = propose(&catalogue, &s, &[], &snapshot());
+    assert_eq!(result.needs[0].evidence, ["拟认定为低保"]);
+    assert!(
+        result.proposed[0].reason.contains("条件（拟认定为低保）"),
+        "{}",
+        result.proposed[0].reason
+    );
+    assert!(!result.proposed[0].reason.contains("已认定"));
 }

@@ -83,6 +83,7 @@ fn golden_proposals() {
                 .as_deref()
                 .map(|m| MonitoringKind::from_code(m).unwrap()),
             as_of,
+            pending: false,
         };
         let given: Vec<Given> = case
             .given

@@ -133,9 +133,11 @@ async fn a1_a3_a_confirmed_case_leads_to_proposals_referral_delivery_duplicate_u
             "饮水安全需求",
             "目录中没有",
             "审核确认后转介",
+            "拟认定为低保",
         ] {
             assert!(section.contains(said), "{backend}: preview lacks {said}");
         }
+        assert!(!section.contains("已认定为"), "{backend}: not held yet");
         assert!(
             !section.contains("action=\"/referrals\""),
             "{backend}: no referral form before confirmation"
@@ -165,7 +167,9 @@ async fn a1_a3_a_confirmed_case_leads_to_proposals_referral_delivery_duplicate_u
         let (_, html) = town_page.get(&format!("/cases/{case_id}")).await;
         let section = assist_section(&html);
         assert!(
-            !section.contains("预计帮扶") && section.contains("在册类别（本案审核确认后）"),
+            !section.contains("预计帮扶")
+                && section.contains("在册类别（本案审核确认后）")
+                && section.contains("已认定为低保"),
             "{backend}: {section}"
         );
         assert!(
