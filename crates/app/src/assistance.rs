@@ -529,7 +529,7 @@ impl App {
         actor: &Actor,
         household_id: i64,
         today: NaiveDate,
-    ) -> Result<(Basis, store::households::HouseholdRow), AppError> {
+    ) -> Result<Basis, AppError> {
         if !actor.role.reads_households() {
             return Err(AppError::Forbidden);
         }
@@ -544,15 +544,12 @@ impl App {
         let periods = store::households::category_history(&mut conn, household_id).await?;
         drop(conn);
         let (categories, monitoring) = Self::held_on(&periods, today);
-        Ok((
-            Basis {
-                household,
-                categories,
-                monitoring,
-                pending: false,
-            },
-            row,
-        ))
+        Ok(Basis {
+            household,
+            categories,
+            monitoring,
+            pending: false,
+        })
     }
 
     /// The proposals on `basis` against what the registered household (if any) was already
@@ -617,7 +614,7 @@ impl App {
         household_id: i64,
     ) -> Result<HouseholdAssistance, AppError> {
         let today = self.today();
-        let (basis, _) = self.registry_basis(actor, household_id, today).await?;
+        let basis = self.registry_basis(actor, household_id, today).await?;
         self.assistance_of(actor, basis, Some(household_id), today)
             .await
     }
@@ -661,7 +658,7 @@ impl App {
             ),
             (None, Some(household_id)) => {
                 // Before the survey the registry's record is all there is.
-                let (basis, _) = self.registry_basis(actor, household_id, today).await?;
+                let basis = self.registry_basis(actor, household_id, today).await?;
                 let mut assistance = self
                     .assistance_of(actor, basis, Some(household_id), today)
                     .await?;
@@ -736,11 +733,12 @@ impl App {
     ) -> Result<i64, AppError> {
         let today = self.today();
         // Reads the household in the actor's area first: out of area is NotFound for every role.
-        let (basis, _) = self.registry_basis(actor, household_id, today).await?;
+        let basis = self.registry_basis(actor, household_id, today).await?;
         if !sends_referrals(actor.role) {
             return Err(AppError::Forbidden);
         }
         let supplementary_reason = supplementary_reason.map(str::trim);
+        // The core refuses a blank reason too; asked first, it is the answer whatever else.
         if supplementary_reason == Some("") {
             return Err(AppError::invalid(
                 "supplementary_reason",
