@@ -97,18 +97,35 @@ async fn worlds() -> Vec<World> {
         app.load_places("test", &places).await.unwrap();
         let mut lines = Vec::new();
         synth::write_households_jsonl(&places, 400, 7, &mut lines).unwrap();
-        app.import_households(
-            "test",
-            "gen.jsonl",
-            &String::from_utf8(lines).unwrap(),
-            &|_| {},
-        )
-        .await
-        .unwrap();
+        let lines = String::from_utf8(lines).unwrap();
+        app.import_households("test", "gen.jsonl", &lines, &|_| {})
+            .await
+            .unwrap();
         let district = actor(&app, "minzheng", Role::DistrictCivilAffairs, "500151").await;
         let town = actor(&app, "bachuan", Role::TownReviewer, BACHUAN).await;
         let village = actor(&app, "yongyuan", Role::VillageAssistant, YONGYUAN).await;
         vary(&store).await;
+        // Every tenth household moves to another village after its periods began: the report
+        // counts it (and its periods) where it lives now.
+        let moved: String = lines
+            .lines()
+            .step_by(10)
+            .map(|line| {
+                let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+                let to = if record["area_code"].as_str().unwrap().starts_with(BACHUAN) {
+                    TUQIAO_VILLAGE
+                } else {
+                    YONGYUAN
+                };
+                record["area_code"] = serde_json::Value::from(to);
+                format!("{record}\n")
+            })
+            .collect();
+        let summary = app
+            .import_households("test", "moves.jsonl", &moved, &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(summary.updated, 40, "{summary:?}");
         worlds.push(World {
             backend,
             app,

@@ -1,5 +1,7 @@
 //! 报表 (R1): the joint report's figures, aggregated in SQL by village (the first 12 digits of a
-//! household's place) so that a million households come back as a few thousand rows.
+//! household's place) so that a million households come back as a few thousand rows. The
+//! place is read from the memberships and category periods themselves (they carry their
+//! household's `area_code`, migration 0006), never from the wide household rows.
 //!
 //! Dates are `YYYY-MM-DD` text, compared as text. A membership or category period is open on
 //! `day` when `start_date <= day` and it has no end or ends after `day` (periods are `[start, end)`).
@@ -21,13 +23,13 @@ pub async fn registry_by_village(
 ) -> Result<Vec<PlaceCountRow>> {
     let (low, high) = area_range(area_prefix);
     Ok(sqlx::query_as(
-        "SELECT substr(h.area_code, 1, 12) AS place, COUNT(*) AS households, CAST(SUM(m.n) AS BIGINT) AS persons \
-         FROM households h JOIN ( \
-             SELECT household_id, COUNT(*) AS n FROM memberships \
-             WHERE start_date <= $1 AND (end_date IS NULL OR end_date > $1) GROUP BY household_id \
-         ) m ON m.household_id = h.id \
-         WHERE h.area_code >= $2 AND h.area_code < $3 \
-         GROUP BY substr(h.area_code, 1, 12) ORDER BY 1",
+        "SELECT substr(area_code, 1, 12) AS place, COUNT(*) AS households, CAST(SUM(n) AS BIGINT) AS persons \
+         FROM ( \
+             SELECT area_code, household_id, COUNT(*) AS n FROM memberships \
+             WHERE area_code >= $2 AND area_code < $3 \
+             AND start_date <= $1 AND (end_date IS NULL OR end_date > $1) \
+             GROUP BY area_code, household_id \
+         ) m GROUP BY substr(area_code, 1, 12) ORDER BY 1",
     )
     .bind(day)
     .bind(low)
@@ -53,14 +55,14 @@ pub async fn categories_by_village(
 ) -> Result<Vec<CategoryCountRow>> {
     let (low, high) = area_range(area_prefix);
     Ok(sqlx::query_as(
-        "SELECT substr(h.area_code, 1, 12) AS place, c.category, COUNT(DISTINCT c.household_id) AS households, \
+        "SELECT substr(c.area_code, 1, 12) AS place, c.category, COUNT(DISTINCT c.household_id) AS households, \
          CAST(SUM(CASE WHEN c.id_number IS NULL THEN ( \
              SELECT COUNT(*) FROM memberships m WHERE m.household_id = c.household_id \
              AND m.start_date <= $1 AND (m.end_date IS NULL OR m.end_date > $1)) ELSE 1 END) AS BIGINT) AS persons \
-         FROM category_periods c JOIN households h ON h.id = c.household_id \
+         FROM category_periods c \
          WHERE c.start_date <= $1 AND (c.end_date IS NULL OR c.end_date > $1) \
-         AND h.area_code >= $2 AND h.area_code < $3 \
-         GROUP BY substr(h.area_code, 1, 12), c.category ORDER BY 1, 2",
+         AND c.area_code >= $2 AND c.area_code < $3 \
+         GROUP BY substr(c.area_code, 1, 12), c.category ORDER BY 1, 2",
     )
     .bind(day)
     .bind(low)
@@ -88,11 +90,11 @@ async fn flows(
 ) -> Result<Vec<FlowRow>> {
     let (low, high) = area_range(area_prefix);
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT substr(c.{column}, 1, 7) AS month, substr(h.area_code, 1, 12) AS place, c.category, \
+        "SELECT substr(c.{column}, 1, 7) AS month, substr(c.area_code, 1, 12) AS place, c.category, \
          COUNT(DISTINCT c.household_id) AS households \
-         FROM category_periods c JOIN households h ON h.id = c.household_id \
-         WHERE c.{column} >= $1 AND c.{column} <= $2 AND h.area_code >= $3 AND h.area_code < $4 \
-         GROUP BY substr(c.{column}, 1, 7), substr(h.area_code, 1, 12), c.category ORDER BY 1, 2, 3"
+         FROM category_periods c \
+         WHERE c.{column} >= $1 AND c.{column} <= $2 AND c.area_code >= $3 AND c.area_code < $4 \
+         GROUP BY substr(c.{column}, 1, 7), substr(c.area_code, 1, 12), c.category ORDER BY 1, 2, 3"
     )))
     .bind(from)
     .bind(to)
@@ -146,18 +148,18 @@ pub async fn benefits_by_month(
         return Ok(Vec::new());
     };
     let (low, high) = area_range(area_prefix);
-    // One scan of the periods that overlap the months, each placed once (materialised, so the
-    // household lookups are not repeated per month); then each is matched to its months.
+    // One scan of the periods that overlap the months (materialised, so it is not repeated per
+    // month); then each is matched to its months.
     let values: Vec<String> = (0..months.len())
         .map(|i| format!("(${}, ${}, ${})", 5 + 3 * i, 6 + 3 * i, 7 + 3 * i))
         .collect();
     let sql = format!(
         "WITH months (mkey, mfirst, mlast) AS (VALUES {}), \
          p AS MATERIALIZED ( \
-             SELECT substr(h.area_code, 1, 12) AS place, c.category, c.monthly_fen, c.start_date, c.end_date \
-             FROM category_periods c JOIN households h ON h.id = c.household_id \
+             SELECT substr(c.area_code, 1, 12) AS place, c.category, c.monthly_fen, c.start_date, c.end_date \
+             FROM category_periods c \
              WHERE c.monthly_fen IS NOT NULL AND c.start_date <= $1 AND (c.end_date IS NULL OR c.end_date > $2) \
-             AND h.area_code >= $3 AND h.area_code < $4) \
+             AND c.area_code >= $3 AND c.area_code < $4) \
          SELECT months.mkey AS month, p.place, p.category, CAST(SUM(p.monthly_fen) AS BIGINT) AS fen \
          FROM p JOIN months ON p.start_date <= months.mlast AND (p.end_date IS NULL OR p.end_date > months.mfirst) \
          GROUP BY months.mkey, p.place, p.category ORDER BY 1, 2, 3",
