@@ -223,15 +223,13 @@ pub async fn cases_in_period(
     Ok(grouped)
 }
 
-/// Warnings of one kind under one village: raised and closed in `from..=to`, and still open on
-/// `to` past their due date (the due date of the step they wait for).
+/// Warnings of one kind under one village raised and closed in `from..=to`.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct WarningCountRow {
     pub place: String,
     pub kind: String,
     pub raised: i64,
     pub closed: i64,
-    pub overdue: i64,
 }
 
 pub async fn warnings_by_village(
@@ -244,14 +242,46 @@ pub async fn warnings_by_village(
     Ok(sqlx::query_as(
         "SELECT substr(area_code, 1, 12) AS place, kind, \
          CAST(SUM(CASE WHEN created_on >= $1 THEN 1 ELSE 0 END) AS BIGINT) AS raised, \
-         CAST(SUM(CASE WHEN closed_on >= $1 AND closed_on <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS closed, \
-         CAST(SUM(CASE WHEN (closed_on IS NULL OR closed_on > $2) AND due_on < $2 THEN 1 ELSE 0 END) AS BIGINT) AS overdue \
+         CAST(SUM(CASE WHEN closed_on >= $1 AND closed_on <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS closed \
          FROM warnings WHERE area_code >= $3 AND area_code < $4 \
          AND created_on <= $2 AND (closed_on IS NULL OR closed_on >= $1) \
          GROUP BY substr(area_code, 1, 12), kind ORDER BY 1, 2",
     )
     .bind(from)
     .bind(to)
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// A warning still open on a day, with the last step of its loop taken by then (none: it
+/// waited to be assigned), from which its due date on that day follows.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct OpenWarningRow {
+    pub place: String,
+    pub kind: String,
+    pub created_on: String,
+    pub last_action: Option<String>,
+    pub last_on: Option<String>,
+}
+
+pub async fn warnings_open_on(
+    conn: &mut Conn,
+    area_prefix: &str,
+    day: &str,
+) -> Result<Vec<OpenWarningRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(
+        "SELECT substr(w.area_code, 1, 12) AS place, w.kind, w.created_on, \
+         (SELECT e.action FROM warning_events e WHERE e.warning_id = w.id AND e.on_date <= $1 \
+          ORDER BY e.seq DESC LIMIT 1) AS last_action, \
+         (SELECT e.on_date FROM warning_events e WHERE e.warning_id = w.id AND e.on_date <= $1 \
+          ORDER BY e.seq DESC LIMIT 1) AS last_on \
+         FROM warnings w WHERE w.area_code >= $2 AND w.area_code < $3 \
+         AND w.created_on <= $1 AND (w.closed_on IS NULL OR w.closed_on > $1) ORDER BY w.id",
+    )
+    .bind(day)
     .bind(low)
     .bind(high)
     .fetch_all(&mut *conn)
