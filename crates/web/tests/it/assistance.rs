@@ -412,7 +412,12 @@ async fn a1_a3_proposal_referral_delivery_duplicate_and_unmet_need() {
             !slip.contains(household.head_name) && !slip.contains(&household.head_id),
             "{backend}: the slip is masked"
         );
-        assert!(slip.contains("@media print"), "{backend}");
+        assert!(
+            slip.contains("/static/print.css")
+                && slip.contains("class=\"toolbar\"")
+                && !slip.contains("<style"),
+            "{backend}: the slip is on the shared print layout"
+        );
         assert!(slip.contains("目录第1版"), "{backend}");
         assert_eq!(
             bumen_page
