@@ -63,8 +63,8 @@ test('a3_department_user_accepts_delivers_and_prints_the_slip', async () => {
   const head = (await page.textContent('#slip-head')).trim();
   assert.match(head, /^.\*+$/, `the head's name is masked: ${head}`);
   await page.emulateMedia({ media: 'print' });
-  assert.equal(await page.locator('.actions').isVisible(), false, 'links are not printed');
-  const pdf = await page.pdf({ format: 'A4' });
+  assert.equal(await page.locator('.toolbar').isVisible(), false, 'the toolbar is not printed');
+  const pdf = await page.pdf({ preferCSSPageSize: true });
   assert.ok(pdf.length > 1000, 'the slip prints');
   await page.close();
 });

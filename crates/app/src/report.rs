@@ -247,7 +247,9 @@ impl App {
         };
         let warnings = async {
             let mut conn = store.read().await?;
-            store::report::warnings_by_village(&mut conn, prefix, &from, &day).await
+            let counts = store::report::warnings_by_village(&mut conn, prefix, &from, &day).await?;
+            let open = store::report::warnings_open_on(&mut conn, prefix, &day).await?;
+            Ok::<_, store::StoreError>((counts, open))
         };
         let referrals = async {
             let mut conn = store.read().await?;
@@ -262,7 +264,7 @@ impl App {
             (entries, exits),
             benefits,
             cases,
-            warnings,
+            (warnings, open_warnings),
             (referrals, payments),
         ) = tokio::try_join!(
             registry, categories, flows, benefits, cases, warnings, referrals
@@ -346,6 +348,39 @@ impl App {
             })
             .collect::<Result<Vec<_>, AppError>>()?;
         let cases = self.case_facts(&cases, &period, as_of)?;
+        let mut warnings: BTreeMap<(String, String), WarningCount> = warnings
+            .into_iter()
+            .map(|row| {
+                let count = WarningCount {
+                    kind: warning_kind_label(&row.kind),
+                    place: row.place.clone(),
+                    raised: row.raised,
+                    closed: row.closed,
+                    overdue: 0,
+                };
+                ((row.place, row.kind), count)
+            })
+            .collect();
+        // Overdue on the report's day by the due date the warning had then, not its current one.
+        for row in open_warnings {
+            let last = match (&row.last_action, &row.last_on) {
+                (Some(action), Some(on)) => Some((action.as_str(), parse_day(on)?)),
+                _ => None,
+            };
+            let due = self.due_on_day(parse_day(&row.created_on)?, last)?;
+            if due.is_some_and(|due| due < as_of) {
+                warnings
+                    .entry((row.place.clone(), row.kind.clone()))
+                    .or_insert_with(|| WarningCount {
+                        kind: warning_kind_label(&row.kind),
+                        place: row.place,
+                        raised: 0,
+                        closed: 0,
+                        overdue: 0,
+                    })
+                    .overdue += 1;
+            }
+        }
 
         let input = JointInput {
             area_code: area.as_str().to_owned(),
@@ -360,18 +395,7 @@ impl App {
             flows: flows.into_values().collect(),
             benefits,
             cases,
-            warnings: Source::Connected(
-                warnings
-                    .into_iter()
-                    .map(|row| WarningCount {
-                        kind: warning_kind_label(&row.kind),
-                        place: row.place,
-                        raised: row.raised,
-                        closed: row.closed,
-                        overdue: row.overdue,
-                    })
-                    .collect(),
-            ),
+            warnings: Source::Connected(warnings.into_values().collect()),
             referrals: Source::Connected(
                 referrals
                     .iter()
@@ -447,4 +471,10 @@ impl App {
         }
         Ok(facts)
     }
+}
+
+/// A stored `YYYY-MM-DD` day.
+fn parse_day(text: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| internal(format!("stored day {text} is not a date")))
 }

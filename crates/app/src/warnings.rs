@@ -332,6 +332,46 @@ fn next_limit(state: WarningState) -> Option<Param> {
     }
 }
 
+/// The state a step of the loop leaves a warning in (`raise` leaves it to be assigned).
+fn state_after(action: &str) -> Option<WarningState> {
+    match action {
+        "raise" => Some(WarningState::Open),
+        "assign" => Some(WarningState::Assigned),
+        "verify" => Some(WarningState::Verified),
+        "judge" => Some(WarningState::Judged),
+        "dispose" => Some(WarningState::Disposed),
+        "close" => Some(WarningState::Closed),
+        _ => None,
+    }
+}
+
+impl App {
+    /// The due date a warning had on a day, replayed from its history: the limit of the step
+    /// it waited for after the last step taken by then (`last`: action and date; none: to be
+    /// assigned from the day it was raised), counted in working days of the catalogue then in
+    /// force — the rule by which the loop set `due_on` at the time. `None` once closed.
+    pub(crate) fn due_on_day(
+        &self,
+        created_on: NaiveDate,
+        last: Option<(&str, NaiveDate)>,
+    ) -> Result<Option<NaiveDate>, AppError> {
+        let (state, since) = match last {
+            Some((action, on)) => (
+                state_after(action).ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("unknown warning action {action}"))
+                })?,
+                on,
+            ),
+            None => (WarningState::Open, created_on),
+        };
+        let Some(param) = next_limit(state) else {
+            return Ok(None);
+        };
+        let days = working_days(&self.catalogue()?.snapshot(since), param)?;
+        Ok(Some(self.calendar()?.add_working_days(since, days)))
+    }
+}
+
 /// Who may take a step (W3: 镇街 judges and disposes; the assigned member verifies).
 fn may(actor: &Actor, row: &WarningRow, action: &str) -> bool {
     match action {

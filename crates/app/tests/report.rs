@@ -71,6 +71,33 @@ const DAYS: [&str; 10] = [
     "2026-12-20",
 ];
 
+/// The loop's steps in order (W3).
+const LOOP: [&str; 5] = ["assign", "verify", "judge", "dispose", "close"];
+
+/// The due date after the last step taken (none: to be assigned from the day raised), by the
+/// catalogue's working-day limits on the built-in calendar; `None` once closed.
+fn due_on_day(created: NaiveDate, last: Option<(&str, NaiveDate)>) -> Option<NaiveDate> {
+    use policy::Param::*;
+    let (param, since) = match last {
+        None => (WarningAssignWorkingDays, created),
+        Some(("assign", on)) => (WarningVerifyWorkingDays, on),
+        Some(("verify", on)) => (WarningJudgeWorkingDays, on),
+        Some(("judge", on)) => (WarningDisposeWorkingDays, on),
+        Some(("dispose", on)) => (WarningCloseWorkingDays, on),
+        Some(_) => return None,
+    };
+    let days = policy::Catalogue::builtin()
+        .unwrap()
+        .snapshot(since)
+        .integer(param)
+        .unwrap();
+    Some(
+        workflow::Calendar::builtin()
+            .unwrap()
+            .add_working_days(since, u32::try_from(days).unwrap()),
+    )
+}
+
 struct World {
     backend: &'static str,
     app: App,
@@ -97,18 +124,35 @@ async fn worlds() -> Vec<World> {
         app.load_places("test", &places).await.unwrap();
         let mut lines = Vec::new();
         synth::write_households_jsonl(&places, 400, 7, &mut lines).unwrap();
-        app.import_households(
-            "test",
-            "gen.jsonl",
-            &String::from_utf8(lines).unwrap(),
-            &|_| {},
-        )
-        .await
-        .unwrap();
+        let lines = String::from_utf8(lines).unwrap();
+        app.import_households("test", "gen.jsonl", &lines, &|_| {})
+            .await
+            .unwrap();
         let district = actor(&app, "minzheng", Role::DistrictCivilAffairs, "500151").await;
         let town = actor(&app, "bachuan", Role::TownReviewer, BACHUAN).await;
         let village = actor(&app, "yongyuan", Role::VillageAssistant, YONGYUAN).await;
         vary(&store).await;
+        // Every tenth household moves to another village after its periods began: the report
+        // counts it (and its periods) where it lives now.
+        let moved: String = lines
+            .lines()
+            .step_by(10)
+            .map(|line| {
+                let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+                let to = if record["area_code"].as_str().unwrap().starts_with(BACHUAN) {
+                    TUQIAO_VILLAGE
+                } else {
+                    YONGYUAN
+                };
+                record["area_code"] = serde_json::Value::from(to);
+                format!("{record}\n")
+            })
+            .collect();
+        let summary = app
+            .import_households("test", "moves.jsonl", &moved, &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(summary.updated, 40, "{summary:?}");
         worlds.push(World {
             backend,
             app,
@@ -199,22 +243,42 @@ async fn vary(store: &Store) {
     for i in 0..120 {
         let created = DAYS[rng.next(8) as usize];
         let later: Vec<&str> = DAYS.iter().copied().filter(|day| *day >= created).collect();
-        let due = later[rng.next(later.len() as u64) as usize];
-        let closed = (rng.next(2) == 0).then(|| later[rng.next(later.len() as u64) as usize]);
-        sqlx::query(
+        // The loop's steps taken so far, on non-decreasing days; all five: closed.
+        let mut days: Vec<&str> = (0..rng.next(6))
+            .map(|_| later[rng.next(later.len() as u64) as usize])
+            .collect();
+        days.sort_unstable();
+        let steps: Vec<(&str, &str)> = LOOP.iter().copied().zip(days).collect();
+        let closed = (steps.len() == LOOP.len()).then(|| steps[LOOP.len() - 1].1);
+        let last = steps.last().map(|(action, on)| (*action, date(on)));
+        let due = due_on_day(date(created), last).unwrap_or(date(created));
+        let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO warnings (dedupe_key, origin, rule, kind, severity, person_name, inside_net, area_code, description, state, created_on, due_on, closed_on, updated_at, version) \
-             VALUES ($1, 'feed', 'test', $2, 'high', '某人', 1, $3, '测试', $4, $5, $6, $7, '2026-01-01T00:00:00Z', 1)",
+             VALUES ($1, 'feed', 'test', $2, 'high', '某人', 1, $3, '测试', $4, $5, $6, $7, '2026-01-01T00:00:00Z', 1) RETURNING id",
         )
         .bind(format!("w{i}"))
         .bind(kinds[rng.next(4) as usize])
         .bind(&places[rng.next(places.len() as u64) as usize].0)
-        .bind(if closed.is_some() { "closed" } else { "assigned" })
+        .bind(if closed.is_some() { "closed" } else { "open" })
         .bind(created)
-        .bind(due)
+        .bind(due.to_string())
         .bind(closed)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
         .unwrap();
+        for (seq, (action, on)) in steps.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO warning_events (warning_id, seq, on_date, actor_user_id, actor_name, action, detail, recorded_at) \
+                 VALUES ($1, $2, $3, 1, '测试', $4, '{}', '2026-01-01T00:00:00Z')",
+            )
+            .bind(id)
+            .bind(seq as i64 + 1)
+            .bind(*on)
+            .bind(*action)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
     }
     // Referrals of catalogue items: sent, delivered with an amount, declined, on many days.
     let households: Vec<(i64, String)> =
@@ -410,25 +474,40 @@ async fn recount(store: &Store, area: &str, unit_len: usize, start: &str, as_of:
             }
         }
     }
-    let raw_warnings: Vec<(String, String, String, Option<String>)> =
-        sqlx::query_as("SELECT area_code, created_on, due_on, closed_on FROM warnings")
+    let raw_warnings: Vec<(i64, String, String, Option<String>)> =
+        sqlx::query_as("SELECT id, area_code, created_on, closed_on FROM warnings")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    let raw_events: Vec<(i64, i64, String, String)> =
+        sqlx::query_as("SELECT warning_id, seq, action, on_date FROM warning_events")
             .fetch_all(&mut *conn)
             .await
             .unwrap();
     let mut warnings: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
-    for (code, created, due, closed) in &raw_warnings {
+    for (id, code, created, closed) in &raw_warnings {
         if !code.starts_with(area) {
             continue;
         }
         let entry = warnings.entry(code[..unit_len].to_owned()).or_default();
-        let (created, due, closed) = (created.as_str(), due.as_str(), closed.as_deref());
+        // Its due date on the report's day: from the last step taken by then.
+        let last = raw_events
+            .iter()
+            .filter(|(warning, _, _, on)| warning == id && on.as_str() <= as_of)
+            .max_by_key(|(_, seq, _, _)| *seq)
+            .map(|(_, _, action, on)| (action.as_str(), date(on)));
+        let due = due_on_day(date(created), last).map(|day| day.to_string());
+        let (created, closed) = (created.as_str(), closed.as_deref());
         if start <= created && created <= as_of {
             entry.0 += 1;
         }
         if closed.is_some_and(|day| start <= day && day <= as_of) {
             entry.1 += 1;
         }
-        if created <= as_of && closed.is_none_or(|day| day > as_of) && due < as_of {
+        if created <= as_of
+            && closed.is_none_or(|day| day > as_of)
+            && due.is_some_and(|due| due.as_str() < as_of)
+        {
             entry.2 += 1;
         }
     }

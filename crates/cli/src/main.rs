@@ -557,7 +557,7 @@ async fn report(
     let figures = started.elapsed();
     std::fs::write(out, report.to_xlsx()?).with_context(|| format!("write {}", out.display()))?;
     if let Some(path) = html {
-        let page = web::printable_report(&report, "/reports")?;
+        let page = web::standalone_report(&report)?;
         std::fs::write(path, page).with_context(|| format!("write {}", path.display()))?;
     }
     eprintln!(

@@ -99,7 +99,10 @@ fn r1_report_writes_the_workbook_with_charts_and_the_printable_page() {
     );
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains(&title));
-    assert!(page.contains("@page { size: A4 landscape"));
+    // One file: the shared print stylesheet inside it, the landscape sheet.
+    assert!(page.contains("@page landscape { size: A4 landscape"));
+    assert!(page.contains("class=\"sheet landscape report\""));
+    assert!(!page.contains("/static/print.css"));
 
     // A town's report; bad input is named in Chinese and writes nothing.
     let town = dir.path().join("town.xlsx");

@@ -714,19 +714,22 @@ impl JointReport {
     }
 
     fn warning_section(&self) -> Section {
-        let headers = vec![
-            "预警类型".to_owned(),
-            "期内新增".to_owned(),
-            "期内办结".to_owned(),
-            "逾期未办结".to_owned(),
-        ];
-        let mut notes = self.notes();
-        let (rows, data_rows, connected) = match &self.warnings {
-            None => {
-                notes.push(format!("{NOT_CONNECTED}：预警处置数据尚未接入本报告"));
-                (vec![vec![Cell::Text(NOT_CONNECTED.to_owned())]], 0, false)
-            }
-            Some(kinds) => {
+        self.sourced_section(
+            SourcedSection {
+                sheet: "预警处置",
+                title: "五、预警（新增、办结、逾期）",
+                headers: &["预警类型", "期内新增", "期内办结", "逾期未办结"],
+                missing: "预警处置数据尚未接入本报告",
+                chart: ChartSpec {
+                    kind: ChartKind::Column,
+                    title: "各类预警新增与办结".to_owned(),
+                    categories_column: 0,
+                    value_columns: vec![1, 2, 3],
+                    y_title: "条".to_owned(),
+                },
+            },
+            self.warnings.as_deref(),
+            |kinds| {
                 let mut rows: Vec<Vec<Cell>> = kinds
                     .iter()
                     .map(|k| {
@@ -744,49 +747,35 @@ impl JointReport {
                     Cell::Integer(self.total.warnings_closed),
                     Cell::Integer(self.total.warnings_overdue),
                 ]);
-                (rows, kinds.len(), true)
-            }
-        };
-        Section {
-            sheet: "预警处置".to_owned(),
-            table: Table {
-                title: "五、预警（新增、办结、逾期）".to_owned(),
-                notes,
-                headers,
-                rows,
+                rows
             },
-            data_rows,
-            connected,
-            charts: if connected && data_rows > 0 {
-                vec![ChartSpec {
-                    kind: ChartKind::Column,
-                    title: "各类预警新增与办结".to_owned(),
-                    categories_column: 0,
-                    value_columns: vec![1, 2, 3],
-                    y_title: "条".to_owned(),
-                }]
-            } else {
-                Vec::new()
-            },
-        }
+        )
     }
 
     fn referral_section(&self) -> Section {
-        let headers = vec![
-            "救助项目".to_owned(),
-            "期内转介".to_owned(),
-            "期内落实".to_owned(),
-            "期内退回".to_owned(),
-            "办理中".to_owned(),
-            "落实金额（元）".to_owned(),
-        ];
-        let mut notes = self.notes();
-        let (rows, data_rows, connected) = match &self.referrals {
-            None => {
-                notes.push(format!("{NOT_CONNECTED}：转介与发放数据尚未接入本报告"));
-                (vec![vec![Cell::Text(NOT_CONNECTED.to_owned())]], 0, false)
-            }
-            Some(items) => {
+        self.sourced_section(
+            SourcedSection {
+                sheet: "转介帮扶",
+                title: "六、转介帮扶（按项目、办理情况）",
+                headers: &[
+                    "救助项目",
+                    "期内转介",
+                    "期内落实",
+                    "期内退回",
+                    "办理中",
+                    "落实金额（元）",
+                ],
+                missing: "转介与发放数据尚未接入本报告",
+                chart: ChartSpec {
+                    kind: ChartKind::Column,
+                    title: "各救助项目转介与落实".to_owned(),
+                    categories_column: 0,
+                    value_columns: vec![1, 2],
+                    y_title: "件".to_owned(),
+                },
+            },
+            self.referrals.as_deref(),
+            |items| {
                 let mut rows: Vec<Vec<Cell>> = items
                     .iter()
                     .map(|i| {
@@ -809,32 +798,55 @@ impl JointReport {
                     Cell::Integer(sum(|i| i.pending)),
                     Cell::Fen(sum(|i| i.fen)),
                 ]);
-                (rows, items.len(), true)
+                rows
+            },
+        )
+    }
+
+    /// A section fed by a source that may not be connected: its data rows and a total row
+    /// (`rows`), or one 数据源未接入 cell with a note saying what is missing; a chart only
+    /// when there is data.
+    fn sourced_section<T>(
+        &self,
+        shape: SourcedSection,
+        source: Option<&[T]>,
+        rows: impl FnOnce(&[T]) -> Vec<Vec<Cell>>,
+    ) -> Section {
+        let mut notes = self.notes();
+        let (rows, data_rows, connected) = match source {
+            None => {
+                notes.push(format!("{NOT_CONNECTED}：{}", shape.missing));
+                (vec![vec![Cell::Text(NOT_CONNECTED.to_owned())]], 0, false)
             }
+            Some(data) => (rows(data), data.len(), true),
         };
         Section {
-            sheet: "转介帮扶".to_owned(),
+            sheet: shape.sheet.to_owned(),
             table: Table {
-                title: "六、转介帮扶（按项目、办理情况）".to_owned(),
+                title: shape.title.to_owned(),
                 notes,
-                headers,
+                headers: shape.headers.iter().map(|h| (*h).to_owned()).collect(),
                 rows,
             },
             data_rows,
             connected,
-            charts: if connected && data_rows > 0 {
-                vec![ChartSpec {
-                    kind: ChartKind::Column,
-                    title: "各救助项目转介与落实".to_owned(),
-                    categories_column: 0,
-                    value_columns: vec![1, 2],
-                    y_title: "件".to_owned(),
-                }]
+            charts: if data_rows > 0 {
+                vec![shape.chart]
             } else {
                 Vec::new()
             },
         }
     }
+}
+
+/// The fixed parts of a section fed by a source that may not be connected.
+struct SourcedSection {
+    sheet: &'static str,
+    title: &'static str,
+    headers: &'static [&'static str],
+    /// What the note says is missing when the source is not connected.
+    missing: &'static str,
+    chart: ChartSpec,
 }
 
 /// A chart of a section: the categories are the first `data_rows` cells of one column, each

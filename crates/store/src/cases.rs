@@ -164,6 +164,45 @@ pub async fn events_in_work(conn: &mut Conn, area_prefix: &str) -> Result<Vec<Ca
     .await?)
 }
 
+/// The cases at `step` under `area_prefix`, by tracking number (the village's 公示 lists those
+/// at `notice`).
+pub async fn at_step_in_area(
+    conn: &mut Conn,
+    area_prefix: &str,
+    step: &str,
+) -> Result<Vec<CaseRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM cases WHERE area_code >= $1 AND area_code < $2 AND step = $3 \
+         ORDER BY tracking_number"
+    )))
+    .bind(low)
+    .bind(high)
+    .bind(step)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The histories of every case `at_step_in_area` lists, in one query: ordered by case, then `seq`.
+pub async fn events_at_step_in_area(
+    conn: &mut Conn,
+    area_prefix: &str,
+    step: &str,
+) -> Result<Vec<CaseEventRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(
+        "SELECT e.case_id, e.seq, e.on_date, e.actor_user_id, e.actor_role, e.actor_area, e.fact, e.recorded_at \
+         FROM case_events e WHERE e.case_id IN \
+         (SELECT id FROM cases WHERE area_code >= $1 AND area_code < $2 AND step = $3) \
+         ORDER BY e.case_id, e.seq",
+    )
+    .bind(low)
+    .bind(high)
+    .bind(step)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// The summary after a move.
 pub struct CaseSummary<'a> {
     pub household_id: Option<i64>,

@@ -49,12 +49,14 @@ pub async fn insert(
 async fn open_membership_row(
     conn: &mut Conn,
     household_id: i64,
+    area_code: &str,
     id_number: &str,
     relation: &str,
     today: &str,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO memberships (household_id, id_number, relation, start_date) VALUES ($1, $2, $3, $4)")
+    sqlx::query("INSERT INTO memberships (household_id, area_code, id_number, relation, start_date) VALUES ($1, $2, $3, $4, $5)")
         .bind(household_id)
+        .bind(area_code)
         .bind(id_number)
         .bind(relation)
         .bind(today)
@@ -97,6 +99,16 @@ pub async fn update(
             "household {id} was changed by someone else"
         )));
     }
+    // The place the report counts by moves with the household (migration 0006).
+    for table in ["memberships", "category_periods"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET area_code = $1 WHERE household_id = $2 AND area_code <> $1"
+        )))
+        .bind(household.area.as_str())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
     let current = open_memberships(conn, id).await?;
     for (id_number, relation) in &current {
         let still = household.members.iter().any(|person| {
@@ -121,6 +133,7 @@ pub async fn update(
             open_membership_row(
                 conn,
                 id,
+                household.area.as_str(),
                 person.id_number.as_str(),
                 person.relation.code(),
                 today,
@@ -315,8 +328,8 @@ pub struct NewCategoryPeriod<'a> {
 
 pub async fn open_category(conn: &mut Conn, period: &NewCategoryPeriod<'_>) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO category_periods (household_id, id_number, category, monitoring_kind, start_date, monthly_fen, reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO category_periods (household_id, area_code, id_number, category, monitoring_kind, start_date, monthly_fen, reason) \
+         VALUES ($1, (SELECT area_code FROM households WHERE id = $1), $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(period.household_id)
     .bind(period.id_number)
@@ -557,17 +570,23 @@ pub async fn insert_many(
         let id = *ids
             .get(&household.id)
             .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?;
-        memberships.extend(household.members.iter().map(|person| (id, person)));
+        memberships.extend(
+            household
+                .members
+                .iter()
+                .map(|person| (id, household.area.as_str(), person)),
+        );
     }
     for chunk in memberships.chunks(BULK_ROWS) {
         let sql = format!(
-            "INSERT INTO memberships (household_id, id_number, relation, start_date) VALUES {}",
-            values_list(chunk.len(), 4, positional(conn))
+            "INSERT INTO memberships (household_id, area_code, id_number, relation, start_date) VALUES {}",
+            values_list(chunk.len(), 5, positional(conn))
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (household_id, person) in chunk {
+        for (household_id, area_code, person) in chunk {
             query = query
                 .bind(*household_id)
+                .bind(*area_code)
                 .bind(person.id_number.as_str())
                 .bind(person.relation.code())
                 .bind(today);

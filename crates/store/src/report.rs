@@ -1,5 +1,7 @@
 //! 报表 (R1): the joint report's figures, aggregated in SQL by village (the first 12 digits of a
-//! household's place) so that a million households come back as a few thousand rows.
+//! household's place) so that a million households come back as a few thousand rows. The
+//! place is read from the memberships and category periods themselves (they carry their
+//! household's `area_code`, migration 0006), never from the wide household rows.
 //!
 //! Dates are `YYYY-MM-DD` text, compared as text. A membership or category period is open on
 //! `day` when `start_date <= day` and it has no end or ends after `day` (periods are `[start, end)`).
@@ -21,13 +23,13 @@ pub async fn registry_by_village(
 ) -> Result<Vec<PlaceCountRow>> {
     let (low, high) = area_range(area_prefix);
     Ok(sqlx::query_as(
-        "SELECT substr(h.area_code, 1, 12) AS place, COUNT(*) AS households, CAST(SUM(m.n) AS BIGINT) AS persons \
-         FROM households h JOIN ( \
-             SELECT household_id, COUNT(*) AS n FROM memberships \
-             WHERE start_date <= $1 AND (end_date IS NULL OR end_date > $1) GROUP BY household_id \
-         ) m ON m.household_id = h.id \
-         WHERE h.area_code >= $2 AND h.area_code < $3 \
-         GROUP BY substr(h.area_code, 1, 12) ORDER BY 1",
+        "SELECT substr(area_code, 1, 12) AS place, COUNT(*) AS households, CAST(SUM(n) AS BIGINT) AS persons \
+         FROM ( \
+             SELECT area_code, household_id, COUNT(*) AS n FROM memberships \
+             WHERE area_code >= $2 AND area_code < $3 \
+             AND start_date <= $1 AND (end_date IS NULL OR end_date > $1) \
+             GROUP BY area_code, household_id \
+         ) m GROUP BY substr(area_code, 1, 12) ORDER BY 1",
     )
     .bind(day)
     .bind(low)
@@ -53,14 +55,14 @@ pub async fn categories_by_village(
 ) -> Result<Vec<CategoryCountRow>> {
     let (low, high) = area_range(area_prefix);
     Ok(sqlx::query_as(
-        "SELECT substr(h.area_code, 1, 12) AS place, c.category, COUNT(DISTINCT c.household_id) AS households, \
+        "SELECT substr(c.area_code, 1, 12) AS place, c.category, COUNT(DISTINCT c.household_id) AS households, \
          CAST(SUM(CASE WHEN c.id_number IS NULL THEN ( \
              SELECT COUNT(*) FROM memberships m WHERE m.household_id = c.household_id \
              AND m.start_date <= $1 AND (m.end_date IS NULL OR m.end_date > $1)) ELSE 1 END) AS BIGINT) AS persons \
-         FROM category_periods c JOIN households h ON h.id = c.household_id \
+         FROM category_periods c \
          WHERE c.start_date <= $1 AND (c.end_date IS NULL OR c.end_date > $1) \
-         AND h.area_code >= $2 AND h.area_code < $3 \
-         GROUP BY substr(h.area_code, 1, 12), c.category ORDER BY 1, 2",
+         AND c.area_code >= $2 AND c.area_code < $3 \
+         GROUP BY substr(c.area_code, 1, 12), c.category ORDER BY 1, 2",
     )
     .bind(day)
     .bind(low)
@@ -88,11 +90,11 @@ async fn flows(
 ) -> Result<Vec<FlowRow>> {
     let (low, high) = area_range(area_prefix);
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT substr(c.{column}, 1, 7) AS month, substr(h.area_code, 1, 12) AS place, c.category, \
+        "SELECT substr(c.{column}, 1, 7) AS month, substr(c.area_code, 1, 12) AS place, c.category, \
          COUNT(DISTINCT c.household_id) AS households \
-         FROM category_periods c JOIN households h ON h.id = c.household_id \
-         WHERE c.{column} >= $1 AND c.{column} <= $2 AND h.area_code >= $3 AND h.area_code < $4 \
-         GROUP BY substr(c.{column}, 1, 7), substr(h.area_code, 1, 12), c.category ORDER BY 1, 2, 3"
+         FROM category_periods c \
+         WHERE c.{column} >= $1 AND c.{column} <= $2 AND c.area_code >= $3 AND c.area_code < $4 \
+         GROUP BY substr(c.{column}, 1, 7), substr(c.area_code, 1, 12), c.category ORDER BY 1, 2, 3"
     )))
     .bind(from)
     .bind(to)
@@ -146,18 +148,18 @@ pub async fn benefits_by_month(
         return Ok(Vec::new());
     };
     let (low, high) = area_range(area_prefix);
-    // One scan of the periods that overlap the months, each placed once (materialised, so the
-    // household lookups are not repeated per month); then each is matched to its months.
+    // One scan of the periods that overlap the months (materialised, so it is not repeated per
+    // month); then each is matched to its months.
     let values: Vec<String> = (0..months.len())
         .map(|i| format!("(${}, ${}, ${})", 5 + 3 * i, 6 + 3 * i, 7 + 3 * i))
         .collect();
     let sql = format!(
         "WITH months (mkey, mfirst, mlast) AS (VALUES {}), \
          p AS MATERIALIZED ( \
-             SELECT substr(h.area_code, 1, 12) AS place, c.category, c.monthly_fen, c.start_date, c.end_date \
-             FROM category_periods c JOIN households h ON h.id = c.household_id \
+             SELECT substr(c.area_code, 1, 12) AS place, c.category, c.monthly_fen, c.start_date, c.end_date \
+             FROM category_periods c \
              WHERE c.monthly_fen IS NOT NULL AND c.start_date <= $1 AND (c.end_date IS NULL OR c.end_date > $2) \
-             AND h.area_code >= $3 AND h.area_code < $4) \
+             AND c.area_code >= $3 AND c.area_code < $4) \
          SELECT months.mkey AS month, p.place, p.category, CAST(SUM(p.monthly_fen) AS BIGINT) AS fen \
          FROM p JOIN months ON p.start_date <= months.mlast AND (p.end_date IS NULL OR p.end_date > months.mfirst) \
          GROUP BY months.mkey, p.place, p.category ORDER BY 1, 2, 3",
@@ -221,15 +223,13 @@ pub async fn cases_in_period(
     Ok(grouped)
 }
 
-/// Warnings of one kind under one village: raised and closed in `from..=to`, and still open on
-/// `to` past their due date (the due date of the step they wait for).
+/// Warnings of one kind under one village raised and closed in `from..=to`.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct WarningCountRow {
     pub place: String,
     pub kind: String,
     pub raised: i64,
     pub closed: i64,
-    pub overdue: i64,
 }
 
 pub async fn warnings_by_village(
@@ -242,14 +242,46 @@ pub async fn warnings_by_village(
     Ok(sqlx::query_as(
         "SELECT substr(area_code, 1, 12) AS place, kind, \
          CAST(SUM(CASE WHEN created_on >= $1 THEN 1 ELSE 0 END) AS BIGINT) AS raised, \
-         CAST(SUM(CASE WHEN closed_on >= $1 AND closed_on <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS closed, \
-         CAST(SUM(CASE WHEN (closed_on IS NULL OR closed_on > $2) AND due_on < $2 THEN 1 ELSE 0 END) AS BIGINT) AS overdue \
+         CAST(SUM(CASE WHEN closed_on >= $1 AND closed_on <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS closed \
          FROM warnings WHERE area_code >= $3 AND area_code < $4 \
          AND created_on <= $2 AND (closed_on IS NULL OR closed_on >= $1) \
          GROUP BY substr(area_code, 1, 12), kind ORDER BY 1, 2",
     )
     .bind(from)
     .bind(to)
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// A warning still open on a day, with the last step of its loop taken by then (none: it
+/// waited to be assigned), from which its due date on that day follows.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct OpenWarningRow {
+    pub place: String,
+    pub kind: String,
+    pub created_on: String,
+    pub last_action: Option<String>,
+    pub last_on: Option<String>,
+}
+
+pub async fn warnings_open_on(
+    conn: &mut Conn,
+    area_prefix: &str,
+    day: &str,
+) -> Result<Vec<OpenWarningRow>> {
+    let (low, high) = area_range(area_prefix);
+    Ok(sqlx::query_as(
+        "SELECT substr(w.area_code, 1, 12) AS place, w.kind, w.created_on, \
+         (SELECT e.action FROM warning_events e WHERE e.warning_id = w.id AND e.on_date <= $1 \
+          ORDER BY e.seq DESC LIMIT 1) AS last_action, \
+         (SELECT e.on_date FROM warning_events e WHERE e.warning_id = w.id AND e.on_date <= $1 \
+          ORDER BY e.seq DESC LIMIT 1) AS last_on \
+         FROM warnings w WHERE w.area_code >= $2 AND w.area_code < $3 \
+         AND w.created_on <= $1 AND (w.closed_on IS NULL OR w.closed_on > $1) ORDER BY w.id",
+    )
+    .bind(day)
     .bind(low)
     .bind(high)
     .fetch_all(&mut *conn)

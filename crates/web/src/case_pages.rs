@@ -8,6 +8,7 @@ use crate::forms::{Choice, HouseholdForm, Vocabulary};
 use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
 use crate::{TrackThrottle, WebState};
+use app::cases::notice::{CaseNotice, NoticeVillage, VillageNotice};
 use app::cases::{CaseDetail, TeamCandidate, WorkItem, offered_actions};
 use app::warnings::{WarningItem, WarningQuery};
 use app::{AppError, FieldError};
@@ -189,6 +190,10 @@ pub struct QueuePage {
     late_warnings: Vec<WarningItem>,
     n_late_warnings: i64,
     can_open: bool,
+    /// Villages of the area with cases at 公示 (always the user's own village), for 村级公示.
+    notice_villages: Vec<NoticeVillage>,
+    /// The user works in one village (村社协理员, 网格员): its notice is 本村公示.
+    village_user: bool,
 }
 
 /// Days ahead the re-check due list looks (planning horizon of the list, not a policy number).
@@ -224,8 +229,11 @@ pub async fn queue(
         Err(AppError::Forbidden) => (Vec::new(), 0),
         Err(other) => return Err(PageError(other)),
     };
+    let notice_villages = state.app.notice_villages(&signed.actor).await?;
     Ok(QueuePage {
         can_open: workflow::INTAKE_ROLES.contains(&signed.actor.role),
+        notice_villages,
+        village_user: signed.actor.scope().level() == domain::PlaceLevel::Village,
         chrome: Chrome::of(&signed),
         today,
         overdue_only,
@@ -578,6 +586,15 @@ impl CasePage {
         !self.d.case.decided().is_empty()
     }
 
+    /// The 村级公示 of the case's village while the case is at the notice step.
+    fn village_notice_href(&self) -> Option<String> {
+        if self.d.case.step() != Step::Notice {
+            return None;
+        }
+        let village = self.d.case.area().at_level(domain::PlaceLevel::Village)?;
+        Some(format!("/villages/{village}/print/notice"))
+    }
+
     fn has_refusal_print(&self) -> bool {
         matches!(self.d.case.outcome(), Some(Outcome::Refused { .. }))
     }
@@ -839,67 +856,45 @@ pub async fn print_survey(
     })
 }
 
-/// One member line of the public notice: name and masked ID number only.
-pub struct NoticeMember {
-    pub name: String,
-    pub relation: &'static str,
-    pub id_masked: String,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "print_notice.html")]
 pub struct NoticePrint {
-    d: CaseDetail,
-    head: String,
-    members: Vec<NoticeMember>,
-    decided: Vec<(String, &'static str)>,
+    n: CaseNotice,
+    place_name: String,
 }
 
-/// `GET /cases/{id}/print/notice`: 公示 — ID numbers masked, no health or bank data.
+/// `GET /cases/{id}/print/notice`: 公示 — names and ID numbers masked, no health or bank data.
 pub async fn print_notice(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
     Path(id): Path<i64>,
 ) -> Result<NoticePrint, PageError> {
     let d = state.app.case_detail(&signed.actor, id).await?;
-    if d.case.decided().is_empty() {
-        return Err(not_yet("联合研判结果"));
+    if d.case.survey().is_none() {
+        return Err(not_yet("入户调查"));
     }
-    let survey = d.case.survey().ok_or_else(|| not_yet("入户调查"))?;
-    let members: Vec<NoticeMember> = survey
-        .household
-        .members
-        .iter()
-        .map(|person| NoticeMember {
-            name: person.name.clone(),
-            relation: person.relation.label(),
-            id_masked: person.id_number.masked(),
-        })
-        .collect();
-    let head = survey.household.head().map_or_else(
-        || d.case.intake().applicant.clone(),
-        |head| head.name.clone(),
-    );
-    let decided = d
-        .case
-        .decided()
-        .iter()
-        .map(|decided| {
-            (
-                match decided.monitoring_kind {
-                    Some(kind) => format!("{}（{}）", decided.category.label(), kind.label()),
-                    None => decided.category.label().to_owned(),
-                },
-                decided.change.label(),
-            )
-        })
-        .collect();
+    let n = CaseNotice::of(d.id, &d.case).ok_or_else(|| not_yet("联合研判结果"))?;
     Ok(NoticePrint {
-        d,
-        head,
-        members,
-        decided,
+        n,
+        place_name: d.place_name,
     })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "print_village_notice.html")]
+pub struct VillageNoticePrint {
+    v: VillageNotice,
+}
+
+/// `GET /villages/{code}/print/notice`: 村级公示 — every case of the village at the notice
+/// step on one sheet, masked as the per-case notice; a village outside the user's area is 404.
+pub async fn print_village_notice(
+    State(state): State<WebState>,
+    PageUser(signed): PageUser,
+    Path(code): Path<String>,
+) -> Result<VillageNoticePrint, PageError> {
+    let v = state.app.village_notice(&signed.actor, &code).await?;
+    Ok(VillageNoticePrint { v })
 }
 
 #[derive(Template, WebTemplate)]

@@ -134,6 +134,10 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/cases/{id}/print/survey", get(case_pages::print_survey))
         .route("/cases/{id}/print/notice", get(case_pages::print_notice))
         .route("/cases/{id}/print/refusal", get(case_pages::print_refusal))
+        .route(
+            "/villages/{code}/print/notice",
+            get(case_pages::print_village_notice),
+        )
         .route("/track", get(case_pages::track))
         .route("/static/print.css", get(pages::print_stylesheet))
         .route("/healthz", get(|| async { "ok" }))
@@ -180,7 +184,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .with_state(state)
 }
 
-pub use report_pages::printable_report;
+pub use report_pages::standalone_report;
 
 /// Serves on an already bound listener until `shutdown` completes (tests pass port 0).
 pub async fn serve(

@@ -77,10 +77,13 @@ pub async fn stylesheet() -> impl IntoResponse {
 }
 
 /// The print layout's stylesheet (A4, `@media print`), shared by every printout.
+pub(crate) const PRINT_CSS: &str = include_str!("../static/print.css");
+
+/// `GET /static/print.css`.
 pub async fn print_stylesheet() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("../static/print.css"),
+        PRINT_CSS,
     )
 }
 

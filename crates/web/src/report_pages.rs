@@ -63,15 +63,33 @@ struct PrintPage {
     notes: Vec<String>,
     sections: Vec<ShownSection>,
     back: String,
+    /// The print stylesheet inside the page, for a file that stands alone; `None` links it.
+    standalone_css: Option<&'static str>,
 }
 
-/// The printable document (A4 landscape, `@media print`), also written by `safetynet report --html`.
-pub fn printable_report(report: &JointReport, back: &str) -> Result<String, askama::Error> {
+/// The printable document on the shared print layout (A4 landscape, `@media print`), linking
+/// `/static/print.css`.
+fn printable_report(report: &JointReport, back: &str) -> Result<String, askama::Error> {
+    print_page(report, back, None)
+}
+
+/// The printable document as one file (`safetynet report --html`): the same page with the
+/// shared print stylesheet inside it.
+pub fn standalone_report(report: &JointReport) -> Result<String, askama::Error> {
+    print_page(report, "/reports", Some(crate::pages::PRINT_CSS))
+}
+
+fn print_page(
+    report: &JointReport,
+    back: &str,
+    standalone_css: Option<&'static str>,
+) -> Result<String, askama::Error> {
     PrintPage {
         title: report.title(),
         notes: report.notes(),
         sections: shown_sections(report),
         back: back.to_owned(),
+        standalone_css,
     }
     .render()
 }

@@ -7,6 +7,7 @@
 //! the workflow does not allow is `AppError::Refused` with the workflow's reason.
 
 pub mod codec;
+pub mod notice;
 #[cfg(test)]
 mod tests;
 

@@ -60,8 +60,9 @@ const ROUTES_WITHOUT_RECORDS: [&str; 10] = [
 ];
 
 /// Every case route (issue 4): scoped by the case's area, tested by
-/// `u2_town_reviewer_cannot_read_or_act_on_other_town_case`.
-const CASE_ROUTES: [(&str, &str); 13] = [
+/// `u2_town_reviewer_cannot_read_or_act_on_other_town_case` (and the 村级公示 by the village's
+/// area, also in `cases::p7_village_notice_lists_every_case_at_notice_masked_for_the_area_only`).
+const CASE_ROUTES: [(&str, &str); 14] = [
     ("GET", "/cases"),
     ("POST", "/cases"),
     ("GET", "/cases/new"),
@@ -71,6 +72,7 @@ const CASE_ROUTES: [(&str, &str); 13] = [
     ("GET", "/cases/{id}/print/survey"),
     ("GET", "/cases/{id}/print/notice"),
     ("GET", "/cases/{id}/print/refusal"),
+    ("GET", "/villages/{code}/print/notice"),
     ("GET", "/api/v1/cases"),
     ("POST", "/api/v1/cases"),
     ("GET", "/api/v1/cases/{id}"),
@@ -1003,6 +1005,11 @@ async fn u2_town_reviewer_cannot_read_or_act_on_other_town_case() {
             );
             assert!(!page.contains(other.head_name), "{backend}");
         }
+        // Nor the 村级公示 of the other town's village.
+        let (status, _) = pages
+            .get(&format!("/villages/{}/print/notice", other.area))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
         let response = pages
             .post_form(
                 &format!("/cases/{id}/actions"),

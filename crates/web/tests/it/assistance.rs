@@ -672,7 +672,12 @@ async fn a1_a3_a_confirmed_case_leads_to_proposals_referral_delivery_duplicate_u
             "{backend}: the slip is masked"
         );
         assert!(!slip.contains("补充理由"), "{backend}: not a supplement");
-        assert!(slip.contains("@media print"), "{backend}");
+        assert!(
+            slip.contains("/static/print.css")
+                && slip.contains("class=\"toolbar\"")
+                && !slip.contains("<style"),
+            "{backend}: the slip is on the shared print layout"
+        );
         assert!(slip.contains("目录第1版"), "{backend}");
         assert_eq!(
             bumen_page

@@ -317,8 +317,8 @@ async fn p1_p8_an_application_goes_through_every_step_over_http_to_enrolment() {
         let (status, notice) = town_page.get(&format!("/cases/{id}/print/notice")).await;
         assert_eq!(status, StatusCode::OK, "{backend}");
         assert!(
-            notice.contains("公示") && notice.contains("韩一"),
-            "{backend}"
+            notice.contains("公示") && notice.contains("韩*") && !notice.contains("韩一"),
+            "{backend}: names are masked"
         );
         for full in &ids {
             assert!(
@@ -722,6 +722,168 @@ async fn p1_intake_form_needs_consent_and_public_tracking_shows_nothing_personal
             bad.contains("未查到该受理编号") && !bad.contains("<script>"),
             "{backend}"
         );
+        app.stop().await;
+    }
+}
+
+/// Opens an application for `external_id` in the test village; returns (id, tracking number).
+async fn apply(village: &ApiUser, external_id: &str) -> (i64, String) {
+    let (status, body) = village
+        .post(
+            "/api/v1/cases",
+            &json!({
+                "kind": "application", "channel": "village_window", "household_id": external_id,
+                "area_code": VILLAGE, "applicant": "韩一",
+                "consent": {"signer": "韩一", "signed_on": "2026-11-28"},
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    (
+        body["id"].as_i64().unwrap(),
+        body["tracking_number"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn p7_village_notice_lists_every_case_at_notice_masked_for_the_area_only() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let team = [
+            user_id(&app, "cunshe").await,
+            user_id(&app, "bachuan").await,
+        ];
+        let first = ids();
+        let second = [
+            id_number("50022419700301151"),
+            id_number("50022419720401162"),
+            id_number("50022419950501173"),
+        ];
+        // Two cases of the village at 公示 (one posted, one not yet), one still at 受理.
+        let (posted, posted_number) = apply(&village, "BC-0301").await;
+        let (unposted, unposted_number) = apply(&village, "BC-0302").await;
+        let (_, received_number) = apply(&village, "BC-0303").await;
+        through_review(&app, posted, &team, household("BC-0301", &first, 6000.0)).await;
+        through_review(&app, unposted, &team, household("BC-0302", &second, 6000.0)).await;
+        let town = app.api_user("bachuan").await;
+        assert_eq!(joint_review(&town, posted, true).await, "notice");
+        assert_eq!(joint_review(&town, unposted, true).await, "notice");
+        ok(&town, posted, json!({"action": "post_notice"})).await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{posted}")).await;
+        let (posted_on, ends_on) = (
+            detail["notice"]["posted_on"].as_str().unwrap().to_owned(),
+            detail["notice"]["ends_on"].as_str().unwrap().to_owned(),
+        );
+
+        let path = format!("/villages/{VILLAGE}/print/notice");
+        for username in ["bachuan", "cunshe", "wangge", "minzheng"] {
+            let page = app.page_user(username).await;
+            let (status, notice) = page.get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{backend} {username}");
+            let table = &notice[notice.find("id=\"village-notice\"").unwrap()..];
+            let table = &table[..table.find("</table>").unwrap()];
+            assert!(
+                table.contains(&posted_number) && table.contains(&unposted_number),
+                "{backend} {username}: both cases at 公示 are listed: {table}"
+            );
+            assert!(
+                !notice.contains(&received_number),
+                "{backend} {username}: a case at 受理 is not on the notice"
+            );
+            assert_eq!(
+                table.matches("<tr>").count(),
+                3,
+                "{backend}: head and two rows"
+            );
+            // Heads masked, name and ID number; nobody's full number, no health data.
+            for id in [&first[0], &second[0]] {
+                let masked = format!("{}********{}", &id[..6], &id[14..]);
+                assert!(table.contains(&masked), "{backend}: {masked}");
+            }
+            for full in first.iter().chain(&second) {
+                assert!(
+                    !notice.contains(full.as_str()),
+                    "{backend}: {full} unmasked"
+                );
+            }
+            assert!(
+                table.contains("韩*") && !notice.contains("韩一"),
+                "{backend}"
+            );
+            assert!(
+                table.contains("低保") && table.contains("3 人"),
+                "{backend}"
+            );
+            assert!(
+                table.contains(&posted_on) && table.contains(&ends_on),
+                "{backend}: the posted notice's period"
+            );
+            assert!(table.contains("张贴之日起"), "{backend}: not yet posted");
+            for private in ["残疾", "重病", "银行", "收入"] {
+                assert!(!table.contains(private), "{backend}: {private}");
+            }
+            // The objection channel: where and by when; the shared print layout.
+            let objection = &notice[notice.find("id=\"village-notice-objection\"").unwrap()..];
+            assert!(
+                objection.contains("永院村")
+                    && objection.contains("巴川街道社会救助经办机构")
+                    && objection.contains("公示期截止之日前"),
+                "{backend}"
+            );
+            assert!(
+                notice.contains("/static/print.css")
+                    && notice.contains("class=\"toolbar\"")
+                    && !notice.contains("<style"),
+                "{backend}"
+            );
+        }
+
+        // Linked from the queue (by village for the town, 本村 for the village) and the case page.
+        let town_page = app.page_user("bachuan").await;
+        let (_, queue) = town_page.get("/cases").await;
+        let links = &queue[queue.find("id=\"village-notices\"").unwrap()..];
+        assert!(
+            links.contains(&format!("href=\"{path}\"")) && links.contains("永院村公示（2 户）"),
+            "{backend}"
+        );
+        let (_, queue) = app.page_user("cunshe").await.get("/cases").await;
+        assert!(queue.contains("打印本村公示（2 户）"), "{backend}");
+        let (_, case_page) = town_page.get(&format!("/cases/{posted}")).await;
+        assert!(
+            case_page.contains(&format!("href=\"{path}\"")) && case_page.contains("打印本村公示"),
+            "{backend}"
+        );
+        // The per-case notice masks the same way.
+        let (_, single) = town_page
+            .get(&format!("/cases/{posted}/print/notice"))
+            .await;
+        assert!(
+            single.contains("韩*") && !single.contains("韩一"),
+            "{backend}"
+        );
+
+        // Another village of the town: empty, said so; outside the area: 404, nothing shown.
+        let (status, empty) = town_page.get("/villages/500151001001/print/notice").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(empty.contains("本村当前无公示事项"), "{backend}");
+        for (username, path) in [
+            ("tuqiao", path.as_str()),
+            ("cunshe", "/villages/500151001001/print/notice"),
+            ("wangge", "/villages/500151100200/print/notice"),
+        ] {
+            let (status, page) = app.page_user(username).await.get(path).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{backend} {username} {path}");
+            assert!(!page.contains(&posted_number), "{backend}");
+        }
+        // A code that is not a village is named.
+        for bad in ["500151001", "abc"] {
+            let (status, page) = town_page
+                .get(&format!("/villages/{bad}/print/notice"))
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend} {bad}");
+            assert!(page.contains("村（社区）"), "{backend} {bad}");
+        }
         app.stop().await;
     }
 }

@@ -38,8 +38,12 @@ async fn r1_report_downloads_as_xlsx_with_charts_and_prints_on_a4() {
             .get("/reports/print?period=2026H1&area=500151")
             .await;
         assert_eq!(status, StatusCode::OK, "{backend}");
+        // The shared print layout, on its landscape sheet, with no styles of its own.
         assert!(
-            html.contains("size: A4") && html.contains("@media print"),
+            html.contains("/static/print.css")
+                && html.contains("class=\"sheet landscape report\"")
+                && html.contains("class=\"toolbar\"")
+                && !html.contains("<style"),
             "{backend}"
         );
         assert!(html.contains("铜梁区 2026年上半年低收入人口救助帮扶工作情况"));
