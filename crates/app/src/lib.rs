@@ -17,6 +17,7 @@ pub mod error;
 pub mod feeds;
 pub mod households;
 pub mod imports;
+pub mod online;
 pub mod registry;
 pub mod report;
 pub mod users;

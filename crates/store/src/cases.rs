@@ -281,3 +281,60 @@ pub async fn open_for_household(conn: &mut Conn, external_id: &str) -> Result<Op
     .fetch_optional(&mut *conn)
     .await?)
 }
+
+/// What an online application (线上申请, P1) adds to its case.
+pub struct NewOnlineApplication<'a> {
+    pub case_id: i64,
+    pub id_number: &'a str,
+    pub phone: &'a str,
+    pub household_size: i64,
+    pub now: &'a str,
+}
+
+pub async fn insert_online_application(
+    conn: &mut Conn,
+    application: &NewOnlineApplication<'_>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO online_applications (case_id, id_number, phone, household_size, submitted_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(application.case_id)
+    .bind(application.id_number)
+    .bind(application.phone)
+    .bind(application.household_size)
+    .bind(application.now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The open case of an online application made with `id_number`, if any.
+pub async fn open_online_application(conn: &mut Conn, id_number: &str) -> Result<Option<CaseRow>> {
+    let columns = COLUMNS
+        .split(", ")
+        .map(|column| format!("c.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM cases c JOIN online_applications o ON o.case_id = c.id \
+         WHERE o.id_number = $1 AND c.closed_on IS NULL ORDER BY c.id LIMIT 1"
+    )))
+    .bind(id_number)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// How many cases name a household external id starting with `prefix` (the caller issues the
+/// next id of a household that is not in the registry yet).
+pub async fn count_household_prefix(conn: &mut Conn, prefix: &str) -> Result<i64> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT household_external_id) FROM cases \
+         WHERE household_external_id >= $1 AND household_external_id < $2",
+    )
+    .bind(prefix)
+    .bind(format!("{prefix}~"))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(count)
+}

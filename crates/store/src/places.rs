@@ -100,3 +100,13 @@ pub async fn all_codes(conn: &mut Conn) -> Result<std::collections::HashSet<Stri
         .await?;
     Ok(rows.into_iter().map(|(code,)| code).collect())
 }
+
+/// Every place of one level, ordered by code (the public application form's place list).
+pub async fn of_level(conn: &mut Conn, level: PlaceLevel) -> Result<Vec<PlaceRow>> {
+    Ok(
+        sqlx::query_as("SELECT code, name, level FROM places WHERE level = $1 ORDER BY code")
+            .bind(level_code(level))
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}

@@ -4,6 +4,7 @@ use axum::http::HeaderMap;
 
 pub const SESSION: &str = "sn_session";
 pub const LOGIN_CSRF: &str = "sn_login_csrf";
+pub const APPLY_CSRF: &str = "sn_apply_csrf";
 
 pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
     headers

@@ -2,10 +2,11 @@
 //!
 //! Boundary: handlers translate HTTP to use cases of `app` and back; no SQL, no rules here
 //! (this crate does not depend on `store`). Every page and API route but `/login`, `/healthz`,
-//! `/static/*`, `/track` and `POST /api/v1/session` requires a live session; every state-changing request
+//! `/static/*`, `/track`, `/apply` and `POST /api/v1/session` requires a live session; every state-changing request
 //! carries the session's CSRF token (a form field for pages, the `X-CSRF-Token` header for the API).
 
 mod api;
+mod apply_pages;
 mod assist_api;
 mod assist_pages;
 mod case_api;
@@ -43,6 +44,8 @@ pub struct WebState {
     pub config: WebConfig,
     /// The public tracking page's lookups, counted over a sliding minute.
     pub track_throttle: Arc<TrackThrottle>,
+    /// The public online application's submissions (`POST /apply`), limited the same way.
+    pub apply_throttle: Arc<TrackThrottle>,
 }
 
 /// A sliding-window limit on the public tracking lookups (`/track`), so tracking numbers
@@ -73,6 +76,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         app,
         config,
         track_throttle: Arc::new(TrackThrottle::default()),
+        apply_throttle: Arc::new(TrackThrottle::default()),
     };
     Router::new()
         .route("/", get(pages::home))
@@ -139,6 +143,12 @@ pub fn router(app: App, config: WebConfig) -> Router {
             get(case_pages::print_village_notice),
         )
         .route("/track", get(case_pages::track))
+        .route(
+            "/apply",
+            get(apply_pages::apply_form)
+                .post(apply_pages::apply_submit)
+                .layer(DefaultBodyLimit::max(apply_pages::APPLY_BYTES)),
+        )
         .route("/static/print.css", get(pages::print_stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/openapi.json", get(api::openapi))

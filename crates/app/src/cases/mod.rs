@@ -616,6 +616,9 @@ impl App {
                 None if row.actor_user_id == crate::feeds::COMPARISON_USER_ID => {
                     crate::feeds::COMPARISON_NAME.to_owned()
                 }
+                None if row.actor_user_id == crate::online::ONLINE_APPLICANT_USER_ID => {
+                    crate::online::ONLINE_APPLICANT_NAME.to_owned()
+                }
                 None => {
                     let name = store::users::by_id(&mut conn, row.actor_user_id)
                         .await?

@@ -1,0 +1,277 @@
+//! 线上申请 (P1): the public online application, taken without an account.
+//!
+//! The applicant is not a user: the case is opened by `ONLINE_APPLICANT`, a named system actor
+//! standing at the village's intake (the case lands in the town's 办件 queue like a window
+//! application). A registered member applies for the registry household (its area wins); anyone
+//! else gets a new household id (`WS` + date + sequence). An application already running for
+//! the same household or the same ID number is not duplicated: its tracking number is given back.
+
+use crate::cases::NewIntake;
+use crate::{Actor, App, AppError, FieldError};
+use domain::{NationalId, PlaceCode, PlaceLevel, Role};
+use workflow::{CaseKind, Channel, Consent, TrackingNumber};
+
+/// The user id the online applicant acts under: no account has it (ids start at 1, and 0 is
+/// the comparison run).
+pub(crate) const ONLINE_APPLICANT_USER_ID: i64 = -1;
+
+/// How timelines name the online applicant.
+pub(crate) const ONLINE_APPLICANT_NAME: &str = "线上申请（申请人本人）";
+
+/// Longest applicant name accepted, in characters.
+pub const NAME_CHARS: usize = 30;
+/// Longest 困难情况 accepted, in characters.
+pub const HARDSHIP_CHARS: usize = 500;
+/// Largest household size accepted (a typing slip beyond it, not a policy limit).
+pub const HOUSEHOLD_SIZE_MAX: u32 = 30;
+
+/// The authorization (授权) the applicant agrees to, shown in full on the form and kept with
+/// the case as the consent's wording.
+pub const CONSENT_TEXT: &str = "本人自愿申请最低生活保障、特困人员救助供养、低收入人口认定等社会救助，\
+并代表全体家庭成员授权铜梁区民政部门及乡镇（街道）人民政府，通过公安、人力资源社会保障、住房城乡建设、\
+自然资源、市场监管、税务、医保、金融机构等部门和单位的数据，核对本人及家庭成员的户籍、收入、财产、\
+车辆、房产、社会保险、工商登记、存款等家庭经济状况信息。本人承诺所填信息真实完整，如有隐瞒或虚报，\
+愿承担相应法律责任。核对信息仅用于社会救助审核认定，不作他用。";
+
+/// What the applicant typed, as text.
+#[derive(Clone, Debug, Default)]
+pub struct OnlineForm {
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+    /// The village or community (村社区) code.
+    pub village: String,
+    pub household_size: String,
+    /// 困难情况.
+    pub hardship: String,
+    /// The authorization checkbox was ticked.
+    pub consent: bool,
+}
+
+/// The answer to an online application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// A new case at 受理.
+    Opened(TrackingNumber),
+    /// 与已有申请合并: an application of the same household or person is running.
+    AlreadyRunning(TrackingNumber),
+}
+
+struct OnlineApplication {
+    name: String,
+    id_number: NationalId,
+    phone: String,
+    village: PlaceCode,
+    household_size: u32,
+    hardship: String,
+}
+
+/// The form's fields read into values, every fault named in Chinese beside its field.
+fn parse(form: &OnlineForm) -> Result<OnlineApplication, AppError> {
+    let mut errors = Vec::new();
+    let mut fail = |field: &str, message: String| {
+        errors.push(FieldError {
+            field: field.to_owned(),
+            message,
+        });
+    };
+    let name = form.name.trim().to_owned();
+    if name.is_empty() {
+        fail("name", "请填写申请人姓名".to_owned());
+    } else if name.chars().count() > NAME_CHARS {
+        fail("name", format!("申请人姓名不能超过{NAME_CHARS}个字"));
+    }
+    let id_number = match NationalId::parse(&form.id_number) {
+        Ok(id_number) => Some(id_number),
+        Err(_) if form.id_number.trim().is_empty() => {
+            fail("id_number", "请填写身份证号".to_owned());
+            None
+        }
+        Err(error) => {
+            fail("id_number", error.to_string());
+            None
+        }
+    };
+    let phone = form.phone.trim().to_owned();
+    if phone.is_empty() {
+        fail("phone", "请填写手机号码".to_owned());
+    } else if !(phone.len() == 11
+        && phone.starts_with('1')
+        && phone.bytes().all(|byte| byte.is_ascii_digit()))
+    {
+        fail("phone", "手机号码应为以1开头的11位数字".to_owned());
+    }
+    let village = PlaceCode::parse(form.village.trim())
+        .ok()
+        .filter(|code| code.level() == PlaceLevel::Village);
+    if village.is_none() {
+        fail("village", "请选择所在镇街和村（社区）".to_owned());
+    }
+    let household_size = form.household_size.trim().parse::<u32>().ok();
+    let household_size = match household_size {
+        Some(size) if (1..=HOUSEHOLD_SIZE_MAX).contains(&size) => Some(size),
+        _ => {
+            fail(
+                "household_size",
+                format!("家庭人口应为1至{HOUSEHOLD_SIZE_MAX}之间的整数"),
+            );
+            None
+        }
+    };
+    let hardship = form.hardship.trim().to_owned();
+    if hardship.is_empty() {
+        fail("hardship", "请填写家庭困难情况".to_owned());
+    } else if hardship.chars().count() > HARDSHIP_CHARS {
+        fail(
+            "hardship",
+            format!("困难情况不能超过{HARDSHIP_CHARS}个字，请精简后提交"),
+        );
+    }
+    if !form.consent {
+        fail(
+            "consent",
+            "请阅读并勾选家庭经济状况核对授权，未授权无法受理".to_owned(),
+        );
+    }
+    match (id_number, village, household_size) {
+        (Some(id_number), Some(village), Some(household_size)) if errors.is_empty() => {
+            Ok(OnlineApplication {
+                name,
+                id_number,
+                phone,
+                village,
+                household_size,
+                hardship,
+            })
+        }
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+/// The online applicant standing at `village`'s intake.
+fn online_actor(village: &PlaceCode) -> Actor {
+    Actor {
+        user_id: ONLINE_APPLICANT_USER_ID,
+        username: "online:applicant".to_owned(),
+        display_name: ONLINE_APPLICANT_NAME.to_owned(),
+        role: Role::VillageAssistant,
+        area: village.clone(),
+    }
+}
+
+/// One town of the application form's place list with its villages and communities.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TownPlaces {
+    pub name: String,
+    /// (code, name) of each village or community.
+    pub villages: Vec<(String, String)>,
+}
+
+impl App {
+    /// The towns and their villages the online form offers (the whole place list; no login).
+    pub async fn application_places(&self) -> Result<Vec<TownPlaces>, AppError> {
+        let mut conn = self.store.read().await?;
+        let towns = store::places::of_level(&mut conn, PlaceLevel::Town).await?;
+        let villages = store::places::of_level(&mut conn, PlaceLevel::Village).await?;
+        Ok(towns
+            .into_iter()
+            .map(|town| TownPlaces {
+                villages: villages
+                    .iter()
+                    .filter(|village| village.code.starts_with(&town.code))
+                    .map(|village| (village.code.clone(), village.name.clone()))
+                    .collect(),
+                name: town.name,
+            })
+            .filter(|town| !town.villages.is_empty())
+            .collect())
+    }
+
+    /// 线上申请 (P1): takes an application typed by the applicant, with the consent to the
+    /// economic check signed by the applicant today, in one transaction with its audit event.
+    pub async fn apply_online(&self, form: &OnlineForm) -> Result<Applied, AppError> {
+        let application = parse(form)?;
+        let today = self.today();
+        let now = self.now_text();
+        let mut tx = self.store.begin().await?;
+        let village_row = store::places::get(&mut tx, &application.village).await?;
+        if village_row.is_none_or(|row| row.level != "village") {
+            return Err(AppError::invalid(
+                "village",
+                "所选村（社区）不在本区的区划名录中，请重新选择",
+            ));
+        }
+        let id_number = application.id_number.as_str();
+        let member_of = store::households::open_membership(&mut tx, id_number, None).await?;
+        let (household_id, area) = match member_of {
+            Some(external_id) => {
+                let row = store::households::by_external_id(&mut tx, &external_id)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("household {external_id} of a membership"))?;
+                let area = PlaceCode::parse(&row.area_code)
+                    .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.id))?;
+                (external_id, area)
+            }
+            None => (String::new(), application.village.clone()),
+        };
+        // P1: 一次申请受理 — a running application of the household or of the person answers.
+        let running = match household_id.is_empty() {
+            false => store::cases::open_for_household(&mut tx, &household_id).await?,
+            true => None,
+        };
+        let running = match running {
+            Some(row) => Some(row),
+            None => store::cases::open_online_application(&mut tx, id_number).await?,
+        };
+        if let Some(row) = running {
+            store::rollback(tx).await?;
+            let number = TrackingNumber::parse(&row.tracking_number)
+                .map_err(|error| anyhow::anyhow!("tracking number of case {}: {error}", row.id))?;
+            return Ok(Applied::AlreadyRunning(number));
+        }
+        let household_id = if household_id.is_empty() {
+            let prefix = format!("WS{}-", today.format("%Y%m%d"));
+            let sequence = store::cases::count_household_prefix(&mut tx, &prefix).await? + 1;
+            format!("{prefix}{sequence:04}")
+        } else {
+            household_id
+        };
+        let actor = online_actor(
+            &area
+                .at_level(PlaceLevel::Village)
+                .unwrap_or_else(|| area.clone()),
+        );
+        let intake = NewIntake {
+            kind: CaseKind::Application,
+            channel: Channel::Online,
+            household_id,
+            area,
+            applicant: application.name.clone(),
+            consent: Some(Consent {
+                signed_on: today,
+                signer: application.name.clone(),
+            }),
+            summary: format!(
+                "{}（线上申请：家庭人口{}人，联系电话{}，申请人身份证号{}）",
+                application.hardship,
+                application.household_size,
+                application.phone,
+                application.id_number.as_str()
+            ),
+        };
+        let (case_id, tracking_number) = self.open_case_in(&mut tx, &actor, intake).await?;
+        store::cases::insert_online_application(
+            &mut tx,
+            &store::cases::NewOnlineApplication {
+                case_id,
+                id_number,
+                phone: &application.phone,
+                household_size: i64::from(application.household_size),
+                now: &now,
+            },
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(Applied::Opened(tracking_number))
+    }
+}

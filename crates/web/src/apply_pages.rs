@@ -1,0 +1,172 @@
+//! 线上申请 (P1): the public online application at `/apply`, no login.
+//!
+//! The form carries a double-submit token (a cookie set with the form and the same value in a
+//! hidden field, as the login form does), submissions are throttled like `/track`, and the
+//! body is limited to `APPLY_BYTES`.
+
+use crate::error::PageError;
+use crate::session::{constant_time_eq, random_token};
+use crate::{WebState, cookies};
+use app::online::{
+    Applied, CONSENT_TEXT, HARDSHIP_CHARS, HOUSEHOLD_SIZE_MAX, NAME_CHARS, OnlineForm, TownPlaces,
+};
+use app::{AppError, FieldError};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
+
+/// The largest application body accepted: the form's fields with a 500-character 困难情况
+/// fit in a few kilobytes.
+pub const APPLY_BYTES: usize = 16 * 1024;
+
+/// The fields the form posts back (and shows again after an error).
+const FIELDS: [&str; 7] = [
+    "name",
+    "id_number",
+    "phone",
+    "village",
+    "household_size",
+    "hardship",
+    "consent",
+];
+
+#[derive(Template, WebTemplate)]
+#[template(path = "apply.html")]
+pub struct ApplyPage {
+    csrf: String,
+    values: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+    towns: Vec<TownPlaces>,
+    consent_text: &'static str,
+    name_chars: usize,
+    hardship_chars: usize,
+    size_max: u32,
+}
+
+impl ApplyPage {
+    fn v(&self, key: &str) -> &str {
+        self.values.get(key).map_or("", String::as_str)
+    }
+
+    fn err(&self, key: &str) -> &str {
+        self.errors.get(key).map_or("", String::as_str)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "apply_done.html")]
+pub struct ApplyDone {
+    number: String,
+    name: String,
+    merged: bool,
+}
+
+async fn form_page(
+    state: &WebState,
+    values: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let csrf = random_token();
+    let cookie = cookies::set(
+        cookies::APPLY_CSRF,
+        &csrf,
+        3600,
+        state.config.secure_cookies,
+    );
+    let page = ApplyPage {
+        csrf,
+        values,
+        errors,
+        towns: state.app.application_places().await?,
+        consent_text: CONSENT_TEXT,
+        name_chars: NAME_CHARS,
+        hardship_chars: HARDSHIP_CHARS,
+        size_max: HOUSEHOLD_SIZE_MAX,
+    };
+    Ok((status, [(header::SET_COOKIE, cookie)], page).into_response())
+}
+
+/// `GET /apply`: the empty form.
+pub async fn apply_form(State(state): State<WebState>) -> Result<Response, PageError> {
+    form_page(&state, BTreeMap::new(), BTreeMap::new(), StatusCode::OK).await
+}
+
+/// `POST /apply`: 线上申请. A new case answers with its tracking number; an application
+/// already running for the household or person answers with that one's.
+pub async fn apply_submit(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let values: BTreeMap<String, String> = pairs
+        .iter()
+        .filter(|(key, _)| FIELDS.contains(&key.as_str()))
+        .cloned()
+        .collect();
+    let cookie = cookies::read(&headers, cookies::APPLY_CSRF).unwrap_or_default();
+    if cookie.is_empty() || !constant_time_eq(cookie.as_bytes(), get("csrf").as_bytes()) {
+        let errors = BTreeMap::from([(
+            "form".to_owned(),
+            "申请页面已过期，请核对后重新提交".to_owned(),
+        )]);
+        return form_page(&state, values, errors, StatusCode::FORBIDDEN).await;
+    }
+    if !state.apply_throttle.allow() {
+        let errors = BTreeMap::from([(
+            "form".to_owned(),
+            "提交过于频繁，请稍后再试".to_owned(),
+        )]);
+        return form_page(&state, values, errors, StatusCode::TOO_MANY_REQUESTS).await;
+    }
+    let form = OnlineForm {
+        name: get("name").to_owned(),
+        id_number: get("id_number").to_owned(),
+        phone: get("phone").to_owned(),
+        village: get("village").to_owned(),
+        household_size: get("household_size").to_owned(),
+        hardship: get("hardship").to_owned(),
+        consent: matches!(get("consent"), "on" | "true" | "1"),
+    };
+    match state.app.apply_online(&form).await {
+        Ok(applied) => {
+            let (number, merged) = match applied {
+                Applied::Opened(number) => (number, false),
+                Applied::AlreadyRunning(number) => (number, true),
+            };
+            let done = ApplyDone {
+                number: number.as_str().to_owned(),
+                name: form.name.trim().to_owned(),
+                merged,
+            };
+            let status = if merged {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            Ok((status, done).into_response())
+        }
+        Err(AppError::Invalid(list)) => {
+            let errors = list
+                .into_iter()
+                .map(|FieldError { field, message }| (field, message))
+                .collect();
+            form_page(&state, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(error @ (AppError::Refused(_) | AppError::Conflict(_))) => {
+            let errors = BTreeMap::from([("form".to_owned(), error.message())]);
+            form_page(&state, values, errors, StatusCode::CONFLICT).await
+        }
+        Err(other) => Err(PageError(other)),
+    }
+}
