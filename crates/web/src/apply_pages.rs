@@ -65,13 +65,16 @@ pub struct ApplyDone {
     merged: bool,
 }
 
+/// The form; `csrf` is the token a valid submission carried (kept, so another tab's form stays
+/// good), or none for a fresh one.
 async fn form_page(
     state: &WebState,
+    csrf: Option<String>,
     values: BTreeMap<String, String>,
     errors: BTreeMap<String, String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let csrf = random_token();
+    let csrf = csrf.unwrap_or_else(random_token);
     let cookie = cookies::set(
         cookies::APPLY_CSRF,
         &csrf,
@@ -93,7 +96,14 @@ async fn form_page(
 
 /// `GET /apply`: the empty form.
 pub async fn apply_form(State(state): State<WebState>) -> Result<Response, PageError> {
-    form_page(&state, BTreeMap::new(), BTreeMap::new(), StatusCode::OK).await
+    form_page(
+        &state,
+        None,
+        BTreeMap::new(),
+        BTreeMap::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /apply`: 线上申请. A new case answers with its tracking number; an application
@@ -120,14 +130,18 @@ pub async fn apply_submit(
             "form".to_owned(),
             "申请页面已过期，请核对后重新提交".to_owned(),
         )]);
-        return form_page(&state, values, errors, StatusCode::FORBIDDEN).await;
+        return form_page(&state, None, values, errors, StatusCode::FORBIDDEN).await;
     }
     if !state.apply_throttle.allow() {
-        let errors = BTreeMap::from([(
-            "form".to_owned(),
-            "提交过于频繁，请稍后再试".to_owned(),
-        )]);
-        return form_page(&state, values, errors, StatusCode::TOO_MANY_REQUESTS).await;
+        let errors = BTreeMap::from([("form".to_owned(), "提交过于频繁，请稍后再试".to_owned())]);
+        return form_page(
+            &state,
+            Some(cookie),
+            values,
+            errors,
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
     }
     let form = OnlineForm {
         name: get("name").to_owned(),
@@ -161,11 +175,18 @@ pub async fn apply_submit(
                 .into_iter()
                 .map(|FieldError { field, message }| (field, message))
                 .collect();
-            form_page(&state, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            form_page(
+                &state,
+                Some(cookie),
+                values,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(error @ (AppError::Refused(_) | AppError::Conflict(_))) => {
             let errors = BTreeMap::from([("form".to_owned(), error.message())]);
-            form_page(&state, values, errors, StatusCode::CONFLICT).await
+            form_page(&state, Some(cookie), values, errors, StatusCode::CONFLICT).await
         }
         Err(other) => Err(PageError(other)),
     }

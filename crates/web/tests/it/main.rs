@@ -5,6 +5,7 @@
 
 mod access;
 mod api;
+mod apply;
 mod assistance;
 mod audit;
 mod cases;
