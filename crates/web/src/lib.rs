@@ -18,6 +18,7 @@ mod pages;
 mod registry_pages;
 mod report_pages;
 mod session;
+mod user_pages;
 mod watch_pages;
 
 use app::App;
@@ -119,6 +120,20 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route(
             "/contacts",
             get(watch_pages::contacts).post(watch_pages::contact_create),
+        )
+        .route(
+            "/admin/users",
+            get(user_pages::list).post(user_pages::create),
+        )
+        .route("/admin/users/new", get(user_pages::new_form))
+        .route(
+            "/admin/users/{id}",
+            get(user_pages::show).post(user_pages::update),
+        )
+        .route("/admin/users/{id}/status", post(user_pages::set_status))
+        .route(
+            "/admin/users/{id}/password",
+            post(user_pages::reset_password),
         )
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/dashboard.js", get(report_pages::dashboard_script))

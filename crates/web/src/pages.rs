@@ -31,6 +31,8 @@ pub struct Chrome {
     pub can_report: bool,
     /// 数据比对 (feeds and runs): the district level.
     pub sees_feeds: bool,
+    /// 用户管理: the administrator.
+    pub manages_users: bool,
 }
 
 impl Chrome {
@@ -57,6 +59,7 @@ impl Chrome {
                     | domain::Role::DistrictAgriculture
                     | domain::Role::Auditor
             ) && signed.actor.area.level() == domain::PlaceLevel::District,
+            manages_users: signed.actor.role == domain::Role::Admin,
         }
     }
 }
@@ -142,11 +145,12 @@ pub async fn login_submit(
                 8 * 3600,
                 state.config.secure_cookies,
             );
-            // Department users do not read the registry: their work is the referral queue.
-            let start = if session.actor.role == domain::Role::Department {
-                "/referrals"
-            } else {
-                "/households"
+            // Department users do not read the registry: their work is the referral queue;
+            // the administrator's is 用户管理.
+            let start = match session.actor.role {
+                domain::Role::Department => "/referrals",
+                domain::Role::Admin => "/admin/users",
+                _ => "/households",
             };
             ([(header::SET_COOKIE, cookie)], Redirect::to(start)).into_response()
         }
