@@ -18,6 +18,7 @@ mod pages;
 mod registry_pages;
 mod report_pages;
 mod session;
+mod user_api;
 mod user_pages;
 mod watch_pages;
 
@@ -193,6 +194,10 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route(
             "/api/v1/referrals/{id}/actions",
             post(assist_api::referral_action),
+        )
+        .route(
+            "/api/v1/users",
+            get(user_api::user_list).post(user_api::user_create),
         )
         .fallback(pages::not_found)
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -48,8 +48,9 @@ const WATCH_ROUTES: [&str; 6] = [
 /// 用户管理 (administrators only, inside their own area): tested in `crate::users`
 /// (`u2_a_town_admin_sees_and_changes_only_users_of_their_town`,
 /// `u2_roles_other_than_admin_are_refused_user_administration`).
-const USER_ROUTES: [&str; 5] = [
+const USER_ROUTES: [&str; 6] = [
     "/admin/users",
+    "/api/v1/users",
     "/admin/users/new",
     "/admin/users/{id}",
     "/admin/users/{id}/status",

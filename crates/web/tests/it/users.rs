@@ -9,6 +9,7 @@ use app::users::{Creator, NewUser, UserDraft};
 use app::{Actor, AppError};
 use domain::{PlaceCode, Role};
 use reqwest::StatusCode;
+use serde_json::json;
 
 /// The session's CSRF token as a signed-in page of `path` carries it.
 async fn csrf_from(user: &PageUser, path: &str) -> String {
@@ -1009,6 +1010,100 @@ async fn u2_admin_edits_name_role_area_and_department_with_the_version_read() {
             "{backend}"
         );
         assert_eq!(stored_user(&app, "admin").await, me, "{backend}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn u2_users_api_lists_and_creates_for_administrators_only() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.api_user("admin").await;
+        let (status, list) = admin.get("/api/v1/users?role=town_reviewer").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert_eq!(list["total"], 2, "{backend}");
+        assert_eq!(list["items"][0]["username"], "bachuan", "{backend}");
+        assert_eq!(
+            list["items"][0]["area_name"], "铜梁区 巴川街道",
+            "{backend}"
+        );
+        let body = json!({
+            "username": "jiaowei2",
+            "display_name": "区教委 孙专干",
+            "role": "department",
+            "area": "500151",
+            "department": "education",
+            "password": PASSWORD,
+        });
+        let (status, user) = admin.post("/api/v1/users", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {user}");
+        assert_eq!(
+            (
+                user["role"].clone(),
+                user["department"].clone(),
+                user["department_name"].clone(),
+                user["active"].clone()
+            ),
+            (
+                json!("department"),
+                json!("education"),
+                json!("区教委"),
+                json!(true)
+            ),
+            "{backend}"
+        );
+        let (status, error) = admin
+            .post(
+                "/api/v1/users",
+                &json!({ "username": "jiaowei3", "role": "town_reviewer", "area": "500151", "department": "education", "password": "short" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(error["code"], "invalid_input", "{backend}");
+        let fields: Vec<&str> = error["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|fault| fault["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["area", "department", "password"], "{backend}");
+        // Without the CSRF header nothing is created.
+        let response = admin
+            .client
+            .post(app.url("/api/v1/users"))
+            .json(&json!({ "username": "nocsrf", "role": "auditor", "area": "500151", "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{backend}");
+        let reviewer = app.api_user("bachuan").await;
+        assert_eq!(
+            reviewer.get("/api/v1/users").await.0,
+            StatusCode::FORBIDDEN,
+            "{backend}"
+        );
+        let (status, error) = reviewer
+            .post(
+                "/api/v1/users",
+                &json!({ "username": "sneaky", "role": "admin", "area": "500151001", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(
+            (status, error["code"].clone()),
+            (StatusCode::FORBIDDEN, json!("forbidden")),
+            "{backend}"
+        );
+        let mut conn = app.app.store().read().await.unwrap();
+        for username in ["jiaowei3", "nocsrf", "sneaky"] {
+            assert!(
+                store::users::by_username(&mut conn, username)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "{backend} {username}"
+            );
+        }
+        drop(conn);
         app.stop().await;
     }
 }
