@@ -77,8 +77,9 @@ fn start_page(role: domain::Role) -> &'static str {
     }
 }
 
-pub async fn home() -> Redirect {
-    Redirect::to("/households")
+/// `/`: the signed-in user's start page (a visitor is sent to sign in first).
+pub async fn home(PageUser(signed): PageUser) -> Redirect {
+    Redirect::to(start_page(signed.actor.role))
 }
 
 pub async fn not_found() -> PageError {

@@ -1196,6 +1196,13 @@ async fn u2_navigation_links_only_what_the_role_opens() {
             let (status, _) = user.get(path).await;
             assert_eq!(status, StatusCode::OK, "{username}: {path}");
         }
+        // `/` sends each role to its start page, the brand link's.
+        let root = user.client.get(app.url("/")).send().await.unwrap();
+        assert_eq!(
+            root.headers()["location"].to_str().unwrap(),
+            &brand[..brand.find('"').unwrap()],
+            "{username}: /"
+        );
     }
     app.stop().await;
 }
