@@ -13,4 +13,5 @@ mod helpers;
 mod pages;
 mod reports;
 mod sessions;
+mod users;
 mod warnings;
