@@ -251,13 +251,7 @@ impl App {
                 signed_on: today,
                 signer: application.name.clone(),
             }),
-            summary: format!(
-                "{}（线上申请：家庭人口{}人，联系电话{}，申请人身份证号{}）",
-                application.hardship,
-                application.household_size,
-                application.phone,
-                application.id_number.as_str()
-            ),
+            summary: application.hardship.clone(),
         };
         let (case_id, tracking_number) = self.open_case_in(&mut tx, &actor, intake).await?;
         store::cases::insert_online_application(
@@ -274,4 +268,29 @@ impl App {
         store::commit(tx).await?;
         Ok(Applied::Opened(tracking_number))
     }
+}
+
+/// What the applicant typed online beyond the intake, as the case page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OnlineDetails {
+    pub id_number: NationalId,
+    pub phone: String,
+    pub household_size: i64,
+}
+
+/// The online details of a case, if it was taken online.
+pub(crate) async fn details(
+    conn: &mut store::Conn,
+    case_id: i64,
+) -> Result<Option<OnlineDetails>, AppError> {
+    let Some(row) = store::cases::online_application(conn, case_id).await? else {
+        return Ok(None);
+    };
+    let id_number = NationalId::parse(&row.id_number)
+        .map_err(|error| anyhow::anyhow!("online application of case {case_id}: {error}"))?;
+    Ok(Some(OnlineDetails {
+        id_number,
+        phone: row.phone,
+        household_size: row.household_size,
+    }))
 }

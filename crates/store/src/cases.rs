@@ -338,3 +338,25 @@ pub async fn count_household_prefix(conn: &mut Conn, prefix: &str) -> Result<i64
     .await?;
     Ok(count)
 }
+
+/// What an online application added to its case.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct OnlineApplicationRow {
+    pub id_number: String,
+    pub phone: String,
+    pub household_size: i64,
+    pub submitted_at: String,
+}
+
+/// The online application of a case, if it was taken online.
+pub async fn online_application(
+    conn: &mut Conn,
+    case_id: i64,
+) -> Result<Option<OnlineApplicationRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id_number, phone, household_size, submitted_at FROM online_applications WHERE case_id = $1",
+    )
+    .bind(case_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}

@@ -84,6 +84,8 @@ pub struct CaseDetail {
     /// The running time limits on the day.
     pub deadlines: Vec<Deadline>,
     pub today: NaiveDate,
+    /// What the applicant typed online beyond the intake (线上申请), for a case taken online.
+    pub online: Option<crate::online::OnlineDetails>,
 }
 
 /// What the public tracking page shows: the step and its dates, nothing personal.
@@ -651,6 +653,7 @@ impl App {
             version: row.version,
             household_row_id: row.household_id,
             place_name: store::places::full_name(&mut conn, case.area()).await?,
+            online: crate::online::details(&mut conn, case_id).await?,
             case,
             timeline,
             deadlines,

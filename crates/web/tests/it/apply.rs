@@ -161,6 +161,23 @@ async fn p1_an_online_application_opens_a_case_at_intake_in_the_chosen_village()
             "{backend}"
         );
 
+        // The case page shows what the applicant typed; the ID number masked for the village.
+        let case_path = format!("/cases/{}", item["id"].as_i64().unwrap());
+        let (_, town_page) = app.page_user("bachuan").await.get(&case_path).await;
+        assert!(
+            town_page.contains(&applicant_id)
+                && town_page.contains("13812345678")
+                && town_page.contains("尿毒症")
+                && town_page.contains("线上申请"),
+            "{backend}"
+        );
+        let (status, village_page) = app.page_user("cunshe").await.get(&case_path).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            village_page.contains("id=\"online-id\"") && !village_page.contains(&applicant_id),
+            "{backend}"
+        );
+
         // The audit row names the online applicant.
         let audit = app.audit_of("case", &number).await;
         assert_eq!(audit.len(), 1, "{backend}");
