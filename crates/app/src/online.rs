@@ -3,7 +3,7 @@
 //! The applicant is not a user: the case is opened by `ONLINE_APPLICANT`, a named system actor
 //! standing at the village's intake (the case lands in the town's 办件 queue like a window
 //! application). A registered member applies for the registry household (its area wins); anyone
-//! else gets a new household id (`WS` + date + sequence). An application already running for
+//! else gets a new household id (`WS` + the date and sequence of its tracking number). An application already running for
 //! the same household or the same ID number is not duplicated: its tracking number is given back.
 
 use crate::cases::NewIntake;
@@ -229,13 +229,18 @@ impl App {
                 .map_err(|error| anyhow::anyhow!("tracking number of case {}: {error}", row.id))?;
             return Ok(Applied::AlreadyRunning(number));
         }
-        let household_id = if household_id.is_empty() {
-            let prefix = format!("WS{}-", today.format("%Y%m%d"));
-            let sequence = store::cases::count_household_prefix(&mut tx, &prefix).await? + 1;
-            format!("{prefix}{sequence:04}")
+        // A new household's id carries its case's tracking number (`WS…` beside `TL…`): the
+        // tracking number is unique, so the id is too.
+        let new_household = household_id.is_empty();
+        let household_id = if new_household {
+            let date = today.format("%Y%m%d");
+            let sequence =
+                store::cases::count_tracking_prefix(&mut tx, &format!("TL{date}-")).await? + 1;
+            format!("WS{date}-{sequence:04}")
         } else {
             household_id
         };
+        let expected_suffix = household_id.get(2..).unwrap_or_default().to_owned();
         let actor = online_actor(
             &area
                 .at_level(PlaceLevel::Village)
@@ -254,6 +259,12 @@ impl App {
             summary: application.hardship.clone(),
         };
         let (case_id, tracking_number) = self.open_case_in(&mut tx, &actor, intake).await?;
+        if new_household && tracking_number.as_str().get(2..) != Some(expected_suffix.as_str()) {
+            // Another application took a number between the two reads: nothing is kept.
+            return Err(AppError::Conflict(
+                "同时提交的申请较多，请重新提交".to_owned(),
+            ));
+        }
         store::cases::insert_online_application(
             &mut tx,
             &store::cases::NewOnlineApplication {

@@ -325,20 +325,6 @@ pub async fn open_online_application(conn: &mut Conn, id_number: &str) -> Result
     .await?)
 }
 
-/// How many cases name a household external id starting with `prefix` (the caller issues the
-/// next id of a household that is not in the registry yet).
-pub async fn count_household_prefix(conn: &mut Conn, prefix: &str) -> Result<i64> {
-    let (count,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(DISTINCT household_external_id) FROM cases \
-         WHERE household_external_id >= $1 AND household_external_id < $2",
-    )
-    .bind(prefix)
-    .bind(format!("{prefix}~"))
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(count)
-}
-
 /// What an online application added to its case.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct OnlineApplicationRow {
