@@ -21,6 +21,10 @@ async function fill(page, id) {
   await page.fill('#name', '王小梅');
   await page.fill('#id_number', id);
   await page.fill('#phone', '13812345678');
+  // The town select narrows the village list to that town.
+  await page.selectOption('#town', '巴川街道');
+  const shown = await page.locator('#village optgroup:not([disabled])').evaluateAll((groups) => groups.map((g) => g.label));
+  assert.deepEqual(shown, ['巴川街道']);
   await page.selectOption('#village', { label: '巴川街道 永院村' });
   await page.fill('#household_size', '3');
   await page.fill('#hardship', '丈夫患尿毒症长期透析，家中无稳定收入');
