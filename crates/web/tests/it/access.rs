@@ -90,8 +90,10 @@ const CASE_ROUTES: [(&str, &str); 14] = [
     ("POST", "/api/v1/cases/{id}/actions"),
 ];
 /// Public or record-free routes of issue 4: the tracking page shows a step and dates only
-/// (`cases::public_tracking_shows_the_step_and_nothing_personal`), the print stylesheet.
-const CASE_PUBLIC_ROUTES: [&str; 2] = ["/track", "/static/print.css"];
+/// (`cases::public_tracking_shows_the_step_and_nothing_personal`), the print stylesheet, and
+/// the online application, which shows back only what the applicant typed
+/// (`apply::p1_an_online_application_opens_a_case_at_intake_in_the_chosen_village`).
+const CASE_PUBLIC_ROUTES: [&str; 3] = ["/track", "/static/print.css", "/apply"];
 
 /// The (path, methods) of every `.route(…)` in the router's source, however it is formatted.
 pub fn router_routes() -> Vec<(String, Vec<String>)> {
