@@ -887,3 +887,142 @@ async fn p7_village_notice_lists_every_case_at_notice_masked_for_the_area_only()
         app.stop().await;
     }
 }
+
+/// The rows of the queue table of a `/cases` page (the header row aside).
+fn queue_rows(html: &str) -> Vec<&str> {
+    let table = &html[html.find("id=\"queue\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    table.split("<tr class=").skip(1).collect()
+}
+
+#[tokio::test]
+async fn p9_the_queue_shows_a_case_once_with_its_other_limits_and_pages_by_fifty() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let team = [
+            user_id(&app, "cunshe").await,
+            user_id(&app, "bachuan").await,
+        ];
+        // At 公示, not yet posted, with 低保 decided: the town stage and the 低保 total run.
+        let (two_limits, two_limits_number) = apply(&village, "BC-0500").await;
+        through_review(&app, two_limits, &team, household("BC-0500", &ids(), 6000.0)).await;
+        let town = app.api_user("bachuan").await;
+        assert_eq!(joint_review(&town, two_limits, true).await, "notice");
+        let (_, detail) = town.get(&format!("/api/v1/cases/{two_limits}")).await;
+        let dibao_total_due = detail["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|deadline| deadline["limit"] == "dibao_total")
+            .unwrap_or_else(|| panic!("{backend}: {detail}"))["due_on"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // Three weeks on the town stage has run out; fifty new applications come in.
+        app.clock.set(2026, 12, 21);
+        let village = app.api_user("cunshe").await;
+        let mut later = Vec::new();
+        for n in 0..50 {
+            later.push(apply(&village, &format!("BC-{:04}", 600 + n)).await.1);
+        }
+        let page = app.page_user("bachuan").await;
+        let (status, html) = page.get("/cases").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        let rows = queue_rows(&html);
+        assert_eq!(rows.len(), 50, "{backend}: fifty lines a page");
+        let lines_of_case = rows
+            .iter()
+            .filter(|row| row.contains(&two_limits_number))
+            .count();
+        assert_eq!(lines_of_case, 1, "{backend}: one line per case");
+        // Late first, under its nearest limit, the 低保 total beside it.
+        assert!(
+            rows[0].contains(&two_limits_number)
+                && rows[0].contains("逾期")
+                && rows[0].contains("镇街审核")
+                && rows[0].contains(&format!("另有：低保审核确认总时限 {dibao_total_due}")),
+            "{backend}: {}",
+            rows[0]
+        );
+        assert!(html.contains("共 <span id=\"queue-total\">51</span> 件"), "{backend}");
+        assert!(html.contains("只看逾期（1）"), "{backend}");
+        let pager = &html[html.find("id=\"queue-pager\"").unwrap()..];
+        assert!(
+            pager.contains("href=\"/cases?page=2\"")
+                && pager.contains("下一页")
+                && !pager.contains("上一页")
+                && pager.contains("第 1 / 2 页"),
+            "{backend}"
+        );
+        let (_, html) = page.get("/cases?page=2").await;
+        let rows = queue_rows(&html);
+        assert_eq!(rows.len(), 1, "{backend}");
+        assert!(rows[0].contains(&later[49]), "{backend}: the last one in");
+        let pager = &html[html.find("id=\"queue-pager\"").unwrap()..];
+        assert!(
+            pager.contains("href=\"/cases?page=1\"")
+                && pager.contains("上一页")
+                && !pager.contains("下一页"),
+            "{backend}"
+        );
+        // The overdue list: the one late case, one page, the filter kept.
+        let (_, html) = page.get("/cases?overdue=1").await;
+        let rows = queue_rows(&html);
+        assert_eq!(rows.len(), 1, "{backend}");
+        assert!(rows[0].contains(&two_limits_number), "{backend}");
+        assert!(html.contains("共 <span id=\"queue-total\">1</span> 件"), "{backend}");
+        assert!(!html.contains("id=\"queue-pager\""), "{backend}");
+        let (_, html) = page.get("/cases?overdue=1&page=2").await;
+        assert!(html.contains("没有逾期案件"), "{backend}");
+        // A bad page number is named.
+        let (status, html) = page.get("/cases?page=abc").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert!(html.contains("页码“abc”无效"), "{backend}");
+
+        // The API pages the same way.
+        let town = app.api_user("bachuan").await;
+        let (_, queue) = town.get("/api/v1/cases").await;
+        assert_eq!(
+            (
+                &queue["total"],
+                &queue["n_late"],
+                &queue["page"],
+                &queue["per_page"]
+            ),
+            (&json!(51), &json!(1), &json!(1), &json!(50)),
+            "{backend}"
+        );
+        assert_eq!(queue["items"].as_array().unwrap().len(), 50, "{backend}");
+        let first = &queue["items"][0];
+        assert_eq!(first["id"], two_limits, "{backend}");
+        assert_eq!(
+            (first["limit"].as_str(), first["late"].as_bool()),
+            (Some("town_review"), Some(true)),
+            "{backend}"
+        );
+        assert!(
+            first["other_limits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|other| other["limit"] == "dibao_total"
+                    && other["due_on"] == dibao_total_due.as_str()),
+            "{backend}: {first}"
+        );
+        let (_, queue) = town.get("/api/v1/cases?page=2").await;
+        assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{backend}");
+        assert_eq!(
+            queue["items"][0]["tracking_number"],
+            later[49].as_str(),
+            "{backend}"
+        );
+        let (_, queue) = town.get("/api/v1/cases?overdue=1").await;
+        assert_eq!((&queue["total"], &queue["n_late"]), (&json!(1), &json!(1)));
+        let (status, body) = town.get("/api/v1/cases?page=0").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(body["fields"][0]["field"], "page", "{backend}");
+        app.stop().await;
+    }
+}
