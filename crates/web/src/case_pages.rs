@@ -7,7 +7,7 @@ use crate::error::PageError;
 use crate::forms::{Choice, HouseholdForm, Vocabulary};
 use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
-use crate::{TrackThrottle, WebState};
+use crate::WebState;
 use app::cases::notice::{CaseNotice, NoticeVillage, VillageNotice};
 use app::cases::{CaseDetail, TeamCandidate, WorkItem, WorkPage, WorkQuery, offered_actions};
 use app::warnings::{WarningItem, WarningQuery};
@@ -15,13 +15,15 @@ use app::{AppError, FieldError};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::Extension;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use domain::{Category, Household, MonitoringKind, NationalId, Role};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use workflow::{
     CaseKind, Change, Channel, DepartmentDecision, Explanation, Fact, ObjectionStatus, Outcome,
     Proposal, RecheckDue, Step, Verdict,
@@ -990,8 +992,14 @@ impl TrackPage {
 }
 
 /// `GET /track?number=…` (no login): the step and its dates, nothing about the household.
-/// Unknown and malformed numbers get the same answer; lookups are throttled.
-pub async fn track(State(state): State<WebState>, Query(query): Query<TrackQuery>) -> Response {
+/// Unknown and malformed numbers get the same answer; each client (`throttle::client_of`)
+/// has `TRACK_LOOKUPS_PER_MINUTE` lookups a minute, then 429 in Chinese.
+pub async fn track(
+    State(state): State<WebState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Query(query): Query<TrackQuery>,
+) -> Response {
     let number = query.number.trim().to_owned();
     let steps = vec![
         Step::Received,
@@ -1017,7 +1025,12 @@ pub async fn track(State(state): State<WebState>, Query(query): Query<TrackQuery
     if number.is_empty() {
         return page(String::new(), None, StatusCode::OK);
     }
-    if !state.track_throttle.allow() {
+    let client = crate::throttle::client_of(
+        peer.map(|Extension(ConnectInfo(address))| address),
+        &headers,
+        state.config.behind_proxy,
+    );
+    if !state.track_throttle.allow(client, std::time::Instant::now()) {
         return page(
             "查询过于频繁，请稍后再试".to_owned(),
             None,
@@ -1035,23 +1048,3 @@ pub async fn track(State(state): State<WebState>, Query(query): Query<TrackQuery
     }
 }
 
-impl TrackThrottle {
-    /// Whether one more lookup fits in the current window.
-    pub fn allow(&self) -> bool {
-        let now = std::time::Instant::now();
-        let Ok(mut window) = self.window.lock() else {
-            return false;
-        };
-        while window
-            .front()
-            .is_some_and(|at| now.duration_since(*at) > self.period)
-        {
-            window.pop_front();
-        }
-        if window.len() >= self.limit {
-            return false;
-        }
-        window.push_back(now);
-        true
-    }
-}

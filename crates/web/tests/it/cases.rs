@@ -1026,3 +1026,35 @@ async fn p9_the_queue_shows_a_case_once_with_its_other_limits_and_pages_by_fifty
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn p1_the_tracking_limit_counts_per_client_so_one_over_it_stops_no_one_else() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let (_, tracking) = apply(&village, "BC-0700").await;
+        let abuser = app.anonymous_from([127, 0, 0, 2].into());
+        let neighbour = app.anonymous_from([127, 0, 0, 3].into());
+        let lookup = |client: &reqwest::Client, number: String| {
+            let request = client.get(app.url(&format!("/track?number={number}")));
+            async move {
+                let response = request.send().await.unwrap();
+                (response.status(), response.text().await.unwrap())
+            }
+        };
+        // Trying numbers in bulk: answered up to the limit, then refused in Chinese.
+        for n in 0..web::TRACK_LOOKUPS_PER_MINUTE {
+            let (status, _) = lookup(&abuser, format!("TL20261128-{:04}", 9000 + n)).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{backend}: lookup {n}");
+        }
+        let (status, html) = lookup(&abuser, tracking.clone()).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{backend}");
+        assert!(html.contains("查询过于频繁，请稍后再试"), "{backend}");
+        assert!(!html.contains("2026-11-28"), "{backend}: nothing is looked up");
+        // Another client is still answered.
+        let (status, html) = lookup(&neighbour, tracking.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(html.contains("2026-11-28"), "{backend}");
+        app.stop().await;
+    }
+}
