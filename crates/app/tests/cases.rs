@@ -639,7 +639,12 @@ async fn p9_the_queue_holds_one_line_per_case_a_page_at_a_time_late_first() {
         let mut later = Vec::new();
         for n in 0..WORK_QUEUE_PER_PAGE {
             let household_id = format!("YY-{:04}", 1000 + n);
-            let opened = intake(CaseKind::Application, &household_id, YONGYUAN, world.today());
+            let opened = intake(
+                CaseKind::Application,
+                &household_id,
+                YONGYUAN,
+                world.today(),
+            );
             later.push(app.open_case(&world.village, opened).await.unwrap().0);
         }
         let today = world.today();
@@ -653,7 +658,10 @@ async fn p9_the_queue_holds_one_line_per_case_a_page_at_a_time_late_first() {
                     .any(|deadline| deadline.limit == TimeLimit::DibaoTotal),
             "{backend}: {running:?}"
         );
-        assert!(running[0].due_on < today, "{backend}: the town stage ran out");
+        assert!(
+            running[0].due_on < today,
+            "{backend}: the town stage ran out"
+        );
 
         let first = app
             .work_queue(&world.town, today, WorkQuery::default())

@@ -4,16 +4,16 @@
 
 use crate::WebState;
 use crate::api::{ApiJson, Path, Query};
-use crate::case_pages::page_number;
 use crate::case_input::ActionFields;
+use crate::case_pages::page_number;
 use crate::error::ApiError;
 use crate::session::ApiUser;
 use app::cases::{CaseDetail, WorkQuery, offered_actions};
-use serde::Deserialize;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use workflow::{DepartmentDecision, ObjectionStatus, Outcome, Verdict};
 

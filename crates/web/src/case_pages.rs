@@ -2,20 +2,20 @@
 //! with a form per action the user may take, the printouts, and the public tracking page.
 //! Every page but `/track` needs a session; the use cases check role and area.
 
+use crate::WebState;
 use crate::case_input::{ActionFields, action_label, refusal_field};
 use crate::error::PageError;
 use crate::forms::{Choice, HouseholdForm, Vocabulary};
 use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
-use crate::WebState;
 use app::cases::notice::{CaseNotice, NoticeVillage, VillageNotice};
 use app::cases::{CaseDetail, TeamCandidate, WorkItem, WorkPage, WorkQuery, offered_actions};
 use app::warnings::{WarningItem, WarningQuery};
 use app::{AppError, FieldError};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::Extension;
+use axum::Form;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -1030,7 +1030,10 @@ pub async fn track(
         &headers,
         state.config.behind_proxy,
     );
-    if !state.track_throttle.allow(client, std::time::Instant::now()) {
+    if !state
+        .track_throttle
+        .allow(client, std::time::Instant::now())
+    {
         return page(
             "查询过于频繁，请稍后再试".to_owned(),
             None,
@@ -1047,4 +1050,3 @@ pub async fn track(
         Err(other) => PageError(other).into_response(),
     }
 }
-

@@ -54,10 +54,19 @@ fn the_client_is_the_peer_unless_a_trusted_proxy_says_otherwise() {
         HeaderValue::from_static("1.2.3.4, 203.0.113.9"),
     );
     // Not behind a proxy (the default): the header is anyone's to write, so it is ignored.
-    assert_eq!(client_of(Some(peer), &headers, false), address("192.0.2.10"));
+    assert_eq!(
+        client_of(Some(peer), &headers, false),
+        address("192.0.2.10")
+    );
     // Behind one: the address the proxy appended, not the one the client claimed first.
-    assert_eq!(client_of(Some(peer), &headers, true), address("203.0.113.9"));
-    headers.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, unknown"));
+    assert_eq!(
+        client_of(Some(peer), &headers, true),
+        address("203.0.113.9")
+    );
+    headers.insert(
+        "x-forwarded-for",
+        HeaderValue::from_static("1.2.3.4, unknown"),
+    );
     assert_eq!(client_of(Some(peer), &headers, true), address("192.0.2.10"));
     assert_eq!(
         client_of(Some(peer), &HeaderMap::new(), true),
@@ -74,5 +83,8 @@ fn the_client_is_the_peer_unless_a_trusted_proxy_says_otherwise() {
         client_of(Some(mapped), &HeaderMap::new(), false),
         address("192.0.2.10")
     );
-    assert_eq!(client_of(None, &HeaderMap::new(), false), address("0.0.0.0"));
+    assert_eq!(
+        client_of(None, &HeaderMap::new(), false),
+        address("0.0.0.0")
+    );
 }
