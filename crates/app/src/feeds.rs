@@ -14,7 +14,7 @@ use domain::{PlaceCode, PlaceLevel, Role};
 use policy::Param;
 use std::collections::HashSet;
 use store::audit::AuditEvent;
-use store::watch::{FeedRow, JobCounts, JobRow, NewFeed, NewWarning};
+use store::watch::{FeedRow, JobCounts, JobRow, NewFeed, NewWarning, WarningEventRow};
 use watch::{FeedIdentity, FeedKind, FeedRecord, IdKey, Registry, Rejection, Thresholds};
 
 /// A feed as a department hands it in.
@@ -523,6 +523,42 @@ impl App {
                 continue;
             };
             new_ids.push(warning_id);
+            // Its history starts with the run that raised it (and, for a 疑点 put on the case
+            // at 信息比对, ends with that).
+            let mut history = vec![(
+                "raise",
+                serde_json::json!({
+                    "origin": format!(
+                        "{}（{}）比对第{}号：{}",
+                        feed.source,
+                        feed.period,
+                        job.id,
+                        rule_label(rule.code())
+                    ),
+                }),
+            )];
+            if let Some(case) = at_comparison {
+                history.push((
+                    "close",
+                    serde_json::json!({ "disposition": RULE_DISCREPANCY_STATE, "case_id": case.id }),
+                ));
+            }
+            for (action, detail) in history {
+                store::watch::append_warning_event(
+                    &mut tx,
+                    &WarningEventRow {
+                        warning_id,
+                        seq: 0,
+                        on_date: today_text.clone(),
+                        actor_user_id: COMPARISON_USER_ID,
+                        actor_name: COMPARISON_NAME.to_owned(),
+                        action: action.to_owned(),
+                        detail: detail.to_string(),
+                        recorded_at: now.clone(),
+                    },
+                )
+                .await?;
+            }
             if let Some(case) = at_comparison {
                 // P3: the 疑点 goes on the case at 信息比对, by the same path as one entered by hand.
                 let area = PlaceCode::parse(&case.area_code)
@@ -568,13 +604,19 @@ impl App {
     }
 }
 
+/// The user id the comparison run acts under: no account has it (ids start at 1).
+pub(crate) const COMPARISON_USER_ID: i64 = 0;
+
+/// How timelines name the comparison run.
+pub(crate) const COMPARISON_NAME: &str = "信息比对（系统）";
+
 /// The comparison run acting on a case at 信息比对: P3 is the town's step, so the run records
-/// its 疑点 as the town's comparison (user 0, named 信息比对 in the audit log).
+/// its 疑点 as the town's comparison (`COMPARISON_USER_ID`, named in the audit log).
 fn comparison_actor(case_area: &PlaceCode) -> Actor {
     Actor {
-        user_id: 0,
+        user_id: COMPARISON_USER_ID,
         username: "system:comparison".to_owned(),
-        display_name: "信息比对".to_owned(),
+        display_name: COMPARISON_NAME.to_owned(),
         role: Role::TownReviewer,
         area: case_area
             .at_level(PlaceLevel::Town)

@@ -485,13 +485,22 @@ async fn w3_a_warning_goes_through_the_whole_loop_to_an_opened_case() {
                 .iter()
                 .map(|step| step.action.as_str())
                 .collect::<Vec<_>>(),
-            ["assign", "verify", "judge", "dispose", "close"],
+            ["raise", "assign", "verify", "judge", "dispose", "close"],
+            "{backend}"
+        );
+        assert_eq!(
+            detail.history[0].actor_name, "信息比对（系统）",
             "{backend}"
         );
         assert!(
-            detail.history[3].summary.contains(&tracking_number),
+            detail.history[0].summary.contains("比对第"),
             "{backend}: {:?}",
-            detail.history[3]
+            detail.history[0]
+        );
+        assert!(
+            detail.history[4].summary.contains(&tracking_number),
+            "{backend}: {:?}",
+            detail.history[4]
         );
         // A stale version is a conflict.
         let stale = app
@@ -559,12 +568,27 @@ async fn p3_a_fact_about_a_household_whose_case_is_at_comparison_becomes_a_discr
             discrepancies[0].discrepancy.description.contains("死亡"),
             "{backend}: {discrepancies:?}"
         );
+        let recorded = case.timeline.last().unwrap();
+        assert_eq!(recorded.actor_name, "信息比对（系统）", "{backend}");
         let warnings = world.all(&world.other_town).await;
         assert_eq!(warnings.len(), 1, "{backend}");
         assert_eq!(warnings[0].state, WarningState::Closed, "{backend}");
         assert_eq!(
             warnings[0].disposition,
             Some(Disposition::Discrepancy),
+            "{backend}"
+        );
+        let history = app
+            .warning_detail(&world.other_town, warnings[0].id)
+            .await
+            .unwrap()
+            .history;
+        assert_eq!(
+            history
+                .iter()
+                .map(|step| step.action.as_str())
+                .collect::<Vec<_>>(),
+            ["raise", "close"],
             "{backend}"
         );
         world.audit_intact().await;

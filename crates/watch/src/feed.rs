@@ -183,9 +183,9 @@ impl Columns {
         if self.plain && memchr::memchr(b'"', line.as_bytes()).is_none() {
             return plain_record(line, line_no);
         }
-        let cells = split_csv(line).map_err(|reason| Rejection {
+        let cells = split_csv(line).map_err(|fault| Rejection {
             line: line_no,
-            reason,
+            reason: fault.to_string(),
         })?;
         let cells = self.pick(&cells, line_no)?;
         let mut picked: [&str; 6] = [""; 6];
@@ -215,9 +215,9 @@ impl Columns {
         if self.plain && memchr::memchr(b'"', line.as_bytes()).is_none() {
             return plain_record(line, line_no);
         }
-        let cells = split_csv(line).map_err(|reason| Rejection {
+        let cells = split_csv(line).map_err(|fault| Rejection {
             line: line_no,
-            reason,
+            reason: fault.to_string(),
         })?;
         let cells = self.pick(&cells, line_no)?;
         scratch.clear();
@@ -287,10 +287,32 @@ fn column_count(found: usize, expected: usize) -> String {
     format!("列数为 {found}，应为 {expected}")
 }
 
+/// Why a CSV line could not be split into cells (`column` counts from 1).
+#[derive(Debug)]
+enum SplitError {
+    /// A quoted cell runs to the end of the text: in a file, it may go on on the next line.
+    Unclosed {
+        column: usize,
+    },
+    AfterQuote {
+        column: usize,
+    },
+}
+
+impl std::fmt::Display for SplitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SplitError::Unclosed { column } => write!(f, "第 {column} 列的引号未闭合"),
+            SplitError::AfterQuote { column } => write!(f, "第 {column} 列的右引号后应为逗号"),
+        }
+    }
+}
+
 /// Splits a CSV line: a cell that starts with `"` runs to the closing quote and may hold
-/// commas, and `""` inside it is one quote; such a cell must end at the closing quote. A quote
-/// elsewhere is an ordinary character. A quote left open is an error.
-fn split_csv(line: &str) -> Result<Vec<Cow<'_, str>>, String> {
+/// commas (and, read from a file, line breaks), and `""` inside it is one quote; such a cell
+/// must end at the closing quote. A quote elsewhere is an ordinary character. A quote left
+/// open is an error.
+fn split_csv(line: &str) -> Result<Vec<Cow<'_, str>>, SplitError> {
     let mut cells = Vec::with_capacity(8);
     let bytes = line.as_bytes();
     let mut start = 0;
@@ -301,7 +323,7 @@ fn split_csv(line: &str) -> Result<Vec<Cow<'_, str>>, String> {
             let mut at = start + 1;
             let close = loop {
                 let Some(offset) = memchr::memchr(b'"', &bytes[at..]) else {
-                    return Err(format!("第 {column} 列的引号未闭合"));
+                    return Err(SplitError::Unclosed { column });
                 };
                 let quote = at + offset;
                 if bytes.get(quote + 1) == Some(&b'"') {
@@ -323,7 +345,7 @@ fn split_csv(line: &str) -> Result<Vec<Cow<'_, str>>, String> {
             match bytes.get(close + 1) {
                 None => return Ok(cells),
                 Some(b',') => start = close + 2,
-                Some(_) => return Err(format!("第 {column} 列的右引号后应为逗号")),
+                Some(_) => return Err(SplitError::AfterQuote { column }),
             }
         } else {
             match memchr::memchr(b',', &bytes[start..]) {
@@ -654,18 +676,60 @@ pub fn read_csv(
     let (header, body) = text.split_once('\n').unwrap_or((text, ""));
     let columns = Columns::from_header(header)?;
     let mut scratch = String::new();
+    let mut probe = String::new();
     let mut rows = 0;
-    for (line_no, line) in (2..).zip(body.split('\n')) {
+    // The line number of the next line, and where it starts.
+    let mut next_no = 2;
+    let mut at = 0;
+    while at < body.len() {
+        let line_no = next_no;
+        let end = line_end(body, at);
+        let mut line = &body[at..end];
+        let start = at;
+        at = end + 1;
+        next_no += 1;
         if line.is_empty() || line == "\r" {
             continue;
         }
         rows += 1;
+        // A quoted cell may hold line breaks: the record then goes on over the next lines,
+        // as long as it closes within `MAX_RECORD_LINES` lines and the joined record reads;
+        // otherwise the line stands alone (and is rejected for its open quote).
+        if memchr::memchr(b'"', line.as_bytes()).is_some()
+            && matches!(split_csv(line), Err(SplitError::Unclosed { .. }))
+        {
+            let (mut more_at, mut more_lines) = (at, 0);
+            while more_at < body.len() && more_lines + 1 < MAX_RECORD_LINES {
+                let more_end = line_end(body, more_at);
+                let joined = &body[start..more_end];
+                more_at = more_end + 1;
+                more_lines += 1;
+                match split_csv(joined) {
+                    Err(SplitError::Unclosed { .. }) => continue,
+                    Ok(_) if columns.parse_line_in(joined, line_no, &mut probe).is_ok() => {
+                        line = joined;
+                        at = more_at;
+                        next_no += more_lines;
+                    }
+                    _ => {}
+                }
+                break;
+            }
+        }
         match columns.parse_line_in(line, line_no, &mut scratch) {
             Ok(record) => visit(Ok(&record)),
             Err(rejection) => visit(Err(rejection)),
         }
     }
     Ok(rows)
+}
+
+/// The most lines one CSV record may span through quoted line breaks.
+const MAX_RECORD_LINES: u64 = 50;
+
+/// Where the line starting at `from` ends (its `\n`, or the end of the text).
+fn line_end(text: &str, from: usize) -> usize {
+    memchr::memchr(b'\n', &text.as_bytes()[from..]).map_or(text.len(), |offset| from + offset)
 }
 
 /// Reads the first worksheet of an XLSX file; see `read_feed`. Cells may be text, numbers or

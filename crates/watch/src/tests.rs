@@ -491,6 +491,45 @@ fn quoted_cells_with_doubled_quotes_are_read_whole() {
 }
 
 #[test]
+fn a_quoted_cell_may_hold_line_breaks_in_a_csv_file() {
+    // Line 2: a detail over three lines (one CRLF inside); line 5: the next record; line 6: an
+    // open quote that never closes stands alone and is rejected; line 7 is read after it.
+    let text = format!(
+        "身份证号,姓名,类别,数值,日期,说明\n\
+         {poor},张三,death,,2025-06-01,\"巴川街道\r\n永院村\n\"\"3\"\"组\"\n\
+         {poor2},李四,death,,2025-06-02,\n\
+         {poor},\"王五,death,,2025-06-03,\n\
+         {poor2},李四,vehicle,60000,2025-06-04,\n",
+        poor = id(POOR),
+        poor2 = id(POOR2)
+    );
+    let mut seen = Vec::new();
+    let rows = crate::read_csv(&text, |row| {
+        seen.push(match row {
+            Ok(record) => format!(
+                "{} {} {} {:?}",
+                record.line,
+                record.name,
+                record.kind.code(),
+                record.detail
+            ),
+            Err(rejection) => format!("{} {}", rejection.line, rejection.reason),
+        })
+    })
+    .unwrap();
+    assert_eq!(rows, 4);
+    assert_eq!(
+        seen,
+        [
+            "2 张三 death \"巴川街道\\r\\n永院村\\n\\\"3\\\"组\"",
+            "5 李四 death \"\"",
+            "6 第 2 列的引号未闭合",
+            "7 李四 vehicle \"\"",
+        ]
+    );
+}
+
+#[test]
 fn xlsx_feeds_are_read_like_csv_with_row_numbers() {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
     let mut workbook = Workbook::new();

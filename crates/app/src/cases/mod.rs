@@ -656,6 +656,9 @@ impl App {
         for (row, event) in rows.iter().zip(events) {
             let actor_name = match names.get(&row.actor_user_id) {
                 Some(name) => name.clone(),
+                None if row.actor_user_id == crate::feeds::COMPARISON_USER_ID => {
+                    crate::feeds::COMPARISON_NAME.to_owned()
+                }
                 None => {
                     let name = store::users::by_id(&mut conn, row.actor_user_id)
                         .await?

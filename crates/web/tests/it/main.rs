@@ -12,4 +12,5 @@ mod helpers;
 mod pages;
 mod reports;
 mod sessions;
+mod users;
 mod warnings;
