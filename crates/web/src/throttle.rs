@@ -119,19 +119,7 @@ impl TrackThrottle {
 /// by their /64 network; without a peer (a router served without connection info) every
 /// lookup shares one window.
 pub fn client_of(peer: Option<SocketAddr>, headers: &HeaderMap, behind_proxy: bool) -> IpAddr {
-    let forwarded = behind_proxy
-        .then(|| {
-            headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|value| value.to_str().ok())
-                .flat_map(|value| value.split(','))
-                .map(str::trim)
-                .filter(|hop| !hop.is_empty())
-                .next_back()
-                .and_then(|hop| hop.parse::<IpAddr>().ok())
-        })
-        .flatten();
+    let forwarded = behind_proxy.then(|| last_forwarded(headers)).flatten();
     let address = forwarded
         .or(peer.map(|peer| peer.ip()))
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
@@ -145,4 +133,16 @@ pub fn client_of(peer: Option<SocketAddr>, headers: &HeaderMap, behind_proxy: bo
         },
         v4 => v4,
     }
+}
+
+/// The last entry of `X-Forwarded-For` (of its last header line) as an address.
+fn last_forwarded(headers: &HeaderMap) -> Option<IpAddr> {
+    let line = headers.get_all("x-forwarded-for").iter().next_back()?;
+    let hop = line
+        .to_str()
+        .ok()?
+        .split(',')
+        .map(str::trim)
+        .rfind(|hop| !hop.is_empty())?;
+    hop.parse().ok()
 }
