@@ -1,8 +1,8 @@
 //! 线上申请 (P1): the public online application at `/apply`, no login.
 //!
 //! The form carries a double-submit token (a cookie set with the form and the same value in a
-//! hidden field, as the login form does), submissions are throttled like `/track`, and the
-//! body is limited to `APPLY_BYTES`.
+//! hidden field, as the login form does), submissions are limited per client like `/track`
+//! (`throttle::client_of`, `APPLICATIONS_PER_MINUTE`), and the body to `APPLY_BYTES`.
 
 use crate::error::PageError;
 use crate::session::{constant_time_eq, random_token};
@@ -13,15 +13,21 @@ use app::online::{
 use app::{AppError, FieldError};
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Extension;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 /// The largest application body accepted: the form's fields with a 500-character 困难情况
 /// fit in a few kilobytes.
 pub const APPLY_BYTES: usize = 16 * 1024;
+
+/// Online applications one client may submit a minute (an operating limit of this service,
+/// not a policy parameter): a family applies once; a few corrections after a refused field fit.
+pub const APPLICATIONS_PER_MINUTE: u32 = 10;
 
 /// The fields the form posts back (and shows again after an error).
 const FIELDS: [&str; 7] = [
@@ -110,6 +116,7 @@ pub async fn apply_form(State(state): State<WebState>) -> Result<Response, PageE
 /// already running for the household or person answers with that one's.
 pub async fn apply_submit(
     State(state): State<WebState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
@@ -132,7 +139,15 @@ pub async fn apply_submit(
         )]);
         return form_page(&state, None, values, errors, StatusCode::FORBIDDEN).await;
     }
-    if !state.apply_throttle.allow() {
+    let client = crate::throttle::client_of(
+        peer.map(|Extension(ConnectInfo(address))| address),
+        &headers,
+        state.config.behind_proxy,
+    );
+    if !state
+        .apply_throttle
+        .allow(client, std::time::Instant::now())
+    {
         let errors = BTreeMap::from([("form".to_owned(), "提交过于频繁，请稍后再试".to_owned())]);
         return form_page(
             &state,

@@ -311,6 +311,35 @@ async fn p1_a_bad_online_application_is_refused_naming_the_field_and_keeping_the
         let (status, _) = visitor.submit(&oversized).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{backend}");
         assert_eq!(case_count(&app).await, 0, "{backend}");
+
+        // Submissions are limited per client: past the minute's allowance, 429 in Chinese,
+        // what was typed kept.
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            let (status, html) = visitor.submit(&no_consent).await;
+            statuses.push(status);
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                assert!(
+                    html.contains("提交过于频繁") && html.contains("尿毒症"),
+                    "{backend}"
+                );
+            }
+        }
+        // Four submissions above counted already (the tokenless and oversized ones did not).
+        let allowed = statuses
+            .iter()
+            .filter(|status| **status == StatusCode::UNPROCESSABLE_ENTITY)
+            .count();
+        assert_eq!(
+            allowed + 4,
+            web::APPLICATIONS_PER_MINUTE as usize,
+            "{backend}: {statuses:?}"
+        );
+        assert_eq!(
+            statuses.last(),
+            Some(&StatusCode::TOO_MANY_REQUESTS),
+            "{backend}"
+        );
         app.stop().await;
     }
 }
