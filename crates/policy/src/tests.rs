@@ -526,7 +526,7 @@ fn addition_error(result: Result<Catalogue, CatalogueError>) -> (AddedField, Str
 }
 
 #[test]
-fn d2_added_value_applies_from_its_date_and_past_dates_replay_unchanged() {
+fn added_value_applies_from_its_date_and_past_dates_replay_unchanged() {
     let base = builtin();
     let catalogue = base
         .with_added(&[added(
@@ -563,7 +563,7 @@ fn d2_added_value_applies_from_its_date_and_past_dates_replay_unchanged() {
 }
 
 #[test]
-fn d2_added_value_between_two_dates_is_inserted_in_order() {
+fn added_value_between_two_dates_is_inserted_in_order() {
     let catalogue = builtin()
         .with_added(&[added(
             "dibao.standard.rural",
@@ -597,7 +597,7 @@ fn d2_added_value_between_two_dates_is_inserted_in_order() {
 }
 
 #[test]
-fn d2_added_value_at_the_same_date_is_a_correction_and_the_latest_wins() {
+fn added_value_at_the_same_date_is_a_correction_and_the_latest_wins() {
     let mut correction = added(
         "dibao.standard.rural",
         "2025-07-01",
@@ -625,7 +625,7 @@ fn d2_added_value_at_the_same_date_is_a_correction_and_the_latest_wins() {
 }
 
 #[test]
-fn d2_added_value_is_parsed_by_the_parameter_unit() {
+fn added_value_is_parsed_by_the_parameter_unit() {
     let base = builtin();
     let take = |param: &str, value: &str| {
         base.with_added(&[added(param, "2026-07-01", value, "文号")])
@@ -669,7 +669,7 @@ fn d2_added_value_is_parsed_by_the_parameter_unit() {
 }
 
 #[test]
-fn d2_added_value_refuses_unknown_parameter_bad_date_and_missing_source() {
+fn added_value_refuses_unknown_parameter_bad_date_and_missing_source() {
     let base = builtin();
     let (field, reason) = addition_error(base.with_added(&[added(
         "dibao.standard.moon",
