@@ -15,6 +15,8 @@ mod cookies;
 mod error;
 mod forms;
 mod pages;
+mod policy_api;
+mod policy_pages;
 mod registry_pages;
 mod report_pages;
 mod session;
@@ -120,6 +122,8 @@ pub fn router(app: App, config: WebConfig) -> Router {
             "/contacts",
             get(watch_pages::contacts).post(watch_pages::contact_create),
         )
+        .route("/policy", get(policy_pages::parameters))
+        .route("/policy/{name}/values", post(policy_pages::add_value))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/dashboard.js", get(report_pages::dashboard_script))
         .route("/static/vendor/echarts.min.js", get(report_pages::echarts))
@@ -178,6 +182,11 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route(
             "/api/v1/referrals/{id}/actions",
             post(assist_api::referral_action),
+        )
+        .route("/api/v1/policy/parameters", get(policy_api::parameters))
+        .route(
+            "/api/v1/policy/parameters/{name}/values",
+            post(policy_api::add_value),
         )
         .fallback(pages::not_found)
         .layer(tower_http::trace::TraceLayer::new_for_http())

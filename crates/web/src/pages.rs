@@ -31,6 +31,9 @@ pub struct Chrome {
     pub can_report: bool,
     /// 数据比对 (feeds and runs): the district level.
     pub sees_feeds: bool,
+    /// 政策参数: every signed-in role reads the parameters (they are public policy); adding
+    /// values is for the administrator and district civil affairs (`app::parameters`).
+    pub reads_policy: bool,
 }
 
 impl Chrome {
@@ -57,6 +60,7 @@ impl Chrome {
                     | domain::Role::DistrictAgriculture
                     | domain::Role::Auditor
             ) && signed.actor.area.level() == domain::PlaceLevel::District,
+            reads_policy: app::parameters::may_read_policy(&signed.actor),
         }
     }
 }

@@ -45,6 +45,14 @@ const WATCH_ROUTES: [&str; 6] = [
     "/api/v1/feeds",
     "/api/v1/warnings",
 ];
+/// 政策参数: public policy values, read by every role, added by district civil affairs and the
+/// administrator only (`crate::policy::only_district_civil_affairs_and_the_administrator_add_values_and_everyone_reads_them`).
+const POLICY_ROUTES: [&str; 4] = [
+    "/policy",
+    "/policy/{name}/values",
+    "/api/v1/policy/parameters",
+    "/api/v1/policy/parameters/{name}/values",
+];
 /// Routes that show no household: sign-in, the form skeleton, static files, the API document.
 const ROUTES_WITHOUT_RECORDS: [&str; 10] = [
     "/",
@@ -145,7 +153,8 @@ fn u2_route_table_covers_the_router() {
             || WATCH_ROUTES.contains(&path.as_str())
             || ROUTES_WITHOUT_RECORDS.contains(&path.as_str())
             || CASE_ROUTES.iter().any(|(_, p)| p == path)
-            || CASE_PUBLIC_ROUTES.contains(&path.as_str());
+            || CASE_PUBLIC_ROUTES.contains(&path.as_str())
+            || POLICY_ROUTES.contains(&path.as_str());
         assert!(
             accounted,
             "{path} is new: add it to a table of access.rs and test who may see what there"
@@ -1138,13 +1147,19 @@ async fn u2_navigation_links_only_what_the_role_opens() {
         ("bachuan", &[][..]),
         ("wangge", &["/simulation\"", "/feeds\""][..]),
         ("shenji", &[][..]),
+        ("admin", &["/households\"", "/cases\""][..]),
     ] {
         let user = app.page_user(username).await;
-        let (_, page) = user.get("/cases").await;
+        let (_, page) = user.get("/policy").await;
         let nav = &page[page.find("<nav>").unwrap()..page.find("</nav>").unwrap()];
         for link in hidden {
             assert!(!nav.contains(link), "{username} sees {link}: {nav}");
         }
+        // 政策参数 is read by every role.
+        assert!(
+            nav.contains("<a href=\"/policy\">政策参数</a>"),
+            "{username}: {nav}"
+        );
         for href in nav.split("href=\"").skip(1) {
             let path = &href[..href.find('"').unwrap()];
             let (status, _) = user.get(path).await;

@@ -10,6 +10,7 @@ mod audit;
 mod cases;
 mod helpers;
 mod pages;
+mod policy;
 mod reports;
 mod sessions;
 mod warnings;
