@@ -112,10 +112,16 @@ impl PolicyTemplate {
         match &value.origin {
             app::parameters::Origin::Builtin => "内置".to_owned(),
             app::parameters::Origin::Added { by, at, .. } => {
-                format!(
-                    "平台添加：{by}，{}",
-                    at.get(..16).unwrap_or(at).replace('T', " ")
-                )
+                // Stored in UTC; shown in China Standard Time like every date of the product.
+                let shown = chrono::DateTime::parse_from_rfc3339(at).map_or_else(
+                    |_| at.clone(),
+                    |instant| {
+                        (instant.naive_utc() + chrono::Duration::hours(8))
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string()
+                    },
+                );
+                format!("平台添加：{by}，{shown}")
             }
         }
     }

@@ -58,7 +58,7 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
             "{rural}"
         );
         assert!(rural.contains("内置"), "{rural}");
-        assert!(rural.contains("action=\"/policy/dibao.standard.rural/values\""));
+        assert!(rural.contains("action=\"/policy/dibao.standard.rural/values#p-dibao.standard.rural\""));
         // A provisional parameter without any value is marked as still to be supplied.
         assert!(page.contains("待补充"), "{backend}");
 
@@ -178,7 +178,7 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
             rural.contains("<b>660 元/人·月</b>（已确认；渝民规〔2026〕3号；2026-07-01 起）"),
             "{rural}"
         );
-        assert!(rural.contains("平台添加：minzheng，2026-11-28"), "{rural}");
+        assert!(rural.contains("平台添加：minzheng，2026-11-28 10:00"), "{rural}");
         assert!(rural.contains("2026年度标准"), "{rural}");
 
         // One audit event, with the value as entered (trimmed) and who added it.
