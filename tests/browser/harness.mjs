@@ -44,6 +44,16 @@ export async function startBrowser() {
   });
 }
 
+// The demo server and the browser a test file shares, and their end.
+export async function startAll() {
+  return { server: await startServer(), browser: await startBrowser() };
+}
+
+export async function stopAll({ server, browser }) {
+  await browser?.close();
+  server?.stop();
+}
+
 export async function login(page, base, username, password = DEMO_PASSWORD) {
   await page.goto(`${base}/login`);
   await page.fill('#username', username);

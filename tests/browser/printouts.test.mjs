@@ -6,20 +6,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { startServer, startBrowser, login, screenshots, clickAndLoad } from './harness.mjs';
+import { startAll, stopAll, login, screenshots, clickAndLoad } from './harness.mjs';
 
 let server;
 let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await startBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+before(async () => ({ server, browser } = await startAll()));
+after(() => stopAll({ server, browser }));
 
 // A4 in points: 595.28 × 841.89.
 const A4_PORTRAIT = /\/MediaBox\s*\[\s*0 0 59[45]\.\d+ 841\.\d+\s*\]/;

@@ -166,6 +166,18 @@ fn item_of(row: &ItemVersionRow, departments: &[assist::Department]) -> Result<I
     })
 }
 
+/// A department code of the assistance catalogue, or a fault on the `department` field.
+pub fn check_department(department: &str) -> Result<(), AppError> {
+    if departments()?.iter().any(|d| d.code == department) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "department",
+            format!("未知部门“{department}”"),
+        ))
+    }
+}
+
 fn departments() -> Result<Vec<assist::Department>, AppError> {
     AssistCatalogue::builtin_departments()
         .map_err(|error| AppError::Internal(anyhow::anyhow!("policy/assistance.toml: {error}")))
@@ -356,12 +368,7 @@ impl App {
             Creator::Admin(_) => return Err(AppError::Forbidden),
             Creator::Console(operator) => format!("console:{operator}"),
         };
-        if !departments()?.iter().any(|d| d.code == department) {
-            return Err(AppError::invalid(
-                "department",
-                format!("未知部门“{department}”"),
-            ));
-        }
+        check_department(department)?;
         let mut tx = self.store.begin().await?;
         let user = store::users::by_username(&mut tx, username)
             .await?

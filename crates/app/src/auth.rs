@@ -102,6 +102,7 @@ impl App {
             .format("%Y-%m-%dT%H:%M:%S%.6fZ")
             .to_string();
         store::users::clear_login_failures(&mut tx, username).await?;
+        store::users::record_login(&mut tx, user.id, &now_text).await?;
         store::sessions::delete_expired(&mut tx, &now_text).await?;
         store::sessions::insert(
             &mut tx,

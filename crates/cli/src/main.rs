@@ -393,6 +393,14 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             })?;
             let area = domain::PlaceCode::parse(&area)
                 .map_err(|error| anyhow::anyhow!("--area: {error}"))?;
+            // A department is checked before the account exists, so a bad one creates nothing.
+            if let Some(department) = &department {
+                if role != domain::Role::Department {
+                    bail!("--department 只适用于专项部门（department）用户");
+                }
+                app::assistance::check_department(department)
+                    .map_err(|error| anyhow::anyhow!("{}", error.message()))?;
+            }
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);

@@ -156,6 +156,17 @@ async fn d1_import_with_one_bad_line_imports_nothing() {
 }
 
 fn create_user(db: &str, username: &str, role: &str, area: &str, password: &str) -> Output {
+    create_user_with(db, username, role, area, password, &[])
+}
+
+fn create_user_with(
+    db: &str,
+    username: &str,
+    role: &str,
+    area: &str,
+    password: &str,
+    extra: &[&str],
+) -> Output {
     let mut child = safetynet()
         .args([
             "admin",
@@ -169,6 +180,7 @@ fn create_user(db: &str, username: &str, role: &str, area: &str, password: &str)
             "--db",
             db,
         ])
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -241,6 +253,36 @@ async fn u2_admin_create_user_reads_password_from_stdin() {
             text(&output.stderr)
         );
     }
+    // A bad department creates no account: the name stays free for the right one.
+    for (role, department, reason) in [
+        ("department", "nope", "未知部门“nope”"),
+        ("town_reviewer", "medical_security", "只适用于专项部门"),
+    ] {
+        let area = if role == "department" {
+            "500151"
+        } else {
+            "500151001"
+        };
+        let extra = ["--department", department];
+        let output = create_user_with(&db, "wangwu", role, area, "long-enough-1", &extra);
+        assert!(!output.status.success(), "{role} {department}");
+        assert!(
+            text(&output.stderr).contains(reason),
+            "{}",
+            text(&output.stderr)
+        );
+    }
+    let extra = ["--department", "medical_security"];
+    let output = create_user_with(
+        &db,
+        "wangwu",
+        "department",
+        "500151",
+        "long-enough-1",
+        &extra,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("所属部门：medical_security"));
 }
 
 #[tokio::test]

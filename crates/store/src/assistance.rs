@@ -87,13 +87,15 @@ pub async fn department_of(conn: &mut Conn, user_id: i64) -> Result<Option<Strin
     Ok(row.and_then(|(department,)| department))
 }
 
-/// Sets the department of a user; an unknown user is `NotFound`.
+/// Sets the department of a user (a change: the user's version moves, so an administrator's
+/// form read before it conflicts); an unknown user is `NotFound`.
 pub async fn set_department(conn: &mut Conn, username: &str, department: &str) -> Result<()> {
-    let updated = sqlx::query("UPDATE users SET department = $1 WHERE username = $2")
-        .bind(department)
-        .bind(username)
-        .execute(&mut *conn)
-        .await?;
+    let updated =
+        sqlx::query("UPDATE users SET department = $1, version = version + 1 WHERE username = $2")
+            .bind(department)
+            .bind(username)
+            .execute(&mut *conn)
+            .await?;
     if updated.rows_affected() != 1 {
         return Err(StoreError::NotFound);
     }

@@ -72,6 +72,18 @@ pub async fn under(
     .await?)
 }
 
+/// `within` and every place under it, of any level, ordered by code.
+pub async fn all_under(conn: &mut Conn, within: &PlaceCode) -> Result<Vec<PlaceRow>> {
+    let (low, high) = crate::area_range(within.as_str());
+    Ok(sqlx::query_as(
+        "SELECT code, name, level FROM places WHERE code >= $1 AND code < $2 ORDER BY code",
+    )
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 pub async fn count(conn: &mut Conn) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM places")
         .fetch_one(&mut *conn)

@@ -56,3 +56,12 @@ pub async fn delete_expired(conn: &mut Conn, now: &str) -> Result<u64> {
         .await?
         .rows_affected())
 }
+
+/// Ends every session of a user (disabled, or given a new password); how many ended.
+pub async fn delete_for_user(conn: &mut Conn, user_id: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
+}

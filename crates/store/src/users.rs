@@ -11,6 +11,12 @@ pub struct UserRow {
     pub area_code: String,
     pub password_hash: String,
     pub active: i64,
+    /// 所属部门 of a department user (a department code of the assistance catalogue).
+    pub department: Option<String>,
+    /// Bumped by every administrator's edit (optimistic concurrency).
+    pub version: i64,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
 }
 
 pub struct NewUser<'a> {
@@ -18,19 +24,21 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub role: &'a str,
     pub area_code: &'a str,
+    pub department: Option<&'a str>,
     pub password_hash: &'a str,
     pub created_at: &'a str,
 }
 
 pub async fn insert(conn: &mut Conn, user: &NewUser<'_>) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO users (username, display_name, role, area_code, password_hash, active, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id",
+        "INSERT INTO users (username, display_name, role, area_code, department, password_hash, active, version, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, 1, $7) RETURNING id",
     )
     .bind(user.username)
     .bind(user.display_name)
     .bind(user.role)
     .bind(user.area_code)
+    .bind(user.department)
     .bind(user.password_hash)
     .bind(user.created_at)
     .fetch_one(&mut *conn)
@@ -38,7 +46,8 @@ pub async fn insert(conn: &mut Conn, user: &NewUser<'_>) -> Result<i64> {
     Ok(id)
 }
 
-const COLUMNS: &str = "id, username, display_name, role, area_code, password_hash, active";
+const COLUMNS: &str = "id, username, display_name, role, area_code, password_hash, active, \
+                       department, version, created_at, last_login_at";
 
 pub async fn by_username(conn: &mut Conn, username: &str) -> Result<Option<UserRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -105,4 +114,122 @@ pub async fn under(conn: &mut Conn, area_prefix: &str) -> Result<Vec<UserRow>> {
     .bind(high)
     .fetch_all(&mut *conn)
     .await?)
+}
+
+/// Which users a list shows: those under `area_prefix`, of one role if given.
+pub struct UserFilter<'a> {
+    pub area_prefix: &'a str,
+    pub role: Option<&'a str>,
+}
+
+/// The users matching `filter` (active or not), by area then user name, one page of them.
+pub async fn list(
+    conn: &mut Conn,
+    filter: &UserFilter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<UserRow>> {
+    let (low, high) = crate::area_range(filter.area_prefix);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE area_code >= $1 AND area_code < $2 \
+         AND ($3 = '' OR role = $3) ORDER BY area_code, username, id LIMIT $4 OFFSET $5"
+    )))
+    .bind(low)
+    .bind(high)
+    .bind(filter.role.unwrap_or(""))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// How many users match `filter`.
+pub async fn count_matching(conn: &mut Conn, filter: &UserFilter<'_>) -> Result<i64> {
+    let (low, high) = crate::area_range(filter.area_prefix);
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM users WHERE area_code >= $1 AND area_code < $2 \
+         AND ($3 = '' OR role = $3)",
+    )
+    .bind(low)
+    .bind(high)
+    .bind(filter.role.unwrap_or(""))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n)
+}
+
+/// What an administrator may change of a user (the user name never changes).
+pub struct UserChange<'a> {
+    pub display_name: &'a str,
+    pub role: &'a str,
+    pub area_code: &'a str,
+    pub department: Option<&'a str>,
+}
+
+/// Changes a user read at `expected_version`; someone else's edit since is a `Conflict`.
+pub async fn update(
+    conn: &mut Conn,
+    id: i64,
+    expected_version: i64,
+    change: &UserChange<'_>,
+) -> Result<()> {
+    let updated = sqlx::query(
+        "UPDATE users SET display_name = $1, role = $2, area_code = $3, department = $4, \
+         version = version + 1 WHERE id = $5 AND version = $6",
+    )
+    .bind(change.display_name)
+    .bind(change.role)
+    .bind(change.area_code)
+    .bind(change.department)
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?;
+    crate::changed_at_version(updated, "user", id, expected_version)
+}
+
+/// Disables (`active = false`) or re-enables a user read at `expected_version`.
+pub async fn set_active(
+    conn: &mut Conn,
+    id: i64,
+    expected_version: i64,
+    active: bool,
+) -> Result<()> {
+    let updated = sqlx::query(
+        "UPDATE users SET active = $1, version = version + 1 WHERE id = $2 AND version = $3",
+    )
+    .bind(i64::from(active))
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?;
+    crate::changed_at_version(updated, "user", id, expected_version)
+}
+
+/// Replaces the password hash of a user read at `expected_version`.
+pub async fn set_password_hash(
+    conn: &mut Conn,
+    id: i64,
+    expected_version: i64,
+    password_hash: &str,
+) -> Result<()> {
+    let updated = sqlx::query(
+        "UPDATE users SET password_hash = $1, version = version + 1 WHERE id = $2 AND version = $3",
+    )
+    .bind(password_hash)
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?;
+    crate::changed_at_version(updated, "user", id, expected_version)
+}
+
+/// Notes a successful sign-in (not an edit: the version stays).
+pub async fn record_login(conn: &mut Conn, id: i64, at: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -20,6 +20,8 @@ mod policy_pages;
 mod registry_pages;
 mod report_pages;
 mod session;
+mod user_api;
+mod user_pages;
 mod watch_pages;
 
 use app::App;
@@ -124,6 +126,20 @@ pub fn router(app: App, config: WebConfig) -> Router {
         )
         .route("/policy", get(policy_pages::parameters))
         .route("/policy/{name}/values", post(policy_pages::add_value))
+        .route(
+            "/admin/users",
+            get(user_pages::list).post(user_pages::create),
+        )
+        .route("/admin/users/new", get(user_pages::new_form))
+        .route(
+            "/admin/users/{id}",
+            get(user_pages::show).post(user_pages::update),
+        )
+        .route("/admin/users/{id}/status", post(user_pages::set_status))
+        .route(
+            "/admin/users/{id}/password",
+            post(user_pages::reset_password),
+        )
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/dashboard.js", get(report_pages::dashboard_script))
         .route("/static/vendor/echarts.min.js", get(report_pages::echarts))
@@ -187,6 +203,10 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route(
             "/api/v1/policy/parameters/{name}/values",
             post(policy_api::add_value),
+        )
+        .route(
+            "/api/v1/users",
+            get(user_api::user_list).post(user_api::user_create),
         )
         .fallback(pages::not_found)
         .layer(tower_http::trace::TraceLayer::new_for_http())

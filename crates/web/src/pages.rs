@@ -31,6 +31,10 @@ pub struct Chrome {
     pub can_report: bool,
     /// 数据比对 (feeds and runs): the district level.
     pub sees_feeds: bool,
+    /// 用户管理: the administrator.
+    pub manages_users: bool,
+    /// Where the brand link leads: the page the role starts at after signing in.
+    pub home: &'static str,
     /// 政策参数: every signed-in role reads the parameters (they are public policy); adding
     /// values is for the administrator and district civil affairs (`app::parameters`).
     pub reads_policy: bool,
@@ -60,13 +64,26 @@ impl Chrome {
                     | domain::Role::DistrictAgriculture
                     | domain::Role::Auditor
             ) && signed.actor.area.level() == domain::PlaceLevel::District,
+            manages_users: signed.actor.role == domain::Role::Admin,
+            home: start_page(signed.actor.role),
             reads_policy: app::parameters::may_read_policy(&signed.actor),
         }
     }
 }
 
-pub async fn home() -> Redirect {
-    Redirect::to("/households")
+/// The page a role starts at: department users do not read the registry, their work is the
+/// referral queue; the administrator's is 用户管理.
+fn start_page(role: domain::Role) -> &'static str {
+    match role {
+        domain::Role::Department => "/referrals",
+        domain::Role::Admin => "/admin/users",
+        _ => "/households",
+    }
+}
+
+/// `/`: the signed-in user's start page (a visitor is sent to sign in first).
+pub async fn home(PageUser(signed): PageUser) -> Redirect {
+    Redirect::to(start_page(signed.actor.role))
 }
 
 pub async fn not_found() -> PageError {
@@ -146,12 +163,7 @@ pub async fn login_submit(
                 8 * 3600,
                 state.config.secure_cookies,
             );
-            // Department users do not read the registry: their work is the referral queue.
-            let start = if session.actor.role == domain::Role::Department {
-                "/referrals"
-            } else {
-                "/households"
-            };
+            let start = start_page(session.actor.role);
             ([(header::SET_COOKIE, cookie)], Redirect::to(start)).into_response()
         }
         Err(AppError::Unauthenticated) => {

@@ -53,6 +53,17 @@ const POLICY_ROUTES: [&str; 4] = [
     "/api/v1/policy/parameters",
     "/api/v1/policy/parameters/{name}/values",
 ];
+/// 用户管理 (administrators only, inside their own area): tested in `crate::users`
+/// (`u2_a_town_admin_sees_and_changes_only_users_of_their_town`,
+/// `u2_roles_other_than_admin_are_refused_user_administration`).
+const USER_ROUTES: [&str; 6] = [
+    "/admin/users",
+    "/api/v1/users",
+    "/admin/users/new",
+    "/admin/users/{id}",
+    "/admin/users/{id}/status",
+    "/admin/users/{id}/password",
+];
 /// Routes that show no household: sign-in, the form skeleton, static files, the API document.
 const ROUTES_WITHOUT_RECORDS: [&str; 10] = [
     "/",
@@ -151,6 +162,7 @@ fn u2_route_table_covers_the_router() {
             || ASSISTANCE_ROUTES.contains(&path.as_str())
             || REPORT_ROUTES.contains(&path.as_str())
             || WATCH_ROUTES.contains(&path.as_str())
+            || USER_ROUTES.contains(&path.as_str())
             || ROUTES_WITHOUT_RECORDS.contains(&path.as_str())
             || CASE_ROUTES.iter().any(|(_, p)| p == path)
             || CASE_PUBLIC_ROUTES.contains(&path.as_str())
@@ -1138,19 +1150,45 @@ async fn u2_reports_and_dashboard_cover_only_the_actor_area() {
     }
 }
 
-/// The navigation offers only pages the role may open: every link a user sees answers 200.
+/// The navigation offers only pages the role may open: every link a user sees answers 200
+/// (用户管理 for the administrator alone).
 #[tokio::test]
 async fn u2_navigation_links_only_what_the_role_opens() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    for (username, hidden) in [
-        ("bumen", &["/households\"", "/assessment\""][..]),
-        ("bachuan", &[][..]),
-        ("wangge", &["/simulation\"", "/feeds\""][..]),
-        ("shenji", &[][..]),
-        ("admin", &["/households\"", "/cases\""][..]),
+    let admin_hidden = [
+        "/households\"",
+        "/cases\"",
+        "/assessment\"",
+        "/referrals\"",
+        "/reports\"",
+        "/warnings\"",
+        "/feeds\"",
+    ];
+    for (username, start, hidden, shown) in [
+        (
+            "bumen",
+            "/cases",
+            &["/households\"", "/assessment\"", "/admin/users\""][..],
+            &[][..],
+        ),
+        ("bachuan", "/cases", &["/admin/users\""][..], &[][..]),
+        (
+            "wangge",
+            "/cases",
+            &["/simulation\"", "/feeds\"", "/admin/users\""][..],
+            &[][..],
+        ),
+        ("shenji", "/cases", &["/admin/users\""][..], &[][..]),
+        ("minzheng", "/cases", &["/admin/users\""][..], &[][..]),
+        (
+            "admin",
+            "/admin/users",
+            &admin_hidden[..],
+            &["/admin/users\">用户管理"][..],
+        ),
     ] {
         let user = app.page_user(username).await;
-        let (_, page) = user.get("/policy").await;
+        let (_, page) = user.get(start).await;
         let nav = &page[page.find("<nav>").unwrap()..page.find("</nav>").unwrap()];
         for link in hidden {
             assert!(!nav.contains(link), "{username} sees {link}: {nav}");
@@ -1160,11 +1198,25 @@ async fn u2_navigation_links_only_what_the_role_opens() {
             nav.contains("<a href=\"/policy\">政策参数</a>"),
             "{username}: {nav}"
         );
-        for href in nav.split("href=\"").skip(1) {
+        for link in shown {
+            assert!(nav.contains(link), "{username} misses {link}: {nav}");
+        }
+        // The brand link leads to the role's start page, which opens too.
+        let brand = "class=\"brand\" href=\"";
+        let brand = &page[page.find(brand).unwrap() + brand.len()..];
+        let links = std::iter::once(brand).chain(nav.split("href=\"").skip(1));
+        for href in links {
             let path = &href[..href.find('"').unwrap()];
             let (status, _) = user.get(path).await;
             assert_eq!(status, StatusCode::OK, "{username}: {path}");
         }
+        // `/` sends each role to its start page, the brand link's.
+        let root = user.client.get(app.url("/")).send().await.unwrap();
+        assert_eq!(
+            root.headers()["location"].to_str().unwrap(),
+            &brand[..brand.find('"').unwrap()],
+            "{username}: /"
+        );
     }
     app.stop().await;
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// Every route under /api (and /healthz), with its methods: the document must describe them.
 /// The document itself (`GET /api/openapi.json`) is the one route it need not describe.
-const API_ROUTES: [(&str, &[&str]); 16] = [
+const API_ROUTES: [(&str, &[&str]); 17] = [
     ("/healthz", &["get"]),
     ("/api/v1/assistance/items", &["get"]),
     ("/api/v1/proposals/{household_id}", &["get"]),
@@ -23,6 +23,7 @@ const API_ROUTES: [(&str, &[&str]); 16] = [
     ("/api/v1/cases/{id}/actions", &["post"]),
     ("/api/v1/feeds", &["post"]),
     ("/api/v1/warnings", &["get"]),
+    ("/api/v1/users", &["get", "post"]),
     ("/api/v1/policy/parameters", &["get"]),
     ("/api/v1/policy/parameters/{name}/values", &["post"]),
 ];

@@ -13,4 +13,5 @@ mod pages;
 mod policy;
 mod reports;
 mod sessions;
+mod users;
 mod warnings;

@@ -58,7 +58,9 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
             "{rural}"
         );
         assert!(rural.contains("内置"), "{rural}");
-        assert!(rural.contains("action=\"/policy/dibao.standard.rural/values#p-dibao.standard.rural\""));
+        assert!(
+            rural.contains("action=\"/policy/dibao.standard.rural/values#p-dibao.standard.rural\"")
+        );
         // A provisional parameter without any value is marked as still to be supplied.
         assert!(page.contains("待补充"), "{backend}");
 
@@ -178,7 +180,10 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
             rural.contains("<b>660 元/人·月</b>（已确认；渝民规〔2026〕3号；2026-07-01 起）"),
             "{rural}"
         );
-        assert!(rural.contains("平台添加：minzheng，2026-11-28 10:00"), "{rural}");
+        assert!(
+            rural.contains("平台添加：minzheng，2026-11-28 10:00"),
+            "{rural}"
+        );
         assert!(rural.contains("2026年度标准"), "{rural}");
 
         // One audit event, with the value as entered (trimmed) and who added it.
@@ -264,6 +269,22 @@ async fn only_district_civil_affairs_and_the_administrator_add_values_and_everyo
             assert!(html.contains("农村低保标准"));
             assert!(!html.contains("添加取值"), "{backend} {username}");
         }
+        // An administrator of a town is not at district level: refused too.
+        app.app
+            .create_user(
+                app::users::Creator::Console("test"),
+                app::users::NewUser {
+                    username: "bc-admin",
+                    display_name: "巴川管理员",
+                    role: domain::Role::Admin,
+                    area: &domain::PlaceCode::parse("500151001").unwrap(),
+                    password: crate::helpers::PASSWORD,
+                },
+            )
+            .await
+            .unwrap();
+        let (status, _) = app.api_user("bc-admin").await.post(path, &body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend}: town admin");
         // A town reviewer's form post is refused as well.
         let town = app.page_user("bachuan").await;
         let response = town
