@@ -529,6 +529,7 @@ async fn policy_values_are_appended_and_listed_in_order() {
                 display_name: "区民政局甲",
                 role: "district_civil_affairs",
                 area_code: "500151",
+                department: None,
                 password_hash: "x",
                 created_at: "2026-06-01T00:00:00Z",
             },
