@@ -6,7 +6,7 @@ mod common;
 
 use common::{FixedClock, date, stores};
 
-use app::cases::{CaseAction, JointReviewInput, NewIntake};
+use app::cases::{CaseAction, JointReviewInput, NewIntake, WORK_QUEUE_PER_PAGE, WorkQuery};
 use app::users::{Creator, NewUser};
 use app::{Actor, App, AppError, AppSettings};
 use chrono::{NaiveDate, Utc};
@@ -587,8 +587,12 @@ async fn p9_a_town_work_queue_holds_its_own_cases_by_due_date_late_across_nation
 
         let today = date("2026-10-23");
         world.clock.set(today);
-        let queue = app.work_queue(&world.town, today).await.unwrap();
+        let queue = app
+            .work_queue(&world.town, today, WorkQuery::default())
+            .await
+            .unwrap();
         let seen: Vec<(i64, TimeLimit, NaiveDate, bool)> = queue
+            .items
             .iter()
             .map(|item| (item.case_id, item.limit, item.due_on, item.late))
             .collect();
@@ -602,13 +606,133 @@ async fn p9_a_town_work_queue_holds_its_own_cases_by_due_date_late_across_nation
         );
         // The village assistant acts on neither case at intake; the other town sees only its own.
         assert!(
-            app.work_queue(&world.village, today)
+            app.work_queue(&world.village, today, WorkQuery::default())
                 .await
                 .unwrap()
+                .items
                 .is_empty()
         );
-        let other = app.work_queue(&world.other_town, today).await.unwrap();
-        assert_eq!(other.len(), 1, "{backend}");
-        assert_eq!(other[0].household_id, "GQ-0101");
+        let other = app
+            .work_queue(&world.other_town, today, WorkQuery::default())
+            .await
+            .unwrap();
+        assert_eq!((other.total, other.items.len()), (1, 1), "{backend}");
+        assert_eq!(other.items[0].household_id, "GQ-0101");
+    }
+}
+
+#[tokio::test]
+async fn p9_the_queue_holds_one_line_per_case_a_page_at_a_time_late_first() {
+    for world in worlds().await {
+        let app = &world.app;
+        let backend = world.backend;
+        // A case at 公示 (not yet posted) whose joint review decided 低保: the town stage's
+        // limit and the 低保 total both run.
+        let household = household_line("YY-0200", YONGYUAN, "500224198501011397");
+        let opened = intake(CaseKind::Application, "YY-0200", YONGYUAN, world.today());
+        let (two_limits, _) = app.open_case(&world.village, opened).await.unwrap();
+        world.to_joint_review(two_limits, &household).await;
+        assert_eq!(world.joint_review(two_limits, true).await, Step::Notice);
+
+        // Three weeks on, a page's worth of new applications and one more.
+        world.clock.set(date("2026-11-25"));
+        let mut later = Vec::new();
+        for n in 0..WORK_QUEUE_PER_PAGE {
+            let household_id = format!("YY-{:04}", 1000 + n);
+            let opened = intake(
+                CaseKind::Application,
+                &household_id,
+                YONGYUAN,
+                world.today(),
+            );
+            later.push(app.open_case(&world.village, opened).await.unwrap().0);
+        }
+        let today = world.today();
+        let detail = app.case_detail(&world.town, two_limits).await.unwrap();
+        let mut running = detail.deadlines.clone();
+        running.sort_by_key(|deadline| deadline.due_on);
+        assert!(
+            running.len() >= 2
+                && running
+                    .iter()
+                    .any(|deadline| deadline.limit == TimeLimit::DibaoTotal),
+            "{backend}: {running:?}"
+        );
+        assert!(
+            running[0].due_on < today,
+            "{backend}: the town stage ran out"
+        );
+
+        let first = app
+            .work_queue(&world.town, today, WorkQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            (first.total, first.n_late, first.page, first.items.len()),
+            (WORK_QUEUE_PER_PAGE + 1, 1, 1, WORK_QUEUE_PER_PAGE),
+            "{backend}"
+        );
+        assert_eq!(first.n_pages(), 2);
+        // One line for the case, under its nearest limit, late and first; the others beside it.
+        let lines_of_case = first
+            .items
+            .iter()
+            .filter(|item| item.case_id == two_limits)
+            .count();
+        assert_eq!(lines_of_case, 1, "{backend}");
+        let line = &first.items[0];
+        assert_eq!(line.case_id, two_limits, "{backend}");
+        assert_eq!(
+            (line.limit, line.due_on, line.late),
+            (running[0].limit, running[0].due_on, true)
+        );
+        assert_eq!(line.others, running[1..].to_vec(), "{backend}");
+        // The rest by due date (all due the same day: by tracking number, i.e. intake order).
+        let ids: Vec<i64> = first.items[1..].iter().map(|item| item.case_id).collect();
+        assert_eq!(ids, later[..WORK_QUEUE_PER_PAGE - 1], "{backend}");
+        assert!(first.items[1..].iter().all(|item| !item.late));
+
+        let second = app
+            .work_queue(
+                &world.town,
+                today,
+                WorkQuery {
+                    overdue_only: false,
+                    page: 2,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((second.total, second.page), (WORK_QUEUE_PER_PAGE + 1, 2));
+        let ids: Vec<i64> = second.items.iter().map(|item| item.case_id).collect();
+        assert_eq!(ids, [later[WORK_QUEUE_PER_PAGE - 1]], "{backend}");
+        let past = app
+            .work_queue(
+                &world.town,
+                today,
+                WorkQuery {
+                    overdue_only: false,
+                    page: 3,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(past.items.is_empty(), "{backend}");
+
+        // The overdue list pages the same way: one late case, one page.
+        let overdue = app
+            .work_queue(
+                &world.town,
+                today,
+                WorkQuery {
+                    overdue_only: true,
+                    page: 1,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((overdue.total, overdue.n_late), (1, 1), "{backend}");
+        assert_eq!(overdue.n_pages(), 1);
+        assert_eq!(overdue.items[0].case_id, two_limits, "{backend}");
     }
 }

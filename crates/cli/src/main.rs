@@ -36,6 +36,10 @@ enum Command {
         /// Marks cookies Secure (behind HTTPS).
         #[arg(long)]
         secure_cookies: bool,
+        /// Behind one trusted reverse proxy that appends the client's address to
+        /// X-Forwarded-For: the public tracking page's limit counts per that address.
+        #[arg(long)]
+        behind_proxy: bool,
     },
     /// Assesses households (JSON Lines) and writes one determination per line.
     Assess(batch::AssessArgs),
@@ -292,6 +296,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             db,
             demo,
             secure_cookies,
+            behind_proxy,
         } => {
             let db = db.unwrap_or_else(|| if demo { DEMO_DB } else { DEFAULT_DB }.to_owned());
             let app = open(&db).await?;
@@ -314,7 +319,16 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
-            web::serve(listener, app, web::WebConfig { secure_cookies }, shutdown).await?;
+            web::serve(
+                listener,
+                app,
+                web::WebConfig {
+                    secure_cookies,
+                    behind_proxy,
+                },
+                shutdown,
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate {

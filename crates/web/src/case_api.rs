@@ -3,26 +3,44 @@
 //! Chinese message; malformed input answers 422 naming the field.
 
 use crate::WebState;
-use crate::api::{ApiJson, Path};
+use crate::api::{ApiJson, Path, Query};
 use crate::case_input::ActionFields;
+use crate::case_pages::page_number;
 use crate::error::ApiError;
 use crate::session::ApiUser;
-use app::cases::{CaseDetail, offered_actions};
+use app::cases::{CaseDetail, WorkQuery, offered_actions};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use workflow::{DepartmentDecision, ObjectionStatus, Outcome, Verdict};
 
-/// `GET /api/v1/cases`: the caller's work queue, earliest due first.
+/// `?overdue=1&page=N` of the work queue.
+#[derive(Deserialize)]
+pub struct CaseListQuery {
+    #[serde(default)]
+    overdue: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+/// `GET /api/v1/cases`: the caller's work queue, one line per case, late ones first, then by
+/// due date, a page at a time.
 pub async fn case_list(
     State(state): State<WebState>,
     ApiUser(signed): ApiUser,
+    Query(query): Query<CaseListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let today = state.app.today();
-    let items = state.app.work_queue(&signed.actor, today).await?;
-    let items: Vec<Value> = items
+    let work = WorkQuery {
+        overdue_only: matches!(query.overdue.as_deref(), Some("1" | "true" | "on")),
+        page: page_number(query.page.as_deref())?,
+    };
+    let queue = state.app.work_queue(&signed.actor, today, work).await?;
+    let items: Vec<Value> = queue
+        .items
         .iter()
         .map(|item| {
             json!({
@@ -35,10 +53,22 @@ pub async fn case_list(
                 "limit": item.limit.code(),
                 "due_on": item.due_on.to_string(),
                 "late": item.late,
+                "other_limits": item.others.iter().map(|other| json!({
+                    "limit": other.limit.code(),
+                    "label": other.limit.label(),
+                    "due_on": other.due_on.to_string(),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
-    Ok(Json(json!({ "today": today.to_string(), "items": items })))
+    Ok(Json(json!({
+        "today": today.to_string(),
+        "items": items,
+        "total": queue.total,
+        "n_late": queue.n_late,
+        "page": queue.page,
+        "per_page": queue.per_page,
+    })))
 }
 
 /// `POST /api/v1/cases`: 受理登记.

@@ -3,6 +3,9 @@
 //! `AppError::Invalid` naming the field in Chinese; whether the move is allowed is the
 //! workflow's business (its refusal comes back from `app`).
 
+#[cfg(test)]
+mod tests;
+
 use app::AppError;
 use app::cases::{CaseAction, JointReviewInput, NewIntake};
 use chrono::NaiveDate;
@@ -34,6 +37,49 @@ pub const ACTIONS: [(&str, &str); 16] = [
     ("deliver_refusal_notice", "告知书已送达"),
     ("withdraw", "撤回"),
 ];
+
+/// The fields each action needs in the API's JSON body besides `action`, as each action's
+/// schema in `/api/openapi.json` lists them (`required`): a body without one (or with `null`)
+/// answers 422 naming it. Whether a present text may be empty is the workflow's business.
+pub const REQUIRED_FIELDS: [(&str, &[&str]); 16] = [
+    ("begin_comparison", &[]),
+    ("record_discrepancy", &["source", "description"]),
+    ("explain_discrepancy", &["number", "resolution", "note"]),
+    ("complete_comparison", &[]),
+    ("record_survey", &["team", "household"]),
+    ("record_village_review", &["attendance", "outcome"]),
+    ("record_joint_review", &["verdicts"]),
+    ("post_notice", &[]),
+    ("record_objection", &["summary"]),
+    ("send_back", &[]),
+    ("answer_objection", &["number", "answer"]),
+    ("confirm", &["category"]),
+    ("decline", &["category", "reason"]),
+    ("refuse", &["reason"]),
+    ("deliver_refusal_notice", &[]),
+    ("withdraw", &["reason"]),
+];
+
+/// The Chinese name of a required field, for its error message.
+fn field_label(field: &str) -> &'static str {
+    match field {
+        "source" => "疑点来源",
+        "description" => "疑点内容",
+        "number" => "编号",
+        "resolution" => "核实结果",
+        "note" => "说明",
+        "team" => "调查组成员",
+        "household" => "入户调查的家庭情况",
+        "attendance" => "参会人数",
+        "outcome" => "评议结果",
+        "verdicts" => "研判意见",
+        "summary" => "异议内容",
+        "answer" => "答复内容",
+        "category" => "类别",
+        "reason" => "理由",
+        _ => "必填字段",
+    }
+}
 
 pub fn action_label(code: &str) -> &'static str {
     ACTIONS
@@ -92,7 +138,8 @@ impl ActionFields {
             .as_object()
             .ok_or_else(|| AppError::invalid("body", "请求体应为JSON对象"))?;
         let mut fields = ActionFields::default();
-        for (key, value) in object {
+        // `null` is no value: a field given as null is a field left out.
+        for (key, value) in object.iter().filter(|(_, value)| !value.is_null()) {
             match key.as_str() {
                 "team" => {
                     fields.team = value
@@ -124,6 +171,21 @@ impl ActionFields {
             }
         }
         fields.action = fields.get("action").to_owned();
+        let required = REQUIRED_FIELDS
+            .iter()
+            .find(|(action, _)| *action == fields.action)
+            .map_or(&[][..], |(_, required)| *required);
+        let missing: Vec<app::FieldError> = required
+            .iter()
+            .filter(|field| object.get(**field).is_none_or(Value::is_null))
+            .map(|field| app::FieldError {
+                field: (*field).to_owned(),
+                message: format!("缺少{}（{field}）", field_label(field)),
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(AppError::Invalid(missing));
+        }
         Ok(fields)
     }
 

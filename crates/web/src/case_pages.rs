@@ -2,26 +2,28 @@
 //! with a form per action the user may take, the printouts, and the public tracking page.
 //! Every page but `/track` needs a session; the use cases check role and area.
 
+use crate::WebState;
 use crate::case_input::{ActionFields, action_label, refusal_field};
 use crate::error::PageError;
 use crate::forms::{Choice, HouseholdForm, Vocabulary};
 use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
-use crate::{TrackThrottle, WebState};
 use app::cases::notice::{CaseNotice, NoticeVillage, VillageNotice};
-use app::cases::{CaseDetail, TeamCandidate, WorkItem, offered_actions};
+use app::cases::{CaseDetail, TeamCandidate, WorkItem, WorkPage, WorkQuery, offered_actions};
 use app::warnings::{WarningItem, WarningQuery};
 use app::{AppError, FieldError};
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Extension;
 use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use domain::{Category, Household, MonitoringKind, NationalId, Role};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use workflow::{
     CaseKind, Change, Channel, DepartmentDecision, Explanation, Fact, ObjectionStatus, Outcome,
     Proposal, RecheckDue, Step, Verdict,
@@ -175,6 +177,20 @@ pub fn describe(fact: &Fact) -> String {
 pub struct QueueQuery {
     #[serde(default)]
     overdue: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+/// `?page=N` of a list: from 1; anything else is named in Chinese.
+pub(crate) fn page_number(text: Option<&str>) -> Result<usize, AppError> {
+    match text.map(str::trim).filter(|text| !text.is_empty()) {
+        None => Ok(1),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|page| *page >= 1)
+            .ok_or_else(|| AppError::invalid("page", format!("页码“{text}”无效，应为正整数"))),
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -183,8 +199,8 @@ pub struct QueuePage {
     chrome: Chrome,
     today: NaiveDate,
     overdue_only: bool,
-    items: Vec<WorkItem>,
-    n_late: usize,
+    /// One page of the queue (or of the overdue list).
+    queue: WorkPage,
     rechecks: Vec<RecheckDue>,
     /// Warnings of the area past their step's due date (W3), the first page of them.
     late_warnings: Vec<WarningItem>,
@@ -196,6 +212,30 @@ pub struct QueuePage {
     village_user: bool,
 }
 
+impl QueuePage {
+    /// The address of another page of the same list (the overdue filter kept).
+    fn page_link(&self, page: usize) -> String {
+        if self.overdue_only {
+            format!("/cases?overdue=1&page={page}")
+        } else {
+            format!("/cases?page={page}")
+        }
+    }
+
+    /// The line's other running limits: `另有：公示期 2026-12-03；…` (empty without any).
+    fn others_text(&self, item: &WorkItem) -> String {
+        if item.others.is_empty() {
+            return String::new();
+        }
+        let others: Vec<String> = item
+            .others
+            .iter()
+            .map(|other| format!("{} {}", other.limit.label(), other.due_on))
+            .collect();
+        format!("另有：{}", others.join("；"))
+    }
+}
+
 /// Days ahead the re-check due list looks (planning horizon of the list, not a policy number).
 const RECHECK_HORIZON_DAYS: u64 = 30;
 
@@ -205,12 +245,12 @@ pub async fn queue(
     Query(query): Query<QueueQuery>,
 ) -> Result<QueuePage, PageError> {
     let today = state.app.today();
-    let mut items = state.app.work_queue(&signed.actor, today).await?;
-    let n_late = items.iter().filter(|item| item.late).count();
     let overdue_only = query.overdue.is_some_and(|v| !v.is_empty());
-    if overdue_only {
-        items.retain(|item| item.late);
-    }
+    let work = WorkQuery {
+        overdue_only,
+        page: page_number(query.page.as_deref())?,
+    };
+    let queue = state.app.work_queue(&signed.actor, today, work).await?;
     let until = today
         .checked_add_days(chrono::Days::new(RECHECK_HORIZON_DAYS))
         .unwrap_or(today);
@@ -237,8 +277,7 @@ pub async fn queue(
         chrome: Chrome::of(&signed),
         today,
         overdue_only,
-        items,
-        n_late,
+        queue,
         rechecks,
         late_warnings,
         n_late_warnings,
@@ -953,8 +992,14 @@ impl TrackPage {
 }
 
 /// `GET /track?number=…` (no login): the step and its dates, nothing about the household.
-/// Unknown and malformed numbers get the same answer; lookups are throttled.
-pub async fn track(State(state): State<WebState>, Query(query): Query<TrackQuery>) -> Response {
+/// Unknown and malformed numbers get the same answer; each client (`throttle::client_of`)
+/// has `TRACK_LOOKUPS_PER_MINUTE` lookups a minute, then 429 in Chinese.
+pub async fn track(
+    State(state): State<WebState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Query(query): Query<TrackQuery>,
+) -> Response {
     let number = query.number.trim().to_owned();
     let steps = vec![
         Step::Received,
@@ -980,7 +1025,15 @@ pub async fn track(State(state): State<WebState>, Query(query): Query<TrackQuery
     if number.is_empty() {
         return page(String::new(), None, StatusCode::OK);
     }
-    if !state.track_throttle.allow() {
+    let client = crate::throttle::client_of(
+        peer.map(|Extension(ConnectInfo(address))| address),
+        &headers,
+        state.config.behind_proxy,
+    );
+    if !state
+        .track_throttle
+        .allow(client, std::time::Instant::now())
+    {
         return page(
             "查询过于频繁，请稍后再试".to_owned(),
             None,
@@ -995,26 +1048,5 @@ pub async fn track(State(state): State<WebState>, Query(query): Query<TrackQuery
             StatusCode::NOT_FOUND,
         ),
         Err(other) => PageError(other).into_response(),
-    }
-}
-
-impl TrackThrottle {
-    /// Whether one more lookup fits in the current window.
-    pub fn allow(&self) -> bool {
-        let now = std::time::Instant::now();
-        let Ok(mut window) = self.window.lock() else {
-            return false;
-        };
-        while window
-            .front()
-            .is_some_and(|at| now.duration_since(*at) > self.period)
-        {
-            window.pop_front();
-        }
-        if window.len() >= self.limit {
-            return false;
-        }
-        window.push_back(now);
-        true
     }
 }

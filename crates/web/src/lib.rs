@@ -20,6 +20,7 @@ mod policy_pages;
 mod registry_pages;
 mod report_pages;
 mod session;
+mod throttle;
 mod user_api;
 mod user_pages;
 mod watch_pages;
@@ -28,47 +29,30 @@ use app::App;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::net::TcpListener;
+
+pub use throttle::{TRACK_CLIENTS_KEPT, TRACK_LOOKUPS_PER_MINUTE, TrackThrottle};
 
 /// Settings of the web shell.
 #[derive(Clone, Debug, Default)]
 pub struct WebConfig {
     /// Adds `Secure` to cookies (set it behind HTTPS).
     pub secure_cookies: bool,
+    /// The server is reached only through one trusted reverse proxy that appends the client's
+    /// address to `X-Forwarded-For`: the public tracking page counts lookups against that
+    /// address instead of the proxy's. Off by default (the header is anyone's to write).
+    pub behind_proxy: bool,
 }
 
 #[derive(Clone, Debug)]
 pub struct WebState {
     pub app: App,
     pub config: WebConfig,
-    /// The public tracking page's lookups, counted over a sliding minute.
+    /// The public tracking page's lookups, counted per client.
     pub track_throttle: Arc<TrackThrottle>,
-}
-
-/// A sliding-window limit on the public tracking lookups (`/track`), so tracking numbers
-/// cannot be tried in bulk.
-#[derive(Debug)]
-pub struct TrackThrottle {
-    window: Mutex<VecDeque<Instant>>,
-    limit: usize,
-    period: Duration,
-}
-
-/// Public tracking lookups allowed per minute, over all visitors.
-const TRACK_LOOKUPS_PER_MINUTE: usize = 120;
-
-impl Default for TrackThrottle {
-    fn default() -> Self {
-        TrackThrottle {
-            window: Mutex::new(VecDeque::new()),
-            limit: TRACK_LOOKUPS_PER_MINUTE,
-            period: Duration::from_secs(60),
-        }
-    }
 }
 
 /// The whole router: pages, API, health.
@@ -215,14 +199,18 @@ pub fn router(app: App, config: WebConfig) -> Router {
 
 pub use report_pages::standalone_report;
 
-/// Serves on an already bound listener until `shutdown` completes (tests pass port 0).
+/// Serves on an already bound listener until `shutdown` completes (tests pass port 0). Each
+/// request knows its peer's address (`ConnectInfo`), which the tracking page's throttle counts by.
 pub async fn serve(
     listener: TcpListener,
     app: App,
     config: WebConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app, config))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(app, config).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

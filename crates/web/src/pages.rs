@@ -282,6 +282,23 @@ impl DetailPage {
         }
     }
 
+    /// Who holds a category period: the member by name and ID number (masked as the page
+    /// is), the number alone for someone no longer a member, 整户 for the household.
+    fn holder(&self, id_number: &Option<String>) -> String {
+        let Some(number) = id_number else {
+            return "整户".to_owned();
+        };
+        self.d
+            .household
+            .members
+            .iter()
+            .find(|person| self.id_shown(&person.id_number) == *number)
+            .map_or_else(
+                || number.clone(),
+                |person| format!("{}（{number}）", person.name),
+            )
+    }
+
     fn age(&self, id: &domain::NationalId) -> u32 {
         id.age_on(self.d.today)
     }

@@ -238,27 +238,31 @@ pub fn deadlines(
     running
 }
 
-/// A case's time limit on a work list.
+/// A case on a work list: one line per case, under its nearest time limit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DueItem {
     pub tracking_number: TrackingNumber,
     pub household_id: String,
     pub area: PlaceCode,
     pub step: Step,
+    /// The running limit due first; the line is late when it is.
     pub deadline: Deadline,
+    /// The case's other running limits, by due date (another limit due later does not make
+    /// a second line: the worker acts on the case once).
+    pub others: Vec<Deadline>,
 }
 
 /// 待办与逾期 (P9): what is due and what is late on a day, each sorted by due date.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DueList {
-    /// Past the due date.
+    /// Past the nearest due date.
     pub late: Vec<DueItem>,
-    /// Due today or later.
+    /// Nearest due date today or later.
     pub due: Vec<DueItem>,
 }
 
 /// The work list of the cases lying in `area` on `today` (a user's own area, or a town for
-/// its overdue list).
+/// its overdue list): one item per case with a running limit.
 pub fn due_list<'c>(
     cases: impl IntoIterator<Item = &'c Case>,
     area: &PlaceCode,
@@ -271,20 +275,26 @@ pub fn due_list<'c>(
         if !area.contains(case.area()) {
             continue;
         }
-        for deadline in deadlines(case, today, calendar, params) {
-            let late = deadline.due_on < today;
-            let item = DueItem {
-                tracking_number: case.tracking_number().clone(),
-                household_id: case.household_id().to_owned(),
-                area: case.area().clone(),
-                step: case.step(),
-                deadline,
-            };
-            if late {
-                list.late.push(item);
-            } else {
-                list.due.push(item);
-            }
+        let mut running = deadlines(case, today, calendar, params);
+        // Stable: of two limits due the same day, the one `deadlines` lists first leads.
+        running.sort_by_key(|deadline| deadline.due_on);
+        let mut running = running.into_iter();
+        let Some(deadline) = running.next() else {
+            continue;
+        };
+        let late = deadline.due_on < today;
+        let item = DueItem {
+            tracking_number: case.tracking_number().clone(),
+            household_id: case.household_id().to_owned(),
+            area: case.area().clone(),
+            step: case.step(),
+            deadline,
+            others: running.collect(),
+        };
+        if late {
+            list.late.push(item);
+        } else {
+            list.due.push(item);
         }
     }
     let order = |item: &DueItem| (item.deadline.due_on, item.tracking_number.clone());

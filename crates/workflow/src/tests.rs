@@ -1302,38 +1302,56 @@ fn p9_due_list_shows_what_is_due_and_what_is_late_in_an_area() {
 
     // On 10-20 the notice runs (ends 10-26); the town stage is due 10-29; dibao total (25
     // working days from 10-09) 11-12; monitoring identification (15 days) 10-24 → Mon 10-26.
+    // One line per case, under its nearest limit, the others beside it.
+    type Line = (TimeLimit, NaiveDate, Vec<(TimeLimit, NaiveDate)>);
+    let lines = |items: &[DueItem]| -> Vec<Line> {
+        items
+            .iter()
+            .map(|item| {
+                (
+                    item.deadline.limit,
+                    item.deadline.due_on,
+                    item.others
+                        .iter()
+                        .map(|other| (other.limit, other.due_on))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
     let list = due_list(&cases, &place(TOWN), date("2026-10-20"), &calendar, &params);
     assert!(list.late.is_empty());
-    let due: Vec<(TimeLimit, NaiveDate)> = list
-        .due
-        .iter()
-        .map(|item| (item.deadline.limit, item.deadline.due_on))
-        .collect();
     assert_eq!(
-        due,
+        lines(&list.due),
         [
-            (TimeLimit::Notice, date("2026-10-26")),
-            (TimeLimit::MonitoringIdentification, date("2026-10-26")),
-            (TimeLimit::TownReview, date("2026-10-29")),
-            (TimeLimit::DibaoTotal, date("2026-11-12")),
+            (
+                TimeLimit::Notice,
+                date("2026-10-26"),
+                vec![
+                    (TimeLimit::MonitoringIdentification, date("2026-10-26")),
+                    (TimeLimit::DibaoTotal, date("2026-11-12")),
+                ]
+            ),
+            (TimeLimit::TownReview, date("2026-10-29"), vec![]),
         ]
     );
+    assert_eq!(list.due[0].tracking_number, *noticed.tracking_number());
 
     // Today, 2026-11-28: everything open is late; the district's 10 working days after the
     // notice ended on 10-26 ran out on 11-09.
     let list = due_list(&cases, &place(TOWN), date("2026-11-28"), &calendar, &params);
-    let late: Vec<(TimeLimit, NaiveDate)> = list
-        .late
-        .iter()
-        .map(|item| (item.deadline.limit, item.deadline.due_on))
-        .collect();
     assert_eq!(
-        late,
+        lines(&list.late),
         [
-            (TimeLimit::MonitoringIdentification, date("2026-10-26")),
-            (TimeLimit::TownReview, date("2026-10-29")),
-            (TimeLimit::DistrictConfirmation, date("2026-11-09")),
-            (TimeLimit::DibaoTotal, date("2026-11-12")),
+            (
+                TimeLimit::MonitoringIdentification,
+                date("2026-10-26"),
+                vec![
+                    (TimeLimit::DistrictConfirmation, date("2026-11-09")),
+                    (TimeLimit::DibaoTotal, date("2026-11-12")),
+                ]
+            ),
+            (TimeLimit::TownReview, date("2026-10-29"), vec![]),
         ]
     );
     assert!(list.due.is_empty());

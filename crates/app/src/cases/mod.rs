@@ -97,7 +97,7 @@ pub struct Progress {
     pub closed_on: Option<String>,
 }
 
-/// One line of a work queue (P9).
+/// One line of a work queue (P9): one case, under its nearest running time limit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkItem {
     pub case_id: i64,
@@ -106,10 +106,53 @@ pub struct WorkItem {
     pub household_id: String,
     pub area: PlaceCode,
     pub step: Step,
+    /// The running limit due first.
     pub limit: TimeLimit,
     pub due_on: NaiveDate,
     /// Past the due date.
     pub late: bool,
+    /// The case's other running limits, by due date (shown in the same line).
+    pub others: Vec<Deadline>,
+}
+
+/// Lines of the work queue on one page.
+pub const WORK_QUEUE_PER_PAGE: usize = 50;
+
+/// Which part of the work queue to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkQuery {
+    /// 只看逾期: only the late lines.
+    pub overdue_only: bool,
+    /// From 1; a page past the last is empty.
+    pub page: usize,
+}
+
+impl Default for WorkQuery {
+    fn default() -> Self {
+        WorkQuery {
+            overdue_only: false,
+            page: 1,
+        }
+    }
+}
+
+/// One page of the work queue (P9), late lines first, then by due date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkPage {
+    pub items: Vec<WorkItem>,
+    /// Lines of the queue (or of the overdue list, when asked for), all pages.
+    pub total: usize,
+    /// Late lines of the whole queue, whatever was asked for.
+    pub n_late: usize,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+impl WorkPage {
+    /// Pages of the list, at least 1.
+    pub fn n_pages(&self) -> usize {
+        self.total.div_ceil(self.per_page).max(1)
+    }
 }
 
 impl App {
@@ -655,18 +698,23 @@ impl App {
         })
     }
 
-    /// 待办 (P9): the open cases in the actor's area that the actor's role acts on next,
-    /// earliest due date first, late ones flagged.
+    /// 待办 (P9): the open cases in the actor's area that the actor's role acts on next, one
+    /// line per case under its nearest time limit, late ones first, then by due date; one
+    /// page of them.
+    ///
+    /// Due dates are computed (the case's history on the working-day calendar), not stored,
+    /// so the order is known only once every case is replayed: the page is cut after the two
+    /// reads (summaries, then every history at once), which stay two whatever the count.
     pub async fn work_queue(
         &self,
         actor: &Actor,
         today: NaiveDate,
-    ) -> Result<Vec<WorkItem>, AppError> {
+        query: WorkQuery,
+    ) -> Result<WorkPage, AppError> {
         let calendar = self.calendar()?;
         let params = self.deadline_params(today)?;
         let mut conn = self.store.read().await?;
         let scope = actor.scope();
-        // Two queries whatever the number of cases: the summaries, then every history at once.
         let rows = store::cases::open_in_area(&mut conn, scope.as_str()).await?;
         let events = store::cases::events_in_work(&mut conn, scope.as_str()).await?;
         let mut histories: HashMap<i64, Vec<CaseEventRow>> = HashMap::new();
@@ -694,11 +742,21 @@ impl App {
             &calendar,
             &params,
         );
-        let mut items: Vec<WorkItem> = list
-            .late
+        let n_late = list.late.len();
+        let lines = list.late.into_iter().map(|item| (item, true));
+        let lines: Vec<(workflow::DueItem, bool)> = if query.overdue_only {
+            lines.collect()
+        } else {
+            lines
+                .chain(list.due.into_iter().map(|item| (item, false)))
+                .collect()
+        };
+        let total = lines.len();
+        let page = query.page.max(1);
+        let items = lines
             .into_iter()
-            .map(|item| (item, true))
-            .chain(list.due.into_iter().map(|item| (item, false)))
+            .skip((page - 1).saturating_mul(WORK_QUEUE_PER_PAGE))
+            .take(WORK_QUEUE_PER_PAGE)
             .filter_map(|(item, late)| {
                 let (case_id, kind) = *case_ids.get(item.tracking_number.as_str())?;
                 Some(WorkItem {
@@ -711,13 +769,17 @@ impl App {
                     limit: item.deadline.limit,
                     due_on: item.deadline.due_on,
                     late,
+                    others: item.others,
                 })
             })
             .collect();
-        items.sort_by(|left, right| {
-            (left.due_on, &left.tracking_number).cmp(&(right.due_on, &right.tracking_number))
-        });
-        Ok(items)
+        Ok(WorkPage {
+            items,
+            total,
+            n_late,
+            page,
+            per_page: WORK_QUEUE_PER_PAGE,
+        })
     }
 
     /// 进度查询 (public): the current step of the case with this tracking number, nothing else.

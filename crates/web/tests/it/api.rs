@@ -347,3 +347,132 @@ async fn d1_api_unreadable_requests_get_the_json_error_in_chinese() {
         app.stop().await;
     }
 }
+
+/// A value a schema of the case actions accepts: the first of an enum, 1, two user ids, an
+/// empty list of verdicts, a household of the fixture's village, or some text.
+fn sample(schema: &Value) -> Value {
+    if schema["$ref"] == "#/components/schemas/Household" {
+        return json!({
+            "id": "BC-0900", "area_code": "500151001200", "hukou": "rural",
+            "members": [{ "id_number": id_number("50022419850101139"), "name": "韩一", "relation": "head" }],
+        });
+    }
+    if let Some(first) = schema["enum"]
+        .as_array()
+        .and_then(|values| values.iter().find(|value| !value.is_null()))
+    {
+        return first.clone();
+    }
+    match schema["type"].as_str() {
+        Some("integer") => json!(1),
+        Some("array") if schema["items"]["type"] == "integer" => json!([1, 2]),
+        Some("array") => json!([]),
+        _ => json!("经核实"),
+    }
+}
+
+#[tokio::test]
+async fn p1_p8_the_action_schemas_list_what_the_handler_requires() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (_, document) = app.api_user("bachuan").await.get("/api/openapi.json").await;
+        let schemas = &document["components"]["schemas"];
+        let action_schema = &schemas["CaseAction"];
+        let variants = action_schema["oneOf"].as_array().unwrap();
+        assert_eq!(
+            action_schema["discriminator"]["propertyName"], "action",
+            "{backend}"
+        );
+        // A case of the fixture's village; the auditor may act on none of it, so a body the
+        // handler takes is refused by the workflow (409), and the case stays where it is.
+        let village = app.api_user("cunshe").await;
+        let (status, body) = village
+            .post(
+                "/api/v1/cases",
+                &json!({
+                    "kind": "application", "channel": "village_window", "household_id": "BC-0900",
+                    "area_code": "500151001200", "applicant": "韩一",
+                    "consent": {"signer": "韩一", "signed_on": "2026-11-28"},
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let path = format!("/api/v1/cases/{}/actions", body["id"]);
+        let auditor = app.api_user("shenji").await;
+        let mut actions = Vec::new();
+        for variant in variants {
+            let reference = variant["$ref"].as_str().unwrap();
+            let name = reference.trim_start_matches("#/components/schemas/");
+            let schema = &schemas[name];
+            let action = schema["properties"]["action"]["const"].as_str().unwrap();
+            assert_eq!(
+                action_schema["discriminator"]["mapping"][action], reference,
+                "{backend}"
+            );
+            actions.push(action.to_owned());
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|field| field.as_str().unwrap())
+                .collect();
+            assert_eq!(required.first(), Some(&"action"), "{backend} {action}");
+            let mut complete = json!({ "action": action });
+            for field in &required[1..] {
+                let property = &schema["properties"][field];
+                assert!(
+                    property.is_object(),
+                    "{backend}: {action}.{field} described"
+                );
+                complete[field] = sample(property);
+            }
+            // Everything the schema requires: the handler takes it (the workflow refuses).
+            let (status, answer) = auditor.post(&path, &complete).await;
+            assert_eq!(
+                status,
+                StatusCode::CONFLICT,
+                "{backend}: {complete} → {answer}"
+            );
+            // Each required field left out (or null): 422 naming it, in Chinese.
+            for field in &required[1..] {
+                for missing in [None, Some(Value::Null)] {
+                    let mut body = complete.clone();
+                    match &missing {
+                        None => {
+                            body.as_object_mut().unwrap().remove(*field);
+                        }
+                        Some(null) => body[field] = null.clone(),
+                    }
+                    let (status, answer) = auditor.post(&path, &body).await;
+                    assert_eq!(
+                        status,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "{backend}: {body} → {answer}"
+                    );
+                    let named: Vec<&str> = answer["fields"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|error| error["field"].as_str().unwrap())
+                        .collect();
+                    assert_eq!(named, [*field], "{backend}: {body} → {answer}");
+                    assert!(
+                        answer["fields"][0]["message"]
+                            .as_str()
+                            .unwrap()
+                            .starts_with("缺少"),
+                        "{backend}: {answer}"
+                    );
+                }
+            }
+        }
+        // One schema per action the handler knows, and no other.
+        assert_eq!(actions.len(), 16, "{backend}: {actions:?}");
+        let (status, answer) = auditor.post(&path, &json!({"action": "jump"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(answer["fields"][0]["field"], "action", "{backend}");
+        let (_, detail) = village.get(&format!("/api/v1/cases/{}", body["id"])).await;
+        assert_eq!(detail["step"], "received", "{backend}: nothing moved");
+        app.stop().await;
+    }
+}

@@ -887,3 +887,336 @@ async fn p7_village_notice_lists_every_case_at_notice_masked_for_the_area_only()
         app.stop().await;
     }
 }
+
+/// The rows of the queue table of a `/cases` page (the header row aside).
+fn queue_rows(html: &str) -> Vec<&str> {
+    let table = &html[html.find("id=\"queue\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    table.split("<tr class=").skip(1).collect()
+}
+
+#[tokio::test]
+async fn p9_the_queue_shows_a_case_once_with_its_other_limits_and_pages_by_fifty() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let team = [
+            user_id(&app, "cunshe").await,
+            user_id(&app, "bachuan").await,
+        ];
+        // At 公示, not yet posted, with 低保 decided: the town stage and the 低保 total run.
+        let (two_limits, two_limits_number) = apply(&village, "BC-0500").await;
+        through_review(
+            &app,
+            two_limits,
+            &team,
+            household("BC-0500", &ids(), 6000.0),
+        )
+        .await;
+        let town = app.api_user("bachuan").await;
+        assert_eq!(joint_review(&town, two_limits, true).await, "notice");
+        let (_, detail) = town.get(&format!("/api/v1/cases/{two_limits}")).await;
+        let dibao_total_due = detail["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|deadline| deadline["limit"] == "dibao_total")
+            .unwrap_or_else(|| panic!("{backend}: {detail}"))["due_on"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // Three weeks on the town stage has run out; fifty new applications come in.
+        app.clock.set(2026, 12, 21);
+        let village = app.api_user("cunshe").await;
+        let mut later = Vec::new();
+        for n in 0..50 {
+            later.push(apply(&village, &format!("BC-{:04}", 600 + n)).await.1);
+        }
+        let page = app.page_user("bachuan").await;
+        let (status, html) = page.get("/cases").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        let rows = queue_rows(&html);
+        assert_eq!(rows.len(), 50, "{backend}: fifty lines a page");
+        let lines_of_case = rows
+            .iter()
+            .filter(|row| row.contains(&two_limits_number))
+            .count();
+        assert_eq!(lines_of_case, 1, "{backend}: one line per case");
+        // Late first, under its nearest limit, the 低保 total beside it.
+        assert!(
+            rows[0].contains(&two_limits_number)
+                && rows[0].contains("逾期")
+                && rows[0].contains("镇街审核")
+                && rows[0].contains(&format!("另有：低保审核确认总时限 {dibao_total_due}")),
+            "{backend}: {}",
+            rows[0]
+        );
+        assert!(
+            html.contains("共 <span id=\"queue-total\">51</span> 件"),
+            "{backend}"
+        );
+        assert!(html.contains("只看逾期（1）"), "{backend}");
+        let pager = &html[html.find("id=\"queue-pager\"").unwrap()..];
+        assert!(
+            pager.contains("href=\"/cases?page=2\"")
+                && pager.contains("下一页")
+                && !pager.contains("上一页")
+                && pager.contains("第 1 / 2 页"),
+            "{backend}"
+        );
+        let (_, html) = page.get("/cases?page=2").await;
+        let rows = queue_rows(&html);
+        assert_eq!(rows.len(), 1, "{backend}");
+        assert!(rows[0].contains(&later[49]), "{backend}: the last one in");
+        let pager = &html[html.find("id=\"queue-pager\"").unwrap()..];
+        assert!(
+            pager.contains("href=\"/cases?page=1\"")
+                && pager.contains("上一页")
+                && !pager.contains("下一页"),
+            "{backend}"
+        );
+        // The overdue list: the one late case, one page, the filter kept.
+        let (_, html) = page.get("/cases?overdue=1").await;
+        let rows = queue_rows(&html);
+        assert_eq!(rows.len(), 1, "{backend}");
+        assert!(rows[0].contains(&two_limits_number), "{backend}");
+        assert!(
+            html.contains("共 <span id=\"queue-total\">1</span> 件"),
+            "{backend}"
+        );
+        assert!(!html.contains("id=\"queue-pager\""), "{backend}");
+        let (_, html) = page.get("/cases?overdue=1&page=2").await;
+        assert!(html.contains("没有逾期案件"), "{backend}");
+        // A bad page number is named.
+        let (status, html) = page.get("/cases?page=abc").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert!(html.contains("页码“abc”无效"), "{backend}");
+
+        // The API pages the same way.
+        let town = app.api_user("bachuan").await;
+        let (_, queue) = town.get("/api/v1/cases").await;
+        assert_eq!(
+            (
+                &queue["total"],
+                &queue["n_late"],
+                &queue["page"],
+                &queue["per_page"]
+            ),
+            (&json!(51), &json!(1), &json!(1), &json!(50)),
+            "{backend}"
+        );
+        assert_eq!(queue["items"].as_array().unwrap().len(), 50, "{backend}");
+        let first = &queue["items"][0];
+        assert_eq!(first["id"], two_limits, "{backend}");
+        assert_eq!(
+            (first["limit"].as_str(), first["late"].as_bool()),
+            (Some("town_review"), Some(true)),
+            "{backend}"
+        );
+        assert!(
+            first["other_limits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|other| other["limit"] == "dibao_total"
+                    && other["due_on"] == dibao_total_due.as_str()),
+            "{backend}: {first}"
+        );
+        let (_, queue) = town.get("/api/v1/cases?page=2").await;
+        assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{backend}");
+        assert_eq!(
+            queue["items"][0]["tracking_number"],
+            later[49].as_str(),
+            "{backend}"
+        );
+        let (_, queue) = town.get("/api/v1/cases?overdue=1").await;
+        assert_eq!((&queue["total"], &queue["n_late"]), (&json!(1), &json!(1)));
+        let (status, body) = town.get("/api/v1/cases?page=0").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(body["fields"][0]["field"], "page", "{backend}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn p1_the_tracking_limit_counts_per_client_so_one_over_it_stops_no_one_else() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let (_, tracking) = apply(&village, "BC-0700").await;
+        let abuser = app.anonymous_from([127, 0, 0, 2].into());
+        let neighbour = app.anonymous_from([127, 0, 0, 3].into());
+        let lookup = |client: &reqwest::Client, number: String| {
+            let request = client.get(app.url(&format!("/track?number={number}")));
+            async move {
+                let response = request.send().await.unwrap();
+                (response.status(), response.text().await.unwrap())
+            }
+        };
+        // Trying numbers in bulk: answered up to the limit, then refused in Chinese.
+        for n in 0..web::TRACK_LOOKUPS_PER_MINUTE {
+            let (status, _) = lookup(&abuser, format!("TL20261128-{:04}", 9000 + n)).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{backend}: lookup {n}");
+        }
+        let (status, html) = lookup(&abuser, tracking.clone()).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{backend}");
+        assert!(html.contains("查询过于频繁，请稍后再试"), "{backend}");
+        assert!(
+            !html.contains("2026-11-28"),
+            "{backend}: nothing is looked up"
+        );
+        // Another client is still answered.
+        let (status, html) = lookup(&neighbour, tracking.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(html.contains("2026-11-28"), "{backend}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let team = [
+            user_id(&app, "cunshe").await,
+            user_id(&app, "bachuan").await,
+        ];
+        // A man of 76 with no income and no able supporter (特困), his wife of 68 with a
+        // pension of 30 000 a year: 特困 for him alone; per head the household is above the
+        // 低保 edge line, so nothing for her.
+        let (old, wife) = (
+            id_number("50022419500315102"),
+            id_number("50022419580505106"),
+        );
+        let household_record = json!({
+            "id": "BC-0800", "area_code": VILLAGE, "hukou": "rural",
+            "members": [
+                {"id_number": old, "name": "韩老", "relation": "head", "care_need": "partial", "income_12m": 0},
+                {"id_number": wife, "name": "杨婆", "relation": "spouse", "income_12m": 30000},
+            ],
+            "income_12m": {"wages": 30000},
+        });
+        let (id, tracking) = apply(&village, "BC-0800").await;
+        through_review(&app, id, &team, household_record).await;
+        let town = app.api_user("bachuan").await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        assert_eq!(
+            detail["proposal"]["categories"],
+            json!(["tekun"]),
+            "{backend}: {detail}"
+        );
+        assert_eq!(joint_review(&town, id, true).await, "notice");
+        ok(&town, id, json!({"action": "post_notice"})).await;
+        past_notice(&app, &town, id).await;
+        assert_eq!(confirm_all(&app, id).await, "confirmed", "{backend}");
+        let confirmed_on = app.app.today().to_string();
+
+        // The registry: one 特困 period, his, none for her and none for the household.
+        let town = app.api_user("bachuan").await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        let row = detail["household_row_id"].as_i64().unwrap();
+        let periods = {
+            let mut conn = app.app.store().read().await.unwrap();
+            store::households::category_history(&mut conn, row)
+                .await
+                .unwrap()
+        };
+        let held: Vec<(&str, Option<&str>, &str, Option<i64>)> = periods
+            .iter()
+            .map(|period| {
+                (
+                    period.category.as_str(),
+                    period.id_number.as_deref(),
+                    period.reason.as_str(),
+                    period.monthly_fen,
+                )
+            })
+            .collect();
+        // 1 001 yuan basic living + 200 yuan for partial care, a month.
+        assert_eq!(
+            held,
+            [(
+                "tekun",
+                Some(old.as_str()),
+                tracking.as_str(),
+                Some(120_100)
+            )],
+            "{backend}"
+        );
+        assert!(
+            periods
+                .iter()
+                .all(|period| period.start_date == confirmed_on && period.end_date.is_none()),
+            "{backend}: {periods:?}"
+        );
+
+        // The household page names him against the period, not her, not the household.
+        let page = app.page_user("bachuan").await;
+        let (_, html) = page.get(&format!("/households/{row}")).await;
+        let categories = &html[html.find("id=\"categories\"").unwrap()..];
+        let categories = &categories[..categories.find("</table>").unwrap()];
+        assert!(
+            categories.contains("特困")
+                && categories.contains(&format!("韩老（{old}）"))
+                && categories.contains(&tracking),
+            "{backend}: {categories}"
+        );
+        for absent in ["杨婆", wife.as_str(), "整户"] {
+            assert!(!categories.contains(absent), "{backend}: {absent}");
+        }
+
+        // The report's "who was in the category on the day": one person in one household on
+        // the day of confirmation, no one the day before.
+        let district = app::Actor {
+            user_id: user_id(&app, "minzheng").await,
+            username: "minzheng".to_owned(),
+            display_name: "minzheng".to_owned(),
+            role: domain::Role::DistrictCivilAffairs,
+            area: domain::PlaceCode::parse("500151").unwrap(),
+        };
+        let tekun = report::joint::CATEGORIES
+            .iter()
+            .position(|category| *category == domain::Category::Tekun)
+            .unwrap();
+        let report = app
+            .app
+            .joint_report(&district, "2026H2", Some("500151001"))
+            .await
+            .unwrap();
+        let yongyuan = report
+            .units
+            .iter()
+            .find(|unit| unit.code == VILLAGE)
+            .unwrap();
+        assert_eq!(
+            (
+                yongyuan.by_category[tekun].households,
+                yongyuan.by_category[tekun].persons
+            ),
+            (1, 1),
+            "{backend}: {yongyuan:?}"
+        );
+        let everyone: i64 = report
+            .units
+            .iter()
+            .flat_map(|unit| unit.by_category.iter())
+            .map(|count| count.persons)
+            .sum();
+        assert_eq!(everyone, 1, "{backend}: no one else is in any category");
+        let before = app
+            .app
+            .joint_report(&district, "2026H1", Some("500151001"))
+            .await
+            .unwrap();
+        assert!(
+            before
+                .units
+                .iter()
+                .all(|unit| unit.by_category[tekun].persons == 0),
+            "{backend}"
+        );
+        app.stop().await;
+    }
+}

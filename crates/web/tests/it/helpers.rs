@@ -297,6 +297,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A client without a session whose connections come from `local` (another loopback
+    /// address, such as 127.0.0.2, is another client to the server).
+    pub fn anonymous_from(&self, local: std::net::IpAddr) -> reqwest::Client {
+        reqwest::Client::builder()
+            .local_address(local)
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
+    }
+
     /// A client signed in through `POST /api/v1/session`.
     pub async fn api_user(&self, username: &str) -> ApiUser {
         let client = self.anonymous();
