@@ -4,8 +4,7 @@
 use crate::{App, AppError};
 use chrono::NaiveDate;
 use domain::{Category, Household, MonitoringKind, Yuan};
-use policy::{Catalogue, Scope};
-use std::sync::Arc;
+use policy::Scope;
 
 #[derive(Clone, Debug)]
 pub struct GrantView {
@@ -47,21 +46,6 @@ pub struct AssessmentView {
 }
 
 impl App {
-    /// Uses `catalogue` for every determination (the CLI loads it once: built in or `--policy`).
-    pub fn with_catalogue(mut self, catalogue: Arc<Catalogue>) -> Self {
-        self.catalogue = Some(catalogue);
-        self
-    }
-
-    pub(crate) fn catalogue(&self) -> Result<Arc<Catalogue>, AppError> {
-        match &self.catalogue {
-            Some(catalogue) => Ok(catalogue.clone()),
-            None => Catalogue::builtin().map(Arc::new).map_err(|error| {
-                AppError::Internal(anyhow::anyhow!("built-in policy catalogue: {error}"))
-            }),
-        }
-    }
-
     /// The determination of a household the caller has already loaded through a use case that
     /// checked access (`household_detail`); `name_of` gives the name shown for a member.
     pub fn assess_household(

@@ -389,6 +389,8 @@ impl App {
             (feed, content)
         };
         let parsed = read_feed(&content, &feed.file_name)?;
+        // Thresholds added on the 政策参数 page by another process apply to this run.
+        self.refresh_policy().await?;
         let catalogue = self.catalogue()?;
         let snapshot = catalogue.snapshot(as_of);
         let thresholds = Thresholds::new(&snapshot);

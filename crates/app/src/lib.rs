@@ -18,6 +18,7 @@ pub mod feeds;
 pub mod households;
 pub mod imports;
 pub mod online;
+pub mod parameters;
 pub mod registry;
 pub mod report;
 pub mod users;
@@ -72,8 +73,9 @@ pub struct App {
     store: Store,
     clock: Arc<dyn Clock>,
     settings: AppSettings,
-    /// The policy catalogue; the built-in one when none was given.
-    catalogue: Option<Arc<policy::Catalogue>>,
+    /// The policy catalogue in force (the base with the values added in the product), shared
+    /// by every clone; see `parameters`.
+    policy: Arc<parameters::PolicyInForce>,
     /// The working-day calendar of time limits; the built-in one when none was given.
     calendar: Option<Arc<workflow::Calendar>>,
 }
@@ -84,7 +86,7 @@ impl App {
             store,
             clock,
             settings,
-            catalogue: None,
+            policy: Arc::default(),
             calendar: None,
         }
     }

@@ -673,3 +673,73 @@ async fn w4_a_visit_raises_a_warning_and_a_hotline_call_opens_an_application() {
         world.audit_intact().await;
     }
 }
+
+/// 政策参数: a threshold added in another process (the web server) applies to the worker's
+/// next comparison run without a restart: the worker rereads the stored values before each job.
+#[tokio::test]
+async fn w2_a_threshold_added_in_another_process_applies_to_the_next_run() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let district =
+            make_actor(&world.app, "minzheng", Role::DistrictCivilAffairs, "500151").await;
+        // The worker has its catalogue in memory already.
+        world
+            .import(
+                "应急",
+                &format!(
+                    "{HEADER}{o},钱五,disaster,8000,2026-10-01,洪灾\n",
+                    o = world.outsider
+                ),
+            )
+            .await;
+        assert_eq!(world.run().await.new_warnings, 1, "{backend}: 8000 > 5000");
+
+        let web = App::new(
+            world.app.store().clone(),
+            world.clock.clone(),
+            AppSettings::default(),
+        );
+        let refused = web
+            .add_policy_value(
+                &world.town,
+                &app::parameters::AddedValue {
+                    param: "comparison.disaster_large_yuan".into(),
+                    since: "2026-01-01".into(),
+                    value: "10000".into(),
+                    source: "铜民发〔2026〕1号".into(),
+                    status: "confirmed".into(),
+                    note: String::new(),
+                },
+            )
+            .await;
+        assert!(matches!(refused, Err(AppError::Forbidden)), "{backend}");
+        web.add_policy_value(
+            &district,
+            &app::parameters::AddedValue {
+                param: "comparison.disaster_large_yuan".into(),
+                since: "2026-01-01".into(),
+                value: "10000".into(),
+                source: "铜民发〔2026〕1号".into(),
+                status: "confirmed".into(),
+                note: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+
+        let other = id("50022419810101005");
+        world
+            .import(
+                "应急",
+                &format!("{HEADER}{other},孙六,disaster,8000,2026-10-02,洪灾\n"),
+            )
+            .await;
+        let counts = world.run().await;
+        assert_eq!(
+            (counts.findings, counts.new_warnings),
+            (0, 0),
+            "{backend}: 8000 is not above the new line of 10000"
+        );
+        world.audit_intact().await;
+    }
+}

@@ -262,11 +262,18 @@ async fn open(db: &str) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("open database {}", redact(db)))?;
     let catalogue = policy::Catalogue::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
-    Ok(
-        App::new(store, Arc::new(SystemClock), AppSettings::default())
-            .with_catalogue(Arc::new(catalogue)),
-    )
+    let app = App::new(store, Arc::new(SystemClock), AppSettings::default())
+        .with_catalogue(Arc::new(catalogue));
+    // The values added on the 政策参数 page apply on top of the built-in catalogue.
+    app.refresh_policy()
+        .await
+        .map_err(|error| anyhow::anyhow!("policy values in the database: {error:#}"))?;
+    Ok(app)
 }
+
+/// How often `serve` rereads the values added on the 政策参数 page, so that values added
+/// through another process (or another server on the same database) apply within a minute.
+const POLICY_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A database URL without its password, for messages.
 fn redact(url: &str) -> String {
@@ -307,6 +314,8 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                 listener.local_addr()?,
                 redact(&db)
             );
+            let refresher = app.clone();
+            tokio::spawn(async move { refresher.refresh_policy_every(POLICY_REFRESH).await });
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };

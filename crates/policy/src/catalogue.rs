@@ -285,6 +285,8 @@ pub struct DatedValue {
 pub struct Parameter {
     pub param: Param,
     pub label: String,
+    /// The section of the catalogue the parameter is listed under (e.g. 低保标准), for display.
+    pub group: String,
     pub unit: Unit,
     pub source: String,
     pub status: Status,
@@ -318,6 +320,9 @@ pub enum CatalogueError {
         value: String,
         reason: String,
     },
+    /// A value added in the product that cannot be taken; `field` names the faulty input.
+    #[error("{reason}")]
+    InvalidAddition { field: AddedField, reason: String },
 }
 
 /// 参数目录: every parameter of RULES.md with its dated values, unit, source and status.
@@ -339,6 +344,8 @@ struct ParameterEntry {
     name: Spanned<String>,
     #[serde(default)]
     label: String,
+    #[serde(default)]
+    group: String,
     unit: Spanned<String>,
     source: String,
     status: Spanned<String>,
@@ -449,6 +456,7 @@ impl Catalogue {
             slots[param.index()] = Some(Parameter {
                 param,
                 label: entry.label,
+                group: entry.group,
                 unit,
                 source: entry.source,
                 status,
@@ -624,6 +632,138 @@ impl FromStr for Override {
     type Err = CatalogueError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         Override::parse(text)
+    }
+}
+
+/// 平台添加的取值: a dated value added in the product (the 政策参数 page) on top of the
+/// catalogue file, as entered. `Catalogue::add_value` parses it against the parameter's unit
+/// exactly as the file loader parses the file's values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddedValue {
+    /// The parameter's name, as in RULES.md.
+    pub param: String,
+    /// 起始日期, `YYYY-MM-DD`.
+    pub since: String,
+    /// 数值, written as in the catalogue file (`630`, `412.5`, `1.5`, `true`).
+    pub value: String,
+    /// 来源: the document the value comes from (文号); required.
+    pub source: String,
+    /// 状态: `confirmed`, `secondary` or `provisional`.
+    pub status: String,
+    /// 说明; empty for none.
+    pub note: String,
+}
+
+/// The input of an `AddedValue` an error concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddedField {
+    Param,
+    Since,
+    Value,
+    Source,
+    Status,
+}
+
+impl AddedField {
+    /// The field's key in forms and in the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            AddedField::Param => "param",
+            AddedField::Since => "since",
+            AddedField::Value => "value",
+            AddedField::Source => "source",
+            AddedField::Status => "status",
+        }
+    }
+}
+
+fn addition_fault(field: AddedField, reason: String) -> CatalogueError {
+    CatalogueError::InvalidAddition { field, reason }
+}
+
+impl AddedValue {
+    /// The parameter and the dated value this addition becomes, or the first faulty field.
+    pub fn parse(&self) -> Result<(Param, DatedValue), CatalogueError> {
+        let name = self.param.trim();
+        let param = Param::from_name(name).ok_or_else(|| {
+            addition_fault(AddedField::Param, format!("参数“{name}”不在参数目录中"))
+        })?;
+        let since_text = self.since.trim();
+        let since = NaiveDate::parse_from_str(since_text, "%Y-%m-%d")
+            .ok()
+            // Dates are stored as text that must sort in time order: four-digit years only.
+            .filter(|_| since_text.len() == 10)
+            .ok_or_else(|| {
+                addition_fault(
+                    AddedField::Since,
+                    if since_text.is_empty() {
+                        "请填写起始日期".to_owned()
+                    } else {
+                        format!("起始日期“{since_text}”无效，应写作如 2026-07-01")
+                    },
+                )
+            })?;
+        let value_text = self.value.trim();
+        if value_text.is_empty() {
+            return Err(addition_fault(AddedField::Value, "请填写数值".to_owned()));
+        }
+        let value = parse_value(param.unit(), value_text).map_err(|reason| {
+            addition_fault(
+                AddedField::Value,
+                format!("数值“{value_text}”无效：{reason}"),
+            )
+        })?;
+        let source = self.source.trim();
+        if source.is_empty() {
+            return Err(addition_fault(
+                AddedField::Source,
+                "请填写来源（文号）".to_owned(),
+            ));
+        }
+        let status = Status::from_code(self.status.trim()).ok_or_else(|| {
+            addition_fault(
+                AddedField::Status,
+                format!(
+                    "状态“{}”无效，应为 confirmed、secondary 或 provisional",
+                    self.status.trim()
+                ),
+            )
+        })?;
+        let note = Some(self.note.trim().to_owned()).filter(|note| !note.is_empty());
+        Ok((
+            param,
+            DatedValue {
+                since,
+                value,
+                source: source.to_owned(),
+                status,
+                note,
+            },
+        ))
+    }
+}
+
+impl Catalogue {
+    /// Takes one added value: it starts on its `since`, and replaces a value that starts on the
+    /// same day (a correction); the values stay ordered by `since`. On error nothing changes.
+    pub fn add_value(&mut self, added: &AddedValue) -> Result<(), CatalogueError> {
+        let (param, dated) = added.parse()?;
+        let values = &mut self.parameters[param.index()].values;
+        match values.binary_search_by_key(&dated.since, |existing| existing.since) {
+            Ok(at) => values[at] = dated,
+            Err(at) => values.insert(at, dated),
+        }
+        Ok(())
+    }
+
+    /// The catalogue with `added` taken in order (a later value at the same `since` wins), or
+    /// the first addition that cannot be taken.
+    pub fn with_added(&self, added: &[AddedValue]) -> Result<Catalogue, CatalogueError> {
+        let mut catalogue = self.clone();
+        for value in added {
+            catalogue.add_value(value)?;
+        }
+        Ok(catalogue)
     }
 }
 

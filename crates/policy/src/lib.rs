@@ -2,7 +2,8 @@
 //! with explanations (D2, P6, X2, W1).
 //!
 //! - `catalogue`: the parameter catalogue as data (`policy/catalogue.toml`), validated on load,
-//!   resolved once per run into a `Snapshot`; `--set` overrides.
+//!   resolved once per run into a `Snapshot`; `--set` overrides; values added in the product
+//!   (`AddedValue`, stored by the shell) taken on top of the file by `Catalogue::with_added`.
 //! - `rules`: rules 1–10 as pure functions; `determine` explains every rule it evaluates,
 //!   `determine_quiet` yields the same determination without building text.
 //! - `record`: the determination in the output format of `spec/HOUSEHOLD.md`.
@@ -19,8 +20,8 @@ pub mod rules;
 pub mod whatif;
 
 pub use catalogue::{
-    Catalogue, CatalogueError, DatedValue, Override, Param, Parameter, Snapshot, Status, Unit,
-    Value,
+    AddedField, AddedValue, Catalogue, CatalogueError, DatedValue, Override, Param, Parameter,
+    Snapshot, Status, Unit, Value,
 };
 pub use explain::{ParamUse, Reason};
 pub use record::{DeterminationRecord, LineError};

@@ -506,3 +506,240 @@ fn rules_code_holds_no_policy_number() {
         }
     }
 }
+
+fn added(param: &str, since: &str, value: &str, source: &str) -> AddedValue {
+    AddedValue {
+        param: param.to_owned(),
+        since: since.to_owned(),
+        value: value.to_owned(),
+        source: source.to_owned(),
+        status: "confirmed".to_owned(),
+        note: String::new(),
+    }
+}
+
+fn addition_error(result: Result<Catalogue, CatalogueError>) -> (AddedField, String) {
+    match result {
+        Err(CatalogueError::InvalidAddition { field, reason }) => (field, reason),
+        other => panic!("expected a refused addition, got {other:?}"),
+    }
+}
+
+#[test]
+fn added_value_applies_from_its_date_and_past_dates_replay_unchanged() {
+    let base = builtin();
+    let catalogue = base
+        .with_added(&[added(
+            "dibao.standard.rural",
+            "2026-07-01",
+            "660",
+            "渝民规〔2026〕3号",
+        )])
+        .unwrap();
+    let after = catalogue.snapshot(date("2026-07-01"));
+    assert_eq!(
+        after.money(Param::DibaoStandardRural),
+        Some(Yuan::from_yuan(660))
+    );
+    assert_eq!(
+        after.cite(Param::DibaoStandardRural),
+        "农村低保标准 660 元（渝民规〔2026〕3号，2026-07-01 起）"
+    );
+    // The day before, and a decision replayed for 2025, see what they saw then.
+    for day in ["2026-06-30", "2025-08-01"] {
+        assert_eq!(
+            catalogue.snapshot(date(day)),
+            base.snapshot(date(day)),
+            "{day}"
+        );
+    }
+    // The other parameters are untouched and the values stay ordered.
+    let values = &catalogue.parameter(Param::DibaoStandardRural).values;
+    assert!(values.windows(2).all(|pair| pair[0].since < pair[1].since));
+    assert_eq!(
+        catalogue.parameter(Param::DibaoStandardUrban),
+        base.parameter(Param::DibaoStandardUrban)
+    );
+}
+
+#[test]
+fn added_value_between_two_dates_is_inserted_in_order() {
+    let catalogue = builtin()
+        .with_added(&[added(
+            "dibao.standard.rural",
+            "2022-01-01",
+            "520.50",
+            "测试文号",
+        )])
+        .unwrap();
+    let sinces: Vec<String> = catalogue
+        .parameter(Param::DibaoStandardRural)
+        .values
+        .iter()
+        .map(|dated| dated.since.to_string())
+        .collect();
+    assert_eq!(
+        sinces,
+        [
+            "2021-09-01",
+            "2022-01-01",
+            "2023-09-01",
+            "2024-07-01",
+            "2025-07-01"
+        ]
+    );
+    assert_eq!(
+        catalogue
+            .snapshot(date("2022-06-01"))
+            .money(Param::DibaoStandardRural),
+        Some(Yuan::from_fen(52050))
+    );
+}
+
+#[test]
+fn added_value_at_the_same_date_is_a_correction_and_the_latest_wins() {
+    let mut correction = added(
+        "dibao.standard.rural",
+        "2025-07-01",
+        "635",
+        "渝民规〔2025〕6号（更正）",
+    );
+    correction.status = "secondary".to_owned();
+    correction.note = " 更正录入错误 ".to_owned();
+    let catalogue = builtin()
+        .with_added(&[
+            added("dibao.standard.rural", "2026-07-01", "660", "甲"),
+            added("dibao.standard.rural", "2026-07-01", "665", "乙"),
+            correction,
+        ])
+        .unwrap();
+    let parameter = catalogue.parameter(Param::DibaoStandardRural);
+    assert_eq!(parameter.values.len(), 5, "{:?}", parameter.values);
+    let july_2025 = parameter.value_at(date("2025-07-01")).unwrap();
+    assert_eq!(july_2025.value, Value::Money(Yuan::from_yuan(635)));
+    assert_eq!(july_2025.status, Status::Secondary);
+    assert_eq!(july_2025.note.as_deref(), Some("更正录入错误"));
+    let july_2026 = parameter.value_at(date("2026-07-01")).unwrap();
+    assert_eq!(july_2026.value, Value::Money(Yuan::from_yuan(665)));
+    assert_eq!(july_2026.source, "乙");
+}
+
+#[test]
+fn added_value_is_parsed_by_the_parameter_unit() {
+    let base = builtin();
+    let take = |param: &str, value: &str| {
+        base.with_added(&[added(param, "2026-07-01", value, "文号")])
+            .map(|catalogue| {
+                catalogue
+                    .snapshot(date("2026-07-01"))
+                    .get(Param::from_name(param).unwrap())
+                    .unwrap()
+                    .value
+            })
+    };
+    assert_eq!(
+        take("dibao_edge.income_multiplier", "1.6").unwrap(),
+        Value::Decimal("1.6".parse().unwrap())
+    );
+    assert_eq!(
+        take("tekun.age.elderly", " 65 ").unwrap(),
+        Value::Integer(65)
+    );
+    assert_eq!(
+        take("property.business_allowed", "false").unwrap(),
+        Value::Flag(false)
+    );
+    assert_eq!(
+        take("monitoring.income_line", "8000.5").unwrap(),
+        Value::Money(Yuan::from_fen(800_050))
+    );
+    for (param, value, expected) in [
+        ("dibao.standard.rural", "六百六", "金额格式无效"),
+        ("dibao.standard.rural", "660.001", "最多两位小数"),
+        ("tekun.age.elderly", "60.5", "应为整数"),
+        ("dibao_edge.income_multiplier", "x1.5", "应为小数"),
+        ("property.business_allowed", "maybe", "true 或 false"),
+        ("tekun.age.elderly", "", "请填写数值"),
+    ] {
+        let (field, reason) = addition_error(take(param, value).map(|_| base.clone()));
+        assert_eq!(field, AddedField::Value, "{param}={value}");
+        assert!(reason.contains("数值"), "{reason}");
+        assert!(reason.contains(expected), "{param}={value}: {reason}");
+    }
+}
+
+#[test]
+fn added_value_refuses_unknown_parameter_bad_date_and_missing_source() {
+    let base = builtin();
+    let (field, reason) = addition_error(base.with_added(&[added(
+        "dibao.standard.moon",
+        "2026-07-01",
+        "660",
+        "文号",
+    )]));
+    assert_eq!(field, AddedField::Param);
+    assert!(reason.contains("参数“dibao.standard.moon”"), "{reason}");
+    for since in ["2026-13-01", "2026/07/01", "", "+12026-07-01"] {
+        let (field, reason) =
+            addition_error(base.with_added(&[added("dibao.standard.rural", since, "660", "文号")]));
+        assert_eq!(field, AddedField::Since, "{since}");
+        assert!(reason.contains("起始日期"), "{reason}");
+    }
+    let (field, reason) = addition_error(base.with_added(&[added(
+        "dibao.standard.rural",
+        "2026-07-01",
+        "660",
+        "  ",
+    )]));
+    assert_eq!(field, AddedField::Source);
+    assert!(reason.contains("来源"), "{reason}");
+    let mut rumour = added("dibao.standard.rural", "2026-07-01", "660", "文号");
+    rumour.status = "rumour".to_owned();
+    let (field, reason) = addition_error(base.with_added(&[rumour]));
+    assert_eq!(field, AddedField::Status);
+    assert!(reason.contains("状态"), "{reason}");
+    // A refused addition leaves the catalogue as it was.
+    let mut catalogue = base.clone();
+    assert!(
+        catalogue
+            .add_value(&added("tekun.age.elderly", "2026-07-01", "sixty", "文号"))
+            .is_err()
+    );
+    assert_eq!(catalogue, base);
+}
+
+#[test]
+fn provisional_parameter_without_value_takes_an_added_one() {
+    let base = builtin();
+    let empty = base
+        .parameters()
+        .iter()
+        .find(|parameter| parameter.values.is_empty())
+        .unwrap();
+    let value = match empty.unit.code() {
+        "flag" => "true",
+        _ => "3",
+    };
+    let catalogue = base
+        .with_added(&[added(empty.param.name(), "2026-01-01", value, "文号")])
+        .unwrap();
+    assert!(
+        catalogue
+            .snapshot(date("2026-01-01"))
+            .get(empty.param)
+            .is_some()
+    );
+    assert!(
+        catalogue
+            .snapshot(date("2025-12-31"))
+            .get(empty.param)
+            .is_none()
+    );
+}
+
+#[test]
+fn every_builtin_parameter_is_listed_under_a_group() {
+    for parameter in builtin().parameters() {
+        assert!(!parameter.group.is_empty(), "{}", parameter.param);
+    }
+}

@@ -13,6 +13,7 @@ pub mod cases;
 pub mod households;
 pub mod imports;
 pub mod places;
+pub mod policy;
 pub mod report;
 pub mod sessions;
 pub mod users;

@@ -512,3 +512,88 @@ async fn p1_case_history_is_appended_in_order_and_the_summary_moves_only_at_its_
         store::rollback(tx).await.unwrap();
     }
 }
+
+/// 政策参数 added in the product: rows are appended and listed in the order they were added,
+/// with the name of the user who added them; a correction at the same date is a new row.
+#[tokio::test]
+async fn policy_values_are_appended_and_listed_in_order() {
+    for (backend, store, _dir) in stores().await {
+        let mut tx = store.begin().await.unwrap();
+        store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap())
+            .await
+            .unwrap();
+        let user = store::users::insert(
+            &mut tx,
+            &store::users::NewUser {
+                username: "minzheng",
+                display_name: "区民政局甲",
+                role: "district_civil_affairs",
+                area_code: "500151",
+                department: None,
+                password_hash: "x",
+                created_at: "2026-06-01T00:00:00Z",
+            },
+        )
+        .await
+        .unwrap();
+        for (value, source, note) in [
+            ("660", "渝民规〔2026〕3号", None),
+            ("665", "渝民规〔2026〕3号（更正）", Some("录入错误")),
+        ] {
+            store::policy::insert(
+                &mut tx,
+                &store::policy::NewPolicyValue {
+                    param: "dibao.standard.rural",
+                    since: "2026-07-01",
+                    value,
+                    source,
+                    status: "confirmed",
+                    note,
+                    created_at: "2026-06-02T00:00:00Z",
+                    created_by: user,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let mut conn = store.read().await.unwrap();
+        let rows = store::policy::list(&mut conn).await.unwrap();
+        let values: Vec<(&str, Option<&str>, &str)> = rows
+            .iter()
+            .map(|row| {
+                (
+                    row.value.as_str(),
+                    row.note.as_deref(),
+                    row.created_by_name.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            values,
+            [
+                ("660", None, "区民政局甲"),
+                ("665", Some("录入错误"), "区民政局甲")
+            ],
+            "{backend}"
+        );
+        assert!(rows[0].id < rows[1].id, "{backend}");
+        // An unknown status is refused by the table itself.
+        let mut tx = store.begin().await.unwrap();
+        let refused = store::policy::insert(
+            &mut tx,
+            &store::policy::NewPolicyValue {
+                param: "dibao.standard.rural",
+                since: "2026-07-01",
+                value: "1",
+                source: "x",
+                status: "rumour",
+                note: None,
+                created_at: "2026-06-02T00:00:00Z",
+                created_by: user,
+            },
+        )
+        .await;
+        assert!(refused.is_err(), "{backend}");
+    }
+}

@@ -16,6 +16,8 @@ mod cookies;
 mod error;
 mod forms;
 mod pages;
+mod policy_api;
+mod policy_pages;
 mod registry_pages;
 mod report_pages;
 mod session;
@@ -115,6 +117,8 @@ pub fn router(app: App, config: WebConfig) -> Router {
             "/contacts",
             get(watch_pages::contacts).post(watch_pages::contact_create),
         )
+        .route("/policy", get(policy_pages::parameters))
+        .route("/policy/{name}/values", post(policy_pages::add_value))
         .route(
             "/admin/users",
             get(user_pages::list).post(user_pages::create),
@@ -193,6 +197,11 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route(
             "/api/v1/referrals/{id}/actions",
             post(assist_api::referral_action),
+        )
+        .route("/api/v1/policy/parameters", get(policy_api::parameters))
+        .route(
+            "/api/v1/policy/parameters/{name}/values",
+            post(policy_api::add_value),
         )
         .route(
             "/api/v1/users",

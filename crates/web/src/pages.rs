@@ -35,6 +35,9 @@ pub struct Chrome {
     pub manages_users: bool,
     /// Where the brand link leads: the page the role starts at after signing in.
     pub home: &'static str,
+    /// 政策参数: every signed-in role reads the parameters (they are public policy); adding
+    /// values is for the administrator and district civil affairs (`app::parameters`).
+    pub reads_policy: bool,
 }
 
 impl Chrome {
@@ -63,6 +66,7 @@ impl Chrome {
             ) && signed.actor.area.level() == domain::PlaceLevel::District,
             manages_users: signed.actor.role == domain::Role::Admin,
             home: start_page(signed.actor.role),
+            reads_policy: app::parameters::may_read_policy(&signed.actor),
         }
     }
 }

@@ -45,6 +45,14 @@ const WATCH_ROUTES: [&str; 6] = [
     "/api/v1/feeds",
     "/api/v1/warnings",
 ];
+/// 政策参数: public policy values, read by every role, added by district civil affairs and the
+/// administrator only (`crate::policy::only_district_civil_affairs_and_the_administrator_add_values_and_everyone_reads_them`).
+const POLICY_ROUTES: [&str; 4] = [
+    "/policy",
+    "/policy/{name}/values",
+    "/api/v1/policy/parameters",
+    "/api/v1/policy/parameters/{name}/values",
+];
 /// 用户管理 (administrators only, inside their own area): tested in `crate::users`
 /// (`u2_a_town_admin_sees_and_changes_only_users_of_their_town`,
 /// `u2_roles_other_than_admin_are_refused_user_administration`).
@@ -159,7 +167,8 @@ fn u2_route_table_covers_the_router() {
             || USER_ROUTES.contains(&path.as_str())
             || ROUTES_WITHOUT_RECORDS.contains(&path.as_str())
             || CASE_ROUTES.iter().any(|(_, p)| p == path)
-            || CASE_PUBLIC_ROUTES.contains(&path.as_str());
+            || CASE_PUBLIC_ROUTES.contains(&path.as_str())
+            || POLICY_ROUTES.contains(&path.as_str());
         assert!(
             accounted,
             "{path} is new: add it to a table of access.rs and test who may see what there"
@@ -1186,6 +1195,11 @@ async fn u2_navigation_links_only_what_the_role_opens() {
         for link in hidden {
             assert!(!nav.contains(link), "{username} sees {link}: {nav}");
         }
+        // 政策参数 is read by every role.
+        assert!(
+            nav.contains("<a href=\"/policy\">政策参数</a>"),
+            "{username}: {nav}"
+        );
         for link in shown {
             assert!(nav.contains(link), "{username} misses {link}: {nav}");
         }

@@ -1,0 +1,416 @@
+//! 政策参数 (rules are data): a dated value added in the product applies from its date, leaves
+//! decisions on earlier dates as they were, is audited, and reaches every process on the
+//! store after `refresh_policy`.
+
+use crate::helpers::{TestApp, backends};
+use app::{App, AppSettings};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// The explanation table of a household's page on `as_of`.
+async fn explanation(user: &crate::helpers::PageUser, id: i64, as_of: &str) -> String {
+    let (status, page) = user.get(&format!("/households/{id}?as_of={as_of}")).await;
+    assert_eq!(status, StatusCode::OK, "{as_of}");
+    let start = page.find("id=\"explanation\"").unwrap();
+    let end = start + page[start..].find("</table>").unwrap();
+    page[start..end].to_owned()
+}
+
+fn form(csrf: &str, fields: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut pairs = vec![("csrf".to_owned(), csrf.to_owned())];
+    pairs.extend(
+        fields
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned())),
+    );
+    pairs
+}
+
+/// The section of one parameter on the 政策参数 page.
+fn section<'a>(page: &'a str, name: &str) -> &'a str {
+    let start = page.find(&format!("id=\"p-{name}\"")).unwrap();
+    let end = start + page[start..].find("</section>").unwrap();
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_only() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let minzheng = app.page_user("minzheng").await;
+        let household = app.bachuan_village.id;
+        // Before: 2026 decisions cite the 2025 standard.
+        let before = explanation(&minzheng, household, "2026-07-02").await;
+        assert!(
+            before.contains("农村低保标准 630 元（渝民规〔2025〕6号，2025-07-01 起）"),
+            "{backend}: {before}"
+        );
+
+        // The page lists every parameter with its value in force and history.
+        let (status, page) = minzheng.get("/policy").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(page.contains("<h2 id=\"g-1\">低保标准与特困基本生活标准</h2>"));
+        let rural = section(&page, "dibao.standard.rural");
+        assert!(rural.contains("农村低保标准"), "{rural}");
+        assert!(rural.contains("元/人·月"), "{rural}");
+        assert!(
+            rural.contains("<b>630 元/人·月</b>（已确认；渝民规〔2025〕6号；2025-07-01 起）"),
+            "{rural}"
+        );
+        assert!(rural.contains("内置"), "{rural}");
+        assert!(
+            rural.contains("action=\"/policy/dibao.standard.rural/values#p-dibao.standard.rural\"")
+        );
+        // A provisional parameter without any value is marked as still to be supplied.
+        assert!(page.contains("待补充"), "{backend}");
+
+        // A value the unit does not take is refused beside the form, naming 数值, input kept.
+        let response = minzheng
+            .post_form(
+                "/policy/dibao.standard.rural/values",
+                &form(
+                    &minzheng.csrf,
+                    &[
+                        ("since", "2026-07-01"),
+                        ("value", "六百六十"),
+                        ("source", "渝民规〔2026〕3号"),
+                        ("status", "confirmed"),
+                        ("note", ""),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = response.text().await.unwrap();
+        let rural = section(&page, "dibao.standard.rural");
+        assert!(rural.contains("数值“六百六十”无效"), "{backend}: {rural}");
+        assert!(
+            rural.contains("<details class=\"add-value\" open>"),
+            "{rural}"
+        );
+        assert!(
+            rural.contains("value=\"六百六十\" class=\"invalid\""),
+            "{rural}"
+        );
+        assert!(rural.contains("value=\"渝民规〔2026〕3号\""), "{rural}");
+        // A missing 文号 is refused too.
+        let response = minzheng
+            .post_form(
+                "/policy/dibao.standard.rural/values",
+                &form(
+                    &minzheng.csrf,
+                    &[
+                        ("since", "2026-07-01"),
+                        ("value", "660"),
+                        ("source", " "),
+                        ("status", "confirmed"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("请填写来源（文号）")
+        );
+        // Without the session's CSRF token nothing is written.
+        let response = minzheng
+            .post_form(
+                "/policy/dibao.standard.rural/values",
+                &form(
+                    "forged",
+                    &[
+                        ("since", "2026-07-01"),
+                        ("value", "660"),
+                        ("source", "渝民规〔2026〕3号"),
+                        ("status", "confirmed"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert!(
+            app.audit_of("policy_parameter", "dibao.standard.rural")
+                .await
+                .is_empty()
+        );
+
+        // The value is added.
+        let response = minzheng
+            .post_form(
+                "/policy/dibao.standard.rural/values",
+                &form(
+                    &minzheng.csrf,
+                    &[
+                        ("since", "2026-07-01"),
+                        ("value", " 660 "),
+                        ("source", "渝民规〔2026〕3号"),
+                        ("status", "confirmed"),
+                        ("note", "2026年度标准"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
+        assert_eq!(
+            response.headers()["location"],
+            "/policy#p-dibao.standard.rural"
+        );
+
+        // A decision after the date cites the new value and its 文号; before it, the old one.
+        let after = explanation(&minzheng, household, "2026-07-02").await;
+        assert!(
+            after.contains("农村低保标准 660 元（渝民规〔2026〕3号，2026-07-01 起）"),
+            "{backend}: {after}"
+        );
+        let replay = explanation(&minzheng, household, "2026-06-30").await;
+        assert!(
+            replay.contains("农村低保标准 630 元（渝民规〔2025〕6号，2025-07-01 起）"),
+            "{backend}: {replay}"
+        );
+        assert!(!replay.contains("渝民规〔2026〕3号"), "{backend}");
+
+        // The page shows it in force today (2026-11-28), added by whom and when.
+        let (_, page) = minzheng.get("/policy").await;
+        let rural = section(&page, "dibao.standard.rural");
+        assert!(
+            rural.contains("<b>660 元/人·月</b>（已确认；渝民规〔2026〕3号；2026-07-01 起）"),
+            "{rural}"
+        );
+        assert!(
+            rural.contains("平台添加：minzheng，2026-11-28 10:00"),
+            "{rural}"
+        );
+        assert!(rural.contains("2026年度标准"), "{rural}");
+
+        // One audit event, with the value as entered (trimmed) and who added it.
+        let audit = app
+            .audit_of("policy_parameter", "dibao.standard.rural")
+            .await;
+        assert_eq!(audit.len(), 1, "{backend}");
+        assert_eq!(audit[0].event.action, "policy_value.add");
+        assert!(
+            audit[0].event.actor.starts_with("minzheng#"),
+            "{}",
+            audit[0].event.actor
+        );
+        let after_json: serde_json::Value =
+            serde_json::from_str(audit[0].event.after.as_deref().unwrap()).unwrap();
+        assert_eq!(after_json["value"], "660");
+        assert_eq!(after_json["since"], "2026-07-01");
+        assert_eq!(after_json["source"], "渝民规〔2026〕3号");
+        assert!(audit[0].event.before.is_none());
+
+        // A second process on the same store sees the value once it refreshes.
+        let other = App::new(
+            app.app.store().clone(),
+            app.clock.clone(),
+            AppSettings::default(),
+        );
+        let console = app::Actor::console("test", domain::PlaceCode::parse("500151").unwrap());
+        let detail = other
+            .household_detail(&console, household, false)
+            .await
+            .unwrap();
+        let cited_source = |process: &App| {
+            let assessment = process
+                .assess_household(
+                    &detail.household,
+                    chrono::NaiveDate::from_ymd_opt(2026, 7, 2).unwrap(),
+                    |_| String::new(),
+                )
+                .unwrap();
+            assessment
+                .reasons
+                .iter()
+                .flat_map(|reason| &reason.params)
+                .find(|param| param.name == "dibao.standard.rural")
+                .map(|param| (param.value.clone(), param.source.clone()))
+                .unwrap()
+        };
+        assert_eq!(
+            cited_source(&other),
+            ("630".to_owned(), "渝民规〔2025〕6号".to_owned()),
+            "{backend}: not refreshed yet"
+        );
+        other.refresh_policy().await.unwrap();
+        assert_eq!(
+            cited_source(&other),
+            ("660".to_owned(), "渝民规〔2026〕3号".to_owned()),
+            "{backend}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn only_district_civil_affairs_and_the_administrator_add_values_and_everyone_reads_them() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let body = json!({
+            "since": "2026-07-01", "value": 660, "source": "渝民规〔2026〕3号", "status": "confirmed",
+        });
+        let path = "/api/v1/policy/parameters/dibao.standard.rural/values";
+        // Town, village, grid, the other district roles: they read, they may not add.
+        for username in ["bachuan", "cunshe", "wangge", "nongye", "bumen", "shenji"] {
+            let user = app.api_user(username).await;
+            let (status, list) = user.get("/api/v1/policy/parameters").await;
+            assert_eq!(status, StatusCode::OK, "{backend} {username}");
+            assert_eq!(list["can_add"], false, "{backend} {username}");
+            let (status, error) = user.post(path, &body).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{backend} {username}");
+            assert_eq!(error["code"], "forbidden");
+            let page = app.page_user(username).await;
+            let (status, html) = page.get("/policy").await;
+            assert_eq!(status, StatusCode::OK, "{backend} {username}");
+            assert!(html.contains("农村低保标准"));
+            assert!(!html.contains("添加取值"), "{backend} {username}");
+        }
+        // An administrator of a town is not at district level: refused too.
+        app.app
+            .create_user(
+                app::users::Creator::Console("test"),
+                app::users::NewUser {
+                    username: "bc-admin",
+                    display_name: "巴川管理员",
+                    role: domain::Role::Admin,
+                    area: &domain::PlaceCode::parse("500151001").unwrap(),
+                    password: crate::helpers::PASSWORD,
+                },
+            )
+            .await
+            .unwrap();
+        let (status, _) = app.api_user("bc-admin").await.post(path, &body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend}: town admin");
+        // A town reviewer's form post is refused as well.
+        let town = app.page_user("bachuan").await;
+        let response = town
+            .post_form(
+                "/policy/dibao.standard.rural/values",
+                &form(
+                    &town.csrf,
+                    &[
+                        ("since", "2026-07-01"),
+                        ("value", "660"),
+                        ("source", "渝民规〔2026〕3号"),
+                        ("status", "confirmed"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{backend}");
+        assert!(
+            app.audit_of("policy_parameter", "dibao.standard.rural")
+                .await
+                .is_empty()
+        );
+
+        // The administrator adds through the API; errors name the field.
+        let admin = app.api_user("admin").await;
+        let (status, error) = admin
+            .post(
+                path,
+                &json!({ "since": "2026-07-01", "value": "660.001", "source": "文号" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(error["fields"][0]["field"], "value");
+        assert!(
+            error["fields"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("数值“660.001”无效"),
+            "{error}"
+        );
+        let (status, error) = admin
+            .post(
+                path,
+                &json!({ "since": "2026-02-30", "value": 660, "source": "文号" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error["fields"][0]["field"], "since");
+        let (status, _) = admin
+            .post(
+                "/api/v1/policy/parameters/dibao.standard.moon/values",
+                &body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
+        let (status, parameter) = admin.post(path, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {parameter}");
+        assert_eq!(parameter["in_force"]["value"], "660");
+        assert_eq!(parameter["in_force"]["origin"], "added");
+        assert_eq!(parameter["in_force"]["added_by"], "admin");
+
+        // A correction at the same date replaces it; the first stays in the history.
+        let (status, parameter) = admin
+            .post(
+                path,
+                &json!({
+                    "since": "2026-07-01", "value": "665", "source": "渝民规〔2026〕3号（更正）",
+                    "status": "secondary", "note": "更正录入错误",
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}");
+        assert_eq!(parameter["in_force"]["value"], "665");
+        assert_eq!(parameter["in_force"]["status"], "secondary");
+        let history: Vec<(String, bool, String)> = parameter["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|value| {
+                (
+                    value["value"].as_str().unwrap().to_owned(),
+                    value["in_effect"].as_bool().unwrap(),
+                    value["origin"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            history[..3],
+            [
+                ("665".to_owned(), true, "added".to_owned()),
+                ("660".to_owned(), false, "added".to_owned()),
+                ("630".to_owned(), true, "builtin".to_owned()),
+            ],
+            "{backend}"
+        );
+        let audit = app
+            .audit_of("policy_parameter", "dibao.standard.rural")
+            .await;
+        assert_eq!(audit.len(), 2, "{backend}");
+        let before: serde_json::Value =
+            serde_json::from_str(audit[1].event.before.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            before["value"], "660",
+            "the correction names what it replaced"
+        );
+
+        // Everyone reads the same values, provisional ones without a value marked so.
+        let (_, list) = app
+            .api_user("cunshe")
+            .await
+            .get("/api/v1/policy/parameters")
+            .await;
+        let parameters = list["parameters"].as_array().unwrap();
+        let rural = parameters
+            .iter()
+            .find(|parameter| parameter["name"] == "dibao.standard.rural")
+            .unwrap();
+        assert_eq!(rural["in_force"]["value"], "665");
+        assert_eq!(rural["unit"], "yuan/person/month");
+        assert!(
+            parameters
+                .iter()
+                .any(|parameter| parameter["in_force"].is_null()
+                    && parameter["history"].as_array().unwrap().is_empty()
+                    && parameter["status"] == "provisional")
+        );
+        app.stop().await;
+    }
+}
