@@ -1,6 +1,6 @@
 //! 线上申请 (P1): the public online application, no login.
 
-use crate::helpers::{TestApp, backends, hidden_field, id_number, with_wrong_check};
+use crate::helpers::{TestApp, backends, id_number, with_wrong_check};
 use reqwest::StatusCode;
 
 /// 巴川街道 永院村, the fixture's village in the first town.
@@ -16,16 +16,8 @@ struct Visitor {
 impl Visitor {
     async fn open(app: &TestApp) -> Visitor {
         let client = app.anonymous();
-        let form = client
-            .get(app.url("/apply"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
         Visitor {
-            csrf: hidden_field(&form, "csrf").unwrap(),
+            csrf: app.form_csrf(&client, "/apply").await,
             client,
             base: app.base.clone(),
         }

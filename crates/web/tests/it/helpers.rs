@@ -331,19 +331,24 @@ impl TestApp {
         }
     }
 
-    /// A client signed in through the login form (GET /login, then POST /login); the CSRF token
-    /// of the session is read from the registry page.
-    pub async fn page_user(&self, username: &str) -> PageUser {
-        let client = self.anonymous();
-        let login = client
-            .get(self.url("/login"))
+    /// The hidden `csrf` field of the form at `path`, as `client` is served it.
+    pub async fn form_csrf(&self, client: &reqwest::Client, path: &str) -> String {
+        let page = client
+            .get(self.url(path))
             .send()
             .await
             .unwrap()
             .text()
             .await
             .unwrap();
-        let login_csrf = hidden_field(&login, "csrf").unwrap();
+        hidden_field(&page, "csrf").unwrap()
+    }
+
+    /// A client signed in through the login form (GET /login, then POST /login); the CSRF token
+    /// of the session is read from the registry page.
+    pub async fn page_user(&self, username: &str) -> PageUser {
+        let client = self.anonymous();
+        let login_csrf = self.form_csrf(&client, "/login").await;
         let response = client
             .post(self.url("/login"))
             .form(&[

@@ -67,15 +67,7 @@ fn field_error<'a>(page: &'a str, field: &str) -> &'a str {
 /// Signs in through the form with `password`; the status of `POST /login`.
 async fn login_status(app: &TestApp, username: &str, password: &str) -> StatusCode {
     let client = app.anonymous();
-    let login = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden_field(&login, "csrf").unwrap();
+    let csrf = app.form_csrf(&client, "/login").await;
     client
         .post(app.url("/login"))
         .form(&[
@@ -237,20 +229,13 @@ async fn u2_admin_creates_a_department_user_who_works_their_department_queue() {
         )
         .await;
         let client = app.anonymous();
-        let login = client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let csrf = app.form_csrf(&client, "/login").await;
         let response = client
             .post(app.url("/login"))
             .form(&[
                 ("username", "yibao2"),
                 ("password", PASSWORD),
-                ("csrf", &hidden_field(&login, "csrf").unwrap()),
+                ("csrf", &csrf),
             ])
             .send()
             .await
