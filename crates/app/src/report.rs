@@ -362,12 +362,18 @@ impl App {
             })
             .collect();
         // Overdue on the report's day by the due date the warning had then, not its current one.
+        let (catalogue, calendar) = (self.catalogue()?, self.calendar()?);
         for row in open_warnings {
             let last = match (&row.last_action, &row.last_on) {
                 (Some(action), Some(on)) => Some((action.as_str(), parse_day(on)?)),
                 _ => None,
             };
-            let due = self.due_on_day(parse_day(&row.created_on)?, last)?;
+            let due = crate::warnings::due_on_day(
+                &catalogue,
+                &calendar,
+                parse_day(&row.created_on)?,
+                last,
+            )?;
             if due.is_some_and(|due| due < as_of) {
                 warnings
                     .entry((row.place.clone(), row.kind.clone()))

@@ -345,31 +345,30 @@ fn state_after(action: &str) -> Option<WarningState> {
     }
 }
 
-impl App {
-    /// The due date a warning had on a day, replayed from its history: the limit of the step
-    /// it waited for after the last step taken by then (`last`: action and date; none: to be
-    /// assigned from the day it was raised), counted in working days of the catalogue then in
-    /// force — the rule by which the loop set `due_on` at the time. `None` once closed.
-    pub(crate) fn due_on_day(
-        &self,
-        created_on: NaiveDate,
-        last: Option<(&str, NaiveDate)>,
-    ) -> Result<Option<NaiveDate>, AppError> {
-        let (state, since) = match last {
-            Some((action, on)) => (
-                state_after(action).ok_or_else(|| {
-                    AppError::Internal(anyhow::anyhow!("unknown warning action {action}"))
-                })?,
-                on,
-            ),
-            None => (WarningState::Open, created_on),
-        };
-        let Some(param) = next_limit(state) else {
-            return Ok(None);
-        };
-        let days = working_days(&self.catalogue()?.snapshot(since), param)?;
-        Ok(Some(self.calendar()?.add_working_days(since, days)))
-    }
+/// The due date a warning had on a day, replayed from its history: the limit of the step it
+/// waited for after the last step taken by then (`last`: action and date; none: to be assigned
+/// from the day it was raised), counted in working days of the catalogue then in force — the
+/// rule by which the loop set `due_on` at the time. `None` once closed.
+pub(crate) fn due_on_day(
+    catalogue: &policy::Catalogue,
+    calendar: &workflow::Calendar,
+    created_on: NaiveDate,
+    last: Option<(&str, NaiveDate)>,
+) -> Result<Option<NaiveDate>, AppError> {
+    let (state, since) = match last {
+        Some((action, on)) => (
+            state_after(action).ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("unknown warning action {action}"))
+            })?,
+            on,
+        ),
+        None => (WarningState::Open, created_on),
+    };
+    let Some(param) = next_limit(state) else {
+        return Ok(None);
+    };
+    let days = working_days(&catalogue.snapshot(since), param)?;
+    Ok(Some(calendar.add_working_days(since, days)))
 }
 
 /// Who may take a step (W3: 镇街 judges and disposes; the assigned member verifies).

@@ -262,8 +262,11 @@ async fn open(db: &str) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("open database {}", redact(db)))?;
     let catalogue = policy::Catalogue::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
+    // The working-day calendar is read once, not on every use.
+    let calendar = workflow::Calendar::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
     let app = App::new(store, Arc::new(SystemClock), AppSettings::default())
-        .with_catalogue(Arc::new(catalogue));
+        .with_catalogue(Arc::new(catalogue))
+        .with_calendar(Arc::new(calendar));
     // The values added on the 政策参数 page apply on top of the built-in catalogue.
     app.refresh_policy()
         .await
