@@ -6,7 +6,8 @@ use crate::WebState;
 use crate::api::{ApiJson, Query};
 use crate::error::ApiError;
 use crate::session::ApiUser;
-use app::users::{UserDraft, UserQuery, UserView};
+use crate::user_pages::ListQuery;
+use app::users::{UserDraft, UserView};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -31,33 +32,13 @@ fn user_json(user: &UserView) -> Value {
     })
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    area: String,
-    #[serde(default)]
-    page: Option<i64>,
-}
-
 /// `GET /api/v1/users?role=&area=&page=`
 pub async fn user_list(
     State(state): State<WebState>,
     ApiUser(signed): ApiUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let list = state
-        .app
-        .list_users(
-            &signed.actor,
-            &UserQuery {
-                role: query.role,
-                area: query.area,
-                page: query.page.unwrap_or(1),
-            },
-        )
-        .await?;
+    let list = state.app.list_users(&signed.actor, &query.filter()).await?;
     let items: Vec<Value> = list.items.iter().map(user_json).collect();
     Ok(Json(json!({
         "items": items,

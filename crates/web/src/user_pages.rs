@@ -49,6 +49,7 @@ fn status_of(error: &AppError) -> StatusCode {
     }
 }
 
+/// `?role=&area=&page=` of the user list, read by the page and the API alike.
 #[derive(Deserialize)]
 pub struct ListQuery {
     #[serde(default)]
@@ -57,6 +58,17 @@ pub struct ListQuery {
     area: String,
     #[serde(default)]
     page: Option<i64>,
+}
+
+impl ListQuery {
+    /// The filter it asks for (page 1 when none is given).
+    pub(crate) fn filter(&self) -> UserQuery {
+        UserQuery {
+            role: self.role.clone(),
+            area: self.area.clone(),
+            page: self.page.unwrap_or(1),
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -84,11 +96,7 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let choices = state.app.user_choices(&signed.actor).await?;
-    let filter = UserQuery {
-        role: query.role.clone(),
-        area: query.area.clone(),
-        page: query.page.unwrap_or(1),
-    };
+    let filter = query.filter();
     let (list, errors, status) = match state.app.list_users(&signed.actor, &filter).await {
         Ok(list) => (list, BTreeMap::new(), StatusCode::OK),
         Err(error @ AppError::Invalid(_)) => (
