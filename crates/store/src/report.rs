@@ -274,11 +274,10 @@ pub async fn warnings_open_on(
     let (low, high) = area_range(area_prefix);
     Ok(sqlx::query_as(
         "SELECT substr(w.area_code, 1, 12) AS place, w.kind, w.created_on, \
-         (SELECT e.action FROM warning_events e WHERE e.warning_id = w.id AND e.on_date <= $1 \
-          ORDER BY e.seq DESC LIMIT 1) AS last_action, \
-         (SELECT e.on_date FROM warning_events e WHERE e.warning_id = w.id AND e.on_date <= $1 \
-          ORDER BY e.seq DESC LIMIT 1) AS last_on \
-         FROM warnings w WHERE w.area_code >= $2 AND w.area_code < $3 \
+         e.action AS last_action, e.on_date AS last_on \
+         FROM warnings w LEFT JOIN warning_events e ON e.warning_id = w.id AND e.seq = ( \
+             SELECT MAX(x.seq) FROM warning_events x WHERE x.warning_id = w.id AND x.on_date <= $1) \
+         WHERE w.area_code >= $2 AND w.area_code < $3 \
          AND w.created_on <= $1 AND (w.closed_on IS NULL OR w.closed_on > $1) ORDER BY w.id",
     )
     .bind(day)
