@@ -6,15 +6,22 @@
 
 use crate::households::household_event;
 use crate::{App, AppError};
-use domain::interchange::{HouseholdRecord, parse_household_line};
 use domain::{Household, Place};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use store::audit::{AuditEvent, Chain};
+use store::bulk::HouseholdLoad;
+use stream::ParsedLine;
 
-/// Households written per step of an import (one transaction throughout; the step only
-/// paces the progress bar and bounds the statements' size).
-const IMPORT_CHUNK: usize = 2000;
+mod stream;
+
+pub use stream::OpenFile;
+
+/// Households looked up and written per batch of an import (one transaction throughout; the
+/// batch bounds memory and the statements' size, and paces the progress bar).
+const IMPORT_BATCH: usize = 4000;
+
+/// At most this many bad lines are reported; reading stops there.
+const MAX_LINE_ERRORS: usize = 100;
 
 /// A bad line of an import file: its 1-based number and the reason, in Chinese.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,63 +53,158 @@ impl From<store::StoreError> for ImportError {
     }
 }
 
-/// Parses every line first; returns the households or every bad line (at most `max_errors`).
-pub fn parse_household_file(
-    content: &str,
-    max_errors: usize,
-) -> Result<Vec<(usize, Household)>, Vec<LineError>> {
-    let mut households = Vec::new();
-    let mut errors = Vec::new();
-    let mut first_line_of: HashMap<String, usize> = HashMap::new();
-    let mut person_line: HashMap<String, usize> = HashMap::new();
-    for (idx, line) in content.lines().enumerate() {
-        let number = idx + 1;
-        if line.trim().is_empty() {
-            continue;
+/// A key for an ID number that is cheaper to keep than its text, for the 2 M persons of a
+/// district: the first 17 digits (the 18th is their checksum).
+fn person_key(id_number: &domain::NationalId) -> u64 {
+    id_number.as_str().bytes().take(17).fold(0, |key, byte| {
+        key * 10 + u64::from(byte.wrapping_sub(b'0') % 10)
+    })
+}
+
+/// What an import has seen of the file so far: for each household id and each person, the
+/// first line that holds it (a second one is refused).
+#[derive(Default)]
+struct SeenInFile {
+    households: HashMap<String, usize>,
+    persons: HashMap<u64, usize>,
+}
+
+impl SeenInFile {
+    /// 不重不漏 inside the file: a household id once, a person in one household.
+    fn check(&mut self, line: usize, household: &Household, errors: &mut Vec<LineError>) {
+        if let Some(first) = self.households.insert(household.id.clone(), line) {
+            errors.push(LineError {
+                line,
+                message: format!("户编号{}与第{first}行重复", household.id),
+            });
         }
-        match parse_household_line(line) {
-            Ok(household) => {
-                if let Some(first) = first_line_of.insert(household.id.clone(), number) {
-                    errors.push(LineError {
-                        line: number,
-                        message: format!("户编号{}与第{first}行重复", household.id),
-                    });
-                }
-                for person in &household.members {
-                    if let Some(first) =
-                        person_line.insert(person.id_number.as_str().to_owned(), number)
-                        && first != number
-                    {
-                        errors.push(LineError {
-                            line: number,
-                            message: format!(
-                                "身份证号{}已出现在第{first}行的家庭中",
-                                person.id_number.masked()
-                            ),
-                        });
-                    }
-                }
-                households.push((number, household));
+        for person in &household.members {
+            if let Some(first) = self.persons.insert(person_key(&person.id_number), line)
+                && first != line
+            {
+                errors.push(LineError {
+                    line,
+                    message: format!(
+                        "身份证号{}已出现在第{first}行的家庭中",
+                        person.id_number.masked()
+                    ),
+                });
             }
-            Err(message) => errors.push(LineError {
-                line: number,
-                message,
-            }),
-        }
-        if errors.len() >= max_errors {
-            break;
         }
     }
-    if errors.is_empty() {
-        Ok(households)
-    } else {
-        Err(errors)
+}
+
+/// One import in progress: the transaction, the bulk writer and what has been decided so far.
+struct Import {
+    tx: store::Tx,
+    load: HouseholdLoad,
+    chain: Chain,
+    actor: String,
+    now: String,
+    today: String,
+    report: ImportReport,
+    errors: Vec<LineError>,
+    /// Members who left a stored household that this import updated, with that household:
+    /// they still count as its members for the rest of the file, as they did before it.
+    leavers: HashMap<String, String>,
+    done: u64,
+}
+
+impl Import {
+    /// Checks a batch against the store (不重不漏 across households) and, while the file has
+    /// no bad line, writes it: new households in bulk, changed ones one by one.
+    async fn batch(&mut self, batch: &[(usize, Household, String)]) -> Result<(), ImportError> {
+        let rows: Vec<store::bulk::BatchHousehold<'_>> = batch
+            .iter()
+            .map(|(_, household, json)| (household, json.as_str()))
+            .collect();
+        let lookup = self.load.lookup(&mut self.tx, &rows).await?;
+        let stored: HashMap<&str, &store::households::HouseholdRow> = lookup
+            .stored
+            .iter()
+            .map(|row| (row.external_id.as_str(), row))
+            .collect();
+        let member_of: HashMap<&str, &str> = lookup
+            .open_memberships
+            .iter()
+            .map(|(id_number, _, external_id)| (id_number.as_str(), external_id.as_str()))
+            .collect();
+        let mut changed = Vec::new();
+        let mut new_events = Vec::new();
+        for (line, household, json) in batch {
+            // 不重不漏: a person belongs to one household at a time.
+            for (idx, person) in household.members.iter().enumerate() {
+                let id_number = person.id_number.as_str();
+                let other = member_of
+                    .get(id_number)
+                    .copied()
+                    .or_else(|| self.leavers.get(id_number).map(String::as_str));
+                if let Some(other) = other
+                    && other != household.id
+                {
+                    self.errors.push(LineError {
+                        line: *line,
+                        message: format!("members[{idx}].id_number: 该成员已是户{other}的成员，同一人不能同时在两户"),
+                    });
+                }
+            }
+            match stored.get(household.id.as_str()) {
+                None => new_events.push(household_event(
+                    self.actor.clone(),
+                    &self.now,
+                    "household.import",
+                    household,
+                    None,
+                    Some(json.clone()),
+                )),
+                Some(row) if row.record == *json => self.report.unchanged += 1,
+                Some(row) => changed.push((household, *row, json)),
+            }
+        }
+        if !self.errors.is_empty() {
+            return Ok(());
+        }
+        self.report.created += self
+            .load
+            .insert_new(&mut self.tx, &rows, &self.today, &self.now)
+            .await?;
+        self.load
+            .append_audit(&mut self.tx, &mut self.chain, &new_events)
+            .await?;
+        for (household, row, json) in changed {
+            let leavers = store::households::update(
+                &mut self.tx,
+                row.id,
+                row.version,
+                household,
+                json,
+                &self.today,
+                &self.now,
+            )
+            .await?;
+            self.leavers.extend(
+                leavers
+                    .into_iter()
+                    .map(|id_number| (id_number, household.id.clone())),
+            );
+            let event = household_event(
+                self.actor.clone(),
+                &self.now,
+                "household.import",
+                household,
+                Some(row.record.clone()),
+                Some(json.clone()),
+            );
+            self.chain.append(&mut self.tx, &event).await?;
+            self.report.updated += 1;
+        }
+        self.done += batch.len() as u64;
+        Ok(())
     }
 }
 
 impl App {
-    /// `safetynet import households FILE`: all or nothing, idempotent, audited per household.
-    /// `progress` is called with the number of households written so far.
+    /// `import_household_file` of a file held in memory (tests, the demo).
     pub async fn import_households(
         &self,
         operator: &str,
@@ -110,12 +212,37 @@ impl App {
         content: &str,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ImportReport, ImportError> {
-        let content_hash = hex::encode(Sha256::digest(content.as_bytes()));
-        let households = parse_household_file(content, 100).map_err(ImportError::BadLines)?;
-        let actor = format!("console:{operator}");
-        let now = self.now_text();
-        let today = self.today().to_string();
-        let mut report = ImportReport::default();
+        let bytes: std::sync::Arc<[u8]> = content.as_bytes().into();
+        let open: OpenFile = Box::new(move || {
+            Ok(Box::new(std::io::Cursor::new(bytes.clone())) as Box<dyn std::io::Read + Send>)
+        });
+        self.import_household_file(operator, file_name, open, &|done, _| progress(done))
+            .await
+    }
+
+    /// `safetynet import households FILE` (D1): all or nothing, idempotent, audited per
+    /// household. The file is read as a stream twice — once for its fingerprint (a file
+    /// imported before changes nothing), once to load it in batches — so memory does not grow
+    /// with it. Any bad line (every one reported with its number, up to 100) leaves the store
+    /// as it was, and so does a crash: it is one transaction. `progress` is called with the
+    /// households read so far and the file's number of lines.
+    pub async fn import_household_file(
+        &self,
+        operator: &str,
+        file_name: &str,
+        open: OpenFile,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<ImportReport, ImportError> {
+        let (open, fingerprint) = tokio::task::spawn_blocking(move || {
+            let fingerprint = stream::fingerprint(&open);
+            (open, fingerprint)
+        })
+        .await
+        .map_err(|error| AppError::Internal(error.into()))?;
+        let (content_hash, n_lines) = fingerprint.map_err(|error| {
+            AppError::Internal(anyhow::Error::new(error).context("read the file"))
+        })?;
+        progress(0, n_lines);
         let mut tx = self.store.begin().await?;
         if store::imports::seen(&mut tx, &content_hash).await? {
             store::commit(tx).await?;
@@ -124,120 +251,88 @@ impl App {
                 ..ImportReport::default()
             });
         }
-        let mut chain = Chain::lock(&mut tx).await?;
-        let mut errors = Vec::new();
+        let chain = Chain::lock(&mut tx).await?;
         let place_codes = store::places::all_codes(&mut tx).await?;
-        let external_ids: Vec<&str> = households
-            .iter()
-            .map(|(_, household)| household.id.as_str())
-            .collect();
-        let existing: HashMap<String, store::households::HouseholdRow> =
-            store::households::by_external_ids(&mut tx, &external_ids)
-                .await?
-                .into_iter()
-                .map(|row| (row.external_id.clone(), row))
-                .collect();
-        let id_numbers: Vec<&str> = households
-            .iter()
-            .flat_map(|(_, household)| {
-                household
-                    .members
-                    .iter()
-                    .map(|person| person.id_number.as_str())
-            })
-            .collect();
-        let member_of: HashMap<String, String> =
-            store::households::open_memberships_of(&mut tx, &id_numbers)
-                .await?
-                .into_iter()
-                .map(|(id_number, _, external_id)| (id_number, external_id))
-                .collect();
-        let mut new = Vec::new();
-        let mut changed = Vec::new();
-        for (line, household) in &households {
-            if !place_codes.contains(household.area.as_str()) {
-                errors.push(LineError {
-                    line: *line,
-                    message: format!("area_code: 区划代码{}不存在", household.area),
-                });
-                continue;
-            }
-            // 不重不漏: a person belongs to one household at a time.
-            for (idx, person) in household.members.iter().enumerate() {
-                if let Some(other) = member_of.get(person.id_number.as_str())
-                    && *other != household.id
-                {
-                    errors.push(LineError {
-                        line: *line,
-                        message: format!("members[{idx}].id_number: 该成员已是户{other}的成员，同一人不能同时在两户"),
-                    });
+        let load = HouseholdLoad::start(&self.store, &mut tx, n_lines).await?;
+        let mut import = Import {
+            tx,
+            load,
+            chain,
+            actor: format!("console:{operator}"),
+            now: self.now_text(),
+            today: self.today().to_string(),
+            report: ImportReport::default(),
+            errors: Vec::new(),
+            leavers: HashMap::new(),
+            done: 0,
+        };
+        let n_workers = std::thread::available_parallelism().map_or(2, usize::from);
+        let mut blocks = stream::ParsedBlocks::spawn(open, n_workers);
+        let mut seen = SeenInFile::default();
+        let mut batch: Vec<(usize, Household, String)> = Vec::with_capacity(IMPORT_BATCH);
+        let mut n_households = 0_i64;
+        'file: while let Some(block) = blocks.next().await {
+            let block = block.map_err(|error| {
+                AppError::Internal(anyhow::Error::new(error).context("read the file"))
+            })?;
+            for ParsedLine { line, outcome } in block {
+                match outcome {
+                    Err(message) => import.errors.push(LineError { line, message }),
+                    Ok((household, json)) => {
+                        n_households += 1;
+                        seen.check(line, &household, &mut import.errors);
+                        if place_codes.contains(household.area.as_str()) {
+                            batch.push((line, household, json));
+                        } else {
+                            import.errors.push(LineError {
+                                line,
+                                message: format!("area_code: 区划代码{}不存在", household.area),
+                            });
+                        }
+                    }
+                }
+                if import.errors.len() >= MAX_LINE_ERRORS {
+                    break 'file;
+                }
+                if batch.len() >= IMPORT_BATCH {
+                    import.batch(&batch).await?;
+                    batch.clear();
+                    progress(import.done, n_lines);
                 }
             }
-            let json = serde_json::to_string(&HouseholdRecord::from(household))
-                .map_err(|error| AppError::Internal(error.into()))?;
-            match existing.get(&household.id) {
-                None => new.push((household, json)),
-                Some(row) if row.record == json => report.unchanged += 1,
-                Some(row) => changed.push((household, row, json)),
-            }
         }
+        drop(blocks);
+        if import.errors.len() < MAX_LINE_ERRORS && !batch.is_empty() {
+            import.batch(&batch).await?;
+        }
+        let Import {
+            mut tx,
+            load,
+            chain,
+            actor,
+            now,
+            report,
+            mut errors,
+            ..
+        } = import;
         if !errors.is_empty() {
-            store::rollback(tx).await?;
+            load.rollback(tx).await?;
+            errors.sort_by_key(|error| error.line);
+            errors.truncate(MAX_LINE_ERRORS);
             return Err(ImportError::BadLines(errors));
-        }
-        let mut done = 0;
-        for chunk in new.chunks(IMPORT_CHUNK) {
-            let rows: Vec<(&Household, &str)> = chunk
-                .iter()
-                .map(|(household, json)| (*household, json.as_str()))
-                .collect();
-            store::households::insert_many(&mut tx, &rows, &today, &now).await?;
-            let events: Vec<AuditEvent> = chunk
-                .iter()
-                .map(|(household, json)| {
-                    household_event(
-                        actor.clone(),
-                        &now,
-                        "household.import",
-                        household,
-                        None,
-                        Some(json.clone()),
-                    )
-                })
-                .collect();
-            chain.append_many(&mut tx, &events).await?;
-            report.created += chunk.len() as u64;
-            done += chunk.len() as u64;
-            progress(done);
-        }
-        for (household, row, json) in changed {
-            store::households::update(&mut tx, row.id, row.version, household, &json, &today, &now)
-                .await?;
-            let event = household_event(
-                actor.clone(),
-                &now,
-                "household.import",
-                household,
-                Some(row.record.clone()),
-                Some(json),
-            );
-            chain.append(&mut tx, &event).await?;
-            report.updated += 1;
-            done += 1;
-            progress(done);
         }
         store::imports::record(
             &mut tx,
             &content_hash,
             file_name,
-            households.len() as i64,
+            n_households,
             &now,
             &actor,
         )
         .await?;
         chain.finish(&mut tx).await?;
-        store::commit(tx).await?;
-        progress(households.len() as u64);
+        load.commit(tx).await?;
+        progress(n_lines, n_lines);
         Ok(report)
     }
 

@@ -620,16 +620,12 @@ async fn ensure_places(app: &App) -> anyhow::Result<()> {
 }
 
 async fn import_households(file: &std::path::Path, db: &str) -> anyhow::Result<ExitCode> {
-    let content =
-        std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
+    // Fail early on a missing file, before the store is opened.
+    std::fs::metadata(file).with_context(|| format!("read {}", file.display()))?;
     let app = open(db).await?;
     ensure_places(&app).await?;
-    let n_lines = content
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .count() as u64;
     let bar = if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(n_lines);
+        let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
                 "{bar:40} {pos}/{len} 户 {elapsed_precise} 剩余 {eta}",
@@ -640,15 +636,28 @@ async fn import_households(file: &std::path::Path, db: &str) -> anyhow::Result<E
     } else {
         None
     };
-    let progress = |done: u64| {
+    // Without a terminal (a log, a pipe), a line at each tenth of the file.
+    let tenths_reported = std::sync::atomic::AtomicU64::new(0);
+    let progress = |done: u64, total: u64| {
         if let Some(bar) = &bar {
+            bar.set_length(total);
             bar.set_position(done);
+        } else if total > 0 && done < total {
+            let tenths = done * 10 / total;
+            if tenths > tenths_reported.swap(tenths, std::sync::atomic::Ordering::Relaxed) {
+                eprintln!("导入进度：已处理 {done}/{total} 户");
+            }
         }
     };
     let started = std::time::Instant::now();
     let file_name = file.display().to_string();
+    let path = file.to_path_buf();
+    let open_file: app::imports::OpenFile = Box::new(move || {
+        let reader = std::fs::File::open(&path)?;
+        Ok(Box::new(reader) as Box<dyn std::io::Read + Send>)
+    });
     let result = app
-        .import_households(&operator(), &file_name, &content, &progress)
+        .import_household_file(&operator(), &file_name, open_file, &progress)
         .await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();

@@ -59,15 +59,17 @@ impl Chain {
                     crate::households::positional(conn)
                 )
             );
-            let mut links = Vec::with_capacity(chunk.len());
-            for event in chunk {
-                let seq = self.seq + 1;
-                let hash = event_hash(&self.hash, seq, event);
-                links.push((seq, std::mem::replace(&mut self.hash, hash.clone()), hash));
-                self.seq = seq;
-            }
+            let links: Vec<Link> = chunk.iter().map(|event| self.link(event)).collect();
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (event, (seq, prev_hash, hash)) in chunk.iter().zip(links) {
+            for (
+                event,
+                Link {
+                    seq,
+                    prev_hash,
+                    hash,
+                },
+            ) in chunk.iter().zip(links)
+            {
                 query = query
                     .bind(seq)
                     .bind(&event.at)
@@ -86,6 +88,20 @@ impl Chain {
         Ok(())
     }
 
+    /// Takes the next place in the chain for `event`: its seq and the hashes that link it. The
+    /// caller must write the row in this transaction (the bulk import writes it with COPY).
+    pub(crate) fn link(&mut self, event: &AuditEvent) -> Link {
+        let seq = self.seq + 1;
+        let hash = event_hash(&self.hash, seq, event);
+        let prev_hash = std::mem::replace(&mut self.hash, hash.clone());
+        self.seq = seq;
+        Link {
+            seq,
+            prev_hash,
+            hash,
+        }
+    }
+
     /// Writes the new head; call before committing the transaction.
     pub async fn finish(self, conn: &mut Conn) -> Result<()> {
         if self.seq != self.start_seq {
@@ -97,6 +113,13 @@ impl Chain {
         }
         Ok(())
     }
+}
+
+/// An event's place in the chain.
+pub(crate) struct Link {
+    pub(crate) seq: i64,
+    pub(crate) prev_hash: String,
+    pub(crate) hash: String,
 }
 
 /// Appends one event in its own chain lock (for single-event use cases).

@@ -25,7 +25,7 @@ pub struct HouseholdRow {
 
 const COLUMNS: &str = "id, external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at";
 
-fn head_of(household: &Household) -> (String, String) {
+pub(crate) fn head_of(household: &Household) -> (String, String) {
     household
         .head()
         .map(|head| (head.name.clone(), head.id_number.as_str().to_owned()))
@@ -67,7 +67,8 @@ async fn open_membership_row(
 
 /// Replaces a household's record (optimistic: `expected_version` must match) and brings its
 /// composition up to date: leavers' memberships end `today`, newcomers' start `today`, a
-/// changed relation ends the old membership and starts a new one.
+/// changed relation ends the old membership and starts a new one. Returns the ID numbers of
+/// the leavers (members no longer).
 pub async fn update(
     conn: &mut Conn,
     id: i64,
@@ -76,7 +77,7 @@ pub async fn update(
     record_json: &str,
     today: &str,
     now: &str,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     upsert_persons(conn, &household.members.iter().collect::<Vec<_>>()).await?;
     let (head_name, head_id_number) = head_of(household);
     let updated = sqlx::query(
@@ -110,6 +111,7 @@ pub async fn update(
         .await?;
     }
     let current = open_memberships(conn, id).await?;
+    let mut leavers = Vec::new();
     for (id_number, relation) in &current {
         let still = household.members.iter().any(|person| {
             person.id_number.as_str() == id_number && person.relation.code() == relation
@@ -123,6 +125,13 @@ pub async fn update(
             .bind(id_number)
             .execute(&mut *conn)
             .await?;
+            if !household
+                .members
+                .iter()
+                .any(|person| person.id_number.as_str() == id_number)
+            {
+                leavers.push(id_number.clone());
+            }
         }
     }
     for person in &household.members {
@@ -141,7 +150,7 @@ pub async fn update(
             .await?;
         }
     }
-    Ok(())
+    Ok(leavers)
 }
 
 async fn open_memberships(conn: &mut Conn, household_id: i64) -> Result<Vec<(String, String)>> {
@@ -497,8 +506,16 @@ pub async fn open_memberships_of(
     Ok(rows)
 }
 
+/// 性别 as stored: read from the ID number.
+pub(crate) fn sex_code(person: &domain::Person) -> &'static str {
+    match person.id_number.sex() {
+        Sex::Male => "male",
+        Sex::Female => "female",
+    }
+}
+
 /// Adds persons (or refreshes their names), in multi-row statements.
-async fn upsert_persons(conn: &mut Conn, persons: &[&domain::Person]) -> Result<()> {
+pub(crate) async fn upsert_persons(conn: &mut Conn, persons: &[&domain::Person]) -> Result<()> {
     for chunk in persons.chunks(BULK_ROWS) {
         let sql = format!(
             "INSERT INTO persons (id_number, name, birth_date, sex) VALUES {} \
@@ -507,15 +524,11 @@ async fn upsert_persons(conn: &mut Conn, persons: &[&domain::Person]) -> Result<
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for person in chunk {
-            let sex = match person.id_number.sex() {
-                Sex::Male => "male",
-                Sex::Female => "female",
-            };
             query = query
                 .bind(person.id_number.as_str())
                 .bind(person.name.as_str())
                 .bind(person.id_number.birth_date().to_string())
-                .bind(sex);
+                .bind(sex_code(person));
         }
         query.execute(&mut *conn).await?;
     }

@@ -9,6 +9,7 @@
 
 pub mod assistance;
 pub mod audit;
+pub mod bulk;
 pub mod cases;
 pub mod households;
 pub mod imports;
@@ -25,6 +26,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use sqlx::AnyConnection as Conn;
+
+/// SQLite's page cache per connection, in KiB.
+pub(crate) const SQLITE_CACHE_KIB: i64 = 65_536;
 
 /// A write transaction. On SQLite it is `BEGIN IMMEDIATE`, so that read-then-write use cases
 /// take the single writer lock up front instead of failing on upgrade.
@@ -117,7 +121,8 @@ impl Store {
                 .max_connections(if url.contains(":memory:") { 1 } else { 4 })
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536;").await?;
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;").await?;
+                        conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))).await?;
                         Ok(())
                     })
                 }),

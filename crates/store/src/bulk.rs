@@ -1,0 +1,548 @@
+//! 批量导入: the bulk path of a household import. A batch at a time, it looks up what the store
+//! already holds of the batch and writes the batch's new households, their persons,
+//! memberships and audit events — all inside the caller's one write transaction, so that a
+//! refused, failed or killed import leaves nothing behind.
+//!
+//! SQLite writes each batch with multi-row statements on the transaction's own connection, with
+//! a larger page cache for the length of the load (index pages stay in memory). PostgreSQL
+//! streams each batch with `COPY … FROM STDIN` on a side connection into UNLOGGED staging
+//! tables of this load alone, then moves it with `INSERT … SELECT` inside the transaction:
+//! `COPY` cannot run through the `Any` driver, and the registry rows, their audit events and
+//! the caller's other writes must commit or vanish together. Staging rows are never visible in
+//! the registry; the staging tables of a killed load are dropped by the next load.
+//!
+//! Invariant: what the ordinary writes keep (`households::insert_many`, `audit::Chain`): a
+//! membership's `area_code` is its household's; a person is added or has their name refreshed;
+//! one audit event per household, chained in order.
+//!
+//! A further table derived from a batch's persons or memberships (such as a name index) is
+//! written in `insert_new`, after the memberships, on the same transaction.
+
+use crate::audit::{AuditEvent, Chain};
+use crate::households::{HouseholdRow, by_external_ids, head_of, open_memberships_of, sex_code};
+use crate::{Backend, Result, SQLITE_CACHE_KIB, Store, StoreError, Tx};
+use domain::Household;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use std::collections::HashSet;
+use std::str::FromStr;
+
+/// SQLite's page cache during a load, in KiB: the indexes on ID numbers that a load inserts in
+/// random order stay in memory instead of going back and forth to the WAL.
+const LOAD_CACHE_KIB: i64 = 393_216;
+
+/// One household of a batch with its record as stored (the interchange JSON).
+pub type BatchHousehold<'a> = (&'a Household, &'a str);
+
+/// What the store already holds of a batch.
+#[derive(Debug, Default)]
+pub struct Lookup {
+    /// The batch's households that are stored already.
+    pub stored: Vec<HouseholdRow>,
+    /// For each member of the batch who is a member of a stored household now: (ID number,
+    /// household id, household external id).
+    pub open_memberships: Vec<(String, i64, String)>,
+}
+
+/// A bulk load in progress (see the module doc).
+pub struct HouseholdLoad {
+    staging: Option<Staging>,
+    batch: i64,
+    stored: HashSet<String>,
+    /// SQLite: the secondary indexes dropped for this load (name, definition), built again
+    /// before it commits.
+    deferred_indexes: Vec<(String, String)>,
+    /// The registry held no household when the load began: then whatever a lookup could find
+    /// was written by this load, from a file the caller already checked against itself.
+    registry_was_empty: bool,
+}
+
+/// The tables a load writes, whose secondary indexes a large SQLite load builds at its end.
+const LOADED_TABLES: [&str; 4] = ["households", "persons", "memberships", "audit_log"];
+
+/// Indexes the load itself reads, kept up to date throughout: who is a member where, and a
+/// household's memberships (for an updated household).
+const INDEXES_THE_LOAD_READS: [&str; 2] = ["memberships_person", "memberships_household"];
+
+struct Staging {
+    conn: PgConnection,
+    prefix: String,
+}
+
+impl HouseholdLoad {
+    /// Prepares a load of about `n_households` inside `tx`. Call it after `Chain::lock`:
+    /// holding the chain's head is what tells this load that no other load is running, so
+    /// stale staging tables can go.
+    ///
+    /// On SQLite a load at least as large as the registry drops the secondary indexes of the
+    /// tables it writes and builds them again, sorted, before it commits — far less work than
+    /// inserting millions of keys one by one in random order. It is safe because SQLite's
+    /// schema changes are part of the transaction: a failed or killed load leaves the indexes
+    /// as they were, and readers keep seeing them meanwhile. (On PostgreSQL dropping an index
+    /// would lock readers out of the table until the load commits, so it is not done there.)
+    pub async fn start(store: &Store, tx: &mut Tx, n_households: u64) -> Result<HouseholdLoad> {
+        let mut deferred_indexes = Vec::new();
+        let (any_household,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM households LIMIT 1) AS one")
+                .fetch_one(&mut **tx)
+                .await?;
+        let staging = match store.backend() {
+            Backend::Sqlite => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "PRAGMA cache_size = -{LOAD_CACHE_KIB}"
+                )))
+                .execute(&mut **tx)
+                .await?;
+                // The highest id bounds the number of stored households without counting them.
+                let (highest_id,): (i64,) =
+                    sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM households")
+                        .fetch_one(&mut **tx)
+                        .await?;
+                if n_households >= DEFER_INDEXES_FROM && n_households >= highest_id as u64 {
+                    deferred_indexes = drop_secondary_indexes(tx).await?;
+                }
+                None
+            }
+            Backend::Postgres => {
+                // The planner's statistics are the registry's before the load (its rows are not
+                // analysed until it commits), so it would take the tables the load is filling
+                // for small and scan them on every batch. Every query of a load is a lookup by
+                // key; an index it is, for the rest of this transaction.
+                sqlx::query("SET LOCAL enable_seqscan = off")
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("SET LOCAL enable_hashjoin = off")
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("SET LOCAL enable_mergejoin = off")
+                    .execute(&mut **tx)
+                    .await?;
+                Some(Staging::create(store).await?)
+            }
+        };
+        Ok(HouseholdLoad {
+            staging,
+            batch: 0,
+            stored: HashSet::new(),
+            deferred_indexes,
+            registry_was_empty: any_household == 0,
+        })
+    }
+
+    /// Looks up the stored households among `batch` and the open memberships of its members.
+    /// (Whether it finds what this load wrote itself does not matter: the caller refuses a
+    /// file that repeats a household or a person.)
+    pub async fn lookup(&mut self, tx: &mut Tx, batch: &[BatchHousehold<'_>]) -> Result<Lookup> {
+        self.batch += 1;
+        if let Some(staging) = &mut self.staging {
+            staging.copy_batch(self.batch, batch).await?;
+        }
+        let lookup = match &mut self.staging {
+            _ if self.registry_was_empty => Lookup::default(),
+            None => {
+                let external_ids: Vec<&str> = batch
+                    .iter()
+                    .map(|(household, _)| household.id.as_str())
+                    .collect();
+                let id_numbers: Vec<&str> = batch
+                    .iter()
+                    .flat_map(|(household, _)| &household.members)
+                    .map(|person| person.id_number.as_str())
+                    .collect();
+                Lookup {
+                    stored: by_external_ids(tx, &external_ids).await?,
+                    open_memberships: open_memberships_of(tx, &id_numbers).await?,
+                }
+            }
+            Some(staging) => staging.lookup(tx, self.batch).await?,
+        };
+        self.stored = lookup
+            .stored
+            .iter()
+            .map(|row| row.external_id.clone())
+            .collect();
+        Ok(lookup)
+    }
+
+    /// Inserts the households of `batch` (the batch last passed to `lookup`) that are not
+    /// stored, with their persons and their memberships from `today`; returns how many.
+    pub async fn insert_new(
+        &mut self,
+        tx: &mut Tx,
+        batch: &[BatchHousehold<'_>],
+        today: &str,
+        now: &str,
+    ) -> Result<u64> {
+        let new: Vec<BatchHousehold<'_>> = batch
+            .iter()
+            .filter(|(household, _)| !self.stored.contains(&household.id))
+            .copied()
+            .collect();
+        match &mut self.staging {
+            None => {
+                crate::households::insert_many(tx, &new, today, now).await?;
+            }
+            Some(staging) => staging.insert_new(tx, self.batch, today, now).await?,
+        }
+        Ok(new.len() as u64)
+    }
+
+    /// Appends `events` to the audit chain, in order.
+    pub async fn append_audit(
+        &mut self,
+        tx: &mut Tx,
+        chain: &mut Chain,
+        events: &[AuditEvent],
+    ) -> Result<()> {
+        match &mut self.staging {
+            None => chain.append_many(tx, events).await,
+            Some(staging) => staging.append_audit(tx, self.batch, chain, events).await,
+        }
+    }
+
+    /// Commits `tx` (the caller's other writes and `Chain::finish` done) after building the
+    /// deferred indexes, then drops the staging tables.
+    pub async fn commit(self, mut tx: Tx) -> Result<()> {
+        for (_, definition) in &self.deferred_indexes {
+            sqlx::query(sqlx::AssertSqlSafe(definition.clone()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.restore_cache(&mut tx).await?;
+        tx.commit().await?;
+        self.close().await;
+        Ok(())
+    }
+
+    /// Abandons `tx`: nothing of the load remains.
+    pub async fn rollback(self, mut tx: Tx) -> Result<()> {
+        self.restore_cache(&mut tx).await?;
+        tx.rollback().await?;
+        self.close().await;
+        Ok(())
+    }
+
+    async fn restore_cache(&self, tx: &mut Tx) -> Result<()> {
+        if self.staging.is_none() {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "PRAGMA cache_size = -{SQLITE_CACHE_KIB}"
+            )))
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn close(self) {
+        if let Some(staging) = self.staging {
+            staging.drop_tables().await;
+        }
+    }
+}
+
+/// The smallest load (households) that builds SQLite's secondary indexes at its end: one
+/// batch of an import.
+const DEFER_INDEXES_FROM: u64 = 4_000;
+
+/// Drops the non-unique indexes of the loaded tables that the load does not read; returns
+/// their names and definitions (as the migrations wrote them), to build them again.
+async fn drop_secondary_indexes(tx: &mut Tx) -> Result<Vec<(String, String)>> {
+    let tables = LOADED_TABLES
+        .iter()
+        .map(|table| format!("'{table}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let indexes: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+         AND tbl_name IN ({tables}) ORDER BY name"
+    )))
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut dropped = Vec::new();
+    for (name, definition) in indexes {
+        let unique = definition
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with("CREATE UNIQUE");
+        if unique || INDEXES_THE_LOAD_READS.contains(&name.as_str()) {
+            continue;
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\"")))
+            .execute(&mut **tx)
+            .await?;
+        dropped.push((name, definition));
+    }
+    Ok(dropped)
+}
+
+/// The staging tables: (suffix, columns). `batch` keeps each batch apart, `seq` its order.
+const STAGING_TABLES: [(&str, &str); 3] = [
+    (
+        "households",
+        "batch BIGINT NOT NULL, seq BIGINT NOT NULL, external_id TEXT NOT NULL, area_code TEXT NOT NULL, \
+         hukou TEXT NOT NULL, head_name TEXT NOT NULL, head_id_number TEXT NOT NULL, n_members BIGINT NOT NULL, \
+         record TEXT NOT NULL",
+    ),
+    (
+        "members",
+        "batch BIGINT NOT NULL, seq BIGINT NOT NULL, external_id TEXT NOT NULL, id_number TEXT NOT NULL, \
+         name TEXT NOT NULL, birth_date TEXT NOT NULL, sex TEXT NOT NULL, relation TEXT NOT NULL",
+    ),
+    (
+        "audit",
+        "batch BIGINT NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, \
+         entity TEXT NOT NULL, entity_id TEXT NOT NULL, area_code TEXT, before_json TEXT, after_json TEXT, \
+         prev_hash TEXT NOT NULL, hash TEXT NOT NULL",
+    ),
+];
+
+/// The prefix of every staging table's name.
+const STAGING_PREFIX: &str = "bulk_stage_";
+
+impl Staging {
+    async fn create(store: &Store) -> Result<Staging> {
+        let url = store.pool().connect_options().database_url.to_string();
+        let options = PgConnectOptions::from_str(&url).map_err(StoreError::Unavailable)?;
+        let mut conn = PgConnection::connect_with(&options).await?;
+        // A stale table is one a killed load left: the caller holds the chain's head, so no
+        // other load is running.
+        let stale: Vec<(String,)> = sqlx::query_as(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE $1",
+        )
+        .bind(format!("{}%", STAGING_PREFIX.replace('_', "\\_")))
+        .fetch_all(&mut conn)
+        .await?;
+        for (table,) in stale {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP TABLE IF EXISTS \"{table}\""
+            )))
+            .execute(&mut conn)
+            .await?;
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos())
+            .unwrap_or_default();
+        let prefix = format!("{STAGING_PREFIX}{}_{nanos}", std::process::id());
+        for (suffix, columns) in STAGING_TABLES {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE UNLOGGED TABLE {prefix}_{suffix} ({columns})"
+            )))
+            .execute(&mut conn)
+            .await?;
+        }
+        for (suffix, columns) in [
+            ("households", "batch, external_id"),
+            ("members", "batch, external_id"),
+            ("audit", "batch"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE INDEX ON {prefix}_{suffix} ({columns})"
+            )))
+            .execute(&mut conn)
+            .await?;
+        }
+        Ok(Staging { conn, prefix })
+    }
+
+    async fn copy(&mut self, suffix: &str, columns: &str, rows: &[u8]) -> Result<()> {
+        let statement = format!("COPY {}_{suffix} ({columns}) FROM STDIN", self.prefix);
+        let mut copy = self.conn.copy_in_raw(&statement).await?;
+        // Sent in pieces so that one message stays small.
+        for piece in rows.chunks(1 << 20) {
+            copy.send(piece).await?;
+        }
+        copy.finish().await?;
+        Ok(())
+    }
+
+    async fn copy_batch(&mut self, batch_no: i64, batch: &[BatchHousehold<'_>]) -> Result<()> {
+        let mut households = Vec::new();
+        let mut members = Vec::new();
+        let batch_text = batch_no.to_string();
+        for (seq, (household, record)) in batch.iter().enumerate() {
+            let seq_text = seq.to_string();
+            let (head_name, head_id_number) = head_of(household);
+            let n_members = household.members.len().to_string();
+            copy_row(
+                &mut households,
+                &[
+                    Some(&batch_text),
+                    Some(&seq_text),
+                    Some(&household.id),
+                    Some(household.area.as_str()),
+                    Some(household.hukou.code()),
+                    Some(&head_name),
+                    Some(&head_id_number),
+                    Some(&n_members),
+                    Some(record),
+                ],
+            );
+            for person in &household.members {
+                copy_row(
+                    &mut members,
+                    &[
+                        Some(&batch_text),
+                        Some(&seq_text),
+                        Some(&household.id),
+                        Some(person.id_number.as_str()),
+                        Some(&person.name),
+                        Some(&person.id_number.birth_date().to_string()),
+                        Some(sex_code(person)),
+                        Some(person.relation.code()),
+                    ],
+                );
+            }
+        }
+        self.copy(
+            "households",
+            "batch, seq, external_id, area_code, hukou, head_name, head_id_number, n_members, record",
+            &households,
+        )
+        .await?;
+        self.copy(
+            "members",
+            "batch, seq, external_id, id_number, name, birth_date, sex, relation",
+            &members,
+        )
+        .await
+    }
+
+    async fn lookup(&self, tx: &mut Tx, batch_no: i64) -> Result<Lookup> {
+        let prefix = &self.prefix;
+        let stored = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT h.id, h.external_id, h.area_code, h.hukou, h.head_name, h.head_id_number, h.n_members, h.record, \
+             h.version, h.created_at, h.updated_at FROM {prefix}_households s JOIN households h ON h.external_id = s.external_id \
+             WHERE s.batch = $1"
+        )))
+        .bind(batch_no)
+        .fetch_all(&mut **tx)
+        .await?;
+        let open_memberships = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT m.id_number, m.household_id, h.external_id FROM {prefix}_members s \
+             JOIN memberships m ON m.id_number = s.id_number AND m.end_date IS NULL \
+             JOIN households h ON h.id = m.household_id WHERE s.batch = $1"
+        )))
+        .bind(batch_no)
+        .fetch_all(&mut **tx)
+        .await?;
+        Ok(Lookup {
+            stored,
+            open_memberships,
+        })
+    }
+
+    async fn insert_new(&self, tx: &mut Tx, batch_no: i64, today: &str, now: &str) -> Result<()> {
+        let prefix = &self.prefix;
+        let not_stored =
+            "NOT EXISTS (SELECT 1 FROM households h WHERE h.external_id = s.external_id)";
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO persons (id_number, name, birth_date, sex) \
+             SELECT s.id_number, s.name, s.birth_date, s.sex FROM {prefix}_members s WHERE s.batch = $1 AND {not_stored} \
+             ON CONFLICT (id_number) DO UPDATE SET name = excluded.name"
+        )))
+        .bind(batch_no)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "WITH inserted AS ( \
+               INSERT INTO households (external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
+               SELECT s.external_id, s.area_code, s.hukou, s.head_name, s.head_id_number, s.n_members, s.record, 1, $2, $2 \
+               FROM {prefix}_households s WHERE s.batch = $1 AND {not_stored} ORDER BY s.seq \
+               RETURNING id, external_id, area_code) \
+             INSERT INTO memberships (household_id, area_code, id_number, relation, start_date) \
+             SELECT i.id, i.area_code, m.id_number, m.relation, $3 FROM inserted i \
+             JOIN {prefix}_members m ON m.batch = $1 AND m.external_id = i.external_id"
+        )))
+        .bind(batch_no)
+        .bind(now)
+        .bind(today)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn append_audit(
+        &mut self,
+        tx: &mut Tx,
+        batch_no: i64,
+        chain: &mut Chain,
+        events: &[AuditEvent],
+    ) -> Result<()> {
+        let batch_text = batch_no.to_string();
+        let mut rows = Vec::new();
+        for event in events {
+            let link = chain.link(event);
+            copy_row(
+                &mut rows,
+                &[
+                    Some(&batch_text),
+                    Some(&link.seq.to_string()),
+                    Some(&event.at),
+                    Some(&event.actor),
+                    Some(&event.action),
+                    Some(&event.entity),
+                    Some(&event.entity_id),
+                    event.area_code.as_deref(),
+                    event.before.as_deref(),
+                    event.after.as_deref(),
+                    Some(&link.prev_hash),
+                    Some(&link.hash),
+                ],
+            );
+        }
+        let columns = "seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash";
+        self.copy("audit", &format!("batch, {columns}"), &rows)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO audit_log ({columns}) SELECT {columns} FROM {}_audit WHERE batch = $1 ORDER BY seq",
+            self.prefix
+        )))
+        .bind(batch_no)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Drops this load's tables. A failure is left to the next load, which drops stale ones.
+    async fn drop_tables(mut self) {
+        for (suffix, _) in STAGING_TABLES {
+            // A table that cannot be dropped now is dropped by the next load.
+            let _left_for_next_load = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP TABLE IF EXISTS {}_{suffix}",
+                self.prefix
+            )))
+            .execute(&mut self.conn)
+            .await;
+        }
+        let _closed = self.conn.close().await;
+    }
+}
+
+/// Appends one row in `COPY`'s text format: tab-separated, `\N` for NULL, and backslash,
+/// tab, newline and carriage return escaped.
+fn copy_row(buffer: &mut Vec<u8>, fields: &[Option<&str>]) {
+    for (idx, field) in fields.iter().enumerate() {
+        if idx > 0 {
+            buffer.push(b'\t');
+        }
+        match field {
+            None => buffer.extend_from_slice(b"\\N"),
+            Some(text) => {
+                for &byte in text.as_bytes() {
+                    match byte {
+                        b'\\' => buffer.extend_from_slice(b"\\\\"),
+                        b'\t' => buffer.extend_from_slice(b"\\t"),
+                        b'\n' => buffer.extend_from_slice(b"\\n"),
+                        b'\r' => buffer.extend_from_slice(b"\\r"),
+                        _ => buffer.push(byte),
+                    }
+                }
+            }
+        }
+    }
+    buffer.push(b'\n');
+}
+
+#[cfg(test)]
+mod tests;
