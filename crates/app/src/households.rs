@@ -6,6 +6,7 @@ use domain::national_id::mask_name;
 use domain::{Household, NationalId, PlaceCode};
 use store::audit::AuditEvent;
 use store::households::{CategoryPeriodRow, HouseholdRow, MembershipRow};
+pub use store::search::SearchBy;
 
 /// One line of the registry list, masked for roles that need not see names and ID numbers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,13 +18,22 @@ pub struct HouseholdListItem {
     pub head_name: String,
     pub head_id_number: String,
     pub n_members: i64,
+    /// The member an ID number search found, masked as the rest of the line.
+    pub matched: Option<(String, String)>,
 }
 
+/// One page of a registry search (检索), keyset paged.
 #[derive(Clone, Debug)]
 pub struct HouseholdPage {
     pub items: Vec<HouseholdListItem>,
+    /// Lines counted from the search's index, up to `store::search::TOTAL_CAP`.
     pub total: i64,
-    pub page: i64,
+    /// More than `total` lines (counting stopped at the cap).
+    pub total_capped: bool,
+    /// What the query was taken as.
+    pub by: SearchBy,
+    /// The `after=` of the next page, when there is one.
+    pub next: Option<String>,
     pub per_page: i64,
     pub masked: bool,
 }
@@ -70,51 +80,73 @@ pub(crate) fn record_json(household: &Household) -> Result<String, AppError> {
 pub const PER_PAGE: i64 = 50;
 
 impl App {
-    /// 检索: name, ID number, household id or place, only inside the actor's area.
+    /// 检索 (issue 12): one page of the households inside the actor's area that `query` finds —
+    /// an ID number prefix, a household number prefix, an area code prefix, a town's or
+    /// village's name, or part of a member's name (recognised in that order; see
+    /// `store::search`) — after the page cursor `after` (the `next` of the page before).
     pub async fn search_households(
         &self,
         actor: &Actor,
         query: &str,
-        page: i64,
+        after: Option<&str>,
     ) -> Result<HouseholdPage, AppError> {
         if !actor.role.reads_households() {
             return Err(AppError::Forbidden);
         }
-        let page = page.max(1);
+        let after =
+            match after.map(str::trim).filter(|text| !text.is_empty()) {
+                None => None,
+                Some(text) => Some(store::search::SearchCursor::decode(text).ok_or_else(|| {
+                    AppError::invalid("after", "翻页位置无效，请从第一页重新检索")
+                })?),
+            };
         let mut conn = self.store.read().await?;
-        let (rows, total) = store::households::search(
+        let page = store::search::search(
             &mut conn,
             actor.scope().as_str(),
             query,
+            after.as_ref(),
             PER_PAGE,
-            (page - 1) * PER_PAGE,
         )
-        .await?;
+        .await
+        .map_err(|error| match error {
+            store::StoreError::Conflict(_) => {
+                AppError::invalid("after", "翻页位置与检索词不符，请从第一页重新检索")
+            }
+            other => other.into(),
+        })?;
         let masked = !actor.sees_unmasked();
-        let items = rows
+        let shown_name = |name: String| if masked { mask_name(&name) } else { name };
+        let shown_id = |id_number: String| {
+            if masked {
+                mask_id(&id_number)
+            } else {
+                id_number
+            }
+        };
+        let items = page
+            .rows
             .into_iter()
             .map(|row| HouseholdListItem {
                 id: row.id,
                 external_id: row.external_id,
                 area_code: row.area_code,
                 place_name: row.place_name,
-                head_name: if masked {
-                    mask_name(&row.head_name)
-                } else {
-                    row.head_name
-                },
-                head_id_number: if masked {
-                    mask_id(&row.head_id_number)
-                } else {
-                    row.head_id_number
-                },
+                head_name: shown_name(row.head_name),
+                head_id_number: shown_id(row.head_id_number),
                 n_members: row.n_members,
+                matched: row
+                    .matched_name
+                    .zip(row.matched_id_number)
+                    .map(|(name, id_number)| (shown_name(name), shown_id(id_number))),
             })
             .collect();
         Ok(HouseholdPage {
             items,
-            total,
-            page,
+            total: page.total.count,
+            total_capped: page.total.capped,
+            by: page.by,
+            next: page.next.map(|cursor| cursor.encode()),
             per_page: PER_PAGE,
             masked,
         })

@@ -447,9 +447,12 @@ async fn demo_referrals(app: &App) -> Result<(), app::AppError> {
     let today = app.today().to_string();
     // Per handling department, how many were sent: each gets every state in turn.
     let mut counts = [0usize; 2];
-    let mut page = 1;
-    while counts.iter().sum::<usize>() < DEMO_REFERRALS && page <= DEMO_PAGES_SCANNED {
-        let list = app.search_households(&civil.actor, "", page).await?;
+    let mut n_pages = 0;
+    let mut after: Option<String> = None;
+    while counts.iter().sum::<usize>() < DEMO_REFERRALS && n_pages < DEMO_PAGES_SCANNED {
+        let list = app
+            .search_households(&civil.actor, "", after.as_deref())
+            .await?;
         if list.items.is_empty() {
             break;
         }
@@ -507,7 +510,11 @@ async fn demo_referrals(app: &App) -> Result<(), app::AppError> {
                 break;
             }
         }
-        page += 1;
+        n_pages += 1;
+        after = list.next;
+        if after.is_none() {
+            break;
+        }
     }
     Ok(())
 }

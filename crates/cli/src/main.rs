@@ -2,6 +2,7 @@
 //! database URL (`--db` or `DATABASE_URL`, default the embedded SQLite file `safetynet.db`).
 
 mod demo;
+mod search_bench;
 
 use anyhow::{Context, bail};
 use app::{App, AppSettings, SystemClock};
@@ -96,6 +97,17 @@ enum Command {
     Audit {
         #[command(subcommand)]
         what: AuditWhat,
+    },
+    /// Times the registry search (检索) of each kind for a district and a town user on an
+    /// existing database (median and slowest of `--rounds`), tab-separated on stdout.
+    SearchBench {
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// The district's code (the district user's area).
+        #[arg(long, default_value = "500151")]
+        district: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
     },
     /// Runs queued comparison jobs (several workers can share the queue).
     Worker {
@@ -472,6 +484,14 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                     db,
                 },
         } => import_feed(&source, &period, &file, &db).await,
+        Command::SearchBench {
+            rounds,
+            district,
+            db,
+        } => {
+            search_bench::run(&open(&db).await?, &district, rounds).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Worker {
             once,
             poll_seconds,

@@ -150,6 +150,8 @@ pub async fn update(
             .await?;
         }
     }
+    // Members, their names or the place may have changed: the name index follows (migration 0011).
+    crate::search::index_names(conn, &[id]).await?;
     Ok(leavers)
 }
 
@@ -204,7 +206,7 @@ pub async fn count(conn: &mut Conn) -> Result<i64> {
     Ok(n)
 }
 
-/// One line of the registry list.
+/// One line of the registry list (`search::search`).
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct HouseholdSummary {
     pub id: i64,
@@ -214,63 +216,9 @@ pub struct HouseholdSummary {
     pub head_name: String,
     pub head_id_number: String,
     pub n_members: i64,
-}
-
-/// Search inside `area_prefix`: `query` matches a member's name (part), an ID number (prefix),
-/// the household id, or a place (code prefix or name part). Empty query lists the area.
-pub async fn search(
-    conn: &mut Conn,
-    area_prefix: &str,
-    query: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<HouseholdSummary>, i64)> {
-    let (low, high) = area_range(area_prefix);
-    let query = query.trim();
-    let like = format!("%{}%", query.replace(['%', '_'], ""));
-    let upper = query.to_uppercase();
-    let (id_low, id_high) = area_range(&upper);
-    let filter = if query.is_empty() {
-        String::new()
-    } else {
-        "AND (h.external_id = $3 OR (h.area_code >= $4 AND h.area_code < $5) OR p.name LIKE $6 \
-           OR h.id IN (SELECT m.household_id FROM memberships m JOIN persons pp ON pp.id_number = m.id_number \
-                       WHERE m.end_date IS NULL AND (pp.name LIKE $6 OR (pp.id_number >= $7 AND pp.id_number < $8))))"
-            .to_owned()
-    };
-    let from = format!(
-        "FROM households h JOIN places p ON p.code = h.area_code WHERE h.area_code >= $1 AND h.area_code < $2 {filter}"
-    );
-    let list_sql = format!(
-        "SELECT h.id, h.external_id, h.area_code, p.name AS place_name, h.head_name, h.head_id_number, h.n_members \
-         {from} ORDER BY h.area_code, h.external_id LIMIT {limit} OFFSET {offset}"
-    );
-    let count_sql = format!("SELECT COUNT(*) {from}");
-    let mut list = sqlx::query_as::<_, HouseholdSummary>(sqlx::AssertSqlSafe(list_sql))
-        .bind(&low)
-        .bind(&high);
-    let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count_sql))
-        .bind(&low)
-        .bind(&high);
-    if !query.is_empty() {
-        list = list
-            .bind(query)
-            .bind(query)
-            .bind(format!("{query}:"))
-            .bind(&like)
-            .bind(&id_low)
-            .bind(&id_high);
-        count = count
-            .bind(query)
-            .bind(query)
-            .bind(format!("{query}:"))
-            .bind(&like)
-            .bind(&id_low)
-            .bind(&id_high);
-    }
-    let rows = list.fetch_all(&mut *conn).await?;
-    let (total,) = count.fetch_one(&mut *conn).await?;
-    Ok((rows, total))
+    /// The member an ID number search found (the line is theirs), with their name.
+    pub matched_name: Option<String>,
+    pub matched_id_number: Option<String>,
 }
 
 /// One membership of the composition history.
@@ -455,7 +403,7 @@ pub(crate) fn values_list(n_rows: usize, n_columns: usize, positional: bool) -> 
     sql
 }
 
-fn placeholders(n: usize, positional: bool) -> String {
+pub(crate) fn placeholders(n: usize, positional: bool) -> String {
     (1..=n)
         .map(|i| {
             if positional {
@@ -606,5 +554,10 @@ pub async fn insert_many(
         }
         query.execute(&mut *conn).await?;
     }
+    let names: Vec<(i64, &str, &str)> = memberships
+        .iter()
+        .map(|(household_id, area_code, person)| (*household_id, *area_code, person.name.as_str()))
+        .collect();
+    crate::search::insert_name_grams(conn, &names).await?;
     Ok(ids)
 }

@@ -16,6 +16,7 @@ pub mod imports;
 pub mod places;
 pub mod policy;
 pub mod report;
+pub mod search;
 pub mod sessions;
 pub mod users;
 pub mod watch;

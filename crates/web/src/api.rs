@@ -80,22 +80,14 @@ pub async fn session_delete(
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    page: Option<i64>,
-}
-
 pub async fn household_list(
     State(state): State<WebState>,
     ApiUser(signed): ApiUser,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<crate::pages::ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let page = state
         .app
-        .search_households(&signed.actor, &query.q, query.page.unwrap_or(1))
+        .search_households(&signed.actor, &query.q, query.after.as_deref())
         .await?;
     let items: Vec<Value> = page
         .items
@@ -109,12 +101,19 @@ pub async fn household_list(
                 "head_name": item.head_name,
                 "head_id_number": item.head_id_number,
                 "n_members": item.n_members,
+                "matched": item.matched.as_ref().map(|(name, id_number)| json!({ "name": name, "id_number": id_number })),
             })
         })
         .collect();
-    Ok(Json(
-        json!({ "items": items, "total": page.total, "page": page.page, "per_page": page.per_page, "masked": page.masked }),
-    ))
+    Ok(Json(json!({
+        "items": items,
+        "by": crate::pages::search_by_code(page.by),
+        "total": page.total,
+        "total_capped": page.total_capped,
+        "next": page.next,
+        "per_page": page.per_page,
+        "masked": page.masked,
+    })))
 }
 
 fn detail_json(detail: &HouseholdDetail) -> Value {

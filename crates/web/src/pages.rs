@@ -195,12 +195,13 @@ pub async fn logout(
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }
 
+/// 检索's query: the text typed and, past the first page, where the page starts (`after`).
 #[derive(Deserialize)]
 pub struct ListQuery {
     #[serde(default)]
-    q: String,
+    pub(crate) q: String,
     #[serde(default)]
-    page: Option<i64>,
+    pub(crate) after: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -209,7 +210,40 @@ pub struct ListPage {
     chrome: Chrome,
     q: String,
     list: HouseholdPage,
-    n_pages: i64,
+    /// Not the first page (a link back to it is shown).
+    paged: bool,
+}
+
+impl ListPage {
+    fn by_label(&self) -> &'static str {
+        search_by_label(self.list.by)
+    }
+}
+
+/// What a query was taken as, in Chinese (检索方式).
+pub(crate) fn search_by_label(by: app::households::SearchBy) -> &'static str {
+    use app::households::SearchBy;
+    match by {
+        SearchBy::Everything => "全部家庭",
+        SearchBy::AreaCode => "按区划代码",
+        SearchBy::PlaceName => "按镇街、村社名称",
+        SearchBy::IdNumber => "按身份证号",
+        SearchBy::HouseholdNumber => "按户编号",
+        SearchBy::Name => "按姓名",
+    }
+}
+
+/// The wire name of what a query was taken as (API `by`).
+pub(crate) fn search_by_code(by: app::households::SearchBy) -> &'static str {
+    use app::households::SearchBy;
+    match by {
+        SearchBy::Everything => "everything",
+        SearchBy::AreaCode => "area_code",
+        SearchBy::PlaceName => "place_name",
+        SearchBy::IdNumber => "id_number",
+        SearchBy::HouseholdNumber => "household_number",
+        SearchBy::Name => "name",
+    }
 }
 
 pub async fn household_list(
@@ -219,14 +253,13 @@ pub async fn household_list(
 ) -> Result<ListPage, PageError> {
     let list = state
         .app
-        .search_households(&signed.actor, &query.q, query.page.unwrap_or(1))
+        .search_households(&signed.actor, &query.q, query.after.as_deref())
         .await?;
-    let n_pages = ((list.total + list.per_page - 1) / list.per_page).max(1);
     Ok(ListPage {
         chrome: Chrome::of(&signed),
         q: query.q,
         list,
-        n_pages,
+        paged: query.after.is_some_and(|after| !after.trim().is_empty()),
     })
 }
 

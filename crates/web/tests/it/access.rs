@@ -243,7 +243,7 @@ async fn u2_town_reviewer_list_pages_omit_other_town() {
                 && body.contains(app.bachuan_community.external_id),
             "{backend}"
         );
-        assert!(page.contains("共 2 户"), "{backend}");
+        assert!(page.contains("共 2 条"), "{backend}");
         app.stop().await;
     }
 }
