@@ -858,10 +858,12 @@ pub fn read_table<H, E: From<FeedError>>(
                 Data::DateTimeIso(text) => text.chars().take(10).collect(),
                 other => cell_text(other),
             };
-            let mut rows = (first_row + 1..).zip(range.rows()).filter_map(|(line, row)| {
-                let cells: Vec<String> = row.iter().map(text).collect();
-                (!cells.iter().all(|cell| cell.trim().is_empty())).then_some((line, cells))
-            });
+            let mut rows = (first_row + 1..)
+                .zip(range.rows())
+                .filter_map(|(line, row)| {
+                    let cells: Vec<String> = row.iter().map(text).collect();
+                    (!cells.iter().all(|cell| cell.trim().is_empty())).then_some((line, cells))
+                });
             let (_, names) = rows.next().ok_or(FeedError::Empty)?;
             let header = header(&names.iter().map(String::as_str).collect::<Vec<_>>())?;
             let mut count = 0;
@@ -875,7 +877,9 @@ pub fn read_table<H, E: From<FeedError>>(
             }
             Ok(count)
         }
-        FeedFormat::JsonLines => Err(FeedError::Xlsx("此类文件只接受 CSV 或 XLSX".to_owned()).into()),
+        FeedFormat::JsonLines => {
+            Err(FeedError::Xlsx("此类文件只接受 CSV 或 XLSX".to_owned()).into())
+        }
     }
 }
 
@@ -901,7 +905,11 @@ fn read_csv_table<H, E: From<FeedError>>(
         let mut end = line_end(body, at);
         at = end + 1;
         next_no += 1;
-        let mut split = split_csv(body[start..end].strip_suffix('\r').unwrap_or(&body[start..end]));
+        let mut split = split_csv(
+            body[start..end]
+                .strip_suffix('\r')
+                .unwrap_or(&body[start..end]),
+        );
         // A quoted cell may go on over the next lines (up to `MAX_RECORD_LINES`).
         let mut more_lines = 1;
         while matches!(split, Err(SplitError::Unclosed { .. }))

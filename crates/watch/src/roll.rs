@@ -176,12 +176,16 @@ pub fn parse_category(text: &str) -> Option<Category> {
     Category::from_code(text)
         .or_else(|| Category::ALL.iter().copied().find(|c| c.label() == text))
         .or(match text {
-            "特困" | "特困供养人员" | "特困供养" | "特困人员（分散供养）" | "特困人员（集中供养）" => {
-                Some(Category::Tekun)
-            }
+            "特困"
+            | "特困供养人员"
+            | "特困供养"
+            | "特困人员（分散供养）"
+            | "特困人员（集中供养）" => Some(Category::Tekun),
             "最低生活保障" | "低保对象" | "低保户" => Some(Category::Dibao),
             "低保边缘家庭" | "低保边缘户" => Some(Category::DibaoEdge),
-            "刚性支出困难家庭" | "支出型困难家庭" => Some(Category::RigidExpenditure),
+            "刚性支出困难家庭" | "支出型困难家庭" => {
+                Some(Category::RigidExpenditure)
+            }
             "监测对象" | "防止返贫监测" => Some(Category::Monitoring),
             _ => None,
         })
@@ -347,8 +351,8 @@ fn read_row(
             text => Ok(text),
         }
     };
-    let id_number = parse_id(required(Column::IdNumber)?)
-        .map_err(|reason| bad(Column::IdNumber, reason))?;
+    let id_number =
+        parse_id(required(Column::IdNumber)?).map_err(|reason| bad(Column::IdNumber, reason))?;
     let name = required(Column::Name)?.to_owned();
     match cell(Column::Category) {
         "" => {}
@@ -357,7 +361,11 @@ fn read_row(
             Some(named) => {
                 return Err(bad(
                     Column::Category,
-                    format!("为“{}”，与导入的{}名册不符", named.label(), category.label()),
+                    format!(
+                        "为“{}”，与导入的{}名册不符",
+                        named.label(),
+                        category.label()
+                    ),
                 ));
             }
             None => return Err(bad(Column::Category, format!("“{text}”不是已知类别"))),
@@ -485,7 +493,11 @@ fn parse_yuan(text: &str) -> Result<i64, String> {
     }
     let (whole, fraction) = plain.split_once('.').unwrap_or((&plain, ""));
     let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || whole.len() > 12 || fraction.len() > 2 || !digits(whole) || !digits(fraction)
+    if whole.is_empty()
+        || whole.len() > 12
+        || fraction.len() > 2
+        || !digits(whole)
+        || !digits(fraction)
     {
         return Err(format!("“{text}”不是金额（元，至多两位小数）"));
     }
@@ -675,7 +687,10 @@ pub fn plan(roll: &Roll, facts: &Facts) -> Plan {
             continue;
         }
         let household = facts.household_of[&first.id_number];
-        let held = facts.holdings.get(&household).map_or(&[][..], Vec::as_slice);
+        let held = facts
+            .holdings
+            .get(&household)
+            .map_or(&[][..], Vec::as_slice);
         let on_date = |holding: &&Holding| holding.period.contains(first.start);
         let covers = |holding: &Holding| match target {
             Target::Household(_) => holding.id_number.is_none(),

@@ -27,7 +27,10 @@ fn summary(plan: &Plan) -> String {
         out.push_str(&format!(
             "write h{} {} {} {} {:?} {} lines {:?}\n",
             write.household,
-            write.id_number.map_or("户".to_owned(), |id| String::from_utf8_lossy(&id).into_owned()),
+            write
+                .id_number
+                .map_or("户".to_owned(), |id| String::from_utf8_lossy(&id)
+                    .into_owned()),
             write.category.code(),
             write.start,
             write.monthly_fen,
@@ -128,9 +131,7 @@ fn issue12_tekun_beside_household_dibao_is_rule_2_not_a_conflict() {
     let in_dibao = id("50022419600101003");
     let roll = read(
         Category::Tekun,
-        &format!(
-            "{HEADER},供养方式\n{in_dibao},王三,个人,2025-08-01,1001,文2,机关,集中供养\n"
-        ),
+        &format!("{HEADER},供养方式\n{in_dibao},王三,个人,2025-08-01,1001,文2,机关,集中供养\n"),
     );
     let got = summary(&plan(&roll, &facts()));
     assert!(
@@ -228,10 +229,22 @@ fn issue12_category_scope_kind_and_support_mode_are_checked_by_roll() {
 #[test]
 fn issue12_a_missing_required_column_refuses_the_file() {
     for (category, header, missing) in [
-        (Category::Dibao, "身份证号,姓名,保障范围,起始日期,审批文号,审批机关", "月保障金额"),
-        (Category::DibaoEdge, "身份证号,姓名,起始日期,审批文号,审批机关", "保障范围"),
+        (
+            Category::Dibao,
+            "身份证号,姓名,保障范围,起始日期,审批文号,审批机关",
+            "月保障金额",
+        ),
+        (
+            Category::DibaoEdge,
+            "身份证号,姓名,起始日期,审批文号,审批机关",
+            "保障范围",
+        ),
         (Category::Tekun, HEADER, "供养方式"),
-        (Category::Monitoring, "身份证号,姓名,保障范围,起始日期,审批文号,审批机关", "监测类型"),
+        (
+            Category::Monitoring,
+            "身份证号,姓名,保障范围,起始日期,审批文号,审批机关",
+            "监测类型",
+        ),
     ] {
         let error = read_roll(
             format!("{header}\n").as_bytes(),
@@ -283,7 +296,10 @@ fn issue12_a_roll_reads_the_same_from_gb18030_csv_and_from_xlsx() {
     sheet.write_string(1, 6, "铜梁区民政局").unwrap();
     let bytes = workbook.save_to_buffer().unwrap();
     let from_xlsx = read_roll(&bytes, FeedFormat::Xlsx, Category::Dibao, date(TODAY)).unwrap();
-    assert!(from_gb.bad.is_empty() && from_xlsx.bad.is_empty(), "{from_xlsx:?}");
+    assert!(
+        from_gb.bad.is_empty() && from_xlsx.bad.is_empty(),
+        "{from_xlsx:?}"
+    );
     assert_eq!(from_gb.rows, read(Category::Dibao, &text).rows);
     assert_eq!(from_gb.rows, from_xlsx.rows);
     assert_eq!(from_gb.rows[0].monthly_fen, Some(63050));
