@@ -441,3 +441,91 @@ async fn issue12_gb18030_csv_and_xlsx_rolls_plan_alike_and_roles_are_checked() {
         assert!(matches!(unknown, Err(AppError::NotFound)), "{backend}");
     }
 }
+
+#[tokio::test]
+async fn w1_the_recheck_list_is_keyset_paged_in_due_order_within_the_area() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let n = 120;
+        let ids: Vec<String> = (0..n)
+            .map(|i| {
+                id(&format!(
+                    "5002241970{:02}{:02}{:03}",
+                    1 + i / 28,
+                    1 + i % 28,
+                    i
+                ))
+            })
+            .collect();
+        let lines: Vec<String> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id_number)| {
+                household(
+                    &format!("P{i:03}"),
+                    YONGYUAN,
+                    &[(id_number, "某人", "head")],
+                )
+            })
+            .collect();
+        world
+            .app
+            .import_households("test", "more.jsonl", &lines.join("\n"), &|_| {})
+            .await
+            .unwrap();
+        let mut roll = format!("{HEADER}\n");
+        for (i, id_number) in ids.iter().enumerate() {
+            let start = date("2025-01-01") + chrono::Days::new((i % 40) as u64);
+            roll.push_str(&format!(
+                "{id_number},某人,整户,{start},630,文{i},铜梁区民政局\n"
+            ));
+        }
+        let written = world
+            .import(&world.civil, Category::Dibao, "many.csv", roll.as_bytes())
+            .await;
+        assert_eq!(written.plan.writes.len(), n, "{backend}");
+
+        let until = date("2030-01-01");
+        let mut seen = Vec::new();
+        let mut sizes = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = world
+                .app
+                .recheck_due(&world.town, until, after.as_deref())
+                .await
+                .unwrap();
+            sizes.push(page.items.len());
+            seen.extend(
+                page.items
+                    .iter()
+                    .map(|item| (item.due_on, item.household_id.clone())),
+            );
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(sizes, [50, 50, 20], "{backend}");
+        let dues: Vec<_> = seen.iter().map(|(due, _)| *due).collect();
+        assert!(dues.is_sorted(), "{backend}: in due order");
+        let mut households: Vec<_> = seen.iter().map(|(_, id)| id.clone()).collect();
+        households.sort();
+        households.dedup();
+        assert_eq!(households.len(), n, "{backend}: each once");
+        // Another town sees none of them; a horizon before the first due date shows none.
+        let elsewhere = make_actor(&world.app, "tuqiao", Role::TownReviewer, "500151100").await;
+        let other = world
+            .app
+            .recheck_due(&elsewhere, until, None)
+            .await
+            .unwrap();
+        assert!(other.items.is_empty(), "{backend}");
+        let early = world
+            .app
+            .recheck_due(&world.town, date("2025-06-30"), None)
+            .await
+            .unwrap();
+        assert!(early.items.is_empty(), "{backend}");
+    }
+}

@@ -13,6 +13,7 @@ mod helpers;
 mod pages;
 mod policy;
 mod reports;
+mod rolls;
 mod sessions;
 mod users;
 mod warnings;
