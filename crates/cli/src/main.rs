@@ -171,6 +171,12 @@ enum GenWhat {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// A synthetic 低保 roll (`docs/ROLL.md`, CSV) naming every member of every household of
+    /// a households file, one row a person, household scope, to stdout (the roll benchmark).
+    Roll {
+        #[arg(long)]
+        households: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -249,6 +255,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut out = stdout.lock();
             let plan = batch::write_feed(&households, rows, seed, &mut out)?;
             eprintln!("{plan:?}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gen {
+            what: GenWhat::Roll { households },
+        } => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            write_roll(&households, &mut out)?;
+            out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Gen {
@@ -567,6 +582,37 @@ async fn import_feed(
         })
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `gen roll`: every member of every household as a row of a household-scope 低保 roll,
+/// start dates spread over 2025 (by household), the amount a made-up 630 yuan per member.
+fn write_roll(households: &std::path::Path, out: &mut impl Write) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(households)
+        .with_context(|| format!("read {}", households.display()))?;
+    writeln!(out, "身份证号,姓名,保障范围,起始日期,月保障金额,审批文号,审批机关")?;
+    let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("date")?;
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: serde_json::Value = serde_json::from_str(&line)
+            .with_context(|| format!("{}:{}", households.display(), n + 1))?;
+        let members = record["members"].as_array().cloned().unwrap_or_default();
+        let start = first + chrono::Days::new((n % 365) as u64);
+        let amount = 630 * members.len();
+        for member in &members {
+            writeln!(
+                out,
+                "{},{},整户,{start},{amount},铜民发〔2025〕{}号,铜梁区民政局",
+                member["id_number"].as_str().unwrap_or_default(),
+                member["name"].as_str().unwrap_or_default(),
+                1 + n % 200
+            )?;
+        }
+    }
+    Ok(())
 }
 
 async fn import_roll(
