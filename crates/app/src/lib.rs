@@ -19,8 +19,10 @@ pub mod households;
 pub mod imports;
 pub mod online;
 pub mod parameters;
+pub mod rechecks;
 pub mod registry;
 pub mod report;
+pub mod rolls;
 pub mod users;
 pub mod warnings;
 

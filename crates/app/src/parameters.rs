@@ -280,6 +280,13 @@ impl App {
             if let Err(error) = self.refresh_policy().await {
                 tracing::warn!(error = format!("{error:#}"), "policy refresh failed");
             }
+            // A changed re-check cycle reschedules every enrolled household (W1).
+            if let Err(error) = self.sync_recheck_schedule().await {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "re-check schedule sync failed"
+                );
+            }
         }
     }
 

@@ -519,11 +519,17 @@ async fn w1_x1_a_recheck_and_an_exit_run_end_to_end_through_the_same_steps() {
 
         // W1: the household is due for its re-check within the cycle of rule 10.
         let until = world.today() + chrono::Months::new(12);
-        let due = app.recheck_due(&world.town, until).await.unwrap();
-        assert_eq!(due.len(), 1, "{backend}: {due:?}");
+        let due = app.recheck_due(&world.town, until, None).await.unwrap();
+        assert_eq!(due.items.len(), 1, "{backend}: {due:?}");
+        assert_eq!(due.next_after, None, "{backend}");
+        let due = due.items;
         assert_eq!(due[0].household_id, "YY-0002");
-        let elsewhere = app.recheck_due(&world.other_town, until).await.unwrap();
-        assert!(elsewhere.is_empty(), "{backend}");
+        assert!(due[0].due_on > world.today(), "{backend}: not due at once");
+        let elsewhere = app
+            .recheck_due(&world.other_town, until, None)
+            .await
+            .unwrap();
+        assert!(elsewhere.items.is_empty(), "{backend}");
         world.clock.set(due[0].due_on);
         let (recheck_id, _) = app
             .open_recheck(&world.town, "YY-0002", "定期核查")
@@ -538,6 +544,13 @@ async fn w1_x1_a_recheck_and_an_exit_run_end_to_end_through_the_same_steps() {
             periods.iter().all(|period| period.end_date.is_none()),
             "{backend}: a re-check that confirms changes nothing: {periods:?}"
         );
+        // W1: the completed re-check starts the next cycle from its own day.
+        let next = app
+            .recheck_due(&world.town, until + chrono::Months::new(24), None)
+            .await
+            .unwrap();
+        assert_eq!(next.items.len(), 1, "{backend}");
+        assert!(next.items[0].due_on > world.today(), "{backend}: {next:?}");
 
         // X1: the exit ends the periods, dated, through the same steps.
         let exit = intake(CaseKind::Exit, "YY-0002", YONGYUAN, world.today());
@@ -553,6 +566,14 @@ async fn w1_x1_a_recheck_and_an_exit_run_end_to_end_through_the_same_steps() {
                 .iter()
                 .all(|period| period.end_date.as_deref() == Some(ended_on.as_str())),
             "{backend}: {periods:?}"
+        );
+        let gone = app
+            .recheck_due(&world.town, until + chrono::Months::new(24), None)
+            .await
+            .unwrap();
+        assert!(
+            gone.items.is_empty(),
+            "{backend}: an exit ends the schedule: {gone:?}"
         );
         let detail = app.case_detail(&world.town, exit_id).await.unwrap();
         assert!(

@@ -104,6 +104,9 @@ pub async fn ensure(app: &App) -> anyhow::Result<()> {
     app.seed_demo_categories(enrolled_on)
         .await
         .map_err(|error| anyhow::anyhow!("demo categories: {}", error.message()))?;
+    app.seed_demo_rechecks()
+        .await
+        .map_err(|error| anyhow::anyhow!("demo re-checks: {}", error.message()))?;
     seed_cases(app, &actors)
         .await
         .map_err(|error| anyhow::anyhow!("demo cases: {}", error.message()))?;
@@ -257,14 +260,22 @@ async fn seed_cases(app: &App, actors: &[Actor]) -> Result<(), AppError> {
     let far = today
         .checked_add_months(chrono::Months::new(24))
         .unwrap_or(today);
-    if let Some(due) = app
-        .recheck_due(&town, far)
-        .await?
-        .into_iter()
-        .find(|due| due.area.as_str().starts_with(DEMO_CASE_VILLAGE))
-    {
-        app.open_recheck(&town, &due.household_id, "定期核查")
-            .await?;
+    let mut after: Option<String> = None;
+    loop {
+        let page = app.recheck_due(&town, far, after.as_deref()).await?;
+        if let Some(due) = page
+            .items
+            .iter()
+            .find(|due| due.area.as_str().starts_with(DEMO_CASE_VILLAGE))
+        {
+            app.open_recheck(&town, &due.household_id, "定期核查")
+                .await?;
+            break;
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
     }
     Ok(())
 }

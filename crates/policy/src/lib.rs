@@ -26,7 +26,8 @@ pub use catalogue::{
 pub use explain::{ParamUse, Reason};
 pub use record::{DeterminationRecord, LineError};
 pub use rules::{
-    Determination, Grant, Scope, determine, determine_quiet, recheck_months, risk_eliminated,
+    Determination, Grant, RecheckCycle, Scope, determine, determine_quiet, recheck_cycle,
+    recheck_months, risk_eliminated,
 };
 pub use whatif::{Comparison, Flow, TownComparison, simulate};
 

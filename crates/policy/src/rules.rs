@@ -97,6 +97,25 @@ pub fn recheck_months(household: &Household, snapshot: &Snapshot, as_of: NaiveDa
     assessment.recheck_months()
 }
 
+/// Rule 10 split in two (W1): the household's regular cycle in months (`None` when the
+/// parameter has no value on the date), and whether an emergency is recorded. The re-check
+/// schedule uses both: an emergency falls due at once, once; the regular cycle thereafter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecheckCycle {
+    pub regular_months: Option<u32>,
+    pub emergency: bool,
+}
+
+/// Rule 10's two parts for one household (see `RecheckCycle`).
+pub fn recheck_cycle(household: &Household, snapshot: &Snapshot, as_of: NaiveDate) -> RecheckCycle {
+    let mut assessment = Assessment::new(household, snapshot, as_of, false);
+    let (regular_months, emergency) = assessment.recheck_parts();
+    RecheckCycle {
+        regular_months,
+        emergency,
+    }
+}
+
 /// What the rules need to know about a member, worked out once.
 struct Member<'h> {
     person: &'h Person,
@@ -1275,21 +1294,32 @@ impl<'h, 's> Assessment<'h, 's> {
 
     /// Rule 10 (定期核查, W1). Our reading of "a recorded emergency": an accident or a disaster
     /// among the household's risks; the re-check is then due at once (0 months).
-    fn recheck_months(&mut self) -> u32 {
+    /// Rule 10's regular cycle (the parameter's value, if any) and whether an emergency is recorded.
+    fn recheck_parts(&mut self) -> (Option<u32>, bool) {
         let emergency = self
             .household
             .risks
             .iter()
             .any(|risk| matches!(risk, Risk::Accident | Risk::Disaster));
+        let configured = self
+            .int(self.recheck_param())
+            .map(|months| u32::try_from(months).unwrap_or(0));
+        (configured, emergency)
+    }
+
+    fn recheck_param(&self) -> Param {
         let unstable = (0..self.members.len()).any(|idx| self.working_age_with_capacity(idx));
-        let param = if unstable {
+        if unstable {
             Param::RecheckUnstableMonths
         } else {
             Param::RecheckStableMonths
-        };
-        let configured = self
-            .int(param)
-            .map(|months| u32::try_from(months).unwrap_or(0));
+        }
+    }
+
+    fn recheck_months(&mut self) -> u32 {
+        let (configured, emergency) = self.recheck_parts();
+        let param = self.recheck_param();
+        let unstable = param == Param::RecheckUnstableMonths;
         let months = if emergency {
             0
         } else {

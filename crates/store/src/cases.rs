@@ -237,41 +237,6 @@ pub async fn update_summary(
     crate::changed_at_version(updated, "case", id, expected_version)
 }
 
-/// An enrolled household as the re-check list needs it (W1).
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct EnrolledRow {
-    pub household_id: i64,
-    pub external_id: String,
-    pub area_code: String,
-    pub record: String,
-    /// The latest start of a category period open on the day.
-    pub last_start: String,
-    /// The day the household's latest confirmed case closed (its last check), if any.
-    pub last_case: Option<String>,
-}
-
-/// The households under `area_prefix` holding a category period open on `date`.
-pub async fn enrolled_in_area(
-    conn: &mut Conn,
-    area_prefix: &str,
-    date: &str,
-) -> Result<Vec<EnrolledRow>> {
-    let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(
-        "SELECT h.id AS household_id, h.external_id, h.area_code, h.record, MAX(p.start_date) AS last_start, \
-         (SELECT MAX(k.closed_on) FROM cases k WHERE k.household_external_id = h.external_id AND k.step = 'confirmed') AS last_case \
-         FROM households h JOIN category_periods p ON p.household_id = h.id \
-         WHERE p.start_date <= $1 AND (p.end_date IS NULL OR p.end_date > $1) \
-         AND h.area_code >= $2 AND h.area_code < $3 \
-         GROUP BY h.id, h.external_id, h.area_code, h.record ORDER BY h.id",
-    )
-    .bind(date)
-    .bind(low)
-    .bind(high)
-    .fetch_all(&mut *conn)
-    .await?)
-}
-
 /// The open case of a household, if any (a household has at most one case in progress).
 pub async fn open_for_household(conn: &mut Conn, external_id: &str) -> Result<Option<CaseRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -101,7 +101,7 @@ pub async fn update(
         )));
     }
     // The place the report counts by moves with the household (migration 0006).
-    for table in ["memberships", "category_periods"] {
+    for table in ["memberships", "category_periods", "recheck_schedule"] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE {table} SET area_code = $1 WHERE household_id = $2 AND area_code <> $1"
         )))

@@ -825,3 +825,123 @@ fn format_number(number: f64) -> String {
     }
     format!("{number}")
 }
+
+/// Reads any table in CSV (UTF-8 with or without BOM, or GB18030) or XLSX (first worksheet)
+/// cell by cell, for files whose columns are not FEEDS.md's (the rolls of `roll`): `header`
+/// gets the first non-empty row, then `visit` every later non-empty row with its line (CSV:
+/// the file's line, the header being line 1; XLSX: the worksheet's row number). A quoted CSV
+/// cell may hold commas, `""` and line breaks, as in `read_csv`. A date cell of a workbook is
+/// read as `YYYY-MM-DD`. Returns the number of data rows; `Err` when the file cannot be read at
+/// all, or when `header` refuses the header (then no row was visited).
+pub fn read_table<H, E: From<FeedError>>(
+    bytes: &[u8],
+    format: FeedFormat,
+    header: impl FnOnce(&[&str]) -> Result<H, E>,
+    mut visit: impl FnMut(&H, u64, Result<&[&str], Rejection>),
+) -> Result<u64, E> {
+    match format {
+        FeedFormat::Csv => read_csv_table(&decode(bytes)?, header, visit),
+        FeedFormat::Xlsx => {
+            use calamine::{Data, Reader, Xlsx};
+            let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes))
+                .map_err(|error| FeedError::Xlsx(error.to_string()))?;
+            let range = workbook
+                .worksheet_range_at(0)
+                .ok_or(FeedError::Empty)?
+                .map_err(|error| FeedError::Xlsx(error.to_string()))?;
+            let first_row = u64::from(range.start().map_or(0, |(row, _)| row));
+            let text = |cell: &Data| match cell {
+                Data::DateTime(date) => {
+                    let (year, month, day, ..) = date.to_ymd_hms_milli();
+                    format!("{year:04}-{month:02}-{day:02}")
+                }
+                Data::DateTimeIso(text) => text.chars().take(10).collect(),
+                other => cell_text(other),
+            };
+            let mut rows = (first_row + 1..)
+                .zip(range.rows())
+                .filter_map(|(line, row)| {
+                    let cells: Vec<String> = row.iter().map(text).collect();
+                    (!cells.iter().all(|cell| cell.trim().is_empty())).then_some((line, cells))
+                });
+            let (_, names) = rows.next().ok_or(FeedError::Empty)?;
+            let header = header(&names.iter().map(String::as_str).collect::<Vec<_>>())?;
+            let mut count = 0;
+            for (line, cells) in rows {
+                count += 1;
+                visit(
+                    &header,
+                    line,
+                    Ok(&cells.iter().map(String::as_str).collect::<Vec<_>>()),
+                );
+            }
+            Ok(count)
+        }
+        FeedFormat::JsonLines => {
+            Err(FeedError::Xlsx("此类文件只接受 CSV 或 XLSX".to_owned()).into())
+        }
+    }
+}
+
+fn read_csv_table<H, E: From<FeedError>>(
+    text: &str,
+    header: impl FnOnce(&[&str]) -> Result<H, E>,
+    mut visit: impl FnMut(&H, u64, Result<&[&str], Rejection>),
+) -> Result<u64, E> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (first, body) = text.split_once('\n').unwrap_or((text, ""));
+    let first = first.strip_suffix('\r').unwrap_or(first);
+    if first.trim().is_empty() {
+        return Err(FeedError::Empty.into());
+    }
+    let names = split_csv(first).map_err(|_| FeedError::BadHeader)?;
+    let header = header(&names.iter().map(|name| name.as_ref()).collect::<Vec<_>>())?;
+    let mut rows = 0;
+    let mut next_no = 2;
+    let mut at = 0;
+    while at < body.len() {
+        let line_no = next_no;
+        let start = at;
+        let mut end = line_end(body, at);
+        at = end + 1;
+        next_no += 1;
+        let mut split = split_csv(
+            body[start..end]
+                .strip_suffix('\r')
+                .unwrap_or(&body[start..end]),
+        );
+        // A quoted cell may go on over the next lines (up to `MAX_RECORD_LINES`).
+        let mut more_lines = 1;
+        while matches!(split, Err(SplitError::Unclosed { .. }))
+            && at < body.len()
+            && more_lines < MAX_RECORD_LINES
+        {
+            end = line_end(body, at);
+            at = end + 1;
+            next_no += 1;
+            more_lines += 1;
+            let joined = &body[start..end];
+            split = split_csv(joined.strip_suffix('\r').unwrap_or(joined));
+        }
+        let line = &body[start..end];
+        if line.trim().is_empty() {
+            continue;
+        }
+        rows += 1;
+        match split {
+            Ok(split) => {
+                let cells: Vec<&str> = split.iter().map(|cell| cell.as_ref()).collect();
+                visit(&header, line_no, Ok(&cells));
+            }
+            Err(fault) => visit(
+                &header,
+                line_no,
+                Err(Rejection {
+                    line: line_no,
+                    reason: fault.to_string(),
+                }),
+            ),
+        }
+    }
+    Ok(rows)
+}

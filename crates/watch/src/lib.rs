@@ -10,11 +10,12 @@
 
 pub mod feed;
 pub mod registry;
+pub mod roll;
 pub mod rules;
 
 pub use feed::{
     Columns, FeedError, FeedFormat, FeedIdentity, FeedKind, FeedRecord, IdKey, Rejection, decode,
-    read_csv, read_feed, read_xlsx,
+    read_csv, read_feed, read_table, read_xlsx,
 };
 pub use registry::{Duplicate, HouseholdEntry, PersonEntry, Registry, Summary, summarise};
 pub use rules::{

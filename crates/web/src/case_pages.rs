@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use workflow::{
     CaseKind, Change, Channel, DepartmentDecision, Explanation, Fact, ObjectionStatus, Outcome,
-    Proposal, RecheckDue, Step, Verdict,
+    Proposal, Step, Verdict,
 };
 
 fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -201,7 +201,8 @@ pub struct QueuePage {
     overdue_only: bool,
     /// One page of the queue (or of the overdue list).
     queue: WorkPage,
-    rechecks: Vec<RecheckDue>,
+    /// The first page of the re-check due list (`/rechecks` has the rest).
+    rechecks: app::rechecks::RecheckPage,
     /// Warnings of the area past their step's due date (W3), the first page of them.
     late_warnings: Vec<WarningItem>,
     n_late_warnings: i64,
@@ -236,9 +237,6 @@ impl QueuePage {
     }
 }
 
-/// Days ahead the re-check due list looks (planning horizon of the list, not a policy number).
-const RECHECK_HORIZON_DAYS: u64 = 30;
-
 pub async fn queue(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
@@ -251,12 +249,13 @@ pub async fn queue(
         page: page_number(query.page.as_deref())?,
     };
     let queue = state.app.work_queue(&signed.actor, today, work).await?;
-    let until = today
-        .checked_add_days(chrono::Days::new(RECHECK_HORIZON_DAYS))
-        .unwrap_or(today);
-    let rechecks = match state.app.recheck_due(&signed.actor, until).await {
-        Ok(list) => list,
-        Err(AppError::Forbidden) => Vec::new(),
+    let until = crate::recheck_pages::horizon(today);
+    let rechecks = match state.app.recheck_due(&signed.actor, until, None).await {
+        Ok(page) => page,
+        Err(AppError::Forbidden) => app::rechecks::RecheckPage {
+            items: Vec::new(),
+            next_after: None,
+        },
         Err(other) => return Err(PageError(other)),
     };
     let late = WarningQuery {

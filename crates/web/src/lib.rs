@@ -18,8 +18,10 @@ mod forms;
 mod pages;
 mod policy_api;
 mod policy_pages;
+mod recheck_pages;
 mod registry_pages;
 mod report_pages;
+mod roll_pages;
 mod session;
 mod throttle;
 mod user_api;
@@ -113,6 +115,14 @@ pub fn router(app: App, config: WebConfig) -> Router {
                 .post(watch_pages::feed_upload)
                 .layer(DefaultBodyLimit::max(watch_pages::FEED_BYTES)),
         )
+        .route(
+            "/rolls",
+            get(roll_pages::rolls)
+                .post(roll_pages::roll_upload)
+                .layer(DefaultBodyLimit::max(roll_pages::ROLL_BYTES)),
+        )
+        .route("/rolls/accept", post(roll_pages::roll_accept))
+        .route("/rechecks", get(recheck_pages::rechecks))
         .route(
             "/contacts",
             get(watch_pages::contacts).post(watch_pages::contact_create),

@@ -38,6 +38,8 @@ pub struct Chrome {
     /// 政策参数: every signed-in role reads the parameters (they are public policy); adding
     /// values is for the administrator and district civil affairs (`app::parameters`).
     pub reads_policy: bool,
+    /// 一门入库 (`/rolls`): district civil affairs and district agriculture.
+    pub imports_rolls: bool,
 }
 
 impl Chrome {
@@ -67,6 +69,9 @@ impl Chrome {
             manages_users: signed.actor.role == domain::Role::Admin,
             home: start_page(signed.actor.role),
             reads_policy: app::parameters::may_read_policy(&signed.actor),
+            imports_rolls: crate::roll_pages::roll_categories(&signed.actor)
+                .next()
+                .is_some(),
         }
     }
 }

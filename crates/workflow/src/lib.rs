@@ -36,7 +36,7 @@ pub use deadline::{
     due_list,
 };
 pub use machine::{Action, INTAKE_ROLES, Transition, apply, open};
-pub use recheck::{Enrolment, RecheckDue, next_recheck, recheck_due_list};
+pub use recheck::{CheckKind, RecheckDue, next_recheck, schedule_recheck};
 pub use refusal::Refusal;
 
 #[cfg(test)]

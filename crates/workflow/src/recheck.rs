@@ -1,6 +1,7 @@
-//! 统一定期核查 (W1): when each enrolled household is next checked, and the due list a town
-//! opens re-check cases from. The cycle itself (`recheck_months`: 12, 6, or 0 after an
-//! emergency) comes from the rules engine (RULES.md rule 10, `policy::recheck_months`).
+//! 统一定期核查 (W1): when each enrolled household is next checked (`schedule_recheck`), and
+//! the line of the due list a town opens re-check cases from. The cycle itself comes from the
+//! rules engine (RULES.md rule 10, `policy::recheck_cycle`); the schedule is stored
+//! (`store::rechecks`) and read in due order.
 
 use chrono::{Months, NaiveDate};
 use domain::PlaceCode;
@@ -14,17 +15,6 @@ pub fn next_recheck(last_check: NaiveDate, recheck_months: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
-/// An enrolled household as the re-check list needs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Enrolment {
-    pub household_id: String,
-    pub area: PlaceCode,
-    /// The last household check (entry survey or re-check).
-    pub last_check: NaiveDate,
-    /// From `policy::recheck_months` (0 after a recorded emergency).
-    pub recheck_months: u32,
-}
-
 /// A household whose re-check falls due.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecheckDue {
@@ -35,29 +25,30 @@ pub struct RecheckDue {
     pub overdue: bool,
 }
 
-/// W1: the households in `area` whose re-check falls due on or before `until` (today for
-/// what is due now, later to plan ahead), earliest first. One check serves every department.
-pub fn recheck_due_list<'e>(
-    enrolments: impl IntoIterator<Item = &'e Enrolment>,
-    area: &PlaceCode,
-    today: NaiveDate,
-    until: NaiveDate,
-) -> Vec<RecheckDue> {
-    let mut due: Vec<RecheckDue> = enrolments
-        .into_iter()
-        .filter(|enrolment| area.contains(&enrolment.area))
-        .filter_map(|enrolment| {
-            let due_on = next_recheck(enrolment.last_check, enrolment.recheck_months);
-            (due_on <= until).then(|| RecheckDue {
-                household_id: enrolment.household_id.clone(),
-                area: enrolment.area.clone(),
-                due_on,
-                overdue: due_on < today,
-            })
-        })
-        .collect();
-    due.sort_by(|left, right| {
-        (left.due_on, &left.household_id).cmp(&(right.due_on, &right.household_id))
-    });
-    due
+domain::vocabulary!(
+    /// 上次核查方式: what the household's last check was, for its next due date.
+    CheckKind {
+        /// 入户认定 (a case confirmed its categories)
+        Entry = "entry" / "认定",
+        /// 名册导入 (一门入库: the roll's deciding date)
+        Roll = "roll" / "名册导入",
+        /// 定期核查 (a re-check case completed)
+        Recheck = "recheck" / "定期核查",
+    }
+);
+
+/// W1 (RULES.md rule 10): the next re-check of a household last checked on `last_check`. A
+/// recorded emergency falls due at once after an entry or a roll import, and once only: a
+/// completed re-check has seen it, so the regular cycle follows. Without a regular cycle
+/// (its parameter has no value on the date) the re-check is due at once.
+pub fn schedule_recheck(
+    last_check: NaiveDate,
+    regular_months: Option<u32>,
+    emergency: bool,
+    kind: CheckKind,
+) -> NaiveDate {
+    if emergency && kind != CheckKind::Recheck {
+        return last_check;
+    }
+    regular_months.map_or(last_check, |months| next_recheck(last_check, months))
 }

@@ -1448,38 +1448,36 @@ fn w1_next_recheck_follows_the_cycle() {
 }
 
 #[test]
-fn w1_recheck_due_list_of_a_town() {
-    let enrolment = |id: &str, area: &str, last: &str, months: u32| Enrolment {
-        household_id: id.to_owned(),
-        area: place(area),
-        last_check: date(last),
-        recheck_months: months,
-    };
-    let enrolments = [
-        enrolment("H1", VILLAGE, "2026-05-31", 6),
-        enrolment("H2", VILLAGE, "2025-11-01", 12),
-        enrolment("H3", "500151102202", "2026-11-20", 0),
-        enrolment("H4", VILLAGE, "2026-10-01", 12),
-        enrolment("H5", "500151103201", "2025-01-01", 12),
+fn w1_an_emergency_falls_due_once_then_the_regular_cycle() {
+    // (last check, regular months, emergency, kind of last check) -> due
+    let checks = [
+        ("2026-05-31", Some(6), false, CheckKind::Entry, "2026-11-30"),
+        ("2025-11-01", Some(12), false, CheckKind::Roll, "2026-11-01"),
+        ("2026-11-20", Some(12), true, CheckKind::Entry, "2026-11-20"),
+        ("2026-11-20", Some(12), true, CheckKind::Roll, "2026-11-20"),
+        (
+            "2026-11-25",
+            Some(12),
+            true,
+            CheckKind::Recheck,
+            "2027-11-25",
+        ),
+        (
+            "2026-11-25",
+            Some(6),
+            false,
+            CheckKind::Recheck,
+            "2027-05-25",
+        ),
+        ("2026-11-25", None, false, CheckKind::Recheck, "2026-11-25"),
     ];
-    let due = recheck_due_list(
-        &enrolments,
-        &place(TOWN),
-        date("2026-11-28"),
-        date("2026-12-31"),
-    );
-    let summary: Vec<(&str, NaiveDate, bool)> = due
-        .iter()
-        .map(|item| (item.household_id.as_str(), item.due_on, item.overdue))
-        .collect();
-    assert_eq!(
-        summary,
-        [
-            ("H2", date("2026-11-01"), true),
-            ("H3", date("2026-11-20"), true),
-            ("H1", date("2026-11-30"), false),
-        ]
-    );
+    for (last, months, emergency, kind, expected) in checks {
+        assert_eq!(
+            schedule_recheck(date(last), months, emergency, kind),
+            date(expected),
+            "{last} {months:?} {emergency} {kind}"
+        );
+    }
 }
 
 #[test]

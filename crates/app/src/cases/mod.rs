@@ -20,8 +20,8 @@ use store::audit::AuditEvent;
 use store::cases::{CaseEventRow, CaseRow, CaseSummary, NewCase};
 use workflow::{
     Action, ActorRef, Calendar, Case, CaseKind, CategoryVerdict, Change, Channel, Consent,
-    DatedChange, Deadline, DeadlineParams, Event, Fact, Intake, JointReview, Proposal, RecheckDue,
-    Step, TimeLimit, TrackingNumber,
+    DatedChange, Deadline, DeadlineParams, Event, Fact, Intake, JointReview, Proposal, Step,
+    TimeLimit, TrackingNumber,
 };
 
 /// 受理登记 as the caller gives it; the registry supplies what the household holds, the
@@ -526,6 +526,15 @@ impl App {
                 Change::Continue => {}
             }
         }
+        if let Some(first) = changes.first() {
+            let kind = if case.kind() == CaseKind::Recheck {
+                workflow::CheckKind::Recheck
+            } else {
+                workflow::CheckKind::Entry
+            };
+            self.reschedule_recheck(conn, household_row_id, first.on, kind)
+                .await?;
+        }
         store::audit::append_one(
             conn,
             &AuditEvent {
@@ -823,48 +832,6 @@ impl App {
             step_since: row.step_since,
             closed_on: row.closed_on,
         })
-    }
-
-    /// 定期核查 (W1): the enrolled households in the actor's area whose re-check falls due on
-    /// or before `until`, earliest first; the cycle is `policy::recheck_months` (rule 10).
-    pub async fn recheck_due(
-        &self,
-        actor: &Actor,
-        until: NaiveDate,
-    ) -> Result<Vec<RecheckDue>, AppError> {
-        if !actor.role.reads_households() {
-            return Err(AppError::Forbidden);
-        }
-        let today = self.today();
-        let catalogue = self.catalogue()?;
-        let snapshot = catalogue.snapshot(today);
-        let mut conn = self.store.read().await?;
-        let scope = actor.scope();
-        let rows =
-            store::cases::enrolled_in_area(&mut conn, scope.as_str(), &today.to_string()).await?;
-        let mut enrolments = Vec::with_capacity(rows.len());
-        for row in rows {
-            let household =
-                crate::households::household_from_record(row.household_id, &row.record)?;
-            let last_check = [Some(&row.last_start), row.last_case.as_ref()]
-                .into_iter()
-                .flatten()
-                .filter_map(|text| text.parse::<NaiveDate>().ok())
-                .max()
-                .unwrap_or(today);
-            enrolments.push(workflow::Enrolment {
-                household_id: row.external_id,
-                area: household.area.clone(),
-                last_check,
-                recheck_months: policy::recheck_months(&household, &snapshot, today),
-            });
-        }
-        Ok(workflow::recheck_due_list(
-            &enrolments,
-            &scope,
-            today,
-            until,
-        ))
     }
 
     /// Opens the re-check case of a registered household from the due list (W1); the

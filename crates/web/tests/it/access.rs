@@ -45,6 +45,10 @@ const WATCH_ROUTES: [&str; 6] = [
     "/api/v1/feeds",
     "/api/v1/warnings",
 ];
+/// 一门入库 and the re-check due list: district civil affairs and agriculture only, refused
+/// with 403 to every other role (`crate::rolls::issue12_the_roll_page_runs_dry_run_then_accept`);
+/// the due list in the user's area (`crate::rolls::w1_the_recheck_page_lists_the_area_paged`).
+const ROLL_ROUTES: [&str; 3] = ["/rolls", "/rolls/accept", "/rechecks"];
 /// 政策参数: public policy values, read by every role, added by district civil affairs and the
 /// administrator only (`crate::policy::only_district_civil_affairs_and_the_administrator_add_values_and_everyone_reads_them`).
 const POLICY_ROUTES: [&str; 4] = [
@@ -164,6 +168,7 @@ fn u2_route_table_covers_the_router() {
             || ASSISTANCE_ROUTES.contains(&path.as_str())
             || REPORT_ROUTES.contains(&path.as_str())
             || WATCH_ROUTES.contains(&path.as_str())
+            || ROLL_ROUTES.contains(&path.as_str())
             || USER_ROUTES.contains(&path.as_str())
             || ROUTES_WITHOUT_RECORDS.contains(&path.as_str())
             || CASE_ROUTES.iter().any(|(_, p)| p == path)

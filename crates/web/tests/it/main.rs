@@ -13,6 +13,7 @@ mod helpers;
 mod pages;
 mod policy;
 mod reports;
+mod rolls;
 mod search;
 mod sessions;
 mod users;

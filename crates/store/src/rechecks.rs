@@ -1,0 +1,145 @@
+//! 定期核查 (W1): each enrolled household's next re-check due date, kept on every category
+//! change so that the due list is read with an index in due order, keyset-paged.
+//!
+//! Invariant: a household has a schedule row exactly while it holds an open category period
+//! (the writers of categories keep it so); `area_code` equals its household's.
+
+use crate::households::{BULK_ROWS, positional, values_list};
+use crate::{Conn, Result, area_range};
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ScheduleRow {
+    pub household_id: i64,
+    pub area_code: String,
+    pub last_check: String,
+    /// `entry`, `roll` or `recheck`.
+    pub last_check_kind: String,
+    pub due_on: String,
+}
+
+/// Writes (or replaces) the schedule of each household, in multi-row statements.
+pub async fn upsert_many(conn: &mut Conn, rows: &[ScheduleRow]) -> Result<()> {
+    for chunk in rows.chunks(BULK_ROWS) {
+        let sql = format!(
+            "INSERT INTO recheck_schedule (household_id, area_code, last_check, last_check_kind, due_on) VALUES {} \
+             ON CONFLICT (household_id) DO UPDATE SET area_code = excluded.area_code, last_check = excluded.last_check, \
+             last_check_kind = excluded.last_check_kind, due_on = excluded.due_on",
+            values_list(chunk.len(), 5, positional(conn))
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            query = query
+                .bind(row.household_id)
+                .bind(row.area_code.as_str())
+                .bind(row.last_check.as_str())
+                .bind(row.last_check_kind.as_str())
+                .bind(row.due_on.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Removes a household's schedule (it holds no category any more).
+pub async fn remove(conn: &mut Conn, household_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM recheck_schedule WHERE household_id = $1")
+        .bind(household_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut Conn, household_id: i64) -> Result<Option<ScheduleRow>> {
+    Ok(sqlx::query_as(
+        "SELECT household_id, area_code, last_check, last_check_kind, due_on FROM recheck_schedule WHERE household_id = $1",
+    )
+    .bind(household_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// A line of the due list.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct DueRow {
+    pub household_id: i64,
+    pub external_id: String,
+    pub area_code: String,
+    pub last_check: String,
+    pub due_on: String,
+}
+
+/// The households under `area_prefix` due on or before `until`, in (due date, household)
+/// order after the cursor `after` (the last line of the previous page), at most `limit`.
+pub async fn due_page(
+    conn: &mut Conn,
+    area_prefix: &str,
+    until: &str,
+    after: Option<(&str, i64)>,
+    limit: i64,
+) -> Result<Vec<DueRow>> {
+    let (low, high) = area_range(area_prefix);
+    let (after_due, after_id) = after.unwrap_or(("", 0));
+    Ok(sqlx::query_as(
+        "SELECT s.household_id, h.external_id, s.area_code, s.last_check, s.due_on \
+         FROM recheck_schedule s JOIN households h ON h.id = s.household_id \
+         WHERE s.area_code >= $1 AND s.area_code < $2 AND s.due_on <= $3 \
+         AND (s.due_on > $4 OR (s.due_on = $4 AND s.household_id > $5)) \
+         ORDER BY s.due_on, s.household_id LIMIT $6",
+    )
+    .bind(low)
+    .bind(high)
+    .bind(until)
+    .bind(after_due)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// An enrolled household as the schedule is computed from it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct EnrolledRow {
+    pub household_id: i64,
+    pub area_code: String,
+    pub record: String,
+    /// The latest start of its category periods open on the day.
+    pub last_start: String,
+    /// Its schedule, if it has one.
+    pub last_check: Option<String>,
+    pub last_check_kind: Option<String>,
+}
+
+/// The households holding a category period open on `date`, in id order after `after_id`.
+pub async fn enrolled_page(
+    conn: &mut Conn,
+    date: &str,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<EnrolledRow>> {
+    Ok(sqlx::query_as(
+        "SELECT h.id AS household_id, h.area_code, h.record, MAX(p.start_date) AS last_start, \
+         s.last_check, s.last_check_kind \
+         FROM households h JOIN category_periods p ON p.household_id = h.id \
+         LEFT JOIN recheck_schedule s ON s.household_id = h.id \
+         WHERE p.start_date <= $1 AND (p.end_date IS NULL OR p.end_date > $1) AND h.id > $2 \
+         GROUP BY h.id, h.area_code, h.record, s.last_check, s.last_check_kind ORDER BY h.id LIMIT $3",
+    )
+    .bind(date)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Removes the schedules of households that hold no open category on `date`.
+pub async fn remove_unenrolled(conn: &mut Conn, date: &str) -> Result<u64> {
+    let removed = sqlx::query(
+        "DELETE FROM recheck_schedule WHERE NOT EXISTS (SELECT 1 FROM category_periods p \
+         WHERE p.household_id = recheck_schedule.household_id AND p.start_date <= $1 \
+         AND (p.end_date IS NULL OR p.end_date > $1))",
+    )
+    .bind(date)
+    .execute(&mut *conn)
+    .await?;
+    Ok(removed.rows_affected())
+}

@@ -1,0 +1,181 @@
+//! 一门入库 (issue 12 item 4): rolls waiting for their dry run to be accepted, and the bulk
+//! reads and writes of a roll import (category periods in multi-row statements).
+//!
+//! Invariant: an import writes category periods only by appending (as every category change
+//! does); an upload row is never changed but for its acceptance.
+
+use crate::households::{BULK_ROWS, CategoryPeriodRow, positional, values_list};
+use crate::{Conn, Result};
+
+/// A roll uploaded on the page for its dry run.
+pub struct NewRollUpload<'a> {
+    pub category: &'a str,
+    pub file_name: &'a str,
+    pub format: &'a str,
+    pub content_hash: &'a str,
+    pub content: &'a [u8],
+    pub uploaded_by: &'a str,
+    pub uploaded_at: &'a str,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RollUploadRow {
+    pub id: i64,
+    pub category: String,
+    pub file_name: String,
+    pub format: String,
+    pub content_hash: String,
+    pub content: Vec<u8>,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+    pub accepted_at: Option<String>,
+}
+
+pub async fn insert_upload(conn: &mut Conn, upload: &NewRollUpload<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO roll_uploads (category, file_name, format, content_hash, content, uploaded_by, uploaded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(upload.category)
+    .bind(upload.file_name)
+    .bind(upload.format)
+    .bind(upload.content_hash)
+    .bind(upload.content)
+    .bind(upload.uploaded_by)
+    .bind(upload.uploaded_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// The latest upload of this content for this category by `uploaded_by`, if any.
+pub async fn upload_by_hash(
+    conn: &mut Conn,
+    content_hash: &str,
+    category: &str,
+    uploaded_by: &str,
+) -> Result<Option<RollUploadRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, category, file_name, format, content_hash, content, uploaded_by, uploaded_at, accepted_at \
+         FROM roll_uploads WHERE content_hash = $1 AND category = $2 AND uploaded_by = $3 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(content_hash)
+    .bind(category)
+    .bind(uploaded_by)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+pub async fn mark_accepted(conn: &mut Conn, upload_id: i64, now: &str) -> Result<()> {
+    sqlx::query("UPDATE roll_uploads SET accepted_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(upload_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The category periods of `household_ids` (every period, open or closed).
+pub async fn periods_of(conn: &mut Conn, household_ids: &[i64]) -> Result<Vec<CategoryPeriodRow>> {
+    let mut rows = Vec::new();
+    for chunk in household_ids.chunks(BULK_ROWS) {
+        let sql = format!(
+            "SELECT id, household_id, id_number, category, monitoring_kind, start_date, end_date, monthly_fen, reason \
+             FROM category_periods WHERE household_id IN ({})",
+            in_list(chunk.len(), positional(conn))
+        );
+        let mut query = sqlx::query_as::<_, CategoryPeriodRow>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
+/// A household's record with its re-check schedule's last check, if any.
+pub type RecordRow = (i64, String, String, Option<String>);
+
+/// (household id, area code, record, last check of its re-check schedule) of `household_ids`.
+pub async fn records_of(conn: &mut Conn, household_ids: &[i64]) -> Result<Vec<RecordRow>> {
+    let mut rows = Vec::new();
+    for chunk in household_ids.chunks(BULK_ROWS) {
+        let sql = format!(
+            "SELECT h.id, h.area_code, h.record, s.last_check FROM households h \
+             LEFT JOIN recheck_schedule s ON s.household_id = h.id WHERE h.id IN ({})",
+            in_list(chunk.len(), positional(conn))
+        );
+        let mut query = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
+/// A category period a roll import writes; `area_code` is its household's.
+pub struct RollPeriod<'a> {
+    pub household_id: i64,
+    pub area_code: &'a str,
+    pub id_number: Option<&'a str>,
+    pub category: &'a str,
+    pub monitoring_kind: Option<&'a str>,
+    pub start_date: String,
+    pub monthly_fen: Option<i64>,
+    pub reason: String,
+}
+
+/// Appends category periods in multi-row statements.
+pub async fn insert_periods(conn: &mut Conn, periods: &[RollPeriod<'_>]) -> Result<()> {
+    for chunk in periods.chunks(BULK_ROWS) {
+        let sql = format!(
+            "INSERT INTO category_periods (household_id, area_code, id_number, category, monitoring_kind, start_date, monthly_fen, reason) VALUES {}",
+            values_list(chunk.len(), 8, positional(conn))
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for period in chunk {
+            query = query
+                .bind(period.household_id)
+                .bind(period.area_code)
+                .bind(period.id_number)
+                .bind(period.category)
+                .bind(period.monitoring_kind)
+                .bind(period.start_date.as_str())
+                .bind(period.monthly_fen)
+                .bind(period.reason.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// `$1, $2, …` (or `?, ?, …`) for an `IN` list of `n` values.
+pub(crate) fn in_list(n: usize, positional: bool) -> String {
+    values_list(1, n, positional)
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .to_owned()
+}
+
+/// For each of `id_numbers` that is a member of a household now: (id number, household id,
+/// household area code).
+pub async fn members_of(
+    conn: &mut Conn,
+    id_numbers: &[&str],
+) -> Result<Vec<(String, i64, String)>> {
+    let mut rows = Vec::new();
+    for chunk in id_numbers.chunks(BULK_ROWS) {
+        let sql = format!(
+            "SELECT m.id_number, m.household_id, m.area_code FROM memberships m \
+             WHERE m.end_date IS NULL AND m.id_number IN ({})",
+            in_list(chunk.len(), positional(conn))
+        );
+        let mut query = sqlx::query_as::<_, (String, i64, String)>(sqlx::AssertSqlSafe(sql));
+        for id_number in chunk {
+            query = query.bind(*id_number);
+        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
