@@ -77,15 +77,17 @@ pub struct UserView {
 pub struct UserQuery {
     pub role: String,
     pub area: String,
-    pub page: i64,
+    /// Where the page starts: the `next` of the page before (a user's id); `None` for the first.
+    pub after: Option<i64>,
 }
 
-/// One page of the users of the administrator's area.
+/// One page of the users of the administrator's area (keyset paged).
 #[derive(Clone, Debug)]
 pub struct UserList {
     pub items: Vec<UserView>,
     pub total: i64,
-    pub page: i64,
+    /// The `after=` of the next page, when there is one.
+    pub next: Option<i64>,
     pub per_page: i64,
 }
 
@@ -485,20 +487,17 @@ impl App {
                 }
             },
         };
-        let page = query.page.max(1);
         let filter = store::users::UserFilter {
             area_prefix: area.as_str(),
             role: role.map(Role::code),
         };
         let mut conn = self.store.read().await?;
         let total = store::users::count_matching(&mut conn, &filter).await?;
-        let rows = store::users::list(
-            &mut conn,
-            &filter,
-            USERS_PER_PAGE,
-            (page - 1) * USERS_PER_PAGE,
-        )
-        .await?;
+        let mut rows =
+            store::users::list(&mut conn, &filter, USERS_PER_PAGE + 1, query.after).await?;
+        let more = rows.len() as i64 > USERS_PER_PAGE;
+        rows.truncate(USERS_PER_PAGE as usize);
+        let next = rows.last().filter(|_| more).map(|row| row.id);
         let names = place_names(&mut conn, &actor.scope()).await?;
         drop(conn);
         let departments = departments()?;
@@ -509,7 +508,7 @@ impl App {
         Ok(UserList {
             items,
             total,
-            page,
+            next,
             per_page: USERS_PER_PAGE,
         })
     }

@@ -133,8 +133,12 @@ pub struct WarningItem {
 #[derive(Clone, Debug)]
 pub struct WarningPage {
     pub items: Vec<WarningItem>,
+    /// Warnings matching, counted up to `store::search::TOTAL_CAP`.
     pub total: i64,
-    pub page: i64,
+    /// More than `total` match.
+    pub total_capped: bool,
+    /// The `after=` of the next page, when there is one (keyset pages).
+    pub next: Option<String>,
     pub per_page: i64,
     pub masked: bool,
     pub today: NaiveDate,
@@ -146,7 +150,8 @@ pub struct WarningQuery {
     pub state: Option<WarningState>,
     pub rule: Option<String>,
     pub late: bool,
-    pub page: i64,
+    /// Where the page starts: the `next` of the page before; `None` for the first page.
+    pub after: Option<String>,
 }
 
 /// One step of a warning's history.
@@ -395,12 +400,18 @@ impl App {
             return Err(AppError::Forbidden);
         }
         const PER_PAGE: i64 = 50;
-        let page = query.page.max(1);
+        let after =
+            match query.after.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(text) => Some(store::watch::WarningCursor::decode(text).ok_or_else(|| {
+                    AppError::invalid("after", "翻页位置无效，请从第一页重新查看")
+                })?),
+            };
         let today = self.today();
         let today_text = today.to_string();
         let scope = actor.scope();
         let mut conn = self.store.read().await?;
-        let (rows, total) = store::watch::list_warnings(
+        let list = store::watch::list_warnings(
             &mut conn,
             &WarningFilter {
                 area_prefix: scope.as_str(),
@@ -408,19 +419,21 @@ impl App {
                 rule: query.rule.as_deref().filter(|rule| !rule.is_empty()),
                 late_on: query.late.then_some(today_text.as_str()),
                 limit: PER_PAGE,
-                offset: (page - 1) * PER_PAGE,
+                after: after.as_ref(),
             },
         )
         .await?;
         let masked = !actor.sees_unmasked();
-        let items = rows
+        let items = list
+            .rows
             .iter()
             .map(|row| item_of(row, masked, &today_text))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(WarningPage {
             items,
-            total,
-            page,
+            total: list.total,
+            total_capped: list.capped,
+            next: list.next.map(|cursor| cursor.encode()),
             per_page: PER_PAGE,
             masked,
             today,

@@ -162,7 +162,6 @@ impl World {
             .warnings(
                 actor,
                 &WarningQuery {
-                    page: 1,
                     ..WarningQuery::default()
                 },
             )
@@ -326,7 +325,6 @@ async fn w3_a_warning_goes_through_the_whole_loop_to_an_opened_case() {
                 &world.town,
                 &WarningQuery {
                     late: true,
-                    page: 1,
                     ..WarningQuery::default()
                 },
             )

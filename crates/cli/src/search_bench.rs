@@ -47,7 +47,10 @@ async fn probes(app: &App, district: &Actor) -> anyhow::Result<(Vec<Probe>, Stri
         .first()
         .map(|member| member.id_number.clone())
         .context("a household without members")?;
-    let town = &household.area_code[..9];
+    let town = household
+        .area_code
+        .get(..9)
+        .context("a household recorded above town level")?;
     let town_code = PlaceCode::parse(town).map_err(|error| anyhow::anyhow!("{town}: {error}"))?;
     let town_name = store::places::get(&mut conn, &town_code)
         .await?
@@ -58,11 +61,14 @@ async fn probes(app: &App, district: &Actor) -> anyhow::Result<(Vec<Probe>, Stri
         ("name, 1 character", two.chars().take(1).collect()),
         ("name, 2 characters", two.chars().take(2).collect()),
         ("name, 3 characters", three.chars().take(3).collect()),
-        ("ID number prefix (10)", id_number[..10].to_owned()),
+        (
+            "ID number prefix (10)",
+            id_number.chars().take(10).collect(),
+        ),
         ("ID number (18)", id_number.clone()),
         (
             "household number prefix",
-            household.external_id[..household.external_id.len().min(6)].to_owned(),
+            household.external_id.chars().take(6).collect(),
         ),
         ("area code (village)", household.area_code.clone()),
         ("town name", town_name),

@@ -287,14 +287,14 @@ pub struct Statement {
 }
 
 impl Statement {
-    fn new(sql: impl Into<String>, binds: Vec<Bind>) -> Statement {
+    pub(crate) fn new(sql: impl Into<String>, binds: Vec<Bind>) -> Statement {
         Statement {
             sql: sql.into(),
             binds,
         }
     }
 
-    async fn fetch<T>(&self, conn: &mut Conn) -> Result<Vec<T>>
+    pub(crate) async fn fetch<T>(&self, conn: &mut Conn) -> Result<Vec<T>>
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
     {

@@ -122,23 +122,29 @@ pub struct UserFilter<'a> {
     pub role: Option<&'a str>,
 }
 
-/// The users matching `filter` (active or not), by area then user name, one page of them.
+/// The users matching `filter` (active or not), by area then user name, one keyset page of
+/// them: those after the user `after_id` in that order (`users_area_username`, migration 0011).
 pub async fn list(
     conn: &mut Conn,
     filter: &UserFilter<'_>,
     limit: i64,
-    offset: i64,
+    after_id: Option<i64>,
 ) -> Result<Vec<UserRow>> {
     let (low, high) = crate::area_range(filter.area_prefix);
+    let after = if after_id.is_some() {
+        " AND (area_code, username, id) > (SELECT area_code, username, id FROM users WHERE id = $5)"
+    } else {
+        ""
+    };
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM users WHERE area_code >= $1 AND area_code < $2 \
-         AND ($3 = '' OR role = $3) ORDER BY area_code, username, id LIMIT $4 OFFSET $5"
+         AND ($3 = '' OR role = $3){after} ORDER BY area_code, username, id LIMIT $4"
     )))
     .bind(low)
     .bind(high)
     .bind(filter.role.unwrap_or(""))
     .bind(limit)
-    .bind(offset)
+    .bind(after_id.unwrap_or_default())
     .fetch_all(&mut *conn)
     .await?)
 }

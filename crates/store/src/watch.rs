@@ -8,6 +8,7 @@
 //! inserted, numbered from 1 per warning; the `warnings` row changes only at the version it
 //! was read at.
 
+use crate::search::{Bind, Statement};
 use crate::{Conn, Result, StoreError, area_range};
 
 /// A stored feed without its bytes.
@@ -392,52 +393,144 @@ pub struct WarningFilter<'a> {
     pub rule: Option<&'a str>,
     pub late_on: Option<&'a str>,
     pub limit: i64,
-    pub offset: i64,
+    /// Where the page starts (the `next` of the page before); `None` for the first page.
+    pub after: Option<&'a WarningCursor>,
 }
 
-/// The warnings matching `filter` (earliest due first) and how many match in all.
-pub async fn list_warnings(
-    conn: &mut Conn,
-    filter: &WarningFilter<'_>,
-) -> Result<(Vec<WarningRow>, i64)> {
+/// Where the next page of the warning list starts: its last line, in the list's order (open
+/// ones first, then by due date and id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WarningCursor {
+    pub closed: bool,
+    pub due_on: String,
+    pub id: i64,
+}
+
+impl WarningCursor {
+    /// The cursor as text for a link or the API (`after=`).
+    pub fn encode(&self) -> String {
+        let part = if self.closed { 'c' } else { 'o' };
+        format!("{part}{}.{}", self.due_on, self.id)
+    }
+
+    /// Reads `encode`'s text back; `None` when it is not a cursor.
+    pub fn decode(text: &str) -> Option<WarningCursor> {
+        let closed = match text.get(..1)? {
+            "o" => false,
+            "c" => true,
+            _ => return None,
+        };
+        let (due_on, id) = text[1..].split_once('.')?;
+        chrono::NaiveDate::parse_from_str(due_on, "%Y-%m-%d").ok()?;
+        Some(WarningCursor {
+            closed,
+            due_on: due_on.to_owned(),
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+/// One page of the warning list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WarningList {
+    pub rows: Vec<WarningRow>,
+    /// Warnings matching the filter, counted up to `search::TOTAL_CAP`.
+    pub total: i64,
+    /// More than `total` match (counting stopped at the cap).
+    pub capped: bool,
+    pub next: Option<WarningCursor>,
+}
+
+/// The statements of the warning list for `filter`, one pair per part of the list (open ones,
+/// then closed ones): its count up to the cap and its page (`limit + 1` lines, in order).
+pub fn warning_statements(filter: &WarningFilter<'_>) -> Vec<(bool, Statement, Statement)> {
     let (low, high) = area_range(filter.area_prefix);
     let mut clauses = vec!["area_code >= $1".to_owned(), "area_code < $2".to_owned()];
-    let mut binds: Vec<String> = vec![low, high];
-    if let Some(state) = filter.state {
-        binds.push(state.to_owned());
-        clauses.push(format!("state = ${}", binds.len()));
+    let mut binds = vec![Bind::Text(low), Bind::Text(high)];
+    for (column, value) in [
+        ("state =", filter.state),
+        ("rule =", filter.rule),
+        ("due_on <", filter.late_on),
+    ] {
+        if let Some(value) = value {
+            binds.push(Bind::Text(value.to_owned()));
+            clauses.push(format!("{column} ${}", binds.len()));
+        }
     }
-    if let Some(rule) = filter.rule {
-        binds.push(rule.to_owned());
-        clauses.push(format!("rule = ${}", binds.len()));
+    let parts: &[(bool, &str)] = if filter.late_on.is_some() {
+        &[(false, "closed_on IS NULL")]
+    } else {
+        &[
+            (false, "closed_on IS NULL"),
+            (true, "closed_on IS NOT NULL"),
+        ]
+    };
+    let mut statements = Vec::new();
+    for (closed, part) in parts {
+        let predicate = format!("{} AND {part}", clauses.join(" AND "));
+        let mut count_binds = binds.clone();
+        count_binds.push(Bind::Int(crate::search::TOTAL_CAP + 1));
+        let count = Statement::new(
+            format!(
+                "SELECT COUNT(*) FROM (SELECT id FROM warnings WHERE {predicate} ORDER BY due_on, id LIMIT ${}) c",
+                count_binds.len()
+            ),
+            count_binds,
+        );
+        let mut page_binds = binds.clone();
+        let mut keyset = String::new();
+        if let Some(after) = filter.after.filter(|after| after.closed == *closed) {
+            page_binds.push(Bind::Text(after.due_on.clone()));
+            let due = page_binds.len();
+            page_binds.push(Bind::Int(after.id));
+            keyset = format!(
+                " AND due_on >= ${due} AND (due_on > ${due} OR id > ${})",
+                due + 1
+            );
+        }
+        page_binds.push(Bind::Int(filter.limit + 1));
+        let page = Statement::new(
+            format!(
+                "SELECT {WARNING_COLUMNS} FROM warnings WHERE {predicate}{keyset} ORDER BY due_on, id LIMIT ${}",
+                page_binds.len()
+            ),
+            page_binds,
+        );
+        statements.push((*closed, count, page));
     }
-    if let Some(today) = filter.late_on {
-        binds.push(today.to_owned());
-        clauses.push(format!("closed_on IS NULL AND due_on < ${}", binds.len()));
+    statements
+}
+
+/// The warnings matching `filter`, open ones first, each part by due date and id, read in
+/// that order from a partial index of its part (`warnings_open_due`, `warnings_closed_due`,
+/// migration 0011) and keyset paged; the total is counted from the same index up to the cap.
+pub async fn list_warnings(conn: &mut Conn, filter: &WarningFilter<'_>) -> Result<WarningList> {
+    let mut rows: Vec<WarningRow> = Vec::new();
+    let mut count = 0;
+    for (closed, count_statement, page_statement) in warning_statements(filter) {
+        count += count_statement
+            .fetch::<(i64,)>(conn)
+            .await?
+            .first()
+            .map_or(0, |(n,)| *n);
+        let before_cursor = filter.after.is_some_and(|after| after.closed && !closed);
+        if rows.len() as i64 <= filter.limit && !before_cursor {
+            rows.extend(page_statement.fetch::<WarningRow>(conn).await?);
+        }
     }
-    let predicate = clauses.join(" AND ");
-    let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM warnings WHERE {predicate}"
-    )));
-    for bind in &binds {
-        count = count.bind(bind.as_str());
-    }
-    let (total,) = count.fetch_one(&mut *conn).await?;
-    let mut list = sqlx::query_as::<_, WarningRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {WARNING_COLUMNS} FROM warnings WHERE {predicate} \
-         ORDER BY CASE WHEN closed_on IS NULL THEN 0 ELSE 1 END, due_on, id LIMIT ${} OFFSET ${}",
-        binds.len() + 1,
-        binds.len() + 2
-    )));
-    for bind in &binds {
-        list = list.bind(bind.as_str());
-    }
-    let rows = list
-        .bind(filter.limit)
-        .bind(filter.offset)
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok((rows, total))
+    let more = rows.len() as i64 > filter.limit;
+    rows.truncate(filter.limit.max(0) as usize);
+    let next = rows.last().filter(|_| more).map(|last| WarningCursor {
+        closed: last.closed_on.is_some(),
+        due_on: last.due_on.clone(),
+        id: last.id,
+    });
+    Ok(WarningList {
+        rows,
+        total: count.min(crate::search::TOTAL_CAP),
+        capped: count > crate::search::TOTAL_CAP,
+        next,
+    })
 }
 
 /// A warning's loop fields after a step.

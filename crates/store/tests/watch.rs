@@ -206,7 +206,7 @@ async fn w3_the_same_fact_is_one_warning() {
         assert!(first.is_some() && other.is_some(), "{backend}");
         assert_eq!(second, None, "{backend}");
         let mut conn = store.read().await.unwrap();
-        let (rows, total) = watch::list_warnings(
+        let list = watch::list_warnings(
             &mut conn,
             &watch::WarningFilter {
                 area_prefix: "500151",
@@ -218,9 +218,192 @@ async fn w3_the_same_fact_is_one_warning() {
         .await
         .unwrap();
         assert_eq!(
-            (rows.len(), total),
+            (list.rows.len(), list.total),
             (2, 2),
             "{backend}: both late on the 5th"
         );
+    }
+}
+
+/// Whether a plan line reads the warnings whole: PostgreSQL's `Seq Scan on warnings`, SQLite's
+/// `SCAN warnings` without an index (a `SCAN warnings USING INDEX` walks an index in the list's
+/// order and stops at the page; a `SCAN c` is the rows of the counted subquery).
+fn scans_warnings(line: &str) -> bool {
+    let line = line.trim_start_matches(['|', '-', '`', ' ']);
+    line.contains("Seq Scan on warnings")
+        || (line.starts_with("SCAN warnings") && !line.contains(" USING "))
+}
+
+#[tokio::test]
+async fn i12_the_warning_list_is_keyset_paged_and_read_by_index() {
+    // Enough that a part of the list holds more than the count's cap, as a district's does.
+    const N_WARNINGS: usize = 12_000;
+    let keys: Vec<String> = (0..N_WARNINGS + 20)
+        .map(|n| format!("death:p{n}:0"))
+        .collect();
+    let dues: Vec<String> = (0..N_WARNINGS + 20)
+        .map(|n| format!("2026-{:02}-{:02}", 1 + n % 12, 1 + n % 28))
+        .collect();
+    let areas: Vec<String> = (0..10)
+        .map(|town| format!("500151{}201", 100 + town))
+        .collect();
+    let new_warning = |n: usize| NewWarning {
+        dedupe_key: &keys[n],
+        origin: "comparison",
+        rule: if n.is_multiple_of(2) {
+            "death"
+        } else {
+            "vehicle_over_limit"
+        },
+        kind: "contradiction",
+        severity: "high",
+        id_number: None,
+        person_name: "韩一",
+        household_external_id: None,
+        household_id: None,
+        inside_net: false,
+        area_code: &areas[n % 10],
+        feed_id: None,
+        job_id: None,
+        line: None,
+        description: "死亡",
+        param_json: None,
+        state: if n.is_multiple_of(3) {
+            "closed"
+        } else {
+            "open"
+        },
+        disposition: None,
+        case_id: None,
+        created_on: "2026-01-01",
+        due_on: &dues[n],
+        closed_on: n.is_multiple_of(3).then_some("2026-02-01"),
+        now: "t",
+    };
+    for (backend, store, _dir) in stores().await {
+        let mut tx = store.begin().await.unwrap();
+        for n in 0..N_WARNINGS {
+            watch::insert_warning(&mut tx, &new_warning(n))
+                .await
+                .unwrap();
+        }
+        store::commit(tx).await.unwrap();
+        let mut conn = store.read().await.unwrap();
+        let refresh = if backend == "postgres" {
+            "VACUUM ANALYZE"
+        } else {
+            "ANALYZE"
+        };
+        sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
+        let cursor = watch::WarningCursor {
+            closed: false,
+            due_on: "2026-06-01".into(),
+            id: 10,
+        };
+        let filters = [
+            watch::WarningFilter {
+                area_prefix: "500151",
+                limit: 50,
+                ..Default::default()
+            },
+            watch::WarningFilter {
+                area_prefix: "500151103",
+                limit: 50,
+                ..Default::default()
+            },
+            watch::WarningFilter {
+                area_prefix: "500151",
+                state: Some("open"),
+                rule: Some("death"),
+                limit: 50,
+                ..Default::default()
+            },
+            watch::WarningFilter {
+                area_prefix: "500151103",
+                late_on: Some("2026-06-01"),
+                limit: 50,
+                ..Default::default()
+            },
+            watch::WarningFilter {
+                area_prefix: "500151",
+                limit: 50,
+                after: Some(&cursor),
+                ..Default::default()
+            },
+        ];
+        for filter in &filters {
+            for (_, count, page) in watch::warning_statements(filter) {
+                for statement in [count, page] {
+                    let plan = store::search::explain(&mut conn, &statement).await.unwrap();
+                    assert!(
+                        !plan.iter().any(|line| scans_warnings(line)),
+                        "{backend}: {filter:?} reads every warning:\n{}\n{}",
+                        statement.sql,
+                        plan.join("\n")
+                    );
+                }
+            }
+        }
+        drop(conn);
+        // Page through a town's list while new warnings arrive: none read twice, none lost.
+        let town = watch::WarningFilter {
+            area_prefix: "500151103",
+            limit: 50,
+            ..Default::default()
+        };
+        let mut seen: Vec<i64> = Vec::new();
+        let mut after: Option<watch::WarningCursor> = None;
+        let mut n_pages = 0;
+        loop {
+            let mut conn = store.read().await.unwrap();
+            let list = watch::list_warnings(
+                &mut conn,
+                &watch::WarningFilter {
+                    after: after.as_ref(),
+                    ..town.clone()
+                },
+            )
+            .await
+            .unwrap();
+            drop(conn);
+            if n_pages == 0 {
+                let in_town = N_WARNINGS as i64 / 10;
+                assert_eq!(
+                    (list.total, list.capped),
+                    (
+                        in_town.min(store::search::TOTAL_CAP),
+                        in_town > store::search::TOTAL_CAP
+                    ),
+                    "{backend}"
+                );
+            }
+            let open_then_closed = list.rows.windows(2).all(|pair| {
+                (pair[0].closed_on.is_some(), &pair[0].due_on, pair[0].id)
+                    < (pair[1].closed_on.is_some(), &pair[1].due_on, pair[1].id)
+            });
+            assert!(open_then_closed, "{backend}: page {n_pages} out of order");
+            seen.extend(list.rows.iter().map(|row| row.id));
+            n_pages += 1;
+            if n_pages == 2 {
+                let mut tx = store.begin().await.unwrap();
+                for n in (N_WARNINGS..N_WARNINGS + 20).filter(|n| n % 10 == 3) {
+                    watch::insert_warning(&mut tx, &new_warning(n))
+                        .await
+                        .unwrap();
+                }
+                store::commit(tx).await.unwrap();
+            }
+            match list.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let unique: BTreeSet<i64> = seen.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            seen.len(),
+            "{backend}: a warning listed twice"
+        );
+        assert!(seen.len() >= N_WARNINGS / 10, "{backend}: warnings lost");
     }
 }

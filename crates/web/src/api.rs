@@ -256,7 +256,7 @@ pub async fn feed_create(
     Ok((status, Json(body)).into_response())
 }
 
-/// `GET /api/v1/warnings?state=&rule=&late=1&page=`: the warnings in the actor's area.
+/// `GET /api/v1/warnings?state=&rule=&late=1&after=`: the warnings in the actor's area.
 pub async fn warning_list(
     State(state): State<WebState>,
     ApiUser(signed): ApiUser,
@@ -289,7 +289,12 @@ pub async fn warning_list(
             })
         })
         .collect();
-    Ok(Json(
-        json!({ "items": items, "total": page.total, "page": page.page, "per_page": page.per_page, "masked": page.masked }),
-    ))
+    Ok(Json(json!({
+        "items": items,
+        "total": page.total,
+        "total_capped": page.total_capped,
+        "next": page.next,
+        "per_page": page.per_page,
+        "masked": page.masked,
+    })))
 }

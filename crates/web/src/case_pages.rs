@@ -260,7 +260,6 @@ pub async fn queue(
     };
     let late = WarningQuery {
         late: true,
-        page: 1,
         ..WarningQuery::default()
     };
     let (late_warnings, n_late_warnings) = match state.app.warnings(&signed.actor, &late).await {

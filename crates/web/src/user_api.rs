@@ -32,7 +32,7 @@ fn user_json(user: &UserView) -> Value {
     })
 }
 
-/// `GET /api/v1/users?role=&area=&page=`
+/// `GET /api/v1/users?role=&area=&after=`
 pub async fn user_list(
     State(state): State<WebState>,
     ApiUser(signed): ApiUser,
@@ -43,7 +43,7 @@ pub async fn user_list(
     Ok(Json(json!({
         "items": items,
         "total": list.total,
-        "page": list.page,
+        "next": list.next,
         "per_page": list.per_page,
     })))
 }

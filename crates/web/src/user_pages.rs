@@ -49,24 +49,25 @@ fn status_of(error: &AppError) -> StatusCode {
     }
 }
 
-/// `?role=&area=&page=` of the user list, read by the page and the API alike.
+/// `?role=&area=&after=` of the user list, read by the page and the API alike.
 #[derive(Deserialize)]
 pub struct ListQuery {
     #[serde(default)]
     role: String,
     #[serde(default)]
     area: String,
+    /// Where the page starts (the `next` of the page before).
     #[serde(default)]
-    page: Option<i64>,
+    after: Option<i64>,
 }
 
 impl ListQuery {
-    /// The filter it asks for (page 1 when none is given).
+    /// The filter it asks for (the first page when no `after` is given).
     pub(crate) fn filter(&self) -> UserQuery {
         UserQuery {
             role: self.role.clone(),
             area: self.area.clone(),
-            page: self.page.unwrap_or(1),
+            after: self.after,
         }
     }
 }
@@ -79,7 +80,8 @@ pub struct ListPage {
     area: String,
     errors: BTreeMap<String, String>,
     list: UserList,
-    n_pages: i64,
+    /// Not the first page (a link back to it is shown).
+    paged: bool,
     choices: UserChoices,
 }
 
@@ -103,7 +105,7 @@ pub async fn list(
             UserList {
                 items: Vec::new(),
                 total: 0,
-                page: 1,
+                next: None,
                 per_page: 1,
             },
             errors_of(&error),
@@ -111,14 +113,13 @@ pub async fn list(
         ),
         Err(other) => return Err(PageError(other)),
     };
-    let n_pages = ((list.total + list.per_page - 1) / list.per_page).max(1);
     let page = ListPage {
         chrome: Chrome::of(&signed),
         role: query.role,
         area: query.area,
         errors,
         list,
-        n_pages,
+        paged: query.after.is_some(),
         choices,
     };
     Ok((status, page).into_response())

@@ -34,8 +34,9 @@ pub struct WarningListQuery {
     rule: String,
     #[serde(default)]
     late: Option<String>,
+    /// Where the page starts (the `next` of the page before).
     #[serde(default)]
-    page: Option<i64>,
+    after: Option<String>,
 }
 
 impl WarningListQuery {
@@ -56,7 +57,7 @@ impl WarningListQuery {
             state,
             rule,
             late: matches!(self.late.as_deref(), Some("1" | "true" | "on")),
-            page: self.page.unwrap_or(1),
+            after: self.after.clone(),
         })
     }
 }
@@ -71,7 +72,8 @@ pub struct WarningsPage {
     late: bool,
     states: Vec<(&'static str, &'static str)>,
     rules: Vec<(&'static str, &'static str)>,
-    n_pages: i64,
+    /// Not the first page (a link back to it is shown).
+    paged: bool,
     filter_query: String,
 }
 
@@ -82,7 +84,6 @@ pub async fn warning_list(
 ) -> Result<WarningsPage, PageError> {
     let filter = query.to_query()?;
     let list = state.app.warnings(&signed.actor, &filter).await?;
-    let n_pages = ((list.total + list.per_page - 1) / list.per_page).max(1);
     Ok(WarningsPage {
         chrome: Chrome::of(&signed),
         filter_query: format!(
@@ -100,7 +101,7 @@ pub async fn warning_list(
             .map(|state| (state.code(), state.label()))
             .collect(),
         rules: rule_choices(),
-        n_pages,
+        paged: filter.after.is_some_and(|after| !after.trim().is_empty()),
     })
 }
 

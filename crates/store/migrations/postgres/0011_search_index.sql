@@ -24,3 +24,8 @@ CREATE INDEX places_name ON places (name);
 -- A place's households in id order (keyset pages); SQLite's area index already ends in the rowid.
 CREATE INDEX households_area_id ON households (area_code, id);
 DROP INDEX households_area;
+-- 预警列表 (issue 12): open warnings first, each part by due date, read in order (keyset pages).
+CREATE INDEX warnings_open_due ON warnings (due_on, id) WHERE closed_on IS NULL;
+CREATE INDEX warnings_closed_due ON warnings (due_on, id) WHERE closed_on IS NOT NULL;
+-- 用户列表 (issue 12): by area then user name, read in order (keyset pages).
+CREATE INDEX users_area_username ON users (area_code, username, id);

@@ -23,3 +23,8 @@ CREATE INDEX person_name_grams_household ON person_name_grams (household_id);
 CREATE INDEX memberships_open_person ON memberships (id_number, area_code, household_id) WHERE end_date IS NULL;
 -- Town and village names (a small table; the index keeps the lookup from depending on its size).
 CREATE INDEX places_name ON places (name);
+-- 预警列表 (issue 12): open warnings first, each part by due date, read in order (keyset pages).
+CREATE INDEX warnings_open_due ON warnings (due_on, id) WHERE closed_on IS NULL;
+CREATE INDEX warnings_closed_due ON warnings (due_on, id) WHERE closed_on IS NOT NULL;
+-- 用户列表 (issue 12): by area then user name, read in order (keyset pages).
+CREATE INDEX users_area_username ON users (area_code, username, id);
