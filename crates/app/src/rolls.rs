@@ -284,30 +284,33 @@ impl App {
             *entry = (*entry).max(write.start);
         }
         let catalogue = self.catalogue()?;
-        let mut schedule = Vec::with_capacity(households.len());
-        for (household_id, _area, record, last_check) in
-            store::rolls::records_of(conn, households).await?
-        {
-            let Some(&roll_date) = checked.get(&household_id) else {
-                continue;
-            };
-            let later = last_check
-                .as_deref()
-                .and_then(|text| text.parse::<NaiveDate>().ok())
-                .is_some_and(|last| last >= roll_date);
-            if later {
-                continue;
+        // A block of households at a time: their records are the registry's widest rows.
+        for block in households.chunks(2000) {
+            let mut schedule = Vec::with_capacity(block.len());
+            for (household_id, _area, record, last_check) in
+                store::rolls::records_of(conn, block).await?
+            {
+                let Some(&roll_date) = checked.get(&household_id) else {
+                    continue;
+                };
+                let later = last_check
+                    .as_deref()
+                    .and_then(|text| text.parse::<NaiveDate>().ok())
+                    .is_some_and(|last| last >= roll_date);
+                if later {
+                    continue;
+                }
+                let household = crate::households::household_from_record(household_id, &record)?;
+                schedule.push(crate::rechecks::schedule_row(
+                    household_id,
+                    &household,
+                    &catalogue,
+                    roll_date,
+                    CheckKind::Roll,
+                ));
             }
-            let household = crate::households::household_from_record(household_id, &record)?;
-            schedule.push(crate::rechecks::schedule_row(
-                household_id,
-                &household,
-                &catalogue,
-                roll_date,
-                CheckKind::Roll,
-            ));
+            store::rechecks::upsert_many(conn, &schedule).await?;
         }
-        store::rechecks::upsert_many(conn, &schedule).await?;
         Ok(())
     }
 

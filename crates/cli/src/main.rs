@@ -610,7 +610,10 @@ fn write_roll(households: &std::path::Path, out: &mut impl Write) -> anyhow::Res
     use std::io::BufRead;
     let file = std::fs::File::open(households)
         .with_context(|| format!("read {}", households.display()))?;
-    writeln!(out, "身份证号,姓名,保障范围,起始日期,月保障金额,审批文号,审批机关")?;
+    writeln!(
+        out,
+        "身份证号,姓名,保障范围,起始日期,月保障金额,审批文号,审批机关"
+    )?;
     let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("date")?;
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line?;
