@@ -7,7 +7,8 @@
 //! users see nothing.
 
 use crate::cases::{
-    VILLAGE, confirm_all, ids, joint_review, ok, past_notice, through_review, user_id,
+    VILLAGE, confirm_all, ids, joint_review_without_monitoring, ok, past_notice, through_review,
+    user_id,
 };
 use crate::helpers::{TestApp, backends, hidden_field};
 use app::users::{Creator, NewUser};
@@ -143,7 +144,10 @@ async fn a1_a3_a_confirmed_case_leads_to_proposals_referral_delivery_duplicate_u
             "{backend}: no referral form before confirmation"
         );
         let town = app.api_user("bachuan").await;
-        assert_eq!(joint_review(&town, case_id, true).await, "notice");
+        assert_eq!(
+            joint_review_without_monitoring(&town, case_id).await,
+            "notice"
+        );
         // After the meeting the preview rests on its decisions.
         let (_, html) = town_page.get(&format!("/cases/{case_id}")).await;
         let section = assist_section(&html);
