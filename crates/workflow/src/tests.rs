@@ -134,6 +134,17 @@ fn judged_review(
     })
 }
 
+/// 低保 proposed and confirmed, with `pending` tests and the meeting's `judgements`.
+fn dibao_judged(pending: Vec<PendingTest>, judgements: Vec<PendingJudgement>) -> Action {
+    judged_review(
+        &[Category::Dibao],
+        None,
+        confirm_all(&[Category::Dibao]),
+        pending,
+        judgements,
+    )
+}
+
 fn savings_pending() -> PendingTest {
     PendingTest {
         rule: "property.within_limits".to_owned(),
@@ -652,13 +663,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
         WrongMove {
             name: "P6 a pending test left unjudged (待人工核定)",
             case: joint,
-            action: judged_review(
-                &[Category::Dibao],
-                None,
-                confirm_all(&[Category::Dibao]),
-                vec![savings_pending()],
-                Vec::new(),
-            ),
+            action: dibao_judged(vec![savings_pending()], Vec::new()),
             by: town(),
             on: "2026-10-16",
             code: "pending_unjudged",
@@ -666,13 +671,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
         WrongMove {
             name: "P6 a pending test judged without a reason",
             case: joint,
-            action: judged_review(
-                &[Category::Dibao],
-                None,
-                confirm_all(&[Category::Dibao]),
-                vec![savings_pending()],
-                vec![savings_judged(true, " ")],
-            ),
+            action: dibao_judged(vec![savings_pending()], vec![savings_judged(true, " ")]),
             by: town(),
             on: "2026-10-16",
             code: "judgement_reason_missing",
@@ -680,10 +679,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
         WrongMove {
             name: "P6 a judgement of a test that is not pending",
             case: joint,
-            action: judged_review(
-                &[Category::Dibao],
-                None,
-                confirm_all(&[Category::Dibao]),
+            action: dibao_judged(
                 Vec::new(),
                 vec![savings_judged(true, "存款 3000 元，低于当地惯例")],
             ),
@@ -694,10 +690,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
         WrongMove {
             name: "P6 a pending test judged twice",
             case: joint,
-            action: judged_review(
-                &[Category::Dibao],
-                None,
-                confirm_all(&[Category::Dibao]),
+            action: dibao_judged(
                 vec![savings_pending()],
                 vec![
                     savings_judged(true, "存款 3000 元"),
@@ -1703,13 +1696,7 @@ fn p6_judged_pending_test_moves_on_and_is_kept() {
     let mut run = application_until(Step::JointReview);
     let judgement = savings_judged(true, "存款 3000 元，为日常生活备用，核定符合");
     run.go(
-        judged_review(
-            &[Category::Dibao],
-            None,
-            confirm_all(&[Category::Dibao]),
-            vec![savings_pending()],
-            vec![judgement.clone()],
-        ),
+        dibao_judged(vec![savings_pending()], vec![judgement.clone()]),
         &town(),
         "2026-10-16",
     );

@@ -30,6 +30,29 @@ pub(crate) fn household(external_id: &str, ids: &[String; 3], wages: f64) -> Val
     })
 }
 
+/// The joint survey team of the tests: the village assistant and the town reviewer.
+pub(crate) async fn survey_team(app: &TestApp) -> [i64; 2] {
+    [user_id(app, "cunshe").await, user_id(app, "bachuan").await]
+}
+
+/// 受理 by the village assistant: a first application of household `household_id` in 永院村,
+/// with the applicant's consent; returns the case id.
+pub(crate) async fn open_application(app: &TestApp, household_id: &str, summary: &str) -> i64 {
+    let village = app.api_user("cunshe").await;
+    let (status, body) = village
+        .post(
+            "/api/v1/cases",
+            &json!({
+                "kind": "application", "channel": "village_window", "household_id": household_id,
+                "area_code": VILLAGE, "applicant": "韩一", "summary": summary,
+                "consent": {"signer": "韩一", "signed_on": "2026-11-28"},
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
 pub(crate) fn ids() -> [String; 3] {
     [
         id_number("50022419850101139"),

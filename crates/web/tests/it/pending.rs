@@ -4,7 +4,7 @@
 //! meeting has judged each pending test, and the judgement is kept with the case.
 
 use crate::cases::{
-    VILLAGE, confirm_all, household, ids, ok, past_notice, through_review, user_id,
+    confirm_all, household, ids, ok, open_application, past_notice, survey_team, through_review,
 };
 use crate::helpers::{TestApp, backends};
 use reqwest::StatusCode;
@@ -17,23 +17,8 @@ async fn pending_property_test_is_shown_everywhere_and_judged_at_the_joint_revie
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let ids = ids();
-        let team = [
-            user_id(&app, "cunshe").await,
-            user_id(&app, "bachuan").await,
-        ];
-        let village = app.api_user("cunshe").await;
-        let (status, body) = village
-            .post(
-                "/api/v1/cases",
-                &json!({
-                    "kind": "application", "channel": "village_window", "household_id": "PD-0001",
-                    "area_code": VILLAGE, "applicant": "韩一", "summary": "申请低保",
-                    "consent": {"signer": "韩一", "signed_on": "2026-11-28"},
-                }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
-        let case_id = body["id"].as_i64().unwrap();
+        let team = survey_team(&app).await;
+        let case_id = open_application(&app, "PD-0001", "申请低保").await;
         // Poor, but with savings: the shipped catalogue has no financial-assets limit.
         let mut survey = household("PD-0001", &ids, 6000.0);
         survey["property"] = json!({ "financial_assets": 80000 });
