@@ -105,13 +105,38 @@ const PROPERTY_PARAMS: &[Param] = &[
 ];
 
 /// The definition "property within limits" for one household.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct PropertyTest {
     /// No decided part fails: the test holds if every pending part passes.
     ok: bool,
     /// The parameters this household needs that have no value (a property limit, or the
     /// standard the financial-assets limit is a multiple of); empty when decided.
-    pending: Vec<Param>,
+    pending: PropertyPending,
+}
+
+/// At most every property parameter and the standard: kept inline, since a third of a
+/// registry may wait on a limit and `assess` runs a million households.
+const PROPERTY_PENDING_MAX: usize = PROPERTY_PARAMS.len() + 1;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct PropertyPending {
+    params: [Option<Param>; PROPERTY_PENDING_MAX],
+}
+
+impl PropertyPending {
+    fn push(&mut self, param: Param) {
+        if let Some(slot) = self.params.iter_mut().find(|slot| slot.is_none()) {
+            *slot = Some(param);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.params[0].is_none()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Param> + '_ {
+        self.params.iter().flatten().copied()
+    }
 }
 
 /// Rule 10 alone: months to the next re-check (W1); 0 means at once.
@@ -402,7 +427,7 @@ impl<'h, 's> Assessment<'h, 's> {
         });
         if self.property_pending && rests_on_property {
             let later = std::mem::take(&mut self.pending);
-            for &param in &property.pending {
+            for param in property.pending.iter() {
                 self.pend("property.within_limits", param);
             }
             self.pending.extend(later);
@@ -491,7 +516,7 @@ impl<'h, 's> Assessment<'h, 's> {
         let mut notes: Vec<String> = Vec::new();
         let explain = self.reasons.on();
         let mut ok = true;
-        let mut pending: Vec<Param> = Vec::new();
+        let mut pending = PropertyPending::default();
 
         let months = self.int(Param::PropertyFinancialAssetsMonths);
         let mut read_standard = false;
@@ -612,7 +637,7 @@ impl<'h, 's> Assessment<'h, 's> {
         let unset: Vec<&str> = if explain {
             pending
                 .iter()
-                .map(|&param| self.snapshot.label(param))
+                .map(|param| self.snapshot.label(param))
                 .collect()
         } else {
             Vec::new()
