@@ -21,6 +21,8 @@ pub struct TownAssessment {
     pub code: String,
     pub name: String,
     pub households: u64,
+    /// Households whose determination has a pending test (待人工核定), counted apart.
+    pub pending: u64,
     /// By primary category (就高不就低) and, under `Category::Monitoring`, the monitoring tag.
     pub by_category: BTreeMap<Category, Headcount>,
     pub monthly_benefit: Yuan,
@@ -33,6 +35,7 @@ impl TownAssessment {
 
     fn merge(&mut self, other: &TownAssessment) {
         self.households += other.households;
+        self.pending += other.pending;
         for (category, count) in &other.by_category {
             let entry = self.by_category.entry(*category).or_default();
             entry.households += count.households;
@@ -118,6 +121,7 @@ impl App {
                 .unwrap_or_else(|| household.area.clone());
             let entry = by_town.entry(town.as_str().to_owned()).or_default();
             entry.households += 1;
+            entry.pending += u64::from(!determination.pending.is_empty());
             entry.monthly_benefit += determination.monthly_benefit;
             if let Some(primary) = determination.primary {
                 let persons = determination
@@ -253,6 +257,8 @@ impl Simulation {
             "现月支出（元）".to_owned(),
             "调整后月支出（元）".to_owned(),
             "月支出变化（元）".to_owned(),
+            "现待人工核定户".to_owned(),
+            "调整后待人工核定户".to_owned(),
         ]);
         let row = |name: &str, code: &str, town: &TownComparison| {
             let mut cells = vec![
@@ -274,6 +280,8 @@ impl Simulation {
             cells.push(Cell::Fen(town.monthly_cost_base.fen()));
             cells.push(Cell::Fen(town.monthly_cost_changed.fen()));
             cells.push(Cell::Fen(town.monthly_cost_difference().fen()));
+            cells.push(Cell::Integer(town.pending_base as i64));
+            cells.push(Cell::Integer(town.pending_changed as i64));
             cells
         };
         let mut rows: Vec<Vec<Cell>> = self
@@ -287,6 +295,8 @@ impl Simulation {
             notes: vec![
                 format!("认定日期：{}", self.as_of),
                 format!("参数调整：{}", self.overrides.join("；")),
+                "待人工核定户：有条件因参数未配置而无法判定的户，按各项条件均符合计入各类别"
+                    .to_owned(),
             ],
             headers,
             rows,

@@ -204,14 +204,43 @@ impl World {
         } else {
             None
         };
+        let input = JointReviewInput {
+            held_on: self.today(),
+            verdicts,
+            monitoring_kind,
+            monitoring_kind_reason: String::new(),
+            judgements: Vec::new(),
+        };
+        // 待人工核定: the meeting must judge each pending test before the case moves on.
+        if let Some(first) = proposal.pending.first() {
+            let refused = self
+                .app
+                .act_on_case(
+                    &self.town,
+                    case_id,
+                    CaseAction::RecordJointReview(input.clone()),
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(refused.code(), "pending_unjudged", "{}", self.backend);
+            assert!(refused.message().contains(&first.text));
+        }
+        let judgements = proposal
+            .pending
+            .iter()
+            .map(|test| workflow::PendingJudgement {
+                rule: test.rule.clone(),
+                param: test.param.clone(),
+                holds: agree,
+                reason: "入户核实，存款为子女学费".to_owned(),
+            })
+            .collect();
         self.act(
             &self.town,
             case_id,
             CaseAction::RecordJointReview(JointReviewInput {
-                held_on: self.today(),
-                verdicts,
-                monitoring_kind,
-                monitoring_kind_reason: String::new(),
+                judgements,
+                ..input
             }),
         )
         .await

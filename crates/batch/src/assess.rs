@@ -43,6 +43,8 @@ pub struct AssessArgs {
 pub struct Summary {
     /// Households assessed.
     pub households: u64,
+    /// Of these, determinations with a pending test (待人工核定: a parameter without value).
+    pub pending: u64,
     /// Lines that could not be read (each written as `{"line": N, "error": …}`).
     pub errors: u64,
 }
@@ -52,6 +54,13 @@ pub struct Summary {
 pub fn run_assess(args: &AssessArgs) -> anyhow::Result<bool> {
     let stdout = io::stdout();
     let summary = assess_to(args, stdout.lock())?;
+    eprintln!(
+        "assessed {} households: {} decided, {} pending (待人工核定, a parameter without value); {} lines unreadable",
+        summary.households,
+        summary.households - summary.pending,
+        summary.pending,
+        summary.errors
+    );
     Ok(summary.errors == 0)
 }
 
@@ -340,6 +349,7 @@ fn render_block(
                 record.write_json(out);
                 out.push(b'\n');
                 summary.households += 1;
+                summary.pending += u64::from(!determination.pending.is_empty());
             }
             Err(error) => {
                 write_json(
@@ -380,6 +390,7 @@ fn write_in_order<W: Write>(
         while let Some(block) = waiting.remove(&next) {
             output.write_all(&block.bytes)?;
             summary.households += block.summary.households;
+            summary.pending += block.summary.pending;
             summary.errors += block.summary.errors;
             next += 1;
             // The reader may have finished (its end of the pool is gone): the buffer is freed.

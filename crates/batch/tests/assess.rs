@@ -50,6 +50,7 @@ fn output_keeps_input_order_across_many_blocks_and_workers() {
         summary,
         Summary {
             households: 600,
+            pending: 0,
             errors: 0
         }
     );
@@ -78,6 +79,7 @@ fn unreadable_lines_become_error_lines_in_place() {
         summary,
         Summary {
             households: 2,
+            pending: 0,
             errors: 3
         }
     );
@@ -142,6 +144,7 @@ fn assess_reads_a_file_with_as_of_and_set() {
         summary,
         Summary {
             households: 1,
+            pending: 0,
             errors: 1
         }
     );
@@ -237,9 +240,54 @@ fn a_line_longer_than_a_block_is_read_whole() {
         summary,
         Summary {
             households: 40,
+            pending: 0,
             errors: 0
         }
     );
     assert_eq!(lines[7]["household_id"], "LONG");
     assert_eq!(lines[39]["household_id"], "H39");
+}
+
+/// A determination with a pending test (savings and no financial-assets limit on the date) says so
+/// in its record and is counted apart; one without savings is decided.
+#[test]
+fn pending_determinations_are_listed_and_counted_apart() {
+    let with_savings = household("S", 0).replacen(
+        r#""income_12m""#,
+        r#""property":{"financial_assets":50000},"income_12m""#,
+        1,
+    );
+    let input = [household("A", 0), with_savings, household("B", 0)].join("\n");
+    let (lines, summary) = run(&input, true, 2, 64);
+    assert_eq!(
+        summary,
+        Summary {
+            households: 3,
+            pending: 1,
+            errors: 0
+        }
+    );
+    assert_eq!(lines[0]["pending"], serde_json::json!([]));
+    assert_eq!(
+        lines[1]["primary"], "dibao",
+        "what holds if the test passes"
+    );
+    assert_eq!(
+        lines[1]["pending"][0]["param"],
+        "property.financial_assets_months"
+    );
+    assert_eq!(lines[1]["pending"][0]["rule"], "property.within_limits");
+    assert!(
+        lines[1]["pending"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("需人工核定")
+    );
+    let property = lines[1]["explanation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|reason| reason["rule"] == "property.within_limits")
+        .unwrap();
+    assert_eq!(property["pending"], true);
 }

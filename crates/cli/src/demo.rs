@@ -238,6 +238,17 @@ async fn seed_cases(app: &App, actors: &[Actor]) -> Result<(), AppError> {
                 .collect(),
             monitoring_kind: proposal.monitoring_kind,
             monitoring_kind_reason: String::new(),
+            // 人工核定 of each pending test, as a meeting records it.
+            judgements: proposal
+                .pending
+                .iter()
+                .map(|test| workflow::PendingJudgement {
+                    rule: test.rule.clone(),
+                    param: test.param.clone(),
+                    holds: true,
+                    reason: "入户核实：存款、车辆等财产在本镇掌握的范围内".to_owned(),
+                })
+                .collect(),
         }),
     )
     .await?;

@@ -517,12 +517,17 @@ impl Catalogue {
             .iter()
             .map(|&param| param_json(param, entries[param.index()].as_ref()))
             .collect();
+        let pending_texts = Param::ALL
+            .iter()
+            .map(|&param| format!("{}未配置，需人工核定", labels[param.index()]))
+            .collect();
         Snapshot {
             date,
             entries,
             labels,
             cites,
             json,
+            pending_texts,
         }
     }
 
@@ -779,6 +784,8 @@ pub struct Snapshot {
     cites: Vec<String>,
     /// Each parameter's JSON in output records, written once per run (indexed by `Param`).
     json: Vec<String>,
+    /// `金融资产上限…未配置，需人工核定`: the text of a test pending on the parameter.
+    pending_texts: Vec<String>,
 }
 
 fn param_json(param: Param, value: Option<&DatedValue>) -> String {
@@ -845,6 +852,11 @@ impl Snapshot {
 
     pub(crate) fn param_json(&self, param: Param) -> &str {
         &self.json[param.index()]
+    }
+
+    /// The text of a test that is pending because the parameter has no value (待人工核定).
+    pub fn pending_text(&self, param: Param) -> &str {
+        &self.pending_texts[param.index()]
     }
 
     /// The catalogue's Chinese label of the parameter.

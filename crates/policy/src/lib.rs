@@ -23,7 +23,7 @@ pub use catalogue::{
     AddedField, AddedValue, Catalogue, CatalogueError, DatedValue, Override, Param, Parameter,
     Snapshot, Status, Unit, Value,
 };
-pub use explain::{ParamUse, Reason};
+pub use explain::{ParamUse, Pending, Reason, rule_title};
 pub use record::{DeterminationRecord, LineError};
 pub use rules::{
     Determination, Grant, RecheckCycle, Scope, determine, determine_quiet, recheck_cycle,

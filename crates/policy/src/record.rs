@@ -4,7 +4,7 @@
 //! of these; money is a JSON number with at most two decimals.
 
 use crate::catalogue::{DatedValue, Param, Value};
-use crate::explain::{ParamUse, Reason};
+use crate::explain::{ParamUse, Pending, Reason};
 use crate::rules::{Determination, Grant};
 use chrono::NaiveDate;
 use domain::Yuan;
@@ -84,6 +84,7 @@ impl Serialize for DeterminationRecord<'_, '_> {
             &Money(determination.income_per_capita_month),
         )?;
         map.serialize_entry("recheck_months", &determination.recheck_months)?;
+        map.serialize_entry("pending", &determination.pending)?;
         if self.explain {
             map.serialize_entry("explanation", &determination.explanation)?;
         }
@@ -104,11 +105,25 @@ impl Serialize for Grant {
     }
 }
 
-impl Serialize for Reason<'_> {
+impl Serialize for Pending<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(4))?;
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("rule", self.rule)?;
+        map.serialize_entry("param", self.param.name())?;
+        map.serialize_entry("text", self.text)?;
+        map.end()
+    }
+}
+
+impl Serialize for Reason<'_> {
+    /// `pending` is written only for a pending test (待人工核定).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("rule", self.rule)?;
         map.serialize_entry("holds", &self.holds)?;
+        if self.pending {
+            map.serialize_entry("pending", &true)?;
+        }
         map.serialize_entry("text", &self.text)?;
         map.serialize_entry("params", &Params(&self.params))?;
         map.end()
@@ -263,6 +278,20 @@ impl DeterminationRecord<'_, '_> {
         push_money(out, Some(determination.income_per_capita_month));
         out.extend_from_slice(b",\"recheck_months\":");
         push_json(out, &determination.recheck_months);
+        out.extend_from_slice(b",\"pending\":[");
+        for (idx, pending) in determination.pending.iter().enumerate() {
+            if idx > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"rule\":");
+            push_str_json(out, pending.rule);
+            out.extend_from_slice(b",\"param\":");
+            push_str_json(out, pending.param.name());
+            out.extend_from_slice(b",\"text\":");
+            push_str_json(out, pending.text);
+            out.push(b'}');
+        }
+        out.push(b']');
         if self.explain {
             out.extend_from_slice(b",\"explanation\":[");
             for (idx, reason) in determination.explanation.iter().enumerate() {
@@ -271,10 +300,11 @@ impl DeterminationRecord<'_, '_> {
                 }
                 out.extend_from_slice(b"{\"rule\":");
                 push_str_json(out, reason.rule);
-                out.extend_from_slice(if reason.holds {
-                    b",\"holds\":true,\"text\":"
-                } else {
-                    b",\"holds\":false,\"text\":"
+                out.extend_from_slice(match (reason.holds, reason.pending) {
+                    (true, false) => b",\"holds\":true,\"text\":",
+                    (false, false) => b",\"holds\":false,\"text\":",
+                    (true, true) => b",\"holds\":true,\"pending\":true,\"text\":",
+                    (false, true) => b",\"holds\":false,\"pending\":true,\"text\":",
                 });
                 push_str_json(out, &reason.text);
                 out.extend_from_slice(b",\"params\":[");

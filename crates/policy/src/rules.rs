@@ -5,7 +5,7 @@
 //! figure, so that the explanation's arithmetic is the arithmetic performed.
 
 use crate::catalogue::{Param, Snapshot};
-use crate::explain::{Reason, Reasons, ShortYuan};
+use crate::explain::{Pending, Reason, Reasons, ShortYuan};
 use chrono::NaiveDate;
 use domain::money::div_half_up;
 use domain::{
@@ -62,6 +62,10 @@ pub struct Determination<'s> {
     pub income_per_capita_month: Yuan,
     /// Months to the next re-check (rule 10); 0 means at once.
     pub recheck_months: u32,
+    /// 待人工核定: the tests this determination rests on that could not be decided because a
+    /// parameter has no value on the date; `primary`, `categories`, `monitoring` and
+    /// `risk_eliminated` are what holds if each of them passes. Empty when fully decided.
+    pub pending: Vec<Pending<'s>>,
     /// Empty when determined without explanation.
     pub explanation: Vec<Reason<'s>>,
 }
@@ -85,10 +89,54 @@ pub fn determine_quiet<'s>(
     Assessment::new(household, snapshot, as_of, false).run()
 }
 
-/// Rule 9 alone: may the household leave monitoring (风险消除, X2)?
+/// Rule 9 alone: may the household leave monitoring (风险消除, X2)? A test pending on a
+/// parameter without value is not a yes.
 pub fn risk_eliminated(household: &Household, snapshot: &Snapshot, as_of: NaiveDate) -> bool {
     let mut assessment = Assessment::new(household, snapshot, as_of, false);
-    assessment.risk_eliminated()
+    assessment.risk_eliminated() && assessment.pending.is_empty()
+}
+
+/// The property parameters.
+const PROPERTY_PARAMS: &[Param] = &[
+    Param::PropertyFinancialAssetsMonths,
+    Param::PropertyVehicleValueLimit,
+    Param::PropertyExtraHousesLimit,
+    Param::PropertyBusinessAllowed,
+];
+
+/// The definition "property within limits" for one household.
+#[derive(Clone, Copy, Debug)]
+struct PropertyTest {
+    /// No decided part fails: the test holds if every pending part passes.
+    ok: bool,
+    /// The parameters this household needs that have no value (a property limit, or the
+    /// standard the financial-assets limit is a multiple of); empty when decided.
+    pending: PropertyPending,
+}
+
+/// At most every property parameter and the standard: kept inline, since a third of a
+/// registry may wait on a limit and `assess` runs a million households.
+const PROPERTY_PENDING_MAX: usize = PROPERTY_PARAMS.len() + 1;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct PropertyPending {
+    params: [Option<Param>; PROPERTY_PENDING_MAX],
+}
+
+impl PropertyPending {
+    fn push(&mut self, param: Param) {
+        if let Some(slot) = self.params.iter_mut().find(|slot| slot.is_none()) {
+            *slot = Some(param);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.params[0].is_none()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Param> + '_ {
+        self.params.iter().flatten().copied()
+    }
 }
 
 /// Rule 10 alone: months to the next re-check (W1); 0 means at once.
@@ -142,6 +190,9 @@ struct Assessment<'h, 's> {
     income_per_capita_year: Yuan,
     standard: Option<Yuan>,
     standard_param: Param,
+    /// Set by the property test; read by the sentences of the rules that use it.
+    property_pending: bool,
+    pending: Vec<Pending<'s>>,
     reasons: Reasons<'s>,
 }
 
@@ -217,6 +268,8 @@ impl<'h, 's> Assessment<'h, 's> {
             income_per_capita_year: countable_income.div_round(n_members),
             standard: snapshot.money(standard_param),
             standard_param,
+            property_pending: false,
+            pending: Vec::new(),
             reasons: Reasons::new(snapshot, explain),
         }
     }
@@ -280,9 +333,29 @@ impl<'h, 's> Assessment<'h, 's> {
         self.snapshot.integer(param)
     }
 
+    /// Records that `rule` rests on `param`, which has no value on the date.
+    fn pend(&mut self, rule: &'static str, param: Param) {
+        self.pending.push(Pending {
+            rule,
+            param,
+            text: self.snapshot.pending_text(param),
+        });
+    }
+
+    /// `，财产状况待人工核定` after a category that rests on a pending property test.
+    fn property_note(&self) -> &'static str {
+        if self.property_pending {
+            "（财产状况待人工核定）"
+        } else {
+            ""
+        }
+    }
+
     fn run(mut self) -> Determination<'s> {
         self.explain_income();
-        let property_ok = self.property_within_limits();
+        let property = self.property_within_limits();
+        self.property_pending = property.ok && !property.pending.is_empty();
+        let property_ok = property.ok;
 
         // Rule 1, per person.
         for idx in 0..self.members.len() {
@@ -360,19 +433,48 @@ impl<'h, 's> Assessment<'h, 's> {
             }
         }
 
+        // Pending tests: the property test where a category that reads it is proposed, first.
+        let rests_on_property = categories.iter().any(|grant| {
+            matches!(
+                grant.category,
+                Category::Tekun
+                    | Category::Dibao
+                    | Category::DibaoSingle
+                    | Category::DibaoEdge
+                    | Category::RigidExpenditure
+            )
+        });
+        if self.property_pending && rests_on_property {
+            let later = std::mem::take(&mut self.pending);
+            for param in property.pending.iter() {
+                self.pend("property.within_limits", param);
+            }
+            self.pending.extend(later);
+        }
+
         // Rule 8: categories were pushed highest first.
         let primary = categories.first().map(|grant| grant.category);
-        self.reasons.add(
+        let n_pending = self.pending.len();
+        self.reasons.add_test(
             "priority.primary",
             primary.is_some(),
+            n_pending > 0,
             &[],
-            || match primary {
-                Some(category) => format!(
-                    "就高不就低：主类别为{}；本户每月救助金额合计 {} 元",
-                    category.label(),
-                    monthly_benefit
-                ),
-                None => "本户不符合任何救助类别".to_owned(),
+            || {
+                let mut text = match primary {
+                    Some(category) => format!(
+                        "就高不就低：主类别为{}；本户每月救助金额合计 {} 元",
+                        category.label(),
+                        monthly_benefit
+                    ),
+                    None => "本户不符合任何救助类别".to_owned(),
+                };
+                if n_pending > 0 {
+                    text.push_str(&format!(
+                        "。有 {n_pending} 项条件因参数未配置待人工核定，以上为各项均符合时的结果"
+                    ));
+                }
+                text
             },
         );
 
@@ -390,6 +492,7 @@ impl<'h, 's> Assessment<'h, 's> {
             monthly_benefit,
             income_per_capita_month: self.income_per_capita_month,
             recheck_months,
+            pending: self.pending,
             explanation: self.reasons.list,
         }
     }
@@ -424,122 +527,156 @@ impl<'h, 's> Assessment<'h, 's> {
         self.reasons.add("income.per_capita", true, &[], || text);
     }
 
-    /// Definition "property within limits": a limit without a value passes and says so.
-    fn property_within_limits(&mut self) -> bool {
+    /// Definition "property within limits". A part this household needs (it has financial
+    /// assets, a car or truck, extra houses, a registered business) whose limit has no value is
+    /// pending, never a pass; a part it does not need is decided without the limit.
+    fn property_within_limits(&mut self) -> PropertyTest {
         let property = &self.household.property;
         let mut notes: Vec<String> = Vec::new();
-        let mut unset: Vec<&'static str> = Vec::new();
         let explain = self.reasons.on();
         let mut ok = true;
+        let mut pending = PropertyPending::default();
 
         let months = self.int(Param::PropertyFinancialAssetsMonths);
-        match (months, self.standard) {
-            (Some(months), Some(standard)) => {
-                let limit = standard * months * self.n_members;
-                let within = property.financial_assets <= limit;
+        let mut read_standard = false;
+        if property.financial_assets == Yuan::ZERO {
+            if explain {
+                notes.push("无金融资产".to_owned());
+            }
+        } else {
+            match (months, self.standard) {
+                (Some(months), Some(standard)) => {
+                    read_standard = true;
+                    let limit = standard * months * self.n_members;
+                    let within = property.financial_assets <= limit;
+                    ok &= within;
+                    if explain {
+                        notes.push(format!(
+                            "金融资产 {} 元{}上限 {} 元（{}个月×{} {} 元×{}人）",
+                            property.financial_assets,
+                            if within { "未超过" } else { "超过" },
+                            limit,
+                            months,
+                            self.standard_label(),
+                            ShortYuan(standard),
+                            self.n_members
+                        ));
+                    }
+                }
+                (None, _) => pending.push(Param::PropertyFinancialAssetsMonths),
+                (Some(_), None) => {
+                    read_standard = true;
+                    pending.push(self.standard_param);
+                }
+            }
+        }
+
+        // RULES.md: a motorcycle or a farm machine never fails the test.
+        let largest_vehicle = property
+            .vehicles
+            .iter()
+            .filter(|vehicle| matches!(vehicle.kind, VehicleKind::Car | VehicleKind::Truck))
+            .map(|vehicle| vehicle.value)
+            .max();
+        match (
+            largest_vehicle,
+            self.snapshot.money(Param::PropertyVehicleValueLimit),
+        ) {
+            (None, _) => {
+                if explain {
+                    notes.push("无汽车、货车（摩托车、农用机械不计）".to_owned());
+                }
+            }
+            (Some(value), Some(limit)) => {
+                let within = value <= limit;
                 ok &= within;
                 if explain {
                     notes.push(format!(
-                        "金融资产 {} 元{}上限 {} 元（{}个月×{} {} 元×{}人）",
-                        property.financial_assets,
+                        "汽车、货车价值 {value} 元，{}上限 {} 元",
                         if within { "未超过" } else { "超过" },
-                        limit,
-                        months,
-                        self.standard_label(),
-                        ShortYuan(standard),
-                        self.n_members
+                        ShortYuan(limit)
                     ));
                 }
             }
-            _ if explain => unset.push("金融资产"),
-            _ => {}
+            (Some(_), None) => pending.push(Param::PropertyVehicleValueLimit),
         }
 
-        match self.snapshot.money(Param::PropertyVehicleValueLimit) {
-            Some(limit) => {
-                // RULES.md: a motorcycle or a farm machine never fails the test.
-                let over = property
-                    .vehicles
-                    .iter()
-                    .filter(|vehicle| matches!(vehicle.kind, VehicleKind::Car | VehicleKind::Truck))
-                    .map(|vehicle| vehicle.value)
-                    .max()
-                    .filter(|value| *value > limit);
-                ok &= over.is_none();
+        match (
+            property.extra_houses,
+            self.int(Param::PropertyExtraHousesLimit),
+        ) {
+            (0, _) => {
                 if explain {
-                    notes.push(match over {
-                        Some(value) => {
-                            format!("机动车价值 {value} 元，超过上限 {} 元", ShortYuan(limit))
-                        }
-                        None => format!("机动车未超过价值上限 {} 元", ShortYuan(limit)),
-                    });
+                    notes.push("无自住以外房屋".to_owned());
                 }
             }
-            None if explain => unset.push("机动车价值"),
-            None => {}
-        }
-
-        match self.int(Param::PropertyExtraHousesLimit) {
-            Some(limit) => {
-                let within = i64::from(property.extra_houses) <= limit;
+            (houses, Some(limit)) => {
+                let within = i64::from(houses) <= limit;
                 ok &= within;
                 if explain {
                     notes.push(format!(
-                        "自住以外房屋 {} 套{}上限 {} 套",
-                        property.extra_houses,
+                        "自住以外房屋 {houses} 套，{}上限 {limit} 套",
                         if within { "未超过" } else { "超过" },
-                        limit
                     ));
                 }
             }
-            None if explain => unset.push("自住以外房屋"),
-            None => {}
+            (_, None) => pending.push(Param::PropertyExtraHousesLimit),
         }
 
-        match self.snapshot.flag(Param::PropertyBusinessAllowed) {
-            Some(allowed) => {
-                let within = allowed || !property.business_registered;
-                ok &= within;
+        match (
+            property.business_registered,
+            self.snapshot.flag(Param::PropertyBusinessAllowed),
+        ) {
+            (false, _) => {
                 if explain {
-                    notes.push(match (property.business_registered, within) {
-                        (false, _) => "无登记经营主体".to_owned(),
-                        (true, true) => "有登记经营主体，按规定允许".to_owned(),
-                        (true, false) => "有登记经营主体，不符合财产条件".to_owned(),
+                    notes.push("无登记经营主体".to_owned());
+                }
+            }
+            (true, Some(allowed)) => {
+                ok &= allowed;
+                if explain {
+                    notes.push(if allowed {
+                        "有登记经营主体，按规定允许".to_owned()
+                    } else {
+                        "有登记经营主体，不符合财产条件".to_owned()
                     });
                 }
             }
-            None if explain => unset.push("登记经营主体"),
-            None => {}
+            (true, None) => pending.push(Param::PropertyBusinessAllowed),
         }
 
-        // The standard is read only when the financial-assets limit is configured.
-        let property_params = [
-            Param::PropertyFinancialAssetsMonths,
-            Param::PropertyVehicleValueLimit,
-            Param::PropertyExtraHousesLimit,
-            Param::PropertyBusinessAllowed,
-            self.standard_param,
-        ];
-        self.reasons.add(
-            "property.within_limits",
-            ok,
-            &property_params[..property_params.len() - usize::from(months.is_none())],
-            || {
+        let mut params: Vec<Param> = Vec::new();
+        if explain {
+            params.extend(PROPERTY_PARAMS);
+            if read_standard {
+                params.push(self.standard_param);
+            }
+        }
+        let is_pending = ok && !pending.is_empty();
+        let unset: Vec<&str> = if explain {
+            pending
+                .iter()
+                .map(|param| self.snapshot.label(param))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.reasons
+            .add_test("property.within_limits", ok, is_pending, &params, || {
                 if !unset.is_empty() {
-                    notes.push(format!("{}限额未配置，视为符合", unset.join("、")));
+                    notes.push(format!("{}未配置，需人工核定", unset.join("、")));
                 }
                 format!(
                     "财产状况{}：{}",
-                    if ok {
-                        "符合规定"
-                    } else {
-                        "不符合规定"
+                    match (ok, is_pending) {
+                        (false, _) => "不符合规定",
+                        (true, true) => "待人工核定",
+                        (true, false) => "符合规定",
                     },
                     notes.join("；")
                 )
-            },
-        );
-        ok
+            });
+        PropertyTest { ok, pending }
     }
 
     fn person_label(&self, idx: usize) -> String {
@@ -551,7 +688,9 @@ impl<'h, 's> Assessment<'h, 's> {
         }
     }
 
-    /// Definition "no labour capacity (特困)": age ≥ elderly or < minor, or a listed disability.
+    /// Definition "no labour capacity (特困)": age ≥ elderly, a minor (under `tekun.age.minor`,
+    /// or counted as one by rule 1: under `support_until`, or older and still in school), or a
+    /// listed disability.
     fn no_labour_capacity(&self, idx: usize) -> bool {
         let member = &self.members[idx];
         let old = self
@@ -559,7 +698,8 @@ impl<'h, 's> Assessment<'h, 's> {
             .is_some_and(|age| member.age >= age);
         let young = self
             .int(Param::TekunAgeMinor)
-            .is_some_and(|age| member.age < age);
+            .is_some_and(|age| member.age < age)
+            || self.counts_as_minor(idx);
         let disabled = member.person.disability.is_some_and(|disability| {
             let limit = match disability.kind {
                 DisabilityKind::Intellectual | DisabilityKind::Mental => {
@@ -577,20 +717,23 @@ impl<'h, 's> Assessment<'h, 's> {
     }
 
     /// Rule 1: "a person under support_until counts as a minor, and so does an older one still
-    /// in compulsory, senior-high or vocational school". Our reading: such a person is never an
-    /// able supporter; being a minor in this sense does not by itself make a person 特困 (only
-    /// `tekun.age.minor` does), because continuing 特困 past 16 depends on an earlier 特困
-    /// determination the household record does not carry.
+    /// in compulsory, senior-high or vocational school". Such a person has no labour capacity
+    /// for 特困 and is never an able supporter. The school stages are those of rule 1 (a college
+    /// student is not counted).
     fn counts_as_minor(&self, idx: usize) -> bool {
-        let member = &self.members[idx];
-        let under = self
-            .int(Param::TekunAgeSupportUntil)
-            .is_some_and(|age| member.age < age);
-        let in_school = matches!(
-            member.person.schooling,
+        self.under_support_age(idx) || self.in_counted_school(idx)
+    }
+
+    fn under_support_age(&self, idx: usize) -> bool {
+        self.int(Param::TekunAgeSupportUntil)
+            .is_some_and(|age| self.members[idx].age < age)
+    }
+
+    fn in_counted_school(&self, idx: usize) -> bool {
+        matches!(
+            self.members[idx].person.schooling,
             Schooling::Compulsory | Schooling::SeniorHigh | Schooling::Vocational
-        );
-        under || in_school
+        )
     }
 
     /// `18周岁以上、未满60周岁`, from the parameters.
@@ -602,8 +745,12 @@ impl<'h, 's> Assessment<'h, 's> {
         )
     }
 
-    /// A member aged `support_until`..`elderly` (18–59) with full or partial labour capacity.
+    /// A member aged `support_until`..`elderly` (18–59) with full or partial labour capacity,
+    /// not counted as a minor (rule 1: still in compulsory, senior-high or vocational school).
     fn working_age_with_capacity(&self, idx: usize) -> bool {
+        if self.in_counted_school(idx) {
+            return false;
+        }
         let member = &self.members[idx];
         let (Some(from), Some(until)) = (
             self.int(Param::TekunAgeSupportUntil),
@@ -623,23 +770,30 @@ impl<'h, 's> Assessment<'h, 's> {
         if !self.reasons.on() {
             return;
         }
-        let elderly = self.int(Param::TekunAgeElderly).unwrap_or_default();
-        let minor = self.int(Param::TekunAgeMinor).unwrap_or_default();
+        let elderly = self.int(Param::TekunAgeElderly);
+        let minor = self.int(Param::TekunAgeMinor);
+        let support_until = self.int(Param::TekunAgeSupportUntil);
         let mut found = Vec::new();
         for (idx, member) in self.members.iter().enumerate() {
             if !member.lacking_capacity {
                 continue;
             }
-            let why = if member.age >= elderly && self.int(Param::TekunAgeElderly).is_some() {
-                format!("{} 周岁，已满 {elderly} 周岁", member.age)
-            } else if member.age < minor {
-                format!("{} 周岁，未满 {minor} 周岁", member.age)
-            } else {
-                member
+            let age = member.age;
+            let why = match (elderly, minor, support_until) {
+                (Some(elderly), _, _) if age >= elderly => format!("{age}周岁，已满{elderly}周岁"),
+                (_, Some(minor), _) if age < minor => format!("{age}周岁，未满{minor}周岁"),
+                (_, _, Some(until)) if age < until => {
+                    format!("{age}周岁，未满{until}周岁，按未成年人认定")
+                }
+                _ if self.in_counted_school(idx) => format!(
+                    "{age}周岁，仍在{}就读，按未成年人认定",
+                    school_label(member.person.schooling)
+                ),
+                _ => member
                     .person
                     .disability
-                    .map(|d| format!("{}残疾 {} 级", d.kind.label(), d.grade))
-                    .unwrap_or_default()
+                    .map(|d| format!("{}残疾{}级", d.kind.label(), d.grade))
+                    .unwrap_or_default(),
             };
             found.push(format!("{}（{why}）", self.person_label(idx)));
         }
@@ -647,18 +801,28 @@ impl<'h, 's> Assessment<'h, 's> {
         let text = if any {
             format!("无劳动能力成员：{}", found.join("、"))
         } else {
+            let up_to = |param| {
+                self.int(param)
+                    .map_or_else(|| "（等级未配置）".to_owned(), grade_range)
+            };
+            let years = |value: Option<i64>| {
+                value.map_or_else(|| "（未配置）".to_owned(), |v| v.to_string())
+            };
             format!(
-                "成员均不属于无劳动能力（已满 {elderly} 周岁、未满 {minor} 周岁，或一至{}级智力精神、一至{}级肢体、一至{}级视力残疾）",
-                self.int(Param::TekunDisabilityGradeIntellectualMental)
-                    .unwrap_or_default(),
-                self.int(Param::TekunDisabilityGradePhysical)
-                    .unwrap_or_default(),
-                self.int(Param::TekunDisabilityGradeVisual)
-                    .unwrap_or_default(),
+                "成员均有劳动能力：无人已满{}周岁或未满{}周岁，无人在义务教育、普通高中或中等职业学校就读，也无智力、精神残疾{}，肢体残疾{}，视力残疾{}",
+                years(elderly),
+                years(support_until),
+                up_to(Param::TekunDisabilityGradeIntellectualMental),
+                up_to(Param::TekunDisabilityGradePhysical),
+                up_to(Param::TekunDisabilityGradeVisual),
             )
         };
         // The disability grades are read only for the kinds of disability the members have.
-        let mut params = vec![Param::TekunAgeElderly, Param::TekunAgeMinor];
+        let mut params = vec![
+            Param::TekunAgeElderly,
+            Param::TekunAgeMinor,
+            Param::TekunAgeSupportUntil,
+        ];
         for member in &self.members {
             let grade_param = match member.person.disability.map(|disability| disability.kind) {
                 Some(DisabilityKind::Intellectual | DisabilityKind::Mental) => {
@@ -715,11 +879,7 @@ impl<'h, 's> Assessment<'h, 's> {
             .map(|supporter| supporter.relation.label())
             .collect();
         let inside: Vec<usize> = (0..self.members.len())
-            .filter(|&other| {
-                other != idx
-                    && self.working_age_with_capacity(other)
-                    && !self.counts_as_minor(other)
-            })
+            .filter(|&other| other != idx && self.working_age_with_capacity(other))
             .collect();
         let no_supporter = outside.is_empty() && inside.is_empty();
         if self.reasons.on() {
@@ -773,7 +933,8 @@ impl<'h, 's> Assessment<'h, 's> {
             let who = self.person_label(idx);
             let text = match amount {
                 Some(amount) => format!(
-                    "{who}认定为特困人员：每月 {amount} 元 = {} + {}",
+                    "{who}认定为特困人员{}：每月 {amount} 元 = {} + {}",
+                    self.property_note(),
                     self.cite(Param::TekunBasicLiving),
                     self.cite(care_param),
                 ),
@@ -893,6 +1054,7 @@ impl<'h, 's> Assessment<'h, 's> {
         let exact_pci = self.countable_income.fen() % months_members == 0;
         let amount = Yuan::from_fen(div_half_up(shortfall, months_members)) + topups;
         let n_tekun = count(self.members.len()) - n_counted;
+        let property_note = self.property_note();
         self.reasons.add(
             "dibao.benefit",
             true,
@@ -906,7 +1068,7 @@ impl<'h, 's> Assessment<'h, 's> {
             ],
             || {
                 let mut text = format!(
-                    "认定为低保家庭：每月 {amount} 元 = ({} − {pci}) × {n_counted}人",
+                    "认定为低保家庭{property_note}：每月 {amount} 元 = ({} − {pci}) × {n_counted}人",
                     ShortYuan(standard)
                 );
                 if !exact_pci {
@@ -1066,6 +1228,7 @@ impl<'h, 's> Assessment<'h, 's> {
             .reasons
             .on()
             .then(|| self.short(Param::DibaoEdgeIncomeMultiplier));
+        let property_note = self.property_note();
         self.reasons
             .add("dibao_edge.income_in_band", holds, &params, || {
                 format!(
@@ -1073,10 +1236,10 @@ impl<'h, 's> Assessment<'h, 's> {
                     if in_band { "在" } else { "不在" },
                     ShortYuan(standard),
                     cited.unwrap_or_default(),
-                    if in_band && !property_ok {
-                        "，但财产状况不符合规定"
-                    } else {
-                        ""
+                    match (in_band, property_ok) {
+                        (true, false) => "，但财产状况不符合规定",
+                        (true, true) => property_note,
+                        (false, _) => "",
                     }
                 )
             });
@@ -1084,7 +1247,8 @@ impl<'h, 's> Assessment<'h, 's> {
     }
 
     /// Rule 5 (刚性支出困难). Our reading: a household with no rigid expenditure at all is not
-    /// in rigid-expenditure hardship, even when its income is zero.
+    /// in rigid-expenditure hardship, even when its income is zero. A test whose parameter has
+    /// no value is pending: the category is proposed if every decided test holds.
     fn rigid_expenditure(&mut self, higher: bool, property_ok: bool) -> bool {
         // Rule 5 applies only when rules 1, 2 and 4 do not: not evaluated, not explained.
         if higher {
@@ -1099,51 +1263,70 @@ impl<'h, 's> Assessment<'h, 's> {
             Param::RigidExpenditureShare,
             Param::RigidValidityMonths,
         ];
-        let (Some(disposable), Some(share)) = (
-            self.snapshot.money(disposable_param),
-            self.snapshot.decimal(Param::RigidExpenditureShare),
-        ) else {
-            let cited = self.reasons.on().then(|| {
-                format!(
-                    "{}；{}",
-                    self.short(disposable_param),
-                    self.short(Param::RigidExpenditureShare)
-                )
-            });
-            self.reasons
-                .add("rigid_expenditure.share_of_income", false, &params, || {
-                    format!(
-                        "刚性支出困难所需参数未配置，无法认定（{}）",
-                        cited.unwrap_or_default()
-                    )
-                });
-            return false;
-        };
+        let disposable = self.snapshot.money(disposable_param);
+        let share = self.snapshot.decimal(Param::RigidExpenditureShare);
         let income_year = self.income_per_capita_year;
-        let income_ok = self.per_capita_year_below(self.countable_income, disposable);
+        let income_ok = disposable
+            .map(|disposable| self.per_capita_year_below(self.countable_income, disposable));
         let rigid = self.household.rigid_expenditure_12m.total();
-        let threshold = scale(self.countable_income, share);
-        let share_ok = rigid > Yuan::ZERO
-            && Decimal::from(rigid.fen()) >= Decimal::from(self.countable_income.fen()) * share;
-        let holds = income_ok && share_ok && property_ok;
+        let share_ok = if rigid == Yuan::ZERO {
+            Some(false)
+        } else {
+            share.map(|share| {
+                Decimal::from(rigid.fen()) >= Decimal::from(self.countable_income.fen()) * share
+            })
+        };
+        let holds = income_ok != Some(false) && share_ok != Some(false) && property_ok;
+        let pending = holds && (income_ok.is_none() || share_ok.is_none());
+        if pending {
+            if income_ok.is_none() {
+                self.pend("rigid_expenditure.share_of_income", disposable_param);
+            }
+            if share_ok.is_none() {
+                self.pend(
+                    "rigid_expenditure.share_of_income",
+                    Param::RigidExpenditureShare,
+                );
+            }
+        }
+        let property_note = self.property_note();
         let cited = self.reasons.on().then(|| {
             (
                 self.short(disposable_param),
                 self.short(Param::RigidExpenditureShare),
                 self.short(Param::RigidValidityMonths),
+                self.snapshot.pending_text(disposable_param),
+                self.snapshot.pending_text(Param::RigidExpenditureShare),
             )
         });
-        self.reasons.add("rigid_expenditure.share_of_income", holds, &params, || {
-            let (disposable_cite, share_cite, validity_cite) = cited.unwrap_or_default();
+        self.reasons.add_test("rigid_expenditure.share_of_income", holds, pending, &params, || {
+            let (disposable_cite, share_cite, validity_cite, disposable_pending, share_pending) =
+                cited.unwrap_or_default();
+            let income_part = match income_ok {
+                Some(below) => format!(
+                    "人均年收入 {income_year} 元，{}{disposable_cite}",
+                    if below { "低于" } else { "不低于" }
+                ),
+                None => format!("人均年收入 {income_year} 元，{disposable_pending}"),
+            };
+            let share_part = match (share_ok, share) {
+                (Some(false), _) if rigid == Yuan::ZERO => "近12个月无刚性支出".to_owned(),
+                (Some(ok), Some(share)) => format!(
+                    "近12个月刚性支出 {rigid} 元，{}家庭收入的 {} 即 {} 元（{share_cite}）",
+                    if ok { "不低于" } else { "低于" },
+                    share.normalize(),
+                    scale(self.countable_income, share),
+                ),
+                _ => format!("近12个月刚性支出 {rigid} 元，{share_pending}"),
+            };
+            let verdict = match (holds, pending) {
+                (true, false) => format!("认定为刚性支出困难家庭{property_note}，{validity_cite}"),
+                (true, true) => format!("待人工核定：如上述条件符合，认定为刚性支出困难家庭，{validity_cite}"),
+                (false, _) => "不认定刚性支出困难".to_owned(),
+            };
             format!(
-                "人均年收入 {income_year} 元，{}{}；近12个月刚性支出 {rigid} 元，{}家庭收入的 {} 即 {threshold} 元（{}）{}；{}",
-                if income_ok { "低于" } else { "不低于" },
-                disposable_cite,
-                if share_ok { "不低于" } else { "低于" },
-                share.normalize(),
-                share_cite,
+                "{income_part}；{share_part}{}；{verdict}",
                 if property_ok { "" } else { "；财产状况不符合规定" },
-                if holds { format!("认定为刚性支出困难家庭，{validity_cite}") } else { "不认定刚性支出困难".to_owned() }
             )
         });
         holds
@@ -1190,9 +1373,15 @@ impl<'h, 's> Assessment<'h, 's> {
         let pci_year = self.income_per_capita_year;
         let rigid = self.household.rigid_expenditure_12m.total();
         let net_per_capita = (self.countable_income - rigid).div_round(self.n_members);
+        // Without a line the income test is pending: proposed as if the income were below it.
+        let line_pending = risk && line.is_none();
         let kind = match line {
             _ if !risk => None,
-            None => None,
+            None => Some(if self.household.lifted_from_poverty {
+                MonitoringKind::UnstableLifted
+            } else {
+                MonitoringKind::EdgeProne
+            }),
             Some(line) if self.per_capita_year_below(self.countable_income, line) => {
                 Some(if self.household.lifted_from_poverty {
                     MonitoringKind::UnstableLifted
@@ -1205,17 +1394,24 @@ impl<'h, 's> Assessment<'h, 's> {
             }
             Some(_) => None,
         };
+        if line_pending {
+            self.pend("monitoring.tag", Param::MonitoringIncomeLine);
+        }
         if self.reasons.on() {
             let risks = self.risk_text();
             let cited = self.short(Param::MonitoringIncomeLine);
+            let pending_text = self.snapshot.pending_text(Param::MonitoringIncomeLine);
             let lifted = if self.household.lifted_from_poverty {
                 "脱贫户"
             } else {
                 "非脱贫户"
             };
-            self.reasons.add("monitoring.tag", kind.is_some(), params, || match (risk, line, kind) {
+            self.reasons.add_test("monitoring.tag", kind.is_some(), line_pending, params, || match (risk, line, kind) {
                 (false, _, _) => "未记录返贫致贫风险或三保障、饮水安全缺失，不纳入监测".to_owned(),
-                (true, None, _) => format!("有风险（{risks}），但{cited}，无法认定监测对象"),
+                (true, None, kind) => format!(
+                    "有风险（{risks}），{lifted}；人均年收入 {pci_year} 元，{pending_text}：如低于监测收入线，纳入监测，类型为{}",
+                    kind.map_or("", MonitoringKind::label)
+                ),
                 (true, Some(_), Some(kind)) => format!(
                     "有风险（{risks}），{lifted}；人均年收入 {pci_year} 元，扣除刚性支出后人均 {net_per_capita} 元，对照{cited}：纳入监测，类型为{}",
                     kind.label()
@@ -1251,40 +1447,75 @@ impl<'h, 's> Assessment<'h, 's> {
 
     /// Rule 9 (风险消除, X2): income above the line for `monitoring.stable_months`, no open
     /// gap, no open risk; a household without labour capacity (no member aged 18–59 with full
-    /// or partial labour capacity) keeps monitoring. Where the line is configured, this year's
-    /// per-capita income must also be at or above it.
+    /// or partial labour capacity) keeps monitoring; this year's per-capita income must also be
+    /// at or above the line. A test whose parameter has no value is pending: the result is what
+    /// holds if it passes.
     fn risk_eliminated(&mut self) -> bool {
         let months = self.household.months_above_monitoring_line;
         let stable = self.int(Param::MonitoringStableMonths);
-        let long_enough = stable.is_some_and(|stable| i64::from(months) >= stable);
+        let long_enough = stable.map(|stable| i64::from(months) >= stable);
         let line = self.snapshot.money(Param::MonitoringIncomeLine);
-        let above_now =
-            line.is_none_or(|line| !self.per_capita_year_below(self.countable_income, line));
+        let above_now = line.map(|line| !self.per_capita_year_below(self.countable_income, line));
         let no_risk = !self.has_risk();
         let capacity = (0..self.members.len()).any(|idx| self.working_age_with_capacity(idx));
-        let holds = long_enough && above_now && no_risk && capacity;
+        let holds = long_enough != Some(false) && above_now != Some(false) && no_risk && capacity;
+        let pending = holds && (long_enough.is_none() || above_now.is_none());
+        if pending {
+            if long_enough.is_none() {
+                self.pend("monitoring.risk_eliminated", Param::MonitoringStableMonths);
+            }
+            if above_now.is_none() {
+                self.pend("monitoring.risk_eliminated", Param::MonitoringIncomeLine);
+            }
+        }
         if self.reasons.on() {
-            let cited = self.short(Param::MonitoringStableMonths);
-            let risks = self.risk_text();
-            let line_text = match line {
-                Some(line) => format!(
+            let months_text = match (long_enough, stable) {
+                (Some(enough), Some(stable)) => format!(
+                    "收入连续 {months} 个月高于监测收入线，{}{stable}个月",
+                    if enough { "已满" } else { "未满" }
+                ),
+                _ => format!(
+                    "收入连续 {months} 个月高于监测收入线，{}",
+                    self.snapshot.pending_text(Param::MonitoringStableMonths)
+                ),
+            };
+            let line_text = match (line, above_now) {
+                (Some(line), Some(above)) => format!(
                     "当前人均年收入 {} 元{}监测收入线 {} 元",
                     self.income_per_capita_year,
-                    if above_now { "不低于" } else { "低于" },
+                    if above { "不低于" } else { "低于" },
                     ShortYuan(line)
                 ),
-                None => "监测收入线未配置".to_owned(),
+                _ => format!(
+                    "当前人均年收入 {} 元，{}",
+                    self.income_per_capita_year,
+                    self.snapshot.pending_text(Param::MonitoringIncomeLine)
+                ),
             };
-            self.reasons.add(
+            let risks = self.risk_text();
+            self.reasons.add_test(
                 "monitoring.risk_eliminated",
                 holds,
-                &[Param::MonitoringStableMonths, Param::MonitoringIncomeLine, Param::TekunAgeSupportUntil, Param::TekunAgeElderly],
+                pending,
+                &[
+                    Param::MonitoringStableMonths,
+                    Param::MonitoringIncomeLine,
+                    Param::TekunAgeSupportUntil,
+                    Param::TekunAgeElderly,
+                ],
                 || {
                     format!(
-                        "收入连续 {months} 个月高于监测线（{cited}）{}；{line_text}；风险情况：{risks}；{}；{}",
-                        if long_enough { "，已满" } else { "，未满" },
-                        if capacity { "有劳动能力成员" } else { "无劳动能力家庭，继续监测" },
-                        if holds { "可标注风险消除" } else { "不能标注风险消除" }
+                        "{months_text}；{line_text}；风险情况：{risks}；{}；{}",
+                        if capacity {
+                            "有劳动能力成员"
+                        } else {
+                            "无劳动能力家庭，继续监测"
+                        },
+                        match (holds, pending) {
+                            (true, false) => "可标注风险消除",
+                            (true, true) => "待人工核定：如上述条件符合，可标注风险消除",
+                            (false, _) => "不能标注风险消除",
+                        }
                     )
                 },
             );
@@ -1346,5 +1577,24 @@ impl<'h, 's> Assessment<'h, 's> {
             );
         }
         months
+    }
+}
+
+/// `1级`, `1至3级`: a range of disability grades from the most severe, as a caseworker writes it.
+fn grade_range(up_to: i64) -> String {
+    if up_to <= 1 {
+        "1级".to_owned()
+    } else {
+        format!("1至{up_to}级")
+    }
+}
+
+/// The school stage in a sentence (`中等职业学校`).
+fn school_label(schooling: Schooling) -> &'static str {
+    match schooling {
+        Schooling::Compulsory => "义务教育阶段",
+        Schooling::SeniorHigh => "普通高中",
+        Schooling::Vocational => "中等职业学校",
+        other => other.label(),
     }
 }

@@ -35,6 +35,9 @@ pub struct TownComparison {
     pub flows: BTreeMap<Category, Flow>,
     pub monthly_cost_base: Yuan,
     pub monthly_cost_changed: Yuan,
+    /// Households whose determination has a pending test (待人工核定), under each snapshot.
+    pub pending_base: u64,
+    pub pending_changed: u64,
 }
 
 impl TownComparison {
@@ -50,6 +53,8 @@ impl TownComparison {
         }
         self.monthly_cost_base += other.monthly_cost_base;
         self.monthly_cost_changed += other.monthly_cost_changed;
+        self.pending_base += other.pending_base;
+        self.pending_changed += other.pending_changed;
     }
 }
 
@@ -118,6 +123,8 @@ impl Comparison {
         entry.households += 1;
         entry.monthly_cost_base += before.monthly_benefit;
         entry.monthly_cost_changed += after.monthly_benefit;
+        entry.pending_base += u64::from(!before.pending.is_empty());
+        entry.pending_changed += u64::from(!after.pending.is_empty());
         let covered_before = coverage(household, &before);
         let covered_after = coverage(household, &after);
         for category in Category::ALL {

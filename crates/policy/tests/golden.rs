@@ -17,6 +17,8 @@
 //! categories = [{ category = "dibao", scope = "household", monthly_yuan = 790.0 }]  # optional, exact
 //! holds = ["dibao.income_below_standard"]     # some reason with this rule id held
 //! fails = ["dibao_edge.income_in_band"]       # some reason with this rule id did not hold
+//! pending = ["property.vehicle_value_limit"]  # the parameters pending (待人工核定), in order;
+//!                                             # default: none, the determination is decided
 //! ```
 
 use chrono::NaiveDate;
@@ -49,6 +51,8 @@ struct Expect {
     holds: Vec<String>,
     #[serde(default)]
     fails: Vec<String>,
+    #[serde(default)]
+    pending: Vec<String>,
     /// Free text in the shared examples.
     #[serde(default)]
     note: String,
@@ -192,6 +196,30 @@ fn check(
             fault(format!("rule {rule} did not fail"));
         }
     }
+    let pending: Vec<&str> = explained
+        .pending
+        .iter()
+        .map(|pending| pending.param.name())
+        .collect();
+    if pending != expect.pending {
+        fault(format!(
+            "pending {pending:?}, expected {:?}",
+            expect.pending
+        ));
+    }
+    // A pending test is shown as such in the explanation, and never as a pass of a decided test.
+    for pending in &explained.pending {
+        if !explained
+            .explanation
+            .iter()
+            .any(|reason| reason.rule == pending.rule && reason.pending && reason.holds)
+        {
+            fault(format!(
+                "pending {} is not marked in the explanation",
+                pending.rule
+            ));
+        }
+    }
     // The output record carries the same figures.
     let record = DeterminationRecord {
         household_id: &household.id,
@@ -207,13 +235,33 @@ fn check(
     if json["monthly_benefit_yuan"].as_f64() != Some(explained.monthly_benefit.to_f64()) {
         fault("record benefit differs".to_owned());
     }
+    let record_pending: Vec<&str> = json["pending"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|item| item["param"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    if record_pending != pending {
+        fault(format!("record pending {record_pending:?} differs"));
+    }
+    let mut bytes = Vec::new();
+    record.write_json(&mut bytes);
+    if bytes != serde_json::to_vec(&record).unwrap() {
+        fault("write_json differs from the serde form".to_owned());
+    }
     if faults.is_empty() {
         return faults;
     }
     for reason in &explained.explanation {
         faults.push(format!(
             "    [{}] {} {}",
-            if reason.holds { "x" } else { " " },
+            match (reason.holds, reason.pending) {
+                (_, true) => "?",
+                (true, false) => "x",
+                (false, false) => " ",
+            },
             reason.rule,
             reason.text
         ));

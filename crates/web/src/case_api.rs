@@ -162,12 +162,16 @@ fn detail_json(detail: &CaseDetail, offered: &[&str], masked: bool) -> Value {
                 "categories": r.proposal.categories.iter().map(|c| c.code()).collect::<Vec<_>>(),
                 "monitoring_kind": r.proposal.monitoring_kind.map(|k| k.code()),
                 "explanation": r.proposal.explanation,
+                "pending": pending_json(&r.proposal.pending),
             },
             "verdicts": r.verdicts.iter().map(|v| match &v.verdict {
                 Verdict::Confirm => json!({"category": v.category.code(), "verdict": "confirm"}),
                 Verdict::Override { reason } => json!({"category": v.category.code(), "verdict": "override", "reason": reason}),
             }).collect::<Vec<_>>(),
             "monitoring_kind": r.monitoring_kind.map(|k| k.code()),
+            "judgements": r.judgements.iter().map(|j| json!({
+                "rule": j.rule, "param": j.param, "holds": j.holds, "reason": j.reason,
+            })).collect::<Vec<_>>(),
         })),
         "decided": case.decided().iter().map(|d| json!({
             "category": d.category.code(),
@@ -226,9 +230,18 @@ pub async fn case_get(
             "categories": proposal.categories.iter().map(|c| c.code()).collect::<Vec<_>>(),
             "monitoring_kind": proposal.monitoring_kind.map(|k| k.code()),
             "explanation": proposal.explanation,
+            "pending": pending_json(&proposal.pending),
         });
     }
     Ok(Json(body))
+}
+
+/// `[{"rule", "param", "text"}]`: the proposal's tests 待人工核定.
+fn pending_json(pending: &[workflow::PendingTest]) -> Vec<Value> {
+    pending
+        .iter()
+        .map(|test| json!({"rule": test.rule, "param": test.param, "text": test.text}))
+        .collect()
 }
 
 /// `POST /api/v1/cases/{id}/actions`: one action (`{"action": "...", ...}`); answers the new step.

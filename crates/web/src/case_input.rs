@@ -96,6 +96,16 @@ pub struct VerdictField {
     pub reason: String,
 }
 
+/// 人工核定 of one pending test as submitted: `true` (符合), `false` (不符合) or empty, and the
+/// reason.
+#[derive(Clone, Debug, Default)]
+pub struct JudgementField {
+    pub rule: String,
+    pub param: String,
+    pub holds: String,
+    pub reason: String,
+}
+
 /// The fields of one action, whatever the source.
 #[derive(Clone, Debug, Default)]
 pub struct ActionFields {
@@ -103,6 +113,7 @@ pub struct ActionFields {
     scalars: BTreeMap<String, String>,
     pub team: Vec<String>,
     pub verdicts: Vec<VerdictField>,
+    pub judgements: Vec<JudgementField>,
     pub household: Option<Household>,
 }
 
@@ -162,6 +173,20 @@ impl ActionFields {
                         });
                     }
                 }
+                "judgements" => {
+                    let list = value
+                        .as_array()
+                        .ok_or_else(|| AppError::invalid("judgements", "人工核定意见应为数组"))?;
+                    for item in list {
+                        let text = |key: &str| item.get(key).and_then(scalar).unwrap_or_default();
+                        fields.judgements.push(JudgementField {
+                            rule: text("rule"),
+                            param: text("param"),
+                            holds: text("holds"),
+                            reason: text("reason"),
+                        });
+                    }
+                }
                 "household" => fields.household = Some(household_from_json(value)?),
                 _ => {
                     if let Some(text) = scalar(value) {
@@ -189,12 +214,31 @@ impl ActionFields {
         Ok(fields)
     }
 
-    /// From a page form: repeated `team` fields, `verdict_<category>` and `reason_<category>`.
+    /// From a page form: repeated `team` fields, `verdict_<category>` and `reason_<category>`,
+    /// `judgement:<rule>:<param>` and `judgement_reason:<rule>:<param>`.
     pub fn from_form(pairs: &[(String, String)]) -> ActionFields {
         let mut fields = ActionFields::default();
         let mut verdicts: BTreeMap<String, VerdictField> = BTreeMap::new();
+        let mut judgements: BTreeMap<String, JudgementField> = BTreeMap::new();
         for (key, value) in pairs {
-            if key == "team" {
+            let judged = key
+                .strip_prefix("judgement:")
+                .map(|test| (test, false))
+                .or_else(|| {
+                    key.strip_prefix("judgement_reason:")
+                        .map(|test| (test, true))
+                });
+            if let Some((test, is_reason)) = judged {
+                let entry = judgements.entry(test.to_owned()).or_default();
+                let (rule, param) = test.split_once(':').unwrap_or((test, ""));
+                entry.rule = rule.to_owned();
+                entry.param = param.to_owned();
+                if is_reason {
+                    entry.reason = value.clone();
+                } else {
+                    entry.holds = value.clone();
+                }
+            } else if key == "team" {
                 if !value.trim().is_empty() {
                     fields.team.push(value.clone());
                 }
@@ -211,6 +255,7 @@ impl ActionFields {
             }
         }
         fields.verdicts = verdicts.into_values().collect();
+        fields.judgements = judgements.into_values().collect();
         fields.action = fields.get("action").to_owned();
         fields
     }
@@ -332,11 +377,36 @@ impl ActionFields {
                         AppError::invalid("monitoring_kind", format!("监测类型“{code}”无效"))
                     })?),
                 };
+                // A pending test left without 符合 / 不符合 is left out: the workflow names it.
+                let mut judgements = Vec::new();
+                for field in &self.judgements {
+                    let holds = match field.holds.trim() {
+                        "true" | "holds" => true,
+                        "false" | "fails" => false,
+                        "" => continue,
+                        other => {
+                            return Err(AppError::invalid(
+                                format!("judgement:{}:{}", field.rule, field.param),
+                                format!(
+                                    "参数{}的人工核定意见“{other}”无效，应为符合（true）或不符合（false）",
+                                    field.param
+                                ),
+                            ));
+                        }
+                    };
+                    judgements.push(workflow::PendingJudgement {
+                        rule: field.rule.trim().to_owned(),
+                        param: field.param.trim().to_owned(),
+                        holds,
+                        reason: field.reason.trim().to_owned(),
+                    });
+                }
                 Ok(CaseAction::RecordJointReview(JointReviewInput {
                     held_on: self.date("held_on", "会议日期", today)?,
                     verdicts,
                     monitoring_kind,
                     monitoring_kind_reason: self.text("monitoring_kind_reason"),
+                    judgements,
                 }))
             }
             "post_notice" => step(Action::PostNotice),

@@ -561,6 +561,18 @@ impl CasePage {
             .is_some_and(|p| p.monitoring_kind == Some(*kind))
     }
 
+    /// The meeting's judgement of a pending test of the recorded joint review.
+    fn judgement_of<'r>(
+        &self,
+        review: &'r workflow::JointReview,
+        test: &workflow::PendingTest,
+    ) -> Option<&'r workflow::PendingJudgement> {
+        review
+            .judgements
+            .iter()
+            .find(|judgement| judgement.judges(test))
+    }
+
     fn explanation_lines(&self) -> Vec<String> {
         self.proposal
             .as_ref()
@@ -847,6 +859,8 @@ pub struct SurveyPrint {
     d: CaseDetail,
     survey: workflow::Survey,
     masked: bool,
+    /// The joint review's proposal once recorded, else the rules engine's on the survey today.
+    proposal: Option<workflow::Proposal>,
 }
 
 impl SurveyPrint {
@@ -864,6 +878,13 @@ impl SurveyPrint {
 
     fn age(&self, id: &NationalId) -> u32 {
         id.age_on(self.survey.surveyed_on)
+    }
+
+    fn explanation_lines(&self) -> Vec<&str> {
+        self.proposal
+            .as_ref()
+            .map(|p| p.explanation.lines().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -886,10 +907,15 @@ pub async fn print_survey(
         .survey()
         .cloned()
         .ok_or_else(|| not_yet("入户调查"))?;
+    let proposal = match d.case.joint_review() {
+        Some(review) => Some(review.proposal.clone()),
+        None => state.app.case_proposal(&signed.actor, id).await.ok(),
+    };
     Ok(SurveyPrint {
         d,
         survey,
         masked: !signed.actor.sees_unmasked(),
+        proposal,
     })
 }
 

@@ -270,6 +270,37 @@ pub struct Proposal {
     pub monitoring_kind: Option<MonitoringKind>,
     /// The engine's explanation, kept with the case.
     pub explanation: String,
+    /// 待人工核定: the tests the engine could not decide (a parameter without value on the date);
+    /// `categories` are what holds if each passes. The meeting judges each one.
+    pub pending: Vec<PendingTest>,
+}
+
+/// A test of the proposal pending on a parameter without value (RULES.md, HOUSEHOLD.md `pending`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingTest {
+    /// The rule (test) id, e.g. `property.within_limits`.
+    pub rule: String,
+    /// The parameter without value, e.g. `property.financial_assets_months`.
+    pub param: String,
+    /// `金融资产上限…未配置，需人工核定`.
+    pub text: String,
+}
+
+/// 人工核定: the meeting's judgement on one pending test (P6): 符合 or 不符合, with the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingJudgement {
+    pub rule: String,
+    pub param: String,
+    /// 符合 (`true`) or 不符合 (`false`).
+    pub holds: bool,
+    pub reason: String,
+}
+
+impl PendingJudgement {
+    /// Whether this judges `test`.
+    pub fn judges(&self, test: &PendingTest) -> bool {
+        self.rule == test.rule && self.param == test.param
+    }
 }
 
 /// The meeting's word on one category (P6).
@@ -299,6 +330,8 @@ pub struct JointReview {
     pub monitoring_kind: Option<MonitoringKind>,
     /// Why the kind differs from the proposal's (required then).
     pub monitoring_kind_reason: String,
+    /// One judgement for every pending test of the proposal (人工核定), stored with the review.
+    pub judgements: Vec<PendingJudgement>,
 }
 
 /// 区级审核意见 (P8) on one decided category.

@@ -28,8 +28,8 @@ pub use case::{
     ActorRef, Case, CaseKind, CategoryVerdict, Change, Channel, Consent, DatedChange,
     DecidedCategory, DepartmentDecision, Discrepancy, DiscrepancyRecord, Event, Explanation, Fact,
     HistoryError, Intake, InvalidTrackingNumber, JointReview, Notice, Objection, ObjectionStatus,
-    Outcome, Proposal, ReviewOutcome, Step, Survey, TeamMember, TrackingNumber, Verdict,
-    VillageReview, department_of,
+    Outcome, PendingJudgement, PendingTest, Proposal, ReviewOutcome, Step, Survey, TeamMember,
+    TrackingNumber, Verdict, VillageReview, department_of,
 };
 pub use deadline::{
     Deadline, DeadlineParams, DeadlineParamsError, DueItem, DueList, Span, TimeLimit, deadlines,

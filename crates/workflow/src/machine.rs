@@ -472,9 +472,51 @@ fn check_survey(case: &Case, survey: &Survey, today: NaiveDate) -> Result<(), Re
     Ok(())
 }
 
+/// P6, 待人工核定: the meeting judges every pending test of the proposal (符合 / 不符合 with a
+/// reason), and only those, each once.
+fn judge_pending(review: &JointReview) -> Result<(), Refusal> {
+    for (idx, judgement) in review.judgements.iter().enumerate() {
+        let Some(test) = review
+            .proposal
+            .pending
+            .iter()
+            .find(|test| judgement.judges(test))
+        else {
+            return Err(Refusal::NotPending {
+                param: judgement.param.clone(),
+            });
+        };
+        if review.judgements[..idx]
+            .iter()
+            .any(|earlier| earlier.judges(test))
+        {
+            return Err(Refusal::JudgedTwice {
+                text: test.text.clone(),
+            });
+        }
+        if judgement.reason.trim().is_empty() {
+            return Err(Refusal::JudgementReasonMissing {
+                text: test.text.clone(),
+            });
+        }
+    }
+    if let Some(test) = review.proposal.pending.iter().find(|test| {
+        !review
+            .judgements
+            .iter()
+            .any(|judgement| judgement.judges(test))
+    }) {
+        return Err(Refusal::PendingUnjudged {
+            text: test.text.clone(),
+        });
+    }
+    Ok(())
+}
+
 /// P6: turns the meeting's verdicts on the proposal into the categories the household holds
 /// after the case, and those into the changes each department confirms.
 fn decide_categories(case: &Case, review: &JointReview) -> Result<Vec<DecidedCategory>, Refusal> {
+    judge_pending(review)?;
     let proposed: BTreeSet<Category> = review.proposal.categories.iter().copied().collect();
     let mut verdicts: std::collections::BTreeMap<Category, &Verdict> =
         std::collections::BTreeMap::new();

@@ -51,6 +51,15 @@ pub enum Refusal {
     /// P6: the meeting decides every category the rules engine proposed.
     #[error("联合研判未对建议类别“{}”作出决定", category.label())]
     ProposalUndecided { category: Category },
+    /// P6, 待人工核定: every pending test of the proposal is judged by the meeting.
+    #[error("待人工核定事项未作出核定（符合或不符合，并写明理由）：{text}")]
+    PendingUnjudged { text: String },
+    #[error("待人工核定事项须写明核定理由：{text}")]
+    JudgementReasonMissing { text: String },
+    #[error("参数{param}不是本案待人工核定的事项")]
+    NotPending { param: String },
+    #[error("待人工核定事项重复核定：{text}")]
+    JudgedTwice { text: String },
     #[error("“{}”不在建议中，只能以改判（写明理由）列入", category.label())]
     NotProposed { category: Category },
     #[error("类别“{}”重复决定", category.label())]
@@ -144,6 +153,10 @@ impl Refusal {
             Refusal::AttendanceMissing => "attendance_missing",
             Refusal::ProposalUndecided { .. } => "proposal_undecided",
             Refusal::NotProposed { .. } => "not_proposed",
+            Refusal::PendingUnjudged { .. } => "pending_unjudged",
+            Refusal::JudgementReasonMissing { .. } => "judgement_reason_missing",
+            Refusal::NotPending { .. } => "not_pending",
+            Refusal::JudgedTwice { .. } => "judged_twice",
             Refusal::DecidedTwice { .. } => "decided_twice",
             Refusal::MonitoringKindMissing => "monitoring_kind_missing",
             Refusal::MonitoringKindUnexpected => "monitoring_kind_unexpected",

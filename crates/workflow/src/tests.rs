@@ -108,17 +108,58 @@ fn joint_review(
     kind: Option<MonitoringKind>,
     verdicts: Vec<CategoryVerdict>,
 ) -> Action {
+    judged_review(proposed, kind, verdicts, Vec::new(), Vec::new())
+}
+
+/// A joint review on a proposal with pending tests, and the meeting's judgements of them.
+fn judged_review(
+    proposed: &[Category],
+    kind: Option<MonitoringKind>,
+    verdicts: Vec<CategoryVerdict>,
+    pending: Vec<PendingTest>,
+    judgements: Vec<PendingJudgement>,
+) -> Action {
     Action::RecordJointReview(JointReview {
         held_on: date("2026-10-16"),
         proposal: Proposal {
             categories: proposed.to_vec(),
             monitoring_kind: kind,
             explanation: "规则2：人均收入低于低保标准".to_owned(),
+            pending,
         },
         verdicts,
         monitoring_kind: kind,
         monitoring_kind_reason: String::new(),
+        judgements,
     })
+}
+
+/// 低保 proposed and confirmed, with `pending` tests and the meeting's `judgements`.
+fn dibao_judged(pending: Vec<PendingTest>, judgements: Vec<PendingJudgement>) -> Action {
+    judged_review(
+        &[Category::Dibao],
+        None,
+        confirm_all(&[Category::Dibao]),
+        pending,
+        judgements,
+    )
+}
+
+fn savings_pending() -> PendingTest {
+    PendingTest {
+        rule: "property.within_limits".to_owned(),
+        param: "property.financial_assets_months".to_owned(),
+        text: "金融资产上限未配置，需人工核定".to_owned(),
+    }
+}
+
+fn savings_judged(holds: bool, reason: &str) -> PendingJudgement {
+    PendingJudgement {
+        rule: "property.within_limits".to_owned(),
+        param: "property.financial_assets_months".to_owned(),
+        holds,
+        reason: reason.to_owned(),
+    }
 }
 
 fn village_review() -> Action {
@@ -618,6 +659,47 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
             by: town(),
             on: "2026-10-16",
             code: "proposal_undecided",
+        },
+        WrongMove {
+            name: "P6 a pending test left unjudged (待人工核定)",
+            case: joint,
+            action: dibao_judged(vec![savings_pending()], Vec::new()),
+            by: town(),
+            on: "2026-10-16",
+            code: "pending_unjudged",
+        },
+        WrongMove {
+            name: "P6 a pending test judged without a reason",
+            case: joint,
+            action: dibao_judged(vec![savings_pending()], vec![savings_judged(true, " ")]),
+            by: town(),
+            on: "2026-10-16",
+            code: "judgement_reason_missing",
+        },
+        WrongMove {
+            name: "P6 a judgement of a test that is not pending",
+            case: joint,
+            action: dibao_judged(
+                Vec::new(),
+                vec![savings_judged(true, "存款 3000 元，低于当地惯例")],
+            ),
+            by: town(),
+            on: "2026-10-16",
+            code: "not_pending",
+        },
+        WrongMove {
+            name: "P6 a pending test judged twice",
+            case: joint,
+            action: dibao_judged(
+                vec![savings_pending()],
+                vec![
+                    savings_judged(true, "存款 3000 元"),
+                    savings_judged(false, "存款 30 万元"),
+                ],
+            ),
+            by: town(),
+            on: "2026-10-16",
+            code: "judged_twice",
         },
         WrongMove {
             name: "P6 confirming a category nobody proposed",
@@ -1603,4 +1685,21 @@ fn a2_what_the_household_holds_after_the_review_honours_declined_starts_and_ends
         run.case.holds_after_review(),
         Some((vec![Category::Dibao], None))
     );
+}
+
+/// P6, 待人工核定: a proposal with a pending test moves on once the meeting has judged it, and
+/// the judgement is kept with the review (the case replays to it).
+#[test]
+fn p6_judged_pending_test_moves_on_and_is_kept() {
+    let mut run = application_until(Step::JointReview);
+    let judgement = savings_judged(true, "存款 3000 元，为日常生活备用，核定符合");
+    run.go(
+        dibao_judged(vec![savings_pending()], vec![judgement.clone()]),
+        &town(),
+        "2026-10-16",
+    );
+    assert_eq!(run.case.step(), Step::Notice);
+    let review = run.case.joint_review().unwrap();
+    assert_eq!(review.judgements, vec![judgement]);
+    assert_eq!(review.proposal.pending, vec![savings_pending()]);
 }

@@ -8,8 +8,9 @@ use domain::{Category, Household, MonitoringKind, PlaceCode, Role};
 use serde::{Deserialize, Serialize};
 use workflow::{
     CaseKind, CategoryVerdict, Change, Channel, Consent, DatedChange, DecidedCategory,
-    DepartmentDecision, Discrepancy, Explanation, Fact, Intake, JointReview, Notice, Proposal,
-    ReviewOutcome, Step, Survey, TeamMember, TrackingNumber, Verdict, VillageReview,
+    DepartmentDecision, Discrepancy, Explanation, Fact, Intake, JointReview, Notice,
+    PendingJudgement, PendingTest, Proposal, ReviewOutcome, Step, Survey, TeamMember,
+    TrackingNumber, Verdict, VillageReview,
 };
 
 /// A stored fact that does not read back (a code or record no longer valid).
@@ -160,6 +161,25 @@ pub struct ProposalDto {
     pub categories: Vec<String>,
     pub monitoring_kind: Option<String>,
     pub explanation: String,
+    /// 待人工核定 (absent in events written before pending tests existed).
+    #[serde(default)]
+    pub pending: Vec<PendingTestDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingTestDto {
+    pub rule: String,
+    pub param: String,
+    pub text: String,
+}
+
+/// 人工核定: the meeting's judgement on a pending test.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JudgementDto {
+    pub rule: String,
+    pub param: String,
+    pub holds: bool,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -176,6 +196,8 @@ pub struct JointReviewDto {
     pub verdicts: Vec<VerdictDto>,
     pub monitoring_kind: Option<String>,
     pub monitoring_kind_reason: String,
+    #[serde(default)]
+    pub judgements: Vec<JudgementDto>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -313,6 +335,16 @@ impl From<&JointReview> for JointReviewDto {
                     .monitoring_kind
                     .map(|kind| kind.code().to_owned()),
                 explanation: review.proposal.explanation.clone(),
+                pending: review
+                    .proposal
+                    .pending
+                    .iter()
+                    .map(|test| PendingTestDto {
+                        rule: test.rule.clone(),
+                        param: test.param.clone(),
+                        text: test.text.clone(),
+                    })
+                    .collect(),
             },
             verdicts: review
                 .verdicts
@@ -327,6 +359,16 @@ impl From<&JointReview> for JointReviewDto {
                 .collect(),
             monitoring_kind: review.monitoring_kind.map(|kind| kind.code().to_owned()),
             monitoring_kind_reason: review.monitoring_kind_reason.clone(),
+            judgements: review
+                .judgements
+                .iter()
+                .map(|judgement| JudgementDto {
+                    rule: judgement.rule.clone(),
+                    param: judgement.param.clone(),
+                    holds: judgement.holds,
+                    reason: judgement.reason.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -340,6 +382,16 @@ impl TryFrom<&JointReviewDto> for JointReview {
                 categories: categories(&dto.proposal.categories)?,
                 monitoring_kind: kind_of(&dto.proposal.monitoring_kind)?,
                 explanation: dto.proposal.explanation.clone(),
+                pending: dto
+                    .proposal
+                    .pending
+                    .iter()
+                    .map(|test| PendingTest {
+                        rule: test.rule.clone(),
+                        param: test.param.clone(),
+                        text: test.text.clone(),
+                    })
+                    .collect(),
             },
             verdicts: dto
                 .verdicts
@@ -358,6 +410,16 @@ impl TryFrom<&JointReviewDto> for JointReview {
                 .collect::<Result<_, InvalidFact>>()?,
             monitoring_kind: kind_of(&dto.monitoring_kind)?,
             monitoring_kind_reason: dto.monitoring_kind_reason.clone(),
+            judgements: dto
+                .judgements
+                .iter()
+                .map(|judgement| PendingJudgement {
+                    rule: judgement.rule.clone(),
+                    param: judgement.param.clone(),
+                    holds: judgement.holds,
+                    reason: judgement.reason.clone(),
+                })
+                .collect(),
         })
     }
 }

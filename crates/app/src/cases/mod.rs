@@ -46,6 +46,8 @@ pub struct JointReviewInput {
     pub verdicts: Vec<CategoryVerdict>,
     pub monitoring_kind: Option<domain::MonitoringKind>,
     pub monitoring_kind_reason: String,
+    /// 人工核定: the meeting's judgement on each pending test of the proposal.
+    pub judgements: Vec<workflow::PendingJudgement>,
 }
 
 /// What an actor does to a case. Every workflow action but the joint review passes through;
@@ -397,16 +399,25 @@ impl App {
         if determination.monitoring.is_some() && !determination.risk_eliminated {
             categories.insert(Category::Monitoring);
         }
+        // Every rule evaluated, held, not held or pending, with the parameters it read.
         let explanation: Vec<String> = determination
             .explanation
             .iter()
-            .filter(|reason| reason.holds)
-            .map(|reason| format!("规则{}：{}", reason.rule, reason.text))
+            .map(crate::assessment::reason_line)
             .collect();
         Ok(Proposal {
             categories: categories.into_iter().collect(),
             monitoring_kind: determination.monitoring,
             explanation: explanation.join("\n"),
+            pending: determination
+                .pending
+                .iter()
+                .map(|pending| workflow::PendingTest {
+                    rule: pending.rule.to_owned(),
+                    param: pending.param.name().to_owned(),
+                    text: pending.text.to_owned(),
+                })
+                .collect(),
         })
     }
 
@@ -423,6 +434,7 @@ impl App {
             verdicts: input.verdicts,
             monitoring_kind: input.monitoring_kind,
             monitoring_kind_reason: input.monitoring_kind_reason,
+            judgements: input.judgements,
         })
     }
 

@@ -89,6 +89,11 @@ fn every_fact() -> Vec<Fact> {
                     categories: vec![Category::Dibao, Category::Monitoring],
                     monitoring_kind: Some(MonitoringKind::ALL[0]),
                     explanation: "规则2".to_owned(),
+                    pending: vec![workflow::PendingTest {
+                        rule: "property.within_limits".to_owned(),
+                        param: "property.vehicle_value_limit".to_owned(),
+                        text: "机动车价值上限未配置，需人工核定".to_owned(),
+                    }],
                 },
                 verdicts: vec![
                     CategoryVerdict {
@@ -103,6 +108,12 @@ fn every_fact() -> Vec<Fact> {
                     },
                 ],
                 monitoring_kind: None,
+                judgements: vec![workflow::PendingJudgement {
+                    rule: "property.within_limits".to_owned(),
+                    param: "property.vehicle_value_limit".to_owned(),
+                    holds: true,
+                    reason: "农用三轮车".to_owned(),
+                }],
                 monitoring_kind_reason: String::new(),
             },
             decided: vec![

@@ -7,7 +7,8 @@
 //! users see nothing.
 
 use crate::cases::{
-    VILLAGE, confirm_all, ids, joint_review, ok, past_notice, through_review, user_id,
+    VILLAGE, confirm_all, ids, joint_review_without_monitoring, ok, open_application, past_notice,
+    survey_team, through_review,
 };
 use crate::helpers::{TestApp, backends, hidden_field};
 use app::users::{Creator, NewUser};
@@ -82,25 +83,9 @@ async fn a1_a3_a_confirmed_case_leads_to_proposals_referral_delivery_duplicate_u
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let ids = ids();
-        let team = [
-            user_id(&app, "cunshe").await,
-            user_id(&app, "bachuan").await,
-        ];
-
+        let team = survey_team(&app).await;
         // 受理: a first application of a household of three in 永院村.
-        let village = app.api_user("cunshe").await;
-        let (status, body) = village
-            .post(
-                "/api/v1/cases",
-                &json!({
-                    "kind": "application", "channel": "village_window", "household_id": "BC-0100",
-                    "area_code": VILLAGE, "applicant": "韩一", "summary": "因病致贫，申请救助",
-                    "consent": {"signer": "韩一", "signed_on": "2026-11-28"},
-                }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
-        let case_id = body["id"].as_i64().unwrap();
+        let case_id = open_application(&app, "BC-0100", "因病致贫，申请救助").await;
 
         // Before the survey there is nothing to propose from.
         let town_page = app.page_user("bachuan").await;
@@ -143,7 +128,10 @@ async fn a1_a3_a_confirmed_case_leads_to_proposals_referral_delivery_duplicate_u
             "{backend}: no referral form before confirmation"
         );
         let town = app.api_user("bachuan").await;
-        assert_eq!(joint_review(&town, case_id, true).await, "notice");
+        assert_eq!(
+            joint_review_without_monitoring(&town, case_id).await,
+            "notice"
+        );
         // After the meeting the preview rests on its decisions.
         let (_, html) = town_page.get(&format!("/cases/{case_id}")).await;
         let section = assist_section(&html);

@@ -30,6 +30,29 @@ pub(crate) fn household(external_id: &str, ids: &[String; 3], wages: f64) -> Val
     })
 }
 
+/// The joint survey team of the tests: the village assistant and the town reviewer.
+pub(crate) async fn survey_team(app: &TestApp) -> [i64; 2] {
+    [user_id(app, "cunshe").await, user_id(app, "bachuan").await]
+}
+
+/// 受理 by the village assistant: a first application of household `household_id` in 永院村,
+/// with the applicant's consent; returns the case id.
+pub(crate) async fn open_application(app: &TestApp, household_id: &str, summary: &str) -> i64 {
+    let village = app.api_user("cunshe").await;
+    let (status, body) = village
+        .post(
+            "/api/v1/cases",
+            &json!({
+                "kind": "application", "channel": "village_window", "household_id": household_id,
+                "area_code": VILLAGE, "applicant": "韩一", "summary": summary,
+                "consent": {"signer": "韩一", "signed_on": "2026-11-28"},
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
 pub(crate) fn ids() -> [String; 3] {
     [
         id_number("50022419850101139"),
@@ -95,10 +118,76 @@ pub(crate) async fn joint_review(town: &ApiUser, id: i64, agree: bool) -> String
     } else {
         Value::Null
     };
+    // 待人工核定: while a pending test is unjudged the meeting cannot pass; each is judged with
+    // a reason and kept with the review.
+    let pending = proposal["pending"].as_array().unwrap().clone();
+    if let Some(first) = pending.first() {
+        let body = json!({"action": "record_joint_review", "verdicts": verdicts, "monitoring_kind": monitoring_kind});
+        let (_, answer) = act(town, id, body).await;
+        assert_eq!(answer["code"], "pending_unjudged", "{answer}");
+        assert!(
+            answer["message"]
+                .as_str()
+                .unwrap()
+                .contains(first["text"].as_str().unwrap()),
+            "the refusal names the pending test: {answer}"
+        );
+    }
+    let judgements: Vec<Value> = pending
+        .iter()
+        .map(|test| {
+            json!({"rule": test["rule"], "param": test["param"], "holds": agree, "reason": "入户核实后由会议核定"})
+        })
+        .collect();
+    let step = ok(
+        town,
+        id,
+        json!({"action": "record_joint_review", "verdicts": verdicts, "monitoring_kind": monitoring_kind, "judgements": judgements}),
+    )
+    .await;
+    let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(
+        detail["joint_review"]["judgements"]
+            .as_array()
+            .unwrap()
+            .len(),
+        pending.len(),
+        "the judgements are kept with the review: {detail}"
+    );
+    step
+}
+
+/// The joint review confirming every proposed category but the monitoring tag, which the
+/// meeting leaves out because the monitoring line has no value yet: the pending line test is
+/// judged 不符合, every other pending test 符合.
+pub(crate) async fn joint_review_without_monitoring(town: &ApiUser, id: i64) -> String {
+    let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+    let proposal = &detail["proposal"];
+    let verdicts: Vec<Value> = proposal["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|category| {
+            if category == "monitoring" {
+                json!({"category": category, "verdict": "override", "reason": "监测收入线尚未公布，暂不纳入监测"})
+            } else {
+                json!({"category": category, "verdict": "confirm"})
+            }
+        })
+        .collect();
+    let judgements: Vec<Value> = proposal["pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|test| {
+            let line = test["param"] == "monitoring.income_line";
+            json!({"rule": test["rule"], "param": test["param"], "holds": !line, "reason": "会议核定"})
+        })
+        .collect();
     ok(
         town,
         id,
-        json!({"action": "record_joint_review", "verdicts": verdicts, "monitoring_kind": monitoring_kind}),
+        json!({"action": "record_joint_review", "verdicts": verdicts, "judgements": judgements}),
     )
     .await
 }

@@ -11,6 +11,7 @@ mod audit;
 mod cases;
 mod helpers;
 mod pages;
+mod pending;
 mod policy;
 mod reports;
 mod rolls;
