@@ -88,6 +88,7 @@ impl App {
                 store::users::record_login_failure(&mut tx, username, &now_text).await?;
                 store::audit::append_one(
                     &mut tx,
+                    self.store.audit_key(),
                     &login_event(&now_text, username, "session.login_failed"),
                 )
                 .await?;
@@ -115,6 +116,7 @@ impl App {
         .await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &login_event(&now_text, &actor.audit_name(), "session.login"),
         )
         .await?;
@@ -148,6 +150,7 @@ impl App {
         store::sessions::delete(&mut tx, &token_hash(token)).await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &login_event(&now, &actor.audit_name(), "session.logout"),
         )
         .await?;

@@ -169,6 +169,7 @@ impl App {
         } else {
             store::audit::append_one(
                 &mut tx,
+                self.store.audit_key(),
                 &AuditEvent {
                     at: self.now_text(),
                     actor: actor.audit_name(),
@@ -226,6 +227,7 @@ impl App {
         let id = store::households::insert(&mut tx, household, &json, &today, &now).await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &household_event(
                 actor.audit_name(),
                 &now,
@@ -270,6 +272,7 @@ impl App {
         store::households::update(&mut tx, id, version, household, &json, &today, &now).await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &household_event(
                 actor.audit_name(),
                 &now,

@@ -41,6 +41,18 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// A new random audit key (审计密钥) of 32 bytes, for the first start of a writer.
+pub fn new_audit_key() -> store::audit::AuditKey {
+    use rand_core::RngCore;
+    let mut bytes = [0u8; store::audit::AUDIT_KEY_MIN_BYTES];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    match store::audit::AuditKey::from_bytes(&bytes) {
+        Ok(key) => key,
+        // The length is the minimum by construction.
+        Err(_) => unreachable!("a key of AUDIT_KEY_MIN_BYTES bytes"),
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct SystemClock;
 
@@ -108,9 +120,17 @@ impl App {
         (self.now() + chrono::Duration::hours(8)).date_naive()
     }
 
+    /// The audit key in use (its fingerprint names it in messages), if any.
+    pub fn audit_key(&self) -> Option<&store::audit::AuditKey> {
+        self.store.audit_key()
+    }
+
     /// `safetynet audit verify`: walks the chain and reports the first broken link.
-    pub async fn verify_audit(&self) -> Result<store::audit::Verification, AppError> {
+    pub async fn verify_audit(
+        &self,
+        anchor: Option<&store::audit::Anchor>,
+    ) -> Result<store::audit::Verification, AppError> {
         let mut conn = self.store.read().await?;
-        Ok(store::audit::verify(&mut conn).await?)
+        Ok(store::audit::verify(&mut conn, self.store.audit_key(), anchor).await?)
     }
 }

@@ -261,6 +261,7 @@ impl App {
         let facts = append(tx, case_id, 0, transition.events(), &now).await?;
         store::audit::append_one(
             tx,
+            self.store.audit_key(),
             &case_event(actor, &now, "case.open", case, None, Some(facts)),
         )
         .await?;
@@ -357,6 +358,7 @@ impl App {
         .await?;
         store::audit::append_one(
             &mut *tx,
+            self.store.audit_key(),
             &case_event(
                 actor,
                 &now,
@@ -528,6 +530,7 @@ impl App {
         }
         store::audit::append_one(
             conn,
+            self.store.audit_key(),
             &AuditEvent {
                 at: now.to_owned(),
                 actor: actor.audit_name(),
@@ -587,6 +590,7 @@ impl App {
         .await?;
         store::audit::append_one(
             conn,
+            self.store.audit_key(),
             &crate::households::household_event(
                 actor.audit_name(),
                 now,
@@ -614,6 +618,7 @@ impl App {
             .await?;
         store::audit::append_one(
             conn,
+            self.store.audit_key(),
             &crate::households::household_event(
                 actor.audit_name(),
                 now,
