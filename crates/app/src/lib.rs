@@ -63,11 +63,24 @@ impl Clock for SystemClock {
 }
 
 /// Settings of the use cases (not policy: policy thresholds live in the catalogue).
+/// The sign-in limits (`auth`) are operating limits of the service, shown to the
+/// administrator on 用户管理.
 #[derive(Clone, Debug)]
 pub struct AppSettings {
     pub session_hours: i64,
+    /// Failures of one address and account pair in the window before that pair backs off.
     pub login_max_failures: i64,
+    /// The window failures are counted in.
     pub login_window_minutes: i64,
+    /// The first back-off of a pair; it doubles with each further failure, up to the window.
+    pub login_backoff_seconds: i64,
+    /// Failures from one address (any user names) in the window before it is refused.
+    pub login_client_max_failures: i64,
+    /// Failures of one account (from any address) in the window before each further attempt
+    /// on it waits `login_account_delay_ms` more per failure (at most `LOGIN_DELAY_CAP_MS`):
+    /// slower, never locked.
+    pub login_account_slow_after: i64,
+    pub login_account_delay_ms: i64,
 }
 
 impl Default for AppSettings {
@@ -76,6 +89,10 @@ impl Default for AppSettings {
             session_hours: 8,
             login_max_failures: 5,
             login_window_minutes: 15,
+            login_backoff_seconds: 30,
+            login_client_max_failures: 50,
+            login_account_slow_after: 10,
+            login_account_delay_ms: 250,
         }
     }
 }

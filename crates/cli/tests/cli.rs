@@ -217,10 +217,17 @@ async fn u2_admin_create_user_reads_password_from_stdin() {
         std::sync::Arc::new(app::SystemClock),
         app::AppSettings::default(),
     );
-    let session = app.login("zhang", "long-enough-1").await.unwrap();
+    let session = app
+        .login("zhang", "long-enough-1", "127.0.0.1")
+        .await
+        .unwrap();
     assert_eq!(session.actor.role, domain::Role::TownReviewer);
     assert_eq!(session.actor.area.as_str(), "500151001");
-    assert!(app.login("zhang", "wrong-password").await.is_err());
+    assert!(
+        app.login("zhang", "wrong-password", "127.0.0.1")
+            .await
+            .is_err()
+    );
     app.store().close().await;
 
     let refusals = [

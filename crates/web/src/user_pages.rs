@@ -81,6 +81,8 @@ pub struct ListPage {
     list: UserList,
     n_pages: i64,
     choices: UserChoices,
+    /// 登录限制 (district administrator only).
+    login_limits: Option<app::auth::LoginLimits>,
 }
 
 impl ListPage {
@@ -112,6 +114,12 @@ pub async fn list(
         Err(other) => return Err(PageError(other)),
     };
     let n_pages = ((list.total + list.per_page - 1) / list.per_page).max(1);
+    // 登录限制: the district administrator also sees the sign-in limits and who is held back.
+    let login_limits = match state.app.login_limits(&signed.actor).await {
+        Ok(limits) => Some(limits),
+        Err(AppError::Forbidden) => None,
+        Err(other) => return Err(PageError(other)),
+    };
     let page = ListPage {
         chrome: Chrome::of(&signed),
         role: query.role,
@@ -120,6 +128,7 @@ pub async fn list(
         list,
         n_pages,
         choices,
+        login_limits,
     };
     Ok((status, page).into_response())
 }

@@ -651,7 +651,14 @@ impl App {
     }
 
     /// 案件详情: the case, its timeline with the actors' names, and its running time limits.
+    /// Needs income and health (`access::role_reads`): the case holds the survey and the
+    /// rules engine's explanation, so the administrator and department users are refused.
     pub async fn case_detail(&self, actor: &Actor, case_id: i64) -> Result<CaseDetail, AppError> {
+        if !(actor.reads(crate::access::HouseholdPart::IncomeProperty)
+            && actor.reads(crate::access::HouseholdPart::Health))
+        {
+            return Err(AppError::Forbidden);
+        }
         let today = self.today();
         let mut conn = self.store.read().await?;
         let (row, rows) = self.load_case(&mut conn, actor, case_id).await?;
