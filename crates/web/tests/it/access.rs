@@ -65,13 +65,14 @@ const USER_ROUTES: [&str; 6] = [
     "/admin/users/{id}/password",
 ];
 /// Routes that show no household: sign-in, the form skeleton, static files, the API document.
-const ROUTES_WITHOUT_RECORDS: [&str; 10] = [
+const ROUTES_WITHOUT_RECORDS: [&str; 11] = [
     "/",
     "/login",
     "/logout",
     "/households/new",
     "/static/app.css",
     "/static/dashboard.js",
+    "/static/apply.js",
     "/static/vendor/echarts.min.js",
     "/healthz",
     "/api/openapi.json",

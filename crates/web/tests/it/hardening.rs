@@ -51,12 +51,20 @@ async fn security_headers_on_every_page_and_no_inline_script_or_style() {
                 "{backend} {path}"
             );
         }
+        for path in ["/login", "/apply"] {
+            let page = anonymous
+                .get(app.url(path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(has_inline_script_or_style(&page), None, "{backend} {path}");
+        }
         let town = app.page_user("bachuan").await;
         let household = format!("/households/{}", app.bachuan_village.id);
         for path in [
-            "/login",
-            "/apply",
-            "/",
             "/households",
             household.as_str(),
             "/cases",
@@ -133,6 +141,17 @@ async fn a_body_over_the_limit_is_413_and_rejections_are_in_chinese() {
             "{backend}"
         );
 
+        for path in ["/login", "/apply"] {
+            let page = anonymous
+                .get(app.url(path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(has_inline_script_or_style(&page), None, "{backend} {path}");
+        }
         let town = app.page_user("bachuan").await;
         let (status, page) = town.get("/households?page=abc").await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{backend}");
