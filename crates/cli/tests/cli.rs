@@ -210,8 +210,13 @@ async fn u2_admin_create_user_reads_password_from_stdin() {
         text(&output.stderr)
     );
 
-    // The new user signs in with the password given on stdin, with the role and area given.
-    let store = store::Store::connect(&db).await.unwrap();
+    // The new user signs in with the password given on stdin, with the role and area given
+    // (a process writing to the keyed chain needs the key the binary created beside the file).
+    let key = std::fs::read_to_string(dir.path().join("safetynet.db.audit-key")).unwrap();
+    let store = store::Store::connect(&db)
+        .await
+        .unwrap()
+        .with_audit_key(store::audit::AuditKey::parse(&key).unwrap());
     let app = app::App::new(
         store,
         std::sync::Arc::new(app::SystemClock),
