@@ -45,11 +45,52 @@ impl Actor {
     }
 
     pub fn may_read_household(&self, place: &PlaceCode) -> bool {
-        self.role.reads_households() && self.covers(place)
+        self.role.reads_households()
+            && self.reads(HouseholdPart::IncomeProperty)
+            && self.covers(place)
+    }
+
+    /// Whether this actor's role may read `part` of a household (`role_reads`).
+    pub fn reads(&self, part: HouseholdPart) -> bool {
+        role_reads(self.role, part)
     }
 
     /// Whether lists show full names and ID numbers to this actor.
     pub fn sees_unmasked(&self) -> bool {
         self.role.sees_unmasked_lists()
+    }
+}
+
+/// 户档案的部分 (least privilege, issue 16): the parts of a household's record a role may or
+/// may not read. The survey, the case page, its printouts and the rules engine's explanation
+/// hold income, property and health, so reading a case needs `IncomeProperty` and `Health`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HouseholdPart {
+    /// 身份信息: names, ID numbers, relations, address (masked in lists for some roles).
+    Identity,
+    /// 收入与财产: income by kind, deposits, vehicles, houses, businesses, expenditure.
+    IncomeProperty,
+    /// 健康: illness, disability, medical expenditure.
+    Health,
+    /// 银行账户: the account assistance is paid to (not recorded by the product yet).
+    Bank,
+}
+
+/// The one access matrix (`docs/ACCESS.md` shows it as a table): the roles that decide or
+/// review (district approvers, town reviewers) and the auditors read everything; village and
+/// grid assistants, who take the survey, read all but the bank account; a department reads
+/// identity only (masked, on its referrals); the administrator manages users and reads none.
+pub fn role_reads(role: Role, part: HouseholdPart) -> bool {
+    use HouseholdPart::{Health, Identity, IncomeProperty};
+    match role {
+        Role::DistrictCivilAffairs
+        | Role::DistrictAgriculture
+        | Role::TownReviewer
+        | Role::Auditor => true,
+        Role::VillageAssistant | Role::GridWorker => {
+            matches!(part, Identity | IncomeProperty | Health)
+        }
+        Role::Department => part == Identity,
+        Role::Admin => false,
     }
 }

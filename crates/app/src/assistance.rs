@@ -248,7 +248,7 @@ impl App {
                 after: Some(definition),
             });
         }
-        let mut chain = store::audit::Chain::lock(&mut tx).await?;
+        let mut chain = store::audit::Chain::lock(&mut tx, self.store.audit_key()).await?;
         chain.append_many(&mut tx, &events).await?;
         chain.finish(&mut tx).await?;
         store::commit(tx).await?;
@@ -340,6 +340,7 @@ impl App {
         .await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &AuditEvent {
                 at: now,
                 actor: actor.audit_name(),
@@ -388,6 +389,7 @@ impl App {
         store::assistance::set_department(&mut tx, username, department).await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &AuditEvent {
                 at: self.now_text(),
                 actor: actor_name,
@@ -858,6 +860,7 @@ impl App {
         .await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &AuditEvent {
                 at: now,
                 actor: actor.audit_name(),
@@ -1119,6 +1122,7 @@ impl App {
         .await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &AuditEvent {
                 at: now.clone(),
                 actor: actor.audit_name(),

@@ -71,7 +71,7 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             AppError::Unauthenticated => "请先登录".to_owned(),
-            AppError::Throttled => "登录失败次数过多，请15分钟后再试".to_owned(),
+            AppError::Throttled => "登录失败次数过多，请稍后再试".to_owned(),
             AppError::Forbidden => "您的角色无权进行此操作".to_owned(),
             AppError::CsrfRejected => "表单已过期或来源不明，请刷新页面后重试".to_owned(),
             AppError::NotFound => "未找到该记录，或不在您的管辖范围内".to_owned(),

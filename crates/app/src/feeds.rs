@@ -249,6 +249,7 @@ impl App {
         let job_id = store::watch::enqueue_job(&mut tx, feed_id, &today, &now).await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &AuditEvent {
                 at: now.clone(),
                 actor: actor.audit_name(),
@@ -344,6 +345,21 @@ impl App {
         let stale_before = crate::timestamp(self.now() - JOB_LEASE);
         let mut tx = self.store.begin().await?;
         let claimed = store::watch::claim_job(&mut tx, worker, &now, &stale_before).await?;
+        if let Some(job) = &claimed {
+            // A claim is a state change (the job's worker and lease): audited like the others.
+            store::audit::append_one(
+                &mut tx,
+                self.store.audit_key(),
+                &job_event(
+                    actor,
+                    &now,
+                    "comparison.claim",
+                    job,
+                    serde_json::json!({ "worker": worker }).to_string(),
+                ),
+            )
+            .await?;
+        }
         store::commit(tx).await?;
         let Some(job) = claimed else {
             return Ok(None);
@@ -363,6 +379,7 @@ impl App {
                 store::watch::fail_job(&mut tx, job.id, &reason, &now).await?;
                 store::audit::append_one(
                     &mut tx,
+                    self.store.audit_key(),
                     &job_event(actor, &now, "comparison.fail", &job, reason.clone()),
                 )
                 .await?;
@@ -584,8 +601,7 @@ impl App {
             }
         }
         store::watch::finish_job(&mut tx, job.id, &counts, &now).await?;
-        store::audit::append_one(
-            &mut tx,
+        store::audit::append_one(&mut tx, self.store.audit_key(),
             &job_event(
                 actor,
                 &now,

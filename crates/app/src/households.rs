@@ -201,6 +201,7 @@ impl App {
         } else {
             store::audit::append_one(
                 &mut tx,
+                self.store.audit_key(),
                 &AuditEvent {
                     at: self.now_text(),
                     actor: actor.audit_name(),
@@ -258,6 +259,7 @@ impl App {
         let id = store::households::insert(&mut tx, household, &json, &today, &now).await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &household_event(
                 actor.audit_name(),
                 &now,
@@ -302,6 +304,7 @@ impl App {
         store::households::update(&mut tx, id, version, household, &json, &today, &now).await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &household_event(
                 actor.audit_name(),
                 &now,

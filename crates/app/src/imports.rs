@@ -251,7 +251,7 @@ impl App {
                 ..ImportReport::default()
             });
         }
-        let chain = Chain::lock(&mut tx).await?;
+        let chain = Chain::lock(&mut tx, self.store.audit_key()).await?;
         let place_codes = store::places::all_codes(&mut tx).await?;
         let load = HouseholdLoad::start(&self.store, &mut tx, n_lines).await?;
         let mut import = Import {
@@ -345,6 +345,7 @@ impl App {
         let after = store::places::count(&mut tx).await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &AuditEvent {
                 at: now,
                 actor: format!("console:{operator}"),
@@ -383,6 +384,21 @@ impl App {
     pub async fn mark_demo(&self) -> Result<(), AppError> {
         let mut tx = self.store.begin().await?;
         store::meta_set(&mut tx, "demo", "true").await?;
+        store::audit::append_one(
+            &mut tx,
+            self.store.audit_key(),
+            &AuditEvent {
+                at: self.now_text(),
+                actor: "system:demo".to_owned(),
+                action: "store.mark_demo".to_owned(),
+                entity: "meta".to_owned(),
+                entity_id: "demo".to_owned(),
+                area_code: None,
+                before: None,
+                after: Some("true".to_owned()),
+            },
+        )
+        .await?;
         store::commit(tx).await?;
         Ok(())
     }
@@ -409,7 +425,7 @@ impl App {
         let start = as_of.to_string();
         let reason = format!("演示数据：按 {as_of} 规则引擎认定结果登记");
         let mut tx = self.store.begin().await?;
-        let mut chain = Chain::lock(&mut tx).await?;
+        let mut chain = Chain::lock(&mut tx, self.store.audit_key()).await?;
         let mut after_id = 0;
         let mut n_periods = 0;
         loop {

@@ -43,6 +43,18 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// A new random audit key (审计密钥) of 32 bytes, for the first start of a writer.
+pub fn new_audit_key() -> store::audit::AuditKey {
+    use rand_core::RngCore;
+    let mut bytes = [0u8; store::audit::AUDIT_KEY_MIN_BYTES];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    match store::audit::AuditKey::from_bytes(&bytes) {
+        Ok(key) => key,
+        // The length is the minimum by construction.
+        Err(_) => unreachable!("a key of AUDIT_KEY_MIN_BYTES bytes"),
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct SystemClock;
 
@@ -53,11 +65,24 @@ impl Clock for SystemClock {
 }
 
 /// Settings of the use cases (not policy: policy thresholds live in the catalogue).
+/// The sign-in limits (`auth`) are operating limits of the service, shown to the
+/// administrator on 用户管理.
 #[derive(Clone, Debug)]
 pub struct AppSettings {
     pub session_hours: i64,
+    /// Failures of one address and account pair in the window before that pair backs off.
     pub login_max_failures: i64,
+    /// The window failures are counted in.
     pub login_window_minutes: i64,
+    /// The first back-off of a pair; it doubles with each further failure, up to the window.
+    pub login_backoff_seconds: i64,
+    /// Failures from one address (any user names) in the window before it is refused.
+    pub login_client_max_failures: i64,
+    /// Failures of one account (from any address) in the window before each further attempt
+    /// on it waits `login_account_delay_ms` more per failure (at most `LOGIN_DELAY_CAP_MS`):
+    /// slower, never locked.
+    pub login_account_slow_after: i64,
+    pub login_account_delay_ms: i64,
 }
 
 impl Default for AppSettings {
@@ -66,6 +91,10 @@ impl Default for AppSettings {
             session_hours: 8,
             login_max_failures: 5,
             login_window_minutes: 15,
+            login_backoff_seconds: 30,
+            login_client_max_failures: 50,
+            login_account_slow_after: 10,
+            login_account_delay_ms: 250,
         }
     }
 }
@@ -110,9 +139,17 @@ impl App {
         (self.now() + chrono::Duration::hours(8)).date_naive()
     }
 
+    /// The audit key in use (its fingerprint names it in messages), if any.
+    pub fn audit_key(&self) -> Option<&store::audit::AuditKey> {
+        self.store.audit_key()
+    }
+
     /// `safetynet audit verify`: walks the chain and reports the first broken link.
-    pub async fn verify_audit(&self) -> Result<store::audit::Verification, AppError> {
+    pub async fn verify_audit(
+        &self,
+        anchor: Option<&store::audit::Anchor>,
+    ) -> Result<store::audit::Verification, AppError> {
         let mut conn = self.store.read().await?;
-        Ok(store::audit::verify(&mut conn).await?)
+        Ok(store::audit::verify(&mut conn, self.store.audit_key(), anchor).await?)
     }
 }

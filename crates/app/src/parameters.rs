@@ -427,6 +427,7 @@ impl App {
         .await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &AuditEvent {
                 at: now,
                 actor: actor.audit_name(),

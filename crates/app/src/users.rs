@@ -442,6 +442,7 @@ impl App {
         }
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &AuditEvent {
                 at: now,
                 actor: actor_name,
@@ -717,6 +718,7 @@ impl App {
         let ended = store::sessions::delete_for_user(&mut tx, id).await?;
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &AuditEvent {
                 at: self.now_text(),
                 actor: actor.audit_name(),
@@ -746,6 +748,7 @@ impl App {
     ) -> Result<(), AppError> {
         store::audit::append_one(
             tx,
+            self.store.audit_key(),
             &AuditEvent {
                 at: self.now_text(),
                 actor: actor.audit_name(),

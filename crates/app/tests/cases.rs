@@ -320,7 +320,7 @@ impl World {
     }
 
     async fn audit_intact(&self) {
-        let verification = self.app.verify_audit().await.unwrap();
+        let verification = self.app.verify_audit(None).await.unwrap();
         assert!(
             matches!(verification, Verification::Intact { .. }),
             "{}: {verification:?}",
@@ -784,5 +784,87 @@ async fn p9_the_queue_holds_one_line_per_case_a_page_at_a_time_late_first() {
         assert_eq!((overdue.total, overdue.n_late), (1, 1), "{backend}");
         assert_eq!(overdue.n_pages(), 1);
         assert_eq!(overdue.items[0].case_id, two_limits, "{backend}");
+    }
+}
+
+/// Issue 16: case events are inside the audit chain — an event edited, deleted or added in
+/// `case_events` without its audit row is named by its case and number.
+#[tokio::test]
+async fn case_events_changed_outside_the_chain_are_named_by_audit_verify() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let case_id = world.enrol("YY-0901", "500224198501011397").await;
+        world.audit_intact().await;
+        let pool = world.app.store().pool();
+        let (tracking_number,): (String,) =
+            sqlx::query_as("SELECT tracking_number FROM cases WHERE id = $1")
+                .bind(case_id)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        let (n_events,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM case_events WHERE case_id = $1")
+                .bind(case_id)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        assert!(n_events >= 3, "{backend}");
+        let (fact,): (String,) =
+            sqlx::query_as("SELECT fact FROM case_events WHERE case_id = $1 AND seq = 2")
+                .bind(case_id)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        let named = |verification: Verification| match verification {
+            Verification::CaseEventBroken {
+                tracking_number,
+                seq,
+                ..
+            } => Some((tracking_number, seq)),
+            _ => None,
+        };
+        let tampering = [
+            (
+                "UPDATE case_events SET fact = $2 WHERE case_id = $1 AND seq = 2",
+                r#"{"kind":"forged"}"#.to_owned(),
+                2,
+            ),
+            (
+                "UPDATE case_events SET recorded_at = $2 WHERE case_id = $1 AND seq = 2",
+                "2020-01-01T00:00:00.000000Z".to_owned(),
+                2,
+            ),
+            (
+                "DELETE FROM case_events WHERE case_id = $1 AND seq = $2",
+                n_events.to_string(),
+                n_events,
+            ),
+        ];
+        for (statement, value, seq) in tampering {
+            let mut tx = pool.begin().await.unwrap();
+            let query = sqlx::query(sqlx::AssertSqlSafe(statement)).bind(case_id);
+            let query = if statement.starts_with("DELETE") {
+                query.bind(value.parse::<i64>().unwrap())
+            } else {
+                query.bind(value)
+            };
+            query.execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(
+                named(world.app.verify_audit(None).await.unwrap()),
+                Some((tracking_number.clone(), seq)),
+                "{backend}: {statement}"
+            );
+            if statement.starts_with("UPDATE") {
+                sqlx::query(
+                    "UPDATE case_events SET fact = $2, recorded_at = (SELECT recorded_at FROM case_events WHERE case_id = $1 AND seq = 1) WHERE case_id = $1 AND seq = 2",
+                )
+                .bind(case_id)
+                .bind(&fact)
+                .execute(pool)
+                .await
+                .unwrap();
+            }
+        }
     }
 }

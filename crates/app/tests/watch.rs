@@ -171,7 +171,7 @@ impl World {
     }
 
     async fn audit_intact(&self) {
-        let verification = self.app.verify_audit().await.unwrap();
+        let verification = self.app.verify_audit(None).await.unwrap();
         assert!(
             matches!(verification, Verification::Intact { .. }),
             "{}: {verification:?}",

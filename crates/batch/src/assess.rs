@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 /// Arguments of `safetynet assess`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct AssessArgs {
-    /// 认定基准日 (as-of date): the parameters then in force and the ages on that day [default: today]
+    /// 认定基准日 (as-of date): the parameters then in force and the ages on that day [default: today in Beijing, UTC+8]
     #[arg(long = "as-of", value_name = "YYYY-MM-DD")]
     pub as_of: Option<NaiveDate>,
     /// A parameter catalogue (TOML) instead of the built-in `policy/catalogue.toml`
@@ -66,9 +66,7 @@ pub fn run_assess(args: &AssessArgs) -> anyhow::Result<bool> {
 
 /// `run_assess` writing to `output`; reads the clock only when `--as-of` is absent.
 pub fn assess_to<W: Write>(args: &AssessArgs, output: W) -> anyhow::Result<Summary> {
-    let as_of = args
-        .as_of
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let as_of = args.as_of.unwrap_or_else(crate::beijing_today);
     let snapshot = load_snapshot(args, as_of)?;
     let input: Box<dyn Read + Send> = if args.file == "-" {
         Box::new(io::stdin())

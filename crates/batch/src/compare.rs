@@ -30,7 +30,7 @@ pub struct CompareArgs {
     /// A department feed (`spec/FEEDS.md`): .csv (UTF-8 or GB18030), .jsonl, .xlsx (repeatable)
     #[arg(long, value_name = "FILE", required = true)]
     pub feed: Vec<PathBuf>,
-    /// 比对基准日: the parameters in force and the categories on that day [default: today]
+    /// 比对基准日: the parameters in force and the categories on that day [default: today in Beijing, UTC+8]
     #[arg(long = "as-of", value_name = "YYYY-MM-DD")]
     pub as_of: Option<NaiveDate>,
     /// A parameter catalogue (TOML) instead of the built-in `policy/catalogue.toml`
@@ -80,9 +80,7 @@ pub fn compare_to<W: Write, E: Write>(
     mut output: W,
     mut errors: E,
 ) -> anyhow::Result<CompareSummary> {
-    let as_of = args
-        .as_of
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let as_of = args.as_of.unwrap_or_else(crate::beijing_today);
     let snapshot = load_snapshot(
         &AssessArgs {
             as_of: Some(as_of),

@@ -20,3 +20,15 @@ pub use gen_feed::{FeedPlan, write_feed};
 mod tests;
 #[cfg(test)]
 mod tests_compare;
+
+/// Today in China Standard Time (UTC+8, no daylight saving): the default `--as-of` of
+/// `assess` and `compare`, whatever the machine's time zone (a server on UTC would otherwise
+/// date the morning's work before 08:00 with yesterday).
+pub fn beijing_today() -> chrono::NaiveDate {
+    beijing_day(chrono::Utc::now())
+}
+
+/// The day in China Standard Time of the instant `now`.
+pub fn beijing_day(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    (now + chrono::Duration::hours(8)).date_naive()
+}

@@ -224,3 +224,19 @@ fn fast_reader_leaves_unusual_lines_to_domain() {
     let spec_example = r#"{"id":"H-0001","area_code":"500151102201","hukou":"rural","lifted_from_poverty":false,"members":[{"id_number":"500224194503120011","name":"张三","relation":"head","labour_capacity":"none","disability":{"kind":"physical","grade":2},"serious_illness":false,"schooling":"none","care_need":"partial","income_12m":0,"supporters":[{"relation":"child","able":false}]}],"income_12m":{"wages":0,"business":0,"property":0,"transfer":1200,"other":0,"excluded":3600},"property":{"financial_assets":2000,"vehicles":[{"kind":"motorcycle","value":1500}],"extra_houses":0,"business_registered":false},"rigid_expenditure_12m":{"medical":0,"education":0,"rehabilitation":0,"other":0},"guarantees":{"education":true,"medical":true,"housing":true,"drinking_water":true},"risks":["illness"],"months_above_monitoring_line":0}"#;
     assert!(check(spec_example));
 }
+
+#[test]
+fn the_default_as_of_date_is_beijings_day_not_utcs() {
+    let evening_utc = chrono::DateTime::parse_from_rfc3339("2026-12-05T16:30:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    assert_eq!(
+        crate::beijing_day(evening_utc).to_string(),
+        "2026-12-06",
+        "00:30 in Beijing is already the next day"
+    );
+    let morning_utc = chrono::DateTime::parse_from_rfc3339("2026-12-05T15:59:59Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    assert_eq!(crate::beijing_day(morning_utc).to_string(), "2026-12-05");
+}

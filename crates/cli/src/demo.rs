@@ -464,8 +464,10 @@ async fn demo_referrals(app: &App) -> Result<(), app::AppError> {
         DEMO_DEPARTMENT.1,
     )
     .await?;
-    let civil = app.login("minzheng", DEMO_PASSWORD).await?;
-    let department = app.login(DEMO_DEPARTMENT.0, DEMO_PASSWORD).await?;
+    let civil = app.login("minzheng", DEMO_PASSWORD, "console").await?;
+    let department = app
+        .login(DEMO_DEPARTMENT.0, DEMO_PASSWORD, "console")
+        .await?;
     let today = app.today().to_string();
     // Per handling department, how many were sent: each gets every state in turn.
     let mut counts = [0usize; 2];

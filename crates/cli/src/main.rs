@@ -1,7 +1,9 @@
 //! `safetynet`: the one binary. CLI verbs and the web server share one configuration: the
 //! database URL (`--db` or `DATABASE_URL`, default the embedded SQLite file `safetynet.db`).
 
+mod backup;
 mod demo;
+mod keys;
 mod search_bench;
 
 use anyhow::{Context, bail};
@@ -20,6 +22,11 @@ use std::sync::Arc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The audit chain's key file (审计密钥, hexadecimal). Default: the key in
+    /// SAFETYNET_AUDIT_KEY, else `<database file>.audit-key` beside a SQLite file, else
+    /// `~/.config/safetynet/audit.key`; created (0600) on a writer's first start.
+    #[arg(long, global = true, value_name = "FILE")]
+    audit_key_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -108,6 +115,25 @@ enum Command {
         district: String,
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
         db: String,
+    },
+    /// 备份: a consistent copy of the database while the server runs (SQLite: `VACUUM INTO`;
+    /// PostgreSQL: `pg_dump` when present, else the command to run), verified by `audit verify`.
+    Backup {
+        /// The copy to write (must not exist).
+        file: std::path::PathBuf,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
+    },
+    /// 恢复: a backup verified, then copied to the database (SQLite; the server stopped).
+    /// Refuses a database that holds data unless --force.
+    Restore {
+        /// The backup to restore.
+        file: std::path::PathBuf,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
+        /// Replaces a database that holds data.
+        #[arg(long)]
+        force: bool,
     },
     /// Runs queued comparison jobs (several workers can share the queue).
     Worker {
@@ -214,8 +240,17 @@ enum AdminWhat {
 
 #[derive(Subcommand)]
 enum AuditWhat {
-    /// Checks the hash chain and reports the first broken link.
+    /// Checks the chain (keyed rows with the audit key) and every case event against it, and
+    /// names the first row that fails. Refuses a database that does not exist.
     Verify {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
+        /// An anchor printed earlier by `audit anchor`: its row must still be there, unchanged.
+        #[arg(long)]
+        anchor: Option<String>,
+    },
+    /// Verifies the chain and prints its head as a short anchor (审计锚点) to keep elsewhere.
+    Anchor {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
         db: String,
     },
@@ -288,7 +323,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
-        other => runtime()?.block_on(run_async(other)),
+        other => runtime()?.block_on(run_async(other, cli.audit_key_file.as_deref())),
     }
 }
 
@@ -298,10 +333,19 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-async fn open(db: &str) -> anyhow::Result<App> {
-    let store = store::Store::connect(db)
+/// Opens the database for a writer: its audit key is read, or created on first start.
+async fn open(db: &str, key_file: Option<&std::path::Path>) -> anyhow::Result<App> {
+    let key = keys::resolve(db, key_file, keys::Need::CreateIfMissing)?;
+    open_with(db, key).await
+}
+
+async fn open_with(db: &str, key: Option<keys::Found>) -> anyhow::Result<App> {
+    let mut store = store::Store::connect(db)
         .await
         .with_context(|| format!("open database {}", redact(db)))?;
+    if let Some(found) = key {
+        store = store.with_audit_key(found.key);
+    }
     let catalogue = policy::Catalogue::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
     // The working-day calendar is read once, not on every use.
     let calendar = workflow::Calendar::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -337,7 +381,10 @@ fn operator() -> String {
     std::env::var("USER").unwrap_or_else(|_| "operator".to_owned())
 }
 
-async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
+async fn run_async(
+    command: Command,
+    key_file: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve {
             addr,
@@ -347,7 +394,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             behind_proxy,
         } => {
             let db = db.unwrap_or_else(|| if demo { DEMO_DB } else { DEFAULT_DB }.to_owned());
-            let app = open(&db).await?;
+            let app = open(&db, key_file).await?;
             if demo {
                 demo::ensure(&app).await?;
             } else if app.demo_state().await? == app::imports::DemoState::Empty {
@@ -385,7 +432,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             out,
             db,
         } => {
-            let app = open(&db).await?;
+            let app = open(&db, key_file).await?;
             let as_of = match as_of {
                 Some(text) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
                     .with_context(|| format!("--as-of {text}"))?,
@@ -423,10 +470,20 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             out,
             html,
             db,
-        } => report(&period, area.as_deref(), &out, html.as_deref(), &db).await,
+        } => {
+            report(
+                &period,
+                area.as_deref(),
+                &out,
+                html.as_deref(),
+                &db,
+                key_file,
+            )
+            .await
+        }
         Command::Import {
             what: ImportWhat::Households { file, db },
-        } => import_households(&file, &db).await,
+        } => import_households(&file, &db, key_file).await,
         Command::Import {
             what:
                 ImportWhat::Roll {
@@ -435,7 +492,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                     file,
                     db,
                 },
-        } => import_roll(&category, accept, &file, &db).await,
+        } => import_roll(&category, accept, &file, &db, key_file).await,
         Command::Import {
             what: ImportWhat::Places { file, db },
         } => {
@@ -443,7 +500,10 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("read {}", file.display()))?;
             let places = domain::parse_place_list(&text)
                 .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
-            let n = open(&db).await?.load_places(&operator(), &places).await?;
+            let n = open(&db, key_file)
+                .await?
+                .load_places(&operator(), &places)
+                .await?;
             eprintln!("已载入区划 {n} 个");
             Ok(ExitCode::SUCCESS)
         }
@@ -475,7 +535,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let app = open(&db).await?;
+            let app = open(&db, key_file).await?;
             ensure_places(&app).await?;
             let user = app::users::NewUser {
                 username: &username,
@@ -506,17 +566,13 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Audit {
-            what: AuditWhat::Verify { db },
-        } => match open(&db).await?.verify_audit().await? {
-            store::audit::Verification::Intact { rows } => {
-                println!("审计链完整 audit chain intact: {rows} rows");
-                Ok(ExitCode::SUCCESS)
-            }
-            store::audit::Verification::Broken { seq, reason } => {
-                println!("审计链断裂 audit chain broken at row {seq}: {reason}");
-                Ok(ExitCode::FAILURE)
-            }
-        },
+            what: AuditWhat::Verify { db, anchor },
+        } => audit_verify(&db, key_file, anchor.as_deref(), false).await,
+        Command::Audit {
+            what: AuditWhat::Anchor { db },
+        } => audit_verify(&db, key_file, None, true).await,
+        Command::Backup { file, db } => backup::backup(&db, key_file, &file).await,
+        Command::Restore { file, db, force } => backup::restore(&db, key_file, &file, force).await,
         Command::Import {
             what:
                 ImportWhat::Feed {
@@ -525,21 +581,116 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                     file,
                     db,
                 },
-        } => import_feed(&source, &period, &file, &db).await,
+        } => import_feed(&source, &period, &file, &db, key_file).await,
         Command::SearchBench {
             rounds,
             district,
             db,
         } => {
-            search_bench::run(&open(&db).await?, &district, rounds).await?;
+            search_bench::run(&open(&db, key_file).await?, &district, rounds).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker {
             once,
             poll_seconds,
             db,
-        } => worker(once, poll_seconds, &db).await,
+        } => worker(once, poll_seconds, &db, key_file).await,
         Command::Assess(_) | Command::Compare(_) | Command::Gen { .. } => unreachable_sync(),
+    }
+}
+
+/// `audit verify` (and `audit anchor`, which prints the verified head): refuses a database
+/// that does not exist, says which key it used, and names the first row that fails.
+async fn audit_verify(
+    db: &str,
+    key_file: Option<&std::path::Path>,
+    anchor: Option<&str>,
+    print_anchor: bool,
+) -> anyhow::Result<ExitCode> {
+    let anchor = anchor
+        .map(str::parse::<store::audit::Anchor>)
+        .transpose()
+        .map_err(|error| anyhow::anyhow!("--anchor: {error}"))?;
+    keys::require_database(db).await?;
+    let key = keys::resolve(db, key_file, keys::Need::Existing)?;
+    match &key {
+        Some(found) => eprintln!(
+            "审计密钥 audit key: fingerprint {} ({})",
+            found.key.fingerprint(),
+            found.source
+        ),
+        None => eprintln!("审计密钥 audit key: none found (only unkeyed rows can be checked)"),
+    }
+    let app = open_with(db, key).await?;
+    let verification = app.verify_audit(anchor.as_ref()).await?;
+    app.store().close().await;
+    Ok(report_verification(verification, print_anchor))
+}
+
+fn report_verification(verification: store::audit::Verification, print_anchor: bool) -> ExitCode {
+    use store::audit::Verification;
+    match verification {
+        Verification::Intact {
+            rows,
+            keyed_from,
+            head,
+        } => {
+            let keyed = match keyed_from {
+                Some(1) => "all keyed".to_owned(),
+                Some(from) => format!("rows 1–{} unkeyed, keyed from row {from}", from - 1),
+                None => "unkeyed".to_owned(),
+            };
+            let head = head.map(|anchor| anchor.to_string());
+            if print_anchor {
+                match head {
+                    Some(anchor) => {
+                        println!("{anchor}");
+                        eprintln!(
+                            "审计锚点 audit anchor of row {rows} ({keyed}): keep it apart from the database \
+                             (print it, mail it); later `safetynet audit verify --anchor {anchor}`"
+                        );
+                    }
+                    None => {
+                        eprintln!("审计链为空 the audit chain is empty: no anchor");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            } else {
+                println!(
+                    "审计链完整 audit chain intact: {rows} rows ({keyed}); head {}",
+                    head.unwrap_or_else(|| "-".to_owned())
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Verification::Broken { seq, reason } => {
+            println!("审计链断裂 audit chain broken at row {seq}: {reason}");
+            ExitCode::FAILURE
+        }
+        Verification::CaseEventBroken {
+            tracking_number,
+            seq,
+            reason,
+        } => {
+            println!(
+                "案件事件与审计链不符 case event {seq} of case {tracking_number} fails: {reason}"
+            );
+            ExitCode::FAILURE
+        }
+        Verification::KeyMismatch {
+            keyed_from,
+            fingerprint,
+            given,
+        } => {
+            println!(
+                "审计密钥不符 the chain is keyed from row {keyed_from} with key {fingerprint}; {}",
+                given.map_or_else(
+                    || "no key was given (--audit-key-file or SAFETYNET_AUDIT_KEY)".to_owned(),
+                    |given| format!("the key given is {given}")
+                )
+            );
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -557,9 +708,10 @@ async fn import_feed(
     period: &str,
     file: &std::path::Path,
     db: &str,
+    key_file: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
-    let app = open(db).await?;
+    let app = open(db, key_file).await?;
     ensure_places(&app).await?;
     let file_name = file
         .file_name()
@@ -643,13 +795,14 @@ async fn import_roll(
     accept: bool,
     file: &std::path::Path,
     db: &str,
+    key_file: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
     let category = app::rolls::parse_category(category).with_context(|| {
         let codes: Vec<&str> = domain::Category::ALL.iter().map(|c| c.code()).collect();
         format!("unknown category {category}; one of {}", codes.join(", "))
     })?;
     let bytes = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
-    let app = open(db).await?;
+    let app = open(db, key_file).await?;
     ensure_places(&app).await?;
     let mut actor = console_actor()?;
     if category.confirmed_by_agriculture() {
@@ -716,8 +869,13 @@ async fn import_roll(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn worker(once: bool, poll_seconds: u64, db: &str) -> anyhow::Result<ExitCode> {
-    let app = open(db).await?;
+async fn worker(
+    once: bool,
+    poll_seconds: u64,
+    db: &str,
+    key_file: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let app = open(db, key_file).await?;
     let actor = console_actor()?;
     let name = format!("{}@{}", operator(), std::process::id());
     loop {
@@ -750,9 +908,10 @@ async fn report(
     out: &std::path::Path,
     html: Option<&std::path::Path>,
     db: &str,
+    key_file: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
-    let app = open(db).await?;
+    let app = open(db, key_file).await?;
     let district = domain::parse_place_list(PLACES)?
         .first()
         .map(|place| place.code.clone())
@@ -793,10 +952,14 @@ async fn ensure_places(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import_households(file: &std::path::Path, db: &str) -> anyhow::Result<ExitCode> {
+async fn import_households(
+    file: &std::path::Path,
+    db: &str,
+    key_file: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
     // Fail early on a missing file, before the store is opened.
     std::fs::metadata(file).with_context(|| format!("read {}", file.display()))?;
-    let app = open(db).await?;
+    let app = open(db, key_file).await?;
     ensure_places(&app).await?;
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);

@@ -9,7 +9,10 @@ use std::process::{Command, Output, Stdio};
 fn safetynet() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_safetynet"));
     // The tests name the database on the command line; a stray DATABASE_URL must not win.
-    command.env_remove("DATABASE_URL").env("USER", "cli-test");
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("SAFETYNET_AUDIT_KEY")
+        .env("USER", "cli-test");
     command
 }
 
@@ -206,17 +209,29 @@ async fn u2_admin_create_user_reads_password_from_stdin() {
         text(&output.stderr)
     );
 
-    // The new user signs in with the password given on stdin, with the role and area given.
-    let store = store::Store::connect(&db).await.unwrap();
+    // The new user signs in with the password given on stdin, with the role and area given
+    // (a process writing to the keyed chain needs the key the binary created beside the file).
+    let key = std::fs::read_to_string(dir.path().join("safetynet.db.audit-key")).unwrap();
+    let store = store::Store::connect(&db)
+        .await
+        .unwrap()
+        .with_audit_key(store::audit::AuditKey::parse(&key).unwrap());
     let app = app::App::new(
         store,
         std::sync::Arc::new(app::SystemClock),
         app::AppSettings::default(),
     );
-    let session = app.login("zhang", "long-enough-1").await.unwrap();
+    let session = app
+        .login("zhang", "long-enough-1", "127.0.0.1")
+        .await
+        .unwrap();
     assert_eq!(session.actor.role, domain::Role::TownReviewer);
     assert_eq!(session.actor.area.as_str(), "500151001");
-    assert!(app.login("zhang", "wrong-password").await.is_err());
+    assert!(
+        app.login("zhang", "wrong-password", "127.0.0.1")
+            .await
+            .is_err()
+    );
     app.store().close().await;
 
     let refusals = [
@@ -325,6 +340,120 @@ async fn always_audit_verify_reports_the_edited_row() {
         "{}",
         text(&broken.stdout)
     );
+}
+
+/// Issue 16: the key is created beside the database (0600) on the first write and named by
+/// its fingerprint; a missing database is refused, not created; an anchor printed earlier is
+/// checked; a backup verifies and a restore refuses a database that holds data.
+#[tokio::test]
+async fn audit_key_anchor_backup_and_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let missing = format!("sqlite://{}", dir.path().join("typo.db").display());
+    let refused = run(&["audit", "verify", "--db", &missing]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("no database at"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(
+        !dir.path().join("typo.db").exists(),
+        "verify must not create a database"
+    );
+
+    let file = write_file(dir.path(), "households.jsonl", &generate(5, 4));
+    let import = run(&["import", "households", file.to_str().unwrap(), "--db", &db]);
+    assert!(import.status.success(), "{}", text(&import.stderr));
+    let key_path = dir.path().join("safetynet.db.audit-key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(
+        text(&import.stderr).contains("back it up"),
+        "{}",
+        text(&import.stderr)
+    );
+
+    let anchor = run(&["audit", "anchor", "--db", &db]);
+    assert!(anchor.status.success(), "{}", text(&anchor.stderr));
+    let anchor = text(&anchor.stdout).trim().to_owned();
+    assert!(anchor.starts_with("SN1-"), "{anchor}");
+    assert!(
+        create_user(&db, "zhang", "town_reviewer", "500151001", "long-enough-1")
+            .status
+            .success()
+    );
+    let verify = run(&["audit", "verify", "--db", &db, "--anchor", &anchor]);
+    assert!(verify.status.success(), "{}", text(&verify.stdout));
+    let key = store::audit::AuditKey::parse(&std::fs::read_to_string(&key_path).unwrap()).unwrap();
+    assert!(
+        text(&verify.stderr).contains(key.fingerprint()),
+        "{}",
+        text(&verify.stderr)
+    );
+    assert!(
+        !text(&verify.stderr).contains(&key.to_hex()),
+        "the key itself is never shown"
+    );
+
+    let other_key = write_file(dir.path(), "other.key", "ab".repeat(32).as_bytes());
+    let wrong = run(&[
+        "audit",
+        "verify",
+        "--db",
+        &db,
+        "--audit-key-file",
+        other_key.to_str().unwrap(),
+    ]);
+    assert!(!wrong.status.success());
+    assert!(
+        text(&wrong.stdout).contains("is keyed from row"),
+        "{}",
+        text(&wrong.stdout)
+    );
+
+    let copy = dir.path().join("copy.db");
+    let backup = run(&["backup", copy.to_str().unwrap(), "--db", &db]);
+    assert!(
+        backup.status.success(),
+        "{}{}",
+        text(&backup.stdout),
+        text(&backup.stderr)
+    );
+    assert!(text(&backup.stdout).contains("audit chain intact"));
+
+    let refused = run(&["restore", copy.to_str().unwrap(), "--db", &db]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("--force"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let fresh = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let restored = run(&[
+        "restore",
+        copy.to_str().unwrap(),
+        "--db",
+        &fresh,
+        "--audit-key-file",
+        key_path.to_str().unwrap(),
+    ]);
+    assert!(restored.status.success(), "{}", text(&restored.stderr));
+    let verify = run(&[
+        "audit",
+        "verify",
+        "--db",
+        &fresh,
+        "--audit-key-file",
+        key_path.to_str().unwrap(),
+        "--anchor",
+        &anchor,
+    ]);
+    assert!(verify.status.success(), "{}", text(&verify.stdout));
 }
 
 /// The databases a test runs on: SQLite in `dir`, and a fresh PostgreSQL database when

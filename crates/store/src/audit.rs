@@ -1,12 +1,88 @@
 //! 审计日志: the append-only, hash-chained audit log.
 //!
 //! Invariant: row `seq = n` carries `prev_hash` = the `hash` of row `n - 1` ('' for the first)
-//! and `hash = sha256(prev_hash, seq, at, actor, action, entity, entity_id, area, before, after)`.
-//! `audit_head` holds the last seq and hash; appending locks it first, so concurrent writers
-//! are serialised and the chain never forks.
+//! and `hash = mac(prev_hash, seq, at, actor, action, entity, entity_id, area, before, after)`,
+//! where `mac` is HMAC-SHA256 under the audit key (审计密钥, kept outside the database) for
+//! rows from `audit_head.keyed_from` on, and plain SHA-256 for the rows written before the
+//! chain was keyed. The row at `keyed_from` is the `audit.keyed` event naming the key's
+//! fingerprint. `audit_head` holds the last seq and hash; appending locks it first, so
+//! concurrent writers are serialised and the chain never forks.
+//!
+//! What it proves: without the key nobody can edit, delete, insert, reorder or re-hash a keyed
+//! row without `verify` naming the first row that fails; with an anchor (`Anchor`, the head
+//! kept elsewhere) a cut-off tail or a chain rolled back to an earlier state is found too.
+//! What it does not: rows written before the switch-over are only as strong as an unkeyed
+//! chain; whoever holds the key can rewrite history; a write that never reached the log is
+//! not in it.
 
-use crate::{Conn, Result};
+use crate::{Conn, Result, StoreError};
+use hmac::{KeyInit, Mac};
+use sha2::digest::Update;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The action of the switch-over row: from it on, rows are keyed.
+pub const KEYED_ACTION: &str = "audit.keyed";
+
+/// Bytes an audit key must have at least (HMAC-SHA256's block of security).
+pub const AUDIT_KEY_MIN_BYTES: usize = 32;
+
+/// 审计密钥: the secret of the chain's HMAC. `Debug` shows the fingerprint, never the key.
+#[derive(Clone)]
+pub struct AuditKey {
+    bytes: Arc<[u8]>,
+    fingerprint: String,
+}
+
+/// Why a text is no audit key.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InvalidAuditKey {
+    #[error("the audit key is not hexadecimal")]
+    NotHex,
+    #[error("the audit key has {0} bytes; at least {AUDIT_KEY_MIN_BYTES} are needed")]
+    TooShort(usize),
+}
+
+impl AuditKey {
+    /// A key from its bytes (at least `AUDIT_KEY_MIN_BYTES`).
+    pub fn from_bytes(bytes: &[u8]) -> Result<AuditKey, InvalidAuditKey> {
+        if bytes.len() < AUDIT_KEY_MIN_BYTES {
+            return Err(InvalidAuditKey::TooShort(bytes.len()));
+        }
+        let mut hasher = Sha256::new();
+        Digest::update(&mut hasher, b"safetynet audit key fingerprint\0");
+        Digest::update(&mut hasher, bytes);
+        let fingerprint = hex::encode(hasher.finalize())[..16].to_owned();
+        Ok(AuditKey {
+            bytes: bytes.into(),
+            fingerprint,
+        })
+    }
+
+    /// A key from its text form: hexadecimal, surrounding white space ignored.
+    pub fn parse(text: &str) -> Result<AuditKey, InvalidAuditKey> {
+        let bytes = hex::decode(text.trim()).map_err(|_| InvalidAuditKey::NotHex)?;
+        AuditKey::from_bytes(&bytes)
+    }
+
+    /// The text form written to a key file.
+    pub fn to_hex(&self) -> String {
+        hex::encode(&self.bytes)
+    }
+
+    /// A short public name of the key (16 hex digits of a hash of it): says which key was
+    /// used without revealing it.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AuditKey({})", self.fingerprint)
+    }
+}
 
 /// One audited change: who did what to which record, with the record before and after.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,20 +102,48 @@ pub struct Chain {
     seq: i64,
     hash: String,
     start_seq: i64,
+    key: Option<AuditKey>,
+    keyed_from: Option<i64>,
+    /// The switch-over row is written before this transaction's first event.
+    switch_pending: bool,
 }
 
 impl Chain {
     /// Locks the chain's head for this transaction (a row lock on PostgreSQL; SQLite's write
-    /// transaction already excludes other writers).
-    pub async fn lock(conn: &mut Conn) -> Result<Chain> {
-        let (seq, hash): (i64, String) =
-            sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(&mut *conn)
-                .await?;
+    /// transaction already excludes other writers). A keyed chain refuses a writer without
+    /// its key or with another key (its rows would not verify); an unkeyed chain locked with
+    /// a key is switched over at the first append.
+    pub async fn lock(conn: &mut Conn, key: Option<&AuditKey>) -> Result<Chain> {
+        let (seq, hash, keyed_from, fingerprint): (i64, String, Option<i64>, Option<String>) =
+            sqlx::query_as(
+                "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, keyed_from, key_fingerprint",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+        if let Some(from) = keyed_from {
+            let stored = fingerprint.unwrap_or_default();
+            match key {
+                None => {
+                    return Err(StoreError::AuditKey(format!(
+                        "the audit chain is keyed from row {from} (key {stored}); this process has no audit key"
+                    )));
+                }
+                Some(key) if key.fingerprint() != stored => {
+                    return Err(StoreError::AuditKey(format!(
+                        "the audit chain is keyed with key {stored}; this process has key {}",
+                        key.fingerprint()
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
         Ok(Chain {
             seq,
             hash,
             start_seq: seq,
+            key: key.cloned(),
+            keyed_from,
+            switch_pending: keyed_from.is_none() && key.is_some(),
         })
     }
 
@@ -50,49 +154,86 @@ impl Chain {
 
     /// Appends many events in order, in multi-row statements.
     pub async fn append_many(&mut self, conn: &mut Conn, events: &[AuditEvent]) -> Result<()> {
+        self.switch_over(conn, events).await?;
+        }
         for chunk in events.chunks(crate::households::BULK_ROWS) {
-            let sql = format!(
-                "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash) VALUES {}",
-                crate::households::values_list(
-                    chunk.len(),
-                    11,
-                    crate::households::positional(conn)
-                )
-            );
-            let links: Vec<Link> = chunk.iter().map(|event| self.link(event)).collect();
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (
-                event,
-                Link {
-                    seq,
-                    prev_hash,
-                    hash,
-                },
-            ) in chunk.iter().zip(links)
-            {
-                query = query
-                    .bind(seq)
-                    .bind(&event.at)
-                    .bind(&event.actor)
-                    .bind(&event.action)
-                    .bind(&event.entity)
-                    .bind(&event.entity_id)
-                    .bind(&event.area_code)
-                    .bind(&event.before)
-                    .bind(&event.after)
-                    .bind(prev_hash)
-                    .bind(hash);
-            }
-            query.execute(&mut *conn).await?;
+            self.insert(conn, chunk).await?;
         }
         Ok(())
     }
 
-    /// Takes the next place in the chain for `event`: its seq and the hashes that link it. The
-    /// caller must write the row in this transaction (the bulk import writes it with COPY).
+    async fn insert(&mut self, conn: &mut Conn, chunk: &[AuditEvent]) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash) VALUES {}",
+            crate::households::values_list(chunk.len(), 11, crate::households::positional(conn))
+        );
+        let links: Vec<Link> = chunk.iter().map(|event| self.link(event)).collect();
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (
+            event,
+            Link {
+                seq,
+                prev_hash,
+                hash,
+            },
+        ) in chunk.iter().zip(links)
+        {
+            query = query
+                .bind(seq)
+                .bind(&event.at)
+                .bind(&event.actor)
+                .bind(&event.action)
+                .bind(&event.entity)
+                .bind(&event.entity_id)
+                .bind(&event.area_code)
+                .bind(&event.before)
+                .bind(&event.after)
+                .bind(prev_hash)
+                .bind(hash);
+        }
+        query.execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    /// On an unkeyed chain locked with a key, writes the switch-over row before the first of
+    /// `events` (every writer, the bulk import's too, calls this before linking its events).
+    pub(crate) async fn switch_over(&mut self, conn: &mut Conn, events: &[AuditEvent]) -> Result<()> {
+        if let (true, Some(first), Some(key)) =
+            (self.switch_pending, events.first(), self.key.clone())
+        {
+            self.switch_pending = false;
+            self.keyed_from = Some(self.seq + 1);
+            let switch = AuditEvent {
+                at: first.at.clone(),
+                actor: "system:safetynet".to_owned(),
+                action: KEYED_ACTION.to_owned(),
+                entity: "audit".to_owned(),
+                entity_id: "chain".to_owned(),
+                area_code: None,
+                before: None,
+                after: Some(
+                    serde_json::json!({
+                        "key_fingerprint": key.fingerprint(),
+                        "unkeyed_rows": self.seq,
+                    })
+                    .to_string(),
+                ),
+            };
+            self.insert(conn, std::slice::from_ref(&switch)).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes the next place in the chain for `event`: its seq and the hashes that link it
+    /// (keyed from the switch-over row on). The caller must write the row in this transaction
+    /// (the bulk import writes it with COPY) after `switch_over`.
     pub(crate) fn link(&mut self, event: &AuditEvent) -> Link {
         let seq = self.seq + 1;
-        let hash = event_hash(&self.hash, seq, event);
+        let key = self
+            .keyed_from
+            .filter(|from| seq >= *from)
+            .and(self.key.as_ref());
+        let hash = link_hash(key, &self.hash, seq, event);
         let prev_hash = std::mem::replace(&mut self.hash, hash.clone());
         self.seq = seq;
         Link {
@@ -105,11 +246,19 @@ impl Chain {
     /// Writes the new head; call before committing the transaction.
     pub async fn finish(self, conn: &mut Conn) -> Result<()> {
         if self.seq != self.start_seq {
-            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-                .bind(self.seq)
-                .bind(&self.hash)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "UPDATE audit_head SET seq = $1, hash = $2, keyed_from = $3, key_fingerprint = $4 WHERE id = 1",
+            )
+            .bind(self.seq)
+            .bind(&self.hash)
+            .bind(self.keyed_from)
+            .bind(
+                self.keyed_from
+                    .and(self.key.as_ref())
+                    .map(|key| key.fingerprint().to_owned()),
+            )
+            .execute(&mut *conn)
+            .await?;
         }
         Ok(())
     }
@@ -123,15 +272,19 @@ pub(crate) struct Link {
 }
 
 /// Appends one event in its own chain lock (for single-event use cases).
-pub async fn append_one(conn: &mut Conn, event: &AuditEvent) -> Result<i64> {
-    let mut chain = Chain::lock(conn).await?;
+pub async fn append_one(
+    conn: &mut Conn,
+    key: Option<&AuditKey>,
+    event: &AuditEvent,
+) -> Result<i64> {
+    let mut chain = Chain::lock(conn, key).await?;
     let seq = chain.append(conn, event).await?;
     chain.finish(conn).await?;
     Ok(seq)
 }
 
-fn event_hash(prev_hash: &str, seq: i64, event: &AuditEvent) -> String {
-    let mut hasher = Sha256::new();
+/// Feeds one row's link into a hash or a MAC.
+fn feed_link(digest: &mut impl Update, prev_hash: &str, seq: i64, event: &AuditEvent) {
     let fields: [&str; 8] = [
         &event.at,
         &event.actor,
@@ -142,23 +295,110 @@ fn event_hash(prev_hash: &str, seq: i64, event: &AuditEvent) -> String {
         event.before.as_deref().unwrap_or("\u{0}"),
         event.after.as_deref().unwrap_or("\u{0}"),
     ];
-    hasher.update(prev_hash.as_bytes());
-    hasher.update(seq.to_le_bytes());
+    digest.update(prev_hash.as_bytes());
+    digest.update(&seq.to_le_bytes());
     for field in fields {
         // Length-prefixed, so that moving text between fields changes the hash.
-        hasher.update((field.len() as u64).to_le_bytes());
-        hasher.update(field.as_bytes());
+        digest.update(&(field.len() as u64).to_le_bytes());
+        digest.update(field.as_bytes());
     }
-    hex::encode(hasher.finalize())
+}
+
+/// The hash of one row: HMAC-SHA256 under `key` for a keyed row, SHA-256 for one before the
+/// switch-over.
+fn link_hash(key: Option<&AuditKey>, prev_hash: &str, seq: i64, event: &AuditEvent) -> String {
+    match key.and_then(|key| hmac::Hmac::<Sha256>::new_from_slice(&key.bytes).ok()) {
+        Some(mut mac) => {
+            feed_link(&mut mac, prev_hash, seq, event);
+            hex::encode(mac.finalize().into_bytes())
+        }
+        None => {
+            let mut hasher = Sha256::new();
+            feed_link(&mut hasher, prev_hash, seq, event);
+            hex::encode(hasher.finalize())
+        }
+    }
+}
+
+/// 审计锚点: the head of the chain at one moment, short enough to print, mail or file
+/// elsewhere (`SN1-<seq>-<first 32 hex digits of its hash>`). A chain later cut back, rolled
+/// back or rewritten before that row no longer matches it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    /// The first `ANCHOR_HEX` hex digits of row `seq`'s hash.
+    pub hash_prefix: String,
+}
+
+/// Hex digits of the hash an anchor keeps (128 bits).
+const ANCHOR_HEX: usize = 32;
+
+impl std::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SN1-{}-{}", self.seq, self.hash_prefix)
+    }
+}
+
+impl std::str::FromStr for Anchor {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Anchor, String> {
+        let bad = || format!("锚点格式应为 SN1-<行号>-<32位十六进制> (anchor): {text}");
+        let rest = text.trim().strip_prefix("SN1-").ok_or_else(bad)?;
+        let (seq, hash_prefix) = rest.split_once('-').ok_or_else(bad)?;
+        let seq: i64 = seq.parse().map_err(|_| bad())?;
+        let hex_ok = hash_prefix.len() == ANCHOR_HEX
+            && hash_prefix
+                .bytes()
+                .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
+        if seq < 1 || !hex_ok {
+            return Err(bad());
+        }
+        Ok(Anchor {
+            seq,
+            hash_prefix: hash_prefix.to_owned(),
+        })
+    }
+}
+
+/// The chain's current head as an anchor; `None` for an empty chain.
+pub async fn anchor(conn: &mut Conn) -> Result<Option<Anchor>> {
+    let (seq, hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok((seq > 0).then(|| Anchor {
+        seq,
+        hash_prefix: hash.chars().take(ANCHOR_HEX).collect(),
+    }))
 }
 
 /// The outcome of `verify`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verification {
-    /// Every row links to the one before and the head matches: `rows` checked.
-    Intact { rows: i64 },
+    /// Every row links to the one before, the head matches, and every case event is the one
+    /// its audit row recorded: `rows` checked, keyed from row `keyed_from`, ending at `head`.
+    Intact {
+        rows: i64,
+        keyed_from: Option<i64>,
+        head: Option<Anchor>,
+    },
     /// The first row whose content or link does not match, with what is wrong.
     Broken { seq: i64, reason: String },
+    /// A case event (`case_events`, case `tracking_number`, its `seq`) that is not what the
+    /// chain recorded for it.
+    CaseEventBroken {
+        tracking_number: String,
+        seq: i64,
+        reason: String,
+    },
+    /// The chain is keyed (from row `keyed_from`, key `fingerprint`) and no key, or another
+    /// key, was given: its keyed rows cannot be checked.
+    KeyMismatch {
+        keyed_from: i64,
+        fingerprint: String,
+        given: Option<String>,
+    },
 }
 
 type AuditRow = (
@@ -175,16 +415,41 @@ type AuditRow = (
     String,
 );
 
-/// Walks the whole chain in order and reports the first broken link: an edited row (its hash
-/// no longer matches), a deleted row (a gap in seq or a prev_hash that does not link), or a
-/// truncated tail (the head names a later row).
-pub async fn verify(conn: &mut Conn) -> Result<Verification> {
-    let (head_seq, head_hash): (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+fn broken(seq: i64, reason: impl Into<String>) -> Verification {
+    Verification::Broken {
+        seq,
+        reason: reason.into(),
+    }
+}
+
+/// Walks the whole chain in order and reports the first broken link: an edited or re-hashed
+/// row (its hash no longer matches), a deleted or reordered row (a gap in seq or a prev_hash
+/// that does not link), a truncated tail (the head names a later row), or a switch-over row
+/// that is not where the head says; then checks every case event against the chain
+/// (`verify_case_events`). Keyed rows need `key`. With `anchor`, row `anchor.seq` must still
+/// carry the anchored hash.
+pub async fn verify(
+    conn: &mut Conn,
+    key: Option<&AuditKey>,
+    anchor: Option<&Anchor>,
+) -> Result<Verification> {
+    let (head_seq, head_hash, keyed_from, fingerprint): (i64, String, Option<i64>, Option<String>) =
+        sqlx::query_as("SELECT seq, hash, keyed_from, key_fingerprint FROM audit_head WHERE id = 1")
             .fetch_one(&mut *conn)
             .await?;
+    if let Some(from) = keyed_from {
+        let stored = fingerprint.unwrap_or_default();
+        if key.is_none_or(|key| key.fingerprint() != stored) {
+            return Ok(Verification::KeyMismatch {
+                keyed_from: from,
+                fingerprint: stored,
+                given: key.map(|key| key.fingerprint().to_owned()),
+            });
+        }
+    }
     let mut expected_seq = 1;
     let mut prev_hash = String::new();
+    let mut anchored = false;
     let page = 5000;
     loop {
         let rows: Vec<AuditRow> = sqlx::query_as(
@@ -211,16 +476,28 @@ pub async fn verify(conn: &mut Conn) -> Result<Verification> {
         ) in rows
         {
             if seq != expected_seq {
-                return Ok(Verification::Broken {
-                    seq: expected_seq,
-                    reason: format!("row {expected_seq} is missing"),
-                });
+                return Ok(broken(
+                    expected_seq,
+                    format!("row {expected_seq} is missing"),
+                ));
             }
             if stored_prev != prev_hash {
-                return Ok(Verification::Broken {
+                return Ok(broken(
                     seq,
-                    reason: "prev_hash does not link to the row before".into(),
-                });
+                    "prev_hash does not link to the row before (deleted, inserted or reordered)",
+                ));
+            }
+            let keyed = keyed_from.is_some_and(|from| seq >= from);
+            let is_switch = action == KEYED_ACTION;
+            if is_switch != (keyed_from == Some(seq)) {
+                return Ok(broken(
+                    seq,
+                    if is_switch {
+                        "a switch-over row where the head names none"
+                    } else {
+                        "the head names this row as the switch-over to the key, but it is not"
+                    },
+                ));
             }
             let event = AuditEvent {
                 at,
@@ -232,12 +509,27 @@ pub async fn verify(conn: &mut Conn) -> Result<Verification> {
                 before,
                 after,
             };
-            let hash = event_hash(&prev_hash, seq, &event);
+            let hash = link_hash(key.filter(|_| keyed), &prev_hash, seq, &event);
             if hash != stored_hash {
-                return Ok(Verification::Broken {
+                return Ok(broken(
                     seq,
-                    reason: "content does not match its hash (edited)".into(),
-                });
+                    if keyed {
+                        "content does not match its keyed hash (edited or re-hashed without the key)"
+                    } else {
+                        "content does not match its hash (edited)"
+                    },
+                ));
+            }
+            if let Some(anchor) = anchor.filter(|anchor| anchor.seq == seq) {
+                if !hash.starts_with(&anchor.hash_prefix) {
+                    return Ok(broken(
+                        seq,
+                        format!(
+                            "row {seq} is not the one anchored ({anchor}): history was rewritten"
+                        ),
+                    ));
+                }
+                anchored = true;
             }
             prev_hash = hash;
             expected_seq += 1;
@@ -247,13 +539,113 @@ pub async fn verify(conn: &mut Conn) -> Result<Verification> {
         }
     }
     let last = expected_seq - 1;
-    if last != head_seq || prev_hash != head_hash {
-        return Ok(Verification::Broken {
-            seq: last + 1,
-            reason: format!("chain ends at row {last} but the head records row {head_seq}"),
-        });
+    if let Some(anchor) = anchor.filter(|_| !anchored) {
+        return Ok(broken(
+            last + 1,
+            format!(
+                "the chain ends at row {last}, before the anchored row {} ({anchor}): rows were cut off",
+                anchor.seq
+            ),
+        ));
     }
-    Ok(Verification::Intact { rows: last })
+    if last != head_seq || prev_hash != head_hash {
+        return Ok(broken(
+            last + 1,
+            format!("chain ends at row {last} but the head records row {head_seq}"),
+        ));
+    }
+    if keyed_from.is_some_and(|from| from > last) {
+        return Ok(broken(
+            last + 1,
+            "the head names a switch-over row that is not in the chain",
+        ));
+    }
+    if let Some(case_break) = verify_case_events(conn).await? {
+        return Ok(case_break);
+    }
+    Ok(Verification::Intact {
+        rows: last,
+        keyed_from,
+        head: (last > 0).then(|| Anchor {
+            seq: last,
+            hash_prefix: prev_hash.chars().take(ANCHOR_HEX).collect(),
+        }),
+    })
+}
+
+/// Every case event must be the fact its case's `case.open` or `case.act` audit row recorded
+/// (the rows' `after` lists the facts written, in order) at that row's instant: a case event
+/// edited, deleted, added or reordered outside the chain is named by its case and number.
+async fn verify_case_events(conn: &mut Conn) -> Result<Option<Verification>> {
+    let audited: Vec<(String, Option<String>, String)> = sqlx::query_as(
+        "SELECT entity_id, after_json, at FROM audit_log \
+         WHERE entity = 'case' AND action IN ('case.open', 'case.act') ORDER BY seq",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut recorded: HashMap<String, Vec<(serde_json::Value, String)>> = HashMap::new();
+    for (tracking_number, after, at) in audited {
+        let facts: Vec<serde_json::Value> = after
+            .as_deref()
+            .and_then(|after| serde_json::from_str(after).ok())
+            .unwrap_or_default();
+        let list = recorded.entry(tracking_number).or_default();
+        list.extend(facts.into_iter().map(|fact| (fact, at.clone())));
+    }
+    let events: Vec<(String, i64, String, String)> = sqlx::query_as(
+        "SELECT c.tracking_number, e.seq, e.fact, e.recorded_at FROM case_events e \
+         JOIN cases c ON c.id = e.case_id ORDER BY c.tracking_number, e.seq",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let case_break = |tracking_number: &str, seq: i64, reason: &str| {
+        Some(Verification::CaseEventBroken {
+            tracking_number: tracking_number.to_owned(),
+            seq,
+            reason: reason.to_owned(),
+        })
+    };
+    let mut counted: HashMap<&str, usize> = HashMap::new();
+    for (tracking_number, seq, fact, recorded_at) in &events {
+        let index = counted.entry(tracking_number.as_str()).or_default();
+        *index += 1;
+        let Some((expected, at)) = recorded
+            .get(tracking_number)
+            .and_then(|list| list.get(*index - 1))
+        else {
+            return Ok(case_break(
+                tracking_number,
+                *seq,
+                "a case event no audit row recorded (added outside the chain)",
+            ));
+        };
+        if *seq != *index as i64 {
+            return Ok(case_break(
+                tracking_number,
+                *index as i64,
+                "a case event is missing (deleted)",
+            ));
+        }
+        let stored: Option<serde_json::Value> = serde_json::from_str(fact).ok();
+        if stored.as_ref() != Some(expected) || recorded_at != at {
+            return Ok(case_break(
+                tracking_number,
+                *seq,
+                "the case event differs from what the chain recorded (edited)",
+            ));
+        }
+    }
+    for (tracking_number, list) in &recorded {
+        let n_stored = counted.get(tracking_number.as_str()).copied().unwrap_or(0);
+        if n_stored < list.len() {
+            return Ok(case_break(
+                tracking_number,
+                n_stored as i64 + 1,
+                "a case event the chain recorded is missing (deleted)",
+            ));
+        }
+    }
+    Ok(None)
 }
 
 /// One row as shown to auditors.

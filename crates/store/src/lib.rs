@@ -45,6 +45,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The audit chain cannot be written with this process's key (none, or another).
+    #[error("audit key: {0}")]
+    AuditKey(String),
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
 }
@@ -91,6 +94,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The key of the audit chain's HMAC (`audit`), given by the caller; none in tests of an
+    /// unkeyed chain.
+    audit_key: Option<audit::AuditKey>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -143,7 +149,11 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|error| StoreError::Unavailable(error.into()))?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            audit_key: None,
+        })
     }
 
     /// Connects without applying migrations (to administer a server, e.g. create databases).
@@ -158,7 +168,24 @@ impl Store {
         } else {
             Backend::Postgres
         };
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            audit_key: None,
+        })
+    }
+
+    /// This store with the audit chain's key: its writes are keyed (see `audit`).
+    pub fn with_audit_key(self, key: audit::AuditKey) -> Store {
+        Store {
+            audit_key: Some(key),
+            ..self
+        }
+    }
+
+    /// The audit key every append of this store uses.
+    pub fn audit_key(&self) -> Option<&audit::AuditKey> {
+        self.audit_key.as_ref()
     }
 
     pub fn backend(&self) -> Backend {
@@ -181,6 +208,33 @@ impl Store {
     /// A pooled connection for reads outside a transaction.
     pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
         Ok(self.pool.acquire().await?)
+    }
+
+    /// 备份 (SQLite): a consistent copy of the whole database at `path` (`VACUUM INTO`, one
+    /// read transaction: writers go on meanwhile, and the copy holds what was committed when
+    /// it began). `path` must not exist.
+    pub async fn backup_to(&self, path: &str) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Conflict(
+                "VACUUM INTO copies SQLite databases only; use pg_dump on PostgreSQL".to_owned(),
+            ));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the database holds anything a restore would overwrite: users, households or
+    /// audit rows.
+    pub async fn holds_data(&self) -> Result<bool> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM households) + (SELECT COUNT(*) FROM audit_log)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
     }
 
     pub async fn close(&self) {

@@ -75,16 +75,23 @@ pub async fn count(conn: &mut Conn) -> Result<i64> {
 }
 
 /// Records a failed login for throttling.
-pub async fn record_login_failure(conn: &mut Conn, username: &str, at: &str) -> Result<()> {
-    sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
+/// A failed sign-in of `username` from `client` (an address) at `at`.
+pub async fn record_login_failure(
+    conn: &mut Conn,
+    username: &str,
+    client: &str,
+    at: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO login_failures (username, client, at) VALUES ($1, $2, $3)")
         .bind(username)
+        .bind(client)
         .bind(at)
         .execute(&mut *conn)
         .await?;
     Ok(())
 }
 
-/// Failed logins for `username` at or after `since`.
+/// Failed logins for `username` (from any address) at or after `since`.
 pub async fn login_failures_since(conn: &mut Conn, username: &str, since: &str) -> Result<i64> {
     let (n,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2")
@@ -95,12 +102,61 @@ pub async fn login_failures_since(conn: &mut Conn, username: &str, since: &str) 
     Ok(n)
 }
 
-pub async fn clear_login_failures(conn: &mut Conn, username: &str) -> Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE username = $1")
+/// Failed logins of the pair `client` + `username` at or after `since`: the count and the
+/// latest instant.
+pub async fn pair_failures_since(
+    conn: &mut Conn,
+    client: &str,
+    username: &str,
+    since: &str,
+) -> Result<(i64, Option<String>)> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), MAX(at) FROM login_failures WHERE client = $1 AND username = $2 AND at >= $3",
+    )
+    .bind(client)
+    .bind(username)
+    .bind(since)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Failed logins from `client` (for any user name) at or after `since`.
+pub async fn client_failures_since(conn: &mut Conn, client: &str, since: &str) -> Result<i64> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE client = $1 AND at >= $2")
+            .bind(client)
+            .bind(since)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(n)
+}
+
+/// A successful sign-in forgets the failures of its address and account pair (those of other
+/// addresses stay counted).
+pub async fn clear_login_failures(conn: &mut Conn, username: &str, client: &str) -> Result<()> {
+    sqlx::query("DELETE FROM login_failures WHERE username = $1 AND client = $2")
         .bind(username)
+        .bind(client)
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// Failed logins at or after `since` grouped by address and account pair: the client, the
+/// user name, the count and the latest instant, most failures first.
+pub async fn login_failure_pairs(
+    conn: &mut Conn,
+    since: &str,
+    limit: i64,
+) -> Result<Vec<(String, String, i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT client, username, COUNT(*), MAX(at) FROM login_failures WHERE at >= $1 \
+         GROUP BY client, username ORDER BY COUNT(*) DESC, MAX(at) DESC, client, username LIMIT $2",
+    )
+    .bind(since)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// The active users whose area lies under `area_prefix`, by display name.

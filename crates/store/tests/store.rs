@@ -736,20 +736,28 @@ fn event(n: usize) -> AuditEvent {
 async fn audit_verify_finds_an_edited_a_deleted_and_a_truncated_row() {
     for (backend, store, _dir) in stores().await {
         let mut tx = store.begin().await.unwrap();
-        let mut chain = Chain::lock(&mut tx).await.unwrap();
+        let mut chain = Chain::lock(&mut tx, None).await.unwrap();
         for n in 0..5 {
             chain.append(&mut tx, &event(n)).await.unwrap();
         }
         chain.finish(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
         let mut tx = store.begin().await.unwrap();
-        store::audit::append_one(&mut tx, &event(5)).await.unwrap();
+        store::audit::append_one(&mut tx, None, &event(5))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
 
         let mut conn = store.read().await.unwrap();
-        assert_eq!(
-            store::audit::verify(&mut conn).await.unwrap(),
-            Verification::Intact { rows: 6 },
+        assert!(
+            matches!(
+                store::audit::verify(&mut conn, None, None).await.unwrap(),
+                Verification::Intact {
+                    rows: 6,
+                    keyed_from: None,
+                    ..
+                }
+            ),
             "{backend}"
         );
         conn.execute("UPDATE audit_log SET after_json = '{\"a\":3}' WHERE seq = 3")
@@ -757,7 +765,7 @@ async fn audit_verify_finds_an_edited_a_deleted_and_a_truncated_row() {
             .unwrap();
         assert!(
             matches!(
-                store::audit::verify(&mut conn).await.unwrap(),
+                store::audit::verify(&mut conn, None, None).await.unwrap(),
                 Verification::Broken { seq: 3, .. }
             ),
             "{backend}"
@@ -770,7 +778,7 @@ async fn audit_verify_finds_an_edited_a_deleted_and_a_truncated_row() {
             .unwrap();
         assert!(
             matches!(
-                store::audit::verify(&mut conn).await.unwrap(),
+                store::audit::verify(&mut conn, None, None).await.unwrap(),
                 Verification::Broken { seq: 4, .. }
             ),
             "{backend}"
@@ -780,7 +788,7 @@ async fn audit_verify_finds_an_edited_a_deleted_and_a_truncated_row() {
             .unwrap();
         assert!(
             matches!(
-                store::audit::verify(&mut conn).await.unwrap(),
+                store::audit::verify(&mut conn, None, None).await.unwrap(),
                 Verification::Broken { seq: 4, .. }
             ),
             "{backend}"
@@ -987,4 +995,331 @@ async fn policy_values_are_appended_and_listed_in_order() {
         .await;
         assert!(refused.is_err(), "{backend}");
     }
+}
+
+fn other_key() -> store::audit::AuditKey {
+    store::audit::AuditKey::from_bytes(&[9u8; 32]).unwrap()
+}
+
+/// Three rows written before the chain was keyed, then three written with the key (the
+/// switch-over row is row 4): seven rows.
+async fn half_keyed_chain(store: &Store) {
+    let mut tx = store.begin().await.unwrap();
+    let mut chain = Chain::lock(&mut tx, None).await.unwrap();
+    for n in 0..3 {
+        chain.append(&mut tx, &event(n)).await.unwrap();
+    }
+    chain.finish(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let key = testkit::audit_key();
+    for n in 3..6 {
+        let mut tx = store.begin().await.unwrap();
+        store::audit::append_one(&mut tx, Some(&key), &event(n))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+}
+
+type RawAuditRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+/// What someone who can write the database but has no key can do: recompute every hash from
+/// row `from` on with plain SHA-256 (the hash of an unkeyed row) and move the head.
+async fn rehash_without_key(conn: &mut sqlx::AnyConnection, from: i64) {
+    use sha2::{Digest, Sha256};
+    let rows: Vec<RawAuditRow> =
+        sqlx::query_as("SELECT seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash FROM audit_log ORDER BY seq")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    let mut prev = String::new();
+    let mut last = 0;
+    for (seq, at, actor, action, entity, entity_id, area, before, after, _) in rows {
+        if seq < from {
+            let (hash,): (String,) = sqlx::query_as("SELECT hash FROM audit_log WHERE seq = $1")
+                .bind(seq)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            prev = hash;
+            last = seq;
+            continue;
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(prev.as_bytes());
+        hasher.update(seq.to_le_bytes());
+        for field in [
+            at.as_str(),
+            &actor,
+            &action,
+            &entity,
+            &entity_id,
+            area.as_deref().unwrap_or("\u{0}"),
+            before.as_deref().unwrap_or("\u{0}"),
+            after.as_deref().unwrap_or("\u{0}"),
+        ] {
+            hasher.update((field.len() as u64).to_le_bytes());
+            hasher.update(field.as_bytes());
+        }
+        let hash = hex::encode(hasher.finalize());
+        sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
+            .bind(&prev)
+            .bind(&hash)
+            .bind(seq)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        prev = hash;
+        last = seq;
+    }
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(last)
+        .bind(&prev)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+}
+
+fn broken_at(verification: &Verification) -> Option<i64> {
+    match verification {
+        Verification::Broken { seq, .. } => Some(*seq),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn audit_keyed_chain_keeps_its_unkeyed_rows_and_refuses_other_keys() {
+    for (backend, store, _dir) in stores().await {
+        half_keyed_chain(&store).await;
+        let key = testkit::audit_key();
+        let mut conn = store.read().await.unwrap();
+        let verification = store::audit::verify(&mut conn, Some(&key), None)
+            .await
+            .unwrap();
+        let Verification::Intact {
+            rows: 7,
+            keyed_from: Some(4),
+            head: Some(head),
+        } = verification
+        else {
+            panic!("{backend}: {verification:?}");
+        };
+        assert_eq!(head.seq, 7, "{backend}");
+        assert_eq!(
+            head.to_string().parse::<store::audit::Anchor>(),
+            Ok(head.clone())
+        );
+        let (action, after): (String, String) =
+            sqlx::query_as("SELECT action, after_json FROM audit_log WHERE seq = 4")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        assert_eq!(action, store::audit::KEYED_ACTION, "{backend}");
+        assert!(after.contains(key.fingerprint()), "{backend}: {after}");
+        for given in [None, Some(other_key())] {
+            assert!(
+                matches!(
+                    store::audit::verify(&mut conn, given.as_ref(), None)
+                        .await
+                        .unwrap(),
+                    Verification::KeyMismatch { keyed_from: 4, .. }
+                ),
+                "{backend}"
+            );
+        }
+        drop(conn);
+        for given in [None, Some(other_key())] {
+            let mut tx = store.begin().await.unwrap();
+            assert!(
+                matches!(
+                    store::audit::append_one(&mut tx, given.as_ref(), &event(9)).await,
+                    Err(store::StoreError::AuditKey(_))
+                ),
+                "{backend}: a writer without the chain's key is refused"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn audit_tampering_without_the_key_is_named_by_its_row() {
+    let key = testkit::audit_key();
+    type Tamper = &'static [&'static str];
+    // Each: the statements, the row from which the attacker then recomputes the hashes (if
+    // any), and the row verify must name.
+    let cases: [(&str, Tamper, Option<i64>, i64); 5] = [
+        (
+            "an edited keyed row, re-hashed",
+            &["UPDATE audit_log SET actor = 'someone-else' WHERE seq = 6"],
+            Some(6),
+            6,
+        ),
+        (
+            "an edited unkeyed row, left as it was",
+            &["UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2"],
+            None,
+            2,
+        ),
+        (
+            "a deleted keyed row",
+            &["DELETE FROM audit_log WHERE seq = 6"],
+            None,
+            6,
+        ),
+        (
+            "two keyed rows swapped",
+            &[
+                "UPDATE audit_log SET seq = -5 WHERE seq = 5",
+                "UPDATE audit_log SET seq = 5 WHERE seq = 6",
+                "UPDATE audit_log SET seq = 6 WHERE seq = -5",
+            ],
+            None,
+            5,
+        ),
+        (
+            "the key removed: the head unkeyed and every row re-hashed",
+            &["UPDATE audit_head SET keyed_from = NULL, key_fingerprint = NULL"],
+            Some(1),
+            4,
+        ),
+    ];
+    for (what, statements, rehash, expected) in cases {
+        for (backend, store, _dir) in stores().await {
+            half_keyed_chain(&store).await;
+            let mut conn = store.read().await.unwrap();
+            for statement in statements {
+                conn.execute(*statement).await.unwrap();
+            }
+            if let Some(from) = rehash {
+                rehash_without_key(&mut conn, from).await;
+            }
+            let verification = store::audit::verify(&mut conn, Some(&key), None)
+                .await
+                .unwrap();
+            assert_eq!(
+                broken_at(&verification),
+                Some(expected),
+                "{backend}: {what}: {verification:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn audit_anchor_finds_a_tail_cut_back_to_an_earlier_head() {
+    let key = testkit::audit_key();
+    for (backend, store, _dir) in stores().await {
+        half_keyed_chain(&store).await;
+        let mut conn = store.read().await.unwrap();
+        let anchor = store::audit::anchor(&mut conn).await.unwrap().unwrap();
+        assert_eq!(anchor.seq, 7, "{backend}");
+        drop(conn);
+        let mut tx = store.begin().await.unwrap();
+        store::audit::append_one(&mut tx, Some(&key), &event(8))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut conn = store.read().await.unwrap();
+        assert!(
+            matches!(
+                store::audit::verify(&mut conn, Some(&key), Some(&anchor))
+                    .await
+                    .unwrap(),
+                Verification::Intact { rows: 8, .. }
+            ),
+            "{backend}"
+        );
+        // Rows 6 to 8 removed and the head moved back to row 5: nothing is left to disagree
+        // without the anchor — with it, the cut is found.
+        conn.execute("DELETE FROM audit_log WHERE seq >= 6")
+            .await
+            .unwrap();
+        conn.execute(
+            "UPDATE audit_head SET seq = 5, hash = (SELECT hash FROM audit_log WHERE seq = 5)",
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(
+                store::audit::verify(&mut conn, Some(&key), None)
+                    .await
+                    .unwrap(),
+                Verification::Intact { rows: 5, .. }
+            ),
+            "{backend}"
+        );
+        assert_eq!(
+            broken_at(
+                &store::audit::verify(&mut conn, Some(&key), Some(&anchor))
+                    .await
+                    .unwrap()
+            ),
+            Some(6),
+            "{backend}"
+        );
+    }
+}
+
+/// 备份: copies taken while another task keeps writing are consistent: each verifies whole.
+#[tokio::test]
+async fn backup_copies_taken_under_concurrent_writes_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("live.db").display());
+    let store = Store::connect(&url)
+        .await
+        .unwrap()
+        .with_audit_key(testkit::audit_key());
+    let writer_store = store.clone();
+    let writer = tokio::spawn(async move {
+        for n in 0..300 {
+            let mut tx = writer_store.begin().await.unwrap();
+            let mut chain = Chain::lock(&mut tx, writer_store.audit_key())
+                .await
+                .unwrap();
+            chain.append(&mut tx, &event(n % 60)).await.unwrap();
+            chain.append(&mut tx, &event(n % 60)).await.unwrap();
+            chain.finish(&mut tx).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    });
+    let mut rows_seen = Vec::new();
+    for copy in 0..4 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let path = dir.path().join(format!("copy{copy}.db"));
+        store.backup_to(path.to_str().unwrap()).await.unwrap();
+        let copy_store = Store::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let mut conn = copy_store.read().await.unwrap();
+        match store::audit::verify(&mut conn, Some(&testkit::audit_key()), None)
+            .await
+            .unwrap()
+        {
+            Verification::Intact { rows, .. } => rows_seen.push(rows),
+            other => panic!("copy {copy}: {other:?}"),
+        }
+    }
+    writer.await.unwrap();
+    assert!(
+        rows_seen.iter().all(|rows| rows % 2 == 1 || *rows == 0),
+        "each copy holds whole transactions (two rows each after the switch-over): {rows_seen:?}"
+    );
+    let mut conn = store.read().await.unwrap();
+    assert!(matches!(
+        store::audit::verify(&mut conn, store.audit_key(), None)
+            .await
+            .unwrap(),
+        Verification::Intact { rows: 601, .. }
+    ));
 }

@@ -60,3 +60,9 @@ pub async fn fresh_postgres(prefix: &str) -> (String, String) {
 pub async fn drop_postgres(name: &str) {
     on_server(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
 }
+
+/// The audit key of the test suites: a fixed one, so that their chains are keyed as the
+/// product's are.
+pub fn audit_key() -> store::audit::AuditKey {
+    store::audit::AuditKey::from_bytes(&[7u8; 32]).unwrap()
+}

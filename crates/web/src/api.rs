@@ -45,11 +45,22 @@ pub struct Credentials {
 /// `POST /api/v1/session`: signs in; the cookie carries the session, the body the CSRF token.
 pub async fn session_create(
     State(state): State<WebState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: axum::http::HeaderMap,
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
+    let client = crate::throttle::client_of(
+        peer.map(|axum::Extension(axum::extract::ConnectInfo(address))| address),
+        &headers,
+        state.config.behind_proxy,
+    );
     let session = state
         .app
-        .login(credentials.username.trim(), &credentials.password)
+        .login(
+            credentials.username.trim(),
+            &credentials.password,
+            &client.to_string(),
+        )
         .await?;
     let cookie = cookies::set(
         cookies::SESSION,

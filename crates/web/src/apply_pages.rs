@@ -100,6 +100,21 @@ async fn form_page(
     Ok((status, [(header::SET_COOKIE, cookie)], page).into_response())
 }
 
+/// `GET /static/apply.js`: narrows the village list by town (a static file, as the
+/// Content-Security-Policy allows no inline script).
+pub async fn apply_script() -> impl axum::response::IntoResponse {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/apply.js"),
+    )
+}
+
 /// `GET /apply`: the empty form.
 pub async fn apply_form(State(state): State<WebState>) -> Result<Response, PageError> {
     form_page(

@@ -36,8 +36,17 @@ impl From<AppError> for ApiError {
 
 // Requests the extractors cannot read get the same JSON error shape, in Chinese, not axum's
 // plain-text rejections.
+/// The field a body over its limit is named by; answered 413, not 422.
+const BODY_TOO_LARGE: &str = "body_size";
+
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError(AppError::invalid(
+                BODY_TOO_LARGE,
+                "请求体过大，超过了允许的上限",
+            ));
+        }
         ApiError(AppError::invalid(
             "body",
             format!(
@@ -73,8 +82,15 @@ impl IntoResponse for ApiError {
                 .collect(),
             _ => Vec::new(),
         };
-        let body = serde_json::json!({ "code": self.0.code(), "message": self.0.message(), "fields": fields });
-        (status_of(&self.0), Json(body)).into_response()
+        let too_large = matches!(&self.0, AppError::Invalid(errors) if errors.iter().any(|e| e.field == BODY_TOO_LARGE));
+        let (status, code) = if too_large {
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        } else {
+            (status_of(&self.0), self.0.code())
+        };
+        let body =
+            serde_json::json!({ "code": code, "message": self.0.message(), "fields": fields });
+        (status, Json(body)).into_response()
     }
 }
 

@@ -15,6 +15,7 @@ mod case_pages;
 mod cookies;
 mod error;
 mod forms;
+mod guard;
 mod pages;
 mod policy_api;
 mod policy_pages;
@@ -145,6 +146,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         )
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/dashboard.js", get(report_pages::dashboard_script))
+        .route("/static/apply.js", get(apply_pages::apply_script))
         .route("/static/vendor/echarts.min.js", get(report_pages::echarts))
         .route(
             "/cases",
@@ -218,6 +220,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
             get(user_api::user_list).post(user_api::user_create),
         )
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(guard::harden))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -148,6 +148,7 @@ pub struct LoginForm {
 
 pub async fn login_submit(
     State(state): State<WebState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -160,7 +161,16 @@ pub async fn login_submit(
             StatusCode::FORBIDDEN,
         );
     }
-    match state.app.login(form.username.trim(), &form.password).await {
+    let client = crate::throttle::client_of(
+        peer.map(|axum::Extension(axum::extract::ConnectInfo(address))| address),
+        &headers,
+        state.config.behind_proxy,
+    );
+    match state
+        .app
+        .login(form.username.trim(), &form.password, &client.to_string())
+        .await
+    {
         Ok(session) => {
             let cookie = cookies::set(
                 cookies::SESSION,

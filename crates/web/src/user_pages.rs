@@ -83,6 +83,8 @@ pub struct ListPage {
     /// Not the first page (a link back to it is shown).
     paged: bool,
     choices: UserChoices,
+    /// 登录限制 (district administrator only).
+    login_limits: Option<app::auth::LoginLimits>,
 }
 
 impl ListPage {
@@ -113,6 +115,12 @@ pub async fn list(
         ),
         Err(other) => return Err(PageError(other)),
     };
+    // 登录限制: the district administrator also sees the sign-in limits and who is held back.
+    let login_limits = match state.app.login_limits(&signed.actor).await {
+        Ok(limits) => Some(limits),
+        Err(AppError::Forbidden) => None,
+        Err(other) => return Err(PageError(other)),
+    };
     let page = ListPage {
         chrome: Chrome::of(&signed),
         role: query.role,
@@ -121,6 +129,7 @@ pub async fn list(
         list,
         paged: query.after.is_some(),
         choices,
+        login_limits,
     };
     Ok((status, page).into_response())
 }

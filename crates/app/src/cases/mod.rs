@@ -263,6 +263,7 @@ impl App {
         let facts = append(tx, case_id, 0, transition.events(), &now).await?;
         store::audit::append_one(
             tx,
+            self.store.audit_key(),
             &case_event(actor, &now, "case.open", case, None, Some(facts)),
         )
         .await?;
@@ -359,6 +360,7 @@ impl App {
         .await?;
         store::audit::append_one(
             &mut *tx,
+            self.store.audit_key(),
             &case_event(
                 actor,
                 &now,
@@ -549,6 +551,7 @@ impl App {
         }
         store::audit::append_one(
             conn,
+            self.store.audit_key(),
             &AuditEvent {
                 at: now.to_owned(),
                 actor: actor.audit_name(),
@@ -608,6 +611,7 @@ impl App {
         .await?;
         store::audit::append_one(
             conn,
+            self.store.audit_key(),
             &crate::households::household_event(
                 actor.audit_name(),
                 now,
@@ -635,6 +639,7 @@ impl App {
             .await?;
         store::audit::append_one(
             conn,
+            self.store.audit_key(),
             &crate::households::household_event(
                 actor.audit_name(),
                 now,
@@ -667,7 +672,14 @@ impl App {
     }
 
     /// 案件详情: the case, its timeline with the actors' names, and its running time limits.
+    /// Needs income and health (`access::role_reads`): the case holds the survey and the
+    /// rules engine's explanation, so the administrator and department users are refused.
     pub async fn case_detail(&self, actor: &Actor, case_id: i64) -> Result<CaseDetail, AppError> {
+        if !(actor.reads(crate::access::HouseholdPart::IncomeProperty)
+            && actor.reads(crate::access::HouseholdPart::Health))
+        {
+            return Err(AppError::Forbidden);
+        }
         let today = self.today();
         let mut conn = self.store.read().await?;
         let (row, rows) = self.load_case(&mut conn, actor, case_id).await?;

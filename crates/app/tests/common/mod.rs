@@ -42,12 +42,22 @@ pub async fn stores(name: &str) -> Vec<(&'static str, Store, tempfile::TempDir)>
         "sqlite://{}",
         dir.path().join(format!("{name}.db")).display()
     );
-    let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
+    let mut stores = vec![(
+        "sqlite",
+        Store::connect(&url)
+            .await
+            .unwrap()
+            .with_audit_key(testkit::audit_key()),
+        dir,
+    )];
     if testkit::postgres_url().is_some() {
         let (url, _name) = testkit::fresh_postgres(&format!("safetynet_{name}")).await;
         stores.push((
             "postgres",
-            Store::connect(&url).await.unwrap(),
+            Store::connect(&url)
+                .await
+                .unwrap()
+                .with_audit_key(testkit::audit_key()),
             tempfile::tempdir().unwrap(),
         ));
     }

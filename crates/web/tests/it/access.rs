@@ -69,13 +69,14 @@ const USER_ROUTES: [&str; 6] = [
     "/admin/users/{id}/password",
 ];
 /// Routes that show no household: sign-in, the form skeleton, static files, the API document.
-const ROUTES_WITHOUT_RECORDS: [&str; 10] = [
+const ROUTES_WITHOUT_RECORDS: [&str; 11] = [
     "/",
     "/login",
     "/logout",
     "/households/new",
     "/static/app.css",
     "/static/dashboard.js",
+    "/static/apply.js",
     "/static/vendor/echarts.min.js",
     "/healthz",
     "/api/openapi.json",
@@ -1226,4 +1227,58 @@ async fn u2_navigation_links_only_what_the_role_opens() {
         );
     }
     app.stop().await;
+}
+
+/// Issue 16, least privilege: a case holds the survey (income, property, health) and the
+/// rules engine's explanation; the administrator and a department user read none of it — not
+/// the case page, the survey printout, the refusal notice or the case API — while the town
+/// reviewer and the auditor do.
+#[tokio::test]
+async fn u2_admin_and_department_read_no_case_with_income_or_health() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let (status, body) = village
+            .post(
+                "/api/v1/cases",
+                &json!({
+                    "kind": "application", "channel": "village_window",
+                    "household_id": app.bachuan_village.external_id,
+                    "area_code": app.bachuan_village.area, "applicant": "韩一",
+                    "consent": {"signer": "韩一", "signed_on": "2026-01-10"},
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let id = body["id"].as_i64().unwrap();
+        for username in ["bumen", "admin"] {
+            let page = app.page_user(username).await;
+            for path in [
+                format!("/cases/{id}"),
+                format!("/cases/{id}/print/survey"),
+                format!("/cases/{id}/print/refusal"),
+            ] {
+                assert_eq!(
+                    page.get(&path).await.0,
+                    StatusCode::FORBIDDEN,
+                    "{backend} {username} {path}"
+                );
+            }
+            let api = app.api_user(username).await;
+            assert_eq!(
+                api.get(&format!("/api/v1/cases/{id}")).await.0,
+                StatusCode::FORBIDDEN,
+                "{backend} {username}"
+            );
+        }
+        for username in ["bachuan", "shenji", "cunshe"] {
+            let page = app.page_user(username).await;
+            assert_eq!(
+                page.get(&format!("/cases/{id}")).await.0,
+                StatusCode::OK,
+                "{backend} {username}"
+            );
+        }
+        app.stop().await;
+    }
 }

@@ -80,9 +80,8 @@ async fn always_audit_verify_detects_an_edited_row() {
         let app = TestApp::spawn(backend).await;
         write_a_little(&app).await;
         let n_rows = n_audit_rows(&app).await;
-        assert_eq!(
-            app.app.verify_audit().await.unwrap(),
-            Verification::Intact { rows: n_rows },
+        assert!(
+            matches!(app.app.verify_audit(None).await.unwrap(), Verification::Intact { rows, .. } if rows == n_rows),
             "{backend}"
         );
 
@@ -106,7 +105,7 @@ async fn always_audit_verify_detects_an_edited_row() {
             seq,
         )
         .await;
-        match app.app.verify_audit().await.unwrap() {
+        match app.app.verify_audit(None).await.unwrap() {
             Verification::Broken {
                 seq: broken,
                 reason,
@@ -124,16 +123,15 @@ async fn always_audit_verify_detects_an_edited_row() {
             .execute(app.app.store().pool())
             .await
             .unwrap();
-        assert_eq!(
-            app.app.verify_audit().await.unwrap(),
-            Verification::Intact { rows: n_rows },
+        assert!(
+            matches!(app.app.verify_audit(None).await.unwrap(), Verification::Intact { rows, .. } if rows == n_rows),
             "{backend}"
         );
 
         // Someone edits what the record looked like before.
         execute(&app, "UPDATE audit_log SET before_json = replace(before_json, '李秀英', '王秀英') WHERE seq = $1", seq).await;
         assert!(
-            matches!(app.app.verify_audit().await.unwrap(), Verification::Broken { seq: broken, .. } if broken == seq),
+            matches!(app.app.verify_audit(None).await.unwrap(), Verification::Broken { seq: broken, .. } if broken == seq),
             "{backend}"
         );
         app.stop().await;
@@ -148,13 +146,13 @@ async fn always_audit_verify_detects_a_deleted_row_and_a_cut_tail() {
         let n_rows = n_audit_rows(&app).await;
         execute(&app, "DELETE FROM audit_log WHERE seq = $1", n_rows).await;
         assert!(
-            matches!(app.app.verify_audit().await.unwrap(), Verification::Broken { seq, .. } if seq == n_rows),
+            matches!(app.app.verify_audit(None).await.unwrap(), Verification::Broken { seq, .. } if seq == n_rows),
             "{backend}: the head still names the deleted last row"
         );
         execute(&app, "DELETE FROM audit_log WHERE seq = $1", 3).await;
         assert!(
             matches!(
-                app.app.verify_audit().await.unwrap(),
+                app.app.verify_audit(None).await.unwrap(),
                 Verification::Broken { seq: 3, .. }
             ),
             "{backend}"
@@ -272,7 +270,7 @@ async fn always_every_api_write_is_audited_with_before_and_after() {
         drop(conn);
         assert!(
             matches!(
-                app.app.verify_audit().await.unwrap(),
+                app.app.verify_audit(None).await.unwrap(),
                 Verification::Intact { .. }
             ),
             "{backend}"

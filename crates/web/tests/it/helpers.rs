@@ -142,11 +142,23 @@ async fn fresh_store(backend: Backend, dir: &tempfile::TempDir) -> (Store, Optio
     match backend {
         Backend::Sqlite => {
             let url = format!("sqlite://{}", dir.path().join("it.db").display());
-            (Store::connect(&url).await.unwrap(), None)
+            (
+                Store::connect(&url)
+                    .await
+                    .unwrap()
+                    .with_audit_key(testkit::audit_key()),
+                None,
+            )
         }
         Backend::Postgres => {
             let (url, name) = testkit::fresh_postgres("safetynet_it").await;
-            (Store::connect(&url).await.unwrap(), Some(name))
+            (
+                Store::connect(&url)
+                    .await
+                    .unwrap()
+                    .with_audit_key(testkit::audit_key()),
+                Some(name),
+            )
         }
     }
 }

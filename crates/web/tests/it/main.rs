@@ -9,6 +9,7 @@ mod apply;
 mod assistance;
 mod audit;
 mod cases;
+mod hardening;
 mod helpers;
 mod pages;
 mod pending;
