@@ -224,6 +224,7 @@ impl App {
         let now = self.now_text();
         store::audit::append_one(
             &mut tx,
+            self.store.audit_key(),
             &AuditEvent {
                 at: now.clone(),
                 actor: actor.audit_name(),

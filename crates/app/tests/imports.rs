@@ -95,7 +95,9 @@ async fn contents(store: &Store) -> [i64; 5] {
 
 async fn verify(store: &Store) -> Verification {
     let mut conn = store.read().await.unwrap();
-    store::audit::verify(&mut conn).await.unwrap()
+    store::audit::verify(&mut conn, store.audit_key(), None)
+        .await
+        .unwrap()
 }
 
 async fn import(world: &World, name: &str, lines: &[Value]) -> Result<ImportReport, ImportError> {
@@ -141,9 +143,8 @@ async fn d1_bad_lines_late_in_a_file_of_many_batches_import_nothing() {
         assert!(errors[1].message.contains("已出现在第3行"), "{errors:?}");
         assert!(errors[2].message.contains("500151999999"), "{errors:?}");
         assert_eq!(contents(&world.store).await, before, "{}", world.backend);
-        assert_eq!(
-            verify(&world.store).await,
-            Verification::Intact { rows: before[4] }
+        assert!(
+            matches!(verify(&world.store).await, Verification::Intact { rows, .. } if rows == before[4])
         );
 
         // The same file mended loads whole: nothing of the refused load stood in its way.
@@ -263,12 +264,10 @@ async fn d1_reimport_changes_nothing_and_a_changed_household_is_updated_and_audi
             .await,
             0
         );
-        assert_eq!(
+        assert!(matches!(
             verify(&world.store).await,
-            Verification::Intact {
-                rows: audit_before + N_HOUSEHOLDS as i64 + 2
-            }
-        );
+            Verification::Intact { rows, .. } if rows == audit_before + N_HOUSEHOLDS as i64 + 2
+        ));
     }
 }
 

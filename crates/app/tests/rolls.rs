@@ -343,7 +343,7 @@ async fn issue12_a_roll_is_planned_first_then_accepted_once() {
             "{backend}"
         );
 
-        let verification = world.app.verify_audit().await.unwrap();
+        let verification = world.app.verify_audit(None).await.unwrap();
         assert!(
             matches!(verification, Verification::Intact { .. }),
             "{backend}"

@@ -155,7 +155,6 @@ impl Chain {
     /// Appends many events in order, in multi-row statements.
     pub async fn append_many(&mut self, conn: &mut Conn, events: &[AuditEvent]) -> Result<()> {
         self.switch_over(conn, events).await?;
-        }
         for chunk in events.chunks(crate::households::BULK_ROWS) {
             self.insert(conn, chunk).await?;
         }
