@@ -16,7 +16,7 @@ pub struct NewSession {
     pub actor: Actor,
 }
 
-pub fn hash_password(password: &str) -> Result<String, AppError> {
+fn hash_password_now(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -24,12 +24,46 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
         .map_err(|error| AppError::Internal(anyhow::anyhow!("hash password: {error}")))
 }
 
-fn verify_password(password: &str, stored: &str) -> bool {
+fn verify_password_now(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|hash| {
         Argon2::default()
             .verify_password(password.as_bytes(), &hash)
             .is_ok()
     })
+}
+
+/// Argon2 runs at most this many at once (one per core): each takes tens of milliseconds of
+/// CPU and about 19 MiB, so a burst of sign-ins queues here instead of starving the server.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
+/// Runs CPU-heavy `work` on the blocking pool, at most one per core, off the async runtime.
+pub(crate) async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("hashing permits: {error}")))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("blocking task: {error}")))
+}
+
+/// An Argon2 hash of `password`, computed off the async runtime.
+pub async fn hash_password(password: &str) -> Result<String, AppError> {
+    let password = password.to_owned();
+    off_runtime(move || hash_password_now(&password)).await?
+}
+
+/// Whether `password` matches the stored Argon2 hash, checked off the async runtime.
+async fn verify_password(password: &str, stored: &str) -> Result<bool, AppError> {
+    let (password, stored) = (password.to_owned(), stored.to_owned());
+    off_runtime(move || verify_password_now(&password, &stored)).await
 }
 
 fn random_token() -> String {
@@ -72,18 +106,38 @@ impl App {
             .format("%Y-%m-%dT%H:%M:%S%.6fZ")
             .to_string();
         let now_text = self.now_text();
+        // The password is checked on a reader and off the runtime, before the write lock is
+        // taken: Argon2 must not hold up every other writer.
+        let (failures, user) = {
+            let mut conn = self.store.read().await?;
+            (
+                store::users::login_failures_since(&mut conn, username, &since).await?,
+                store::users::by_username(&mut conn, username).await?,
+            )
+        };
+        if failures >= self.settings.login_max_failures {
+            return Err(AppError::Throttled);
+        }
+        let matches = match &user {
+            Some(user) if user.active == 1 => {
+                verify_password(password, &user.password_hash).await?
+            }
+            _ => false,
+        };
         let mut tx = self.store.begin().await?;
-        if store::users::login_failures_since(&mut tx, username, &since).await?
-            >= self.settings.login_max_failures
-        {
+        // Re-read under the write lock: a disable, password reset or burst of failures
+        // committed meanwhile wins.
+        let current = store::users::by_username(&mut tx, username).await?;
+        let still_same = matches!((&user, &current), (Some(read), Some(now))
+            if now.active == 1 && now.password_hash == read.password_hash);
+        let throttled = store::users::login_failures_since(&mut tx, username, &since).await?
+            >= self.settings.login_max_failures;
+        if throttled {
             store::commit(tx).await?;
             return Err(AppError::Throttled);
         }
-        let user = store::users::by_username(&mut tx, username).await?;
-        let user = match user {
-            Some(user) if user.active == 1 && verify_password(password, &user.password_hash) => {
-                user
-            }
+        let user = match current {
+            Some(user) if matches && still_same => user,
             _ => {
                 store::users::record_login_failure(&mut tx, username, &now_text).await?;
                 store::audit::append_one(

@@ -25,7 +25,7 @@ pub mod users;
 pub mod warnings;
 
 pub use access::Actor;
-pub use error::{AppError, FieldError};
+pub use error::{AppError, FieldError, RETRY_AFTER_SECONDS};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
@@ -56,6 +56,9 @@ pub struct AppSettings {
     pub session_hours: i64,
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
+    /// How long the dashboard's and joint report's figures are kept before they are counted
+    /// again (see `report::FiguresCache`).
+    pub figures_ttl_seconds: i64,
 }
 
 impl Default for AppSettings {
@@ -64,6 +67,7 @@ impl Default for AppSettings {
             session_hours: 8,
             login_max_failures: 5,
             login_window_minutes: 15,
+            figures_ttl_seconds: 300,
         }
     }
 }
@@ -78,6 +82,8 @@ pub struct App {
     policy: Arc<parameters::PolicyInForce>,
     /// The working-day calendar of time limits; the built-in one when none was given.
     calendar: Option<Arc<workflow::Calendar>>,
+    /// The dashboard's and joint report's figures, shared by every clone.
+    figures_cache: Arc<report::FiguresCache>,
 }
 
 impl App {
@@ -88,6 +94,7 @@ impl App {
             settings,
             policy: Arc::default(),
             calendar: None,
+            figures_cache: Arc::default(),
         }
     }
 

@@ -40,6 +40,15 @@ enum Command {
         /// X-Forwarded-For: the public tracking page's limit counts per that address.
         #[arg(long)]
         behind_proxy: bool,
+        /// Requests handled at once; more wait up to --queue-wait-ms, then get 503 (系统繁忙).
+        #[arg(long, default_value_t = web::CapacityConfig::default().max_in_flight)]
+        max_in_flight: usize,
+        /// How long a request beyond --max-in-flight waits for a place (milliseconds).
+        #[arg(long, default_value_t = 1000)]
+        queue_wait_ms: u64,
+        /// Database connections: SQLite readers beside the one writer, or the PostgreSQL pool.
+        #[arg(long, default_value_t = store::StoreOptions::serving().connections)]
+        connections: u32,
     },
     /// Assesses households (JSON Lines) and writes one determination per line.
     Assess(batch::AssessArgs),
@@ -96,6 +105,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         what: AuditWhat,
+    },
+    /// Demo and benchmark data.
+    Demo {
+        #[command(subcommand)]
+        what: DemoWhat,
     },
     /// Runs queued comparison jobs (several workers can share the queue).
     Worker {
@@ -156,6 +170,30 @@ enum GenWhat {
         rows: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoWhat {
+    /// On a registry just imported from `gen households` (no users yet): the demo's users,
+    /// categories, cases, warnings, visits and referrals scaled with it, one demo unit per
+    /// --per households spread over the villages, each with its town reviewer (town-CODE),
+    /// village assistant (village-CODE) and grid worker (grid-CODE); password `demo-2025`.
+    Seed {
+        /// Households per demo unit (the demo seeds one unit for 3 000 households).
+        #[arg(long, default_value_t = 3000)]
+        per: usize,
+        /// Writes the users made as CSV (`username,role,area`) to FILE.
+        #[arg(long)]
+        users_out: Option<std::path::PathBuf>,
+        /// Also leaves N applications per unit at 入户调查 (for the benchmark's survey saves),
+        /// written as JSON Lines (`case_id`, `household`, `team`) to --surveys-out.
+        #[arg(long, default_value_t = 0)]
+        surveys: u32,
+        #[arg(long)]
+        surveys_out: Option<std::path::PathBuf>,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
     },
 }
 
@@ -258,7 +296,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 async fn open(db: &str) -> anyhow::Result<App> {
-    let store = store::Store::connect(db)
+    open_with(db, &store::StoreOptions::default()).await
+}
+
+async fn open_with(db: &str, options: &store::StoreOptions) -> anyhow::Result<App> {
+    let store = store::Store::connect_with(db, options)
         .await
         .with_context(|| format!("open database {}", redact(db)))?;
     let catalogue = policy::Catalogue::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -300,9 +342,19 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             demo,
             secure_cookies,
             behind_proxy,
+            max_in_flight,
+            queue_wait_ms,
+            connections,
         } => {
             let db = db.unwrap_or_else(|| if demo { DEMO_DB } else { DEFAULT_DB }.to_owned());
-            let app = open(&db).await?;
+            let app = open_with(
+                &db,
+                &store::StoreOptions {
+                    connections,
+                    ..store::StoreOptions::serving()
+                },
+            )
+            .await?;
             if demo {
                 demo::ensure(&app).await?;
             } else if app.demo_state().await? == app::imports::DemoState::Empty {
@@ -328,10 +380,55 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                 web::WebConfig {
                     secure_cookies,
                     behind_proxy,
+                    capacity: web::CapacityConfig {
+                        max_in_flight,
+                        queue_wait: std::time::Duration::from_millis(queue_wait_ms),
+                        ..web::CapacityConfig::default()
+                    },
                 },
                 shutdown,
             )
             .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            what:
+                DemoWhat::Seed {
+                    per,
+                    users_out,
+                    surveys,
+                    surveys_out,
+                    db,
+                },
+        } => {
+            let app = open(&db).await?;
+            let started = std::time::Instant::now();
+            let progress = |line: &str| {
+                eprintln!("[{:>5.0} s] {line}", started.elapsed().as_secs_f64());
+            };
+            let (users, survey_cases) = demo::seed_scaled(&app, per, surveys, &progress).await?;
+            if let Some(path) = surveys_out {
+                let mut lines = String::new();
+                for case in &survey_cases {
+                    let household: serde_json::Value = serde_json::from_str(&case.household)?;
+                    let line = serde_json::json!({
+                        "case_id": case.case_id,
+                        "household": household,
+                        "team": case.team,
+                    });
+                    lines.push_str(&format!("{line}\n"));
+                }
+                std::fs::write(&path, lines)
+                    .with_context(|| format!("write {}", path.display()))?;
+            }
+            if let Some(path) = users_out {
+                let mut csv = String::from("username,role,area\n");
+                for (username, role, area) in &users {
+                    csv.push_str(&format!("{username},{},{area}\n", role.code()));
+                }
+                std::fs::write(&path, csv).with_context(|| format!("write {}", path.display()))?;
+            }
+            progress(&format!("done: {} users", users.len()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate {

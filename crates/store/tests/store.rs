@@ -355,7 +355,8 @@ async fn audit_verify_finds_an_edited_a_deleted_and_a_truncated_row() {
         store::audit::append_one(&mut tx, &event(5)).await.unwrap();
         tx.commit().await.unwrap();
 
-        let mut conn = store.read().await.unwrap();
+        // Tampering goes through the writer (readers are query-only on SQLite).
+        let mut conn = store.pool().acquire().await.unwrap();
         assert_eq!(
             store::audit::verify(&mut conn).await.unwrap(),
             Verification::Intact { rows: 6 },
