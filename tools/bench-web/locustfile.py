@@ -114,30 +114,28 @@ class Staff(FastHttpUser):
         self.client.get("/api/v1/warnings", name="warnings (api)")
 
 
-class District(Staff):
+class Reporting(Staff):
+    """District and town users also look at the dashboard and the joint report."""
+
+    abstract = True
+
+    @task(2)
+    def dashboard(self):
+        self.client.get("/dashboard", name="dashboard")
+
+    @task(1)
+    def reports(self):
+        self.client.get("/reports", name="reports")
+
+
+class District(Reporting):
     weight = 1
     roles = ("district_civil_affairs", "district_agriculture", "auditor")
 
-    @task(2)
-    def dashboard(self):
-        self.client.get("/dashboard", name="dashboard")
 
-    @task(1)
-    def reports(self):
-        self.client.get("/reports", name="reports")
-
-
-class Town(Staff):
+class Town(Reporting):
     weight = 3
     roles = ("town_reviewer",)
-
-    @task(2)
-    def dashboard(self):
-        self.client.get("/dashboard", name="dashboard")
-
-    @task(1)
-    def reports(self):
-        self.client.get("/reports", name="reports")
 
     @task(2)
     def warning_step(self):

@@ -39,6 +39,15 @@ async fn meta_count(conn: &mut store::Conn) -> i64 {
     count
 }
 
+/// The test's row is there once, seen by a reader; then the pools are closed.
+async fn assert_committed_once_and_close(store: Store) {
+    let backend = store.backend();
+    let mut conn = store.read().await.unwrap();
+    assert_eq!(meta_count(&mut conn).await, 1, "{backend:?}");
+    drop(conn);
+    store.close().await;
+}
+
 #[tokio::test]
 async fn a_read_does_not_wait_for_an_open_write_and_sees_only_committed_data() {
     for (store, _dir) in stores().await {
@@ -59,10 +68,7 @@ async fn a_read_does_not_wait_for_an_open_write_and_sees_only_committed_data() {
             started.elapsed()
         );
         store::commit(tx).await.unwrap();
-        let mut conn = store.read().await.unwrap();
-        assert_eq!(meta_count(&mut conn).await, 1, "{backend:?}");
-        drop(conn);
-        store.close().await;
+        assert_committed_once_and_close(store).await;
     }
 }
 
@@ -117,10 +123,7 @@ async fn writes_queue_for_the_writer_and_one_that_waits_too_long_is_busy() {
                 store::commit(tx).await.unwrap();
             }
         }
-        let mut conn = store.read().await.unwrap();
-        assert_eq!(meta_count(&mut conn).await, 1, "{backend:?}");
-        drop(conn);
-        store.close().await;
+        assert_committed_once_and_close(store).await;
     }
 }
 
