@@ -26,7 +26,7 @@ pub struct NewSession {
     pub actor: Actor,
 }
 
-pub fn hash_password(password: &str) -> Result<String, AppError> {
+fn hash_password_now(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -41,12 +41,46 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$dOY07uUMt3drdOTQeAjECQ$
 /// The most an account's attempts are slowed (`AppSettings::login_account_delay_ms`).
 pub const LOGIN_DELAY_CAP_MS: i64 = 2_000;
 
-fn verify_password(password: &str, stored: &str) -> bool {
+fn verify_password_now(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|hash| {
         Argon2::default()
             .verify_password(password.as_bytes(), &hash)
             .is_ok()
     })
+}
+
+/// Argon2 runs at most this many at once (one per core): each takes tens of milliseconds of
+/// CPU and about 19 MiB, so a burst of sign-ins queues here instead of starving the server.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
+/// Runs CPU-heavy `work` on the blocking pool, at most one per core, off the async runtime.
+pub(crate) async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("hashing permits: {error}")))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("blocking task: {error}")))
+}
+
+/// An Argon2 hash of `password`, computed off the async runtime.
+pub async fn hash_password(password: &str) -> Result<String, AppError> {
+    let password = password.to_owned();
+    off_runtime(move || hash_password_now(&password)).await?
+}
+
+/// Whether `password` matches the stored Argon2 hash, checked off the async runtime.
+async fn verify_password(password: &str, stored: &str) -> Result<bool, AppError> {
+    let (password, stored) = (password.to_owned(), stored.to_owned());
+    off_runtime(move || verify_password_now(&password, &stored)).await
 }
 
 fn random_token() -> String {
@@ -122,13 +156,16 @@ impl App {
             .as_ref()
             .filter(|user| user.active == 1)
             .map_or_else(|| DUMMY_HASH.to_owned(), |user| user.password_hash.clone());
-        let attempt = password.to_owned();
-        let verified = tokio::task::spawn_blocking(move || verify_password(&attempt, &stored))
-            .await
-            .map_err(|error| AppError::Internal(anyhow::anyhow!("password check: {error}")))?;
+        // Checked on a reader and off the runtime, before the write lock is taken: Argon2
+        // must not hold up every other writer.
+        let verified = verify_password(password, &stored).await?;
         let mut tx = self.store.begin().await?;
-        let user = match user {
-            Some(user) if user.active == 1 && verified => user,
+        // Re-read under the write lock: a disable or password reset committed meanwhile wins.
+        let current = store::users::by_username(&mut tx, username).await?;
+        let still_same = matches!((&user, &current), (Some(read), Some(now))
+            if now.active == 1 && now.password_hash == read.password_hash);
+        let user = match current {
+            Some(user) if verified && still_same => user,
             _ => {
                 store::users::record_login_failure(&mut tx, username, client, &now_text).await?;
                 let mut event = login_event(&now_text, username, "session.login_failed");

@@ -2,7 +2,8 @@
 //! - `domain` parse errors (`InvalidNationalId`, `InvalidHousehold`) become `AppError::Invalid`
 //!   with the field they concern;
 //! - `store::StoreError::NotFound` becomes `AppError::NotFound`, `Conflict` becomes `Conflict`,
-//!   anything else `Internal` (logged once by `web`, shown as a generic message);
+//!   `Busy` (no connection in time, a statement timeout) becomes `Busy` (503 with
+//!   `Retry-After`), anything else `Internal` (logged once by `web`, shown as a generic message);
 //! - a refused permission is `NotFound` when the record lies outside the actor's area (nothing
 //!   leaked) and `Forbidden` when the role may not do the action at all;
 //! - a case move the workflow does not allow (`workflow::Refusal`: wrong step, wrong role or
@@ -40,9 +41,16 @@ pub enum AppError {
     /// The case workflow refused the move (issue 4).
     #[error("refused: {}", .0.code())]
     Refused(workflow::Refusal),
+    /// The server is saturated (no database connection in time, a statement timeout, or too
+    /// many requests at once): the client should retry after `RETRY_AFTER_SECONDS`.
+    #[error("busy")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
+
+/// The seconds a client is told to wait (`Retry-After`) when the server is busy.
+pub const RETRY_AFTER_SECONDS: u64 = 2;
 
 impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -63,6 +71,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid_input",
             AppError::Refused(refusal) => refusal.code(),
+            AppError::Busy => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -84,6 +93,7 @@ impl AppError {
                 format!("输入有误：{}", parts.join("；"))
             }
             AppError::Refused(refusal) => refusal.message(),
+            AppError::Busy => format!("系统繁忙，请{RETRY_AFTER_SECONDS}秒后重试"),
             AppError::Internal(_) => "系统内部错误，请稍后再试".to_owned(),
         }
     }
@@ -94,6 +104,10 @@ impl From<StoreError> for AppError {
         match error {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(message) => AppError::Conflict(message),
+            StoreError::Busy(cause) => {
+                tracing::warn!(error = %cause, "store busy");
+                AppError::Busy
+            }
             other => AppError::Internal(anyhow::Error::new(other)),
         }
     }

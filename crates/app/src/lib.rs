@@ -27,7 +27,7 @@ pub mod users;
 pub mod warnings;
 
 pub use access::Actor;
-pub use error::{AppError, FieldError};
+pub use error::{AppError, FieldError, RETRY_AFTER_SECONDS};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
@@ -83,6 +83,9 @@ pub struct AppSettings {
     /// slower, never locked.
     pub login_account_slow_after: i64,
     pub login_account_delay_ms: i64,
+    /// How long the dashboard's and joint report's figures are kept before they are counted
+    /// again (see `report::FiguresCache`).
+    pub figures_ttl_seconds: i64,
 }
 
 impl Default for AppSettings {
@@ -95,6 +98,7 @@ impl Default for AppSettings {
             login_client_max_failures: 50,
             login_account_slow_after: 10,
             login_account_delay_ms: 250,
+            figures_ttl_seconds: 300,
         }
     }
 }
@@ -109,6 +113,8 @@ pub struct App {
     policy: Arc<parameters::PolicyInForce>,
     /// The working-day calendar of time limits; the built-in one when none was given.
     calendar: Option<Arc<workflow::Calendar>>,
+    /// The dashboard's and joint report's figures, shared by every clone.
+    figures_cache: Arc<report::FiguresCache>,
 }
 
 impl App {
@@ -119,6 +125,7 @@ impl App {
             settings,
             policy: Arc::default(),
             calendar: None,
+            figures_cache: Arc::default(),
         }
     }
 

@@ -6,14 +6,15 @@
 //! area; another area answers `NotFound`, other roles `Forbidden`.
 
 use crate::{Actor, App, AppError};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Category, PlaceCode, PlaceLevel, Role};
 use report::joint::{
     BenefitCount, CaseFact, CategoryCount, FlowCount, JointInput, PaymentCount, PlaceCount,
     ReferralCount, Source, Unit, WarningCount,
 };
 use report::{JointReport, ReportPeriod, Schedule};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use workflow::Step;
 
 /// The months the dashboard's trends cover.
@@ -34,6 +35,93 @@ pub struct Dashboard {
     pub trail: Vec<AreaChoice>,
     /// Whether the units are places one may open in turn (towns, villages).
     pub drills_down: bool,
+    /// When the figures were counted (they are cached, see `FiguresCache`).
+    pub computed_at: DateTime<Utc>,
+}
+
+/// A report's figures and the time they were counted.
+#[derive(Debug)]
+pub struct Figures {
+    pub report: JointReport,
+    pub computed_at: DateTime<Utc>,
+}
+
+impl Figures {
+    /// The counting time as 数据截至 shows it: `HH:MM` in China Standard Time.
+    pub fn counted_at_text(&self) -> String {
+        counted_at_text(self.computed_at)
+    }
+}
+
+/// `at` as `HH:MM` in China Standard Time.
+pub fn counted_at_text(at: DateTime<Utc>) -> String {
+    (at + chrono::Duration::hours(8))
+        .format("%H:%M")
+        .to_string()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct FiguresKey {
+    area: String,
+    period: String,
+    as_of: NaiveDate,
+}
+
+#[derive(Debug)]
+struct FiguresEntry {
+    created: DateTime<Utc>,
+    cell: Arc<tokio::sync::OnceCell<Arc<Figures>>>,
+}
+
+/// The dashboard's and the joint report's figures, counted once per (area, period, day) and
+/// kept for `AppSettings::figures_ttl_seconds` (5 minutes by default): a page view under load
+/// answers from here instead of counting the whole area again. **Invalidation rule:** an
+/// entry is recounted on the first view after its time to live, or on a new day (the day is
+/// part of the key), or after `App::forget_figures`; the pages show 数据截至 HH:MM. Concurrent
+/// views of a missing entry wait for one count (`OnceCell`); a count that fails is not kept.
+#[derive(Debug, Default)]
+pub(crate) struct FiguresCache {
+    entries: std::sync::Mutex<HashMap<FiguresKey, FiguresEntry>>,
+}
+
+/// Entries kept at most (every district, town and village with a few periods fits).
+const FIGURES_KEPT: usize = 4096;
+
+impl FiguresCache {
+    fn cell(
+        &self,
+        key: FiguresKey,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Arc<tokio::sync::OnceCell<Arc<Figures>>> {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let fresh = |entry: &FiguresEntry| now - entry.created < ttl && entry.created <= now;
+        if let Some(entry) = entries.get(&key).filter(|entry| fresh(entry)) {
+            return Arc::clone(&entry.cell);
+        }
+        if entries.len() >= FIGURES_KEPT {
+            entries.retain(|_, entry| fresh(entry));
+        }
+        let cell = Arc::new(tokio::sync::OnceCell::new());
+        entries.insert(
+            key,
+            FiguresEntry {
+                created: now,
+                cell: Arc::clone(&cell),
+            },
+        );
+        cell
+    }
+
+    fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
 }
 
 /// Whether the role makes reports and sees the dashboard (district and town users).
@@ -128,6 +216,21 @@ impl App {
         period: &str,
         area: Option<&str>,
     ) -> Result<JointReport, AppError> {
+        Ok(self
+            .joint_report_figures(actor, period, area)
+            .await?
+            .report
+            .clone())
+    }
+
+    /// The joint report as `joint_report` gives it, with the time its figures were counted
+    /// (they are cached, see `FiguresCache`).
+    pub async fn joint_report_figures(
+        &self,
+        actor: &Actor,
+        period: &str,
+        area: Option<&str>,
+    ) -> Result<Arc<Figures>, AppError> {
         let area = self.report_area(actor, area, PlaceLevel::Town)?;
         let period = self
             .report_schedule()?
@@ -145,7 +248,7 @@ impl App {
     ) -> Result<Dashboard, AppError> {
         let area = self.report_area(actor, area, PlaceLevel::Village)?;
         let period = ReportPeriod::months_to(self.today(), DASHBOARD_MONTHS);
-        let report = self.figures(&area, period).await?;
+        let figures = self.figures(&area, period).await?;
         let mut trail = Vec::new();
         let mut conn = self.store.read().await?;
         let mut place = Some(area.clone());
@@ -165,12 +268,51 @@ impl App {
         trail.reverse();
         Ok(Dashboard {
             drills_down: area.level() < PlaceLevel::Village,
-            report,
+            report: figures.report.clone(),
+            computed_at: figures.computed_at,
             trail,
         })
     }
 
+    /// The figures of `area` for `period`, from the cache when computed less than
+    /// `AppSettings::figures_ttl_seconds` ago (see `FiguresCache`).
     async fn figures(
+        &self,
+        area: &PlaceCode,
+        period: ReportPeriod,
+    ) -> Result<Arc<Figures>, AppError> {
+        let now = self.now();
+        let key = FiguresKey {
+            area: area.as_str().to_owned(),
+            period: format!("{}..{}", period.start, period.end),
+            as_of: period.as_of(self.today()),
+        };
+        let ttl = chrono::Duration::seconds(self.settings.figures_ttl_seconds);
+        let cell = self.figures_cache.cell(key, now, ttl);
+        let figures = cell
+            .get_or_try_init(|| async {
+                let report = self.compute_figures(area, period).await?;
+                Ok::<_, AppError>(Arc::new(Figures {
+                    report,
+                    computed_at: now,
+                }))
+            })
+            .await?;
+        Ok(Arc::clone(figures))
+    }
+
+    /// The minutes figures are kept before they are counted again (shown on the pages).
+    pub fn figures_kept_minutes(&self) -> i64 {
+        (self.settings.figures_ttl_seconds + 59) / 60
+    }
+
+    /// Forgets every cached figure, so that the next view counts afresh (after a bulk load in
+    /// this process, and in tests).
+    pub fn forget_figures(&self) {
+        self.figures_cache.clear();
+    }
+
+    async fn compute_figures(
         &self,
         area: &PlaceCode,
         period: ReportPeriod,

@@ -403,7 +403,7 @@ impl App {
         profile: &Profile,
         password: &str,
     ) -> Result<i64, AppError> {
-        let hash = hash_password(password)?;
+        let hash = hash_password(password).await?;
         let now = self.now_text();
         let mut tx = self.store.begin().await?;
         if store::places::get(&mut tx, &profile.area).await?.is_none() {
@@ -711,7 +711,7 @@ impl App {
     ) -> Result<(), AppError> {
         require_admin(actor)?;
         check_password_strength(password)?;
-        let hash = hash_password(password)?;
+        let hash = hash_password(password).await?;
         let mut tx = self.store.begin().await?;
         let user = Self::user_in_scope(&mut tx, actor, id).await?;
         store::users::set_password_hash(&mut tx, id, version, &hash).await?;

@@ -68,29 +68,7 @@ pub async fn ensure(app: &App) -> anyhow::Result<()> {
     eprintln!("正在创建演示数据 creating demo data…");
     let places = domain::parse_place_list(crate::PLACES)?;
     app.load_places("demo", &places).await?;
-    let mut actors = Vec::new();
-    for (username, name, role, area) in DEMO_USERS {
-        let area =
-            PlaceCode::parse(area).map_err(|error| anyhow::anyhow!("demo area {area}: {error}"))?;
-        let user = app::users::NewUser {
-            username,
-            display_name: name,
-            role,
-            area: &area,
-            password: DEMO_PASSWORD,
-        };
-        let user_id = app
-            .create_user(app::users::Creator::Console("demo"), user)
-            .await
-            .map_err(|error| anyhow::anyhow!("demo user {username}: {}", error.message()))?;
-        actors.push(Actor {
-            user_id,
-            username: username.to_owned(),
-            display_name: name.to_owned(),
-            role,
-            area: area.clone(),
-        });
-    }
+    let actors = create_demo_users(app).await?;
     let mut content = Vec::new();
     synth::write_households_jsonl(&places, DEMO_HOUSEHOLDS, DEMO_SEED, &mut content)?;
     let content = String::from_utf8(content).context("generated households")?;
@@ -107,24 +85,186 @@ pub async fn ensure(app: &App) -> anyhow::Result<()> {
     app.seed_demo_rechecks()
         .await
         .map_err(|error| anyhow::anyhow!("demo re-checks: {}", error.message()))?;
-    seed_cases(app, &actors)
+    let by = |username: &str| {
+        actors
+            .iter()
+            .find(|actor| actor.username == username)
+            .cloned()
+            .with_context(|| format!("demo user {username}"))
+    };
+    let unit = Unit {
+        number: 0,
+        village: PlaceCode::parse(DEMO_CASE_VILLAGE)
+            .map_err(|error| anyhow::anyhow!("demo village: {error}"))?,
+        town: by("bachuan")?,
+        assistant: by("cunshe")?,
+        grid: by("wangge")?,
+    };
+    seed_cases(app, &unit, None)
         .await
         .map_err(|error| anyhow::anyhow!("demo cases: {}", error.message()))?;
-    demo_warnings(app, &content)
+    let persons = first_heads(content.lines(), "500151001", DEMO_WARNED_PERSONS)?;
+    demo_warnings(app, &persons, std::slice::from_ref(&unit))
         .await
         .map_err(|error| anyhow::anyhow!("demo warnings: {error}"))?;
-    demo_referrals(app)
+    record_visit(app, &unit)
+        .await
+        .map_err(|error| anyhow::anyhow!("demo contact: {}", error.message()))?;
+    let (civil, department) = referral_handlers(app)
         .await
         .map_err(|error| anyhow::anyhow!("demo referrals: {}", error.message()))?;
+    let mut candidates = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..DEMO_PAGES_SCANNED {
+        let list = app.search_households(&civil, "", after.as_deref()).await?;
+        candidates.extend(list.items.iter().map(|household| household.id));
+        match list.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    demo_referrals(app, &civil, &department, &candidates)
+        .await
+        .map_err(|error| anyhow::anyhow!("demo referrals: {}", error.message()))?;
+    Ok(())
+}
+
+/// The demo users of `DEMO_USERS` (the department user with its department).
+async fn create_demo_users(app: &App) -> anyhow::Result<Vec<Actor>> {
+    let mut actors = Vec::new();
+    for (username, name, role, area) in DEMO_USERS {
+        actors.push(demo_user(app, username, name, role, area).await?);
+    }
+    app.set_user_department(
+        app::users::Creator::Console("demo"),
+        DEMO_DEPARTMENT.0,
+        DEMO_DEPARTMENT.1,
+    )
+    .await
+    .map_err(|error| anyhow::anyhow!("demo department: {}", error.message()))?;
+    Ok(actors)
+}
+
+/// Creates one demo user (password `DEMO_PASSWORD`) and returns it as an actor.
+async fn demo_user(
+    app: &App,
+    username: &str,
+    name: &str,
+    role: Role,
+    area: &str,
+) -> anyhow::Result<Actor> {
+    let area =
+        PlaceCode::parse(area).map_err(|error| anyhow::anyhow!("demo area {area}: {error}"))?;
+    let user = app::users::NewUser {
+        username,
+        display_name: name,
+        role,
+        area: &area,
+        password: DEMO_PASSWORD,
+    };
+    let user_id = app
+        .create_user(app::users::Creator::Console("demo"), user)
+        .await
+        .map_err(|error| anyhow::anyhow!("demo user {username}: {}", error.message()))?;
+    Ok(Actor {
+        user_id,
+        username: username.to_owned(),
+        display_name: name.to_owned(),
+        role,
+        area,
+    })
+}
+
+/// One demo unit: a village and the town reviewer, village assistant and grid worker who
+/// work its cases, warnings and visits. The demo has one; `seed_scaled` one per
+/// `households_per_unit` households of the registry.
+#[derive(Clone, Debug)]
+struct Unit {
+    number: u32,
+    village: PlaceCode,
+    town: Actor,
+    assistant: Actor,
+    grid: Actor,
+}
+
+impl Unit {
+    /// The external id of the unit's `n`th application (`DEMO-A001` in unit 0).
+    fn external_id(&self, n: u32) -> String {
+        if self.number == 0 {
+            format!("DEMO-A{n:03}")
+        } else {
+            format!("DEMO-{}-A{n:03}", self.number)
+        }
+    }
+}
+
+/// Persons a demo feed reports on per unit (deaths, changed names).
+const DEMO_WARNED_PERSONS: usize = 6;
+
+/// The (ID number, name) of the heads of the first `limit` households under `area` among
+/// `lines` (households in the interchange format).
+fn first_heads<'a>(
+    lines: impl Iterator<Item = &'a str>,
+    area: &str,
+    limit: usize,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut persons = Vec::new();
+    for line in lines {
+        if persons.len() == limit {
+            break;
+        }
+        let record: serde_json::Value = serde_json::from_str(line)?;
+        if !record["area_code"]
+            .as_str()
+            .is_some_and(|code| code.starts_with(area))
+        {
+            continue;
+        }
+        if let Some(member) = record["members"].get(0) {
+            persons.push((
+                member["id_number"].as_str().unwrap_or("").to_owned(),
+                member["name"].as_str().unwrap_or("").to_owned(),
+            ));
+        }
+    }
+    Ok(persons)
+}
+
+/// A grid worker's visit that found a possible need (W4).
+async fn record_visit(app: &App, unit: &Unit) -> Result<(), AppError> {
+    app.record_contact(
+        &unit.grid,
+        app::contacts::NewContactInput {
+            channel: app::contacts::ContactChannel::Visit,
+            on_date: app.today(),
+            household_id: None,
+            person_name: "孙大娘".to_owned(),
+            id_number: None,
+            phone: String::new(),
+            area: Some(unit.village.clone()),
+            findings: "走访发现：独居老人，子女在外务工，近期摔伤行动不便".to_owned(),
+            outcome: app::contacts::ContactOutcome::Warning,
+            consent: None,
+            new_household_id: None,
+        },
+    )
+    .await?;
     Ok(())
 }
 
 /// The demo village of the village assistant and the grid worker (巴川街道).
 const DEMO_CASE_VILLAGE: &str = "500151001200";
 
-/// A valid ID number for the demo's applicants (born 1931–1939, so unlike the generated ones).
-fn demo_id(n: u32, sequence: u32) -> String {
-    let first17 = format!("50022419{:02}0101{:03}", 31 + n % 9, sequence % 1000);
+/// A valid ID number for the demo's applicants (born 1931–1939, so unlike the generated ones;
+/// each unit on its own birthday).
+fn demo_id(unit: u32, n: u32, sequence: u32) -> String {
+    let first17 = format!(
+        "50022419{:02}{:02}{:02}{:03}",
+        31 + n % 9,
+        1 + unit % 12,
+        1 + (unit / 12) % 28,
+        sequence % 1000
+    );
     format!(
         "{first17}{}",
         domain::national_id::check_char(first17.as_bytes())
@@ -132,37 +272,40 @@ fn demo_id(n: u32, sequence: u32) -> String {
 }
 
 /// A poor household of three for the demo's applications: 6 000 yuan of wages a year.
-fn demo_household(external_id: &str, n: u32) -> Result<domain::Household, AppError> {
-    let head = ["何一", "何二", "何三", "何四", "何五"][n as usize % 5];
-    let line = format!(
-        r#"{{"id": "{external_id}", "area_code": "{DEMO_CASE_VILLAGE}", "hukou": "rural", "members": [{{"id_number": "{}", "name": "{head}", "relation": "head", "labour_capacity": "partial"}}, {{"id_number": "{}", "name": "罗秀兰", "relation": "spouse"}}, {{"id_number": "{}", "name": "何小军", "relation": "child"}}], "income_12m": {{"wages": 6000}}}}"#,
-        demo_id(n, 101),
-        demo_id(n, 202),
-        demo_id(n, 303)
-    );
-    domain::interchange::parse_household_line(&line)
+fn demo_household(unit: &Unit, n: u32) -> Result<domain::Household, AppError> {
+    domain::interchange::parse_household_line(&demo_household_line(unit, n))
         .map_err(|error| AppError::invalid("household", error))
+}
+
+/// `demo_household` in the interchange format (one JSON line).
+fn demo_household_line(unit: &Unit, n: u32) -> String {
+    let head = ["何一", "何二", "何三", "何四", "何五"][n as usize % 5];
+    format!(
+        r#"{{"id": "{}", "area_code": "{}", "hukou": "rural", "members": [{{"id_number": "{}", "name": "{head}", "relation": "head", "labour_capacity": "partial"}}, {{"id_number": "{}", "name": "罗秀兰", "relation": "spouse"}}, {{"id_number": "{}", "name": "何小军", "relation": "child"}}], "income_12m": {{"wages": 6000}}}}"#,
+        unit.external_id(n),
+        unit.village,
+        demo_id(unit.number, n, 101),
+        demo_id(unit.number, n, 202),
+        demo_id(unit.number, n, 303)
+    )
 }
 
 /// A few cases at different steps, so the work queues are not empty: an application just
 /// taken in, one in comparison with a 疑点, one on public notice (with survey and reviews),
 /// one refused awaiting its notice, and a re-check of an enrolled household.
-async fn seed_cases(app: &App, actors: &[Actor]) -> Result<(), AppError> {
-    let by = |username: &str| {
-        actors
-            .iter()
-            .find(|actor| actor.username == username)
-            .cloned()
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("demo user {username}")))
-    };
-    let (town, village, grid) = (by("bachuan")?, by("cunshe")?, by("wangge")?);
-    let area = PlaceCode::parse(DEMO_CASE_VILLAGE)
-        .map_err(|error| AppError::Internal(anyhow::anyhow!("demo village: {error}")))?;
+/// `recheck_due`, when given, are the re-checks due in the unit's village (else they are read).
+async fn seed_cases(
+    app: &App,
+    unit: &Unit,
+    recheck_due: Option<Vec<workflow::RecheckDue>>,
+) -> Result<(), AppError> {
+    let (town, village, grid) = (&unit.town, &unit.assistant, &unit.grid);
+    let area = unit.village.clone();
     let today = app.today();
-    let open = |external_id: &str, applicant: &str, summary: &str| NewIntake {
+    let open = |n: u32, applicant: &str, summary: &str| NewIntake {
         kind: CaseKind::Application,
         channel: Channel::VillageWindow,
-        household_id: external_id.to_owned(),
+        household_id: unit.external_id(n),
         area: area.clone(),
         applicant: applicant.to_owned(),
         consent: Some(Consent {
@@ -173,16 +316,16 @@ async fn seed_cases(app: &App, actors: &[Actor]) -> Result<(), AppError> {
     };
     let step = |action: Action| CaseAction::Move(action);
 
-    app.open_case(&village, open("DEMO-A001", "何一", "因病致贫，申请救助"))
+    app.open_case(village, open(1, "何一", "因病致贫，申请救助"))
         .await?;
 
     let (comparing, _) = app
-        .open_case(&village, open("DEMO-A002", "何二", "家庭主要劳动力残疾"))
+        .open_case(village, open(2, "何二", "家庭主要劳动力残疾"))
         .await?;
-    app.act_on_case(&town, comparing, step(Action::BeginComparison))
+    app.act_on_case(town, comparing, step(Action::BeginComparison))
         .await?;
     app.act_on_case(
-        &town,
+        town,
         comparing,
         step(Action::RecordDiscrepancy(Discrepancy {
             source: "车辆登记".to_owned(),
@@ -192,15 +335,15 @@ async fn seed_cases(app: &App, actors: &[Actor]) -> Result<(), AppError> {
     .await?;
 
     let (noticed, _) = app
-        .open_case(&grid, open("DEMO-A003", "何三", "突发重病，医疗支出大"))
+        .open_case(grid, open(3, "何三", "突发重病，医疗支出大"))
         .await?;
-    app.act_on_case(&town, noticed, step(Action::BeginComparison))
+    app.act_on_case(town, noticed, step(Action::BeginComparison))
         .await?;
-    app.act_on_case(&town, noticed, step(Action::CompleteComparison))
+    app.act_on_case(town, noticed, step(Action::CompleteComparison))
         .await?;
     let survey = Survey {
-        household: demo_household("DEMO-A003", 3)?,
-        team: [&village, &grid]
+        household: demo_household(unit, 3)?,
+        team: [village, grid]
             .iter()
             .map(|actor| TeamMember {
                 user_id: actor.user_id,
@@ -209,10 +352,10 @@ async fn seed_cases(app: &App, actors: &[Actor]) -> Result<(), AppError> {
             .collect(),
         surveyed_on: today,
     };
-    app.act_on_case(&village, noticed, step(Action::RecordSurvey(survey)))
+    app.act_on_case(village, noticed, step(Action::RecordSurvey(survey)))
         .await?;
     app.act_on_case(
-        &town,
+        town,
         noticed,
         step(Action::RecordVillageReview(VillageReview {
             held_on: today,
@@ -222,9 +365,9 @@ async fn seed_cases(app: &App, actors: &[Actor]) -> Result<(), AppError> {
         })),
     )
     .await?;
-    let proposal = app.case_proposal(&town, noticed).await?;
+    let proposal = app.case_proposal(town, noticed).await?;
     app.act_on_case(
-        &town,
+        town,
         noticed,
         CaseAction::RecordJointReview(JointReviewInput {
             held_on: today,
@@ -252,14 +395,12 @@ async fn seed_cases(app: &App, actors: &[Actor]) -> Result<(), AppError> {
         }),
     )
     .await?;
-    app.act_on_case(&town, noticed, step(Action::PostNotice))
+    app.act_on_case(town, noticed, step(Action::PostNotice))
         .await?;
 
-    let (refused, _) = app
-        .open_case(&village, open("DEMO-A005", "何五", "申请低保"))
-        .await?;
+    let (refused, _) = app.open_case(village, open(5, "何五", "申请低保")).await?;
     app.act_on_case(
-        &town,
+        town,
         refused,
         step(Action::Refuse {
             reason: "申请人户籍不在本村，且未在本村共同生活".to_owned(),
@@ -271,24 +412,36 @@ async fn seed_cases(app: &App, actors: &[Actor]) -> Result<(), AppError> {
     let far = today
         .checked_add_months(chrono::Months::new(24))
         .unwrap_or(today);
-    let mut after: Option<String> = None;
-    loop {
-        let page = app.recheck_due(&town, far, after.as_deref()).await?;
-        if let Some(due) = page
-            .items
-            .iter()
-            .find(|due| due.area.as_str().starts_with(DEMO_CASE_VILLAGE))
-        {
-            app.open_recheck(&town, &due.household_id, "定期核查")
-                .await?;
-            break;
-        }
-        match page.next_after {
-            Some(next) => after = Some(next),
-            None => break,
-        }
+    let due = match recheck_due {
+        Some(due) => due,
+        None => rechecks_due(app, town, far).await?,
+    };
+    if let Some(due) = due
+        .into_iter()
+        .find(|due| due.area.as_str().starts_with(unit.village.as_str()))
+    {
+        app.open_recheck(town, &due.household_id, "定期核查")
+            .await?;
     }
     Ok(())
+}
+
+/// Every re-check due by `until` in `actor`'s area, read page by page.
+async fn rechecks_due(
+    app: &App,
+    actor: &Actor,
+    until: chrono::NaiveDate,
+) -> Result<Vec<workflow::RecheckDue>, AppError> {
+    let mut due = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = app.recheck_due(actor, until, after.as_deref()).await?;
+        due.extend(page.items);
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(due),
+        }
+    }
 }
 
 /// The demo user `username` as an actor.
@@ -310,32 +463,19 @@ async fn demo_actor(app: &App, username: &str) -> anyhow::Result<app::Actor> {
     })
 }
 
-/// A department feed about people of 巴川街道 (deaths, names that differ from the registry's,
-/// a disaster of someone outside the registry), its comparison run, and the warnings it raised
-/// left at different steps of the loop, plus a grid worker's visit.
-async fn demo_warnings(app: &App, households: &str) -> anyhow::Result<()> {
+/// A department feed about `persons` (deaths and names that differ from the registry's, in
+/// turn by `DEMO_WARNED_PERSONS`), a bad row and a disaster of someone outside the registry;
+/// its comparison run; and the warnings it raised left at different steps of the loop, by the
+/// town reviewer of each unit and the village assistant of the warning's village.
+async fn demo_warnings(
+    app: &App,
+    persons: &[(String, String)],
+    units: &[Unit],
+) -> anyhow::Result<()> {
     use app::warnings::{Disposal, Judgement, LoopAction};
-    let mut persons: Vec<(String, String)> = Vec::new();
-    for line in households.lines() {
-        let record: serde_json::Value = serde_json::from_str(line)?;
-        if !record["area_code"]
-            .as_str()
-            .is_some_and(|area| area.starts_with("500151001"))
-        {
-            continue;
-        }
-        if let Some(member) = record["members"].get(0) {
-            persons.push((
-                member["id_number"].as_str().unwrap_or("").to_owned(),
-                member["name"].as_str().unwrap_or("").to_owned(),
-            ));
-        }
-        if persons.len() == 6 {
-            break;
-        }
-    }
     let mut feed = String::from("身份证号,姓名,类别,数值,日期,说明\n");
     for (at, (id_number, name)) in persons.iter().enumerate() {
+        let at = at % DEMO_WARNED_PERSONS;
         if at < 3 {
             feed.push_str(&format!("{id_number},{name},death,,2025-10-0{},\n", at + 1));
         } else {
@@ -361,23 +501,13 @@ async fn demo_warnings(app: &App, households: &str) -> anyhow::Result<()> {
     app.run_next_job(&app::Actor::console("demo", district), "demo")
         .await
         .map_err(message)?;
-    let town = demo_actor(app, "bachuan").await?;
-    let village = demo_actor(app, "cunshe").await?;
-    let ids: Vec<i64> = app
-        .warnings(&town, &app::warnings::WarningQuery::default())
-        .await
-        .map_err(message)?
-        .items
-        .iter()
-        .map(|item| item.id)
-        .collect();
     let steps = [
         LoopAction::Assign {
-            assignee_user_id: village.user_id,
+            assignee_user_id: 0,
         },
         LoopAction::Verify {
             visited_on: app.today(),
-            visitors: "巴川街道 张审核、村社协理员 陈协理".to_owned(),
+            visitors: "镇街审核人员、村社协理员".to_owned(),
             findings: "入户核实：情况与部门数据一致".to_owned(),
         },
         LoopAction::Judge {
@@ -391,57 +521,61 @@ async fn demo_warnings(app: &App, households: &str) -> anyhow::Result<()> {
             note: "已办结".to_owned(),
         },
     ];
-    // Warning i goes through the first i steps: one open, one assigned, … one closed. The
-    // village assistant verifies in her village, the town reviewer elsewhere.
-    for (at, id) in ids.iter().enumerate().skip(1) {
-        let team = app.warning_detail(&town, *id).await.map_err(message)?.team;
-        let verifier = if team.iter().any(|choice| choice.user_id == village.user_id) {
-            &village
-        } else {
-            &town
-        };
-        for action in steps.iter().take(at.min(steps.len())) {
-            let (actor, action) = match action {
-                LoopAction::Assign { .. } => (
-                    &town,
-                    LoopAction::Assign {
-                        assignee_user_id: verifier.user_id,
-                    },
-                ),
-                LoopAction::Verify { .. } => (verifier, action.clone()),
-                _ => (&town, action.clone()),
-            };
-            let version = app
-                .warning_detail(actor, *id)
-                .await
-                .map_err(message)?
-                .version;
-            app.act_on_warning(actor, *id, version, action)
-                .await
-                .map_err(message)?;
+    // Per town, warning i goes through the first i steps (mod 6): one open, one assigned, …
+    // one closed. A unit's village assistant verifies in her village, the town reviewer
+    // elsewhere.
+    let mut towns_done: Vec<&str> = Vec::new();
+    for unit in units {
+        let town = &unit.town;
+        if towns_done.contains(&town.username.as_str()) {
+            continue;
+        }
+        towns_done.push(&town.username);
+        let assistants: Vec<&Actor> = units
+            .iter()
+            .filter(|other| other.town.username == town.username)
+            .map(|other| &other.assistant)
+            .collect();
+        let ids: Vec<i64> = app
+            .warnings(town, &app::warnings::WarningQuery::default())
+            .await
+            .map_err(message)?
+            .items
+            .iter()
+            .map(|item| item.id)
+            .collect();
+        for (at, id) in ids.iter().enumerate() {
+            let team = app.warning_detail(town, *id).await.map_err(message)?.team;
+            let verifier = assistants
+                .iter()
+                .find(|assistant| {
+                    team.iter()
+                        .any(|choice| choice.user_id == assistant.user_id)
+                })
+                .copied()
+                .unwrap_or(town);
+            for action in steps.iter().take(at % (steps.len() + 1)) {
+                let (actor, action) = match action {
+                    LoopAction::Assign { .. } => (
+                        town,
+                        LoopAction::Assign {
+                            assignee_user_id: verifier.user_id,
+                        },
+                    ),
+                    LoopAction::Verify { .. } => (verifier, action.clone()),
+                    _ => (town, action.clone()),
+                };
+                let version = app
+                    .warning_detail(actor, *id)
+                    .await
+                    .map_err(message)?
+                    .version;
+                app.act_on_warning(actor, *id, version, action)
+                    .await
+                    .map_err(message)?;
+            }
         }
     }
-    let grid = demo_actor(app, "wangge").await?;
-    app.record_contact(
-        &grid,
-        app::contacts::NewContactInput {
-            channel: app::contacts::ContactChannel::Visit,
-            on_date: app.today(),
-            household_id: None,
-            person_name: "孙大娘".to_owned(),
-            id_number: None,
-            phone: String::new(),
-            area: Some(
-                PlaceCode::parse("500151001200").map_err(|error| anyhow::anyhow!("{error}"))?,
-            ),
-            findings: "走访发现：独居老人，子女在外务工，近期摔伤行动不便".to_owned(),
-            outcome: app::contacts::ContactOutcome::Warning,
-            consent: None,
-            new_household_id: None,
-        },
-    )
-    .await
-    .map_err(message)?;
     Ok(())
 }
 
@@ -454,91 +588,312 @@ const DEMO_PAGES_SCANNED: i64 = 20;
 /// How many demo referrals to send, cycling through 待受理, 已受理, 已落实 and 已退回.
 const DEMO_REFERRALS: usize = 12;
 
-/// 救助帮扶 demo: proposals of the first households sent as referrals, and handled by 区民政局
-/// (its own items) or 区医保局 (medical assistance) to different states.
-async fn demo_referrals(app: &App) -> Result<(), app::AppError> {
-    use app::assistance::{CIVIL_AFFAIRS, ReferralAct};
-    app.set_user_department(
-        app::users::Creator::Console("demo"),
-        DEMO_DEPARTMENT.0,
-        DEMO_DEPARTMENT.1,
-    )
-    .await?;
+/// The handlers of the demo referrals: 区民政局 (its own items) and 区医保局.
+async fn referral_handlers(app: &App) -> Result<(Actor, Actor), AppError> {
     let civil = app.login("minzheng", DEMO_PASSWORD, "console").await?;
     let department = app
         .login(DEMO_DEPARTMENT.0, DEMO_PASSWORD, "console")
         .await?;
+    Ok((civil.actor, department.actor))
+}
+
+/// 救助帮扶 demo: proposals of the households `candidates` sent as referrals, and handled by
+/// 区民政局 (its own items) or 区医保局 (medical assistance) to different states.
+async fn demo_referrals(
+    app: &App,
+    civil: &Actor,
+    department: &Actor,
+    candidates: &[i64],
+) -> Result<(), app::AppError> {
+    use app::assistance::{CIVIL_AFFAIRS, ReferralAct};
     let today = app.today().to_string();
     // Per handling department, how many were sent: each gets every state in turn.
     let mut counts = [0usize; 2];
-    let mut n_pages = 0;
-    let mut after: Option<String> = None;
-    while counts.iter().sum::<usize>() < DEMO_REFERRALS && n_pages < DEMO_PAGES_SCANNED {
-        let list = app
-            .search_households(&civil.actor, "", after.as_deref())
+    for household_id in candidates {
+        let assistance = app.household_assistance(civil, *household_id).await?;
+        let proposals = &assistance.proposals.proposed;
+        // The department's items first, so that its queue has something to show.
+        let Some(proposal) = proposals
+            .iter()
+            .find(|p| p.department == DEMO_DEPARTMENT.1)
+            .or_else(|| proposals.iter().find(|p| p.department == CIVIL_AFFAIRS))
+        else {
+            continue;
+        };
+        let (handler, slot) = if proposal.department == CIVIL_AFFAIRS {
+            (civil, 0)
+        } else {
+            (department, 1)
+        };
+        if counts[slot] >= DEMO_REFERRALS / 2 {
+            continue;
+        }
+        let id = app
+            .create_referral(civil, *household_id, &proposal.item_code)
             .await?;
-        if list.items.is_empty() {
-            break;
+        let accept = ReferralAct::Accept {
+            note: String::new(),
+        };
+        match counts[slot] % 4 {
+            1 => {
+                app.act_on_referral(handler, id, &accept).await?;
+            }
+            2 => {
+                app.act_on_referral(handler, id, &accept).await?;
+                let amount = proposal
+                    .amount
+                    .map_or_else(|| DEMO_AMOUNT_YUAN.to_owned(), |amount| amount.to_string());
+                let deliver = ReferralAct::Deliver {
+                    amount,
+                    on: today.clone(),
+                    note: "演示数据".to_owned(),
+                };
+                app.act_on_referral(handler, id, &deliver).await?;
+            }
+            3 => {
+                let decline = ReferralAct::Decline {
+                    reason: "演示数据：经核实已由其他渠道解决".to_owned(),
+                };
+                app.act_on_referral(handler, id, &decline).await?;
+            }
+            _ => {}
         }
-        for household in &list.items {
-            let assistance = app.household_assistance(&civil.actor, household.id).await?;
-            let proposals = &assistance.proposals.proposed;
-            // The department's items first, so that its queue has something to show.
-            let Some(proposal) = proposals
-                .iter()
-                .find(|p| p.department == DEMO_DEPARTMENT.1)
-                .or_else(|| proposals.iter().find(|p| p.department == CIVIL_AFFAIRS))
-            else {
-                continue;
-            };
-            let (handler, slot) = if proposal.department == CIVIL_AFFAIRS {
-                (&civil.actor, 0)
-            } else {
-                (&department.actor, 1)
-            };
-            if counts[slot] >= DEMO_REFERRALS / 2 {
-                continue;
-            }
-            let id = app
-                .create_referral(&civil.actor, household.id, &proposal.item_code)
-                .await?;
-            let accept = ReferralAct::Accept {
-                note: String::new(),
-            };
-            match counts[slot] % 4 {
-                1 => {
-                    app.act_on_referral(handler, id, &accept).await?;
-                }
-                2 => {
-                    app.act_on_referral(handler, id, &accept).await?;
-                    let amount = proposal
-                        .amount
-                        .map_or_else(|| DEMO_AMOUNT_YUAN.to_owned(), |amount| amount.to_string());
-                    let deliver = ReferralAct::Deliver {
-                        amount,
-                        on: today.clone(),
-                        note: "演示数据".to_owned(),
-                    };
-                    app.act_on_referral(handler, id, &deliver).await?;
-                }
-                3 => {
-                    let decline = ReferralAct::Decline {
-                        reason: "演示数据：经核实已由其他渠道解决".to_owned(),
-                    };
-                    app.act_on_referral(handler, id, &decline).await?;
-                }
-                _ => {}
-            }
-            counts[slot] += 1;
-            if counts.iter().sum::<usize>() >= DEMO_REFERRALS {
-                break;
-            }
-        }
-        n_pages += 1;
-        after = list.next;
-        if after.is_none() {
+        counts[slot] += 1;
+        if counts.iter().sum::<usize>() >= DEMO_REFERRALS {
             break;
         }
     }
     Ok(())
 }
+
+/// A user of the scaled demo, as the load benchmark signs in: (username, role, area).
+pub type SeededUser = (String, Role, String);
+
+/// A case of the scaled demo left at 入户调查 for the load benchmark's survey saves: its id,
+/// the surveyed household (interchange JSON) and a survey team of two user ids.
+pub struct SurveyCase {
+    pub case_id: i64,
+    pub household: String,
+    pub team: [i64; 2],
+}
+
+/// Applications per unit that `seed_scaled` opens after the demo's (numbered from here).
+const SURVEY_CASES_FROM: u32 = 10;
+
+/// `safetynet demo seed`: on a registry just imported from generated households (and no users
+/// yet), the demo's users, categories, cases, warnings, visits and referrals **scaled with
+/// it**: one demo unit (what the demo seeds in one village for 3 000 households) per
+/// `households_per_unit` households, the units spread evenly over the villages that hold
+/// households, each worked by the town reviewer of its town (`town-CODE`), a village assistant
+/// (`village-CODE`) and a grid worker (`grid-CODE`), all with `DEMO_PASSWORD`; plus the
+/// demo's district users. Everything goes through the use cases, so every invariant (audit
+/// chain, events, areas) holds. Returns the users made.
+/// With `surveys` > 0, each unit also gets that many applications taken through comparison to
+/// 入户调查, returned for the benchmark's survey saves.
+pub async fn seed_scaled(
+    app: &App,
+    households_per_unit: usize,
+    surveys: u32,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<(Vec<SeededUser>, Vec<SurveyCase>)> {
+    let (n_users, villages) = {
+        let mut conn = app.store().read().await?;
+        let n_users = store::users::count(&mut conn).await?;
+        let rows = store::households::count_by_area(&mut conn).await?;
+        // Households by village (a household may be filed under a grid of its village).
+        let mut villages: Vec<(String, i64)> = Vec::new();
+        for (code, n) in rows {
+            let village = code.get(..12).unwrap_or(&code).to_owned();
+            match villages.last_mut() {
+                Some((last, count)) if *last == village => *count += n,
+                _ => villages.push((village, n)),
+            }
+        }
+        (n_users, villages)
+    };
+    let households: i64 = villages.iter().map(|(_, n)| n).sum();
+    if households == 0 {
+        bail!(
+            "登记库中没有家庭：请先导入生成的家庭 (import generated households first: safetynet gen households | safetynet import households)"
+        );
+    }
+    if n_users > 0 || app.demo_state().await? == DemoState::Demo {
+        bail!("该数据库已有用户，拒绝生成演示数据 (refusing: the store already has users)");
+    }
+    app.mark_demo().await?;
+    let units_wanted = usize::try_from(households)?
+        .div_ceil(households_per_unit.max(1))
+        .max(1);
+    progress(&format!(
+        "{households} households in {} villages: {units_wanted} demo units",
+        villages.len()
+    ));
+    let mut users: Vec<SeededUser> = DEMO_USERS
+        .iter()
+        .map(|(username, _, role, area)| ((*username).to_owned(), *role, (*area).to_owned()))
+        .collect();
+    create_demo_users(app).await?;
+
+    // The units, each in its own village, spread over the villages in code order.
+    let mut units: Vec<Unit> = Vec::new();
+    let mut towns: Vec<Actor> = Vec::new();
+    for number in 0..units_wanted {
+        let (village, _) = &villages[number * villages.len() / units_wanted];
+        if units.iter().any(|unit| unit.village.as_str() == village) {
+            continue;
+        }
+        let town_code = village.get(..9).unwrap_or(village);
+        let town = match towns.iter().find(|town| town.area.as_str() == town_code) {
+            Some(town) => town.clone(),
+            None => {
+                let username = format!("town-{town_code}");
+                let town =
+                    demo_user(app, &username, &username, Role::TownReviewer, town_code).await?;
+                users.push((username, Role::TownReviewer, town_code.to_owned()));
+                towns.push(town.clone());
+                town
+            }
+        };
+        let village_code =
+            PlaceCode::parse(village).map_err(|error| anyhow::anyhow!("{village}: {error}"))?;
+        let grid_area = {
+            let mut conn = app.store().read().await?;
+            store::places::under(&mut conn, &village_code, domain::PlaceLevel::Grid)
+                .await?
+                .into_iter()
+                .next()
+                .map_or_else(|| village.clone(), |grid| grid.code)
+        };
+        let assistant_name = format!("village-{village}");
+        let assistant = demo_user(
+            app,
+            &assistant_name,
+            &assistant_name,
+            Role::VillageAssistant,
+            village,
+        )
+        .await?;
+        users.push((assistant_name, Role::VillageAssistant, village.clone()));
+        let grid_name = format!("grid-{village}");
+        let grid = demo_user(app, &grid_name, &grid_name, Role::GridWorker, &grid_area).await?;
+        users.push((grid_name, Role::GridWorker, grid_area));
+        units.push(Unit {
+            // Unit numbers from 1: unit 0 is the small demo's (its ids stay as they were).
+            number: u32::try_from(units.len() + 1)?,
+            village: village_code,
+            town,
+            assistant,
+            grid,
+        });
+    }
+    progress(&format!("{} users", users.len()));
+
+    let enrolled_on =
+        chrono::NaiveDate::from_ymd_opt(DEMO_ENROLMENT.0, DEMO_ENROLMENT.1, DEMO_ENROLMENT.2)
+            .context("demo date")?;
+    let periods = app
+        .seed_demo_categories(enrolled_on)
+        .await
+        .map_err(|error| anyhow::anyhow!("demo categories: {}", error.message()))?;
+    progress(&format!("{periods} category periods"));
+    let scheduled = app
+        .seed_demo_rechecks()
+        .await
+        .map_err(|error| anyhow::anyhow!("demo re-checks: {}", error.message()))?;
+    progress(&format!("{scheduled} re-checks scheduled"));
+
+    let far = app
+        .today()
+        .checked_add_months(chrono::Months::new(24))
+        .unwrap_or(app.today());
+    let message = |error: AppError| anyhow::anyhow!("{}", error.message());
+    let mut survey_cases = Vec::new();
+    for (at, unit) in units.iter().enumerate() {
+        let due = rechecks_due(app, &unit.assistant, far)
+            .await
+            .map_err(message)?;
+        seed_cases(app, unit, Some(due))
+            .await
+            .map_err(|error| anyhow::anyhow!("cases of {}: {}", unit.village, error.message()))?;
+        record_visit(app, unit).await.map_err(message)?;
+        for n in SURVEY_CASES_FROM..SURVEY_CASES_FROM + surveys {
+            survey_cases.push(
+                case_at_survey(app, unit, n)
+                    .await
+                    .map_err(|error| anyhow::anyhow!("survey case: {}", error.message()))?,
+            );
+        }
+        if (at + 1) % 10 == 0 {
+            progress(&format!("cases: {}/{} units", at + 1, units.len()));
+        }
+    }
+
+    let mut persons = Vec::new();
+    for unit in &units {
+        let mut conn = app.store().read().await?;
+        let records = store::households::records_page(
+            &mut conn,
+            unit.village.as_str(),
+            0,
+            i64::try_from(DEMO_WARNED_PERSONS)?,
+        )
+        .await?;
+        let lines: Vec<&str> = records.iter().map(|(_, record)| record.as_str()).collect();
+        persons.extend(first_heads(
+            lines.into_iter(),
+            unit.village.as_str(),
+            DEMO_WARNED_PERSONS,
+        )?);
+    }
+    demo_warnings(app, &persons, &units).await?;
+    progress(&format!("warnings over {} persons", persons.len()));
+
+    let (civil, department) = referral_handlers(app).await.map_err(message)?;
+    for (at, unit) in units.iter().enumerate() {
+        let candidates: Vec<i64> = {
+            let mut conn = app.store().read().await?;
+            store::households::records_page(&mut conn, unit.village.as_str(), 0, DEMO_CANDIDATES)
+                .await?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect()
+        };
+        demo_referrals(app, &civil, &department, &candidates)
+            .await
+            .map_err(message)?;
+        if (at + 1) % 10 == 0 {
+            progress(&format!("referrals: {}/{} units", at + 1, units.len()));
+        }
+    }
+    Ok((users, survey_cases))
+}
+
+/// Application `n` of `unit`, opened by its village assistant and taken through comparison by
+/// its town reviewer, so that it waits at 入户调查.
+async fn case_at_survey(app: &App, unit: &Unit, n: u32) -> Result<SurveyCase, AppError> {
+    let intake = NewIntake {
+        kind: CaseKind::Application,
+        channel: Channel::VillageWindow,
+        household_id: unit.external_id(n),
+        area: unit.village.clone(),
+        applicant: "何一".to_owned(),
+        consent: Some(Consent {
+            signed_on: app.today(),
+            signer: "何一".to_owned(),
+        }),
+        summary: "因病致贫，申请救助".to_owned(),
+    };
+    let (case_id, _) = app.open_case(&unit.assistant, intake).await?;
+    for action in [Action::BeginComparison, Action::CompleteComparison] {
+        app.act_on_case(&unit.town, case_id, CaseAction::Move(action))
+            .await?;
+    }
+    Ok(SurveyCase {
+        case_id,
+        household: demo_household_line(unit, n),
+        team: [unit.assistant.user_id, unit.grid.user_id],
+    })
+}
+
+/// Households of a unit's village looked at for referral proposals.
+const DEMO_CANDIDATES: i64 = 60;

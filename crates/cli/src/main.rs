@@ -48,6 +48,15 @@ enum Command {
         /// X-Forwarded-For: the public tracking page's limit counts per that address.
         #[arg(long)]
         behind_proxy: bool,
+        /// Requests handled at once; more wait up to --queue-wait-ms, then get 503 (系统繁忙).
+        #[arg(long, default_value_t = web::CapacityConfig::default().max_in_flight)]
+        max_in_flight: usize,
+        /// How long a request beyond --max-in-flight waits for a place (milliseconds).
+        #[arg(long, default_value_t = 1000)]
+        queue_wait_ms: u64,
+        /// Database connections: SQLite readers beside the one writer, or the PostgreSQL pool.
+        #[arg(long, default_value_t = store::StoreOptions::serving().connections)]
+        connections: u32,
     },
     /// Assesses households (JSON Lines) and writes one determination per line.
     Assess(batch::AssessArgs),
@@ -135,6 +144,11 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Demo and benchmark data.
+    Demo {
+        #[command(subcommand)]
+        what: DemoWhat,
+    },
     /// Runs queued comparison jobs (several workers can share the queue).
     Worker {
         /// Exits when no job is queued instead of waiting for the next one.
@@ -214,6 +228,30 @@ enum GenWhat {
     Roll {
         #[arg(long)]
         households: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoWhat {
+    /// On a registry just imported from `gen households` (no users yet): the demo's users,
+    /// categories, cases, warnings, visits and referrals scaled with it, one demo unit per
+    /// --per households spread over the villages, each with its town reviewer (town-CODE),
+    /// village assistant (village-CODE) and grid worker (grid-CODE); password `demo-2025`.
+    Seed {
+        /// Households per demo unit (the demo seeds one unit for 3 000 households).
+        #[arg(long, default_value_t = 3000)]
+        per: usize,
+        /// Writes the users made as CSV (`username,role,area`) to FILE.
+        #[arg(long)]
+        users_out: Option<std::path::PathBuf>,
+        /// Also leaves N applications per unit at 入户调查 (for the benchmark's survey saves),
+        /// written as JSON Lines (`case_id`, `household`, `team`) to --surveys-out.
+        #[arg(long, default_value_t = 0)]
+        surveys: u32,
+        #[arg(long)]
+        surveys_out: Option<std::path::PathBuf>,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
     },
 }
 
@@ -336,11 +374,15 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Opens the database for a writer: its audit key is read, or created on first start.
 async fn open(db: &str, key_file: Option<&std::path::Path>) -> anyhow::Result<App> {
     let key = keys::resolve(db, key_file, keys::Need::CreateIfMissing)?;
-    open_with(db, key).await
+    open_with(db, key, &store::StoreOptions::default()).await
 }
 
-async fn open_with(db: &str, key: Option<keys::Found>) -> anyhow::Result<App> {
-    let mut store = store::Store::connect(db)
+async fn open_with(
+    db: &str,
+    key: Option<keys::Found>,
+    options: &store::StoreOptions,
+) -> anyhow::Result<App> {
+    let mut store = store::Store::connect_with(db, options)
         .await
         .with_context(|| format!("open database {}", redact(db)))?;
     if let Some(found) = key {
@@ -392,9 +434,20 @@ async fn run_async(
             demo,
             secure_cookies,
             behind_proxy,
+            max_in_flight,
+            queue_wait_ms,
+            connections,
         } => {
             let db = db.unwrap_or_else(|| if demo { DEMO_DB } else { DEFAULT_DB }.to_owned());
-            let app = open(&db, key_file).await?;
+            let app = open_with(
+                &db,
+                keys::resolve(&db, key_file, keys::Need::CreateIfMissing)?,
+                &store::StoreOptions {
+                    connections,
+                    ..store::StoreOptions::serving()
+                },
+            )
+            .await?;
             if demo {
                 demo::ensure(&app).await?;
             } else if app.demo_state().await? == app::imports::DemoState::Empty {
@@ -420,10 +473,55 @@ async fn run_async(
                 web::WebConfig {
                     secure_cookies,
                     behind_proxy,
+                    capacity: web::CapacityConfig {
+                        max_in_flight,
+                        queue_wait: std::time::Duration::from_millis(queue_wait_ms),
+                        ..web::CapacityConfig::default()
+                    },
                 },
                 shutdown,
             )
             .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            what:
+                DemoWhat::Seed {
+                    per,
+                    users_out,
+                    surveys,
+                    surveys_out,
+                    db,
+                },
+        } => {
+            let app = open(&db, key_file).await?;
+            let started = std::time::Instant::now();
+            let progress = |line: &str| {
+                eprintln!("[{:>5.0} s] {line}", started.elapsed().as_secs_f64());
+            };
+            let (users, survey_cases) = demo::seed_scaled(&app, per, surveys, &progress).await?;
+            if let Some(path) = surveys_out {
+                let mut lines = String::new();
+                for case in &survey_cases {
+                    let household: serde_json::Value = serde_json::from_str(&case.household)?;
+                    let line = serde_json::json!({
+                        "case_id": case.case_id,
+                        "household": household,
+                        "team": case.team,
+                    });
+                    lines.push_str(&format!("{line}\n"));
+                }
+                std::fs::write(&path, lines)
+                    .with_context(|| format!("write {}", path.display()))?;
+            }
+            if let Some(path) = users_out {
+                let mut csv = String::from("username,role,area\n");
+                for (username, role, area) in &users {
+                    csv.push_str(&format!("{username},{},{area}\n", role.code()));
+                }
+                std::fs::write(&path, csv).with_context(|| format!("write {}", path.display()))?;
+            }
+            progress(&format!("done: {} users", users.len()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate {
@@ -621,7 +719,7 @@ async fn audit_verify(
         ),
         None => eprintln!("审计密钥 audit key: none found (only unkeyed rows can be checked)"),
     }
-    let app = open_with(db, key).await?;
+    let app = open_with(db, key, &store::StoreOptions::default()).await?;
     let verification = app.verify_audit(anchor.as_ref()).await?;
     app.store().close().await;
     Ok(report_verification(verification, print_anchor))

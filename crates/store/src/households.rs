@@ -561,3 +561,13 @@ pub async fn insert_many(
     crate::search::insert_name_grams(conn, &names).await?;
     Ok(ids)
 }
+
+/// Households per area code, in code order: a count over the whole registry, for batch
+/// tools (`safetynet demo seed`), never for a request.
+pub async fn count_by_area(conn: &mut Conn) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT area_code, COUNT(*) FROM households GROUP BY area_code ORDER BY area_code",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}

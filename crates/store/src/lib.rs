@@ -50,6 +50,10 @@ pub enum StoreError {
     AuditKey(String),
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
+    /// No connection freed up in time, or a statement ran past its timeout: the store is
+    /// saturated, and the caller should answer "busy, retry later" rather than wait on.
+    #[error("database busy")]
+    Busy(#[source] sqlx::Error),
 }
 
 /// The outcome of an update guarded by `version = expected_version`: exactly one row changed,
@@ -76,6 +80,11 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_owned())
             }
+            sqlx::Error::PoolTimedOut => StoreError::Busy(error),
+            // PostgreSQL's query_canceled (57014): the statement timeout fired.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
+                StoreError::Busy(error)
+            }
             _ => StoreError::Unavailable(error),
         }
     }
@@ -89,10 +98,59 @@ pub enum Backend {
     Postgres,
 }
 
-/// A connection pool with its migrations applied.
+/// How a store's connections are pooled and bounded. `Default` suits the CLI's batch verbs
+/// (long statements allowed, a generous wait for a connection); `serving()` suits the web
+/// server under load: a short wait for a connection (the caller answers "busy" rather than
+/// hang), a statement timeout on PostgreSQL, and enough readers for concurrent pages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// SQLite: reader connections beside the single writer. PostgreSQL: the pool's size.
+    pub connections: u32,
+    /// How long a caller waits for a pooled connection before `StoreError::Busy`.
+    pub acquire_timeout: Duration,
+    /// PostgreSQL `statement_timeout` on every connection (none when `None`). SQLite has no
+    /// such setting: the web layer bounds each request instead, and a dropped query stops at
+    /// its next row (see `web::capacity`).
+    pub statement_timeout: Option<Duration>,
+    /// SQLite `busy_timeout`: how long a writer waits for another process's write lock.
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            connections: 4,
+            acquire_timeout: Duration::from_secs(30),
+            statement_timeout: None,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl StoreOptions {
+    /// The web server's settings (`safetynet serve`): 8 SQLite readers or 24 PostgreSQL
+    /// connections, a 2 s wait for a connection, 10 s per statement.
+    pub fn serving() -> Self {
+        Self {
+            connections: 8,
+            acquire_timeout: Duration::from_secs(2),
+            statement_timeout: Some(Duration::from_secs(10)),
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A store: its connection pools with the migrations applied.
+///
+/// On a SQLite file there are two pools over the same WAL database: **one writer** connection
+/// (every `begin()`), so that writes queue in the pool instead of spinning on the file lock, and
+/// several **reader** connections (`read()`), opened `query_only`, which read their WAL
+/// snapshot without ever waiting for the writer. An in-memory SQLite database and PostgreSQL
+/// use one pool for both.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    readers: AnyPool,
     backend: Backend,
     /// The key of the audit chain's HMAC (`audit`), given by the caller; none in tests of an
     /// unkeyed chain.
@@ -102,10 +160,42 @@ pub struct Store {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The pragmas of every SQLite connection; readers add `query_only`.
+fn sqlite_pragmas(busy_timeout: Duration, reader: bool) -> String {
+    format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA cache_size = -{SQLITE_CACHE_KIB};{}",
+        busy_timeout.as_millis(),
+        if reader {
+            " PRAGMA query_only = ON;"
+        } else {
+            ""
+        }
+    )
+}
+
+fn sqlite_pool(max: u32, options: &StoreOptions, reader: bool) -> AnyPoolOptions {
+    let pragmas = sqlite_pragmas(options.busy_timeout, reader);
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(options.acquire_timeout)
+        .after_connect(move |conn, _meta| {
+            let pragmas = pragmas.clone();
+            Box::pin(async move {
+                conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
+                Ok(())
+            })
+        })
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://file.db`, `sqlite::memory:`, `postgres://…`), creating a
-    /// SQLite file if absent, and applies pending migrations.
+    /// SQLite file if absent, and applies pending migrations, with the batch settings.
     pub async fn connect(url: &str) -> Result<Store> {
+        Self::connect_with(url, &StoreOptions::default()).await
+    }
+
+    /// Connects as `connect` does, with the given pool settings.
+    pub async fn connect_with(url: &str, settings: &StoreOptions) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
@@ -116,31 +206,54 @@ impl Store {
                 "unsupported database url scheme: {url}"
             )));
         };
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let url = match backend {
-            Backend::Sqlite if !url.contains(":memory:") && !url.contains("mode=") => {
+            Backend::Sqlite if !in_memory && !url.contains("mode=") => {
                 let separator = if url.contains('?') { '&' } else { '?' };
                 format!("{url}{separator}mode=rwc")
             }
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool_options = match backend {
-            // One writer at a time is SQLite's rule; a few readers share WAL snapshots.
-            Backend::Sqlite => AnyPoolOptions::new()
-                .max_connections(if url.contains(":memory:") { 1 } else { 4 })
-                .after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;").await?;
-                        conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))).await?;
-                        Ok(())
+        let (pool, readers) = match backend {
+            // An in-memory database lives in its one connection.
+            Backend::Sqlite if in_memory => {
+                let pool = sqlite_pool(1, settings, false)
+                    .connect_with(options)
+                    .await?;
+                (pool.clone(), pool)
+            }
+            // One writer; the readers are opened after the migrations, which the writer runs.
+            Backend::Sqlite => {
+                let writer = sqlite_pool(1, settings, false)
+                    .connect_with(options.clone())
+                    .await?;
+                let readers = sqlite_pool(settings.connections.max(1), settings, true)
+                    .connect_lazy_with(options);
+                (writer, readers)
+            }
+            Backend::Postgres => {
+                let statement_timeout = settings.statement_timeout;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(settings.connections.max(2))
+                    .acquire_timeout(settings.acquire_timeout)
+                    .after_connect(move |conn, _meta| {
+                        Box::pin(async move {
+                            if let Some(timeout) = statement_timeout {
+                                conn.execute(sqlx::AssertSqlSafe(format!(
+                                    "SET statement_timeout = {}",
+                                    timeout.as_millis()
+                                )))
+                                .await?;
+                            }
+                            Ok(())
+                        })
                     })
-                }),
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+                    .connect_with(options)
+                    .await?;
+                (pool.clone(), pool)
+            }
         };
-        let pool = pool_options
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
-            .await?;
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
@@ -151,6 +264,7 @@ impl Store {
             .map_err(|error| StoreError::Unavailable(error.into()))?;
         Ok(Store {
             pool,
+            readers,
             backend,
             audit_key: None,
         })
@@ -169,6 +283,7 @@ impl Store {
             Backend::Postgres
         };
         Ok(Store {
+            readers: pool.clone(),
             pool,
             backend,
             audit_key: None,
@@ -192,8 +307,15 @@ impl Store {
         self.backend
     }
 
+    /// The writer pool (all of PostgreSQL's connections).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The reader pool: on a SQLite file, `query_only` connections beside the writer; else
+    /// the same pool as `pool()`.
+    pub fn readers(&self) -> &AnyPool {
+        &self.readers
     }
 
     /// Begins a write transaction (see `Tx`).
@@ -205,9 +327,10 @@ impl Store {
         Ok(tx)
     }
 
-    /// A pooled connection for reads outside a transaction.
+    /// A pooled reader connection for reads outside a transaction (never waits for the
+    /// writer on SQLite).
     pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.pool.acquire().await?)
+        Ok(self.readers.acquire().await?)
     }
 
     /// 备份 (SQLite): a consistent copy of the whole database at `path` (`VACUUM INTO`, one
@@ -238,6 +361,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.readers.close().await;
         self.pool.close().await;
     }
 }

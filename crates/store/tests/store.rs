@@ -748,7 +748,8 @@ async fn audit_verify_finds_an_edited_a_deleted_and_a_truncated_row() {
             .unwrap();
         tx.commit().await.unwrap();
 
-        let mut conn = store.read().await.unwrap();
+        // Tampering goes through the writer (readers are query-only on SQLite).
+        let mut conn = store.pool().acquire().await.unwrap();
         assert!(
             matches!(
                 store::audit::verify(&mut conn, None, None).await.unwrap(),

@@ -15,8 +15,22 @@ fn status_of(error: &AppError) -> StatusCode {
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Conflict(_) | AppError::Refused(_) => StatusCode::CONFLICT,
         AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
+}
+
+/// `Retry-After` on a busy answer, nothing on others.
+fn with_retry_after(error: &AppError, response: Response) -> Response {
+    if !matches!(error, AppError::Busy) {
+        return response;
+    }
+    let mut response = response;
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(app::RETRY_AFTER_SECONDS),
+    );
+    response
 }
 
 fn log(error: &AppError) {
@@ -90,7 +104,7 @@ impl IntoResponse for ApiError {
         };
         let body =
             serde_json::json!({ "code": code, "message": self.0.message(), "fields": fields });
-        (status, Json(body)).into_response()
+        with_retry_after(&self.0, (status, Json(body)).into_response())
     }
 }
 
@@ -118,10 +132,14 @@ impl IntoResponse for PageError {
         }
         let status = status_of(&self.0);
         let page = ErrorPage {
-            title: status.canonical_reason().unwrap_or("错误").to_owned(),
+            title: if matches!(self.0, AppError::Busy) {
+                "系统繁忙".to_owned()
+            } else {
+                status.canonical_reason().unwrap_or("错误").to_owned()
+            },
             message: self.0.message(),
         };
         let body = page.render().unwrap_or_else(|_| self.0.message());
-        (status, Html(body)).into_response()
+        with_retry_after(&self.0, (status, Html(body)).into_response())
     }
 }

@@ -9,6 +9,7 @@ mod api;
 mod apply_pages;
 mod assist_api;
 mod assist_pages;
+mod capacity;
 mod case_api;
 mod case_input;
 mod case_pages;
@@ -38,6 +39,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+pub use capacity::{Capacity, CapacityConfig, CapacityCounts};
 pub use throttle::{TRACK_CLIENTS_KEPT, TRACK_LOOKUPS_PER_MINUTE, TrackThrottle};
 
 /// Settings of the web shell.
@@ -49,6 +51,8 @@ pub struct WebConfig {
     /// address to `X-Forwarded-For`: the public tracking page counts lookups (and the online
     /// application its submissions) against that address instead of the proxy's. Off by default (the header is anyone's to write).
     pub behind_proxy: bool,
+    /// Back-pressure: requests at once, queue wait, deadline (`capacity`).
+    pub capacity: CapacityConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -64,6 +68,12 @@ pub struct WebState {
 
 /// The whole router: pages, API, health.
 pub fn router(app: App, config: WebConfig) -> Router {
+    let capacity = Arc::new(Capacity::new(config.capacity.clone()));
+    router_with(app, config, capacity)
+}
+
+/// The router with a given back-pressure limit (whose counts the caller keeps).
+pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Router {
     let state = WebState {
         app,
         config,
@@ -220,6 +230,10 @@ pub fn router(app: App, config: WebConfig) -> Router {
             get(user_api::user_list).post(user_api::user_create),
         )
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            capacity,
+            capacity::limit,
+        ))
         .layer(axum::middleware::from_fn(guard::harden))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -230,16 +244,28 @@ pub use report_pages::standalone_report;
 
 /// Serves on an already bound listener until `shutdown` completes (tests pass port 0). Each
 /// request knows its peer's address (`ConnectInfo`), which the tracking page's throttle counts by.
+/// On shutdown it logs how many requests the back-pressure limit refused, timed out and saw
+/// cancelled.
 pub async fn serve(
     listener: TcpListener,
     app: App,
     config: WebConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let capacity = Arc::new(Capacity::new(config.capacity.clone()));
+    let served = axum::serve(
         listener,
-        router(app, config).into_make_service_with_connect_info::<SocketAddr>(),
+        router_with(app, config, Arc::clone(&capacity))
+            .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    let counts = capacity.counts();
+    tracing::info!(
+        refused = counts.refused,
+        timed_out = counts.timed_out,
+        cancelled = counts.cancelled,
+        "server stopped"
+    );
+    served
 }

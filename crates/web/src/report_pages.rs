@@ -115,6 +115,10 @@ pub struct ReportsPage {
     notes: Vec<String>,
     sections: Vec<ShownSection>,
     query: String,
+    /// 数据截至: when the figures were counted (`HH:MM`, they are cached for a few minutes).
+    counted_at: String,
+    /// The minutes the figures are kept.
+    kept_minutes: i64,
 }
 
 fn query_string(period: &str, area: &str) -> String {
@@ -172,12 +176,20 @@ pub async fn reports(
         title: String::new(),
         notes: Vec::new(),
         sections: Vec::new(),
+        counted_at: String::new(),
+        kept_minutes: state.app.figures_kept_minutes(),
     };
-    match state.app.joint_report(actor, &period, Some(&area)).await {
-        Ok(report) => {
+    match state
+        .app
+        .joint_report_figures(actor, &period, Some(&area))
+        .await
+    {
+        Ok(figures) => {
+            page.counted_at = figures.counted_at_text();
+            let report = &figures.report;
             page.title = report.title();
             page.notes = report.notes();
-            page.sections = shown_sections(&report);
+            page.sections = shown_sections(report);
         }
         Err(AppError::Invalid(errors)) => {
             page.error = errors
@@ -217,9 +229,14 @@ pub async fn report_xlsx(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, PageError> {
     let report = report_of(&state, &signed, &query).await?;
-    let bytes = report
-        .to_xlsx()
-        .map_err(|error| PageError(AppError::Internal(error.into())))?;
+    // Building a workbook is CPU work: off the async runtime.
+    let (report, bytes) = tokio::task::spawn_blocking(move || {
+        let bytes = report.to_xlsx();
+        (report, bytes)
+    })
+    .await
+    .map_err(|error| PageError(AppError::Internal(error.into())))?;
+    let bytes = bytes.map_err(|error| PageError(AppError::Internal(error.into())))?;
     let disposition = format!(
         "attachment; filename=\"joint-report-{}-{}.xlsx\"",
         report.area_code, report.period_code
@@ -275,6 +292,9 @@ pub struct DashboardPage {
     report_area: String,
     /// The figures as JSON for the charts, safe inside a script element.
     data: String,
+    /// 数据截至: when the figures were counted (`HH:MM`, they are cached for a few minutes).
+    counted_at: String,
+    kept_minutes: i64,
 }
 
 /// JSON that cannot close the script element it sits in.
@@ -316,6 +336,8 @@ pub async fn dashboard(
         report_area,
         crumbs: dashboard.trail,
         drill: dashboard.drills_down,
+        counted_at: app::report::counted_at_text(dashboard.computed_at),
+        kept_minutes: state.app.figures_kept_minutes(),
         data,
         r,
     })

@@ -8,6 +8,7 @@ mod api;
 mod apply;
 mod assistance;
 mod audit;
+mod capacity;
 mod cases;
 mod hardening;
 mod helpers;
