@@ -435,6 +435,17 @@ impl App {
             for (id, record) in &rows {
                 let household = crate::households::household_from_record(*id, record)?;
                 let determination = policy::determine_quiet(&household, &snapshot, as_of);
+                // A determination with pending tests (待人工核定) says so in its periods' reason.
+                let reason = if determination.pending.is_empty() {
+                    reason.clone()
+                } else {
+                    let texts: Vec<&str> = determination
+                        .pending
+                        .iter()
+                        .map(|pending| pending.text)
+                        .collect();
+                    format!("{reason}（待人工核定：{}）", texts.join("；"))
+                };
                 let mut periods = Vec::new();
                 for grant in &determination.categories {
                     periods.push((
