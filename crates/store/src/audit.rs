@@ -196,7 +196,11 @@ impl Chain {
 
     /// On an unkeyed chain locked with a key, writes the switch-over row before the first of
     /// `events` (every writer, the bulk import's too, calls this before linking its events).
-    pub(crate) async fn switch_over(&mut self, conn: &mut Conn, events: &[AuditEvent]) -> Result<()> {
+    pub(crate) async fn switch_over(
+        &mut self,
+        conn: &mut Conn,
+        events: &[AuditEvent],
+    ) -> Result<()> {
         if let (true, Some(first), Some(key)) =
             (self.switch_pending, events.first(), self.key.clone())
         {

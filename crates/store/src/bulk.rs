@@ -480,7 +480,7 @@ impl Staging {
         chain: &mut Chain,
         events: &[AuditEvent],
     ) -> Result<()> {
-        chain.switch_over(&mut **tx, events).await?;
+        chain.switch_over(tx, events).await?;
         let batch_text = batch_no.to_string();
         let mut rows = Vec::new();
         for event in events {

@@ -103,7 +103,12 @@ async fn a_saturated_server_answers_503_with_retry_after_at_once_and_recovers() 
 async fn dashboard_figures_are_counted_once_and_recounted_after_their_time_to_live() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let actor = app.app.login("minzheng", PASSWORD, "test").await.unwrap().actor;
+        let actor = app
+            .app
+            .login("minzheng", PASSWORD, "test")
+            .await
+            .unwrap()
+            .actor;
         let households =
             |dashboard: &app::report::Dashboard| dashboard.report.total.registry.households;
         let first = app.app.dashboard(&actor, Some("500151001")).await.unwrap();
