@@ -444,30 +444,45 @@ impl Staging {
         .bind(batch_no)
         .execute(&mut **tx)
         .await?;
-        // The name index (`search::name_grams`: every part of 1 to GRAM_MAX characters of each
-        // member's name, once per household) is written from the staged names in the same
-        // statement.
-        let gram_max = crate::search::GRAM_MAX;
+        // The new households' ids are those above the highest before: no other writer
+        // inserts meanwhile (the caller holds the chain's head).
+        let (highest_id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM households")
+            .fetch_one(&mut **tx)
+            .await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "WITH inserted AS ( \
-               INSERT INTO households (external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
-               SELECT s.external_id, s.area_code, s.hukou, s.head_name, s.head_id_number, s.n_members, s.record, 1, $2, $2 \
-               FROM {prefix}_households s WHERE s.batch = $1 AND {not_stored} ORDER BY s.seq \
-               RETURNING id, external_id, area_code), \
-             members AS ( \
-               INSERT INTO memberships (household_id, area_code, id_number, relation, start_date) \
-               SELECT i.id, i.area_code, m.id_number, m.relation, $3 FROM inserted i \
-               JOIN {prefix}_members m ON m.batch = $1 AND m.external_id = i.external_id) \
-             INSERT INTO person_name_grams (gram, area_code, household_id) \
-             SELECT DISTINCT substr(m.name, g.start, g.width), i.area_code, i.id FROM inserted i \
-             JOIN {prefix}_members m ON m.batch = $1 AND m.external_id = i.external_id \
-             CROSS JOIN LATERAL (SELECT w.width, st.start FROM generate_series(1, {gram_max}) AS w(width) \
-               CROSS JOIN LATERAL generate_series(1, char_length(m.name) - w.width + 1) AS st(start)) g \
-             ON CONFLICT DO NOTHING"
+            "INSERT INTO households (external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
+             SELECT s.external_id, s.area_code, s.hukou, s.head_name, s.head_id_number, s.n_members, s.record, 1, $2, $2 \
+             FROM {prefix}_households s WHERE s.batch = $1 AND {not_stored} ORDER BY s.seq"
         )))
         .bind(batch_no)
         .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        // Each staged member finds its household by the unique index on `external_id`.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO memberships (household_id, area_code, id_number, relation, start_date) \
+             SELECT h.id, h.area_code, m.id_number, m.relation, $3 FROM {prefix}_members m \
+             JOIN households h ON h.external_id = m.external_id AND h.id > $2 WHERE m.batch = $1 \
+             ORDER BY m.seq"
+        )))
+        .bind(batch_no)
+        .bind(highest_id)
         .bind(today)
+        .execute(&mut **tx)
+        .await?;
+        // The name index (`search::name_grams`: every part of 1 to GRAM_MAX characters of each
+        // member's name, once per household), from the staged names.
+        let gram_max = crate::search::GRAM_MAX;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO person_name_grams (gram, area_code, household_id) \
+             SELECT DISTINCT substr(m.name, g.start, g.width), h.area_code, h.id FROM {prefix}_members m \
+             JOIN households h ON h.external_id = m.external_id AND h.id > $2 \
+             CROSS JOIN LATERAL (SELECT w.width, st.start FROM generate_series(1, {gram_max}) AS w(width) \
+               CROSS JOIN LATERAL generate_series(1, char_length(m.name) - w.width + 1) AS st(start)) g \
+             WHERE m.batch = $1 ON CONFLICT DO NOTHING"
+        )))
+        .bind(batch_no)
+        .bind(highest_id)
         .execute(&mut **tx)
         .await?;
         Ok(())
