@@ -322,9 +322,9 @@ impl App {
         upload: &RollUpload<'_>,
     ) -> Result<RollReport, AppError> {
         let report = self.plan_roll(actor, upload).await?;
-        let mut conn = self.store.read().await?;
+        let mut tx = self.store.begin().await?;
         let staged = store::rolls::upload_by_hash(
-            &mut conn,
+            &mut tx,
             &report.token,
             upload.category.code(),
             &actor.audit_name(),
@@ -335,8 +335,9 @@ impl App {
                 FeedFormat::Xlsx => "xlsx",
                 _ => "csv",
             };
+            let now = self.now_text();
             store::rolls::insert_upload(
-                &mut conn,
+                &mut tx,
                 &store::rolls::NewRollUpload {
                     category: upload.category.code(),
                     file_name: upload.file_name,
@@ -344,11 +345,34 @@ impl App {
                     content_hash: &report.token,
                     content: upload.bytes,
                     uploaded_by: &actor.audit_name(),
-                    uploaded_at: &self.now_text(),
+                    uploaded_at: &now,
+                },
+            )
+            .await?;
+            store::audit::append_one(
+                &mut tx,
+                self.store.audit_key(),
+                &AuditEvent {
+                    at: now,
+                    actor: actor.audit_name(),
+                    action: "roll.stage".into(),
+                    entity: "roll".into(),
+                    entity_id: report.token.clone(),
+                    area_code: Some(actor.scope().as_str().to_owned()),
+                    before: None,
+                    after: Some(
+                        serde_json::json!({
+                            "category": upload.category.code(),
+                            "file_name": upload.file_name,
+                            "rows": report.plan.n_rows,
+                        })
+                        .to_string(),
+                    ),
                 },
             )
             .await?;
         }
+        store::commit(tx).await?;
         Ok(report)
     }
 

@@ -610,7 +610,7 @@ async fn i12_every_search_query_is_served_by_an_index() {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        let mut conn = store.read().await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
         // Statistics (and on PostgreSQL the visibility map), as a running database keeps them.
         let refresh = if backend == "postgres" {
             "VACUUM ANALYZE"
@@ -1198,7 +1198,7 @@ async fn audit_tampering_without_the_key_is_named_by_its_row() {
     for (what, statements, rehash, expected) in cases {
         for (backend, store, _dir) in stores().await {
             half_keyed_chain(&store).await;
-            let mut conn = store.read().await.unwrap();
+            let mut conn = store.pool().acquire().await.unwrap();
             for statement in statements {
                 conn.execute(*statement).await.unwrap();
             }
@@ -1231,7 +1231,7 @@ async fn audit_anchor_finds_a_tail_cut_back_to_an_earlier_head() {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        let mut conn = store.read().await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
         assert!(
             matches!(
                 store::audit::verify(&mut conn, Some(&key), Some(&anchor))

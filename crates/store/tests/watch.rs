@@ -288,7 +288,7 @@ async fn i12_the_warning_list_is_keyset_paged_and_read_by_index() {
                 .unwrap();
         }
         store::commit(tx).await.unwrap();
-        let mut conn = store.read().await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
         let refresh = if backend == "postgres" {
             "VACUUM ANALYZE"
         } else {

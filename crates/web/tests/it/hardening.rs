@@ -153,7 +153,7 @@ async fn a_body_over_the_limit_is_413_and_rejections_are_in_chinese() {
             assert_eq!(has_inline_script_or_style(&page), None, "{backend} {path}");
         }
         let town = app.page_user("bachuan").await;
-        let (status, page) = town.get("/households?page=abc").await;
+        let (status, page) = town.get("/households?q=a&q=b").await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{backend}");
         assert!(page.contains("请求无法读取"), "{backend}: {page}");
         assert!(!page.contains("Failed to deserialize"), "{backend}");

@@ -127,7 +127,8 @@ async fn issue12_the_roll_page_runs_dry_run_then_accept() {
             1,
             "{backend}"
         );
-        assert_eq!(app.audit_of("roll", &token).await.len(), 1, "{backend}");
+        // The upload kept for acceptance (roll.stage) and the import (roll.import).
+        assert_eq!(app.audit_of("roll", &token).await.len(), 2, "{backend}");
         let response = minzheng.post_form("/rolls/accept", &accept).await;
         assert_eq!(response.status(), StatusCode::OK, "{backend}");
         assert!(
