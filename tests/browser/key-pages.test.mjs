@@ -82,7 +82,10 @@ test('p6_household_page_explains_the_rules_and_replays_a_past_date', async () =>
   await page.goto(`${server.base}/households`);
   await clickAndLoad(page, page.locator('#households tbody tr td a').first());
   assert.ok((await page.locator('#explanation tbody tr').count()) > 3, 'every rule evaluated is explained');
-  assert.match(await page.textContent('#explanation'), /dibao\.standard\.rural/);
+  const explanation = await page.textContent('#explanation');
+  // Parameters by their Chinese names with value, date and source; no parameter codes on the page.
+  assert.match(explanation, /农村低保标准：\d+/);
+  assert.ok(!explanation.includes('dibao.standard.rural'), 'no parameter code on the page');
   await page.fill('#as_of', '2025-06-30');
   await clickAndLoad(page, '#assessment button[type=submit]');
   assert.match(page.url(), /as_of=2025-06-30/);
