@@ -103,6 +103,9 @@ fn create(path: &Path) -> anyhow::Result<Found> {
         std::fs::create_dir_all(parent).with_context(|| format!("create {}", parent.display()))?;
     }
     let key = app::new_audit_key();
+    // Written whole to a file of this process, then linked into place: two processes starting
+    // at once never read a half-written key, and the one that links second takes the first's.
+    let partial = path.with_extension(format!("partial-{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -111,10 +114,23 @@ fn create(path: &Path) -> anyhow::Result<Found> {
         options.mode(0o600);
     }
     let mut file = options
-        .open(path)
-        .with_context(|| format!("create audit key {}", path.display()))?;
+        .open(&partial)
+        .with_context(|| format!("create audit key {}", partial.display()))?;
     writeln!(file, "{}", key.to_hex())?;
     file.sync_all()?;
+    drop(file);
+    let linked = std::fs::hard_link(&partial, path);
+    std::fs::remove_file(&partial).with_context(|| format!("remove {}", partial.display()))?;
+    match linked {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            return read_or_create(path, Need::Existing)?
+                .with_context(|| format!("audit key {}", path.display()));
+        }
+        Err(error) => {
+            return Err(error).with_context(|| format!("create audit key {}", path.display()));
+        }
+    }
     tracing::warn!(
         "已创建审计密钥 created the audit key {} (fingerprint {}): back it up now, apart from the \
          database backups (e.g. a sealed copy or a password safe); without it `safetynet audit \
