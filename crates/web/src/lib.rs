@@ -26,6 +26,7 @@ mod report_pages;
 mod roll_pages;
 mod session;
 mod throttle;
+mod upload;
 mod user_api;
 mod user_pages;
 mod watch_pages;

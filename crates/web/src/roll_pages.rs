@@ -6,6 +6,7 @@ use crate::WebState;
 use crate::error::PageError;
 use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
+use crate::upload::UploadForm;
 use app::rolls::{RollReport, RollUpload, may_import_roll};
 use app::{Actor, AppError};
 use askama::Template;
@@ -132,36 +133,16 @@ pub async fn rolls(PageUser(signed): PageUser) -> Result<RollsPage, PageError> {
 pub async fn roll_upload(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let mut csrf = String::new();
-    let mut category = String::new();
-    let mut file_name = String::new();
-    let mut bytes = Vec::new();
-    let unreadable = |_| {
-        PageError(AppError::invalid(
-            "file",
-            "上传内容无法读取，请重新选择文件后提交",
-        ))
-    };
-    while let Some(part) = multipart.next_field().await.map_err(unreadable)? {
-        match part.name().unwrap_or("") {
-            "csrf" => csrf = part.text().await.map_err(unreadable)?,
-            "category" => category = part.text().await.map_err(unreadable)?,
-            "file" => {
-                file_name = part.file_name().unwrap_or("").to_owned();
-                bytes = part.bytes().await.map_err(unreadable)?.to_vec();
-            }
-            _ => {}
-        }
-    }
-    signed.check_csrf(Some(&csrf))?;
-    let category = category_field(&category)?;
+    let form = UploadForm::read(multipart, &["csrf", "category"]).await?;
+    signed.check_csrf(Some(form.field("csrf")))?;
+    let category = category_field(form.field("category"))?;
     let page = RollsPage::new(&signed, Some(category))?;
     let upload = RollUpload {
         category,
-        file_name: &file_name,
-        bytes: &bytes,
+        file_name: &form.file_name,
+        bytes: &form.bytes,
     };
     match state.app.stage_roll(&signed.actor, &upload).await {
         Ok(report) => Ok(page.with_report(report).into_response()),

@@ -5,6 +5,7 @@ use crate::WebState;
 use crate::error::PageError;
 use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
+use crate::upload::UploadForm;
 use app::AppError;
 use app::contacts::{ContactChannel, ContactOutcome, NewContactInput};
 use app::feeds::{FeedOverview, FeedReceipt, FeedUpload};
@@ -329,37 +330,19 @@ pub async fn feeds(
 pub async fn feed_upload(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let mut csrf = String::new();
-    let mut source = String::new();
-    let mut period = String::new();
-    let mut file_name = String::new();
-    let mut bytes = Vec::new();
-    let unreadable = |_| {
-        PageError(AppError::invalid(
-            "file",
-            "上传内容无法读取，请重新选择文件后提交",
-        ))
-    };
-    while let Some(part) = multipart.next_field().await.map_err(unreadable)? {
-        match part.name().unwrap_or("") {
-            "csrf" => csrf = part.text().await.map_err(unreadable)?,
-            "source" => source = part.text().await.map_err(unreadable)?,
-            "period" => period = part.text().await.map_err(unreadable)?,
-            "file" => {
-                file_name = part.file_name().unwrap_or("").to_owned();
-                bytes = part.bytes().await.map_err(unreadable)?.to_vec();
-            }
-            _ => {}
-        }
-    }
-    signed.check_csrf(Some(&csrf))?;
+    let form = UploadForm::read(multipart, &["csrf", "source", "period"]).await?;
+    let (source, period) = (
+        form.field("source").to_owned(),
+        form.field("period").to_owned(),
+    );
+    signed.check_csrf(Some(form.field("csrf")))?;
     let upload = FeedUpload {
         source: &source,
         period: &period,
-        file_name: &file_name,
-        bytes: &bytes,
+        file_name: &form.file_name,
+        bytes: &form.bytes,
     };
     match state.app.import_feed(&signed.actor, upload).await {
         Ok(receipt) => {
