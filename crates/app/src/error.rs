@@ -38,6 +38,9 @@ pub enum AppError {
     Conflict(String),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// A query parameter that is not what it must be (`period=abc`): answered 400, naming it.
+    #[error("invalid query parameter")]
+    BadQuery(FieldError),
     /// The case workflow refused the move (issue 4).
     #[error("refused: {}", .0.code())]
     Refused(workflow::Refusal),
@@ -53,6 +56,12 @@ pub enum AppError {
 pub const RETRY_AFTER_SECONDS: u64 = 2;
 
 impl AppError {
+    /// A value refused by a `domain::input` parser: its English field, its Chinese label and
+    /// message (`统计期：“abc”不是统计期…`).
+    pub fn input(error: domain::InputError) -> Self {
+        AppError::invalid(error.field.clone(), error.to_string())
+    }
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Invalid(vec![FieldError {
             field: field.into(),
@@ -70,6 +79,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid_input",
+            AppError::BadQuery(_) => "invalid_query",
             AppError::Refused(refusal) => refusal.code(),
             AppError::Busy => "busy",
             AppError::Internal(_) => "internal",
@@ -92,6 +102,7 @@ impl AppError {
                     .collect();
                 format!("输入有误：{}", parts.join("；"))
             }
+            AppError::BadQuery(error) => format!("查询参数有误：{}", error.message),
             AppError::Refused(refusal) => refusal.message(),
             AppError::Busy => format!("系统繁忙，请{RETRY_AFTER_SECONDS}秒后重试"),
             AppError::Internal(_) => "系统内部错误，请稍后再试".to_owned(),
@@ -116,5 +127,21 @@ impl From<StoreError> for AppError {
 impl From<workflow::Refusal> for AppError {
     fn from(refusal: workflow::Refusal) -> Self {
         AppError::Refused(refusal)
+    }
+}
+
+impl AppError {
+    /// A query parameter refused by a `domain::input` parser (400).
+    pub fn bad_query(error: domain::InputError) -> Self {
+        AppError::BadQuery(FieldError {
+            field: error.field.clone(),
+            message: error.to_string(),
+        })
+    }
+}
+
+impl From<domain::InputError> for AppError {
+    fn from(error: domain::InputError) -> Self {
+        AppError::input(error)
     }
 }

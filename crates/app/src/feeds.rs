@@ -197,7 +197,7 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let source = check_label("source", "数据来源", upload.source)?;
-        let period = check_label("period", "数据期间", upload.period)?;
+        let period = domain::input::period("period", "统计期", upload.period)?;
         let identity = FeedIdentity::of(&source, &period, upload.bytes);
         if let Some(receipt) = self.known_feed(&identity).await? {
             return Ok(receipt);

@@ -244,6 +244,7 @@ impl App {
                 "所选村（社区）不在您的管辖范围内",
             ));
         }
+        born_by_today(household, self.today())?;
         let json = record_json(household)?;
         let now = self.now_text();
         let today = self.today().to_string();
@@ -285,6 +286,7 @@ impl App {
         if !actor.role.edits_households() {
             return Err(AppError::Forbidden);
         }
+        born_by_today(household, self.today())?;
         let json = record_json(household)?;
         let now = self.now_text();
         let today = self.today().to_string();
@@ -395,4 +397,11 @@ pub(crate) fn household_event(
         before,
         after,
     }
+}
+
+/// A member born after today (an ID number whose birth date is in the future) is refused,
+/// naming the member's field.
+fn born_by_today(household: &Household, today: chrono::NaiveDate) -> Result<(), AppError> {
+    domain::interchange::check_born_by(household, today)
+        .map_err(|error| AppError::invalid(error.field, error.reason))
 }

@@ -280,6 +280,14 @@ impl App {
                     Err(message) => import.errors.push(LineError { line, message }),
                     Ok((household, json)) => {
                         n_households += 1;
+                        if let Err(error) =
+                            domain::interchange::check_born_by(&household, self.today())
+                        {
+                            import.errors.push(LineError {
+                                line,
+                                message: error.to_string(),
+                            });
+                        }
                         seen.check(line, &household, &mut import.errors);
                         if place_codes.contains(household.area.as_str()) {
                             batch.push((line, household, json));

@@ -232,10 +232,15 @@ impl App {
         area: Option<&str>,
     ) -> Result<Arc<Figures>, AppError> {
         let area = self.report_area(actor, area, PlaceLevel::Town)?;
-        let period = self
-            .report_schedule()?
-            .period(period)
-            .map_err(|error| AppError::invalid("period", error.to_string()))?;
+        // 统计期 comes from a query parameter: a period that is not one is a bad query (400).
+        domain::input::period("period", "统计期", period).map_err(AppError::bad_query)?;
+        let period = self.report_schedule()?.period(period).map_err(|error| {
+            AppError::bad_query(domain::InputError::new(
+                "period",
+                "统计期",
+                error.to_string(),
+            ))
+        })?;
         self.figures(&area, period).await
     }
 

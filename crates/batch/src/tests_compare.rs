@@ -149,12 +149,12 @@ fn xlsx_feeds_are_compared_and_a_repeat_adds_nothing() {
             format!("f.xlsx:3 large_medical_cost {}", id(RICH)),
         ]
     );
-    assert_eq!(errors, "f.xlsx:4: 未知类别“salary”");
+    assert_eq!(errors, "f.xlsx:4: 类别：未知类别“salary”");
     // The same workbook twice: the same warnings, the bad row named twice.
     let (again, errors) = run(dir.path(), &["f.xlsx", "f.xlsx"]);
     assert_eq!(again, warnings);
     assert_eq!(
         errors,
-        "f.xlsx:4: 未知类别“salary”\nf.xlsx:4: 未知类别“salary”"
+        "f.xlsx:4: 类别：未知类别“salary”\nf.xlsx:4: 类别：未知类别“salary”"
     );
 }

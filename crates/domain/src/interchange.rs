@@ -324,14 +324,39 @@ impl From<&Household> for HouseholdRecord {
 
 /// Parses one JSON line into a household; the error is a Chinese sentence naming the field.
 pub fn parse_household_line(line: &str) -> Result<Household, String> {
-    let record: HouseholdRecord =
-        serde_json::from_str(line).map_err(|error| describe_json_error(&error))?;
+    let record: HouseholdRecord = serde_json::from_str(line)
+        .map_err(|error| describe_json_error_at(&error, json_path::<HouseholdRecord>(line)))?;
     Household::try_from(&record).map_err(|error| error.to_string())
+}
+
+/// The path (`members[1].income_12m`) of the first fault in `text` read as `T`, found by
+/// reading it again with the path tracked: only failures pay for it.
+pub fn json_path<'de, T: Deserialize<'de>>(text: &'de str) -> Option<String> {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, T>(&mut reader) {
+        Ok(_) => None,
+        Err(error) => {
+            let path = error.path().to_string();
+            (path != ".").then_some(path)
+        }
+    }
+}
+
+/// [`describe_json_error`] naming the field at `path` (from [`json_path`]).
+pub fn describe_json_error_at(error: &serde_json::Error, path: Option<String>) -> String {
+    let message = describe_json_error(error);
+    match path {
+        Some(path) if !message.starts_with("未知字段") && !message.starts_with("缺少必填字段") =>
+        {
+            format!("字段“{path}”：{message}")
+        }
+        _ => message,
+    }
 }
 
 /// Renders a serde_json error in Chinese, keeping the field name serde reports.
 pub fn describe_json_error(error: &serde_json::Error) -> String {
-    let message = error.to_string();
+    let message = crate::input::shown_all(&error.to_string());
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let field = rest.split('`').next().unwrap_or_default();
         return format!("未知字段“{field}”");
@@ -456,7 +481,8 @@ fn word_at<T>(
     from_code: fn(&str) -> Option<T>,
     field: impl FnOnce() -> String,
 ) -> Result<T, InvalidHousehold> {
-    from_code(code).ok_or_else(|| fault(field(), format!("无效取值“{code}”")))
+    from_code(code)
+        .ok_or_else(|| fault(field(), format!("无效取值“{}”", crate::input::shown(code))))
 }
 
 fn money_at(value: f64, field: impl FnOnce() -> String) -> Result<Yuan, InvalidHousehold> {
@@ -498,6 +524,17 @@ fn person_from_ref(idx: usize, member: &PersonRef<'_>) -> Result<Person, Invalid
     if name.chars().count() > 50 {
         return Err(fault(path("name"), "姓名过长"));
     }
+    if let Some((at, c)) = crate::input::forbidden_char(name).or_else(|| {
+        name.chars()
+            .enumerate()
+            .find(|(_, c)| matches!(c, '\n' | '\t' | '\r'))
+            .map(|(at, c)| (at + 1, c))
+    }) {
+        return Err(fault(
+            path("name"),
+            format!("姓名{}", crate::input::forbidden_message(at, c)),
+        ));
+    }
     Ok(Person {
         id_number,
         name: name.to_owned(),
@@ -522,6 +559,9 @@ fn person_from_ref(idx: usize, member: &PersonRef<'_>) -> Result<Person, Invalid
 fn household_from_ref(record: &HouseholdRef<'_>) -> Result<Household, InvalidHousehold> {
     if record.id.trim().is_empty() {
         return Err(fault("id", "户编号不能为空"));
+    }
+    if let Err(error) = crate::input::line("id", "户编号", &record.id, 64) {
+        return Err(fault("id", error.to_string()));
     }
     let area = PlaceCode::parse(&record.area_code)
         .map_err(|error| fault("area_code", error.to_string()))?;
@@ -622,7 +662,25 @@ pub fn parse_household_bytes(line: &[u8]) -> Result<Household, String> {
     // One UTF-8 check of the whole line is cheaper than serde_json's check of every string.
     let text = std::str::from_utf8(line)
         .map_err(|error| format!("不是有效的UTF-8文本（第{}字节）", error.valid_up_to() + 1))?;
-    let record: HouseholdRef<'_> =
-        serde_json::from_str(text).map_err(|error| describe_json_error(&error))?;
+    let record: HouseholdRef<'_> = serde_json::from_str(text)
+        .map_err(|error| describe_json_error_at(&error, json_path::<HouseholdRef<'_>>(text)))?;
     household_from_ref(&record).map_err(|error| error.to_string())
+}
+
+/// What a household record says that only "today" can refuse: a member born after `today`
+/// (Beijing's date, passed in by the shell). The importers call it after parsing.
+pub fn check_born_by(
+    household: &Household,
+    today: chrono::NaiveDate,
+) -> Result<(), InvalidHousehold> {
+    for (idx, person) in household.members.iter().enumerate() {
+        let born = person.id_number.birth_date();
+        if born > today {
+            return Err(fault(
+                format!("members[{idx}].id_number"),
+                format!("身份证号中的出生日期{born}晚于今天（{today}）"),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@
 
 pub mod category;
 pub mod household;
+pub mod input;
 pub mod interchange;
 pub mod money;
 pub mod national_id;
@@ -21,6 +22,7 @@ pub use household::{
     CareNeed, Disability, DisabilityKind, Guarantees, Household, Hukou, Income, LabourCapacity,
     Person, Property, Relation, RigidExpenditure, Risk, Schooling, Supporter, Vehicle, VehicleKind,
 };
+pub use input::InputError;
 pub use money::Yuan;
 pub use national_id::{InvalidNationalId, NationalId, Sex};
 pub use place::{

@@ -573,8 +573,44 @@ fn toml_value(unit: Unit, value: &toml::Value) -> Result<Value, String> {
     parse_value(unit, &text)
 }
 
-/// Parses a value written as text (`630`, `412.5`, `1.5`, `true`) for a parameter of `unit`.
+impl Unit {
+    /// Whether a value of this unit may be zero: a limit in yuan, a number of houses, months or
+    /// years may be; a standard per person, a multiplier, a share, a grade or a number of days
+    /// may not. No unit takes a negative value.
+    pub fn allows_zero(self) -> bool {
+        matches!(
+            self,
+            Unit::Yuan | Unit::Houses | Unit::Months | Unit::Years | Unit::Flag
+        )
+    }
+}
+
+/// Parses a value written as text (`630`, `412.5`, `1.5`, `true`) for a parameter of `unit`:
+/// the unit's form, never negative, and not zero where the unit says so (`allows_zero`).
 fn parse_value(unit: Unit, text: &str) -> Result<Value, String> {
+    let value = parse_value_form(unit, text)?;
+    let sign = match value {
+        Value::Money(yuan) => yuan.fen().signum(),
+        Value::Decimal(decimal) => {
+            if decimal.is_zero() {
+                0
+            } else if decimal.is_sign_negative() {
+                -1
+            } else {
+                1
+            }
+        }
+        Value::Integer(integer) => integer.signum(),
+        Value::Flag(_) => 1,
+    };
+    match sign {
+        -1 => Err(format!("不能为负数（单位{}）", unit.code())),
+        0 if !unit.allows_zero() => Err(format!("应大于零（单位{}）", unit.code())),
+        _ => Ok(value),
+    }
+}
+
+fn parse_value_form(unit: Unit, text: &str) -> Result<Value, String> {
     let text = text.trim();
     match unit.kind() {
         Kind::Money => Yuan::parse(text)
@@ -667,6 +703,7 @@ pub enum AddedField {
     Value,
     Source,
     Status,
+    Note,
 }
 
 impl AddedField {
@@ -678,6 +715,7 @@ impl AddedField {
             AddedField::Value => "value",
             AddedField::Source => "source",
             AddedField::Status => "status",
+            AddedField::Note => "note",
         }
     }
 }
@@ -704,7 +742,10 @@ impl AddedValue {
                     if since_text.is_empty() {
                         "请填写起始日期".to_owned()
                     } else {
-                        format!("起始日期“{since_text}”无效，应写作如 2026-07-01")
+                        format!(
+                            "起始日期“{}”无效，应写作如 2026-07-01",
+                            domain::input::shown(since_text)
+                        )
                     },
                 )
             })?;
@@ -715,7 +756,7 @@ impl AddedValue {
         let value = parse_value(param.unit(), value_text).map_err(|reason| {
             addition_fault(
                 AddedField::Value,
-                format!("数值“{value_text}”无效：{reason}"),
+                format!("数值“{}”无效：{reason}", domain::input::shown(value_text)),
             )
         })?;
         let source = self.source.trim();
@@ -725,6 +766,11 @@ impl AddedValue {
                 "请填写来源（文号）".to_owned(),
             ));
         }
+        // Source and note are free text: no control characters (PostgreSQL cannot hold a NUL).
+        domain::input::line("source", "来源", source, 200)
+            .map_err(|error| addition_fault(AddedField::Source, error.to_string()))?;
+        domain::input::text("note", "说明", &self.note, 2000)
+            .map_err(|error| addition_fault(AddedField::Note, error.to_string()))?;
         let status = Status::from_code(self.status.trim()).ok_or_else(|| {
             addition_fault(
                 AddedField::Status,

@@ -339,7 +339,7 @@ fn record_writer_matches_serde() {
         .snapshot(date("2025-08-01"))
         .with_overrides(&[Override::parse("monitoring.income_line=9000").unwrap()]);
     let lines = [
-        r#"{"id":"q\"uote","area_code":"500151102201","members":[{"id_number":"500224194503120011","name":"张\n三","relation":"head","care_need":"full"}]}"#,
+        r#"{"id":"q\"uote","area_code":"500151102201","members":[{"id_number":"500224194503120011","name":"张\\三","relation":"head","care_need":"full"}]}"#,
         r#"{"id":"E4","area_code":"500151102201","lifted_from_poverty":true,"risks":["illness"],"members":[{"id_number":"500224198201011010","relation":"head"},{"id_number":"500224201201011218","relation":"child","schooling":"compulsory"}],"income_12m":{"wages":6600}}"#,
     ];
     for line in lines {
@@ -741,5 +741,64 @@ fn provisional_parameter_without_value_takes_an_added_one() {
 fn every_builtin_parameter_is_listed_under_a_group() {
     for parameter in builtin().parameters() {
         assert!(!parameter.group.is_empty(), "{}", parameter.param);
+    }
+}
+
+/// Issue 16: policy values are never negative, and not zero where the unit says so.
+#[test]
+fn added_value_refuses_negative_and_zero_where_the_unit_says_so() {
+    let base = builtin();
+    for (param, value, expected) in [
+        ("dibao.standard.rural", "-1", "不能为负数"),
+        ("dibao.standard.rural", "0", "应大于零"),
+        ("dibao_edge.income_multiplier", "0", "应大于零"),
+        ("dibao_edge.income_multiplier", "-1.5", "不能为负数"),
+        ("tekun.age.elderly", "-60", "不能为负数"),
+    ] {
+        let (field, reason) =
+            addition_error(base.with_added(&[added(param, "2026-07-01", value, "文号")]));
+        assert_eq!(field, AddedField::Value, "{param}={value}");
+        assert!(reason.contains(expected), "{param}={value}: {reason}");
+    }
+    let mut noted = added("dibao.standard.rural", "2026-07-01", "700", "文号");
+    noted.note = "说\u{0}明".to_owned();
+    let (field, reason) = addition_error(base.with_added(&[noted]));
+    assert_eq!(field, AddedField::Note);
+    assert!(reason.contains("U+0000"), "{reason}");
+    let (field, _) = addition_error(base.with_added(&[added(
+        "dibao.standard.rural",
+        "2026-07-01",
+        "700",
+        "文\u{0}号",
+    )]));
+    assert_eq!(field, AddedField::Source);
+}
+
+proptest::proptest! {
+    /// Policy-value parsing never panics; a value it takes is shown and taken back as the same
+    /// value; a value it refuses names the field.
+    #[test]
+    fn prop_policy_values_parse_round_trip_or_name_the_field(
+        idx in 0usize..Param::ALL.len(),
+        raw in "-?[0-9]{0,7}(\\.[0-9]{0,3})?|\\PC{0,12}|true|false",
+    ) {
+        let base = builtin();
+        let param = Param::ALL[idx];
+        match base.with_added(&[added(param.name(), "2026-07-01", &raw, "文号")]) {
+            Ok(catalogue) => {
+                let value = catalogue.snapshot(date("2026-07-01")).get(param).unwrap().value;
+                let again = base
+                    .with_added(&[added(param.name(), "2026-07-01", &value.to_string(), "文号")])
+                    .unwrap();
+                proptest::prop_assert_eq!(
+                    again.snapshot(date("2026-07-01")).get(param).unwrap().value,
+                    value
+                );
+            }
+            Err(CatalogueError::InvalidAddition { field, .. }) => {
+                proptest::prop_assert_eq!(field, AddedField::Value);
+            }
+            Err(other) => proptest::prop_assert!(false, "{other:?}"),
+        }
     }
 }

@@ -383,36 +383,33 @@ fn record<'a>(line: u64, cells: [&'a str; 6]) -> Result<FeedRecord<'a>, Rejectio
         trim(date),
         trim(detail),
     );
-    let reject = |reason: String| Rejection { line, reason };
-    let id_number = parse_id(id).map_err(reject)?;
-    let kind = FeedKind::from_code(kind).ok_or_else(|| Rejection {
-        line,
-        reason: format!("未知类别“{kind}”"),
-    })?;
-    let value = parse_value(value).map_err(|reason| Rejection { line, reason })?;
-    check_date(date).map_err(|reason| Rejection { line, reason })?;
+    // Every field-level refusal names its column (the FEEDS.md Chinese header) first.
+    let at = |label: &'static str| {
+        move |reason: String| Rejection {
+            line,
+            reason: format!("{label}：{reason}"),
+        }
+    };
+    let id_number = parse_id(id).map_err(at("身份证号"))?;
+    checked_text(name).map_err(at("姓名"))?;
+    checked_text(detail).map_err(at("说明"))?;
+    let kind = FeedKind::from_code(kind)
+        .ok_or_else(|| at("类别")(format!("未知类别“{}”", domain::input::shown(kind))))?;
+    let value = parse_value(value).map_err(at("数值"))?;
+    check_date(date).map_err(at("日期"))?;
     let value = match (kind, value) {
         (FeedKind::Disability, Some(grade))
             if !(100..=400).contains(&grade) || grade % 100 != 0 =>
         {
-            return Err(Rejection {
-                line,
-                reason: "残疾等级应为 1–4".to_owned(),
-            });
+            return Err(at("数值")("残疾等级应为 1–4".to_owned()));
         }
         (FeedKind::Disability, None) => {
-            return Err(Rejection {
-                line,
-                reason: "残疾记录缺少等级".to_owned(),
-            });
+            return Err(at("数值")("残疾记录缺少等级".to_owned()));
         }
         (_, value) => value,
     };
     if value.is_none() && needs_value(kind) {
-        return Err(Rejection {
-            line,
-            reason: format!("类别“{}”缺少数值", kind.code()),
-        });
+        return Err(at("数值")(format!("类别“{}”缺少数值", kind.code())));
     }
     Ok(FeedRecord {
         line,
@@ -423,6 +420,15 @@ fn record<'a>(line: u64, cells: [&'a str; 6]) -> Result<FeedRecord<'a>, Rejectio
         date,
         detail,
     })
+}
+
+/// Free text of a row (姓名, 说明): no control characters (a NUL cannot be stored by
+/// PostgreSQL; the row is refused alone and the run goes on).
+fn checked_text(text: &str) -> Result<(), String> {
+    match domain::input::forbidden_char(text) {
+        Some((at, c)) => Err(domain::input::forbidden_message(at, c)),
+        None => Ok(()),
+    }
 }
 
 fn needs_value(kind: FeedKind) -> bool {
@@ -487,15 +493,19 @@ fn valid_birth_date(bytes: &[u8]) -> bool {
     let year = digits(&bytes[..4]);
     let month = digits(&bytes[4..6]);
     let day = digits(&bytes[6..8]);
+    (1900..=2100).contains(&year) && (1..=days_in_month(year, month)).contains(&day)
+}
+
+/// Days of a month of the Gregorian calendar; 0 for a month that is not 1–12.
+fn days_in_month(year: u32, month: u32) -> u32 {
     let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-    let days = match month {
+    match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
         2 if leap => 29,
         2 => 28,
-        _ => return false,
-    };
-    (1900..=2100).contains(&year) && (1..=days).contains(&day)
+        _ => 0,
+    }
 }
 
 /// `12`, `12.5`, `-3.25` in hundredths; empty is `None`.
@@ -503,11 +513,15 @@ fn parse_value(text: &str) -> Result<Option<i64>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    let bad = || format!("数值“{text}”无法识别");
-    let (negative, body) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
+    let bad = || format!("数值“{}”无法识别", domain::input::shown(text));
+    // Amounts, areas and grades are never below zero.
+    if text.starts_with('-') {
+        return Err(format!(
+            "数值“{}”为负数，应不小于 0",
+            domain::input::shown(text)
+        ));
+    }
+    let body = text;
     let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
     if whole.is_empty() || whole.len() > 15 || fraction.len() > 2 {
         return Err(bad());
@@ -525,7 +539,7 @@ fn parse_value(text: &str) -> Result<Option<i64>, String> {
         hundredths += i64::from(digit - b'0') * scale;
         scale /= 10;
     }
-    Ok(Some(if negative { -hundredths } else { hundredths }))
+    Ok(Some(hundredths))
 }
 
 /// `YYYY-MM-DD` or `YYYY-MM`; empty is allowed (the department gave no date).
@@ -542,13 +556,14 @@ fn check_date(text: &str) -> Result<(), String> {
                 }
             });
             shape && {
+                let year = digits(&bytes[..4]);
                 let month = digits(&bytes[5..7]);
                 let day = if bytes.len() == 10 {
                     digits(&bytes[8..10])
                 } else {
                     1
                 };
-                (1..=12).contains(&month) && (1..=31).contains(&day)
+                (1..=days_in_month(year, month)).contains(&day)
             }
         }
         _ => false,
@@ -557,7 +572,8 @@ fn check_date(text: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "日期“{text}”无法识别（应为 YYYY-MM-DD 或 YYYY-MM）"
+            "日期“{}”不存在或无法识别（应为 YYYY-MM-DD 或 YYYY-MM）",
+            domain::input::shown(text)
         ))
     }
 }
@@ -587,7 +603,16 @@ pub fn parse_json_line<T>(
 ) -> Result<T, Rejection> {
     let row: JsonRow<'_> = serde_json::from_str(line).map_err(|error| Rejection {
         line: line_no,
-        reason: format!("JSON 无法读取：{error}"),
+        reason: match domain::interchange::json_path::<JsonRow<'_>>(line) {
+            Some(path) => format!(
+                "字段“{path}”：JSON 无法读取：{}",
+                domain::input::shown_all(&error.to_string())
+            ),
+            None => format!(
+                "JSON 无法读取：{}",
+                domain::input::shown_all(&error.to_string())
+            ),
+        },
     })?;
     let value = match &row.value {
         None | Some(serde_json::Value::Null) => String::new(),
@@ -596,7 +621,10 @@ pub fn parse_json_line<T>(
         Some(other) => {
             return Err(Rejection {
                 line: line_no,
-                reason: format!("数值“{other}”无法识别"),
+                reason: format!(
+                    "数值：数值“{}”无法识别",
+                    domain::input::shown(&other.to_string())
+                ),
             });
         }
     };
@@ -769,7 +797,7 @@ pub fn read_xlsx(
             let cell = row.get(*position).unwrap_or(&Data::Empty);
             texts[slot] = match (slot, cell) {
                 (0, Data::Float(number)) if number.abs() >= 1e15 => {
-                    fault = Some("身份证号被存为数字，末几位已丢失（请将该列设为文本）");
+                    fault = Some("身份证号：身份证号被存为数字，末几位已丢失（请将该列设为文本）");
                     String::new()
                 }
                 (4, Data::DateTime(date)) => {

@@ -345,6 +345,12 @@ fn read_row(
         column: Some(column.chinese()),
         reason,
     };
+    // No cell may hold a control character (a NUL cannot be stored on PostgreSQL).
+    for column in Column::ALL {
+        if let Some((at, c)) = domain::input::forbidden_char(cell(column)) {
+            return Err(bad(column, domain::input::forbidden_message(at, c)));
+        }
+    }
     let required = |column: Column| -> Result<&str, BadRow> {
         match cell(column) {
             "" => Err(bad(column, "为空".to_owned())),

@@ -235,12 +235,12 @@ fn bad_rows_are_rejected_with_their_lines_and_the_rest_is_read() {
     assert_eq!(out[0], "0:2 death in");
     assert_eq!(out.len(), 6);
     assert!(
-        out[1].starts_with("rejected 0:3 身份证号校验位错误"),
+        out[1].starts_with("rejected 0:3 身份证号：身份证号校验位错误"),
         "{out:?}"
     );
-    assert_eq!(out[2], "rejected 0:4 未知类别“salary”");
-    assert_eq!(out[3], "rejected 0:5 数值“三千”无法识别");
-    assert!(out[4].starts_with("rejected 0:6 日期“2025/06/01”"));
+    assert_eq!(out[2], "rejected 0:4 类别：未知类别“salary”");
+    assert_eq!(out[3], "rejected 0:5 数值：数值“三千”无法识别");
+    assert!(out[4].starts_with("rejected 0:6 日期：日期“2025/06/01”"));
     assert_eq!(out[5], "rejected 0:7 列数为 3，应为 6");
     assert_eq!(parse_id(legacy).unwrap(), *id(POOR).as_bytes());
 }
@@ -608,9 +608,9 @@ fn xlsx_feeds_are_read_like_csv_with_row_numbers() {
             format!("3 {} 张三 vehicle Some(6000050) 2025-06-01", id(POOR)),
             format!("4 {} 王五 medical Some(3000000) 2025-06-02", id(RICH)),
             format!("5 {} 张三 death None 2025-06-03", id(POOR)),
-            "6 未知类别“salary”".to_owned(),
-            "7 身份证号被存为数字，末几位已丢失（请将该列设为文本）".to_owned(),
-            "8 身份证号校验位错误（应为 3）".to_owned(),
+            "6 类别：未知类别“salary”".to_owned(),
+            "7 身份证号：身份证号被存为数字，末几位已丢失（请将该列设为文本）".to_owned(),
+            "8 身份证号：身份证号校验位错误（应为 3）".to_owned(),
             format!("10 {} 王五 unemployment None 2025-07", id(RICH)),
         ]
     );

@@ -6,7 +6,7 @@ use crate::{WebState, cookies};
 use app::AppError;
 use app::households::HouseholdDetail;
 use axum::Json;
-use axum::extract::{FromRequest, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Household;
@@ -14,10 +14,8 @@ use domain::interchange::HouseholdRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// `axum::Json` with rejections answered as `ApiError`.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub struct ApiJson<T>(pub(crate) T);
+/// JSON bodies: faults named by field path, answered as `ApiError` (`input::ApiJson`).
+pub use crate::input::ApiJson;
 
 /// `axum::extract::Query` with rejections answered as `ApiError`.
 #[derive(FromRequestParts)]
@@ -176,10 +174,23 @@ pub async fn household_get(
     Ok(Json(detail_json(&detail)))
 }
 
+/// A household record read from JSON, a fault named by its path (`members[0].income_12m`)
+/// under `prefix` (`household.` inside a survey).
+pub(crate) fn record_from(body: &Value, prefix: &str) -> Result<HouseholdRecord, AppError> {
+    serde_path_to_error::deserialize(body).map_err(|error| {
+        let path = error.path().to_string();
+        let message = domain::interchange::describe_json_error(error.inner());
+        let field = match (path.as_str(), prefix) {
+            (".", "") => "body".to_owned(),
+            (".", prefix) => prefix.trim_end_matches('.').to_owned(),
+            (path, prefix) => format!("{prefix}{path}"),
+        };
+        AppError::invalid(field, message)
+    })
+}
+
 fn household_from(body: &Value) -> Result<Household, AppError> {
-    let record: HouseholdRecord = serde_json::from_value(body.clone()).map_err(|error| {
-        AppError::invalid("body", domain::interchange::describe_json_error(&error))
-    })?;
+    let record: HouseholdRecord = record_from(body, "")?;
     Household::try_from(&record).map_err(|error| AppError::invalid(error.field, error.reason))
 }
 
@@ -247,7 +258,14 @@ pub async fn feed_create(
                 bytes: &body,
             },
         )
-        .await?;
+        .await
+        .map_err(|error| match error {
+            // 统计期 is a query parameter here: a bad one is a bad query (400), not a bad body.
+            AppError::Invalid(mut list) if list.len() == 1 && list[0].field == "period" => {
+                AppError::BadQuery(list.remove(0))
+            }
+            other => other,
+        })?;
     let status = if receipt.repeated {
         StatusCode::OK
     } else {

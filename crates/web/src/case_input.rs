@@ -128,12 +128,7 @@ fn scalar(value: &Value) -> Option<String> {
 
 /// The household of a survey in the interchange format, errors named `household.<field>`.
 pub fn household_from_json(value: &Value) -> Result<Household, AppError> {
-    let record: HouseholdRecord = serde_json::from_value(value.clone()).map_err(|error| {
-        AppError::invalid(
-            "household",
-            domain::interchange::describe_json_error(&error),
-        )
-    })?;
+    let record: HouseholdRecord = crate::api::record_from(value, "household.")?;
     Household::try_from(&record)
         .map_err(|error| AppError::invalid(format!("household.{}", error.field), error.reason))
 }

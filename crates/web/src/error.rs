@@ -15,6 +15,7 @@ fn status_of(error: &AppError) -> StatusCode {
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Conflict(_) | AppError::Refused(_) => StatusCode::CONFLICT,
         AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::BadQuery(_) => StatusCode::BAD_REQUEST,
         AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -51,7 +52,7 @@ impl From<AppError> for ApiError {
 // Requests the extractors cannot read get the same JSON error shape, in Chinese, not axum's
 // plain-text rejections.
 /// The field a body over its limit is named by; answered 413, not 422.
-const BODY_TOO_LARGE: &str = "body_size";
+pub(crate) const BODY_TOO_LARGE: &str = "body_size";
 
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
@@ -94,6 +95,9 @@ impl IntoResponse for ApiError {
                 .iter()
                 .map(|e| serde_json::json!({ "field": e.field, "message": e.message }))
                 .collect(),
+            AppError::BadQuery(e) => {
+                vec![serde_json::json!({ "field": e.field, "message": e.message })]
+            }
             _ => Vec::new(),
         };
         let too_large = matches!(&self.0, AppError::Invalid(errors) if errors.iter().any(|e| e.field == BODY_TOO_LARGE));

@@ -17,6 +17,7 @@ mod cookies;
 mod error;
 mod forms;
 mod guard;
+mod input;
 mod pages;
 mod policy_api;
 mod policy_pages;
@@ -231,6 +232,8 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
             get(user_api::user_list).post(user_api::user_create),
         )
         .fallback(pages::not_found)
+        // Inside the back-pressure limit: a body still arriving holds its place.
+        .layer(axum::middleware::from_fn(input::screen))
         .layer(axum::middleware::from_fn_with_state(
             capacity,
             capacity::limit,

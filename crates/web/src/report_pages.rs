@@ -10,7 +10,7 @@ use app::report::AreaChoice;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use report::JointReport;
 use serde::Deserialize;
@@ -141,7 +141,7 @@ pub async fn reports(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
     Query(query): Query<ReportQuery>,
-) -> Result<ReportsPage, PageError> {
+) -> Result<(StatusCode, ReportsPage), PageError> {
     let actor = &signed.actor;
     let areas = state.app.report_areas(actor).await?;
     let schedule = state.app.report_schedule()?;
@@ -198,9 +198,14 @@ pub async fn reports(
                 .collect::<Vec<_>>()
                 .join("；");
         }
+        // A period that is not one (period=abc): the page, saying so, answered 400.
+        Err(AppError::BadQuery(error)) => {
+            page.error = error.message;
+            return Ok((StatusCode::BAD_REQUEST, page));
+        }
         Err(other) => return Err(PageError(other)),
     }
-    Ok(page)
+    Ok((StatusCode::OK, page))
 }
 
 async fn report_of(

@@ -161,6 +161,12 @@ fn parse_block(first_line: usize, bytes: &[u8]) -> Vec<ParsedLine> {
     let mut lines = Vec::new();
     for (idx, raw) in bytes.split(|&byte| byte == b'\n').enumerate() {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        // A UTF-8 byte-order mark at the start of the file (as some editors write) is not data.
+        let raw = if first_line == 1 && idx == 0 {
+            raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+        } else {
+            raw
+        };
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }

@@ -64,12 +64,16 @@ async fn r1_report_downloads_as_xlsx_with_charts_and_prints_on_a4() {
             "{backend}"
         );
 
-        // A bad period is named on the page, not a crash.
+        // A bad period is named on the page (统计期, 400), not a crash.
         let (status, page) = minzheng.get("/reports?period=2026H9").await;
-        assert_eq!(status, StatusCode::OK, "{backend}");
-        assert!(page.contains("报告期“2026H9”无效"), "{backend}");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(page.contains("统计期：“2026H9”不是统计期"), "{backend}");
         let (status, _) = minzheng.get("/reports/xlsx?period=2026H9").await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{backend}");
+        // A well-formed period the schedule does not know is named the same way.
+        let (status, page) = minzheng.get("/reports?period=2026Q1").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(page.contains("报告期“2026Q1”无效"), "{backend}");
         app.stop().await;
     }
 }
