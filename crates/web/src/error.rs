@@ -119,6 +119,20 @@ struct ErrorPage {
     message: String,
 }
 
+/// The Chinese title of an error page (issue 15: no "Forbidden" on a page).
+fn page_title(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::FORBIDDEN => "无权办理",
+        StatusCode::NOT_FOUND => "未找到",
+        StatusCode::CONFLICT => "内容已被他人修改",
+        StatusCode::PAYLOAD_TOO_LARGE => "提交内容过大",
+        StatusCode::TOO_MANY_REQUESTS => "操作过于频繁",
+        StatusCode::SERVICE_UNAVAILABLE => "系统繁忙",
+        status if status.is_server_error() => "系统错误",
+        _ => "无法完成请求",
+    }
+}
+
 /// An error answered as a page; an expired session goes back to the login page.
 pub struct PageError(pub AppError);
 
@@ -136,11 +150,7 @@ impl IntoResponse for PageError {
         }
         let status = status_of(&self.0);
         let page = ErrorPage {
-            title: if matches!(self.0, AppError::Busy) {
-                "系统繁忙".to_owned()
-            } else {
-                status.canonical_reason().unwrap_or("错误").to_owned()
-            },
+            title: page_title(status).to_owned(),
             message: self.0.message(),
         };
         let body = page.render().unwrap_or_else(|_| self.0.message());

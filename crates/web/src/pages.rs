@@ -102,6 +102,17 @@ pub async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+/// `GET /static/cards.js`: labels each table cell with its column for the phone layout (issue 15).
+pub async fn cards_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/cards.js"),
+    )
+}
+
 /// The print layout's stylesheet (A4, `@media print`), shared by every printout.
 pub(crate) const PRINT_CSS: &str = include_str!("../static/print.css");
 

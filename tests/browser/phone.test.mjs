@@ -1,0 +1,89 @@
+// Phone-first (issue 15): the pages a grid worker, a village assistant and an applicant use,
+// in a real Chromium at 390 × 844, are never wider than the screen (tables become cards), and
+// stay within the window at 1280 wide.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startAll, stopAll, login, screenshots, clickAndLoad } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => ({ server, browser } = await startAll()));
+after(() => stopAll({ server, browser }));
+
+const PHONE = { width: 390, height: 844 };
+const DESK = { width: 1280, height: 900 };
+
+async function assertFits(page, what) {
+  const [scrollWidth, innerWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(scrollWidth <= innerWidth, `${what}: the page is ${scrollWidth} px wide in a ${innerWidth} px window`);
+}
+
+async function phonePage(viewport = PHONE) {
+  const context = await browser.newContext({ viewport });
+  return context.newPage();
+}
+
+// The first link in main whose path matches `pattern`.
+async function firstLink(page, pattern) {
+  const hrefs = await page.$$eval('main a', (links) => links.map((link) => link.getAttribute('href')));
+  return hrefs.find((href) => href && pattern.test(href));
+}
+
+for (const [user, label] of [['wangge', 'grid'], ['cunshe', 'village']]) {
+  test(`i15_${label}_pages_fit_a_phone`, async () => {
+    const page = await phonePage();
+    await login(page, server.base, user);
+    await assertFits(page, `${user} home`);
+    await page.screenshot({ path: join(screenshots, `phone-${label}-home.png`), fullPage: true });
+    await page.goto(`${server.base}/households?q=永院村`);
+    await assertFits(page, 'registry search');
+    const household = await firstLink(page, /^\/households\/\d+$/);
+    assert.ok(household, 'the search lists households');
+    await page.goto(server.base + household);
+    await assertFits(page, 'household page');
+    await page.screenshot({ path: join(screenshots, `phone-${label}-household.png`), fullPage: true });
+    await page.goto(`${server.base}/warnings`);
+    await assertFits(page, 'warning list');
+    const warning = await firstLink(page, /^\/warnings\/\d+$/);
+    assert.ok(warning, 'the village has warnings');
+    await page.goto(server.base + warning);
+    await assertFits(page, 'warning step');
+    await page.screenshot({ path: join(screenshots, `phone-${label}-warning.png`), fullPage: true });
+    await page.goto(`${server.base}/cases/new`);
+    await assertFits(page, 'intake');
+    await page.goto(`${server.base}/contacts`);
+    await assertFits(page, 'visits and hotline');
+    await page.context().close();
+  });
+}
+
+test('i15_case_page_fits_a_phone_and_a_desk', async () => {
+  for (const [viewport, name] of [[PHONE, 'phone'], [DESK, 'desk']]) {
+    const page = await phonePage(viewport);
+    await login(page, server.base, 'bachuan');
+    await page.goto(`${server.base}/cases`);
+    await assertFits(page, `${name} case queue`);
+    const link = await firstLink(page, /^\/cases\/\d+$/);
+    assert.ok(link, 'the queue lists cases');
+    await page.goto(server.base + link);
+    await assertFits(page, `${name} case page`);
+    // Tables are cards on the phone: each cell names its column.
+    if (name === 'phone') {
+      const labelled = await page.locator('main table.cards td[data-label]').count();
+      assert.ok(labelled > 0, 'table cells carry their column labels');
+    }
+    await page.screenshot({ path: join(screenshots, `${name}-case.png`), fullPage: true });
+    await page.context().close();
+  }
+});
+
+test('i15_apply_and_track_fit_a_phone', async () => {
+  const page = await phonePage();
+  await page.goto(`${server.base}/apply`);
+  await assertFits(page, '/apply');
+  await page.screenshot({ path: join(screenshots, 'phone-apply.png'), fullPage: true });
+  await page.goto(`${server.base}/track`);
+  await assertFits(page, '/track');
+  await page.context().close();
+});
