@@ -15,6 +15,7 @@ pub mod cases;
 pub mod contacts;
 pub mod error;
 pub mod feeds;
+pub mod golive;
 pub mod households;
 pub mod imports;
 pub mod online;
@@ -115,6 +116,8 @@ pub struct App {
     calendar: Option<Arc<workflow::Calendar>>,
     /// The dashboard's and joint report's figures, shared by every clone.
     figures_cache: Arc<report::FiguresCache>,
+    /// 上线检查: the registry's pending counts per missing parameter, shared by every clone.
+    golive: Arc<golive::GoLiveCounts>,
 }
 
 impl App {
@@ -126,6 +129,7 @@ impl App {
             policy: Arc::default(),
             calendar: None,
             figures_cache: Arc::default(),
+            golive: Arc::default(),
         }
     }
 

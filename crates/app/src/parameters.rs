@@ -123,6 +123,10 @@ pub struct ParameterView {
     /// The catalogue's status of the parameter (a provisional one may have no value yet).
     pub status: Status,
     pub source: String,
+    /// 参数归口: the district department that enters its values.
+    pub owner: Role,
+    /// The page's actor may add a dated value to this parameter (`may_add_value_of`).
+    pub can_add: bool,
     /// The value in force on the page's date.
     pub in_force: Option<ValueView>,
     /// Newest first; corrected values follow the value that replaced them.
@@ -160,7 +164,7 @@ pub struct ParameterGroup {
 pub struct PolicyPage {
     pub today: NaiveDate,
     pub groups: Vec<ParameterGroup>,
-    /// The actor may add dated values.
+    /// The actor may add dated values to at least one parameter.
     pub can_add: bool,
 }
 
@@ -180,10 +184,19 @@ pub fn may_read_policy(actor: &Actor) -> bool {
     Role::ALL.contains(&actor.role)
 }
 
-/// Who may add a dated value: the administrator and district civil affairs, at district level.
+/// Who may add a dated value of a parameter owned by `owner` (参数归口, the catalogue's `owner`):
+/// that district department, or the administrator, at district level. District civil affairs
+/// enters the social-assistance parameters, district agriculture (农业农村委) the 防止返贫监测
+/// ones (`monitoring.*`); neither enters the other's.
+pub fn may_add_value_of(actor: &Actor, owner: Role) -> bool {
+    (actor.role == Role::Admin || actor.role == owner) && actor.area.level() == PlaceLevel::District
+}
+
+/// Whether the actor may add a dated value to any parameter (an owner, or the administrator).
 pub fn may_add_policy_value(actor: &Actor) -> bool {
-    matches!(actor.role, Role::Admin | Role::DistrictCivilAffairs)
-        && actor.area.level() == PlaceLevel::District
+    policy::OWNERS
+        .iter()
+        .any(|&owner| may_add_value_of(actor, owner))
 }
 
 fn added_of(row: &PolicyValueRow) -> AddedValue {
@@ -224,6 +237,12 @@ impl App {
     pub fn with_catalogue(mut self, catalogue: Arc<Catalogue>) -> Self {
         self.policy = Arc::new(PolicyInForce::with_base(catalogue));
         self
+    }
+
+    /// Which stored values the catalogue in force holds (the id of the last one taken, 0 for
+    /// none): a larger number is a newer catalogue (`golive` recounts on a change).
+    pub(crate) fn catalogue_version(&self) -> i64 {
+        self.policy.current().map_or(0, |built| built.last_row)
     }
 
     /// The catalogue in force: the base with the stored values as of the last refresh.
@@ -361,6 +380,8 @@ impl App {
                 group: parameter.group.clone(),
                 status: parameter.status,
                 source: parameter.source.clone(),
+                owner: parameter.owner,
+                can_add: may_add_value_of(actor, parameter.owner),
                 in_force,
                 history,
             };
@@ -379,8 +400,8 @@ impl App {
         })
     }
 
-    /// 添加参数取值: a dated value of `added.param`, by the administrator or district civil
-    /// affairs at district level. The core takes it against the parameter's unit before it is
+    /// 添加参数取值: a dated value of `added.param`, by the parameter's owner (区民政局 or
+    /// 区农业农村委) or the administrator, at district level (another role is `Forbidden`). The core takes it against the parameter's unit before it is
     /// written (a fault names its field); the row and its audit event are written in one
     /// transaction; then this process's catalogue is rebuilt. A value at the date of an
     /// existing one corrects it (the earlier stays in the history). Returns the parameter; a
@@ -393,8 +414,11 @@ impl App {
         if !may_add_policy_value(actor) {
             return Err(AppError::Forbidden);
         }
-        if Param::from_name(added.param.trim()).is_none() {
+        let Some(named) = Param::from_name(added.param.trim()) else {
             return Err(AppError::NotFound);
+        };
+        if !may_add_value_of(actor, self.catalogue()?.parameter(named).owner) {
+            return Err(AppError::Forbidden);
         }
         let (param, dated) = added.parse().map_err(refused)?;
         let now = self.now_text();

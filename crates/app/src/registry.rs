@@ -77,7 +77,7 @@ impl App {
     }
 
     /// Calls `visit` for every household in the actor's scope, page by page.
-    async fn each_household(
+    pub(crate) async fn each_household(
         &self,
         actor: &Actor,
         mut visit: impl FnMut(&domain::Household),

@@ -5,7 +5,7 @@
 //! two overlap). A `Snapshot` is the catalogue resolved at one date, once per run.
 
 use chrono::NaiveDate;
-use domain::Yuan;
+use domain::{Role, Yuan};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::fmt;
@@ -290,9 +290,15 @@ pub struct Parameter {
     pub unit: Unit,
     pub source: String,
     pub status: Status,
+    /// 参数归口: the district department that enters the parameter's values (区民政局 for
+    /// social assistance, 区农业农村委 for 防止返贫监测); one of `OWNERS`.
+    pub owner: Role,
     /// Strictly increasing by `since`.
     pub values: Vec<DatedValue>,
 }
+
+/// The roles a parameter may be owned by (the `owner` of the catalogue file).
+pub const OWNERS: [Role; 2] = [Role::DistrictCivilAffairs, Role::DistrictAgriculture];
 
 impl Parameter {
     /// The value in force on `date`, if any.
@@ -349,6 +355,7 @@ struct ParameterEntry {
     unit: Spanned<String>,
     source: String,
     status: Spanned<String>,
+    owner: Spanned<String>,
     values: Vec<Spanned<ValueEntry>>,
 }
 
@@ -413,6 +420,17 @@ impl Catalogue {
                 return Err(fail(start, format!("参数“{param}”缺少来源（source）")));
             }
             let status = parse_status(&entry.status).map_err(|(at, reason)| fail(at, reason))?;
+            let owner_at = entry.owner.span().start;
+            let owner = Role::from_code(entry.owner.get_ref().trim())
+                .filter(|role| OWNERS.contains(role))
+                .ok_or_else(|| {
+                    fail(
+                        owner_at,
+                        format!(
+                            "参数“{param}”的归口（owner）应为 district_civil_affairs 或 district_agriculture"
+                        ),
+                    )
+                })?;
             let mut values: Vec<DatedValue> = Vec::with_capacity(entry.values.len());
             for dated in entry.values {
                 let dated = dated.into_inner();
@@ -460,6 +478,7 @@ impl Catalogue {
                 unit,
                 source: entry.source,
                 status,
+                owner,
                 values,
             });
         }

@@ -144,3 +144,40 @@ pub fn rule_title(rule: &str) -> &'static str {
         _ => "其他规则",
     }
 }
+
+/// 上线检查: what stays undecided while `param` has no value on a date — the rules that read
+/// it (Chinese titles, as on pages) and the comparison rules that do not fire without it.
+/// Parameters every household's decision needs (标准, 年龄, 等级, 时限) block nothing here: the
+/// catalogue ships them with values.
+pub fn blocked_by(param: Param) -> &'static [&'static str] {
+    match param {
+        Param::PropertyFinancialAssetsMonths => &[
+            "财产状况（低保、特困、单人保、低保边缘、刚性支出困难）",
+            "数据比对：存款超限",
+        ],
+        Param::PropertyVehicleValueLimit => &[
+            "财产状况（低保、特困、单人保、低保边缘、刚性支出困难）",
+            "数据比对：车辆超限",
+        ],
+        Param::PropertyExtraHousesLimit => &[
+            "财产状况（低保、特困、单人保、低保边缘、刚性支出困难）",
+            "数据比对：多套住房",
+        ],
+        Param::PropertyBusinessAllowed => &[
+            "财产状况（低保、特困、单人保、低保边缘、刚性支出困难）",
+            "数据比对：登记经营",
+        ],
+        Param::RigidDisposableIncomeRural | Param::RigidDisposableIncomeUrban => {
+            &["刚性支出困难：收入与支出"]
+        }
+        Param::MonitoringIncomeLine => &[
+            "防止返贫监测：风险与收入（三类监测对象）",
+            "数据比对：监测对象收入超线",
+        ],
+        Param::MonitoringStableMonths => &["风险消除"],
+        Param::ComparisonMedicalLargeYuan => &["数据比对：大额医疗支出"],
+        Param::ComparisonDisasterLargeYuan => &["数据比对：受灾损失"],
+        Param::ComparisonIncomeTolerance => &["数据比对：收入高于申报"],
+        _ => &[],
+    }
+}

@@ -20,10 +20,10 @@ pub mod rules;
 pub mod whatif;
 
 pub use catalogue::{
-    AddedField, AddedValue, Catalogue, CatalogueError, DatedValue, Override, Param, Parameter,
-    Snapshot, Status, Unit, Value,
+    AddedField, AddedValue, Catalogue, CatalogueError, DatedValue, OWNERS, Override, Param,
+    Parameter, Snapshot, Status, Unit, Value,
 };
-pub use explain::{ParamUse, Pending, Reason, rule_title};
+pub use explain::{ParamUse, Pending, Reason, blocked_by, rule_title};
 pub use record::{DeterminationRecord, LineError};
 pub use rules::{
     Determination, Grant, RecheckCycle, Scope, determine, determine_quiet, recheck_cycle,

@@ -801,4 +801,24 @@ proptest::proptest! {
             Err(other) => proptest::prop_assert!(false, "{other:?}"),
         }
     }
+
+#[test]
+fn each_parameter_has_its_owner_monitoring_by_agriculture_the_rest_by_civil_affairs() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for parameter in catalogue.parameters() {
+        let expected = if parameter.param.name().starts_with("monitoring.") {
+            domain::Role::DistrictAgriculture
+        } else {
+            domain::Role::DistrictCivilAffairs
+        };
+        assert_eq!(parameter.owner, expected, "{}", parameter.param);
+    }
+    // An owner that is no owning department is refused on its line.
+    let text = edited(
+        "status = \"provisional\"\nowner = \"district_agriculture\"",
+        "status = \"provisional\"\nowner = \"town_reviewer\"",
+    );
+    let (line, reason) = load_error(&text);
+    assert_eq!(line, line_of(&text, "owner = \"town_reviewer\""));
+    assert!(reason.contains("归口（owner）"), "{reason}");
 }

@@ -40,6 +40,9 @@ fn parameter_json(parameter: &ParameterView) -> Value {
         "unit_label": parameter.unit_label(),
         "status": parameter.status.code(),
         "source": parameter.source,
+        "owner": parameter.owner.code(),
+        "owner_label": parameter.owner.label(),
+        "can_add": parameter.can_add,
         "in_force": parameter.in_force.as_ref().map(value_json),
         "history": parameter.history.iter().map(value_json).collect::<Vec<_>>(),
     })

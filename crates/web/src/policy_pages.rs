@@ -66,6 +66,7 @@ pub struct Failed {
 pub struct PolicyTemplate {
     chrome: Chrome,
     page: PolicyPage,
+    golive: app::golive::GoLive,
     failed: Option<Failed>,
     statuses: [(&'static str, &'static str); 3],
 }
@@ -96,6 +97,31 @@ impl PolicyTemplate {
                 "invalid"
             }
             _ => "",
+        }
+    }
+
+    /// 数据截至 of the checklist's counts, or 统计中.
+    fn golive_counted(&self) -> String {
+        match self.golive.counted_at {
+            Some(at) if self.golive.recounting => format!(
+                "户数为 {} 的统计，参数或日期已变，正在重新统计",
+                app::report::counted_at_text(at)
+            ),
+            Some(at) => format!("户数统计截至 {}", app::report::counted_at_text(at)),
+            None => "户数统计中，稍后刷新本页".to_owned(),
+        }
+    }
+
+    fn households_of(&self, item: &app::golive::GoLiveItem) -> String {
+        item.households
+            .map_or_else(|| "统计中".to_owned(), |n| format!("{n} 户"))
+    }
+
+    fn blocks_of(&self, item: &app::golive::GoLiveItem) -> String {
+        if item.blocks.is_empty() {
+            "—".to_owned()
+        } else {
+            item.blocks.join("；")
         }
     }
 
@@ -133,9 +159,11 @@ async fn render(
     failed: Option<Failed>,
 ) -> Result<PolicyTemplate, PageError> {
     let page = state.app.policy_parameters(&signed.actor).await?;
+    let golive = state.app.go_live(&signed.actor).await?;
     Ok(PolicyTemplate {
         chrome: Chrome::of(signed),
         page,
+        golive,
         failed,
         statuses: STATUSES,
     })

@@ -300,6 +300,9 @@ pub struct DashboardPage {
     /// 数据截至: when the figures were counted (`HH:MM`, they are cached for a few minutes).
     counted_at: String,
     kept_minutes: i64,
+    /// 上线检查 on a district's dashboard until every parameter has a value: (parameters
+    /// without value, households pending because of them as last counted).
+    go_live: Option<(usize, Option<u64>)>,
 }
 
 /// JSON that cannot close the script element it sits in.
@@ -321,6 +324,12 @@ pub async fn dashboard(
         .dashboard(&signed.actor, query.area.as_deref())
         .await?;
     let r = dashboard.report;
+    let go_live = if r.area_code.len() == 6 {
+        let checklist = state.app.go_live(&signed.actor).await?;
+        (!checklist.is_clear()).then(|| (checklist.items.len(), checklist.pending_households))
+    } else {
+        None
+    };
     let data = script_json(&r).map_err(|error| PageError(AppError::Internal(error.into())))?;
     let report_area = if r.area_code.len() > 9 {
         r.area_code[..9].to_owned()
@@ -343,6 +352,7 @@ pub async fn dashboard(
         drill: dashboard.drills_down,
         counted_at: app::report::counted_at_text(dashboard.computed_at),
         kept_minutes: state.app.figures_kept_minutes(),
+        go_live,
         data,
         r,
     })

@@ -247,7 +247,7 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
 }
 
 #[tokio::test]
-async fn only_district_civil_affairs_and_the_administrator_add_values_and_everyone_reads_them() {
+async fn only_the_owner_and_the_administrator_add_values_and_everyone_reads_them() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let body = json!({
@@ -255,7 +255,7 @@ async fn only_district_civil_affairs_and_the_administrator_add_values_and_everyo
         });
         let path = "/api/v1/policy/parameters/dibao.standard.rural/values";
         // Town, village, grid, the other district roles: they read, they may not add.
-        for username in ["bachuan", "cunshe", "wangge", "nongye", "bumen", "shenji"] {
+        for username in ["bachuan", "cunshe", "wangge", "bumen", "shenji"] {
             let user = app.api_user(username).await;
             let (status, list) = user.get("/api/v1/policy/parameters").await;
             assert_eq!(status, StatusCode::OK, "{backend} {username}");
@@ -410,6 +410,188 @@ async fn only_district_civil_affairs_and_the_administrator_add_values_and_everyo
                 .any(|parameter| parameter["in_force"].is_null()
                     && parameter["history"].as_array().unwrap().is_empty()
                     && parameter["status"] == "provisional")
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn agriculture_enters_the_monitoring_parameters_and_civil_affairs_the_social_assistance_ones()
+{
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let line = json!({
+            "since": "2026-01-01", "value": 8000, "source": "渝农发〔2026〕1号", "status": "confirmed",
+        });
+        let standard = json!({
+            "since": "2026-07-01", "value": 660, "source": "渝民规〔2026〕3号", "status": "confirmed",
+        });
+        let monitoring = "/api/v1/policy/parameters/monitoring.income_line/values";
+        let dibao = "/api/v1/policy/parameters/dibao.standard.rural/values";
+        let nongye = app.api_user("nongye").await;
+        let minzheng = app.api_user("minzheng").await;
+
+        // The list says who owns each parameter and which the caller may add to.
+        let (status, list) = nongye.get("/api/v1/policy/parameters").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert_eq!(list["can_add"], true, "{backend}");
+        let of = |list: &serde_json::Value, name: &str| {
+            list["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|parameter| parameter["name"] == name)
+                .cloned()
+                .unwrap()
+        };
+        let line_param = of(&list, "monitoring.income_line");
+        assert_eq!(line_param["owner"], "district_agriculture");
+        assert_eq!(line_param["owner_label"], "区农业农村委");
+        assert_eq!(line_param["can_add"], true);
+        let rural = of(&list, "dibao.standard.rural");
+        assert_eq!(rural["owner"], "district_civil_affairs");
+        assert_eq!(rural["can_add"], false);
+        let (_, list) = minzheng.get("/api/v1/policy/parameters").await;
+        assert_eq!(of(&list, "monitoring.income_line")["can_add"], false);
+        assert_eq!(of(&list, "dibao.standard.rural")["can_add"], true);
+
+        // Civil affairs may not set the monitoring line; agriculture may not set 低保标准.
+        let (status, error) = minzheng.post(monitoring, &line).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend}");
+        assert_eq!(error["code"], "forbidden");
+        let (status, _) = nongye.post(dibao, &standard).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend}");
+        assert!(
+            app.audit_of("policy_parameter", "dibao.standard.rural")
+                .await
+                .is_empty()
+        );
+
+        // Each sets its own: agriculture the monitoring line, civil affairs the standard.
+        let (status, added) = nongye.post(monitoring, &line).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {added}");
+        assert_eq!(added["in_force"]["value"], "8000", "{added}");
+        let (status, _) = minzheng.post(dibao, &standard).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}");
+        assert_eq!(
+            app.audit_of("policy_parameter", "monitoring.income_line")
+                .await
+                .len(),
+            1
+        );
+
+        // The page shows the owner, and a form only where the user owns the parameter.
+        let page = app.page_user("nongye").await;
+        let (status, html) = page.get("/policy").await;
+        assert_eq!(status, StatusCode::OK);
+        let line_section = section(&html, "monitoring.income_line");
+        assert!(
+            line_section.contains("归口：区农业农村委"),
+            "{line_section}"
+        );
+        assert!(line_section.contains("添加取值"), "{line_section}");
+        let rural_section = section(&html, "dibao.standard.rural");
+        assert!(rural_section.contains("归口：区民政局"), "{rural_section}");
+        assert!(!rural_section.contains("添加取值"), "{rural_section}");
+        app.stop().await;
+    }
+}
+
+/// The go-live checklist (上线检查) of the shipped catalogue: exactly the parameters without a
+/// value, what each blocks, the registry's pending households once counted (the same number
+/// 重新认定 counts), shown on the district dashboard until every parameter has a value.
+#[tokio::test]
+async fn go_live_checklist_lists_exactly_the_parameters_without_value_and_their_pending_households()
+{
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let district = domain::PlaceCode::parse("500151").unwrap();
+        let without_value = [
+            "rigid.disposable_income.rural",
+            "rigid.disposable_income.urban",
+            "monitoring.income_line",
+            "property.financial_assets_months",
+            "property.vehicle_value_limit",
+            "property.extra_houses_limit",
+            "property.business_allowed",
+            "comparison.medical_large_yuan",
+            "comparison.income_tolerance",
+        ];
+        let nongye = app.page_user("nongye").await;
+        let (status, html) = nongye.get("/policy").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        let start = html.find("id=\"golive\"").unwrap();
+        let checklist = &html[start..start + html[start..].find("</section>").unwrap()];
+        assert!(checklist.contains("9 个参数"), "{backend}: {checklist}");
+        for name in without_value {
+            assert!(
+                checklist.contains(&format!("href=\"#p-{name}\"")),
+                "{backend}: {name}"
+            );
+        }
+        assert_eq!(
+            checklist.matches("<tr><td><a href=").count(),
+            9,
+            "{checklist}"
+        );
+        assert!(checklist.contains("防止返贫监测：风险与收入（三类监测对象）"));
+        assert!(checklist.contains("区农业农村委"));
+
+        // Counted once over the registry; the page reads the kept counts.
+        app.app.count_go_live(&district).await.unwrap();
+        let checklist_view = app
+            .app
+            .go_live(&app::Actor::console("test", district.clone()))
+            .await
+            .unwrap();
+        let registry = app
+            .app
+            .assess_registry(
+                &app::Actor::console("test", district.clone()),
+                app.app.today(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            checklist_view.pending_households,
+            Some(registry.total.pending),
+            "{backend}"
+        );
+        assert!(!checklist_view.recounting);
+        let (_, html) = nongye.get("/policy").await;
+        assert!(html.contains("户数统计截至"), "{backend}");
+
+        // The district dashboard shows the count until zero.
+        let minzheng = app.page_user("minzheng").await;
+        let (status, dashboard) = minzheng.get("/dashboard").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            dashboard.contains("上线检查：9 个政策参数尚无现行取值"),
+            "{backend}"
+        );
+
+        // Agriculture enters the monitoring line: it leaves the checklist, and the counts
+        // kept are of the earlier catalogue (recounted).
+        let (status, _) = app
+            .api_user("nongye")
+            .await
+            .post(
+                "/api/v1/policy/parameters/monitoring.income_line/values",
+                &json!({ "since": "2026-01-01", "value": 8000, "source": "渝农发〔2026〕1号" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}");
+        let after = app
+            .app
+            .go_live(&app::Actor::console("test", district.clone()))
+            .await
+            .unwrap();
+        assert_eq!(after.items.len(), 8, "{backend}");
+        assert!(
+            after
+                .items
+                .iter()
+                .all(|item| item.param.name() != "monitoring.income_line")
         );
         app.stop().await;
     }
