@@ -306,6 +306,10 @@ impl App {
                     "re-check schedule sync failed"
                 );
             }
+            // Changed time limits (a dated value coming into force) recompute the work queue.
+            if let Err(error) = self.sync_case_queue().await {
+                tracing::warn!(error = format!("{error:#}"), "work queue sync failed");
+            }
         }
     }
 

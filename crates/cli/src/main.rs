@@ -402,6 +402,10 @@ async fn open_with(
     app.sync_recheck_schedule()
         .await
         .map_err(|error| anyhow::anyhow!("re-check schedule: {}", error.message()))?;
+    // The stored work-queue lines follow the time limits in force (and are filled after migration 0016).
+    app.sync_case_queue()
+        .await
+        .map_err(|error| anyhow::anyhow!("work queue: {}", error.message()))?;
     Ok(app)
 }
 

@@ -3,6 +3,7 @@
 //! Invariant: `case_events` rows are only inserted, numbered from 1 without gaps per case; the
 //! `cases` row is a summary of them, updated only with the version it was read at.
 
+use crate::search::{Bind, Statement, TOTAL_CAP};
 use crate::{Conn, Result, area_range};
 
 /// The summary of a case, as work lists read it.
@@ -310,4 +311,202 @@ pub async fn online_application(
     .bind(case_id)
     .fetch_optional(&mut *conn)
     .await?)
+}
+
+/// One stored line of the work queue (待办队列, migration 0016): `role` acts next on the case
+/// from `shown_from` to `shown_until` (inclusive dates), under the limit `limit_code` due on
+/// `due_on`; `others` are the case's other running limits (`limit,started_on,due_on;…`).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct QueueRow {
+    pub case_id: i64,
+    pub role: String,
+    pub shown_from: String,
+    pub shown_until: String,
+    pub area_code: String,
+    pub due_on: String,
+    pub tracking_number: String,
+    pub kind: String,
+    pub household_external_id: String,
+    pub step: String,
+    pub limit_code: String,
+    pub started_on: String,
+    pub others: String,
+}
+
+const QUEUE_COLUMNS: &str = "case_id, role, shown_from, shown_until, area_code, due_on, tracking_number, kind, household_external_id, step, limit_code, started_on, others";
+
+/// `shown_from` of a line that holds from the case's move on.
+pub const QUEUE_ALWAYS_FROM: &str = "0000-01-01";
+/// `shown_until` of a line that holds until the case's next move.
+pub const QUEUE_ALWAYS_UNTIL: &str = "9999-12-31";
+
+/// Replaces the queue lines of `case_id` with `lines`: call it in the transaction of every
+/// case event.
+pub async fn replace_queue(conn: &mut Conn, case_id: i64, lines: &[QueueRow]) -> Result<()> {
+    sqlx::query("DELETE FROM case_queue WHERE case_id = $1")
+        .bind(case_id)
+        .execute(&mut *conn)
+        .await?;
+    insert_queue(conn, lines).await
+}
+
+/// Adds queue lines (of cases that have none yet).
+pub async fn insert_queue(conn: &mut Conn, lines: &[QueueRow]) -> Result<()> {
+    for line in lines {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO case_queue ({QUEUE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        )))
+        .bind(line.case_id)
+        .bind(&line.role)
+        .bind(&line.shown_from)
+        .bind(&line.shown_until)
+        .bind(&line.area_code)
+        .bind(&line.due_on)
+        .bind(&line.tracking_number)
+        .bind(&line.kind)
+        .bind(&line.household_external_id)
+        .bind(&line.step)
+        .bind(&line.limit_code)
+        .bind(&line.started_on)
+        .bind(&line.others)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Removes every queue line (before they are all rebuilt, `App::sync_case_queue`).
+pub async fn clear_queue(conn: &mut Conn) -> Result<()> {
+    sqlx::query("DELETE FROM case_queue")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Where a page of the work queue starts: after the line due on `due_on` with this tracking
+/// number (the queue's order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueCursor {
+    pub due_on: String,
+    pub tracking_number: String,
+}
+
+impl QueueCursor {
+    /// The cursor as text for a link or the API (`after=`): `2026-10-22.TL20260925-0001`.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.due_on, self.tracking_number)
+    }
+
+    /// Reads `encode`'s text back; `None` when it is not a cursor.
+    pub fn decode(text: &str) -> Option<QueueCursor> {
+        let (due_on, tracking_number) = text.split_once('.')?;
+        chrono::NaiveDate::parse_from_str(due_on, "%Y-%m-%d").ok()?;
+        let well_formed = !tracking_number.is_empty()
+            && tracking_number.len() <= 40
+            && tracking_number
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-');
+        well_formed.then(|| QueueCursor {
+            due_on: due_on.to_owned(),
+            tracking_number: tracking_number.to_owned(),
+        })
+    }
+}
+
+/// Which lines of the work queue to read.
+#[derive(Clone, Debug)]
+pub struct QueueFilter<'a> {
+    pub role: &'a str,
+    pub area_prefix: &'a str,
+    /// The day the queue is read on (`YYYY-MM-DD`): lines shown that day; late is before it.
+    pub today: &'a str,
+    /// Only the late lines (due before `today`).
+    pub late_only: bool,
+    pub after: Option<&'a QueueCursor>,
+    pub limit: i64,
+}
+
+/// The statements of the work queue for `filter`: the count of its lines and of its late
+/// lines, each up to the cap, and its page (`limit + 1` lines, by due date then tracking
+/// number), all read from `case_queue_role_due`.
+pub fn queue_statements(filter: &QueueFilter<'_>) -> [Statement; 3] {
+    let (low, high) = area_range(filter.area_prefix);
+    let base = vec![
+        Bind::Text(filter.role.to_owned()),
+        Bind::Text(low),
+        Bind::Text(high),
+        Bind::Text(filter.today.to_owned()),
+    ];
+    let shown = "role = $1 AND area_code >= $2 AND area_code < $3 AND shown_from <= $4 AND shown_until >= $4";
+    let count = |late: bool| {
+        let mut binds = base.clone();
+        binds.push(Bind::Int(TOTAL_CAP + 1));
+        let late = if late { " AND due_on < $4" } else { "" };
+        Statement::new(
+            format!(
+                "SELECT COUNT(*) FROM (SELECT case_id FROM case_queue WHERE {shown}{late} \
+                 ORDER BY due_on, tracking_number LIMIT $5) c"
+            ),
+            binds,
+        )
+    };
+    let mut binds = base.clone();
+    let mut clauses = String::new();
+    if filter.late_only {
+        clauses.push_str(" AND due_on < $4");
+    }
+    if let Some(after) = filter.after {
+        binds.push(Bind::Text(after.due_on.clone()));
+        let due = binds.len();
+        binds.push(Bind::Text(after.tracking_number.clone()));
+        clauses.push_str(&format!(
+            " AND due_on >= ${due} AND (due_on > ${due} OR tracking_number > ${})",
+            due + 1
+        ));
+    }
+    binds.push(Bind::Int(filter.limit + 1));
+    let page = Statement::new(
+        format!(
+            "SELECT {QUEUE_COLUMNS} FROM case_queue WHERE {shown}{clauses} \
+             ORDER BY due_on, tracking_number LIMIT ${}",
+            binds.len()
+        ),
+        binds,
+    );
+    [count(filter.late_only), count(true), page]
+}
+
+/// One page of the work queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueList {
+    pub rows: Vec<QueueRow>,
+    /// Lines matching the filter, counted up to `search::TOTAL_CAP`.
+    pub total: i64,
+    /// Late lines of the whole queue, whatever was asked for, up to the cap.
+    pub n_late: i64,
+    /// More lines match than `total` (counting stopped at the cap).
+    pub capped: bool,
+    pub next: Option<QueueCursor>,
+}
+
+/// One page of the work queue for `filter` (see `queue_statements`).
+pub async fn queue_page(conn: &mut Conn, filter: &QueueFilter<'_>) -> Result<QueueList> {
+    let [count, late, page] = queue_statements(filter);
+    let count_of = |rows: Vec<(i64,)>| rows.first().map_or(0, |(n,)| *n);
+    let total = count_of(count.fetch(conn).await?);
+    let n_late = count_of(late.fetch(conn).await?);
+    let mut rows: Vec<QueueRow> = page.fetch(conn).await?;
+    let more = rows.len() as i64 > filter.limit;
+    rows.truncate(filter.limit.max(0) as usize);
+    let next = rows.last().filter(|_| more).map(|last| QueueCursor {
+        due_on: last.due_on.clone(),
+        tracking_number: last.tracking_number.clone(),
+    });
+    Ok(QueueList {
+        rows,
+        total: total.min(TOTAL_CAP),
+        n_late: n_late.min(TOTAL_CAP),
+        capped: total > TOTAL_CAP,
+        next,
+    })
 }

@@ -5,7 +5,6 @@
 use crate::WebState;
 use crate::api::{ApiJson, Path, Query};
 use crate::case_input::ActionFields;
-use crate::case_pages::page_number;
 use crate::error::ApiError;
 use crate::session::ApiUser;
 use app::cases::{CaseDetail, WorkQuery, offered_actions};
@@ -17,17 +16,18 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use workflow::{DepartmentDecision, ObjectionStatus, Outcome, Verdict};
 
-/// `?overdue=1&page=N` of the work queue.
+/// `?overdue=1&after=CURSOR` of the work queue.
 #[derive(Deserialize)]
 pub struct CaseListQuery {
     #[serde(default)]
     overdue: Option<String>,
+    /// The `next` of the page before.
     #[serde(default)]
-    page: Option<String>,
+    after: Option<String>,
 }
 
 /// `GET /api/v1/cases`: the caller's work queue, one line per case, late ones first, then by
-/// due date, a page at a time.
+/// due date, a page at a time (`next` is the `after=` of the following page).
 pub async fn case_list(
     State(state): State<WebState>,
     ApiUser(signed): ApiUser,
@@ -36,7 +36,7 @@ pub async fn case_list(
     let today = state.app.today();
     let work = WorkQuery {
         overdue_only: matches!(query.overdue.as_deref(), Some("1" | "true" | "on")),
-        page: page_number(query.page.as_deref())?,
+        after: query.after,
     };
     let queue = state.app.work_queue(&signed.actor, today, work).await?;
     let items: Vec<Value> = queue
@@ -65,8 +65,9 @@ pub async fn case_list(
         "today": today.to_string(),
         "items": items,
         "total": queue.total,
+        "total_capped": queue.capped,
         "n_late": queue.n_late,
-        "page": queue.page,
+        "next": queue.next_after,
         "per_page": queue.per_page,
     })))
 }

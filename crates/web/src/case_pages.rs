@@ -177,20 +177,9 @@ pub fn describe(fact: &Fact) -> String {
 pub struct QueueQuery {
     #[serde(default)]
     overdue: Option<String>,
+    /// The cursor of the page (`next` of the page before).
     #[serde(default)]
-    page: Option<String>,
-}
-
-/// `?page=N` of a list: from 1; anything else is named in Chinese.
-pub(crate) fn page_number(text: Option<&str>) -> Result<usize, AppError> {
-    match text.map(str::trim).filter(|text| !text.is_empty()) {
-        None => Ok(1),
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|page| *page >= 1)
-            .ok_or_else(|| AppError::invalid("page", format!("页码“{text}”无效，应为正整数"))),
-    }
+    after: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -199,6 +188,8 @@ pub struct QueuePage {
     chrome: Chrome,
     today: NaiveDate,
     overdue_only: bool,
+    /// Not the first page (a link back to it is shown).
+    paged: bool,
     /// One page of the queue (or of the overdue list).
     queue: WorkPage,
     /// The first page of the re-check due list (`/rechecks` has the rest).
@@ -214,12 +205,12 @@ pub struct QueuePage {
 }
 
 impl QueuePage {
-    /// The address of another page of the same list (the overdue filter kept).
-    fn page_link(&self, page: usize) -> String {
+    /// The address of the first page of the same list (the overdue filter kept).
+    fn first_link(&self) -> &'static str {
         if self.overdue_only {
-            format!("/cases?overdue=1&page={page}")
+            "/cases?overdue=1"
         } else {
-            format!("/cases?page={page}")
+            "/cases"
         }
     }
 
@@ -244,9 +235,13 @@ pub async fn queue(
 ) -> Result<QueuePage, PageError> {
     let today = state.app.today();
     let overdue_only = query.overdue.is_some_and(|v| !v.is_empty());
+    let paged = query
+        .after
+        .as_deref()
+        .is_some_and(|after| !after.is_empty());
     let work = WorkQuery {
         overdue_only,
-        page: page_number(query.page.as_deref())?,
+        after: query.after,
     };
     let queue = state.app.work_queue(&signed.actor, today, work).await?;
     let until = crate::recheck_pages::horizon(today);
@@ -275,6 +270,7 @@ pub async fn queue(
         chrome: Chrome::of(&signed),
         today,
         overdue_only,
+        paged,
         queue,
         rechecks,
         late_warnings,

@@ -10,6 +10,7 @@
 //! - `calendar`: statutory holidays and adjusted working days as data (`policy/calendar.toml`).
 //! - `deadline`: the `deadline.*` parameters, due dates, and what is due or late.
 //! - `recheck`: when each enrolled household is next checked (W1).
+//! - `queue`: who acts next on a case and under which limit, the work queue's stored lines.
 //!
 //! Invariants: no IO, no clock, no randomness — `today`, tracking numbers and the rules
 //! engine's proposal come in as values. A case reaches a step only through the steps before
@@ -20,6 +21,7 @@ pub mod calendar;
 pub mod case;
 pub mod deadline;
 pub mod machine;
+pub mod queue;
 pub mod recheck;
 pub mod refusal;
 
@@ -36,6 +38,7 @@ pub use deadline::{
     due_list,
 };
 pub use machine::{Action, INTAKE_ROLES, Transition, apply, open};
+pub use queue::{QueueLine, acts_next, awaits_department, queue_lines};
 pub use recheck::{CheckKind, RecheckDue, next_recheck, schedule_recheck};
 pub use refusal::Refusal;
 

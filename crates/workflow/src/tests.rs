@@ -1703,3 +1703,100 @@ fn p6_judged_pending_test_moves_on_and_is_kept() {
     assert_eq!(review.judgements, vec![judgement]);
     assert_eq!(review.proposal.pending, vec![savings_pending()]);
 }
+
+/// Issue 12: the stored queue lines of a case, read on any day, are what the replayed case's
+/// `due_list` and `acts_next` give that day, for every role — across the end of a notice,
+/// an objection, one department's confirmation and a refusal.
+#[test]
+fn p9_stored_queue_lines_match_the_replayed_due_list_on_every_day() {
+    let calendar = calendar();
+    let params = params();
+    let mut cases: Vec<Case> = [
+        Step::Received,
+        Step::Comparing,
+        Step::Surveying,
+        Step::VillageReview,
+        Step::JointReview,
+        Step::Notice,
+    ]
+    .into_iter()
+    .map(|step| application_until(step).case)
+    .collect();
+    cases.push(noticed_application().case);
+    let mut objected = noticed_application();
+    objected.go(
+        Action::RecordObjection {
+            summary: "反映有隐瞒收入".to_owned(),
+        },
+        &town(),
+        "2026-10-20",
+    );
+    cases.push(objected.case);
+    let mut half_confirmed = noticed_application();
+    half_confirmed.go(
+        Action::Confirm {
+            category: Category::Dibao,
+        },
+        &civil_affairs(),
+        "2026-10-27",
+    );
+    cases.push(half_confirmed.case.clone());
+    let mut refused = noticed_application();
+    refused
+        .go(
+            Action::Decline {
+                category: Category::Dibao,
+                reason: "家庭财产超过规定".to_owned(),
+            },
+            &civil_affairs(),
+            "2026-10-27",
+        )
+        .go(
+            Action::Decline {
+                category: Category::Monitoring,
+                reason: "收入稳定".to_owned(),
+            },
+            &agriculture(),
+            "2026-10-27",
+        );
+    assert_eq!(refused.case.step(), Step::Refused);
+    cases.push(refused.case);
+    let mut n_checked = 0;
+    for case in &cases {
+        let lines = queue_lines(case, &calendar, &params);
+        let mut day = date("2026-10-15");
+        while day <= date("2026-12-15") {
+            let listed = due_list([case], &place(TOWN), day, &calendar, &params);
+            let item = listed.late.iter().chain(&listed.due).next();
+            for role in Role::ALL {
+                let stored: Vec<&QueueLine> = lines
+                    .iter()
+                    .filter(|line| {
+                        line.role == *role
+                            && line.from.is_none_or(|from| from <= day)
+                            && line.until.is_none_or(|until| day <= until)
+                    })
+                    .collect();
+                let expected = item.filter(|_| acts_next(case, *role, day));
+                match (stored.as_slice(), expected) {
+                    ([], None) => {}
+                    ([line], Some(item)) => {
+                        assert_eq!(
+                            (&line.deadline, &line.others),
+                            (&item.deadline, &item.others),
+                            "{} {role} on {day}",
+                            case.step()
+                        );
+                        n_checked += 1;
+                    }
+                    (stored, expected) => panic!(
+                        "{} {role} on {day}: stored {stored:?}, replayed {expected:?}",
+                        case.step()
+                    ),
+                }
+            }
+            day = day.succ_opt().unwrap();
+        }
+    }
+    assert!(n_checked > 500, "{n_checked}");
+}

@@ -123,41 +123,32 @@ pub struct WorkItem {
 pub const WORK_QUEUE_PER_PAGE: usize = 50;
 
 /// Which part of the work queue to read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WorkQuery {
     /// 只看逾期: only the late lines.
     pub overdue_only: bool,
-    /// From 1; a page past the last is empty.
-    pub page: usize,
-}
-
-impl Default for WorkQuery {
-    fn default() -> Self {
-        WorkQuery {
-            overdue_only: false,
-            page: 1,
-        }
-    }
+    /// The cursor of the page (`after=`, a page's `next_after`); `None` for the first page.
+    pub after: Option<String>,
 }
 
 /// One page of the work queue (P9), late lines first, then by due date.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkPage {
     pub items: Vec<WorkItem>,
-    /// Lines of the queue (or of the overdue list, when asked for), all pages.
+    /// Lines of the queue (or of the overdue list, when asked for), all pages, counted up to
+    /// `store::search::TOTAL_CAP`.
     pub total: usize,
-    /// Late lines of the whole queue, whatever was asked for.
+    /// More lines than `total` (counting stopped at the cap).
+    pub capped: bool,
+    /// Late lines of the whole queue, whatever was asked for (up to the cap).
     pub n_late: usize,
-    pub page: usize,
+    /// The cursor of the next page (`after=`), when there is one.
+    pub next_after: Option<String>,
     pub per_page: usize,
 }
 
-impl WorkPage {
-    /// Pages of the list, at least 1.
-    pub fn n_pages(&self) -> usize {
-        self.total.div_ceil(self.per_page).max(1)
-    }
-}
+/// The meta key of the time limits the stored queue lines were computed with.
+const QUEUE_BASIS_KEY: &str = "case_queue_basis";
 
 impl App {
     /// Uses `calendar` for every time limit (the built-in 2025–2026 calendar otherwise).
@@ -261,6 +252,8 @@ impl App {
         )
         .await?;
         let facts = append(tx, case_id, 0, transition.events(), &now).await?;
+        let lines = self.queue_rows(case_id, case, today)?;
+        store::cases::insert_queue(tx, &lines).await?;
         store::audit::append_one(
             tx,
             self.store.audit_key(),
@@ -358,6 +351,8 @@ impl App {
             },
         )
         .await?;
+        let lines = self.queue_rows(case_id, moved, today)?;
+        store::cases::replace_queue(&mut *tx, case_id, &lines).await?;
         store::audit::append_one(
             &mut *tx,
             self.store.audit_key(),
@@ -739,86 +734,146 @@ impl App {
 
     /// 待办 (P9): the open cases in the actor's area that the actor's role acts on next, one
     /// line per case under its nearest time limit, late ones first, then by due date; one
-    /// page of them.
+    /// page of them (`WORK_QUEUE_PER_PAGE`, keyset: `after`).
     ///
-    /// Due dates are computed (the case's history on the working-day calendar), not stored,
-    /// so the order is known only once every case is replayed: the page is cut after the two
-    /// reads (summaries, then every history at once), which stay two whatever the count.
+    /// The lines are stored beside the cases (`store::cases::QueueRow`, written with every
+    /// case event from `workflow::queue_lines`), so the queue is one indexed read whatever
+    /// the number of open cases; late is a due date before `today`.
     pub async fn work_queue(
         &self,
         actor: &Actor,
         today: NaiveDate,
         query: WorkQuery,
     ) -> Result<WorkPage, AppError> {
-        let calendar = self.calendar()?;
-        let params = self.deadline_params(today)?;
-        let mut conn = self.store.read().await?;
+        let after = match query.after.as_deref().filter(|text| !text.is_empty()) {
+            None => None,
+            Some(text) => Some(
+                store::cases::QueueCursor::decode(text)
+                    .ok_or_else(|| AppError::invalid("after", format!("分页位置“{text}”无效")))?,
+            ),
+        };
         let scope = actor.scope();
-        let rows = store::cases::open_in_area(&mut conn, scope.as_str()).await?;
-        let events = store::cases::events_in_work(&mut conn, scope.as_str()).await?;
+        let day = today.to_string();
+        let mut conn = self.store.read().await?;
+        let list = store::cases::queue_page(
+            &mut conn,
+            &store::cases::QueueFilter {
+                role: actor.role.code(),
+                area_prefix: scope.as_str(),
+                today: &day,
+                late_only: query.overdue_only,
+                after: after.as_ref(),
+                limit: WORK_QUEUE_PER_PAGE as i64,
+            },
+        )
+        .await?;
+        let items = list
+            .rows
+            .iter()
+            .map(|row| work_item(row, today))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WorkPage {
+            items,
+            total: list.total as usize,
+            capped: list.capped,
+            n_late: list.n_late as usize,
+            next_after: list.next.map(|next| next.encode()),
+            per_page: WORK_QUEUE_PER_PAGE,
+        })
+    }
+
+    /// The stored work-queue lines of `case` (`workflow::queue_lines`) with the time limits
+    /// in force on `today`.
+    fn queue_rows(
+        &self,
+        case_id: i64,
+        case: &Case,
+        today: NaiveDate,
+    ) -> Result<Vec<store::cases::QueueRow>, AppError> {
+        let lines = workflow::queue_lines(case, &*self.calendar()?, &self.deadline_params(today)?);
+        Ok(lines
+            .into_iter()
+            .map(|line| store::cases::QueueRow {
+                case_id,
+                role: line.role.code().to_owned(),
+                shown_from: line.from.map_or_else(
+                    || store::cases::QUEUE_ALWAYS_FROM.to_owned(),
+                    |day| day.to_string(),
+                ),
+                shown_until: line.until.map_or_else(
+                    || store::cases::QUEUE_ALWAYS_UNTIL.to_owned(),
+                    |day| day.to_string(),
+                ),
+                area_code: case.area().as_str().to_owned(),
+                due_on: line.deadline.due_on.to_string(),
+                tracking_number: case.tracking_number().as_str().to_owned(),
+                kind: case.kind().code().to_owned(),
+                household_external_id: case.household_id().to_owned(),
+                step: case.step().code().to_owned(),
+                limit_code: line.deadline.limit.code().to_owned(),
+                started_on: line.deadline.started_on.to_string(),
+                others: line
+                    .others
+                    .iter()
+                    .map(|other| {
+                        format!(
+                            "{},{},{}",
+                            other.limit.code(),
+                            other.started_on,
+                            other.due_on
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            })
+            .collect())
+    }
+
+    /// Rebuilds every stored work-queue line when the time limits in force (the `deadline.*`
+    /// values on today and the working-day calendar) differ from those they were computed
+    /// with, or were never computed (cases written before migration 0016). Called at
+    /// start-up and with each policy refresh; returns the number of cases replayed.
+    pub async fn sync_case_queue(&self) -> Result<u64, AppError> {
+        let today = self.today();
+        let basis = self.queue_basis(today)?;
+        {
+            let mut conn = self.store.read().await?;
+            if store::meta_get(&mut conn, QUEUE_BASIS_KEY)
+                .await?
+                .as_deref()
+                == Some(&basis)
+            {
+                return Ok(0);
+            }
+        }
+        let mut tx = self.store.begin().await?;
+        let rows = store::cases::open_in_area(&mut tx, "").await?;
+        let events = store::cases::events_in_work(&mut tx, "").await?;
         let mut histories: HashMap<i64, Vec<CaseEventRow>> = HashMap::new();
         for event in events {
             histories.entry(event.case_id).or_default().push(event);
         }
-        let mut cases = Vec::new();
+        store::cases::clear_queue(&mut tx).await?;
+        let mut n = 0;
         for row in rows {
             let Some(events) = histories.get(&row.id) else {
                 continue;
             };
             let case = replay(row.id, events)?;
-            if acts_next(&case, actor.role, today) {
-                cases.push((row.id, case));
-            }
+            store::cases::insert_queue(&mut tx, &self.queue_rows(row.id, &case, today)?).await?;
+            n += 1;
         }
-        let case_ids: HashMap<&str, (i64, CaseKind)> = cases
-            .iter()
-            .map(|(id, case)| (case.tracking_number().as_str(), (*id, case.kind())))
-            .collect();
-        let list = workflow::due_list(
-            cases.iter().map(|(_, case)| case),
-            &scope,
-            today,
-            &calendar,
-            &params,
-        );
-        let n_late = list.late.len();
-        let lines = list.late.into_iter().map(|item| (item, true));
-        let lines: Vec<(workflow::DueItem, bool)> = if query.overdue_only {
-            lines.collect()
-        } else {
-            lines
-                .chain(list.due.into_iter().map(|item| (item, false)))
-                .collect()
-        };
-        let total = lines.len();
-        let page = query.page.max(1);
-        let items = lines
-            .into_iter()
-            .skip((page - 1).saturating_mul(WORK_QUEUE_PER_PAGE))
-            .take(WORK_QUEUE_PER_PAGE)
-            .filter_map(|(item, late)| {
-                let (case_id, kind) = *case_ids.get(item.tracking_number.as_str())?;
-                Some(WorkItem {
-                    case_id,
-                    tracking_number: item.tracking_number,
-                    kind,
-                    household_id: item.household_id,
-                    area: item.area,
-                    step: item.step,
-                    limit: item.deadline.limit,
-                    due_on: item.deadline.due_on,
-                    late,
-                    others: item.others,
-                })
-            })
-            .collect();
-        Ok(WorkPage {
-            items,
-            total,
-            n_late,
-            page,
-            per_page: WORK_QUEUE_PER_PAGE,
-        })
+        store::meta_set(&mut tx, QUEUE_BASIS_KEY, &basis).await?;
+        store::commit(tx).await?;
+        Ok(n)
+    }
+
+    /// What the stored queue lines depend on beyond the cases: the time limits on `today`
+    /// and the calendar, as a digest.
+    fn queue_basis(&self, today: NaiveDate) -> Result<String, AppError> {
+        use sha2::Digest;
+        let text = format!("{:?}|{:?}", self.deadline_params(today)?, self.calendar()?);
+        Ok(hex::encode(sha2::Sha256::digest(text.as_bytes())))
     }
 
     /// 进度查询 (public): the current step of the case with this tracking number, nothing else.
@@ -950,7 +1005,7 @@ pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<&'stati
                     .notice()
                     .is_some_and(|notice| !notice.is_running(today))
                 && !case.has_open_objection()
-                && awaits_department(case, role) =>
+                && workflow::awaits_department(case, role) =>
         {
             offered.push("confirm");
             offered.push("decline");
@@ -1028,32 +1083,46 @@ impl App {
     }
 }
 
-/// Whether `role` takes the next move of `case` on `today` (P9 work queues).
-fn acts_next(case: &Case, role: Role, today: NaiveDate) -> bool {
-    match case.step() {
-        Step::Surveying => matches!(
-            role,
-            Role::VillageAssistant | Role::GridWorker | Role::TownReviewer
-        ),
-        Step::Received | Step::Comparing | Step::VillageReview | Step::JointReview => {
-            role == Role::TownReviewer
-        }
-        Step::Notice => match case.notice() {
-            Some(notice) if !notice.is_running(today) && !case.has_open_objection() => {
-                awaits_department(case, role)
-            }
-            _ => role == Role::TownReviewer,
-        },
-        Step::Confirming => awaits_department(case, role),
-        Step::Refused => role == Role::TownReviewer && case.refusal_notice_delivered_on().is_none(),
-        Step::Confirmed | Step::Withdrawn => false,
+/// A stored queue line as the work queue shows it; late when due before `today`.
+fn work_item(row: &store::cases::QueueRow, today: NaiveDate) -> Result<WorkItem, AppError> {
+    let corrupt = |what: &str, value: &str| {
+        AppError::Internal(anyhow::anyhow!(
+            "queue line of case {}: {what} {value}",
+            row.case_id
+        ))
+    };
+    let date = |value: &str| -> Result<NaiveDate, AppError> {
+        value.parse().map_err(|_| corrupt("date", value))
+    };
+    let limit = |value: &str| TimeLimit::from_code(value).ok_or_else(|| corrupt("limit", value));
+    let mut others = Vec::new();
+    for other in row.others.split(';').filter(|other| !other.is_empty()) {
+        let mut parts = other.split(',');
+        let (Some(code), Some(started_on), Some(due_on)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(corrupt("other limit", other));
+        };
+        others.push(Deadline {
+            limit: limit(code)?,
+            started_on: date(started_on)?,
+            due_on: date(due_on)?,
+        });
     }
-}
-
-fn awaits_department(case: &Case, role: Role) -> bool {
-    case.decided()
-        .iter()
-        .any(|decided| decided.decision.is_none() && decided.department() == role)
+    let due_on = date(&row.due_on)?;
+    Ok(WorkItem {
+        case_id: row.case_id,
+        tracking_number: TrackingNumber::parse(&row.tracking_number)
+            .map_err(|_| corrupt("tracking number", &row.tracking_number))?,
+        kind: CaseKind::from_code(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?,
+        household_id: row.household_external_id.clone(),
+        area: PlaceCode::parse(&row.area_code).map_err(|_| corrupt("area", &row.area_code))?,
+        step: Step::from_code(&row.step).ok_or_else(|| corrupt("step", &row.step))?,
+        limit: limit(&row.limit_code)?,
+        due_on,
+        late: due_on < today,
+        others,
+    })
 }
 
 fn actor_ref(actor: &Actor) -> ActorRef {
