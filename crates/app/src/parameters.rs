@@ -245,6 +245,12 @@ impl App {
         self.policy.current().map_or(0, |built| built.last_row)
     }
 
+    /// The catalogue in force (the base with the values added in the product), for batch
+    /// work outside the use cases (`assess`, `compare`, `simulate` with `--db`, and tests).
+    pub fn catalogue_in_force(&self) -> Result<Arc<Catalogue>, AppError> {
+        self.catalogue()
+    }
+
     /// The catalogue in force: the base with the stored values as of the last refresh.
     pub(crate) fn catalogue(&self) -> Result<Arc<Catalogue>, AppError> {
         if let Some(built) = self.policy.current() {

@@ -76,6 +76,7 @@ pub async fn ensure(app: &App) -> anyhow::Result<()> {
         .await
         .map_err(|error| anyhow::anyhow!("demo households: {error}"))?;
     app.mark_demo().await?;
+    enter_demo_values(app, &actors).await?;
     let enrolled_on =
         chrono::NaiveDate::from_ymd_opt(DEMO_ENROLMENT.0, DEMO_ENROLMENT.1, DEMO_ENROLMENT.2)
             .context("demo date")?;
@@ -143,6 +144,24 @@ async fn create_demo_users(app: &App) -> anyhow::Result<Vec<Actor>> {
     .await
     .map_err(|error| anyhow::anyhow!("demo department: {}", error.message()))?;
     Ok(actors)
+}
+
+/// 演示数值: enters `policy/demo-values.toml` (status 演示, note 演示数值，非正式政策), each value
+/// by its parameter's owner (区民政局, or 区农业农村委 for `monitoring.*`), audited like any value
+/// added on the 政策参数 page; with them every category, tag and comparison rule can be reached.
+async fn enter_demo_values(app: &App, actors: &[Actor]) -> anyhow::Result<()> {
+    let catalogue = policy::Catalogue::builtin()?;
+    for value in policy::demo_values()? {
+        let owner = catalogue.by_name(&value.param)?.owner;
+        let actor = actors
+            .iter()
+            .find(|actor| actor.role == owner)
+            .with_context(|| format!("demo user of {owner:?}"))?;
+        app.add_policy_value(actor, &value)
+            .await
+            .map_err(|error| anyhow::anyhow!("demo value {}: {}", value.param, error.message()))?;
+    }
+    Ok(())
 }
 
 /// Creates one demo user (password `DEMO_PASSWORD`) and returns it as an actor.

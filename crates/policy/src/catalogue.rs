@@ -222,6 +222,51 @@ pub enum Status {
     Secondary,
     /// I: our reading, to be corrected by an administrator.
     Provisional,
+    /// 演示: a value `serve --demo` enters so that every rule can be seen; not policy.
+    Demo,
+}
+
+/// The note every demo value carries (演示数值).
+pub const DEMO_NOTE: &str = "演示数值，非正式政策";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoFile {
+    value: Vec<DemoEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoEntry {
+    param: String,
+    since: String,
+    value: String,
+    source: String,
+}
+
+/// The demo values (`policy/demo-values.toml`): what `serve --demo` enters, with status
+/// 演示 and `DEMO_NOTE`, for the parameters the shipped catalogue leaves without a value.
+pub fn demo_values() -> Result<Vec<AddedValue>, CatalogueError> {
+    let file: DemoFile =
+        toml::from_str(include_str!("../../../policy/demo-values.toml")).map_err(|error| {
+            CatalogueError::Invalid {
+                file: "policy/demo-values.toml".to_owned(),
+                line: 0,
+                reason: error.message().trim().to_owned(),
+            }
+        })?;
+    Ok(file
+        .value
+        .into_iter()
+        .map(|entry| AddedValue {
+            param: entry.param,
+            since: entry.since,
+            value: entry.value,
+            source: entry.source,
+            status: Status::Demo.code().to_owned(),
+            note: DEMO_NOTE.to_owned(),
+        })
+        .collect())
 }
 
 impl Status {
@@ -230,6 +275,7 @@ impl Status {
             Status::Confirmed => "confirmed",
             Status::Secondary => "secondary",
             Status::Provisional => "provisional",
+            Status::Demo => "demo",
         }
     }
 
@@ -238,13 +284,19 @@ impl Status {
             Status::Confirmed => "已确认",
             Status::Secondary => "二手来源",
             Status::Provisional => "暂定",
+            Status::Demo => "演示",
         }
     }
 
     pub fn from_code(code: &str) -> Option<Status> {
-        [Status::Confirmed, Status::Secondary, Status::Provisional]
-            .into_iter()
-            .find(|status| status.code() == code)
+        [
+            Status::Confirmed,
+            Status::Secondary,
+            Status::Provisional,
+            Status::Demo,
+        ]
+        .into_iter()
+        .find(|status| status.code() == code)
     }
 }
 

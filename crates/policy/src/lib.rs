@@ -20,8 +20,8 @@ pub mod rules;
 pub mod whatif;
 
 pub use catalogue::{
-    AddedField, AddedValue, Catalogue, CatalogueError, DatedValue, OWNERS, Override, Param,
-    Parameter, Snapshot, Status, Unit, Value,
+    AddedField, AddedValue, Catalogue, CatalogueError, DEMO_NOTE, DatedValue, OWNERS, Override,
+    Param, Parameter, Snapshot, Status, Unit, Value, demo_values,
 };
 pub use explain::{ParamUse, Pending, Reason, blocked_by, rule_title};
 pub use record::{DeterminationRecord, LineError};

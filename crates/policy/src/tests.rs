@@ -822,3 +822,29 @@ fn each_parameter_has_its_owner_monitoring_by_agriculture_the_rest_by_civil_affa
     assert_eq!(line, line_of(&text, "owner = \"town_reviewer\""));
     assert!(reason.contains("归口（owner）"), "{reason}");
 }
+
+#[test]
+fn demo_values_fill_exactly_the_parameters_the_catalogue_leaves_without_value() {
+    let catalogue = Catalogue::builtin().unwrap();
+    let demo = demo_values().unwrap();
+    let date = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+    let mut missing: Vec<&str> = catalogue
+        .parameters()
+        .iter()
+        .filter(|parameter| parameter.value_at(date).is_none())
+        .map(|parameter| parameter.param.name())
+        .collect();
+    let mut entered: Vec<&str> = demo.iter().map(|value| value.param.as_str()).collect();
+    missing.sort_unstable();
+    entered.sort_unstable();
+    assert_eq!(missing, entered);
+    let with_demo = catalogue.with_added(&demo).unwrap();
+    for parameter in with_demo.parameters() {
+        let value = parameter.value_at(date).unwrap();
+        if entered.contains(&parameter.param.name()) {
+            assert_eq!(value.status, Status::Demo, "{}", parameter.param);
+            assert_eq!(value.status.label(), "演示");
+            assert_eq!(value.note.as_deref(), Some("演示数值，非正式政策"));
+        }
+    }
+}

@@ -326,7 +326,7 @@ pub async fn dashboard(
     let r = dashboard.report;
     let go_live = if r.area_code.len() == 6 {
         let checklist = state.app.go_live(&signed.actor).await?;
-        (!checklist.is_clear()).then(|| (checklist.items.len(), checklist.pending_households))
+        (!checklist.is_clear()).then_some((checklist.items.len(), checklist.pending_households))
     } else {
         None
     };

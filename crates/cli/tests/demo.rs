@@ -1,0 +1,99 @@
+//! `serve --demo`: the demo enters a value (演示) for every parameter the shipped catalogue
+//! leaves without one, by the parameter's owner, so that the go-live checklist is clear and
+//! every category, monitoring tag and comparison rule can be reached in the demo.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_is_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_safetynet"))
+        .env_remove("DATABASE_URL")
+        .env_remove("SAFETYNET_AUDIT_KEY")
+        .env("USER", "cli-test")
+        .args(["serve", "--demo", "--db", &db, "--addr", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let mut log = String::new();
+    let started = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                log.push_str(&line);
+                log.push('\n');
+                if line.contains("safetynet 已启动") {
+                    break true;
+                }
+            }
+            _ => break false,
+        }
+    };
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(started, "serve --demo did not start:\n{log}");
+
+    let store = store::Store::connect(&db).await.unwrap();
+    let app = app::App::new(
+        store,
+        Arc::new(app::SystemClock),
+        app::AppSettings::default(),
+    );
+    app.refresh_policy().await.unwrap();
+    let district = domain::PlaceCode::parse("500151").unwrap();
+    let console = app::Actor::console("test", district.clone());
+
+    // Every demo value is on the 政策参数 page as 演示, entered by its owner.
+    let page = app.policy_parameters(&console).await.unwrap();
+    let demo: Vec<_> = page
+        .groups
+        .iter()
+        .flat_map(|group| &group.parameters)
+        .filter_map(|parameter| {
+            let value = parameter.in_force.as_ref()?;
+            (value.status == policy::Status::Demo).then_some((parameter, value))
+        })
+        .collect();
+    assert_eq!(demo.len(), policy::demo_values().unwrap().len());
+    for (parameter, value) in &demo {
+        assert_eq!(value.note.as_deref(), Some("演示数值，非正式政策"));
+        let app::parameters::Origin::Added { by, .. } = &value.origin else {
+            panic!("{}: not added", parameter.name());
+        };
+        let owner = if parameter.name().starts_with("monitoring.") {
+            "区农业农村委 王审批"
+        } else {
+            "区民政局 李审批"
+        };
+        assert_eq!(by, owner, "{}", parameter.name());
+    }
+
+    // The go-live checklist is clear, and no household is pending.
+    app.count_go_live(&district).await.unwrap();
+    let checklist = app.go_live(&console).await.unwrap();
+    assert!(checklist.is_clear(), "{:?}", checklist.items);
+    assert_eq!(checklist.pending_households, Some(0));
+
+    // Every comparison rule can fire with the catalogue in force.
+    let snapshot = app.catalogue_in_force().unwrap().snapshot(app.today());
+    let thresholds = watch::rules::Thresholds::new(&snapshot);
+    assert!(
+        thresholds.skipped().is_empty(),
+        "{:?}",
+        thresholds.skipped()
+    );
+
+    // Every category and the monitoring tag are reached in the demo's registry.
+    let registry = app.assess_registry(&console, app.today()).await.unwrap();
+    for category in app::registry::SIMULATED {
+        assert!(
+            registry.total.count(&category).households > 0,
+            "{category:?} not reached in the demo"
+        );
+    }
+}
