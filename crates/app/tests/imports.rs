@@ -28,7 +28,7 @@ struct World {
 async fn worlds(name: &str) -> Vec<World> {
     let mut worlds = Vec::new();
     for (backend, store, dir) in stores(name).await {
-        let clock = Arc::new(FixedClock::on("2025-10-01"));
+        let clock = Arc::new(FixedClock::on("2026-12-01"));
         let app = App::new(store.clone(), clock, AppSettings::default());
         app.load_places("test", &places()).await.unwrap();
         worlds.push(World {
@@ -246,7 +246,7 @@ async fn d1_reimport_changes_nothing_and_a_changed_household_is_updated_and_audi
             .iter()
             .find(|membership| membership.id_number == leaver)
             .unwrap();
-        assert_eq!(left.end_date.as_deref(), Some("2025-10-01"));
+        assert_eq!(left.end_date.as_deref(), Some("2026-12-01"));
         let events = store::audit::for_entity(&mut conn, "household", external_id, 10)
             .await
             .unwrap();

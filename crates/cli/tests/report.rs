@@ -123,7 +123,7 @@ fn r1_report_writes_the_workbook_with_charts_and_the_printable_page() {
     for (args, message) in [
         (
             ["--period", "2026H3", "--area", "500151"],
-            "报告期“2026H3”无效",
+            "统计期：“2026H3”不是统计期",
         ),
         (
             ["--period", "2026H2", "--area", "500151001200"],

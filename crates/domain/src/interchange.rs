@@ -337,7 +337,7 @@ pub fn json_path<'de, T: Deserialize<'de>>(text: &'de str) -> Option<String> {
         Ok(_) => None,
         Err(error) => {
             let path = error.path().to_string();
-            (path != ".").then_some(path)
+            (path != "." && path != "?").then_some(path)
         }
     }
 }

@@ -31,4 +31,6 @@ pub use place::{
 pub use role::Role;
 
 #[cfg(test)]
+mod interchange_props;
+#[cfg(test)]
 mod tests;

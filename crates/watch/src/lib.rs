@@ -24,4 +24,6 @@ pub use rules::{
 };
 
 #[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
 mod tests;

@@ -181,8 +181,8 @@ pub(crate) fn record_from(body: &Value, prefix: &str) -> Result<HouseholdRecord,
         let path = error.path().to_string();
         let message = domain::interchange::describe_json_error(error.inner());
         let field = match (path.as_str(), prefix) {
-            (".", "") => "body".to_owned(),
-            (".", prefix) => prefix.trim_end_matches('.').to_owned(),
+            ("." | "?", "") => "body".to_owned(),
+            ("." | "?", prefix) => prefix.trim_end_matches('.').to_owned(),
             (path, prefix) => format!("{prefix}{path}"),
         };
         AppError::invalid(field, message)

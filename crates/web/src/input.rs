@@ -260,7 +260,12 @@ where
             } else {
                 domain::interchange::describe_json_error(inner)
             };
-            let field = if path == "." { "body".to_owned() } else { path };
+            // `.` is the whole body, `?` a place serde could not name (a syntax error).
+            let field = if path == "." || path == "?" {
+                "body".to_owned()
+            } else {
+                path
+            };
             ApiError(AppError::invalid(field, message))
         })?;
         reader.end().map_err(|error| {

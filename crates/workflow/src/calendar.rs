@@ -118,6 +118,10 @@ impl Calendar {
             if entry.source.trim().is_empty() {
                 return Err(fail(start, format!("“{name}”缺少来源（source）")));
             }
+            // Names and sources are text like any other: no control characters.
+            domain::input::line("name", "节假日名称", &name, 50)
+                .and_then(|_| domain::input::line("source", "来源", &entry.source, 200))
+                .map_err(|error| fail(start, error.to_string()))?;
             let status = Status::from_code(entry.status.get_ref().trim()).ok_or_else(|| {
                 fail(
                     entry.status.span().start,

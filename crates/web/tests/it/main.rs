@@ -10,6 +10,7 @@ mod assistance;
 mod audit;
 mod capacity;
 mod cases;
+mod corpus;
 mod hardening;
 mod helpers;
 mod pages;
