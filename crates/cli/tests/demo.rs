@@ -7,6 +7,16 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+/// Runs a batch command of `safetynet`, with `--db URL` when given.
+fn batch(args: &[&str], db: Option<&str>) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_safetynet"));
+    command.env_remove("DATABASE_URL").args(args);
+    if let Some(db) = db {
+        command.args(["--db", db]);
+    }
+    command.output().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_is_reached() {
     let dir = tempfile::tempdir().unwrap();
@@ -107,15 +117,10 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
     .unwrap();
     let h = households.to_str().unwrap();
     let assess = |with_db: bool| {
-        let mut args = vec!["assess", "--as-of", "2026-01-01", "--no-explain", h];
-        if with_db {
-            args.extend(["--db", &db]);
-        }
-        let output = Command::new(env!("CARGO_BIN_EXE_safetynet"))
-            .env_remove("DATABASE_URL")
-            .args(&args)
-            .output()
-            .unwrap();
+        let output = batch(
+            &["assess", "--as-of", "2026-01-01", "--no-explain", h],
+            with_db.then_some(db.as_str()),
+        );
         assert!(
             output.status.success(),
             "{}",
@@ -140,7 +145,7 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
     let feed = dir.path().join("f.csv");
     std::fs::write(&feed, "id_number,name,kind,value,date,detail\n").unwrap();
     let compare = |with_db: bool| {
-        let mut args = vec![
+        let args = [
             "compare",
             "--households",
             h,
@@ -149,14 +154,7 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
             "--as-of",
             "2026-01-01",
         ];
-        if with_db {
-            args.extend(["--db", &db]);
-        }
-        let output = Command::new(env!("CARGO_BIN_EXE_safetynet"))
-            .env_remove("DATABASE_URL")
-            .args(&args)
-            .output()
-            .unwrap();
+        let output = batch(&args, with_db.then_some(db.as_str()));
         String::from_utf8_lossy(&output.stderr).into_owned()
     };
     let shipped = compare(false);
