@@ -30,6 +30,13 @@ pub struct AssessArgs {
     /// Overrides a parameter for this run, e.g. `--set monitoring.income_line=9000` (repeatable)
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Also takes the values added in the product (政策参数 page) from this database, as
+    /// `serve` does (not with `--policy`)
+    #[arg(long, value_name = "URL", conflicts_with = "policy")]
+    pub db: Option<String>,
+    /// The catalogue in force read from `--db` by `safetynet` before the run (not a flag).
+    #[arg(skip)]
+    pub catalogue: Option<Arc<Catalogue>>,
     /// Leaves out the explanation array (same determinations, much faster)
     #[arg(long = "no-explain")]
     pub no_explain: bool,
@@ -80,13 +87,17 @@ pub fn assess_to<W: Write>(args: &AssessArgs, output: W) -> anyhow::Result<Summa
 
 /// The catalogue (built-in or `--policy`) resolved at `as_of`, with `--set` applied.
 pub fn load_snapshot(args: &AssessArgs, as_of: NaiveDate) -> anyhow::Result<Snapshot> {
-    let catalogue = match &args.policy {
-        Some(path) => {
+    if args.db.is_some() && args.catalogue.is_none() {
+        anyhow::bail!("--db: the catalogue of the database was not read");
+    }
+    let catalogue = match (&args.catalogue, &args.policy) {
+        (Some(catalogue), _) => (**catalogue).clone(),
+        (None, Some(path)) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("read {}", path.display()))?;
             Catalogue::from_toml(&text, &path.display().to_string())?
         }
-        None => Catalogue::builtin()?,
+        (None, None) => Catalogue::builtin()?,
     };
     let overrides = args
         .set

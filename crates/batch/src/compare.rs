@@ -39,6 +39,13 @@ pub struct CompareArgs {
     /// Overrides a parameter for this run, e.g. `--set comparison.medical_large_yuan=20000`
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Also takes the values added in the product (政策参数 page) from this database, as
+    /// `serve` does (not with `--policy`)
+    #[arg(long, value_name = "URL", conflicts_with = "policy")]
+    pub db: Option<String>,
+    /// The catalogue in force read from `--db` by `safetynet` before the run (not a flag).
+    #[arg(skip)]
+    pub catalogue: Option<std::sync::Arc<policy::Catalogue>>,
     /// Prints how long each phase took on standard error
     #[arg(long)]
     pub timings: bool,
@@ -86,6 +93,8 @@ pub fn compare_to<W: Write, E: Write>(
             as_of: Some(as_of),
             policy: args.policy.clone(),
             set: args.set.clone(),
+            db: args.db.clone(),
+            catalogue: args.catalogue.clone(),
             ..AssessArgs::default()
         },
         as_of,

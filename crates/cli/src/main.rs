@@ -316,18 +316,47 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--db` of `assess` and `compare`: the catalogue in force on that database (the built-in
+/// one with the values added on the 政策参数 page), read once before the run.
+fn catalogue_of(db: &str) -> anyhow::Result<Arc<policy::Catalogue>> {
+    runtime()?.block_on(async {
+        // Read only: no audit key, no re-check sync (that is `serve`'s and the writers' work).
+        let store = store::Store::connect(db)
+            .await
+            .with_context(|| format!("open database {}", redact(db)))?;
+        let catalogue = policy::Catalogue::builtin().map_err(|error| anyhow::anyhow!("{error}"))?;
+        let app = App::new(store, Arc::new(SystemClock), AppSettings::default())
+            .with_catalogue(Arc::new(catalogue));
+        app.refresh_policy()
+            .await
+            .map_err(|error| anyhow::anyhow!("policy values in the database: {error:#}"))?;
+        app.catalogue_in_force()
+            .map_err(|error| anyhow::anyhow!("{}", error.message()))
+    })
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Assess(args) => Ok(if batch::run_assess(&args)? {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        }),
-        Command::Compare(args) => Ok(if batch::run_compare(&args)? {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        }),
+        Command::Assess(mut args) => {
+            if let Some(db) = &args.db {
+                args.catalogue = Some(catalogue_of(db)?);
+            }
+            Ok(if batch::run_assess(&args)? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Compare(mut args) => {
+            if let Some(db) = &args.db {
+                args.catalogue = Some(catalogue_of(db)?);
+            }
+            Ok(if batch::run_compare(&args)? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Gen {
             what:
                 GenWhat::Feed {

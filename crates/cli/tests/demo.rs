@@ -7,6 +7,16 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+/// Runs a batch command of `safetynet`, with `--db URL` when given.
+fn batch(args: &[&str], db: Option<&str>) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_safetynet"));
+    command.env_remove("DATABASE_URL").args(args);
+    if let Some(db) = db {
+        command.args(["--db", db]);
+    }
+    command.output().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_is_reached() {
     let dir = tempfile::tempdir().unwrap();
@@ -96,4 +106,59 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
             "{category:?} not reached in the demo"
         );
     }
+
+    // `assess --db` and `compare --db` read the values added in the product (here the demo's
+    // monitoring line), where without `--db` the same test is pending / the rule is skipped.
+    let households = dir.path().join("h.jsonl");
+    std::fs::write(
+        &households,
+        r#"{"id": "MM1", "area_code": "500151102201", "hukou": "rural", "members": [{"id_number": "500224198001013177", "name": "车一", "relation": "head"}, {"id_number": "50022419820101318X", "name": "车二", "relation": "spouse"}], "income_12m": {"wages": 15199.98}, "risks": ["illness"], "lifted_from_poverty": false}"#,
+    )
+    .unwrap();
+    let h = households.to_str().unwrap();
+    let assess = |with_db: bool| {
+        let output = batch(
+            &["assess", "--as-of", "2026-01-01", "--no-explain", h],
+            with_db.then_some(db.as_str()),
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let line = String::from_utf8(output.stdout).unwrap();
+        serde_json::from_str::<serde_json::Value>(line.trim()).unwrap()
+    };
+    let shipped = assess(false);
+    assert!(
+        shipped["pending"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|pending| pending["param"] == "monitoring.income_line"),
+        "{shipped}"
+    );
+    let in_product = assess(true);
+    assert_eq!(in_product["pending"], serde_json::json!([]), "{in_product}");
+    assert_eq!(in_product["monitoring"], "edge_prone", "{in_product}");
+
+    let feed = dir.path().join("f.csv");
+    std::fs::write(&feed, "id_number,name,kind,value,date,detail\n").unwrap();
+    let compare = |with_db: bool| {
+        let args = [
+            "compare",
+            "--households",
+            h,
+            "--feed",
+            feed.to_str().unwrap(),
+            "--as-of",
+            "2026-01-01",
+        ];
+        let output = batch(&args, with_db.then_some(db.as_str()));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let shipped = compare(false);
+    assert!(shipped.contains("comparison.income_tolerance"), "{shipped}");
+    let in_product = compare(true);
+    assert!(!in_product.contains("未执行"), "{in_product}");
 }
