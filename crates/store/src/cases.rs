@@ -428,7 +428,7 @@ pub struct QueueFilter<'a> {
 
 /// The statements of the work queue for `filter`: the count of its lines and of its late
 /// lines, each up to the cap, and its page (`limit + 1` lines, by due date then tracking
-/// number), all read from `case_queue_role_due`.
+/// number), read from `case_queue_role_due` or, for a small area, `case_queue_role_area`.
 pub fn queue_statements(filter: &QueueFilter<'_>) -> [Statement; 3] {
     let (low, high) = area_range(filter.area_prefix);
     let base = vec![

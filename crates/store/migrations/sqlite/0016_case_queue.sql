@@ -23,4 +23,6 @@ CREATE TABLE case_queue (
     others TEXT NOT NULL,
     PRIMARY KEY (case_id, role, shown_from)
 );
+-- A wide area (a district, a town) reads its lines in due order; a village reads its few.
 CREATE INDEX case_queue_role_due ON case_queue (role, due_on, tracking_number);
+CREATE INDEX case_queue_role_area ON case_queue (role, area_code, due_on, tracking_number);

@@ -1,0 +1,231 @@
+//! 待办队列 (issue 12): the work queue's stored lines are read by index, in due order, a page
+//! at a time, on SQLite always and on PostgreSQL when `TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use store::Store;
+use store::cases::{self, NewCase, QueueCursor, QueueFilter, QueueRow};
+
+async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("queue.db").display());
+    let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
+    if testkit::postgres_url().is_some() {
+        let (url, _name) = testkit::fresh_postgres("safetynet_case_queue").await;
+        stores.push((
+            "postgres",
+            Store::connect(&url).await.unwrap(),
+            tempfile::tempdir().unwrap(),
+        ));
+    }
+    stores
+}
+
+/// A plan step that reads every line of the queue (or every case).
+fn scans_queue(line: &str) -> bool {
+    let line = line.trim_start_matches(['|', '-', '`', ' ']);
+    ["case_queue", "cases"].iter().any(|table| {
+        line.contains(&format!("Seq Scan on {table} "))
+            || line.ends_with(&format!("Seq Scan on {table}"))
+            || (line.starts_with(&format!("SCAN {table}")) && !line.contains(" USING "))
+    })
+}
+
+const N_CASES: usize = 6_000;
+
+#[tokio::test]
+async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
+    let areas: Vec<String> = (0..10)
+        .map(|town| format!("500151{}201", 100 + town))
+        .collect();
+    for (backend, store, _dir) in stores().await {
+        let mut tx = store.begin().await.unwrap();
+        for n in 0..N_CASES {
+            let tracking_number = format!("TL20261001-{n:05}");
+            let area = &areas[n % 10];
+            let id = cases::insert(
+                &mut tx,
+                &NewCase {
+                    tracking_number: &tracking_number,
+                    kind: "application",
+                    household_external_id: &format!("H{n}"),
+                    household_id: None,
+                    area_code: area,
+                    step: "received",
+                    received_on: "2026-10-01",
+                    now: "t",
+                },
+            )
+            .await
+            .unwrap();
+            // Most lines are the town's; every tenth case is at 公示 and hands over to the
+            // district on 11-01.
+            let line = |role: &str, from: &str, until: &str, due: &str| QueueRow {
+                case_id: id,
+                role: role.to_owned(),
+                shown_from: from.to_owned(),
+                shown_until: until.to_owned(),
+                area_code: area.clone(),
+                due_on: due.to_owned(),
+                tracking_number: tracking_number.clone(),
+                kind: "application".to_owned(),
+                household_external_id: format!("H{n}"),
+                step: "notice".to_owned(),
+                limit_code: "town_review".to_owned(),
+                started_on: "2026-10-01".to_owned(),
+                others: String::new(),
+            };
+            let due = format!("2026-{:02}-{:02}", 10 + n % 3, 1 + n % 28);
+            let lines = if n % 10 == 0 {
+                vec![
+                    line(
+                        "town_reviewer",
+                        cases::QUEUE_ALWAYS_FROM,
+                        "2026-10-31",
+                        &due,
+                    ),
+                    line(
+                        "district_civil_affairs",
+                        "2026-11-01",
+                        cases::QUEUE_ALWAYS_UNTIL,
+                        &due,
+                    ),
+                ]
+            } else {
+                vec![line(
+                    "town_reviewer",
+                    cases::QUEUE_ALWAYS_FROM,
+                    cases::QUEUE_ALWAYS_UNTIL,
+                    &due,
+                )]
+            };
+            cases::insert_queue(&mut tx, &lines).await.unwrap();
+        }
+        store::commit(tx).await.unwrap();
+        {
+            let mut conn = store.pool().acquire().await.unwrap();
+            let refresh = if backend == "postgres" {
+                "VACUUM ANALYZE"
+            } else {
+                "ANALYZE"
+            };
+            sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
+        }
+
+        // Every statement of the queue, for a district, a town and a village, late only and
+        // after a cursor, is read by index.
+        let cursor = QueueCursor {
+            due_on: "2026-11-01".into(),
+            tracking_number: "TL20261001-00010".into(),
+        };
+        let mut conn = store.read().await.unwrap();
+        for role in ["town_reviewer", "district_civil_affairs", "grid_worker"] {
+            for area_prefix in ["500151", "500151103", "500151103201"] {
+                for (late_only, after) in [(false, None), (true, None), (false, Some(&cursor))] {
+                    let filter = QueueFilter {
+                        role,
+                        area_prefix,
+                        today: "2026-11-15",
+                        late_only,
+                        after,
+                        limit: 50,
+                    };
+                    for statement in cases::queue_statements(&filter) {
+                        let plan = store::search::explain(&mut conn, &statement).await.unwrap();
+                        assert!(
+                            !plan.iter().any(|line| scans_queue(line)),
+                            "{backend}: {filter:?} reads the whole queue:\n{}\n{}",
+                            statement.sql,
+                            plan.join("\n")
+                        );
+                    }
+                }
+            }
+        }
+
+        // A town's queue, page by page: by due date then tracking number, none twice, none
+        // lost, the total capped.
+        let town = "500151103";
+        let expected: Vec<String> = {
+            let mut lines: Vec<(String, String)> = (0..N_CASES)
+                .filter(|n| areas[n % 10].starts_with(town))
+                .map(|n| {
+                    (
+                        format!("2026-{:02}-{:02}", 10 + n % 3, 1 + n % 28),
+                        format!("TL20261001-{n:05}"),
+                    )
+                })
+                .collect();
+            lines.sort();
+            lines.into_iter().map(|(_, number)| number).collect()
+        };
+        let mut seen = Vec::new();
+        let mut after: Option<QueueCursor> = None;
+        loop {
+            let page = cases::queue_page(
+                &mut conn,
+                &QueueFilter {
+                    role: "town_reviewer",
+                    area_prefix: town,
+                    today: "2026-10-15",
+                    late_only: false,
+                    after: after.as_ref(),
+                    limit: 50,
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(page.total, expected.len() as i64, "{backend}");
+            assert!(!page.capped, "{backend}");
+            seen.extend(page.rows.iter().map(|row| row.tracking_number.clone()));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "{backend}");
+
+        // The district's lines show from the day after the notice; late counts are of the
+        // whole queue, capped.
+        let district = |today: &'static str| QueueFilter {
+            role: "district_civil_affairs",
+            area_prefix: "500151",
+            today,
+            late_only: false,
+            after: None,
+            limit: 50,
+        };
+        let before = cases::queue_page(&mut conn, &district("2026-10-31"))
+            .await
+            .unwrap();
+        assert_eq!((before.total, before.rows.len()), (0, 0), "{backend}");
+        let after_notice = cases::queue_page(&mut conn, &district("2026-11-01"))
+            .await
+            .unwrap();
+        assert_eq!(after_notice.total, (N_CASES / 10) as i64, "{backend}");
+        let all = cases::queue_page(
+            &mut conn,
+            &QueueFilter {
+                role: "town_reviewer",
+                area_prefix: "500151",
+                today: "2026-12-31",
+                late_only: true,
+                after: None,
+                limit: 50,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (all.total, all.n_late, all.capped),
+            (store::search::TOTAL_CAP, store::search::TOTAL_CAP, true),
+            "{backend}"
+        );
+        assert!(
+            all.rows
+                .windows(2)
+                .all(|pair| (&pair[0].due_on, &pair[0].tracking_number)
+                    < (&pair[1].due_on, &pair[1].tracking_number)),
+            "{backend}"
+        );
+    }
+}
