@@ -286,6 +286,8 @@ impl App {
         }
         let catalogue = self.catalogue()?;
         let mut schedule = Vec::with_capacity(households.len());
+        // The catalogue as of each roll date (a roll has few).
+        let mut snapshots: HashMap<NaiveDate, policy::Snapshot> = HashMap::new();
         store::rolls::for_each_record(
             conn,
             households,
@@ -300,10 +302,13 @@ impl App {
                 if !later {
                     let household =
                         crate::households::household_from_record(household_id, &record)?;
-                    schedule.push(crate::rechecks::schedule_row(
+                    let snapshot = snapshots
+                        .entry(roll_date)
+                        .or_insert_with(|| catalogue.snapshot(roll_date));
+                    schedule.push(crate::rechecks::schedule_row_in(
                         household_id,
                         &household,
-                        &catalogue,
+                        snapshot,
                         roll_date,
                         CheckKind::Roll,
                     ));
