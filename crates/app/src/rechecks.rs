@@ -47,7 +47,25 @@ pub(crate) fn schedule_row(
     last_check: NaiveDate,
     kind: CheckKind,
 ) -> ScheduleRow {
-    let cycle = policy::recheck_cycle(household, &catalogue.snapshot(last_check), last_check);
+    schedule_row_in(
+        household_id,
+        household,
+        &catalogue.snapshot(last_check),
+        last_check,
+        kind,
+    )
+}
+
+/// `schedule_row` with the catalogue's snapshot on `last_check` already taken (a snapshot is
+/// costly: a roll import takes one per date, not one per household).
+pub(crate) fn schedule_row_in(
+    household_id: i64,
+    household: &Household,
+    snapshot: &policy::Snapshot,
+    last_check: NaiveDate,
+    kind: CheckKind,
+) -> ScheduleRow {
+    let cycle = policy::recheck_cycle(household, snapshot, last_check);
     let due_on =
         workflow::schedule_recheck(last_check, cycle.regular_months, cycle.emergency, kind);
     ScheduleRow {

@@ -285,33 +285,39 @@ impl App {
             *entry = (*entry).max(write.start);
         }
         let catalogue = self.catalogue()?;
-        // A block of households at a time: their records are the registry's widest rows.
-        for block in households.chunks(2000) {
-            let mut schedule = Vec::with_capacity(block.len());
-            for (household_id, _area, record, last_check) in
-                store::rolls::records_of(conn, block).await?
-            {
+        let mut schedule = Vec::with_capacity(households.len());
+        // The catalogue as of each roll date (a roll has few).
+        let mut snapshots: HashMap<NaiveDate, policy::Snapshot> = HashMap::new();
+        store::rolls::for_each_record(
+            conn,
+            households,
+            |(household_id, _area, record, last_check)| -> Result<(), AppError> {
                 let Some(&roll_date) = checked.get(&household_id) else {
-                    continue;
+                    return Ok(());
                 };
                 let later = last_check
                     .as_deref()
                     .and_then(|text| text.parse::<NaiveDate>().ok())
                     .is_some_and(|last| last >= roll_date);
-                if later {
-                    continue;
+                if !later {
+                    let household =
+                        crate::households::household_from_record(household_id, &record)?;
+                    let snapshot = snapshots
+                        .entry(roll_date)
+                        .or_insert_with(|| catalogue.snapshot(roll_date));
+                    schedule.push(crate::rechecks::schedule_row_in(
+                        household_id,
+                        &household,
+                        snapshot,
+                        roll_date,
+                        CheckKind::Roll,
+                    ));
                 }
-                let household = crate::households::household_from_record(household_id, &record)?;
-                schedule.push(crate::rechecks::schedule_row(
-                    household_id,
-                    &household,
-                    &catalogue,
-                    roll_date,
-                    CheckKind::Roll,
-                ));
-            }
-            store::rechecks::upsert_many(conn, &schedule).await?;
-        }
+                Ok(())
+            },
+        )
+        .await?;
+        store::rechecks::upsert_many(conn, &schedule).await?;
         Ok(())
     }
 

@@ -529,3 +529,63 @@ async fn w1_the_recheck_list_is_keyset_paged_in_due_order_within_the_area() {
         assert!(early.items.is_empty(), "{backend}");
     }
 }
+
+/// A roll of district size is matched by one streamed read of each table instead of keyed
+/// lookups (`store::rolls::STREAM_FROM`): both reads find the same open memberships, periods
+/// and records, and the streamed ones leave out what the roll does not name.
+#[tokio::test]
+async fn issue12_streamed_roll_reads_find_what_keyed_lookups_find() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let roll = dibao_roll(&world);
+        world
+            .import(&world.civil, Category::Dibao, "dibao.csv", roll.as_bytes())
+            .await;
+        let mut conn = world.app.store().read().await.unwrap();
+        let named = [world.a.as_str(), world.c.as_str(), world.outsider.as_str()];
+        let mut keyed = store::rolls::members_of(&mut conn, &named).await.unwrap();
+        let mut streamed = store::rolls::members_among(&mut conn, &named)
+            .await
+            .unwrap();
+        keyed.sort();
+        streamed.sort();
+        assert_eq!(keyed.len(), 2, "{backend}: a and c, not the outsider");
+        assert_eq!(keyed, streamed, "{backend}");
+
+        let households: Vec<i64> = keyed.iter().map(|(_, household, _)| *household).collect();
+        let first = &households[..1];
+        let key = |row: &store::households::CategoryPeriodRow| row.id;
+        let mut keyed = store::rolls::periods_of(&mut conn, first).await.unwrap();
+        let mut streamed = store::rolls::periods_among(&mut conn, first).await.unwrap();
+        keyed.sort_by_key(key);
+        streamed.sort_by_key(key);
+        assert!(!keyed.is_empty(), "{backend}");
+        assert!(keyed.iter().all(|row| row.household_id == first[0]));
+        assert_eq!(keyed, streamed, "{backend}");
+
+        let mut sorted = households.clone();
+        sorted.sort_unstable();
+        let mut keyed = Vec::new();
+        store::rolls::for_each_record(&mut conn, &sorted, |row| {
+            keyed.push(row);
+            Ok::<_, store::StoreError>(())
+        })
+        .await
+        .unwrap();
+        let mut streamed = Vec::new();
+        store::rolls::records_among(&mut conn, &sorted, |row| {
+            streamed.push(row);
+            Ok::<_, store::StoreError>(())
+        })
+        .await
+        .unwrap();
+        keyed.sort();
+        streamed.sort();
+        assert_eq!(keyed.len(), 2, "{backend}");
+        assert!(
+            keyed.iter().all(|row| row.3.is_some()),
+            "{backend}: scheduled"
+        );
+        assert_eq!(keyed, streamed, "{backend}");
+    }
+}

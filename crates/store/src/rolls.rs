@@ -5,7 +5,15 @@
 //! does); an upload row is never changed but for its acceptance.
 
 use crate::households::{BULK_ROWS, CategoryPeriodRow, positional, values_list};
-use crate::{Conn, Result};
+use crate::{Conn, Result, StoreError};
+use futures_util::TryStreamExt;
+use std::collections::HashSet;
+
+/// A roll naming at least this many persons (or households) is matched by one streamed read
+/// of the table (open memberships, category periods, household records) instead of lookups
+/// by key in `IN` lists: at district size the lookups cost a statement per 400 keys, each an
+/// index descent per key, while the read is one pass in storage order.
+pub const STREAM_FROM: usize = 20_000;
 
 /// A roll uploaded on the page for its dry run.
 pub struct NewRollUpload<'a> {
@@ -77,6 +85,9 @@ pub async fn mark_accepted(conn: &mut Conn, upload_id: i64, now: &str) -> Result
 
 /// The category periods of `household_ids` (every period, open or closed).
 pub async fn periods_of(conn: &mut Conn, household_ids: &[i64]) -> Result<Vec<CategoryPeriodRow>> {
+    if household_ids.len() >= STREAM_FROM {
+        return periods_among(conn, household_ids).await;
+    }
     let mut rows = Vec::new();
     for chunk in household_ids.chunks(BULK_ROWS) {
         let sql = format!(
@@ -89,6 +100,27 @@ pub async fn periods_of(conn: &mut Conn, household_ids: &[i64]) -> Result<Vec<Ca
             query = query.bind(*id);
         }
         rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
+/// `periods_of` by one streamed read of every category period, keeping those of
+/// `household_ids`.
+pub async fn periods_among(
+    conn: &mut Conn,
+    household_ids: &[i64],
+) -> Result<Vec<CategoryPeriodRow>> {
+    let wanted: HashSet<i64> = household_ids.iter().copied().collect();
+    let mut rows = Vec::new();
+    let mut stream = sqlx::query_as::<_, CategoryPeriodRow>(
+        "SELECT id, household_id, id_number, category, monitoring_kind, start_date, end_date, monthly_fen, reason \
+         FROM category_periods",
+    )
+    .fetch(&mut *conn);
+    while let Some(row) = stream.try_next().await? {
+        if wanted.contains(&row.household_id) {
+            rows.push(row);
+        }
     }
     Ok(rows)
 }
@@ -112,6 +144,45 @@ pub async fn records_of(conn: &mut Conn, household_ids: &[i64]) -> Result<Vec<Re
         rows.extend(query.fetch_all(&mut *conn).await?);
     }
     Ok(rows)
+}
+
+/// Calls `each` with the `RecordRow` of every one of `household_ids` (sorted, distinct), in
+/// blocks of lookups by key, or for a large set in one streamed read of the registry, so that
+/// the records (the registry's widest rows) are never all held at once.
+pub async fn for_each_record<E: From<StoreError>>(
+    conn: &mut Conn,
+    household_ids: &[i64],
+    mut each: impl FnMut(RecordRow) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    if household_ids.len() >= STREAM_FROM {
+        return records_among(conn, household_ids, each).await;
+    }
+    for block in household_ids.chunks(BULK_ROWS) {
+        for row in records_of(conn, block).await? {
+            each(row)?;
+        }
+    }
+    Ok(())
+}
+
+/// `for_each_record` by one streamed read of the registry's records.
+pub async fn records_among<E: From<StoreError>>(
+    conn: &mut Conn,
+    household_ids: &[i64],
+    mut each: impl FnMut(RecordRow) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let wanted: HashSet<i64> = household_ids.iter().copied().collect();
+    let mut stream = sqlx::query_as::<_, RecordRow>(
+        "SELECT h.id, h.area_code, h.record, s.last_check FROM households h \
+         LEFT JOIN recheck_schedule s ON s.household_id = h.id",
+    )
+    .fetch(&mut *conn);
+    while let Some(row) = stream.try_next().await.map_err(StoreError::from)? {
+        if wanted.contains(&row.0) {
+            each(row)?;
+        }
+    }
+    Ok(())
 }
 
 /// A category period a roll import writes; `area_code` is its household's.
@@ -164,6 +235,9 @@ pub async fn members_of(
     conn: &mut Conn,
     id_numbers: &[&str],
 ) -> Result<Vec<(String, i64, String)>> {
+    if id_numbers.len() >= STREAM_FROM {
+        return members_among(conn, id_numbers).await;
+    }
     let mut rows = Vec::new();
     for chunk in id_numbers.chunks(BULK_ROWS) {
         let sql = format!(
@@ -176,6 +250,26 @@ pub async fn members_of(
             query = query.bind(*id_number);
         }
         rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
+/// `members_of` by one streamed read of every open membership (the partial index on open
+/// memberships covers it), keeping those of `id_numbers`.
+pub async fn members_among(
+    conn: &mut Conn,
+    id_numbers: &[&str],
+) -> Result<Vec<(String, i64, String)>> {
+    let wanted: HashSet<&str> = id_numbers.iter().copied().collect();
+    let mut rows = Vec::with_capacity(id_numbers.len());
+    let mut stream = sqlx::query_as::<_, (String, i64, String)>(
+        "SELECT id_number, household_id, area_code FROM memberships WHERE end_date IS NULL",
+    )
+    .fetch(&mut *conn);
+    while let Some(row) = stream.try_next().await? {
+        if wanted.contains(row.0.as_str()) {
+            rows.push(row);
+        }
     }
     Ok(rows)
 }
