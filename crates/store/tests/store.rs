@@ -11,7 +11,7 @@ use store::{Store, households, search};
 async fn stores() -> Vec<(String, Store, tempfile::TempDir)> {
     let mut stores = Vec::new();
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let url = testkit::sqlite_url(dir.path(), "store").await;
     stores.push((
         "sqlite".to_owned(),
         Store::connect(&url).await.unwrap(),
