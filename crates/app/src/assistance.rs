@@ -237,16 +237,15 @@ impl App {
                 },
             )
             .await?;
-            events.push(AuditEvent {
-                at: now.clone(),
-                actor: "system".into(),
-                action: "assistance_item.seed".into(),
-                entity: "assistance_item".into(),
-                entity_id: item.code.clone(),
-                area_code: None,
-                before: None,
-                after: Some(definition),
-            });
+            events.push(
+                AuditEvent::assistance_item(
+                    now.clone(),
+                    "system",
+                    "assistance_item.seed",
+                    item.code.clone(),
+                )
+                .after(definition),
+            );
         }
         let mut chain = store::audit::Chain::lock(&mut tx, self.store.audit_key()).await?;
         chain.append_many(&mut tx, &events).await?;
@@ -341,16 +340,15 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: now,
-                actor: actor.audit_name(),
-                action: "assistance_item.save".into(),
-                entity: "assistance_item".into(),
-                entity_id: item.code.clone(),
-                area_code: Some(actor.area.as_str().to_owned()),
-                before: history.first().map(|row| row.definition.clone()),
-                after: Some(definition),
-            },
+            &AuditEvent::assistance_item(
+                now,
+                actor.audit_name(),
+                "assistance_item.save",
+                item.code.clone(),
+            )
+            .in_area(actor.area.as_str())
+            .before(history.first().map(|row| row.definition.clone()))
+            .after(definition),
         )
         .await?;
         store::commit(tx).await?;
@@ -390,16 +388,15 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: self.now_text(),
-                actor: actor_name,
-                action: "user.set_department".into(),
-                entity: "user".into(),
-                entity_id: username.to_owned(),
-                area_code: Some(user.area_code.clone()),
-                before,
-                after: Some(department.to_owned()),
-            },
+            &AuditEvent::user(
+                self.now_text(),
+                actor_name,
+                "user.set_department",
+                username.to_owned(),
+            )
+            .in_area(user.area_code.clone())
+            .before(before)
+            .after(department.to_owned()),
         )
         .await?;
         store::commit(tx).await?;
@@ -861,31 +858,29 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: now,
-                actor: actor.audit_name(),
-                action: if supplementary_reason.is_some() {
-                    "referral.create_supplementary".into()
+            &AuditEvent::referral(
+                now,
+                actor.audit_name(),
+                if supplementary_reason.is_some() {
+                    "referral.create_supplementary"
                 } else {
-                    "referral.create".into()
+                    "referral.create"
                 },
-                entity: "referral".into(),
-                entity_id: id.to_string(),
-                area_code: Some(household.area_code.clone()),
-                before: None,
-                after: Some(
-                    serde_json::json!({
-                        "household": household.external_id,
-                        "item_code": item.code,
-                        "item_version": item.version,
-                        "department": item.department,
-                        "period": period,
-                        "state": "sent",
-                        "supplementary_reason": supplementary_reason,
-                    })
-                    .to_string(),
-                ),
-            },
+                id,
+            )
+            .in_area(household.area_code.clone())
+            .after(
+                serde_json::json!({
+                    "household": household.external_id,
+                    "item_code": item.code,
+                    "item_version": item.version,
+                    "department": item.department,
+                    "period": period,
+                    "state": "sent",
+                    "supplementary_reason": supplementary_reason,
+                })
+                .to_string(),
+            ),
         )
         .await?;
         store::commit(tx).await?;
@@ -1123,24 +1118,23 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: now.clone(),
-                actor: actor.audit_name(),
-                action: format!("referral.{}", act.action().code()),
-                entity: "referral".into(),
-                entity_id: id.to_string(),
-                area_code: Some(row.area_code.clone()),
-                before: Some(serde_json::json!({ "state": row.state }).to_string()),
-                after: Some(
-                    serde_json::json!({
-                        "state": next.code(),
-                        "amount_fen": update.amount_fen,
-                        "delivered_on": update.delivered_on,
-                        "note": event_note,
-                    })
-                    .to_string(),
-                ),
-            },
+            &AuditEvent::referral(
+                now.clone(),
+                actor.audit_name(),
+                format!("referral.{}", act.action().code()),
+                id,
+            )
+            .in_area(row.area_code.clone())
+            .before(serde_json::json!({ "state": row.state }).to_string())
+            .after(
+                serde_json::json!({
+                    "state": next.code(),
+                    "amount_fen": update.amount_fen,
+                    "delivered_on": update.delivered_on,
+                    "note": event_note,
+                })
+                .to_string(),
+            ),
         )
         .await?;
         store::commit(tx).await?;

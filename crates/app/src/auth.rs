@@ -346,14 +346,10 @@ fn account_delay_ms(settings: &crate::AppSettings, failures: i64) -> i64 {
 }
 
 fn login_event(at: &str, actor: &str, action: &str) -> AuditEvent {
-    AuditEvent {
-        at: at.to_owned(),
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        entity: "session".to_owned(),
-        entity_id: actor.to_owned(),
-        area_code: None,
-        before: None,
-        after: None,
-    }
+    AuditEvent::session(
+        at.to_owned(),
+        actor.to_owned(),
+        action.to_owned(),
+        actor.to_owned(),
+    )
 }

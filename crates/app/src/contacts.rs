@@ -3,36 +3,14 @@
 //! warning (which then goes through the loop of `warnings`) or open an application
 //! (`app::cases::open_case`, channel 网格员代办 or 服务热线), in the same transaction.
 
-use crate::warnings::WarningState;
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
-use domain::{NationalId, PlaceCode, PlaceLevel, Role, vocabulary};
-use policy::Param;
+use domain::{NationalId, PlaceCode, Role};
 use store::audit::AuditEvent;
 use store::watch::{ContactRow, NewContact, NewWarning};
-use workflow::{CaseKind, Channel, Consent};
-
-vocabulary!(
-    /// 发现渠道.
-    ContactChannel {
-        /// 走访 by a grid worker, village assistant or town reviewer.
-        Visit = "visit" / "走访",
-        /// 热线 ticket.
-        Hotline = "hotline" / "热线",
-    }
-);
-
-vocabulary!(
-    /// What a visit or call led to.
-    ContactOutcome {
-        /// 仅记录
-        Recorded = "recorded" / "仅记录",
-        /// 生成预警
-        Warning = "warning" / "生成预警",
-        /// 受理申请
-        Application = "application" / "受理申请",
-    }
-);
+use workflow::Consent;
+use workflow::contact::{self as machine, ContactRefusal, Opens};
+pub use workflow::contact::{ContactChannel, ContactOutcome};
 
 /// A visit or hotline ticket as recorded.
 #[derive(Clone, Debug)]
@@ -63,16 +41,12 @@ pub struct ContactReceipt {
     pub tracking_number: Option<String>,
 }
 
-fn records(channel: ContactChannel, role: Role) -> bool {
-    match channel {
-        ContactChannel::Visit => matches!(
-            role,
-            Role::GridWorker | Role::VillageAssistant | Role::TownReviewer
-        ),
-        ContactChannel::Hotline => matches!(
-            role,
-            Role::TownReviewer | Role::DistrictCivilAffairs | Role::DistrictAgriculture
-        ),
+/// The machine's refusal as the shell answers it: another role's channel is forbidden, the
+/// rest an input named by its field.
+fn refused(refusal: ContactRefusal) -> AppError {
+    match refusal.field() {
+        None => AppError::Forbidden,
+        Some(field) => AppError::invalid(field, refusal.message()),
     }
 }
 
@@ -83,17 +57,10 @@ impl App {
         actor: &Actor,
         input: NewContactInput,
     ) -> Result<ContactReceipt, AppError> {
-        if !records(input.channel, actor.role) {
-            return Err(AppError::Forbidden);
-        }
+        machine::check_actor(input.channel, actor.role).map_err(refused)?;
         let today = self.today();
-        if input.on_date > today {
-            return Err(AppError::invalid("on_date", "日期不能晚于今天"));
-        }
+        machine::check_entry(input.on_date, today, &input.findings).map_err(refused)?;
         let findings = input.findings.trim();
-        if findings.is_empty() {
-            return Err(AppError::invalid("findings", "请填写走访或来电情况"));
-        }
         let id_number = match input.id_number.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(text) => Some(
@@ -113,33 +80,37 @@ impl App {
                     })?,
             ),
         };
-        let area = match (&household, &input.area) {
-            (Some(row), _) => PlaceCode::parse(&row.area_code)
-                .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.id))?,
-            (None, Some(area)) => area.clone(),
-            (None, None) => {
-                return Err(AppError::invalid("area", "新发现人员请选择所在村（社区）"));
-            }
+        let household_area = match &household {
+            Some(row) => Some(
+                PlaceCode::parse(&row.area_code)
+                    .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.id))?,
+            ),
+            None => None,
         };
-        if household.is_some() && !actor.covers(&area) {
+        if let Some(area) = &household_area
+            && !actor.covers(area)
+        {
             return Err(AppError::NotFound);
         }
+        let area = machine::place(household_area.as_ref(), input.area.as_ref(), |area| {
+            actor.covers(area)
+        })
+        .map_err(refused)?;
         if household.is_none() {
-            if !matches!(area.level(), PlaceLevel::Village | PlaceLevel::Grid)
-                || !actor.covers(&area)
-            {
-                return Err(AppError::invalid(
-                    "area",
-                    "所在村（社区）须在您的管辖范围内",
-                ));
-            }
             crate::households::check_place(&mut tx, &area).await?;
         }
-        let person_name = match (&household, input.person_name.trim()) {
-            (Some(row), "") => row.head_name.clone(),
-            (_, "") => return Err(AppError::invalid("person_name", "请填写姓名")),
-            (_, name) => name.to_owned(),
-        };
+        let person_name = machine::person_name(
+            household.as_ref().map(|row| row.head_name.as_str()),
+            &input.person_name,
+        )
+        .map_err(refused)?;
+        let opens = machine::opens(
+            input.channel,
+            input.outcome,
+            household.as_ref().map(|row| row.external_id.as_str()),
+            input.new_household_id.as_deref(),
+        )
+        .map_err(refused)?;
         let on_date = input.on_date.to_string();
         let contact_id = store::watch::insert_contact(
             &mut tx,
@@ -166,19 +137,18 @@ impl App {
             case_id: None,
             tracking_number: None,
         };
-        match input.outcome {
-            ContactOutcome::Recorded => {}
-            ContactOutcome::Warning => {
+        match opens {
+            Opens::Nothing => {}
+            Opens::Warning {
+                rule,
+                kind,
+                severity,
+                state,
+                limit,
+            } => {
                 let catalogue = self.catalogue()?;
-                let days = crate::feeds::working_days(
-                    &catalogue.snapshot(today),
-                    Param::WarningAssignWorkingDays,
-                )?;
+                let days = crate::feeds::working_days(&catalogue.snapshot(today), limit)?;
                 let due_on = self.calendar()?.add_working_days(today, days).to_string();
-                let rule = match input.channel {
-                    ContactChannel::Visit => "visit_report",
-                    ContactChannel::Hotline => "hotline_report",
-                };
                 let today_text = today.to_string();
                 let description = format!(
                     "{}（{}，{}记录）：{findings}",
@@ -199,8 +169,8 @@ impl App {
                         dedupe_key: &format!("contact:{contact_id}"),
                         origin: input.channel.code(),
                         rule,
-                        kind: "possible_need",
-                        severity: "medium",
+                        kind,
+                        severity,
                         id_number: id_number.as_ref().map(NationalId::as_str),
                         person_name: &person_name,
                         household_external_id: household
@@ -214,7 +184,7 @@ impl App {
                         line: None,
                         description: &description,
                         param_json: None,
-                        state: WarningState::Open.code(),
+                        state: state.code(),
                         disposition: None,
                         case_id: None,
                         created_on: &today_text,
@@ -241,28 +211,18 @@ impl App {
                 .await?;
                 receipt.warning_id = Some(warning_id);
             }
-            ContactOutcome::Application => {
-                let household_id =
-                    match (&household, input.new_household_id.as_deref().map(str::trim)) {
-                        (Some(row), _) => row.external_id.clone(),
-                        (None, Some(new_id)) if !new_id.is_empty() => new_id.to_owned(),
-                        _ => {
-                            return Err(AppError::invalid(
-                                "new_household_id",
-                                "新发现人员受理申请须填写新户编号",
-                            ));
-                        }
-                    };
+            Opens::Case {
+                kind,
+                channel,
+                household_id,
+            } => {
                 let (case_id, tracking_number) = self
                     .open_case_in(
                         &mut tx,
                         actor,
                         crate::cases::NewIntake {
-                            kind: CaseKind::Application,
-                            channel: match input.channel {
-                                ContactChannel::Visit => Channel::GridWorker,
-                                ContactChannel::Hotline => Channel::Hotline,
-                            },
+                            kind,
+                            channel,
                             household_id,
                             area: area.clone(),
                             applicant: person_name.clone(),
@@ -280,23 +240,21 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: now,
-                actor: actor.audit_name(),
-                action: format!("contact.{}", input.channel.code()),
-                entity: "contact".into(),
-                entity_id: contact_id.to_string(),
-                area_code: Some(area.as_str().to_owned()),
-                before: None,
-                after: Some(
-                    serde_json::json!({
-                        "household_id": household.as_ref().map(|row| row.external_id.clone()),
-                        "person_name": person_name, "outcome": input.outcome.code(),
-                        "warning_id": receipt.warning_id, "case_id": receipt.case_id,
-                    })
-                    .to_string(),
-                ),
-            },
+            &AuditEvent::contact(
+                now,
+                actor.audit_name(),
+                format!("contact.{}", input.channel.code()),
+                contact_id,
+            )
+            .in_area(area.as_str())
+            .after(
+                serde_json::json!({
+                    "household_id": household.as_ref().map(|row| row.external_id.clone()),
+                    "person_name": person_name, "outcome": input.outcome.code(),
+                    "warning_id": receipt.warning_id, "case_id": receipt.case_id,
+                })
+                .to_string(),
+            ),
         )
         .await?;
         store::commit(tx).await?;

@@ -250,15 +250,9 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: now.clone(),
-                actor: actor.audit_name(),
-                action: "feed.import".into(),
-                entity: "feed".into(),
-                entity_id: feed_id.to_string(),
-                area_code: Some(actor.area.as_str().to_owned()),
-                before: None,
-                after: Some(
+            &AuditEvent::feed(now.clone(), actor.audit_name(), "feed.import", feed_id)
+                .in_area(actor.area.as_str())
+                .after(
                     serde_json::json!({
                         "source": source, "period": period, "content_hash": identity.content_hash,
                         "file_name": file_name, "rows_read": parsed.records.len(),
@@ -266,7 +260,6 @@ impl App {
                     })
                     .to_string(),
                 ),
-            },
         )
         .await?;
         store::commit(tx).await?;
@@ -643,16 +636,14 @@ fn comparison_actor(case_area: &PlaceCode) -> Actor {
 }
 
 fn job_event(actor: &Actor, now: &str, action: &str, job: &JobRow, after: String) -> AuditEvent {
-    AuditEvent {
-        at: now.to_owned(),
-        actor: actor.audit_name(),
-        action: action.to_owned(),
-        entity: "comparison_job".to_owned(),
-        entity_id: job.id.to_string(),
-        area_code: Some(actor.area.as_str().to_owned()),
-        before: None,
-        after: Some(after),
-    }
+    AuditEvent::comparison_job(
+        now.to_owned(),
+        actor.audit_name(),
+        action.to_owned(),
+        job.id,
+    )
+    .in_area(actor.area.as_str())
+    .after(after)
 }
 
 /// A day count of the catalogue on the snapshot's date.

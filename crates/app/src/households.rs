@@ -202,16 +202,13 @@ impl App {
             store::audit::append_one(
                 &mut tx,
                 self.store.audit_key(),
-                &AuditEvent {
-                    at: self.now_text(),
-                    actor: actor.audit_name(),
-                    action: "household.view_full".into(),
-                    entity: "household".into(),
-                    entity_id: row.external_id.clone(),
-                    area_code: Some(row.area_code.clone()),
-                    before: None,
-                    after: None,
-                },
+                &AuditEvent::household(
+                    self.now_text(),
+                    actor.audit_name(),
+                    "household.view_full",
+                    row.external_id.clone(),
+                )
+                .in_area(row.area_code.clone()),
             )
             .await?;
         }
@@ -387,16 +384,15 @@ pub(crate) fn household_event(
     before: Option<String>,
     after: Option<String>,
 ) -> AuditEvent {
-    AuditEvent {
-        at: at.to_owned(),
+    AuditEvent::household(
+        at.to_owned(),
         actor,
-        action: action.to_owned(),
-        entity: "household".to_owned(),
-        entity_id: household.id.clone(),
-        area_code: Some(household.area.as_str().to_owned()),
-        before,
-        after,
-    }
+        action.to_owned(),
+        household.id.clone(),
+    )
+    .in_area(household.area.as_str())
+    .before(before)
+    .after(after)
 }
 
 /// A member born after today (an ID number whose birth date is in the future) is refused,

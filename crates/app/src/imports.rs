@@ -354,19 +354,17 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: now,
-                actor: format!("console:{operator}"),
-                action: "places.load".into(),
-                entity: "places".into(),
-                entity_id: places
+            &AuditEvent::places(
+                now,
+                format!("console:{operator}"),
+                "places.load",
+                places
                     .first()
                     .map(|p| p.code.as_str().to_owned())
                     .unwrap_or_default(),
-                area_code: None,
-                before: Some(format!("{{\"count\":{before}}}")),
-                after: Some(format!("{{\"count\":{after}}}")),
-            },
+            )
+            .before(format!("{{\"count\":{before}}}"))
+            .after(format!("{{\"count\":{after}}}")),
         )
         .await?;
         store::commit(tx).await?;
@@ -395,16 +393,13 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: self.now_text(),
-                actor: "system:demo".to_owned(),
-                action: "store.mark_demo".to_owned(),
-                entity: "meta".to_owned(),
-                entity_id: "demo".to_owned(),
-                area_code: None,
-                before: None,
-                after: Some("true".to_owned()),
-            },
+            &AuditEvent::meta(
+                self.now_text(),
+                "system:demo".to_owned(),
+                "store.mark_demo",
+                "demo".to_owned(),
+            )
+            .after("true".to_owned()),
         )
         .await?;
         store::commit(tx).await?;
@@ -495,16 +490,14 @@ impl App {
                     chain
                         .append(
                             &mut tx,
-                            &AuditEvent {
-                                at: now.clone(),
-                                actor: "console:demo".to_owned(),
-                                action: "category.open".to_owned(),
-                                entity: "household".to_owned(),
-                                entity_id: household.id.clone(),
-                                area_code: Some(household.area.as_str().to_owned()),
-                                before: None,
-                                after: Some(after.to_string()),
-                            },
+                            &AuditEvent::household(
+                                now.clone(),
+                                "console:demo".to_owned(),
+                                "category.open",
+                                household.id.clone(),
+                            )
+                            .in_area(household.area.as_str())
+                            .after(after.to_string()),
                         )
                         .await?;
                 }

@@ -462,27 +462,26 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: now,
-                actor: actor.audit_name(),
-                action: "policy_value.add".into(),
-                entity: "policy_parameter".into(),
-                entity_id: param.name().to_owned(),
-                area_code: Some(actor.area.as_str().to_owned()),
-                before,
-                after: Some(
-                    serde_json::json!({
-                        "id": id,
-                        "param": param.name(),
-                        "since": since,
-                        "value": value_text,
-                        "source": dated.source,
-                        "status": dated.status.code(),
-                        "note": dated.note,
-                    })
-                    .to_string(),
-                ),
-            },
+            &AuditEvent::policy_parameter(
+                now,
+                actor.audit_name(),
+                "policy_value.add",
+                param.name().to_owned(),
+            )
+            .in_area(actor.area.as_str())
+            .before(before)
+            .after(
+                serde_json::json!({
+                    "id": id,
+                    "param": param.name(),
+                    "since": since,
+                    "value": value_text,
+                    "source": dated.source,
+                    "status": dated.status.code(),
+                    "note": dated.note,
+                })
+                .to_string(),
+            ),
         )
         .await?;
         store::commit(tx).await?;

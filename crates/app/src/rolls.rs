@@ -225,30 +225,28 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: now.clone(),
-                actor: actor.audit_name(),
-                action: "roll.import".into(),
-                entity: "roll".into(),
-                entity_id: token.clone(),
-                area_code: Some(actor.scope().as_str().to_owned()),
-                before: None,
-                after: Some(
-                    serde_json::json!({
-                        "category": upload.category.code(),
-                        "file_name": upload.file_name,
-                        "documents": documents,
-                        "rows": plan.n_rows,
-                        "periods": plan.writes.len(),
-                        "households": households.len(),
-                        "unmatched": plan.unmatched.len(),
-                        "already": plan.already.len(),
-                        "conflicts": plan.conflicts.len(),
-                        "bad": plan.bad.len(),
-                    })
-                    .to_string(),
-                ),
-            },
+            &AuditEvent::roll(
+                now.clone(),
+                actor.audit_name(),
+                "roll.import",
+                token.clone(),
+            )
+            .in_area(actor.scope().as_str())
+            .after(
+                serde_json::json!({
+                    "category": upload.category.code(),
+                    "file_name": upload.file_name,
+                    "documents": documents,
+                    "rows": plan.n_rows,
+                    "periods": plan.writes.len(),
+                    "households": households.len(),
+                    "unmatched": plan.unmatched.len(),
+                    "already": plan.already.len(),
+                    "conflicts": plan.conflicts.len(),
+                    "bad": plan.bad.len(),
+                })
+                .to_string(),
+            ),
         )
         .await?;
         if let Some(staged) = store::rolls::upload_by_hash(
@@ -358,15 +356,9 @@ impl App {
             store::audit::append_one(
                 &mut tx,
                 self.store.audit_key(),
-                &AuditEvent {
-                    at: now,
-                    actor: actor.audit_name(),
-                    action: "roll.stage".into(),
-                    entity: "roll".into(),
-                    entity_id: report.token.clone(),
-                    area_code: Some(actor.scope().as_str().to_owned()),
-                    before: None,
-                    after: Some(
+                &AuditEvent::roll(now, actor.audit_name(), "roll.stage", report.token.clone())
+                    .in_area(actor.scope().as_str())
+                    .after(
                         serde_json::json!({
                             "category": upload.category.code(),
                             "file_name": upload.file_name,
@@ -374,7 +366,6 @@ impl App {
                         })
                         .to_string(),
                     ),
-                },
             )
             .await?;
         }

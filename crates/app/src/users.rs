@@ -443,16 +443,9 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: now,
-                actor: actor_name,
-                action: "user.create".into(),
-                entity: "user".into(),
-                entity_id: id.to_string(),
-                area_code: Some(profile.area.as_str().to_owned()),
-                before: None,
-                after: Some(after.to_string()),
-            },
+            &AuditEvent::user(now, actor_name, "user.create", id)
+                .in_area(profile.area.as_str())
+                .after(after.to_string()),
         )
         .await?;
         store::commit(tx).await?;
@@ -719,19 +712,17 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: self.now_text(),
-                actor: actor.audit_name(),
-                action: "user.reset_password".into(),
-                entity: "user".into(),
-                entity_id: id.to_string(),
-                area_code: Some(user.area_code.clone()),
-                before: None,
-                after: Some(
-                    serde_json::json!({ "username": user.username, "sessions_ended": ended })
-                        .to_string(),
-                ),
-            },
+            &AuditEvent::user(
+                self.now_text(),
+                actor.audit_name(),
+                "user.reset_password",
+                id,
+            )
+            .in_area(user.area_code.clone())
+            .after(
+                serde_json::json!({ "username": user.username, "sessions_ended": ended })
+                    .to_string(),
+            ),
         )
         .await?;
         store::commit(tx).await?;
@@ -749,16 +740,15 @@ impl App {
         store::audit::append_one(
             tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: self.now_text(),
-                actor: actor.audit_name(),
-                action: action.to_owned(),
-                entity: "user".into(),
-                entity_id: after.id.to_string(),
-                area_code: Some(after.area_code.clone()),
-                before: Some(profile_json(before)),
-                after: Some(profile_json(after)),
-            },
+            &AuditEvent::user(
+                self.now_text(),
+                actor.audit_name(),
+                action.to_owned(),
+                after.id,
+            )
+            .in_area(after.area_code.clone())
+            .before(profile_json(before))
+            .after(profile_json(after)),
         )
         .await?;
         Ok(())

@@ -11,55 +11,14 @@ use crate::feeds::working_days;
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::national_id::mask_name;
-use domain::{NationalId, PlaceCode, PlaceLevel, Role, vocabulary};
-use policy::Param;
+use domain::{NationalId, PlaceCode, PlaceLevel, Role};
 use store::audit::AuditEvent;
 use store::watch::{WarningEventRow, WarningFilter, WarningRow, WarningUpdate};
-use workflow::{CaseKind, Channel, Consent};
-
-vocabulary!(
-    /// 预警状态: where a warning stands in the loop.
-    WarningState {
-        /// 待分派
-        Open = "open" / "待分派",
-        /// 待核实: assigned to a team member.
-        Assigned = "assigned" / "待核实",
-        /// 待研判: verified on the spot.
-        Verified = "verified" / "待研判",
-        /// 待处置: judged.
-        Judged = "judged" / "待处置",
-        /// 待办结: disposed.
-        Disposed = "disposed" / "待办结",
-        /// 已办结
-        Closed = "closed" / "已办结",
-    }
-);
-
-vocabulary!(
-    /// 研判结论.
-    Judgement {
-        /// 情况属实
-        Confirmed = "confirmed" / "情况属实",
-        /// 部分属实
-        Partly = "partly" / "部分属实",
-        /// 情况不属实
-        NotConfirmed = "not_confirmed" / "情况不属实",
-    }
-);
-
-vocabulary!(
-    /// 处置方式.
-    Disposition {
-        /// 启动案件办理 (application, re-check or exit through the case workflow).
-        OpenCase = "open_case" / "启动案件办理",
-        /// 调整帮扶措施
-        Adjust = "adjust" / "调整",
-        /// 无需处置 (with a written reason)
-        NoAction = "no_action" / "无需处置",
-        /// 并入在办案件疑点 (the comparison put it on the open case at 信息比对).
-        Discrepancy = "discrepancy" / "并入在办案件疑点",
-    }
-);
+use workflow::warning::{self as machine, WarningActor, WarningRefusal, scope_of};
+pub use workflow::warning::{
+    Disposal, Disposition, Judgement, LoopAction, WarningAction, WarningState,
+};
+use workflow::{CaseKind, Channel};
 
 /// The disposition of a warning that became a 疑点 of the household's open case.
 pub const RULE_DISCREPANCY_STATE: &str = "discrepancy";
@@ -104,9 +63,6 @@ pub fn rule_choices() -> Vec<(&'static str, &'static str)> {
 fn reads_warnings(role: Role) -> bool {
     role != Role::Admin
 }
-
-/// Roles that may be sent to verify (the town team).
-const TEAM_ROLES: [Role; 3] = [Role::TownReviewer, Role::VillageAssistant, Role::GridWorker];
 
 /// One line of the warning list.
 #[derive(Clone, Debug)]
@@ -199,79 +155,25 @@ pub struct WarningDetail {
     pub can_close: bool,
 }
 
-/// 处置 as the town records it.
-#[derive(Clone, Debug)]
-pub enum Disposal {
-    /// Opens an application, re-check or exit case (`app::cases::open_case`, channel 监测预警).
-    OpenCase {
-        kind: CaseKind,
-        applicant: String,
-        consent: Option<Consent>,
-        /// 户编号 for a person outside the registry (a registered household's own otherwise).
-        household_id: Option<String>,
-        /// The village of a person outside the registry.
-        area: Option<PlaceCode>,
-        summary: String,
-    },
-    Adjust {
-        note: String,
-    },
-    NoAction {
-        reason: String,
-    },
-}
-
-/// One step of the loop.
-#[derive(Clone, Debug)]
-pub enum LoopAction {
-    Assign {
-        assignee_user_id: i64,
-    },
-    /// 实地核实: the visit record.
-    Verify {
-        visited_on: NaiveDate,
-        visitors: String,
-        findings: String,
-    },
-    Judge {
-        judgement: Judgement,
-        note: String,
-    },
-    Dispose(Disposal),
-    Close {
-        note: String,
-    },
-}
-
-impl LoopAction {
-    fn code(&self) -> &'static str {
-        match self {
-            LoopAction::Assign { .. } => "assign",
-            LoopAction::Verify { .. } => "verify",
-            LoopAction::Judge { .. } => "judge",
-            LoopAction::Dispose(_) => "dispose",
-            LoopAction::Close { .. } => "close",
-        }
-    }
-}
-
 fn action_label(code: &str) -> &'static str {
-    match code {
-        "raise" => "生成预警",
-        "assign" => "分派",
-        "verify" => "实地核实",
-        "judge" => "研判",
-        "dispose" => "处置",
-        "close" => "办结",
-        _ => "其他",
+    WarningAction::from_code(code).map_or("其他", WarningAction::label)
+}
+
+/// The machine's refusal as the shell answers it: another role's step is forbidden, a step
+/// out of order a conflict, the rest an input named by its field.
+fn refused(refusal: WarningRefusal) -> AppError {
+    match (&refusal, refusal.field()) {
+        (WarningRefusal::WrongRole { .. }, _) => AppError::Forbidden,
+        (_, Some(field)) => AppError::invalid(field, refusal.message()),
+        (_, None) => AppError::Conflict(refusal.message()),
     }
 }
 
-/// Where a user works: a grid worker's scope is the grid's village (as `Actor::scope`).
-fn scope_of(area: &PlaceCode) -> PlaceCode {
-    area.at_level(PlaceLevel::Village)
-        .filter(|_| area.level() == PlaceLevel::Grid)
-        .unwrap_or_else(|| area.clone())
+fn warning_actor(actor: &Actor, row: &WarningRow) -> WarningActor {
+    WarningActor {
+        role: actor.role,
+        is_assignee: row.assignee_user_id == Some(actor.user_id),
+    }
 }
 
 fn state_of(row: &WarningRow) -> Result<WarningState, AppError> {
@@ -317,39 +219,6 @@ fn item_of(row: &WarningRow, masked: bool, today: &str) -> Result<WarningItem, A
     })
 }
 
-fn require(field: &str, label: &str, text: &str) -> Result<String, AppError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(AppError::invalid(field, format!("请填写{label}")));
-    }
-    Ok(text.to_owned())
-}
-
-/// The step a state waits for, and the parameter giving its time limit.
-fn next_limit(state: WarningState) -> Option<Param> {
-    match state {
-        WarningState::Open => Some(Param::WarningAssignWorkingDays),
-        WarningState::Assigned => Some(Param::WarningVerifyWorkingDays),
-        WarningState::Verified => Some(Param::WarningJudgeWorkingDays),
-        WarningState::Judged => Some(Param::WarningDisposeWorkingDays),
-        WarningState::Disposed => Some(Param::WarningCloseWorkingDays),
-        WarningState::Closed => None,
-    }
-}
-
-/// The state a step of the loop leaves a warning in (`raise` leaves it to be assigned).
-fn state_after(action: &str) -> Option<WarningState> {
-    match action {
-        "raise" => Some(WarningState::Open),
-        "assign" => Some(WarningState::Assigned),
-        "verify" => Some(WarningState::Verified),
-        "judge" => Some(WarningState::Judged),
-        "dispose" => Some(WarningState::Disposed),
-        "close" => Some(WarningState::Closed),
-        _ => None,
-    }
-}
-
 /// The due date a warning had on a day, replayed from its history: the limit of the step it
 /// waited for after the last step taken by then (`last`: action and date; none: to be assigned
 /// from the day it was raised), counted in working days of the catalogue then in force — the
@@ -362,31 +231,20 @@ pub(crate) fn due_on_day(
 ) -> Result<Option<NaiveDate>, AppError> {
     let (state, since) = match last {
         Some((action, on)) => (
-            state_after(action).ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("unknown warning action {action}"))
-            })?,
+            WarningAction::from_code(action)
+                .map(machine::state_after)
+                .ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("unknown warning action {action}"))
+                })?,
             on,
         ),
         None => (WarningState::Open, created_on),
     };
-    let Some(param) = next_limit(state) else {
+    let Some(param) = machine::next_limit(state) else {
         return Ok(None);
     };
     let days = working_days(&catalogue.snapshot(since), param)?;
     Ok(Some(calendar.add_working_days(since, days)))
-}
-
-/// Who may take a step (W3: 镇街 judges and disposes; the assigned member verifies).
-fn may(actor: &Actor, row: &WarningRow, action: &str) -> bool {
-    match action {
-        "assign" => matches!(
-            actor.role,
-            Role::TownReviewer | Role::DistrictCivilAffairs | Role::DistrictAgriculture
-        ),
-        "verify" => actor.role == Role::TownReviewer || row.assignee_user_id == Some(actor.user_id),
-        "judge" | "dispose" | "close" => actor.role == Role::TownReviewer,
-        _ => false,
-    }
 }
 
 impl App {
@@ -493,17 +351,15 @@ impl App {
                 recorded_at: event.recorded_at,
             })
             .collect();
-        let state = item.state;
-        let can = |action: &str, states: &[WarningState]| {
-            states.contains(&state) && may(actor, &row, action)
-        };
-        let can_assign = can("assign", &[WarningState::Open, WarningState::Assigned]);
+        let offered = machine::offered(item.state, warning_actor(actor, &row));
+        let can = |action: WarningAction| offered.contains(&action);
+        let can_assign = can(WarningAction::Assign);
         let team = if can_assign {
             let area = area_of(&row)?;
             let town = area
                 .at_level(PlaceLevel::Town)
                 .unwrap_or_else(|| actor.scope());
-            let roles: Vec<&str> = TEAM_ROLES.iter().map(|role| role.code()).collect();
+            let roles: Vec<&str> = machine::TEAM_ROLES.iter().map(|role| role.code()).collect();
             let placed = area.level() != PlaceLevel::District;
             store::watch::team_users(&mut conn, town.as_str(), &roles)
                 .await?
@@ -540,10 +396,10 @@ impl App {
             history,
             team,
             can_assign,
-            can_verify: can("verify", &[WarningState::Assigned]),
-            can_judge: can("judge", &[WarningState::Verified]),
-            can_dispose: can("dispose", &[WarningState::Judged]),
-            can_close: can("close", &[WarningState::Disposed]),
+            can_verify: can(WarningAction::Verify),
+            can_judge: can(WarningAction::Judge),
+            can_dispose: can(WarningAction::Dispose),
+            can_close: can(WarningAction::Close),
             item,
         })
     }
@@ -565,111 +421,63 @@ impl App {
         let row = self.load_warning(&mut tx, actor, id).await?;
         let state = state_of(&row)?;
         let code = action.code();
-        if !may(actor, &row, code) {
-            return Err(AppError::Forbidden);
-        }
+        let who = warning_actor(actor, &row);
+        machine::check_actor(action.action(), who).map_err(refused)?;
         if row.version != version {
             return Err(AppError::Conflict(
                 "该预警已被他人处理，请刷新页面后再操作".to_owned(),
             ));
         }
-        let expected: &[WarningState] = match &action {
-            LoopAction::Assign { .. } => &[WarningState::Open, WarningState::Assigned],
-            LoopAction::Verify { .. } => &[WarningState::Assigned],
-            LoopAction::Judge { .. } => &[WarningState::Verified],
-            LoopAction::Dispose(_) => &[WarningState::Judged],
-            LoopAction::Close { .. } => &[WarningState::Disposed],
-        };
-        if !expected.contains(&state) {
-            return Err(AppError::Conflict(format!(
-                "预警当前为“{}”，不能进行“{}”",
-                state.label(),
-                action_label(code)
-            )));
-        }
+        let registered = row.household_external_id.is_some();
+        let transition = machine::apply(state, &action, who, registered, today).map_err(refused)?;
+        let next = transition.next;
         let mut area = area_of(&row)?;
         let mut assignee = row.assignee_user_id;
         let mut judgement = row.judgement.clone();
-        let mut disposition = row.disposition.clone();
+        let disposition = transition
+            .disposition
+            .map(|disposition| disposition.code().to_owned())
+            .or_else(|| row.disposition.clone());
         let mut case_id = row.case_id;
-        let (next, detail) = match action {
+        let detail = match action {
             LoopAction::Assign { assignee_user_id } => {
                 let user = store::users::by_id(&mut tx, assignee_user_id)
                     .await?
                     .filter(|user| user.active == 1)
-                    .ok_or_else(|| AppError::invalid("assignee", "请选择核实人员"))?;
+                    .ok_or_else(|| refused(WarningRefusal::AssigneeUnknown))?;
                 let user_area = PlaceCode::parse(&user.area_code)
                     .map_err(|error| anyhow::anyhow!("user {} area: {error}", user.id))?;
-                let in_team =
-                    Role::from_code(&user.role).is_some_and(|role| TEAM_ROLES.contains(&role));
-                // A warning placed at a village stays with that village's town team; one
-                // above town level (a person outside the registry) moves to the assignee's area.
-                let town = area.at_level(PlaceLevel::Town);
-                let fits = match &town {
-                    // The member must work where the warning is (their village, or the town).
-                    Some(_) => scope_of(&user_area).contains(&area),
-                    None => actor.covers(&user_area),
-                };
-                if !in_team || !fits {
-                    return Err(AppError::invalid(
-                        "assignee",
-                        "核实人员须为该预警所在地的工作队伍（本镇街审核人员，或本村社协理员、网格员）",
-                    ));
-                }
-                if town.is_none() {
-                    area = user_area
-                        .at_level(PlaceLevel::Village)
-                        .filter(|_| user_area.level() == PlaceLevel::Grid)
-                        .unwrap_or(user_area);
-                }
-                assignee = Some(user.id);
-                (
-                    WarningState::Assigned,
-                    serde_json::json!({ "assignee_user_id": user.id, "assignee": user.display_name }),
+                area = machine::assign_to(
+                    &area,
+                    Role::from_code(&user.role),
+                    &user_area,
+                    actor.covers(&user_area),
                 )
+                .map_err(refused)?;
+                assignee = Some(user.id);
+                serde_json::json!({ "assignee_user_id": user.id, "assignee": user.display_name })
             }
             LoopAction::Verify {
                 visited_on,
                 visitors,
                 findings,
-            } => {
-                if visited_on > today {
-                    return Err(AppError::invalid("visited_on", "核实日期不能晚于今天"));
-                }
-                let visitors = require("visitors", "核实人员", &visitors)?;
-                let findings = require("findings", "核实情况", &findings)?;
-                (
-                    WarningState::Verified,
-                    serde_json::json!({ "visited_on": visited_on.to_string(), "visitors": visitors, "findings": findings }),
-                )
-            }
+            } => serde_json::json!({
+                "visited_on": visited_on.to_string(), "visitors": visitors.trim(),
+                "findings": findings.trim(),
+            }),
             LoopAction::Judge {
                 judgement: verdict,
                 note,
             } => {
-                let note = require("note", "研判意见", &note)?;
                 judgement = Some(verdict.code().to_owned());
-                (
-                    WarningState::Judged,
-                    serde_json::json!({ "judgement": verdict.code(), "note": note }),
-                )
+                serde_json::json!({ "judgement": verdict.code(), "note": note.trim() })
             }
             LoopAction::Dispose(disposal) => match disposal {
                 Disposal::Adjust { note } => {
-                    let note = require("note", "调整内容", &note)?;
-                    disposition = Some(Disposition::Adjust.code().to_owned());
-                    (
-                        WarningState::Disposed,
-                        serde_json::json!({ "disposition": "adjust", "note": note }),
-                    )
+                    serde_json::json!({ "disposition": "adjust", "note": note.trim() })
                 }
                 Disposal::NoAction { reason } => {
-                    let reason = require("reason", "无需处置的理由", &reason)?;
-                    disposition = Some(Disposition::NoAction.code().to_owned());
-                    (
-                        WarningState::Disposed,
-                        serde_json::json!({ "disposition": "no_action", "reason": reason }),
-                    )
+                    serde_json::json!({ "disposition": "no_action", "reason": reason.trim() })
                 }
                 Disposal::OpenCase {
                     kind,
@@ -679,19 +487,15 @@ impl App {
                     area: case_area,
                     summary,
                 } => {
-                    let summary = require("summary", "处置事由", &summary)?;
+                    let summary = summary.trim();
+                    // `apply` checked that a person outside the registry has both.
                     let (household_id, case_area) =
                         match (&row.household_external_id, household_id, case_area) {
                             (Some(external_id), _, _) => (external_id.clone(), area.clone()),
-                            (None, Some(new_id), Some(village)) if !new_id.trim().is_empty() => {
+                            (None, Some(new_id), Some(village)) => {
                                 (new_id.trim().to_owned(), village)
                             }
-                            _ => {
-                                return Err(AppError::invalid(
-                                    "household_id",
-                                    "该人员不在档案中：请填写新户编号和所在村（社区）",
-                                ));
-                            }
+                            _ => return Err(refused(WarningRefusal::NewHouseholdMissing)),
                         };
                     let (opened, tracking_number) = self
                         .open_case_in(
@@ -709,23 +513,16 @@ impl App {
                         )
                         .await?;
                     case_id = Some(opened);
-                    disposition = Some(Disposition::OpenCase.code().to_owned());
-                    (
-                        WarningState::Disposed,
-                        serde_json::json!({
-                            "disposition": "open_case", "case_kind": kind.code(),
-                            "case_id": opened, "tracking_number": tracking_number.as_str(),
-                            "summary": summary,
-                        }),
-                    )
+                    serde_json::json!({
+                        "disposition": "open_case", "case_kind": kind.code(),
+                        "case_id": opened, "tracking_number": tracking_number.as_str(),
+                        "summary": summary,
+                    })
                 }
             },
-            LoopAction::Close { note } => (
-                WarningState::Closed,
-                serde_json::json!({ "note": note.trim() }),
-            ),
+            LoopAction::Close { note } => serde_json::json!({ "note": note.trim() }),
         };
-        let due_on = match next_limit(next) {
+        let due_on = match transition.limit {
             Some(param) => calendar
                 .add_working_days(today, working_days(&snapshot, param)?)
                 .to_string(),
@@ -768,16 +565,10 @@ impl App {
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent {
-                at: now,
-                actor: actor.audit_name(),
-                action: format!("warning.{code}"),
-                entity: "warning".into(),
-                entity_id: id.to_string(),
-                area_code: Some(area.as_str().to_owned()),
-                before: Some(state.code().to_owned()),
-                after: Some(format!("{} {detail}", next.code())),
-            },
+            &AuditEvent::warning(now, actor.audit_name(), format!("warning.{code}"), id)
+                .in_area(area.as_str())
+                .before(state.code().to_owned())
+                .after(format!("{} {detail}", next.code())),
         )
         .await?;
         store::commit(tx).await?;

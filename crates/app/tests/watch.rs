@@ -741,3 +741,65 @@ async fn w2_a_threshold_added_in_another_process_applies_to_the_next_run() {
         world.audit_intact().await;
     }
 }
+
+/// A world built in a line per thing (`testkit::builders`): the machine's refusals reach the
+/// use case as the shell answers them (another role: forbidden; out of order: conflict; a
+/// missing text: the field), and the page offers what the machine offers.
+#[tokio::test]
+async fn w3_the_loop_refuses_as_the_machine_decides() {
+    use testkit::builders::World;
+    for (backend, store, _dir) in stores("built").await {
+        let world = World::on(store, "2026-11-02").await;
+        let town = world.user(Role::TownReviewer, "500151001").await;
+        let grid = world.user(Role::GridWorker, "500151001200001").await;
+        let h1 = world
+            .household("H1", YONGYUAN)
+            .head("50022419700101001", "韩一")
+            .add()
+            .await;
+        let id = world.warning_at(&town, &h1, WarningState::Verified).await;
+        let detail = world.app.warning_detail(&town, id).await.unwrap();
+        assert_eq!(detail.item.state, WarningState::Verified, "{backend}");
+        assert!(
+            detail.can_judge && !detail.can_verify && !detail.can_assign,
+            "{backend}"
+        );
+        let judge = |note: &str| LoopAction::Judge {
+            judgement: Judgement::Partly,
+            note: note.to_owned(),
+        };
+        let app = &world.app;
+        let forbidden = app
+            .act_on_warning(&grid, id, detail.version, judge("x"))
+            .await;
+        assert!(matches!(forbidden, Err(AppError::Forbidden)), "{backend}");
+        let blank = app
+            .act_on_warning(&town, id, detail.version, judge(" "))
+            .await;
+        match blank {
+            Err(AppError::Invalid(errors)) => assert_eq!(errors[0].field, "note", "{backend}"),
+            other => panic!("{backend}: {other:?}"),
+        }
+        let out_of_order = app
+            .act_on_warning(
+                &town,
+                id,
+                detail.version,
+                LoopAction::Close {
+                    note: String::new(),
+                },
+            )
+            .await;
+        match out_of_order {
+            Err(AppError::Conflict(message)) => {
+                assert_eq!(message, "预警当前为“待研判”，不能进行“办结”", "{backend}")
+            }
+            other => panic!("{backend}: {other:?}"),
+        }
+        let next = app
+            .act_on_warning(&town, id, detail.version, judge("属实"))
+            .await
+            .unwrap();
+        assert_eq!(next, WarningState::Judged, "{backend}");
+    }
+}

@@ -97,6 +97,162 @@ pub struct AuditEvent {
     pub after: Option<String>,
 }
 
+/// 审计对象: the kinds of record the log names, each rendered to the `entity` text stored in
+/// the chain (the stored form never changes: old rows must verify).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entity {
+    Audit,
+    AssistanceItem,
+    Case,
+    ComparisonJob,
+    Contact,
+    Feed,
+    Household,
+    Meta,
+    Places,
+    PolicyParameter,
+    Referral,
+    Roll,
+    Session,
+    User,
+    Warning,
+}
+
+impl Entity {
+    pub const ALL: &'static [Entity] = &[
+        Entity::Audit,
+        Entity::AssistanceItem,
+        Entity::Case,
+        Entity::ComparisonJob,
+        Entity::Contact,
+        Entity::Feed,
+        Entity::Household,
+        Entity::Meta,
+        Entity::Places,
+        Entity::PolicyParameter,
+        Entity::Referral,
+        Entity::Roll,
+        Entity::Session,
+        Entity::User,
+        Entity::Warning,
+    ];
+
+    /// The text stored in `audit_log.entity`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Entity::Audit => "audit",
+            Entity::AssistanceItem => "assistance_item",
+            Entity::Case => "case",
+            Entity::ComparisonJob => "comparison_job",
+            Entity::Contact => "contact",
+            Entity::Feed => "feed",
+            Entity::Household => "household",
+            Entity::Meta => "meta",
+            Entity::Places => "places",
+            Entity::PolicyParameter => "policy_parameter",
+            Entity::Referral => "referral",
+            Entity::Roll => "roll",
+            Entity::Session => "session",
+            Entity::User => "user",
+            Entity::Warning => "warning",
+        }
+    }
+}
+
+/// One constructor per kind of record: `AuditEvent::warning(at, actor, "warning.assign", id)`,
+/// then `in_area`, `before` and `after` as the change has them. They build the same struct a
+/// literal would (the struct stays public for callers not converted yet).
+impl AuditEvent {
+    /// An event about `entity` `entity_id`, with no area, before or after yet.
+    pub fn new(
+        entity: Entity,
+        entity_id: impl ToString,
+        at: impl Into<String>,
+        actor: impl Into<String>,
+        action: impl Into<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            at: at.into(),
+            actor: actor.into(),
+            action: action.into(),
+            entity: entity.code().to_owned(),
+            entity_id: entity_id.to_string(),
+            area_code: None,
+            before: None,
+            after: None,
+        }
+    }
+
+    /// The area (place code) the record lies in.
+    pub fn in_area(mut self, area_code: impl Into<String>) -> AuditEvent {
+        self.area_code = Some(area_code.into());
+        self
+    }
+
+    /// The record before the change (`None`: nothing, as for a new record).
+    pub fn before(mut self, before: impl Into<Option<String>>) -> AuditEvent {
+        self.before = before.into();
+        self
+    }
+
+    /// The record after the change.
+    pub fn after(mut self, after: impl Into<Option<String>>) -> AuditEvent {
+        self.after = after.into();
+        self
+    }
+}
+
+macro_rules! entity_constructors {
+    ($($(#[$meta:meta])* $name:ident => $entity:ident,)+) => {
+        impl AuditEvent {
+            $(
+                $(#[$meta])*
+                pub fn $name(
+                    at: impl Into<String>,
+                    actor: impl Into<String>,
+                    action: impl Into<String>,
+                    entity_id: impl ToString,
+                ) -> AuditEvent {
+                    AuditEvent::new(Entity::$entity, entity_id, at, actor, action)
+                }
+            )+
+        }
+    };
+}
+
+entity_constructors! {
+    /// A case, named by its tracking number (受理编号).
+    case => Case,
+    /// A household, named by its 户编号.
+    household => Household,
+    /// A sign-in session, named by the user.
+    session => Session,
+    /// A warning, by its id.
+    warning => Warning,
+    /// A visit or hotline ticket, by its id.
+    contact => Contact,
+    /// An assistance item, by its code.
+    assistance_item => AssistanceItem,
+    /// A referral, by its id.
+    referral => Referral,
+    /// A user, by id or user name.
+    user => User,
+    /// A roll upload, by its token.
+    roll => Roll,
+    /// A department feed, by its id.
+    feed => Feed,
+    /// A comparison job, by its id.
+    comparison_job => ComparisonJob,
+    /// The place tree, named by its first code.
+    places => Places,
+    /// A fact about the store itself (`meta`).
+    meta => Meta,
+    /// A policy parameter, by its catalogue name.
+    policy_parameter => PolicyParameter,
+    /// The chain itself.
+    audit => Audit,
+}
+
 /// The locked head of the chain for the length of one transaction.
 pub struct Chain {
     seq: i64,
@@ -206,22 +362,15 @@ impl Chain {
         {
             self.switch_pending = false;
             self.keyed_from = Some(self.seq + 1);
-            let switch = AuditEvent {
-                at: first.at.clone(),
-                actor: "system:safetynet".to_owned(),
-                action: KEYED_ACTION.to_owned(),
-                entity: "audit".to_owned(),
-                entity_id: "chain".to_owned(),
-                area_code: None,
-                before: None,
-                after: Some(
-                    serde_json::json!({
-                        "key_fingerprint": key.fingerprint(),
-                        "unkeyed_rows": self.seq,
-                    })
-                    .to_string(),
-                ),
-            };
+            let switch =
+                AuditEvent::audit(first.at.clone(), "system:safetynet", KEYED_ACTION, "chain")
+                    .after(Some(
+                        serde_json::json!({
+                            "key_fingerprint": key.fingerprint(),
+                            "unkeyed_rows": self.seq,
+                        })
+                        .to_string(),
+                    ));
             self.insert(conn, std::slice::from_ref(&switch)).await?;
         }
         Ok(())
@@ -694,4 +843,76 @@ pub async fn for_entity(
             },
         )
         .collect())
+}
+
+#[cfg(test)]
+mod constructor_tests {
+    use super::{AuditEvent, Entity};
+
+    /// The constructors build exactly what the literals they replaced built (the chain's HMAC
+    /// covers these texts, so the stored form must not move).
+    #[test]
+    fn constructors_render_the_stored_form() {
+        let built = AuditEvent::warning("2026-03-02T08:00:00Z", "u:town", "warning.assign", 42)
+            .in_area("500151001001")
+            .before("open".to_owned())
+            .after(Some("assigned {}".to_owned()));
+        let literal = AuditEvent {
+            at: "2026-03-02T08:00:00Z".to_owned(),
+            actor: "u:town".to_owned(),
+            action: "warning.assign".to_owned(),
+            entity: "warning".to_owned(),
+            entity_id: "42".to_owned(),
+            area_code: Some("500151001001".to_owned()),
+            before: Some("open".to_owned()),
+            after: Some("assigned {}".to_owned()),
+        };
+        assert_eq!(built, literal);
+        let bare = AuditEvent::session("t", "u", "session.logout", "u").before(None);
+        assert_eq!(
+            (
+                bare.entity.as_str(),
+                bare.area_code,
+                bare.before,
+                bare.after
+            ),
+            ("session", None, None, None)
+        );
+        let rendered: Vec<(&str, String)> = [
+            (AuditEvent::case("t", "a", "x", "TN1"), "case"),
+            (AuditEvent::household("t", "a", "x", "H1"), "household"),
+            (AuditEvent::contact("t", "a", "x", 1), "contact"),
+            (
+                AuditEvent::assistance_item("t", "a", "x", "I"),
+                "assistance_item",
+            ),
+            (AuditEvent::referral("t", "a", "x", 1), "referral"),
+            (AuditEvent::user("t", "a", "x", 1), "user"),
+            (AuditEvent::roll("t", "a", "x", "tok"), "roll"),
+            (AuditEvent::feed("t", "a", "x", 1), "feed"),
+            (
+                AuditEvent::comparison_job("t", "a", "x", 1),
+                "comparison_job",
+            ),
+            (AuditEvent::places("t", "a", "x", "500151"), "places"),
+            (AuditEvent::meta("t", "a", "x", "demo"), "meta"),
+            (
+                AuditEvent::policy_parameter("t", "a", "x", "p"),
+                "policy_parameter",
+            ),
+            (AuditEvent::audit("t", "a", "x", "chain"), "audit"),
+        ]
+        .into_iter()
+        .map(|(event, expect)| (expect, event.entity))
+        .collect();
+        for (expect, entity) in rendered {
+            assert_eq!(entity, expect);
+        }
+        let codes: Vec<&str> = Entity::ALL.iter().map(|entity| entity.code()).collect();
+        assert_eq!(
+            codes.join(" "),
+            "audit assistance_item case comparison_job contact feed household meta places \
+             policy_parameter referral roll session user warning"
+        );
+    }
 }

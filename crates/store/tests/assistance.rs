@@ -10,7 +10,7 @@ use store::{Store, StoreError};
 
 async fn stores() -> Vec<(String, Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let url = testkit::sqlite_url(dir.path(), "store").await;
     let mut stores = vec![(
         "sqlite".to_owned(),
         Store::connect(&url).await.unwrap(),

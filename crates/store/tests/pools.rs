@@ -19,7 +19,7 @@ fn options() -> StoreOptions {
 
 async fn stores() -> Vec<(Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("pools.db").display());
+    let url = testkit::sqlite_url(dir.path(), "pools").await;
     let mut stores = vec![(Store::connect_with(&url, &options()).await.unwrap(), dir)];
     if testkit::postgres_url().is_some() {
         let (url, _name) = testkit::fresh_postgres("safetynet_pools").await;

@@ -11,7 +11,7 @@ use store::{Store, households, search};
 async fn stores() -> Vec<(String, Store, tempfile::TempDir)> {
     let mut stores = Vec::new();
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let url = testkit::sqlite_url(dir.path(), "store").await;
     stores.push((
         "sqlite".to_owned(),
         Store::connect(&url).await.unwrap(),
@@ -720,16 +720,15 @@ async fn i12_the_user_list_is_keyset_paged_by_area_then_name() {
 }
 
 fn event(n: usize) -> AuditEvent {
-    AuditEvent {
-        at: format!("2025-01-01T00:00:{n:02}Z"),
-        actor: "tester".into(),
-        action: "household.update".into(),
-        entity: "household".into(),
-        entity_id: format!("H{n}"),
-        area_code: Some("500151001201".into()),
-        before: Some(r#"{"a":1}"#.into()),
-        after: Some(r#"{"a":2}"#.into()),
-    }
+    AuditEvent::household(
+        format!("2025-01-01T00:00:{n:02}Z"),
+        "tester",
+        "household.update",
+        format!("H{n}"),
+    )
+    .in_area("500151001201")
+    .before(r#"{"a":1}"#.to_owned())
+    .after(r#"{"a":2}"#.to_owned())
 }
 
 #[tokio::test]

@@ -1,10 +1,24 @@
 //! Test support shared by the store, app and web suites (a dev-dependency only): each test that
 //! runs on PostgreSQL gets a database of its own on the server named by `TEST_DATABASE_URL`.
+//!
+//! Template databases: migrating a fresh database for every test is most of a short test's
+//! time, so the suites copy one that is migrated already. `sqlite_url` copies a file migrated
+//! once (per set of migrations, kept in the temp directory); `fresh_postgres` creates each
+//! database with `CREATE DATABASE … TEMPLATE` from one migrated once per set of migrations on
+//! the server. Both are named by a hash of the migration files, so a new migration makes a new
+//! template, and a template is built under a private name and renamed into place, so test
+//! processes starting at once never copy a half-migrated one.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support fails loudly
 
+use sha2::{Digest, Sha256};
 use sqlx::Executor;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use store::Store;
+use tokio::sync::OnceCell;
+
+#[cfg(feature = "builders")]
+pub mod builders;
 
 /// The server of `TEST_DATABASE_URL`, when the PostgreSQL suites should run.
 pub fn postgres_url() -> Option<String> {
@@ -34,26 +48,142 @@ pub fn replace_database(url: &str, name: &str) -> String {
     }
 }
 
-async fn on_server(statement: String) {
+async fn try_on_server(statement: String) -> Result<(), sqlx::Error> {
     let admin = Store::connect_unmigrated(&postgres_url().expect("TEST_DATABASE_URL"))
         .await
         .unwrap();
-    admin
-        .pool()
-        .execute(sqlx::AssertSqlSafe(statement))
-        .await
-        .unwrap();
+    let done = admin.pool().execute(sqlx::AssertSqlSafe(statement)).await;
     admin.close().await;
+    done.map(|_| ())
 }
 
-/// Creates an empty database `{prefix}_{pid}_{n}` on the test server; returns its URL and name.
+async fn on_server(statement: String) {
+    try_on_server(statement).await.unwrap();
+}
+
+/// A short hash of one backend's migration files (names and contents, in name order).
+fn migrations_hash(backend: &str) -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../store/migrations/{backend}"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(file.file_name().unwrap().as_encoded_bytes());
+        hasher.update(std::fs::read(&file).unwrap());
+    }
+    hex::encode(hasher.finalize())[..12].to_owned()
+}
+
+/// The migrated template database on the test server (made once per set of migrations).
+async fn postgres_template() -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("safetynet_tpl_{}", migrations_hash("postgres"));
+            let server = postgres_url().expect("TEST_DATABASE_URL");
+            let admin = Store::connect_unmigrated(&server).await.unwrap();
+            let exists: Option<i32> =
+                sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+                    .bind(&name)
+                    .fetch_optional(admin.pool())
+                    .await
+                    .unwrap();
+            admin.close().await;
+            if exists.is_none() {
+                let building = format!("{name}_b{}_{}", std::process::id(), unique_suffix());
+                on_server(format!("CREATE DATABASE {building}")).await;
+                Store::connect(&replace_database(&server, &building))
+                    .await
+                    .unwrap()
+                    .close()
+                    .await;
+                // Another process may have renamed its copy into place first: then use that.
+                if try_on_server(format!("ALTER DATABASE {building} RENAME TO {name}"))
+                    .await
+                    .is_err()
+                {
+                    drop_postgres(&building).await;
+                }
+            }
+            name
+        })
+        .await
+}
+
+/// Creates a migrated database `{prefix}_{pid}_{n}` on the test server, copied from the
+/// template; returns its URL and name.
 pub async fn fresh_postgres(prefix: &str) -> (String, String) {
+    let template = postgres_template().await;
+    let name = format!("{prefix}_{}_{}", std::process::id(), unique_suffix());
+    // Copies from one template are serialised by the server; retry while another copy holds it.
+    let mut tries = 0;
+    while let Err(error) =
+        try_on_server(format!("CREATE DATABASE {name} TEMPLATE {template}")).await
+    {
+        tries += 1;
+        assert!(
+            tries < 50,
+            "CREATE DATABASE {name} TEMPLATE {template}: {error}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20 * tries)).await;
+    }
+    (
+        replace_database(&postgres_url().expect("TEST_DATABASE_URL"), &name),
+        name,
+    )
+}
+
+/// Creates an empty, unmigrated database `{prefix}_{pid}_{n}` on the test server (for tests
+/// of the migrations themselves); returns its URL and name.
+pub async fn empty_postgres(prefix: &str) -> (String, String) {
     let name = format!("{prefix}_{}_{}", std::process::id(), unique_suffix());
     on_server(format!("CREATE DATABASE {name}")).await;
     (
         replace_database(&postgres_url().expect("TEST_DATABASE_URL"), &name),
         name,
     )
+}
+
+/// The migrated SQLite template file (made once per set of migrations, in the temp directory).
+async fn sqlite_template() -> &'static Path {
+    static TEMPLATE: OnceCell<PathBuf> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let path = std::env::temp_dir()
+                .join(format!("safetynet_tpl_{}.db", migrations_hash("sqlite")));
+            if !path.exists() {
+                let dir = tempfile::tempdir().unwrap();
+                let work = dir.path().join("template.db");
+                let store = Store::connect(&format!("sqlite://{}", work.display()))
+                    .await
+                    .unwrap();
+                let building =
+                    path.with_extension(format!("b{}_{}", std::process::id(), unique_suffix()));
+                // One self-contained file (no WAL beside it), then renamed into place at once.
+                store
+                    .pool()
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "VACUUM INTO '{}'",
+                        building.display()
+                    )))
+                    .await
+                    .unwrap();
+                store.close().await;
+                std::fs::rename(&building, &path).unwrap();
+            }
+            path
+        })
+        .await
+}
+
+/// The URL of a migrated SQLite database `{name}.db` in `dir`, a copy of the template.
+pub async fn sqlite_url(dir: &Path, name: &str) -> String {
+    let path = dir.join(format!("{name}.db"));
+    std::fs::copy(sqlite_template().await, &path).unwrap();
+    format!("sqlite://{}", path.display())
 }
 
 /// Drops a database made by `fresh_postgres` (its pools must be closed first).

@@ -11,6 +11,9 @@
 //! - `deadline`: the `deadline.*` parameters, due dates, and what is due or late.
 //! - `recheck`: when each enrolled household is next checked (W1).
 //! - `queue`: who acts next on a case and under which limit, the work queue's stored lines.
+//! - `warning`: the warning loop (W3: assign → verify → judge → dispose → close) as a machine,
+//!   read the same way: state + step + actor → `WarningTransition` or `WarningRefusal`.
+//! - `contact`: visits and hotline tickets (W4): who records, what an outcome opens.
 //!
 //! Invariants: no IO, no clock, no randomness — `today`, tracking numbers and the rules
 //! engine's proposal come in as values. A case reaches a step only through the steps before
@@ -19,11 +22,13 @@
 
 pub mod calendar;
 pub mod case;
+pub mod contact;
 pub mod deadline;
 pub mod machine;
 pub mod queue;
 pub mod recheck;
 pub mod refusal;
+pub mod warning;
 
 pub use calendar::{Calendar, CalendarError, Holiday};
 pub use case::{

@@ -547,29 +547,27 @@ impl App {
         store::audit::append_one(
             conn,
             self.store.audit_key(),
-            &AuditEvent {
-                at: now.to_owned(),
-                actor: actor.audit_name(),
-                action: "household.categories".into(),
-                entity: "household".into(),
-                entity_id: case.household_id().to_owned(),
-                area_code: Some(case.area().as_str().to_owned()),
-                before: None,
-                after: Some(
-                    changes
-                        .iter()
-                        .map(|change| {
-                            format!(
-                                "{} {} {} ({reason})",
-                                change.change.code(),
-                                change.category.code(),
-                                change.on
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
-            },
+            &AuditEvent::household(
+                now.to_owned(),
+                actor.audit_name(),
+                "household.categories",
+                case.household_id().to_owned(),
+            )
+            .in_area(case.area().as_str())
+            .after(
+                changes
+                    .iter()
+                    .map(|change| {
+                        format!(
+                            "{} {} {} ({reason})",
+                            change.change.code(),
+                            change.category.code(),
+                            change.on
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
         )
         .await?;
         Ok(household_row_id)
@@ -1223,14 +1221,13 @@ fn case_event(
     before: Option<String>,
     after: Option<String>,
 ) -> AuditEvent {
-    AuditEvent {
-        at: now.to_owned(),
-        actor: actor.audit_name(),
-        action: action.to_owned(),
-        entity: "case".to_owned(),
-        entity_id: case.tracking_number().as_str().to_owned(),
-        area_code: Some(case.area().as_str().to_owned()),
-        before,
-        after,
-    }
+    AuditEvent::case(
+        now.to_owned(),
+        actor.audit_name(),
+        action.to_owned(),
+        case.tracking_number().as_str().to_owned(),
+    )
+    .in_area(case.area().as_str())
+    .before(before)
+    .after(after)
 }

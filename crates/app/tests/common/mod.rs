@@ -38,10 +38,7 @@ pub fn date(text: &str) -> NaiveDate {
 /// The suite's stores, named by backend; `name` tells the databases apart.
 pub async fn stores(name: &str) -> Vec<(&'static str, Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}",
-        dir.path().join(format!("{name}.db")).display()
-    );
+    let url = testkit::sqlite_url(dir.path(), name).await;
     let mut stores = vec![(
         "sqlite",
         Store::connect(&url)

@@ -141,7 +141,7 @@ pub struct TestApp {
 async fn fresh_store(backend: Backend, dir: &tempfile::TempDir) -> (Store, Option<String>) {
     match backend {
         Backend::Sqlite => {
-            let url = format!("sqlite://{}", dir.path().join("it.db").display());
+            let url = testkit::sqlite_url(dir.path(), "it").await;
             (
                 Store::connect(&url)
                     .await
