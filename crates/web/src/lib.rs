@@ -175,7 +175,10 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
             "/villages/{code}/print/notice",
             get(case_pages::print_village_notice),
         )
-        .route("/track", get(case_pages::track))
+        .route(
+            "/track",
+            get(case_pages::track).post(case_pages::track_lookup),
+        )
         .route(
             "/apply",
             get(apply_pages::apply_form)

@@ -88,18 +88,12 @@ pub struct CaseDetail {
     pub today: NaiveDate,
     /// What the applicant typed online beyond the intake (线上申请), for a case taken online.
     pub online: Option<crate::online::OnlineDetails>,
+    /// 重复申请: online applications kept with this case while it runs (issue 15).
+    pub duplicates: Vec<crate::online::Duplicate>,
 }
 
-/// What the public tracking page shows: the step and its dates, nothing personal.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Progress {
-    pub tracking_number: TrackingNumber,
-    pub kind: CaseKind,
-    pub step: Step,
-    pub received_on: String,
-    pub step_since: String,
-    pub closed_on: Option<String>,
-}
+/// How many duplicate online applications the case page lists.
+const DUPLICATES_SHOWN: i64 = 20;
 
 /// One line of a work queue (P9): one case, under its nearest running time limit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -730,6 +724,7 @@ impl App {
             household_row_id: row.household_id,
             place_name: store::places::full_name(&mut conn, case.area()).await?,
             online: crate::online::details(&mut conn, case_id).await?,
+            duplicates: crate::online::duplicates(&mut conn, case_id, DUPLICATES_SHOWN).await?,
             case,
             timeline,
             deadlines,
@@ -831,31 +826,6 @@ impl App {
             .ok_or(AppError::NotFound)?;
         Step::from_code(&row.step)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} step {}", row.id, row.step)))
-    }
-
-    /// 进度查询 (public): the current step and its dates — received, step since, closed —
-    /// and nothing about the household. An unknown or malformed number is `NotFound`.
-    pub async fn track_progress(&self, tracking_number: &str) -> Result<Progress, AppError> {
-        let tracking_number =
-            TrackingNumber::parse(tracking_number).map_err(|_| AppError::NotFound)?;
-        let mut conn = self.store.read().await?;
-        let row = store::cases::by_tracking_number(&mut conn, tracking_number.as_str())
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let step = Step::from_code(&row.step).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("case {} step {}", row.id, row.step))
-        })?;
-        let kind = CaseKind::from_code(&row.kind).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("case {} kind {}", row.id, row.kind))
-        })?;
-        Ok(Progress {
-            tracking_number,
-            kind,
-            step,
-            received_on: row.received_on,
-            step_since: row.step_since,
-            closed_on: row.closed_on,
-        })
     }
 
     /// Opens the re-check case of a registered household from the due list (W1); the
@@ -1086,7 +1056,7 @@ async fn held_on(
     Ok(held.into_iter().collect())
 }
 
-fn events_of(case_id: i64, rows: &[CaseEventRow]) -> Result<Vec<Event>, AppError> {
+pub(crate) fn events_of(case_id: i64, rows: &[CaseEventRow]) -> Result<Vec<Event>, AppError> {
     rows.iter()
         .map(|row| {
             let corrupt =

@@ -69,7 +69,7 @@ const USER_ROUTES: [&str; 6] = [
     "/admin/users/{id}/password",
 ];
 /// Routes that show no household: sign-in, the form skeleton, static files, the API document.
-const ROUTES_WITHOUT_RECORDS: [&str; 11] = [
+const ROUTES_WITHOUT_RECORDS: [&str; 12] = [
     "/",
     "/login",
     "/logout",
@@ -77,6 +77,7 @@ const ROUTES_WITHOUT_RECORDS: [&str; 11] = [
     "/static/app.css",
     "/static/dashboard.js",
     "/static/apply.js",
+    "/static/cards.js",
     "/static/vendor/echarts.min.js",
     "/healthz",
     "/api/openapi.json",
