@@ -592,7 +592,7 @@ impl App {
             return Ok(());
         }
         crate::households::check_place(conn, &household.area).await?;
-        crate::households::check_members_free(conn, household, Some(id)).await?;
+        crate::households::check_members_free(conn, actor, household, Some(id)).await?;
         store::households::update(
             conn,
             id,
@@ -628,7 +628,7 @@ impl App {
     ) -> Result<i64, AppError> {
         let json = crate::households::record_json(household)?;
         crate::households::check_place(conn, &household.area).await?;
-        crate::households::check_members_free(conn, household, None).await?;
+        crate::households::check_members_free(conn, actor, household, None).await?;
         let id = store::households::insert(conn, household, &json, &self.today().to_string(), now)
             .await?;
         store::audit::append_one(
