@@ -34,6 +34,9 @@ for (const [user, label] of [['wangge', 'grid'], ['cunshe', 'village']]) {
   test(`i15_${label}_pages_fit_a_phone`, async () => {
     const page = await phonePage();
     await login(page, server.base, user);
+    assert.equal(new URL(page.url()).pathname, '/home');
+    // 我的工作: the village's cases in progress with their due dates.
+    assert.ok(await page.locator('#home-area-cases tbody tr').count() >= 1);
     await assertFits(page, `${user} home`);
     await page.screenshot({ path: join(screenshots, `phone-${label}-home.png`), fullPage: true });
     await page.goto(`${server.base}/households?q=永院村`);

@@ -15,6 +15,7 @@ pub mod cases;
 pub mod contacts;
 pub mod error;
 pub mod feeds;
+pub mod home;
 pub mod households;
 pub mod imports;
 pub mod online;

@@ -17,6 +17,7 @@ mod cookies;
 mod error;
 mod forms;
 mod guard;
+mod home_pages;
 mod pages;
 mod policy_api;
 mod policy_pages;
@@ -87,6 +88,7 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
     };
     Router::new()
         .route("/", get(pages::home))
+        .route("/home", get(home_pages::home))
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route(

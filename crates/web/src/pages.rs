@@ -82,6 +82,8 @@ fn start_page(role: domain::Role) -> &'static str {
     match role {
         domain::Role::Department => "/referrals",
         domain::Role::Admin => "/admin/users",
+        // 我的工作 (issue 15): the field roles start at what waits on them in their village.
+        domain::Role::VillageAssistant | domain::Role::GridWorker => "/home",
         _ => "/households",
     }
 }

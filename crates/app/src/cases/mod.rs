@@ -745,6 +745,32 @@ impl App {
         today: NaiveDate,
         query: WorkQuery,
     ) -> Result<WorkPage, AppError> {
+        self.queue_of(actor, today, query, true).await
+    }
+
+    /// 本村（网格）在办: every case in progress in the actor's area, whoever acts next, in the
+    /// work queue's order (issue 15: the village assistant and the grid worker follow their
+    /// village's cases, most of which wait on the town).
+    pub async fn area_queue(
+        &self,
+        actor: &Actor,
+        today: NaiveDate,
+        query: WorkQuery,
+    ) -> Result<WorkPage, AppError> {
+        // A village's or a grid's cases are few; a wider area is the town's work queue.
+        if !matches!(actor.role, Role::VillageAssistant | Role::GridWorker) {
+            return Err(AppError::Forbidden);
+        }
+        self.queue_of(actor, today, query, false).await
+    }
+
+    async fn queue_of(
+        &self,
+        actor: &Actor,
+        today: NaiveDate,
+        query: WorkQuery,
+        mine_only: bool,
+    ) -> Result<WorkPage, AppError> {
         let calendar = self.calendar()?;
         let params = self.deadline_params(today)?;
         let mut conn = self.store.read().await?;
@@ -761,7 +787,7 @@ impl App {
                 continue;
             };
             let case = replay(row.id, events)?;
-            if acts_next(&case, actor.role, today) {
+            if !mine_only || acts_next(&case, actor.role, today) {
                 cases.push((row.id, case));
             }
         }

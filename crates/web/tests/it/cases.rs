@@ -820,7 +820,7 @@ async fn p1_intake_form_needs_consent_and_public_tracking_shows_nothing_personal
 }
 
 /// Opens an application for `external_id` in the test village; returns (id, tracking number).
-async fn apply(village: &ApiUser, external_id: &str) -> (i64, String) {
+pub(crate) async fn apply(village: &ApiUser, external_id: &str) -> (i64, String) {
     let (status, body) = village
         .post(
             "/api/v1/cases",

@@ -12,6 +12,7 @@ mod capacity;
 mod cases;
 mod hardening;
 mod helpers;
+mod home;
 mod pages;
 mod pending;
 mod policy;

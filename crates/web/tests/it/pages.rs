@@ -85,7 +85,7 @@ async fn d1_form_with_bad_id_number_rerenders_422_naming_the_member_row() {
             let page = response.text().await.unwrap();
             assert!(page.contains(expected), "{backend}: {expected}");
             assert!(
-                !page.contains(&app.tuqiao_village.external_id),
+                !page.contains(app.tuqiao_village.external_id),
                 "{backend}: another town's household number is revealed"
             );
         }
