@@ -45,6 +45,8 @@ for (const [user, label] of [['wangge', 'grid'], ['cunshe', 'village']]) {
     assert.ok(household, 'the search lists households');
     await page.goto(server.base + household);
     await assertFits(page, 'household page');
+    // Beijing time, never a UTC instant (issue 15).
+    assert.doesNotMatch(await page.textContent('main'), /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
     await page.screenshot({ path: join(screenshots, `phone-${label}-household.png`), fullPage: true });
     await page.goto(`${server.base}/warnings`);
     await assertFits(page, 'warning list');
