@@ -1,5 +1,5 @@
 // 线上申请 (P1) in a real browser: an anonymous visitor fills the online application, sees the
-// tracking number and follows it on /track; a bad ID number is refused in Chinese beside its field.
+// receipt (查询码) and follows it on /track with the phone; a bad ID number is refused in Chinese beside its field.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -40,12 +40,16 @@ test('p1_online_application_shows_the_tracking_number_then_a_bad_id_is_refused',
 
   await fill(page, idNumber('50022419800101002'));
   await clickAndLoad(page, '#apply-form button[type=submit]');
-  const number = (await page.textContent('#apply-number')).trim();
-  assert.match(number, /^TL\d{8}-\d{4}$/);
+  const receipt = (await page.textContent('#apply-number')).trim();
+  assert.match(receipt, /^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/);
   await page.screenshot({ path: join(screenshots, 'apply-done.png'), fullPage: true });
 
+  // /track: the receipt is filled in; the phone proves it is the applicant's.
   await clickAndLoad(page, '#apply-track');
-  assert.equal((await page.textContent('#track-step')).trim(), '受理');
+  assert.equal(await page.inputValue('#number'), receipt);
+  await page.fill('#proof', '13812345678');
+  await clickAndLoad(page, '#track-form button[type=submit]');
+  assert.equal((await page.textContent('#track-step')).trim(), '已受理您的申请');
 
   await page.goto(`${server.base}/apply`);
   const good = idNumber('50022419900202003');

@@ -81,8 +81,9 @@ test('p4_p7_p8_printouts_render_on_the_print_layout', async () => {
 test('p1_public_tracking_shows_the_step_only', async () => {
   const page = await browser.newPage();
   await page.goto(`${server.base}/track`);
-  await page.fill('input[name=number]', 'TL19990101-0001');
-  await clickAndLoad(page, 'form.search button');
-  assert.match(await page.textContent('#track-message'), /未查到该受理编号/);
+  await page.fill('#number', 'TL19990101-0001');
+  await page.fill('#proof', '13812345678');
+  await clickAndLoad(page, '#track-form button[type=submit]');
+  assert.match(await page.textContent('#track-message'), /未查到该申请/);
   await page.close();
 });

@@ -67,6 +67,8 @@ test('d1_household_form_names_the_bad_field_in_chinese_then_saves', async () => 
 test('u2_grid_worker_sees_masked_names_and_ids', async () => {
   const page = await browser.newPage();
   await login(page, server.base, 'wangge');
+  assert.equal(new URL(page.url()).pathname, '/home', 'the grid worker arrives at 我的工作');
+  await page.goto(`${server.base}/households`);
   const ids = await page.locator('#households tbody tr td:nth-child(3)').allTextContents();
   assert.ok(ids.length > 0, 'the grid worker sees the households of the grid\'s village');
   for (const id of ids) assert.match(id, /^\d{6}\*{8}\d{3}[\dX]$/);

@@ -253,7 +253,7 @@ impl App {
         {
             return Err(AppError::invalid("id", "户编号已存在"));
         }
-        check_members_free(&mut tx, household, None).await?;
+        check_members_free(&mut tx, actor, household, None).await?;
         let id = store::households::insert(&mut tx, household, &json, &today, &now).await?;
         store::audit::append_one(
             &mut tx,
@@ -299,7 +299,7 @@ impl App {
             return Err(AppError::invalid("id", "户编号不能修改"));
         }
         check_place(&mut tx, &household.area).await?;
-        check_members_free(&mut tx, household, Some(id)).await?;
+        check_members_free(&mut tx, actor, household, Some(id)).await?;
         store::households::update(&mut tx, id, version, household, &json, &today, &now).await?;
         store::audit::append_one(
             &mut tx,
@@ -357,19 +357,29 @@ pub(crate) async fn check_place(conn: &mut store::Conn, area: &PlaceCode) -> Res
     Ok(())
 }
 
-/// 不重不漏: a person belongs to one household at a time.
+/// 不重不漏: a person belongs to one household at a time. The other household is named
+/// only when it lies in the actor's area: a household elsewhere is not revealed (issue 15),
+/// the refusal sends the user to the district instead.
 pub(crate) async fn check_members_free(
     conn: &mut store::Conn,
+    actor: &Actor,
     household: &Household,
     except: Option<i64>,
 ) -> Result<(), AppError> {
     for (idx, person) in household.members.iter().enumerate() {
-        if let Some(other) =
-            store::households::open_membership(conn, person.id_number.as_str(), except).await?
+        if let Some((other, area_code)) =
+            store::households::open_membership_area(conn, person.id_number.as_str(), except).await?
         {
+            let ours = PlaceCode::parse(&area_code).is_ok_and(|area| actor.covers(&area));
+            let message = if ours {
+                format!("该成员已是户{other}的成员，同一人不能同时在两户")
+            } else {
+                "该成员已在本辖区以外的家庭中登记，同一人不能同时在两户；请联系区民政局核实"
+                    .to_owned()
+            };
             return Err(AppError::invalid(
                 format!("members[{idx}].id_number"),
-                format!("该成员已是户{other}的成员，同一人不能同时在两户"),
+                message,
             ));
         }
     }

@@ -16,6 +16,7 @@ pub mod contacts;
 pub mod error;
 pub mod feeds;
 pub mod golive;
+pub mod home;
 pub mod households;
 pub mod imports;
 pub mod online;

@@ -3,13 +3,22 @@
 //! The applicant is not a user: the case is opened by `ONLINE_APPLICANT`, a named system actor
 //! standing at the village's intake (the case lands in the town's 办件 queue like a window
 //! application). A registered member applies for the registry household (its area wins); anyone
-//! else gets a new household id (`WS` + the date and sequence of its tracking number). An application already running for
-//! the same household or the same ID number is not duplicated: its tracking number is given back.
+//! else gets a new household id (`WS` + the date and sequence of its tracking number).
+//!
+//! Privacy (issue 15): the applicant's answer never depends on anyone else's records. Every
+//! application gets a random receipt (查询码, `new_receipt`), the only number it is followed by
+//! on `/track`, together with the applicant's phone or the ID number's last digits. An
+//! application for a household or ID number with a case already running opens no case: it is
+//! kept as a duplicate of that case (the town sees it on the case page) and answered exactly
+//! as a new one, with a receipt of its own that shows 受理 and its date.
 
 use crate::cases::NewIntake;
 use crate::{Actor, App, AppError, FieldError};
+use chrono::NaiveDate;
 use domain::{NationalId, PlaceCode, PlaceLevel, Role};
-use workflow::{CaseKind, Channel, Consent, TrackingNumber};
+use rand_core::{OsRng, RngCore};
+use store::audit::AuditEvent;
+use workflow::{CaseKind, Channel, Consent, Fact, Outcome, Step};
 
 /// The user id the online applicant acts under: no account has it (ids start at 1, and 0 is
 /// the comparison run).
@@ -48,13 +57,111 @@ pub struct OnlineForm {
     pub consent: bool,
 }
 
-/// The answer to an online application.
+/// The answer to an online application: its receipt (查询码), the same whether a case was
+/// opened or the application was kept with a case already running.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Applied {
-    /// A new case at 受理.
-    Opened(TrackingNumber),
-    /// 与已有申请合并: an application of the same household or person is running.
-    AlreadyRunning(TrackingNumber),
+pub struct Applied {
+    pub receipt: String,
+}
+
+/// The receipt's characters: digits and capitals without 0, O, 1 and I (read over the phone
+/// and typed on one without confusion); 32 of them, so a random byte maps without bias.
+const RECEIPT_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+/// Characters of a receipt: 12 × 5 bits = 60 random bits, far beyond what the per-client
+/// limit on `/track` lets anyone try.
+const RECEIPT_CHARS: usize = 12;
+
+/// A new random receipt, as `XXXX-XXXX-XXXX`.
+fn new_receipt() -> String {
+    let mut bytes = [0u8; RECEIPT_CHARS];
+    OsRng.fill_bytes(&mut bytes);
+    let mut receipt = String::with_capacity(RECEIPT_CHARS + 2);
+    for (index, byte) in bytes.iter().enumerate() {
+        if index > 0 && index % 4 == 0 {
+            receipt.push('-');
+        }
+        receipt.push(char::from(RECEIPT_ALPHABET[usize::from(byte % 32)]));
+    }
+    receipt
+}
+
+/// A receipt as typed: upper case, spaces dropped, hyphens where they belong.
+fn normalise_receipt(typed: &str) -> Option<String> {
+    let characters: Vec<u8> = typed
+        .bytes()
+        .filter(|byte| !matches!(byte, b' ' | b'-'))
+        .map(|byte| byte.to_ascii_uppercase())
+        .collect();
+    if characters.len() != RECEIPT_CHARS || !characters.iter().all(|c| RECEIPT_ALPHABET.contains(c))
+    {
+        return None;
+    }
+    let groups: Vec<&str> = characters
+        .chunks(4)
+        .filter_map(|chunk| std::str::from_utf8(chunk).ok())
+        .collect();
+    Some(groups.join("-"))
+}
+
+/// Shortest ID-number ending accepted as proof on `/track`.
+pub const PROOF_ID_DIGITS: usize = 4;
+
+/// Whether `proof` is the application's phone number or the last digits (at least
+/// `PROOF_ID_DIGITS`) of its ID number.
+fn proves(row: &store::cases::ReceiptRow, proof: &str) -> bool {
+    let proof = proof.trim().to_ascii_uppercase();
+    if proof.is_empty() {
+        return false;
+    }
+    proof == row.phone
+        || (proof.len() >= PROOF_ID_DIGITS
+            && proof.len() < row.id_number.len()
+            && row.id_number.to_ascii_uppercase().ends_with(&proof))
+}
+
+/// One step of an application as `/track` shows it, with the day it began.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackedStep {
+    pub step: Step,
+    pub on: NaiveDate,
+}
+
+/// The result of an application, in plain words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrackedResult {
+    /// 已认定.
+    Confirmed,
+    /// 不予认定, with the reason of the 告知书.
+    Refused { reason: String },
+    /// 已撤回.
+    Withdrawn,
+}
+
+/// 进度查询 (issue 15): what the applicant sees of their own application — the steps with
+/// their dates, the result and, on a decline, the 告知书's reason. Nothing about the household.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tracked {
+    pub receipt: String,
+    pub kind: CaseKind,
+    pub received_on: NaiveDate,
+    pub steps: Vec<TrackedStep>,
+    pub closed_on: Option<NaiveDate>,
+    pub result: Option<TrackedResult>,
+}
+
+impl Tracked {
+    pub fn step(&self) -> Step {
+        self.steps.last().map_or(Step::Received, |step| step.step)
+    }
+}
+
+/// The China Standard Time date of an RFC 3339 instant.
+fn cst_date(at: &str) -> Option<NaiveDate> {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|instant| {
+            (instant.with_timezone(&chrono::Utc) + chrono::Duration::hours(8)).date_naive()
+        })
 }
 
 struct OnlineApplication {
@@ -223,11 +330,41 @@ impl App {
             Some(row) => Some(row),
             None => store::cases::open_online_application(&mut tx, id_number).await?,
         };
+        let receipt = new_receipt();
+        let receipt_row = |case_id: i64, duplicate: bool| store::cases::ReceiptRow {
+            receipt: receipt.clone(),
+            case_id,
+            duplicate: i64::from(duplicate),
+            applicant: application.name.clone(),
+            id_number: id_number.to_owned(),
+            phone: application.phone.clone(),
+            household_size: i64::from(application.household_size),
+            hardship: application.hardship.clone(),
+            submitted_at: now.clone(),
+        };
         if let Some(row) = running {
-            store::rollback(tx).await?;
-            let number = TrackingNumber::parse(&row.tracking_number)
-                .map_err(|error| anyhow::anyhow!("tracking number of case {}: {error}", row.id))?;
-            return Ok(Applied::AlreadyRunning(number));
+            // Kept with the running case for the town; the applicant is told nothing of it.
+            store::cases::insert_receipt(&mut tx, &receipt_row(row.id, true)).await?;
+            store::audit::append_one(
+                &mut tx,
+                self.store.audit_key(),
+                &AuditEvent {
+                    at: now.clone(),
+                    actor: online_actor(&application.village).audit_name(),
+                    action: "case.online_duplicate".to_owned(),
+                    entity: "case".to_owned(),
+                    entity_id: row.tracking_number.clone(),
+                    area_code: Some(row.area_code.clone()),
+                    before: None,
+                    after: Some(
+                        serde_json::json!({ "receipt": receipt, "applicant": application.name })
+                            .to_string(),
+                    ),
+                },
+            )
+            .await?;
+            store::commit(tx).await?;
+            return Ok(Applied { receipt });
         }
         // A new household's id carries its case's tracking number (`WS…` beside `TL…`): the
         // tracking number is unique, so the id is too.
@@ -276,9 +413,76 @@ impl App {
             },
         )
         .await?;
+        store::cases::insert_receipt(&mut tx, &receipt_row(case_id, false)).await?;
         store::commit(tx).await?;
-        Ok(Applied::Opened(tracking_number))
+        Ok(Applied { receipt })
     }
+
+    /// 进度查询 (public, issue 15): the application with `receipt`, when `proof` is its phone
+    /// number or its ID number's last digits. Anything else — an unknown receipt, a wrong
+    /// proof — is the same `NotFound`. A duplicate shows 受理 on the day it was submitted.
+    pub async fn track_receipt(&self, receipt: &str, proof: &str) -> Result<Tracked, AppError> {
+        let receipt = normalise_receipt(receipt).ok_or(AppError::NotFound)?;
+        let mut conn = self.store.read().await?;
+        let row = store::cases::receipt(&mut conn, &receipt)
+            .await?
+            .filter(|row| proves(row, proof))
+            .ok_or(AppError::NotFound)?;
+        let submitted_on = cst_date(&row.submitted_at).ok_or_else(|| {
+            anyhow::anyhow!("receipt {receipt} submitted at {}", row.submitted_at)
+        })?;
+        if row.duplicate != 0 {
+            return Ok(Tracked {
+                receipt,
+                kind: CaseKind::Application,
+                received_on: submitted_on,
+                steps: vec![TrackedStep {
+                    step: Step::Received,
+                    on: submitted_on,
+                }],
+                closed_on: None,
+                result: None,
+            });
+        }
+        let rows = store::cases::events(&mut conn, row.case_id).await?;
+        let case = crate::cases::replay(row.case_id, &rows)?;
+        let events = crate::cases::events_of(row.case_id, &rows)?;
+        let mut steps = vec![TrackedStep {
+            step: Step::Received,
+            on: case.received_on(),
+        }];
+        for event in events {
+            if let Fact::StepEntered { step } = event.fact {
+                steps.push(TrackedStep { step, on: event.on });
+            }
+        }
+        let result = case.outcome().map(|outcome| match outcome {
+            Outcome::Confirmed { .. } => TrackedResult::Confirmed,
+            Outcome::Refused { reason } => TrackedResult::Refused {
+                reason: reason.clone(),
+            },
+            Outcome::Withdrawn { .. } => TrackedResult::Withdrawn,
+        });
+        Ok(Tracked {
+            receipt,
+            kind: case.kind(),
+            received_on: case.received_on(),
+            steps,
+            closed_on: case.closed_on(),
+            result,
+        })
+    }
+}
+
+/// An online application kept with a running case (重复申请), as the town sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Duplicate {
+    pub submitted_on: String,
+    pub applicant: String,
+    pub id_number: NationalId,
+    pub phone: String,
+    pub household_size: i64,
+    pub hardship: String,
 }
 
 /// What the applicant typed online beyond the intake, as the case page shows it.
@@ -304,4 +508,34 @@ pub(crate) async fn details(
         phone: row.phone,
         household_size: row.household_size,
     }))
+}
+
+/// 重复申请: the online applications kept with a case because it was already running
+/// (issue 15), for the case page; the first `limit`.
+pub(crate) async fn duplicates(
+    conn: &mut store::Conn,
+    case_id: i64,
+    limit: i64,
+) -> Result<Vec<Duplicate>, AppError> {
+    store::cases::duplicate_receipts(conn, case_id, limit)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let id_number = NationalId::parse(&row.id_number).map_err(|error| {
+                anyhow::anyhow!(
+                    "duplicate application {} of case {case_id}: {error}",
+                    row.receipt
+                )
+            })?;
+            Ok(Duplicate {
+                submitted_on: cst_date(&row.submitted_at)
+                    .map_or_else(|| row.submitted_at.clone(), |date| date.to_string()),
+                applicant: row.applicant,
+                id_number,
+                phone: row.phone,
+                household_size: row.household_size,
+                hardship: row.hardship,
+            })
+        })
+        .collect()
 }

@@ -510,3 +510,65 @@ pub async fn queue_page(conn: &mut Conn, filter: &QueueFilter<'_>) -> Result<Que
         next,
     })
 }
+
+/// An online application's receipt (查询码, issue 15) and what was typed with it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReceiptRow {
+    pub receipt: String,
+    pub case_id: i64,
+    /// 1 when the application duplicates a case already running (no case was opened for it).
+    pub duplicate: i64,
+    pub applicant: String,
+    pub id_number: String,
+    pub phone: String,
+    pub household_size: i64,
+    pub hardship: String,
+    pub submitted_at: String,
+}
+
+const RECEIPT_COLUMNS: &str = "receipt, case_id, duplicate, applicant, id_number, phone, household_size, hardship, submitted_at";
+
+pub async fn insert_receipt(conn: &mut Conn, row: &ReceiptRow) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO online_receipts ({RECEIPT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )))
+    .bind(&row.receipt)
+    .bind(row.case_id)
+    .bind(row.duplicate)
+    .bind(&row.applicant)
+    .bind(&row.id_number)
+    .bind(&row.phone)
+    .bind(row.household_size)
+    .bind(&row.hardship)
+    .bind(&row.submitted_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The online application with `receipt`, if any.
+pub async fn receipt(conn: &mut Conn, receipt: &str) -> Result<Option<ReceiptRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {RECEIPT_COLUMNS} FROM online_receipts WHERE receipt = $1"
+    )))
+    .bind(receipt)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The duplicate online applications kept with a case (重复申请), oldest first; at most
+/// `limit` (the case page shows the first few).
+pub async fn duplicate_receipts(
+    conn: &mut Conn,
+    case_id: i64,
+    limit: i64,
+) -> Result<Vec<ReceiptRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {RECEIPT_COLUMNS} FROM online_receipts WHERE case_id = $1 AND duplicate = 1 \
+         ORDER BY submitted_at, receipt LIMIT $2"
+    )))
+    .bind(case_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}

@@ -165,6 +165,23 @@ async fn open_memberships(conn: &mut Conn, household_id: i64) -> Result<Vec<(Str
 }
 
 /// The household (by external id) in which `id_number` is a member now, other than `except`.
+/// The household (its 户编号 and area code) `id_number` is a current member of, other than
+/// `except_household`, if any.
+pub async fn open_membership_area(
+    conn: &mut Conn,
+    id_number: &str,
+    except_household: Option<i64>,
+) -> Result<Option<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT h.external_id, h.area_code FROM memberships m JOIN households h ON h.id = m.household_id \
+         WHERE m.id_number = $1 AND m.end_date IS NULL AND m.household_id <> $2 LIMIT 1",
+    )
+    .bind(id_number)
+    .bind(except_household.unwrap_or(-1))
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
 pub async fn open_membership(
     conn: &mut Conn,
     id_number: &str,

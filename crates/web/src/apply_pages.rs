@@ -66,9 +66,8 @@ impl ApplyPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "apply_done.html")]
 pub struct ApplyDone {
-    number: String,
+    receipt: String,
     name: String,
-    merged: bool,
 }
 
 /// The form; `csrf` is the token a valid submission carried (kept, so another tab's form stays
@@ -183,22 +182,14 @@ pub async fn apply_submit(
         consent: matches!(get("consent"), "on" | "true" | "1"),
     };
     match state.app.apply_online(&form).await {
-        Ok(applied) => {
-            let (number, merged) = match applied {
-                Applied::Opened(number) => (number, false),
-                Applied::AlreadyRunning(number) => (number, true),
-            };
+        // The same answer whether a case was opened or the application was kept with one
+        // already running (issue 15).
+        Ok(Applied { receipt }) => {
             let done = ApplyDone {
-                number: number.as_str().to_owned(),
+                receipt,
                 name: form.name.trim().to_owned(),
-                merged,
             };
-            let status = if merged {
-                StatusCode::OK
-            } else {
-                StatusCode::CREATED
-            };
-            Ok((status, done).into_response())
+            Ok((StatusCode::CREATED, done).into_response())
         }
         Err(AppError::Invalid(list)) => {
             let errors = list

@@ -985,66 +985,83 @@ pub struct TrackQuery {
     number: String,
 }
 
+/// The fields of the tracking form: the receipt (查询码) and the proof (the applicant's phone
+/// or the ID number's last digits). Sent by POST, so neither lands in an address or a log.
+#[derive(Deserialize)]
+pub struct TrackForm {
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    proof: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "track.html")]
 pub struct TrackPage {
     number: String,
     message: String,
-    progress: Option<app::cases::Progress>,
-    steps: Vec<Step>,
+    tracked: Option<app::online::Tracked>,
+    proof_digits: usize,
 }
 
 impl TrackPage {
-    /// Whether the case has reached `step` (every step up to the current one, once open).
-    fn reached(&self, step: &Step) -> bool {
-        let Some(progress) = &self.progress else {
-            return false;
-        };
-        if progress.step == Step::Confirmed {
-            return true;
+    fn new(number: String, message: String, tracked: Option<app::online::Tracked>) -> Self {
+        TrackPage {
+            number,
+            message,
+            tracked,
+            proof_digits: app::online::PROOF_ID_DIGITS,
         }
-        let position = |s: &Step| self.steps.iter().position(|x| x == s);
-        match (position(step), position(&progress.step)) {
-            (Some(at), Some(current)) => at <= current,
-            _ => false,
+    }
+
+    /// The current step in plain words.
+    fn current_words(&self) -> &'static str {
+        self.tracked
+            .as_ref()
+            .map_or("", |tracked| self.step_words(&tracked.step()))
+    }
+
+    /// A step in plain words, as the applicant reads it.
+    fn step_words(&self, step: &Step) -> &'static str {
+        match step {
+            Step::Received => "已受理您的申请",
+            Step::Comparing => "正在核对家庭经济状况（信息比对）",
+            Step::Surveying => "工作人员入户调查",
+            Step::VillageReview => "村（社区）民主评议",
+            Step::JointReview => "镇街联合研判",
+            Step::Notice => "结果公示",
+            Step::Confirming => "区级部门审核确认",
+            Step::Confirmed => "已认定",
+            Step::Refused => "不予认定",
+            Step::Withdrawn => "申请已撤回",
         }
     }
 }
 
-/// `GET /track?number=…` (no login): the step and its dates, nothing about the household.
-/// Unknown and malformed numbers get the same answer; each client (`throttle::client_of`)
-/// has `TRACK_LOOKUPS_PER_MINUTE` lookups a minute, then 429 in Chinese.
-pub async fn track(
+/// `GET /track` (no login): the tracking form, the receipt filled in when given.
+pub async fn track(Query(query): Query<TrackQuery>) -> Response {
+    let number = query.number.trim().chars().take(32).collect::<String>();
+    TrackPage::new(number, String::new(), None).into_response()
+}
+
+/// `POST /track` (no login): the applicant's own application — each step with its date, the
+/// result, the 告知书's reason on a decline — when the receipt and the phone (or the ID
+/// number's last digits) match; every other answer is the same "not found". Each client
+/// (`throttle::client_of`) has `TRACK_LOOKUPS_PER_MINUTE` lookups a minute, then 429.
+pub async fn track_lookup(
     State(state): State<WebState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    Query(query): Query<TrackQuery>,
+    Form(form): Form<TrackForm>,
 ) -> Response {
-    let number = query.number.trim().to_owned();
-    let steps = vec![
-        Step::Received,
-        Step::Comparing,
-        Step::Surveying,
-        Step::VillageReview,
-        Step::JointReview,
-        Step::Notice,
-        Step::Confirming,
-    ];
-    let page = |message: String, progress, status| {
+    let number = form.number.trim().chars().take(32).collect::<String>();
+    let page = |message: &str, tracked, status| {
         (
             status,
-            TrackPage {
-                number: number.clone(),
-                message,
-                progress,
-                steps: steps.clone(),
-            },
+            TrackPage::new(number.clone(), message.to_owned(), tracked),
         )
             .into_response()
     };
-    if number.is_empty() {
-        return page(String::new(), None, StatusCode::OK);
-    }
     let client = crate::throttle::client_of(
         peer.map(|Extension(ConnectInfo(address))| address),
         &headers,
@@ -1055,15 +1072,15 @@ pub async fn track(
         .allow(client, std::time::Instant::now())
     {
         return page(
-            "查询过于频繁，请稍后再试".to_owned(),
+            "查询过于频繁，请稍后再试",
             None,
             StatusCode::TOO_MANY_REQUESTS,
         );
     }
-    match state.app.track_progress(&number).await {
-        Ok(progress) => page(String::new(), Some(progress), StatusCode::OK),
+    match state.app.track_receipt(&number, &form.proof).await {
+        Ok(tracked) => page("", Some(tracked), StatusCode::OK),
         Err(AppError::NotFound) => page(
-            "未查到该受理编号，请核对后重新输入".to_owned(),
+            "未查到该申请：请核对查询码和手机号码（或身份证号后几位）后重新输入",
             None,
             StatusCode::NOT_FOUND,
         ),

@@ -18,6 +18,7 @@ mod error;
 mod forms;
 mod guard;
 mod input;
+mod home_pages;
 mod pages;
 mod policy_api;
 mod policy_pages;
@@ -88,6 +89,7 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
     };
     Router::new()
         .route("/", get(pages::home))
+        .route("/home", get(home_pages::home))
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route(
@@ -176,7 +178,10 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
             "/villages/{code}/print/notice",
             get(case_pages::print_village_notice),
         )
-        .route("/track", get(case_pages::track))
+        .route(
+            "/track",
+            get(case_pages::track).post(case_pages::track_lookup),
+        )
         .route(
             "/apply",
             get(apply_pages::apply_form)

@@ -76,12 +76,31 @@ impl Chrome {
     }
 }
 
+/// An instant stored as RFC 3339 UTC, shown in Beijing time to the minute (issue 15: no UTC
+/// timestamps on pages); text that is not an instant is shown as it is.
+pub(crate) fn beijing_minute(at: impl AsRef<str>) -> String {
+    let at = at.as_ref();
+    chrono::DateTime::parse_from_rfc3339(at).map_or_else(
+        |_| at.to_owned(),
+        |instant| {
+            instant
+                .with_timezone(
+                    &chrono::FixedOffset::east_opt(8 * 3600).unwrap_or(*instant.offset()),
+                )
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        },
+    )
+}
+
 /// The page a role starts at: department users do not read the registry, their work is the
 /// referral queue; the administrator's is 用户管理.
 fn start_page(role: domain::Role) -> &'static str {
     match role {
         domain::Role::Department => "/referrals",
         domain::Role::Admin => "/admin/users",
+        // 我的工作 (issue 15): the field roles start at what waits on them in their village.
+        domain::Role::VillageAssistant | domain::Role::GridWorker => "/home",
         _ => "/households",
     }
 }

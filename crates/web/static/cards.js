@@ -18,7 +18,7 @@
         var column = 0;
         for (var k = 0; k < rows[r].cells.length; k++) {
           var cell = rows[r].cells[k];
-          if (labels[column] && !cell.hasAttribute('data-label')) { cell.setAttribute('data-label', labels[column]); }
+          if (labels[column] && cell.colSpan === 1 && !cell.hasAttribute('data-label')) { cell.setAttribute('data-label', labels[column]); }
           column += cell.colSpan || 1;
         }
       }

@@ -88,18 +88,12 @@ pub struct CaseDetail {
     pub today: NaiveDate,
     /// What the applicant typed online beyond the intake (线上申请), for a case taken online.
     pub online: Option<crate::online::OnlineDetails>,
+    /// 重复申请: online applications kept with this case while it runs (issue 15).
+    pub duplicates: Vec<crate::online::Duplicate>,
 }
 
-/// What the public tracking page shows: the step and its dates, nothing personal.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Progress {
-    pub tracking_number: TrackingNumber,
-    pub kind: CaseKind,
-    pub step: Step,
-    pub received_on: String,
-    pub step_since: String,
-    pub closed_on: Option<String>,
-}
+/// How many duplicate online applications the case page lists.
+const DUPLICATES_SHOWN: i64 = 20;
 
 /// One line of a work queue (P9): one case, under its nearest running time limit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -591,7 +585,7 @@ impl App {
             return Ok(());
         }
         crate::households::check_place(conn, &household.area).await?;
-        crate::households::check_members_free(conn, household, Some(id)).await?;
+        crate::households::check_members_free(conn, actor, household, Some(id)).await?;
         store::households::update(
             conn,
             id,
@@ -627,7 +621,7 @@ impl App {
     ) -> Result<i64, AppError> {
         let json = crate::households::record_json(household)?;
         crate::households::check_place(conn, &household.area).await?;
-        crate::households::check_members_free(conn, household, None).await?;
+        crate::households::check_members_free(conn, actor, household, None).await?;
         let id = store::households::insert(conn, household, &json, &self.today().to_string(), now)
             .await?;
         store::audit::append_one(
@@ -723,6 +717,7 @@ impl App {
             household_row_id: row.household_id,
             place_name: store::places::full_name(&mut conn, case.area()).await?,
             online: crate::online::details(&mut conn, case_id).await?,
+            duplicates: crate::online::duplicates(&mut conn, case_id, DUPLICATES_SHOWN).await?,
             case,
             timeline,
             deadlines,
@@ -776,6 +771,78 @@ impl App {
             capped: list.capped,
             n_late: list.n_late as usize,
             next_after: list.next.map(|next| next.encode()),
+            per_page: WORK_QUEUE_PER_PAGE,
+        })
+    }
+
+    /// 本村（网格）在办: every case in progress in the actor's area, whoever acts next, in the
+    /// work queue's order (issue 15: the village assistant and the grid worker follow their
+    /// village's cases, most of which wait on the town). A village's or a grid's cases are
+    /// few, so they are replayed; a wider area is the town's work queue.
+    pub async fn area_queue(&self, actor: &Actor, today: NaiveDate) -> Result<WorkPage, AppError> {
+        if !matches!(actor.role, Role::VillageAssistant | Role::GridWorker) {
+            return Err(AppError::Forbidden);
+        }
+        let calendar = self.calendar()?;
+        let params = self.deadline_params(today)?;
+        let scope = actor.scope();
+        let mut conn = self.store.read().await?;
+        let rows = store::cases::open_in_area(&mut conn, scope.as_str()).await?;
+        let events = store::cases::events_in_work(&mut conn, scope.as_str()).await?;
+        let mut histories: HashMap<i64, Vec<CaseEventRow>> = HashMap::new();
+        for event in events {
+            histories.entry(event.case_id).or_default().push(event);
+        }
+        let mut cases = Vec::new();
+        for row in rows {
+            if let Some(events) = histories.get(&row.id) {
+                cases.push((row.id, replay(row.id, events)?));
+            }
+        }
+        let case_ids: HashMap<&str, (i64, CaseKind)> = cases
+            .iter()
+            .map(|(id, case)| (case.tracking_number().as_str(), (*id, case.kind())))
+            .collect();
+        let list = workflow::due_list(
+            cases.iter().map(|(_, case)| case),
+            &scope,
+            today,
+            &calendar,
+            &params,
+        );
+        let n_late = list.late.len();
+        let lines: Vec<(workflow::DueItem, bool)> = list
+            .late
+            .into_iter()
+            .map(|item| (item, true))
+            .chain(list.due.into_iter().map(|item| (item, false)))
+            .collect();
+        let total = lines.len();
+        let items = lines
+            .into_iter()
+            .take(WORK_QUEUE_PER_PAGE)
+            .filter_map(|(item, late)| {
+                let (case_id, kind) = *case_ids.get(item.tracking_number.as_str())?;
+                Some(WorkItem {
+                    case_id,
+                    tracking_number: item.tracking_number,
+                    kind,
+                    household_id: item.household_id,
+                    area: item.area,
+                    step: item.step,
+                    limit: item.deadline.limit,
+                    due_on: item.deadline.due_on,
+                    late,
+                    others: item.others,
+                })
+            })
+            .collect();
+        Ok(WorkPage {
+            items,
+            total,
+            capped: false,
+            n_late,
+            next_after: None,
             per_page: WORK_QUEUE_PER_PAGE,
         })
     }
@@ -884,31 +951,6 @@ impl App {
             .ok_or(AppError::NotFound)?;
         Step::from_code(&row.step)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} step {}", row.id, row.step)))
-    }
-
-    /// 进度查询 (public): the current step and its dates — received, step since, closed —
-    /// and nothing about the household. An unknown or malformed number is `NotFound`.
-    pub async fn track_progress(&self, tracking_number: &str) -> Result<Progress, AppError> {
-        let tracking_number =
-            TrackingNumber::parse(tracking_number).map_err(|_| AppError::NotFound)?;
-        let mut conn = self.store.read().await?;
-        let row = store::cases::by_tracking_number(&mut conn, tracking_number.as_str())
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let step = Step::from_code(&row.step).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("case {} step {}", row.id, row.step))
-        })?;
-        let kind = CaseKind::from_code(&row.kind).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("case {} kind {}", row.id, row.kind))
-        })?;
-        Ok(Progress {
-            tracking_number,
-            kind,
-            step,
-            received_on: row.received_on,
-            step_since: row.step_since,
-            closed_on: row.closed_on,
-        })
     }
 
     /// Opens the re-check case of a registered household from the due list (W1); the
@@ -1153,7 +1195,7 @@ async fn held_on(
     Ok(held.into_iter().collect())
 }
 
-fn events_of(case_id: i64, rows: &[CaseEventRow]) -> Result<Vec<Event>, AppError> {
+pub(crate) fn events_of(case_id: i64, rows: &[CaseEventRow]) -> Result<Vec<Event>, AppError> {
     rows.iter()
         .map(|row| {
             let corrupt =

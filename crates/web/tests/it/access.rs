@@ -69,7 +69,7 @@ const USER_ROUTES: [&str; 6] = [
     "/admin/users/{id}/password",
 ];
 /// Routes that show no household: sign-in, the form skeleton, static files, the API document.
-const ROUTES_WITHOUT_RECORDS: [&str; 11] = [
+const ROUTES_WITHOUT_RECORDS: [&str; 12] = [
     "/",
     "/login",
     "/logout",
@@ -77,6 +77,7 @@ const ROUTES_WITHOUT_RECORDS: [&str; 11] = [
     "/static/app.css",
     "/static/dashboard.js",
     "/static/apply.js",
+    "/static/cards.js",
     "/static/vendor/echarts.min.js",
     "/healthz",
     "/api/openapi.json",
@@ -107,6 +108,8 @@ const CASE_ROUTES: [(&str, &str); 14] = [
 /// the online application, which shows back only what the applicant typed
 /// (`apply::p1_an_online_application_opens_a_case_at_intake_in_the_chosen_village`).
 const CASE_PUBLIC_ROUTES: [&str; 3] = ["/track", "/static/print.css", "/apply"];
+/// 我的工作: the user's own area only (`home::i15_field_roles_arrive_at_their_village_cases_with_due_dates`).
+const HOME_ROUTES: [&str; 1] = ["/home"];
 
 /// The (path, methods) of every `.route(…)` in the router's source, however it is formatted.
 pub fn router_routes() -> Vec<(String, Vec<String>)> {
@@ -174,6 +177,7 @@ fn u2_route_table_covers_the_router() {
             || ROUTES_WITHOUT_RECORDS.contains(&path.as_str())
             || CASE_ROUTES.iter().any(|(_, p)| p == path)
             || CASE_PUBLIC_ROUTES.contains(&path.as_str())
+            || HOME_ROUTES.contains(&path.as_str())
             || POLICY_ROUTES.contains(&path.as_str());
         assert!(
             accounted,

@@ -50,12 +50,41 @@ fn filled<'a>(name: &'a str, id: &'a str, village: &'a str) -> Vec<(&'a str, &'a
     ]
 }
 
-/// The tracking number the confirmation page shows.
+/// The receipt (查询码) the confirmation page shows.
 fn number_shown(html: &str) -> String {
     let marker = "id=\"apply-number\">";
     let start = html.find(marker).unwrap() + marker.len();
     let end = html[start..].find('<').unwrap() + start;
     html[start..end].to_owned()
+}
+
+/// Whether `receipt` has the shape of a random receipt: 3 groups of 4 unambiguous characters.
+fn is_receipt(receipt: &str) -> bool {
+    receipt.len() == 14
+        && receipt.split('-').all(|group| {
+            group.len() == 4
+                && group.bytes().all(|c| {
+                    c.is_ascii_digit() && c >= b'2'
+                        || c.is_ascii_uppercase() && c != b'O' && c != b'I'
+                })
+        })
+}
+
+/// `POST /track` with `number` and `proof`: the status and the page.
+async fn track(app: &TestApp, number: &str, proof: &str) -> (StatusCode, String) {
+    let response = app
+        .anonymous()
+        .post(app.url("/track"))
+        .form(&[("number", number), ("proof", proof)])
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+/// The confirmation page without its receipt, to compare two answers.
+fn without_receipt(html: &str) -> String {
+    html.replace(&number_shown(html), "RECEIPT")
 }
 
 /// How many cases the store holds.
@@ -104,13 +133,13 @@ async fn p1_an_online_application_opens_a_case_at_intake_in_the_chosen_village()
             .submit(&filled("王小梅", &applicant_id, VILLAGE))
             .await;
         assert_eq!(status, StatusCode::CREATED, "{backend}: {done}");
-        let number = number_shown(&done);
-        assert_eq!(number, "TL20261128-0001", "{backend}");
+        let receipt = number_shown(&done);
+        assert!(is_receipt(&receipt), "{backend}: {receipt}");
         assert!(
-            done.contains(&format!("/track?number={number}")),
+            done.contains(&format!("/track?number={receipt}")),
             "{backend}: the confirmation links to /track"
         );
-        for private in ["13812345678", "尿毒症", applicant_id.as_str()] {
+        for private in ["13812345678", "尿毒症", applicant_id.as_str(), "TL2026"] {
             assert!(
                 !done.contains(private),
                 "{backend}: confirmation shows {private}"
@@ -123,8 +152,9 @@ async fn p1_an_online_application_opens_a_case_at_intake_in_the_chosen_village()
         let items = queue["items"].as_array().unwrap();
         let item = items
             .iter()
-            .find(|item| item["tracking_number"] == number.as_str())
+            .find(|item| item["household_id"] == "WS20261128-0001")
             .unwrap_or_else(|| panic!("{backend}: not in the town's queue: {queue}"));
+        let number = item["tracking_number"].as_str().unwrap().to_owned();
         assert_eq!(item["area_code"], VILLAGE, "{backend}");
         assert_eq!(item["step"], "received", "{backend}");
         let household_id = item["household_id"].as_str().unwrap().to_owned();
@@ -180,24 +210,77 @@ async fn p1_an_online_application_opens_a_case_at_intake_in_the_chosen_village()
             audit[0].event.actor
         );
 
-        // /track finds it by the number shown.
-        let response = anonymous
-            .get(app.url(&format!("/track?number={number}")))
+        // /track finds it by the receipt with the phone or the ID number's last digits, in
+        // lower case too; a wrong proof, the case's own number or an unknown receipt: the same
+        // "not found".
+        let (status, tracked) = track(&app, &receipt, "13812345678").await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {tracked}");
+        assert!(
+            tracked.contains("已受理您的申请") && tracked.contains("2026-11-28"),
+            "{backend}"
+        );
+        let last_digits = &applicant_id[applicant_id.len() - 4..];
+        let (status, _) = track(&app, &receipt.to_lowercase(), last_digits).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        let (_, refused) = track(&app, &receipt, "13800000000").await;
+        for (number, proof) in [
+            (receipt.as_str(), "13800000000"),
+            (receipt.as_str(), ""),
+            (receipt.as_str(), &applicant_id[applicant_id.len() - 2..]),
+            (number.as_str(), "13812345678"),
+            ("ABCD-EFGH-JKLM", "13812345678"),
+        ] {
+            let (status, html) = track(&app, number, proof).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{backend}: {number} {proof}");
+            // The same answer but for the number typed, which the form keeps.
+            assert_eq!(
+                html.replace(number, "N"),
+                refused.replace(receipt.as_str(), "N"),
+                "{backend}: the same answer for {number} {proof}"
+            );
+        }
+        // The phone is posted, never in an address: a GET only fills the receipt in.
+        let get_page = anonymous
+            .get(app.url(&format!("/track?number={receipt}")))
             .send()
             .await
+            .unwrap()
+            .text()
+            .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "{backend}");
-        assert!(response.text().await.unwrap().contains("受理"), "{backend}");
+        assert!(
+            get_page.contains(&format!("value=\"{receipt}\"")),
+            "{backend}"
+        );
+        assert!(!get_page.contains("id=\"progress\""), "{backend}");
 
-        // A second application of the same person while the first runs: the same number,
-        // no new case (even in another village).
+        // A second application of the same person while the first runs (even in another
+        // village): the same answer as anyone gets, a receipt of its own, no new case, no
+        // word of the first; the town sees it on the case page, audited.
         let (status, again) = visitor
             .submit(&filled("王小梅", &applicant_id, "500151100200"))
             .await;
-        assert_eq!(status, StatusCode::OK, "{backend}: {again}");
-        assert_eq!(number_shown(&again), number, "{backend}");
-        assert!(again.contains("合并"), "{backend}");
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {again}");
+        let second = number_shown(&again);
+        assert!(is_receipt(&second) && second != receipt, "{backend}");
+        assert_eq!(without_receipt(&again), without_receipt(&done), "{backend}");
+        assert!(
+            !again.contains(&number) && !again.contains(&receipt),
+            "{backend}"
+        );
         assert_eq!(case_count(&app).await, 1, "{backend}");
+        let (_, town_page) = app.page_user("bachuan").await.get(&case_path).await;
+        assert!(town_page.contains("id=\"duplicates\""), "{backend}");
+        let audit = app.audit_of("case", &number).await;
+        assert_eq!(audit.len(), 2, "{backend}");
+        assert_eq!(audit[1].event.action, "case.online_duplicate", "{backend}");
+        // Its receipt shows 受理 on its own day, nothing of the running case.
+        let (status, tracked) = track(&app, &second, "13812345678").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            tracked.contains("已受理您的申请") && !tracked.contains(&number),
+            "{backend}"
+        );
         app.stop().await;
     }
 }
@@ -213,28 +296,34 @@ async fn p1_a_registered_member_applies_for_the_registry_household() {
             .submit(&filled(app.tuqiao_village.head_name, &head_id, VILLAGE))
             .await;
         assert_eq!(status, StatusCode::CREATED, "{backend}: {done}");
-        let number = number_shown(&done);
         let town = app.api_user("tuqiao").await;
         let (_, queue) = town.get("/api/v1/cases").await;
         let item = queue["items"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|item| item["tracking_number"] == number.as_str())
+            .find(|item| item["household_id"] == app.tuqiao_village.external_id)
             .cloned()
             .unwrap_or_else(|| panic!("{backend}: {queue}"));
+        let number = item["tracking_number"].as_str().unwrap().to_owned();
         assert_eq!(item["household_id"], app.tuqiao_village.external_id);
         assert_eq!(item["area_code"], app.tuqiao_village.area, "{backend}");
         let (_, bachuan_queue) = app.api_user("bachuan").await.get("/api/v1/cases").await;
         assert!(!bachuan_queue.to_string().contains(&number), "{backend}");
 
-        // Another member of the same household applies while it runs: merged.
+        // Anyone typing another member's ID number while it runs gets the neutral answer:
+        // no case number, no household number; kept with the running case.
         let grandchild = id_number("50022420160909071");
         let (status, again) = visitor
             .submit(&filled("赵小花", &grandchild, VILLAGE))
             .await;
-        assert_eq!(status, StatusCode::OK, "{backend}: {again}");
-        assert_eq!(number_shown(&again), number, "{backend}");
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {again}");
+        for secret in [number.as_str(), app.tuqiao_village.external_id, "已有"] {
+            assert!(
+                !again.contains(secret),
+                "{backend}: the answer reveals {secret}"
+            );
+        }
         assert_eq!(case_count(&app).await, 1, "{backend}");
         app.stop().await;
     }

@@ -499,16 +499,21 @@ async fn p1_p8_an_application_goes_through_every_step_over_http_to_enrolment() {
             assert!(timeline.contains(said), "{backend}: timeline lacks {said}");
         }
 
-        // The public tracking page: the step, nothing personal.
+        // The public tracking page: a case number alone finds nothing (issue 15), nothing
+        // personal.
         let anonymous = app.anonymous();
         let tracked = anonymous
-            .get(app.url(&format!("/track?number={tracking}")))
+            .post(app.url("/track"))
+            .form(&[
+                ("number", tracking.as_str()),
+                ("proof", &ids[0][ids[0].len() - 4..]),
+            ])
             .send()
             .await
             .unwrap();
-        assert_eq!(tracked.status(), StatusCode::OK, "{backend}");
+        assert_eq!(tracked.status(), StatusCode::NOT_FOUND, "{backend}");
         let tracked = tracked.text().await.unwrap();
-        assert!(tracked.contains("已认定"), "{backend}");
+        assert!(!tracked.contains("已认定"), "{backend}");
         for private in ["韩一", "BC-0100", ids[0].as_str(), "低保"] {
             assert!(
                 !tracked.contains(private),
@@ -778,37 +783,36 @@ async fn p1_intake_form_needs_consent_and_public_tracking_shows_nothing_personal
         let tracking = "TL20261128-0001";
         assert!(case_page.contains(tracking), "{backend}");
 
+        // The public tracking page takes an online application's receipt with the applicant's
+        // phone (issue 15): a case number alone, or with a member's ID number's last digits,
+        // finds nothing, and a malformed one gets the same plain answer.
         let anonymous = app.anonymous();
-        let get = |path: String| {
-            let anonymous = anonymous.clone();
-            let url = app.url(&path);
+        let post = |number: String, proof: String| {
+            let request = anonymous
+                .post(app.url("/track"))
+                .form(&[("number", number), ("proof", proof)]);
             async move {
-                let response = anonymous.get(url).send().await.unwrap();
+                let response = request.send().await.unwrap();
                 (response.status(), response.text().await.unwrap())
             }
         };
-        let (status, html) = get(format!("/track?number={tracking}")).await;
-        assert_eq!(status, StatusCode::OK, "{backend}");
-        assert!(
-            html.contains("受理") && html.contains("2026-11-28"),
-            "{backend}"
-        );
+        let head_id = app.bachuan_village.head_id.clone();
+        let (status, html) =
+            post(tracking.to_owned(), head_id[head_id.len() - 4..].to_owned()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
         for private in [
             "张三",
             "BC-0001",
             app.bachuan_village.head_id.as_str(),
             "老人无人照料",
+            "2026-11-28",
         ] {
             assert!(!html.contains(private), "{backend}: /track shows {private}");
         }
-        // Unknown and malformed numbers get the same plain answer.
-        let (unknown_status, unknown) = get("/track?number=TL20261128-9999".to_owned()).await;
-        let (bad_status, bad) = get("/track?number=%3Cscript%3E".to_owned()).await;
-        assert_eq!(unknown_status, StatusCode::NOT_FOUND, "{backend}");
+        let (bad_status, bad) = post("<script>".to_owned(), String::new()).await;
         assert_eq!(bad_status, StatusCode::NOT_FOUND, "{backend}");
-        assert!(unknown.contains("未查到该受理编号"), "{backend}");
         assert!(
-            bad.contains("未查到该受理编号") && !bad.contains("<script>"),
+            bad.contains("未查到该申请") && !bad.contains("<script>"),
             "{backend}"
         );
         app.stop().await;
@@ -816,7 +820,7 @@ async fn p1_intake_form_needs_consent_and_public_tracking_shows_nothing_personal
 }
 
 /// Opens an application for `external_id` in the test village; returns (id, tracking number).
-async fn apply(village: &ApiUser, external_id: &str) -> (i64, String) {
+pub(crate) async fn apply(village: &ApiUser, external_id: &str) -> (i64, String) {
     let (status, body) = village
         .post(
             "/api/v1/cases",
@@ -1141,7 +1145,9 @@ async fn p1_the_tracking_limit_counts_per_client_so_one_over_it_stops_no_one_els
         let abuser = app.anonymous_from([127, 0, 0, 2].into());
         let neighbour = app.anonymous_from([127, 0, 0, 3].into());
         let lookup = |client: &reqwest::Client, number: String| {
-            let request = client.get(app.url(&format!("/track?number={number}")));
+            let request = client
+                .post(app.url("/track"))
+                .form(&[("number", number.as_str()), ("proof", "13812345678")]);
             async move {
                 let response = request.send().await.unwrap();
                 (response.status(), response.text().await.unwrap())
@@ -1156,13 +1162,13 @@ async fn p1_the_tracking_limit_counts_per_client_so_one_over_it_stops_no_one_els
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{backend}");
         assert!(html.contains("查询过于频繁，请稍后再试"), "{backend}");
         assert!(
-            !html.contains("2026-11-28"),
+            !html.contains("未查到该申请"),
             "{backend}: nothing is looked up"
         );
         // Another client is still answered.
         let (status, html) = lookup(&neighbour, tracking.clone()).await;
-        assert_eq!(status, StatusCode::OK, "{backend}");
-        assert!(html.contains("2026-11-28"), "{backend}");
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
+        assert!(html.contains("未查到该申请"), "{backend}");
         app.stop().await;
     }
 }

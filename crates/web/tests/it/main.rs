@@ -13,6 +13,7 @@ mod cases;
 mod corpus;
 mod hardening;
 mod helpers;
+mod home;
 mod pages;
 mod pending;
 mod policy;

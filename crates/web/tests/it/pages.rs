@@ -61,6 +61,12 @@ async fn d1_form_with_bad_id_number_rerenders_422_naming_the_member_row() {
                 ("500224195003150315", "李秀英", "spouse"),
                 "该成员已是户BC-0001的成员，同一人不能同时在两户",
             ),
+            // A member of a household in another town: refused, its number not revealed
+            // (issue 15).
+            (
+                (app.tuqiao_village.head_id.as_str(), "赵某", "spouse"),
+                "该成员已在本辖区以外的家庭中登记",
+            ),
         ];
         for (second, expected) in faults {
             let form = household_form(
@@ -76,9 +82,11 @@ async fn d1_form_with_bad_id_number_rerenders_422_naming_the_member_row() {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "{backend} {expected}"
             );
+            let page = response.text().await.unwrap();
+            assert!(page.contains(expected), "{backend}: {expected}");
             assert!(
-                response.text().await.unwrap().contains(expected),
-                "{backend}: {expected}"
+                !page.contains(app.tuqiao_village.external_id),
+                "{backend}: another town's household number is revealed"
             );
         }
         assert_eq!(
