@@ -260,9 +260,31 @@ impl ActionFields {
         fields
     }
 
+    /// `received_on` (受理日期) of an intake entered afterwards; `None` (today) when left out.
+    pub fn received_on(&self) -> Result<Option<NaiveDate>, AppError> {
+        if self.get("received_on").is_empty() {
+            return Ok(None);
+        }
+        self.date("received_on", "受理日期", NaiveDate::MIN)
+            .map(Some)
+    }
+
+    /// `on` (办理日期): the date the action happened, when it is entered afterwards; `None`
+    /// (today) when left out.
+    pub fn on(&self) -> Result<Option<NaiveDate>, AppError> {
+        if self.get("on").is_empty() {
+            return Ok(None);
+        }
+        self.date("on", "办理日期", NaiveDate::MIN).map(Some)
+    }
+
+    /// The date field `key`; when it is left out, `on` if given, else `today`.
     fn date(&self, key: &str, label: &str, today: NaiveDate) -> Result<NaiveDate, AppError> {
         let text = self.get(key);
         if text.is_empty() {
+            if key != "on" && !self.get("on").is_empty() {
+                return self.date("on", "办理日期", today);
+            }
             return Ok(today);
         }
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
@@ -509,8 +531,11 @@ pub fn refusal_field(code: &str) -> &'static str {
         "consent_missing" => "consent",
         "applicant_missing" => "applicant",
         "area_not_village" => "area_code",
-        "team_too_small" | "team_member_unnamed" => "team",
-        "date_in_future" => "date",
+        "team_too_small"
+        | "team_member_unnamed"
+        | "team_member_inactive"
+        | "team_member_may_not_survey" => "team",
+        "date_in_future" | "date_before_previous_step" => "date",
         "attendance_missing" => "attendance",
         "reason_missing" | "note_missing" => "reason",
         "proposal_undecided" | "not_proposed" | "decided_twice" => "verdicts",

@@ -425,9 +425,9 @@ pub async fn intake_submit(
 ) -> Result<Response, PageError> {
     signed.check_csrf(pair(&pairs, "csrf"))?;
     let fields = ActionFields::from_form(&pairs);
-    let result = match fields.to_intake(state.app.today()) {
-        Ok(intake) => state.app.open_case(&signed.actor, intake).await,
-        Err(error) => Err(error),
+    let result = match (fields.to_intake(state.app.today()), fields.received_on()) {
+        (Ok(intake), Ok(on)) => state.app.open_case_on(&signed.actor, intake, on).await,
+        (Err(error), _) | (_, Err(error)) => Err(error),
     };
     match result {
         Ok((case_id, _)) => Ok(Redirect::to(&format!("/cases/{case_id}")).into_response()),
@@ -827,9 +827,14 @@ pub async fn case_act(
         }
         survey_form = Some(form);
     }
-    let result = match fields.to_action(state.app.today()) {
-        Ok(action) => state.app.act_on_case(&signed.actor, id, action).await,
-        Err(error) => Err(error),
+    let result = match (fields.to_action(state.app.today()), fields.on()) {
+        (Ok(action), Ok(on)) => {
+            state
+                .app
+                .act_on_case_on(&signed.actor, id, action, on)
+                .await
+        }
+        (Err(error), _) | (_, Err(error)) => Err(error),
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),

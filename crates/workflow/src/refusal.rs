@@ -41,10 +41,22 @@ pub enum Refusal {
     TeamTooSmall { distinct: usize },
     #[error("调查组成员须填写姓名")]
     TeamMemberUnnamed,
+    /// P4: a team member's account is disabled.
+    #[error("调查组成员“{name}”的账号已停用")]
+    TeamMemberInactive { name: String },
+    /// P4, U2: a team member whose role does not survey, or whose area does not cover the household.
+    #[error("调查组成员“{name}”（{}）不能调查该户：须为村社、网格或镇街工作人员，且其辖区包含该户", role.label())]
+    TeamMemberMayNotSurvey { name: String, role: Role },
     #[error("调查的家庭与案件的家庭不一致")]
     SurveyOfAnotherHousehold,
     #[error("日期{date}晚于今天")]
     DateInFuture { date: NaiveDate },
+    /// Every step happens on or after the step before it.
+    #[error("日期{date}早于上一环节的日期{previous}")]
+    DateBeforePreviousStep {
+        date: NaiveDate,
+        previous: NaiveDate,
+    },
     /// P5: a village review records who attended.
     #[error("村社评议须填写参会人数")]
     AttendanceMissing,
@@ -148,8 +160,11 @@ impl Refusal {
             Refusal::DiscrepancyAlreadyExplained { .. } => "discrepancy_already_explained",
             Refusal::TeamTooSmall { .. } => "team_too_small",
             Refusal::TeamMemberUnnamed => "team_member_unnamed",
+            Refusal::TeamMemberInactive { .. } => "team_member_inactive",
+            Refusal::TeamMemberMayNotSurvey { .. } => "team_member_may_not_survey",
             Refusal::SurveyOfAnotherHousehold => "survey_of_another_household",
             Refusal::DateInFuture { .. } => "date_in_future",
+            Refusal::DateBeforePreviousStep { .. } => "date_before_previous_step",
             Refusal::AttendanceMissing => "attendance_missing",
             Refusal::ProposalUndecided { .. } => "proposal_undecided",
             Refusal::NotProposed { .. } => "not_proposed",

@@ -15,6 +15,7 @@ mod helpers;
 mod pages;
 mod pending;
 mod policy;
+mod process;
 mod reports;
 mod rolls;
 mod search;
