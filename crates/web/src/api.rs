@@ -37,6 +37,7 @@ pub async fn openapi() -> impl IntoResponse {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Credentials {
     username: String,
     password: String,
@@ -177,9 +178,13 @@ pub async fn household_get(
 }
 
 fn household_from(body: &Value) -> Result<Household, AppError> {
-    let record: HouseholdRecord = serde_json::from_value(body.clone()).map_err(|error| {
-        AppError::invalid("body", domain::interchange::describe_json_error(&error))
-    })?;
+    let record: HouseholdRecord =
+        serde_json::from_value(body.clone()).map_err(|error| match crate::error::unknown_field(
+            &error.to_string(),
+        ) {
+            Some(field) => crate::error::unknown_field_error(field),
+            None => AppError::invalid("body", domain::interchange::describe_json_error(&error)),
+        })?;
     Household::try_from(&record).map_err(|error| AppError::invalid(error.field, error.reason))
 }
 

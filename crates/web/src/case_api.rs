@@ -4,7 +4,7 @@
 
 use crate::WebState;
 use crate::api::{ApiJson, Path, Query};
-use crate::case_input::ActionFields;
+use crate::case_input::{ActionFields, INTAKE_FIELDS, refuse_unknown};
 use crate::case_pages::page_number;
 use crate::error::ApiError;
 use crate::session::ApiUser;
@@ -77,6 +77,16 @@ pub async fn case_create(
     ApiUser(signed): ApiUser,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
+    if let Some(object) = body.as_object() {
+        refuse_unknown(object, |key| INTAKE_FIELDS.contains(&key), "")?;
+        if let Some(consent) = object.get("consent").and_then(Value::as_object) {
+            refuse_unknown(
+                consent,
+                |key| matches!(key, "signer" | "signed_on"),
+                "consent.",
+            )?;
+        }
+    }
     let mut fields = ActionFields::from_json(&body)?;
     // The consent is an object in the API: {"signer": "...", "signed_on": "YYYY-MM-DD"}.
     if let Some(consent) = body.get("consent").filter(|value| value.is_object()) {

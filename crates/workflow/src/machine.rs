@@ -231,6 +231,9 @@ pub fn open_on(
                 kind: CaseKind::Exit,
             });
         }
+        // W1: a re-check reviews the categories a household holds; with none it has nothing
+        // to review (an application is the way in).
+        CaseKind::Recheck if intake.held.is_empty() => return Err(Refusal::NothingHeld),
         _ => {}
     }
     let first = Event {

@@ -87,6 +87,9 @@ pub enum Refusal {
     /// X2: 风险消除 only ends the monitoring tag.
     #[error("风险消除只能解除防止返贫监测对象标识，不能改变其他类别")]
     RiskEliminationEndsOnlyMonitoring,
+    /// W1: a re-check needs a category the household holds.
+    #[error("该户目前未纳入任何救助类别，不能办理核查；新纳入请办理申请")]
+    NothingHeld,
     /// X2: a risk-elimination case needs a household that is being monitored.
     #[error("该户不是防止返贫监测对象，不能办理风险消除")]
     NotMonitored,
@@ -178,6 +181,7 @@ impl Refusal {
             Refusal::NothingChanges { .. } => "nothing_changes",
             Refusal::RiskEliminationEndsOnlyMonitoring => "risk_elimination_ends_only_monitoring",
             Refusal::NotMonitored => "not_monitored",
+            Refusal::NothingHeld => "nothing_held",
             Refusal::ReasonMissing => "reason_missing",
             Refusal::NoteMissing => "note_missing",
             Refusal::NoticeNotPosted => "notice_not_posted",

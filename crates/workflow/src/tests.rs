@@ -895,6 +895,7 @@ fn p1_intake_needs_consent_an_applicant_and_a_village() {
             "not_monitored",
         ),
         (intake(CaseKind::Exit, &[]), town(), "nothing_changes"),
+        (intake(CaseKind::Recheck, &[]), town(), "nothing_held"),
     ];
     for (intake, by, code) in cases {
         let refusal = open(intake, &by, date("2026-10-09")).unwrap_err();

@@ -249,3 +249,130 @@ async fn p4_the_case_page_offers_the_picker_and_the_date_of_each_step() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn i14_unknown_body_fields_are_refused_by_name_and_a_recheck_needs_a_held_category() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let id = crate::cases::open_application(&app, "BC-0142", "字段检查").await;
+        let town = app.api_user("bachuan").await;
+        let village = app.api_user("cunshe").await;
+        // (who, path, body, the field named): a misspelt field is never silently ignored.
+        let table: Vec<(&crate::helpers::ApiUser, String, Value, &str)> = vec![
+            (
+                &town,
+                format!("/api/v1/cases/{id}/actions"),
+                json!({"action": "begin_comparison", "note": "多余"}),
+                "note",
+            ),
+            (
+                &town,
+                format!("/api/v1/cases/{id}/actions"),
+                json!({"action": "refuse", "reason": "不符合", "reasons": "拼错"}),
+                "reasons",
+            ),
+            (
+                &town,
+                format!("/api/v1/cases/{id}/actions"),
+                json!({"action": "record_joint_review", "verdicts": [{"category": "dibao", "verdict": "confirm", "why": "x"}]}),
+                "verdicts[0].why",
+            ),
+            (
+                &village,
+                "/api/v1/cases".to_owned(),
+                json!({"kind": "application", "channel": "village_window", "household_id": "BC-0143",
+                       "area_code": VILLAGE, "applicant": "韩一", "consent": {"signer": "韩一", "signed_on": "2026-11-28"},
+                       "recieved_on": "2026-11-27"}),
+                "recieved_on",
+            ),
+            (
+                &village,
+                "/api/v1/cases".to_owned(),
+                json!({"kind": "application", "channel": "village_window", "household_id": "BC-0143",
+                       "area_code": VILLAGE, "applicant": "韩一", "consent": {"signer": "韩一", "date": "2026-11-28"}}),
+                "consent.date",
+            ),
+            (
+                &town,
+                "/api/v1/households".to_owned(),
+                json!({"id": "BC-0144", "area_code": VILLAGE, "members": [], "colour": "red"}),
+                "colour",
+            ),
+        ];
+        for (user, path, body, field) in table {
+            let (status, answer) = user.post(&path, &body).await;
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{backend}: {path} {answer}"
+            );
+            assert_eq!(answer["fields"][0]["field"], field, "{backend}: {answer}");
+            assert!(
+                answer["fields"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("未知字段"),
+                "{backend}: {answer}"
+            );
+        }
+        // Sign-in names the unknown field too.
+        let response = app
+            .anonymous()
+            .post(app.url("/api/v1/session"))
+            .json(&json!({"username": "bachuan", "password": "x", "remember": true}))
+            .send()
+            .await
+            .unwrap();
+        let (status, answer) = crate::helpers::json_of(response).await;
+        assert_eq!(
+            (status, answer["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("remember")),
+            "{backend}: {answer}"
+        );
+        // A re-check of a household that holds no category is refused.
+        let (status, answer) = town
+            .post(
+                "/api/v1/cases",
+                &json!({"kind": "recheck", "channel": "town_window",
+                        "household_id": app.bachuan_community.external_id,
+                        "area_code": app.bachuan_community.area, "applicant": app.bachuan_community.head_name}),
+            )
+            .await;
+        assert_eq!(
+            (status, code_of(&answer)),
+            (StatusCode::CONFLICT, "nothing_held"),
+            "{backend}: {answer}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn i14_registry_search_finds_households_by_town_or_village_name() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let district = app.api_user("minzheng").await;
+        for (query, area) in [
+            ("永院村", app.bachuan_village.area),
+            ("永院", app.bachuan_village.area),
+            ("巴川街道", "500151001"),
+            ("巴川", "500151001"),
+            ("土桥镇", "500151100"),
+        ] {
+            let (status, body) = district.get(&format!("/api/v1/households?q={query}")).await;
+            assert_eq!(status, StatusCode::OK, "{backend}: {query} {body}");
+            let items = body["items"].as_array().unwrap();
+            assert!(
+                !items.is_empty(),
+                "{backend}: {query} finds nothing: {body}"
+            );
+            for item in items {
+                assert!(
+                    item["area_code"].as_str().unwrap().starts_with(area),
+                    "{backend}: {query}: {item}"
+                );
+            }
+        }
+        app.stop().await;
+    }
+}
