@@ -970,6 +970,8 @@ pub async fn print_village_notice(
 pub struct RefusalPrint {
     d: CaseDetail,
     reason: String,
+    /// Some categories were confirmed and others declined: the notice is of the part declined.
+    partial: bool,
 }
 
 /// `GET /cases/{id}/print/refusal`: 不予认定告知书 with the written reason.
@@ -979,11 +981,21 @@ pub async fn print_refusal(
     Path(id): Path<i64>,
 ) -> Result<RefusalPrint, PageError> {
     let d = state.app.case_detail(&signed.actor, id).await?;
-    let reason = match d.case.outcome() {
-        Some(Outcome::Refused { reason }) => reason.clone(),
+    let (reason, partial) = match d.case.outcome() {
+        Some(Outcome::Refused { reason }) => (reason.clone(), false),
+        // 部分不予认定: the categories declined, each with its department's reason.
+        Some(Outcome::Confirmed { .. }) if d.case.owes_refusal_notice() => {
+            let declined: Vec<String> = d
+                .case
+                .declined()
+                .iter()
+                .map(|(category, reason)| format!("{}：{reason}", category.label()))
+                .collect();
+            (declined.join("；"), true)
+        }
         _ => return Err(not_yet("不予认定决定")),
     };
-    Ok(RefusalPrint { d, reason })
+    Ok(RefusalPrint { d, reason, partial })
 }
 
 // ---------------------------------------------------------------- public tracking

@@ -740,6 +740,30 @@ impl Case {
     }
 
     /// The day the current step began.
+    /// 告知书 (P8, issue 14): the categories a department declined, with the reason — the part
+    /// declined of a partial decision, or every one of a refusal by the departments.
+    pub fn declined(&self) -> Vec<(Category, &str)> {
+        self.decided
+            .iter()
+            .filter_map(|decided| match &decided.decision {
+                Some(DepartmentDecision::Declined { reason, .. }) => {
+                    Some((decided.category, reason.as_str()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the applicant is owed a written notice of what was declined (不予认定告知书):
+    /// a refused case, or a confirmed one with a declined category (partial decline).
+    pub fn owes_refusal_notice(&self) -> bool {
+        match self.step {
+            Step::Refused => true,
+            Step::Confirmed => !self.declined().is_empty(),
+            _ => false,
+        }
+    }
+
     /// The date of the case's latest event.
     pub fn last_event_on(&self) -> NaiveDate {
         self.last_event_on

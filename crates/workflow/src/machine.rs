@@ -51,7 +51,8 @@ pub enum Action {
     Decline { category: Category, reason: String },
     /// Town: 不予认定 with the reason the applicant is told (P8).
     Refuse { reason: String },
-    /// Town: the written refusal notice reached the applicant (P8, P9).
+    /// Town: the written refusal notice — of a refusal, or of the part declined of a partial
+    /// decision — reached the applicant (P8, P9).
     DeliverRefusalNotice,
     /// Village, grid or town: the applicant withdraws, or the case is dropped.
     Withdraw { reason: String },
@@ -298,7 +299,7 @@ pub fn apply_on(
             Err(Refusal::StepOutOfOrder { step })
         }
     };
-    if step.is_final() && !(step == Step::Refused && action == Action::DeliverRefusalNotice) {
+    if step.is_final() && !(case.owes_refusal_notice() && action == Action::DeliverRefusalNotice) {
         return Err(Refusal::CaseClosed { step });
     }
     let mut draft = Draft {
@@ -473,7 +474,9 @@ pub fn apply_on(
             draft.enter(Step::Refused);
         }
         Action::DeliverRefusalNotice => {
-            at(&[Step::Refused])?;
+            if !case.owes_refusal_notice() {
+                return Err(Refusal::StepOutOfOrder { step });
+            }
             if case.refusal_notice_delivered_on().is_some() {
                 return Err(Refusal::RefusalNoticeAlreadyDelivered);
             }

@@ -1874,3 +1874,65 @@ fn p4_a_survey_team_is_two_active_users_who_may_survey_the_household() {
         assert!(got.starts_with(expected), "expected {expected}, got {got}");
     }
 }
+
+/// Issue 14: a partial decline (one category confirmed, another declined) concludes the case
+/// and owes the applicant a 告知书 for the part declined, within its time limit, delivered once.
+#[test]
+fn p8_a_partial_decline_owes_a_refusal_notice_for_the_part_declined() {
+    let mut run = noticed_application();
+    run.go(
+        Action::Decline {
+            category: Category::Dibao,
+            reason: "家庭财产超过规定".into(),
+        },
+        &civil_affairs(),
+        "2026-10-27",
+    );
+    run.go(
+        Action::Confirm {
+            category: Category::Monitoring,
+        },
+        &agriculture(),
+        "2026-10-27",
+    );
+    assert_eq!(run.case.step(), Step::Confirmed);
+    assert!(run.case.owes_refusal_notice());
+    assert_eq!(
+        run.case.declined(),
+        vec![(Category::Dibao, "家庭财产超过规定")]
+    );
+    let limits: Vec<TimeLimit> = deadlines(&run.case, date("2026-10-27"), &calendar(), &params())
+        .iter()
+        .map(|deadline| deadline.limit)
+        .collect();
+    assert_eq!(limits, vec![TimeLimit::RefusalNotice]);
+    run.go(Action::DeliverRefusalNotice, &town(), "2026-10-28");
+    assert_eq!(
+        run.case.refusal_notice_delivered_on(),
+        Some(date("2026-10-28"))
+    );
+    assert_eq!(
+        run.refused(Action::DeliverRefusalNotice, &town(), "2026-10-29"),
+        "refusal_notice_already_delivered"
+    );
+    // A case confirmed in whole owes no notice.
+    let mut whole = noticed_application();
+    whole.go(
+        Action::Confirm {
+            category: Category::Dibao,
+        },
+        &civil_affairs(),
+        "2026-10-27",
+    );
+    whole.go(
+        Action::Confirm {
+            category: Category::Monitoring,
+        },
+        &agriculture(),
+        "2026-10-27",
+    );
+    assert_eq!(
+        whole.refused(Action::DeliverRefusalNotice, &town(), "2026-10-28"),
+        "case_closed"
+    );
+}

@@ -997,7 +997,11 @@ pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<&'stati
             offered.push("confirm");
             offered.push("decline");
         }
-        Step::Refused if town && case.refusal_notice_delivered_on().is_none() => {
+        Step::Refused | Step::Confirmed
+            if town
+                && case.owes_refusal_notice()
+                && case.refusal_notice_delivered_on().is_none() =>
+        {
             offered.push("deliver_refusal_notice");
         }
         _ => {}
@@ -1089,8 +1093,12 @@ fn acts_next(case: &Case, role: Role, today: NaiveDate) -> bool {
             None => matches!(role, Role::VillageAssistant | Role::TownReviewer),
         },
         Step::Confirming => awaits_department(case, role),
-        Step::Refused => role == Role::TownReviewer && case.refusal_notice_delivered_on().is_none(),
-        Step::Confirmed | Step::Withdrawn => false,
+        Step::Refused | Step::Confirmed => {
+            role == Role::TownReviewer
+                && case.owes_refusal_notice()
+                && case.refusal_notice_delivered_on().is_none()
+        }
+        Step::Withdrawn => false,
     }
 }
 

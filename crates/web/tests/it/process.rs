@@ -376,3 +376,138 @@ async fn i14_registry_search_finds_households_by_town_or_village_name() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn p8_a_partial_decline_prints_its_notice_and_records_its_delivery() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let id = crate::cases::open_application(&app, "BC-0145", "部分不予认定").await;
+        let town = app.api_user("bachuan").await;
+        let village = app.api_user("cunshe").await;
+        ok(&town, id, json!({"action": "begin_comparison"})).await;
+        ok(&town, id, json!({"action": "complete_comparison"})).await;
+        let team = survey_team(&app).await;
+        ok(
+            &village,
+            id,
+            json!({"action": "record_survey", "team": team, "household": household("BC-0145", &ids(), 12000.0)}),
+        )
+        .await;
+        ok(
+            &village,
+            id,
+            json!({"action": "record_village_review", "attendance": 9, "outcome": "agreed"}),
+        )
+        .await;
+        // The meeting confirms the proposal and adds the monitoring tag (改判纳入), so two
+        // departments decide.
+        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        let proposal = &detail["proposal"];
+        let mut verdicts: Vec<Value> = proposal["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|category| *category != "monitoring")
+            .map(|category| json!({"category": category, "verdict": "confirm"}))
+            .collect();
+        let proposed_monitoring = proposal["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("monitoring"));
+        verdicts.push(if proposed_monitoring {
+            json!({"category": "monitoring", "verdict": "confirm"})
+        } else {
+            json!({"category": "monitoring", "verdict": "override", "reason": "因病支出大，纳入监测"})
+        });
+        let judgements: Vec<Value> = proposal["pending"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|test| json!({"rule": test["rule"], "param": test["param"], "holds": true, "reason": "会议核定"}))
+            .collect();
+        let kind = match proposal["monitoring_kind"].as_str() {
+            Some(kind) => kind.to_owned(),
+            None => "edge_prone".to_owned(),
+        };
+        assert_eq!(
+            ok(
+                &town,
+                id,
+                json!({"action": "record_joint_review", "verdicts": verdicts, "judgements": judgements,
+                       "monitoring_kind": kind, "monitoring_kind_reason": "会议确定"}),
+            )
+            .await,
+            "notice",
+            "{backend}"
+        );
+        ok(&town, id, json!({"action": "post_notice"})).await;
+        crate::cases::past_notice(&app, &town, id).await;
+        // Sessions idle out while the notice runs: sign in again.
+        let town = app.api_user("bachuan").await;
+        let civil = app.api_user("minzheng").await;
+        let agriculture = app.api_user("nongye").await;
+        let (_, detail) = civil.get(&format!("/api/v1/cases/{id}")).await;
+        let decided: Vec<(String, String)> = detail["decided"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["category"].as_str().unwrap().to_owned(),
+                    d["department"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert!(
+            decided
+                .iter()
+                .any(|(_, department)| department == "district_agriculture"),
+            "{backend}: {decided:?}"
+        );
+        let mut step = String::new();
+        for (category, department) in &decided {
+            step = if department == "district_civil_affairs" {
+                ok(&civil, id, json!({"action": "decline", "category": category, "reason": "家庭财产超过规定"})).await
+            } else {
+                ok(
+                    &agriculture,
+                    id,
+                    json!({"action": "confirm", "category": category}),
+                )
+                .await
+            };
+        }
+        assert_eq!(step, "confirmed", "{backend}");
+        let (status, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {detail}");
+        assert!(
+            detail["offered_actions"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("deliver_refusal_notice")),
+            "{backend}: {detail}"
+        );
+        assert!(
+            detail["deadlines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|deadline| deadline["limit"] == "refusal_notice"),
+            "{backend}: the notice's time limit runs: {detail}"
+        );
+        let page = app.page_user("bachuan").await;
+        let (status, letter) = page.get(&format!("/cases/{id}/print/refusal")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            letter.contains("部分类别予以认定") && letter.contains("家庭财产超过规定"),
+            "{backend}: {letter}"
+        );
+        ok(&town, id, json!({"action": "deliver_refusal_notice"})).await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        assert!(
+            detail["refusal_notice_delivered_on"].is_string(),
+            "{backend}: {detail}"
+        );
+        app.stop().await;
+    }
+}
