@@ -972,6 +972,9 @@ pub struct RefusalPrint {
     reason: String,
     /// Some categories were confirmed and others declined: the notice is of the part declined.
     partial: bool,
+    /// 行政复议 days and 行政诉讼 months from the catalogue (`review.*`).
+    reconsideration_days: Option<i64>,
+    litigation_months: Option<i64>,
 }
 
 /// `GET /cases/{id}/print/refusal`: 不予认定告知书 with the written reason.
@@ -995,7 +998,16 @@ pub async fn print_refusal(
         }
         _ => return Err(not_yet("不予认定决定")),
     };
-    Ok(RefusalPrint { d, reason, partial })
+    let (reconsideration_days, litigation_months) = state
+        .app
+        .review_periods(d.case.closed_on().unwrap_or(d.today))?;
+    Ok(RefusalPrint {
+        d,
+        reason,
+        partial,
+        reconsideration_days,
+        litigation_months,
+    })
 }
 
 // ---------------------------------------------------------------- public tracking

@@ -1064,6 +1064,18 @@ impl App {
     }
 }
 
+impl App {
+    /// 救济途径 of a 告知书 on `on`: days to apply for 行政复议 and months to bring 行政诉讼,
+    /// from the catalogue (`review.*`); `None` where a value is not set.
+    pub fn review_periods(&self, on: NaiveDate) -> Result<(Option<i64>, Option<i64>), AppError> {
+        let snapshot = self.catalogue()?.snapshot(on);
+        Ok((
+            snapshot.integer(policy::Param::ReviewReconsiderationDays),
+            snapshot.integer(policy::Param::ReviewLitigationMonths),
+        ))
+    }
+}
+
 /// A stored user as the survey team check sees them; `None` for a role or area that does not
 /// parse (such a user surveys nothing).
 fn surveyor(user: store::users::UserRow) -> Option<workflow::Surveyor> {

@@ -502,6 +502,10 @@ async fn p8_a_partial_decline_prints_its_notice_and_records_its_delivery() {
             letter.contains("部分类别予以认定") && letter.contains("家庭财产超过规定"),
             "{backend}: {letter}"
         );
+        assert!(
+            letter.contains("60日内依法申请行政复议") && letter.contains("6个月内"),
+            "{backend}: {letter}"
+        );
         ok(&town, id, json!({"action": "deliver_refusal_notice"})).await;
         let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
         assert!(
