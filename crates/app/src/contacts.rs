@@ -229,6 +229,7 @@ impl App {
                             consent: input.consent.clone(),
                             summary: format!("{}发现：{findings}", input.channel.label()),
                         },
+                        None,
                     )
                     .await?;
                 receipt.case_id = Some(case_id);

@@ -586,6 +586,7 @@ impl App {
                             description: format!("{description}（预警{warning_id}）"),
                         },
                     )),
+                    None,
                 )
                 .await?;
                 counts.discrepancies += 1;

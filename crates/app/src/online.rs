@@ -395,7 +395,7 @@ impl App {
             }),
             summary: application.hardship.clone(),
         };
-        let (case_id, tracking_number) = self.open_case_in(&mut tx, &actor, intake).await?;
+        let (case_id, tracking_number) = self.open_case_in(&mut tx, &actor, intake, None).await?;
         if new_household && tracking_number.as_str().get(2..) != Some(expected_suffix.as_str()) {
             // Another application took a number between the two reads: nothing is kept.
             return Err(AppError::Conflict(

@@ -510,6 +510,7 @@ impl App {
                                 consent,
                                 summary: format!("{summary}（预警{id}）"),
                             },
+                            None,
                         )
                         .await?;
                     case_id = Some(opened);

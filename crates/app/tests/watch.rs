@@ -306,6 +306,28 @@ async fn w3_a_warning_goes_through_the_whole_loop_to_an_opened_case() {
     for world in worlds().await {
         let backend = world.backend;
         let app = &world.app;
+        // H1 holds 低保, so the disposal can open a re-check of it (a re-check needs a held
+        // category).
+        let mut tx = app.store().begin().await.unwrap();
+        let h1 = store::households::by_external_id(&mut tx, "H1")
+            .await
+            .unwrap()
+            .unwrap();
+        store::households::open_category(
+            &mut tx,
+            &store::households::NewCategoryPeriod {
+                household_id: h1.id,
+                id_number: None,
+                category: "dibao",
+                monitoring_kind: None,
+                start_date: "2026-01-15",
+                monthly_fen: None,
+                reason: "测试",
+            },
+        )
+        .await
+        .unwrap();
+        store::commit(tx).await.unwrap();
         world
             .import(
                 "公安",

@@ -97,6 +97,10 @@ params! {
     DeadlineMonitoringIdentificationDays = "deadline.monitoring_identification_days": Days,
     DeadlineObjectionRecheckWorkingDays = "deadline.objection_recheck_working_days": WorkingDays,
     DeadlineRefusalNoticeWorkingDays = "deadline.refusal_notice_working_days": WorkingDays,
+    /// 告知书 (issue 14): days from receipt to apply for 行政复议.
+    ReviewReconsiderationDays = "review.reconsideration_days": Days,
+    /// 告知书 (issue 14): months from receipt to bring 行政诉讼.
+    ReviewLitigationMonths = "review.litigation_months": Months,
     /// 预警闭环 (W3): working days to assign a new warning to a team member.
     WarningAssignWorkingDays = "warning.assign_working_days": WorkingDays,
     /// W3: working days for the on-the-spot check after assignment.

@@ -4,7 +4,7 @@
 
 use crate::WebState;
 use crate::api::{ApiJson, Path, Query};
-use crate::case_input::ActionFields;
+use crate::case_input::{ActionFields, INTAKE_FIELDS, refuse_unknown};
 use crate::error::ApiError;
 use crate::session::ApiUser;
 use app::cases::{CaseDetail, WorkQuery, offered_actions};
@@ -78,6 +78,16 @@ pub async fn case_create(
     ApiUser(signed): ApiUser,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
+    if let Some(object) = body.as_object() {
+        refuse_unknown(object, |key| INTAKE_FIELDS.contains(&key), "")?;
+        if let Some(consent) = object.get("consent").and_then(Value::as_object) {
+            refuse_unknown(
+                consent,
+                |key| matches!(key, "signer" | "signed_on"),
+                "consent.",
+            )?;
+        }
+    }
     let mut fields = ActionFields::from_json(&body)?;
     // The consent is an object in the API: {"signer": "...", "signed_on": "YYYY-MM-DD"}.
     if let Some(consent) = body.get("consent").filter(|value| value.is_object()) {
@@ -88,13 +98,18 @@ pub async fn case_create(
             "area_code": body.get("area_code"),
             "applicant": body.get("applicant"),
             "summary": body.get("summary"),
+            "received_on": body.get("received_on"),
             "consent": "true",
             "consent_signer": consent.get("signer"),
             "consent_signed_on": consent.get("signed_on"),
         }))?;
     }
     let intake = fields.to_intake(state.app.today())?;
-    let (id, tracking_number) = state.app.open_case(&signed.actor, intake).await?;
+    let received_on = fields.received_on()?;
+    let (id, tracking_number) = state
+        .app
+        .open_case_on(&signed.actor, intake, received_on)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "tracking_number": tracking_number.as_str() })),
@@ -254,8 +269,34 @@ pub async fn case_act(
 ) -> Result<Json<Value>, ApiError> {
     let fields = ActionFields::from_json(&body)?;
     let action = fields.to_action(state.app.today())?;
-    let step = state.app.act_on_case(&signed.actor, id, action).await?;
+    let step = state
+        .app
+        .act_on_case_on(&signed.actor, id, action, fields.on()?)
+        .await?;
     Ok(Json(
         json!({ "id": id, "step": step.code(), "step_label": step.label() }),
     ))
+}
+
+/// `GET /api/v1/cases/{id}/team-candidates`: who may sit on this case's survey team (P4):
+/// active users whose role surveys and whose area covers the household.
+pub async fn team_candidates(
+    State(state): State<WebState>,
+    ApiUser(signed): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let candidates = state.app.team_candidates(&signed.actor, id).await?;
+    let items: Vec<Value> = candidates
+        .iter()
+        .map(|candidate| {
+            json!({
+                "user_id": candidate.user_id,
+                "name": candidate.name,
+                "role": candidate.role.code(),
+                "role_label": candidate.role.label(),
+                "area_code": candidate.area.as_str(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "id": id, "items": items })))
 }

@@ -60,6 +60,47 @@ pub const REQUIRED_FIELDS: [(&str, &[&str]); 16] = [
     ("withdraw", &["reason"]),
 ];
 
+/// The fields each action takes besides its required ones and `action` and `on`: any other
+/// field of the API's body is refused naming it (issue 14).
+pub const OPTIONAL_FIELDS: [(&str, &[&str]); 3] = [
+    ("record_survey", &["surveyed_on"]),
+    ("record_village_review", &["held_on", "note"]),
+    (
+        "record_joint_review",
+        &[
+            "held_on",
+            "monitoring_kind",
+            "monitoring_kind_reason",
+            "judgements",
+        ],
+    ),
+];
+
+/// The fields of an intake in the API's body (`POST /api/v1/cases`).
+pub const INTAKE_FIELDS: [&str; 8] = [
+    "kind",
+    "channel",
+    "household_id",
+    "area_code",
+    "applicant",
+    "summary",
+    "consent",
+    "received_on",
+];
+
+/// The first key of `object` outside `known`, refused naming it; `prefix` names the enclosing
+/// field (`verdicts[0].`).
+pub fn refuse_unknown(
+    object: &serde_json::Map<String, Value>,
+    known: impl Fn(&str) -> bool,
+    prefix: &str,
+) -> Result<(), AppError> {
+    match object.keys().find(|key| !known(key)) {
+        Some(key) => Err(crate::error::unknown_field_error(&format!("{prefix}{key}"))),
+        None => Ok(()),
+    }
+}
+
 /// The Chinese name of a required field, for its error message.
 fn field_label(field: &str) -> &'static str {
     match field {
@@ -144,6 +185,31 @@ impl ActionFields {
             .as_object()
             .ok_or_else(|| AppError::invalid("body", "请求体应为JSON对象"))?;
         let mut fields = ActionFields::default();
+        let action = object
+            .get("action")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let required = REQUIRED_FIELDS
+            .iter()
+            .find(|(code, _)| *code == action)
+            .map_or(&[][..], |(_, required)| *required);
+        let optional = OPTIONAL_FIELDS
+            .iter()
+            .find(|(code, _)| *code == action)
+            .map_or(&[][..], |(_, optional)| *optional);
+        // An unknown action is named by `to_action`; its fields are not judged here.
+        if ACTIONS.iter().any(|(code, _)| *code == action) {
+            refuse_unknown(
+                object,
+                |key| {
+                    key == "action"
+                        || key == "on"
+                        || required.contains(&key)
+                        || optional.contains(&key)
+                },
+                "",
+            )?;
+        }
         // `null` is no value: a field given as null is a field left out.
         for (key, value) in object.iter().filter(|(_, value)| !value.is_null()) {
             match key.as_str() {
@@ -159,7 +225,14 @@ impl ActionFields {
                     let list = value
                         .as_array()
                         .ok_or_else(|| AppError::invalid("verdicts", "研判意见应为数组"))?;
-                    for item in list {
+                    for (idx, item) in list.iter().enumerate() {
+                        if let Some(entry) = item.as_object() {
+                            refuse_unknown(
+                                entry,
+                                |key| matches!(key, "category" | "verdict" | "reason"),
+                                &format!("verdicts[{idx}]."),
+                            )?;
+                        }
                         let text = |key: &str| item.get(key).and_then(scalar).unwrap_or_default();
                         fields.verdicts.push(VerdictField {
                             category: text("category"),
@@ -172,7 +245,14 @@ impl ActionFields {
                     let list = value
                         .as_array()
                         .ok_or_else(|| AppError::invalid("judgements", "人工核定意见应为数组"))?;
-                    for item in list {
+                    for (idx, item) in list.iter().enumerate() {
+                        if let Some(entry) = item.as_object() {
+                            refuse_unknown(
+                                entry,
+                                |key| matches!(key, "rule" | "param" | "holds" | "reason"),
+                                &format!("judgements[{idx}]."),
+                            )?;
+                        }
                         let text = |key: &str| item.get(key).and_then(scalar).unwrap_or_default();
                         fields.judgements.push(JudgementField {
                             rule: text("rule"),
@@ -255,9 +335,31 @@ impl ActionFields {
         fields
     }
 
+    /// `received_on` (受理日期) of an intake entered afterwards; `None` (today) when left out.
+    pub fn received_on(&self) -> Result<Option<NaiveDate>, AppError> {
+        if self.get("received_on").is_empty() {
+            return Ok(None);
+        }
+        self.date("received_on", "受理日期", NaiveDate::MIN)
+            .map(Some)
+    }
+
+    /// `on` (办理日期): the date the action happened, when it is entered afterwards; `None`
+    /// (today) when left out.
+    pub fn on(&self) -> Result<Option<NaiveDate>, AppError> {
+        if self.get("on").is_empty() {
+            return Ok(None);
+        }
+        self.date("on", "办理日期", NaiveDate::MIN).map(Some)
+    }
+
+    /// The date field `key`; when it is left out, `on` if given, else `today`.
     fn date(&self, key: &str, label: &str, today: NaiveDate) -> Result<NaiveDate, AppError> {
         let text = self.get(key);
         if text.is_empty() {
+            if key != "on" && !self.get("on").is_empty() {
+                return self.date("on", "办理日期", today);
+            }
             return Ok(today);
         }
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
@@ -504,8 +606,11 @@ pub fn refusal_field(code: &str) -> &'static str {
         "consent_missing" => "consent",
         "applicant_missing" => "applicant",
         "area_not_village" => "area_code",
-        "team_too_small" | "team_member_unnamed" => "team",
-        "date_in_future" => "date",
+        "team_too_small"
+        | "team_member_unnamed"
+        | "team_member_inactive"
+        | "team_member_may_not_survey" => "team",
+        "date_in_future" | "date_before_previous_step" => "date",
         "attendance_missing" => "attendance",
         "reason_missing" | "note_missing" => "reason",
         "proposal_undecided" | "not_proposed" | "decided_twice" => "verdicts",

@@ -421,9 +421,9 @@ pub async fn intake_submit(
 ) -> Result<Response, PageError> {
     signed.check_csrf(pair(&pairs, "csrf"))?;
     let fields = ActionFields::from_form(&pairs);
-    let result = match fields.to_intake(state.app.today()) {
-        Ok(intake) => state.app.open_case(&signed.actor, intake).await,
-        Err(error) => Err(error),
+    let result = match (fields.to_intake(state.app.today()), fields.received_on()) {
+        (Ok(intake), Ok(on)) => state.app.open_case_on(&signed.actor, intake, on).await,
+        (Err(error), _) | (_, Err(error)) => Err(error),
     };
     match result {
         Ok((case_id, _)) => Ok(Redirect::to(&format!("/cases/{case_id}")).into_response()),
@@ -823,9 +823,14 @@ pub async fn case_act(
         }
         survey_form = Some(form);
     }
-    let result = match fields.to_action(state.app.today()) {
-        Ok(action) => state.app.act_on_case(&signed.actor, id, action).await,
-        Err(error) => Err(error),
+    let result = match (fields.to_action(state.app.today()), fields.on()) {
+        (Ok(action), Ok(on)) => {
+            state
+                .app
+                .act_on_case_on(&signed.actor, id, action, on)
+                .await
+        }
+        (Err(error), _) | (_, Err(error)) => Err(error),
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
@@ -961,6 +966,11 @@ pub async fn print_village_notice(
 pub struct RefusalPrint {
     d: CaseDetail,
     reason: String,
+    /// Some categories were confirmed and others declined: the notice is of the part declined.
+    partial: bool,
+    /// 行政复议 days and 行政诉讼 months from the catalogue (`review.*`).
+    reconsideration_days: Option<i64>,
+    litigation_months: Option<i64>,
 }
 
 /// `GET /cases/{id}/print/refusal`: 不予认定告知书 with the written reason.
@@ -970,11 +980,30 @@ pub async fn print_refusal(
     Path(id): Path<i64>,
 ) -> Result<RefusalPrint, PageError> {
     let d = state.app.case_detail(&signed.actor, id).await?;
-    let reason = match d.case.outcome() {
-        Some(Outcome::Refused { reason }) => reason.clone(),
+    let (reason, partial) = match d.case.outcome() {
+        Some(Outcome::Refused { reason }) => (reason.clone(), false),
+        // 部分不予认定: the categories declined, each with its department's reason.
+        Some(Outcome::Confirmed { .. }) if d.case.owes_refusal_notice() => {
+            let declined: Vec<String> = d
+                .case
+                .declined()
+                .iter()
+                .map(|(category, reason)| format!("{}：{reason}", category.label()))
+                .collect();
+            (declined.join("；"), true)
+        }
         _ => return Err(not_yet("不予认定决定")),
     };
-    Ok(RefusalPrint { d, reason })
+    let (reconsideration_days, litigation_months) = state
+        .app
+        .review_periods(d.case.closed_on().unwrap_or(d.today))?;
+    Ok(RefusalPrint {
+        d,
+        reason,
+        partial,
+        reconsideration_days,
+        litigation_months,
+    })
 }
 
 // ---------------------------------------------------------------- public tracking

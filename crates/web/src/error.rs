@@ -62,14 +62,27 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
                 "请求体过大，超过了允许的上限",
             ));
         }
+        let text = rejection.body_text();
+        if let Some(field) = unknown_field(&text) {
+            return ApiError(unknown_field_error(field));
+        }
         ApiError(AppError::invalid(
             "body",
-            format!(
-                "请求体应为JSON（Content-Type: application/json）：{}",
-                rejection.body_text()
-            ),
+            format!("请求体应为JSON（Content-Type: application/json）：{text}"),
         ))
     }
+}
+
+/// The field serde names in "unknown field `x`, expected …" (`deny_unknown_fields`).
+pub fn unknown_field(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once("unknown field `")?;
+    rest.split('`').next()
+}
+
+/// A body field the API does not know, refused naming it (issue 14): a misspelt field is
+/// never silently ignored.
+pub fn unknown_field_error(field: &str) -> AppError {
+    AppError::invalid(field, format!("未知字段“{field}”"))
 }
 
 impl From<axum::extract::rejection::QueryRejection> for ApiError {

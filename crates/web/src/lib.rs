@@ -210,6 +210,10 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
         .route("/api/v1/cases/{id}", get(case_api::case_get))
         .route("/api/v1/cases/{id}/actions", post(case_api::case_act))
         .route(
+            "/api/v1/cases/{id}/team-candidates",
+            get(case_api::team_candidates),
+        )
+        .route(
             "/api/v1/feeds",
             post(api::feed_create).layer(DefaultBodyLimit::max(watch_pages::FEED_BYTES)),
         )

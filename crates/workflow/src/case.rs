@@ -523,6 +523,8 @@ pub struct Case {
     received_on: NaiveDate,
     step: Step,
     step_since: NaiveDate,
+    /// The date of the latest event: the next move happens on it or later.
+    last_event_on: NaiveDate,
     discrepancies: Vec<DiscrepancyRecord>,
     survey: Option<Survey>,
     /// True after an objection sent the case back, until the new survey is recorded.
@@ -547,6 +549,7 @@ impl Case {
             received_on: on,
             step: Step::Received,
             step_since: on,
+            last_event_on: on,
             discrepancies: Vec::new(),
             survey: None,
             awaiting_resurvey: false,
@@ -583,6 +586,7 @@ impl Case {
     /// Folds one event into the case. Every event but the first `Received` comes here.
     pub(crate) fn evolve(&mut self, event: &Event) {
         let on = event.on;
+        self.last_event_on = self.last_event_on.max(on);
         match &event.fact {
             Fact::Received(_) | Fact::SharedWith { .. } => {}
             Fact::StepEntered { step } => {
@@ -736,6 +740,35 @@ impl Case {
     }
 
     /// The day the current step began.
+    /// 告知书 (P8, issue 14): the categories a department declined, with the reason — the part
+    /// declined of a partial decision, or every one of a refusal by the departments.
+    pub fn declined(&self) -> Vec<(Category, &str)> {
+        self.decided
+            .iter()
+            .filter_map(|decided| match &decided.decision {
+                Some(DepartmentDecision::Declined { reason, .. }) => {
+                    Some((decided.category, reason.as_str()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the applicant is owed a written notice of what was declined (不予认定告知书):
+    /// a refused case, or a confirmed one with a declined category (partial decline).
+    pub fn owes_refusal_notice(&self) -> bool {
+        match self.step {
+            Step::Refused => true,
+            Step::Confirmed => !self.declined().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The date of the case's latest event.
+    pub fn last_event_on(&self) -> NaiveDate {
+        self.last_event_on
+    }
+
     pub fn step_since(&self) -> NaiveDate {
         self.step_since
     }

@@ -212,12 +212,12 @@ pub fn deadlines(
                 .map_or(case.step_since(), |notice| notice.ends_on);
             running.push(deadline(TimeLimit::DistrictConfirmation, started_on));
         }
-        Step::Refused => {
-            if case.refusal_notice_delivered_on().is_none() {
+        Step::Refused | Step::Confirmed => {
+            if case.owes_refusal_notice() && case.refusal_notice_delivered_on().is_none() {
                 running.push(deadline(TimeLimit::RefusalNotice, case.step_since()));
             }
         }
-        Step::Confirmed | Step::Withdrawn => {}
+        Step::Withdrawn => {}
     }
     if !case.step().is_final() {
         let starts = |wanted: &[Category]| {

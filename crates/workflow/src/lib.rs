@@ -42,7 +42,10 @@ pub use deadline::{
     Deadline, DeadlineParams, DeadlineParamsError, DueItem, DueList, Span, TimeLimit, deadlines,
     due_list,
 };
-pub use machine::{Action, INTAKE_ROLES, Transition, apply, open};
+pub use machine::{
+    Action, INTAKE_ROLES, SURVEY_ROLES, Surveyor, Transition, apply, apply_on, check_team,
+    may_survey, open, open_on,
+};
 pub use queue::{QueueLine, acts_next, awaits_department, queue_lines};
 pub use recheck::{CheckKind, RecheckDue, next_recheck, schedule_recheck};
 pub use refusal::Refusal;

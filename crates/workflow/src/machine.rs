@@ -32,11 +32,12 @@ pub enum Action {
     CompleteComparison,
     /// Village, grid or town: 入户调查 → 村社评议 (P4); after an objection, → 镇街联合研判.
     RecordSurvey(Survey),
-    /// Town: 村社评议 → 镇街联合研判 (P5).
+    /// Village assistant (their own village) or town: 村社评议 → 镇街联合研判 (P5).
     RecordVillageReview(VillageReview),
     /// Town: 镇街联合研判 → 公示 (P6).
     RecordJointReview(JointReview),
-    /// Town: the notice starts today (P7).
+    /// Village assistant (their own village) or town: the notice starts on the day it is
+    /// posted (P7).
     PostNotice,
     /// Town: 公示异议 (P7).
     RecordObjection { summary: String },
@@ -50,7 +51,8 @@ pub enum Action {
     Decline { category: Category, reason: String },
     /// Town: 不予认定 with the reason the applicant is told (P8).
     Refuse { reason: String },
-    /// Town: the written refusal notice reached the applicant (P8, P9).
+    /// Town: the written refusal notice — of a refusal, or of the part declined of a partial
+    /// decision — reached the applicant (P8, P9).
     DeliverRefusalNotice,
     /// Village, grid or town: the applicant withdraws, or the case is dropped.
     Withdraw { reason: String },
@@ -60,18 +62,18 @@ impl Action {
     /// The roles that may take the action (U2: 区级分类审批、镇街综合审核、村社和网格协助).
     pub fn roles(&self) -> &'static [Role] {
         const TOWN: &[Role] = &[Role::TownReviewer];
-        const ASSIST: &[Role] = &[Role::VillageAssistant, Role::GridWorker, Role::TownReviewer];
+        const ASSIST: &[Role] = SURVEY_ROLES;
+        const VILLAGE: &[Role] = &[Role::VillageAssistant, Role::TownReviewer];
         const DISTRICT: &[Role] = &[Role::DistrictCivilAffairs, Role::DistrictAgriculture];
         match self {
             Action::RecordSurvey(_) | Action::Withdraw { .. } => ASSIST,
+            Action::RecordVillageReview(_) | Action::PostNotice => VILLAGE,
             Action::Confirm { .. } | Action::Decline { .. } => DISTRICT,
             Action::BeginComparison
             | Action::RecordDiscrepancy(_)
             | Action::ExplainDiscrepancy { .. }
             | Action::CompleteComparison
-            | Action::RecordVillageReview(_)
             | Action::RecordJointReview(_)
-            | Action::PostNotice
             | Action::RecordObjection { .. }
             | Action::SendBackForVerification
             | Action::AnswerObjection { .. }
@@ -80,6 +82,9 @@ impl Action {
         }
     }
 }
+
+/// The roles that record a survey and sit on its team (P4): village, grid and town.
+pub const SURVEY_ROLES: &[Role] = &[Role::VillageAssistant, Role::GridWorker, Role::TownReviewer];
 
 /// The roles that may take a case in (P1): village and grid assist, the town's window.
 pub const INTAKE_ROLES: &[Role] = &[Role::VillageAssistant, Role::GridWorker, Role::TownReviewer];
@@ -116,13 +121,14 @@ struct Draft<'a> {
     case: Case,
     events: Vec<Event>,
     actor: &'a ActorRef,
-    today: NaiveDate,
+    /// The day the move happened (its events' date).
+    on: NaiveDate,
 }
 
 impl Draft<'_> {
     fn record(&mut self, fact: Fact) {
         let event = Event {
-            on: self.today,
+            on: self.on,
             actor: self.actor.clone(),
             fact,
         };
@@ -187,10 +193,22 @@ fn not_after_today(date: NaiveDate, today: NaiveDate) -> Result<(), Refusal> {
     }
 }
 
-/// 受理 (P1, P2): takes a case in. The tracking number comes with the intake; both deciding
-/// departments see the case at once.
+/// 受理 (P1, P2): takes a case in today. The tracking number comes with the intake; both
+/// deciding departments see the case at once.
 pub fn open(intake: Intake, actor: &ActorRef, today: NaiveDate) -> Result<Transition, Refusal> {
+    open_on(intake, actor, today, today)
+}
+
+/// 受理 entered afterwards: the case was received `on` (never after `today`, never before the
+/// consent was signed).
+pub fn open_on(
+    intake: Intake,
+    actor: &ActorRef,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> Result<Transition, Refusal> {
     check_actor(actor, INTAKE_ROLES, &intake.area)?;
+    not_after_today(on, today)?;
     if !matches!(intake.area.level(), PlaceLevel::Village | PlaceLevel::Grid) {
         return Err(Refusal::AreaNotVillage);
     }
@@ -198,7 +216,7 @@ pub fn open(intake: Intake, actor: &ActorRef, today: NaiveDate) -> Result<Transi
     match &intake.consent {
         Some(consent) => {
             require_text(&consent.signer, Refusal::ConsentMissing)?;
-            not_after_today(consent.signed_on, today)?;
+            not_after_today(consent.signed_on, on)?;
         }
         // P1: the economic check of an application needs the applicant's consent; re-checks
         // and exits rest on the consent given at entry.
@@ -214,18 +232,21 @@ pub fn open(intake: Intake, actor: &ActorRef, today: NaiveDate) -> Result<Transi
                 kind: CaseKind::Exit,
             });
         }
+        // W1: a re-check reviews the categories a household holds; with none it has nothing
+        // to review (an application is the way in).
+        CaseKind::Recheck if intake.held.is_empty() => return Err(Refusal::NothingHeld),
         _ => {}
     }
     let first = Event {
-        on: today,
+        on,
         actor: actor.clone(),
         fact: Fact::Received(intake.clone()),
     };
     let mut draft = Draft {
-        case: Case::received(intake, today),
+        case: Case::received(intake, on),
         events: vec![first],
         actor,
-        today,
+        on,
     };
     draft.record(Fact::SharedWith {
         department: Role::DistrictCivilAffairs,
@@ -244,7 +265,32 @@ pub fn apply(
     today: NaiveDate,
     params: &DeadlineParams,
 ) -> Result<Transition, Refusal> {
+    apply_on(case, action, actor, today, today, params)
+}
+
+/// The date a move happened: a survey's or a meeting's own date, else `on`.
+fn happened_on(action: &Action, on: NaiveDate) -> NaiveDate {
+    match action {
+        Action::RecordSurvey(survey) => survey.surveyed_on,
+        Action::RecordVillageReview(review) => review.held_on,
+        Action::RecordJointReview(review) => review.held_on,
+        _ => on,
+    }
+}
+
+/// 办理, entered on `today` for a move that happened `on` (offline work is entered afterwards):
+/// never in the future, never before the case's previous step. The events carry that date, so
+/// time limits count from it.
+pub fn apply_on(
+    case: &Case,
+    action: Action,
+    actor: &ActorRef,
+    on: NaiveDate,
+    today: NaiveDate,
+    params: &DeadlineParams,
+) -> Result<Transition, Refusal> {
     check_actor(actor, action.roles(), case.area())?;
+    let on = happened_on(&action, on);
     let step = case.step();
     let at = |expected: &[Step]| {
         if expected.contains(&step) {
@@ -253,14 +299,14 @@ pub fn apply(
             Err(Refusal::StepOutOfOrder { step })
         }
     };
-    if step.is_final() && !(step == Step::Refused && action == Action::DeliverRefusalNotice) {
+    if step.is_final() && !(case.owes_refusal_notice() && action == Action::DeliverRefusalNotice) {
         return Err(Refusal::CaseClosed { step });
     }
     let mut draft = Draft {
         case: case.clone(),
         events: Vec::new(),
         actor,
-        today,
+        on,
     };
     match action {
         Action::BeginComparison => {
@@ -311,7 +357,7 @@ pub fn apply(
         }
         Action::RecordSurvey(survey) => {
             at(&[Step::Surveying])?;
-            check_survey(case, &survey, today)?;
+            check_survey(case, &survey)?;
             let reverifying = case.awaiting_resurvey();
             draft.record(Fact::SurveyRecorded(survey));
             // 民发〔2021〕57号: after an objection the town re-investigates and gives its
@@ -324,7 +370,6 @@ pub fn apply(
         }
         Action::RecordVillageReview(review) => {
             at(&[Step::VillageReview])?;
-            not_after_today(review.held_on, today)?;
             if review.attendance == 0 {
                 return Err(Refusal::AttendanceMissing);
             }
@@ -333,7 +378,6 @@ pub fn apply(
         }
         Action::RecordJointReview(review) => {
             at(&[Step::JointReview])?;
-            not_after_today(review.held_on, today)?;
             let decided = decide_categories(case, &review)?;
             draft.record(Fact::JointReviewRecorded { review, decided });
             draft.enter(Step::Notice);
@@ -352,11 +396,11 @@ pub fn apply(
                 .map(|decided| decided.category)
                 .collect();
             let days = params.notice_days(&categories);
-            let ends_on = today
+            let ends_on = on
                 .checked_add_days(Days::new(u64::from(days)))
                 .unwrap_or(NaiveDate::MAX);
             draft.record(Fact::NoticePosted(Notice {
-                posted_on: today,
+                posted_on: on,
                 ends_on,
                 days,
             }));
@@ -400,7 +444,7 @@ pub fn apply(
             draft.record(Fact::ObjectionAnswered { number, answer });
         }
         Action::Confirm { category } => {
-            ready_to_confirm(case, category, actor, today)?;
+            ready_to_confirm(case, category, actor, on)?;
             if step == Step::Notice {
                 draft.enter(Step::Confirming);
             }
@@ -408,7 +452,7 @@ pub fn apply(
             conclude_when_complete(&mut draft);
         }
         Action::Decline { category, reason } => {
-            ready_to_confirm(case, category, actor, today)?;
+            ready_to_confirm(case, category, actor, on)?;
             require_text(&reason, Refusal::ReasonMissing)?;
             if step == Step::Notice {
                 draft.enter(Step::Confirming);
@@ -430,7 +474,9 @@ pub fn apply(
             draft.enter(Step::Refused);
         }
         Action::DeliverRefusalNotice => {
-            at(&[Step::Refused])?;
+            if !case.owes_refusal_notice() {
+                return Err(Refusal::StepOutOfOrder { step });
+            }
             if case.refusal_notice_delivered_on().is_some() {
                 return Err(Refusal::RefusalNoticeAlreadyDelivered);
             }
@@ -442,6 +488,14 @@ pub fn apply(
             draft.enter(Step::Withdrawn);
         }
     }
+    // The move is allowed; its date comes last, so a wrong move says what is wrong with it.
+    not_after_today(on, today)?;
+    if on < case.last_event_on() {
+        return Err(Refusal::DateBeforePreviousStep {
+            date: on,
+            previous: case.last_event_on(),
+        });
+    }
     Ok(draft.finish())
 }
 
@@ -450,11 +504,10 @@ fn next_number(count: usize) -> u32 {
 }
 
 /// P4: a joint team of at least two distinct named users, surveying this household.
-fn check_survey(case: &Case, survey: &Survey, today: NaiveDate) -> Result<(), Refusal> {
+fn check_survey(case: &Case, survey: &Survey) -> Result<(), Refusal> {
     if survey.household.id != case.household_id() {
         return Err(Refusal::SurveyOfAnotherHousehold);
     }
-    not_after_today(survey.surveyed_on, today)?;
     if survey
         .team
         .iter()
@@ -613,12 +666,12 @@ fn decide_categories(case: &Case, review: &JointReview) -> Result<Vec<DecidedCat
 }
 
 /// P7, P8: a district department may decide one of its own categories once the notice has
-/// run without an unanswered objection.
+/// run (by the day of the decision) without an unanswered objection.
 fn ready_to_confirm(
     case: &Case,
     category: Category,
     actor: &ActorRef,
-    today: NaiveDate,
+    on: NaiveDate,
 ) -> Result<(), Refusal> {
     if department_of(category) != actor.role {
         return Err(Refusal::OtherDepartmentsCategory { category });
@@ -631,7 +684,7 @@ fn ready_to_confirm(
     if case.has_open_objection() {
         return Err(Refusal::ObjectionOpen);
     }
-    if notice.is_running(today) {
+    if notice.is_running(on) {
         return Err(Refusal::NoticeRunning {
             until: notice.ends_on,
         });
@@ -654,7 +707,7 @@ fn conclude_when_complete(draft: &mut Draft<'_>) {
     if decided.iter().any(|decided| decided.decision.is_none()) {
         return;
     }
-    let today = draft.today;
+    let today = draft.on;
     let changes: Vec<DatedChange> = decided
         .iter()
         .filter(|decided| matches!(decided.decision, Some(DepartmentDecision::Confirmed { .. })))
@@ -694,4 +747,55 @@ fn conclude_when_complete(draft: &mut Draft<'_>) {
         draft.record(Fact::MonitoringContinues { household_id });
     }
     draft.enter(Step::Confirmed);
+}
+
+/// 调查组成员 as the system knows them: a user with a role, an area and whether the account is
+/// active (P4, U2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Surveyor {
+    pub user_id: i64,
+    pub name: String,
+    pub role: Role,
+    pub area: domain::PlaceCode,
+    pub active: bool,
+}
+
+/// P4, U2: whether a user in `role` at `area` may survey a household of `household_area`: a
+/// role that records surveys, held at its level, whose area covers the household.
+pub fn may_survey(
+    role: Role,
+    area: &domain::PlaceCode,
+    household_area: &domain::PlaceCode,
+) -> bool {
+    let actor = ActorRef {
+        user_id: 0,
+        role,
+        area: area.clone(),
+    };
+    check_actor(&actor, SURVEY_ROLES, household_area).is_ok()
+}
+
+/// P4: the survey team — at least two distinct active users, each of whom may survey the
+/// household; the first who may not is named.
+pub fn check_team(team: &[Surveyor], household_area: &domain::PlaceCode) -> Result<(), Refusal> {
+    for member in team {
+        if !member.active {
+            return Err(Refusal::TeamMemberInactive {
+                name: member.name.clone(),
+            });
+        }
+        if !may_survey(member.role, &member.area, household_area) {
+            return Err(Refusal::TeamMemberMayNotSurvey {
+                name: member.name.clone(),
+                role: member.role,
+            });
+        }
+    }
+    let distinct: BTreeSet<i64> = team.iter().map(|member| member.user_id).collect();
+    if distinct.len() < 2 {
+        return Err(Refusal::TeamTooSmall {
+            distinct: distinct.len(),
+        });
+    }
+    Ok(())
 }

@@ -32,18 +32,22 @@ pub fn acts_next(case: &Case, role: Role, today: NaiveDate) -> bool {
             role,
             Role::VillageAssistant | Role::GridWorker | Role::TownReviewer
         ),
-        Step::Received | Step::Comparing | Step::VillageReview | Step::JointReview => {
-            role == Role::TownReviewer
-        }
+        Step::VillageReview => matches!(role, Role::VillageAssistant | Role::TownReviewer),
+        Step::Received | Step::Comparing | Step::JointReview => role == Role::TownReviewer,
         Step::Notice => match case.notice() {
             Some(notice) if !notice.is_running(today) && !case.has_open_objection() => {
                 awaits_department(case, role)
             }
-            _ => role == Role::TownReviewer,
+            Some(_) => role == Role::TownReviewer,
+            None => matches!(role, Role::VillageAssistant | Role::TownReviewer),
         },
         Step::Confirming => awaits_department(case, role),
-        Step::Refused => role == Role::TownReviewer && case.refusal_notice_delivered_on().is_none(),
-        Step::Confirmed | Step::Withdrawn => false,
+        Step::Refused | Step::Confirmed => {
+            role == Role::TownReviewer
+                && case.owes_refusal_notice()
+                && case.refusal_notice_delivered_on().is_none()
+        }
+        Step::Withdrawn => false,
     }
 }
 

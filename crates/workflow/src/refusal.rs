@@ -41,10 +41,22 @@ pub enum Refusal {
     TeamTooSmall { distinct: usize },
     #[error("调查组成员须填写姓名")]
     TeamMemberUnnamed,
+    /// P4: a team member's account is disabled.
+    #[error("调查组成员“{name}”的账号已停用")]
+    TeamMemberInactive { name: String },
+    /// P4, U2: a team member whose role does not survey, or whose area does not cover the household.
+    #[error("调查组成员“{name}”（{}）不能调查该户：须为村社、网格或镇街工作人员，且其辖区包含该户", role.label())]
+    TeamMemberMayNotSurvey { name: String, role: Role },
     #[error("调查的家庭与案件的家庭不一致")]
     SurveyOfAnotherHousehold,
     #[error("日期{date}晚于今天")]
     DateInFuture { date: NaiveDate },
+    /// Every step happens on or after the step before it.
+    #[error("日期{date}早于上一环节的日期{previous}")]
+    DateBeforePreviousStep {
+        date: NaiveDate,
+        previous: NaiveDate,
+    },
     /// P5: a village review records who attended.
     #[error("村社评议须填写参会人数")]
     AttendanceMissing,
@@ -75,6 +87,9 @@ pub enum Refusal {
     /// X2: 风险消除 only ends the monitoring tag.
     #[error("风险消除只能解除防止返贫监测对象标识，不能改变其他类别")]
     RiskEliminationEndsOnlyMonitoring,
+    /// W1: a re-check needs a category the household holds.
+    #[error("该户目前未纳入任何救助类别，不能办理核查；新纳入请办理申请")]
+    NothingHeld,
     /// X2: a risk-elimination case needs a household that is being monitored.
     #[error("该户不是防止返贫监测对象，不能办理风险消除")]
     NotMonitored,
@@ -148,8 +163,11 @@ impl Refusal {
             Refusal::DiscrepancyAlreadyExplained { .. } => "discrepancy_already_explained",
             Refusal::TeamTooSmall { .. } => "team_too_small",
             Refusal::TeamMemberUnnamed => "team_member_unnamed",
+            Refusal::TeamMemberInactive { .. } => "team_member_inactive",
+            Refusal::TeamMemberMayNotSurvey { .. } => "team_member_may_not_survey",
             Refusal::SurveyOfAnotherHousehold => "survey_of_another_household",
             Refusal::DateInFuture { .. } => "date_in_future",
+            Refusal::DateBeforePreviousStep { .. } => "date_before_previous_step",
             Refusal::AttendanceMissing => "attendance_missing",
             Refusal::ProposalUndecided { .. } => "proposal_undecided",
             Refusal::NotProposed { .. } => "not_proposed",
@@ -163,6 +181,7 @@ impl Refusal {
             Refusal::NothingChanges { .. } => "nothing_changes",
             Refusal::RiskEliminationEndsOnlyMonitoring => "risk_elimination_ends_only_monitoring",
             Refusal::NotMonitored => "not_monitored",
+            Refusal::NothingHeld => "nothing_held",
             Refusal::ReasonMissing => "reason_missing",
             Refusal::NoteMissing => "note_missing",
             Refusal::NoticeNotPosted => "notice_not_posted",

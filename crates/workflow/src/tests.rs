@@ -895,6 +895,7 @@ fn p1_intake_needs_consent_an_applicant_and_a_village() {
             "not_monitored",
         ),
         (intake(CaseKind::Exit, &[]), town(), "nothing_changes"),
+        (intake(CaseKind::Recheck, &[]), town(), "nothing_held"),
     ];
     for (intake, by, code) in cases {
         let refusal = open(intake, &by, date("2026-10-09")).unwrap_err();
@@ -932,15 +933,23 @@ fn p7_an_objection_sends_the_case_back_to_verification_and_a_new_notice() {
     run.go(Action::SendBackForVerification, &town(), "2026-10-21");
     assert_eq!(run.case.step(), Step::Surveying);
     assert!(run.case.notice().is_none());
-    run.go(team_survey(), &grid_worker(), "2026-10-23");
+    let Action::RecordSurvey(mut resurvey) = team_survey() else {
+        unreachable!()
+    };
+    resurvey.surveyed_on = date("2026-10-23");
+    run.go(Action::RecordSurvey(resurvey), &grid_worker(), "2026-10-23");
     // The village review is not held again: the town reviews the new survey.
     assert_eq!(run.case.step(), Step::JointReview);
+    let Action::RecordJointReview(mut second_review) = joint_review(
+        DIBAO_AND_MONITORING,
+        Some(MonitoringKind::EdgeProne),
+        confirm_all(DIBAO_AND_MONITORING),
+    ) else {
+        unreachable!()
+    };
+    second_review.held_on = date("2026-10-26");
     run.go(
-        joint_review(
-            DIBAO_AND_MONITORING,
-            Some(MonitoringKind::EdgeProne),
-            confirm_all(DIBAO_AND_MONITORING),
-        ),
+        Action::RecordJointReview(second_review),
         &town(),
         "2026-10-26",
     );
@@ -1802,4 +1811,228 @@ fn p9_stored_queue_lines_match_the_replayed_due_list_on_every_day() {
         }
     }
     assert!(n_checked > 500, "{n_checked}");
+}
+
+/// Issue 14: a move entered afterwards carries the date it happened; a date after today or
+/// before the case's latest event is refused; the village assistant reviews and posts.
+#[test]
+fn p4_p7_each_step_keeps_the_date_it_happened() {
+    let run = application_until(Step::Surveying);
+    let survey_on = |on: &str| {
+        let Action::RecordSurvey(mut survey) = team_survey() else {
+            unreachable!()
+        };
+        survey.surveyed_on = date(on);
+        Action::RecordSurvey(survey)
+    };
+    let check = |action: Action, by: ActorRef, on: &str, today: &str| match apply_on(
+        &run.case,
+        action,
+        &by,
+        date(on),
+        date(today),
+        &params(),
+    ) {
+        Ok(transition) => format!("{} on {}", transition.step(), transition.events()[0].on),
+        Err(refusal) => refusal.code().to_owned(),
+    };
+    // (action, on, today, expected): the comparison ended 2026-10-10.
+    let table = [
+        (
+            survey_on("2026-10-09"),
+            "2026-10-20",
+            "2026-10-20",
+            "date_before_previous_step",
+        ),
+        (
+            survey_on("2026-10-21"),
+            "2026-10-20",
+            "2026-10-20",
+            "date_in_future",
+        ),
+        (
+            survey_on("2026-10-10"),
+            "2026-10-20",
+            "2026-10-20",
+            "village_review on 2026-10-10",
+        ),
+        (
+            survey_on("2026-10-15"),
+            "2026-10-20",
+            "2026-10-20",
+            "village_review on 2026-10-15",
+        ),
+    ];
+    for (action, on, today, expected) in table {
+        assert_eq!(check(action, village_assistant(), on, today), expected);
+    }
+    // The village assistant records the village review and posts the notice, dated.
+    let mut run = application_until(Step::VillageReview);
+    run.go(village_review(), &village_assistant(), "2026-10-14");
+    assert_eq!(run.case.step(), Step::JointReview);
+    let mut run = application_until(Step::Notice);
+    let posted = apply_on(
+        &run.case,
+        Action::PostNotice,
+        &village_assistant(),
+        date("2026-10-17"),
+        date("2026-10-30"),
+        &params(),
+    )
+    .unwrap();
+    let notice = posted.case().notice().copied().unwrap();
+    assert_eq!(notice.posted_on, date("2026-10-17"));
+    run.case = posted.case().clone();
+    // A department deciding on a date inside the notice is refused, after it goes through.
+    assert_eq!(
+        apply_on(
+            &run.case,
+            Action::Confirm {
+                category: Category::Dibao
+            },
+            &civil_affairs(),
+            notice.ends_on,
+            date("2026-10-30"),
+            &params(),
+        )
+        .map(|transition| transition.step())
+        .map_err(|refusal| refusal.code()),
+        Err("notice_running")
+    );
+    // Another village's assistant may not.
+    let other_village = actor(7, Role::VillageAssistant, "500151102202");
+    assert_eq!(
+        run.refused(Action::PostNotice, &other_village, "2026-10-20"),
+        "outside_area"
+    );
+}
+
+#[test]
+fn p4_a_survey_team_is_two_active_users_who_may_survey_the_household() {
+    let member = |user_id: i64, role: Role, area: &str, active: bool| Surveyor {
+        user_id,
+        name: format!("成员{user_id}"),
+        role,
+        area: place(area),
+        active,
+    };
+    let village_member = member(1, Role::VillageAssistant, VILLAGE, true);
+    let town_member = member(3, Role::TownReviewer, TOWN, true);
+    let check = |team: Vec<Surveyor>| match check_team(&team, &place(VILLAGE)) {
+        Ok(()) => "ok".to_owned(),
+        Err(refusal) => format!("{}: {}", refusal.code(), refusal.message()),
+    };
+    let table: Vec<(Vec<Surveyor>, &str)> = vec![
+        (vec![village_member.clone(), town_member.clone()], "ok"),
+        (
+            vec![
+                village_member.clone(),
+                member(2, Role::GridWorker, "500151102201001", true),
+            ],
+            "ok",
+        ),
+        (
+            vec![village_member.clone(), village_member.clone()],
+            "team_too_small",
+        ),
+        (
+            vec![
+                village_member.clone(),
+                member(6, Role::TownReviewer, "500151103", true),
+            ],
+            "team_member_may_not_survey: 调查组成员“成员6”",
+        ),
+        (
+            vec![
+                village_member.clone(),
+                member(7, Role::VillageAssistant, "500151102202", true),
+            ],
+            "team_member_may_not_survey: 调查组成员“成员7”",
+        ),
+        (
+            vec![
+                village_member.clone(),
+                member(4, Role::DistrictCivilAffairs, DISTRICT, true),
+            ],
+            "team_member_may_not_survey: 调查组成员“成员4”",
+        ),
+        (
+            vec![
+                village_member.clone(),
+                member(8, Role::TownReviewer, TOWN, false),
+            ],
+            "team_member_inactive: 调查组成员“成员8”",
+        ),
+        // A town reviewer placed at a village is at the wrong level and surveys nothing.
+        (
+            vec![village_member, member(9, Role::TownReviewer, VILLAGE, true)],
+            "team_member_may_not_survey",
+        ),
+    ];
+    for (team, expected) in table {
+        let got = check(team);
+        assert!(got.starts_with(expected), "expected {expected}, got {got}");
+    }
+}
+
+/// Issue 14: a partial decline (one category confirmed, another declined) concludes the case
+/// and owes the applicant a 告知书 for the part declined, within its time limit, delivered once.
+#[test]
+fn p8_a_partial_decline_owes_a_refusal_notice_for_the_part_declined() {
+    let mut run = noticed_application();
+    run.go(
+        Action::Decline {
+            category: Category::Dibao,
+            reason: "家庭财产超过规定".into(),
+        },
+        &civil_affairs(),
+        "2026-10-27",
+    );
+    run.go(
+        Action::Confirm {
+            category: Category::Monitoring,
+        },
+        &agriculture(),
+        "2026-10-27",
+    );
+    assert_eq!(run.case.step(), Step::Confirmed);
+    assert!(run.case.owes_refusal_notice());
+    assert_eq!(
+        run.case.declined(),
+        vec![(Category::Dibao, "家庭财产超过规定")]
+    );
+    let limits: Vec<TimeLimit> = deadlines(&run.case, date("2026-10-27"), &calendar(), &params())
+        .iter()
+        .map(|deadline| deadline.limit)
+        .collect();
+    assert_eq!(limits, vec![TimeLimit::RefusalNotice]);
+    run.go(Action::DeliverRefusalNotice, &town(), "2026-10-28");
+    assert_eq!(
+        run.case.refusal_notice_delivered_on(),
+        Some(date("2026-10-28"))
+    );
+    assert_eq!(
+        run.refused(Action::DeliverRefusalNotice, &town(), "2026-10-29"),
+        "refusal_notice_already_delivered"
+    );
+    // A case confirmed in whole owes no notice.
+    let mut whole = noticed_application();
+    whole.go(
+        Action::Confirm {
+            category: Category::Dibao,
+        },
+        &civil_affairs(),
+        "2026-10-27",
+    );
+    whole.go(
+        Action::Confirm {
+            category: Category::Monitoring,
+        },
+        &agriculture(),
+        "2026-10-27",
+    );
+    assert_eq!(
+        whole.refused(Action::DeliverRefusalNotice, &town(), "2026-10-28"),
+        "case_closed"
+    );
 }

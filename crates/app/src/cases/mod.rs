@@ -172,8 +172,18 @@ impl App {
         actor: &Actor,
         intake: NewIntake,
     ) -> Result<(i64, TrackingNumber), AppError> {
+        self.open_case_on(actor, intake, None).await
+    }
+
+    /// 受理 entered afterwards: the case was received `on` (default today; never in the future).
+    pub async fn open_case_on(
+        &self,
+        actor: &Actor,
+        intake: NewIntake,
+        on: Option<NaiveDate>,
+    ) -> Result<(i64, TrackingNumber), AppError> {
         let mut tx = self.store.begin().await?;
-        let opened = self.open_case_in(&mut tx, actor, intake).await?;
+        let opened = self.open_case_in(&mut tx, actor, intake, on).await?;
         store::commit(tx).await?;
         Ok(opened)
     }
@@ -185,8 +195,10 @@ impl App {
         tx: &mut store::Conn,
         actor: &Actor,
         intake: NewIntake,
+        on: Option<NaiveDate>,
     ) -> Result<(i64, TrackingNumber), AppError> {
         let today = self.today();
+        let received_on = on.unwrap_or(today);
         let now = self.now_text();
         let registered = store::households::by_external_id(&mut *tx, &intake.household_id).await?;
         let (area, held, household_row_id) = match &registered {
@@ -229,7 +241,7 @@ impl App {
             held,
             summary: intake.summary,
         };
-        let transition = workflow::open(intake, &actor_ref(actor), today)?;
+        let transition = workflow::open_on(intake, &actor_ref(actor), received_on, today)?;
         let case = transition.case();
         let case_id = store::cases::insert(
             &mut *tx,
@@ -240,7 +252,7 @@ impl App {
                 household_id: household_row_id,
                 area_code: case.area().as_str(),
                 step: case.step().code(),
-                received_on: &today.to_string(),
+                received_on: &received_on.to_string(),
                 now: &now,
             },
         )
@@ -265,8 +277,22 @@ impl App {
         case_id: i64,
         action: CaseAction,
     ) -> Result<Step, AppError> {
+        self.act_on_case_on(actor, case_id, action, None).await
+    }
+
+    /// 办理 entered afterwards: the move happened `on` (default today; a survey's or a
+    /// meeting's own date wins), never in the future nor before the case's previous step.
+    pub async fn act_on_case_on(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        action: CaseAction,
+        on: Option<NaiveDate>,
+    ) -> Result<Step, AppError> {
         let mut tx = self.store.begin().await?;
-        let step = self.act_on_case_in(&mut tx, actor, case_id, action).await?;
+        let step = self
+            .act_on_case_in(&mut tx, actor, case_id, action, on)
+            .await?;
         store::commit(tx).await?;
         Ok(step)
     }
@@ -279,8 +305,10 @@ impl App {
         actor: &Actor,
         case_id: i64,
         action: CaseAction,
+        on: Option<NaiveDate>,
     ) -> Result<Step, AppError> {
         let today = self.today();
+        let on = on.unwrap_or(today);
         let now = self.now_text();
         let params = self.deadline_params(today)?;
         let (row, events) = self.load_case(&mut *tx, actor, case_id).await?;
@@ -293,12 +321,21 @@ impl App {
                 ));
             }
             CaseAction::Move(Action::RecordSurvey(mut survey)) => {
-                // P4: the team are users of the system, named as they are registered.
+                // P4: the team are active users of the system who may survey this household,
+                // named as they are registered.
+                let mut surveyors = Vec::with_capacity(survey.team.len());
                 for member in &mut survey.team {
                     let user = store::users::by_id(&mut *tx, member.user_id)
                         .await?
                         .ok_or_else(|| AppError::invalid("team", "调查组成员须为本系统的用户"))?;
-                    member.name = user.display_name;
+                    member.name = user.display_name.clone();
+                    let name = user.display_name.clone();
+                    surveyors.push(surveyor(user).ok_or_else(|| {
+                        AppError::invalid("team", format!("调查组成员“{name}”不能调查该户"))
+                    })?);
+                }
+                if case.step() == Step::Surveying {
+                    workflow::check_team(&surveyors, case.area())?;
                 }
                 Action::RecordSurvey(survey)
             }
@@ -307,7 +344,7 @@ impl App {
                 Action::RecordJointReview(self.joint_review(&case, input, today)?)
             }
         };
-        let transition = workflow::apply(&case, action, &actor_ref(actor), today, &params)?;
+        let transition = workflow::apply_on(&case, action, &actor_ref(actor), on, today, &params)?;
         let moved = transition.case();
         let facts = append(
             &mut *tx,
@@ -992,6 +1029,8 @@ pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<&'stati
     let mut offered = Vec::new();
     let step = case.step();
     let town = role == Role::TownReviewer;
+    // P5, P7: the village assistant records the village review and posts the notice.
+    let village = matches!(role, Role::VillageAssistant | Role::TownReviewer);
     let assists = matches!(
         role,
         Role::VillageAssistant | Role::GridWorker | Role::TownReviewer
@@ -1018,12 +1057,15 @@ pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<&'stati
             offered.push("complete_comparison");
         }
         Step::Surveying if assists => offered.push("record_survey"),
-        Step::VillageReview if town => offered.push("record_village_review"),
+        Step::VillageReview if village => offered.push("record_village_review"),
         Step::JointReview if town => {
             if reverifying {
                 offered.push("answer_objection");
             }
             offered.push("record_joint_review");
+        }
+        Step::Notice if role == Role::VillageAssistant && case.notice().is_none() => {
+            offered.push("post_notice");
         }
         Step::Notice | Step::Confirming if town => {
             if step == Step::Notice && case.notice().is_none() {
@@ -1050,7 +1092,11 @@ pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<&'stati
             offered.push("confirm");
             offered.push("decline");
         }
-        Step::Refused if town && case.refusal_notice_delivered_on().is_none() => {
+        Step::Refused | Step::Confirmed
+            if town
+                && case.owes_refusal_notice()
+                && case.refusal_notice_delivered_on().is_none() =>
+        {
             offered.push("deliver_refusal_notice");
         }
         _ => {}
@@ -1080,11 +1126,12 @@ pub struct TeamCandidate {
     pub user_id: i64,
     pub name: String,
     pub role: Role,
+    pub area: PlaceCode,
 }
 
 impl App {
-    /// P4: the users who may survey this case's household — the village, grid and town
-    /// workers of the case's town — by name.
+    /// P4: the users who may survey this case's household — active users of the case's town
+    /// whose role surveys and whose area covers the household (`workflow::may_survey`), by name.
     pub async fn team_candidates(
         &self,
         actor: &Actor,
@@ -1100,27 +1147,40 @@ impl App {
         let users = store::users::under(&mut conn, town.as_str()).await?;
         Ok(users
             .into_iter()
-            .filter_map(|user| {
-                let role = Role::from_code(&user.role)?;
-                let user_area = PlaceCode::parse(&user.area_code).ok()?;
-                let fits = match role {
-                    Role::TownReviewer => true,
-                    Role::VillageAssistant | Role::GridWorker => {
-                        user_area.contains(&area)
-                            || area.contains(&user_area)
-                            || user_area.at_level(domain::PlaceLevel::Village)
-                                == area.at_level(domain::PlaceLevel::Village)
-                    }
-                    _ => false,
-                };
-                fits.then_some(TeamCandidate {
-                    user_id: user.id,
-                    name: user.display_name,
-                    role,
-                })
+            .filter_map(surveyor)
+            .filter(|user| user.active && workflow::may_survey(user.role, &user.area, &area))
+            .map(|user| TeamCandidate {
+                user_id: user.user_id,
+                name: user.name,
+                role: user.role,
+                area: user.area,
             })
             .collect())
     }
+}
+
+impl App {
+    /// 救济途径 of a 告知书 on `on`: days to apply for 行政复议 and months to bring 行政诉讼,
+    /// from the catalogue (`review.*`); `None` where a value is not set.
+    pub fn review_periods(&self, on: NaiveDate) -> Result<(Option<i64>, Option<i64>), AppError> {
+        let snapshot = self.catalogue()?.snapshot(on);
+        Ok((
+            snapshot.integer(policy::Param::ReviewReconsiderationDays),
+            snapshot.integer(policy::Param::ReviewLitigationMonths),
+        ))
+    }
+}
+
+/// A stored user as the survey team check sees them; `None` for a role or area that does not
+/// parse (such a user surveys nothing).
+fn surveyor(user: store::users::UserRow) -> Option<workflow::Surveyor> {
+    Some(workflow::Surveyor {
+        role: Role::from_code(&user.role)?,
+        area: PlaceCode::parse(&user.area_code).ok()?,
+        active: user.active == 1,
+        user_id: user.id,
+        name: user.display_name,
+    })
 }
 
 /// A stored queue line as the work queue shows it; late when due before `today`.

@@ -87,7 +87,7 @@ const ROUTES_WITHOUT_RECORDS: [&str; 12] = [
 /// Every case route (issue 4): scoped by the case's area, tested by
 /// `u2_town_reviewer_cannot_read_or_act_on_other_town_case` (and the 村级公示 by the village's
 /// area, also in `cases::p7_village_notice_lists_every_case_at_notice_masked_for_the_area_only`).
-const CASE_ROUTES: [(&str, &str); 14] = [
+const CASE_ROUTES: [(&str, &str); 15] = [
     ("GET", "/cases"),
     ("POST", "/cases"),
     ("GET", "/cases/new"),
@@ -102,6 +102,7 @@ const CASE_ROUTES: [(&str, &str); 14] = [
     ("POST", "/api/v1/cases"),
     ("GET", "/api/v1/cases/{id}"),
     ("POST", "/api/v1/cases/{id}/actions"),
+    ("GET", "/api/v1/cases/{id}/team-candidates"),
 ];
 /// Public or record-free routes of issue 4: the tracking page shows a step and dates only
 /// (`cases::public_tracking_shows_the_step_and_nothing_personal`), the print stylesheet, and
@@ -1002,7 +1003,10 @@ async fn u2_town_reviewer_cannot_read_or_act_on_other_town_case() {
         assert_eq!(status, StatusCode::OK, "{backend}");
 
         let bachuan = app.api_user("bachuan").await;
-        for path in [format!("/api/v1/cases/{id}")] {
+        for path in [
+            format!("/api/v1/cases/{id}"),
+            format!("/api/v1/cases/{id}/team-candidates"),
+        ] {
             let (status, body) = bachuan.get(&path).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{backend} GET {path}");
             assert!(!body.to_string().contains(other.head_name), "{backend}");

@@ -17,6 +17,7 @@ mod home;
 mod pages;
 mod pending;
 mod policy;
+mod process;
 mod reports;
 mod rolls;
 mod search;

@@ -61,6 +61,23 @@ async fn w3_a_pushed_feed_raises_a_warning_that_the_town_takes_through_the_loop_
         let csv = format!(
             "id_number,name,kind,value,date,detail\n{head},张三,death,,2026-10-03,\n12345,坏行,death,,2026-10-01,\n"
         );
+        // The household holds 低保, so the warning's disposal can open a re-check of it.
+        let mut tx = app.app.store().begin().await.unwrap();
+        store::households::open_category(
+            &mut tx,
+            &store::households::NewCategoryPeriod {
+                household_id: app.bachuan_village.id,
+                id_number: None,
+                category: "dibao",
+                monitoring_kind: None,
+                start_date: "2026-01-15",
+                monthly_fen: None,
+                reason: "测试",
+            },
+        )
+        .await
+        .unwrap();
+        store::commit(tx).await.unwrap();
         let (status, body) = push_feed(&app, "公安", &csv).await;
         assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
         assert_eq!(body["rows_read"], 1, "{backend}");
