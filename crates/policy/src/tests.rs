@@ -801,6 +801,7 @@ proptest::proptest! {
             Err(other) => proptest::prop_assert!(false, "{other:?}"),
         }
     }
+}
 
 #[test]
 fn each_parameter_has_its_owner_monitoring_by_agriculture_the_rest_by_civil_affairs() {
