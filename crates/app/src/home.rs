@@ -57,9 +57,7 @@ impl App {
         };
         let queue = self.work_queue(actor, today, WorkQuery::default()).await?;
         let area_cases = match actor.role {
-            Role::VillageAssistant | Role::GridWorker => {
-                Some(self.area_queue(actor, today).await?)
-            }
+            Role::VillageAssistant | Role::GridWorker => Some(self.area_queue(actor, today).await?),
             _ => None,
         };
         let warnings = self.warnings(actor, &WarningQuery::default()).await?;
