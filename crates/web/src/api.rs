@@ -180,14 +180,6 @@ pub async fn household_get(
 pub(crate) fn record_from(body: &Value, prefix: &str) -> Result<HouseholdRecord, AppError> {
     serde_path_to_error::deserialize(body).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.inner().to_string();
-        if let Some(name) = crate::error::unknown_field(&inner) {
-            let at = match path.as_str() {
-                "." | "?" => String::new(),
-                path => format!("{path}."),
-            };
-            return crate::error::unknown_field_error(&format!("{prefix}{at}{name}"));
-        }
         let message = domain::interchange::describe_json_error(error.inner());
         let field = match (path.as_str(), prefix) {
             ("." | "?", "") => "body".to_owned(),
