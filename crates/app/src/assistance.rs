@@ -22,7 +22,7 @@ use store::audit::AuditEvent;
 
 /// The department whose items district civil-affairs users handle themselves.
 pub const CIVIL_AFFAIRS: &str = "civil_affairs";
-const QUEUE_LIMIT: i64 = 500;
+const QUEUE_LIMIT: i64 = 50;
 
 /// The catalogue in force, with who changed each item last.
 #[derive(Clone, Debug)]
@@ -144,6 +144,12 @@ pub struct ReferralQueue {
     /// A department user without a department sees nothing; this says why.
     pub notice: String,
     pub state: Option<ReferralState>,
+    /// Referrals of the queue, counted up to `store::search::TOTAL_CAP` (`total_capped` past it).
+    pub total: i64,
+    pub total_capped: bool,
+    /// The `after=` of the next page (newest first), when there is one.
+    pub next: Option<String>,
+    pub per_page: i64,
 }
 
 fn sends_referrals(role: Role) -> bool {
@@ -893,10 +899,18 @@ impl App {
         &self,
         actor: &Actor,
         state: Option<ReferralState>,
+        after: Option<&str>,
     ) -> Result<ReferralQueue, AppError> {
         if !(actor.role == Role::Department || actor.role.reads_households()) {
             return Err(AppError::Forbidden);
         }
+        let after =
+            match after.map(str::trim) {
+                None | Some("") => None,
+                Some(text) => Some(text.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(
+                    || AppError::invalid("after", "翻页位置无效，请从第一页重新查看"),
+                )?),
+            };
         let (catalogue, _) = self.assist_catalogue().await?;
         let mut conn = self.store.read().await?;
         let department = self.department_of(&mut conn, actor).await?;
@@ -906,16 +920,25 @@ impl App {
                 department: None,
                 notice: "您的账户尚未设置所属部门，请联系系统管理员".to_owned(),
                 state,
+                total: 0,
+                total_capped: false,
+                next: None,
+                per_page: QUEUE_LIMIT,
             });
         }
-        let rows = store::assistance::in_area(
+        let scope = actor.scope();
+        let list = store::assistance::in_area(
             &mut conn,
-            actor.scope().as_str(),
-            department.as_deref(),
-            state.map(ReferralState::code),
-            QUEUE_LIMIT,
+            &store::assistance::ReferralFilter {
+                area_prefix: scope.as_str(),
+                department: department.as_deref(),
+                state: state.map(ReferralState::code),
+                after,
+                limit: QUEUE_LIMIT,
+            },
         )
         .await?;
+        let rows = list.rows;
         let versions = Self::sent_versions(&mut conn, &rows).await?;
         drop(conn);
         let items = rows
@@ -939,6 +962,10 @@ impl App {
             }),
             notice: String::new(),
             state,
+            total: list.total,
+            total_capped: list.capped,
+            next: list.next.map(|id| id.to_string()),
+            per_page: QUEUE_LIMIT,
         })
     }
 

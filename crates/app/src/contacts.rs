@@ -12,6 +12,20 @@ use workflow::Consent;
 use workflow::contact::{self as machine, ContactRefusal, Opens};
 pub use workflow::contact::{ContactChannel, ContactOutcome};
 
+/// Contacts a page (`App::contacts`).
+const CONTACTS_PER_PAGE: i64 = 50;
+
+/// One page of contacts, newest first, and the cursor of the next (`after=`), if there is one.
+#[derive(Clone, Debug)]
+pub struct ContactPage {
+    pub rows: Vec<ContactRow>,
+    /// Contacts of the area, counted up to `store::search::TOTAL_CAP` (`total_capped` past it).
+    pub total: i64,
+    pub total_capped: bool,
+    pub next: Option<String>,
+    pub per_page: i64,
+}
+
 /// A visit or hotline ticket as recorded.
 #[derive(Clone, Debug)]
 pub struct NewContactInput {
@@ -262,14 +276,32 @@ impl App {
         Ok(receipt)
     }
 
-    /// The latest visits and hotline tickets in the actor's area.
-    pub async fn contacts(&self, actor: &Actor) -> Result<Vec<ContactRow>, AppError> {
+    /// The visits and hotline tickets in the actor's area, newest first, a page at a time after
+    /// the cursor `after` (the `next` of the page before).
+    pub async fn contacts(
+        &self,
+        actor: &Actor,
+        after: Option<&str>,
+    ) -> Result<ContactPage, AppError> {
         if actor.role == Role::Admin {
             return Err(AppError::Forbidden);
         }
+        let after =
+            match after.map(str::trim) {
+                None | Some("") => None,
+                Some(text) => Some(store::watch::ContactCursor::decode(text).ok_or_else(|| {
+                    AppError::invalid("after", "翻页位置无效，请从第一页重新查看")
+                })?),
+            };
         let mut conn = self.store.read().await?;
-        let mut rows =
-            store::watch::contacts_in_area(&mut conn, actor.scope().as_str(), 100).await?;
+        let list = store::watch::contacts_in_area(
+            &mut conn,
+            actor.scope().as_str(),
+            after.as_ref(),
+            CONTACTS_PER_PAGE,
+        )
+        .await?;
+        let mut rows = list.rows;
         if !actor.sees_unmasked() {
             for row in &mut rows {
                 row.person_name = domain::national_id::mask_name(&row.person_name);
@@ -281,6 +313,12 @@ impl App {
                 row.phone = String::new();
             }
         }
-        Ok(rows)
+        Ok(ContactPage {
+            rows,
+            total: list.total,
+            total_capped: list.capped,
+            next: list.next.map(|cursor| cursor.encode()),
+            per_page: CONTACTS_PER_PAGE,
+        })
     }
 }

@@ -688,8 +688,16 @@ async fn w4_a_visit_raises_a_warning_and_a_hotline_call_opens_an_application() {
             ),
             "{backend}"
         );
-        let contacts = app.contacts(&world.town).await.unwrap();
-        assert_eq!(contacts.len(), 2, "{backend}");
+        let contacts = app.contacts(&world.town, None).await.unwrap();
+        assert_eq!(contacts.rows.len(), 2, "{backend}");
+        assert_eq!((contacts.total, contacts.next), (2, None), "{backend}");
+        assert!(
+            matches!(
+                app.contacts(&world.town, Some("2026-13-01.x")).await,
+                Err(AppError::Invalid(_))
+            ),
+            "{backend}"
+        );
         world.audit_intact().await;
     }
 }

@@ -5,6 +5,7 @@
 //! row is a summary of its events, updated only with the version it was read at; at most one
 //! delivered referral per household, item and period (a unique index, `Conflict` otherwise).
 
+use crate::search::{Bind, Statement, TOTAL_CAP};
 use crate::{Conn, Result, StoreError, area_range};
 
 /// One version of an item; `definition` is the item's JSON.
@@ -195,39 +196,104 @@ pub async fn for_household(conn: &mut Conn, household_id: i64) -> Result<Vec<Ref
     .await?)
 }
 
-/// Referrals under `area_prefix`, optionally of one department and one state, newest first.
-pub async fn in_area(
-    conn: &mut Conn,
-    area_prefix: &str,
-    department: Option<&str>,
-    state: Option<&str>,
-    limit: i64,
-) -> Result<Vec<ReferralRow>> {
-    let (low, high) = area_range(area_prefix);
-    let mut sql = format!(
-        "SELECT {COLUMNS} FROM referrals r JOIN households h ON h.id = r.household_id \
-         WHERE r.area_code >= $1 AND r.area_code < $2"
+/// The length of a village's area code (the leaf of the place tree).
+const VILLAGE_CODE_LEN: usize = 12;
+
+/// Which referrals to list: under `area_prefix`, optionally of one department and one state,
+/// newest first, after the referral `after` (the last of the page before).
+#[derive(Clone, Debug, Default)]
+pub struct ReferralFilter<'a> {
+    pub area_prefix: &'a str,
+    pub department: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+/// The statements of the referral list: its count up to `search::TOTAL_CAP` and its page
+/// (`limit + 1` lines, newest first).
+pub fn referral_statements(filter: &ReferralFilter<'_>) -> [Statement; 2] {
+    // A village's code (the 12-digit leaf) is matched whole, so that `referrals_area_id` gives
+    // its referrals in id order; a town or the district is a range of codes.
+    let (mut clauses, mut binds) = if filter.area_prefix.len() == VILLAGE_CODE_LEN {
+        (
+            vec!["r.area_code = $1".to_owned()],
+            vec![Bind::Text(filter.area_prefix.to_owned())],
+        )
+    } else {
+        let (low, high) = area_range(filter.area_prefix);
+        (
+            vec![
+                "r.area_code >= $1".to_owned(),
+                "r.area_code < $2".to_owned(),
+            ],
+            vec![Bind::Text(low), Bind::Text(high)],
+        )
+    };
+    for (column, value) in [
+        ("r.department", filter.department),
+        ("r.state", filter.state),
+    ] {
+        if let Some(value) = value {
+            binds.push(Bind::Text(value.to_owned()));
+            clauses.push(format!("{column} = ${}", binds.len()));
+        }
+    }
+    let predicate = clauses.join(" AND ");
+    let mut count_binds = binds.clone();
+    count_binds.push(Bind::Int(TOTAL_CAP + 1));
+    let count = Statement::new(
+        format!(
+            "SELECT COUNT(*) FROM (SELECT r.id FROM referrals r WHERE {predicate} LIMIT ${}) c",
+            count_binds.len()
+        ),
+        count_binds,
     );
-    let mut next = 3;
-    if department.is_some() {
-        sql.push_str(&format!(" AND r.department = ${next}"));
-        next += 1;
+    let mut keyset = String::new();
+    if let Some(after) = filter.after {
+        binds.push(Bind::Int(after));
+        keyset = format!(" AND r.id < ${}", binds.len());
     }
-    if state.is_some() {
-        sql.push_str(&format!(" AND r.state = ${next}"));
-        next += 1;
-    }
-    sql.push_str(&format!(" ORDER BY r.id DESC LIMIT ${next}"));
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(low)
-        .bind(high);
-    if let Some(department) = department {
-        query = query.bind(department);
-    }
-    if let Some(state) = state {
-        query = query.bind(state);
-    }
-    Ok(query.bind(limit).fetch_all(&mut *conn).await?)
+    binds.push(Bind::Int(filter.limit + 1));
+    let page = Statement::new(
+        format!(
+            "SELECT {COLUMNS} FROM referrals r JOIN households h ON h.id = r.household_id \
+             WHERE {predicate}{keyset} ORDER BY r.id DESC LIMIT ${}",
+            binds.len()
+        ),
+        binds,
+    );
+    [count, page]
+}
+
+/// One page of referrals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReferralList {
+    pub rows: Vec<ReferralRow>,
+    /// Referrals matching the filter, counted up to `search::TOTAL_CAP`.
+    pub total: i64,
+    pub capped: bool,
+    /// The `after` of the next page, when there is one.
+    pub next: Option<i64>,
+}
+
+/// One page of the referrals `filter` names (see `referral_statements`).
+pub async fn in_area(conn: &mut Conn, filter: &ReferralFilter<'_>) -> Result<ReferralList> {
+    let [count, page] = referral_statements(filter);
+    let total = count
+        .fetch::<(i64,)>(conn)
+        .await?
+        .first()
+        .map_or(0, |(n,)| *n);
+    let mut rows: Vec<ReferralRow> = page.fetch(conn).await?;
+    let more = rows.len() as i64 > filter.limit;
+    rows.truncate(filter.limit.max(0) as usize);
+    Ok(ReferralList {
+        next: rows.last().filter(|_| more).map(|last| last.id),
+        rows,
+        total: total.min(TOTAL_CAP),
+        capped: total > TOTAL_CAP,
+    })
 }
 
 /// The summary after a move.

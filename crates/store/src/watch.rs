@@ -729,19 +729,97 @@ pub async fn link_contact(
     Ok(())
 }
 
-/// The latest contacts under `area_prefix`, newest first.
+/// Where a page of contacts starts: after the contact of `on_date` with this id (newest first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactCursor {
+    pub on_date: String,
+    pub id: i64,
+}
+
+impl ContactCursor {
+    /// The cursor as text for a link or the API (`after=`): `2026-11-02.17`.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.on_date, self.id)
+    }
+
+    /// Reads `encode`'s text back; `None` when it is not a cursor.
+    pub fn decode(text: &str) -> Option<ContactCursor> {
+        let (on_date, id) = text.split_once('.')?;
+        chrono::NaiveDate::parse_from_str(on_date, "%Y-%m-%d").ok()?;
+        Some(ContactCursor {
+            on_date: on_date.to_owned(),
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+/// The statements of the contact list under `area_prefix` after `after`: its count up to
+/// `search::TOTAL_CAP` and its page (`limit + 1` lines, newest first), from `contacts_area`.
+pub fn contact_statements(
+    area_prefix: &str,
+    after: Option<&ContactCursor>,
+    limit: i64,
+) -> [Statement; 2] {
+    let (low, high) = area_range(area_prefix);
+    let binds = vec![Bind::Text(low), Bind::Text(high)];
+    let mut count_binds = binds.clone();
+    count_binds.push(Bind::Int(crate::search::TOTAL_CAP + 1));
+    let count = Statement::new(
+        "SELECT COUNT(*) FROM (SELECT id FROM contacts WHERE area_code >= $1 AND area_code < $2 LIMIT $3) c",
+        count_binds,
+    );
+    let mut binds = binds;
+    let mut keyset = String::new();
+    if let Some(after) = after {
+        binds.push(Bind::Text(after.on_date.clone()));
+        binds.push(Bind::Int(after.id));
+        keyset = " AND on_date <= $3 AND (on_date < $3 OR id < $4)".to_owned();
+    }
+    binds.push(Bind::Int(limit + 1));
+    let page = Statement::new(
+        format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE area_code >= $1 AND area_code < $2{keyset} \
+             ORDER BY on_date DESC, id DESC LIMIT ${}",
+            binds.len()
+        ),
+        binds,
+    );
+    [count, page]
+}
+
+/// One page of contacts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactList {
+    pub rows: Vec<ContactRow>,
+    /// Contacts of the area, counted up to `search::TOTAL_CAP`.
+    pub total: i64,
+    pub capped: bool,
+    pub next: Option<ContactCursor>,
+}
+
+/// One page of the contacts under `area_prefix`, newest first, after `after`.
 pub async fn contacts_in_area(
     conn: &mut Conn,
     area_prefix: &str,
+    after: Option<&ContactCursor>,
     limit: i64,
-) -> Result<Vec<ContactRow>> {
-    let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE area_code >= $1 AND area_code < $2 ORDER BY on_date DESC, id DESC LIMIT $3"
-    )))
-    .bind(low)
-    .bind(high)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?)
+) -> Result<ContactList> {
+    let [count, page] = contact_statements(area_prefix, after, limit);
+    let total = count
+        .fetch::<(i64,)>(conn)
+        .await?
+        .first()
+        .map_or(0, |(n,)| *n);
+    let mut rows: Vec<ContactRow> = page.fetch(conn).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit.max(0) as usize);
+    Ok(ContactList {
+        next: rows.last().filter(|_| more).map(|last| ContactCursor {
+            on_date: last.on_date.clone(),
+            id: last.id,
+        }),
+        rows,
+        total: total.min(crate::search::TOTAL_CAP),
+        capped: total > crate::search::TOTAL_CAP,
+    })
 }

@@ -216,21 +216,31 @@ async fn a2_one_delivery_per_household_item_and_period() {
         );
         let queue = assistance::in_area(
             &mut conn,
-            "500151001",
-            Some("medical_security"),
-            Some("sent"),
-            10,
+            &assistance::ReferralFilter {
+                area_prefix: "500151001",
+                department: Some("medical_security"),
+                state: Some("sent"),
+                after: None,
+                limit: 10,
+            },
         )
         .await
         .unwrap();
         assert_eq!(
-            queue.iter().map(|r| r.id).collect::<Vec<_>>(),
+            queue.rows.iter().map(|r| r.id).collect::<Vec<_>>(),
             [second],
             "{backend}"
         );
-        let other = assistance::in_area(&mut conn, "500151100", None, None, 10)
-            .await
-            .unwrap();
-        assert!(other.is_empty(), "{backend}");
+        let other = assistance::in_area(
+            &mut conn,
+            &assistance::ReferralFilter {
+                area_prefix: "500151100",
+                limit: 10,
+                ..assistance::ReferralFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(other.rows.is_empty(), "{backend}");
     }
 }

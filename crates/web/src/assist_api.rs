@@ -131,6 +131,9 @@ pub async fn proposals(
 pub struct QueueQuery {
     #[serde(default)]
     state: Option<String>,
+    /// Where the page starts (the `next` of the page before).
+    #[serde(default)]
+    after: Option<String>,
 }
 
 pub(crate) fn parse_state(text: Option<&str>) -> Result<Option<ReferralState>, AppError> {
@@ -145,16 +148,22 @@ pub(crate) fn parse_state(text: Option<&str>) -> Result<Option<ReferralState>, A
     }
 }
 
-/// `GET /api/v1/referrals[?state=]`: the actor's queue.
+/// `GET /api/v1/referrals[?state=&after=]`: one page of the actor's queue (`next` for more).
 pub async fn referral_list(
     State(state): State<WebState>,
     ApiUser(signed): ApiUser,
     Query(query): Query<QueueQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let wanted = parse_state(query.state.as_deref())?;
-    let queue = state.app.referral_queue(&signed.actor, wanted).await?;
+    let queue = state
+        .app
+        .referral_queue(&signed.actor, wanted, query.after.as_deref())
+        .await?;
     Ok(Json(json!({
         "items": queue.items.iter().map(referral_json).collect::<Vec<_>>(),
+        "total": queue.total,
+        "total_capped": queue.total_capped,
+        "next": queue.next,
         "department": queue.department.as_ref().map(|(code, _)| code),
         "notice": queue.notice,
     })))

@@ -278,6 +278,8 @@ pub async fn item_save(
 pub struct QueuePage {
     chrome: Chrome,
     q: ReferralQueue,
+    /// Not the first page (a link back to it is shown).
+    paged: bool,
     error: String,
     states: &'static [assist::ReferralState],
     today: String,
@@ -291,6 +293,11 @@ impl QueuePage {
     fn selected(&self, state: &assist::ReferralState) -> bool {
         self.q.state == Some(*state)
     }
+
+    /// The state filter of the page links ("" for all).
+    fn state_code(&self) -> &'static str {
+        self.q.state.map_or("", assist::ReferralState::code)
+    }
 }
 
 #[derive(Deserialize)]
@@ -299,6 +306,9 @@ pub struct QueueQuery {
     state: Option<String>,
     #[serde(default)]
     error: Option<String>,
+    /// Where the page starts (the `next` of the page before).
+    #[serde(default)]
+    after: Option<String>,
 }
 
 /// `GET /referrals`: the department's queue, or the referrals of the actor's area.
@@ -308,9 +318,13 @@ pub async fn queue(
     Query(query): Query<QueueQuery>,
 ) -> Result<QueuePage, PageError> {
     let wanted = parse_state(query.state.as_deref())?;
-    let q = state.app.referral_queue(&signed.actor, wanted).await?;
+    let q = state
+        .app
+        .referral_queue(&signed.actor, wanted, query.after.as_deref())
+        .await?;
     Ok(QueuePage {
         chrome: Chrome::of(&signed),
+        paged: query.after.is_some_and(|after| !after.trim().is_empty()),
         q,
         error: query.error.unwrap_or_default(),
         states: assist::ReferralState::ALL,
@@ -432,9 +446,10 @@ pub async fn act(
     match state.app.act_on_referral(&signed.actor, id, &act).await {
         Ok(_) => Ok(Redirect::to("/referrals").into_response()),
         Err(error @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let q = state.app.referral_queue(&signed.actor, None).await?;
+            let q = state.app.referral_queue(&signed.actor, None, None).await?;
             let page = QueuePage {
                 chrome: Chrome::of(&signed),
+                paged: false,
                 q,
                 error: format!("转介单第{id}号：{}", error.message()),
                 states: assist::ReferralState::ALL,

@@ -380,6 +380,12 @@ pub struct ContactsPage {
     today: String,
     error: String,
     notice: String,
+    total: i64,
+    total_capped: bool,
+    per_page: i64,
+    next: Option<String>,
+    /// Not the first page (a link back to it is shown).
+    paged: bool,
 }
 
 /// The contact rows as the page shows them (web does not name store types).
@@ -401,6 +407,9 @@ mod store_free {
 pub struct ContactsQuery {
     #[serde(default)]
     case: String,
+    /// Where the page starts (the `next` of the page before).
+    #[serde(default)]
+    after: Option<String>,
 }
 
 async fn contacts_page(
@@ -408,12 +417,12 @@ async fn contacts_page(
     signed: &Signed,
     error: String,
     notice: String,
+    after: Option<&str>,
 ) -> Result<ContactsPage, PageError> {
     let role = signed.actor.role;
-    let contacts = state
-        .app
-        .contacts(&signed.actor)
-        .await?
+    let page = state.app.contacts(&signed.actor, after).await?;
+    let contacts = page
+        .rows
         .into_iter()
         .map(|row| store_free::ContactLine {
             channel: ContactChannel::from_code(&row.channel).map_or("", ContactChannel::label),
@@ -444,6 +453,11 @@ async fn contacts_page(
         today: state.app.today().to_string(),
         error,
         notice,
+        total: page.total,
+        total_capped: page.total_capped,
+        per_page: page.per_page,
+        next: page.next,
+        paged: after.is_some_and(|after| !after.trim().is_empty()),
     })
 }
 
@@ -457,7 +471,14 @@ pub async fn contacts(
     } else {
         format!("已受理救助帮扶申请，受理编号 {}", query.case.trim())
     };
-    contacts_page(&state, &signed, String::new(), notice).await
+    contacts_page(
+        &state,
+        &signed,
+        String::new(),
+        notice,
+        query.after.as_deref(),
+    )
+    .await
 }
 
 fn contact_input(pairs: &[(String, String)]) -> Result<NewContactInput, AppError> {
@@ -511,7 +532,7 @@ pub async fn contact_create(
             } else {
                 StatusCode::CONFLICT
             };
-            let page = contacts_page(&state, &signed, error.message(), String::new()).await?;
+            let page = contacts_page(&state, &signed, error.message(), String::new(), None).await?;
             Ok((status, page).into_response())
         }
         Err(other) => Err(PageError(other)),

@@ -290,6 +290,18 @@ async fn a1_a3_a_confirmed_case_leads_to_proposals_referral_delivery_duplicate_u
         let (status, queue) = bumen.get("/api/v1/referrals").await;
         assert_eq!(status, StatusCode::OK, "{backend}");
         assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{backend}");
+        // One page (issue 12): its capped total, no next page; a cursor that is not one is 422.
+        assert_eq!(
+            (&queue["total"], &queue["total_capped"], &queue["next"]),
+            (&json!(1), &json!(false), &Value::Null),
+            "{backend}"
+        );
+        let (status, after) = bumen.get(&format!("/api/v1/referrals?after={rid}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert_eq!(after["items"], json!([]), "{backend}: none older than it");
+        let (status, bad) = bumen.get("/api/v1/referrals?after=x1").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {bad}");
+        assert!(bad.to_string().contains("翻页位置无效"), "{backend}: {bad}");
         assert_eq!(queue["items"][0]["head_name"], "韩*", "{backend}: masked");
         assert_eq!(
             queue["items"][0]["actions"],
