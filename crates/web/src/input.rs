@@ -154,6 +154,21 @@ fn askama_escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The request's media type, lower case, without parameters (`""` when there is none).
+fn media_type(request: &Request) -> String {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|kind| kind.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn is_json(kind: &str) -> bool {
+    kind == "application/json" || kind.ends_with("+json")
+}
+
 /// The middleware (`router` adds it around every route).
 pub async fn screen(request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
@@ -162,21 +177,9 @@ pub async fn screen(request: Request, next: Next) -> Response {
     {
         return refuse(StatusCode::BAD_REQUEST, api, &fault);
     }
-    let kind = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .map(|value| {
-            value
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
+    let kind = media_type(&request);
     let form = kind == "application/x-www-form-urlencoded";
-    let json = kind == "application/json" || kind.ends_with("+json");
+    let json = is_json(&kind);
     if !form && !json {
         return next.run(request).await;
     }
@@ -217,20 +220,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .map(|value| {
-                value
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .is_some_and(|kind| kind == "application/json" || kind.ends_with("+json"));
-        if !is_json {
+        if !is_json(&media_type(&request)) {
             return Err(ApiError(AppError::invalid(
                 "body",
                 "请求体应为JSON（Content-Type: application/json）",
