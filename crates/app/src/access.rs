@@ -59,6 +59,24 @@ impl Actor {
     pub fn sees_unmasked(&self) -> bool {
         self.role.sees_unmasked_lists()
     }
+
+    /// Whether this actor is shown a referral's payee unmasked — full name and ID number, what
+    /// paying it needs (issue 15 item 8): a department user whose recorded department is the
+    /// referral's, over the referral's place, while the referral is theirs to deliver (`open`:
+    /// 待受理 or 已受理), never after delivery or decline. Each such view is audited
+    /// (`referral.reveal`).
+    pub fn sees_payee(
+        &self,
+        own_department: Option<&str>,
+        referral_department: &str,
+        place: &PlaceCode,
+        open: bool,
+    ) -> bool {
+        self.role == Role::Department
+            && open
+            && own_department == Some(referral_department)
+            && self.covers(place)
+    }
 }
 
 /// 户档案的部分 (least privilege, issue 16): the parts of a household's record a role may or
@@ -79,7 +97,8 @@ pub enum HouseholdPart {
 /// The one access matrix (`docs/ACCESS.md` shows it as a table): the roles that decide or
 /// review (district approvers, town reviewers) and the auditors read everything; village and
 /// grid assistants, who take the survey, read all but the bank account; a department reads
-/// identity only (masked, on its referrals); the administrator manages users and reads none.
+/// identity only (masked on its referrals, but the payee's name and ID number unmasked while it
+/// delivers one: `Actor::sees_payee`); the administrator manages users and reads none.
 pub fn role_reads(role: Role, part: HouseholdPart) -> bool {
     use HouseholdPart::{Health, Identity, IncomeProperty};
     match role {

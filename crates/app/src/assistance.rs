@@ -15,7 +15,7 @@ use assist::{
     AssistCatalogue, Given, Item, ItemDef, Proposals, ReferralAction, ReferralState, Situation,
 };
 use chrono::NaiveDate;
-use domain::national_id::mask_name;
+use domain::national_id::{NationalId, mask_name};
 use domain::{Category, MonitoringKind, PlaceCode, Role, Yuan};
 use store::assistance::{ItemVersionRow, ReferralEventRow, ReferralRow};
 use store::audit::AuditEvent;
@@ -50,8 +50,12 @@ pub struct ReferralView {
     pub state: ReferralState,
     pub period_label: String,
     pub events: Vec<ReferralEventRow>,
-    /// True when the head's name is masked in `row.head_name`.
+    /// True when the head's name and ID number are masked in `row.head_name` and
+    /// `row.head_id_number`.
     pub masked: bool,
+    /// The payee is shown unmasked to the department user who delivers the referral
+    /// (`Actor::sees_payee`); the view is audited as `referral.reveal` when served.
+    pub revealed: bool,
     /// Whether the actor may accept / deliver / decline it now.
     pub actions: Vec<ReferralAction>,
 }
@@ -191,6 +195,12 @@ fn departments() -> Result<Vec<assist::Department>, AppError> {
 
 fn duplicate_message(item: &str, period: &str, state: &str, id: i64) -> String {
     format!("该户“{item}”{period}已{state}（转介单第{id}号），同一项目同一期间不得重复发放")
+}
+
+/// An ID number masked as lists mask it (`500224********0011`); a malformed one wholly.
+fn mask_id_number(id_number: &str) -> String {
+    NationalId::parse(id_number)
+        .map_or_else(|_| "*".repeat(id_number.chars().count()), |id| id.masked())
 }
 
 fn place(code: &str) -> Result<PlaceCode, AppError> {
@@ -485,12 +495,15 @@ impl App {
             || row.period.clone(),
             |item| item.period.key_label(&row.period),
         );
-        let masked = !actor.sees_unmasked();
+        let area = place(&row.area_code)?;
+        let revealed = actor.sees_payee(actor_department, &row.department, &area, state.is_open());
+        let masked = !(actor.sees_unmasked() || revealed);
         if masked {
             row.head_name = mask_name(&row.head_name);
+            row.head_id_number = mask_id_number(&row.head_id_number);
         }
-        let may_act = Self::handles(actor, actor_department, &row.department)
-            && actor.covers(&place(&row.area_code)?);
+        let may_act =
+            Self::handles(actor, actor_department, &row.department) && actor.covers(&area);
         let actions = if may_act {
             ReferralAction::ALL
                 .iter()
@@ -507,6 +520,7 @@ impl App {
             period_label,
             events,
             masked,
+            revealed,
             actions,
             row,
         })
@@ -954,6 +968,7 @@ impl App {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
+        self.audit_reveals(actor, &items).await?;
         Ok(ReferralQueue {
             items,
             department: department.map(|code| {
@@ -991,8 +1006,54 @@ impl App {
         Ok((row, department))
     }
 
-    /// One referral with its history (the slip, the API).
+    /// One referral with its history (the API); a payee shown unmasked to the department user
+    /// who delivers it is audited (`referral.reveal`).
     pub async fn referral(&self, actor: &Actor, id: i64) -> Result<ReferralView, AppError> {
+        let view = self.referral_unaudited(actor, id).await?;
+        self.audit_reveals(actor, std::slice::from_ref(&view))
+            .await?;
+        Ok(view)
+    }
+
+    /// The printable 转介单: personal data masked for every role (a printout leaves the
+    /// platform), so nothing is revealed and nothing audited.
+    pub async fn referral_slip(&self, actor: &Actor, id: i64) -> Result<ReferralView, AppError> {
+        let mut view = self.referral_unaudited(actor, id).await?;
+        view.row.head_name = mask_name(&view.row.head_name);
+        view.row.head_id_number = mask_id_number(&view.row.head_id_number);
+        view.masked = true;
+        view.revealed = false;
+        Ok(view)
+    }
+
+    /// One `referral.reveal` per view served with its payee unmasked, in one transaction.
+    async fn audit_reveals(&self, actor: &Actor, views: &[ReferralView]) -> Result<(), AppError> {
+        let now = self.now_text();
+        let events: Vec<AuditEvent> = views
+            .iter()
+            .filter(|view| view.revealed)
+            .map(|view| {
+                AuditEvent::referral_reveal(
+                    now.clone(),
+                    actor.audit_name(),
+                    view.row.id,
+                    view.row.area_code.clone(),
+                    &view.row.state,
+                )
+            })
+            .collect();
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.store.begin().await?;
+        let mut chain = store::audit::Chain::lock(&mut tx, self.store.audit_key()).await?;
+        chain.append_many(&mut tx, &events).await?;
+        chain.finish(&mut tx).await?;
+        store::commit(tx).await?;
+        Ok(())
+    }
+
+    async fn referral_unaudited(&self, actor: &Actor, id: i64) -> Result<ReferralView, AppError> {
         let (catalogue, _) = self.assist_catalogue().await?;
         let mut conn = self.store.read().await?;
         let (row, department) = self.referral_in_scope(&mut conn, actor, id).await?;

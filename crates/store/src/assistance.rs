@@ -110,6 +110,8 @@ pub struct ReferralRow {
     pub household_id: i64,
     pub household_external_id: String,
     pub head_name: String,
+    /// The head's ID number (the payee's, issue 15 item 8); masked by `app` for most roles.
+    pub head_id_number: String,
     pub area_code: String,
     pub item_code: String,
     pub item_version: i64,
@@ -132,7 +134,7 @@ pub struct ReferralRow {
     pub supplementary_reason: Option<String>,
 }
 
-const COLUMNS: &str = "r.id, r.household_id, h.external_id AS household_external_id, h.head_name, r.area_code, \
+const COLUMNS: &str = "r.id, r.household_id, h.external_id AS household_external_id, h.head_name, h.head_id_number, r.area_code, \
      r.item_code, r.item_version, r.department, r.needs, r.reason, r.period, r.state, r.created_on, r.created_by, \
      r.accepted_on, r.delivered_on, r.amount_fen, r.note, r.declined_on, r.decline_reason, r.updated_at, r.version, \
      r.supplementary_reason";

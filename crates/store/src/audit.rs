@@ -253,6 +253,29 @@ entity_constructors! {
     audit => Audit,
 }
 
+/// The action of `AuditEvent::referral_reveal`.
+pub const REFERRAL_REVEAL: &str = "referral.reveal";
+
+impl AuditEvent {
+    /// 查看收款人完整信息 (issue 15 item 8): the department user who delivers referral
+    /// `referral_id` was shown its payee unmasked (full name and ID number) when a page or an
+    /// API answer was served; `state` is the referral's state at that moment.
+    pub fn referral_reveal(
+        at: impl Into<String>,
+        actor: impl Into<String>,
+        referral_id: i64,
+        area_code: impl Into<String>,
+        state: &str,
+    ) -> AuditEvent {
+        AuditEvent::referral(at, actor, REFERRAL_REVEAL, referral_id)
+            .in_area(area_code)
+            .after(
+                serde_json::json!({ "fields": ["head_name", "head_id_number"], "state": state })
+                    .to_string(),
+            )
+    }
+}
+
 /// The locked head of the chain for the length of one transaction.
 pub struct Chain {
     seq: i64,

@@ -481,8 +481,8 @@ pub async fn slip(
     PageUser(signed): PageUser,
     Path(id): Path<i64>,
 ) -> Result<SlipPage, PageError> {
-    let r = state.app.referral(&signed.actor, id).await?;
-    let head_name = domain::national_id::mask_name(&r.row.head_name);
+    let r = state.app.referral_slip(&signed.actor, id).await?;
+    let head_name = r.row.head_name.clone();
     Ok(SlipPage {
         r,
         head_name,

@@ -15,6 +15,7 @@ mod hardening;
 mod helpers;
 mod home;
 mod pages;
+mod payee;
 mod pending;
 mod policy;
 mod process;
