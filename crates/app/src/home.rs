@@ -55,7 +55,12 @@ impl App {
             }
             name.unwrap_or_else(|| actor.area.to_string())
         };
-        let queue = self.work_queue(actor, today, WorkQuery::default()).await?;
+        // The home page lists what the user acts on (待我办理); the 跟踪 lines are on /cases.
+        let acting = WorkQuery {
+            acting_only: true,
+            ..WorkQuery::default()
+        };
+        let queue = self.work_queue(actor, today, acting).await?;
         let area_cases = match actor.role {
             Role::VillageAssistant | Role::GridWorker => Some(self.area_queue(actor, today).await?),
             _ => None,

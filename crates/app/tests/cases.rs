@@ -748,6 +748,7 @@ async fn p9_the_queue_holds_one_line_per_case_a_page_at_a_time_late_first() {
                 today,
                 WorkQuery {
                     overdue_only: false,
+                    acting_only: false,
                     after: first.next_after.clone(),
                 },
             )
@@ -765,6 +766,7 @@ async fn p9_the_queue_holds_one_line_per_case_a_page_at_a_time_late_first() {
                 today,
                 WorkQuery {
                     overdue_only: false,
+                    acting_only: false,
                     after: Some(format!(
                         "{}.{}",
                         second.items[0].due_on,
@@ -783,6 +785,7 @@ async fn p9_the_queue_holds_one_line_per_case_a_page_at_a_time_late_first() {
                 today,
                 WorkQuery {
                     overdue_only: true,
+                    acting_only: false,
                     after: None,
                 },
             )

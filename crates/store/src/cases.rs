@@ -316,6 +316,8 @@ pub async fn online_application(
 /// One stored line of the work queue (待办队列, migration 0016): `role` acts next on the case
 /// from `shown_from` to `shown_until` (inclusive dates), under the limit `limit_code` due on
 /// `due_on`; `others` are the case's other running limits (`limit,started_on,due_on;…`).
+/// `watching` is 1 on a read-only 跟踪 line (migration 0030: a district department follows
+/// the case but does not act next), 0 when `role` acts next.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct QueueRow {
     pub case_id: i64,
@@ -331,9 +333,10 @@ pub struct QueueRow {
     pub limit_code: String,
     pub started_on: String,
     pub others: String,
+    pub watching: i64,
 }
 
-const QUEUE_COLUMNS: &str = "case_id, role, shown_from, shown_until, area_code, due_on, tracking_number, kind, household_external_id, step, limit_code, started_on, others";
+const QUEUE_COLUMNS: &str = "case_id, role, shown_from, shown_until, area_code, due_on, tracking_number, kind, household_external_id, step, limit_code, started_on, others, watching";
 
 /// `shown_from` of a line that holds from the case's move on.
 pub const QUEUE_ALWAYS_FROM: &str = "0000-01-01";
@@ -354,7 +357,7 @@ pub async fn replace_queue(conn: &mut Conn, case_id: i64, lines: &[QueueRow]) ->
 pub async fn insert_queue(conn: &mut Conn, lines: &[QueueRow]) -> Result<()> {
     for line in lines {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO case_queue ({QUEUE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            "INSERT INTO case_queue ({QUEUE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         )))
         .bind(line.case_id)
         .bind(&line.role)
@@ -369,6 +372,7 @@ pub async fn insert_queue(conn: &mut Conn, lines: &[QueueRow]) -> Result<()> {
         .bind(&line.limit_code)
         .bind(&line.started_on)
         .bind(&line.others)
+        .bind(line.watching)
         .execute(&mut *conn)
         .await?;
     }
@@ -420,14 +424,17 @@ pub struct QueueFilter<'a> {
     pub area_prefix: &'a str,
     /// The day the queue is read on (`YYYY-MM-DD`): lines shown that day; late is before it.
     pub today: &'a str,
-    /// Only the late lines (due before `today`).
+    /// Only the late lines (due before `today`) the role acts on.
     pub late_only: bool,
+    /// Only the lines the role acts on (待我办理), not its 跟踪 lines.
+    pub acting_only: bool,
     pub after: Option<&'a QueueCursor>,
     pub limit: i64,
 }
 
 /// The statements of the work queue for `filter`: the count of its lines and of its late
-/// lines, each up to the cap, and its page (`limit + 1` lines, by due date then tracking
+/// lines (late: due before today on a line the role acts on, never a 跟踪 line), each up to
+/// the cap, and its page (`limit + 1` lines, by due date then tracking
 /// number), read from `case_queue_role_due` or, for a small area, `case_queue_role_area`.
 pub fn queue_statements(filter: &QueueFilter<'_>) -> [Statement; 3] {
     let (low, high) = area_range(filter.area_prefix);
@@ -441,7 +448,13 @@ pub fn queue_statements(filter: &QueueFilter<'_>) -> [Statement; 3] {
     let count = |late: bool| {
         let mut binds = base.clone();
         binds.push(Bind::Int(TOTAL_CAP + 1));
-        let late = if late { " AND due_on < $4" } else { "" };
+        let late = if late {
+            " AND due_on < $4 AND watching = 0"
+        } else if filter.acting_only {
+            " AND watching = 0"
+        } else {
+            ""
+        };
         Statement::new(
             format!(
                 "SELECT COUNT(*) FROM (SELECT case_id FROM case_queue WHERE {shown}{late} \
@@ -453,7 +466,9 @@ pub fn queue_statements(filter: &QueueFilter<'_>) -> [Statement; 3] {
     let mut binds = base.clone();
     let mut clauses = String::new();
     if filter.late_only {
-        clauses.push_str(" AND due_on < $4");
+        clauses.push_str(" AND due_on < $4 AND watching = 0");
+    } else if filter.acting_only {
+        clauses.push_str(" AND watching = 0");
     }
     if let Some(after) = filter.after {
         binds.push(Bind::Text(after.due_on.clone()));

@@ -73,6 +73,7 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
                 limit_code: "town_review".to_owned(),
                 started_on: "2026-10-01".to_owned(),
                 others: String::new(),
+                watching: 0,
             };
             let due = format!("2026-{:02}-{:02}", 10 + n % 3, 1 + n % 28);
             let lines = if n % 10 == 0 {
@@ -89,6 +90,16 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
                         cases::QUEUE_ALWAYS_UNTIL,
                         &due,
                     ),
+                    // 跟踪 (issue 14): agriculture follows the case read-only.
+                    QueueRow {
+                        watching: 1,
+                        ..line(
+                            "district_agriculture",
+                            cases::QUEUE_ALWAYS_FROM,
+                            cases::QUEUE_ALWAYS_UNTIL,
+                            &due,
+                        )
+                    },
                 ]
             } else {
                 vec![line(
@@ -120,12 +131,19 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
         let mut conn = store.read().await.unwrap();
         for role in ["town_reviewer", "district_civil_affairs", "grid_worker"] {
             for area_prefix in ["500151", "500151103", "500151103201"] {
-                for (late_only, after) in [(false, None), (true, None), (false, Some(&cursor))] {
+                for (late_only, acting_only, after) in [
+                    (false, false, None),
+                    (true, false, None),
+                    (false, true, None),
+                    (false, false, Some(&cursor)),
+                    (false, true, Some(&cursor)),
+                ] {
                     let filter = QueueFilter {
                         role,
                         area_prefix,
                         today: "2026-11-15",
                         late_only,
+                        acting_only,
                         after,
                         limit: 50,
                     };
@@ -168,6 +186,7 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
                     area_prefix: town,
                     today: "2026-10-15",
                     late_only: false,
+                    acting_only: false,
                     after: after.as_ref(),
                     limit: 50,
                 },
@@ -191,6 +210,7 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
             area_prefix: "500151",
             today,
             late_only: false,
+            acting_only: false,
             after: None,
             limit: 50,
         };
@@ -202,6 +222,33 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
             .await
             .unwrap();
         assert_eq!(after_notice.total, (N_CASES / 10) as i64, "{backend}");
+
+        // 跟踪 lines are listed with the others but never late, and 待我办理 leaves them out.
+        let agriculture = |acting_only: bool| QueueFilter {
+            role: "district_agriculture",
+            area_prefix: "500151",
+            today: "2026-12-31",
+            late_only: false,
+            acting_only,
+            after: None,
+            limit: 50,
+        };
+        let watched = cases::queue_page(&mut conn, &agriculture(false))
+            .await
+            .unwrap();
+        assert_eq!(
+            (watched.total, watched.n_late, watched.rows.len()),
+            ((N_CASES / 10) as i64, 0, 50),
+            "{backend}"
+        );
+        assert!(
+            watched.rows.iter().all(|row| row.watching == 1),
+            "{backend}"
+        );
+        let acting = cases::queue_page(&mut conn, &agriculture(true))
+            .await
+            .unwrap();
+        assert_eq!((acting.total, acting.rows.len()), (0, 0), "{backend}");
         let all = cases::queue_page(
             &mut conn,
             &QueueFilter {
@@ -209,6 +256,7 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
                 area_prefix: "500151",
                 today: "2026-12-31",
                 late_only: true,
+                acting_only: false,
                 after: None,
                 limit: 50,
             },

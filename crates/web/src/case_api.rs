@@ -16,11 +16,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use workflow::{DepartmentDecision, ObjectionStatus, Outcome, Verdict};
 
-/// `?overdue=1&after=CURSOR` of the work queue.
+/// `?overdue=1&mine=1&after=CURSOR` of the work queue.
 #[derive(Deserialize)]
 pub struct CaseListQuery {
     #[serde(default)]
     overdue: Option<String>,
+    /// 待我办理: without the 跟踪 (`watching`) lines.
+    #[serde(default)]
+    mine: Option<String>,
     /// The `next` of the page before.
     #[serde(default)]
     after: Option<String>,
@@ -36,6 +39,7 @@ pub async fn case_list(
     let today = state.app.today();
     let work = WorkQuery {
         overdue_only: matches!(query.overdue.as_deref(), Some("1" | "true" | "on")),
+        acting_only: matches!(query.mine.as_deref(), Some("1" | "true" | "on")),
         after: query.after,
     };
     let queue = state.app.work_queue(&signed.actor, today, work).await?;
@@ -53,6 +57,7 @@ pub async fn case_list(
                 "limit": item.limit.code(),
                 "due_on": item.due_on.to_string(),
                 "late": item.late,
+                "watching": item.watching,
                 "other_limits": item.others.iter().map(|other| json!({
                     "limit": other.limit.code(),
                     "label": other.limit.label(),

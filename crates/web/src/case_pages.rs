@@ -177,6 +177,9 @@ pub fn describe(fact: &Fact) -> String {
 pub struct QueueQuery {
     #[serde(default)]
     overdue: Option<String>,
+    /// 待我办理: without the 跟踪 lines (P2).
+    #[serde(default)]
+    mine: Option<String>,
     /// The cursor of the page (`next` of the page before).
     #[serde(default)]
     after: Option<String>,
@@ -188,6 +191,10 @@ pub struct QueuePage {
     chrome: Chrome,
     today: NaiveDate,
     overdue_only: bool,
+    /// 待我办理: the 跟踪 lines left out.
+    acting_only: bool,
+    /// The user's department follows every case from intake (P2): the 待我办理 / 全部 filter.
+    watches: bool,
     /// Not the first page (a link back to it is shown).
     paged: bool,
     /// One page of the queue (or of the overdue list).
@@ -205,12 +212,23 @@ pub struct QueuePage {
 }
 
 impl QueuePage {
-    /// The address of the first page of the same list (the overdue filter kept).
+    /// The address of the first page of the same list (the overdue and 待我办理 filters kept).
     fn first_link(&self) -> &'static str {
         if self.overdue_only {
             "/cases?overdue=1"
+        } else if self.acting_only {
+            "/cases?mine=1"
         } else {
             "/cases"
+        }
+    }
+
+    /// What joins `after=` to `first_link`.
+    fn after_joiner(&self) -> &'static str {
+        if self.first_link().contains('?') {
+            "&"
+        } else {
+            "?"
         }
     }
 
@@ -235,12 +253,14 @@ pub async fn queue(
 ) -> Result<QueuePage, PageError> {
     let today = state.app.today();
     let overdue_only = query.overdue.is_some_and(|v| !v.is_empty());
+    let acting_only = !overdue_only && query.mine.is_some_and(|v| !v.is_empty());
     let paged = query
         .after
         .as_deref()
         .is_some_and(|after| !after.is_empty());
     let work = WorkQuery {
         overdue_only,
+        acting_only,
         after: query.after,
     };
     let queue = state.app.work_queue(&signed.actor, today, work).await?;
@@ -270,6 +290,8 @@ pub async fn queue(
         chrome: Chrome::of(&signed),
         today,
         overdue_only,
+        acting_only,
+        watches: workflow::WATCHING_ROLES.contains(&signed.actor.role),
         paged,
         queue,
         rechecks,

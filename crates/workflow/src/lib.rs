@@ -46,7 +46,7 @@ pub use machine::{
     Action, INTAKE_ROLES, SURVEY_ROLES, Surveyor, Transition, apply, apply_on, check_team,
     may_survey, open, open_on,
 };
-pub use queue::{QueueLine, acts_next, awaits_department, queue_lines};
+pub use queue::{QueueLine, WATCHING_ROLES, acts_next, awaits_department, queue_lines};
 pub use recheck::{CheckKind, RecheckDue, next_recheck, schedule_recheck};
 pub use refusal::Refusal;
 

@@ -23,7 +23,13 @@ pub struct QueueLine {
     pub deadline: Deadline,
     /// The case's other running limits, by due date.
     pub others: Vec<Deadline>,
+    /// 跟踪 (P2): a district department that does not act next follows the case read-only
+    /// from intake; `false` for a line of a role that acts next.
+    pub watching: bool,
 }
+
+/// The departments that decide a category and follow every case from intake (P2).
+pub const WATCHING_ROLES: [Role; 2] = [Role::DistrictCivilAffairs, Role::DistrictAgriculture];
 
 /// Whether `role` takes the next move of `case` on `today` (P9 work queues).
 pub fn acts_next(case: &Case, role: Role, today: NaiveDate) -> bool {
@@ -59,7 +65,9 @@ pub fn awaits_department(case: &Case, role: Role) -> bool {
 }
 
 /// The work-queue lines of `case` as it stands: for each role that acts next, the days it
-/// does and the limit due first (the same line `due_list` gives on any of those days).
+/// does and the limit due first (the same line `due_list` gives on any of those days); and,
+/// while the case runs (P2), a read-only 跟踪 line (`watching`) for each district department
+/// that does not act next on those days, under the same limit.
 pub fn queue_lines(case: &Case, calendar: &Calendar, params: &DeadlineParams) -> Vec<QueueLine> {
     // The days between which what `deadlines` and `acts_next` answer cannot change, each
     // with a day inside it to ask on.
@@ -84,14 +92,21 @@ pub fn queue_lines(case: &Case, calendar: &Calendar, params: &DeadlineParams) ->
             continue;
         };
         let others: Vec<Deadline> = running.collect();
+        let running_case = !matches!(
+            case.step(),
+            Step::Refused | Step::Confirmed | Step::Withdrawn
+        );
         for role in Role::ALL {
-            if acts_next(case, *role, day) {
+            let acts = acts_next(case, *role, day);
+            let watching = !acts && running_case && WATCHING_ROLES.contains(role);
+            if acts || watching {
                 lines.push(QueueLine {
                     role: *role,
                     from,
                     until,
                     deadline: deadline.clone(),
                     others: others.clone(),
+                    watching,
                 });
             }
         }

@@ -1785,6 +1785,7 @@ fn p9_stored_queue_lines_match_the_replayed_due_list_on_every_day() {
                     .iter()
                     .filter(|line| {
                         line.role == *role
+                            && !line.watching
                             && line.from.is_none_or(|from| from <= day)
                             && line.until.is_none_or(|until| day <= until)
                     })
@@ -1811,6 +1812,120 @@ fn p9_stored_queue_lines_match_the_replayed_due_list_on_every_day() {
         }
     }
     assert!(n_checked > 500, "{n_checked}");
+}
+
+/// Issue 14 (P2): both district departments follow a case from intake: on every day a case
+/// runs, each has exactly one line, read-only (跟踪) unless it acts next, under the limit the
+/// acting role's line carries; no other role has a 跟踪 line, and a decided case has none.
+#[test]
+fn p2_both_departments_follow_a_case_from_intake_read_only_until_they_act() {
+    let calendar = calendar();
+    let params = params();
+    let received = application_until(Step::Received).case;
+    let lines = queue_lines(&received, &calendar, &params);
+    let town_line = lines
+        .iter()
+        .find(|line| line.role == Role::TownReviewer)
+        .unwrap();
+    assert!(!town_line.watching);
+    for department in WATCHING_ROLES {
+        let line = lines.iter().find(|line| line.role == department).unwrap();
+        assert!(line.watching, "{department}");
+        assert_eq!(
+            (&line.deadline, &line.others, line.from, line.until),
+            (&town_line.deadline, &town_line.others, None, None),
+            "{department}"
+        );
+    }
+    assert_eq!(lines.len(), 3, "{lines:?}");
+
+    let mut cases: Vec<Case> = [
+        Step::Received,
+        Step::Comparing,
+        Step::Surveying,
+        Step::VillageReview,
+        Step::JointReview,
+        Step::Notice,
+    ]
+    .into_iter()
+    .map(|step| application_until(step).case)
+    .collect();
+    cases.push(noticed_application().case);
+    let mut half_confirmed = noticed_application();
+    half_confirmed.go(
+        Action::Confirm {
+            category: Category::Dibao,
+        },
+        &civil_affairs(),
+        "2026-10-27",
+    );
+    cases.push(half_confirmed.case.clone());
+    let mut n_acting = 0;
+    for case in &cases {
+        let lines = queue_lines(case, &calendar, &params);
+        assert!(
+            lines
+                .iter()
+                .all(|line| !line.watching || WATCHING_ROLES.contains(&line.role)),
+            "{lines:?}"
+        );
+        let mut day = date("2026-10-15");
+        while day <= date("2026-12-15") {
+            for department in WATCHING_ROLES {
+                let shown: Vec<&QueueLine> = lines
+                    .iter()
+                    .filter(|line| {
+                        line.role == department
+                            && line.from.is_none_or(|from| from <= day)
+                            && line.until.is_none_or(|until| day <= until)
+                    })
+                    .collect();
+                let [line] = shown.as_slice() else {
+                    panic!("{} {department} on {day}: {shown:?}", case.step());
+                };
+                let acts = acts_next(case, department, day);
+                assert_eq!(
+                    line.watching,
+                    !acts,
+                    "{} {department} on {day}",
+                    case.step()
+                );
+                n_acting += usize::from(acts);
+            }
+            day = day.succ_opt().unwrap();
+        }
+    }
+    // Past the notice each department confirms its own category (then only 农业农村 is left).
+    assert!(n_acting > 50, "{n_acting}");
+    assert!(
+        queue_lines(&half_confirmed.case, &calendar, &params)
+            .iter()
+            .any(|line| line.role == Role::DistrictCivilAffairs && line.watching)
+    );
+
+    let mut refused = noticed_application();
+    refused
+        .go(
+            Action::Decline {
+                category: Category::Dibao,
+                reason: "家庭财产超过规定".to_owned(),
+            },
+            &civil_affairs(),
+            "2026-10-27",
+        )
+        .go(
+            Action::Decline {
+                category: Category::Monitoring,
+                reason: "收入稳定".to_owned(),
+            },
+            &agriculture(),
+            "2026-10-27",
+        );
+    assert!(
+        queue_lines(&refused.case, &calendar, &params)
+            .iter()
+            .all(|line| !line.watching)
+    );
 }
 
 /// Issue 14: a move entered afterwards carries the date it happened; a date after today or

@@ -111,6 +111,8 @@ pub struct WorkItem {
     pub late: bool,
     /// The case's other running limits, by due date (shown in the same line).
     pub others: Vec<Deadline>,
+    /// 跟踪 (P2): the actor's department follows the case read-only; another role acts next.
+    pub watching: bool,
 }
 
 /// Lines of the work queue on one page.
@@ -121,6 +123,8 @@ pub const WORK_QUEUE_PER_PAGE: usize = 50;
 pub struct WorkQuery {
     /// 只看逾期: only the late lines.
     pub overdue_only: bool,
+    /// 待我办理: only the lines the actor acts on, without the 跟踪 lines.
+    pub acting_only: bool,
     /// The cursor of the page (`after=`, a page's `next_after`); `None` for the first page.
     pub after: Option<String>,
 }
@@ -143,6 +147,9 @@ pub struct WorkPage {
 
 /// The meta key of the time limits the stored queue lines were computed with.
 const QUEUE_BASIS_KEY: &str = "case_queue_basis";
+
+/// What the stored queue lines hold: 2 since migration 0030 added the 跟踪 lines (P2).
+const QUEUE_LINES_VERSION: u32 = 2;
 
 impl App {
     /// Uses `calendar` for every time limit (the built-in 2025–2026 calendar otherwise).
@@ -764,7 +771,9 @@ impl App {
 
     /// 待办 (P9): the open cases in the actor's area that the actor's role acts on next, one
     /// line per case under its nearest time limit, late ones first, then by due date; one
-    /// page of them (`WORK_QUEUE_PER_PAGE`, keyset: `after`).
+    /// page of them (`WORK_QUEUE_PER_PAGE`, keyset: `after`). A district department's queue
+    /// also holds, in the same order, the 跟踪 lines (`watching`, P2) of every running case it
+    /// does not act on yet (read-only, never late); `acting_only` leaves them out (待我办理).
     ///
     /// The lines are stored beside the cases (`store::cases::QueueRow`, written with every
     /// case event from `workflow::queue_lines`), so the queue is one indexed read whatever
@@ -792,6 +801,7 @@ impl App {
                 area_prefix: scope.as_str(),
                 today: &day,
                 late_only: query.overdue_only,
+                acting_only: query.acting_only,
                 after: after.as_ref(),
                 limit: WORK_QUEUE_PER_PAGE as i64,
             },
@@ -871,6 +881,7 @@ impl App {
                     due_on: item.deadline.due_on,
                     late,
                     others: item.others,
+                    watching: false,
                 })
             })
             .collect();
@@ -927,6 +938,7 @@ impl App {
                     })
                     .collect::<Vec<_>>()
                     .join(";"),
+                watching: i64::from(line.watching),
             })
             .collect())
     }
@@ -974,7 +986,13 @@ impl App {
     /// and the calendar, as a digest.
     fn queue_basis(&self, today: NaiveDate) -> Result<String, AppError> {
         use sha2::Digest;
-        let text = format!("{:?}|{:?}", self.deadline_params(today)?, self.calendar()?);
+        // `QUEUE_LINES_VERSION` changes when what a line holds changes (0030: 跟踪 lines), so
+        // the lines of existing cases are rebuilt once.
+        let text = format!(
+            "{QUEUE_LINES_VERSION}|{:?}|{:?}",
+            self.deadline_params(today)?,
+            self.calendar()?
+        );
         Ok(hex::encode(sha2::Sha256::digest(text.as_bytes())))
     }
 
@@ -1220,8 +1238,9 @@ fn work_item(row: &store::cases::QueueRow, today: NaiveDate) -> Result<WorkItem,
         step: Step::from_code(&row.step).ok_or_else(|| corrupt("step", &row.step))?,
         limit: limit(&row.limit_code)?,
         due_on,
-        late: due_on < today,
+        late: due_on < today && row.watching == 0,
         others,
+        watching: row.watching != 0,
     })
 }
 

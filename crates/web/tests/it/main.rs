@@ -14,6 +14,7 @@ mod corpus;
 mod hardening;
 mod helpers;
 mod home;
+mod intake_watch;
 mod pages;
 mod payee;
 mod pending;
