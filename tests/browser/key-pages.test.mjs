@@ -55,7 +55,7 @@ test('d1_household_form_names_the_bad_field_in_chinese_then_saves', async () => 
   await page.screenshot({ path: join(screenshots, 'form-errors.png'), fullPage: true });
   await page.fill('#inc_wages', '12.34');
   await clickAndLoad(page, '#household-form button[type=submit]');
-  assert.match(await page.textContent('#form-errors'), /第1名成员身份证号：身份证号校验位错误，应为1/);
+  assert.match(await page.textContent('#form-errors'), /第1位成员 身份证号：身份证号校验位错误，应为1/);
   assert.match(await page.textContent('.member-error'), /校验位错误/);
   await page.fill('input[name=m0_id_number]', '500224194503120011');
   await clickAndLoad(page, '#household-form button[type=submit]');

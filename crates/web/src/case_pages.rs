@@ -827,9 +827,20 @@ pub async fn case_act(
         .cloned()
         .collect();
     values.insert("team".into(), fields.team.join(","));
-    let mut survey_form = None;
+    let mut survey_form: Option<HouseholdForm> = None;
     if fields.action == "record_survey" {
         let mut form = HouseholdForm::from_pairs(pairs.clone());
+        if form.row_command(&pairs) {
+            // 添加成员 / 删除 without JavaScript: the form again with every value, nothing saved.
+            let failure = Failure {
+                action: fields.action.clone(),
+                message: String::new(),
+                fields: BTreeMap::new(),
+                values,
+            };
+            let page = case_page(&state, &signed, id, failure, Some(form)).await?;
+            return Ok(page.into_response());
+        }
         match form.build_household(None) {
             Some(household) => fields.household = Some(household),
             None => {
@@ -861,9 +872,21 @@ pub async fn case_act(
                 AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::CONFLICT,
             };
+            let mut message = error.message();
+            if let (Some(form), AppError::Invalid(list)) = (survey_form.as_mut(), &error) {
+                // The household's fields are named in Chinese next to them, not by code.
+                for e in list {
+                    if let Some(field) = e.field.strip_prefix("household.") {
+                        form.add_record_error(field, &e.message);
+                    }
+                }
+                if form.has_errors() {
+                    message = "入户调查的家庭情况有误，请修改标红的内容".to_owned();
+                }
+            }
             let failure = Failure {
                 action: fields.action.clone(),
-                message: error.message(),
+                message,
                 fields: errors_of(&error),
                 values,
             };

@@ -10,8 +10,23 @@ use domain::{
 };
 use std::collections::BTreeMap;
 
-/// Member rows shown on the form (blank rows are ignored on submit).
+/// Member rows shown on a freshly opened form (blank rows are ignored on submit). Rows are
+/// added (`add_member`) and removed (`remove_member=N`) without a limit but the data's.
 pub const MEMBER_ROWS_MIN: usize = 4;
+/// The per-member fields of the form, in order, with their Chinese names.
+const MEMBER_FIELDS: [(&str, &str); 11] = [
+    ("id_number", "身份证号"),
+    ("name", "姓名"),
+    ("relation", "与户主关系"),
+    ("labour_capacity", "劳动能力"),
+    ("disability_kind", "残疾类别"),
+    ("disability_grade", "残疾等级"),
+    ("serious_illness", "重病"),
+    ("schooling", "在学阶段"),
+    ("care_need", "护理需求"),
+    ("income_12m", "本人年收入"),
+    ("supporter", "外部赡养人"),
+];
 pub const VEHICLE_ROWS: usize = 2;
 
 /// A code and its Chinese label, for a `<select>`.
@@ -83,6 +98,14 @@ pub struct MemberRow {
     pub income_12m: String,
     pub supporter: String,
     pub errors: Vec<String>,
+    /// The fields of this row in error (`id_number`, …), marked on the form.
+    pub bad: Vec<String>,
+}
+
+impl MemberRow {
+    pub fn is_bad(&self, field: &str) -> bool {
+        self.bad.iter().any(|f| f == field)
+    }
 }
 
 /// The form's values (by field name) and errors (by field name).
@@ -91,6 +114,8 @@ pub struct HouseholdForm {
     values: BTreeMap<String, String>,
     flags: std::collections::BTreeSet<String>,
     errors: BTreeMap<String, String>,
+    /// The form row of each member of the built record (blank rows skipped).
+    member_map: Vec<usize>,
 }
 
 const MONEY_FIELDS: [(&str, &str); 11] = [
@@ -134,25 +159,82 @@ impl HouseholdForm {
             .or_insert_with(|| message.to_owned());
     }
 
-    /// Rows up to the last member row that holds an ID number or a name.
+    /// Rows up to the last member row that holds an ID number or a name (no cap: every
+    /// `m{i}_…` field submitted counts).
     fn member_count(&self) -> usize {
-        let filled = |i: usize| {
-            !self.v(&format!("m{i}_id_number")).trim().is_empty()
-                || !self.v(&format!("m{i}_name")).trim().is_empty()
+        self.values
+            .iter()
+            .filter(|(key, value)| {
+                (key.ends_with("_id_number") || key.ends_with("_name")) && !value.trim().is_empty()
+            })
+            .filter_map(|(key, _)| member_index(key))
+            .map(|i| i + 1)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The number of member rows the form shows: as many as were on the submitted form
+    /// (`member_rows`), at least every filled one; a fresh form has two spare rows.
+    pub fn member_rows(&self) -> usize {
+        let count = self.member_count();
+        match self.v("member_rows").trim().parse::<usize>() {
+            Ok(rows) => rows.max(count).max(1),
+            Err(_) => (count + 2).max(MEMBER_ROWS_MIN),
+        }
+    }
+
+    /// Applies an `add_member` or `remove_member=N` button of the no-JavaScript form: returns
+    /// whether one was pressed (then the form is shown again, nothing is saved).
+    pub fn row_command(&mut self, pairs: &[(String, String)]) -> bool {
+        let rows = self.member_rows();
+        if pairs.iter().any(|(key, _)| key == "add_member") {
+            self.values
+                .insert("member_rows".into(), (rows + 1).to_string());
+            return true;
+        }
+        let Some(remove) = pairs
+            .iter()
+            .find(|(key, _)| key == "remove_member")
+            .map(|(_, value)| value.trim().parse::<usize>().ok())
+        else {
+            return false;
         };
-        (0..64).rev().find(|&i| filled(i)).map_or(0, |i| i + 1)
+        if let Some(gone) = remove.filter(|&n| n < rows) {
+            for i in gone..rows {
+                for (field, _) in MEMBER_FIELDS {
+                    let from = format!("m{}_{field}", i + 1);
+                    let to = format!("m{i}_{field}");
+                    match self.values.remove(&from) {
+                        Some(value) => {
+                            self.values.insert(to.clone(), value);
+                        }
+                        None => {
+                            self.values.remove(&to);
+                        }
+                    }
+                    if self.flags.remove(&from) {
+                        self.flags.insert(to);
+                    } else {
+                        self.flags.remove(&to);
+                    }
+                }
+            }
+            self.values
+                .insert("member_rows".into(), (rows - 1).max(1).to_string());
+        }
+        true
     }
 
     pub fn members(&self) -> Vec<MemberRow> {
-        let n_rows = (self.member_count() + 2).max(MEMBER_ROWS_MIN);
+        let n_rows = self.member_rows();
         (0..n_rows)
             .map(|i| {
                 let get = |field: &str| self.v(&format!("m{i}_{field}")).to_owned();
-                let errors = self
+                let prefix = format!("m{i}_");
+                let mine: Vec<(&String, &String)> = self
                     .errors
                     .iter()
-                    .filter(|(key, _)| key.starts_with(&format!("m{i}_")))
-                    .map(|(_, message)| message.clone())
+                    .filter(|(key, _)| key.starts_with(&prefix))
                     .collect();
                 MemberRow {
                     i,
@@ -167,10 +249,22 @@ impl HouseholdForm {
                     care_need: get("care_need"),
                     income_12m: get("income_12m"),
                     supporter: get("supporter"),
-                    errors,
+                    errors: mine.iter().map(|(_, message)| (*message).clone()).collect(),
+                    bad: mine
+                        .iter()
+                        .map(|(key, _)| key[prefix.len()..].to_owned())
+                        .collect(),
                 }
             })
             .collect()
+    }
+
+    /// Records an error the application reported on a field of the household record
+    /// (`members[5].id_number`), against the form field and named in Chinese.
+    pub fn add_record_error(&mut self, field: &str, message: &str) {
+        let key = form_key(field, &self.member_map);
+        let label = field_label(field, &self.member_map);
+        self.add_error(&key, &format!("{label}：{message}"));
     }
 
     pub fn vehicle_rows(&self) -> Vec<(usize, String, String)> {
@@ -374,7 +468,11 @@ impl HouseholdForm {
             let income = if row.income_12m.trim().is_empty() {
                 None
             } else {
-                Some(number(self, &format!("m{}_income_12m", row.i), "本人收入"))
+                Some(number(
+                    self,
+                    &format!("m{}_income_12m", row.i),
+                    &format!("第{}位成员 本人年收入", row.i + 1),
+                ))
             };
             let disability = if row.disability_kind.is_empty() {
                 None
@@ -387,7 +485,7 @@ impl HouseholdForm {
                     Err(_) => {
                         self.add_error(
                             &format!("m{}_disability_grade", row.i),
-                            "请选择残疾等级（1至4级）",
+                            &format!("第{}位成员 残疾等级：请选择1至4级", row.i + 1),
                         );
                         None
                     }
@@ -446,6 +544,7 @@ impl HouseholdForm {
             });
             member_rows.push(row.i);
         }
+        self.member_map = member_rows.clone();
         let risks = Risk::ALL
             .iter()
             .filter(|risk| self.on(&format!("risk_{}", risk.code())))
@@ -492,11 +591,7 @@ impl HouseholdForm {
         match Household::try_from(&record) {
             Ok(household) => Some(household),
             Err(error) => {
-                let key = form_key(&error.field, &member_rows);
-                self.add_error(
-                    &key,
-                    &format!("{}：{}", field_label(&error.field), error.reason),
-                );
+                self.add_record_error(&error.field, &error.reason);
                 None
             }
         }
@@ -528,32 +623,58 @@ pub fn form_key(field: &str, member_rows: &[usize]) -> String {
         .replace('.', "_")
 }
 
-/// The Chinese name of a record field, for error messages.
-pub fn field_label(field: &str) -> String {
+/// `m12_id_number` → 12.
+fn member_index(key: &str) -> Option<usize> {
+    key.strip_prefix('m')?.split('_').next()?.parse().ok()
+}
+
+/// The Chinese name of a record field, for error messages: a member's field names the form
+/// row it was typed in (`第3位成员 身份证号`), never the record's code.
+pub fn field_label(field: &str, member_rows: &[usize]) -> String {
     let last = field.rsplit('.').next().unwrap_or(field);
+    let last = last.split('[').next().unwrap_or(last);
     let person = field
         .strip_prefix("members[")
         .and_then(|rest| rest.split(']').next())
         .and_then(|idx| idx.parse::<usize>().ok())
-        .map(|idx| format!("第{}名成员", idx + 1));
+        .map(|idx| {
+            format!(
+                "第{}位成员",
+                member_rows.get(idx).copied().unwrap_or(idx) + 1
+            )
+        });
+    let member_field = MEMBER_FIELDS
+        .iter()
+        .find(|(code, _)| *code == last)
+        .map(|(_, label)| *label);
     let name = match last {
         "id" => "户编号",
         "area_code" => "所在村（社区）",
         "hukou" => "户籍性质",
         "members" => "家庭成员",
-        "id_number" => "身份证号",
-        "name" => "姓名",
-        "relation" => "与户主关系",
-        "labour_capacity" => "劳动能力",
         "grade" => "残疾等级",
-        "kind" => "类别",
-        "schooling" => "在学阶段",
-        "care_need" => "护理需求",
-        "income_12m" => "本人收入",
-        _ => "字段",
+        "kind" if field.contains("vehicles") => "车辆类别",
+        "kind" => "残疾类别",
+        "value" => "车辆价值",
+        "supporters" => "外部赡养人",
+        "disability" => "残疾情况",
+        _ => member_field
+            .or_else(|| {
+                let key = form_key(field, member_rows);
+                MONEY_FIELDS
+                    .iter()
+                    .find(|(code, _)| *code == key)
+                    .map(|(_, label)| *label)
+            })
+            .unwrap_or(match last {
+                "extra_houses" => "自住以外住房",
+                "months_above_monitoring_line" => "连续高于监测线月数",
+                "risks" => "风险点",
+                _ => "家庭情况",
+            }),
     };
     match person {
-        Some(person) => format!("{person}{name}"),
+        Some(person) => format!("{person} {name}"),
         None => name.to_owned(),
     }
 }

@@ -162,6 +162,7 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
         .route("/static/dashboard.js", get(report_pages::dashboard_script))
         .route("/static/apply.js", get(apply_pages::apply_script))
         .route("/static/cards.js", get(pages::cards_script))
+        .route("/static/members.js", get(pages::members_script))
         .route("/static/vendor/echarts.min.js", get(report_pages::echarts))
         .route(
             "/cases",

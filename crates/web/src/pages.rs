@@ -132,6 +132,18 @@ pub async fn cards_script() -> impl IntoResponse {
     )
 }
 
+/// `GET /static/members.js`: 添加成员 / 删除 member rows on the household and survey forms
+/// without a round trip (the buttons also work without JavaScript).
+pub async fn members_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/members.js"),
+    )
+}
+
 /// The print layout's stylesheet (A4, `@media print`), shared by every printout.
 pub(crate) const PRINT_CSS: &str = include_str!("../static/print.css");
 
@@ -564,8 +576,7 @@ fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
 
 fn apply_field_errors(form: &mut HouseholdForm, errors: &[FieldError]) {
     for error in errors {
-        let key = crate::forms::form_key(&error.field, &(0..64).collect::<Vec<_>>());
-        form.add_error(&key, &error.message);
+        form.add_record_error(&error.field, &error.message);
     }
 }
 
@@ -588,7 +599,12 @@ pub async fn household_create(
     if !signed.actor.role.edits_households() {
         return Err(PageError(AppError::Forbidden));
     }
-    let mut form = HouseholdForm::from_pairs(pairs);
+    let mut form = HouseholdForm::from_pairs(pairs.clone());
+    if form.row_command(&pairs) {
+        return Ok(form_page(&state, &signed, form, None)
+            .await?
+            .into_response());
+    }
     let Some(household) = form.build_household(None) else {
         return rerender(&state, &signed, form, None).await;
     };
@@ -616,7 +632,11 @@ pub async fn household_update(
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let previous = state.app.household_detail(&signed.actor, id, true).await?;
-    let mut form = HouseholdForm::from_pairs(pairs);
+    let mut form = HouseholdForm::from_pairs(pairs.clone());
+    if form.row_command(&pairs) {
+        let page = form_page(&state, &signed, form, Some((id, version))).await?;
+        return Ok(page.into_response());
+    }
     let Some(household) = form.build_household(Some(&previous.household)) else {
         return rerender(&state, &signed, form, Some((id, version))).await;
     };

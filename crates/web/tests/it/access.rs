@@ -69,7 +69,7 @@ const USER_ROUTES: [&str; 6] = [
     "/admin/users/{id}/password",
 ];
 /// Routes that show no household: sign-in, the form skeleton, static files, the API document.
-const ROUTES_WITHOUT_RECORDS: [&str; 12] = [
+const ROUTES_WITHOUT_RECORDS: [&str; 13] = [
     "/",
     "/login",
     "/logout",
@@ -78,6 +78,7 @@ const ROUTES_WITHOUT_RECORDS: [&str; 12] = [
     "/static/dashboard.js",
     "/static/apply.js",
     "/static/cards.js",
+    "/static/members.js",
     "/static/vendor/echarts.min.js",
     "/healthz",
     "/api/openapi.json",

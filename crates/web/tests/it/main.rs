@@ -24,5 +24,6 @@ mod reports;
 mod rolls;
 mod search;
 mod sessions;
+mod survey;
 mod users;
 mod warnings;

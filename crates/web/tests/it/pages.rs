@@ -37,7 +37,7 @@ async fn d1_form_with_bad_id_number_rerenders_422_naming_the_member_row() {
         );
         let page = response.text().await.unwrap();
         assert!(
-            page.contains("第2名成员身份证号：身份证号校验位错误"),
+            page.contains("第2位成员 身份证号：身份证号校验位错误"),
             "{backend}: {page}"
         );
         // The form comes back with what was typed.
@@ -51,7 +51,7 @@ async fn d1_form_with_bad_id_number_rerenders_422_naming_the_member_row() {
         let faults = [
             (
                 ("5002241993", "周小川", "child"),
-                "第2名成员身份证号：身份证号应为18位（或旧式15位），实际10位",
+                "第2位成员 身份证号：身份证号应为18位（或旧式15位），实际10位",
             ),
             (
                 (second_head.as_str(), "周小川", "head"),
