@@ -39,6 +39,22 @@ async fn p2_both_departments_follow_a_case_from_intake_and_act_when_it_reaches_t
         let id = body["id"].as_i64().unwrap();
         let tracking = body["tracking_number"].as_str().unwrap().to_owned();
         let town = app.api_user("bachuan").await;
+        let civil = app.api_user("minzheng").await;
+        assert!(line_of(&civil, "", &tracking).await.is_some(), "{backend}");
+
+        // A case written before migration 0030 has no 跟踪 lines: the start-up rebuild
+        // (`App::sync_case_queue`, the lines' version in its basis) adds them.
+        sqlx::query("DELETE FROM case_queue WHERE watching = 1")
+            .execute(app.app.store().pool())
+            .await
+            .unwrap();
+        sqlx::query("UPDATE meta SET value = 'before 0030' WHERE key = 'case_queue_basis'")
+            .execute(app.app.store().pool())
+            .await
+            .unwrap();
+        assert!(line_of(&civil, "", &tracking).await.is_none(), "{backend}");
+        assert!(app.app.sync_case_queue().await.unwrap() >= 1, "{backend}");
+        assert!(line_of(&civil, "", &tracking).await.is_some(), "{backend}");
         let town_line = line_of(&town, "", &tracking).await.unwrap();
         assert_eq!(town_line["watching"], false, "{backend}");
 
