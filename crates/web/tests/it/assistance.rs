@@ -34,7 +34,8 @@ fn assist_section(html: &str) -> &str {
     &rest[..end]
 }
 
-async fn department_user(app: &TestApp, username: &str, area: &str, department: &str) {
+/// Creates a department user of `department` over `area`.
+pub(crate) async fn department_user(app: &TestApp, username: &str, area: &str, department: &str) {
     let area = PlaceCode::parse(area).unwrap();
     app.app
         .create_user(

@@ -4,36 +4,15 @@
 //! of another department does not see the referral at all; the assigned user accepts and
 //! delivers it (no 403); delivered, the payee is masked again and no longer audited.
 
+use crate::assistance::department_user;
 use crate::cases::{
     VILLAGE, confirm_all, ids, joint_review_without_monitoring, ok, open_application, past_notice,
     survey_team, through_review,
 };
 use crate::helpers::{TestApp, backends, hidden_field};
-use app::users::{Creator, NewUser};
-use domain::{PlaceCode, Role};
+use app::users::Creator;
 use reqwest::StatusCode;
 use serde_json::json;
-
-async fn department_user(app: &TestApp, username: &str, department: &str) {
-    let area = PlaceCode::parse("500151").unwrap();
-    app.app
-        .create_user(
-            Creator::Console("test"),
-            NewUser {
-                username,
-                display_name: username,
-                role: Role::Department,
-                area: &area,
-                password: crate::helpers::PASSWORD,
-            },
-        )
-        .await
-        .unwrap();
-    app.app
-        .set_user_department(Creator::Console("test"), username, department)
-        .await
-        .unwrap();
-}
 
 async fn reveals(app: &TestApp, rid: i64) -> usize {
     app.audit_of("referral", &rid.to_string())
@@ -140,7 +119,7 @@ async fn a3_the_assigned_department_user_sees_the_payee_unmasked_audited_and_del
         assert_eq!(reveals(&app, rid).await, 2, "{backend}");
 
         // Another department's user does not see the referral (404), nor its payee.
-        department_user(&app, "jiaowei", "education").await;
+        department_user(&app, "jiaowei", "500151", "education").await;
         let jiaowei = app.api_user("jiaowei").await;
         assert_eq!(
             jiaowei.get(&format!("/api/v1/referrals/{rid}")).await.0,
