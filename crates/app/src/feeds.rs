@@ -12,9 +12,11 @@ use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::{PlaceCode, PlaceLevel, Role};
 use policy::Param;
-use std::collections::HashSet;
 use store::audit::AuditEvent;
-use store::watch::{FeedRow, JobCounts, JobRow, NewFeed, NewWarning, WarningEventRow};
+use store::watch::{
+    FeedFact, FeedRow, JobCounts, JobRow, NewFeed, NewWarning, WarningEventRow, WarningRow,
+    WarningUpdate,
+};
 use watch::{FeedIdentity, FeedKind, FeedRecord, IdKey, Registry, Rejection, Thresholds};
 
 /// A feed as a department hands it in.
@@ -65,6 +67,33 @@ impl OwnedRecord {
             date: record.date.to_owned(),
             detail: record.detail.to_owned(),
         }
+    }
+
+    /// The row as kept for comparison at intake.
+    fn fact(&self) -> FeedFact {
+        FeedFact {
+            feed_id: 0,
+            line: self.line as i64,
+            id_number: String::from_utf8_lossy(&self.id_number).into_owned(),
+            name: self.name.clone(),
+            kind: self.kind.code().to_owned(),
+            value: self.value,
+            on_date: self.date.clone(),
+            detail: self.detail.clone(),
+        }
+    }
+
+    /// A kept row read back (`None`: a row this version cannot read, which it never wrote).
+    fn from_fact(fact: &FeedFact) -> Option<OwnedRecord> {
+        Some(OwnedRecord {
+            line: u64::try_from(fact.line).ok()?,
+            id_number: watch::feed::parse_id(&fact.id_number).ok()?,
+            name: fact.name.clone(),
+            kind: FeedKind::from_code(&fact.kind)?,
+            value: fact.value,
+            date: fact.on_date.clone(),
+            detail: fact.detail.clone(),
+        })
     }
 
     fn record(&self) -> FeedRecord<'_> {
@@ -246,6 +275,7 @@ impl App {
             }
             Err(other) => return Err(other.into()),
         };
+        store::watch::insert_feed_facts(&mut tx, feed_id, &facts_of(&parsed.records)).await?;
         let job_id = store::watch::enqueue_job(&mut tx, feed_id, &today, &now).await?;
         store::audit::append_one(
             &mut tx,
@@ -438,8 +468,7 @@ impl App {
             &thresholds,
         ));
         found.extend(watch::duplicate_warnings(&registry));
-        let mut seen = HashSet::new();
-        found.retain(|warning| seen.insert(warning.dedupe_key()));
+        watch::distinct(&mut found);
 
         let today = self.today();
         let now = self.now_text();
@@ -455,10 +484,9 @@ impl App {
         let mut new_ids = Vec::new();
         let mut tx = self.store.begin().await?;
         for warning in &found {
-            let (_, fact, _) = warning.dedupe_key();
             let id_number = String::from_utf8_lossy(&warning.id_number).into_owned();
             let rule = warning.rule;
-            let key = format!("{}:{id_number}:{fact:016x}", rule.code());
+            let key = warning_key(warning);
             let record = parsed.records.iter().find(|record| {
                 record.line == warning.line && record.id_number == warning.id_number
             });
@@ -616,6 +644,289 @@ impl App {
     }
 }
 
+impl App {
+    /// Keeps the rows of the feeds stored before migration 0035 as facts for comparison at
+    /// intake (called at start-up); returns how many feeds it read.
+    pub async fn sync_feed_facts(&self) -> Result<u64, AppError> {
+        let feed_ids = {
+            let mut conn = self.store.read().await?;
+            store::watch::feeds_without_facts(&mut conn).await?
+        };
+        for &feed_id in &feed_ids {
+            let (feed, content) = {
+                let mut conn = self.store.read().await?;
+                let feed = store::watch::feed(&mut conn, feed_id)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                (feed, store::watch::feed_content(&mut conn, feed_id).await?)
+            };
+            let parsed = read_feed(&content, &feed.file_name)?;
+            let mut tx = self.store.begin().await?;
+            store::watch::insert_feed_facts(&mut tx, feed_id, &facts_of(&parsed.records)).await?;
+            store::commit(tx).await?;
+        }
+        Ok(feed_ids.len() as u64)
+    }
+
+    /// 信息比对 at intake (P3): the 疑点 of what the system already knows about a case's
+    /// household, for its 信息比对 step — every stored feed's facts about its members (the
+    /// rules of a comparison run, on this household alone, with the thresholds of `today`) and
+    /// the open warnings on the household or its members (and on an online applicant). Each new
+    /// fact is kept as a warning closed into the case, as a run's finding on a case at 信息比对
+    /// is; a fact whose warning was raised before is named by that warning while it is open,
+    /// and not again once it was answered. The open warnings become the case's (closed as 疑点,
+    /// linked to the case, audited), so that one check answers them once.
+    pub(crate) async fn intake_discrepancies(
+        &self,
+        tx: &mut store::Conn,
+        actor: &Actor,
+        case_id: i64,
+        household_external_id: &str,
+        today: NaiveDate,
+    ) -> Result<Vec<workflow::Discrepancy>, AppError> {
+        let registered = store::households::by_external_id(&mut *tx, household_external_id).await?;
+        let household = match &registered {
+            Some(row) => Some(crate::households::household_from_record(
+                row.id,
+                &row.record,
+            )?),
+            None => None,
+        };
+        let mut id_numbers: Vec<String> = household
+            .iter()
+            .flat_map(|household| household.members.iter())
+            .map(|person| person.id_number.as_str().to_owned())
+            .collect();
+        if let Some(online) = store::cases::online_application(&mut *tx, case_id).await?
+            && !id_numbers.contains(&online.id_number)
+        {
+            id_numbers.push(online.id_number);
+        }
+        let id_refs: Vec<&str> = id_numbers.iter().map(String::as_str).collect();
+        let mut found = Vec::new();
+        if let Some(household) = &household {
+            let facts = store::watch::facts_about(&mut *tx, &id_refs).await?;
+            if !facts.is_empty() {
+                let catalogue = self.catalogue()?;
+                let snapshot = catalogue.snapshot(today);
+                let thresholds = Thresholds::new(&snapshot);
+                // `facts` come ordered by feed: its feeds in that order, indexed by position.
+                let mut feed_ids: Vec<i64> = facts.iter().map(|fact| fact.feed_id).collect();
+                feed_ids.dedup();
+                let mut feeds = Vec::with_capacity(feed_ids.len());
+                for &feed_id in &feed_ids {
+                    feeds.push(
+                        store::watch::feed(&mut *tx, feed_id)
+                            .await?
+                            .ok_or(AppError::NotFound)?,
+                    );
+                }
+                let records: Vec<(u32, OwnedRecord)> = facts
+                    .iter()
+                    .filter_map(|fact| {
+                        let feed = feed_ids.binary_search(&fact.feed_id).ok()?;
+                        Some((u32::try_from(feed).ok()?, OwnedRecord::from_fact(fact)?))
+                    })
+                    .collect();
+                let warnings = watch::compare_household(
+                    watch::summarise(household, &snapshot),
+                    records
+                        .iter()
+                        .map(|(feed, record)| (*feed, record.record())),
+                    &thresholds,
+                );
+                let now = self.now_text();
+                let today_text = today.to_string();
+                let area = registered.as_ref().map_or("", |row| row.area_code.as_str());
+                for warning in &warnings {
+                    let Some(feed) = feeds.get(warning.feed as usize) else {
+                        continue;
+                    };
+                    let record = records
+                        .iter()
+                        .find(|(index, record)| {
+                            *index == warning.feed
+                                && record.line == warning.line
+                                && record.id_number == warning.id_number
+                        })
+                        .map(|(_, record)| record);
+                    let id_number = String::from_utf8_lossy(&warning.id_number).into_owned();
+                    let person_name = household
+                        .members
+                        .iter()
+                        .find(|person| person.id_number.as_str() == id_number)
+                        .map(|person| person.name.clone())
+                        .or_else(|| record.map(|record| record.name.clone()))
+                        .unwrap_or_default();
+                    let param_json = warning
+                        .param
+                        .map(|param| thresholds.param_json(param).to_owned());
+                    let description = describe(warning, feed, record, param_json.as_deref());
+                    // Kept as a warning closed into the case (as a run's finding on a case at
+                    // 信息比对 is), so that a later run over the same feed knows the fact.
+                    let inserted = store::watch::insert_warning(
+                        &mut *tx,
+                        &NewWarning {
+                            dedupe_key: &warning_key(warning),
+                            origin: "comparison",
+                            rule: warning.rule.code(),
+                            kind: warning.rule.kind().code(),
+                            severity: warning.rule.severity().code(),
+                            id_number: Some(&id_number),
+                            person_name: &person_name,
+                            household_external_id: Some(household_external_id),
+                            household_id: registered.as_ref().map(|row| row.id),
+                            inside_net: warning.inside_net,
+                            area_code: area,
+                            feed_id: Some(feed.id),
+                            job_id: None,
+                            line: (warning.line > 0).then_some(warning.line as i64),
+                            description: &description,
+                            param_json: param_json.as_deref(),
+                            state: WarningState::Closed.code(),
+                            disposition: Some(RULE_DISCREPANCY_STATE),
+                            case_id: Some(case_id),
+                            created_on: &today_text,
+                            due_on: &today_text,
+                            closed_on: Some(&today_text),
+                            now: &now,
+                        },
+                    )
+                    .await?;
+                    // A fact raised before: its warning is open (taken below) or was answered.
+                    let Some(warning_id) = inserted else {
+                        continue;
+                    };
+                    let history = [
+                        (
+                            "raise",
+                            serde_json::json!({
+                                "origin": format!(
+                                    "{}（{}）受理后比对：{}",
+                                    feed.source,
+                                    feed.period,
+                                    rule_label(warning.rule.code())
+                                ),
+                            }),
+                        ),
+                        (
+                            "close",
+                            serde_json::json!({ "disposition": RULE_DISCREPANCY_STATE, "case_id": case_id }),
+                        ),
+                    ];
+                    for (action, detail) in history {
+                        store::watch::append_warning_event(
+                            &mut *tx,
+                            &WarningEventRow {
+                                warning_id,
+                                seq: 0,
+                                on_date: today_text.clone(),
+                                actor_user_id: COMPARISON_USER_ID,
+                                actor_name: COMPARISON_NAME.to_owned(),
+                                action: action.to_owned(),
+                                detail: detail.to_string(),
+                                recorded_at: now.clone(),
+                            },
+                        )
+                        .await?;
+                    }
+                    found.push(workflow::Discrepancy {
+                        source: format!("{}（{}）", feed.source, feed.period),
+                        description: format!("{description}（预警{warning_id}）"),
+                    });
+                }
+            }
+        }
+        let open = store::watch::open_warnings_about(
+            &mut *tx,
+            registered.as_ref().map(|row| row.external_id.as_str()),
+            &id_refs,
+        )
+        .await?;
+        for warning in open {
+            self.warning_to_case(&mut *tx, actor, &warning, case_id, today)
+                .await?;
+            found.push(workflow::Discrepancy {
+                source: format!("预警{}", warning.id),
+                description: warning.description,
+            });
+        }
+        Ok(found)
+    }
+
+    /// An open warning taken into a case's 信息比对 as a 疑点: closed with the disposition
+    /// 转入办件, linked to the case, its history and the audit log saying so.
+    async fn warning_to_case(
+        &self,
+        tx: &mut store::Conn,
+        actor: &Actor,
+        warning: &WarningRow,
+        case_id: i64,
+        today: NaiveDate,
+    ) -> Result<(), AppError> {
+        let now = self.now_text();
+        let today_text = today.to_string();
+        store::watch::update_warning(
+            &mut *tx,
+            warning.id,
+            warning.version,
+            &WarningUpdate {
+                state: WarningState::Closed.code(),
+                area_code: &warning.area_code,
+                assignee_user_id: warning.assignee_user_id,
+                judgement: warning.judgement.as_deref(),
+                disposition: Some(RULE_DISCREPANCY_STATE),
+                case_id: Some(case_id),
+                due_on: &warning.due_on,
+                closed_on: Some(&today_text),
+                now: &now,
+            },
+        )
+        .await?;
+        store::watch::append_warning_event(
+            &mut *tx,
+            &WarningEventRow {
+                warning_id: warning.id,
+                seq: 0,
+                on_date: today_text,
+                actor_user_id: COMPARISON_USER_ID,
+                actor_name: COMPARISON_NAME.to_owned(),
+                action: "close".to_owned(),
+                detail:
+                    serde_json::json!({ "disposition": RULE_DISCREPANCY_STATE, "case_id": case_id })
+                        .to_string(),
+                recorded_at: now.clone(),
+            },
+        )
+        .await?;
+        store::audit::append_one(
+            &mut *tx,
+            self.store.audit_key(),
+            &AuditEvent::warning(now, actor.audit_name(), "warning.to_case", warning.id)
+                .in_area(warning.area_code.as_str())
+                .before(Some(warning.state.clone()))
+                .after(serde_json::json!({ "case_id": case_id }).to_string()),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// A stored warning's key: same rule, same person, same fact (`Warning::dedupe_key`).
+fn warning_key(warning: &watch::Warning) -> String {
+    let (_, fact, _) = warning.dedupe_key();
+    format!(
+        "{}:{}:{fact:016x}",
+        warning.rule.code(),
+        String::from_utf8_lossy(&warning.id_number)
+    )
+}
+
+/// A feed's readable rows as kept for comparison at intake.
+fn facts_of(records: &[OwnedRecord]) -> Vec<FeedFact> {
+    records.iter().map(OwnedRecord::fact).collect()
+}
+
 /// The user id the comparison run acts under: no account has it (ids start at 1).
 pub(crate) const COMPARISON_USER_ID: i64 = 0;
 
@@ -624,7 +935,7 @@ pub(crate) const COMPARISON_NAME: &str = "信息比对（系统）";
 
 /// The comparison run acting on a case at 信息比对: P3 is the town's step, so the run records
 /// its 疑点 as the town's comparison (`COMPARISON_USER_ID`, named in the audit log).
-fn comparison_actor(case_area: &PlaceCode) -> Actor {
+pub(crate) fn comparison_actor(case_area: &PlaceCode) -> Actor {
     Actor {
         user_id: COMPARISON_USER_ID,
         username: "system:comparison".to_owned(),

@@ -616,6 +616,149 @@ async fn p3_a_fact_about_a_household_whose_case_is_at_comparison_becomes_a_discr
 }
 
 #[tokio::test]
+async fn p3_at_intake_the_stored_feeds_and_open_warnings_become_the_cases_discrepancies() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let app = &world.app;
+        // A feed whose run has raised an open warning on 杨二 (H1), and one whose run has
+        // not happened yet, with 韩一's death: both are known before H1 applies.
+        world
+            .import(
+                "人社",
+                &format!("{HEADER}{b},杨二,unemployment,,2026-10,\n", b = world.b),
+            )
+            .await;
+        world.run().await;
+        let open_before = world.all(&world.town).await;
+        assert_eq!(
+            open_before.len(),
+            0,
+            "{backend}: unemployment in no category is no warning"
+        );
+        world
+            .import(
+                "公安",
+                &format!("{HEADER}{b},杨小二,unemployment,,2026-10,\n", b = world.b),
+            )
+            .await;
+        world.run().await;
+        let open_before = world.all(&world.town).await;
+        assert_eq!(open_before.len(), 1, "{backend}: the name mismatch");
+        assert_eq!(open_before[0].state, WarningState::Open, "{backend}");
+        world
+            .import(
+                "民政殡葬",
+                &format!("{HEADER}{a},韩一,death,,2026-10-20,\n", a = world.a),
+            )
+            .await;
+        // Feeds stored before their rows were kept (migration 0035) are filled in at start-up.
+        let mut tx = app.store().begin().await.unwrap();
+        sqlx::query("DELETE FROM feed_facts")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE feeds SET facts_stored = 0")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        store::commit(tx).await.unwrap();
+        assert_eq!(app.sync_feed_facts().await.unwrap(), 3, "{backend}");
+        assert_eq!(app.sync_feed_facts().await.unwrap(), 0, "{backend}");
+
+        let (case_id, _) = app
+            .open_case(
+                &world.town,
+                app::cases::NewIntake {
+                    kind: CaseKind::Application,
+                    channel: Channel::TownWindow,
+                    household_id: "H1".into(),
+                    area: PlaceCode::parse(YONGYUAN).unwrap(),
+                    applicant: "韩一".into(),
+                    consent: Some(Consent {
+                        signed_on: app.today(),
+                        signer: "韩一".into(),
+                    }),
+                    summary: "申请救助".into(),
+                },
+            )
+            .await
+            .unwrap();
+        app.act_on_case(
+            &world.town,
+            case_id,
+            CaseAction::Move(Action::BeginComparison),
+        )
+        .await
+        .unwrap();
+        let case = app.case_detail(&world.town, case_id).await.unwrap();
+        let discrepancies = case.case.discrepancies();
+        assert_eq!(discrepancies.len(), 2, "{backend}: {discrepancies:?}");
+        assert!(
+            discrepancies
+                .iter()
+                .any(|record| record.discrepancy.source == "民政殡葬（2026-10）"
+                    && record.discrepancy.description.contains("死亡")),
+            "{backend}: the stored feed, compared at intake: {discrepancies:?}"
+        );
+        assert!(
+            discrepancies
+                .iter()
+                .any(|record| record.discrepancy.source == format!("预警{}", open_before[0].id)),
+            "{backend}: the open warning: {discrepancies:?}"
+        );
+        assert_eq!(
+            case.timeline.last().unwrap().actor_name,
+            "信息比对（系统）",
+            "{backend}"
+        );
+        // Both are answered in the case now: the open warning is closed into it, and the
+        // death is kept as a warning of the case, so the feed's own run adds nothing twice.
+        let warnings = world.all(&world.town).await;
+        assert_eq!(warnings.len(), 2, "{backend}");
+        assert!(
+            warnings
+                .iter()
+                .all(|item| item.state == WarningState::Closed
+                    && item.disposition == Some(Disposition::Discrepancy)),
+            "{backend}: {warnings:?}"
+        );
+        let counts = world.run().await;
+        assert_eq!(
+            (counts.discrepancies, counts.new_warnings),
+            (0, 0),
+            "{backend}"
+        );
+        assert_eq!(
+            app.case_detail(&world.town, case_id)
+                .await
+                .unwrap()
+                .case
+                .discrepancies()
+                .len(),
+            2,
+            "{backend}"
+        );
+        // They must be answered at this step.
+        let refused = app
+            .act_on_case(
+                &world.town,
+                case_id,
+                CaseAction::Move(Action::CompleteComparison),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                AppError::Refused(workflow::Refusal::DiscrepancyUnexplained { .. })
+            ),
+            "{backend}: {refused:?}"
+        );
+        world.audit_intact().await;
+    }
+}
+
+#[tokio::test]
 async fn w4_a_visit_raises_a_warning_and_a_hotline_call_opens_an_application() {
     for world in worlds().await {
         let backend = world.backend;

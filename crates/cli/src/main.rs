@@ -3,6 +3,7 @@
 
 mod backup;
 mod demo;
+mod intake_bench;
 mod keys;
 mod search_bench;
 
@@ -122,6 +123,17 @@ enum Command {
         /// The district's code (the district user's area).
         #[arg(long, default_value = "500151")]
         district: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        db: String,
+    },
+    /// Times 信息比对 at intake (P3) on an existing database (a copy: it writes): stores
+    /// synthetic department facts up to `--facts` rows, then opens `--rounds` applications and
+    /// times each one's comparison step.
+    IntakeBench {
+        #[arg(long, default_value_t = 10_000_000)]
+        facts: usize,
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
         db: String,
     },
@@ -435,6 +447,10 @@ async fn open_with(
     app.sync_case_queue()
         .await
         .map_err(|error| anyhow::anyhow!("work queue: {}", error.message()))?;
+    // Feeds stored before migration 0035 keep their rows as facts for comparison at intake.
+    app.sync_feed_facts()
+        .await
+        .map_err(|error| anyhow::anyhow!("feed facts: {}", error.message()))?;
     Ok(app)
 }
 
@@ -719,6 +735,10 @@ async fn run_async(
             db,
         } => {
             search_bench::run(&open(&db, key_file).await?, &district, rounds).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::IntakeBench { facts, rounds, db } => {
+            intake_bench::run(&open(&db, key_file).await?, facts, rounds).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker {

@@ -367,6 +367,16 @@ pub async fn in_category_on(
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
+/// Every open membership as (household id, ID number): a whole-registry read for benchmarks
+/// and checks, never on a request path.
+pub async fn open_members(conn: &mut Conn) -> Result<Vec<(i64, String)>> {
+    Ok(
+        sqlx::query_as("SELECT household_id, id_number FROM memberships WHERE end_date IS NULL")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}
+
 /// Every household's record under `area_prefix`, in id order, one page at a time.
 pub async fn records_page(
     conn: &mut Conn,

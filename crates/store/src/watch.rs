@@ -98,6 +98,116 @@ pub async fn insert_feed(
     Ok(id)
 }
 
+/// One readable row of a stored feed: a fact about one person (P3 at intake).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct FeedFact {
+    pub feed_id: i64,
+    pub line: i64,
+    pub id_number: String,
+    pub name: String,
+    pub kind: String,
+    pub value: Option<i64>,
+    pub on_date: String,
+    pub detail: String,
+}
+
+/// Stores a feed's readable rows (in the feed's transaction) and marks the feed as indexed.
+pub async fn insert_feed_facts(conn: &mut Conn, feed_id: i64, facts: &[FeedFact]) -> Result<()> {
+    let positional = crate::households::positional(conn);
+    for chunk in facts.chunks(crate::households::BULK_ROWS) {
+        let sql = format!(
+            "INSERT INTO feed_facts (feed_id, line, id_number, name, kind, value, on_date, detail) VALUES {}",
+            crate::households::values_list(chunk.len(), 8, positional)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for fact in chunk {
+            query = query
+                .bind(feed_id)
+                .bind(fact.line)
+                .bind(fact.id_number.as_str())
+                .bind(fact.name.as_str())
+                .bind(fact.kind.as_str())
+                .bind(fact.value)
+                .bind(fact.on_date.as_str())
+                .bind(fact.detail.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    sqlx::query("UPDATE feeds SET facts_stored = 1 WHERE id = $1")
+        .bind(feed_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// How many feed rows are kept as facts.
+pub async fn fact_count(conn: &mut Conn) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM feed_facts")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n)
+}
+
+/// Feeds stored before their rows were kept as facts (filled in at start-up), oldest first.
+pub async fn feeds_without_facts(conn: &mut Conn) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT id FROM feeds WHERE facts_stored = 0 ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Every stored fact about these persons, by the ID-number index, oldest feed first.
+pub async fn facts_about(conn: &mut Conn, id_numbers: &[&str]) -> Result<Vec<FeedFact>> {
+    let mut facts = Vec::new();
+    for chunk in id_numbers.chunks(crate::households::BULK_ROWS) {
+        let sql = format!(
+            "SELECT feed_id, line, id_number, name, kind, value, on_date, detail FROM feed_facts \
+             WHERE id_number IN ({}) ORDER BY feed_id, line",
+            crate::households::placeholders(chunk.len(), crate::households::positional(conn))
+        );
+        let mut query = sqlx::query_as::<_, FeedFact>(sqlx::AssertSqlSafe(sql));
+        for id_number in chunk {
+            query = query.bind(*id_number);
+        }
+        facts.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(facts)
+}
+
+/// The open warnings on a household or on any of these persons, oldest first.
+pub async fn open_warnings_about(
+    conn: &mut Conn,
+    household_external_id: Option<&str>,
+    id_numbers: &[&str],
+) -> Result<Vec<WarningRow>> {
+    let mut rows: Vec<WarningRow> = Vec::new();
+    if let Some(external_id) = household_external_id {
+        rows.extend(
+            sqlx::query_as::<_, WarningRow>(sqlx::AssertSqlSafe(format!(
+                "SELECT {WARNING_COLUMNS} FROM warnings WHERE household_external_id = $1 AND closed_on IS NULL"
+            )))
+            .bind(external_id)
+            .fetch_all(&mut *conn)
+            .await?,
+        );
+    }
+    for chunk in id_numbers.chunks(crate::households::BULK_ROWS) {
+        let sql = format!(
+            "SELECT {WARNING_COLUMNS} FROM warnings WHERE id_number IN ({}) AND closed_on IS NULL",
+            crate::households::placeholders(chunk.len(), crate::households::positional(conn))
+        );
+        let mut query = sqlx::query_as::<_, WarningRow>(sqlx::AssertSqlSafe(sql));
+        for id_number in chunk {
+            query = query.bind(*id_number);
+        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    rows.sort_by_key(|row| row.id);
+    rows.dedup_by_key(|row| row.id);
+    Ok(rows)
+}
+
 pub async fn feed(conn: &mut Conn, id: i64) -> Result<Option<FeedRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {FEED_COLUMNS} FROM feeds WHERE id = $1"

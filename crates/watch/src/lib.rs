@@ -20,7 +20,7 @@ pub use feed::{
 pub use registry::{Duplicate, HouseholdEntry, PersonEntry, Registry, Summary, summarise};
 pub use rules::{
     Findings, HouseFact, Rule, Severity, Thresholds, Warning, WarningKind, compare_found,
-    compare_record, duplicate_warnings, extra_houses,
+    compare_household, compare_record, distinct, duplicate_warnings, extra_houses,
 };
 
 #[cfg(test)]

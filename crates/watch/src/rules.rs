@@ -621,3 +621,29 @@ impl Warning {
         out.extend_from_slice(b"}\n");
     }
 }
+
+/// One warning per fact (same person, rule and fact), the first kept.
+pub fn distinct(warnings: &mut Vec<Warning>) {
+    let mut seen = std::collections::HashSet::new();
+    warnings.retain(|warning| seen.insert(warning.dedupe_key()));
+}
+
+/// P3 at intake: what every stored fact about one household's members raises against that
+/// household alone (`records`: each with the index of its feed in the caller's list), by the
+/// same rules as a comparison run over the registry.
+pub fn compare_household<'r>(
+    household: crate::registry::Summary,
+    records: impl IntoIterator<Item = (u32, FeedRecord<'r>)>,
+    thresholds: &Thresholds,
+) -> Vec<Warning> {
+    let mut registry = Registry::default();
+    registry.add(household);
+    let mut findings = Findings::default();
+    for (feed, record) in records {
+        compare_record(&record, feed, &registry, thresholds, &mut findings);
+    }
+    let mut found = std::mem::take(&mut findings.warnings);
+    found.extend(extra_houses(&mut findings.houses, &registry, thresholds));
+    distinct(&mut found);
+    found
+}

@@ -352,17 +352,33 @@ impl App {
             }
         };
         let transition = workflow::apply_on(&case, action, &actor_ref(actor), on, today, &params)?;
-        let moved = transition.case();
-        let facts = append(
-            &mut *tx,
-            case_id,
-            events.len() as i64,
-            transition.events(),
-            &now,
-        )
-        .await?;
+        let (mut moved, mut new_events) = transition.into_parts();
+        if moved.step() == Step::Comparing && case.step() != Step::Comparing {
+            // P3: what the system already knows becomes the step's 疑点, recorded by the
+            // comparison as a run over a new feed records its own.
+            let comparison = actor_ref(&crate::feeds::comparison_actor(moved.area()));
+            let household_id = moved.household_id().to_owned();
+            for discrepancy in self
+                .intake_discrepancies(&mut *tx, actor, case_id, &household_id, today)
+                .await?
+            {
+                let (next, events) = workflow::apply_on(
+                    &moved,
+                    Action::RecordDiscrepancy(discrepancy),
+                    &comparison,
+                    on,
+                    today,
+                    &params,
+                )?
+                .into_parts();
+                moved = next;
+                new_events.extend(events);
+            }
+        }
+        let moved = &moved;
+        let facts = append(&mut *tx, case_id, events.len() as i64, &new_events, &now).await?;
         let mut household_row_id = row.household_id;
-        for event in transition.events() {
+        for event in &new_events {
             if let Fact::Concluded { changes } = &event.fact {
                 household_row_id = Some(
                     self.write_registry(&mut *tx, actor, moved, row.household_id, changes, &now)
