@@ -81,12 +81,16 @@ impl ItemPeriod {
     }
 }
 
-/// 提供部门: who provides items and receives their referrals.
+/// 部门 (U2): a department that has users, sends data and receives the referrals of the items
+/// it provides (提供部门), as `policy/departments.toml` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Department {
     pub code: String,
     pub name: String,
+    /// Where the plan or the specs name it.
+    #[serde(default)]
+    pub source: String,
 }
 
 /// The serde form of an item (file and database).
@@ -357,12 +361,48 @@ pub struct AssistCatalogue {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogueFile {
-    department: Vec<Department>,
     item: Vec<ItemDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DepartmentsFile {
+    department: Vec<Department>,
 }
 
 /// The catalogue shipped with the binary.
 const BUILTIN: &str = include_str!("../../../policy/assistance.toml");
+/// The departments shipped with the binary (one list for the whole product).
+const DEPARTMENTS: &str = include_str!("../../../policy/departments.toml");
+
+/// Reads a departments file: each code once, each with a name.
+pub(crate) fn departments_from_toml(
+    text: &str,
+    file: &str,
+) -> Result<Vec<Department>, AssistCatalogueError> {
+    let syntax = |reason: String| AssistCatalogueError::Syntax {
+        file: file.to_owned(),
+        reason,
+    };
+    let parsed: DepartmentsFile =
+        toml::from_str(text).map_err(|error| syntax(error.to_string()))?;
+    for (index, department) in parsed.department.iter().enumerate() {
+        if department.code.trim().is_empty() || department.name.trim().is_empty() {
+            return Err(syntax(format!("第{}个部门缺少代码或名称", index + 1)));
+        }
+        if parsed.department[..index]
+            .iter()
+            .any(|other| other.code == department.code)
+        {
+            return Err(syntax(format!(
+                "第{}个部门代码“{}”重复",
+                index + 1,
+                department.code
+            )));
+        }
+    }
+    Ok(parsed.department)
+}
 
 impl AssistCatalogue {
     /// The shipped catalogue (checked by the tests, so it loads).
@@ -370,12 +410,14 @@ impl AssistCatalogue {
         AssistCatalogue::from_toml(BUILTIN, "policy/assistance.toml")
     }
 
-    /// The departments declared by the shipped catalogue (items edited later must name one).
+    /// The departments of `policy/departments.toml` (every item, user and referral names one).
     pub fn builtin_departments() -> Result<Vec<Department>, AssistCatalogueError> {
-        Ok(AssistCatalogue::builtin()?.departments)
+        departments_from_toml(DEPARTMENTS, "policy/departments.toml")
     }
 
+    /// An items file, its items checked against the shipped departments.
     pub fn from_toml(text: &str, file: &str) -> Result<AssistCatalogue, AssistCatalogueError> {
+        let departments = AssistCatalogue::builtin_departments()?;
         let parsed: CatalogueFile =
             toml::from_str(text).map_err(|error| AssistCatalogueError::Syntax {
                 file: file.to_owned(),
@@ -383,7 +425,7 @@ impl AssistCatalogue {
             })?;
         let mut items: Vec<Item> = Vec::with_capacity(parsed.item.len());
         for (index, def) in parsed.item.iter().enumerate() {
-            let mut item = Item::from_def(def, &parsed.department, 1).map_err(|mut error| {
+            let mut item = Item::from_def(def, &departments, 1).map_err(|mut error| {
                 error.where_ = format!("第{}个项目（{}）", index + 1, def.code);
                 AssistCatalogueError::Item {
                     file: file.to_owned(),
@@ -403,10 +445,7 @@ impl AssistCatalogue {
             item.version = 1;
             items.push(item);
         }
-        Ok(AssistCatalogue {
-            departments: parsed.department,
-            items,
-        })
+        Ok(AssistCatalogue { departments, items })
     }
 
     pub fn item(&self, code: &str) -> Option<&Item> {

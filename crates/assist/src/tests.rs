@@ -83,6 +83,48 @@ fn the_shipped_catalogue_loads_and_covers_the_seed_plan_measures() {
 }
 
 #[test]
+fn every_department_of_the_plan_is_data_whether_or_not_an_item_names_it() {
+    let departments = AssistCatalogue::builtin_departments().unwrap();
+    // U2: 卫健, 医保, 教育, 住建, 人社, 残联, 应急 beside the two deciding departments.
+    for name in [
+        "区民政局",
+        "区农业农村委",
+        "区卫生健康委",
+        "区医保局",
+        "区教委",
+        "区住房城乡建委",
+        "区人力社保局",
+        "区残联",
+        "区应急局",
+    ] {
+        assert!(
+            departments.iter().any(|department| department.name == name),
+            "{name}"
+        );
+    }
+    let catalogue = AssistCatalogue::builtin().unwrap();
+    assert_eq!(catalogue.departments, departments);
+    assert!(
+        !catalogue
+            .items
+            .iter()
+            .any(|item| item.department == "disabled_persons"),
+        "a department without an item yet is still listed"
+    );
+    assert!(
+        departments
+            .iter()
+            .all(|department| !department.source.is_empty())
+    );
+    let twice = format!(
+        "{}\n[[department]]\ncode = \"health\"\nname = \"又一个\"\n",
+        include_str!("../../../policy/departments.toml")
+    );
+    let error = crate::catalogue::departments_from_toml(&twice, "d.toml").unwrap_err();
+    assert!(error.to_string().contains("“health”重复"), "{error}");
+}
+
+#[test]
 fn a_bad_item_is_refused_naming_the_field() {
     let text =
         include_str!("../../../policy/assistance.toml").replacen("rank = 90", "rank = -5", 1);
