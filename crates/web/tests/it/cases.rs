@@ -38,6 +38,15 @@ pub(crate) async fn survey_team(app: &TestApp) -> [i64; 2] {
 /// 受理 by the village assistant: a first application of household `household_id` in 永院村,
 /// with the applicant's consent; returns the case id.
 pub(crate) async fn open_application(app: &TestApp, household_id: &str, summary: &str) -> i64 {
+    open_application_tracked(app, household_id, summary).await.0
+}
+
+/// `open_application`, answering the case's id and its tracking number (受理编号).
+pub(crate) async fn open_application_tracked(
+    app: &TestApp,
+    household_id: &str,
+    summary: &str,
+) -> (i64, String) {
     let village = app.api_user("cunshe").await;
     let (status, body) = village
         .post(
@@ -50,7 +59,10 @@ pub(crate) async fn open_application(app: &TestApp, household_id: &str, summary:
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["id"].as_i64().unwrap()
+    (
+        body["id"].as_i64().unwrap(),
+        body["tracking_number"].as_str().unwrap().to_owned(),
+    )
 }
 
 pub(crate) fn ids() -> [String; 3] {

@@ -377,13 +377,22 @@ impl TestApp {
             "{} login form {username}",
             self.backend
         );
-        // The registry page carries the session's token; roles that may not read the registry
-        // (department, admin) get an error page without it, and have no form to post anyway.
-        let page = client.get(self.url("/households")).send().await.unwrap();
-        let readable = page.status() == StatusCode::OK;
-        let csrf = hidden_field(&page.text().await.unwrap(), "csrf").unwrap_or_default();
+        // Every signed-in page carries the session's token (the sign-out form): the role's
+        // start page, where `/` sends it, has it.
+        let start = client.get(self.url("/")).send().await.unwrap();
+        let location = start.headers()[reqwest::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let page = client.get(self.url(&location)).send().await.unwrap();
         assert_eq!(
-            readable,
+            page.status(),
+            StatusCode::OK,
+            "{} {username}: {location}",
+            self.backend
+        );
+        let csrf = hidden_field(&page.text().await.unwrap(), "csrf").unwrap_or_default();
+        assert!(
             !csrf.is_empty(),
             "{} {username}: signed-in pages carry the csrf token",
             self.backend

@@ -2,7 +2,8 @@
 //! read-only (跟踪) with its step and due date, and act on it when it reaches them.
 
 use crate::cases::{
-    VILLAGE, household, ids, joint_review, ok, past_notice, survey_team, through_review,
+    household, ids, joint_review, ok, open_application_tracked, past_notice, survey_team,
+    through_review,
 };
 use crate::helpers::{ApiUser, TestApp, backends};
 use reqwest::StatusCode;
@@ -25,19 +26,7 @@ async fn p2_both_departments_follow_a_case_from_intake_and_act_when_it_reaches_t
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let village = app.api_user("cunshe").await;
-        let (status, body) = village
-            .post(
-                "/api/v1/cases",
-                &json!({
-                    "kind": "application", "channel": "village_window", "household_id": "BC-0100",
-                    "area_code": VILLAGE, "applicant": "韩一",
-                    "consent": {"signer": "韩一", "signed_on": "2026-11-28"},
-                }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
-        let id = body["id"].as_i64().unwrap();
-        let tracking = body["tracking_number"].as_str().unwrap().to_owned();
+        let (id, tracking) = open_application_tracked(&app, "BC-0100", "申请救助").await;
         let town = app.api_user("bachuan").await;
         let civil = app.api_user("minzheng").await;
         assert!(line_of(&civil, "", &tracking).await.is_some(), "{backend}");
