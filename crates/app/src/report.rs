@@ -71,49 +71,97 @@ struct FiguresKey {
 struct FiguresEntry {
     created: DateTime<Utc>,
     cell: Arc<tokio::sync::OnceCell<Arc<Figures>>>,
+    /// A recount of these figures is running (one at a time).
+    refreshing: bool,
 }
 
 /// The dashboard's and the joint report's figures, counted once per (area, period, day) and
 /// kept for `AppSettings::figures_ttl_seconds` (5 minutes by default): a page view under load
 /// answers from here instead of counting the whole area again. **Invalidation rule:** an
-/// entry is recounted on the first view after its time to live, or on a new day (the day is
-/// part of the key), or after `App::forget_figures`; the pages show 数据截至 HH:MM. Concurrent
+/// entry older than its time to live is recounted in the background by the first view after
+/// it, while that view and the others are shown the previous count; a new day (the day is part
+/// of the key) or `App::forget_figures` counts afresh; the pages show 数据截至 HH:MM. Concurrent
 /// views of a missing entry wait for one count (`OnceCell`); a count that fails is not kept.
+/// `App::warm_figures` counts the district's and every town's dashboard at start-up, so that
+/// no view waits for them.
 #[derive(Debug, Default)]
 pub(crate) struct FiguresCache {
     entries: std::sync::Mutex<HashMap<FiguresKey, FiguresEntry>>,
+}
+
+/// What a view gets from the cache.
+enum Lookup {
+    /// Figures being counted, or counted within their time to live: wait for the cell.
+    Wait(Arc<tokio::sync::OnceCell<Arc<Figures>>>),
+    /// Figures past their time to live, shown at once; `recount`: this view starts the
+    /// background recount.
+    Stale {
+        figures: Arc<Figures>,
+        recount: bool,
+    },
 }
 
 /// Entries kept at most (every district, town and village with a few periods fits).
 const FIGURES_KEPT: usize = 4096;
 
 impl FiguresCache {
-    fn cell(
-        &self,
-        key: FiguresKey,
-        now: DateTime<Utc>,
-        ttl: chrono::Duration,
-    ) -> Arc<tokio::sync::OnceCell<Arc<Figures>>> {
+    fn lookup(&self, key: &FiguresKey, now: DateTime<Utc>, ttl: chrono::Duration) -> Lookup {
         let mut entries = self
             .entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let fresh = |entry: &FiguresEntry| now - entry.created < ttl && entry.created <= now;
-        if let Some(entry) = entries.get(&key).filter(|entry| fresh(entry)) {
-            return Arc::clone(&entry.cell);
+        if let Some(entry) = entries.get_mut(key) {
+            if fresh(entry) {
+                return Lookup::Wait(Arc::clone(&entry.cell));
+            }
+            if let Some(figures) = entry.cell.get() {
+                let recount = !entry.refreshing;
+                entry.refreshing = true;
+                return Lookup::Stale {
+                    figures: Arc::clone(figures),
+                    recount,
+                };
+            }
         }
         if entries.len() >= FIGURES_KEPT {
             entries.retain(|_, entry| fresh(entry));
         }
         let cell = Arc::new(tokio::sync::OnceCell::new());
         entries.insert(
-            key,
+            key.clone(),
             FiguresEntry {
                 created: now,
                 cell: Arc::clone(&cell),
+                refreshing: false,
             },
         );
-        cell
+        Lookup::Wait(cell)
+    }
+
+    /// A recount's result replaces the entry (or, failed, lets the next view try again).
+    fn recounted(&self, key: FiguresKey, figures: Option<Arc<Figures>>) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match figures {
+            Some(figures) => {
+                entries.insert(
+                    key,
+                    FiguresEntry {
+                        created: figures.computed_at,
+                        cell: Arc::new(tokio::sync::OnceCell::new_with(Some(figures))),
+                        refreshing: false,
+                    },
+                );
+            }
+            None => {
+                if let Some(entry) = entries.get_mut(&key) {
+                    entry.refreshing = false;
+                }
+            }
+        }
     }
 
     fn clear(&self) {
@@ -293,7 +341,30 @@ impl App {
             as_of: period.as_of(self.today()),
         };
         let ttl = chrono::Duration::seconds(self.settings.figures_ttl_seconds);
-        let cell = self.figures_cache.cell(key, now, ttl);
+        let cell = match self.figures_cache.lookup(&key, now, ttl) {
+            Lookup::Wait(cell) => cell,
+            Lookup::Stale { figures, recount } => {
+                if recount {
+                    let app = self.clone();
+                    let area = area.clone();
+                    tokio::spawn(async move {
+                        let now = app.now();
+                        let figures = match app.compute_figures(&area, period).await {
+                            Ok(report) => Some(Arc::new(Figures {
+                                report,
+                                computed_at: now,
+                            })),
+                            Err(error) => {
+                                tracing::warn!(area = %area.as_str(), "recounting figures: {}", error.message());
+                                None
+                            }
+                        };
+                        app.figures_cache.recounted(key, figures);
+                    });
+                }
+                return Ok(figures);
+            }
+        };
         let figures = cell
             .get_or_try_init(|| async {
                 let report = self.compute_figures(area, period).await?;
@@ -304,6 +375,24 @@ impl App {
             })
             .await?;
         Ok(Arc::clone(figures))
+    }
+
+    /// Counts the dashboard figures of the district and of every town (at start-up, in the
+    /// background), so that no dashboard view of theirs waits for a count; returns how many.
+    pub async fn warm_figures(&self) -> Result<usize, AppError> {
+        let areas = {
+            let mut conn = self.store.read().await?;
+            let mut areas = store::places::of_level(&mut conn, PlaceLevel::District).await?;
+            areas.extend(store::places::of_level(&mut conn, PlaceLevel::Town).await?);
+            areas
+        };
+        let period = ReportPeriod::months_to(self.today(), DASHBOARD_MONTHS);
+        for place in &areas {
+            let code = PlaceCode::parse(&place.code)
+                .map_err(|error| anyhow::anyhow!("place {}: {error}", place.code))?;
+            self.figures(&code, period.clone()).await?;
+        }
+        Ok(areas.len())
     }
 
     /// The minutes figures are kept before they are counted again (shown on the pages).

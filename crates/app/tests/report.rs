@@ -11,7 +11,7 @@ use common::{FixedClock, date, stores};
 
 use app::cases::NewIntake;
 use app::users::{Creator, NewUser};
-use app::{Actor, App, AppError, AppSettings};
+use app::{Actor, App, AppError, AppSettings, Clock};
 use chrono::{NaiveDate, Utc};
 use domain::{PlaceCode, Role};
 use report::JointReport;
@@ -973,5 +973,74 @@ async fn r1_reports_are_for_district_and_town_users_over_their_own_area() {
         let choices = app.report_areas(&world.town).await.unwrap();
         assert_eq!(choices.len(), 1);
         assert_eq!(choices[0].code, BACHUAN);
+    }
+}
+
+#[tokio::test]
+async fn r1_figures_past_their_time_are_shown_at_once_while_one_recount_runs() {
+    for world in worlds().await {
+        let (backend, app) = (world.backend, &world.app);
+        assert_eq!(
+            app.warm_figures().await.unwrap(),
+            29,
+            "{backend}: the district and its towns"
+        );
+        let first = app.dashboard(&world.district, None).await.unwrap();
+        let counted = first.computed_at;
+        assert_eq!(
+            counted,
+            world.clock.now(),
+            "{backend}: counted by the warm-up"
+        );
+        let later = |minutes: i64| {
+            *world.clock.0.lock().unwrap() = counted + chrono::Duration::minutes(minutes)
+        };
+        later(4);
+        assert_eq!(
+            app.dashboard(&world.district, None)
+                .await
+                .unwrap()
+                .computed_at,
+            counted,
+            "{backend}"
+        );
+        // Past the time to live: the previous count at once, and a recount behind it.
+        later(6);
+        assert_eq!(
+            app.dashboard(&world.district, None)
+                .await
+                .unwrap()
+                .computed_at,
+            counted,
+            "{backend}"
+        );
+        let mut recounted = None;
+        for _ in 0..200 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let shown = app
+                .dashboard(&world.district, None)
+                .await
+                .unwrap()
+                .computed_at;
+            if shown != counted {
+                recounted = Some(shown);
+                break;
+            }
+        }
+        assert_eq!(
+            recounted,
+            Some(world.clock.now()),
+            "{backend}: the recount replaced it"
+        );
+        assert_eq!(
+            app.dashboard(&world.district, None)
+                .await
+                .unwrap()
+                .report
+                .units
+                .len(),
+            first.report.units.len(),
+            "{backend}"
+        );
     }
 }

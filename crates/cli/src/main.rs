@@ -513,6 +513,20 @@ async fn run_async(
             );
             let refresher = app.clone();
             tokio::spawn(async move { refresher.refresh_policy_every(POLICY_REFRESH).await });
+            // The district's and the towns' dashboards are counted before anyone asks.
+            let warmer = app.clone();
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                match warmer.warm_figures().await {
+                    Ok(areas) => eprintln!(
+                        "统计数据已就绪 figures warmed: {areas} areas in {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    ),
+                    Err(error) => {
+                        eprintln!("统计数据预计算失败 figures not warmed: {}", error.message())
+                    }
+                }
+            });
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
