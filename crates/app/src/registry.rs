@@ -80,7 +80,7 @@ impl App {
     pub(crate) async fn each_household(
         &self,
         actor: &Actor,
-        mut visit: impl FnMut(&domain::Household),
+        mut visit: impl FnMut(i64, &domain::Household),
     ) -> Result<(), AppError> {
         let scope = actor.scope();
         let mut after_id = 0;
@@ -92,7 +92,7 @@ impl App {
             let Some(last) = rows.last() else { break };
             after_id = last.0;
             for (id, record) in &rows {
-                visit(&household_from_record(*id, record)?);
+                visit(*id, &household_from_record(*id, record)?);
             }
             if (rows.len() as i64) < PAGE {
                 break;
@@ -113,7 +113,7 @@ impl App {
         let catalogue = self.catalogue()?;
         let snapshot = catalogue.snapshot(as_of);
         let mut by_town: BTreeMap<String, TownAssessment> = BTreeMap::new();
-        self.each_household(actor, |household| {
+        self.each_household(actor, |_, household| {
             let determination = policy::determine_quiet(household, &snapshot, as_of);
             let town = household
                 .area
@@ -205,7 +205,7 @@ impl App {
         let base = catalogue.snapshot(as_of);
         let changed = base.with_overrides(&parsed);
         let mut comparison = policy::Comparison::new();
-        self.each_household(actor, |household| {
+        self.each_household(actor, |_, household| {
             comparison.add(household, &base, &changed, as_of)
         })
         .await?;

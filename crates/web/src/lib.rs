@@ -19,6 +19,7 @@ mod forms;
 mod guard;
 mod home_pages;
 mod input;
+mod monitoring_pages;
 mod pages;
 mod policy_api;
 mod policy_pages;
@@ -138,6 +139,7 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
         )
         .route("/rolls/accept", post(roll_pages::roll_accept))
         .route("/rechecks", get(recheck_pages::rechecks))
+        .route("/monitoring", get(monitoring_pages::worklist))
         .route(
             "/contacts",
             get(watch_pages::contacts).post(watch_pages::contact_create),
@@ -219,6 +221,10 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
             post(api::feed_create).layer(DefaultBodyLimit::max(watch_pages::FEED_BYTES)),
         )
         .route("/api/v1/warnings", get(api::warning_list))
+        .route(
+            "/api/v1/monitoring/candidates",
+            get(monitoring_pages::worklist_api),
+        )
         .route("/api/v1/assistance/items", get(assist_api::items))
         .route(
             "/api/v1/proposals/{household_id}",

@@ -36,8 +36,11 @@ const ASSISTANCE_ROUTES: [&str; 10] = [
 /// 报表 and 驾驶舱: figures of the actor's area for district and town users
 /// (`u2_reports_and_dashboard_cover_only_the_actor_area`).
 const REPORT_ROUTES: [&str; 4] = ["/reports", "/reports/xlsx", "/reports/print", "/dashboard"];
-/// Warning routes (issue 5): scoped by area (`crate::warnings::u2_warning_routes_stay_in_area`).
-const WATCH_ROUTES: [&str; 6] = [
+/// Warning routes (issue 5): scoped by area (`crate::warnings::u2_warning_routes_stay_in_area`;
+/// 监测待识别 in `crate::monitoring`).
+const WATCH_ROUTES: [&str; 8] = [
+    "/monitoring",
+    "/api/v1/monitoring/candidates",
     "/warnings",
     "/warnings/{id}",
     "/feeds",

@@ -15,6 +15,7 @@ mod hardening;
 mod helpers;
 mod home;
 mod intake_watch;
+mod monitoring;
 mod pages;
 mod payee;
 mod pending;
