@@ -166,8 +166,8 @@ mod tests {
             "张小明",
             3,
             &[
-                held("tekun", 5, Some(100_00)),
-                held("tekun", 2, Some(50_00)),
+                held("tekun", 5, Some(100 * 100)),
+                held("tekun", 2, Some(50 * 100)),
                 held("dibao", 9, None),
             ],
         );
@@ -187,7 +187,7 @@ mod tests {
             shown,
             vec![
                 ("dibao".into(), "张*明".into(), 3, None, day(9)),
-                ("tekun".into(), "张*明".into(), 3, Some(150_00), day(2)),
+                ("tekun".into(), "张*明".into(), 3, Some(150 * 100), day(2)),
             ]
         );
     }
@@ -204,7 +204,7 @@ mod tests {
         let open = vec![
             OpenLine {
                 id: 1,
-                line: line("dibao", 500_00),
+                line: line("dibao", 500 * 100),
             },
             OpenLine {
                 id: 2,
@@ -212,13 +212,13 @@ mod tests {
             },
         ];
         // Same: nothing to do.
-        assert!(plan(&open, &[line("dibao", 500_00), line("monitoring", 0)]).is_empty());
+        assert!(plan(&open, &[line("dibao", 500 * 100), line("monitoring", 0)]).is_empty());
         // The amount changed and monitoring ended.
         assert_eq!(
-            plan(&open, &[line("dibao", 620_00)]),
+            plan(&open, &[line("dibao", 620 * 100)]),
             Plan {
                 end: vec![1, 2],
-                add: vec![line("dibao", 620_00)],
+                add: vec![line("dibao", 620 * 100)],
             }
         );
         // Exit: nothing wanted.
