@@ -2,6 +2,7 @@
 //! publications. Lines are opened and ended, never rewritten; every list is read by area
 //! prefix from `disclosure_entries_area`, keyset-paged.
 
+use crate::search::{Bind, Statement};
 use crate::{Conn, Result, StoreError, area_range};
 
 /// One line of a public list.
@@ -92,23 +93,37 @@ pub async fn in_force(
     after: Option<(&str, i64)>,
     limit: i64,
 ) -> Result<Vec<EntryRow>> {
+    in_force_statement(area_prefix, date, after, limit)
+        .fetch(conn)
+        .await
+}
+
+/// The statement `in_force` runs (tests explain it).
+pub fn in_force_statement(
+    area_prefix: &str,
+    date: &str,
+    after: Option<(&str, i64)>,
+    limit: i64,
+) -> Statement {
     let (low, high) = area_range(area_prefix);
     let (after_area, after_id) = after.unwrap_or(("", 0));
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {ENTRY_COLUMNS} FROM disclosure_entries \
-         WHERE area_code >= $1 AND area_code < $2 \
-         AND (area_code > $3 OR (area_code = $3 AND id > $4)) \
-         AND in_force_from <= $5 AND (in_force_to IS NULL OR in_force_to > $5) \
-         ORDER BY area_code, id LIMIT $6"
-    )))
-    .bind(low)
-    .bind(high)
-    .bind(after_area)
-    .bind(after_id)
-    .bind(date)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?)
+    Statement::new(
+        format!(
+            "SELECT {ENTRY_COLUMNS} FROM disclosure_entries \
+             WHERE area_code >= $1 AND area_code < $2 \
+             AND (area_code > $3 OR (area_code = $3 AND id > $4)) \
+             AND in_force_from <= $5 AND (in_force_to IS NULL OR in_force_to > $5) \
+             ORDER BY area_code, id LIMIT $6"
+        ),
+        vec![
+            Bind::Text(low),
+            Bind::Text(high),
+            Bind::Text(after_area.to_owned()),
+            Bind::Int(after_id),
+            Bind::Text(date.to_owned()),
+            Bind::Int(limit),
+        ],
+    )
 }
 
 /// How many lines under `area_prefix` are in force on `date`.
