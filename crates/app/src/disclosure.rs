@@ -270,9 +270,10 @@ impl App {
         Ok(())
     }
 
-    /// The one-off backfill: every household holding categories without a line gets its lines
-    /// (in force from each category's start) and each village touched one publication. Run at
-    /// start-up (`serve`); a second run finds nothing to do. Returns the lines written.
+    /// The backfill: every household holding categories without a line in force (enrolled
+    /// before 公开 existed, or by a roll import) gets its lines, in force from each category's
+    /// start, and each village touched one publication. Run at start-up (`serve`), one pass
+    /// over the households in pages; a second run finds nothing to do. Returns the lines written.
     pub async fn backfill_disclosure(&self, operator: &str) -> Result<u64, AppError> {
         let now = self.now_text();
         let mut tx = self.store.begin().await?;
@@ -289,12 +290,6 @@ impl App {
                 by_household.entry(row.household_id).or_default().push(row);
             }
             for (household_id, rows) in by_household {
-                if !store::disclosure::open_of(&mut tx, household_id)
-                    .await?
-                    .is_empty()
-                {
-                    continue;
-                }
                 let Some(first) = rows.first() else { continue };
                 let (area, head, size) = (
                     first.area_code.clone(),

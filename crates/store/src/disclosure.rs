@@ -245,8 +245,9 @@ pub async fn mark_posted(
     Ok(done.rows_affected())
 }
 
-/// One household's open category periods with what a line shows, for the one-off backfill:
-/// households after `after_id`, `limit` households a page, in household id order.
+/// One household's open category periods with what a line shows, for the backfill: the
+/// households after `after_id` (`limit` households a page, in household id order) that hold a
+/// category and have no line in force (enrolled before 公开, or by a roll import).
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct HeldRow {
     pub household_id: i64,
@@ -263,6 +264,7 @@ pub async fn held_page(conn: &mut Conn, after_id: i64, limit: i64) -> Result<Vec
         "SELECT h.id AS household_id, h.area_code, h.head_name, h.n_members, c.category, c.start_date, c.monthly_fen \
          FROM households h JOIN category_periods c ON c.household_id = h.id \
          WHERE h.id IN (SELECT id FROM households WHERE id > $1 ORDER BY id LIMIT $2) AND c.end_date IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM disclosure_entries d WHERE d.household_id = h.id AND d.in_force_to IS NULL) \
          ORDER BY h.id, c.id",
     )
     .bind(after_id)

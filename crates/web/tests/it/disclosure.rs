@@ -215,6 +215,40 @@ async fn i14_a_confirmed_household_is_disclosed_dated_and_posted() {
         assert_eq!(names(&then), vec!["韩*"], "{backend}: {then}");
         let actions = app.audit_of("disclosure", VILLAGE).await;
         assert_eq!(actions.len(), 3, "{backend}: the exit is published");
+
+        // A household enrolled without a case (a roll import, or before 公开) gets its line
+        // from the start-up fill, once.
+        let community = &app.bachuan_community;
+        let mut tx = app.app.store().begin().await.unwrap();
+        store::households::open_category(
+            &mut tx,
+            &store::households::NewCategoryPeriod {
+                household_id: community.id,
+                id_number: None,
+                category: "dibao",
+                monitoring_kind: None,
+                start_date: "2026-01-01",
+                monthly_fen: Some(50_000),
+                reason: "一门入库",
+            },
+        )
+        .await
+        .unwrap();
+        store::commit(tx).await.unwrap();
+        assert_eq!(
+            app.app.backfill_disclosure("test").await.unwrap(),
+            1,
+            "{backend}"
+        );
+        assert_eq!(
+            app.app.backfill_disclosure("test").await.unwrap(),
+            0,
+            "{backend}"
+        );
+        let (_, list) = public_json(&app, community.area).await;
+        assert_eq!(names(&list), vec!["钱*阳"], "{backend}: {list}");
+        assert_eq!(list["lines"][0]["monthly_yuan"], "500.00", "{backend}");
+        assert_eq!(list["lines"][0]["start_date"], "2026-01-01", "{backend}");
         app.stop().await;
     }
 }
