@@ -100,6 +100,15 @@ test('a3_referral_slip_is_on_the_print_layout', async () => {
   await page.close();
 });
 
+/// Issue 15 item 9: what is signed, the supervision telephone, the rights of review and the
+/// seal or signatures are one block that does not break across pages.
+async function assertSignBlock(page, name, contents) {
+  const block = page.locator('article.sheet .sign-block');
+  assert.equal(await block.count(), 1, `${name}: one signature block`);
+  assert.equal(await block.evaluate((el) => getComputedStyle(el).breakInside), 'avoid', `${name}: not split`);
+  assert.match(await block.innerText(), contents, `${name}: what the block holds`);
+}
+
 test('p4_p7_p8_r1_every_printout_shares_the_layout', async () => {
   const page = await browser.newPage();
   await login(page, server.base, 'bachuan');
@@ -109,10 +118,12 @@ test('p4_p7_p8_r1_every_printout_shares_the_layout', async () => {
   await page.goto(`${caseUrl}/print/survey`);
   await assertPrintable(page, 'layout-survey', { fullIds: true });
   await page.goto(`${caseUrl}/print/notice`);
+  await assertSignBlock(page, 'notice', /监督电话[\s\S]*行政复议[\s\S]*盖章/);
   await assertPrintable(page, 'layout-notice');
   await page.goto(`${server.base}/cases`);
   await clickAndLoad(page, page.locator('#queue tbody tr', { hasText: 'DEMO-A005' }).first().locator('a'));
   await page.goto(`${page.url()}/print/refusal`);
+  await assertSignBlock(page, 'refusal', /理由[\s\S]*行政复议[\s\S]*监督电话[\s\S]*申请人签收/);
   await assertPrintable(page, 'layout-refusal');
   await page.goto(`${server.base}/reports`);
   await clickAndLoad(page, '#print-view');

@@ -13,6 +13,7 @@ pub mod assistance;
 pub mod auth;
 pub mod cases;
 pub mod contacts;
+pub mod disclosure;
 pub mod error;
 pub mod feeds;
 pub mod golive;

@@ -57,6 +57,10 @@ pub const DEMO_USERS: [(&str, &str, Role, &str); 9] = [
 ];
 
 /// Creates the demo data on an empty store; accepts a demo store as it is; refuses real data.
+/// The demo's 监督电话 (a made-up number of the 023 area; `serve --supervision-phone` sets
+/// the real one).
+pub const SUPERVISION_PHONE: &str = "023-4567 0000";
+
 pub async fn ensure(app: &App) -> anyhow::Result<()> {
     match app.demo_state().await? {
         DemoState::Demo => return Ok(()),

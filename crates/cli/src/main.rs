@@ -58,6 +58,10 @@ enum Command {
         /// Database connections: SQLite readers beside the one writer, or the PostgreSQL pool.
         #[arg(long, default_value_t = store::StoreOptions::serving().connections)]
         connections: u32,
+        /// 监督电话: shown on the public disclosure pages, the board sheet, notices and
+        /// 告知书 (with --demo, a demo number when not given).
+        #[arg(long)]
+        supervision_phone: Option<String>,
     },
     /// Assesses households (JSON Lines) and writes one determination per line.
     Assess(batch::AssessArgs),
@@ -486,6 +490,7 @@ async fn run_async(
             max_in_flight,
             queue_wait_ms,
             connections,
+            supervision_phone,
         } => {
             let db = db.unwrap_or_else(|| if demo { DEMO_DB } else { DEFAULT_DB }.to_owned());
             let app = open_with(
@@ -503,6 +508,17 @@ async fn run_async(
                 let places = domain::parse_place_list(PLACES)?;
                 app.load_places(&operator(), &places).await?;
             }
+            // 公开: households enrolled before disclosure existed get their lines once.
+            let backfilled = app
+                .backfill_disclosure(&operator())
+                .await
+                .map_err(|error| anyhow::anyhow!("disclosure backfill: {}", error.message()))?;
+            if backfilled > 0 {
+                eprintln!("公开名单：已为存量认定家庭写入 {backfilled} 条");
+            }
+            let supervision_phone = supervision_phone
+                .filter(|phone| !phone.trim().is_empty())
+                .or_else(|| demo.then(|| demo::SUPERVISION_PHONE.to_owned()));
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .with_context(|| format!("bind {addr}"))?;
@@ -541,6 +557,7 @@ async fn run_async(
                         queue_wait: std::time::Duration::from_millis(queue_wait_ms),
                         ..web::CapacityConfig::default()
                     },
+                    supervision_phone,
                 },
                 shutdown,
             )

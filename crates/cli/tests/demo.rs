@@ -83,6 +83,16 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
         assert_eq!(by, owner, "{}", parameter.name());
     }
 
+    // 公开: the demo's enrolled households of 永院村 are on its public list (filled at start-up,
+    // once: a second fill finds nothing to do).
+    let yongyuan = app
+        .public_disclosure("500151001200", None, None)
+        .await
+        .unwrap();
+    assert!(!yongyuan.lines.is_empty(), "永院村 has no public lines");
+    assert!(yongyuan.latest.is_some(), "永院村's list was published");
+    assert_eq!(app.backfill_disclosure("cli-test").await.unwrap(), 0);
+
     // The go-live checklist is clear, and no household is pending.
     app.count_go_live(&district).await.unwrap();
     let checklist = app.go_live(&console).await.unwrap();

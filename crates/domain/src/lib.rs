@@ -8,6 +8,7 @@
 //! conversion to and from `Household`; the domain types themselves derive no serde.
 
 pub mod category;
+pub mod disclosure;
 pub mod household;
 pub mod input;
 pub mod interchange;

@@ -101,6 +101,9 @@ params! {
     ReviewReconsiderationDays = "review.reconsideration_days": Days,
     /// 告知书 (issue 14): months from receipt to bring 行政诉讼.
     ReviewLitigationMonths = "review.litigation_months": Months,
+    /// 公开 (issue 14): days from a change of a village's disclosure list to its posting on
+    /// the village board.
+    DisclosurePostingDays = "disclosure.posting_days": Days,
     /// 预警闭环 (W3): working days to assign a new warning to a team member.
     WarningAssignWorkingDays = "warning.assign_working_days": WorkingDays,
     /// W3: working days for the on-the-spot check after assignment.

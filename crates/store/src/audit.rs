@@ -116,6 +116,8 @@ pub enum Entity {
     Session,
     User,
     Warning,
+    /// 公开: a village's disclosure list, by its village code.
+    Disclosure,
 }
 
 impl Entity {
@@ -135,6 +137,7 @@ impl Entity {
         Entity::Session,
         Entity::User,
         Entity::Warning,
+        Entity::Disclosure,
     ];
 
     /// The text stored in `audit_log.entity`.
@@ -155,6 +158,7 @@ impl Entity {
             Entity::Session => "session",
             Entity::User => "user",
             Entity::Warning => "warning",
+            Entity::Disclosure => "disclosure",
         }
     }
 }
@@ -935,7 +939,7 @@ mod constructor_tests {
         assert_eq!(
             codes.join(" "),
             "audit assistance_item case comparison_job contact feed household meta places \
-             policy_parameter referral roll session user warning"
+             policy_parameter referral roll session user warning disclosure"
         );
     }
 }

@@ -11,6 +11,7 @@ pub mod assistance;
 pub mod audit;
 pub mod bulk;
 pub mod cases;
+pub mod disclosure;
 pub mod households;
 pub mod imports;
 pub mod places;

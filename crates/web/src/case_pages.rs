@@ -970,6 +970,10 @@ pub async fn print_survey(
 pub struct NoticePrint {
     n: CaseNotice,
     place_name: String,
+    /// 监督电话 and the rights of review (issue 15 item 9).
+    phone: Option<String>,
+    reconsideration_days: Option<i64>,
+    litigation_months: Option<i64>,
 }
 
 /// `GET /cases/{id}/print/notice`: 公示 — names and ID numbers masked, no health or bank data.
@@ -983,9 +987,13 @@ pub async fn print_notice(
         return Err(not_yet("入户调查"));
     }
     let n = CaseNotice::of(d.id, &d.case).ok_or_else(|| not_yet("联合研判结果"))?;
+    let (reconsideration_days, litigation_months) = state.app.review_periods(d.today)?;
     Ok(NoticePrint {
         n,
         place_name: d.place_name,
+        phone: state.config.supervision_phone.clone(),
+        reconsideration_days,
+        litigation_months,
     })
 }
 
@@ -993,6 +1001,9 @@ pub async fn print_notice(
 #[template(path = "print_village_notice.html")]
 pub struct VillageNoticePrint {
     v: VillageNotice,
+    phone: Option<String>,
+    reconsideration_days: Option<i64>,
+    litigation_months: Option<i64>,
 }
 
 /// `GET /villages/{code}/print/notice`: 村级公示 — every case of the village at the notice
@@ -1003,7 +1014,13 @@ pub async fn print_village_notice(
     Path(code): Path<String>,
 ) -> Result<VillageNoticePrint, PageError> {
     let v = state.app.village_notice(&signed.actor, &code).await?;
-    Ok(VillageNoticePrint { v })
+    let (reconsideration_days, litigation_months) = state.app.review_periods(v.today)?;
+    Ok(VillageNoticePrint {
+        v,
+        phone: state.config.supervision_phone.clone(),
+        reconsideration_days,
+        litigation_months,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -1016,6 +1033,7 @@ pub struct RefusalPrint {
     /// 行政复议 days and 行政诉讼 months from the catalogue (`review.*`).
     reconsideration_days: Option<i64>,
     litigation_months: Option<i64>,
+    phone: Option<String>,
 }
 
 /// `GET /cases/{id}/print/refusal`: 不予认定告知书 with the written reason.
@@ -1048,6 +1066,7 @@ pub async fn print_refusal(
         partial,
         reconsideration_days,
         litigation_months,
+        phone: state.config.supervision_phone.clone(),
     })
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Boundary: handlers translate HTTP to use cases of `app` and back; no SQL, no rules here
 //! (this crate does not depend on `store`). Every page and API route but `/login`, `/healthz`,
-//! `/static/*`, `/track`, `/apply` and `POST /api/v1/session` requires a live session; every state-changing request
+//! `/static/*`, `/track`, `/apply`, `/public/{area}`, `GET /api/v1/disclosure/{area}` and `POST /api/v1/session` requires a live session; every state-changing request
 //! carries the session's CSRF token (a form field for pages, the `X-CSRF-Token` header for the API).
 
 mod api;
@@ -14,6 +14,7 @@ mod case_api;
 mod case_input;
 mod case_pages;
 mod cookies;
+mod disclosure_pages;
 mod error;
 mod forms;
 mod guard;
@@ -57,6 +58,9 @@ pub struct WebConfig {
     pub behind_proxy: bool,
     /// Back-pressure: requests at once, queue wait, deadline (`capacity`).
     pub capacity: CapacityConfig,
+    /// 监督电话 (issue 15 item 9): shown on the public disclosure pages, the board sheet,
+    /// notices and 告知书 (`serve --supervision-phone`).
+    pub supervision_phone: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -68,6 +72,9 @@ pub struct WebState {
     /// The public online application's submissions (`POST /apply`), counted per client the
     /// same way.
     pub apply_throttle: Arc<TrackThrottle>,
+    /// The public disclosure pages (`/public/{area}`, `/api/v1/disclosure/{area}`), counted
+    /// per client the same way.
+    pub disclosure_throttle: Arc<TrackThrottle>,
 }
 
 /// The whole router: pages, API, health.
@@ -87,6 +94,7 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
             std::time::Duration::from_secs(60),
             TRACK_CLIENTS_KEPT,
         )),
+        disclosure_throttle: Arc::new(TrackThrottle::default()),
     };
     Router::new()
         .route("/", get(pages::home))
@@ -248,6 +256,21 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
             "/api/v1/users",
             get(user_api::user_list).post(user_api::user_create),
         )
+        // 公开 (issue 14 item 1): public lists, the board sheet, its posting, publications.
+        .route("/public/{area}", get(disclosure_pages::public_page))
+        .route(
+            "/api/v1/disclosure/{area}",
+            get(disclosure_pages::public_api),
+        )
+        .route(
+            "/villages/{code}/print/disclosure",
+            get(disclosure_pages::print_sheet),
+        )
+        .route(
+            "/villages/{code}/disclosure/posted",
+            post(disclosure_pages::record_posted),
+        )
+        .route("/disclosure", get(disclosure_pages::publications))
         .fallback(pages::not_found)
         // Inside the back-pressure limit: a body still arriving holds its place.
         .layer(axum::middleware::from_fn(input::screen))

@@ -589,6 +589,11 @@ impl App {
                 Change::Continue => {}
             }
         }
+        // 公开: the household's lines on its village's and town's list, in this transaction.
+        if let Some(first) = changes.first() {
+            self.disclose_household(conn, actor, household_row_id, first.on, reason, now)
+                .await?;
+        }
         if let Some(first) = changes.first() {
             let kind = if case.kind() == CaseKind::Recheck {
                 workflow::CheckKind::Recheck

@@ -115,6 +115,16 @@ const CASE_ROUTES: [(&str, &str); 15] = [
 const CASE_PUBLIC_ROUTES: [&str; 3] = ["/track", "/static/print.css", "/apply"];
 /// 我的工作: the user's own area only (`home::i15_field_roles_arrive_at_their_village_cases_with_due_dates`).
 const HOME_ROUTES: [&str; 1] = ["/home"];
+/// 公开 (issue 14 item 1): the public lists (no sign-in, nothing but what a line discloses),
+/// the board sheet, its posting and the publications, by role and area
+/// (`crate::disclosure::i14_a_confirmed_household_is_disclosed_dated_and_posted`).
+const DISCLOSURE_ROUTES: [&str; 5] = [
+    "/public/{area}",
+    "/api/v1/disclosure/{area}",
+    "/villages/{code}/print/disclosure",
+    "/villages/{code}/disclosure/posted",
+    "/disclosure",
+];
 
 /// The (path, methods) of every `.route(…)` in the router's source, however it is formatted.
 pub fn router_routes() -> Vec<(String, Vec<String>)> {
@@ -183,6 +193,7 @@ fn u2_route_table_covers_the_router() {
             || CASE_ROUTES.iter().any(|(_, p)| p == path)
             || CASE_PUBLIC_ROUTES.contains(&path.as_str())
             || HOME_ROUTES.contains(&path.as_str())
+            || DISCLOSURE_ROUTES.contains(&path.as_str())
             || POLICY_ROUTES.contains(&path.as_str());
         assert!(
             accounted,

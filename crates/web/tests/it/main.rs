@@ -11,6 +11,7 @@ mod audit;
 mod capacity;
 mod cases;
 mod corpus;
+mod disclosure;
 mod hardening;
 mod helpers;
 mod home;
