@@ -10,6 +10,7 @@
 pub mod access;
 pub mod assessment;
 pub mod assistance;
+pub mod audit_log;
 pub mod auth;
 pub mod cases;
 pub mod contacts;
@@ -120,6 +121,8 @@ pub struct App {
     figures_cache: Arc<report::FiguresCache>,
     /// 上线检查: the registry's pending counts per missing parameter, shared by every clone.
     golive: Arc<golive::GoLiveCounts>,
+    /// 审计日志: held while a check of the chain runs, shared by every clone.
+    audit_check: Arc<audit_log::AuditCheckGate>,
 }
 
 impl App {
@@ -132,6 +135,7 @@ impl App {
             calendar: None,
             figures_cache: Arc::default(),
             golive: Arc::default(),
+            audit_check: Arc::default(),
         }
     }
 

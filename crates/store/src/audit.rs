@@ -15,6 +15,7 @@
 //! chain; whoever holds the key can rewrite history; a write that never reached the log is
 //! not in it.
 
+use crate::search::{Bind, Statement};
 use crate::{Conn, Result, StoreError};
 use hmac::{KeyInit, Mac};
 use sha2::digest::Update;
@@ -161,6 +162,35 @@ impl Entity {
             Entity::Disclosure => "disclosure",
         }
     }
+
+    /// The kind stored as `code`, if it is one.
+    pub fn from_code(code: &str) -> Option<Entity> {
+        Entity::ALL
+            .iter()
+            .copied()
+            .find(|entity| entity.code() == code)
+    }
+
+    /// The kind as the auditor's page names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Entity::Audit => "审计链",
+            Entity::AssistanceItem => "救助帮扶事项",
+            Entity::Case => "办件",
+            Entity::ComparisonJob => "数据比对",
+            Entity::Contact => "走访热线",
+            Entity::Feed => "部门数据",
+            Entity::Household => "家庭",
+            Entity::Meta => "系统",
+            Entity::Places => "行政区划",
+            Entity::PolicyParameter => "政策参数",
+            Entity::Referral => "转介单",
+            Entity::Roll => "名册入库",
+            Entity::Session => "登录",
+            Entity::User => "用户",
+            Entity::Warning => "预警",
+        }
+    }
 }
 
 /// One constructor per kind of record: `AuditEvent::warning(at, actor, "warning.assign", id)`,
@@ -277,6 +307,35 @@ impl AuditEvent {
                 serde_json::json!({ "fields": ["head_name", "head_id_number"], "state": state })
                     .to_string(),
             )
+    }
+}
+
+/// The action of `AuditEvent::audit_export`.
+pub const AUDIT_EXPORT: &str = "audit.export";
+/// The action of `AuditEvent::audit_check`.
+pub const AUDIT_CHECK: &str = "audit.check";
+
+impl AuditEvent {
+    /// 导出审计日志 (issue 15 item 7): `rows` rows of the log, chosen by `filter` (as the
+    /// auditor gave it, JSON), were exported by `actor`.
+    pub fn audit_export(
+        at: impl Into<String>,
+        actor: impl Into<String>,
+        filter: serde_json::Value,
+        rows: usize,
+    ) -> AuditEvent {
+        AuditEvent::audit(at, actor, AUDIT_EXPORT, "log")
+            .after(serde_json::json!({ "filter": filter, "rows": rows }).to_string())
+    }
+
+    /// 校验审计链: `actor` started a check of the whole chain, whose head was row `head_seq`.
+    pub fn audit_check(
+        at: impl Into<String>,
+        actor: impl Into<String>,
+        head_seq: i64,
+    ) -> AuditEvent {
+        AuditEvent::audit(at, actor, AUDIT_CHECK, "chain")
+            .after(serde_json::json!({ "head_seq": head_seq }).to_string())
     }
 }
 
@@ -850,26 +909,317 @@ pub async fn for_entity(
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(seq, at, actor, action, entity, entity_id, area_code, before, after, _, _)| {
-                AuditEntry {
-                    seq,
-                    event: AuditEvent {
-                        at,
-                        actor,
-                        action,
-                        entity,
-                        entity_id,
-                        area_code,
-                        before,
-                        after,
-                    },
-                }
-            },
-        )
-        .collect())
+    Ok(rows.into_iter().map(entry_of).collect())
+}
+
+/// How far apart in time two rows may be written out of seq order: a writer takes its instant
+/// before it locks the chain, so a row can carry an earlier instant than the row before it, by
+/// at most the time a write transaction waits and runs (far less than this). Two rows whose
+/// instants differ by more are in seq order, which turns a date range into a range of seq.
+pub const AT_ORDER_SLACK_MINUTES: i64 = 30;
+
+/// 审计日志的筛选 (issue 15 item 7). Every field narrows; none set is the whole log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// The stored actor, exactly (`username#id`, `console:…`, `system:…`).
+    pub actor: Option<String>,
+    /// The record: its kind and id (a household's 户编号, a case's 受理编号 …).
+    pub record: Option<(Entity, String)>,
+    /// The action code (`case.act`, `household.update` …).
+    pub action: Option<String>,
+    /// From this instant on (inclusive).
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Before this instant (exclusive).
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// One page of the log, newest first.
+#[derive(Clone, Debug)]
+pub struct AuditPage {
+    pub rows: Vec<AuditEntry>,
+    /// The seq to pass as `after_seq` for the next page, when there are rows after this one.
+    pub next: Option<i64>,
+}
+
+/// The bound of an instant as stored text (microseconds, as `app` writes them; a row stored to
+/// the second compares the same way against it).
+fn instant_text(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// The statements that turn the filter's dates into a range of seq: the last row written
+/// more than the slack before `from` (the window starts after it) and the first written more
+/// than the slack after `until` (the window ends before it); each one read of
+/// `audit_log_at_seq`.
+fn window_bounds(filter: &AuditFilter) -> [Option<Statement>; 2] {
+    let slack = chrono::Duration::minutes(AT_ORDER_SLACK_MINUTES);
+    [
+        filter.from.map(|from| {
+            Statement::new(
+                "SELECT seq FROM audit_log WHERE at < $1 ORDER BY at DESC, seq DESC LIMIT 1",
+                vec![Bind::Text(instant_text(from - slack))],
+            )
+        }),
+        filter.until.map(|until| {
+            Statement::new(
+                "SELECT seq FROM audit_log WHERE at >= $1 ORDER BY at, seq LIMIT 1",
+                vec![Bind::Text(instant_text(until + slack))],
+            )
+        }),
+    ]
+}
+
+/// The range of seq (`low..=high`) that holds every row of the filter's dates.
+async fn seq_window(conn: &mut Conn, filter: &AuditFilter) -> Result<(i64, Option<i64>)> {
+    let mut found = [None, None];
+    for (slot, statement) in found.iter_mut().zip(window_bounds(filter)) {
+        if let Some(statement) = statement {
+            let rows: Vec<(i64,)> = statement.fetch(conn).await?;
+            *slot = rows.first().map(|(seq,)| *seq);
+        }
+    }
+    let [low, high] = found;
+    Ok((low.map_or(1, |seq| seq + 1), high.map(|seq| seq - 1)))
+}
+
+/// The page statement: rows of `filter` inside `low..=high` before `after_seq`, newest first,
+/// `limit + 1` of them (the last says whether there is a next page). Each equality filter has
+/// an index ending in seq, so the read is a range of one index in seq order.
+pub fn page_statement(
+    filter: &AuditFilter,
+    (low, high): (i64, Option<i64>),
+    after_seq: Option<i64>,
+    limit: i64,
+) -> Statement {
+    let mut clauses = Vec::new();
+    let mut binds = Vec::new();
+    let mut equal = |column: &str, value: &str, binds: &mut Vec<Bind>| {
+        binds.push(Bind::Text(value.to_owned()));
+        clauses.push(format!("{column} = ${}", binds.len()));
+    };
+    if let Some((entity, id)) = &filter.record {
+        equal("entity", entity.code(), &mut binds);
+        equal("entity_id", id, &mut binds);
+    }
+    if let Some(actor) = &filter.actor {
+        equal("actor", actor, &mut binds);
+    }
+    if let Some(action) = &filter.action {
+        equal("action", action, &mut binds);
+    }
+    for (bound, operator) in [(filter.from, ">="), (filter.until, "<")] {
+        if let Some(at) = bound {
+            binds.push(Bind::Text(instant_text(at)));
+            clauses.push(format!("at {operator} ${}", binds.len()));
+        }
+    }
+    if low > 1 {
+        binds.push(Bind::Int(low));
+        clauses.push(format!("seq >= ${}", binds.len()));
+    }
+    let upper = match (high, after_seq) {
+        (Some(high), Some(after)) => Some((high + 1).min(after)),
+        (Some(high), None) => Some(high + 1),
+        (None, after) => after,
+    };
+    if let Some(upper) = upper {
+        binds.push(Bind::Int(upper));
+        clauses.push(format!("seq < ${}", binds.len()));
+    }
+    let predicate = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    binds.push(Bind::Int(limit + 1));
+    Statement::new(
+        format!(
+            "SELECT seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash \
+             FROM audit_log{predicate} ORDER BY seq DESC LIMIT ${}",
+            binds.len()
+        ),
+        binds,
+    )
+}
+
+/// Every statement a search of `filter` runs (to check their plans).
+pub async fn search_statements(
+    conn: &mut Conn,
+    filter: &AuditFilter,
+    after_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Statement>> {
+    let window = seq_window(conn, filter).await?;
+    let mut statements: Vec<Statement> = window_bounds(filter).into_iter().flatten().collect();
+    statements.push(page_statement(filter, window, after_seq, limit));
+    Ok(statements)
+}
+
+/// 审计日志: the rows of `filter` before row `after_seq` (none: from the newest), newest first,
+/// at most `limit`. Each page is at most three index reads, whatever the log's length.
+pub async fn search(
+    conn: &mut Conn,
+    filter: &AuditFilter,
+    after_seq: Option<i64>,
+    limit: i64,
+) -> Result<AuditPage> {
+    let window = seq_window(conn, filter).await?;
+    if window.1.is_some_and(|high| high < window.0) {
+        return Ok(AuditPage {
+            rows: Vec::new(),
+            next: None,
+        });
+    }
+    let rows: Vec<AuditRow> = page_statement(filter, window, after_seq, limit)
+        .fetch(conn)
+        .await?;
+    let mut rows: Vec<AuditEntry> = rows.into_iter().map(entry_of).collect();
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(usize::try_from(limit).unwrap_or_default());
+        rows.last().map(|row| row.seq)
+    } else {
+        None
+    };
+    Ok(AuditPage { rows, next })
+}
+
+fn entry_of(
+    (seq, at, actor, action, entity, entity_id, area_code, before, after, _, _): AuditRow,
+) -> AuditEntry {
+    AuditEntry {
+        seq,
+        event: AuditEvent {
+            at,
+            actor,
+            action,
+            entity,
+            entity_id,
+            area_code,
+            before,
+            after,
+        },
+    }
+}
+
+/// The last row of the chain (0 when empty).
+pub async fn head_seq(conn: &mut Conn) -> Result<i64> {
+    let (seq,): (i64,) = sqlx::query_as("SELECT seq FROM audit_head WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(seq)
+}
+
+/// 链校验记录: one finished check of the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerificationRecord {
+    pub started_at: String,
+    pub finished_at: String,
+    pub actor: String,
+    /// The outcome; read back, an intact chain's `keyed_from` and `head` are not kept.
+    pub result: Verification,
+    /// The head of the chain when the check started (the rows it covers).
+    pub head_seq: i64,
+}
+
+/// Records a finished check (`audit_verifications`).
+pub async fn record_verification(conn: &mut Conn, record: &VerificationRecord) -> Result<()> {
+    let (outcome, broken_seq, broken_case, reason) = match &record.result {
+        Verification::Intact { .. } => ("intact", None, None, None),
+        Verification::Broken { seq, reason } => ("broken", Some(*seq), None, Some(reason.clone())),
+        Verification::CaseEventBroken {
+            tracking_number,
+            seq,
+            reason,
+        } => (
+            "case_event_broken",
+            Some(*seq),
+            Some(tracking_number.clone()),
+            Some(reason.clone()),
+        ),
+        Verification::KeyMismatch {
+            keyed_from,
+            fingerprint,
+            ..
+        } => (
+            "key_mismatch",
+            Some(*keyed_from),
+            None,
+            Some(fingerprint.clone()),
+        ),
+    };
+    sqlx::query(
+        "INSERT INTO audit_verifications (started_at, finished_at, actor, outcome, head_seq, broken_seq, broken_case, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&record.started_at)
+    .bind(&record.finished_at)
+    .bind(&record.actor)
+    .bind(outcome)
+    .bind(record.head_seq)
+    .bind(broken_seq)
+    .bind(broken_case)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+type VerificationRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The latest recorded check, if any.
+pub async fn latest_verification(conn: &mut Conn) -> Result<Option<VerificationRecord>> {
+    let row: Option<VerificationRow> = sqlx::query_as(
+        "SELECT started_at, finished_at, actor, outcome, head_seq, broken_seq, broken_case, reason \
+         FROM audit_verifications ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((started_at, finished_at, actor, outcome, head_seq, broken_seq, broken_case, reason)) =
+        row
+    else {
+        return Ok(None);
+    };
+    let reason = reason.unwrap_or_default();
+    let seq = broken_seq.unwrap_or_default();
+    let result = match outcome.as_str() {
+        "intact" => Verification::Intact {
+            rows: head_seq,
+            keyed_from: None,
+            head: None,
+        },
+        "broken" => Verification::Broken { seq, reason },
+        "case_event_broken" => Verification::CaseEventBroken {
+            tracking_number: broken_case.unwrap_or_default(),
+            seq,
+            reason,
+        },
+        "key_mismatch" => Verification::KeyMismatch {
+            keyed_from: seq,
+            fingerprint: reason,
+            given: None,
+        },
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "audit verification outcome {other}"
+            )));
+        }
+    };
+    Ok(Some(VerificationRecord {
+        started_at,
+        finished_at,
+        actor,
+        result,
+        head_seq,
+    }))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod api;
 mod apply_pages;
 mod assist_api;
 mod assist_pages;
+mod audit_pages;
 mod capacity;
 mod case_api;
 mod case_input;
@@ -271,6 +272,10 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
             post(disclosure_pages::record_posted),
         )
         .route("/disclosure", get(disclosure_pages::publications))
+        .route("/audit", get(audit_pages::audit_log))
+        .route("/audit/xlsx", get(audit_pages::audit_xlsx))
+        .route("/audit/verify", post(audit_pages::audit_verify))
+        .route("/api/v1/audit", get(audit_pages::api_audit_log))
         .fallback(pages::not_found)
         // Inside the back-pressure limit: a body still arriving holds its place.
         .layer(axum::middleware::from_fn(input::screen))

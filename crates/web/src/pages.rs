@@ -40,6 +40,8 @@ pub struct Chrome {
     pub reads_policy: bool,
     /// 一门入库 (`/rolls`): district civil affairs and district agriculture.
     pub imports_rolls: bool,
+    /// 审计日志 (`/audit`): the district's auditor.
+    pub reads_audit_log: bool,
 }
 
 impl Chrome {
@@ -72,6 +74,7 @@ impl Chrome {
             imports_rolls: crate::roll_pages::roll_categories(&signed.actor)
                 .next()
                 .is_some(),
+            reads_audit_log: app::audit_log::may_read_audit_log(&signed.actor),
         }
     }
 }
@@ -238,7 +241,7 @@ pub async fn login_submit(
 #[derive(Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 pub async fn logout(

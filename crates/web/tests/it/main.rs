@@ -8,6 +8,7 @@ mod api;
 mod apply;
 mod assistance;
 mod audit;
+mod audit_log;
 mod capacity;
 mod cases;
 mod corpus;
