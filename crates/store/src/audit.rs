@@ -189,6 +189,7 @@ impl Entity {
             Entity::Session => "登录",
             Entity::User => "用户",
             Entity::Warning => "预警",
+            Entity::Disclosure => "公开",
         }
     }
 }
