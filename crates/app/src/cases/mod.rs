@@ -107,6 +107,8 @@ pub struct WorkItem {
     /// The running limit due first.
     pub limit: TimeLimit,
     pub due_on: NaiveDate,
+    /// 待确认: the due date is counted across a year whose holiday arrangement is not entered.
+    pub pending: bool,
     /// Past the due date.
     pub late: bool,
     /// The case's other running limits, by due date (shown in the same line).
@@ -807,10 +809,11 @@ impl App {
             },
         )
         .await?;
+        let calendar = self.calendar()?;
         let items = list
             .rows
             .iter()
-            .map(|row| work_item(row, today))
+            .map(|row| work_item(row, today, &calendar))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(WorkPage {
             items,
@@ -879,6 +882,7 @@ impl App {
                     step: item.step,
                     limit: item.deadline.limit,
                     due_on: item.deadline.due_on,
+                    pending: item.deadline.pending,
                     late,
                     others: item.others,
                     watching: false,
@@ -1202,7 +1206,11 @@ fn surveyor(user: store::users::UserRow) -> Option<workflow::Surveyor> {
 }
 
 /// A stored queue line as the work queue shows it; late when due before `today`.
-fn work_item(row: &store::cases::QueueRow, today: NaiveDate) -> Result<WorkItem, AppError> {
+fn work_item(
+    row: &store::cases::QueueRow,
+    today: NaiveDate,
+    calendar: &Calendar,
+) -> Result<WorkItem, AppError> {
     let corrupt = |what: &str, value: &str| {
         AppError::Internal(anyhow::anyhow!(
             "queue line of case {}: {what} {value}",
@@ -1221,13 +1229,16 @@ fn work_item(row: &store::cases::QueueRow, today: NaiveDate) -> Result<WorkItem,
         else {
             return Err(corrupt("other limit", other));
         };
+        let (limit, started_on, due_on) = (limit(code)?, date(started_on)?, date(due_on)?);
         others.push(Deadline {
-            limit: limit(code)?,
-            started_on: date(started_on)?,
-            due_on: date(due_on)?,
+            limit,
+            started_on,
+            due_on,
+            pending: pending(calendar, limit, started_on, due_on),
         });
     }
     let due_on = date(&row.due_on)?;
+    let first = limit(&row.limit_code)?;
     Ok(WorkItem {
         case_id: row.case_id,
         tracking_number: TrackingNumber::parse(&row.tracking_number)
@@ -1236,12 +1247,24 @@ fn work_item(row: &store::cases::QueueRow, today: NaiveDate) -> Result<WorkItem,
         household_id: row.household_external_id.clone(),
         area: PlaceCode::parse(&row.area_code).map_err(|_| corrupt("area", &row.area_code))?,
         step: Step::from_code(&row.step).ok_or_else(|| corrupt("step", &row.step))?,
-        limit: limit(&row.limit_code)?,
+        limit: first,
         due_on,
+        pending: pending(calendar, first, date(&row.started_on)?, due_on),
         late: due_on < today && row.watching == 0,
         others,
         watching: row.watching != 0,
     })
+}
+
+/// 待确认 of a stored line's limit (as `workflow::deadlines` gives it: a notice never is).
+fn pending(
+    calendar: &Calendar,
+    limit: TimeLimit,
+    started_on: NaiveDate,
+    due_on: NaiveDate,
+) -> bool {
+    !matches!(limit, TimeLimit::Notice | TimeLimit::MonitoringNotice)
+        && calendar.is_pending(started_on, due_on)
 }
 
 fn actor_ref(actor: &Actor) -> ActorRef {
