@@ -483,6 +483,8 @@ pub struct DeadlineRow {
     pub started_on: NaiveDate,
     pub due_on: NaiveDate,
     pub late: bool,
+    /// 待确认: counted across a year whose holiday arrangement is not entered.
+    pub pending: bool,
 }
 
 /// A failed action, shown next to its form.
@@ -704,6 +706,7 @@ pub(crate) async fn case_page(
             started_on: deadline.started_on,
             due_on: deadline.due_on,
             late: deadline.due_on < d.today,
+            pending: deadline.pending,
         })
         .collect();
     let masked = !actor.sees_unmasked();

@@ -9,6 +9,7 @@ mod api;
 mod apply_pages;
 mod assist_api;
 mod assist_pages;
+mod calendar_pages;
 mod capacity;
 mod case_api;
 mod case_input;
@@ -241,6 +242,15 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
         .route(
             "/api/v1/users",
             get(user_api::user_list).post(user_api::user_create),
+        )
+        // 工作日历 (issue 14 item 5).
+        .route(
+            "/policy/calendar",
+            get(calendar_pages::calendar).post(calendar_pages::add_year),
+        )
+        .route(
+            "/api/v1/calendar",
+            get(calendar_pages::calendar_api).post(calendar_pages::add_year_api),
         )
         .fallback(pages::not_found)
         // Inside the back-pressure limit: a body still arriving holds its place.

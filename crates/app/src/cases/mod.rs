@@ -15,7 +15,6 @@ use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::{Category, Household, PlaceCode, Role};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 use store::audit::AuditEvent;
 use store::cases::{CaseEventRow, CaseRow, CaseSummary, NewCase};
 use workflow::{
@@ -154,21 +153,6 @@ const QUEUE_BASIS_KEY: &str = "case_queue_basis";
 const QUEUE_LINES_VERSION: u32 = 2;
 
 impl App {
-    /// Uses `calendar` for every time limit (the built-in 2025–2026 calendar otherwise).
-    pub fn with_calendar(mut self, calendar: Arc<Calendar>) -> Self {
-        self.calendar = Some(calendar);
-        self
-    }
-
-    pub(crate) fn calendar(&self) -> Result<Arc<Calendar>, AppError> {
-        match &self.calendar {
-            Some(calendar) => Ok(calendar.clone()),
-            None => Calendar::builtin().map(Arc::new).map_err(|error| {
-                AppError::Internal(anyhow::anyhow!("built-in working-day calendar: {error}"))
-            }),
-        }
-    }
-
     pub(crate) fn deadline_params(&self, today: NaiveDate) -> Result<DeadlineParams, AppError> {
         let catalogue = self.catalogue()?;
         DeadlineParams::from_snapshot(&catalogue.snapshot(today))

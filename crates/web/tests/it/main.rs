@@ -8,6 +8,7 @@ mod api;
 mod apply;
 mod assistance;
 mod audit;
+mod calendar;
 mod capacity;
 mod cases;
 mod corpus;
