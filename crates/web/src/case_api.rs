@@ -227,6 +227,7 @@ fn detail_json(detail: &CaseDetail, offered: &[&str], masked: bool) -> Value {
             Outcome::Withdrawn { reason } => json!({"outcome": "withdrawn", "reason": reason}),
         }),
         "refusal_notice_delivered_on": case.refusal_notice_delivered_on().map(|d| d.to_string()),
+        "special_limit_reason": case.special_limit_reason(),
         "deadlines": detail.deadlines.iter().map(|d| json!({
             "limit": d.limit.code(), "label": d.limit.label(),
             "started_on": d.started_on.to_string(), "due_on": d.due_on.to_string(),

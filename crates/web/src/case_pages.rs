@@ -168,6 +168,9 @@ pub fn describe(fact: &Fact) -> String {
         Fact::Refused { reason } => format!("不予认定：{reason}"),
         Fact::RefusalNoticeDelivered => "不予认定告知书已送达申请人".to_owned(),
         Fact::Withdrawn { reason } => format!("撤回：{reason}"),
+        Fact::SpecialLimitRecorded { reason } => {
+            format!("特殊情况延长审核确认总时限：{reason}")
+        }
     }
 }
 

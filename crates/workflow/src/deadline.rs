@@ -234,7 +234,13 @@ pub fn deadlines(
             })
         };
         if starts(&[Category::Dibao, Category::DibaoSingle]) {
-            running.push(deadline(TimeLimit::DibaoTotal, case.received_on()));
+            // 特殊情况: the longer limit once the case records its reason.
+            let limit = if case.special_limit_reason().is_some() {
+                TimeLimit::DibaoTotalSpecial
+            } else {
+                TimeLimit::DibaoTotal
+            };
+            running.push(deadline(limit, case.received_on()));
         }
         if starts(&[Category::Monitoring]) {
             running.push(deadline(

@@ -1779,6 +1779,103 @@ fn p9_statutory_file_errors_are_refused() {
 }
 
 #[test]
+fn p9_the_special_total_limit_applies_once_the_case_records_its_reason() {
+    let calendar = calendar();
+    let params = params();
+    let mut run = noticed_application();
+    let total = |run: &Run| {
+        deadlines(&run.case, date("2026-10-20"), &calendar, &params)
+            .into_iter()
+            .find(|deadline| {
+                matches!(
+                    deadline.limit,
+                    TimeLimit::DibaoTotal | TimeLimit::DibaoTotalSpecial
+                )
+            })
+            .map(|deadline| (deadline.limit, deadline.due_on))
+    };
+    // Received 2026-10-09: 25 working days → 11-12.
+    assert_eq!(
+        total(&run),
+        Some((TimeLimit::DibaoTotal, date("2026-11-12")))
+    );
+    // Only the town records it, with a reason.
+    assert_eq!(
+        run.refused(
+            Action::RecordSpecialLimit {
+                reason: "人户分离".to_owned()
+            },
+            &grid_worker(),
+            "2026-10-20"
+        ),
+        "wrong_role"
+    );
+    assert_eq!(
+        run.refused(
+            Action::RecordSpecialLimit {
+                reason: " ".to_owned()
+            },
+            &town(),
+            "2026-10-20"
+        ),
+        "reason_missing"
+    );
+    run.go(
+        Action::RecordSpecialLimit {
+            reason: "申请人人户分离，须跨区县核实".to_owned(),
+        },
+        &town(),
+        "2026-10-20",
+    );
+    assert_eq!(run.case.step(), Step::Notice, "the step does not change");
+    assert_eq!(
+        run.case.special_limit_reason(),
+        Some("申请人人户分离，须跨区县核实")
+    );
+    // deadline.dibao_total_special_working_days (40) from intake; 10-10 (Sat) is worked.
+    assert_eq!(
+        params.span(TimeLimit::DibaoTotalSpecial),
+        Span::WorkingDays(40)
+    );
+    assert_eq!(
+        total(&run),
+        Some((TimeLimit::DibaoTotalSpecial, date("2026-12-03")))
+    );
+    assert_eq!(
+        run.refused(
+            Action::RecordSpecialLimit {
+                reason: "再次".to_owned()
+            },
+            &town(),
+            "2026-10-21"
+        ),
+        "special_limit_already_recorded"
+    );
+    // A closed case takes no reason.
+    let refused = {
+        let mut run = application_until(Step::JointReview);
+        run.go(
+            Action::Refuse {
+                reason: "不符合".to_owned(),
+            },
+            &town(),
+            "2026-10-20",
+        );
+        run
+    };
+    assert_eq!(
+        refused.refused(
+            Action::RecordSpecialLimit {
+                reason: "人户分离".to_owned()
+            },
+            &town(),
+            "2026-10-20"
+        ),
+        "case_closed"
+    );
+}
+
+#[test]
 fn w1_next_recheck_follows_the_cycle() {
     let checks = [
         ("2026-05-31", 6, "2026-11-30"),

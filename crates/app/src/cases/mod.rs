@@ -1123,6 +1123,9 @@ pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<&'stati
     if assists && !step.is_final() {
         offered.push("withdraw");
     }
+    if town && !step.is_final() && case.special_limit_reason().is_none() {
+        offered.push("record_special_limit");
+    }
     offered
 }
 

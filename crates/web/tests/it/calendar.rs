@@ -233,3 +233,78 @@ async fn district_civil_affairs_enters_next_year_and_the_due_dates_are_no_longer
         app.stop().await;
     }
 }
+
+/// The dibao total limit of a case as the API shows it: (limit, due_on).
+async fn dibao_total(user: &crate::helpers::ApiUser, id: i64) -> (String, String) {
+    let (_, case) = user.get(&format!("/api/v1/cases/{id}")).await;
+    let deadline = case["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|deadline| {
+            deadline["limit"]
+                .as_str()
+                .is_some_and(|limit| limit.starts_with("dibao_total"))
+        })
+        .unwrap_or_else(|| panic!("{case}"))
+        .clone();
+    (
+        deadline["limit"].as_str().unwrap().to_owned(),
+        deadline["due_on"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_town_records_the_special_circumstance_and_the_total_limit_becomes_the_special_one() {
+    use crate::cases::{act, apply, household, ids, joint_review, survey_team, through_review};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let (id, _) = apply(&village, "BC-0100").await;
+        let team = survey_team(&app).await;
+        through_review(&app, id, &team, household("BC-0100", &ids(), 12000.0)).await;
+        let town = app.api_user("bachuan").await;
+        assert_eq!(joint_review(&town, id, true).await, "notice", "{backend}");
+        // Received Sat 2026-11-28: 25 working days (deadline.dibao_total_working_days).
+        assert_eq!(
+            dibao_total(&town, id).await,
+            ("dibao_total".to_owned(), "2027-01-04".to_owned()),
+            "{backend}"
+        );
+        let town_page = app.page_user("bachuan").await;
+        let (_, page) = town_page.get(&format!("/cases/{id}")).await;
+        assert!(page.contains("特殊情况的理由"), "{backend}");
+
+        // Only the town records it, with a reason, once.
+        let special =
+            json!({"action": "record_special_limit", "reason": "申请人人户分离，须跨区县核实"});
+        let (status, body) = act(&village, id, special.clone()).await;
+        assert_ne!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["code"], "wrong_role");
+        let (status, body) = act(&town, id, json!({"action": "record_special_limit"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.to_string().contains("reason"), "{body}");
+        let (status, body) = act(&town, id, special.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {body}");
+        assert_eq!(body["step"], "notice");
+        // 40 working days (deadline.dibao_total_special_working_days), 2027-01-01 off.
+        assert_eq!(
+            dibao_total(&town, id).await,
+            ("dibao_total_special".to_owned(), "2027-01-25".to_owned()),
+            "{backend}"
+        );
+        let (_, case) = town.get(&format!("/api/v1/cases/{id}")).await;
+        assert_eq!(case["special_limit_reason"], "申请人人户分离，须跨区县核实");
+        let (status, body) = act(&town, id, special).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "special_limit_already_recorded");
+        let (_, page) = town_page.get(&format!("/cases/{id}")).await;
+        assert!(page.contains("id=\"special-limit\""), "{backend}");
+        assert!(
+            page.contains("特殊情况延长审核确认总时限：申请人人户分离"),
+            "{backend}"
+        );
+        assert!(!page.contains("特殊情况的理由"), "{backend}");
+        app.stop().await;
+    }
+}
