@@ -1,6 +1,6 @@
 //! 上线检查 (go-live checklist): the parameters with no value in force today, what each
 //! blocks (`policy::blocked_by`), and how many households of the district's registry are
-//! 待人工核定 because of it. Shown first on the 政策参数 page; the district dashboard shows the
+//! 待人工核定 because of it; and the years of the 工作日历 (this and the next) not entered. Shown first on the 政策参数 page; the district dashboard shows the
 //! count until it is zero.
 //!
 //! **Counting rule (no registry scan per view):** the counts of a district are made by one
@@ -46,6 +46,9 @@ pub struct GoLive {
     pub counted_at: Option<DateTime<Utc>>,
     /// The counts shown are of an earlier catalogue or day; a new count is running.
     pub recounting: bool,
+    /// 工作日历: this year and the next when their holiday arrangement is not entered (their
+    /// due dates are 待确认 until district civil affairs enters it on the 工作日历 page).
+    pub calendar_missing: Vec<i32>,
 }
 
 impl GoLive {
@@ -163,6 +166,7 @@ impl App {
             pending_households: kept.as_ref().map(|counted| counted.households),
             counted_at: kept.as_ref().map(|counted| counted.at),
             recounting: kept.is_some() && !fresh,
+            calendar_missing: self.calendar_missing_years()?,
         })
     }
 

@@ -12,6 +12,7 @@ pub mod assessment;
 pub mod assistance;
 pub mod audit_log;
 pub mod auth;
+pub mod calendar;
 pub mod cases;
 pub mod contacts;
 pub mod disclosure;
@@ -115,8 +116,9 @@ pub struct App {
     /// The policy catalogue in force (the base with the values added in the product), shared
     /// by every clone; see `parameters`.
     policy: Arc<parameters::PolicyInForce>,
-    /// The working-day calendar of time limits; the built-in one when none was given.
-    calendar: Option<Arc<workflow::Calendar>>,
+    /// The working-day calendar of time limits (the base with the years added in the
+    /// product), shared by every clone; see `calendar`.
+    calendar: Arc<calendar::CalendarInForce>,
     /// The dashboard's and joint report's figures, shared by every clone.
     figures_cache: Arc<report::FiguresCache>,
     /// 上线检查: the registry's pending counts per missing parameter, shared by every clone.
@@ -132,7 +134,7 @@ impl App {
             clock,
             settings,
             policy: Arc::default(),
-            calendar: None,
+            calendar: Arc::default(),
             figures_cache: Arc::default(),
             golive: Arc::default(),
             audit_check: Arc::default(),

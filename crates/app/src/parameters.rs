@@ -290,7 +290,8 @@ impl App {
         let rows = self.stored_policy_values().await?;
         let built = self.build_catalogue(&rows)?;
         self.policy.install(built);
-        Ok(())
+        // The years added on the 工作日历 page are refreshed with the parameters.
+        self.refresh_calendar().await
     }
 
     /// Refreshes the catalogue every `period`, for ever (`safetynet serve` runs it in the

@@ -56,12 +56,14 @@ pub async fn case_list(
                 "step": item.step.code(),
                 "limit": item.limit.code(),
                 "due_on": item.due_on.to_string(),
+                "due_pending": item.pending,
                 "late": item.late,
                 "watching": item.watching,
                 "other_limits": item.others.iter().map(|other| json!({
                     "limit": other.limit.code(),
                     "label": other.limit.label(),
                     "due_on": other.due_on.to_string(),
+                    "due_pending": other.pending,
                 })).collect::<Vec<_>>(),
             })
         })
@@ -225,10 +227,12 @@ fn detail_json(detail: &CaseDetail, offered: &[&str], masked: bool) -> Value {
             Outcome::Withdrawn { reason } => json!({"outcome": "withdrawn", "reason": reason}),
         }),
         "refusal_notice_delivered_on": case.refusal_notice_delivered_on().map(|d| d.to_string()),
+        "special_limit_reason": case.special_limit_reason(),
         "deadlines": detail.deadlines.iter().map(|d| json!({
             "limit": d.limit.code(), "label": d.limit.label(),
             "started_on": d.started_on.to_string(), "due_on": d.due_on.to_string(),
             "late": d.due_on < detail.today,
+            "due_pending": d.pending,
         })).collect::<Vec<_>>(),
         "timeline": timeline,
     })

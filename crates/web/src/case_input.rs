@@ -19,7 +19,7 @@ use workflow::{
 };
 
 /// Every action a case form or the API names, with its Chinese label.
-pub const ACTIONS: [(&str, &str); 16] = [
+pub const ACTIONS: [(&str, &str); 17] = [
     ("begin_comparison", "开始信息比对"),
     ("record_discrepancy", "登记疑点"),
     ("explain_discrepancy", "疑点说明"),
@@ -36,12 +36,13 @@ pub const ACTIONS: [(&str, &str); 16] = [
     ("refuse", "不予认定"),
     ("deliver_refusal_notice", "告知书已送达"),
     ("withdraw", "撤回"),
+    ("record_special_limit", "特殊情况延长时限"),
 ];
 
 /// The fields each action needs in the API's JSON body besides `action`, as each action's
 /// schema in `/api/openapi.json` lists them (`required`): a body without one (or with `null`)
 /// answers 422 naming it. Whether a present text may be empty is the workflow's business.
-pub const REQUIRED_FIELDS: [(&str, &[&str]); 16] = [
+pub const REQUIRED_FIELDS: [(&str, &[&str]); 17] = [
     ("begin_comparison", &[]),
     ("record_discrepancy", &["source", "description"]),
     ("explain_discrepancy", &["number", "resolution", "note"]),
@@ -58,6 +59,7 @@ pub const REQUIRED_FIELDS: [(&str, &[&str]); 16] = [
     ("refuse", &["reason"]),
     ("deliver_refusal_notice", &[]),
     ("withdraw", &["reason"]),
+    ("record_special_limit", &["reason"]),
 ];
 
 /// The fields each action takes besides its required ones and `action` and `on`: any other
@@ -527,6 +529,9 @@ impl ActionFields {
             }),
             "deliver_refusal_notice" => step(Action::DeliverRefusalNotice),
             "withdraw" => step(Action::Withdraw {
+                reason: self.text("reason"),
+            }),
+            "record_special_limit" => step(Action::RecordSpecialLimit {
                 reason: self.text("reason"),
             }),
             "" => Err(AppError::invalid("action", "请指明办理事项（action）")),

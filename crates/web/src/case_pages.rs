@@ -168,6 +168,9 @@ pub fn describe(fact: &Fact) -> String {
         Fact::Refused { reason } => format!("不予认定：{reason}"),
         Fact::RefusalNoticeDelivered => "不予认定告知书已送达申请人".to_owned(),
         Fact::Withdrawn { reason } => format!("撤回：{reason}"),
+        Fact::SpecialLimitRecorded { reason } => {
+            format!("特殊情况延长审核确认总时限：{reason}")
+        }
     }
 }
 
@@ -483,6 +486,8 @@ pub struct DeadlineRow {
     pub started_on: NaiveDate,
     pub due_on: NaiveDate,
     pub late: bool,
+    /// 待确认: counted across a year whose holiday arrangement is not entered.
+    pub pending: bool,
 }
 
 /// A failed action, shown next to its form.
@@ -704,6 +709,7 @@ pub(crate) async fn case_page(
             started_on: deadline.started_on,
             due_on: deadline.due_on,
             late: deadline.due_on < d.today,
+            pending: deadline.pending,
         })
         .collect();
     let masked = !actor.sees_unmasked();

@@ -10,6 +10,7 @@ mod apply_pages;
 mod assist_api;
 mod assist_pages;
 mod audit_pages;
+mod calendar_pages;
 mod capacity;
 mod case_api;
 mod case_input;
@@ -276,6 +277,15 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
         .route("/audit/xlsx", get(audit_pages::audit_xlsx))
         .route("/audit/verify", post(audit_pages::audit_verify))
         .route("/api/v1/audit", get(audit_pages::api_audit_log))
+        // 工作日历 (issue 14 item 5).
+        .route(
+            "/policy/calendar",
+            get(calendar_pages::calendar).post(calendar_pages::add_year),
+        )
+        .route(
+            "/api/v1/calendar",
+            get(calendar_pages::calendar_api).post(calendar_pages::add_year_api),
+        )
         .fallback(pages::not_found)
         // Inside the back-pressure limit: a body still arriving holds its place.
         .layer(axum::middleware::from_fn(input::screen))

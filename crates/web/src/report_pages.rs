@@ -303,6 +303,9 @@ pub struct DashboardPage {
     /// 上线检查 on a district's dashboard until every parameter has a value: (parameters
     /// without value, households pending because of them as last counted).
     go_live: Option<(usize, Option<u64>)>,
+    /// 上线检查 of the 工作日历: this year and the next when not entered (`2027、2028`), on a
+    /// district's dashboard.
+    calendar_missing: String,
 }
 
 /// JSON that cannot close the script element it sits in.
@@ -324,11 +327,15 @@ pub async fn dashboard(
         .dashboard(&signed.actor, query.area.as_deref())
         .await?;
     let r = dashboard.report;
-    let go_live = if r.area_code.len() == 6 {
+    let (go_live, calendar_missing) = if r.area_code.len() == 6 {
         let checklist = state.app.go_live(&signed.actor).await?;
-        (!checklist.is_clear()).then_some((checklist.items.len(), checklist.pending_households))
+        (
+            (!checklist.is_clear())
+                .then_some((checklist.items.len(), checklist.pending_households)),
+            crate::calendar_pages::years_text(&checklist.calendar_missing),
+        )
     } else {
-        None
+        (None, String::new())
     };
     let data = script_json(&r).map_err(|error| PageError(AppError::Internal(error.into())))?;
     let report_area = if r.area_code.len() > 9 {
@@ -353,6 +360,7 @@ pub async fn dashboard(
         counted_at: app::report::counted_at_text(dashboard.computed_at),
         kept_minutes: state.app.figures_kept_minutes(),
         go_live,
+        calendar_missing,
         data,
         r,
     })

@@ -4,8 +4,11 @@
 //!
 //! Invariant: a loaded `Calendar` has holidays that do not overlap, each inside a year it
 //! covers, and adjusted working days that are Saturdays or Sundays outside every holiday.
-//! Outside the covered years every Monday to Friday counts as a working day.
+//! A year whose arrangement is not entered (in the file or added in the product, `with_year`)
+//! counts Monday to Friday outside the statutory holidays of 《全国年节及纪念日放假办法》
+//! (`Statutory`, when given); a due date counted across such a year is 待确认 (`is_pending`).
 
+use crate::statutory::{Statutory, toml_date};
 use chrono::{Datelike, NaiveDate, Weekday};
 use policy::Status;
 use serde::Deserialize;
@@ -15,6 +18,8 @@ use toml::Spanned;
 /// 法定节假日: one holiday of the State Council's yearly arrangement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Holiday {
+    /// The year whose arrangement lists it (its last day's year in the file).
+    pub year: i32,
     pub name: String,
     /// First day off.
     pub from: NaiveDate,
@@ -43,7 +48,42 @@ pub struct Calendar {
     holidays: Vec<Holiday>,
     days_off: BTreeSet<NaiveDate>,
     working_weekend_days: BTreeSet<NaiveDate>,
+    /// 法定节假日推算 for the years not entered; `None`: Monday to Friday count there.
+    statutory: Option<Statutory>,
 }
+
+/// 录入年度放假安排: one year's arrangement as entered on the 工作日历 page, replacing the
+/// year's holidays (a year entered again is a correction).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YearSchedule {
+    pub year: i32,
+    pub holidays: Vec<HolidayInput>,
+    /// 文号 of the State Council's notice.
+    pub source: String,
+    pub status: Status,
+    pub note: Option<String>,
+}
+
+/// One holiday of a `YearSchedule`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HolidayInput {
+    pub name: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub adjusted_working_days: Vec<NaiveDate>,
+}
+
+/// A `YearSchedule` the calendar cannot take: the field (`year`, `source`, `holidays`) and
+/// the reason in Chinese.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct YearError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+/// The earliest and latest year a calendar takes.
+const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,10 +110,18 @@ struct HolidayEntry {
 const BUILTIN: &str = include_str!("../../../policy/calendar.toml");
 
 impl Calendar {
-    /// The calendar built into the binary. The tests load it, so it cannot fail in a release;
-    /// the `Result` stays for honesty.
+    /// The calendar built into the binary, with the statutory holidays for the years it does
+    /// not hold. The tests load it, so it cannot fail in a release; the `Result` stays for
+    /// honesty.
     pub fn builtin() -> Result<Calendar, CalendarError> {
-        Calendar::from_toml(BUILTIN, "policy/calendar.toml")
+        Ok(Calendar::from_toml(BUILTIN, "policy/calendar.toml")?
+            .with_statutory(Statutory::builtin()?))
+    }
+
+    /// Uses `statutory` for the years whose arrangement is not entered.
+    pub fn with_statutory(mut self, statutory: Statutory) -> Calendar {
+        self.statutory = Some(statutory);
+        self
     }
 
     /// Loads and checks a calendar; errors name `file_name`, the line and the reason.
@@ -96,7 +144,7 @@ impl Calendar {
         for year in file.years.into_inner() {
             let year = i32::try_from(year)
                 .ok()
-                .filter(|year| (2000..=2100).contains(year))
+                .filter(|year| YEARS.contains(year))
                 .ok_or_else(|| fail(years_at, format!("年份{year}无效")))?;
             if !years.insert(year) {
                 return Err(fail(years_at, format!("年份{year}重复")));
@@ -107,6 +155,7 @@ impl Calendar {
             holidays: Vec::new(),
             days_off: BTreeSet::new(),
             working_weekend_days: BTreeSet::new(),
+            statutory: None,
         };
         for entry in file.holiday {
             let start = entry.span().start;
@@ -178,6 +227,7 @@ impl Calendar {
                 adjusted_working_days.push(day);
             }
             calendar.holidays.push(Holiday {
+                year: to.year(),
                 name,
                 from,
                 to,
@@ -210,16 +260,155 @@ impl Calendar {
         self.years.contains(&date.year())
     }
 
+    /// The entered holidays (file and added years), by first day.
     pub fn holidays(&self) -> &[Holiday] {
         &self.holidays
     }
 
-    /// 工作日: Monday to Friday outside the holidays, and the adjusted working weekend days.
+    /// The statutory rules used for the years not entered, if any.
+    pub fn statutory(&self) -> Option<&Statutory> {
+        self.statutory.as_ref()
+    }
+
+    /// The holidays that count in `year`: its entered arrangement, or else the statutory
+    /// holidays (each `Provisional`).
+    pub fn holidays_of(&self, year: i32) -> Vec<Holiday> {
+        if self.years.contains(&year) {
+            return self
+                .holidays
+                .iter()
+                .filter(|holiday| holiday.year == year)
+                .cloned()
+                .collect();
+        }
+        self.statutory
+            .as_ref()
+            .map_or_else(Vec::new, |statutory| statutory.holidays(year))
+    }
+
+    /// 待确认: a period from `started_on` (not counted) to `due_on` crosses a year whose
+    /// arrangement is not entered, so its due date may move when the year is entered.
+    pub fn is_pending(&self, started_on: NaiveDate, due_on: NaiveDate) -> bool {
+        let first = started_on.succ_opt().unwrap_or(started_on).min(due_on);
+        (first.year()..=due_on.year()).any(|year| !self.years.contains(&year))
+    }
+
+    /// 工作日: Monday to Friday outside the holidays, and the adjusted working weekend days; in
+    /// a year not entered, Monday to Friday outside the statutory holidays.
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         if self.days_off.contains(&date) {
             return false;
         }
-        self.working_weekend_days.contains(&date) || !is_weekend(date)
+        if self.working_weekend_days.contains(&date) {
+            return true;
+        }
+        if is_weekend(date) {
+            return false;
+        }
+        self.years.contains(&date.year())
+            || !self
+                .statutory
+                .as_ref()
+                .is_some_and(|statutory| statutory.is_day_off(date))
+    }
+
+    /// The calendar with `schedule` as its year's arrangement (replacing the year's holidays,
+    /// from the file or added before). Checks what `from_toml` checks; a fault names its field.
+    pub fn with_year(&self, schedule: &YearSchedule) -> Result<Calendar, YearError> {
+        let year = schedule.year;
+        let fault = |field: &'static str, reason: String| YearError { field, reason };
+        if !YEARS.contains(&year) {
+            return Err(fault("year", format!("年份{year}无效")));
+        }
+        if schedule.source.trim().is_empty() {
+            return Err(fault("source", "来源（文号）不能为空".to_owned()));
+        }
+        domain::input::line("source", "来源", &schedule.source, 200)
+            .map_err(|error| fault("source", error.to_string()))?;
+        if schedule.holidays.is_empty() {
+            return Err(fault("holidays", "至少录入一个节假日".to_owned()));
+        }
+        let mut next = self.clone();
+        next.holidays.retain(|holiday| holiday.year != year);
+        next.years.insert(year);
+        next.days_off = BTreeSet::new();
+        next.working_weekend_days = BTreeSet::new();
+        for holiday in &next.holidays {
+            next.days_off.extend(
+                holiday
+                    .from
+                    .iter_days()
+                    .take_while(|day| *day <= holiday.to),
+            );
+            next.working_weekend_days
+                .extend(holiday.adjusted_working_days.iter().copied());
+        }
+        let in_reach = |day: NaiveDate| day.year() == year || day.year() + 1 == year;
+        for (index, entry) in schedule.holidays.iter().enumerate() {
+            let at = format!("第{}个节假日", index + 1);
+            let name = domain::input::line("holidays", "节假日名称", &entry.name, 50)
+                .map_err(|error| fault("holidays", format!("{at}：{error}")))?;
+            if name.is_empty() {
+                return Err(fault("holidays", format!("{at}：名称不能为空")));
+            }
+            let (from, to) = (entry.from, entry.to);
+            if to < from {
+                return Err(fault(
+                    "holidays",
+                    format!("“{name}”的结束日期{to}早于开始日期{from}"),
+                ));
+            }
+            if to.year() != year || !in_reach(from) {
+                return Err(fault(
+                    "holidays",
+                    format!("“{name}”（{from}至{to}）不在{year}年"),
+                ));
+            }
+            for day in from.iter_days().take_while(|day| *day <= to) {
+                if !next.days_off.insert(day) {
+                    return Err(fault(
+                        "holidays",
+                        format!("“{name}”与其他节假日重叠（{day}）"),
+                    ));
+                }
+            }
+            for day in &entry.adjusted_working_days {
+                if !is_weekend(*day) {
+                    return Err(fault(
+                        "holidays",
+                        format!("“{name}”的调休上班日{day}不是周六或周日"),
+                    ));
+                }
+                if !in_reach(*day) {
+                    return Err(fault(
+                        "holidays",
+                        format!("“{name}”的调休上班日{day}不在{year}年"),
+                    ));
+                }
+                if !next.working_weekend_days.insert(*day) {
+                    return Err(fault("holidays", format!("“{name}”的调休上班日{day}重复")));
+                }
+            }
+            next.holidays.push(Holiday {
+                year,
+                name,
+                from,
+                to,
+                adjusted_working_days: entry.adjusted_working_days.clone(),
+                source: schedule.source.trim().to_owned(),
+                status: schedule.status,
+                note: schedule.note.clone(),
+            });
+        }
+        if let Some(day) = next
+            .working_weekend_days
+            .intersection(&next.days_off)
+            .next()
+        {
+            return Err(fault("holidays", format!("{day}既是节假日又是调休上班日")));
+        }
+        next.holidays.sort_by_key(|holiday| holiday.from);
+        Ok(next)
     }
 
     /// The `n`th working day after `date` (`date` itself is not counted; `n = 0` gives `date`).
@@ -262,16 +451,4 @@ impl Calendar {
 
 fn is_weekend(date: NaiveDate) -> bool {
     matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
-}
-
-fn toml_date(datetime: &toml::value::Datetime) -> Option<NaiveDate> {
-    if datetime.time.is_some() || datetime.offset.is_some() {
-        return None;
-    }
-    let date = datetime.date?;
-    NaiveDate::from_ymd_opt(
-        i32::from(date.year),
-        u32::from(date.month),
-        u32::from(date.day),
-    )
 }

@@ -494,6 +494,10 @@ pub enum Fact {
     Withdrawn {
         reason: String,
     },
+    /// P9: 特殊情况 — the case's total limit is the special one, for this reason.
+    SpecialLimitRecorded {
+        reason: String,
+    },
 }
 
 /// One entry of a case's history: on which day, by whom, what.
@@ -540,6 +544,7 @@ pub struct Case {
     closed_on: Option<NaiveDate>,
     monitoring_continues: bool,
     refusal_notice_delivered_on: Option<NaiveDate>,
+    special_limit_reason: Option<String>,
 }
 
 impl Case {
@@ -564,6 +569,7 @@ impl Case {
             closed_on: None,
             monitoring_continues: false,
             refusal_notice_delivered_on: None,
+            special_limit_reason: None,
         }
     }
 
@@ -691,6 +697,9 @@ impl Case {
                 });
             }
             Fact::RefusalNoticeDelivered => self.refusal_notice_delivered_on = Some(on),
+            Fact::SpecialLimitRecorded { reason } => {
+                self.special_limit_reason = Some(reason.clone());
+            }
             Fact::Withdrawn { reason } => {
                 self.outcome = Some(Outcome::Withdrawn {
                     reason: reason.clone(),
@@ -866,5 +875,10 @@ impl Case {
 
     pub fn refusal_notice_delivered_on(&self) -> Option<NaiveDate> {
         self.refusal_notice_delivered_on
+    }
+
+    /// P9: 特殊情况 — the reason recorded for the special total limit, if any.
+    pub fn special_limit_reason(&self) -> Option<&str> {
+        self.special_limit_reason.as_deref()
     }
 }

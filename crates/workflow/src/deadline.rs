@@ -163,6 +163,8 @@ pub struct Deadline {
     pub limit: TimeLimit,
     pub started_on: NaiveDate,
     pub due_on: NaiveDate,
+    /// 待确认: counted across a year whose arrangement is not entered (`Calendar::is_pending`).
+    pub pending: bool,
 }
 
 /// The time limits that run for `case` on `today`: the current step's, and after the joint
@@ -173,10 +175,14 @@ pub fn deadlines(
     calendar: &Calendar,
     params: &DeadlineParams,
 ) -> Vec<Deadline> {
-    let deadline = |limit: TimeLimit, started_on: NaiveDate| Deadline {
-        limit,
-        started_on,
-        due_on: calendar.due_date(limit, started_on, params),
+    let deadline = |limit: TimeLimit, started_on: NaiveDate| {
+        let due_on = calendar.due_date(limit, started_on, params);
+        Deadline {
+            limit,
+            started_on,
+            due_on,
+            pending: calendar.is_pending(started_on, due_on),
+        }
     };
     let town_stage = || match case.reverification_since() {
         Some(since) => deadline(TimeLimit::ObjectionRecheck, since),
@@ -203,6 +209,8 @@ pub fn deadlines(
                 },
                 started_on: notice.posted_on,
                 due_on: notice.ends_on,
+                // A notice runs in calendar days: no day off moves its end.
+                pending: false,
             }),
             Some(notice) => running.push(deadline(TimeLimit::DistrictConfirmation, notice.ends_on)),
         },
@@ -226,7 +234,13 @@ pub fn deadlines(
             })
         };
         if starts(&[Category::Dibao, Category::DibaoSingle]) {
-            running.push(deadline(TimeLimit::DibaoTotal, case.received_on()));
+            // 特殊情况: the longer limit once the case records its reason.
+            let limit = if case.special_limit_reason().is_some() {
+                TimeLimit::DibaoTotalSpecial
+            } else {
+                TimeLimit::DibaoTotal
+            };
+            running.push(deadline(limit, case.received_on()));
         }
         if starts(&[Category::Monitoring]) {
             running.push(deadline(

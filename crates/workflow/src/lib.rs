@@ -7,7 +7,8 @@
 //!   append-only history of `Event`s; `Case::replay` rebuilds a case from them.
 //! - `machine`: `open` and `apply`, the only ways a case is made or moved; a wrong move is a
 //!   `Refusal` with a stable code and a Chinese message.
-//! - `calendar`: statutory holidays and adjusted working days as data (`policy/calendar.toml`).
+//! - `calendar`: statutory holidays and adjusted working days as data (`policy/calendar.toml`,
+//!   years added in the product); `statutory`: the 办法's holidays for a year not entered yet.
 //! - `deadline`: the `deadline.*` parameters, due dates, and what is due or late.
 //! - `recheck`: when each enrolled household is next checked (W1).
 //! - `queue`: who acts next on a case and under which limit, the work queue's stored lines.
@@ -28,9 +29,10 @@ pub mod machine;
 pub mod queue;
 pub mod recheck;
 pub mod refusal;
+pub mod statutory;
 pub mod warning;
 
-pub use calendar::{Calendar, CalendarError, Holiday};
+pub use calendar::{Calendar, CalendarError, Holiday, HolidayInput, YearError, YearSchedule};
 pub use case::{
     ActorRef, Case, CaseKind, CategoryVerdict, Change, Channel, Consent, DatedChange,
     DecidedCategory, DepartmentDecision, Discrepancy, DiscrepancyRecord, Event, Explanation, Fact,
@@ -49,6 +51,7 @@ pub use machine::{
 pub use queue::{QueueLine, WATCHING_ROLES, acts_next, awaits_department, queue_lines};
 pub use recheck::{CheckKind, RecheckDue, next_recheck, schedule_recheck};
 pub use refusal::Refusal;
+pub use statutory::Statutory;
 
 #[cfg(test)]
 mod tests;

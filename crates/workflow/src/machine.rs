@@ -56,6 +56,9 @@ pub enum Action {
     DeliverRefusalNotice,
     /// Village, grid or town: the applicant withdraws, or the case is dropped.
     Withdraw { reason: String },
+    /// Town: 特殊情况 — the reason the case needs the special total limit (低保审核确认总时限
+    /// 特殊情况, `deadline.dibao_total_special_working_days`), recorded once while it runs.
+    RecordSpecialLimit { reason: String },
 }
 
 impl Action {
@@ -78,7 +81,8 @@ impl Action {
             | Action::SendBackForVerification
             | Action::AnswerObjection { .. }
             | Action::Refuse { .. }
-            | Action::DeliverRefusalNotice => TOWN,
+            | Action::DeliverRefusalNotice
+            | Action::RecordSpecialLimit { .. } => TOWN,
         }
     }
 }
@@ -486,6 +490,13 @@ pub fn apply_on(
             require_text(&reason, Refusal::ReasonMissing)?;
             draft.record(Fact::Withdrawn { reason });
             draft.enter(Step::Withdrawn);
+        }
+        Action::RecordSpecialLimit { reason } => {
+            if case.special_limit_reason().is_some() {
+                return Err(Refusal::SpecialLimitAlreadyRecorded);
+            }
+            require_text(&reason, Refusal::ReasonMissing)?;
+            draft.record(Fact::SpecialLimitRecorded { reason });
         }
     }
     // The move is allowed; its date comes last, so a wrong move says what is wrong with it.

@@ -125,6 +125,9 @@ pub enum Refusal {
     CategoryAlreadyDecided { category: Category },
     #[error("不予认定告知书已送达")]
     RefusalNoticeAlreadyDelivered,
+    /// P9: the special total limit's reason is recorded once.
+    #[error("已登记特殊情况延长时限的理由")]
+    SpecialLimitAlreadyRecorded,
 }
 
 fn level_label(level: PlaceLevel) -> &'static str {
@@ -196,6 +199,7 @@ impl Refusal {
             Refusal::CategoryNotDecided { .. } => "category_not_decided",
             Refusal::CategoryAlreadyDecided { .. } => "category_already_decided",
             Refusal::RefusalNoticeAlreadyDelivered => "refusal_notice_already_delivered",
+            Refusal::SpecialLimitAlreadyRecorded => "special_limit_already_recorded",
         }
     }
 

@@ -1232,6 +1232,7 @@ fn p8_every_category_declined_refuses_the_case_and_starts_the_refusal_notice_lim
             limit: TimeLimit::RefusalNotice,
             started_on: date("2026-10-28"),
             due_on: date("2026-11-02"),
+            pending: false,
         }]
     );
     run.go(Action::DeliverRefusalNotice, &town(), "2026-10-29");
@@ -1316,7 +1317,9 @@ fn p9_calendar_counts_working_days_across_national_day_and_adjusted_saturdays() 
         ("2026-06-19", false),
         ("2026-09-25", false),
         ("2026-11-28", false),
-        ("2027-10-01", true),
+        // 2027 is not entered: the statutory 国庆节 (10-01..10-03) is off (issue 14 item 5).
+        ("2027-10-01", false),
+        ("2027-10-04", true),
     ];
     for (day, expected) in working {
         assert_eq!(calendar.is_working_day(date(day)), expected, "{day}");
@@ -1521,6 +1524,354 @@ fn p9_calendar_file_errors_name_the_line() {
             .iter()
             .filter(|holiday| holiday.from.format("%Y").to_string() == "2026")
             .all(|holiday| holiday.status == policy::Status::Secondary && holiday.note.is_some())
+    );
+}
+
+#[test]
+fn p9_a_year_not_entered_uses_the_statutory_holidays() {
+    let calendar = calendar();
+    assert!(!calendar.covers(date("2027-01-01")));
+    let checks = [
+        // 元旦 (fixed date), a Friday.
+        ("2027-01-01", false),
+        ("2027-01-04", true),
+        // 春节: 除夕 (2027-02-05, the day before 正月初一 2027-02-06) to 初三, from the file.
+        ("2027-02-04", true),
+        ("2027-02-05", false),
+        ("2027-02-08", false),
+        ("2027-02-09", true),
+        // 清明, 端午, 中秋 from the file; 劳动节 is 05-01 and 05-02 (a weekend in 2027).
+        ("2027-04-05", false),
+        ("2027-05-03", true),
+        ("2027-06-09", false),
+        ("2027-09-15", false),
+        // 2031: 中秋 on 10-01 falls inside 国庆节; both are days off.
+        ("2031-10-01", false),
+        ("2031-10-03", false),
+        // A year past the dated ones keeps its fixed-date holidays.
+        ("2040-05-01", false),
+        ("2040-05-02", false),
+        ("2040-05-03", true),
+    ];
+    for (day, expected) in checks {
+        assert_eq!(calendar.is_working_day(date(day)), expected, "{day}");
+    }
+    let spring = calendar
+        .holidays_of(2027)
+        .into_iter()
+        .find(|holiday| holiday.name == "春节")
+        .unwrap();
+    assert_eq!(
+        (spring.from, spring.to),
+        (date("2027-02-05"), date("2027-02-08"))
+    );
+    assert_eq!(spring.status, policy::Status::Provisional);
+    assert!(spring.source.contains("全国年节及纪念日放假办法"));
+    assert_eq!(calendar.holidays_of(2027).len(), 7);
+    assert_eq!(calendar.holidays_of(2040).len(), 3);
+    assert_eq!(calendar.holidays_of(2026).len(), 7);
+    assert!(
+        calendar
+            .holidays_of(2026)
+            .iter()
+            .all(|h| h.status == policy::Status::Secondary)
+    );
+}
+
+#[test]
+fn p9_due_dates_across_a_year_not_entered_are_pending_until_it_is() {
+    let calendar = calendar();
+    let params = params();
+    // Received Mon 2026-12-21: 15 working days; 2027-01-01 (元旦, statutory) is not one.
+    let run = Run::open(
+        intake(CaseKind::Application, &[]),
+        &grid_worker(),
+        "2026-12-21",
+    );
+    let limits = deadlines(&run.case, date("2026-12-21"), &calendar, &params);
+    assert_eq!(limits[0].limit, TimeLimit::TownReview);
+    assert_eq!(limits[0].due_on, date("2027-01-12"));
+    assert!(limits[0].pending);
+    // A period inside an entered year is not pending; one ending on 12-31 neither.
+    assert!(!calendar.is_pending(date("2026-12-01"), date("2026-12-31")));
+    assert!(calendar.is_pending(date("2026-12-31"), date("2027-01-04")));
+    assert!(!calendar.is_pending(date("2025-12-20"), date("2026-01-10")));
+
+    // District civil affairs enters 2027: 元旦 01-01..01-03, Saturday 01-09 worked.
+    let schedule = YearSchedule {
+        year: 2027,
+        holidays: vec![
+            HolidayInput {
+                name: "元旦".to_owned(),
+                from: date("2027-01-01"),
+                to: date("2027-01-03"),
+                adjusted_working_days: vec![date("2027-01-09")],
+            },
+            HolidayInput {
+                name: "春节".to_owned(),
+                from: date("2027-02-05"),
+                to: date("2027-02-11"),
+                adjusted_working_days: vec![],
+            },
+        ],
+        source: "国办发明电〔2026〕1号".to_owned(),
+        status: policy::Status::Confirmed,
+        note: None,
+    };
+    let entered = calendar.with_year(&schedule).unwrap();
+    assert!(entered.covers(date("2027-06-09")));
+    // 端午 by the 办法 no longer counts: the entered arrangement is the year's calendar.
+    assert!(entered.is_working_day(date("2027-06-09")));
+    assert!(entered.is_working_day(date("2027-01-09")));
+    assert!(!entered.is_working_day(date("2027-02-10")));
+    let limits = deadlines(&run.case, date("2026-12-21"), &entered, &params);
+    assert_eq!(limits[0].due_on, date("2027-01-11"));
+    assert!(!limits[0].pending);
+    assert_eq!(entered.holidays_of(2027).len(), 2);
+    assert_eq!(entered.holidays_of(2027)[0].source, "国办发明电〔2026〕1号");
+
+    // Entered again, the year is replaced (a correction), not added to.
+    let corrected = entered
+        .with_year(&YearSchedule {
+            holidays: schedule.holidays[..1].to_vec(),
+            ..schedule.clone()
+        })
+        .unwrap();
+    assert_eq!(corrected.holidays_of(2027).len(), 1);
+    assert!(corrected.is_working_day(date("2027-02-10")));
+    // The shipped years stay as they are.
+    assert_eq!(corrected.holidays_of(2026), calendar.holidays_of(2026));
+
+    // Each fault names its field.
+    let faults = [
+        (
+            YearSchedule {
+                year: 1999,
+                ..schedule.clone()
+            },
+            "year",
+            "年份",
+        ),
+        (
+            YearSchedule {
+                source: " ".to_owned(),
+                ..schedule.clone()
+            },
+            "source",
+            "来源",
+        ),
+        (
+            YearSchedule {
+                holidays: vec![],
+                ..schedule.clone()
+            },
+            "holidays",
+            "至少",
+        ),
+    ];
+    for (wrong, field, reason) in faults {
+        let error = calendar.with_year(&wrong).unwrap_err();
+        assert_eq!(error.field, field);
+        assert!(error.reason.contains(reason), "{}", error.reason);
+    }
+    let with = |holiday: HolidayInput| YearSchedule {
+        holidays: vec![schedule.holidays[0].clone(), holiday],
+        ..schedule.clone()
+    };
+    let bad_holidays = [
+        (
+            HolidayInput {
+                name: "清明节".to_owned(),
+                from: date("2027-04-06"),
+                to: date("2027-04-05"),
+                adjusted_working_days: vec![],
+            },
+            "早于开始日期",
+        ),
+        (
+            HolidayInput {
+                name: "重叠".to_owned(),
+                from: date("2027-01-03"),
+                to: date("2027-01-04"),
+                adjusted_working_days: vec![],
+            },
+            "重叠",
+        ),
+        (
+            HolidayInput {
+                name: "国庆节".to_owned(),
+                from: date("2028-10-01"),
+                to: date("2028-10-07"),
+                adjusted_working_days: vec![],
+            },
+            "不在2027年",
+        ),
+        (
+            HolidayInput {
+                name: "国庆节".to_owned(),
+                from: date("2027-10-01"),
+                to: date("2027-10-07"),
+                adjusted_working_days: vec![date("2027-10-08")],
+            },
+            "不是周六或周日",
+        ),
+        (
+            HolidayInput {
+                name: "国庆节".to_owned(),
+                from: date("2027-10-01"),
+                to: date("2027-10-07"),
+                adjusted_working_days: vec![date("2027-10-02")],
+            },
+            "既是节假日又是调休上班日",
+        ),
+        (
+            HolidayInput {
+                name: "劳动\u{0}节".to_owned(),
+                from: date("2027-05-01"),
+                to: date("2027-05-05"),
+                adjusted_working_days: vec![],
+            },
+            "U+0000",
+        ),
+    ];
+    for (holiday, reason) in bad_holidays {
+        let error = calendar.with_year(&with(holiday)).unwrap_err();
+        assert_eq!(error.field, "holidays");
+        assert!(error.reason.contains(reason), "{reason}: {}", error.reason);
+    }
+}
+
+#[test]
+fn p9_statutory_file_errors_are_refused() {
+    let builtin = include_str!("../../../policy/lunar-dates.toml");
+    assert!(Statutory::from_toml(builtin, "lunar-dates.toml").is_ok());
+    let checks = [
+        ("mid_autumn = 2027-09-15\n", "", "缺少 mid_autumn"),
+        (
+            "qingming = 2028-04-04",
+            "qingming = 2029-04-04",
+            "应为该年的日期",
+        ),
+        (
+            "month_day = \"10-01\"",
+            "month_day = \"10-32\"",
+            "month_day",
+        ),
+        ("days = 3", "days = 0", "天数无效"),
+        (
+            "dates_status = \"secondary\"",
+            "dates_status = \"sure\"",
+            "未知状态",
+        ),
+        (
+            "offset = -1",
+            "offset = -1\nlunar_extra = 1",
+            "unknown field",
+        ),
+    ];
+    for (find, replacement, reason) in checks {
+        assert!(builtin.contains(find), "{find}");
+        let text = builtin.replacen(find, replacement, 1);
+        let error = Statutory::from_toml(&text, "lunar-dates.toml").unwrap_err();
+        assert_eq!(error.file, "lunar-dates.toml");
+        assert!(error.reason.contains(reason), "{find}: {}", error.reason);
+    }
+}
+
+#[test]
+fn p9_the_special_total_limit_applies_once_the_case_records_its_reason() {
+    let calendar = calendar();
+    let params = params();
+    let mut run = noticed_application();
+    let total = |run: &Run| {
+        deadlines(&run.case, date("2026-10-20"), &calendar, &params)
+            .into_iter()
+            .find(|deadline| {
+                matches!(
+                    deadline.limit,
+                    TimeLimit::DibaoTotal | TimeLimit::DibaoTotalSpecial
+                )
+            })
+            .map(|deadline| (deadline.limit, deadline.due_on))
+    };
+    // Received 2026-10-09: 25 working days → 11-12.
+    assert_eq!(
+        total(&run),
+        Some((TimeLimit::DibaoTotal, date("2026-11-12")))
+    );
+    // Only the town records it, with a reason.
+    assert_eq!(
+        run.refused(
+            Action::RecordSpecialLimit {
+                reason: "人户分离".to_owned()
+            },
+            &grid_worker(),
+            "2026-10-20"
+        ),
+        "wrong_role"
+    );
+    assert_eq!(
+        run.refused(
+            Action::RecordSpecialLimit {
+                reason: " ".to_owned()
+            },
+            &town(),
+            "2026-10-20"
+        ),
+        "reason_missing"
+    );
+    run.go(
+        Action::RecordSpecialLimit {
+            reason: "申请人人户分离，须跨区县核实".to_owned(),
+        },
+        &town(),
+        "2026-10-20",
+    );
+    assert_eq!(run.case.step(), Step::Notice, "the step does not change");
+    assert_eq!(
+        run.case.special_limit_reason(),
+        Some("申请人人户分离，须跨区县核实")
+    );
+    // deadline.dibao_total_special_working_days (40) from intake; 10-10 (Sat) is worked.
+    assert_eq!(
+        params.span(TimeLimit::DibaoTotalSpecial),
+        Span::WorkingDays(40)
+    );
+    assert_eq!(
+        total(&run),
+        Some((TimeLimit::DibaoTotalSpecial, date("2026-12-03")))
+    );
+    assert_eq!(
+        run.refused(
+            Action::RecordSpecialLimit {
+                reason: "再次".to_owned()
+            },
+            &town(),
+            "2026-10-21"
+        ),
+        "special_limit_already_recorded"
+    );
+    // A closed case takes no reason.
+    let refused = {
+        let mut run = application_until(Step::JointReview);
+        run.go(
+            Action::Refuse {
+                reason: "不符合".to_owned(),
+            },
+            &town(),
+            "2026-10-20",
+        );
+        run
+    };
+    assert_eq!(
+        refused.refused(
+            Action::RecordSpecialLimit {
+                reason: "人户分离".to_owned()
+            },
+            &town(),
+            "2026-10-20"
+        ),
+        "case_closed"
     );
 }
 

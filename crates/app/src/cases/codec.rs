@@ -98,6 +98,9 @@ pub enum FactDto {
     Withdrawn {
         reason: String,
     },
+    SpecialLimitRecorded {
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -560,6 +563,9 @@ impl From<&Fact> for FactDto {
             Fact::Withdrawn { reason } => FactDto::Withdrawn {
                 reason: reason.clone(),
             },
+            Fact::SpecialLimitRecorded { reason } => FactDto::SpecialLimitRecorded {
+                reason: reason.clone(),
+            },
         }
     }
 }
@@ -646,6 +652,9 @@ impl TryFrom<&FactDto> for Fact {
             },
             FactDto::RefusalNoticeDelivered => Fact::RefusalNoticeDelivered,
             FactDto::Withdrawn { reason } => Fact::Withdrawn {
+                reason: reason.clone(),
+            },
+            FactDto::SpecialLimitRecorded { reason } => Fact::SpecialLimitRecorded {
                 reason: reason.clone(),
             },
         })

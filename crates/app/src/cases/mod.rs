@@ -15,7 +15,6 @@ use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::{Category, Household, PlaceCode, Role};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 use store::audit::AuditEvent;
 use store::cases::{CaseEventRow, CaseRow, CaseSummary, NewCase};
 use workflow::{
@@ -107,6 +106,8 @@ pub struct WorkItem {
     /// The running limit due first.
     pub limit: TimeLimit,
     pub due_on: NaiveDate,
+    /// 待确认: the due date is counted across a year whose holiday arrangement is not entered.
+    pub pending: bool,
     /// Past the due date.
     pub late: bool,
     /// The case's other running limits, by due date (shown in the same line).
@@ -152,21 +153,6 @@ const QUEUE_BASIS_KEY: &str = "case_queue_basis";
 const QUEUE_LINES_VERSION: u32 = 2;
 
 impl App {
-    /// Uses `calendar` for every time limit (the built-in 2025–2026 calendar otherwise).
-    pub fn with_calendar(mut self, calendar: Arc<Calendar>) -> Self {
-        self.calendar = Some(calendar);
-        self
-    }
-
-    pub(crate) fn calendar(&self) -> Result<Arc<Calendar>, AppError> {
-        match &self.calendar {
-            Some(calendar) => Ok(calendar.clone()),
-            None => Calendar::builtin().map(Arc::new).map_err(|error| {
-                AppError::Internal(anyhow::anyhow!("built-in working-day calendar: {error}"))
-            }),
-        }
-    }
-
     pub(crate) fn deadline_params(&self, today: NaiveDate) -> Result<DeadlineParams, AppError> {
         let catalogue = self.catalogue()?;
         DeadlineParams::from_snapshot(&catalogue.snapshot(today))
@@ -828,10 +814,11 @@ impl App {
             },
         )
         .await?;
+        let calendar = self.calendar()?;
         let items = list
             .rows
             .iter()
-            .map(|row| work_item(row, today))
+            .map(|row| work_item(row, today, &calendar))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(WorkPage {
             items,
@@ -900,6 +887,7 @@ impl App {
                     step: item.step,
                     limit: item.deadline.limit,
                     due_on: item.deadline.due_on,
+                    pending: item.deadline.pending,
                     late,
                     others: item.others,
                     watching: false,
@@ -1156,6 +1144,9 @@ pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<&'stati
     if assists && !step.is_final() {
         offered.push("withdraw");
     }
+    if town && !step.is_final() && case.special_limit_reason().is_none() {
+        offered.push("record_special_limit");
+    }
     offered
 }
 
@@ -1223,7 +1214,11 @@ fn surveyor(user: store::users::UserRow) -> Option<workflow::Surveyor> {
 }
 
 /// A stored queue line as the work queue shows it; late when due before `today`.
-fn work_item(row: &store::cases::QueueRow, today: NaiveDate) -> Result<WorkItem, AppError> {
+fn work_item(
+    row: &store::cases::QueueRow,
+    today: NaiveDate,
+    calendar: &Calendar,
+) -> Result<WorkItem, AppError> {
     let corrupt = |what: &str, value: &str| {
         AppError::Internal(anyhow::anyhow!(
             "queue line of case {}: {what} {value}",
@@ -1242,13 +1237,16 @@ fn work_item(row: &store::cases::QueueRow, today: NaiveDate) -> Result<WorkItem,
         else {
             return Err(corrupt("other limit", other));
         };
+        let (limit, started_on, due_on) = (limit(code)?, date(started_on)?, date(due_on)?);
         others.push(Deadline {
-            limit: limit(code)?,
-            started_on: date(started_on)?,
-            due_on: date(due_on)?,
+            limit,
+            started_on,
+            due_on,
+            pending: pending(calendar, limit, started_on, due_on),
         });
     }
     let due_on = date(&row.due_on)?;
+    let first = limit(&row.limit_code)?;
     Ok(WorkItem {
         case_id: row.case_id,
         tracking_number: TrackingNumber::parse(&row.tracking_number)
@@ -1257,12 +1255,24 @@ fn work_item(row: &store::cases::QueueRow, today: NaiveDate) -> Result<WorkItem,
         household_id: row.household_external_id.clone(),
         area: PlaceCode::parse(&row.area_code).map_err(|_| corrupt("area", &row.area_code))?,
         step: Step::from_code(&row.step).ok_or_else(|| corrupt("step", &row.step))?,
-        limit: limit(&row.limit_code)?,
+        limit: first,
         due_on,
+        pending: pending(calendar, first, date(&row.started_on)?, due_on),
         late: due_on < today && row.watching == 0,
         others,
         watching: row.watching != 0,
     })
+}
+
+/// 待确认 of a stored line's limit (as `workflow::deadlines` gives it: a notice never is).
+fn pending(
+    calendar: &Calendar,
+    limit: TimeLimit,
+    started_on: NaiveDate,
+    due_on: NaiveDate,
+) -> bool {
+    !matches!(limit, TimeLimit::Notice | TimeLimit::MonitoringNotice)
+        && calendar.is_pending(started_on, due_on)
 }
 
 fn actor_ref(actor: &Actor) -> ActorRef {

@@ -180,14 +180,17 @@ fn every_fact() -> Vec<Fact> {
         Fact::Withdrawn {
             reason: "申请人撤回".to_owned(),
         },
+        Fact::SpecialLimitRecorded {
+            reason: "人户分离".to_owned(),
+        },
     ]
 }
 
 #[test]
 fn every_fact_variant_reads_back_from_its_json() {
     let facts = every_fact();
-    // One of each of the 19 variants (and both explanations).
-    assert_eq!(facts.len(), 20);
+    // One of each of the 20 variants (and both explanations).
+    assert_eq!(facts.len(), 21);
     for fact in facts {
         let json = fact_json(&fact).unwrap_or_else(|error| panic!("{fact:?}: {error}"));
         let back = fact_from_json(&json).unwrap_or_else(|error| panic!("{json}: {error}"));

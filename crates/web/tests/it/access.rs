@@ -54,11 +54,15 @@ const WATCH_ROUTES: [&str; 8] = [
 const ROLL_ROUTES: [&str; 3] = ["/rolls", "/rolls/accept", "/rechecks"];
 /// 政策参数: public policy values, read by every role, added by district civil affairs and the
 /// administrator only (`crate::policy::only_district_civil_affairs_and_the_administrator_add_values_and_everyone_reads_them`).
-const POLICY_ROUTES: [&str; 4] = [
+/// 工作日历: read by every role, a year entered by district civil affairs only
+/// (`crate::calendar::district_civil_affairs_enters_next_year_and_the_due_dates_are_no_longer_pending`).
+const POLICY_ROUTES: [&str; 6] = [
     "/policy",
     "/policy/{name}/values",
     "/api/v1/policy/parameters",
     "/api/v1/policy/parameters/{name}/values",
+    "/policy/calendar",
+    "/api/v1/calendar",
 ];
 /// 用户管理 (administrators only, inside their own area): tested in `crate::users`
 /// (`u2_a_town_admin_sees_and_changes_only_users_of_their_town`,

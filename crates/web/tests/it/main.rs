@@ -9,6 +9,7 @@ mod apply;
 mod assistance;
 mod audit;
 mod audit_log;
+mod calendar;
 mod capacity;
 mod cases;
 mod corpus;

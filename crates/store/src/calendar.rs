@@ -1,0 +1,65 @@
+//! 工作日历 added in the product (`calendar_years`): a year's holiday arrangement taken on top
+//! of the shipped `policy/calendar.toml`, so that a new year needs no release.
+//!
+//! Invariant: rows are only inserted, never updated or deleted; `list` returns them in the
+//! order they were added, so that of two rows for one year the later one wins.
+
+use crate::{Conn, Result};
+
+/// A year to add, as entered and already checked by the core.
+pub struct NewCalendarYear<'a> {
+    pub year: i64,
+    /// The holidays as JSON text.
+    pub holidays: &'a str,
+    /// 文号.
+    pub source: &'a str,
+    /// `confirmed`, `secondary` or `provisional`.
+    pub status: &'a str,
+    pub note: Option<&'a str>,
+    pub created_at: &'a str,
+    /// The user who entered it.
+    pub created_by: i64,
+}
+
+/// One added year with the name of the user who entered it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct CalendarYearRow {
+    pub id: i64,
+    pub year: i64,
+    pub holidays: String,
+    pub source: String,
+    pub status: String,
+    pub note: Option<String>,
+    pub created_at: String,
+    pub created_by: i64,
+    pub created_by_name: String,
+}
+
+/// Appends a year; returns its id.
+pub async fn insert(conn: &mut Conn, year: &NewCalendarYear<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO calendar_years (year, holidays, source, status, note, created_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(year.year)
+    .bind(year.holidays)
+    .bind(year.source)
+    .bind(year.status)
+    .bind(year.note)
+    .bind(year.created_at)
+    .bind(year.created_by)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Every added year, in the order they were added.
+pub async fn list(conn: &mut Conn) -> Result<Vec<CalendarYearRow>> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, CAST(c.year AS BIGINT) AS year, c.holidays, c.source, c.status, c.note, \
+         c.created_at, c.created_by, u.display_name AS created_by_name \
+         FROM calendar_years c JOIN users u ON u.id = c.created_by ORDER BY c.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
