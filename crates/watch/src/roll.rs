@@ -73,6 +73,13 @@ impl SupportMode {
         }
     }
 
+    /// The mode a stored code names (`code`'s inverse).
+    pub fn from_code(code: &str) -> Option<SupportMode> {
+        [SupportMode::Dispersed, SupportMode::Centralised]
+            .into_iter()
+            .find(|mode| mode.code() == code)
+    }
+
     fn parse(text: &str) -> Option<SupportMode> {
         match text {
             "dispersed" | "分散供养" | "分散" => Some(SupportMode::Dispersed),
