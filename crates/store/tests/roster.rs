@@ -45,7 +45,7 @@ fn period(n: usize) -> (usize, &'static str, String, Option<&'static str>) {
     let household = n % HOUSEHOLDS + 1;
     let category = CATEGORIES[n % CATEGORIES.len()];
     let start = format!("20{:02}-{:02}-01", 20 + n % 6, 1 + n % 12);
-    let end = (n % 3 == 0).then_some("2026-01-01");
+    let end = n.is_multiple_of(3).then_some("2026-01-01");
     (household, category, start, end)
 }
 
