@@ -80,6 +80,8 @@ impl RosterSource {
 /// One line of the roster.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RosterLine {
+    /// The household's row id (its page is `/households/{id}`).
+    pub household_row_id: i64,
     /// 户编号
     pub household_id: String,
     pub head_name: String,
@@ -105,6 +107,7 @@ impl RosterLine {
     fn of(row: RosterRow) -> RosterLine {
         RosterLine {
             source: RosterSource::of(&row.reason),
+            household_row_id: row.household_id,
             household_id: row.external_id,
             head_name: row.head_name,
             area_code: row.area_code,

@@ -227,6 +227,12 @@ async fn issue13_the_roster_answers_from_cases_and_imported_rolls_by_date_and_ar
             rows[0]
         );
         assert!(!html.contains("赵铁柱"), "{backend}");
+        // The line links to the household's page, which opens.
+        let href = &rows[0][rows[0].find("href=\"").unwrap() + 6..];
+        let href = &href[..href.find('"').unwrap()];
+        let (status, household) = bachuan.get(href).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {href}");
+        assert!(household.contains("BC-0800"), "{backend}");
         let (status, _) = bachuan.get("/roster?category=tekun&area=500151100").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{backend}");
 
