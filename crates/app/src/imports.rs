@@ -451,11 +451,19 @@ impl App {
                 };
                 let mut periods = Vec::new();
                 for grant in &determination.categories {
+                    // A 特困 person's 照料护理等级 is their recorded care need.
+                    let care_level = grant
+                        .id_number
+                        .as_ref()
+                        .filter(|_| grant.category == domain::Category::Tekun)
+                        .and_then(|id| household.members.iter().find(|p| &p.id_number == id))
+                        .map(|person| person.care_need.code());
                     periods.push((
                         grant.category.code(),
                         grant.id_number.as_ref().map(|id| id.as_str().to_owned()),
                         None,
                         grant.monthly,
+                        care_level,
                     ));
                 }
                 if let Some(kind) = determination.monitoring {
@@ -464,9 +472,10 @@ impl App {
                         None,
                         Some(kind.code()),
                         None,
+                        None,
                     ));
                 }
-                for (category, id_number, monitoring_kind, monthly) in &periods {
+                for (category, id_number, monitoring_kind, monthly, care_level) in &periods {
                     store::households::open_category(
                         &mut tx,
                         &store::households::NewCategoryPeriod {
@@ -477,6 +486,8 @@ impl App {
                             start_date: &start,
                             monthly_fen: monthly.map(|yuan| yuan.fen()),
                             reason: &reason,
+                            support_mode: None,
+                            care_level: *care_level,
                         },
                     )
                     .await?;
@@ -485,7 +496,7 @@ impl App {
                 if !periods.is_empty() {
                     let after = serde_json::json!(periods
                         .iter()
-                        .map(|(category, id_number, kind, _)| serde_json::json!({"category": category, "id_number": id_number, "monitoring_kind": kind, "start_date": start}))
+                        .map(|(category, id_number, kind, _, _)| serde_json::json!({"category": category, "id_number": id_number, "monitoring_kind": kind, "start_date": start}))
                         .collect::<Vec<_>>());
                     chain
                         .append(

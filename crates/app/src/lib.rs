@@ -28,6 +28,7 @@ pub mod rechecks;
 pub mod registry;
 pub mod report;
 pub mod rolls;
+pub mod roster;
 pub mod users;
 pub mod warnings;
 

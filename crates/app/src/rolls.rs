@@ -213,6 +213,8 @@ impl App {
                 start_date: write.start.to_string(),
                 monthly_fen: write.monthly_fen,
                 reason: write.reason(),
+                support_mode: write.support_mode.map(|mode| mode.code()),
+                care_level: write.care_level.map(|care| care.code()),
             })
             .collect();
         store::rolls::insert_periods(&mut tx, &periods).await?;

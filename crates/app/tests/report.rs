@@ -229,6 +229,8 @@ async fn vary(store: &Store) {
                     start_date: start,
                     monthly_fen: monthly,
                     reason: "测试",
+                    support_mode: None,
+                    care_level: None,
                 },
             )
             .await

@@ -323,6 +323,8 @@ async fn w3_a_warning_goes_through_the_whole_loop_to_an_opened_case() {
                 start_date: "2026-01-15",
                 monthly_fen: None,
                 reason: "测试",
+                support_mode: None,
+                care_level: None,
             },
         )
         .await

@@ -340,6 +340,36 @@ impl AuditEvent {
     }
 }
 
+/// The action of `AuditEvent::roster_export`.
+pub const ROSTER_EXPORT: &str = "roster.export";
+
+impl AuditEvent {
+    /// 名册查询导出 (issue 13 item 5): `actor` took the roster of `category` on `date` under
+    /// `area_code` away as a workbook of `rows` lines (`capped`: the export's limit cut it).
+    pub fn roster_export(
+        at: impl Into<String>,
+        actor: impl Into<String>,
+        category: &str,
+        date: &str,
+        area_code: &str,
+        rows: usize,
+        capped: bool,
+    ) -> AuditEvent {
+        AuditEvent::roll(at, actor, ROSTER_EXPORT, format!("{category}@{date}"))
+            .in_area(area_code)
+            .after(
+                serde_json::json!({
+                    "category": category,
+                    "date": date,
+                    "area": area_code,
+                    "rows": rows,
+                    "capped": capped,
+                })
+                .to_string(),
+            )
+    }
+}
+
 /// The locked head of the chain for the length of one transaction.
 pub struct Chain {
     seq: i64,

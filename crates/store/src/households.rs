@@ -288,6 +288,10 @@ pub struct CategoryPeriodRow {
     pub end_date: Option<String>,
     pub monthly_fen: Option<i64>,
     pub reason: String,
+    /// 供养方式 of a 特困 period (`dispersed` / `centralised`), where known (migration 0034).
+    pub support_mode: Option<String>,
+    /// 照料护理等级 of a 特困 period (a `domain::CareNeed` code), where known.
+    pub care_level: Option<String>,
 }
 
 pub struct NewCategoryPeriod<'a> {
@@ -298,12 +302,15 @@ pub struct NewCategoryPeriod<'a> {
     pub start_date: &'a str,
     pub monthly_fen: Option<i64>,
     pub reason: &'a str,
+    /// 特困 only: 供养方式 and 照料护理等级 codes, where the source says.
+    pub support_mode: Option<&'a str>,
+    pub care_level: Option<&'a str>,
 }
 
 pub async fn open_category(conn: &mut Conn, period: &NewCategoryPeriod<'_>) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO category_periods (household_id, area_code, id_number, category, monitoring_kind, start_date, monthly_fen, reason) \
-         VALUES ($1, (SELECT area_code FROM households WHERE id = $1), $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO category_periods (household_id, area_code, id_number, category, monitoring_kind, start_date, monthly_fen, reason, support_mode, care_level) \
+         VALUES ($1, (SELECT area_code FROM households WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(period.household_id)
     .bind(period.id_number)
@@ -312,6 +319,8 @@ pub async fn open_category(conn: &mut Conn, period: &NewCategoryPeriod<'_>) -> R
     .bind(period.start_date)
     .bind(period.monthly_fen)
     .bind(period.reason)
+    .bind(period.support_mode)
+    .bind(period.care_level)
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)
@@ -331,7 +340,7 @@ pub async fn close_category(conn: &mut Conn, period_id: i64, end_date: &str) -> 
     Ok(())
 }
 
-const PERIOD_COLUMNS: &str = "id, household_id, id_number, category, monitoring_kind, start_date, end_date, monthly_fen, reason";
+pub(crate) const PERIOD_COLUMNS: &str = "id, household_id, id_number, category, monitoring_kind, start_date, end_date, monthly_fen, reason, support_mode, care_level";
 
 pub async fn category_history(
     conn: &mut Conn,

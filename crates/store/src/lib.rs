@@ -20,6 +20,7 @@ pub mod policy;
 pub mod rechecks;
 pub mod report;
 pub mod rolls;
+pub mod roster;
 pub mod search;
 pub mod sessions;
 pub mod users;

@@ -4,7 +4,7 @@
 //! Invariant: an import writes category periods only by appending (as every category change
 //! does); an upload row is never changed but for its acceptance.
 
-use crate::households::{BULK_ROWS, CategoryPeriodRow, positional, values_list};
+use crate::households::{BULK_ROWS, CategoryPeriodRow, PERIOD_COLUMNS, positional, values_list};
 use crate::{Conn, Result, StoreError};
 use futures_util::TryStreamExt;
 use std::collections::HashSet;
@@ -91,8 +91,7 @@ pub async fn periods_of(conn: &mut Conn, household_ids: &[i64]) -> Result<Vec<Ca
     let mut rows = Vec::new();
     for chunk in household_ids.chunks(BULK_ROWS) {
         let sql = format!(
-            "SELECT id, household_id, id_number, category, monitoring_kind, start_date, end_date, monthly_fen, reason \
-             FROM category_periods WHERE household_id IN ({})",
+            "SELECT {PERIOD_COLUMNS} FROM category_periods WHERE household_id IN ({})",
             in_list(chunk.len(), positional(conn))
         );
         let mut query = sqlx::query_as::<_, CategoryPeriodRow>(sqlx::AssertSqlSafe(sql));
@@ -112,11 +111,9 @@ pub async fn periods_among(
 ) -> Result<Vec<CategoryPeriodRow>> {
     let wanted: HashSet<i64> = household_ids.iter().copied().collect();
     let mut rows = Vec::new();
-    let mut stream = sqlx::query_as::<_, CategoryPeriodRow>(
-        "SELECT id, household_id, id_number, category, monitoring_kind, start_date, end_date, monthly_fen, reason \
-         FROM category_periods",
-    )
-    .fetch(&mut *conn);
+    let sql = format!("SELECT {PERIOD_COLUMNS} FROM category_periods");
+    let mut stream =
+        sqlx::query_as::<_, CategoryPeriodRow>(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn);
     while let Some(row) = stream.try_next().await? {
         if wanted.contains(&row.household_id) {
             rows.push(row);
@@ -195,14 +192,17 @@ pub struct RollPeriod<'a> {
     pub start_date: String,
     pub monthly_fen: Option<i64>,
     pub reason: String,
+    /// 特困 only: 供养方式 and 照料护理等级 codes (migration 0034).
+    pub support_mode: Option<&'a str>,
+    pub care_level: Option<&'a str>,
 }
 
 /// Appends category periods in multi-row statements.
 pub async fn insert_periods(conn: &mut Conn, periods: &[RollPeriod<'_>]) -> Result<()> {
     for chunk in periods.chunks(BULK_ROWS) {
         let sql = format!(
-            "INSERT INTO category_periods (household_id, area_code, id_number, category, monitoring_kind, start_date, monthly_fen, reason) VALUES {}",
-            values_list(chunk.len(), 8, positional(conn))
+            "INSERT INTO category_periods (household_id, area_code, id_number, category, monitoring_kind, start_date, monthly_fen, reason, support_mode, care_level) VALUES {}",
+            values_list(chunk.len(), 10, positional(conn))
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for period in chunk {
@@ -214,7 +214,9 @@ pub async fn insert_periods(conn: &mut Conn, periods: &[RollPeriod<'_>]) -> Resu
                 .bind(period.monitoring_kind)
                 .bind(period.start_date.as_str())
                 .bind(period.monthly_fen)
-                .bind(period.reason.as_str());
+                .bind(period.reason.as_str())
+                .bind(period.support_mode)
+                .bind(period.care_level);
         }
         query.execute(&mut *conn).await?;
     }

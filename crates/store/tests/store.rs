@@ -199,6 +199,8 @@ async fn d2_category_periods_answer_who_was_in_which_category_on_a_date() {
             start_date: start,
             monthly_fen: Some(79_000),
             reason: "case C-1",
+            support_mode: None,
+            care_level: None,
         };
         let a_period = households::open_category(&mut tx, &period(a_id, "2025-03-01"))
             .await

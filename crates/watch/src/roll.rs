@@ -13,7 +13,7 @@
 
 use crate::feed::{FeedError, FeedFormat, IdKey, Rejection, parse_id, read_table};
 use chrono::NaiveDate;
-use domain::{Category, MonitoringKind, Period};
+use domain::{CareNeed, Category, MonitoringKind, Period};
 use std::collections::HashMap;
 
 /// 保障范围: whether a roll row is about a whole household or one person.
@@ -73,6 +73,13 @@ impl SupportMode {
         }
     }
 
+    /// The mode a stored code names (`code`'s inverse).
+    pub fn from_code(code: &str) -> Option<SupportMode> {
+        [SupportMode::Dispersed, SupportMode::Centralised]
+            .into_iter()
+            .find(|mode| mode.code() == code)
+    }
+
     fn parse(text: &str) -> Option<SupportMode> {
         match text {
             "dispersed" | "分散供养" | "分散" => Some(SupportMode::Dispersed),
@@ -97,10 +104,11 @@ pub enum Column {
     Authority,
     SupportMode,
     MonitoringKind,
+    CareLevel,
 }
 
 impl Column {
-    const ALL: [Column; 10] = [
+    const ALL: [Column; 11] = [
         Column::IdNumber,
         Column::Name,
         Column::Category,
@@ -111,6 +119,7 @@ impl Column {
         Column::Authority,
         Column::SupportMode,
         Column::MonitoringKind,
+        Column::CareLevel,
     ];
 
     pub fn english(self) -> &'static str {
@@ -125,6 +134,7 @@ impl Column {
             Column::Authority => "authority",
             Column::SupportMode => "support_mode",
             Column::MonitoringKind => "monitoring_kind",
+            Column::CareLevel => "care_level",
         }
     }
 
@@ -141,6 +151,7 @@ impl Column {
             Column::Authority => "审批机关",
             Column::SupportMode => "供养方式",
             Column::MonitoringKind => "监测类型",
+            Column::CareLevel => "照料护理等级",
         }
     }
 
@@ -156,7 +167,7 @@ impl Column {
             Column::MonthlyAmount => paid(category),
             Column::SupportMode => category == Category::Tekun,
             Column::MonitoringKind => category == Category::Monitoring,
-            Column::Category => false,
+            Column::Category | Column::CareLevel => false,
         }
     }
 }
@@ -191,6 +202,26 @@ pub fn parse_category(text: &str) -> Option<Category> {
         })
 }
 
+/// 照料护理等级 as the platforms write it: the code or label of `CareNeed` (the levels whose
+/// standards the catalogue's `tekun.care.*` carry), or the usual other names of each.
+fn parse_care_level(text: &str) -> Option<CareNeed> {
+    CareNeed::from_code(text)
+        .or_else(|| {
+            CareNeed::ALL
+                .iter()
+                .copied()
+                .find(|care| care.label() == text)
+        })
+        .or(match text {
+            "全失能" | "失能" | "完全失能" | "全部护理" => Some(CareNeed::Full),
+            "半失能" | "部分失能" | "半自理" | "部分护理" => Some(CareNeed::Partial),
+            "全自理" | "生活自理" | "完全自理" | "生活能自理" => {
+                Some(CareNeed::SelfCare)
+            }
+            _ => None,
+        })
+}
+
 fn parse_monitoring_kind(text: &str) -> Option<MonitoringKind> {
     MonitoringKind::from_code(text).or_else(|| {
         MonitoringKind::ALL
@@ -216,6 +247,8 @@ pub struct RollRow {
     /// 审批机关
     pub authority: String,
     pub support_mode: Option<SupportMode>,
+    /// 照料护理等级 of a 特困 person, where the roll has the column and the cell is filled.
+    pub care_level: Option<CareNeed>,
     pub monitoring_kind: Option<MonitoringKind>,
 }
 
@@ -427,6 +460,18 @@ fn read_row(
             )
         })?),
     };
+    let care_level = match cell(Column::CareLevel) {
+        "" => None,
+        _ if category != Category::Tekun => {
+            return Err(bad(Column::CareLevel, "仅特困人员名册填写".to_owned()));
+        }
+        text => Some(parse_care_level(text).ok_or_else(|| {
+            bad(
+                Column::CareLevel,
+                format!("“{text}”无法识别（应为 全护理、半护理 或 自理）"),
+            )
+        })?),
+    };
     let monitoring_kind = match cell(Column::MonitoringKind) {
         "" if category == Category::Monitoring => {
             return Err(bad(Column::MonitoringKind, "为空".to_owned()));
@@ -455,6 +500,7 @@ fn read_row(
         document,
         authority,
         support_mode,
+        care_level,
         monitoring_kind,
     })
 }
@@ -541,6 +587,7 @@ pub struct PlannedPeriod {
     pub category: Category,
     pub monitoring_kind: Option<MonitoringKind>,
     pub support_mode: Option<SupportMode>,
+    pub care_level: Option<CareNeed>,
     pub start: NaiveDate,
     pub monthly_fen: Option<i64>,
     pub document: String,
@@ -660,6 +707,7 @@ pub fn plan(roll: &Roll, facts: &Facts) -> Plan {
             &left.document,
             &left.authority,
             left.support_mode,
+            left.care_level,
             left.monitoring_kind,
         ) == (
             right.start,
@@ -667,6 +715,7 @@ pub fn plan(roll: &Roll, facts: &Facts) -> Plan {
             &right.document,
             &right.authority,
             right.support_mode,
+            right.care_level,
             right.monitoring_kind,
         )
     };
@@ -749,6 +798,7 @@ pub fn plan(roll: &Roll, facts: &Facts) -> Plan {
             category,
             monitoring_kind: first.monitoring_kind,
             support_mode: first.support_mode,
+            care_level: first.care_level,
             start: first.start,
             monthly_fen: first.monthly_fen,
             document: first.document.clone(),

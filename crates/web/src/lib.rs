@@ -30,6 +30,7 @@ mod recheck_pages;
 mod registry_pages;
 mod report_pages;
 mod roll_pages;
+mod roster_pages;
 mod session;
 mod throttle;
 mod upload;
@@ -286,6 +287,10 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
             "/api/v1/calendar",
             get(calendar_pages::calendar_api).post(calendar_pages::add_year_api),
         )
+        // 名册查询 (issue 13 item 5).
+        .route("/roster", get(roster_pages::roster))
+        .route("/roster/xlsx", get(roster_pages::roster_xlsx))
+        .route("/api/v1/roster", get(roster_pages::roster_api))
         .fallback(pages::not_found)
         // Inside the back-pressure limit: a body still arriving holds its place.
         .layer(axum::middleware::from_fn(input::screen))

@@ -550,6 +550,17 @@ impl App {
                         }
                     };
                     for (id_number, monthly_fen) in holders {
+                        // 特困: the 照料护理等级 is the person's surveyed care need (the level
+                        // the rules priced); the case records no 供养方式, so it stays empty.
+                        let care_level = case
+                            .survey()
+                            .filter(|_| change.category == Category::Tekun)
+                            .and_then(|survey| {
+                                survey.household.members.iter().find(|person| {
+                                    Some(person.id_number.as_str()) == id_number.as_deref()
+                                })
+                            })
+                            .map(|person| person.care_need.code());
                         store::households::open_category(
                             conn,
                             &store::households::NewCategoryPeriod {
@@ -560,6 +571,8 @@ impl App {
                                 start_date: &on,
                                 monthly_fen,
                                 reason,
+                                support_mode: None,
+                                care_level,
                             },
                         )
                         .await?;

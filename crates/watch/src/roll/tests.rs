@@ -319,3 +319,58 @@ fn issue12_the_category_argument_reads_codes_labels_and_platform_names() {
         assert_eq!(parse_category(text), expected, "{text}");
     }
 }
+
+#[test]
+fn issue13_a_tekun_roll_carries_support_mode_and_an_optional_care_level() {
+    let a = id("50022419500101001");
+    let b = id("50022419600101002");
+    let c = id("50022419700101003");
+    let roll = read(
+        Category::Tekun,
+        &format!(
+            "{HEADER},供养方式,照料护理等级\n\
+             {a},张一,个人,2025-07-01,1001,文1,区民政局,集中供养,全护理\n\
+             {b},张二,个人,2025-07-01,1001,文1,区民政局,分散供养,全自理\n\
+             {c},张三,个人,2025-07-01,1001,文1,区民政局,分散供养,\n\
+             {c},张三,个人,2025-07-01,1001,文1,区民政局,分散供养,特级护理\n"
+        ),
+    );
+    let levels: Vec<(Option<SupportMode>, Option<CareNeed>)> = roll
+        .rows
+        .iter()
+        .map(|row| (row.support_mode, row.care_level))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            (Some(SupportMode::Centralised), Some(CareNeed::Full)),
+            (Some(SupportMode::Dispersed), Some(CareNeed::SelfCare)),
+            (Some(SupportMode::Dispersed), None),
+        ]
+    );
+    assert_eq!(
+        roll.bad.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["第 5 行“照料护理等级”列：“特级护理”无法识别（应为 全护理、半护理 或 自理）"]
+    );
+    // The care level reaches the planned period; another category's roll refuses the column.
+    let mut facts = Facts::default();
+    facts.household_of.insert(key("50022419500101001"), 1);
+    let planned = plan(&roll, &facts);
+    assert_eq!(planned.writes[0].care_level, Some(CareNeed::Full));
+    assert_eq!(
+        planned.writes[0].support_mode,
+        Some(SupportMode::Centralised)
+    );
+    let dibao = read(
+        Category::Dibao,
+        &format!("{HEADER},照料护理等级\n{a},张一,整户,2025-07-01,600,文1,区民政局,全护理\n"),
+    );
+    assert_eq!(
+        dibao
+            .bad
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["第 2 行“照料护理等级”列：仅特困人员名册填写"]
+    );
+}

@@ -52,6 +52,9 @@ const WATCH_ROUTES: [&str; 8] = [
 /// with 403 to every other role (`crate::rolls::issue12_the_roll_page_runs_dry_run_then_accept`);
 /// the due list in the user's area (`crate::rolls::w1_the_recheck_page_lists_the_area_paged`).
 const ROLL_ROUTES: [&str; 3] = ["/rolls", "/rolls/accept", "/rechecks"];
+/// 名册查询: every role that reads households, within its own area, another area refused with
+/// 403 (`crate::roster::issue13_the_roster_answers_from_cases_and_imported_rolls_by_date_and_area`).
+const ROSTER_ROUTES: [&str; 3] = ["/roster", "/roster/xlsx", "/api/v1/roster"];
 /// 政策参数: public policy values, read by every role, added by district civil affairs and the
 /// administrator only (`crate::policy::only_district_civil_affairs_and_the_administrator_add_values_and_everyone_reads_them`).
 /// 工作日历: read by every role, a year entered by district civil affairs only
@@ -195,6 +198,7 @@ fn u2_route_table_covers_the_router() {
             || REPORT_ROUTES.contains(&path.as_str())
             || WATCH_ROUTES.contains(&path.as_str())
             || ROLL_ROUTES.contains(&path.as_str())
+            || ROSTER_ROUTES.contains(&path.as_str())
             || USER_ROUTES.contains(&path.as_str())
             || ROUTES_WITHOUT_RECORDS.contains(&path.as_str())
             || CASE_ROUTES.iter().any(|(_, p)| p == path)

@@ -26,6 +26,7 @@ mod policy;
 mod process;
 mod reports;
 mod rolls;
+mod roster;
 mod search;
 mod sessions;
 mod survey;

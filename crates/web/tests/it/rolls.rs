@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 const HEADER: &str = "身份证号,姓名,保障范围,起始日期,月保障金额,审批文号,审批机关";
 
 /// A multipart form (csrf, category, file) as a browser sends it.
-async fn upload(
+pub(crate) async fn upload(
     user: &PageUser,
     app: &TestApp,
     category: &str,

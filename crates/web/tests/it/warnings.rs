@@ -73,6 +73,8 @@ async fn w3_a_pushed_feed_raises_a_warning_that_the_town_takes_through_the_loop_
                 start_date: "2026-01-15",
                 monthly_fen: None,
                 reason: "测试",
+                support_mode: None,
+                care_level: None,
             },
         )
         .await
