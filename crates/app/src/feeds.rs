@@ -578,27 +578,9 @@ impl App {
                 }),
             )];
             if let Some(case) = at_comparison {
-                history.push((
-                    "close",
-                    serde_json::json!({ "disposition": RULE_DISCREPANCY_STATE, "case_id": case.id }),
-                ));
+                history.push(closed_into(case.id));
             }
-            for (action, detail) in history {
-                store::watch::append_warning_event(
-                    &mut tx,
-                    &WarningEventRow {
-                        warning_id,
-                        seq: 0,
-                        on_date: today_text.clone(),
-                        actor_user_id: COMPARISON_USER_ID,
-                        actor_name: COMPARISON_NAME.to_owned(),
-                        action: action.to_owned(),
-                        detail: detail.to_string(),
-                        recorded_at: now.clone(),
-                    },
-                )
-                .await?;
-            }
+            comparison_history(&mut tx, warning_id, &today_text, &now, &history).await?;
             if let Some(case) = at_comparison {
                 // P3: the 疑点 goes on the case at 信息比对, by the same path as one entered by hand.
                 let area = PlaceCode::parse(&case.area_code)
@@ -809,27 +791,9 @@ impl App {
                                 ),
                             }),
                         ),
-                        (
-                            "close",
-                            serde_json::json!({ "disposition": RULE_DISCREPANCY_STATE, "case_id": case_id }),
-                        ),
+                        closed_into(case_id),
                     ];
-                    for (action, detail) in history {
-                        store::watch::append_warning_event(
-                            &mut *tx,
-                            &WarningEventRow {
-                                warning_id,
-                                seq: 0,
-                                on_date: today_text.clone(),
-                                actor_user_id: COMPARISON_USER_ID,
-                                actor_name: COMPARISON_NAME.to_owned(),
-                                action: action.to_owned(),
-                                detail: detail.to_string(),
-                                recorded_at: now.clone(),
-                            },
-                        )
-                        .await?;
-                    }
+                    comparison_history(&mut *tx, warning_id, &today_text, &now, &history).await?;
                     found.push(workflow::Discrepancy {
                         source: format!("{}（{}）", feed.source, feed.period),
                         description: format!("{description}（预警{warning_id}）"),
@@ -883,20 +847,12 @@ impl App {
             },
         )
         .await?;
-        store::watch::append_warning_event(
+        comparison_history(
             &mut *tx,
-            &WarningEventRow {
-                warning_id: warning.id,
-                seq: 0,
-                on_date: today_text,
-                actor_user_id: COMPARISON_USER_ID,
-                actor_name: COMPARISON_NAME.to_owned(),
-                action: "close".to_owned(),
-                detail:
-                    serde_json::json!({ "disposition": RULE_DISCREPANCY_STATE, "case_id": case_id })
-                        .to_string(),
-                recorded_at: now.clone(),
-            },
+            warning.id,
+            &today_text,
+            &now,
+            &[closed_into(case_id)],
         )
         .await?;
         store::audit::append_one(
@@ -910,6 +866,41 @@ impl App {
         .await?;
         Ok(())
     }
+}
+
+/// The history step of a warning closed into case `case_id` as one of its 疑点.
+fn closed_into(case_id: i64) -> (&'static str, serde_json::Value) {
+    (
+        "close",
+        serde_json::json!({ "disposition": RULE_DISCREPANCY_STATE, "case_id": case_id }),
+    )
+}
+
+/// Appends the comparison's own steps (raise, close into a case) to a warning's history.
+async fn comparison_history(
+    tx: &mut store::Conn,
+    warning_id: i64,
+    on_date: &str,
+    now: &str,
+    history: &[(&str, serde_json::Value)],
+) -> Result<(), AppError> {
+    for (action, detail) in history {
+        store::watch::append_warning_event(
+            &mut *tx,
+            &WarningEventRow {
+                warning_id,
+                seq: 0,
+                on_date: on_date.to_owned(),
+                actor_user_id: COMPARISON_USER_ID,
+                actor_name: COMPARISON_NAME.to_owned(),
+                action: (*action).to_owned(),
+                detail: detail.to_string(),
+                recorded_at: now.to_owned(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// A stored warning's key: same rule, same person, same fact (`Warning::dedupe_key`).

@@ -230,6 +230,8 @@ async fn i14_a_confirmed_household_is_disclosed_dated_and_posted() {
                 start_date: "2026-01-01",
                 monthly_fen: Some(50_000),
                 reason: "一门入库",
+                support_mode: None,
+                care_level: None,
             },
         )
         .await
