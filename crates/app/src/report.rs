@@ -377,8 +377,9 @@ impl App {
         Ok(Arc::clone(figures))
     }
 
-    /// Counts the dashboard figures of the district and of every town (at start-up, in the
-    /// background), so that no dashboard view of theirs waits for a count; returns how many.
+    /// Counts the figures of the district and of every town for the dashboard and for the
+    /// current report period (at start-up, in the background), so that no view of theirs
+    /// waits for a count; returns how many areas.
     pub async fn warm_figures(&self) -> Result<usize, AppError> {
         let areas = {
             let mut conn = self.store.read().await?;
@@ -386,11 +387,17 @@ impl App {
             areas.extend(store::places::of_level(&mut conn, PlaceLevel::Town).await?);
             areas
         };
-        let period = ReportPeriod::months_to(self.today(), DASHBOARD_MONTHS);
+        let today = self.today();
+        let periods = [
+            ReportPeriod::months_to(today, DASHBOARD_MONTHS),
+            self.report_schedule()?.current(today),
+        ];
         for place in &areas {
             let code = PlaceCode::parse(&place.code)
                 .map_err(|error| anyhow::anyhow!("place {}: {error}", place.code))?;
-            self.figures(&code, period.clone()).await?;
+            for period in &periods {
+                self.figures(&code, period.clone()).await?;
+            }
         }
         Ok(areas.len())
     }

@@ -529,7 +529,8 @@ async fn run_async(
             );
             let refresher = app.clone();
             tokio::spawn(async move { refresher.refresh_policy_every(POLICY_REFRESH).await });
-            // The district's and the towns' dashboards are counted before anyone asks.
+            // The district's and the towns' dashboards and current reports are counted before
+            // anyone asks.
             let warmer = app.clone();
             tokio::spawn(async move {
                 let started = std::time::Instant::now();
