@@ -15,7 +15,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -167,21 +167,8 @@ pub async fn audit_xlsx(
 ) -> Result<Response, PageError> {
     let query = form.to_query()?;
     let bytes = state.app.audit_log_export(&signed.actor, &query).await?;
-    let disposition = format!(
-        "attachment; filename=\"audit-log-{}.xlsx\"",
-        state.app.today()
-    );
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    let file_name = format!("audit-log-{}.xlsx", state.app.today());
+    Ok(crate::pages::xlsx_download(&file_name, bytes))
 }
 
 /// `POST /audit/verify`: starts a check of the chain, then back to the page.

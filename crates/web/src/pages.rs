@@ -113,6 +113,24 @@ pub async fn home(PageUser(signed): PageUser) -> Redirect {
     Redirect::to(start_page(signed.actor.role))
 }
 
+/// An XLSX workbook as a download named `file_name` (reports, exports).
+pub(crate) fn xlsx_download(file_name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 pub async fn not_found() -> PageError {
     PageError(AppError::NotFound)
 }

@@ -153,20 +153,7 @@ pub async fn simulation(
                 .table()
                 .to_xlsx()
                 .map_err(|error| PageError(AppError::Internal(error.into())))?;
-            Ok((
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    ),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        "attachment; filename=\"simulation.xlsx\"",
-                    ),
-                ],
-                bytes,
-            )
-                .into_response())
+            Ok(crate::pages::xlsx_download("simulation.xlsx", bytes))
         }
         _ => Ok(page(
             query.set,

@@ -242,21 +242,11 @@ pub async fn report_xlsx(
     .await
     .map_err(|error| PageError(AppError::Internal(error.into())))?;
     let bytes = bytes.map_err(|error| PageError(AppError::Internal(error.into())))?;
-    let disposition = format!(
-        "attachment; filename=\"joint-report-{}-{}.xlsx\"",
+    let file_name = format!(
+        "joint-report-{}-{}.xlsx",
         report.area_code, report.period_code
     );
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::pages::xlsx_download(&file_name, bytes))
 }
 
 /// `GET /reports/print?period=…&area=…`: the print-ready page.

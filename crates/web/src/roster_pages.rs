@@ -13,8 +13,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use domain::Category;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -174,20 +173,7 @@ pub async fn roster_xlsx(
         ..params.query()
     };
     let export = state.app.roster_xlsx(&signed.actor, &query).await?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", export.file_name),
-            ),
-        ],
-        export.bytes,
-    )
-        .into_response())
+    Ok(crate::pages::xlsx_download(&export.file_name, export.bytes))
 }
 
 /// `GET /api/v1/roster?category=&date=&area=&after=`: one page of the roster as JSON.
