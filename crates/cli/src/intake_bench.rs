@@ -13,31 +13,15 @@ use app::{Actor, App, AppError};
 use domain::{PlaceCode, Role};
 use std::time::{Duration, Instant};
 use store::watch::{FeedFact, NewFeed};
+use synth::Rng;
 use workflow::{Action, CaseKind, Channel, Consent};
 
 /// Rows per synthetic feed and per transaction while they are stored.
 const FEED_ROWS: usize = 1_000_000;
 const BATCH: usize = 50_000;
 
-/// A small deterministic generator (SplitMix64): the same facts for the same database.
-struct Draw(u64);
-
-impl Draw {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// A fact of a kind departments send often, with a plausible value (hundredths).
-fn fact(draw: &mut Draw, id_number: &str, line: i64) -> FeedFact {
+fn fact(draw: &mut Rng, id_number: &str, line: i64) -> FeedFact {
     let (kind, value, detail) = match draw.below(10) {
         0..=3 => ("wage", Some(100_000 + draw.below(600_000) as i64), ""),
         4 | 5 => ("medical", Some(draw.below(2_000_000) as i64), ""),
@@ -67,7 +51,7 @@ async fn fill_facts(
     app: &App,
     target: usize,
     persons: &[&str],
-    draw: &mut Draw,
+    draw: &mut Rng,
 ) -> anyhow::Result<()> {
     let have = {
         let mut conn = app.store().read().await?;
@@ -141,7 +125,7 @@ fn app_error(error: AppError) -> anyhow::Error {
 
 /// Fills the facts, then times `rounds` comparisons at intake.
 pub async fn run(app: &App, facts: usize, rounds: usize) -> anyhow::Result<()> {
-    let mut draw = Draw(0x5AFE_7E70);
+    let mut draw = Rng::new(0x5AFE_7E70, 0);
     let members = {
         let mut conn = app.store().read().await?;
         store::households::open_members(&mut conn).await?

@@ -13,6 +13,7 @@
 mod household;
 mod names;
 mod rng;
+pub use rng::Rng;
 
 use domain::Place;
 use domain::interchange::HouseholdRecord;

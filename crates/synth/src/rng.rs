@@ -12,14 +12,15 @@ pub(crate) fn mix64(mut value: u64) -> u64 {
     value ^ (value >> 31)
 }
 
-pub(crate) struct Rng {
+/// The crate's seeded stream; also used by benchmarks that need reproducible synthetic data.
+pub struct Rng {
     state: [u64; 4],
     spare_normal: Option<f64>,
 }
 
 impl Rng {
     /// A stream for `(seed, stream)`; distinct streams are independent for practical purposes.
-    pub(crate) fn new(seed: u64, stream: u64) -> Self {
+    pub fn new(seed: u64, stream: u64) -> Self {
         let mut key = mix64(seed) ^ mix64(stream.wrapping_add(0xA076_1D64_78BD_642F));
         let mut state = [0u64; 4];
         for word in &mut state {
@@ -32,7 +33,7 @@ impl Rng {
         }
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let [s0, s1, s2, s3] = &mut self.state;
         let result = s0.wrapping_add(*s3).rotate_left(23).wrapping_add(*s0);
         let shifted = *s1 << 17;
@@ -56,7 +57,7 @@ impl Rng {
     }
 
     /// Uniform in `0..bound` (`bound` > 0), by Lemire's multiply-shift.
-    pub(crate) fn below(&mut self, bound: usize) -> usize {
+    pub fn below(&mut self, bound: usize) -> usize {
         let wide = u128::from(self.next_u64()) * bound as u128;
         (wide >> 64) as usize
     }
