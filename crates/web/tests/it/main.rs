@@ -32,3 +32,4 @@ mod sessions;
 mod survey;
 mod users;
 mod warnings;
+mod forms;
