@@ -901,6 +901,7 @@ impl From<FormFields> for CaseActionForm {
                 .cloned(),
         );
         typed.set("team", fields.team.join(","));
+        let typed = typed.labelled(CASE_ACTION_LABELS);
         let survey =
             (fields.action == "record_survey").then(|| HouseholdForm::from_fields(&sent));
         CaseActionForm {
@@ -911,6 +912,24 @@ impl From<FormFields> for CaseActionForm {
         }
     }
 }
+
+/// The case page's names of the action forms' fields, before the common ones.
+const CASE_ACTION_LABELS: &[(&str, &str)] = &[
+    ("source", "疑点来源"),
+    ("description", "疑点内容"),
+    ("number", "疑点编号"),
+    ("resolution", "核实结果"),
+    ("note", "说明"),
+    ("team", "调查组成员"),
+    ("household", "入户调查的家庭情况"),
+    ("attendance", "参会人数"),
+    ("outcome", "评议结果"),
+    ("verdicts", "研判意见"),
+    ("summary", "异议内容"),
+    ("answer", "答复内容"),
+    ("category", "类别"),
+    ("monitoring_kind", "监测类型"),
+];
 
 const SURVEY_FAULTY: &str = "入户调查的家庭情况有误，请修改标红的内容";
 

@@ -196,10 +196,6 @@ impl FormFields {
             .map(|(_, v)| v.clone())
             .collect()
     }
-
-    pub fn has(&self, key: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == key)
-    }
 }
 
 impl From<FormFields> for HouseholdForm {

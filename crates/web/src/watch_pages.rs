@@ -212,6 +212,13 @@ impl WarningActForm {
             ("summary", &self.summary),
             ("reason", &self.reason),
         ])
+        .labelled(match self.action.as_str() {
+            "verify" => &[("findings", "核实情况")],
+            "judge" => &[("note", "研判意见")],
+            "dispose" => &[("note", "调整内容"), ("reason", "无需处置的理由")],
+            "close" => &[("note", "办结说明")],
+            _ => &[],
+        })
     }
 }
 
@@ -607,6 +614,7 @@ impl ContactForm {
             ("consent_on", &self.consent_on),
             ("new_household_id", &self.new_household_id),
         ])
+        .labelled(&[("findings", "走访或来电情况")])
     }
 }
 
