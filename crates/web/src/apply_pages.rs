@@ -8,10 +8,10 @@ use crate::error::PageError;
 use crate::forms::FormError;
 use crate::session::{constant_time_eq, random_token};
 use crate::{WebState, cookies};
+use app::AppError;
 use app::online::{
     Applied, CONSENT_TEXT, HARDSHIP_CHARS, HOUSEHOLD_SIZE_MAX, NAME_CHARS, OnlineForm, TownPlaces,
 };
-use app::AppError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;

@@ -364,10 +364,7 @@ pub async fn create(
     Form(form): Form<ReferralForm>,
 ) -> Result<Response, PageError> {
     signed.check_csrf(Some(&form.csrf))?;
-    let household_id: i64 = form
-        .household_id
-        .parse()
-        .map_err(|_| AppError::NotFound)?;
+    let household_id: i64 = form.household_id.parse().map_err(|_| AppError::NotFound)?;
     let case_id: Option<i64> = match form.case_id.trim() {
         "" => None,
         text => Some(text.parse().map_err(|_| AppError::NotFound)?),
@@ -397,11 +394,9 @@ pub async fn create(
                 AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::CONFLICT,
             };
-            let failure = FormError::of([
-                ("item_code", item_code),
-                ("supplementary_reason", reason),
-            ])
-            .failed(&error);
+            let failure =
+                FormError::of([("item_code", item_code), ("supplementary_reason", reason)])
+                    .failed(&error);
             match case_id {
                 Some(case_id) => {
                     let mut page = crate::case_pages::case_page(

@@ -8,10 +8,10 @@ use crate::error::PageError;
 use crate::forms::{Choice, FormError, FormFields, HouseholdForm, Vocabulary};
 use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
+use app::AppError;
 use app::cases::notice::{CaseNotice, NoticeVillage, VillageNotice};
 use app::cases::{CaseDetail, TeamCandidate, WorkItem, WorkPage, WorkQuery, offered_actions};
 use app::warnings::{WarningItem, WarningQuery};
-use app::AppError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
@@ -902,8 +902,7 @@ impl From<FormFields> for CaseActionForm {
         );
         typed.set("team", fields.team.join(","));
         let typed = typed.labelled(CASE_ACTION_LABELS);
-        let survey =
-            (fields.action == "record_survey").then(|| HouseholdForm::from_fields(&sent));
+        let survey = (fields.action == "record_survey").then(|| HouseholdForm::from_fields(&sent));
         CaseActionForm {
             csrf: sent.get("csrf").to_owned(),
             fields,

@@ -6,6 +6,8 @@
 //! input once, at the edge, by a `TryFrom` through the `domain::input` parsers; what it refuses
 //! and what the use case refuses both become a [`FormError`], and the page is shown again with it.
 
+use app::{AppError, FieldError};
+use axum::http::StatusCode;
 use domain::interchange::{
     DisabilityRecord, GuaranteesRecord, HouseholdRecord, IncomeRecord, PersonRecord,
     PropertyRecord, RigidRecord, SupporterRecord, VehicleRecord,
@@ -14,8 +16,6 @@ use domain::{
     CareNeed, DisabilityKind, Household, Hukou, LabourCapacity, Relation, Risk, Schooling,
     VehicleKind,
 };
-use app::{AppError, FieldError};
-use axum::http::StatusCode;
 use std::collections::BTreeMap;
 
 /// A page form shown again: every value as typed (by field name) and a Chinese message per
@@ -214,7 +214,10 @@ impl<'de> serde::Deserialize<'de> for FormFields {
                 f.write_str("form fields")
             }
 
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<FormFields, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FormFields, A::Error> {
                 let mut pairs = Vec::new();
                 while let Some(pair) = map.next_entry::<String, String>()? {
                     pairs.push(pair);

@@ -401,12 +401,7 @@ pub async fn reset_password(
     } else {
         state
             .app
-            .reset_user_password(
-                &signed.actor,
-                id,
-                version_of(&form.version),
-                &form.password,
-            )
+            .reset_user_password(&signed.actor, id, version_of(&form.version), &form.password)
             .await
     };
     match result {

@@ -86,8 +86,16 @@ async fn i17_contact_form_keeps_every_value_and_names_the_bad_field() {
             assert!(page.contains(kept), "{backend}: {kept} kept");
         }
         assert!(field_error(&page, "person_name").is_empty(), "{backend}");
-        assert_no_codes(&page, &["on_date", "household_id", "outcome"], &backend.to_string());
-        assert_eq!(contact_count(&wangge).await, before, "{backend}: nothing saved");
+        assert_no_codes(
+            &page,
+            &["on_date", "household_id", "outcome"],
+            &backend.to_string(),
+        );
+        assert_eq!(
+            contact_count(&wangge).await,
+            before,
+            "{backend}: nothing saved"
+        );
 
         // A fault the use case finds (a new person without a village) is named beside its
         // field too, the values kept.
@@ -107,7 +115,10 @@ async fn i17_contact_form_keeps_every_value_and_names_the_bad_field() {
         let status = response.status();
         let page = response.text().await.unwrap();
         assert!(status.is_client_error(), "{backend}: {status}");
-        assert!(page.contains("name=\"person_name\" value=\"王五\""), "{backend}");
+        assert!(
+            page.contains("name=\"person_name\" value=\"王五\""),
+            "{backend}"
+        );
         assert!(page.contains("新发现人员</textarea>"), "{backend}");
         app.stop().await;
     }
@@ -209,12 +220,7 @@ async fn i17_user_edit_form_keeps_every_value_and_names_the_bad_field() {
         assert_eq!(status, StatusCode::OK, "{backend}");
         admin.csrf = hidden_field(&list, "csrf").unwrap_or(admin.csrf);
         let start = list.find("<tr id=\"user-").unwrap() + "<tr id=\"user-".len();
-        let id: i64 = list[start..]
-            .split('"')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let id: i64 = list[start..].split('"').next().unwrap().parse().unwrap();
         let (_, shown) = admin.get(&format!("/admin/users/{id}")).await;
         let version = hidden_field(&shown, "version").unwrap();
         let response = admin
