@@ -579,6 +579,8 @@ pub struct CasePage {
     vocab: Vocabulary,
     villages: Vec<(String, String)>,
     editing: bool,
+    /// When and by whom the survey draft was saved ("" when there is none).
+    survey_draft: String,
     failure: Failure,
     /// 救助帮扶 of the case's household: a preview while the case runs (issue 6, A2).
     assist: Option<app::assistance::HouseholdAssistance>,
@@ -742,7 +744,7 @@ pub(crate) async fn case_page(
     state: &WebState,
     signed: &Signed,
     case_id: i64,
-    failure: Failure,
+    mut failure: Failure,
     survey_form: Option<HouseholdForm>,
 ) -> Result<CasePage, PageError> {
     let actor = &signed.actor;
@@ -786,19 +788,48 @@ pub(crate) async fn case_page(
         (None, None) => (None, String::new()),
     };
     let mut candidates = Vec::new();
+    let mut survey_draft = String::new();
     let form = match survey_form {
         Some(form) => form,
         None if offered.contains(&"record_survey") => {
             candidates = state.app.team_candidates(actor, case_id).await?;
-            match (d.case.survey(), d.household_row_id) {
-                (Some(survey), _) => HouseholdForm::from_household(&survey.household),
+            let draft = state.app.survey_draft(actor, case_id).await?;
+            match (draft, d.case.survey(), d.household_row_id) {
+                // A saved draft is taken up where it was left.
+                (Some(draft), _, _) => {
+                    survey_draft = format!("{}（{}）", draft.saved_at, draft.saved_by);
+                    if failure.action.is_empty() {
+                        let mut typed = FormError::of(
+                            draft
+                                .fields
+                                .iter()
+                                .filter(|(key, _)| key != "team")
+                                .cloned(),
+                        );
+                        let team: Vec<&str> = draft
+                            .fields
+                            .iter()
+                            .filter(|(key, _)| key == "team")
+                            .map(|(_, value)| value.as_str())
+                            .collect();
+                        typed.set("team", team.join(","));
+                        failure = Failure {
+                            action: "record_survey".to_owned(),
+                            message: String::new(),
+                            form: typed,
+                        };
+                    }
+                    HouseholdForm::from_pairs(draft.fields)
+                }
+                (None, Some(survey), _) => HouseholdForm::from_household(&survey.household),
                 // Surveying a registered household starts from its record (a logged full view).
-                (None, Some(row_id)) => match state.app.household_detail(actor, row_id, true).await
-                {
-                    Ok(detail) => HouseholdForm::from_household(&detail.household),
-                    Err(_) => blank_survey(&d),
-                },
-                (None, None) => blank_survey(&d),
+                (None, None, Some(row_id)) => {
+                    match state.app.household_detail(actor, row_id, true).await {
+                        Ok(detail) => HouseholdForm::from_household(&detail.household),
+                        Err(_) => blank_survey(&d),
+                    }
+                }
+                (None, None, None) => blank_survey(&d),
             }
         }
         None => HouseholdForm::default(),
@@ -848,6 +879,7 @@ pub(crate) async fn case_page(
         vocab: Vocabulary::new(),
         villages,
         editing: true,
+        survey_draft,
         failure,
         d,
     })
@@ -889,6 +921,8 @@ pub struct CaseActionForm {
     typed: FormError,
     /// 入户调查: the household part of the form.
     survey: Option<HouseholdForm>,
+    /// 暂存草稿 pressed on the survey form: its fields as sent (never the token).
+    draft: Option<Vec<(String, String)>>,
 }
 
 impl From<FormFields> for CaseActionForm {
@@ -903,11 +937,19 @@ impl From<FormFields> for CaseActionForm {
         typed.set("team", fields.team.join(","));
         let typed = typed.labelled(CASE_ACTION_LABELS);
         let survey = (fields.action == "record_survey").then(|| HouseholdForm::from_fields(&sent));
+        let draft = (survey.is_some() && !sent.get("save_draft").is_empty()).then(|| {
+            sent.pairs()
+                .iter()
+                .filter(|(key, _)| key != "csrf" && key != "save_draft")
+                .cloned()
+                .collect()
+        });
         CaseActionForm {
             csrf: sent.get("csrf").to_owned(),
             fields,
             typed,
             survey,
+            draft,
         }
     }
 }
@@ -944,8 +986,17 @@ pub async fn case_act(
         mut fields,
         typed,
         survey: mut survey_form,
+        draft,
         ..
     } = form;
+    if let Some(draft) = draft {
+        // 暂存草稿: kept as typed, unchecked, until the survey is recorded.
+        state
+            .app
+            .save_survey_draft(&signed.actor, id, &draft)
+            .await?;
+        return Ok(Redirect::to(&format!("/cases/{id}#survey-form")).into_response());
+    }
     if let Some(form) = survey_form.as_mut() {
         if form.row_command() {
             // 添加成员 / 删除 without JavaScript: the form again with every value, nothing saved.
