@@ -393,6 +393,13 @@ impl App {
         .await?;
         let lines = self.queue_rows(case_id, moved, today)?;
         store::cases::replace_queue(&mut *tx, case_id, &lines).await?;
+        if new_events
+            .iter()
+            .any(|event| matches!(event.fact, Fact::SurveyRecorded(_)))
+        {
+            // The survey is submitted: its draft is done with.
+            store::cases::delete_survey_draft(&mut *tx, case_id).await?;
+        }
         store::audit::append_one(
             &mut *tx,
             self.store.audit_key(),
@@ -1376,6 +1383,69 @@ async fn append(
     }
     store::cases::append_events(conn, &rows).await?;
     Ok(format!("[{}]", facts.join(",")))
+}
+
+/// 入户调查草稿 (issue 15 item 2): a case's survey form as typed, saved part-way and
+/// completed over several visits; it enters the case only when the survey is recorded
+/// (`record_survey`, the "submitted" moment), which deletes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SurveyDraft {
+    /// The form's fields as typed (names of the page's survey form).
+    pub fields: Vec<(String, String)>,
+    pub saved_by: String,
+    /// When it was saved (Beijing time, to the second).
+    pub saved_at: String,
+}
+
+impl App {
+    /// Saves the survey form of a case as a draft (replacing an earlier one): only a user who
+    /// may record the case's survey now, in their area; audited.
+    pub async fn save_survey_draft(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        fields: &[(String, String)],
+    ) -> Result<(), AppError> {
+        let today = self.today();
+        let now = self.now_text();
+        let mut tx = self.store.begin().await?;
+        let (_, events) = self.load_case(&mut tx, actor, case_id).await?;
+        let case = replay(case_id, &events)?;
+        if !offered_actions(&case, actor.role, today).contains(&"record_survey") {
+            return Err(AppError::Forbidden);
+        }
+        let text = serde_json::to_string(fields)
+            .map_err(|error| anyhow::anyhow!("survey draft of case {case_id}: {error}"))?;
+        store::cases::save_survey_draft(&mut tx, case_id, &text, &actor.audit_name(), &now).await?;
+        store::audit::append_one(
+            &mut tx,
+            self.store.audit_key(),
+            &case_event(actor, &now, "case.survey_draft", &case, None, None),
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(())
+    }
+
+    /// The survey draft of a case the actor may read, if one is saved.
+    pub async fn survey_draft(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+    ) -> Result<Option<SurveyDraft>, AppError> {
+        let mut conn = self.store.read().await?;
+        self.load_case(&mut conn, actor, case_id).await?;
+        let Some(row) = store::cases::survey_draft(&mut conn, case_id).await? else {
+            return Ok(None);
+        };
+        let fields: Vec<(String, String)> = serde_json::from_str(&row.fields)
+            .map_err(|error| anyhow::anyhow!("survey draft of case {case_id}: {error}"))?;
+        Ok(Some(SurveyDraft {
+            fields,
+            saved_by: row.saved_by,
+            saved_at: crate::audit_log::beijing_second(&row.saved_at),
+        }))
+    }
 }
 
 fn case_event(
