@@ -284,12 +284,18 @@ async fn record_visit(app: &App, unit: &Unit) -> Result<(), AppError> {
 /// The demo village of the village assistant and the grid worker (巴川街道).
 const DEMO_CASE_VILLAGE: &str = "500151001200";
 
-/// A valid ID number for the demo's applicants (born 1931–1939, so unlike the generated ones;
-/// each unit on its own birthday): member `member` (1–9) of application `n` (below 100).
+/// A valid ID number for the demo's applicants: member `member` (1 head, born 1975; 2
+/// spouse, 1977; 3 child, 2005) of application `n` (below 100), each unit on its own
+/// birthday. Its sequence code (≥ 100) is beyond those the generated households use on a
+/// birthday (handed out from 001), so it is nobody else's.
 fn demo_id(unit: u32, n: u32, member: u32) -> String {
+    let year = match member {
+        1 => 1975,
+        2 => 1977,
+        _ => 2005,
+    };
     let first17 = format!(
-        "50022419{:02}{:02}{:02}{:03}",
-        31 + n % 9,
+        "500224{year:04}{:02}{:02}{:03}",
         1 + unit % 12,
         1 + (unit / 12) % 28,
         (member * 100 + n % 100) % 1000
@@ -383,7 +389,7 @@ const DEMO_PAST_INTAKE_DAYS: u64 = 20;
 ///   confirmed, 低保 awaiting 区民政局; A011 partially declined (低保 confirmed, monitoring
 ///   declined) with its 告知书 delivered; A012 confirmed and published (公开, its posting on
 ///   the village board recorded); A013 withdrawn; and an exit (退出) of an enrolled household
-///   in comparison.
+///   of the village (else of the town) in comparison.
 ///
 /// `recheck_due`, when given, are the re-checks due in the unit's village (else they are read).
 async fn seed_cases(
@@ -442,17 +448,23 @@ async fn seed_cases(
         Some(due) => due,
         None => rechecks_due(app, town, far).await?,
     };
-    let mut enrolled = due
-        .into_iter()
-        .filter(|due| due.area.as_str().starts_with(unit.village.as_str()));
-    if let Some(due) = enrolled.next() {
+    let mut due = due;
+    let in_village =
+        |due: &workflow::RecheckDue| due.area.as_str().starts_with(unit.village.as_str());
+    if let Some(at) = due.iter().position(in_village) {
+        let due = due.remove(at);
         app.open_recheck(town, &due.household_id, "定期核查")
             .await?;
     }
     if set == CaseSet::Start {
         return Ok(());
     }
-    if let Some(due) = enrolled.next() {
+    // The exit: another enrolled household of the village, else of the town.
+    let exiting = due
+        .iter()
+        .position(in_village)
+        .or((!due.is_empty()).then_some(0));
+    if let Some(due) = exiting.map(|at| due.remove(at)) {
         let applicant = {
             let mut conn = app.store().read().await?;
             store::households::by_external_id(&mut conn, &due.household_id)
@@ -560,9 +572,10 @@ async fn seed_cases(
         Some(delivered_on),
     )
     .await?;
-    // A012: confirmed, on the village's public list (公开), posted on the board the day after.
+    // A012: confirmed, on the village's public list (公开); the list, published when the
+    // decision was entered (today), posted on the village board.
     decide(app, &district.civil, published, decided_on, None).await?;
-    app.record_disclosure_posting(village, unit.village.as_str(), delivered_on)
+    app.record_disclosure_posting(village, unit.village.as_str(), today)
         .await?;
 
     let withdrawn = open_demo(app, unit, grid, 13, "何三", "申请救助", recent).await?;

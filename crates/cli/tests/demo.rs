@@ -128,9 +128,9 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
         assert_eq!(declined.len(), 1, "{declined:?}");
         assert_eq!(declined[0].0, domain::Category::Monitoring);
         assert!(detail.case.refusal_notice_delivered_on() > detail.case.closed_on());
-        // An exit and a re-check are open.
+        // An exit and a re-check are open in the town.
         for kind in ["exit", "recheck"] {
-            let open = store::cases::open_in_area(&mut conn, "500151001200")
+            let open = store::cases::open_in_area(&mut conn, "500151001")
                 .await
                 .unwrap();
             assert!(open.iter().any(|row| row.kind == kind), "no {kind}");
