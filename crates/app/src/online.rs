@@ -460,16 +460,23 @@ impl App {
                 steps.push(TrackedStep { step, on: event.on });
             }
         }
+        // What the departments declined, as the 告知书 names it (members of a category held
+        // per person included).
+        let declined: Vec<String> = self
+            .declined_parts(&case)?
+            .iter()
+            .map(crate::cases::DeclinedPart::line)
+            .collect();
         let result = case.outcome().map(|outcome| match outcome {
             Outcome::Confirmed { .. } => TrackedResult::Confirmed {
-                declined: case
-                    .declined()
-                    .iter()
-                    .map(|(category, reason)| format!("{}：{reason}", category.label()))
-                    .collect(),
+                declined: declined.clone(),
             },
             Outcome::Refused { reason } => TrackedResult::Refused {
-                reason: reason.clone(),
+                reason: if declined.is_empty() {
+                    reason.clone()
+                } else {
+                    declined.join("；")
+                },
             },
             Outcome::Withdrawn { .. } => TrackedResult::Withdrawn,
         });

@@ -1056,16 +1056,19 @@ pub async fn print_refusal(
     Path(id): Path<i64>,
 ) -> Result<RefusalPrint, PageError> {
     let d = state.app.case_detail(&signed.actor, id).await?;
+    // The categories the departments declined, each with its reason and, when held per
+    // person, the members (issue 14 item 2).
+    let declined: Vec<String> = state
+        .app
+        .declined_parts(&d.case)?
+        .iter()
+        .map(app::cases::DeclinedPart::line)
+        .collect();
     let (reason, partial) = match d.case.outcome() {
-        Some(Outcome::Refused { reason }) => (reason.clone(), false),
-        // 部分不予认定: the categories declined, each with its department's reason.
+        Some(Outcome::Refused { reason }) if declined.is_empty() => (reason.clone(), false),
+        Some(Outcome::Refused { .. }) => (declined.join("；"), false),
+        // 部分不予认定: the part declined.
         Some(Outcome::Confirmed { .. }) if d.case.owes_refusal_notice() => {
-            let declined: Vec<String> = d
-                .case
-                .declined()
-                .iter()
-                .map(|(category, reason)| format!("{}：{reason}", category.label()))
-                .collect();
             (declined.join("；"), true)
         }
         _ => return Err(not_yet("不予认定决定")),

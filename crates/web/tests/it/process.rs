@@ -683,3 +683,49 @@ async fn track(app: &TestApp, base: &str, receipt: &str) -> (StatusCode, String)
         .unwrap();
     (response.status(), response.text().await.unwrap())
 }
+
+#[tokio::test]
+async fn p8_a_decline_of_a_category_held_per_person_names_the_member_on_the_notice() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let team = [
+            user_id(&app, "cunshe").await,
+            user_id(&app, "bachuan").await,
+        ];
+        // 特困 for the old man alone (as in `d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies`).
+        let household_record = json!({
+            "id": "BC-0810", "area_code": VILLAGE, "hukou": "rural",
+            "members": [
+                {"id_number": crate::helpers::id_number("50022419500315102"), "name": "韩老", "relation": "head", "care_need": "partial", "income_12m": 0},
+                {"id_number": crate::helpers::id_number("50022419580505106"), "name": "杨婆", "relation": "spouse", "income_12m": 30000},
+            ],
+            "income_12m": {"wages": 30000},
+        });
+        let (id, _) = crate::cases::apply(&village, "BC-0810").await;
+        crate::cases::through_review(&app, id, &team, household_record).await;
+        let town = app.api_user("bachuan").await;
+        assert_eq!(joint_review(&town, id, true).await, "notice", "{backend}");
+        ok(&town, id, json!({"action": "post_notice"})).await;
+        crate::cases::past_notice(&app, &town, id).await;
+        let civil = app.api_user("minzheng").await;
+        assert_eq!(
+            ok(
+                &civil,
+                id,
+                json!({"action": "decline", "category": "tekun", "reason": "有赡养能力的义务人"})
+            )
+            .await,
+            "refused",
+            "{backend}"
+        );
+        let page = app.page_user("bachuan").await;
+        let (status, letter) = page.get(&format!("/cases/{id}/print/refusal")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            letter.contains("特困人员（韩老）：有赡养能力的义务人") && !letter.contains("杨婆"),
+            "{backend}: {letter}"
+        );
+        app.stop().await;
+    }
+}
