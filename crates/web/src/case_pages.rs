@@ -1139,6 +1139,8 @@ pub struct NoticePrint {
     phone: Option<String>,
     reconsideration_days: Option<i64>,
     litigation_months: Option<i64>,
+    /// 救济机关 (issue 14 item 2).
+    bodies: crate::ReviewBodies,
 }
 
 /// `GET /cases/{id}/print/notice`: 公示 — names and ID numbers masked, no health or bank data.
@@ -1159,6 +1161,7 @@ pub async fn print_notice(
         phone: state.config.supervision_phone.clone(),
         reconsideration_days,
         litigation_months,
+        bodies: state.config.review_bodies.clone(),
     })
 }
 
@@ -1169,6 +1172,7 @@ pub struct VillageNoticePrint {
     phone: Option<String>,
     reconsideration_days: Option<i64>,
     litigation_months: Option<i64>,
+    bodies: crate::ReviewBodies,
 }
 
 /// `GET /villages/{code}/print/notice`: 村级公示 — every case of the village at the notice
@@ -1185,6 +1189,7 @@ pub async fn print_village_notice(
         phone: state.config.supervision_phone.clone(),
         reconsideration_days,
         litigation_months,
+        bodies: state.config.review_bodies.clone(),
     })
 }
 
@@ -1199,6 +1204,8 @@ pub struct RefusalPrint {
     reconsideration_days: Option<i64>,
     litigation_months: Option<i64>,
     phone: Option<String>,
+    /// 救济机关: the bodies named for 行政复议 and 行政诉讼 (issue 14 item 2).
+    bodies: crate::ReviewBodies,
 }
 
 /// `GET /cases/{id}/print/refusal`: 不予认定告知书 with the written reason.
@@ -1208,16 +1215,19 @@ pub async fn print_refusal(
     Path(id): Path<i64>,
 ) -> Result<RefusalPrint, PageError> {
     let d = state.app.case_detail(&signed.actor, id).await?;
+    // The categories the departments declined, each with its reason and, when held per
+    // person, the members (issue 14 item 2).
+    let declined: Vec<String> = state
+        .app
+        .declined_parts(&d.case)?
+        .iter()
+        .map(app::cases::DeclinedPart::line)
+        .collect();
     let (reason, partial) = match d.case.outcome() {
-        Some(Outcome::Refused { reason }) => (reason.clone(), false),
-        // 部分不予认定: the categories declined, each with its department's reason.
+        Some(Outcome::Refused { reason }) if declined.is_empty() => (reason.clone(), false),
+        Some(Outcome::Refused { .. }) => (declined.join("；"), false),
+        // 部分不予认定: the part declined.
         Some(Outcome::Confirmed { .. }) if d.case.owes_refusal_notice() => {
-            let declined: Vec<String> = d
-                .case
-                .declined()
-                .iter()
-                .map(|(category, reason)| format!("{}：{reason}", category.label()))
-                .collect();
             (declined.join("；"), true)
         }
         _ => return Err(not_yet("不予认定决定")),
@@ -1232,6 +1242,7 @@ pub async fn print_refusal(
         reconsideration_days,
         litigation_months,
         phone: state.config.supervision_phone.clone(),
+        bodies: state.config.review_bodies.clone(),
     })
 }
 
@@ -1260,6 +1271,10 @@ pub struct TrackPage {
     message: String,
     tracked: Option<app::online::Tracked>,
     proof_digits: usize,
+    /// 救济途径 of a decline: 行政复议 days and 行政诉讼 months (`review.*`) and the bodies.
+    reconsideration_days: Option<i64>,
+    litigation_months: Option<i64>,
+    bodies: crate::ReviewBodies,
 }
 
 impl TrackPage {
@@ -1269,7 +1284,41 @@ impl TrackPage {
             message,
             tracked,
             proof_digits: app::online::PROOF_ID_DIGITS,
+            reconsideration_days: None,
+            litigation_months: None,
+            bodies: crate::ReviewBodies::default(),
         }
+    }
+
+    /// The rights of review of a decline (whole or partial), as the 告知书 words them, and
+    /// how the written notice reaches the applicant.
+    fn review_rights(&self) -> String {
+        let days = self
+            .reconsideration_days
+            .map(|days| format!("{days}日内"))
+            .unwrap_or_default();
+        let months = self
+            .litigation_months
+            .map(|months| format!("{months}个月内"))
+            .unwrap_or_default();
+        let body = self
+            .bodies
+            .reconsideration
+            .as_ref()
+            .map(|body| format!("向{body}"))
+            .unwrap_or_default();
+        let court = self.bodies.court.as_deref().unwrap_or("人民法院");
+        let delivery = match self
+            .tracked
+            .as_ref()
+            .and_then(|tracked| tracked.refusal_notice_delivered_on)
+        {
+            Some(on) => format!("书面告知书已于{on}送达。"),
+            None => "书面告知书由所在镇街送达。".to_owned(),
+        };
+        format!(
+            "如对本决定不服，可自收到告知书之日起{days}依法{body}申请行政复议，或者{months}依法向{court}提起行政诉讼；如家庭情况发生变化，可重新提出申请。{delivery}"
+        )
     }
 
     /// The current step in plain words.
@@ -1336,7 +1385,20 @@ pub async fn track_lookup(
         );
     }
     match state.app.track_receipt(&number, &form.proof).await {
-        Ok(tracked) => page("", Some(tracked), StatusCode::OK),
+        Ok(tracked) => {
+            let on = tracked.closed_on.unwrap_or_else(|| state.app.today());
+            let (reconsideration_days, litigation_months) = match state.app.review_periods(on) {
+                Ok(periods) => periods,
+                Err(error) => return PageError(error).into_response(),
+            };
+            let page = TrackPage {
+                reconsideration_days,
+                litigation_months,
+                bodies: state.config.review_bodies.clone(),
+                ..TrackPage::new(number.clone(), String::new(), Some(tracked))
+            };
+            page.into_response()
+        }
         Err(AppError::NotFound) => page(
             "未查到该申请：请核对查询码和手机号码（或身份证号后几位）后重新输入",
             None,

@@ -1209,7 +1209,75 @@ impl App {
     }
 }
 
+/// 告知书 (issue 14 item 2): one category a district department declined, with its reason
+/// and, for a category held per person (特困), the members it was declined for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeclinedPart {
+    pub category: Category,
+    pub reason: String,
+    /// The surveyed members the rules engine granted the category to (empty for a category
+    /// held by the household).
+    pub members: Vec<String>,
+}
+
+impl DeclinedPart {
+    /// `特困人员（韩老）：理由`, `低保：理由`: the line of the 告知书.
+    pub fn line(&self) -> String {
+        if self.members.is_empty() {
+            format!("{}：{}", self.category.label(), self.reason)
+        } else {
+            format!(
+                "{}（{}）：{}",
+                self.category.label(),
+                self.members.join("、"),
+                self.reason
+            )
+        }
+    }
+}
+
 impl App {
+    /// 告知书: what the departments declined on `case`, each category with its reason and, for
+    /// a category held per person, the members — the persons the rules engine grants it on
+    /// the surveyed household on the day the case closed (as the registry writes the
+    /// confirmed ones).
+    pub fn declined_parts(&self, case: &Case) -> Result<Vec<DeclinedPart>, AppError> {
+        let declined = case.declined();
+        if declined.is_empty() {
+            return Ok(Vec::new());
+        }
+        let grants = match case.survey() {
+            Some(survey) => {
+                let on = case.closed_on().unwrap_or_else(|| self.today());
+                let catalogue = self.catalogue()?;
+                policy::determine(&survey.household, &catalogue.snapshot(on), on).categories
+            }
+            None => Vec::new(),
+        };
+        Ok(declined
+            .into_iter()
+            .map(|(category, reason)| DeclinedPart {
+                category,
+                reason: reason.to_owned(),
+                members: grants
+                    .iter()
+                    .filter(|grant| {
+                        grant.category == category && grant.scope == policy::Scope::Person
+                    })
+                    .filter_map(|grant| {
+                        let id_number = grant.id_number.as_ref()?;
+                        case.survey()?
+                            .household
+                            .members
+                            .iter()
+                            .find(|person| person.id_number == *id_number)
+                            .map(|person| person.name.clone())
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
     /// 救济途径 of a 告知书 on `on`: days to apply for 行政复议 and months to bring 行政诉讼,
     /// from the catalogue (`review.*`); `None` where a value is not set.
     pub fn review_periods(&self, on: NaiveDate) -> Result<(Option<i64>, Option<i64>), AppError> {
