@@ -74,6 +74,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     (store::audit::KEYED_ACTION, "审计链启用密钥"),
     (store::audit::AUDIT_EXPORT, "导出审计日志"),
     (store::audit::AUDIT_CHECK, "校验审计链"),
+    (crate::documents::UPLOAD_ACTION, "上传材料"),
+    (crate::documents::VIEW_ACTION, "查看材料原件"),
+    (crate::documents::WITHDRAW_ACTION, "撤回材料"),
 ];
 
 /// The Chinese name of an action code; an unknown code is shown as it is.
