@@ -76,9 +76,9 @@ pub async fn insert(conn: &mut Conn, document: &NewDocument<'_>) -> Result<i64> 
 }
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<DocumentRow>> {
-    Ok(sqlx::query_as(&format!(
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM documents d LEFT JOIN users u ON u.id = d.uploaded_by WHERE d.id = $1"
-    ))
+    )))
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?)
@@ -86,10 +86,10 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<DocumentRow>> {
 
 /// The documents of a case, oldest first.
 pub async fn of_case(conn: &mut Conn, case_id: i64) -> Result<Vec<DocumentRow>> {
-    Ok(sqlx::query_as(&format!(
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM documents d LEFT JOIN users u ON u.id = d.uploaded_by \
          WHERE d.case_id = $1 ORDER BY d.id"
-    ))
+    )))
     .bind(case_id)
     .fetch_all(&mut *conn)
     .await?)
@@ -97,12 +97,12 @@ pub async fn of_case(conn: &mut Conn, case_id: i64) -> Result<Vec<DocumentRow>> 
 
 /// The documents of a household: attached to it, or to one of its cases; oldest first.
 pub async fn of_household(conn: &mut Conn, household_id: i64) -> Result<Vec<DocumentRow>> {
-    Ok(sqlx::query_as(&format!(
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM documents d LEFT JOIN users u ON u.id = d.uploaded_by \
          WHERE d.household_id = $1 \
             OR d.case_id IN (SELECT c.id FROM cases c WHERE c.household_id = $1) \
          ORDER BY d.id"
-    ))
+    )))
     .bind(household_id)
     .fetch_all(&mut *conn)
     .await?)

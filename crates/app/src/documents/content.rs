@@ -86,10 +86,18 @@ fn looks_like(bytes: &[u8]) -> &'static str {
         "是GIF动图"
     } else if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
         "是视频或HEIC照片（请在手机相机设置中选择“兼容性最佳”后重新拍摄，或截图后上传）"
-    } else if std::str::from_utf8(&bytes[..bytes.len().min(512)]).is_ok() {
+    } else if is_text(&bytes[..bytes.len().min(512)]) {
         "是文本文件"
     } else {
         "的内容不是照片或PDF"
+    }
+}
+
+/// UTF-8 throughout, a character cut at the end of the sample aside.
+fn is_text(sample: &[u8]) -> bool {
+    match std::str::from_utf8(sample) {
+        Ok(_) => true,
+        Err(error) => error.error_len().is_none(),
     }
 }
 

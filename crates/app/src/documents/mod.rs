@@ -238,10 +238,9 @@ impl App {
                 if !actor.covers(&place(&row.area_code)?) {
                     return Err(AppError::NotFound);
                 }
-                let household = match row.household_id {
-                    Some(id) => Some((id, row.household_external_id.clone())),
-                    None => None,
-                };
+                let household = row
+                    .household_id
+                    .map(|id| (id, row.household_external_id.clone()));
                 Ok(OwnerRecord {
                     application: row.kind == workflow::CaseKind::Application.code(),
                     case: Some((row.id, row.tracking_number)),

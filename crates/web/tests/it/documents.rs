@@ -306,7 +306,7 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             .audit_of("case", &tracking)
             .await
             .iter()
-            .map(|entry| entry.action.clone())
+            .map(|entry| entry.event.action.clone())
             .filter(|action| action.starts_with("document."))
             .collect();
         assert_eq!(
@@ -318,7 +318,7 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             .audit_of("household", app.bachuan_village.external_id)
             .await
             .iter()
-            .map(|entry| entry.action.clone())
+            .map(|entry| entry.event.action.clone())
             .filter(|action| action.starts_with("document."))
             .collect();
         assert_eq!(household_actions, ["document.upload"], "{backend}");
@@ -326,10 +326,11 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             .audit_of("case", &tracking)
             .await
             .into_iter()
-            .find(|entry| entry.action == "document.upload")
+            .find(|entry| entry.event.action == "document.upload")
             .unwrap();
         assert!(
             upload
+                .event
                 .after
                 .unwrap_or_default()
                 .contains(document["content_hash"].as_str().unwrap()),
@@ -357,7 +358,7 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             app.audit_of("case", &tracking)
                 .await
                 .iter()
-                .any(|entry| entry.action == "document.withdraw"),
+                .any(|entry| entry.event.action == "document.withdraw"),
             "{backend}"
         );
         app.stop().await;
