@@ -128,13 +128,7 @@ pub async fn thumbnail(conn: &mut Conn, id: i64) -> Result<Option<Vec<u8>>> {
 }
 
 /// Marks a document withdrawn (撤回); false when it already was.
-pub async fn withdraw(
-    conn: &mut Conn,
-    id: i64,
-    by: i64,
-    reason: &str,
-    at: &str,
-) -> Result<bool> {
+pub async fn withdraw(conn: &mut Conn, id: i64, by: i64, reason: &str, at: &str) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE documents SET withdrawn_at = $1, withdrawn_by = $2, withdrawn_reason = $3 \
          WHERE id = $4 AND withdrawn_at IS NULL",

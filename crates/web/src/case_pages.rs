@@ -773,9 +773,12 @@ pub(crate) async fn case_page(
     } else {
         None
     };
-    let docs =
-        crate::document_pages::DocumentsView::load(state, signed, app::documents::Owner::Case(case_id))
-            .await;
+    let docs = crate::document_pages::DocumentsView::load(
+        state,
+        signed,
+        app::documents::Owner::Case(case_id),
+    )
+    .await;
     Ok(CasePage {
         docs,
         assist,

@@ -54,7 +54,9 @@ impl DocumentsView {
     }
 
     pub fn documents(&self) -> &[Document] {
-        self.list.as_ref().map_or(&[], |list| list.documents.as_slice())
+        self.list
+            .as_ref()
+            .map_or(&[], |list| list.documents.as_slice())
     }
 
     pub fn kinds(&self) -> &[DocumentKind] {
@@ -62,7 +64,9 @@ impl DocumentsView {
     }
 
     pub fn missing(&self) -> &[DocumentKind] {
-        self.list.as_ref().map_or(&[], |list| list.missing.as_slice())
+        self.list
+            .as_ref()
+            .map_or(&[], |list| list.missing.as_slice())
     }
 
     pub fn may_upload(&self) -> bool {
@@ -76,7 +80,11 @@ impl DocumentsView {
     /// A size as people read it.
     pub fn size(&self, bytes: &i64) -> String {
         if *bytes >= 1024 * 1024 {
-            format!("{}.{} MB", bytes / (1024 * 1024), (bytes % (1024 * 1024)) * 10 / (1024 * 1024))
+            format!(
+                "{}.{} MB",
+                bytes / (1024 * 1024),
+                (bytes % (1024 * 1024)) * 10 / (1024 * 1024)
+            )
         } else {
             format!("{} KB", (bytes + 1023) / 1024)
         }
@@ -189,7 +197,10 @@ async fn upload_from_page(
         file_name: &form.file_name,
         bytes: &form.bytes,
     };
-    let result = state.app.upload_document(&signed.actor, owner, upload).await;
+    let result = state
+        .app
+        .upload_document(&signed.actor, owner, upload)
+        .await;
     Ok((form, result))
 }
 
@@ -202,7 +213,13 @@ fn file_response(media_type: &str, file_name: &str, bytes: Vec<u8>, disposition:
     }
     let ascii: String = file_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let value = format!(
         "{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{}",
@@ -339,7 +356,11 @@ fn list_json(list: &DocumentList) -> Value {
     })
 }
 
-async fn api_list(state: &WebState, signed: &Signed, owner: Owner) -> Result<Json<Value>, ApiError> {
+async fn api_list(
+    state: &WebState,
+    signed: &Signed,
+    owner: Owner,
+) -> Result<Json<Value>, ApiError> {
     let list = state.app.documents(&signed.actor, owner).await?;
     Ok(Json(list_json(&list)))
 }
@@ -363,7 +384,10 @@ async fn api_upload(
         file_name: &form.file_name,
         bytes: &form.bytes,
     };
-    let document = state.app.upload_document(&signed.actor, owner, upload).await?;
+    let document = state
+        .app
+        .upload_document(&signed.actor, owner, upload)
+        .await?;
     Ok((StatusCode::CREATED, Json(document_json(&document))).into_response())
 }
 

@@ -298,8 +298,7 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
         // 材料 (D4, issue 15 item 3): a file's routes take its limit and a margin.
         .route(
             "/cases/{id}/documents",
-            post(document_pages::case_upload)
-                .layer(DefaultBodyLimit::max(DOCUMENT_BODY_BYTES)),
+            post(document_pages::case_upload).layer(DefaultBodyLimit::max(DOCUMENT_BODY_BYTES)),
         )
         .route(
             "/households/{id}/documents",
@@ -317,7 +316,8 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
         )
         .route(
             "/api/v1/cases/{id}/documents",
-            get(document_pages::api_case_list).post(document_pages::api_case_upload)
+            get(document_pages::api_case_list)
+                .post(document_pages::api_case_upload)
                 .layer(DefaultBodyLimit::max(DOCUMENT_BODY_BYTES)),
         )
         .route(

@@ -21,12 +21,7 @@ impl UploadForm {
         multipart: Multipart,
         names: &[&str],
     ) -> Result<UploadForm, PageError> {
-        UploadForm::read_file(
-            multipart,
-            names,
-            "上传内容无法读取，请重新选择文件后提交",
-        )
-        .await
+        UploadForm::read_file(multipart, names, "上传内容无法读取，请重新选择文件后提交").await
     }
 
     /// `read`, where a body over the route's limit is refused with `too_large` (naming the

@@ -140,9 +140,9 @@ impl Refusal {
     /// The Chinese message, naming the field.
     pub fn message(&self) -> String {
         match self {
-            Refusal::Empty => format!(
-                "{FILE_LABEL}：所选文件是空的（0 字节），请重新拍照或选择文件，未保存"
-            ),
+            Refusal::Empty => {
+                format!("{FILE_LABEL}：所选文件是空的（0 字节），请重新拍照或选择文件，未保存")
+            }
             Refusal::TooLarge { bytes } => format!(
                 "{FILE_LABEL}：文件大小 {}，超过了 {} 的上限，请缩小照片或分开扫描后重新上传，未保存",
                 mib(*bytes),

@@ -165,9 +165,7 @@ struct OwnerRecord {
 impl OwnerRecord {
     fn event(&self, at: String, actor: &Actor, action: &str) -> AuditEvent {
         let event = match (&self.case, &self.household) {
-            (Some((_, tracking)), _) => {
-                AuditEvent::case(at, actor.audit_name(), action, tracking)
-            }
+            (Some((_, tracking)), _) => AuditEvent::case(at, actor.audit_name(), action, tracking),
             (None, Some((_, external))) => {
                 AuditEvent::household(at, actor.audit_name(), action, external)
             }
@@ -285,11 +283,10 @@ impl App {
         let kind = kinds.choose(upload.kind).map_err(|r| refused(&r))?.clone();
         let content = content::check(upload.bytes).map_err(|r| refused(&r))?;
         let bytes = upload.bytes.to_vec();
-        let prepared =
-            tokio::task::spawn_blocking(move || picture::prepare(&bytes, content))
-                .await
-                .map_err(|error| AppError::Internal(anyhow::anyhow!("preparing a document: {error}")))?
-                .map_err(|r| refused(&r))?;
+        let prepared = tokio::task::spawn_blocking(move || picture::prepare(&bytes, content))
+            .await
+            .map_err(|error| AppError::Internal(anyhow::anyhow!("preparing a document: {error}")))?
+            .map_err(|r| refused(&r))?;
         let content_hash = hex::encode(Sha256::digest(&prepared.content));
         let file_name = stored_file_name(upload.file_name, &kind.label, prepared.media_type);
         let now = self.now_text();

@@ -18,9 +18,17 @@ fn d4_files_are_judged_by_their_bytes_not_their_names() {
     webp.extend_from_slice(&[0; 8]);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("jpeg", vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10], "image/jpeg"),
-        ("png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), "image/png"),
+        (
+            "png",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+            "image/png",
+        ),
         ("webp", webp, "image/webp"),
-        ("pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec(), "application/pdf"),
+        (
+            "pdf",
+            b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec(),
+            "application/pdf",
+        ),
         (
             "empty",
             Vec::new(),
@@ -100,7 +108,10 @@ fn d4_kinds_come_from_the_data_file_with_the_authorisation_required_at_intake() 
         .collect();
     assert_eq!(missing, ["签字的授权书"]);
     assert!(kinds.missing_at("intake", &["authorisation"]).is_empty());
-    assert_eq!(kinds.choose(" id_card ").map(|k| k.label.as_str()), Ok("身份证"));
+    assert_eq!(
+        kinds.choose(" id_card ").map(|k| k.label.as_str()),
+        Ok("身份证")
+    );
     assert_eq!(
         kinds.choose("").map_err(|r| r.message()),
         Err("材料种类：请选择材料种类".to_owned())
@@ -141,9 +152,24 @@ fn d4_a_kinds_file_with_a_fault_is_refused() {
 #[test]
 fn d4_stored_file_names_lose_folders_and_take_the_stored_extension() {
     let cases = [
-        ("IMG_2041.HEIC.png", "身份证", "image/jpeg", "IMG_2041.HEIC.jpg"),
-        ("C:\\Users\\a\\户口簿.jpeg", "户口簿", "image/jpeg", "户口簿.jpg"),
-        ("../../etc/证明.pdf", "诊断证明", "application/pdf", "证明.pdf"),
+        (
+            "IMG_2041.HEIC.png",
+            "身份证",
+            "image/jpeg",
+            "IMG_2041.HEIC.jpg",
+        ),
+        (
+            "C:\\Users\\a\\户口簿.jpeg",
+            "户口簿",
+            "image/jpeg",
+            "户口簿.jpg",
+        ),
+        (
+            "../../etc/证明.pdf",
+            "诊断证明",
+            "application/pdf",
+            "证明.pdf",
+        ),
         ("", "签字的授权书", "image/jpeg", "签字的授权书.jpg"),
         ("a\u{0}b<c>.pdf", "其他材料", "application/pdf", "abc.pdf"),
         (".jpg", "身份证", "image/jpeg", ".jpg.jpg"),
@@ -170,7 +196,10 @@ fn d4_images_are_shrunk_re_encoded_and_thumbnailed_and_pdfs_kept_as_sent() {
     let prepared = picture::prepare(&png, content::check(&png).unwrap()).unwrap();
     assert_eq!(prepared.media_type, "image/jpeg");
     let stored = image::load_from_memory(&prepared.content).unwrap();
-    assert_eq!((stored.width(), stored.height()), (MAX_EDGE_PX, MAX_EDGE_PX / 2));
+    assert_eq!(
+        (stored.width(), stored.height()),
+        (MAX_EDGE_PX, MAX_EDGE_PX / 2)
+    );
     let thumbnail = image::load_from_memory(prepared.thumbnail.as_deref().unwrap()).unwrap();
     assert_eq!(
         (thumbnail.width(), thumbnail.height()),

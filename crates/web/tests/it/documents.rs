@@ -108,7 +108,9 @@ fn with_exif_gps(jpeg: &[u8]) -> Vec<u8> {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 async fn document_count(app: &TestApp) -> i64 {
@@ -172,7 +174,10 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
         assert_eq!(status, StatusCode::OK, "{backend}");
         assert!(page.contains("需上传：签字的授权书"), "{backend}: {page}");
         assert!(page.contains("capture=\"environment\""), "{backend}");
-        assert!(page.contains("accept=\"image/*,application/pdf\""), "{backend}");
+        assert!(
+            page.contains("accept=\"image/*,application/pdf\""),
+            "{backend}"
+        );
 
         // A photo as a phone takes it: sideways pixels, EXIF with the turn and a GPS block.
         let photo = with_exif_gps(&jpeg(2600, 1000));
@@ -219,12 +224,20 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{backend}");
-        assert_eq!(response.headers()["content-type"], "image/jpeg", "{backend}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "image/jpeg",
+            "{backend}"
+        );
         let stored = response.bytes().await.unwrap().to_vec();
         assert!(!contains(&stored, b"Exif"), "{backend}: EXIF is gone");
         assert!(!contains(&stored, GPS_MARK), "{backend}: GPS is gone");
         let decoded = image::load_from_memory(&stored).unwrap();
-        assert_eq!((decoded.width(), decoded.height()), (769, 2000), "{backend}");
+        assert_eq!(
+            (decoded.width(), decoded.height()),
+            (769, 2000),
+            "{backend}"
+        );
         assert_eq!(
             document["content_hash"],
             hex::encode(Sha256::digest(&stored)),
@@ -239,9 +252,17 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{backend}");
-        assert_eq!(response.headers()["content-type"], "image/jpeg", "{backend}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "image/jpeg",
+            "{backend}"
+        );
         let thumbnail = image::load_from_memory(&response.bytes().await.unwrap()).unwrap();
-        assert_eq!((thumbnail.width(), thumbnail.height()), (92, 240), "{backend}");
+        assert_eq!(
+            (thumbnail.width(), thumbnail.height()),
+            (92, 240),
+            "{backend}"
+        );
 
         // A PDF through the API is kept byte for byte and served as a PDF.
         let pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n";
@@ -250,7 +271,12 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             &api.client,
             Some(&api.csrf),
             &format!("/api/v1/cases/{case_id}/documents"),
-            multipart(&[("kind", "diagnosis")], "诊断证明.pdf", "application/pdf", pdf),
+            multipart(
+                &[("kind", "diagnosis")],
+                "诊断证明.pdf",
+                "application/pdf",
+                pdf,
+            ),
         )
         .await;
         let (status, created) = json_body(response).await;
@@ -266,7 +292,11 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{backend}");
-        assert_eq!(response.headers()["content-type"], "application/pdf", "{backend}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/pdf",
+            "{backend}"
+        );
         assert!(
             response.headers()["content-disposition"]
                 .to_str()
@@ -283,7 +313,12 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             &api.client,
             Some(&api.csrf),
             &format!("/api/v1/households/{household}/documents"),
-            multipart(&[("kind", "hukou_booklet")], "hk.png", "image/png", &jpeg(400, 300)),
+            multipart(
+                &[("kind", "hukou_booklet")],
+                "hk.png",
+                "image/png",
+                &jpeg(400, 300),
+            ),
         )
         .await;
         assert_eq!(response.status(), StatusCode::CREATED, "{backend}");
@@ -296,7 +331,11 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             .iter()
             .map(|d| d["kind"].as_str().unwrap())
             .collect();
-        assert_eq!(kinds, ["authorisation", "diagnosis", "hukou_booklet"], "{backend}");
+        assert_eq!(
+            kinds,
+            ["authorisation", "diagnosis", "hukou_booklet"],
+            "{backend}"
+        );
         let (_, household_page) = pages.get(&format!("/households/{household}")).await;
         assert!(household_page.contains("id=\"document-list\""), "{backend}");
         assert!(household_page.contains("户口簿"), "{backend}");
@@ -311,7 +350,12 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             .collect();
         assert_eq!(
             actions,
-            ["document.upload", "document.view", "document.upload", "document.view"],
+            [
+                "document.upload",
+                "document.view",
+                "document.upload",
+                "document.view"
+            ],
             "{backend}"
         );
         let household_actions: Vec<String> = app
@@ -349,7 +393,10 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
         let (_, list) = api.get(&format!("/api/v1/cases/{case_id}/documents")).await;
-        assert_eq!(list["documents"][0]["withdrawn_reason"], "照片模糊，重新拍摄");
+        assert_eq!(
+            list["documents"][0]["withdrawn_reason"],
+            "照片模糊，重新拍摄"
+        );
         assert_eq!(list["missing"][0]["kind"], "authorisation", "{backend}");
         assert_eq!(document_count(&app).await, 3, "{backend}: nothing deleted");
         let (_, page) = pages.get(&format!("/cases/{case_id}")).await;
@@ -382,13 +429,49 @@ async fn d4_bad_files_are_refused_with_a_chinese_message_naming_the_field_and_no
         broken.truncate(200);
         let cases: Vec<(&str, &str, Vec<u8>, &str, &str)> = vec![
             ("id_card", "photo.jpg", elf, "file", "所选文件是可执行程序"),
-            ("id_card", "photo.jpg", "我是一段文字".as_bytes().to_vec(), "file", "所选文件是文本文件"),
+            (
+                "id_card",
+                "photo.jpg",
+                "我是一段文字".as_bytes().to_vec(),
+                "file",
+                "所选文件是文本文件",
+            ),
             ("id_card", "photo.jpg", Vec::new(), "file", "所选文件是空的"),
-            ("id_card", "big.jpg", too_large, "file", "文件大小 10.5 MiB，超过了 10.0 MiB 的上限"),
-            ("id_card", "huge.jpg", far_too_large, "file", "文件超过了 10.0 MiB 的上限"),
-            ("id_card", "broken.jpg", broken, "file", "图片已损坏或无法读取"),
-            ("", "photo.jpg", jpeg(10, 10), "kind", "材料种类：请选择材料种类"),
-            ("passport", "photo.jpg", jpeg(10, 10), "kind", "没有“passport”这一种材料"),
+            (
+                "id_card",
+                "big.jpg",
+                too_large,
+                "file",
+                "文件大小 10.5 MiB，超过了 10.0 MiB 的上限",
+            ),
+            (
+                "id_card",
+                "huge.jpg",
+                far_too_large,
+                "file",
+                "文件超过了 10.0 MiB 的上限",
+            ),
+            (
+                "id_card",
+                "broken.jpg",
+                broken,
+                "file",
+                "图片已损坏或无法读取",
+            ),
+            (
+                "",
+                "photo.jpg",
+                jpeg(10, 10),
+                "kind",
+                "材料种类：请选择材料种类",
+            ),
+            (
+                "passport",
+                "photo.jpg",
+                jpeg(10, 10),
+                "kind",
+                "没有“passport”这一种材料",
+            ),
         ];
         for (kind, file_name, bytes, field, expect) in cases {
             let response = post_multipart(
@@ -400,11 +483,19 @@ async fn d4_bad_files_are_refused_with_a_chinese_message_naming_the_field_and_no
             )
             .await;
             let (status, body) = json_body(response).await;
-            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend} {expect}: {body}");
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{backend} {expect}: {body}"
+            );
             assert_eq!(body["fields"][0]["field"], field, "{backend}: {body}");
             let message = body["fields"][0]["message"].as_str().unwrap();
             assert!(message.contains(expect), "{backend}: {message}");
-            assert_eq!(document_count(&app).await, 0, "{backend} {expect}: nothing stored");
+            assert_eq!(
+                document_count(&app).await,
+                0,
+                "{backend} {expect}: nothing stored"
+            );
         }
 
         // On the case page the refusal is shown in the section, with the kind kept.
@@ -422,13 +513,20 @@ async fn d4_bad_files_are_refused_with_a_chinese_message_naming_the_field_and_no
             ),
         )
         .await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}"
+        );
         let page = response.text().await.unwrap();
         assert!(
             page.contains("id=\"documents-error\">材料文件：只能上传照片（JPEG、PNG、WebP）或 PDF 文件，所选文件是可执行程序，未保存"),
             "{backend}: {page}"
         );
-        assert!(page.contains("<option value=\"id_card\" selected>"), "{backend}");
+        assert!(
+            page.contains("<option value=\"id_card\" selected>"),
+            "{backend}"
+        );
         // Without the form's token nothing is stored either.
         let response = post_multipart(
             &app,
@@ -455,7 +553,12 @@ async fn d4_documents_are_read_only_inside_the_role_and_area_of_their_case() {
             &api.client,
             Some(&api.csrf),
             &format!("/api/v1/cases/{case_id}/documents"),
-            multipart(&[("kind", "id_card")], "id.jpg", "image/jpeg", &jpeg(300, 200)),
+            multipart(
+                &[("kind", "id_card")],
+                "id.jpg",
+                "image/jpeg",
+                &jpeg(300, 200),
+            ),
         )
         .await;
         let (status, created) = json_body(response).await;
@@ -474,7 +577,10 @@ async fn d4_documents_are_read_only_inside_the_role_and_area_of_their_case() {
             assert_eq!(status, StatusCode::NOT_FOUND, "{backend} {path}: {body}");
         }
         let other_pages = app.page_user("tuqiao").await;
-        for path in [format!("/documents/{id}"), format!("/documents/{id}/thumbnail")] {
+        for path in [
+            format!("/documents/{id}"),
+            format!("/documents/{id}/thumbnail"),
+        ] {
             let (status, _) = other_pages.get(&path).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{backend} {path}");
         }
@@ -483,7 +589,12 @@ async fn d4_documents_are_read_only_inside_the_role_and_area_of_their_case() {
             &other.client,
             Some(&other.csrf),
             &format!("/api/v1/cases/{case_id}/documents"),
-            multipart(&[("kind", "id_card")], "id.jpg", "image/jpeg", &jpeg(30, 20)),
+            multipart(
+                &[("kind", "id_card")],
+                "id.jpg",
+                "image/jpeg",
+                &jpeg(30, 20),
+            ),
         )
         .await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{backend}");
@@ -518,13 +629,20 @@ async fn d4_documents_are_read_only_inside_the_role_and_area_of_their_case() {
             &auditor.client,
             Some(&auditor.csrf),
             &format!("/api/v1/cases/{case_id}/documents"),
-            multipart(&[("kind", "id_card")], "id.jpg", "image/jpeg", &jpeg(30, 20)),
+            multipart(
+                &[("kind", "id_card")],
+                "id.jpg",
+                "image/jpeg",
+                &jpeg(30, 20),
+            ),
         )
         .await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{backend}");
         // The village's grid worker, who surveys there, reads and adds.
         let grid = app.api_user("wangge").await;
-        let (status, list) = grid.get(&format!("/api/v1/cases/{case_id}/documents")).await;
+        let (status, list) = grid
+            .get(&format!("/api/v1/cases/{case_id}/documents"))
+            .await;
         assert_eq!(status, StatusCode::OK, "{backend}: {list}");
         assert_eq!(list["documents"].as_array().unwrap().len(), 1, "{backend}");
         assert_eq!(document_count(&app).await, 1, "{backend}");
