@@ -158,7 +158,8 @@ struct OwnerRecord {
     /// The household's row id and 户编号, when the owner is (or belongs to) one.
     household: Option<(i64, String)>,
     area: String,
-    /// A case of kind application (its 授权书 is required at intake).
+    /// A running case of kind application (its 授权书 is required at intake; a closed case
+    /// asks for nothing more).
     application: bool,
 }
 
@@ -240,7 +241,8 @@ impl App {
                     .household_id
                     .map(|id| (id, row.household_external_id.clone()));
                 Ok(OwnerRecord {
-                    application: row.kind == workflow::CaseKind::Application.code(),
+                    application: row.kind == workflow::CaseKind::Application.code()
+                        && row.closed_on.is_none(),
                     case: Some((row.id, row.tracking_number)),
                     household,
                     area: row.area_code,

@@ -339,6 +339,48 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
         let (_, household_page) = pages.get(&format!("/households/{household}")).await;
         assert!(household_page.contains("id=\"document-list\""), "{backend}");
         assert!(household_page.contains("户口簿"), "{backend}");
+        // The household page's own form: a refused file is shown there, a good one stored.
+        let response = post_multipart(
+            &app,
+            &pages.client,
+            None,
+            &format!("/households/{household}/documents"),
+            multipart(
+                &[("csrf", &pages.csrf), ("kind", "income_proof")],
+                "收入.pdf",
+                "application/pdf",
+                b"",
+            ),
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}"
+        );
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("材料文件：所选文件是空的"),
+            "{backend}"
+        );
+        let response = post_multipart(
+            &app,
+            &pages.client,
+            None,
+            &format!("/households/{household}/documents"),
+            multipart(
+                &[("csrf", &pages.csrf), ("kind", "income_proof")],
+                "收入.pdf",
+                "application/pdf",
+                pdf,
+            ),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
+        assert_eq!(document_count(&app).await, 4, "{backend}");
 
         // Every upload and every whole-file view is in the audit log, on the case or household.
         let actions: Vec<String> = app
@@ -365,7 +407,11 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             .map(|entry| entry.event.action.clone())
             .filter(|action| action.starts_with("document."))
             .collect();
-        assert_eq!(household_actions, ["document.upload"], "{backend}");
+        assert_eq!(
+            household_actions,
+            ["document.upload", "document.upload"],
+            "{backend}"
+        );
         let upload = app
             .audit_of("case", &tracking)
             .await
@@ -398,7 +444,7 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             "照片模糊，重新拍摄"
         );
         assert_eq!(list["missing"][0]["kind"], "authorisation", "{backend}");
-        assert_eq!(document_count(&app).await, 3, "{backend}: nothing deleted");
+        assert_eq!(document_count(&app).await, 4, "{backend}: nothing deleted");
         let (_, page) = pages.get(&format!("/cases/{case_id}")).await;
         assert!(page.contains("已撤回") && page.contains("需上传：签字的授权书"));
         assert!(
