@@ -129,6 +129,17 @@ pub fn stored_file_name(sent: &str, kind_label: &str, media_type: &str) -> Strin
     format!("{clean}.{extension}")
 }
 
+/// Images re-encoded at once: half the cores (at least one). A 12-megapixel photo takes
+/// seconds of one core, so a burst of uploads queues here and leaves the other cores to sign-ins
+/// and pages.
+fn preparing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new((cores / 2).max(1))
+    })
+}
+
 fn kinds() -> Result<DocumentKinds, AppError> {
     DocumentKinds::builtin()
         .map_err(|error| AppError::Internal(anyhow::anyhow!("policy/documents.toml: {error}")))
@@ -285,10 +296,17 @@ impl App {
         let kind = kinds.choose(upload.kind).map_err(|r| refused(&r))?.clone();
         let content = content::check(upload.bytes).map_err(|r| refused(&r))?;
         let bytes = upload.bytes.to_vec();
-        let prepared = tokio::task::spawn_blocking(move || picture::prepare(&bytes, content))
-            .await
-            .map_err(|error| AppError::Internal(anyhow::anyhow!("preparing a document: {error}")))?
-            .map_err(|r| refused(&r))?;
+        let prepared = {
+            let _permit = preparing_permits().acquire().await.map_err(|error| {
+                AppError::Internal(anyhow::anyhow!("preparing permits: {error}"))
+            })?;
+            tokio::task::spawn_blocking(move || picture::prepare(&bytes, content))
+                .await
+                .map_err(|error| {
+                    AppError::Internal(anyhow::anyhow!("preparing a document: {error}"))
+                })?
+                .map_err(|r| refused(&r))?
+        };
         let content_hash = hex::encode(Sha256::digest(&prepared.content));
         let file_name = stored_file_name(upload.file_name, &kind.label, prepared.media_type);
         let now = self.now_text();
