@@ -169,7 +169,13 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
         let (case_id, tracking) = open_application(&app).await;
         let pages = app.page_user("bachuan").await;
 
-        // An application needs the signed authorisation: the case page says so.
+        // The intake form says the signed authorisation is uploaded on the case page …
+        let (_, intake) = pages.get("/cases/new").await;
+        assert!(
+            intake.contains("受理后请在案件页上传签字的授权书"),
+            "{backend}"
+        );
+        // … and an application's case page asks for it.
         let (status, page) = pages.get(&format!("/cases/{case_id}")).await;
         assert_eq!(status, StatusCode::OK, "{backend}");
         assert!(page.contains("需上传：签字的授权书"), "{backend}: {page}");
