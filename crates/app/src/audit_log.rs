@@ -75,6 +75,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     (store::audit::AUDIT_EXPORT, "导出审计日志"),
     (store::audit::AUDIT_CHECK, "校验审计链"),
     ("case.survey_draft", "暂存入户调查草稿"),
+    (crate::documents::UPLOAD_ACTION, "上传材料"),
+    (crate::documents::VIEW_ACTION, "查看材料原件"),
+    (crate::documents::WITHDRAW_ACTION, "撤回材料"),
 ];
 
 /// The Chinese name of an action code; an unknown code is shown as it is.

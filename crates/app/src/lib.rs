@@ -16,6 +16,7 @@ pub mod calendar;
 pub mod cases;
 pub mod contacts;
 pub mod disclosure;
+pub mod documents;
 pub mod error;
 pub mod feeds;
 pub mod golive;

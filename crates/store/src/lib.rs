@@ -13,6 +13,7 @@ pub mod bulk;
 pub mod calendar;
 pub mod cases;
 pub mod disclosure;
+pub mod documents;
 pub mod households;
 pub mod imports;
 pub mod places;

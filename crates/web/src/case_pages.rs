@@ -588,6 +588,8 @@ pub struct CasePage {
     assist_shown: bool,
     /// A referral form of the section that failed, with what was typed.
     pub(crate) assist_failure: crate::forms::FormError,
+    /// 材料 (D4): the case's documents and its upload form.
+    pub(crate) docs: crate::document_pages::DocumentsView,
 }
 
 impl CasePage {
@@ -860,7 +862,14 @@ pub(crate) async fn case_page(
     } else {
         None
     };
+    let docs = crate::document_pages::DocumentsView::load(
+        state,
+        signed,
+        app::documents::Owner::Case(case_id),
+    )
+    .await;
     Ok(CasePage {
+        docs,
         assist,
         assist_shown,
         assist_failure: crate::forms::FormError::default(),

@@ -17,6 +17,7 @@ mod case_input;
 mod case_pages;
 mod cookies;
 mod disclosure_pages;
+mod document_pages;
 mod error;
 mod forms;
 mod guard;
@@ -49,6 +50,9 @@ use tokio::net::TcpListener;
 
 pub use capacity::{Capacity, CapacityConfig, CapacityCounts};
 pub use throttle::{TRACK_CLIENTS_KEPT, TRACK_LOOKUPS_PER_MINUTE, TrackThrottle};
+
+/// The body limit of the routes that take a document (材料): the file's limit and a margin.
+const DOCUMENT_BODY_BYTES: usize = app::documents::content::upload_body_limit();
 
 /// Settings of the web shell.
 #[derive(Clone, Debug, Default)]
@@ -307,6 +311,38 @@ pub fn router_with(app: App, config: WebConfig, capacity: Arc<Capacity>) -> Rout
         .route("/roster", get(roster_pages::roster))
         .route("/roster/xlsx", get(roster_pages::roster_xlsx))
         .route("/api/v1/roster", get(roster_pages::roster_api))
+        // 材料 (D4, issue 15 item 3): a file's routes take its limit and a margin.
+        .route(
+            "/cases/{id}/documents",
+            post(document_pages::case_upload).layer(DefaultBodyLimit::max(DOCUMENT_BODY_BYTES)),
+        )
+        .route(
+            "/households/{id}/documents",
+            post(document_pages::household_upload)
+                .layer(DefaultBodyLimit::max(DOCUMENT_BODY_BYTES)),
+        )
+        .route("/documents/{id}", get(document_pages::document_show))
+        .route(
+            "/documents/{id}/thumbnail",
+            get(document_pages::document_thumbnail),
+        )
+        .route(
+            "/documents/{id}/withdraw",
+            post(document_pages::document_withdraw),
+        )
+        .route(
+            "/api/v1/cases/{id}/documents",
+            get(document_pages::api_case_list)
+                .post(document_pages::api_case_upload)
+                .layer(DefaultBodyLimit::max(DOCUMENT_BODY_BYTES)),
+        )
+        .route(
+            "/api/v1/households/{id}/documents",
+            get(document_pages::api_household_list)
+                .post(document_pages::api_household_upload)
+                .layer(DefaultBodyLimit::max(DOCUMENT_BODY_BYTES)),
+        )
+        .route("/api/v1/documents/{id}", get(document_pages::api_document))
         .fallback(pages::not_found)
         // Inside the back-pressure limit: a body still arriving holds its place.
         .layer(axum::middleware::from_fn(input::screen))

@@ -353,6 +353,8 @@ pub struct DetailPage {
     assist: Option<app::assistance::HouseholdAssistance>,
     /// A referral form of the 救助帮扶 section that failed, with what was typed.
     pub(crate) assist_failure: crate::forms::FormError,
+    /// 材料 (D4): the household's documents (its own and its cases') and its upload form.
+    pub(crate) docs: crate::document_pages::DocumentsView,
 }
 
 impl DetailPage {
@@ -468,6 +470,19 @@ pub(crate) async fn household_page_after_referral(
     Ok(page)
 }
 
+/// The household page as an upload sent from it comes back to (masked, dated today).
+pub(crate) async fn household_page_plain(
+    state: &WebState,
+    signed: &Signed,
+    id: i64,
+) -> Result<DetailPage, PageError> {
+    let query = DetailQuery {
+        full: None,
+        as_of: None,
+    };
+    household_page(state, signed, id, query).await
+}
+
 async fn household_page(
     state: &WebState,
     signed: &Signed,
@@ -502,7 +517,14 @@ async fn household_page(
         .app
         .assess_household(&detail.household, as_of, name_of)?;
     let assist = Some(state.app.household_assistance(&signed.actor, id).await?);
+    let docs = crate::document_pages::DocumentsView::load(
+        state,
+        signed,
+        app::documents::Owner::Household(id),
+    )
+    .await;
     Ok(DetailPage {
+        docs,
         takes_cases: workflow::INTAKE_ROLES.contains(&signed.actor.role),
         chrome: Chrome::of(signed),
         d: detail,

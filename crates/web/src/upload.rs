@@ -18,14 +18,26 @@ impl UploadForm {
     /// Reads the text fields `names` and the part named `file` (other parts are passed over);
     /// a part that cannot be read refuses the form, naming the file.
     pub(crate) async fn read(
-        mut multipart: Multipart,
+        multipart: Multipart,
         names: &[&str],
     ) -> Result<UploadForm, PageError> {
-        let unreadable = |_| {
-            PageError(AppError::invalid(
-                "file",
-                "上传内容无法读取，请重新选择文件后提交",
-            ))
+        UploadForm::read_file(multipart, names, "上传内容无法读取，请重新选择文件后提交").await
+    }
+
+    /// `read`, where a body over the route's limit is refused with `too_large` (naming the
+    /// file and its limit) instead of as unreadable.
+    pub(crate) async fn read_file(
+        mut multipart: Multipart,
+        names: &[&str],
+        too_large: &str,
+    ) -> Result<UploadForm, PageError> {
+        let unreadable = |error: axum::extract::multipart::MultipartError| {
+            let message = if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                too_large
+            } else {
+                "上传内容无法读取，请重新选择文件后提交"
+            };
+            PageError(AppError::invalid("file", message))
         };
         let mut form = UploadForm::default();
         while let Some(part) = multipart.next_field().await.map_err(unreadable)? {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 /// Every household route of the router, as (method, path). `u2_route_table_covers_the_router`
 /// keeps it complete, so a new route cannot skip the isolation tests below.
-const HOUSEHOLD_ROUTES: [(&str, &str); 8] = [
+const HOUSEHOLD_ROUTES: [(&str, &str); 11] = [
     ("GET", "/households"),
     ("POST", "/households"),
     ("GET", "/households/{id}"),
@@ -16,6 +16,10 @@ const HOUSEHOLD_ROUTES: [(&str, &str); 8] = [
     ("GET", "/api/v1/households"),
     ("POST", "/api/v1/households"),
     ("GET", "/api/v1/households/{id}"),
+    // 材料 (D4): isolation in `crate::documents::d4_documents_are_read_only_inside_the_role_and_area_of_their_case`.
+    ("POST", "/households/{id}/documents"),
+    ("GET", "/api/v1/households/{id}/documents"),
+    ("POST", "/api/v1/households/{id}/documents"),
 ];
 const HOUSEHOLD_API_PUT: (&str, &str) = ("PUT", "/api/v1/households/{id}");
 /// Registry-wide pages: aggregates over the actor's area (`u2_registry_pages_cover_only_the_actor_area`).
@@ -135,6 +139,16 @@ const DISCLOSURE_ROUTES: [&str; 5] = [
 /// 审计日志: the district's auditor only, 403 to every other role
 /// (`crate::audit_log::i15_auditor_reads_filters_pages_exports_and_checks_the_audit_log`).
 const AUDIT_LOG_ROUTES: [&str; 4] = ["/audit", "/audit/xlsx", "/audit/verify", "/api/v1/audit"];
+/// 材料 (D4): read by who reads the case or household, in its area; added by the roles that
+/// edit households (`crate::documents::d4_documents_are_read_only_inside_the_role_and_area_of_their_case`).
+const DOCUMENT_ROUTES: [&str; 6] = [
+    "/cases/{id}/documents",
+    "/documents/{id}",
+    "/documents/{id}/thumbnail",
+    "/documents/{id}/withdraw",
+    "/api/v1/cases/{id}/documents",
+    "/api/v1/documents/{id}",
+];
 
 /// The (path, methods) of every `.route(…)` in the router's source, however it is formatted.
 pub fn router_routes() -> Vec<(String, Vec<String>)> {
@@ -206,7 +220,8 @@ fn u2_route_table_covers_the_router() {
             || HOME_ROUTES.contains(&path.as_str())
             || DISCLOSURE_ROUTES.contains(&path.as_str())
             || POLICY_ROUTES.contains(&path.as_str())
-            || AUDIT_LOG_ROUTES.contains(&path.as_str());
+            || AUDIT_LOG_ROUTES.contains(&path.as_str())
+            || DOCUMENT_ROUTES.contains(&path.as_str());
         assert!(
             accounted,
             "{path} is new: add it to a table of access.rs and test who may see what there"

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// Every route under /api (and /healthz), with its methods: the document must describe them.
 /// The document itself (`GET /api/openapi.json`) is the one route it need not describe.
-const API_ROUTES: [(&str, &[&str]); 23] = [
+const API_ROUTES: [(&str, &[&str]); 26] = [
     ("/healthz", &["get"]),
     ("/api/v1/assistance/items", &["get"]),
     ("/api/v1/proposals/{household_id}", &["get"]),
@@ -32,6 +32,9 @@ const API_ROUTES: [(&str, &[&str]); 23] = [
     ("/api/v1/audit", &["get"]),
     ("/api/v1/calendar", &["get", "post"]),
     ("/api/v1/roster", &["get"]),
+    ("/api/v1/cases/{id}/documents", &["get", "post"]),
+    ("/api/v1/households/{id}/documents", &["get", "post"]),
+    ("/api/v1/documents/{id}", &["get"]),
 ];
 
 fn full_record(external_id: &str, head: &str, spouse: &str) -> Value {

@@ -14,6 +14,7 @@ mod capacity;
 mod cases;
 mod corpus;
 mod disclosure;
+mod documents;
 mod forms;
 mod hardening;
 mod helpers;
