@@ -415,6 +415,8 @@ async fn seed_cases(
                     reason: "入户核实：存款、车辆等财产在本镇掌握的范围内".to_owned(),
                 })
                 .collect(),
+            // D2: the 供养方式 a 特困 needs (not recorded when no 特困 starts).
+            support_mode: Some(domain::SupportMode::Dispersed),
         }),
     )
     .await?;

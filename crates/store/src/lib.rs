@@ -15,6 +15,7 @@ pub mod cases;
 pub mod disclosure;
 pub mod households;
 pub mod imports;
+pub mod incomes;
 pub mod places;
 pub mod policy;
 pub mod rechecks;

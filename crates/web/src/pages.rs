@@ -500,7 +500,7 @@ async fn household_page(
     };
     let assessment = state
         .app
-        .assess_household(&detail.household, as_of, name_of)?;
+        .assess_household(&detail.household, &detail.incomes, as_of, name_of)?;
     let assist = Some(state.app.household_assistance(&signed.actor, id).await?);
     Ok(DetailPage {
         takes_cases: workflow::INTAKE_ROLES.contains(&signed.actor.role),
