@@ -2568,7 +2568,7 @@ fn x2_monitoring_ends_only_by_risk_elimination() {
             run.refused(
                 joint_review(
                     &[Category::Monitoring],
-                    Some(MonitoringKind::EdgeProne),
+                    None,
                     vec![CategoryVerdict {
                         category: Category::Monitoring,
                         verdict: Verdict::Override {
@@ -2617,7 +2617,7 @@ fn x2_risk_elimination_is_not_overridden_into_being() {
         run.refused(
             joint_review(
                 &[Category::Dibao, Category::Monitoring],
-                Some(MonitoringKind::EdgeProne),
+                None,
                 vec![
                     CategoryVerdict {
                         category: Category::Dibao,
