@@ -240,12 +240,12 @@ async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays
                 "income_12m": {"transfer": transfer}, "risks": risks,
             })
         };
-        let village = app.api_user("cunshe").await;
         let mut town = app.api_user("bachuan").await;
         for (external_id, household, held) in [
             ("RE-0001", working(24000, json!(["illness"])), vec!["monitoring"]),
             ("RE-0002", elderly(12000, json!(["illness"])), vec!["dibao", "monitoring"]),
         ] {
+            let village = app.api_user("cunshe").await;
             let (id, _) = apply(&village, external_id).await;
             through_review(&app, id, &team, household).await;
             town = app.api_user("bachuan").await;
