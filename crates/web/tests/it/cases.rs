@@ -1241,6 +1241,15 @@ async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {answer}");
         assert!(answer.to_string().contains("供养方式"), "{backend}: {answer}");
+        // The case page's joint-review form offers the two modes.
+        let page = app.page_user("bachuan").await;
+        let (_, html) = page.get(&format!("/cases/{id}")).await;
+        assert!(
+            html.contains("name=\"support_mode\"")
+                && html.contains("value=\"dispersed\">分散供养")
+                && html.contains("value=\"centralised\">集中供养"),
+            "{backend}: {html}"
+        );
         assert_eq!(joint_review(&town, id, true).await, "notice");
         let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
         assert_eq!(
