@@ -61,7 +61,8 @@ fn whole_months(from: NaiveDate, to: NaiveDate) -> u32 {
 /// The months up to `as_of` the per-capita income has stood at or above `line` by the records
 /// (in any order; those after `as_of` are not read). `line: None` reads every record as above.
 pub fn months_above_line(records: &[IncomeRecord], line: Option<Yuan>, as_of: NaiveDate) -> u32 {
-    let mut known: Vec<&IncomeRecord> = records.iter().filter(|record| record.on <= as_of).collect();
+    let mut known: Vec<&IncomeRecord> =
+        records.iter().filter(|record| record.on <= as_of).collect();
     known.sort_by_key(|record| record.on);
     let above = |record: &IncomeRecord| line.is_none_or(|line| record.at_or_above(line));
     let run_start = known

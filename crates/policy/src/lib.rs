@@ -25,13 +25,12 @@ pub use catalogue::{
     AddedField, AddedValue, Catalogue, CatalogueError, DEMO_NOTE, DatedValue, OWNERS, Override,
     Param, Parameter, Snapshot, Status, Unit, Value, demo_values,
 };
-pub use income_history::{IncomeRecord, months_above_line, with_income_history};
 pub use explain::{ParamUse, Pending, Reason, blocked_by, rule_title};
+pub use income_history::{IncomeRecord, months_above_line, with_income_history};
 pub use record::{DeterminationRecord, LineError};
 pub use rules::{
     Determination, Grant, RecheckCycle, Scope, determine, determine_monitored, determine_quiet,
-    recheck_cycle,
-    recheck_months, risk_eliminated,
+    recheck_cycle, recheck_months, risk_eliminated,
 };
 pub use whatif::{Comparison, Flow, TownComparison, simulate};
 

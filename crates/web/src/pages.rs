@@ -498,9 +498,10 @@ async fn household_page(
         let shown = if masked { id.masked() } else { id.to_string() };
         format!("{name}（{shown}）")
     };
-    let assessment = state
-        .app
-        .assess_household(&detail.household, &detail.incomes, as_of, name_of)?;
+    let assessment =
+        state
+            .app
+            .assess_household(&detail.household, &detail.incomes, as_of, name_of)?;
     let assist = Some(state.app.household_assistance(&signed.actor, id).await?);
     Ok(DetailPage {
         takes_cases: workflow::INTAKE_ROLES.contains(&signed.actor.role),

@@ -666,9 +666,9 @@ fn decide_categories(case: &Case, review: &JointReview) -> Result<Vec<DecidedCat
         })
         .collect();
     let changes = |wanted: Change| decided.iter().any(|decided| decided.change == wanted);
-    let monitoring_ends = decided.iter().any(|decided| {
-        decided.category == Category::Monitoring && decided.change == Change::End
-    });
+    let monitoring_ends = decided
+        .iter()
+        .any(|decided| decided.category == Category::Monitoring && decided.change == Change::End);
     if monitoring_ends {
         if case.kind() != CaseKind::RiskElimination {
             // X2 (宽进严出, 按规退出并持续做好监测): only 风险消除 ends the tag.

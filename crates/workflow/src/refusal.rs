@@ -97,7 +97,9 @@ pub enum Refusal {
     /// X2, rule 9: 风险消除 ends the tag only where the rules engine found the risk eliminated
     /// (stable months above the line, no open risk or gap, labour capacity); the meeting may
     /// not override that.
-    #[error("风险消除条件未满足（收入稳定高于监测线的月数、未消除的风险或“三保障”缺失、劳动能力），不能解除监测")]
+    #[error(
+        "风险消除条件未满足（收入稳定高于监测线的月数、未消除的风险或“三保障”缺失、劳动能力），不能解除监测"
+    )]
     RiskNotEliminated,
     /// D2: a 特困 that starts records its 供养方式.
     #[error("认定特困人员须选择供养方式（分散供养或集中供养）")]

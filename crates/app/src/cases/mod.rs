@@ -453,8 +453,7 @@ impl App {
         // X2, rule 9: the months above the monitoring line come from the recorded incomes
         // (this case's survey among them), not from a number typed in.
         let records = crate::incomes::records_of(conn, case.household_id()).await?;
-        let household =
-            policy::with_income_history(&survey.household, &records, &snapshot, today);
+        let household = policy::with_income_history(&survey.household, &records, &snapshot, today);
         let held = &case.intake().held;
         let holds_monitoring = held.contains(&Category::Monitoring);
         let determination = if holds_monitoring {

@@ -152,7 +152,12 @@ pub(crate) async fn joint_review(town: &ApiUser, id: i64, agree: bool) -> String
         })
         .collect();
     // D2: a 特困 the meeting starts records its 供养方式.
-    let support_mode = if agree && proposal["categories"].as_array().unwrap().contains(&json!("tekun")) {
+    let support_mode = if agree
+        && proposal["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("tekun"))
+    {
         json!("dispersed")
     } else {
         Value::Null
@@ -1239,8 +1244,15 @@ async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
             json!({"action": "record_joint_review", "verdicts": [{"category": "tekun", "verdict": "confirm"}], "support_mode": "home"}),
         )
         .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {answer}");
-        assert!(answer.to_string().contains("供养方式"), "{backend}: {answer}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}: {answer}"
+        );
+        assert!(
+            answer.to_string().contains("供养方式"),
+            "{backend}: {answer}"
+        );
         // The case page's joint-review form offers the two modes.
         let page = app.page_user("bachuan").await;
         let (_, html) = page.get(&format!("/cases/{id}")).await;
@@ -1301,7 +1313,10 @@ async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
         );
         // D2: the period holds the meeting's 供养方式 and the surveyed care level.
         assert_eq!(
-            (periods[0].support_mode.as_deref(), periods[0].care_level.as_deref()),
+            (
+                periods[0].support_mode.as_deref(),
+                periods[0].care_level.as_deref()
+            ),
             (Some("dispersed"), Some("partial")),
             "{backend}"
         );

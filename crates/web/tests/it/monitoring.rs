@@ -197,7 +197,9 @@ async fn end_monitoring_refused(town: &crate::helpers::ApiUser, id: i64, code: &
 /// leaves 低保 by exit, and 风险消除 cannot end its monitoring.
 #[tokio::test]
 async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays_monitored() {
-    use crate::cases::{apply, confirm_all, joint_review, ok, past_notice, through_review, user_id};
+    use crate::cases::{
+        apply, confirm_all, joint_review, ok, past_notice, through_review, user_id,
+    };
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let team = [
@@ -214,7 +216,10 @@ async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays
         assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
         // A: two working-age adults, 12 000 a head against the 15 000 line, an illness:
         // 边缘易致贫户 and no other category.
-        let a_ids = [id_number("50022419850101201"), id_number("50022419870101202")];
+        let a_ids = [
+            id_number("50022419850101201"),
+            id_number("50022419870101202"),
+        ];
         let working = |wages: u32, risks: Value| {
             json!({
                 "id": "RE-0001", "area_code": VILLAGE, "hukou": "rural",
@@ -227,7 +232,10 @@ async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays
         };
         // B: an elderly couple without labour capacity, 6 000 a head, an illness, a son able
         // to support them (so not 特困): 低保 and 边缘易致贫户.
-        let b_ids = [id_number("50022419480101203"), id_number("50022419500101204")];
+        let b_ids = [
+            id_number("50022419480101203"),
+            id_number("50022419500101204"),
+        ];
         let elderly = |transfer: u32, risks: Value| {
             json!({
                 "id": "RE-0002", "area_code": VILLAGE, "hukou": "rural",
@@ -242,8 +250,16 @@ async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays
         };
         let mut town = app.api_user("bachuan").await;
         for (external_id, household, held) in [
-            ("RE-0001", working(24000, json!(["illness"])), vec!["monitoring"]),
-            ("RE-0002", elderly(12000, json!(["illness"])), vec!["dibao", "monitoring"]),
+            (
+                "RE-0001",
+                working(24000, json!(["illness"])),
+                vec!["monitoring"],
+            ),
+            (
+                "RE-0002",
+                elderly(12000, json!(["illness"])),
+                vec!["dibao", "monitoring"],
+            ),
         ] {
             let village = app.api_user("cunshe").await;
             let (id, _) = apply(&village, external_id).await;
@@ -260,13 +276,21 @@ async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays
         // 风险消除 needs its written reason.
         let (status, answer) = open_case(&town, "risk_elimination", "RE-0001", " ").await;
         assert_eq!(status, StatusCode::CONFLICT, "{backend}: {answer}");
-        assert_eq!(answer["code"], "risk_elimination_reason_missing", "{backend}");
+        assert_eq!(
+            answer["code"], "risk_elimination_reason_missing",
+            "{backend}"
+        );
         assert_eq!(answer["message"], "办理风险消除须写明理由", "{backend}");
 
         // A, now: income above the line on today's survey only — no month of recorded
         // income above it yet, so the engine keeps the tag and the meeting cannot end it.
-        let (status, body) =
-            open_case(&town, "risk_elimination", "RE-0001", "务工收入稳定，申请风险消除").await;
+        let (status, body) = open_case(
+            &town,
+            "risk_elimination",
+            "RE-0001",
+            "务工收入稳定，申请风险消除",
+        )
+        .await;
         assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
         let early = body["id"].as_i64().unwrap();
         through_review(&app, early, &team, working(36000, json!([]))).await;
@@ -283,7 +307,12 @@ async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays
             "{backend}: {explanation}"
         );
         end_monitoring_refused(&town, early, "risk_not_eliminated").await;
-        ok(&town, early, json!({"action": "withdraw", "reason": "未满稳定月数"})).await;
+        ok(
+            &town,
+            early,
+            json!({"action": "withdraw", "reason": "未满稳定月数"}),
+        )
+        .await;
 
         // B leaves 低保 by exit: income above the line and no risk now, but the tag stays
         // (按规退出并持续做好监测); the meeting may not end it in an exit.
@@ -313,13 +342,22 @@ async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays
         app.clock.set(2027, 7, 20);
         town = app.api_user("bachuan").await;
         // B: stable income and no risk, but no labour capacity: monitoring continues.
-        let (status, body) =
-            open_case(&town, "risk_elimination", "RE-0002", "收入稳定，申请风险消除").await;
+        let (status, body) = open_case(
+            &town,
+            "risk_elimination",
+            "RE-0002",
+            "收入稳定，申请风险消除",
+        )
+        .await;
         assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
         let elderly_case = body["id"].as_i64().unwrap();
         through_review(&app, elderly_case, &team, elderly(36000, json!([]))).await;
         let (_, detail) = town.get(&format!("/api/v1/cases/{elderly_case}")).await;
-        assert_eq!(detail["proposal"]["categories"], json!(["monitoring"]), "{backend}");
+        assert_eq!(
+            detail["proposal"]["categories"],
+            json!(["monitoring"]),
+            "{backend}"
+        );
         assert!(
             detail["proposal"]["explanation"]
                 .as_str()
@@ -337,7 +375,11 @@ async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays
         let late = body["id"].as_i64().unwrap();
         through_review(&app, late, &team, working(36000, json!([]))).await;
         let (_, detail) = town.get(&format!("/api/v1/cases/{late}")).await;
-        assert_eq!(detail["proposal"]["categories"], json!([]), "{backend}: {detail}");
+        assert_eq!(
+            detail["proposal"]["categories"],
+            json!([]),
+            "{backend}: {detail}"
+        );
         let explanation = detail["proposal"]["explanation"].as_str().unwrap();
         assert!(
             explanation.contains("收入连续 7 个月高于监测收入线，已满6个月")
@@ -353,14 +395,20 @@ async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays
 
         // Every income the system learnt is kept: A's application and two 风险消除 surveys.
         let mut conn = app.app.store().read().await.unwrap();
-        let incomes = store::incomes::of_household(&mut conn, "RE-0001").await.unwrap();
+        let incomes = store::incomes::of_household(&mut conn, "RE-0001")
+            .await
+            .unwrap();
         let seen: Vec<(&str, i64)> = incomes
             .iter()
             .map(|row| (row.source.as_str(), row.income_12m_fen))
             .collect();
         assert_eq!(
             seen,
-            [("survey", 2_400_000), ("survey", 3_600_000), ("survey", 3_600_000)],
+            [
+                ("survey", 2_400_000),
+                ("survey", 3_600_000),
+                ("survey", 3_600_000)
+            ],
             "{backend}"
         );
         drop(conn);
