@@ -87,3 +87,25 @@ test('p1_public_tracking_shows_the_step_only', async () => {
   assert.match(await page.textContent('#track-message'), /未查到该申请/);
   await page.close();
 });
+
+test('i14_each_district_department_confirms_a_demo_case_past_its_notice_from_its_queue', async () => {
+  // The demo holds the whole loop (issue 14 item 7): 区民政局 confirms the 低保 of A008 and
+  // 区农业农村委 the monitoring tag of A009, each from its own 办件 queue.
+  for (const [username, householdId] of [['minzheng', 'DEMO-A008'], ['nongye', 'DEMO-A009']]) {
+    const page = await browser.newPage();
+    await login(page, server.base, username);
+    await openFromQueue(page, householdId);
+    assert.equal((await page.textContent('#step')).trim(), '公示', `${householdId} waits at 公示`);
+    await clickAndLoad(page, '#action-confirm button[type=submit]');
+    assert.equal((await page.textContent('#step')).trim(), '已认定', `${username} confirmed ${householdId}`);
+    await page.close();
+  }
+  // The 告知书 names the demo's review bodies, marked as demo settings.
+  const page = await browser.newPage();
+  await login(page, server.base, 'bachuan');
+  await openFromQueue(page, 'DEMO-A005');
+  await page.goto(`${page.url()}/print/refusal`);
+  assert.match(await page.textContent('#reconsideration-body'), /人民政府（演示）/);
+  assert.match(await page.textContent('#litigation-court'), /人民法院（演示）/);
+  await page.close();
+});

@@ -74,6 +74,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     (store::audit::KEYED_ACTION, "审计链启用密钥"),
     (store::audit::AUDIT_EXPORT, "导出审计日志"),
     (store::audit::AUDIT_CHECK, "校验审计链"),
+    ("case.survey_draft", "暂存入户调查草稿"),
 ];
 
 /// The Chinese name of an action code; an unknown code is shown as it is.
@@ -180,7 +181,7 @@ fn beijing_day_start(day: NaiveDate) -> DateTime<Utc> {
 }
 
 /// An instant stored as RFC 3339 UTC, in Beijing time to the second.
-fn beijing_second(at: &str) -> String {
+pub(crate) fn beijing_second(at: &str) -> String {
     DateTime::parse_from_rfc3339(at).map_or_else(
         |_| at.to_owned(),
         |instant| {

@@ -129,8 +129,9 @@ pub struct TrackedStep {
 /// The result of an application, in plain words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TrackedResult {
-    /// 已认定.
-    Confirmed,
+    /// 已认定; on a partial decline, each category declined with its reason (`低保：…`), the
+    /// part its 告知书 is about.
+    Confirmed { declined: Vec<String> },
     /// 不予认定, with the reason of the 告知书.
     Refused { reason: String },
     /// 已撤回.
@@ -147,6 +148,8 @@ pub struct Tracked {
     pub steps: Vec<TrackedStep>,
     pub closed_on: Option<NaiveDate>,
     pub result: Option<TrackedResult>,
+    /// The day the 告知书 of a decline (whole or partial) was delivered, once recorded.
+    pub refusal_notice_delivered_on: Option<NaiveDate>,
 }
 
 impl Tracked {
@@ -442,6 +445,7 @@ impl App {
                 }],
                 closed_on: None,
                 result: None,
+                refusal_notice_delivered_on: None,
             });
         }
         let rows = store::cases::events(&mut conn, row.case_id).await?;
@@ -456,10 +460,23 @@ impl App {
                 steps.push(TrackedStep { step, on: event.on });
             }
         }
+        // What the departments declined, as the 告知书 names it (members of a category held
+        // per person included).
+        let declined: Vec<String> = self
+            .declined_parts(&case)?
+            .iter()
+            .map(crate::cases::DeclinedPart::line)
+            .collect();
         let result = case.outcome().map(|outcome| match outcome {
-            Outcome::Confirmed { .. } => TrackedResult::Confirmed,
+            Outcome::Confirmed { .. } => TrackedResult::Confirmed {
+                declined: declined.clone(),
+            },
             Outcome::Refused { reason } => TrackedResult::Refused {
-                reason: reason.clone(),
+                reason: if declined.is_empty() {
+                    reason.clone()
+                } else {
+                    declined.join("；")
+                },
             },
             Outcome::Withdrawn { .. } => TrackedResult::Withdrawn,
         });
@@ -470,6 +487,7 @@ impl App {
             steps,
             closed_on: case.closed_on(),
             result,
+            refusal_notice_delivered_on: case.refusal_notice_delivered_on(),
         })
     }
 }

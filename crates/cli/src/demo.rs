@@ -6,7 +6,7 @@ use app::imports::DemoState;
 use app::{Actor, App, AppError};
 use domain::{PlaceCode, Role};
 use workflow::{
-    Action, CaseKind, CategoryVerdict, Channel, Consent, Discrepancy, ReviewOutcome, Survey,
+    Action, CaseKind, CategoryVerdict, Channel, Consent, Discrepancy, ReviewOutcome, Step, Survey,
     TeamMember, Verdict, VillageReview,
 };
 
@@ -56,11 +56,16 @@ pub const DEMO_USERS: [(&str, &str, Role, &str); 9] = [
     ("admin", "系统管理员", Role::Admin, "500151"),
 ];
 
-/// Creates the demo data on an empty store; accepts a demo store as it is; refuses real data.
 /// The demo's 监督电话 (a made-up number of the 023 area; `serve --supervision-phone` sets
 /// the real one).
 pub const SUPERVISION_PHONE: &str = "023-4567 0000";
+/// The demo's 行政复议机关 and court for 行政诉讼 on the 告知书 (`serve --reconsideration-body`
+/// and `--litigation-court` set the real ones): the seed names neither, so these are marked
+/// （演示） and are not policy.
+pub const RECONSIDERATION_BODY: &str = "铜梁区人民政府（演示）";
+pub const LITIGATION_COURT: &str = "铜梁区人民法院（演示）";
 
+/// Creates the demo data on an empty store; accepts a demo store as it is; refuses real data.
 pub async fn ensure(app: &App) -> anyhow::Result<()> {
     match app.demo_state().await? {
         DemoState::Demo => return Ok(()),
@@ -105,7 +110,8 @@ pub async fn ensure(app: &App) -> anyhow::Result<()> {
         assistant: by("cunshe")?,
         grid: by("wangge")?,
     };
-    seed_cases(app, &unit, None)
+    let district = district(app).await?;
+    seed_cases(app, &unit, &district, None, CaseSet::WholeLoop)
         .await
         .map_err(|error| anyhow::anyhow!("demo cases: {}", error.message()))?;
     let persons = first_heads(content.lines(), "500151001", DEMO_WARNED_PERSONS)?;
@@ -278,15 +284,21 @@ async fn record_visit(app: &App, unit: &Unit) -> Result<(), AppError> {
 /// The demo village of the village assistant and the grid worker (巴川街道).
 const DEMO_CASE_VILLAGE: &str = "500151001200";
 
-/// A valid ID number for the demo's applicants (born 1931–1939, so unlike the generated ones;
-/// each unit on its own birthday).
-fn demo_id(unit: u32, n: u32, sequence: u32) -> String {
+/// A valid ID number for the demo's applicants: member `member` (1 head, born 1975; 2
+/// spouse, 1977; 3 child, 2005) of application `n` (below 100), each unit on its own
+/// birthday. Its sequence code (≥ 100) is beyond those the generated households use on a
+/// birthday (handed out from 001), so it is nobody else's.
+fn demo_id(unit: u32, n: u32, member: u32) -> String {
+    let year = match member {
+        1 => 1975,
+        2 => 1977,
+        _ => 2005,
+    };
     let first17 = format!(
-        "50022419{:02}{:02}{:02}{:03}",
-        31 + n % 9,
+        "500224{year:04}{:02}{:02}{:03}",
         1 + unit % 12,
         1 + (unit / 12) % 28,
-        sequence % 1000
+        (member * 100 + n % 100) % 1000
     );
     format!(
         "{first17}{}",
@@ -294,57 +306,106 @@ fn demo_id(unit: u32, n: u32, sequence: u32) -> String {
     )
 }
 
-/// A poor household of three for the demo's applications: 6 000 yuan of wages a year.
-fn demo_household(unit: &Unit, n: u32) -> Result<domain::Household, AppError> {
-    domain::interchange::parse_household_line(&demo_household_line(unit, n))
+/// What the survey of a demo application finds, and so what the rules engine proposes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Need {
+    /// 6 000 yuan of wages a year for three: 低保 (区民政局 confirms).
+    Poor,
+    /// The same, and the head is ill: 低保 and 防止返贫监测 (both departments confirm).
+    PoorAndIll,
+    /// 66 000 yuan of wages and 50 000 of medical costs a year, the head ill: above the
+    /// 低保 lines, but below the monitoring line after the costs — 防止返贫监测 only
+    /// (突发严重困难户, 区农业农村委 confirms).
+    MedicalHardship,
+}
+
+/// A household of three for the demo's applications, as the survey finds it (`need`).
+fn demo_household(unit: &Unit, n: u32, need: Need) -> Result<domain::Household, AppError> {
+    domain::interchange::parse_household_line(&demo_household_need(unit, n, need))
         .map_err(|error| AppError::invalid("household", error))
 }
 
-/// `demo_household` in the interchange format (one JSON line).
+/// `demo_household` in the interchange format (one JSON line), a poor household.
 fn demo_household_line(unit: &Unit, n: u32) -> String {
+    demo_household_need(unit, n, Need::Poor)
+}
+
+/// `demo_household` of `need` in the interchange format (one JSON line).
+fn demo_household_need(unit: &Unit, n: u32, need: Need) -> String {
     let head = ["何一", "何二", "何三", "何四", "何五"][n as usize % 5];
+    let situation = match need {
+        Need::Poor => r#""income_12m": {"wages": 6000}"#,
+        Need::PoorAndIll => r#""income_12m": {"wages": 6000}, "risks": ["illness"]"#,
+        Need::MedicalHardship => {
+            r#""income_12m": {"wages": 66000}, "rigid_expenditure_12m": {"medical": 50000}, "risks": ["illness"]"#
+        }
+    };
     format!(
-        r#"{{"id": "{}", "area_code": "{}", "hukou": "rural", "members": [{{"id_number": "{}", "name": "{head}", "relation": "head", "labour_capacity": "partial"}}, {{"id_number": "{}", "name": "罗秀兰", "relation": "spouse"}}, {{"id_number": "{}", "name": "何小军", "relation": "child"}}], "income_12m": {{"wages": 6000}}}}"#,
+        r#"{{"id": "{}", "area_code": "{}", "hukou": "rural", "members": [{{"id_number": "{}", "name": "{head}", "relation": "head", "labour_capacity": "partial"}}, {{"id_number": "{}", "name": "罗秀兰", "relation": "spouse"}}, {{"id_number": "{}", "name": "何小军", "relation": "child"}}], {situation}}}"#,
         unit.external_id(n),
         unit.village,
-        demo_id(unit.number, n, 101),
-        demo_id(unit.number, n, 202),
-        demo_id(unit.number, n, 303)
+        demo_id(unit.number, n, 1),
+        demo_id(unit.number, n, 2),
+        demo_id(unit.number, n, 3)
     )
 }
 
-/// A few cases at different steps, so the work queues are not empty: an application just
-/// taken in, one in comparison with a 疑点, one on public notice (with survey and reviews),
-/// one refused awaiting its notice, and a re-check of an enrolled household.
+/// The district departments that confirm the demo's cases (P8): 区民政局 and 区农业农村委.
+struct District {
+    civil: Actor,
+    agriculture: Actor,
+}
+
+/// The demo's two district users.
+async fn district(app: &App) -> anyhow::Result<District> {
+    Ok(District {
+        civil: demo_actor(app, "minzheng").await?,
+        agriculture: demo_actor(app, "nongye").await?,
+    })
+}
+
+/// How many of the demo's cases a unit gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CaseSet {
+    /// The first steps only (the scaled demo's units after the first, kept quick to seed).
+    Start,
+    /// Every step of the workflow, from intake to 公开 (issue 14 item 7).
+    WholeLoop,
+}
+
+/// The days before today on which the demo's finished applications were taken in: their
+/// notice (posted 9 days later) has run its full period by today, so that the district can
+/// confirm them now (`deadline.notice_days` is 7 in the shipped catalogue).
+const DEMO_PAST_INTAKE_DAYS: u64 = 20;
+
+/// The demo's cases, so that the work queues are not empty and a new user can follow the
+/// whole loop (`CaseSet::WholeLoop`; see the README's demo section):
+/// - A001 just taken in, A002 in comparison with a 疑点, A003 on public notice posted today,
+///   A005 refused awaiting its 告知书, and a re-check of an enrolled household;
+/// - with the whole loop, one at each other step — A004 at 入户调查, A006 at 村社评议, A007
+///   at 镇街联合研判 — and, taken in `DEMO_PAST_INTAKE_DAYS` ago with each step dated on its
+///   own day: A008 (低保, special limit recorded) and A009 (防止返贫监测) past their notice,
+///   awaiting 区民政局 and 区农业农村委; A010 (低保 + monitoring) at 审核确认, monitoring
+///   confirmed, 低保 awaiting 区民政局; A011 partially declined (低保 confirmed, monitoring
+///   declined) with its 告知书 delivered; A012 confirmed and published (公开, its posting on
+///   the village board recorded); A013 withdrawn; and an exit (退出) of an enrolled household
+///   of the village (else of the town) in comparison.
+///
 /// `recheck_due`, when given, are the re-checks due in the unit's village (else they are read).
 async fn seed_cases(
     app: &App,
     unit: &Unit,
+    district: &District,
     recheck_due: Option<Vec<workflow::RecheckDue>>,
+    set: CaseSet,
 ) -> Result<(), AppError> {
     let (town, village, grid) = (&unit.town, &unit.assistant, &unit.grid);
-    let area = unit.village.clone();
     let today = app.today();
-    let open = |n: u32, applicant: &str, summary: &str| NewIntake {
-        kind: CaseKind::Application,
-        channel: Channel::VillageWindow,
-        household_id: unit.external_id(n),
-        area: area.clone(),
-        applicant: applicant.to_owned(),
-        consent: Some(Consent {
-            signed_on: today,
-            signer: applicant.to_owned(),
-        }),
-        summary: summary.to_owned(),
-    };
     let step = |action: Action| CaseAction::Move(action);
 
-    app.open_case(village, open(1, "何一", "因病致贫，申请救助"))
-        .await?;
+    open_demo(app, unit, village, 1, "何一", "因病致贫，申请救助", today).await?;
 
-    let (comparing, _) = app
-        .open_case(village, open(2, "何二", "家庭主要劳动力残疾"))
-        .await?;
+    let comparing = open_demo(app, unit, village, 2, "何二", "家庭主要劳动力残疾", today).await?;
     app.act_on_case(town, comparing, step(Action::BeginComparison))
         .await?;
     app.act_on_case(
@@ -357,73 +418,18 @@ async fn seed_cases(
     )
     .await?;
 
-    let (noticed, _) = app
-        .open_case(grid, open(3, "何三", "突发重病，医疗支出大"))
-        .await?;
-    app.act_on_case(town, noticed, step(Action::BeginComparison))
-        .await?;
-    app.act_on_case(town, noticed, step(Action::CompleteComparison))
-        .await?;
-    let survey = Survey {
-        household: demo_household(unit, 3)?,
-        team: [village, grid]
-            .iter()
-            .map(|actor| TeamMember {
-                user_id: actor.user_id,
-                name: actor.display_name.clone(),
-            })
-            .collect(),
-        surveyed_on: today,
+    let noticed = open_demo(app, unit, grid, 3, "何三", "突发重病，医疗支出大", today).await?;
+    let walk = Walk {
+        case_id: noticed,
+        n: 3,
+        need: Need::Poor,
+        start: today,
+        until: Step::Notice,
+        special_limit: None,
     };
-    app.act_on_case(village, noticed, step(Action::RecordSurvey(survey)))
-        .await?;
-    app.act_on_case(
-        town,
-        noticed,
-        step(Action::RecordVillageReview(VillageReview {
-            held_on: today,
-            attendance: 11,
-            outcome: ReviewOutcome::Agreed,
-            note: "一致同意".to_owned(),
-        })),
-    )
-    .await?;
-    let proposal = app.case_proposal(town, noticed).await?;
-    app.act_on_case(
-        town,
-        noticed,
-        CaseAction::RecordJointReview(JointReviewInput {
-            held_on: today,
-            verdicts: proposal
-                .categories
-                .iter()
-                .map(|category| CategoryVerdict {
-                    category: *category,
-                    verdict: Verdict::Confirm,
-                })
-                .collect(),
-            monitoring_kind: proposal.monitoring_kind,
-            monitoring_kind_reason: String::new(),
-            // 人工核定 of each pending test, as a meeting records it.
-            judgements: proposal
-                .pending
-                .iter()
-                .map(|test| workflow::PendingJudgement {
-                    rule: test.rule.clone(),
-                    param: test.param.clone(),
-                    holds: true,
-                    reason: "入户核实：存款、车辆等财产在本镇掌握的范围内".to_owned(),
-                })
-                .collect(),
-            // D2: the 供养方式 a 特困 needs (not recorded when no 特困 starts).
-            support_mode: Some(domain::SupportMode::Dispersed),
-        }),
-    )
-    .await?;
-    app.act_on_case(town, noticed, step(Action::PostNotice))
-        .await?;
+    walk.run(app, unit).await?;
 
-    let (refused, _) = app.open_case(village, open(5, "何五", "申请低保")).await?;
+    let refused = open_demo(app, unit, village, 5, "何五", "申请低保", today).await?;
     app.act_on_case(
         town,
         refused,
@@ -433,7 +439,8 @@ async fn seed_cases(
     )
     .await?;
 
-    // A re-check of the first enrolled household of the village.
+    // A re-check of the first enrolled household of the village; with the whole loop, an
+    // exit of the second.
     let far = today
         .checked_add_months(chrono::Months::new(24))
         .unwrap_or(today);
@@ -441,11 +448,315 @@ async fn seed_cases(
         Some(due) => due,
         None => rechecks_due(app, town, far).await?,
     };
-    if let Some(due) = due
-        .into_iter()
-        .find(|due| due.area.as_str().starts_with(unit.village.as_str()))
-    {
+    let mut due = due;
+    let in_village =
+        |due: &workflow::RecheckDue| due.area.as_str().starts_with(unit.village.as_str());
+    if let Some(at) = due.iter().position(in_village) {
+        let due = due.remove(at);
         app.open_recheck(town, &due.household_id, "定期核查")
+            .await?;
+    }
+    if set == CaseSet::Start {
+        return Ok(());
+    }
+    // The exit: another enrolled household of the village, else of the town.
+    let exiting = due
+        .iter()
+        .position(in_village)
+        .or((!due.is_empty()).then_some(0));
+    if let Some(due) = exiting.map(|at| due.remove(at)) {
+        let applicant = {
+            let mut conn = app.store().read().await?;
+            store::households::by_external_id(&mut conn, &due.household_id)
+                .await?
+                .map(|row| row.head_name)
+                .unwrap_or_default()
+        };
+        let (exit, _) = app
+            .open_case(
+                town,
+                NewIntake {
+                    kind: CaseKind::Exit,
+                    channel: Channel::TownWindow,
+                    household_id: due.household_id.clone(),
+                    area: due.area.clone(),
+                    applicant,
+                    consent: None,
+                    summary: "家庭成员稳定就业，收入持续超过标准，申请退出".to_owned(),
+                },
+            )
+            .await?;
+        app.act_on_case(town, exit, step(Action::BeginComparison))
+            .await?;
+    }
+
+    // One case waiting at each step of the survey and the reviews, taken in three days ago.
+    let recent = days_before(today, 3);
+    for (n, applicant, until) in [
+        (4, "何四", Step::Surveying),
+        (6, "何一", Step::VillageReview),
+        (7, "何二", Step::JointReview),
+    ] {
+        let case_id = open_demo(
+            app,
+            unit,
+            village,
+            n,
+            applicant,
+            "因病致贫，申请救助",
+            recent,
+        )
+        .await?;
+        Walk {
+            case_id,
+            n,
+            need: Need::Poor,
+            start: recent,
+            until,
+            special_limit: None,
+        }
+        .run(app, unit)
+        .await?;
+    }
+
+    // Past their notice: each step on its own day, the notice over before today.
+    let past = days_before(today, DEMO_PAST_INTAKE_DAYS);
+    let decided_on = days_before(today, 3);
+    let delivered_on = days_before(today, 2);
+    let mut finished = Vec::new();
+    for (n, applicant, need, special_limit) in [
+        (
+            8,
+            "何三",
+            Need::Poor,
+            Some("申请人家庭成员在外地务工，收入证明需异地核实"),
+        ),
+        (9, "何四", Need::MedicalHardship, None),
+        (10, "何五", Need::PoorAndIll, None),
+        (11, "何一", Need::PoorAndIll, None),
+        (12, "何二", Need::Poor, None),
+    ] {
+        let case_id = open_demo(app, unit, village, n, applicant, "申请救助帮扶", past).await?;
+        Walk {
+            case_id,
+            n,
+            need,
+            start: past,
+            until: Step::Notice,
+            special_limit,
+        }
+        .run(app, unit)
+        .await?;
+        finished.push(case_id);
+    }
+    let [_, _, confirming, partial, published] = finished[..] else {
+        return Ok(());
+    };
+    // A010: 区农业农村委 has confirmed the monitoring tag; 低保 awaits 区民政局.
+    decide(app, &district.agriculture, confirming, decided_on, None).await?;
+    // A011: 低保 confirmed, the monitoring tag declined; the 告知书 of the part declined
+    // delivered the day after.
+    decide(
+        app,
+        &district.agriculture,
+        partial,
+        decided_on,
+        Some("经区级核实，该户已纳入低保，基本生活有保障，暂不纳入防止返贫监测"),
+    )
+    .await?;
+    decide(app, &district.civil, partial, decided_on, None).await?;
+    app.act_on_case_on(
+        town,
+        partial,
+        step(Action::DeliverRefusalNotice),
+        Some(delivered_on),
+    )
+    .await?;
+    // A012: confirmed, on the village's public list (公开); the list, published when the
+    // decision was entered (today), posted on the village board.
+    decide(app, &district.civil, published, decided_on, None).await?;
+    app.record_disclosure_posting(village, unit.village.as_str(), today)
+        .await?;
+
+    let withdrawn = open_demo(app, unit, grid, 13, "何三", "申请救助", recent).await?;
+    app.act_on_case_on(
+        village,
+        withdrawn,
+        step(Action::Withdraw {
+            reason: "申请人已外出务工，主动撤回申请".to_owned(),
+        }),
+        Some(days_before(today, 1)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// `days` days before `today` (today itself when that is out of range).
+fn days_before(today: chrono::NaiveDate, days: u64) -> chrono::NaiveDate {
+    today
+        .checked_sub_days(chrono::Days::new(days))
+        .unwrap_or(today)
+}
+
+/// Takes in application `n` of `unit` on `on` (the consent signed that day) by `actor`.
+async fn open_demo(
+    app: &App,
+    unit: &Unit,
+    actor: &Actor,
+    n: u32,
+    applicant: &str,
+    summary: &str,
+    on: chrono::NaiveDate,
+) -> Result<i64, AppError> {
+    let intake = NewIntake {
+        kind: CaseKind::Application,
+        channel: Channel::VillageWindow,
+        household_id: unit.external_id(n),
+        area: unit.village.clone(),
+        applicant: applicant.to_owned(),
+        consent: Some(Consent {
+            signed_on: on,
+            signer: applicant.to_owned(),
+        }),
+        summary: summary.to_owned(),
+    };
+    let (case_id, _) = app.open_case_on(actor, intake, Some(on)).await?;
+    Ok(case_id)
+}
+
+/// A demo application taken from intake through the steps until it waits at `until`
+/// (入户调查, 村社评议, 镇街联合研判, or 公示 with the notice posted), each step dated on its own
+/// day after `start` (never after today): comparison the next day, the survey on day 3, the
+/// village review on day 5, the joint review on day 7 and the notice on day 9.
+struct Walk {
+    case_id: i64,
+    n: u32,
+    need: Need,
+    start: chrono::NaiveDate,
+    until: Step,
+    /// 特殊情况: the reason the town records after the joint review.
+    special_limit: Option<&'static str>,
+}
+
+impl Walk {
+    async fn run(&self, app: &App, unit: &Unit) -> Result<(), AppError> {
+        let today = app.today();
+        let day = |offset: u64| {
+            self.start
+                .checked_add_days(chrono::Days::new(offset))
+                .unwrap_or(today)
+                .min(today)
+        };
+        let (town, village) = (&unit.town, &unit.assistant);
+        let act = |actor: &Actor, action: Action, on: chrono::NaiveDate| {
+            let actor = actor.clone();
+            async move {
+                app.act_on_case_on(&actor, self.case_id, CaseAction::Move(action), Some(on))
+                    .await
+            }
+        };
+        act(town, Action::BeginComparison, day(1)).await?;
+        act(town, Action::CompleteComparison, day(1)).await?;
+        if self.until == Step::Surveying {
+            return Ok(());
+        }
+        let survey = Survey {
+            household: demo_household(unit, self.n, self.need)?,
+            team: [village, &unit.grid]
+                .iter()
+                .map(|actor| TeamMember {
+                    user_id: actor.user_id,
+                    name: actor.display_name.clone(),
+                })
+                .collect(),
+            surveyed_on: day(3),
+        };
+        act(village, Action::RecordSurvey(survey), day(3)).await?;
+        if self.until == Step::VillageReview {
+            return Ok(());
+        }
+        // P5: the village assistant records her own village's review.
+        let review = VillageReview {
+            held_on: day(5),
+            attendance: 11,
+            outcome: ReviewOutcome::Agreed,
+            note: "一致同意".to_owned(),
+        };
+        act(village, Action::RecordVillageReview(review), day(5)).await?;
+        if self.until == Step::JointReview {
+            return Ok(());
+        }
+        let proposal = app.case_proposal(town, self.case_id).await?;
+        app.act_on_case_on(
+            town,
+            self.case_id,
+            CaseAction::RecordJointReview(JointReviewInput {
+                held_on: day(7),
+                verdicts: proposal
+                    .categories
+                    .iter()
+                    .map(|category| CategoryVerdict {
+                        category: *category,
+                        verdict: Verdict::Confirm,
+                    })
+                    .collect(),
+                monitoring_kind: proposal.monitoring_kind,
+                monitoring_kind_reason: String::new(),
+                // 人工核定 of each pending test, as a meeting records it.
+                judgements: proposal
+                    .pending
+                    .iter()
+                    .map(|test| workflow::PendingJudgement {
+                        rule: test.rule.clone(),
+                        param: test.param.clone(),
+                        holds: true,
+                        reason: "入户核实：存款、车辆等财产在本镇掌握的范围内".to_owned(),
+                    })
+                    .collect(),
+                // D2: the 供养方式 a 特困 needs (not recorded when no 特困 starts).
+                support_mode: Some(domain::SupportMode::Dispersed),
+            }),
+            Some(day(7)),
+        )
+        .await?;
+        if let Some(reason) = self.special_limit {
+            let action = Action::RecordSpecialLimit {
+                reason: reason.to_owned(),
+            };
+            act(town, action, day(7)).await?;
+        }
+        // P7: the village assistant posts the notice in her own village.
+        act(village, Action::PostNotice, day(9)).await?;
+        Ok(())
+    }
+}
+
+/// A district department's decision on each of its categories of `case_id` on `on`: each
+/// confirmed, or each declined with `decline` as the reason.
+async fn decide(
+    app: &App,
+    department: &Actor,
+    case_id: i64,
+    on: chrono::NaiveDate,
+    decline: Option<&str>,
+) -> Result<(), AppError> {
+    let detail = app.case_detail(department, case_id).await?;
+    let categories: Vec<domain::Category> = detail
+        .case
+        .decided()
+        .iter()
+        .filter(|decided| decided.decision.is_none() && decided.department() == department.role)
+        .map(|decided| decided.category)
+        .collect();
+    for category in categories {
+        let action = match decline {
+            Some(reason) => Action::Decline {
+                category,
+                reason: reason.to_owned(),
+            },
+            None => Action::Confirm { category },
+        };
+        app.act_on_case_on(department, case_id, CaseAction::Move(action), Some(on))
             .await?;
     }
     Ok(())
@@ -703,7 +1014,7 @@ pub struct SurveyCase {
 }
 
 /// Applications per unit that `seed_scaled` opens after the demo's (numbered from here).
-const SURVEY_CASES_FROM: u32 = 10;
+const SURVEY_CASES_FROM: u32 = 20;
 
 /// `safetynet demo seed`: on a registry just imported from generated households (and no users
 /// yet), the demo's users, categories, cases, warnings, visits and referrals **scaled with
@@ -832,12 +1143,20 @@ pub async fn seed_scaled(
         .checked_add_months(chrono::Months::new(24))
         .unwrap_or(app.today());
     let message = |error: AppError| anyhow::anyhow!("{}", error.message());
+    let district = district(app).await?;
     let mut survey_cases = Vec::new();
     for (at, unit) in units.iter().enumerate() {
         let due = rechecks_due(app, &unit.assistant, far)
             .await
             .map_err(message)?;
-        seed_cases(app, unit, Some(due))
+        // The first unit holds the whole loop (the district's queues have something to
+        // confirm); the others the first steps, so that seeding a district stays quick.
+        let set = if at == 0 {
+            CaseSet::WholeLoop
+        } else {
+            CaseSet::Start
+        };
+        seed_cases(app, unit, &district, Some(due), set)
             .await
             .map_err(|error| anyhow::anyhow!("cases of {}: {}", unit.village, error.message()))?;
         record_visit(app, unit).await.map_err(message)?;

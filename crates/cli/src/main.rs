@@ -62,6 +62,13 @@ enum Command {
         /// 告知书 (with --demo, a demo number when not given).
         #[arg(long)]
         supervision_phone: Option<String>,
+        /// 行政复议机关 named on the 告知书 and notices (with --demo, a demo name when not given).
+        #[arg(long)]
+        reconsideration_body: Option<String>,
+        /// The people's court for 行政诉讼 named on the 告知书 and notices (with --demo, a demo
+        /// name when not given).
+        #[arg(long)]
+        litigation_court: Option<String>,
     },
     /// Assesses households (JSON Lines) and writes one determination per line.
     Assess(batch::AssessArgs),
@@ -491,6 +498,8 @@ async fn run_async(
             queue_wait_ms,
             connections,
             supervision_phone,
+            reconsideration_body,
+            litigation_court,
         } => {
             let db = db.unwrap_or_else(|| if demo { DEMO_DB } else { DEFAULT_DB }.to_owned());
             let app = open_with(
@@ -519,6 +528,15 @@ async fn run_async(
             let supervision_phone = supervision_phone
                 .filter(|phone| !phone.trim().is_empty())
                 .or_else(|| demo.then(|| demo::SUPERVISION_PHONE.to_owned()));
+            let setting = |given: Option<String>, demo_value: &str| {
+                given
+                    .filter(|text| !text.trim().is_empty())
+                    .or_else(|| demo.then(|| demo_value.to_owned()))
+            };
+            let review_bodies = web::ReviewBodies {
+                reconsideration: setting(reconsideration_body, demo::RECONSIDERATION_BODY),
+                court: setting(litigation_court, demo::LITIGATION_COURT),
+            };
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .with_context(|| format!("bind {addr}"))?;
@@ -559,6 +577,7 @@ async fn run_async(
                         ..web::CapacityConfig::default()
                     },
                     supervision_phone,
+                    review_bodies,
                 },
                 shutdown,
             )

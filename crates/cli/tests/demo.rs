@@ -44,9 +44,19 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
             _ => break false,
         }
     };
+    let base = log
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(|address| format!("http://{address}"));
+    let whole_loop = match (started, &base) {
+        (true, Some(base)) => Some(whole_loop(base).await),
+        _ => None,
+    };
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(started, "serve --demo did not start:\n{log}");
+    let confirmed_case = whole_loop.expect("the server's address");
 
     let store = store::Store::connect(&db).await.unwrap();
     let app = app::App::new(
@@ -92,6 +102,61 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
     assert!(!yongyuan.lines.is_empty(), "永院村 has no public lines");
     assert!(yongyuan.latest.is_some(), "永院村's list was published");
     assert_eq!(app.backfill_disclosure("cli-test").await.unwrap(), 0);
+
+    // Every step of the workflow holds a case in the demo village (the one 区民政局 just
+    // confirmed among the confirmed).
+    {
+        let mut conn = app.store().read().await.unwrap();
+        for step in workflow::Step::ALL {
+            let rows = store::cases::at_step_in_area(&mut conn, "500151001200", step.code())
+                .await
+                .unwrap();
+            assert!(!rows.is_empty(), "no demo case at {}", step.label());
+        }
+        let confirmed = store::cases::at_step_in_area(&mut conn, "500151001200", "confirmed")
+            .await
+            .unwrap();
+        assert!(confirmed.iter().any(|row| row.id == confirmed_case));
+        // A011: partially declined, its 告知书 delivered (dated after the decision).
+        let partial = confirmed
+            .iter()
+            .find(|row| row.household_external_id == "DEMO-A011")
+            .expect("A011 confirmed");
+        assert!(partial.refusal_notice_on.is_some(), "{partial:?}");
+        let detail = app.case_detail(&console, partial.id).await.unwrap();
+        let declined = detail.case.declined();
+        assert_eq!(declined.len(), 1, "{declined:?}");
+        assert_eq!(declined[0].0, domain::Category::Monitoring);
+        assert!(detail.case.refusal_notice_delivered_on() > detail.case.closed_on());
+        // An exit and a re-check are open in the town.
+        for kind in ["exit", "recheck"] {
+            let open = store::cases::open_in_area(&mut conn, "500151001")
+                .await
+                .unwrap();
+            assert!(open.iter().any(|row| row.kind == kind), "no {kind}");
+        }
+    }
+
+    // A012 (and A011's 低保) confirmed three days ago are on 永院村's public list (公开).
+    let decided_on = (app.today() - chrono::Days::new(3)).to_string();
+    let mut after: Option<String> = None;
+    let mut published = 0;
+    loop {
+        let page = app
+            .public_disclosure("500151001200", None, after.as_deref())
+            .await
+            .unwrap();
+        published += page
+            .lines
+            .iter()
+            .filter(|line| line.start_date == decided_on && line.category == "dibao")
+            .count();
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(published, 2, "A011 and A012 on the public list");
 
     // The go-live checklist is clear, and no household is pending.
     app.count_go_live(&district).await.unwrap();
@@ -171,4 +236,118 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
     assert!(shipped.contains("comparison.income_tolerance"), "{shipped}");
     let in_product = compare(true);
     assert!(!in_product.contains("未执行"), "{in_product}");
+}
+
+/// A client of the demo server signed in as `username` through the API, with its CSRF token.
+async fn sign_in(base: &str, username: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let response = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": username, "password": "demo-2025"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        reqwest::StatusCode::CREATED,
+        "{username}"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    (client, body["csrf_token"].as_str().unwrap().to_owned())
+}
+
+/// `GET path` as JSON.
+async fn get_json(client: &reqwest::Client, base: &str, path: &str) -> serde_json::Value {
+    let response = client.get(format!("{base}{path}")).send().await.unwrap();
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+/// The lines of the caller's own work (待我办理) by household id: (household id, case id, step).
+async fn own_work(client: &reqwest::Client, base: &str) -> Vec<(String, i64, String)> {
+    let queue = get_json(client, base, "/api/v1/cases?mine=1").await;
+    queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            (
+                item["household_id"].as_str().unwrap().to_owned(),
+                item["id"].as_i64().unwrap(),
+                item["step"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 14 item 7, on the running demo: the district departments' queues hold the cases
+/// past their notice that each confirms (区民政局: 低保 of A008 at 公示 and of A010 at 审核确认;
+/// 区农业农村委: the monitoring tag of A009), 区民政局 confirms A008 through the API, and the
+/// partial decline A011 has its 告知书 delivered. Answers the id of the case confirmed.
+async fn whole_loop(base: &str) -> i64 {
+    let (civil, civil_csrf) = sign_in(base, "minzheng").await;
+    let civil_work = own_work(&civil, base).await;
+    let find = |work: &[(String, i64, String)], household: &str| {
+        work.iter()
+            .find(|(id, _, _)| id == household)
+            .cloned()
+            .unwrap_or_else(|| panic!("{household} not in the queue: {work:?}"))
+    };
+    let (_, dibao_case, step) = find(&civil_work, "DEMO-A008");
+    assert_eq!(step, "notice");
+    assert_eq!(find(&civil_work, "DEMO-A010").2, "confirming");
+    assert!(!civil_work.iter().any(|(id, _, _)| id == "DEMO-A009"));
+    let (agriculture, _) = sign_in(base, "nongye").await;
+    let agriculture_work = own_work(&agriculture, base).await;
+    let (_, monitoring_case, _) = find(&agriculture_work, "DEMO-A009");
+    let monitoring = get_json(
+        &agriculture,
+        base,
+        &format!("/api/v1/cases/{monitoring_case}"),
+    )
+    .await;
+    assert!(
+        monitoring["offered_actions"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("confirm")),
+        "{monitoring}"
+    );
+    assert_eq!(
+        monitoring["decided"][0]["category"], "monitoring",
+        "{monitoring}"
+    );
+
+    // A008: dated steps, the special limit recorded, the notice over; 区民政局 confirms it.
+    let detail = get_json(&civil, base, &format!("/api/v1/cases/{dibao_case}")).await;
+    assert!(detail["special_limit_reason"].is_string(), "{detail}");
+    assert!(
+        detail["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|deadline| deadline["limit"] == "dibao_total_special"),
+        "{detail}"
+    );
+    let response = civil
+        .post(format!("{base}/api/v1/cases/{dibao_case}/actions"))
+        .header("X-CSRF-Token", &civil_csrf)
+        .json(&serde_json::json!({"action": "confirm", "category": "dibao"}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{status}: {answer}");
+    let detail = get_json(&civil, base, &format!("/api/v1/cases/{dibao_case}")).await;
+    assert_eq!(detail["step"], "confirmed", "{detail}");
+
+    dibao_case
 }

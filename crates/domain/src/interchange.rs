@@ -10,6 +10,9 @@ use crate::{NationalId, PlaceCode, Yuan};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
+/// The longest name a member may have, in characters.
+pub const NAME_MAX_CHARS: usize = 50;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HouseholdRecord {
@@ -521,7 +524,7 @@ fn person_from_ref(idx: usize, member: &PersonRef<'_>) -> Result<Person, Invalid
         });
     }
     let name = member.name.trim();
-    if name.chars().count() > 50 {
+    if name.chars().count() > NAME_MAX_CHARS {
         return Err(fault(path("name"), "姓名过长"));
     }
     if let Some((at, c)) = crate::input::forbidden_char(name).or_else(|| {

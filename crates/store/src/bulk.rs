@@ -49,16 +49,35 @@ pub struct HouseholdLoad {
     staging: Option<Staging>,
     batch: i64,
     stored: HashSet<String>,
-    /// SQLite: the secondary indexes dropped for this load (name, definition), built again
-    /// before it commits.
+    /// The secondary indexes dropped for this load (name, definition), built again before it
+    /// commits.
     deferred_indexes: Vec<(String, String)>,
+    /// PostgreSQL: the constraints dropped for this load, as the statements that add them again
+    /// before it commits.
+    deferred_constraints: Vec<String>,
+
     /// The registry held no household when the load began: then whatever a lookup could find
     /// was written by this load, from a file the caller already checked against itself.
     registry_was_empty: bool,
 }
 
-/// The tables a load writes, whose secondary indexes a large SQLite load builds at its end.
-const LOADED_TABLES: [&str; 4] = ["households", "persons", "memberships", "audit_log"];
+/// The tables a load writes, whose secondary indexes a large PostgreSQL load into an empty
+/// registry builds at its end.
+const LOADED_TABLES: [&str; 5] = [
+    "households",
+    "persons",
+    "memberships",
+    "audit_log",
+    "person_name_grams",
+];
+
+/// The narrow tables whose secondary indexes a large SQLite load builds at its end (sorted,
+/// from a quick scan). The other tables' indexes stay: `households` and `audit_log` rows are
+/// wide (each holds a record), so a build would read gigabytes, while their indexes are small
+/// or written in key order (the audit log's by time, actor and action) and cheap to keep; the
+/// name index, built at the end, took longer than written batch by batch (measured at 700 000
+/// households: 1 270 s and 1 GB against 520 s).
+const SQLITE_DEFERRED_TABLES: [&str; 2] = ["persons", "memberships"];
 
 /// Indexes the load itself reads, kept up to date throughout: who is a member where, and a
 /// household's memberships (for an updated household).
@@ -82,10 +101,12 @@ impl HouseholdLoad {
     /// would lock readers out of the table until the load commits, so it is not done there.)
     pub async fn start(store: &Store, tx: &mut Tx, n_households: u64) -> Result<HouseholdLoad> {
         let mut deferred_indexes = Vec::new();
+        let mut deferred_constraints = Vec::new();
         let (any_household,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM households LIMIT 1) AS one")
                 .fetch_one(&mut **tx)
                 .await?;
+        let registry_was_empty = any_household == 0;
         let staging = match store.backend() {
             Backend::Sqlite => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -117,6 +138,9 @@ impl HouseholdLoad {
                 sqlx::query("SET LOCAL enable_mergejoin = off")
                     .execute(&mut **tx)
                     .await?;
+                if registry_was_empty && n_households >= DEFER_INDEXES_FROM {
+                    (deferred_indexes, deferred_constraints) = drop_pg_indexes(tx).await?;
+                }
                 Some(Staging::create(store).await?)
             }
         };
@@ -125,7 +149,8 @@ impl HouseholdLoad {
             batch: 0,
             stored: HashSet::new(),
             deferred_indexes,
-            registry_was_empty: any_household == 0,
+            deferred_constraints,
+            registry_was_empty,
         })
     }
 
@@ -204,8 +229,19 @@ impl HouseholdLoad {
     /// deferred indexes, then drops the staging tables (PostgreSQL: after refreshing the loaded
     /// tables' statistics, see `Staging::drop_tables`).
     pub async fn commit(self, mut tx: Tx) -> Result<()> {
-        for (_, definition) in &self.deferred_indexes {
-            sqlx::query(sqlx::AssertSqlSafe(definition.clone()))
+        if !self.deferred_indexes.is_empty() && self.staging.is_some() {
+            // Index builds sort in memory up to this much (the server's, for this transaction).
+            sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
+                .execute(&mut *tx)
+                .await?;
+        }
+        for statement in self
+            .deferred_indexes
+            .iter()
+            .map(|(_, definition)| definition)
+            .chain(&self.deferred_constraints)
+        {
+            sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -248,7 +284,7 @@ const DEFER_INDEXES_FROM: u64 = 4_000;
 /// Drops the non-unique indexes of the loaded tables that the load does not read; returns
 /// their names and definitions (as the migrations wrote them), to build them again.
 async fn drop_secondary_indexes(tx: &mut Tx) -> Result<Vec<(String, String)>> {
-    let tables = LOADED_TABLES
+    let tables = SQLITE_DEFERRED_TABLES
         .iter()
         .map(|table| format!("'{table}'"))
         .collect::<Vec<_>>()
@@ -274,6 +310,56 @@ async fn drop_secondary_indexes(tx: &mut Tx) -> Result<Vec<(String, String)>> {
         dropped.push((name, definition));
     }
     Ok(dropped)
+}
+
+/// PostgreSQL, a load into an empty registry: drops the loaded tables' secondary indexes,
+/// their foreign keys and the name index's primary key, for the load to write bare tables;
+/// returns the index definitions and the statements that add the constraints again. The
+/// tables stay locked until the load commits or rolls back (a reader waits; there is nothing
+/// to read yet), and a failed or killed load leaves them as they were.
+async fn drop_pg_indexes(tx: &mut Tx) -> Result<(Vec<(String, String)>, Vec<String>)> {
+    let tables = LOADED_TABLES
+        .iter()
+        .map(|table| format!("'{table}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let indexes: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT c.relname::text, pg_get_indexdef(c.oid) FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid \
+         WHERE t.relnamespace = current_schema()::regnamespace AND t.relname IN ({tables}) \
+         AND NOT i.indisunique ORDER BY 1"
+    )))
+    .fetch_all(&mut **tx)
+    .await?;
+    // Foreign keys from the loaded tables, and the name index's key (which no load needs while
+    // the registry is empty: the file holds no household twice).
+    let constraints: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT t.relname::text, c.conname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
+         JOIN pg_class t ON t.oid = c.conrelid \
+         WHERE t.relnamespace = current_schema()::regnamespace AND t.relname IN ({tables}) \
+         AND (c.contype = 'f' OR (c.contype = 'p' AND t.relname = 'person_name_grams')) \
+         ORDER BY c.contype DESC, 1, 2"
+    )))
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut restore = Vec::new();
+    for (table, name, definition) in constraints {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE \"{table}\" DROP CONSTRAINT \"{name}\""
+        )))
+        .execute(&mut **tx)
+        .await?;
+        restore.push(format!(
+            "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" {definition}"
+        ));
+    }
+    for (name, _) in &indexes {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\"")))
+            .execute(&mut **tx)
+            .await?;
+    }
+    // The primary key first, then the foreign keys (`ORDER BY contype DESC`: p before f).
+    Ok((indexes, restore))
 }
 
 /// The staging tables: (suffix, columns). `batch` keeps each batch apart, `seq` its order.

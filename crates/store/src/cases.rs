@@ -587,3 +587,51 @@ pub async fn duplicate_receipts(
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// 入户调查草稿: a case's survey form saved part-way (fields as JSON text).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SurveyDraftRow {
+    pub fields: String,
+    pub saved_by: String,
+    pub saved_at: String,
+}
+
+/// Saves (or replaces) the survey draft of a case.
+pub async fn save_survey_draft(
+    conn: &mut Conn,
+    case_id: i64,
+    fields: &str,
+    saved_by: &str,
+    saved_at: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO survey_drafts (case_id, fields, saved_by, saved_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (case_id) DO UPDATE SET fields = excluded.fields, saved_by = excluded.saved_by, saved_at = excluded.saved_at",
+    )
+    .bind(case_id)
+    .bind(fields)
+    .bind(saved_by)
+    .bind(saved_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The survey draft of a case, if one is saved.
+pub async fn survey_draft(conn: &mut Conn, case_id: i64) -> Result<Option<SurveyDraftRow>> {
+    Ok(
+        sqlx::query_as("SELECT fields, saved_by, saved_at FROM survey_drafts WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// Deletes the survey draft of a case (its survey was recorded).
+pub async fn delete_survey_draft(conn: &mut Conn, case_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM survey_drafts WHERE case_id = $1")
+        .bind(case_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

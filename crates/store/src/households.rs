@@ -519,8 +519,9 @@ pub(crate) async fn upsert_persons(conn: &mut Conn, persons: &[&domain::Person])
     Ok(())
 }
 
-/// Inserts many new households at once (persons, households, memberships from `today`), in
-/// multi-row statements; returns each household's new id by external id.
+/// Inserts many new households at once (persons, households, memberships from `today`, and
+/// their rows of the name index), in multi-row statements; returns each household's new id by
+/// external id.
 pub async fn insert_many(
     conn: &mut Conn,
     households: &[(&Household, &str)],

@@ -5,12 +5,13 @@
 //! (`throttle::client_of`, `APPLICATIONS_PER_MINUTE`), and the body to `APPLY_BYTES`.
 
 use crate::error::PageError;
+use crate::forms::FormError;
 use crate::session::{constant_time_eq, random_token};
 use crate::{WebState, cookies};
+use app::AppError;
 use app::online::{
     Applied, CONSENT_TEXT, HARDSHIP_CHARS, HOUSEHOLD_SIZE_MAX, NAME_CHARS, OnlineForm, TownPlaces,
 };
-use app::{AppError, FieldError};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
@@ -18,7 +19,7 @@ use axum::Form;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use std::collections::BTreeMap;
+use serde::Deserialize;
 use std::net::SocketAddr;
 
 /// The largest application body accepted: the form's fields with a 500-character 困难情况
@@ -29,23 +30,55 @@ pub const APPLY_BYTES: usize = 16 * 1024;
 /// not a policy parameter): a family applies once; a few corrections after a refused field fit.
 pub const APPLICATIONS_PER_MINUTE: u32 = 10;
 
-/// The fields the form posts back (and shows again after an error).
-const FIELDS: [&str; 7] = [
-    "name",
-    "id_number",
-    "phone",
-    "village",
-    "household_size",
-    "hardship",
-    "consent",
-];
+/// The 线上申请 form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ApplyForm {
+    csrf: String,
+    name: String,
+    id_number: String,
+    phone: String,
+    village: String,
+    household_size: String,
+    hardship: String,
+    consent: String,
+}
+
+impl ApplyForm {
+    /// The form as typed, to show again (never the token).
+    fn typed(&self) -> FormError {
+        FormError::of([
+            ("name", &self.name),
+            ("id_number", &self.id_number),
+            ("phone", &self.phone),
+            ("village", &self.village),
+            ("household_size", &self.household_size),
+            ("hardship", &self.hardship),
+            ("consent", &self.consent),
+        ])
+    }
+}
+
+impl From<&ApplyForm> for OnlineForm {
+    fn from(form: &ApplyForm) -> Self {
+        OnlineForm {
+            name: form.name.clone(),
+            id_number: form.id_number.clone(),
+            phone: form.phone.clone(),
+            village: form.village.clone(),
+            household_size: form.household_size.clone(),
+            hardship: form.hardship.clone(),
+            consent: matches!(form.consent.as_str(), "on" | "true" | "1"),
+        }
+    }
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "apply.html")]
 pub struct ApplyPage {
     csrf: String,
-    values: BTreeMap<String, String>,
-    errors: BTreeMap<String, String>,
+    /// The form as typed and what was wrong with it.
+    form: FormError,
     towns: Vec<TownPlaces>,
     consent_text: &'static str,
     name_chars: usize,
@@ -55,11 +88,11 @@ pub struct ApplyPage {
 
 impl ApplyPage {
     fn v(&self, key: &str) -> &str {
-        self.values.get(key).map_or("", String::as_str)
+        self.form.v(key)
     }
 
     fn err(&self, key: &str) -> &str {
-        self.errors.get(key).map_or("", String::as_str)
+        self.form.err(key)
     }
 }
 
@@ -75,8 +108,7 @@ pub struct ApplyDone {
 async fn form_page(
     state: &WebState,
     csrf: Option<String>,
-    values: BTreeMap<String, String>,
-    errors: BTreeMap<String, String>,
+    form: FormError,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let csrf = csrf.unwrap_or_else(random_token);
@@ -88,8 +120,7 @@ async fn form_page(
     );
     let page = ApplyPage {
         csrf,
-        values,
-        errors,
+        form,
         towns: state.app.application_places().await?,
         consent_text: CONSENT_TEXT,
         name_chars: NAME_CHARS,
@@ -116,14 +147,7 @@ pub async fn apply_script() -> impl axum::response::IntoResponse {
 
 /// `GET /apply`: the empty form.
 pub async fn apply_form(State(state): State<WebState>) -> Result<Response, PageError> {
-    form_page(
-        &state,
-        None,
-        BTreeMap::new(),
-        BTreeMap::new(),
-        StatusCode::OK,
-    )
-    .await
+    form_page(&state, None, FormError::default(), StatusCode::OK).await
 }
 
 /// `POST /apply`: 线上申请. A new case answers with its tracking number; an application
@@ -132,26 +156,13 @@ pub async fn apply_submit(
     State(state): State<WebState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<ApplyForm>,
 ) -> Result<Response, PageError> {
-    let get = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or("", |(_, v)| v.as_str())
-    };
-    let values: BTreeMap<String, String> = pairs
-        .iter()
-        .filter(|(key, _)| FIELDS.contains(&key.as_str()))
-        .cloned()
-        .collect();
+    let values = form.typed();
     let cookie = cookies::read(&headers, cookies::APPLY_CSRF).unwrap_or_default();
-    if cookie.is_empty() || !constant_time_eq(cookie.as_bytes(), get("csrf").as_bytes()) {
-        let errors = BTreeMap::from([(
-            "form".to_owned(),
-            "申请页面已过期，请核对后重新提交".to_owned(),
-        )]);
-        return form_page(&state, None, values, errors, StatusCode::FORBIDDEN).await;
+    if cookie.is_empty() || !constant_time_eq(cookie.as_bytes(), form.csrf.as_bytes()) {
+        let failed = values.with("form", "申请页面已过期，请核对后重新提交");
+        return form_page(&state, None, failed, StatusCode::FORBIDDEN).await;
     }
     let client = crate::throttle::client_of(
         peer.map(|Extension(ConnectInfo(address))| address),
@@ -162,52 +173,24 @@ pub async fn apply_submit(
         .apply_throttle
         .allow(client, std::time::Instant::now())
     {
-        let errors = BTreeMap::from([("form".to_owned(), "提交过于频繁，请稍后再试".to_owned())]);
-        return form_page(
-            &state,
-            Some(cookie),
-            values,
-            errors,
-            StatusCode::TOO_MANY_REQUESTS,
-        )
-        .await;
+        let failed = values.with("form", "提交过于频繁，请稍后再试");
+        return form_page(&state, Some(cookie), failed, StatusCode::TOO_MANY_REQUESTS).await;
     }
-    let form = OnlineForm {
-        name: get("name").to_owned(),
-        id_number: get("id_number").to_owned(),
-        phone: get("phone").to_owned(),
-        village: get("village").to_owned(),
-        household_size: get("household_size").to_owned(),
-        hardship: get("hardship").to_owned(),
-        consent: matches!(get("consent"), "on" | "true" | "1"),
-    };
-    match state.app.apply_online(&form).await {
+    let application = OnlineForm::from(&form);
+    match state.app.apply_online(&application).await {
         // The same answer whether a case was opened or the application was kept with one
         // already running (issue 15).
         Ok(Applied { receipt }) => {
             let done = ApplyDone {
                 receipt,
-                name: form.name.trim().to_owned(),
+                name: application.name.trim().to_owned(),
             };
             Ok((StatusCode::CREATED, done).into_response())
         }
-        Err(AppError::Invalid(list)) => {
-            let errors = list
-                .into_iter()
-                .map(|FieldError { field, message }| (field, message))
-                .collect();
-            form_page(
-                &state,
-                Some(cookie),
-                values,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(error @ (AppError::Refused(_) | AppError::Conflict(_))) => {
-            let errors = BTreeMap::from([("form".to_owned(), error.message())]);
-            form_page(&state, Some(cookie), values, errors, StatusCode::CONFLICT).await
+        Err(error @ (AppError::Invalid(_) | AppError::Refused(_) | AppError::Conflict(_))) => {
+            let failed = values.failed(&error);
+            let status = failed.status();
+            form_page(&state, Some(cookie), failed, status).await
         }
         Err(other) => Err(PageError(other)),
     }

@@ -4,6 +4,7 @@
 use crate::WebState;
 use crate::assist_api::{act_of, parse_state};
 use crate::error::PageError;
+use crate::forms::{FormError, FormFields};
 use crate::pages::Chrome;
 use crate::session::PageUser;
 use app::AppError;
@@ -17,21 +18,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Category;
 use serde::Deserialize;
-
-fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map_or("", |(_, v)| v.as_str())
-}
-
-fn all(pairs: &[(String, String)], key: &str) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .collect()
-}
 
 fn yuan_of(fen: &Option<i64>) -> String {
     fen.map(|fen| domain::Yuan::from_fen(fen).to_string())
@@ -68,8 +54,12 @@ pub async fn catalogue(
     })
 }
 
-/// The form's values (strings as typed, so a fault loses nothing).
+/// The item form's values (strings as typed, so a fault loses nothing); `needs`,
+/// `categories` and `signals` are repeated checkboxes.
+#[derive(Deserialize)]
+#[serde(from = "FormFields")]
 pub struct ItemForm {
+    csrf: String,
     code: String,
     name: String,
     needs: Vec<String>,
@@ -89,6 +79,7 @@ pub struct ItemForm {
 impl ItemForm {
     fn of(def: &ItemDef, version: i64) -> Self {
         ItemForm {
+            csrf: String::new(),
             code: def.code.clone(),
             name: def.name.clone(),
             needs: def.needs.clone(),
@@ -108,6 +99,7 @@ impl ItemForm {
 
     fn blank() -> Self {
         ItemForm {
+            csrf: String::new(),
             code: String::new(),
             name: String::new(),
             needs: Vec::new(),
@@ -122,25 +114,6 @@ impl ItemForm {
             active: true,
             note: String::new(),
             version: 0,
-        }
-    }
-
-    fn from_pairs(pairs: &[(String, String)]) -> Self {
-        ItemForm {
-            code: pair(pairs, "code").trim().to_owned(),
-            name: pair(pairs, "name").to_owned(),
-            needs: all(pairs, "needs"),
-            department: pair(pairs, "department").to_owned(),
-            categories: all(pairs, "categories"),
-            signals: all(pairs, "signals"),
-            rank: pair(pairs, "rank").to_owned(),
-            amount_param: pair(pairs, "amount_param").to_owned(),
-            period: pair(pairs, "period").to_owned(),
-            source: pair(pairs, "source").to_owned(),
-            status: pair(pairs, "status").to_owned(),
-            active: !pair(pairs, "active").is_empty(),
-            note: pair(pairs, "note").to_owned(),
-            version: pair(pairs, "version").parse().unwrap_or(0),
         }
     }
 
@@ -168,12 +141,50 @@ impl ItemForm {
     }
 }
 
+/// The item form's names of its fields.
+const ITEM_LABELS: &[(&str, &str)] = &[
+    ("code", "编码"),
+    ("name", "名称"),
+    ("needs", "回应的需求"),
+    ("department", "提供部门"),
+    ("categories", "须已认定的类别"),
+    ("signals", "须有的情形"),
+    ("rank", "排序"),
+    ("amount_param", "固定金额所引参数"),
+    ("period", "发放周期"),
+    ("source", "政策依据"),
+    ("status", "状态"),
+];
+
+impl From<FormFields> for ItemForm {
+    fn from(sent: FormFields) -> Self {
+        ItemForm {
+            csrf: sent.get("csrf").to_owned(),
+            code: sent.get("code").trim().to_owned(),
+            name: sent.get("name").to_owned(),
+            needs: sent.all("needs"),
+            department: sent.get("department").to_owned(),
+            categories: sent.all("categories"),
+            signals: sent.all("signals"),
+            rank: sent.get("rank").to_owned(),
+            amount_param: sent.get("amount_param").to_owned(),
+            period: sent.get("period").to_owned(),
+            source: sent.get("source").to_owned(),
+            status: sent.get("status").to_owned(),
+            active: !sent.get("active").is_empty(),
+            note: sent.get("note").to_owned(),
+            version: sent.get("version").parse().unwrap_or(0),
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "assistance_item.html")]
 pub struct ItemPage {
     chrome: Chrome,
     f: ItemForm,
-    error: String,
+    /// What was wrong with the form, beside its fields.
+    failed: FormError,
     departments: Vec<(String, String)>,
     history: Vec<ItemVersion>,
     can_edit: bool,
@@ -193,7 +204,7 @@ async fn item_page(
     state: &WebState,
     signed: &crate::session::Signed,
     form: ItemForm,
-    error: String,
+    failed: FormError,
 ) -> Result<ItemPage, PageError> {
     let view = state.app.assistance_catalogue(&signed.actor).await?;
     let history = if form.version > 0 {
@@ -207,7 +218,7 @@ async fn item_page(
     Ok(ItemPage {
         chrome: Chrome::of(signed),
         f: form,
-        error,
+        failed,
         departments: view
             .catalogue
             .departments
@@ -240,20 +251,19 @@ pub async fn item(
         let item = view.catalogue.item(&code).ok_or(AppError::NotFound)?;
         ItemForm::of(&item.to_def(), item.version)
     };
-    item_page(&state, &signed, form, String::new()).await
+    item_page(&state, &signed, form, FormError::default()).await
 }
 
 /// `POST /assistance`: saves a new version of an item (or a new item when version is 0).
 pub async fn item_save(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<ItemForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(Some(pair(&pairs, "csrf")))?;
+    signed.check_csrf(Some(&form.csrf))?;
     if signed.actor.role != domain::Role::DistrictCivilAffairs {
         return Err(PageError(AppError::Forbidden));
     }
-    let form = ItemForm::from_pairs(&pairs);
     let saved = match form.def() {
         Ok(def) => {
             state
@@ -266,7 +276,8 @@ pub async fn item_save(
     match saved {
         Ok(_) => Ok(Redirect::to(&format!("/assistance/{}", form.code)).into_response()),
         Err(error @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let page = item_page(&state, &signed, form, error.message()).await?;
+            let failed = FormError::default().labelled(ITEM_LABELS).failed(&error);
+            let page = item_page(&state, &signed, form, failed).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(other) => Err(PageError(other)),
@@ -332,24 +343,16 @@ pub async fn queue(
     })
 }
 
-/// A referral form of the 救助帮扶 section that failed: which item, why, and the 补充理由 as
-/// typed (kept, not lost).
-#[derive(Clone, Debug, Default)]
-pub struct AssistFailure {
-    pub item_code: String,
-    pub message: String,
-    pub reason: String,
-}
-
-impl AssistFailure {
-    /// The 补充理由 typed into the form of `item_code`, when that form failed.
-    pub fn reason_for(&self, item_code: &str) -> &str {
-        if self.item_code == item_code {
-            &self.reason
-        } else {
-            ""
-        }
-    }
+/// The 转介 and 补充转介 forms of a 救助帮扶 section (household or case page).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReferralForm {
+    csrf: String,
+    household_id: String,
+    case_id: String,
+    item_code: String,
+    /// Present (even empty) on the 补充转介 form only.
+    supplementary_reason: Option<String>,
 }
 
 /// `POST /referrals`: sends a proposal (household_id, item_code) to its department, or with
@@ -358,19 +361,17 @@ impl AssistFailure {
 pub async fn create(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<ReferralForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(Some(pair(&pairs, "csrf")))?;
-    let household_id: i64 = pair(&pairs, "household_id")
-        .parse()
-        .map_err(|_| AppError::NotFound)?;
-    let case_id: Option<i64> = match pair(&pairs, "case_id").trim() {
+    signed.check_csrf(Some(&form.csrf))?;
+    let household_id: i64 = form.household_id.parse().map_err(|_| AppError::NotFound)?;
+    let case_id: Option<i64> = match form.case_id.trim() {
         "" => None,
         text => Some(text.parse().map_err(|_| AppError::NotFound)?),
     };
-    let item_code = pair(&pairs, "item_code").trim();
-    let supplementary = pairs.iter().any(|(k, _)| k == "supplementary_reason");
-    let reason = pair(&pairs, "supplementary_reason");
+    let item_code = form.item_code.trim();
+    let supplementary = form.supplementary_reason.is_some();
+    let reason = form.supplementary_reason.as_deref().unwrap_or_default();
     let sent = if supplementary {
         state
             .app
@@ -393,11 +394,9 @@ pub async fn create(
                 AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::CONFLICT,
             };
-            let failure = AssistFailure {
-                item_code: item_code.to_owned(),
-                message: error.message(),
-                reason: reason.to_owned(),
-            };
+            let failure =
+                FormError::of([("item_code", item_code), ("supplementary_reason", reason)])
+                    .failed(&error);
             match case_id {
                 Some(case_id) => {
                     let mut page = crate::case_pages::case_page(
@@ -427,21 +426,33 @@ pub async fn create(
     }
 }
 
+/// The 接收 / 落实 / 退回 forms of the referral queue.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReferralActForm {
+    csrf: String,
+    action: String,
+    amount: String,
+    delivered_on: String,
+    note: String,
+    reason: String,
+}
+
 /// `POST /referrals/{id}`: accept, deliver or decline; a refused move comes back to the queue
 /// with its Chinese message.
 pub async fn act(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<ReferralActForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(Some(pair(&pairs, "csrf")))?;
+    signed.check_csrf(Some(&form.csrf))?;
     let act = act_of(
-        pair(&pairs, "action"),
-        pair(&pairs, "amount").to_owned(),
-        pair(&pairs, "delivered_on").to_owned(),
-        pair(&pairs, "note").to_owned(),
-        pair(&pairs, "reason").to_owned(),
+        &form.action,
+        form.amount,
+        form.delivered_on,
+        form.note,
+        form.reason,
     )?;
     match state.app.act_on_referral(&signed.actor, id, &act).await {
         Ok(_) => Ok(Redirect::to("/referrals").into_response()),
@@ -451,7 +462,10 @@ pub async fn act(
                 chrome: Chrome::of(&signed),
                 paged: false,
                 q,
-                error: format!("转介单第{id}号：{}", error.message()),
+                error: format!(
+                    "转介单第{id}号：{}",
+                    FormError::default().failed(&error).summary()
+                ),
                 states: assist::ReferralState::ALL,
                 today: state.app.today().to_string(),
             };

@@ -5,13 +5,13 @@
 use crate::WebState;
 use crate::case_input::{ActionFields, action_label, refusal_field};
 use crate::error::PageError;
-use crate::forms::{Choice, HouseholdForm, Vocabulary};
+use crate::forms::{Choice, FormError, FormFields, HouseholdForm, Vocabulary};
 use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
+use app::AppError;
 use app::cases::notice::{CaseNotice, NoticeVillage, VillageNotice};
 use app::cases::{CaseDetail, TeamCandidate, WorkItem, WorkPage, WorkQuery, offered_actions};
 use app::warnings::{WarningItem, WarningQuery};
-use app::{AppError, FieldError};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
@@ -28,13 +28,6 @@ use workflow::{
     CaseKind, Change, Channel, DepartmentDecision, Explanation, Fact, ObjectionStatus, Outcome,
     Proposal, Step, Verdict,
 };
-
-fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
 
 fn change_label(change: Change) -> &'static str {
     change.label()
@@ -303,14 +296,22 @@ pub async fn queue(
     })
 }
 
+/// The 发起核查 button of the re-check due list.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RecheckForm {
+    csrf: String,
+    household_id: String,
+}
+
 /// `POST /cases/recheck`: opens the re-check case of a household from the due list (W1).
 pub async fn open_recheck(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<RecheckForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(pair(&pairs, "csrf"))?;
-    let household_id = pair(&pairs, "household_id").unwrap_or_default().trim();
+    signed.check_csrf(Some(&form.csrf))?;
+    let household_id = form.household_id.trim();
     let (case_id, _) = state
         .app
         .open_recheck(&signed.actor, household_id, "定期核查到期")
@@ -324,8 +325,8 @@ pub async fn open_recheck(
 #[template(path = "case_new.html")]
 pub struct IntakePage {
     chrome: Chrome,
-    values: BTreeMap<String, String>,
-    errors: BTreeMap<String, String>,
+    /// The form as typed (its defaults when fresh) and what was wrong with it.
+    form: FormError,
     villages: Vec<(String, String)>,
     kinds: Vec<Choice>,
     channels: Vec<Choice>,
@@ -333,27 +334,25 @@ pub struct IntakePage {
 
 impl IntakePage {
     fn v(&self, key: &str) -> &str {
-        self.values.get(key).map_or("", String::as_str)
+        self.form.v(key)
     }
 
     fn err(&self, key: &str) -> &str {
-        self.errors.get(key).map_or("", String::as_str)
+        self.form.err(key)
     }
 }
 
 async fn intake_page(
     state: &WebState,
     signed: &Signed,
-    values: BTreeMap<String, String>,
-    errors: BTreeMap<String, String>,
+    form: FormError,
 ) -> Result<IntakePage, PageError> {
     if !workflow::INTAKE_ROLES.contains(&signed.actor.role) {
         return Err(PageError(AppError::Forbidden));
     }
     Ok(IntakePage {
         chrome: Chrome::of(signed),
-        values,
-        errors,
+        form,
         villages: state.app.villages_for(&signed.actor).await?,
         kinds: CaseKind::ALL
             .iter()
@@ -417,66 +416,128 @@ pub async fn intake_form(
     values
         .entry("consent_signed_on".into())
         .or_insert(state.app.today().to_string());
-    intake_page(&state, &signed, values, BTreeMap::new()).await
+    intake_page(&state, &signed, FormError::of(values)).await
 }
 
-fn errors_of(error: &AppError) -> BTreeMap<String, String> {
+/// A use case's refusal beside the field it is about: a workflow refusal at its field
+/// (`refusal_field`), a second case of a household at `household_id`.
+fn failed(form: FormError, error: &AppError) -> FormError {
     match error {
-        AppError::Invalid(list) => list
-            .iter()
-            .map(|FieldError { field, message }| (field.clone(), message.clone()))
-            .collect(),
-        AppError::Refused(refusal) => {
-            let field = match refusal_field(refusal.code()) {
-                "" => "form",
-                field => field,
-            };
-            BTreeMap::from([(field.to_owned(), refusal.message())])
-        }
-        AppError::Conflict(_) => BTreeMap::from([("household_id".to_owned(), error.message())]),
-        other => BTreeMap::from([("form".to_owned(), other.message())]),
+        AppError::Refused(refusal) => match refusal_field(refusal.code()) {
+            "" => form.failed(error),
+            field => form
+                .with(field, refusal.message())
+                .with_status(StatusCode::CONFLICT),
+        },
+        AppError::Conflict(_) => form
+            .with("household_id", error.message())
+            .with_status(StatusCode::CONFLICT),
+        other => form.failed(other),
     }
 }
 
-/// `POST /cases`: 受理登记.
+/// The 受理登记 form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct IntakeForm {
+    csrf: String,
+    kind: String,
+    channel: String,
+    household_id: String,
+    area_code: String,
+    applicant: String,
+    received_on: String,
+    consent: String,
+    consent_signer: String,
+    consent_signed_on: String,
+    summary: String,
+}
+
+impl IntakeForm {
+    /// The form as typed, to show again (never the token).
+    fn typed(&self) -> FormError {
+        FormError::of([
+            ("kind", &self.kind),
+            ("channel", &self.channel),
+            ("household_id", &self.household_id),
+            ("area_code", &self.area_code),
+            ("applicant", &self.applicant),
+            ("received_on", &self.received_on),
+            ("consent", &self.consent),
+            ("consent_signer", &self.consent_signer),
+            ("consent_signed_on", &self.consent_signed_on),
+            ("summary", &self.summary),
+        ])
+    }
+}
+
+/// An intake as the form describes it: what was received, and on which day when it is entered
+/// afterwards (`None`: today).
+pub struct IntakeEntry {
+    intake: app::cases::NewIntake,
+    received_on: Option<NaiveDate>,
+}
+
+impl IntakeEntry {
+    /// Read with the API's parser (`ActionFields`), so a form and a JSON body get the same
+    /// answers; every fault is kept beside its field.
+    fn parse(form: &IntakeForm, today: NaiveDate) -> Result<Self, FormError> {
+        let typed = form.typed();
+        let fields = ActionFields::from_form(
+            &typed
+                .pairs()
+                .map(|(key, value)| (key.to_owned(), value.to_owned()))
+                .collect::<Vec<_>>(),
+        );
+        match (fields.to_intake(today), fields.received_on()) {
+            (Ok(intake), Ok(received_on)) => Ok(IntakeEntry {
+                intake,
+                received_on,
+            }),
+            (intake, received_on) => {
+                let mut failed = typed;
+                for error in [intake.err(), received_on.err()].into_iter().flatten() {
+                    failed = failed.failed(&error);
+                }
+                Err(failed)
+            }
+        }
+    }
+}
+
+/// `POST /cases`: 受理登记. A refused one shows the form again with every value as typed.
 pub async fn intake_submit(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<IntakeForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(pair(&pairs, "csrf"))?;
-    let fields = ActionFields::from_form(&pairs);
-    let result = match (fields.to_intake(state.app.today()), fields.received_on()) {
-        (Ok(intake), Ok(on)) => state.app.open_case_on(&signed.actor, intake, on).await,
-        (Err(error), _) | (_, Err(error)) => Err(error),
+    signed.check_csrf(Some(&form.csrf))?;
+    let failed = match IntakeEntry::parse(&form, state.app.today()) {
+        Ok(entry) => match state
+            .app
+            .open_case_on(&signed.actor, entry.intake, entry.received_on)
+            .await
+        {
+            Ok((case_id, _)) => {
+                return Ok(Redirect::to(&format!("/cases/{case_id}")).into_response());
+            }
+            Err(AppError::NotFound) => form
+                .typed()
+                .with(
+                    "household_id",
+                    "未找到该户，或不在您的管辖范围内（新申请的户请选择所在村社）",
+                )
+                .with_status(StatusCode::NOT_FOUND),
+            Err(error @ (AppError::Invalid(_) | AppError::Refused(_) | AppError::Conflict(_))) => {
+                failed(form.typed(), &error)
+            }
+            Err(other) => return Err(PageError(other)),
+        },
+        Err(failed) => failed,
     };
-    match result {
-        Ok((case_id, _)) => Ok(Redirect::to(&format!("/cases/{case_id}")).into_response()),
-        Err(
-            error @ (AppError::Invalid(_)
-            | AppError::Refused(_)
-            | AppError::Conflict(_)
-            | AppError::NotFound),
-        ) => {
-            let status = match error {
-                AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                AppError::NotFound => StatusCode::NOT_FOUND,
-                _ => StatusCode::CONFLICT,
-            };
-            let errors = match error {
-                AppError::NotFound => BTreeMap::from([(
-                    "household_id".to_owned(),
-                    "未找到该户，或不在您的管辖范围内（新申请的户请选择所在村社）".to_owned(),
-                )]),
-                ref other => errors_of(other),
-            };
-            let values: BTreeMap<String, String> =
-                pairs.into_iter().filter(|(key, _)| key != "csrf").collect();
-            let page = intake_page(&state, &signed, values, errors).await?;
-            Ok((status, page).into_response())
-        }
-        Err(other) => Err(PageError(other)),
-    }
+    let status = failed.status();
+    let page = intake_page(&state, &signed, failed).await?;
+    Ok((status, page).into_response())
 }
 
 // ---------------------------------------------------------------- case page
@@ -490,13 +551,13 @@ pub struct DeadlineRow {
     pub pending: bool,
 }
 
-/// A failed action, shown next to its form.
+/// A failed action, shown next to its form: which form, the line above it, and the form as
+/// typed with a message beside each field.
 #[derive(Default)]
 pub struct Failure {
     action: String,
     message: String,
-    fields: BTreeMap<String, String>,
-    values: BTreeMap<String, String>,
+    form: FormError,
 }
 
 #[derive(Template, WebTemplate)]
@@ -520,13 +581,15 @@ pub struct CasePage {
     vocab: Vocabulary,
     villages: Vec<(String, String)>,
     editing: bool,
+    /// When and by whom the survey draft was saved ("" when there is none).
+    survey_draft: String,
     failure: Failure,
     /// 救助帮扶 of the case's household: a preview while the case runs (issue 6, A2).
     assist: Option<app::assistance::HouseholdAssistance>,
     /// Whether the section is shown at all (roles that read households).
     assist_shown: bool,
     /// A referral form of the section that failed, with what was typed.
-    pub(crate) assist_failure: crate::assist_pages::AssistFailure,
+    pub(crate) assist_failure: crate::forms::FormError,
 }
 
 impl CasePage {
@@ -543,7 +606,7 @@ impl CasePage {
         if self.failure.action != action {
             return "";
         }
-        self.failure.fields.get(field).map_or("", String::as_str)
+        self.failure.form.err(field)
     }
 
     /// The value typed into `field` of the form of `action`, when that form failed.
@@ -551,7 +614,7 @@ impl CasePage {
         if self.failure.action != action {
             return "";
         }
-        self.failure.values.get(field).map_or("", String::as_str)
+        self.failure.form.v(field)
     }
 
     fn id_shown(&self, id: &NationalId) -> String {
@@ -675,10 +738,7 @@ impl CasePage {
 
     fn team_checked(&self, user_id: &i64) -> bool {
         let id = user_id.to_string();
-        self.failure
-            .values
-            .get("team")
-            .is_some_and(|list| list.split(',').any(|v| v == id))
+        self.failure.form.v("team").split(',').any(|v| v == id)
     }
 }
 
@@ -686,7 +746,7 @@ pub(crate) async fn case_page(
     state: &WebState,
     signed: &Signed,
     case_id: i64,
-    failure: Failure,
+    mut failure: Failure,
     survey_form: Option<HouseholdForm>,
 ) -> Result<CasePage, PageError> {
     let actor = &signed.actor;
@@ -730,19 +790,48 @@ pub(crate) async fn case_page(
         (None, None) => (None, String::new()),
     };
     let mut candidates = Vec::new();
+    let mut survey_draft = String::new();
     let form = match survey_form {
         Some(form) => form,
         None if offered.contains(&"record_survey") => {
             candidates = state.app.team_candidates(actor, case_id).await?;
-            match (d.case.survey(), d.household_row_id) {
-                (Some(survey), _) => HouseholdForm::from_household(&survey.household),
+            let draft = state.app.survey_draft(actor, case_id).await?;
+            match (draft, d.case.survey(), d.household_row_id) {
+                // A saved draft is taken up where it was left.
+                (Some(draft), _, _) => {
+                    survey_draft = format!("{}（{}）", draft.saved_at, draft.saved_by);
+                    if failure.action.is_empty() {
+                        let mut typed = FormError::of(
+                            draft
+                                .fields
+                                .iter()
+                                .filter(|(key, _)| key != "team")
+                                .cloned(),
+                        );
+                        let team: Vec<&str> = draft
+                            .fields
+                            .iter()
+                            .filter(|(key, _)| key == "team")
+                            .map(|(_, value)| value.as_str())
+                            .collect();
+                        typed.set("team", team.join(","));
+                        failure = Failure {
+                            action: "record_survey".to_owned(),
+                            message: String::new(),
+                            form: typed,
+                        };
+                    }
+                    HouseholdForm::from_pairs(draft.fields)
+                }
+                (None, Some(survey), _) => HouseholdForm::from_household(&survey.household),
                 // Surveying a registered household starts from its record (a logged full view).
-                (None, Some(row_id)) => match state.app.household_detail(actor, row_id, true).await
-                {
-                    Ok(detail) => HouseholdForm::from_household(&detail.household),
-                    Err(_) => blank_survey(&d),
-                },
-                (None, None) => blank_survey(&d),
+                (None, None, Some(row_id)) => {
+                    match state.app.household_detail(actor, row_id, true).await {
+                        Ok(detail) => HouseholdForm::from_household(&detail.household),
+                        Err(_) => blank_survey(&d),
+                    }
+                }
+                (None, None, None) => blank_survey(&d),
             }
         }
         None => HouseholdForm::default(),
@@ -776,7 +865,7 @@ pub(crate) async fn case_page(
     Ok(CasePage {
         assist,
         assist_shown,
-        assist_failure: crate::assist_pages::AssistFailure::default(),
+        assist_failure: crate::forms::FormError::default(),
         chrome: Chrome::of(signed),
         timeline,
         deadlines,
@@ -793,6 +882,7 @@ pub(crate) async fn case_page(
         vocab: Vocabulary::new(),
         villages,
         editing: true,
+        survey_draft,
         failure,
         d,
     })
@@ -821,33 +911,104 @@ pub async fn case_show(
     case_page(&state, &signed, id, Failure::default(), None).await
 }
 
+/// The case page's action forms (`action` and that action's fields). Their names are partly
+/// data — a category's `verdict_<category>`, a pending test's `judgement:<rule>:<param>`, the
+/// survey's member rows, a repeated `team` — so the form is read from the fields as sent, into
+/// the API's `ActionFields` (one parser for both) and, for a survey, the household form.
+#[derive(Deserialize)]
+#[serde(from = "FormFields")]
+pub struct CaseActionForm {
+    csrf: String,
+    fields: ActionFields,
+    /// The form as typed, to show again (never the token; the team as one list).
+    typed: FormError,
+    /// 入户调查: the household part of the form.
+    survey: Option<HouseholdForm>,
+    /// 暂存草稿 pressed on the survey form: its fields as sent (never the token).
+    draft: Option<Vec<(String, String)>>,
+}
+
+impl From<FormFields> for CaseActionForm {
+    fn from(sent: FormFields) -> Self {
+        let fields = ActionFields::from_form(sent.pairs());
+        let mut typed = FormError::of(
+            sent.pairs()
+                .iter()
+                .filter(|(key, _)| key != "csrf" && key != "team")
+                .cloned(),
+        );
+        typed.set("team", fields.team.join(","));
+        let typed = typed.labelled(CASE_ACTION_LABELS);
+        let survey = (fields.action == "record_survey").then(|| HouseholdForm::from_fields(&sent));
+        let draft = (survey.is_some() && !sent.get("save_draft").is_empty()).then(|| {
+            sent.pairs()
+                .iter()
+                .filter(|(key, _)| key != "csrf" && key != "save_draft")
+                .cloned()
+                .collect()
+        });
+        CaseActionForm {
+            csrf: sent.get("csrf").to_owned(),
+            fields,
+            typed,
+            survey,
+            draft,
+        }
+    }
+}
+
+/// The case page's names of the action forms' fields, before the common ones.
+const CASE_ACTION_LABELS: &[(&str, &str)] = &[
+    ("source", "疑点来源"),
+    ("description", "疑点内容"),
+    ("number", "疑点编号"),
+    ("resolution", "核实结果"),
+    ("note", "说明"),
+    ("team", "调查组成员"),
+    ("household", "入户调查的家庭情况"),
+    ("attendance", "参会人数"),
+    ("outcome", "评议结果"),
+    ("verdicts", "研判意见"),
+    ("summary", "异议内容"),
+    ("answer", "答复内容"),
+    ("category", "类别"),
+    ("monitoring_kind", "监测类型"),
+];
+
+const SURVEY_FAULTY: &str = "入户调查的家庭情况有误，请修改标红的内容";
+
 /// `POST /cases/{id}/actions`: one action from the case page's form.
 pub async fn case_act(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<CaseActionForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(pair(&pairs, "csrf"))?;
-    let mut fields = ActionFields::from_form(&pairs);
-    let mut values: BTreeMap<String, String> = pairs
-        .iter()
-        .filter(|(key, _)| key != "csrf" && key != "team")
-        .cloned()
-        .collect();
-    values.insert("team".into(), fields.team.join(","));
-    let mut survey_form: Option<HouseholdForm> = None;
-    if fields.action == "record_survey" {
-        let mut form = HouseholdForm::from_pairs(pairs.clone());
-        if form.row_command(&pairs) {
+    signed.check_csrf(Some(&form.csrf))?;
+    let CaseActionForm {
+        mut fields,
+        typed,
+        survey: mut survey_form,
+        draft,
+        ..
+    } = form;
+    if let Some(draft) = draft {
+        // 暂存草稿: kept as typed, unchecked, until the survey is recorded.
+        state
+            .app
+            .save_survey_draft(&signed.actor, id, &draft)
+            .await?;
+        return Ok(Redirect::to(&format!("/cases/{id}#survey-form")).into_response());
+    }
+    if let Some(form) = survey_form.as_mut() {
+        if form.row_command() {
             // 添加成员 / 删除 without JavaScript: the form again with every value, nothing saved.
             let failure = Failure {
                 action: fields.action.clone(),
                 message: String::new(),
-                fields: BTreeMap::new(),
-                values,
+                form: typed,
             };
-            let page = case_page(&state, &signed, id, failure, Some(form)).await?;
+            let page = case_page(&state, &signed, id, failure, survey_form).await?;
             return Ok(page.into_response());
         }
         match form.build_household(None) {
@@ -855,15 +1016,13 @@ pub async fn case_act(
             None => {
                 let failure = Failure {
                     action: fields.action.clone(),
-                    message: "入户调查的家庭情况有误，请修改标红的内容".to_owned(),
-                    fields: BTreeMap::new(),
-                    values,
+                    message: SURVEY_FAULTY.to_owned(),
+                    form: typed,
                 };
-                let page = case_page(&state, &signed, id, failure, Some(form)).await?;
+                let page = case_page(&state, &signed, id, failure, survey_form).await?;
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
             }
         }
-        survey_form = Some(form);
     }
     let result = match (fields.to_action(state.app.today()), fields.on()) {
         (Ok(action), Ok(on)) => {
@@ -877,27 +1036,27 @@ pub async fn case_act(
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(error @ (AppError::Invalid(_) | AppError::Refused(_) | AppError::Conflict(_))) => {
-            let status = match error {
-                AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                _ => StatusCode::CONFLICT,
+            let form = failed(typed, &error);
+            let mut message = match error {
+                AppError::Invalid(_) => form.summary(),
+                _ => error.message(),
             };
-            let mut message = error.message();
-            if let (Some(form), AppError::Invalid(list)) = (survey_form.as_mut(), &error) {
+            if let (Some(survey), AppError::Invalid(list)) = (survey_form.as_mut(), &error) {
                 // The household's fields are named in Chinese next to them, not by code.
                 for e in list {
                     if let Some(field) = e.field.strip_prefix("household.") {
-                        form.add_record_error(field, &e.message);
+                        survey.add_record_error(field, &e.message);
                     }
                 }
-                if form.has_errors() {
-                    message = "入户调查的家庭情况有误，请修改标红的内容".to_owned();
+                if survey.has_errors() {
+                    message = SURVEY_FAULTY.to_owned();
                 }
             }
+            let status = form.status();
             let failure = Failure {
                 action: fields.action.clone(),
                 message,
-                fields: errors_of(&error),
-                values,
+                form,
             };
             let page = case_page(&state, &signed, id, failure, survey_form).await?;
             Ok((status, page).into_response())
@@ -983,6 +1142,8 @@ pub struct NoticePrint {
     phone: Option<String>,
     reconsideration_days: Option<i64>,
     litigation_months: Option<i64>,
+    /// 救济机关 (issue 14 item 2).
+    bodies: crate::ReviewBodies,
 }
 
 /// `GET /cases/{id}/print/notice`: 公示 — names and ID numbers masked, no health or bank data.
@@ -1003,6 +1164,7 @@ pub async fn print_notice(
         phone: state.config.supervision_phone.clone(),
         reconsideration_days,
         litigation_months,
+        bodies: state.config.review_bodies.clone(),
     })
 }
 
@@ -1013,6 +1175,7 @@ pub struct VillageNoticePrint {
     phone: Option<String>,
     reconsideration_days: Option<i64>,
     litigation_months: Option<i64>,
+    bodies: crate::ReviewBodies,
 }
 
 /// `GET /villages/{code}/print/notice`: 村级公示 — every case of the village at the notice
@@ -1029,6 +1192,7 @@ pub async fn print_village_notice(
         phone: state.config.supervision_phone.clone(),
         reconsideration_days,
         litigation_months,
+        bodies: state.config.review_bodies.clone(),
     })
 }
 
@@ -1043,6 +1207,8 @@ pub struct RefusalPrint {
     reconsideration_days: Option<i64>,
     litigation_months: Option<i64>,
     phone: Option<String>,
+    /// 救济机关: the bodies named for 行政复议 and 行政诉讼 (issue 14 item 2).
+    bodies: crate::ReviewBodies,
 }
 
 /// `GET /cases/{id}/print/refusal`: 不予认定告知书 with the written reason.
@@ -1052,16 +1218,19 @@ pub async fn print_refusal(
     Path(id): Path<i64>,
 ) -> Result<RefusalPrint, PageError> {
     let d = state.app.case_detail(&signed.actor, id).await?;
+    // The categories the departments declined, each with its reason and, when held per
+    // person, the members (issue 14 item 2).
+    let declined: Vec<String> = state
+        .app
+        .declined_parts(&d.case)?
+        .iter()
+        .map(app::cases::DeclinedPart::line)
+        .collect();
     let (reason, partial) = match d.case.outcome() {
-        Some(Outcome::Refused { reason }) => (reason.clone(), false),
-        // 部分不予认定: the categories declined, each with its department's reason.
+        Some(Outcome::Refused { reason }) if declined.is_empty() => (reason.clone(), false),
+        Some(Outcome::Refused { .. }) => (declined.join("；"), false),
+        // 部分不予认定: the part declined.
         Some(Outcome::Confirmed { .. }) if d.case.owes_refusal_notice() => {
-            let declined: Vec<String> = d
-                .case
-                .declined()
-                .iter()
-                .map(|(category, reason)| format!("{}：{reason}", category.label()))
-                .collect();
             (declined.join("；"), true)
         }
         _ => return Err(not_yet("不予认定决定")),
@@ -1076,6 +1245,7 @@ pub async fn print_refusal(
         reconsideration_days,
         litigation_months,
         phone: state.config.supervision_phone.clone(),
+        bodies: state.config.review_bodies.clone(),
     })
 }
 
@@ -1104,6 +1274,10 @@ pub struct TrackPage {
     message: String,
     tracked: Option<app::online::Tracked>,
     proof_digits: usize,
+    /// 救济途径 of a decline: 行政复议 days and 行政诉讼 months (`review.*`) and the bodies.
+    reconsideration_days: Option<i64>,
+    litigation_months: Option<i64>,
+    bodies: crate::ReviewBodies,
 }
 
 impl TrackPage {
@@ -1113,7 +1287,41 @@ impl TrackPage {
             message,
             tracked,
             proof_digits: app::online::PROOF_ID_DIGITS,
+            reconsideration_days: None,
+            litigation_months: None,
+            bodies: crate::ReviewBodies::default(),
         }
+    }
+
+    /// The rights of review of a decline (whole or partial), as the 告知书 words them, and
+    /// how the written notice reaches the applicant.
+    fn review_rights(&self) -> String {
+        let days = self
+            .reconsideration_days
+            .map(|days| format!("{days}日内"))
+            .unwrap_or_default();
+        let months = self
+            .litigation_months
+            .map(|months| format!("{months}个月内"))
+            .unwrap_or_default();
+        let body = self
+            .bodies
+            .reconsideration
+            .as_ref()
+            .map(|body| format!("向{body}"))
+            .unwrap_or_default();
+        let court = self.bodies.court.as_deref().unwrap_or("人民法院");
+        let delivery = match self
+            .tracked
+            .as_ref()
+            .and_then(|tracked| tracked.refusal_notice_delivered_on)
+        {
+            Some(on) => format!("书面告知书已于{on}送达。"),
+            None => "书面告知书由所在镇街送达。".to_owned(),
+        };
+        format!(
+            "如对本决定不服，可自收到告知书之日起{days}依法{body}申请行政复议，或者{months}依法向{court}提起行政诉讼；如家庭情况发生变化，可重新提出申请。{delivery}"
+        )
     }
 
     /// The current step in plain words.
@@ -1180,7 +1388,20 @@ pub async fn track_lookup(
         );
     }
     match state.app.track_receipt(&number, &form.proof).await {
-        Ok(tracked) => page("", Some(tracked), StatusCode::OK),
+        Ok(tracked) => {
+            let on = tracked.closed_on.unwrap_or_else(|| state.app.today());
+            let (reconsideration_days, litigation_months) = match state.app.review_periods(on) {
+                Ok(periods) => periods,
+                Err(error) => return PageError(error).into_response(),
+            };
+            let page = TrackPage {
+                reconsideration_days,
+                litigation_months,
+                bodies: state.config.review_bodies.clone(),
+                ..TrackPage::new(number.clone(), String::new(), Some(tracked))
+            };
+            page.into_response()
+        }
         Err(AppError::NotFound) => page(
             "未查到该申请：请核对查询码和手机号码（或身份证号后几位）后重新输入",
             None,

@@ -1,5 +1,13 @@
-//! The household form: form fields ↔ the interchange record, and field errors ↔ form fields.
+//! Page forms: the one failure type every page form comes back with ([`FormError`]: the values
+//! as typed and a Chinese message beside each field), the Chinese names of form fields, and the
+//! household form (form fields ↔ the interchange record, field errors ↔ form fields).
+//!
+//! Each page form is a `Deserialize` struct read with axum's `Form`, turned into the use case's
+//! input once, at the edge, by a `TryFrom` through the `domain::input` parsers; what it refuses
+//! and what the use case refuses both become a [`FormError`], and the page is shown again with it.
 
+use app::{AppError, FieldError};
+use axum::http::StatusCode;
 use domain::interchange::{
     DisabilityRecord, GuaranteesRecord, HouseholdRecord, IncomeRecord, PersonRecord,
     PropertyRecord, RigidRecord, SupporterRecord, VehicleRecord,
@@ -9,6 +17,273 @@ use domain::{
     VehicleKind,
 };
 use std::collections::BTreeMap;
+
+/// A page form shown again: every value as typed (by field name) and a Chinese message per
+/// failing field (`form` for the form as a whole). A fresh form is one without errors.
+#[derive(Clone, Debug, Default)]
+pub struct FormError {
+    values: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+    status: Option<StatusCode>,
+    /// The page's own names of its fields, before the common ones of [`label`].
+    labels: &'static [(&'static str, &'static str)],
+}
+
+impl FormError {
+    /// A form holding `values` and no error yet (a fresh form, or one about to be checked).
+    pub fn of<K: Into<String>, V: Into<String>>(values: impl IntoIterator<Item = (K, V)>) -> Self {
+        FormError {
+            values: values
+                .into_iter()
+                .map(|(key, value)| (key.into(), value.into()))
+                .collect(),
+            ..FormError::default()
+        }
+    }
+
+    /// Records a message on `field` (the first message of a field stays).
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.errors
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
+    }
+
+    /// This form with a message on `field`.
+    pub fn with(mut self, field: &str, message: impl Into<String>) -> Self {
+        self.add(field, message);
+        self
+    }
+
+    /// This form with the page's own Chinese names of fields (`name` is 名称 on the
+    /// assistance item form, not 姓名).
+    pub fn labelled(mut self, labels: &'static [(&'static str, &'static str)]) -> Self {
+        self.labels = labels;
+        self
+    }
+
+    /// The answer's status (422 unless a use case said otherwise).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// What a use case refused, beside the fields it names: a field fault beside its field
+    /// (422), a conflict or a workflow refusal above the form (409), a record not found (404).
+    pub fn failed(mut self, error: &AppError) -> Self {
+        match error {
+            AppError::Invalid(list) => {
+                for FieldError { field, message } in list {
+                    self.add(field, message.clone());
+                }
+                self.status.get_or_insert(StatusCode::UNPROCESSABLE_ENTITY);
+            }
+            AppError::Refused(_) | AppError::Conflict(_) => {
+                self.add("form", error.message());
+                self.status.get_or_insert(StatusCode::CONFLICT);
+            }
+            AppError::NotFound => {
+                self.add("form", error.message());
+                self.status.get_or_insert(StatusCode::NOT_FOUND);
+            }
+            other => {
+                self.add("form", other.message());
+                self.status.get_or_insert(StatusCode::UNPROCESSABLE_ENTITY);
+            }
+        }
+        self
+    }
+
+    /// The value typed into `field` ("" when none).
+    pub fn v(&self, field: &str) -> &str {
+        self.values.get(field).map_or("", String::as_str)
+    }
+
+    /// The message beside `field` ("" when it is fine).
+    pub fn err(&self, field: &str) -> &str {
+        self.errors.get(field).map_or("", String::as_str)
+    }
+
+    /// `invalid` (the class of a field in error) or "".
+    pub fn invalid(&self, field: &str) -> &'static str {
+        if self.errors.contains_key(field) {
+            "invalid"
+        } else {
+            ""
+        }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// Every value, by field name.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+    }
+
+    /// Sets a value shown on the form (a default, or a stored value beside the typed ones).
+    pub fn set(&mut self, field: &str, value: impl Into<String>) {
+        self.values.insert(field.to_owned(), value.into());
+    }
+
+    /// Sets a value unless one was typed.
+    pub fn default_value(&mut self, field: &str, value: impl Into<String>) {
+        self.values
+            .entry(field.to_owned())
+            .or_insert_with(|| value.into());
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status.unwrap_or(StatusCode::OK)
+    }
+
+    /// Every message, each naming its field in Chinese (`身份证号：校验位不符`), for the line
+    /// above the form; "" when there is none.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = self
+            .errors
+            .iter()
+            .map(|(field, message)| {
+                let own = self
+                    .labels
+                    .iter()
+                    .find(|(code, _)| code == field)
+                    .map(|(_, label)| *label);
+                (field, message, own.or_else(|| label(field)))
+            })
+            .map(|(field, message, label)| match label {
+                Some(label) if field != "form" && !message.starts_with(label) => {
+                    format!("{label}：{message}")
+                }
+                _ => message.clone(),
+            })
+            .collect();
+        if parts.is_empty() {
+            String::new()
+        } else if self.errors.contains_key("form") && parts.len() == 1 {
+            parts.join("")
+        } else {
+            format!("输入有误：{}", parts.join("；"))
+        }
+    }
+}
+
+/// The fields of a form whose names are data (a member row's `m3_name`, a category's
+/// `verdict_dibao`, a repeated `team`): every field as sent, in order, repeated names kept.
+/// Only typed forms read it (`#[serde(from = "FormFields")]`), never a handler.
+pub struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    /// The first value of `key` ("" when it was not sent).
+    pub fn get(&self, key: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every value of a repeated `key`, in order.
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+impl From<FormFields> for HouseholdForm {
+    fn from(fields: FormFields) -> Self {
+        HouseholdForm::from_pairs(fields.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FormFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Pairs;
+        impl<'de> serde::de::Visitor<'de> for Pairs {
+            type Value = FormFields;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("form fields")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FormFields, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry::<String, String>()? {
+                    pairs.push(pair);
+                }
+                Ok(FormFields(pairs))
+            }
+        }
+        deserializer.deserialize_map(Pairs)
+    }
+}
+
+/// The Chinese name of a page form's field (or a query parameter, or the last part of an API
+/// path such as `members[0].name`); `None` for a field it does not know.
+pub fn label(field: &str) -> Option<&'static str> {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    let last = last.split('[').next().unwrap_or(last);
+    Some(match last {
+        "name" | "head_name" | "person_name" => "姓名",
+        "display_name" => "显示名称",
+        "username" => "用户名",
+        "password" => "密码",
+        "password_confirm" => "再次输入的密码",
+        "role" => "角色",
+        "department" => "所属部门",
+        "active" => "账户状态",
+        "note" | "notes" => "备注",
+        "reason" | "supplementary_reason" => "理由",
+        "detail" => "说明",
+        "comment" | "opinion" => "意见",
+        "period" => "统计期",
+        "q" => "查询内容",
+        "area" | "area_code" | "village" => "区划",
+        "source" => "数据来源",
+        "value" => "参数值",
+        "effective_from" | "from" => "生效日期",
+        "on" | "date" => "日期",
+        "on_date" => "日期",
+        "received_on" => "受理日期",
+        "id_number" => "身份证号",
+        "phone" => "电话",
+        "address" => "地址",
+        "after" => "翻页位置",
+        "channel" => "渠道",
+        "kind" | "case_kind" => "案件类型",
+        "household_id" => "户编号",
+        "new_household_id" => "新户编号",
+        "applicant" => "申请人",
+        "consent" => "核对授权",
+        "consent_signer" => "授权签字人",
+        "consent_on" | "consent_signed_on" => "授权签字日期",
+        "summary" => "事由",
+        "findings" => "情况",
+        "outcome" => "处理方式",
+        "assignee" => "核实人员",
+        "visited_on" => "核实日期",
+        "visitors" => "核实人员",
+        "judgement" => "研判结论",
+        "disposition" => "处置方式",
+        "household_size" => "家庭人口",
+        "hardship" => "困难情况",
+        "amount" => "金额",
+        "delivered_on" => "落实日期",
+        "item_code" => "帮扶事项",
+        _ => return None,
+    })
+}
 
 /// Member rows shown on a freshly opened form (blank rows are ignored on submit). Rows are
 /// added (`add_member`) and removed (`remove_member=N`) without a limit but the data's.
@@ -108,8 +383,11 @@ impl MemberRow {
     }
 }
 
-/// The form's values (by field name) and errors (by field name).
-#[derive(Default)]
+/// The household form (新增/修改档案, 入户调查): values (by field name) and errors (by field
+/// name). Its member rows are numbered (`m0_name`, `m1_name`, …) without a limit, so it is read
+/// from the fields as sent.
+#[derive(Default, serde::Deserialize)]
+#[serde(from = "FormFields")]
 pub struct HouseholdForm {
     values: BTreeMap<String, String>,
     flags: std::collections::BTreeSet<String>,
@@ -185,17 +463,17 @@ impl HouseholdForm {
 
     /// Applies an `add_member` or `remove_member=N` button of the no-JavaScript form: returns
     /// whether one was pressed (then the form is shown again, nothing is saved).
-    pub fn row_command(&mut self, pairs: &[(String, String)]) -> bool {
+    pub fn row_command(&mut self) -> bool {
         let rows = self.member_rows();
-        if pairs.iter().any(|(key, _)| key == "add_member") {
+        if self.values.remove("add_member").is_some() {
             self.values
                 .insert("member_rows".into(), (rows + 1).to_string());
             return true;
         }
-        let Some(remove) = pairs
-            .iter()
-            .find(|(key, _)| key == "remove_member")
-            .map(|(_, value)| value.trim().parse::<usize>().ok())
+        let Some(remove) = self
+            .values
+            .remove("remove_member")
+            .map(|value| value.trim().parse::<usize>().ok())
         else {
             return false;
         };
@@ -289,6 +567,11 @@ impl HouseholdForm {
             form.values.insert(key, value);
         }
         form
+    }
+
+    /// The form as sent, for the typed forms that hold it.
+    pub fn from_fields(fields: &FormFields) -> Self {
+        HouseholdForm::from_pairs(fields.pairs().to_vec())
     }
 
     /// An empty form with the spec's defaults.

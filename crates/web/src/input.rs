@@ -29,36 +29,8 @@ struct Fault {
     message: String,
 }
 
-/// Chinese labels of the fields forms and queries use most; others are named by their name.
-fn label(field: &str) -> Option<&'static str> {
-    let last = field.rsplit('.').next().unwrap_or(field);
-    let last = last.split('[').next().unwrap_or(last);
-    Some(match last {
-        "name" | "head_name" => "姓名",
-        "display_name" => "显示名称",
-        "username" => "用户名",
-        "password" => "密码",
-        "note" | "notes" => "备注",
-        "reason" => "理由",
-        "detail" => "说明",
-        "comment" | "opinion" => "意见",
-        "period" => "统计期",
-        "q" => "查询内容",
-        "area" | "area_code" => "区划",
-        "source" => "数据来源",
-        "value" => "参数值",
-        "effective_from" | "from" => "生效日期",
-        "on" | "date" => "日期",
-        "id_number" => "身份证号",
-        "phone" => "电话",
-        "address" => "地址",
-        "after" => "翻页位置",
-        _ => return None,
-    })
-}
-
 fn shown_field(field: &str) -> String {
-    match label(field) {
+    match crate::forms::label(field) {
         Some(label) => format!("{label}（{field}）"),
         None => format!("字段“{field}”"),
     }

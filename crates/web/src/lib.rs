@@ -64,6 +64,22 @@ pub struct WebConfig {
     /// 监督电话 (issue 15 item 9): shown on the public disclosure pages, the board sheet,
     /// notices and 告知书 (`serve --supervision-phone`).
     pub supervision_phone: Option<String>,
+    /// 救济机关 (issue 14 item 2): the bodies a 告知书 and a notice name for 行政复议 and
+    /// 行政诉讼 (`serve --reconsideration-body`, `--litigation-court`).
+    pub review_bodies: ReviewBodies,
+}
+
+/// 救济机关: where an applicant may apply for 行政复议 and bring 行政诉讼 against a decision,
+/// named on the 不予认定告知书, the notices and `/track` beside the time limits (`review.*`).
+/// Settings of the deployment, like the supervision telephone: the seed names neither body,
+/// so none is assumed — unset, the documents say 依法申请行政复议 / 向人民法院提起行政诉讼 without a name.
+/// `serve --demo` sets demo names marked （演示）.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReviewBodies {
+    /// 行政复议机关, e.g. the district's people's government.
+    pub reconsideration: Option<String>,
+    /// The people's court for 行政诉讼.
+    pub court: Option<String>,
 }
 
 #[derive(Clone, Debug)]

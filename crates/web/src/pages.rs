@@ -352,7 +352,7 @@ pub struct DetailPage {
     /// 救助帮扶: proposals and the assistance chain (issue 6).
     assist: Option<app::assistance::HouseholdAssistance>,
     /// A referral form of the 救助帮扶 section that failed, with what was typed.
-    pub(crate) assist_failure: crate::assist_pages::AssistFailure,
+    pub(crate) assist_failure: crate::forms::FormError,
 }
 
 impl DetailPage {
@@ -457,7 +457,7 @@ pub(crate) async fn household_page_after_referral(
     state: &WebState,
     signed: &Signed,
     id: i64,
-    assist_failure: crate::assist_pages::AssistFailure,
+    assist_failure: crate::forms::FormError,
 ) -> Result<DetailPage, PageError> {
     let query = DetailQuery {
         full: None,
@@ -510,7 +510,7 @@ async fn household_page(
         a: assessment,
         as_of_error,
         assist,
-        assist_failure: crate::assist_pages::AssistFailure::default(),
+        assist_failure: crate::forms::FormError::default(),
     })
 }
 
@@ -589,13 +589,6 @@ pub async fn household_edit(
     .await
 }
 
-fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
 fn apply_field_errors(form: &mut HouseholdForm, errors: &[FieldError]) {
     for error in errors {
         form.add_record_error(&error.field, &error.message);
@@ -615,14 +608,13 @@ async fn rerender(
 pub async fn household_create(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(mut form): Form<HouseholdForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(pair(&pairs, "csrf"))?;
+    signed.check_csrf(Some(form.v("csrf")))?;
     if !signed.actor.role.edits_households() {
         return Err(PageError(AppError::Forbidden));
     }
-    let mut form = HouseholdForm::from_pairs(pairs.clone());
-    if form.row_command(&pairs) {
+    if form.row_command() {
         return Ok(form_page(&state, &signed, form, None)
             .await?
             .into_response());
@@ -644,18 +636,15 @@ pub async fn household_update(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(mut form): Form<HouseholdForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(pair(&pairs, "csrf"))?;
+    signed.check_csrf(Some(form.v("csrf")))?;
     if !signed.actor.role.edits_households() {
         return Err(PageError(AppError::Forbidden));
     }
-    let version: i64 = pair(&pairs, "version")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let version: i64 = form.v("version").parse().unwrap_or(0);
     let previous = state.app.household_detail(&signed.actor, id, true).await?;
-    let mut form = HouseholdForm::from_pairs(pairs.clone());
-    if form.row_command(&pairs) {
+    if form.row_command() {
         let page = form_page(&state, &signed, form, Some((id, version))).await?;
         return Ok(page.into_response());
     }

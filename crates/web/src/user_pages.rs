@@ -6,6 +6,7 @@
 
 use crate::WebState;
 use crate::error::PageError;
+use crate::forms::FormError;
 use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
 use app::AppError;
@@ -18,34 +19,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Role;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
-fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map_or("", |(_, v)| v.as_str())
-}
-
-/// The fields at fault, by field name; a fault of no field goes under `form`.
-fn errors_of(error: &AppError) -> BTreeMap<String, String> {
+/// The fields at fault (by field name; a fault of no field goes under `form`), with `values`.
+fn failed(values: FormError, error: &AppError) -> FormError {
     match error {
-        AppError::Invalid(list) => list
-            .iter()
-            .map(|fault| (fault.field.clone(), fault.message.clone()))
-            .collect(),
-        AppError::Conflict(_) => BTreeMap::from([(
-            "form".to_owned(),
-            "该用户已被他人修改，请刷新页面后再试".to_owned(),
-        )]),
-        other => BTreeMap::from([("form".to_owned(), other.message())]),
-    }
-}
-
-fn status_of(error: &AppError) -> StatusCode {
-    match error {
-        AppError::Conflict(_) => StatusCode::CONFLICT,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Conflict(_) => values
+            .with("form", "该用户已被他人修改，请刷新页面后再试")
+            .with_status(StatusCode::CONFLICT),
+        other => values
+            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .failed(other),
     }
 }
 
@@ -78,7 +61,7 @@ pub struct ListPage {
     chrome: Chrome,
     role: String,
     area: String,
-    errors: BTreeMap<String, String>,
+    errors: FormError,
     list: UserList,
     /// Not the first page (a link back to it is shown).
     paged: bool,
@@ -89,7 +72,7 @@ pub struct ListPage {
 
 impl ListPage {
     fn err(&self, key: &str) -> &str {
-        self.errors.get(key).map_or("", String::as_str)
+        self.errors.err(key)
     }
 }
 
@@ -102,7 +85,7 @@ pub async fn list(
     let choices = state.app.user_choices(&signed.actor).await?;
     let filter = query.filter();
     let (list, errors, status) = match state.app.list_users(&signed.actor, &filter).await {
-        Ok(list) => (list, BTreeMap::new(), StatusCode::OK),
+        Ok(list) => (list, FormError::default(), StatusCode::OK),
         Err(error @ AppError::Invalid(_)) => (
             UserList {
                 items: Vec::new(),
@@ -110,7 +93,7 @@ pub async fn list(
                 next: None,
                 per_page: 1,
             },
-            errors_of(&error),
+            failed(FormError::default(), &error),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         Err(other) => return Err(PageError(other)),
@@ -140,8 +123,8 @@ pub struct FormPage {
     chrome: Chrome,
     /// The user being edited; `None` on the new-user form.
     user: Option<UserView>,
-    values: BTreeMap<String, String>,
-    errors: BTreeMap<String, String>,
+    /// The profile form as typed (or as stored) and what was wrong with a form of the page.
+    form: FormError,
     choices: UserChoices,
     /// Set after a change was saved (`?saved=1`).
     saved: bool,
@@ -149,19 +132,15 @@ pub struct FormPage {
 
 impl FormPage {
     fn v(&self, key: &str) -> &str {
-        self.values.get(key).map_or("", String::as_str)
+        self.form.v(key)
     }
 
     fn err(&self, key: &str) -> &str {
-        self.errors.get(key).map_or("", String::as_str)
+        self.form.err(key)
     }
 
     fn invalid(&self, key: &str) -> &'static str {
-        if self.errors.contains_key(key) {
-            "invalid"
-        } else {
-            ""
-        }
+        self.form.invalid(key)
     }
 
     fn role_code(&self, role: &Role) -> &'static str {
@@ -173,37 +152,61 @@ async fn form_page(
     state: &WebState,
     signed: &Signed,
     user: Option<UserView>,
-    values: BTreeMap<String, String>,
-    errors: BTreeMap<String, String>,
+    form: FormError,
 ) -> Result<FormPage, PageError> {
     Ok(FormPage {
         chrome: Chrome::of(signed),
         choices: state.app.user_choices(&signed.actor).await?,
         user,
-        values,
-        errors,
+        form,
         saved: false,
     })
 }
 
-/// The profile fields of a form (never the password).
-fn profile_values(pairs: &[(String, String)]) -> BTreeMap<String, String> {
-    ["username", "display_name", "role", "area", "department"]
-        .iter()
-        .map(|key| ((*key).to_owned(), pair(pairs, key).to_owned()))
-        .collect()
+/// The 新增用户 form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CreateForm {
+    csrf: String,
+    username: String,
+    display_name: String,
+    role: String,
+    area: String,
+    department: String,
+    password: String,
 }
 
-fn values_of(user: &UserView) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("username".to_owned(), user.username.clone()),
-        ("display_name".to_owned(), user.display_name.clone()),
-        ("role".to_owned(), user.role.code().to_owned()),
-        ("area".to_owned(), user.area.as_str().to_owned()),
-        (
-            "department".to_owned(),
-            user.department.clone().unwrap_or_default(),
-        ),
+impl From<CreateForm> for UserDraft {
+    fn from(form: CreateForm) -> Self {
+        UserDraft {
+            username: form.username,
+            display_name: form.display_name,
+            role: form.role,
+            area: form.area,
+            department: form.department,
+            password: form.password,
+        }
+    }
+}
+
+/// The profile fields of a form as typed (never the password).
+fn profile_values(draft: &UserDraft) -> FormError {
+    FormError::of([
+        ("username", &draft.username),
+        ("display_name", &draft.display_name),
+        ("role", &draft.role),
+        ("area", &draft.area),
+        ("department", &draft.department),
+    ])
+}
+
+fn values_of(user: &UserView) -> FormError {
+    FormError::of([
+        ("username", user.username.clone()),
+        ("display_name", user.display_name.clone()),
+        ("role", user.role.code().to_owned()),
+        ("area", user.area.as_str().to_owned()),
+        ("department", user.department.clone().unwrap_or_default()),
     ])
 }
 
@@ -212,37 +215,25 @@ pub async fn new_form(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
 ) -> Result<FormPage, PageError> {
-    let values = BTreeMap::from([("area".to_owned(), signed.actor.area.as_str().to_owned())]);
-    form_page(&state, &signed, None, values, BTreeMap::new()).await
+    let values = FormError::of([("area", signed.actor.area.as_str())]);
+    form_page(&state, &signed, None, values).await
 }
 
 /// `POST /admin/users`: 新增用户.
 pub async fn create(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<CreateForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(Some(pair(&pairs, "csrf")))?;
-    let draft = UserDraft {
-        username: pair(&pairs, "username").to_owned(),
-        display_name: pair(&pairs, "display_name").to_owned(),
-        role: pair(&pairs, "role").to_owned(),
-        area: pair(&pairs, "area").to_owned(),
-        department: pair(&pairs, "department").to_owned(),
-        password: pair(&pairs, "password").to_owned(),
-    };
+    signed.check_csrf(Some(&form.csrf))?;
+    let draft = UserDraft::from(form);
     match state.app.admin_create_user(&signed.actor, &draft).await {
         Ok(id) => Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response()),
         Err(error @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let page = form_page(
-                &state,
-                &signed,
-                None,
-                profile_values(&pairs),
-                errors_of(&error),
-            )
-            .await?;
-            Ok((status_of(&error), page).into_response())
+            let failed = failed(profile_values(&draft), &error);
+            let status = failed.status();
+            let page = form_page(&state, &signed, None, failed).await?;
+            Ok((status, page).into_response())
         }
         Err(other) => Err(PageError(other)),
     }
@@ -263,7 +254,7 @@ pub async fn show(
 ) -> Result<FormPage, PageError> {
     let user = state.app.user(&signed.actor, id).await?;
     let values = values_of(&user);
-    let mut page = form_page(&state, &signed, Some(user), values, BTreeMap::new()).await?;
+    let mut page = form_page(&state, &signed, Some(user), values).await?;
     page.saved = query.saved.is_some();
     Ok(page)
 }
@@ -274,23 +265,48 @@ async fn show_failed(
     state: &WebState,
     signed: &Signed,
     id: i64,
-    typed: Option<BTreeMap<String, String>>,
+    typed: Option<FormError>,
     error: &AppError,
 ) -> Result<Response, PageError> {
     let user = state.app.user(&signed.actor, id).await?;
     let values = match typed {
         Some(mut typed) => {
-            typed.insert("username".to_owned(), user.username.clone());
+            typed.set("username", user.username.clone());
             typed
         }
         None => values_of(&user),
     };
-    let page = form_page(state, signed, Some(user), values, errors_of(error)).await?;
-    Ok((status_of(error), page).into_response())
+    let failed = failed(values, error);
+    let status = failed.status();
+    let page = form_page(state, signed, Some(user), failed).await?;
+    Ok((status, page).into_response())
 }
 
-fn version_of(pairs: &[(String, String)]) -> i64 {
-    pair(pairs, "version").trim().parse().unwrap_or(0)
+fn version_of(text: &str) -> i64 {
+    text.trim().parse().unwrap_or(0)
+}
+
+/// The 修改用户 form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EditForm {
+    csrf: String,
+    version: String,
+    display_name: String,
+    role: String,
+    area: String,
+    department: String,
+}
+
+impl From<&EditForm> for UserEdit {
+    fn from(form: &EditForm) -> Self {
+        UserEdit {
+            display_name: form.display_name.clone(),
+            role: form.role.clone(),
+            area: form.area.clone(),
+            department: form.department.clone(),
+        }
+    }
 }
 
 /// `POST /admin/users/{id}`: 修改用户 (display name, role, area, department).
@@ -298,27 +314,36 @@ pub async fn update(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<EditForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(Some(pair(&pairs, "csrf")))?;
-    let edit = UserEdit {
-        display_name: pair(&pairs, "display_name").to_owned(),
-        role: pair(&pairs, "role").to_owned(),
-        area: pair(&pairs, "area").to_owned(),
-        department: pair(&pairs, "department").to_owned(),
-    };
+    signed.check_csrf(Some(&form.csrf))?;
+    let edit = UserEdit::from(&form);
     match state
         .app
-        .update_user(&signed.actor, id, version_of(&pairs), &edit)
+        .update_user(&signed.actor, id, version_of(&form.version), &edit)
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response()),
         Err(error @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let typed = profile_values(&pairs);
+            let typed = FormError::of([
+                ("display_name", &edit.display_name),
+                ("role", &edit.role),
+                ("area", &edit.area),
+                ("department", &edit.department),
+            ]);
             show_failed(&state, &signed, id, Some(typed), &error).await
         }
         Err(other) => Err(PageError(other)),
     }
+}
+
+/// The 停用/启用 form: `active` is `0` or `1`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct StatusForm {
+    csrf: String,
+    version: String,
+    active: String,
 }
 
 /// `POST /admin/users/{id}/status`: 停用 (`active=0`) or 启用 (`active=1`).
@@ -326,10 +351,10 @@ pub async fn set_status(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<StatusForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(Some(pair(&pairs, "csrf")))?;
-    let active = match pair(&pairs, "active") {
+    signed.check_csrf(Some(&form.csrf))?;
+    let active = match form.active.as_str() {
         "1" => true,
         "0" => false,
         _ => {
@@ -339,7 +364,7 @@ pub async fn set_status(
     };
     match state
         .app
-        .set_user_active(&signed.actor, id, version_of(&pairs), active)
+        .set_user_active(&signed.actor, id, version_of(&form.version), active)
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response()),
@@ -350,17 +375,25 @@ pub async fn set_status(
     }
 }
 
+/// The 重置密码 form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    csrf: String,
+    version: String,
+    password: String,
+    password_confirm: String,
+}
+
 /// `POST /admin/users/{id}/password`: 重置密码; the user's sessions end.
 pub async fn reset_password(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(Some(pair(&pairs, "csrf")))?;
-    let password = pair(&pairs, "password");
-    let confirm = pair(&pairs, "password_confirm");
-    let result = if password != confirm {
+    signed.check_csrf(Some(&form.csrf))?;
+    let result = if form.password != form.password_confirm {
         Err(AppError::invalid(
             "password_confirm",
             "两次输入的密码不一致",
@@ -368,7 +401,7 @@ pub async fn reset_password(
     } else {
         state
             .app
-            .reset_user_password(&signed.actor, id, version_of(&pairs), password)
+            .reset_user_password(&signed.actor, id, version_of(&form.version), &form.password)
             .await
     };
     match result {

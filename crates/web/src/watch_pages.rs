@@ -3,6 +3,7 @@
 
 use crate::WebState;
 use crate::error::PageError;
+use crate::forms::FormError;
 use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
 use crate::upload::UploadForm;
@@ -19,8 +20,7 @@ use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
-use domain::PlaceCode;
+use domain::input;
 use serde::Deserialize;
 use workflow::{CaseKind, Consent};
 
@@ -111,8 +111,8 @@ pub async fn warning_list(
 pub struct WarningShow {
     chrome: Chrome,
     d: WarningDetail,
-    error: String,
-    today: String,
+    /// The loop form as typed (its defaults when fresh) and what was wrong with it.
+    form: FormError,
     judgements: Vec<(&'static str, &'static str)>,
     case_kinds: Vec<(&'static str, &'static str)>,
     villages: Vec<(String, String)>,
@@ -128,9 +128,15 @@ async fn warning_page(
     state: &WebState,
     signed: &Signed,
     id: i64,
-    error: String,
+    mut form: FormError,
 ) -> Result<WarningShow, PageError> {
     let d = state.app.warning_detail(&signed.actor, id).await?;
+    let today = state.app.today().to_string();
+    form.default_value("visited_on", today.as_str());
+    form.default_value("visitors", signed.actor.display_name.as_str());
+    form.default_value("applicant", d.item.person_name.as_str());
+    form.default_value("consent_on", today.as_str());
+    form.default_value("disposition", "open_case");
     let villages = if d.can_dispose && d.item.household_external_id.is_none() {
         state.app.villages_for(&signed.actor).await?
     } else {
@@ -139,8 +145,7 @@ async fn warning_page(
     Ok(WarningShow {
         chrome: Chrome::of(signed),
         d,
-        error,
-        today: state.app.today().to_string(),
+        form,
         judgements: Judgement::ALL
             .iter()
             .map(|judgement| (judgement.code(), judgement.label()))
@@ -158,113 +163,203 @@ pub async fn warning_show(
     PageUser(signed): PageUser,
     Path(id): Path<i64>,
 ) -> Result<WarningShow, PageError> {
-    warning_page(&state, &signed, id, String::new()).await
+    warning_page(&state, &signed, id, FormError::default()).await
 }
 
-fn field<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map_or("", |(_, v)| v.as_str())
+/// The warning page's loop forms (`action` = assign, verify, judge, dispose, close); each
+/// sends the fields of its step.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct WarningActForm {
+    csrf: String,
+    version: String,
+    action: String,
+    assignee: String,
+    visited_on: String,
+    visitors: String,
+    findings: String,
+    judgement: String,
+    note: String,
+    disposition: String,
+    case_kind: String,
+    applicant: String,
+    consent_signer: String,
+    consent_on: String,
+    household_id: String,
+    area: String,
+    summary: String,
+    reason: String,
 }
 
-fn date_field(pairs: &[(String, String)], key: &str, label: &str) -> Result<NaiveDate, AppError> {
-    let text = field(pairs, key).trim();
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(key, format!("{label}“{text}”无效，应为YYYY-MM-DD")))
-}
-
-fn consent_of(pairs: &[(String, String)]) -> Result<Option<Consent>, AppError> {
-    let signer = field(pairs, "consent_signer").trim();
-    if signer.is_empty() {
-        return Ok(None);
+impl WarningActForm {
+    /// The form as typed, to show again (never the token).
+    fn typed(&self) -> FormError {
+        FormError::of([
+            ("action", &self.action),
+            ("assignee", &self.assignee),
+            ("visited_on", &self.visited_on),
+            ("visitors", &self.visitors),
+            ("findings", &self.findings),
+            ("judgement", &self.judgement),
+            ("note", &self.note),
+            ("disposition", &self.disposition),
+            ("case_kind", &self.case_kind),
+            ("applicant", &self.applicant),
+            ("consent_signer", &self.consent_signer),
+            ("consent_on", &self.consent_on),
+            ("household_id", &self.household_id),
+            ("area", &self.area),
+            ("summary", &self.summary),
+            ("reason", &self.reason),
+        ])
+        .labelled(match self.action.as_str() {
+            "verify" => &[("findings", "核实情况")],
+            "judge" => &[("note", "研判意见")],
+            "dispose" => &[("note", "调整内容"), ("reason", "无需处置的理由")],
+            "close" => &[("note", "办结说明")],
+            _ => &[],
+        })
     }
-    Ok(Some(Consent {
-        signer: signer.to_owned(),
-        signed_on: date_field(pairs, "consent_on", "授权签字日期")?,
-    }))
 }
 
-fn loop_action(pairs: &[(String, String)]) -> Result<LoopAction, AppError> {
-    Ok(match field(pairs, "action") {
-        "assign" => LoopAction::Assign {
-            assignee_user_id: field(pairs, "assignee")
-                .parse()
-                .map_err(|_| AppError::invalid("assignee", "请选择核实人员"))?,
-        },
-        "verify" => LoopAction::Verify {
-            visited_on: date_field(pairs, "visited_on", "核实日期")?,
-            visitors: field(pairs, "visitors").to_owned(),
-            findings: field(pairs, "findings").to_owned(),
-        },
-        "judge" => LoopAction::Judge {
-            judgement: Judgement::from_code(field(pairs, "judgement"))
-                .ok_or_else(|| AppError::invalid("judgement", "请选择研判结论"))?,
-            note: field(pairs, "note").to_owned(),
-        },
-        "dispose" => LoopAction::Dispose(match field(pairs, "disposition") {
-            "open_case" => Disposal::OpenCase {
-                kind: CaseKind::from_code(field(pairs, "case_kind"))
-                    .ok_or_else(|| AppError::invalid("case_kind", "请选择案件类型"))?,
-                applicant: field(pairs, "applicant").to_owned(),
-                consent: consent_of(pairs)?,
-                household_id: Some(field(pairs, "household_id").to_owned())
-                    .filter(|text| !text.trim().is_empty()),
-                area: match field(pairs, "area").trim() {
-                    "" => None,
-                    code => Some(PlaceCode::parse(code).map_err(|error| {
-                        AppError::invalid("area", format!("区划代码有误：{error}"))
-                    })?),
-                },
-                summary: field(pairs, "summary").to_owned(),
-            },
-            "adjust" => Disposal::Adjust {
-                note: field(pairs, "note").to_owned(),
-            },
-            "no_action" => Disposal::NoAction {
-                reason: field(pairs, "reason").to_owned(),
-            },
-            _ => return Err(AppError::invalid("disposition", "请选择处置方式")),
+/// The signed consent of an application (`consent_signer`, `consent_on`), when a signer is
+/// named.
+fn consent_of(signer: &str, signed_on: &str, form: &mut FormError) -> Option<Consent> {
+    let signer = signer.trim();
+    if signer.is_empty() {
+        return None;
+    }
+    match input::date("consent_on", "授权签字日期", signed_on) {
+        Ok(signed_on) => Some(Consent {
+            signer: signer.to_owned(),
+            signed_on,
         }),
-        "close" => LoopAction::Close {
-            note: field(pairs, "note").to_owned(),
-        },
-        _ => return Err(AppError::invalid("action", "未知的操作")),
-    })
+        Err(error) => {
+            form.add(&error.field, error.message);
+            None
+        }
+    }
+}
+
+/// A village chosen on a form (`area`), when one is.
+fn area_of(text: &str, form: &mut FormError) -> Option<domain::PlaceCode> {
+    match text.trim() {
+        "" => None,
+        code => input::place_code("area", "所在村（社区）", code)
+            .map_err(|error| form.add(&error.field, error.message))
+            .ok(),
+    }
+}
+
+/// Fails with every fault found, or gives the value.
+fn checked<T>(value: Option<T>, form: FormError) -> Result<T, FormError> {
+    match value {
+        Some(value) if !form.has_errors() => Ok(value),
+        _ => Err(form.with_status(StatusCode::UNPROCESSABLE_ENTITY)),
+    }
+}
+
+impl TryFrom<&WarningActForm> for LoopAction {
+    type Error = FormError;
+
+    fn try_from(f: &WarningActForm) -> Result<Self, FormError> {
+        let mut form = f.typed();
+        let action = match f.action.as_str() {
+            "assign" => f
+                .assignee
+                .trim()
+                .parse()
+                .map_err(|_| form.add("assignee", "请选择核实人员"))
+                .ok()
+                .map(|assignee_user_id| LoopAction::Assign { assignee_user_id }),
+            "verify" => input::date("visited_on", "核实日期", &f.visited_on)
+                .map_err(|error| form.add(&error.field, error.message))
+                .ok()
+                .map(|visited_on| LoopAction::Verify {
+                    visited_on,
+                    visitors: f.visitors.clone(),
+                    findings: f.findings.clone(),
+                }),
+            "judge" => match Judgement::from_code(&f.judgement) {
+                Some(judgement) => Some(LoopAction::Judge {
+                    judgement,
+                    note: f.note.clone(),
+                }),
+                None => {
+                    form.add("judgement", "请选择研判结论");
+                    None
+                }
+            },
+            "dispose" => match f.disposition.as_str() {
+                "open_case" => {
+                    let kind = CaseKind::from_code(&f.case_kind);
+                    if kind.is_none() {
+                        form.add("case_kind", "请选择案件类型");
+                    }
+                    let consent = consent_of(&f.consent_signer, &f.consent_on, &mut form);
+                    let area = area_of(&f.area, &mut form);
+                    kind.map(|kind| {
+                        LoopAction::Dispose(Disposal::OpenCase {
+                            kind,
+                            applicant: f.applicant.clone(),
+                            consent,
+                            household_id: Some(f.household_id.clone())
+                                .filter(|text| !text.trim().is_empty()),
+                            area,
+                            summary: f.summary.clone(),
+                        })
+                    })
+                }
+                "adjust" => Some(LoopAction::Dispose(Disposal::Adjust {
+                    note: f.note.clone(),
+                })),
+                "no_action" => Some(LoopAction::Dispose(Disposal::NoAction {
+                    reason: f.reason.clone(),
+                })),
+                _ => {
+                    form.add("disposition", "请选择处置方式");
+                    None
+                }
+            },
+            "close" => Some(LoopAction::Close {
+                note: f.note.clone(),
+            }),
+            _ => {
+                form.add("form", "未知的操作");
+                None
+            }
+        };
+        checked(action, form)
+    }
 }
 
 /// `POST /warnings/{id}`: one step of the loop (`action` = assign, verify, judge, dispose,
-/// close). A refused step shows the page again with the reason.
+/// close). A refused step shows the page again with the reason, the form as typed.
 pub async fn warning_act(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<WarningActForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(Some(field(&pairs, "csrf")))?;
-    let version: i64 = field(&pairs, "version").parse().unwrap_or(0);
-    let result = match loop_action(&pairs) {
-        Ok(action) => {
-            state
-                .app
-                .act_on_warning(&signed.actor, id, version, action)
-                .await
-        }
-        Err(error) => Err(error),
+    signed.check_csrf(Some(&form.csrf))?;
+    let version: i64 = form.version.trim().parse().unwrap_or(0);
+    let failed = match LoopAction::try_from(&form) {
+        Ok(action) => match state
+            .app
+            .act_on_warning(&signed.actor, id, version, action)
+            .await
+        {
+            Ok(_) => return Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
+            Err(error @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::Refused(_))) => {
+                form.typed().failed(&error)
+            }
+            Err(other) => return Err(PageError(other)),
+        },
+        Err(failed) => failed,
     };
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
-        Err(error @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::Refused(_))) => {
-            let status = if matches!(error, AppError::Invalid(_)) {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::CONFLICT
-            };
-            let page = warning_page(&state, &signed, id, error.message()).await?;
-            Ok((status, page).into_response())
-        }
-        Err(other) => Err(PageError(other)),
-    }
+    let status = failed.status();
+    let page = warning_page(&state, &signed, id, failed).await?;
+    Ok((status, page).into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -377,8 +472,8 @@ pub struct ContactsPage {
     villages: Vec<(String, String)>,
     can_visit: bool,
     can_hotline: bool,
-    today: String,
-    error: String,
+    /// The contact form as typed (its defaults when fresh) and what was wrong with it.
+    form: FormError,
     notice: String,
     total: i64,
     total_capped: bool,
@@ -415,11 +510,14 @@ pub struct ContactsQuery {
 async fn contacts_page(
     state: &WebState,
     signed: &Signed,
-    error: String,
+    mut form: FormError,
     notice: String,
     after: Option<&str>,
 ) -> Result<ContactsPage, PageError> {
     let role = signed.actor.role;
+    let today = state.app.today().to_string();
+    form.default_value("on_date", today.as_str());
+    form.default_value("consent_on", today.as_str());
     let page = state.app.contacts(&signed.actor, after).await?;
     let contacts = page
         .rows
@@ -450,8 +548,7 @@ async fn contacts_page(
                 | domain::Role::DistrictCivilAffairs
                 | domain::Role::DistrictAgriculture
         ),
-        today: state.app.today().to_string(),
-        error,
+        form,
         notice,
         total: page.total,
         total_capped: page.total_capped,
@@ -474,67 +571,120 @@ pub async fn contacts(
     contacts_page(
         &state,
         &signed,
-        String::new(),
+        FormError::default(),
         notice,
         query.after.as_deref(),
     )
     .await
 }
 
-fn contact_input(pairs: &[(String, String)]) -> Result<NewContactInput, AppError> {
-    let optional = |key: &str| Some(field(pairs, key).trim().to_owned()).filter(|t| !t.is_empty());
-    Ok(NewContactInput {
-        channel: ContactChannel::from_code(field(pairs, "channel"))
-            .ok_or_else(|| AppError::invalid("channel", "未知的发现渠道"))?,
-        on_date: date_field(pairs, "on_date", "日期")?,
-        household_id: optional("household_id"),
-        person_name: field(pairs, "person_name").to_owned(),
-        id_number: optional("id_number"),
-        phone: field(pairs, "phone").to_owned(),
-        area: match optional("area") {
-            None => None,
-            Some(code) => Some(
-                PlaceCode::parse(&code)
-                    .map_err(|error| AppError::invalid("area", format!("区划代码有误：{error}")))?,
-            ),
-        },
-        findings: field(pairs, "findings").to_owned(),
-        outcome: ContactOutcome::from_code(field(pairs, "outcome"))
-            .ok_or_else(|| AppError::invalid("outcome", "请选择处理方式"))?,
-        consent: consent_of(pairs)?,
-        new_household_id: optional("new_household_id"),
-    })
+/// The 走访与热线 form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ContactForm {
+    csrf: String,
+    channel: String,
+    on_date: String,
+    household_id: String,
+    person_name: String,
+    id_number: String,
+    phone: String,
+    area: String,
+    findings: String,
+    outcome: String,
+    consent_signer: String,
+    consent_on: String,
+    new_household_id: String,
 }
 
-/// `POST /contacts`: records a visit or hotline ticket; a raised warning opens its page.
+impl ContactForm {
+    /// The form as typed, to show again (never the token).
+    fn typed(&self) -> FormError {
+        FormError::of([
+            ("channel", &self.channel),
+            ("on_date", &self.on_date),
+            ("household_id", &self.household_id),
+            ("person_name", &self.person_name),
+            ("id_number", &self.id_number),
+            ("phone", &self.phone),
+            ("area", &self.area),
+            ("findings", &self.findings),
+            ("outcome", &self.outcome),
+            ("consent_signer", &self.consent_signer),
+            ("consent_on", &self.consent_on),
+            ("new_household_id", &self.new_household_id),
+        ])
+        .labelled(&[("findings", "走访或来电情况")])
+    }
+}
+
+impl TryFrom<&ContactForm> for NewContactInput {
+    type Error = FormError;
+
+    fn try_from(f: &ContactForm) -> Result<Self, FormError> {
+        let mut form = f.typed();
+        let optional = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        let channel = ContactChannel::from_code(&f.channel);
+        if channel.is_none() {
+            form.add("channel", "未知的发现渠道");
+        }
+        let on_date = input::date("on_date", "日期", &f.on_date)
+            .map_err(|error| form.add(&error.field, error.message))
+            .ok();
+        let area = area_of(&f.area, &mut form);
+        let outcome = ContactOutcome::from_code(&f.outcome);
+        if outcome.is_none() {
+            form.add("outcome", "请选择处理方式");
+        }
+        let consent = consent_of(&f.consent_signer, &f.consent_on, &mut form);
+        let input = match (channel, on_date, outcome) {
+            (Some(channel), Some(on_date), Some(outcome)) => Some(NewContactInput {
+                channel,
+                on_date,
+                household_id: optional(&f.household_id),
+                person_name: f.person_name.clone(),
+                id_number: optional(&f.id_number),
+                phone: f.phone.clone(),
+                area,
+                findings: f.findings.clone(),
+                outcome,
+                consent,
+                new_household_id: optional(&f.new_household_id),
+            }),
+            _ => None,
+        };
+        checked(input, form)
+    }
+}
+
+/// `POST /contacts`: records a visit or hotline ticket; a raised warning opens its page. A
+/// refused one shows the form again with every value as typed.
 pub async fn contact_create(
     State(state): State<WebState>,
     PageUser(signed): PageUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<ContactForm>,
 ) -> Result<Response, PageError> {
-    signed.check_csrf(Some(field(&pairs, "csrf")))?;
-    let result = match contact_input(&pairs) {
-        Ok(input) => state.app.record_contact(&signed.actor, input).await,
-        Err(error) => Err(error),
-    };
-    match result {
-        Ok(receipt) => Ok(match (receipt.warning_id, receipt.tracking_number) {
-            (Some(warning_id), _) => Redirect::to(&format!("/warnings/{warning_id}")),
-            (None, Some(tracking_number)) => {
-                Redirect::to(&format!("/contacts?case={tracking_number}"))
+    signed.check_csrf(Some(&form.csrf))?;
+    let failed = match NewContactInput::try_from(&form) {
+        Ok(input) => match state.app.record_contact(&signed.actor, input).await {
+            Ok(receipt) => {
+                return Ok(match (receipt.warning_id, receipt.tracking_number) {
+                    (Some(warning_id), _) => Redirect::to(&format!("/warnings/{warning_id}")),
+                    (None, Some(tracking_number)) => {
+                        Redirect::to(&format!("/contacts?case={tracking_number}"))
+                    }
+                    (None, None) => Redirect::to("/contacts"),
+                }
+                .into_response());
             }
-            (None, None) => Redirect::to("/contacts"),
-        }
-        .into_response()),
-        Err(error @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::Refused(_))) => {
-            let status = if matches!(error, AppError::Invalid(_)) {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::CONFLICT
-            };
-            let page = contacts_page(&state, &signed, error.message(), String::new(), None).await?;
-            Ok((status, page).into_response())
-        }
-        Err(other) => Err(PageError(other)),
-    }
+            Err(error @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::Refused(_))) => {
+                form.typed().failed(&error)
+            }
+            Err(other) => return Err(PageError(other)),
+        },
+        Err(failed) => failed,
+    };
+    let status = failed.status();
+    let page = contacts_page(&state, &signed, failed, String::new(), None).await?;
+    Ok((status, page).into_response())
 }

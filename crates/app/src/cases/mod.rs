@@ -411,6 +411,13 @@ impl App {
         .await?;
         let lines = self.queue_rows(case_id, moved, today)?;
         store::cases::replace_queue(&mut *tx, case_id, &lines).await?;
+        if new_events
+            .iter()
+            .any(|event| matches!(event.fact, Fact::SurveyRecorded(_)))
+        {
+            // The survey is submitted: its draft is done with.
+            store::cases::delete_survey_draft(&mut *tx, case_id).await?;
+        }
         store::audit::append_one(
             &mut *tx,
             self.store.audit_key(),
@@ -1281,7 +1288,75 @@ impl App {
     }
 }
 
+/// 告知书 (issue 14 item 2): one category a district department declined, with its reason
+/// and, for a category held per person (特困), the members it was declined for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeclinedPart {
+    pub category: Category,
+    pub reason: String,
+    /// The surveyed members the rules engine granted the category to (empty for a category
+    /// held by the household).
+    pub members: Vec<String>,
+}
+
+impl DeclinedPart {
+    /// `特困人员（韩老）：理由`, `低保：理由`: the line of the 告知书.
+    pub fn line(&self) -> String {
+        if self.members.is_empty() {
+            format!("{}：{}", self.category.label(), self.reason)
+        } else {
+            format!(
+                "{}（{}）：{}",
+                self.category.label(),
+                self.members.join("、"),
+                self.reason
+            )
+        }
+    }
+}
+
 impl App {
+    /// 告知书: what the departments declined on `case`, each category with its reason and, for
+    /// a category held per person, the members — the persons the rules engine grants it on
+    /// the surveyed household on the day the case closed (as the registry writes the
+    /// confirmed ones).
+    pub fn declined_parts(&self, case: &Case) -> Result<Vec<DeclinedPart>, AppError> {
+        let declined = case.declined();
+        if declined.is_empty() {
+            return Ok(Vec::new());
+        }
+        let grants = match case.survey() {
+            Some(survey) => {
+                let on = case.closed_on().unwrap_or_else(|| self.today());
+                let catalogue = self.catalogue()?;
+                policy::determine(&survey.household, &catalogue.snapshot(on), on).categories
+            }
+            None => Vec::new(),
+        };
+        Ok(declined
+            .into_iter()
+            .map(|(category, reason)| DeclinedPart {
+                category,
+                reason: reason.to_owned(),
+                members: grants
+                    .iter()
+                    .filter(|grant| {
+                        grant.category == category && grant.scope == policy::Scope::Person
+                    })
+                    .filter_map(|grant| {
+                        let id_number = grant.id_number.as_ref()?;
+                        case.survey()?
+                            .household
+                            .members
+                            .iter()
+                            .find(|person| person.id_number == *id_number)
+                            .map(|person| person.name.clone())
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
     /// 救济途径 of a 告知书 on `on`: days to apply for 行政复议 and months to bring 行政诉讼,
     /// from the catalogue (`review.*`); `None` where a value is not set.
     pub fn review_periods(&self, on: NaiveDate) -> Result<(Option<i64>, Option<i64>), AppError> {
@@ -1455,6 +1530,69 @@ async fn append(
     }
     store::cases::append_events(conn, &rows).await?;
     Ok(format!("[{}]", facts.join(",")))
+}
+
+/// 入户调查草稿 (issue 15 item 2): a case's survey form as typed, saved part-way and
+/// completed over several visits; it enters the case only when the survey is recorded
+/// (`record_survey`, the "submitted" moment), which deletes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SurveyDraft {
+    /// The form's fields as typed (names of the page's survey form).
+    pub fields: Vec<(String, String)>,
+    pub saved_by: String,
+    /// When it was saved (Beijing time, to the second).
+    pub saved_at: String,
+}
+
+impl App {
+    /// Saves the survey form of a case as a draft (replacing an earlier one): only a user who
+    /// may record the case's survey now, in their area; audited.
+    pub async fn save_survey_draft(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        fields: &[(String, String)],
+    ) -> Result<(), AppError> {
+        let today = self.today();
+        let now = self.now_text();
+        let mut tx = self.store.begin().await?;
+        let (_, events) = self.load_case(&mut tx, actor, case_id).await?;
+        let case = replay(case_id, &events)?;
+        if !offered_actions(&case, actor.role, today).contains(&"record_survey") {
+            return Err(AppError::Forbidden);
+        }
+        let text = serde_json::to_string(fields)
+            .map_err(|error| anyhow::anyhow!("survey draft of case {case_id}: {error}"))?;
+        store::cases::save_survey_draft(&mut tx, case_id, &text, &actor.audit_name(), &now).await?;
+        store::audit::append_one(
+            &mut tx,
+            self.store.audit_key(),
+            &case_event(actor, &now, "case.survey_draft", &case, None, None),
+        )
+        .await?;
+        store::commit(tx).await?;
+        Ok(())
+    }
+
+    /// The survey draft of a case the actor may read, if one is saved.
+    pub async fn survey_draft(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+    ) -> Result<Option<SurveyDraft>, AppError> {
+        let mut conn = self.store.read().await?;
+        self.load_case(&mut conn, actor, case_id).await?;
+        let Some(row) = store::cases::survey_draft(&mut conn, case_id).await? else {
+            return Ok(None);
+        };
+        let fields: Vec<(String, String)> = serde_json::from_str(&row.fields)
+            .map_err(|error| anyhow::anyhow!("survey draft of case {case_id}: {error}"))?;
+        Ok(Some(SurveyDraft {
+            fields,
+            saved_by: row.saved_by,
+            saved_at: crate::audit_log::beijing_second(&row.saved_at),
+        }))
+    }
 }
 
 fn case_event(

@@ -14,6 +14,7 @@ mod capacity;
 mod cases;
 mod corpus;
 mod disclosure;
+mod forms;
 mod hardening;
 mod helpers;
 mod home;

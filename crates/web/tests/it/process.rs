@@ -381,8 +381,18 @@ async fn i14_registry_search_finds_households_by_town_or_village_name() {
 async fn p8_a_partial_decline_prints_its_notice_and_records_its_delivery() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let id = crate::cases::open_application(&app, "BC-0145", "部分不予认定").await;
+        // Applied online, so that the applicant follows it on /track by the receipt.
+        let (receipt, household_id) = apply_online(&app).await;
         let town = app.api_user("bachuan").await;
+        let (_, queue) = town.get("/api/v1/cases").await;
+        let id = queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["household_id"] == household_id.as_str())
+            .unwrap_or_else(|| panic!("{backend}: {queue}"))["id"]
+            .as_i64()
+            .unwrap();
         let village = app.api_user("cunshe").await;
         ok(&town, id, json!({"action": "begin_comparison"})).await;
         ok(&town, id, json!({"action": "complete_comparison"})).await;
@@ -390,7 +400,7 @@ async fn p8_a_partial_decline_prints_its_notice_and_records_its_delivery() {
         ok(
             &village,
             id,
-            json!({"action": "record_survey", "team": team, "household": household("BC-0145", &ids(), 12000.0)}),
+            json!({"action": "record_survey", "team": team, "household": household(&household_id, &ids(), 12000.0)}),
         )
         .await;
         ok(
@@ -506,11 +516,215 @@ async fn p8_a_partial_decline_prints_its_notice_and_records_its_delivery() {
             letter.contains("60日内依法申请行政复议") && letter.contains("6个月内"),
             "{backend}: {letter}"
         );
-        ok(&town, id, json!({"action": "deliver_refusal_notice"})).await;
-        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        // Unset, the 告知书 names no review body and the court generically.
         assert!(
-            detail["refusal_notice_delivered_on"].is_string(),
+            letter.contains("依法向人民法院提起行政诉讼")
+                && !letter.contains("reconsideration-body"),
+            "{backend}: {letter}"
+        );
+        // Not delivered yet: the case page says so, the town's queue holds the case under the
+        // delivery limit (3 working days from the decision), and /track names the part declined
+        // with the rights of review.
+        let (_, case_page) = page.get(&format!("/cases/{id}")).await;
+        assert!(
+            case_page.contains("id=\"refusal-notice\"") && case_page.contains("待送达"),
+            "{backend}"
+        );
+        let (_, queue) = town.get("/api/v1/cases?mine=1").await;
+        let line = queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["id"] == id)
+            .unwrap_or_else(|| panic!("{backend}: {queue}"))
+            .clone();
+        assert_eq!(line["limit"], "refusal_notice", "{backend}: {line}");
+        assert_eq!(line["late"], false, "{backend}: {line}");
+        let (status, tracked) = track(&app, &app.base, &receipt).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {tracked}");
+        assert!(
+            tracked.contains("不予认定告知书（部分）")
+                && tracked.contains("家庭财产超过规定")
+                && tracked.contains("60日内依法申请行政复议")
+                && tracked.contains("6个月内依法向人民法院提起行政诉讼")
+                && tracked.contains("书面告知书由所在镇街送达"),
+            "{backend}: {tracked}"
+        );
+
+        // The delivery is recorded with the day it happened: never in the future.
+        let today = app.app.today();
+        let tomorrow = today.succ_opt().unwrap().to_string();
+        let (status, answer) = act(
+            &town,
+            id,
+            json!({"action": "deliver_refusal_notice", "on": tomorrow}),
+        )
+        .await;
+        assert_eq!(
+            (status, code_of(&answer)),
+            (StatusCode::CONFLICT, "date_in_future"),
+            "{backend}: {answer}"
+        );
+        ok(
+            &town,
+            id,
+            json!({"action": "deliver_refusal_notice", "on": today.to_string()}),
+        )
+        .await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        assert_eq!(
+            detail["refusal_notice_delivered_on"],
+            today.to_string(),
             "{backend}: {detail}"
+        );
+        let (_, case_page) = page.get(&format!("/cases/{id}")).await;
+        assert!(
+            case_page.contains(&format!("已于 {today} 送达申请人")),
+            "{backend}"
+        );
+        let (_, queue) = town.get("/api/v1/cases?mine=1").await;
+        assert!(
+            !queue["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|item| item["id"] == id),
+            "{backend}: delivered, off the queue: {queue}"
+        );
+
+        // The review bodies are settings: served with them, the 告知书, the notice's rights
+        // and /track name them.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let config = web::WebConfig {
+            review_bodies: web::ReviewBodies {
+                reconsideration: Some("测试区人民政府".to_owned()),
+                court: Some("测试区人民法院".to_owned()),
+            },
+            ..web::WebConfig::default()
+        };
+        tokio::spawn(web::serve(listener, app.app.clone(), config, async move {
+            let _ = stopped.await;
+        }));
+        for path in [
+            format!("/cases/{id}/print/refusal"),
+            format!("/cases/{id}/print/notice"),
+        ] {
+            let letter = page
+                .client
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                letter.contains(
+                    "依法向<span id=\"reconsideration-body\">测试区人民政府</span>申请行政复议"
+                ) && letter.contains(
+                    "依法向<span id=\"litigation-court\">测试区人民法院</span>提起行政诉讼"
+                ),
+                "{backend}: {path}: {letter}"
+            );
+        }
+        let (status, tracked) = track(&app, &base, &receipt).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            tracked.contains("60日内依法向测试区人民政府申请行政复议")
+                && tracked.contains("6个月内依法向测试区人民法院提起行政诉讼")
+                && tracked.contains(&format!("书面告知书已于{today}送达")),
+            "{backend}: {tracked}"
+        );
+        let _ = stop.send(());
+        app.stop().await;
+    }
+}
+
+/// An online application (`POST /apply`) of the fixture's village: its receipt (查询码) and
+/// the household id it was given.
+async fn apply_online(app: &TestApp) -> (String, String) {
+    let client = app.anonymous();
+    let csrf = app.form_csrf(&client, "/apply").await;
+    let applicant = ids()[0].clone();
+    let response = client
+        .post(app.url("/apply"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "韩一"),
+            ("id_number", applicant.as_str()),
+            ("phone", "13812345678"),
+            ("village", VILLAGE),
+            ("household_size", "3"),
+            ("hardship", "家庭财产情况待核实"),
+            ("consent", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let done = response.text().await.unwrap();
+    let marker = "id=\"apply-number\">";
+    let start = done.find(marker).unwrap() + marker.len();
+    let end = done[start..].find('<').unwrap() + start;
+    let today = app.app.today().format("%Y%m%d");
+    (done[start..end].to_owned(), format!("WS{today}-0001"))
+}
+
+/// `POST /track` on the server at `base` with the receipt and the applicant's phone.
+async fn track(app: &TestApp, base: &str, receipt: &str) -> (StatusCode, String) {
+    let response = app
+        .anonymous()
+        .post(format!("{base}/track"))
+        .form(&[("number", receipt), ("proof", "13812345678")])
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn p8_a_decline_of_a_category_held_per_person_names_the_member_on_the_notice() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let team = [
+            user_id(&app, "cunshe").await,
+            user_id(&app, "bachuan").await,
+        ];
+        // 特困 for the old man alone (as in `d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies`).
+        let household_record = json!({
+            "id": "BC-0810", "area_code": VILLAGE, "hukou": "rural",
+            "members": [
+                {"id_number": crate::helpers::id_number("50022419500315102"), "name": "韩老", "relation": "head", "care_need": "partial", "income_12m": 0},
+                {"id_number": crate::helpers::id_number("50022419580505106"), "name": "杨婆", "relation": "spouse", "income_12m": 30000},
+            ],
+            "income_12m": {"wages": 30000},
+        });
+        let (id, _) = crate::cases::apply(&village, "BC-0810").await;
+        crate::cases::through_review(&app, id, &team, household_record).await;
+        let town = app.api_user("bachuan").await;
+        assert_eq!(joint_review(&town, id, true).await, "notice", "{backend}");
+        ok(&town, id, json!({"action": "post_notice"})).await;
+        crate::cases::past_notice(&app, &town, id).await;
+        let civil = app.api_user("minzheng").await;
+        assert_eq!(
+            ok(
+                &civil,
+                id,
+                json!({"action": "decline", "category": "tekun", "reason": "有赡养能力的义务人"})
+            )
+            .await,
+            "refused",
+            "{backend}"
+        );
+        let page = app.page_user("bachuan").await;
+        let (status, letter) = page.get(&format!("/cases/{id}/print/refusal")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(
+            letter.contains("特困人员（韩老）：有赡养能力的义务人") && !letter.contains("杨婆"),
+            "{backend}: {letter}"
         );
         app.stop().await;
     }

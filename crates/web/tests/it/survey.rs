@@ -234,3 +234,66 @@ async fn the_household_form_adds_rows_and_names_a_member_field_in_chinese() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_survey_saved_as_a_draft_over_two_visits_enters_the_case_only_when_submitted() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let id = case_at_survey(&app).await;
+        let team = survey_team(&app).await;
+        let page = app.page_user("cunshe").await;
+        let path = format!("/cases/{id}/actions");
+        let people = members(5);
+
+        // First visit: three members typed, one ID number still wrong, 暂存草稿 pressed.
+        let mut first = people[..3].to_vec();
+        first[2].0 = with_wrong_check(&first[2].0);
+        let mut pairs = survey_pairs(&page, &first, &team);
+        pairs.push(("inc_wages".into(), "12000".into()));
+        pairs.push(("save_draft".into(), "1".into()));
+        let response = page.post_form(&path, &pairs).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
+
+        // Nothing entered the case; the next visit (another session) finds every value.
+        let town = app.api_user("bachuan").await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        assert_eq!(detail["step"], "surveying", "{backend}");
+        assert!(detail["survey"].is_null(), "{backend}: {detail}");
+        let again = app.page_user("cunshe").await;
+        let (status, html) = again.get(&format!("/cases/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(html.contains("草稿已暂存"), "{backend}");
+        for (id_number, name, _) in &first {
+            assert!(
+                html.contains(&format!("value=\"{id_number}\"")) && html.contains(name.as_str()),
+                "{backend}: {name} kept in the draft"
+            );
+        }
+        assert!(html.contains("value=\"12000\""), "{backend}");
+        for member in &team {
+            assert!(
+                html.contains(&format!("name=\"team\" value=\"{member}\" checked")),
+                "{backend}: the team kept"
+            );
+        }
+
+        // Second visit: five members, all valid, submitted: the survey is recorded and the
+        // draft is gone.
+        let response = again
+            .post_form(&path, &survey_pairs(&again, &people, &team))
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
+        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        assert_eq!(detail["survey"]["n_members"], 5, "{backend}: {detail}");
+        let (_, html) = again.get(&format!("/cases/{id}")).await;
+        assert!(!html.contains("草稿已暂存"), "{backend}");
+
+        // Who may not survey the case may not save its draft.
+        let other = app.page_user("tuqiao").await;
+        let mut pairs = survey_pairs(&other, &people, &team);
+        pairs.push(("save_draft".into(), "1".into()));
+        let status = other.post_form(&path, &pairs).await.status();
+        assert!(status.is_client_error(), "{backend}: {status}");
+        app.stop().await;
+    }
+}
