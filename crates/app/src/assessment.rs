@@ -121,15 +121,18 @@ impl AssessmentView {
 
 impl App {
     /// The determination of a household the caller has already loaded through a use case that
-    /// checked access (`household_detail`); `name_of` gives the name shown for a member.
+    /// checked access (`household_detail`, with its recorded `incomes`: rule 9 reads the
+    /// months above the monitoring line from them); `name_of` gives the name shown for a member.
     pub fn assess_household(
         &self,
         household: &Household,
+        incomes: &[policy::IncomeRecord],
         as_of: NaiveDate,
         name_of: impl Fn(&domain::NationalId) -> String,
     ) -> Result<AssessmentView, AppError> {
         let catalogue = self.catalogue()?;
         let snapshot = catalogue.snapshot(as_of);
+        let household = &policy::with_income_history(household, incomes, &snapshot, as_of);
         let determination = policy::determine(household, &snapshot, as_of);
         let grants = determination
             .categories

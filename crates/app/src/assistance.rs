@@ -699,7 +699,8 @@ impl App {
         let (categories, monitoring, decided_by) = match case.holds_after_review() {
             Some((categories, monitoring)) => (categories, monitoring, "联合研判认定意见"),
             None => {
-                let proposal = self.proposal(&case, today)?;
+                let mut conn = self.store.read().await?;
+                let proposal = self.proposal(&mut conn, &case, today).await?;
                 (
                     proposal.categories,
                     proposal.monitoring_kind,

@@ -292,7 +292,18 @@ impl App {
         let mut by_param: BTreeMap<Param, u64> = BTreeMap::new();
         let console = Actor::console("go-live", district.clone());
         let mut candidates = Vec::new();
+        // X2, rule 9: the months above the monitoring line from the recorded incomes.
+        let incomes = {
+            let mut conn = self.store.read().await?;
+            crate::incomes::records_under(&mut conn, district).await?
+        };
         self.each_household(&console, |row_id, household| {
+            let household = &*crate::incomes::with_history(
+                household,
+                incomes.get(household.id.as_str()),
+                &snapshot,
+                today,
+            );
             let determination = policy::determine_quiet(household, &snapshot, today);
             if let Some(kind) = determination.monitoring
                 && !determination.risk_eliminated

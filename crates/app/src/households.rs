@@ -52,6 +52,9 @@ pub struct HouseholdDetail {
     pub masked: bool,
     /// The date ages are shown on.
     pub today: chrono::NaiveDate,
+    /// 收入记录 (X2): the household's recorded incomes, oldest first; rule 9 reads the months
+    /// above the monitoring line from them (`assess_household`).
+    pub incomes: Vec<policy::IncomeRecord>,
 }
 
 fn mask_id(text: &str) -> String {
@@ -186,6 +189,7 @@ impl App {
         let place_name = store::places::full_name(&mut tx, &household.area).await?;
         let mut memberships = store::households::membership_history(&mut tx, id).await?;
         let mut categories = store::households::category_history(&mut tx, id).await?;
+        let incomes = crate::incomes::records_of(&mut tx, &row.external_id).await?;
         let masked = !(full || actor.sees_unmasked());
         if masked {
             for person in &mut household.members {
@@ -221,6 +225,7 @@ impl App {
             memberships,
             categories,
             updated_at: row.updated_at,
+            incomes,
             masked,
             today: self.today(),
         })
@@ -255,6 +260,17 @@ impl App {
         }
         check_members_free(&mut tx, actor, household, None).await?;
         let id = store::households::insert(&mut tx, household, &json, &today, &now).await?;
+        // X2: the income entered joins the household's income history.
+        crate::incomes::record(
+            &mut tx,
+            actor,
+            &household.id,
+            household,
+            self.today(),
+            crate::incomes::Source::Household,
+            &now,
+        )
+        .await?;
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
@@ -301,6 +317,22 @@ impl App {
         check_place(&mut tx, &household.area).await?;
         check_members_free(&mut tx, actor, household, Some(id)).await?;
         store::households::update(&mut tx, id, version, household, &json, &today, &now).await?;
+        // X2: a changed income (or member count) joins the household's income history.
+        let before = household_of(&row)?;
+        if policy::IncomeRecord::of(&before, self.today())
+            != policy::IncomeRecord::of(household, self.today())
+        {
+            crate::incomes::record(
+                &mut tx,
+                actor,
+                &household.id,
+                household,
+                self.today(),
+                crate::incomes::Source::Household,
+                &now,
+            )
+            .await?;
+        }
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),

@@ -23,6 +23,7 @@ pub mod golive;
 pub mod home;
 pub mod households;
 pub mod imports;
+pub mod incomes;
 pub mod online;
 pub mod parameters;
 pub mod rechecks;

@@ -210,6 +210,10 @@ impl World {
             monitoring_kind,
             monitoring_kind_reason: String::new(),
             judgements: Vec::new(),
+            support_mode: proposal
+                .categories
+                .contains(&Category::Tekun)
+                .then_some(domain::SupportMode::Dispersed),
         };
         // 待人工核定: the meeting must judge each pending test before the case moves on.
         if let Some(first) = proposal.pending.first() {

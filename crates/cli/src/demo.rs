@@ -713,6 +713,8 @@ impl Walk {
                         reason: "入户核实：存款、车辆等财产在本镇掌握的范围内".to_owned(),
                     })
                     .collect(),
+                // D2: the 供养方式 a 特困 needs (not recorded when no 特困 starts).
+                support_mode: Some(domain::SupportMode::Dispersed),
             }),
             Some(day(7)),
         )

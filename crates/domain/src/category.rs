@@ -36,6 +36,16 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// 供养方式 of a 特困 person (D2): recorded on the 特困 category period.
+    SupportMode {
+        /// 分散供养
+        Dispersed = "dispersed" / "分散供养",
+        /// 集中供养
+        Centralised = "centralised" / "集中供养",
+    }
+);
+
 impl Category {
     /// The department that confirms this category (U2): 民政 for assistance, 农业农村 for monitoring.
     pub fn confirmed_by_agriculture(self) -> bool {

@@ -18,7 +18,7 @@ pub mod place;
 pub mod role;
 mod vocabulary;
 
-pub use category::{Category, MonitoringKind, Period};
+pub use category::{Category, MonitoringKind, Period, SupportMode};
 pub use household::{
     CareNeed, Disability, DisabilityKind, Guarantees, Household, Hukou, Income, LabourCapacity,
     Person, Property, Relation, RigidExpenditure, Risk, Schooling, Supporter, Vehicle, VehicleKind,

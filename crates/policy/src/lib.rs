@@ -6,6 +6,7 @@
 //!   (`AddedValue`, stored by the shell) taken on top of the file by `Catalogue::with_added`.
 //! - `rules`: rules 1–10 as pure functions; `determine` explains every rule it evaluates,
 //!   `determine_quiet` yields the same determination without building text.
+//! - `income_history`: the months above the monitoring line from the recorded incomes (rule 9).
 //! - `record`: the determination in the output format of `spec/HOUSEHOLD.md`.
 //! - `whatif`: the same households under two snapshots, compared by town.
 //!
@@ -15,6 +16,7 @@
 
 pub mod catalogue;
 pub mod explain;
+pub mod income_history;
 pub mod record;
 pub mod rules;
 pub mod whatif;
@@ -24,10 +26,11 @@ pub use catalogue::{
     Param, Parameter, Snapshot, Status, Unit, Value, demo_values,
 };
 pub use explain::{ParamUse, Pending, Reason, blocked_by, rule_title};
+pub use income_history::{IncomeRecord, months_above_line, with_income_history};
 pub use record::{DeterminationRecord, LineError};
 pub use rules::{
-    Determination, Grant, RecheckCycle, Scope, determine, determine_quiet, recheck_cycle,
-    recheck_months, risk_eliminated,
+    Determination, Grant, RecheckCycle, Scope, determine, determine_monitored, determine_quiet,
+    recheck_cycle, recheck_months, risk_eliminated,
 };
 pub use whatif::{Comparison, Flow, TownComparison, simulate};
 

@@ -80,6 +80,19 @@ pub fn determine<'s>(
     Assessment::new(household, snapshot, as_of, true).run()
 }
 
+/// `determine` for a household known to hold the monitoring tag (a case of a monitored
+/// household, X2): rule 9 (风险消除) is evaluated and explained even where rule 6 no longer
+/// tags the household and no month above the line is recorded.
+pub fn determine_monitored<'s>(
+    household: &Household,
+    snapshot: &'s Snapshot,
+    as_of: NaiveDate,
+) -> Determination<'s> {
+    let mut assessment = Assessment::new(household, snapshot, as_of, true);
+    assessment.monitored = true;
+    assessment.run()
+}
+
 /// The same determination as `determine`, without building the explanation (for batch figures).
 pub fn determine_quiet<'s>(
     household: &Household,
@@ -192,6 +205,8 @@ struct Assessment<'h, 's> {
     standard_param: Param,
     /// Set by the property test; read by the sentences of the rules that use it.
     property_pending: bool,
+    /// The household is known to hold the monitoring tag (rule 9 is always evaluated).
+    monitored: bool,
     pending: Vec<Pending<'s>>,
     reasons: Reasons<'s>,
 }
@@ -269,6 +284,7 @@ impl<'h, 's> Assessment<'h, 's> {
             standard: snapshot.money(standard_param),
             standard_param,
             property_pending: false,
+            monitored: false,
             pending: Vec::new(),
             reasons: Reasons::new(snapshot, explain),
         }
@@ -478,9 +494,11 @@ impl<'h, 's> Assessment<'h, 's> {
             },
         );
 
-        // Rule 9 is a question about a household under monitoring: one tagged now, or one that
-        // records months above the line (it was monitored before). Others are not evaluated.
+        // Rule 9 is a question about a household under monitoring: one tagged now, one known
+        // to hold the tag, or one that records months above the line (it was monitored
+        // before). Others are not evaluated.
         let risk_eliminated = (monitoring.is_some()
+            || self.monitored
             || self.household.months_above_monitoring_line > 0)
             && self.risk_eliminated();
         let recheck_months = self.recheck_months();

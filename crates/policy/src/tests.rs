@@ -849,3 +849,100 @@ fn demo_values_fill_exactly_the_parameters_the_catalogue_leaves_without_value() 
         }
     }
 }
+
+/// Rule 9 from the recorded incomes: each case is "day:income/members" records, the line (or
+/// none) and the date asked, with the months above the line expected.
+#[test]
+fn x2_months_above_the_line_from_recorded_incomes() {
+    fn check(records: &[&str], line: Option<&str>, as_of: &str, expected: u32) {
+        let records: Vec<IncomeRecord> = records
+            .iter()
+            .map(|text| {
+                let (day, rest) = text.split_once(':').unwrap();
+                let (income, members) = rest.split_once('/').unwrap();
+                IncomeRecord {
+                    on: date(day),
+                    income_12m: Yuan::parse(income).unwrap(),
+                    n_members: members.parse().unwrap(),
+                }
+            })
+            .collect();
+        let line = line.map(|text| Yuan::parse(text).unwrap());
+        assert_eq!(
+            months_above_line(&records, line, date(as_of)),
+            expected,
+            "{records:?} line {line:?} on {as_of}"
+        );
+    }
+    // No record: no month above the line.
+    check(&[], Some("9000"), "2026-10-01", 0);
+    // One record above, six whole months before.
+    check(&["2026-04-01:20000/2"], Some("9000"), "2026-10-01", 6);
+    // The day before six whole months is five.
+    check(&["2026-04-01:20000/2"], Some("9000"), "2026-09-30", 5);
+    // Exactly at the line counts as above (rule 6 tags below it); one fen under does not.
+    check(&["2026-04-01:18000/2"], Some("9000"), "2026-10-01", 6);
+    check(&["2026-04-01:17999.99/2"], Some("9000"), "2026-10-01", 0);
+    // A record below the line restarts the count from the next record above it.
+    check(
+        &[
+            "2026-01-01:20000/2",
+            "2026-05-01:10000/2",
+            "2026-07-01:20000/2",
+            "2026-10-01:20000/2",
+        ],
+        Some("9000"),
+        "2026-10-01",
+        3,
+    );
+    // The last record below the line: none.
+    check(
+        &["2026-01-01:20000/2", "2026-09-01:10000/2"],
+        Some("9000"),
+        "2026-10-01",
+        0,
+    );
+    // Records after the date asked are not read; order does not matter.
+    check(
+        &["2026-11-01:10000/2", "2026-02-01:20000/2"],
+        Some("9000"),
+        "2026-10-01",
+        8,
+    );
+    // Without a line every record reads as above (rule 9 pending on the line).
+    check(
+        &["2026-01-01:1000/2", "2026-09-01:1000/2"],
+        None,
+        "2026-10-01",
+        9,
+    );
+    // Per capita: the same income shared by more members falls below.
+    check(&["2026-04-01:20000/3"], Some("9000"), "2026-10-01", 0);
+}
+
+/// Rule 9 reads the months from the records, not the number typed into the household.
+#[test]
+fn x2_risk_elimination_reads_the_recorded_incomes() {
+    let catalogue = builtin();
+    let overrides = [
+        Override::parse("monitoring.income_line=9000").unwrap(),
+        Override::parse("monitoring.stable_months=6").unwrap(),
+    ];
+    let as_of = date("2026-10-01");
+    let snapshot = catalogue.snapshot(as_of).with_overrides(&overrides);
+    let mut typed = adults("RE", "500151102201", 2, "24000");
+    typed.months_above_monitoring_line = 60;
+    let after = |records: &[IncomeRecord]| {
+        let household = with_income_history(&typed, records, &snapshot, as_of);
+        (
+            household.months_above_monitoring_line,
+            determine(&household, &snapshot, as_of).risk_eliminated,
+        )
+    };
+    assert_eq!(after(&[]), (0, false));
+    let surveyed = IncomeRecord::of(&typed, date("2026-04-01"));
+    assert_eq!(surveyed.per_capita_year(), Yuan::parse("12000").unwrap());
+    assert_eq!(after(&[surveyed]), (6, true));
+    let later = IncomeRecord::of(&typed, date("2026-05-01"));
+    assert_eq!(after(&[later]), (5, false));
+}

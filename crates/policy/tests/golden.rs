@@ -7,6 +7,10 @@
 //! as_of = "2025-08-01"
 //! set = ["monitoring.income_line=9000"]      # optional
 //! household = '''{ … HOUSEHOLD.md JSON … }'''
+//! # optional: the recorded incomes, "day:12-month countable income/members"; when given, the
+//! # months above the monitoring line are computed from them (rule 9) and the household's
+//! # `months_above_monitoring_line` is not read
+//! income_records = ["2025-02-01:24000/2"]
 //! [expect]
 //! primary = "dibao"                           # "none" for no category
 //! monitoring = "none"                         # optional, default "none"
@@ -23,7 +27,10 @@
 
 use chrono::NaiveDate;
 use domain::Yuan;
-use policy::{Catalogue, Determination, DeterminationRecord, Override, determine, determine_quiet};
+use policy::{
+    Catalogue, Determination, DeterminationRecord, IncomeRecord, Override, determine,
+    determine_quiet, with_income_history,
+};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +41,8 @@ struct Case {
     #[serde(default)]
     set: Vec<String>,
     household: String,
+    #[serde(default)]
+    income_records: Vec<String>,
     expect: Expect,
 }
 
@@ -80,6 +89,19 @@ fn money(value: f64) -> Yuan {
     Yuan::from_f64(value).unwrap()
 }
 
+/// `"2025-02-01:24000/2"`: recorded on that day, 24 000 yuan over 12 months, 2 members.
+fn income_record(name: &str, text: &str) -> IncomeRecord {
+    let parsed = text.split_once(':').and_then(|(day, rest)| {
+        let (income, members) = rest.split_once('/')?;
+        Some(IncomeRecord {
+            on: NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?,
+            income_12m: Yuan::parse(income).ok()?,
+            n_members: members.parse().ok()?,
+        })
+    });
+    parsed.unwrap_or_else(|| panic!("{name}: income record {text:?} is not day:income/members"))
+}
+
 fn code(value: Option<&'static str>) -> String {
     value.unwrap_or("none").to_owned()
 }
@@ -90,6 +112,7 @@ fn check(
     as_of: &str,
     set: &[String],
     household_json: &str,
+    income_records: &[String],
     expect: &Expect,
 ) -> Vec<String> {
     let catalogue = Catalogue::builtin().unwrap();
@@ -99,8 +122,17 @@ fn check(
         .map(|text| Override::parse(text).unwrap())
         .collect();
     let snapshot = catalogue.snapshot(as_of).with_overrides(&overrides);
-    let household = domain::interchange::parse_household_line(household_json)
+    let typed = domain::interchange::parse_household_line(household_json)
         .unwrap_or_else(|error| panic!("{name}: household does not parse: {error}"));
+    let household = if income_records.is_empty() {
+        typed
+    } else {
+        let records: Vec<IncomeRecord> = income_records
+            .iter()
+            .map(|text| income_record(name, text))
+            .collect();
+        with_income_history(&typed, &records, &snapshot, as_of)
+    };
     let explained = determine(&household, &snapshot, as_of);
     let quiet = determine_quiet(&household, &snapshot, as_of);
     let mut faults = Vec::new();
@@ -305,6 +337,7 @@ fn golden_cases() {
             &case.as_of,
             &case.set,
             &case.household,
+            &case.income_records,
             &case.expect,
         ));
     }
@@ -337,6 +370,7 @@ fn e_shared_examples_give_the_expected_results() {
             &example.as_of,
             &example.set,
             &household,
+            &[],
             &example.expect,
         ));
     }

@@ -16,6 +16,7 @@ pub mod disclosure;
 pub mod documents;
 pub mod households;
 pub mod imports;
+pub mod incomes;
 pub mod places;
 pub mod policy;
 pub mod rechecks;

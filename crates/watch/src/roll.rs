@@ -49,45 +49,15 @@ impl Scope {
     }
 }
 
-/// 供养方式 of a 特困 person.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SupportMode {
-    /// 分散供养
-    Dispersed,
-    /// 集中供养
-    Centralised,
-}
+/// 供养方式 of a 特困 person (now a domain word, re-exported here for the roll's users).
+pub use domain::SupportMode;
 
-impl SupportMode {
-    pub fn code(self) -> &'static str {
-        match self {
-            SupportMode::Dispersed => "dispersed",
-            SupportMode::Centralised => "centralised",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SupportMode::Dispersed => "分散供养",
-            SupportMode::Centralised => "集中供养",
-        }
-    }
-
-    /// The mode a stored code names (`code`'s inverse).
-    pub fn from_code(code: &str) -> Option<SupportMode> {
-        [SupportMode::Dispersed, SupportMode::Centralised]
-            .into_iter()
-            .find(|mode| mode.code() == code)
-    }
-
-    fn parse(text: &str) -> Option<SupportMode> {
-        match text {
-            "dispersed" | "分散供养" | "分散" => Some(SupportMode::Dispersed),
-            "centralised" | "centralized" | "集中供养" | "集中" => {
-                Some(SupportMode::Centralised)
-            }
-            _ => None,
-        }
+/// The mode a roll's cell names, in English or Chinese.
+fn parse_support_mode(text: &str) -> Option<SupportMode> {
+    match text {
+        "dispersed" | "分散供养" | "分散" => Some(SupportMode::Dispersed),
+        "centralised" | "centralized" | "集中供养" | "集中" => Some(SupportMode::Centralised),
+        _ => None,
     }
 }
 
@@ -453,7 +423,7 @@ fn read_row(
         _ if category != Category::Tekun => {
             return Err(bad(Column::SupportMode, "仅特困人员名册填写".to_owned()));
         }
-        text => Some(SupportMode::parse(text).ok_or_else(|| {
+        text => Some(parse_support_mode(text).ok_or_else(|| {
             bad(
                 Column::SupportMode,
                 format!("“{text}”无法识别（应为 分散供养 或 集中供养）"),

@@ -195,6 +195,7 @@ fn detail_json(detail: &CaseDetail, offered: &[&str], masked: bool) -> Value {
             "judgements": r.judgements.iter().map(|j| json!({
                 "rule": j.rule, "param": j.param, "holds": j.holds, "reason": j.reason,
             })).collect::<Vec<_>>(),
+            "support_mode": r.support_mode.map(|m| m.code()),
         })),
         "decided": case.decided().iter().map(|d| json!({
             "category": d.category.code(),

@@ -74,6 +74,7 @@ pub const OPTIONAL_FIELDS: [(&str, &[&str]); 3] = [
             "monitoring_kind",
             "monitoring_kind_reason",
             "judgements",
+            "support_mode",
         ],
     ),
 ];
@@ -500,12 +501,24 @@ impl ActionFields {
                         reason: field.reason.trim().to_owned(),
                     });
                 }
+                // D2: 供养方式 of a 特困 the meeting starts; the workflow refuses its absence then
+                // and does not record it otherwise.
+                let support_mode = match self.get("support_mode") {
+                    "" => None,
+                    code => Some(domain::SupportMode::from_code(code).ok_or_else(|| {
+                        AppError::invalid(
+                            "support_mode",
+                            format!("供养方式“{code}”无效，应为分散供养（dispersed）或集中供养（centralised）"),
+                        )
+                    })?),
+                };
                 Ok(CaseAction::RecordJointReview(JointReviewInput {
                     held_on: self.date("held_on", "会议日期", today)?,
                     verdicts,
                     monitoring_kind,
                     monitoring_kind_reason: self.text("monitoring_kind_reason"),
                     judgements,
+                    support_mode,
                 }))
             }
             "post_notice" => step(Action::PostNotice),
@@ -620,6 +633,9 @@ pub fn refusal_field(code: &str) -> &'static str {
         "reason_missing" | "note_missing" => "reason",
         "proposal_undecided" | "not_proposed" | "decided_twice" => "verdicts",
         "monitoring_kind_missing" | "monitoring_kind_unexpected" => "monitoring_kind",
+        "support_mode_missing" => "support_mode",
+        "risk_elimination_reason_missing" => "summary",
+        "monitoring_ends_only_by_risk_elimination" | "risk_not_eliminated" => "verdicts",
         _ => "",
     }
 }

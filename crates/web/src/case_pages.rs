@@ -573,6 +573,8 @@ pub struct CasePage {
     masked: bool,
     proposal: Option<Proposal>,
     monitoring_kinds: Vec<MonitoringKind>,
+    /// D2: the 供养方式 a joint review starting 特困 chooses from.
+    support_modes: Vec<domain::SupportMode>,
     candidates: Vec<TeamCandidate>,
     my_categories: Vec<Category>,
     form: HouseholdForm,
@@ -882,6 +884,7 @@ pub(crate) async fn case_page(
         masked,
         proposal,
         monitoring_kinds: MonitoringKind::ALL.to_vec(),
+        support_modes: domain::SupportMode::ALL.to_vec(),
         candidates,
         my_categories,
         form,

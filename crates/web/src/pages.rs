@@ -513,9 +513,10 @@ async fn household_page(
         let shown = if masked { id.masked() } else { id.to_string() };
         format!("{name}（{shown}）")
     };
-    let assessment = state
-        .app
-        .assess_household(&detail.household, as_of, name_of)?;
+    let assessment =
+        state
+            .app
+            .assess_household(&detail.household, &detail.incomes, as_of, name_of)?;
     let assist = Some(state.app.household_assistance(&signed.actor, id).await?);
     let docs = crate::document_pages::DocumentsView::load(
         state,

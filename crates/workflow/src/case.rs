@@ -332,6 +332,9 @@ pub struct JointReview {
     pub monitoring_kind_reason: String,
     /// One judgement for every pending test of the proposal (人工核定), stored with the review.
     pub judgements: Vec<PendingJudgement>,
+    /// D2: 供养方式 of the 特困 the meeting starts (required then, and kept on its category
+    /// period); `None` when no 特困 starts — a mode given then is not recorded.
+    pub support_mode: Option<domain::SupportMode>,
 }
 
 /// 区级审核意见 (P8) on one decided category.

@@ -11,6 +11,8 @@
 //!   years added in the product); `statutory`: the 办法's holidays for a year not entered yet.
 //! - `deadline`: the `deadline.*` parameters, due dates, and what is due or late.
 //! - `recheck`: when each enrolled household is next checked (W1).
+//! - `proposal`: the categories proposed to the meeting; a held monitoring tag ends only by
+//!   风险消除 (X2).
 //! - `queue`: who acts next on a case and under which limit, the work queue's stored lines.
 //! - `warning`: the warning loop (W3: assign → verify → judge → dispose → close) as a machine,
 //!   read the same way: state + step + actor → `WarningTransition` or `WarningRefusal`.
@@ -26,6 +28,7 @@ pub mod case;
 pub mod contact;
 pub mod deadline;
 pub mod machine;
+pub mod proposal;
 pub mod queue;
 pub mod recheck;
 pub mod refusal;
@@ -48,6 +51,7 @@ pub use machine::{
     Action, INTAKE_ROLES, SURVEY_ROLES, Surveyor, Transition, apply, apply_on, check_team,
     may_survey, open, open_on,
 };
+pub use proposal::{ProposedCategories, propose_categories};
 pub use queue::{QueueLine, WATCHING_ROLES, acts_next, awaits_department, queue_lines};
 pub use recheck::{CheckKind, RecheckDue, next_recheck, schedule_recheck};
 pub use refusal::Refusal;

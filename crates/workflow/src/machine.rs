@@ -231,6 +231,9 @@ pub fn open_on(
         CaseKind::RiskElimination if !intake.held.contains(&Category::Monitoring) => {
             return Err(Refusal::NotMonitored);
         }
+        CaseKind::RiskElimination => {
+            require_text(&intake.summary, Refusal::RiskEliminationReasonMissing)?;
+        }
         CaseKind::Exit if intake.held.is_empty() => {
             return Err(Refusal::NothingChanges {
                 kind: CaseKind::Exit,
@@ -383,6 +386,14 @@ pub fn apply_on(
         Action::RecordJointReview(review) => {
             at(&[Step::JointReview])?;
             let decided = decide_categories(case, &review)?;
+            let tekun_starts = decided.iter().any(|decided| {
+                decided.category == Category::Tekun && decided.change == Change::Start
+            });
+            // D2: a 供养方式 given where no 特困 starts is not recorded.
+            let review = JointReview {
+                support_mode: review.support_mode.filter(|_| tekun_starts),
+                ..review
+            };
             draft.record(Fact::JointReviewRecorded { review, decided });
             draft.enter(Step::Notice);
         }
@@ -655,6 +666,27 @@ fn decide_categories(case: &Case, review: &JointReview) -> Result<Vec<DecidedCat
         })
         .collect();
     let changes = |wanted: Change| decided.iter().any(|decided| decided.change == wanted);
+    let monitoring_ends = decided
+        .iter()
+        .any(|decided| decided.category == Category::Monitoring && decided.change == Change::End);
+    if monitoring_ends {
+        if case.kind() != CaseKind::RiskElimination {
+            // X2 (宽进严出, 按规退出并持续做好监测): only 风险消除 ends the tag.
+            return Err(Refusal::MonitoringEndsOnlyByRiskElimination);
+        }
+        if proposed.contains(&Category::Monitoring) {
+            // Rule 9: the engine (with the meeting's judgements on what it could not decide)
+            // is the test of 风险消除; an override cannot end monitoring.
+            return Err(Refusal::RiskNotEliminated);
+        }
+    }
+    // D2: the 特困 that starts records its 供养方式.
+    let tekun_starts = decided
+        .iter()
+        .any(|decided| decided.category == Category::Tekun && decided.change == Change::Start);
+    if tekun_starts && review.support_mode.is_none() {
+        return Err(Refusal::SupportModeMissing);
+    }
     let fits_kind = match case.kind() {
         CaseKind::Application => changes(Change::Start),
         CaseKind::Exit => changes(Change::End),

@@ -87,6 +87,23 @@ pub enum Refusal {
     /// X2: 风险消除 only ends the monitoring tag.
     #[error("风险消除只能解除防止返贫监测对象标识，不能改变其他类别")]
     RiskEliminationEndsOnlyMonitoring,
+    /// X2: 风险消除 needs the written reason (the case's 核查或退出原因).
+    #[error("办理风险消除须写明理由")]
+    RiskEliminationReasonMissing,
+    /// X2 (宽进严出): the monitoring tag ends only by 风险消除; another case keeps it (按规退出
+    /// 并持续做好监测).
+    #[error("防止返贫监测对象标识只能通过风险消除解除，其他案件须继续监测")]
+    MonitoringEndsOnlyByRiskElimination,
+    /// X2, rule 9: 风险消除 ends the tag only where the rules engine found the risk eliminated
+    /// (stable months above the line, no open risk or gap, labour capacity); the meeting may
+    /// not override that.
+    #[error(
+        "风险消除条件未满足（收入稳定高于监测线的月数、未消除的风险或“三保障”缺失、劳动能力），不能解除监测"
+    )]
+    RiskNotEliminated,
+    /// D2: a 特困 that starts records its 供养方式.
+    #[error("认定特困人员须选择供养方式（分散供养或集中供养）")]
+    SupportModeMissing,
     /// W1: a re-check needs a category the household holds.
     #[error("该户目前未纳入任何救助类别，不能办理核查；新纳入请办理申请")]
     NothingHeld,
@@ -184,6 +201,12 @@ impl Refusal {
             Refusal::NothingChanges { .. } => "nothing_changes",
             Refusal::RiskEliminationEndsOnlyMonitoring => "risk_elimination_ends_only_monitoring",
             Refusal::NotMonitored => "not_monitored",
+            Refusal::RiskEliminationReasonMissing => "risk_elimination_reason_missing",
+            Refusal::MonitoringEndsOnlyByRiskElimination => {
+                "monitoring_ends_only_by_risk_elimination"
+            }
+            Refusal::RiskNotEliminated => "risk_not_eliminated",
+            Refusal::SupportModeMissing => "support_mode_missing",
             Refusal::NothingHeld => "nothing_held",
             Refusal::ReasonMissing => "reason_missing",
             Refusal::NoteMissing => "note_missing",

@@ -131,6 +131,9 @@ fn judged_review(
         monitoring_kind: kind,
         monitoring_kind_reason: String::new(),
         judgements,
+        support_mode: proposed
+            .contains(&Category::Tekun)
+            .then_some(domain::SupportMode::Dispersed),
     })
 }
 
@@ -2501,4 +2504,243 @@ fn p8_a_partial_decline_owes_a_refusal_notice_for_the_part_declined() {
         whole.refused(Action::DeliverRefusalNotice, &town(), "2026-10-28"),
         "case_closed"
     );
+}
+
+/// A case of `kind` for a household holding 低保 and the monitoring tag, taken to the joint
+/// review.
+fn monitored_case(kind: CaseKind, summary: &str) -> Run {
+    let mut run = Run::open(
+        Intake {
+            consent: None,
+            summary: summary.to_owned(),
+            ..intake(kind, &[Category::Dibao, Category::Monitoring])
+        },
+        &town(),
+        "2026-10-09",
+    );
+    run.go(Action::BeginComparison, &town(), "2026-10-09")
+        .go(Action::CompleteComparison, &town(), "2026-10-10")
+        .go(team_survey(), &village_assistant(), "2026-10-12")
+        .go(village_review(), &town(), "2026-10-14");
+    run
+}
+
+#[test]
+fn x2_risk_elimination_needs_a_written_reason() {
+    for summary in ["", "  "] {
+        let refusal = open(
+            Intake {
+                consent: None,
+                summary: summary.to_owned(),
+                ..intake(
+                    CaseKind::RiskElimination,
+                    &[Category::Dibao, Category::Monitoring],
+                )
+            },
+            &town(),
+            date("2026-10-09"),
+        )
+        .unwrap_err();
+        assert_eq!(refusal.code(), "risk_elimination_reason_missing");
+        assert_eq!(refusal.message(), "办理风险消除须写明理由");
+    }
+    // An exit or a re-check rests on the reason it is given, as before.
+    assert!(
+        open(
+            Intake {
+                consent: None,
+                summary: String::new(),
+                ..intake(CaseKind::Exit, &[Category::Dibao, Category::Monitoring])
+            },
+            &town(),
+            date("2026-10-09"),
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn x2_monitoring_ends_only_by_risk_elimination() {
+    // An exit that would end the tag with 低保 (the meeting overrides the kept tag) is refused.
+    for kind in [CaseKind::Exit, CaseKind::Recheck] {
+        let run = monitored_case(kind, "收入超过低保标准");
+        assert_eq!(
+            run.refused(
+                joint_review(
+                    &[Category::Monitoring],
+                    None,
+                    vec![CategoryVerdict {
+                        category: Category::Monitoring,
+                        verdict: Verdict::Override {
+                            reason: "一并解除监测".to_owned()
+                        }
+                    }]
+                ),
+                &town(),
+                "2026-10-16"
+            ),
+            "monitoring_ends_only_by_risk_elimination",
+            "{kind:?}"
+        );
+    }
+    // The exit keeps the tag and ends 低保 alone.
+    let mut run = monitored_case(CaseKind::Exit, "收入超过低保标准");
+    run.go(
+        joint_review(
+            &[Category::Monitoring],
+            Some(MonitoringKind::EdgeProne),
+            confirm_all(&[Category::Monitoring]),
+        ),
+        &town(),
+        "2026-10-16",
+    );
+    let decided: Vec<(Category, Change)> = run
+        .case
+        .decided()
+        .iter()
+        .map(|decided| (decided.category, decided.change))
+        .collect();
+    assert_eq!(
+        decided,
+        [
+            (Category::Dibao, Change::End),
+            (Category::Monitoring, Change::Continue)
+        ]
+    );
+}
+
+#[test]
+fn x2_risk_elimination_is_not_overridden_into_being() {
+    // The engine keeps the tag (risk not eliminated): the meeting may not end it.
+    let run = monitored_case(CaseKind::RiskElimination, "收入稳定超过监测线");
+    assert_eq!(
+        run.refused(
+            joint_review(
+                &[Category::Dibao, Category::Monitoring],
+                None,
+                vec![
+                    CategoryVerdict {
+                        category: Category::Dibao,
+                        verdict: Verdict::Confirm,
+                    },
+                    CategoryVerdict {
+                        category: Category::Monitoring,
+                        verdict: Verdict::Override {
+                            reason: "村里反映已稳定".to_owned()
+                        }
+                    }
+                ]
+            ),
+            &town(),
+            "2026-10-16"
+        ),
+        "risk_not_eliminated"
+    );
+}
+
+#[test]
+fn d2_tekun_start_records_its_support_mode() {
+    let open_application = || {
+        let mut run = Run::open(
+            intake(CaseKind::Application, &[]),
+            &village_assistant(),
+            "2026-10-09",
+        );
+        run.go(Action::BeginComparison, &town(), "2026-10-09")
+            .go(Action::CompleteComparison, &town(), "2026-10-10")
+            .go(team_survey(), &village_assistant(), "2026-10-12")
+            .go(village_review(), &town(), "2026-10-14");
+        run
+    };
+    let with_mode = |proposed: &[Category], mode: Option<domain::SupportMode>| {
+        let Action::RecordJointReview(review) = joint_review(proposed, None, confirm_all(proposed))
+        else {
+            unreachable!()
+        };
+        Action::RecordJointReview(JointReview {
+            support_mode: mode,
+            ..review
+        })
+    };
+    let run = open_application();
+    let refusal = run.refused(with_mode(&[Category::Tekun], None), &town(), "2026-10-16");
+    assert_eq!(refusal, "support_mode_missing");
+    let mut run = open_application();
+    run.go(
+        with_mode(&[Category::Tekun], Some(domain::SupportMode::Centralised)),
+        &town(),
+        "2026-10-16",
+    );
+    assert_eq!(
+        run.case.joint_review().unwrap().support_mode,
+        Some(domain::SupportMode::Centralised)
+    );
+    // Another category: the mode given is not recorded, and none is needed.
+    let mut run = open_application();
+    run.go(
+        with_mode(&[Category::Dibao], Some(domain::SupportMode::Dispersed)),
+        &town(),
+        "2026-10-16",
+    );
+    assert_eq!(run.case.joint_review().unwrap().support_mode, None);
+    let mut run = open_application();
+    run.go(with_mode(&[Category::Dibao], None), &town(), "2026-10-16");
+    assert_eq!(run.case.step(), Step::Notice);
+}
+
+/// X2: what is proposed for a household, by case kind, held tag, rule 6/9 and open warnings:
+/// (kind, holds the tag, rules tag it, risk eliminated, open warnings) → monitoring proposed.
+#[test]
+fn x2_a_held_monitoring_tag_is_proposed_until_risk_elimination() {
+    let check = |kind: CaseKind,
+                 held_tag: bool,
+                 tagged: bool,
+                 eliminated: bool,
+                 warnings: usize,
+                 expected: bool| {
+        let determination = policy::Determination {
+            primary: None,
+            categories: Vec::new(),
+            monitoring: tagged.then_some(MonitoringKind::EdgeProne),
+            risk_eliminated: eliminated,
+            monthly_benefit: domain::Yuan::ZERO,
+            income_per_capita_month: domain::Yuan::ZERO,
+            recheck_months: 12,
+            pending: Vec::new(),
+            explanation: Vec::new(),
+        };
+        let held: &[Category] = if held_tag {
+            &[Category::Dibao, Category::Monitoring]
+        } else {
+            &[Category::Dibao]
+        };
+        let proposed = propose_categories(kind, held, &determination, warnings);
+        assert_eq!(
+            proposed.categories.contains(&Category::Monitoring),
+            expected,
+            "{kind:?} held {held_tag} tagged {tagged} eliminated {eliminated} warnings {warnings}: {:?}",
+            proposed.notes
+        );
+        // A kept tag says why, unless rules 6 and 9 keep it themselves.
+        let rules_keep_it = tagged && !eliminated;
+        assert_eq!(
+            !proposed.notes.is_empty(),
+            held_tag && expected && !rules_keep_it
+        );
+    };
+    use CaseKind::*;
+    // Not held: the rules decide (tagged and not eliminated).
+    check(Application, false, true, false, 0, true);
+    check(Application, false, false, false, 0, false);
+    check(Exit, false, true, true, 0, false);
+    // Held, other cases: kept whatever the rules say (按规退出并持续做好监测).
+    check(Exit, true, false, false, 0, true);
+    check(Exit, true, false, true, 0, true);
+    check(Recheck, true, false, true, 0, true);
+    // 风险消除: ends only where rule 9 holds and no warning is open.
+    check(RiskElimination, true, false, false, 0, true);
+    check(RiskElimination, true, true, false, 0, true);
+    check(RiskElimination, true, false, true, 1, true);
+    check(RiskElimination, true, false, true, 0, false);
+    check(RiskElimination, true, true, true, 0, false);
 }

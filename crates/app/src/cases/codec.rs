@@ -201,6 +201,9 @@ pub struct JointReviewDto {
     pub monitoring_kind_reason: String,
     #[serde(default)]
     pub judgements: Vec<JudgementDto>,
+    /// D2: 供养方式 of the 特困 the meeting starts (absent in reviews stored before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_mode: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -372,6 +375,7 @@ impl From<&JointReview> for JointReviewDto {
                     reason: judgement.reason.clone(),
                 })
                 .collect(),
+            support_mode: review.support_mode.map(|mode| mode.code().to_owned()),
         }
     }
 }
@@ -423,6 +427,11 @@ impl TryFrom<&JointReviewDto> for JointReview {
                     reason: judgement.reason.clone(),
                 })
                 .collect(),
+            support_mode: dto
+                .support_mode
+                .as_deref()
+                .map(|text| code(text, domain::SupportMode::from_code, "support mode"))
+                .transpose()?,
         })
     }
 }

@@ -47,6 +47,8 @@ pub struct JointReviewInput {
     pub monitoring_kind_reason: String,
     /// 人工核定: the meeting's judgement on each pending test of the proposal.
     pub judgements: Vec<workflow::PendingJudgement>,
+    /// D2: 供养方式 of the 特困 the meeting starts (required then, ignored otherwise).
+    pub support_mode: Option<domain::SupportMode>,
 }
 
 /// What an actor does to a case. Every workflow action but the joint review passes through;
@@ -334,7 +336,7 @@ impl App {
             }
             CaseAction::Move(action) => action,
             CaseAction::RecordJointReview(input) => {
-                Action::RecordJointReview(self.joint_review(&case, input, today)?)
+                Action::RecordJointReview(self.joint_review(&mut *tx, &case, input, today).await?)
             }
         };
         let transition = workflow::apply_on(&case, action, &actor_ref(actor), on, today, &params)?;
@@ -363,6 +365,22 @@ impl App {
         }
         let moved = &moved;
         let facts = append(&mut *tx, case_id, events.len() as i64, &new_events, &now).await?;
+        for event in &new_events {
+            if let Fact::SurveyRecorded(survey) = &event.fact {
+                // X2: the surveyed income joins the household's income history (audited with
+                // the case move that records the survey).
+                crate::incomes::record(
+                    &mut *tx,
+                    actor,
+                    moved.household_id(),
+                    &survey.household,
+                    survey.surveyed_on,
+                    crate::incomes::Source::Survey(moved.tracking_number().as_str()),
+                    &now,
+                )
+                .await?;
+            }
+        }
         let mut household_row_id = row.household_id;
         for event in &new_events {
             if let Fact::Concluded { changes } = &event.fact {
@@ -423,10 +441,15 @@ impl App {
         let mut conn = self.store.read().await?;
         let (_, events) = self.load_case(&mut conn, actor, case_id).await?;
         let case = replay(case_id, &events)?;
-        self.proposal(&case, today)
+        self.proposal(&mut conn, &case, today).await
     }
 
-    pub(crate) fn proposal(&self, case: &Case, today: NaiveDate) -> Result<Proposal, AppError> {
+    pub(crate) async fn proposal(
+        &self,
+        conn: &mut store::Conn,
+        case: &Case,
+        today: NaiveDate,
+    ) -> Result<Proposal, AppError> {
         let survey = case
             .survey()
             .ok_or(AppError::Refused(workflow::Refusal::StepOutOfOrder {
@@ -434,24 +457,50 @@ impl App {
             }))?;
         let catalogue = self.catalogue()?;
         let snapshot = catalogue.snapshot(today);
-        let determination = policy::determine(&survey.household, &snapshot, today);
-        let mut categories: BTreeSet<Category> = determination
-            .categories
-            .iter()
-            .map(|grant| grant.category)
-            .collect();
-        if determination.monitoring.is_some() && !determination.risk_eliminated {
-            categories.insert(Category::Monitoring);
-        }
+        // X2, rule 9: the months above the monitoring line come from the recorded incomes
+        // (this case's survey among them), not from a number typed in.
+        let records = crate::incomes::records_of(conn, case.household_id()).await?;
+        let household = policy::with_income_history(&survey.household, &records, &snapshot, today);
+        let held = &case.intake().held;
+        let holds_monitoring = held.contains(&Category::Monitoring);
+        let determination = if holds_monitoring {
+            policy::determine_monitored(&household, &snapshot, today)
+        } else {
+            policy::determine(&household, &snapshot, today)
+        };
+        // X2: 未消除的风险 — a warning about the household or its members still open.
+        let open_warnings = if holds_monitoring && case.kind() == CaseKind::RiskElimination {
+            let id_numbers: Vec<&str> = household
+                .members
+                .iter()
+                .map(|person| person.id_number.as_str())
+                .collect();
+            store::watch::open_warnings_about(conn, Some(case.household_id()), &id_numbers)
+                .await?
+                .len()
+        } else {
+            0
+        };
+        let proposed =
+            workflow::propose_categories(case.kind(), held, &determination, open_warnings);
+        // A held tag kept where rule 6 no longer tags the household keeps its kind.
+        let monitoring_kind = match determination.monitoring {
+            Some(kind) => Some(kind),
+            None if proposed.categories.contains(&Category::Monitoring) => {
+                self.held_monitoring_kind(conn, case.household_id()).await?
+            }
+            None => None,
+        };
         // Every rule evaluated, held, not held or pending, with the parameters it read.
-        let explanation: Vec<String> = determination
+        let mut explanation: Vec<String> = determination
             .explanation
             .iter()
             .map(crate::assessment::reason_line)
             .collect();
+        explanation.extend(proposed.notes.iter().cloned());
         Ok(Proposal {
-            categories: categories.into_iter().collect(),
-            monitoring_kind: determination.monitoring,
+            categories: proposed.categories.into_iter().collect(),
+            monitoring_kind,
             explanation: explanation.join("\n"),
             pending: determination
                 .pending
@@ -465,20 +514,46 @@ impl App {
         })
     }
 
-    /// P6: the meeting's verdicts on the rules engine's proposal.
-    fn joint_review(
+    /// The kind of the household's open monitoring period in the registry, if any.
+    async fn held_monitoring_kind(
         &self,
+        conn: &mut store::Conn,
+        household_external_id: &str,
+    ) -> Result<Option<domain::MonitoringKind>, AppError> {
+        let Some(row) = store::households::by_external_id(conn, household_external_id).await?
+        else {
+            return Ok(None);
+        };
+        let periods = store::households::category_history(conn, row.id).await?;
+        Ok(periods
+            .iter()
+            .filter(|period| {
+                period.category == Category::Monitoring.code() && period.end_date.is_none()
+            })
+            .find_map(|period| {
+                period
+                    .monitoring_kind
+                    .as_deref()
+                    .and_then(domain::MonitoringKind::from_code)
+            }))
+    }
+
+    /// P6: the meeting's verdicts on the rules engine's proposal.
+    async fn joint_review(
+        &self,
+        conn: &mut store::Conn,
         case: &Case,
         input: JointReviewInput,
         today: NaiveDate,
     ) -> Result<JointReview, AppError> {
         Ok(JointReview {
             held_on: input.held_on,
-            proposal: self.proposal(case, today)?,
+            proposal: self.proposal(conn, case, today).await?,
             verdicts: input.verdicts,
             monitoring_kind: input.monitoring_kind,
             monitoring_kind_reason: input.monitoring_kind_reason,
             judgements: input.judgements,
+            support_mode: input.support_mode,
         })
     }
 
@@ -558,7 +633,7 @@ impl App {
                     };
                     for (id_number, monthly_fen) in holders {
                         // 特困: the 照料护理等级 is the person's surveyed care need (the level
-                        // the rules priced); the case records no 供养方式, so it stays empty.
+                        // the rules priced); the 供养方式 is the joint review's.
                         let care_level = case
                             .survey()
                             .filter(|_| change.category == Category::Tekun)
@@ -578,7 +653,11 @@ impl App {
                                 start_date: &on,
                                 monthly_fen,
                                 reason,
-                                support_mode: None,
+                                support_mode: case
+                                    .joint_review()
+                                    .filter(|_| change.category == Category::Tekun)
+                                    .and_then(|review| review.support_mode)
+                                    .map(domain::SupportMode::code),
                                 care_level,
                             },
                         )

@@ -114,6 +114,7 @@ fn every_fact() -> Vec<Fact> {
                     holds: true,
                     reason: "农用三轮车".to_owned(),
                 }],
+                support_mode: Some(domain::SupportMode::Centralised),
                 monitoring_kind_reason: String::new(),
             },
             decided: vec![

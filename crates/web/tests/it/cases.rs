@@ -151,10 +151,21 @@ pub(crate) async fn joint_review(town: &ApiUser, id: i64, agree: bool) -> String
             json!({"rule": test["rule"], "param": test["param"], "holds": agree, "reason": "入户核实后由会议核定"})
         })
         .collect();
+    // D2: a 特困 the meeting starts records its 供养方式.
+    let support_mode = if agree
+        && proposal["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("tekun"))
+    {
+        json!("dispersed")
+    } else {
+        Value::Null
+    };
     let step = ok(
         town,
         id,
-        json!({"action": "record_joint_review", "verdicts": verdicts, "monitoring_kind": monitoring_kind, "judgements": judgements}),
+        json!({"action": "record_joint_review", "verdicts": verdicts, "monitoring_kind": monitoring_kind, "judgements": judgements, "support_mode": support_mode}),
     )
     .await;
     let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
@@ -1218,7 +1229,45 @@ async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
             json!(["tekun"]),
             "{backend}: {detail}"
         );
+        // D2: the meeting that starts 特困 names its 供养方式 (分散供养 / 集中供养): refused
+        // without one, and an unknown one is named.
+        refused(
+            &town,
+            id,
+            json!({"action": "record_joint_review", "verdicts": [{"category": "tekun", "verdict": "confirm"}]}),
+            "support_mode_missing",
+        )
+        .await;
+        let (status, answer) = act(
+            &town,
+            id,
+            json!({"action": "record_joint_review", "verdicts": [{"category": "tekun", "verdict": "confirm"}], "support_mode": "home"}),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}: {answer}"
+        );
+        assert!(
+            answer.to_string().contains("供养方式"),
+            "{backend}: {answer}"
+        );
+        // The case page's joint-review form offers the two modes.
+        let page = app.page_user("bachuan").await;
+        let (_, html) = page.get(&format!("/cases/{id}")).await;
+        assert!(
+            html.contains("name=\"support_mode\"")
+                && html.contains("value=\"dispersed\">分散供养")
+                && html.contains("value=\"centralised\">集中供养"),
+            "{backend}: {html}"
+        );
         assert_eq!(joint_review(&town, id, true).await, "notice");
+        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+        assert_eq!(
+            detail["joint_review"]["support_mode"], "dispersed",
+            "{backend}: {detail}"
+        );
         ok(&town, id, json!({"action": "post_notice"})).await;
         past_notice(&app, &town, id).await;
         assert_eq!(confirm_all(&app, id).await, "confirmed", "{backend}");
@@ -1261,6 +1310,15 @@ async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
                 .iter()
                 .all(|period| period.start_date == confirmed_on && period.end_date.is_none()),
             "{backend}: {periods:?}"
+        );
+        // D2: the period holds the meeting's 供养方式 and the surveyed care level.
+        assert_eq!(
+            (
+                periods[0].support_mode.as_deref(),
+                periods[0].care_level.as_deref()
+            ),
+            (Some("dispersed"), Some("partial")),
+            "{backend}"
         );
 
         // The household page names him against the period, not her, not the household.

@@ -127,3 +127,291 @@ async fn monitoring_candidates_are_listed_by_area_low_income_households_included
         );
     }
 }
+
+/// Opens a case of `kind` for `external_id` at the town's window with `summary`.
+async fn open_case(
+    town: &crate::helpers::ApiUser,
+    kind: &str,
+    external_id: &str,
+    summary: &str,
+) -> (StatusCode, Value) {
+    town.post(
+        "/api/v1/cases",
+        &json!({"kind": kind, "channel": "town_window", "household_id": external_id,
+                "area_code": VILLAGE, "applicant": "户主", "summary": summary}),
+    )
+    .await
+}
+
+/// The categories the registry holds open for the case's household.
+async fn open_periods(town: &crate::helpers::ApiUser, case_id: i64) -> Vec<String> {
+    let (_, detail) = town.get(&format!("/api/v1/cases/{case_id}")).await;
+    let row = detail["household_row_id"].as_i64().unwrap();
+    let (_, record) = town.get(&format!("/api/v1/households/{row}")).await;
+    let mut open: Vec<String> = record["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|period| period["end_date"].is_null())
+        .map(|period| period["category"].as_str().unwrap().to_owned())
+        .collect();
+    open.sort();
+    open
+}
+
+/// The meeting ends the monitoring tag against the proposal: refused with `code`.
+async fn end_monitoring_refused(town: &crate::helpers::ApiUser, id: i64, code: &str) {
+    let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+    let proposal = &detail["proposal"];
+    let verdicts: Vec<Value> = proposal["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|category| {
+            if category == "monitoring" {
+                json!({"category": category, "verdict": "override", "reason": "村里反映已稳定"})
+            } else {
+                json!({"category": category, "verdict": "confirm"})
+            }
+        })
+        .collect();
+    let judgements: Vec<Value> = proposal["pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|test| json!({"rule": test["rule"], "param": test["param"], "holds": true, "reason": "会议核定"}))
+        .collect();
+    let (status, answer) = crate::cases::act(
+        town,
+        id,
+        json!({"action": "record_joint_review", "verdicts": verdicts, "judgements": judgements}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(answer["code"], code, "{answer}");
+}
+
+/// Rules 6 and 9, X2 (issue 13 item 4): 风险消除 reads the months above the monitoring line
+/// from the incomes the system recorded (the surveys), needs a written reason and cannot be
+/// decided against the engine; a household without labour capacity stays monitored after it
+/// leaves 低保 by exit, and 风险消除 cannot end its monitoring.
+#[tokio::test]
+async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays_monitored() {
+    use crate::cases::{
+        apply, confirm_all, joint_review, ok, past_notice, through_review, user_id,
+    };
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let team = [
+            user_id(&app, "cunshe").await,
+            user_id(&app, "bachuan").await,
+        ];
+        let nongye = app.api_user("nongye").await;
+        let (status, body) = nongye
+            .post(
+                "/api/v1/policy/parameters/monitoring.income_line/values",
+                &json!({ "since": "2025-01-01", "value": 15000, "source": "渝农发〔2026〕1号", "status": "confirmed" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        // A: two working-age adults, 12 000 a head against the 15 000 line, an illness:
+        // 边缘易致贫户 and no other category.
+        let a_ids = [
+            id_number("50022419850101201"),
+            id_number("50022419870101202"),
+        ];
+        let working = |wages: u32, risks: Value| {
+            json!({
+                "id": "RE-0001", "area_code": VILLAGE, "hukou": "rural",
+                "members": [
+                    {"id_number": a_ids[0], "name": "向一", "relation": "head"},
+                    {"id_number": a_ids[1], "name": "向二", "relation": "spouse"},
+                ],
+                "income_12m": {"wages": wages}, "risks": risks,
+            })
+        };
+        // B: an elderly couple without labour capacity, 6 000 a head, an illness, a son able
+        // to support them (so not 特困): 低保 and 边缘易致贫户.
+        let b_ids = [
+            id_number("50022419480101203"),
+            id_number("50022419500101204"),
+        ];
+        let elderly = |transfer: u32, risks: Value| {
+            json!({
+                "id": "RE-0002", "area_code": VILLAGE, "hukou": "rural",
+                "members": [
+                    {"id_number": b_ids[0], "name": "古一", "relation": "head", "labour_capacity": "none",
+                     "supporters": [{"relation": "child", "able": true}]},
+                    {"id_number": b_ids[1], "name": "古二", "relation": "spouse", "labour_capacity": "none",
+                     "supporters": [{"relation": "child", "able": true}]},
+                ],
+                "income_12m": {"transfer": transfer}, "risks": risks,
+            })
+        };
+        let mut town = app.api_user("bachuan").await;
+        for (external_id, household, held) in [
+            (
+                "RE-0001",
+                working(24000, json!(["illness"])),
+                vec!["monitoring"],
+            ),
+            (
+                "RE-0002",
+                elderly(12000, json!(["illness"])),
+                vec!["dibao", "monitoring"],
+            ),
+        ] {
+            let village = app.api_user("cunshe").await;
+            let (id, _) = apply(&village, external_id).await;
+            through_review(&app, id, &team, household).await;
+            town = app.api_user("bachuan").await;
+            assert_eq!(joint_review(&town, id, true).await, "notice", "{backend}");
+            ok(&town, id, json!({"action": "post_notice"})).await;
+            past_notice(&app, &town, id).await;
+            assert_eq!(confirm_all(&app, id).await, "confirmed", "{backend}");
+            town = app.api_user("bachuan").await;
+            assert_eq!(open_periods(&town, id).await, held, "{backend}");
+        }
+
+        // 风险消除 needs its written reason.
+        let (status, answer) = open_case(&town, "risk_elimination", "RE-0001", " ").await;
+        assert_eq!(status, StatusCode::CONFLICT, "{backend}: {answer}");
+        assert_eq!(
+            answer["code"], "risk_elimination_reason_missing",
+            "{backend}"
+        );
+        assert_eq!(answer["message"], "办理风险消除须写明理由", "{backend}");
+
+        // A, now: income above the line on today's survey only — no month of recorded
+        // income above it yet, so the engine keeps the tag and the meeting cannot end it.
+        let (status, body) = open_case(
+            &town,
+            "risk_elimination",
+            "RE-0001",
+            "务工收入稳定，申请风险消除",
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let early = body["id"].as_i64().unwrap();
+        through_review(&app, early, &team, working(36000, json!([]))).await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{early}")).await;
+        assert_eq!(
+            detail["proposal"]["categories"],
+            json!(["monitoring"]),
+            "{backend}: {detail}"
+        );
+        let explanation = detail["proposal"]["explanation"].as_str().unwrap();
+        assert!(
+            explanation.contains("收入连续 0 个月高于监测收入线，未满6个月")
+                && explanation.contains("风险消除条件未满足，继续监测"),
+            "{backend}: {explanation}"
+        );
+        end_monitoring_refused(&town, early, "risk_not_eliminated").await;
+        ok(
+            &town,
+            early,
+            json!({"action": "withdraw", "reason": "未满稳定月数"}),
+        )
+        .await;
+
+        // B leaves 低保 by exit: income above the line and no risk now, but the tag stays
+        // (按规退出并持续做好监测); the meeting may not end it in an exit.
+        let (status, body) = open_case(&town, "exit", "RE-0002", "子女赡养费增加").await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let exit = body["id"].as_i64().unwrap();
+        through_review(&app, exit, &team, elderly(36000, json!([]))).await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{exit}")).await;
+        assert_eq!(
+            detail["proposal"]["categories"],
+            json!(["monitoring"]),
+            "{backend}: {detail}"
+        );
+        assert_eq!(
+            detail["proposal"]["monitoring_kind"], "edge_prone",
+            "{backend}: the kept tag keeps its kind"
+        );
+        end_monitoring_refused(&town, exit, "monitoring_ends_only_by_risk_elimination").await;
+        assert_eq!(joint_review(&town, exit, true).await, "notice", "{backend}");
+        ok(&town, exit, json!({"action": "post_notice"})).await;
+        past_notice(&app, &town, exit).await;
+        assert_eq!(confirm_all(&app, exit).await, "confirmed", "{backend}");
+        town = app.api_user("bachuan").await;
+        assert_eq!(open_periods(&town, exit).await, ["monitoring"], "{backend}");
+
+        // Seven months on.
+        app.clock.set(2027, 7, 20);
+        town = app.api_user("bachuan").await;
+        // B: stable income and no risk, but no labour capacity: monitoring continues.
+        let (status, body) = open_case(
+            &town,
+            "risk_elimination",
+            "RE-0002",
+            "收入稳定，申请风险消除",
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let elderly_case = body["id"].as_i64().unwrap();
+        through_review(&app, elderly_case, &team, elderly(36000, json!([]))).await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{elderly_case}")).await;
+        assert_eq!(
+            detail["proposal"]["categories"],
+            json!(["monitoring"]),
+            "{backend}"
+        );
+        assert!(
+            detail["proposal"]["explanation"]
+                .as_str()
+                .unwrap()
+                .contains("无劳动能力家庭，继续监测"),
+            "{backend}: {detail}"
+        );
+        end_monitoring_refused(&town, elderly_case, "risk_not_eliminated").await;
+
+        // A: the earlier survey (recorded though its case was withdrawn) and today's are both
+        // above the line, seven months apart: 风险消除 is proposed and confirmed.
+        let (status, body) =
+            open_case(&town, "risk_elimination", "RE-0001", "务工收入稳定七个月").await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let late = body["id"].as_i64().unwrap();
+        through_review(&app, late, &team, working(36000, json!([]))).await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{late}")).await;
+        assert_eq!(
+            detail["proposal"]["categories"],
+            json!([]),
+            "{backend}: {detail}"
+        );
+        let explanation = detail["proposal"]["explanation"].as_str().unwrap();
+        assert!(
+            explanation.contains("收入连续 7 个月高于监测收入线，已满6个月")
+                && explanation.contains("可标注风险消除"),
+            "{backend}: {explanation}"
+        );
+        assert_eq!(joint_review(&town, late, true).await, "notice", "{backend}");
+        ok(&town, late, json!({"action": "post_notice"})).await;
+        past_notice(&app, &town, late).await;
+        assert_eq!(confirm_all(&app, late).await, "confirmed", "{backend}");
+        town = app.api_user("bachuan").await;
+        assert!(open_periods(&town, late).await.is_empty(), "{backend}");
+
+        // Every income the system learnt is kept: A's application and two 风险消除 surveys.
+        let mut conn = app.app.store().read().await.unwrap();
+        let incomes = store::incomes::of_household(&mut conn, "RE-0001")
+            .await
+            .unwrap();
+        let seen: Vec<(&str, i64)> = incomes
+            .iter()
+            .map(|row| (row.source.as_str(), row.income_12m_fen))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("survey", 2_400_000),
+                ("survey", 3_600_000),
+                ("survey", 3_600_000)
+            ],
+            "{backend}"
+        );
+        drop(conn);
+        app.stop().await;
+    }
+}

@@ -219,6 +219,7 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
             let assessment = process
                 .assess_household(
                     &detail.household,
+                    &detail.incomes,
                     chrono::NaiveDate::from_ymd_opt(2026, 7, 2).unwrap(),
                     |_| String::new(),
                 )

@@ -149,12 +149,18 @@ async fn issue13_the_roster_answers_from_cases_and_imported_rolls_by_date_and_ar
                 )
             })
             .collect();
-        // Ordered by area: 巴川 (500151001…) before 土桥 (500151100…). The case records no
-        // 供养方式; its care level is the surveyed care need.
+        // Ordered by area: 巴川 (500151001…) before 土桥 (500151100…). The case records the
+        // joint review's 供养方式; its care level is the surveyed care need.
         assert_eq!(
             seen,
             [
-                ("韩老", "case", None, Some("partial"), Some(120_100)),
+                (
+                    "韩老",
+                    "case",
+                    Some("dispersed"),
+                    Some("partial"),
+                    Some(120_100)
+                ),
                 (
                     "赵铁柱",
                     "roll",

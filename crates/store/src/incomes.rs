@@ -1,0 +1,76 @@
+//! 收入记录 (X2, rule 9): the dated incomes recorded for each household, append-only; the
+//! months above the monitoring line are computed from them by `policy::months_above_line`.
+
+use crate::{Conn, Result};
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct IncomeRow {
+    pub id: i64,
+    pub household_external_id: String,
+    pub on_date: String,
+    pub income_12m_fen: i64,
+    pub n_members: i64,
+    /// `survey` or `household`.
+    pub source: String,
+    /// The case's tracking number for a survey; empty for a registry edit.
+    pub reference: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+/// A record to append.
+#[derive(Clone, Copy, Debug)]
+pub struct NewIncome<'a> {
+    pub household_external_id: &'a str,
+    pub on_date: &'a str,
+    pub income_12m_fen: i64,
+    pub n_members: i64,
+    pub source: &'a str,
+    pub reference: &'a str,
+    pub recorded_by: &'a str,
+    pub recorded_at: &'a str,
+}
+
+pub async fn append(conn: &mut Conn, record: &NewIncome<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO income_records (household_external_id, on_date, income_12m_fen, n_members, source, reference, recorded_by, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(record.household_external_id)
+    .bind(record.on_date)
+    .bind(record.income_12m_fen)
+    .bind(record.n_members)
+    .bind(record.source)
+    .bind(record.reference)
+    .bind(record.recorded_by)
+    .bind(record.recorded_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A household's records, oldest first.
+pub async fn of_household(conn: &mut Conn, household_external_id: &str) -> Result<Vec<IncomeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, household_external_id, on_date, income_12m_fen, n_members, source, reference, recorded_by, recorded_at \
+         FROM income_records WHERE household_external_id = $1 ORDER BY on_date, id",
+    )
+    .bind(household_external_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Every household's records under `area_prefix` (by the household's area in the registry),
+/// oldest first: for a pass over the registry.
+pub async fn under_area(conn: &mut Conn, area_prefix: &str) -> Result<Vec<IncomeRow>> {
+    let (low, high) = crate::area_range(area_prefix);
+    Ok(sqlx::query_as(
+        "SELECT i.id, i.household_external_id, i.on_date, i.income_12m_fen, i.n_members, i.source, i.reference, i.recorded_by, i.recorded_at \
+         FROM income_records i JOIN households h ON h.external_id = i.household_external_id \
+         WHERE h.area_code >= $1 AND h.area_code < $2 ORDER BY i.household_external_id, i.on_date, i.id",
+    )
+    .bind(low)
+    .bind(high)
+    .fetch_all(&mut *conn)
+    .await?)
+}
