@@ -230,10 +230,15 @@ impl HouseholdLoad {
     /// tables' statistics, see `Staging::drop_tables`).
     pub async fn commit(self, mut tx: Tx) -> Result<()> {
         if !self.deferred_indexes.is_empty() && self.staging.is_some() {
-            // Index builds sort in memory up to this much (the server's, for this transaction).
-            sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
-                .execute(&mut *tx)
-                .await?;
+            // Index builds sort in memory up to this much (the server's, for this transaction),
+            // and a foreign key is checked by one join of whole tables, for which the load's
+            // lookups by key (see `start`) are the slowest plan.
+            sqlx::raw_sql(
+                "SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL enable_seqscan = on; \
+                 SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on",
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         for statement in self
             .deferred_indexes
