@@ -1,6 +1,7 @@
 // Any household size (issue 15 item 2): at 390 × 844 a village assistant surveys a household of
 // seven, adding member rows with 添加成员 (members.js, no round trip); the member rows are
-// stacked cards and the page is never wider than the phone.
+// stacked cards and the page is never wider than the phone. The 户口簿 is then photographed
+// from the same page (材料) and shows as a thumbnail.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -65,5 +66,30 @@ test('i15_survey_of_seven_members_on_a_phone', async () => {
   await clickAndLoad(page, '#survey-form > p > button[type=submit]:not([name])');
   assert.match(await page.textContent('#timeline'), /家庭人口 7 人/);
   await assertFits(page, 'case page after the survey');
+
+  // The household's 户口簿, photographed on the phone (a 1200 × 1600 JPEG drawn in the page).
+  const input = page.locator('#document-file');
+  assert.equal(await input.getAttribute('capture'), 'environment');
+  const dataUrl = await page.evaluate(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 1200;
+    canvas.height = 1600;
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#e9eef4';
+    ctx.fillRect(0, 0, 1200, 1600);
+    ctx.fillStyle = '#222';
+    ctx.font = '96px sans-serif';
+    ctx.fillText('居民户口簿', 200, 800);
+    return canvas.toDataURL('image/jpeg', 0.9);
+  });
+  await page.selectOption('#document-kind', 'hukou_booklet');
+  await input.setInputFiles({ name: 'IMG_0002.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(dataUrl.split(',')[1], 'base64') });
+  await clickAndLoad(page, '#document-form button[type=submit]');
+  const thumb = page.locator('#document-list img.thumb').first();
+  await thumb.scrollIntoViewIfNeeded();
+  const size = await thumb.evaluate((img) => img.complete && img.naturalWidth > 0 ? [img.naturalWidth, img.naturalHeight] : null);
+  assert.deepEqual(size, [180, 240], 'the thumbnail is served and 240 px on its longer edge');
+  assert.match(await page.textContent('#document-list'), /户口簿/);
+  await assertFits(page, 'case page with the photo');
   await context.close();
 });

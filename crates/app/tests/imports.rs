@@ -75,6 +75,25 @@ async fn count(store: &Store, sql: &str) -> i64 {
     n
 }
 
+/// The store's indexes and constraints by name: a load that drops some of them for its length
+/// (a large load on SQLite, a first load on PostgreSQL) leaves them all as they were, whether
+/// it is refused or committed.
+async fn schema(store: &Store) -> Vec<String> {
+    let sql = match store.backend() {
+        store::Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        }
+        store::Backend::Postgres => {
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() \
+             UNION ALL SELECT c.conname::text FROM pg_constraint c \
+             JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = current_schema() \
+             ORDER BY 1"
+        }
+    };
+    let names: Vec<(String,)> = sqlx::query_as(sql).fetch_all(store.pool()).await.unwrap();
+    names.into_iter().map(|(name,)| name).collect()
+}
+
 /// Households, persons, memberships, imports, audit rows.
 async fn contents(store: &Store) -> [i64; 5] {
     let mut counts = [0; 5];
@@ -127,6 +146,7 @@ async fn d1_bad_lines_late_in_a_file_of_many_batches_import_nothing() {
     text = text.replacen(&line_6500, "{\"id\": \"broken", 1);
     for world in worlds("import_bad").await {
         let before = contents(&world.store).await;
+        let schema_before = schema(&world.store).await;
         let result = world
             .app
             .import_households("test", "bad.jsonl", &text, &|_| {})
@@ -143,6 +163,12 @@ async fn d1_bad_lines_late_in_a_file_of_many_batches_import_nothing() {
         assert!(errors[1].message.contains("已出现在第3行"), "{errors:?}");
         assert!(errors[2].message.contains("500151999999"), "{errors:?}");
         assert_eq!(contents(&world.store).await, before, "{}", world.backend);
+        assert_eq!(
+            schema(&world.store).await,
+            schema_before,
+            "{}",
+            world.backend
+        );
         assert!(
             matches!(verify(&world.store).await, Verification::Intact { rows, .. } if rows == before[4])
         );
@@ -151,6 +177,12 @@ async fn d1_bad_lines_late_in_a_file_of_many_batches_import_nothing() {
         let mended = generated(N_HOUSEHOLDS, 5);
         let report = import(&world, "mended.jsonl", &mended).await.unwrap();
         assert_eq!(report.created, N_HOUSEHOLDS as u64, "{}", world.backend);
+        assert_eq!(
+            schema(&world.store).await,
+            schema_before,
+            "{}",
+            world.backend
+        );
     }
 }
 

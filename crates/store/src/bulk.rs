@@ -11,6 +11,13 @@
 //! the caller's other writes must commit or vanish together. Staging rows are never visible in
 //! the registry; the staging tables of a killed load are dropped by the next load.
 //!
+//! A large load writes bare tables where it can and builds their indexes at its end, inside
+//! the same transaction (DDL is transactional on both stores, so a refused or killed load
+//! leaves every index as it was): on SQLite the narrow tables' secondary indexes when the load
+//! is at least as large as the registry; on PostgreSQL, into an empty registry only (dropping
+//! an index locks its table until the load ends), every secondary index, foreign key and the
+//! name index's key of the loaded tables.
+//!
 //! Invariant: what the ordinary writes keep (`households::insert_many`, `audit::Chain`): a
 //! membership's `area_code` is its household's; a person is added or has their name refreshed;
 //! one audit event per household, chained in order.
