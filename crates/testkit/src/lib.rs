@@ -85,6 +85,7 @@ async fn postgres_template() -> &'static str {
             let name = format!("safetynet_tpl_{}", migrations_hash("postgres"));
             let server = postgres_url().expect("TEST_DATABASE_URL");
             let admin = Store::connect_unmigrated(&server).await.unwrap();
+            sweep_stale_postgres(&admin, &name).await;
             let exists: Option<i32> =
                 sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
                     .bind(&name)
@@ -111,6 +112,35 @@ async fn postgres_template() -> &'static str {
             name
         })
         .await
+}
+
+/// Drops what earlier test processes left on the test server (their databases are not dropped
+/// when they end): every `safetynet_…_{pid}_{n}` database whose process is gone, and every
+/// template of other migrations than `template`'s. Runs once per test process.
+async fn sweep_stale_postgres(admin: &Store, template: &str) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'safetynet\\_%'",
+    )
+    .fetch_all(admin.pool())
+    .await
+    .unwrap();
+    for name in names {
+        let mut parts = name.rsplit('_');
+        let (n, pid) = (parts.next(), parts.next());
+        let process_gone = match (n, pid) {
+            (Some(n), Some(pid)) if n.parse::<u64>().is_ok() => {
+                let pid = pid.trim_start_matches('b');
+                pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists()
+            }
+            _ => false,
+        };
+        let old_template =
+            name.starts_with("safetynet_tpl_") && name.len() == template.len() && name != template;
+        if process_gone || old_template {
+            // A database another process still uses is left for the next sweep.
+            let _in_use = try_on_server(format!("DROP DATABASE IF EXISTS {name}")).await;
+        }
+    }
 }
 
 /// Creates a migrated database `{prefix}_{pid}_{n}` on the test server, copied from the
