@@ -59,6 +59,22 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
     let confirmed_case = whole_loop.expect("the server's address");
 
     let store = store::Store::connect(&db).await.unwrap();
+    // Every action the demo and its whole loop wrote has its Chinese name on the audit page
+    // (`app::audit_log::ACTIONS`, extended by hand with each new action code).
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT action FROM audit_log ORDER BY action")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert!(actions.len() > 20, "{actions:?}");
+    let unnamed: Vec<&String> = actions
+        .iter()
+        .filter(|code| app::audit_log::action_label(code) == code.as_str())
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "audit actions without a name: {unnamed:?}"
+    );
     let app = app::App::new(
         store,
         Arc::new(app::SystemClock),
