@@ -335,6 +335,26 @@ fn text_prefix_range(prefix: &str) -> (String, String) {
 
 /// The values of a prefix range read inside the scope, after `after`: `$1`–`$6` are the
 /// prefix's low and high bounds, the last key read, the scope's bounds and the row limit.
+/// The smallest area (code digits: a village) whose members are read by area for an ID number
+/// prefix: a village holds a few thousand members, while a short prefix (`500224`, the
+/// county of birth) spans the whole registry, and walking the ID-number index for the
+/// village's matches read hundreds of thousands of keys (66 ms for a count of 1 000 at
+/// 350 000 households, against 4 ms by area).
+const READ_BY_AREA_FROM_DIGITS: usize = 12;
+
+/// How an ID-number prefix statement names the column: as it is (read from the ID-number
+/// index), or, for a village or smaller (`READ_BY_AREA_FROM_DIGITS`), as an expression no
+/// index serves — in the filter and the order alike, else PostgreSQL walks the ID-number index
+/// for its order — so that both stores read the area's members from the area index, filter
+/// them and sort the few that match.
+fn id_number_term(scope: &str) -> &'static str {
+    if scope.len() >= READ_BY_AREA_FROM_DIGITS {
+        "(id_number || '')"
+    } else {
+        "id_number"
+    }
+}
+
 fn prefix_binds(prefix: &str, after: String, scope: &str, limit: i64) -> Vec<Bind> {
     let (low, high) = text_prefix_range(prefix);
     let (scope_low, scope_high) = area_range(scope);
@@ -441,13 +461,14 @@ fn page_statement(
                 Some(SearchCursor::Person { id_number }) => id_number.clone(),
                 Some(_) => return Err(wrong_cursor()),
             };
+            let id = id_number_term(scope);
             Statement::new(
                 format!(
                     "SELECT {SUMMARY}, (SELECT n.name FROM persons n WHERE n.id_number = k.id_number) AS matched_name, \
                      k.id_number AS matched_id_number FROM \
                      (SELECT id_number, household_id FROM memberships WHERE end_date IS NULL \
-                      AND id_number >= $1 AND id_number < $2 AND id_number > $3 AND area_code >= $4 AND area_code < $5 \
-                      ORDER BY id_number LIMIT $6) k \
+                      AND {id} >= $1 AND {id} < $2 AND {id} > $3 AND area_code >= $4 AND area_code < $5 \
+                      ORDER BY {id} LIMIT $6) k \
                      JOIN households h ON h.id = k.household_id JOIN places pl ON pl.code = h.area_code \
                      ORDER BY k.id_number"
                 ),
@@ -479,12 +500,16 @@ fn count_statement(kind: &SearchKind, scope: &str, range: (&str, &str), cap: i64
     // PostgreSQL walk the index even when the range holds most of the table.)
     let (inner, binds) = match kind {
         SearchKind::Areas { .. } | SearchKind::Name(_) => place_keys(kind, range, None, cap),
-        SearchKind::IdPrefix(prefix) => (
-            "SELECT id_number FROM memberships WHERE end_date IS NULL AND id_number >= $1 AND id_number < $2 \
-             AND id_number > $3 AND area_code >= $4 AND area_code < $5 ORDER BY id_number LIMIT $6"
-                .to_owned(),
-            prefix_binds(prefix, String::new(), scope, cap),
-        ),
+        SearchKind::IdPrefix(prefix) => {
+            let id = id_number_term(scope);
+            (
+                format!(
+                    "SELECT id_number FROM memberships WHERE end_date IS NULL AND {id} >= $1 AND {id} < $2 \
+                     AND {id} > $3 AND area_code >= $4 AND area_code < $5 ORDER BY {id} LIMIT $6"
+                ),
+                prefix_binds(prefix, String::new(), scope, cap),
+            )
+        }
         SearchKind::HouseholdNumber(prefix) => (
             "SELECT id FROM households WHERE external_id >= $1 AND external_id < $2 AND external_id > $3 \
              AND area_code >= $4 AND area_code < $5 ORDER BY external_id LIMIT $6"

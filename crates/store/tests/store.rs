@@ -637,7 +637,8 @@ async fn i12_every_search_query_is_served_by_an_index() {
             "tl",
             "%",
         ];
-        for scope in ["500151", "500151100"] {
+        // The district, a town, and a village (whose ID-number prefixes are read by area).
+        for scope in ["500151", "500151100", "500151001201"] {
             for query in queries {
                 for statement in search::statements(&mut conn, scope, query).await.unwrap() {
                     let plan = search::explain(&mut conn, &statement).await.unwrap();
