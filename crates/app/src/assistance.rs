@@ -16,7 +16,7 @@ use assist::{
 };
 use chrono::NaiveDate;
 use domain::national_id::{NationalId, mask_name};
-use domain::{Category, MonitoringKind, PlaceCode, Role, Yuan};
+use domain::{Category, MonitoringKind, Role, Yuan};
 use store::assistance::{ItemVersionRow, ReferralEventRow, ReferralRow};
 use store::audit::AuditEvent;
 
@@ -201,11 +201,6 @@ fn duplicate_message(item: &str, period: &str, state: &str, id: i64) -> String {
 fn mask_id_number(id_number: &str) -> String {
     NationalId::parse(id_number)
         .map_or_else(|_| "*".repeat(id_number.chars().count()), |id| id.masked())
-}
-
-fn place(code: &str) -> Result<PlaceCode, AppError> {
-    PlaceCode::parse(code)
-        .map_err(|error| AppError::Internal(anyhow::anyhow!("area {code}: {error}")))
 }
 
 impl App {
@@ -395,7 +390,7 @@ impl App {
             ));
         }
         if let Creator::Admin(actor) = &creator
-            && !actor.covers(&place(&user.area_code)?)
+            && !actor.covers(&AppError::stored_place(&user.area_code)?)
         {
             return Err(AppError::NotFound);
         }
@@ -495,7 +490,7 @@ impl App {
             || row.period.clone(),
             |item| item.period.key_label(&row.period),
         );
-        let area = place(&row.area_code)?;
+        let area = AppError::stored_place(&row.area_code)?;
         let revealed = actor.sees_payee(actor_department, &row.department, &area, state.is_open());
         let masked = !(actor.sees_unmasked() || revealed);
         if masked {
@@ -563,7 +558,7 @@ impl App {
         let row = store::households::get(&mut conn, household_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if !actor.may_read_household(&place(&row.area_code)?) {
+        if !actor.may_read_household(&AppError::stored_place(&row.area_code)?) {
             return Err(AppError::NotFound);
         }
         let household = household_from_record(row.id, &row.record)?;
@@ -999,7 +994,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         let department = self.department_of(conn, actor).await?;
-        let visible = actor.covers(&place(&row.area_code)?)
+        let visible = actor.covers(&AppError::stored_place(&row.area_code)?)
             && (actor.role != Role::Department || department.as_deref() == Some(&row.department));
         if !visible {
             return Err(AppError::NotFound);

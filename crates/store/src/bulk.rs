@@ -293,14 +293,19 @@ impl HouseholdLoad {
 /// batch of an import.
 const DEFER_INDEXES_FROM: u64 = 4_000;
 
+/// `names` as an SQL list of string literals (`'a', 'b'`), for the catalogue queries.
+fn quoted_list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("'{name}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Drops the non-unique indexes of the loaded tables that the load does not read; returns
 /// their names and definitions (as the migrations wrote them), to build them again.
 async fn drop_secondary_indexes(tx: &mut Tx) -> Result<Vec<(String, String)>> {
-    let tables = SQLITE_DEFERRED_TABLES
-        .iter()
-        .map(|table| format!("'{table}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let tables = quoted_list(&SQLITE_DEFERRED_TABLES);
     let indexes: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
          AND tbl_name IN ({tables}) ORDER BY name"
@@ -330,11 +335,7 @@ async fn drop_secondary_indexes(tx: &mut Tx) -> Result<Vec<(String, String)>> {
 /// tables stay locked until the load commits or rolls back (a reader waits; there is nothing
 /// to read yet), and a failed or killed load leaves them as they were.
 async fn drop_pg_indexes(tx: &mut Tx) -> Result<(Vec<(String, String)>, Vec<String>)> {
-    let tables = LOADED_TABLES
-        .iter()
-        .map(|table| format!("'{table}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let tables = quoted_list(&LOADED_TABLES);
     let indexes: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT c.relname::text, pg_get_indexdef(c.oid) FROM pg_index i \
          JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid \

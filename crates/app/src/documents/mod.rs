@@ -21,7 +21,6 @@ mod tests;
 
 use crate::{Actor, App, AppError};
 use content::{DocumentKind, DocumentKinds, Refusal};
-use domain::PlaceCode;
 use sha2::{Digest, Sha256};
 use store::audit::AuditEvent;
 use store::documents::{DocumentRow, NewDocument};
@@ -149,11 +148,6 @@ fn refused(refusal: &Refusal) -> AppError {
     AppError::invalid(refusal.field(), refusal.message())
 }
 
-fn place(area: &str) -> Result<PlaceCode, AppError> {
-    PlaceCode::parse(area)
-        .map_err(|error| AppError::Internal(anyhow::anyhow!("stored area {area}: {error}")))
-}
-
 /// Whether the actor's role reads documents at all: what reading a case needs (income,
 /// property and health; `App::case_detail`), which also covers reading a household.
 fn role_reads_documents(actor: &Actor) -> bool {
@@ -245,7 +239,7 @@ impl App {
                 let row = store::cases::get(conn, case_id)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                if !actor.covers(&place(&row.area_code)?) {
+                if !actor.covers(&AppError::stored_place(&row.area_code)?) {
                     return Err(AppError::NotFound);
                 }
                 let household = row
@@ -263,7 +257,7 @@ impl App {
                 let row = store::households::get(conn, household_id)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                if !actor.may_read_household(&place(&row.area_code)?) {
+                if !actor.may_read_household(&AppError::stored_place(&row.area_code)?) {
                     return Err(AppError::NotFound);
                 }
                 Ok(OwnerRecord {
