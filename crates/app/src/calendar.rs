@@ -14,7 +14,7 @@ use crate::parameters::{Origin, may_read_policy};
 use crate::{Actor, App, AppError};
 use chrono::{Datelike, NaiveDate};
 use domain::{PlaceLevel, Role};
-use policy::Status;
+use policy::{Param, Status};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
 use store::audit::AuditEvent;
@@ -487,4 +487,18 @@ impl App {
             .find(|view| view.year == schedule.year)
             .ok_or(AppError::NotFound)
     }
+}
+
+/// A day count of the catalogue on the snapshot's date.
+pub(crate) fn working_days(snapshot: &policy::Snapshot, param: Param) -> Result<u32, AppError> {
+    snapshot
+        .integer(param)
+        .and_then(|days| u32::try_from(days).ok())
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "parameter {} has no value on {}",
+                param.name(),
+                snapshot.date()
+            ))
+        })
 }

@@ -161,7 +161,7 @@ impl App {
                 limit,
             } => {
                 let catalogue = self.catalogue()?;
-                let days = crate::feeds::working_days(&catalogue.snapshot(today), limit)?;
+                let days = crate::calendar::working_days(&catalogue.snapshot(today), limit)?;
                 let due_on = self.calendar()?.add_working_days(today, days).to_string();
                 let today_text = today.to_string();
                 let description = format!(

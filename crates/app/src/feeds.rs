@@ -7,6 +7,8 @@
 //! warning on the household, or on the person when they are outside the registry. Facts known
 //! before (same dedupe key) change nothing.
 
+use crate::actors::{COMPARISON_NAME, COMPARISON_USER_ID, comparison_actor};
+use crate::calendar::working_days;
 use crate::warnings::{RULE_DISCREPANCY_STATE, WarningState, rule_label};
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
@@ -918,26 +920,6 @@ fn facts_of(records: &[OwnedRecord]) -> Vec<FeedFact> {
     records.iter().map(OwnedRecord::fact).collect()
 }
 
-/// The user id the comparison run acts under: no account has it (ids start at 1).
-pub(crate) const COMPARISON_USER_ID: i64 = 0;
-
-/// How timelines name the comparison run.
-pub(crate) const COMPARISON_NAME: &str = "信息比对（系统）";
-
-/// The comparison run acting on a case at 信息比对: P3 is the town's step, so the run records
-/// its 疑点 as the town's comparison (`COMPARISON_USER_ID`, named in the audit log).
-pub(crate) fn comparison_actor(case_area: &PlaceCode) -> Actor {
-    Actor {
-        user_id: COMPARISON_USER_ID,
-        username: "system:comparison".to_owned(),
-        display_name: COMPARISON_NAME.to_owned(),
-        role: Role::TownReviewer,
-        area: case_area
-            .at_level(PlaceLevel::Town)
-            .unwrap_or_else(|| case_area.clone()),
-    }
-}
-
 fn job_event(actor: &Actor, now: &str, action: &str, job: &JobRow, after: String) -> AuditEvent {
     AuditEvent::comparison_job(
         now.to_owned(),
@@ -947,20 +929,6 @@ fn job_event(actor: &Actor, now: &str, action: &str, job: &JobRow, after: String
     )
     .in_area(actor.area.as_str())
     .after(after)
-}
-
-/// A day count of the catalogue on the snapshot's date.
-pub(crate) fn working_days(snapshot: &policy::Snapshot, param: Param) -> Result<u32, AppError> {
-    snapshot
-        .integer(param)
-        .and_then(|days| u32::try_from(days).ok())
-        .ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!(
-                "parameter {} has no value on {}",
-                param.name(),
-                snapshot.date()
-            ))
-        })
 }
 
 /// The registry's name of a member.

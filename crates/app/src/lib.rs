@@ -8,6 +8,7 @@
 //! Boundary: no HTTP here (`web` maps `AppError` to responses); time comes from the injected `Clock`.
 
 pub mod access;
+mod actors;
 pub mod assessment;
 pub mod assistance;
 pub mod audit_log;

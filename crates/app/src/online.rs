@@ -12,20 +12,15 @@
 //! kept as a duplicate of that case (the town sees it on the case page) and answered exactly
 //! as a new one, with a receipt of its own that shows 受理 and its date.
 
+use crate::actors::online_actor;
 use crate::cases::NewIntake;
-use crate::{Actor, App, AppError, FieldError};
+use crate::cases::applications::cst_date;
+use crate::{App, AppError, FieldError};
 use chrono::NaiveDate;
-use domain::{NationalId, PlaceCode, PlaceLevel, Role};
+use domain::{NationalId, PlaceCode, PlaceLevel};
 use rand_core::{OsRng, RngCore};
 use store::audit::AuditEvent;
 use workflow::{CaseKind, Channel, Consent, Fact, Outcome, Step};
-
-/// The user id the online applicant acts under: no account has it (ids start at 1, and 0 is
-/// the comparison run).
-pub(crate) const ONLINE_APPLICANT_USER_ID: i64 = -1;
-
-/// How timelines name the online applicant.
-pub(crate) const ONLINE_APPLICANT_NAME: &str = "线上申请（申请人本人）";
 
 /// Longest applicant name accepted, in characters.
 pub const NAME_CHARS: usize = 30;
@@ -158,15 +153,6 @@ impl Tracked {
     }
 }
 
-/// The China Standard Time date of an RFC 3339 instant.
-fn cst_date(at: &str) -> Option<NaiveDate> {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .ok()
-        .map(|instant| {
-            (instant.with_timezone(&chrono::Utc) + chrono::Duration::hours(8)).date_naive()
-        })
-}
-
 struct OnlineApplication {
     name: String,
     id_number: NationalId,
@@ -255,17 +241,6 @@ fn parse(form: &OnlineForm) -> Result<OnlineApplication, AppError> {
             })
         }
         _ => Err(AppError::Invalid(errors)),
-    }
-}
-
-/// The online applicant standing at `village`'s intake.
-fn online_actor(village: &PlaceCode) -> Actor {
-    Actor {
-        user_id: ONLINE_APPLICANT_USER_ID,
-        username: "online:applicant".to_owned(),
-        display_name: ONLINE_APPLICANT_NAME.to_owned(),
-        role: Role::VillageAssistant,
-        area: village.clone(),
     }
 }
 
@@ -490,70 +465,4 @@ impl App {
             refusal_notice_delivered_on: case.refusal_notice_delivered_on(),
         })
     }
-}
-
-/// An online application kept with a running case (重复申请), as the town sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Duplicate {
-    pub submitted_on: String,
-    pub applicant: String,
-    pub id_number: NationalId,
-    pub phone: String,
-    pub household_size: i64,
-    pub hardship: String,
-}
-
-/// What the applicant typed online beyond the intake, as the case page shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OnlineDetails {
-    pub id_number: NationalId,
-    pub phone: String,
-    pub household_size: i64,
-}
-
-/// The online details of a case, if it was taken online.
-pub(crate) async fn details(
-    conn: &mut store::Conn,
-    case_id: i64,
-) -> Result<Option<OnlineDetails>, AppError> {
-    let Some(row) = store::cases::online_application(conn, case_id).await? else {
-        return Ok(None);
-    };
-    let id_number = NationalId::parse(&row.id_number)
-        .map_err(|error| anyhow::anyhow!("online application of case {case_id}: {error}"))?;
-    Ok(Some(OnlineDetails {
-        id_number,
-        phone: row.phone,
-        household_size: row.household_size,
-    }))
-}
-
-/// 重复申请: the online applications kept with a case because it was already running
-/// (issue 15), for the case page; the first `limit`.
-pub(crate) async fn duplicates(
-    conn: &mut store::Conn,
-    case_id: i64,
-    limit: i64,
-) -> Result<Vec<Duplicate>, AppError> {
-    store::cases::duplicate_receipts(conn, case_id, limit)
-        .await?
-        .into_iter()
-        .map(|row| {
-            let id_number = NationalId::parse(&row.id_number).map_err(|error| {
-                anyhow::anyhow!(
-                    "duplicate application {} of case {case_id}: {error}",
-                    row.receipt
-                )
-            })?;
-            Ok(Duplicate {
-                submitted_on: cst_date(&row.submitted_at)
-                    .map_or_else(|| row.submitted_at.clone(), |date| date.to_string()),
-                applicant: row.applicant,
-                id_number,
-                phone: row.phone,
-                household_size: row.household_size,
-                hardship: row.hardship,
-            })
-        })
-        .collect()
 }

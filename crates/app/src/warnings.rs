@@ -7,7 +7,7 @@
 //! updates the warning at the version it was read at, in one transaction. Every district
 //! department reads state and result (names and ID numbers masked where the role requires).
 
-use crate::feeds::working_days;
+use crate::calendar::working_days;
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::national_id::mask_name;

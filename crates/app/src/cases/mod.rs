@@ -6,6 +6,7 @@
 //! audit event in one transaction. A case outside the actor's area answers `NotFound`; a move
 //! the workflow does not allow is `AppError::Refused` with the workflow's reason.
 
+pub mod applications;
 pub mod codec;
 pub mod notice;
 #[cfg(test)]
@@ -88,9 +89,9 @@ pub struct CaseDetail {
     pub deadlines: Vec<Deadline>,
     pub today: NaiveDate,
     /// What the applicant typed online beyond the intake (线上申请), for a case taken online.
-    pub online: Option<crate::online::OnlineDetails>,
+    pub online: Option<applications::OnlineDetails>,
     /// 重复申请: online applications kept with this case while it runs (issue 15).
-    pub duplicates: Vec<crate::online::Duplicate>,
+    pub duplicates: Vec<applications::Duplicate>,
 }
 
 /// How many duplicate online applications the case page lists.
@@ -344,7 +345,7 @@ impl App {
         if moved.step() == Step::Comparing && case.step() != Step::Comparing {
             // P3: what the system already knows becomes the step's 疑点, recorded by the
             // comparison as a run over a new feed records its own.
-            let comparison = actor_ref(&crate::feeds::comparison_actor(moved.area()));
+            let comparison = actor_ref(&crate::actors::comparison_actor(moved.area()));
             let household_id = moved.household_id().to_owned();
             for discrepancy in self
                 .intake_discrepancies(&mut *tx, actor, case_id, &household_id, today)
@@ -828,11 +829,11 @@ impl App {
         for (row, event) in rows.iter().zip(events) {
             let actor_name = match names.get(&row.actor_user_id) {
                 Some(name) => name.clone(),
-                None if row.actor_user_id == crate::feeds::COMPARISON_USER_ID => {
-                    crate::feeds::COMPARISON_NAME.to_owned()
+                None if row.actor_user_id == crate::actors::COMPARISON_USER_ID => {
+                    crate::actors::COMPARISON_NAME.to_owned()
                 }
-                None if row.actor_user_id == crate::online::ONLINE_APPLICANT_USER_ID => {
-                    crate::online::ONLINE_APPLICANT_NAME.to_owned()
+                None if row.actor_user_id == crate::actors::ONLINE_APPLICANT_USER_ID => {
+                    crate::actors::ONLINE_APPLICANT_NAME.to_owned()
                 }
                 None => {
                     let name = store::users::by_id(&mut conn, row.actor_user_id)
@@ -866,8 +867,8 @@ impl App {
             version: row.version,
             household_row_id: row.household_id,
             place_name: store::places::full_name(&mut conn, case.area()).await?,
-            online: crate::online::details(&mut conn, case_id).await?,
-            duplicates: crate::online::duplicates(&mut conn, case_id, DUPLICATES_SHOWN).await?,
+            online: applications::details(&mut conn, case_id).await?,
+            duplicates: applications::duplicates(&mut conn, case_id, DUPLICATES_SHOWN).await?,
             case,
             timeline,
             deadlines,
