@@ -4,6 +4,8 @@
 //! expect, and dated values in strictly increasing order (no two values start on one day, so no
 //! two overlap). A `Snapshot` is the catalogue resolved at one date, once per run.
 
+pub(crate) mod json;
+
 use chrono::NaiveDate;
 use domain::{Role, Yuan};
 use rust_decimal::Decimal;
@@ -320,7 +322,7 @@ impl fmt::Display for Value {
     /// Money without trailing zero decimals (`630`, `412.5` is written `412.50`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Money(yuan) => write!(f, "{}", crate::explain::ShortYuan(*yuan)),
+            Value::Money(yuan) => write!(f, "{}", crate::money::ShortYuan(*yuan)),
             Value::Decimal(decimal) => write!(f, "{}", decimal.normalize()),
             Value::Integer(integer) => write!(f, "{integer}"),
             Value::Flag(true) => f.write_str("是"),
@@ -913,7 +915,7 @@ pub struct Snapshot {
 }
 
 fn param_json(param: Param, value: Option<&DatedValue>) -> String {
-    crate::record::render_param_use(param, value)
+    json::render_param_use(param, value)
 }
 
 /// `农村低保标准 630 元（渝民规〔2025〕6号，2025-07-01 起）`, or `…（未配置）`.

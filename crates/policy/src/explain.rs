@@ -1,8 +1,6 @@
 //! 说明: the reasons a determination gives, one per rule evaluated, each citing its parameters.
 
 use crate::catalogue::{DatedValue, Param, Snapshot};
-use domain::Yuan;
-use std::fmt;
 
 /// One line of explanation: a rule (or a test within a rule), whether it held, a Chinese
 /// sentence with the numbers, and each parameter it read as it stood on the as-of date.
@@ -102,21 +100,6 @@ impl<'s> Reasons<'s> {
             text: text(),
             params,
         });
-    }
-}
-
-/// Money for sentences: whole yuan without decimals (`630`), otherwise two (`412.50`).
-#[derive(Clone, Copy, Debug)]
-pub struct ShortYuan(pub Yuan);
-
-impl fmt::Display for ShortYuan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fen = self.0.fen();
-        if fen % 100 == 0 {
-            write!(f, "{}", fen / 100)
-        } else {
-            write!(f, "{}", self.0)
-        }
     }
 }
 

@@ -9,6 +9,7 @@
 //! - `income_history`: the months above the monitoring line from the recorded incomes (rule 9).
 //! - `record`: the determination in the output format of `spec/HOUSEHOLD.md`.
 //! - `whatif`: the same households under two snapshots, compared by town.
+//! - `money`: how amounts are written, in sentences and in JSON (below all the others).
 //!
 //! Invariants: no IO, no clock, no randomness; no policy number is written in the code — every
 //! age, amount, multiplier, share and month count comes from the catalogue; money is exact fen,
@@ -17,6 +18,7 @@
 pub mod catalogue;
 pub mod explain;
 pub mod income_history;
+pub mod money;
 pub mod record;
 pub mod rules;
 pub mod whatif;

@@ -5,7 +5,8 @@
 //! figure, so that the explanation's arithmetic is the arithmetic performed.
 
 use crate::catalogue::{Param, Snapshot};
-use crate::explain::{Pending, Reason, Reasons, ShortYuan};
+use crate::explain::{Pending, Reason, Reasons};
+use crate::money::ShortYuan;
 use chrono::NaiveDate;
 use domain::money::div_half_up;
 use domain::{
