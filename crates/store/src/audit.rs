@@ -428,7 +428,7 @@ impl Chain {
     /// Appends many events in order, in multi-row statements.
     pub async fn append_many(&mut self, conn: &mut Conn, events: &[AuditEvent]) -> Result<()> {
         self.switch_over(conn, events).await?;
-        for chunk in events.chunks(crate::households::BULK_ROWS) {
+        for chunk in events.chunks(crate::sql::BULK_ROWS) {
             self.insert(conn, chunk).await?;
         }
         Ok(())
@@ -437,7 +437,7 @@ impl Chain {
     async fn insert(&mut self, conn: &mut Conn, chunk: &[AuditEvent]) -> Result<()> {
         let sql = format!(
             "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash) VALUES {}",
-            crate::households::values_list(chunk.len(), 11, crate::households::positional(conn))
+            crate::sql::values_list(chunk.len(), 11, crate::sql::positional(conn))
         );
         let links: Vec<Link> = chunk.iter().map(|event| self.link(event)).collect();
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));

@@ -570,9 +570,9 @@ impl Staging {
         .bind(today)
         .execute(&mut **tx)
         .await?;
-        // The name index (`search::name_grams`: every part of 1 to GRAM_MAX characters of each
+        // The name index (`name_index::name_grams`: every part of 1 to GRAM_MAX characters of each
         // member's name, once per household), from the staged names.
-        let gram_max = crate::search::GRAM_MAX;
+        let gram_max = crate::name_index::GRAM_MAX;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO person_name_grams (gram, area_code, household_id) \
              SELECT DISTINCT substr(m.name, g.start, g.width), h.area_code, h.id FROM {prefix}_members m \

@@ -4,6 +4,7 @@
 //! where before a caller adds a person to a household. Composition changes close a membership
 //! with an end date and open a new one; rows are never deleted.
 
+use crate::sql::{BULK_ROWS, placeholders, positional, values_list};
 use crate::{Conn, Result, StoreError, area_range};
 use domain::{Household, Sex};
 
@@ -151,7 +152,7 @@ pub async fn update(
         }
     }
     // Members, their names or the place may have changed: the name index follows (migration 0011).
-    crate::search::index_names(conn, &[id]).await?;
+    crate::name_index::index_names(conn, &[id]).await?;
     Ok(leavers)
 }
 
@@ -405,53 +406,6 @@ pub async fn records_page(
     .await?)
 }
 
-/// Rows per multi-row statement in the bulk functions: well inside SQLite's and PostgreSQL's
-/// limits on bound parameters (32 766 and 65 535) for the widest row here.
-pub const BULK_ROWS: usize = 400;
-
-/// Whether a connection takes plain `?` placeholders. SQLite looks each `$N` up by name, a
-/// scan per parameter, which makes wide multi-row statements quadratic; `?` binds by position.
-pub(crate) fn positional(conn: &Conn) -> bool {
-    conn.backend_name() == "SQLite"
-}
-
-/// `($1, $2, …), ($k, …)` (or `(?, ?, …)` where `positional`) for `n_rows` rows of `n_columns` parameters.
-pub(crate) fn values_list(n_rows: usize, n_columns: usize, positional: bool) -> String {
-    let mut sql = String::with_capacity(n_rows * n_columns * 5);
-    for row in 0..n_rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..n_columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            if positional {
-                sql.push('?');
-            } else {
-                sql.push('$');
-                sql.push_str(&(row * n_columns + column + 1).to_string());
-            }
-        }
-        sql.push(')');
-    }
-    sql
-}
-
-pub(crate) fn placeholders(n: usize, positional: bool) -> String {
-    (1..=n)
-        .map(|i| {
-            if positional {
-                "?".to_owned()
-            } else {
-                format!("${i}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The stored households among `external_ids`.
 pub async fn by_external_ids(conn: &mut Conn, external_ids: &[&str]) -> Result<Vec<HouseholdRow>> {
     let mut rows = Vec::new();
@@ -595,7 +549,7 @@ pub async fn insert_many(
         .iter()
         .map(|(household_id, area_code, person)| (*household_id, *area_code, person.name.as_str()))
         .collect();
-    crate::search::insert_name_grams(conn, &names).await?;
+    crate::name_index::insert_name_grams(conn, &names).await?;
     Ok(ids)
 }
 

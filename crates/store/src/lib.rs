@@ -17,6 +17,7 @@ pub mod documents;
 pub mod households;
 pub mod imports;
 pub mod incomes;
+pub mod name_index;
 pub mod places;
 pub mod policy;
 pub mod rechecks;
@@ -25,6 +26,7 @@ pub mod rolls;
 pub mod roster;
 pub mod search;
 pub mod sessions;
+pub mod sql;
 pub mod users;
 pub mod watch;
 

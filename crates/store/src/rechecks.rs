@@ -4,7 +4,7 @@
 //! Invariant: a household has a schedule row exactly while it holds an open category period
 //! (the writers of categories keep it so); `area_code` equals its household's.
 
-use crate::households::{BULK_ROWS, positional, values_list};
+use crate::sql::{BULK_ROWS, positional, values_list};
 use crate::{Conn, Result, area_range};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]

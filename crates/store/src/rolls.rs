@@ -4,7 +4,8 @@
 //! Invariant: an import writes category periods only by appending (as every category change
 //! does); an upload row is never changed but for its acceptance.
 
-use crate::households::{BULK_ROWS, CategoryPeriodRow, PERIOD_COLUMNS, positional, values_list};
+use crate::households::{CategoryPeriodRow, PERIOD_COLUMNS};
+use crate::sql::{BULK_ROWS, positional, values_list};
 use crate::{Conn, Result, StoreError};
 use futures_util::TryStreamExt;
 use std::collections::HashSet;

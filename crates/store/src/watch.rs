@@ -83,11 +83,11 @@ pub async fn insert_feed(
     .bind(feed.imported_at)
     .fetch_one(&mut *conn)
     .await?;
-    let positional = crate::households::positional(conn);
-    for chunk in rejections.chunks(crate::households::BULK_ROWS) {
+    let positional = crate::sql::positional(conn);
+    for chunk in rejections.chunks(crate::sql::BULK_ROWS) {
         let sql = format!(
             "INSERT INTO feed_rejections (feed_id, line, reason) VALUES {}",
-            crate::households::values_list(chunk.len(), 3, positional)
+            crate::sql::values_list(chunk.len(), 3, positional)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (line, reason) in chunk {
@@ -113,11 +113,11 @@ pub struct FeedFact {
 
 /// Stores a feed's readable rows (in the feed's transaction) and marks the feed as indexed.
 pub async fn insert_feed_facts(conn: &mut Conn, feed_id: i64, facts: &[FeedFact]) -> Result<()> {
-    let positional = crate::households::positional(conn);
-    for chunk in facts.chunks(crate::households::BULK_ROWS) {
+    let positional = crate::sql::positional(conn);
+    for chunk in facts.chunks(crate::sql::BULK_ROWS) {
         let sql = format!(
             "INSERT INTO feed_facts (feed_id, line, id_number, name, kind, value, on_date, detail) VALUES {}",
-            crate::households::values_list(chunk.len(), 8, positional)
+            crate::sql::values_list(chunk.len(), 8, positional)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for fact in chunk {
@@ -160,11 +160,11 @@ pub async fn feeds_without_facts(conn: &mut Conn) -> Result<Vec<i64>> {
 /// Every stored fact about these persons, by the ID-number index, oldest feed first.
 pub async fn facts_about(conn: &mut Conn, id_numbers: &[&str]) -> Result<Vec<FeedFact>> {
     let mut facts = Vec::new();
-    for chunk in id_numbers.chunks(crate::households::BULK_ROWS) {
+    for chunk in id_numbers.chunks(crate::sql::BULK_ROWS) {
         let sql = format!(
             "SELECT feed_id, line, id_number, name, kind, value, on_date, detail FROM feed_facts \
              WHERE id_number IN ({}) ORDER BY feed_id, line",
-            crate::households::placeholders(chunk.len(), crate::households::positional(conn))
+            crate::sql::placeholders(chunk.len(), crate::sql::positional(conn))
         );
         let mut query = sqlx::query_as::<_, FeedFact>(sqlx::AssertSqlSafe(sql));
         for id_number in chunk {
@@ -192,10 +192,10 @@ pub async fn open_warnings_about(
             .await?,
         );
     }
-    for chunk in id_numbers.chunks(crate::households::BULK_ROWS) {
+    for chunk in id_numbers.chunks(crate::sql::BULK_ROWS) {
         let sql = format!(
             "SELECT {WARNING_COLUMNS} FROM warnings WHERE id_number IN ({}) AND closed_on IS NULL",
-            crate::households::placeholders(chunk.len(), crate::households::positional(conn))
+            crate::sql::placeholders(chunk.len(), crate::sql::positional(conn))
         );
         let mut query = sqlx::query_as::<_, WarningRow>(sqlx::AssertSqlSafe(sql));
         for id_number in chunk {
@@ -302,7 +302,7 @@ pub async fn claim_job(
     now: &str,
     stale_before: &str,
 ) -> Result<Option<JobRow>> {
-    let lock = if crate::households::positional(conn) {
+    let lock = if crate::sql::positional(conn) {
         ""
     } else {
         " FOR UPDATE SKIP LOCKED"

@@ -1,4 +1,5 @@
 use super::*;
+use crate::name_index::name_grams;
 
 #[test]
 fn name_grams_are_every_part_of_one_to_three_characters_once() {

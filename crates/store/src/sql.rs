@@ -1,0 +1,51 @@
+//! SQL text written once for both backends: placeholders and multi-row `VALUES` lists, and
+//! how many rows a multi-row statement takes.
+
+use crate::Conn;
+
+/// Rows per multi-row statement in the bulk functions: well inside SQLite's and PostgreSQL's
+/// limits on bound parameters (32 766 and 65 535) for the widest row here.
+pub const BULK_ROWS: usize = 400;
+
+/// Whether a connection takes plain `?` placeholders. SQLite looks each `$N` up by name, a
+/// scan per parameter, which makes wide multi-row statements quadratic; `?` binds by position.
+pub(crate) fn positional(conn: &Conn) -> bool {
+    conn.backend_name() == "SQLite"
+}
+
+/// `($1, $2, …), ($k, …)` (or `(?, ?, …)` where `positional`) for `n_rows` rows of `n_columns` parameters.
+pub(crate) fn values_list(n_rows: usize, n_columns: usize, positional: bool) -> String {
+    let mut sql = String::with_capacity(n_rows * n_columns * 5);
+    for row in 0..n_rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..n_columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            if positional {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&(row * n_columns + column + 1).to_string());
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+pub(crate) fn placeholders(n: usize, positional: bool) -> String {
+    (1..=n)
+        .map(|i| {
+            if positional {
+                "?".to_owned()
+            } else {
+                format!("${i}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
