@@ -8,38 +8,14 @@
 //! counts Monday to Friday outside the statutory holidays of 《全国年节及纪念日放假办法》
 //! (`Statutory`, when given); a due date counted across such a year is 待确认 (`is_pending`).
 
-use crate::statutory::{Statutory, toml_date};
+use crate::holiday::toml_date;
+pub use crate::holiday::{CalendarError, Holiday};
+use crate::statutory::Statutory;
 use chrono::{Datelike, NaiveDate, Weekday};
 use policy::Status;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use toml::Spanned;
-
-/// 法定节假日: one holiday of the State Council's yearly arrangement.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Holiday {
-    /// The year whose arrangement lists it (its last day's year in the file).
-    pub year: i32,
-    pub name: String,
-    /// First day off.
-    pub from: NaiveDate,
-    /// Last day off (inclusive).
-    pub to: NaiveDate,
-    /// 调休上班: weekend days worked in exchange.
-    pub adjusted_working_days: Vec<NaiveDate>,
-    pub source: String,
-    pub status: Status,
-    pub note: Option<String>,
-}
-
-/// A calendar file that cannot be loaded, with the file, the 1-based line and the reason.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {reason}")]
-pub struct CalendarError {
-    pub file: String,
-    pub line: usize,
-    pub reason: String,
-}
 
 /// 工作日历 (P9).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -27,6 +27,7 @@ pub mod calendar;
 pub mod case;
 pub mod contact;
 pub mod deadline;
+pub mod holiday;
 pub mod machine;
 pub mod proposal;
 pub mod queue;

@@ -6,7 +6,8 @@
 //! Invariant: every rule gives at least one day; every lunar key a rule names is dated in every
 //! listed year, inside that year.
 
-use crate::calendar::{CalendarError, Holiday};
+use crate::holiday::toml_date;
+use crate::holiday::{CalendarError, Holiday};
 use chrono::{Datelike, Days, NaiveDate};
 use policy::Status;
 use serde::Deserialize;
@@ -238,16 +239,4 @@ impl Statutory {
         let to = from.checked_add_days(Days::new(u64::from(rule.days.saturating_sub(1))))?;
         Some((from, to))
     }
-}
-
-pub(crate) fn toml_date(datetime: &toml::value::Datetime) -> Option<NaiveDate> {
-    if datetime.time.is_some() || datetime.offset.is_some() {
-        return None;
-    }
-    let date = datetime.date?;
-    NaiveDate::from_ymd_opt(
-        i32::from(date.year),
-        u32::from(date.month),
-        u32::from(date.day),
-    )
 }
