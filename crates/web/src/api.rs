@@ -175,23 +175,8 @@ pub async fn household_get(
     Ok(Json(detail_json(&detail)))
 }
 
-/// A household record read from JSON, a fault named by its path (`members[0].income_12m`)
-/// under `prefix` (`household.` inside a survey).
-pub(crate) fn record_from(body: &Value, prefix: &str) -> Result<HouseholdRecord, AppError> {
-    serde_path_to_error::deserialize(body).map_err(|error| {
-        let path = error.path().to_string();
-        let message = domain::interchange::describe_json_error(error.inner());
-        let field = match (path.as_str(), prefix) {
-            ("." | "?", "") => "body".to_owned(),
-            ("." | "?", prefix) => prefix.trim_end_matches('.').to_owned(),
-            (path, prefix) => format!("{prefix}{path}"),
-        };
-        AppError::invalid(field, message)
-    })
-}
-
 fn household_from(body: &Value) -> Result<Household, AppError> {
-    let record: HouseholdRecord = record_from(body, "")?;
+    let record: HouseholdRecord = crate::input::record_from(body, "")?;
     Household::try_from(&record).map_err(|error| AppError::invalid(error.field, error.reason))
 }
 

@@ -3,9 +3,9 @@
 
 use crate::WebState;
 use crate::assist_api::{act_of, parse_state};
+use crate::chrome::Chrome;
 use crate::error::PageError;
 use crate::forms::{FormError, FormFields};
-use crate::pages::Chrome;
 use crate::session::PageUser;
 use app::AppError;
 use app::assistance::{CatalogueView, ItemVersion, ReferralQueue, ReferralView};

@@ -3,8 +3,9 @@
 //! (`POST /audit/verify`) and the same list as JSON (`GET /api/v1/audit`).
 
 use crate::WebState;
+use crate::chrome::Chrome;
 use crate::error::{ApiError, PageError};
-use crate::pages::{Chrome, CsrfForm};
+use crate::pages::CsrfForm;
 use crate::session::{ApiUser, PageUser};
 use app::AppError;
 use app::audit_log::{

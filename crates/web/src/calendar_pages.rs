@@ -4,8 +4,8 @@
 
 use crate::WebState;
 use crate::api::ApiJson;
+use crate::chrome::Chrome;
 use crate::error::{ApiError, PageError};
-use crate::pages::Chrome;
 use crate::session::{ApiUser, PageUser, Signed};
 use app::AppError;
 use app::calendar::{CalendarPage, HolidayText, YearEntry, YearInput, YearView};

@@ -172,7 +172,7 @@ fn scalar(value: &Value) -> Option<String> {
 
 /// The household of a survey in the interchange format, errors named `household.<field>`.
 pub fn household_from_json(value: &Value) -> Result<Household, AppError> {
-    let record: HouseholdRecord = crate::api::record_from(value, "household.")?;
+    let record: HouseholdRecord = crate::input::record_from(value, "household.")?;
     Household::try_from(&record)
         .map_err(|error| AppError::invalid(format!("household.{}", error.field), error.reason))
 }

@@ -4,9 +4,9 @@
 
 use crate::WebState;
 use crate::case_input::{ActionFields, action_label, refusal_field};
+use crate::chrome::Chrome;
 use crate::error::PageError;
 use crate::forms::{Choice, FormError, FormFields, HouseholdForm, Vocabulary};
-use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
 use app::AppError;
 use app::cases::notice::{CaseNotice, NoticeVillage, VillageNotice};
@@ -591,7 +591,7 @@ pub struct CasePage {
     /// A referral form of the section that failed, with what was typed.
     pub(crate) assist_failure: crate::forms::FormError,
     /// 材料 (D4): the case's documents and its upload form.
-    pub(crate) docs: crate::document_pages::DocumentsView,
+    pub(crate) docs: crate::documents_view::DocumentsView,
 }
 
 impl CasePage {
@@ -864,7 +864,7 @@ pub(crate) async fn case_page(
     } else {
         None
     };
-    let docs = crate::document_pages::DocumentsView::load(
+    let docs = crate::documents_view::DocumentsView::load(
         state,
         signed,
         app::documents::Owner::Case(case_id),

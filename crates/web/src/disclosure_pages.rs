@@ -6,8 +6,8 @@
 //! telephone set by `serve --supervision-phone` (`WebConfig::supervision_phone`).
 
 use crate::WebState;
+use crate::chrome::Chrome;
 use crate::error::{ApiError, PageError};
-use crate::pages::Chrome;
 use crate::session::PageUser;
 use app::AppError;
 use app::disclosure::{DisclosureList, PublicationPage};

@@ -3,8 +3,8 @@
 //! count and a link to the full, paged list.
 
 use crate::WebState;
+use crate::chrome::Chrome;
 use crate::error::PageError;
-use crate::pages::Chrome;
 use crate::recheck_pages::horizon;
 use crate::session::PageUser;
 use app::home::Home;

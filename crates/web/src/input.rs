@@ -16,6 +16,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use domain::interchange::HouseholdRecord;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -241,4 +242,19 @@ where
         })?;
         Ok(ApiJson(value))
     }
+}
+
+/// A household record read from JSON, a fault named by its path (`members[0].income_12m`)
+/// under `prefix` (`household.` inside a survey).
+pub(crate) fn record_from(body: &Value, prefix: &str) -> Result<HouseholdRecord, AppError> {
+    serde_path_to_error::deserialize(body).map_err(|error| {
+        let path = error.path().to_string();
+        let message = domain::interchange::describe_json_error(error.inner());
+        let field = match (path.as_str(), prefix) {
+            ("." | "?", "") => "body".to_owned(),
+            ("." | "?", prefix) => prefix.trim_end_matches('.').to_owned(),
+            (path, prefix) => format!("{prefix}{path}"),
+        };
+        AppError::invalid(field, message)
+    })
 }

@@ -4,8 +4,8 @@
 //! cursor `after=`, read from the district's last count (`app::golive`), never a registry scan.
 
 use crate::WebState;
+use crate::chrome::Chrome;
 use crate::error::{ApiError, PageError};
-use crate::pages::Chrome;
 use crate::session::{ApiUser, PageUser};
 use app::golive::MonitoringWorklist;
 use askama::Template;

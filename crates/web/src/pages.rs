@@ -1,5 +1,6 @@
 //! HTML pages (Simplified Chinese).
 
+use crate::chrome::{Chrome, start_page};
 use crate::error::PageError;
 use crate::forms::{HouseholdForm, Vocabulary};
 use crate::session::{PageUser, Signed, constant_time_eq, random_token};
@@ -14,99 +15,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-
-/// What every signed-in page shows in its header.
-pub struct Chrome {
-    pub display_name: String,
-    pub role_label: &'static str,
-    pub area: String,
-    pub csrf: String,
-    pub can_edit: bool,
-    /// 家庭档案, 重新认定: every role that reads the registry (not departments, not the admin).
-    pub reads_households: bool,
-    /// 办件, 救助帮扶, 预警, 走访热线: every role but the administrator.
-    pub works_cases: bool,
-    pub can_simulate: bool,
-    /// 报表 and 驾驶舱: district and town users.
-    pub can_report: bool,
-    /// 数据比对 (feeds and runs): the district level.
-    pub sees_feeds: bool,
-    /// 用户管理: the administrator.
-    pub manages_users: bool,
-    /// Where the brand link leads: the page the role starts at after signing in.
-    pub home: &'static str,
-    /// 政策参数: every signed-in role reads the parameters (they are public policy); adding
-    /// values is for the administrator and district civil affairs (`app::parameters`).
-    pub reads_policy: bool,
-    /// 一门入库 (`/rolls`): district civil affairs and district agriculture.
-    pub imports_rolls: bool,
-    /// 审计日志 (`/audit`): the district's auditor.
-    pub reads_audit_log: bool,
-}
-
-impl Chrome {
-    pub(crate) fn of(signed: &Signed) -> Self {
-        Chrome {
-            display_name: signed.actor.display_name.clone(),
-            role_label: signed.actor.role.label(),
-            area: signed.actor.area.to_string(),
-            csrf: signed.csrf_token.clone(),
-            can_edit: signed.actor.role.edits_households(),
-            reads_households: signed.actor.role.reads_households(),
-            works_cases: signed.actor.role != domain::Role::Admin,
-            can_simulate: matches!(
-                signed.actor.role,
-                domain::Role::DistrictCivilAffairs
-                    | domain::Role::DistrictAgriculture
-                    | domain::Role::Auditor
-            ),
-            can_report: app::report::may_report(signed.actor.role),
-            sees_feeds: matches!(
-                signed.actor.role,
-                domain::Role::Department
-                    | domain::Role::DistrictCivilAffairs
-                    | domain::Role::DistrictAgriculture
-                    | domain::Role::Auditor
-            ) && signed.actor.area.level() == domain::PlaceLevel::District,
-            manages_users: signed.actor.role == domain::Role::Admin,
-            home: start_page(signed.actor.role),
-            reads_policy: app::parameters::may_read_policy(&signed.actor),
-            imports_rolls: crate::roll_pages::roll_categories(&signed.actor)
-                .next()
-                .is_some(),
-            reads_audit_log: app::audit_log::may_read_audit_log(&signed.actor),
-        }
-    }
-}
-
-/// An instant stored as RFC 3339 UTC, shown in Beijing time to the minute (issue 15: no UTC
-/// timestamps on pages); text that is not an instant is shown as it is.
-pub(crate) fn beijing_minute(at: impl AsRef<str>) -> String {
-    let at = at.as_ref();
-    chrono::DateTime::parse_from_rfc3339(at).map_or_else(
-        |_| at.to_owned(),
-        |instant| {
-            instant
-                .with_timezone(
-                    &chrono::FixedOffset::east_opt(8 * 3600).unwrap_or(*instant.offset()),
-                )
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        },
-    )
-}
-
-/// The page a role starts at: department users do not read the registry, their work is the
-/// referral queue; the administrator's is 用户管理.
-fn start_page(role: domain::Role) -> &'static str {
-    match role {
-        domain::Role::Department => "/referrals",
-        domain::Role::Admin => "/admin/users",
-        // 我的工作 (issue 15): the field roles start at what waits on them in their village.
-        domain::Role::VillageAssistant | domain::Role::GridWorker => "/home",
-        _ => "/households",
-    }
-}
 
 /// `/`: the signed-in user's start page (a visitor is sent to sign in first).
 pub async fn home(PageUser(signed): PageUser) -> Redirect {
@@ -354,7 +262,7 @@ pub struct DetailPage {
     /// A referral form of the 救助帮扶 section that failed, with what was typed.
     pub(crate) assist_failure: crate::forms::FormError,
     /// 材料 (D4): the household's documents (its own and its cases') and its upload form.
-    pub(crate) docs: crate::document_pages::DocumentsView,
+    pub(crate) docs: crate::documents_view::DocumentsView,
 }
 
 impl DetailPage {
@@ -518,7 +426,7 @@ async fn household_page(
             .app
             .assess_household(&detail.household, &detail.incomes, as_of, name_of)?;
     let assist = Some(state.app.household_assistance(&signed.actor, id).await?);
-    let docs = crate::document_pages::DocumentsView::load(
+    let docs = crate::documents_view::DocumentsView::load(
         state,
         signed,
         app::documents::Owner::Household(id),

@@ -3,8 +3,8 @@
 //! for the administrator and district civil affairs (district level).
 
 use crate::WebState;
+use crate::chrome::Chrome;
 use crate::error::PageError;
-use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
 use app::AppError;
 use app::parameters::{AddedValue, ParameterView, PolicyPage, ValueView};

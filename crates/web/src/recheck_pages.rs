@@ -3,8 +3,8 @@
 //! (`app::rechecks`, read with an index from the stored schedule).
 
 use crate::WebState;
+use crate::chrome::Chrome;
 use crate::error::PageError;
-use crate::pages::Chrome;
 use crate::session::PageUser;
 use app::rechecks::RecheckPage;
 use askama::Template;

@@ -1,8 +1,8 @@
 //! Registry-wide pages: re-assessment on a date (重新认定) and the policy what-if (政策模拟).
 
 use crate::WebState;
+use crate::chrome::Chrome;
 use crate::error::PageError;
-use crate::pages::Chrome;
 use crate::session::PageUser;
 use app::AppError;
 use app::registry::{RegistryAssessment, SIMULATED, Simulation};

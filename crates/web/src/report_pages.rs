@@ -2,8 +2,8 @@
 //! print-ready A4 page; the dashboard with ECharts (a vendored asset served from here).
 
 use crate::WebState;
+use crate::chrome::Chrome;
 use crate::error::PageError;
-use crate::pages::Chrome;
 use crate::session::PageUser;
 use app::AppError;
 use app::report::AreaChoice;

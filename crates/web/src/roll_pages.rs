@@ -3,12 +3,12 @@
 //! (the 防止返贫监测 roll); other roles get 403. The use cases are `app::rolls`.
 
 use crate::WebState;
+use crate::chrome::{Chrome, roll_categories};
 use crate::error::PageError;
-use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
 use crate::upload::UploadForm;
-use app::rolls::{RollReport, RollUpload, may_import_roll};
-use app::{Actor, AppError};
+use app::AppError;
+use app::rolls::{RollReport, RollUpload};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -24,15 +24,6 @@ pub const ROLL_BYTES: usize = 256 << 20;
 /// Rows of each kind the report lists on the page (the counts cover them all; the command
 /// line lists every row).
 const ROWS_SHOWN: usize = 200;
-
-/// The categories whose roll `actor` may bring in.
-pub(crate) fn roll_categories(actor: &Actor) -> impl Iterator<Item = Category> + '_ {
-    Category::ALL
-        .iter()
-        .copied()
-        .filter(|category| *category != Category::DibaoSingle)
-        .filter(move |category| may_import_roll(actor, *category))
-}
 
 /// A line of the report as the page shows it.
 pub struct ReportLine {

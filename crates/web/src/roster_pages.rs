@@ -3,8 +3,8 @@
 //! (`GET /api/v1/roster`). The use cases are `app::roster`.
 
 use crate::WebState;
+use crate::chrome::Chrome;
 use crate::error::{ApiError, PageError};
-use crate::pages::Chrome;
 use crate::session::{ApiUser, PageUser};
 use app::AppError;
 use app::report::AreaChoice;

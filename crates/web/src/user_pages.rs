@@ -5,9 +5,9 @@
 //! the password).
 
 use crate::WebState;
+use crate::chrome::Chrome;
 use crate::error::PageError;
 use crate::forms::FormError;
-use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
 use app::AppError;
 use app::users::{UserChoices, UserDraft, UserEdit, UserList, UserQuery, UserView};

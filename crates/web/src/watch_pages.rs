@@ -2,9 +2,9 @@
 //! feeds and their comparison runs (数据比对, W2), visits and hotline tickets (W4).
 
 use crate::WebState;
+use crate::chrome::Chrome;
 use crate::error::PageError;
 use crate::forms::FormError;
-use crate::pages::Chrome;
 use crate::session::{PageUser, Signed};
 use crate::upload::UploadForm;
 use app::AppError;
