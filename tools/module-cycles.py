@@ -8,7 +8,9 @@ climbing up to the crate root. A module is a top-level file and its directory to
 name it re-exports (`pub use cases::Case;`) counts as the module it comes from, so
 `crate::Case` is an edge to `cases`. Prints every strongly connected component of more than
 one module with the edges that close it (file:line of the first reference), and exits 1 when
-there is one. Usage: tools/module-cycles.py [crates-dir]
+there is one. An askama template (`#[template(path = "x.html")]`, under the crate's
+`templates/`, with what it includes or extends) counts as part of the module that names it,
+since its `crate::…` calls compile there. Usage: tools/module-cycles.py [crates-dir]
 """
 
 import re
@@ -111,6 +113,21 @@ def root_reexports(root_text, modules):
     return names
 
 
+def templates_of(raw, templates):
+    """The templates a module's `#[template(path = "…")]` attributes name, with what they
+    include, extend or import, transitively."""
+    todo = re.findall(r'#\[template\([^)]*?\bpath\s*=\s*"([^"]+)"', raw)
+    seen = []
+    while todo:
+        name = todo.pop()
+        if name in seen or not (templates / name).is_file():
+            continue
+        seen.append(name)
+        body = (templates / name).read_text()
+        todo += re.findall(r'\{%-?\s*(?:include|extends|import)\s+"([^"]+)"', body)
+    return seen
+
+
 def crate_graph(src):
     files = sorted(src.rglob("*.rs"))
     modules = set()
@@ -131,7 +148,8 @@ def crate_graph(src):
         source, depth = module_of(path, src)
         if not source:
             continue
-        text = strip_comments_and_strings(path.read_text())
+        raw = path.read_text()
+        text = strip_comments_and_strings(raw)
 
         def add(target, offset):
             if target and target != source:
@@ -151,6 +169,15 @@ def crate_graph(src):
         for m in re.finditer(r"(?<![A-Za-z0-9_:])((?:super\s*::\s*)+)(" + IDENT + r")", text):
             if m.group(1).count("super") >= depth:
                 add(resolve(m.group(2)), m.start())
+        # Templates compiled into this module: their `crate::x` calls are this module's.
+        for name in templates_of(raw, src.parent / "templates"):
+            template = src.parent / "templates" / name
+            body = template.read_text()
+            for m in re.finditer(r"(?<![A-Za-z0-9_:])crate\s*::\s*(" + IDENT + r")", body):
+                target = resolve(m.group(1))
+                if target and target != source:
+                    line = body.count("\n", 0, m.start()) + 1
+                    edges.setdefault((source, target), f"{template}:{line}")
     return modules, edges
 
 
