@@ -3,38 +3,10 @@
 //! thumbnailed, refused with a Chinese message when bad (nothing stored), read only inside
 //! the role and area, every upload, view and withdrawal audited.
 
-use crate::helpers::{TestApp, backends};
+use crate::helpers::{TestApp, Upload, backends, multipart, multipart_type};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-const BOUNDARY: &str = "----safetynet-documents-test";
-
-/// A multipart body: text fields, then the file part.
-fn multipart(fields: &[(&str, &str)], file_name: &str, media: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {media}\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
-fn content_type() -> String {
-    format!("multipart/form-data; boundary={BOUNDARY}")
-}
 
 /// A JPEG of `width` × `height` (a gradient, so it does not compress to nothing).
 fn jpeg(width: u32, height: u32) -> Vec<u8> {
@@ -118,55 +90,77 @@ async fn document_count(app: &TestApp) -> i64 {
     store::documents::count(&mut conn).await.unwrap()
 }
 
-/// Opens an application on the 永院村 household (巴川街道) through the API.
-async fn open_application(app: &TestApp) -> (i64, String) {
-    let api = app.api_user("bachuan").await;
-    let village = &app.bachuan_village;
-    let (status, body) = api
-        .post(
-            "/api/v1/cases",
-            &json!({
-                "kind": "application", "channel": "town_window", "household_id": village.external_id,
-                "area_code": village.area, "applicant": village.head_name,
-                "consent": {"signer": village.head_name, "signed_on": "2026-11-28"},
-                "summary": "因病致贫",
-            }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    (
-        body["id"].as_i64().unwrap(),
-        body["tracking_number"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// Posts a multipart body with the client's session (and the API's CSRF header).
-async fn post_multipart(
+/// Posts a multipart body with the client's session and nothing else (no CSRF token).
+async fn post_without_token(
     app: &TestApp,
     client: &reqwest::Client,
-    csrf_header: Option<&str>,
     path: &str,
     body: Vec<u8>,
 ) -> reqwest::Response {
-    let mut request = client
+    client
         .post(app.url(path))
-        .header("Content-Type", content_type())
-        .body(body);
-    if let Some(csrf) = csrf_header {
-        request = request.header("X-CSRF-Token", csrf);
-    }
-    request.send().await.unwrap()
+        .header("Content-Type", multipart_type())
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
-async fn json_body(response: reqwest::Response) -> (StatusCode, Value) {
-    crate::helpers::json_of(response).await
+/// What `d4_uploads_…_are_audited` builds on: the case's authorisation (a phone photo, on the
+/// page) and a diagnosis PDF (API), each viewed once as a whole file, and two documents of the
+/// household (API and page). Answers the photo's id.
+async fn attach_case_and_household_documents(app: &TestApp, case_id: i64) -> i64 {
+    let (pages, api) = (
+        app.page_user("bachuan").await,
+        app.api_user("bachuan").await,
+    );
+    let household = app.bachuan_village.id;
+    let photo = with_exif_gps(&jpeg(2600, 1000));
+    let case_path = format!("/cases/{case_id}/documents");
+    let response = pages
+        .upload(
+            &case_path,
+            Upload::new("authorisation", "IMG_0417.jpg", "image/jpeg", &photo),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, list) = api.get(&format!("/api/v1{case_path}")).await;
+    let photo_id = list["documents"][0]["id"].as_i64().unwrap();
+    assert_eq!(
+        pages
+            .fetch(&format!("/documents/{photo_id}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let (status, pdf) = api
+        .upload(
+            &format!("/api/v1{case_path}"),
+            Upload::new("diagnosis", "诊断证明.pdf", "application/pdf", PDF),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pdf}");
+    let pdf_path = format!("/api/v1/documents/{}", pdf["id"]);
+    assert_eq!(api.fetch(&pdf_path).await.status(), StatusCode::OK);
+    let household_path = format!("/households/{household}/documents");
+    let hukou = jpeg(400, 300);
+    let hukou = Upload::new("hukou_booklet", "hk.png", "image/png", &hukou);
+    let (status, _) = api.upload(&format!("/api/v1{household_path}"), hukou).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let income = Upload::new("income_proof", "收入.pdf", "application/pdf", PDF);
+    let response = pages.upload(&household_path, income).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    photo_id
 }
+
+/// A small PDF, kept byte for byte.
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n";
 
 #[tokio::test]
-async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnailed_and_audited() {
+async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_and_thumbnailed() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let (case_id, tracking) = open_application(&app).await;
+        let (case_id, _) = app.open_application().await;
         let pages = app.page_user("bachuan").await;
 
         // The intake form says the signed authorisation is uploaded on the case page …
@@ -188,20 +182,10 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
         // A photo as a phone takes it: sideways pixels, EXIF with the turn and a GPS block.
         let photo = with_exif_gps(&jpeg(2600, 1000));
         assert!(contains(&photo, b"Exif\0\0") && contains(&photo, GPS_MARK));
-        let body = multipart(
-            &[("csrf", &pages.csrf), ("kind", "authorisation")],
-            "IMG_0417.jpg",
-            "image/jpeg",
-            &photo,
-        );
-        let response = post_multipart(
-            &app,
-            &pages.client,
-            None,
-            &format!("/cases/{case_id}/documents"),
-            body,
-        )
-        .await;
+        let upload = Upload::new("authorisation", "IMG_0417.jpg", "image/jpeg", &photo);
+        let response = pages
+            .upload(&format!("/cases/{case_id}/documents"), upload)
+            .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
         assert_eq!(document_count(&app).await, 1, "{backend}");
 
@@ -223,12 +207,7 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
         );
 
         // The whole file: re-encoded, upright (turned by its EXIF), shrunk, no EXIF, no GPS.
-        let response = pages
-            .client
-            .get(app.url(&format!("/documents/{id}")))
-            .send()
-            .await
-            .unwrap();
+        let response = pages.fetch(&format!("/documents/{id}")).await;
         assert_eq!(response.status(), StatusCode::OK, "{backend}");
         assert_eq!(
             response.headers()["content-type"],
@@ -251,12 +230,7 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
         );
         assert_eq!(document["byte_size"], stored.len(), "{backend}");
 
-        let response = pages
-            .client
-            .get(app.url(&format!("/documents/{id}/thumbnail")))
-            .send()
-            .await
-            .unwrap();
+        let response = pages.fetch(&format!("/documents/{id}/thumbnail")).await;
         assert_eq!(response.status(), StatusCode::OK, "{backend}");
         assert_eq!(
             response.headers()["content-type"],
@@ -269,34 +243,26 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             (92, 240),
             "{backend}"
         );
+        app.stop().await;
+    }
+}
 
-        // A PDF through the API is kept byte for byte and served as a PDF.
-        let pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n";
-        let response = post_multipart(
-            &app,
-            &api.client,
-            Some(&api.csrf),
-            &format!("/api/v1/cases/{case_id}/documents"),
-            multipart(
-                &[("kind", "diagnosis")],
-                "诊断证明.pdf",
-                "application/pdf",
-                pdf,
-            ),
-        )
-        .await;
-        let (status, created) = json_body(response).await;
+#[tokio::test]
+async fn d4_a_pdf_through_the_api_is_kept_byte_for_byte_and_served_as_a_pdf() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (case_id, _) = app.open_application().await;
+        let api = app.api_user("bachuan").await;
+        let upload = Upload::new("diagnosis", "诊断证明.pdf", "application/pdf", PDF);
+        let (status, created) = api
+            .upload(&format!("/api/v1/cases/{case_id}/documents"), upload)
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{backend}: {created}");
         assert_eq!(created["media_type"], "application/pdf", "{backend}");
         assert_eq!(created["file_name"], "诊断证明.pdf", "{backend}");
         assert_eq!(created["thumbnail"], Value::Null, "{backend}");
         let pdf_id = created["id"].as_i64().unwrap();
-        let response = api
-            .client
-            .get(app.url(&format!("/api/v1/documents/{pdf_id}")))
-            .send()
-            .await
-            .unwrap();
+        let response = api.fetch(&format!("/api/v1/documents/{pdf_id}")).await;
         assert_eq!(response.status(), StatusCode::OK, "{backend}");
         assert_eq!(
             response.headers()["content-type"],
@@ -310,24 +276,36 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
                 .contains("filename*=UTF-8''%E8%AF%8A"),
             "{backend}"
         );
-        assert_eq!(response.bytes().await.unwrap().as_ref(), pdf, "{backend}");
+        assert_eq!(response.bytes().await.unwrap().as_ref(), PDF, "{backend}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn d4_a_household_lists_its_own_documents_with_its_cases_and_its_page_names_a_refused_file() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (case_id, _) = app.open_application().await;
+        let (pages, api) = (
+            app.page_user("bachuan").await,
+            app.api_user("bachuan").await,
+        );
+        let case_path = format!("/api/v1/cases/{case_id}/documents");
+        let photo = jpeg(300, 200);
+        let authorisation = Upload::new("authorisation", "a.jpg", "image/jpeg", &photo);
+        let diagnosis = Upload::new("diagnosis", "诊断证明.pdf", "application/pdf", PDF);
+        for upload in [authorisation, diagnosis] {
+            assert_eq!(api.upload(&case_path, upload).await.0, StatusCode::CREATED);
+        }
 
         // A household's own document; its page lists it with the case's.
         let household = app.bachuan_village.id;
-        let response = post_multipart(
-            &app,
-            &api.client,
-            Some(&api.csrf),
-            &format!("/api/v1/households/{household}/documents"),
-            multipart(
-                &[("kind", "hukou_booklet")],
-                "hk.png",
-                "image/png",
-                &jpeg(400, 300),
-            ),
-        )
-        .await;
-        assert_eq!(response.status(), StatusCode::CREATED, "{backend}");
+        let hukou = jpeg(400, 300);
+        let upload = Upload::new("hukou_booklet", "hk.png", "image/png", &hukou);
+        let (status, _) = api
+            .upload(&format!("/api/v1/households/{household}/documents"), upload)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}");
         let (_, list) = api
             .get(&format!("/api/v1/households/{household}/documents"))
             .await;
@@ -346,19 +324,9 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
         assert!(household_page.contains("id=\"document-list\""), "{backend}");
         assert!(household_page.contains("户口簿"), "{backend}");
         // The household page's own form: a refused file is shown there, a good one stored.
-        let response = post_multipart(
-            &app,
-            &pages.client,
-            None,
-            &format!("/households/{household}/documents"),
-            multipart(
-                &[("csrf", &pages.csrf), ("kind", "income_proof")],
-                "收入.pdf",
-                "application/pdf",
-                b"",
-            ),
-        )
-        .await;
+        let path = format!("/households/{household}/documents");
+        let empty = Upload::new("income_proof", "收入.pdf", "application/pdf", b"");
+        let response = pages.upload(&path, empty).await;
         assert_eq!(
             response.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -372,32 +340,28 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
                 .contains("材料文件：所选文件是空的"),
             "{backend}"
         );
-        let response = post_multipart(
-            &app,
-            &pages.client,
-            None,
-            &format!("/households/{household}/documents"),
-            multipart(
-                &[("csrf", &pages.csrf), ("kind", "income_proof")],
-                "收入.pdf",
-                "application/pdf",
-                pdf,
-            ),
-        )
-        .await;
+        let income = Upload::new("income_proof", "收入.pdf", "application/pdf", PDF);
+        let response = pages.upload(&path, income).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
         assert_eq!(document_count(&app).await, 4, "{backend}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn d4_uploads_and_whole_file_views_are_audited_and_a_withdrawn_document_is_kept() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (case_id, tracking) = app.open_application().await;
+        let id = attach_case_and_household_documents(&app, case_id).await;
+        let (pages, api) = (
+            app.page_user("bachuan").await,
+            app.api_user("bachuan").await,
+        );
 
         // Every upload and every whole-file view is in the audit log, on the case or household.
-        let actions: Vec<String> = app
-            .audit_of("case", &tracking)
-            .await
-            .iter()
-            .map(|entry| entry.event.action.clone())
-            .filter(|action| action.starts_with("document."))
-            .collect();
         assert_eq!(
-            actions,
+            app.audit_actions("case", &tracking, "document.").await,
             [
                 "document.upload",
                 "document.view",
@@ -406,18 +370,14 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             ],
             "{backend}"
         );
-        let household_actions: Vec<String> = app
-            .audit_of("household", app.bachuan_village.external_id)
-            .await
-            .iter()
-            .map(|entry| entry.event.action.clone())
-            .filter(|action| action.starts_with("document."))
-            .collect();
         assert_eq!(
-            household_actions,
+            app.audit_actions("household", app.bachuan_village.external_id, "document.")
+                .await,
             ["document.upload", "document.upload"],
             "{backend}"
         );
+        let (_, list) = api.get(&format!("/api/v1/cases/{case_id}/documents")).await;
+        let hash = list["documents"][0]["content_hash"].as_str().unwrap();
         let upload = app
             .audit_of("case", &tracking)
             .await
@@ -425,11 +385,7 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
             .find(|entry| entry.event.action == "document.upload")
             .unwrap();
         assert!(
-            upload
-                .event
-                .after
-                .unwrap_or_default()
-                .contains(document["content_hash"].as_str().unwrap()),
+            upload.event.after.unwrap_or_default().contains(hash),
             "{backend}: the upload's audit names the hash"
         );
 
@@ -468,7 +424,7 @@ async fn d4_a_phone_photo_is_stored_upright_without_its_location_hashed_thumbnai
 async fn d4_bad_files_are_refused_with_a_chinese_message_naming_the_field_and_nothing_is_stored() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let (case_id, _) = open_application(&app).await;
+        let (case_id, _) = app.open_application().await;
         let api = app.api_user("bachuan").await;
         let path = format!("/api/v1/cases/{case_id}/documents");
         let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
@@ -526,15 +482,8 @@ async fn d4_bad_files_are_refused_with_a_chinese_message_naming_the_field_and_no
             ),
         ];
         for (kind, file_name, bytes, field, expect) in cases {
-            let response = post_multipart(
-                &app,
-                &api.client,
-                Some(&api.csrf),
-                &path,
-                multipart(&[("kind", kind)], file_name, "image/jpeg", &bytes),
-            )
-            .await;
-            let (status, body) = json_body(response).await;
+            let upload = Upload::new(kind, file_name, "image/jpeg", &bytes);
+            let (status, body) = api.upload(&path, upload).await;
             assert_eq!(
                 status,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -552,19 +501,15 @@ async fn d4_bad_files_are_refused_with_a_chinese_message_naming_the_field_and_no
 
         // On the case page the refusal is shown in the section, with the kind kept.
         let pages = app.page_user("bachuan").await;
-        let response = post_multipart(
-            &app,
-            &pages.client,
-            None,
-            &format!("/cases/{case_id}/documents"),
-            multipart(
-                &[("csrf", &pages.csrf), ("kind", "id_card")],
-                "setup.jpg",
-                "image/jpeg",
-                b"MZ\x90\0\x03\0\0\0\x04\0",
-            ),
-        )
-        .await;
+        let exe = Upload::new(
+            "id_card",
+            "setup.jpg",
+            "image/jpeg",
+            b"MZ\x90\0\x03\0\0\0\x04\0",
+        );
+        let response = pages
+            .upload(&format!("/cases/{case_id}/documents"), exe)
+            .await;
         assert_eq!(
             response.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -580,10 +525,9 @@ async fn d4_bad_files_are_refused_with_a_chinese_message_naming_the_field_and_no
             "{backend}"
         );
         // Without the form's token nothing is stored either.
-        let response = post_multipart(
+        let response = post_without_token(
             &app,
             &pages.client,
-            None,
             &format!("/cases/{case_id}/documents"),
             multipart(&[("kind", "id_card")], "a.jpg", "image/jpeg", &jpeg(10, 10)),
         )
@@ -598,22 +542,15 @@ async fn d4_bad_files_are_refused_with_a_chinese_message_naming_the_field_and_no
 async fn d4_documents_are_read_only_inside_the_role_and_area_of_their_case() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let (case_id, _) = open_application(&app).await;
+        let (case_id, _) = app.open_application().await;
         let api = app.api_user("bachuan").await;
-        let response = post_multipart(
-            &app,
-            &api.client,
-            Some(&api.csrf),
-            &format!("/api/v1/cases/{case_id}/documents"),
-            multipart(
-                &[("kind", "id_card")],
-                "id.jpg",
-                "image/jpeg",
-                &jpeg(300, 200),
-            ),
-        )
-        .await;
-        let (status, created) = json_body(response).await;
+        let photo = jpeg(300, 200);
+        let (status, created) = api
+            .upload(
+                &format!("/api/v1/cases/{case_id}/documents"),
+                Upload::new("id_card", "id.jpg", "image/jpeg", &photo),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{backend}: {created}");
         let id = created["id"].as_i64().unwrap();
         let household = app.bachuan_village.id;
@@ -636,20 +573,11 @@ async fn d4_documents_are_read_only_inside_the_role_and_area_of_their_case() {
             let (status, _) = other_pages.get(&path).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{backend} {path}");
         }
-        let response = post_multipart(
-            &app,
-            &other.client,
-            Some(&other.csrf),
-            &format!("/api/v1/cases/{case_id}/documents"),
-            multipart(
-                &[("kind", "id_card")],
-                "id.jpg",
-                "image/jpeg",
-                &jpeg(30, 20),
-            ),
-        )
-        .await;
-        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{backend}");
+        let small = jpeg(30, 20);
+        let small = Upload::new("id_card", "id.jpg", "image/jpeg", &small);
+        let case_path = format!("/api/v1/cases/{case_id}/documents");
+        let (status, _) = other.upload(&case_path, small).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
         let response = other_pages
             .post_form(
                 &format!("/documents/{id}/withdraw"),
@@ -669,27 +597,10 @@ async fn d4_documents_are_read_only_inside_the_role_and_area_of_their_case() {
         }
         // The auditor reads (audited) but adds nothing.
         let auditor = app.api_user("shenji").await;
-        let response = auditor
-            .client
-            .get(app.url(&format!("/api/v1/documents/{id}")))
-            .send()
-            .await
-            .unwrap();
+        let response = auditor.fetch(&format!("/api/v1/documents/{id}")).await;
         assert_eq!(response.status(), StatusCode::OK, "{backend}");
-        let response = post_multipart(
-            &app,
-            &auditor.client,
-            Some(&auditor.csrf),
-            &format!("/api/v1/cases/{case_id}/documents"),
-            multipart(
-                &[("kind", "id_card")],
-                "id.jpg",
-                "image/jpeg",
-                &jpeg(30, 20),
-            ),
-        )
-        .await;
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{backend}");
+        let (status, _) = auditor.upload(&case_path, small).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend}");
         // The village's grid worker, who surveys there, reads and adds.
         let grid = app.api_user("wangge").await;
         let (status, list) = grid

@@ -573,3 +573,149 @@ pub fn household_form(
     }
     pairs
 }
+
+// 材料 and the other uploads in a line (issue 17 item 6): a document as one call of the API
+// or of the page form, a file read as it is served, a case opened to attach it to.
+
+const BOUNDARY: &str = "----safetynet-documents-test";
+
+/// A multipart body: text fields, then the file part.
+pub fn multipart(fields: &[(&str, &str)], file_name: &str, media: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {media}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// The `Content-Type` of a `multipart` body.
+pub fn multipart_type() -> String {
+    format!("multipart/form-data; boundary={BOUNDARY}")
+}
+
+/// A file to upload: its kind (材料种类), name, media type and bytes.
+#[derive(Clone, Copy)]
+pub struct Upload<'a> {
+    pub kind: &'a str,
+    pub file_name: &'a str,
+    pub media: &'a str,
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Upload<'a> {
+    pub fn new(kind: &'a str, file_name: &'a str, media: &'a str, bytes: &'a [u8]) -> Self {
+        Upload {
+            kind,
+            file_name,
+            media,
+            bytes,
+        }
+    }
+}
+
+impl ApiUser {
+    /// Posts `upload` to `path` (`/api/v1/cases/{id}/documents`, …) with the CSRF header.
+    pub async fn upload(&self, path: &str, upload: Upload<'_>) -> (StatusCode, Value) {
+        let body = multipart(
+            &[("kind", upload.kind)],
+            upload.file_name,
+            upload.media,
+            upload.bytes,
+        );
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", multipart_type())
+            .header("X-CSRF-Token", &self.csrf)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        json_of(response).await
+    }
+
+    /// A GET answered as it is (a file, its headers).
+    pub async fn fetch(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+impl PageUser {
+    /// Posts `upload` through a page's form (`/cases/{id}/documents`, …) with the csrf field.
+    pub async fn upload(&self, path: &str, upload: Upload<'_>) -> reqwest::Response {
+        let body = multipart(
+            &[("csrf", &self.csrf), ("kind", upload.kind)],
+            upload.file_name,
+            upload.media,
+            upload.bytes,
+        );
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", multipart_type())
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A GET answered as it is (a file, its headers).
+    pub async fn fetch(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+impl TestApp {
+    /// An application (救助帮扶申请) on the 永院村 household (巴川街道), taken in by `bachuan`
+    /// through the API: its case id and tracking number.
+    pub async fn open_application(&self) -> (i64, String) {
+        let api = self.api_user("bachuan").await;
+        let village = &self.bachuan_village;
+        let (status, body) = api
+            .post(
+                "/api/v1/cases",
+                &serde_json::json!({
+                    "kind": "application", "channel": "town_window", "household_id": village.external_id,
+                    "area_code": village.area, "applicant": village.head_name,
+                    "consent": {"signer": village.head_name, "signed_on": "2026-11-28"},
+                    "summary": "因病致贫",
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (
+            body["id"].as_i64().unwrap(),
+            body["tracking_number"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The audit log's actions on an entity that start with `prefix`, oldest first.
+    pub async fn audit_actions(&self, entity: &str, entity_id: &str, prefix: &str) -> Vec<String> {
+        self.audit_of(entity, entity_id)
+            .await
+            .into_iter()
+            .map(|entry| entry.event.action)
+            .filter(|action| action.starts_with(prefix))
+            .collect()
+    }
+}
