@@ -978,3 +978,43 @@ async fn w3_the_loop_refuses_as_the_machine_decides() {
         assert_eq!(next, WarningState::Judged, "{backend}");
     }
 }
+
+/// A case built at any step up to 公示 and a document, each in a line (`testkit::builders`,
+/// issue 17 item 6): the case stands where it was asked to, the document is on its case.
+#[tokio::test]
+async fn i17_a_case_is_built_at_each_step_up_to_the_notice_and_a_document_in_a_line() {
+    use app::documents::Owner;
+    use testkit::builders::World;
+    for (backend, store, _dir) in stores("builtcase").await {
+        let world = World::on(store, "2026-11-02").await;
+        let town = world.user(Role::TownReviewer, "500151001").await;
+        let steps = [
+            Step::Received,
+            Step::Comparing,
+            Step::Surveying,
+            Step::VillageReview,
+            Step::JointReview,
+            Step::Notice,
+        ];
+        let mut case_ids = Vec::new();
+        for (n, step) in steps.into_iter().enumerate() {
+            let household = world
+                .household(&format!("H{n}"), YONGYUAN)
+                .head(&format!("5002241970010100{n}"), "韩一")
+                .wages(3_000)
+                .add()
+                .await;
+            let case_id = world.case_at(&town, &household, step).await;
+            let detail = world.app.case_detail(&town, case_id).await.unwrap();
+            assert_eq!(detail.case.step(), step, "{backend}");
+            case_ids.push(case_id);
+        }
+        let pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n";
+        let case = Owner::Case(case_ids[2]);
+        let id = world
+            .document(&town, case, "diagnosis", "诊断证明.pdf", pdf)
+            .await;
+        let list = world.app.documents(&town, case).await.unwrap();
+        assert_eq!(list.documents[0].id, id, "{backend}");
+    }
+}

@@ -7,12 +7,16 @@
 //! let town = world.user(Role::TownReviewer, "500151001").await;
 //! let h1 = world.household("H1", "500151001200").head("50022419700101001", "韩一").add().await;
 //! let warning = world.warning_at(&town, &h1, WarningState::Verified).await;
+//! let case = world.case_at(&town, &h1, Step::VillageReview).await;
+//! let photo = world.document(&town, Owner::Case(case), "id_card", "id.png", &png).await;
 //! ```
 //!
 //! Everything goes through the use cases (no rows written by hand), so a built world holds
 //! what the product would hold, audited.
 
+use app::cases::{CaseAction, JointReviewInput, NewIntake};
 use app::contacts::{ContactChannel, ContactOutcome, NewContactInput};
+use app::documents::{DocumentUpload, Owner};
 use app::users::{Creator, NewUser};
 use app::warnings::{Judgement, LoopAction, WarningState};
 use app::{Actor, App, AppSettings, Clock};
@@ -21,6 +25,10 @@ use domain::{PlaceCode, Role};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use store::Store;
+use workflow::{
+    Action, CaseKind, CategoryVerdict, Channel, Consent, PendingJudgement, ReviewOutcome, Step,
+    Survey, TeamMember, Verdict, VillageReview,
+};
 
 /// A clock the test sets: 10:00 China Standard Time on the day.
 #[derive(Debug)]
@@ -201,11 +209,159 @@ impl World {
     }
 }
 
+/// The steps `World::case_at` builds a case up to, in the order of the process.
+const BUILT_STEPS: [Step; 6] = [
+    Step::Received,
+    Step::Comparing,
+    Step::Surveying,
+    Step::VillageReview,
+    Step::JointReview,
+    Step::Notice,
+];
+
+impl World {
+    /// 救助帮扶申请 of `household`, taken in by `town` (a town reviewer) at the village window
+    /// with the head's consent signed today, then moved until it stands at `step` — 受理,
+    /// 信息比对, 入户调查, 村社评议, 镇街联合研判 or 公示: the survey records the household as
+    /// imported, by `town` and a new village assistant of its village; the village review
+    /// agrees; the joint review agrees with the proposal, each pending test judged to hold
+    /// (特困 dispersed); the notice is posted today. Answers the case's id.
+    pub async fn case_at(&self, town: &Actor, household: &Household, step: Step) -> i64 {
+        let reach = BUILT_STEPS
+            .iter()
+            .position(|built| *built == step)
+            .unwrap_or_else(|| panic!("case_at builds a case up to 公示, not {}", step.label()));
+        let today = self.app.today();
+        let intake = NewIntake {
+            kind: CaseKind::Application,
+            channel: Channel::VillageWindow,
+            household_id: household.external_id.clone(),
+            area: PlaceCode::parse(&household.area).unwrap(),
+            applicant: household.head_name.clone(),
+            consent: Some(Consent {
+                signed_on: today,
+                signer: household.head_name.clone(),
+            }),
+            summary: "因病致贫，申请救助".to_owned(),
+        };
+        let (case_id, _) = self
+            .app
+            .open_case(town, intake)
+            .await
+            .unwrap_or_else(|error| {
+                panic!("case of {}: {}", household.external_id, error.message())
+            });
+        let mut moves = Vec::new();
+        if reach >= 1 {
+            moves.push(CaseAction::Move(Action::BeginComparison));
+        }
+        if reach >= 2 {
+            moves.push(CaseAction::Move(Action::CompleteComparison));
+        }
+        if reach >= 3 {
+            let village = self.user(Role::VillageAssistant, &household.area).await;
+            let team = [town, &village]
+                .iter()
+                .map(|member| TeamMember {
+                    user_id: member.user_id,
+                    name: member.display_name.clone(),
+                })
+                .collect();
+            moves.push(CaseAction::Move(Action::RecordSurvey(Survey {
+                household: domain::interchange::parse_household_line(&household.line).unwrap(),
+                team,
+                surveyed_on: today,
+            })));
+        }
+        if reach >= 4 {
+            moves.push(CaseAction::Move(Action::RecordVillageReview(
+                VillageReview {
+                    held_on: today,
+                    attendance: 12,
+                    outcome: ReviewOutcome::Agreed,
+                    note: "同意".to_owned(),
+                },
+            )));
+        }
+        for action in moves {
+            self.act_on_case(town, case_id, action).await;
+        }
+        if reach >= 5 {
+            let proposal = self.app.case_proposal(town, case_id).await.unwrap();
+            let review = JointReviewInput {
+                held_on: today,
+                verdicts: proposal
+                    .categories
+                    .iter()
+                    .map(|category| CategoryVerdict {
+                        category: *category,
+                        verdict: Verdict::Confirm,
+                    })
+                    .collect(),
+                monitoring_kind: proposal.monitoring_kind,
+                monitoring_kind_reason: String::new(),
+                judgements: proposal
+                    .pending
+                    .iter()
+                    .map(|test| PendingJudgement {
+                        rule: test.rule.clone(),
+                        param: test.param.clone(),
+                        holds: true,
+                        reason: "入户核实".to_owned(),
+                    })
+                    .collect(),
+                support_mode: proposal
+                    .categories
+                    .contains(&domain::Category::Tekun)
+                    .then_some(domain::SupportMode::Dispersed),
+            };
+            self.act_on_case(town, case_id, CaseAction::RecordJointReview(review))
+                .await;
+            self.act_on_case(town, case_id, CaseAction::Move(Action::PostNotice))
+                .await;
+        }
+        case_id
+    }
+
+    async fn act_on_case(&self, actor: &Actor, case_id: i64, action: CaseAction) {
+        self.app
+            .act_on_case(actor, case_id, action)
+            .await
+            .unwrap_or_else(|error| panic!("case {case_id}: {}", error.message()));
+    }
+
+    /// 材料: `bytes` uploaded by `actor` as a document of `kind` (`id_card`, `authorisation`,
+    /// …) named `file_name` on `owner` (a case or a household row). Answers its id.
+    pub async fn document(
+        &self,
+        actor: &Actor,
+        owner: Owner,
+        kind: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> i64 {
+        let upload = DocumentUpload {
+            kind,
+            file_name,
+            bytes,
+        };
+        self.app
+            .upload_document(actor, owner, upload)
+            .await
+            .unwrap_or_else(|error| panic!("document {file_name}: {}", error.message()))
+            .id
+    }
+}
+
 /// A registered household, as built.
 #[derive(Clone, Debug)]
 pub struct Household {
     pub external_id: String,
     pub area: String,
+    /// The head's name (the applicant of the cases built on it).
+    pub head_name: String,
+    /// Its line in the interchange format, as imported (what a survey records).
+    pub line: String,
     /// The members' ID numbers, head first.
     pub id_numbers: Vec<String>,
 }
@@ -260,6 +416,12 @@ impl HouseholdBuilder<'_> {
             .await
             .unwrap_or_else(|error| panic!("household {}: {error:?}", self.external_id));
         Household {
+            head_name: self
+                .members
+                .first()
+                .map(|(_, name, _)| name.clone())
+                .unwrap_or_default(),
+            line: self.json(),
             external_id: self.external_id,
             area: self.area,
             id_numbers: self.members.into_iter().map(|(id, _, _)| id).collect(),
