@@ -277,6 +277,13 @@ pub fn demo_values() -> Result<Vec<AddedValue>, CatalogueError> {
 }
 
 impl Status {
+    pub const ALL: &'static [Status] = &[
+        Status::Confirmed,
+        Status::Secondary,
+        Status::Provisional,
+        Status::Demo,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Status::Confirmed => "confirmed",
@@ -296,14 +303,10 @@ impl Status {
     }
 
     pub fn from_code(code: &str) -> Option<Status> {
-        [
-            Status::Confirmed,
-            Status::Secondary,
-            Status::Provisional,
-            Status::Demo,
-        ]
-        .into_iter()
-        .find(|status| status.code() == code)
+        Status::ALL
+            .iter()
+            .copied()
+            .find(|status| status.code() == code)
     }
 }
 
