@@ -284,6 +284,10 @@ impl Status {
         Status::Demo,
     ];
 
+    /// The statuses a user enters on a form (演示 only `serve --demo` enters).
+    pub const ENTERED: &'static [Status] =
+        &[Status::Confirmed, Status::Secondary, Status::Provisional];
+
     pub fn code(self) -> &'static str {
         match self {
             Status::Confirmed => "confirmed",

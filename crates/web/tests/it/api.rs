@@ -347,10 +347,12 @@ fn vocabulary(word: &str) -> Vec<&'static str> {
             workflow::warning::Disposition::ALL,
             workflow::warning::Disposition::code,
         ),
+        "EnteredStatus" => codes(policy::Status::ENTERED, policy::Status::code),
         "Hukou" => codes(domain::Hukou::ALL, domain::Hukou::code),
         "ItemPeriod" => codes(assist::ItemPeriod::ALL, assist::ItemPeriod::code),
         "MonitoringKind" => codes(domain::MonitoringKind::ALL, domain::MonitoringKind::code),
         "Need" => codes(assist::Need::ALL, assist::Need::code),
+        "ParamOwner" => codes(&policy::OWNERS, domain::Role::code),
         "ParamStatus" => codes(policy::Status::ALL, policy::Status::code),
         "ParamUnit" => codes(policy::Unit::ALL, policy::Unit::code),
         "ReferralAction" => codes(assist::ReferralAction::ALL, assist::ReferralAction::code),
@@ -367,8 +369,8 @@ fn vocabulary(word: &str) -> Vec<&'static str> {
     }
 }
 
-/// The lists in the description that are not words of the domain: flags, the error codes, the
-/// file types, a verdict's and a finding's choices, and subsets of a word list.
+/// The lists in the description that are not words of the domain: flags, the search kinds, the
+/// file types, a verdict's and a finding's choices, sources and origins.
 const NOT_WORDS: &[&[&str]] = &[
     &["1", "true", "on"],
     &["1"],
@@ -376,8 +378,6 @@ const NOT_WORDS: &[&[&str]] = &[
     &["confirm", "override", "none"],
     &["resolved", "confirmed"],
     &["builtin", "added"],
-    &["confirmed", "secondary", "provisional"],
-    &["district_civil_affairs", "district_agriculture"],
     &["entered", "statutory"],
     &[
         "everything",
@@ -396,7 +396,13 @@ const NOT_WORDS: &[&[&str]] = &[
 fn collect_enums(value: &Value, found: &mut Vec<(Option<String>, Vec<Value>, bool)>) {
     match value {
         Value::Object(object) => {
-            if let Some(Value::Array(listed)) = object.get("enum") {
+            let word_list = object.contains_key("x-vocabulary").then(Vec::new);
+            if let Some(listed) = object
+                .get("enum")
+                .and_then(Value::as_array)
+                .cloned()
+                .or(word_list)
+            {
                 let nullable = object
                     .get("type")
                     .and_then(Value::as_array)
@@ -405,7 +411,7 @@ fn collect_enums(value: &Value, found: &mut Vec<(Option<String>, Vec<Value>, boo
                     .get("x-vocabulary")
                     .and_then(Value::as_str)
                     .map(str::to_owned);
-                found.push((word, listed.clone(), nullable));
+                found.push((word, listed, nullable));
             }
             object
                 .values()
