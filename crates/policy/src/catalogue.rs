@@ -279,6 +279,17 @@ pub fn demo_values() -> Result<Vec<AddedValue>, CatalogueError> {
 }
 
 impl Status {
+    pub const ALL: &'static [Status] = &[
+        Status::Confirmed,
+        Status::Secondary,
+        Status::Provisional,
+        Status::Demo,
+    ];
+
+    /// The statuses a user enters on a form (演示 only `serve --demo` enters).
+    pub const ENTERED: &'static [Status] =
+        &[Status::Confirmed, Status::Secondary, Status::Provisional];
+
     pub fn code(self) -> &'static str {
         match self {
             Status::Confirmed => "confirmed",
@@ -298,14 +309,10 @@ impl Status {
     }
 
     pub fn from_code(code: &str) -> Option<Status> {
-        [
-            Status::Confirmed,
-            Status::Secondary,
-            Status::Provisional,
-            Status::Demo,
-        ]
-        .into_iter()
-        .find(|status| status.code() == code)
+        Status::ALL
+            .iter()
+            .copied()
+            .find(|status| status.code() == code)
     }
 }
 

@@ -37,11 +37,12 @@ pub struct YearForm {
 }
 
 /// The statuses an arrangement may carry, as (code, label) for the form.
-const STATUSES: [(&str, &str); 3] = [
-    ("confirmed", "已确认"),
-    ("secondary", "二手来源"),
-    ("provisional", "暂定"),
-];
+fn statuses() -> Vec<(&'static str, &'static str)> {
+    policy::Status::ENTERED
+        .iter()
+        .map(|status| (status.code(), status.label()))
+        .collect()
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "calendar.html")]
@@ -51,7 +52,7 @@ pub struct CalendarTemplate {
     form: YearForm,
     error: String,
     fields: Vec<String>,
-    statuses: [(&'static str, &'static str); 3],
+    statuses: Vec<(&'static str, &'static str)>,
 }
 
 impl CalendarTemplate {
@@ -140,7 +141,7 @@ async fn render(
         form,
         error,
         fields,
-        statuses: STATUSES,
+        statuses: statuses(),
     })
 }
 

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use workflow::{DepartmentDecision, ObjectionStatus, Outcome, Verdict};
+use workflow::{ActionKind, DepartmentDecision, ObjectionStatus, Outcome, Verdict};
 
 /// `?overdue=1&mine=1&after=CURSOR` of the work queue.
 #[derive(Deserialize)]
@@ -38,8 +38,8 @@ pub async fn case_list(
 ) -> Result<Json<Value>, ApiError> {
     let today = state.app.today();
     let work = WorkQuery {
-        overdue_only: matches!(query.overdue.as_deref(), Some("1" | "true" | "on")),
-        acting_only: matches!(query.mine.as_deref(), Some("1" | "true" | "on")),
+        overdue_only: crate::api::query_flag(query.overdue.as_deref(), "overdue", "逾期清单")?,
+        acting_only: crate::api::query_flag(query.mine.as_deref(), "mine", "待我办理")?,
         after: query.after,
     };
     let queue = state.app.work_queue(&signed.actor, today, work).await?;
@@ -124,7 +124,7 @@ pub async fn case_create(
         .into_response())
 }
 
-fn detail_json(detail: &CaseDetail, offered: &[&str], masked: bool) -> Value {
+fn detail_json(detail: &CaseDetail, offered: &[ActionKind], masked: bool) -> Value {
     let case = &detail.case;
     let intake = case.intake();
     let timeline: Vec<Value> = detail
@@ -163,7 +163,7 @@ fn detail_json(detail: &CaseDetail, offered: &[&str], masked: bool) -> Value {
         "step": case.step().code(),
         "step_since": case.step_since().to_string(),
         "closed_on": case.closed_on().map(|d| d.to_string()),
-        "offered_actions": offered,
+        "offered_actions": offered.iter().map(|kind| kind.code()).collect::<Vec<_>>(),
         "discrepancies": case.discrepancies().iter().map(|d| json!({
             "number": d.number, "source": d.discrepancy.source, "description": d.discrepancy.description,
             "explanation": d.explanation.as_ref().map(|e| match e {
@@ -249,7 +249,7 @@ pub async fn case_get(
     let detail = state.app.case_detail(&signed.actor, id).await?;
     let offered = offered_actions(&detail.case, signed.actor.role, detail.today);
     let mut body = detail_json(&detail, &offered, !signed.actor.sees_unmasked());
-    if offered.contains(&"record_joint_review")
+    if offered.contains(&ActionKind::RecordJointReview)
         && let Ok(proposal) = state.app.case_proposal(&signed.actor, id).await
     {
         body["proposal"] = json!({

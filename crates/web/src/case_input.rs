@@ -14,70 +14,49 @@ use domain::{Category, Household, MonitoringKind, PlaceCode};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use workflow::{
-    Action, CaseKind, CategoryVerdict, Channel, Consent, Discrepancy, Explanation, ReviewOutcome,
-    Survey, TeamMember, Verdict, VillageReview,
+    Action, ActionKind, CaseKind, CategoryVerdict, Channel, Consent, Discrepancy, Explanation,
+    ReviewOutcome, Survey, TeamMember, Verdict, VillageReview,
 };
-
-/// Every action a case form or the API names, with its Chinese label.
-pub const ACTIONS: [(&str, &str); 17] = [
-    ("begin_comparison", "开始信息比对"),
-    ("record_discrepancy", "登记疑点"),
-    ("explain_discrepancy", "疑点说明"),
-    ("complete_comparison", "完成信息比对"),
-    ("record_survey", "录入入户调查"),
-    ("record_village_review", "录入村社评议"),
-    ("record_joint_review", "录入联合研判"),
-    ("post_notice", "张贴公示"),
-    ("record_objection", "登记公示异议"),
-    ("send_back", "退回重新调查核实"),
-    ("answer_objection", "答复异议"),
-    ("confirm", "审核确认"),
-    ("decline", "审核不同意"),
-    ("refuse", "不予认定"),
-    ("deliver_refusal_notice", "告知书已送达"),
-    ("withdraw", "撤回"),
-    ("record_special_limit", "特殊情况延长时限"),
-];
 
 /// The fields each action needs in the API's JSON body besides `action`, as each action's
 /// schema in `/api/openapi.json` lists them (`required`): a body without one (or with `null`)
 /// answers 422 naming it. Whether a present text may be empty is the workflow's business.
-pub const REQUIRED_FIELDS: [(&str, &[&str]); 17] = [
-    ("begin_comparison", &[]),
-    ("record_discrepancy", &["source", "description"]),
-    ("explain_discrepancy", &["number", "resolution", "note"]),
-    ("complete_comparison", &[]),
-    ("record_survey", &["team", "household"]),
-    ("record_village_review", &["attendance", "outcome"]),
-    ("record_joint_review", &["verdicts"]),
-    ("post_notice", &[]),
-    ("record_objection", &["summary"]),
-    ("send_back", &[]),
-    ("answer_objection", &["number", "answer"]),
-    ("confirm", &["category"]),
-    ("decline", &["category", "reason"]),
-    ("refuse", &["reason"]),
-    ("deliver_refusal_notice", &[]),
-    ("withdraw", &["reason"]),
-    ("record_special_limit", &["reason"]),
-];
+pub fn required_fields(kind: ActionKind) -> &'static [&'static str] {
+    match kind {
+        ActionKind::BeginComparison
+        | ActionKind::CompleteComparison
+        | ActionKind::PostNotice
+        | ActionKind::SendBackForVerification
+        | ActionKind::DeliverRefusalNotice => &[],
+        ActionKind::RecordDiscrepancy => &["source", "description"],
+        ActionKind::ExplainDiscrepancy => &["number", "resolution", "note"],
+        ActionKind::RecordSurvey => &["team", "household"],
+        ActionKind::RecordVillageReview => &["attendance", "outcome"],
+        ActionKind::RecordJointReview => &["verdicts"],
+        ActionKind::RecordObjection => &["summary"],
+        ActionKind::AnswerObjection => &["number", "answer"],
+        ActionKind::Confirm => &["category"],
+        ActionKind::Decline => &["category", "reason"],
+        ActionKind::Refuse | ActionKind::Withdraw | ActionKind::RecordSpecialLimit => &["reason"],
+    }
+}
 
 /// The fields each action takes besides its required ones and `action` and `on`: any other
 /// field of the API's body is refused naming it (issue 14).
-pub const OPTIONAL_FIELDS: [(&str, &[&str]); 3] = [
-    ("record_survey", &["surveyed_on"]),
-    ("record_village_review", &["held_on", "note"]),
-    (
-        "record_joint_review",
-        &[
+pub fn optional_fields(kind: ActionKind) -> &'static [&'static str] {
+    match kind {
+        ActionKind::RecordSurvey => &["surveyed_on"],
+        ActionKind::RecordVillageReview => &["held_on", "note"],
+        ActionKind::RecordJointReview => &[
             "held_on",
             "monitoring_kind",
             "monitoring_kind_reason",
             "judgements",
             "support_mode",
         ],
-    ),
-];
+        _ => &[],
+    }
+}
 
 /// The fields of an intake in the API's body (`POST /api/v1/cases`).
 pub const INTAKE_FIELDS: [&str; 8] = [
@@ -126,10 +105,7 @@ fn field_label(field: &str) -> &'static str {
 }
 
 pub fn action_label(code: &str) -> &'static str {
-    ACTIONS
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or("", |(_, label)| label)
+    ActionKind::from_code(code).map_or("", ActionKind::label)
 }
 
 /// One category's verdict as submitted: `confirm`, `override` or `none`, and the reason.
@@ -192,16 +168,9 @@ impl ActionFields {
             .get("action")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let required = REQUIRED_FIELDS
-            .iter()
-            .find(|(code, _)| *code == action)
-            .map_or(&[][..], |(_, required)| *required);
-        let optional = OPTIONAL_FIELDS
-            .iter()
-            .find(|(code, _)| *code == action)
-            .map_or(&[][..], |(_, optional)| *optional);
         // An unknown action is named by `to_action`; its fields are not judged here.
-        if ACTIONS.iter().any(|(code, _)| *code == action) {
+        if let Some(kind) = ActionKind::from_code(action) {
+            let (required, optional) = (required_fields(kind), optional_fields(kind));
             refuse_unknown(
                 object,
                 |key| {
@@ -274,10 +243,7 @@ impl ActionFields {
             }
         }
         fields.action = fields.get("action").to_owned();
-        let required = REQUIRED_FIELDS
-            .iter()
-            .find(|(action, _)| *action == fields.action)
-            .map_or(&[][..], |(_, required)| *required);
+        let required = ActionKind::from_code(&fields.action).map_or(&[][..], required_fields);
         let missing: Vec<app::FieldError> = required
             .iter()
             .filter(|field| object.get(**field).is_none_or(Value::is_null))
@@ -390,13 +356,18 @@ impl ActionFields {
     /// The action these fields describe.
     pub fn to_action(&self, today: NaiveDate) -> Result<CaseAction, AppError> {
         let step = |action: Action| Ok(CaseAction::Move(action));
-        match self.action.as_str() {
-            "begin_comparison" => step(Action::BeginComparison),
-            "record_discrepancy" => step(Action::RecordDiscrepancy(Discrepancy {
+        let kind = match self.action.as_str() {
+            "" => return Err(AppError::invalid("action", "请指明办理事项（action）")),
+            code => ActionKind::from_code(code)
+                .ok_or_else(|| AppError::invalid("action", format!("未知的办理事项“{code}”")))?,
+        };
+        match kind {
+            ActionKind::BeginComparison => step(Action::BeginComparison),
+            ActionKind::RecordDiscrepancy => step(Action::RecordDiscrepancy(Discrepancy {
                 source: self.text("source"),
                 description: self.text("description"),
             })),
-            "explain_discrepancy" => {
+            ActionKind::ExplainDiscrepancy => {
                 let number = self.number("number", "疑点编号")?;
                 let note = self.text("note");
                 let explanation = match self.get("resolution") {
@@ -414,8 +385,8 @@ impl ActionFields {
                     explanation,
                 })
             }
-            "complete_comparison" => step(Action::CompleteComparison),
-            "record_survey" => {
+            ActionKind::CompleteComparison => step(Action::CompleteComparison),
+            ActionKind::RecordSurvey => {
                 let household = self
                     .household
                     .clone()
@@ -436,7 +407,7 @@ impl ActionFields {
                     surveyed_on: self.date("surveyed_on", "调查日期", today)?,
                 }))
             }
-            "record_village_review" => {
+            ActionKind::RecordVillageReview => {
                 let outcome = ReviewOutcome::from_code(self.get("outcome")).ok_or_else(|| {
                     AppError::invalid("outcome", "请选择评议结果（同意或不同意）")
                 })?;
@@ -447,7 +418,7 @@ impl ActionFields {
                     note: self.text("note"),
                 }))
             }
-            "record_joint_review" => {
+            ActionKind::RecordJointReview => {
                 let mut verdicts = Vec::new();
                 for field in &self.verdicts {
                     let category = Category::from_code(field.category.trim()).ok_or_else(|| {
@@ -521,37 +492,32 @@ impl ActionFields {
                     support_mode,
                 }))
             }
-            "post_notice" => step(Action::PostNotice),
-            "record_objection" => step(Action::RecordObjection {
+            ActionKind::PostNotice => step(Action::PostNotice),
+            ActionKind::RecordObjection => step(Action::RecordObjection {
                 summary: self.text("summary"),
             }),
-            "send_back" => step(Action::SendBackForVerification),
-            "answer_objection" => step(Action::AnswerObjection {
+            ActionKind::SendBackForVerification => step(Action::SendBackForVerification),
+            ActionKind::AnswerObjection => step(Action::AnswerObjection {
                 number: self.number("number", "异议编号")?,
                 answer: self.text("answer"),
             }),
-            "confirm" => step(Action::Confirm {
+            ActionKind::Confirm => step(Action::Confirm {
                 category: self.category()?,
             }),
-            "decline" => step(Action::Decline {
+            ActionKind::Decline => step(Action::Decline {
                 category: self.category()?,
                 reason: self.text("reason"),
             }),
-            "refuse" => step(Action::Refuse {
+            ActionKind::Refuse => step(Action::Refuse {
                 reason: self.text("reason"),
             }),
-            "deliver_refusal_notice" => step(Action::DeliverRefusalNotice),
-            "withdraw" => step(Action::Withdraw {
+            ActionKind::DeliverRefusalNotice => step(Action::DeliverRefusalNotice),
+            ActionKind::Withdraw => step(Action::Withdraw {
                 reason: self.text("reason"),
             }),
-            "record_special_limit" => step(Action::RecordSpecialLimit {
+            ActionKind::RecordSpecialLimit => step(Action::RecordSpecialLimit {
                 reason: self.text("reason"),
             }),
-            "" => Err(AppError::invalid("action", "请指明办理事项（action）")),
-            other => Err(AppError::invalid(
-                "action",
-                format!("未知的办理事项“{other}”"),
-            )),
         }
     }
 

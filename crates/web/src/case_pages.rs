@@ -25,8 +25,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use workflow::{
-    CaseKind, Change, Channel, DepartmentDecision, Explanation, Fact, ObjectionStatus, Outcome,
-    Proposal, Step, Verdict,
+    ActionKind, CaseKind, Change, Channel, DepartmentDecision, Explanation, Fact, ObjectionStatus,
+    Outcome, Proposal, Step, Verdict,
 };
 
 fn change_label(change: Change) -> &'static str {
@@ -567,7 +567,7 @@ pub struct CasePage {
     d: CaseDetail,
     timeline: Vec<TimelineRow>,
     deadlines: Vec<DeadlineRow>,
-    offered: Vec<&'static str>,
+    offered: Vec<ActionKind>,
     household: Option<Household>,
     household_source: String,
     masked: bool,
@@ -795,7 +795,7 @@ pub(crate) async fn case_page(
     let mut survey_draft = String::new();
     let form = match survey_form {
         Some(form) => form,
-        None if offered.contains(&"record_survey") => {
+        None if offered.contains(&ActionKind::RecordSurvey) => {
             candidates = state.app.team_candidates(actor, case_id).await?;
             let draft = state.app.survey_draft(actor, case_id).await?;
             match (draft, d.case.survey(), d.household_row_id) {
@@ -838,10 +838,10 @@ pub(crate) async fn case_page(
         }
         None => HouseholdForm::default(),
     };
-    if candidates.is_empty() && offered.contains(&"record_survey") {
+    if candidates.is_empty() && offered.contains(&ActionKind::RecordSurvey) {
         candidates = state.app.team_candidates(actor, case_id).await?;
     }
-    let proposal = if offered.contains(&"record_joint_review") {
+    let proposal = if offered.contains(&ActionKind::RecordJointReview) {
         state.app.case_proposal(actor, case_id).await.ok()
     } else {
         d.case.joint_review().map(|review| review.proposal.clone())
@@ -853,7 +853,7 @@ pub(crate) async fn case_page(
         .filter(|decided| decided.decision.is_none() && decided.department() == actor.role)
         .map(|decided| decided.category)
         .collect();
-    let villages = if offered.contains(&"record_survey") {
+    let villages = if offered.contains(&ActionKind::RecordSurvey) {
         state.app.villages_for(actor).await?
     } else {
         Vec::new()

@@ -26,6 +26,7 @@ mod guard;
 mod home_pages;
 mod input;
 mod monitoring_pages;
+mod openapi;
 mod pages;
 mod policy_api;
 mod policy_pages;

@@ -47,11 +47,12 @@ impl ValueForm {
 }
 
 /// The statuses a value may carry, as (code, label) for the form.
-const STATUSES: [(&str, &str); 3] = [
-    ("confirmed", "已确认"),
-    ("secondary", "二手来源"),
-    ("provisional", "暂定"),
-];
+fn statuses() -> Vec<(&'static str, &'static str)> {
+    policy::Status::ENTERED
+        .iter()
+        .map(|status| (status.code(), status.label()))
+        .collect()
+}
 
 /// A refused form: the parameter, what was typed, the message and the faulty fields.
 pub struct Failed {
@@ -68,7 +69,7 @@ pub struct PolicyTemplate {
     page: PolicyPage,
     golive: app::golive::GoLive,
     failed: Option<Failed>,
-    statuses: [(&'static str, &'static str); 3],
+    statuses: Vec<(&'static str, &'static str)>,
 }
 
 impl PolicyTemplate {
@@ -165,7 +166,7 @@ async fn render(
         page,
         golive,
         failed,
-        statuses: STATUSES,
+        statuses: statuses(),
     })
 }
 

@@ -57,7 +57,7 @@ impl WarningListQuery {
         Ok(WarningQuery {
             state,
             rule,
-            late: matches!(self.late.as_deref(), Some("1" | "true" | "on")),
+            late: crate::api::query_flag(self.late.as_deref(), "late", "仅看逾期")?,
             after: self.after.clone(),
         })
     }

@@ -49,8 +49,8 @@ pub use deadline::{
     due_list,
 };
 pub use machine::{
-    Action, INTAKE_ROLES, SURVEY_ROLES, Surveyor, Transition, apply, apply_on, check_team,
-    may_survey, open, open_on,
+    Action, ActionKind, INTAKE_ROLES, SURVEY_ROLES, Surveyor, Transition, apply, apply_on,
+    check_team, may_survey, open, open_on,
 };
 pub use proposal::{ProposedCategories, propose_categories};
 pub use queue::{QueueLine, WATCHING_ROLES, acts_next, awaits_department, queue_lines};

@@ -13,8 +13,32 @@ use crate::case::{
 use crate::deadline::DeadlineParams;
 use crate::refusal::Refusal;
 use chrono::{Days, NaiveDate};
-use domain::{Category, PlaceLevel, Role};
+use domain::{Category, PlaceLevel, Role, vocabulary};
 use std::collections::BTreeSet;
+
+vocabulary!(
+    /// 办理事项的名称: the word for each `Action`, its wire name (the API's `action`, a page
+    /// form's `action`, the offered actions) and the label of its button.
+    ActionKind {
+        BeginComparison = "begin_comparison" / "开始信息比对",
+        RecordDiscrepancy = "record_discrepancy" / "登记疑点",
+        ExplainDiscrepancy = "explain_discrepancy" / "疑点说明",
+        CompleteComparison = "complete_comparison" / "完成信息比对",
+        RecordSurvey = "record_survey" / "录入入户调查",
+        RecordVillageReview = "record_village_review" / "录入村社评议",
+        RecordJointReview = "record_joint_review" / "录入联合研判",
+        PostNotice = "post_notice" / "张贴公示",
+        RecordObjection = "record_objection" / "登记公示异议",
+        SendBackForVerification = "send_back" / "退回重新调查核实",
+        AnswerObjection = "answer_objection" / "答复异议",
+        Confirm = "confirm" / "审核确认",
+        Decline = "decline" / "审核不同意",
+        Refuse = "refuse" / "不予认定",
+        DeliverRefusalNotice = "deliver_refusal_notice" / "告知书已送达",
+        Withdraw = "withdraw" / "撤回",
+        RecordSpecialLimit = "record_special_limit" / "特殊情况延长时限",
+    }
+);
 
 /// 办理事项: what an actor does to an open case.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +86,29 @@ pub enum Action {
 }
 
 impl Action {
+    /// The action's word (`ActionKind`).
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::BeginComparison => ActionKind::BeginComparison,
+            Action::RecordDiscrepancy(_) => ActionKind::RecordDiscrepancy,
+            Action::ExplainDiscrepancy { .. } => ActionKind::ExplainDiscrepancy,
+            Action::CompleteComparison => ActionKind::CompleteComparison,
+            Action::RecordSurvey(_) => ActionKind::RecordSurvey,
+            Action::RecordVillageReview(_) => ActionKind::RecordVillageReview,
+            Action::RecordJointReview(_) => ActionKind::RecordJointReview,
+            Action::PostNotice => ActionKind::PostNotice,
+            Action::RecordObjection { .. } => ActionKind::RecordObjection,
+            Action::SendBackForVerification => ActionKind::SendBackForVerification,
+            Action::AnswerObjection { .. } => ActionKind::AnswerObjection,
+            Action::Confirm { .. } => ActionKind::Confirm,
+            Action::Decline { .. } => ActionKind::Decline,
+            Action::Refuse { .. } => ActionKind::Refuse,
+            Action::DeliverRefusalNotice => ActionKind::DeliverRefusalNotice,
+            Action::Withdraw { .. } => ActionKind::Withdraw,
+            Action::RecordSpecialLimit { .. } => ActionKind::RecordSpecialLimit,
+        }
+    }
+
     /// The roles that may take the action (U2: 区级分类审批、镇街综合审核、村社和网格协助).
     pub fn roles(&self) -> &'static [Role] {
         const TOWN: &[Role] = &[Role::TownReviewer];

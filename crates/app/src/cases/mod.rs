@@ -1152,7 +1152,7 @@ impl App {
 /// 可办事项: the actions a form is offered for, to `role` on `case` at its step on `today`.
 /// An offer is not a promise: the workflow still checks each move (and refuses with its
 /// reason); this only keeps the page from showing forms the role can never use here.
-pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<&'static str> {
+pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<workflow::ActionKind> {
     let mut offered = Vec::new();
     let step = case.step();
     let town = role == Role::TownReviewer;
@@ -1171,41 +1171,41 @@ pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<&'stati
         .iter()
         .any(|objection| objection.status == workflow::ObjectionStatus::Open);
     match step {
-        Step::Received if town => offered.push("begin_comparison"),
+        Step::Received if town => offered.push(workflow::ActionKind::BeginComparison),
         Step::Comparing if town => {
-            offered.push("record_discrepancy");
+            offered.push(workflow::ActionKind::RecordDiscrepancy);
             if case
                 .discrepancies()
                 .iter()
                 .any(|record| record.explanation.is_none())
             {
-                offered.push("explain_discrepancy");
+                offered.push(workflow::ActionKind::ExplainDiscrepancy);
             }
-            offered.push("complete_comparison");
+            offered.push(workflow::ActionKind::CompleteComparison);
         }
-        Step::Surveying if assists => offered.push("record_survey"),
-        Step::VillageReview if village => offered.push("record_village_review"),
+        Step::Surveying if assists => offered.push(workflow::ActionKind::RecordSurvey),
+        Step::VillageReview if village => offered.push(workflow::ActionKind::RecordVillageReview),
         Step::JointReview if town => {
             if reverifying {
-                offered.push("answer_objection");
+                offered.push(workflow::ActionKind::AnswerObjection);
             }
-            offered.push("record_joint_review");
+            offered.push(workflow::ActionKind::RecordJointReview);
         }
         Step::Notice if role == Role::VillageAssistant && case.notice().is_none() => {
-            offered.push("post_notice");
+            offered.push(workflow::ActionKind::PostNotice);
         }
         Step::Notice | Step::Confirming if town => {
             if step == Step::Notice && case.notice().is_none() {
                 if reverifying {
-                    offered.push("answer_objection");
+                    offered.push(workflow::ActionKind::AnswerObjection);
                 }
-                offered.push("post_notice");
+                offered.push(workflow::ActionKind::PostNotice);
             }
             if case.notice().is_some() {
-                offered.push("record_objection");
+                offered.push(workflow::ActionKind::RecordObjection);
             }
             if open_objection {
-                offered.push("send_back");
+                offered.push(workflow::ActionKind::SendBackForVerification);
             }
         }
         Step::Notice | Step::Confirming
@@ -1216,15 +1216,15 @@ pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<&'stati
                 && !case.has_open_objection()
                 && workflow::awaits_department(case, role) =>
         {
-            offered.push("confirm");
-            offered.push("decline");
+            offered.push(workflow::ActionKind::Confirm);
+            offered.push(workflow::ActionKind::Decline);
         }
         Step::Refused | Step::Confirmed
             if town
                 && case.owes_refusal_notice()
                 && case.refusal_notice_delivered_on().is_none() =>
         {
-            offered.push("deliver_refusal_notice");
+            offered.push(workflow::ActionKind::DeliverRefusalNotice);
         }
         _ => {}
     }
@@ -1239,13 +1239,13 @@ pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<&'stati
                 | Step::Notice
         )
     {
-        offered.push("refuse");
+        offered.push(workflow::ActionKind::Refuse);
     }
     if assists && !step.is_final() {
-        offered.push("withdraw");
+        offered.push(workflow::ActionKind::Withdraw);
     }
     if town && !step.is_final() && case.special_limit_reason().is_none() {
-        offered.push("record_special_limit");
+        offered.push(workflow::ActionKind::RecordSpecialLimit);
     }
     offered
 }
@@ -1559,7 +1559,8 @@ impl App {
         let mut tx = self.store.begin().await?;
         let (_, events) = self.load_case(&mut tx, actor, case_id).await?;
         let case = replay(case_id, &events)?;
-        if !offered_actions(&case, actor.role, today).contains(&"record_survey") {
+        if !offered_actions(&case, actor.role, today).contains(&workflow::ActionKind::RecordSurvey)
+        {
             return Err(AppError::Forbidden);
         }
         let text = serde_json::to_string(fields)

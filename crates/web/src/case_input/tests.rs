@@ -1,17 +1,17 @@
 //! The API document's action schemas and the handler's table of required fields agree.
 
-use super::{ACTIONS, REQUIRED_FIELDS};
+use super::{optional_fields, required_fields};
 use serde_json::Value;
+use workflow::ActionKind;
 
 #[test]
 fn each_action_has_its_schema_with_the_fields_the_handler_requires() {
-    let document: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+    let document: Value = serde_json::from_str(crate::openapi::document()).unwrap();
     let schemas = &document["components"]["schemas"];
     let one_of = schemas["CaseAction"]["oneOf"].as_array().unwrap();
-    assert_eq!(one_of.len(), ACTIONS.len());
-    assert_eq!(REQUIRED_FIELDS.len(), ACTIONS.len());
-    for ((code, _), (table_code, required)) in ACTIONS.iter().zip(REQUIRED_FIELDS) {
-        assert_eq!(*code, table_code, "REQUIRED_FIELDS follows ACTIONS");
+    assert_eq!(one_of.len(), ActionKind::ALL.len());
+    for kind in ActionKind::ALL {
+        let (code, required) = (kind.code(), required_fields(*kind));
         let name = format!("CaseAction.{code}");
         assert!(
             one_of
@@ -20,7 +20,7 @@ fn each_action_has_its_schema_with_the_fields_the_handler_requires() {
             "{name} in oneOf"
         );
         let schema = &schemas[name.as_str()];
-        assert_eq!(schema["properties"]["action"]["const"], *code);
+        assert_eq!(schema["properties"]["action"]["const"], code);
         let listed: Vec<&str> = schema["required"]
             .as_array()
             .unwrap()
@@ -34,5 +34,21 @@ fn each_action_has_its_schema_with_the_fields_the_handler_requires() {
         for field in required {
             assert!(schema["properties"][field].is_object(), "{code}.{field}");
         }
+        assert_eq!(schema["title"], kind.label(), "{code}");
+        // The schema lists exactly the fields the handler takes (any other is refused).
+        let mut described: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut taken: Vec<&str> = ["action", "on"]
+            .into_iter()
+            .chain(required.iter().copied())
+            .chain(optional_fields(*kind).iter().copied())
+            .collect();
+        described.sort_unstable();
+        taken.sort_unstable();
+        assert_eq!(described, taken, "{code}");
     }
 }

@@ -302,7 +302,123 @@ async fn u1_openapi_document_lists_every_api_route() {
                 "{backend}: dangling $ref {reference}"
             );
         }
+        // Every word list is the vocabulary's, in its order; no list of words is spelled.
+        let mut enums = Vec::new();
+        collect_enums(&document, &mut enums);
+        assert!(!enums.is_empty());
+        for (word, mut listed, nullable) in enums {
+            // An empty query parameter is one left out (`openapi::admit_empty_query_values`).
+            listed.retain(|choice| choice != "");
+            match word {
+                Some(word) => {
+                    let mut expected: Vec<Value> =
+                        vocabulary(&word).into_iter().map(Value::from).collect();
+                    if nullable {
+                        expected.push(Value::Null);
+                    }
+                    assert_eq!(listed, expected, "{backend}: the enum of {word}");
+                }
+                None => assert!(
+                    NOT_WORDS.iter().any(|list| listed
+                        == list
+                            .iter()
+                            .map(|code| Value::from(*code))
+                            .collect::<Vec<_>>()),
+                    "{backend}: {listed:?} is spelled in openapi.json; name its word list (x-vocabulary)"
+                ),
+            }
+        }
         app.stop().await;
+    }
+}
+
+/// The codes of the word list `word` of the vocabulary, as `openapi.json` names it.
+fn vocabulary(word: &str) -> Vec<&'static str> {
+    fn codes<T: Copy>(all: &[T], code: fn(T) -> &'static str) -> Vec<&'static str> {
+        all.iter().map(|item| code(*item)).collect()
+    }
+    match word {
+        "ActionKind" => codes(workflow::ActionKind::ALL, workflow::ActionKind::code),
+        "CareNeed" => codes(domain::CareNeed::ALL, domain::CareNeed::code),
+        "CaseKind" => codes(workflow::CaseKind::ALL, workflow::CaseKind::code),
+        "Category" => codes(domain::Category::ALL, domain::Category::code),
+        "Channel" => codes(workflow::Channel::ALL, workflow::Channel::code),
+        "Disposition" => codes(
+            workflow::warning::Disposition::ALL,
+            workflow::warning::Disposition::code,
+        ),
+        "EnteredStatus" => codes(policy::Status::ENTERED, policy::Status::code),
+        "Hukou" => codes(domain::Hukou::ALL, domain::Hukou::code),
+        "ItemPeriod" => codes(assist::ItemPeriod::ALL, assist::ItemPeriod::code),
+        "MonitoringKind" => codes(domain::MonitoringKind::ALL, domain::MonitoringKind::code),
+        "Need" => codes(assist::Need::ALL, assist::Need::code),
+        "ParamOwner" => codes(&policy::OWNERS, domain::Role::code),
+        "ParamStatus" => codes(policy::Status::ALL, policy::Status::code),
+        "ParamUnit" => codes(policy::Unit::ALL, policy::Unit::code),
+        "ReferralAction" => codes(assist::ReferralAction::ALL, assist::ReferralAction::code),
+        "ReferralState" => codes(assist::ReferralState::ALL, assist::ReferralState::code),
+        "ReviewOutcome" => codes(workflow::ReviewOutcome::ALL, workflow::ReviewOutcome::code),
+        "Role" => codes(domain::Role::ALL, domain::Role::code),
+        "Step" => codes(workflow::Step::ALL, workflow::Step::code),
+        "SupportMode" => codes(domain::SupportMode::ALL, domain::SupportMode::code),
+        "WarningState" => codes(
+            workflow::warning::WarningState::ALL,
+            workflow::warning::WarningState::code,
+        ),
+        other => panic!("no word list {other}"),
+    }
+}
+
+/// The lists in the description that are not words of the domain: flags, the search kinds, the
+/// file types, a verdict's and a finding's choices, sources and origins.
+const NOT_WORDS: &[&[&str]] = &[
+    &["1", "true", "on"],
+    &["1"],
+    &["true", "1"],
+    &["confirm", "override", "none"],
+    &["resolved", "confirmed"],
+    &["builtin", "added"],
+    &["entered", "statutory"],
+    &[
+        "everything",
+        "area_code",
+        "place_name",
+        "id_number",
+        "household_number",
+        "name",
+    ],
+    &["image/jpeg", "application/pdf"],
+    &["low", "medium", "high"],
+    &["roll", "case", "demo", "other"],
+];
+
+/// Every schema with an `enum`: its `x-vocabulary` word, the list and whether it admits null.
+fn collect_enums(value: &Value, found: &mut Vec<(Option<String>, Vec<Value>, bool)>) {
+    match value {
+        Value::Object(object) => {
+            let word_list = object.contains_key("x-vocabulary").then(Vec::new);
+            if let Some(listed) = object
+                .get("enum")
+                .and_then(Value::as_array)
+                .cloned()
+                .or(word_list)
+            {
+                let nullable = object
+                    .get("type")
+                    .and_then(Value::as_array)
+                    .is_some_and(|types| types.iter().any(|kind| kind == "null"));
+                let word = object
+                    .get("x-vocabulary")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                found.push((word, listed, nullable));
+            }
+            object
+                .values()
+                .for_each(|child| collect_enums(child, found));
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_enums(item, found)),
+        _ => {}
     }
 }
 
