@@ -27,19 +27,6 @@ pub struct Query<T>(pub(crate) T);
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct Path<T>(pub(crate) T);
 
-/// A flag of the query (`?late=1`): absent or empty is off; `1`, `true` or `on` is on; any
-/// other value is refused naming the parameter, as the description's `enum` says.
-pub(crate) fn query_flag(value: Option<&str>, name: &str, label: &str) -> Result<bool, AppError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(false),
-        Some("1" | "true" | "on") => Ok(true),
-        Some(other) => Err(AppError::invalid(
-            name,
-            format!("{label}（{name}）应为1，不是“{other}”"),
-        )),
-    }
-}
-
 pub async fn openapi() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -182,7 +169,7 @@ pub async fn household_get(
         .household_detail(
             &signed.actor,
             id,
-            query_flag(query.full.as_deref(), "full", "完整信息")?,
+            crate::input::query_flag(query.full.as_deref(), "full", "完整信息")?,
         )
         .await?;
     Ok(Json(detail_json(&detail)))

@@ -38,8 +38,8 @@ pub async fn case_list(
 ) -> Result<Json<Value>, ApiError> {
     let today = state.app.today();
     let work = WorkQuery {
-        overdue_only: crate::api::query_flag(query.overdue.as_deref(), "overdue", "逾期清单")?,
-        acting_only: crate::api::query_flag(query.mine.as_deref(), "mine", "待我办理")?,
+        overdue_only: crate::input::query_flag(query.overdue.as_deref(), "overdue", "逾期清单")?,
+        acting_only: crate::input::query_flag(query.mine.as_deref(), "mine", "待我办理")?,
         after: query.after,
     };
     let queue = state.app.work_queue(&signed.actor, today, work).await?;

@@ -258,3 +258,16 @@ pub(crate) fn record_from(body: &Value, prefix: &str) -> Result<HouseholdRecord,
         AppError::invalid(field, message)
     })
 }
+
+/// A flag of the query (`?late=1`): absent or empty is off; `1`, `true` or `on` is on; any
+/// other value is refused naming the parameter, as the description's `enum` says.
+pub(crate) fn query_flag(value: Option<&str>, name: &str, label: &str) -> Result<bool, AppError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(false),
+        Some("1" | "true" | "on") => Ok(true),
+        Some(other) => Err(AppError::invalid(
+            name,
+            format!("{label}（{name}）应为1，不是“{other}”"),
+        )),
+    }
+}

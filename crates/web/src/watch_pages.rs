@@ -57,7 +57,7 @@ impl WarningListQuery {
         Ok(WarningQuery {
             state,
             rule,
-            late: crate::api::query_flag(self.late.as_deref(), "late", "仅看逾期")?,
+            late: crate::input::query_flag(self.late.as_deref(), "late", "仅看逾期")?,
             after: self.after.clone(),
         })
     }
