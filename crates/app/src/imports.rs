@@ -3,6 +3,11 @@
 //! Invariant: an import is one transaction. A file with any bad line imports nothing and reports
 //! every bad line with its number; a file already imported (same content hash) changes nothing;
 //! a household already stored with the same record is left as it is.
+//!
+//! Each household an import writes has its audit event. A new household's event names the
+//! record rather than repeating it (the household row holds it): the record's SHA-256, the
+//! file's SHA-256 and name, and its line (`import_after`); a changed household's event holds
+//! the records before and after, as every other write's does.
 
 use crate::households::household_event;
 use crate::{App, AppError};
@@ -94,8 +99,27 @@ impl SeenInFile {
     }
 }
 
+/// The `after` of a new household's import event: its record's SHA-256, the file it came from
+/// (SHA-256 and name, as `imports` records them) and its line there.
+fn import_after(record_sha256: &str, file: &FileRef, line: usize) -> String {
+    serde_json::json!({
+        "record_sha256": record_sha256,
+        "file_sha256": file.content_hash,
+        "file": file.name,
+        "line": line,
+    })
+    .to_string()
+}
+
+/// The file an import reads, as its audit events name it.
+struct FileRef {
+    content_hash: String,
+    name: String,
+}
+
 /// One import in progress: the transaction, the bulk writer and what has been decided so far.
 struct Import {
+    file: FileRef,
     tx: store::Tx,
     load: HouseholdLoad,
     chain: Chain,
@@ -113,10 +137,13 @@ struct Import {
 impl Import {
     /// Checks a batch against the store (不重不漏 across households) and, while the file has
     /// no bad line, writes it: new households in bulk, changed ones one by one.
-    async fn batch(&mut self, batch: &[(usize, Household, String)]) -> Result<(), ImportError> {
+    async fn batch(
+        &mut self,
+        batch: &[(usize, Household, String, String)],
+    ) -> Result<(), ImportError> {
         let rows: Vec<store::bulk::BatchHousehold<'_>> = batch
             .iter()
-            .map(|(_, household, json)| (household, json.as_str()))
+            .map(|(_, household, json, _)| (household, json.as_str()))
             .collect();
         let lookup = self.load.lookup(&mut self.tx, &rows).await?;
         let stored: HashMap<&str, &store::households::HouseholdRow> = lookup
@@ -131,7 +158,7 @@ impl Import {
             .collect();
         let mut changed = Vec::new();
         let mut new_events = Vec::new();
-        for (line, household, json) in batch {
+        for (line, household, json, digest) in batch {
             // 不重不漏: a person belongs to one household at a time.
             for (idx, person) in household.members.iter().enumerate() {
                 let id_number = person.id_number.as_str();
@@ -155,7 +182,7 @@ impl Import {
                     "household.import",
                     household,
                     None,
-                    Some(json.clone()),
+                    Some(import_after(digest, &self.file, *line)),
                 )),
                 Some(row) if row.record == *json => self.report.unchanged += 1,
                 Some(row) => changed.push((household, *row, json)),
@@ -255,6 +282,10 @@ impl App {
         let place_codes = store::places::all_codes(&mut tx).await?;
         let load = HouseholdLoad::start(&self.store, &mut tx, n_lines).await?;
         let mut import = Import {
+            file: FileRef {
+                content_hash: content_hash.clone(),
+                name: file_name.to_owned(),
+            },
             tx,
             load,
             chain,
@@ -269,7 +300,7 @@ impl App {
         let n_workers = std::thread::available_parallelism().map_or(2, usize::from);
         let mut blocks = stream::ParsedBlocks::spawn(open, n_workers);
         let mut seen = SeenInFile::default();
-        let mut batch: Vec<(usize, Household, String)> = Vec::with_capacity(IMPORT_BATCH);
+        let mut batch: Vec<(usize, Household, String, String)> = Vec::with_capacity(IMPORT_BATCH);
         let mut n_households = 0_i64;
         'file: while let Some(block) = blocks.next().await {
             let block = block.map_err(|error| {
@@ -278,7 +309,7 @@ impl App {
             for ParsedLine { line, outcome } in block {
                 match outcome {
                     Err(message) => import.errors.push(LineError { line, message }),
-                    Ok((household, json)) => {
+                    Ok((household, json, digest)) => {
                         n_households += 1;
                         if let Err(error) =
                             domain::interchange::check_born_by(&household, self.today())
@@ -290,7 +321,7 @@ impl App {
                         }
                         seen.check(line, &household, &mut import.errors);
                         if place_codes.contains(household.area.as_str()) {
-                            batch.push((line, household, json));
+                            batch.push((line, household, json, digest));
                         } else {
                             import.errors.push(LineError {
                                 line,

@@ -231,17 +231,34 @@ async fn d1_reimport_changes_nothing_and_a_changed_household_is_updated_and_audi
                 3
             );
         }
-        // Every household has its audit event, with the record as stored.
-        assert_eq!(
-            count(
-                &world.store,
-                "SELECT COUNT(*) FROM audit_log a JOIN households h ON h.external_id = a.entity_id \
-                 WHERE a.action = 'household.import' AND a.entity = 'household' AND a.after_json = h.record \
-                 AND a.area_code = h.area_code AND a.before_json IS NULL"
-            )
-            .await,
-            N_HOUSEHOLDS as i64
-        );
+        // Every household has its audit event, naming the record as stored (its SHA-256) and
+        // the file and line it came from.
+        let events: Vec<(String, String)> = sqlx::query_as(
+            "SELECT a.after_json, h.record FROM audit_log a JOIN households h ON h.external_id = a.entity_id \
+             WHERE a.action = 'household.import' AND a.entity = 'household' \
+             AND a.area_code = h.area_code AND a.before_json IS NULL",
+        )
+        .fetch_all(world.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(events.len(), N_HOUSEHOLDS, "{}", world.backend);
+        let (content_hash,): (String,) =
+            sqlx::query_as("SELECT content_hash FROM imports WHERE file_name = 'first.jsonl'")
+                .fetch_one(world.store.pool())
+                .await
+                .unwrap();
+        for (after, record) in &events {
+            let after: Value = serde_json::from_str(after).unwrap();
+            assert_eq!(
+                after["record_sha256"],
+                hex::encode(<sha2::Sha256 as sha2::Digest>::digest(record.as_bytes())),
+                "{}",
+                world.backend
+            );
+            assert_eq!(after["file_sha256"], content_hash.as_str());
+            assert_eq!(after["file"], "first.jsonl");
+            assert!(after["line"].as_u64().unwrap() >= 1);
+        }
 
         let again = import(&world, "first-again.jsonl", &lines).await.unwrap();
         assert!(again.already_imported, "{}", world.backend);

@@ -18,6 +18,13 @@
 //! an index locks its table until the load ends), every secondary index, foreign key and the
 //! name index's key of the loaded tables.
 //!
+//! The name index rows (`name_index::name_grams` of each member, once per household) are made in
+//! Rust. PostgreSQL streams them with `COPY` into a staging table and moves them with a plain
+//! `INSERT … SELECT` (the households are new, so no row is there already). SQLite, in a load
+//! at least as large as the registry, keeps them packed in memory (`PackedGrams`, 20 bytes a
+//! row) and writes them sorted at the end, each row appended to the index's last page instead
+//! of a random one.
+//!
 //! Invariant: what the ordinary writes keep (`households::insert_many`, `audit::Chain`): a
 //! membership's `area_code` is its household's; a person is added or has their name refreshed;
 //! one audit event per household, chained in order.
@@ -31,12 +38,18 @@ use crate::{Backend, Result, SQLITE_CACHE_KIB, Store, StoreError, Tx};
 use domain::Household;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 
 /// SQLite's page cache during a load, in KiB: the indexes on ID numbers that a load inserts in
 /// random order stay in memory instead of going back and forth to the WAL.
 const LOAD_CACHE_KIB: i64 = 393_216;
+
+/// SQLite's page cache during a load whose name index rows are kept in memory
+/// (`PackedGrams`), in KiB: the largest random inserts left are the ID numbers', and the cache
+/// also bounds the sorter of the index builds at the end, so that the load stays within 1 GiB
+/// (measured at 700 000 households with 384 MiB: 1.15 GB).
+const PACKED_LOAD_CACHE_KIB: i64 = 262_144;
 
 /// One household of a batch with its record as stored (the interchange JSON).
 pub type BatchHousehold<'a> = (&'a Household, &'a str);
@@ -66,6 +79,11 @@ pub struct HouseholdLoad {
     /// The registry held no household when the load began: then whatever a lookup could find
     /// was written by this load, from a file the caller already checked against itself.
     registry_was_empty: bool,
+    /// The registry held no person either: persons are inserted, not upserted.
+    no_persons: bool,
+    /// SQLite, a load whose indexes are built at its end: the name index rows of its new
+    /// households, written in key order before it commits.
+    grams: Option<PackedGrams>,
 }
 
 /// The tables a load writes, whose secondary indexes a large PostgreSQL load into an empty
@@ -81,10 +99,10 @@ const LOADED_TABLES: [&str; 5] = [
 /// The narrow tables whose secondary indexes a large SQLite load builds at its end (sorted,
 /// from a quick scan). The other tables' indexes stay: `households` and `audit_log` rows are
 /// wide (each holds a record), so a build would read gigabytes, while their indexes are small
-/// or written in key order (the audit log's by time, actor and action) and cheap to keep; the
-/// name index, built at the end, took longer than written batch by batch (measured at 700 000
-/// households: 1 270 s and 1 GB against 520 s).
-const SQLITE_DEFERRED_TABLES: [&str; 2] = ["persons", "memberships"];
+/// or written in key order (the audit log's by time, actor and action) and cheap to keep. The
+/// name index's rows themselves are written at the end in key order (`PackedGrams`), so its
+/// secondary index (by household) is built after them.
+const SQLITE_DEFERRED_TABLES: [&str; 3] = ["persons", "memberships", "person_name_grams"];
 
 /// Indexes the load itself reads, kept up to date throughout: who is a member where, and a
 /// household's memberships (for an updated household).
@@ -114,21 +132,30 @@ impl HouseholdLoad {
                 .fetch_one(&mut **tx)
                 .await?;
         let registry_was_empty = any_household == 0;
+        let (any_person,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM persons LIMIT 1) AS one")
+                .fetch_one(&mut **tx)
+                .await?;
+        let no_persons = registry_was_empty && any_person == 0;
+        let mut grams = None;
         let staging = match store.backend() {
             Backend::Sqlite => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "PRAGMA cache_size = -{LOAD_CACHE_KIB}"
-                )))
-                .execute(&mut **tx)
-                .await?;
                 // The highest id bounds the number of stored households without counting them.
                 let (highest_id,): (i64,) =
                     sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM households")
                         .fetch_one(&mut **tx)
                         .await?;
+                let mut cache_kib = LOAD_CACHE_KIB;
                 if n_households >= DEFER_INDEXES_FROM && n_households >= highest_id as u64 {
                     deferred_indexes = drop_secondary_indexes(tx).await?;
+                    grams = Some(PackedGrams::default());
+                    cache_kib = PACKED_LOAD_CACHE_KIB;
                 }
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "PRAGMA cache_size = -{cache_kib}"
+                )))
+                .execute(&mut **tx)
+                .await?;
                 None
             }
             Backend::Postgres => {
@@ -158,6 +185,8 @@ impl HouseholdLoad {
             deferred_indexes,
             deferred_constraints,
             registry_was_empty,
+            no_persons,
+            grams,
         })
     }
 
@@ -210,11 +239,19 @@ impl HouseholdLoad {
             .filter(|(household, _)| !self.stored.contains(&household.id))
             .copied()
             .collect();
-        match &mut self.staging {
-            None => {
+        match (&mut self.staging, &mut self.grams) {
+            (None, None) => {
                 crate::households::insert_many(tx, &new, today, now).await?;
             }
-            Some(staging) => staging.insert_new(tx, self.batch, today, now).await?,
+            (None, Some(grams)) => {
+                let ids = crate::households::insert_many_unindexed(tx, &new, today, now).await?;
+                grams.add_batch(tx, &new, &ids).await?;
+            }
+            (Some(staging), _) => {
+                staging
+                    .insert_new(tx, self.batch, &new, self.no_persons, today, now)
+                    .await?
+            }
         }
         Ok(new.len() as u64)
     }
@@ -235,7 +272,13 @@ impl HouseholdLoad {
     /// Commits `tx` (the caller's other writes and `Chain::finish` done) after building the
     /// deferred indexes, then drops the staging tables (PostgreSQL: after refreshing the loaded
     /// tables' statistics, see `Staging::drop_tables`).
-    pub async fn commit(self, mut tx: Tx) -> Result<()> {
+    pub async fn commit(mut self, mut tx: Tx) -> Result<()> {
+        if let Some(grams) = self.grams.take() {
+            grams.write(&mut tx).await?;
+        }
+        if let Some(staging) = &self.staging {
+            staging.move_grams(&mut tx).await?;
+        }
         if !self.deferred_indexes.is_empty() && self.staging.is_some() {
             // Index builds sort in memory up to this much (the server's, for this transaction),
             // and a foreign key is checked by one join of whole tables, for which the load's
@@ -376,7 +419,7 @@ async fn drop_pg_indexes(tx: &mut Tx) -> Result<(Vec<(String, String)>, Vec<Stri
 }
 
 /// The staging tables: (suffix, columns). `batch` keeps each batch apart, `seq` its order.
-const STAGING_TABLES: [(&str, &str); 3] = [
+const STAGING_TABLES: [(&str, &str); 4] = [
     (
         "households",
         "batch BIGINT NOT NULL, seq BIGINT NOT NULL, external_id TEXT NOT NULL, area_code TEXT NOT NULL, \
@@ -393,6 +436,10 @@ const STAGING_TABLES: [(&str, &str); 3] = [
         "batch BIGINT NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, \
          entity TEXT NOT NULL, entity_id TEXT NOT NULL, area_code TEXT, before_json TEXT, after_json TEXT, \
          prev_hash TEXT NOT NULL, hash TEXT NOT NULL",
+    ),
+    (
+        "grams",
+        "batch BIGINT NOT NULL, gram TEXT NOT NULL, area_code TEXT NOT NULL, household_id BIGINT NOT NULL",
     ),
 ];
 
@@ -532,14 +579,34 @@ impl Staging {
         })
     }
 
-    async fn insert_new(&self, tx: &mut Tx, batch_no: i64, today: &str, now: &str) -> Result<()> {
-        let prefix = &self.prefix;
-        let not_stored =
-            "NOT EXISTS (SELECT 1 FROM households h WHERE h.external_id = s.external_id)";
+    /// Moves batch `batch_no` (whose new households are `new`) into the registry; persons are
+    /// inserted, not upserted, when `no_persons` (the registry held none and the file holds
+    /// each once). The name index rows are made here (`name_index::name_grams` of each member,
+    /// once per household) and staged, for `move_grams` at the end of the load.
+    async fn insert_new(
+        &mut self,
+        tx: &mut Tx,
+        batch_no: i64,
+        new: &[BatchHousehold<'_>],
+        no_persons: bool,
+        today: &str,
+        now: &str,
+    ) -> Result<()> {
+        let prefix = self.prefix.clone();
+        // With no household stored, every staged one is new.
+        let not_stored = if no_persons {
+            "TRUE"
+        } else {
+            "NOT EXISTS (SELECT 1 FROM households h WHERE h.external_id = s.external_id)"
+        };
+        let upsert = if no_persons {
+            ""
+        } else {
+            " ON CONFLICT (id_number) DO UPDATE SET name = excluded.name"
+        };
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO persons (id_number, name, birth_date, sex) \
-             SELECT s.id_number, s.name, s.birth_date, s.sex FROM {prefix}_members s WHERE s.batch = $1 AND {not_stored} \
-             ON CONFLICT (id_number) DO UPDATE SET name = excluded.name"
+             SELECT s.id_number, s.name, s.birth_date, s.sex FROM {prefix}_members s WHERE s.batch = $1 AND {not_stored}{upsert}"
         )))
         .bind(batch_no)
         .execute(&mut **tx)
@@ -549,17 +616,46 @@ impl Staging {
         let (highest_id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM households")
             .fetch_one(&mut **tx)
             .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        let ids: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO households (external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
              SELECT s.external_id, s.area_code, s.hukou, s.head_name, s.head_id_number, s.n_members, s.record, 1, $2, $2 \
-             FROM {prefix}_households s WHERE s.batch = $1 AND {not_stored} ORDER BY s.seq"
+             FROM {prefix}_households s WHERE s.batch = $1 AND {not_stored} ORDER BY s.seq RETURNING id, external_id"
         )))
         .bind(batch_no)
         .bind(now)
-        .execute(&mut **tx)
+        .fetch_all(&mut **tx)
         .await?;
-        // Each staged member finds its household by the unique index on `external_id`.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        let ids: HashMap<&str, i64> = ids
+            .iter()
+            .map(|(id, external_id)| (external_id.as_str(), *id))
+            .collect();
+        let batch_text = batch_no.to_string();
+        let mut rows = Vec::new();
+        for (household, _) in new {
+            let id = ids
+                .get(household.id.as_str())
+                .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?
+                .to_string();
+            let grams: BTreeSet<String> = household
+                .members
+                .iter()
+                .flat_map(|person| crate::name_index::name_grams(&person.name))
+                .collect();
+            for gram in &grams {
+                copy_row(
+                    &mut rows,
+                    &[
+                        Some(&batch_text),
+                        Some(gram),
+                        Some(household.area.as_str()),
+                        Some(&id),
+                    ],
+                );
+            }
+        }
+        // Each staged member finds its household by the unique index on `external_id`; the
+        // server writes them while the name index rows stream in on the side connection.
+        let memberships = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO memberships (household_id, area_code, id_number, relation, start_date) \
              SELECT h.id, h.area_code, m.id_number, m.relation, $3 FROM {prefix}_members m \
              JOIN households h ON h.external_id = m.external_id AND h.id > $2 WHERE m.batch = $1 \
@@ -568,21 +664,26 @@ impl Staging {
         .bind(batch_no)
         .bind(highest_id)
         .bind(today)
-        .execute(&mut **tx)
-        .await?;
-        // The name index (`name_index::name_grams`: every part of 1 to GRAM_MAX characters of each
-        // member's name, once per household), from the staged names.
-        let gram_max = crate::name_index::GRAM_MAX;
+        .execute(&mut **tx);
+        let (inserted, copied) = futures_util::future::join(
+            memberships,
+            self.copy("grams", "batch, gram, area_code, household_id", &rows),
+        )
+        .await;
+        inserted?;
+        copied?;
+        Ok(())
+    }
+
+    /// Moves the name index rows of the whole load into the registry (they are new, their
+    /// households are, so none is there already). Once, at the end, so that the staged rows
+    /// need no index to be found by batch.
+    async fn move_grams(&self, tx: &mut Tx) -> Result<()> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO person_name_grams (gram, area_code, household_id) \
-             SELECT DISTINCT substr(m.name, g.start, g.width), h.area_code, h.id FROM {prefix}_members m \
-             JOIN households h ON h.external_id = m.external_id AND h.id > $2 \
-             CROSS JOIN LATERAL (SELECT w.width, st.start FROM generate_series(1, {gram_max}) AS w(width) \
-               CROSS JOIN LATERAL generate_series(1, char_length(m.name) - w.width + 1) AS st(start)) g \
-             WHERE m.batch = $1 ON CONFLICT DO NOTHING"
+             SELECT gram, area_code, household_id FROM {}_grams",
+            self.prefix
         )))
-        .bind(batch_no)
-        .bind(highest_id)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -682,6 +783,134 @@ fn copy_row(buffer: &mut Vec<u8>, fields: &[Option<&str>]) {
     }
     buffer.push(b'\n');
 }
+
+/// The longest gram `PackedGram` holds, in bytes (`name_index::GRAM_MAX` characters of up to four
+/// bytes each).
+const PACKED_GRAM_BYTES: usize = 12;
+
+/// A row of the name index in 20 bytes: the gram's UTF-8 padded with zero bytes (so that the
+/// bytes compare as SQLite compares the text), the area code's number in `PackedGrams::areas`
+/// and the household's row id.
+#[derive(Clone, Copy)]
+struct PackedGram {
+    gram: [u8; PACKED_GRAM_BYTES],
+    area: u32,
+    household: u32,
+}
+
+impl PackedGram {
+    fn gram(&self) -> Result<&str> {
+        let len = self
+            .gram
+            .iter()
+            .position(|&byte| byte == 0)
+            .unwrap_or(PACKED_GRAM_BYTES);
+        std::str::from_utf8(&self.gram[..len])
+            .map_err(|_| StoreError::Corrupt("packed name gram".to_owned()))
+    }
+}
+
+/// SQLite, a load at least as large as the registry: the name index rows of its new
+/// households, kept packed in memory (20 bytes a row: 8.6 M rows for 2 M persons take 172 MB)
+/// and written at the end in key order, so that each goes to the end of the index instead of
+/// a random page of it.
+#[derive(Default)]
+struct PackedGrams {
+    /// One run per batch.
+    runs: Vec<Vec<PackedGram>>,
+    areas: Vec<String>,
+    area_numbers: HashMap<String, u32>,
+}
+
+impl PackedGrams {
+    /// Keeps the rows of `new` (households just inserted, with their `ids`); a household whose
+    /// rows cannot be packed (an id beyond 32 bits, a name with a NUL) has them written now.
+    async fn add_batch(
+        &mut self,
+        tx: &mut Tx,
+        new: &[BatchHousehold<'_>],
+        ids: &HashMap<String, i64>,
+    ) -> Result<()> {
+        let mut run = Vec::new();
+        let mut unpacked = Vec::new();
+        for (household, _) in new {
+            let id = *ids
+                .get(&household.id)
+                .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?;
+            let area = household.area.as_str();
+            let grams: BTreeSet<String> = household
+                .members
+                .iter()
+                .flat_map(|person| crate::name_index::name_grams(&person.name))
+                .collect();
+            let packable = grams
+                .iter()
+                .all(|gram| gram.len() <= PACKED_GRAM_BYTES && !gram.contains('\0'));
+            match u32::try_from(id) {
+                Ok(household_id) if packable => {
+                    let area = match self.area_numbers.get(area) {
+                        Some(number) => *number,
+                        None => {
+                            let number = self.areas.len() as u32;
+                            self.areas.push(area.to_owned());
+                            self.area_numbers.insert(area.to_owned(), number);
+                            number
+                        }
+                    };
+                    for gram in &grams {
+                        let mut packed = [0_u8; PACKED_GRAM_BYTES];
+                        packed[..gram.len()].copy_from_slice(gram.as_bytes());
+                        run.push(PackedGram {
+                            gram: packed,
+                            area,
+                            household: household_id,
+                        });
+                    }
+                }
+                _ => unpacked.extend(grams.into_iter().map(|gram| (gram, area, id))),
+            }
+        }
+        run.shrink_to_fit();
+        self.runs.push(run);
+        let unpacked: Vec<(&str, &str, i64)> = unpacked
+            .iter()
+            .map(|(gram, area, id)| (gram.as_str(), *area, *id))
+            .collect();
+        crate::name_index::insert_gram_rows(tx, &unpacked, true).await
+    }
+
+    /// Writes the rows kept, in the index's key order.
+    async fn write(self, tx: &mut Tx) -> Result<()> {
+        let PackedGrams { runs, areas, .. } = self;
+        let mut rows: Vec<PackedGram> = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+        for run in runs {
+            rows.extend(run);
+        }
+        // Area codes compared as text, by their rank among the codes seen.
+        let mut by_code: Vec<u32> = (0..areas.len() as u32).collect();
+        by_code.sort_by(|a, b| areas[*a as usize].cmp(&areas[*b as usize]));
+        let mut rank = vec![0_u32; areas.len()];
+        for (position, number) in by_code.iter().enumerate() {
+            rank[*number as usize] = position as u32;
+        }
+        rows.sort_unstable_by_key(|row| (row.gram, rank[row.area as usize], row.household));
+        for chunk in rows.chunks(WRITE_CHUNK) {
+            let mut texts = Vec::with_capacity(chunk.len());
+            for row in chunk {
+                texts.push((
+                    row.gram()?,
+                    areas[row.area as usize].as_str(),
+                    i64::from(row.household),
+                ));
+            }
+            crate::name_index::insert_gram_rows(tx, &texts, false).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows of the name index turned back into text at a time by `PackedGrams::write`.
+const WRITE_CHUNK: usize = 100_000;
 
 #[cfg(test)]
 mod tests;

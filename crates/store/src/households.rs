@@ -482,6 +482,31 @@ pub async fn insert_many(
     today: &str,
     now: &str,
 ) -> Result<std::collections::HashMap<String, i64>> {
+    let ids = insert_many_unindexed(conn, households, today, now).await?;
+    let mut names = Vec::new();
+    for (household, _) in households {
+        let id = *ids
+            .get(&household.id)
+            .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?;
+        names.extend(
+            household
+                .members
+                .iter()
+                .map(|person| (id, household.area.as_str(), person.name.as_str())),
+        );
+    }
+    crate::name_index::insert_name_grams(conn, &names).await?;
+    Ok(ids)
+}
+
+/// `insert_many` without the households' rows of the name index, which the caller writes
+/// (a large SQLite load, at its end: `bulk::PackedGrams`).
+pub(crate) async fn insert_many_unindexed(
+    conn: &mut Conn,
+    households: &[(&Household, &str)],
+    today: &str,
+    now: &str,
+) -> Result<std::collections::HashMap<String, i64>> {
     let persons: Vec<&domain::Person> = households
         .iter()
         .flat_map(|(household, _)| &household.members)
@@ -545,11 +570,6 @@ pub async fn insert_many(
         }
         query.execute(&mut *conn).await?;
     }
-    let names: Vec<(i64, &str, &str)> = memberships
-        .iter()
-        .map(|(household_id, area_code, person)| (*household_id, *area_code, person.name.as_str()))
-        .collect();
-    crate::name_index::insert_name_grams(conn, &names).await?;
     Ok(ids)
 }
 

@@ -4,7 +4,8 @@
 //!
 //! Invariant: `index_names` rebuilds a household's rows and is called in the transaction of
 //! every write that changes members, names or the household's place (`households::insert_many`,
-//! `households::update`); a bulk load of new households calls `insert_name_grams` per batch.
+//! `households::update`); a bulk load of new households writes their rows itself (`bulk`: from
+//! the same `name_grams`).
 
 use crate::sql::{BULK_ROWS, placeholders, positional, values_list};
 use crate::{Conn, Result};
@@ -66,18 +67,33 @@ pub async fn insert_name_grams(conn: &mut Conn, members: &[(i64, &str, &str)]) -
                 .map(move |gram| (gram, *area_code, *household_id))
         })
         .collect();
-    let rows: Vec<(String, &str, i64)> = rows.into_iter().collect();
+    let rows: Vec<(&str, &str, i64)> = rows
+        .iter()
+        .map(|(gram, area_code, household_id)| (gram.as_str(), *area_code, *household_id))
+        .collect();
+    insert_gram_rows(conn, &rows, true).await
+}
+
+/// Inserts name index rows (gram, area code, household row id) as given, `GRAM_ROWS` to a
+/// statement; `skip_present` skips a row already there (else a row present is an error).
+pub(crate) async fn insert_gram_rows(
+    conn: &mut Conn,
+    rows: &[(&str, &str, i64)],
+    skip_present: bool,
+) -> Result<()> {
+    let on_conflict = if skip_present {
+        " ON CONFLICT DO NOTHING"
+    } else {
+        ""
+    };
     for chunk in rows.chunks(GRAM_ROWS) {
         let sql = format!(
-            "INSERT INTO person_name_grams (gram, area_code, household_id) VALUES {} ON CONFLICT DO NOTHING",
+            "INSERT INTO person_name_grams (gram, area_code, household_id) VALUES {}{on_conflict}",
             values_list(chunk.len(), 3, positional(conn))
         );
         let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (gram, area_code, household_id) in chunk {
-            insert = insert
-                .bind(gram.as_str())
-                .bind(*area_code)
-                .bind(*household_id);
+            insert = insert.bind(*gram).bind(*area_code).bind(*household_id);
         }
         insert.execute(&mut *conn).await?;
     }

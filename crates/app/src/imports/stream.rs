@@ -18,10 +18,10 @@ const BLOCK_BYTES: usize = 1 << 20;
 const QUEUED_BLOCKS: usize = 2;
 
 /// One non-empty line: its 1-based number and the household with its record as stored (the
-/// interchange JSON), or the reason it was refused, in Chinese.
+/// interchange JSON) and the record's SHA-256 (hex), or the reason it was refused, in Chinese.
 pub(crate) struct ParsedLine {
     pub line: usize,
-    pub outcome: Result<(Household, String), String>,
+    pub outcome: Result<(Household, String, String), String>,
 }
 
 type Block = std::io::Result<(usize, Vec<u8>)>;
@@ -174,7 +174,10 @@ fn parse_block(first_line: usize, bytes: &[u8]) -> Vec<ParsedLine> {
             Err(_) => Err("不是UTF-8编码的文本".to_owned()),
             Ok(text) => parse_household_line(text).and_then(|household| {
                 crate::households::record_json(&household)
-                    .map(|json| (household, json))
+                    .map(|json| {
+                        let digest = hex::encode(Sha256::digest(json.as_bytes()));
+                        (household, json, digest)
+                    })
                     .map_err(|error| error.to_string())
             }),
         };
