@@ -238,7 +238,7 @@ impl App {
         if let Some(level) = below {
             for place in store::places::under(&mut conn, &scope, level).await? {
                 choices.push(AreaChoice {
-                    code: place.code,
+                    code: place.code.as_str().to_owned(),
                     name: place.name,
                 });
             }

@@ -4,8 +4,11 @@
 //! Invariant: a household has a schedule row exactly while it holds an open category period
 //! (the writers of categories keep it so); `area_code` equals its household's.
 
+use crate::decode;
 use crate::households::{BULK_ROWS, positional, values_list};
-use crate::{Conn, Result, area_range};
+use crate::{Conn, Result, StoreError, area_range};
+use chrono::NaiveDate;
+use domain::PlaceCode;
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ScheduleRow {
@@ -59,13 +62,38 @@ pub async fn get(conn: &mut Conn, household_id: i64) -> Result<Option<ScheduleRo
 }
 
 /// A line of the due list.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DueRow {
     pub household_id: i64,
     pub external_id: String,
-    pub area_code: String,
-    pub last_check: String,
-    pub due_on: String,
+    pub area_code: PlaceCode,
+    pub last_check: NaiveDate,
+    pub due_on: NaiveDate,
+}
+
+/// A `recheck_schedule` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawDue {
+    pub(crate) household_id: i64,
+    pub(crate) external_id: String,
+    pub(crate) area_code: String,
+    pub(crate) last_check: String,
+    pub(crate) due_on: String,
+}
+
+impl TryFrom<RawDue> for DueRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawDue) -> Result<Self> {
+        const TABLE: &str = "recheck_schedule";
+        Ok(DueRow {
+            household_id: raw.household_id,
+            external_id: raw.external_id,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            last_check: decode::date(TABLE, "last_check", raw.last_check)?,
+            due_on: decode::date(TABLE, "due_on", raw.due_on)?,
+        })
+    }
 }
 
 /// The households under `area_prefix` due on or before `until`, in (due date, household)
@@ -79,21 +107,23 @@ pub async fn due_page(
 ) -> Result<Vec<DueRow>> {
     let (low, high) = area_range(area_prefix);
     let (after_due, after_id) = after.unwrap_or(("", 0));
-    Ok(sqlx::query_as(
-        "SELECT s.household_id, h.external_id, s.area_code, s.last_check, s.due_on \
+    decode::all::<RawDue, _>(
+        sqlx::query_as(
+            "SELECT s.household_id, h.external_id, s.area_code, s.last_check, s.due_on \
          FROM recheck_schedule s JOIN households h ON h.id = s.household_id \
          WHERE s.area_code >= $1 AND s.area_code < $2 AND s.due_on <= $3 \
          AND (s.due_on > $4 OR (s.due_on = $4 AND s.household_id > $5)) \
          ORDER BY s.due_on, s.household_id LIMIT $6",
+        )
+        .bind(low)
+        .bind(high)
+        .bind(until)
+        .bind(after_due)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?,
     )
-    .bind(low)
-    .bind(high)
-    .bind(until)
-    .bind(after_due)
-    .bind(after_id)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 /// An enrolled household as the schedule is computed from it.

@@ -239,8 +239,8 @@ async fn d2_category_periods_answer_who_was_in_which_category_on_a_date() {
         assert_eq!(
             households::category_history(&mut conn, a_id).await.unwrap()[0]
                 .end_date
-                .as_deref(),
-            Some("2025-09-01")
+                .map(|day| day.to_string()),
+            Some("2025-09-01".to_owned())
         );
     }
 }
@@ -704,7 +704,7 @@ async fn i12_the_user_list_is_keyset_paged_by_area_then_name() {
                 .unwrap();
             seen.extend(
                 page.iter()
-                    .map(|row| (row.area_code.clone(), row.username.clone())),
+                    .map(|row| (row.area_code.as_str().to_owned(), row.username.clone())),
             );
             match page.last() {
                 Some(last) if page.len() == 50 => after = Some(last.id),
@@ -820,10 +820,10 @@ async fn p1_case_history_is_appended_in_order_and_the_summary_moves_only_at_its_
         let event = |seq: i64, fact: &str| CaseEventRow {
             case_id: id,
             seq,
-            on_date: "2026-11-02".to_owned(),
+            on_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
             actor_user_id: 1,
-            actor_role: "town_reviewer".to_owned(),
-            actor_area: "500151001".to_owned(),
+            actor_role: domain::Role::TownReviewer,
+            actor_area: domain::PlaceCode::parse("500151001").unwrap(),
             fact: fact.to_owned(),
             recorded_at: "2026-11-02T02:00:00Z".to_owned(),
         };

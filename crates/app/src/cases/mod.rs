@@ -198,8 +198,7 @@ impl App {
         let registered = store::households::by_external_id(&mut *tx, &intake.household_id).await?;
         let (area, held, household_row_id) = match &registered {
             Some(row) => {
-                let area = PlaceCode::parse(&row.area_code)
-                    .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.id))?;
+                let area = row.area_code.clone();
                 if !actor.covers(&area) {
                     return Err(AppError::NotFound);
                 }
@@ -324,10 +323,7 @@ impl App {
                         .await?
                         .ok_or_else(|| AppError::invalid("team", "调查组成员须为本系统的用户"))?;
                     member.name = user.display_name.clone();
-                    let name = user.display_name.clone();
-                    surveyors.push(surveyor(user).ok_or_else(|| {
-                        AppError::invalid("team", format!("调查组成员“{name}”不能调查该户"))
-                    })?);
+                    surveyors.push(surveyor(user));
                 }
                 if case.step() == Step::Surveying {
                     workflow::check_team(&surveyors, case.area())?;
@@ -527,15 +523,8 @@ impl App {
         let periods = store::households::category_history(conn, row.id).await?;
         Ok(periods
             .iter()
-            .filter(|period| {
-                period.category == Category::Monitoring.code() && period.end_date.is_none()
-            })
-            .find_map(|period| {
-                period
-                    .monitoring_kind
-                    .as_deref()
-                    .and_then(domain::MonitoringKind::from_code)
-            }))
+            .filter(|period| period.category == Category::Monitoring && period.end_date.is_none())
+            .find_map(|period| period.monitoring_kind))
     }
 
     /// P6: the meeting's verdicts on the rules engine's proposal.
@@ -666,7 +655,7 @@ impl App {
                 }
                 Change::End => {
                     for period in periods.iter().filter(|period| {
-                        period.category == change.category.code() && period.end_date.is_none()
+                        period.category == change.category && period.end_date.is_none()
                     }) {
                         store::households::close_category(conn, period.id, &on).await?;
                     }
@@ -799,8 +788,7 @@ impl App {
         let row = store::cases::get(conn, case_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let area = PlaceCode::parse(&row.area_code)
-            .map_err(|error| anyhow::anyhow!("case {case_id} area: {error}"))?;
+        let area = row.area_code.clone();
         if !actor.covers(&area) {
             return Err(AppError::NotFound);
         }
@@ -1130,8 +1118,7 @@ impl App {
                 .await?
                 .ok_or(AppError::NotFound)?
         };
-        let area = PlaceCode::parse(&row.area_code)
-            .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.id))?;
+        let area = row.area_code.clone();
         self.open_case(
             actor,
             NewIntake {
@@ -1268,15 +1255,14 @@ impl App {
     ) -> Result<Vec<TeamCandidate>, AppError> {
         let mut conn = self.store.read().await?;
         let (row, _) = self.load_case(&mut conn, actor, case_id).await?;
-        let area = PlaceCode::parse(&row.area_code)
-            .map_err(|error| anyhow::anyhow!("case {case_id} area: {error}"))?;
+        let area = row.area_code.clone();
         let town = area
             .at_level(domain::PlaceLevel::Town)
             .unwrap_or_else(|| area.clone());
         let users = store::users::under(&mut conn, town.as_str()).await?;
         Ok(users
             .into_iter()
-            .filter_map(surveyor)
+            .map(surveyor)
             .filter(|user| user.active && workflow::may_survey(user.role, &user.area, &area))
             .map(|user| TeamCandidate {
                 user_id: user.user_id,
@@ -1368,16 +1354,15 @@ impl App {
     }
 }
 
-/// A stored user as the survey team check sees them; `None` for a role or area that does not
-/// parse (such a user surveys nothing).
-fn surveyor(user: store::users::UserRow) -> Option<workflow::Surveyor> {
-    Some(workflow::Surveyor {
-        role: Role::from_code(&user.role)?,
-        area: PlaceCode::parse(&user.area_code).ok()?,
+/// A stored user as the survey team check sees them.
+fn surveyor(user: store::users::UserRow) -> workflow::Surveyor {
+    workflow::Surveyor {
+        role: user.role,
+        area: user.area_code,
         active: user.active == 1,
         user_id: user.id,
         name: user.display_name,
-    })
+    }
 }
 
 /// A stored queue line as the work queue shows it; late when due before `today`.
@@ -1456,18 +1441,13 @@ async fn held_on(
     household_row_id: i64,
     today: NaiveDate,
 ) -> Result<Vec<Category>, AppError> {
-    let today = today.to_string();
     let held: BTreeSet<Category> = store::households::category_history(conn, household_row_id)
         .await?
         .iter()
         .filter(|period| {
-            period.start_date <= today
-                && period
-                    .end_date
-                    .as_ref()
-                    .is_none_or(|end_date| *end_date > today)
+            period.start_date <= today && period.end_date.is_none_or(|end_date| end_date > today)
         })
-        .filter_map(|period| Category::from_code(&period.category))
+        .map(|period| period.category)
         .collect();
     Ok(held.into_iter().collect())
 }
@@ -1478,16 +1458,11 @@ pub(crate) fn events_of(case_id: i64, rows: &[CaseEventRow]) -> Result<Vec<Event
             let corrupt =
                 |what: String| anyhow::anyhow!("case {case_id} event {}: {what}", row.seq);
             Ok(Event {
-                on: row
-                    .on_date
-                    .parse()
-                    .map_err(|error| corrupt(format!("date {error}")))?,
+                on: row.on_date,
                 actor: ActorRef {
                     user_id: row.actor_user_id,
-                    role: Role::from_code(&row.actor_role)
-                        .ok_or_else(|| corrupt(format!("role {}", row.actor_role)))?,
-                    area: PlaceCode::parse(&row.actor_area)
-                        .map_err(|error| corrupt(format!("area {error}")))?,
+                    role: row.actor_role,
+                    area: row.actor_area.clone(),
                 },
                 fact: codec::fact_from_json(&row.fact)
                     .map_err(|error| corrupt(error.to_string()))?,
@@ -1519,10 +1494,10 @@ async fn append(
         rows.push(CaseEventRow {
             case_id,
             seq: already + offset as i64 + 1,
-            on_date: event.on.to_string(),
+            on_date: event.on,
             actor_user_id: event.actor.user_id,
-            actor_role: event.actor.role.code().to_owned(),
-            actor_area: event.actor.area.as_str().to_owned(),
+            actor_role: event.actor.role,
+            actor_area: event.actor.area.clone(),
             fact: fact.clone(),
             recorded_at: now.to_owned(),
         });
