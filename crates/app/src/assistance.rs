@@ -405,7 +405,7 @@ impl App {
                 "user.set_department",
                 username.to_owned(),
             )
-            .in_area(user.area_code.clone())
+            .in_area(&user.area_code)
             .before(before)
             .after(department.to_owned()),
         )
@@ -878,7 +878,7 @@ impl App {
                 },
                 id,
             )
-            .in_area(household.area_code.clone())
+            .in_area(&household.area_code)
             .after(
                 serde_json::json!({
                     "household": household.external_id,
@@ -1208,7 +1208,7 @@ impl App {
                 format!("referral.{}", act.action().code()),
                 id,
             )
-            .in_area(row.area_code.clone())
+            .in_area(&row.area_code)
             .before(serde_json::json!({ "state": row.state }).to_string())
             .after(
                 serde_json::json!({

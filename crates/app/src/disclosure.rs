@@ -272,7 +272,7 @@ impl App {
         let mut tx = self.store.begin().await?;
         let mut after_id = 0;
         let mut written = 0u64;
-        let mut villages: BTreeMap<String, u64> = BTreeMap::new();
+        let mut villages: BTreeMap<PlaceCode, u64> = BTreeMap::new();
         while let Some(last) =
             store::disclosure::last_household_of_page(&mut tx, after_id, 1000).await?
         {
@@ -316,28 +316,27 @@ impl App {
                     )
                     .await?;
                     written += 1;
-                    *villages
-                        .entry(village_of(&area).as_str().to_owned())
-                        .or_default() += 1;
+                    *villages.entry(village_of(&area)).or_default() += 1;
                 }
             }
         }
-        if written > 0 {
-            let actor = Actor::console(
-                operator,
-                PlaceCode::parse(
-                    villages
-                        .keys()
-                        .next()
-                        .and_then(|code| code.get(..6))
-                        .unwrap_or_default(),
-                )
-                .map_err(|error| anyhow::anyhow!("backfill district: {error}"))?,
-            );
+        if let Some(district) = villages
+            .keys()
+            .next()
+            .and_then(|village| village.at_level(PlaceLevel::District))
+        {
+            let actor = Actor::console(operator, district);
             for (village, added) in &villages {
                 let added = usize::try_from(*added).unwrap_or(usize::MAX);
-                self.publish(&mut tx, &actor, village, BACKFILL_CAUSE, &now, (0, added))
-                    .await?;
+                self.publish(
+                    &mut tx,
+                    &actor,
+                    village.as_str(),
+                    BACKFILL_CAUSE,
+                    &now,
+                    (0, added),
+                )
+                .await?;
             }
         }
         store::commit(tx).await?;

@@ -211,7 +211,7 @@ impl App {
                     "household.view_full",
                     row.external_id.clone(),
                 )
-                .in_area(row.area_code.clone()),
+                .in_area(&row.area_code),
             )
             .await?;
         }

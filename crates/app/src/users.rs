@@ -712,7 +712,7 @@ impl App {
                 "user.reset_password",
                 id,
             )
-            .in_area(user.area_code.clone())
+            .in_area(&user.area_code)
             .after(
                 serde_json::json!({ "username": user.username, "sessions_ended": ended })
                     .to_string(),
@@ -740,7 +740,7 @@ impl App {
                 action.to_owned(),
                 after.id,
             )
-            .in_area(after.area_code.clone())
+            .in_area(&after.area_code)
             .before(profile_json(before))
             .after(profile_json(after)),
         )

@@ -403,22 +403,65 @@ pub async fn online_application(
 /// `due_on`; `others` are the case's other running limits (`limit,started_on,due_on;…`).
 /// `watching` is 1 on a read-only 跟踪 line (migration 0030: a district department follows
 /// the case but does not act next), 0 when `role` acts next.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueRow {
     pub case_id: i64,
-    pub role: String,
+    pub role: Role,
     pub shown_from: String,
     pub shown_until: String,
-    pub area_code: String,
-    pub due_on: String,
+    pub area_code: PlaceCode,
+    pub due_on: NaiveDate,
     pub tracking_number: String,
     pub kind: String,
     pub household_external_id: String,
     pub step: String,
     pub limit_code: String,
-    pub started_on: String,
+    pub started_on: NaiveDate,
     pub others: String,
     pub watching: i64,
+}
+
+/// A `case_queue` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawQueue {
+    pub(crate) case_id: i64,
+    pub(crate) role: String,
+    pub(crate) shown_from: String,
+    pub(crate) shown_until: String,
+    pub(crate) area_code: String,
+    pub(crate) due_on: String,
+    pub(crate) tracking_number: String,
+    pub(crate) kind: String,
+    pub(crate) household_external_id: String,
+    pub(crate) step: String,
+    pub(crate) limit_code: String,
+    pub(crate) started_on: String,
+    pub(crate) others: String,
+    pub(crate) watching: i64,
+}
+
+impl TryFrom<RawQueue> for QueueRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawQueue) -> Result<Self> {
+        const TABLE: &str = "case_queue";
+        Ok(QueueRow {
+            case_id: raw.case_id,
+            role: decode::role(TABLE, "role", raw.role)?,
+            shown_from: raw.shown_from,
+            shown_until: raw.shown_until,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            due_on: decode::date(TABLE, "due_on", raw.due_on)?,
+            tracking_number: raw.tracking_number,
+            kind: raw.kind,
+            household_external_id: raw.household_external_id,
+            step: raw.step,
+            limit_code: raw.limit_code,
+            started_on: decode::date(TABLE, "started_on", raw.started_on)?,
+            others: raw.others,
+            watching: raw.watching,
+        })
+    }
 }
 
 const QUEUE_COLUMNS: &str = "case_id, role, shown_from, shown_until, area_code, due_on, tracking_number, kind, household_external_id, step, limit_code, started_on, others, watching";
@@ -445,17 +488,17 @@ pub async fn insert_queue(conn: &mut Conn, lines: &[QueueRow]) -> Result<()> {
             "INSERT INTO case_queue ({QUEUE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         )))
         .bind(line.case_id)
-        .bind(&line.role)
+        .bind(line.role.code())
         .bind(&line.shown_from)
         .bind(&line.shown_until)
-        .bind(&line.area_code)
-        .bind(&line.due_on)
+        .bind(line.area_code.as_str())
+        .bind(line.due_on.to_string())
         .bind(&line.tracking_number)
         .bind(&line.kind)
         .bind(&line.household_external_id)
         .bind(&line.step)
         .bind(&line.limit_code)
-        .bind(&line.started_on)
+        .bind(line.started_on.to_string())
         .bind(&line.others)
         .bind(line.watching)
         .execute(&mut *conn)
@@ -595,11 +638,11 @@ pub async fn queue_page(conn: &mut Conn, filter: &QueueFilter<'_>) -> Result<Que
     let count_of = |rows: Vec<(i64,)>| rows.first().map_or(0, |(n,)| *n);
     let total = count_of(count.fetch(conn).await?);
     let n_late = count_of(late.fetch(conn).await?);
-    let mut rows: Vec<QueueRow> = page.fetch(conn).await?;
+    let mut rows: Vec<QueueRow> = decode::all(page.fetch::<RawQueue>(conn).await?)?;
     let more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit.max(0) as usize);
     let next = rows.last().filter(|_| more).map(|last| QueueCursor {
-        due_on: last.due_on.clone(),
+        due_on: last.due_on.to_string(),
         tracking_number: last.tracking_number.clone(),
     });
     Ok(QueueList {

@@ -1326,3 +1326,61 @@ async fn backup_copies_taken_under_concurrent_writes_verify() {
         Verification::Intact { rows: 601, .. }
     ));
 }
+
+/// Issue 17: a stored value is decoded into its domain type once, at the store's edge; one
+/// that does not decode is `BadValue`, naming the table, the column and the value.
+#[tokio::test]
+async fn a_stored_value_that_does_not_decode_names_its_table_column_and_value() {
+    for (backend, store, _dir) in stores().await {
+        let mut tx = store.begin().await.unwrap();
+        store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap())
+            .await
+            .unwrap();
+        let held = household(
+            "H9",
+            "500151001201",
+            &[("500224194503120011", "张三", "head")],
+        );
+        let id = households::insert(
+            &mut tx,
+            &held,
+            &json(&held),
+            "2025-01-01",
+            "2025-01-01T08:00:00Z",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        {
+            let mut conn = store.read().await.unwrap();
+            let row = households::get(&mut conn, id).await.unwrap().unwrap();
+            assert_eq!(row.area_code.as_str(), "500151001201", "{backend}");
+            assert_eq!(row.hukou, held.hukou, "{backend}");
+            let history = households::membership_history(&mut conn, id).await.unwrap();
+            assert_eq!(history[0].relation, domain::Relation::Head, "{backend}");
+            assert_eq!(history[0].start_date.to_string(), "2025-01-01", "{backend}");
+        }
+
+        let mut tx = store.begin().await.unwrap();
+        sqlx::query("UPDATE households SET hukou = 'nomad' WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut conn = store.read().await.unwrap();
+        match households::get(&mut conn, id).await {
+            Err(store::StoreError::BadValue {
+                table,
+                column,
+                value,
+                ..
+            }) => assert_eq!(
+                (table, column, value.as_str()),
+                ("households", "hukou", "nomad"),
+                "{backend}"
+            ),
+            other => panic!("{backend}: {other:?}"),
+        }
+    }
+}

@@ -1004,7 +1004,7 @@ impl App {
             .into_iter()
             .map(|line| store::cases::QueueRow {
                 case_id,
-                role: line.role.code().to_owned(),
+                role: line.role,
                 shown_from: line.from.map_or_else(
                     || store::cases::QUEUE_ALWAYS_FROM.to_owned(),
                     |day| day.to_string(),
@@ -1013,14 +1013,14 @@ impl App {
                     || store::cases::QUEUE_ALWAYS_UNTIL.to_owned(),
                     |day| day.to_string(),
                 ),
-                area_code: case.area().as_str().to_owned(),
-                due_on: line.deadline.due_on.to_string(),
+                area_code: case.area().clone(),
+                due_on: line.deadline.due_on,
                 tracking_number: case.tracking_number().as_str().to_owned(),
                 kind: case.kind().code().to_owned(),
                 household_external_id: case.household_id().to_owned(),
                 step: case.step().code().to_owned(),
                 limit_code: line.deadline.limit.code().to_owned(),
-                started_on: line.deadline.started_on.to_string(),
+                started_on: line.deadline.started_on,
                 others: line
                     .others
                     .iter()
@@ -1397,7 +1397,7 @@ fn work_item(
             pending: pending(calendar, limit, started_on, due_on),
         });
     }
-    let due_on = date(&row.due_on)?;
+    let due_on = row.due_on;
     let first = limit(&row.limit_code)?;
     Ok(WorkItem {
         case_id: row.case_id,
@@ -1405,11 +1405,11 @@ fn work_item(
             .map_err(|_| corrupt("tracking number", &row.tracking_number))?,
         kind: CaseKind::from_code(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?,
         household_id: row.household_external_id.clone(),
-        area: PlaceCode::parse(&row.area_code).map_err(|_| corrupt("area", &row.area_code))?,
+        area: row.area_code.clone(),
         step: Step::from_code(&row.step).ok_or_else(|| corrupt("step", &row.step))?,
         limit: first,
         due_on,
-        pending: pending(calendar, first, date(&row.started_on)?, due_on),
+        pending: pending(calendar, first, row.started_on, due_on),
         late: due_on < today && row.watching == 0,
         others,
         watching: row.watching != 0,
