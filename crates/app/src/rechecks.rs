@@ -202,12 +202,10 @@ impl App {
             for row in &rows {
                 let household =
                     crate::households::household_from_record(row.household_id, &row.record)?;
-                let start: NaiveDate = row.last_start.parse().map_err(|_| {
-                    anyhow::anyhow!("household {} start {}", row.household_id, row.last_start)
-                })?;
-                let (mut last_check, mut kind) = match (&row.last_check, &row.last_check_kind) {
+                let start = row.last_start;
+                let (mut last_check, mut kind) = match (row.last_check, &row.last_check_kind) {
                     (Some(check), Some(kind)) => (
-                        check.parse().unwrap_or(start),
+                        check,
                         CheckKind::from_code(kind).unwrap_or(CheckKind::Entry),
                     ),
                     _ => (start, CheckKind::Entry),

@@ -127,16 +127,43 @@ pub async fn due_page(
 }
 
 /// An enrolled household as the schedule is computed from it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnrolledRow {
     pub household_id: i64,
-    pub area_code: String,
+    pub area_code: PlaceCode,
     pub record: String,
     /// The latest start of its category periods open on the day.
-    pub last_start: String,
+    pub last_start: NaiveDate,
     /// Its schedule, if it has one.
-    pub last_check: Option<String>,
+    pub last_check: Option<NaiveDate>,
     pub last_check_kind: Option<String>,
+}
+
+/// A `recheck_schedule` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawEnrolled {
+    pub(crate) household_id: i64,
+    pub(crate) area_code: String,
+    pub(crate) record: String,
+    pub(crate) last_start: String,
+    pub(crate) last_check: Option<String>,
+    pub(crate) last_check_kind: Option<String>,
+}
+
+impl TryFrom<RawEnrolled> for EnrolledRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawEnrolled) -> Result<Self> {
+        const TABLE: &str = "recheck_schedule";
+        Ok(EnrolledRow {
+            household_id: raw.household_id,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            record: raw.record,
+            last_start: decode::date(TABLE, "last_start", raw.last_start)?,
+            last_check: decode::date_opt(TABLE, "last_check", raw.last_check)?,
+            last_check_kind: raw.last_check_kind,
+        })
+    }
 }
 
 /// The households holding a category period open on `date`, in id order after `after_id`.
@@ -146,7 +173,7 @@ pub async fn enrolled_page(
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<EnrolledRow>> {
-    Ok(sqlx::query_as(
+    decode::all::<RawEnrolled, _>(sqlx::query_as(
         "SELECT h.id AS household_id, h.area_code, h.record, MAX(p.start_date) AS last_start, \
          s.last_check, s.last_check_kind \
          FROM households h JOIN category_periods p ON p.household_id = h.id \
