@@ -383,14 +383,14 @@ impl App {
         let user = store::users::by_username(&mut tx, username)
             .await?
             .ok_or(AppError::NotFound)?;
-        if user.role != Role::Department.code() {
+        if user.role != Role::Department {
             return Err(AppError::invalid(
                 "department",
                 "只有专项部门用户可以设置所属部门",
             ));
         }
         if let Creator::Admin(actor) = &creator
-            && !actor.covers(&AppError::stored_place(&user.area_code)?)
+            && !actor.covers(&user.area_code)
         {
             return Err(AppError::NotFound);
         }
@@ -405,7 +405,7 @@ impl App {
                 "user.set_department",
                 username.to_owned(),
             )
-            .in_area(user.area_code.clone())
+            .in_area(&user.area_code)
             .before(before)
             .after(department.to_owned()),
         )
@@ -419,25 +419,19 @@ impl App {
         periods: &[store::households::CategoryPeriodRow],
         date: NaiveDate,
     ) -> (Vec<Category>, Option<MonitoringKind>) {
-        let day = date.format("%Y-%m-%d").to_string();
         let mut categories = Vec::new();
         let mut monitoring = None;
         for period in periods {
-            let open =
-                period.start_date <= day && period.end_date.as_ref().is_none_or(|end| *end > day);
+            let open = period.start_date <= date && period.end_date.is_none_or(|end| end > date);
             if !open {
                 continue;
             }
-            if let Some(category) = Category::from_code(&period.category) {
-                if !categories.contains(&category) {
-                    categories.push(category);
-                }
-                if category == Category::Monitoring {
-                    monitoring = period
-                        .monitoring_kind
-                        .as_deref()
-                        .and_then(MonitoringKind::from_code);
-                }
+            let category = period.category;
+            if !categories.contains(&category) {
+                categories.push(category);
+            }
+            if category == Category::Monitoring {
+                monitoring = period.monitoring_kind;
             }
         }
         categories.sort();
@@ -490,7 +484,7 @@ impl App {
             || row.period.clone(),
             |item| item.period.key_label(&row.period),
         );
-        let area = AppError::stored_place(&row.area_code)?;
+        let area = row.area_code.clone();
         let revealed = actor.sees_payee(actor_department, &row.department, &area, state.is_open());
         let masked = !(actor.sees_unmasked() || revealed);
         if masked {
@@ -558,7 +552,7 @@ impl App {
         let row = store::households::get(&mut conn, household_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if !actor.may_read_household(&AppError::stored_place(&row.area_code)?) {
+        if !actor.may_read_household(&row.area_code) {
             return Err(AppError::NotFound);
         }
         let household = household_from_record(row.id, &row.record)?;
@@ -836,7 +830,7 @@ impl App {
             &mut tx,
             &store::assistance::NewReferral {
                 household_id,
-                area_code: &household.area_code,
+                area_code: household.area_code.as_str(),
                 item_code: &item.code,
                 item_version: item.version,
                 department: &item.department,
@@ -863,7 +857,7 @@ impl App {
             &ReferralEventRow {
                 referral_id: id,
                 seq: 1,
-                on_date: today.to_string(),
+                on_date: today,
                 state: ReferralState::Sent.code().into(),
                 actor: actor.audit_name(),
                 note,
@@ -884,7 +878,7 @@ impl App {
                 },
                 id,
             )
-            .in_area(household.area_code.clone())
+            .in_area(&household.area_code)
             .after(
                 serde_json::json!({
                     "household": household.external_id,
@@ -994,7 +988,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         let department = self.department_of(conn, actor).await?;
-        let visible = actor.covers(&AppError::stored_place(&row.area_code)?)
+        let visible = actor.covers(&row.area_code)
             && (actor.role != Role::Department || department.as_deref() == Some(&row.department));
         if !visible {
             return Err(AppError::NotFound);
@@ -1091,13 +1085,19 @@ impl App {
             || row.period.clone(),
             |item| item.period.key_label(&row.period),
         );
+        let day_text = |day: Option<NaiveDate>| day.map(|day| day.to_string());
+        let (stored_accepted, stored_delivered, stored_declined) = (
+            day_text(row.accepted_on),
+            day_text(row.delivered_on),
+            day_text(row.declined_on),
+        );
         let mut update = store::assistance::ReferralUpdate {
             state: next.code(),
-            accepted_on: row.accepted_on.as_deref(),
-            delivered_on: row.delivered_on.as_deref(),
+            accepted_on: stored_accepted.as_deref(),
+            delivered_on: stored_delivered.as_deref(),
             amount_fen: row.amount_fen,
             note: row.note.as_deref(),
-            declined_on: row.declined_on.as_deref(),
+            declined_on: stored_declined.as_deref(),
             decline_reason: row.decline_reason.as_deref(),
             now: &now,
         };
@@ -1108,7 +1108,7 @@ impl App {
         match act {
             ReferralAct::Accept { note } => {
                 update.accepted_on = Some(&today_text);
-                on_date = today_text.clone();
+                on_date = today;
                 event_note = if note.trim().is_empty() {
                     "已受理".to_owned()
                 } else {
@@ -1134,7 +1134,7 @@ impl App {
                 if date > today {
                     return Err(AppError::invalid("delivered_on", "落实日期不能晚于今天"));
                 }
-                if date.to_string() < row.created_on {
+                if date < row.created_on {
                     return Err(AppError::invalid(
                         "delivered_on",
                         format!("落实日期不能早于转介日期{}", row.created_on),
@@ -1159,7 +1159,7 @@ impl App {
                 update.delivered_on = Some(&delivered_text);
                 update.amount_fen = Some(amount.fen());
                 update.note = Some(note.trim()).filter(|n| !n.is_empty());
-                on_date = delivered_text.clone();
+                on_date = date;
                 event_note = if note.trim().is_empty() {
                     format!("已落实，金额{amount}元")
                 } else {
@@ -1172,7 +1172,7 @@ impl App {
                 }
                 update.declined_on = Some(&today_text);
                 update.decline_reason = Some(reason.trim());
-                on_date = today_text.clone();
+                on_date = today;
                 event_note = format!("已退回：{}", reason.trim());
             }
         }
@@ -1208,7 +1208,7 @@ impl App {
                 format!("referral.{}", act.action().code()),
                 id,
             )
-            .in_area(row.area_code.clone())
+            .in_area(&row.area_code)
             .before(serde_json::json!({ "state": row.state }).to_string())
             .after(
                 serde_json::json!({

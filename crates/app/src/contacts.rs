@@ -94,13 +94,7 @@ impl App {
                     })?,
             ),
         };
-        let household_area = match &household {
-            Some(row) => Some(
-                PlaceCode::parse(&row.area_code)
-                    .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.id))?,
-            ),
-            None => None,
-        };
+        let household_area = household.as_ref().map(|row| row.area_code.clone());
         if let Some(area) = &household_area
             && !actor.covers(area)
         {
@@ -214,7 +208,7 @@ impl App {
                     &store::watch::WarningEventRow {
                         warning_id,
                         seq: 0,
-                        on_date: today_text,
+                        on_date: today,
                         actor_user_id: actor.user_id,
                         actor_name: actor.display_name.clone(),
                         action: "raise".into(),

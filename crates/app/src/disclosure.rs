@@ -11,7 +11,7 @@
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::disclosure::{HeldPeriod, Line, OpenLine};
-use domain::{Category, PlaceCode, PlaceLevel, Role, Yuan};
+use domain::{PlaceCode, PlaceLevel, Role, Yuan};
 use std::collections::{BTreeMap, HashMap};
 use store::Conn;
 use store::audit::{AuditEvent, Entity};
@@ -87,17 +87,10 @@ fn parse_cursor(text: &str) -> Result<(String, i64), AppError> {
     Ok((area.as_str().to_owned(), id))
 }
 
-fn date_of(text: &str) -> Result<NaiveDate, AppError> {
-    text.parse()
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("stored date {text:?}")))
-}
-
 /// The village a household's area lies in (a grid's village; a village itself).
-fn village_of(area: &str) -> String {
-    PlaceCode::parse(area)
-        .ok()
-        .and_then(|code| code.at_level(PlaceLevel::Village))
-        .map_or_else(|| area.to_owned(), |code| code.as_str().to_owned())
+fn village_of(area: &PlaceCode) -> PlaceCode {
+    area.at_level(PlaceLevel::Village)
+        .unwrap_or_else(|| area.clone())
 }
 
 /// A village or town code of a list, or the field error naming it.
@@ -139,19 +132,19 @@ impl App {
         village_name: String,
         today: NaiveDate,
     ) -> Result<Publication, AppError> {
-        let published_on = date_of(&row.published_on)?;
+        let published_on = row.published_on;
         let post_by = self
             .posting_days(published_on)?
             .map(|days| published_on + chrono::Duration::days(days));
         let overdue = row.posted_on.is_none() && post_by.is_some_and(|by| today > by);
         Ok(Publication {
             id: row.id,
-            village_code: row.village_code,
+            village_code: row.village_code.as_str().to_owned(),
             village_name,
-            published_on: row.published_on,
+            published_on: row.published_on.to_string(),
             cause: row.cause,
             entries_count: row.entries_count,
-            posted_on: row.posted_on,
+            posted_on: row.posted_on.map(|day| day.to_string()),
             post_by,
             overdue,
         })
@@ -176,8 +169,8 @@ impl App {
         for period in store::households::category_history(conn, household_row_id).await? {
             if period.end_date.is_none() {
                 held.push(HeldPeriod {
-                    category: period.category,
-                    start_date: date_of(&period.start_date)?,
+                    category: period.category.code().to_owned(),
+                    start_date: period.start_date,
                     monthly_fen: period.monthly_fen,
                 });
             }
@@ -188,8 +181,8 @@ impl App {
             open.push(OpenLine {
                 id: row.id,
                 line: Line {
-                    start_date: date_of(&row.start_date)?,
-                    category: row.category,
+                    start_date: row.start_date,
+                    category: row.category.code().to_owned(),
                     disclosed_name: row.disclosed_name,
                     household_size: row.household_size,
                     monthly_fen: row.monthly_fen,
@@ -208,7 +201,7 @@ impl App {
             store::disclosure::insert(
                 conn,
                 &store::disclosure::NewEntry {
-                    area_code: &household.area_code,
+                    area_code: household.area_code.as_str(),
                     household_id: household_row_id,
                     disclosed_name: &line.disclosed_name,
                     category: &line.category,
@@ -224,7 +217,7 @@ impl App {
         }
         let village = village_of(&household.area_code);
         let change = (plan.end.len(), plan.add.len());
-        self.publish(conn, actor, &village, cause, now, change)
+        self.publish(conn, actor, village.as_str(), cause, now, change)
             .await
     }
 
@@ -279,7 +272,7 @@ impl App {
         let mut tx = self.store.begin().await?;
         let mut after_id = 0;
         let mut written = 0u64;
-        let mut villages: BTreeMap<String, u64> = BTreeMap::new();
+        let mut villages: BTreeMap<PlaceCode, u64> = BTreeMap::new();
         while let Some(last) =
             store::disclosure::last_household_of_page(&mut tx, after_id, 1000).await?
         {
@@ -299,8 +292,8 @@ impl App {
                 let mut held = Vec::with_capacity(rows.len());
                 for row in rows {
                     held.push(HeldPeriod {
-                        start_date: date_of(&row.start_date)?,
-                        category: row.category,
+                        start_date: row.start_date,
+                        category: row.category.code().to_owned(),
                         monthly_fen: row.monthly_fen,
                     });
                 }
@@ -309,7 +302,7 @@ impl App {
                     store::disclosure::insert(
                         &mut tx,
                         &store::disclosure::NewEntry {
-                            area_code: &area,
+                            area_code: area.as_str(),
                             household_id,
                             disclosed_name: &line.disclosed_name,
                             category: &line.category,
@@ -327,22 +320,23 @@ impl App {
                 }
             }
         }
-        if written > 0 {
-            let actor = Actor::console(
-                operator,
-                PlaceCode::parse(
-                    villages
-                        .keys()
-                        .next()
-                        .and_then(|code| code.get(..6))
-                        .unwrap_or_default(),
-                )
-                .map_err(|error| anyhow::anyhow!("backfill district: {error}"))?,
-            );
+        if let Some(district) = villages
+            .keys()
+            .next()
+            .and_then(|village| village.at_level(PlaceLevel::District))
+        {
+            let actor = Actor::console(operator, district);
             for (village, added) in &villages {
                 let added = usize::try_from(*added).unwrap_or(usize::MAX);
-                self.publish(&mut tx, &actor, village, BACKFILL_CAUSE, &now, (0, added))
-                    .await?;
+                self.publish(
+                    &mut tx,
+                    &actor,
+                    village.as_str(),
+                    BACKFILL_CAUSE,
+                    &now,
+                    (0, added),
+                )
+                .await?;
             }
         }
         store::commit(tx).await?;
@@ -353,21 +347,17 @@ impl App {
     async fn village_names(
         &self,
         conn: &mut Conn,
-        codes: impl Iterator<Item = String>,
+        codes: impl Iterator<Item = PlaceCode>,
     ) -> Result<HashMap<String, String>, AppError> {
         let mut names = HashMap::new();
         for code in codes {
-            if names.contains_key(&code) {
+            if names.contains_key(code.as_str()) {
                 continue;
             }
-            let name = match PlaceCode::parse(&code) {
-                Ok(place) => store::places::get(conn, &place)
-                    .await?
-                    .map(|row| row.name)
-                    .unwrap_or_else(|| code.clone()),
-                Err(_) => code.clone(),
-            };
-            names.insert(code, name);
+            let name = store::places::get(conn, &code)
+                .await?
+                .map_or_else(|| code.as_str().to_owned(), |row| row.name);
+            names.insert(code.as_str().to_owned(), name);
         }
         Ok(names)
     }
@@ -396,7 +386,8 @@ impl App {
         let more = rows.len() as i64 > limit;
         let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
         let next_after = if more {
-            rows.last().map(|row| cursor(&row.area_code, row.id))
+            rows.last()
+                .map(|row| cursor(row.area_code.as_str(), row.id))
         } else {
             None
         };
@@ -406,17 +397,16 @@ impl App {
         let lines = rows
             .into_iter()
             .map(|row| {
-                let village_code = village_of(&row.area_code);
+                let village_code = village_of(&row.area_code).as_str().to_owned();
                 DisclosedLine {
                     village_name: names.get(&village_code).cloned().unwrap_or_default(),
                     village_code,
                     name: row.disclosed_name,
-                    category_label: Category::from_code(&row.category)
-                        .map_or_else(|| row.category.clone(), |c| c.label().to_owned()),
-                    category: row.category,
+                    category_label: row.category.label().to_owned(),
+                    category: row.category.code().to_owned(),
                     household_size: row.household_size,
                     monthly: row.monthly_fen.map(Yuan::from_fen),
-                    start_date: row.start_date,
+                    start_date: row.start_date.to_string(),
                 }
             })
             .collect();
@@ -566,7 +556,8 @@ impl App {
             .take(PUBLICATIONS_PER_PAGE as usize)
             .collect();
         let next_after = if more {
-            rows.last().map(|row| cursor(&row.village_code, row.id))
+            rows.last()
+                .map(|row| cursor(row.village_code.as_str(), row.id))
         } else {
             None
         };
@@ -575,7 +566,10 @@ impl App {
             .await?;
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
-            let name = names.get(&row.village_code).cloned().unwrap_or_default();
+            let name = names
+                .get(row.village_code.as_str())
+                .cloned()
+                .unwrap_or_default();
             items.push(self.publication(row, name, today)?);
         }
         Ok(PublicationPage {

@@ -62,12 +62,6 @@ impl AppError {
         AppError::invalid(error.field.clone(), error.to_string())
     }
 
-    /// An area code read back from the store that does not parse: the store is corrupt.
-    pub(crate) fn stored_place(code: &str) -> Result<domain::PlaceCode, AppError> {
-        domain::PlaceCode::parse(code)
-            .map_err(|error| AppError::Internal(anyhow::anyhow!("stored area {code}: {error}")))
-    }
-
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Invalid(vec![FieldError {
             field: field.into(),

@@ -12,7 +12,7 @@ use crate::calendar::working_days;
 use crate::warnings::{RULE_DISCREPANCY_STATE, WarningState, rule_label};
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
-use domain::{PlaceCode, PlaceLevel, Role};
+use domain::{PlaceLevel, Role};
 use policy::Param;
 use store::audit::AuditEvent;
 use store::watch::{
@@ -582,11 +582,10 @@ impl App {
             if let Some(case) = at_comparison {
                 history.push(closed_into(case.id));
             }
-            comparison_history(&mut tx, warning_id, &today_text, &now, &history).await?;
+            comparison_history(&mut tx, warning_id, today, &now, &history).await?;
             if let Some(case) = at_comparison {
                 // P3: the 疑点 goes on the case at 信息比对, by the same path as one entered by hand.
-                let area = PlaceCode::parse(&case.area_code)
-                    .map_err(|error| anyhow::anyhow!("case {} area: {error}", case.id))?;
+                let area = case.area_code.clone();
                 let comparison = comparison_actor(&area);
                 self.act_on_case_in(
                     &mut tx,
@@ -795,7 +794,7 @@ impl App {
                         ),
                         closed_into(case_id),
                     ];
-                    comparison_history(&mut *tx, warning_id, &today_text, &now, &history).await?;
+                    comparison_history(&mut *tx, warning_id, today, &now, &history).await?;
                     found.push(workflow::Discrepancy {
                         source: format!("{}（{}）", feed.source, feed.period),
                         description: format!("{description}（预警{warning_id}）"),
@@ -838,25 +837,18 @@ impl App {
             warning.version,
             &WarningUpdate {
                 state: WarningState::Closed.code(),
-                area_code: &warning.area_code,
+                area_code: warning.area_code.as_str(),
                 assignee_user_id: warning.assignee_user_id,
                 judgement: warning.judgement.as_deref(),
                 disposition: Some(RULE_DISCREPANCY_STATE),
                 case_id: Some(case_id),
-                due_on: &warning.due_on,
+                due_on: &warning.due_on.to_string(),
                 closed_on: Some(&today_text),
                 now: &now,
             },
         )
         .await?;
-        comparison_history(
-            &mut *tx,
-            warning.id,
-            &today_text,
-            &now,
-            &[closed_into(case_id)],
-        )
-        .await?;
+        comparison_history(&mut *tx, warning.id, today, &now, &[closed_into(case_id)]).await?;
         store::audit::append_one(
             &mut *tx,
             self.store.audit_key(),
@@ -882,7 +874,7 @@ fn closed_into(case_id: i64) -> (&'static str, serde_json::Value) {
 async fn comparison_history(
     tx: &mut store::Conn,
     warning_id: i64,
-    on_date: &str,
+    on_date: NaiveDate,
     now: &str,
     history: &[(&str, serde_json::Value)],
 ) -> Result<(), AppError> {
@@ -892,7 +884,7 @@ async fn comparison_history(
             &WarningEventRow {
                 warning_id,
                 seq: 0,
-                on_date: on_date.to_owned(),
+                on_date,
                 actor_user_id: COMPARISON_USER_ID,
                 actor_name: COMPARISON_NAME.to_owned(),
                 action: (*action).to_owned(),

@@ -63,8 +63,7 @@ pub(crate) async fn records_of(
 }
 
 fn record_of(row: &store::incomes::IncomeRow) -> Result<policy::IncomeRecord, AppError> {
-    let on = NaiveDate::parse_from_str(&row.on_date, "%Y-%m-%d")
-        .map_err(|error| anyhow::anyhow!("income record {}: {error}", row.id))?;
+    let on = row.on_date;
     Ok(policy::IncomeRecord {
         on,
         income_12m: Yuan::from_fen(row.income_12m_fen),

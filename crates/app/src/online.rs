@@ -263,8 +263,8 @@ impl App {
             .map(|town| TownPlaces {
                 villages: villages
                     .iter()
-                    .filter(|village| village.code.starts_with(&town.code))
-                    .map(|village| (village.code.clone(), village.name.clone()))
+                    .filter(|village| town.code.contains(&village.code))
+                    .map(|village| (village.code.as_str().to_owned(), village.name.clone()))
                     .collect(),
                 name: town.name,
             })
@@ -280,7 +280,7 @@ impl App {
         let now = self.now_text();
         let mut tx = self.store.begin().await?;
         let village_row = store::places::get(&mut tx, &application.village).await?;
-        if village_row.is_none_or(|row| row.level != "village") {
+        if village_row.is_none_or(|row| row.level != PlaceLevel::Village) {
             return Err(AppError::invalid(
                 "village",
                 "所选村（社区）不在本区的区划名录中，请重新选择",
@@ -293,8 +293,7 @@ impl App {
                 let row = store::households::by_external_id(&mut tx, &external_id)
                     .await?
                     .ok_or_else(|| anyhow::anyhow!("household {external_id} of a membership"))?;
-                let area = PlaceCode::parse(&row.area_code)
-                    .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.id))?;
+                let area = row.area_code.clone();
                 (external_id, area)
             }
             None => (String::new(), application.village.clone()),
@@ -326,19 +325,17 @@ impl App {
             store::audit::append_one(
                 &mut tx,
                 self.store.audit_key(),
-                &AuditEvent {
-                    at: now.clone(),
-                    actor: online_actor(&application.village).audit_name(),
-                    action: "case.online_duplicate".to_owned(),
-                    entity: "case".to_owned(),
-                    entity_id: row.tracking_number.clone(),
-                    area_code: Some(row.area_code.clone()),
-                    before: None,
-                    after: Some(
-                        serde_json::json!({ "receipt": receipt, "applicant": application.name })
-                            .to_string(),
-                    ),
-                },
+                &AuditEvent::case(
+                    now.clone(),
+                    online_actor(&application.village).audit_name(),
+                    "case.online_duplicate",
+                    &row.tracking_number,
+                )
+                .in_area(&row.area_code)
+                .after(
+                    serde_json::json!({ "receipt": receipt, "applicant": application.name })
+                        .to_string(),
+                ),
             )
             .await?;
             store::commit(tx).await?;

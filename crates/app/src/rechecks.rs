@@ -6,7 +6,7 @@
 
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
-use domain::{Household, PlaceCode};
+use domain::Household;
 use policy::{Catalogue, Param};
 use store::Conn;
 use store::rechecks::ScheduleRow;
@@ -116,12 +116,9 @@ impl App {
         let mut items = Vec::with_capacity(RECHECKS_PER_PAGE);
         let mut last = None;
         for row in rows.into_iter().take(RECHECKS_PER_PAGE) {
-            let due_on: NaiveDate = row.due_on.parse().map_err(|_| {
-                anyhow::anyhow!("household {} due {}", row.household_id, row.due_on)
-            })?;
-            let area = PlaceCode::parse(&row.area_code)
-                .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.household_id))?;
-            last = Some(cursor(&row.due_on, row.household_id));
+            let due_on = row.due_on;
+            let area = row.area_code.clone();
+            last = Some(cursor(&row.due_on.to_string(), row.household_id));
             items.push(RecheckDue {
                 household_id: row.external_id,
                 area,
@@ -145,16 +142,12 @@ impl App {
         checked_on: NaiveDate,
         kind: CheckKind,
     ) -> Result<(), AppError> {
-        let day = checked_on.to_string();
         let open = store::households::category_history(conn, household_id)
             .await?
             .iter()
             .any(|period| {
-                period.start_date.as_str() <= day.as_str()
-                    && period
-                        .end_date
-                        .as_deref()
-                        .is_none_or(|end| end > day.as_str())
+                period.start_date <= checked_on
+                    && period.end_date.is_none_or(|end| end > checked_on)
             });
         if !open {
             store::rechecks::remove(conn, household_id).await?;
@@ -209,12 +202,10 @@ impl App {
             for row in &rows {
                 let household =
                     crate::households::household_from_record(row.household_id, &row.record)?;
-                let start: NaiveDate = row.last_start.parse().map_err(|_| {
-                    anyhow::anyhow!("household {} start {}", row.household_id, row.last_start)
-                })?;
-                let (mut last_check, mut kind) = match (&row.last_check, &row.last_check_kind) {
+                let start = row.last_start;
+                let (mut last_check, mut kind) = match (row.last_check, &row.last_check_kind) {
                     (Some(check), Some(kind)) => (
-                        check.parse().unwrap_or(start),
+                        check,
                         CheckKind::from_code(kind).unwrap_or(CheckKind::Entry),
                     ),
                     _ => (start, CheckKind::Entry),

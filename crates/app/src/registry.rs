@@ -72,7 +72,7 @@ impl App {
         Ok(store::places::under(&mut conn, &district, PlaceLevel::Town)
             .await?
             .into_iter()
-            .map(|town| (town.code, town.name))
+            .map(|town| (town.code.as_str().to_owned(), town.name))
             .collect())
     }
 

@@ -248,7 +248,7 @@ impl App {
         if scope.level() == PlaceLevel::District {
             for town in store::places::under(&mut conn, &scope, PlaceLevel::Town).await? {
                 choices.push(AreaChoice {
-                    code: town.code,
+                    code: town.code.as_str().to_owned(),
                     name: town.name,
                 });
             }
@@ -393,10 +393,8 @@ impl App {
             self.report_schedule()?.current(today),
         ];
         for place in &areas {
-            let code = PlaceCode::parse(&place.code)
-                .map_err(|error| anyhow::anyhow!("place {}: {error}", place.code))?;
             for period in &periods {
-                self.figures(&code, period.clone()).await?;
+                self.figures(&place.code, period.clone()).await?;
             }
         }
         Ok(areas.len())
@@ -434,7 +432,7 @@ impl App {
                     .await?
                     .into_iter()
                     .map(|place| Unit {
-                        code: place.code,
+                        code: place.code.as_str().to_owned(),
                         name: place.name,
                     })
                     .collect(),
@@ -686,13 +684,12 @@ impl App {
         }
         let calendar = self.calendar()?;
         let params = self.deadline_params(as_of)?;
-        let day = as_of.to_string();
         let in_period = |date: NaiveDate| period.start <= date && date <= as_of;
         let mut facts = Vec::with_capacity(cases.len());
         for (row, events) in cases {
             let upto: Vec<store::cases::CaseEventRow> = events
                 .iter()
-                .filter(|event| event.on_date <= day)
+                .filter(|event| event.on_date <= as_of)
                 .cloned()
                 .collect();
             if upto.is_empty() {
@@ -706,7 +703,7 @@ impl App {
                     .iter()
                     .any(|deadline| deadline.due_on < as_of);
             facts.push(CaseFact {
-                place: row.area_code.clone(),
+                place: row.area_code.as_str().to_owned(),
                 step: step.label().to_owned(),
                 step_order: Step::ALL
                     .iter()

@@ -120,13 +120,7 @@ async fn facts_of(
     let mut households: Vec<i64> = areas.keys().copied().collect();
     households.sort_unstable();
     for period in store::rolls::periods_of(conn, &households).await? {
-        let (Some(category), Ok(start)) = (
-            Category::from_code(&period.category),
-            period.start_date.parse::<NaiveDate>(),
-        ) else {
-            continue;
-        };
-        let end = period.end_date.as_deref().and_then(|end| end.parse().ok());
+        let (category, start, end) = (period.category, period.start_date, period.end_date);
         facts
             .holdings
             .entry(period.household_id)
@@ -137,10 +131,7 @@ async fn facts_of(
                     .id_number
                     .as_deref()
                     .and_then(|id| watch::feed::parse_id(id).ok()),
-                monitoring_kind: period
-                    .monitoring_kind
-                    .as_deref()
-                    .and_then(domain::MonitoringKind::from_code),
+                monitoring_kind: period.monitoring_kind,
                 period: Period { start, end },
             });
     }

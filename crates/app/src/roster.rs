@@ -110,20 +110,17 @@ impl RosterLine {
             household_row_id: row.household_id,
             household_id: row.external_id,
             head_name: row.head_name,
-            area_code: row.area_code,
+            area_code: row.area_code.as_str().to_owned(),
             place_name: row.place_name,
             n_members: row.n_members,
             person_name: row.person_name,
             id_number: row.id_number,
-            start_date: row.start_date,
-            end_date: row.end_date,
+            start_date: row.start_date.to_string(),
+            end_date: row.end_date.map(|day| day.to_string()),
             monthly: row.monthly_fen.map(Yuan::from_fen),
-            monitoring_kind: row
-                .monitoring_kind
-                .as_deref()
-                .and_then(domain::MonitoringKind::from_code),
-            support_mode: row.support_mode.as_deref().and_then(SupportMode::from_code),
-            care_level: row.care_level.as_deref().and_then(CareNeed::from_code),
+            monitoring_kind: row.monitoring_kind,
+            support_mode: row.support_mode,
+            care_level: row.care_level,
             reason: row.reason,
         }
     }
@@ -238,7 +235,7 @@ impl App {
         if let Some(level) = below {
             for place in store::places::under(&mut conn, &scope, level).await? {
                 choices.push(AreaChoice {
-                    code: place.code,
+                    code: place.code.as_str().to_owned(),
                     name: place.name,
                 });
             }

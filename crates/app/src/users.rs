@@ -255,17 +255,12 @@ fn profile_json(row: &store::users::UserRow) -> String {
     serde_json::json!({
         "username": row.username,
         "display_name": row.display_name,
-        "role": row.role,
-        "area": row.area_code,
+        "role": row.role.code(),
+        "area": row.area_code.as_str(),
         "department": row.department,
         "active": row.active == 1,
     })
     .to_string()
-}
-
-fn place_of(row: &store::users::UserRow) -> Result<PlaceCode, AppError> {
-    PlaceCode::parse(&row.area_code)
-        .map_err(|error| AppError::Internal(anyhow::anyhow!("user {} area: {error}", row.id)))
 }
 
 /// An instant stored as RFC 3339 UTC, shown in China Standard Time.
@@ -288,12 +283,12 @@ async fn place_names(
     let mut names: HashMap<String, String> = store::places::all_under(conn, scope)
         .await?
         .into_iter()
-        .map(|row| (row.code, row.name))
+        .map(|row| (row.code.as_str().to_owned(), row.name))
         .collect();
     let mut ancestor = scope.parent();
     while let Some(place) = ancestor {
         if let Some(row) = store::places::get(conn, &place).await? {
-            names.insert(row.code, row.name);
+            names.insert(row.code.as_str().to_owned(), row.name);
         }
         ancestor = place.parent();
     }
@@ -513,9 +508,8 @@ impl App {
         names: &HashMap<String, String>,
         departments: &[(String, String)],
     ) -> Result<UserView, AppError> {
-        let role = Role::from_code(&row.role)
-            .ok_or_else(|| anyhow::anyhow!("user {} has unknown role {}", row.id, row.role))?;
-        let area = place_of(row)?;
+        let role = row.role;
+        let area = row.area_code.clone();
         let department_name = row
             .department
             .as_deref()
@@ -550,7 +544,7 @@ impl App {
         let row = store::users::by_id(&mut conn, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if !actor.covers(&place_of(&row)?) {
+        if !actor.covers(&row.area_code) {
             return Err(AppError::NotFound);
         }
         let names = place_names(&mut conn, &actor.scope()).await?;
@@ -568,7 +562,7 @@ impl App {
         drop(conn);
         let places = rows
             .into_iter()
-            .filter_map(|row| PlaceCode::parse(&row.code).ok())
+            .map(|row| row.code)
             .filter(|code| code.level() != PlaceLevel::Grid)
             .map(|code| {
                 let label = full_name(&names, &code);
@@ -592,7 +586,7 @@ impl App {
         let row = store::users::by_id(tx, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if !actor.covers(&place_of(&row)?) {
+        if !actor.covers(&row.area_code) {
             return Err(AppError::NotFound);
         }
         Ok(row)
@@ -718,7 +712,7 @@ impl App {
                 "user.reset_password",
                 id,
             )
-            .in_area(user.area_code.clone())
+            .in_area(&user.area_code)
             .after(
                 serde_json::json!({ "username": user.username, "sessions_ended": ended })
                     .to_string(),
@@ -746,7 +740,7 @@ impl App {
                 action.to_owned(),
                 after.id,
             )
-            .in_area(after.area_code.clone())
+            .in_area(&after.area_code)
             .before(profile_json(before))
             .after(profile_json(after)),
         )

@@ -11,7 +11,7 @@ use crate::calendar::working_days;
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::national_id::mask_name;
-use domain::{NationalId, PlaceCode, PlaceLevel, Role};
+use domain::{NationalId, PlaceLevel, Role};
 use store::audit::AuditEvent;
 use store::watch::{WarningEventRow, WarningFilter, WarningRow, WarningUpdate};
 use workflow::warning::{self as machine, WarningActor, WarningRefusal, scope_of};
@@ -182,11 +182,6 @@ fn state_of(row: &WarningRow) -> Result<WarningState, AppError> {
     })
 }
 
-fn area_of(row: &WarningRow) -> Result<PlaceCode, AppError> {
-    PlaceCode::parse(&row.area_code)
-        .map_err(|error| AppError::Internal(anyhow::anyhow!("warning {} area: {error}", row.id)))
-}
-
 fn item_of(row: &WarningRow, masked: bool, today: &str) -> Result<WarningItem, AppError> {
     let id_number = row.id_number.clone().unwrap_or_default();
     Ok(WarningItem {
@@ -209,13 +204,13 @@ fn item_of(row: &WarningRow, masked: bool, today: &str) -> Result<WarningItem, A
         household_external_id: row.household_external_id.clone(),
         household_id: row.household_id,
         inside_net: row.inside_net != 0,
-        area_code: row.area_code.clone(),
+        area_code: row.area_code.as_str().to_owned(),
         state: state_of(row)?,
         disposition: row.disposition.as_deref().and_then(Disposition::from_code),
-        created_on: row.created_on.clone(),
-        due_on: row.due_on.clone(),
-        closed_on: row.closed_on.clone(),
-        late: row.closed_on.is_none() && row.due_on.as_str() < today,
+        created_on: row.created_on.to_string(),
+        due_on: row.due_on.to_string(),
+        closed_on: row.closed_on.map(|day| day.to_string()),
+        late: row.closed_on.is_none() && row.due_on.to_string().as_str() < today,
     })
 }
 
@@ -307,7 +302,7 @@ impl App {
         let row = store::watch::warning(conn, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if !reads_warnings(actor.role) || !actor.covers(&area_of(&row)?) {
+        if !reads_warnings(actor.role) || !actor.covers(&row.area_code) {
             return Err(AppError::NotFound);
         }
         Ok(row)
@@ -345,7 +340,7 @@ impl App {
                 summary: summary_of(&event.detail),
                 action_label: action_label(&event.action),
                 seq: event.seq,
-                on: event.on_date,
+                on: event.on_date.to_string(),
                 actor_name: event.actor_name,
                 action: event.action,
                 recorded_at: event.recorded_at,
@@ -355,7 +350,7 @@ impl App {
         let can = |action: WarningAction| offered.contains(&action);
         let can_assign = can(WarningAction::Assign);
         let team = if can_assign {
-            let area = area_of(&row)?;
+            let area = row.area_code.clone();
             let town = area
                 .at_level(PlaceLevel::Town)
                 .unwrap_or_else(|| actor.scope());
@@ -364,17 +359,13 @@ impl App {
             store::watch::team_users(&mut conn, town.as_str(), &roles)
                 .await?
                 .into_iter()
-                .filter(|user| {
-                    !placed
-                        || PlaceCode::parse(&user.area_code)
-                            .is_ok_and(|user_area| scope_of(&user_area).contains(&area))
-                })
+                .filter(|user| !placed || scope_of(&user.area_code).contains(&area))
                 .map(|user| TeamChoice {
                     user_id: user.id,
                     label: format!(
                         "{}（{}，{}）",
                         user.display_name,
-                        Role::from_code(&user.role).map_or("", Role::label),
+                        user.role.label(),
                         user.area_code
                     ),
                 })
@@ -431,7 +422,7 @@ impl App {
         let registered = row.household_external_id.is_some();
         let transition = machine::apply(state, &action, who, registered, today).map_err(refused)?;
         let next = transition.next;
-        let mut area = area_of(&row)?;
+        let mut area = row.area_code.clone();
         let mut assignee = row.assignee_user_id;
         let mut judgement = row.judgement.clone();
         let disposition = transition
@@ -445,13 +436,11 @@ impl App {
                     .await?
                     .filter(|user| user.active == 1)
                     .ok_or_else(|| refused(WarningRefusal::AssigneeUnknown))?;
-                let user_area = PlaceCode::parse(&user.area_code)
-                    .map_err(|error| anyhow::anyhow!("user {} area: {error}", user.id))?;
                 area = machine::assign_to(
                     &area,
-                    Role::from_code(&user.role),
-                    &user_area,
-                    actor.covers(&user_area),
+                    Some(user.role),
+                    &user.area_code,
+                    actor.covers(&user.area_code),
                 )
                 .map_err(refused)?;
                 assignee = Some(user.id);
@@ -527,7 +516,7 @@ impl App {
             Some(param) => calendar
                 .add_working_days(today, working_days(&snapshot, param)?)
                 .to_string(),
-            None => row.due_on.clone(),
+            None => row.due_on.to_string(),
         };
         let today_text = today.to_string();
         let closed_on = (next == WarningState::Closed).then_some(today_text.as_str());
@@ -554,7 +543,7 @@ impl App {
             &WarningEventRow {
                 warning_id: id,
                 seq: 0,
-                on_date: today_text.clone(),
+                on_date: today,
                 actor_user_id: actor.user_id,
                 actor_name: actor.display_name.clone(),
                 action: code.to_owned(),

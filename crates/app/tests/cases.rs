@@ -504,10 +504,12 @@ async fn p1_p8_an_application_goes_through_every_step_by_the_right_users_to_enro
         let periods = world.periods("YY-0001").await;
         let confirmed_on = world.today().to_string();
         assert!(
-            periods.iter().any(|period| period.category == "dibao"
-                && period.start_date == confirmed_on
-                && period.end_date.is_none()
-                && period.reason == "TL20261102-0001"),
+            periods
+                .iter()
+                .any(|period| period.category.code() == "dibao"
+                    && period.start_date.to_string() == confirmed_on
+                    && period.end_date.is_none()
+                    && period.reason == "TL20261102-0001"),
             "{backend}: {periods:?}"
         );
         let result = app
@@ -597,7 +599,7 @@ async fn w1_x1_a_recheck_and_an_exit_run_end_to_end_through_the_same_steps() {
         assert!(
             periods
                 .iter()
-                .all(|period| period.end_date.as_deref() == Some(ended_on.as_str())),
+                .all(|period| period.end_date.map(|day| day.to_string()) == Some(ended_on.clone())),
             "{backend}: {periods:?}"
         );
         let gone = app

@@ -300,7 +300,7 @@ async fn d1_reimport_changes_nothing_and_a_changed_household_is_updated_and_audi
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(row.area_code, moved_to);
+        assert_eq!(row.area_code.as_str(), moved_to);
         let history = store::households::membership_history(&mut conn, row.id)
             .await
             .unwrap();
@@ -308,7 +308,10 @@ async fn d1_reimport_changes_nothing_and_a_changed_household_is_updated_and_audi
             .iter()
             .find(|membership| membership.id_number == leaver)
             .unwrap();
-        assert_eq!(left.end_date.as_deref(), Some("2026-12-01"));
+        assert_eq!(
+            left.end_date.map(|day| day.to_string()).as_deref(),
+            Some("2026-12-01")
+        );
         let events = store::audit::for_entity(&mut conn, "household", external_id, 10)
             .await
             .unwrap();

@@ -1098,7 +1098,7 @@ pub async fn seed_scaled(
                 .await?
                 .into_iter()
                 .next()
-                .map_or_else(|| village.clone(), |grid| grid.code)
+                .map_or_else(|| village.clone(), |grid| grid.code.as_str().to_owned())
         };
         let assistant_name = format!("village-{village}");
         let assistant = demo_user(

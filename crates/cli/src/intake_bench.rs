@@ -10,7 +10,7 @@
 use anyhow::Context;
 use app::cases::{CaseAction, NewIntake};
 use app::{Actor, App, AppError};
-use domain::{PlaceCode, Role};
+use domain::Role;
 use std::time::{Duration, Instant};
 use store::watch::{FeedFact, NewFeed};
 use synth::Rng;
@@ -150,8 +150,7 @@ pub async fn run(app: &App, facts: usize, rounds: usize) -> anyhow::Result<()> {
             store::households::get(&mut conn, row_id).await?
         };
         let Some(row) = row else { continue };
-        let village = PlaceCode::parse(&row.area_code)
-            .map_err(|error| anyhow::anyhow!("{}: {error}", row.area_code))?;
+        let village = row.area_code;
         let town = village
             .at_level(domain::PlaceLevel::Town)
             .context("a household above town level")?;

@@ -103,6 +103,12 @@ impl PlaceCode {
     }
 }
 
+impl AsRef<str> for PlaceCode {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for PlaceCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

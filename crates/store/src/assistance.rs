@@ -5,8 +5,11 @@
 //! row is a summary of its events, updated only with the version it was read at; at most one
 //! delivered referral per household, item and period (a unique index, `Conflict` otherwise).
 
+use crate::decode;
 use crate::search::{Bind, Statement, TOTAL_CAP};
 use crate::{Conn, Result, StoreError, area_range};
+use chrono::NaiveDate;
+use domain::PlaceCode;
 
 /// One version of an item; `definition` is the item's JSON.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -104,7 +107,7 @@ pub async fn set_department(conn: &mut Conn, username: &str, department: &str) -
 }
 
 /// A referral as lists read it, with the household's external id and head for display.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReferralRow {
     pub id: i64,
     pub household_id: i64,
@@ -112,7 +115,7 @@ pub struct ReferralRow {
     pub head_name: String,
     /// The head's ID number (the payee's, issue 15 item 8); masked by `app` for most roles.
     pub head_id_number: String,
-    pub area_code: String,
+    pub area_code: PlaceCode,
     pub item_code: String,
     pub item_version: i64,
     pub department: String,
@@ -120,18 +123,81 @@ pub struct ReferralRow {
     pub reason: String,
     pub period: String,
     pub state: String,
-    pub created_on: String,
+    pub created_on: NaiveDate,
     pub created_by: String,
-    pub accepted_on: Option<String>,
-    pub delivered_on: Option<String>,
+    pub accepted_on: Option<NaiveDate>,
+    pub delivered_on: Option<NaiveDate>,
     pub amount_fen: Option<i64>,
     pub note: Option<String>,
-    pub declined_on: Option<String>,
+    pub declined_on: Option<NaiveDate>,
     pub decline_reason: Option<String>,
     pub updated_at: String,
     pub version: i64,
     /// 补充理由 of a supplementary referral (补充帮扶); `None` for an ordinary one.
     pub supplementary_reason: Option<String>,
+}
+
+/// A `referrals` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawReferral {
+    pub(crate) id: i64,
+    pub(crate) household_id: i64,
+    pub(crate) household_external_id: String,
+    pub(crate) head_name: String,
+    pub(crate) head_id_number: String,
+    pub(crate) area_code: String,
+    pub(crate) item_code: String,
+    pub(crate) item_version: i64,
+    pub(crate) department: String,
+    pub(crate) needs: String,
+    pub(crate) reason: String,
+    pub(crate) period: String,
+    pub(crate) state: String,
+    pub(crate) created_on: String,
+    pub(crate) created_by: String,
+    pub(crate) accepted_on: Option<String>,
+    pub(crate) delivered_on: Option<String>,
+    pub(crate) amount_fen: Option<i64>,
+    pub(crate) note: Option<String>,
+    pub(crate) declined_on: Option<String>,
+    pub(crate) decline_reason: Option<String>,
+    pub(crate) updated_at: String,
+    pub(crate) version: i64,
+    pub(crate) supplementary_reason: Option<String>,
+}
+
+impl TryFrom<RawReferral> for ReferralRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawReferral) -> Result<Self> {
+        const TABLE: &str = "referrals";
+        Ok(ReferralRow {
+            id: raw.id,
+            household_id: raw.household_id,
+            household_external_id: raw.household_external_id,
+            head_name: raw.head_name,
+            head_id_number: raw.head_id_number,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            item_code: raw.item_code,
+            item_version: raw.item_version,
+            department: raw.department,
+            needs: raw.needs,
+            reason: raw.reason,
+            period: raw.period,
+            state: raw.state,
+            created_on: decode::date(TABLE, "created_on", raw.created_on)?,
+            created_by: raw.created_by,
+            accepted_on: decode::date_opt(TABLE, "accepted_on", raw.accepted_on)?,
+            delivered_on: decode::date_opt(TABLE, "delivered_on", raw.delivered_on)?,
+            amount_fen: raw.amount_fen,
+            note: raw.note,
+            declined_on: decode::date_opt(TABLE, "declined_on", raw.declined_on)?,
+            decline_reason: raw.decline_reason,
+            updated_at: raw.updated_at,
+            version: raw.version,
+            supplementary_reason: raw.supplementary_reason,
+        })
+    }
 }
 
 const COLUMNS: &str = "r.id, r.household_id, h.external_id AS household_external_id, h.head_name, h.head_id_number, r.area_code, \
@@ -179,7 +245,7 @@ pub async fn insert_referral(conn: &mut Conn, referral: &NewReferral<'_>) -> Res
 }
 
 pub async fn get_referral(conn: &mut Conn, id: i64) -> Result<Option<ReferralRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    decode::one::<RawReferral, _>(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM referrals r JOIN households h ON h.id = r.household_id WHERE r.id = $1"
     )))
     .bind(id)
@@ -189,13 +255,15 @@ pub async fn get_referral(conn: &mut Conn, id: i64) -> Result<Option<ReferralRow
 
 /// Every referral of a household, oldest first (一户一条救助链).
 pub async fn for_household(conn: &mut Conn, household_id: i64) -> Result<Vec<ReferralRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM referrals r JOIN households h ON h.id = r.household_id \
+    decode::all::<RawReferral, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM referrals r JOIN households h ON h.id = r.household_id \
          WHERE r.household_id = $1 ORDER BY r.id"
-    )))
-    .bind(household_id)
-    .fetch_all(&mut *conn)
-    .await?)
+        )))
+        .bind(household_id)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// The length of a village's area code (the leaf of the place tree).
@@ -287,7 +355,7 @@ pub async fn in_area(conn: &mut Conn, filter: &ReferralFilter<'_>) -> Result<Ref
         .await?
         .first()
         .map_or(0, |(n,)| *n);
-    let mut rows: Vec<ReferralRow> = page.fetch(conn).await?;
+    let mut rows: Vec<ReferralRow> = decode::all(page.fetch::<RawReferral>(conn).await?)?;
     let more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit.max(0) as usize);
     Ok(ReferralList {
@@ -338,15 +406,44 @@ pub async fn update_referral(
 }
 
 /// One step of a referral's history.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReferralEventRow {
     pub referral_id: i64,
     pub seq: i64,
-    pub on_date: String,
+    pub on_date: NaiveDate,
     pub state: String,
     pub actor: String,
     pub note: String,
     pub recorded_at: String,
+}
+
+/// A `referral_events` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawReferralEvent {
+    pub(crate) referral_id: i64,
+    pub(crate) seq: i64,
+    pub(crate) on_date: String,
+    pub(crate) state: String,
+    pub(crate) actor: String,
+    pub(crate) note: String,
+    pub(crate) recorded_at: String,
+}
+
+impl TryFrom<RawReferralEvent> for ReferralEventRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawReferralEvent) -> Result<Self> {
+        const TABLE: &str = "referral_events";
+        Ok(ReferralEventRow {
+            referral_id: raw.referral_id,
+            seq: raw.seq,
+            on_date: decode::date(TABLE, "on_date", raw.on_date)?,
+            state: raw.state,
+            actor: raw.actor,
+            note: raw.note,
+            recorded_at: raw.recorded_at,
+        })
+    }
 }
 
 pub async fn append_event(conn: &mut Conn, event: &ReferralEventRow) -> Result<()> {
@@ -356,7 +453,7 @@ pub async fn append_event(conn: &mut Conn, event: &ReferralEventRow) -> Result<(
     )
     .bind(event.referral_id)
     .bind(event.seq)
-    .bind(&event.on_date)
+    .bind(event.on_date.to_string())
     .bind(&event.state)
     .bind(&event.actor)
     .bind(&event.note)
@@ -371,22 +468,26 @@ pub async fn events_for_household(
     conn: &mut Conn,
     household_id: i64,
 ) -> Result<Vec<ReferralEventRow>> {
-    Ok(sqlx::query_as(
-        "SELECT e.referral_id, e.seq, e.on_date, e.state, e.actor, e.note, e.recorded_at \
+    decode::all::<RawReferralEvent, _>(
+        sqlx::query_as(
+            "SELECT e.referral_id, e.seq, e.on_date, e.state, e.actor, e.note, e.recorded_at \
          FROM referral_events e JOIN referrals r ON r.id = e.referral_id \
          WHERE r.household_id = $1 ORDER BY e.referral_id, e.seq",
+        )
+        .bind(household_id)
+        .fetch_all(&mut *conn)
+        .await?,
     )
-    .bind(household_id)
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 pub async fn events(conn: &mut Conn, referral_id: i64) -> Result<Vec<ReferralEventRow>> {
-    Ok(sqlx::query_as(
-        "SELECT referral_id, seq, on_date, state, actor, note, recorded_at \
+    decode::all::<RawReferralEvent, _>(
+        sqlx::query_as(
+            "SELECT referral_id, seq, on_date, state, actor, note, recorded_at \
          FROM referral_events WHERE referral_id = $1 ORDER BY seq",
+        )
+        .bind(referral_id)
+        .fetch_all(&mut *conn)
+        .await?,
     )
-    .bind(referral_id)
-    .fetch_all(&mut *conn)
-    .await?)
 }

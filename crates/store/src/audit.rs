@@ -219,8 +219,8 @@ impl AuditEvent {
     }
 
     /// The area (place code) the record lies in.
-    pub fn in_area(mut self, area_code: impl Into<String>) -> AuditEvent {
-        self.area_code = Some(area_code.into());
+    pub fn in_area(mut self, area_code: impl AsRef<str>) -> AuditEvent {
+        self.area_code = Some(area_code.as_ref().to_owned());
         self
     }
 
@@ -299,7 +299,7 @@ impl AuditEvent {
         at: impl Into<String>,
         actor: impl Into<String>,
         referral_id: i64,
-        area_code: impl Into<String>,
+        area_code: impl AsRef<str>,
         state: &str,
     ) -> AuditEvent {
         AuditEvent::referral(at, actor, REFERRAL_REVEAL, referral_id)

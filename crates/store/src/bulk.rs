@@ -557,7 +557,7 @@ impl Staging {
 
     async fn lookup(&self, tx: &mut Tx, batch_no: i64) -> Result<Lookup> {
         let prefix = &self.prefix;
-        let stored = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let stored = sqlx::query_as::<_, crate::households::RawHousehold>(sqlx::AssertSqlSafe(format!(
             "SELECT h.id, h.external_id, h.area_code, h.hukou, h.head_name, h.head_id_number, h.n_members, h.record, \
              h.version, h.created_at, h.updated_at FROM {prefix}_households s JOIN households h ON h.external_id = s.external_id \
              WHERE s.batch = $1"
@@ -565,6 +565,7 @@ impl Staging {
         .bind(batch_no)
         .fetch_all(&mut **tx)
         .await?;
+        let stored = crate::decode::all(stored)?;
         let open_memberships = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT m.id_number, m.household_id, h.external_id FROM {prefix}_members s \
              JOIN memberships m ON m.id_number = s.id_number AND m.end_date IS NULL \

@@ -3,26 +3,70 @@
 //! Invariant: `case_events` rows are only inserted, numbered from 1 without gaps per case; the
 //! `cases` row is a summary of them, updated only with the version it was read at.
 
+use crate::decode;
 use crate::search::{Bind, Statement, TOTAL_CAP};
-use crate::{Conn, Result, area_range};
+use crate::{Conn, Result, StoreError, area_range};
+use chrono::NaiveDate;
+use domain::{PlaceCode, Role};
 
 /// The summary of a case, as work lists read it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaseRow {
     pub id: i64,
     pub tracking_number: String,
     pub kind: String,
     pub household_external_id: String,
     pub household_id: Option<i64>,
-    pub area_code: String,
+    pub area_code: PlaceCode,
     pub step: String,
-    pub received_on: String,
-    pub step_since: String,
-    pub closed_on: Option<String>,
+    pub received_on: NaiveDate,
+    pub step_since: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
     pub updated_at: String,
     pub version: i64,
     /// The day the refusal notice reached the applicant (a refused case is worked on until then).
-    pub refusal_notice_on: Option<String>,
+    pub refusal_notice_on: Option<NaiveDate>,
+}
+
+/// A `cases` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawCase {
+    pub(crate) id: i64,
+    pub(crate) tracking_number: String,
+    pub(crate) kind: String,
+    pub(crate) household_external_id: String,
+    pub(crate) household_id: Option<i64>,
+    pub(crate) area_code: String,
+    pub(crate) step: String,
+    pub(crate) received_on: String,
+    pub(crate) step_since: String,
+    pub(crate) closed_on: Option<String>,
+    pub(crate) updated_at: String,
+    pub(crate) version: i64,
+    pub(crate) refusal_notice_on: Option<String>,
+}
+
+impl TryFrom<RawCase> for CaseRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawCase) -> Result<Self> {
+        const TABLE: &str = "cases";
+        Ok(CaseRow {
+            id: raw.id,
+            tracking_number: raw.tracking_number,
+            kind: raw.kind,
+            household_external_id: raw.household_external_id,
+            household_id: raw.household_id,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            step: raw.step,
+            received_on: decode::date(TABLE, "received_on", raw.received_on)?,
+            step_since: decode::date(TABLE, "step_since", raw.step_since)?,
+            closed_on: decode::date_opt(TABLE, "closed_on", raw.closed_on)?,
+            updated_at: raw.updated_at,
+            version: raw.version,
+            refusal_notice_on: decode::date_opt(TABLE, "refusal_notice_on", raw.refusal_notice_on)?,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, tracking_number, kind, household_external_id, household_id, area_code, step, received_on, step_since, closed_on, updated_at, version, refusal_notice_on";
@@ -42,16 +86,47 @@ pub struct NewCase<'a> {
 }
 
 /// One entry of a case's history; `fact` is the JSON the caller serialised.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaseEventRow {
     pub case_id: i64,
     pub seq: i64,
-    pub on_date: String,
+    pub on_date: NaiveDate,
     pub actor_user_id: i64,
-    pub actor_role: String,
-    pub actor_area: String,
+    pub actor_role: Role,
+    pub actor_area: PlaceCode,
     pub fact: String,
     pub recorded_at: String,
+}
+
+/// A `case_events` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawCaseEvent {
+    pub(crate) case_id: i64,
+    pub(crate) seq: i64,
+    pub(crate) on_date: String,
+    pub(crate) actor_user_id: i64,
+    pub(crate) actor_role: String,
+    pub(crate) actor_area: String,
+    pub(crate) fact: String,
+    pub(crate) recorded_at: String,
+}
+
+impl TryFrom<RawCaseEvent> for CaseEventRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawCaseEvent) -> Result<Self> {
+        const TABLE: &str = "case_events";
+        Ok(CaseEventRow {
+            case_id: raw.case_id,
+            seq: raw.seq,
+            on_date: decode::date(TABLE, "on_date", raw.on_date)?,
+            actor_user_id: raw.actor_user_id,
+            actor_role: decode::role(TABLE, "actor_role", raw.actor_role)?,
+            actor_area: decode::place(TABLE, "actor_area", raw.actor_area)?,
+            fact: raw.fact,
+            recorded_at: raw.recorded_at,
+        })
+    }
 }
 
 /// Inserts a case summary at version 1; a tracking number already taken is a `Conflict`.
@@ -95,10 +170,10 @@ pub async fn append_events(conn: &mut Conn, events: &[CaseEventRow]) -> Result<(
         )
         .bind(event.case_id)
         .bind(event.seq)
-        .bind(&event.on_date)
+        .bind(event.on_date.to_string())
         .bind(event.actor_user_id)
-        .bind(&event.actor_role)
-        .bind(&event.actor_area)
+        .bind(event.actor_role.code())
+        .bind(event.actor_area.as_str())
         .bind(&event.fact)
         .bind(&event.recorded_at)
         .execute(&mut *conn)
@@ -109,7 +184,7 @@ pub async fn append_events(conn: &mut Conn, events: &[CaseEventRow]) -> Result<(
 
 /// The history of a case, in order.
 pub async fn events(conn: &mut Conn, case_id: i64) -> Result<Vec<CaseEventRow>> {
-    Ok(sqlx::query_as(
+    decode::all::<RawCaseEvent, _>(sqlx::query_as(
         "SELECT case_id, seq, on_date, actor_user_id, actor_role, actor_area, fact, recorded_at \
          FROM case_events WHERE case_id = $1 ORDER BY seq",
     )
@@ -119,41 +194,47 @@ pub async fn events(conn: &mut Conn, case_id: i64) -> Result<Vec<CaseEventRow>> 
 }
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<CaseRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM cases WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawCase, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM cases WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 pub async fn by_tracking_number(conn: &mut Conn, tracking_number: &str) -> Result<Option<CaseRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM cases WHERE tracking_number = $1"
-    )))
-    .bind(tracking_number)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawCase, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM cases WHERE tracking_number = $1"
+        )))
+        .bind(tracking_number)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 /// The cases in work under `area_prefix` — open ones (no `closed_on`) and refused ones whose
 /// refusal notice is not yet delivered — by step then tracking number.
 pub async fn open_in_area(conn: &mut Conn, area_prefix: &str) -> Result<Vec<CaseRow>> {
     let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM cases WHERE area_code >= $1 AND area_code < $2 AND {IN_WORK} \
+    decode::all::<RawCase, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM cases WHERE area_code >= $1 AND area_code < $2 AND {IN_WORK} \
          ORDER BY step, tracking_number"
-    )))
-    .bind(low)
-    .bind(high)
-    .fetch_all(&mut *conn)
-    .await?)
+        )))
+        .bind(low)
+        .bind(high)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// The histories of every case `open_in_area` lists, in one query: ordered by case, then `seq`.
 pub async fn events_in_work(conn: &mut Conn, area_prefix: &str) -> Result<Vec<CaseEventRow>> {
     let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    decode::all::<RawCaseEvent, _>(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT e.case_id, e.seq, e.on_date, e.actor_user_id, e.actor_role, e.actor_area, e.fact, e.recorded_at \
          FROM case_events e WHERE e.case_id IN \
          (SELECT id FROM cases WHERE area_code >= $1 AND area_code < $2 AND {IN_WORK}) \
@@ -173,15 +254,17 @@ pub async fn at_step_in_area(
     step: &str,
 ) -> Result<Vec<CaseRow>> {
     let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM cases WHERE area_code >= $1 AND area_code < $2 AND step = $3 \
+    decode::all::<RawCase, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM cases WHERE area_code >= $1 AND area_code < $2 AND step = $3 \
          ORDER BY tracking_number"
-    )))
-    .bind(low)
-    .bind(high)
-    .bind(step)
-    .fetch_all(&mut *conn)
-    .await?)
+        )))
+        .bind(low)
+        .bind(high)
+        .bind(step)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// The histories of every case `at_step_in_area` lists, in one query: ordered by case, then `seq`.
@@ -191,7 +274,7 @@ pub async fn events_at_step_in_area(
     step: &str,
 ) -> Result<Vec<CaseEventRow>> {
     let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(
+    decode::all::<RawCaseEvent, _>(sqlx::query_as(
         "SELECT e.case_id, e.seq, e.on_date, e.actor_user_id, e.actor_role, e.actor_area, e.fact, e.recorded_at \
          FROM case_events e WHERE e.case_id IN \
          (SELECT id FROM cases WHERE area_code >= $1 AND area_code < $2 AND step = $3) \
@@ -240,7 +323,7 @@ pub async fn update_summary(
 
 /// The open case of a household, if any (a household has at most one case in progress).
 pub async fn open_for_household(conn: &mut Conn, external_id: &str) -> Result<Option<CaseRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    decode::one::<RawCase, _>(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM cases WHERE household_external_id = $1 AND closed_on IS NULL ORDER BY id LIMIT 1"
     )))
     .bind(external_id)
@@ -282,13 +365,15 @@ pub async fn open_online_application(conn: &mut Conn, id_number: &str) -> Result
         .map(|column| format!("c.{column}"))
         .collect::<Vec<_>>()
         .join(", ");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {columns} FROM cases c JOIN online_applications o ON o.case_id = c.id \
+    decode::one::<RawCase, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {columns} FROM cases c JOIN online_applications o ON o.case_id = c.id \
          WHERE o.id_number = $1 AND c.closed_on IS NULL ORDER BY c.id LIMIT 1"
-    )))
-    .bind(id_number)
-    .fetch_optional(&mut *conn)
-    .await?)
+        )))
+        .bind(id_number)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 /// What an online application added to its case.
@@ -318,22 +403,65 @@ pub async fn online_application(
 /// `due_on`; `others` are the case's other running limits (`limit,started_on,due_on;…`).
 /// `watching` is 1 on a read-only 跟踪 line (migration 0030: a district department follows
 /// the case but does not act next), 0 when `role` acts next.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueRow {
     pub case_id: i64,
-    pub role: String,
+    pub role: Role,
     pub shown_from: String,
     pub shown_until: String,
-    pub area_code: String,
-    pub due_on: String,
+    pub area_code: PlaceCode,
+    pub due_on: NaiveDate,
     pub tracking_number: String,
     pub kind: String,
     pub household_external_id: String,
     pub step: String,
     pub limit_code: String,
-    pub started_on: String,
+    pub started_on: NaiveDate,
     pub others: String,
     pub watching: i64,
+}
+
+/// A `case_queue` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawQueue {
+    pub(crate) case_id: i64,
+    pub(crate) role: String,
+    pub(crate) shown_from: String,
+    pub(crate) shown_until: String,
+    pub(crate) area_code: String,
+    pub(crate) due_on: String,
+    pub(crate) tracking_number: String,
+    pub(crate) kind: String,
+    pub(crate) household_external_id: String,
+    pub(crate) step: String,
+    pub(crate) limit_code: String,
+    pub(crate) started_on: String,
+    pub(crate) others: String,
+    pub(crate) watching: i64,
+}
+
+impl TryFrom<RawQueue> for QueueRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawQueue) -> Result<Self> {
+        const TABLE: &str = "case_queue";
+        Ok(QueueRow {
+            case_id: raw.case_id,
+            role: decode::role(TABLE, "role", raw.role)?,
+            shown_from: raw.shown_from,
+            shown_until: raw.shown_until,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            due_on: decode::date(TABLE, "due_on", raw.due_on)?,
+            tracking_number: raw.tracking_number,
+            kind: raw.kind,
+            household_external_id: raw.household_external_id,
+            step: raw.step,
+            limit_code: raw.limit_code,
+            started_on: decode::date(TABLE, "started_on", raw.started_on)?,
+            others: raw.others,
+            watching: raw.watching,
+        })
+    }
 }
 
 const QUEUE_COLUMNS: &str = "case_id, role, shown_from, shown_until, area_code, due_on, tracking_number, kind, household_external_id, step, limit_code, started_on, others, watching";
@@ -360,17 +488,17 @@ pub async fn insert_queue(conn: &mut Conn, lines: &[QueueRow]) -> Result<()> {
             "INSERT INTO case_queue ({QUEUE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         )))
         .bind(line.case_id)
-        .bind(&line.role)
+        .bind(line.role.code())
         .bind(&line.shown_from)
         .bind(&line.shown_until)
-        .bind(&line.area_code)
-        .bind(&line.due_on)
+        .bind(line.area_code.as_str())
+        .bind(line.due_on.to_string())
         .bind(&line.tracking_number)
         .bind(&line.kind)
         .bind(&line.household_external_id)
         .bind(&line.step)
         .bind(&line.limit_code)
-        .bind(&line.started_on)
+        .bind(line.started_on.to_string())
         .bind(&line.others)
         .bind(line.watching)
         .execute(&mut *conn)
@@ -510,11 +638,11 @@ pub async fn queue_page(conn: &mut Conn, filter: &QueueFilter<'_>) -> Result<Que
     let count_of = |rows: Vec<(i64,)>| rows.first().map_or(0, |(n,)| *n);
     let total = count_of(count.fetch(conn).await?);
     let n_late = count_of(late.fetch(conn).await?);
-    let mut rows: Vec<QueueRow> = page.fetch(conn).await?;
+    let mut rows: Vec<QueueRow> = decode::all(page.fetch::<RawQueue>(conn).await?)?;
     let more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit.max(0) as usize);
     let next = rows.last().filter(|_| more).map(|last| QueueCursor {
-        due_on: last.due_on.clone(),
+        due_on: last.due_on.to_string(),
         tracking_number: last.tracking_number.clone(),
     });
     Ok(QueueList {

@@ -2,24 +2,66 @@
 //! publications. Lines are opened and ended, never rewritten; every list is read by area
 //! prefix from `disclosure_entries_area`, keyset-paged.
 
+use crate::decode;
 use crate::search::{Bind, Statement};
 use crate::{Conn, Result, StoreError, area_range};
+use chrono::NaiveDate;
+use domain::{Category, PlaceCode};
 
 /// One line of a public list.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EntryRow {
     pub id: i64,
-    pub area_code: String,
+    pub area_code: PlaceCode,
     pub household_id: i64,
     pub disclosed_name: String,
-    pub category: String,
+    pub category: Category,
     pub household_size: i64,
     pub monthly_fen: Option<i64>,
-    pub start_date: String,
-    pub in_force_from: String,
-    pub in_force_to: Option<String>,
+    pub start_date: NaiveDate,
+    pub in_force_from: NaiveDate,
+    pub in_force_to: Option<NaiveDate>,
     pub opened_by: String,
     pub ended_by: Option<String>,
+}
+
+/// A `disclosure_entries` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawEntry {
+    pub(crate) id: i64,
+    pub(crate) area_code: String,
+    pub(crate) household_id: i64,
+    pub(crate) disclosed_name: String,
+    pub(crate) category: String,
+    pub(crate) household_size: i64,
+    pub(crate) monthly_fen: Option<i64>,
+    pub(crate) start_date: String,
+    pub(crate) in_force_from: String,
+    pub(crate) in_force_to: Option<String>,
+    pub(crate) opened_by: String,
+    pub(crate) ended_by: Option<String>,
+}
+
+impl TryFrom<RawEntry> for EntryRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawEntry) -> Result<Self> {
+        const TABLE: &str = "disclosure_entries";
+        Ok(EntryRow {
+            id: raw.id,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            household_id: raw.household_id,
+            disclosed_name: raw.disclosed_name,
+            category: decode::code(TABLE, "category", raw.category, Category::from_code)?,
+            household_size: raw.household_size,
+            monthly_fen: raw.monthly_fen,
+            start_date: decode::date(TABLE, "start_date", raw.start_date)?,
+            in_force_from: decode::date(TABLE, "in_force_from", raw.in_force_from)?,
+            in_force_to: decode::date_opt(TABLE, "in_force_to", raw.in_force_to)?,
+            opened_by: raw.opened_by,
+            ended_by: raw.ended_by,
+        })
+    }
 }
 
 const ENTRY_COLUMNS: &str = "id, area_code, household_id, disclosed_name, category, household_size, monthly_fen, start_date, in_force_from, in_force_to, opened_by, ended_by";
@@ -39,7 +81,7 @@ pub struct NewEntry<'a> {
 
 /// The household's lines in force now (not ended).
 pub async fn open_of(conn: &mut Conn, household_id: i64) -> Result<Vec<EntryRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    decode::all::<RawEntry, _>(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {ENTRY_COLUMNS} FROM disclosure_entries WHERE household_id = $1 AND in_force_to IS NULL ORDER BY id"
     )))
     .bind(household_id)
@@ -93,9 +135,11 @@ pub async fn in_force(
     after: Option<(&str, i64)>,
     limit: i64,
 ) -> Result<Vec<EntryRow>> {
-    in_force_statement(area_prefix, date, after, limit)
-        .fetch(conn)
-        .await
+    decode::all(
+        in_force_statement(area_prefix, date, after, limit)
+            .fetch::<RawEntry>(conn)
+            .await?,
+    )
 }
 
 /// The statement `in_force` runs (tests explain it).
@@ -150,16 +194,47 @@ pub async fn any(conn: &mut Conn) -> Result<bool> {
 }
 
 /// One publication of a village's list.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicationRow {
     pub id: i64,
-    pub village_code: String,
-    pub published_on: String,
+    pub village_code: PlaceCode,
+    pub published_on: NaiveDate,
     pub published_by: String,
     pub cause: String,
     pub entries_count: i64,
-    pub posted_on: Option<String>,
+    pub posted_on: Option<NaiveDate>,
     pub posted_by: Option<String>,
+}
+
+/// A `disclosure_publications` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawPublication {
+    pub(crate) id: i64,
+    pub(crate) village_code: String,
+    pub(crate) published_on: String,
+    pub(crate) published_by: String,
+    pub(crate) cause: String,
+    pub(crate) entries_count: i64,
+    pub(crate) posted_on: Option<String>,
+    pub(crate) posted_by: Option<String>,
+}
+
+impl TryFrom<RawPublication> for PublicationRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawPublication) -> Result<Self> {
+        const TABLE: &str = "disclosure_publications";
+        Ok(PublicationRow {
+            id: raw.id,
+            village_code: decode::place(TABLE, "village_code", raw.village_code)?,
+            published_on: decode::date(TABLE, "published_on", raw.published_on)?,
+            published_by: raw.published_by,
+            cause: raw.cause,
+            entries_count: raw.entries_count,
+            posted_on: decode::date_opt(TABLE, "posted_on", raw.posted_on)?,
+            posted_by: raw.posted_by,
+        })
+    }
 }
 
 const PUBLICATION_COLUMNS: &str =
@@ -200,24 +275,26 @@ pub async fn publications(
 ) -> Result<Vec<PublicationRow>> {
     let (low, high) = area_range(area_prefix);
     let (after_village, after_id) = after.unwrap_or(("", i64::MAX));
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {PUBLICATION_COLUMNS} FROM disclosure_publications \
+    decode::all::<RawPublication, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {PUBLICATION_COLUMNS} FROM disclosure_publications \
          WHERE village_code >= $1 AND village_code < $2 \
          AND (village_code > $3 OR (village_code = $3 AND id < $4)) \
          ORDER BY village_code, id DESC LIMIT $5"
-    )))
-    .bind(low)
-    .bind(high)
-    .bind(after_village)
-    .bind(after_id)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?)
+        )))
+        .bind(low)
+        .bind(high)
+        .bind(after_village)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// The village's latest publication.
 pub async fn latest(conn: &mut Conn, village_code: &str) -> Result<Option<PublicationRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    decode::one::<RawPublication, _>(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {PUBLICATION_COLUMNS} FROM disclosure_publications WHERE village_code = $1 ORDER BY id DESC LIMIT 1"
     )))
     .bind(village_code)
@@ -248,19 +325,48 @@ pub async fn mark_posted(
 /// One household's open category periods with what a line shows, for the backfill: the
 /// households after `after_id` (`limit` households a page, in household id order) that hold a
 /// category and have no line in force (enrolled before 公开, or by a roll import).
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeldRow {
     pub household_id: i64,
-    pub area_code: String,
+    pub area_code: PlaceCode,
     pub head_name: String,
     pub n_members: i64,
-    pub category: String,
-    pub start_date: String,
+    pub category: Category,
+    pub start_date: NaiveDate,
     pub monthly_fen: Option<i64>,
 }
 
+/// A `category_periods` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawHeld {
+    pub(crate) household_id: i64,
+    pub(crate) area_code: String,
+    pub(crate) head_name: String,
+    pub(crate) n_members: i64,
+    pub(crate) category: String,
+    pub(crate) start_date: String,
+    pub(crate) monthly_fen: Option<i64>,
+}
+
+impl TryFrom<RawHeld> for HeldRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawHeld) -> Result<Self> {
+        const TABLE: &str = "category_periods";
+        Ok(HeldRow {
+            household_id: raw.household_id,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            head_name: raw.head_name,
+            n_members: raw.n_members,
+            category: decode::code(TABLE, "category", raw.category, Category::from_code)?,
+            start_date: decode::date(TABLE, "start_date", raw.start_date)?,
+            monthly_fen: raw.monthly_fen,
+        })
+    }
+}
+
 pub async fn held_page(conn: &mut Conn, after_id: i64, limit: i64) -> Result<Vec<HeldRow>> {
-    Ok(sqlx::query_as(
+    decode::all::<RawHeld, _>(sqlx::query_as(
         "SELECT h.id AS household_id, h.area_code, h.head_name, h.n_members, c.category, c.start_date, c.monthly_fen \
          FROM households h JOIN category_periods c ON c.household_id = h.id \
          WHERE h.id IN (SELECT id FROM households WHERE id > $1 ORDER BY id LIMIT $2) AND c.end_date IS NULL \

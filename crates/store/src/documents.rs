@@ -9,7 +9,9 @@
 //! under their hash and this table's columns as the keys — the functions here are the only
 //! readers and writers of the bytes, so only this module changes.
 
-use crate::{Conn, Result};
+use crate::decode;
+use crate::{Conn, Result, StoreError};
+use domain::PlaceCode;
 
 /// A document as sent, in its stored form.
 pub struct NewDocument<'a> {
@@ -27,12 +29,12 @@ pub struct NewDocument<'a> {
 }
 
 /// A document's description, without its bytes.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocumentRow {
     pub id: i64,
     pub case_id: Option<i64>,
     pub household_id: Option<i64>,
-    pub area_code: String,
+    pub area_code: PlaceCode,
     pub kind: String,
     pub file_name: String,
     pub media_type: String,
@@ -44,6 +46,51 @@ pub struct DocumentRow {
     pub uploaded_at: String,
     pub withdrawn_at: Option<String>,
     pub withdrawn_reason: Option<String>,
+}
+
+/// A `documents` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawDocument {
+    pub(crate) id: i64,
+    pub(crate) case_id: Option<i64>,
+    pub(crate) household_id: Option<i64>,
+    pub(crate) area_code: String,
+    pub(crate) kind: String,
+    pub(crate) file_name: String,
+    pub(crate) media_type: String,
+    pub(crate) byte_size: i64,
+    pub(crate) content_hash: String,
+    pub(crate) has_thumbnail: i64,
+    pub(crate) uploaded_by: i64,
+    pub(crate) uploader_name: Option<String>,
+    pub(crate) uploaded_at: String,
+    pub(crate) withdrawn_at: Option<String>,
+    pub(crate) withdrawn_reason: Option<String>,
+}
+
+impl TryFrom<RawDocument> for DocumentRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawDocument) -> Result<Self> {
+        const TABLE: &str = "documents";
+        Ok(DocumentRow {
+            id: raw.id,
+            case_id: raw.case_id,
+            household_id: raw.household_id,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            kind: raw.kind,
+            file_name: raw.file_name,
+            media_type: raw.media_type,
+            byte_size: raw.byte_size,
+            content_hash: raw.content_hash,
+            has_thumbnail: raw.has_thumbnail,
+            uploaded_by: raw.uploaded_by,
+            uploader_name: raw.uploader_name,
+            uploaded_at: raw.uploaded_at,
+            withdrawn_at: raw.withdrawn_at,
+            withdrawn_reason: raw.withdrawn_reason,
+        })
+    }
 }
 
 const COLUMNS: &str = "d.id, d.case_id, d.household_id, d.area_code, d.kind, d.file_name, \
@@ -76,7 +123,7 @@ pub async fn insert(conn: &mut Conn, document: &NewDocument<'_>) -> Result<i64> 
 }
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<DocumentRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    decode::one::<RawDocument, _>(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM documents d LEFT JOIN users u ON u.id = d.uploaded_by WHERE d.id = $1"
     )))
     .bind(id)
@@ -86,26 +133,30 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<DocumentRow>> {
 
 /// The documents of a case, oldest first.
 pub async fn of_case(conn: &mut Conn, case_id: i64) -> Result<Vec<DocumentRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM documents d LEFT JOIN users u ON u.id = d.uploaded_by \
+    decode::all::<RawDocument, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM documents d LEFT JOIN users u ON u.id = d.uploaded_by \
          WHERE d.case_id = $1 ORDER BY d.id"
-    )))
-    .bind(case_id)
-    .fetch_all(&mut *conn)
-    .await?)
+        )))
+        .bind(case_id)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// The documents of a household: attached to it, or to one of its cases; oldest first.
 pub async fn of_household(conn: &mut Conn, household_id: i64) -> Result<Vec<DocumentRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM documents d LEFT JOIN users u ON u.id = d.uploaded_by \
+    decode::all::<RawDocument, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM documents d LEFT JOIN users u ON u.id = d.uploaded_by \
          WHERE d.household_id = $1 \
             OR d.case_id IN (SELECT c.id FROM cases c WHERE c.household_id = $1) \
          ORDER BY d.id"
-    )))
-    .bind(household_id)
-    .fetch_all(&mut *conn)
-    .await?)
+        )))
+        .bind(household_id)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// The stored bytes of a document.

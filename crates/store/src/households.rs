@@ -4,16 +4,20 @@
 //! where before a caller adds a person to a household. Composition changes close a membership
 //! with an end date and open a new one; rows are never deleted.
 
+use crate::decode;
 use crate::sql::{BULK_ROWS, placeholders, positional, values_list};
 use crate::{Conn, Result, StoreError, area_range};
-use domain::{Household, Sex};
+use chrono::NaiveDate;
+use domain::{
+    CareNeed, Category, Household, Hukou, MonitoringKind, PlaceCode, Relation, Sex, SupportMode,
+};
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HouseholdRow {
     pub id: i64,
     pub external_id: String,
-    pub area_code: String,
-    pub hukou: String,
+    pub area_code: PlaceCode,
+    pub hukou: Hukou,
     pub head_name: String,
     pub head_id_number: String,
     pub n_members: i64,
@@ -22,6 +26,42 @@ pub struct HouseholdRow {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A `households` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawHousehold {
+    id: i64,
+    external_id: String,
+    area_code: String,
+    hukou: String,
+    head_name: String,
+    head_id_number: String,
+    n_members: i64,
+    record: String,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+impl TryFrom<RawHousehold> for HouseholdRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawHousehold) -> Result<Self> {
+        Ok(HouseholdRow {
+            id: raw.id,
+            external_id: raw.external_id,
+            area_code: decode::place("households", "area_code", raw.area_code)?,
+            hukou: decode::code("households", "hukou", raw.hukou, Hukou::from_code)?,
+            head_name: raw.head_name,
+            head_id_number: raw.head_id_number,
+            n_members: raw.n_members,
+            record: raw.record,
+            version: raw.version,
+            created_at: raw.created_at,
+            updated_at: raw.updated_at,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at";
@@ -172,15 +212,22 @@ pub async fn open_membership_area(
     conn: &mut Conn,
     id_number: &str,
     except_household: Option<i64>,
-) -> Result<Option<(String, String)>> {
-    Ok(sqlx::query_as(
+) -> Result<Option<(String, PlaceCode)>> {
+    let row: Option<(String, String)> = sqlx::query_as(
         "SELECT h.external_id, h.area_code FROM memberships m JOIN households h ON h.id = m.household_id \
          WHERE m.id_number = $1 AND m.end_date IS NULL AND m.household_id <> $2 LIMIT 1",
     )
     .bind(id_number)
     .bind(except_household.unwrap_or(-1))
     .fetch_optional(&mut *conn)
-    .await?)
+    .await?;
+    row.map(|(external_id, area_code)| {
+        Ok((
+            external_id,
+            decode::place("households", "area_code", area_code)?,
+        ))
+    })
+    .transpose()
 }
 
 pub async fn open_membership(
@@ -200,21 +247,25 @@ pub async fn open_membership(
 }
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<HouseholdRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM households WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawHousehold, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM households WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 pub async fn by_external_id(conn: &mut Conn, external_id: &str) -> Result<Option<HouseholdRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM households WHERE external_id = $1"
-    )))
-    .bind(external_id)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawHousehold, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM households WHERE external_id = $1"
+        )))
+        .bind(external_id)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {
@@ -225,11 +276,11 @@ pub async fn count(conn: &mut Conn) -> Result<i64> {
 }
 
 /// One line of the registry list (`search::search`).
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HouseholdSummary {
     pub id: i64,
     pub external_id: String,
-    pub area_code: String,
+    pub area_code: PlaceCode,
     pub place_name: String,
     pub head_name: String,
     pub head_id_number: String,
@@ -239,19 +290,76 @@ pub struct HouseholdSummary {
     pub matched_id_number: Option<String>,
 }
 
+/// A `households` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawHouseholdSummary {
+    pub(crate) id: i64,
+    pub(crate) external_id: String,
+    pub(crate) area_code: String,
+    pub(crate) place_name: String,
+    pub(crate) head_name: String,
+    pub(crate) head_id_number: String,
+    pub(crate) n_members: i64,
+    pub(crate) matched_name: Option<String>,
+    pub(crate) matched_id_number: Option<String>,
+}
+
+impl TryFrom<RawHouseholdSummary> for HouseholdSummary {
+    type Error = StoreError;
+
+    fn try_from(raw: RawHouseholdSummary) -> Result<Self> {
+        const TABLE: &str = "households";
+        Ok(HouseholdSummary {
+            id: raw.id,
+            external_id: raw.external_id,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            place_name: raw.place_name,
+            head_name: raw.head_name,
+            head_id_number: raw.head_id_number,
+            n_members: raw.n_members,
+            matched_name: raw.matched_name,
+            matched_id_number: raw.matched_id_number,
+        })
+    }
+}
+
 /// One membership of the composition history.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MembershipRow {
     pub id_number: String,
     pub name: String,
-    pub relation: String,
-    pub start_date: String,
-    pub end_date: Option<String>,
+    pub relation: Relation,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RawMembership {
+    id_number: String,
+    name: String,
+    relation: String,
+    start_date: String,
+    end_date: Option<String>,
+}
+
+impl TryFrom<RawMembership> for MembershipRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawMembership) -> Result<Self> {
+        const TABLE: &str = "memberships";
+        Ok(MembershipRow {
+            id_number: raw.id_number,
+            name: raw.name,
+            relation: decode::code(TABLE, "relation", raw.relation, Relation::from_code)?,
+            start_date: decode::date(TABLE, "start_date", raw.start_date)?,
+            end_date: decode::date_opt(TABLE, "end_date", raw.end_date)?,
+        })
+    }
 }
 
 /// The whole composition history of a household, oldest first.
 pub async fn membership_history(conn: &mut Conn, household_id: i64) -> Result<Vec<MembershipRow>> {
-    Ok(sqlx::query_as(
+    decode::all::<RawMembership, _>(sqlx::query_as(
         "SELECT m.id_number, p.name, m.relation, m.start_date, m.end_date FROM memberships m \
          JOIN persons p ON p.id_number = m.id_number WHERE m.household_id = $1 ORDER BY m.start_date, m.id",
     )
@@ -266,7 +374,7 @@ pub async fn members_on(
     household_id: i64,
     date: &str,
 ) -> Result<Vec<MembershipRow>> {
-    Ok(sqlx::query_as(
+    decode::all::<RawMembership, _>(sqlx::query_as(
         "SELECT m.id_number, p.name, m.relation, m.start_date, m.end_date FROM memberships m \
          JOIN persons p ON p.id_number = m.id_number \
          WHERE m.household_id = $1 AND m.start_date <= $2 AND (m.end_date IS NULL OR m.end_date > $2) ORDER BY m.id",
@@ -278,21 +386,68 @@ pub async fn members_on(
 }
 
 /// A dated category period (D2).
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CategoryPeriodRow {
     pub id: i64,
     pub household_id: i64,
     pub id_number: Option<String>,
-    pub category: String,
-    pub monitoring_kind: Option<String>,
-    pub start_date: String,
-    pub end_date: Option<String>,
+    pub category: Category,
+    pub monitoring_kind: Option<MonitoringKind>,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
     pub monthly_fen: Option<i64>,
     pub reason: String,
     /// 供养方式 of a 特困 period (`dispersed` / `centralised`), where known (migration 0034).
-    pub support_mode: Option<String>,
-    /// 照料护理等级 of a 特困 period (a `domain::CareNeed` code), where known.
-    pub care_level: Option<String>,
+    pub support_mode: Option<SupportMode>,
+    /// 照料护理等级 of a 特困 period, where known.
+    pub care_level: Option<CareNeed>,
+}
+
+/// A `category_periods` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawCategoryPeriod {
+    id: i64,
+    pub(crate) household_id: i64,
+    id_number: Option<String>,
+    category: String,
+    monitoring_kind: Option<String>,
+    start_date: String,
+    end_date: Option<String>,
+    monthly_fen: Option<i64>,
+    reason: String,
+    support_mode: Option<String>,
+    care_level: Option<String>,
+}
+
+impl TryFrom<RawCategoryPeriod> for CategoryPeriodRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawCategoryPeriod) -> Result<Self> {
+        const TABLE: &str = "category_periods";
+        Ok(CategoryPeriodRow {
+            id: raw.id,
+            household_id: raw.household_id,
+            id_number: raw.id_number,
+            category: decode::code(TABLE, "category", raw.category, Category::from_code)?,
+            monitoring_kind: decode::code_opt(
+                TABLE,
+                "monitoring_kind",
+                raw.monitoring_kind,
+                MonitoringKind::from_code,
+            )?,
+            start_date: decode::date(TABLE, "start_date", raw.start_date)?,
+            end_date: decode::date_opt(TABLE, "end_date", raw.end_date)?,
+            monthly_fen: raw.monthly_fen,
+            reason: raw.reason,
+            support_mode: decode::code_opt(
+                TABLE,
+                "support_mode",
+                raw.support_mode,
+                SupportMode::from_code,
+            )?,
+            care_level: decode::code_opt(TABLE, "care_level", raw.care_level, CareNeed::from_code)?,
+        })
+    }
 }
 
 pub struct NewCategoryPeriod<'a> {
@@ -347,7 +502,7 @@ pub async fn category_history(
     conn: &mut Conn,
     household_id: i64,
 ) -> Result<Vec<CategoryPeriodRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    decode::all::<RawCategoryPeriod, _>(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {PERIOD_COLUMNS} FROM category_periods WHERE household_id = $1 ORDER BY start_date, id"
     )))
     .bind(household_id)
@@ -414,11 +569,13 @@ pub async fn by_external_ids(conn: &mut Conn, external_ids: &[&str]) -> Result<V
             "SELECT {COLUMNS} FROM households WHERE external_id IN ({})",
             placeholders(chunk.len(), positional(conn))
         );
-        let mut query = sqlx::query_as::<_, HouseholdRow>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, RawHousehold>(sqlx::AssertSqlSafe(sql));
         for external_id in chunk {
             query = query.bind(*external_id);
         }
-        rows.extend(query.fetch_all(&mut *conn).await?);
+        rows.extend(decode::all::<_, HouseholdRow>(
+            query.fetch_all(&mut *conn).await?,
+        )?);
     }
     Ok(rows)
 }

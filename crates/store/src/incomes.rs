@@ -1,13 +1,15 @@
 //! 收入记录 (X2, rule 9): the dated incomes recorded for each household, append-only; the
 //! months above the monitoring line are computed from them by `policy::months_above_line`.
 
-use crate::{Conn, Result};
+use crate::decode;
+use crate::{Conn, Result, StoreError};
+use chrono::NaiveDate;
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IncomeRow {
     pub id: i64,
     pub household_external_id: String,
-    pub on_date: String,
+    pub on_date: NaiveDate,
     pub income_12m_fen: i64,
     pub n_members: i64,
     /// `survey` or `household`.
@@ -16,6 +18,39 @@ pub struct IncomeRow {
     pub reference: String,
     pub recorded_by: String,
     pub recorded_at: String,
+}
+
+/// A `incomes` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawIncome {
+    pub(crate) id: i64,
+    pub(crate) household_external_id: String,
+    pub(crate) on_date: String,
+    pub(crate) income_12m_fen: i64,
+    pub(crate) n_members: i64,
+    pub(crate) source: String,
+    pub(crate) reference: String,
+    pub(crate) recorded_by: String,
+    pub(crate) recorded_at: String,
+}
+
+impl TryFrom<RawIncome> for IncomeRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawIncome) -> Result<Self> {
+        const TABLE: &str = "incomes";
+        Ok(IncomeRow {
+            id: raw.id,
+            household_external_id: raw.household_external_id,
+            on_date: decode::date(TABLE, "on_date", raw.on_date)?,
+            income_12m_fen: raw.income_12m_fen,
+            n_members: raw.n_members,
+            source: raw.source,
+            reference: raw.reference,
+            recorded_by: raw.recorded_by,
+            recorded_at: raw.recorded_at,
+        })
+    }
 }
 
 /// A record to append.
@@ -51,7 +86,7 @@ pub async fn append(conn: &mut Conn, record: &NewIncome<'_>) -> Result<()> {
 
 /// A household's records, oldest first.
 pub async fn of_household(conn: &mut Conn, household_external_id: &str) -> Result<Vec<IncomeRow>> {
-    Ok(sqlx::query_as(
+    decode::all::<RawIncome, _>(sqlx::query_as(
         "SELECT id, household_external_id, on_date, income_12m_fen, n_members, source, reference, recorded_by, recorded_at \
          FROM income_records WHERE household_external_id = $1 ORDER BY on_date, id",
     )
@@ -64,7 +99,7 @@ pub async fn of_household(conn: &mut Conn, household_external_id: &str) -> Resul
 /// oldest first: for a pass over the registry.
 pub async fn under_area(conn: &mut Conn, area_prefix: &str) -> Result<Vec<IncomeRow>> {
     let (low, high) = crate::area_range(area_prefix);
-    Ok(sqlx::query_as(
+    decode::all::<RawIncome, _>(sqlx::query_as(
         "SELECT i.id, i.household_external_id, i.on_date, i.income_12m_fen, i.n_members, i.source, i.reference, i.recorded_by, i.recorded_at \
          FROM income_records i JOIN households h ON h.external_id = i.household_external_id \
          WHERE h.area_code >= $1 AND h.area_code < $2 ORDER BY i.household_external_id, i.on_date, i.id",

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod bulk;
 pub mod calendar;
 pub mod cases;
+mod decode;
 pub mod disclosure;
 pub mod documents;
 pub mod households;
@@ -52,6 +53,15 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A stored value that does not decode into its domain type (`decode`): the store is
+    /// corrupt at `table`.`column`.
+    #[error("stored value {value:?} in {table}.{column} is invalid: {reason}")]
+    BadValue {
+        table: &'static str,
+        column: &'static str,
+        value: String,
+        reason: String,
+    },
     /// The audit chain cannot be written with this process's key (none, or another).
     #[error("audit key: {0}")]
     AuditKey(String),

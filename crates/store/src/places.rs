@@ -1,6 +1,7 @@
 //! 区划: the jurisdiction tree.
 
-use crate::{Conn, Result};
+use crate::decode;
+use crate::{Conn, Result, StoreError};
 use domain::{Place, PlaceCode, PlaceLevel};
 
 fn level_code(level: PlaceLevel) -> &'static str {
@@ -29,15 +30,46 @@ pub async fn upsert_all(conn: &mut Conn, places: &[Place]) -> Result<usize> {
     Ok(places.len())
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+fn level_of(code: &str) -> Option<PlaceLevel> {
+    [
+        PlaceLevel::District,
+        PlaceLevel::Town,
+        PlaceLevel::Village,
+        PlaceLevel::Grid,
+    ]
+    .into_iter()
+    .find(|level| level_code(*level) == code)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlaceRow {
-    pub code: String,
+    pub code: PlaceCode,
     pub name: String,
-    pub level: String,
+    pub level: PlaceLevel,
+}
+
+/// A `places` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+struct RawPlace {
+    code: String,
+    name: String,
+    level: String,
+}
+
+impl TryFrom<RawPlace> for PlaceRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawPlace) -> Result<Self> {
+        Ok(PlaceRow {
+            code: decode::place("places", "code", raw.code)?,
+            name: raw.name,
+            level: decode::code("places", "level", raw.level, level_of)?,
+        })
+    }
 }
 
 pub async fn get(conn: &mut Conn, code: &PlaceCode) -> Result<Option<PlaceRow>> {
-    Ok(
+    decode::one::<RawPlace, _>(
         sqlx::query_as("SELECT code, name, level FROM places WHERE code = $1")
             .bind(code.as_str())
             .fetch_optional(&mut *conn)
@@ -47,7 +79,7 @@ pub async fn get(conn: &mut Conn, code: &PlaceCode) -> Result<Option<PlaceRow>> 
 
 /// The direct children of a place, ordered by code.
 pub async fn children(conn: &mut Conn, code: &PlaceCode) -> Result<Vec<PlaceRow>> {
-    Ok(
+    decode::all::<RawPlace, _>(
         sqlx::query_as("SELECT code, name, level FROM places WHERE parent = $1 ORDER BY code")
             .bind(code.as_str())
             .fetch_all(&mut *conn)
@@ -62,7 +94,7 @@ pub async fn under(
     level: PlaceLevel,
 ) -> Result<Vec<PlaceRow>> {
     let (low, high) = crate::area_range(within.as_str());
-    Ok(sqlx::query_as(
+    decode::all::<RawPlace, _>(sqlx::query_as(
         "SELECT code, name, level FROM places WHERE code >= $1 AND code < $2 AND level = $3 ORDER BY code",
     )
     .bind(low)
@@ -75,13 +107,15 @@ pub async fn under(
 /// `within` and every place under it, of any level, ordered by code.
 pub async fn all_under(conn: &mut Conn, within: &PlaceCode) -> Result<Vec<PlaceRow>> {
     let (low, high) = crate::area_range(within.as_str());
-    Ok(sqlx::query_as(
-        "SELECT code, name, level FROM places WHERE code >= $1 AND code < $2 ORDER BY code",
+    decode::all::<RawPlace, _>(
+        sqlx::query_as(
+            "SELECT code, name, level FROM places WHERE code >= $1 AND code < $2 ORDER BY code",
+        )
+        .bind(low)
+        .bind(high)
+        .fetch_all(&mut *conn)
+        .await?,
     )
-    .bind(low)
-    .bind(high)
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {
@@ -115,7 +149,7 @@ pub async fn all_codes(conn: &mut Conn) -> Result<std::collections::HashSet<Stri
 
 /// Every place of one level, ordered by code (the public application form's place list).
 pub async fn of_level(conn: &mut Conn, level: PlaceLevel) -> Result<Vec<PlaceRow>> {
-    Ok(
+    decode::all::<RawPlace, _>(
         sqlx::query_as("SELECT code, name, level FROM places WHERE level = $1 ORDER BY code")
             .bind(level_code(level))
             .fetch_all(&mut *conn)

@@ -4,8 +4,11 @@
 //! Invariant: a household has a schedule row exactly while it holds an open category period
 //! (the writers of categories keep it so); `area_code` equals its household's.
 
+use crate::decode;
 use crate::sql::{BULK_ROWS, positional, values_list};
-use crate::{Conn, Result, area_range};
+use crate::{Conn, Result, StoreError, area_range};
+use chrono::NaiveDate;
+use domain::PlaceCode;
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ScheduleRow {
@@ -59,13 +62,38 @@ pub async fn get(conn: &mut Conn, household_id: i64) -> Result<Option<ScheduleRo
 }
 
 /// A line of the due list.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DueRow {
     pub household_id: i64,
     pub external_id: String,
-    pub area_code: String,
-    pub last_check: String,
-    pub due_on: String,
+    pub area_code: PlaceCode,
+    pub last_check: NaiveDate,
+    pub due_on: NaiveDate,
+}
+
+/// A `recheck_schedule` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawDue {
+    pub(crate) household_id: i64,
+    pub(crate) external_id: String,
+    pub(crate) area_code: String,
+    pub(crate) last_check: String,
+    pub(crate) due_on: String,
+}
+
+impl TryFrom<RawDue> for DueRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawDue) -> Result<Self> {
+        const TABLE: &str = "recheck_schedule";
+        Ok(DueRow {
+            household_id: raw.household_id,
+            external_id: raw.external_id,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            last_check: decode::date(TABLE, "last_check", raw.last_check)?,
+            due_on: decode::date(TABLE, "due_on", raw.due_on)?,
+        })
+    }
 }
 
 /// The households under `area_prefix` due on or before `until`, in (due date, household)
@@ -79,34 +107,63 @@ pub async fn due_page(
 ) -> Result<Vec<DueRow>> {
     let (low, high) = area_range(area_prefix);
     let (after_due, after_id) = after.unwrap_or(("", 0));
-    Ok(sqlx::query_as(
-        "SELECT s.household_id, h.external_id, s.area_code, s.last_check, s.due_on \
+    decode::all::<RawDue, _>(
+        sqlx::query_as(
+            "SELECT s.household_id, h.external_id, s.area_code, s.last_check, s.due_on \
          FROM recheck_schedule s JOIN households h ON h.id = s.household_id \
          WHERE s.area_code >= $1 AND s.area_code < $2 AND s.due_on <= $3 \
          AND (s.due_on > $4 OR (s.due_on = $4 AND s.household_id > $5)) \
          ORDER BY s.due_on, s.household_id LIMIT $6",
+        )
+        .bind(low)
+        .bind(high)
+        .bind(until)
+        .bind(after_due)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?,
     )
-    .bind(low)
-    .bind(high)
-    .bind(until)
-    .bind(after_due)
-    .bind(after_id)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 /// An enrolled household as the schedule is computed from it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnrolledRow {
     pub household_id: i64,
-    pub area_code: String,
+    pub area_code: PlaceCode,
     pub record: String,
     /// The latest start of its category periods open on the day.
-    pub last_start: String,
+    pub last_start: NaiveDate,
     /// Its schedule, if it has one.
-    pub last_check: Option<String>,
+    pub last_check: Option<NaiveDate>,
     pub last_check_kind: Option<String>,
+}
+
+/// A `recheck_schedule` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawEnrolled {
+    pub(crate) household_id: i64,
+    pub(crate) area_code: String,
+    pub(crate) record: String,
+    pub(crate) last_start: String,
+    pub(crate) last_check: Option<String>,
+    pub(crate) last_check_kind: Option<String>,
+}
+
+impl TryFrom<RawEnrolled> for EnrolledRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawEnrolled) -> Result<Self> {
+        const TABLE: &str = "recheck_schedule";
+        Ok(EnrolledRow {
+            household_id: raw.household_id,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            record: raw.record,
+            last_start: decode::date(TABLE, "last_start", raw.last_start)?,
+            last_check: decode::date_opt(TABLE, "last_check", raw.last_check)?,
+            last_check_kind: raw.last_check_kind,
+        })
+    }
 }
 
 /// The households holding a category period open on `date`, in id order after `after_id`.
@@ -116,7 +173,7 @@ pub async fn enrolled_page(
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<EnrolledRow>> {
-    Ok(sqlx::query_as(
+    decode::all::<RawEnrolled, _>(sqlx::query_as(
         "SELECT h.id AS household_id, h.area_code, h.record, MAX(p.start_date) AS last_start, \
          s.last_check, s.last_check_kind \
          FROM households h JOIN category_periods p ON p.household_id = h.id \

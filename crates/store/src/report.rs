@@ -185,7 +185,7 @@ pub async fn cases_in_period(
     to: &str,
 ) -> Result<Vec<(crate::cases::CaseRow, Vec<crate::cases::CaseEventRow>)>> {
     let (low, high) = area_range(area_prefix);
-    let rows: Vec<crate::cases::CaseRow> = sqlx::query_as(
+    let rows: Vec<crate::cases::RawCase> = sqlx::query_as(
         "SELECT id, tracking_number, kind, household_external_id, household_id, area_code, step, received_on, step_since, closed_on, updated_at, version, refusal_notice_on \
          FROM cases WHERE area_code >= $1 AND area_code < $2 AND received_on <= $3 AND (closed_on IS NULL OR closed_on >= $4) ORDER BY id",
     )
@@ -195,7 +195,8 @@ pub async fn cases_in_period(
     .bind(from)
     .fetch_all(&mut *conn)
     .await?;
-    let events: Vec<crate::cases::CaseEventRow> = sqlx::query_as(
+    let rows: Vec<crate::cases::CaseRow> = crate::decode::all(rows)?;
+    let events: Vec<crate::cases::RawCaseEvent> = sqlx::query_as(
         "SELECT e.case_id, e.seq, e.on_date, e.actor_user_id, e.actor_role, e.actor_area, e.fact, e.recorded_at \
          FROM case_events e JOIN cases k ON k.id = e.case_id \
          WHERE k.area_code >= $1 AND k.area_code < $2 AND k.received_on <= $3 AND (k.closed_on IS NULL OR k.closed_on >= $4) \
@@ -207,6 +208,7 @@ pub async fn cases_in_period(
     .bind(from)
     .fetch_all(&mut *conn)
     .await?;
+    let events: Vec<crate::cases::CaseEventRow> = crate::decode::all(events)?;
     let mut grouped: Vec<(crate::cases::CaseRow, Vec<crate::cases::CaseEventRow>)> =
         rows.into_iter().map(|row| (row, Vec::new())).collect();
     let mut at = 0;

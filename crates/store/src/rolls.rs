@@ -4,7 +4,7 @@
 //! Invariant: an import writes category periods only by appending (as every category change
 //! does); an upload row is never changed but for its acceptance.
 
-use crate::households::{CategoryPeriodRow, PERIOD_COLUMNS};
+use crate::households::{CategoryPeriodRow, PERIOD_COLUMNS, RawCategoryPeriod};
 use crate::sql::{BULK_ROWS, positional, values_list};
 use crate::{Conn, Result, StoreError};
 use futures_util::TryStreamExt;
@@ -95,11 +95,13 @@ pub async fn periods_of(conn: &mut Conn, household_ids: &[i64]) -> Result<Vec<Ca
             "SELECT {PERIOD_COLUMNS} FROM category_periods WHERE household_id IN ({})",
             in_list(chunk.len(), positional(conn))
         );
-        let mut query = sqlx::query_as::<_, CategoryPeriodRow>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, RawCategoryPeriod>(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             query = query.bind(*id);
         }
-        rows.extend(query.fetch_all(&mut *conn).await?);
+        rows.extend(crate::decode::all::<_, CategoryPeriodRow>(
+            query.fetch_all(&mut *conn).await?,
+        )?);
     }
     Ok(rows)
 }
@@ -114,10 +116,10 @@ pub async fn periods_among(
     let mut rows = Vec::new();
     let sql = format!("SELECT {PERIOD_COLUMNS} FROM category_periods");
     let mut stream =
-        sqlx::query_as::<_, CategoryPeriodRow>(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn);
+        sqlx::query_as::<_, RawCategoryPeriod>(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn);
     while let Some(row) = stream.try_next().await? {
         if wanted.contains(&row.household_id) {
-            rows.push(row);
+            rows.push(CategoryPeriodRow::try_from(row)?);
         }
     }
     Ok(rows)

@@ -6,8 +6,11 @@
 //! C whose area code lies in the prefix's range, in (area code, period id) order, the dates
 //! tested in the index itself. The count walks the same index range and no table row.
 
+use crate::decode;
 use crate::search::{Bind, Statement};
-use crate::{Conn, Result, area_range};
+use crate::{Conn, Result, StoreError, area_range};
+use chrono::NaiveDate;
+use domain::{CareNeed, MonitoringKind, PlaceCode, SupportMode};
 
 /// Which periods: of `category`, open on `date` (`YYYY-MM-DD`: started on or before it and
 /// not ended by it), under `area_prefix`, after the cursor `after`.
@@ -47,27 +50,84 @@ impl RosterCursor {
 }
 
 /// One line of the roster: a category period and its household.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RosterRow {
     pub period_id: i64,
     pub household_id: i64,
     /// 户编号
     pub external_id: String,
     pub head_name: String,
-    pub area_code: String,
+    pub area_code: PlaceCode,
     /// The village's (or the place's) name.
     pub place_name: String,
     pub n_members: i64,
     /// The person who holds the category alone (特困, 低保单人保); `None` for the household.
     pub id_number: Option<String>,
     pub person_name: Option<String>,
-    pub start_date: String,
-    pub end_date: Option<String>,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
     pub monthly_fen: Option<i64>,
-    pub monitoring_kind: Option<String>,
-    pub support_mode: Option<String>,
-    pub care_level: Option<String>,
+    pub monitoring_kind: Option<MonitoringKind>,
+    pub support_mode: Option<SupportMode>,
+    pub care_level: Option<CareNeed>,
     pub reason: String,
+}
+
+/// A `category_periods` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawRoster {
+    pub(crate) period_id: i64,
+    pub(crate) household_id: i64,
+    pub(crate) external_id: String,
+    pub(crate) head_name: String,
+    pub(crate) area_code: String,
+    pub(crate) place_name: String,
+    pub(crate) n_members: i64,
+    pub(crate) id_number: Option<String>,
+    pub(crate) person_name: Option<String>,
+    pub(crate) start_date: String,
+    pub(crate) end_date: Option<String>,
+    pub(crate) monthly_fen: Option<i64>,
+    pub(crate) monitoring_kind: Option<String>,
+    pub(crate) support_mode: Option<String>,
+    pub(crate) care_level: Option<String>,
+    pub(crate) reason: String,
+}
+
+impl TryFrom<RawRoster> for RosterRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawRoster) -> Result<Self> {
+        const TABLE: &str = "category_periods";
+        Ok(RosterRow {
+            period_id: raw.period_id,
+            household_id: raw.household_id,
+            external_id: raw.external_id,
+            head_name: raw.head_name,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            place_name: raw.place_name,
+            n_members: raw.n_members,
+            id_number: raw.id_number,
+            person_name: raw.person_name,
+            start_date: decode::date(TABLE, "start_date", raw.start_date)?,
+            end_date: decode::date_opt(TABLE, "end_date", raw.end_date)?,
+            monthly_fen: raw.monthly_fen,
+            monitoring_kind: decode::code_opt(
+                TABLE,
+                "monitoring_kind",
+                raw.monitoring_kind,
+                MonitoringKind::from_code,
+            )?,
+            support_mode: decode::code_opt(
+                TABLE,
+                "support_mode",
+                raw.support_mode,
+                SupportMode::from_code,
+            )?,
+            care_level: decode::code_opt(TABLE, "care_level", raw.care_level, CareNeed::from_code)?,
+            reason: raw.reason,
+        })
+    }
 }
 
 /// The conditions of `filter` on the periods (table alias `c`), and their binds: the roster
@@ -145,12 +205,12 @@ pub async fn roster_page(conn: &mut Conn, filter: &RosterFilter<'_>) -> Result<R
                 .map_or(0, |(n,)| *n),
         ),
     };
-    let mut rows: Vec<RosterRow> = page.fetch(conn).await?;
+    let mut rows: Vec<RosterRow> = decode::all(page.fetch::<RawRoster>(conn).await?)?;
     let more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit.max(0) as usize);
     Ok(RosterPage {
         next: rows.last().filter(|_| more).map(|last| RosterCursor {
-            area_code: last.area_code.clone(),
+            area_code: last.area_code.as_str().to_owned(),
             period_id: last.period_id,
         }),
         rows,

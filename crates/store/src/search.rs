@@ -544,7 +544,11 @@ pub async fn search(
             continue;
         }
         let statement = page_statement(&kind, scope, (&low, &high), after, wanted)?;
-        rows.extend(statement.fetch::<HouseholdSummary>(conn).await?);
+        rows.extend(crate::decode::all::<_, HouseholdSummary>(
+            statement
+                .fetch::<crate::households::RawHouseholdSummary>(conn)
+                .await?,
+        )?);
     }
     if rows.len() as i64 > per_page {
         rows.truncate(per_page as usize);
@@ -558,7 +562,7 @@ pub async fn search(
             external_id: last.external_id.clone(),
         },
         _ => SearchCursor::Place {
-            area_code: last.area_code.clone(),
+            area_code: last.area_code.as_str().to_owned(),
             household_id: last.id,
         },
     });

@@ -1,14 +1,16 @@
 //! 用户: accounts with a role and an area.
 
-use crate::{Conn, Result};
+use crate::decode;
+use crate::{Conn, Result, StoreError};
+use domain::{PlaceCode, Role};
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserRow {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    pub role: String,
-    pub area_code: String,
+    pub role: Role,
+    pub area_code: PlaceCode,
     pub password_hash: String,
     pub active: i64,
     /// 所属部门 of a department user (a department code of the assistance catalogue).
@@ -17,6 +19,43 @@ pub struct UserRow {
     pub version: i64,
     pub created_at: String,
     pub last_login_at: Option<String>,
+}
+
+/// A `users` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawUser {
+    pub(crate) id: i64,
+    pub(crate) username: String,
+    pub(crate) display_name: String,
+    pub(crate) role: String,
+    pub(crate) area_code: String,
+    pub(crate) password_hash: String,
+    pub(crate) active: i64,
+    pub(crate) department: Option<String>,
+    pub(crate) version: i64,
+    pub(crate) created_at: String,
+    pub(crate) last_login_at: Option<String>,
+}
+
+impl TryFrom<RawUser> for UserRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawUser) -> Result<Self> {
+        const TABLE: &str = "users";
+        Ok(UserRow {
+            id: raw.id,
+            username: raw.username,
+            display_name: raw.display_name,
+            role: decode::role(TABLE, "role", raw.role)?,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            password_hash: raw.password_hash,
+            active: raw.active,
+            department: raw.department,
+            version: raw.version,
+            created_at: raw.created_at,
+            last_login_at: raw.last_login_at,
+        })
+    }
 }
 
 pub struct NewUser<'a> {
@@ -50,21 +89,25 @@ const COLUMNS: &str = "id, username, display_name, role, area_code, password_has
                        department, version, created_at, last_login_at";
 
 pub async fn by_username(conn: &mut Conn, username: &str) -> Result<Option<UserRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE username = $1"
-    )))
-    .bind(username)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawUser, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM users WHERE username = $1"
+        )))
+        .bind(username)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<UserRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawUser, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM users WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {
@@ -162,14 +205,16 @@ pub async fn login_failure_pairs(
 /// The active users whose area lies under `area_prefix`, by display name.
 pub async fn under(conn: &mut Conn, area_prefix: &str) -> Result<Vec<UserRow>> {
     let (low, high) = crate::area_range(area_prefix);
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE area_code >= $1 AND area_code < $2 AND active = 1 \
+    decode::all::<RawUser, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM users WHERE area_code >= $1 AND area_code < $2 AND active = 1 \
          ORDER BY display_name, id"
-    )))
-    .bind(low)
-    .bind(high)
-    .fetch_all(&mut *conn)
-    .await?)
+        )))
+        .bind(low)
+        .bind(high)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// Which users a list shows: those under `area_prefix`, of one role if given.
@@ -192,17 +237,19 @@ pub async fn list(
     } else {
         ""
     };
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE area_code >= $1 AND area_code < $2 \
+    decode::all::<RawUser, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM users WHERE area_code >= $1 AND area_code < $2 \
          AND ($3 = '' OR role = $3){after} ORDER BY area_code, username, id LIMIT $4"
-    )))
-    .bind(low)
-    .bind(high)
-    .bind(filter.role.unwrap_or(""))
-    .bind(limit)
-    .bind(after_id.unwrap_or_default())
-    .fetch_all(&mut *conn)
-    .await?)
+        )))
+        .bind(low)
+        .bind(high)
+        .bind(filter.role.unwrap_or(""))
+        .bind(limit)
+        .bind(after_id.unwrap_or_default())
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// How many users match `filter`.

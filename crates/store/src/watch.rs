@@ -8,8 +8,11 @@
 //! inserted, numbered from 1 per warning; the `warnings` row changes only at the version it
 //! was read at.
 
+use crate::decode;
 use crate::search::{Bind, Statement};
 use crate::{Conn, Result, StoreError, area_range};
+use chrono::NaiveDate;
+use domain::{PlaceCode, Role};
 
 /// A stored feed without its bytes.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -184,12 +187,15 @@ pub async fn open_warnings_about(
     let mut rows: Vec<WarningRow> = Vec::new();
     if let Some(external_id) = household_external_id {
         rows.extend(
-            sqlx::query_as::<_, WarningRow>(sqlx::AssertSqlSafe(format!(
+            sqlx::query_as::<_, RawWarning>(sqlx::AssertSqlSafe(format!(
                 "SELECT {WARNING_COLUMNS} FROM warnings WHERE household_external_id = $1 AND closed_on IS NULL"
             )))
             .bind(external_id)
             .fetch_all(&mut *conn)
-            .await?,
+            .await?
+            .into_iter()
+            .map(WarningRow::try_from)
+            .collect::<Result<Vec<_>>>()?,
         );
     }
     for chunk in id_numbers.chunks(crate::sql::BULK_ROWS) {
@@ -197,11 +203,13 @@ pub async fn open_warnings_about(
             "SELECT {WARNING_COLUMNS} FROM warnings WHERE id_number IN ({}) AND closed_on IS NULL",
             crate::sql::placeholders(chunk.len(), crate::sql::positional(conn))
         );
-        let mut query = sqlx::query_as::<_, WarningRow>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, RawWarning>(sqlx::AssertSqlSafe(sql));
         for id_number in chunk {
             query = query.bind(*id_number);
         }
-        rows.extend(query.fetch_all(&mut *conn).await?);
+        rows.extend(decode::all::<_, WarningRow>(
+            query.fetch_all(&mut *conn).await?,
+        )?);
     }
     rows.sort_by_key(|row| row.id);
     rows.dedup_by_key(|row| row.id);
@@ -391,7 +399,7 @@ pub async fn recent_jobs(conn: &mut Conn, limit: i64) -> Result<Vec<JobRow>> {
 }
 
 /// 预警.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WarningRow {
     pub id: i64,
     pub dedupe_key: String,
@@ -404,7 +412,7 @@ pub struct WarningRow {
     pub household_external_id: Option<String>,
     pub household_id: Option<i64>,
     pub inside_net: i64,
-    pub area_code: String,
+    pub area_code: PlaceCode,
     pub feed_id: Option<i64>,
     pub job_id: Option<i64>,
     pub line: Option<i64>,
@@ -415,11 +423,80 @@ pub struct WarningRow {
     pub judgement: Option<String>,
     pub disposition: Option<String>,
     pub case_id: Option<i64>,
-    pub created_on: String,
-    pub due_on: String,
-    pub closed_on: Option<String>,
+    pub created_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
     pub updated_at: String,
     pub version: i64,
+}
+
+/// A `warnings` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawWarning {
+    pub(crate) id: i64,
+    pub(crate) dedupe_key: String,
+    pub(crate) origin: String,
+    pub(crate) rule: String,
+    pub(crate) kind: String,
+    pub(crate) severity: String,
+    pub(crate) id_number: Option<String>,
+    pub(crate) person_name: String,
+    pub(crate) household_external_id: Option<String>,
+    pub(crate) household_id: Option<i64>,
+    pub(crate) inside_net: i64,
+    pub(crate) area_code: String,
+    pub(crate) feed_id: Option<i64>,
+    pub(crate) job_id: Option<i64>,
+    pub(crate) line: Option<i64>,
+    pub(crate) description: String,
+    pub(crate) param_json: Option<String>,
+    pub(crate) state: String,
+    pub(crate) assignee_user_id: Option<i64>,
+    pub(crate) judgement: Option<String>,
+    pub(crate) disposition: Option<String>,
+    pub(crate) case_id: Option<i64>,
+    pub(crate) created_on: String,
+    pub(crate) due_on: String,
+    pub(crate) closed_on: Option<String>,
+    pub(crate) updated_at: String,
+    pub(crate) version: i64,
+}
+
+impl TryFrom<RawWarning> for WarningRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawWarning) -> Result<Self> {
+        const TABLE: &str = "warnings";
+        Ok(WarningRow {
+            id: raw.id,
+            dedupe_key: raw.dedupe_key,
+            origin: raw.origin,
+            rule: raw.rule,
+            kind: raw.kind,
+            severity: raw.severity,
+            id_number: raw.id_number,
+            person_name: raw.person_name,
+            household_external_id: raw.household_external_id,
+            household_id: raw.household_id,
+            inside_net: raw.inside_net,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            feed_id: raw.feed_id,
+            job_id: raw.job_id,
+            line: raw.line,
+            description: raw.description,
+            param_json: raw.param_json,
+            state: raw.state,
+            assignee_user_id: raw.assignee_user_id,
+            judgement: raw.judgement,
+            disposition: raw.disposition,
+            case_id: raw.case_id,
+            created_on: decode::date(TABLE, "created_on", raw.created_on)?,
+            due_on: decode::date(TABLE, "due_on", raw.due_on)?,
+            closed_on: decode::date_opt(TABLE, "closed_on", raw.closed_on)?,
+            updated_at: raw.updated_at,
+            version: raw.version,
+        })
+    }
 }
 
 const WARNING_COLUMNS: &str = "id, dedupe_key, origin, rule, kind, severity, id_number, person_name, household_external_id, household_id, inside_net, area_code, feed_id, job_id, line, description, param_json, state, assignee_user_id, judgement, disposition, case_id, created_on, due_on, closed_on, updated_at, version";
@@ -487,12 +564,14 @@ pub async fn insert_warning(conn: &mut Conn, warning: &NewWarning<'_>) -> Result
 }
 
 pub async fn warning(conn: &mut Conn, id: i64) -> Result<Option<WarningRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {WARNING_COLUMNS} FROM warnings WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawWarning, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {WARNING_COLUMNS} FROM warnings WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 /// A filter of the warning list; `late_on` keeps the open ones due before that day.
@@ -625,14 +704,16 @@ pub async fn list_warnings(conn: &mut Conn, filter: &WarningFilter<'_>) -> Resul
             .map_or(0, |(n,)| *n);
         let before_cursor = filter.after.is_some_and(|after| after.closed && !closed);
         if rows.len() as i64 <= filter.limit && !before_cursor {
-            rows.extend(page_statement.fetch::<WarningRow>(conn).await?);
+            rows.extend(decode::all::<_, WarningRow>(
+                page_statement.fetch::<RawWarning>(conn).await?,
+            )?);
         }
     }
     let more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit.max(0) as usize);
     let next = rows.last().filter(|_| more).map(|last| WarningCursor {
         closed: last.closed_on.is_some(),
-        due_on: last.due_on.clone(),
+        due_on: last.due_on.to_string(),
         id: last.id,
     });
     Ok(WarningList {
@@ -684,16 +765,47 @@ pub async fn update_warning(
 }
 
 /// One step of a warning's loop; `detail` is the JSON the caller serialised.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WarningEventRow {
     pub warning_id: i64,
     pub seq: i64,
-    pub on_date: String,
+    pub on_date: NaiveDate,
     pub actor_user_id: i64,
     pub actor_name: String,
     pub action: String,
     pub detail: String,
     pub recorded_at: String,
+}
+
+/// A `warning_events` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawWarningEvent {
+    pub(crate) warning_id: i64,
+    pub(crate) seq: i64,
+    pub(crate) on_date: String,
+    pub(crate) actor_user_id: i64,
+    pub(crate) actor_name: String,
+    pub(crate) action: String,
+    pub(crate) detail: String,
+    pub(crate) recorded_at: String,
+}
+
+impl TryFrom<RawWarningEvent> for WarningEventRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawWarningEvent) -> Result<Self> {
+        const TABLE: &str = "warning_events";
+        Ok(WarningEventRow {
+            warning_id: raw.warning_id,
+            seq: raw.seq,
+            on_date: decode::date(TABLE, "on_date", raw.on_date)?,
+            actor_user_id: raw.actor_user_id,
+            actor_name: raw.actor_name,
+            action: raw.action,
+            detail: raw.detail,
+            recorded_at: raw.recorded_at,
+        })
+    }
 }
 
 /// Appends an event after the warning's last one (its `seq` is set here).
@@ -710,7 +822,7 @@ pub async fn append_warning_event(conn: &mut Conn, event: &WarningEventRow) -> R
     )
     .bind(event.warning_id)
     .bind(seq)
-    .bind(&event.on_date)
+    .bind(event.on_date.to_string())
     .bind(event.actor_user_id)
     .bind(&event.actor_name)
     .bind(&event.action)
@@ -722,7 +834,7 @@ pub async fn append_warning_event(conn: &mut Conn, event: &WarningEventRow) -> R
 }
 
 pub async fn warning_events(conn: &mut Conn, warning_id: i64) -> Result<Vec<WarningEventRow>> {
-    Ok(sqlx::query_as(
+    decode::all::<RawWarningEvent, _>(sqlx::query_as(
         "SELECT warning_id, seq, on_date, actor_user_id, actor_name, action, detail, recorded_at \
          FROM warning_events WHERE warning_id = $1 ORDER BY seq",
     )
@@ -732,12 +844,35 @@ pub async fn warning_events(conn: &mut Conn, warning_id: i64) -> Result<Vec<Warn
 }
 
 /// A user who can be sent to verify a warning (a member of a town team).
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TeamUser {
     pub id: i64,
     pub display_name: String,
-    pub role: String,
-    pub area_code: String,
+    pub role: Role,
+    pub area_code: PlaceCode,
+}
+
+/// A `users` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawTeamUser {
+    pub(crate) id: i64,
+    pub(crate) display_name: String,
+    pub(crate) role: String,
+    pub(crate) area_code: String,
+}
+
+impl TryFrom<RawTeamUser> for TeamUser {
+    type Error = StoreError;
+
+    fn try_from(raw: RawTeamUser) -> Result<Self> {
+        const TABLE: &str = "users";
+        Ok(TeamUser {
+            id: raw.id,
+            display_name: raw.display_name,
+            role: decode::role(TABLE, "role", raw.role)?,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+        })
+    }
 }
 
 /// The active users with one of `roles` whose area lies under `area_prefix`.
@@ -747,7 +882,7 @@ pub async fn team_users(
     roles: &[&str],
 ) -> Result<Vec<TeamUser>> {
     let (low, high) = area_range(area_prefix);
-    let rows: Vec<TeamUser> = sqlx::query_as(
+    let rows: Vec<RawTeamUser> = sqlx::query_as(
         "SELECT id, display_name, role, area_code FROM users \
          WHERE active = 1 AND area_code >= $1 AND area_code < $2 ORDER BY area_code, id",
     )
@@ -755,24 +890,25 @@ pub async fn team_users(
     .bind(high)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|user| roles.contains(&user.role.as_str()))
-        .collect())
+    decode::all(
+        rows.into_iter()
+            .filter(|user| roles.contains(&user.role.as_str()))
+            .collect(),
+    )
 }
 
 /// 走访记录 / 热线工单.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContactRow {
     pub id: i64,
     pub channel: String,
-    pub on_date: String,
+    pub on_date: NaiveDate,
     pub household_external_id: Option<String>,
     pub household_id: Option<i64>,
     pub person_name: String,
     pub id_number: Option<String>,
     pub phone: String,
-    pub area_code: String,
+    pub area_code: PlaceCode,
     pub findings: String,
     pub outcome: String,
     pub warning_id: Option<i64>,
@@ -780,6 +916,53 @@ pub struct ContactRow {
     pub recorded_by_user_id: i64,
     pub recorded_by: String,
     pub recorded_at: String,
+}
+
+/// A `contacts` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawContact {
+    pub(crate) id: i64,
+    pub(crate) channel: String,
+    pub(crate) on_date: String,
+    pub(crate) household_external_id: Option<String>,
+    pub(crate) household_id: Option<i64>,
+    pub(crate) person_name: String,
+    pub(crate) id_number: Option<String>,
+    pub(crate) phone: String,
+    pub(crate) area_code: String,
+    pub(crate) findings: String,
+    pub(crate) outcome: String,
+    pub(crate) warning_id: Option<i64>,
+    pub(crate) case_id: Option<i64>,
+    pub(crate) recorded_by_user_id: i64,
+    pub(crate) recorded_by: String,
+    pub(crate) recorded_at: String,
+}
+
+impl TryFrom<RawContact> for ContactRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawContact) -> Result<Self> {
+        const TABLE: &str = "contacts";
+        Ok(ContactRow {
+            id: raw.id,
+            channel: raw.channel,
+            on_date: decode::date(TABLE, "on_date", raw.on_date)?,
+            household_external_id: raw.household_external_id,
+            household_id: raw.household_id,
+            person_name: raw.person_name,
+            id_number: raw.id_number,
+            phone: raw.phone,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            findings: raw.findings,
+            outcome: raw.outcome,
+            warning_id: raw.warning_id,
+            case_id: raw.case_id,
+            recorded_by_user_id: raw.recorded_by_user_id,
+            recorded_by: raw.recorded_by,
+            recorded_at: raw.recorded_at,
+        })
+    }
 }
 
 const CONTACT_COLUMNS: &str = "id, channel, on_date, household_external_id, household_id, person_name, id_number, phone, area_code, findings, outcome, warning_id, case_id, recorded_by_user_id, recorded_by, recorded_at";
@@ -920,12 +1103,12 @@ pub async fn contacts_in_area(
         .await?
         .first()
         .map_or(0, |(n,)| *n);
-    let mut rows: Vec<ContactRow> = page.fetch(conn).await?;
+    let mut rows: Vec<ContactRow> = decode::all(page.fetch::<RawContact>(conn).await?)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit.max(0) as usize);
     Ok(ContactList {
         next: rows.last().filter(|_| more).map(|last| ContactCursor {
-            on_date: last.on_date.clone(),
+            on_date: last.on_date.to_string(),
             id: last.id,
         }),
         rows,

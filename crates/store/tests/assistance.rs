@@ -123,7 +123,7 @@ async fn a2_one_delivery_per_household_item_and_period() {
             &ReferralEventRow {
                 referral_id: first,
                 seq: 1,
-                on_date: "2026-11-02".into(),
+                on_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
                 state: "sent".into(),
                 actor: "bachuan#1".into(),
                 note: "转介".into(),

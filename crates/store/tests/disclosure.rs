@@ -129,8 +129,11 @@ async fn i14_a_public_list_is_an_indexed_keyset_read_of_its_lines() {
                 .await
                 .unwrap();
                 let Some(last) = page.last() else { break };
-                after = Some((last.area_code.clone(), last.id));
-                seen.extend(page.iter().map(|row| (row.area_code.clone(), row.id)));
+                after = Some((last.area_code.as_str().to_owned(), last.id));
+                seen.extend(
+                    page.iter()
+                        .map(|row| (row.area_code.as_str().to_owned(), row.id)),
+                );
             }
             let mut sorted = seen.clone();
             sorted.sort();

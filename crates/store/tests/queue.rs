@@ -61,17 +61,17 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
             // district on 11-01.
             let line = |role: &str, from: &str, until: &str, due: &str| QueueRow {
                 case_id: id,
-                role: role.to_owned(),
+                role: domain::Role::from_code(role).unwrap(),
                 shown_from: from.to_owned(),
                 shown_until: until.to_owned(),
-                area_code: area.clone(),
-                due_on: due.to_owned(),
+                area_code: domain::PlaceCode::parse(area).unwrap(),
+                due_on: due.parse().unwrap(),
                 tracking_number: tracking_number.clone(),
                 kind: "application".to_owned(),
                 household_external_id: format!("H{n}"),
                 step: "notice".to_owned(),
                 limit_code: "town_review".to_owned(),
-                started_on: "2026-10-01".to_owned(),
+                started_on: "2026-10-01".parse().unwrap(),
                 others: String::new(),
                 watching: 0,
             };

@@ -206,7 +206,7 @@ async fn issue13_the_roster_on_a_date_is_keyset_pages_read_by_its_index() {
                 for row in &page.rows {
                     assert_eq!(row.external_id, format!("H{}", row.household_id));
                     assert!(row.place_name.starts_with('村'), "{backend}");
-                    seen.push((row.area_code.clone(), row.period_id));
+                    seen.push((row.area_code.as_str().to_owned(), row.period_id));
                 }
                 match page.next {
                     Some(next) => {
@@ -262,8 +262,8 @@ async fn issue13_the_roster_on_a_date_is_keyset_pages_read_by_its_index() {
         assert_eq!(
             (
                 line.person_name.as_deref(),
-                line.support_mode.as_deref(),
-                line.care_level.as_deref(),
+                line.support_mode.map(|mode| mode.code()),
+                line.care_level.map(|care| care.code()),
                 line.monthly_fen
             ),
             (
@@ -276,7 +276,11 @@ async fn issue13_the_roster_on_a_date_is_keyset_pages_read_by_its_index() {
         );
         let history = households::category_history(&mut conn, 4).await.unwrap();
         let period = history.iter().find(|period| period.id == id).unwrap();
-        assert_eq!(period.care_level.as_deref(), Some("full"), "{backend}");
+        assert_eq!(
+            period.care_level.map(|care| care.code()),
+            Some("full"),
+            "{backend}"
+        );
         assert!(
             !roster::roster_page(
                 &mut conn,

@@ -239,8 +239,8 @@ async fn d2_category_periods_answer_who_was_in_which_category_on_a_date() {
         assert_eq!(
             households::category_history(&mut conn, a_id).await.unwrap()[0]
                 .end_date
-                .as_deref(),
-            Some("2025-09-01")
+                .map(|day| day.to_string()),
+            Some("2025-09-01".to_owned())
         );
     }
 }
@@ -704,7 +704,7 @@ async fn i12_the_user_list_is_keyset_paged_by_area_then_name() {
                 .unwrap();
             seen.extend(
                 page.iter()
-                    .map(|row| (row.area_code.clone(), row.username.clone())),
+                    .map(|row| (row.area_code.as_str().to_owned(), row.username.clone())),
             );
             match page.last() {
                 Some(last) if page.len() == 50 => after = Some(last.id),
@@ -820,10 +820,10 @@ async fn p1_case_history_is_appended_in_order_and_the_summary_moves_only_at_its_
         let event = |seq: i64, fact: &str| CaseEventRow {
             case_id: id,
             seq,
-            on_date: "2026-11-02".to_owned(),
+            on_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
             actor_user_id: 1,
-            actor_role: "town_reviewer".to_owned(),
-            actor_area: "500151001".to_owned(),
+            actor_role: domain::Role::TownReviewer,
+            actor_area: domain::PlaceCode::parse("500151001").unwrap(),
             fact: fact.to_owned(),
             recorded_at: "2026-11-02T02:00:00Z".to_owned(),
         };
@@ -1325,4 +1325,62 @@ async fn backup_copies_taken_under_concurrent_writes_verify() {
             .unwrap(),
         Verification::Intact { rows: 601, .. }
     ));
+}
+
+/// Issue 17: a stored value is decoded into its domain type once, at the store's edge; one
+/// that does not decode is `BadValue`, naming the table, the column and the value.
+#[tokio::test]
+async fn a_stored_value_that_does_not_decode_names_its_table_column_and_value() {
+    for (backend, store, _dir) in stores().await {
+        let mut tx = store.begin().await.unwrap();
+        store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap())
+            .await
+            .unwrap();
+        let held = household(
+            "H9",
+            "500151001201",
+            &[("500224194503120011", "张三", "head")],
+        );
+        let id = households::insert(
+            &mut tx,
+            &held,
+            &json(&held),
+            "2025-01-01",
+            "2025-01-01T08:00:00Z",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        {
+            let mut conn = store.read().await.unwrap();
+            let row = households::get(&mut conn, id).await.unwrap().unwrap();
+            assert_eq!(row.area_code.as_str(), "500151001201", "{backend}");
+            assert_eq!(row.hukou, held.hukou, "{backend}");
+            let history = households::membership_history(&mut conn, id).await.unwrap();
+            assert_eq!(history[0].relation, domain::Relation::Head, "{backend}");
+            assert_eq!(history[0].start_date.to_string(), "2025-01-01", "{backend}");
+        }
+
+        let mut tx = store.begin().await.unwrap();
+        sqlx::query("UPDATE households SET hukou = 'nomad' WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut conn = store.read().await.unwrap();
+        match households::get(&mut conn, id).await {
+            Err(store::StoreError::BadValue {
+                table,
+                column,
+                value,
+                ..
+            }) => assert_eq!(
+                (table, column, value.as_str()),
+                ("households", "hukou", "nomad"),
+                "{backend}"
+            ),
+            other => panic!("{backend}: {other:?}"),
+        }
+    }
 }

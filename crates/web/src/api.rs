@@ -141,11 +141,11 @@ fn detail_json(detail: &HouseholdDetail) -> Value {
         "updated_at": detail.updated_at,
         "household": record,
         "memberships": detail.memberships.iter().map(|m| json!({
-            "id_number": m.id_number, "name": m.name, "relation": m.relation,
+            "id_number": m.id_number, "name": m.name, "relation": m.relation.code(),
             "start_date": m.start_date, "end_date": m.end_date,
         })).collect::<Vec<_>>(),
         "categories": detail.categories.iter().map(|c| json!({
-            "category": c.category, "monitoring_kind": c.monitoring_kind, "id_number": c.id_number,
+            "category": c.category.code(), "monitoring_kind": c.monitoring_kind.map(|kind| kind.code()), "id_number": c.id_number,
             "start_date": c.start_date, "end_date": c.end_date,
             "monthly_yuan": c.monthly_fen.map(|fen| domain::Yuan::from_fen(fen).to_f64()), "reason": c.reason,
         })).collect::<Vec<_>>(),

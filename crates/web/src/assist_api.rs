@@ -44,7 +44,7 @@ pub(crate) fn referral_json(view: &ReferralView) -> Value {
         "head_id_number": row.head_id_number,
         "masked": view.masked,
         "payee_revealed": view.revealed,
-        "area_code": row.area_code,
+        "area_code": row.area_code.as_str(),
         "item_code": row.item_code,
         "item_version": row.item_version,
         "item_name": view.item_name,

@@ -270,8 +270,8 @@ impl DetailPage {
         value.to_string()
     }
 
-    fn relation_label(&self, code: &str) -> &'static str {
-        domain::Relation::from_code(code).map_or("", domain::Relation::label)
+    fn relation_label(&self, relation: &domain::Relation) -> &'static str {
+        relation.label()
     }
 
     fn primary_label(&self) -> &'static str {
@@ -280,14 +280,12 @@ impl DetailPage {
             .map_or("不符合救助类别", domain::Category::label)
     }
 
-    fn category_label(&self, code: &str) -> &'static str {
-        domain::Category::from_code(code).map_or("", domain::Category::label)
+    fn category_label(&self, category: &domain::Category) -> &'static str {
+        category.label()
     }
 
-    fn monitoring_label(&self, code: &Option<String>) -> &'static str {
-        code.as_deref()
-            .and_then(domain::MonitoringKind::from_code)
-            .map_or("", domain::MonitoringKind::label)
+    fn monitoring_label(&self, kind: &Option<domain::MonitoringKind>) -> &'static str {
+        kind.map_or("", domain::MonitoringKind::label)
     }
 
     fn money_fen(&self, fen: &Option<i64>) -> String {

@@ -524,10 +524,10 @@ async fn contacts_page(
         .into_iter()
         .map(|row| store_free::ContactLine {
             channel: ContactChannel::from_code(&row.channel).map_or("", ContactChannel::label),
-            on_date: row.on_date,
+            on_date: row.on_date.to_string(),
             household: row.household_external_id.unwrap_or_default(),
             person_name: row.person_name,
-            area_code: row.area_code,
+            area_code: row.area_code.as_str().to_owned(),
             findings: row.findings,
             outcome: ContactOutcome::from_code(&row.outcome).map_or("", ContactOutcome::label),
             warning_id: row.warning_id,

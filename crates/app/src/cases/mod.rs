@@ -199,8 +199,7 @@ impl App {
         let registered = store::households::by_external_id(&mut *tx, &intake.household_id).await?;
         let (area, held, household_row_id) = match &registered {
             Some(row) => {
-                let area = PlaceCode::parse(&row.area_code)
-                    .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.id))?;
+                let area = row.area_code.clone();
                 if !actor.covers(&area) {
                     return Err(AppError::NotFound);
                 }
@@ -325,10 +324,7 @@ impl App {
                         .await?
                         .ok_or_else(|| AppError::invalid("team", "调查组成员须为本系统的用户"))?;
                     member.name = user.display_name.clone();
-                    let name = user.display_name.clone();
-                    surveyors.push(surveyor(user).ok_or_else(|| {
-                        AppError::invalid("team", format!("调查组成员“{name}”不能调查该户"))
-                    })?);
+                    surveyors.push(surveyor(user));
                 }
                 if case.step() == Step::Surveying {
                     workflow::check_team(&surveyors, case.area())?;
@@ -528,15 +524,8 @@ impl App {
         let periods = store::households::category_history(conn, row.id).await?;
         Ok(periods
             .iter()
-            .filter(|period| {
-                period.category == Category::Monitoring.code() && period.end_date.is_none()
-            })
-            .find_map(|period| {
-                period
-                    .monitoring_kind
-                    .as_deref()
-                    .and_then(domain::MonitoringKind::from_code)
-            }))
+            .filter(|period| period.category == Category::Monitoring && period.end_date.is_none())
+            .find_map(|period| period.monitoring_kind))
     }
 
     /// P6: the meeting's verdicts on the rules engine's proposal.
@@ -667,7 +656,7 @@ impl App {
                 }
                 Change::End => {
                     for period in periods.iter().filter(|period| {
-                        period.category == change.category.code() && period.end_date.is_none()
+                        period.category == change.category && period.end_date.is_none()
                     }) {
                         store::households::close_category(conn, period.id, &on).await?;
                     }
@@ -800,8 +789,7 @@ impl App {
         let row = store::cases::get(conn, case_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let area = PlaceCode::parse(&row.area_code)
-            .map_err(|error| anyhow::anyhow!("case {case_id} area: {error}"))?;
+        let area = row.area_code.clone();
         if !actor.covers(&area) {
             return Err(AppError::NotFound);
         }
@@ -1017,7 +1005,7 @@ impl App {
             .into_iter()
             .map(|line| store::cases::QueueRow {
                 case_id,
-                role: line.role.code().to_owned(),
+                role: line.role,
                 shown_from: line.from.map_or_else(
                     || store::cases::QUEUE_ALWAYS_FROM.to_owned(),
                     |day| day.to_string(),
@@ -1026,14 +1014,14 @@ impl App {
                     || store::cases::QUEUE_ALWAYS_UNTIL.to_owned(),
                     |day| day.to_string(),
                 ),
-                area_code: case.area().as_str().to_owned(),
-                due_on: line.deadline.due_on.to_string(),
+                area_code: case.area().clone(),
+                due_on: line.deadline.due_on,
                 tracking_number: case.tracking_number().as_str().to_owned(),
                 kind: case.kind().code().to_owned(),
                 household_external_id: case.household_id().to_owned(),
                 step: case.step().code().to_owned(),
                 limit_code: line.deadline.limit.code().to_owned(),
-                started_on: line.deadline.started_on.to_string(),
+                started_on: line.deadline.started_on,
                 others: line
                     .others
                     .iter()
@@ -1131,8 +1119,7 @@ impl App {
                 .await?
                 .ok_or(AppError::NotFound)?
         };
-        let area = PlaceCode::parse(&row.area_code)
-            .map_err(|error| anyhow::anyhow!("household {} area: {error}", row.id))?;
+        let area = row.area_code.clone();
         self.open_case(
             actor,
             NewIntake {
@@ -1269,15 +1256,14 @@ impl App {
     ) -> Result<Vec<TeamCandidate>, AppError> {
         let mut conn = self.store.read().await?;
         let (row, _) = self.load_case(&mut conn, actor, case_id).await?;
-        let area = PlaceCode::parse(&row.area_code)
-            .map_err(|error| anyhow::anyhow!("case {case_id} area: {error}"))?;
+        let area = row.area_code.clone();
         let town = area
             .at_level(domain::PlaceLevel::Town)
             .unwrap_or_else(|| area.clone());
         let users = store::users::under(&mut conn, town.as_str()).await?;
         Ok(users
             .into_iter()
-            .filter_map(surveyor)
+            .map(surveyor)
             .filter(|user| user.active && workflow::may_survey(user.role, &user.area, &area))
             .map(|user| TeamCandidate {
                 user_id: user.user_id,
@@ -1369,16 +1355,15 @@ impl App {
     }
 }
 
-/// A stored user as the survey team check sees them; `None` for a role or area that does not
-/// parse (such a user surveys nothing).
-fn surveyor(user: store::users::UserRow) -> Option<workflow::Surveyor> {
-    Some(workflow::Surveyor {
-        role: Role::from_code(&user.role)?,
-        area: PlaceCode::parse(&user.area_code).ok()?,
+/// A stored user as the survey team check sees them.
+fn surveyor(user: store::users::UserRow) -> workflow::Surveyor {
+    workflow::Surveyor {
+        role: user.role,
+        area: user.area_code,
         active: user.active == 1,
         user_id: user.id,
         name: user.display_name,
-    })
+    }
 }
 
 /// A stored queue line as the work queue shows it; late when due before `today`.
@@ -1413,7 +1398,7 @@ fn work_item(
             pending: pending(calendar, limit, started_on, due_on),
         });
     }
-    let due_on = date(&row.due_on)?;
+    let due_on = row.due_on;
     let first = limit(&row.limit_code)?;
     Ok(WorkItem {
         case_id: row.case_id,
@@ -1421,11 +1406,11 @@ fn work_item(
             .map_err(|_| corrupt("tracking number", &row.tracking_number))?,
         kind: CaseKind::from_code(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?,
         household_id: row.household_external_id.clone(),
-        area: PlaceCode::parse(&row.area_code).map_err(|_| corrupt("area", &row.area_code))?,
+        area: row.area_code.clone(),
         step: Step::from_code(&row.step).ok_or_else(|| corrupt("step", &row.step))?,
         limit: first,
         due_on,
-        pending: pending(calendar, first, date(&row.started_on)?, due_on),
+        pending: pending(calendar, first, row.started_on, due_on),
         late: due_on < today && row.watching == 0,
         others,
         watching: row.watching != 0,
@@ -1457,18 +1442,13 @@ async fn held_on(
     household_row_id: i64,
     today: NaiveDate,
 ) -> Result<Vec<Category>, AppError> {
-    let today = today.to_string();
     let held: BTreeSet<Category> = store::households::category_history(conn, household_row_id)
         .await?
         .iter()
         .filter(|period| {
-            period.start_date <= today
-                && period
-                    .end_date
-                    .as_ref()
-                    .is_none_or(|end_date| *end_date > today)
+            period.start_date <= today && period.end_date.is_none_or(|end_date| end_date > today)
         })
-        .filter_map(|period| Category::from_code(&period.category))
+        .map(|period| period.category)
         .collect();
     Ok(held.into_iter().collect())
 }
@@ -1479,16 +1459,11 @@ pub(crate) fn events_of(case_id: i64, rows: &[CaseEventRow]) -> Result<Vec<Event
             let corrupt =
                 |what: String| anyhow::anyhow!("case {case_id} event {}: {what}", row.seq);
             Ok(Event {
-                on: row
-                    .on_date
-                    .parse()
-                    .map_err(|error| corrupt(format!("date {error}")))?,
+                on: row.on_date,
                 actor: ActorRef {
                     user_id: row.actor_user_id,
-                    role: Role::from_code(&row.actor_role)
-                        .ok_or_else(|| corrupt(format!("role {}", row.actor_role)))?,
-                    area: PlaceCode::parse(&row.actor_area)
-                        .map_err(|error| corrupt(format!("area {error}")))?,
+                    role: row.actor_role,
+                    area: row.actor_area.clone(),
                 },
                 fact: codec::fact_from_json(&row.fact)
                     .map_err(|error| corrupt(error.to_string()))?,
@@ -1520,10 +1495,10 @@ async fn append(
         rows.push(CaseEventRow {
             case_id,
             seq: already + offset as i64 + 1,
-            on_date: event.on.to_string(),
+            on_date: event.on,
             actor_user_id: event.actor.user_id,
-            actor_role: event.actor.role.code().to_owned(),
-            actor_area: event.actor.area.as_str().to_owned(),
+            actor_role: event.actor.role,
+            actor_area: event.actor.area.clone(),
             fact: fact.clone(),
             recorded_at: now.to_owned(),
         });

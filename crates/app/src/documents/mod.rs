@@ -239,7 +239,7 @@ impl App {
                 let row = store::cases::get(conn, case_id)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                if !actor.covers(&AppError::stored_place(&row.area_code)?) {
+                if !actor.covers(&row.area_code) {
                     return Err(AppError::NotFound);
                 }
                 let household = row
@@ -250,20 +250,20 @@ impl App {
                         && row.closed_on.is_none(),
                     case: Some((row.id, row.tracking_number)),
                     household,
-                    area: row.area_code,
+                    area: row.area_code.as_str().to_owned(),
                 })
             }
             Owner::Household(household_id) => {
                 let row = store::households::get(conn, household_id)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                if !actor.may_read_household(&AppError::stored_place(&row.area_code)?) {
+                if !actor.may_read_household(&row.area_code) {
                     return Err(AppError::NotFound);
                 }
                 Ok(OwnerRecord {
                     case: None,
                     household: Some((row.id, row.external_id)),
-                    area: row.area_code,
+                    area: row.area_code.as_str().to_owned(),
                     application: false,
                 })
             }

@@ -1287,7 +1287,7 @@ async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
             .iter()
             .map(|period| {
                 (
-                    period.category.as_str(),
+                    period.category.code(),
                     period.id_number.as_deref(),
                     period.reason.as_str(),
                     period.monthly_fen,
@@ -1308,14 +1308,15 @@ async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
         assert!(
             periods
                 .iter()
-                .all(|period| period.start_date == confirmed_on && period.end_date.is_none()),
+                .all(|period| period.start_date.to_string() == confirmed_on
+                    && period.end_date.is_none()),
             "{backend}: {periods:?}"
         );
         // D2: the period holds the meeting's 供养方式 and the surveyed care level.
         assert_eq!(
             (
-                periods[0].support_mode.as_deref(),
-                periods[0].care_level.as_deref()
+                periods[0].support_mode.map(|mode| mode.code()),
+                periods[0].care_level.map(|care| care.code())
             ),
             (Some("dispersed"), Some("partial")),
             "{backend}"

@@ -1,0 +1,83 @@
+//! Stored text decoded into domain types, once, at the store's edge (issue 17): a row is read
+//! as a private raw row of primitive columns (`sqlx::FromRow`) and converted by `TryFrom` into
+//! the public row, whose fields are domain types. A value that does not decode is
+//! `StoreError::BadValue`, naming the table, the column and the value: the store is corrupt.
+//!
+//! `domain` has no sqlx dependency, so the conversion lives here rather than in
+//! `sqlx::Type` impls on the domain types.
+
+use crate::{Result, StoreError};
+use chrono::NaiveDate;
+use domain::{PlaceCode, Role};
+
+fn bad(
+    table: &'static str,
+    column: &'static str,
+    value: String,
+    reason: impl ToString,
+) -> StoreError {
+    StoreError::BadValue {
+        table,
+        column,
+        value,
+        reason: reason.to_string(),
+    }
+}
+
+/// An area code (`area_code`, `actor_area`).
+pub(crate) fn place(table: &'static str, column: &'static str, value: String) -> Result<PlaceCode> {
+    PlaceCode::parse(&value).map_err(|error| bad(table, column, value, error))
+}
+
+/// A day, stored `YYYY-MM-DD`.
+pub(crate) fn date(table: &'static str, column: &'static str, value: String) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(&value, "%Y-%m-%d").map_err(|error| bad(table, column, value, error))
+}
+
+/// A day that may be absent (an open end date, a step not reached yet).
+pub(crate) fn date_opt(
+    table: &'static str,
+    column: &'static str,
+    value: Option<String>,
+) -> Result<Option<NaiveDate>> {
+    value.map(|value| date(table, column, value)).transpose()
+}
+
+/// A word of a closed list (`Role`, `Category`, `Hukou`, …), stored as its code.
+pub(crate) fn code<T>(
+    table: &'static str,
+    column: &'static str,
+    value: String,
+    from_code: fn(&str) -> Option<T>,
+) -> Result<T> {
+    from_code(&value).ok_or_else(|| bad(table, column, value, "not a known code"))
+}
+
+/// A word of a closed list that may be absent.
+pub(crate) fn code_opt<T>(
+    table: &'static str,
+    column: &'static str,
+    value: Option<String>,
+    from_code: fn(&str) -> Option<T>,
+) -> Result<Option<T>> {
+    value
+        .map(|value| code(table, column, value, from_code))
+        .transpose()
+}
+
+/// A user's role.
+pub(crate) fn role(table: &'static str, column: &'static str, value: String) -> Result<Role> {
+    code(table, column, value, Role::from_code)
+}
+
+/// Every raw row of `rows` converted, the first bad value failing the whole read.
+pub(crate) fn all<Raw, Row: TryFrom<Raw, Error = StoreError>>(rows: Vec<Raw>) -> Result<Vec<Row>> {
+    rows.into_iter().map(Row::try_from).collect()
+}
+
+/// A raw row, if any, converted.
+pub(crate) fn one<Raw, Row: TryFrom<Raw, Error = StoreError>>(
+    row: Option<Raw>,
+) -> Result<Option<Row>> {
+    row.map(Row::try_from).transpose()
+}
