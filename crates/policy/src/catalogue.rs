@@ -637,7 +637,9 @@ fn parse_status(status: &Spanned<String>) -> Result<Status, (usize, String)> {
     })
 }
 
-fn toml_date(datetime: &toml::value::Datetime) -> Option<NaiveDate> {
+/// A TOML date without time or offset, as the policy files and the calendars write days (the
+/// one reader of such a day; `workflow`'s calendars use it too).
+pub fn toml_date(datetime: &toml::value::Datetime) -> Option<NaiveDate> {
     if datetime.time.is_some() || datetime.offset.is_some() {
         return None;
     }

@@ -1,9 +1,10 @@
 //! What the working-day calendar (`policy/calendar.toml`) and the statutory holidays
 //! (`policy/lunar-dates.toml`) are both read into: a holiday, the error of a file that cannot
-//! be loaded, and a TOML date.
+//! be loaded, and (from `policy`, which reads days the same way) a TOML date.
 
 use chrono::NaiveDate;
 use policy::Status;
+pub(crate) use policy::catalogue::toml_date;
 
 /// 法定节假日: one holiday of the State Council's yearly arrangement.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,17 +30,4 @@ pub struct CalendarError {
     pub file: String,
     pub line: usize,
     pub reason: String,
-}
-
-/// A TOML date without time or offset, as both files write days.
-pub(crate) fn toml_date(datetime: &toml::value::Datetime) -> Option<NaiveDate> {
-    if datetime.time.is_some() || datetime.offset.is_some() {
-        return None;
-    }
-    let date = datetime.date?;
-    NaiveDate::from_ymd_opt(
-        i32::from(date.year),
-        u32::from(date.month),
-        u32::from(date.day),
-    )
 }
