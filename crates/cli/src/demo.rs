@@ -6,8 +6,8 @@ use app::imports::DemoState;
 use app::{Actor, App, AppError};
 use domain::{PlaceCode, Role};
 use workflow::{
-    Action, CaseKind, CategoryVerdict, Channel, Consent, Discrepancy, ReviewOutcome, Step, Survey,
-    TeamMember, Verdict, VillageReview,
+    Action, CaseKind, Channel, Consent, Discrepancy, ReviewOutcome, Step, Survey, TeamMember,
+    VillageReview,
 };
 
 /// Households generated for the demo.
@@ -690,32 +690,13 @@ impl Walk {
         app.act_on_case_on(
             town,
             self.case_id,
-            CaseAction::RecordJointReview(JointReviewInput {
-                held_on: day(7),
-                verdicts: proposal
-                    .categories
-                    .iter()
-                    .map(|category| CategoryVerdict {
-                        category: *category,
-                        verdict: Verdict::Confirm,
-                    })
-                    .collect(),
-                monitoring_kind: proposal.monitoring_kind,
-                monitoring_kind_reason: String::new(),
-                // 人工核定 of each pending test, as a meeting records it.
-                judgements: proposal
-                    .pending
-                    .iter()
-                    .map(|test| workflow::PendingJudgement {
-                        rule: test.rule.clone(),
-                        param: test.param.clone(),
-                        holds: true,
-                        reason: "入户核实：存款、车辆等财产在本镇掌握的范围内".to_owned(),
-                    })
-                    .collect(),
-                // D2: the 供养方式 a 特困 needs (not recorded when no 特困 starts).
-                support_mode: Some(domain::SupportMode::Dispersed),
-            }),
+            // 人工核定 of each pending test as a meeting records it, and (D2) the 供养方式 of a
+            // 特困 it starts.
+            CaseAction::RecordJointReview(JointReviewInput::agreeing_with(
+                &proposal,
+                day(7),
+                "入户核实：存款、车辆等财产在本镇掌握的范围内",
+            )),
             Some(day(7)),
         )
         .await?;

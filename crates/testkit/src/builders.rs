@@ -26,8 +26,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use store::Store;
 use workflow::{
-    Action, CaseKind, CategoryVerdict, Channel, Consent, PendingJudgement, ReviewOutcome, Step,
-    Survey, TeamMember, Verdict, VillageReview,
+    Action, CaseKind, Channel, Consent, ReviewOutcome, Step, Survey, TeamMember, VillageReview,
 };
 
 /// A clock the test sets: 10:00 China Standard Time on the day.
@@ -288,33 +287,7 @@ impl World {
         }
         if reach >= 5 {
             let proposal = self.app.case_proposal(town, case_id).await.unwrap();
-            let review = JointReviewInput {
-                held_on: today,
-                verdicts: proposal
-                    .categories
-                    .iter()
-                    .map(|category| CategoryVerdict {
-                        category: *category,
-                        verdict: Verdict::Confirm,
-                    })
-                    .collect(),
-                monitoring_kind: proposal.monitoring_kind,
-                monitoring_kind_reason: String::new(),
-                judgements: proposal
-                    .pending
-                    .iter()
-                    .map(|test| PendingJudgement {
-                        rule: test.rule.clone(),
-                        param: test.param.clone(),
-                        holds: true,
-                        reason: "入户核实".to_owned(),
-                    })
-                    .collect(),
-                support_mode: proposal
-                    .categories
-                    .contains(&domain::Category::Tekun)
-                    .then_some(domain::SupportMode::Dispersed),
-            };
+            let review = JointReviewInput::agreeing_with(&proposal, today, "入户核实");
             self.act_on_case(town, case_id, CaseAction::RecordJointReview(review))
                 .await;
             self.act_on_case(town, case_id, CaseAction::Move(Action::PostNotice))

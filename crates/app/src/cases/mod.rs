@@ -52,6 +52,41 @@ pub struct JointReviewInput {
     pub support_mode: Option<domain::SupportMode>,
 }
 
+impl JointReviewInput {
+    /// A meeting on `held_on` that agrees with `proposal`: each proposed category confirmed,
+    /// its monitoring kind kept, each pending test judged to hold for `reason`, and 分散供养
+    /// for a 特困 it starts (the demo's and the test builders' meeting).
+    pub fn agreeing_with(proposal: &Proposal, held_on: NaiveDate, reason: &str) -> Self {
+        JointReviewInput {
+            held_on,
+            verdicts: proposal
+                .categories
+                .iter()
+                .map(|category| CategoryVerdict {
+                    category: *category,
+                    verdict: workflow::Verdict::Confirm,
+                })
+                .collect(),
+            monitoring_kind: proposal.monitoring_kind,
+            monitoring_kind_reason: String::new(),
+            judgements: proposal
+                .pending
+                .iter()
+                .map(|test| workflow::PendingJudgement {
+                    rule: test.rule.clone(),
+                    param: test.param.clone(),
+                    holds: true,
+                    reason: reason.to_owned(),
+                })
+                .collect(),
+            support_mode: proposal
+                .categories
+                .contains(&domain::Category::Tekun)
+                .then_some(domain::SupportMode::Dispersed),
+        }
+    }
+}
+
 /// What an actor does to a case. Every workflow action but the joint review passes through;
 /// the joint review's proposal is built here from the surveyed household.
 // One value per request, moved once: boxing the survey would only burden callers.
