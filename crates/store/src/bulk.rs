@@ -38,7 +38,7 @@ use crate::{Backend, Result, SQLITE_CACHE_KIB, Store, StoreError, Tx};
 use domain::Household;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 /// SQLite's page cache during a load, in KiB: the indexes on ID numbers that a load inserts in
@@ -637,11 +637,7 @@ impl Staging {
                 .get(household.id.as_str())
                 .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?
                 .to_string();
-            let grams: BTreeSet<String> = household
-                .members
-                .iter()
-                .flat_map(|person| crate::name_index::name_grams(&person.name))
-                .collect();
+            let grams = crate::name_index::household_grams(household);
             for gram in &grams {
                 copy_row(
                     &mut rows,
@@ -839,11 +835,7 @@ impl PackedGrams {
                 .get(&household.id)
                 .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?;
             let area = household.area.as_str();
-            let grams: BTreeSet<String> = household
-                .members
-                .iter()
-                .flat_map(|person| crate::name_index::name_grams(&person.name))
-                .collect();
+            let grams = crate::name_index::household_grams(household);
             let packable = grams
                 .iter()
                 .all(|gram| gram.len() <= PACKED_GRAM_BYTES && !gram.contains('\0'));

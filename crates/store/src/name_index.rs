@@ -26,6 +26,15 @@ pub fn name_grams(name: &str) -> BTreeSet<String> {
     grams
 }
 
+/// A household's rows of the index: the parts of every member's name, each once.
+pub(crate) fn household_grams(household: &domain::Household) -> BTreeSet<String> {
+    household
+        .members
+        .iter()
+        .flat_map(|person| name_grams(&person.name))
+        .collect()
+}
+
 /// Rebuilds the name index rows of `household_ids` from their current members; call it in the
 /// transaction that changed their members, their members' names or their place.
 pub async fn index_names(conn: &mut Conn, household_ids: &[i64]) -> Result<()> {

@@ -2,27 +2,8 @@
 //! with every other value as typed and a Chinese message beside the failing field, never an
 //! internal field code; nothing is saved.
 
-use crate::helpers::{PageUser, TestApp, backends, hidden_field};
+use crate::helpers::{PageUser, TestApp, backends, field_error, form, hidden_field};
 use reqwest::StatusCode;
-
-fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
-/// The text of the `<span … id="FIELD-error">` beside a field.
-fn field_error<'a>(page: &'a str, field: &str) -> &'a str {
-    let marker = format!("id=\"{field}-error\">");
-    let Some(start) = page.find(&marker).map(|at| at + marker.len()) else {
-        return "";
-    };
-    let end = page[start..]
-        .find("</span>")
-        .map_or(page.len(), |end| start + end);
-    &page[start..end]
-}
 
 /// No internal field code leaks into the page's messages (`on_date：`, `household_id：`).
 fn assert_no_codes(page: &str, fields: &[&str], context: &str) {

@@ -719,3 +719,23 @@ impl TestApp {
             .collect()
     }
 }
+
+/// A form's fields as `post_form` sends them.
+pub fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// The text of the `<span … id="FIELD-error">` beside a field.
+pub fn field_error<'a>(page: &'a str, field: &str) -> &'a str {
+    let marker = format!("id=\"{field}-error\">");
+    let Some(start) = page.find(&marker).map(|at| at + marker.len()) else {
+        return "";
+    };
+    let end = page[start..]
+        .find("</span>")
+        .map_or(page.len(), |end| start + end);
+    &page[start..end]
+}

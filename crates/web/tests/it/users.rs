@@ -4,7 +4,7 @@
 //! their password ends their sessions at once; every change is audited.
 
 use crate::cases::user_id;
-use crate::helpers::{PASSWORD, PageUser, TestApp, backends, hidden_field};
+use crate::helpers::{PASSWORD, PageUser, TestApp, backends, field_error, form, hidden_field};
 use app::users::{Creator, NewUser, UserDraft};
 use app::{Actor, AppError};
 use domain::{PlaceCode, Role};
@@ -25,13 +25,6 @@ async fn admin_page(app: &TestApp, username: &str) -> PageUser {
     admin
 }
 
-fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
 /// The form of a new user with the session's token.
 fn new_user_form(
     csrf: &str,
@@ -50,18 +43,6 @@ fn new_user_form(
         ("department", department),
         ("password", password),
     ])
-}
-
-/// The text of the `<span … id="FIELD-error">` beside a field.
-fn field_error<'a>(page: &'a str, field: &str) -> &'a str {
-    let marker = format!("id=\"{field}-error\">");
-    let Some(start) = page.find(&marker).map(|at| at + marker.len()) else {
-        return "";
-    };
-    let end = page[start..]
-        .find("</span>")
-        .map_or(page.len(), |end| start + end);
-    &page[start..end]
 }
 
 /// Signs in through the form with `password`; the status of `POST /login`.

@@ -2,7 +2,7 @@
 //! warning, and the town takes it through the loop on its pages to an opened case; the routes
 //! stay inside each user's area.
 
-use crate::helpers::{TestApp, backends, hidden_field, json_of};
+use crate::helpers::{TestApp, backends, form, hidden_field, json_of};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -44,13 +44,6 @@ async fn step(
     ];
     fields.extend(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)));
     user.post_form(path, &fields).await
-}
-
-fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
-        .collect()
 }
 
 #[tokio::test]
