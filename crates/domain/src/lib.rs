@@ -16,7 +16,7 @@ pub mod money;
 pub mod national_id;
 pub mod place;
 pub mod role;
-mod vocabulary;
+pub mod vocabulary;
 
 pub use category::{Category, MonitoringKind, Period, SupportMode};
 pub use household::{
@@ -30,6 +30,7 @@ pub use place::{
     InvalidPlaceCode, InvalidPlaceList, Place, PlaceCode, PlaceLevel, parse_place_list,
 };
 pub use role::Role;
+pub use vocabulary::Words;
 
 #[cfg(test)]
 mod interchange_props;
