@@ -7,7 +7,7 @@ use store::cases::{self, NewCase, QueueCursor, QueueFilter, QueueRow};
 
 async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("queue.db").display());
+    let url = testkit::sqlite_url(dir.path(), "queue").await;
     let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
     if testkit::postgres_url().is_some() {
         let (url, _name) = testkit::fresh_postgres("safetynet_case_queue").await;
