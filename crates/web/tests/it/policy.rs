@@ -33,8 +33,37 @@ fn section<'a>(page: &'a str, name: &str) -> &'a str {
     &page[start..end]
 }
 
+/// District civil affairs adds 660 yuan from 2026-07-01 (渝民规〔2026〕3号) to the rural dibao
+/// standard on the 政策参数 page.
+async fn rural_standard_added(minzheng: &crate::helpers::PageUser) {
+    // The value is added.
+    let response = minzheng
+        .post_form(
+            "/policy/dibao.standard.rural/values",
+            &form(
+                &minzheng.csrf,
+                &[
+                    ("since", "2026-07-01"),
+                    ("value", " 660 "),
+                    ("source", "渝民规〔2026〕3号"),
+                    ("status", "confirmed"),
+                    ("note", "2026年度标准"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        "/policy#p-dibao.standard.rural"
+    );
+}
+
+/// Before any value is added 2026 decisions cite the 2025 standard; the 政策参数 page lists
+/// every parameter with its value in force and history, a provisional one without a value
+/// marked as still to be supplied.
 #[tokio::test]
-async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_only() {
+async fn the_policy_page_lists_every_parameter_with_its_value_in_force() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let minzheng = app.page_user("minzheng").await;
@@ -63,7 +92,17 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
         );
         // A provisional parameter without any value is marked as still to be supplied.
         assert!(page.contains("待补充"), "{backend}");
+        app.stop().await;
+    }
+}
 
+/// A value the unit does not take, or without its 文号, is refused beside the form, the input
+/// kept; without the session's CSRF token nothing is written.
+#[tokio::test]
+async fn a_value_the_unit_does_not_take_is_refused_beside_the_form_and_nothing_is_written() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let minzheng = app.page_user("minzheng").await;
         // A value the unit does not take is refused beside the form, naming 数值, input kept.
         let response = minzheng
             .post_form(
@@ -137,29 +176,20 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
                 .await
                 .is_empty()
         );
+        app.stop().await;
+    }
+}
 
-        // The value is added.
-        let response = minzheng
-            .post_form(
-                "/policy/dibao.standard.rural/values",
-                &form(
-                    &minzheng.csrf,
-                    &[
-                        ("since", "2026-07-01"),
-                        ("value", " 660 "),
-                        ("source", "渝民规〔2026〕3号"),
-                        ("status", "confirmed"),
-                        ("note", "2026年度标准"),
-                    ],
-                ),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
-        assert_eq!(
-            response.headers()["location"],
-            "/policy#p-dibao.standard.rural"
-        );
-
+/// An added value applies from its date only: a decision after it cites the new value and
+/// its 文号, before it the old one; the page shows it in force, by whom and when; one audit
+/// event.
+#[tokio::test]
+async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_only() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let minzheng = app.page_user("minzheng").await;
+        let household = app.bachuan_village.id;
+        rural_standard_added(&minzheng).await;
         // A decision after the date cites the new value and its 文号; before it, the old one.
         let after = explanation(&minzheng, household, "2026-07-02").await;
         assert!(
@@ -203,7 +233,18 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
         assert_eq!(after_json["since"], "2026-07-01");
         assert_eq!(after_json["source"], "渝民规〔2026〕3号");
         assert!(audit[0].event.before.is_none());
+        app.stop().await;
+    }
+}
 
+/// A second process on the same store sees the value once it refreshes its catalogue.
+#[tokio::test]
+async fn another_process_sees_an_added_value_once_it_refreshes() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let minzheng = app.page_user("minzheng").await;
+        let household = app.bachuan_village.id;
+        rural_standard_added(&minzheng).await;
         // A second process on the same store sees the value once it refreshes.
         let other = App::new(
             app.app.store().clone(),
