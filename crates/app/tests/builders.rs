@@ -81,7 +81,8 @@ async fn i17_a_case_is_built_at_each_step_up_to_the_notice_and_a_document_in_a_l
 }
 
 /// Beyond 公示: a case built at 已认定 has run its notice and its household holds the decided
-/// categories from today; refused and withdrawn cases are closed with their reason.
+/// categories from today; one at 审核确认 has one category confirmed and one awaited; refused
+/// and withdrawn cases are closed.
 #[tokio::test]
 async fn i17_a_case_is_built_decided_refused_or_withdrawn() {
     for (backend, store, _dir) in stores("builtdecided").await {
@@ -108,6 +109,26 @@ async fn i17_a_case_is_built_decided_refused_or_withdrawn() {
             .collect();
         assert!(!held.is_empty(), "{backend}");
         assert_eq!(held, decided, "{backend}");
+        // Poor, lifted out of poverty and ill: 低保 and the monitoring tag are decided, by
+        // two departments; at 审核确认 the first is confirmed, the other awaited.
+        let two = world
+            .household("H4", YONGYUAN)
+            .head("50022419700101004", "韩四")
+            .wages(3_000)
+            .lifted()
+            .risk("illness")
+            .add()
+            .await;
+        let case_id = world.case_at(&town, &two, Step::Confirming).await;
+        let detail = world.app.case_detail(&town, case_id).await.unwrap();
+        assert_eq!(detail.case.step(), Step::Confirming, "{backend}");
+        let awaited: Vec<bool> = detail
+            .case
+            .decided()
+            .iter()
+            .map(|decided| decided.decision.is_none())
+            .collect();
+        assert_eq!(awaited, [false, true], "{backend}");
         for (n, step) in [(2, Step::Refused), (3, Step::Withdrawn)] {
             let household = household(&world, n).await;
             let case_id = world.case_at(&town, &household, step).await;

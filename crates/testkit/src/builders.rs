@@ -132,6 +132,8 @@ impl World {
             area: area.to_owned(),
             members: Vec::new(),
             wages: 12_000,
+            lifted: false,
+            risks: Vec::new(),
         }
     }
 
@@ -527,6 +529,8 @@ pub struct HouseholdBuilder<'w> {
     area: String,
     members: Vec<(String, String, &'static str)>,
     wages: i64,
+    lifted: bool,
+    risks: Vec<&'static str>,
 }
 
 impl HouseholdBuilder<'_> {
@@ -547,6 +551,18 @@ impl HouseholdBuilder<'_> {
         self
     }
 
+    /// 脱贫户: lifted out of poverty (`lifted_from_poverty`).
+    pub fn lifted(mut self) -> Self {
+        self.lifted = true;
+        self
+    }
+
+    /// A risk of the household (`illness`, `disability`, … of `spec/HOUSEHOLD.md`).
+    pub fn risk(mut self, risk: &'static str) -> Self {
+        self.risks.push(risk);
+        self
+    }
+
     /// The household's line in the interchange format (`spec/HOUSEHOLD.md`).
     pub fn json(&self) -> String {
         let members: Vec<serde_json::Value> = self
@@ -559,6 +575,7 @@ impl HouseholdBuilder<'_> {
         serde_json::json!({
             "id": self.external_id, "area_code": self.area, "hukou": "rural",
             "members": members, "income_12m": { "wages": self.wages },
+            "lifted_from_poverty": self.lifted, "risks": self.risks,
         })
         .to_string()
     }
