@@ -1276,32 +1276,52 @@ async fn p1_the_tracking_limit_counts_per_client_so_one_over_it_stops_no_one_els
     }
 }
 
+/// The household of `d2_p8_…`, BC-0800 in 永院村, through the village review: a man of 76
+/// with no income and no able supporter (特困), his wife of 68 with a pension of 30 000 a year.
+/// Answers the case's id, its tracking number and the two ID numbers.
+async fn tekun_at_joint_review(app: &TestApp) -> (i64, String, String, String) {
+    let village = app.api_user("cunshe").await;
+    let team = [user_id(app, "cunshe").await, user_id(app, "bachuan").await];
+    // A man of 76 with no income and no able supporter (特困), his wife of 68 with a
+    // pension of 30 000 a year: 特困 for him alone; per head the household is above the
+    // 低保 edge line, so nothing for her.
+    let (old, wife) = (
+        id_number("50022419500315102"),
+        id_number("50022419580505106"),
+    );
+    let household_record = json!({
+        "id": "BC-0800", "area_code": VILLAGE, "hukou": "rural",
+        "members": [
+            {"id_number": old, "name": "韩老", "relation": "head", "care_need": "partial", "income_12m": 0},
+            {"id_number": wife, "name": "杨婆", "relation": "spouse", "income_12m": 30000},
+        ],
+        "income_12m": {"wages": 30000},
+    });
+    let (id, tracking) = apply(&village, "BC-0800").await;
+    through_review(app, id, &team, household_record).await;
+    (id, tracking, old, wife)
+}
+
+/// `tekun_at_joint_review`, then agreed (分散供养), its notice run and confirmed. Answers as
+/// it does.
+async fn tekun_confirmed(app: &TestApp) -> (i64, String, String, String) {
+    let (id, tracking, old, wife) = tekun_at_joint_review(app).await;
+    let town = app.api_user("bachuan").await;
+    assert_eq!(joint_review(&town, id, true).await, "notice");
+    ok(&town, id, json!({"action": "post_notice"})).await;
+    past_notice(app, &town, id).await;
+    assert_eq!(confirm_all(app, id).await, "confirmed");
+    (id, tracking, old, wife)
+}
+
+/// D2: 特困 is proposed for the man alone; the meeting that starts it names its 供养方式
+/// (分散供养 / 集中供养): refused without one, an unknown one named; the case page's form
+/// offers the two; the review keeps it.
 #[tokio::test]
-async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
+async fn d2_the_meeting_that_starts_tekun_names_its_support_mode() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let village = app.api_user("cunshe").await;
-        let team = [
-            user_id(&app, "cunshe").await,
-            user_id(&app, "bachuan").await,
-        ];
-        // A man of 76 with no income and no able supporter (特困), his wife of 68 with a
-        // pension of 30 000 a year: 特困 for him alone; per head the household is above the
-        // 低保 edge line, so nothing for her.
-        let (old, wife) = (
-            id_number("50022419500315102"),
-            id_number("50022419580505106"),
-        );
-        let household_record = json!({
-            "id": "BC-0800", "area_code": VILLAGE, "hukou": "rural",
-            "members": [
-                {"id_number": old, "name": "韩老", "relation": "head", "care_need": "partial", "income_12m": 0},
-                {"id_number": wife, "name": "杨婆", "relation": "spouse", "income_12m": 30000},
-            ],
-            "income_12m": {"wages": 30000},
-        });
-        let (id, tracking) = apply(&village, "BC-0800").await;
-        through_review(&app, id, &team, household_record).await;
+        let (id, _, _, _) = tekun_at_joint_review(&app).await;
         let town = app.api_user("bachuan").await;
         let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
         assert_eq!(
@@ -1348,11 +1368,19 @@ async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
             detail["joint_review"]["support_mode"], "dispersed",
             "{backend}: {detail}"
         );
-        ok(&town, id, json!({"action": "post_notice"})).await;
-        past_notice(&app, &town, id).await;
-        assert_eq!(confirm_all(&app, id).await, "confirmed", "{backend}");
-        let confirmed_on = app.app.today().to_string();
+        app.stop().await;
+    }
+}
 
+/// D2, P8: confirmed, the registry holds one 特困 period, his (with the meeting's 供养方式 and
+/// the surveyed care level), none for her and none for the household; the household page names
+/// him against it.
+#[tokio::test]
+async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (id, tracking, old, wife) = tekun_confirmed(&app).await;
+        let confirmed_on = app.app.today().to_string();
         // The registry: one 特困 period, his, none for her and none for the household.
         let town = app.api_user("bachuan").await;
         let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
@@ -1416,7 +1444,17 @@ async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
         for absent in ["杨婆", wife.as_str(), "整户"] {
             assert!(!categories.contains(absent), "{backend}: {absent}");
         }
+        app.stop().await;
+    }
+}
 
+/// The report's "who was in the category on the day": one person in one household on the day
+/// of confirmation, no one the half-year before.
+#[tokio::test]
+async fn d2_the_joint_report_counts_the_tekun_member_from_the_day_of_confirmation() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        tekun_confirmed(&app).await;
         // The report's "who was in the category on the day": one person in one household on
         // the day of confirmation, no one the day before.
         let district = app::Actor {
