@@ -37,18 +37,49 @@ fn code_of(answer: &Value) -> &str {
     answer["code"].as_str().unwrap_or_default()
 }
 
+/// BC-0140 received by the village assistant on 2026-12-01 (entered on 12-04, the clock's
+/// day), compared on 12-01 and 12-02: at 入户调查. Answers the case's id.
+async fn compared_in_december(app: &TestApp) -> i64 {
+    app.clock.set(2026, 12, 4);
+    let village = app.api_user("cunshe").await;
+    let town = app.api_user("bachuan").await;
+    let (status, answer) = village
+        .post(
+            "/api/v1/cases",
+            &json!({
+                "kind": "application", "channel": "village_window", "household_id": "BC-0140",
+                "area_code": VILLAGE, "applicant": "韩一", "summary": "补录受理",
+                "consent": {"signer": "韩一", "signed_on": "2026-11-30"},
+                "received_on": "2026-12-01",
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let id = answer["id"].as_i64().unwrap();
+    ok(
+        &town,
+        id,
+        json!({"action": "begin_comparison", "on": "2026-12-01"}),
+    )
+    .await;
+    ok(
+        &town,
+        id,
+        json!({"action": "complete_comparison", "on": "2026-12-02"}),
+    )
+    .await;
+    id
+}
+
+/// Intake entered afterwards is dated as it happened, not in the future; a step dated before
+/// the step before it is refused, naming both dates.
 #[tokio::test]
-async fn p4_the_team_is_picked_from_who_may_survey_and_each_step_keeps_its_date() {
+async fn p4_a_step_entered_afterwards_is_dated_as_it_happened() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         app.clock.set(2026, 12, 4);
         let village = app.api_user("cunshe").await;
         let town = app.api_user("bachuan").await;
-        let ids = ids();
-        let other_town_id = user_id(&app, "tuqiao").await;
-        let district_id = user_id(&app, "minzheng").await;
-        let disabled_id = add_user(&app, "tingyong", "village_assistant", VILLAGE, false).await;
-
         // Intake entered afterwards: not in the future, dated as it happened.
         let intake = json!({
             "kind": "application", "channel": "village_window", "household_id": "BC-0140",
@@ -94,7 +125,23 @@ async fn p4_the_team_is_picked_from_who_may_survey_and_each_step_keeps_its_date(
             json!({"action": "complete_comparison", "on": "2026-12-02"}),
         )
         .await;
+        app.stop().await;
+    }
+}
 
+/// The picker lists the active users whose role surveys and whose area covers the household;
+/// another town cannot see the case; the team is checked by name: another town, a district
+/// role, a disabled account.
+#[tokio::test]
+async fn p4_the_team_is_picked_from_who_may_survey() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let id = compared_in_december(&app).await;
+        let village = app.api_user("cunshe").await;
+        let ids = ids();
+        let other_town_id = user_id(&app, "tuqiao").await;
+        let district_id = user_id(&app, "minzheng").await;
+        let disabled_id = add_user(&app, "tingyong", "village_assistant", VILLAGE, false).await;
         // The picker: active users whose role surveys and whose area covers the household.
         let (status, candidates) = village
             .get(&format!("/api/v1/cases/{id}/team-candidates"))
@@ -121,7 +168,7 @@ async fn p4_the_team_is_picked_from_who_may_survey_and_each_step_keeps_its_date(
         assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
 
         // The team is checked by name: another town, a district role, a disabled account.
-        let [cunshe, bachuan] = survey_team(&app).await;
+        let [cunshe, _] = survey_team(&app).await;
         let survey = |team: Vec<i64>, on: &str| {
             json!({"action": "record_survey", "team": team, "surveyed_on": on,
                    "household": household("BC-0140", &ids, 12000.0)})
@@ -143,6 +190,26 @@ async fn p4_the_team_is_picked_from_who_may_survey_and_each_step_keeps_its_date(
                 "{backend}: the refusal names {name}: {answer}"
             );
         }
+        app.stop().await;
+    }
+}
+
+/// The survey's own date: not before the comparison ended, not in the future; the village
+/// assistant records the village review and posts the notice; every step keeps the date it
+/// happened, the notice runs from its posting date.
+#[tokio::test]
+async fn p4_the_team_is_picked_from_who_may_survey_and_each_step_keeps_its_date() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let id = compared_in_december(&app).await;
+        let village = app.api_user("cunshe").await;
+        let town = app.api_user("bachuan").await;
+        let ids = ids();
+        let [cunshe, bachuan] = survey_team(&app).await;
+        let survey = |team: Vec<i64>, on: &str| {
+            json!({"action": "record_survey", "team": team, "surveyed_on": on,
+                   "household": household("BC-0140", &ids, 12000.0)})
+        };
         // The survey's own date: not before the comparison ended, not in the future.
         let (_, answer) = act(&village, id, survey(vec![cunshe, bachuan], "2026-12-01")).await;
         assert_eq!(code_of(&answer), "date_before_previous_step", "{backend}");
