@@ -288,6 +288,8 @@ async fn another_process_sees_an_added_value_once_it_refreshes() {
     }
 }
 
+/// Town, village, grid and the other district roles read the parameters and may not add a
+/// value, nor an administrator of a town, nor a town reviewer's form post: nothing written.
 #[tokio::test]
 async fn only_the_owner_and_the_administrator_add_values_and_everyone_reads_them() {
     for backend in backends() {
@@ -296,6 +298,7 @@ async fn only_the_owner_and_the_administrator_add_values_and_everyone_reads_them
             "since": "2026-07-01", "value": 660, "source": "渝民规〔2026〕3号", "status": "confirmed",
         });
         let path = "/api/v1/policy/parameters/dibao.standard.rural/values";
+
         // Town, village, grid, the other district roles: they read, they may not add.
         for username in ["bachuan", "cunshe", "wangge", "bumen", "shenji"] {
             let user = app.api_user(username).await;
@@ -349,6 +352,20 @@ async fn only_the_owner_and_the_administrator_add_values_and_everyone_reads_them
                 .await
                 .is_empty()
         );
+        app.stop().await;
+    }
+}
+
+/// The district administrator adds a value through the API; a value the unit does not take,
+/// a day that is none or an unknown parameter are refused, naming the field.
+#[tokio::test]
+async fn the_administrator_adds_a_value_through_the_api_each_error_naming_its_field() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let body = json!({
+            "since": "2026-07-01", "value": 660, "source": "渝民规〔2026〕3号", "status": "confirmed",
+        });
+        let path = "/api/v1/policy/parameters/dibao.standard.rural/values";
 
         // The administrator adds through the API; errors name the field.
         let admin = app.api_user("admin").await;
@@ -387,7 +404,23 @@ async fn only_the_owner_and_the_administrator_add_values_and_everyone_reads_them
         assert_eq!(parameter["in_force"]["value"], "660");
         assert_eq!(parameter["in_force"]["origin"], "added");
         assert_eq!(parameter["in_force"]["added_by"], "admin");
+        app.stop().await;
+    }
+}
 
+/// A correction at the same date replaces the value, the first kept in the history and named
+/// by the audit; everyone reads the same values, provisional ones without a value marked so.
+#[tokio::test]
+async fn a_correction_at_the_same_date_replaces_the_value_and_everyone_reads_it() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let body = json!({
+            "since": "2026-07-01", "value": 660, "source": "渝民规〔2026〕3号", "status": "confirmed",
+        });
+        let path = "/api/v1/policy/parameters/dibao.standard.rural/values";
+        let admin = app.api_user("admin").await;
+        let (status, parameter) = admin.post(path, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {parameter}");
         // A correction at the same date replaces it; the first stays in the history.
         let (status, parameter) = admin
             .post(
