@@ -11,6 +11,7 @@ use store::watch::{ContactRow, NewContact, NewWarning};
 use workflow::Consent;
 use workflow::contact::{self as machine, ContactRefusal, Opens};
 pub use workflow::contact::{ContactChannel, ContactOutcome};
+use workflow::warning::WarningAction;
 
 /// Contacts a page (`App::contacts`).
 const CONTACTS_PER_PAGE: i64 = 50;
@@ -211,7 +212,7 @@ impl App {
                         on_date: today,
                         actor_user_id: actor.user_id,
                         actor_name: actor.display_name.clone(),
-                        action: "raise".into(),
+                        action: WarningAction::Raise,
                         detail: serde_json::json!({ "origin": description }).to_string(),
                         recorded_at: now.clone(),
                     },

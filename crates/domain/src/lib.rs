@@ -16,6 +16,7 @@ pub mod money;
 pub mod national_id;
 pub mod place;
 pub mod role;
+pub mod states;
 mod vocabulary;
 
 pub use category::{Category, MonitoringKind, Period, SupportMode};

@@ -10,7 +10,7 @@ use crate::{Result, StoreError};
 use chrono::NaiveDate;
 use domain::{PlaceCode, Role};
 
-fn bad(
+pub(crate) fn bad(
     table: &'static str,
     column: &'static str,
     value: String,

@@ -856,7 +856,7 @@ async fn p1_case_history_is_appended_in_order_and_the_summary_moves_only_at_its_
             .unwrap()
             .unwrap();
         assert_eq!(
-            (row.step.as_str(), row.version),
+            (row.step.code(), row.version),
             ("comparing", 2),
             "{backend}"
         );

@@ -53,7 +53,7 @@ pub(crate) fn referral_json(view: &ReferralView) -> Value {
         "needs": row.needs.split(',').filter(|n| !n.is_empty()).collect::<Vec<_>>(),
         "reason": row.reason,
         "period": row.period,
-        "state": row.state,
+        "state": row.state.code(),
         "state_label": view.state.label(),
         "created_on": row.created_on,
         "accepted_on": row.accepted_on,
@@ -66,7 +66,7 @@ pub(crate) fn referral_json(view: &ReferralView) -> Value {
         "version": row.version,
         "actions": view.actions.iter().map(|a| a.code()).collect::<Vec<_>>(),
         "events": view.events.iter().map(|e| json!({
-            "seq": e.seq, "on_date": e.on_date, "state": e.state, "actor": e.actor, "note": e.note,
+            "seq": e.seq, "on_date": e.on_date, "state": e.state.code(), "actor": e.actor, "note": e.note,
         })).collect::<Vec<_>>(),
     })
 }

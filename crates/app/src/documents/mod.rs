@@ -246,7 +246,7 @@ impl App {
                     .household_id
                     .map(|id| (id, row.household_external_id.clone()));
                 Ok(OwnerRecord {
-                    application: row.kind == workflow::CaseKind::Application.code()
+                    application: row.kind == workflow::CaseKind::Application
                         && row.closed_on.is_none(),
                     case: Some((row.id, row.tracking_number)),
                     household,
