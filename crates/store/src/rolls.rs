@@ -7,6 +7,7 @@
 use crate::households::{CategoryPeriodRow, PERIOD_COLUMNS, RawCategoryPeriod};
 use crate::sql::{BULK_ROWS, positional, values_list};
 use crate::{Conn, Result, StoreError};
+use chrono::NaiveDate;
 use domain::Category;
 use futures_util::TryStreamExt;
 use std::collections::HashSet;
@@ -231,7 +232,7 @@ pub struct RollPeriod<'a> {
     pub id_number: Option<&'a str>,
     pub category: &'a str,
     pub monitoring_kind: Option<&'a str>,
-    pub start_date: String,
+    pub start_date: NaiveDate,
     pub monthly_fen: Option<i64>,
     pub reason: String,
     /// 特困 only: 供养方式 and 照料护理等级 codes (migration 0034).
@@ -254,7 +255,7 @@ pub async fn insert_periods(conn: &mut Conn, periods: &[RollPeriod<'_>]) -> Resu
                 .bind(period.id_number)
                 .bind(period.category)
                 .bind(period.monitoring_kind)
-                .bind(period.start_date.as_str())
+                .bind(period.start_date.to_string())
                 .bind(period.monthly_fen)
                 .bind(period.reason.as_str())
                 .bind(period.support_mode)
