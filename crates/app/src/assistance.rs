@@ -878,7 +878,7 @@ impl App {
             .in_area(&household.area_code)
             .after(
                 serde_json::json!({
-                    "household": household.external_id,
+                    "household": household.external_id.as_str(),
                     "item_code": item.code,
                     "item_version": item.version,
                     "department": item.department,

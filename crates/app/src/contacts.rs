@@ -259,7 +259,7 @@ impl App {
             .in_area(area.as_str())
             .after(
                 serde_json::json!({
-                    "household_id": household.as_ref().map(|row| row.external_id.clone()),
+                    "household_id": household.as_ref().map(|row| row.external_id.as_str()),
                     "person_name": person_name, "outcome": input.outcome.code(),
                     "warning_id": receipt.warning_id, "case_id": receipt.case_id,
                 })

@@ -108,7 +108,7 @@ impl RosterLine {
         RosterLine {
             source: RosterSource::of(&row.reason),
             household_row_id: row.household_id,
-            household_id: row.external_id,
+            household_id: row.external_id.into_string(),
             head_name: row.head_name,
             area_code: row.area_code.as_str().to_owned(),
             place_name: row.place_name,

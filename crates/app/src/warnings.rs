@@ -191,7 +191,10 @@ fn item_of(row: &WarningRow, masked: bool, today: &str) -> Result<WarningItem, A
         } else {
             id_number
         },
-        household_external_id: row.household_external_id.clone(),
+        household_external_id: row
+            .household_external_id
+            .as_ref()
+            .map(|no| no.as_str().to_owned()),
         household_id: row.household_id,
         inside_net: row.inside_net != 0,
         area_code: row.area_code.as_str().to_owned(),
@@ -461,7 +464,9 @@ impl App {
                     // `apply` checked that a person outside the registry has both.
                     let (household_id, case_area) =
                         match (&row.household_external_id, household_id, case_area) {
-                            (Some(external_id), _, _) => (external_id.clone(), area.clone()),
+                            (Some(external_id), _, _) => {
+                                (external_id.as_str().to_owned(), area.clone())
+                            }
                             (None, Some(new_id), Some(village)) => {
                                 (new_id.trim().to_owned(), village)
                             }

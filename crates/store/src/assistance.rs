@@ -9,8 +9,8 @@ use crate::decode;
 use crate::search::{Bind, Statement, TOTAL_CAP};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
-use domain::PlaceCode;
 use domain::states::ReferralState;
+use domain::{HouseholdNo, PlaceCode};
 
 /// One version of an item; `definition` is the item's JSON.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -112,7 +112,7 @@ pub async fn set_department(conn: &mut Conn, username: &str, department: &str) -
 pub struct ReferralRow {
     pub id: i64,
     pub household_id: i64,
-    pub household_external_id: String,
+    pub household_external_id: HouseholdNo,
     pub head_name: String,
     /// The head's ID number (the payee's, issue 15 item 8); masked by `app` for most roles.
     pub head_id_number: String,
@@ -175,7 +175,11 @@ impl TryFrom<RawReferral> for ReferralRow {
         Ok(ReferralRow {
             id: raw.id,
             household_id: raw.household_id,
-            household_external_id: raw.household_external_id,
+            household_external_id: decode::household_no(
+                "referrals",
+                "household_external_id",
+                raw.household_external_id,
+            )?,
             head_name: raw.head_name,
             head_id_number: raw.head_id_number,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,

@@ -8,7 +8,7 @@ use crate::search::{Bind, Statement, TOTAL_CAP};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
 use domain::states::{CaseKind, Step, TimeLimit};
-use domain::{PlaceCode, Role};
+use domain::{HouseholdNo, PlaceCode, Role};
 
 /// The summary of a case, as work lists read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,7 +16,7 @@ pub struct CaseRow {
     pub id: i64,
     pub tracking_number: String,
     pub kind: CaseKind,
-    pub household_external_id: String,
+    pub household_external_id: HouseholdNo,
     pub household_id: Option<i64>,
     pub area_code: PlaceCode,
     pub step: Step,
@@ -56,7 +56,11 @@ impl TryFrom<RawCase> for CaseRow {
             id: raw.id,
             tracking_number: raw.tracking_number,
             kind: decode::code(TABLE, "kind", raw.kind, CaseKind::from_code)?,
-            household_external_id: raw.household_external_id,
+            household_external_id: decode::household_no(
+                "cases",
+                "household_external_id",
+                raw.household_external_id,
+            )?,
             household_id: raw.household_id,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             step: decode::code(TABLE, "step", raw.step, Step::from_code)?,
@@ -415,7 +419,7 @@ pub struct QueueRow {
     pub due_on: NaiveDate,
     pub tracking_number: String,
     pub kind: CaseKind,
-    pub household_external_id: String,
+    pub household_external_id: HouseholdNo,
     pub step: Step,
     pub limit: TimeLimit,
     pub started_on: NaiveDate,
@@ -517,7 +521,11 @@ impl TryFrom<RawQueue> for QueueRow {
             due_on: decode::date(TABLE, "due_on", raw.due_on)?,
             tracking_number: raw.tracking_number,
             kind: decode::code(TABLE, "kind", raw.kind, CaseKind::from_code)?,
-            household_external_id: raw.household_external_id,
+            household_external_id: decode::household_no(
+                "case_queue",
+                "household_external_id",
+                raw.household_external_id,
+            )?,
             step: decode::code(TABLE, "step", raw.step, Step::from_code)?,
             limit: decode::code(TABLE, "limit_code", raw.limit_code, TimeLimit::from_code)?,
             started_on: decode::date(TABLE, "started_on", raw.started_on)?,
@@ -558,7 +566,7 @@ pub async fn insert_queue(conn: &mut Conn, lines: &[QueueRow]) -> Result<()> {
         .bind(line.due_on.to_string())
         .bind(&line.tracking_number)
         .bind(line.kind.code())
-        .bind(&line.household_external_id)
+        .bind(line.household_external_id.as_str())
         .bind(line.step.code())
         .bind(line.limit.code())
         .bind(line.started_on.to_string())

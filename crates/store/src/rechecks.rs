@@ -8,8 +8,8 @@ use crate::decode;
 use crate::sql::{BULK_ROWS, positional, values_list};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
-use domain::PlaceCode;
 use domain::states::CheckKind;
+use domain::{HouseholdNo, PlaceCode};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScheduleRow {
@@ -95,7 +95,7 @@ pub async fn get(conn: &mut Conn, household_id: i64) -> Result<Option<ScheduleRo
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DueRow {
     pub household_id: i64,
-    pub external_id: String,
+    pub external_id: HouseholdNo,
     pub area_code: PlaceCode,
     pub last_check: NaiveDate,
     pub due_on: NaiveDate,
@@ -118,7 +118,7 @@ impl TryFrom<RawDue> for DueRow {
         const TABLE: &str = "recheck_schedule";
         Ok(DueRow {
             household_id: raw.household_id,
-            external_id: raw.external_id,
+            external_id: decode::household_no("households", "external_id", raw.external_id)?,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             last_check: decode::date(TABLE, "last_check", raw.last_check)?,
             due_on: decode::date(TABLE, "due_on", raw.due_on)?,

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use domain::states::{
     ContactChannel, ContactOutcome, Disposition, JobState, Judgement, WarningAction, WarningState,
 };
-use domain::{PlaceCode, Role};
+use domain::{HouseholdNo, PlaceCode, Role};
 
 /// A stored feed without its bytes.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -456,7 +456,7 @@ pub struct WarningRow {
     pub severity: String,
     pub id_number: Option<String>,
     pub person_name: String,
-    pub household_external_id: Option<String>,
+    pub household_external_id: Option<HouseholdNo>,
     pub household_id: Option<i64>,
     pub inside_net: i64,
     pub area_code: PlaceCode,
@@ -523,7 +523,11 @@ impl TryFrom<RawWarning> for WarningRow {
             severity: raw.severity,
             id_number: raw.id_number,
             person_name: raw.person_name,
-            household_external_id: raw.household_external_id,
+            household_external_id: decode::household_no_opt(
+                "warnings",
+                "household_external_id",
+                raw.household_external_id,
+            )?,
             household_id: raw.household_id,
             inside_net: raw.inside_net,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
@@ -955,7 +959,7 @@ pub struct ContactRow {
     pub id: i64,
     pub channel: ContactChannel,
     pub on_date: NaiveDate,
-    pub household_external_id: Option<String>,
+    pub household_external_id: Option<HouseholdNo>,
     pub household_id: Option<i64>,
     pub person_name: String,
     pub id_number: Option<String>,
@@ -1000,7 +1004,11 @@ impl TryFrom<RawContact> for ContactRow {
             id: raw.id,
             channel: decode::code(TABLE, "channel", raw.channel, ContactChannel::from_code)?,
             on_date: decode::date(TABLE, "on_date", raw.on_date)?,
-            household_external_id: raw.household_external_id,
+            household_external_id: decode::household_no_opt(
+                "contacts",
+                "household_external_id",
+                raw.household_external_id,
+            )?,
             household_id: raw.household_id,
             person_name: raw.person_name,
             id_number: raw.id_number,

@@ -68,7 +68,7 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
                 due_on: due.parse().unwrap(),
                 tracking_number: tracking_number.clone(),
                 kind: domain::states::CaseKind::Application,
-                household_external_id: format!("H{n}"),
+                household_external_id: domain::HouseholdNo::parse(&format!("H{n}")).unwrap(),
                 step: domain::states::Step::Notice,
                 limit: domain::states::TimeLimit::TownReview,
                 started_on: "2026-10-01".parse().unwrap(),

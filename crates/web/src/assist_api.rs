@@ -39,7 +39,7 @@ pub(crate) fn referral_json(view: &ReferralView) -> Value {
     json!({
         "id": row.id,
         "household_id": row.household_id,
-        "household_external_id": row.household_external_id,
+        "household_external_id": row.household_external_id.as_str(),
         "head_name": row.head_name,
         "head_id_number": row.head_id_number,
         "masked": view.masked,

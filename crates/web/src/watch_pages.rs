@@ -20,8 +20,8 @@ use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::input;
 use domain::states::JobState;
+use domain::{HouseholdNo, input};
 use serde::Deserialize;
 use workflow::{CaseKind, Consent};
 
@@ -520,7 +520,10 @@ async fn contacts_page(
         .map(|row| store_free::ContactLine {
             channel: row.channel.label(),
             on_date: row.on_date.to_string(),
-            household: row.household_external_id.unwrap_or_default(),
+            household: row
+                .household_external_id
+                .map(HouseholdNo::into_string)
+                .unwrap_or_default(),
             person_name: row.person_name,
             area_code: row.area_code.as_str().to_owned(),
             findings: row.findings,

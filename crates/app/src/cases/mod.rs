@@ -14,7 +14,7 @@ mod tests;
 
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
-use domain::{Category, Household, PlaceCode, Role};
+use domain::{Category, Household, HouseholdNo, PlaceCode, Role};
 use std::collections::{BTreeSet, HashMap};
 use store::audit::AuditEvent;
 use store::cases::{CaseEventRow, CaseRow, CaseSummary, NewCase};
@@ -1036,6 +1036,9 @@ impl App {
         today: NaiveDate,
     ) -> Result<Vec<store::cases::QueueRow>, AppError> {
         let lines = workflow::queue_lines(case, &*self.calendar()?, &self.deadline_params(today)?);
+        let household_no = HouseholdNo::parse(case.household_id()).map_err(|error| {
+            AppError::Internal(anyhow::anyhow!("case {case_id} household number: {error}"))
+        })?;
         Ok(lines
             .into_iter()
             .map(|line| store::cases::QueueRow {
@@ -1047,7 +1050,7 @@ impl App {
                 due_on: line.deadline.due_on,
                 tracking_number: case.tracking_number().as_str().to_owned(),
                 kind: case.kind(),
-                household_external_id: case.household_id().to_owned(),
+                household_external_id: household_no.clone(),
                 step: case.step(),
                 limit: line.deadline.limit,
                 started_on: line.deadline.started_on,
@@ -1419,7 +1422,7 @@ fn work_item(
         tracking_number: TrackingNumber::parse(&row.tracking_number)
             .map_err(|_| corrupt("tracking number", &row.tracking_number))?,
         kind: row.kind,
-        household_id: row.household_external_id.clone(),
+        household_id: row.household_external_id.as_str().to_owned(),
         area: row.area_code.clone(),
         step: row.step,
         limit: first,
