@@ -120,7 +120,7 @@ impl App {
             let area = row.area_code.clone();
             last = Some(cursor(&row.due_on.to_string(), row.household_id));
             items.push(RecheckDue {
-                household_id: row.external_id.into_string(),
+                household_no: row.external_id,
                 area,
                 due_on,
                 overdue: due_on < today,

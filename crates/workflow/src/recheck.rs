@@ -4,7 +4,7 @@
 //! (`store::rechecks`) and read in due order.
 
 use chrono::{Months, NaiveDate};
-use domain::PlaceCode;
+use domain::{HouseholdNo, PlaceCode};
 
 pub use domain::states::CheckKind;
 
@@ -20,7 +20,8 @@ pub fn next_recheck(last_check: NaiveDate, recheck_months: u32) -> NaiveDate {
 /// A household whose re-check falls due.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecheckDue {
-    pub household_id: String,
+    /// 户编号
+    pub household_no: HouseholdNo,
     pub area: PlaceCode,
     pub due_on: NaiveDate,
     /// True when `due_on` is before today.
