@@ -145,3 +145,10 @@ impl From<domain::InputError> for AppError {
         AppError::input(error)
     }
 }
+
+impl From<workflow::InvalidField> for AppError {
+    /// A field of a case action that cannot be read (422, naming it).
+    fn from(error: workflow::InvalidField) -> Self {
+        AppError::invalid(error.field, error.message)
+    }
+}

@@ -134,17 +134,29 @@ struct Import {
     done: u64,
 }
 
+/// A batch of an import file: each household with its line, its record as stored and the
+/// record's SHA-256.
+type Batch = Vec<(usize, Household, String, String)>;
+
+/// A batch as the bulk writer takes it.
+fn bulk_rows(batch: &Batch) -> Vec<store::bulk::BatchHousehold<'_>> {
+    batch
+        .iter()
+        .map(|(_, household, json, _)| (household, json.as_str()))
+        .collect()
+}
+
 impl Import {
+    /// Hands the next batch to the bulk writer ahead of `batch` (see `HouseholdLoad::stage`).
+    async fn stage(&mut self, batch: &Batch) -> Result<(), ImportError> {
+        self.load.stage(&bulk_rows(batch)).await?;
+        Ok(())
+    }
+
     /// Checks a batch against the store (不重不漏 across households) and, while the file has
     /// no bad line, writes it: new households in bulk, changed ones one by one.
-    async fn batch(
-        &mut self,
-        batch: &[(usize, Household, String, String)],
-    ) -> Result<(), ImportError> {
-        let rows: Vec<store::bulk::BatchHousehold<'_>> = batch
-            .iter()
-            .map(|(_, household, json, _)| (household, json.as_str()))
-            .collect();
+    async fn batch(&mut self, batch: &Batch) -> Result<(), ImportError> {
+        let rows = bulk_rows(batch);
         let lookup = self.load.lookup(&mut self.tx, &rows).await?;
         let stored: HashMap<&str, &store::households::HouseholdRow> = lookup
             .stored
@@ -300,7 +312,9 @@ impl App {
         let n_workers = std::thread::available_parallelism().map_or(2, usize::from);
         let mut blocks = stream::ParsedBlocks::spawn(open, n_workers);
         let mut seen = SeenInFile::default();
-        let mut batch: Vec<(usize, Household, String, String)> = Vec::with_capacity(IMPORT_BATCH);
+        let mut batch: Batch = Vec::with_capacity(IMPORT_BATCH);
+        // The batch staged and not yet written: each batch is staged one ahead of its writing.
+        let mut pending: Option<Batch> = None;
         let mut n_households = 0_i64;
         'file: while let Some(block) = blocks.next().await {
             let block = block.map_err(|error| {
@@ -334,15 +348,26 @@ impl App {
                     break 'file;
                 }
                 if batch.len() >= IMPORT_BATCH {
-                    import.batch(&batch).await?;
-                    batch.clear();
-                    progress(import.done, n_lines);
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH));
+                    import.stage(&full).await?;
+                    if let Some(previous) = pending.replace(full) {
+                        import.batch(&previous).await?;
+                        progress(import.done, n_lines);
+                    }
                 }
             }
         }
         drop(blocks);
-        if import.errors.len() < MAX_LINE_ERRORS && !batch.is_empty() {
-            import.batch(&batch).await?;
+        if import.errors.len() < MAX_LINE_ERRORS {
+            if !batch.is_empty() {
+                import.stage(&batch).await?;
+            }
+            for last in pending
+                .iter()
+                .chain(Some(&batch).filter(|batch| !batch.is_empty()))
+            {
+                import.batch(last).await?;
+            }
         }
         let Import {
             mut tx,

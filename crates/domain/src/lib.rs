@@ -18,7 +18,7 @@ pub mod national_id;
 pub mod place;
 pub mod role;
 pub mod states;
-mod vocabulary;
+pub mod vocabulary;
 
 pub use category::{Category, MonitoringKind, Period, SupportMode};
 pub use household::{
@@ -33,6 +33,7 @@ pub use place::{
     InvalidPlaceCode, InvalidPlaceList, Place, PlaceCode, PlaceLevel, parse_place_list,
 };
 pub use role::Role;
+pub use vocabulary::Words;
 
 #[cfg(test)]
 mod interchange_props;

@@ -1,7 +1,25 @@
 //! A closed word list: each enum below maps to one stable English code used in the
 //! interchange format, the API and the database, and to its Chinese label for the pages.
 
-/// Declares an enum with its codes and Chinese labels, `code()`, `label()`, `from_code()` and `ALL`.
+/// A word list as data: its name (as the API description names it, `x-vocabulary`), and its
+/// codes and labels in the vocabulary's order. `WORDS` of each `vocabulary!` enum.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Words {
+    pub name: &'static str,
+    pub codes: &'static [&'static str],
+    pub labels: &'static [&'static str],
+}
+
+impl Words {
+    /// The label of `code`, when it is one of the list's.
+    pub fn label_of(&self, code: &str) -> Option<&'static str> {
+        let position = self.codes.iter().position(|known| *known == code)?;
+        self.labels.get(position).copied()
+    }
+}
+
+/// Declares an enum with its codes and Chinese labels, `code()`, `label()`, `from_code()`, `ALL`
+/// and `WORDS` (the list as data).
 #[macro_export]
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:literal / $label:literal,)+ }) => {
@@ -13,6 +31,13 @@ macro_rules! vocabulary {
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The word list as data (`Words`): name, codes and labels in order.
+            pub const WORDS: $crate::vocabulary::Words = $crate::vocabulary::Words {
+                name: stringify!($name),
+                codes: &[$($code,)+],
+                labels: &[$($label,)+],
+            };
 
             /// The stable English code (interchange format, API, database).
             pub fn code(self) -> &'static str {

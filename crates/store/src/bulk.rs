@@ -67,6 +67,8 @@ pub struct Lookup {
 /// A bulk load in progress (see the module doc).
 pub struct HouseholdLoad {
     staging: Option<Staging>,
+    /// The batches staged so far and looked up so far (`stage` runs a batch ahead).
+    staged: i64,
     batch: i64,
     stored: HashSet<String>,
     /// The secondary indexes dropped for this load (name, definition), built again before it
@@ -84,6 +86,33 @@ pub struct HouseholdLoad {
     /// SQLite, a load whose indexes are built at its end: the name index rows of its new
     /// households, written in key order before it commits.
     grams: Option<PackedGrams>,
+    /// Where the load's time went, logged when it ends (`RUST_LOG=store=debug`).
+    phases: Phases,
+}
+
+/// The time a load spent in each of its phases, summed over its batches.
+#[derive(Default)]
+struct Phases(Vec<(&'static str, std::time::Duration)>);
+
+impl Phases {
+    /// Adds the time since `since` to `phase`; returns now, for the next phase.
+    fn add(&mut self, phase: &'static str, since: std::time::Instant) -> std::time::Instant {
+        let now = std::time::Instant::now();
+        match self.0.iter_mut().find(|(name, _)| *name == phase) {
+            Some((_, total)) => *total += now - since,
+            None => self.0.push((phase, now - since)),
+        }
+        now
+    }
+
+    fn log(&self, outcome: &str) {
+        let phases: Vec<String> = self
+            .0
+            .iter()
+            .map(|(name, total)| format!("{name} {:.1} s", total.as_secs_f64()))
+            .collect();
+        tracing::debug!("household load {outcome}: {}", phases.join(", "));
+    }
 }
 
 /// The tables a load writes, whose secondary indexes a large PostgreSQL load into an empty
@@ -104,14 +133,35 @@ const LOADED_TABLES: [&str; 5] = [
 /// secondary index (by household) is built after them.
 const SQLITE_DEFERRED_TABLES: [&str; 3] = ["persons", "memberships", "person_name_grams"];
 
-/// Indexes the load itself reads, kept up to date throughout: who is a member where, and a
-/// household's memberships (for an updated household).
+/// Indexes the load itself reads when the registry holds households, kept up to date
+/// throughout: who is a member where, and a household's memberships (for an updated household).
 const INDEXES_THE_LOAD_READS: [&str; 2] = ["memberships_person", "memberships_household"];
 
+/// PostgreSQL: the staging tables of a load and the side connection that fills them. The
+/// connection works in a task of its own (`copy_worker`), one `COPY` after another in the
+/// order they were asked for, so that a batch streams in while the transaction writes the one
+/// before it: both the server's backends and the load work at once.
 struct Staging {
-    conn: PgConnection,
     prefix: String,
+    copies: tokio::sync::mpsc::Sender<Copy>,
+    worker: tokio::task::JoinHandle<PgConnection>,
+    /// For each batch staged and not yet looked up, the word that its rows are in.
+    staged: std::collections::VecDeque<tokio::sync::oneshot::Receiver<Result<()>>>,
+    /// The batch whose audit rows are staged and not yet moved into the audit log.
+    audit_pending: Option<i64>,
 }
+
+/// One `COPY` for the side connection: rows in `COPY`'s text format for a staging table, and
+/// where to say that it is done (or why it failed).
+struct Copy {
+    statement: String,
+    rows: Vec<u8>,
+    done: Option<tokio::sync::oneshot::Sender<Result<()>>>,
+}
+
+/// How many `COPY`s may wait for the side connection: the batch ahead's households and
+/// members and the batch before's audit rows.
+const COPIES_AHEAD: usize = 4;
 
 impl HouseholdLoad {
     /// Prepares a load of about `n_households` inside `tx`. Call it after `Chain::lock`:
@@ -147,12 +197,14 @@ impl HouseholdLoad {
                         .await?;
                 let mut cache_kib = LOAD_CACHE_KIB;
                 if n_households >= DEFER_INDEXES_FROM && n_households >= highest_id as u64 {
-                    deferred_indexes = drop_secondary_indexes(tx).await?;
+                    deferred_indexes = drop_secondary_indexes(tx, registry_was_empty).await?;
                     grams = Some(PackedGrams::default());
                     cache_kib = PACKED_LOAD_CACHE_KIB;
                 }
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "PRAGMA cache_size = -{cache_kib}"
+                // The index builds at the end sort with a helper thread per core.
+                let threads = std::thread::available_parallelism().map_or(1, usize::from);
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "PRAGMA cache_size = -{cache_kib}; PRAGMA threads = {threads}"
                 )))
                 .execute(&mut **tx)
                 .await?;
@@ -175,11 +227,13 @@ impl HouseholdLoad {
                 if registry_was_empty && n_households >= DEFER_INDEXES_FROM {
                     (deferred_indexes, deferred_constraints) = drop_pg_indexes(tx).await?;
                 }
+                grams = Some(PackedGrams::default());
                 Some(Staging::create(store).await?)
             }
         };
         Ok(HouseholdLoad {
             staging,
+            staged: 0,
             batch: 0,
             stored: HashSet::new(),
             deferred_indexes,
@@ -187,16 +241,33 @@ impl HouseholdLoad {
             registry_was_empty,
             no_persons,
             grams,
+            phases: Phases::default(),
         })
     }
 
-    /// Looks up the stored households among `batch` and the open memberships of its members.
-    /// (Whether it finds what this load wrote itself does not matter: the caller refuses a
-    /// file that repeats a household or a person.)
+    /// Hands the load its next batch, before `lookup` takes it, and may return before it is
+    /// written anywhere: PostgreSQL streams it into the staging tables in the background, so
+    /// that a caller who stages a batch ahead keeps both the side connection and the
+    /// transaction at work. Every batch is staged once, in order.
+    pub async fn stage(&mut self, batch: &[BatchHousehold<'_>]) -> Result<()> {
+        self.staged += 1;
+        let since = std::time::Instant::now();
+        if let Some(staging) = &mut self.staging {
+            staging.stage_batch(self.staged, batch).await?;
+        }
+        self.phases.add("stage", since);
+        Ok(())
+    }
+
+    /// Looks up the stored households among `batch` (the oldest staged and not yet looked
+    /// up) and the open memberships of its members. (Whether it finds what this load wrote
+    /// itself does not matter: the caller refuses a file that repeats a household or a person.)
     pub async fn lookup(&mut self, tx: &mut Tx, batch: &[BatchHousehold<'_>]) -> Result<Lookup> {
         self.batch += 1;
+        let mut since = std::time::Instant::now();
         if let Some(staging) = &mut self.staging {
-            staging.copy_batch(self.batch, batch).await?;
+            staging.staged().await?;
+            since = self.phases.add("wait for staging", since);
         }
         let lookup = match &mut self.staging {
             _ if self.registry_was_empty => Lookup::default(),
@@ -217,6 +288,7 @@ impl HouseholdLoad {
             }
             Some(staging) => staging.lookup(tx, self.batch).await?,
         };
+        self.phases.add("look up", since);
         self.stored = lookup
             .stored
             .iter()
@@ -239,20 +311,29 @@ impl HouseholdLoad {
             .filter(|(household, _)| !self.stored.contains(&household.id))
             .copied()
             .collect();
+        let since = std::time::Instant::now();
         match (&mut self.staging, &mut self.grams) {
             (None, None) => {
                 crate::households::insert_many(tx, &new, today, now).await?;
             }
             (None, Some(grams)) => {
-                let ids = crate::households::insert_many_unindexed(tx, &new, today, now).await?;
-                grams.add_batch(tx, &new, &ids).await?;
+                let ids =
+                    crate::households::insert_many_unindexed(tx, &new, self.no_persons, today, now)
+                        .await?;
+                let unpacked = grams.add_batch(&new, &ids)?;
+                crate::name_index::insert_gram_rows(tx, &unpacked.rows(), true).await?;
             }
-            (Some(staging), _) => {
-                staging
-                    .insert_new(tx, self.batch, &new, self.no_persons, today, now)
-                    .await?
+            (Some(staging), grams) => {
+                let ids = staging
+                    .insert_new(tx, self.batch, self.no_persons, today, now)
+                    .await?;
+                if let Some(grams) = grams {
+                    let unpacked = grams.add_batch(&new, &ids)?;
+                    staging.stage_grams(unpacked.rows()).await?;
+                }
             }
         }
+        self.phases.add("insert", since);
         Ok(new.len() as u64)
     }
 
@@ -263,22 +344,35 @@ impl HouseholdLoad {
         chain: &mut Chain,
         events: &[AuditEvent],
     ) -> Result<()> {
+        let since = std::time::Instant::now();
         match &mut self.staging {
-            None => chain.append_many(tx, events).await,
-            Some(staging) => staging.append_audit(tx, self.batch, chain, events).await,
+            None => chain.append_many(tx, events).await?,
+            Some(staging) => staging.append_audit(tx, self.batch, chain, events).await?,
         }
+        self.phases.add("audit", since);
+        Ok(())
     }
 
     /// Commits `tx` (the caller's other writes and `Chain::finish` done) after building the
     /// deferred indexes, then drops the staging tables (PostgreSQL: after refreshing the loaded
     /// tables' statistics, see `Staging::drop_tables`).
     pub async fn commit(mut self, mut tx: Tx) -> Result<()> {
+        let mut since = std::time::Instant::now();
+        if let Some(staging) = &mut self.staging {
+            staging.move_audit(&mut tx).await?;
+        }
         if let Some(grams) = self.grams.take() {
-            grams.write(&mut tx).await?;
+            let sorted = grams.sorted();
+            match &mut self.staging {
+                None => {
+                    for chunk in sorted.chunks() {
+                        crate::name_index::insert_gram_rows(&mut tx, &chunk?, false).await?;
+                    }
+                }
+                Some(staging) => staging.write_grams(&mut tx, &sorted).await?,
+            }
         }
-        if let Some(staging) = &self.staging {
-            staging.move_grams(&mut tx).await?;
-        }
+        since = self.phases.add("name index", since);
         if !self.deferred_indexes.is_empty() && self.staging.is_some() {
             // Index builds sort in memory up to this much (the server's, for this transaction),
             // and a foreign key is checked by one join of whole tables, for which the load's
@@ -300,9 +394,11 @@ impl HouseholdLoad {
                 .execute(&mut *tx)
                 .await?;
         }
+        since = self.phases.add("build indexes", since);
         self.restore_cache(&mut tx).await?;
         tx.commit().await?;
-        self.close(true).await;
+        since = self.phases.add("commit", since);
+        self.close(true, since).await;
         Ok(())
     }
 
@@ -310,7 +406,7 @@ impl HouseholdLoad {
     pub async fn rollback(self, mut tx: Tx) -> Result<()> {
         self.restore_cache(&mut tx).await?;
         tx.rollback().await?;
-        self.close(false).await;
+        self.close(false, std::time::Instant::now()).await;
         Ok(())
     }
 
@@ -325,10 +421,16 @@ impl HouseholdLoad {
         Ok(())
     }
 
-    async fn close(self, committed: bool) {
-        if let Some(staging) = self.staging {
+    async fn close(mut self, committed: bool, since: std::time::Instant) {
+        if let Some(staging) = self.staging.take() {
             staging.drop_tables(committed).await;
+            self.phases.add("analyse", since);
         }
+        self.phases.log(if committed {
+            "committed"
+        } else {
+            "rolled back"
+        });
     }
 }
 
@@ -345,9 +447,10 @@ fn quoted_list(names: &[&str]) -> String {
         .join(", ")
 }
 
-/// Drops the non-unique indexes of the loaded tables that the load does not read; returns
-/// their names and definitions (as the migrations wrote them), to build them again.
-async fn drop_secondary_indexes(tx: &mut Tx) -> Result<Vec<(String, String)>> {
+/// Drops the non-unique indexes of the loaded tables that the load reads not (`INDEXES_THE_LOAD_READS`
+/// are read only when the registry held households: `reads_none`, it did not); returns their
+/// names and definitions (as the migrations wrote them), to build them again.
+async fn drop_secondary_indexes(tx: &mut Tx, reads_none: bool) -> Result<Vec<(String, String)>> {
     let tables = quoted_list(&SQLITE_DEFERRED_TABLES);
     let indexes: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
@@ -361,7 +464,7 @@ async fn drop_secondary_indexes(tx: &mut Tx) -> Result<Vec<(String, String)>> {
             .trim_start()
             .to_ascii_uppercase()
             .starts_with("CREATE UNIQUE");
-        if unique || INDEXES_THE_LOAD_READS.contains(&name.as_str()) {
+        if unique || (!reads_none && INDEXES_THE_LOAD_READS.contains(&name.as_str())) {
             continue;
         }
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\"")))
@@ -418,7 +521,8 @@ async fn drop_pg_indexes(tx: &mut Tx) -> Result<(Vec<(String, String)>, Vec<Stri
     Ok((indexes, restore))
 }
 
-/// The staging tables: (suffix, columns). `batch` keeps each batch apart, `seq` its order.
+/// The staging tables: (suffix, columns). `batch` keeps each batch apart, `seq` its order;
+/// the name index rows are staged once, sorted, for the whole load.
 const STAGING_TABLES: [(&str, &str); 4] = [
     (
         "households",
@@ -439,7 +543,7 @@ const STAGING_TABLES: [(&str, &str); 4] = [
     ),
     (
         "grams",
-        "batch BIGINT NOT NULL, gram TEXT NOT NULL, area_code TEXT NOT NULL, household_id BIGINT NOT NULL",
+        "gram TEXT NOT NULL, area_code TEXT NOT NULL, household_id BIGINT NOT NULL",
     ),
 ];
 
@@ -489,21 +593,54 @@ impl Staging {
             .execute(&mut conn)
             .await?;
         }
-        Ok(Staging { conn, prefix })
+        let (copies, queue) = tokio::sync::mpsc::channel(COPIES_AHEAD);
+        Ok(Staging {
+            prefix,
+            copies,
+            worker: tokio::spawn(copy_worker(conn, queue)),
+            staged: std::collections::VecDeque::new(),
+            audit_pending: None,
+        })
     }
 
-    async fn copy(&mut self, suffix: &str, columns: &str, rows: &[u8]) -> Result<()> {
-        let statement = format!("COPY {}_{suffix} ({columns}) FROM STDIN", self.prefix);
-        let mut copy = self.conn.copy_in_raw(&statement).await?;
-        // Sent in pieces so that one message stays small.
-        for piece in rows.chunks(1 << 20) {
-            copy.send(piece).await?;
-        }
-        copy.finish().await?;
-        Ok(())
+    /// Asks the side connection to copy `rows` into the staging table `suffix`; returns the
+    /// word that it is done when `wait`.
+    async fn copy(
+        &mut self,
+        suffix: &str,
+        columns: &str,
+        rows: Vec<u8>,
+        wait: bool,
+    ) -> Result<Option<tokio::sync::oneshot::Receiver<Result<()>>>> {
+        let (done, copied) = if wait {
+            let (done, copied) = tokio::sync::oneshot::channel();
+            (Some(done), Some(copied))
+        } else {
+            (None, None)
+        };
+        let copy = Copy {
+            statement: format!("COPY {}_{suffix} ({columns}) FROM STDIN", self.prefix),
+            rows,
+            done,
+        };
+        self.copies.send(copy).await.map_err(|_| stopped())?;
+        Ok(copied)
     }
 
-    async fn copy_batch(&mut self, batch_no: i64, batch: &[BatchHousehold<'_>]) -> Result<()> {
+    /// Waits until every `COPY` asked for is done; the first that failed fails it.
+    async fn flush(&mut self) -> Result<()> {
+        let (done, copied) = tokio::sync::oneshot::channel();
+        let marker = Copy {
+            statement: String::new(),
+            rows: Vec::new(),
+            done: Some(done),
+        };
+        self.copies.send(marker).await.map_err(|_| stopped())?;
+        said(copied).await
+    }
+
+    /// Streams batch `batch_no` into the staging tables, in the background (`lookup` waits).
+    async fn stage_batch(&mut self, batch_no: i64, batch: &[BatchHousehold<'_>]) -> Result<()> {
         let mut households = Vec::new();
         let mut members = Vec::new();
         let batch_text = batch_no.to_string();
@@ -544,15 +681,30 @@ impl Staging {
         self.copy(
             "households",
             "batch, seq, external_id, area_code, hukou, head_name, head_id_number, n_members, record",
-            &households,
+            households,
+            false,
         )
         .await?;
-        self.copy(
-            "members",
-            "batch, seq, external_id, id_number, name, birth_date, sex, relation",
-            &members,
-        )
-        .await
+        let staged = self
+            .copy(
+                "members",
+                "batch, seq, external_id, id_number, name, birth_date, sex, relation",
+                members,
+                true,
+            )
+            .await?;
+        self.staged.extend(staged);
+        Ok(())
+    }
+
+    /// Waits until the oldest batch staged is in its tables.
+    async fn staged(&mut self) -> Result<()> {
+        match self.staged.pop_front() {
+            Some(copied) => said(copied).await,
+            None => Err(StoreError::Corrupt(
+                "a batch looked up before it was staged".to_owned(),
+            )),
+        }
     }
 
     async fn lookup(&self, tx: &mut Tx, batch_no: i64) -> Result<Lookup> {
@@ -580,19 +732,19 @@ impl Staging {
         })
     }
 
-    /// Moves batch `batch_no` (whose new households are `new`) into the registry; persons are
+    /// Moves the new households of batch `batch_no` into the registry; persons are
     /// inserted, not upserted, when `no_persons` (the registry held none and the file holds
-    /// each once). The name index rows are made here (`name_index::name_grams` of each member,
-    /// once per household) and staged, for `move_grams` at the end of the load.
+    /// each once). Returns each new household's id by external id. Moves the audit rows of
+    /// the batch before, which have streamed in meanwhile, too.
     async fn insert_new(
         &mut self,
         tx: &mut Tx,
         batch_no: i64,
-        new: &[BatchHousehold<'_>],
         no_persons: bool,
         today: &str,
         now: &str,
-    ) -> Result<()> {
+    ) -> Result<HashMap<String, i64>> {
+        self.move_audit(tx).await?;
         let prefix = self.prefix.clone();
         // With no household stored, every staged one is new.
         let not_stored = if no_persons {
@@ -626,33 +778,8 @@ impl Staging {
         .bind(now)
         .fetch_all(&mut **tx)
         .await?;
-        let ids: HashMap<&str, i64> = ids
-            .iter()
-            .map(|(id, external_id)| (external_id.as_str(), *id))
-            .collect();
-        let batch_text = batch_no.to_string();
-        let mut rows = Vec::new();
-        for (household, _) in new {
-            let id = ids
-                .get(household.id.as_str())
-                .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?
-                .to_string();
-            let grams = crate::name_index::household_grams(household);
-            for gram in &grams {
-                copy_row(
-                    &mut rows,
-                    &[
-                        Some(&batch_text),
-                        Some(gram),
-                        Some(household.area.as_str()),
-                        Some(&id),
-                    ],
-                );
-            }
-        }
-        // Each staged member finds its household by the unique index on `external_id`; the
-        // server writes them while the name index rows stream in on the side connection.
-        let memberships = sqlx::query(sqlx::AssertSqlSafe(format!(
+        // Each staged member finds its household by the unique index on `external_id`.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO memberships (household_id, area_code, id_number, relation, start_date) \
              SELECT h.id, h.area_code, m.id_number, m.relation, $3 FROM {prefix}_members m \
              JOIN households h ON h.external_id = m.external_id AND h.id > $2 WHERE m.batch = $1 \
@@ -661,21 +788,42 @@ impl Staging {
         .bind(batch_no)
         .bind(highest_id)
         .bind(today)
-        .execute(&mut **tx);
-        let (inserted, copied) = futures_util::future::join(
-            memberships,
-            self.copy("grams", "batch, gram, area_code, household_id", &rows),
-        )
-        .await;
-        inserted?;
-        copied?;
+        .execute(&mut **tx)
+        .await?;
+        Ok(ids
+            .into_iter()
+            .map(|(id, external_id)| (external_id, id))
+            .collect())
+    }
+
+    /// Streams name index rows into their staging table, in the background.
+    async fn stage_grams<'a>(
+        &mut self,
+        rows: impl IntoIterator<Item = (&'a str, &'a str, i64)>,
+    ) -> Result<()> {
+        let mut buffer = Vec::new();
+        for (gram, area_code, household_id) in rows {
+            copy_row(
+                &mut buffer,
+                &[Some(gram), Some(area_code), Some(&household_id.to_string())],
+            );
+        }
+        if !buffer.is_empty() {
+            self.copy("grams", "gram, area_code, household_id", buffer, false)
+                .await?;
+        }
         Ok(())
     }
 
-    /// Moves the name index rows of the whole load into the registry (they are new, their
-    /// households are, so none is there already). Once, at the end, so that the staged rows
-    /// need no index to be found by batch.
-    async fn move_grams(&self, tx: &mut Tx) -> Result<()> {
+    /// Writes the name index rows of the whole load (`sorted`, and any staged before) into
+    /// the registry, in key order, so that the index's key — dropped by a load into an empty
+    /// registry — is built from sorted rows. They are new, their households are, so none is
+    /// there already.
+    async fn write_grams(&mut self, tx: &mut Tx, sorted: &SortedGrams) -> Result<()> {
+        for chunk in sorted.chunks() {
+            self.stage_grams(chunk?).await?;
+        }
+        self.flush().await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO person_name_grams (gram, area_code, household_id) \
              SELECT gram, area_code, household_id FROM {}_grams",
@@ -686,6 +834,8 @@ impl Staging {
         Ok(())
     }
 
+    /// Links `events` into the chain and streams their rows into the staging table, in the
+    /// background; `move_audit` moves them into the audit log with the next batch.
     async fn append_audit(
         &mut self,
         tx: &mut Tx,
@@ -693,6 +843,9 @@ impl Staging {
         chain: &mut Chain,
         events: &[AuditEvent],
     ) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
         chain.switch_over(tx, events).await?;
         let batch_text = batch_no.to_string();
         let mut rows = Vec::new();
@@ -716,11 +869,20 @@ impl Staging {
                 ],
             );
         }
-        let columns = "seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash";
-        self.copy("audit", &format!("batch, {columns}"), &rows)
+        self.copy("audit", &format!("batch, {AUDIT_COLUMNS}"), rows, false)
             .await?;
+        self.audit_pending = Some(batch_no);
+        Ok(())
+    }
+
+    /// Moves the audit rows staged last into the audit log, once they are in.
+    async fn move_audit(&mut self, tx: &mut Tx) -> Result<()> {
+        let Some(batch_no) = self.audit_pending.take() else {
+            return Ok(());
+        };
+        self.flush().await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO audit_log ({columns}) SELECT {columns} FROM {}_audit WHERE batch = $1 ORDER BY seq",
+            "INSERT INTO audit_log ({AUDIT_COLUMNS}) SELECT {AUDIT_COLUMNS} FROM {}_audit WHERE batch = $1 ORDER BY seq",
             self.prefix
         )))
         .bind(batch_no)
@@ -729,31 +891,96 @@ impl Staging {
         Ok(())
     }
 
-    /// Drops this load's tables. A failure is left to the next load, which drops stale ones.
-    /// Drops the staging tables; after a committed load (`analyse`), refreshes the planner's
-    /// statistics and the visibility map of the loaded tables (`VACUUM (ANALYZE)`), so that
-    /// the first searches after a district load use their indexes — index-only scans too —
-    /// instead of waiting for autovacuum (measured on 350 000 households: a household-number
-    /// search from 65 ms to 0.4 ms, an ID-prefix count from 160 ms to 29 ms). A failure
-    /// there is left to autovacuum.
-    async fn drop_tables(mut self, analyse: bool) {
+    /// Ends the side connection's work: drops this load's tables; after a committed load
+    /// (`analyse`), refreshes the planner's statistics and the visibility map of the loaded
+    /// tables (`VACUUM (ANALYZE)`), so that the first searches after a district load use their
+    /// indexes — index-only scans too — instead of waiting for autovacuum (measured on 350 000
+    /// households: a household-number search from 65 ms to 0.4 ms, an ID-prefix count from
+    /// 160 ms to 29 ms). A failure there is left to autovacuum; a table that cannot be dropped
+    /// now is dropped by the next load.
+    async fn drop_tables(self, analyse: bool) {
+        let Staging {
+            prefix,
+            copies,
+            worker,
+            ..
+        } = self;
+        drop(copies);
+        let Ok(mut conn) = worker.await else {
+            return;
+        };
         if analyse {
             let _left_to_autovacuum =
                 sqlx::raw_sql("VACUUM (ANALYZE) households, persons, memberships")
-                    .execute(&mut self.conn)
+                    .execute(&mut conn)
                     .await;
         }
         for (suffix, _) in STAGING_TABLES {
-            // A table that cannot be dropped now is dropped by the next load.
             let _left_for_next_load = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP TABLE IF EXISTS {}_{suffix}",
-                self.prefix
+                "DROP TABLE IF EXISTS {prefix}_{suffix}"
             )))
-            .execute(&mut self.conn)
+            .execute(&mut conn)
             .await;
         }
-        let _closed = self.conn.close().await;
+        let _closed = conn.close().await;
     }
+}
+
+/// The columns of an audit row as the load writes them.
+const AUDIT_COLUMNS: &str = "seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash";
+
+/// What the side connection's task says of a `COPY`: its outcome, or that the task stopped.
+async fn said(copied: tokio::sync::oneshot::Receiver<Result<()>>) -> Result<()> {
+    copied.await.map_err(|_| stopped())?
+}
+
+/// The side connection's task ended before the load did (it panicked).
+fn stopped() -> StoreError {
+    StoreError::Unavailable(sqlx::Error::Protocol(
+        "the staging connection has stopped".to_owned(),
+    ))
+}
+
+/// The side connection's task: runs the `COPY`s in the order asked, each sent in pieces so
+/// that one message stays small, and says how each went where asked. After one fails, every
+/// later one fails with it (the load is refused; its tables are dropped). Returns the
+/// connection when the load drops its end of the queue.
+async fn copy_worker(
+    mut conn: PgConnection,
+    mut queue: tokio::sync::mpsc::Receiver<Copy>,
+) -> PgConnection {
+    let mut failed: Option<String> = None;
+    while let Some(Copy {
+        statement,
+        rows,
+        done,
+    }) = queue.recv().await
+    {
+        if failed.is_none() && !rows.is_empty() {
+            let copied = async {
+                let mut copy = conn.copy_in_raw(&statement).await?;
+                for piece in rows.chunks(1 << 20) {
+                    copy.send(piece).await?;
+                }
+                copy.finish().await?;
+                Ok::<(), sqlx::Error>(())
+            }
+            .await;
+            if let Err(error) = copied {
+                failed = Some(error.to_string());
+            }
+        }
+        if let Some(done) = done {
+            let outcome = match &failed {
+                None => Ok(()),
+                Some(error) => Err(StoreError::Unavailable(sqlx::Error::Protocol(format!(
+                    "staging COPY failed: {error}"
+                )))),
+            };
+            let _nobody_waits = done.send(outcome);
+        }
+    }
+    conn
 }
 
 /// Appends one row in `COPY`'s text format: tab-separated, `\N` for NULL, and backslash,
@@ -820,14 +1047,14 @@ struct PackedGrams {
 }
 
 impl PackedGrams {
-    /// Keeps the rows of `new` (households just inserted, with their `ids`); a household whose
-    /// rows cannot be packed (an id beyond 32 bits, a name with a NUL) has them written now.
-    async fn add_batch(
+    /// Keeps the rows of `new` (households just inserted, with their `ids`); returns the rows
+    /// of a household that cannot be packed (an id beyond 32 bits, a name with a NUL), for
+    /// the caller to write now.
+    fn add_batch(
         &mut self,
-        tx: &mut Tx,
         new: &[BatchHousehold<'_>],
         ids: &HashMap<String, i64>,
-    ) -> Result<()> {
+    ) -> Result<Unpacked> {
         let mut run = Vec::new();
         let mut unpacked = Vec::new();
         for (household, _) in new {
@@ -860,20 +1087,18 @@ impl PackedGrams {
                         });
                     }
                 }
-                _ => unpacked.extend(grams.into_iter().map(|gram| (gram, area, id))),
+                _ => unpacked.extend(grams.into_iter().map(|gram| (gram, area.to_owned(), id))),
             }
         }
         run.shrink_to_fit();
         self.runs.push(run);
-        let unpacked: Vec<(&str, &str, i64)> = unpacked
-            .iter()
-            .map(|(gram, area, id)| (gram.as_str(), *area, *id))
-            .collect();
-        crate::name_index::insert_gram_rows(tx, &unpacked, true).await
+        Ok(Unpacked(unpacked))
     }
 
-    /// Writes the rows kept, in the index's key order.
-    async fn write(self, tx: &mut Tx) -> Result<()> {
+    /// The rows kept, in the index's key order (gram, area code, household: bytewise, as
+    /// SQLite compares text and as PostgreSQL compares the index's `COLLATE "C"` text), for
+    /// `write` a chunk at a time.
+    fn sorted(self) -> SortedGrams {
         let PackedGrams { runs, areas, .. } = self;
         let mut rows: Vec<PackedGram> = Vec::with_capacity(runs.iter().map(Vec::len).sum());
         for run in runs {
@@ -887,22 +1112,47 @@ impl PackedGrams {
             rank[*number as usize] = position as u32;
         }
         rows.sort_unstable_by_key(|row| (row.gram, rank[row.area as usize], row.household));
-        for chunk in rows.chunks(WRITE_CHUNK) {
-            let mut texts = Vec::with_capacity(chunk.len());
-            for row in chunk {
-                texts.push((
-                    row.gram()?,
-                    areas[row.area as usize].as_str(),
-                    i64::from(row.household),
-                ));
-            }
-            crate::name_index::insert_gram_rows(tx, &texts, false).await?;
-        }
-        Ok(())
+        SortedGrams { rows, areas }
     }
 }
 
-/// Rows of the name index turned back into text at a time by `PackedGrams::write`.
+/// Name index rows that `PackedGrams` could not hold: (gram, area code, household id).
+struct Unpacked(Vec<(String, String, i64)>);
+
+impl Unpacked {
+    fn rows(&self) -> Vec<(&str, &str, i64)> {
+        self.0
+            .iter()
+            .map(|(gram, area, id)| (gram.as_str(), area.as_str(), *id))
+            .collect()
+    }
+}
+
+/// The rows of `PackedGrams`, sorted.
+struct SortedGrams {
+    rows: Vec<PackedGram>,
+    areas: Vec<String>,
+}
+
+impl SortedGrams {
+    /// The rows as text, `WRITE_CHUNK` at a time, in order.
+    fn chunks(&self) -> impl Iterator<Item = Result<Vec<(&str, &str, i64)>>> {
+        self.rows.chunks(WRITE_CHUNK).map(|chunk| {
+            chunk
+                .iter()
+                .map(|row| {
+                    Ok((
+                        row.gram()?,
+                        self.areas[row.area as usize].as_str(),
+                        i64::from(row.household),
+                    ))
+                })
+                .collect()
+        })
+    }
+}
+
+/// Rows of the name index turned back into text at a time by `SortedGrams::chunks`.
 const WRITE_CHUNK: usize = 100_000;
 
 #[cfg(test)]

@@ -120,6 +120,7 @@ pub async fn update(
     today: &str,
     now: &str,
 ) -> Result<Vec<String>> {
+    let indexed = crate::name_index::indexed_grams(conn, id).await?;
     upsert_persons(conn, &household.members.iter().collect::<Vec<_>>()).await?;
     let (head_name, head_id_number) = head_of(household);
     let updated = sqlx::query(
@@ -193,7 +194,7 @@ pub async fn update(
         }
     }
     // Members, their names or the place may have changed: the name index follows (migration 0011).
-    crate::name_index::index_names(conn, &[id]).await?;
+    crate::name_index::reindex(conn, id, &indexed, household).await?;
     Ok(leavers)
 }
 
@@ -612,10 +613,20 @@ pub(crate) fn sex_code(person: &domain::Person) -> &'static str {
 
 /// Adds persons (or refreshes their names), in multi-row statements.
 pub(crate) async fn upsert_persons(conn: &mut Conn, persons: &[&domain::Person]) -> Result<()> {
+    write_persons(conn, persons, false).await
+}
+
+/// Adds persons, in multi-row statements: all of them new when `new` (a load into a registry
+/// that held no person), else refreshing the names of those stored.
+async fn write_persons(conn: &mut Conn, persons: &[&domain::Person], new: bool) -> Result<()> {
+    let upsert = if new {
+        ""
+    } else {
+        " ON CONFLICT (id_number) DO UPDATE SET name = excluded.name"
+    };
     for chunk in persons.chunks(BULK_ROWS) {
         let sql = format!(
-            "INSERT INTO persons (id_number, name, birth_date, sex) VALUES {} \
-             ON CONFLICT (id_number) DO UPDATE SET name = excluded.name",
+            "INSERT INTO persons (id_number, name, birth_date, sex) VALUES {}{upsert}",
             values_list(chunk.len(), 4, positional(conn))
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -640,7 +651,7 @@ pub async fn insert_many(
     today: &str,
     now: &str,
 ) -> Result<std::collections::HashMap<String, i64>> {
-    let ids = insert_many_unindexed(conn, households, today, now).await?;
+    let ids = insert_many_unindexed(conn, households, false, today, now).await?;
     let mut names = Vec::new();
     for (household, _) in households {
         let id = *ids
@@ -658,10 +669,12 @@ pub async fn insert_many(
 }
 
 /// `insert_many` without the households' rows of the name index, which the caller writes
-/// (a large SQLite load, at its end: `bulk::PackedGrams`).
+/// (a large SQLite load, at its end: `bulk::PackedGrams`); `new_persons`: none of the
+/// members is stored yet (see `write_persons`).
 pub(crate) async fn insert_many_unindexed(
     conn: &mut Conn,
     households: &[(&Household, &str)],
+    new_persons: bool,
     today: &str,
     now: &str,
 ) -> Result<std::collections::HashMap<String, i64>> {
@@ -669,7 +682,7 @@ pub(crate) async fn insert_many_unindexed(
         .iter()
         .flat_map(|(household, _)| &household.members)
         .collect();
-    upsert_persons(conn, &persons).await?;
+    write_persons(conn, &persons, new_persons).await?;
     let mut ids = std::collections::HashMap::with_capacity(households.len());
     for chunk in households.chunks(BULK_ROWS) {
         let sql = format!(

@@ -2,14 +2,16 @@
 //! current member's name once per household, under the household's area code, which
 //! `search` reads a name part by.
 //!
-//! Invariant: `index_names` rebuilds a household's rows and is called in the transaction of
-//! every write that changes members, names or the household's place (`households::insert_many`,
-//! `households::update`); a bulk load of new households writes their rows itself (`bulk`: from
-//! the same `name_grams`).
+//! Invariant: a household's rows are written in the transaction of every write that changes
+//! its members, their names or its place — `insert_name_grams` for new households
+//! (`households::insert_many`), `reindex` for a changed one (`households::update`); a bulk
+//! load of new households writes their rows itself (`bulk`: from the same `name_grams`). The
+//! rows are found by their key only (no index by household): `reindex` deletes the parts the
+//! household held before its write.
 
 use crate::sql::{BULK_ROWS, placeholders, positional, values_list};
 use crate::{Conn, Result};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The longest name part the index holds; a longer query looks up its first `GRAM_MAX` characters.
 pub const GRAM_MAX: usize = 3;
@@ -35,31 +37,72 @@ pub(crate) fn household_grams(household: &domain::Household) -> BTreeSet<String>
         .collect()
 }
 
-/// Rebuilds the name index rows of `household_ids` from their current members; call it in the
-/// transaction that changed their members, their members' names or their place.
-pub async fn index_names(conn: &mut Conn, household_ids: &[i64]) -> Result<()> {
-    for chunk in household_ids.chunks(BULK_ROWS) {
-        let list = placeholders(chunk.len(), positional(conn));
-        let mut delete = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM person_name_grams WHERE household_id IN ({list})"
-        )));
-        let mut members = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(format!(
-            "SELECT m.household_id, m.area_code, p.name FROM memberships m JOIN persons p ON p.id_number = m.id_number \
-             WHERE m.end_date IS NULL AND m.household_id IN ({list})"
-        )));
-        for id in chunk {
-            delete = delete.bind(*id);
-            members = members.bind(*id);
-        }
-        delete.execute(&mut *conn).await?;
-        let members = members.fetch_all(&mut *conn).await?;
-        let members: Vec<(i64, &str, &str)> = members
-            .iter()
-            .map(|(id, area_code, name)| (*id, area_code.as_str(), name.as_str()))
-            .collect();
-        insert_name_grams(conn, &members).await?;
+/// A household's rows of the index as they stand, by area code: the parts of its current
+/// members' names. Read before a write changes them, for `reindex` after it.
+pub(crate) async fn indexed_grams(
+    conn: &mut Conn,
+    household_id: i64,
+) -> Result<BTreeMap<String, BTreeSet<String>>> {
+    let members: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.area_code, p.name FROM memberships m JOIN persons p ON p.id_number = m.id_number \
+         WHERE m.household_id = $1 AND m.end_date IS NULL",
+    )
+    .bind(household_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut grams: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (area_code, name) in members {
+        grams
+            .entry(area_code)
+            .or_default()
+            .extend(name_grams(&name));
     }
-    Ok(())
+    Ok(grams)
+}
+
+/// Brings a household's rows of the index from `before` (`indexed_grams`, read before the
+/// write) to what `household` (as now stored) holds: the rows that went are deleted by their
+/// key, the new ones inserted. Call it in the transaction that changed its members, their
+/// names or its place.
+pub(crate) async fn reindex(
+    conn: &mut Conn,
+    household_id: i64,
+    before: &BTreeMap<String, BTreeSet<String>>,
+    household: &domain::Household,
+) -> Result<()> {
+    let area = household.area.as_str();
+    let after = household_grams(household);
+    let none = BTreeSet::new();
+    for (area_code, grams) in before {
+        let kept = if area_code == area { &after } else { &none };
+        let gone: Vec<&String> = grams.difference(kept).collect();
+        for chunk in gone.chunks(BULK_ROWS) {
+            let positional = positional(conn);
+            let list = placeholders(chunk.len(), positional);
+            let [area_at, household_at] = [1, 2].map(|offset| {
+                if positional {
+                    "?".to_owned()
+                } else {
+                    format!("${}", chunk.len() + offset)
+                }
+            });
+            let mut delete = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM person_name_grams WHERE gram IN ({list}) AND area_code = {area_at} \
+                 AND household_id = {household_at}"
+            )));
+            for gram in chunk {
+                delete = delete.bind(gram.as_str());
+            }
+            delete = delete.bind(area_code.as_str()).bind(household_id);
+            delete.execute(&mut *conn).await?;
+        }
+    }
+    let had = before.get(area).unwrap_or(&none);
+    let rows: Vec<(&str, &str, i64)> = after
+        .difference(had)
+        .map(|gram| (gram.as_str(), area, household_id))
+        .collect();
+    insert_gram_rows(conn, &rows, true).await
 }
 
 /// Rows per statement of `insert_name_grams` (three values each).

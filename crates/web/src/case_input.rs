@@ -1,5 +1,7 @@
 //! 办理事项的输入: one action on a case, read from the API's JSON body or from a page form into
-//! the same fields, then turned into `app::cases::CaseAction`. Bad input is
+//! the same fields, then read by the action's fields as the vocabulary describes them
+//! (`ActionKind::fields`: one reader for every action) and built by
+//! `workflow::CaseAction::from_input`. Bad input is
 //! `AppError::Invalid` naming the field in Chinese; whether the move is allowed is the
 //! workflow's business (its refusal comes back from `app`).
 
@@ -7,56 +9,14 @@
 mod tests;
 
 use app::AppError;
-use app::cases::{CaseAction, JointReviewInput, NewIntake};
+use app::cases::{CaseAction, NewIntake};
 use chrono::NaiveDate;
 use domain::interchange::HouseholdRecord;
-use domain::{Category, Household, MonitoringKind, PlaceCode};
+use domain::{Household, PlaceCode};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use workflow::{
-    Action, ActionKind, CaseKind, CategoryVerdict, Channel, Consent, Discrepancy, Explanation,
-    ReviewOutcome, Survey, TeamMember, Verdict, VillageReview,
-};
-
-/// The fields each action needs in the API's JSON body besides `action`, as each action's
-/// schema in `/api/openapi.json` lists them (`required`): a body without one (or with `null`)
-/// answers 422 naming it. Whether a present text may be empty is the workflow's business.
-pub fn required_fields(kind: ActionKind) -> &'static [&'static str] {
-    match kind {
-        ActionKind::BeginComparison
-        | ActionKind::CompleteComparison
-        | ActionKind::PostNotice
-        | ActionKind::SendBackForVerification
-        | ActionKind::DeliverRefusalNotice => &[],
-        ActionKind::RecordDiscrepancy => &["source", "description"],
-        ActionKind::ExplainDiscrepancy => &["number", "resolution", "note"],
-        ActionKind::RecordSurvey => &["team", "household"],
-        ActionKind::RecordVillageReview => &["attendance", "outcome"],
-        ActionKind::RecordJointReview => &["verdicts"],
-        ActionKind::RecordObjection => &["summary"],
-        ActionKind::AnswerObjection => &["number", "answer"],
-        ActionKind::Confirm => &["category"],
-        ActionKind::Decline => &["category", "reason"],
-        ActionKind::Refuse | ActionKind::Withdraw | ActionKind::RecordSpecialLimit => &["reason"],
-    }
-}
-
-/// The fields each action takes besides its required ones and `action` and `on`: any other
-/// field of the API's body is refused naming it (issue 14).
-pub fn optional_fields(kind: ActionKind) -> &'static [&'static str] {
-    match kind {
-        ActionKind::RecordSurvey => &["surveyed_on"],
-        ActionKind::RecordVillageReview => &["held_on", "note"],
-        ActionKind::RecordJointReview => &[
-            "held_on",
-            "monitoring_kind",
-            "monitoring_kind_reason",
-            "judgements",
-            "support_mode",
-        ],
-        _ => &[],
-    }
-}
+use workflow::fields::{self, Field, FieldKind, Input, ON, Value as FieldValue};
+use workflow::{ActionKind, CaseKind, Channel, Consent};
 
 /// The fields of an intake in the API's body (`POST /api/v1/cases`).
 pub const INTAKE_FIELDS: [&str; 8] = [
@@ -83,57 +43,20 @@ pub fn refuse_unknown(
     }
 }
 
-/// The Chinese name of a required field, for its error message.
-fn field_label(field: &str) -> &'static str {
-    match field {
-        "source" => "疑点来源",
-        "description" => "疑点内容",
-        "number" => "编号",
-        "resolution" => "核实结果",
-        "note" => "说明",
-        "team" => "调查组成员",
-        "household" => "入户调查的家庭情况",
-        "attendance" => "参会人数",
-        "outcome" => "评议结果",
-        "verdicts" => "研判意见",
-        "summary" => "异议内容",
-        "answer" => "答复内容",
-        "category" => "类别",
-        "reason" => "理由",
-        _ => "必填字段",
-    }
-}
-
 pub fn action_label(code: &str) -> &'static str {
     ActionKind::from_code(code).map_or("", ActionKind::label)
 }
 
-/// One category's verdict as submitted: `confirm`, `override` or `none`, and the reason.
-#[derive(Clone, Debug, Default)]
-pub struct VerdictField {
-    pub category: String,
-    pub verdict: String,
-    pub reason: String,
-}
-
-/// 人工核定 of one pending test as submitted: `true` (符合), `false` (不符合) or empty, and the
-/// reason.
-#[derive(Clone, Debug, Default)]
-pub struct JudgementField {
-    pub rule: String,
-    pub param: String,
-    pub holds: String,
-    pub reason: String,
-}
-
-/// The fields of one action, whatever the source.
+/// The fields of one action (or of an intake), whatever the source, as sent: read by the
+/// action's fields (`ActionKind::fields`) in `to_action`.
 #[derive(Clone, Debug, Default)]
 pub struct ActionFields {
     pub action: String,
     scalars: BTreeMap<String, String>,
-    pub team: Vec<String>,
-    pub verdicts: Vec<VerdictField>,
-    pub judgements: Vec<JudgementField>,
+    /// The repeated fields (a survey's `team`), blanks left out.
+    lists: BTreeMap<&'static str, Vec<String>>,
+    /// The lists of records (a joint review's `verdicts` and `judgements`), each field as text.
+    records: BTreeMap<&'static str, Vec<BTreeMap<&'static str, String>>>,
     pub household: Option<Household>,
 }
 
@@ -153,12 +76,23 @@ pub fn household_from_json(value: &Value) -> Result<Household, AppError> {
         .map_err(|error| AppError::invalid(format!("household.{}", error.field), error.reason))
 }
 
+/// The field of `kind` named `key`, when the action takes one.
+fn described(kind: Option<ActionKind>, key: &str) -> Option<&'static Field> {
+    kind?.fields().iter().find(|field| field.name == key)
+}
+
 impl ActionFields {
     pub fn get(&self, key: &str) -> &str {
         self.scalars.get(key).map_or("", |text| text.trim())
     }
 
-    /// From the API's body: `{"action": "...", ...}`.
+    /// The values of a repeated field (a survey's `team`).
+    pub fn list(&self, key: &str) -> &[String] {
+        self.lists.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// From the API's body: `{"action": "...", ...}`, each field as the action's entry in the
+    /// vocabulary describes it (a list of user ids, a list of records, a household, a value).
     pub fn from_json(body: &Value) -> Result<ActionFields, AppError> {
         let object = body
             .as_object()
@@ -169,72 +103,60 @@ impl ActionFields {
             .and_then(Value::as_str)
             .unwrap_or_default();
         // An unknown action is named by `to_action`; its fields are not judged here.
-        if let Some(kind) = ActionKind::from_code(action) {
-            let (required, optional) = (required_fields(kind), optional_fields(kind));
+        let kind = ActionKind::from_code(action);
+        if let Some(kind) = kind {
             refuse_unknown(
                 object,
-                |key| {
-                    key == "action"
-                        || key == "on"
-                        || required.contains(&key)
-                        || optional.contains(&key)
-                },
+                |key| key == "action" || key == ON.name || described(Some(kind), key).is_some(),
                 "",
             )?;
         }
         // `null` is no value: a field given as null is a field left out.
         for (key, value) in object.iter().filter(|(_, value)| !value.is_null()) {
-            match key.as_str() {
-                "team" => {
-                    fields.team = value
-                        .as_array()
-                        .ok_or_else(|| AppError::invalid("team", "调查组成员应为用户编号的数组"))?
-                        .iter()
-                        .filter_map(scalar)
-                        .collect();
+            let Some(field) = described(kind, key) else {
+                if let Some(text) = scalar(value) {
+                    fields.scalars.insert(key.clone(), text);
                 }
-                "verdicts" => {
-                    let list = value
-                        .as_array()
-                        .ok_or_else(|| AppError::invalid("verdicts", "研判意见应为数组"))?;
-                    for (idx, item) in list.iter().enumerate() {
+                continue;
+            };
+            match field.kind {
+                FieldKind::Users => {
+                    let items = value.as_array().ok_or_else(|| {
+                        AppError::invalid(field.name, format!("{}应为用户编号的数组", field.noun()))
+                    })?;
+                    fields
+                        .lists
+                        .insert(field.name, items.iter().filter_map(scalar).collect());
+                }
+                FieldKind::Records(item_fields) => {
+                    let items = value.as_array().ok_or_else(|| {
+                        AppError::invalid(field.name, format!("{}应为数组", field.noun()))
+                    })?;
+                    let mut records = Vec::with_capacity(items.len());
+                    for (idx, item) in items.iter().enumerate() {
                         if let Some(entry) = item.as_object() {
                             refuse_unknown(
                                 entry,
-                                |key| matches!(key, "category" | "verdict" | "reason"),
-                                &format!("verdicts[{idx}]."),
+                                |key| item_fields.iter().any(|item| item.name == key),
+                                &format!("{}[{idx}].", field.name),
                             )?;
                         }
-                        let text = |key: &str| item.get(key).and_then(scalar).unwrap_or_default();
-                        fields.verdicts.push(VerdictField {
-                            category: text("category"),
-                            verdict: text("verdict"),
-                            reason: text("reason"),
-                        });
+                        records.push(
+                            item_fields
+                                .iter()
+                                .map(|item_field| {
+                                    let text = item
+                                        .get(item_field.name)
+                                        .and_then(scalar)
+                                        .unwrap_or_default();
+                                    (item_field.name, text)
+                                })
+                                .collect(),
+                        );
                     }
+                    fields.records.insert(field.name, records);
                 }
-                "judgements" => {
-                    let list = value
-                        .as_array()
-                        .ok_or_else(|| AppError::invalid("judgements", "人工核定意见应为数组"))?;
-                    for (idx, item) in list.iter().enumerate() {
-                        if let Some(entry) = item.as_object() {
-                            refuse_unknown(
-                                entry,
-                                |key| matches!(key, "rule" | "param" | "holds" | "reason"),
-                                &format!("judgements[{idx}]."),
-                            )?;
-                        }
-                        let text = |key: &str| item.get(key).and_then(scalar).unwrap_or_default();
-                        fields.judgements.push(JudgementField {
-                            rule: text("rule"),
-                            param: text("param"),
-                            holds: text("holds"),
-                            reason: text("reason"),
-                        });
-                    }
-                }
-                "household" => fields.household = Some(household_from_json(value)?),
+                FieldKind::Household => fields.household = Some(household_from_json(value)?),
                 _ => {
                     if let Some(text) = scalar(value) {
                         fields.scalars.insert(key.clone(), text);
@@ -243,13 +165,13 @@ impl ActionFields {
             }
         }
         fields.action = fields.get("action").to_owned();
-        let required = ActionKind::from_code(&fields.action).map_or(&[][..], required_fields);
-        let missing: Vec<app::FieldError> = required
+        let missing: Vec<app::FieldError> = kind
+            .map_or(&[][..], ActionKind::fields)
             .iter()
-            .filter(|field| object.get(**field).is_none_or(Value::is_null))
+            .filter(|field| field.required && object.get(field.name).is_none_or(Value::is_null))
             .map(|field| app::FieldError {
-                field: (*field).to_owned(),
-                message: format!("缺少{}（{field}）", field_label(field)),
+                field: field.name.to_owned(),
+                message: format!("缺少{}（{}）", field.label, field.name),
             })
             .collect();
         if !missing.is_empty() {
@@ -258,48 +180,60 @@ impl ActionFields {
         Ok(fields)
     }
 
-    /// From a page form: repeated `team` fields, `verdict_<category>` and `reason_<category>`,
+    /// From a page form: a repeated field (`team`) as its values, and the joint review's
+    /// records as the case page names them — `verdict_<category>` and `reason_<category>`,
     /// `judgement:<rule>:<param>` and `judgement_reason:<rule>:<param>`.
     pub fn from_form(pairs: &[(String, String)]) -> ActionFields {
         let mut fields = ActionFields::default();
-        let mut verdicts: BTreeMap<String, VerdictField> = BTreeMap::new();
-        let mut judgements: BTreeMap<String, JudgementField> = BTreeMap::new();
+        let kind = pairs
+            .iter()
+            .find(|(key, _)| key == "action")
+            .and_then(|(_, code)| ActionKind::from_code(code.trim()));
+        let mut verdicts: BTreeMap<String, BTreeMap<&'static str, String>> = BTreeMap::new();
+        let mut judgements: BTreeMap<String, BTreeMap<&'static str, String>> = BTreeMap::new();
         for (key, value) in pairs {
             let judged = key
                 .strip_prefix("judgement:")
-                .map(|test| (test, false))
+                .map(|test| (test, "holds"))
                 .or_else(|| {
                     key.strip_prefix("judgement_reason:")
-                        .map(|test| (test, true))
+                        .map(|test| (test, "reason"))
                 });
-            if let Some((test, is_reason)) = judged {
+            if let Some((test, part)) = judged {
                 let entry = judgements.entry(test.to_owned()).or_default();
                 let (rule, param) = test.split_once(':').unwrap_or((test, ""));
-                entry.rule = rule.to_owned();
-                entry.param = param.to_owned();
-                if is_reason {
-                    entry.reason = value.clone();
-                } else {
-                    entry.holds = value.clone();
-                }
-            } else if key == "team" {
+                entry.insert("rule", rule.to_owned());
+                entry.insert("param", param.to_owned());
+                entry.insert(part, value.clone());
+            } else if let Some(field) =
+                described(kind, key).filter(|field| field.kind == FieldKind::Users)
+            {
+                let list = fields.lists.entry(field.name).or_default();
                 if !value.trim().is_empty() {
-                    fields.team.push(value.clone());
+                    list.push(value.clone());
                 }
-            } else if let Some(code) = key.strip_prefix("verdict_") {
+            } else if let Some((code, part)) = key
+                .strip_prefix("verdict_")
+                .map(|code| (code, "verdict"))
+                .or_else(|| key.strip_prefix("reason_").map(|code| (code, "reason")))
+            {
                 let entry = verdicts.entry(code.to_owned()).or_default();
-                entry.category = code.to_owned();
-                entry.verdict = value.clone();
-            } else if let Some(code) = key.strip_prefix("reason_") {
-                let entry = verdicts.entry(code.to_owned()).or_default();
-                entry.category = code.to_owned();
-                entry.reason = value.clone();
+                entry.insert("category", code.to_owned());
+                entry.insert(part, value.clone());
             } else {
                 fields.scalars.insert(key.clone(), value.clone());
             }
         }
-        fields.verdicts = verdicts.into_values().collect();
-        fields.judgements = judgements.into_values().collect();
+        if !verdicts.is_empty() {
+            fields
+                .records
+                .insert("verdicts", verdicts.into_values().collect());
+        }
+        if !judgements.is_empty() {
+            fields
+                .records
+                .insert("judgements", judgements.into_values().collect());
+        }
         fields.action = fields.get("action").to_owned();
         fields
     }
@@ -335,190 +269,39 @@ impl ActionFields {
             .map_err(|_| AppError::invalid(key, format!("{label}“{text}”无效，应为YYYY-MM-DD")))
     }
 
-    fn number(&self, key: &str, label: &str) -> Result<u32, AppError> {
-        let text = self.get(key);
-        if text.is_empty() {
-            return Err(AppError::invalid(key, format!("请填写{label}")));
-        }
-        text.parse()
-            .map_err(|_| AppError::invalid(key, format!("{label}应为正整数")))
-    }
-
-    fn category(&self) -> Result<Category, AppError> {
-        Category::from_code(self.get("category"))
-            .ok_or_else(|| AppError::invalid("category", "请选择要审核的类别"))
-    }
-
     fn text(&self, key: &str) -> String {
         self.get(key).to_owned()
     }
 
-    /// The action these fields describe.
+    /// The action these fields describe: each field of its entry in the vocabulary read as its
+    /// type (the first that cannot be is named), then the action built next to the machine
+    /// (`CaseAction::from_input`), a date left out being `on` if given, else `today`.
     pub fn to_action(&self, today: NaiveDate) -> Result<CaseAction, AppError> {
-        let step = |action: Action| Ok(CaseAction::Move(action));
         let kind = match self.action.as_str() {
             "" => return Err(AppError::invalid("action", "请指明办理事项（action）")),
             code => ActionKind::from_code(code)
                 .ok_or_else(|| AppError::invalid("action", format!("未知的办理事项“{code}”")))?,
         };
-        match kind {
-            ActionKind::BeginComparison => step(Action::BeginComparison),
-            ActionKind::RecordDiscrepancy => step(Action::RecordDiscrepancy(Discrepancy {
-                source: self.text("source"),
-                description: self.text("description"),
-            })),
-            ActionKind::ExplainDiscrepancy => {
-                let number = self.number("number", "疑点编号")?;
-                let note = self.text("note");
-                let explanation = match self.get("resolution") {
-                    "resolved" => Explanation::Resolved { note },
-                    "confirmed" => Explanation::Confirmed { note },
-                    _ => {
-                        return Err(AppError::invalid(
-                            "resolution",
-                            "请选择疑点核实结果（已排除或已核实）",
-                        ));
-                    }
-                };
-                step(Action::ExplainDiscrepancy {
-                    number,
-                    explanation,
-                })
-            }
-            ActionKind::CompleteComparison => step(Action::CompleteComparison),
-            ActionKind::RecordSurvey => {
-                let household = self
+        let mut input = Input::default();
+        for field in kind.fields() {
+            let value = match field.kind {
+                FieldKind::Users => Some(fields::read_users(field, self.list(field.name))?),
+                FieldKind::Records(_) => self
+                    .records
+                    .get(field.name)
+                    .map(|records| FieldValue::Records(records.clone())),
+                FieldKind::Household => self
                     .household
                     .clone()
-                    .ok_or_else(|| AppError::invalid("household", "请填写入户调查的家庭情况"))?;
-                let mut team = Vec::with_capacity(self.team.len());
-                for member in &self.team {
-                    let user_id = member.trim().parse::<i64>().map_err(|_| {
-                        AppError::invalid("team", format!("调查组成员“{member}”应为用户编号"))
-                    })?;
-                    team.push(TeamMember {
-                        user_id,
-                        name: String::new(),
-                    });
-                }
-                step(Action::RecordSurvey(Survey {
-                    household,
-                    team,
-                    surveyed_on: self.date("surveyed_on", "调查日期", today)?,
-                }))
+                    .map(|household| FieldValue::Household(Box::new(household))),
+                _ => fields::read_scalar(field, self.get(field.name))?,
+            };
+            if let Some(value) = value {
+                input.set(field.name, value);
             }
-            ActionKind::RecordVillageReview => {
-                let outcome = ReviewOutcome::from_code(self.get("outcome")).ok_or_else(|| {
-                    AppError::invalid("outcome", "请选择评议结果（同意或不同意）")
-                })?;
-                step(Action::RecordVillageReview(VillageReview {
-                    held_on: self.date("held_on", "评议日期", today)?,
-                    attendance: self.number("attendance", "参会人数")?,
-                    outcome,
-                    note: self.text("note"),
-                }))
-            }
-            ActionKind::RecordJointReview => {
-                let mut verdicts = Vec::new();
-                for field in &self.verdicts {
-                    let category = Category::from_code(field.category.trim()).ok_or_else(|| {
-                        AppError::invalid(
-                            "verdicts",
-                            format!("类别“{}”无效", field.category.trim()),
-                        )
-                    })?;
-                    let verdict = match field.verdict.trim() {
-                        "confirm" => Verdict::Confirm,
-                        "override" => Verdict::Override {
-                            reason: field.reason.trim().to_owned(),
-                        },
-                        "" | "none" => continue,
-                        other => {
-                            return Err(AppError::invalid(
-                                format!("verdict_{}", category.code()),
-                                format!("“{}”的研判意见“{other}”无效", category.label()),
-                            ));
-                        }
-                    };
-                    verdicts.push(CategoryVerdict { category, verdict });
-                }
-                let monitoring_kind = match self.get("monitoring_kind") {
-                    "" => None,
-                    code => Some(MonitoringKind::from_code(code).ok_or_else(|| {
-                        AppError::invalid("monitoring_kind", format!("监测类型“{code}”无效"))
-                    })?),
-                };
-                // A pending test left without 符合 / 不符合 is left out: the workflow names it.
-                let mut judgements = Vec::new();
-                for field in &self.judgements {
-                    let holds = match field.holds.trim() {
-                        "true" | "holds" => true,
-                        "false" | "fails" => false,
-                        "" => continue,
-                        other => {
-                            return Err(AppError::invalid(
-                                format!("judgement:{}:{}", field.rule, field.param),
-                                format!(
-                                    "参数{}的人工核定意见“{other}”无效，应为符合（true）或不符合（false）",
-                                    field.param
-                                ),
-                            ));
-                        }
-                    };
-                    judgements.push(workflow::PendingJudgement {
-                        rule: field.rule.trim().to_owned(),
-                        param: field.param.trim().to_owned(),
-                        holds,
-                        reason: field.reason.trim().to_owned(),
-                    });
-                }
-                // D2: 供养方式 of a 特困 the meeting starts; the workflow refuses its absence then
-                // and does not record it otherwise.
-                let support_mode = match self.get("support_mode") {
-                    "" => None,
-                    code => Some(domain::SupportMode::from_code(code).ok_or_else(|| {
-                        AppError::invalid(
-                            "support_mode",
-                            format!("供养方式“{code}”无效，应为分散供养（dispersed）或集中供养（centralised）"),
-                        )
-                    })?),
-                };
-                Ok(CaseAction::RecordJointReview(JointReviewInput {
-                    held_on: self.date("held_on", "会议日期", today)?,
-                    verdicts,
-                    monitoring_kind,
-                    monitoring_kind_reason: self.text("monitoring_kind_reason"),
-                    judgements,
-                    support_mode,
-                }))
-            }
-            ActionKind::PostNotice => step(Action::PostNotice),
-            ActionKind::RecordObjection => step(Action::RecordObjection {
-                summary: self.text("summary"),
-            }),
-            ActionKind::SendBackForVerification => step(Action::SendBackForVerification),
-            ActionKind::AnswerObjection => step(Action::AnswerObjection {
-                number: self.number("number", "异议编号")?,
-                answer: self.text("answer"),
-            }),
-            ActionKind::Confirm => step(Action::Confirm {
-                category: self.category()?,
-            }),
-            ActionKind::Decline => step(Action::Decline {
-                category: self.category()?,
-                reason: self.text("reason"),
-            }),
-            ActionKind::Refuse => step(Action::Refuse {
-                reason: self.text("reason"),
-            }),
-            ActionKind::DeliverRefusalNotice => step(Action::DeliverRefusalNotice),
-            ActionKind::Withdraw => step(Action::Withdraw {
-                reason: self.text("reason"),
-            }),
-            ActionKind::RecordSpecialLimit => step(Action::RecordSpecialLimit {
-                reason: self.text("reason"),
-            }),
         }
+        let day = self.on()?.unwrap_or(today);
+        Ok(CaseAction::from_input(kind, &input, day)?)
     }
 
     /// 受理登记 from these fields (`kind`, `channel`, `household_id`, `area_code`,

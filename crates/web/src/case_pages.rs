@@ -24,6 +24,7 @@ use domain::{Category, Household, MonitoringKind, NationalId, Role};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use workflow::FieldKind;
 use workflow::{
     ActionKind, CaseKind, Change, Channel, DepartmentDecision, Explanation, Fact, ObjectionStatus,
     Outcome, Proposal, Step, Verdict,
@@ -603,6 +604,34 @@ impl CasePage {
         self.failure.action == action
     }
 
+    /// The input a field of an action without a form of its own is entered in (its entry in
+    /// the vocabulary, `ActionKind::fields`): `select` for a choice, else the input's type;
+    /// `None` for a list or a household, which need a form written for them.
+    fn form_input(&self, field: &workflow::Field) -> Option<&'static str> {
+        match field.kind {
+            FieldKind::Text => Some("text"),
+            FieldKind::Date => Some("date"),
+            FieldKind::Number { .. } => Some("number"),
+            FieldKind::Bool => Some("checkbox"),
+            FieldKind::Word(_) | FieldKind::Choice(_) => Some("select"),
+            FieldKind::Users | FieldKind::Records(_) | FieldKind::Household => None,
+        }
+    }
+
+    /// The codes and labels a choice field offers (a word list's labels; a choice's codes).
+    fn choices(&self, field: &workflow::Field) -> Vec<(&'static str, &'static str)> {
+        match field.kind {
+            FieldKind::Word(words) => words
+                .codes
+                .iter()
+                .copied()
+                .zip(words.labels.iter().copied())
+                .collect(),
+            FieldKind::Choice(codes) => codes.iter().map(|code| (*code, *code)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The error of `field` in the form of `action`, when that form failed.
     fn err_in(&self, action: &str, field: &str) -> &str {
         if self.failure.action != action {
@@ -946,7 +975,7 @@ impl From<FormFields> for CaseActionForm {
                 .filter(|(key, _)| key != "csrf" && key != "team")
                 .cloned(),
         );
-        typed.set("team", fields.team.join(","));
+        typed.set("team", fields.list("team").join(","));
         let typed = typed.labelled(CASE_ACTION_LABELS);
         let survey = (fields.action == "record_survey").then(|| HouseholdForm::from_fields(&sent));
         let draft = (survey.is_some() && !sent.get("save_draft").is_empty()).then(|| {

@@ -3,10 +3,13 @@
 //! `"x-vocabulary": "<name>"` and never spells the codes; the document served carries the
 //! codes of that word's `ALL` as its `enum` (with `null` when the schema's type admits null),
 //! so a word added to the vocabulary is described at once and a description cannot drift from
-//! the words the server reads.
+//! the words the server reads. The case actions' request schemas are not written there at all:
+//! `describe_case_actions` writes one per `ActionKind` from its fields.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
+use workflow::ActionKind;
+use workflow::fields::{Field, FieldKind, ON};
 
 /// Each word list the description names, with its codes in the vocabulary's order.
 pub fn vocabulary() -> Vec<(&'static str, Vec<&'static str>)> {
@@ -98,6 +101,7 @@ pub fn document() -> &'static str {
         let Ok(mut document) = serde_json::from_str::<Value>(include_str!("openapi.json")) else {
             return include_str!("openapi.json").to_owned();
         };
+        describe_case_actions(&mut document);
         let words = vocabulary();
         fill(&mut document, &words);
         close_request_bodies(&mut document);
@@ -105,6 +109,106 @@ pub fn document() -> &'static str {
         add_common_responses(&mut document);
         document.to_string()
     })
+}
+
+/// The case actions' request schemas, written from the vocabulary: `CaseAction` (marked
+/// `"x-actions": "ActionKind"` in `openapi.json`, with its prose) becomes the `oneOf` of one
+/// schema per `ActionKind`, `CaseAction.<code>`, titled by its label, whose properties are
+/// `action`, `on` and the action's fields (`ActionKind::fields`) and whose `required` are
+/// `action` and its required fields; `discriminator` maps each code to its schema. A note on
+/// an action as a whole (`"x-action-notes": {"<code>": "..."}`) is its schema's description.
+fn describe_case_actions(document: &mut Value) {
+    let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let Some(case_action) = schemas.get_mut("CaseAction").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let notes = case_action.remove("x-action-notes").unwrap_or_default();
+    if case_action.remove("x-actions").is_none() {
+        return;
+    }
+    let mut variants = Vec::new();
+    let mut mapping = Map::new();
+    let mut described = Vec::new();
+    for kind in ActionKind::ALL {
+        let name = format!("CaseAction.{}", kind.code());
+        let reference = format!("#/components/schemas/{name}");
+        variants.push(json!({ "$ref": reference }));
+        mapping.insert(kind.code().to_owned(), Value::from(reference));
+        let mut schema = action_schema(*kind);
+        if let Some(note) = notes.get(kind.code()) {
+            schema["description"] = note.clone();
+        }
+        described.push((name, schema));
+    }
+    case_action.insert("oneOf".to_owned(), Value::Array(variants));
+    case_action.insert(
+        "discriminator".to_owned(),
+        json!({ "propertyName": "action", "mapping": mapping }),
+    );
+    schemas.extend(described);
+}
+
+/// The request schema of one case action.
+pub fn action_schema(kind: ActionKind) -> Value {
+    let mut schema = object_schema(
+        kind.fields(),
+        &[
+            ("action", json!({ "const": kind.code() })),
+            (ON.name, field_schema(&ON)),
+        ],
+    );
+    schema["title"] = Value::from(kind.label());
+    schema
+}
+
+/// An object of `fields` after the `leading` properties (required, given first).
+fn object_schema(fields: &[Field], leading: &[(&str, Value)]) -> Value {
+    let mut properties = Map::new();
+    let mut required: Vec<Value> = Vec::new();
+    for (name, schema) in leading {
+        properties.insert((*name).to_owned(), schema.clone());
+    }
+    if let Some((name, _)) = leading.first() {
+        required.push(Value::from(*name));
+    }
+    for field in fields {
+        properties.insert(field.name.to_owned(), field_schema(field));
+        if field.required {
+            required.push(Value::from(field.name));
+        }
+    }
+    json!({ "type": "object", "required": required, "properties": properties })
+}
+
+/// The schema of one field by its type: a word list is named (`x-vocabulary`, its codes put
+/// in by `fill`) and admits null when the field is optional (none chosen).
+fn field_schema(field: &Field) -> Value {
+    let mut schema = match field.kind {
+        FieldKind::Text => json!({ "type": "string" }),
+        FieldKind::Date => json!({ "type": "string", "format": "date" }),
+        FieldKind::Number { minimum: 0 } => json!({ "type": "integer" }),
+        FieldKind::Number { minimum } => json!({ "type": "integer", "minimum": minimum }),
+        FieldKind::Bool => json!({ "type": "boolean" }),
+        FieldKind::Word(words) if field.required => {
+            json!({ "type": "string", "x-vocabulary": words.name })
+        }
+        FieldKind::Word(words) => json!({ "type": ["string", "null"], "x-vocabulary": words.name }),
+        FieldKind::Choice(codes) => json!({ "type": "string", "enum": codes }),
+        FieldKind::Users => json!({ "type": "array", "items": { "type": "integer" } }),
+        FieldKind::Records(fields) => {
+            json!({ "type": "array", "items": object_schema(fields, &[]) })
+        }
+        FieldKind::Household => json!({ "$ref": "#/components/schemas/Household" }),
+    };
+    if !field.about.is_empty() {
+        schema["description"] = Value::from(field.about);
+    }
+    schema
 }
 
 /// Puts each `x-vocabulary` word list in place as the schema's `enum` (a name of no word list

@@ -6,7 +6,9 @@
 //! - `case`: the case, its values (intake, 疑点, survey, reviews, notice, objections) and its
 //!   append-only history of `Event`s; `Case::replay` rebuilds a case from them.
 //! - `machine`: `open` and `apply`, the only ways a case is made or moved; a wrong move is a
-//!   `Refusal` with a stable code and a Chinese message.
+//!   `Refusal` with a stable code and a Chinese message. Each action's word (`ActionKind`) is
+//!   declared there with its fields (`fields`: name, type, label, required), from which the
+//!   action is read, described and built (`CaseAction::from_input`).
 //! - `calendar`: statutory holidays and adjusted working days as data (`policy/calendar.toml`,
 //!   years added in the product); `statutory`: the 办法's holidays for a year not entered yet.
 //! - `deadline`: the `deadline.*` parameters, due dates, and what is due or late.
@@ -27,6 +29,7 @@ pub mod calendar;
 pub mod case;
 pub mod contact;
 pub mod deadline;
+pub mod fields;
 pub mod holiday;
 pub mod machine;
 pub mod proposal;
@@ -48,9 +51,10 @@ pub use deadline::{
     Deadline, DeadlineParams, DeadlineParamsError, DueItem, DueList, Span, TimeLimit, deadlines,
     due_list,
 };
+pub use fields::{Field, FieldKind, Input, InvalidField};
 pub use machine::{
-    Action, ActionKind, INTAKE_ROLES, SURVEY_ROLES, Surveyor, Transition, apply, apply_on,
-    check_team, may_survey, open, open_on,
+    Action, ActionKind, CaseAction, INTAKE_ROLES, JointReviewInput, SURVEY_ROLES, Surveyor,
+    Transition, apply, apply_on, check_team, may_survey, offered, open, open_on,
 };
 pub use proposal::{ProposedCategories, propose_categories};
 pub use queue::{QueueLine, WATCHING_ROLES, acts_next, awaits_department, queue_lines};

@@ -8,35 +8,133 @@
 use crate::case::{
     ActorRef, Case, CaseKind, CategoryVerdict, Change, DatedChange, DecidedCategory,
     DepartmentDecision, Discrepancy, Event, Explanation, Fact, Intake, JointReview, Notice,
-    ObjectionStatus, Step, Survey, Verdict, VillageReview, department_of,
+    ObjectionStatus, PendingJudgement, Proposal, ReviewOutcome, Step, Survey, TeamMember, Verdict,
+    VillageReview, department_of,
 };
 use crate::deadline::DeadlineParams;
+use crate::fields::{Field, Input, InvalidField};
+use crate::queue::awaits_department;
 use crate::refusal::Refusal;
 use chrono::{Days, NaiveDate};
-use domain::{Category, PlaceLevel, Role, vocabulary};
+use domain::{Category, MonitoringKind, PlaceLevel, Role, SupportMode, vocabulary};
 use std::collections::BTreeSet;
 
-vocabulary!(
+/// Declares `ActionKind` (a `vocabulary!` word: wire name and label) with the fields each
+/// action takes besides `action` and `on` (`ActionKind::fields`), one entry per action.
+macro_rules! case_actions {
+    ($(#[$meta:meta])* $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = $code:literal / $label:literal [$($field:expr),* $(,)?],)+
+    }) => {
+        vocabulary!(
+            $(#[$meta])*
+            $name { $($(#[$vmeta])* $variant = $code / $label,)+ }
+        );
+
+        impl $name {
+            /// The fields the action takes besides `action` and `on` (`fields::ON`), in the order
+            /// they are read and described.
+            pub fn fields(self) -> &'static [Field] {
+                match self {
+                    $($name::$variant => {
+                        const FIELDS: &[Field] = &[$($field),*];
+                        FIELDS
+                    })+
+                }
+            }
+        }
+    };
+}
+
+/// A 疑点's 核实结果 (`Explanation`): 已排除 or 已核实.
+const RESOLUTIONS: &[&str] = &["resolved", "confirmed"];
+/// A meeting's verdict on one category; `none` leaves the category out.
+const VERDICTS: &[&str] = &["confirm", "override", "none"];
+const DATE_DEFAULT: &str = "defaults to today; not after today";
+
+case_actions!(
     /// 办理事项的名称: the word for each `Action`, its wire name (the API's `action`, a page
-    /// form's `action`, the offered actions) and the label of its button.
+    /// form's `action`, the offered actions), the label of its button, and its fields — what
+    /// the API's body and the page's form give (`web::case_input` reads them, the API's
+    /// description lists them, `CaseAction::from_input` builds the action from them).
     ActionKind {
-        BeginComparison = "begin_comparison" / "开始信息比对",
-        RecordDiscrepancy = "record_discrepancy" / "登记疑点",
-        ExplainDiscrepancy = "explain_discrepancy" / "疑点说明",
-        CompleteComparison = "complete_comparison" / "完成信息比对",
-        RecordSurvey = "record_survey" / "录入入户调查",
-        RecordVillageReview = "record_village_review" / "录入村社评议",
-        RecordJointReview = "record_joint_review" / "录入联合研判",
-        PostNotice = "post_notice" / "张贴公示",
-        RecordObjection = "record_objection" / "登记公示异议",
-        SendBackForVerification = "send_back" / "退回重新调查核实",
-        AnswerObjection = "answer_objection" / "答复异议",
-        Confirm = "confirm" / "审核确认",
-        Decline = "decline" / "审核不同意",
-        Refuse = "refuse" / "不予认定",
-        DeliverRefusalNotice = "deliver_refusal_notice" / "告知书已送达",
-        Withdraw = "withdraw" / "撤回",
-        RecordSpecialLimit = "record_special_limit" / "特殊情况延长时限",
+        BeginComparison = "begin_comparison" / "开始信息比对" [],
+        RecordDiscrepancy = "record_discrepancy" / "登记疑点" [
+            Field::text("source", "疑点来源").required().about("疑点来源 (the department or data set)"),
+            Field::text("description", "疑点内容").required().about("疑点内容"),
+        ],
+        ExplainDiscrepancy = "explain_discrepancy" / "疑点说明" [
+            Field::number("number", "编号").required().called("疑点编号").at_least(1),
+            Field::choice("resolution", "核实结果", RESOLUTIONS).required()
+                .called("疑点核实结果（已排除或已核实）")
+                .about("resolved: 已排除; confirmed: 已核实 (reflected in the survey)"),
+            Field::text("note", "说明").required().about("说明 of the finding"),
+        ],
+        CompleteComparison = "complete_comparison" / "完成信息比对" [],
+        RecordSurvey = "record_survey" / "录入入户调查" [
+            Field::users("team", "调查组成员").required().about(
+                "user ids of the 联合核查小组; the workflow refuses fewer than 2 distinct people (team_too_small)",
+            ),
+            Field::household("household", "入户调查的家庭情况").required(),
+            Field::date("surveyed_on", "调查日期").about(DATE_DEFAULT),
+        ],
+        RecordVillageReview = "record_village_review" / "录入村社评议" [
+            Field::number("attendance", "参会人数").required()
+                .about("参会人数 (0 is refused: attendance_missing)"),
+            Field::word("outcome", "评议结果", &ReviewOutcome::WORDS).required()
+                .called("评议结果（同意或不同意）"),
+            Field::date("held_on", "评议日期").about(DATE_DEFAULT),
+            Field::text("note", "说明").about("评议意见"),
+        ],
+        RecordJointReview = "record_joint_review" / "录入联合研判" [
+            Field::records("verdicts", "研判意见", &[
+                Field::word("category", "类别", &Category::WORDS).required(),
+                Field::choice("verdict", "研判意见", VERDICTS).required()
+                    .about("none: leave the category out of this list"),
+                Field::text("reason", "理由").about("required for override (reason_missing)"),
+            ]).required().about(
+                "one per category the rules engine proposed (the proposal itself is the engine's, in GET /api/v1/cases/{id} as proposal); a category not proposed only as an override",
+            ),
+            Field::date("held_on", "会议日期").about(DATE_DEFAULT),
+            Field::word("monitoring_kind", "监测类型", &MonitoringKind::WORDS)
+                .about("required when the monitoring tag is decided"),
+            Field::text("monitoring_kind_reason", "监测类型与建议不同的理由")
+                .about("required when the kind differs from the proposal's"),
+            Field::records("judgements", "人工核定意见", &[
+                Field::text("rule", "规则").required()
+                    .about("the pending test's rule, e.g. property.within_limits"),
+                Field::text("param", "参数").required()
+                    .about("the parameter without value, e.g. property.financial_assets_months"),
+                Field::bool("holds", "核定意见").required().about("true: 符合; false: 不符合"),
+                Field::text("reason", "理由").required().about("the meeting's reason (required)"),
+            ]).about(
+                "人工核定: one per pending test of the proposal (proposal.pending in GET /api/v1/cases/{id}: a test whose parameter has no value on the date, 待人工核定). The action is refused while a pending test is unjudged (pending_unjudged, naming the test), without a reason (judgement_reason_missing), judged twice (judged_twice), or for a test that is not pending (not_pending). Stored with the joint review (joint_review.judgements).",
+            ),
+            Field::word("support_mode", "供养方式", &SupportMode::WORDS).about(
+                "供养方式 (分散供养 / 集中供养) of the 特困 the meeting starts: required then (support_mode_missing) and kept on the 特困 category period; not recorded when no 特困 starts",
+            ),
+        ],
+        PostNotice = "post_notice" / "张贴公示" [],
+        RecordObjection = "record_objection" / "登记公示异议" [
+            Field::text("summary", "异议内容").required(),
+        ],
+        SendBackForVerification = "send_back" / "退回重新调查核实" [],
+        AnswerObjection = "answer_objection" / "答复异议" [
+            Field::number("number", "编号").required().called("异议编号").at_least(1),
+            Field::text("answer", "答复内容").required(),
+        ],
+        Confirm = "confirm" / "审核确认" [
+            Field::word("category", "类别", &Category::WORDS).required().called("要审核的类别"),
+        ],
+        Decline = "decline" / "审核不同意" [
+            Field::word("category", "类别", &Category::WORDS).required().called("要审核的类别"),
+            Field::text("reason", "理由").required(),
+        ],
+        Refuse = "refuse" / "不予认定" [Field::text("reason", "理由").required()],
+        DeliverRefusalNotice = "deliver_refusal_notice" / "告知书已送达" [],
+        Withdraw = "withdraw" / "撤回" [Field::text("reason", "理由").required()],
+        RecordSpecialLimit = "record_special_limit" / "特殊情况延长时限" [
+            Field::text("reason", "理由").required(),
+        ],
     }
 );
 
@@ -132,6 +230,366 @@ impl Action {
             | Action::RecordSpecialLimit { .. } => TOWN,
         }
     }
+}
+
+/// 镇街联合研判 as the meeting records it; the proposal comes from the rules engine (P6), added
+/// by the shell (`app::cases`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JointReviewInput {
+    pub held_on: NaiveDate,
+    pub verdicts: Vec<CategoryVerdict>,
+    pub monitoring_kind: Option<MonitoringKind>,
+    pub monitoring_kind_reason: String,
+    /// 人工核定: the meeting's judgement on each pending test of the proposal.
+    pub judgements: Vec<PendingJudgement>,
+    /// D2: 供养方式 of the 特困 the meeting starts (required then, ignored otherwise).
+    pub support_mode: Option<SupportMode>,
+}
+
+impl JointReviewInput {
+    /// A meeting on `held_on` that agrees with `proposal`: each proposed category confirmed,
+    /// its monitoring kind kept, each pending test judged to hold for `reason`, and 分散供养
+    /// for a 特困 it starts (the demo's and the test builders' meeting).
+    pub fn agreeing_with(proposal: &Proposal, held_on: NaiveDate, reason: &str) -> Self {
+        JointReviewInput {
+            held_on,
+            verdicts: proposal
+                .categories
+                .iter()
+                .map(|category| CategoryVerdict {
+                    category: *category,
+                    verdict: Verdict::Confirm,
+                })
+                .collect(),
+            monitoring_kind: proposal.monitoring_kind,
+            monitoring_kind_reason: String::new(),
+            judgements: proposal
+                .pending
+                .iter()
+                .map(|test| PendingJudgement {
+                    rule: test.rule.clone(),
+                    param: test.param.clone(),
+                    holds: true,
+                    reason: reason.to_owned(),
+                })
+                .collect(),
+            support_mode: proposal
+                .categories
+                .contains(&Category::Tekun)
+                .then_some(SupportMode::Dispersed),
+        }
+    }
+
+    /// The review, on the rules engine's `proposal`.
+    pub fn on_proposal(self, proposal: Proposal) -> JointReview {
+        JointReview {
+            held_on: self.held_on,
+            proposal,
+            verdicts: self.verdicts,
+            monitoring_kind: self.monitoring_kind,
+            monitoring_kind_reason: self.monitoring_kind_reason,
+            judgements: self.judgements,
+            support_mode: self.support_mode,
+        }
+    }
+}
+
+/// What an actor does to a case, as entered. Every action but the joint review is a move as
+/// it stands; the joint review's proposal is the rules engine's, added by the shell.
+// One value per request, moved once: boxing the survey would only burden callers.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaseAction {
+    Move(Action),
+    RecordJointReview(JointReviewInput),
+}
+
+impl CaseAction {
+    /// The action's word.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            CaseAction::Move(action) => action.kind(),
+            CaseAction::RecordJointReview(_) => ActionKind::RecordJointReview,
+        }
+    }
+
+    /// The action of `kind` from its fields as read (`ActionKind::fields`; every scalar is
+    /// already its type, every required field present). A date left out is `day` (the action's
+    /// `on`, else today). What the fields alone cannot say — a verdict's choice, a pending
+    /// test's judgement — is judged here and named.
+    pub fn from_input(
+        kind: ActionKind,
+        input: &Input,
+        day: NaiveDate,
+    ) -> Result<CaseAction, InvalidField> {
+        let step = |action: Action| Ok(CaseAction::Move(action));
+        // Required fields are present once read; a field missing here is named as absent.
+        let number = |name: &str, noun: &str| {
+            input
+                .number(name)
+                .ok_or_else(|| InvalidField::new(name, format!("请填写{noun}")))
+        };
+        match kind {
+            ActionKind::BeginComparison => step(Action::BeginComparison),
+            ActionKind::RecordDiscrepancy => step(Action::RecordDiscrepancy(Discrepancy {
+                source: input.text("source"),
+                description: input.text("description"),
+            })),
+            ActionKind::ExplainDiscrepancy => {
+                let number = number("number", "疑点编号")?;
+                let note = input.text("note");
+                let explanation = match input.code("resolution") {
+                    Some("resolved") => Explanation::Resolved { note },
+                    Some("confirmed") => Explanation::Confirmed { note },
+                    _ => {
+                        return Err(InvalidField::new(
+                            "resolution",
+                            "请选择疑点核实结果（已排除或已核实）",
+                        ));
+                    }
+                };
+                step(Action::ExplainDiscrepancy {
+                    number,
+                    explanation,
+                })
+            }
+            ActionKind::CompleteComparison => step(Action::CompleteComparison),
+            ActionKind::RecordSurvey => {
+                let household = input
+                    .household("household")
+                    .cloned()
+                    .ok_or_else(|| InvalidField::new("household", "请填写入户调查的家庭情况"))?;
+                let team = input
+                    .users("team")
+                    .iter()
+                    .map(|user_id| TeamMember {
+                        user_id: *user_id,
+                        name: String::new(),
+                    })
+                    .collect();
+                step(Action::RecordSurvey(Survey {
+                    household,
+                    team,
+                    surveyed_on: input.date("surveyed_on").unwrap_or(day),
+                }))
+            }
+            ActionKind::RecordVillageReview => {
+                let outcome = input
+                    .code("outcome")
+                    .and_then(ReviewOutcome::from_code)
+                    .ok_or_else(|| {
+                        InvalidField::new("outcome", "请选择评议结果（同意或不同意）")
+                    })?;
+                step(Action::RecordVillageReview(VillageReview {
+                    held_on: input.date("held_on").unwrap_or(day),
+                    attendance: number("attendance", "参会人数")?,
+                    outcome,
+                    note: input.text("note"),
+                }))
+            }
+            ActionKind::RecordJointReview => Ok(CaseAction::RecordJointReview(joint_review_input(
+                input, day,
+            )?)),
+            ActionKind::PostNotice => step(Action::PostNotice),
+            ActionKind::RecordObjection => step(Action::RecordObjection {
+                summary: input.text("summary"),
+            }),
+            ActionKind::SendBackForVerification => step(Action::SendBackForVerification),
+            ActionKind::AnswerObjection => step(Action::AnswerObjection {
+                number: number("number", "异议编号")?,
+                answer: input.text("answer"),
+            }),
+            ActionKind::Confirm => step(Action::Confirm {
+                category: category_of(input)?,
+            }),
+            ActionKind::Decline => step(Action::Decline {
+                category: category_of(input)?,
+                reason: input.text("reason"),
+            }),
+            ActionKind::Refuse => step(Action::Refuse {
+                reason: input.text("reason"),
+            }),
+            ActionKind::DeliverRefusalNotice => step(Action::DeliverRefusalNotice),
+            ActionKind::Withdraw => step(Action::Withdraw {
+                reason: input.text("reason"),
+            }),
+            ActionKind::RecordSpecialLimit => step(Action::RecordSpecialLimit {
+                reason: input.text("reason"),
+            }),
+        }
+    }
+}
+
+fn category_of(input: &Input) -> Result<Category, InvalidField> {
+    input
+        .code("category")
+        .and_then(Category::from_code)
+        .ok_or_else(|| InvalidField::new("category", "请选择要审核的类别"))
+}
+
+/// 镇街联合研判's fields: each category's verdict (`none` or none given: left out), the
+/// monitoring kind, each pending test's judgement (one left without 符合 / 不符合 is left out:
+/// the workflow names it) and the 供养方式.
+fn joint_review_input(input: &Input, day: NaiveDate) -> Result<JointReviewInput, InvalidField> {
+    let mut verdicts = Vec::new();
+    for record in input.records("verdicts") {
+        let text = |key: &str| record.get(key).map_or("", |text| text.trim());
+        let category = Category::from_code(text("category")).ok_or_else(|| {
+            InvalidField::new("verdicts", format!("类别“{}”无效", text("category")))
+        })?;
+        let verdict = match text("verdict") {
+            "confirm" => Verdict::Confirm,
+            "override" => Verdict::Override {
+                reason: text("reason").to_owned(),
+            },
+            "" | "none" => continue,
+            other => {
+                return Err(InvalidField::new(
+                    format!("verdict_{}", category.code()),
+                    format!("“{}”的研判意见“{other}”无效", category.label()),
+                ));
+            }
+        };
+        verdicts.push(CategoryVerdict { category, verdict });
+    }
+    let monitoring_kind = input
+        .code("monitoring_kind")
+        .and_then(MonitoringKind::from_code);
+    let mut judgements = Vec::new();
+    for record in input.records("judgements") {
+        let text = |key: &str| record.get(key).map_or("", |text| text.trim());
+        let holds = match text("holds") {
+            "true" | "holds" => true,
+            "false" | "fails" => false,
+            "" => continue,
+            other => {
+                return Err(InvalidField::new(
+                    format!("judgement:{}:{}", text("rule"), text("param")),
+                    format!(
+                        "参数{}的人工核定意见“{other}”无效，应为符合（true）或不符合（false）",
+                        text("param")
+                    ),
+                ));
+            }
+        };
+        judgements.push(PendingJudgement {
+            rule: text("rule").to_owned(),
+            param: text("param").to_owned(),
+            holds,
+            reason: text("reason").to_owned(),
+        });
+    }
+    Ok(JointReviewInput {
+        held_on: input.date("held_on").unwrap_or(day),
+        verdicts,
+        monitoring_kind,
+        monitoring_kind_reason: input.text("monitoring_kind_reason"),
+        judgements,
+        // D2: the workflow refuses its absence when a 特困 starts and does not record it
+        // otherwise.
+        support_mode: input.code("support_mode").and_then(SupportMode::from_code),
+    })
+}
+
+/// 可办事项: the actions a form is offered for, to `role` on `case` at its step on `today`.
+/// An offer is not a promise: the workflow still checks each move (and refuses with its
+/// reason); this only keeps the page from showing forms the role can never use here.
+pub fn offered(case: &Case, role: Role, today: NaiveDate) -> Vec<ActionKind> {
+    let mut offered = Vec::new();
+    let step = case.step();
+    let town = role == Role::TownReviewer;
+    // P5, P7: the village assistant records the village review and posts the notice.
+    let village = matches!(role, Role::VillageAssistant | Role::TownReviewer);
+    let assists = matches!(
+        role,
+        Role::VillageAssistant | Role::GridWorker | Role::TownReviewer
+    );
+    let reverifying = case
+        .objections()
+        .iter()
+        .any(|objection| objection.status == ObjectionStatus::Reverifying);
+    let open_objection = case
+        .objections()
+        .iter()
+        .any(|objection| objection.status == ObjectionStatus::Open);
+    match step {
+        Step::Received if town => offered.push(ActionKind::BeginComparison),
+        Step::Comparing if town => {
+            offered.push(ActionKind::RecordDiscrepancy);
+            if case
+                .discrepancies()
+                .iter()
+                .any(|record| record.explanation.is_none())
+            {
+                offered.push(ActionKind::ExplainDiscrepancy);
+            }
+            offered.push(ActionKind::CompleteComparison);
+        }
+        Step::Surveying if assists => offered.push(ActionKind::RecordSurvey),
+        Step::VillageReview if village => offered.push(ActionKind::RecordVillageReview),
+        Step::JointReview if town => {
+            if reverifying {
+                offered.push(ActionKind::AnswerObjection);
+            }
+            offered.push(ActionKind::RecordJointReview);
+        }
+        Step::Notice if role == Role::VillageAssistant && case.notice().is_none() => {
+            offered.push(ActionKind::PostNotice);
+        }
+        Step::Notice | Step::Confirming if town => {
+            if step == Step::Notice && case.notice().is_none() {
+                if reverifying {
+                    offered.push(ActionKind::AnswerObjection);
+                }
+                offered.push(ActionKind::PostNotice);
+            }
+            if case.notice().is_some() {
+                offered.push(ActionKind::RecordObjection);
+            }
+            if open_objection {
+                offered.push(ActionKind::SendBackForVerification);
+            }
+        }
+        Step::Notice | Step::Confirming
+            if matches!(role, Role::DistrictCivilAffairs | Role::DistrictAgriculture)
+                && case
+                    .notice()
+                    .is_some_and(|notice| !notice.is_running(today))
+                && !case.has_open_objection()
+                && awaits_department(case, role) =>
+        {
+            offered.push(ActionKind::Confirm);
+            offered.push(ActionKind::Decline);
+        }
+        Step::Refused | Step::Confirmed
+            if town
+                && case.owes_refusal_notice()
+                && case.refusal_notice_delivered_on().is_none() =>
+        {
+            offered.push(ActionKind::DeliverRefusalNotice);
+        }
+        _ => {}
+    }
+    if town
+        && matches!(
+            step,
+            Step::Received
+                | Step::Comparing
+                | Step::Surveying
+                | Step::VillageReview
+                | Step::JointReview
+                | Step::Notice
+        )
+    {
+        offered.push(ActionKind::Refuse);
+    }
+    if assists && !step.is_final() {
+        offered.push(ActionKind::Withdraw);
+    }
+    if town && !step.is_final() && case.special_limit_reason().is_none() {
+        offered.push(ActionKind::RecordSpecialLimit);
+    }
+    offered
 }
 
 /// The roles that record a survey and sit on its team (P4): village, grid and town.

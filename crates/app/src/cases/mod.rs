@@ -19,9 +19,8 @@ use std::collections::{BTreeSet, HashMap};
 use store::audit::AuditEvent;
 use store::cases::{CaseEventRow, CaseRow, CaseSummary, NewCase};
 use workflow::{
-    Action, ActorRef, Calendar, Case, CaseKind, CategoryVerdict, Change, Channel, Consent,
-    DatedChange, Deadline, DeadlineParams, Event, Fact, Intake, JointReview, Proposal, Step,
-    TimeLimit, TrackingNumber,
+    Action, ActorRef, Calendar, Case, CaseKind, Change, Channel, Consent, DatedChange, Deadline,
+    DeadlineParams, Event, Fact, Intake, JointReview, Proposal, Step, TimeLimit, TrackingNumber,
 };
 
 /// 受理登记 as the caller gives it; the registry supplies what the household holds, the
@@ -39,63 +38,9 @@ pub struct NewIntake {
     pub summary: String,
 }
 
-/// 镇街联合研判 as the meeting records it; the proposal comes from the rules engine (P6).
-#[derive(Clone, Debug)]
-pub struct JointReviewInput {
-    pub held_on: NaiveDate,
-    pub verdicts: Vec<CategoryVerdict>,
-    pub monitoring_kind: Option<domain::MonitoringKind>,
-    pub monitoring_kind_reason: String,
-    /// 人工核定: the meeting's judgement on each pending test of the proposal.
-    pub judgements: Vec<workflow::PendingJudgement>,
-    /// D2: 供养方式 of the 特困 the meeting starts (required then, ignored otherwise).
-    pub support_mode: Option<domain::SupportMode>,
-}
-
-impl JointReviewInput {
-    /// A meeting on `held_on` that agrees with `proposal`: each proposed category confirmed,
-    /// its monitoring kind kept, each pending test judged to hold for `reason`, and 分散供养
-    /// for a 特困 it starts (the demo's and the test builders' meeting).
-    pub fn agreeing_with(proposal: &Proposal, held_on: NaiveDate, reason: &str) -> Self {
-        JointReviewInput {
-            held_on,
-            verdicts: proposal
-                .categories
-                .iter()
-                .map(|category| CategoryVerdict {
-                    category: *category,
-                    verdict: workflow::Verdict::Confirm,
-                })
-                .collect(),
-            monitoring_kind: proposal.monitoring_kind,
-            monitoring_kind_reason: String::new(),
-            judgements: proposal
-                .pending
-                .iter()
-                .map(|test| workflow::PendingJudgement {
-                    rule: test.rule.clone(),
-                    param: test.param.clone(),
-                    holds: true,
-                    reason: reason.to_owned(),
-                })
-                .collect(),
-            support_mode: proposal
-                .categories
-                .contains(&domain::Category::Tekun)
-                .then_some(domain::SupportMode::Dispersed),
-        }
-    }
-}
-
-/// What an actor does to a case. Every workflow action but the joint review passes through;
-/// the joint review's proposal is built here from the surveyed household.
-// One value per request, moved once: boxing the survey would only burden callers.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug)]
-pub enum CaseAction {
-    Move(Action),
-    RecordJointReview(JointReviewInput),
-}
+/// 镇街联合研判 as the meeting records it, and what an actor does to a case: declared next to
+/// the machine (`workflow::CaseAction::from_input` builds one from an action's fields).
+pub use workflow::{CaseAction, JointReviewInput};
 
 /// One entry of a case's timeline: who did what when.
 #[derive(Clone, Debug)]
@@ -571,15 +516,7 @@ impl App {
         input: JointReviewInput,
         today: NaiveDate,
     ) -> Result<JointReview, AppError> {
-        Ok(JointReview {
-            held_on: input.held_on,
-            proposal: self.proposal(conn, case, today).await?,
-            verdicts: input.verdicts,
-            monitoring_kind: input.monitoring_kind,
-            monitoring_kind_reason: input.monitoring_kind_reason,
-            judgements: input.judgements,
-            support_mode: input.support_mode,
-        })
+        Ok(input.on_proposal(self.proposal(conn, case, today).await?))
     }
 
     /// D2: the confirmed changes as dated category periods; a first application's household
@@ -1163,106 +1100,8 @@ impl App {
     }
 }
 
-/// 可办事项: the actions a form is offered for, to `role` on `case` at its step on `today`.
-/// An offer is not a promise: the workflow still checks each move (and refuses with its
-/// reason); this only keeps the page from showing forms the role can never use here.
-pub fn offered_actions(case: &Case, role: Role, today: NaiveDate) -> Vec<workflow::ActionKind> {
-    let mut offered = Vec::new();
-    let step = case.step();
-    let town = role == Role::TownReviewer;
-    // P5, P7: the village assistant records the village review and posts the notice.
-    let village = matches!(role, Role::VillageAssistant | Role::TownReviewer);
-    let assists = matches!(
-        role,
-        Role::VillageAssistant | Role::GridWorker | Role::TownReviewer
-    );
-    let reverifying = case
-        .objections()
-        .iter()
-        .any(|objection| objection.status == workflow::ObjectionStatus::Reverifying);
-    let open_objection = case
-        .objections()
-        .iter()
-        .any(|objection| objection.status == workflow::ObjectionStatus::Open);
-    match step {
-        Step::Received if town => offered.push(workflow::ActionKind::BeginComparison),
-        Step::Comparing if town => {
-            offered.push(workflow::ActionKind::RecordDiscrepancy);
-            if case
-                .discrepancies()
-                .iter()
-                .any(|record| record.explanation.is_none())
-            {
-                offered.push(workflow::ActionKind::ExplainDiscrepancy);
-            }
-            offered.push(workflow::ActionKind::CompleteComparison);
-        }
-        Step::Surveying if assists => offered.push(workflow::ActionKind::RecordSurvey),
-        Step::VillageReview if village => offered.push(workflow::ActionKind::RecordVillageReview),
-        Step::JointReview if town => {
-            if reverifying {
-                offered.push(workflow::ActionKind::AnswerObjection);
-            }
-            offered.push(workflow::ActionKind::RecordJointReview);
-        }
-        Step::Notice if role == Role::VillageAssistant && case.notice().is_none() => {
-            offered.push(workflow::ActionKind::PostNotice);
-        }
-        Step::Notice | Step::Confirming if town => {
-            if step == Step::Notice && case.notice().is_none() {
-                if reverifying {
-                    offered.push(workflow::ActionKind::AnswerObjection);
-                }
-                offered.push(workflow::ActionKind::PostNotice);
-            }
-            if case.notice().is_some() {
-                offered.push(workflow::ActionKind::RecordObjection);
-            }
-            if open_objection {
-                offered.push(workflow::ActionKind::SendBackForVerification);
-            }
-        }
-        Step::Notice | Step::Confirming
-            if matches!(role, Role::DistrictCivilAffairs | Role::DistrictAgriculture)
-                && case
-                    .notice()
-                    .is_some_and(|notice| !notice.is_running(today))
-                && !case.has_open_objection()
-                && workflow::awaits_department(case, role) =>
-        {
-            offered.push(workflow::ActionKind::Confirm);
-            offered.push(workflow::ActionKind::Decline);
-        }
-        Step::Refused | Step::Confirmed
-            if town
-                && case.owes_refusal_notice()
-                && case.refusal_notice_delivered_on().is_none() =>
-        {
-            offered.push(workflow::ActionKind::DeliverRefusalNotice);
-        }
-        _ => {}
-    }
-    if town
-        && matches!(
-            step,
-            Step::Received
-                | Step::Comparing
-                | Step::Surveying
-                | Step::VillageReview
-                | Step::JointReview
-                | Step::Notice
-        )
-    {
-        offered.push(workflow::ActionKind::Refuse);
-    }
-    if assists && !step.is_final() {
-        offered.push(workflow::ActionKind::Withdraw);
-    }
-    if town && !step.is_final() && case.special_limit_reason().is_none() {
-        offered.push(workflow::ActionKind::RecordSpecialLimit);
-    }
-    offered
-}
+/// 可办事项: the actions offered to a role on a case, decided next to the machine.
+pub use workflow::offered as offered_actions;
 
 /// 调查组候选人: a user of the system who may sit on a survey team.
 #[derive(Clone, Debug, PartialEq, Eq)]
