@@ -333,12 +333,13 @@ impl World {
     }
 }
 
+/// P1: no consent, no intake; one case in progress per household; U2: the wrong role, the
+/// wrong area, a skipped step are refused.
 #[tokio::test]
-async fn p1_p8_an_application_goes_through_every_step_by_the_right_users_to_enrolment() {
+async fn p1_u2_an_application_needs_consent_one_at_a_time_and_the_right_user() {
     for world in worlds().await {
         let app = &world.app;
         let backend = world.backend;
-        let household = household_line("YY-0001", YONGYUAN, "500224198501011397");
         let today = world.today();
 
         // P1: no consent, no intake.
@@ -374,7 +375,22 @@ async fn p1_p8_an_application_goes_through_every_step_by_the_right_users_to_enro
             app.case_detail(&world.other_town, case_id).await,
             Err(AppError::NotFound)
         ));
+        world.audit_intact().await;
+    }
+}
 
+/// P3: a 疑点 is explained before the comparison ends; P4: a one-person team and a team
+/// member who is no user are refused.
+#[tokio::test]
+async fn p3_p4_a_discrepancy_is_explained_and_the_survey_team_is_checked() {
+    for world in worlds().await {
+        let app = &world.app;
+        let backend = world.backend;
+        let household = household_line("YY-0001", YONGYUAN, "500224198501011397");
+        let today = world.today();
+        let new_case = intake(CaseKind::Application, "YY-0001", YONGYUAN, today);
+        let (case_id, _) = app.open_case(&world.village, new_case).await.unwrap();
+        let begin = || step(Action::BeginComparison);
         // P3: a 疑点 is explained before the comparison ends.
         world.act(&world.town, case_id, begin()).await;
         let discrepancy = Discrepancy {
@@ -439,7 +455,23 @@ async fn p1_p8_an_application_goes_through_every_step_by_the_right_users_to_enro
                 step(Action::RecordVillageReview(review)),
             )
             .await;
+        world.audit_intact().await;
+    }
+}
 
+/// P6: the proposal comes from the rules engine; P7: no confirmation while the notice runs,
+/// nor with an open objection, which sends the case back to a new survey, an answer and a new
+/// notice.
+#[tokio::test]
+async fn p6_p7_the_proposal_is_the_engines_and_the_notice_holds_the_confirmation() {
+    for world in worlds().await {
+        let app = &world.app;
+        let backend = world.backend;
+        let household = household_line("YY-0001", YONGYUAN, "500224198501011397");
+        let today = world.today();
+        let new_case = intake(CaseKind::Application, "YY-0001", YONGYUAN, today);
+        let (case_id, _) = app.open_case(&world.village, new_case).await.unwrap();
+        world.to_joint_review(case_id, &household).await;
         // P6: the proposal comes from the rules engine.
         let proposal = app.case_proposal(&world.town, case_id).await.unwrap();
         assert!(
@@ -488,7 +520,30 @@ async fn p1_p8_an_application_goes_through_every_step_by_the_right_users_to_enro
         world.act(&world.town, case_id, step(answer)).await;
         assert_eq!(world.joint_review(case_id, true).await, Step::Notice);
         world.run_notice(case_id).await;
+        world.audit_intact().await;
+    }
+}
 
+/// P8, U2: each department confirms only its own; D2: the registry holds the household and
+/// its dated period, the case as reason; the closed case moves no more; the timeline names
+/// who did what.
+#[tokio::test]
+async fn p8_d2_each_department_confirms_its_own_and_the_registry_holds_the_period() {
+    for world in worlds().await {
+        let app = &world.app;
+        let backend = world.backend;
+        let household = household_line("YY-0001", YONGYUAN, "500224198501011397");
+        let today = world.today();
+        let new_case = intake(CaseKind::Application, "YY-0001", YONGYUAN, today);
+        let (case_id, _) = app.open_case(&world.village, new_case).await.unwrap();
+        world.to_joint_review(case_id, &household).await;
+        assert_eq!(world.joint_review(case_id, true).await, Step::Notice);
+        world.run_notice(case_id).await;
+        let confirm_dibao = || {
+            step(Action::Confirm {
+                category: Category::Dibao,
+            })
+        };
         // P8, U2: each department confirms only its own.
         let result = app
             .act_on_case(&world.agriculture, case_id, confirm_dibao())

@@ -196,8 +196,10 @@ fn dibao_roll(world: &World) -> String {
     )
 }
 
+/// Dry run: the report (matched, unmatched, each bad row named by line and column), nothing
+/// written.
 #[tokio::test]
-async fn issue12_a_roll_is_planned_first_then_accepted_once() {
+async fn issue12_a_roll_is_planned_first_and_nothing_is_written() {
     for world in worlds().await {
         let backend = world.backend;
         let roll = dibao_roll(&world);
@@ -247,7 +249,26 @@ async fn issue12_a_roll_is_planned_first_then_accepted_once() {
             world.count("SELECT COUNT(*) FROM recheck_schedule").await,
             0
         );
+        let verification = world.app.verify_audit(None).await.unwrap();
+        assert!(
+            matches!(verification, Verification::Intact { .. }),
+            "{backend}"
+        );
+    }
+}
 
+/// Accept: the planned token, periods with the roll as their reason, the re-check schedule,
+/// one audit event; again, nothing to write and nothing written.
+#[tokio::test]
+async fn issue12_a_roll_is_planned_first_then_accepted_once() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let roll = dibao_roll(&world);
+        let periods_before = world.count("SELECT COUNT(*) FROM category_periods").await;
+        let audit_before = world.count("SELECT COUNT(*) FROM audit_log").await;
+        let report = world
+            .plan(&world.civil, Category::Dibao, "dibao.csv", roll.as_bytes())
+            .await;
         // Accept: periods with the roll as their reason, the schedule, one audit event.
         let written = world
             .import(&world.civil, Category::Dibao, "dibao.csv", roll.as_bytes())
@@ -279,6 +300,40 @@ async fn issue12_a_roll_is_planned_first_then_accepted_once() {
             world.count("SELECT COUNT(*) FROM recheck_schedule").await,
             2
         );
+
+        // Again: nothing to write, nothing written.
+        let again = world
+            .import(&world.civil, Category::Dibao, "dibao.csv", roll.as_bytes())
+            .await;
+        assert!(!again.written && again.nothing_to_write(), "{backend}");
+        assert_eq!(again.plan.already.len(), 3, "{backend}");
+        assert_eq!(
+            world.count("SELECT COUNT(*) FROM category_periods").await,
+            periods_before + 2
+        );
+        assert_eq!(
+            world.count("SELECT COUNT(*) FROM audit_log").await,
+            audit_before + 1
+        );
+        let verification = world.app.verify_audit(None).await.unwrap();
+        assert!(
+            matches!(verification, Verification::Intact { .. }),
+            "{backend}"
+        );
+    }
+}
+
+/// Accepted: the re-checks fall due by rule 10 with the catalogue's cycles; who was in 低保 on
+/// a date answers from the roll; a 特困 roll of one person is written (rule 2) and a 低保单人保
+/// row for that person is a conflict.
+#[tokio::test]
+async fn issue12_an_accepted_roll_schedules_rechecks_and_answers_who_held_the_category() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let roll = dibao_roll(&world);
+        world
+            .import(&world.civil, Category::Dibao, "dibao.csv", roll.as_bytes())
+            .await;
         // RULES.md rule 10 with the catalogue's cycles: H1 has a working-age member (6
         // months), H2's head too; both due six months after the roll's dates.
         let due = world
@@ -299,21 +354,6 @@ async fn issue12_a_roll_is_planned_first_then_accepted_once() {
         assert_eq!(world.in_category_on("dibao", "2025-06-30").await.len(), 0);
         assert_eq!(world.in_category_on("dibao", "2025-07-15").await.len(), 1);
         assert_eq!(world.in_category_on("dibao", "2025-08-01").await.len(), 2);
-
-        // Again: nothing to write, nothing written.
-        let again = world
-            .import(&world.civil, Category::Dibao, "dibao.csv", roll.as_bytes())
-            .await;
-        assert!(!again.written && again.nothing_to_write(), "{backend}");
-        assert_eq!(again.plan.already.len(), 3, "{backend}");
-        assert_eq!(
-            world.count("SELECT COUNT(*) FROM category_periods").await,
-            periods_before + 2
-        );
-        assert_eq!(
-            world.count("SELECT COUNT(*) FROM audit_log").await,
-            audit_before + 1
-        );
 
         // A 特困 roll naming H2's head alone: exclusive with nothing held by that person, but
         // a 低保单人保 row for a person holding 特困 would be a conflict.
@@ -342,7 +382,6 @@ async fn issue12_a_roll_is_planned_first_then_accepted_once() {
             single.plan.conflicts[0].reason.contains("特困人员"),
             "{backend}"
         );
-
         let verification = world.app.verify_audit(None).await.unwrap();
         assert!(
             matches!(verification, Verification::Intact { .. }),

@@ -301,11 +301,12 @@ async fn w2_a_repeated_feed_changes_nothing_and_one_fact_from_two_feeds_is_one_w
     }
 }
 
-#[tokio::test]
-async fn w3_a_warning_goes_through_the_whole_loop_to_an_opened_case() {
-    for world in worlds().await {
-        let backend = world.backend;
-        let app = &world.app;
+impl World {
+    /// The warning a police feed raises on H1's head (韩一 died on 10-03), H1 holding 低保 so
+    /// that the disposal can open a re-check of it (a re-check needs a held category).
+    async fn raised_death(&self) -> app::warnings::WarningItem {
+        let world = self;
+        let app = &self.app;
         // H1 holds 低保, so the disposal can open a re-check of it (a re-check needs a held
         // category).
         let mut tx = app.store().begin().await.unwrap();
@@ -337,7 +338,30 @@ async fn w3_a_warning_goes_through_the_whole_loop_to_an_opened_case() {
             )
             .await;
         world.run().await;
-        let warning = world.all(&world.town).await.remove(0);
+        world.all(&world.town).await.remove(0)
+    }
+
+    /// One step of the loop on warning `id` by `actor`, at the version it reads.
+    async fn loop_step(
+        &self,
+        actor: &Actor,
+        id: i64,
+        action: LoopAction,
+    ) -> Result<WarningState, AppError> {
+        let version = self.app.warning_detail(actor, id).await?.version;
+        self.app.act_on_warning(actor, id, version, action).await
+    }
+}
+
+/// W3: a raised warning is due for assignment in two working days and late after; another
+/// town does not find it; the town assigns it within its own team.
+#[tokio::test]
+async fn w3_a_raised_warning_is_due_in_two_working_days_and_read_in_its_town() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let app = &world.app;
+        let warning = world.raised_death().await;
+
         assert_eq!(
             warning.due_on, "2026-11-04",
             "{backend}: two working days to assign"
@@ -377,13 +401,21 @@ async fn w3_a_warning_goes_through_the_whole_loop_to_an_opened_case() {
                     .any(|choice| choice.user_id == world.other_village.user_id),
             "{backend}: the team is the town's"
         );
+        world.audit_intact().await;
+    }
+}
+
+/// W3: assigned only within the town's team, verified before it is judged, judged by the town
+/// and not the village, a disposal with no action needs its reason.
+#[tokio::test]
+async fn w3_each_step_of_the_loop_is_taken_by_its_role_in_order() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let warning = world.raised_death().await;
+        world.clock.set(date("2026-11-06"));
         let step = |actor: &Actor, action: LoopAction| {
-            let actor = actor.clone();
-            async move {
-                let version = app.warning_detail(&actor, warning.id).await?.version;
-                app.act_on_warning(&actor, warning.id, version, action)
-                    .await
-            }
+            let (actor, world) = (actor.clone(), &world);
+            async move { world.loop_step(&actor, warning.id, action).await }
         };
         let outside_team = step(
             &world.town,
@@ -454,6 +486,48 @@ async fn w3_a_warning_goes_through_the_whole_loop_to_an_opened_case() {
         )
         .await;
         assert!(matches!(no_reason, Err(AppError::Invalid(_))), "{backend}");
+        world.audit_intact().await;
+    }
+}
+
+/// W3: judged, the disposal opens a re-check case (channel 监测预警) of the household; the
+/// loop closes with its whole history; a stale version is a conflict.
+#[tokio::test]
+async fn w3_a_disposal_opens_a_recheck_case_and_the_loop_closes_with_its_history() {
+    for world in worlds().await {
+        let backend = world.backend;
+        let app = &world.app;
+        let warning = world.raised_death().await;
+        world.clock.set(date("2026-11-06"));
+        let step = |actor: &Actor, action: LoopAction| {
+            let (actor, world) = (actor.clone(), &world);
+            async move { world.loop_step(&actor, warning.id, action).await }
+        };
+        for (actor, action) in [
+            (
+                &world.town,
+                LoopAction::Assign {
+                    assignee_user_id: world.village.user_id,
+                },
+            ),
+            (
+                &world.village,
+                LoopAction::Verify {
+                    visited_on: world.app.today(),
+                    visitors: "yongyuan、wangge".into(),
+                    findings: "户主韩一已于10月3日去世，家中仅余杨二一人".into(),
+                },
+            ),
+            (
+                &world.town,
+                LoopAction::Judge {
+                    judgement: Judgement::Confirmed,
+                    note: "死亡信息属实，家庭人口变化，需重新核查".into(),
+                },
+            ),
+        ] {
+            step(actor, action).await.unwrap();
+        }
         let disposed = step(
             &world.town,
             LoopAction::Dispose(Disposal::OpenCase {
@@ -976,45 +1050,5 @@ async fn w3_the_loop_refuses_as_the_machine_decides() {
             .await
             .unwrap();
         assert_eq!(next, WarningState::Judged, "{backend}");
-    }
-}
-
-/// A case built at any step up to 公示 and a document, each in a line (`testkit::builders`,
-/// issue 17 item 6): the case stands where it was asked to, the document is on its case.
-#[tokio::test]
-async fn i17_a_case_is_built_at_each_step_up_to_the_notice_and_a_document_in_a_line() {
-    use app::documents::Owner;
-    use testkit::builders::World;
-    for (backend, store, _dir) in stores("builtcase").await {
-        let world = World::on(store, "2026-11-02").await;
-        let town = world.user(Role::TownReviewer, "500151001").await;
-        let steps = [
-            Step::Received,
-            Step::Comparing,
-            Step::Surveying,
-            Step::VillageReview,
-            Step::JointReview,
-            Step::Notice,
-        ];
-        let mut case_ids = Vec::new();
-        for (n, step) in steps.into_iter().enumerate() {
-            let household = world
-                .household(&format!("H{n}"), YONGYUAN)
-                .head(&format!("5002241970010100{n}"), "韩一")
-                .wages(3_000)
-                .add()
-                .await;
-            let case_id = world.case_at(&town, &household, step).await;
-            let detail = world.app.case_detail(&town, case_id).await.unwrap();
-            assert_eq!(detail.case.step(), step, "{backend}");
-            case_ids.push(case_id);
-        }
-        let pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n";
-        let case = Owner::Case(case_ids[2]);
-        let id = world
-            .document(&town, case, "diagnosis", "诊断证明.pdf", pdf)
-            .await;
-        let list = world.app.documents(&town, case).await.unwrap();
-        assert_eq!(list.documents[0].id, id, "{backend}");
     }
 }

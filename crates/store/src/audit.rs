@@ -436,7 +436,8 @@ impl Chain {
 
     async fn insert(&mut self, conn: &mut Conn, chunk: &[AuditEvent]) -> Result<()> {
         let sql = format!(
-            "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash) VALUES {}",
+            "{} audit_log (seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash) VALUES {}",
+            crate::sql::insert_many_into(conn),
             crate::sql::values_list(chunk.len(), 11, crate::sql::positional(conn))
         );
         let links: Vec<Link> = chunk.iter().map(|event| self.link(event)).collect();

@@ -9,21 +9,25 @@
 //! tables of this load alone, then moves it with `INSERT … SELECT` inside the transaction:
 //! `COPY` cannot run through the `Any` driver, and the registry rows, their audit events and
 //! the caller's other writes must commit or vanish together. Staging rows are never visible in
-//! the registry; the staging tables of a killed load are dropped by the next load.
+//! the registry; the staging tables of a killed load are dropped by the next load. The side
+//! connection works in a task of its own, and the caller stages a batch ahead (`stage`), so
+//! that batch N+1 streams in (and the audit rows of batch N) while the transaction moves
+//! batch N: two server backends at work instead of one after the other.
 //!
 //! A large load writes bare tables where it can and builds their indexes at its end, inside
 //! the same transaction (DDL is transactional on both stores, so a refused or killed load
 //! leaves every index as it was): on SQLite the narrow tables' secondary indexes when the load
-//! is at least as large as the registry; on PostgreSQL, into an empty registry only (dropping
+//! is at least as large as the registry (those the load reads only while the registry holds
+//! households, too, when it holds none); on PostgreSQL, into an empty registry only (dropping
 //! an index locks its table until the load ends), every secondary index, foreign key and the
-//! name index's key of the loaded tables.
+//! name index's key of the loaded tables, and the persons' key when no person is stored.
 //!
 //! The name index rows (`name_index::name_grams` of each member, once per household) are made in
-//! Rust. PostgreSQL streams them with `COPY` into a staging table and moves them with a plain
-//! `INSERT … SELECT` (the households are new, so no row is there already). SQLite, in a load
-//! at least as large as the registry, keeps them packed in memory (`PackedGrams`, 20 bytes a
-//! row) and writes them sorted at the end, each row appended to the index's last page instead
-//! of a random one.
+//! Rust and kept packed in memory (`PackedGrams`, 20 bytes a row), then written sorted at the
+//! end: each row goes to the end of the index instead of a random page of it (SQLite), and
+//! the index's key is built from sorted rows (PostgreSQL, which streams them into a staging
+//! table while the transaction builds the other indexes, then moves them with a plain
+//! `INSERT … SELECT`: the households are new, so no row is there already).
 //!
 //! Invariant: what the ordinary writes keep (`households::insert_many`, `audit::Chain`): a
 //! membership's `area_code` is its household's; a person is added or has their name refreshed;
@@ -201,10 +205,13 @@ impl HouseholdLoad {
                     grams = Some(PackedGrams::default());
                     cache_kib = PACKED_LOAD_CACHE_KIB;
                 }
-                // The index builds at the end sort with a helper thread per core.
+                // The index builds at the end sort with a helper thread per core. Foreign keys
+                // are checked when the load commits (SQLite ends the setting there): a
+                // statement that checked its own would keep a statement journal.
                 let threads = std::thread::available_parallelism().map_or(1, usize::from);
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "PRAGMA cache_size = -{cache_kib}; PRAGMA threads = {threads}"
+                    "PRAGMA cache_size = -{cache_kib}; PRAGMA threads = {threads}; \
+                     PRAGMA defer_foreign_keys = ON"
                 )))
                 .execute(&mut **tx)
                 .await?;
@@ -225,7 +232,8 @@ impl HouseholdLoad {
                     .execute(&mut **tx)
                     .await?;
                 if registry_was_empty && n_households >= DEFER_INDEXES_FROM {
-                    (deferred_indexes, deferred_constraints) = drop_pg_indexes(tx).await?;
+                    (deferred_indexes, deferred_constraints) =
+                        drop_pg_indexes(tx, no_persons).await?;
                 }
                 grams = Some(PackedGrams::default());
                 Some(Staging::create(store).await?)
@@ -329,7 +337,7 @@ impl HouseholdLoad {
                     .await?;
                 if let Some(grams) = grams {
                     let unpacked = grams.add_batch(&new, &ids)?;
-                    staging.stage_grams(unpacked.rows()).await?;
+                    staging.stage_grams(&unpacked.rows()).await?;
                 }
             }
         }
@@ -361,6 +369,9 @@ impl HouseholdLoad {
         if let Some(staging) = &mut self.staging {
             staging.move_audit(&mut tx).await?;
         }
+        // PostgreSQL: the name index rows stream into their staging table while the
+        // transaction builds the other indexes.
+        let mut grams_staged = None;
         if let Some(grams) = self.grams.take() {
             let sorted = grams.sorted();
             match &mut self.staging {
@@ -369,7 +380,7 @@ impl HouseholdLoad {
                         crate::name_index::insert_gram_rows(&mut tx, &chunk?, false).await?;
                     }
                 }
-                Some(staging) => staging.write_grams(&mut tx, &sorted).await?,
+                Some(staging) => grams_staged = Some(staging.stage_sorted_grams(sorted)),
             }
         }
         since = self.phases.add("name index", since);
@@ -384,17 +395,31 @@ impl HouseholdLoad {
             .execute(&mut *tx)
             .await?;
         }
+        let (name_index_keys, constraints): (Vec<&String>, Vec<&String>) = self
+            .deferred_constraints
+            .iter()
+            .partition(|statement| statement.contains("\"person_name_grams\""));
         for statement in self
             .deferred_indexes
             .iter()
             .map(|(_, definition)| definition)
-            .chain(&self.deferred_constraints)
+            .chain(constraints)
         {
             sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
                 .execute(&mut *tx)
                 .await?;
         }
         since = self.phases.add("build indexes", since);
+        if let (Some(staged), Some(staging)) = (grams_staged, &mut self.staging) {
+            staged.await.map_err(|_| stopped())??;
+            staging.move_grams(&mut tx).await?;
+        }
+        for statement in name_index_keys {
+            sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        since = self.phases.add("name index key", since);
         self.restore_cache(&mut tx).await?;
         tx.commit().await?;
         since = self.phases.add("commit", since);
@@ -410,10 +435,11 @@ impl HouseholdLoad {
         Ok(())
     }
 
+    /// SQLite: the connection's page cache and sorting threads as they were before the load.
     async fn restore_cache(&self, tx: &mut Tx) -> Result<()> {
         if self.staging.is_none() {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "PRAGMA cache_size = -{SQLITE_CACHE_KIB}"
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA threads = 0"
             )))
             .execute(&mut **tx)
             .await?;
@@ -480,7 +506,10 @@ async fn drop_secondary_indexes(tx: &mut Tx, reads_none: bool) -> Result<Vec<(St
 /// returns the index definitions and the statements that add the constraints again. The
 /// tables stay locked until the load commits or rolls back (a reader waits; there is nothing
 /// to read yet), and a failed or killed load leaves them as they were.
-async fn drop_pg_indexes(tx: &mut Tx) -> Result<(Vec<(String, String)>, Vec<String>)> {
+async fn drop_pg_indexes(
+    tx: &mut Tx,
+    no_persons: bool,
+) -> Result<(Vec<(String, String)>, Vec<String>)> {
     let tables = quoted_list(&LOADED_TABLES);
     let indexes: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT c.relname::text, pg_get_indexdef(c.oid) FROM pg_index i \
@@ -491,18 +520,24 @@ async fn drop_pg_indexes(tx: &mut Tx) -> Result<(Vec<(String, String)>, Vec<Stri
     .fetch_all(&mut **tx)
     .await?;
     // Foreign keys from the loaded tables, and the name index's key (which no load needs while
-    // the registry is empty: the file holds no household twice).
+    // the registry is empty: the file holds no household twice); with no person stored either,
+    // the persons' key too (the file holds no person twice, and the load inserts them without
+    // asking for a conflict), with the foreign keys of other tables that refer to it.
     let constraints: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT t.relname::text, c.conname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
          JOIN pg_class t ON t.oid = c.conrelid \
-         WHERE t.relnamespace = current_schema()::regnamespace AND t.relname IN ({tables}) \
-         AND (c.contype = 'f' OR (c.contype = 'p' AND t.relname = 'person_name_grams')) \
+         WHERE t.relnamespace = current_schema()::regnamespace AND (\
+         (t.relname IN ({tables}) AND (c.contype = 'f' OR (c.contype = 'p' AND t.relname = 'person_name_grams'))) \
+         OR ($1 AND c.contype = 'f' AND c.confrelid = 'persons'::regclass) \
+         OR ($1 AND c.contype = 'p' AND t.relname = 'persons')) \
          ORDER BY c.contype DESC, 1, 2"
     )))
+    .bind(no_persons)
     .fetch_all(&mut **tx)
     .await?;
     let mut restore = Vec::new();
-    for (table, name, definition) in constraints {
+    // The foreign keys before the keys they refer to (`ORDER BY contype DESC`: p before f).
+    for (table, name, definition) in constraints.into_iter().rev() {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "ALTER TABLE \"{table}\" DROP CONSTRAINT \"{name}\""
         )))
@@ -517,7 +552,8 @@ async fn drop_pg_indexes(tx: &mut Tx) -> Result<(Vec<(String, String)>, Vec<Stri
             .execute(&mut **tx)
             .await?;
     }
-    // The primary key first, then the foreign keys (`ORDER BY contype DESC`: p before f).
+    // The keys first, then the foreign keys that refer to them.
+    restore.reverse();
     Ok((indexes, restore))
 }
 
@@ -797,36 +833,40 @@ impl Staging {
     }
 
     /// Streams name index rows into their staging table, in the background.
-    async fn stage_grams<'a>(
-        &mut self,
-        rows: impl IntoIterator<Item = (&'a str, &'a str, i64)>,
-    ) -> Result<()> {
-        let mut buffer = Vec::new();
-        for (gram, area_code, household_id) in rows {
-            copy_row(
-                &mut buffer,
-                &[Some(gram), Some(area_code), Some(&household_id.to_string())],
-            );
-        }
-        if !buffer.is_empty() {
-            self.copy("grams", "gram, area_code, household_id", buffer, false)
+    async fn stage_grams(&mut self, rows: &[(&str, &str, i64)]) -> Result<()> {
+        if !rows.is_empty() {
+            self.copy("grams", GRAM_COLUMNS, gram_copy_rows(rows), false)
                 .await?;
         }
         Ok(())
     }
 
-    /// Writes the name index rows of the whole load (`sorted`, and any staged before) into
-    /// the registry, in key order, so that the index's key — dropped by a load into an empty
+    /// Streams the load's name index rows (`sorted`) into their staging table, in key order,
+    /// from a task of their own; `move_grams` moves them once the task is done.
+    fn stage_sorted_grams(&self, sorted: SortedGrams) -> tokio::task::JoinHandle<Result<()>> {
+        let copies = self.copies.clone();
+        let statement = format!("COPY {}_grams ({GRAM_COLUMNS}) FROM STDIN", self.prefix);
+        tokio::spawn(async move {
+            for chunk in sorted.chunks() {
+                let copy = Copy {
+                    statement: statement.clone(),
+                    rows: gram_copy_rows(&chunk?),
+                    done: None,
+                };
+                copies.send(copy).await.map_err(|_| stopped())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Moves the staged name index rows of the whole load into the registry, in the order
+    /// staged (key order), so that the index's key — dropped by a load into an empty
     /// registry — is built from sorted rows. They are new, their households are, so none is
     /// there already.
-    async fn write_grams(&mut self, tx: &mut Tx, sorted: &SortedGrams) -> Result<()> {
-        for chunk in sorted.chunks() {
-            self.stage_grams(chunk?).await?;
-        }
+    async fn move_grams(&mut self, tx: &mut Tx) -> Result<()> {
         self.flush().await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO person_name_grams (gram, area_code, household_id) \
-             SELECT gram, area_code, household_id FROM {}_grams",
+            "INSERT INTO person_name_grams ({GRAM_COLUMNS}) SELECT {GRAM_COLUMNS} FROM {}_grams",
             self.prefix
         )))
         .execute(&mut **tx)
@@ -924,6 +964,21 @@ impl Staging {
         }
         let _closed = conn.close().await;
     }
+}
+
+/// The columns of a name index row.
+const GRAM_COLUMNS: &str = "gram, area_code, household_id";
+
+/// Name index rows in `COPY`'s text format.
+fn gram_copy_rows(rows: &[(&str, &str, i64)]) -> Vec<u8> {
+    let mut buffer = Vec::new();
+    for (gram, area_code, household_id) in rows {
+        copy_row(
+            &mut buffer,
+            &[Some(gram), Some(area_code), Some(&household_id.to_string())],
+        );
+    }
+    buffer
 }
 
 /// The columns of an audit row as the load writes them.

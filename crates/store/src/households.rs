@@ -5,7 +5,7 @@
 //! with an end date and open a new one; rows are never deleted.
 
 use crate::decode;
-use crate::sql::{BULK_ROWS, placeholders, positional, values_list};
+use crate::sql::{BULK_ROWS, insert_many_into, placeholders, positional, values_list};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
 use domain::{
@@ -626,7 +626,8 @@ async fn write_persons(conn: &mut Conn, persons: &[&domain::Person], new: bool) 
     };
     for chunk in persons.chunks(BULK_ROWS) {
         let sql = format!(
-            "INSERT INTO persons (id_number, name, birth_date, sex) VALUES {}{upsert}",
+            "{} persons (id_number, name, birth_date, sex) VALUES {}{upsert}",
+            insert_many_into(conn),
             values_list(chunk.len(), 4, positional(conn))
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -686,8 +687,9 @@ pub(crate) async fn insert_many_unindexed(
     let mut ids = std::collections::HashMap::with_capacity(households.len());
     for chunk in households.chunks(BULK_ROWS) {
         let sql = format!(
-            "INSERT INTO households (external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
+            "{} households (external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
              VALUES {} RETURNING id, external_id",
+            insert_many_into(conn),
             values_list(chunk.len(), 10, positional(conn))
         );
         let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
@@ -727,7 +729,8 @@ pub(crate) async fn insert_many_unindexed(
     }
     for chunk in memberships.chunks(BULK_ROWS) {
         let sql = format!(
-            "INSERT INTO memberships (household_id, area_code, id_number, relation, start_date) VALUES {}",
+            "{} memberships (household_id, area_code, id_number, relation, start_date) VALUES {}",
+            insert_many_into(conn),
             values_list(chunk.len(), 5, positional(conn))
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));

@@ -9,7 +9,7 @@
 //! rows are found by their key only (no index by household): `reindex` deletes the parts the
 //! household held before its write.
 
-use crate::sql::{BULK_ROWS, placeholders, positional, values_list};
+use crate::sql::{BULK_ROWS, insert_many_into, placeholders, positional, values_list};
 use crate::{Conn, Result};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -140,7 +140,8 @@ pub(crate) async fn insert_gram_rows(
     };
     for chunk in rows.chunks(GRAM_ROWS) {
         let sql = format!(
-            "INSERT INTO person_name_grams (gram, area_code, household_id) VALUES {}{on_conflict}",
+            "{} person_name_grams (gram, area_code, household_id) VALUES {}{on_conflict}",
+            insert_many_into(conn),
             values_list(chunk.len(), 3, positional(conn))
         );
         let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));

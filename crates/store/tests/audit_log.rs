@@ -11,7 +11,7 @@ use store::audit::{self, AuditEvent, AuditFilter, Entity, Verification, Verifica
 
 async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("audit.db").display());
+    let url = testkit::sqlite_url(dir.path(), "audit").await;
     let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
     if testkit::postgres_url().is_some() {
         let (url, _name) = testkit::fresh_postgres("safetynet_audit_log").await;

@@ -8,7 +8,7 @@ use store::disclosure::{self, NewEntry};
 
 async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("disclosure.db").display());
+    let url = testkit::sqlite_url(dir.path(), "disclosure").await;
     let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
     if testkit::postgres_url().is_some() {
         let (url, _name) = testkit::fresh_postgres("safetynet_disclosure").await;

@@ -7,7 +7,7 @@ use store::cases::{self, NewCase, QueueCursor, QueueFilter, QueueRow};
 
 async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("queue.db").display());
+    let url = testkit::sqlite_url(dir.path(), "queue").await;
     let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
     if testkit::postgres_url().is_some() {
         let (url, _name) = testkit::fresh_postgres("safetynet_case_queue").await;
@@ -32,75 +32,82 @@ fn scans_queue(line: &str) -> bool {
 
 const N_CASES: usize = 6_000;
 
+/// `N_CASES` cases in ten villages of ten towns (`areas`), each with its queue lines: most are
+/// the town's; every tenth case is at 公示 and hands over to the district on 11-01, and
+/// agriculture follows it (跟踪). The tables analysed afterwards.
+async fn seed(store: &Store, backend: &str, areas: &[String]) {
+    let mut tx = store.begin().await.unwrap();
+    for n in 0..N_CASES {
+        let tracking_number = format!("TL20261001-{n:05}");
+        let area = &areas[n % 10];
+        let id = cases::insert(
+            &mut tx,
+            &NewCase {
+                tracking_number: &tracking_number,
+                kind: "application",
+                household_external_id: &format!("H{n}"),
+                household_id: None,
+                area_code: area,
+                step: "received",
+                received_on: "2026-10-01",
+                now: "t",
+            },
+        )
+        .await
+        .unwrap();
+        // Most lines are the town's; every tenth case is at 公示 and hands over to the
+        // district on 11-01.
+        let line = |role: &str, from: Option<&str>, until: Option<&str>, due: &str| QueueRow {
+            case_id: id,
+            role: domain::Role::from_code(role).unwrap(),
+            shown_from: from.map(|day| day.parse().unwrap()),
+            shown_until: until.map(|day| day.parse().unwrap()),
+            area_code: domain::PlaceCode::parse(area).unwrap(),
+            due_on: due.parse().unwrap(),
+            tracking_number: tracking_number.clone(),
+            kind: domain::states::CaseKind::Application,
+            household_external_id: domain::HouseholdNo::parse(&format!("H{n}")).unwrap(),
+            step: domain::states::Step::Notice,
+            limit: domain::states::TimeLimit::TownReview,
+            started_on: "2026-10-01".parse().unwrap(),
+            others: Vec::new(),
+            watching: 0,
+        };
+        let due = format!("2026-{:02}-{:02}", 10 + n % 3, 1 + n % 28);
+        let lines = if n % 10 == 0 {
+            vec![
+                line("town_reviewer", None, Some("2026-10-31"), &due),
+                line("district_civil_affairs", Some("2026-11-01"), None, &due),
+                // 跟踪 (issue 14): agriculture follows the case read-only.
+                QueueRow {
+                    watching: 1,
+                    ..line("district_agriculture", None, None, &due)
+                },
+            ]
+        } else {
+            vec![line("town_reviewer", None, None, &due)]
+        };
+        cases::insert_queue(&mut tx, &lines).await.unwrap();
+    }
+    store::commit(tx).await.unwrap();
+    {
+        let mut conn = store.pool().acquire().await.unwrap();
+        let refresh = if backend == "postgres" {
+            "VACUUM ANALYZE"
+        } else {
+            "ANALYZE"
+        };
+        sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
     let areas: Vec<String> = (0..10)
         .map(|town| format!("500151{}201", 100 + town))
         .collect();
     for (backend, store, _dir) in stores().await {
-        let mut tx = store.begin().await.unwrap();
-        for n in 0..N_CASES {
-            let tracking_number = format!("TL20261001-{n:05}");
-            let area = &areas[n % 10];
-            let id = cases::insert(
-                &mut tx,
-                &NewCase {
-                    tracking_number: &tracking_number,
-                    kind: "application",
-                    household_external_id: &format!("H{n}"),
-                    household_id: None,
-                    area_code: area,
-                    step: "received",
-                    received_on: "2026-10-01",
-                    now: "t",
-                },
-            )
-            .await
-            .unwrap();
-            // Most lines are the town's; every tenth case is at 公示 and hands over to the
-            // district on 11-01.
-            let line = |role: &str, from: Option<&str>, until: Option<&str>, due: &str| QueueRow {
-                case_id: id,
-                role: domain::Role::from_code(role).unwrap(),
-                shown_from: from.map(|day| day.parse().unwrap()),
-                shown_until: until.map(|day| day.parse().unwrap()),
-                area_code: domain::PlaceCode::parse(area).unwrap(),
-                due_on: due.parse().unwrap(),
-                tracking_number: tracking_number.clone(),
-                kind: domain::states::CaseKind::Application,
-                household_external_id: domain::HouseholdNo::parse(&format!("H{n}")).unwrap(),
-                step: domain::states::Step::Notice,
-                limit: domain::states::TimeLimit::TownReview,
-                started_on: "2026-10-01".parse().unwrap(),
-                others: Vec::new(),
-                watching: 0,
-            };
-            let due = format!("2026-{:02}-{:02}", 10 + n % 3, 1 + n % 28);
-            let lines = if n % 10 == 0 {
-                vec![
-                    line("town_reviewer", None, Some("2026-10-31"), &due),
-                    line("district_civil_affairs", Some("2026-11-01"), None, &due),
-                    // 跟踪 (issue 14): agriculture follows the case read-only.
-                    QueueRow {
-                        watching: 1,
-                        ..line("district_agriculture", None, None, &due)
-                    },
-                ]
-            } else {
-                vec![line("town_reviewer", None, None, &due)]
-            };
-            cases::insert_queue(&mut tx, &lines).await.unwrap();
-        }
-        store::commit(tx).await.unwrap();
-        {
-            let mut conn = store.pool().acquire().await.unwrap();
-            let refresh = if backend == "postgres" {
-                "VACUUM ANALYZE"
-            } else {
-                "ANALYZE"
-            };
-            sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
-        }
+        seed(&store, backend, &areas).await;
 
         // Every statement of the queue, for a district, a town and a village, late only and
         // after a cursor, is read by index.

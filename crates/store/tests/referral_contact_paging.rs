@@ -10,7 +10,7 @@ use store::watch::{self, ContactCursor};
 
 async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("paging.db").display());
+    let url = testkit::sqlite_url(dir.path(), "paging").await;
     let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
     if testkit::postgres_url().is_some() {
         let (url, _name) = testkit::fresh_postgres("safetynet_referral_contact_paging").await;

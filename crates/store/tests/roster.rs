@@ -9,7 +9,7 @@ use store::roster::{self, RosterCursor, RosterFilter};
 
 async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("roster.db").display());
+    let url = testkit::sqlite_url(dir.path(), "roster").await;
     let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
     if testkit::postgres_url().is_some() {
         let (url, _name) = testkit::fresh_postgres("safetynet_roster").await;

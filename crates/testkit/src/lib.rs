@@ -148,17 +148,20 @@ async fn sweep_stale_postgres(admin: &Store, template: &str) {
 pub async fn fresh_postgres(prefix: &str) -> (String, String) {
     let template = postgres_template().await;
     let name = format!("{prefix}_{}_{}", std::process::id(), unique_suffix());
-    // Copies from one template are serialised by the server; retry while another copy holds it.
-    let mut tries = 0;
+    // Copies from one template are serialised by the server; retry while another copy holds
+    // it, for up to two minutes (many suites may be copying at once on a loaded server).
+    let started = std::time::Instant::now();
+    let mut tries: u64 = 0;
     while let Err(error) =
         try_on_server(format!("CREATE DATABASE {name} TEMPLATE {template}")).await
     {
         tries += 1;
         assert!(
-            tries < 50,
-            "CREATE DATABASE {name} TEMPLATE {template}: {error}"
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "CREATE DATABASE {name} TEMPLATE {template} ({tries} tries): {error}"
         );
-        tokio::time::sleep(std::time::Duration::from_millis(20 * tries)).await;
+        let wait = (20 * tries).min(500) + unique_suffix() % 50;
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
     }
     (
         replace_database(&postgres_url().expect("TEST_DATABASE_URL"), &name),

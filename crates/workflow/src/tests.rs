@@ -440,56 +440,106 @@ struct WrongMove {
     code: &'static str,
 }
 
+/// Each move of `table` is refused with its code, and leaves its case as it was.
+fn check_wrong_moves(table: Vec<WrongMove>) {
+    let mut failures = Vec::new();
+    for wrong in table {
+        let run = (wrong.case)();
+        let before = run.case.clone();
+        let code = match run.try_do(wrong.action, &wrong.by, wrong.on) {
+            Ok(transition) => format!("moved to {}", transition.step()),
+            Err(refusal) => refusal.code().to_owned(),
+        };
+        assert_eq!(run.case, before);
+        if code != wrong.code {
+            failures.push(format!(
+                "{}: expected {}, got {code}",
+                wrong.name, wrong.code
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn received() -> Run {
+    application_until(Step::Received)
+}
+
+fn comparing() -> Run {
+    application_until(Step::Comparing)
+}
+
+fn surveying() -> Run {
+    application_until(Step::Surveying)
+}
+
+fn at_village_review() -> Run {
+    application_until(Step::VillageReview)
+}
+
+fn joint() -> Run {
+    application_until(Step::JointReview)
+}
+
+fn notice() -> Run {
+    application_until(Step::Notice)
+}
+
+/// At 信息比对 with a 疑点 entered by hand.
+fn with_discrepancy() -> Run {
+    let mut run = application_until(Step::Comparing);
+    run.go(
+        Action::RecordDiscrepancy(Discrepancy {
+            source: "人工录入".to_owned(),
+            description: "邻居反映家中有经营性货车".to_owned(),
+        }),
+        &town(),
+        "2026-10-09",
+    );
+    run
+}
+
+/// At 公示 with an objection recorded.
+fn with_objection() -> Run {
+    let mut run = noticed_application();
+    run.go(
+        Action::RecordObjection {
+            summary: "村民反映其子在外务工收入较高".to_owned(),
+        },
+        &town(),
+        "2026-10-20",
+    );
+    run
+}
+
+/// 已认定: dibao and monitoring confirmed by their departments.
+fn confirmed() -> Run {
+    let mut run = noticed_application();
+    run.go(
+        Action::Confirm {
+            category: Category::Dibao,
+        },
+        &civil_affairs(),
+        "2026-10-27",
+    )
+    .go(
+        Action::Confirm {
+            category: Category::Monitoring,
+        },
+        &agriculture(),
+        "2026-10-27",
+    );
+    run
+}
+
+fn dibao_only() -> Action {
+    joint_review(&[Category::Dibao], None, confirm_all(&[Category::Dibao]))
+}
+
+/// A move of another step than the case's (U2).
 #[test]
-fn u2_p1_to_p8_each_wrong_move_is_refused() {
-    let received = || application_until(Step::Received);
-    let comparing = || application_until(Step::Comparing);
-    let surveying = || application_until(Step::Surveying);
-    let joint = || application_until(Step::JointReview);
-    let noticed = noticed_application;
-    let with_discrepancy = || {
-        let mut run = application_until(Step::Comparing);
-        run.go(
-            Action::RecordDiscrepancy(Discrepancy {
-                source: "人工录入".to_owned(),
-                description: "邻居反映家中有经营性货车".to_owned(),
-            }),
-            &town(),
-            "2026-10-09",
-        );
-        run
-    };
-    let with_objection = || {
-        let mut run = noticed_application();
-        run.go(
-            Action::RecordObjection {
-                summary: "村民反映其子在外务工收入较高".to_owned(),
-            },
-            &town(),
-            "2026-10-20",
-        );
-        run
-    };
-    let confirmed = || {
-        let mut run = noticed_application();
-        run.go(
-            Action::Confirm {
-                category: Category::Dibao,
-            },
-            &civil_affairs(),
-            "2026-10-27",
-        )
-        .go(
-            Action::Confirm {
-                category: Category::Monitoring,
-            },
-            &agriculture(),
-            "2026-10-27",
-        );
-        run
-    };
-    let dibao_only = joint_review(&[Category::Dibao], None, confirm_all(&[Category::Dibao]));
-    let table = vec![
+fn u2_a_move_out_of_its_step_is_refused() {
+    check_wrong_moves(vec![
         WrongMove {
             name: "skipping the comparison to the survey",
             case: received,
@@ -501,7 +551,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
         WrongMove {
             name: "skipping to the joint review",
             case: surveying,
-            action: dibao_only.clone(),
+            action: dibao_only(),
             by: town(),
             on: "2026-10-12",
             code: "step_out_of_order",
@@ -516,6 +566,13 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
             on: "2026-10-16",
             code: "step_out_of_order",
         },
+    ]);
+}
+
+/// A move by a role that may not take it, at the wrong level, or outside the actor's area (U2).
+#[test]
+fn u2_a_move_by_the_wrong_role_level_or_area_is_refused() {
+    check_wrong_moves(vec![
         WrongMove {
             name: "a village assistant runs the comparison",
             case: received,
@@ -535,7 +592,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
         WrongMove {
             name: "a district bureau runs the joint review",
             case: joint,
-            action: dibao_only.clone(),
+            action: dibao_only(),
             by: civil_affairs(),
             on: "2026-10-16",
             code: "wrong_role",
@@ -564,6 +621,13 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
             on: "2026-10-12",
             code: "outside_area",
         },
+    ]);
+}
+
+/// P3–P5: an unexplained 疑点, a survey team of fewer than two or of another household, a village review without attendance.
+#[test]
+fn p3_p5_the_comparison_survey_and_village_review_are_checked() {
+    check_wrong_moves(vec![
         WrongMove {
             name: "P4 a one-person team",
             case: surveying,
@@ -624,7 +688,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
         },
         WrongMove {
             name: "P5 a village review without attendance",
-            case: || application_until(Step::VillageReview),
+            case: at_village_review,
             action: Action::RecordVillageReview(VillageReview {
                 held_on: date("2026-10-14"),
                 attendance: 0,
@@ -635,6 +699,13 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
             on: "2026-10-14",
             code: "attendance_missing",
         },
+    ]);
+}
+
+/// P6: the joint review's verdicts, pending tests and monitoring kind.
+#[test]
+fn p6_the_joint_review_is_checked() {
+    check_wrong_moves(vec![
         WrongMove {
             name: "P6 an override without a reason",
             case: joint,
@@ -737,9 +808,16 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
             on: "2026-10-16",
             code: "nothing_changes",
         },
+    ]);
+}
+
+/// P7, P8: the notice must be posted and have run without an open objection; each department decides its own decided categories, a decline or refusal with its reason.
+#[test]
+fn p7_p8_the_notice_and_the_departments_decisions_are_checked() {
+    check_wrong_moves(vec![
         WrongMove {
             name: "P7 confirming while the notice runs",
-            case: noticed,
+            case: noticed_application,
             action: Action::Confirm {
                 category: Category::Dibao,
             },
@@ -759,7 +837,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
         },
         WrongMove {
             name: "P7 confirming before the notice is posted",
-            case: || application_until(Step::Notice),
+            case: notice,
             action: Action::Confirm {
                 category: Category::Dibao,
             },
@@ -769,7 +847,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
         },
         WrongMove {
             name: "P8 agriculture confirms dibao",
-            case: noticed,
+            case: noticed_application,
             action: Action::Confirm {
                 category: Category::Dibao,
             },
@@ -779,7 +857,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
         },
         WrongMove {
             name: "P8 civil affairs confirms the monitoring tag",
-            case: noticed,
+            case: noticed_application,
             action: Action::Confirm {
                 category: Category::Monitoring,
             },
@@ -789,7 +867,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
         },
         WrongMove {
             name: "P8 confirming a category the meeting did not decide",
-            case: noticed,
+            case: noticed_application,
             action: Action::Confirm {
                 category: Category::Tekun,
             },
@@ -799,7 +877,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
         },
         WrongMove {
             name: "P8 a decline without a reason",
-            case: noticed,
+            case: noticed_application,
             action: Action::Decline {
                 category: Category::Dibao,
                 reason: String::new(),
@@ -818,6 +896,13 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
             on: "2026-10-10",
             code: "reason_missing",
         },
+    ]);
+}
+
+/// A closed case does not move; no move is dated after today.
+#[test]
+fn a_closed_case_and_a_move_dated_tomorrow_are_refused() {
+    check_wrong_moves(vec![
         WrongMove {
             name: "moving a closed case",
             case: confirmed,
@@ -836,24 +921,7 @@ fn u2_p1_to_p8_each_wrong_move_is_refused() {
             on: "2026-10-11",
             code: "date_in_future",
         },
-    ];
-    let mut failures = Vec::new();
-    for wrong in table {
-        let run = (wrong.case)();
-        let before = run.case.clone();
-        let code = match run.try_do(wrong.action, &wrong.by, wrong.on) {
-            Ok(transition) => format!("moved to {}", transition.step()),
-            Err(refusal) => refusal.code().to_owned(),
-        };
-        assert_eq!(run.case, before);
-        if code != wrong.code {
-            failures.push(format!(
-                "{}: expected {}, got {code}",
-                wrong.name, wrong.code
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    ]);
 }
 
 #[test]
@@ -1582,6 +1650,31 @@ fn p9_a_year_not_entered_uses_the_statutory_holidays() {
     );
 }
 
+/// District civil affairs enters 2027: 元旦 01-01..01-03, Saturday 01-09 worked; 春节
+/// 02-05..02-11.
+fn schedule_2027() -> YearSchedule {
+    YearSchedule {
+        year: 2027,
+        holidays: vec![
+            HolidayInput {
+                name: "元旦".to_owned(),
+                from: date("2027-01-01"),
+                to: date("2027-01-03"),
+                adjusted_working_days: vec![date("2027-01-09")],
+            },
+            HolidayInput {
+                name: "春节".to_owned(),
+                from: date("2027-02-05"),
+                to: date("2027-02-11"),
+                adjusted_working_days: vec![],
+            },
+        ],
+        source: "国办发明电〔2026〕1号".to_owned(),
+        status: policy::Status::Confirmed,
+        note: None,
+    }
+}
+
 #[test]
 fn p9_due_dates_across_a_year_not_entered_are_pending_until_it_is() {
     let calendar = calendar();
@@ -1601,27 +1694,8 @@ fn p9_due_dates_across_a_year_not_entered_are_pending_until_it_is() {
     assert!(calendar.is_pending(date("2026-12-31"), date("2027-01-04")));
     assert!(!calendar.is_pending(date("2025-12-20"), date("2026-01-10")));
 
-    // District civil affairs enters 2027: 元旦 01-01..01-03, Saturday 01-09 worked.
-    let schedule = YearSchedule {
-        year: 2027,
-        holidays: vec![
-            HolidayInput {
-                name: "元旦".to_owned(),
-                from: date("2027-01-01"),
-                to: date("2027-01-03"),
-                adjusted_working_days: vec![date("2027-01-09")],
-            },
-            HolidayInput {
-                name: "春节".to_owned(),
-                from: date("2027-02-05"),
-                to: date("2027-02-11"),
-                adjusted_working_days: vec![],
-            },
-        ],
-        source: "国办发明电〔2026〕1号".to_owned(),
-        status: policy::Status::Confirmed,
-        note: None,
-    };
+    // District civil affairs enters 2027.
+    let schedule = schedule_2027();
     let entered = calendar.with_year(&schedule).unwrap();
     assert!(entered.covers(date("2027-06-09")));
     // 端午 by the 办法 no longer counts: the entered arrangement is the year's calendar.
@@ -1633,7 +1707,14 @@ fn p9_due_dates_across_a_year_not_entered_are_pending_until_it_is() {
     assert!(!limits[0].pending);
     assert_eq!(entered.holidays_of(2027).len(), 2);
     assert_eq!(entered.holidays_of(2027)[0].source, "国办发明电〔2026〕1号");
+}
 
+/// P9: a year entered again is replaced (a correction), not added to; the shipped years stay.
+#[test]
+fn p9_a_year_entered_again_is_replaced() {
+    let calendar = calendar();
+    let schedule = schedule_2027();
+    let entered = calendar.with_year(&schedule).unwrap();
     // Entered again, the year is replaced (a correction), not added to.
     let corrected = entered
         .with_year(&YearSchedule {
@@ -1645,7 +1726,13 @@ fn p9_due_dates_across_a_year_not_entered_are_pending_until_it_is() {
     assert!(corrected.is_working_day(date("2027-02-10")));
     // The shipped years stay as they are.
     assert_eq!(corrected.holidays_of(2026), calendar.holidays_of(2026));
+}
 
+/// P9: each fault of an entered year names its field.
+#[test]
+fn p9_a_year_with_a_fault_is_refused_naming_its_field() {
+    let calendar = calendar();
+    let schedule = schedule_2027();
     // Each fault names its field.
     let faults = [
         (

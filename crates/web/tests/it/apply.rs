@@ -95,10 +95,53 @@ async fn case_count(app: &TestApp) -> i64 {
         .unwrap()
 }
 
+/// 王小梅's online application in 永院村 (`VILLAGE`), as the town's queue lists it.
+struct Applied {
+    visitor: Visitor,
+    applicant_id: String,
+    /// The confirmation page.
+    done: String,
+    /// Its receipt (查询码).
+    receipt: String,
+    /// The case's tracking number.
+    number: String,
+    case_id: i64,
+}
+
+async fn applied(app: &TestApp) -> Applied {
+    let visitor = Visitor::open(app).await;
+    let applicant_id = id_number("50022419800101002");
+    let (status, done) = visitor
+        .submit(&filled("王小梅", &applicant_id, VILLAGE))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    let receipt = number_shown(&done);
+    let (_, queue) = app.api_user("bachuan").await.get("/api/v1/cases").await;
+    let item = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["household_id"] == "WS20261128-0001")
+        .unwrap_or_else(|| panic!("not in the town's queue: {queue}"))
+        .clone();
+    Applied {
+        visitor,
+        applicant_id,
+        done,
+        receipt,
+        number: item["tracking_number"].as_str().unwrap().to_owned(),
+        case_id: item["id"].as_i64().unwrap(),
+    }
+}
+
+/// The login and tracking pages link to the public form (towns and villages to choose, the
+/// authorisation); a filled form is confirmed with a receipt (查询码) linking to /track and
+/// nothing of what was typed.
 #[tokio::test]
-async fn p1_an_online_application_opens_a_case_at_intake_in_the_chosen_village() {
+async fn p1_the_form_is_linked_and_an_application_is_confirmed_with_a_receipt_only() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
+
         // The login page and the tracking page link to the form.
         let anonymous = app.anonymous();
         for page in ["/login", "/track"] {
@@ -145,7 +188,23 @@ async fn p1_an_online_application_opens_a_case_at_intake_in_the_chosen_village()
                 "{backend}: confirmation shows {private}"
             );
         }
+        app.stop().await;
+    }
+}
 
+/// The town's queue lists the case (at 受理, in the chosen village), the other town's does
+/// not; channel 线上申请, the consent signed by the applicant today; the case page shows what
+/// was typed, the ID number masked for the village; the audit row names the online applicant.
+#[tokio::test]
+async fn p1_an_online_application_opens_a_case_at_intake_in_the_chosen_village() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let Applied {
+            applicant_id,
+            number,
+            case_id,
+            ..
+        } = applied(&app).await;
         // The town's queue lists it; the other town's does not.
         let town = app.api_user("bachuan").await;
         let (_, queue) = town.get("/api/v1/cases").await;
@@ -154,7 +213,8 @@ async fn p1_an_online_application_opens_a_case_at_intake_in_the_chosen_village()
             .iter()
             .find(|item| item["household_id"] == "WS20261128-0001")
             .unwrap_or_else(|| panic!("{backend}: not in the town's queue: {queue}"));
-        let number = item["tracking_number"].as_str().unwrap().to_owned();
+        assert_eq!(item["tracking_number"], number.as_str(), "{backend}");
+        assert_eq!(item["id"], case_id, "{backend}");
         assert_eq!(item["area_code"], VILLAGE, "{backend}");
         assert_eq!(item["step"], "received", "{backend}");
         let household_id = item["household_id"].as_str().unwrap().to_owned();
@@ -209,7 +269,24 @@ async fn p1_an_online_application_opens_a_case_at_intake_in_the_chosen_village()
             "{backend}: {}",
             audit[0].event.actor
         );
+        app.stop().await;
+    }
+}
 
+/// /track finds it by the receipt with the phone or the ID number's last digits, in lower
+/// case too; a wrong proof, the case's own number or an unknown receipt: the same "not
+/// found"; the phone is posted, never in an address.
+#[tokio::test]
+async fn p1_track_finds_an_online_application_by_its_receipt_and_a_proof_only() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let Applied {
+            applicant_id,
+            receipt,
+            number,
+            ..
+        } = applied(&app).await;
+        let anonymous = app.anonymous();
         // /track finds it by the receipt with the phone or the ID number's last digits, in
         // lower case too; a wrong proof, the case's own number or an unknown receipt: the same
         // "not found".
@@ -253,7 +330,26 @@ async fn p1_an_online_application_opens_a_case_at_intake_in_the_chosen_village()
             "{backend}"
         );
         assert!(!get_page.contains("id=\"progress\""), "{backend}");
+        app.stop().await;
+    }
+}
 
+/// A second application of the same person while the first runs (even in another village):
+/// the same answer as anyone gets, a receipt of its own, no new case, no word of the first;
+/// the town sees it on the case page, audited.
+#[tokio::test]
+async fn p1_a_second_application_of_the_same_person_opens_no_case() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let Applied {
+            visitor,
+            applicant_id,
+            done,
+            receipt,
+            number,
+            case_id,
+        } = applied(&app).await;
+        let case_path = format!("/cases/{case_id}");
         // A second application of the same person while the first runs (even in another
         // village): the same answer as anyone gets, a receipt of its own, no new case, no
         // word of the first; the town sees it on the case page, audited.

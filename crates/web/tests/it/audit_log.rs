@@ -29,36 +29,43 @@ fn next_link(html: &str) -> Option<String> {
     Some(before[start..].replace("&amp;", "&").replace("&#38;", "&"))
 }
 
+/// Writes by two town reviewers through the API: bachuan adds AUD-9 (冯九), tuqiao edits
+/// TQ-0001, both today (2026-11-28).
+async fn two_writes(app: &TestApp) {
+    // Writes by two town reviewers through the API.
+    let bachuan = app.api_user("bachuan").await;
+    let head = crate::helpers::id_number("50022419550505006");
+    let (status, _) = bachuan
+        .post(
+            "/api/v1/households",
+            &household_json("AUD-9", "500151001200", &[(head.as_str(), "冯九", "head")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{}", app.backend);
+    let tuqiao = app.api_user("tuqiao").await;
+    let fixture = &app.tuqiao_village;
+    let body = household_json(
+        fixture.external_id,
+        fixture.area,
+        &[(fixture.head_id.as_str(), "赵铁柱", "head")],
+    );
+    let (status, _) = tuqiao
+        .put(
+            &format!("/api/v1/households/{}?version=1", fixture.id),
+            &body,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{}", app.backend);
+}
+
+/// The auditor sees other users' writes (Beijing time, Chinese action names, record, place
+/// name), filtered by user, household, action and Beijing date; bad filters name their field
+/// in Chinese and keep what was typed.
 #[tokio::test]
-async fn i15_auditor_reads_filters_pages_exports_and_checks_the_audit_log() {
+async fn i15_the_auditor_reads_the_log_in_chinese_and_filters_it() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-
-        // Writes by two town reviewers through the API.
-        let bachuan = app.api_user("bachuan").await;
-        let head = crate::helpers::id_number("50022419550505006");
-        let (status, _) = bachuan
-            .post(
-                "/api/v1/households",
-                &household_json("AUD-9", "500151001200", &[(head.as_str(), "冯九", "head")]),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{backend}");
-        let tuqiao = app.api_user("tuqiao").await;
-        let fixture = &app.tuqiao_village;
-        let body = household_json(
-            fixture.external_id,
-            fixture.area,
-            &[(fixture.head_id.as_str(), "赵铁柱", "head")],
-        );
-        let (status, _) = tuqiao
-            .put(
-                &format!("/api/v1/households/{}?version=1", fixture.id),
-                &body,
-            )
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "{backend}");
-
+        two_writes(&app).await;
         // The auditor sees them: Beijing time, Chinese action names, record, place name.
         let auditor = app.page_user("shenji").await;
         let (status, html) = auditor.get("/audit").await;
@@ -136,7 +143,16 @@ async fn i15_auditor_reads_filters_pages_exports_and_checks_the_audit_log() {
         }
         let (_, kept) = auditor.get("/audit?from=2026-13-01&actor=tuqiao").await;
         assert!(kept.contains("value=\"tuqiao\""), "{backend}");
+        app.stop().await;
+    }
+}
 
+/// Paging: 下一页 walks the whole log, newest first, none twice or lost, a filter kept.
+#[tokio::test]
+async fn i15_the_log_is_paged_newest_first_none_twice_or_lost() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let auditor = app.page_user("shenji").await;
         // Paging: 130 more rows; 下一页 walks the whole log, newest first, none twice or lost.
         {
             let mut tx = app.app.store().begin().await.unwrap();
@@ -185,7 +201,17 @@ async fn i15_auditor_reads_filters_pages_exports_and_checks_the_audit_log() {
         assert!(next.contains("action=store.mark_demo"), "{backend}: {next}");
         let (_, second) = auditor.get(&next).await;
         assert!(seqs(&second).iter().all(|seq| seq < first.last().unwrap()));
+        app.stop().await;
+    }
+}
 
+/// The JSON API gives the filter's rows; the export is a real workbook of them, audited.
+#[tokio::test]
+async fn i15_the_api_and_the_export_give_the_filters_rows_and_the_export_is_audited() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        two_writes(&app).await;
+        let auditor = app.page_user("shenji").await;
         // The JSON API gives the same rows.
         let api = app.api_user("shenji").await;
         let (status, body) = api.get("/api/v1/audit?actor=bachuan").await;
@@ -247,7 +273,16 @@ async fn i15_auditor_reads_filters_pages_exports_and_checks_the_audit_log() {
                 .contains(&format!("\"rows\":{}", data.len())),
             "{backend}"
         );
+        app.stop().await;
+    }
+}
 
+/// A check of the chain: CSRF required; started once; its result shown and audited.
+#[tokio::test]
+async fn i15_a_check_of_the_chain_is_started_once_and_its_result_shown() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let auditor = app.page_user("shenji").await;
         // A check of the chain: CSRF required; started once; its result shown.
         let refused = auditor.post_form("/audit/verify", &[]).await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{backend}");
@@ -273,6 +308,15 @@ async fn i15_auditor_reads_filters_pages_exports_and_checks_the_audit_log() {
                 .any(|entry| entry.event.action == "audit.check"),
             "{backend}"
         );
+        app.stop().await;
+    }
+}
+
+/// Other roles: no link, and a Chinese refusal of the page, the export, the check and the API.
+#[tokio::test]
+async fn i15_other_roles_are_refused_the_audit_log_in_chinese() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
 
         // Other roles: no link, and a Chinese refusal of the page, the export, the check and
         // the API.

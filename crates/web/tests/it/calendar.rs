@@ -51,10 +51,35 @@ fn year_of(calendar: &Value, year: i64) -> Value {
         .clone()
 }
 
+/// A first application received on Mon 2026-12-21 (the clock set there): its town-review
+/// limit of 15 working days runs into 2027. Answers its id.
+async fn received_before_new_year(app: &TestApp) -> i64 {
+    app.clock.set(2026, 12, 21);
+    open_application(app, app.bachuan_village.external_id, "跨年受理").await
+}
+
+/// 2027 as district civil affairs enters it: 元旦 01-01..01-03 with Saturday 01-09 worked,
+/// 春节 02-05..02-11.
+fn year_2027() -> Value {
+    json!({
+        "year": 2027,
+        "source": "国办发明电〔2026〕9号",
+        "holidays": [
+            {"name": "元旦", "from": "2027-01-01", "to": "2027-01-03",
+             "adjusted_working_days": ["2027-01-09"]},
+            {"name": "春节", "from": "2027-02-05", "to": "2027-02-11"},
+        ],
+    })
+}
+
+/// A due date across a year not entered is 待确认 on the API, the queue and the page; every
+/// signed-in user reads the calendar, the year counted from the statutory holidays; the
+/// district dashboard and the calendar page ask for the year.
 #[tokio::test]
-async fn district_civil_affairs_enters_next_year_and_the_due_dates_are_no_longer_pending() {
+async fn a_due_date_in_a_year_not_entered_is_pending_and_the_year_is_asked_for() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
+
         // Received Mon 2026-12-21: 15 working days into 2027, not entered; 元旦 (statutory)
         // is no working day.
         app.clock.set(2026, 12, 21);
@@ -103,16 +128,17 @@ async fn district_civil_affairs_enters_next_year_and_the_due_dates_are_no_longer
         let (_, page) = minzheng_page.get("/policy/calendar").await;
         assert!(page.contains("法定假日推算·待确认"));
         assert!(page.contains("action=\"/policy/calendar#add-year\""));
+        app.stop().await;
+    }
+}
 
-        let year_2027 = json!({
-            "year": 2027,
-            "source": "国办发明电〔2026〕9号",
-            "holidays": [
-                {"name": "元旦", "from": "2027-01-01", "to": "2027-01-03",
-                 "adjusted_working_days": ["2027-01-09"]},
-                {"name": "春节", "from": "2027-02-05", "to": "2027-02-11"},
-            ],
-        });
+/// Only district civil affairs enters a year: others are refused, nothing written; a fault
+/// names its field, an unknown field is refused.
+#[tokio::test]
+async fn only_district_civil_affairs_enters_a_year_and_a_fault_names_its_field() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let year_2027 = year_2027();
         // Only district civil affairs enters a year: others are refused, nothing written.
         for username in ["bachuan", "nongye", "admin", "shenji"] {
             let user = app.api_user(username).await;
@@ -144,7 +170,21 @@ async fn district_civil_affairs_enters_next_year_and_the_due_dates_are_no_longer
         let (status, body) = minzheng.post("/api/v1/calendar", &wrong).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(body.to_string().contains("days"), "{body}");
+        app.stop().await;
+    }
+}
 
+/// District civil affairs enters 2027: written, audited, the due dates recomputed and
+/// settled, the dashboard no longer asks.
+#[tokio::test]
+async fn district_civil_affairs_enters_next_year_and_the_due_dates_are_no_longer_pending() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let id = received_before_new_year(&app).await;
+        let town = app.api_user("bachuan").await;
+        let minzheng = app.api_user("minzheng").await;
+        let minzheng_page = app.page_user("minzheng").await;
+        let year_2027 = year_2027();
         // District civil affairs enters 2027: written, audited, due dates recomputed.
         let (status, body) = minzheng.post("/api/v1/calendar", &year_2027).await;
         assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
@@ -177,7 +217,22 @@ async fn district_civil_affairs_enters_next_year_and_the_due_dates_are_no_longer
         assert_eq!(year_of(&calendar, 2027)["state"], "entered");
         let (_, dashboard) = minzheng_page.get("/dashboard").await;
         assert!(!dashboard.contains("id=\"calendar-missing\""), "{backend}");
+        app.stop().await;
+    }
+}
 
+/// Entered again through the page: a correction, the earlier entry kept as history; a
+/// refused form keeps the input and names the line.
+#[tokio::test]
+async fn a_year_entered_again_on_the_page_is_a_correction_and_a_refused_form_keeps_its_input() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let id = received_before_new_year(&app).await;
+        let town = app.api_user("bachuan").await;
+        let minzheng = app.api_user("minzheng").await;
+        let (status, body) = minzheng.post("/api/v1/calendar", &year_2027()).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let minzheng_page = app.page_user("minzheng").await;
         // Entered again through the page: a correction, the earlier entry kept as history.
         let response = minzheng_page
             .post_form(

@@ -279,18 +279,34 @@ async fn survey_by_page(
         .await
 }
 
+/// 受理 → 信息比对 → 入户调查 → 村社评议 of a first application of BC-0100 (by cunshe and
+/// bachuan, `household` with 12 000 yuan of wages), standing at 镇街联合研判. Answers its id and
+/// tracking number.
+async fn at_joint_review(app: &TestApp) -> (i64, String) {
+    let (id, tracking) = open_application_tracked(app, "BC-0100", "因病致贫，申请救助").await;
+    let team = survey_team(app).await;
+    through_review(app, id, &team, household("BC-0100", &ids(), 12000.0)).await;
+    (id, tracking)
+}
+
+/// `at_joint_review`, agreed with the proposal and its notice posted today.
+async fn noticed(app: &TestApp) -> (i64, String) {
+    let (id, tracking) = at_joint_review(app).await;
+    let town = app.api_user("bachuan").await;
+    assert_eq!(joint_review(&town, id, true).await, "notice");
+    ok(&town, id, json!({"action": "post_notice"})).await;
+    (id, tracking)
+}
+
+/// P1: no consent, no intake; U2: the wrong role, a skipped step, the wrong area are refused;
+/// unknown actions and bad fields are 422 naming the field.
 #[tokio::test]
-async fn p1_p8_an_application_goes_through_every_step_over_http_to_enrolment() {
+async fn p1_u2_an_application_needs_consent_and_each_move_the_right_user() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let village = app.api_user("cunshe").await;
         let town = app.api_user("bachuan").await;
         let other_town = app.api_user("tuqiao").await;
-        let ids = ids();
-        let cunshe = user_id(&app, "cunshe").await;
-        let bachuan = user_id(&app, "bachuan").await;
-        let wangge = user_id(&app, "wangge").await;
-
         // P1: no consent, no intake — the workflow's code.
         let intake = json!({
             "kind": "application", "channel": "village_window", "household_id": "BC-0100",
@@ -326,7 +342,24 @@ async fn p1_p8_an_application_goes_through_every_step_over_http_to_enrolment() {
         let (status, body) = act(&town, id, json!({"action": "jump"})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
         assert_eq!(body["fields"][0]["field"], "action", "{backend}");
+        app.stop().await;
+    }
+}
 
+/// P3: a 疑点 must be explained before the comparison completes; P4: a one-person team is
+/// refused over the API and on the page (the typed survey kept), a bad amount named next to its
+/// field; the survey report prints with the team's signature lines.
+#[tokio::test]
+async fn p3_p4_the_comparison_and_the_survey_are_checked_and_the_report_prints() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let village = app.api_user("cunshe").await;
+        let town = app.api_user("bachuan").await;
+        let ids = ids();
+        let cunshe = user_id(&app, "cunshe").await;
+        let bachuan = user_id(&app, "bachuan").await;
+        let id = open_application(&app, "BC-0100", "因病致贫，申请救助").await;
+        let begin = json!({"action": "begin_comparison"});
         // P3: comparison with a 疑点 that must be explained.
         assert_eq!(ok(&town, id, begin).await, "comparing");
         ok(
@@ -390,7 +423,26 @@ async fn p1_p8_an_application_goes_through_every_step_over_http_to_enrolment() {
             "{backend}"
         );
         assert!(report.contains("/static/print.css"), "{backend}");
+        app.stop().await;
+    }
+}
 
+/// P5: the village review; P6: an override without a reason is refused, agreeing with the
+/// proposal moves on; P7: no confirmation while the notice runs; the notice prints with
+/// masked ID numbers only.
+#[tokio::test]
+async fn p5_p7_the_reviews_are_checked_and_the_notice_prints_masked() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let ids = ids();
+        let team = survey_team(&app).await;
+        let town = app.api_user("bachuan").await;
+        let id = open_application(&app, "BC-0100", "因病致贫，申请救助").await;
+        ok(&town, id, json!({"action": "begin_comparison"})).await;
+        ok(&town, id, json!({"action": "complete_comparison"})).await;
+        let village = app.api_user("cunshe").await;
+        let survey = json!({"action": "record_survey", "team": team, "household": household("BC-0100", &ids, 12000.0)});
+        ok(&village, id, survey).await;
         // P5: village review.
         assert_eq!(
             ok(
@@ -439,7 +491,22 @@ async fn p1_p8_an_application_goes_through_every_step_over_http_to_enrolment() {
             );
         }
         assert!(notice.contains(&format!("{}********{}", &ids[0][..6], &ids[0][14..])));
+        app.stop().await;
+    }
+}
 
+/// P7: with an objection open there is no confirmation, even after the notice ends; it sends
+/// the case back to a new survey, then the joint review, an answer, and a new notice.
+#[tokio::test]
+async fn p7_an_objection_holds_the_confirmation_and_sends_the_case_back_to_a_new_survey() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let ids = ids();
+        let cunshe = user_id(&app, "cunshe").await;
+        let wangge = user_id(&app, "wangge").await;
+        let survey = |team: Vec<i64>| json!({"action": "record_survey", "team": team, "household": household("BC-0100", &ids, 12000.0)});
+        let (id, _) = noticed(&app).await;
+        let town = app.api_user("bachuan").await;
         // An objection: no confirmation with it open, even after the notice ends.
         ok(
             &town,
@@ -479,10 +546,23 @@ async fn p1_p8_an_application_goes_through_every_step_over_http_to_enrolment() {
         .await;
         assert_eq!(joint_review(&town, id, true).await, "notice");
         ok(&town, id, json!({"action": "post_notice"})).await;
+        app.stop().await;
+    }
+}
+
+/// P8: each department confirms only its own category; D2: the household is in the registry
+/// with its category period, dated, the case as reason; the timeline says who did what when;
+/// the public tracking page finds nothing by a case number alone.
+#[tokio::test]
+async fn p8_d2_each_department_confirms_its_own_and_the_household_enters_the_registry() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let ids = ids();
+        let (id, tracking) = noticed(&app).await;
+        let town = app.api_user("bachuan").await;
         past_notice(&app, &town, id).await;
         let (town, agriculture) = (app.api_user("bachuan").await, app.api_user("nongye").await);
         let town_page = app.page_user("bachuan").await;
-
         // P8: each department only its own category.
         refused(
             &agriculture,
@@ -1196,32 +1276,52 @@ async fn p1_the_tracking_limit_counts_per_client_so_one_over_it_stops_no_one_els
     }
 }
 
+/// The household of `d2_p8_…`, BC-0800 in 永院村, through the village review: a man of 76
+/// with no income and no able supporter (特困), his wife of 68 with a pension of 30 000 a year.
+/// Answers the case's id, its tracking number and the two ID numbers.
+async fn tekun_at_joint_review(app: &TestApp) -> (i64, String, String, String) {
+    let village = app.api_user("cunshe").await;
+    let team = [user_id(app, "cunshe").await, user_id(app, "bachuan").await];
+    // A man of 76 with no income and no able supporter (特困), his wife of 68 with a
+    // pension of 30 000 a year: 特困 for him alone; per head the household is above the
+    // 低保 edge line, so nothing for her.
+    let (old, wife) = (
+        id_number("50022419500315102"),
+        id_number("50022419580505106"),
+    );
+    let household_record = json!({
+        "id": "BC-0800", "area_code": VILLAGE, "hukou": "rural",
+        "members": [
+            {"id_number": old, "name": "韩老", "relation": "head", "care_need": "partial", "income_12m": 0},
+            {"id_number": wife, "name": "杨婆", "relation": "spouse", "income_12m": 30000},
+        ],
+        "income_12m": {"wages": 30000},
+    });
+    let (id, tracking) = apply(&village, "BC-0800").await;
+    through_review(app, id, &team, household_record).await;
+    (id, tracking, old, wife)
+}
+
+/// `tekun_at_joint_review`, then agreed (分散供养), its notice run and confirmed. Answers as
+/// it does.
+async fn tekun_confirmed(app: &TestApp) -> (i64, String, String, String) {
+    let (id, tracking, old, wife) = tekun_at_joint_review(app).await;
+    let town = app.api_user("bachuan").await;
+    assert_eq!(joint_review(&town, id, true).await, "notice");
+    ok(&town, id, json!({"action": "post_notice"})).await;
+    past_notice(app, &town, id).await;
+    assert_eq!(confirm_all(app, id).await, "confirmed");
+    (id, tracking, old, wife)
+}
+
+/// D2: 特困 is proposed for the man alone; the meeting that starts it names its 供养方式
+/// (分散供养 / 集中供养): refused without one, an unknown one named; the case page's form
+/// offers the two; the review keeps it.
 #[tokio::test]
-async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
+async fn d2_the_meeting_that_starts_tekun_names_its_support_mode() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let village = app.api_user("cunshe").await;
-        let team = [
-            user_id(&app, "cunshe").await,
-            user_id(&app, "bachuan").await,
-        ];
-        // A man of 76 with no income and no able supporter (特困), his wife of 68 with a
-        // pension of 30 000 a year: 特困 for him alone; per head the household is above the
-        // 低保 edge line, so nothing for her.
-        let (old, wife) = (
-            id_number("50022419500315102"),
-            id_number("50022419580505106"),
-        );
-        let household_record = json!({
-            "id": "BC-0800", "area_code": VILLAGE, "hukou": "rural",
-            "members": [
-                {"id_number": old, "name": "韩老", "relation": "head", "care_need": "partial", "income_12m": 0},
-                {"id_number": wife, "name": "杨婆", "relation": "spouse", "income_12m": 30000},
-            ],
-            "income_12m": {"wages": 30000},
-        });
-        let (id, tracking) = apply(&village, "BC-0800").await;
-        through_review(&app, id, &team, household_record).await;
+        let (id, _, _, _) = tekun_at_joint_review(&app).await;
         let town = app.api_user("bachuan").await;
         let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
         assert_eq!(
@@ -1268,11 +1368,19 @@ async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
             detail["joint_review"]["support_mode"], "dispersed",
             "{backend}: {detail}"
         );
-        ok(&town, id, json!({"action": "post_notice"})).await;
-        past_notice(&app, &town, id).await;
-        assert_eq!(confirm_all(&app, id).await, "confirmed", "{backend}");
-        let confirmed_on = app.app.today().to_string();
+        app.stop().await;
+    }
+}
 
+/// D2, P8: confirmed, the registry holds one 特困 period, his (with the meeting's 供养方式 and
+/// the surveyed care level), none for her and none for the household; the household page names
+/// him against it.
+#[tokio::test]
+async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (id, tracking, old, wife) = tekun_confirmed(&app).await;
+        let confirmed_on = app.app.today().to_string();
         // The registry: one 特困 period, his, none for her and none for the household.
         let town = app.api_user("bachuan").await;
         let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
@@ -1336,7 +1444,17 @@ async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
         for absent in ["杨婆", wife.as_str(), "整户"] {
             assert!(!categories.contains(absent), "{backend}: {absent}");
         }
+        app.stop().await;
+    }
+}
 
+/// The report's "who was in the category on the day": one person in one household on the day
+/// of confirmation, no one the half-year before.
+#[tokio::test]
+async fn d2_the_joint_report_counts_the_tekun_member_from_the_day_of_confirmation() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        tekun_confirmed(&app).await;
         // The report's "who was in the category on the day": one person in one household on
         // the day of confirmation, no one the day before.
         let district = app::Actor {

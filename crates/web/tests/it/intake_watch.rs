@@ -21,16 +21,14 @@ async fn line_of(user: &ApiUser, query: &str, tracking: &str) -> Option<Value> {
         .cloned()
 }
 
+/// A case written before migration 0030 has no 跟踪 lines: the start-up rebuild adds them.
 #[tokio::test]
-async fn p2_both_departments_follow_a_case_from_intake_and_act_when_it_reaches_them() {
+async fn p2_the_start_up_rebuild_adds_the_follow_lines_a_case_lacks() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let village = app.api_user("cunshe").await;
-        let (id, tracking) = open_application_tracked(&app, "BC-0100", "申请救助").await;
-        let town = app.api_user("bachuan").await;
+        let (_, tracking) = open_application_tracked(&app, "BC-0100", "申请救助").await;
         let civil = app.api_user("minzheng").await;
         assert!(line_of(&civil, "", &tracking).await.is_some(), "{backend}");
-
         // A case written before migration 0030 has no 跟踪 lines: the start-up rebuild
         // (`App::sync_case_queue`, the lines' version in its basis) adds them.
         sqlx::query("DELETE FROM case_queue WHERE watching = 1")
@@ -44,9 +42,23 @@ async fn p2_both_departments_follow_a_case_from_intake_and_act_when_it_reaches_t
         assert!(line_of(&civil, "", &tracking).await.is_none(), "{backend}");
         assert!(app.app.sync_case_queue().await.unwrap() >= 1, "{backend}");
         assert!(line_of(&civil, "", &tracking).await.is_some(), "{backend}");
+
+        app.stop().await;
+    }
+}
+
+/// Just received: both departments see the case as 跟踪 with its step and the town's due date,
+/// not under 待我办理, and can do nothing with it on the API or the pages; the village
+/// assistant does not follow it.
+#[tokio::test]
+async fn p2_both_departments_follow_a_case_from_intake_read_only() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (id, tracking) = open_application_tracked(&app, "BC-0100", "申请救助").await;
+        let town = app.api_user("bachuan").await;
+        let village = app.api_user("cunshe").await;
         let town_line = line_of(&town, "", &tracking).await.unwrap();
         assert_eq!(town_line["watching"], false, "{backend}");
-
         // Just received: both departments see it as 跟踪, with its step and due date, and
         // can do nothing with it.
         for username in ["minzheng", "nongye"] {
@@ -120,6 +132,17 @@ async fn p2_both_departments_follow_a_case_from_intake_and_act_when_it_reaches_t
             line_of(&village, "", &tracking).await.is_none(),
             "{backend}"
         );
+        app.stop().await;
+    }
+}
+
+/// Through the town's steps the departments keep following the case, at its current step.
+#[tokio::test]
+async fn p2_the_departments_follow_the_case_through_the_towns_steps() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (id, tracking) = open_application_tracked(&app, "BC-0100", "申请救助").await;
+        let town = app.api_user("bachuan").await;
 
         // Through the town's steps the departments keep following it, at its current step.
         let team = survey_team(&app).await;
@@ -139,7 +162,23 @@ async fn p2_both_departments_follow_a_case_from_intake_and_act_when_it_reaches_t
             (&json!(true), &json!("notice")),
             "{backend}"
         );
+        app.stop().await;
+    }
+}
 
+/// At district confirmation the line turns actionable for the department that confirms each
+/// category; a department with nothing to decide keeps following it; confirmed, the case
+/// leaves its 待我办理.
+#[tokio::test]
+async fn p2_at_confirmation_the_line_turns_actionable_for_the_deciding_department() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (id, tracking) = open_application_tracked(&app, "BC-0100", "申请救助").await;
+        let town = app.api_user("bachuan").await;
+        let team = survey_team(&app).await;
+        through_review(&app, id, &team, household("BC-0100", &ids(), 12000.0)).await;
+        joint_review(&town, id, true).await;
+        ok(&town, id, json!({"action": "post_notice"})).await;
         // At district confirmation, the line turns actionable for the department that
         // confirms each category; a department with nothing to decide keeps following it.
         past_notice(&app, &town, id).await;

@@ -191,87 +191,95 @@ async fn end_monitoring_refused(town: &crate::helpers::ApiUser, id: i64, code: &
     assert_eq!(answer["code"], code, "{answer}");
 }
 
-/// Rules 6 and 9, X2 (issue 13 item 4): 风险消除 reads the months above the monitoring line
-/// from the incomes the system recorded (the surveys), needs a written reason and cannot be
-/// decided against the engine; a household without labour capacity stays monitored after it
-/// leaves 低保 by exit, and 风险消除 cannot end its monitoring.
-#[tokio::test]
-async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays_monitored() {
+/// A (RE-0001): two working-age adults with `wages`, an illness among `risks` at first.
+fn working(wages: u32, risks: Value) -> Value {
+    let ids = [
+        id_number("50022419850101201"),
+        id_number("50022419870101202"),
+    ];
+    json!({
+        "id": "RE-0001", "area_code": VILLAGE, "hukou": "rural",
+        "members": [
+            {"id_number": ids[0], "name": "向一", "relation": "head"},
+            {"id_number": ids[1], "name": "向二", "relation": "spouse"},
+        ],
+        "income_12m": {"wages": wages}, "risks": risks,
+    })
+}
+
+/// B (RE-0002): an elderly couple without labour capacity living on `transfer`, a son able to
+/// support them (so not 特困).
+fn elderly(transfer: u32, risks: Value) -> Value {
+    let ids = [
+        id_number("50022419480101203"),
+        id_number("50022419500101204"),
+    ];
+    json!({
+        "id": "RE-0002", "area_code": VILLAGE, "hukou": "rural",
+        "members": [
+            {"id_number": ids[0], "name": "古一", "relation": "head", "labour_capacity": "none",
+             "supporters": [{"relation": "child", "able": true}]},
+            {"id_number": ids[1], "name": "古二", "relation": "spouse", "labour_capacity": "none",
+             "supporters": [{"relation": "child", "able": true}]},
+        ],
+        "income_12m": {"transfer": transfer}, "risks": risks,
+    })
+}
+
+/// The monitoring line set at 15 000 by district agriculture, then A (12 000 a head, an
+/// illness: 边缘易致贫户 and no other category) and B (6 000 a head, an illness: 低保 and
+/// 边缘易致贫户) enrolled by first applications. Answers the survey team.
+async fn a_and_b_enrolled(app: &TestApp) -> [i64; 2] {
     use crate::cases::{
         apply, confirm_all, joint_review, ok, past_notice, through_review, user_id,
     };
+    let backend = app.backend;
+    let team = [user_id(app, "cunshe").await, user_id(app, "bachuan").await];
+    let nongye = app.api_user("nongye").await;
+    let (status, body) = nongye
+        .post(
+            "/api/v1/policy/parameters/monitoring.income_line/values",
+            &json!({ "since": "2025-01-01", "value": 15000, "source": "渝农发〔2026〕1号", "status": "confirmed" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+    for (external_id, household, held) in [
+        (
+            "RE-0001",
+            working(24000, json!(["illness"])),
+            vec!["monitoring"],
+        ),
+        (
+            "RE-0002",
+            elderly(12000, json!(["illness"])),
+            vec!["dibao", "monitoring"],
+        ),
+    ] {
+        let village = app.api_user("cunshe").await;
+        let (id, _) = apply(&village, external_id).await;
+        through_review(app, id, &team, household).await;
+        let town = app.api_user("bachuan").await;
+        assert_eq!(joint_review(&town, id, true).await, "notice", "{backend}");
+        ok(&town, id, json!({"action": "post_notice"})).await;
+        past_notice(app, &town, id).await;
+        assert_eq!(confirm_all(app, id).await, "confirmed", "{backend}");
+        let town = app.api_user("bachuan").await;
+        assert_eq!(open_periods(&town, id).await, held, "{backend}");
+    }
+    team
+}
+
+/// Rules 6 and 9, X2 (issue 13 item 4): 风险消除 needs a written reason; it reads the months
+/// above the monitoring line from the incomes the system recorded (the surveys, a withdrawn
+/// case's too) and cannot be decided against the engine; after six months it is proposed and
+/// confirmed, every income kept.
+#[tokio::test]
+async fn x2_risk_elimination_needs_its_reason_and_six_months_of_recorded_incomes() {
+    use crate::cases::{confirm_all, joint_review, ok, past_notice, through_review};
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let team = [
-            user_id(&app, "cunshe").await,
-            user_id(&app, "bachuan").await,
-        ];
-        let nongye = app.api_user("nongye").await;
-        let (status, body) = nongye
-            .post(
-                "/api/v1/policy/parameters/monitoring.income_line/values",
-                &json!({ "since": "2025-01-01", "value": 15000, "source": "渝农发〔2026〕1号", "status": "confirmed" }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
-        // A: two working-age adults, 12 000 a head against the 15 000 line, an illness:
-        // 边缘易致贫户 and no other category.
-        let a_ids = [
-            id_number("50022419850101201"),
-            id_number("50022419870101202"),
-        ];
-        let working = |wages: u32, risks: Value| {
-            json!({
-                "id": "RE-0001", "area_code": VILLAGE, "hukou": "rural",
-                "members": [
-                    {"id_number": a_ids[0], "name": "向一", "relation": "head"},
-                    {"id_number": a_ids[1], "name": "向二", "relation": "spouse"},
-                ],
-                "income_12m": {"wages": wages}, "risks": risks,
-            })
-        };
-        // B: an elderly couple without labour capacity, 6 000 a head, an illness, a son able
-        // to support them (so not 特困): 低保 and 边缘易致贫户.
-        let b_ids = [
-            id_number("50022419480101203"),
-            id_number("50022419500101204"),
-        ];
-        let elderly = |transfer: u32, risks: Value| {
-            json!({
-                "id": "RE-0002", "area_code": VILLAGE, "hukou": "rural",
-                "members": [
-                    {"id_number": b_ids[0], "name": "古一", "relation": "head", "labour_capacity": "none",
-                     "supporters": [{"relation": "child", "able": true}]},
-                    {"id_number": b_ids[1], "name": "古二", "relation": "spouse", "labour_capacity": "none",
-                     "supporters": [{"relation": "child", "able": true}]},
-                ],
-                "income_12m": {"transfer": transfer}, "risks": risks,
-            })
-        };
+        let team = a_and_b_enrolled(&app).await;
         let mut town = app.api_user("bachuan").await;
-        for (external_id, household, held) in [
-            (
-                "RE-0001",
-                working(24000, json!(["illness"])),
-                vec!["monitoring"],
-            ),
-            (
-                "RE-0002",
-                elderly(12000, json!(["illness"])),
-                vec!["dibao", "monitoring"],
-            ),
-        ] {
-            let village = app.api_user("cunshe").await;
-            let (id, _) = apply(&village, external_id).await;
-            through_review(&app, id, &team, household).await;
-            town = app.api_user("bachuan").await;
-            assert_eq!(joint_review(&town, id, true).await, "notice", "{backend}");
-            ok(&town, id, json!({"action": "post_notice"})).await;
-            past_notice(&app, &town, id).await;
-            assert_eq!(confirm_all(&app, id).await, "confirmed", "{backend}");
-            town = app.api_user("bachuan").await;
-            assert_eq!(open_periods(&town, id).await, held, "{backend}");
-        }
 
         // 风险消除 needs its written reason.
         let (status, answer) = open_case(&town, "risk_elimination", "RE-0001", " ").await;
@@ -313,6 +321,70 @@ async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays
             json!({"action": "withdraw", "reason": "未满稳定月数"}),
         )
         .await;
+
+        // Seven months on.
+        app.clock.set(2027, 7, 20);
+        town = app.api_user("bachuan").await;
+
+        // A: the earlier survey (recorded though its case was withdrawn) and today's are both
+        // above the line, seven months apart: 风险消除 is proposed and confirmed.
+        let (status, body) =
+            open_case(&town, "risk_elimination", "RE-0001", "务工收入稳定七个月").await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let late = body["id"].as_i64().unwrap();
+        through_review(&app, late, &team, working(36000, json!([]))).await;
+        let (_, detail) = town.get(&format!("/api/v1/cases/{late}")).await;
+        assert_eq!(
+            detail["proposal"]["categories"],
+            json!([]),
+            "{backend}: {detail}"
+        );
+        let explanation = detail["proposal"]["explanation"].as_str().unwrap();
+        assert!(
+            explanation.contains("收入连续 7 个月高于监测收入线，已满6个月")
+                && explanation.contains("可标注风险消除"),
+            "{backend}: {explanation}"
+        );
+        assert_eq!(joint_review(&town, late, true).await, "notice", "{backend}");
+        ok(&town, late, json!({"action": "post_notice"})).await;
+        past_notice(&app, &town, late).await;
+        assert_eq!(confirm_all(&app, late).await, "confirmed", "{backend}");
+        town = app.api_user("bachuan").await;
+        assert!(open_periods(&town, late).await.is_empty(), "{backend}");
+
+        // Every income the system learnt is kept: A's application and two 风险消除 surveys.
+        let mut conn = app.app.store().read().await.unwrap();
+        let incomes = store::incomes::of_household(&mut conn, "RE-0001")
+            .await
+            .unwrap();
+        let seen: Vec<(&str, i64)> = incomes
+            .iter()
+            .map(|row| (row.source.as_str(), row.income_12m_fen))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("survey", 2_400_000),
+                ("survey", 3_600_000),
+                ("survey", 3_600_000)
+            ],
+            "{backend}"
+        );
+        drop(conn);
+        app.stop().await;
+    }
+}
+
+/// Rule 9, X2: a household without labour capacity stays monitored after it leaves 低保 by
+/// exit (the meeting may not end the tag in an exit), and 风险消除 cannot end its monitoring
+/// even with stable income seven months on.
+#[tokio::test]
+async fn x2_a_household_without_labour_capacity_stays_monitored() {
+    use crate::cases::{confirm_all, joint_review, ok, past_notice, through_review};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let team = a_and_b_enrolled(&app).await;
+        let mut town = app.api_user("bachuan").await;
 
         // B leaves 低保 by exit: income above the line and no risk now, but the tag stays
         // (按规退出并持续做好监测); the meeting may not end it in an exit.
@@ -366,52 +438,6 @@ async fn x2_risk_elimination_reads_recorded_incomes_and_no_labour_capacity_stays
             "{backend}: {detail}"
         );
         end_monitoring_refused(&town, elderly_case, "risk_not_eliminated").await;
-
-        // A: the earlier survey (recorded though its case was withdrawn) and today's are both
-        // above the line, seven months apart: 风险消除 is proposed and confirmed.
-        let (status, body) =
-            open_case(&town, "risk_elimination", "RE-0001", "务工收入稳定七个月").await;
-        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
-        let late = body["id"].as_i64().unwrap();
-        through_review(&app, late, &team, working(36000, json!([]))).await;
-        let (_, detail) = town.get(&format!("/api/v1/cases/{late}")).await;
-        assert_eq!(
-            detail["proposal"]["categories"],
-            json!([]),
-            "{backend}: {detail}"
-        );
-        let explanation = detail["proposal"]["explanation"].as_str().unwrap();
-        assert!(
-            explanation.contains("收入连续 7 个月高于监测收入线，已满6个月")
-                && explanation.contains("可标注风险消除"),
-            "{backend}: {explanation}"
-        );
-        assert_eq!(joint_review(&town, late, true).await, "notice", "{backend}");
-        ok(&town, late, json!({"action": "post_notice"})).await;
-        past_notice(&app, &town, late).await;
-        assert_eq!(confirm_all(&app, late).await, "confirmed", "{backend}");
-        town = app.api_user("bachuan").await;
-        assert!(open_periods(&town, late).await.is_empty(), "{backend}");
-
-        // Every income the system learnt is kept: A's application and two 风险消除 surveys.
-        let mut conn = app.app.store().read().await.unwrap();
-        let incomes = store::incomes::of_household(&mut conn, "RE-0001")
-            .await
-            .unwrap();
-        let seen: Vec<(&str, i64)> = incomes
-            .iter()
-            .map(|row| (row.source.as_str(), row.income_12m_fen))
-            .collect();
-        assert_eq!(
-            seen,
-            [
-                ("survey", 2_400_000),
-                ("survey", 3_600_000),
-                ("survey", 3_600_000)
-            ],
-            "{backend}"
-        );
-        drop(conn);
         app.stop().await;
     }
 }

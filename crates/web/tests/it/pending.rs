@@ -12,17 +12,25 @@ use serde_json::json;
 
 const SAVINGS_TEST: &str = "judgement:property.within_limits:property.financial_assets_months";
 
+/// PD-0001 (`ids()`), poor but with savings (the shipped catalogue has no financial-assets
+/// limit), through the village review. Answers the case's id.
+async fn with_savings(app: &TestApp) -> i64 {
+    let team = survey_team(app).await;
+    let case_id = open_application(app, "PD-0001", "申请低保").await;
+    let mut survey = household("PD-0001", &ids(), 6000.0);
+    survey["property"] = json!({ "financial_assets": 80000 });
+    through_review(app, case_id, &team, survey).await;
+    case_id
+}
+
+/// The API's proposal lists the pending test (低保 is what holds if it passes) and explains
+/// every rule evaluated; the case page marks it and asks the meeting for a judgement; so does
+/// the survey printout.
 #[tokio::test]
-async fn pending_property_test_is_shown_everywhere_and_judged_at_the_joint_review() {
+async fn pending_property_test_is_proposed_marked_on_the_case_page_and_printed() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let ids = ids();
-        let team = survey_team(&app).await;
-        let case_id = open_application(&app, "PD-0001", "申请低保").await;
-        // Poor, but with savings: the shipped catalogue has no financial-assets limit.
-        let mut survey = household("PD-0001", &ids, 6000.0);
-        survey["property"] = json!({ "financial_assets": 80000 });
-        through_review(&app, case_id, &team, survey).await;
+        let case_id = with_savings(&app).await;
 
         // The API's proposal lists the pending test; 低保 is what holds if it passes.
         let town = app.api_user("bachuan").await;
@@ -71,7 +79,20 @@ async fn pending_property_test_is_shown_everywhere_and_judged_at_the_joint_revie
             print.contains("待人工核定") && print.contains("金融资产上限"),
             "{backend}"
         );
+        app.stop().await;
+    }
+}
 
+/// The meeting cannot pass without the judgement (the page names the pending test), nor with
+/// one without a reason or of an unknown value; judged with a reason, the case moves on and
+/// keeps the judgement.
+#[tokio::test]
+async fn pending_property_test_is_judged_at_the_joint_review_with_its_reason() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let case_id = with_savings(&app).await;
+        let town = app.api_user("bachuan").await;
+        let town_page = app.page_user("bachuan").await;
         // The meeting cannot pass without the judgement: the page names the pending test.
         let form = |judged: bool| {
             let mut pairs: Vec<(String, String)> = vec![
@@ -139,7 +160,22 @@ async fn pending_property_test_is_shown_everywhere_and_judged_at_the_joint_revie
             html.contains("id=\"judgements\"") && html.contains("存款为子女大学学费，会议核定符合"),
             "{backend}"
         );
+        app.stop().await;
+    }
+}
 
+/// Confirmed: the household page marks the determination and names the parameter, every rule
+/// in Chinese without rule ids; the registry re-assessment counts pending determinations apart.
+#[tokio::test]
+async fn pending_property_test_is_shown_everywhere_and_judged_at_the_joint_review() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let case_id = with_savings(&app).await;
+        let town = app.api_user("bachuan").await;
+        let judged = json!({"action": "record_joint_review",
+                "verdicts": [{"category": "dibao", "verdict": "confirm"}],
+                "judgements": [{"rule": "property.within_limits", "param": "property.financial_assets_months", "holds": true, "reason": "存款为子女大学学费，会议核定符合"}]});
+        assert_eq!(ok(&town, case_id, judged).await, "notice", "{backend}");
         // Confirmed: the household page marks the determination and names the parameter,
         // lists every rule evaluated in Chinese, without rule ids.
         ok(&town, case_id, json!({"action": "post_notice"})).await;

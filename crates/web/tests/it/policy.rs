@@ -33,8 +33,37 @@ fn section<'a>(page: &'a str, name: &str) -> &'a str {
     &page[start..end]
 }
 
+/// District civil affairs adds 660 yuan from 2026-07-01 (渝民规〔2026〕3号) to the rural dibao
+/// standard on the 政策参数 page.
+async fn rural_standard_added(minzheng: &crate::helpers::PageUser) {
+    // The value is added.
+    let response = minzheng
+        .post_form(
+            "/policy/dibao.standard.rural/values",
+            &form(
+                &minzheng.csrf,
+                &[
+                    ("since", "2026-07-01"),
+                    ("value", " 660 "),
+                    ("source", "渝民规〔2026〕3号"),
+                    ("status", "confirmed"),
+                    ("note", "2026年度标准"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        "/policy#p-dibao.standard.rural"
+    );
+}
+
+/// Before any value is added 2026 decisions cite the 2025 standard; the 政策参数 page lists
+/// every parameter with its value in force and history, a provisional one without a value
+/// marked as still to be supplied.
 #[tokio::test]
-async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_only() {
+async fn the_policy_page_lists_every_parameter_with_its_value_in_force() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let minzheng = app.page_user("minzheng").await;
@@ -63,7 +92,17 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
         );
         // A provisional parameter without any value is marked as still to be supplied.
         assert!(page.contains("待补充"), "{backend}");
+        app.stop().await;
+    }
+}
 
+/// A value the unit does not take, or without its 文号, is refused beside the form, the input
+/// kept; without the session's CSRF token nothing is written.
+#[tokio::test]
+async fn a_value_the_unit_does_not_take_is_refused_beside_the_form_and_nothing_is_written() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let minzheng = app.page_user("minzheng").await;
         // A value the unit does not take is refused beside the form, naming 数值, input kept.
         let response = minzheng
             .post_form(
@@ -137,29 +176,20 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
                 .await
                 .is_empty()
         );
+        app.stop().await;
+    }
+}
 
-        // The value is added.
-        let response = minzheng
-            .post_form(
-                "/policy/dibao.standard.rural/values",
-                &form(
-                    &minzheng.csrf,
-                    &[
-                        ("since", "2026-07-01"),
-                        ("value", " 660 "),
-                        ("source", "渝民规〔2026〕3号"),
-                        ("status", "confirmed"),
-                        ("note", "2026年度标准"),
-                    ],
-                ),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{backend}");
-        assert_eq!(
-            response.headers()["location"],
-            "/policy#p-dibao.standard.rural"
-        );
-
+/// An added value applies from its date only: a decision after it cites the new value and
+/// its 文号, before it the old one; the page shows it in force, by whom and when; one audit
+/// event.
+#[tokio::test]
+async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_only() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let minzheng = app.page_user("minzheng").await;
+        let household = app.bachuan_village.id;
+        rural_standard_added(&minzheng).await;
         // A decision after the date cites the new value and its 文号; before it, the old one.
         let after = explanation(&minzheng, household, "2026-07-02").await;
         assert!(
@@ -203,7 +233,18 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
         assert_eq!(after_json["since"], "2026-07-01");
         assert_eq!(after_json["source"], "渝民规〔2026〕3号");
         assert!(audit[0].event.before.is_none());
+        app.stop().await;
+    }
+}
 
+/// A second process on the same store sees the value once it refreshes its catalogue.
+#[tokio::test]
+async fn another_process_sees_an_added_value_once_it_refreshes() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let minzheng = app.page_user("minzheng").await;
+        let household = app.bachuan_village.id;
+        rural_standard_added(&minzheng).await;
         // A second process on the same store sees the value once it refreshes.
         let other = App::new(
             app.app.store().clone(),
@@ -247,6 +288,8 @@ async fn district_civil_affairs_adds_a_dated_value_that_applies_from_its_date_on
     }
 }
 
+/// Town, village, grid and the other district roles read the parameters and may not add a
+/// value, nor an administrator of a town, nor a town reviewer's form post: nothing written.
 #[tokio::test]
 async fn only_the_owner_and_the_administrator_add_values_and_everyone_reads_them() {
     for backend in backends() {
@@ -255,6 +298,7 @@ async fn only_the_owner_and_the_administrator_add_values_and_everyone_reads_them
             "since": "2026-07-01", "value": 660, "source": "渝民规〔2026〕3号", "status": "confirmed",
         });
         let path = "/api/v1/policy/parameters/dibao.standard.rural/values";
+
         // Town, village, grid, the other district roles: they read, they may not add.
         for username in ["bachuan", "cunshe", "wangge", "bumen", "shenji"] {
             let user = app.api_user(username).await;
@@ -308,6 +352,20 @@ async fn only_the_owner_and_the_administrator_add_values_and_everyone_reads_them
                 .await
                 .is_empty()
         );
+        app.stop().await;
+    }
+}
+
+/// The district administrator adds a value through the API; a value the unit does not take,
+/// a day that is none or an unknown parameter are refused, naming the field.
+#[tokio::test]
+async fn the_administrator_adds_a_value_through_the_api_each_error_naming_its_field() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let body = json!({
+            "since": "2026-07-01", "value": 660, "source": "渝民规〔2026〕3号", "status": "confirmed",
+        });
+        let path = "/api/v1/policy/parameters/dibao.standard.rural/values";
 
         // The administrator adds through the API; errors name the field.
         let admin = app.api_user("admin").await;
@@ -346,7 +404,23 @@ async fn only_the_owner_and_the_administrator_add_values_and_everyone_reads_them
         assert_eq!(parameter["in_force"]["value"], "660");
         assert_eq!(parameter["in_force"]["origin"], "added");
         assert_eq!(parameter["in_force"]["added_by"], "admin");
+        app.stop().await;
+    }
+}
 
+/// A correction at the same date replaces the value, the first kept in the history and named
+/// by the audit; everyone reads the same values, provisional ones without a value marked so.
+#[tokio::test]
+async fn a_correction_at_the_same_date_replaces_the_value_and_everyone_reads_it() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let body = json!({
+            "since": "2026-07-01", "value": 660, "source": "渝民规〔2026〕3号", "status": "confirmed",
+        });
+        let path = "/api/v1/policy/parameters/dibao.standard.rural/values";
+        let admin = app.api_user("admin").await;
+        let (status, parameter) = admin.post(path, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {parameter}");
         // A correction at the same date replaces it; the first stays in the history.
         let (status, parameter) = admin
             .post(

@@ -37,18 +37,49 @@ fn code_of(answer: &Value) -> &str {
     answer["code"].as_str().unwrap_or_default()
 }
 
+/// BC-0140 received by the village assistant on 2026-12-01 (entered on 12-04, the clock's
+/// day), compared on 12-01 and 12-02: at 入户调查. Answers the case's id.
+async fn compared_in_december(app: &TestApp) -> i64 {
+    app.clock.set(2026, 12, 4);
+    let village = app.api_user("cunshe").await;
+    let town = app.api_user("bachuan").await;
+    let (status, answer) = village
+        .post(
+            "/api/v1/cases",
+            &json!({
+                "kind": "application", "channel": "village_window", "household_id": "BC-0140",
+                "area_code": VILLAGE, "applicant": "韩一", "summary": "补录受理",
+                "consent": {"signer": "韩一", "signed_on": "2026-11-30"},
+                "received_on": "2026-12-01",
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let id = answer["id"].as_i64().unwrap();
+    ok(
+        &town,
+        id,
+        json!({"action": "begin_comparison", "on": "2026-12-01"}),
+    )
+    .await;
+    ok(
+        &town,
+        id,
+        json!({"action": "complete_comparison", "on": "2026-12-02"}),
+    )
+    .await;
+    id
+}
+
+/// Intake entered afterwards is dated as it happened, not in the future; a step dated before
+/// the step before it is refused, naming both dates.
 #[tokio::test]
-async fn p4_the_team_is_picked_from_who_may_survey_and_each_step_keeps_its_date() {
+async fn p4_a_step_entered_afterwards_is_dated_as_it_happened() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         app.clock.set(2026, 12, 4);
         let village = app.api_user("cunshe").await;
         let town = app.api_user("bachuan").await;
-        let ids = ids();
-        let other_town_id = user_id(&app, "tuqiao").await;
-        let district_id = user_id(&app, "minzheng").await;
-        let disabled_id = add_user(&app, "tingyong", "village_assistant", VILLAGE, false).await;
-
         // Intake entered afterwards: not in the future, dated as it happened.
         let intake = json!({
             "kind": "application", "channel": "village_window", "household_id": "BC-0140",
@@ -94,7 +125,23 @@ async fn p4_the_team_is_picked_from_who_may_survey_and_each_step_keeps_its_date(
             json!({"action": "complete_comparison", "on": "2026-12-02"}),
         )
         .await;
+        app.stop().await;
+    }
+}
 
+/// The picker lists the active users whose role surveys and whose area covers the household;
+/// another town cannot see the case; the team is checked by name: another town, a district
+/// role, a disabled account.
+#[tokio::test]
+async fn p4_the_team_is_picked_from_who_may_survey() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let id = compared_in_december(&app).await;
+        let village = app.api_user("cunshe").await;
+        let ids = ids();
+        let other_town_id = user_id(&app, "tuqiao").await;
+        let district_id = user_id(&app, "minzheng").await;
+        let disabled_id = add_user(&app, "tingyong", "village_assistant", VILLAGE, false).await;
         // The picker: active users whose role surveys and whose area covers the household.
         let (status, candidates) = village
             .get(&format!("/api/v1/cases/{id}/team-candidates"))
@@ -121,7 +168,7 @@ async fn p4_the_team_is_picked_from_who_may_survey_and_each_step_keeps_its_date(
         assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
 
         // The team is checked by name: another town, a district role, a disabled account.
-        let [cunshe, bachuan] = survey_team(&app).await;
+        let [cunshe, _] = survey_team(&app).await;
         let survey = |team: Vec<i64>, on: &str| {
             json!({"action": "record_survey", "team": team, "surveyed_on": on,
                    "household": household("BC-0140", &ids, 12000.0)})
@@ -143,6 +190,26 @@ async fn p4_the_team_is_picked_from_who_may_survey_and_each_step_keeps_its_date(
                 "{backend}: the refusal names {name}: {answer}"
             );
         }
+        app.stop().await;
+    }
+}
+
+/// The survey's own date: not before the comparison ended, not in the future; the village
+/// assistant records the village review and posts the notice; every step keeps the date it
+/// happened, the notice runs from its posting date.
+#[tokio::test]
+async fn p4_the_team_is_picked_from_who_may_survey_and_each_step_keeps_its_date() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let id = compared_in_december(&app).await;
+        let village = app.api_user("cunshe").await;
+        let town = app.api_user("bachuan").await;
+        let ids = ids();
+        let [cunshe, bachuan] = survey_team(&app).await;
+        let survey = |team: Vec<i64>, on: &str| {
+            json!({"action": "record_survey", "team": team, "surveyed_on": on,
+                   "household": household("BC-0140", &ids, 12000.0)})
+        };
         // The survey's own date: not before the comparison ended, not in the future.
         let (_, answer) = act(&village, id, survey(vec![cunshe, bachuan], "2026-12-01")).await;
         assert_eq!(code_of(&answer), "date_before_previous_step", "{backend}");
@@ -377,117 +444,137 @@ async fn i14_registry_search_finds_households_by_town_or_village_name() {
     }
 }
 
+/// An application made online (so that the applicant follows it on /track by the receipt),
+/// through to a joint review that confirms the proposal and adds the monitoring tag (改判纳入),
+/// so that two departments decide: district civil affairs declines its categories (家庭财产超过
+/// 规定), agriculture confirms the tag; the case is confirmed in part. Answers the receipt and
+/// the case's id.
+async fn partly_declined(app: &TestApp) -> (String, i64) {
+    let backend = app.backend;
+    // Applied online, so that the applicant follows it on /track by the receipt.
+    let (receipt, household_id) = apply_online(app).await;
+    let town = app.api_user("bachuan").await;
+    let (_, queue) = town.get("/api/v1/cases").await;
+    let id = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["household_id"] == household_id.as_str())
+        .unwrap_or_else(|| panic!("{backend}: {queue}"))["id"]
+        .as_i64()
+        .unwrap();
+    let village = app.api_user("cunshe").await;
+    ok(&town, id, json!({"action": "begin_comparison"})).await;
+    ok(&town, id, json!({"action": "complete_comparison"})).await;
+    let team = survey_team(app).await;
+    ok(
+        &village,
+        id,
+        json!({"action": "record_survey", "team": team, "household": household(&household_id, &ids(), 12000.0)}),
+    )
+    .await;
+    ok(
+        &village,
+        id,
+        json!({"action": "record_village_review", "attendance": 9, "outcome": "agreed"}),
+    )
+    .await;
+    // The meeting confirms the proposal and adds the monitoring tag (改判纳入), so two
+    // departments decide.
+    let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
+    let proposal = &detail["proposal"];
+    let mut verdicts: Vec<Value> = proposal["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|category| *category != "monitoring")
+        .map(|category| json!({"category": category, "verdict": "confirm"}))
+        .collect();
+    let proposed_monitoring = proposal["categories"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("monitoring"));
+    verdicts.push(if proposed_monitoring {
+        json!({"category": "monitoring", "verdict": "confirm"})
+    } else {
+        json!({"category": "monitoring", "verdict": "override", "reason": "因病支出大，纳入监测"})
+    });
+    let judgements: Vec<Value> = proposal["pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|test| json!({"rule": test["rule"], "param": test["param"], "holds": true, "reason": "会议核定"}))
+        .collect();
+    let kind = match proposal["monitoring_kind"].as_str() {
+        Some(kind) => kind.to_owned(),
+        None => "edge_prone".to_owned(),
+    };
+    assert_eq!(
+        ok(
+            &town,
+            id,
+            json!({"action": "record_joint_review", "verdicts": verdicts, "judgements": judgements,
+                   "monitoring_kind": kind, "monitoring_kind_reason": "会议确定"}),
+        )
+        .await,
+        "notice",
+        "{backend}"
+    );
+    ok(&town, id, json!({"action": "post_notice"})).await;
+    crate::cases::past_notice(app, &town, id).await;
+    // Sessions idle out while the notice runs: sign in again.
+    let civil = app.api_user("minzheng").await;
+    let agriculture = app.api_user("nongye").await;
+    let (_, detail) = civil.get(&format!("/api/v1/cases/{id}")).await;
+    let decided: Vec<(String, String)> = detail["decided"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["category"].as_str().unwrap().to_owned(),
+                d["department"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        decided
+            .iter()
+            .any(|(_, department)| department == "district_agriculture"),
+        "{backend}: {decided:?}"
+    );
+    let mut step = String::new();
+    for (category, department) in &decided {
+        step = if department == "district_civil_affairs" {
+            ok(
+                &civil,
+                id,
+                json!({"action": "decline", "category": category, "reason": "家庭财产超过规定"}),
+            )
+            .await
+        } else {
+            ok(
+                &agriculture,
+                id,
+                json!({"action": "confirm", "category": category}),
+            )
+            .await
+        };
+    }
+    assert_eq!(step, "confirmed", "{backend}");
+    (receipt, id)
+}
+
+/// P8, P9: confirmed in part, the case offers the delivery of the refusal notice under its time
+/// limit; the 告知书 names the part declined and the rights of review; until delivered the case
+/// page says so, the town's queue holds it and /track names the part declined.
 #[tokio::test]
-async fn p8_a_partial_decline_prints_its_notice_and_records_its_delivery() {
+async fn p8_a_partial_decline_prints_its_refusal_notice_and_waits_for_its_delivery() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        // Applied online, so that the applicant follows it on /track by the receipt.
-        let (receipt, household_id) = apply_online(&app).await;
+        let (receipt, id) = partly_declined(&app).await;
         let town = app.api_user("bachuan").await;
-        let (_, queue) = town.get("/api/v1/cases").await;
-        let id = queue["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|item| item["household_id"] == household_id.as_str())
-            .unwrap_or_else(|| panic!("{backend}: {queue}"))["id"]
-            .as_i64()
-            .unwrap();
-        let village = app.api_user("cunshe").await;
-        ok(&town, id, json!({"action": "begin_comparison"})).await;
-        ok(&town, id, json!({"action": "complete_comparison"})).await;
-        let team = survey_team(&app).await;
-        ok(
-            &village,
-            id,
-            json!({"action": "record_survey", "team": team, "household": household(&household_id, &ids(), 12000.0)}),
-        )
-        .await;
-        ok(
-            &village,
-            id,
-            json!({"action": "record_village_review", "attendance": 9, "outcome": "agreed"}),
-        )
-        .await;
-        // The meeting confirms the proposal and adds the monitoring tag (改判纳入), so two
-        // departments decide.
-        let (_, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
-        let proposal = &detail["proposal"];
-        let mut verdicts: Vec<Value> = proposal["categories"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|category| *category != "monitoring")
-            .map(|category| json!({"category": category, "verdict": "confirm"}))
-            .collect();
-        let proposed_monitoring = proposal["categories"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("monitoring"));
-        verdicts.push(if proposed_monitoring {
-            json!({"category": "monitoring", "verdict": "confirm"})
-        } else {
-            json!({"category": "monitoring", "verdict": "override", "reason": "因病支出大，纳入监测"})
-        });
-        let judgements: Vec<Value> = proposal["pending"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|test| json!({"rule": test["rule"], "param": test["param"], "holds": true, "reason": "会议核定"}))
-            .collect();
-        let kind = match proposal["monitoring_kind"].as_str() {
-            Some(kind) => kind.to_owned(),
-            None => "edge_prone".to_owned(),
-        };
-        assert_eq!(
-            ok(
-                &town,
-                id,
-                json!({"action": "record_joint_review", "verdicts": verdicts, "judgements": judgements,
-                       "monitoring_kind": kind, "monitoring_kind_reason": "会议确定"}),
-            )
-            .await,
-            "notice",
-            "{backend}"
-        );
-        ok(&town, id, json!({"action": "post_notice"})).await;
-        crate::cases::past_notice(&app, &town, id).await;
-        // Sessions idle out while the notice runs: sign in again.
-        let town = app.api_user("bachuan").await;
-        let civil = app.api_user("minzheng").await;
-        let agriculture = app.api_user("nongye").await;
-        let (_, detail) = civil.get(&format!("/api/v1/cases/{id}")).await;
-        let decided: Vec<(String, String)> = detail["decided"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| {
-                (
-                    d["category"].as_str().unwrap().to_owned(),
-                    d["department"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        assert!(
-            decided
-                .iter()
-                .any(|(_, department)| department == "district_agriculture"),
-            "{backend}: {decided:?}"
-        );
-        let mut step = String::new();
-        for (category, department) in &decided {
-            step = if department == "district_civil_affairs" {
-                ok(&civil, id, json!({"action": "decline", "category": category, "reason": "家庭财产超过规定"})).await
-            } else {
-                ok(
-                    &agriculture,
-                    id,
-                    json!({"action": "confirm", "category": category}),
-                )
-                .await
-            };
-        }
-        assert_eq!(step, "confirmed", "{backend}");
+
         let (status, detail) = town.get(&format!("/api/v1/cases/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{backend}: {detail}");
         assert!(
@@ -550,7 +637,19 @@ async fn p8_a_partial_decline_prints_its_notice_and_records_its_delivery() {
                 && tracked.contains("书面告知书由所在镇街送达"),
             "{backend}: {tracked}"
         );
+        app.stop().await;
+    }
+}
 
+/// P9: the delivery is recorded with the day it happened, never in the future; delivered, the
+/// case leaves the queue.
+#[tokio::test]
+async fn p9_the_delivery_of_a_refusal_notice_is_dated_never_in_the_future() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (_, id) = partly_declined(&app).await;
+        let town = app.api_user("bachuan").await;
+        let page = app.page_user("bachuan").await;
         // The delivery is recorded with the day it happened: never in the future.
         let today = app.app.today();
         let tomorrow = today.succ_opt().unwrap().to_string();
@@ -591,7 +690,26 @@ async fn p8_a_partial_decline_prints_its_notice_and_records_its_delivery() {
                 .any(|item| item["id"] == id),
             "{backend}: delivered, off the queue: {queue}"
         );
+        app.stop().await;
+    }
+}
 
+/// The review bodies are settings: served with them, the 告知书, the notice's rights and
+/// /track name them.
+#[tokio::test]
+async fn p9_the_review_bodies_set_are_named_by_the_letters_and_track() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (receipt, id) = partly_declined(&app).await;
+        let town = app.api_user("bachuan").await;
+        let page = app.page_user("bachuan").await;
+        let today = app.app.today();
+        ok(
+            &town,
+            id,
+            json!({"action": "deliver_refusal_notice", "on": today.to_string()}),
+        )
+        .await;
         // The review bodies are settings: served with them, the 告知书, the notice's rights
         // and /track name them.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -55,77 +55,90 @@ fn next_link(html: &str) -> Option<String> {
     )
 }
 
+/// 60 more households in 土桥镇 万槽村 (`TQ-1000` …), for a 低保 roll longer than a page.
+async fn rolled_households(app: &TestApp) {
+    let lines: String = (0..ROLLED)
+        .map(|n| {
+            let head = id_number(&format!("50022419600101{n:03}"));
+            format!(
+                "{}\n",
+                household_json(
+                    &format!("TQ-1{n:03}"),
+                    TUQIAO_VILLAGE,
+                    &[(head.as_str(), &format!("户主{n}"), "head")]
+                )
+            )
+        })
+        .collect();
+    app.app
+        .import_households("test", "more.jsonl", &lines, &|_| {})
+        .await
+        .unwrap();
+}
+
+/// A 特困 case confirmed for a man of 76 with partial care needs (巴川街道 永院村, BC-0800):
+/// answers its tracking number and the day it was confirmed.
+async fn tekun_confirmed(app: &TestApp) -> (String, chrono::NaiveDate) {
+    let village = app.api_user("cunshe").await;
+    let team = [user_id(app, "cunshe").await, user_id(app, "bachuan").await];
+    // (The household of `cases::d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies`.)
+    let (old, wife) = (
+        id_number("50022419500315102"),
+        id_number("50022419580505106"),
+    );
+    let household_record = json!({
+        "id": "BC-0800", "area_code": VILLAGE, "hukou": "rural",
+        "members": [
+            {"id_number": old, "name": "韩老", "relation": "head", "care_need": "partial", "income_12m": 0},
+            {"id_number": wife, "name": "杨婆", "relation": "spouse", "income_12m": 30000},
+        ],
+        "income_12m": {"wages": 30000},
+    });
+    let (id, tracking) = apply(&village, "BC-0800").await;
+    through_review(app, id, &team, household_record).await;
+    let town = app.api_user("bachuan").await;
+    assert_eq!(joint_review(&town, id, true).await, "notice");
+    ok(&town, id, json!({"action": "post_notice"})).await;
+    past_notice(app, &town, id).await;
+    assert_eq!(confirm_all(app, id).await, "confirmed");
+    (tracking, app.app.today())
+}
+
+/// The 特困 roll brought in by district civil affairs: 赵铁柱 (集中供养, 全护理) from 2025-09-01.
+async fn tekun_roll(app: &TestApp, minzheng: &PageUser) {
+    let zhao = &app.tuqiao_village.head_id;
+    import_roll(
+        app,
+        minzheng,
+        "tekun",
+        &format!(
+            "{HEADER},供养方式,照料护理等级\n{zhao},赵铁柱,个人,2025-09-01,1301,铜民发〔2025〕20号,铜梁区民政局,集中供养,全护理\n"
+        ),
+    )
+    .await;
+}
+
+/// The 低保 roll of the 60 `rolled_households` from 2025-07-01.
+async fn dibao_roll(app: &TestApp, minzheng: &PageUser) {
+    let dibao: String = (0..ROLLED)
+        .map(|n| {
+            let head = id_number(&format!("50022419600101{n:03}"));
+            format!("{head},户主{n},整户,2025-07-01,800,铜民发〔2025〕12号,铜梁区民政局\n")
+        })
+        .collect();
+    import_roll(app, minzheng, "dibao", &format!("{HEADER}\n{dibao}")).await;
+}
+
+/// The 特困 roster on a date answers from the confirmed case and the imported roll alike, each
+/// line with its source, ordered by area; the day before the roll's start nobody, the day
+/// before the confirmation only the roll's.
 #[tokio::test]
-async fn issue13_the_roster_answers_from_cases_and_imported_rolls_by_date_and_area() {
+async fn issue13_the_roster_on_a_date_answers_from_cases_and_rolls_alike() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-
-        // 60 more households in 土桥镇 万槽村, for a 低保 roll longer than a page.
-        let lines: String = (0..ROLLED)
-            .map(|n| {
-                let head = id_number(&format!("50022419600101{n:03}"));
-                format!(
-                    "{}\n",
-                    household_json(
-                        &format!("TQ-1{n:03}"),
-                        TUQIAO_VILLAGE,
-                        &[(head.as_str(), &format!("户主{n}"), "head")]
-                    )
-                )
-            })
-            .collect();
-        app.app
-            .import_households("test", "more.jsonl", &lines, &|_| {})
-            .await
-            .unwrap();
-
-        // A 特困 case confirmed for a man of 76 with partial care needs (巴川街道 永院村).
-        let village = app.api_user("cunshe").await;
-        let team = [
-            user_id(&app, "cunshe").await,
-            user_id(&app, "bachuan").await,
-        ];
-        // (The household of `cases::d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies`.)
-        let (old, wife) = (
-            id_number("50022419500315102"),
-            id_number("50022419580505106"),
-        );
-        let household_record = json!({
-            "id": "BC-0800", "area_code": VILLAGE, "hukou": "rural",
-            "members": [
-                {"id_number": old, "name": "韩老", "relation": "head", "care_need": "partial", "income_12m": 0},
-                {"id_number": wife, "name": "杨婆", "relation": "spouse", "income_12m": 30000},
-            ],
-            "income_12m": {"wages": 30000},
-        });
-        let (id, tracking) = apply(&village, "BC-0800").await;
-        through_review(&app, id, &team, household_record).await;
-        let town = app.api_user("bachuan").await;
-        assert_eq!(joint_review(&town, id, true).await, "notice");
-        ok(&town, id, json!({"action": "post_notice"})).await;
-        past_notice(&app, &town, id).await;
-        assert_eq!(confirm_all(&app, id).await, "confirmed", "{backend}");
-        let confirmed_on = app.app.today();
-
-        // Rolls brought in: 特困 for 赵铁柱 (集中供养, 全护理) from 2025-09-01; 低保 for the 60.
+        let (tracking, confirmed_on) = tekun_confirmed(&app).await;
         let minzheng = app.page_user("minzheng").await;
-        let zhao = &app.tuqiao_village.head_id;
-        import_roll(
-            &app,
-            &minzheng,
-            "tekun",
-            &format!(
-                "{HEADER},供养方式,照料护理等级\n{zhao},赵铁柱,个人,2025-09-01,1301,铜民发〔2025〕20号,铜梁区民政局,集中供养,全护理\n"
-            ),
-        )
-        .await;
-        let dibao: String = (0..ROLLED)
-            .map(|n| {
-                let head = id_number(&format!("50022419600101{n:03}"));
-                format!("{head},户主{n},整户,2025-07-01,800,铜民发〔2025〕12号,铜梁区民政局\n")
-            })
-            .collect();
-        import_roll(&app, &minzheng, "dibao", &format!("{HEADER}\n{dibao}")).await;
+        tekun_roll(&app, &minzheng).await;
 
         // The API, district-wide: the case's period and the roll's, each with its source.
         let district = app.api_user("minzheng").await;
@@ -188,6 +201,20 @@ async fn issue13_the_roster_answers_from_cases_and_imported_rolls_by_date_and_ar
             .await;
         assert_eq!(body["items"][0]["person_name"], "赵铁柱", "{backend}");
         assert_eq!(body["total"], 1, "{backend}");
+        app.stop().await;
+    }
+}
+
+/// Each user reads the roster within their area: a town sees its own by default and is
+/// refused another's, an unknown category and the administrator are refused; the page's line
+/// links to the household's page.
+#[tokio::test]
+async fn issue13_each_user_reads_the_roster_of_their_own_area() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (_, confirmed_on) = tekun_confirmed(&app).await;
+        let minzheng = app.page_user("minzheng").await;
+        tekun_roll(&app, &minzheng).await;
 
         // Each user within their area: a town sees its own by default and is refused another.
         let tuqiao = app.api_user("tuqiao").await;
@@ -241,6 +268,20 @@ async fn issue13_the_roster_answers_from_cases_and_imported_rolls_by_date_and_ar
         assert!(household.contains("BC-0800"), "{backend}");
         let (status, _) = bachuan.get("/roster?category=tekun&area=500151100").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{backend}");
+        app.stop().await;
+    }
+}
+
+/// A roster longer than a page is read in keyset pages of 50, the total on the first page,
+/// none twice and none lost, on the page and in the API; before the roll's start it is empty.
+#[tokio::test]
+async fn issue13_a_long_roster_is_read_in_keyset_pages() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        rolled_households(&app).await;
+        let minzheng = app.page_user("minzheng").await;
+        dibao_roll(&app, &minzheng).await;
+        let district = app.api_user("minzheng").await;
 
         // Keyset pages of 50: the 低保 roll's 60 households, the total on the first page.
         let (_, html) = minzheng
@@ -301,6 +342,22 @@ async fn issue13_the_roster_answers_from_cases_and_imported_rolls_by_date_and_ar
             .get("/roster?category=dibao&date=2025-06-30&area=500151100")
             .await;
         assert!(html.contains("该日无在册对象"), "{backend}");
+        app.stop().await;
+    }
+}
+
+/// The export: every line, read back; audited; refused outside the user's area.
+#[tokio::test]
+async fn issue13_the_roster_export_has_every_line_and_is_audited() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        rolled_households(&app).await;
+        let (_, confirmed_on) = tekun_confirmed(&app).await;
+        let minzheng = app.page_user("minzheng").await;
+        tekun_roll(&app, &minzheng).await;
+        dibao_roll(&app, &minzheng).await;
+        let zhao = &app.tuqiao_village.head_id;
+        let bachuan = app.page_user("bachuan").await;
 
         // The export: every line, read back; audited.
         let response = minzheng

@@ -951,7 +951,16 @@ async fn u2_admin_edits_name_role_area_and_department_with_the_version_read() {
                     .contains("housing"),
             "{backend}"
         );
+        app.stop().await;
+    }
+}
 
+/// The administrator keeps their own role and area.
+#[tokio::test]
+async fn u2_the_administrator_keeps_their_own_role() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = admin_page(&app, "admin").await;
         // The administrator keeps their own role and area.
         let me = stored_user(&app, "admin").await;
         let response = admin
