@@ -100,15 +100,13 @@ struct Basis {
 fn given_of(referrals: &[ReferralRow]) -> Vec<Given> {
     referrals
         .iter()
-        .filter_map(|r| {
-            let state = ReferralState::from_code(&r.state)?;
-            state.counts_as_given().then(|| Given {
-                referral_id: r.id,
-                item_code: r.item_code.clone(),
-                period: r.period.clone(),
-                delivered: state == ReferralState::Delivered,
-                supplementary: r.supplementary_reason.is_some(),
-            })
+        .filter(|r| r.state.counts_as_given())
+        .map(|r| Given {
+            referral_id: r.id,
+            item_code: r.item_code.clone(),
+            period: r.period.clone(),
+            delivered: r.state == ReferralState::Delivered,
+            supplementary: r.supplementary_reason.is_some(),
         })
         .collect()
 }
@@ -468,8 +466,7 @@ impl App {
         mut row: ReferralRow,
         events: Vec<ReferralEventRow>,
     ) -> Result<ReferralView, AppError> {
-        let state = ReferralState::from_code(&row.state)
-            .ok_or_else(|| anyhow::anyhow!("referral {} state {}", row.id, row.state))?;
+        let state = row.state;
         // The name and period of the version the referral was sent for.
         let sent_version = items
             .iter()
@@ -776,12 +773,12 @@ impl App {
         // 不重: checked again inside the write transaction.
         let referrals = store::assistance::for_household(&mut tx, household_id).await?;
         for existing in &referrals {
-            let state = ReferralState::from_code(&existing.state);
+            let state = existing.state;
             if existing.item_code == item.code
                 && existing.period == period
-                && state.is_some_and(ReferralState::counts_as_given)
+                && state.counts_as_given()
             {
-                let state_label = if state == Some(ReferralState::Delivered) {
+                let state_label = if state == ReferralState::Delivered {
                     "发放"
                 } else {
                     "转介、正在办理"
@@ -858,7 +855,7 @@ impl App {
                 referral_id: id,
                 seq: 1,
                 on_date: today,
-                state: ReferralState::Sent.code().into(),
+                state: ReferralState::Sent,
                 actor: actor.audit_name(),
                 note,
                 recorded_at: now.clone(),
@@ -881,7 +878,7 @@ impl App {
             .in_area(&household.area_code)
             .after(
                 serde_json::json!({
-                    "household": household.external_id,
+                    "household": household.external_id.as_str(),
                     "item_code": item.code,
                     "item_version": item.version,
                     "department": item.department,
@@ -1028,7 +1025,7 @@ impl App {
                     actor.audit_name(),
                     view.row.id,
                     view.row.area_code.clone(),
-                    &view.row.state,
+                    view.row.state.code(),
                 )
             })
             .collect();
@@ -1075,8 +1072,7 @@ impl App {
         if !Self::handles(actor, department.as_deref(), &row.department) {
             return Err(AppError::Forbidden);
         }
-        let state = ReferralState::from_code(&row.state)
-            .ok_or_else(|| anyhow::anyhow!("referral {id} state {}", row.state))?;
+        let state = row.state;
         let next = assist::next_state(state, act.action()).map_err(AppError::Conflict)?;
         let item_name = catalogue
             .item(&row.item_code)
@@ -1145,7 +1141,7 @@ impl App {
                     if other.id != row.id
                         && other.item_code == row.item_code
                         && other.period == row.period
-                        && other.state == ReferralState::Delivered.code()
+                        && other.state == ReferralState::Delivered
                     {
                         return Err(AppError::Conflict(duplicate_message(
                             &item_name,
@@ -1192,7 +1188,7 @@ impl App {
                 referral_id: id,
                 seq,
                 on_date,
-                state: next.code().into(),
+                state: next,
                 actor: actor.audit_name(),
                 note: event_note.clone(),
                 recorded_at: now.clone(),
@@ -1209,7 +1205,7 @@ impl App {
                 id,
             )
             .in_area(&row.area_code)
-            .before(serde_json::json!({ "state": row.state }).to_string())
+            .before(serde_json::json!({ "state": row.state.code() }).to_string())
             .after(
                 serde_json::json!({
                     "state": next.code(),

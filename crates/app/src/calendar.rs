@@ -258,7 +258,7 @@ fn schedule_of_row(row: &CalendarYearRow) -> Result<YearSchedule, AppError> {
         year: row.year.to_string(),
         holidays,
         source: row.source.clone(),
-        status: row.status.clone(),
+        status: row.status.code().to_owned(),
         note: row.note.clone().unwrap_or_default(),
     })
 }
@@ -385,7 +385,7 @@ impl App {
                     }
                     entries.push(YearEntry {
                         source: row.source.clone(),
-                        status: Status::from_code(&row.status).unwrap_or(Status::Provisional),
+                        status: row.status,
                         note: row.note.clone(),
                         origin: Origin::Added {
                             id: row.id,

@@ -11,6 +11,7 @@ use store::watch::{ContactRow, NewContact, NewWarning};
 use workflow::Consent;
 use workflow::contact::{self as machine, ContactRefusal, Opens};
 pub use workflow::contact::{ContactChannel, ContactOutcome};
+use workflow::warning::WarningAction;
 
 /// Contacts a page (`App::contacts`).
 const CONTACTS_PER_PAGE: i64 = 50;
@@ -211,7 +212,7 @@ impl App {
                         on_date: today,
                         actor_user_id: actor.user_id,
                         actor_name: actor.display_name.clone(),
-                        action: "raise".into(),
+                        action: WarningAction::Raise,
                         detail: serde_json::json!({ "origin": description }).to_string(),
                         recorded_at: now.clone(),
                     },
@@ -258,7 +259,7 @@ impl App {
             .in_area(area.as_str())
             .after(
                 serde_json::json!({
-                    "household_id": household.as_ref().map(|row| row.external_id.clone()),
+                    "household_id": household.as_ref().map(|row| row.external_id.as_str()),
                     "person_name": person_name, "outcome": input.outcome.code(),
                     "warning_id": receipt.warning_id, "case_id": receipt.case_id,
                 })

@@ -20,6 +20,7 @@ use store::watch::{
     WarningUpdate,
 };
 use watch::{FeedIdentity, FeedKind, FeedRecord, IdKey, Registry, Rejection, Thresholds};
+use workflow::warning::{Judgement, WarningAction};
 
 /// A feed as a department hands it in.
 #[derive(Clone, Debug)]
@@ -418,10 +419,7 @@ impl App {
     }
 
     async fn run_job(&self, actor: &Actor, job: &JobRow) -> Result<JobCounts, AppError> {
-        let as_of: NaiveDate = job
-            .as_of
-            .parse()
-            .map_err(|error| anyhow::anyhow!("job {} date: {error}", job.id))?;
+        let as_of = job.as_of;
         let (feed, content) = {
             let mut conn = self.store.read().await?;
             let feed = store::watch::feed(&mut conn, job.feed_id)
@@ -513,7 +511,7 @@ impl App {
             };
             let at_comparison = open_case
                 .as_ref()
-                .filter(|case| case.step == workflow::Step::Comparing.code());
+                .filter(|case| case.step == workflow::Step::Comparing);
             let area = household
                 .map(|(_, _, area)| area.clone())
                 .unwrap_or_else(|| actor.area.as_str().to_owned());
@@ -568,7 +566,7 @@ impl App {
             // Its history starts with the run that raised it (and, for a 疑点 put on the case
             // at 信息比对, ends with that).
             let mut history = vec![(
-                "raise",
+                WarningAction::Raise,
                 serde_json::json!({
                     "origin": format!(
                         "{}（{}）比对第{}号：{}",
@@ -782,7 +780,7 @@ impl App {
                     };
                     let history = [
                         (
-                            "raise",
+                            WarningAction::Raise,
                             serde_json::json!({
                                 "origin": format!(
                                     "{}（{}）受理后比对：{}",
@@ -839,7 +837,7 @@ impl App {
                 state: WarningState::Closed.code(),
                 area_code: warning.area_code.as_str(),
                 assignee_user_id: warning.assignee_user_id,
-                judgement: warning.judgement.as_deref(),
+                judgement: warning.judgement.map(Judgement::code),
                 disposition: Some(RULE_DISCREPANCY_STATE),
                 case_id: Some(case_id),
                 due_on: &warning.due_on.to_string(),
@@ -854,7 +852,7 @@ impl App {
             self.store.audit_key(),
             &AuditEvent::warning(now, actor.audit_name(), "warning.to_case", warning.id)
                 .in_area(warning.area_code.as_str())
-                .before(Some(warning.state.clone()))
+                .before(warning.state.code().to_owned())
                 .after(serde_json::json!({ "case_id": case_id }).to_string()),
         )
         .await?;
@@ -863,9 +861,9 @@ impl App {
 }
 
 /// The history step of a warning closed into case `case_id` as one of its 疑点.
-fn closed_into(case_id: i64) -> (&'static str, serde_json::Value) {
+fn closed_into(case_id: i64) -> (WarningAction, serde_json::Value) {
     (
-        "close",
+        WarningAction::Close,
         serde_json::json!({ "disposition": RULE_DISCREPANCY_STATE, "case_id": case_id }),
     )
 }
@@ -876,7 +874,7 @@ async fn comparison_history(
     warning_id: i64,
     on_date: NaiveDate,
     now: &str,
-    history: &[(&str, serde_json::Value)],
+    history: &[(WarningAction, serde_json::Value)],
 ) -> Result<(), AppError> {
     for (action, detail) in history {
         store::watch::append_warning_event(
@@ -887,7 +885,7 @@ async fn comparison_history(
                 on_date,
                 actor_user_id: COMPARISON_USER_ID,
                 actor_name: COMPARISON_NAME.to_owned(),
-                action: (*action).to_owned(),
+                action: *action,
                 detail: detail.to_string(),
                 recorded_at: now.to_owned(),
             },

@@ -132,7 +132,7 @@ impl App {
             .into_iter()
             .map(|row| HouseholdListItem {
                 id: row.id,
-                external_id: row.external_id,
+                external_id: row.external_id.into_string(),
                 area_code: row.area_code.as_str().to_owned(),
                 place_name: row.place_name,
                 head_name: shown_name(row.head_name),
@@ -188,7 +188,7 @@ impl App {
         let place_name = store::places::full_name(&mut tx, &household.area).await?;
         let mut memberships = store::households::membership_history(&mut tx, id).await?;
         let mut categories = store::households::category_history(&mut tx, id).await?;
-        let incomes = crate::incomes::records_of(&mut tx, &row.external_id).await?;
+        let incomes = crate::incomes::records_of(&mut tx, row.external_id.as_str()).await?;
         let masked = !(full || actor.sees_unmasked());
         if masked {
             for person in &mut household.members {
@@ -310,7 +310,7 @@ impl App {
                 "所选村（社区）不在您的管辖范围内",
             ));
         }
-        if household.id != row.external_id {
+        if household.id != row.external_id.as_str() {
             return Err(AppError::invalid("id", "户编号不能修改"));
         }
         check_place(&mut tx, &household.area).await?;

@@ -81,7 +81,7 @@ pub(crate) async fn records_under(
     for row in store::incomes::under_area(conn, area.as_str()).await? {
         let record = record_of(&row)?;
         by_household
-            .entry(row.household_external_id)
+            .entry(row.household_external_id.into_string())
             .or_default()
             .push(record);
     }

@@ -202,10 +202,10 @@ pub fn may_add_policy_value(actor: &Actor) -> bool {
 fn added_of(row: &PolicyValueRow) -> AddedValue {
     AddedValue {
         param: row.param.clone(),
-        since: row.since.clone(),
+        since: row.since.to_string(),
         value: row.value.clone(),
         source: row.source.clone(),
-        status: row.status.clone(),
+        status: row.status.code().to_owned(),
         note: row.note.clone().unwrap_or_default(),
     }
 }

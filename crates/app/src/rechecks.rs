@@ -70,10 +70,10 @@ pub(crate) fn schedule_row_in(
         workflow::schedule_recheck(last_check, cycle.regular_months, cycle.emergency, kind);
     ScheduleRow {
         household_id,
-        area_code: household.area.as_str().to_owned(),
-        last_check: last_check.to_string(),
-        last_check_kind: kind.code().to_owned(),
-        due_on: due_on.to_string(),
+        area_code: household.area.clone(),
+        last_check,
+        last_check_kind: kind,
+        due_on,
     }
 }
 
@@ -120,7 +120,7 @@ impl App {
             let area = row.area_code.clone();
             last = Some(cursor(&row.due_on.to_string(), row.household_id));
             items.push(RecheckDue {
-                household_id: row.external_id,
+                household_no: row.external_id,
                 area,
                 due_on,
                 overdue: due_on < today,
@@ -203,11 +203,8 @@ impl App {
                 let household =
                     crate::households::household_from_record(row.household_id, &row.record)?;
                 let start = row.last_start;
-                let (mut last_check, mut kind) = match (row.last_check, &row.last_check_kind) {
-                    (Some(check), Some(kind)) => (
-                        check,
-                        CheckKind::from_code(kind).unwrap_or(CheckKind::Entry),
-                    ),
+                let (mut last_check, mut kind) = match (row.last_check, row.last_check_kind) {
+                    (Some(check), Some(kind)) => (check, kind),
                     _ => (start, CheckKind::Entry),
                 };
                 if let Some(demo) = demo_checks {

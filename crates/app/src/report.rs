@@ -534,9 +534,6 @@ impl App {
                 .unwrap_or_else(|| code.to_owned())
         };
 
-        let category = |code: &str| {
-            Category::from_code(code).ok_or_else(|| internal(format!("unknown category {code}")))
-        };
         let registry = registry
             .into_iter()
             .map(|row| PlaceCount {
@@ -549,25 +546,25 @@ impl App {
             .into_iter()
             .map(|row| {
                 Ok(CategoryCount {
-                    category: category(&row.category)?,
+                    category: row.category,
                     place: row.place,
                     households: row.households,
                     persons: row.persons,
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
-        let mut flows: BTreeMap<(String, String, String), FlowCount> = BTreeMap::new();
+        let mut flows: BTreeMap<(String, String, Category), FlowCount> = BTreeMap::new();
         for (row, is_entry) in entries
             .into_iter()
             .map(|row| (row, true))
             .chain(exits.into_iter().map(|row| (row, false)))
         {
             let flow = flows
-                .entry((row.month.clone(), row.place.clone(), row.category.clone()))
+                .entry((row.month.clone(), row.place.clone(), row.category))
                 .or_insert(FlowCount {
                     month: row.month,
                     place: row.place,
-                    category: category(&row.category)?,
+                    category: row.category,
                     entries: 0,
                     exits: 0,
                 });
@@ -581,7 +578,7 @@ impl App {
             .into_iter()
             .map(|row| {
                 Ok(BenefitCount {
-                    category: category(&row.category)?,
+                    category: row.category,
                     month: row.month,
                     place: row.place,
                     fen: row.fen,
@@ -605,16 +602,7 @@ impl App {
         // Overdue on the report's day by the due date the warning had then, not its current one.
         let (catalogue, calendar) = (self.catalogue()?, self.calendar()?);
         for row in open_warnings {
-            let last = match (&row.last_action, &row.last_on) {
-                (Some(action), Some(on)) => Some((action.as_str(), parse_day(on)?)),
-                _ => None,
-            };
-            let due = crate::warnings::due_on_day(
-                &catalogue,
-                &calendar,
-                parse_day(&row.created_on)?,
-                last,
-            )?;
+            let due = crate::warnings::due_on_day(&catalogue, &calendar, row.created_on, row.last)?;
             if due.is_some_and(|due| due < as_of) {
                 warnings
                     .entry((row.place.clone(), row.kind.clone()))
@@ -717,10 +705,4 @@ impl App {
         }
         Ok(facts)
     }
-}
-
-/// A stored `YYYY-MM-DD` day.
-fn parse_day(text: &str) -> Result<NaiveDate, AppError> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| internal(format!("stored day {text} is not a date")))
 }

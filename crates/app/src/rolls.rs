@@ -201,7 +201,7 @@ impl App {
                 id_number: write.id_number.as_ref().map(id_text),
                 category: write.category.code(),
                 monitoring_kind: write.monitoring_kind.map(|kind| kind.code()),
-                start_date: write.start.to_string(),
+                start_date: write.start,
                 monthly_fen: write.monthly_fen,
                 reason: write.reason(),
                 support_mode: write.support_mode.map(|mode| mode.code()),

@@ -11,7 +11,7 @@
 use crate::report::AreaChoice;
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
-use domain::{CareNeed, Category, PlaceCode, PlaceLevel, Yuan};
+use domain::{CareNeed, Category, HouseholdNo, PlaceCode, PlaceLevel, Yuan};
 use store::audit::AuditEvent;
 use store::roster::{RosterCursor, RosterFilter, RosterRow};
 use watch::roll::SupportMode;
@@ -83,7 +83,7 @@ pub struct RosterLine {
     /// The household's row id (its page is `/households/{id}`).
     pub household_row_id: i64,
     /// 户编号
-    pub household_id: String,
+    pub household_no: HouseholdNo,
     pub head_name: String,
     pub area_code: String,
     /// The village's name.
@@ -108,7 +108,7 @@ impl RosterLine {
         RosterLine {
             source: RosterSource::of(&row.reason),
             household_row_id: row.household_id,
-            household_id: row.external_id,
+            household_no: row.external_id,
             head_name: row.head_name,
             area_code: row.area_code.as_str().to_owned(),
             place_name: row.place_name,
@@ -390,7 +390,7 @@ fn workbook(title: &str, lines: &[RosterLine]) -> Result<Vec<u8>, AppError> {
     for (at, line) in lines.iter().enumerate() {
         let row = at as u32 + 2;
         let texts = [
-            line.household_id.as_str(),
+            line.household_no.as_str(),
             line.head_name.as_str(),
             line.person_name.as_deref().unwrap_or(""),
             line.id_number.as_deref().unwrap_or(""),

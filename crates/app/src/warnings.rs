@@ -155,10 +155,6 @@ pub struct WarningDetail {
     pub can_close: bool,
 }
 
-fn action_label(code: &str) -> &'static str {
-    WarningAction::from_code(code).map_or("其他", WarningAction::label)
-}
-
 /// The machine's refusal as the shell answers it: another role's step is forbidden, a step
 /// out of order a conflict, the rest an input named by its field.
 fn refused(refusal: WarningRefusal) -> AppError {
@@ -174,12 +170,6 @@ fn warning_actor(actor: &Actor, row: &WarningRow) -> WarningActor {
         role: actor.role,
         is_assignee: row.assignee_user_id == Some(actor.user_id),
     }
-}
-
-fn state_of(row: &WarningRow) -> Result<WarningState, AppError> {
-    WarningState::from_code(&row.state).ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!("warning {} state {}", row.id, row.state))
-    })
 }
 
 fn item_of(row: &WarningRow, masked: bool, today: &str) -> Result<WarningItem, AppError> {
@@ -201,12 +191,15 @@ fn item_of(row: &WarningRow, masked: bool, today: &str) -> Result<WarningItem, A
         } else {
             id_number
         },
-        household_external_id: row.household_external_id.clone(),
+        household_external_id: row
+            .household_external_id
+            .as_ref()
+            .map(|no| no.as_str().to_owned()),
         household_id: row.household_id,
         inside_net: row.inside_net != 0,
         area_code: row.area_code.as_str().to_owned(),
-        state: state_of(row)?,
-        disposition: row.disposition.as_deref().and_then(Disposition::from_code),
+        state: row.state,
+        disposition: row.disposition,
         created_on: row.created_on.to_string(),
         due_on: row.due_on.to_string(),
         closed_on: row.closed_on.map(|day| day.to_string()),
@@ -222,17 +215,10 @@ pub(crate) fn due_on_day(
     catalogue: &policy::Catalogue,
     calendar: &workflow::Calendar,
     created_on: NaiveDate,
-    last: Option<(&str, NaiveDate)>,
+    last: Option<(WarningAction, NaiveDate)>,
 ) -> Result<Option<NaiveDate>, AppError> {
     let (state, since) = match last {
-        Some((action, on)) => (
-            WarningAction::from_code(action)
-                .map(machine::state_after)
-                .ok_or_else(|| {
-                    AppError::Internal(anyhow::anyhow!("unknown warning action {action}"))
-                })?,
-            on,
-        ),
+        Some((action, on)) => (machine::state_after(action), on),
         None => (WarningState::Open, created_on),
     };
     let Some(param) = machine::next_limit(state) else {
@@ -338,11 +324,11 @@ impl App {
             .into_iter()
             .map(|event| WarningStep {
                 summary: summary_of(&event.detail),
-                action_label: action_label(&event.action),
+                action_label: event.action.label(),
                 seq: event.seq,
                 on: event.on_date.to_string(),
                 actor_name: event.actor_name,
-                action: event.action,
+                action: event.action.code().to_owned(),
                 recorded_at: event.recorded_at,
             })
             .collect();
@@ -382,7 +368,7 @@ impl App {
             line: row.line,
             assignee,
             assignee_user_id: row.assignee_user_id,
-            judgement: row.judgement.as_deref().and_then(Judgement::from_code),
+            judgement: row.judgement,
             case,
             history,
             team,
@@ -410,8 +396,9 @@ impl App {
         let calendar = self.calendar()?;
         let mut tx = self.store.begin().await?;
         let row = self.load_warning(&mut tx, actor, id).await?;
-        let state = state_of(&row)?;
+        let state = row.state;
         let code = action.code();
+        let step = action.action();
         let who = warning_actor(actor, &row);
         machine::check_actor(action.action(), who).map_err(refused)?;
         if row.version != version {
@@ -424,11 +411,8 @@ impl App {
         let next = transition.next;
         let mut area = row.area_code.clone();
         let mut assignee = row.assignee_user_id;
-        let mut judgement = row.judgement.clone();
-        let disposition = transition
-            .disposition
-            .map(|disposition| disposition.code().to_owned())
-            .or_else(|| row.disposition.clone());
+        let mut judgement = row.judgement;
+        let disposition = transition.disposition.or(row.disposition);
         let mut case_id = row.case_id;
         let detail = match action {
             LoopAction::Assign { assignee_user_id } => {
@@ -458,7 +442,7 @@ impl App {
                 judgement: verdict,
                 note,
             } => {
-                judgement = Some(verdict.code().to_owned());
+                judgement = Some(verdict);
                 serde_json::json!({ "judgement": verdict.code(), "note": note.trim() })
             }
             LoopAction::Dispose(disposal) => match disposal {
@@ -480,7 +464,9 @@ impl App {
                     // `apply` checked that a person outside the registry has both.
                     let (household_id, case_area) =
                         match (&row.household_external_id, household_id, case_area) {
-                            (Some(external_id), _, _) => (external_id.clone(), area.clone()),
+                            (Some(external_id), _, _) => {
+                                (external_id.as_str().to_owned(), area.clone())
+                            }
                             (None, Some(new_id), Some(village)) => {
                                 (new_id.trim().to_owned(), village)
                             }
@@ -528,8 +514,8 @@ impl App {
                 state: next.code(),
                 area_code: area.as_str(),
                 assignee_user_id: assignee,
-                judgement: judgement.as_deref(),
-                disposition: disposition.as_deref(),
+                judgement: judgement.map(Judgement::code),
+                disposition: disposition.map(Disposition::code),
                 case_id,
                 due_on: &due_on,
                 closed_on,
@@ -546,7 +532,7 @@ impl App {
                 on_date: today,
                 actor_user_id: actor.user_id,
                 actor_name: actor.display_name.clone(),
-                action: code.to_owned(),
+                action: step,
                 detail: detail.clone(),
                 recorded_at: now.clone(),
             },

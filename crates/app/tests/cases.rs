@@ -613,7 +613,7 @@ async fn w1_x1_a_recheck_and_an_exit_run_end_to_end_through_the_same_steps() {
         assert_eq!(due.items.len(), 1, "{backend}: {due:?}");
         assert_eq!(due.next_after, None, "{backend}");
         let due = due.items;
-        assert_eq!(due[0].household_id, "YY-0002");
+        assert_eq!(due[0].household_no, "YY-0002");
         assert!(due[0].due_on > world.today(), "{backend}: not due at once");
         let elsewhere = app
             .recheck_due(&world.other_town, until, None)

@@ -346,7 +346,7 @@ async fn issue12_an_accepted_roll_schedules_rechecks_and_answers_who_held_the_ca
             1,
             "{backend}: the town sees its own household"
         );
-        assert_eq!(due.items[0].household_id, "H1");
+        assert_eq!(due.items[0].household_no.as_str(), "H1");
         assert_eq!(due.items[0].due_on, date("2026-01-01"), "{backend}");
         assert!(due.items[0].overdue);
 
@@ -538,7 +538,7 @@ async fn w1_the_recheck_list_is_keyset_paged_in_due_order_within_the_area() {
             seen.extend(
                 page.items
                     .iter()
-                    .map(|item| (item.due_on, item.household_id.clone())),
+                    .map(|item| (item.due_on, item.household_no.clone())),
             );
             match page.next_after {
                 Some(next) => after = Some(next),

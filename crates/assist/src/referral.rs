@@ -3,17 +3,8 @@
 //! 待受理 (sent) → 已受理 (accepted) → 已落实 (delivered); 待受理 or 已受理 → 已退回 (declined,
 //! with a reason). Delivered and declined are final.
 
+pub use domain::states::ReferralState;
 use domain::vocabulary;
-
-vocabulary!(
-    /// 转介状态
-    ReferralState {
-        Sent = "sent" / "待受理",
-        Accepted = "accepted" / "已受理",
-        Delivered = "delivered" / "已落实",
-        Declined = "declined" / "已退回",
-    }
-);
 
 vocabulary!(
     /// 部门办理动作
@@ -23,18 +14,6 @@ vocabulary!(
         Decline = "decline" / "退回",
     }
 );
-
-impl ReferralState {
-    /// Open referrals count as given (不重): a new referral of the same item waits for them.
-    pub fn is_open(self) -> bool {
-        matches!(self, ReferralState::Sent | ReferralState::Accepted)
-    }
-
-    /// Sent, accepted or delivered: the item counts as given in its period.
-    pub fn counts_as_given(self) -> bool {
-        self != ReferralState::Declined
-    }
-}
 
 /// The state after `action`, or the Chinese reason it is not allowed now.
 pub fn next_state(state: ReferralState, action: ReferralAction) -> Result<ReferralState, String> {

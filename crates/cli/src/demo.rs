@@ -453,7 +453,7 @@ async fn seed_cases(
         |due: &workflow::RecheckDue| due.area.as_str().starts_with(unit.village.as_str());
     if let Some(at) = due.iter().position(in_village) {
         let due = due.remove(at);
-        app.open_recheck(town, &due.household_id, "定期核查")
+        app.open_recheck(town, due.household_no.as_str(), "定期核查")
             .await?;
     }
     if set == CaseSet::Start {
@@ -467,7 +467,7 @@ async fn seed_cases(
     if let Some(due) = exiting.map(|at| due.remove(at)) {
         let applicant = {
             let mut conn = app.store().read().await?;
-            store::households::by_external_id(&mut conn, &due.household_id)
+            store::households::by_external_id(&mut conn, due.household_no.as_str())
                 .await?
                 .map(|row| row.head_name)
                 .unwrap_or_default()
@@ -478,7 +478,7 @@ async fn seed_cases(
                 NewIntake {
                     kind: CaseKind::Exit,
                     channel: Channel::TownWindow,
-                    household_id: due.household_id.clone(),
+                    household_id: due.household_no.as_str().to_owned(),
                     area: due.area.clone(),
                     applicant,
                     consent: None,

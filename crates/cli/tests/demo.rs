@@ -149,7 +149,7 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
             let open = store::cases::open_in_area(&mut conn, "500151001")
                 .await
                 .unwrap();
-            assert!(open.iter().any(|row| row.kind == kind), "no {kind}");
+            assert!(open.iter().any(|row| row.kind.code() == kind), "no {kind}");
         }
     }
 

@@ -560,10 +560,7 @@ fn person_from_ref(idx: usize, member: &PersonRef<'_>) -> Result<Person, Invalid
 }
 
 fn household_from_ref(record: &HouseholdRef<'_>) -> Result<Household, InvalidHousehold> {
-    if record.id.trim().is_empty() {
-        return Err(fault("id", "户编号不能为空"));
-    }
-    if let Err(error) = crate::input::line("id", "户编号", &record.id, 64) {
+    if let Err(error) = crate::HouseholdNo::parse(&record.id) {
         return Err(fault("id", error.to_string()));
     }
     let area = PlaceCode::parse(&record.area_code)

@@ -10,12 +10,14 @@
 pub mod category;
 pub mod disclosure;
 pub mod household;
+pub mod household_no;
 pub mod input;
 pub mod interchange;
 pub mod money;
 pub mod national_id;
 pub mod place;
 pub mod role;
+pub mod states;
 pub mod vocabulary;
 
 pub use category::{Category, MonitoringKind, Period, SupportMode};
@@ -23,6 +25,7 @@ pub use household::{
     CareNeed, Disability, DisabilityKind, Guarantees, Household, Hukou, Income, LabourCapacity,
     Person, Property, Relation, RigidExpenditure, Risk, Schooling, Supporter, Vehicle, VehicleKind,
 };
+pub use household_no::{HouseholdNo, InvalidHouseholdNo};
 pub use input::InputError;
 pub use money::Yuan;
 pub use national_id::{InvalidNationalId, NationalId, Sex};

@@ -219,3 +219,27 @@ fn d3_borrowed_parse_path_agrees_with_the_owned_one() {
             .contains("UTF-8")
     );
 }
+
+#[test]
+fn household_no_is_one_line_of_at_most_64_characters() {
+    let check = |raw: &str| match HouseholdNo::parse(raw) {
+        Ok(no) => format!("ok {no}"),
+        Err(error) => format!("err {error}"),
+    };
+    let long = "户".repeat(65);
+    let got: Vec<String> = ["H-1", "  TL-0001 ", "", "  ", "a\tb", long.as_str()]
+        .iter()
+        .map(|raw| check(raw))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "ok H-1",
+            "ok TL-0001",
+            "err 户编号不能为空",
+            "err 户编号不能为空",
+            "err 户编号：含有不允许的控制字符（第2个字符 U+0009），请删除后重新提交",
+            "err 户编号：过长：65个字，至多64个字",
+        ]
+    );
+}

@@ -14,6 +14,8 @@ use std::fmt;
 use std::str::FromStr;
 use toml::Spanned;
 
+pub use domain::states::Status;
+
 macro_rules! params {
     ($($(#[$meta:meta])* $variant:ident = $name:literal : $unit:ident,)+) => {
         /// A parameter a rule or a later workflow reads, by its name in RULES.md.
@@ -222,19 +224,6 @@ enum Kind {
     Flag,
 }
 
-/// 状态: how sure we are of a value (RULES.md status tags C / S / I).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// C: confirmed in an official notice.
-    Confirmed,
-    /// S: from a secondary source.
-    Secondary,
-    /// I: our reading, to be corrected by an administrator.
-    Provisional,
-    /// 演示: a value `serve --demo` enters so that every rule can be seen; not policy.
-    Demo,
-}
-
 /// The note every demo value carries (演示数值).
 pub const DEMO_NOTE: &str = "演示数值，非正式政策";
 
@@ -276,44 +265,6 @@ pub fn demo_values() -> Result<Vec<AddedValue>, CatalogueError> {
             note: DEMO_NOTE.to_owned(),
         })
         .collect())
-}
-
-impl Status {
-    pub const ALL: &'static [Status] = &[
-        Status::Confirmed,
-        Status::Secondary,
-        Status::Provisional,
-        Status::Demo,
-    ];
-
-    /// The statuses a user enters on a form (演示 only `serve --demo` enters).
-    pub const ENTERED: &'static [Status] =
-        &[Status::Confirmed, Status::Secondary, Status::Provisional];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Status::Confirmed => "confirmed",
-            Status::Secondary => "secondary",
-            Status::Provisional => "provisional",
-            Status::Demo => "demo",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Confirmed => "已确认",
-            Status::Secondary => "二手来源",
-            Status::Provisional => "暂定",
-            Status::Demo => "演示",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Status> {
-        Status::ALL
-            .iter()
-            .copied()
-            .find(|status| status.code() == code)
-    }
 }
 
 /// A parameter's value; its kind follows the parameter's unit.

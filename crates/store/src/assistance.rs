@@ -9,7 +9,8 @@ use crate::decode;
 use crate::search::{Bind, Statement, TOTAL_CAP};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
-use domain::PlaceCode;
+use domain::states::ReferralState;
+use domain::{HouseholdNo, PlaceCode};
 
 /// One version of an item; `definition` is the item's JSON.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -111,7 +112,7 @@ pub async fn set_department(conn: &mut Conn, username: &str, department: &str) -
 pub struct ReferralRow {
     pub id: i64,
     pub household_id: i64,
-    pub household_external_id: String,
+    pub household_external_id: HouseholdNo,
     pub head_name: String,
     /// The head's ID number (the payee's, issue 15 item 8); masked by `app` for most roles.
     pub head_id_number: String,
@@ -122,7 +123,7 @@ pub struct ReferralRow {
     pub needs: String,
     pub reason: String,
     pub period: String,
-    pub state: String,
+    pub state: ReferralState,
     pub created_on: NaiveDate,
     pub created_by: String,
     pub accepted_on: Option<NaiveDate>,
@@ -174,7 +175,11 @@ impl TryFrom<RawReferral> for ReferralRow {
         Ok(ReferralRow {
             id: raw.id,
             household_id: raw.household_id,
-            household_external_id: raw.household_external_id,
+            household_external_id: decode::household_no(
+                "referrals",
+                "household_external_id",
+                raw.household_external_id,
+            )?,
             head_name: raw.head_name,
             head_id_number: raw.head_id_number,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
@@ -184,7 +189,7 @@ impl TryFrom<RawReferral> for ReferralRow {
             needs: raw.needs,
             reason: raw.reason,
             period: raw.period,
-            state: raw.state,
+            state: decode::code(TABLE, "state", raw.state, ReferralState::from_code)?,
             created_on: decode::date(TABLE, "created_on", raw.created_on)?,
             created_by: raw.created_by,
             accepted_on: decode::date_opt(TABLE, "accepted_on", raw.accepted_on)?,
@@ -411,7 +416,7 @@ pub struct ReferralEventRow {
     pub referral_id: i64,
     pub seq: i64,
     pub on_date: NaiveDate,
-    pub state: String,
+    pub state: ReferralState,
     pub actor: String,
     pub note: String,
     pub recorded_at: String,
@@ -438,7 +443,7 @@ impl TryFrom<RawReferralEvent> for ReferralEventRow {
             referral_id: raw.referral_id,
             seq: raw.seq,
             on_date: decode::date(TABLE, "on_date", raw.on_date)?,
-            state: raw.state,
+            state: decode::code(TABLE, "state", raw.state, ReferralState::from_code)?,
             actor: raw.actor,
             note: raw.note,
             recorded_at: raw.recorded_at,
@@ -454,7 +459,7 @@ pub async fn append_event(conn: &mut Conn, event: &ReferralEventRow) -> Result<(
     .bind(event.referral_id)
     .bind(event.seq)
     .bind(event.on_date.to_string())
-    .bind(&event.state)
+    .bind(event.state.code())
     .bind(&event.actor)
     .bind(&event.note)
     .bind(&event.recorded_at)

@@ -300,7 +300,7 @@ impl HouseholdLoad {
         self.stored = lookup
             .stored
             .iter()
-            .map(|row| row.external_id.clone())
+            .map(|row| row.external_id.as_str().to_owned())
             .collect();
         Ok(lookup)
     }

@@ -4,7 +4,8 @@
 //! Invariant: rows are only inserted, never updated or deleted; `list` returns them in the
 //! order they were added, so that of two rows for one year the later one wins.
 
-use crate::{Conn, Result};
+use crate::{Conn, Result, StoreError, decode};
+use domain::states::Status;
 
 /// A year to add, as entered and already checked by the core.
 pub struct NewCalendarYear<'a> {
@@ -22,17 +23,50 @@ pub struct NewCalendarYear<'a> {
 }
 
 /// One added year with the name of the user who entered it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CalendarYearRow {
     pub id: i64,
     pub year: i64,
+    /// The holidays as JSON (`[{name, days, makeup}]`), as they were entered.
     pub holidays: String,
     pub source: String,
-    pub status: String,
+    pub status: Status,
     pub note: Option<String>,
     pub created_at: String,
     pub created_by: i64,
     pub created_by_name: String,
+}
+
+/// A `calendar_years` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawCalendarYear {
+    id: i64,
+    year: i64,
+    holidays: String,
+    source: String,
+    status: String,
+    note: Option<String>,
+    created_at: String,
+    created_by: i64,
+    created_by_name: String,
+}
+
+impl TryFrom<RawCalendarYear> for CalendarYearRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawCalendarYear) -> Result<Self> {
+        Ok(CalendarYearRow {
+            id: raw.id,
+            year: raw.year,
+            holidays: raw.holidays,
+            source: raw.source,
+            status: decode::code("calendar_years", "status", raw.status, Status::from_code)?,
+            note: raw.note,
+            created_at: raw.created_at,
+            created_by: raw.created_by,
+            created_by_name: raw.created_by_name,
+        })
+    }
 }
 
 /// Appends a year; returns its id.
@@ -55,11 +89,13 @@ pub async fn insert(conn: &mut Conn, year: &NewCalendarYear<'_>) -> Result<i64> 
 
 /// Every added year, in the order they were added.
 pub async fn list(conn: &mut Conn) -> Result<Vec<CalendarYearRow>> {
-    Ok(sqlx::query_as(
-        "SELECT c.id, CAST(c.year AS BIGINT) AS year, c.holidays, c.source, c.status, c.note, \
+    decode::all::<RawCalendarYear, _>(
+        sqlx::query_as(
+            "SELECT c.id, CAST(c.year AS BIGINT) AS year, c.holidays, c.source, c.status, c.note, \
          c.created_at, c.created_by, u.display_name AS created_by_name \
          FROM calendar_years c JOIN users u ON u.id = c.created_by ORDER BY c.id",
+        )
+        .fetch_all(&mut *conn)
+        .await?,
     )
-    .fetch_all(&mut *conn)
-    .await?)
 }

@@ -7,18 +7,19 @@ use crate::decode;
 use crate::search::{Bind, Statement, TOTAL_CAP};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
-use domain::{PlaceCode, Role};
+use domain::states::{CaseKind, Step, TimeLimit};
+use domain::{HouseholdNo, PlaceCode, Role};
 
 /// The summary of a case, as work lists read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaseRow {
     pub id: i64,
     pub tracking_number: String,
-    pub kind: String,
-    pub household_external_id: String,
+    pub kind: CaseKind,
+    pub household_external_id: HouseholdNo,
     pub household_id: Option<i64>,
     pub area_code: PlaceCode,
-    pub step: String,
+    pub step: Step,
     pub received_on: NaiveDate,
     pub step_since: NaiveDate,
     pub closed_on: Option<NaiveDate>,
@@ -54,11 +55,15 @@ impl TryFrom<RawCase> for CaseRow {
         Ok(CaseRow {
             id: raw.id,
             tracking_number: raw.tracking_number,
-            kind: raw.kind,
-            household_external_id: raw.household_external_id,
+            kind: decode::code(TABLE, "kind", raw.kind, CaseKind::from_code)?,
+            household_external_id: decode::household_no(
+                "cases",
+                "household_external_id",
+                raw.household_external_id,
+            )?,
             household_id: raw.household_id,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
-            step: raw.step,
+            step: decode::code(TABLE, "step", raw.step, Step::from_code)?,
             received_on: decode::date(TABLE, "received_on", raw.received_on)?,
             step_since: decode::date(TABLE, "step_since", raw.step_since)?,
             closed_on: decode::date_opt(TABLE, "closed_on", raw.closed_on)?,
@@ -399,26 +404,88 @@ pub async fn online_application(
 }
 
 /// One stored line of the work queue (待办队列, migration 0016): `role` acts next on the case
-/// from `shown_from` to `shown_until` (inclusive dates), under the limit `limit_code` due on
-/// `due_on`; `others` are the case's other running limits (`limit,started_on,due_on;…`).
+/// from `shown_from` to `shown_until` (inclusive dates; none: from the case's move on, until
+/// its next move), under the limit `limit` (column `limit_code`) due on `due_on`; `others`
+/// are the case's other running limits (stored as `limit,started_on,due_on;…`).
 /// `watching` is 1 on a read-only 跟踪 line (migration 0030: a district department follows
 /// the case but does not act next), 0 when `role` acts next.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueRow {
     pub case_id: i64,
     pub role: Role,
-    pub shown_from: String,
-    pub shown_until: String,
+    pub shown_from: Option<NaiveDate>,
+    pub shown_until: Option<NaiveDate>,
     pub area_code: PlaceCode,
     pub due_on: NaiveDate,
     pub tracking_number: String,
-    pub kind: String,
-    pub household_external_id: String,
-    pub step: String,
-    pub limit_code: String,
+    pub kind: CaseKind,
+    pub household_external_id: HouseholdNo,
+    pub step: Step,
+    pub limit: TimeLimit,
     pub started_on: NaiveDate,
-    pub others: String,
+    pub others: Vec<QueueLimit>,
     pub watching: i64,
+}
+
+/// Another running limit of a queue line's case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueLimit {
+    pub limit: TimeLimit,
+    pub started_on: NaiveDate,
+    pub due_on: NaiveDate,
+}
+
+/// `others` as stored: `limit,started_on,due_on;…`.
+fn encode_others(others: &[QueueLimit]) -> String {
+    others
+        .iter()
+        .map(|other| {
+            format!(
+                "{},{},{}",
+                other.limit.code(),
+                other.started_on,
+                other.due_on
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+fn decode_others(table: &'static str, stored: String) -> Result<Vec<QueueLimit>> {
+    let mut others = Vec::new();
+    for other in stored.split(';').filter(|other| !other.is_empty()) {
+        let mut parts = other.split(',');
+        let (Some(code), Some(started_on), Some(due_on), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(decode::bad(
+                table,
+                "others",
+                stored.clone(),
+                "not limit,start,due",
+            ));
+        };
+        others.push(QueueLimit {
+            limit: decode::code(table, "others", code.to_owned(), TimeLimit::from_code)?,
+            started_on: decode::date(table, "others", started_on.to_owned())?,
+            due_on: decode::date(table, "others", due_on.to_owned())?,
+        });
+    }
+    Ok(others)
+}
+
+/// `shown_from`/`shown_until` as stored: a day, or the bound that stands for none.
+fn decode_shown(
+    table: &'static str,
+    column: &'static str,
+    stored: String,
+    none: &str,
+) -> Result<Option<NaiveDate>> {
+    if stored == none {
+        Ok(None)
+    } else {
+        decode::date(table, column, stored).map(Some)
+    }
 }
 
 /// A `case_queue` row as stored, before `decode`.
@@ -448,17 +515,21 @@ impl TryFrom<RawQueue> for QueueRow {
         Ok(QueueRow {
             case_id: raw.case_id,
             role: decode::role(TABLE, "role", raw.role)?,
-            shown_from: raw.shown_from,
-            shown_until: raw.shown_until,
+            shown_from: decode_shown(TABLE, "shown_from", raw.shown_from, QUEUE_ALWAYS_FROM)?,
+            shown_until: decode_shown(TABLE, "shown_until", raw.shown_until, QUEUE_ALWAYS_UNTIL)?,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             due_on: decode::date(TABLE, "due_on", raw.due_on)?,
             tracking_number: raw.tracking_number,
-            kind: raw.kind,
-            household_external_id: raw.household_external_id,
-            step: raw.step,
-            limit_code: raw.limit_code,
+            kind: decode::code(TABLE, "kind", raw.kind, CaseKind::from_code)?,
+            household_external_id: decode::household_no(
+                "case_queue",
+                "household_external_id",
+                raw.household_external_id,
+            )?,
+            step: decode::code(TABLE, "step", raw.step, Step::from_code)?,
+            limit: decode::code(TABLE, "limit_code", raw.limit_code, TimeLimit::from_code)?,
             started_on: decode::date(TABLE, "started_on", raw.started_on)?,
-            others: raw.others,
+            others: decode_others(TABLE, raw.others)?,
             watching: raw.watching,
         })
     }
@@ -467,9 +538,9 @@ impl TryFrom<RawQueue> for QueueRow {
 const QUEUE_COLUMNS: &str = "case_id, role, shown_from, shown_until, area_code, due_on, tracking_number, kind, household_external_id, step, limit_code, started_on, others, watching";
 
 /// `shown_from` of a line that holds from the case's move on.
-pub const QUEUE_ALWAYS_FROM: &str = "0000-01-01";
+const QUEUE_ALWAYS_FROM: &str = "0000-01-01";
 /// `shown_until` of a line that holds until the case's next move.
-pub const QUEUE_ALWAYS_UNTIL: &str = "9999-12-31";
+const QUEUE_ALWAYS_UNTIL: &str = "9999-12-31";
 
 /// Replaces the queue lines of `case_id` with `lines`: call it in the transaction of every
 /// case event.
@@ -489,17 +560,17 @@ pub async fn insert_queue(conn: &mut Conn, lines: &[QueueRow]) -> Result<()> {
         )))
         .bind(line.case_id)
         .bind(line.role.code())
-        .bind(&line.shown_from)
-        .bind(&line.shown_until)
+        .bind(line.shown_from.map_or_else(|| QUEUE_ALWAYS_FROM.to_owned(), |day| day.to_string()))
+        .bind(line.shown_until.map_or_else(|| QUEUE_ALWAYS_UNTIL.to_owned(), |day| day.to_string()))
         .bind(line.area_code.as_str())
         .bind(line.due_on.to_string())
         .bind(&line.tracking_number)
-        .bind(&line.kind)
-        .bind(&line.household_external_id)
-        .bind(&line.step)
-        .bind(&line.limit_code)
+        .bind(line.kind.code())
+        .bind(line.household_external_id.as_str())
+        .bind(line.step.code())
+        .bind(line.limit.code())
         .bind(line.started_on.to_string())
-        .bind(&line.others)
+        .bind(encode_others(&line.others))
         .bind(line.watching)
         .execute(&mut *conn)
         .await?;

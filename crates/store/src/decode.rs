@@ -8,9 +8,9 @@
 
 use crate::{Result, StoreError};
 use chrono::NaiveDate;
-use domain::{PlaceCode, Role};
+use domain::{HouseholdNo, PlaceCode, Role};
 
-fn bad(
+pub(crate) fn bad(
     table: &'static str,
     column: &'static str,
     value: String,
@@ -27,6 +27,26 @@ fn bad(
 /// An area code (`area_code`, `actor_area`).
 pub(crate) fn place(table: &'static str, column: &'static str, value: String) -> Result<PlaceCode> {
     PlaceCode::parse(&value).map_err(|error| bad(table, column, value, error))
+}
+
+/// A 户编号 (`external_id`, `household_external_id`).
+pub(crate) fn household_no(
+    table: &'static str,
+    column: &'static str,
+    value: String,
+) -> Result<HouseholdNo> {
+    HouseholdNo::parse(&value).map_err(|error| bad(table, column, value, error))
+}
+
+/// A 户编号 that may be absent (a warning or contact about someone not registered).
+pub(crate) fn household_no_opt(
+    table: &'static str,
+    column: &'static str,
+    value: Option<String>,
+) -> Result<Option<HouseholdNo>> {
+    value
+        .map(|value| household_no(table, column, value))
+        .transpose()
 }
 
 /// A day, stored `YYYY-MM-DD`.

@@ -9,13 +9,14 @@ use crate::sql::{BULK_ROWS, insert_many_into, placeholders, positional, values_l
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
 use domain::{
-    CareNeed, Category, Household, Hukou, MonitoringKind, PlaceCode, Relation, Sex, SupportMode,
+    CareNeed, Category, Household, HouseholdNo, Hukou, MonitoringKind, PlaceCode, Relation, Sex,
+    SupportMode,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HouseholdRow {
     pub id: i64,
-    pub external_id: String,
+    pub external_id: HouseholdNo,
     pub area_code: PlaceCode,
     pub hukou: Hukou,
     pub head_name: String,
@@ -50,7 +51,7 @@ impl TryFrom<RawHousehold> for HouseholdRow {
     fn try_from(raw: RawHousehold) -> Result<Self> {
         Ok(HouseholdRow {
             id: raw.id,
-            external_id: raw.external_id,
+            external_id: decode::household_no("households", "external_id", raw.external_id)?,
             area_code: decode::place("households", "area_code", raw.area_code)?,
             hukou: decode::code("households", "hukou", raw.hukou, Hukou::from_code)?,
             head_name: raw.head_name,
@@ -280,7 +281,7 @@ pub async fn count(conn: &mut Conn) -> Result<i64> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HouseholdSummary {
     pub id: i64,
-    pub external_id: String,
+    pub external_id: HouseholdNo,
     pub area_code: PlaceCode,
     pub place_name: String,
     pub head_name: String,
@@ -312,7 +313,7 @@ impl TryFrom<RawHouseholdSummary> for HouseholdSummary {
         const TABLE: &str = "households";
         Ok(HouseholdSummary {
             id: raw.id,
-            external_id: raw.external_id,
+            external_id: decode::household_no("households", "external_id", raw.external_id)?,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             place_name: raw.place_name,
             head_name: raw.head_name,

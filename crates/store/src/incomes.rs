@@ -4,11 +4,12 @@
 use crate::decode;
 use crate::{Conn, Result, StoreError};
 use chrono::NaiveDate;
+use domain::HouseholdNo;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IncomeRow {
     pub id: i64,
-    pub household_external_id: String,
+    pub household_external_id: HouseholdNo,
     pub on_date: NaiveDate,
     pub income_12m_fen: i64,
     pub n_members: i64,
@@ -41,7 +42,11 @@ impl TryFrom<RawIncome> for IncomeRow {
         const TABLE: &str = "incomes";
         Ok(IncomeRow {
             id: raw.id,
-            household_external_id: raw.household_external_id,
+            household_external_id: decode::household_no(
+                "income_records",
+                "household_external_id",
+                raw.household_external_id,
+            )?,
             on_date: decode::date(TABLE, "on_date", raw.on_date)?,
             income_12m_fen: raw.income_12m_fen,
             n_members: raw.n_members,

@@ -4,7 +4,9 @@
 //! Invariant: rows are only inserted, never updated or deleted; `list` returns them in the
 //! order they were added, so that of two values at the same `since` the later one wins.
 
-use crate::{Conn, Result};
+use crate::{Conn, Result, StoreError, decode};
+use chrono::NaiveDate;
+use domain::states::Status;
 
 /// A value to add, as entered and already checked against the parameter's unit.
 pub struct NewPolicyValue<'a> {
@@ -23,18 +25,55 @@ pub struct NewPolicyValue<'a> {
 }
 
 /// One added value with the name of the user who added it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyValueRow {
     pub id: i64,
+    /// The parameter's name (`policy::Param`, a word of `policy`).
     pub param: String,
-    pub since: String,
+    pub since: NaiveDate,
+    /// The value as entered; its parameter's unit says how it reads (`policy` parses it).
     pub value: String,
     pub source: String,
-    pub status: String,
+    pub status: Status,
     pub note: Option<String>,
     pub created_at: String,
     pub created_by: i64,
     pub created_by_name: String,
+}
+
+/// A `policy_values` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawPolicyValue {
+    id: i64,
+    param: String,
+    since: String,
+    value: String,
+    source: String,
+    status: String,
+    note: Option<String>,
+    created_at: String,
+    created_by: i64,
+    created_by_name: String,
+}
+
+impl TryFrom<RawPolicyValue> for PolicyValueRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawPolicyValue) -> Result<Self> {
+        const TABLE: &str = "policy_values";
+        Ok(PolicyValueRow {
+            id: raw.id,
+            param: raw.param,
+            since: decode::date(TABLE, "since", raw.since)?,
+            value: raw.value,
+            source: raw.source,
+            status: decode::code(TABLE, "status", raw.status, Status::from_code)?,
+            note: raw.note,
+            created_at: raw.created_at,
+            created_by: raw.created_by,
+            created_by_name: raw.created_by_name,
+        })
+    }
 }
 
 /// Appends a value; returns its id.
@@ -58,11 +97,13 @@ pub async fn insert(conn: &mut Conn, value: &NewPolicyValue<'_>) -> Result<i64> 
 
 /// Every added value, in the order they were added.
 pub async fn list(conn: &mut Conn) -> Result<Vec<PolicyValueRow>> {
-    Ok(sqlx::query_as(
-        "SELECT v.id, v.param, v.since, v.value, v.source, v.status, v.note, v.created_at, \
+    decode::all::<RawPolicyValue, _>(
+        sqlx::query_as(
+            "SELECT v.id, v.param, v.since, v.value, v.source, v.status, v.note, v.created_at, \
          v.created_by, u.display_name AS created_by_name \
          FROM policy_values v JOIN users u ON u.id = v.created_by ORDER BY v.id",
+        )
+        .fetch_all(&mut *conn)
+        .await?,
     )
-    .fetch_all(&mut *conn)
-    .await?)
 }

@@ -8,16 +8,46 @@ use crate::decode;
 use crate::sql::{BULK_ROWS, positional, values_list};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
-use domain::PlaceCode;
+use domain::states::CheckKind;
+use domain::{HouseholdNo, PlaceCode};
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScheduleRow {
     pub household_id: i64,
-    pub area_code: String,
-    pub last_check: String,
-    /// `entry`, `roll` or `recheck`.
-    pub last_check_kind: String,
-    pub due_on: String,
+    pub area_code: PlaceCode,
+    pub last_check: NaiveDate,
+    pub last_check_kind: CheckKind,
+    pub due_on: NaiveDate,
+}
+
+/// A `recheck_schedule` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawSchedule {
+    household_id: i64,
+    area_code: String,
+    last_check: String,
+    last_check_kind: String,
+    due_on: String,
+}
+
+impl TryFrom<RawSchedule> for ScheduleRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawSchedule) -> Result<Self> {
+        const TABLE: &str = "recheck_schedule";
+        Ok(ScheduleRow {
+            household_id: raw.household_id,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            last_check: decode::date(TABLE, "last_check", raw.last_check)?,
+            last_check_kind: decode::code(
+                TABLE,
+                "last_check_kind",
+                raw.last_check_kind,
+                CheckKind::from_code,
+            )?,
+            due_on: decode::date(TABLE, "due_on", raw.due_on)?,
+        })
+    }
 }
 
 /// Writes (or replaces) the schedule of each household, in multi-row statements.
@@ -34,9 +64,9 @@ pub async fn upsert_many(conn: &mut Conn, rows: &[ScheduleRow]) -> Result<()> {
             query = query
                 .bind(row.household_id)
                 .bind(row.area_code.as_str())
-                .bind(row.last_check.as_str())
-                .bind(row.last_check_kind.as_str())
-                .bind(row.due_on.as_str());
+                .bind(row.last_check.to_string())
+                .bind(row.last_check_kind.code())
+                .bind(row.due_on.to_string());
         }
         query.execute(&mut *conn).await?;
     }
@@ -53,7 +83,7 @@ pub async fn remove(conn: &mut Conn, household_id: i64) -> Result<()> {
 }
 
 pub async fn get(conn: &mut Conn, household_id: i64) -> Result<Option<ScheduleRow>> {
-    Ok(sqlx::query_as(
+    decode::one::<RawSchedule, _>(sqlx::query_as(
         "SELECT household_id, area_code, last_check, last_check_kind, due_on FROM recheck_schedule WHERE household_id = $1",
     )
     .bind(household_id)
@@ -65,7 +95,7 @@ pub async fn get(conn: &mut Conn, household_id: i64) -> Result<Option<ScheduleRo
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DueRow {
     pub household_id: i64,
-    pub external_id: String,
+    pub external_id: HouseholdNo,
     pub area_code: PlaceCode,
     pub last_check: NaiveDate,
     pub due_on: NaiveDate,
@@ -88,7 +118,7 @@ impl TryFrom<RawDue> for DueRow {
         const TABLE: &str = "recheck_schedule";
         Ok(DueRow {
             household_id: raw.household_id,
-            external_id: raw.external_id,
+            external_id: decode::household_no("households", "external_id", raw.external_id)?,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             last_check: decode::date(TABLE, "last_check", raw.last_check)?,
             due_on: decode::date(TABLE, "due_on", raw.due_on)?,
@@ -136,7 +166,7 @@ pub struct EnrolledRow {
     pub last_start: NaiveDate,
     /// Its schedule, if it has one.
     pub last_check: Option<NaiveDate>,
-    pub last_check_kind: Option<String>,
+    pub last_check_kind: Option<CheckKind>,
 }
 
 /// A `recheck_schedule` row as stored, before `decode`.
@@ -161,7 +191,12 @@ impl TryFrom<RawEnrolled> for EnrolledRow {
             record: raw.record,
             last_start: decode::date(TABLE, "last_start", raw.last_start)?,
             last_check: decode::date_opt(TABLE, "last_check", raw.last_check)?,
-            last_check_kind: raw.last_check_kind,
+            last_check_kind: decode::code_opt(
+                TABLE,
+                "last_check_kind",
+                raw.last_check_kind,
+                CheckKind::from_code,
+            )?,
         })
     }
 }

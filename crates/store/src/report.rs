@@ -6,7 +6,10 @@
 //! Dates are `YYYY-MM-DD` text, compared as text. A membership or category period is open on
 //! `day` when `start_date <= day` and it has no end or ends after `day` (periods are `[start, end)`).
 
-use crate::{Conn, Result, area_range};
+use crate::{Conn, Result, StoreError, area_range, decode};
+use chrono::NaiveDate;
+use domain::Category;
+use domain::states::WarningAction;
 
 /// Households and persons with an open membership on the day, by village.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -40,12 +43,38 @@ pub async fn registry_by_village(
 
 /// Households and persons of each category on the day, by village: a household-wide period
 /// counts the household's members on the day, a person's period that person.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CategoryCountRow {
     pub place: String,
-    pub category: String,
+    pub category: Category,
     pub households: i64,
     pub persons: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawCategoryCount {
+    place: String,
+    category: String,
+    households: i64,
+    persons: i64,
+}
+
+impl TryFrom<RawCategoryCount> for CategoryCountRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawCategoryCount) -> Result<Self> {
+        Ok(CategoryCountRow {
+            place: raw.place,
+            category: category(raw.category)?,
+            households: raw.households,
+            persons: raw.persons,
+        })
+    }
+}
+
+/// A category read from `category_periods`.
+fn category(code: String) -> Result<Category> {
+    decode::code("category_periods", "category", code, Category::from_code)
 }
 
 pub async fn categories_by_village(
@@ -54,7 +83,7 @@ pub async fn categories_by_village(
     day: &str,
 ) -> Result<Vec<CategoryCountRow>> {
     let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(
+    decode::all::<RawCategoryCount, _>(sqlx::query_as(
         "SELECT substr(c.area_code, 1, 12) AS place, c.category, COUNT(DISTINCT c.household_id) AS households, \
          CAST(SUM(CASE WHEN c.id_number IS NULL THEN ( \
              SELECT COUNT(*) FROM memberships m WHERE m.household_id = c.household_id \
@@ -73,12 +102,34 @@ pub async fn categories_by_village(
 
 /// Households whose period of a category started (entries) or ended (exits) in a month, by
 /// village, for days `from..=to`.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlowRow {
+    /// `YYYY-MM`.
     pub month: String,
     pub place: String,
-    pub category: String,
+    pub category: Category,
     pub households: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawFlow {
+    month: String,
+    place: String,
+    category: String,
+    households: i64,
+}
+
+impl TryFrom<RawFlow> for FlowRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawFlow) -> Result<Self> {
+        Ok(FlowRow {
+            month: raw.month,
+            place: raw.place,
+            category: category(raw.category)?,
+            households: raw.households,
+        })
+    }
 }
 
 async fn flows(
@@ -89,7 +140,7 @@ async fn flows(
     to: &str,
 ) -> Result<Vec<FlowRow>> {
     let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    decode::all::<RawFlow, _>(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT substr(c.{column}, 1, 7) AS month, substr(c.area_code, 1, 12) AS place, c.category, \
          COUNT(DISTINCT c.household_id) AS households \
          FROM category_periods c \
@@ -131,12 +182,34 @@ pub struct MonthSpan<'a> {
 
 /// The monthly amounts of the category periods running in each month (any day of it), by
 /// village and category.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BenefitRow {
+    /// `YYYY-MM`.
     pub month: String,
     pub place: String,
-    pub category: String,
+    pub category: Category,
     pub fen: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawBenefit {
+    month: String,
+    place: String,
+    category: String,
+    fen: i64,
+}
+
+impl TryFrom<RawBenefit> for BenefitRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawBenefit) -> Result<Self> {
+        Ok(BenefitRow {
+            month: raw.month,
+            place: raw.place,
+            category: category(raw.category)?,
+            fen: raw.fen,
+        })
+    }
 }
 
 pub async fn benefits_by_month(
@@ -173,7 +246,7 @@ pub async fn benefits_by_month(
     for month in months {
         query = query.bind(month.key).bind(month.first).bind(month.last);
     }
-    Ok(query.fetch_all(&mut *conn).await?)
+    decode::all::<RawBenefit, _>(query.fetch_all(&mut *conn).await?)
 }
 
 /// The cases under `area_prefix` that were in progress at some time in `from..=to`, with
@@ -259,13 +332,42 @@ pub async fn warnings_by_village(
 
 /// A warning still open on a day, with the last step of its loop taken by then (none: it
 /// waited to be assigned), from which its due date on that day follows.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenWarningRow {
     pub place: String,
     pub kind: String,
-    pub created_on: String,
-    pub last_action: Option<String>,
-    pub last_on: Option<String>,
+    pub created_on: NaiveDate,
+    /// The last step taken by the day, and its date.
+    pub last: Option<(WarningAction, NaiveDate)>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawOpenWarning {
+    place: String,
+    kind: String,
+    created_on: String,
+    last_action: Option<String>,
+    last_on: Option<String>,
+}
+
+impl TryFrom<RawOpenWarning> for OpenWarningRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawOpenWarning) -> Result<Self> {
+        let action = decode::code_opt(
+            "warning_events",
+            "action",
+            raw.last_action,
+            WarningAction::from_code,
+        )?;
+        let on = decode::date_opt("warning_events", "on_date", raw.last_on)?;
+        Ok(OpenWarningRow {
+            place: raw.place,
+            kind: raw.kind,
+            created_on: decode::date("warnings", "created_on", raw.created_on)?,
+            last: action.zip(on),
+        })
+    }
 }
 
 pub async fn warnings_open_on(
@@ -274,7 +376,7 @@ pub async fn warnings_open_on(
     day: &str,
 ) -> Result<Vec<OpenWarningRow>> {
     let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(
+    decode::all::<RawOpenWarning, _>(sqlx::query_as(
         "SELECT substr(w.area_code, 1, 12) AS place, w.kind, w.created_on, \
          e.action AS last_action, e.on_date AS last_on \
          FROM warnings w LEFT JOIN warning_events e ON e.warning_id = w.id AND e.seq = ( \

@@ -7,6 +7,8 @@
 use crate::households::{CategoryPeriodRow, PERIOD_COLUMNS, RawCategoryPeriod};
 use crate::sql::{BULK_ROWS, positional, values_list};
 use crate::{Conn, Result, StoreError};
+use chrono::NaiveDate;
+use domain::Category;
 use futures_util::TryStreamExt;
 use std::collections::HashSet;
 
@@ -27,17 +29,55 @@ pub struct NewRollUpload<'a> {
     pub uploaded_at: &'a str,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RollUploadRow {
     pub id: i64,
-    pub category: String,
+    pub category: Category,
     pub file_name: String,
+    /// The file's format as read (`csv`, `xlsx`), shown, never parsed again.
     pub format: String,
     pub content_hash: String,
     pub content: Vec<u8>,
     pub uploaded_by: String,
     pub uploaded_at: String,
     pub accepted_at: Option<String>,
+}
+
+/// A `roll_uploads` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawRollUpload {
+    id: i64,
+    category: String,
+    file_name: String,
+    format: String,
+    content_hash: String,
+    content: Vec<u8>,
+    uploaded_by: String,
+    uploaded_at: String,
+    accepted_at: Option<String>,
+}
+
+impl TryFrom<RawRollUpload> for RollUploadRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawRollUpload) -> Result<Self> {
+        Ok(RollUploadRow {
+            id: raw.id,
+            category: crate::decode::code(
+                "roll_uploads",
+                "category",
+                raw.category,
+                Category::from_code,
+            )?,
+            file_name: raw.file_name,
+            format: raw.format,
+            content_hash: raw.content_hash,
+            content: raw.content,
+            uploaded_by: raw.uploaded_by,
+            uploaded_at: raw.uploaded_at,
+            accepted_at: raw.accepted_at,
+        })
+    }
 }
 
 pub async fn insert_upload(conn: &mut Conn, upload: &NewRollUpload<'_>) -> Result<i64> {
@@ -64,7 +104,7 @@ pub async fn upload_by_hash(
     category: &str,
     uploaded_by: &str,
 ) -> Result<Option<RollUploadRow>> {
-    Ok(sqlx::query_as(
+    crate::decode::one::<RawRollUpload, _>(sqlx::query_as(
         "SELECT id, category, file_name, format, content_hash, content, uploaded_by, uploaded_at, accepted_at \
          FROM roll_uploads WHERE content_hash = $1 AND category = $2 AND uploaded_by = $3 ORDER BY id DESC LIMIT 1",
     )
@@ -192,7 +232,7 @@ pub struct RollPeriod<'a> {
     pub id_number: Option<&'a str>,
     pub category: &'a str,
     pub monitoring_kind: Option<&'a str>,
-    pub start_date: String,
+    pub start_date: NaiveDate,
     pub monthly_fen: Option<i64>,
     pub reason: String,
     /// 特困 only: 供养方式 and 照料护理等级 codes (migration 0034).
@@ -215,7 +255,7 @@ pub async fn insert_periods(conn: &mut Conn, periods: &[RollPeriod<'_>]) -> Resu
                 .bind(period.id_number)
                 .bind(period.category)
                 .bind(period.monitoring_kind)
-                .bind(period.start_date.as_str())
+                .bind(period.start_date.to_string())
                 .bind(period.monthly_fen)
                 .bind(period.reason.as_str())
                 .bind(period.support_mode)

@@ -10,7 +10,7 @@ use crate::decode;
 use crate::search::{Bind, Statement};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
-use domain::{CareNeed, MonitoringKind, PlaceCode, SupportMode};
+use domain::{CareNeed, HouseholdNo, MonitoringKind, PlaceCode, SupportMode};
 
 /// Which periods: of `category`, open on `date` (`YYYY-MM-DD`: started on or before it and
 /// not ended by it), under `area_prefix`, after the cursor `after`.
@@ -55,7 +55,7 @@ pub struct RosterRow {
     pub period_id: i64,
     pub household_id: i64,
     /// 户编号
-    pub external_id: String,
+    pub external_id: HouseholdNo,
     pub head_name: String,
     pub area_code: PlaceCode,
     /// The village's (or the place's) name.
@@ -102,7 +102,7 @@ impl TryFrom<RawRoster> for RosterRow {
         Ok(RosterRow {
             period_id: raw.period_id,
             household_id: raw.household_id,
-            external_id: raw.external_id,
+            external_id: decode::household_no("households", "external_id", raw.external_id)?,
             head_name: raw.head_name,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             place_name: raw.place_name,

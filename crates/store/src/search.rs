@@ -559,7 +559,7 @@ pub async fn search(
             id_number: last.matched_id_number.clone().unwrap_or_default(),
         },
         SearchKind::HouseholdNumber(_) => SearchCursor::Household {
-            external_id: last.external_id.clone(),
+            external_id: last.external_id.as_str().to_owned(),
         },
         _ => SearchCursor::Place {
             area_code: last.area_code.as_str().to_owned(),

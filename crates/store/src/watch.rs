@@ -12,7 +12,10 @@ use crate::decode;
 use crate::search::{Bind, Statement};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
-use domain::{PlaceCode, Role};
+use domain::states::{
+    ContactChannel, ContactOutcome, Disposition, JobState, Judgement, WarningAction, WarningState,
+};
+use domain::{HouseholdNo, PlaceCode, Role};
 
 /// A stored feed without its bytes.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -260,12 +263,12 @@ pub async fn feed_rejections(
 }
 
 /// 比对任务.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobRow {
     pub id: i64,
     pub feed_id: i64,
-    pub state: String,
-    pub as_of: String,
+    pub state: JobState,
+    pub as_of: NaiveDate,
     pub enqueued_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
@@ -278,19 +281,57 @@ pub struct JobRow {
     pub error: Option<String>,
 }
 
-const JOB_COLUMNS: &str = "id, feed_id, state, as_of, enqueued_at, started_at, finished_at, worker, households, records, findings, new_warnings, discrepancies, error";
+/// A `comparison_jobs` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawJob {
+    id: i64,
+    feed_id: i64,
+    state: String,
+    as_of: String,
+    enqueued_at: String,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    worker: Option<String>,
+    households: Option<i64>,
+    records: Option<i64>,
+    findings: Option<i64>,
+    new_warnings: Option<i64>,
+    discrepancies: Option<i64>,
+    error: Option<String>,
+}
 
-pub const JOB_QUEUED: &str = "queued";
-pub const JOB_RUNNING: &str = "running";
-pub const JOB_DONE: &str = "done";
-pub const JOB_FAILED: &str = "failed";
+impl TryFrom<RawJob> for JobRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawJob) -> Result<Self> {
+        const TABLE: &str = "comparison_jobs";
+        Ok(JobRow {
+            id: raw.id,
+            feed_id: raw.feed_id,
+            state: decode::code(TABLE, "state", raw.state, JobState::from_code)?,
+            as_of: decode::date(TABLE, "as_of", raw.as_of)?,
+            enqueued_at: raw.enqueued_at,
+            started_at: raw.started_at,
+            finished_at: raw.finished_at,
+            worker: raw.worker,
+            households: raw.households,
+            records: raw.records,
+            findings: raw.findings,
+            new_warnings: raw.new_warnings,
+            discrepancies: raw.discrepancies,
+            error: raw.error,
+        })
+    }
+}
+
+const JOB_COLUMNS: &str = "id, feed_id, state, as_of, enqueued_at, started_at, finished_at, worker, households, records, findings, new_warnings, discrepancies, error";
 
 pub async fn enqueue_job(conn: &mut Conn, feed_id: i64, as_of: &str, now: &str) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO comparison_jobs (feed_id, state, as_of, enqueued_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(feed_id)
-    .bind(JOB_QUEUED)
+    .bind(JobState::Queued.code())
     .bind(as_of)
     .bind(now)
     .fetch_one(&mut *conn)
@@ -315,20 +356,22 @@ pub async fn claim_job(
     } else {
         " FOR UPDATE SKIP LOCKED"
     };
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE comparison_jobs SET state = $1, worker = $2, started_at = $3 \
+    decode::one::<RawJob, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE comparison_jobs SET state = $1, worker = $2, started_at = $3 \
          WHERE id = (SELECT id FROM comparison_jobs \
              WHERE state = $4 OR (state = $1 AND started_at < $5) ORDER BY id LIMIT 1{lock}) \
          AND (state = $4 OR (state = $1 AND started_at < $5)) \
          RETURNING {JOB_COLUMNS}"
-    )))
-    .bind(JOB_RUNNING)
-    .bind(worker)
-    .bind(now)
-    .bind(JOB_QUEUED)
-    .bind(stale_before)
-    .fetch_optional(&mut *conn)
-    .await?)
+        )))
+        .bind(JobState::Running.code())
+        .bind(worker)
+        .bind(now)
+        .bind(JobState::Queued.code())
+        .bind(stale_before)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 /// What a finished run counted.
@@ -347,7 +390,7 @@ pub async fn finish_job(conn: &mut Conn, id: i64, counts: &JobCounts, now: &str)
         "UPDATE comparison_jobs SET state = $1, finished_at = $2, households = $3, records = $4, findings = $5, new_warnings = $6, discrepancies = $7 \
          WHERE id = $8 AND state = $9",
     )
-    .bind(JOB_DONE)
+    .bind(JobState::Done.code())
     .bind(now)
     .bind(counts.households)
     .bind(counts.records)
@@ -355,7 +398,7 @@ pub async fn finish_job(conn: &mut Conn, id: i64, counts: &JobCounts, now: &str)
     .bind(counts.new_warnings)
     .bind(counts.discrepancies)
     .bind(id)
-    .bind(JOB_RUNNING)
+    .bind(JobState::Running.code())
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() != 1 {
@@ -369,33 +412,37 @@ pub async fn fail_job(conn: &mut Conn, id: i64, error: &str, now: &str) -> Resul
     sqlx::query(
         "UPDATE comparison_jobs SET state = $1, finished_at = $2, error = $3 WHERE id = $4 AND state = $5",
     )
-    .bind(JOB_FAILED)
+    .bind(JobState::Failed.code())
     .bind(now)
     .bind(error)
     .bind(id)
-    .bind(JOB_RUNNING)
+    .bind(JobState::Running.code())
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 pub async fn job(conn: &mut Conn, id: i64) -> Result<Option<JobRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {JOB_COLUMNS} FROM comparison_jobs WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawJob, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {JOB_COLUMNS} FROM comparison_jobs WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 /// The latest jobs, newest first.
 pub async fn recent_jobs(conn: &mut Conn, limit: i64) -> Result<Vec<JobRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {JOB_COLUMNS} FROM comparison_jobs ORDER BY id DESC LIMIT $1"
-    )))
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?)
+    decode::all::<RawJob, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {JOB_COLUMNS} FROM comparison_jobs ORDER BY id DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// 预警.
@@ -409,7 +456,7 @@ pub struct WarningRow {
     pub severity: String,
     pub id_number: Option<String>,
     pub person_name: String,
-    pub household_external_id: Option<String>,
+    pub household_external_id: Option<HouseholdNo>,
     pub household_id: Option<i64>,
     pub inside_net: i64,
     pub area_code: PlaceCode,
@@ -418,10 +465,10 @@ pub struct WarningRow {
     pub line: Option<i64>,
     pub description: String,
     pub param_json: Option<String>,
-    pub state: String,
+    pub state: WarningState,
     pub assignee_user_id: Option<i64>,
-    pub judgement: Option<String>,
-    pub disposition: Option<String>,
+    pub judgement: Option<Judgement>,
+    pub disposition: Option<Disposition>,
     pub case_id: Option<i64>,
     pub created_on: NaiveDate,
     pub due_on: NaiveDate,
@@ -476,7 +523,11 @@ impl TryFrom<RawWarning> for WarningRow {
             severity: raw.severity,
             id_number: raw.id_number,
             person_name: raw.person_name,
-            household_external_id: raw.household_external_id,
+            household_external_id: decode::household_no_opt(
+                "warnings",
+                "household_external_id",
+                raw.household_external_id,
+            )?,
             household_id: raw.household_id,
             inside_net: raw.inside_net,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
@@ -485,10 +536,15 @@ impl TryFrom<RawWarning> for WarningRow {
             line: raw.line,
             description: raw.description,
             param_json: raw.param_json,
-            state: raw.state,
+            state: decode::code(TABLE, "state", raw.state, WarningState::from_code)?,
             assignee_user_id: raw.assignee_user_id,
-            judgement: raw.judgement,
-            disposition: raw.disposition,
+            judgement: decode::code_opt(TABLE, "judgement", raw.judgement, Judgement::from_code)?,
+            disposition: decode::code_opt(
+                TABLE,
+                "disposition",
+                raw.disposition,
+                Disposition::from_code,
+            )?,
             case_id: raw.case_id,
             created_on: decode::date(TABLE, "created_on", raw.created_on)?,
             due_on: decode::date(TABLE, "due_on", raw.due_on)?,
@@ -772,7 +828,7 @@ pub struct WarningEventRow {
     pub on_date: NaiveDate,
     pub actor_user_id: i64,
     pub actor_name: String,
-    pub action: String,
+    pub action: WarningAction,
     pub detail: String,
     pub recorded_at: String,
 }
@@ -801,7 +857,7 @@ impl TryFrom<RawWarningEvent> for WarningEventRow {
             on_date: decode::date(TABLE, "on_date", raw.on_date)?,
             actor_user_id: raw.actor_user_id,
             actor_name: raw.actor_name,
-            action: raw.action,
+            action: decode::code(TABLE, "action", raw.action, WarningAction::from_code)?,
             detail: raw.detail,
             recorded_at: raw.recorded_at,
         })
@@ -825,7 +881,7 @@ pub async fn append_warning_event(conn: &mut Conn, event: &WarningEventRow) -> R
     .bind(event.on_date.to_string())
     .bind(event.actor_user_id)
     .bind(&event.actor_name)
-    .bind(&event.action)
+    .bind(event.action.code())
     .bind(&event.detail)
     .bind(&event.recorded_at)
     .execute(&mut *conn)
@@ -901,16 +957,16 @@ pub async fn team_users(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContactRow {
     pub id: i64,
-    pub channel: String,
+    pub channel: ContactChannel,
     pub on_date: NaiveDate,
-    pub household_external_id: Option<String>,
+    pub household_external_id: Option<HouseholdNo>,
     pub household_id: Option<i64>,
     pub person_name: String,
     pub id_number: Option<String>,
     pub phone: String,
     pub area_code: PlaceCode,
     pub findings: String,
-    pub outcome: String,
+    pub outcome: ContactOutcome,
     pub warning_id: Option<i64>,
     pub case_id: Option<i64>,
     pub recorded_by_user_id: i64,
@@ -946,16 +1002,20 @@ impl TryFrom<RawContact> for ContactRow {
         const TABLE: &str = "contacts";
         Ok(ContactRow {
             id: raw.id,
-            channel: raw.channel,
+            channel: decode::code(TABLE, "channel", raw.channel, ContactChannel::from_code)?,
             on_date: decode::date(TABLE, "on_date", raw.on_date)?,
-            household_external_id: raw.household_external_id,
+            household_external_id: decode::household_no_opt(
+                "contacts",
+                "household_external_id",
+                raw.household_external_id,
+            )?,
             household_id: raw.household_id,
             person_name: raw.person_name,
             id_number: raw.id_number,
             phone: raw.phone,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             findings: raw.findings,
-            outcome: raw.outcome,
+            outcome: decode::code(TABLE, "outcome", raw.outcome, ContactOutcome::from_code)?,
             warning_id: raw.warning_id,
             case_id: raw.case_id,
             recorded_by_user_id: raw.recorded_by_user_id,

@@ -136,7 +136,7 @@ async fn seeded(store: &Store) -> Seeded {
             referral_id: first,
             seq: 1,
             on_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
-            state: "sent".into(),
+            state: domain::states::ReferralState::Sent,
             actor: "bachuan#1".into(),
             note: "转介".into(),
             recorded_at: "2026-11-02T02:00:00Z".into(),
@@ -207,7 +207,7 @@ async fn a2_one_delivery_per_household_item_and_period() {
         let rows = assistance::for_household(&mut conn, hid).await.unwrap();
         let states: Vec<(&str, &str)> = rows
             .iter()
-            .map(|r| (r.state.as_str(), r.period.as_str()))
+            .map(|r| (r.state.code(), r.period.as_str()))
             .collect();
         assert_eq!(
             states,

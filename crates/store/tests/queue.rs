@@ -57,55 +57,35 @@ async fn seed(store: &Store, backend: &str, areas: &[String]) {
         .unwrap();
         // Most lines are the town's; every tenth case is at 公示 and hands over to the
         // district on 11-01.
-        let line = |role: &str, from: &str, until: &str, due: &str| QueueRow {
+        let line = |role: &str, from: Option<&str>, until: Option<&str>, due: &str| QueueRow {
             case_id: id,
             role: domain::Role::from_code(role).unwrap(),
-            shown_from: from.to_owned(),
-            shown_until: until.to_owned(),
+            shown_from: from.map(|day| day.parse().unwrap()),
+            shown_until: until.map(|day| day.parse().unwrap()),
             area_code: domain::PlaceCode::parse(area).unwrap(),
             due_on: due.parse().unwrap(),
             tracking_number: tracking_number.clone(),
-            kind: "application".to_owned(),
-            household_external_id: format!("H{n}"),
-            step: "notice".to_owned(),
-            limit_code: "town_review".to_owned(),
+            kind: domain::states::CaseKind::Application,
+            household_external_id: domain::HouseholdNo::parse(&format!("H{n}")).unwrap(),
+            step: domain::states::Step::Notice,
+            limit: domain::states::TimeLimit::TownReview,
             started_on: "2026-10-01".parse().unwrap(),
-            others: String::new(),
+            others: Vec::new(),
             watching: 0,
         };
         let due = format!("2026-{:02}-{:02}", 10 + n % 3, 1 + n % 28);
         let lines = if n % 10 == 0 {
             vec![
-                line(
-                    "town_reviewer",
-                    cases::QUEUE_ALWAYS_FROM,
-                    "2026-10-31",
-                    &due,
-                ),
-                line(
-                    "district_civil_affairs",
-                    "2026-11-01",
-                    cases::QUEUE_ALWAYS_UNTIL,
-                    &due,
-                ),
+                line("town_reviewer", None, Some("2026-10-31"), &due),
+                line("district_civil_affairs", Some("2026-11-01"), None, &due),
                 // 跟踪 (issue 14): agriculture follows the case read-only.
                 QueueRow {
                     watching: 1,
-                    ..line(
-                        "district_agriculture",
-                        cases::QUEUE_ALWAYS_FROM,
-                        cases::QUEUE_ALWAYS_UNTIL,
-                        &due,
-                    )
+                    ..line("district_agriculture", None, None, &due)
                 },
             ]
         } else {
-            vec![line(
-                "town_reviewer",
-                cases::QUEUE_ALWAYS_FROM,
-                cases::QUEUE_ALWAYS_UNTIL,
-                &due,
-            )]
+            vec![line("town_reviewer", None, None, &due)]
         };
         cases::insert_queue(&mut tx, &lines).await.unwrap();
     }

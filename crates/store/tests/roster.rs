@@ -204,7 +204,7 @@ async fn issue13_the_roster_on_a_date_is_keyset_pages_read_by_its_index() {
                 }
                 first = false;
                 for row in &page.rows {
-                    assert_eq!(row.external_id, format!("H{}", row.household_id));
+                    assert_eq!(row.external_id.as_str(), format!("H{}", row.household_id));
                     assert!(row.place_name.starts_with('村'), "{backend}");
                     seen.push((row.area_code.as_str().to_owned(), row.period_id));
                 }

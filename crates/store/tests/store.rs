@@ -262,7 +262,10 @@ async fn found(
 ) -> (Vec<String>, store::search::SearchBy) {
     let page = search::search(conn, scope, query, None, 50).await.unwrap();
     (
-        page.rows.into_iter().map(|row| row.external_id).collect(),
+        page.rows
+            .into_iter()
+            .map(|row| row.external_id.into_string())
+            .collect(),
         page.by,
     )
 }
@@ -473,11 +476,10 @@ async fn i12_keyset_pages_have_no_duplicates_or_gaps_while_rows_are_inserted() {
                     .unwrap();
                 drop(conn);
                 assert!(page.rows.len() <= 50, "{backend}: {query}");
-                seen.extend(
-                    page.rows
-                        .into_iter()
-                        .map(|row| row.matched_id_number.unwrap_or(row.external_id)),
-                );
+                seen.extend(page.rows.into_iter().map(|row| {
+                    row.matched_id_number
+                        .unwrap_or(row.external_id.into_string())
+                }));
                 n_pages += 1;
                 // Rows arrive between pages: those after the cursor are read, none twice.
                 if n_pages == 1 {
@@ -856,7 +858,7 @@ async fn p1_case_history_is_appended_in_order_and_the_summary_moves_only_at_its_
             .unwrap()
             .unwrap();
         assert_eq!(
-            (row.step.as_str(), row.version),
+            (row.step.code(), row.version),
             ("comparing", 2),
             "{backend}"
         );

@@ -109,7 +109,7 @@ async fn w2_a_job_is_claimed_once_and_two_workers_share_the_queue() {
         let mut conn = store.read().await.unwrap();
         let job = watch::job(&mut conn, first).await.unwrap().unwrap();
         assert_eq!(
-            (job.state.as_str(), job.worker.as_deref()),
+            (job.state.code(), job.worker.as_deref()),
             ("running", Some("a")),
             "{backend}"
         );

@@ -39,7 +39,7 @@ pub(crate) fn referral_json(view: &ReferralView) -> Value {
     json!({
         "id": row.id,
         "household_id": row.household_id,
-        "household_external_id": row.household_external_id,
+        "household_external_id": row.household_external_id.as_str(),
         "head_name": row.head_name,
         "head_id_number": row.head_id_number,
         "masked": view.masked,
@@ -53,7 +53,7 @@ pub(crate) fn referral_json(view: &ReferralView) -> Value {
         "needs": row.needs.split(',').filter(|n| !n.is_empty()).collect::<Vec<_>>(),
         "reason": row.reason,
         "period": row.period,
-        "state": row.state,
+        "state": row.state.code(),
         "state_label": view.state.label(),
         "created_on": row.created_on,
         "accepted_on": row.accepted_on,
@@ -66,7 +66,7 @@ pub(crate) fn referral_json(view: &ReferralView) -> Value {
         "version": row.version,
         "actions": view.actions.iter().map(|a| a.code()).collect::<Vec<_>>(),
         "events": view.events.iter().map(|e| json!({
-            "seq": e.seq, "on_date": e.on_date, "state": e.state, "actor": e.actor, "note": e.note,
+            "seq": e.seq, "on_date": e.on_date, "state": e.state.code(), "actor": e.actor, "note": e.note,
         })).collect::<Vec<_>>(),
     })
 }

@@ -188,7 +188,7 @@ pub async fn roster_api(
         .iter()
         .map(|line| {
             json!({
-                "household_id": line.household_id,
+                "household_id": line.household_no.as_str(),
                 "head_name": line.head_name,
                 "person_name": line.person_name,
                 "id_number": line.id_number,

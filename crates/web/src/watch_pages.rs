@@ -20,7 +20,8 @@ use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::input;
+use domain::states::JobState;
+use domain::{HouseholdNo, input};
 use serde::Deserialize;
 use workflow::{CaseKind, Consent};
 
@@ -375,14 +376,8 @@ pub struct FeedsPage {
 }
 
 impl FeedsPage {
-    fn job_state(&self, code: &str) -> &'static str {
-        match code {
-            "queued" => "排队中",
-            "running" => "比对中",
-            "done" => "已完成",
-            "failed" => "失败",
-            _ => "未知",
-        }
+    fn job_state(&self, state: &JobState) -> &'static str {
+        state.label()
     }
 }
 
@@ -523,13 +518,16 @@ async fn contacts_page(
         .rows
         .into_iter()
         .map(|row| store_free::ContactLine {
-            channel: ContactChannel::from_code(&row.channel).map_or("", ContactChannel::label),
+            channel: row.channel.label(),
             on_date: row.on_date.to_string(),
-            household: row.household_external_id.unwrap_or_default(),
+            household: row
+                .household_external_id
+                .map(HouseholdNo::into_string)
+                .unwrap_or_default(),
             person_name: row.person_name,
             area_code: row.area_code.as_str().to_owned(),
             findings: row.findings,
-            outcome: ContactOutcome::from_code(&row.outcome).map_or("", ContactOutcome::label),
+            outcome: row.outcome.label(),
             warning_id: row.warning_id,
             recorded_by: row.recorded_by,
         })

@@ -8,19 +8,7 @@ use chrono::NaiveDate;
 use domain::{Category, Household, MonitoringKind, PlaceCode, PlaceLevel, Role, vocabulary};
 use std::fmt;
 
-vocabulary!(
-    /// 案件类型 (P1, W1, X1, X2).
-    CaseKind {
-        /// 救助帮扶申请: entry, for no particular benefit (P1).
-        Application = "application" / "救助帮扶申请",
-        /// 定期核查 or 突发事件后核查 of an enrolled household (W1).
-        Recheck = "recheck" / "家庭经济状况核查",
-        /// 退出: 怎么进怎么出, through the same steps as entry (X1).
-        Exit = "exit" / "退出",
-        /// 风险消除 of a monitoring object (X2).
-        RiskElimination = "risk_elimination" / "风险消除",
-    }
-);
+pub use domain::states::{CaseKind, Step};
 
 vocabulary!(
     /// 受理渠道 (P1): where the case came in.
@@ -39,39 +27,6 @@ vocabulary!(
         Warning = "warning" / "监测预警",
     }
 );
-
-vocabulary!(
-    /// 办理环节: the state of a case. The order is the order of the process (统一认定流程).
-    Step {
-        /// 受理
-        Received = "received" / "受理",
-        /// 信息比对 (家庭经济状况核查, P3)
-        Comparing = "comparing" / "信息比对",
-        /// 入户调查 (P4)
-        Surveying = "surveying" / "入户调查",
-        /// 村社评议 (P5)
-        VillageReview = "village_review" / "村社评议",
-        /// 镇街联合研判 (P6)
-        JointReview = "joint_review" / "镇街联合研判",
-        /// 公示 (P7)
-        Notice = "notice" / "公示",
-        /// 审核确认 (P8)
-        Confirming = "confirming" / "审核确认",
-        /// 已认定
-        Confirmed = "confirmed" / "已认定",
-        /// 不予认定
-        Refused = "refused" / "不予认定",
-        /// 已撤回
-        Withdrawn = "withdrawn" / "已撤回",
-    }
-);
-
-impl Step {
-    /// True once the case is closed (confirmed, refused or withdrawn).
-    pub fn is_final(self) -> bool {
-        matches!(self, Step::Confirmed | Step::Refused | Step::Withdrawn)
-    }
-}
 
 vocabulary!(
     /// 村社评议结果 (P5).

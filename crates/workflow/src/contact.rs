@@ -10,30 +10,10 @@
 use crate::case::{CaseKind, Channel};
 use crate::warning::WarningState;
 use chrono::NaiveDate;
-use domain::{PlaceCode, PlaceLevel, Role, vocabulary};
+use domain::{PlaceCode, PlaceLevel, Role};
 use policy::Param;
 
-vocabulary!(
-    /// 发现渠道.
-    ContactChannel {
-        /// 走访 by a grid worker, village assistant or town reviewer.
-        Visit = "visit" / "走访",
-        /// 热线 ticket.
-        Hotline = "hotline" / "热线",
-    }
-);
-
-vocabulary!(
-    /// What a visit or call led to.
-    ContactOutcome {
-        /// 仅记录
-        Recorded = "recorded" / "仅记录",
-        /// 生成预警
-        Warning = "warning" / "生成预警",
-        /// 受理申请
-        Application = "application" / "受理申请",
-    }
-);
+pub use domain::states::{ContactChannel, ContactOutcome};
 
 /// Why a contact was not recorded. `field()` names the input it is about.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

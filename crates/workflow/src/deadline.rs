@@ -9,8 +9,10 @@
 use crate::calendar::Calendar;
 use crate::case::{Case, Change, Step, TrackingNumber};
 use chrono::{Days, NaiveDate};
-use domain::{Category, PlaceCode, vocabulary};
+use domain::{Category, PlaceCode};
 use policy::{Param, Snapshot, Unit};
+
+pub use domain::states::TimeLimit;
 
 /// A time limit's length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,50 +23,24 @@ pub enum Span {
     Days(u32),
 }
 
-vocabulary!(
-    /// 办理时限: the time limits of the process, each read from one `deadline.*` parameter.
-    TimeLimit {
-        /// 镇街审核: intake to the joint review and the notice's posting.
-        TownReview = "town_review" / "镇街审核",
-        /// 公示期 of assistance categories.
-        Notice = "notice" / "公示期",
-        /// 监测对象公示期 (not fewer than).
-        MonitoringNotice = "monitoring_notice" / "监测对象公示期",
-        /// 区级审核确认: from the end of the notice.
-        DistrictConfirmation = "district_confirmation" / "区级审核确认",
-        /// 低保审核确认总时限: from intake.
-        DibaoTotal = "dibao_total" / "低保审核确认总时限",
-        /// 低保审核确认总时限（特殊情况）
-        DibaoTotalSpecial = "dibao_total_special" / "低保审核确认总时限（特殊情况）",
-        /// 监测对象识别认定: from intake.
-        MonitoringIdentification = "monitoring_identification" / "监测对象识别认定",
-        /// 公示异议复核: from the send-back to the new notice.
-        ObjectionRecheck = "objection_recheck" / "公示异议复核",
-        /// 不予认定书面告知: from the refusal.
-        RefusalNotice = "refusal_notice" / "不予认定书面告知",
+/// The catalogue parameter that gives a limit.
+pub fn limit_param(limit: TimeLimit) -> Param {
+    match limit {
+        TimeLimit::TownReview => Param::DeadlineTownReviewWorkingDays,
+        TimeLimit::Notice => Param::DeadlineNoticeDays,
+        TimeLimit::MonitoringNotice => Param::DeadlineMonitoringNoticeDays,
+        TimeLimit::DistrictConfirmation => Param::DeadlineDistrictConfirmationWorkingDays,
+        TimeLimit::DibaoTotal => Param::DeadlineDibaoTotalWorkingDays,
+        TimeLimit::DibaoTotalSpecial => Param::DeadlineDibaoTotalSpecialWorkingDays,
+        TimeLimit::MonitoringIdentification => Param::DeadlineMonitoringIdentificationDays,
+        TimeLimit::ObjectionRecheck => Param::DeadlineObjectionRecheckWorkingDays,
+        TimeLimit::RefusalNotice => Param::DeadlineRefusalNoticeWorkingDays,
     }
-);
+}
 
-impl TimeLimit {
-    /// The catalogue parameter that gives the limit.
-    pub fn param(self) -> Param {
-        match self {
-            TimeLimit::TownReview => Param::DeadlineTownReviewWorkingDays,
-            TimeLimit::Notice => Param::DeadlineNoticeDays,
-            TimeLimit::MonitoringNotice => Param::DeadlineMonitoringNoticeDays,
-            TimeLimit::DistrictConfirmation => Param::DeadlineDistrictConfirmationWorkingDays,
-            TimeLimit::DibaoTotal => Param::DeadlineDibaoTotalWorkingDays,
-            TimeLimit::DibaoTotalSpecial => Param::DeadlineDibaoTotalSpecialWorkingDays,
-            TimeLimit::MonitoringIdentification => Param::DeadlineMonitoringIdentificationDays,
-            TimeLimit::ObjectionRecheck => Param::DeadlineObjectionRecheckWorkingDays,
-            TimeLimit::RefusalNotice => Param::DeadlineRefusalNoticeWorkingDays,
-        }
-    }
-
-    /// A notice period ends where it ends; other calendar-day limits move off days off.
-    fn is_notice(self) -> bool {
-        matches!(self, TimeLimit::Notice | TimeLimit::MonitoringNotice)
-    }
+/// A notice period ends where it ends; other calendar-day limits move off days off.
+fn is_notice(limit: TimeLimit) -> bool {
+    matches!(limit, TimeLimit::Notice | TimeLimit::MonitoringNotice)
 }
 
 /// A `deadline.*` parameter with no value on the snapshot's date, or a negative one.
@@ -90,7 +66,7 @@ impl DeadlineParams {
         let spans = TimeLimit::ALL
             .iter()
             .map(|limit| {
-                let param = limit.param();
+                let param = limit_param(*limit);
                 let value = snapshot
                     .integer(param)
                     .ok_or(DeadlineParamsError::Missing(param))?;
@@ -147,7 +123,7 @@ impl Calendar {
                 let end = started_on
                     .checked_add_days(Days::new(u64::from(days)))
                     .unwrap_or(NaiveDate::MAX);
-                if limit.is_notice() {
+                if is_notice(limit) {
                     end
                 } else {
                     self.working_day_on_or_after(end)

@@ -4,7 +4,9 @@
 //! (`store::rechecks`) and read in due order.
 
 use chrono::{Months, NaiveDate};
-use domain::PlaceCode;
+use domain::{HouseholdNo, PlaceCode};
+
+pub use domain::states::CheckKind;
 
 /// W1: the day the next re-check falls due — `recheck_months` after `last_check`, on the same
 /// day of the month (or the month's last day); `0` means at once (the day of the last check,
@@ -18,24 +20,13 @@ pub fn next_recheck(last_check: NaiveDate, recheck_months: u32) -> NaiveDate {
 /// A household whose re-check falls due.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecheckDue {
-    pub household_id: String,
+    /// 户编号
+    pub household_no: HouseholdNo,
     pub area: PlaceCode,
     pub due_on: NaiveDate,
     /// True when `due_on` is before today.
     pub overdue: bool,
 }
-
-domain::vocabulary!(
-    /// 上次核查方式: what the household's last check was, for its next due date.
-    CheckKind {
-        /// 入户认定 (a case confirmed its categories)
-        Entry = "entry" / "认定",
-        /// 名册导入 (一门入库: the roll's deciding date)
-        Roll = "roll" / "名册导入",
-        /// 定期核查 (a re-check case completed)
-        Recheck = "recheck" / "定期核查",
-    }
-);
 
 /// W1 (RULES.md rule 10): the next re-check of a household last checked on `last_check`. A
 /// recorded emergency falls due at once after an entry or a roll import, and once only: a

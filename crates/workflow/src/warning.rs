@@ -9,71 +9,10 @@
 
 use crate::case::{CaseKind, Consent};
 use chrono::NaiveDate;
-use domain::{PlaceCode, PlaceLevel, Role, vocabulary};
+use domain::{PlaceCode, PlaceLevel, Role};
 use policy::Param;
 
-vocabulary!(
-    /// 预警状态: where a warning stands in the loop.
-    WarningState {
-        /// 待分派
-        Open = "open" / "待分派",
-        /// 待核实: assigned to a team member.
-        Assigned = "assigned" / "待核实",
-        /// 待研判: verified on the spot.
-        Verified = "verified" / "待研判",
-        /// 待处置: judged.
-        Judged = "judged" / "待处置",
-        /// 待办结: disposed.
-        Disposed = "disposed" / "待办结",
-        /// 已办结
-        Closed = "closed" / "已办结",
-    }
-);
-
-vocabulary!(
-    /// 研判结论.
-    Judgement {
-        /// 情况属实
-        Confirmed = "confirmed" / "情况属实",
-        /// 部分属实
-        Partly = "partly" / "部分属实",
-        /// 情况不属实
-        NotConfirmed = "not_confirmed" / "情况不属实",
-    }
-);
-
-vocabulary!(
-    /// 处置方式.
-    Disposition {
-        /// 启动案件办理 (application, re-check or exit through the case workflow).
-        OpenCase = "open_case" / "启动案件办理",
-        /// 调整帮扶措施
-        Adjust = "adjust" / "调整",
-        /// 无需处置 (with a written reason)
-        NoAction = "no_action" / "无需处置",
-        /// 并入在办案件疑点 (the comparison put it on the open case at 信息比对).
-        Discrepancy = "discrepancy" / "并入在办案件疑点",
-    }
-);
-
-vocabulary!(
-    /// 预警环节: a step of a warning's history (`Raise` is the comparison's or a contact's,
-    /// the others are `LoopAction`s).
-    WarningAction {
-        /// 生成预警
-        Raise = "raise" / "生成预警",
-        /// 分派
-        Assign = "assign" / "分派",
-        /// 实地核实
-        Verify = "verify" / "实地核实",
-        /// 研判
-        Judge = "judge" / "研判",
-        /// 处置
-        Dispose = "dispose" / "处置",
-        /// 办结
-        Close = "close" / "办结",
-    }
-);
+pub use domain::states::{Disposition, Judgement, WarningAction, WarningState};
 
 /// Roles that may be sent to verify (the town team).
 pub const TEAM_ROLES: [Role; 3] = [Role::TownReviewer, Role::VillageAssistant, Role::GridWorker];

@@ -14,7 +14,7 @@ mod tests;
 
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
-use domain::{Category, Household, PlaceCode, Role};
+use domain::{Category, Household, HouseholdNo, PlaceCode, Role};
 use std::collections::{BTreeSet, HashMap};
 use store::audit::AuditEvent;
 use store::cases::{CaseEventRow, CaseRow, CaseSummary, NewCase};
@@ -973,40 +973,33 @@ impl App {
         today: NaiveDate,
     ) -> Result<Vec<store::cases::QueueRow>, AppError> {
         let lines = workflow::queue_lines(case, &*self.calendar()?, &self.deadline_params(today)?);
+        let household_no = HouseholdNo::parse(case.household_id()).map_err(|error| {
+            AppError::Internal(anyhow::anyhow!("case {case_id} household number: {error}"))
+        })?;
         Ok(lines
             .into_iter()
             .map(|line| store::cases::QueueRow {
                 case_id,
                 role: line.role,
-                shown_from: line.from.map_or_else(
-                    || store::cases::QUEUE_ALWAYS_FROM.to_owned(),
-                    |day| day.to_string(),
-                ),
-                shown_until: line.until.map_or_else(
-                    || store::cases::QUEUE_ALWAYS_UNTIL.to_owned(),
-                    |day| day.to_string(),
-                ),
+                shown_from: line.from,
+                shown_until: line.until,
                 area_code: case.area().clone(),
                 due_on: line.deadline.due_on,
                 tracking_number: case.tracking_number().as_str().to_owned(),
-                kind: case.kind().code().to_owned(),
-                household_external_id: case.household_id().to_owned(),
-                step: case.step().code().to_owned(),
-                limit_code: line.deadline.limit.code().to_owned(),
+                kind: case.kind(),
+                household_external_id: household_no.clone(),
+                step: case.step(),
+                limit: line.deadline.limit,
                 started_on: line.deadline.started_on,
                 others: line
                     .others
                     .iter()
-                    .map(|other| {
-                        format!(
-                            "{},{},{}",
-                            other.limit.code(),
-                            other.started_on,
-                            other.due_on
-                        )
+                    .map(|other| store::cases::QueueLimit {
+                        limit: other.limit,
+                        started_on: other.started_on,
+                        due_on: other.due_on,
                     })
-                    .collect::<Vec<_>>()
-                    .join(";"),
+                    .collect(),
                 watching: i64::from(line.watching),
             })
             .collect())
@@ -1073,8 +1066,7 @@ impl App {
         let row = store::cases::by_tracking_number(&mut conn, tracking_number.as_str())
             .await?
             .ok_or(AppError::NotFound)?;
-        Step::from_code(&row.step)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case {} step {}", row.id, row.step)))
+        Ok(row.step)
     }
 
     /// Opens the re-check case of a registered household from the due list (W1); the
@@ -1252,36 +1244,26 @@ fn work_item(
             row.case_id
         ))
     };
-    let date = |value: &str| -> Result<NaiveDate, AppError> {
-        value.parse().map_err(|_| corrupt("date", value))
-    };
-    let limit = |value: &str| TimeLimit::from_code(value).ok_or_else(|| corrupt("limit", value));
-    let mut others = Vec::new();
-    for other in row.others.split(';').filter(|other| !other.is_empty()) {
-        let mut parts = other.split(',');
-        let (Some(code), Some(started_on), Some(due_on)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(corrupt("other limit", other));
-        };
-        let (limit, started_on, due_on) = (limit(code)?, date(started_on)?, date(due_on)?);
-        others.push(Deadline {
-            limit,
-            started_on,
-            due_on,
-            pending: pending(calendar, limit, started_on, due_on),
-        });
-    }
+    let others = row
+        .others
+        .iter()
+        .map(|other| Deadline {
+            limit: other.limit,
+            started_on: other.started_on,
+            due_on: other.due_on,
+            pending: pending(calendar, other.limit, other.started_on, other.due_on),
+        })
+        .collect();
     let due_on = row.due_on;
-    let first = limit(&row.limit_code)?;
+    let first = row.limit;
     Ok(WorkItem {
         case_id: row.case_id,
         tracking_number: TrackingNumber::parse(&row.tracking_number)
             .map_err(|_| corrupt("tracking number", &row.tracking_number))?,
-        kind: CaseKind::from_code(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?,
-        household_id: row.household_external_id.clone(),
+        kind: row.kind,
+        household_id: row.household_external_id.as_str().to_owned(),
         area: row.area_code.clone(),
-        step: Step::from_code(&row.step).ok_or_else(|| corrupt("step", &row.step))?,
+        step: row.step,
         limit: first,
         due_on,
         pending: pending(calendar, first, row.started_on, due_on),

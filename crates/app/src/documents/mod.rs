@@ -244,9 +244,9 @@ impl App {
                 }
                 let household = row
                     .household_id
-                    .map(|id| (id, row.household_external_id.clone()));
+                    .map(|id| (id, row.household_external_id.as_str().to_owned()));
                 Ok(OwnerRecord {
-                    application: row.kind == workflow::CaseKind::Application.code()
+                    application: row.kind == workflow::CaseKind::Application
                         && row.closed_on.is_none(),
                     case: Some((row.id, row.tracking_number)),
                     household,
@@ -262,7 +262,7 @@ impl App {
                 }
                 Ok(OwnerRecord {
                     case: None,
-                    household: Some((row.id, row.external_id)),
+                    household: Some((row.id, row.external_id.into_string())),
                     area: row.area_code.as_str().to_owned(),
                     application: false,
                 })

@@ -1,0 +1,226 @@
+//! The states, steps and kinds of the loops (cases, warnings, contacts, referrals, re-checks)
+//! and the status of an entered value: words that `store` decodes its rows into, so they live
+//! here, below it. Their machines stay in `workflow`, `assist` and `policy`, which re-export
+//! them from their old places.
+
+use crate::vocabulary;
+
+vocabulary!(
+    /// 案件类型 (P1, W1, X1, X2).
+    CaseKind {
+        /// 救助帮扶申请: entry, for no particular benefit (P1).
+        Application = "application" / "救助帮扶申请",
+        /// 定期核查 or 突发事件后核查 of an enrolled household (W1).
+        Recheck = "recheck" / "家庭经济状况核查",
+        /// 退出: 怎么进怎么出, through the same steps as entry (X1).
+        Exit = "exit" / "退出",
+        /// 风险消除 of a monitoring object (X2).
+        RiskElimination = "risk_elimination" / "风险消除",
+    }
+);
+
+vocabulary!(
+    /// 办理环节: the state of a case. The order is the order of the process (统一认定流程).
+    Step {
+        /// 受理
+        Received = "received" / "受理",
+        /// 信息比对 (家庭经济状况核查, P3)
+        Comparing = "comparing" / "信息比对",
+        /// 入户调查 (P4)
+        Surveying = "surveying" / "入户调查",
+        /// 村社评议 (P5)
+        VillageReview = "village_review" / "村社评议",
+        /// 镇街联合研判 (P6)
+        JointReview = "joint_review" / "镇街联合研判",
+        /// 公示 (P7)
+        Notice = "notice" / "公示",
+        /// 审核确认 (P8)
+        Confirming = "confirming" / "审核确认",
+        /// 已认定
+        Confirmed = "confirmed" / "已认定",
+        /// 不予认定
+        Refused = "refused" / "不予认定",
+        /// 已撤回
+        Withdrawn = "withdrawn" / "已撤回",
+    }
+);
+
+impl Step {
+    /// True once the case is closed (confirmed, refused or withdrawn).
+    pub fn is_final(self) -> bool {
+        matches!(self, Step::Confirmed | Step::Refused | Step::Withdrawn)
+    }
+}
+
+vocabulary!(
+    /// 办理时限: the time limits of the process, each read from one `deadline.*` parameter.
+    TimeLimit {
+        /// 镇街审核: intake to the joint review and the notice's posting.
+        TownReview = "town_review" / "镇街审核",
+        /// 公示期 of assistance categories.
+        Notice = "notice" / "公示期",
+        /// 监测对象公示期 (not fewer than).
+        MonitoringNotice = "monitoring_notice" / "监测对象公示期",
+        /// 区级审核确认: from the end of the notice.
+        DistrictConfirmation = "district_confirmation" / "区级审核确认",
+        /// 低保审核确认总时限: from intake.
+        DibaoTotal = "dibao_total" / "低保审核确认总时限",
+        /// 低保审核确认总时限（特殊情况）
+        DibaoTotalSpecial = "dibao_total_special" / "低保审核确认总时限（特殊情况）",
+        /// 监测对象识别认定: from intake.
+        MonitoringIdentification = "monitoring_identification" / "监测对象识别认定",
+        /// 公示异议复核: from the send-back to the new notice.
+        ObjectionRecheck = "objection_recheck" / "公示异议复核",
+        /// 不予认定书面告知: from the refusal.
+        RefusalNotice = "refusal_notice" / "不予认定书面告知",
+    }
+);
+
+vocabulary!(
+    /// 预警状态: where a warning stands in the loop.
+    WarningState {
+        /// 待分派
+        Open = "open" / "待分派",
+        /// 待核实: assigned to a team member.
+        Assigned = "assigned" / "待核实",
+        /// 待研判: verified on the spot.
+        Verified = "verified" / "待研判",
+        /// 待处置: judged.
+        Judged = "judged" / "待处置",
+        /// 待办结: disposed.
+        Disposed = "disposed" / "待办结",
+        /// 已办结
+        Closed = "closed" / "已办结",
+    }
+);
+
+vocabulary!(
+    /// 研判结论.
+    Judgement {
+        /// 情况属实
+        Confirmed = "confirmed" / "情况属实",
+        /// 部分属实
+        Partly = "partly" / "部分属实",
+        /// 情况不属实
+        NotConfirmed = "not_confirmed" / "情况不属实",
+    }
+);
+
+vocabulary!(
+    /// 处置方式.
+    Disposition {
+        /// 启动案件办理 (application, re-check or exit through the case workflow).
+        OpenCase = "open_case" / "启动案件办理",
+        /// 调整帮扶措施
+        Adjust = "adjust" / "调整",
+        /// 无需处置 (with a written reason)
+        NoAction = "no_action" / "无需处置",
+        /// 并入在办案件疑点 (the comparison put it on the open case at 信息比对).
+        Discrepancy = "discrepancy" / "并入在办案件疑点",
+    }
+);
+
+vocabulary!(
+    /// 预警环节: a step of a warning's history (`Raise` is the comparison's or a contact's,
+    /// the others are `LoopAction`s).
+    WarningAction {
+        /// 生成预警
+        Raise = "raise" / "生成预警",
+        /// 分派
+        Assign = "assign" / "分派",
+        /// 实地核实
+        Verify = "verify" / "实地核实",
+        /// 研判
+        Judge = "judge" / "研判",
+        /// 处置
+        Dispose = "dispose" / "处置",
+        /// 办结
+        Close = "close" / "办结",
+    }
+);
+
+vocabulary!(
+    /// 发现渠道.
+    ContactChannel {
+        /// 走访 by a grid worker, village assistant or town reviewer.
+        Visit = "visit" / "走访",
+        /// 热线 ticket.
+        Hotline = "hotline" / "热线",
+    }
+);
+
+vocabulary!(
+    /// What a visit or call led to.
+    ContactOutcome {
+        /// 仅记录
+        Recorded = "recorded" / "仅记录",
+        /// 生成预警
+        Warning = "warning" / "生成预警",
+        /// 受理申请
+        Application = "application" / "受理申请",
+    }
+);
+
+vocabulary!(
+    /// 上次核查方式: what the household's last check was, for its next due date.
+    CheckKind {
+        /// 入户认定 (a case confirmed its categories)
+        Entry = "entry" / "认定",
+        /// 名册导入 (一门入库: the roll's deciding date)
+        Roll = "roll" / "名册导入",
+        /// 定期核查 (a re-check case completed)
+        Recheck = "recheck" / "定期核查",
+    }
+);
+
+vocabulary!(
+    /// 转介状态
+    ReferralState {
+        Sent = "sent" / "待受理",
+        Accepted = "accepted" / "已受理",
+        Delivered = "delivered" / "已落实",
+        Declined = "declined" / "已退回",
+    }
+);
+
+impl ReferralState {
+    /// Open referrals count as given (不重): a new referral of the same item waits for them.
+    pub fn is_open(self) -> bool {
+        matches!(self, ReferralState::Sent | ReferralState::Accepted)
+    }
+
+    /// Sent, accepted or delivered: the item counts as given in its period.
+    pub fn counts_as_given(self) -> bool {
+        self != ReferralState::Declined
+    }
+}
+
+vocabulary!(
+    /// 比对任务状态: where a comparison job stands.
+    JobState {
+        Queued = "queued" / "排队中",
+        Running = "running" / "比对中",
+        Done = "done" / "已完成",
+        Failed = "failed" / "失败",
+    }
+);
+
+vocabulary!(
+    /// 状态: how sure we are of a policy value or a calendar year (RULES.md status tags C / S / I).
+    Status {
+        /// C: confirmed in an official notice.
+        Confirmed = "confirmed" / "已确认",
+        /// S: from a secondary source.
+        Secondary = "secondary" / "二手来源",
+        /// I: our reading, to be corrected by an administrator.
+        Provisional = "provisional" / "暂定",
+        /// 演示: a value `serve --demo` enters so that every rule can be seen; not policy.
+        Demo = "demo" / "演示",
+    }
+);
+
+impl Status {
+    /// The statuses a user enters on a form (演示 only `serve --demo` enters).
+    pub const ENTERED: &'static [Status] =
+        &[Status::Confirmed, Status::Secondary, Status::Provisional];
+}
