@@ -151,8 +151,9 @@ struct Staging {
     worker: tokio::task::JoinHandle<PgConnection>,
     /// For each batch staged and not yet looked up, the word that its rows are in.
     staged: std::collections::VecDeque<tokio::sync::oneshot::Receiver<Result<()>>>,
-    /// The batch whose audit rows are staged and not yet moved into the audit log.
-    audit_pending: Option<i64>,
+    /// The batch whose audit rows are staged and not yet moved into the audit log, and the
+    /// word that they are in.
+    audit_pending: Option<(i64, tokio::sync::oneshot::Receiver<Result<()>>)>,
 }
 
 /// One `COPY` for the side connection: rows in `COPY`'s text format for a staging table, and
@@ -909,18 +910,20 @@ impl Staging {
                 ],
             );
         }
-        self.copy("audit", &format!("batch, {AUDIT_COLUMNS}"), rows, false)
+        let copied = self
+            .copy("audit", &format!("batch, {AUDIT_COLUMNS}"), rows, true)
             .await?;
-        self.audit_pending = Some(batch_no);
+        self.audit_pending = copied.map(|copied| (batch_no, copied));
         Ok(())
     }
 
-    /// Moves the audit rows staged last into the audit log, once they are in.
+    /// Moves the audit rows staged last into the audit log, once they are in (not waiting for
+    /// the batch staged ahead, which follows them on the side connection).
     async fn move_audit(&mut self, tx: &mut Tx) -> Result<()> {
-        let Some(batch_no) = self.audit_pending.take() else {
+        let Some((batch_no, copied)) = self.audit_pending.take() else {
             return Ok(());
         };
-        self.flush().await?;
+        said(copied).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO audit_log ({AUDIT_COLUMNS}) SELECT {AUDIT_COLUMNS} FROM {}_audit WHERE batch = $1 ORDER BY seq",
             self.prefix
