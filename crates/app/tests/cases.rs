@@ -158,6 +158,15 @@ impl World {
         self.app.today()
     }
 
+    /// The village assistant opens an application for household YY-0001 of 永院村 today;
+    /// returns the case and the household's line.
+    async fn yongyuan_application(&self) -> (i64, String) {
+        let household = household_line("YY-0001", YONGYUAN, "500224198501011397");
+        let new_case = intake(CaseKind::Application, "YY-0001", YONGYUAN, self.today());
+        let (case_id, _) = self.app.open_case(&self.village, new_case).await.unwrap();
+        (case_id, household)
+    }
+
     fn survey(&self, household: &str, team: &[&Actor]) -> Survey {
         Survey {
             household: parse_household_line(household).unwrap(),
@@ -386,10 +395,7 @@ async fn p3_p4_a_discrepancy_is_explained_and_the_survey_team_is_checked() {
     for world in worlds().await {
         let app = &world.app;
         let backend = world.backend;
-        let household = household_line("YY-0001", YONGYUAN, "500224198501011397");
-        let today = world.today();
-        let new_case = intake(CaseKind::Application, "YY-0001", YONGYUAN, today);
-        let (case_id, _) = app.open_case(&world.village, new_case).await.unwrap();
+        let (case_id, household) = world.yongyuan_application().await;
         let begin = || step(Action::BeginComparison);
         // P3: a 疑点 is explained before the comparison ends.
         world.act(&world.town, case_id, begin()).await;
@@ -467,10 +473,7 @@ async fn p6_p7_the_proposal_is_the_engines_and_the_notice_holds_the_confirmation
     for world in worlds().await {
         let app = &world.app;
         let backend = world.backend;
-        let household = household_line("YY-0001", YONGYUAN, "500224198501011397");
-        let today = world.today();
-        let new_case = intake(CaseKind::Application, "YY-0001", YONGYUAN, today);
-        let (case_id, _) = app.open_case(&world.village, new_case).await.unwrap();
+        let (case_id, household) = world.yongyuan_application().await;
         world.to_joint_review(case_id, &household).await;
         // P6: the proposal comes from the rules engine.
         let proposal = app.case_proposal(&world.town, case_id).await.unwrap();
@@ -532,10 +535,7 @@ async fn p8_d2_each_department_confirms_its_own_and_the_registry_holds_the_perio
     for world in worlds().await {
         let app = &world.app;
         let backend = world.backend;
-        let household = household_line("YY-0001", YONGYUAN, "500224198501011397");
-        let today = world.today();
-        let new_case = intake(CaseKind::Application, "YY-0001", YONGYUAN, today);
-        let (case_id, _) = app.open_case(&world.village, new_case).await.unwrap();
+        let (case_id, household) = world.yongyuan_application().await;
         world.to_joint_review(case_id, &household).await;
         assert_eq!(world.joint_review(case_id, true).await, Step::Notice);
         world.run_notice(case_id).await;

@@ -1304,7 +1304,7 @@ async fn tekun_at_joint_review(app: &TestApp) -> (i64, String, String, String) {
 
 /// `tekun_at_joint_review`, then agreed (分散供养), its notice run and confirmed. Answers as
 /// it does.
-async fn tekun_confirmed(app: &TestApp) -> (i64, String, String, String) {
+pub(crate) async fn tekun_confirmed(app: &TestApp) -> (i64, String, String, String) {
     let (id, tracking, old, wife) = tekun_at_joint_review(app).await;
     let town = app.api_user("bachuan").await;
     assert_eq!(joint_review(&town, id, true).await, "notice");

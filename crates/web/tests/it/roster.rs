@@ -3,13 +3,9 @@
 //! the API and as an audited XLSX export; dates before and after; each user within their area;
 //! keyset pages.
 
-use crate::cases::{
-    VILLAGE, apply, confirm_all, joint_review, ok, past_notice, through_review, user_id,
-};
 use crate::helpers::{PageUser, TestApp, backends, hidden_field, household_json, id_number};
 use crate::rolls::upload;
 use reqwest::StatusCode;
-use serde_json::json;
 
 const HEADER: &str = "身份证号,姓名,保障范围,起始日期,月保障金额,审批文号,审批机关";
 /// 土桥镇 万槽村, where the rolled households live.
@@ -76,31 +72,10 @@ async fn rolled_households(app: &TestApp) {
         .unwrap();
 }
 
-/// A 特困 case confirmed for a man of 76 with partial care needs (巴川街道 永院村, BC-0800):
-/// answers its tracking number and the day it was confirmed.
+/// A 特困 case confirmed for a man of 76 with partial care needs (巴川街道 永院村, BC-0800,
+/// `cases::tekun_confirmed`): answers its tracking number and the day it was confirmed.
 async fn tekun_confirmed(app: &TestApp) -> (String, chrono::NaiveDate) {
-    let village = app.api_user("cunshe").await;
-    let team = [user_id(app, "cunshe").await, user_id(app, "bachuan").await];
-    // (The household of `cases::d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies`.)
-    let (old, wife) = (
-        id_number("50022419500315102"),
-        id_number("50022419580505106"),
-    );
-    let household_record = json!({
-        "id": "BC-0800", "area_code": VILLAGE, "hukou": "rural",
-        "members": [
-            {"id_number": old, "name": "韩老", "relation": "head", "care_need": "partial", "income_12m": 0},
-            {"id_number": wife, "name": "杨婆", "relation": "spouse", "income_12m": 30000},
-        ],
-        "income_12m": {"wages": 30000},
-    });
-    let (id, tracking) = apply(&village, "BC-0800").await;
-    through_review(app, id, &team, household_record).await;
-    let town = app.api_user("bachuan").await;
-    assert_eq!(joint_review(&town, id, true).await, "notice");
-    ok(&town, id, json!({"action": "post_notice"})).await;
-    past_notice(app, &town, id).await;
-    assert_eq!(confirm_all(app, id).await, "confirmed");
+    let (_, tracking, _, _) = crate::cases::tekun_confirmed(app).await;
     (tracking, app.app.today())
 }
 
