@@ -333,12 +333,7 @@ impl World {
     }
 
     async fn audit_intact(&self) {
-        let verification = self.app.verify_audit(None).await.unwrap();
-        assert!(
-            matches!(verification, Verification::Intact { .. }),
-            "{}: {verification:?}",
-            self.backend
-        );
+        testkit::builders::assert_audit_intact(&self.app, self.backend).await;
     }
 }
 

@@ -13,7 +13,6 @@ use app::users::{Creator, NewUser};
 use app::{Actor, App, AppError, AppSettings};
 use domain::{Category, PlaceCode, Role};
 use std::sync::Arc;
-use store::audit::Verification;
 
 fn id(first17: &str) -> String {
     format!(
@@ -249,11 +248,7 @@ async fn issue12_a_roll_is_planned_first_and_nothing_is_written() {
             world.count("SELECT COUNT(*) FROM recheck_schedule").await,
             0
         );
-        let verification = world.app.verify_audit(None).await.unwrap();
-        assert!(
-            matches!(verification, Verification::Intact { .. }),
-            "{backend}"
-        );
+        testkit::builders::assert_audit_intact(&world.app, backend).await;
     }
 }
 
@@ -315,11 +310,7 @@ async fn issue12_a_roll_is_planned_first_then_accepted_once() {
             world.count("SELECT COUNT(*) FROM audit_log").await,
             audit_before + 1
         );
-        let verification = world.app.verify_audit(None).await.unwrap();
-        assert!(
-            matches!(verification, Verification::Intact { .. }),
-            "{backend}"
-        );
+        testkit::builders::assert_audit_intact(&world.app, backend).await;
     }
 }
 
@@ -382,11 +373,7 @@ async fn issue12_an_accepted_roll_schedules_rechecks_and_answers_who_held_the_ca
             single.plan.conflicts[0].reason.contains("特困人员"),
             "{backend}"
         );
-        let verification = world.app.verify_audit(None).await.unwrap();
-        assert!(
-            matches!(verification, Verification::Intact { .. }),
-            "{backend}"
-        );
+        testkit::builders::assert_audit_intact(&world.app, backend).await;
     }
 }
 

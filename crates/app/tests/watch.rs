@@ -15,7 +15,6 @@ use app::{Actor, App, AppError, AppSettings};
 use chrono::Utc;
 use domain::{PlaceCode, Role};
 use std::sync::{Arc, Mutex};
-use store::audit::Verification;
 use workflow::{Action, CaseKind, Channel, Consent, Step};
 
 fn id(first17: &str) -> String {
@@ -171,12 +170,7 @@ impl World {
     }
 
     async fn audit_intact(&self) {
-        let verification = self.app.verify_audit(None).await.unwrap();
-        assert!(
-            matches!(verification, Verification::Intact { .. }),
-            "{}: {verification:?}",
-            self.backend
-        );
+        testkit::builders::assert_audit_intact(&self.app, self.backend).await;
     }
 }
 

@@ -78,17 +78,17 @@ pub struct HouseholdLoad {
     /// The secondary indexes dropped for this load (name, definition), built again before it
     /// commits.
     deferred_indexes: Vec<(String, String)>,
-    /// PostgreSQL: the constraints dropped for this load, as the statements that add them again
-    /// before it commits.
-    deferred_constraints: Vec<String>,
+    /// PostgreSQL: the constraints dropped for this load, by table, as the statements that add
+    /// them again before it commits.
+    deferred_constraints: Vec<(String, String)>,
 
     /// The registry held no household when the load began: then whatever a lookup could find
     /// was written by this load, from a file the caller already checked against itself.
     registry_was_empty: bool,
     /// The registry held no person either: persons are inserted, not upserted.
     no_persons: bool,
-    /// SQLite, a load whose indexes are built at its end: the name index rows of its new
-    /// households, written in key order before it commits.
+    /// The name index rows of the load's new households, written in key order before it
+    /// commits (PostgreSQL; SQLite, a load whose indexes are built at its end).
     grams: Option<PackedGrams>,
     /// Where the load's time went, logged when it ends (`RUST_LOG=store=debug`).
     phases: Phases,
@@ -132,9 +132,9 @@ const LOADED_TABLES: [&str; 5] = [
 /// The narrow tables whose secondary indexes a large SQLite load builds at its end (sorted,
 /// from a quick scan). The other tables' indexes stay: `households` and `audit_log` rows are
 /// wide (each holds a record), so a build would read gigabytes, while their indexes are small
-/// or written in key order (the audit log's by time, actor and action) and cheap to keep. The
-/// name index's rows themselves are written at the end in key order (`PackedGrams`), so its
-/// secondary index (by household) is built after them.
+/// or written in key order (the audit log's by time, actor and action) and cheap to keep. (The
+/// name index's rows themselves are written at the end in key order, `PackedGrams`; it has no
+/// secondary index since migration 0040.)
 const SQLITE_DEFERRED_TABLES: [&str; 3] = ["persons", "memberships", "person_name_grams"];
 
 /// Indexes the load itself reads when the registry holds households, kept up to date
@@ -396,30 +396,19 @@ impl HouseholdLoad {
             .execute(&mut *tx)
             .await?;
         }
-        let (name_index_keys, constraints): (Vec<&String>, Vec<&String>) = self
+        // The name index's key waits for its rows; the rest are built meanwhile.
+        let (name_index_keys, constraints): (Vec<_>, Vec<_>) = self
             .deferred_constraints
             .iter()
-            .partition(|statement| statement.contains("\"person_name_grams\""));
-        for statement in self
-            .deferred_indexes
-            .iter()
-            .map(|(_, definition)| definition)
-            .chain(constraints)
-        {
-            sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
-                .execute(&mut *tx)
-                .await?;
-        }
+            .partition(|(table, _)| table == "person_name_grams");
+        let indexes = self.deferred_indexes.iter();
+        execute_each(&mut tx, indexes.chain(constraints).map(|(_, sql)| sql)).await?;
         since = self.phases.add("build indexes", since);
         if let (Some(staged), Some(staging)) = (grams_staged, &mut self.staging) {
             staged.await.map_err(|_| stopped())??;
             staging.move_grams(&mut tx).await?;
         }
-        for statement in name_index_keys {
-            sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
-                .execute(&mut *tx)
-                .await?;
-        }
+        execute_each(&mut tx, name_index_keys.into_iter().map(|(_, sql)| sql)).await?;
         since = self.phases.add("name index key", since);
         self.restore_cache(&mut tx).await?;
         tx.commit().await?;
@@ -459,6 +448,16 @@ impl HouseholdLoad {
             "rolled back"
         });
     }
+}
+
+/// Runs each of `statements` (DDL read back from the catalogue) in `tx`, in order.
+async fn execute_each(tx: &mut Tx, statements: impl Iterator<Item = &String>) -> Result<()> {
+    for statement in statements {
+        sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The smallest load (households) that builds SQLite's secondary indexes at its end: one
@@ -503,14 +502,15 @@ async fn drop_secondary_indexes(tx: &mut Tx, reads_none: bool) -> Result<Vec<(St
 }
 
 /// PostgreSQL, a load into an empty registry: drops the loaded tables' secondary indexes,
-/// their foreign keys and the name index's primary key, for the load to write bare tables;
-/// returns the index definitions and the statements that add the constraints again. The
-/// tables stay locked until the load commits or rolls back (a reader waits; there is nothing
-/// to read yet), and a failed or killed load leaves them as they were.
+/// their foreign keys and the name index's primary key (and with `no_persons` the persons'
+/// key), for the load to write bare tables; returns the index definitions and, by table, the
+/// statements that add the constraints again. The tables stay locked until the load commits
+/// or rolls back (a reader waits; there is nothing to read yet), and a failed or killed load
+/// leaves them as they were.
 async fn drop_pg_indexes(
     tx: &mut Tx,
     no_persons: bool,
-) -> Result<(Vec<(String, String)>, Vec<String>)> {
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>)> {
     let tables = quoted_list(&LOADED_TABLES);
     let indexes: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT c.relname::text, pg_get_indexdef(c.oid) FROM pg_index i \
@@ -544,9 +544,8 @@ async fn drop_pg_indexes(
         )))
         .execute(&mut **tx)
         .await?;
-        restore.push(format!(
-            "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" {definition}"
-        ));
+        let statement = format!("ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" {definition}");
+        restore.push((table, statement));
     }
     for (name, _) in &indexes {
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\"")))
@@ -640,6 +639,11 @@ impl Staging {
         })
     }
 
+    /// The `COPY` of `columns` into the staging table `suffix`.
+    fn copy_statement(&self, suffix: &str, columns: &str) -> String {
+        format!("COPY {}_{suffix} ({columns}) FROM STDIN", self.prefix)
+    }
+
     /// Asks the side connection to copy `rows` into the staging table `suffix`; returns the
     /// word that it is done when `wait`.
     async fn copy(
@@ -656,7 +660,7 @@ impl Staging {
             (None, None)
         };
         let copy = Copy {
-            statement: format!("COPY {}_{suffix} ({columns}) FROM STDIN", self.prefix),
+            statement: self.copy_statement(suffix, columns),
             rows,
             done,
         };
@@ -846,7 +850,7 @@ impl Staging {
     /// from a task of their own; `move_grams` moves them once the task is done.
     fn stage_sorted_grams(&self, sorted: SortedGrams) -> tokio::task::JoinHandle<Result<()>> {
         let copies = self.copies.clone();
-        let statement = format!("COPY {}_grams ({GRAM_COLUMNS}) FROM STDIN", self.prefix);
+        let statement = self.copy_statement("grams", GRAM_COLUMNS);
         tokio::spawn(async move {
             for chunk in sorted.chunks() {
                 let copy = Copy {

@@ -600,3 +600,12 @@ impl HouseholdBuilder<'_> {
         }
     }
 }
+
+/// Asserts that `app`'s audit chain verifies whole (`backend` names the store in a failure).
+pub async fn assert_audit_intact(app: &app::App, backend: &str) {
+    let verification = app.verify_audit(None).await.unwrap();
+    assert!(
+        matches!(verification, store::audit::Verification::Intact { .. }),
+        "{backend}: {verification:?}"
+    );
+}

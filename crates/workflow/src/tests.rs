@@ -1442,24 +1442,7 @@ fn p9_due_list_shows_what_is_due_and_what_is_late_in_an_area() {
     let params = params();
     let waiting_town = application_until(Step::Comparing).case;
     let noticed = noticed_application().case;
-    let closed = {
-        let mut run = noticed_application();
-        run.go(
-            Action::Confirm {
-                category: Category::Dibao,
-            },
-            &civil_affairs(),
-            "2026-10-27",
-        )
-        .go(
-            Action::Confirm {
-                category: Category::Monitoring,
-            },
-            &agriculture(),
-            "2026-10-27",
-        );
-        run.case
-    };
+    let closed = confirmed().case;
     let cases = [waiting_town.clone(), noticed.clone(), closed];
     // Received 2026-10-09 (Fri): 15 working days, Saturday 10-10 among them → 2026-10-29.
     let limits = deadlines(&waiting_town, date("2026-11-28"), &calendar, &params);
