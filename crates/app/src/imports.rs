@@ -282,7 +282,7 @@ impl App {
             AppError::Internal(anyhow::Error::new(error).context("read the file"))
         })?;
         progress(0, n_lines);
-        let mut tx = self.store.begin().await?;
+        let mut tx = store::bulk::begin(&self.store, n_lines).await?;
         if store::imports::seen(&mut tx, &content_hash).await? {
             store::commit(tx).await?;
             return Ok(ImportReport {

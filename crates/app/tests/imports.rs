@@ -75,9 +75,10 @@ async fn count(store: &Store, sql: &str) -> i64 {
     n
 }
 
-/// The store's indexes and constraints by name: a load that drops some of them for its length
-/// (a large load on SQLite, a first load on PostgreSQL) leaves them all as they were, whether
-/// it is refused or committed.
+/// The store's indexes and constraints by name, and SQLite's journal mode: a load that drops
+/// some of them for its length (a large load on SQLite, a first load on PostgreSQL) leaves them
+/// all as they were, whether it is refused or committed, and so does a SQLite load written
+/// through a rollback journal (`store::bulk::begin`): the writer opens in WAL mode again.
 async fn schema(store: &Store) -> Vec<String> {
     let sql = match store.backend() {
         store::Backend::Sqlite => {
@@ -90,7 +91,15 @@ async fn schema(store: &Store) -> Vec<String> {
              ORDER BY 1"
         }
     };
-    let names: Vec<(String,)> = sqlx::query_as(sql).fetch_all(store.pool()).await.unwrap();
+    let mut names: Vec<(String,)> = sqlx::query_as(sql).fetch_all(store.pool()).await.unwrap();
+    if store.backend() == store::Backend::Sqlite {
+        names.push(
+            sqlx::query_as("PRAGMA journal_mode")
+                .fetch_one(store.pool())
+                .await
+                .unwrap(),
+        );
+    }
     names.into_iter().map(|(name,)| name).collect()
 }
 

@@ -131,6 +131,10 @@ pub struct StoreOptions {
     pub statement_timeout: Option<Duration>,
     /// SQLite `busy_timeout`: how long a writer waits for another process's write lock.
     pub busy_timeout: Duration,
+    /// SQLite: a large bulk load may take the database file for itself and write it through a
+    /// rollback journal instead of the WAL (see `bulk::begin`), when no other connection has
+    /// it open. For the CLI's batch verbs; never for the server, whose readers must not wait.
+    pub exclusive_loads: bool,
 }
 
 impl Default for StoreOptions {
@@ -140,6 +144,7 @@ impl Default for StoreOptions {
             acquire_timeout: Duration::from_secs(30),
             statement_timeout: None,
             busy_timeout: Duration::from_secs(10),
+            exclusive_loads: true,
         }
     }
 }
@@ -153,6 +158,7 @@ impl StoreOptions {
             acquire_timeout: Duration::from_secs(2),
             statement_timeout: Some(Duration::from_secs(10)),
             busy_timeout: Duration::from_secs(5),
+            exclusive_loads: false,
         }
     }
 }
@@ -172,6 +178,10 @@ pub struct Store {
     /// The key of the audit chain's HMAC (`audit`), given by the caller; none in tests of an
     /// unkeyed chain.
     audit_key: Option<audit::AuditKey>,
+    /// SQLite file with `StoreOptions::exclusive_loads`: set while the writer runs a bulk load
+    /// through a rollback journal (`bulk::begin`). The writer's connection is closed when it
+    /// comes back to its pool, so that the next one opens in WAL mode again.
+    pub(crate) exclusive_load: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -239,6 +249,8 @@ impl Store {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
+        let exclusive_load = (backend == Backend::Sqlite && !in_memory && settings.exclusive_loads)
+            .then(|| std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)));
         let (pool, readers) = match backend {
             // An in-memory database lives in its one connection.
             Backend::Sqlite if in_memory => {
@@ -249,9 +261,15 @@ impl Store {
             }
             // One writer; the readers are opened after the migrations, which the writer runs.
             Backend::Sqlite => {
-                let writer = sqlite_pool(1, settings, false)
-                    .connect_with(options.clone())
-                    .await?;
+                let mut writer = sqlite_pool(1, settings, false);
+                if let Some(flag) = &exclusive_load {
+                    let flag = flag.clone();
+                    writer = writer.after_release(move |_conn, _meta| {
+                        let keep = !flag.swap(false, std::sync::atomic::Ordering::SeqCst);
+                        Box::pin(async move { Ok(keep) })
+                    });
+                }
+                let writer = writer.connect_with(options.clone()).await?;
                 let readers = sqlite_pool(settings.connections.max(1), settings, true)
                     .connect_lazy_with(options);
                 (writer, readers)
@@ -291,6 +309,7 @@ impl Store {
             readers,
             backend,
             audit_key: None,
+            exclusive_load,
         })
     }
 
@@ -311,6 +330,7 @@ impl Store {
             pool,
             backend,
             audit_key: None,
+            exclusive_load: None,
         })
     }
 
