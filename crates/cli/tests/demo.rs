@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 /// Runs a batch command of `safetynet`, with `--db URL` when given.
 fn batch(args: &[&str], db: Option<&str>) -> std::process::Output {
@@ -17,48 +19,104 @@ fn batch(args: &[&str], db: Option<&str>) -> std::process::Output {
     command.output().unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_is_reached() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_safetynet"))
-        .env_remove("DATABASE_URL")
-        .env_remove("SAFETYNET_AUDIT_KEY")
-        .env("USER", "cli-test")
-        .args(["serve", "--demo", "--db", &db, "--addr", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let mut log = String::new();
-    let started = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                log.push_str(&line);
-                log.push('\n');
-                if line.contains("safetynet 已启动") {
-                    break true;
-                }
-            }
-            _ => break false,
-        }
-    };
-    let base = log
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .map(|address| format!("http://{address}"));
-    let whole_loop = match (started, &base) {
-        (true, Some(base)) => Some(whole_loop(base).await),
-        _ => None,
-    };
-    server.kill().unwrap();
-    server.wait().unwrap();
-    assert!(started, "serve --demo did not start:\n{log}");
-    let confirmed_case = whole_loop.expect("the server's address");
+/// The demo after its whole loop, run once per test process: `serve --demo` on a new SQLite
+/// database, `whole_loop` through its API, the server stopped; each test reads a copy of the
+/// database it left.
+struct Demo {
+    _dir: tempfile::TempDir,
+    /// The database the demo left, one self-contained file.
+    template: PathBuf,
+    /// The case 区民政局 confirmed in the whole loop.
+    confirmed_case: i64,
+}
 
-    let store = store::Store::connect(&db).await.unwrap();
+async fn demo() -> &'static Demo {
+    static DEMO: OnceCell<Demo> = OnceCell::const_new();
+    DEMO.get_or_init(|| async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+        let mut server = Command::new(env!("CARGO_BIN_EXE_safetynet"))
+            .env_remove("DATABASE_URL")
+            .env_remove("SAFETYNET_AUDIT_KEY")
+            .env("USER", "cli-test")
+            .args(["serve", "--demo", "--db", &db, "--addr", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+        let mut log = String::new();
+        let started = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    log.push_str(&line);
+                    log.push('\n');
+                    if line.contains("safetynet 已启动") {
+                        break true;
+                    }
+                }
+                _ => break false,
+            }
+        };
+        let base = log
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(|address| format!("http://{address}"));
+        let whole_loop = match (started, &base) {
+            (true, Some(base)) => Some(whole_loop(base).await),
+            _ => None,
+        };
+        server.kill().unwrap();
+        server.wait().unwrap();
+        assert!(started, "serve --demo did not start:\n{log}");
+        let confirmed_case = whole_loop.expect("the server's address");
+        let template = dir.path().join("template.db");
+        let store = store::Store::connect(&db).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "VACUUM INTO '{}'",
+            template.display()
+        )))
+        .execute(store.pool())
+        .await
+        .unwrap();
+        store.close().await;
+        Demo {
+            _dir: dir,
+            template,
+            confirmed_case,
+        }
+    })
+    .await
+}
+
+/// The URL of a copy of the demo's database in `dir`.
+async fn demo_db(dir: &Path) -> String {
+    let path = dir.join("demo.db");
+    std::fs::copy(&demo().await.template, &path).unwrap();
+    format!("sqlite://{}", path.display())
+}
+
+/// The use cases on a copy of the demo's database, the district and a console actor of it.
+async fn demo_app(dir: &Path) -> (app::App, domain::PlaceCode, app::Actor) {
+    let store = store::Store::connect(&demo_db(dir).await).await.unwrap();
+    let app = app::App::new(
+        store,
+        Arc::new(app::SystemClock),
+        app::AppSettings::default(),
+    );
+    app.refresh_policy().await.unwrap();
+    let district = domain::PlaceCode::parse("500151").unwrap();
+    let console = app::Actor::console("test", district.clone());
+    (app, district, console)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_names_every_audit_action_it_wrote_in_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::Store::connect(&demo_db(dir.path()).await)
+        .await
+        .unwrap();
     // Every action the demo and its whole loop wrote has its Chinese name on the audit page
     // (`app::audit_log::ACTIONS`, extended by hand with each new action code).
     let actions: Vec<String> =
@@ -75,15 +133,12 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
         unnamed.is_empty(),
         "audit actions without a name: {unnamed:?}"
     );
-    let app = app::App::new(
-        store,
-        Arc::new(app::SystemClock),
-        app::AppSettings::default(),
-    );
-    app.refresh_policy().await.unwrap();
-    let district = domain::PlaceCode::parse("500151").unwrap();
-    let console = app::Actor::console("test", district.clone());
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_enters_a_demo_value_for_each_parameter_by_its_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _district, console) = demo_app(dir.path()).await;
     // Every demo value is on the 政策参数 page as 演示, entered by its owner.
     let page = app.policy_parameters(&console).await.unwrap();
     let demo: Vec<_> = page
@@ -108,7 +163,12 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
         };
         assert_eq!(by, owner, "{}", parameter.name());
     }
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_publishes_yongyuan_and_the_cases_confirmed_three_days_ago() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _district, _console) = demo_app(dir.path()).await;
     // 公开: the demo's enrolled households of 永院村 are on its public list (filled at start-up,
     // once: a second fill finds nothing to do).
     let yongyuan = app
@@ -119,6 +179,33 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
     assert!(yongyuan.latest.is_some(), "永院村's list was published");
     assert_eq!(app.backfill_disclosure("cli-test").await.unwrap(), 0);
 
+    // A012 (and A011's 低保) confirmed three days ago are on 永院村's public list (公开).
+    let decided_on = (app.today() - chrono::Days::new(3)).to_string();
+    let mut after: Option<String> = None;
+    let mut published = 0;
+    loop {
+        let page = app
+            .public_disclosure("500151001200", None, after.as_deref())
+            .await
+            .unwrap();
+        published += page
+            .lines
+            .iter()
+            .filter(|line| line.start_date == decided_on && line.category == "dibao")
+            .count();
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(published, 2, "A011 and A012 on the public list");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_holds_a_case_at_every_step_a_partial_decline_an_exit_and_a_recheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let confirmed_case = demo().await.confirmed_case;
+    let (app, _district, console) = demo_app(dir.path()).await;
     // Every step of the workflow holds a case in the demo village (the one 区民政局 just
     // confirmed among the confirmed).
     {
@@ -152,28 +239,12 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
             assert!(open.iter().any(|row| row.kind.code() == kind), "no {kind}");
         }
     }
+}
 
-    // A012 (and A011's 低保) confirmed three days ago are on 永院村's public list (公开).
-    let decided_on = (app.today() - chrono::Days::new(3)).to_string();
-    let mut after: Option<String> = None;
-    let mut published = 0;
-    loop {
-        let page = app
-            .public_disclosure("500151001200", None, after.as_deref())
-            .await
-            .unwrap();
-        published += page
-            .lines
-            .iter()
-            .filter(|line| line.start_date == decided_on && line.category == "dibao")
-            .count();
-        match page.next_after {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
-    assert_eq!(published, 2, "A011 and A012 on the public list");
-
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_reaches_every_category_tag_and_comparison_rule_and_is_ready_to_go_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, district, console) = demo_app(dir.path()).await;
     // The go-live checklist is clear, and no household is pending.
     app.count_go_live(&district).await.unwrap();
     let checklist = app.go_live(&console).await.unwrap();
@@ -197,7 +268,12 @@ async fn demo_enters_demo_values_so_that_every_category_tag_and_comparison_rule_
             "{category:?} not reached in the demo"
         );
     }
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_values_are_read_by_assess_and_compare_with_db() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path()).await;
     // `assess --db` and `compare --db` read the values added in the product (here the demo's
     // monitoring line), where without `--db` the same test is pending / the rule is skipped.
     let households = dir.path().join("h.jsonl");

@@ -9,19 +9,12 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use store::Store;
 use store::audit::{self, AuditEvent, AuditFilter, Entity, Verification, VerificationRecord};
 
+/// The seeded log, seeded once per test process and per store.
+static SEEDED: testkit::Seeded = testkit::Seeded::new("audit_log");
+
+/// A copy of the seeded log on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
 async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = testkit::sqlite_url(dir.path(), "audit").await;
-    let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
-    if testkit::postgres_url().is_some() {
-        let (url, _name) = testkit::fresh_postgres("safetynet_audit_log").await;
-        stores.push((
-            "postgres",
-            Store::connect(&url).await.unwrap(),
-            tempfile::tempdir().unwrap(),
-        ));
-    }
-    stores
+    SEEDED.stores(seed).await
 }
 
 const N: usize = 4_000;
@@ -51,7 +44,7 @@ fn event(n: usize) -> AuditEvent {
     AuditEvent::new(entity, id, at, ACTORS[n % 5], ACTIONS[n % 4]).in_area("500151103201")
 }
 
-async fn seed(store: &Store) {
+async fn seed(store: Store) {
     let events: Vec<AuditEvent> = (0..N).map(event).collect();
     let mut tx = store.begin().await.unwrap();
     let mut chain = audit::Chain::lock(&mut tx, None).await.unwrap();
@@ -104,10 +97,14 @@ fn expected(keep: impl Fn(usize, &AuditEvent) -> bool) -> Vec<i64> {
         .collect()
 }
 
-#[tokio::test]
-async fn i15_audit_log_is_filtered_and_keyset_paged_by_index() {
-    let day = |d: i64| start() - Duration::hours(8) + Duration::days(d);
-    let filters = [
+/// The first day of the log, Beijing time, shifted by `d` days.
+fn day(d: i64) -> DateTime<Utc> {
+    start() - Duration::hours(8) + Duration::days(d)
+}
+
+/// Filters by each field and by their pairs.
+fn filters() -> [AuditFilter; 8] {
+    [
         AuditFilter::default(),
         AuditFilter {
             actor: Some("cun#3".into()),
@@ -141,14 +138,16 @@ async fn i15_audit_log_is_filtered_and_keyset_paged_by_index() {
             until: Some(day(2)),
             ..AuditFilter::default()
         },
-    ];
-    for (backend, store, _dir) in stores().await {
-        seed(&store).await;
-        let mut conn = store.read().await.unwrap();
+    ]
+}
 
+#[tokio::test]
+async fn i15_each_audit_log_statement_is_an_index_read_in_seq_order() {
+    for (backend, store, _dir) in stores().await {
+        let mut conn = store.read().await.unwrap();
         // Each statement of each filter, first page and after a cursor, is an index read in
         // seq order: no walk of the log, no sort (but of one record's rows).
-        for filter in &filters {
+        for filter in &filters() {
             for after in [None, Some(2_000)] {
                 for statement in audit::search_statements(&mut conn, filter, after, 50)
                     .await
@@ -164,23 +163,32 @@ async fn i15_audit_log_is_filtered_and_keyset_paged_by_index() {
                 }
             }
         }
+    }
+}
 
+#[tokio::test]
+async fn i15_each_audit_log_filter_pages_exactly_its_rows_newest_first() {
+    let in_days = |n: usize, from: i64, until: i64| {
+        let at = start() + Duration::minutes(7 * n as i64);
+        at >= day(from) && at < day(until)
+    };
+    let wanted: Vec<Vec<i64>> = vec![
+        expected(|_, _| true),
+        expected(|_, e| e.actor == "cun#3"),
+        expected(|_, e| e.action == "warning.assign"),
+        expected(|_, e| e.entity == "household" && e.entity_id == "H7"),
+        expected(|_, e| e.entity == "case" && e.entity_id == "TN12" && e.actor == "qu#1"),
+        expected(|n, _| in_days(n, 3, 5)),
+        expected(|n, e| e.actor == "qu#1" && in_days(n, 10, 1000)),
+        expected(|n, e| e.action == "case.act" && in_days(n, -1000, 2)),
+    ];
+    // Two Beijing days of rows written every 7 minutes: rows 549 to 959 (row 960 is written
+    // at the very instant the second day ends, and is not in it).
+    assert_eq!(wanted[5].len(), 411);
+    for (backend, store, _dir) in stores().await {
+        let mut conn = store.read().await.unwrap();
         // Each filter's pages are exactly its rows, newest first, none twice, none lost.
-        let in_days = |n: usize, from: i64, until: i64| {
-            let at = start() + Duration::minutes(7 * n as i64);
-            at >= day(from) && at < day(until)
-        };
-        let wanted: Vec<Vec<i64>> = vec![
-            expected(|_, _| true),
-            expected(|_, e| e.actor == "cun#3"),
-            expected(|_, e| e.action == "warning.assign"),
-            expected(|_, e| e.entity == "household" && e.entity_id == "H7"),
-            expected(|_, e| e.entity == "case" && e.entity_id == "TN12" && e.actor == "qu#1"),
-            expected(|n, _| in_days(n, 3, 5)),
-            expected(|n, e| e.actor == "qu#1" && in_days(n, 10, 1000)),
-            expected(|n, e| e.action == "case.act" && in_days(n, -1000, 2)),
-        ];
-        for (filter, wanted) in filters.iter().zip(&wanted) {
+        for (filter, wanted) in filters().iter().zip(&wanted) {
             assert!(!wanted.is_empty(), "{filter:?} selects rows");
             assert_eq!(
                 &all_pages(&mut conn, filter, 37).await,
@@ -188,17 +196,20 @@ async fn i15_audit_log_is_filtered_and_keyset_paged_by_index() {
                 "{backend}: {filter:?}"
             );
         }
-        // Two Beijing days of rows written every 7 minutes: rows 549 to 959 (row 960 is written
-        // at the very instant the second day ends, and is not in it).
-        assert_eq!(wanted[5].len(), 411, "{backend}");
+    }
+}
 
-        // A page carries the row as stored; an unknown actor and an empty date range give none.
+#[tokio::test]
+async fn i15_an_audit_log_page_carries_the_row_as_stored_and_no_match_is_an_empty_page() {
+    for (backend, store, _dir) in stores().await {
+        let mut conn = store.read().await.unwrap();
         let page = audit::search(&mut conn, &AuditFilter::default(), None, 1)
             .await
             .unwrap();
-        assert_eq!(page.rows[0].seq, N as i64);
-        assert_eq!(page.rows[0].event, event(N - 1));
-        assert_eq!(page.next, Some(N as i64));
+        assert_eq!(page.rows[0].seq, N as i64, "{backend}");
+        assert_eq!(page.rows[0].event, event(N - 1), "{backend}");
+        assert_eq!(page.next, Some(N as i64), "{backend}");
+        // An unknown actor and an empty date range give none.
         for filter in [
             AuditFilter {
                 actor: Some("nobody#9".into()),
@@ -215,12 +226,27 @@ async fn i15_audit_log_is_filtered_and_keyset_paged_by_index() {
             },
         ] {
             let page = audit::search(&mut conn, &filter, None, 50).await.unwrap();
-            assert!(page.rows.is_empty() && page.next.is_none(), "{filter:?}");
+            assert!(
+                page.rows.is_empty() && page.next.is_none(),
+                "{backend}: {filter:?}"
+            );
         }
         assert_eq!(audit::head_seq(&mut conn).await.unwrap(), N as i64);
+    }
+    assert_eq!(Entity::from_code("household"), Some(Entity::Household));
+    assert_eq!(Entity::from_code("nothing"), None);
+    assert_eq!(Entity::Case.label(), "办件");
+}
 
-        // Checks of the chain are recorded; the latest is read back.
-        assert_eq!(audit::latest_verification(&mut conn).await.unwrap(), None);
+#[tokio::test]
+async fn i15_checks_of_the_audit_chain_are_recorded_and_the_latest_read_back() {
+    for (backend, store, _dir) in stores().await {
+        let mut conn = store.read().await.unwrap();
+        assert_eq!(
+            audit::latest_verification(&mut conn).await.unwrap(),
+            None,
+            "{backend}"
+        );
         drop(conn);
         let mut tx = store.begin().await.unwrap();
         let verified = audit::verify(&mut tx, None, None).await.unwrap();
@@ -269,8 +295,5 @@ async fn i15_audit_log_is_filtered_and_keyset_paged_by_index() {
             ),
             "{backend}"
         );
-        assert_eq!(Entity::from_code("household"), Some(Entity::Household));
-        assert_eq!(Entity::from_code("nothing"), None);
-        assert_eq!(Entity::Case.label(), "办件");
     }
 }

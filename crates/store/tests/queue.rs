@@ -5,19 +5,19 @@
 use store::Store;
 use store::cases::{self, NewCase, QueueCursor, QueueFilter, QueueRow};
 
+/// The seeded queue, seeded once per test process and per store.
+static SEEDED: testkit::Seeded = testkit::Seeded::new("case_queue");
+
+/// A copy of the seeded queue on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
 async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = testkit::sqlite_url(dir.path(), "queue").await;
-    let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
-    if testkit::postgres_url().is_some() {
-        let (url, _name) = testkit::fresh_postgres("safetynet_case_queue").await;
-        stores.push((
-            "postgres",
-            Store::connect(&url).await.unwrap(),
-            tempfile::tempdir().unwrap(),
-        ));
-    }
-    stores
+    SEEDED.stores(seed).await
+}
+
+/// One village in each of ten towns.
+fn areas() -> Vec<String> {
+    (0..10)
+        .map(|town| format!("500151{}201", 100 + town))
+        .collect()
 }
 
 /// A plan step that reads every line of the queue (or every case).
@@ -32,10 +32,11 @@ fn scans_queue(line: &str) -> bool {
 
 const N_CASES: usize = 6_000;
 
-/// `N_CASES` cases in ten villages of ten towns (`areas`), each with its queue lines: most are
+/// `N_CASES` cases in ten villages of ten towns (`areas()`), each with its queue lines: most are
 /// the town's; every tenth case is at 公示 and hands over to the district on 11-01, and
 /// agriculture follows it (跟踪). The tables analysed afterwards.
-async fn seed(store: &Store, backend: &str, areas: &[String]) {
+async fn seed(store: Store) {
+    let areas = areas();
     let mut tx = store.begin().await.unwrap();
     for n in 0..N_CASES {
         let tracking_number = format!("TL20261001-{n:05}");
@@ -92,7 +93,7 @@ async fn seed(store: &Store, backend: &str, areas: &[String]) {
     store::commit(tx).await.unwrap();
     {
         let mut conn = store.pool().acquire().await.unwrap();
-        let refresh = if backend == "postgres" {
+        let refresh = if store.backend() == store::Backend::Postgres {
             "VACUUM ANALYZE"
         } else {
             "ANALYZE"
@@ -102,20 +103,15 @@ async fn seed(store: &Store, backend: &str, areas: &[String]) {
 }
 
 #[tokio::test]
-async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
-    let areas: Vec<String> = (0..10)
-        .map(|town| format!("500151{}201", 100 + town))
-        .collect();
+async fn i12_every_statement_of_the_work_queue_is_read_by_index() {
     for (backend, store, _dir) in stores().await {
-        seed(&store, backend, &areas).await;
-
+        let mut conn = store.read().await.unwrap();
         // Every statement of the queue, for a district, a town and a village, late only and
         // after a cursor, is read by index.
         let cursor = QueueCursor {
             due_on: "2026-11-01".into(),
             tracking_number: "TL20261001-00010".into(),
         };
-        let mut conn = store.read().await.unwrap();
         for role in ["town_reviewer", "district_civil_affairs", "grid_worker"] {
             for area_prefix in ["500151", "500151103", "500151103201"] {
                 for (late_only, acting_only, after) in [
@@ -146,7 +142,14 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
                 }
             }
         }
+    }
+}
 
+#[tokio::test]
+async fn i12_a_towns_work_queue_is_paged_by_due_date_none_twice_none_lost() {
+    let areas = areas();
+    for (backend, store, _dir) in stores().await {
+        let mut conn = store.read().await.unwrap();
         // A town's queue, page by page: by due date then tracking number, none twice, none
         // lost, the total capped.
         let town = "500151103";
@@ -189,7 +192,13 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
             }
         }
         assert_eq!(seen, expected, "{backend}");
+    }
+}
 
+#[tokio::test]
+async fn i12_the_districts_lines_show_from_the_day_after_the_notice_and_late_counts_are_capped() {
+    for (backend, store, _dir) in stores().await {
+        let mut conn = store.read().await.unwrap();
         // The district's lines show from the day after the notice; late counts are of the
         // whole queue, capped.
         let district = |today: &'static str| QueueFilter {
@@ -210,32 +219,6 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
             .unwrap();
         assert_eq!(after_notice.total, (N_CASES / 10) as i64, "{backend}");
 
-        // 跟踪 lines are listed with the others but never late, and 待我办理 leaves them out.
-        let agriculture = |acting_only: bool| QueueFilter {
-            role: "district_agriculture",
-            area_prefix: "500151",
-            today: "2026-12-31",
-            late_only: false,
-            acting_only,
-            after: None,
-            limit: 50,
-        };
-        let watched = cases::queue_page(&mut conn, &agriculture(false))
-            .await
-            .unwrap();
-        assert_eq!(
-            (watched.total, watched.n_late, watched.rows.len()),
-            ((N_CASES / 10) as i64, 0, 50),
-            "{backend}"
-        );
-        assert!(
-            watched.rows.iter().all(|row| row.watching == 1),
-            "{backend}"
-        );
-        let acting = cases::queue_page(&mut conn, &agriculture(true))
-            .await
-            .unwrap();
-        assert_eq!((acting.total, acting.rows.len()), (0, 0), "{backend}");
         let all = cases::queue_page(
             &mut conn,
             &QueueFilter {
@@ -262,5 +245,38 @@ async fn i12_the_work_queue_is_one_indexed_keyset_read_of_its_stored_lines() {
                     < (&pair[1].due_on, &pair[1].tracking_number)),
             "{backend}"
         );
+    }
+}
+
+#[tokio::test]
+async fn i14_lines_of_a_case_followed_are_listed_never_late_and_not_to_act_on() {
+    for (backend, store, _dir) in stores().await {
+        let mut conn = store.read().await.unwrap();
+        // 跟踪 lines are listed with the others but never late, and 待我办理 leaves them out.
+        let agriculture = |acting_only: bool| QueueFilter {
+            role: "district_agriculture",
+            area_prefix: "500151",
+            today: "2026-12-31",
+            late_only: false,
+            acting_only,
+            after: None,
+            limit: 50,
+        };
+        let watched = cases::queue_page(&mut conn, &agriculture(false))
+            .await
+            .unwrap();
+        assert_eq!(
+            (watched.total, watched.n_late, watched.rows.len()),
+            ((N_CASES / 10) as i64, 0, 50),
+            "{backend}"
+        );
+        assert!(
+            watched.rows.iter().all(|row| row.watching == 1),
+            "{backend}"
+        );
+        let acting = cases::queue_page(&mut conn, &agriculture(true))
+            .await
+            .unwrap();
+        assert_eq!((acting.total, acting.rows.len()), (0, 0), "{backend}");
     }
 }

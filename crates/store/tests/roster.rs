@@ -7,19 +7,21 @@ use store::Store;
 use store::households::{self, NewCategoryPeriod};
 use store::roster::{self, RosterCursor, RosterFilter};
 
+/// The seeded district, seeded once per test process and per store.
+static SEEDED: testkit::Seeded = testkit::Seeded::new("roster");
+
+/// A copy of the seeded district on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
 async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = testkit::sqlite_url(dir.path(), "roster").await;
-    let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
-    if testkit::postgres_url().is_some() {
-        let (url, _name) = testkit::fresh_postgres("safetynet_roster").await;
-        stores.push((
-            "postgres",
-            Store::connect(&url).await.unwrap(),
-            tempfile::tempdir().unwrap(),
-        ));
-    }
-    stores
+    SEEDED
+        .stores(|store| async move { seed(&store, &villages()).await })
+        .await
+}
+
+/// One village in each of ten towns.
+fn villages() -> Vec<String> {
+    (0..10)
+        .map(|town| format!("500151{}201", 100 + town))
+        .collect()
 }
 
 async fn exec(conn: &mut store::Conn, sql: String) {
@@ -135,14 +137,10 @@ fn scans_periods(plan: &[String]) -> bool {
 }
 
 #[tokio::test]
-async fn issue13_the_roster_on_a_date_is_keyset_pages_read_by_its_index() {
-    let villages: Vec<String> = (0..10)
-        .map(|town| format!("500151{}201", 100 + town))
-        .collect();
+async fn issue13_every_roster_statement_reads_the_roster_index() {
+    let villages = villages();
     for (backend, store, _dir) in stores().await {
-        seed(&store, &villages).await;
         let mut conn = store.read().await.unwrap();
-
         // Every statement, for the district, a town and a village, first page and after a
         // cursor, reads the roster index and never walks the periods.
         let cursor = RosterCursor {
@@ -172,7 +170,14 @@ async fn issue13_the_roster_on_a_date_is_keyset_pages_read_by_its_index() {
                 }
             }
         }
+    }
+}
 
+#[tokio::test]
+async fn issue13_the_roster_on_a_date_is_keyset_pages_none_twice_none_lost() {
+    let villages = villages();
+    for (backend, store, _dir) in stores().await {
+        let mut conn = store.read().await.unwrap();
         // Page by page: in (area, id) order, none twice, none lost; the total on the first page.
         for (category, date, prefix) in [
             ("dibao", "2025-06-30", "500151"),
@@ -218,8 +223,13 @@ async fn issue13_the_roster_on_a_date_is_keyset_pages_read_by_its_index() {
             }
             assert_eq!(seen, want, "{backend}: {category} on {date} under {prefix}");
         }
-        drop(conn);
+    }
+}
 
+#[tokio::test]
+async fn issue13_a_tekun_period_keeps_its_support_mode_and_care_level_on_the_roster() {
+    let villages = villages();
+    for (backend, store, _dir) in stores().await {
         // A 特困 period keeps its 供养方式 and 照料护理等级; the roster and the history show them.
         let mut tx = store.begin().await.unwrap();
         exec(

@@ -234,67 +234,100 @@ fn scans_warnings(line: &str) -> bool {
         || (line.starts_with("SCAN warnings") && !line.contains(" USING "))
 }
 
-#[tokio::test]
-async fn i12_the_warning_list_is_keyset_paged_and_read_by_index() {
-    // Enough that a part of the list holds more than the count's cap, as a district's does.
-    const N_WARNINGS: usize = 12_000;
-    let keys: Vec<String> = (0..N_WARNINGS + 20)
-        .map(|n| format!("death:p{n}:0"))
-        .collect();
-    let dues: Vec<String> = (0..N_WARNINGS + 20)
-        .map(|n| format!("2026-{:02}-{:02}", 1 + n % 12, 1 + n % 28))
-        .collect();
-    let areas: Vec<String> = (0..10)
-        .map(|town| format!("500151{}201", 100 + town))
-        .collect();
-    let new_warning = |n: usize| NewWarning {
-        dedupe_key: &keys[n],
-        origin: "comparison",
-        rule: if n.is_multiple_of(2) {
-            "death"
-        } else {
-            "vehicle_over_limit"
-        },
-        kind: "contradiction",
-        severity: "high",
-        id_number: None,
-        person_name: "韩一",
-        household_external_id: None,
-        household_id: None,
-        inside_net: false,
-        area_code: &areas[n % 10],
-        feed_id: None,
-        job_id: None,
-        line: None,
-        description: "死亡",
-        param_json: None,
-        state: if n.is_multiple_of(3) {
-            "closed"
-        } else {
-            "open"
-        },
-        disposition: None,
-        case_id: None,
-        created_on: "2026-01-01",
-        due_on: &dues[n],
-        closed_on: n.is_multiple_of(3).then_some("2026-02-01"),
-        now: "t",
-    };
-    for (backend, store, _dir) in stores().await {
-        let mut tx = store.begin().await.unwrap();
-        for n in 0..N_WARNINGS {
-            watch::insert_warning(&mut tx, &new_warning(n))
-                .await
-                .unwrap();
+/// Enough that a part of the list holds more than the count's cap, as a district's does.
+const N_WARNINGS: usize = 12_000;
+
+/// The seeded warnings' texts, kept so that a `NewWarning` can borrow them.
+struct WarningTexts {
+    keys: Vec<String>,
+    dues: Vec<String>,
+    areas: Vec<String>,
+}
+
+impl WarningTexts {
+    /// Texts for the seeded warnings and for 20 more that arrive while a list is paged.
+    fn new() -> Self {
+        WarningTexts {
+            keys: (0..N_WARNINGS + 20)
+                .map(|n| format!("death:p{n}:0"))
+                .collect(),
+            dues: (0..N_WARNINGS + 20)
+                .map(|n| format!("2026-{:02}-{:02}", 1 + n % 12, 1 + n % 28))
+                .collect(),
+            areas: (0..10)
+                .map(|town| format!("500151{}201", 100 + town))
+                .collect(),
         }
-        store::commit(tx).await.unwrap();
+    }
+
+    /// Warning `n`: in town `n % 10`, every other one a death, every third one closed.
+    fn warning(&self, n: usize) -> NewWarning<'_> {
+        NewWarning {
+            dedupe_key: &self.keys[n],
+            origin: "comparison",
+            rule: if n.is_multiple_of(2) {
+                "death"
+            } else {
+                "vehicle_over_limit"
+            },
+            kind: "contradiction",
+            severity: "high",
+            id_number: None,
+            person_name: "韩一",
+            household_external_id: None,
+            household_id: None,
+            inside_net: false,
+            area_code: &self.areas[n % 10],
+            feed_id: None,
+            job_id: None,
+            line: None,
+            description: "死亡",
+            param_json: None,
+            state: if n.is_multiple_of(3) {
+                "closed"
+            } else {
+                "open"
+            },
+            disposition: None,
+            case_id: None,
+            created_on: "2026-01-01",
+            due_on: &self.dues[n],
+            closed_on: n.is_multiple_of(3).then_some("2026-02-01"),
+            now: "t",
+        }
+    }
+}
+
+/// `N_WARNINGS` warnings across ten towns, the planner's statistics refreshed.
+async fn seed_warnings(store: Store) {
+    let texts = WarningTexts::new();
+    let mut tx = store.begin().await.unwrap();
+    for n in 0..N_WARNINGS {
+        watch::insert_warning(&mut tx, &texts.warning(n))
+            .await
+            .unwrap();
+    }
+    store::commit(tx).await.unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    let refresh = if store.backend() == store::Backend::Postgres {
+        "VACUUM ANALYZE"
+    } else {
+        "ANALYZE"
+    };
+    sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
+}
+
+/// The seeded warnings, seeded once per test process and per store.
+static SEEDED: testkit::Seeded = testkit::Seeded::new("warnings");
+
+async fn seeded_stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
+    SEEDED.stores(seed_warnings).await
+}
+
+#[tokio::test]
+async fn i12_every_statement_of_the_warning_list_reads_by_index() {
+    for (backend, store, _dir) in seeded_stores().await {
         let mut conn = store.pool().acquire().await.unwrap();
-        let refresh = if backend == "postgres" {
-            "VACUUM ANALYZE"
-        } else {
-            "ANALYZE"
-        };
-        sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
         let cursor = watch::WarningCursor {
             closed: false,
             due_on: "2026-06-01".into(),
@@ -344,7 +377,13 @@ async fn i12_the_warning_list_is_keyset_paged_and_read_by_index() {
                 }
             }
         }
-        drop(conn);
+    }
+}
+
+#[tokio::test]
+async fn i12_the_warning_list_is_keyset_paged_while_warnings_arrive() {
+    let texts = WarningTexts::new();
+    for (backend, store, _dir) in seeded_stores().await {
         // Page through a town's list while new warnings arrive: none read twice, none lost.
         let town = watch::WarningFilter {
             area_prefix: "500151103",
@@ -387,7 +426,7 @@ async fn i12_the_warning_list_is_keyset_paged_and_read_by_index() {
             if n_pages == 2 {
                 let mut tx = store.begin().await.unwrap();
                 for n in (N_WARNINGS..N_WARNINGS + 20).filter(|n| n % 10 == 3) {
-                    watch::insert_warning(&mut tx, &new_warning(n))
+                    watch::insert_warning(&mut tx, &texts.warning(n))
                         .await
                         .unwrap();
                 }

@@ -147,6 +147,12 @@ async fn sweep_stale_postgres(admin: &Store, template: &str) {
 /// template; returns its URL and name.
 pub async fn fresh_postgres(prefix: &str) -> (String, String) {
     let template = postgres_template().await;
+    copy_postgres(template, prefix).await
+}
+
+/// Creates `{prefix}_{pid}_{n}` on the test server as a copy of `template`; returns its URL and
+/// name.
+async fn copy_postgres(template: &str, prefix: &str) -> (String, String) {
     let name = format!("{prefix}_{}_{}", std::process::id(), unique_suffix());
     // Copies from one template are serialised by the server; retry while another copy holds
     // it, for up to two minutes (many suites may be copying at once on a loaded server).
@@ -217,6 +223,136 @@ pub async fn sqlite_url(dir: &Path, name: &str) -> String {
     let path = dir.join(format!("{name}.db"));
     std::fs::copy(sqlite_template().await, &path).unwrap();
     format!("sqlite://{}", path.display())
+}
+
+/// A database seeded once per test process and per store, which each test copies: for the
+/// suites whose tests read a large seeded registry (the checks of query plans), so that splitting
+/// one such test by behaviour does not seed it again for each part. SQLite: the seeded file,
+/// made self-contained with `VACUUM INTO`, is copied; PostgreSQL: the seeded database is the
+/// `TEMPLATE` of each copy. Planner statistics (`ANALYZE`) are kept in both copies.
+///
+/// Declared as a `static` in the test file (`static SEEDED: Seeded = Seeded::new("roster");`),
+/// it is seeded by the first test that asks, whatever the order the tests run in.
+pub struct Seeded {
+    name: &'static str,
+    sqlite: OnceCell<PathBuf>,
+    postgres: OnceCell<String>,
+}
+
+impl Seeded {
+    /// `name` names the databases (letters and underscores).
+    pub const fn new(name: &'static str) -> Self {
+        Seeded {
+            name,
+            sqlite: OnceCell::const_new(),
+            postgres: OnceCell::const_new(),
+        }
+    }
+
+    /// A copy of the seeded database on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is
+    /// set, each with its backend's name and a directory that lives as long as it must; `seed`
+    /// runs on a migrated store the first time a backend is asked for.
+    pub async fn stores<F, Fut>(&self, seed: F) -> Vec<(&'static str, Store, tempfile::TempDir)>
+    where
+        F: Fn(Store) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let url = self.sqlite_url(dir.path(), &seed).await;
+        let mut stores = vec![("sqlite", Store::connect(&url).await.unwrap(), dir)];
+        if postgres_url().is_some() {
+            let (url, _name) = self.postgres(&seed).await;
+            stores.push((
+                "postgres",
+                Store::connect(&url).await.unwrap(),
+                tempfile::tempdir().unwrap(),
+            ));
+        }
+        stores
+    }
+
+    /// The URL of a copy of the seeded SQLite database, `{name}.db` in `dir`.
+    pub async fn sqlite_url<F, Fut>(&self, dir: &Path, seed: F) -> String
+    where
+        F: Fn(Store) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let template = self
+            .sqlite
+            .get_or_init(|| async {
+                sweep_stale_sqlite_seeds();
+                let work = tempfile::tempdir().unwrap();
+                let url = sqlite_url(work.path(), "seeding").await;
+                let store = Store::connect(&url).await.unwrap();
+                seed(store.clone()).await;
+                let path = std::env::temp_dir().join(format!(
+                    "safetynet_seed_{}_{}_{}.db",
+                    self.name,
+                    std::process::id(),
+                    unique_suffix()
+                ));
+                store
+                    .pool()
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "VACUUM INTO '{}'",
+                        path.display()
+                    )))
+                    .await
+                    .unwrap();
+                store.close().await;
+                path
+            })
+            .await;
+        let path = dir.join(format!("{}.db", self.name));
+        std::fs::copy(template, &path).unwrap();
+        format!("sqlite://{}", path.display())
+    }
+
+    /// A copy of the seeded PostgreSQL database on the test server: its URL and name.
+    pub async fn postgres<F, Fut>(&self, seed: F) -> (String, String)
+    where
+        F: Fn(Store) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let template = self
+            .postgres
+            .get_or_init(|| async {
+                let (url, name) = fresh_postgres(&format!("safetynet_seed_{}", self.name)).await;
+                let store = Store::connect(&url).await.unwrap();
+                seed(store.clone()).await;
+                // A template is copied only while no one is connected to it.
+                store.close().await;
+                name
+            })
+            .await;
+        copy_postgres(template, &format!("safetynet_{}", self.name)).await
+    }
+}
+
+/// Removes the seeded SQLite files of test processes that are gone
+/// (`safetynet_seed_{name}_{pid}_{n}.db` in the temp directory).
+fn sweep_stale_sqlite_seeds() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(stem) = file_name
+            .to_str()
+            .and_then(|name| name.strip_prefix("safetynet_seed_"))
+            .and_then(|name| name.strip_suffix(".db"))
+        else {
+            continue;
+        };
+        let mut parts = stem.rsplit('_');
+        let (_n, pid) = (parts.next(), parts.next());
+        if let Some(pid) = pid.filter(|pid| pid.parse::<u32>().is_ok())
+            && !Path::new("/proc").join(pid).exists()
+        {
+            // Another process's sweep may have removed it first.
+            let _gone = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Drops a database made by `fresh_postgres` (its pools must be closed first).

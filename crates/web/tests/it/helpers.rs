@@ -1,6 +1,7 @@
-//! `TestApp`: a fresh store (SQLite in a tempdir; PostgreSQL too when `TEST_DATABASE_URL` is
-//! set), the Tongliang place list, one user per role, a few households in two towns, and the
-//! web server on a port-0 listener with a oneshot shutdown.
+//! `TestApp`: a store of its own (SQLite in a tempdir; PostgreSQL too when `TEST_DATABASE_URL`
+//! is set) holding the Tongliang place list, one user per role and a few households in two
+//! towns (a copy of the fixture's database, built once per test process), and the web server on
+//! a port-0 listener with a oneshot shutdown.
 
 use app::users::{Creator, NewUser};
 use app::{App, AppSettings, Clock};
@@ -137,123 +138,138 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-/// A fresh store, and on PostgreSQL the name of the database created for it.
-async fn fresh_store(backend: Backend, dir: &tempfile::TempDir) -> (Store, Option<String>) {
-    match backend {
-        Backend::Sqlite => {
-            let url = testkit::sqlite_url(dir.path(), "it").await;
-            (
-                Store::connect(&url)
-                    .await
-                    .unwrap()
-                    .with_audit_key(testkit::audit_key()),
-                None,
-            )
-        }
-        Backend::Postgres => {
-            let (url, name) = testkit::fresh_postgres("safetynet_it").await;
-            (
-                Store::connect(&url)
-                    .await
-                    .unwrap()
-                    .with_audit_key(testkit::audit_key()),
-                Some(name),
-            )
-        }
-    }
-}
+/// The fixture's database (the place list, the users, the households), built once per test
+/// process and per store and copied for each `TestApp`: building it (nine Argon2 hashes, the
+/// place list, an import) is most of a short test's time.
+static FIXTURE: testkit::Seeded = testkit::Seeded::new("it");
 
-impl TestApp {
-    pub async fn spawn(backend: Backend) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let (store, database) = fresh_store(backend, &dir).await;
-        let clock = Arc::new(TestClock::at(2026, 1, 15));
-        let app = App::new(store, clock.clone(), AppSettings::default());
-
-        let places =
-            domain::parse_place_list(include_str!("../../../../data/places/tongliang.csv"))
-                .unwrap();
-        app.load_places("test", &places).await.unwrap();
-        for (username, role, area) in USERS {
-            let area = PlaceCode::parse(area).unwrap();
-            let user = NewUser {
-                username,
-                display_name: username,
-                role,
-                area: &area,
-                password: PASSWORD,
-            };
-            app.create_user(Creator::Console("test"), user)
-                .await
-                .unwrap();
-        }
-
-        let mut bachuan_village = Fixture {
+/// The fixture's households: 巴川街道 永院村, 巴川街道 东阳社区, 土桥镇 万槽村 (ids not yet known).
+fn fixtures() -> [Fixture; 3] {
+    [
+        Fixture {
             external_id: "BC-0001",
             area: "500151001200",
             head_name: "张三",
             head_id: "500224194503120011".to_owned(),
             id: 0,
-        };
-        let mut bachuan_community = Fixture {
+        },
+        Fixture {
             external_id: "BC-0002",
             area: "500151001001",
             head_name: "钱东阳",
             head_id: id_number("50022419620704031"),
             id: 0,
-        };
-        let mut tuqiao_village = Fixture {
+        },
+        Fixture {
             external_id: "TQ-0001",
             area: "500151100200",
             head_name: "赵铁柱",
             head_id: id_number("50022419580211051"),
             id: 0,
+        },
+    ]
+}
+
+/// Fills a migrated store with the fixture, through the use cases, on the day it was filed.
+async fn seed_fixture(store: Store) {
+    let backend = store.backend();
+    let clock = Arc::new(TestClock::at(2026, 1, 15));
+    let app = App::new(
+        store.with_audit_key(testkit::audit_key()),
+        clock,
+        AppSettings::default(),
+    );
+    let places =
+        domain::parse_place_list(include_str!("../../../../data/places/tongliang.csv")).unwrap();
+    app.load_places("test", &places).await.unwrap();
+    for (username, role, area) in USERS {
+        let area = PlaceCode::parse(area).unwrap();
+        let user = NewUser {
+            username,
+            display_name: username,
+            role,
+            area: &area,
+            password: PASSWORD,
         };
-        let lines = [
-            household_json(
-                bachuan_village.external_id,
-                bachuan_village.area,
-                &[
-                    (
-                        bachuan_village.head_id.as_str(),
-                        bachuan_village.head_name,
-                        "head",
-                    ),
-                    ("500224195003150315", "李秀英", "spouse"),
-                ],
-            ),
-            household_json(
-                bachuan_community.external_id,
-                bachuan_community.area,
-                &[(
-                    bachuan_community.head_id.as_str(),
-                    bachuan_community.head_name,
-                    "head",
-                )],
-            ),
-            household_json(
-                tuqiao_village.external_id,
-                tuqiao_village.area,
-                &[
-                    (
-                        tuqiao_village.head_id.as_str(),
-                        tuqiao_village.head_name,
-                        "head",
-                    ),
-                    (
-                        id_number("50022420160909071").as_str(),
-                        "赵小花",
-                        "grandchild",
-                    ),
-                ],
-            ),
-        ];
-        let content: String = lines.iter().map(|line| format!("{line}\n")).collect();
-        let report = app
-            .import_households("test", "fixture.jsonl", &content, &|_| {})
+        app.create_user(Creator::Console("test"), user)
             .await
             .unwrap();
-        assert_eq!(report.created, 3, "{backend}");
+    }
+    let [bachuan_village, bachuan_community, tuqiao_village] = fixtures();
+    let lines = [
+        household_json(
+            bachuan_village.external_id,
+            bachuan_village.area,
+            &[
+                (
+                    bachuan_village.head_id.as_str(),
+                    bachuan_village.head_name,
+                    "head",
+                ),
+                ("500224195003150315", "李秀英", "spouse"),
+            ],
+        ),
+        household_json(
+            bachuan_community.external_id,
+            bachuan_community.area,
+            &[(
+                bachuan_community.head_id.as_str(),
+                bachuan_community.head_name,
+                "head",
+            )],
+        ),
+        household_json(
+            tuqiao_village.external_id,
+            tuqiao_village.area,
+            &[
+                (
+                    tuqiao_village.head_id.as_str(),
+                    tuqiao_village.head_name,
+                    "head",
+                ),
+                (
+                    id_number("50022420160909071").as_str(),
+                    "赵小花",
+                    "grandchild",
+                ),
+            ],
+        ),
+    ];
+    let content: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    let report = app
+        .import_households("test", "fixture.jsonl", &content, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.created, 3, "{backend:?}");
+}
+
+/// A copy of the fixture's store, and on PostgreSQL the name of the database created for it.
+async fn fixture_store(backend: Backend, dir: &tempfile::TempDir) -> (Store, Option<String>) {
+    let (url, database) = match backend {
+        Backend::Sqlite => (FIXTURE.sqlite_url(dir.path(), seed_fixture).await, None),
+        Backend::Postgres => {
+            let (url, name) = FIXTURE.postgres(seed_fixture).await;
+            (url, Some(name))
+        }
+    };
+    let store = Store::connect(&url)
+        .await
+        .unwrap()
+        .with_audit_key(testkit::audit_key());
+    (store, database)
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, database) = fixture_store(backend, &dir).await;
+        let clock = Arc::new(TestClock::at(2026, 1, 15));
+        let app = App::new(store, clock.clone(), AppSettings::default());
+        let [
+            mut bachuan_village,
+            mut bachuan_community,
+            mut tuqiao_village,
+        ] = fixtures();
         {
             let mut conn = app.store().read().await.unwrap();
             for fixture in [
