@@ -83,7 +83,8 @@ impl App {
                     .map_err(|error| AppError::invalid("id_number", error.to_string()))?,
             ),
         };
-        let now = self.now_text();
+        let recorded_at = self.now();
+        let now = crate::timestamp(recorded_at);
         let mut tx = self.store.begin().await?;
         let household = match input.household_id.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -214,7 +215,7 @@ impl App {
                         actor_name: actor.display_name.clone(),
                         action: WarningAction::Raise,
                         detail: serde_json::json!({ "origin": description }).to_string(),
-                        recorded_at: now.clone(),
+                        recorded_at,
                     },
                 )
                 .await?;

@@ -471,7 +471,8 @@ impl App {
         watch::distinct(&mut found);
 
         let today = self.today();
-        let now = self.now_text();
+        let recorded_at = self.now();
+        let now = crate::timestamp(recorded_at);
         let calendar = self.calendar()?;
         let assign_days = working_days(&snapshot, Param::WarningAssignWorkingDays)?;
         let due_on = calendar.add_working_days(today, assign_days).to_string();
@@ -580,7 +581,7 @@ impl App {
             if let Some(case) = at_comparison {
                 history.push(closed_into(case.id));
             }
-            comparison_history(&mut tx, warning_id, today, &now, &history).await?;
+            comparison_history(&mut tx, warning_id, today, recorded_at, &history).await?;
             if let Some(case) = at_comparison {
                 // P3: the 疑点 goes on the case at 信息比对, by the same path as one entered by hand.
                 let area = case.area_code.clone();
@@ -716,7 +717,8 @@ impl App {
                         .map(|(feed, record)| (*feed, record.record())),
                     &thresholds,
                 );
-                let now = self.now_text();
+                let recorded_at = self.now();
+                let now = crate::timestamp(recorded_at);
                 let today_text = today.to_string();
                 let area = registered.as_ref().map_or("", |row| row.area_code.as_str());
                 for warning in &warnings {
@@ -792,7 +794,7 @@ impl App {
                         ),
                         closed_into(case_id),
                     ];
-                    comparison_history(&mut *tx, warning_id, today, &now, &history).await?;
+                    comparison_history(&mut *tx, warning_id, today, recorded_at, &history).await?;
                     found.push(workflow::Discrepancy {
                         source: format!("{}（{}）", feed.source, feed.period),
                         description: format!("{description}（预警{warning_id}）"),
@@ -827,7 +829,8 @@ impl App {
         case_id: i64,
         today: NaiveDate,
     ) -> Result<(), AppError> {
-        let now = self.now_text();
+        let recorded_at = self.now();
+        let now = crate::timestamp(recorded_at);
         let today_text = today.to_string();
         store::watch::update_warning(
             &mut *tx,
@@ -846,7 +849,7 @@ impl App {
             },
         )
         .await?;
-        comparison_history(&mut *tx, warning.id, today, &now, &[closed_into(case_id)]).await?;
+        comparison_history(&mut *tx, warning.id, today, recorded_at, &[closed_into(case_id)]).await?;
         store::audit::append_one(
             &mut *tx,
             self.store.audit_key(),
@@ -873,7 +876,7 @@ async fn comparison_history(
     tx: &mut store::Conn,
     warning_id: i64,
     on_date: NaiveDate,
-    now: &str,
+    recorded_at: chrono::DateTime<chrono::Utc>,
     history: &[(WarningAction, serde_json::Value)],
 ) -> Result<(), AppError> {
     for (action, detail) in history {
@@ -887,7 +890,7 @@ async fn comparison_history(
                 actor_name: COMPARISON_NAME.to_owned(),
                 action: *action,
                 detail: detail.to_string(),
-                recorded_at: now.to_owned(),
+                recorded_at,
             },
         )
         .await?;

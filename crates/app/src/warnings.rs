@@ -329,7 +329,7 @@ impl App {
                 on: event.on_date.to_string(),
                 actor_name: event.actor_name,
                 action: event.action.code().to_owned(),
-                recorded_at: event.recorded_at,
+                recorded_at: crate::timestamp(event.recorded_at),
             })
             .collect();
         let offered = machine::offered(item.state, warning_actor(actor, &row));
@@ -390,7 +390,8 @@ impl App {
         action: LoopAction,
     ) -> Result<WarningState, AppError> {
         let today = self.today();
-        let now = self.now_text();
+        let recorded_at = self.now();
+        let now = crate::timestamp(recorded_at);
         let catalogue = self.catalogue()?;
         let snapshot = catalogue.snapshot(today);
         let calendar = self.calendar()?;
@@ -534,7 +535,7 @@ impl App {
                 actor_name: actor.display_name.clone(),
                 action: step,
                 detail: detail.clone(),
-                recorded_at: now.clone(),
+                recorded_at,
             },
         )
         .await?;

@@ -3,7 +3,7 @@
 
 use crate::decode;
 use crate::{Conn, Result, StoreError};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::HouseholdNo;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub struct IncomeRow {
     /// The case's tracking number for a survey; empty for a registry edit.
     pub reference: String,
     pub recorded_by: String,
-    pub recorded_at: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A `incomes` row as stored, before `decode`.
@@ -39,11 +39,11 @@ impl TryFrom<RawIncome> for IncomeRow {
     type Error = StoreError;
 
     fn try_from(raw: RawIncome) -> Result<Self> {
-        const TABLE: &str = "incomes";
+        const TABLE: &str = "income_records";
         Ok(IncomeRow {
             id: raw.id,
             household_external_id: decode::household_no(
-                "income_records",
+                TABLE,
                 "household_external_id",
                 raw.household_external_id,
             )?,
@@ -53,7 +53,7 @@ impl TryFrom<RawIncome> for IncomeRow {
             source: raw.source,
             reference: raw.reference,
             recorded_by: raw.recorded_by,
-            recorded_at: raw.recorded_at,
+            recorded_at: decode::instant(TABLE, "recorded_at", raw.recorded_at)?,
         })
     }
 }

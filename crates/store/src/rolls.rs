@@ -7,7 +7,7 @@
 use crate::households::{CategoryPeriodRow, PERIOD_COLUMNS, RawCategoryPeriod};
 use crate::sql::{BULK_ROWS, positional, values_list};
 use crate::{Conn, Result, StoreError};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::Category;
 use futures_util::TryStreamExt;
 use std::collections::HashSet;
@@ -39,8 +39,8 @@ pub struct RollUploadRow {
     pub content_hash: String,
     pub content: Vec<u8>,
     pub uploaded_by: String,
-    pub uploaded_at: String,
-    pub accepted_at: Option<String>,
+    pub uploaded_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
 }
 
 /// A `roll_uploads` row as stored, before `decode`.
@@ -74,8 +74,12 @@ impl TryFrom<RawRollUpload> for RollUploadRow {
             content_hash: raw.content_hash,
             content: raw.content,
             uploaded_by: raw.uploaded_by,
-            uploaded_at: raw.uploaded_at,
-            accepted_at: raw.accepted_at,
+            uploaded_at: crate::decode::instant("roll_uploads", "uploaded_at", raw.uploaded_at)?,
+            accepted_at: crate::decode::instant_opt(
+                "roll_uploads",
+                "accepted_at",
+                raw.accepted_at,
+            )?,
         })
     }
 }

@@ -11,14 +11,14 @@
 use crate::decode;
 use crate::search::{Bind, Statement};
 use crate::{Conn, Result, StoreError, area_range};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::states::{
     ContactChannel, ContactOutcome, Disposition, JobState, Judgement, WarningAction, WarningState,
 };
 use domain::{HouseholdNo, PlaceCode, Role};
 
 /// A stored feed without its bytes.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedRow {
     pub id: i64,
     pub source: String,
@@ -30,7 +30,44 @@ pub struct FeedRow {
     pub rows_rejected: i64,
     pub imported_by: String,
     pub imported_by_user_id: i64,
-    pub imported_at: String,
+    pub imported_at: DateTime<Utc>,
+}
+
+/// A `feeds` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawFeed {
+    id: i64,
+    source: String,
+    period: String,
+    content_hash: String,
+    file_name: String,
+    format: String,
+    rows_read: i64,
+    rows_rejected: i64,
+    imported_by: String,
+    imported_by_user_id: i64,
+    imported_at: String,
+}
+
+impl TryFrom<RawFeed> for FeedRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawFeed) -> Result<Self> {
+        const TABLE: &str = "feeds";
+        Ok(FeedRow {
+            id: raw.id,
+            source: raw.source,
+            period: raw.period,
+            content_hash: raw.content_hash,
+            file_name: raw.file_name,
+            format: raw.format,
+            rows_read: raw.rows_read,
+            rows_rejected: raw.rows_rejected,
+            imported_by: raw.imported_by,
+            imported_by_user_id: raw.imported_by_user_id,
+            imported_at: decode::instant(TABLE, "imported_at", raw.imported_at)?,
+        })
+    }
 }
 
 const FEED_COLUMNS: &str = "id, source, period, content_hash, file_name, format, rows_read, rows_rejected, imported_by, imported_by_user_id, imported_at";
@@ -56,14 +93,16 @@ pub async fn feed_by_identity(
     period: &str,
     content_hash: &str,
 ) -> Result<Option<FeedRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {FEED_COLUMNS} FROM feeds WHERE source = $1 AND period = $2 AND content_hash = $3"
-    )))
-    .bind(source)
-    .bind(period)
-    .bind(content_hash)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawFeed, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE source = $1 AND period = $2 AND content_hash = $3"
+        )))
+        .bind(source)
+        .bind(period)
+        .bind(content_hash)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 /// Stores a feed and its rejected rows; an identity already stored is a `Conflict`.
@@ -220,12 +259,14 @@ pub async fn open_warnings_about(
 }
 
 pub async fn feed(conn: &mut Conn, id: i64) -> Result<Option<FeedRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {FEED_COLUMNS} FROM feeds WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawFeed, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 /// The bytes of a stored feed.
@@ -239,12 +280,14 @@ pub async fn feed_content(conn: &mut Conn, id: i64) -> Result<Vec<u8>> {
 
 /// The latest feeds, newest first.
 pub async fn recent_feeds(conn: &mut Conn, limit: i64) -> Result<Vec<FeedRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {FEED_COLUMNS} FROM feeds ORDER BY id DESC LIMIT $1"
-    )))
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?)
+    decode::all::<RawFeed, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds ORDER BY id DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// The rejected rows of a feed, by line (at most `limit`).
@@ -269,9 +312,9 @@ pub struct JobRow {
     pub feed_id: i64,
     pub state: JobState,
     pub as_of: NaiveDate,
-    pub enqueued_at: String,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
+    pub enqueued_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
     pub worker: Option<String>,
     pub households: Option<i64>,
     pub records: Option<i64>,
@@ -310,9 +353,9 @@ impl TryFrom<RawJob> for JobRow {
             feed_id: raw.feed_id,
             state: decode::code(TABLE, "state", raw.state, JobState::from_code)?,
             as_of: decode::date(TABLE, "as_of", raw.as_of)?,
-            enqueued_at: raw.enqueued_at,
-            started_at: raw.started_at,
-            finished_at: raw.finished_at,
+            enqueued_at: decode::instant(TABLE, "enqueued_at", raw.enqueued_at)?,
+            started_at: decode::instant_opt(TABLE, "started_at", raw.started_at)?,
+            finished_at: decode::instant_opt(TABLE, "finished_at", raw.finished_at)?,
             worker: raw.worker,
             households: raw.households,
             records: raw.records,
@@ -473,7 +516,7 @@ pub struct WarningRow {
     pub created_on: NaiveDate,
     pub due_on: NaiveDate,
     pub closed_on: Option<NaiveDate>,
-    pub updated_at: String,
+    pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
 
@@ -549,7 +592,7 @@ impl TryFrom<RawWarning> for WarningRow {
             created_on: decode::date(TABLE, "created_on", raw.created_on)?,
             due_on: decode::date(TABLE, "due_on", raw.due_on)?,
             closed_on: decode::date_opt(TABLE, "closed_on", raw.closed_on)?,
-            updated_at: raw.updated_at,
+            updated_at: decode::instant(TABLE, "updated_at", raw.updated_at)?,
             version: raw.version,
         })
     }
@@ -830,7 +873,7 @@ pub struct WarningEventRow {
     pub actor_name: String,
     pub action: WarningAction,
     pub detail: String,
-    pub recorded_at: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A `warning_events` row as stored, before `decode`.
@@ -859,9 +902,15 @@ impl TryFrom<RawWarningEvent> for WarningEventRow {
             actor_name: raw.actor_name,
             action: decode::code(TABLE, "action", raw.action, WarningAction::from_code)?,
             detail: raw.detail,
-            recorded_at: raw.recorded_at,
+            recorded_at: decode::instant(TABLE, "recorded_at", raw.recorded_at)?,
         })
     }
+}
+
+/// An instant as stored (`decode::instant` reads it back): UTC to the microsecond, as `app`
+/// writes every `*_at`.
+fn instant_text(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// Appends an event after the warning's last one (its `seq` is set here).
@@ -883,7 +932,7 @@ pub async fn append_warning_event(conn: &mut Conn, event: &WarningEventRow) -> R
     .bind(&event.actor_name)
     .bind(event.action.code())
     .bind(&event.detail)
-    .bind(&event.recorded_at)
+    .bind(instant_text(event.recorded_at))
     .execute(&mut *conn)
     .await?;
     Ok(seq)
@@ -971,7 +1020,7 @@ pub struct ContactRow {
     pub case_id: Option<i64>,
     pub recorded_by_user_id: i64,
     pub recorded_by: String,
-    pub recorded_at: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A `contacts` row as stored, before `decode`.
@@ -1020,7 +1069,7 @@ impl TryFrom<RawContact> for ContactRow {
             case_id: raw.case_id,
             recorded_by_user_id: raw.recorded_by_user_id,
             recorded_by: raw.recorded_by,
-            recorded_at: raw.recorded_at,
+            recorded_at: decode::instant(TABLE, "recorded_at", raw.recorded_at)?,
         })
     }
 }
