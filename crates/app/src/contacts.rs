@@ -177,7 +177,7 @@ impl App {
                     &mut tx,
                     &NewWarning {
                         dedupe_key: &format!("contact:{contact_id}"),
-                        origin: input.channel.code(),
+                        origin: domain::states::WarningOrigin::from(input.channel).code(),
                         rule,
                         kind,
                         severity,

@@ -79,7 +79,7 @@ impl OwnedRecord {
             line: self.line as i64,
             id_number: String::from_utf8_lossy(&self.id_number).into_owned(),
             name: self.name.clone(),
-            kind: self.kind.code().to_owned(),
+            kind: self.kind,
             value: self.value,
             on_date: self.date.clone(),
             detail: self.detail.clone(),
@@ -92,7 +92,7 @@ impl OwnedRecord {
             line: u64::try_from(fact.line).ok()?,
             id_number: watch::feed::parse_id(&fact.id_number).ok()?,
             name: fact.name.clone(),
-            kind: FeedKind::from_code(&fact.kind)?,
+            kind: fact.kind,
             value: fact.value,
             date: fact.on_date.clone(),
             detail: fact.detail.clone(),
@@ -114,7 +114,7 @@ impl OwnedRecord {
 
 /// A feed read: its format, the readable rows and the rejected ones.
 pub(crate) struct ParsedFeed {
-    format: &'static str,
+    format: watch::FeedFormat,
     records: Vec<OwnedRecord>,
     rejections: Vec<Rejection>,
 }
@@ -154,11 +154,7 @@ pub(crate) fn read_feed(bytes: &[u8], file_name: &str) -> Result<ParsedFeed, App
         ));
     }
     Ok(ParsedFeed {
-        format: match format {
-            watch::FeedFormat::Csv => "csv",
-            watch::FeedFormat::JsonLines => "jsonl",
-            watch::FeedFormat::Xlsx => "xlsx",
-        },
+        format,
         records,
         rejections,
     })
@@ -255,7 +251,7 @@ impl App {
                 period: &period,
                 content_hash: &identity.content_hash,
                 file_name: &file_name,
-                format: parsed.format,
+                format: parsed.format.code(),
                 content: upload.bytes,
                 rows_read: parsed.records.len() as i64,
                 rows_rejected: rejections.len() as i64,
@@ -941,27 +937,6 @@ async fn registry_name(
         .map(|person| person.name.clone()))
 }
 
-/// 数据类别 in Chinese.
-pub fn feed_kind_label(kind: FeedKind) -> &'static str {
-    match kind {
-        FeedKind::Vehicle => "车辆",
-        FeedKind::RealEstate => "不动产",
-        FeedKind::Business => "市场主体",
-        FeedKind::Wage => "工资",
-        FeedKind::ProvidentFund => "公积金",
-        FeedKind::Tax => "纳税",
-        FeedKind::Deposit => "存款",
-        FeedKind::PublicPayroll => "财政供养",
-        FeedKind::Medical => "医疗自付",
-        FeedKind::Death => "死亡",
-        FeedKind::Disability => "残疾",
-        FeedKind::School => "就学",
-        FeedKind::Unemployment => "失业",
-        FeedKind::Disaster => "灾害",
-        FeedKind::Monitoring => "监测对象",
-    }
-}
-
 fn hundredths(value: i64) -> String {
     let sign = if value < 0 { "-" } else { "" };
     let absolute = value.unsigned_abs();
@@ -988,7 +963,7 @@ fn describe(
             feed.source,
             feed.period,
             warning.line,
-            feed_kind_label(warning.feed_kind)
+            warning.feed_kind.label()
         ));
         if let Some(value) = warning.value {
             text.push_str(&format!(" 数值{}", hundredths(value)));

@@ -178,7 +178,7 @@ fn item_of(row: &WarningRow, masked: bool, today: &str) -> Result<WarningItem, A
         id: row.id,
         rule: row.rule.clone(),
         rule_label: rule_label(&row.rule),
-        severity: row.severity.clone(),
+        severity: row.severity.code().to_owned(),
         person_name: if masked {
             mask_name(&row.person_name)
         } else {
@@ -361,8 +361,8 @@ impl App {
         };
         Ok(WarningDetail {
             version: row.version,
-            kind: row.kind.clone(),
-            origin: row.origin.clone(),
+            kind: row.kind.code().to_owned(),
+            origin: row.origin.code().to_owned(),
             description: row.description.clone(),
             feed,
             line: row.line,

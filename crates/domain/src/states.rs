@@ -224,3 +224,120 @@ impl Status {
     pub const ENTERED: &'static [Status] =
         &[Status::Confirmed, Status::Secondary, Status::Provisional];
 }
+
+vocabulary!(
+    /// 比对数据类别: what a department's feed row is about (FEEDS.md).
+    FeedKind {
+        /// 车辆 (公安交管): assessed value.
+        Vehicle = "vehicle" / "车辆",
+        /// 不动产 (不动产登记): floor area.
+        RealEstate = "real_estate" / "不动产",
+        /// 市场主体 (市场监管): registered capital.
+        Business = "business" / "市场主体",
+        /// 工资 (人社): monthly wage.
+        Wage = "wage" / "工资",
+        /// 公积金: monthly deposit.
+        ProvidentFund = "provident_fund" / "公积金",
+        /// 纳税 (税务): annual taxable income.
+        Tax = "tax" / "纳税",
+        /// 存款 (银行): balance.
+        Deposit = "deposit" / "存款",
+        /// 财政供养 (财政): monthly salary.
+        PublicPayroll = "public_payroll" / "财政供养",
+        /// 医疗自付 (医保): out-of-pocket cost.
+        Medical = "medical" / "医疗自付",
+        /// 死亡 (公安 / 卫健 / 殡葬).
+        Death = "death" / "死亡",
+        /// 残疾 (残联): grade 1–4.
+        Disability = "disability" / "残疾",
+        /// 就学 (教育): stage, or a drop-out.
+        School = "school" / "就学",
+        /// 失业 (人社).
+        Unemployment = "unemployment" / "失业",
+        /// 灾害 (应急): loss.
+        Disaster = "disaster" / "灾害",
+        /// 监测对象 (农业农村).
+        Monitoring = "monitoring" / "监测对象",
+    }
+);
+
+vocabulary!(
+    /// 文件格式 of a feed or a roll (FEEDS.md), as stored with it.
+    FeedFormat {
+        /// CSV, UTF-8 or GB18030, with a header line.
+        Csv = "csv" / "CSV",
+        /// JSON Lines, one object a line, English or Chinese keys.
+        JsonLines = "jsonl" / "JSON Lines",
+        /// XLSX: the first worksheet, header in its first non-empty row.
+        Xlsx = "xlsx" / "XLSX",
+    }
+);
+
+impl FeedFormat {
+    /// The format a file name's extension says (case-insensitive): `csv`, `jsonl`/`ndjson`/`json`, `xlsx`.
+    pub fn from_extension(extension: &str) -> Option<FeedFormat> {
+        match extension.to_ascii_lowercase().as_str() {
+            "csv" => Some(FeedFormat::Csv),
+            "jsonl" | "ndjson" | "json" => Some(FeedFormat::JsonLines),
+            "xlsx" => Some(FeedFormat::Xlsx),
+            _ => None,
+        }
+    }
+}
+
+vocabulary!(
+    /// 预警类型.
+    WarningKind {
+        /// 疑点: the record contradicts the household's category.
+        Contradiction = "contradiction" / "疑点（与类别不符）",
+        /// 姓名不一致
+        NameMismatch = "name_mismatch" / "姓名不一致",
+        /// 重复享受 / 不重不漏.
+        Duplicate = "duplicate" / "重复享受",
+        /// 主动发现: possible need of a person outside the net or in a lower category.
+        PossibleNeed = "possible_need" / "主动发现（可能困难）",
+    }
+);
+
+vocabulary!(
+    /// 预警等级, lowest first.
+    Severity {
+        /// 低
+        Low = "low" / "低",
+        /// 中
+        Medium = "medium" / "中",
+        /// 高
+        High = "high" / "高",
+    }
+);
+
+vocabulary!(
+    /// 预警来源: the comparison of a feed, or a contact (its channel's code).
+    WarningOrigin {
+        /// 比对: a comparison run over a feed.
+        Comparison = "comparison" / "比对",
+        /// 走访: a visit log.
+        Visit = "visit" / "走访",
+        /// 热线: a hotline ticket.
+        Hotline = "hotline" / "热线",
+    }
+);
+
+impl From<ContactChannel> for WarningOrigin {
+    fn from(channel: ContactChannel) -> WarningOrigin {
+        match channel {
+            ContactChannel::Visit => WarningOrigin::Visit,
+            ContactChannel::Hotline => WarningOrigin::Hotline,
+        }
+    }
+}
+
+vocabulary!(
+    /// 收入记录来源: where a household's dated income came from (X2, rule 9).
+    IncomeSource {
+        /// 入户调查: a case's survey.
+        Survey = "survey" / "入户调查",
+        /// 家庭信息: an edit of the registry.
+        Household = "household" / "家庭信息",
+    }
+);

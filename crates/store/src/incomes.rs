@@ -5,6 +5,7 @@ use crate::decode;
 use crate::{Conn, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::HouseholdNo;
+use domain::states::IncomeSource;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IncomeRow {
@@ -13,8 +14,7 @@ pub struct IncomeRow {
     pub on_date: NaiveDate,
     pub income_12m_fen: i64,
     pub n_members: i64,
-    /// `survey` or `household`.
-    pub source: String,
+    pub source: IncomeSource,
     /// The case's tracking number for a survey; empty for a registry edit.
     pub reference: String,
     pub recorded_by: String,
@@ -50,7 +50,7 @@ impl TryFrom<RawIncome> for IncomeRow {
             on_date: decode::date(TABLE, "on_date", raw.on_date)?,
             income_12m_fen: raw.income_12m_fen,
             n_members: raw.n_members,
-            source: raw.source,
+            source: decode::code(TABLE, "source", raw.source, IncomeSource::from_code)?,
             reference: raw.reference,
             recorded_by: raw.recorded_by,
             recorded_at: decode::instant(TABLE, "recorded_at", raw.recorded_at)?,

@@ -9,6 +9,7 @@ use crate::sql::{BULK_ROWS, positional, values_list};
 use crate::{Conn, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Category;
+use domain::states::FeedFormat;
 use futures_util::TryStreamExt;
 use std::collections::HashSet;
 
@@ -34,8 +35,8 @@ pub struct RollUploadRow {
     pub id: i64,
     pub category: Category,
     pub file_name: String,
-    /// The file's format as read (`csv`, `xlsx`), shown, never parsed again.
-    pub format: String,
+    /// The file's format as read (`csv`, `xlsx`).
+    pub format: FeedFormat,
     pub content_hash: String,
     pub content: Vec<u8>,
     pub uploaded_by: String,
@@ -70,7 +71,12 @@ impl TryFrom<RawRollUpload> for RollUploadRow {
                 Category::from_code,
             )?,
             file_name: raw.file_name,
-            format: raw.format,
+            format: crate::decode::code(
+                "roll_uploads",
+                "format",
+                raw.format,
+                FeedFormat::from_code,
+            )?,
             content_hash: raw.content_hash,
             content: raw.content,
             uploaded_by: raw.uploaded_by,

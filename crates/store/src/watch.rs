@@ -13,7 +13,8 @@ use crate::search::{Bind, Statement};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::states::{
-    ContactChannel, ContactOutcome, Disposition, JobState, Judgement, WarningAction, WarningState,
+    ContactChannel, ContactOutcome, Disposition, FeedFormat, FeedKind, JobState, Judgement,
+    Severity, WarningAction, WarningKind, WarningOrigin, WarningState,
 };
 use domain::{HouseholdNo, PlaceCode, Role};
 
@@ -25,7 +26,7 @@ pub struct FeedRow {
     pub period: String,
     pub content_hash: String,
     pub file_name: String,
-    pub format: String,
+    pub format: FeedFormat,
     pub rows_read: i64,
     pub rows_rejected: i64,
     pub imported_by: String,
@@ -60,7 +61,7 @@ impl TryFrom<RawFeed> for FeedRow {
             period: raw.period,
             content_hash: raw.content_hash,
             file_name: raw.file_name,
-            format: raw.format,
+            format: decode::code(TABLE, "format", raw.format, FeedFormat::from_code)?,
             rows_read: raw.rows_read,
             rows_rejected: raw.rows_rejected,
             imported_by: raw.imported_by,
@@ -143,17 +144,48 @@ pub async fn insert_feed(
     Ok(id)
 }
 
-/// One readable row of a stored feed: a fact about one person (P3 at intake).
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+/// One readable row of a stored feed: a fact about one person (P3 at intake). `on_date` is
+/// the row's date as the department gave it: `YYYY-MM-DD`, `YYYY-MM` or empty (FEEDS.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedFact {
     pub feed_id: i64,
     pub line: i64,
     pub id_number: String,
     pub name: String,
-    pub kind: String,
+    pub kind: FeedKind,
     pub value: Option<i64>,
     pub on_date: String,
     pub detail: String,
+}
+
+/// A `feed_facts` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawFeedFact {
+    feed_id: i64,
+    line: i64,
+    id_number: String,
+    name: String,
+    kind: String,
+    value: Option<i64>,
+    on_date: String,
+    detail: String,
+}
+
+impl TryFrom<RawFeedFact> for FeedFact {
+    type Error = StoreError;
+
+    fn try_from(raw: RawFeedFact) -> Result<Self> {
+        Ok(FeedFact {
+            feed_id: raw.feed_id,
+            line: raw.line,
+            id_number: raw.id_number,
+            name: raw.name,
+            kind: decode::code("feed_facts", "kind", raw.kind, FeedKind::from_code)?,
+            value: raw.value,
+            on_date: raw.on_date,
+            detail: raw.detail,
+        })
+    }
 }
 
 /// Stores a feed's readable rows (in the feed's transaction) and marks the feed as indexed.
@@ -171,7 +203,7 @@ pub async fn insert_feed_facts(conn: &mut Conn, feed_id: i64, facts: &[FeedFact]
                 .bind(fact.line)
                 .bind(fact.id_number.as_str())
                 .bind(fact.name.as_str())
-                .bind(fact.kind.as_str())
+                .bind(fact.kind.code())
                 .bind(fact.value)
                 .bind(fact.on_date.as_str())
                 .bind(fact.detail.as_str());
@@ -211,11 +243,13 @@ pub async fn facts_about(conn: &mut Conn, id_numbers: &[&str]) -> Result<Vec<Fee
              WHERE id_number IN ({}) ORDER BY feed_id, line",
             crate::sql::placeholders(chunk.len(), crate::sql::positional(conn))
         );
-        let mut query = sqlx::query_as::<_, FeedFact>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, RawFeedFact>(sqlx::AssertSqlSafe(sql));
         for id_number in chunk {
             query = query.bind(*id_number);
         }
-        facts.extend(query.fetch_all(&mut *conn).await?);
+        facts.extend(decode::all::<_, FeedFact>(
+            query.fetch_all(&mut *conn).await?,
+        )?);
     }
     Ok(facts)
 }
@@ -493,10 +527,10 @@ pub async fn recent_jobs(conn: &mut Conn, limit: i64) -> Result<Vec<JobRow>> {
 pub struct WarningRow {
     pub id: i64,
     pub dedupe_key: String,
-    pub origin: String,
+    pub origin: WarningOrigin,
     pub rule: String,
-    pub kind: String,
-    pub severity: String,
+    pub kind: WarningKind,
+    pub severity: Severity,
     pub id_number: Option<String>,
     pub person_name: String,
     pub household_external_id: Option<HouseholdNo>,
@@ -560,10 +594,10 @@ impl TryFrom<RawWarning> for WarningRow {
         Ok(WarningRow {
             id: raw.id,
             dedupe_key: raw.dedupe_key,
-            origin: raw.origin,
+            origin: decode::code(TABLE, "origin", raw.origin, WarningOrigin::from_code)?,
             rule: raw.rule,
-            kind: raw.kind,
-            severity: raw.severity,
+            kind: decode::code(TABLE, "kind", raw.kind, WarningKind::from_code)?,
+            severity: decode::code(TABLE, "severity", raw.severity, Severity::from_code)?,
             id_number: raw.id_number,
             person_name: raw.person_name,
             household_external_id: decode::household_no_opt(

@@ -74,45 +74,8 @@ rules! {
     MonitoredElsewhere = "monitored_elsewhere" / PossibleNeed / Low,
 }
 
-/// 预警类型.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum WarningKind {
-    /// 疑点: the record contradicts the household's category.
-    Contradiction,
-    NameMismatch,
-    /// 重复享受 / 不重不漏.
-    Duplicate,
-    /// 主动发现: possible need of a person outside the net or in a lower category.
-    PossibleNeed,
-}
-
-impl WarningKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            WarningKind::Contradiction => "contradiction",
-            WarningKind::NameMismatch => "name_mismatch",
-            WarningKind::Duplicate => "duplicate",
-            WarningKind::PossibleNeed => "possible_need",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-}
-
-impl Severity {
-    pub fn code(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-        }
-    }
-}
+/// 预警类型 and 预警等级: words of `domain::states`, where the stored warnings decode to them.
+pub use domain::states::{Severity, WarningKind};
 
 /// 预警: one fact about one person that a rule found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
