@@ -149,20 +149,14 @@ impl App {
         };
         match opens {
             Opens::Nothing => {}
-            Opens::Warning {
-                rule,
-                kind,
-                severity,
-                state,
-                limit,
-            } => {
+            Opens::Warning { rule, state, limit } => {
                 let catalogue = self.catalogue()?;
                 let days = crate::calendar::working_days(&catalogue.snapshot(today), limit)?;
                 let due_on = self.calendar()?.add_working_days(today, days).to_string();
                 let today_text = today.to_string();
                 let description = format!(
                     "{}（{}，{}记录）：{findings}",
-                    crate::warnings::rule_label(rule),
+                    rule.label(),
                     on_date,
                     actor.display_name
                 );
@@ -178,9 +172,9 @@ impl App {
                     &NewWarning {
                         dedupe_key: &format!("contact:{contact_id}"),
                         origin: domain::states::WarningOrigin::from(input.channel).code(),
-                        rule,
-                        kind,
-                        severity,
+                        rule: rule.code(),
+                        kind: rule.kind().code(),
+                        severity: rule.severity().code(),
                         id_number: id_number.as_ref().map(NationalId::as_str),
                         person_name: &person_name,
                         household_external_id: household

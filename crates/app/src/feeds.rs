@@ -9,7 +9,7 @@
 
 use crate::actors::{COMPARISON_NAME, COMPARISON_USER_ID, comparison_actor};
 use crate::calendar::working_days;
-use crate::warnings::{RULE_DISCREPANCY_STATE, WarningState, rule_label};
+use crate::warnings::{RULE_DISCREPANCY_STATE, WarningState};
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::{PlaceLevel, Role};
@@ -570,7 +570,7 @@ impl App {
                         feed.source,
                         feed.period,
                         job.id,
-                        rule_label(rule.code())
+                        rule.label()
                     ),
                 }),
             )];
@@ -784,7 +784,7 @@ impl App {
                                     "{}（{}）受理后比对：{}",
                                     feed.source,
                                     feed.period,
-                                    rule_label(warning.rule.code())
+                                    warning.rule.label()
                                 ),
                             }),
                         ),
@@ -845,7 +845,14 @@ impl App {
             },
         )
         .await?;
-        comparison_history(&mut *tx, warning.id, today, recorded_at, &[closed_into(case_id)]).await?;
+        comparison_history(
+            &mut *tx,
+            warning.id,
+            today,
+            recorded_at,
+            &[closed_into(case_id)],
+        )
+        .await?;
         store::audit::append_one(
             &mut *tx,
             self.store.audit_key(),
@@ -954,8 +961,8 @@ fn describe(
     record: Option<&OwnedRecord>,
     param_json: Option<&str>,
 ) -> String {
-    let mut text = rule_label(warning.rule.code()).to_owned();
-    if warning.rule == watch::Rule::DuplicateEnrolment {
+    let mut text = warning.rule.label().to_owned();
+    if warning.rule == watch::WarningRule::DuplicateEnrolment {
         text.push_str("：同一身份证号登记在两户（不重不漏）");
     } else {
         text.push_str(&format!(
@@ -975,7 +982,7 @@ fn describe(
             if !record.detail.is_empty() {
                 text.push_str(&format!("，说明“{}”", record.detail));
             }
-            if warning.rule == watch::Rule::NameMismatch {
+            if warning.rule == watch::WarningRule::NameMismatch {
                 text.push_str(&format!("，部门登记姓名“{}”", record.name));
             }
         }

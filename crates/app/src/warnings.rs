@@ -11,6 +11,7 @@ use crate::calendar::working_days;
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::national_id::mask_name;
+pub use domain::states::WarningRule;
 use domain::{NationalId, PlaceLevel, Role};
 use store::audit::AuditEvent;
 use store::watch::{WarningEventRow, WarningFilter, WarningRow, WarningUpdate};
@@ -23,39 +24,11 @@ use workflow::{CaseKind, Channel};
 /// The disposition of a warning that became a 疑点 of the household's open case.
 pub const RULE_DISCREPANCY_STATE: &str = "discrepancy";
 
-/// 预警规则 in Chinese (comparison rules and the active-discovery origins).
-pub fn rule_label(code: &str) -> &'static str {
-    match code {
-        "death" => "死亡",
-        "name_mismatch" => "姓名不一致",
-        "duplicate_enrolment" => "重复纳入",
-        "vehicle_over_limit" => "车辆价值超限",
-        "extra_house" => "房产超限",
-        "business_owner" => "登记经营主体",
-        "deposit_over_limit" => "存款超限",
-        "income_over_declared" => "收入高于申报",
-        "income_over_line" => "收入超过类别标准",
-        "formal_job_undeclared" => "缴存公积金未申报收入",
-        "public_payroll" => "财政供养人员",
-        "large_medical_cost" => "大额医疗自付",
-        "new_disability" => "新增或加重残疾",
-        "disaster_loss" => "受灾损失",
-        "unemployment" => "失业登记",
-        "school_dropout" => "辍学",
-        "monitored_elsewhere" => "农业农村部门监测对象",
-        "visit_report" => "走访发现",
-        "hotline_report" => "热线反映",
-        _ => "其他",
-    }
-}
-
-/// The rule codes a list can filter by, with their labels.
+/// The rule codes a list can filter by, with their labels (`WarningRule`, in its order).
 pub fn rule_choices() -> Vec<(&'static str, &'static str)> {
-    watch::Rule::ALL
+    WarningRule::ALL
         .iter()
-        .map(|rule| rule.code())
-        .chain(["visit_report", "hotline_report"])
-        .map(|code| (code, rule_label(code)))
+        .map(|rule| (rule.code(), rule.label()))
         .collect()
 }
 
@@ -176,8 +149,8 @@ fn item_of(row: &WarningRow, masked: bool, today: &str) -> Result<WarningItem, A
     let id_number = row.id_number.clone().unwrap_or_default();
     Ok(WarningItem {
         id: row.id,
-        rule: row.rule.clone(),
-        rule_label: rule_label(&row.rule),
+        rule: row.rule.code().to_owned(),
+        rule_label: row.rule.label(),
         severity: row.severity.code().to_owned(),
         person_name: if masked {
             mask_name(&row.person_name)

@@ -11,8 +11,8 @@ use anyhow::Context;
 use app::cases::{CaseAction, NewIntake};
 use app::{Actor, App, AppError};
 use domain::Role;
-use std::time::{Duration, Instant};
 use domain::states::FeedKind;
+use std::time::{Duration, Instant};
 use store::watch::{FeedFact, NewFeed};
 use synth::Rng;
 use workflow::{Action, CaseKind, Channel, Consent};
@@ -24,16 +24,28 @@ const BATCH: usize = 50_000;
 /// A fact of a kind departments send often, with a plausible value (hundredths).
 fn fact(draw: &mut Rng, id_number: &str, line: i64) -> FeedFact {
     let (kind, value, detail) = match draw.below(10) {
-        0..=3 => (FeedKind::Wage, Some(100_000 + draw.below(600_000) as i64), ""),
+        0..=3 => (
+            FeedKind::Wage,
+            Some(100_000 + draw.below(600_000) as i64),
+            "",
+        ),
         4 | 5 => (FeedKind::Medical, Some(draw.below(2_000_000) as i64), ""),
         6 => (FeedKind::Deposit, Some(draw.below(10_000_000) as i64), ""),
-        7 => (FeedKind::Vehicle, Some(draw.below(20_000_000) as i64), "渝A00000"),
+        7 => (
+            FeedKind::Vehicle,
+            Some(draw.below(20_000_000) as i64),
+            "渝A00000",
+        ),
         8 => (
             FeedKind::RealEstate,
             Some(8_000 + draw.below(20_000) as i64),
             "铜梁区某地",
         ),
-        _ => (FeedKind::ProvidentFund, Some(draw.below(300_000) as i64), ""),
+        _ => (
+            FeedKind::ProvidentFund,
+            Some(draw.below(300_000) as i64),
+            "",
+        ),
     };
     FeedFact {
         feed_id: 0,

@@ -341,3 +341,107 @@ vocabulary!(
         Household = "household" / "家庭信息",
     }
 );
+
+vocabulary!(
+    /// 预警规则: the comparison's rules (`watch::rules`, each reading its threshold from the
+    /// catalogue) and the two active-discovery reports a contact raises a warning under.
+    WarningRule {
+        /// A registry person has died (any feed saying so; inside or outside the net).
+        Death = "death" / "死亡",
+        /// The department's name differs from the registry's for the same ID number.
+        NameMismatch = "name_mismatch" / "姓名不一致",
+        /// One ID number listed by two households (不重不漏), found while indexing.
+        DuplicateEnrolment = "duplicate_enrolment" / "重复纳入",
+        /// Inside the net: a vehicle assessed above `property.vehicle_value_limit`.
+        VehicleOverLimit = "vehicle_over_limit" / "车辆价值超限",
+        /// Inside the net: the household's members hold more houses than the one lived in plus
+        /// `property.extra_houses_limit` (real-estate records counted per household, one per
+        /// person and `detail`).
+        ExtraHouse = "extra_house" / "房产超限",
+        /// Inside the net: a registered business where `property.business_allowed` is `false`.
+        BusinessOwner = "business_owner" / "登记经营主体",
+        /// Inside the net: one deposit balance above `property.financial_assets_months` ×
+        /// 低保标准 (hukou) × members.
+        DepositOverLimit = "deposit_over_limit" / "存款超限",
+        /// Inside the net: fed monthly income (wage, public payroll; tax ÷ 12) above the person's
+        /// declared monthly income × (1 + `comparison.income_tolerance`).
+        IncomeOverDeclared = "income_over_declared" / "收入高于申报",
+        /// Inside the net: with the person's declared income replaced by the fed one, the
+        /// household's income per person-month is above its category's line (低保标准 by hukou for
+        /// 低保, 特困基本生活标准 for 特困, × `dibao_edge.income_multiplier` for 低保边缘,
+        /// `monitoring.income_line` ÷ 12 for monitoring objects).
+        IncomeOverLine = "income_over_line" / "收入超过类别标准",
+        /// Inside the net: a provident-fund deposit for a person who declared no income (a formal job).
+        FormalJobUndeclared = "formal_job_undeclared" / "缴存公积金未申报收入",
+        /// Inside the net: on the public payroll (财政供养).
+        PublicPayroll = "public_payroll" / "财政供养人员",
+        /// Outside the net or below 低保 (特困 and 低保 are "high"): out-of-pocket medical cost above `comparison.medical_large_yuan`.
+        LargeMedicalCost = "large_medical_cost" / "大额医疗自付",
+        /// Outside the net or below 低保: a disability grade not recorded (none, or a lighter one).
+        NewDisability = "new_disability" / "新增或加重残疾",
+        /// Outside the net or below 低保: a disaster loss above `comparison.disaster_large_yuan`.
+        DisasterLoss = "disaster_loss" / "受灾损失",
+        /// Outside the net or below 低保: unemployment registered.
+        Unemployment = "unemployment" / "失业登记",
+        /// Outside the net or below 低保: school drop-out (`detail` = `dropout` or 辍学).
+        SchoolDropout = "school_dropout" / "辍学",
+        /// Outside the net: listed as a monitoring object by 农业农村.
+        MonitoredElsewhere = "monitored_elsewhere" / "农业农村部门监测对象",
+        /// 走访发现: a grid worker's visit found a possible need (W4).
+        VisitReport = "visit_report" / "走访发现",
+        /// 热线反映: a hotline ticket reported a possible need (W4).
+        HotlineReport = "hotline_report" / "热线反映",
+    }
+);
+
+impl WarningRule {
+    /// The rule's 预警类型.
+    pub fn kind(self) -> WarningKind {
+        match self {
+            WarningRule::Death
+            | WarningRule::VehicleOverLimit
+            | WarningRule::ExtraHouse
+            | WarningRule::BusinessOwner
+            | WarningRule::DepositOverLimit
+            | WarningRule::IncomeOverDeclared
+            | WarningRule::IncomeOverLine
+            | WarningRule::FormalJobUndeclared
+            | WarningRule::PublicPayroll => WarningKind::Contradiction,
+            WarningRule::NameMismatch => WarningKind::NameMismatch,
+            WarningRule::DuplicateEnrolment => WarningKind::Duplicate,
+            WarningRule::LargeMedicalCost
+            | WarningRule::NewDisability
+            | WarningRule::DisasterLoss
+            | WarningRule::Unemployment
+            | WarningRule::SchoolDropout
+            | WarningRule::MonitoredElsewhere
+            | WarningRule::VisitReport
+            | WarningRule::HotlineReport => WarningKind::PossibleNeed,
+        }
+    }
+
+    /// The rule's 预警等级.
+    pub fn severity(self) -> Severity {
+        match self {
+            WarningRule::Death
+            | WarningRule::VehicleOverLimit
+            | WarningRule::ExtraHouse
+            | WarningRule::BusinessOwner
+            | WarningRule::DepositOverLimit
+            | WarningRule::IncomeOverLine
+            | WarningRule::PublicPayroll => Severity::High,
+            WarningRule::NameMismatch
+            | WarningRule::Unemployment
+            | WarningRule::MonitoredElsewhere => Severity::Low,
+            WarningRule::DuplicateEnrolment
+            | WarningRule::IncomeOverDeclared
+            | WarningRule::FormalJobUndeclared
+            | WarningRule::LargeMedicalCost
+            | WarningRule::NewDisability
+            | WarningRule::DisasterLoss
+            | WarningRule::SchoolDropout
+            | WarningRule::VisitReport
+            | WarningRule::HotlineReport => Severity::Medium,
+        }
+    }
+}

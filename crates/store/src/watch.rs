@@ -14,7 +14,7 @@ use crate::{Conn, Result, StoreError, area_range};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::states::{
     ContactChannel, ContactOutcome, Disposition, FeedFormat, FeedKind, JobState, Judgement,
-    Severity, WarningAction, WarningKind, WarningOrigin, WarningState,
+    Severity, WarningAction, WarningKind, WarningOrigin, WarningRule, WarningState,
 };
 use domain::{HouseholdNo, PlaceCode, Role};
 
@@ -528,7 +528,7 @@ pub struct WarningRow {
     pub id: i64,
     pub dedupe_key: String,
     pub origin: WarningOrigin,
-    pub rule: String,
+    pub rule: WarningRule,
     pub kind: WarningKind,
     pub severity: Severity,
     pub id_number: Option<String>,
@@ -595,7 +595,7 @@ impl TryFrom<RawWarning> for WarningRow {
             id: raw.id,
             dedupe_key: raw.dedupe_key,
             origin: decode::code(TABLE, "origin", raw.origin, WarningOrigin::from_code)?,
-            rule: raw.rule,
+            rule: decode::code(TABLE, "rule", raw.rule, WarningRule::from_code)?,
             kind: decode::code(TABLE, "kind", raw.kind, WarningKind::from_code)?,
             severity: decode::code(TABLE, "severity", raw.severity, Severity::from_code)?,
             id_number: raw.id_number,
