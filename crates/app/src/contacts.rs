@@ -295,11 +295,8 @@ impl App {
         if !actor.sees_unmasked() {
             for row in &mut rows {
                 row.person_name = domain::national_id::mask_name(&row.person_name);
-                row.id_number = row.id_number.as_deref().map(|text| {
-                    NationalId::parse(text)
-                        .map(|id| id.masked())
-                        .unwrap_or_else(|_| "******".to_owned())
-                });
+                // The list shows no ID number: a masked reader's page carries none.
+                row.id_number = None;
                 row.phone = String::new();
             }
         }

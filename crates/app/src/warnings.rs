@@ -12,7 +12,7 @@ use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::national_id::mask_name;
 pub use domain::states::WarningRule;
-use domain::{NationalId, PlaceLevel, Role};
+use domain::{PlaceLevel, Role};
 use store::audit::AuditEvent;
 use store::watch::{WarningEventRow, WarningFilter, WarningRow, WarningUpdate};
 use workflow::warning::{self as machine, WarningActor, WarningRefusal, scope_of};
@@ -146,7 +146,6 @@ fn warning_actor(actor: &Actor, row: &WarningRow) -> WarningActor {
 }
 
 fn item_of(row: &WarningRow, masked: bool, today: &str) -> Result<WarningItem, AppError> {
-    let id_number = row.id_number.clone().unwrap_or_default();
     Ok(WarningItem {
         id: row.id,
         rule: row.rule.code().to_owned(),
@@ -157,12 +156,10 @@ fn item_of(row: &WarningRow, masked: bool, today: &str) -> Result<WarningItem, A
         } else {
             row.person_name.clone()
         },
-        id_number: if masked && !id_number.is_empty() {
-            NationalId::parse(&id_number)
-                .map(|id| id.masked())
-                .unwrap_or_else(|_| "******".to_owned())
-        } else {
-            id_number
+        id_number: match &row.id_number {
+            Some(id_number) if masked => id_number.masked(),
+            Some(id_number) => id_number.as_str().to_owned(),
+            None => String::new(),
         },
         household_external_id: row
             .household_external_id

@@ -16,7 +16,7 @@ use domain::states::{
     ContactChannel, ContactOutcome, Disposition, FeedFormat, FeedKind, JobState, Judgement,
     Severity, WarningAction, WarningKind, WarningOrigin, WarningRule, WarningState,
 };
-use domain::{HouseholdNo, PlaceCode, Role};
+use domain::{HouseholdNo, NationalId, PlaceCode, Role};
 
 /// A stored feed without its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -339,6 +339,20 @@ pub async fn feed_rejections(
     .await?)
 }
 
+/// An ID number that may be absent (a warning or contact about someone the caller did not
+/// identify), checked by every writer before it is stored.
+fn national_id_opt(
+    table: &'static str,
+    column: &'static str,
+    value: Option<String>,
+) -> Result<Option<NationalId>> {
+    value
+        .map(|value| {
+            NationalId::parse(&value).map_err(|error| decode::bad(table, column, value, error))
+        })
+        .transpose()
+}
+
 /// 比对任务.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobRow {
@@ -531,7 +545,9 @@ pub struct WarningRow {
     pub rule: WarningRule,
     pub kind: WarningKind,
     pub severity: Severity,
-    pub id_number: Option<String>,
+    /// Checked before it is stored: a feed row's number is read by `watch::feed::parse_id`,
+    /// a contact's by `NationalId::parse`.
+    pub id_number: Option<NationalId>,
     pub person_name: String,
     pub household_external_id: Option<HouseholdNo>,
     pub household_id: Option<i64>,
@@ -598,7 +614,7 @@ impl TryFrom<RawWarning> for WarningRow {
             rule: decode::code(TABLE, "rule", raw.rule, WarningRule::from_code)?,
             kind: decode::code(TABLE, "kind", raw.kind, WarningKind::from_code)?,
             severity: decode::code(TABLE, "severity", raw.severity, Severity::from_code)?,
-            id_number: raw.id_number,
+            id_number: national_id_opt(TABLE, "id_number", raw.id_number)?,
             person_name: raw.person_name,
             household_external_id: decode::household_no_opt(
                 "warnings",
@@ -1045,7 +1061,8 @@ pub struct ContactRow {
     pub household_external_id: Option<HouseholdNo>,
     pub household_id: Option<i64>,
     pub person_name: String,
-    pub id_number: Option<String>,
+    /// Checked by `NationalId::parse` before it is stored.
+    pub id_number: Option<NationalId>,
     pub phone: String,
     pub area_code: PlaceCode,
     pub findings: String,
@@ -1094,7 +1111,7 @@ impl TryFrom<RawContact> for ContactRow {
             )?,
             household_id: raw.household_id,
             person_name: raw.person_name,
-            id_number: raw.id_number,
+            id_number: national_id_opt(TABLE, "id_number", raw.id_number)?,
             phone: raw.phone,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             findings: raw.findings,

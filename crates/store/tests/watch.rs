@@ -173,7 +173,7 @@ async fn w3_the_same_fact_is_one_warning() {
             rule: "death",
             kind: "contradiction",
             severity: "high",
-            id_number: Some("500224197001010011"),
+            id_number: Some("500224197001010019"),
             person_name: "韩一",
             household_external_id: None,
             household_id: None,
