@@ -73,24 +73,31 @@ impl OwnedRecord {
     }
 
     /// The row as kept for comparison at intake.
-    fn fact(&self) -> FeedFact {
-        FeedFact {
+    fn fact(&self) -> Result<FeedFact, AppError> {
+        // The key was checked by `watch::feed::parse_id`, as strictly as `NationalId::parse`.
+        let id_number = std::str::from_utf8(&self.id_number)
+            .ok()
+            .and_then(|text| domain::NationalId::parse(text).ok())
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("feed line {}: an unread ID key", self.line))
+            })?;
+        Ok(FeedFact {
             feed_id: 0,
             line: self.line as i64,
-            id_number: String::from_utf8_lossy(&self.id_number).into_owned(),
+            id_number,
             name: self.name.clone(),
             kind: self.kind,
             value: self.value,
             on_date: self.date.clone(),
             detail: self.detail.clone(),
-        }
+        })
     }
 
     /// A kept row read back (`None`: a row this version cannot read, which it never wrote).
     fn from_fact(fact: &FeedFact) -> Option<OwnedRecord> {
         Some(OwnedRecord {
             line: u64::try_from(fact.line).ok()?,
-            id_number: watch::feed::parse_id(&fact.id_number).ok()?,
+            id_number: fact.id_number.as_str().as_bytes().try_into().ok()?,
             name: fact.name.clone(),
             kind: fact.kind,
             value: fact.value,
@@ -274,7 +281,7 @@ impl App {
             }
             Err(other) => return Err(other.into()),
         };
-        store::watch::insert_feed_facts(&mut tx, feed_id, &facts_of(&parsed.records)).await?;
+        store::watch::insert_feed_facts(&mut tx, feed_id, &facts_of(&parsed.records)?).await?;
         let job_id = store::watch::enqueue_job(&mut tx, feed_id, &today, &now).await?;
         store::audit::append_one(
             &mut tx,
@@ -640,7 +647,7 @@ impl App {
             };
             let parsed = read_feed(&content, &feed.file_name)?;
             let mut tx = self.store.begin().await?;
-            store::watch::insert_feed_facts(&mut tx, feed_id, &facts_of(&parsed.records)).await?;
+            store::watch::insert_feed_facts(&mut tx, feed_id, &facts_of(&parsed.records)?).await?;
             store::commit(tx).await?;
         }
         Ok(feed_ids.len() as u64)
@@ -912,7 +919,7 @@ fn warning_key(warning: &watch::Warning) -> String {
 }
 
 /// A feed's readable rows as kept for comparison at intake.
-fn facts_of(records: &[OwnedRecord]) -> Vec<FeedFact> {
+fn facts_of(records: &[OwnedRecord]) -> Result<Vec<FeedFact>, AppError> {
     records.iter().map(OwnedRecord::fact).collect()
 }
 

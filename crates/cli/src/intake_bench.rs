@@ -22,7 +22,7 @@ const FEED_ROWS: usize = 1_000_000;
 const BATCH: usize = 50_000;
 
 /// A fact of a kind departments send often, with a plausible value (hundredths).
-fn fact(draw: &mut Rng, id_number: &str, line: i64) -> FeedFact {
+fn fact(draw: &mut Rng, id_number: &str, line: i64) -> anyhow::Result<FeedFact> {
     let (kind, value, detail) = match draw.below(10) {
         0..=3 => (
             FeedKind::Wage,
@@ -47,16 +47,16 @@ fn fact(draw: &mut Rng, id_number: &str, line: i64) -> FeedFact {
             "",
         ),
     };
-    FeedFact {
+    Ok(FeedFact {
         feed_id: 0,
         line,
-        id_number: id_number.to_owned(),
+        id_number: domain::NationalId::parse(id_number)?,
         name: String::new(),
         kind,
         value,
         on_date: "2026-10-01".to_owned(),
         detail: detail.to_owned(),
-    }
+    })
 }
 
 /// Stores synthetic facts until the table holds `target` rows.
@@ -112,7 +112,7 @@ async fn fill_facts(
                     let person = persons[draw.below(persons.len())];
                     fact(draw, person, line)
                 })
-                .collect();
+                .collect::<anyhow::Result<_>>()?;
             let mut tx = app.store().begin().await?;
             store::watch::insert_feed_facts(&mut tx, feed_id, &facts).await?;
             store::commit(tx).await?;

@@ -150,7 +150,8 @@ pub async fn insert_feed(
 pub struct FeedFact {
     pub feed_id: i64,
     pub line: i64,
-    pub id_number: String,
+    /// Only a readable row is kept, and its number was checked (`watch::feed::parse_id`).
+    pub id_number: NationalId,
     pub name: String,
     pub kind: FeedKind,
     pub value: Option<i64>,
@@ -178,7 +179,8 @@ impl TryFrom<RawFeedFact> for FeedFact {
         Ok(FeedFact {
             feed_id: raw.feed_id,
             line: raw.line,
-            id_number: raw.id_number,
+            id_number: NationalId::parse(&raw.id_number)
+                .map_err(|error| decode::bad("feed_facts", "id_number", raw.id_number, error))?,
             name: raw.name,
             kind: decode::code("feed_facts", "kind", raw.kind, FeedKind::from_code)?,
             value: raw.value,
