@@ -390,7 +390,7 @@ impl App {
                         origin: Origin::Added {
                             id: row.id,
                             by: row.created_by_name.clone(),
-                            at: row.created_at.clone(),
+                            at: crate::timestamp(row.created_at),
                         },
                         in_effect: true,
                     });

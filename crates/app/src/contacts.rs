@@ -83,7 +83,8 @@ impl App {
                     .map_err(|error| AppError::invalid("id_number", error.to_string()))?,
             ),
         };
-        let now = self.now_text();
+        let recorded_at = self.now();
+        let now = crate::timestamp(recorded_at);
         let mut tx = self.store.begin().await?;
         let household = match input.household_id.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -148,20 +149,14 @@ impl App {
         };
         match opens {
             Opens::Nothing => {}
-            Opens::Warning {
-                rule,
-                kind,
-                severity,
-                state,
-                limit,
-            } => {
+            Opens::Warning { rule, state, limit } => {
                 let catalogue = self.catalogue()?;
                 let days = crate::calendar::working_days(&catalogue.snapshot(today), limit)?;
                 let due_on = self.calendar()?.add_working_days(today, days).to_string();
                 let today_text = today.to_string();
                 let description = format!(
                     "{}（{}，{}记录）：{findings}",
-                    crate::warnings::rule_label(rule),
+                    rule.label(),
                     on_date,
                     actor.display_name
                 );
@@ -176,10 +171,10 @@ impl App {
                     &mut tx,
                     &NewWarning {
                         dedupe_key: &format!("contact:{contact_id}"),
-                        origin: input.channel.code(),
-                        rule,
-                        kind,
-                        severity,
+                        origin: domain::states::WarningOrigin::from(input.channel).code(),
+                        rule: rule.code(),
+                        kind: rule.kind().code(),
+                        severity: rule.severity().code(),
                         id_number: id_number.as_ref().map(NationalId::as_str),
                         person_name: &person_name,
                         household_external_id: household
@@ -214,7 +209,7 @@ impl App {
                         actor_name: actor.display_name.clone(),
                         action: WarningAction::Raise,
                         detail: serde_json::json!({ "origin": description }).to_string(),
-                        recorded_at: now.clone(),
+                        recorded_at,
                     },
                 )
                 .await?;
@@ -300,11 +295,8 @@ impl App {
         if !actor.sees_unmasked() {
             for row in &mut rows {
                 row.person_name = domain::national_id::mask_name(&row.person_name);
-                row.id_number = row.id_number.as_deref().map(|text| {
-                    NationalId::parse(text)
-                        .map(|id| id.masked())
-                        .unwrap_or_else(|_| "******".to_owned())
-                });
+                // The list shows no ID number: a masked reader's page carries none.
+                row.id_number = None;
                 row.phone = String::new();
             }
         }

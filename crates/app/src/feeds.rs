@@ -9,7 +9,7 @@
 
 use crate::actors::{COMPARISON_NAME, COMPARISON_USER_ID, comparison_actor};
 use crate::calendar::working_days;
-use crate::warnings::{RULE_DISCREPANCY_STATE, WarningState, rule_label};
+use crate::warnings::{RULE_DISCREPANCY_STATE, WarningState};
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::{PlaceLevel, Role};
@@ -73,26 +73,33 @@ impl OwnedRecord {
     }
 
     /// The row as kept for comparison at intake.
-    fn fact(&self) -> FeedFact {
-        FeedFact {
+    fn fact(&self) -> Result<FeedFact, AppError> {
+        // The key was checked by `watch::feed::parse_id`, as strictly as `NationalId::parse`.
+        let id_number = std::str::from_utf8(&self.id_number)
+            .ok()
+            .and_then(|text| domain::NationalId::parse(text).ok())
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("feed line {}: an unread ID key", self.line))
+            })?;
+        Ok(FeedFact {
             feed_id: 0,
             line: self.line as i64,
-            id_number: String::from_utf8_lossy(&self.id_number).into_owned(),
+            id_number,
             name: self.name.clone(),
-            kind: self.kind.code().to_owned(),
+            kind: self.kind,
             value: self.value,
             on_date: self.date.clone(),
             detail: self.detail.clone(),
-        }
+        })
     }
 
     /// A kept row read back (`None`: a row this version cannot read, which it never wrote).
     fn from_fact(fact: &FeedFact) -> Option<OwnedRecord> {
         Some(OwnedRecord {
             line: u64::try_from(fact.line).ok()?,
-            id_number: watch::feed::parse_id(&fact.id_number).ok()?,
+            id_number: fact.id_number.as_str().as_bytes().try_into().ok()?,
             name: fact.name.clone(),
-            kind: FeedKind::from_code(&fact.kind)?,
+            kind: fact.kind,
             value: fact.value,
             date: fact.on_date.clone(),
             detail: fact.detail.clone(),
@@ -114,7 +121,7 @@ impl OwnedRecord {
 
 /// A feed read: its format, the readable rows and the rejected ones.
 pub(crate) struct ParsedFeed {
-    format: &'static str,
+    format: watch::FeedFormat,
     records: Vec<OwnedRecord>,
     rejections: Vec<Rejection>,
 }
@@ -154,11 +161,7 @@ pub(crate) fn read_feed(bytes: &[u8], file_name: &str) -> Result<ParsedFeed, App
         ));
     }
     Ok(ParsedFeed {
-        format: match format {
-            watch::FeedFormat::Csv => "csv",
-            watch::FeedFormat::JsonLines => "jsonl",
-            watch::FeedFormat::Xlsx => "xlsx",
-        },
+        format,
         records,
         rejections,
     })
@@ -255,7 +258,7 @@ impl App {
                 period: &period,
                 content_hash: &identity.content_hash,
                 file_name: &file_name,
-                format: parsed.format,
+                format: parsed.format.code(),
                 content: upload.bytes,
                 rows_read: parsed.records.len() as i64,
                 rows_rejected: rejections.len() as i64,
@@ -278,7 +281,7 @@ impl App {
             }
             Err(other) => return Err(other.into()),
         };
-        store::watch::insert_feed_facts(&mut tx, feed_id, &facts_of(&parsed.records)).await?;
+        store::watch::insert_feed_facts(&mut tx, feed_id, &facts_of(&parsed.records)?).await?;
         let job_id = store::watch::enqueue_job(&mut tx, feed_id, &today, &now).await?;
         store::audit::append_one(
             &mut tx,
@@ -471,7 +474,8 @@ impl App {
         watch::distinct(&mut found);
 
         let today = self.today();
-        let now = self.now_text();
+        let recorded_at = self.now();
+        let now = crate::timestamp(recorded_at);
         let calendar = self.calendar()?;
         let assign_days = working_days(&snapshot, Param::WarningAssignWorkingDays)?;
         let due_on = calendar.add_working_days(today, assign_days).to_string();
@@ -573,14 +577,14 @@ impl App {
                         feed.source,
                         feed.period,
                         job.id,
-                        rule_label(rule.code())
+                        rule.label()
                     ),
                 }),
             )];
             if let Some(case) = at_comparison {
                 history.push(closed_into(case.id));
             }
-            comparison_history(&mut tx, warning_id, today, &now, &history).await?;
+            comparison_history(&mut tx, warning_id, today, recorded_at, &history).await?;
             if let Some(case) = at_comparison {
                 // P3: the 疑点 goes on the case at 信息比对, by the same path as one entered by hand.
                 let area = case.area_code.clone();
@@ -643,7 +647,7 @@ impl App {
             };
             let parsed = read_feed(&content, &feed.file_name)?;
             let mut tx = self.store.begin().await?;
-            store::watch::insert_feed_facts(&mut tx, feed_id, &facts_of(&parsed.records)).await?;
+            store::watch::insert_feed_facts(&mut tx, feed_id, &facts_of(&parsed.records)?).await?;
             store::commit(tx).await?;
         }
         Ok(feed_ids.len() as u64)
@@ -716,7 +720,8 @@ impl App {
                         .map(|(feed, record)| (*feed, record.record())),
                     &thresholds,
                 );
-                let now = self.now_text();
+                let recorded_at = self.now();
+                let now = crate::timestamp(recorded_at);
                 let today_text = today.to_string();
                 let area = registered.as_ref().map_or("", |row| row.area_code.as_str());
                 for warning in &warnings {
@@ -786,13 +791,13 @@ impl App {
                                     "{}（{}）受理后比对：{}",
                                     feed.source,
                                     feed.period,
-                                    rule_label(warning.rule.code())
+                                    warning.rule.label()
                                 ),
                             }),
                         ),
                         closed_into(case_id),
                     ];
-                    comparison_history(&mut *tx, warning_id, today, &now, &history).await?;
+                    comparison_history(&mut *tx, warning_id, today, recorded_at, &history).await?;
                     found.push(workflow::Discrepancy {
                         source: format!("{}（{}）", feed.source, feed.period),
                         description: format!("{description}（预警{warning_id}）"),
@@ -827,7 +832,8 @@ impl App {
         case_id: i64,
         today: NaiveDate,
     ) -> Result<(), AppError> {
-        let now = self.now_text();
+        let recorded_at = self.now();
+        let now = crate::timestamp(recorded_at);
         let today_text = today.to_string();
         store::watch::update_warning(
             &mut *tx,
@@ -846,7 +852,14 @@ impl App {
             },
         )
         .await?;
-        comparison_history(&mut *tx, warning.id, today, &now, &[closed_into(case_id)]).await?;
+        comparison_history(
+            &mut *tx,
+            warning.id,
+            today,
+            recorded_at,
+            &[closed_into(case_id)],
+        )
+        .await?;
         store::audit::append_one(
             &mut *tx,
             self.store.audit_key(),
@@ -873,7 +886,7 @@ async fn comparison_history(
     tx: &mut store::Conn,
     warning_id: i64,
     on_date: NaiveDate,
-    now: &str,
+    recorded_at: chrono::DateTime<chrono::Utc>,
     history: &[(WarningAction, serde_json::Value)],
 ) -> Result<(), AppError> {
     for (action, detail) in history {
@@ -887,7 +900,7 @@ async fn comparison_history(
                 actor_name: COMPARISON_NAME.to_owned(),
                 action: *action,
                 detail: detail.to_string(),
-                recorded_at: now.to_owned(),
+                recorded_at,
             },
         )
         .await?;
@@ -906,7 +919,7 @@ fn warning_key(warning: &watch::Warning) -> String {
 }
 
 /// A feed's readable rows as kept for comparison at intake.
-fn facts_of(records: &[OwnedRecord]) -> Vec<FeedFact> {
+fn facts_of(records: &[OwnedRecord]) -> Result<Vec<FeedFact>, AppError> {
     records.iter().map(OwnedRecord::fact).collect()
 }
 
@@ -938,27 +951,6 @@ async fn registry_name(
         .map(|person| person.name.clone()))
 }
 
-/// 数据类别 in Chinese.
-pub fn feed_kind_label(kind: FeedKind) -> &'static str {
-    match kind {
-        FeedKind::Vehicle => "车辆",
-        FeedKind::RealEstate => "不动产",
-        FeedKind::Business => "市场主体",
-        FeedKind::Wage => "工资",
-        FeedKind::ProvidentFund => "公积金",
-        FeedKind::Tax => "纳税",
-        FeedKind::Deposit => "存款",
-        FeedKind::PublicPayroll => "财政供养",
-        FeedKind::Medical => "医疗自付",
-        FeedKind::Death => "死亡",
-        FeedKind::Disability => "残疾",
-        FeedKind::School => "就学",
-        FeedKind::Unemployment => "失业",
-        FeedKind::Disaster => "灾害",
-        FeedKind::Monitoring => "监测对象",
-    }
-}
-
 fn hundredths(value: i64) -> String {
     let sign = if value < 0 { "-" } else { "" };
     let absolute = value.unsigned_abs();
@@ -976,8 +968,8 @@ fn describe(
     record: Option<&OwnedRecord>,
     param_json: Option<&str>,
 ) -> String {
-    let mut text = rule_label(warning.rule.code()).to_owned();
-    if warning.rule == watch::Rule::DuplicateEnrolment {
+    let mut text = warning.rule.label().to_owned();
+    if warning.rule == watch::WarningRule::DuplicateEnrolment {
         text.push_str("：同一身份证号登记在两户（不重不漏）");
     } else {
         text.push_str(&format!(
@@ -985,7 +977,7 @@ fn describe(
             feed.source,
             feed.period,
             warning.line,
-            feed_kind_label(warning.feed_kind)
+            warning.feed_kind.label()
         ));
         if let Some(value) = warning.value {
             text.push_str(&format!(" 数值{}", hundredths(value)));
@@ -997,7 +989,7 @@ fn describe(
             if !record.detail.is_empty() {
                 text.push_str(&format!("，说明“{}”", record.detail));
             }
-            if warning.rule == watch::Rule::NameMismatch {
+            if warning.rule == watch::WarningRule::NameMismatch {
                 text.push_str(&format!("，部门登记姓名“{}”", record.name));
             }
         }

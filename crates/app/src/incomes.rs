@@ -5,6 +5,7 @@
 use crate::access::Actor;
 use crate::error::AppError;
 use chrono::NaiveDate;
+use domain::states::IncomeSource;
 use domain::{Household, Yuan};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -30,8 +31,8 @@ pub(crate) async fn record(
 ) -> Result<(), AppError> {
     let income = policy::IncomeRecord::of(household, on);
     let (source, reference) = match source {
-        Source::Survey(tracking_number) => ("survey", tracking_number),
-        Source::Household => ("household", ""),
+        Source::Survey(tracking_number) => (IncomeSource::Survey, tracking_number),
+        Source::Household => (IncomeSource::Household, ""),
     };
     store::incomes::append(
         conn,
@@ -40,7 +41,7 @@ pub(crate) async fn record(
             on_date: &on.to_string(),
             income_12m_fen: income.income_12m.fen(),
             n_members: i64::from(income.n_members),
-            source,
+            source: source.code(),
             reference,
             recorded_by: &actor.audit_name(),
             recorded_at: now,

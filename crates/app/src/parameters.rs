@@ -348,7 +348,7 @@ impl App {
                         Origin::Added {
                             id: row.id,
                             by: row.created_by_name.clone(),
-                            at: row.created_at.clone(),
+                            at: crate::timestamp(row.created_at),
                         },
                     ));
                 }

@@ -328,10 +328,12 @@ impl App {
         )
         .await?;
         if staged.is_none_or(|row| row.accepted_at.is_some()) {
+            // A roll is read as CSV unless it is XLSX (JSON Lines is refused before this).
             let format = match format_of(upload.file_name, upload.bytes) {
-                FeedFormat::Xlsx => "xlsx",
-                _ => "csv",
-            };
+                FeedFormat::Xlsx => FeedFormat::Xlsx,
+                _ => FeedFormat::Csv,
+            }
+            .code();
             let now = self.now_text();
             store::rolls::insert_upload(
                 &mut tx,

@@ -11,7 +11,8 @@ use crate::calendar::working_days;
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::national_id::mask_name;
-use domain::{NationalId, PlaceLevel, Role};
+pub use domain::states::WarningRule;
+use domain::{PlaceLevel, Role};
 use store::audit::AuditEvent;
 use store::watch::{WarningEventRow, WarningFilter, WarningRow, WarningUpdate};
 use workflow::warning::{self as machine, WarningActor, WarningRefusal, scope_of};
@@ -23,39 +24,11 @@ use workflow::{CaseKind, Channel};
 /// The disposition of a warning that became a 疑点 of the household's open case.
 pub const RULE_DISCREPANCY_STATE: &str = "discrepancy";
 
-/// 预警规则 in Chinese (comparison rules and the active-discovery origins).
-pub fn rule_label(code: &str) -> &'static str {
-    match code {
-        "death" => "死亡",
-        "name_mismatch" => "姓名不一致",
-        "duplicate_enrolment" => "重复纳入",
-        "vehicle_over_limit" => "车辆价值超限",
-        "extra_house" => "房产超限",
-        "business_owner" => "登记经营主体",
-        "deposit_over_limit" => "存款超限",
-        "income_over_declared" => "收入高于申报",
-        "income_over_line" => "收入超过类别标准",
-        "formal_job_undeclared" => "缴存公积金未申报收入",
-        "public_payroll" => "财政供养人员",
-        "large_medical_cost" => "大额医疗自付",
-        "new_disability" => "新增或加重残疾",
-        "disaster_loss" => "受灾损失",
-        "unemployment" => "失业登记",
-        "school_dropout" => "辍学",
-        "monitored_elsewhere" => "农业农村部门监测对象",
-        "visit_report" => "走访发现",
-        "hotline_report" => "热线反映",
-        _ => "其他",
-    }
-}
-
-/// The rule codes a list can filter by, with their labels.
+/// The rule codes a list can filter by, with their labels (`WarningRule`, in its order).
 pub fn rule_choices() -> Vec<(&'static str, &'static str)> {
-    watch::Rule::ALL
+    WarningRule::ALL
         .iter()
-        .map(|rule| rule.code())
-        .chain(["visit_report", "hotline_report"])
-        .map(|code| (code, rule_label(code)))
+        .map(|rule| (rule.code(), rule.label()))
         .collect()
 }
 
@@ -173,23 +146,20 @@ fn warning_actor(actor: &Actor, row: &WarningRow) -> WarningActor {
 }
 
 fn item_of(row: &WarningRow, masked: bool, today: &str) -> Result<WarningItem, AppError> {
-    let id_number = row.id_number.clone().unwrap_or_default();
     Ok(WarningItem {
         id: row.id,
-        rule: row.rule.clone(),
-        rule_label: rule_label(&row.rule),
-        severity: row.severity.clone(),
+        rule: row.rule.code().to_owned(),
+        rule_label: row.rule.label(),
+        severity: row.severity.code().to_owned(),
         person_name: if masked {
             mask_name(&row.person_name)
         } else {
             row.person_name.clone()
         },
-        id_number: if masked && !id_number.is_empty() {
-            NationalId::parse(&id_number)
-                .map(|id| id.masked())
-                .unwrap_or_else(|_| "******".to_owned())
-        } else {
-            id_number
+        id_number: match &row.id_number {
+            Some(id_number) if masked => id_number.masked(),
+            Some(id_number) => id_number.as_str().to_owned(),
+            None => String::new(),
         },
         household_external_id: row
             .household_external_id
@@ -329,7 +299,7 @@ impl App {
                 on: event.on_date.to_string(),
                 actor_name: event.actor_name,
                 action: event.action.code().to_owned(),
-                recorded_at: event.recorded_at,
+                recorded_at: crate::timestamp(event.recorded_at),
             })
             .collect();
         let offered = machine::offered(item.state, warning_actor(actor, &row));
@@ -361,8 +331,8 @@ impl App {
         };
         Ok(WarningDetail {
             version: row.version,
-            kind: row.kind.clone(),
-            origin: row.origin.clone(),
+            kind: row.kind.code().to_owned(),
+            origin: row.origin.code().to_owned(),
             description: row.description.clone(),
             feed,
             line: row.line,
@@ -390,7 +360,8 @@ impl App {
         action: LoopAction,
     ) -> Result<WarningState, AppError> {
         let today = self.today();
-        let now = self.now_text();
+        let recorded_at = self.now();
+        let now = crate::timestamp(recorded_at);
         let catalogue = self.catalogue()?;
         let snapshot = catalogue.snapshot(today);
         let calendar = self.calendar()?;
@@ -534,7 +505,7 @@ impl App {
                 actor_name: actor.display_name.clone(),
                 action: step,
                 detail: detail.clone(),
-                recorded_at: now.clone(),
+                recorded_at,
             },
         )
         .await?;

@@ -11,6 +11,7 @@ use anyhow::Context;
 use app::cases::{CaseAction, NewIntake};
 use app::{Actor, App, AppError};
 use domain::Role;
+use domain::states::FeedKind;
 use std::time::{Duration, Instant};
 use store::watch::{FeedFact, NewFeed};
 use synth::Rng;
@@ -21,29 +22,41 @@ const FEED_ROWS: usize = 1_000_000;
 const BATCH: usize = 50_000;
 
 /// A fact of a kind departments send often, with a plausible value (hundredths).
-fn fact(draw: &mut Rng, id_number: &str, line: i64) -> FeedFact {
+fn fact(draw: &mut Rng, id_number: &str, line: i64) -> anyhow::Result<FeedFact> {
     let (kind, value, detail) = match draw.below(10) {
-        0..=3 => ("wage", Some(100_000 + draw.below(600_000) as i64), ""),
-        4 | 5 => ("medical", Some(draw.below(2_000_000) as i64), ""),
-        6 => ("deposit", Some(draw.below(10_000_000) as i64), ""),
-        7 => ("vehicle", Some(draw.below(20_000_000) as i64), "渝A00000"),
+        0..=3 => (
+            FeedKind::Wage,
+            Some(100_000 + draw.below(600_000) as i64),
+            "",
+        ),
+        4 | 5 => (FeedKind::Medical, Some(draw.below(2_000_000) as i64), ""),
+        6 => (FeedKind::Deposit, Some(draw.below(10_000_000) as i64), ""),
+        7 => (
+            FeedKind::Vehicle,
+            Some(draw.below(20_000_000) as i64),
+            "渝A00000",
+        ),
         8 => (
-            "real_estate",
+            FeedKind::RealEstate,
             Some(8_000 + draw.below(20_000) as i64),
             "铜梁区某地",
         ),
-        _ => ("provident_fund", Some(draw.below(300_000) as i64), ""),
+        _ => (
+            FeedKind::ProvidentFund,
+            Some(draw.below(300_000) as i64),
+            "",
+        ),
     };
-    FeedFact {
+    Ok(FeedFact {
         feed_id: 0,
         line,
-        id_number: id_number.to_owned(),
+        id_number: domain::NationalId::parse(id_number)?,
         name: String::new(),
-        kind: kind.to_owned(),
+        kind,
         value,
         on_date: "2026-10-01".to_owned(),
         detail: detail.to_owned(),
-    }
+    })
 }
 
 /// Stores synthetic facts until the table holds `target` rows.
@@ -99,7 +112,7 @@ async fn fill_facts(
                     let person = persons[draw.below(persons.len())];
                     fact(draw, person, line)
                 })
-                .collect();
+                .collect::<anyhow::Result<_>>()?;
             let mut tx = app.store().begin().await?;
             store::watch::insert_feed_facts(&mut tx, feed_id, &facts).await?;
             store::commit(tx).await?;

@@ -224,3 +224,224 @@ impl Status {
     pub const ENTERED: &'static [Status] =
         &[Status::Confirmed, Status::Secondary, Status::Provisional];
 }
+
+vocabulary!(
+    /// 比对数据类别: what a department's feed row is about (FEEDS.md).
+    FeedKind {
+        /// 车辆 (公安交管): assessed value.
+        Vehicle = "vehicle" / "车辆",
+        /// 不动产 (不动产登记): floor area.
+        RealEstate = "real_estate" / "不动产",
+        /// 市场主体 (市场监管): registered capital.
+        Business = "business" / "市场主体",
+        /// 工资 (人社): monthly wage.
+        Wage = "wage" / "工资",
+        /// 公积金: monthly deposit.
+        ProvidentFund = "provident_fund" / "公积金",
+        /// 纳税 (税务): annual taxable income.
+        Tax = "tax" / "纳税",
+        /// 存款 (银行): balance.
+        Deposit = "deposit" / "存款",
+        /// 财政供养 (财政): monthly salary.
+        PublicPayroll = "public_payroll" / "财政供养",
+        /// 医疗自付 (医保): out-of-pocket cost.
+        Medical = "medical" / "医疗自付",
+        /// 死亡 (公安 / 卫健 / 殡葬).
+        Death = "death" / "死亡",
+        /// 残疾 (残联): grade 1–4.
+        Disability = "disability" / "残疾",
+        /// 就学 (教育): stage, or a drop-out.
+        School = "school" / "就学",
+        /// 失业 (人社).
+        Unemployment = "unemployment" / "失业",
+        /// 灾害 (应急): loss.
+        Disaster = "disaster" / "灾害",
+        /// 监测对象 (农业农村).
+        Monitoring = "monitoring" / "监测对象",
+    }
+);
+
+vocabulary!(
+    /// 文件格式 of a feed or a roll (FEEDS.md), as stored with it.
+    FeedFormat {
+        /// CSV, UTF-8 or GB18030, with a header line.
+        Csv = "csv" / "CSV",
+        /// JSON Lines, one object a line, English or Chinese keys.
+        JsonLines = "jsonl" / "JSON Lines",
+        /// XLSX: the first worksheet, header in its first non-empty row.
+        Xlsx = "xlsx" / "XLSX",
+    }
+);
+
+impl FeedFormat {
+    /// The format a file name's extension says (case-insensitive): `csv`, `jsonl`/`ndjson`/`json`, `xlsx`.
+    pub fn from_extension(extension: &str) -> Option<FeedFormat> {
+        match extension.to_ascii_lowercase().as_str() {
+            "csv" => Some(FeedFormat::Csv),
+            "jsonl" | "ndjson" | "json" => Some(FeedFormat::JsonLines),
+            "xlsx" => Some(FeedFormat::Xlsx),
+            _ => None,
+        }
+    }
+}
+
+vocabulary!(
+    /// 预警类型.
+    WarningKind {
+        /// 疑点: the record contradicts the household's category.
+        Contradiction = "contradiction" / "疑点（与类别不符）",
+        /// 姓名不一致
+        NameMismatch = "name_mismatch" / "姓名不一致",
+        /// 重复享受 / 不重不漏.
+        Duplicate = "duplicate" / "重复享受",
+        /// 主动发现: possible need of a person outside the net or in a lower category.
+        PossibleNeed = "possible_need" / "主动发现（可能困难）",
+    }
+);
+
+vocabulary!(
+    /// 预警等级, lowest first.
+    Severity {
+        /// 低
+        Low = "low" / "低",
+        /// 中
+        Medium = "medium" / "中",
+        /// 高
+        High = "high" / "高",
+    }
+);
+
+vocabulary!(
+    /// 预警来源: the comparison of a feed, or a contact (its channel's code).
+    WarningOrigin {
+        /// 比对: a comparison run over a feed.
+        Comparison = "comparison" / "比对",
+        /// 走访: a visit log.
+        Visit = "visit" / "走访",
+        /// 热线: a hotline ticket.
+        Hotline = "hotline" / "热线",
+    }
+);
+
+impl From<ContactChannel> for WarningOrigin {
+    fn from(channel: ContactChannel) -> WarningOrigin {
+        match channel {
+            ContactChannel::Visit => WarningOrigin::Visit,
+            ContactChannel::Hotline => WarningOrigin::Hotline,
+        }
+    }
+}
+
+vocabulary!(
+    /// 收入记录来源: where a household's dated income came from (X2, rule 9).
+    IncomeSource {
+        /// 入户调查: a case's survey.
+        Survey = "survey" / "入户调查",
+        /// 家庭信息: an edit of the registry.
+        Household = "household" / "家庭信息",
+    }
+);
+
+vocabulary!(
+    /// 预警规则: the comparison's rules (`watch::rules`, each reading its threshold from the
+    /// catalogue) and the two active-discovery reports a contact raises a warning under.
+    WarningRule {
+        /// A registry person has died (any feed saying so; inside or outside the net).
+        Death = "death" / "死亡",
+        /// The department's name differs from the registry's for the same ID number.
+        NameMismatch = "name_mismatch" / "姓名不一致",
+        /// One ID number listed by two households (不重不漏), found while indexing.
+        DuplicateEnrolment = "duplicate_enrolment" / "重复纳入",
+        /// Inside the net: a vehicle assessed above `property.vehicle_value_limit`.
+        VehicleOverLimit = "vehicle_over_limit" / "车辆价值超限",
+        /// Inside the net: the household's members hold more houses than the one lived in plus
+        /// `property.extra_houses_limit` (real-estate records counted per household, one per
+        /// person and `detail`).
+        ExtraHouse = "extra_house" / "房产超限",
+        /// Inside the net: a registered business where `property.business_allowed` is `false`.
+        BusinessOwner = "business_owner" / "登记经营主体",
+        /// Inside the net: one deposit balance above `property.financial_assets_months` ×
+        /// 低保标准 (hukou) × members.
+        DepositOverLimit = "deposit_over_limit" / "存款超限",
+        /// Inside the net: fed monthly income (wage, public payroll; tax ÷ 12) above the person's
+        /// declared monthly income × (1 + `comparison.income_tolerance`).
+        IncomeOverDeclared = "income_over_declared" / "收入高于申报",
+        /// Inside the net: with the person's declared income replaced by the fed one, the
+        /// household's income per person-month is above its category's line (低保标准 by hukou for
+        /// 低保, 特困基本生活标准 for 特困, × `dibao_edge.income_multiplier` for 低保边缘,
+        /// `monitoring.income_line` ÷ 12 for monitoring objects).
+        IncomeOverLine = "income_over_line" / "收入超过类别标准",
+        /// Inside the net: a provident-fund deposit for a person who declared no income (a formal job).
+        FormalJobUndeclared = "formal_job_undeclared" / "缴存公积金未申报收入",
+        /// Inside the net: on the public payroll (财政供养).
+        PublicPayroll = "public_payroll" / "财政供养人员",
+        /// Outside the net or below 低保 (特困 and 低保 are "high"): out-of-pocket medical cost above `comparison.medical_large_yuan`.
+        LargeMedicalCost = "large_medical_cost" / "大额医疗自付",
+        /// Outside the net or below 低保: a disability grade not recorded (none, or a lighter one).
+        NewDisability = "new_disability" / "新增或加重残疾",
+        /// Outside the net or below 低保: a disaster loss above `comparison.disaster_large_yuan`.
+        DisasterLoss = "disaster_loss" / "受灾损失",
+        /// Outside the net or below 低保: unemployment registered.
+        Unemployment = "unemployment" / "失业登记",
+        /// Outside the net or below 低保: school drop-out (`detail` = `dropout` or 辍学).
+        SchoolDropout = "school_dropout" / "辍学",
+        /// Outside the net: listed as a monitoring object by 农业农村.
+        MonitoredElsewhere = "monitored_elsewhere" / "农业农村部门监测对象",
+        /// 走访发现: a grid worker's visit found a possible need (W4).
+        VisitReport = "visit_report" / "走访发现",
+        /// 热线反映: a hotline ticket reported a possible need (W4).
+        HotlineReport = "hotline_report" / "热线反映",
+    }
+);
+
+impl WarningRule {
+    /// The rule's 预警类型.
+    pub fn kind(self) -> WarningKind {
+        match self {
+            WarningRule::Death
+            | WarningRule::VehicleOverLimit
+            | WarningRule::ExtraHouse
+            | WarningRule::BusinessOwner
+            | WarningRule::DepositOverLimit
+            | WarningRule::IncomeOverDeclared
+            | WarningRule::IncomeOverLine
+            | WarningRule::FormalJobUndeclared
+            | WarningRule::PublicPayroll => WarningKind::Contradiction,
+            WarningRule::NameMismatch => WarningKind::NameMismatch,
+            WarningRule::DuplicateEnrolment => WarningKind::Duplicate,
+            WarningRule::LargeMedicalCost
+            | WarningRule::NewDisability
+            | WarningRule::DisasterLoss
+            | WarningRule::Unemployment
+            | WarningRule::SchoolDropout
+            | WarningRule::MonitoredElsewhere
+            | WarningRule::VisitReport
+            | WarningRule::HotlineReport => WarningKind::PossibleNeed,
+        }
+    }
+
+    /// The rule's 预警等级.
+    pub fn severity(self) -> Severity {
+        match self {
+            WarningRule::Death
+            | WarningRule::VehicleOverLimit
+            | WarningRule::ExtraHouse
+            | WarningRule::BusinessOwner
+            | WarningRule::DepositOverLimit
+            | WarningRule::IncomeOverLine
+            | WarningRule::PublicPayroll => Severity::High,
+            WarningRule::NameMismatch
+            | WarningRule::Unemployment
+            | WarningRule::MonitoredElsewhere => Severity::Low,
+            WarningRule::DuplicateEnrolment
+            | WarningRule::IncomeOverDeclared
+            | WarningRule::FormalJobUndeclared
+            | WarningRule::LargeMedicalCost
+            | WarningRule::NewDisability
+            | WarningRule::DisasterLoss
+            | WarningRule::SchoolDropout
+            | WarningRule::VisitReport
+            | WarningRule::HotlineReport => Severity::Medium,
+        }
+    }
+}

@@ -32,7 +32,7 @@ pub struct CalendarYearRow {
     pub source: String,
     pub status: Status,
     pub note: Option<String>,
-    pub created_at: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
     pub created_by: i64,
     pub created_by_name: String,
 }
@@ -62,7 +62,7 @@ impl TryFrom<RawCalendarYear> for CalendarYearRow {
             source: raw.source,
             status: decode::code("calendar_years", "status", raw.status, Status::from_code)?,
             note: raw.note,
-            created_at: raw.created_at,
+            created_at: decode::instant("calendar_years", "created_at", raw.created_at)?,
             created_by: raw.created_by,
             created_by_name: raw.created_by_name,
         })

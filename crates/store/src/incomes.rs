@@ -3,8 +3,9 @@
 
 use crate::decode;
 use crate::{Conn, Result, StoreError};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::HouseholdNo;
+use domain::states::IncomeSource;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IncomeRow {
@@ -13,12 +14,11 @@ pub struct IncomeRow {
     pub on_date: NaiveDate,
     pub income_12m_fen: i64,
     pub n_members: i64,
-    /// `survey` or `household`.
-    pub source: String,
+    pub source: IncomeSource,
     /// The case's tracking number for a survey; empty for a registry edit.
     pub reference: String,
     pub recorded_by: String,
-    pub recorded_at: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A `incomes` row as stored, before `decode`.
@@ -39,21 +39,21 @@ impl TryFrom<RawIncome> for IncomeRow {
     type Error = StoreError;
 
     fn try_from(raw: RawIncome) -> Result<Self> {
-        const TABLE: &str = "incomes";
+        const TABLE: &str = "income_records";
         Ok(IncomeRow {
             id: raw.id,
             household_external_id: decode::household_no(
-                "income_records",
+                TABLE,
                 "household_external_id",
                 raw.household_external_id,
             )?,
             on_date: decode::date(TABLE, "on_date", raw.on_date)?,
             income_12m_fen: raw.income_12m_fen,
             n_members: raw.n_members,
-            source: raw.source,
+            source: decode::code(TABLE, "source", raw.source, IncomeSource::from_code)?,
             reference: raw.reference,
             recorded_by: raw.recorded_by,
-            recorded_at: raw.recorded_at,
+            recorded_at: decode::instant(TABLE, "recorded_at", raw.recorded_at)?,
         })
     }
 }

@@ -36,7 +36,7 @@ pub struct PolicyValueRow {
     pub source: String,
     pub status: Status,
     pub note: Option<String>,
-    pub created_at: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
     pub created_by: i64,
     pub created_by_name: String,
 }
@@ -69,7 +69,7 @@ impl TryFrom<RawPolicyValue> for PolicyValueRow {
             source: raw.source,
             status: decode::code(TABLE, "status", raw.status, Status::from_code)?,
             note: raw.note,
-            created_at: raw.created_at,
+            created_at: decode::instant("policy_values", "created_at", raw.created_at)?,
             created_by: raw.created_by,
             created_by_name: raw.created_by_name,
         })

@@ -7,8 +7,9 @@
 use crate::households::{CategoryPeriodRow, PERIOD_COLUMNS, RawCategoryPeriod};
 use crate::sql::{BULK_ROWS, positional, values_list};
 use crate::{Conn, Result, StoreError};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::Category;
+use domain::states::FeedFormat;
 use futures_util::TryStreamExt;
 use std::collections::HashSet;
 
@@ -34,13 +35,13 @@ pub struct RollUploadRow {
     pub id: i64,
     pub category: Category,
     pub file_name: String,
-    /// The file's format as read (`csv`, `xlsx`), shown, never parsed again.
-    pub format: String,
+    /// The file's format as read (`csv`, `xlsx`).
+    pub format: FeedFormat,
     pub content_hash: String,
     pub content: Vec<u8>,
     pub uploaded_by: String,
-    pub uploaded_at: String,
-    pub accepted_at: Option<String>,
+    pub uploaded_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
 }
 
 /// A `roll_uploads` row as stored, before `decode`.
@@ -70,12 +71,21 @@ impl TryFrom<RawRollUpload> for RollUploadRow {
                 Category::from_code,
             )?,
             file_name: raw.file_name,
-            format: raw.format,
+            format: crate::decode::code(
+                "roll_uploads",
+                "format",
+                raw.format,
+                FeedFormat::from_code,
+            )?,
             content_hash: raw.content_hash,
             content: raw.content,
             uploaded_by: raw.uploaded_by,
-            uploaded_at: raw.uploaded_at,
-            accepted_at: raw.accepted_at,
+            uploaded_at: crate::decode::instant("roll_uploads", "uploaded_at", raw.uploaded_at)?,
+            accepted_at: crate::decode::instant_opt(
+                "roll_uploads",
+                "accepted_at",
+                raw.accepted_at,
+            )?,
         })
     }
 }

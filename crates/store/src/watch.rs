@@ -11,26 +11,64 @@
 use crate::decode;
 use crate::search::{Bind, Statement};
 use crate::{Conn, Result, StoreError, area_range};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::states::{
-    ContactChannel, ContactOutcome, Disposition, JobState, Judgement, WarningAction, WarningState,
+    ContactChannel, ContactOutcome, Disposition, FeedFormat, FeedKind, JobState, Judgement,
+    Severity, WarningAction, WarningKind, WarningOrigin, WarningRule, WarningState,
 };
-use domain::{HouseholdNo, PlaceCode, Role};
+use domain::{HouseholdNo, NationalId, PlaceCode, Role};
 
 /// A stored feed without its bytes.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedRow {
     pub id: i64,
     pub source: String,
     pub period: String,
     pub content_hash: String,
     pub file_name: String,
-    pub format: String,
+    pub format: FeedFormat,
     pub rows_read: i64,
     pub rows_rejected: i64,
     pub imported_by: String,
     pub imported_by_user_id: i64,
-    pub imported_at: String,
+    pub imported_at: DateTime<Utc>,
+}
+
+/// A `feeds` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawFeed {
+    id: i64,
+    source: String,
+    period: String,
+    content_hash: String,
+    file_name: String,
+    format: String,
+    rows_read: i64,
+    rows_rejected: i64,
+    imported_by: String,
+    imported_by_user_id: i64,
+    imported_at: String,
+}
+
+impl TryFrom<RawFeed> for FeedRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawFeed) -> Result<Self> {
+        const TABLE: &str = "feeds";
+        Ok(FeedRow {
+            id: raw.id,
+            source: raw.source,
+            period: raw.period,
+            content_hash: raw.content_hash,
+            file_name: raw.file_name,
+            format: decode::code(TABLE, "format", raw.format, FeedFormat::from_code)?,
+            rows_read: raw.rows_read,
+            rows_rejected: raw.rows_rejected,
+            imported_by: raw.imported_by,
+            imported_by_user_id: raw.imported_by_user_id,
+            imported_at: decode::instant(TABLE, "imported_at", raw.imported_at)?,
+        })
+    }
 }
 
 const FEED_COLUMNS: &str = "id, source, period, content_hash, file_name, format, rows_read, rows_rejected, imported_by, imported_by_user_id, imported_at";
@@ -56,14 +94,16 @@ pub async fn feed_by_identity(
     period: &str,
     content_hash: &str,
 ) -> Result<Option<FeedRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {FEED_COLUMNS} FROM feeds WHERE source = $1 AND period = $2 AND content_hash = $3"
-    )))
-    .bind(source)
-    .bind(period)
-    .bind(content_hash)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawFeed, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE source = $1 AND period = $2 AND content_hash = $3"
+        )))
+        .bind(source)
+        .bind(period)
+        .bind(content_hash)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 /// Stores a feed and its rejected rows; an identity already stored is a `Conflict`.
@@ -104,17 +144,50 @@ pub async fn insert_feed(
     Ok(id)
 }
 
-/// One readable row of a stored feed: a fact about one person (P3 at intake).
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+/// One readable row of a stored feed: a fact about one person (P3 at intake). `on_date` is
+/// the row's date as the department gave it: `YYYY-MM-DD`, `YYYY-MM` or empty (FEEDS.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedFact {
     pub feed_id: i64,
     pub line: i64,
-    pub id_number: String,
+    /// Only a readable row is kept, and its number was checked (`watch::feed::parse_id`).
+    pub id_number: NationalId,
     pub name: String,
-    pub kind: String,
+    pub kind: FeedKind,
     pub value: Option<i64>,
     pub on_date: String,
     pub detail: String,
+}
+
+/// A `feed_facts` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawFeedFact {
+    feed_id: i64,
+    line: i64,
+    id_number: String,
+    name: String,
+    kind: String,
+    value: Option<i64>,
+    on_date: String,
+    detail: String,
+}
+
+impl TryFrom<RawFeedFact> for FeedFact {
+    type Error = StoreError;
+
+    fn try_from(raw: RawFeedFact) -> Result<Self> {
+        Ok(FeedFact {
+            feed_id: raw.feed_id,
+            line: raw.line,
+            id_number: NationalId::parse(&raw.id_number)
+                .map_err(|error| decode::bad("feed_facts", "id_number", raw.id_number, error))?,
+            name: raw.name,
+            kind: decode::code("feed_facts", "kind", raw.kind, FeedKind::from_code)?,
+            value: raw.value,
+            on_date: raw.on_date,
+            detail: raw.detail,
+        })
+    }
 }
 
 /// Stores a feed's readable rows (in the feed's transaction) and marks the feed as indexed.
@@ -132,7 +205,7 @@ pub async fn insert_feed_facts(conn: &mut Conn, feed_id: i64, facts: &[FeedFact]
                 .bind(fact.line)
                 .bind(fact.id_number.as_str())
                 .bind(fact.name.as_str())
-                .bind(fact.kind.as_str())
+                .bind(fact.kind.code())
                 .bind(fact.value)
                 .bind(fact.on_date.as_str())
                 .bind(fact.detail.as_str());
@@ -172,11 +245,13 @@ pub async fn facts_about(conn: &mut Conn, id_numbers: &[&str]) -> Result<Vec<Fee
              WHERE id_number IN ({}) ORDER BY feed_id, line",
             crate::sql::placeholders(chunk.len(), crate::sql::positional(conn))
         );
-        let mut query = sqlx::query_as::<_, FeedFact>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, RawFeedFact>(sqlx::AssertSqlSafe(sql));
         for id_number in chunk {
             query = query.bind(*id_number);
         }
-        facts.extend(query.fetch_all(&mut *conn).await?);
+        facts.extend(decode::all::<_, FeedFact>(
+            query.fetch_all(&mut *conn).await?,
+        )?);
     }
     Ok(facts)
 }
@@ -220,12 +295,14 @@ pub async fn open_warnings_about(
 }
 
 pub async fn feed(conn: &mut Conn, id: i64) -> Result<Option<FeedRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {FEED_COLUMNS} FROM feeds WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawFeed, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 /// The bytes of a stored feed.
@@ -239,12 +316,14 @@ pub async fn feed_content(conn: &mut Conn, id: i64) -> Result<Vec<u8>> {
 
 /// The latest feeds, newest first.
 pub async fn recent_feeds(conn: &mut Conn, limit: i64) -> Result<Vec<FeedRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {FEED_COLUMNS} FROM feeds ORDER BY id DESC LIMIT $1"
-    )))
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?)
+    decode::all::<RawFeed, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds ORDER BY id DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// The rejected rows of a feed, by line (at most `limit`).
@@ -262,6 +341,20 @@ pub async fn feed_rejections(
     .await?)
 }
 
+/// An ID number that may be absent (a warning or contact about someone the caller did not
+/// identify), checked by every writer before it is stored.
+fn national_id_opt(
+    table: &'static str,
+    column: &'static str,
+    value: Option<String>,
+) -> Result<Option<NationalId>> {
+    value
+        .map(|value| {
+            NationalId::parse(&value).map_err(|error| decode::bad(table, column, value, error))
+        })
+        .transpose()
+}
+
 /// 比对任务.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobRow {
@@ -269,9 +362,9 @@ pub struct JobRow {
     pub feed_id: i64,
     pub state: JobState,
     pub as_of: NaiveDate,
-    pub enqueued_at: String,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
+    pub enqueued_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
     pub worker: Option<String>,
     pub households: Option<i64>,
     pub records: Option<i64>,
@@ -310,9 +403,9 @@ impl TryFrom<RawJob> for JobRow {
             feed_id: raw.feed_id,
             state: decode::code(TABLE, "state", raw.state, JobState::from_code)?,
             as_of: decode::date(TABLE, "as_of", raw.as_of)?,
-            enqueued_at: raw.enqueued_at,
-            started_at: raw.started_at,
-            finished_at: raw.finished_at,
+            enqueued_at: decode::instant(TABLE, "enqueued_at", raw.enqueued_at)?,
+            started_at: decode::instant_opt(TABLE, "started_at", raw.started_at)?,
+            finished_at: decode::instant_opt(TABLE, "finished_at", raw.finished_at)?,
             worker: raw.worker,
             households: raw.households,
             records: raw.records,
@@ -450,11 +543,13 @@ pub async fn recent_jobs(conn: &mut Conn, limit: i64) -> Result<Vec<JobRow>> {
 pub struct WarningRow {
     pub id: i64,
     pub dedupe_key: String,
-    pub origin: String,
-    pub rule: String,
-    pub kind: String,
-    pub severity: String,
-    pub id_number: Option<String>,
+    pub origin: WarningOrigin,
+    pub rule: WarningRule,
+    pub kind: WarningKind,
+    pub severity: Severity,
+    /// Checked before it is stored: a feed row's number is read by `watch::feed::parse_id`,
+    /// a contact's by `NationalId::parse`.
+    pub id_number: Option<NationalId>,
     pub person_name: String,
     pub household_external_id: Option<HouseholdNo>,
     pub household_id: Option<i64>,
@@ -473,7 +568,7 @@ pub struct WarningRow {
     pub created_on: NaiveDate,
     pub due_on: NaiveDate,
     pub closed_on: Option<NaiveDate>,
-    pub updated_at: String,
+    pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
 
@@ -517,11 +612,11 @@ impl TryFrom<RawWarning> for WarningRow {
         Ok(WarningRow {
             id: raw.id,
             dedupe_key: raw.dedupe_key,
-            origin: raw.origin,
-            rule: raw.rule,
-            kind: raw.kind,
-            severity: raw.severity,
-            id_number: raw.id_number,
+            origin: decode::code(TABLE, "origin", raw.origin, WarningOrigin::from_code)?,
+            rule: decode::code(TABLE, "rule", raw.rule, WarningRule::from_code)?,
+            kind: decode::code(TABLE, "kind", raw.kind, WarningKind::from_code)?,
+            severity: decode::code(TABLE, "severity", raw.severity, Severity::from_code)?,
+            id_number: national_id_opt(TABLE, "id_number", raw.id_number)?,
             person_name: raw.person_name,
             household_external_id: decode::household_no_opt(
                 "warnings",
@@ -549,7 +644,7 @@ impl TryFrom<RawWarning> for WarningRow {
             created_on: decode::date(TABLE, "created_on", raw.created_on)?,
             due_on: decode::date(TABLE, "due_on", raw.due_on)?,
             closed_on: decode::date_opt(TABLE, "closed_on", raw.closed_on)?,
-            updated_at: raw.updated_at,
+            updated_at: decode::instant(TABLE, "updated_at", raw.updated_at)?,
             version: raw.version,
         })
     }
@@ -830,7 +925,7 @@ pub struct WarningEventRow {
     pub actor_name: String,
     pub action: WarningAction,
     pub detail: String,
-    pub recorded_at: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A `warning_events` row as stored, before `decode`.
@@ -859,9 +954,15 @@ impl TryFrom<RawWarningEvent> for WarningEventRow {
             actor_name: raw.actor_name,
             action: decode::code(TABLE, "action", raw.action, WarningAction::from_code)?,
             detail: raw.detail,
-            recorded_at: raw.recorded_at,
+            recorded_at: decode::instant(TABLE, "recorded_at", raw.recorded_at)?,
         })
     }
+}
+
+/// An instant as stored (`decode::instant` reads it back): UTC to the microsecond, as `app`
+/// writes every `*_at`.
+fn instant_text(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// Appends an event after the warning's last one (its `seq` is set here).
@@ -883,7 +984,7 @@ pub async fn append_warning_event(conn: &mut Conn, event: &WarningEventRow) -> R
     .bind(&event.actor_name)
     .bind(event.action.code())
     .bind(&event.detail)
-    .bind(&event.recorded_at)
+    .bind(instant_text(event.recorded_at))
     .execute(&mut *conn)
     .await?;
     Ok(seq)
@@ -962,7 +1063,8 @@ pub struct ContactRow {
     pub household_external_id: Option<HouseholdNo>,
     pub household_id: Option<i64>,
     pub person_name: String,
-    pub id_number: Option<String>,
+    /// Checked by `NationalId::parse` before it is stored.
+    pub id_number: Option<NationalId>,
     pub phone: String,
     pub area_code: PlaceCode,
     pub findings: String,
@@ -971,7 +1073,7 @@ pub struct ContactRow {
     pub case_id: Option<i64>,
     pub recorded_by_user_id: i64,
     pub recorded_by: String,
-    pub recorded_at: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A `contacts` row as stored, before `decode`.
@@ -1011,7 +1113,7 @@ impl TryFrom<RawContact> for ContactRow {
             )?,
             household_id: raw.household_id,
             person_name: raw.person_name,
-            id_number: raw.id_number,
+            id_number: national_id_opt(TABLE, "id_number", raw.id_number)?,
             phone: raw.phone,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             findings: raw.findings,
@@ -1020,7 +1122,7 @@ impl TryFrom<RawContact> for ContactRow {
             case_id: raw.case_id,
             recorded_by_user_id: raw.recorded_by_user_id,
             recorded_by: raw.recorded_by,
-            recorded_at: raw.recorded_at,
+            recorded_at: decode::instant(TABLE, "recorded_at", raw.recorded_at)?,
         })
     }
 }

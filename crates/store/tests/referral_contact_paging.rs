@@ -97,7 +97,7 @@ async fn seed(store: &Store, villages: &[String]) {
             .iter()
             .map(|n| {
                 format!(
-                    "({id}, 'visit', '2026-{month:02}-{day:02}', '姓名{n}', '', '{area}', '', 'recorded', 1, 'u', 't')",
+                    "({id}, 'visit', '2026-{month:02}-{day:02}', '姓名{n}', '', '{area}', '', 'recorded', 1, 'u', '2026-01-01T00:00:00.000000Z')",
                     id = n + 1,
                     month = 1 + n % 11,
                     day = 1 + n % 28,

@@ -100,9 +100,14 @@ async fn w2_a_job_is_claimed_once_and_two_workers_share_the_queue() {
         drop(conn);
 
         let mut tx = store.begin().await.unwrap();
-        let first = watch::enqueue_job(&mut tx, feed_id, "2026-11-02", "t")
-            .await
-            .unwrap();
+        let first = watch::enqueue_job(
+            &mut tx,
+            feed_id,
+            "2026-11-02",
+            "2026-11-02T01:00:00.000000Z",
+        )
+        .await
+        .unwrap();
         store::commit(tx).await.unwrap();
         assert_eq!(claim(&store, "a").await, Some(first), "{backend}");
         assert_eq!(claim(&store, "b").await, None, "{backend}: claimed twice");
@@ -135,9 +140,14 @@ async fn w2_a_job_is_claimed_once_and_two_workers_share_the_queue() {
         let mut queued = BTreeSet::new();
         for _ in 0..12 {
             queued.insert(
-                watch::enqueue_job(&mut tx, feed_id, "2026-11-02", "t")
-                    .await
-                    .unwrap(),
+                watch::enqueue_job(
+                    &mut tx,
+                    feed_id,
+                    "2026-11-02",
+                    "2026-11-02T01:00:00.000000Z",
+                )
+                .await
+                .unwrap(),
             );
         }
         store::commit(tx).await.unwrap();
@@ -173,7 +183,7 @@ async fn w3_the_same_fact_is_one_warning() {
             rule: "death",
             kind: "contradiction",
             severity: "high",
-            id_number: Some("500224197001010011"),
+            id_number: Some("500224197001010019"),
             person_name: "韩一",
             household_external_id: None,
             household_id: None,
@@ -190,7 +200,7 @@ async fn w3_the_same_fact_is_one_warning() {
             created_on: "2026-11-02",
             due_on: "2026-11-04",
             closed_on: None,
-            now: "t",
+            now: "2026-11-02T01:00:00.000000Z",
         };
         let mut tx = store.begin().await.unwrap();
         let first = watch::insert_warning(&mut tx, &warning("death:x:0"))
@@ -293,7 +303,7 @@ impl WarningTexts {
             created_on: "2026-01-01",
             due_on: &self.dues[n],
             closed_on: n.is_multiple_of(3).then_some("2026-02-01"),
-            now: "t",
+            now: "2026-11-02T01:00:00.000000Z",
         }
     }
 }

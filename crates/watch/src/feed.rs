@@ -10,40 +10,9 @@ use std::borrow::Cow;
 /// the registry index. The check character is upper case.
 pub type IdKey = [u8; 18];
 
-macro_rules! kinds {
-    ($($variant:ident = $code:literal,)+) => {
-        /// 比对数据类别: what a feed row is about (FEEDS.md).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum FeedKind { $($variant,)+ }
-        impl FeedKind {
-            pub const ALL: &'static [FeedKind] = &[$(FeedKind::$variant,)+];
-            pub fn code(self) -> &'static str {
-                match self { $(FeedKind::$variant => $code,)+ }
-            }
-            pub fn from_code(code: &str) -> Option<FeedKind> {
-                match code { $($code => Some(FeedKind::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-kinds! {
-    Vehicle = "vehicle",
-    RealEstate = "real_estate",
-    Business = "business",
-    Wage = "wage",
-    ProvidentFund = "provident_fund",
-    Tax = "tax",
-    Deposit = "deposit",
-    PublicPayroll = "public_payroll",
-    Medical = "medical",
-    Death = "death",
-    Disability = "disability",
-    School = "school",
-    Unemployment = "unemployment",
-    Disaster = "disaster",
-    Monitoring = "monitoring",
-}
+/// 比对数据类别 and the file formats: words of `domain::states`, where the stored feed rows
+/// decode to them.
+pub use domain::states::{FeedFormat, FeedKind};
 
 /// One readable feed row. `value` is in hundredths (fen for money, 0.01 m² for area, grade×100).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -640,29 +609,6 @@ pub fn parse_json_line<T>(
         ],
     )?;
     Ok(visit(&record))
-}
-
-/// The file formats of FEEDS.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FeedFormat {
-    /// CSV, UTF-8 or GB18030, with a header line.
-    Csv,
-    /// JSON Lines, one object a line, English or Chinese keys.
-    JsonLines,
-    /// XLSX: the first worksheet, header in its first non-empty row.
-    Xlsx,
-}
-
-impl FeedFormat {
-    /// The format a file name's extension says (case-insensitive): `csv`, `jsonl`/`ndjson`/`json`, `xlsx`.
-    pub fn from_extension(extension: &str) -> Option<FeedFormat> {
-        match extension.to_ascii_lowercase().as_str() {
-            "csv" => Some(FeedFormat::Csv),
-            "jsonl" | "ndjson" | "json" => Some(FeedFormat::JsonLines),
-            "xlsx" => Some(FeedFormat::Xlsx),
-            _ => None,
-        }
-    }
 }
 
 /// Reads a whole feed file from its bytes: every readable row goes to `visit` as `Ok`, every

@@ -19,7 +19,7 @@ pub use feed::{
 };
 pub use registry::{Duplicate, HouseholdEntry, PersonEntry, Registry, Summary, summarise};
 pub use rules::{
-    Findings, HouseFact, Rule, Severity, Thresholds, Warning, WarningKind, compare_found,
+    Findings, HouseFact, Severity, Thresholds, Warning, WarningKind, WarningRule, compare_found,
     compare_household, compare_record, distinct, duplicate_warnings, extra_houses,
 };
 

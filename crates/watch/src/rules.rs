@@ -1,6 +1,6 @@
 //! 比对规则: which warnings one feed record raises against the registry.
 //!
-//! Each rule is named (`Rule::code`) and reads its threshold from the catalogue; a rule whose
+//! Each rule is named (`WarningRule::code`, a word of `domain::states`) and reads its threshold from the catalogue; a rule whose
 //! parameter has no value on the run's date does not fire and is listed in
 //! `Thresholds::skipped`. Readings (where RULES.md leaves room) are written on each rule.
 
@@ -10,109 +10,9 @@ use policy::{Param, Snapshot, Value};
 use rust_decimal::prelude::ToPrimitive;
 use std::hash::{Hash, Hasher};
 
-macro_rules! rules {
-    ($($(#[$meta:meta])* $variant:ident = $code:literal / $kind:ident / $severity:ident,)+) => {
-        /// A named comparison rule.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Rule { $($(#[$meta])* $variant,)+ }
-        impl Rule {
-            pub const ALL: &'static [Rule] = &[$(Rule::$variant,)+];
-            pub fn code(self) -> &'static str {
-                match self { $(Rule::$variant => $code,)+ }
-            }
-            pub fn kind(self) -> WarningKind {
-                match self { $(Rule::$variant => WarningKind::$kind,)+ }
-            }
-            pub fn severity(self) -> Severity {
-                match self { $(Rule::$variant => Severity::$severity,)+ }
-            }
-        }
-    };
-}
-
-rules! {
-    /// A registry person has died (any feed saying so; inside or outside the net).
-    Death = "death" / Contradiction / High,
-    /// The department's name differs from the registry's for the same ID number.
-    NameMismatch = "name_mismatch" / NameMismatch / Low,
-    /// One ID number listed by two households (不重不漏), found while indexing.
-    DuplicateEnrolment = "duplicate_enrolment" / Duplicate / Medium,
-    /// Inside the net: a vehicle assessed above `property.vehicle_value_limit`.
-    VehicleOverLimit = "vehicle_over_limit" / Contradiction / High,
-    /// Inside the net: the household's members hold more houses than the one lived in plus
-    /// `property.extra_houses_limit` (real-estate records counted per household, one per
-    /// person and `detail`).
-    ExtraHouse = "extra_house" / Contradiction / High,
-    /// Inside the net: a registered business where `property.business_allowed` is `false`.
-    BusinessOwner = "business_owner" / Contradiction / High,
-    /// Inside the net: one deposit balance above `property.financial_assets_months` ×
-    /// 低保标准 (hukou) × members.
-    DepositOverLimit = "deposit_over_limit" / Contradiction / High,
-    /// Inside the net: fed monthly income (wage, public payroll; tax ÷ 12) above the person's
-    /// declared monthly income × (1 + `comparison.income_tolerance`).
-    IncomeOverDeclared = "income_over_declared" / Contradiction / Medium,
-    /// Inside the net: with the person's declared income replaced by the fed one, the
-    /// household's income per person-month is above its category's line (低保标准 by hukou for
-    /// 低保, 特困基本生活标准 for 特困, × `dibao_edge.income_multiplier` for 低保边缘,
-    /// `monitoring.income_line` ÷ 12 for monitoring objects).
-    IncomeOverLine = "income_over_line" / Contradiction / High,
-    /// Inside the net: a provident-fund deposit for a person who declared no income (a formal job).
-    FormalJobUndeclared = "formal_job_undeclared" / Contradiction / Medium,
-    /// Inside the net: on the public payroll (财政供养).
-    PublicPayroll = "public_payroll" / Contradiction / High,
-    /// Outside the net or below 低保 (特困 and 低保 are "high"): out-of-pocket medical cost above `comparison.medical_large_yuan`.
-    LargeMedicalCost = "large_medical_cost" / PossibleNeed / Medium,
-    /// Outside the net or below 低保: a disability grade not recorded (none, or a lighter one).
-    NewDisability = "new_disability" / PossibleNeed / Medium,
-    /// Outside the net or below 低保: a disaster loss above `comparison.disaster_large_yuan`.
-    DisasterLoss = "disaster_loss" / PossibleNeed / Medium,
-    /// Outside the net or below 低保: unemployment registered.
-    Unemployment = "unemployment" / PossibleNeed / Low,
-    /// Outside the net or below 低保: school drop-out (`detail` = `dropout` or 辍学).
-    SchoolDropout = "school_dropout" / PossibleNeed / Medium,
-    /// Outside the net: listed as a monitoring object by 农业农村.
-    MonitoredElsewhere = "monitored_elsewhere" / PossibleNeed / Low,
-}
-
-/// 预警类型.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum WarningKind {
-    /// 疑点: the record contradicts the household's category.
-    Contradiction,
-    NameMismatch,
-    /// 重复享受 / 不重不漏.
-    Duplicate,
-    /// 主动发现: possible need of a person outside the net or in a lower category.
-    PossibleNeed,
-}
-
-impl WarningKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            WarningKind::Contradiction => "contradiction",
-            WarningKind::NameMismatch => "name_mismatch",
-            WarningKind::Duplicate => "duplicate",
-            WarningKind::PossibleNeed => "possible_need",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-}
-
-impl Severity {
-    pub fn code(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-        }
-    }
-}
+/// 预警规则, 预警类型 and 预警等级: words of `domain::states`, where the stored warnings decode
+/// to them (the rules' readings are written on `WarningRule`'s variants there).
+pub use domain::states::{Severity, WarningKind, WarningRule};
 
 /// 预警: one fact about one person that a rule found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,7 +20,7 @@ pub struct Warning {
     pub id_number: IdKey,
     /// Index in the registry (`None`: the person is not in the registry).
     pub household: Option<u32>,
-    pub rule: Rule,
+    pub rule: WarningRule,
     pub inside_net: bool,
     /// Which feed of the run (index in the caller's list) and which line of it.
     pub feed: u32,
@@ -218,46 +118,46 @@ impl Thresholds {
     }
 
     /// Rules that cannot fire in this run because their parameter has no value.
-    pub fn skipped(&self) -> Vec<(Rule, Param)> {
+    pub fn skipped(&self) -> Vec<(WarningRule, Param)> {
         let mut skipped = Vec::new();
-        let mut check = |present: bool, rule: Rule, param: Param| {
+        let mut check = |present: bool, rule: WarningRule, param: Param| {
             if !present {
                 skipped.push((rule, param));
             }
         };
         check(
             self.vehicle_fen.is_some(),
-            Rule::VehicleOverLimit,
+            WarningRule::VehicleOverLimit,
             Param::PropertyVehicleValueLimit,
         );
         check(
             self.extra_houses.is_some(),
-            Rule::ExtraHouse,
+            WarningRule::ExtraHouse,
             Param::PropertyExtraHousesLimit,
         );
         check(
             self.business_allowed.is_some(),
-            Rule::BusinessOwner,
+            WarningRule::BusinessOwner,
             Param::PropertyBusinessAllowed,
         );
         check(
             self.assets_months.is_some(),
-            Rule::DepositOverLimit,
+            WarningRule::DepositOverLimit,
             Param::PropertyFinancialAssetsMonths,
         );
         check(
             self.medical_fen.is_some(),
-            Rule::LargeMedicalCost,
+            WarningRule::LargeMedicalCost,
             Param::ComparisonMedicalLargeYuan,
         );
         check(
             self.disaster_fen.is_some(),
-            Rule::DisasterLoss,
+            WarningRule::DisasterLoss,
             Param::ComparisonDisasterLargeYuan,
         );
         check(
             self.tolerance.is_some(),
-            Rule::IncomeOverDeclared,
+            WarningRule::IncomeOverDeclared,
             Param::ComparisonIncomeTolerance,
         );
         skipped
@@ -309,7 +209,7 @@ pub fn compare_found(
     findings: &mut Findings,
 ) {
     let inside_net = person.is_some_and(|person| person.inside_net);
-    let mut warn = |rule: Rule, param: Option<Param>, fact: u64| {
+    let mut warn = |rule: WarningRule, param: Option<Param>, fact: u64| {
         findings.warnings.push(Warning {
             id_number: record.id_number,
             household: person.map(|person| person.household),
@@ -327,7 +227,7 @@ pub fn compare_found(
         && !record.name.is_empty()
         && !person.same_name(record.name)
     {
-        warn(Rule::NameMismatch, None, 0);
+        warn(WarningRule::NameMismatch, None, 0);
     }
     let value = record.value.unwrap_or(0);
     if let Some(person) = person.filter(|_| inside_net) {
@@ -341,13 +241,13 @@ pub fn compare_found(
                 _ => None,
             };
             match record.kind {
-                FeedKind::Death => warn(Rule::Death, None, 0),
+                FeedKind::Death => warn(WarningRule::Death, None, 0),
                 FeedKind::Vehicle => {
                     if let Some(limit) = thresholds.vehicle_fen
                         && value > limit
                     {
                         warn(
-                            Rule::VehicleOverLimit,
+                            WarningRule::VehicleOverLimit,
                             Some(Param::PropertyVehicleValueLimit),
                             fact_of(record.detail),
                         );
@@ -365,7 +265,7 @@ pub fn compare_found(
                 }
                 FeedKind::Business if thresholds.business_allowed == Some(false) => {
                     warn(
-                        Rule::BusinessOwner,
+                        WarningRule::BusinessOwner,
                         Some(Param::PropertyBusinessAllowed),
                         fact_of(record.detail),
                     );
@@ -377,7 +277,7 @@ pub fn compare_found(
                         let limit = months * standard * i64::from(household.members);
                         if value > limit {
                             warn(
-                                Rule::DepositOverLimit,
+                                WarningRule::DepositOverLimit,
                                 Some(Param::PropertyFinancialAssetsMonths),
                                 fact_of(record.detail),
                             );
@@ -385,19 +285,19 @@ pub fn compare_found(
                     }
                 }
                 FeedKind::ProvidentFund if value > 0 && person.declared_month_fen == 0 => {
-                    warn(Rule::FormalJobUndeclared, None, 0);
+                    warn(WarningRule::FormalJobUndeclared, None, 0);
                 }
                 _ => {}
             }
             if record.kind == FeedKind::PublicPayroll {
-                warn(Rule::PublicPayroll, None, 0);
+                warn(WarningRule::PublicPayroll, None, 0);
             }
             if let Some(fed_month) = fed_month {
                 if let Some(tolerance) = thresholds.tolerance {
                     let allowed = person.declared_month_fen as f64 * (1.0 + tolerance);
                     if fed_month as f64 > allowed {
                         warn(
-                            Rule::IncomeOverDeclared,
+                            WarningRule::IncomeOverDeclared,
                             Some(Param::ComparisonIncomeTolerance),
                             0,
                         );
@@ -408,7 +308,7 @@ pub fn compare_found(
                     let income = household.income_month_fen - person.declared_month_fen + fed_month;
                     // Per person-month above the line: income > line × members.
                     if income > line * members {
-                        warn(Rule::IncomeOverLine, household.line_param, 0);
+                        warn(WarningRule::IncomeOverLine, household.line_param, 0);
                     }
                 }
             }
@@ -417,7 +317,7 @@ pub fn compare_found(
     {
         {
             if person.is_some() && !inside_net && record.kind == FeedKind::Death {
-                warn(Rule::Death, None, 0);
+                warn(WarningRule::Death, None, 0);
             }
             if person.is_some_and(|person| person.high_category) {
                 return;
@@ -428,7 +328,7 @@ pub fn compare_found(
                         && value > limit
                     {
                         warn(
-                            Rule::LargeMedicalCost,
+                            WarningRule::LargeMedicalCost,
                             Some(Param::ComparisonMedicalLargeYuan),
                             0,
                         );
@@ -438,7 +338,7 @@ pub fn compare_found(
                     let recorded = person.map_or(0, |person| person.disability_grade);
                     let fed = u8::try_from(value / 100).unwrap_or(0);
                     if recorded == 0 || fed < recorded {
-                        warn(Rule::NewDisability, None, u64::from(fed));
+                        warn(WarningRule::NewDisability, None, u64::from(fed));
                     }
                 }
                 FeedKind::Disaster => {
@@ -446,17 +346,19 @@ pub fn compare_found(
                         && value > limit
                     {
                         warn(
-                            Rule::DisasterLoss,
+                            WarningRule::DisasterLoss,
                             Some(Param::ComparisonDisasterLargeYuan),
                             0,
                         );
                     }
                 }
-                FeedKind::Unemployment => warn(Rule::Unemployment, None, 0),
+                FeedKind::Unemployment => warn(WarningRule::Unemployment, None, 0),
                 FeedKind::School if record.detail == "dropout" || record.detail == "辍学" => {
-                    warn(Rule::SchoolDropout, None, 0);
+                    warn(WarningRule::SchoolDropout, None, 0);
                 }
-                FeedKind::Monitoring if !inside_net => warn(Rule::MonitoredElsewhere, None, 0),
+                FeedKind::Monitoring if !inside_net => {
+                    warn(WarningRule::MonitoredElsewhere, None, 0)
+                }
                 _ => {}
             }
         }
@@ -491,7 +393,7 @@ pub fn extra_houses(
             warnings.push(Warning {
                 id_number: house.id_number,
                 household: Some(household),
-                rule: Rule::ExtraHouse,
+                rule: WarningRule::ExtraHouse,
                 inside_net: registry
                     .household(household)
                     .is_some_and(HouseholdEntry::inside_net),
@@ -516,7 +418,7 @@ pub fn duplicate_warnings(registry: &Registry) -> Vec<Warning> {
         .map(|duplicate| Warning {
             id_number: duplicate.id_number,
             household: Some(duplicate.second),
-            rule: Rule::DuplicateEnrolment,
+            rule: WarningRule::DuplicateEnrolment,
             inside_net: registry
                 .household(duplicate.second)
                 .is_some_and(HouseholdEntry::inside_net),
@@ -603,7 +505,7 @@ impl Warning {
         }
         out.extend_from_slice(b",\"line\":");
         push_u64(out, self.line);
-        if self.rule != Rule::DuplicateEnrolment {
+        if self.rule != WarningRule::DuplicateEnrolment {
             out.extend_from_slice(b",\"feed_kind\":\"");
             out.extend_from_slice(self.feed_kind.code().as_bytes());
             out.push(b'"');

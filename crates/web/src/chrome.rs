@@ -86,6 +86,13 @@ pub(crate) fn beijing_minute(at: impl AsRef<str>) -> String {
     )
 }
 
+/// A decoded instant as `beijing_minute` shows stored text: to the minute, China Standard Time.
+pub(crate) fn beijing_minute_of(at: &chrono::DateTime<chrono::Utc>) -> String {
+    (*at + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// The page a role starts at: department users do not read the registry, their work is the
 /// referral queue; the administrator's is 用户管理.
 pub(crate) fn start_page(role: domain::Role) -> &'static str {

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use domain::{PlaceCode, PlaceLevel, Role};
 use policy::Param;
 
-pub use domain::states::{ContactChannel, ContactOutcome};
+pub use domain::states::{ContactChannel, ContactOutcome, WarningRule};
 
 /// Why a contact was not recorded. `field()` names the input it is about.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -140,11 +140,10 @@ pub fn person_name(head_name: Option<&str>, entered: &str) -> Result<String, Con
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Opens {
     Nothing,
-    /// A warning of `rule` in `state`, due within `limit` (the loop's first step).
+    /// A warning of `rule` (its kind and severity the rule's) in `state`, due within `limit`
+    /// (the loop's first step).
     Warning {
-        rule: &'static str,
-        kind: &'static str,
-        severity: &'static str,
+        rule: WarningRule,
         state: WarningState,
         limit: Param,
     },
@@ -157,10 +156,10 @@ pub enum Opens {
 }
 
 /// The rule a contact's warning is raised under.
-pub fn warning_rule(channel: ContactChannel) -> &'static str {
+pub fn warning_rule(channel: ContactChannel) -> WarningRule {
     match channel {
-        ContactChannel::Visit => "visit_report",
-        ContactChannel::Hotline => "hotline_report",
+        ContactChannel::Visit => WarningRule::VisitReport,
+        ContactChannel::Hotline => WarningRule::HotlineReport,
     }
 }
 
@@ -176,8 +175,6 @@ pub fn opens(
         ContactOutcome::Recorded => Opens::Nothing,
         ContactOutcome::Warning => Opens::Warning {
             rule: warning_rule(channel),
-            kind: "possible_need",
-            severity: "medium",
             state: WarningState::Open,
             limit: Param::WarningAssignWorkingDays,
         },

@@ -359,7 +359,7 @@ async fn x2_risk_elimination_needs_its_reason_and_six_months_of_recorded_incomes
             .unwrap();
         let seen: Vec<(&str, i64)> = incomes
             .iter()
-            .map(|row| (row.source.as_str(), row.income_12m_fen))
+            .map(|row| (row.source.code(), row.income_12m_fen))
             .collect();
         assert_eq!(
             seen,
