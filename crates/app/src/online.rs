@@ -17,7 +17,7 @@ use crate::cases::NewIntake;
 use crate::cases::applications::cst_date;
 use crate::{App, AppError, FieldError};
 use chrono::NaiveDate;
-use domain::{NationalId, PlaceCode, PlaceLevel};
+use domain::{HouseholdNo, NationalId, PlaceCode, PlaceLevel};
 use rand_core::{OsRng, RngCore};
 use store::audit::AuditEvent;
 use workflow::{CaseKind, Channel, Consent, Fact, Outcome, Step};
@@ -288,20 +288,22 @@ impl App {
         }
         let id_number = application.id_number.as_str();
         let member_of = store::households::open_membership(&mut tx, id_number, None).await?;
-        let (household_id, area) = match member_of {
-            Some(external_id) => {
-                let row = store::households::by_external_id(&mut tx, &external_id)
+        let (registered, area) = match member_of {
+            Some(household_no) => {
+                let row = store::households::by_external_id(&mut tx, household_no.as_str())
                     .await?
-                    .ok_or_else(|| anyhow::anyhow!("household {external_id} of a membership"))?;
+                    .ok_or_else(|| anyhow::anyhow!("household {household_no} of a membership"))?;
                 let area = row.area_code.clone();
-                (external_id, area)
+                (Some(household_no), area)
             }
-            None => (String::new(), application.village.clone()),
+            None => (None, application.village.clone()),
         };
         // P1: 一次申请受理 — a running application of the household or of the person answers.
-        let running = match household_id.is_empty() {
-            false => store::cases::open_for_household(&mut tx, &household_id).await?,
-            true => None,
+        let running = match &registered {
+            Some(household_no) => {
+                store::cases::open_for_household(&mut tx, household_no.as_str()).await?
+            }
+            None => None,
         };
         let running = match running {
             Some(row) => Some(row),
@@ -343,16 +345,22 @@ impl App {
         }
         // A new household's id carries its case's tracking number (`WS…` beside `TL…`): the
         // tracking number is unique, so the id is too.
-        let new_household = household_id.is_empty();
-        let household_id = if new_household {
-            let date = today.format("%Y%m%d");
-            let sequence =
-                store::cases::count_tracking_prefix(&mut tx, &format!("TL{date}-")).await? + 1;
-            format!("WS{date}-{sequence:04}")
-        } else {
-            household_id
+        let new_household = registered.is_none();
+        let household_no = match registered {
+            Some(household_no) => household_no,
+            None => {
+                let date = today.format("%Y%m%d");
+                let sequence =
+                    store::cases::count_tracking_prefix(&mut tx, &format!("TL{date}-")).await? + 1;
+                HouseholdNo::parse(&format!("WS{date}-{sequence:04}"))
+                    .map_err(|error| anyhow::anyhow!("new household number: {error}"))?
+            }
         };
-        let expected_suffix = household_id.get(2..).unwrap_or_default().to_owned();
+        let expected_suffix = household_no
+            .as_str()
+            .get(2..)
+            .unwrap_or_default()
+            .to_owned();
         let actor = online_actor(
             &area
                 .at_level(PlaceLevel::Village)
@@ -361,7 +369,7 @@ impl App {
         let intake = NewIntake {
             kind: CaseKind::Application,
             channel: Channel::Online,
-            household_id,
+            household_no,
             area,
             applicant: application.name.clone(),
             consent: Some(Consent {

@@ -150,7 +150,8 @@ async fn d1_composition_history_answers_who_was_in_the_household_on_a_date() {
             households::open_membership(&mut conn, "500224201609090714", None)
                 .await
                 .unwrap()
-                .as_deref(),
+                .as_ref()
+                .map(|household_no| household_no.as_str()),
             Some("H1")
         );
         assert_eq!(
