@@ -110,8 +110,12 @@ fn proves(row: &store::cases::ReceiptRow, proof: &str) -> bool {
     }
     proof == row.phone
         || (proof.len() >= PROOF_ID_DIGITS
-            && proof.len() < row.id_number.len()
-            && row.id_number.to_ascii_uppercase().ends_with(&proof))
+            && proof.len() < row.id_number.as_str().len()
+            && row
+                .id_number
+                .as_str()
+                .to_ascii_uppercase()
+                .ends_with(&proof))
 }
 
 /// One step of an application as `/track` shows it, with the day it began.
@@ -277,7 +281,8 @@ impl App {
     pub async fn apply_online(&self, form: &OnlineForm) -> Result<Applied, AppError> {
         let application = parse(form)?;
         let today = self.today();
-        let now = self.now_text();
+        let at = self.now();
+        let now = crate::timestamp(at);
         let mut tx = self.store.begin().await?;
         let village_row = store::places::get(&mut tx, &application.village).await?;
         if village_row.is_none_or(|row| row.level != PlaceLevel::Village) {
@@ -315,11 +320,11 @@ impl App {
             case_id,
             duplicate: i64::from(duplicate),
             applicant: application.name.clone(),
-            id_number: id_number.to_owned(),
+            id_number: application.id_number.clone(),
             phone: application.phone.clone(),
             household_size: i64::from(application.household_size),
             hardship: application.hardship.clone(),
-            submitted_at: now.clone(),
+            submitted_at: at,
         };
         if let Some(row) = running {
             // Kept with the running case for the town; the applicant is told nothing of it.
@@ -411,9 +416,7 @@ impl App {
             .await?
             .filter(|row| proves(row, proof))
             .ok_or(AppError::NotFound)?;
-        let submitted_on = cst_date(&row.submitted_at).ok_or_else(|| {
-            anyhow::anyhow!("receipt {receipt} submitted at {}", row.submitted_at)
-        })?;
+        let submitted_on = cst_date(row.submitted_at);
         if row.duplicate != 0 {
             return Ok(Tracked {
                 receipt,

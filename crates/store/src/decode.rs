@@ -101,3 +101,23 @@ pub(crate) fn one<Raw, Row: TryFrom<Raw, Error = StoreError>>(
 ) -> Result<Option<Row>> {
     row.map(Row::try_from).transpose()
 }
+
+/// An instant, stored as UTC text (`%Y-%m-%dT%H:%M:%S%.6fZ`, which sorts in time order).
+pub(crate) fn instant(
+    table: &'static str,
+    column: &'static str,
+    value: String,
+) -> Result<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(&value)
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .map_err(|error| bad(table, column, value, error))
+}
+
+/// An instant that may be absent (a step not reached yet).
+pub(crate) fn instant_opt(
+    table: &'static str,
+    column: &'static str,
+    value: Option<String>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    value.map(|value| instant(table, column, value)).transpose()
+}

@@ -687,7 +687,7 @@ async fn i12_the_user_list_is_keyset_paged_by_area_then_name() {
                     area_code: areas[n % 3],
                     department: None,
                     password_hash: "x",
-                    created_at: "t",
+                    created_at: "2026-06-01T00:00:00.000000Z",
                 },
             )
             .await
