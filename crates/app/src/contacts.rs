@@ -117,7 +117,7 @@ impl App {
         let opens = machine::opens(
             input.channel,
             input.outcome,
-            household.as_ref().map(|row| row.external_id.as_str()),
+            household.as_ref().map(|row| &row.external_id),
             input.new_household_id.as_deref(),
         )
         .map_err(refused)?;
@@ -218,7 +218,7 @@ impl App {
             Opens::Case {
                 kind,
                 channel,
-                household_id,
+                household_no,
             } => {
                 let (case_id, tracking_number) = self
                     .open_case_in(
@@ -227,7 +227,7 @@ impl App {
                         crate::cases::NewIntake {
                             kind,
                             channel,
-                            household_id,
+                            household_no,
                             area: area.clone(),
                             applicant: person_name.clone(),
                             consent: input.consent.clone(),

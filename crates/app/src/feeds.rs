@@ -683,9 +683,11 @@ impl App {
             .map(|person| person.id_number.as_str().to_owned())
             .collect();
         if let Some(online) = store::cases::online_application(&mut *tx, case_id).await?
-            && !id_numbers.contains(&online.id_number)
+            && !id_numbers
+                .iter()
+                .any(|id_number| online.id_number.as_str() == id_number)
         {
-            id_numbers.push(online.id_number);
+            id_numbers.push(online.id_number.as_str().to_owned());
         }
         let id_refs: Vec<&str> = id_numbers.iter().map(String::as_str).collect();
         let mut found = Vec::new();

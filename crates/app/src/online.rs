@@ -17,7 +17,7 @@ use crate::cases::NewIntake;
 use crate::cases::applications::cst_date;
 use crate::{App, AppError, FieldError};
 use chrono::NaiveDate;
-use domain::{NationalId, PlaceCode, PlaceLevel};
+use domain::{HouseholdNo, NationalId, PlaceCode, PlaceLevel};
 use rand_core::{OsRng, RngCore};
 use store::audit::AuditEvent;
 use workflow::{CaseKind, Channel, Consent, Fact, Outcome, Step};
@@ -110,8 +110,12 @@ fn proves(row: &store::cases::ReceiptRow, proof: &str) -> bool {
     }
     proof == row.phone
         || (proof.len() >= PROOF_ID_DIGITS
-            && proof.len() < row.id_number.len()
-            && row.id_number.to_ascii_uppercase().ends_with(&proof))
+            && proof.len() < row.id_number.as_str().len()
+            && row
+                .id_number
+                .as_str()
+                .to_ascii_uppercase()
+                .ends_with(&proof))
 }
 
 /// One step of an application as `/track` shows it, with the day it began.
@@ -277,7 +281,8 @@ impl App {
     pub async fn apply_online(&self, form: &OnlineForm) -> Result<Applied, AppError> {
         let application = parse(form)?;
         let today = self.today();
-        let now = self.now_text();
+        let at = self.now();
+        let now = crate::timestamp(at);
         let mut tx = self.store.begin().await?;
         let village_row = store::places::get(&mut tx, &application.village).await?;
         if village_row.is_none_or(|row| row.level != PlaceLevel::Village) {
@@ -288,20 +293,22 @@ impl App {
         }
         let id_number = application.id_number.as_str();
         let member_of = store::households::open_membership(&mut tx, id_number, None).await?;
-        let (household_id, area) = match member_of {
-            Some(external_id) => {
-                let row = store::households::by_external_id(&mut tx, &external_id)
+        let (registered, area) = match member_of {
+            Some(household_no) => {
+                let row = store::households::by_external_id(&mut tx, household_no.as_str())
                     .await?
-                    .ok_or_else(|| anyhow::anyhow!("household {external_id} of a membership"))?;
+                    .ok_or_else(|| anyhow::anyhow!("household {household_no} of a membership"))?;
                 let area = row.area_code.clone();
-                (external_id, area)
+                (Some(household_no), area)
             }
-            None => (String::new(), application.village.clone()),
+            None => (None, application.village.clone()),
         };
         // P1: 一次申请受理 — a running application of the household or of the person answers.
-        let running = match household_id.is_empty() {
-            false => store::cases::open_for_household(&mut tx, &household_id).await?,
-            true => None,
+        let running = match &registered {
+            Some(household_no) => {
+                store::cases::open_for_household(&mut tx, household_no.as_str()).await?
+            }
+            None => None,
         };
         let running = match running {
             Some(row) => Some(row),
@@ -313,11 +320,11 @@ impl App {
             case_id,
             duplicate: i64::from(duplicate),
             applicant: application.name.clone(),
-            id_number: id_number.to_owned(),
+            id_number: application.id_number.clone(),
             phone: application.phone.clone(),
             household_size: i64::from(application.household_size),
             hardship: application.hardship.clone(),
-            submitted_at: now.clone(),
+            submitted_at: at,
         };
         if let Some(row) = running {
             // Kept with the running case for the town; the applicant is told nothing of it.
@@ -343,16 +350,22 @@ impl App {
         }
         // A new household's id carries its case's tracking number (`WS…` beside `TL…`): the
         // tracking number is unique, so the id is too.
-        let new_household = household_id.is_empty();
-        let household_id = if new_household {
-            let date = today.format("%Y%m%d");
-            let sequence =
-                store::cases::count_tracking_prefix(&mut tx, &format!("TL{date}-")).await? + 1;
-            format!("WS{date}-{sequence:04}")
-        } else {
-            household_id
+        let new_household = registered.is_none();
+        let household_no = match registered {
+            Some(household_no) => household_no,
+            None => {
+                let date = today.format("%Y%m%d");
+                let sequence =
+                    store::cases::count_tracking_prefix(&mut tx, &format!("TL{date}-")).await? + 1;
+                HouseholdNo::parse(&format!("WS{date}-{sequence:04}"))
+                    .map_err(|error| anyhow::anyhow!("new household number: {error}"))?
+            }
         };
-        let expected_suffix = household_id.get(2..).unwrap_or_default().to_owned();
+        let expected_suffix = household_no
+            .as_str()
+            .get(2..)
+            .unwrap_or_default()
+            .to_owned();
         let actor = online_actor(
             &area
                 .at_level(PlaceLevel::Village)
@@ -361,7 +374,7 @@ impl App {
         let intake = NewIntake {
             kind: CaseKind::Application,
             channel: Channel::Online,
-            household_id,
+            household_no,
             area,
             applicant: application.name.clone(),
             consent: Some(Consent {
@@ -403,9 +416,7 @@ impl App {
             .await?
             .filter(|row| proves(row, proof))
             .ok_or(AppError::NotFound)?;
-        let submitted_on = cst_date(&row.submitted_at).ok_or_else(|| {
-            anyhow::anyhow!("receipt {receipt} submitted at {}", row.submitted_at)
-        })?;
+        let submitted_on = cst_date(row.submitted_at);
         if row.duplicate != 0 {
             return Ok(Tracked {
                 receipt,

@@ -191,6 +191,11 @@ pub fn warning_kind_label(code: &str) -> String {
     }
 }
 
+/// A month as the report keys it (`2026-07`).
+fn month_key(first_day: NaiveDate) -> String {
+    first_day.format("%Y-%m").to_string()
+}
+
 fn internal(what: impl std::fmt::Display) -> AppError {
     AppError::Internal(anyhow::anyhow!("report: {what}"))
 }
@@ -537,7 +542,7 @@ impl App {
         let registry = registry
             .into_iter()
             .map(|row| PlaceCount {
-                place: row.place,
+                place: row.place.as_str().to_owned(),
                 households: row.households,
                 persons: row.persons,
             })
@@ -547,7 +552,7 @@ impl App {
             .map(|row| {
                 Ok(CategoryCount {
                     category: row.category,
-                    place: row.place,
+                    place: row.place.as_str().to_owned(),
                     households: row.households,
                     persons: row.persons,
                 })
@@ -559,11 +564,12 @@ impl App {
             .map(|row| (row, true))
             .chain(exits.into_iter().map(|row| (row, false)))
         {
+            let (month, place) = (month_key(row.month), row.place.as_str().to_owned());
             let flow = flows
-                .entry((row.month.clone(), row.place.clone(), row.category))
+                .entry((month.clone(), place.clone(), row.category))
                 .or_insert(FlowCount {
-                    month: row.month,
-                    place: row.place,
+                    month,
+                    place,
                     category: row.category,
                     entries: 0,
                     exits: 0,
@@ -579,8 +585,8 @@ impl App {
             .map(|row| {
                 Ok(BenefitCount {
                     category: row.category,
-                    month: row.month,
-                    place: row.place,
+                    month: month_key(row.month),
+                    place: row.place.as_str().to_owned(),
                     fen: row.fen,
                 })
             })
@@ -589,14 +595,15 @@ impl App {
         let mut warnings: BTreeMap<(String, String), WarningCount> = warnings
             .into_iter()
             .map(|row| {
+                let place = row.place.as_str().to_owned();
                 let count = WarningCount {
                     kind: warning_kind_label(&row.kind),
-                    place: row.place.clone(),
+                    place: place.clone(),
                     raised: row.raised,
                     closed: row.closed,
                     overdue: 0,
                 };
-                ((row.place, row.kind), count)
+                ((place, row.kind), count)
             })
             .collect();
         // Overdue on the report's day by the due date the warning had then, not its current one.
@@ -604,11 +611,12 @@ impl App {
         for row in open_warnings {
             let due = crate::warnings::due_on_day(&catalogue, &calendar, row.created_on, row.last)?;
             if due.is_some_and(|due| due < as_of) {
+                let place = row.place.as_str().to_owned();
                 warnings
-                    .entry((row.place.clone(), row.kind.clone()))
+                    .entry((place.clone(), row.kind.clone()))
                     .or_insert_with(|| WarningCount {
                         kind: warning_kind_label(&row.kind),
-                        place: row.place,
+                        place,
                         raised: 0,
                         closed: 0,
                         overdue: 0,
@@ -635,7 +643,7 @@ impl App {
                 referrals
                     .iter()
                     .map(|row| ReferralCount {
-                        place: row.place.clone(),
+                        place: row.place.as_str().to_owned(),
                         item: item_name(&row.item),
                         referred: row.referred,
                         delivered: row.delivered,
@@ -649,7 +657,7 @@ impl App {
                 payments
                     .iter()
                     .map(|row| PaymentCount {
-                        month: row.month.clone(),
+                        month: month_key(row.month),
                         item: item_name(&row.item),
                         fen: row.fen,
                     })

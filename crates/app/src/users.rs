@@ -264,15 +264,10 @@ fn profile_json(row: &store::users::UserRow) -> String {
 }
 
 /// An instant stored as RFC 3339 UTC, shown in China Standard Time.
-fn cst_minute(at: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(at).map_or_else(
-        |_| at.to_owned(),
-        |instant| {
-            (instant.with_timezone(&chrono::Utc) + chrono::Duration::hours(8))
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        },
-    )
+fn cst_minute(at: chrono::DateTime<chrono::Utc>) -> String {
+    (at + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// Place names by code: `scope`, everything under it and its ancestors.
@@ -531,7 +526,7 @@ impl App {
             department: row.department.clone(),
             department_name,
             active: row.active == 1,
-            last_login: row.last_login_at.as_deref().map(cst_minute),
+            last_login: row.last_login_at.map(cst_minute),
             version: row.version,
             is_self: row.id == actor.user_id,
         })

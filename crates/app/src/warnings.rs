@@ -12,7 +12,7 @@ use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
 use domain::national_id::mask_name;
 pub use domain::states::WarningRule;
-use domain::{PlaceLevel, Role};
+use domain::{HouseholdNo, PlaceLevel, Role};
 use store::audit::AuditEvent;
 use store::watch::{WarningEventRow, WarningFilter, WarningRow, WarningUpdate};
 use workflow::warning::{self as machine, WarningActor, WarningRefusal, scope_of};
@@ -433,14 +433,11 @@ impl App {
                 } => {
                     let summary = summary.trim();
                     // `apply` checked that a person outside the registry has both.
-                    let (household_id, case_area) =
-                        match (&row.household_external_id, household_id, case_area) {
-                            (Some(external_id), _, _) => {
-                                (external_id.as_str().to_owned(), area.clone())
-                            }
-                            (None, Some(new_id), Some(village)) => {
-                                (new_id.trim().to_owned(), village)
-                            }
+                    let new_no = household_id.as_deref().map(HouseholdNo::parse);
+                    let (household_no, case_area) =
+                        match (&row.household_external_id, new_no, case_area) {
+                            (Some(household_no), _, _) => (household_no.clone(), area.clone()),
+                            (None, Some(Ok(new_no)), Some(village)) => (new_no, village),
                             _ => return Err(refused(WarningRefusal::NewHouseholdMissing)),
                         };
                     let (opened, tracking_number) = self
@@ -450,7 +447,7 @@ impl App {
                             crate::cases::NewIntake {
                                 kind,
                                 channel: Channel::Warning,
-                                household_id,
+                                household_no,
                                 area: case_area,
                                 applicant: applicant.trim().to_owned(),
                                 consent,

@@ -11,7 +11,7 @@ use app::users::{Creator, NewUser};
 use app::{Actor, App, AppError, AppSettings};
 use chrono::{NaiveDate, Utc};
 use domain::interchange::parse_household_line;
-use domain::{Category, PlaceCode, Role};
+use domain::{Category, HouseholdNo, PlaceCode, Role};
 use std::sync::{Arc, Mutex};
 use store::audit::Verification;
 use workflow::{
@@ -131,7 +131,7 @@ fn intake(kind: CaseKind, household_id: &str, area: &str, on: NaiveDate) -> NewI
     NewIntake {
         kind,
         channel: Channel::VillageWindow,
-        household_id: household_id.to_owned(),
+        household_no: HouseholdNo::parse(household_id).unwrap(),
         area: PlaceCode::parse(area).unwrap(),
         applicant: "韩一".to_owned(),
         consent: Some(Consent {
@@ -723,7 +723,7 @@ async fn p9_a_town_work_queue_holds_its_own_cases_by_due_date_late_across_nation
             .await
             .unwrap();
         assert_eq!((other.total, other.items.len()), (1, 1), "{backend}");
-        assert_eq!(other.items[0].household_id, "GQ-0101");
+        assert_eq!(other.items[0].household_no, "GQ-0101");
     }
 }
 

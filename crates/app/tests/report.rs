@@ -13,7 +13,7 @@ use app::cases::NewIntake;
 use app::users::{Creator, NewUser};
 use app::{Actor, App, AppError, AppSettings, Clock};
 use chrono::{NaiveDate, Utc};
-use domain::{PlaceCode, Role};
+use domain::{HouseholdNo, PlaceCode, Role};
 use report::JointReport;
 use report::joint::{CATEGORIES, Headcount};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -798,7 +798,7 @@ fn intake(household_id: &str, area: &str, on: NaiveDate) -> NewIntake {
     NewIntake {
         kind: CaseKind::Application,
         channel: Channel::VillageWindow,
-        household_id: household_id.to_owned(),
+        household_no: HouseholdNo::parse(household_id).unwrap(),
         area: PlaceCode::parse(area).unwrap(),
         applicant: "韩一".to_owned(),
         consent: Some(Consent {

@@ -13,7 +13,7 @@ use app::users::{Creator, NewUser};
 use app::warnings::{Disposal, Disposition, Judgement, LoopAction, WarningQuery, WarningState};
 use app::{Actor, App, AppError, AppSettings};
 use chrono::Utc;
-use domain::{PlaceCode, Role};
+use domain::{HouseholdNo, PlaceCode, Role};
 use std::sync::{Arc, Mutex};
 use workflow::{Action, CaseKind, Channel, Consent, Step};
 
@@ -619,7 +619,7 @@ async fn p3_a_fact_about_a_household_whose_case_is_at_comparison_becomes_a_discr
                 app::cases::NewIntake {
                     kind: CaseKind::Application,
                     channel: Channel::TownWindow,
-                    household_id: "H2".into(),
+                    household_no: HouseholdNo::parse("H2").unwrap(),
                     area: PlaceCode::parse(GUANGQIAO).unwrap(),
                     applicant: "赵三".into(),
                     consent: Some(Consent {
@@ -741,7 +741,7 @@ async fn p3_at_intake_the_stored_feeds_and_open_warnings_become_the_cases_discre
                 app::cases::NewIntake {
                     kind: CaseKind::Application,
                     channel: Channel::TownWindow,
-                    household_id: "H1".into(),
+                    household_no: HouseholdNo::parse("H1").unwrap(),
                     area: PlaceCode::parse(YONGYUAN).unwrap(),
                     applicant: "韩一".into(),
                     consent: Some(Consent {
@@ -892,7 +892,7 @@ async fn w4_a_visit_raises_a_warning_and_a_hotline_call_opens_an_application() {
             .await
             .unwrap();
         assert_eq!(case.case.intake().channel, Channel::Hotline, "{backend}");
-        assert_eq!(case.case.household_id(), "ZD-0001", "{backend}");
+        assert_eq!(case.case.household_no(), "ZD-0001", "{backend}");
         // Grid workers do not take hotline tickets.
         assert!(
             matches!(

@@ -4,7 +4,7 @@ use anyhow::{Context, bail};
 use app::cases::{CaseAction, JointReviewInput, NewIntake};
 use app::imports::DemoState;
 use app::{Actor, App, AppError};
-use domain::{PlaceCode, Role};
+use domain::{HouseholdNo, PlaceCode, Role};
 use workflow::{
     Action, CaseKind, Channel, Consent, Discrepancy, ReviewOutcome, Step, Survey, TeamMember,
     VillageReview,
@@ -218,6 +218,12 @@ struct Unit {
 
 impl Unit {
     /// The external id of the unit's `n`th application (`DEMO-A001` in unit 0).
+    /// The 户编号 of `external_id`.
+    fn household_no(&self, n: u32) -> Result<HouseholdNo, AppError> {
+        HouseholdNo::parse(&self.external_id(n))
+            .map_err(|error| AppError::Internal(anyhow::anyhow!("demo household number: {error}")))
+    }
+
     fn external_id(&self, n: u32) -> String {
         if self.number == 0 {
             format!("DEMO-A{n:03}")
@@ -478,7 +484,7 @@ async fn seed_cases(
                 NewIntake {
                     kind: CaseKind::Exit,
                     channel: Channel::TownWindow,
-                    household_id: due.household_no.as_str().to_owned(),
+                    household_no: due.household_no.clone(),
                     area: due.area.clone(),
                     applicant,
                     consent: None,
@@ -611,7 +617,7 @@ async fn open_demo(
     let intake = NewIntake {
         kind: CaseKind::Application,
         channel: Channel::VillageWindow,
-        household_id: unit.external_id(n),
+        household_no: unit.household_no(n)?,
         area: unit.village.clone(),
         applicant: applicant.to_owned(),
         consent: Some(Consent {
@@ -1199,7 +1205,7 @@ async fn case_at_survey(app: &App, unit: &Unit, n: u32) -> Result<SurveyCase, Ap
     let intake = NewIntake {
         kind: CaseKind::Application,
         channel: Channel::VillageWindow,
-        household_id: unit.external_id(n),
+        household_no: unit.household_no(n)?,
         area: unit.village.clone(),
         applicant: "何一".to_owned(),
         consent: Some(Consent {

@@ -180,7 +180,7 @@ pub async fn run(app: &App, facts: usize, rounds: usize) -> anyhow::Result<()> {
                 NewIntake {
                     kind: CaseKind::Application,
                     channel: Channel::TownWindow,
-                    household_id: row.external_id.as_str().to_owned(),
+                    household_no: row.external_id.clone(),
                     area: village,
                     applicant: "intake-bench".to_owned(),
                     consent: Some(Consent {

@@ -7,8 +7,9 @@ use crate::decode;
 use crate::search::{Bind, Statement, TOTAL_CAP};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use domain::states::{CaseKind, Step, TimeLimit};
-use domain::{HouseholdNo, PlaceCode, Role};
+use domain::{HouseholdNo, NationalId, PlaceCode, Role};
 
 /// The summary of a case, as work lists read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -381,13 +382,40 @@ pub async fn open_online_application(conn: &mut Conn, id_number: &str) -> Result
     )
 }
 
-/// What an online application added to its case.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+/// What an online application added to its case. `phone` is free text as typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OnlineApplicationRow {
-    pub id_number: String,
+    pub id_number: NationalId,
     pub phone: String,
     pub household_size: i64,
-    pub submitted_at: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawOnlineApplication {
+    id_number: String,
+    phone: String,
+    household_size: i64,
+    submitted_at: String,
+}
+
+impl TryFrom<RawOnlineApplication> for OnlineApplicationRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawOnlineApplication) -> Result<Self> {
+        const TABLE: &str = "online_applications";
+        Ok(OnlineApplicationRow {
+            id_number: national_id(TABLE, raw.id_number)?,
+            phone: raw.phone,
+            household_size: raw.household_size,
+            submitted_at: decode::instant(TABLE, "submitted_at", raw.submitted_at)?,
+        })
+    }
+}
+
+/// An ID number (`id_number`), which every writer of these tables took as a `NationalId`.
+fn national_id(table: &'static str, value: String) -> Result<NationalId> {
+    NationalId::parse(&value).map_err(|error| decode::bad(table, "id_number", value, error))
 }
 
 /// The online application of a case, if it was taken online.
@@ -395,7 +423,7 @@ pub async fn online_application(
     conn: &mut Conn,
     case_id: i64,
 ) -> Result<Option<OnlineApplicationRow>> {
-    Ok(sqlx::query_as(
+    decode::one::<RawOnlineApplication, _>(sqlx::query_as(
         "SELECT id_number, phone, household_size, submitted_at FROM online_applications WHERE case_id = $1",
     )
     .bind(case_id)
@@ -725,19 +753,51 @@ pub async fn queue_page(conn: &mut Conn, filter: &QueueFilter<'_>) -> Result<Que
     })
 }
 
-/// An online application's receipt (查询码, issue 15) and what was typed with it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+/// An online application's receipt (查询码, issue 15) and what was typed with it (`phone`
+/// and `hardship` free text).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReceiptRow {
     pub receipt: String,
     pub case_id: i64,
     /// 1 when the application duplicates a case already running (no case was opened for it).
     pub duplicate: i64,
     pub applicant: String,
-    pub id_number: String,
+    pub id_number: NationalId,
     pub phone: String,
     pub household_size: i64,
     pub hardship: String,
-    pub submitted_at: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawReceipt {
+    receipt: String,
+    case_id: i64,
+    duplicate: i64,
+    applicant: String,
+    id_number: String,
+    phone: String,
+    household_size: i64,
+    hardship: String,
+    submitted_at: String,
+}
+
+impl TryFrom<RawReceipt> for ReceiptRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawReceipt) -> Result<Self> {
+        Ok(ReceiptRow {
+            receipt: raw.receipt,
+            case_id: raw.case_id,
+            duplicate: raw.duplicate,
+            applicant: raw.applicant,
+            id_number: national_id("online_receipts", raw.id_number)?,
+            phone: raw.phone,
+            household_size: raw.household_size,
+            hardship: raw.hardship,
+            submitted_at: decode::instant("online_receipts", "submitted_at", raw.submitted_at)?,
+        })
+    }
 }
 
 const RECEIPT_COLUMNS: &str = "receipt, case_id, duplicate, applicant, id_number, phone, household_size, hardship, submitted_at";
@@ -750,11 +810,11 @@ pub async fn insert_receipt(conn: &mut Conn, row: &ReceiptRow) -> Result<()> {
     .bind(row.case_id)
     .bind(row.duplicate)
     .bind(&row.applicant)
-    .bind(&row.id_number)
+    .bind(row.id_number.as_str())
     .bind(&row.phone)
     .bind(row.household_size)
     .bind(&row.hardship)
-    .bind(&row.submitted_at)
+    .bind(row.submitted_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -762,12 +822,14 @@ pub async fn insert_receipt(conn: &mut Conn, row: &ReceiptRow) -> Result<()> {
 
 /// The online application with `receipt`, if any.
 pub async fn receipt(conn: &mut Conn, receipt: &str) -> Result<Option<ReceiptRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {RECEIPT_COLUMNS} FROM online_receipts WHERE receipt = $1"
-    )))
-    .bind(receipt)
-    .fetch_optional(&mut *conn)
-    .await?)
+    decode::one::<RawReceipt, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {RECEIPT_COLUMNS} FROM online_receipts WHERE receipt = $1"
+        )))
+        .bind(receipt)
+        .fetch_optional(&mut *conn)
+        .await?,
+    )
 }
 
 /// The duplicate online applications kept with a case (重复申请), oldest first; at most
@@ -777,14 +839,16 @@ pub async fn duplicate_receipts(
     case_id: i64,
     limit: i64,
 ) -> Result<Vec<ReceiptRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {RECEIPT_COLUMNS} FROM online_receipts WHERE case_id = $1 AND duplicate = 1 \
+    decode::all::<RawReceipt, _>(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {RECEIPT_COLUMNS} FROM online_receipts WHERE case_id = $1 AND duplicate = 1 \
          ORDER BY submitted_at, receipt LIMIT $2"
-    )))
-    .bind(case_id)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?)
+        )))
+        .bind(case_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// 入户调查草稿: a case's survey form saved part-way (fields as JSON text).

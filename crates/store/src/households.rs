@@ -236,7 +236,7 @@ pub async fn open_membership(
     conn: &mut Conn,
     id_number: &str,
     except_household: Option<i64>,
-) -> Result<Option<String>> {
+) -> Result<Option<HouseholdNo>> {
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT h.external_id FROM memberships m JOIN households h ON h.id = m.household_id \
          WHERE m.id_number = $1 AND m.end_date IS NULL AND m.household_id <> $2 LIMIT 1",
@@ -245,7 +245,11 @@ pub async fn open_membership(
     .bind(except_household.unwrap_or(-1))
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.map(|(external_id,)| external_id))
+    decode::household_no_opt(
+        "households",
+        "external_id",
+        row.map(|(external_id,)| external_id),
+    )
 }
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<HouseholdRow>> {

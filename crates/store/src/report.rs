@@ -8,15 +8,45 @@
 
 use crate::{Conn, Result, StoreError, area_range, decode};
 use chrono::NaiveDate;
-use domain::Category;
 use domain::states::WarningAction;
+use domain::{Category, PlaceCode};
 
 /// Households and persons with an open membership on the day, by village.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlaceCountRow {
-    pub place: String,
+    pub place: PlaceCode,
     pub households: i64,
     pub persons: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawPlaceCount {
+    place: String,
+    households: i64,
+    persons: i64,
+}
+
+impl TryFrom<RawPlaceCount> for PlaceCountRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawPlaceCount) -> Result<Self> {
+        Ok(PlaceCountRow {
+            place: village("memberships", raw.place)?,
+            households: raw.households,
+            persons: raw.persons,
+        })
+    }
+}
+
+/// A village: the first 12 digits of a row's `area_code`.
+fn village(table: &'static str, code: String) -> Result<PlaceCode> {
+    decode::place(table, "area_code", code)
+}
+
+/// A month (`YYYY-MM`, the first 7 characters of a date) as its first day.
+fn month(table: &'static str, column: &'static str, key: String) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{key}-01"), "%Y-%m-%d")
+        .map_err(|error| decode::bad(table, column, key, error))
 }
 
 pub async fn registry_by_village(
@@ -25,7 +55,7 @@ pub async fn registry_by_village(
     day: &str,
 ) -> Result<Vec<PlaceCountRow>> {
     let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(
+    decode::all::<RawPlaceCount, _>(sqlx::query_as(
         "SELECT substr(area_code, 1, 12) AS place, COUNT(*) AS households, CAST(SUM(n) AS BIGINT) AS persons \
          FROM ( \
              SELECT area_code, household_id, COUNT(*) AS n FROM memberships \
@@ -45,7 +75,7 @@ pub async fn registry_by_village(
 /// counts the household's members on the day, a person's period that person.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CategoryCountRow {
-    pub place: String,
+    pub place: PlaceCode,
     pub category: Category,
     pub households: i64,
     pub persons: i64,
@@ -64,7 +94,7 @@ impl TryFrom<RawCategoryCount> for CategoryCountRow {
 
     fn try_from(raw: RawCategoryCount) -> Result<Self> {
         Ok(CategoryCountRow {
-            place: raw.place,
+            place: village("category_periods", raw.place)?,
             category: category(raw.category)?,
             households: raw.households,
             persons: raw.persons,
@@ -104,9 +134,9 @@ pub async fn categories_by_village(
 /// village, for days `from..=to`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlowRow {
-    /// `YYYY-MM`.
-    pub month: String,
-    pub place: String,
+    /// The month, as its first day.
+    pub month: NaiveDate,
+    pub place: PlaceCode,
     pub category: Category,
     pub households: i64,
 }
@@ -124,8 +154,8 @@ impl TryFrom<RawFlow> for FlowRow {
 
     fn try_from(raw: RawFlow) -> Result<Self> {
         Ok(FlowRow {
-            month: raw.month,
-            place: raw.place,
+            month: month("category_periods", "start_date, end_date", raw.month)?,
+            place: village("category_periods", raw.place)?,
             category: category(raw.category)?,
             households: raw.households,
         })
@@ -184,9 +214,9 @@ pub struct MonthSpan<'a> {
 /// village and category.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BenefitRow {
-    /// `YYYY-MM`.
-    pub month: String,
-    pub place: String,
+    /// The month, as its first day.
+    pub month: NaiveDate,
+    pub place: PlaceCode,
     pub category: Category,
     pub fen: i64,
 }
@@ -204,8 +234,8 @@ impl TryFrom<RawBenefit> for BenefitRow {
 
     fn try_from(raw: RawBenefit) -> Result<Self> {
         Ok(BenefitRow {
-            month: raw.month,
-            place: raw.place,
+            month: month("category_periods", "start_date", raw.month)?,
+            place: village("category_periods", raw.place)?,
             category: category(raw.category)?,
             fen: raw.fen,
         })
@@ -299,12 +329,34 @@ pub async fn cases_in_period(
 }
 
 /// Warnings of one kind under one village raised and closed in `from..=to`.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+/// `kind` is the code of `watch::WarningKind`, which `store` stands below.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WarningCountRow {
-    pub place: String,
+    pub place: PlaceCode,
     pub kind: String,
     pub raised: i64,
     pub closed: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawWarningCount {
+    place: String,
+    kind: String,
+    raised: i64,
+    closed: i64,
+}
+
+impl TryFrom<RawWarningCount> for WarningCountRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawWarningCount) -> Result<Self> {
+        Ok(WarningCountRow {
+            place: village("warnings", raw.place)?,
+            kind: raw.kind,
+            raised: raw.raised,
+            closed: raw.closed,
+        })
+    }
 }
 
 pub async fn warnings_by_village(
@@ -314,7 +366,7 @@ pub async fn warnings_by_village(
     to: &str,
 ) -> Result<Vec<WarningCountRow>> {
     let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(
+    decode::all::<RawWarningCount, _>(sqlx::query_as(
         "SELECT substr(area_code, 1, 12) AS place, kind, \
          CAST(SUM(CASE WHEN created_on >= $1 THEN 1 ELSE 0 END) AS BIGINT) AS raised, \
          CAST(SUM(CASE WHEN closed_on >= $1 AND closed_on <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS closed \
@@ -334,7 +386,7 @@ pub async fn warnings_by_village(
 /// waited to be assigned), from which its due date on that day follows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenWarningRow {
-    pub place: String,
+    pub place: PlaceCode,
     pub kind: String,
     pub created_on: NaiveDate,
     /// The last step taken by the day, and its date.
@@ -362,7 +414,7 @@ impl TryFrom<RawOpenWarning> for OpenWarningRow {
         )?;
         let on = decode::date_opt("warning_events", "on_date", raw.last_on)?;
         Ok(OpenWarningRow {
-            place: raw.place,
+            place: village("warnings", raw.place)?,
             kind: raw.kind,
             created_on: decode::date("warnings", "created_on", raw.created_on)?,
             last: action.zip(on),
@@ -393,15 +445,43 @@ pub async fn warnings_open_on(
 
 /// Referrals of one item under one village: made in `from..=to`, delivered (已落实) and
 /// declined (已退回) in it with the amount delivered, and still in progress on `to`.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+/// `item` is an item code of the assistance catalogue (data, not a closed list).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReferralCountRow {
-    pub place: String,
+    pub place: PlaceCode,
     pub item: String,
     pub referred: i64,
     pub delivered: i64,
     pub declined: i64,
     pub pending: i64,
     pub fen: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawReferralCount {
+    place: String,
+    item: String,
+    referred: i64,
+    delivered: i64,
+    declined: i64,
+    pending: i64,
+    fen: i64,
+}
+
+impl TryFrom<RawReferralCount> for ReferralCountRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawReferralCount) -> Result<Self> {
+        Ok(ReferralCountRow {
+            place: village("referrals", raw.place)?,
+            item: raw.item,
+            referred: raw.referred,
+            delivered: raw.delivered,
+            declined: raw.declined,
+            pending: raw.pending,
+            fen: raw.fen,
+        })
+    }
 }
 
 pub async fn referrals_by_village(
@@ -411,7 +491,7 @@ pub async fn referrals_by_village(
     to: &str,
 ) -> Result<Vec<ReferralCountRow>> {
     let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(
+    decode::all::<RawReferralCount, _>(sqlx::query_as(
         "SELECT substr(area_code, 1, 12) AS place, item_code AS item, \
          CAST(SUM(CASE WHEN created_on >= $1 THEN 1 ELSE 0 END) AS BIGINT) AS referred, \
          CAST(SUM(CASE WHEN delivered_on >= $1 AND delivered_on <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS delivered, \
@@ -431,11 +511,31 @@ pub async fn referrals_by_village(
 }
 
 /// Amounts delivered by referral in each month of `from..=to`, by item.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentRow {
-    pub month: String,
+    /// The month, as its first day.
+    pub month: NaiveDate,
     pub item: String,
     pub fen: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawPayment {
+    month: String,
+    item: String,
+    fen: i64,
+}
+
+impl TryFrom<RawPayment> for PaymentRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawPayment) -> Result<Self> {
+        Ok(PaymentRow {
+            month: month("referrals", "delivered_on", raw.month)?,
+            item: raw.item,
+            fen: raw.fen,
+        })
+    }
 }
 
 pub async fn payments_by_month(
@@ -445,7 +545,7 @@ pub async fn payments_by_month(
     to: &str,
 ) -> Result<Vec<PaymentRow>> {
     let (low, high) = area_range(area_prefix);
-    Ok(sqlx::query_as(
+    decode::all::<RawPayment, _>(sqlx::query_as(
         "SELECT substr(delivered_on, 1, 7) AS month, item_code AS item, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS fen \
          FROM referrals WHERE delivered_on >= $1 AND delivered_on <= $2 AND area_code >= $3 AND area_code < $4 \
          GROUP BY substr(delivered_on, 1, 7), item_code ORDER BY 1, 2",

@@ -1,12 +1,33 @@
 //! 会话: server-side sessions. Only a hash of the session token is stored.
 
-use crate::{Conn, Result};
+use crate::{Conn, Result, StoreError, decode};
+use chrono::{DateTime, Utc};
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+/// A live session; `csrf_token` is a random token, compared as it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionRow {
     pub user_id: i64,
     pub csrf_token: String,
-    pub expires_at: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawSession {
+    user_id: i64,
+    csrf_token: String,
+    expires_at: String,
+}
+
+impl TryFrom<RawSession> for SessionRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawSession) -> Result<Self> {
+        Ok(SessionRow {
+            user_id: raw.user_id,
+            csrf_token: raw.csrf_token,
+            expires_at: decode::instant("sessions", "expires_at", raw.expires_at)?,
+        })
+    }
 }
 
 pub async fn insert(
@@ -32,7 +53,7 @@ pub async fn insert(
 
 /// The session for a token hash if it has not expired at `now`.
 pub async fn live(conn: &mut Conn, token_hash: &str, now: &str) -> Result<Option<SessionRow>> {
-    Ok(sqlx::query_as(
+    decode::one::<RawSession, _>(sqlx::query_as(
         "SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
     )
     .bind(token_hash)

@@ -2,6 +2,7 @@
 
 use crate::decode;
 use crate::{Conn, Result, StoreError};
+use chrono::{DateTime, Utc};
 use domain::{PlaceCode, Role};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,8 +18,8 @@ pub struct UserRow {
     pub department: Option<String>,
     /// Bumped by every administrator's edit (optimistic concurrency).
     pub version: i64,
-    pub created_at: String,
-    pub last_login_at: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
 }
 
 /// A `users` row as stored, before `decode`.
@@ -52,8 +53,8 @@ impl TryFrom<RawUser> for UserRow {
             active: raw.active,
             department: raw.department,
             version: raw.version,
-            created_at: raw.created_at,
-            last_login_at: raw.last_login_at,
+            created_at: decode::instant(TABLE, "created_at", raw.created_at)?,
+            last_login_at: decode::instant_opt(TABLE, "last_login_at", raw.last_login_at)?,
         })
     }
 }

@@ -27,7 +27,7 @@ use app::warnings::{Judgement, LoopAction, WarningState};
 use app::{Actor, App, AppSettings, Clock};
 use assist::ReferralState;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use domain::{PlaceCode, Role};
+use domain::{HouseholdNo, PlaceCode, Role};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use store::Store;
@@ -290,7 +290,7 @@ impl World {
         let intake = NewIntake {
             kind: CaseKind::Application,
             channel: Channel::VillageWindow,
-            household_id: household.external_id.clone(),
+            household_no: HouseholdNo::parse(&household.external_id).unwrap(),
             area: PlaceCode::parse(&household.area).unwrap(),
             applicant: household.head_name.clone(),
             consent: Some(Consent {

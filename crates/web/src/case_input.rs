@@ -12,7 +12,7 @@ use app::AppError;
 use app::cases::{CaseAction, NewIntake};
 use chrono::NaiveDate;
 use domain::interchange::HouseholdRecord;
-use domain::{Household, PlaceCode};
+use domain::{Household, HouseholdNo, PlaceCode};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use workflow::fields::{self, Field, FieldKind, Input, ON, Value as FieldValue};
@@ -322,10 +322,15 @@ impl ActionFields {
         if channel.is_none() {
             fail("channel", "请选择受理渠道".to_owned());
         }
-        let household_id = self.text("household_id");
-        if household_id.is_empty() {
-            fail("household_id", "请填写户编号".to_owned());
-        }
+        let household_no = match self.get("household_id") {
+            "" => {
+                fail("household_id", "请填写户编号".to_owned());
+                None
+            }
+            text => HouseholdNo::parse(text)
+                .map_err(|error| fail("household_id", error.to_string()))
+                .ok(),
+        };
         let area = PlaceCode::parse(self.get("area_code")).ok();
         if area.is_none() {
             fail("area_code", "请选择所在村（社区）".to_owned());
@@ -352,16 +357,18 @@ impl ActionFields {
         } else {
             None
         };
-        match (kind, channel, area) {
-            (Some(kind), Some(channel), Some(area)) if errors.is_empty() => Ok(NewIntake {
-                kind,
-                channel,
-                household_id,
-                area,
-                applicant,
-                consent,
-                summary: self.text("summary"),
-            }),
+        match (kind, channel, household_no, area) {
+            (Some(kind), Some(channel), Some(household_no), Some(area)) if errors.is_empty() => {
+                Ok(NewIntake {
+                    kind,
+                    channel,
+                    household_no,
+                    area,
+                    applicant,
+                    consent,
+                    summary: self.text("summary"),
+                })
+            }
             _ => Err(AppError::Invalid(errors)),
         }
     }

@@ -302,7 +302,9 @@ pub async fn queue(
 #[serde(default)]
 pub struct RecheckForm {
     csrf: String,
-    household_id: String,
+    /// 户编号, as the form sends it.
+    #[serde(rename = "household_id")]
+    household_no: String,
 }
 
 /// `POST /cases/recheck`: opens the re-check case of a household from the due list (W1).
@@ -312,10 +314,10 @@ pub async fn open_recheck(
     Form(form): Form<RecheckForm>,
 ) -> Result<Response, PageError> {
     signed.check_csrf(Some(&form.csrf))?;
-    let household_id = form.household_id.trim();
+    let household_no = form.household_no.trim();
     let (case_id, _) = state
         .app
-        .open_recheck(&signed.actor, household_id, "定期核查到期")
+        .open_recheck(&signed.actor, household_no, "定期核查到期")
         .await?;
     Ok(Redirect::to(&format!("/cases/{case_id}")).into_response())
 }
@@ -373,7 +375,7 @@ async fn intake_page(
 }
 
 /// The intake form's address with a household filled in.
-pub fn intake_link(kind: &str, household_id: &str, area_code: &str, applicant: &str) -> String {
+pub fn intake_link(kind: &str, household_no: &str, area_code: &str, applicant: &str) -> String {
     let encode = |text: &str| -> String {
         text.bytes()
             .map(|byte| match byte {
@@ -387,7 +389,7 @@ pub fn intake_link(kind: &str, household_id: &str, area_code: &str, applicant: &
     format!(
         "/cases/new?kind={}&household_id={}&area_code={}&applicant={}",
         encode(kind),
-        encode(household_id),
+        encode(household_no),
         encode(area_code),
         encode(applicant)
     )
@@ -444,7 +446,9 @@ pub struct IntakeForm {
     csrf: String,
     kind: String,
     channel: String,
-    household_id: String,
+    /// 户编号, as typed.
+    #[serde(rename = "household_id")]
+    household_no: String,
     area_code: String,
     applicant: String,
     received_on: String,
@@ -460,7 +464,7 @@ impl IntakeForm {
         FormError::of([
             ("kind", &self.kind),
             ("channel", &self.channel),
-            ("household_id", &self.household_id),
+            ("household_id", &self.household_no),
             ("area_code", &self.area_code),
             ("applicant", &self.applicant),
             ("received_on", &self.received_on),
@@ -929,7 +933,7 @@ pub(crate) async fn case_page(
 /// A first survey of a household not yet in the registry: its 户编号, village and applicant.
 fn blank_survey(d: &CaseDetail) -> HouseholdForm {
     let mut pairs: Vec<(String, String)> = vec![
-        ("id".into(), d.case.household_id().to_owned()),
+        ("id".into(), d.case.household_no().as_str().to_owned()),
         ("area_code".into(), d.case.area().as_str().to_owned()),
         ("hukou".into(), "rural".into()),
         ("m0_name".into(), d.case.intake().applicant.clone()),

@@ -186,7 +186,9 @@ pub struct WarningActForm {
     applicant: String,
     consent_signer: String,
     consent_on: String,
-    household_id: String,
+    /// 户编号 of a person outside the registry, as typed.
+    #[serde(rename = "household_id")]
+    household_no: String,
     area: String,
     summary: String,
     reason: String,
@@ -208,7 +210,7 @@ impl WarningActForm {
             ("applicant", &self.applicant),
             ("consent_signer", &self.consent_signer),
             ("consent_on", &self.consent_on),
-            ("household_id", &self.household_id),
+            ("household_id", &self.household_no),
             ("area", &self.area),
             ("summary", &self.summary),
             ("reason", &self.reason),
@@ -304,7 +306,7 @@ impl TryFrom<&WarningActForm> for LoopAction {
                             kind,
                             applicant: f.applicant.clone(),
                             consent,
-                            household_id: Some(f.household_id.clone())
+                            household_id: Some(f.household_no.clone())
                                 .filter(|text| !text.trim().is_empty()),
                             area,
                             summary: f.summary.clone(),
@@ -583,7 +585,9 @@ pub struct ContactForm {
     csrf: String,
     channel: String,
     on_date: String,
-    household_id: String,
+    /// 户编号 of a registered household, as typed.
+    #[serde(rename = "household_id")]
+    household_no: String,
     person_name: String,
     id_number: String,
     phone: String,
@@ -592,7 +596,9 @@ pub struct ContactForm {
     outcome: String,
     consent_signer: String,
     consent_on: String,
-    new_household_id: String,
+    /// 户编号 for a new person's application, as typed.
+    #[serde(rename = "new_household_id")]
+    new_household_no: String,
 }
 
 impl ContactForm {
@@ -601,7 +607,7 @@ impl ContactForm {
         FormError::of([
             ("channel", &self.channel),
             ("on_date", &self.on_date),
-            ("household_id", &self.household_id),
+            ("household_id", &self.household_no),
             ("person_name", &self.person_name),
             ("id_number", &self.id_number),
             ("phone", &self.phone),
@@ -610,7 +616,7 @@ impl ContactForm {
             ("outcome", &self.outcome),
             ("consent_signer", &self.consent_signer),
             ("consent_on", &self.consent_on),
-            ("new_household_id", &self.new_household_id),
+            ("new_household_id", &self.new_household_no),
         ])
         .labelled(&[("findings", "走访或来电情况")])
     }
@@ -639,7 +645,7 @@ impl TryFrom<&ContactForm> for NewContactInput {
             (Some(channel), Some(on_date), Some(outcome)) => Some(NewContactInput {
                 channel,
                 on_date,
-                household_id: optional(&f.household_id),
+                household_id: optional(&f.household_no),
                 person_name: f.person_name.clone(),
                 id_number: optional(&f.id_number),
                 phone: f.phone.clone(),
@@ -647,7 +653,7 @@ impl TryFrom<&ContactForm> for NewContactInput {
                 findings: f.findings.clone(),
                 outcome,
                 consent,
-                new_household_id: optional(&f.new_household_id),
+                new_household_id: optional(&f.new_household_no),
             }),
             _ => None,
         };

@@ -5,7 +5,9 @@
 //! back from its history is the case the workflow decided on.
 
 use chrono::NaiveDate;
-use domain::{Category, Household, MonitoringKind, PlaceCode, PlaceLevel, Role, vocabulary};
+use domain::{
+    Category, Household, HouseholdNo, MonitoringKind, PlaceCode, PlaceLevel, Role, vocabulary,
+};
 use std::fmt;
 
 pub use domain::states::{CaseKind, Step};
@@ -144,7 +146,7 @@ pub struct Intake {
     pub channel: Channel,
     pub tracking_number: TrackingNumber,
     /// 户编号 of the household in the registry (or the one the caller allocated for it).
-    pub household_id: String,
+    pub household_no: HouseholdNo,
     /// The household's village (or grid).
     pub area: PlaceCode,
     /// 申请人
@@ -443,7 +445,7 @@ pub enum Fact {
     },
     /// X2: the household stays under monitoring after it leaves (按规退出并持续做好监测).
     MonitoringContinues {
-        household_id: String,
+        household_no: HouseholdNo,
     },
     Refused {
         reason: String,
@@ -688,8 +690,9 @@ impl Case {
         &self.intake.tracking_number
     }
 
-    pub fn household_id(&self) -> &str {
-        &self.intake.household_id
+    /// 户编号 of the case's household.
+    pub fn household_no(&self) -> &HouseholdNo {
+        &self.intake.household_no
     }
 
     /// The household's village (or grid): the place that scopes who may act.

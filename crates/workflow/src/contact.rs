@@ -10,7 +10,7 @@
 use crate::case::{CaseKind, Channel};
 use crate::warning::WarningState;
 use chrono::NaiveDate;
-use domain::{PlaceCode, PlaceLevel, Role};
+use domain::{HouseholdNo, PlaceCode, PlaceLevel, Role};
 use policy::Param;
 
 pub use domain::states::{ContactChannel, ContactOutcome, WarningRule};
@@ -147,11 +147,11 @@ pub enum Opens {
         state: WarningState,
         limit: Param,
     },
-    /// An application case for the household `household_id` (户编号), on `channel`.
+    /// An application case for the household `household_no` (户编号), on `channel`.
     Case {
         kind: CaseKind,
         channel: Channel,
-        household_id: String,
+        household_no: HouseholdNo,
     },
 }
 
@@ -164,11 +164,12 @@ pub fn warning_rule(channel: ContactChannel) -> WarningRule {
 }
 
 /// What recording a contact with `outcome` opens. `registered` is the household's 户编号 when
-/// it is registered; a new person's application needs `new_household_id`.
+/// it is registered; a new person's application needs `new_household_id`, a 户编号 as entered
+/// (one that is not a 户编号 is missing).
 pub fn opens(
     channel: ContactChannel,
     outcome: ContactOutcome,
-    registered: Option<&str>,
+    registered: Option<&HouseholdNo>,
     new_household_id: Option<&str>,
 ) -> Result<Opens, ContactRefusal> {
     Ok(match outcome {
@@ -179,9 +180,9 @@ pub fn opens(
             limit: Param::WarningAssignWorkingDays,
         },
         ContactOutcome::Application => {
-            let household_id = match (registered, new_household_id.map(str::trim)) {
-                (Some(external_id), _) => external_id.to_owned(),
-                (None, Some(new_id)) if !new_id.is_empty() => new_id.to_owned(),
+            let household_no = match (registered, new_household_id.map(HouseholdNo::parse)) {
+                (Some(household_no), _) => household_no.clone(),
+                (None, Some(Ok(new_no))) => new_no,
                 _ => return Err(ContactRefusal::NewHouseholdMissing),
             };
             Opens::Case {
@@ -190,7 +191,7 @@ pub fn opens(
                     ContactChannel::Visit => Channel::GridWorker,
                     ContactChannel::Hotline => Channel::Hotline,
                 },
-                household_id,
+                household_no,
             }
         }
     })
@@ -237,7 +238,8 @@ admin: "
         let words: Vec<&str> = input.split_whitespace().collect();
         let channel = ContactChannel::from_code(words[0]).unwrap_or(ContactChannel::Visit);
         let outcome = ContactOutcome::from_code(words[1]).unwrap_or(ContactOutcome::Recorded);
-        let registered = (words[2] == "registered").then_some("H001");
+        let registered_no = HouseholdNo::parse("H001").unwrap_or_else(|e| panic!("{e}"));
+        let registered = (words[2] == "registered").then_some(&registered_no);
         let got = match opens(channel, outcome, registered, words.get(3).copied()) {
             Ok(Opens::Nothing) => "nothing".to_owned(),
             Ok(Opens::Warning {
@@ -246,8 +248,8 @@ admin: "
             Ok(Opens::Case {
                 kind,
                 channel,
-                household_id,
-            }) => format!("case {} {} {household_id}", kind.code(), channel.code()),
+                household_no,
+            }) => format!("case {} {} {household_no}", kind.code(), channel.code()),
             Err(refusal) => format!(
                 "refused {} {}",
                 refusal.code(),

@@ -9,7 +9,7 @@
 use crate::calendar::Calendar;
 use crate::case::{Case, Change, Step, TrackingNumber};
 use chrono::{Days, NaiveDate};
-use domain::{Category, PlaceCode};
+use domain::{Category, HouseholdNo, PlaceCode};
 use policy::{Param, Snapshot, Unit};
 
 pub use domain::states::TimeLimit;
@@ -232,7 +232,7 @@ pub fn deadlines(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DueItem {
     pub tracking_number: TrackingNumber,
-    pub household_id: String,
+    pub household_no: HouseholdNo,
     pub area: PlaceCode,
     pub step: Step,
     /// The running limit due first; the line is late when it is.
@@ -275,7 +275,7 @@ pub fn due_list<'c>(
         let late = deadline.due_on < today;
         let item = DueItem {
             tracking_number: case.tracking_number().clone(),
-            household_id: case.household_id().to_owned(),
+            household_no: case.household_no().clone(),
             area: case.area().clone(),
             step: case.step(),
             deadline,

@@ -1032,7 +1032,7 @@ fn next_number(count: usize) -> u32 {
 
 /// P4: a joint team of at least two distinct named users, surveying this household.
 fn check_survey(case: &Case, survey: &Survey) -> Result<(), Refusal> {
-    if survey.household.id != case.household_id() {
+    if case.household_no() != survey.household.id.as_str() {
         return Err(Refusal::SurveyOfAnotherHousehold);
     }
     if survey
@@ -1282,7 +1282,7 @@ fn conclude_when_complete(draft: &mut Draft<'_>) {
         draft.enter(Step::Refused);
         return;
     }
-    let household_id = draft.case.household_id().to_owned();
+    let household_no = draft.case.household_no().clone();
     let ends_something = changes.iter().any(|change| change.change == Change::End);
     draft.record(Fact::Concluded { changes });
     // 铜民发〔2025〕42号（四）: 按规退出并持续做好监测 — a household that leaves stays watched.
@@ -1292,7 +1292,7 @@ fn conclude_when_complete(draft: &mut Draft<'_>) {
             CaseKind::Exit | CaseKind::RiskElimination
         )
     {
-        draft.record(Fact::MonitoringContinues { household_id });
+        draft.record(Fact::MonitoringContinues { household_no });
     }
     draft.enter(Step::Confirmed);
 }

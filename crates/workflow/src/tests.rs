@@ -1,7 +1,7 @@
 use super::*;
 use crate::fields::{self, Field, FieldKind, Input};
 use chrono::NaiveDate;
-use domain::{Category, Household, MonitoringKind, PlaceCode, Role};
+use domain::{Category, Household, HouseholdNo, MonitoringKind, PlaceCode, Role};
 use policy::Catalogue;
 
 fn date(text: &str) -> NaiveDate {
@@ -64,7 +64,7 @@ fn intake(kind: CaseKind, held: &[Category]) -> Intake {
         kind,
         channel: Channel::VillageWindow,
         tracking_number: TrackingNumber::parse("TL-2026-000123").unwrap(),
-        household_id: "H1".to_owned(),
+        household_no: HouseholdNo::parse("H1").unwrap(),
         area: place(VILLAGE),
         applicant: "张三".to_owned(),
         consent: Some(Consent {
@@ -1121,7 +1121,7 @@ fn x1_exit_goes_the_way_in_and_ends_the_periods_and_monitoring_continues() {
     assert!(run.case.monitoring_continues());
     assert!(run.history.iter().any(|event| event.fact
         == Fact::MonitoringContinues {
-            household_id: "H1".to_owned()
+            household_no: HouseholdNo::parse("H1").unwrap()
         }));
 }
 

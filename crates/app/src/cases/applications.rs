@@ -6,12 +6,8 @@ use chrono::NaiveDate;
 use domain::NationalId;
 
 /// The China Standard Time date of an RFC 3339 instant.
-pub(crate) fn cst_date(at: &str) -> Option<NaiveDate> {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .ok()
-        .map(|instant| {
-            (instant.with_timezone(&chrono::Utc) + chrono::Duration::hours(8)).date_naive()
-        })
+pub(crate) fn cst_date(at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    (at + chrono::Duration::hours(8)).date_naive()
 }
 
 /// An online application kept with a running case (重复申请), as the town sees it.
@@ -41,10 +37,8 @@ pub(crate) async fn details(
     let Some(row) = store::cases::online_application(conn, case_id).await? else {
         return Ok(None);
     };
-    let id_number = NationalId::parse(&row.id_number)
-        .map_err(|error| anyhow::anyhow!("online application of case {case_id}: {error}"))?;
     Ok(Some(OnlineDetails {
-        id_number,
+        id_number: row.id_number,
         phone: row.phone,
         household_size: row.household_size,
     }))
@@ -57,25 +51,16 @@ pub(crate) async fn duplicates(
     case_id: i64,
     limit: i64,
 ) -> Result<Vec<Duplicate>, AppError> {
-    store::cases::duplicate_receipts(conn, case_id, limit)
+    Ok(store::cases::duplicate_receipts(conn, case_id, limit)
         .await?
         .into_iter()
-        .map(|row| {
-            let id_number = NationalId::parse(&row.id_number).map_err(|error| {
-                anyhow::anyhow!(
-                    "duplicate application {} of case {case_id}: {error}",
-                    row.receipt
-                )
-            })?;
-            Ok(Duplicate {
-                submitted_on: cst_date(&row.submitted_at)
-                    .map_or_else(|| row.submitted_at.clone(), |date| date.to_string()),
-                applicant: row.applicant,
-                id_number,
-                phone: row.phone,
-                household_size: row.household_size,
-                hardship: row.hardship,
-            })
+        .map(|row| Duplicate {
+            submitted_on: cst_date(row.submitted_at).to_string(),
+            applicant: row.applicant,
+            id_number: row.id_number,
+            phone: row.phone,
+            household_size: row.household_size,
+            hardship: row.hardship,
         })
-        .collect()
+        .collect())
 }

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use domain::interchange::HouseholdRecord;
-use domain::{Category, Household, MonitoringKind, PlaceCode, Role};
+use domain::{Category, Household, HouseholdNo, MonitoringKind, PlaceCode, Role};
 use serde::{Deserialize, Serialize};
 use workflow::{
     CaseKind, CategoryVerdict, Change, Channel, Consent, DatedChange, DecidedCategory,
@@ -20,6 +20,10 @@ pub struct InvalidFact(pub String);
 
 fn code<T>(text: &str, from_code: fn(&str) -> Option<T>, what: &str) -> Result<T, InvalidFact> {
     from_code(text).ok_or_else(|| InvalidFact(format!("unknown {what} {text:?}")))
+}
+
+fn household_no(text: &str) -> Result<HouseholdNo, InvalidFact> {
+    HouseholdNo::parse(text).map_err(|error| InvalidFact(format!("household number: {error}")))
 }
 
 fn categories(codes: &[String]) -> Result<Vec<Category>, InvalidFact> {
@@ -89,7 +93,9 @@ pub enum FactDto {
         changes: Vec<DatedChangeDto>,
     },
     MonitoringContinues {
-        household_id: String,
+        /// 户编号 (stored under its first name).
+        #[serde(rename = "household_id")]
+        household_no: String,
     },
     Refused {
         reason: String,
@@ -108,7 +114,9 @@ pub struct IntakeDto {
     pub kind: String,
     pub channel: String,
     pub tracking_number: String,
-    pub household_id: String,
+    /// 户编号, stored under its first name, which old events carry.
+    #[serde(rename = "household_id")]
+    pub household_no: String,
     pub area: String,
     pub applicant: String,
     pub consent: Option<ConsentDto>,
@@ -242,7 +250,7 @@ impl From<&Intake> for IntakeDto {
             kind: intake.kind.code().to_owned(),
             channel: intake.channel.code().to_owned(),
             tracking_number: intake.tracking_number.as_str().to_owned(),
-            household_id: intake.household_id.clone(),
+            household_no: intake.household_no.as_str().to_owned(),
             area: intake.area.as_str().to_owned(),
             applicant: intake.applicant.clone(),
             consent: intake.consent.as_ref().map(|consent| ConsentDto {
@@ -263,7 +271,7 @@ impl TryFrom<&IntakeDto> for Intake {
             channel: code(&dto.channel, Channel::from_code, "channel")?,
             tracking_number: TrackingNumber::parse(&dto.tracking_number)
                 .map_err(|error| InvalidFact(error.to_string()))?,
-            household_id: dto.household_id.clone(),
+            household_no: household_no(&dto.household_no)?,
             area: PlaceCode::parse(&dto.area).map_err(|error| InvalidFact(error.to_string()))?,
             applicant: dto.applicant.clone(),
             consent: dto.consent.as_ref().map(|consent| Consent {
@@ -562,8 +570,8 @@ impl From<&Fact> for FactDto {
             Fact::Concluded { changes } => FactDto::Concluded {
                 changes: changes.iter().map(DatedChangeDto::from).collect(),
             },
-            Fact::MonitoringContinues { household_id } => FactDto::MonitoringContinues {
-                household_id: household_id.clone(),
+            Fact::MonitoringContinues { household_no } => FactDto::MonitoringContinues {
+                household_no: household_no.as_str().to_owned(),
             },
             Fact::Refused { reason } => FactDto::Refused {
                 reason: reason.clone(),
@@ -653,8 +661,10 @@ impl TryFrom<&FactDto> for Fact {
                     .map(DatedChange::try_from)
                     .collect::<Result<_, _>>()?,
             },
-            FactDto::MonitoringContinues { household_id } => Fact::MonitoringContinues {
-                household_id: household_id.clone(),
+            FactDto::MonitoringContinues {
+                household_no: stored,
+            } => Fact::MonitoringContinues {
+                household_no: household_no(stored)?,
             },
             FactDto::Refused { reason } => Fact::Refused {
                 reason: reason.clone(),

@@ -30,7 +30,7 @@ pub struct NewIntake {
     pub kind: CaseKind,
     pub channel: Channel,
     /// 户编号: of a registered household, or a new one for a first application.
-    pub household_id: String,
+    pub household_no: HouseholdNo,
     /// The household's village or grid (a registered household's own area wins).
     pub area: PlaceCode,
     pub applicant: String,
@@ -83,7 +83,7 @@ pub struct WorkItem {
     pub case_id: i64,
     pub tracking_number: TrackingNumber,
     pub kind: CaseKind,
-    pub household_id: String,
+    pub household_no: HouseholdNo,
     pub area: PlaceCode,
     pub step: Step,
     /// The running limit due first.
@@ -176,7 +176,8 @@ impl App {
         let today = self.today();
         let received_on = on.unwrap_or(today);
         let now = self.now_text();
-        let registered = store::households::by_external_id(&mut *tx, &intake.household_id).await?;
+        let registered =
+            store::households::by_external_id(&mut *tx, intake.household_no.as_str()).await?;
         let (area, held, household_row_id) = match &registered {
             Some(row) => {
                 let area = row.area_code.clone();
@@ -194,7 +195,8 @@ impl App {
             }
         };
         // P1: 一次申请受理 — one case at a time per household.
-        if let Some(open) = store::cases::open_for_household(&mut *tx, &intake.household_id).await?
+        if let Some(open) =
+            store::cases::open_for_household(&mut *tx, intake.household_no.as_str()).await?
         {
             return Err(AppError::Conflict(format!(
                 "该户已有在办案件 {}",
@@ -209,7 +211,7 @@ impl App {
             kind: intake.kind,
             channel: intake.channel,
             tracking_number: tracking_number.clone(),
-            household_id: intake.household_id,
+            household_no: intake.household_no,
             area,
             applicant: intake.applicant,
             consent: intake.consent,
@@ -223,7 +225,7 @@ impl App {
             &NewCase {
                 tracking_number: tracking_number.as_str(),
                 kind: case.kind().code(),
-                household_external_id: case.household_id(),
+                household_external_id: case.household_no().as_str(),
                 household_id: household_row_id,
                 area_code: case.area().as_str(),
                 step: case.step().code(),
@@ -322,7 +324,7 @@ impl App {
             // P3: what the system already knows becomes the step's 疑点, recorded by the
             // comparison as a run over a new feed records its own.
             let comparison = actor_ref(&crate::actors::comparison_actor(moved.area()));
-            let household_id = moved.household_id().to_owned();
+            let household_id = moved.household_no().as_str().to_owned();
             for discrepancy in self
                 .intake_discrepancies(&mut *tx, actor, case_id, &household_id, today)
                 .await?
@@ -349,7 +351,7 @@ impl App {
                 crate::incomes::record(
                     &mut *tx,
                     actor,
-                    moved.household_id(),
+                    moved.household_no().as_str(),
                     &survey.household,
                     survey.surveyed_on,
                     crate::incomes::Source::Survey(moved.tracking_number().as_str()),
@@ -436,7 +438,7 @@ impl App {
         let snapshot = catalogue.snapshot(today);
         // X2, rule 9: the months above the monitoring line come from the recorded incomes
         // (this case's survey among them), not from a number typed in.
-        let records = crate::incomes::records_of(conn, case.household_id()).await?;
+        let records = crate::incomes::records_of(conn, case.household_no().as_str()).await?;
         let household = policy::with_income_history(&survey.household, &records, &snapshot, today);
         let held = &case.intake().held;
         let holds_monitoring = held.contains(&Category::Monitoring);
@@ -452,7 +454,7 @@ impl App {
                 .iter()
                 .map(|person| person.id_number.as_str())
                 .collect();
-            store::watch::open_warnings_about(conn, Some(case.household_id()), &id_numbers)
+            store::watch::open_warnings_about(conn, Some(case.household_no().as_str()), &id_numbers)
                 .await?
                 .len()
         } else {
@@ -464,7 +466,8 @@ impl App {
         let monitoring_kind = match determination.monitoring {
             Some(kind) => Some(kind),
             None if proposed.categories.contains(&Category::Monitoring) => {
-                self.held_monitoring_kind(conn, case.household_id()).await?
+                self.held_monitoring_kind(conn, case.household_no().as_str())
+                    .await?
             }
             None => None,
         };
@@ -533,7 +536,7 @@ impl App {
         let reason = case.tracking_number().as_str();
         let known_row_id = match known_row_id {
             Some(id) => Some(id),
-            None => store::households::by_external_id(conn, case.household_id())
+            None => store::households::by_external_id(conn, case.household_no().as_str())
                 .await?
                 .map(|row| row.id),
         };
@@ -657,7 +660,7 @@ impl App {
                 now.to_owned(),
                 actor.audit_name(),
                 "household.categories",
-                case.household_id().to_owned(),
+                case.household_no().as_str().to_owned(),
             )
             .in_area(case.area().as_str())
             .after(
@@ -942,7 +945,7 @@ impl App {
                     case_id,
                     tracking_number: item.tracking_number,
                     kind,
-                    household_id: item.household_id,
+                    household_no: item.household_no,
                     area: item.area,
                     step: item.step,
                     limit: item.deadline.limit,
@@ -973,9 +976,7 @@ impl App {
         today: NaiveDate,
     ) -> Result<Vec<store::cases::QueueRow>, AppError> {
         let lines = workflow::queue_lines(case, &*self.calendar()?, &self.deadline_params(today)?);
-        let household_no = HouseholdNo::parse(case.household_id()).map_err(|error| {
-            AppError::Internal(anyhow::anyhow!("case {case_id} household number: {error}"))
-        })?;
+        let household_no = case.household_no();
         Ok(lines
             .into_iter()
             .map(|line| store::cases::QueueRow {
@@ -1074,12 +1075,12 @@ impl App {
     pub async fn open_recheck(
         &self,
         actor: &Actor,
-        household_id: &str,
+        household_no: &str,
         summary: &str,
     ) -> Result<(i64, TrackingNumber), AppError> {
         let row = {
             let mut conn = self.store.read().await?;
-            store::households::by_external_id(&mut conn, household_id)
+            store::households::by_external_id(&mut conn, household_no)
                 .await?
                 .ok_or(AppError::NotFound)?
         };
@@ -1089,7 +1090,7 @@ impl App {
             NewIntake {
                 kind: CaseKind::Recheck,
                 channel: Channel::TownWindow,
-                household_id: household_id.to_owned(),
+                household_no: row.external_id.clone(),
                 area,
                 applicant: row.head_name,
                 consent: None,
@@ -1261,7 +1262,7 @@ fn work_item(
         tracking_number: TrackingNumber::parse(&row.tracking_number)
             .map_err(|_| corrupt("tracking number", &row.tracking_number))?,
         kind: row.kind,
-        household_id: row.household_external_id.as_str().to_owned(),
+        household_no: row.household_external_id.clone(),
         area: row.area_code.clone(),
         step: row.step,
         limit: first,
