@@ -272,6 +272,20 @@ impl App {
         open: OpenFile,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<ImportReport, ImportError> {
+        let outcome = self
+            .load_household_file(operator, file_name, open, progress)
+            .await;
+        store::bulk::settle(&self.store).await?;
+        outcome
+    }
+
+    async fn load_household_file(
+        &self,
+        operator: &str,
+        file_name: &str,
+        open: OpenFile,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<ImportReport, ImportError> {
         let (open, fingerprint) = tokio::task::spawn_blocking(move || {
             let fingerprint = stream::fingerprint(&open);
             (open, fingerprint)

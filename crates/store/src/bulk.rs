@@ -197,6 +197,16 @@ pub async fn begin(store: &Store, n_households: u64) -> Result<Tx> {
     store.begin().await
 }
 
+/// Ends what `begin` began, whatever became of the load: a writer that wrote through a rollback
+/// journal has been closed, and the one opened here is in WAL mode again, so that the file is
+/// left as every other connection expects it.
+pub async fn settle(store: &Store) -> Result<()> {
+    if store.exclusive_load.is_some() {
+        drop(store.pool.acquire().await?);
+    }
+    Ok(())
+}
+
 /// Switches the writer's SQLite file from the WAL to a rollback journal, unless another
 /// connection has it open (then it does not wait, and says so).
 async fn rollback_journal(store: &Store) -> Result<bool> {
