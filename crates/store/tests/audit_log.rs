@@ -51,13 +51,7 @@ async fn seed(store: Store) {
     chain.append_many(&mut tx, &events).await.unwrap();
     chain.finish(&mut tx).await.unwrap();
     store::commit(tx).await.unwrap();
-    let mut conn = store.pool().acquire().await.unwrap();
-    let refresh = if store.backend() == store::Backend::Postgres {
-        "VACUUM ANALYZE"
-    } else {
-        "ANALYZE"
-    };
-    sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
+    testkit::refresh_statistics(&store).await;
 }
 
 /// A plan that reads the whole log, or sorts what it read when `sorting` is not allowed. The

@@ -89,15 +89,7 @@ async fn i14_a_public_list_is_an_indexed_keyset_read_of_its_lines() {
             }
         }
         store::commit(tx).await.unwrap();
-        {
-            let mut conn = store.pool().acquire().await.unwrap();
-            let refresh = if backend == "postgres" {
-                "VACUUM ANALYZE"
-            } else {
-                "ANALYZE"
-            };
-            sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
-        }
+        testkit::refresh_statistics(&store).await;
         let mut conn = store.read().await.unwrap();
         for area in [villages[3].as_str(), town.as_str()] {
             for after in [None, Some((area, 40))] {

@@ -91,15 +91,7 @@ async fn seed(store: Store) {
         cases::insert_queue(&mut tx, &lines).await.unwrap();
     }
     store::commit(tx).await.unwrap();
-    {
-        let mut conn = store.pool().acquire().await.unwrap();
-        let refresh = if store.backend() == store::Backend::Postgres {
-            "VACUUM ANALYZE"
-        } else {
-            "ANALYZE"
-        };
-        sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
-    }
+    testkit::refresh_statistics(&store).await;
 }
 
 #[tokio::test]

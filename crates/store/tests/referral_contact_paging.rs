@@ -112,13 +112,7 @@ async fn seed(store: &Store, villages: &[String]) {
         .await;
     }
     store::commit(tx).await.unwrap();
-    let mut conn = store.pool().acquire().await.unwrap();
-    let refresh = if store.backend() == store::Backend::Postgres {
-        "VACUUM ANALYZE"
-    } else {
-        "ANALYZE"
-    };
-    sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
+    testkit::refresh_statistics(store).await;
 }
 
 #[tokio::test]

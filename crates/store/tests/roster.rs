@@ -100,13 +100,7 @@ async fn seed(store: &Store, villages: &[String]) {
         .await;
     }
     store::commit(tx).await.unwrap();
-    let mut conn = store.pool().acquire().await.unwrap();
-    let refresh = if store.backend() == store::Backend::Postgres {
-        "VACUUM ANALYZE"
-    } else {
-        "ANALYZE"
-    };
-    sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
+    testkit::refresh_statistics(store).await;
 }
 
 /// The periods of `category` open on `date` under `prefix`, as (area code, id), in page order.

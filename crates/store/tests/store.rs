@@ -632,14 +632,8 @@ async fn i12_every_search_query_is_served_by_an_index() {
             .await
             .unwrap();
         tx.commit().await.unwrap();
+        testkit::refresh_statistics(&store).await;
         let mut conn = store.pool().acquire().await.unwrap();
-        // Statistics (and on PostgreSQL the visibility map), as a running database keeps them.
-        let refresh = if backend == "postgres" {
-            "VACUUM ANALYZE"
-        } else {
-            "ANALYZE"
-        };
-        conn.execute(refresh).await.unwrap();
         let queries = [
             "",
             "500151100",

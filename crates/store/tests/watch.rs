@@ -318,13 +318,7 @@ async fn seed_warnings(store: Store) {
             .unwrap();
     }
     store::commit(tx).await.unwrap();
-    let mut conn = store.pool().acquire().await.unwrap();
-    let refresh = if store.backend() == store::Backend::Postgres {
-        "VACUUM ANALYZE"
-    } else {
-        "ANALYZE"
-    };
-    sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
+    testkit::refresh_statistics(&store).await;
 }
 
 /// The seeded warnings, seeded once per test process and per store.

@@ -225,6 +225,17 @@ pub async fn sqlite_url(dir: &Path, name: &str) -> String {
     format!("sqlite://{}", path.display())
 }
 
+/// Refreshes the planner's statistics of a seeded store (and on PostgreSQL its visibility
+/// map), as a running database keeps them, before a test checks which plan a query gets.
+pub async fn refresh_statistics(store: &Store) {
+    let refresh = match store.backend() {
+        store::Backend::Postgres => "VACUUM ANALYZE",
+        store::Backend::Sqlite => "ANALYZE",
+    };
+    let mut conn = store.pool().acquire().await.unwrap();
+    sqlx::Executor::execute(&mut *conn, refresh).await.unwrap();
+}
+
 /// A database seeded once per test process and per store, which each test copies: for the
 /// suites whose tests read a large seeded registry (the checks of query plans), so that splitting
 /// one such test by behaviour does not seed it again for each part. SQLite: the seeded file,
