@@ -180,17 +180,6 @@ pub fn may_report(role: Role) -> bool {
     )
 }
 
-/// 预警类型 as the report names it (the codes of `watch::WarningKind`).
-pub fn warning_kind_label(code: &str) -> String {
-    match code {
-        "contradiction" => "疑点（与类别不符）".to_owned(),
-        "name_mismatch" => "姓名不一致".to_owned(),
-        "duplicate" => "重复享受".to_owned(),
-        "possible_need" => "主动发现（可能困难）".to_owned(),
-        other => other.to_owned(),
-    }
-}
-
 /// A month as the report keys it (`2026-07`).
 fn month_key(first_day: NaiveDate) -> String {
     first_day.format("%Y-%m").to_string()
@@ -597,13 +586,13 @@ impl App {
             .map(|row| {
                 let place = row.place.as_str().to_owned();
                 let count = WarningCount {
-                    kind: warning_kind_label(&row.kind),
+                    kind: row.kind.label().to_owned(),
                     place: place.clone(),
                     raised: row.raised,
                     closed: row.closed,
                     overdue: 0,
                 };
-                ((place, row.kind), count)
+                ((place, row.kind.code().to_owned()), count)
             })
             .collect();
         // Overdue on the report's day by the due date the warning had then, not its current one.
@@ -613,9 +602,9 @@ impl App {
             if due.is_some_and(|due| due < as_of) {
                 let place = row.place.as_str().to_owned();
                 warnings
-                    .entry((place.clone(), row.kind.clone()))
+                    .entry((place.clone(), row.kind.code().to_owned()))
                     .or_insert_with(|| WarningCount {
-                        kind: warning_kind_label(&row.kind),
+                        kind: row.kind.label().to_owned(),
                         place,
                         raised: 0,
                         closed: 0,

@@ -8,7 +8,7 @@
 
 use crate::{Conn, Result, StoreError, area_range, decode};
 use chrono::NaiveDate;
-use domain::states::WarningAction;
+use domain::states::{WarningAction, WarningKind};
 use domain::{Category, PlaceCode};
 
 /// Households and persons with an open membership on the day, by village.
@@ -329,11 +329,10 @@ pub async fn cases_in_period(
 }
 
 /// Warnings of one kind under one village raised and closed in `from..=to`.
-/// `kind` is the code of `watch::WarningKind`, which `store` stands below.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WarningCountRow {
     pub place: PlaceCode,
-    pub kind: String,
+    pub kind: WarningKind,
     pub raised: i64,
     pub closed: i64,
 }
@@ -352,7 +351,7 @@ impl TryFrom<RawWarningCount> for WarningCountRow {
     fn try_from(raw: RawWarningCount) -> Result<Self> {
         Ok(WarningCountRow {
             place: village("warnings", raw.place)?,
-            kind: raw.kind,
+            kind: decode::code("warnings", "kind", raw.kind, WarningKind::from_code)?,
             raised: raw.raised,
             closed: raw.closed,
         })
@@ -387,7 +386,7 @@ pub async fn warnings_by_village(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenWarningRow {
     pub place: PlaceCode,
-    pub kind: String,
+    pub kind: WarningKind,
     pub created_on: NaiveDate,
     /// The last step taken by the day, and its date.
     pub last: Option<(WarningAction, NaiveDate)>,
@@ -415,7 +414,7 @@ impl TryFrom<RawOpenWarning> for OpenWarningRow {
         let on = decode::date_opt("warning_events", "on_date", raw.last_on)?;
         Ok(OpenWarningRow {
             place: village("warnings", raw.place)?,
-            kind: raw.kind,
+            kind: decode::code("warnings", "kind", raw.kind, WarningKind::from_code)?,
             created_on: decode::date("warnings", "created_on", raw.created_on)?,
             last: action.zip(on),
         })
