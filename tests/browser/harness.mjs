@@ -1,7 +1,7 @@
 // Starts `safetynet serve --demo` on a fresh SQLite file and a free port, and a headless
 // Chromium (Debian's package) driven by playwright-core.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,12 @@ export async function startServer() {
     });
     child.on('exit', (code) => reject(new Error(`server exited ${code}: ${seen}`)));
   });
-  return { base, stop: () => child.kill('SIGTERM') };
+  // The demo database goes with its server.
+  const stop = () => {
+    child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    child.kill('SIGTERM');
+  };
+  return { base, stop };
 }
 
 export async function startBrowser() {
