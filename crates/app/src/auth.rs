@@ -176,9 +176,7 @@ impl App {
         let actor = actor_from(&user)?;
         let token = random_token();
         let csrf_token = random_token();
-        let expires = (now + chrono::Duration::hours(self.settings.session_hours))
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string();
+        let expires = crate::timestamp(now + chrono::Duration::hours(self.settings.session_hours));
         store::users::clear_login_failures(&mut tx, username, client).await?;
         store::users::record_login(&mut tx, user.id, &now_text).await?;
         store::sessions::delete_expired(&mut tx, &now_text).await?;

@@ -49,7 +49,7 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 
 /// The stored form of an instant (UTC, microseconds): text that sorts in time order.
 pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    store::instant_text(at)
 }
 
 /// A new random audit key (审计密钥) of 32 bytes, for the first start of a writer.

@@ -16,7 +16,7 @@
 //! not in it.
 
 use crate::search::{Bind, Statement};
-use crate::{Conn, Result, StoreError};
+use crate::{Conn, Result, StoreError, instant_text};
 use hmac::{KeyInit, Mac};
 use sha2::digest::Update;
 use sha2::{Digest, Sha256};
@@ -971,12 +971,6 @@ pub struct AuditPage {
     pub rows: Vec<AuditEntry>,
     /// The seq to pass as `after_seq` for the next page, when there are rows after this one.
     pub next: Option<i64>,
-}
-
-/// The bound of an instant as stored text (microseconds, as `app` writes them; a row stored to
-/// the second compares the same way against it).
-fn instant_text(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// The statements that turn the filter's dates into a range of seq: the last row written

@@ -814,7 +814,7 @@ pub async fn insert_receipt(conn: &mut Conn, row: &ReceiptRow) -> Result<()> {
     .bind(&row.phone)
     .bind(row.household_size)
     .bind(&row.hardship)
-    .bind(row.submitted_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+    .bind(crate::instant_text(row.submitted_at))
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -102,7 +102,14 @@ pub(crate) fn one<Raw, Row: TryFrom<Raw, Error = StoreError>>(
     row.map(Row::try_from).transpose()
 }
 
-/// An instant, stored as UTC text (`%Y-%m-%dT%H:%M:%S%.6fZ`, which sorts in time order).
+/// An instant as stored: UTC text to the microsecond (`%Y-%m-%dT%H:%M:%S%.6fZ`), which sorts
+/// in time order and which `instant` reads back (a row stored to the second compares the same
+/// way against it). Every `*_at` column is written in this form.
+pub fn instant_text(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// An instant, stored as UTC text (`instant_text`, which sorts in time order).
 pub(crate) fn instant(
     table: &'static str,
     column: &'static str,

@@ -36,6 +36,7 @@ use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use decode::instant_text;
 pub use sqlx::AnyConnection as Conn;
 
 /// SQLite's page cache per connection, in KiB.

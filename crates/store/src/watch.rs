@@ -9,6 +9,7 @@
 //! was read at.
 
 use crate::decode;
+use crate::instant_text;
 use crate::search::{Bind, Statement};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -957,12 +958,6 @@ impl TryFrom<RawWarningEvent> for WarningEventRow {
             recorded_at: decode::instant(TABLE, "recorded_at", raw.recorded_at)?,
         })
     }
-}
-
-/// An instant as stored (`decode::instant` reads it back): UTC to the microsecond, as `app`
-/// writes every `*_at`.
-fn instant_text(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// Appends an event after the warning's last one (its `seq` is set here).

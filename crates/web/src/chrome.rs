@@ -75,14 +75,7 @@ pub(crate) fn beijing_minute(at: impl AsRef<str>) -> String {
     let at = at.as_ref();
     chrono::DateTime::parse_from_rfc3339(at).map_or_else(
         |_| at.to_owned(),
-        |instant| {
-            instant
-                .with_timezone(
-                    &chrono::FixedOffset::east_opt(8 * 3600).unwrap_or(*instant.offset()),
-                )
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        },
+        |instant| beijing_minute_of(&instant.with_timezone(&chrono::Utc)),
     )
 }
 
