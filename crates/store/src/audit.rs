@@ -428,44 +428,51 @@ impl Chain {
     /// Appends many events in order, in multi-row statements.
     pub async fn append_many(&mut self, conn: &mut Conn, events: &[AuditEvent]) -> Result<()> {
         self.switch_over(conn, events).await?;
-        for chunk in events.chunks(crate::sql::BULK_ROWS) {
-            self.insert(conn, chunk).await?;
-        }
-        Ok(())
+        self.insert(conn, events).await
     }
 
-    async fn insert(&mut self, conn: &mut Conn, chunk: &[AuditEvent]) -> Result<()> {
-        let sql = format!(
-            "{} audit_log (seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash) VALUES {}",
+    /// Links and writes `events`, `BULK_ROWS` to a statement.
+    async fn insert(&mut self, conn: &mut Conn, events: &[AuditEvent]) -> Result<()> {
+        let (insert, positional) = (
             crate::sql::insert_many_into(conn),
-            crate::sql::values_list(chunk.len(), 11, crate::sql::positional(conn))
+            crate::sql::positional(conn),
         );
-        let links: Vec<Link> = chunk.iter().map(|event| self.link(event)).collect();
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (
-            event,
-            Link {
-                seq,
-                prev_hash,
-                hash,
-            },
-        ) in chunk.iter().zip(links)
-        {
-            query = query
-                .bind(seq)
-                .bind(&event.at)
-                .bind(&event.actor)
-                .bind(&event.action)
-                .bind(&event.entity)
-                .bind(&event.entity_id)
-                .bind(&event.area_code)
-                .bind(&event.before)
-                .bind(&event.after)
-                .bind(prev_hash)
-                .bind(hash);
-        }
-        query.execute(&mut *conn).await?;
-        Ok(())
+        let sql = |n_rows| {
+            format!(
+                "{insert} audit_log (seq, at, actor, action, entity, entity_id, area_code, before_json, after_json, prev_hash, hash) VALUES {}",
+                crate::sql::values_list(n_rows, 11, positional)
+            )
+        };
+        let full = sql(crate::sql::BULK_ROWS);
+        let statements = events.chunks(crate::sql::BULK_ROWS).map(|chunk| {
+            let sql = if chunk.len() == crate::sql::BULK_ROWS {
+                full.clone()
+            } else {
+                sql(chunk.len())
+            };
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for event in chunk {
+                let Link {
+                    seq,
+                    prev_hash,
+                    hash,
+                } = self.link(event);
+                query = query
+                    .bind(seq)
+                    .bind(&event.at)
+                    .bind(&event.actor)
+                    .bind(&event.action)
+                    .bind(&event.entity)
+                    .bind(&event.entity_id)
+                    .bind(&event.area_code)
+                    .bind(&event.before)
+                    .bind(&event.after)
+                    .bind(prev_hash)
+                    .bind(hash);
+            }
+            query
+        });
+        crate::sql::execute_pipelined(conn, statements).await
     }
 
     /// On an unkeyed chain locked with a key, writes the switch-over row before the first of

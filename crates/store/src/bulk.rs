@@ -87,11 +87,23 @@ pub struct HouseholdLoad {
     registry_was_empty: bool,
     /// The registry held no person either: persons are inserted, not upserted.
     no_persons: bool,
+    /// PostgreSQL, a large load into an empty registry: the ids this load gives its
+    /// households itself, from a block taken from the households' sequence when it began
+    /// (`reserve_ids`) — the next for a batch staged, and the next for a batch inserted. Each
+    /// member's row is then staged with its household's id, and moved without a join.
+    ids: Option<Ids>,
     /// The name index rows of the load's new households, written in key order before it
     /// commits (PostgreSQL; SQLite, a load whose indexes are built at its end).
     grams: Option<PackedGrams>,
     /// Where the load's time went, logged when it ends (`RUST_LOG=store=debug`).
     phases: Phases,
+}
+
+/// The ids a load gives its households: the next for a batch staged and the next for a batch
+/// inserted (every household of a load into an empty registry is new, in the order staged).
+struct Ids {
+    staged: i64,
+    inserted: i64,
 }
 
 /// The time a load spent in each of its phases, summed over its batches.
@@ -162,6 +174,17 @@ struct Copy {
     statement: String,
     rows: Vec<u8>,
     done: Option<tokio::sync::oneshot::Sender<Result<()>>>,
+}
+
+/// A batch whose new households `Staging::insert_new` moves: its number, its new households
+/// (all of the batch, in order, when the load gives the ids), the id of its first household
+/// when the load gave them at staging (`first_id`), and whether persons are inserted rather
+/// than upserted (`no_persons`: the registry held none and the file holds each once).
+struct Inserting<'b, 'h> {
+    batch_no: i64,
+    new: &'b [BatchHousehold<'h>],
+    first_id: Option<i64>,
+    no_persons: bool,
 }
 
 /// How many `COPY`s may wait for the side connection: the batch ahead's households and
@@ -256,6 +279,7 @@ impl HouseholdLoad {
                 .await?;
         let no_persons = registry_was_empty && any_person == 0;
         let mut grams = None;
+        let mut ids = None;
         let staging = match store.backend() {
             Backend::Sqlite => {
                 // The highest id bounds the number of stored households without counting them.
@@ -298,6 +322,11 @@ impl HouseholdLoad {
                 if registry_was_empty && n_households >= DEFER_INDEXES_FROM {
                     (deferred_indexes, deferred_constraints) =
                         drop_pg_indexes(tx, no_persons).await?;
+                    let first = reserve_ids(tx, n_households).await?;
+                    ids = Some(Ids {
+                        staged: first,
+                        inserted: first,
+                    });
                 }
                 grams = Some(PackedGrams::default());
                 Some(Staging::create(store).await?)
@@ -312,6 +341,7 @@ impl HouseholdLoad {
             deferred_constraints,
             registry_was_empty,
             no_persons,
+            ids,
             grams,
             phases: Phases::default(),
         })
@@ -325,7 +355,12 @@ impl HouseholdLoad {
         self.staged += 1;
         let since = std::time::Instant::now();
         if let Some(staging) = &mut self.staging {
-            staging.stage_batch(self.staged, batch).await?;
+            let first_id = self.ids.as_mut().map(|ids| {
+                let first = ids.staged;
+                ids.staged += batch.len() as i64;
+                first
+            });
+            staging.stage_batch(self.staged, batch, first_id).await?;
         }
         self.phases.add("stage", since);
         Ok(())
@@ -396,9 +431,18 @@ impl HouseholdLoad {
                 crate::name_index::insert_gram_rows(tx, &unpacked.rows(), true).await?;
             }
             (Some(staging), grams) => {
-                let ids = staging
-                    .insert_new(tx, self.batch, self.no_persons, today, now)
-                    .await?;
+                let first_id = self.ids.as_mut().map(|ids| {
+                    let first = ids.inserted;
+                    ids.inserted += new.len() as i64;
+                    first
+                });
+                let inserting = Inserting {
+                    batch_no: self.batch,
+                    new: &new,
+                    first_id,
+                    no_persons: self.no_persons,
+                };
+                let ids = staging.insert_new(tx, inserting, today, now).await?;
                 if let Some(grams) = grams {
                     let unpacked = grams.add_batch(&new, &ids)?;
                     staging.stage_grams(&unpacked.rows()).await?;
@@ -523,6 +567,21 @@ async fn execute_each(tx: &mut Tx, statements: impl Iterator<Item = &String>) ->
     Ok(())
 }
 
+/// Takes a block of `n` ids from the households' sequence (not given back if the load rolls
+/// back; another writer meanwhile takes ids above the block) and returns its first.
+async fn reserve_ids(tx: &mut Tx, n: u64) -> Result<i64> {
+    let n = i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} households")))?;
+    let (first,): (i64,) =
+        sqlx::query_as("SELECT nextval(pg_get_serial_sequence('households', 'id'))")
+            .fetch_one(&mut **tx)
+            .await?;
+    sqlx::query("SELECT setval(pg_get_serial_sequence('households', 'id'), $1)")
+        .bind(first + n - 1)
+        .execute(&mut **tx)
+        .await?;
+    Ok(first)
+}
+
 /// The smallest load (households) that builds SQLite's secondary indexes at its end: one
 /// batch of an import.
 const DEFER_INDEXES_FROM: u64 = 4_000;
@@ -625,14 +684,15 @@ async fn drop_pg_indexes(
 const STAGING_TABLES: [(&str, &str); 4] = [
     (
         "households",
-        "batch BIGINT NOT NULL, seq BIGINT NOT NULL, external_id TEXT NOT NULL, area_code TEXT NOT NULL, \
+        "batch BIGINT NOT NULL, seq BIGINT NOT NULL, id BIGINT, external_id TEXT NOT NULL, area_code TEXT NOT NULL, \
          hukou TEXT NOT NULL, head_name TEXT NOT NULL, head_id_number TEXT NOT NULL, n_members BIGINT NOT NULL, \
          record TEXT NOT NULL",
     ),
     (
         "members",
-        "batch BIGINT NOT NULL, seq BIGINT NOT NULL, external_id TEXT NOT NULL, id_number TEXT NOT NULL, \
-         name TEXT NOT NULL, birth_date TEXT NOT NULL, sex TEXT NOT NULL, relation TEXT NOT NULL",
+        "batch BIGINT NOT NULL, seq BIGINT NOT NULL, external_id TEXT NOT NULL, household_id BIGINT, \
+         area_code TEXT NOT NULL, id_number TEXT NOT NULL, name TEXT NOT NULL, birth_date TEXT NOT NULL, \
+         sex TEXT NOT NULL, relation TEXT NOT NULL",
     ),
     (
         "audit",
@@ -743,13 +803,20 @@ impl Staging {
         said(copied).await
     }
 
-    /// Streams batch `batch_no` into the staging tables, in the background (`lookup` waits).
-    async fn stage_batch(&mut self, batch_no: i64, batch: &[BatchHousehold<'_>]) -> Result<()> {
+    /// Streams batch `batch_no` into the staging tables, in the background (`lookup` waits);
+    /// with `first_id`, its households take the ids from there on, in order.
+    async fn stage_batch(
+        &mut self,
+        batch_no: i64,
+        batch: &[BatchHousehold<'_>],
+        first_id: Option<i64>,
+    ) -> Result<()> {
         let mut households = Vec::new();
         let mut members = Vec::new();
         let batch_text = batch_no.to_string();
         for (seq, (household, record)) in batch.iter().enumerate() {
             let seq_text = seq.to_string();
+            let id_text = first_id.map(|first| (first + seq as i64).to_string());
             let (head_name, head_id_number) = head_of(household);
             let n_members = household.members.len().to_string();
             copy_row(
@@ -757,6 +824,7 @@ impl Staging {
                 &[
                     Some(&batch_text),
                     Some(&seq_text),
+                    id_text.as_deref(),
                     Some(&household.id),
                     Some(household.area.as_str()),
                     Some(household.hukou.code()),
@@ -773,6 +841,8 @@ impl Staging {
                         Some(&batch_text),
                         Some(&seq_text),
                         Some(&household.id),
+                        id_text.as_deref(),
+                        Some(household.area.as_str()),
                         Some(person.id_number.as_str()),
                         Some(&person.name),
                         Some(&person.id_number.birth_date().to_string()),
@@ -784,7 +854,7 @@ impl Staging {
         }
         self.copy(
             "households",
-            "batch, seq, external_id, area_code, hukou, head_name, head_id_number, n_members, record",
+            "batch, seq, id, external_id, area_code, hukou, head_name, head_id_number, n_members, record",
             households,
             false,
         )
@@ -792,7 +862,7 @@ impl Staging {
         let staged = self
             .copy(
                 "members",
-                "batch, seq, external_id, id_number, name, birth_date, sex, relation",
+                "batch, seq, external_id, household_id, area_code, id_number, name, birth_date, sex, relation",
                 members,
                 true,
             )
@@ -836,18 +906,22 @@ impl Staging {
         })
     }
 
-    /// Moves the new households of batch `batch_no` into the registry; persons are
-    /// inserted, not upserted, when `no_persons` (the registry held none and the file holds
-    /// each once). Returns each new household's id by external id. Moves the audit rows of
-    /// the batch before, which have streamed in meanwhile, too.
+    /// Moves the new households of a batch into the registry (see `Inserting`). Returns each
+    /// new household's id by external id. Moves the audit rows of the batch before, which
+    /// have streamed in meanwhile, too.
     async fn insert_new(
         &mut self,
         tx: &mut Tx,
-        batch_no: i64,
-        no_persons: bool,
+        inserting: Inserting<'_, '_>,
         today: &str,
         now: &str,
     ) -> Result<HashMap<String, i64>> {
+        let Inserting {
+            batch_no,
+            new,
+            first_id,
+            no_persons,
+        } = inserting;
         self.move_audit(tx).await?;
         let prefix = self.prefix.clone();
         // With no household stored, every staged one is new.
@@ -868,6 +942,32 @@ impl Staging {
         .bind(batch_no)
         .execute(&mut **tx)
         .await?;
+        if let Some(first_id) = first_id {
+            // The ids were given when the batch was staged, in its order: every household of
+            // a load into an empty registry is new.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO households (id, external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
+                 SELECT s.id, s.external_id, s.area_code, s.hukou, s.head_name, s.head_id_number, s.n_members, s.record, 1, $2, $2 \
+                 FROM {prefix}_households s WHERE s.batch = $1 ORDER BY s.seq"
+            )))
+            .bind(batch_no)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO memberships (household_id, area_code, id_number, relation, start_date) \
+                 SELECT m.household_id, m.area_code, m.id_number, m.relation, $2 FROM {prefix}_members m \
+                 WHERE m.batch = $1 ORDER BY m.seq"
+            )))
+            .bind(batch_no)
+            .bind(today)
+            .execute(&mut **tx)
+            .await?;
+            return Ok((first_id..)
+                .zip(new)
+                .map(|(id, (household, _))| (household.id.clone(), id))
+                .collect());
+        }
         // The new households' ids are those above the highest before: no other writer
         // inserts meanwhile (the caller holds the chain's head).
         let (highest_id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM households")

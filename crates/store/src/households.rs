@@ -5,7 +5,10 @@
 //! with an end date and open a new one; rows are never deleted.
 
 use crate::decode;
-use crate::sql::{BULK_ROWS, insert_many_into, placeholders, positional, values_list};
+use crate::sql::{
+    BULK_ROWS, execute_pipelined, fetch_pipelined, insert_many_into, placeholders, positional,
+    values_list,
+};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
 use domain::{
@@ -628,11 +631,11 @@ async fn write_persons(conn: &mut Conn, persons: &[&domain::Person], new: bool) 
     } else {
         " ON CONFLICT (id_number) DO UPDATE SET name = excluded.name"
     };
-    for chunk in persons.chunks(BULK_ROWS) {
+    let (insert, positional) = (insert_many_into(conn), positional(conn));
+    let statements = persons.chunks(BULK_ROWS).map(|chunk| {
         let sql = format!(
-            "{} persons (id_number, name, birth_date, sex) VALUES {}{upsert}",
-            insert_many_into(conn),
-            values_list(chunk.len(), 4, positional(conn))
+            "{insert} persons (id_number, name, birth_date, sex) VALUES {}{upsert}",
+            values_list(chunk.len(), 4, positional)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for person in chunk {
@@ -642,9 +645,9 @@ async fn write_persons(conn: &mut Conn, persons: &[&domain::Person], new: bool) 
                 .bind(person.id_number.birth_date().to_string())
                 .bind(sex_code(person));
         }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
+        query
+    });
+    execute_pipelined(conn, statements).await
 }
 
 /// Inserts many new households at once (persons, households, memberships from `today`, and
@@ -688,13 +691,12 @@ pub(crate) async fn insert_many_unindexed(
         .flat_map(|(household, _)| &household.members)
         .collect();
     write_persons(conn, &persons, new_persons).await?;
-    let mut ids = std::collections::HashMap::with_capacity(households.len());
-    for chunk in households.chunks(BULK_ROWS) {
+    let (insert, positional) = (insert_many_into(conn), positional(conn));
+    let statements = households.chunks(BULK_ROWS).map(|chunk| {
         let sql = format!(
-            "{} households (external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
+            "{insert} households (external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
              VALUES {} RETURNING id, external_id",
-            insert_many_into(conn),
-            values_list(chunk.len(), 10, positional(conn))
+            values_list(chunk.len(), 10, positional)
         );
         let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
         for (household, record_json) in chunk {
@@ -711,14 +713,13 @@ pub(crate) async fn insert_many_unindexed(
                 .bind(now)
                 .bind(now);
         }
-        ids.extend(
-            query
-                .fetch_all(&mut *conn)
-                .await?
-                .into_iter()
-                .map(|(id, external_id)| (external_id, id)),
-        );
-    }
+        query
+    });
+    let ids: std::collections::HashMap<String, i64> = fetch_pipelined(conn, statements)
+        .await?
+        .into_iter()
+        .map(|(id, external_id)| (external_id, id))
+        .collect();
     let mut memberships = Vec::with_capacity(persons.len());
     for (household, _) in households {
         let id = *ids
@@ -731,11 +732,10 @@ pub(crate) async fn insert_many_unindexed(
                 .map(|person| (id, household.area.as_str(), person)),
         );
     }
-    for chunk in memberships.chunks(BULK_ROWS) {
+    let statements = memberships.chunks(BULK_ROWS).map(|chunk| {
         let sql = format!(
-            "{} memberships (household_id, area_code, id_number, relation, start_date) VALUES {}",
-            insert_many_into(conn),
-            values_list(chunk.len(), 5, positional(conn))
+            "{insert} memberships (household_id, area_code, id_number, relation, start_date) VALUES {}",
+            values_list(chunk.len(), 5, positional)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (household_id, area_code, person) in chunk {
@@ -746,8 +746,9 @@ pub(crate) async fn insert_many_unindexed(
                 .bind(person.relation.code())
                 .bind(today);
         }
-        query.execute(&mut *conn).await?;
-    }
+        query
+    });
+    execute_pipelined(conn, statements).await?;
     Ok(ids)
 }
 

@@ -62,3 +62,48 @@ pub(crate) fn placeholders(n: usize, positional: bool) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// A statement with its values bound, ready to run (`execute_pipelined`).
+pub(crate) type Bound<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// The same, for a statement whose rows are read (`fetch_pipelined`).
+pub(crate) type BoundAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>;
+
+/// Runs `statements` in order, each built (its SQL and its values bound) while the one before
+/// it runs. A SQLite statement runs on its connection's worker thread, and a PostgreSQL one on
+/// the server: a bulk write that built each statement only after the one before it had
+/// returned kept this thread and the one that writes waiting on each other by turns.
+pub(crate) async fn execute_pipelined<'q>(
+    conn: &mut Conn,
+    mut statements: impl Iterator<Item = Bound<'q>>,
+) -> crate::Result<()> {
+    let mut next = statements.next();
+    while let Some(statement) = next {
+        // `join!` polls the statement first, which hands it to the writer, then builds the
+        // next one on this thread while the writer works.
+        let (done, following) =
+            tokio::join!(statement.execute(&mut *conn), async { statements.next() });
+        done?;
+        next = following;
+    }
+    Ok(())
+}
+
+/// `execute_pipelined` for statements that return rows: every statement's rows, in order.
+pub(crate) async fn fetch_pipelined<'q, O>(
+    conn: &mut Conn,
+    mut statements: impl Iterator<Item = BoundAs<'q, O>>,
+) -> crate::Result<Vec<O>>
+where
+    O: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
+    let mut rows = Vec::new();
+    let mut next = statements.next();
+    while let Some(statement) = next {
+        let (fetched, following) =
+            tokio::join!(statement.fetch_all(&mut *conn), async { statements.next() });
+        rows.extend(fetched?);
+        next = following;
+    }
+    Ok(rows)
+}
