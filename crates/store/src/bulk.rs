@@ -1218,15 +1218,23 @@ fn copy_row(buffer: &mut Vec<u8>, fields: &[Option<&str>]) {
         match field {
             None => buffer.extend_from_slice(b"\\N"),
             Some(text) => {
-                for &byte in text.as_bytes() {
-                    match byte {
-                        b'\\' => buffer.extend_from_slice(b"\\\\"),
-                        b'\t' => buffer.extend_from_slice(b"\\t"),
-                        b'\n' => buffer.extend_from_slice(b"\\n"),
-                        b'\r' => buffer.extend_from_slice(b"\\r"),
-                        _ => buffer.push(byte),
-                    }
+                // Runs of plain bytes are copied whole; only the four that `COPY` reads
+                // specially are escaped one by one.
+                let bytes = text.as_bytes();
+                let mut plain_from = 0;
+                for (at, byte) in bytes.iter().enumerate() {
+                    let escaped: &[u8] = match byte {
+                        b'\\' => b"\\\\",
+                        b'\t' => b"\\t",
+                        b'\n' => b"\\n",
+                        b'\r' => b"\\r",
+                        _ => continue,
+                    };
+                    buffer.extend_from_slice(&bytes[plain_from..at]);
+                    buffer.extend_from_slice(escaped);
+                    plain_from = at + 1;
                 }
+                buffer.extend_from_slice(&bytes[plain_from..]);
             }
         }
     }
@@ -1287,7 +1295,7 @@ impl PackedGrams {
                 .get(&household.id)
                 .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?;
             let area = household.area.as_str();
-            let grams = crate::name_index::household_grams(household);
+            let grams = crate::name_index::household_gram_slices(household);
             let packable = grams
                 .iter()
                 .all(|gram| gram.len() <= PACKED_GRAM_BYTES && !gram.contains('\0'));
@@ -1312,7 +1320,11 @@ impl PackedGrams {
                         });
                     }
                 }
-                _ => unpacked.extend(grams.into_iter().map(|gram| (gram, area.to_owned(), id))),
+                _ => unpacked.extend(
+                    grams
+                        .into_iter()
+                        .map(|gram| (gram.to_owned(), area.to_owned(), id)),
+                ),
             }
         }
         run.shrink_to_fit();

@@ -28,6 +28,26 @@ pub fn name_grams(name: &str) -> BTreeSet<String> {
     grams
 }
 
+/// The parts of `household`'s members' names as `household_grams` has them (each once, in
+/// order), borrowed from the names instead of each part copied: for a bulk load's millions.
+pub(crate) fn household_gram_slices(household: &domain::Household) -> Vec<&str> {
+    let mut grams = Vec::new();
+    for person in &household.members {
+        let name = person.name.as_str();
+        let bounds: Vec<usize> = name
+            .char_indices()
+            .map(|(at, _)| at)
+            .chain([name.len()])
+            .collect();
+        for width in 1..=GRAM_MAX {
+            grams.extend(bounds.windows(width + 1).map(|w| &name[w[0]..w[width]]));
+        }
+    }
+    grams.sort_unstable();
+    grams.dedup();
+    grams
+}
+
 /// A household's rows of the index: the parts of every member's name, each once.
 pub(crate) fn household_grams(household: &domain::Household) -> BTreeSet<String> {
     household
