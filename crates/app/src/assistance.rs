@@ -14,9 +14,9 @@ use crate::{Actor, App, AppError};
 use assist::{
     AssistCatalogue, Given, Item, ItemDef, Proposals, ReferralAction, ReferralState, Situation,
 };
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::national_id::{NationalId, mask_name};
-use domain::{Category, MonitoringKind, Role, Yuan};
+use domain::{Category, ItemCode, MonitoringKind, Role, Yuan};
 use store::assistance::{ItemVersionRow, ReferralEventRow, ReferralRow};
 use store::audit::AuditEvent;
 
@@ -29,7 +29,7 @@ const QUEUE_LIMIT: i64 = 50;
 pub struct CatalogueView {
     pub catalogue: AssistCatalogue,
     /// (code, changed_at, changed_by) of each item's newest version.
-    pub changes: Vec<(String, String, String)>,
+    pub changes: Vec<(ItemCode, DateTime<Utc>, String)>,
     pub can_edit: bool,
 }
 
@@ -37,7 +37,7 @@ pub struct CatalogueView {
 #[derive(Clone, Debug)]
 pub struct ItemVersion {
     pub item: Item,
-    pub changed_at: String,
+    pub changed_at: DateTime<Utc>,
     pub changed_by: String,
 }
 
@@ -50,8 +50,11 @@ pub struct ReferralView {
     pub state: ReferralState,
     pub period_label: String,
     pub events: Vec<ReferralEventRow>,
+    /// The head's ID number as shown: masked when `masked`, empty for a household stored
+    /// without a head.
+    pub payee_id_number: String,
     /// True when the head's name and ID number are masked in `row.head_name` and
-    /// `row.head_id_number`.
+    /// `payee_id_number`.
     pub masked: bool,
     /// The payee is shown unmasked to the department user who delivers the referral
     /// (`Actor::sees_payee`); the view is audited as `referral.reveal` when served.
@@ -103,7 +106,7 @@ fn given_of(referrals: &[ReferralRow]) -> Vec<Given> {
         .filter(|r| r.state.counts_as_given())
         .map(|r| Given {
             referral_id: r.id,
-            item_code: r.item_code.clone(),
+            item_code: r.item_code.to_string(),
             period: r.period.clone(),
             delivered: r.state == ReferralState::Delivered,
             supplementary: r.supplementary_reason.is_some(),
@@ -195,10 +198,22 @@ fn duplicate_message(item: &str, period: &str, state: &str, id: i64) -> String {
     format!("该户“{item}”{period}已{state}（转介单第{id}号），同一项目同一期间不得重复发放")
 }
 
-/// An ID number masked as lists mask it (`500224********0011`); a malformed one wholly.
-fn mask_id_number(id_number: &str) -> String {
-    NationalId::parse(id_number)
-        .map_or_else(|_| "*".repeat(id_number.chars().count()), |id| id.masked())
+/// The head's ID number as shown, masked as lists mask it (`500224********0011`) when
+/// `masked`; empty for a household stored without a head.
+fn shown_id_number(id_number: Option<&NationalId>, masked: bool) -> String {
+    id_number.map_or_else(String::new, |id| {
+        if masked {
+            id.masked()
+        } else {
+            id.as_str().to_owned()
+        }
+    })
+}
+
+/// The code of a validated item (`Item::from_def` checked it as `ItemCode` does).
+fn code_of(item: &Item) -> Result<ItemCode, AppError> {
+    ItemCode::parse(&item.code)
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("item {}: {error}", item.code)))
 }
 
 impl App {
@@ -226,7 +241,8 @@ impl App {
     pub async fn seed_assistance_catalogue(&self) -> Result<(), AppError> {
         let builtin = AssistCatalogue::builtin()
             .map_err(|error| AppError::Internal(anyhow::anyhow!("{error}")))?;
-        let now = self.now_text();
+        let at = self.now();
+        let now = crate::timestamp(at);
         let mut tx = self.store.begin().await?;
         if store::assistance::count_items(&mut tx).await? > 0 {
             return Ok(());
@@ -238,10 +254,10 @@ impl App {
             store::assistance::insert_item_version(
                 &mut tx,
                 &ItemVersionRow {
-                    code: item.code.clone(),
+                    code: code_of(item)?,
                     version: 1,
                     definition: definition.clone(),
-                    changed_at: now.clone(),
+                    changed_at: at,
                     changed_by: "policy/assistance.toml".into(),
                 },
             )
@@ -299,7 +315,7 @@ impl App {
             .map(|row| {
                 Ok(ItemVersion {
                     item: item_of(row, &departments)?,
-                    changed_at: row.changed_at.clone(),
+                    changed_at: row.changed_at,
                     changed_by: row.changed_by.clone(),
                 })
             })
@@ -323,7 +339,8 @@ impl App {
             .map_err(|error| AppError::invalid(error.field.clone(), error.reason.clone()))?;
         let definition = serde_json::to_string(&item.to_def())
             .map_err(|error| AppError::Internal(error.into()))?;
-        let now = self.now_text();
+        let at = self.now();
+        let now = crate::timestamp(at);
         let mut tx = self.store.begin().await?;
         let history = store::assistance::item_history(&mut tx, &item.code).await?;
         let current = history.first().map_or(0, |row| row.version);
@@ -338,10 +355,10 @@ impl App {
         store::assistance::insert_item_version(
             &mut tx,
             &ItemVersionRow {
-                code: item.code.clone(),
+                code: code_of(&item)?,
                 version,
                 definition: definition.clone(),
-                changed_at: now.clone(),
+                changed_at: at,
                 changed_by: actor.audit_name(),
             },
         )
@@ -475,8 +492,8 @@ impl App {
             .transpose()?;
         let item = sent_version
             .as_ref()
-            .or_else(|| catalogue.item(&row.item_code));
-        let item_name = item.map_or_else(|| row.item_code.clone(), |item| item.name.clone());
+            .or_else(|| catalogue.item(row.item_code.as_str()));
+        let item_name = item.map_or_else(|| row.item_code.to_string(), |item| item.name.clone());
         let period_label = item.map_or_else(
             || row.period.clone(),
             |item| item.period.key_label(&row.period),
@@ -486,8 +503,8 @@ impl App {
         let masked = !(actor.sees_unmasked() || revealed);
         if masked {
             row.head_name = mask_name(&row.head_name);
-            row.head_id_number = mask_id_number(&row.head_id_number);
         }
+        let payee_id_number = shown_id_number(row.head_id_number.as_ref(), masked);
         let may_act =
             Self::handles(actor, actor_department, &row.department) && actor.covers(&area);
         let actions = if may_act {
@@ -505,6 +522,7 @@ impl App {
             state,
             period_label,
             events,
+            payee_id_number,
             masked,
             revealed,
             actions,
@@ -526,7 +544,8 @@ impl App {
                 continue;
             }
             if let Some(version) =
-                store::assistance::item_version(conn, &row.item_code, row.item_version).await?
+                store::assistance::item_version(conn, row.item_code.as_str(), row.item_version)
+                    .await?
             {
                 versions.push(version);
             }
@@ -765,7 +784,8 @@ impl App {
         let period = item.period.key(today);
         let policy = self.catalogue()?;
         let snapshot = policy.snapshot(today);
-        let now = self.now_text();
+        let at = self.now();
+        let now = crate::timestamp(at);
         let mut tx = self.store.begin().await?;
         let household = store::households::get(&mut tx, household_id)
             .await?
@@ -858,7 +878,7 @@ impl App {
                 state: ReferralState::Sent,
                 actor: actor.audit_name(),
                 note,
-                recorded_at: now.clone(),
+                recorded_at: at,
             },
         )
         .await?;
@@ -1007,7 +1027,7 @@ impl App {
     pub async fn referral_slip(&self, actor: &Actor, id: i64) -> Result<ReferralView, AppError> {
         let mut view = self.referral_unaudited(actor, id).await?;
         view.row.head_name = mask_name(&view.row.head_name);
-        view.row.head_id_number = mask_id_number(&view.row.head_id_number);
+        view.payee_id_number = shown_id_number(view.row.head_id_number.as_ref(), true);
         view.masked = true;
         view.revealed = false;
         Ok(view)
@@ -1066,7 +1086,8 @@ impl App {
     ) -> Result<ReferralState, AppError> {
         let (catalogue, _) = self.assist_catalogue().await?;
         let today = self.today();
-        let now = self.now_text();
+        let at = self.now();
+        let now = crate::timestamp(at);
         let mut tx = self.store.begin().await?;
         let (row, department) = self.referral_in_scope(&mut tx, actor, id).await?;
         if !Self::handles(actor, department.as_deref(), &row.department) {
@@ -1075,9 +1096,9 @@ impl App {
         let state = row.state;
         let next = assist::next_state(state, act.action()).map_err(AppError::Conflict)?;
         let item_name = catalogue
-            .item(&row.item_code)
-            .map_or_else(|| row.item_code.clone(), |item| item.name.clone());
-        let period_label = catalogue.item(&row.item_code).map_or_else(
+            .item(row.item_code.as_str())
+            .map_or_else(|| row.item_code.to_string(), |item| item.name.clone());
+        let period_label = catalogue.item(row.item_code.as_str()).map_or_else(
             || row.period.clone(),
             |item| item.period.key_label(&row.period),
         );
@@ -1191,7 +1212,7 @@ impl App {
                 state: next,
                 actor: actor.audit_name(),
                 note: event_note.clone(),
-                recorded_at: now.clone(),
+                recorded_at: at,
             },
         )
         .await?;

@@ -187,12 +187,15 @@ fn beijing_day_start(day: NaiveDate) -> DateTime<Utc> {
 pub(crate) fn beijing_second(at: &str) -> String {
     DateTime::parse_from_rfc3339(at).map_or_else(
         |_| at.to_owned(),
-        |instant| {
-            (instant.with_timezone(&Utc) + chrono::Duration::hours(8))
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        },
+        |instant| beijing_second_of(&instant.with_timezone(&Utc)),
     )
+}
+
+/// A decoded instant as `beijing_second` shows stored text: to the second, China Standard Time.
+pub(crate) fn beijing_second_of(at: &DateTime<Utc>) -> String {
+    (*at + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 /// The Chinese result of a check and the last row it found sound (`head`: the head checked).

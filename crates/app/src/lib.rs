@@ -47,8 +47,9 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> DateTime<Utc>;
 }
 
-/// The stored form of an instant (UTC, microseconds): text that sorts in time order.
-pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
+/// The stored form of an instant (UTC, microseconds): text that sorts in time order, and the
+/// form the API sends an instant in.
+pub fn timestamp(at: DateTime<Utc>) -> String {
     store::instant_text(at)
 }
 

@@ -286,7 +286,7 @@ impl App {
         let case = match row.case_id {
             Some(case_id) => store::cases::get(&mut conn, case_id)
                 .await?
-                .map(|case| (case.id, case.tracking_number)),
+                .map(|case| (case.id, case.tracking_number.to_string())),
             None => None,
         };
         let history = store::watch::warning_events(&mut conn, id)

@@ -170,13 +170,10 @@ fn item_fault(def: &ItemDef, field: &str, reason: impl Into<String>) -> ItemErro
     }
 }
 
-/// Codes are lower-case ASCII words joined by `_` (they end up in URLs and reports).
+/// Codes are lower-case ASCII words joined by `_` (`domain::ItemCode`: they end up in URLs
+/// and reports).
 pub fn valid_code(code: &str) -> bool {
-    (2..=48).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && code.as_bytes()[0].is_ascii_lowercase()
+    domain::ItemCode::parse(code).is_ok()
 }
 
 impl Item {

@@ -13,11 +13,13 @@ pub mod household;
 pub mod household_no;
 pub mod input;
 pub mod interchange;
+pub mod item_code;
 pub mod money;
 pub mod national_id;
 pub mod place;
 pub mod role;
 pub mod states;
+pub mod tracking_number;
 pub mod vocabulary;
 
 pub use category::{Category, MonitoringKind, Period, SupportMode};
@@ -27,12 +29,14 @@ pub use household::{
 };
 pub use household_no::{HouseholdNo, InvalidHouseholdNo};
 pub use input::InputError;
+pub use item_code::{InvalidItemCode, ItemCode};
 pub use money::Yuan;
 pub use national_id::{InvalidNationalId, NationalId, Sex};
 pub use place::{
     InvalidPlaceCode, InvalidPlaceList, Place, PlaceCode, PlaceLevel, parse_place_list,
 };
 pub use role::Role;
+pub use tracking_number::{InvalidTrackingNumber, TrackingNumber};
 pub use vocabulary::Words;
 
 #[cfg(test)]

@@ -8,23 +8,53 @@
 use crate::decode;
 use crate::search::{Bind, Statement, TOTAL_CAP};
 use crate::{Conn, Result, StoreError, area_range};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::states::ReferralState;
-use domain::{HouseholdNo, PlaceCode};
+use domain::{HouseholdNo, ItemCode, NationalId, PlaceCode};
 
 /// One version of an item; `definition` is the item's JSON.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ItemVersionRow {
-    pub code: String,
+    pub code: ItemCode,
     pub version: i64,
     pub definition: String,
-    pub changed_at: String,
+    pub changed_at: DateTime<Utc>,
     pub changed_by: String,
+}
+
+/// An `assistance_items` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawItemVersion {
+    code: String,
+    version: i64,
+    definition: String,
+    changed_at: String,
+    changed_by: String,
+}
+
+impl TryFrom<RawItemVersion> for ItemVersionRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawItemVersion) -> Result<Self> {
+        const TABLE: &str = "assistance_items";
+        Ok(ItemVersionRow {
+            code: item_code(TABLE, "code", raw.code)?,
+            version: raw.version,
+            definition: raw.definition,
+            changed_at: decode::instant(TABLE, "changed_at", raw.changed_at)?,
+            changed_by: raw.changed_by,
+        })
+    }
+}
+
+/// An item code, which every writer took from a validated item.
+fn item_code(table: &'static str, column: &'static str, value: String) -> Result<ItemCode> {
+    ItemCode::parse(&value).map_err(|error| decode::bad(table, column, value, error))
 }
 
 /// The newest version of every item, by code.
 pub async fn current_items(conn: &mut Conn) -> Result<Vec<ItemVersionRow>> {
-    Ok(sqlx::query_as(
+    decode::all::<RawItemVersion, _>(sqlx::query_as(
         "SELECT i.code, i.version, i.definition, i.changed_at, i.changed_by FROM assistance_items i \
          WHERE i.version = (SELECT MAX(j.version) FROM assistance_items j WHERE j.code = i.code) \
          ORDER BY i.code",
@@ -35,13 +65,15 @@ pub async fn current_items(conn: &mut Conn) -> Result<Vec<ItemVersionRow>> {
 
 /// Every version of one item, newest first.
 pub async fn item_history(conn: &mut Conn, code: &str) -> Result<Vec<ItemVersionRow>> {
-    Ok(sqlx::query_as(
-        "SELECT code, version, definition, changed_at, changed_by FROM assistance_items \
+    decode::all::<RawItemVersion, _>(
+        sqlx::query_as(
+            "SELECT code, version, definition, changed_at, changed_by FROM assistance_items \
          WHERE code = $1 ORDER BY version DESC",
+        )
+        .bind(code)
+        .fetch_all(&mut *conn)
+        .await?,
     )
-    .bind(code)
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 /// One version of an item (what a referral was sent for).
@@ -50,14 +82,16 @@ pub async fn item_version(
     code: &str,
     version: i64,
 ) -> Result<Option<ItemVersionRow>> {
-    Ok(sqlx::query_as(
-        "SELECT code, version, definition, changed_at, changed_by FROM assistance_items \
+    decode::one::<RawItemVersion, _>(
+        sqlx::query_as(
+            "SELECT code, version, definition, changed_at, changed_by FROM assistance_items \
          WHERE code = $1 AND version = $2",
+        )
+        .bind(code)
+        .bind(version)
+        .fetch_optional(&mut *conn)
+        .await?,
     )
-    .bind(code)
-    .bind(version)
-    .fetch_optional(&mut *conn)
-    .await?)
 }
 
 /// Inserts a version; a version already taken (a concurrent edit) is a `Conflict`.
@@ -65,10 +99,10 @@ pub async fn insert_item_version(conn: &mut Conn, row: &ItemVersionRow) -> Resul
     sqlx::query(
         "INSERT INTO assistance_items (code, version, definition, changed_at, changed_by) VALUES ($1, $2, $3, $4, $5)",
     )
-    .bind(&row.code)
+    .bind(row.code.as_str())
     .bind(row.version)
     .bind(&row.definition)
-    .bind(&row.changed_at)
+    .bind(crate::instant_text(row.changed_at))
     .bind(&row.changed_by)
     .execute(&mut *conn)
     .await?;
@@ -115,9 +149,10 @@ pub struct ReferralRow {
     pub household_external_id: HouseholdNo,
     pub head_name: String,
     /// The head's ID number (the payee's, issue 15 item 8); masked by `app` for most roles.
-    pub head_id_number: String,
+    /// `None` for a household stored without a head (`households.head_id_number` empty).
+    pub head_id_number: Option<NationalId>,
     pub area_code: PlaceCode,
-    pub item_code: String,
+    pub item_code: ItemCode,
     pub item_version: i64,
     pub department: String,
     pub needs: String,
@@ -132,7 +167,7 @@ pub struct ReferralRow {
     pub note: Option<String>,
     pub declined_on: Option<NaiveDate>,
     pub decline_reason: Option<String>,
-    pub updated_at: String,
+    pub updated_at: DateTime<Utc>,
     pub version: i64,
     /// 补充理由 of a supplementary referral (补充帮扶); `None` for an ordinary one.
     pub supplementary_reason: Option<String>,
@@ -181,9 +216,9 @@ impl TryFrom<RawReferral> for ReferralRow {
                 raw.household_external_id,
             )?,
             head_name: raw.head_name,
-            head_id_number: raw.head_id_number,
+            head_id_number: head_id_number(raw.head_id_number)?,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
-            item_code: raw.item_code,
+            item_code: item_code(TABLE, "item_code", raw.item_code)?,
             item_version: raw.item_version,
             department: raw.department,
             needs: raw.needs,
@@ -198,11 +233,22 @@ impl TryFrom<RawReferral> for ReferralRow {
             note: raw.note,
             declined_on: decode::date_opt(TABLE, "declined_on", raw.declined_on)?,
             decline_reason: raw.decline_reason,
-            updated_at: raw.updated_at,
+            updated_at: decode::instant(TABLE, "updated_at", raw.updated_at)?,
             version: raw.version,
             supplementary_reason: raw.supplementary_reason,
         })
     }
+}
+
+/// The head's ID number as `households` stores it: empty for a household without a head
+/// (`households::head_of`), otherwise a `NationalId` every writer checked.
+fn head_id_number(value: String) -> Result<Option<NationalId>> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    NationalId::parse(&value)
+        .map(Some)
+        .map_err(|error| decode::bad("households", "head_id_number", value, error))
 }
 
 const COLUMNS: &str = "r.id, r.household_id, h.external_id AS household_external_id, h.head_name, h.head_id_number, r.area_code, \
@@ -419,7 +465,7 @@ pub struct ReferralEventRow {
     pub state: ReferralState,
     pub actor: String,
     pub note: String,
-    pub recorded_at: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A `referral_events` row as stored, before `decode`.
@@ -446,7 +492,7 @@ impl TryFrom<RawReferralEvent> for ReferralEventRow {
             state: decode::code(TABLE, "state", raw.state, ReferralState::from_code)?,
             actor: raw.actor,
             note: raw.note,
-            recorded_at: raw.recorded_at,
+            recorded_at: decode::instant(TABLE, "recorded_at", raw.recorded_at)?,
         })
     }
 }
@@ -462,7 +508,7 @@ pub async fn append_event(conn: &mut Conn, event: &ReferralEventRow) -> Result<(
     .bind(event.state.code())
     .bind(&event.actor)
     .bind(&event.note)
-    .bind(&event.recorded_at)
+    .bind(crate::instant_text(event.recorded_at))
     .execute(&mut *conn)
     .await?;
     Ok(())

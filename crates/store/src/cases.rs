@@ -9,13 +9,13 @@ use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use domain::states::{CaseKind, Step, TimeLimit};
-use domain::{HouseholdNo, NationalId, PlaceCode, Role};
+use domain::{HouseholdNo, NationalId, PlaceCode, Role, TrackingNumber};
 
 /// The summary of a case, as work lists read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaseRow {
     pub id: i64,
-    pub tracking_number: String,
+    pub tracking_number: TrackingNumber,
     pub kind: CaseKind,
     pub household_external_id: HouseholdNo,
     pub household_id: Option<i64>,
@@ -24,7 +24,7 @@ pub struct CaseRow {
     pub received_on: NaiveDate,
     pub step_since: NaiveDate,
     pub closed_on: Option<NaiveDate>,
-    pub updated_at: String,
+    pub updated_at: DateTime<Utc>,
     pub version: i64,
     /// The day the refusal notice reached the applicant (a refused case is worked on until then).
     pub refusal_notice_on: Option<NaiveDate>,
@@ -55,7 +55,7 @@ impl TryFrom<RawCase> for CaseRow {
         const TABLE: &str = "cases";
         Ok(CaseRow {
             id: raw.id,
-            tracking_number: raw.tracking_number,
+            tracking_number: tracking_number(TABLE, raw.tracking_number)?,
             kind: decode::code(TABLE, "kind", raw.kind, CaseKind::from_code)?,
             household_external_id: decode::household_no(
                 "cases",
@@ -68,7 +68,7 @@ impl TryFrom<RawCase> for CaseRow {
             received_on: decode::date(TABLE, "received_on", raw.received_on)?,
             step_since: decode::date(TABLE, "step_since", raw.step_since)?,
             closed_on: decode::date_opt(TABLE, "closed_on", raw.closed_on)?,
-            updated_at: raw.updated_at,
+            updated_at: decode::instant(TABLE, "updated_at", raw.updated_at)?,
             version: raw.version,
             refusal_notice_on: decode::date_opt(TABLE, "refusal_notice_on", raw.refusal_notice_on)?,
         })
@@ -101,7 +101,7 @@ pub struct CaseEventRow {
     pub actor_role: Role,
     pub actor_area: PlaceCode,
     pub fact: String,
-    pub recorded_at: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A `case_events` row as stored, before `decode`.
@@ -130,7 +130,7 @@ impl TryFrom<RawCaseEvent> for CaseEventRow {
             actor_role: decode::role(TABLE, "actor_role", raw.actor_role)?,
             actor_area: decode::place(TABLE, "actor_area", raw.actor_area)?,
             fact: raw.fact,
-            recorded_at: raw.recorded_at,
+            recorded_at: decode::instant(TABLE, "recorded_at", raw.recorded_at)?,
         })
     }
 }
@@ -181,7 +181,7 @@ pub async fn append_events(conn: &mut Conn, events: &[CaseEventRow]) -> Result<(
         .bind(event.actor_role.code())
         .bind(event.actor_area.as_str())
         .bind(&event.fact)
-        .bind(&event.recorded_at)
+        .bind(crate::instant_text(event.recorded_at))
         .execute(&mut *conn)
         .await?;
     }
@@ -413,6 +413,12 @@ impl TryFrom<RawOnlineApplication> for OnlineApplicationRow {
     }
 }
 
+/// A 受理编号 (`tracking_number`), which every writer issued as a `TrackingNumber`.
+fn tracking_number(table: &'static str, value: String) -> Result<TrackingNumber> {
+    TrackingNumber::parse(&value)
+        .map_err(|error| decode::bad(table, "tracking_number", value, error))
+}
+
 /// An ID number (`id_number`), which every writer of these tables took as a `NationalId`.
 fn national_id(table: &'static str, value: String) -> Result<NationalId> {
     NationalId::parse(&value).map_err(|error| decode::bad(table, "id_number", value, error))
@@ -445,7 +451,7 @@ pub struct QueueRow {
     pub shown_until: Option<NaiveDate>,
     pub area_code: PlaceCode,
     pub due_on: NaiveDate,
-    pub tracking_number: String,
+    pub tracking_number: TrackingNumber,
     pub kind: CaseKind,
     pub household_external_id: HouseholdNo,
     pub step: Step,
@@ -547,7 +553,7 @@ impl TryFrom<RawQueue> for QueueRow {
             shown_until: decode_shown(TABLE, "shown_until", raw.shown_until, QUEUE_ALWAYS_UNTIL)?,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             due_on: decode::date(TABLE, "due_on", raw.due_on)?,
-            tracking_number: raw.tracking_number,
+            tracking_number: tracking_number(TABLE, raw.tracking_number)?,
             kind: decode::code(TABLE, "kind", raw.kind, CaseKind::from_code)?,
             household_external_id: decode::household_no(
                 "case_queue",
@@ -592,7 +598,7 @@ pub async fn insert_queue(conn: &mut Conn, lines: &[QueueRow]) -> Result<()> {
         .bind(line.shown_until.map_or_else(|| QUEUE_ALWAYS_UNTIL.to_owned(), |day| day.to_string()))
         .bind(line.area_code.as_str())
         .bind(line.due_on.to_string())
-        .bind(&line.tracking_number)
+        .bind(line.tracking_number.as_str())
         .bind(line.kind.code())
         .bind(line.household_external_id.as_str())
         .bind(line.step.code())
@@ -618,8 +624,8 @@ pub async fn clear_queue(conn: &mut Conn) -> Result<()> {
 /// number (the queue's order).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueCursor {
-    pub due_on: String,
-    pub tracking_number: String,
+    pub due_on: NaiveDate,
+    pub tracking_number: TrackingNumber,
 }
 
 impl QueueCursor {
@@ -631,15 +637,11 @@ impl QueueCursor {
     /// Reads `encode`'s text back; `None` when it is not a cursor.
     pub fn decode(text: &str) -> Option<QueueCursor> {
         let (due_on, tracking_number) = text.split_once('.')?;
-        chrono::NaiveDate::parse_from_str(due_on, "%Y-%m-%d").ok()?;
-        let well_formed = !tracking_number.is_empty()
-            && tracking_number.len() <= 40
-            && tracking_number
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-');
-        well_formed.then(|| QueueCursor {
-            due_on: due_on.to_owned(),
-            tracking_number: tracking_number.to_owned(),
+        Some(QueueCursor {
+            due_on: NaiveDate::parse_from_str(due_on, "%Y-%m-%d").ok()?,
+            tracking_number: TrackingNumber::parse(tracking_number)
+                .ok()
+                .filter(|number| number.as_str() == tracking_number)?,
         })
     }
 }
@@ -698,9 +700,9 @@ pub fn queue_statements(filter: &QueueFilter<'_>) -> [Statement; 3] {
         clauses.push_str(" AND watching = 0");
     }
     if let Some(after) = filter.after {
-        binds.push(Bind::Text(after.due_on.clone()));
+        binds.push(Bind::Text(after.due_on.to_string()));
         let due = binds.len();
-        binds.push(Bind::Text(after.tracking_number.clone()));
+        binds.push(Bind::Text(after.tracking_number.as_str().to_owned()));
         clauses.push_str(&format!(
             " AND due_on >= ${due} AND (due_on > ${due} OR tracking_number > ${})",
             due + 1
@@ -741,7 +743,7 @@ pub async fn queue_page(conn: &mut Conn, filter: &QueueFilter<'_>) -> Result<Que
     let more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit.max(0) as usize);
     let next = rows.last().filter(|_| more).map(|last| QueueCursor {
-        due_on: last.due_on.to_string(),
+        due_on: last.due_on,
         tracking_number: last.tracking_number.clone(),
     });
     Ok(QueueList {
@@ -852,11 +854,31 @@ pub async fn duplicate_receipts(
 }
 
 /// 入户调查草稿: a case's survey form saved part-way (fields as JSON text).
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SurveyDraftRow {
     pub fields: String,
     pub saved_by: String,
-    pub saved_at: String,
+    pub saved_at: DateTime<Utc>,
+}
+
+/// A `survey_drafts` row as stored, before `decode`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawSurveyDraft {
+    fields: String,
+    saved_by: String,
+    saved_at: String,
+}
+
+impl TryFrom<RawSurveyDraft> for SurveyDraftRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawSurveyDraft) -> Result<Self> {
+        Ok(SurveyDraftRow {
+            fields: raw.fields,
+            saved_by: raw.saved_by,
+            saved_at: decode::instant("survey_drafts", "saved_at", raw.saved_at)?,
+        })
+    }
 }
 
 /// Saves (or replaces) the survey draft of a case.
@@ -882,7 +904,7 @@ pub async fn save_survey_draft(
 
 /// The survey draft of a case, if one is saved.
 pub async fn survey_draft(conn: &mut Conn, case_id: i64) -> Result<Option<SurveyDraftRow>> {
-    Ok(
+    decode::one::<RawSurveyDraft, _>(
         sqlx::query_as("SELECT fields, saved_by, saved_at FROM survey_drafts WHERE case_id = $1")
             .bind(case_id)
             .fetch_optional(&mut *conn)

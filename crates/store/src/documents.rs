@@ -11,6 +11,7 @@
 
 use crate::decode;
 use crate::{Conn, Result, StoreError};
+use chrono::{DateTime, Utc};
 use domain::PlaceCode;
 
 /// A document as sent, in its stored form.
@@ -28,7 +29,9 @@ pub struct NewDocument<'a> {
     pub uploaded_at: &'a str,
 }
 
-/// A document's description, without its bytes.
+/// A document's description, without its bytes. `kind` is the code of a 材料种类 as the data
+/// file `policy/documents.toml` lists it (an open list, read by `app`; a kind no longer listed
+/// stays stored), so it is text here.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocumentRow {
     pub id: i64,
@@ -43,8 +46,8 @@ pub struct DocumentRow {
     pub has_thumbnail: i64,
     pub uploaded_by: i64,
     pub uploader_name: Option<String>,
-    pub uploaded_at: String,
-    pub withdrawn_at: Option<String>,
+    pub uploaded_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
     pub withdrawn_reason: Option<String>,
 }
 
@@ -86,8 +89,8 @@ impl TryFrom<RawDocument> for DocumentRow {
             has_thumbnail: raw.has_thumbnail,
             uploaded_by: raw.uploaded_by,
             uploader_name: raw.uploader_name,
-            uploaded_at: raw.uploaded_at,
-            withdrawn_at: raw.withdrawn_at,
+            uploaded_at: decode::instant(TABLE, "uploaded_at", raw.uploaded_at)?,
+            withdrawn_at: decode::instant_opt(TABLE, "withdrawn_at", raw.withdrawn_at)?,
             withdrawn_reason: raw.withdrawn_reason,
         })
     }

@@ -99,10 +99,10 @@ async fn seeded(store: &Store) -> Seeded {
         assistance::insert_item_version(
             &mut tx,
             &ItemVersionRow {
-                code: "medical_assistance".into(),
+                code: domain::ItemCode::parse("medical_assistance").unwrap(),
                 version,
                 definition: format!("{{\"v\":{version}}}"),
-                changed_at: "2026-11-01T00:00:00Z".into(),
+                changed_at: "2026-11-01T00:00:00Z".parse().unwrap(),
                 changed_by: "test".into(),
             },
         )
@@ -139,7 +139,7 @@ async fn seeded(store: &Store) -> Seeded {
             state: domain::states::ReferralState::Sent,
             actor: "bachuan#1".into(),
             note: "转介".into(),
-            recorded_at: "2026-11-02T02:00:00Z".into(),
+            recorded_at: "2026-11-02T02:00:00Z".parse().unwrap(),
         },
     )
     .await

@@ -65,7 +65,7 @@ async fn seed(store: Store) {
             shown_until: until.map(|day| day.parse().unwrap()),
             area_code: domain::PlaceCode::parse(area).unwrap(),
             due_on: due.parse().unwrap(),
-            tracking_number: tracking_number.clone(),
+            tracking_number: domain::TrackingNumber::parse(&tracking_number).unwrap(),
             kind: domain::states::CaseKind::Application,
             household_external_id: domain::HouseholdNo::parse(&format!("H{n}")).unwrap(),
             step: domain::states::Step::Notice,
@@ -101,8 +101,8 @@ async fn i12_every_statement_of_the_work_queue_is_read_by_index() {
         // Every statement of the queue, for a district, a town and a village, late only and
         // after a cursor, is read by index.
         let cursor = QueueCursor {
-            due_on: "2026-11-01".into(),
-            tracking_number: "TL20261001-00010".into(),
+            due_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            tracking_number: domain::TrackingNumber::parse("TL20261001-00010").unwrap(),
         };
         for role in ["town_reviewer", "district_civil_affairs", "grid_worker"] {
             for area_prefix in ["500151", "500151103", "500151103201"] {
@@ -177,7 +177,7 @@ async fn i12_a_towns_work_queue_is_paged_by_due_date_none_twice_none_lost() {
             .unwrap();
             assert_eq!(page.total, expected.len() as i64, "{backend}");
             assert!(!page.capped, "{backend}");
-            seen.extend(page.rows.iter().map(|row| row.tracking_number.clone()));
+            seen.extend(page.rows.iter().map(|row| row.tracking_number.to_string()));
             match page.next {
                 Some(next) => after = Some(next),
                 None => break,

@@ -63,13 +63,19 @@ async fn seed(store: &Store, villages: &[String]) {
     .await;
     for (n, village) in villages.iter().enumerate() {
         let town = &village[..9];
+        // A head's ID number the store reads back as a NationalId.
+        let first17 = format!("5001511990010100{n}");
+        let head_id_number = format!(
+            "{first17}{}",
+            domain::national_id::check_char(first17.as_bytes())
+        );
         exec(&mut tx, format!(
             "INSERT INTO places (code, name, level, parent) VALUES ('{town}', '镇{n}', 'town', '500151'), ('{village}', '村{n}', 'village', '{town}')"
         ))
         .await;
         exec(&mut tx, format!(
             "INSERT INTO households (id, external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
-             VALUES ({id}, 'H{n}', '{village}', 'rural', '户主{n}', '5001511990010100{n:02}', 1, '{{}}', 1, 't', 't')",
+             VALUES ({id}, 'H{n}', '{village}', 'rural', '户主{n}', '{head_id_number}', 1, '{{}}', 1, 't', 't')",
             id = n + 1
         ))
         .await;
@@ -81,7 +87,7 @@ async fn seed(store: &Store, villages: &[String]) {
                 let state = ["sent", "accepted", "declined", "accepted", "declined"][n % 5];
                 let department = ["civil", "health", "education", "housing", "labour", "water", "power"][n % 7];
                 format!(
-                    "({id}, {household}, '{area}', 'item', 1, '{department}', '', '', '2026-11', '{state}', '2026-11-01', 'u', 't', 1)",
+                    "({id}, {household}, '{area}', 'item', 1, '{department}', '', '', '2026-11', '{state}', '2026-11-01', 'u', '2026-11-01T00:00:00.000000Z', 1)",
                     id = n + 1,
                     household = n % 10 + 1,
                     area = villages[n % 10],

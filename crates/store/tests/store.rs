@@ -839,7 +839,7 @@ async fn p1_case_history_is_appended_in_order_and_the_summary_moves_only_at_its_
             actor_role: domain::Role::TownReviewer,
             actor_area: domain::PlaceCode::parse("500151001").unwrap(),
             fact: fact.to_owned(),
-            recorded_at: "2026-11-02T02:00:00Z".to_owned(),
+            recorded_at: "2026-11-02T02:00:00Z".parse().unwrap(),
         };
         store::cases::append_events(&mut tx, &[event(1, "{\"a\":1}"), event(2, "{\"b\":2}")])
             .await

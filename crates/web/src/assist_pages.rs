@@ -37,7 +37,7 @@ impl CataloguePage {
             .changes
             .iter()
             .find(|(c, _, _)| c == code)
-            .map(|(_, at, by)| format!("{}（{}）", at.get(..10).unwrap_or(at), by))
+            .map(|(_, at, by)| format!("{}（{}）", at.date_naive(), by))
             .unwrap_or_default()
     }
 }

@@ -262,8 +262,8 @@ fn document_json(document: &Document) -> Value {
         "thumbnail": document.has_thumbnail.then(|| format!("/documents/{}/thumbnail", document.id)),
         "href": format!("/api/v1/documents/{}", document.id),
         "uploaded_by": document.uploaded_by,
-        "uploaded_at": document.uploaded_at,
-        "withdrawn_at": document.withdrawn_at,
+        "uploaded_at": app::timestamp(document.uploaded_at),
+        "withdrawn_at": document.withdrawn_at.map(app::timestamp),
         "withdrawn_reason": document.withdrawn_reason,
     })
 }

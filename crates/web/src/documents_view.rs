@@ -77,8 +77,8 @@ impl DocumentsView {
     }
 
     /// The upload time in Beijing time, to the minute.
-    pub fn when(&self, at: &str) -> String {
-        crate::chrome::beijing_minute(at)
+    pub fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        crate::chrome::beijing_minute_of(at)
     }
 
     /// The limit as the form states it.

@@ -13,7 +13,7 @@ pub mod notice;
 mod tests;
 
 use crate::{Actor, App, AppError};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Category, Household, HouseholdNo, PlaceCode, Role};
 use std::collections::{BTreeSet, HashMap};
 use store::audit::AuditEvent;
@@ -51,6 +51,7 @@ pub struct TimelineEntry {
     pub actor_name: String,
     pub actor_role: Role,
     pub fact: Fact,
+    /// When it was recorded, in the stored form of an instant (`store::instant_text`).
     pub recorded_at: String,
 }
 
@@ -175,7 +176,8 @@ impl App {
     ) -> Result<(i64, TrackingNumber), AppError> {
         let today = self.today();
         let received_on = on.unwrap_or(today);
-        let now = self.now_text();
+        let at = self.now();
+        let now = crate::timestamp(at);
         let registered =
             store::households::by_external_id(&mut *tx, intake.household_no.as_str()).await?;
         let (area, held, household_row_id) = match &registered {
@@ -234,7 +236,7 @@ impl App {
             },
         )
         .await?;
-        let facts = append(tx, case_id, 0, transition.events(), &now).await?;
+        let facts = append(tx, case_id, 0, transition.events(), at).await?;
         let lines = self.queue_rows(case_id, case, today)?;
         store::cases::insert_queue(tx, &lines).await?;
         store::audit::append_one(
@@ -286,7 +288,8 @@ impl App {
     ) -> Result<Step, AppError> {
         let today = self.today();
         let on = on.unwrap_or(today);
-        let now = self.now_text();
+        let at = self.now();
+        let now = crate::timestamp(at);
         let params = self.deadline_params(today)?;
         let (row, events) = self.load_case(&mut *tx, actor, case_id).await?;
         let case = replay(case_id, &events)?;
@@ -343,7 +346,7 @@ impl App {
             }
         }
         let moved = &moved;
-        let facts = append(&mut *tx, case_id, events.len() as i64, &new_events, &now).await?;
+        let facts = append(&mut *tx, case_id, events.len() as i64, &new_events, at).await?;
         for event in &new_events {
             if let Fact::SurveyRecorded(survey) = &event.fact {
                 // X2: the surveyed income joins the household's income history (audited with
@@ -816,7 +819,7 @@ impl App {
                 actor_name,
                 actor_role: event.actor.role,
                 fact: event.fact,
-                recorded_at: row.recorded_at.clone(),
+                recorded_at: crate::timestamp(row.recorded_at),
             });
         }
         let deadlines = workflow::deadlines(
@@ -986,7 +989,7 @@ impl App {
                 shown_until: line.until,
                 area_code: case.area().clone(),
                 due_on: line.deadline.due_on,
-                tracking_number: case.tracking_number().as_str().to_owned(),
+                tracking_number: case.tracking_number().clone(),
                 kind: case.kind(),
                 household_external_id: household_no.clone(),
                 step: case.step(),
@@ -1239,12 +1242,6 @@ fn work_item(
     today: NaiveDate,
     calendar: &Calendar,
 ) -> Result<WorkItem, AppError> {
-    let corrupt = |what: &str, value: &str| {
-        AppError::Internal(anyhow::anyhow!(
-            "queue line of case {}: {what} {value}",
-            row.case_id
-        ))
-    };
     let others = row
         .others
         .iter()
@@ -1259,8 +1256,7 @@ fn work_item(
     let first = row.limit;
     Ok(WorkItem {
         case_id: row.case_id,
-        tracking_number: TrackingNumber::parse(&row.tracking_number)
-            .map_err(|_| corrupt("tracking number", &row.tracking_number))?,
+        tracking_number: row.tracking_number.clone(),
         kind: row.kind,
         household_no: row.household_external_id.clone(),
         area: row.area_code.clone(),
@@ -1342,7 +1338,7 @@ async fn append(
     case_id: i64,
     already: i64,
     events: &[Event],
-    now: &str,
+    at: DateTime<Utc>,
 ) -> Result<String, AppError> {
     let mut rows = Vec::with_capacity(events.len());
     let mut facts = Vec::with_capacity(events.len());
@@ -1357,7 +1353,7 @@ async fn append(
             actor_role: event.actor.role,
             actor_area: event.actor.area.clone(),
             fact: fact.clone(),
-            recorded_at: now.to_owned(),
+            recorded_at: at,
         });
         facts.push(fact);
     }
@@ -1424,7 +1420,7 @@ impl App {
         Ok(Some(SurveyDraft {
             fields,
             saved_by: row.saved_by,
-            saved_at: crate::audit_log::beijing_second(&row.saved_at),
+            saved_at: crate::audit_log::beijing_second_of(&row.saved_at),
         }))
     }
 }

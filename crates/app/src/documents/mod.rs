@@ -20,6 +20,7 @@ pub mod picture;
 mod tests;
 
 use crate::{Actor, App, AppError};
+use chrono::{DateTime, Utc};
 use content::{DocumentKind, DocumentKinds, Refusal};
 use sha2::{Digest, Sha256};
 use store::audit::AuditEvent;
@@ -67,9 +68,9 @@ pub struct Document {
     pub content_hash: String,
     pub has_thumbnail: bool,
     pub uploaded_by: String,
-    /// When it was stored (UTC, as stored).
-    pub uploaded_at: String,
-    pub withdrawn_at: Option<String>,
+    /// When it was stored.
+    pub uploaded_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
     pub withdrawn_reason: Option<String>,
 }
 
@@ -159,7 +160,7 @@ fn role_reads_documents(actor: &Actor) -> bool {
 /// What a document's owner is, as the audit log names it.
 struct OwnerRecord {
     /// The case's id and tracking number, for a case's document.
-    case: Option<(i64, String)>,
+    case: Option<(i64, domain::TrackingNumber)>,
     /// The household's row id and 户编号, when the owner is (or belongs to) one.
     household: Option<(i64, String)>,
     area: String,
@@ -171,7 +172,9 @@ struct OwnerRecord {
 impl OwnerRecord {
     fn event(&self, at: String, actor: &Actor, action: &str) -> AuditEvent {
         let event = match (&self.case, &self.household) {
-            (Some((_, tracking)), _) => AuditEvent::case(at, actor.audit_name(), action, tracking),
+            (Some((_, tracking)), _) => {
+                AuditEvent::case(at, actor.audit_name(), action, tracking.as_str())
+            }
             (None, Some((_, external))) => {
                 AuditEvent::household(at, actor.audit_name(), action, external)
             }
@@ -211,7 +214,7 @@ fn audit_json(document: &Document) -> String {
         "media_type": document.media_type,
         "byte_size": document.byte_size,
         "content_hash": document.content_hash,
-        "withdrawn_at": document.withdrawn_at,
+        "withdrawn_at": document.withdrawn_at.map(crate::timestamp),
         "withdrawn_reason": document.withdrawn_reason,
     })
     .to_string()
