@@ -242,7 +242,8 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let source = check_label("source", "数据来源", upload.source)?;
-        let period = domain::input::period("period", "统计期", upload.period)?;
+        let period = domain::StatPeriod::parse(upload.period)
+            .map_err(|error| domain::InputError::new("period", "统计期", error.to_string()))?;
         let identity = FeedIdentity::of(&source, &period, upload.bytes);
         if let Some(receipt) = self.known_feed(&identity).await? {
             return Ok(receipt);

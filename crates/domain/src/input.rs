@@ -8,7 +8,7 @@
 //! and a Chinese message. "Today" is always passed in (Beijing's date, chosen by the shell); the
 //! core never reads the clock.
 
-use crate::{NationalId, PlaceCode, StatPeriod, Yuan};
+use crate::{NationalId, PlaceCode, Yuan};
 use chrono::NaiveDate;
 use std::fmt;
 
@@ -214,10 +214,36 @@ pub fn count(field: &str, label: &str, raw: &str) -> Result<u32, InputError> {
         .map_err(|_| InputError::new(field, label, "超出范围"))
 }
 
-/// A statistical or data period (`StatPeriod`): a year `2026`, a half year `2026H1`/`2026H2`,
-/// a quarter `2026Q1`…`2026Q4` or a month `2026-07`.
-pub fn period(field: &str, label: &str, raw: &str) -> Result<StatPeriod, InputError> {
-    StatPeriod::parse(raw).map_err(|error| InputError::new(field, label, error.to_string()))
+/// A statistical or data period: a year `2026`, a half year `2026H1`/`2026H2`, a quarter
+/// `2026Q1`…`2026Q4` or a month `2026-07`. Returned as written (upper-case H/Q).
+pub fn period(field: &str, label: &str, raw: &str) -> Result<String, InputError> {
+    let text = raw.trim();
+    let upper = text.to_ascii_uppercase();
+    let bytes = upper.as_bytes();
+    let year_ok = bytes.len() >= 4
+        && bytes[..4].iter().all(u8::is_ascii_digit)
+        && (1949..=2200).contains(&upper[..4].parse::<u32>().unwrap_or(0));
+    let ok = year_ok
+        && match &bytes[4..] {
+            [] => true,
+            [b'H', b'1' | b'2'] => true,
+            [b'Q', b'1'..=b'4'] => true,
+            [b'-', m1, m2] if m1.is_ascii_digit() && m2.is_ascii_digit() => {
+                (1..=12).contains(&((m1 - b'0') * 10 + (m2 - b'0')))
+            }
+            _ => false,
+        };
+    if !ok {
+        return Err(InputError::new(
+            field,
+            label,
+            format!(
+                "“{}”不是统计期（应为年 2026、半年 2026H1、季度 2026Q3 或月份 2026-07）",
+                shown(text)
+            ),
+        ));
+    }
+    Ok(upper)
 }
 
 /// A citizen ID number (GB 11643 checksum, real birth date) whose holder is already born on

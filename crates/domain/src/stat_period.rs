@@ -9,33 +9,16 @@ pub struct StatPeriod(String);
 
 /// Why a text is not a 统计期 (the message in Chinese).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("“{0}”不是统计期（应为年 2026、半年 2026H1、季度 2026Q3 或月份 2026-07）")]
+#[error("{0}")]
 pub struct InvalidStatPeriod(String);
 
 impl StatPeriod {
-    /// A period from text as entered (surrounding blanks dropped, `h`/`q` read as `H`/`Q`).
+    /// A period from text as entered (surrounding blanks dropped, `h`/`q` read as `H`/`Q`),
+    /// by `input::period`.
     pub fn parse(raw: &str) -> Result<StatPeriod, InvalidStatPeriod> {
-        let text = raw.trim();
-        let upper = text.to_ascii_uppercase();
-        let bytes = upper.as_bytes();
-        let year_ok = bytes.len() >= 4
-            && bytes[..4].iter().all(u8::is_ascii_digit)
-            && (1949..=2200).contains(&upper[..4].parse::<u32>().unwrap_or(0));
-        let ok = year_ok
-            && match &bytes[4..] {
-                [] => true,
-                [b'H', b'1' | b'2'] => true,
-                [b'Q', b'1'..=b'4'] => true,
-                [b'-', m1, m2] if m1.is_ascii_digit() && m2.is_ascii_digit() => {
-                    (1..=12).contains(&((m1 - b'0') * 10 + (m2 - b'0')))
-                }
-                _ => false,
-            };
-        if ok {
-            Ok(StatPeriod(upper))
-        } else {
-            Err(InvalidStatPeriod(crate::input::shown(text)))
-        }
+        crate::input::period("period", "统计期", raw)
+            .map(StatPeriod)
+            .map_err(|error| InvalidStatPeriod(error.message))
     }
 
     pub fn as_str(&self) -> &str {
