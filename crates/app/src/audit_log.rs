@@ -183,17 +183,18 @@ fn beijing_day_start(day: NaiveDate) -> DateTime<Utc> {
     (day.and_time(NaiveTime::MIN) - chrono::Duration::hours(8)).and_utc()
 }
 
-/// An instant stored as RFC 3339 UTC, in Beijing time to the second.
+/// An instant stored as RFC 3339 UTC, in Beijing time to the second (the audit log's `at`,
+/// which stays the text its chain hashes).
 pub(crate) fn beijing_second(at: &str) -> String {
     DateTime::parse_from_rfc3339(at).map_or_else(
         |_| at.to_owned(),
-        |instant| beijing_second_of(&instant.with_timezone(&Utc)),
+        |instant| beijing_second_of(instant.with_timezone(&Utc)),
     )
 }
 
-/// A decoded instant as `beijing_second` shows stored text: to the second, China Standard Time.
-pub(crate) fn beijing_second_of(at: &DateTime<Utc>) -> String {
-    (*at + chrono::Duration::hours(8))
+/// An instant in Beijing time to the second.
+pub(crate) fn beijing_second_of(at: DateTime<Utc>) -> String {
+    (at + chrono::Duration::hours(8))
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
 }
@@ -384,7 +385,7 @@ impl App {
         let mut notes = vec![format!(
             "导出人：{}；导出时间：{}（北京时间）",
             actor.display_name,
-            beijing_second(&self.now_text())
+            beijing_second_of(self.now())
         )];
         if capped {
             notes.push(format!(
@@ -458,7 +459,7 @@ impl App {
             .map(|record| {
                 let (intact, result, checked_to) = check_result(&record.result, record.head_seq);
                 AuditCheckLine {
-                    finished_at: beijing_second(&record.finished_at),
+                    finished_at: beijing_second_of(record.finished_at),
                     actor: record.actor,
                     intact,
                     result,
@@ -488,13 +489,13 @@ impl App {
             return Ok(CheckStart::AlreadyRunning);
         }
         let held = GateHeld(self.audit_check.clone());
-        let started_at = self.now_text();
+        let started_at = self.now();
         let mut tx = self.store.begin().await?;
         let head = store::audit::head_seq(&mut tx).await? + 1;
         store::audit::append_one(
             &mut tx,
             self.store.audit_key(),
-            &AuditEvent::audit_check(started_at.clone(), actor.audit_name(), head),
+            &AuditEvent::audit_check(crate::timestamp(started_at), actor.audit_name(), head),
         )
         .await?;
         store::commit(tx).await?;
@@ -511,7 +512,7 @@ impl App {
 
     async fn finish_audit_check(
         &self,
-        started_at: String,
+        started_at: DateTime<Utc>,
         actor: String,
         head: i64,
     ) -> Result<(), AppError> {
@@ -525,7 +526,7 @@ impl App {
             &mut tx,
             &store::audit::VerificationRecord {
                 started_at,
-                finished_at: self.now_text(),
+                finished_at: self.now(),
                 actor,
                 result,
                 head_seq,

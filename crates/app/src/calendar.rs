@@ -69,7 +69,8 @@ impl CalendarInForce {
     }
 }
 
-/// A holiday as stored in `calendar_years.holidays` and as the API takes it (dates as text).
+/// A holiday as the API takes it and as `calendar_years.holidays` stores it (dates as text;
+/// `store::calendar` reads it back typed).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HolidayText {
@@ -249,17 +250,35 @@ fn schedule_of(input: &YearInput) -> Result<YearSchedule, AppError> {
     })
 }
 
-/// A stored row as the core's schedule.
+/// A stored row as the core's schedule (the core checks it again as it takes it).
 fn schedule_of_row(row: &CalendarYearRow) -> Result<YearSchedule, AppError> {
-    let holidays: Vec<HolidayText> = serde_json::from_str(&row.holidays).map_err(|error| {
-        AppError::Internal(anyhow::anyhow!("calendar year row {}: {error}", row.id))
-    })?;
-    schedule_of(&YearInput {
-        year: row.year.to_string(),
-        holidays,
-        source: row.source.clone(),
-        status: row.status.code().to_owned(),
-        note: row.note.clone().unwrap_or_default(),
+    let year = i32::try_from(row.year)
+        .map_err(|_| AppError::invalid("year", format!("年份“{}”无效", row.year)))?;
+    if row.status == Status::Demo {
+        return Err(AppError::invalid(
+            "status",
+            format!(
+                "状态“{}”无效，应为 confirmed、secondary 或 provisional",
+                row.status.code()
+            ),
+        ));
+    }
+    let note = row.note.as_deref().map(str::trim).unwrap_or_default();
+    Ok(YearSchedule {
+        year,
+        holidays: row
+            .holidays
+            .iter()
+            .map(|holiday| HolidayInput {
+                name: holiday.name.trim().to_owned(),
+                from: holiday.from,
+                to: holiday.to,
+                adjusted_working_days: holiday.adjusted_working_days.clone(),
+            })
+            .collect(),
+        source: row.source.trim().to_owned(),
+        status: row.status,
+        note: (!note.is_empty()).then(|| note.to_owned()),
     })
 }
 

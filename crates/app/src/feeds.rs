@@ -81,6 +81,13 @@ impl OwnedRecord {
             .ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!("feed line {}: an unread ID key", self.line))
             })?;
+        // The date was checked by `watch::feed`'s reader, as strictly as `FeedDate::parse`.
+        let on_date = (!self.date.is_empty())
+            .then(|| domain::FeedDate::parse(&self.date))
+            .transpose()
+            .map_err(|error| {
+                AppError::Internal(anyhow::anyhow!("feed line {}: {error}", self.line))
+            })?;
         Ok(FeedFact {
             feed_id: 0,
             line: self.line as i64,
@@ -88,7 +95,7 @@ impl OwnedRecord {
             name: self.name.clone(),
             kind: self.kind,
             value: self.value,
-            on_date: self.date.clone(),
+            on_date,
             detail: self.detail.clone(),
         })
     }
@@ -101,7 +108,10 @@ impl OwnedRecord {
             name: fact.name.clone(),
             kind: fact.kind,
             value: fact.value,
-            date: fact.on_date.clone(),
+            date: fact
+                .on_date
+                .map(|date| date.to_string())
+                .unwrap_or_default(),
             detail: fact.detail.clone(),
         })
     }
@@ -232,7 +242,8 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let source = check_label("source", "数据来源", upload.source)?;
-        let period = domain::input::period("period", "统计期", upload.period)?;
+        let period = domain::StatPeriod::parse(upload.period)
+            .map_err(|error| domain::InputError::new("period", "统计期", error.to_string()))?;
         let identity = FeedIdentity::of(&source, &period, upload.bytes);
         if let Some(receipt) = self.known_feed(&identity).await? {
             return Ok(receipt);
@@ -290,7 +301,7 @@ impl App {
                 .in_area(actor.area.as_str())
                 .after(
                     serde_json::json!({
-                        "source": source, "period": period, "content_hash": identity.content_hash,
+                        "source": source, "period": period.as_str(), "content_hash": identity.content_hash,
                         "file_name": file_name, "rows_read": parsed.records.len(),
                         "rows_rejected": rejections.len(), "job_id": job_id,
                     })

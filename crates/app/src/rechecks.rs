@@ -26,16 +26,16 @@ pub struct RecheckPage {
 }
 
 /// The cursor after a line: its due date and the household's row id (`2026-07-01.123`).
-fn cursor(due_on: &str, household_id: i64) -> String {
+fn cursor(due_on: NaiveDate, household_id: i64) -> String {
     format!("{due_on}.{household_id}")
 }
 
-fn parse_cursor(text: &str) -> Result<(String, i64), AppError> {
+fn parse_cursor(text: &str) -> Result<(NaiveDate, i64), AppError> {
     let bad = || AppError::invalid("after", format!("翻页位置“{text}”无效"));
     let (due, id) = text.split_once('.').ok_or_else(bad)?;
     let due: NaiveDate = due.parse().map_err(|_| bad())?;
     let id: i64 = id.parse().map_err(|_| bad())?;
-    Ok((due.to_string(), id))
+    Ok((due, id))
 }
 
 /// The schedule of one household last checked on `last_check` (RULES.md rule 10 with the
@@ -108,7 +108,7 @@ impl App {
             &mut conn,
             actor.scope().as_str(),
             &until.to_string(),
-            after.as_ref().map(|(due, id)| (due.as_str(), *id)),
+            after,
             RECHECKS_PER_PAGE as i64 + 1,
         )
         .await?;
@@ -118,7 +118,7 @@ impl App {
         for row in rows.into_iter().take(RECHECKS_PER_PAGE) {
             let due_on = row.due_on;
             let area = row.area_code.clone();
-            last = Some(cursor(&row.due_on.to_string(), row.household_id));
+            last = Some(cursor(row.due_on, row.household_id));
             items.push(RecheckDue {
                 household_no: row.external_id,
                 area,
@@ -153,10 +153,11 @@ impl App {
             store::rechecks::remove(conn, household_id).await?;
             return Ok(());
         }
-        let Some((_, _, record, ..)) = store::rolls::records_of(conn, &[household_id])
-            .await?
-            .into_iter()
-            .next()
+        let Some(store::rolls::RecordRow { record, .. }) =
+            store::rolls::records_of(conn, &[household_id])
+                .await?
+                .into_iter()
+                .next()
         else {
             return Err(AppError::NotFound);
         };

@@ -13,7 +13,7 @@
 
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
-use domain::{Category, Period, PlaceLevel, Role};
+use domain::{Category, Period, PlaceCode, PlaceLevel, Role};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use store::Conn;
@@ -97,7 +97,7 @@ async fn facts_of(
     conn: &mut Conn,
     actor: &Actor,
     roll: &Roll,
-) -> Result<(Facts, HashMap<i64, String>), AppError> {
+) -> Result<(Facts, HashMap<i64, PlaceCode>), AppError> {
     let mut ids: Vec<&str> = roll
         .rows
         .iter()
@@ -107,14 +107,15 @@ async fn facts_of(
     ids.dedup();
     let scope = actor.scope();
     let mut facts = Facts::default();
-    let mut areas: HashMap<i64, String> = HashMap::new();
-    for (id_number, household, area) in store::rolls::members_of(conn, &ids).await? {
-        if !area.starts_with(scope.as_str()) {
+    let mut areas: HashMap<i64, PlaceCode> = HashMap::new();
+    for member in store::rolls::members_of(conn, &ids).await? {
+        if !member.area_code.as_str().starts_with(scope.as_str()) {
             continue;
         }
-        if let Ok(key) = watch::feed::parse_id(&id_number) {
-            facts.household_of.insert(key, household);
-            areas.insert(household, area);
+        // A `NationalId` is the 18 characters of an `IdKey` (check character upper case).
+        if let Ok(key) = IdKey::try_from(member.id_number.as_str().as_bytes()) {
+            facts.household_of.insert(key, member.household_id);
+            areas.insert(member.household_id, member.area_code);
         }
     }
     let mut households: Vec<i64> = areas.keys().copied().collect();
@@ -197,7 +198,7 @@ impl App {
             .iter()
             .map(|write| store::rolls::RollPeriod {
                 household_id: write.household,
-                area_code: areas.get(&write.household).map_or("", String::as_str),
+                area_code: areas.get(&write.household).map_or("", PlaceCode::as_str),
                 id_number: write.id_number.as_ref().map(id_text),
                 category: write.category.code(),
                 monitoring_kind: write.monitoring_kind.map(|kind| kind.code()),
@@ -282,14 +283,13 @@ impl App {
         store::rolls::for_each_record(
             conn,
             households,
-            |(household_id, _area, record, last_check)| -> Result<(), AppError> {
+            |row: store::rolls::RecordRow| -> Result<(), AppError> {
+                let household_id = row.household_id;
+                let record = row.record;
                 let Some(&roll_date) = checked.get(&household_id) else {
                     return Ok(());
                 };
-                let later = last_check
-                    .as_deref()
-                    .and_then(|text| text.parse::<NaiveDate>().ok())
-                    .is_some_and(|last| last >= roll_date);
+                let later = row.last_check.is_some_and(|last| last >= roll_date);
                 if !later {
                     let household =
                         crate::households::household_from_record(household_id, &record)?;

@@ -111,7 +111,7 @@ pub struct WarningDetail {
     pub kind: String,
     pub origin: String,
     pub description: String,
-    pub feed: Option<(String, String)>,
+    pub feed: Option<(String, domain::StatPeriod)>,
     pub line: Option<i64>,
     pub assignee: Option<String>,
     pub assignee_user_id: Option<i64>,

@@ -578,7 +578,7 @@ async fn issue12_streamed_roll_reads_find_what_keyed_lookups_find() {
         assert_eq!(keyed.len(), 2, "{backend}: a and c, not the outsider");
         assert_eq!(keyed, streamed, "{backend}");
 
-        let households: Vec<i64> = keyed.iter().map(|(_, household, _)| *household).collect();
+        let households: Vec<i64> = keyed.iter().map(|member| member.household_id).collect();
         let first = &households[..1];
         let key = |row: &store::households::CategoryPeriodRow| row.id;
         let mut keyed = store::rolls::periods_of(&mut conn, first).await.unwrap();
@@ -609,7 +609,7 @@ async fn issue12_streamed_roll_reads_find_what_keyed_lookups_find() {
         streamed.sort();
         assert_eq!(keyed.len(), 2, "{backend}");
         assert!(
-            keyed.iter().all(|row| row.3.is_some()),
+            keyed.iter().all(|row| row.last_check.is_some()),
             "{backend}: scheduled"
         );
         assert_eq!(keyed, streamed, "{backend}");

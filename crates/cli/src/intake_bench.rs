@@ -54,7 +54,9 @@ fn fact(draw: &mut Rng, id_number: &str, line: i64) -> anyhow::Result<FeedFact> 
         name: String::new(),
         kind,
         value,
-        on_date: "2026-10-01".to_owned(),
+        on_date: Some(domain::FeedDate::Day(
+            chrono::NaiveDate::from_ymd_opt(2026, 10, 1).ok_or_else(|| anyhow::anyhow!("date"))?,
+        )),
         detail: detail.to_owned(),
     })
 }
@@ -74,6 +76,7 @@ async fn fill_facts(
         return Ok(());
     }
     anyhow::ensure!(!persons.is_empty(), "the registry is empty");
+    let period = domain::StatPeriod::parse("2026-10")?;
     let started = Instant::now();
     let mut left = target - have;
     let mut feed_no = have / FEED_ROWS;
@@ -81,14 +84,15 @@ async fn fill_facts(
         let rows = left.min(FEED_ROWS);
         feed_no += 1;
         let now = chrono::Utc::now().to_rfc3339();
-        let period = format!("bench-{feed_no}");
+        // Each synthetic feed is told apart by its content hash; all cover one period.
+        let content_hash = format!("bench-{feed_no}");
         let mut tx = app.store().begin().await?;
         let feed_id = store::watch::insert_feed(
             &mut tx,
             &NewFeed {
                 source: "intake-bench",
                 period: &period,
-                content_hash: &period,
+                content_hash: &content_hash,
                 file_name: "intake-bench.csv",
                 format: "csv",
                 content: b"",

@@ -950,7 +950,7 @@ async fn import_feed(
         "{}",
         serde_json::json!({
             "feed_id": receipt.feed_id, "source": receipt.identity.source,
-            "period": receipt.identity.period, "content_hash": receipt.identity.content_hash,
+            "period": receipt.identity.period.as_str(), "content_hash": receipt.identity.content_hash,
             "repeated": receipt.repeated, "rows_read": receipt.rows_read,
             "rows_rejected": receipt.rows_rejected, "job_id": receipt.job_id,
         })

@@ -9,6 +9,7 @@
 
 pub mod category;
 pub mod disclosure;
+pub mod feed_date;
 pub mod household;
 pub mod household_no;
 pub mod input;
@@ -18,11 +19,13 @@ pub mod money;
 pub mod national_id;
 pub mod place;
 pub mod role;
+pub mod stat_period;
 pub mod states;
 pub mod tracking_number;
 pub mod vocabulary;
 
 pub use category::{Category, MonitoringKind, Period, SupportMode};
+pub use feed_date::{FeedDate, InvalidFeedDate};
 pub use household::{
     CareNeed, Disability, DisabilityKind, Guarantees, Household, Hukou, Income, LabourCapacity,
     Person, Property, Relation, RigidExpenditure, Risk, Schooling, Supporter, Vehicle, VehicleKind,
@@ -36,6 +39,7 @@ pub use place::{
     InvalidPlaceCode, InvalidPlaceList, Place, PlaceCode, PlaceLevel, parse_place_list,
 };
 pub use role::Role;
+pub use stat_period::{InvalidStatPeriod, StatPeriod};
 pub use tracking_number::{InvalidTrackingNumber, TrackingNumber};
 pub use vocabulary::Words;
 

@@ -163,6 +163,55 @@ proptest! {
 }
 
 #[test]
+fn a_feed_date_is_a_real_day_or_month_and_reads_back_as_given() {
+    let check = |raw: &str| match FeedDate::parse(raw) {
+        Ok(date) => format!("ok {date} {date:?}"),
+        Err(error) => format!("err {error}"),
+    };
+    let got: Vec<String> = [
+        "2026-10-03",
+        "2026-10",
+        "2024-02-29",
+        "2025-02-29",
+        "2026-13",
+        "2026-1-03",
+        "",
+        "2026/10/03",
+    ]
+    .iter()
+    .map(|raw| check(raw))
+    .collect();
+    assert_eq!(
+        got,
+        [
+            "ok 2026-10-03 Day(2026-10-03)",
+            "ok 2026-10 Month(2026-10-01)",
+            "ok 2024-02-29 Day(2024-02-29)",
+            "err 日期“2025-02-29”不存在或无法识别（应为 YYYY-MM-DD 或 YYYY-MM）",
+            "err 日期“2026-13”不存在或无法识别（应为 YYYY-MM-DD 或 YYYY-MM）",
+            "err 日期“2026-1-03”不存在或无法识别（应为 YYYY-MM-DD 或 YYYY-MM）",
+            "err 日期“”不存在或无法识别（应为 YYYY-MM-DD 或 YYYY-MM）",
+            "err 日期“2026/10/03”不存在或无法识别（应为 YYYY-MM-DD 或 YYYY-MM）",
+        ]
+    );
+}
+
+#[test]
+fn a_stat_period_is_read_upper_case_and_shown_as_stored() {
+    for (raw, stored) in [
+        ("2026", "2026"),
+        (" 2026h1 ", "2026H1"),
+        ("2026q3", "2026Q3"),
+        ("2026-07", "2026-07"),
+    ] {
+        let period = StatPeriod::parse(raw).unwrap();
+        assert_eq!(period.as_str(), stored);
+        assert_eq!(StatPeriod::parse(period.as_str()).unwrap(), period);
+    }
+    assert!(StatPeriod::parse("bench-1").is_err());
+}
+
+#[test]
 fn u1_place_list_requires_parents_first() {
     let places =
         parse_place_list("code,name\n500151,铜梁区\n500151001,巴川街道\n500151001001,第一社区\n")

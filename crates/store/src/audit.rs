@@ -1145,8 +1145,8 @@ pub async fn head_seq(conn: &mut Conn) -> Result<i64> {
 /// 链校验记录: one finished check of the chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerificationRecord {
-    pub started_at: String,
-    pub finished_at: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: chrono::DateTime<chrono::Utc>,
     pub actor: String,
     /// The outcome; read back, an intact chain's `keyed_from` and `head` are not kept.
     pub result: Verification,
@@ -1184,8 +1184,8 @@ pub async fn record_verification(conn: &mut Conn, record: &VerificationRecord) -
         "INSERT INTO audit_verifications (started_at, finished_at, actor, outcome, head_seq, broken_seq, broken_case, reason) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(&record.started_at)
-    .bind(&record.finished_at)
+    .bind(instant_text(record.started_at))
+    .bind(instant_text(record.finished_at))
     .bind(&record.actor)
     .bind(outcome)
     .bind(record.head_seq)
@@ -1246,9 +1246,10 @@ pub async fn latest_verification(conn: &mut Conn) -> Result<Option<VerificationR
             )));
         }
     };
+    const TABLE: &str = "audit_verifications";
     Ok(Some(VerificationRecord {
-        started_at,
-        finished_at,
+        started_at: crate::decode::instant(TABLE, "started_at", started_at)?,
+        finished_at: crate::decode::instant(TABLE, "finished_at", finished_at)?,
         actor,
         result,
         head_seq,

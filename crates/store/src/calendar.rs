@@ -5,12 +5,14 @@
 //! order they were added, so that of two rows for one year the later one wins.
 
 use crate::{Conn, Result, StoreError, decode};
+use chrono::NaiveDate;
 use domain::states::Status;
 
 /// A year to add, as entered and already checked by the core.
 pub struct NewCalendarYear<'a> {
     pub year: i64,
-    /// The holidays as JSON text.
+    /// The holidays as JSON text: a list of `{name, from, to, adjusted_working_days}`, the
+    /// days as `YYYY-MM-DD` (as `list` reads them back).
     pub holidays: &'a str,
     /// 文号.
     pub source: &'a str,
@@ -22,13 +24,63 @@ pub struct NewCalendarYear<'a> {
     pub created_by: i64,
 }
 
+/// One holiday of an added year (放假安排), as it was entered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarHoliday {
+    pub name: String,
+    /// First day off.
+    pub from: NaiveDate,
+    /// Last day off (inclusive).
+    pub to: NaiveDate,
+    /// 调休上班: weekend days worked in exchange.
+    pub adjusted_working_days: Vec<NaiveDate>,
+}
+
+/// A holiday as stored in the JSON of `calendar_years.holidays`, before `decode`.
+#[derive(serde::Deserialize)]
+struct RawHoliday {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    adjusted_working_days: Vec<String>,
+}
+
+/// A year's holidays, stored as a JSON list of `{name, from, to, adjusted_working_days}` with
+/// the days as `YYYY-MM-DD`.
+fn holidays(value: String) -> Result<Vec<CalendarHoliday>> {
+    const TABLE: &str = "calendar_years";
+    let raw: Vec<RawHoliday> = match serde_json::from_str(&value) {
+        Ok(raw) => raw,
+        Err(error) => return Err(decode::bad(TABLE, "holidays", value, error)),
+    };
+    let day = |text: String| decode::date(TABLE, "holidays", text);
+    raw.into_iter()
+        .map(|holiday| {
+            Ok(CalendarHoliday {
+                name: holiday.name,
+                from: day(holiday.from)?,
+                to: day(holiday.to)?,
+                adjusted_working_days: holiday
+                    .adjusted_working_days
+                    .into_iter()
+                    .map(day)
+                    .collect::<Result<_>>()?,
+            })
+        })
+        .collect()
+}
+
 /// One added year with the name of the user who entered it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CalendarYearRow {
     pub id: i64,
     pub year: i64,
-    /// The holidays as JSON (`[{name, days, makeup}]`), as they were entered.
-    pub holidays: String,
+    pub holidays: Vec<CalendarHoliday>,
+    /// 文号 (free text).
     pub source: String,
     pub status: Status,
     pub note: Option<String>,
@@ -58,7 +110,7 @@ impl TryFrom<RawCalendarYear> for CalendarYearRow {
         Ok(CalendarYearRow {
             id: raw.id,
             year: raw.year,
-            holidays: raw.holidays,
+            holidays: holidays(raw.holidays)?,
             source: raw.source,
             status: decode::code("calendar_years", "status", raw.status, Status::from_code)?,
             note: raw.note,

@@ -132,11 +132,14 @@ pub async fn due_page(
     conn: &mut Conn,
     area_prefix: &str,
     until: &str,
-    after: Option<(&str, i64)>,
+    after: Option<(NaiveDate, i64)>,
     limit: i64,
 ) -> Result<Vec<DueRow>> {
     let (low, high) = area_range(area_prefix);
-    let (after_due, after_id) = after.unwrap_or(("", 0));
+    // The first page starts after the empty text, which sorts before every stored date.
+    let (after_due, after_id) = after.map_or((String::new(), 0), |(due_on, household_id)| {
+        (due_on.to_string(), household_id)
+    });
     decode::all::<RawDue, _>(
         sqlx::query_as(
             "SELECT s.household_id, h.external_id, s.area_code, s.last_check, s.due_on \

@@ -6,10 +6,10 @@
 
 use crate::households::{CategoryPeriodRow, PERIOD_COLUMNS, RawCategoryPeriod};
 use crate::sql::{BULK_ROWS, positional, values_list};
-use crate::{Conn, Result, StoreError};
+use crate::{Conn, Result, StoreError, decode};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::Category;
 use domain::states::FeedFormat;
+use domain::{Category, NationalId, PlaceCode};
 use futures_util::TryStreamExt;
 use std::collections::HashSet;
 
@@ -176,9 +176,57 @@ pub async fn periods_among(
 }
 
 /// A household's record with its re-check schedule's last check, if any.
-pub type RecordRow = (i64, String, String, Option<String>);
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RecordRow {
+    pub household_id: i64,
+    pub area_code: PlaceCode,
+    /// The household as its interchange JSON (`domain::interchange`).
+    pub record: String,
+    pub last_check: Option<NaiveDate>,
+}
 
-/// (household id, area code, record, last check of its re-check schedule) of `household_ids`.
+/// A `RecordRow` as stored, before `decode`.
+type RawRecord = (i64, String, String, Option<String>);
+
+impl TryFrom<RawRecord> for RecordRow {
+    type Error = StoreError;
+
+    fn try_from((household_id, area_code, record, last_check): RawRecord) -> Result<Self> {
+        Ok(RecordRow {
+            household_id,
+            area_code: decode::place("households", "area_code", area_code)?,
+            record,
+            last_check: decode::date_opt("recheck_schedule", "last_check", last_check)?,
+        })
+    }
+}
+
+/// A current member of a household: the person's ID number, the household and its area.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MemberRow {
+    pub id_number: NationalId,
+    pub household_id: i64,
+    pub area_code: PlaceCode,
+}
+
+/// A `MemberRow` as stored, before `decode`.
+type RawMember = (String, i64, String);
+
+impl TryFrom<RawMember> for MemberRow {
+    type Error = StoreError;
+
+    fn try_from((id_number, household_id, area_code): RawMember) -> Result<Self> {
+        const TABLE: &str = "memberships";
+        Ok(MemberRow {
+            id_number: NationalId::parse(&id_number)
+                .map_err(|error| decode::bad(TABLE, "id_number", id_number, error))?,
+            household_id,
+            area_code: decode::place(TABLE, "area_code", area_code)?,
+        })
+    }
+}
+
+/// The record and last check of each of `household_ids`.
 pub async fn records_of(conn: &mut Conn, household_ids: &[i64]) -> Result<Vec<RecordRow>> {
     let mut rows = Vec::new();
     for chunk in household_ids.chunks(BULK_ROWS) {
@@ -187,11 +235,13 @@ pub async fn records_of(conn: &mut Conn, household_ids: &[i64]) -> Result<Vec<Re
              LEFT JOIN recheck_schedule s ON s.household_id = h.id WHERE h.id IN ({})",
             in_list(chunk.len(), positional(conn))
         );
-        let mut query = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, RawRecord>(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             query = query.bind(*id);
         }
-        rows.extend(query.fetch_all(&mut *conn).await?);
+        rows.extend(decode::all::<_, RecordRow>(
+            query.fetch_all(&mut *conn).await?,
+        )?);
     }
     Ok(rows)
 }
@@ -222,14 +272,14 @@ pub async fn records_among<E: From<StoreError>>(
     mut each: impl FnMut(RecordRow) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
     let wanted: HashSet<i64> = household_ids.iter().copied().collect();
-    let mut stream = sqlx::query_as::<_, RecordRow>(
+    let mut stream = sqlx::query_as::<_, RawRecord>(
         "SELECT h.id, h.area_code, h.record, s.last_check FROM households h \
          LEFT JOIN recheck_schedule s ON s.household_id = h.id",
     )
     .fetch(&mut *conn);
     while let Some(row) = stream.try_next().await.map_err(StoreError::from)? {
         if wanted.contains(&row.0) {
-            each(row)?;
+            each(RecordRow::try_from(row)?)?;
         }
     }
     Ok(())
@@ -284,12 +334,8 @@ pub(crate) fn in_list(n: usize, positional: bool) -> String {
         .to_owned()
 }
 
-/// For each of `id_numbers` that is a member of a household now: (id number, household id,
-/// household area code).
-pub async fn members_of(
-    conn: &mut Conn,
-    id_numbers: &[&str],
-) -> Result<Vec<(String, i64, String)>> {
+/// For each of `id_numbers` that is a member of a household now: its membership.
+pub async fn members_of(conn: &mut Conn, id_numbers: &[&str]) -> Result<Vec<MemberRow>> {
     if id_numbers.len() >= STREAM_FROM {
         return members_among(conn, id_numbers).await;
     }
@@ -300,30 +346,29 @@ pub async fn members_of(
              WHERE m.end_date IS NULL AND m.id_number IN ({})",
             in_list(chunk.len(), positional(conn))
         );
-        let mut query = sqlx::query_as::<_, (String, i64, String)>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, RawMember>(sqlx::AssertSqlSafe(sql));
         for id_number in chunk {
             query = query.bind(*id_number);
         }
-        rows.extend(query.fetch_all(&mut *conn).await?);
+        rows.extend(decode::all::<_, MemberRow>(
+            query.fetch_all(&mut *conn).await?,
+        )?);
     }
     Ok(rows)
 }
 
 /// `members_of` by one streamed read of every open membership (the partial index on open
 /// memberships covers it), keeping those of `id_numbers`.
-pub async fn members_among(
-    conn: &mut Conn,
-    id_numbers: &[&str],
-) -> Result<Vec<(String, i64, String)>> {
+pub async fn members_among(conn: &mut Conn, id_numbers: &[&str]) -> Result<Vec<MemberRow>> {
     let wanted: HashSet<&str> = id_numbers.iter().copied().collect();
     let mut rows = Vec::with_capacity(id_numbers.len());
-    let mut stream = sqlx::query_as::<_, (String, i64, String)>(
+    let mut stream = sqlx::query_as::<_, RawMember>(
         "SELECT id_number, household_id, area_code FROM memberships WHERE end_date IS NULL",
     )
     .fetch(&mut *conn);
     while let Some(row) = stream.try_next().await? {
         if wanted.contains(row.0.as_str()) {
-            rows.push(row);
+            rows.push(MemberRow::try_from(row)?);
         }
     }
     Ok(rows)

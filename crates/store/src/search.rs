@@ -14,6 +14,7 @@ use crate::households::HouseholdSummary;
 use crate::name_index::GRAM_MAX;
 use crate::sql::{placeholders, positional};
 use crate::{Conn, Result, StoreError, area_range};
+use domain::{HouseholdNo, PlaceCode};
 
 /// Totals are counted up to this many and then shown as "more than" (never a registry recount).
 pub const TOTAL_CAP: i64 = 1000;
@@ -186,13 +187,13 @@ pub async fn resolve(conn: &mut Conn, scope: &str, query: &str) -> Result<Search
 pub enum SearchCursor {
     /// Areas and names: lines in (area code, household row id) order.
     Place {
-        area_code: String,
+        area_code: PlaceCode,
         household_id: i64,
     },
-    /// ID number prefixes: lines in member ID number order.
+    /// ID number prefixes: lines in member ID number order (the matched number as stored).
     Person { id_number: String },
     /// Household number prefixes: lines in household number order.
-    Household { external_id: String },
+    Household { external_id: HouseholdNo },
 }
 
 impl SearchCursor {
@@ -220,17 +221,19 @@ impl SearchCursor {
         match text.split_at_checked(1)? {
             ("p", rest) => {
                 let (area_code, household_id) = rest.split_once('.')?;
-                area_code
-                    .bytes()
-                    .all(|byte| byte.is_ascii_digit())
-                    .then_some(())?;
+                // Exactly as `encode` writes it: the code's own digits, nothing to trim.
+                let area_code = PlaceCode::parse(area_code)
+                    .ok()
+                    .filter(|code| code.as_str() == area_code)?;
                 Some(SearchCursor::Place {
-                    area_code: area_code.to_owned(),
+                    area_code,
                     household_id: household_id.parse().ok()?,
                 })
             }
             ("i", rest) => plain(rest).map(|id_number| SearchCursor::Person { id_number }),
-            ("h", rest) => plain(rest).map(|external_id| SearchCursor::Household { external_id }),
+            ("h", rest) => plain(rest)
+                .and_then(|external_id| HouseholdNo::parse(&external_id).ok())
+                .map(|external_id| SearchCursor::Household { external_id }),
             _ => None,
         }
     }
@@ -460,7 +463,7 @@ fn page_statement(
         SearchKind::HouseholdNumber(prefix) => {
             let after = match after {
                 None => String::new(),
-                Some(SearchCursor::Household { external_id }) => external_id.clone(),
+                Some(SearchCursor::Household { external_id }) => external_id.as_str().to_owned(),
                 Some(_) => return Err(wrong_cursor()),
             };
             Statement::new(
@@ -522,7 +525,7 @@ pub async fn search(
     let mut rows: Vec<HouseholdSummary> = Vec::new();
     let mut more = false;
     let after_area = match after {
-        Some(SearchCursor::Place { area_code, .. }) => Some(area_code.clone()),
+        Some(SearchCursor::Place { area_code, .. }) => Some(area_code.as_str()),
         _ => None,
     };
     let mut count = 0;
@@ -537,9 +540,7 @@ pub async fn search(
             count += n;
         }
         let wanted = per_page + 1 - rows.len() as i64;
-        let before_cursor = after_area
-            .as_deref()
-            .is_some_and(|area| high.as_str() <= area);
+        let before_cursor = after_area.is_some_and(|area| high.as_str() <= area);
         if wanted <= 0 || before_cursor {
             continue;
         }
@@ -559,10 +560,10 @@ pub async fn search(
             id_number: last.matched_id_number.clone().unwrap_or_default(),
         },
         SearchKind::HouseholdNumber(_) => SearchCursor::Household {
-            external_id: last.external_id.as_str().to_owned(),
+            external_id: last.external_id.clone(),
         },
         _ => SearchCursor::Place {
-            area_code: last.area_code.as_str().to_owned(),
+            area_code: last.area_code.clone(),
             household_id: last.id,
         },
     });

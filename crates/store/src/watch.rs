@@ -17,14 +17,15 @@ use domain::states::{
     ContactChannel, ContactOutcome, Disposition, FeedFormat, FeedKind, JobState, Judgement,
     Severity, WarningAction, WarningKind, WarningOrigin, WarningRule, WarningState,
 };
-use domain::{HouseholdNo, NationalId, PlaceCode, Role};
+use domain::{FeedDate, HouseholdNo, NationalId, PlaceCode, Role, StatPeriod};
 
 /// A stored feed without its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedRow {
     pub id: i64,
+    /// 数据来源: the department as the importer named it (free text, not a closed list).
     pub source: String,
-    pub period: String,
+    pub period: StatPeriod,
     pub content_hash: String,
     pub file_name: String,
     pub format: FeedFormat,
@@ -59,7 +60,8 @@ impl TryFrom<RawFeed> for FeedRow {
         Ok(FeedRow {
             id: raw.id,
             source: raw.source,
-            period: raw.period,
+            period: StatPeriod::parse(&raw.period)
+                .map_err(|error| decode::bad(TABLE, "period", raw.period, error))?,
             content_hash: raw.content_hash,
             file_name: raw.file_name,
             format: decode::code(TABLE, "format", raw.format, FeedFormat::from_code)?,
@@ -76,7 +78,7 @@ const FEED_COLUMNS: &str = "id, source, period, content_hash, file_name, format,
 
 pub struct NewFeed<'a> {
     pub source: &'a str,
-    pub period: &'a str,
+    pub period: &'a StatPeriod,
     pub content_hash: &'a str,
     pub file_name: &'a str,
     pub format: &'a str,
@@ -92,7 +94,7 @@ pub struct NewFeed<'a> {
 pub async fn feed_by_identity(
     conn: &mut Conn,
     source: &str,
-    period: &str,
+    period: &StatPeriod,
     content_hash: &str,
 ) -> Result<Option<FeedRow>> {
     decode::one::<RawFeed, _>(
@@ -100,7 +102,7 @@ pub async fn feed_by_identity(
             "SELECT {FEED_COLUMNS} FROM feeds WHERE source = $1 AND period = $2 AND content_hash = $3"
         )))
         .bind(source)
-        .bind(period)
+        .bind(period.as_str())
         .bind(content_hash)
         .fetch_optional(&mut *conn)
         .await?,
@@ -118,7 +120,7 @@ pub async fn insert_feed(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(feed.source)
-    .bind(feed.period)
+    .bind(feed.period.as_str())
     .bind(feed.content_hash)
     .bind(feed.file_name)
     .bind(feed.format)
@@ -146,7 +148,8 @@ pub async fn insert_feed(
 }
 
 /// One readable row of a stored feed: a fact about one person (P3 at intake). `on_date` is
-/// the row's date as the department gave it: `YYYY-MM-DD`, `YYYY-MM` or empty (FEEDS.md).
+/// the row's date as the department gave it, a day or a month, or none (FEEDS.md); it is
+/// stored as that text (`YYYY-MM-DD`, `YYYY-MM` or empty).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedFact {
     pub feed_id: i64,
@@ -156,7 +159,7 @@ pub struct FeedFact {
     pub name: String,
     pub kind: FeedKind,
     pub value: Option<i64>,
-    pub on_date: String,
+    pub on_date: Option<FeedDate>,
     pub detail: String,
 }
 
@@ -185,10 +188,20 @@ impl TryFrom<RawFeedFact> for FeedFact {
             name: raw.name,
             kind: decode::code("feed_facts", "kind", raw.kind, FeedKind::from_code)?,
             value: raw.value,
-            on_date: raw.on_date,
+            on_date: feed_date(raw.on_date)?,
             detail: raw.detail,
         })
     }
+}
+
+/// A stored feed row's date: empty when the department gave none.
+fn feed_date(value: String) -> Result<Option<FeedDate>> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    FeedDate::parse(&value)
+        .map(Some)
+        .map_err(|error| decode::bad("feed_facts", "on_date", value, error))
 }
 
 /// Stores a feed's readable rows (in the feed's transaction) and marks the feed as indexed.
@@ -208,7 +221,11 @@ pub async fn insert_feed_facts(conn: &mut Conn, feed_id: i64, facts: &[FeedFact]
                 .bind(fact.name.as_str())
                 .bind(fact.kind.code())
                 .bind(fact.value)
-                .bind(fact.on_date.as_str())
+                .bind(
+                    fact.on_date
+                        .map(|date| date.to_string())
+                        .unwrap_or_default(),
+                )
                 .bind(fact.detail.as_str());
         }
         query.execute(&mut *conn).await?;
@@ -743,7 +760,7 @@ pub struct WarningFilter<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WarningCursor {
     pub closed: bool,
-    pub due_on: String,
+    pub due_on: NaiveDate,
     pub id: i64,
 }
 
@@ -762,10 +779,9 @@ impl WarningCursor {
             _ => return None,
         };
         let (due_on, id) = text[1..].split_once('.')?;
-        chrono::NaiveDate::parse_from_str(due_on, "%Y-%m-%d").ok()?;
         Some(WarningCursor {
             closed,
-            due_on: due_on.to_owned(),
+            due_on: NaiveDate::parse_from_str(due_on, "%Y-%m-%d").ok()?,
             id: id.parse().ok()?,
         })
     }
@@ -821,7 +837,7 @@ pub fn warning_statements(filter: &WarningFilter<'_>) -> Vec<(bool, Statement, S
         let mut page_binds = binds.clone();
         let mut keyset = String::new();
         if let Some(after) = filter.after.filter(|after| after.closed == *closed) {
-            page_binds.push(Bind::Text(after.due_on.clone()));
+            page_binds.push(Bind::Text(after.due_on.to_string()));
             let due = page_binds.len();
             page_binds.push(Bind::Int(after.id));
             keyset = format!(
@@ -865,7 +881,7 @@ pub async fn list_warnings(conn: &mut Conn, filter: &WarningFilter<'_>) -> Resul
     rows.truncate(filter.limit.max(0) as usize);
     let next = rows.last().filter(|_| more).map(|last| WarningCursor {
         closed: last.closed_on.is_some(),
-        due_on: last.due_on.to_string(),
+        due_on: last.due_on,
         id: last.id,
     });
     Ok(WarningList {
@@ -1182,7 +1198,7 @@ pub async fn link_contact(
 /// Where a page of contacts starts: after the contact of `on_date` with this id (newest first).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContactCursor {
-    pub on_date: String,
+    pub on_date: NaiveDate,
     pub id: i64,
 }
 
@@ -1195,9 +1211,8 @@ impl ContactCursor {
     /// Reads `encode`'s text back; `None` when it is not a cursor.
     pub fn decode(text: &str) -> Option<ContactCursor> {
         let (on_date, id) = text.split_once('.')?;
-        chrono::NaiveDate::parse_from_str(on_date, "%Y-%m-%d").ok()?;
         Some(ContactCursor {
-            on_date: on_date.to_owned(),
+            on_date: NaiveDate::parse_from_str(on_date, "%Y-%m-%d").ok()?,
             id: id.parse().ok()?,
         })
     }
@@ -1221,7 +1236,7 @@ pub fn contact_statements(
     let mut binds = binds;
     let mut keyset = String::new();
     if let Some(after) = after {
-        binds.push(Bind::Text(after.on_date.clone()));
+        binds.push(Bind::Text(after.on_date.to_string()));
         binds.push(Bind::Int(after.id));
         keyset = " AND on_date <= $3 AND (on_date < $3 OR id < $4)".to_owned();
     }
@@ -1265,7 +1280,7 @@ pub async fn contacts_in_area(
     rows.truncate(limit.max(0) as usize);
     Ok(ContactList {
         next: rows.last().filter(|_| more).map(|last| ContactCursor {
-            on_date: last.on_date.to_string(),
+            on_date: last.on_date,
             id: last.id,
         }),
         rows,

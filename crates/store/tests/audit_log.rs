@@ -261,8 +261,8 @@ async fn i15_checks_of_the_audit_chain_are_recorded_and_the_latest_read_back() {
             audit::record_verification(
                 &mut tx,
                 &VerificationRecord {
-                    started_at: at.into(),
-                    finished_at: at.into(),
+                    started_at: at.parse().unwrap(),
+                    finished_at: at.parse().unwrap(),
                     actor: "shenji#8".into(),
                     result,
                     head_seq: N as i64,

@@ -133,7 +133,7 @@ async fn i12_referrals_and_contacts_are_keyset_pages_read_by_index() {
         // Every statement of both lists, for the district, a town and a village, filtered and
         // after a cursor, is read by index.
         let cursor = ContactCursor {
-            on_date: "2026-06-01".into(),
+            on_date: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
             id: 1500,
         };
         for area_prefix in ["500151", "500151103", "500151103201"] {

@@ -531,7 +531,7 @@ async fn i12_keyset_pages_have_no_duplicates_or_gaps_while_rows_are_inserted() {
         assert!(page.total.count >= 130, "{backend}");
         // A cursor of another kind of search is refused, not misread.
         let cursor = search::SearchCursor::Household {
-            external_id: "TL00001".into(),
+            external_id: domain::HouseholdNo::parse("TL00001").unwrap(),
         };
         assert!(
             search::search(&mut conn, "500151", "周", Some(&cursor), 50)

@@ -22,6 +22,7 @@ async fn stores() -> Vec<(&'static str, Store, tempfile::TempDir)> {
 }
 
 async fn feed(store: &Store, period: &str) -> i64 {
+    let period = &domain::StatPeriod::parse(period).unwrap();
     let mut tx = store.begin().await.unwrap();
     let id = watch::insert_feed(
         &mut tx,
@@ -70,7 +71,7 @@ async fn w2_a_job_is_claimed_once_and_two_workers_share_the_queue() {
             &mut tx,
             &NewFeed {
                 source: "公安",
-                period: "2026-10",
+                period: &domain::StatPeriod::parse("2026-10").unwrap(),
                 content_hash: "abc",
                 file_name: "g.csv",
                 format: "csv",
@@ -334,7 +335,7 @@ async fn i12_every_statement_of_the_warning_list_reads_by_index() {
         let mut conn = store.pool().acquire().await.unwrap();
         let cursor = watch::WarningCursor {
             closed: false,
-            due_on: "2026-06-01".into(),
+            due_on: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
             id: 10,
         };
         let filters = [

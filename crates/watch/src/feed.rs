@@ -2,6 +2,7 @@
 //! Lines. A row that cannot be read becomes a `Rejection` with its line number and a Chinese
 //! reason; the caller goes on with the next row.
 
+use domain::StatPeriod;
 use domain::national_id::check_char;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -56,16 +57,16 @@ pub enum FeedError {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FeedIdentity {
     pub source: String,
-    pub period: String,
+    pub period: StatPeriod,
     /// SHA-256 of the file's bytes, hex.
     pub content_hash: String,
 }
 
 impl FeedIdentity {
-    pub fn of(source: &str, period: &str, bytes: &[u8]) -> FeedIdentity {
+    pub fn of(source: &str, period: &StatPeriod, bytes: &[u8]) -> FeedIdentity {
         FeedIdentity {
             source: source.to_owned(),
-            period: period.to_owned(),
+            period: period.clone(),
             content_hash: hex::encode(Sha256::digest(bytes)),
         }
     }

@@ -271,9 +271,10 @@ fn json_lines_rows_read_like_csv_rows() {
 
 #[test]
 fn feed_identity_is_the_same_for_the_same_bytes() {
-    let one = crate::FeedIdentity::of("医保", "2025-06", b"a,b\n");
-    assert_eq!(one, crate::FeedIdentity::of("医保", "2025-06", b"a,b\n"));
-    assert_ne!(one, crate::FeedIdentity::of("医保", "2025-06", b"a,c\n"));
+    let period = domain::StatPeriod::parse("2025-06").unwrap();
+    let one = crate::FeedIdentity::of("医保", &period, b"a,b\n");
+    assert_eq!(one, crate::FeedIdentity::of("医保", &period, b"a,b\n"));
+    assert_ne!(one, crate::FeedIdentity::of("医保", &period, b"a,c\n"));
 }
 
 /// A household of one person with `wages` a year, for categories below 低保.

@@ -260,7 +260,7 @@ pub async fn feed_create(
     let body = json!({
         "feed_id": receipt.feed_id,
         "source": receipt.identity.source,
-        "period": receipt.identity.period,
+        "period": receipt.identity.period.as_str(),
         "content_hash": receipt.identity.content_hash,
         "repeated": receipt.repeated,
         "rows_read": receipt.rows_read,

@@ -1420,7 +1420,7 @@ impl App {
         Ok(Some(SurveyDraft {
             fields,
             saved_by: row.saved_by,
-            saved_at: crate::audit_log::beijing_second_of(&row.saved_at),
+            saved_at: crate::audit_log::beijing_second_of(row.saved_at),
         }))
     }
 }

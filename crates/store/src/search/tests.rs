@@ -42,20 +42,31 @@ fn like_patterns_escape_wildcards() {
 fn cursors_read_back_what_they_wrote_and_nothing_else() {
     for cursor in [
         SearchCursor::Place {
-            area_code: "500151100201".into(),
+            area_code: domain::PlaceCode::parse("500151100201").unwrap(),
             household_id: 42,
         },
         SearchCursor::Person {
             id_number: "50022419500315031X".into(),
         },
         SearchCursor::Household {
-            external_id: "BC-0001".into(),
+            external_id: domain::HouseholdNo::parse("BC-0001").unwrap(),
         },
     ] {
         assert_eq!(SearchCursor::decode(&cursor.encode()), Some(cursor));
     }
     for bad in [
-        "", "p", "p5001", "p5001.x", "pab.1", "i", "i1'--", "h", "z1", "h%",
+        "",
+        "p",
+        "p5001",
+        "p5001.x",
+        "pab.1",
+        "p5001.1",
+        "p500151000000.1",
+        "i",
+        "i1'--",
+        "h",
+        "z1",
+        "h%",
     ] {
         assert_eq!(SearchCursor::decode(bad), None, "{bad}");
     }
