@@ -380,7 +380,7 @@ impl HouseholdLoad {
     ) -> Result<u64> {
         let new: Vec<BatchHousehold<'_>> = batch
             .iter()
-            .filter(|(household, _)| !self.stored.contains(&household.id))
+            .filter(|(household, _)| !self.stored.contains(household.id.as_str()))
             .copied()
             .collect();
         let since = std::time::Instant::now();
@@ -757,7 +757,7 @@ impl Staging {
                 &[
                     Some(&batch_text),
                     Some(&seq_text),
-                    Some(&household.id),
+                    Some(household.id.as_str()),
                     Some(household.area.as_str()),
                     Some(household.hukou.code()),
                     Some(&head_name),
@@ -772,7 +772,7 @@ impl Staging {
                     &[
                         Some(&batch_text),
                         Some(&seq_text),
-                        Some(&household.id),
+                        Some(household.id.as_str()),
                         Some(person.id_number.as_str()),
                         Some(&person.name),
                         Some(&person.id_number.birth_date().to_string()),
@@ -1184,7 +1184,7 @@ impl PackedGrams {
         let mut unpacked = Vec::new();
         for (household, _) in new {
             let id = *ids
-                .get(&household.id)
+                .get(household.id.as_str())
                 .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?;
             let area = household.area.as_str();
             let grams = crate::name_index::household_grams(household);
