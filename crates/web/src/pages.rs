@@ -333,7 +333,7 @@ impl DetailPage {
             .map_or("", |head| head.name.as_str());
         crate::case_pages::intake_link(
             kind,
-            &self.d.household.id,
+            self.d.household.id.as_str(),
             self.d.household.area.as_str(),
             applicant,
         )
