@@ -45,7 +45,7 @@ async fn probes(app: &App, district: &Actor) -> anyhow::Result<(Vec<Probe>, Stri
         .unwrap_or(two);
     let id_number = members
         .first()
-        .map(|member| member.id_number.clone())
+        .map(|member| member.id_number.as_str().to_owned())
         .context("a household without members")?;
     let town = household
         .area_code

@@ -560,7 +560,8 @@ fn person_from_ref(idx: usize, member: &PersonRef<'_>) -> Result<Person, Invalid
 }
 
 fn household_from_ref(record: &HouseholdRef<'_>) -> Result<Household, InvalidHousehold> {
-    let id = crate::HouseholdNo::parse(&record.id).map_err(|error| fault("id", error.to_string()))?;
+    let id =
+        crate::HouseholdNo::parse(&record.id).map_err(|error| fault("id", error.to_string()))?;
     let area = PlaceCode::parse(&record.area_code)
         .map_err(|error| fault("area_code", error.to_string()))?;
     if area.level() < crate::PlaceLevel::Village {

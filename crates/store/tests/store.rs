@@ -186,12 +186,24 @@ async fn d2_category_periods_answer_who_was_in_which_category_on_a_date() {
             "500151100201",
             &[("500224195003150315", "李秀英", "head")],
         );
-        let a_id = households::insert(&mut tx, &a, &json(&a), "2025-01-01", "2025-01-01T00:00:00.000000Z")
-            .await
-            .unwrap();
-        let b_id = households::insert(&mut tx, &b, &json(&b), "2025-01-01", "2025-01-01T00:00:00.000000Z")
-            .await
-            .unwrap();
+        let a_id = households::insert(
+            &mut tx,
+            &a,
+            &json(&a),
+            "2025-01-01",
+            "2025-01-01T00:00:00.000000Z",
+        )
+        .await
+        .unwrap();
+        let b_id = households::insert(
+            &mut tx,
+            &b,
+            &json(&b),
+            "2025-01-01",
+            "2025-01-01T00:00:00.000000Z",
+        )
+        .await
+        .unwrap();
         let period = |household_id, start| households::NewCategoryPeriod {
             household_id,
             id_number: None,
@@ -475,9 +487,14 @@ async fn i12_keyset_pages_have_no_duplicates_or_gaps_while_rows_are_inserted() {
                     .map(|(household, record)| (household, record.as_str()))
                     .collect();
                 let mut tx = store.begin().await.unwrap();
-                households::insert_many(&mut tx, &rows, "2025-01-01", "2025-01-01T00:00:00.000000Z")
-                    .await
-                    .unwrap();
+                households::insert_many(
+                    &mut tx,
+                    &rows,
+                    "2025-01-01",
+                    "2025-01-01T00:00:00.000000Z",
+                )
+                .await
+                .unwrap();
                 tx.commit().await.unwrap();
             }
         };
