@@ -3,7 +3,7 @@
 use crate::{Actor, App, AppError};
 use domain::interchange::HouseholdRecord;
 use domain::national_id::mask_name;
-use domain::{Household, NationalId, PlaceCode, ShownId};
+use domain::{Household, HouseholdNo, NationalId, PlaceCode, ShownId};
 use store::audit::AuditEvent;
 use store::households::{CategoryPeriodRow, HouseholdRow, MembershipRow};
 pub use store::search::SearchBy;
@@ -12,8 +12,8 @@ pub use store::search::SearchBy;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HouseholdListItem {
     pub id: i64,
-    pub external_id: String,
-    pub area_code: String,
+    pub external_id: HouseholdNo,
+    pub area_code: PlaceCode,
     pub place_name: String,
     pub head_name: String,
     pub head_id_number: ShownId,
@@ -129,8 +129,8 @@ impl App {
             .into_iter()
             .map(|row| HouseholdListItem {
                 id: row.id,
-                external_id: row.external_id.into_string(),
-                area_code: row.area_code.as_str().to_owned(),
+                external_id: row.external_id,
+                area_code: row.area_code,
                 place_name: row.place_name,
                 head_name: shown_name(row.head_name),
                 head_id_number: shown_id(row.head_id_number),

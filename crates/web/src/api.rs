@@ -105,8 +105,8 @@ pub async fn household_list(
         .map(|item| {
             json!({
                 "id": item.id,
-                "household_id": item.external_id,
-                "area_code": item.area_code,
+                "household_id": item.external_id.as_str(),
+                "area_code": item.area_code.as_str(),
                 "place_name": item.place_name,
                 "head_name": item.head_name,
                 "head_id_number": item.head_id_number.as_str(),
