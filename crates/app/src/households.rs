@@ -3,7 +3,7 @@
 use crate::{Actor, App, AppError};
 use domain::interchange::HouseholdRecord;
 use domain::national_id::mask_name;
-use domain::{Household, NationalId, PlaceCode};
+use domain::{Household, HouseholdNo, NationalId, PlaceCode, ShownId};
 use store::audit::AuditEvent;
 use store::households::{CategoryPeriodRow, HouseholdRow, MembershipRow};
 pub use store::search::SearchBy;
@@ -12,14 +12,14 @@ pub use store::search::SearchBy;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HouseholdListItem {
     pub id: i64,
-    pub external_id: String,
-    pub area_code: String,
+    pub external_id: HouseholdNo,
+    pub area_code: PlaceCode,
     pub place_name: String,
     pub head_name: String,
-    pub head_id_number: String,
+    pub head_id_number: ShownId,
     pub n_members: i64,
     /// The member an ID number search found, masked as the rest of the line.
-    pub matched: Option<(String, String)>,
+    pub matched: Option<(String, ShownId)>,
 }
 
 /// One page of a registry search (检索), keyset paged.
@@ -47,8 +47,9 @@ pub struct HouseholdDetail {
     pub place_name: String,
     pub memberships: Vec<MembershipRow>,
     pub categories: Vec<CategoryPeriodRow>,
-    pub updated_at: String,
-    /// True when names and ID numbers in this value are masked.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// True when names in this value are masked and its ID numbers are to be shown masked
+    /// (`shown`).
     pub masked: bool,
     /// The date ages are shown on.
     pub today: chrono::NaiveDate,
@@ -57,10 +58,12 @@ pub struct HouseholdDetail {
     pub incomes: Vec<policy::IncomeRecord>,
 }
 
-fn mask_id(text: &str) -> String {
-    NationalId::parse(text)
-        .map(|id| id.masked())
-        .unwrap_or_else(|_| "******".to_owned())
+impl HouseholdDetail {
+    /// An ID number of this household (a member's, a membership's, a category holder's) as
+    /// the reader is shown it: masked when the detail is.
+    pub fn shown(&self, id: &NationalId) -> ShownId {
+        ShownId::of(id, self.masked)
+    }
 }
 
 fn household_of(row: &HouseholdRow) -> Result<Household, AppError> {
@@ -120,20 +123,14 @@ impl App {
         })?;
         let masked = !actor.sees_unmasked();
         let shown_name = |name: String| if masked { mask_name(&name) } else { name };
-        let shown_id = |id_number: String| {
-            if masked {
-                mask_id(&id_number)
-            } else {
-                id_number
-            }
-        };
+        let shown_id = |id_number: NationalId| ShownId::of(&id_number, masked);
         let items = page
             .rows
             .into_iter()
             .map(|row| HouseholdListItem {
                 id: row.id,
-                external_id: row.external_id.into_string(),
-                area_code: row.area_code.as_str().to_owned(),
+                external_id: row.external_id,
+                area_code: row.area_code,
                 place_name: row.place_name,
                 head_name: shown_name(row.head_name),
                 head_id_number: shown_id(row.head_id_number),
@@ -187,7 +184,7 @@ impl App {
         let mut household = household_of(&row)?;
         let place_name = store::places::full_name(&mut tx, &household.area).await?;
         let mut memberships = store::households::membership_history(&mut tx, id).await?;
-        let mut categories = store::households::category_history(&mut tx, id).await?;
+        let categories = store::households::category_history(&mut tx, id).await?;
         let incomes = crate::incomes::records_of(&mut tx, row.external_id.as_str()).await?;
         let masked = !(full || actor.sees_unmasked());
         if masked {
@@ -196,10 +193,6 @@ impl App {
             }
             for membership in &mut memberships {
                 membership.name = mask_name(&membership.name);
-                membership.id_number = mask_id(&membership.id_number);
-            }
-            for period in &mut categories {
-                period.id_number = period.id_number.as_deref().map(mask_id);
             }
         } else {
             store::audit::append_one(
@@ -251,7 +244,7 @@ impl App {
         let today = self.today().to_string();
         let mut tx = self.store.begin().await?;
         check_place(&mut tx, &household.area).await?;
-        if store::households::by_external_id(&mut tx, &household.id)
+        if store::households::by_external_id(&mut tx, household.id.as_str())
             .await?
             .is_some()
         {
@@ -263,7 +256,7 @@ impl App {
         crate::incomes::record(
             &mut tx,
             actor,
-            &household.id,
+            household.id.as_str(),
             household,
             self.today(),
             crate::incomes::Source::Household,
@@ -310,7 +303,7 @@ impl App {
                 "所选村（社区）不在您的管辖范围内",
             ));
         }
-        if household.id != row.external_id.as_str() {
+        if household.id != row.external_id {
             return Err(AppError::invalid("id", "户编号不能修改"));
         }
         check_place(&mut tx, &household.area).await?;
@@ -324,7 +317,7 @@ impl App {
             crate::incomes::record(
                 &mut tx,
                 actor,
-                &household.id,
+                household.id.as_str(),
                 household,
                 self.today(),
                 crate::incomes::Source::Household,
@@ -399,7 +392,7 @@ pub(crate) async fn check_members_free(
 ) -> Result<(), AppError> {
     for (idx, person) in household.members.iter().enumerate() {
         if let Some((other, area_code)) =
-            store::households::open_membership_area(conn, person.id_number.as_str(), except).await?
+            store::households::open_membership_area(conn, &person.id_number, except).await?
         {
             let ours = actor.covers(&area_code);
             let message = if ours {

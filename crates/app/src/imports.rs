@@ -11,7 +11,7 @@
 
 use crate::households::household_event;
 use crate::{App, AppError};
-use domain::{Household, Place};
+use domain::{Household, HouseholdNo, NationalId, Place};
 use std::collections::HashMap;
 use store::audit::{AuditEvent, Chain};
 use store::bulk::HouseholdLoad;
@@ -70,7 +70,7 @@ fn person_key(id_number: &domain::NationalId) -> u64 {
 /// first line that holds it (a second one is refused).
 #[derive(Default)]
 struct SeenInFile {
-    households: HashMap<String, usize>,
+    households: HashMap<HouseholdNo, usize>,
     persons: HashMap<u64, usize>,
 }
 
@@ -130,7 +130,7 @@ struct Import {
     errors: Vec<LineError>,
     /// Members who left a stored household that this import updated, with that household:
     /// they still count as its members for the rest of the file, as they did before it.
-    leavers: HashMap<String, String>,
+    leavers: HashMap<NationalId, HouseholdNo>,
     done: u64,
 }
 
@@ -173,13 +173,12 @@ impl Import {
         for (line, household, json, digest) in batch {
             // 不重不漏: a person belongs to one household at a time.
             for (idx, person) in household.members.iter().enumerate() {
-                let id_number = person.id_number.as_str();
                 let other = member_of
-                    .get(id_number)
+                    .get(person.id_number.as_str())
                     .copied()
-                    .or_else(|| self.leavers.get(id_number).map(String::as_str));
+                    .or_else(|| self.leavers.get(&person.id_number).map(HouseholdNo::as_str));
                 if let Some(other) = other
-                    && other != household.id
+                    && household.id != other
                 {
                     self.errors.push(LineError {
                         line: *line,

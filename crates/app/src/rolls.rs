@@ -128,10 +128,7 @@ async fn facts_of(
             .or_default()
             .push(Holding {
                 category,
-                id_number: period
-                    .id_number
-                    .as_deref()
-                    .and_then(|id| watch::feed::parse_id(id).ok()),
+                id_number: period.id_number.as_ref().map(watch::feed::key_of),
                 monitoring_kind: period.monitoring_kind,
                 period: Period { start, end },
             });

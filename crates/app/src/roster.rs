@@ -11,7 +11,7 @@
 use crate::report::AreaChoice;
 use crate::{Actor, App, AppError};
 use chrono::NaiveDate;
-use domain::{CareNeed, Category, HouseholdNo, PlaceCode, PlaceLevel, Yuan};
+use domain::{CareNeed, Category, HouseholdNo, NationalId, PlaceCode, PlaceLevel, Yuan};
 use store::audit::AuditEvent;
 use store::roster::{RosterCursor, RosterFilter, RosterRow};
 use watch::roll::SupportMode;
@@ -91,7 +91,7 @@ pub struct RosterLine {
     pub n_members: i64,
     /// The person who holds the category alone (特困, 低保单人保), with their ID number.
     pub person_name: Option<String>,
-    pub id_number: Option<String>,
+    pub id_number: Option<NationalId>,
     pub start_date: String,
     pub end_date: Option<String>,
     pub monthly: Option<Yuan>,
@@ -393,7 +393,7 @@ fn workbook(title: &str, lines: &[RosterLine]) -> Result<Vec<u8>, AppError> {
             line.household_no.as_str(),
             line.head_name.as_str(),
             line.person_name.as_deref().unwrap_or(""),
-            line.id_number.as_deref().unwrap_or(""),
+            line.id_number.as_ref().map_or("", NationalId::as_str),
             line.area_code.as_str(),
             line.place_name.as_str(),
         ];

@@ -315,7 +315,7 @@ async fn d1_reimport_changes_nothing_and_a_changed_household_is_updated_and_audi
             .unwrap();
         let left = history
             .iter()
-            .find(|membership| membership.id_number == leaver)
+            .find(|membership| membership.id_number.as_str() == leaver)
             .unwrap();
         assert_eq!(
             left.end_date.map(|day| day.to_string()).as_deref(),

@@ -33,7 +33,7 @@ fn main() {
             let t3 = Instant::now();
             out.clear();
             policy::DeterminationRecord {
-                household_id: &h.id,
+                household_id: h.id.as_str(),
                 as_of,
                 determination: &d,
                 explain,

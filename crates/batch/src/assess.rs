@@ -350,7 +350,7 @@ fn render_block(
                     determine_quiet(&household, snapshot, options.as_of)
                 };
                 let record = DeterminationRecord {
-                    household_id: &household.id,
+                    household_id: household.id.as_str(),
                     as_of: options.as_of,
                     determination: &determination,
                     explain: options.explain,

@@ -474,7 +474,7 @@ pub(crate) fn household(text: &str) -> Option<Household> {
         return None;
     }
     Some(Household {
-        id: id.filter(|id| !id.is_empty())?.to_owned(),
+        id: domain::HouseholdNo::parse(id?).ok()?,
         area: area?,
         hukou: hukou.unwrap_or(Hukou::Rural),
         lifted_from_poverty: lifted_from_poverty.unwrap_or(false),

@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use app::{Actor, App};
-use domain::{PlaceCode, Role};
+use domain::{PlaceCode, PlaceLevel, Role};
 use std::time::{Duration, Instant};
 
 /// One timed kind of query.
@@ -45,13 +45,12 @@ async fn probes(app: &App, district: &Actor) -> anyhow::Result<(Vec<Probe>, Stri
         .unwrap_or(two);
     let id_number = members
         .first()
-        .map(|member| member.id_number.clone())
+        .map(|member| member.id_number.as_str().to_owned())
         .context("a household without members")?;
-    let town = household
+    let town_code = household
         .area_code
-        .get(..9)
+        .at_level(PlaceLevel::Town)
         .context("a household recorded above town level")?;
-    let town_code = PlaceCode::parse(town).map_err(|error| anyhow::anyhow!("{town}: {error}"))?;
     let town_name = store::places::get(&mut conn, &town_code)
         .await?
         .context("the household's town is not a place")?
@@ -68,9 +67,12 @@ async fn probes(app: &App, district: &Actor) -> anyhow::Result<(Vec<Probe>, Stri
         ("ID number (18)", id_number.clone()),
         (
             "household number prefix",
-            household.external_id.chars().take(6).collect(),
+            household.external_id.as_str().chars().take(6).collect(),
         ),
-        ("area code (village)", household.area_code.clone()),
+        (
+            "area code (village)",
+            household.area_code.as_str().to_owned(),
+        ),
         ("town name", town_name),
     ];
     Ok((
@@ -78,7 +80,7 @@ async fn probes(app: &App, district: &Actor) -> anyhow::Result<(Vec<Probe>, Stri
             .into_iter()
             .map(|(kind, query)| Probe { kind, query })
             .collect(),
-        town.to_owned(),
+        town_code.as_str().to_owned(),
     ))
 }
 

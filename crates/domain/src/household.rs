@@ -1,6 +1,6 @@
 //! 家庭 and 家庭成员: the household record with every indicator of the unified survey (D1, D3).
 
-use crate::{NationalId, PlaceCode, Yuan, vocabulary};
+use crate::{HouseholdNo, NationalId, PlaceCode, Yuan, vocabulary};
 
 vocabulary!(
     /// 户籍性质: which dibao standard applies.
@@ -185,7 +185,7 @@ impl Guarantees {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Household {
     /// The caller's household id (户编号), echoed in determinations.
-    pub id: String,
+    pub id: HouseholdNo,
     pub area: PlaceCode,
     pub hukou: Hukou,
     /// 脱贫户

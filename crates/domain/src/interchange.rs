@@ -251,7 +251,7 @@ impl From<&Household> for HouseholdRecord {
         let income = &household.income_12m;
         let rigid = &household.rigid_expenditure_12m;
         HouseholdRecord {
-            id: household.id.clone(),
+            id: household.id.as_str().to_owned(),
             area_code: household.area.as_str().to_owned(),
             hukou: household.hukou.code().to_owned(),
             lifted_from_poverty: household.lifted_from_poverty,
@@ -560,9 +560,8 @@ fn person_from_ref(idx: usize, member: &PersonRef<'_>) -> Result<Person, Invalid
 }
 
 fn household_from_ref(record: &HouseholdRef<'_>) -> Result<Household, InvalidHousehold> {
-    if let Err(error) = crate::HouseholdNo::parse(&record.id) {
-        return Err(fault("id", error.to_string()));
-    }
+    let id =
+        crate::HouseholdNo::parse(&record.id).map_err(|error| fault("id", error.to_string()))?;
     let area = PlaceCode::parse(&record.area_code)
         .map_err(|error| fault("area_code", error.to_string()))?;
     if area.level() < crate::PlaceLevel::Village {
@@ -614,7 +613,7 @@ fn household_from_ref(record: &HouseholdRef<'_>) -> Result<Household, InvalidHou
     }
     let named = |field: &'static str| move || field.to_owned();
     Ok(Household {
-        id: record.id.trim().to_owned(),
+        id,
         area,
         hukou: word_at(&record.hukou, Hukou::from_code, named("hukou"))?,
         lifted_from_poverty: record.lifted_from_poverty,

@@ -34,7 +34,7 @@ pub use household_no::{HouseholdNo, InvalidHouseholdNo};
 pub use input::InputError;
 pub use item_code::{InvalidItemCode, ItemCode};
 pub use money::Yuan;
-pub use national_id::{InvalidNationalId, NationalId, Sex};
+pub use national_id::{InvalidNationalId, NationalId, Sex, ShownId};
 pub use place::{
     InvalidPlaceCode, InvalidPlaceList, Place, PlaceCode, PlaceLevel, parse_place_list,
 };

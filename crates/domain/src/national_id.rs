@@ -139,6 +139,49 @@ impl fmt::Debug for NationalId {
     }
 }
 
+/// 身份证号 as a reader is shown it: whole, or 脱敏 (`NationalId::masked`) for a role that
+/// need not see it. A view carries this beside the rows, which keep the `NationalId`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ShownId {
+    Full(NationalId),
+    Masked(String),
+}
+
+impl ShownId {
+    /// `id` as shown: masked when `masked`.
+    pub fn of(id: &NationalId, masked: bool) -> ShownId {
+        if masked {
+            ShownId::Masked(id.masked())
+        } else {
+            ShownId::Full(id.clone())
+        }
+    }
+
+    /// The text shown.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ShownId::Full(id) => id.as_str(),
+            ShownId::Masked(text) => text,
+        }
+    }
+}
+
+impl fmt::Display for ShownId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for ShownId {
+    // As `NationalId`'s: never the full number in a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShownId::Full(id) => write!(f, "Full({id:?})"),
+            ShownId::Masked(text) => write!(f, "Masked({text})"),
+        }
+    }
+}
+
 /// 姓名脱敏: `张*` — the first character kept.
 pub fn mask_name(name: &str) -> String {
     let mut chars = name.chars();

@@ -22,6 +22,18 @@ fn d1_national_id_accepts_valid_and_reads_birth_and_sex() {
 }
 
 #[test]
+fn a_shown_id_is_the_number_or_its_masked_form() {
+    let id = NationalId::parse("500224194503120011").unwrap();
+    assert_eq!(ShownId::of(&id, false).to_string(), "500224194503120011");
+    assert_eq!(ShownId::of(&id, true).as_str(), "500224********0011");
+    // Debug lands in logs: the full number never.
+    assert_eq!(
+        format!("{:?}", ShownId::of(&id, false)),
+        "Full(NationalId(500224********0011))"
+    );
+}
+
+#[test]
 fn d1_national_id_refuses_bad_checksum_length_and_date() {
     assert!(matches!(
         NationalId::parse("500224194503120012"),

@@ -347,7 +347,7 @@ fn record_writer_matches_serde() {
         let determination = determine(&family, &snapshot, date("2025-08-01"));
         for explain in [true, false] {
             let record = DeterminationRecord {
-                household_id: &family.id,
+                household_id: family.id.as_str(),
                 as_of: date("2025-08-01"),
                 determination: &determination,
                 explain,
@@ -370,7 +370,7 @@ fn record_has_the_fields_of_household_md() {
     );
     let determination = determine(&elderly, &snapshot, date("2025-08-01"));
     let record = DeterminationRecord {
-        household_id: &elderly.id,
+        household_id: elderly.id.as_str(),
         as_of: date("2025-08-01"),
         determination: &determination,
         explain: true,

@@ -254,7 +254,7 @@ fn check(
     }
     // The output record carries the same figures.
     let record = DeterminationRecord {
-        household_id: &household.id,
+        household_id: household.id.as_str(),
         as_of,
         determination: &explained,
         explain: true,

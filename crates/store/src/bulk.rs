@@ -415,7 +415,7 @@ impl HouseholdLoad {
     ) -> Result<u64> {
         let new: Vec<BatchHousehold<'_>> = batch
             .iter()
-            .filter(|(household, _)| !self.stored.contains(&household.id))
+            .filter(|(household, _)| !self.stored.contains(household.id.as_str()))
             .copied()
             .collect();
         let since = std::time::Instant::now();
@@ -825,7 +825,7 @@ impl Staging {
                     Some(&batch_text),
                     Some(&seq_text),
                     id_text.as_deref(),
-                    Some(&household.id),
+                    Some(household.id.as_str()),
                     Some(household.area.as_str()),
                     Some(household.hukou.code()),
                     Some(&head_name),
@@ -840,7 +840,7 @@ impl Staging {
                     &[
                         Some(&batch_text),
                         Some(&seq_text),
-                        Some(&household.id),
+                        Some(household.id.as_str()),
                         id_text.as_deref(),
                         Some(household.area.as_str()),
                         Some(person.id_number.as_str()),
@@ -965,7 +965,7 @@ impl Staging {
             .await?;
             return Ok((first_id..)
                 .zip(new)
-                .map(|(id, (household, _))| (household.id.clone(), id))
+                .map(|(id, (household, _))| (household.id.as_str().to_owned(), id))
                 .collect());
         }
         // The new households' ids are those above the highest before: no other writer
@@ -1292,7 +1292,7 @@ impl PackedGrams {
         let mut unpacked = Vec::new();
         for (household, _) in new {
             let id = *ids
-                .get(&household.id)
+                .get(household.id.as_str())
                 .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?;
             let area = household.area.as_str();
             let grams = crate::name_index::household_gram_slices(household);

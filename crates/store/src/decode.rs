@@ -8,7 +8,7 @@
 
 use crate::{Result, StoreError};
 use chrono::NaiveDate;
-use domain::{HouseholdNo, PlaceCode, Role};
+use domain::{HouseholdNo, NationalId, PlaceCode, Role};
 
 pub(crate) fn bad(
     table: &'static str,
@@ -46,6 +46,26 @@ pub(crate) fn household_no_opt(
 ) -> Result<Option<HouseholdNo>> {
     value
         .map(|value| household_no(table, column, value))
+        .transpose()
+}
+
+/// A 身份证号 (`id_number`, `head_id_number`), checked by every writer before it is stored.
+pub(crate) fn national_id(
+    table: &'static str,
+    column: &'static str,
+    value: String,
+) -> Result<NationalId> {
+    NationalId::parse(&value).map_err(|error| bad(table, column, value, error))
+}
+
+/// A 身份证号 that may be absent (a household's category period, held by no one member).
+pub(crate) fn national_id_opt(
+    table: &'static str,
+    column: &'static str,
+    value: Option<String>,
+) -> Result<Option<NationalId>> {
+    value
+        .map(|value| national_id(table, column, value))
         .transpose()
 }
 

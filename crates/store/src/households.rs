@@ -10,10 +10,10 @@ use crate::sql::{
     values_list,
 };
 use crate::{Conn, Result, StoreError, area_range};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    CareNeed, Category, Household, HouseholdNo, Hukou, MonitoringKind, PlaceCode, Relation, Sex,
-    SupportMode,
+    CareNeed, Category, Household, HouseholdNo, Hukou, MonitoringKind, NationalId, PlaceCode,
+    Relation, Sex, SupportMode,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,13 +23,13 @@ pub struct HouseholdRow {
     pub area_code: PlaceCode,
     pub hukou: Hukou,
     pub head_name: String,
-    pub head_id_number: String,
+    pub head_id_number: NationalId,
     pub n_members: i64,
     /// The household in the interchange format (JSON), every survey indicator included.
     pub record: String,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A `households` row as stored, before `decode`.
@@ -52,18 +52,19 @@ impl TryFrom<RawHousehold> for HouseholdRow {
     type Error = StoreError;
 
     fn try_from(raw: RawHousehold) -> Result<Self> {
+        const TABLE: &str = "households";
         Ok(HouseholdRow {
             id: raw.id,
-            external_id: decode::household_no("households", "external_id", raw.external_id)?,
-            area_code: decode::place("households", "area_code", raw.area_code)?,
-            hukou: decode::code("households", "hukou", raw.hukou, Hukou::from_code)?,
+            external_id: decode::household_no(TABLE, "external_id", raw.external_id)?,
+            area_code: decode::place(TABLE, "area_code", raw.area_code)?,
+            hukou: decode::code(TABLE, "hukou", raw.hukou, Hukou::from_code)?,
             head_name: raw.head_name,
-            head_id_number: raw.head_id_number,
+            head_id_number: decode::national_id(TABLE, "head_id_number", raw.head_id_number)?,
             n_members: raw.n_members,
             record: raw.record,
             version: raw.version,
-            created_at: raw.created_at,
-            updated_at: raw.updated_at,
+            created_at: decode::instant(TABLE, "created_at", raw.created_at)?,
+            updated_at: decode::instant(TABLE, "updated_at", raw.updated_at)?,
         })
     }
 }
@@ -86,7 +87,7 @@ pub async fn insert(
     now: &str,
 ) -> Result<i64> {
     let ids = insert_many(conn, &[(household, record_json)], today, now).await?;
-    ids.get(&household.id)
+    ids.get(household.id.as_str())
         .copied()
         .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))
 }
@@ -122,7 +123,7 @@ pub async fn update(
     record_json: &str,
     today: &str,
     now: &str,
-) -> Result<Vec<String>> {
+) -> Result<Vec<NationalId>> {
     let indexed = crate::name_index::indexed_grams(conn, id).await?;
     upsert_persons(conn, &household.members.iter().collect::<Vec<_>>()).await?;
     let (head_name, head_id_number) = head_of(household);
@@ -159,22 +160,23 @@ pub async fn update(
     let current = open_memberships(conn, id).await?;
     let mut leavers = Vec::new();
     for (id_number, relation) in &current {
-        let still = household.members.iter().any(|person| {
-            person.id_number.as_str() == id_number && person.relation.code() == relation
-        });
+        let still = household
+            .members
+            .iter()
+            .any(|person| person.id_number == *id_number && person.relation == *relation);
         if !still {
             sqlx::query(
                 "UPDATE memberships SET end_date = $1 WHERE household_id = $2 AND id_number = $3 AND end_date IS NULL",
             )
             .bind(today)
             .bind(id)
-            .bind(id_number)
+            .bind(id_number.as_str())
             .execute(&mut *conn)
             .await?;
             if !household
                 .members
                 .iter()
-                .any(|person| person.id_number.as_str() == id_number)
+                .any(|person| person.id_number == *id_number)
             {
                 leavers.push(id_number.clone());
             }
@@ -182,7 +184,7 @@ pub async fn update(
     }
     for person in &household.members {
         let unchanged = current.iter().any(|(id_number, relation)| {
-            id_number == person.id_number.as_str() && relation == person.relation.code()
+            *id_number == person.id_number && *relation == person.relation
         });
         if !unchanged {
             open_membership_row(
@@ -201,34 +203,46 @@ pub async fn update(
     Ok(leavers)
 }
 
-async fn open_memberships(conn: &mut Conn, household_id: i64) -> Result<Vec<(String, String)>> {
-    Ok(sqlx::query_as(
+/// A household's open memberships: (ID number, relation).
+async fn open_memberships(
+    conn: &mut Conn,
+    household_id: i64,
+) -> Result<Vec<(NationalId, Relation)>> {
+    const TABLE: &str = "memberships";
+    let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT id_number, relation FROM memberships WHERE household_id = $1 AND end_date IS NULL",
     )
     .bind(household_id)
     .fetch_all(&mut *conn)
-    .await?)
+    .await?;
+    rows.into_iter()
+        .map(|(id_number, relation)| {
+            Ok((
+                decode::national_id(TABLE, "id_number", id_number)?,
+                decode::code(TABLE, "relation", relation, Relation::from_code)?,
+            ))
+        })
+        .collect()
 }
 
-/// The household (by external id) in which `id_number` is a member now, other than `except`.
 /// The household (its 户编号 and area code) `id_number` is a current member of, other than
 /// `except_household`, if any.
 pub async fn open_membership_area(
     conn: &mut Conn,
-    id_number: &str,
+    id_number: &NationalId,
     except_household: Option<i64>,
-) -> Result<Option<(String, PlaceCode)>> {
+) -> Result<Option<(HouseholdNo, PlaceCode)>> {
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT h.external_id, h.area_code FROM memberships m JOIN households h ON h.id = m.household_id \
          WHERE m.id_number = $1 AND m.end_date IS NULL AND m.household_id <> $2 LIMIT 1",
     )
-    .bind(id_number)
+    .bind(id_number.as_str())
     .bind(except_household.unwrap_or(-1))
     .fetch_optional(&mut *conn)
     .await?;
     row.map(|(external_id, area_code)| {
         Ok((
-            external_id,
+            decode::household_no("households", "external_id", external_id)?,
             decode::place("households", "area_code", area_code)?,
         ))
     })
@@ -292,11 +306,11 @@ pub struct HouseholdSummary {
     pub area_code: PlaceCode,
     pub place_name: String,
     pub head_name: String,
-    pub head_id_number: String,
+    pub head_id_number: NationalId,
     pub n_members: i64,
     /// The member an ID number search found (the line is theirs), with their name.
     pub matched_name: Option<String>,
-    pub matched_id_number: Option<String>,
+    pub matched_id_number: Option<NationalId>,
 }
 
 /// A `households` row as stored, before `decode`.
@@ -320,14 +334,18 @@ impl TryFrom<RawHouseholdSummary> for HouseholdSummary {
         const TABLE: &str = "households";
         Ok(HouseholdSummary {
             id: raw.id,
-            external_id: decode::household_no("households", "external_id", raw.external_id)?,
+            external_id: decode::household_no(TABLE, "external_id", raw.external_id)?,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             place_name: raw.place_name,
             head_name: raw.head_name,
-            head_id_number: raw.head_id_number,
+            head_id_number: decode::national_id(TABLE, "head_id_number", raw.head_id_number)?,
             n_members: raw.n_members,
             matched_name: raw.matched_name,
-            matched_id_number: raw.matched_id_number,
+            matched_id_number: decode::national_id_opt(
+                "memberships",
+                "id_number",
+                raw.matched_id_number,
+            )?,
         })
     }
 }
@@ -335,7 +353,7 @@ impl TryFrom<RawHouseholdSummary> for HouseholdSummary {
 /// One membership of the composition history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MembershipRow {
-    pub id_number: String,
+    pub id_number: NationalId,
     pub name: String,
     pub relation: Relation,
     pub start_date: NaiveDate,
@@ -357,7 +375,7 @@ impl TryFrom<RawMembership> for MembershipRow {
     fn try_from(raw: RawMembership) -> Result<Self> {
         const TABLE: &str = "memberships";
         Ok(MembershipRow {
-            id_number: raw.id_number,
+            id_number: decode::national_id(TABLE, "id_number", raw.id_number)?,
             name: raw.name,
             relation: decode::code(TABLE, "relation", raw.relation, Relation::from_code)?,
             start_date: decode::date(TABLE, "start_date", raw.start_date)?,
@@ -399,7 +417,7 @@ pub async fn members_on(
 pub struct CategoryPeriodRow {
     pub id: i64,
     pub household_id: i64,
-    pub id_number: Option<String>,
+    pub id_number: Option<NationalId>,
     pub category: Category,
     pub monitoring_kind: Option<MonitoringKind>,
     pub start_date: NaiveDate,
@@ -436,7 +454,7 @@ impl TryFrom<RawCategoryPeriod> for CategoryPeriodRow {
         Ok(CategoryPeriodRow {
             id: raw.id,
             household_id: raw.household_id,
-            id_number: raw.id_number,
+            id_number: decode::national_id_opt(TABLE, "id_number", raw.id_number)?,
             category: decode::code(TABLE, "category", raw.category, Category::from_code)?,
             monitoring_kind: decode::code_opt(
                 TABLE,
@@ -663,7 +681,7 @@ pub async fn insert_many(
     let mut names = Vec::new();
     for (household, _) in households {
         let id = *ids
-            .get(&household.id)
+            .get(household.id.as_str())
             .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?;
         names.extend(
             household
@@ -723,7 +741,7 @@ pub(crate) async fn insert_many_unindexed(
     let mut memberships = Vec::with_capacity(persons.len());
     for (household, _) in households {
         let id = *ids
-            .get(&household.id)
+            .get(household.id.as_str())
             .ok_or_else(|| StoreError::Corrupt(format!("no id for {}", household.id)))?;
         memberships.extend(
             household

@@ -10,7 +10,7 @@ use crate::decode;
 use crate::search::{Bind, Statement};
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::NaiveDate;
-use domain::{CareNeed, HouseholdNo, MonitoringKind, PlaceCode, SupportMode};
+use domain::{CareNeed, HouseholdNo, MonitoringKind, NationalId, PlaceCode, SupportMode};
 
 /// Which periods: of `category`, open on `date` (`YYYY-MM-DD`: started on or before it and
 /// not ended by it), under `area_prefix`, after the cursor `after`.
@@ -26,7 +26,7 @@ pub struct RosterFilter<'a> {
 /// Where a page ends: the last line's area code and period id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RosterCursor {
-    pub area_code: String,
+    pub area_code: PlaceCode,
     pub period_id: i64,
 }
 
@@ -39,11 +39,11 @@ impl RosterCursor {
     /// Reads `encode`'s text back; `None` when it is not a cursor.
     pub fn decode(text: &str) -> Option<RosterCursor> {
         let (area_code, id) = text.split_once('.')?;
-        if area_code.is_empty() || !area_code.bytes().all(|b| b.is_ascii_digit()) {
+        if area_code.trim() != area_code {
             return None;
         }
         Some(RosterCursor {
-            area_code: area_code.to_owned(),
+            area_code: PlaceCode::parse(area_code).ok()?,
             period_id: id.parse().ok()?,
         })
     }
@@ -62,7 +62,7 @@ pub struct RosterRow {
     pub place_name: String,
     pub n_members: i64,
     /// The person who holds the category alone (特困, 低保单人保); `None` for the household.
-    pub id_number: Option<String>,
+    pub id_number: Option<NationalId>,
     pub person_name: Option<String>,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
@@ -107,7 +107,7 @@ impl TryFrom<RawRoster> for RosterRow {
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             place_name: raw.place_name,
             n_members: raw.n_members,
-            id_number: raw.id_number,
+            id_number: decode::national_id_opt(TABLE, "id_number", raw.id_number)?,
             person_name: raw.person_name,
             start_date: decode::date(TABLE, "start_date", raw.start_date)?,
             end_date: decode::date_opt(TABLE, "end_date", raw.end_date)?,
@@ -142,7 +142,7 @@ fn conditions(filter: &RosterFilter<'_>) -> (String, Vec<Bind>) {
     ];
     let mut keyset = String::new();
     if let Some(after) = filter.after {
-        binds.push(Bind::Text(after.area_code.clone()));
+        binds.push(Bind::Text(after.area_code.as_str().to_owned()));
         binds.push(Bind::Int(after.period_id));
         keyset = " AND c.area_code >= $5 AND (c.area_code > $5 OR c.id > $6)".to_owned();
     }
@@ -210,7 +210,7 @@ pub async fn roster_page(conn: &mut Conn, filter: &RosterFilter<'_>) -> Result<R
     rows.truncate(filter.limit.max(0) as usize);
     Ok(RosterPage {
         next: rows.last().filter(|_| more).map(|last| RosterCursor {
-            area_code: last.area_code.as_str().to_owned(),
+            area_code: last.area_code.clone(),
             period_id: last.period_id,
         }),
         rows,

@@ -557,7 +557,10 @@ pub async fn search(
     }
     let next = more.then(|| rows.last()).flatten().map(|last| match &kind {
         SearchKind::IdPrefix(_) => SearchCursor::Person {
-            id_number: last.matched_id_number.clone().unwrap_or_default(),
+            id_number: last
+                .matched_id_number
+                .as_ref()
+                .map_or_else(String::new, |id| id.as_str().to_owned()),
         },
         SearchKind::HouseholdNumber(_) => SearchCursor::Household {
             external_id: last.external_id.clone(),

@@ -138,7 +138,7 @@ async fn issue13_every_roster_statement_reads_the_roster_index() {
         // Every statement, for the district, a town and a village, first page and after a
         // cursor, reads the roster index and never walks the periods.
         let cursor = RosterCursor {
-            area_code: villages[3].clone(),
+            area_code: domain::PlaceCode::parse(&villages[3]).unwrap(),
             period_id: 2_000,
         };
         for area_prefix in ["500151", "500151103", "500151103201"] {
@@ -228,7 +228,7 @@ async fn issue13_a_tekun_period_keeps_its_support_mode_and_care_level_on_the_ros
         let mut tx = store.begin().await.unwrap();
         exec(
             &mut tx,
-            "INSERT INTO persons (id_number, name, birth_date, sex) VALUES ('500151194001010011', '王五', '1940-01-01', 'male')"
+            "INSERT INTO persons (id_number, name, birth_date, sex) VALUES ('500151194001010019', '王五', '1940-01-01', 'male')"
                 .to_owned(),
         )
         .await;
@@ -236,7 +236,7 @@ async fn issue13_a_tekun_period_keeps_its_support_mode_and_care_level_on_the_ros
             &mut tx,
             &NewCategoryPeriod {
                 household_id: 4,
-                id_number: Some("500151194001010011"),
+                id_number: Some("500151194001010019"),
                 category: "tekun",
                 monitoring_kind: None,
                 start_date: "2026-11-01",

@@ -186,12 +186,24 @@ async fn d2_category_periods_answer_who_was_in_which_category_on_a_date() {
             "500151100201",
             &[("500224195003150315", "李秀英", "head")],
         );
-        let a_id = households::insert(&mut tx, &a, &json(&a), "2025-01-01", "t")
-            .await
-            .unwrap();
-        let b_id = households::insert(&mut tx, &b, &json(&b), "2025-01-01", "t")
-            .await
-            .unwrap();
+        let a_id = households::insert(
+            &mut tx,
+            &a,
+            &json(&a),
+            "2025-01-01",
+            "2025-01-01T00:00:00.000000Z",
+        )
+        .await
+        .unwrap();
+        let b_id = households::insert(
+            &mut tx,
+            &b,
+            &json(&b),
+            "2025-01-01",
+            "2025-01-01T00:00:00.000000Z",
+        )
+        .await
+        .unwrap();
         let period = |household_id, start| households::NewCategoryPeriod {
             household_id,
             id_number: None,
@@ -309,7 +321,7 @@ async fn seed_search(store: &Store) {
         &mut tx,
         &[(&a, &json(&a)), (&b, &json(&b)), (&w, &json(&w))],
         "2025-01-01",
-        "t",
+        "2025-01-01T00:00:00.000000Z",
     )
     .await
     .unwrap();
@@ -405,7 +417,7 @@ async fn i12_the_name_index_follows_a_rename_a_move_and_a_member_leaving() {
             &moved,
             &json(&moved),
             "2025-02-01",
-            "t",
+            "2025-02-01T00:00:00.000000Z",
         )
         .await
         .unwrap();
@@ -425,7 +437,7 @@ async fn i12_the_name_index_follows_a_rename_a_move_and_a_member_leaving() {
             &left,
             &json(&left),
             "2025-02-01",
-            "t",
+            "2025-02-01T00:00:00.000000Z",
         )
         .await
         .unwrap();
@@ -475,9 +487,14 @@ async fn i12_keyset_pages_have_no_duplicates_or_gaps_while_rows_are_inserted() {
                     .map(|(household, record)| (household, record.as_str()))
                     .collect();
                 let mut tx = store.begin().await.unwrap();
-                households::insert_many(&mut tx, &rows, "2025-01-01", "t")
-                    .await
-                    .unwrap();
+                households::insert_many(
+                    &mut tx,
+                    &rows,
+                    "2025-01-01",
+                    "2025-01-01T00:00:00.000000Z",
+                )
+                .await
+                .unwrap();
                 tx.commit().await.unwrap();
             }
         };
@@ -496,7 +513,7 @@ async fn i12_keyset_pages_have_no_duplicates_or_gaps_while_rows_are_inserted() {
                 assert!(page.rows.len() <= 50, "{backend}: {query}");
                 seen.extend(page.rows.into_iter().map(|row| {
                     row.matched_id_number
-                        .unwrap_or(row.external_id.into_string())
+                        .map_or_else(|| row.external_id.into_string(), |id| id.to_string())
                 }));
                 n_pages += 1;
                 // Rows arrive between pages: those after the cursor are read, none twice.
@@ -628,7 +645,7 @@ async fn i12_every_search_query_is_served_by_an_index() {
             .zip(&records)
             .map(|(household, record)| (household, record.as_str()))
             .collect();
-        households::insert_many(&mut tx, &rows, "2025-01-01", "t")
+        households::insert_many(&mut tx, &rows, "2025-01-01", "2025-01-01T00:00:00.000000Z")
             .await
             .unwrap();
         tx.commit().await.unwrap();

@@ -412,6 +412,14 @@ fn needs_value(kind: FeedKind) -> bool {
     )
 }
 
+/// The key of an ID number already parsed (a stored one): its 18 characters.
+pub fn key_of(id: &domain::NationalId) -> IdKey {
+    let mut key = [0u8; 18];
+    // A `NationalId` is always 18 ASCII characters.
+    key.copy_from_slice(id.as_str().as_bytes());
+    key
+}
+
 /// An 18-character number with a valid check character and birth date, or a 15-digit legacy
 /// number converted (19 inserted before the year, check character computed).
 pub fn parse_id(text: &str) -> Result<IdKey, String> {

@@ -105,13 +105,13 @@ pub async fn household_list(
         .map(|item| {
             json!({
                 "id": item.id,
-                "household_id": item.external_id,
-                "area_code": item.area_code,
+                "household_id": item.external_id.as_str(),
+                "area_code": item.area_code.as_str(),
                 "place_name": item.place_name,
                 "head_name": item.head_name,
-                "head_id_number": item.head_id_number,
+                "head_id_number": item.head_id_number.as_str(),
                 "n_members": item.n_members,
-                "matched": item.matched.as_ref().map(|(name, id_number)| json!({ "name": name, "id_number": id_number })),
+                "matched": item.matched.as_ref().map(|(name, id_number)| json!({ "name": name, "id_number": id_number.as_str() })),
             })
         })
         .collect();
@@ -128,24 +128,22 @@ pub async fn household_list(
 
 fn detail_json(detail: &HouseholdDetail) -> Value {
     let mut record = HouseholdRecord::from(&detail.household);
-    if detail.masked {
-        for (member, person) in record.members.iter_mut().zip(&detail.household.members) {
-            member.id_number = person.id_number.masked();
-        }
+    for (member, person) in record.members.iter_mut().zip(&detail.household.members) {
+        member.id_number = detail.shown(&person.id_number).to_string();
     }
     json!({
         "id": detail.id,
         "version": detail.version,
         "place_name": detail.place_name,
         "masked": detail.masked,
-        "updated_at": detail.updated_at,
+        "updated_at": detail.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "household": record,
         "memberships": detail.memberships.iter().map(|m| json!({
-            "id_number": m.id_number, "name": m.name, "relation": m.relation.code(),
+            "id_number": detail.shown(&m.id_number).as_str(), "name": m.name, "relation": m.relation.code(),
             "start_date": m.start_date, "end_date": m.end_date,
         })).collect::<Vec<_>>(),
         "categories": detail.categories.iter().map(|c| json!({
-            "category": c.category.code(), "monitoring_kind": c.monitoring_kind.map(|kind| kind.code()), "id_number": c.id_number,
+            "category": c.category.code(), "monitoring_kind": c.monitoring_kind.map(|kind| kind.code()), "id_number": c.id_number.as_ref().map(|id| detail.shown(id).to_string()),
             "start_date": c.start_date, "end_date": c.end_date,
             "monthly_yuan": c.monthly_fen.map(|fen| domain::Yuan::from_fen(fen).to_f64()), "reason": c.reason,
         })).collect::<Vec<_>>(),

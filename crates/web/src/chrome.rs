@@ -69,17 +69,7 @@ impl Chrome {
     }
 }
 
-/// An instant stored as RFC 3339 UTC, shown in Beijing time to the minute (issue 15: no UTC
-/// timestamps on pages); text that is not an instant is shown as it is.
-pub(crate) fn beijing_minute(at: impl AsRef<str>) -> String {
-    let at = at.as_ref();
-    chrono::DateTime::parse_from_rfc3339(at).map_or_else(
-        |_| at.to_owned(),
-        |instant| beijing_minute_of(&instant.with_timezone(&chrono::Utc)),
-    )
-}
-
-/// A decoded instant as `beijing_minute` shows stored text: to the minute, China Standard Time.
+/// An instant shown in Beijing time to the minute (issue 15: no UTC timestamps on pages).
 pub(crate) fn beijing_minute_of(at: &chrono::DateTime<chrono::Utc>) -> String {
     (*at + chrono::Duration::hours(8))
         .format("%Y-%m-%d %H:%M")

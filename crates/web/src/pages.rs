@@ -293,28 +293,25 @@ impl DetailPage {
             .unwrap_or_default()
     }
 
-    fn id_shown(&self, id: &domain::NationalId) -> String {
-        if self.d.masked {
-            id.masked()
-        } else {
-            id.to_string()
-        }
+    fn id_shown(&self, id: &domain::NationalId) -> domain::ShownId {
+        self.d.shown(id)
     }
 
     /// Who holds a category period: the member by name and ID number (masked as the page
     /// is), the number alone for someone no longer a member, 整户 for the household.
-    fn holder(&self, id_number: &Option<String>) -> String {
+    fn holder(&self, id_number: &Option<domain::NationalId>) -> String {
         let Some(number) = id_number else {
             return "整户".to_owned();
         };
+        let shown = self.id_shown(number);
         self.d
             .household
             .members
             .iter()
-            .find(|person| self.id_shown(&person.id_number) == *number)
+            .find(|person| person.id_number == *number)
             .map_or_else(
-                || number.clone(),
-                |person| format!("{}（{number}）", person.name),
+                || shown.to_string(),
+                |person| format!("{}（{shown}）", person.name),
             )
     }
 
@@ -336,7 +333,7 @@ impl DetailPage {
             .map_or("", |head| head.name.as_str());
         crate::case_pages::intake_link(
             kind,
-            &self.d.household.id,
+            self.d.household.id.as_str(),
             self.d.household.area.as_str(),
             applicant,
         )

@@ -191,7 +191,7 @@ pub async fn roster_api(
                 "household_id": line.household_no.as_str(),
                 "head_name": line.head_name,
                 "person_name": line.person_name,
-                "id_number": line.id_number,
+                "id_number": line.id_number.as_ref().map(domain::NationalId::as_str),
                 "area_code": line.area_code,
                 "place_name": line.place_name,
                 "n_members": line.n_members,

@@ -1396,7 +1396,7 @@ async fn d2_p8_tekun_is_confirmed_for_the_one_member_who_qualifies() {
             .map(|period| {
                 (
                     period.category.code(),
-                    period.id_number.as_deref(),
+                    period.id_number.as_ref().map(domain::NationalId::as_str),
                     period.reason.as_str(),
                     period.monthly_fen,
                 )
