@@ -6,8 +6,8 @@
 
 use crate::decode;
 use crate::sql::{
-    BULK_ROWS, JSON_ROWS, execute_pipelined, fetch_pipelined, insert_many_into, json_rows,
-    json_select, placeholders, positional, values_list,
+    BULK_ROWS, execute_pipelined, fetch_pipelined, insert_many_into, placeholders, positional,
+    values_list,
 };
 use crate::{Conn, Result, StoreError, area_range};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -650,28 +650,6 @@ async fn write_persons(conn: &mut Conn, persons: &[&domain::Person], new: bool) 
         " ON CONFLICT (id_number) DO UPDATE SET name = excluded.name"
     };
     let (insert, positional) = (insert_many_into(conn), positional(conn));
-    if positional {
-        // SQLite: one JSON array a statement (`sql::json_select`).
-        let sql = format!(
-            "{insert} persons (id_number, name, birth_date, sex) {}{upsert}",
-            json_select(4)
-        );
-        let statements = persons.chunks(JSON_ROWS).map(|chunk| {
-            let rows: Vec<(&str, &str, String, &str)> = chunk
-                .iter()
-                .map(|person| {
-                    (
-                        person.id_number.as_str(),
-                        person.name.as_str(),
-                        person.id_number.birth_date().to_string(),
-                        sex_code(person),
-                    )
-                })
-                .collect();
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(json_rows(&rows))
-        });
-        return execute_pipelined(conn, statements).await;
-    }
     let statements = persons.chunks(BULK_ROWS).map(|chunk| {
         let sql = format!(
             "{insert} persons (id_number, name, birth_date, sex) VALUES {}{upsert}",
@@ -771,30 +749,6 @@ pub(crate) async fn insert_many_unindexed(
                 .iter()
                 .map(|person| (id, household.area.as_str(), person)),
         );
-    }
-    if positional {
-        // SQLite: one JSON array a statement (`sql::json_select`).
-        let sql = format!(
-            "{insert} memberships (household_id, area_code, id_number, relation, start_date) {}",
-            json_select(5)
-        );
-        let statements = memberships.chunks(JSON_ROWS).map(|chunk| {
-            let rows: Vec<(i64, &str, &str, &str, &str)> = chunk
-                .iter()
-                .map(|(household_id, area_code, person)| {
-                    (
-                        *household_id,
-                        *area_code,
-                        person.id_number.as_str(),
-                        person.relation.code(),
-                        today,
-                    )
-                })
-                .collect();
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(json_rows(&rows))
-        });
-        execute_pipelined(conn, statements).await?;
-        return Ok(ids);
     }
     let statements = memberships.chunks(BULK_ROWS).map(|chunk| {
         let sql = format!(

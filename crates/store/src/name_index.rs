@@ -9,10 +9,7 @@
 //! rows are found by their key only (no index by household): `reindex` deletes the parts the
 //! household held before its write.
 
-use crate::sql::{
-    BULK_ROWS, JSON_ROWS, execute_pipelined, json_rows, json_select, placeholders, positional,
-    values_list,
-};
+use crate::sql::{BULK_ROWS, execute_pipelined, placeholders, positional, values_list};
 use crate::{Conn, Result};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -131,6 +128,9 @@ pub(crate) async fn reindex(
 /// Rows per statement of `insert_name_grams` (three values each).
 const GRAM_ROWS: usize = 1000;
 
+/// Rows per statement on SQLite, where a statement binds one JSON array of them.
+const JSON_ROWS: usize = 10_000;
+
 /// Adds the name index rows of current members given as (household row id, area code, name):
 /// for households written just now whose rows are not there yet (a bulk load calls it per batch).
 pub async fn insert_name_grams(conn: &mut Conn, members: &[(i64, &str, &str)]) -> Result<()> {
@@ -162,14 +162,18 @@ pub(crate) async fn insert_gram_rows(
         ""
     };
     if positional(conn) {
-        // SQLite: one JSON array a statement (`sql::json_select`).
+        // SQLite: one bound value a statement, the rows as a JSON array that SQLite reads
+        // itself (`json_each`), instead of three bound values a row.
+        let where_true = if skip_present { " WHERE true" } else { "" };
         let sql = format!(
-            "INSERT OR FAIL INTO person_name_grams (gram, area_code, household_id) {}{on_conflict}",
-            json_select(3)
+            "INSERT OR FAIL INTO person_name_grams (gram, area_code, household_id) \
+             SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?){where_true}{on_conflict}"
         );
-        let statements = rows
-            .chunks(JSON_ROWS)
-            .map(|chunk| sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(json_rows(chunk)));
+        let statements = rows.chunks(JSON_ROWS).map(|chunk| {
+            // A list of string and integer tuples is always JSON.
+            let json = serde_json::to_string(chunk).unwrap_or_default();
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(json)
+        });
         return execute_pipelined(conn, statements).await;
     }
     let statements = rows.chunks(GRAM_ROWS).map(|chunk| {

@@ -63,27 +63,6 @@ pub(crate) fn placeholders(n: usize, positional: bool) -> String {
         .join(", ")
 }
 
-/// Rows per statement where SQLite reads a statement's rows from one JSON array (`json_rows`).
-pub(crate) const JSON_ROWS: usize = 2_000;
-
-/// SQLite: `SELECT value ->> 0, … FROM json_each(?) WHERE true` over rows of `n_columns`, each
-/// row a JSON array (`json_rows`). A bulk write binds one value a statement this way instead of
-/// one a column: binding each value through sqlx cost more than SQLite's reading of the JSON.
-/// (`WHERE true` lets an `ON CONFLICT` clause follow.)
-pub(crate) fn json_select(n_columns: usize) -> String {
-    let columns: Vec<String> = (0..n_columns)
-        .map(|column| format!("value ->> {column}"))
-        .collect();
-    format!("SELECT {} FROM json_each(?) WHERE true", columns.join(", "))
-}
-
-/// Rows as one JSON array of arrays, for `json_select`. (Rows of text and numbers always
-/// serialise; were one not to, the empty text left would fail its statement as malformed
-/// JSON, and with it the write.)
-pub(crate) fn json_rows<Row: serde::Serialize>(rows: &[Row]) -> String {
-    serde_json::to_string(rows).unwrap_or_default()
-}
-
 /// A statement with its values bound, ready to run (`execute_pipelined`).
 pub(crate) type Bound<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
