@@ -505,7 +505,7 @@ impl App {
             registry, categories, flows, benefits, cases, warnings, referrals
         )?;
         // Items by their catalogue names (the code when an item has left the catalogue).
-        let item_names: BTreeMap<String, String> = if referrals.is_empty() && payments.is_empty() {
+        let item_names: BTreeMap<domain::ItemCode, String> = if referrals.is_empty() && payments.is_empty() {
             BTreeMap::new()
         } else {
             let (catalogue, _) = self.assist_catalogue().await?;
@@ -515,17 +515,17 @@ impl App {
                 .chain(payments.iter().map(|row| row.item.clone()))
                 .map(|code| {
                     let name = catalogue
-                        .item(&code)
-                        .map_or_else(|| code.clone(), |item| item.name.clone());
+                        .item(code.as_str())
+                        .map_or_else(|| code.to_string(), |item| item.name.clone());
                     (code, name)
                 })
                 .collect()
         };
-        let item_name = |code: &str| {
+        let item_name = |code: &domain::ItemCode| {
             item_names
                 .get(code)
                 .cloned()
-                .unwrap_or_else(|| code.to_owned())
+                .unwrap_or_else(|| code.to_string())
         };
 
         let registry = registry

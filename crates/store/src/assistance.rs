@@ -38,18 +38,13 @@ impl TryFrom<RawItemVersion> for ItemVersionRow {
     fn try_from(raw: RawItemVersion) -> Result<Self> {
         const TABLE: &str = "assistance_items";
         Ok(ItemVersionRow {
-            code: item_code(TABLE, "code", raw.code)?,
+            code: decode::item_code(TABLE, "code", raw.code)?,
             version: raw.version,
             definition: raw.definition,
             changed_at: decode::instant(TABLE, "changed_at", raw.changed_at)?,
             changed_by: raw.changed_by,
         })
     }
-}
-
-/// An item code, which every writer took from a validated item.
-fn item_code(table: &'static str, column: &'static str, value: String) -> Result<ItemCode> {
-    ItemCode::parse(&value).map_err(|error| decode::bad(table, column, value, error))
 }
 
 /// The newest version of every item, by code.
@@ -218,7 +213,7 @@ impl TryFrom<RawReferral> for ReferralRow {
             head_name: raw.head_name,
             head_id_number: head_id_number(raw.head_id_number)?,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
-            item_code: item_code(TABLE, "item_code", raw.item_code)?,
+            item_code: decode::item_code(TABLE, "item_code", raw.item_code)?,
             item_version: raw.item_version,
             department: raw.department,
             needs: raw.needs,

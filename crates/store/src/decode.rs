@@ -49,6 +49,15 @@ pub(crate) fn household_no_opt(
         .transpose()
 }
 
+/// An item code (`item_code`), which every writer took from a validated item.
+pub(crate) fn item_code(
+    table: &'static str,
+    column: &'static str,
+    value: String,
+) -> Result<domain::ItemCode> {
+    domain::ItemCode::parse(&value).map_err(|error| bad(table, column, value, error))
+}
+
 /// A 身份证号 (`id_number`, `head_id_number`), checked by every writer before it is stored.
 pub(crate) fn national_id(
     table: &'static str,

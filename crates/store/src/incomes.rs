@@ -4,7 +4,7 @@
 use crate::decode;
 use crate::{Conn, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::HouseholdNo;
+use domain::{HouseholdNo, TrackingNumber};
 use domain::states::IncomeSource;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,8 +15,8 @@ pub struct IncomeRow {
     pub income_12m_fen: i64,
     pub n_members: i64,
     pub source: IncomeSource,
-    /// The case's tracking number for a survey; empty for a registry edit.
-    pub reference: String,
+    /// The case's tracking number for a survey; none for a registry edit (stored empty).
+    pub reference: Option<TrackingNumber>,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
 }
@@ -51,7 +51,12 @@ impl TryFrom<RawIncome> for IncomeRow {
             income_12m_fen: raw.income_12m_fen,
             n_members: raw.n_members,
             source: decode::code(TABLE, "source", raw.source, IncomeSource::from_code)?,
-            reference: raw.reference,
+            reference: match raw.reference.as_str() {
+                "" => None,
+                text => Some(TrackingNumber::parse(text).map_err(|error| {
+                    decode::bad(TABLE, "reference", raw.reference.clone(), error)
+                })?),
+            },
             recorded_by: raw.recorded_by,
             recorded_at: decode::instant(TABLE, "recorded_at", raw.recorded_at)?,
         })

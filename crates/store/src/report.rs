@@ -444,11 +444,11 @@ pub async fn warnings_open_on(
 
 /// Referrals of one item under one village: made in `from..=to`, delivered (已落实) and
 /// declined (已退回) in it with the amount delivered, and still in progress on `to`.
-/// `item` is an item code of the assistance catalogue (data, not a closed list).
+/// `item` is an item code of the assistance catalogue (its items are data, not a closed list).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReferralCountRow {
     pub place: PlaceCode,
-    pub item: String,
+    pub item: domain::ItemCode,
     pub referred: i64,
     pub delivered: i64,
     pub declined: i64,
@@ -473,7 +473,7 @@ impl TryFrom<RawReferralCount> for ReferralCountRow {
     fn try_from(raw: RawReferralCount) -> Result<Self> {
         Ok(ReferralCountRow {
             place: village("referrals", raw.place)?,
-            item: raw.item,
+            item: decode::item_code("referrals", "item_code", raw.item)?,
             referred: raw.referred,
             delivered: raw.delivered,
             declined: raw.declined,
@@ -514,7 +514,7 @@ pub async fn referrals_by_village(
 pub struct PaymentRow {
     /// The month, as its first day.
     pub month: NaiveDate,
-    pub item: String,
+    pub item: domain::ItemCode,
     pub fen: i64,
 }
 
@@ -531,7 +531,7 @@ impl TryFrom<RawPayment> for PaymentRow {
     fn try_from(raw: RawPayment) -> Result<Self> {
         Ok(PaymentRow {
             month: month("referrals", "delivered_on", raw.month)?,
-            item: raw.item,
+            item: decode::item_code("referrals", "item_code", raw.item)?,
             fen: raw.fen,
         })
     }
