@@ -107,7 +107,7 @@ fn given_of(referrals: &[ReferralRow]) -> Vec<Given> {
         .map(|r| Given {
             referral_id: r.id,
             item_code: r.item_code.to_string(),
-            period: r.period.clone(),
+            period: r.period,
             delivered: r.state == ReferralState::Delivered,
             supplementary: r.supplementary_reason.is_some(),
         })
@@ -494,10 +494,7 @@ impl App {
             .as_ref()
             .or_else(|| catalogue.item(row.item_code.as_str()));
         let item_name = item.map_or_else(|| row.item_code.to_string(), |item| item.name.clone());
-        let period_label = item.map_or_else(
-            || row.period.clone(),
-            |item| item.period.key_label(&row.period),
-        );
+        let period_label = row.period.label();
         let area = row.area_code.clone();
         let revealed = actor.sees_payee(actor_department, &row.department, &area, state.is_open());
         let masked = !(actor.sees_unmasked() || revealed);
@@ -805,7 +802,7 @@ impl App {
                 };
                 return Err(AppError::Conflict(duplicate_message(
                     &item.name,
-                    &item.period.key_label(&period),
+                    &period.label(),
                     state_label,
                     existing.id,
                 )));
@@ -853,7 +850,7 @@ impl App {
                 department: &item.department,
                 needs: &needs.join(","),
                 reason: &proposal.reason,
-                period: &period,
+                period: &period.to_string(),
                 state: ReferralState::Sent.code(),
                 created_on: &today.to_string(),
                 created_by: &actor.audit_name(),
@@ -902,7 +899,7 @@ impl App {
                     "item_code": item.code,
                     "item_version": item.version,
                     "department": item.department,
-                    "period": period,
+                    "period": period.to_string(),
                     "state": "sent",
                     "supplementary_reason": supplementary_reason,
                 })
@@ -1098,10 +1095,7 @@ impl App {
         let item_name = catalogue
             .item(row.item_code.as_str())
             .map_or_else(|| row.item_code.to_string(), |item| item.name.clone());
-        let period_label = catalogue.item(row.item_code.as_str()).map_or_else(
-            || row.period.clone(),
-            |item| item.period.key_label(&row.period),
-        );
+        let period_label = row.period.label();
         let day_text = |day: Option<NaiveDate>| day.map(|day| day.to_string());
         let (stored_accepted, stored_delivered, stored_declined) = (
             day_text(row.accepted_on),

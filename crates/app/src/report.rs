@@ -505,22 +505,23 @@ impl App {
             registry, categories, flows, benefits, cases, warnings, referrals
         )?;
         // Items by their catalogue names (the code when an item has left the catalogue).
-        let item_names: BTreeMap<domain::ItemCode, String> = if referrals.is_empty() && payments.is_empty() {
-            BTreeMap::new()
-        } else {
-            let (catalogue, _) = self.assist_catalogue().await?;
-            referrals
-                .iter()
-                .map(|row| row.item.clone())
-                .chain(payments.iter().map(|row| row.item.clone()))
-                .map(|code| {
-                    let name = catalogue
-                        .item(code.as_str())
-                        .map_or_else(|| code.to_string(), |item| item.name.clone());
-                    (code, name)
-                })
-                .collect()
-        };
+        let item_names: BTreeMap<domain::ItemCode, String> =
+            if referrals.is_empty() && payments.is_empty() {
+                BTreeMap::new()
+            } else {
+                let (catalogue, _) = self.assist_catalogue().await?;
+                referrals
+                    .iter()
+                    .map(|row| row.item.clone())
+                    .chain(payments.iter().map(|row| row.item.clone()))
+                    .map(|code| {
+                        let name = catalogue
+                            .item(code.as_str())
+                            .map_or_else(|| code.to_string(), |item| item.name.clone());
+                        (code, name)
+                    })
+                    .collect()
+            };
         let item_name = |code: &domain::ItemCode| {
             item_names
                 .get(code)

@@ -57,26 +57,15 @@ vocabulary!(
 );
 
 impl ItemPeriod {
-    /// The period a date falls in: `2026-11`, `2026`, or `once`.
-    pub fn key(self, date: NaiveDate) -> String {
+    /// The period a date falls in: the month, the year, or once for all.
+    pub fn key(self, date: NaiveDate) -> domain::GivenPeriod {
         match self {
-            ItemPeriod::Month => format!("{:04}-{:02}", date.year(), date.month()),
-            ItemPeriod::Year => format!("{:04}", date.year()),
-            ItemPeriod::Once => "once".to_owned(),
-        }
-    }
-
-    /// The period key in Chinese: `2026年11月`, `2026年度`, `一次性（不再重复）`.
-    pub fn key_label(self, key: &str) -> String {
-        match self {
-            ItemPeriod::Month => match key.split_once('-') {
-                Some((year, month)) => {
-                    format!("{year}年{}月", month.trim_start_matches('0'))
-                }
-                None => key.to_owned(),
+            ItemPeriod::Month => domain::GivenPeriod::Month {
+                year: date.year(),
+                month: date.month(),
             },
-            ItemPeriod::Year => format!("{key}年度"),
-            ItemPeriod::Once => "一次性（不再重复）".to_owned(),
+            ItemPeriod::Year => domain::GivenPeriod::Year(date.year()),
+            ItemPeriod::Once => domain::GivenPeriod::Once,
         }
     }
 }

@@ -36,8 +36,8 @@ impl Situation<'_> {
 pub struct Given {
     pub referral_id: i64,
     pub item_code: String,
-    /// The period key of the referral (`ItemPeriod::key`).
-    pub period: String,
+    /// The period of the referral (`ItemPeriod::key`).
+    pub period: domain::GivenPeriod,
     /// True once delivered; false while sent or accepted.
     pub delivered: bool,
     /// 补充帮扶: sent on top of the item that answers the need; it does not answer the need
@@ -61,7 +61,7 @@ pub struct Proposal {
     pub department: String,
     pub department_name: String,
     pub needs: Vec<Need>,
-    pub period: String,
+    pub period: domain::GivenPeriod,
     pub amount: Option<domain::Yuan>,
     pub reason: String,
 }
@@ -413,7 +413,7 @@ pub fn propose(
                     "{}需求已由“{}”回应（{}{}，转介单第{}号），不再重复提出",
                     need.label(),
                     item.name,
-                    item.period.key_label(&key),
+                    key.label(),
                     state,
                     g.referral_id
                 ),

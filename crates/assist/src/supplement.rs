@@ -88,7 +88,7 @@ pub fn supplement(
     {
         return Err(SupplementRefusal::AlreadyGiven {
             item: item.name.clone(),
-            period_label: item.period.key_label(&period),
+            period_label: period.label(),
             referral_id: g.referral_id,
             delivered: g.delivered,
         });

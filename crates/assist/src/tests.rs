@@ -163,10 +163,10 @@ fn items_round_trip_through_their_definition() {
 #[test]
 fn period_keys() {
     let day = date("2026-03-05");
-    assert_eq!(ItemPeriod::Month.key(day), "2026-03");
-    assert_eq!(ItemPeriod::Month.key_label("2026-03"), "2026年3月");
-    assert_eq!(ItemPeriod::Year.key(day), "2026");
-    assert_eq!(ItemPeriod::Once.key(day), "once");
+    assert_eq!(ItemPeriod::Month.key(day).to_string(), "2026-03");
+    assert_eq!(ItemPeriod::Month.key(day).label(), "2026年3月");
+    assert_eq!(ItemPeriod::Year.key(day).to_string(), "2026");
+    assert_eq!(ItemPeriod::Once.key(day).to_string(), "once");
 }
 
 #[test]
@@ -198,7 +198,7 @@ fn tekun_wins_basic_living_over_dibao_and_says_why_with_the_amount_parameter() {
         proposal.reason
     );
     assert_eq!(proposal.amount, Some(domain::Yuan::from_fen(100_100)));
-    assert_eq!(proposal.period, "2026-11");
+    assert_eq!(proposal.period.to_string(), "2026-11");
     let passed: Vec<&str> = result
         .passed_over
         .iter()
@@ -219,7 +219,7 @@ fn a_given_item_is_not_proposed_again_in_its_period_but_is_in_the_next() {
     let given = [Given {
         referral_id: 7,
         item_code: "medical_assistance".into(),
-        period: "2026".into(),
+        period: domain::GivenPeriod::Year(2026),
         delivered: true,
         supplementary: false,
     }];
@@ -321,7 +321,7 @@ fn given(referral_id: i64, item_code: &str, delivered: bool, supplementary: bool
     Given {
         referral_id,
         item_code: item_code.into(),
-        period: "2026".into(),
+        period: domain::GivenPeriod::Year(2026),
         delivered,
         supplementary,
     }
@@ -364,7 +364,7 @@ fn a2_a_covered_need_offers_the_lower_items_as_supplements() {
             && reason.contains("区慈善救助服务联合体"),
         "{reason}"
     );
-    assert_eq!(after.supplements[0].proposal.period, "2026");
+    assert_eq!(after.supplements[0].proposal.period.to_string(), "2026");
     // Once the supplement is sent it is offered no more, and it does not answer the need: a
     // declined 医疗救助 (no longer given) is proposed again.
     let both = [

@@ -92,7 +92,7 @@ fn golden_proposals() {
             .map(|(i, g)| Given {
                 referral_id: i as i64 + 1,
                 item_code: g.item.clone(),
-                period: g.period.clone(),
+                period: domain::GivenPeriod::parse(&g.period).unwrap(),
                 delivered: g.delivered,
                 supplementary: g.supplementary,
             })

@@ -10,6 +10,7 @@
 pub mod category;
 pub mod disclosure;
 pub mod feed_date;
+pub mod given_period;
 pub mod household;
 pub mod household_no;
 pub mod input;
@@ -26,6 +27,7 @@ pub mod vocabulary;
 
 pub use category::{Category, MonitoringKind, Period, SupportMode};
 pub use feed_date::{FeedDate, InvalidFeedDate};
+pub use given_period::{GivenPeriod, InvalidGivenPeriod};
 pub use household::{
     CareNeed, Disability, DisabilityKind, Guarantees, Household, Hukou, Income, LabourCapacity,
     Person, Property, Relation, RigidExpenditure, Risk, Schooling, Supporter, Vehicle, VehicleKind,

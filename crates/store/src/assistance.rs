@@ -152,7 +152,7 @@ pub struct ReferralRow {
     pub department: String,
     pub needs: String,
     pub reason: String,
-    pub period: String,
+    pub period: domain::GivenPeriod,
     pub state: ReferralState,
     pub created_on: NaiveDate,
     pub created_by: String,
@@ -218,7 +218,8 @@ impl TryFrom<RawReferral> for ReferralRow {
             department: raw.department,
             needs: raw.needs,
             reason: raw.reason,
-            period: raw.period,
+            period: domain::GivenPeriod::parse(&raw.period)
+                .map_err(|error| decode::bad(TABLE, "period", raw.period.clone(), error))?,
             state: decode::code(TABLE, "state", raw.state, ReferralState::from_code)?,
             created_on: decode::date(TABLE, "created_on", raw.created_on)?,
             created_by: raw.created_by,

@@ -4,8 +4,8 @@
 use crate::decode;
 use crate::{Conn, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::{HouseholdNo, TrackingNumber};
 use domain::states::IncomeSource;
+use domain::{HouseholdNo, TrackingNumber};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IncomeRow {

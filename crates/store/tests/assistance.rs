@@ -205,17 +205,15 @@ async fn a2_one_delivery_per_household_item_and_period() {
 
         let mut conn = store.read().await.unwrap();
         let rows = assistance::for_household(&mut conn, hid).await.unwrap();
-        let states: Vec<(&str, &str)> = rows
-            .iter()
-            .map(|r| (r.state.code(), r.period.as_str()))
-            .collect();
+        let states: Vec<(&str, domain::GivenPeriod)> =
+            rows.iter().map(|r| (r.state.code(), r.period)).collect();
         assert_eq!(
             states,
             [
-                ("delivered", "2026"),
-                ("sent", "2026"),
-                ("delivered", "2027"),
-                ("sent", "2026")
+                ("delivered", domain::GivenPeriod::Year(2026)),
+                ("sent", domain::GivenPeriod::Year(2026)),
+                ("delivered", domain::GivenPeriod::Year(2027)),
+                ("sent", domain::GivenPeriod::Year(2026))
             ],
             "{backend}"
         );

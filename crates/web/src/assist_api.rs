@@ -52,7 +52,7 @@ pub(crate) fn referral_json(view: &ReferralView) -> Value {
         "department_name": view.department_name,
         "needs": row.needs.split(',').filter(|n| !n.is_empty()).collect::<Vec<_>>(),
         "reason": row.reason,
-        "period": row.period,
+        "period": row.period.to_string(),
         "state": row.state.code(),
         "state_label": view.state.label(),
         "created_on": row.created_on,
@@ -76,7 +76,7 @@ fn proposal_json(x: &Proposal) -> Value {
         "item_code": x.item_code, "item_name": x.item_name, "item_version": x.item_version,
         "department": x.department, "department_name": x.department_name,
         "needs": x.needs.iter().map(|n| n.code()).collect::<Vec<_>>(),
-        "period": x.period, "amount_fen": x.amount.map(|y| y.fen()), "reason": x.reason,
+        "period": x.period.to_string(), "amount_fen": x.amount.map(|y| y.fen()), "reason": x.reason,
     })
 }
 
