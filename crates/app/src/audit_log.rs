@@ -8,7 +8,7 @@
 
 use crate::{Actor, App, AppError};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use domain::{PlaceCode, PlaceLevel, Role};
+use domain::{PlaceLevel, Role};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -183,15 +183,6 @@ fn beijing_day_start(day: NaiveDate) -> DateTime<Utc> {
     (day.and_time(NaiveTime::MIN) - chrono::Duration::hours(8)).and_utc()
 }
 
-/// An instant stored as RFC 3339 UTC, in Beijing time to the second (the audit log's `at`,
-/// which stays the text its chain hashes).
-pub(crate) fn beijing_second(at: &str) -> String {
-    DateTime::parse_from_rfc3339(at).map_or_else(
-        |_| at.to_owned(),
-        |instant| beijing_second_of(instant.with_timezone(&Utc)),
-    )
-}
-
 /// An instant in Beijing time to the second.
 pub(crate) fn beijing_second_of(at: DateTime<Utc>) -> String {
     (at + chrono::Duration::hours(8))
@@ -289,24 +280,28 @@ impl App {
         names: &mut HashMap<String, String>,
     ) -> Result<Vec<AuditLogLine>, AppError> {
         let mut lines = Vec::with_capacity(entries.len());
-        for AuditEntry { seq, event } in entries {
-            let area_name = match event.area_code.as_deref() {
-                None | Some("") => String::new(),
-                Some(code) => match names.get(code) {
-                    Some(name) => name.clone(),
-                    None => {
-                        let name = match PlaceCode::parse(code) {
-                            Ok(place) => store::places::full_name(conn, &place).await?,
-                            Err(_) => code.to_owned(),
-                        };
-                        names.insert(code.to_owned(), name.clone());
-                        name
-                    }
-                },
+        for AuditEntry {
+            seq,
+            event,
+            at,
+            area,
+        } in entries
+        {
+            let area_name = match (event.area_code.as_deref(), area) {
+                (None | Some(""), _) => String::new(),
+                (Some(code), _) if names.contains_key(code) => names[code].clone(),
+                (Some(code), place) => {
+                    let name = match place {
+                        Some(place) => store::places::full_name(conn, &place).await?,
+                        None => code.to_owned(),
+                    };
+                    names.insert(code.to_owned(), name.clone());
+                    name
+                }
             };
             lines.push(AuditLogLine {
                 seq,
-                at: beijing_second(&event.at),
+                at: at.map_or_else(|| event.at.clone(), beijing_second_of),
                 action_label: action_label(&event.action).to_owned(),
                 entity_label: Entity::from_code(&event.entity)
                     .map_or_else(|| event.entity.clone(), |entity| entity.label().to_owned()),
@@ -565,7 +560,7 @@ mod tests {
             "2026-12-05T16:00:00+00:00"
         );
         assert_eq!(
-            beijing_second("2026-12-05T16:00:00.000000Z"),
+            beijing_second_of(beijing_day_start(day)),
             "2026-12-06 00:00:00"
         );
     }

@@ -925,11 +925,15 @@ async fn verify_case_events(conn: &mut Conn) -> Result<Option<Verification>> {
     Ok(None)
 }
 
-/// One row as shown to auditors.
+/// One row as shown to auditors: the event as its chain hashes it (text, verbatim), and its
+/// instant and area decoded once here (`None` where the stored text is not one: the chain
+/// keeps every row as written).
 #[derive(Clone, Debug)]
 pub struct AuditEntry {
     pub seq: i64,
     pub event: AuditEvent,
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    pub area: Option<domain::PlaceCode>,
 }
 
 /// The latest events about one record, newest first.
@@ -1121,6 +1125,12 @@ fn entry_of(
 ) -> AuditEntry {
     AuditEntry {
         seq,
+        at: chrono::DateTime::parse_from_rfc3339(&at)
+            .ok()
+            .map(|at| at.with_timezone(&chrono::Utc)),
+        area: area_code
+            .as_deref()
+            .and_then(|code| domain::PlaceCode::parse(code).ok()),
         event: AuditEvent {
             at,
             actor,
