@@ -150,7 +150,7 @@ pub async fn insert_name_grams(conn: &mut Conn, members: &[(i64, &str, &str)]) -
 }
 
 /// Inserts name index rows (gram, area code, household row id) as given, `GRAM_ROWS` to a
-/// statement; `skip_present` skips a row already there (else a row present is an error).
+/// statement (`JSON_ROWS` on SQLite); `skip_present` skips a row already there (else a row present is an error).
 pub(crate) async fn insert_gram_rows(
     conn: &mut Conn,
     rows: &[(&str, &str, i64)],
@@ -170,7 +170,8 @@ pub(crate) async fn insert_gram_rows(
              SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?){where_true}{on_conflict}"
         );
         let statements = rows.chunks(JSON_ROWS).map(|chunk| {
-            // A list of string and integer tuples is always JSON.
+            // Tuples of text and integers always serialise; were one not to, the empty text
+            // would fail the statement as malformed JSON, and with it the write.
             let json = serde_json::to_string(chunk).unwrap_or_default();
             sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(json)
         });
