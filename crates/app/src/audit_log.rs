@@ -287,17 +287,19 @@ impl App {
             area,
         } in entries
         {
-            let area_name = match (event.area_code.as_deref(), area) {
-                (None | Some(""), _) => String::new(),
-                (Some(code), _) if names.contains_key(code) => names[code].clone(),
-                (Some(code), place) => {
-                    let name = match place {
-                        Some(place) => store::places::full_name(conn, &place).await?,
-                        None => code.to_owned(),
-                    };
-                    names.insert(code.to_owned(), name.clone());
-                    name
-                }
+            let area_name = match event.area_code.as_deref() {
+                None | Some("") => String::new(),
+                Some(code) => match names.get(code) {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name = match &area {
+                            Some(place) => store::places::full_name(conn, place).await?,
+                            None => code.to_owned(),
+                        };
+                        names.insert(code.to_owned(), name.clone());
+                        name
+                    }
+                },
             };
             lines.push(AuditLogLine {
                 seq,

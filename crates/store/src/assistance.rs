@@ -242,9 +242,7 @@ fn head_id_number(value: String) -> Result<Option<NationalId>> {
     if value.is_empty() {
         return Ok(None);
     }
-    NationalId::parse(&value)
-        .map(Some)
-        .map_err(|error| decode::bad("households", "head_id_number", value, error))
+    decode::national_id("households", "head_id_number", value).map(Some)
 }
 
 const COLUMNS: &str = "r.id, r.household_id, h.external_id AS household_external_id, h.head_name, h.head_id_number, r.area_code, \

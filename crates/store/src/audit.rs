@@ -443,14 +443,8 @@ impl Chain {
                 crate::sql::values_list(n_rows, 11, positional)
             )
         };
-        let full = sql(crate::sql::BULK_ROWS);
         let statements = events.chunks(crate::sql::BULK_ROWS).map(|chunk| {
-            let sql = if chunk.len() == crate::sql::BULK_ROWS {
-                full.clone()
-            } else {
-                sql(chunk.len())
-            };
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql(chunk.len())));
             for event in chunk {
                 let Link {
                     seq,

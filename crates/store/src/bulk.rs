@@ -106,6 +106,15 @@ struct Ids {
     inserted: i64,
 }
 
+impl Ids {
+    /// The first of the next `n` ids from `next`, which moves past them.
+    fn take(next: &mut i64, n: usize) -> i64 {
+        let first = *next;
+        *next += n as i64;
+        first
+    }
+}
+
 /// The time a load spent in each of its phases, summed over its batches.
 #[derive(Default)]
 struct Phases(Vec<(&'static str, std::time::Duration)>);
@@ -355,11 +364,7 @@ impl HouseholdLoad {
         self.staged += 1;
         let since = std::time::Instant::now();
         if let Some(staging) = &mut self.staging {
-            let first_id = self.ids.as_mut().map(|ids| {
-                let first = ids.staged;
-                ids.staged += batch.len() as i64;
-                first
-            });
+            let first_id = (self.ids.as_mut()).map(|ids| Ids::take(&mut ids.staged, batch.len()));
             staging.stage_batch(self.staged, batch, first_id).await?;
         }
         self.phases.add("stage", since);
@@ -431,11 +436,8 @@ impl HouseholdLoad {
                 crate::name_index::insert_gram_rows(tx, &unpacked.rows(), true).await?;
             }
             (Some(staging), grams) => {
-                let first_id = self.ids.as_mut().map(|ids| {
-                    let first = ids.inserted;
-                    ids.inserted += new.len() as i64;
-                    first
-                });
+                let first_id =
+                    (self.ids.as_mut()).map(|ids| Ids::take(&mut ids.inserted, new.len()));
                 let inserting = Inserting {
                     batch_no: self.batch,
                     new: &new,

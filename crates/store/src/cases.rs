@@ -405,7 +405,7 @@ impl TryFrom<RawOnlineApplication> for OnlineApplicationRow {
     fn try_from(raw: RawOnlineApplication) -> Result<Self> {
         const TABLE: &str = "online_applications";
         Ok(OnlineApplicationRow {
-            id_number: national_id(TABLE, raw.id_number)?,
+            id_number: decode::national_id(TABLE, "id_number", raw.id_number)?,
             phone: raw.phone,
             household_size: raw.household_size,
             submitted_at: decode::instant(TABLE, "submitted_at", raw.submitted_at)?,
@@ -417,11 +417,6 @@ impl TryFrom<RawOnlineApplication> for OnlineApplicationRow {
 fn tracking_number(table: &'static str, value: String) -> Result<TrackingNumber> {
     TrackingNumber::parse(&value)
         .map_err(|error| decode::bad(table, "tracking_number", value, error))
-}
-
-/// An ID number (`id_number`), which every writer of these tables took as a `NationalId`.
-fn national_id(table: &'static str, value: String) -> Result<NationalId> {
-    NationalId::parse(&value).map_err(|error| decode::bad(table, "id_number", value, error))
 }
 
 /// The online application of a case, if it was taken online.
@@ -793,7 +788,7 @@ impl TryFrom<RawReceipt> for ReceiptRow {
             case_id: raw.case_id,
             duplicate: raw.duplicate,
             applicant: raw.applicant,
-            id_number: national_id("online_receipts", raw.id_number)?,
+            id_number: decode::national_id("online_receipts", "id_number", raw.id_number)?,
             phone: raw.phone,
             household_size: raw.household_size,
             hardship: raw.hardship,

@@ -218,8 +218,7 @@ impl TryFrom<RawMember> for MemberRow {
     fn try_from((id_number, household_id, area_code): RawMember) -> Result<Self> {
         const TABLE: &str = "memberships";
         Ok(MemberRow {
-            id_number: NationalId::parse(&id_number)
-                .map_err(|error| decode::bad(TABLE, "id_number", id_number, error))?,
+            id_number: decode::national_id(TABLE, "id_number", id_number)?,
             household_id,
             area_code: decode::place(TABLE, "area_code", area_code)?,
         })

@@ -183,8 +183,7 @@ impl TryFrom<RawFeedFact> for FeedFact {
         Ok(FeedFact {
             feed_id: raw.feed_id,
             line: raw.line,
-            id_number: NationalId::parse(&raw.id_number)
-                .map_err(|error| decode::bad("feed_facts", "id_number", raw.id_number, error))?,
+            id_number: decode::national_id("feed_facts", "id_number", raw.id_number)?,
             name: raw.name,
             kind: decode::code("feed_facts", "kind", raw.kind, FeedKind::from_code)?,
             value: raw.value,
@@ -357,20 +356,6 @@ pub async fn feed_rejections(
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?)
-}
-
-/// An ID number that may be absent (a warning or contact about someone the caller did not
-/// identify), checked by every writer before it is stored.
-fn national_id_opt(
-    table: &'static str,
-    column: &'static str,
-    value: Option<String>,
-) -> Result<Option<NationalId>> {
-    value
-        .map(|value| {
-            NationalId::parse(&value).map_err(|error| decode::bad(table, column, value, error))
-        })
-        .transpose()
 }
 
 /// 比对任务.
@@ -634,7 +619,7 @@ impl TryFrom<RawWarning> for WarningRow {
             rule: decode::code(TABLE, "rule", raw.rule, WarningRule::from_code)?,
             kind: decode::code(TABLE, "kind", raw.kind, WarningKind::from_code)?,
             severity: decode::code(TABLE, "severity", raw.severity, Severity::from_code)?,
-            id_number: national_id_opt(TABLE, "id_number", raw.id_number)?,
+            id_number: decode::national_id_opt(TABLE, "id_number", raw.id_number)?,
             person_name: raw.person_name,
             household_external_id: decode::household_no_opt(
                 "warnings",
@@ -1124,7 +1109,7 @@ impl TryFrom<RawContact> for ContactRow {
             )?,
             household_id: raw.household_id,
             person_name: raw.person_name,
-            id_number: national_id_opt(TABLE, "id_number", raw.id_number)?,
+            id_number: decode::national_id_opt(TABLE, "id_number", raw.id_number)?,
             phone: raw.phone,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             findings: raw.findings,
