@@ -15,7 +15,7 @@ use assist::{
     AssistCatalogue, Given, Item, ItemDef, Proposals, ReferralAction, ReferralState, Situation,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::national_id::{NationalId, mask_name};
+use domain::national_id::{ShownId, mask_name};
 use domain::{Category, ItemCode, MonitoringKind, Role, Yuan};
 use store::assistance::{ItemVersionRow, ReferralEventRow, ReferralRow};
 use store::audit::AuditEvent;
@@ -50,9 +50,8 @@ pub struct ReferralView {
     pub state: ReferralState,
     pub period_label: String,
     pub events: Vec<ReferralEventRow>,
-    /// The head's ID number as shown: masked when `masked`, empty for a household stored
-    /// without a head.
-    pub payee_id_number: String,
+    /// The head's ID number as shown: masked when `masked`.
+    pub payee_id_number: ShownId,
     /// True when the head's name and ID number are masked in `row.head_name` and
     /// `payee_id_number`.
     pub masked: bool,
@@ -196,18 +195,6 @@ fn departments() -> Result<Vec<assist::Department>, AppError> {
 
 fn duplicate_message(item: &str, period: &str, state: &str, id: i64) -> String {
     format!("该户“{item}”{period}已{state}（转介单第{id}号），同一项目同一期间不得重复发放")
-}
-
-/// The head's ID number as shown, masked as lists mask it (`500224********0011`) when
-/// `masked`; empty for a household stored without a head.
-fn shown_id_number(id_number: Option<&NationalId>, masked: bool) -> String {
-    id_number.map_or_else(String::new, |id| {
-        if masked {
-            id.masked()
-        } else {
-            id.as_str().to_owned()
-        }
-    })
 }
 
 /// The code of a validated item (`Item::from_def` checked it as `ItemCode` does).
@@ -501,7 +488,7 @@ impl App {
         if masked {
             row.head_name = mask_name(&row.head_name);
         }
-        let payee_id_number = shown_id_number(row.head_id_number.as_ref(), masked);
+        let payee_id_number = ShownId::of(&row.head_id_number, masked);
         let may_act =
             Self::handles(actor, actor_department, &row.department) && actor.covers(&area);
         let actions = if may_act {
@@ -1024,7 +1011,7 @@ impl App {
     pub async fn referral_slip(&self, actor: &Actor, id: i64) -> Result<ReferralView, AppError> {
         let mut view = self.referral_unaudited(actor, id).await?;
         view.row.head_name = mask_name(&view.row.head_name);
-        view.payee_id_number = shown_id_number(view.row.head_id_number.as_ref(), true);
+        view.payee_id_number = ShownId::of(&view.row.head_id_number, true);
         view.masked = true;
         view.revealed = false;
         Ok(view)

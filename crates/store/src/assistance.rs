@@ -144,8 +144,7 @@ pub struct ReferralRow {
     pub household_external_id: HouseholdNo,
     pub head_name: String,
     /// The head's ID number (the payee's, issue 15 item 8); masked by `app` for most roles.
-    /// `None` for a household stored without a head (`households.head_id_number` empty).
-    pub head_id_number: Option<NationalId>,
+    pub head_id_number: NationalId,
     pub area_code: PlaceCode,
     pub item_code: ItemCode,
     pub item_version: i64,
@@ -211,7 +210,11 @@ impl TryFrom<RawReferral> for ReferralRow {
                 raw.household_external_id,
             )?,
             head_name: raw.head_name,
-            head_id_number: head_id_number(raw.head_id_number)?,
+            head_id_number: decode::national_id(
+                "households",
+                "head_id_number",
+                raw.head_id_number,
+            )?,
             area_code: decode::place(TABLE, "area_code", raw.area_code)?,
             item_code: decode::item_code(TABLE, "item_code", raw.item_code)?,
             item_version: raw.item_version,
@@ -234,15 +237,6 @@ impl TryFrom<RawReferral> for ReferralRow {
             supplementary_reason: raw.supplementary_reason,
         })
     }
-}
-
-/// The head's ID number as `households` stores it: empty for a household without a head
-/// (`households::head_of`), otherwise a `NationalId` every writer checked.
-fn head_id_number(value: String) -> Result<Option<NationalId>> {
-    if value.is_empty() {
-        return Ok(None);
-    }
-    decode::national_id("households", "head_id_number", value).map(Some)
 }
 
 const COLUMNS: &str = "r.id, r.household_id, h.external_id AS household_external_id, h.head_name, h.head_id_number, r.area_code, \

@@ -819,7 +819,7 @@ impl Staging {
         for (seq, (household, record)) in batch.iter().enumerate() {
             let seq_text = seq.to_string();
             let id_text = first_id.map(|first| (first + seq as i64).to_string());
-            let (head_name, head_id_number) = head_of(household);
+            let (head_name, head_id_number) = head_of(household)?;
             let n_members = household.members.len().to_string();
             copy_row(
                 &mut households,
@@ -830,8 +830,8 @@ impl Staging {
                     Some(household.id.as_str()),
                     Some(household.area.as_str()),
                     Some(household.hukou.code()),
-                    Some(&head_name),
-                    Some(&head_id_number),
+                    Some(head_name),
+                    Some(head_id_number),
                     Some(&n_members),
                     Some(record),
                 ],

@@ -71,11 +71,21 @@ impl TryFrom<RawHousehold> for HouseholdRow {
 
 const COLUMNS: &str = "id, external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at";
 
-pub(crate) fn head_of(household: &Household) -> (String, String) {
+/// The head's (户主) name and ID number, as `households` stores them beside the record. A
+/// household without one is refused: the interchange format requires exactly one
+/// (`domain::interchange`), so only a caller that built a `Household` by hand can pass one.
+pub(crate) fn head_of(household: &Household) -> Result<(&str, &str)> {
     household
         .head()
-        .map(|head| (head.name.clone(), head.id_number.as_str().to_owned()))
-        .unwrap_or_default()
+        .map(|head| (head.name.as_str(), head.id_number.as_str()))
+        .ok_or_else(|| {
+            decode::bad(
+                "households",
+                "head_id_number",
+                household.id.as_str().to_owned(),
+                "household has no head (户主)",
+            )
+        })
 }
 
 /// Inserts a new household with its members' memberships starting `today`.
@@ -126,7 +136,7 @@ pub async fn update(
 ) -> Result<Vec<NationalId>> {
     let indexed = crate::name_index::indexed_grams(conn, id).await?;
     upsert_persons(conn, &household.members.iter().collect::<Vec<_>>()).await?;
-    let (head_name, head_id_number) = head_of(household);
+    let (head_name, head_id_number) = head_of(household)?;
     let updated = sqlx::query(
         "UPDATE households SET area_code = $1, hukou = $2, head_name = $3, head_id_number = $4, n_members = $5, \
          record = $6, version = version + 1, updated_at = $7 WHERE id = $8 AND version = $9",
@@ -708,23 +718,27 @@ pub(crate) async fn insert_many_unindexed(
         .iter()
         .flat_map(|(household, _)| &household.members)
         .collect();
+    let heads = households
+        .iter()
+        .map(|(household, _)| head_of(household))
+        .collect::<Result<Vec<_>>>()?;
     write_persons(conn, &persons, new_persons).await?;
     let (insert, positional) = (insert_many_into(conn), positional(conn));
-    let statements = households.chunks(BULK_ROWS).map(|chunk| {
+    let rows: Vec<_> = households.iter().zip(heads).collect();
+    let statements = rows.chunks(BULK_ROWS).map(|chunk| {
         let sql = format!(
             "{insert} households (external_id, area_code, hukou, head_name, head_id_number, n_members, record, version, created_at, updated_at) \
              VALUES {} RETURNING id, external_id",
             values_list(chunk.len(), 10, positional)
         );
         let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
-        for (household, record_json) in chunk {
-            let (head_name, head_id_number) = head_of(household);
+        for ((household, record_json), (head_name, head_id_number)) in chunk {
             query = query
                 .bind(household.id.as_str())
                 .bind(household.area.as_str())
                 .bind(household.hukou.code())
-                .bind(head_name)
-                .bind(head_id_number)
+                .bind(*head_name)
+                .bind(*head_id_number)
                 .bind(household.members.len() as i64)
                 .bind(*record_json)
                 .bind(1_i64)

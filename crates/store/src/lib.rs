@@ -54,8 +54,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    /// A stored value that does not decode into its domain type (`decode`): the store is
-    /// corrupt at `table`.`column`.
+    /// A value that does not fit `table`.`column`: a stored one that does not decode into its
+    /// domain type (`decode`; the store is corrupt there), or one a writer was handed that
+    /// breaks the column's rule (a household without a head, `households::head_of`).
     #[error("stored value {value:?} in {table}.{column} is invalid: {reason}")]
     BadValue {
         table: &'static str,

@@ -14,7 +14,7 @@ use crate::households::HouseholdSummary;
 use crate::name_index::GRAM_MAX;
 use crate::sql::{placeholders, positional};
 use crate::{Conn, Result, StoreError, area_range};
-use domain::{HouseholdNo, PlaceCode};
+use domain::{HouseholdNo, NationalId, PlaceCode};
 
 /// Totals are counted up to this many and then shown as "more than" (never a registry recount).
 pub const TOTAL_CAP: i64 = 1000;
@@ -190,8 +190,8 @@ pub enum SearchCursor {
         area_code: PlaceCode,
         household_id: i64,
     },
-    /// ID number prefixes: lines in member ID number order (the matched number as stored).
-    Person { id_number: String },
+    /// ID number prefixes: lines in member ID number order (the matched number).
+    Person { id_number: NationalId },
     /// Household number prefixes: lines in household number order.
     Household { external_id: HouseholdNo },
 }
@@ -230,7 +230,11 @@ impl SearchCursor {
                     household_id: household_id.parse().ok()?,
                 })
             }
-            ("i", rest) => plain(rest).map(|id_number| SearchCursor::Person { id_number }),
+            // As `encode` writes it: a whole number in its stored form (trimmed, upper-case X).
+            ("i", rest) => NationalId::parse(rest)
+                .ok()
+                .filter(|id_number| id_number.as_str() == rest)
+                .map(|id_number| SearchCursor::Person { id_number }),
             ("h", rest) => plain(rest)
                 .and_then(|external_id| HouseholdNo::parse(&external_id).ok())
                 .map(|external_id| SearchCursor::Household { external_id }),
@@ -443,7 +447,7 @@ fn page_statement(
         SearchKind::IdPrefix(prefix) => {
             let after = match after {
                 None => String::new(),
-                Some(SearchCursor::Person { id_number }) => id_number.clone(),
+                Some(SearchCursor::Person { id_number }) => id_number.as_str().to_owned(),
                 Some(_) => return Err(wrong_cursor()),
             };
             let id = id_number_term(scope);
@@ -555,21 +559,24 @@ pub async fn search(
         rows.truncate(per_page as usize);
         more = true;
     }
-    let next = more.then(|| rows.last()).flatten().map(|last| match &kind {
-        SearchKind::IdPrefix(_) => SearchCursor::Person {
-            id_number: last
-                .matched_id_number
-                .as_ref()
-                .map_or_else(String::new, |id| id.as_str().to_owned()),
-        },
-        SearchKind::HouseholdNumber(_) => SearchCursor::Household {
-            external_id: last.external_id.clone(),
-        },
-        _ => SearchCursor::Place {
-            area_code: last.area_code.clone(),
-            household_id: last.id,
-        },
-    });
+    let next = match more.then(|| rows.last()).flatten() {
+        None => None,
+        Some(last) => Some(match &kind {
+            SearchKind::IdPrefix(_) => SearchCursor::Person {
+                // Every line of an ID number search has the number it matched.
+                id_number: last.matched_id_number.clone().ok_or_else(|| {
+                    StoreError::Corrupt(format!("no matched ID number in {}", last.external_id))
+                })?,
+            },
+            SearchKind::HouseholdNumber(_) => SearchCursor::Household {
+                external_id: last.external_id.clone(),
+            },
+            _ => SearchCursor::Place {
+                area_code: last.area_code.clone(),
+                household_id: last.id,
+            },
+        }),
+    };
     Ok(SearchPage {
         by: kind.by(),
         rows,

@@ -1415,3 +1415,62 @@ async fn a_stored_value_that_does_not_decode_names_its_table_column_and_value() 
         }
     }
 }
+
+/// `households.head_id_number` is every household's head: a household without one (which only
+/// a `Household` built by hand can be; the interchange format requires one) is refused, by the
+/// single write and by the bulk one, and nothing of it is stored.
+#[tokio::test]
+async fn a_household_without_a_head_is_refused_by_name() {
+    for (backend, store, _dir) in stores().await {
+        let mut tx = store.begin().await.unwrap();
+        store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut headless = household(
+            "H8",
+            "500151001201",
+            &[("500224194503120011", "张三", "head")],
+        );
+        headless.members[0].relation = domain::Relation::Spouse;
+        let record = json(&headless);
+        let mut tx = store.begin().await.unwrap();
+        let single = households::insert(
+            &mut tx,
+            &headless,
+            &record,
+            "2025-01-01",
+            "2025-01-01T08:00:00Z",
+        )
+        .await;
+        let bulk = households::insert_many(
+            &mut tx,
+            &[(&headless, record.as_str())],
+            "2025-01-01",
+            "2025-01-01T08:00:00Z",
+        )
+        .await;
+        for outcome in [single.map(|_| ()), bulk.map(|_| ())] {
+            match outcome {
+                Err(store::StoreError::BadValue {
+                    table,
+                    column,
+                    value,
+                    ..
+                }) => assert_eq!(
+                    (table, column, value.as_str()),
+                    ("households", "head_id_number", "H8"),
+                    "{backend}"
+                ),
+                other => panic!("{backend}: {other:?}"),
+            }
+        }
+        tx.commit().await.unwrap();
+        let mut conn = store.read().await.unwrap();
+        let (persons,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM persons")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(persons, 0, "{backend}");
+    }
+}

@@ -41,7 +41,7 @@ pub(crate) fn referral_json(view: &ReferralView) -> Value {
         "household_id": row.household_id,
         "household_external_id": row.household_external_id.as_str(),
         "head_name": row.head_name,
-        "head_id_number": view.payee_id_number,
+        "head_id_number": view.payee_id_number.as_str(),
         "masked": view.masked,
         "payee_revealed": view.revealed,
         "area_code": row.area_code.as_str(),

@@ -46,7 +46,7 @@ fn cursors_read_back_what_they_wrote_and_nothing_else() {
             household_id: 42,
         },
         SearchCursor::Person {
-            id_number: "50022419500315031X".into(),
+            id_number: domain::NationalId::parse("11010519491231002X").unwrap(),
         },
         SearchCursor::Household {
             external_id: domain::HouseholdNo::parse("BC-0001").unwrap(),
@@ -64,6 +64,9 @@ fn cursors_read_back_what_they_wrote_and_nothing_else() {
         "p500151000000.1",
         "i",
         "i1'--",
+        "i11010519491231002x",
+        "i 11010519491231002X",
+        "i50022419500315031X",
         "h",
         "z1",
         "h%",
