@@ -19,15 +19,21 @@
 //! leaves every index as it was): on SQLite the narrow tables' secondary indexes when the load
 //! is at least as large as the registry (those the load reads only while the registry holds
 //! households, too, when it holds none); on PostgreSQL, into an empty registry only (dropping
-//! an index locks its table until the load ends), every secondary index, foreign key and the
-//! name index's key of the loaded tables, and the persons' key when no person is stored.
+//! an index locks its table until the load ends), every secondary index and foreign key of the
+//! loaded tables, and the persons' key when no person is stored.
 //!
 //! The name index rows (`name_index::name_grams` of each member, once per household) are made in
 //! Rust and kept packed in memory (`PackedGrams`, 20 bytes a row), then written sorted at the
 //! end: each row goes to the end of the index instead of a random page of it (SQLite), and
 //! the index's key is built from sorted rows (PostgreSQL, which streams them into a staging
 //! table while the transaction builds the other indexes, then moves them with a plain
-//! `INSERT … SELECT`: the households are new, so no row is there already).
+//! `INSERT … SELECT`: the households are new, so no row is there already). A PostgreSQL load
+//! into an empty registry makes that table a durable copy of the (empty) name index and builds
+//! its key on the side connection, beside the transaction's index builds; the transaction
+//! then drops the empty name index and renames the copy into its place (`place_grams`), so
+//! the rows are written once and the key costs no time of the transaction's. Until the load
+//! commits the copy is a staging table like the others: a refused load drops it, and the next
+//! load drops a killed one's.
 //!
 //! Invariant: what the ordinary writes keep (`households::insert_many`, `audit::Chain`): a
 //! membership's `area_code` is its household's; a person is added or has their name refreshed;
@@ -168,21 +174,39 @@ const INDEXES_THE_LOAD_READS: [&str; 2] = ["memberships_person", "memberships_ho
 /// before it: both the server's backends and the load work at once.
 struct Staging {
     prefix: String,
-    copies: tokio::sync::mpsc::Sender<Copy>,
+    copies: tokio::sync::mpsc::Sender<Job>,
     worker: tokio::task::JoinHandle<PgConnection>,
     /// For each batch staged and not yet looked up, the word that its rows are in.
     staged: std::collections::VecDeque<tokio::sync::oneshot::Receiver<Result<()>>>,
     /// The batch whose audit rows are staged and not yet moved into the audit log, and the
     /// word that they are in.
     audit_pending: Option<(i64, tokio::sync::oneshot::Receiver<Result<()>>)>,
+    /// A load into an empty registry builds the name index as a table of its own on the side
+    /// connection, key and all, while the transaction builds the other indexes; the table then
+    /// takes the place of the registry's empty one (`place_grams`). This is that one's key.
+    own_grams: Option<GramsKey>,
 }
 
-/// One `COPY` for the side connection: rows in `COPY`'s text format for a staging table, and
-/// where to say that it is done (or why it failed).
-struct Copy {
-    statement: String,
-    rows: Vec<u8>,
+/// The name index's key as the registry's table has it: its name and definition.
+struct GramsKey {
+    name: String,
+    definition: String,
+}
+
+/// One piece of work for the side connection, and where to say that it is done (or why it, or
+/// any before it, failed).
+struct Job {
+    work: Work,
     done: Option<tokio::sync::oneshot::Sender<Result<()>>>,
+}
+
+enum Work {
+    /// `statement` (a `COPY … FROM STDIN`) with `rows` in `COPY`'s text format.
+    Copy { statement: String, rows: Vec<u8> },
+    /// A statement on this load's own tables (building the name index's key).
+    Execute(String),
+    /// Nothing: the word that the work asked for before it is done.
+    Mark,
 }
 
 /// A batch whose new households `Staging::insert_new` moves: its number, its new households
@@ -195,6 +219,9 @@ struct Inserting<'b, 'h> {
     first_id: Option<i64>,
     no_persons: bool,
 }
+
+/// PostgreSQL: the memory an index build of a load sorts in (the server's, `maintenance_work_mem`).
+const SORT_MEMORY: &str = "256MB";
 
 /// How many `COPY`s may wait for the side connection: the batch ahead's households and
 /// members and the batch before's audit rows.
@@ -338,7 +365,7 @@ impl HouseholdLoad {
                     });
                 }
                 grams = Some(PackedGrams::default());
-                Some(Staging::create(store).await?)
+                Some(Staging::create(store, ids.is_some()).await?)
             }
         };
         Ok(HouseholdLoad {
@@ -479,8 +506,8 @@ impl HouseholdLoad {
         if let Some(staging) = &mut self.staging {
             staging.move_audit(&mut tx).await?;
         }
-        // PostgreSQL: the name index rows stream into their staging table while the
-        // transaction builds the other indexes.
+        // PostgreSQL: the name index rows stream into their staging table (and its key is built
+        // there, `Staging::own_grams`) while the transaction builds the other indexes.
         let mut grams_staged = None;
         if let Some(grams) = self.grams.take() {
             let sorted = grams.sorted();
@@ -498,26 +525,21 @@ impl HouseholdLoad {
             // Index builds sort in memory up to this much (the server's, for this transaction),
             // and a foreign key is checked by one join of whole tables, for which the load's
             // lookups by key (see `start`) are the slowest plan.
-            sqlx::raw_sql(
-                "SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL enable_seqscan = on; \
-                 SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on",
-            )
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "SET LOCAL maintenance_work_mem = '{SORT_MEMORY}'; SET LOCAL enable_seqscan = on; \
+                 SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on"
+            )))
             .execute(&mut *tx)
             .await?;
         }
-        // The name index's key waits for its rows; the rest are built meanwhile.
-        let (name_index_keys, constraints): (Vec<_>, Vec<_>) = self
-            .deferred_constraints
-            .iter()
-            .partition(|(table, _)| table == "person_name_grams");
         let indexes = self.deferred_indexes.iter();
+        let constraints = self.deferred_constraints.iter();
         execute_each(&mut tx, indexes.chain(constraints).map(|(_, sql)| sql)).await?;
         since = self.phases.add("build indexes", since);
         if let (Some(staged), Some(staging)) = (grams_staged, &mut self.staging) {
             staged.await.map_err(|_| stopped())??;
-            staging.move_grams(&mut tx).await?;
+            staging.place_grams(&mut tx).await?;
         }
-        execute_each(&mut tx, name_index_keys.into_iter().map(|(_, sql)| sql)).await?;
         since = self.phases.add("name index key", since);
         self.restore_cache(&mut tx).await?;
         tx.commit().await?;
@@ -625,9 +647,8 @@ async fn drop_secondary_indexes(tx: &mut Tx, reads_none: bool) -> Result<Vec<(St
     Ok(dropped)
 }
 
-/// PostgreSQL, a load into an empty registry: drops the loaded tables' secondary indexes,
-/// their foreign keys and the name index's primary key (and with `no_persons` the persons'
-/// key), for the load to write bare tables; returns the index definitions and, by table, the
+/// PostgreSQL, a load into an empty registry: drops the loaded tables' secondary indexes and
+/// their foreign keys (and with `no_persons` the persons' key), for the load to write bare tables; returns the index definitions and, by table, the
 /// statements that add the constraints again. The tables stay locked until the load commits
 /// or rolls back (a reader waits; there is nothing to read yet), and a failed or killed load
 /// leaves them as they were.
@@ -644,15 +665,15 @@ async fn drop_pg_indexes(
     )))
     .fetch_all(&mut **tx)
     .await?;
-    // Foreign keys from the loaded tables, and the name index's key (which no load needs while
-    // the registry is empty: the file holds no household twice); with no person stored either,
-    // the persons' key too (the file holds no person twice, and the load inserts them without
-    // asking for a conflict), with the foreign keys of other tables that refer to it.
+    // Foreign keys from the loaded tables; with no person stored either, the persons' key too
+    // (the file holds no person twice, and the load inserts them without asking for a
+    // conflict), with the foreign keys of other tables that refer to it. (The name index is
+    // built as a table of its own, `Staging::create`, and takes the place of the empty one.)
     let constraints: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT t.relname::text, c.conname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
          JOIN pg_class t ON t.oid = c.conrelid \
          WHERE t.relnamespace = current_schema()::regnamespace AND (\
-         (t.relname IN ({tables}) AND (c.contype = 'f' OR (c.contype = 'p' AND t.relname = 'person_name_grams'))) \
+         (t.relname IN ({tables}) AND c.contype = 'f') \
          OR ($1 AND c.contype = 'f' AND c.confrelid = 'persons'::regclass) \
          OR ($1 AND c.contype = 'p' AND t.relname = 'persons')) \
          ORDER BY c.contype DESC, 1, 2"
@@ -712,7 +733,10 @@ const STAGING_TABLES: [(&str, &str); 4] = [
 const STAGING_PREFIX: &str = "bulk_stage_";
 
 impl Staging {
-    async fn create(store: &Store) -> Result<Staging> {
+    /// Opens the side connection and creates this load's staging tables; with `own_grams` (a
+    /// load into an empty registry) the name index rows' one as a durable copy of the
+    /// registry's name index, which it will replace.
+    async fn create(store: &Store, own_grams: bool) -> Result<Staging> {
         let url = store.pool().connect_options().database_url.to_string();
         let options = PgConnectOptions::from_str(&url).map_err(StoreError::Unavailable)?;
         let mut conn = PgConnection::connect_with(&options).await?;
@@ -736,12 +760,21 @@ impl Staging {
             .map(|elapsed| elapsed.as_nanos())
             .unwrap_or_default();
         let prefix = format!("{STAGING_PREFIX}{}_{nanos}", std::process::id());
+        let own_grams = if own_grams {
+            grams_key(&mut conn).await?
+        } else {
+            None
+        };
         for (suffix, columns) in STAGING_TABLES {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "CREATE UNLOGGED TABLE {prefix}_{suffix} ({columns})"
-            )))
-            .execute(&mut conn)
-            .await?;
+            let statement = match suffix {
+                "grams" if own_grams.is_some() => {
+                    format!("CREATE TABLE {prefix}_{suffix} (LIKE person_name_grams)")
+                }
+                _ => format!("CREATE UNLOGGED TABLE {prefix}_{suffix} ({columns})"),
+            };
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(&mut conn)
+                .await?;
         }
         for (suffix, columns) in [
             ("households", "batch, external_id"),
@@ -761,6 +794,7 @@ impl Staging {
             worker: tokio::spawn(copy_worker(conn, queue)),
             staged: std::collections::VecDeque::new(),
             audit_pending: None,
+            own_grams,
         })
     }
 
@@ -784,25 +818,15 @@ impl Staging {
         } else {
             (None, None)
         };
-        let copy = Copy {
-            statement: self.copy_statement(suffix, columns),
-            rows,
+        let copy = Job {
+            work: Work::Copy {
+                statement: self.copy_statement(suffix, columns),
+                rows,
+            },
             done,
         };
         self.copies.send(copy).await.map_err(|_| stopped())?;
         Ok(copied)
-    }
-
-    /// Waits until every `COPY` asked for is done; the first that failed fails it.
-    async fn flush(&mut self) -> Result<()> {
-        let (done, copied) = tokio::sync::oneshot::channel();
-        let marker = Copy {
-            statement: String::new(),
-            rows: Vec::new(),
-            done: Some(done),
-        };
-        self.copies.send(marker).await.map_err(|_| stopped())?;
-        said(copied).await
     }
 
     /// Streams batch `batch_no` into the staging tables, in the background (`lookup` waits);
@@ -1012,35 +1036,61 @@ impl Staging {
     }
 
     /// Streams the load's name index rows (`sorted`) into their staging table, in key order,
-    /// from a task of their own; `move_grams` moves them once the task is done.
+    /// from a task of their own, and (`own_grams`) then builds that table's key, sorted rows
+    /// already; the task ends when they are written. `place_grams` puts them in the registry.
     fn stage_sorted_grams(&self, sorted: SortedGrams) -> tokio::task::JoinHandle<Result<()>> {
         let copies = self.copies.clone();
         let statement = self.copy_statement("grams", GRAM_COLUMNS);
+        let key = self.own_grams.as_ref().map(|key| {
+            format!(
+                "SET maintenance_work_mem = '{SORT_MEMORY}'; \
+                 ALTER TABLE {prefix}_grams ADD CONSTRAINT {prefix}_grams_key {definition}",
+                prefix = self.prefix,
+                definition = key.definition,
+            )
+        });
         tokio::spawn(async move {
             for chunk in sorted.chunks() {
-                let copy = Copy {
-                    statement: statement.clone(),
-                    rows: gram_copy_rows(&chunk?),
+                let copy = Job {
+                    work: Work::Copy {
+                        statement: statement.clone(),
+                        rows: gram_copy_rows(&chunk?),
+                    },
                     done: None,
                 };
                 copies.send(copy).await.map_err(|_| stopped())?;
             }
-            Ok(())
+            let (done, built) = tokio::sync::oneshot::channel();
+            let work = key.map_or(Work::Mark, Work::Execute);
+            let job = Job {
+                work,
+                done: Some(done),
+            };
+            copies.send(job).await.map_err(|_| stopped())?;
+            said(built).await
         })
     }
 
-    /// Moves the staged name index rows of the whole load into the registry, in the order
-    /// staged (key order), so that the index's key — dropped by a load into an empty
-    /// registry — is built from sorted rows. They are new, their households are, so none is
-    /// there already.
-    async fn move_grams(&mut self, tx: &mut Tx) -> Result<()> {
-        self.flush().await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO person_name_grams ({GRAM_COLUMNS}) SELECT {GRAM_COLUMNS} FROM {}_grams",
-            self.prefix
-        )))
-        .execute(&mut **tx)
-        .await?;
+    /// Puts the staged name index rows of the whole load (`stage_sorted_grams` done) into the
+    /// registry. With `own_grams` their table takes the place of the registry's, empty as the
+    /// registry was, keeping its key's name; else they are moved into it in key order. Either
+    /// way they are new, their households are, so none is there already.
+    async fn place_grams(&mut self, tx: &mut Tx) -> Result<()> {
+        let prefix = &self.prefix;
+        let statement = match &self.own_grams {
+            Some(key) => format!(
+                "DROP TABLE person_name_grams; \
+                 ALTER TABLE {prefix}_grams RENAME TO person_name_grams; \
+                 ALTER TABLE person_name_grams RENAME CONSTRAINT {prefix}_grams_key TO \"{}\"",
+                key.name
+            ),
+            None => format!(
+                "INSERT INTO person_name_grams ({GRAM_COLUMNS}) SELECT {GRAM_COLUMNS} FROM {prefix}_grams"
+            ),
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 
@@ -1161,6 +1211,26 @@ async fn said(copied: tokio::sync::oneshot::Receiver<Result<()>>) -> Result<()> 
     copied.await.map_err(|_| stopped())?
 }
 
+/// The name index's key, if the registry's name index is empty (as it is when the registry
+/// is): then a load may build a table to take its place.
+async fn grams_key(conn: &mut PgConnection) -> Result<Option<GramsKey>> {
+    let any_row: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM person_name_grams LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    if any_row.is_some() {
+        return Ok(None);
+    }
+    let key: Option<(String, String)> = sqlx::query_as(
+        "SELECT c.conname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
+         JOIN pg_class t ON t.oid = c.conrelid \
+         WHERE t.relnamespace = current_schema()::regnamespace \
+         AND t.relname = 'person_name_grams' AND c.contype = 'p'",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(key.map(|(name, definition)| GramsKey { name, definition }))
+}
+
 /// The side connection's task ended before the load did (it panicked).
 fn stopped() -> StoreError {
     StoreError::Unavailable(sqlx::Error::Protocol(
@@ -1174,26 +1244,31 @@ fn stopped() -> StoreError {
 /// connection when the load drops its end of the queue.
 async fn copy_worker(
     mut conn: PgConnection,
-    mut queue: tokio::sync::mpsc::Receiver<Copy>,
+    mut queue: tokio::sync::mpsc::Receiver<Job>,
 ) -> PgConnection {
     let mut failed: Option<String> = None;
-    while let Some(Copy {
-        statement,
-        rows,
-        done,
-    }) = queue.recv().await
-    {
-        if failed.is_none() && !rows.is_empty() {
-            let copied = async {
-                let mut copy = conn.copy_in_raw(&statement).await?;
-                for piece in rows.chunks(1 << 20) {
-                    copy.send(piece).await?;
+    while let Some(Job { work, done }) = queue.recv().await {
+        if failed.is_none() {
+            let worked = match work {
+                Work::Copy { rows, .. } if rows.is_empty() => Ok(()),
+                Work::Copy { statement, rows } => {
+                    async {
+                        let mut copy = conn.copy_in_raw(&statement).await?;
+                        for piece in rows.chunks(1 << 20) {
+                            copy.send(piece).await?;
+                        }
+                        copy.finish().await?;
+                        Ok::<(), sqlx::Error>(())
+                    }
+                    .await
                 }
-                copy.finish().await?;
-                Ok::<(), sqlx::Error>(())
-            }
-            .await;
-            if let Err(error) = copied {
+                Work::Execute(statement) => sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                    .execute(&mut conn)
+                    .await
+                    .map(drop),
+                Work::Mark => Ok(()),
+            };
+            if let Err(error) = worked {
                 failed = Some(error.to_string());
             }
         }
@@ -1201,7 +1276,7 @@ async fn copy_worker(
             let outcome = match &failed {
                 None => Ok(()),
                 Some(error) => Err(StoreError::Unavailable(sqlx::Error::Protocol(format!(
-                    "staging COPY failed: {error}"
+                    "staging failed: {error}"
                 )))),
             };
             let _nobody_waits = done.send(outcome);
