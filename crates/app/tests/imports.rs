@@ -75,19 +75,21 @@ async fn count(store: &Store, sql: &str) -> i64 {
     n
 }
 
-/// The store's indexes and constraints by name, and SQLite's journal mode: a load that drops
-/// some of them for its length (a large load on SQLite, a first load on PostgreSQL) leaves them
-/// all as they were, whether it is refused or committed, and so does a SQLite load written
+/// The store's tables, indexes and constraints by name, and SQLite's journal mode: a load that
+/// drops some of them for its length (a large load on SQLite, a first load on PostgreSQL), or
+/// stages its rows in tables of its own, leaves them all as they were, whether it is refused
+/// or committed, and so does a SQLite load written
 /// through a rollback journal (`store::bulk::begin`): the writer opens in WAL mode again.
 async fn schema(store: &Store) -> Vec<String> {
     let sql = match store.backend() {
         store::Backend::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name"
+            "SELECT name FROM sqlite_master WHERE type IN ('index', 'table') ORDER BY name"
         }
         store::Backend::Postgres => {
             "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() \
              UNION ALL SELECT c.conname::text FROM pg_constraint c \
              JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = current_schema() \
+             UNION ALL SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() \
              ORDER BY 1"
         }
     };
@@ -227,6 +229,39 @@ async fn d1_reimport_changes_nothing_and_a_changed_household_is_updated_and_audi
             "{}",
             world.backend
         );
+        // The name index has every loaded household, and no staging table is left. (PostgreSQL
+        // builds it as a table of the load's own and renames that into the empty one's place,
+        // key and all.)
+        assert_eq!(
+            count(
+                &world.store,
+                "SELECT COUNT(DISTINCT household_id) FROM person_name_grams"
+            )
+            .await,
+            N_HOUSEHOLDS as i64,
+            "{}",
+            world.backend
+        );
+        if world.backend == "postgres" {
+            assert_eq!(
+                count(
+                    &world.store,
+                    "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'person_name_grams' \
+                     AND indexname = 'person_name_grams_pkey' \
+                     AND indexdef LIKE '%(gram, area_code, household_id)'"
+                )
+                .await,
+                1
+            );
+            assert_eq!(
+                count(
+                    &world.store,
+                    "SELECT COUNT(*) FROM pg_tables WHERE tablename LIKE 'bulk\\_stage\\_%'"
+                )
+                .await,
+                0
+            );
+        }
         // PostgreSQL: the loaded tables were vacuumed and analysed once the load committed,
         // so the first searches plan with the load's statistics.
         if world.backend == "postgres" {
