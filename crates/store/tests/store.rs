@@ -1400,19 +1400,28 @@ async fn a_stored_value_that_does_not_decode_names_its_table_column_and_value() 
             .unwrap();
         tx.commit().await.unwrap();
         let mut conn = store.read().await.unwrap();
-        match households::get(&mut conn, id).await {
-            Err(store::StoreError::BadValue {
-                table,
-                column,
-                value,
-                ..
-            }) => assert_eq!(
-                (table, column, value.as_str()),
-                ("households", "hukou", "nomad"),
-                "{backend}"
-            ),
-            other => panic!("{backend}: {other:?}"),
-        }
+        assert_bad_value(
+            households::get(&mut conn, id).await,
+            ("households", "hukou", "nomad"),
+            &backend,
+        );
+    }
+}
+
+/// `outcome` is `BadValue` naming `expected`: (table, column, value).
+fn assert_bad_value<T: std::fmt::Debug>(
+    outcome: store::Result<T>,
+    expected: (&str, &str, &str),
+    backend: &str,
+) {
+    match outcome {
+        Err(store::StoreError::BadValue {
+            table,
+            column,
+            value,
+            ..
+        }) => assert_eq!((table, column, value.as_str()), expected, "{backend}"),
+        other => panic!("{backend}: {other:?}"),
     }
 }
 
@@ -1451,19 +1460,7 @@ async fn a_household_without_a_head_is_refused_by_name() {
         )
         .await;
         for outcome in [single.map(|_| ()), bulk.map(|_| ())] {
-            match outcome {
-                Err(store::StoreError::BadValue {
-                    table,
-                    column,
-                    value,
-                    ..
-                }) => assert_eq!(
-                    (table, column, value.as_str()),
-                    ("households", "head_id_number", "H8"),
-                    "{backend}"
-                ),
-                other => panic!("{backend}: {other:?}"),
-            }
+            assert_bad_value(outcome, ("households", "head_id_number", "H8"), &backend);
         }
         tx.commit().await.unwrap();
         let mut conn = store.read().await.unwrap();
