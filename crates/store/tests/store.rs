@@ -44,6 +44,15 @@ fn household(id: &str, area: &str, members: &[(&str, &str, &str)]) -> Household 
     .unwrap()
 }
 
+/// Loads `PLACES` into `store`.
+async fn load_places(store: &Store) {
+    let mut tx = store.begin().await.unwrap();
+    store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 fn json(household: &Household) -> String {
     serde_json::to_string(&domain::interchange::HouseholdRecord::from(household)).unwrap()
 }
@@ -462,11 +471,7 @@ async fn i12_the_name_index_follows_a_rename_a_move_and_a_member_leaving() {
 #[tokio::test]
 async fn i12_keyset_pages_have_no_duplicates_or_gaps_while_rows_are_inserted() {
     for (backend, store, _dir) in stores().await {
-        let mut tx = store.begin().await.unwrap();
-        store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap())
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        load_places(&store).await;
         let villages = ["500151001201", "500151100201"];
         let insert = |from: u32, to: u32| {
             let store = store.clone();
@@ -1431,11 +1436,7 @@ fn assert_bad_value<T: std::fmt::Debug>(
 #[tokio::test]
 async fn a_household_without_a_head_is_refused_by_name() {
     for (backend, store, _dir) in stores().await {
-        let mut tx = store.begin().await.unwrap();
-        store::places::upsert_all(&mut tx, &parse_place_list(PLACES).unwrap())
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        load_places(&store).await;
         let mut headless = household(
             "H8",
             "500151001201",
