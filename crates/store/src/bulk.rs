@@ -907,11 +907,18 @@ impl Staging {
         }
     }
 
+    /// The batch's stored households and its members' open memberships. Like every statement
+    /// of a batch, each reads the batch's staged rows and looks each one up by key (`LATERAL`
+    /// subqueries and `EXISTS` behind `OFFSET 0`, which the planner keeps as they are): the
+    /// registry's statistics are those of before the load, and a registry of a few households
+    /// would otherwise be planned as such — scanned whole once for each staged row — while the
+    /// load makes it thousands.
     async fn lookup(&self, tx: &mut Tx, batch_no: i64) -> Result<Lookup> {
         let prefix = &self.prefix;
         let stored = sqlx::query_as::<_, crate::households::RawHousehold>(sqlx::AssertSqlSafe(format!(
             "SELECT h.id, h.external_id, h.area_code, h.hukou, h.head_name, h.head_id_number, h.n_members, h.record, \
-             h.version, h.created_at, h.updated_at FROM {prefix}_households s JOIN households h ON h.external_id = s.external_id \
+             h.version, h.created_at, h.updated_at FROM {prefix}_households s CROSS JOIN LATERAL \
+             (SELECT * FROM households h WHERE h.external_id = s.external_id OFFSET 0) h \
              WHERE s.batch = $1"
         )))
         .bind(batch_no)
@@ -919,9 +926,11 @@ impl Staging {
         .await?;
         let stored = crate::decode::all(stored)?;
         let open_memberships = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT m.id_number, m.household_id, h.external_id FROM {prefix}_members s \
-             JOIN memberships m ON m.id_number = s.id_number AND m.end_date IS NULL \
-             JOIN households h ON h.id = m.household_id WHERE s.batch = $1"
+            "SELECT k.id_number, k.household_id, k.external_id FROM {prefix}_members s CROSS JOIN LATERAL \
+             (SELECT m.id_number, m.household_id, h.external_id FROM memberships m \
+              JOIN households h ON h.id = m.household_id \
+              WHERE m.id_number = s.id_number AND m.end_date IS NULL OFFSET 0) k \
+             WHERE s.batch = $1"
         )))
         .bind(batch_no)
         .fetch_all(&mut **tx)
@@ -950,11 +959,12 @@ impl Staging {
         } = inserting;
         self.move_audit(tx).await?;
         let prefix = self.prefix.clone();
-        // With no household stored, every staged one is new.
+        // With no household stored, every staged one is new. (Each statement looks each staged
+        // row up by key, see `lookup`.)
         let not_stored = if no_persons {
             "TRUE"
         } else {
-            "NOT EXISTS (SELECT 1 FROM households h WHERE h.external_id = s.external_id)"
+            "NOT EXISTS (SELECT 1 FROM households h WHERE h.external_id = s.external_id OFFSET 0)"
         };
         let upsert = if no_persons {
             ""
@@ -1008,12 +1018,14 @@ impl Staging {
         .bind(now)
         .fetch_all(&mut **tx)
         .await?;
-        // Each staged member finds its household by the unique index on `external_id`.
+        // Each staged member finds its household by the unique index on `external_id`; a new
+        // one is above the highest before (outside the subquery, which takes no condition in:
+        // inside, the planner would scan the new ids' range for each member).
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO memberships (household_id, area_code, id_number, relation, start_date) \
-             SELECT h.id, h.area_code, m.id_number, m.relation, $3 FROM {prefix}_members m \
-             JOIN households h ON h.external_id = m.external_id AND h.id > $2 WHERE m.batch = $1 \
-             ORDER BY m.seq"
+             SELECT h.id, h.area_code, m.id_number, m.relation, $3 FROM {prefix}_members m CROSS JOIN LATERAL \
+             (SELECT h.id, h.area_code FROM households h WHERE h.external_id = m.external_id OFFSET 0) h \
+             WHERE m.batch = $1 AND h.id > $2 ORDER BY m.seq"
         )))
         .bind(batch_no)
         .bind(highest_id)
