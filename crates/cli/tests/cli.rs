@@ -532,6 +532,9 @@ async fn killed_import_leaves_the_database_as_before(db: &str, earlier: &Path, b
         text(&again.stderr)
     );
     assert_eq!(contents(db).await[0], 30_000);
+    // A load into a registry a hundredth of its size builds its indexes at its end on
+    // PostgreSQL too (`store::bulk::PG_DEFER_INDEXES_SHARE`): all of them are back.
+    assert_eq!(index_names(db).await, indexes, "{db}");
     if db.starts_with("postgres") {
         let store = store::Store::connect(db).await.unwrap();
         let (n_staging,): (i64,) = sqlx::query_as(

@@ -18,9 +18,10 @@
 //! the same transaction (DDL is transactional on both stores, so a refused or killed load
 //! leaves every index as it was): on SQLite the narrow tables' secondary indexes when the load
 //! is at least as large as the registry (those the load reads only while the registry holds
-//! households, too, when it holds none); on PostgreSQL, into an empty registry only (dropping
-//! an index locks its table until the load ends), every secondary index and foreign key of the
-//! loaded tables, and the persons' key when no person is stored.
+//! households, too, when it holds none); on PostgreSQL, into an empty or nearly empty registry
+//! only (`PG_DEFER_INDEXES_SHARE`: dropping an index locks its table until the load ends),
+//! every secondary index and foreign key of the loaded tables (but those it reads when the
+//! registry holds households), and the persons' key when no person is stored.
 //!
 //! The name index rows (`name_index::name_grams` of each member, once per household) are made in
 //! Rust and kept packed in memory (`PackedGrams`, 20 bytes a row), then written sorted at the
@@ -355,9 +356,18 @@ impl HouseholdLoad {
                 sqlx::query("SET LOCAL enable_mergejoin = off")
                     .execute(&mut **tx)
                     .await?;
-                if registry_was_empty && n_households >= DEFER_INDEXES_FROM {
+                // The highest id bounds the number of stored households without counting them.
+                let (highest_id,): (i64,) =
+                    sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM households")
+                        .fetch_one(&mut **tx)
+                        .await?;
+                let defer = n_households >= DEFER_INDEXES_FROM
+                    && (highest_id as u64).saturating_mul(PG_DEFER_INDEXES_SHARE) <= n_households;
+                if defer {
                     (deferred_indexes, deferred_constraints) =
-                        drop_pg_indexes(tx, no_persons).await?;
+                        drop_pg_indexes(tx, no_persons, !registry_was_empty).await?;
+                }
+                if defer && registry_was_empty {
                     let first = reserve_ids(tx, n_households).await?;
                     ids = Some(Ids {
                         staged: first,
@@ -365,7 +375,7 @@ impl HouseholdLoad {
                     });
                 }
                 grams = Some(PackedGrams::default());
-                Some(Staging::create(store, ids.is_some()).await?)
+                Some(Staging::create(store, defer).await?)
             }
         };
         Ok(HouseholdLoad {
@@ -610,6 +620,12 @@ async fn reserve_ids(tx: &mut Tx, n: u64) -> Result<i64> {
 /// batch of an import.
 const DEFER_INDEXES_FROM: u64 = 4_000;
 
+/// PostgreSQL builds the indexes of a load at its end when the registry holds at most one
+/// household for this many of the load's: an empty registry, or a few households entered
+/// before the district's file (readers of the loaded tables wait until the load ends, and
+/// there is next to nothing to read). A larger registry keeps its indexes and its readers.
+const PG_DEFER_INDEXES_SHARE: u64 = 100;
+
 /// `names` as an SQL list of string literals (`'a', 'b'`), for the catalogue queries.
 fn quoted_list(names: &[&str]) -> String {
     names
@@ -647,14 +663,17 @@ async fn drop_secondary_indexes(tx: &mut Tx, reads_none: bool) -> Result<Vec<(St
     Ok(dropped)
 }
 
-/// PostgreSQL, a load into an empty registry: drops the loaded tables' secondary indexes and
-/// their foreign keys (and with `no_persons` the persons' key), for the load to write bare tables; returns the index definitions and, by table, the
-/// statements that add the constraints again. The tables stay locked until the load commits
-/// or rolls back (a reader waits; there is nothing to read yet), and a failed or killed load
-/// leaves them as they were.
+/// PostgreSQL, a load into an empty or nearly empty registry (`PG_DEFER_INDEXES_SHARE`): drops
+/// the loaded tables' secondary indexes — but for those it reads when `reads` (the registry
+/// holds households: `INDEXES_THE_LOAD_READS`) — and their foreign keys (and with
+/// `no_persons` the persons' key), for the load to write bare tables; returns the index
+/// definitions and, by table, the statements that add the constraints again. The tables stay
+/// locked until the load commits or rolls back (a reader waits; there is next to nothing to
+/// read yet), and a failed or killed load leaves them as they were.
 async fn drop_pg_indexes(
     tx: &mut Tx,
     no_persons: bool,
+    reads: bool,
 ) -> Result<(Vec<(String, String)>, Vec<(String, String)>)> {
     let tables = quoted_list(&LOADED_TABLES);
     let indexes: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -665,6 +684,10 @@ async fn drop_pg_indexes(
     )))
     .fetch_all(&mut **tx)
     .await?;
+    let indexes: Vec<(String, String)> = indexes
+        .into_iter()
+        .filter(|(name, _)| !(reads && INDEXES_THE_LOAD_READS.contains(&name.as_str())))
+        .collect();
     // Foreign keys from the loaded tables; with no person stored either, the persons' key too
     // (the file holds no person twice, and the load inserts them without asking for a
     // conflict), with the foreign keys of other tables that refer to it. (The name index is
