@@ -757,8 +757,8 @@ const STAGING_PREFIX: &str = "bulk_stage_";
 
 impl Staging {
     /// Opens the side connection and creates this load's staging tables; with `own_grams` (a
-    /// load into an empty registry) the name index rows' one as a durable copy of the
-    /// registry's name index, which it will replace.
+    /// load that builds its indexes at its end) and an empty name index (`grams_key`), the
+    /// name index rows' one as a durable copy of the registry's name index, to replace it.
     async fn create(store: &Store, own_grams: bool) -> Result<Staging> {
         let url = store.pool().connect_options().database_url.to_string();
         let options = PgConnectOptions::from_str(&url).map_err(StoreError::Unavailable)?;
