@@ -301,15 +301,18 @@ impl HouseholdLoad {
     /// inserting millions of keys one by one in random order. It is safe because SQLite's
     /// schema changes are part of the transaction: a failed or killed load leaves the indexes
     /// as they were, and readers keep seeing them meanwhile. (On PostgreSQL dropping an index
-    /// would lock readers out of the table until the load commits, so it is not done there.)
+    /// locks readers out of the table until the load commits, so it is done there only into an
+    /// empty or nearly empty registry, `PG_DEFER_INDEXES_SHARE`.)
     pub async fn start(store: &Store, tx: &mut Tx, n_households: u64) -> Result<HouseholdLoad> {
         let mut deferred_indexes = Vec::new();
         let mut deferred_constraints = Vec::new();
-        let (any_household,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM households LIMIT 1) AS one")
-                .fetch_one(&mut **tx)
-                .await?;
-        let registry_was_empty = any_household == 0;
+        // The highest id bounds the number of stored households without counting them (ids
+        // start at 1: none, none stored).
+        let (highest_id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM households")
+            .fetch_one(&mut **tx)
+            .await?;
+        let highest_id = highest_id as u64;
+        let registry_was_empty = highest_id == 0;
         let (any_person,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM persons LIMIT 1) AS one")
                 .fetch_one(&mut **tx)
@@ -319,14 +322,9 @@ impl HouseholdLoad {
         let mut ids = None;
         let staging = match store.backend() {
             Backend::Sqlite => {
-                // The highest id bounds the number of stored households without counting them.
-                let (highest_id,): (i64,) =
-                    sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM households")
-                        .fetch_one(&mut **tx)
-                        .await?;
                 let mut cache_kib = LOAD_CACHE_KIB;
-                if n_households >= DEFER_INDEXES_FROM && n_households >= highest_id as u64 {
-                    deferred_indexes = drop_secondary_indexes(tx, registry_was_empty).await?;
+                if n_households >= DEFER_INDEXES_FROM && n_households >= highest_id {
+                    deferred_indexes = drop_secondary_indexes(tx, !registry_was_empty).await?;
                     grams = Some(PackedGrams::default());
                     cache_kib = PACKED_LOAD_CACHE_KIB;
                 }
@@ -356,13 +354,8 @@ impl HouseholdLoad {
                 sqlx::query("SET LOCAL enable_mergejoin = off")
                     .execute(&mut **tx)
                     .await?;
-                // The highest id bounds the number of stored households without counting them.
-                let (highest_id,): (i64,) =
-                    sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM households")
-                        .fetch_one(&mut **tx)
-                        .await?;
                 let defer = n_households >= DEFER_INDEXES_FROM
-                    && (highest_id as u64).saturating_mul(PG_DEFER_INDEXES_SHARE) <= n_households;
+                    && highest_id.saturating_mul(PG_DEFER_INDEXES_SHARE) <= n_households;
                 if defer {
                     (deferred_indexes, deferred_constraints) =
                         drop_pg_indexes(tx, no_persons, !registry_was_empty).await?;
@@ -635,10 +628,16 @@ fn quoted_list(names: &[&str]) -> String {
         .join(", ")
 }
 
-/// Drops the non-unique indexes of the loaded tables that the load reads not (`INDEXES_THE_LOAD_READS`
-/// are read only when the registry held households: `reads_none`, it did not); returns their
-/// names and definitions (as the migrations wrote them), to build them again.
-async fn drop_secondary_indexes(tx: &mut Tx, reads_none: bool) -> Result<Vec<(String, String)>> {
+/// Whether the load reads index `name` (one of `INDEXES_THE_LOAD_READS`, which it reads when
+/// the registry holds households: `reads`), so that it is kept through the load.
+fn read_by_load(name: &str, reads: bool) -> bool {
+    reads && INDEXES_THE_LOAD_READS.contains(&name)
+}
+
+/// Drops the non-unique indexes of the loaded tables that the load does not read
+/// (`read_by_load`); returns their names and definitions (as the migrations wrote them), to
+/// build them again.
+async fn drop_secondary_indexes(tx: &mut Tx, reads: bool) -> Result<Vec<(String, String)>> {
     let tables = quoted_list(&SQLITE_DEFERRED_TABLES);
     let indexes: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
@@ -652,7 +651,7 @@ async fn drop_secondary_indexes(tx: &mut Tx, reads_none: bool) -> Result<Vec<(St
             .trim_start()
             .to_ascii_uppercase()
             .starts_with("CREATE UNIQUE");
-        if unique || (!reads_none && INDEXES_THE_LOAD_READS.contains(&name.as_str())) {
+        if unique || read_by_load(&name, reads) {
             continue;
         }
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\"")))
@@ -664,8 +663,8 @@ async fn drop_secondary_indexes(tx: &mut Tx, reads_none: bool) -> Result<Vec<(St
 }
 
 /// PostgreSQL, a load into an empty or nearly empty registry (`PG_DEFER_INDEXES_SHARE`): drops
-/// the loaded tables' secondary indexes — but for those it reads when `reads` (the registry
-/// holds households: `INDEXES_THE_LOAD_READS`) — and their foreign keys (and with
+/// the loaded tables' secondary indexes — but for those it reads (`read_by_load`) — and their
+/// foreign keys (and with
 /// `no_persons` the persons' key), for the load to write bare tables; returns the index
 /// definitions and, by table, the statements that add the constraints again. The tables stay
 /// locked until the load commits or rolls back (a reader waits; there is next to nothing to
@@ -686,7 +685,7 @@ async fn drop_pg_indexes(
     .await?;
     let indexes: Vec<(String, String)> = indexes
         .into_iter()
-        .filter(|(name, _)| !(reads && INDEXES_THE_LOAD_READS.contains(&name.as_str())))
+        .filter(|(name, _)| !read_by_load(name, reads))
         .collect();
     // Foreign keys from the loaded tables; with no person stored either, the persons' key too
     // (the file holds no person twice, and the load inserts them without asking for a

@@ -18,14 +18,21 @@ pub const GRAM_MAX: usize = 3;
 
 /// Every 1-, 2- and 3-character part of `name`, each once.
 pub fn name_grams(name: &str) -> BTreeSet<String> {
-    let chars: Vec<char> = name.chars().collect();
-    let mut grams = BTreeSet::new();
+    let mut grams = Vec::new();
+    push_gram_slices(name, &mut grams);
+    grams.into_iter().map(str::to_owned).collect()
+}
+
+/// Pushes every 1-, 2- and 3-character part of `name` (repeats included), borrowed from it.
+fn push_gram_slices<'a>(name: &'a str, grams: &mut Vec<&'a str>) {
+    let bounds: Vec<usize> = name
+        .char_indices()
+        .map(|(at, _)| at)
+        .chain([name.len()])
+        .collect();
     for width in 1..=GRAM_MAX {
-        for window in chars.windows(width) {
-            grams.insert(window.iter().collect());
-        }
+        grams.extend(bounds.windows(width + 1).map(|w| &name[w[0]..w[width]]));
     }
-    grams
 }
 
 /// The parts of `household`'s members' names as `household_grams` has them (each once, in
@@ -33,15 +40,7 @@ pub fn name_grams(name: &str) -> BTreeSet<String> {
 pub(crate) fn household_gram_slices(household: &domain::Household) -> Vec<&str> {
     let mut grams = Vec::new();
     for person in &household.members {
-        let name = person.name.as_str();
-        let bounds: Vec<usize> = name
-            .char_indices()
-            .map(|(at, _)| at)
-            .chain([name.len()])
-            .collect();
-        for width in 1..=GRAM_MAX {
-            grams.extend(bounds.windows(width + 1).map(|w| &name[w[0]..w[width]]));
-        }
+        push_gram_slices(&person.name, &mut grams);
     }
     grams.sort_unstable();
     grams.dedup();
